@@ -1,0 +1,107 @@
+/*
+ * base.c — logging, randomness and the small safety helpers of base.h.
+ * Logging is a single fprintf per line so that lines from threads do not
+ * interleave.
+ */
+#include "base/base.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static enum log_level log_threshold = LOG_INFO;
+static const char *const log_names[] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
+
+void log_set_level(enum log_level lvl) { log_threshold = lvl; }
+
+void log_msg(enum log_level lvl, const char *part, const char *fmt, ...)
+{
+	if (lvl < log_threshold)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct tm tm;
+	gmtime_r(&ts.tv_sec, &tm);
+	char line[2048];
+	int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s: ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, ts.tv_nsec / 1000000, log_names[lvl], part);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n > 0 && (size_t)n < sizeof(line))
+		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s\n", line);
+}
+
+void rand_bytes(void *buf, size_t len)
+{
+	if (RAND_bytes(buf, (int)len) != 1) {
+		log_error("base", "RAND_bytes failed; refusing to continue without randomness");
+		abort();
+	}
+}
+
+uint32_t rand_u32(void)
+{
+	uint32_t v;
+	rand_bytes(&v, sizeof(v));
+	return v;
+}
+
+uint32_t rand_uniform(uint32_t bound)
+{
+	if (bound < 2)
+		return 0;
+	uint32_t min = -bound % bound;	/* reject the biased low range */
+	for (;;) {
+		uint32_t r = rand_u32();
+		if (r >= min)
+			return r % bound;
+	}
+}
+
+bool ct_equal(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void secret_wipe(void *p, size_t len)
+{
+	if (p)
+		OPENSSL_cleanse(p, len);
+}
+
+uint64_t time_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int64_t time_wall_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+void time_iso8601(int64_t unix_s, char *buf, size_t len)
+{
+	time_t t = (time_t)unix_s;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+}
+
+void hex_encode(const void *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *p = in;
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * len] = '\0';
+}

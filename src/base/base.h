@@ -1,0 +1,50 @@
+/*
+ * base — small things every part of vpcd uses: logging, randomness,
+ * constant-time comparison, secret wiping, time.
+ *
+ * Never put a secret (pre-shared key, SA key, secret access key) into a log
+ * call: log_* writes whatever it is given to stderr.
+ */
+#ifndef VPCD_BASE_H
+#define VPCD_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* One line per event on stderr: "2026-11-27T12:00:00.123Z INFO  part: msg". */
+void log_set_level(enum log_level lvl);
+void log_msg(enum log_level lvl, const char *part, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+#define log_debug(part, ...) log_msg(LOG_DEBUG, part, __VA_ARGS__)
+#define log_info(part, ...)  log_msg(LOG_INFO, part, __VA_ARGS__)
+#define log_warn(part, ...)  log_msg(LOG_WARN, part, __VA_ARGS__)
+#define log_error(part, ...) log_msg(LOG_ERROR, part, __VA_ARGS__)
+
+/* Cryptographically strong random bytes (OpenSSL RAND_bytes); aborts on
+ * failure, since vpcd cannot run safely without randomness. */
+void rand_bytes(void *buf, size_t len);
+uint32_t rand_u32(void);
+uint32_t rand_uniform(uint32_t bound);	/* 0 <= x < bound, unbiased */
+
+/* 1 when equal; time depends on len only. */
+bool ct_equal(const void *a, const void *b, size_t len);
+
+/* Overwrite a secret so that the compiler cannot elide it. */
+void secret_wipe(void *p, size_t len);
+
+/* Monotonic milliseconds, and wall-clock seconds / ISO-8601 formatting. */
+uint64_t time_mono_ms(void);
+int64_t time_wall_s(void);
+/* "2026-11-27T12:00:00.000Z" into buf (>= 25 bytes). */
+void time_iso8601(int64_t unix_s, char *buf, size_t len);
+
+/* Lower-case hex of len bytes into out (2*len+1 bytes). */
+void hex_encode(const void *in, size_t len, char *out);
+
+#endif
