@@ -1,0 +1,424 @@
+/*
+ * doc.c — the JSON-shaped tree of doc.h, with a JSON printer and a strict,
+ * bounded JSON parser (stored resources are read back through it).
+ */
+#include "base/doc.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct doc *doc_new(enum doc_type t)
+{
+	struct doc *d = calloc(1, sizeof(*d));
+	if (!d)
+		abort();
+	d->d_type = t;
+	return d;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s ? s : "");
+	if (!p)
+		abort();
+	return p;
+}
+
+struct doc *doc_obj(void) { return doc_new(DOC_OBJ); }
+struct doc *doc_list(void) { return doc_new(DOC_LIST); }
+
+struct doc *doc_str(const char *s)
+{
+	struct doc *d = doc_new(DOC_STR);
+	d->d_str = xstrdup(s);
+	return d;
+}
+
+struct doc *doc_int(int64_t v)
+{
+	struct doc *d = doc_new(DOC_INT);
+	d->d_int = v;
+	return d;
+}
+
+struct doc *doc_bool(bool v)
+{
+	struct doc *d = doc_new(DOC_BOOL);
+	d->d_int = v;
+	return d;
+}
+
+void doc_free(struct doc *d)
+{
+	while (d) {
+		struct doc *c = d->d_first;
+		while (c) {
+			struct doc *n = c->d_next;
+			c->d_next = NULL;
+			doc_free(c);
+			c = n;
+		}
+		free(d->d_key);
+		free(d->d_str);
+		free(d);
+		d = NULL;
+	}
+}
+
+struct doc *doc_clone(const struct doc *d)
+{
+	if (!d)
+		return NULL;
+	struct doc *c = doc_new(d->d_type);
+	c->d_int = d->d_int;
+	if (d->d_str)
+		c->d_str = xstrdup(d->d_str);
+	if (d->d_key)
+		c->d_key = xstrdup(d->d_key);
+	for (struct doc *k = d->d_first; k; k = k->d_next) {
+		struct doc *kc = doc_clone(k);
+		if (c->d_last)
+			c->d_last->d_next = kc;
+		else
+			c->d_first = kc;
+		c->d_last = kc;
+		c->d_count++;
+	}
+	return c;
+}
+
+static void doc_link(struct doc *parent, struct doc *child)
+{
+	child->d_next = NULL;
+	if (parent->d_last)
+		parent->d_last->d_next = child;
+	else
+		parent->d_first = child;
+	parent->d_last = child;
+	parent->d_count++;
+}
+
+void doc_delete_child(struct doc *parent, struct doc *child)
+{
+	struct doc *prev = NULL;
+	for (struct doc *c = parent->d_first; c; prev = c, c = c->d_next) {
+		if (c != child)
+			continue;
+		if (prev)
+			prev->d_next = c->d_next;
+		else
+			parent->d_first = c->d_next;
+		if (parent->d_last == c)
+			parent->d_last = prev;
+		parent->d_count--;
+		c->d_next = NULL;
+		doc_free(c);
+		return;
+	}
+}
+
+struct doc *doc_get(const struct doc *obj, const char *key)
+{
+	if (!obj || obj->d_type != DOC_OBJ)
+		return NULL;
+	for (struct doc *c = obj->d_first; c; c = c->d_next)
+		if (strcmp(c->d_key, key) == 0)
+			return c;
+	return NULL;
+}
+
+struct doc *doc_set(struct doc *obj, const char *key, struct doc *child)
+{
+	struct doc *old = doc_get(obj, key);
+	free(child->d_key);
+	child->d_key = xstrdup(key);
+	if (old) {
+		/* replace in place to keep member order stable */
+		child->d_next = old->d_next;
+		struct doc *prev = NULL;
+		for (struct doc *c = obj->d_first; c != old; c = c->d_next)
+			prev = c;
+		if (prev)
+			prev->d_next = child;
+		else
+			obj->d_first = child;
+		if (obj->d_last == old)
+			obj->d_last = child;
+		old->d_next = NULL;
+		doc_free(old);
+		return child;
+	}
+	doc_link(obj, child);
+	return child;
+}
+
+struct doc *doc_set_str(struct doc *obj, const char *key, const char *s) { return doc_set(obj, key, doc_str(s)); }
+struct doc *doc_set_int(struct doc *obj, const char *key, int64_t v) { return doc_set(obj, key, doc_int(v)); }
+struct doc *doc_set_bool(struct doc *obj, const char *key, bool v) { return doc_set(obj, key, doc_bool(v)); }
+
+bool doc_remove(struct doc *obj, const char *key)
+{
+	struct doc *c = doc_get(obj, key);
+	if (!c)
+		return false;
+	doc_delete_child(obj, c);
+	return true;
+}
+
+const char *doc_get_str(const struct doc *obj, const char *key)
+{
+	struct doc *c = doc_get(obj, key);
+	return c && c->d_type == DOC_STR ? c->d_str : NULL;
+}
+
+int64_t doc_get_int(const struct doc *obj, const char *key, int64_t dflt)
+{
+	struct doc *c = doc_get(obj, key);
+	return c && c->d_type == DOC_INT ? c->d_int : dflt;
+}
+
+bool doc_get_bool(const struct doc *obj, const char *key, bool dflt)
+{
+	struct doc *c = doc_get(obj, key);
+	return c && c->d_type == DOC_BOOL ? c->d_int != 0 : dflt;
+}
+
+struct doc *doc_get_obj(struct doc *obj, const char *key)
+{
+	struct doc *c = doc_get(obj, key);
+	return c ? c : doc_set(obj, key, doc_obj());
+}
+
+struct doc *doc_get_list(struct doc *obj, const char *key)
+{
+	struct doc *c = doc_get(obj, key);
+	return c ? c : doc_set(obj, key, doc_list());
+}
+
+struct doc *doc_push(struct doc *list, struct doc *child)
+{
+	doc_link(list, child);
+	return child;
+}
+
+const char *doc_scalar_text(const struct doc *d, char *buf, size_t len)
+{
+	switch (d->d_type) {
+	case DOC_STR: return d->d_str;
+	case DOC_BOOL: return d->d_int ? "true" : "false";
+	case DOC_INT: snprintf(buf, len, "%" PRId64, d->d_int); return buf;
+	default: return NULL;
+	}
+}
+
+void doc_to_json(const struct doc *d, struct strbuf *out)
+{
+	switch (d->d_type) {
+	case DOC_NULL: sb_puts(out, "null"); return;
+	case DOC_STR: sb_json_string(out, d->d_str); return;
+	case DOC_INT: sb_printf(out, "%" PRId64, d->d_int); return;
+	case DOC_BOOL: sb_puts(out, d->d_int ? "true" : "false"); return;
+	case DOC_OBJ:
+	case DOC_LIST:
+		sb_putc(out, d->d_type == DOC_OBJ ? '{' : '[');
+		for (struct doc *c = d->d_first; c; c = c->d_next) {
+			if (c != d->d_first)
+				sb_putc(out, ',');
+			if (d->d_type == DOC_OBJ) {
+				sb_json_string(out, c->d_key);
+				sb_putc(out, ':');
+			}
+			doc_to_json(c, out);
+		}
+		sb_putc(out, d->d_type == DOC_OBJ ? '}' : ']');
+		return;
+	}
+}
+
+/* --- parser ------------------------------------------------------------ */
+
+#define JSON_MAX_DEPTH 64
+
+struct json_in {
+	const char *p, *end;
+};
+
+static void json_ws(struct json_in *in)
+{
+	while (in->p < in->end && isspace((unsigned char)*in->p))
+		in->p++;
+}
+
+static bool json_lit(struct json_in *in, const char *lit)
+{
+	size_t n = strlen(lit);
+	if ((size_t)(in->end - in->p) < n || memcmp(in->p, lit, n) != 0)
+		return false;
+	in->p += n;
+	return true;
+}
+
+static void utf8_put(struct strbuf *sb, unsigned cp)
+{
+	if (cp < 0x80) {
+		sb_putc(sb, (char)cp);
+	} else if (cp < 0x800) {
+		sb_putc(sb, (char)(0xc0 | (cp >> 6)));
+		sb_putc(sb, (char)(0x80 | (cp & 0x3f)));
+	} else {
+		sb_putc(sb, (char)(0xe0 | (cp >> 12)));
+		sb_putc(sb, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		sb_putc(sb, (char)(0x80 | (cp & 0x3f)));
+	}
+}
+
+static char *json_string(struct json_in *in)
+{
+	if (in->p >= in->end || *in->p != '"')
+		return NULL;
+	in->p++;
+	struct strbuf sb = STRBUF_INIT;
+	while (in->p < in->end && *in->p != '"') {
+		char c = *in->p++;
+		if (c != '\\') {
+			sb_putc(&sb, c);
+			continue;
+		}
+		if (in->p >= in->end)
+			goto bad;
+		c = *in->p++;
+		switch (c) {
+		case '"': case '\\': case '/': sb_putc(&sb, c); break;
+		case 'n': sb_putc(&sb, '\n'); break;
+		case 'r': sb_putc(&sb, '\r'); break;
+		case 't': sb_putc(&sb, '\t'); break;
+		case 'b': sb_putc(&sb, '\b'); break;
+		case 'f': sb_putc(&sb, '\f'); break;
+		case 'u': {
+			if (in->end - in->p < 4)
+				goto bad;
+			unsigned cp = 0;
+			for (int i = 0; i < 4; i++) {
+				char h = *in->p++;
+				cp <<= 4;
+				if (h >= '0' && h <= '9') cp |= (unsigned)(h - '0');
+				else if (h >= 'a' && h <= 'f') cp |= (unsigned)(h - 'a' + 10);
+				else if (h >= 'A' && h <= 'F') cp |= (unsigned)(h - 'A' + 10);
+				else goto bad;
+			}
+			if (cp == 0)
+				goto bad;
+			utf8_put(&sb, cp);
+			break;
+		}
+		default: goto bad;
+		}
+	}
+	if (in->p >= in->end)
+		goto bad;
+	in->p++;
+	return sb_detach(&sb);
+bad:
+	sb_free(&sb);
+	return NULL;
+}
+
+static struct doc *json_value(struct json_in *in, int depth)
+{
+	if (depth > JSON_MAX_DEPTH)
+		return NULL;
+	json_ws(in);
+	if (in->p >= in->end)
+		return NULL;
+	char c = *in->p;
+	if (c == '"') {
+		char *s = json_string(in);
+		if (!s)
+			return NULL;
+		struct doc *d = doc_new(DOC_STR);
+		d->d_str = s;
+		return d;
+	}
+	if (c == '{' || c == '[') {
+		bool is_obj = c == '{';
+		struct doc *d = doc_new(is_obj ? DOC_OBJ : DOC_LIST);
+		in->p++;
+		json_ws(in);
+		if (in->p < in->end && *in->p == (is_obj ? '}' : ']')) {
+			in->p++;
+			return d;
+		}
+		for (;;) {
+			char *key = NULL;
+			if (is_obj) {
+				json_ws(in);
+				key = json_string(in);
+				json_ws(in);
+				if (!key || in->p >= in->end || *in->p != ':') {
+					free(key);
+					goto bad;
+				}
+				in->p++;
+			}
+			struct doc *v = json_value(in, depth + 1);
+			if (!v) {
+				free(key);
+				goto bad;
+			}
+			v->d_key = key;
+			doc_link(d, v);
+			json_ws(in);
+			if (in->p >= in->end)
+				goto bad;
+			if (*in->p == ',') {
+				in->p++;
+				continue;
+			}
+			if (*in->p == (is_obj ? '}' : ']')) {
+				in->p++;
+				return d;
+			}
+			goto bad;
+		}
+bad:
+		doc_free(d);
+		return NULL;
+	}
+	if (json_lit(in, "true"))
+		return doc_bool(true);
+	if (json_lit(in, "false"))
+		return doc_bool(false);
+	if (json_lit(in, "null"))
+		return doc_new(DOC_NULL);
+	if (c == '-' || (c >= '0' && c <= '9')) {
+		char buf[32];
+		size_t n = 0;
+		while (in->p < in->end && n < sizeof(buf) - 1 &&
+		       (*in->p == '-' || (*in->p >= '0' && *in->p <= '9')))
+			buf[n++] = *in->p++;
+		buf[n] = '\0';
+		char *endp;
+		long long v = strtoll(buf, &endp, 10);
+		if (*endp != '\0')
+			return NULL;
+		return doc_int(v);
+	}
+	return NULL;
+}
+
+struct doc *doc_from_json(const char *text, size_t len)
+{
+	struct json_in in = { text, text + len };
+	struct doc *d = json_value(&in, 0);
+	if (!d)
+		return NULL;
+	json_ws(&in);
+	if (in.p != in.end) {
+		doc_free(d);
+		return NULL;
+	}
+	return d;
+}
