@@ -1,0 +1,158 @@
+/*
+ * esp_encrypt — outbound ESP, tunnel mode (RFC 4303 3.3), on batches.
+ *
+ * For each inner IPv4 packet, in place in the caller's buffer:
+ *   [outer IPv4 [+ UDP]] [SPI SEQ] [IV] [inner | pad | padlen | 4] [ICV]
+ *   ^ headroom                          ^ the caller's packet    ^ tailroom
+ * The inner packet is encrypted where it lies; only headers and trailer are
+ * written around it. The SA is looked at once per batch; CBC IVs for a run
+ * of packets come from one RAND_bytes call. Never allocates, never logs.
+ *
+ * IVs: CBC uses a fresh random 16-byte IV per packet (RFC 3602 requires it
+ * unpredictable). GCM uses the 64-bit sequence number as its explicit IV
+ * (RFC 4106 3.1 allows a counter; it is unique per key because the
+ * sequence number never repeats nor wraps).
+ */
+#include "vpn/esp/esp_internal.h"
+#include "vpn/esp/csum.h"
+#include "base/base.h"
+
+#include <string.h>
+
+/* CBC IVs drawn per RAND_bytes call. */
+#define IV_RUN	32u
+
+static void
+outer_write(struct esp_sa *sa, uint8_t *h, uint32_t total, uint8_t tos)
+{
+	uint32_t sum = sa->sa_tmpl_sum;
+	uint16_t id = sa->sa_ip_id++;
+
+	memcpy(h, sa->sa_tmpl, sa->sa_tmpl_len);
+	h[1] = tos;
+	wr16(h + 2, (uint16_t)total);
+	wr16(h + 4, id);
+	sum += tos;
+	sum += total;
+	sum += id;
+	wr16(h + 10, csum_finish(sum));
+	if (sa->sa_encap)
+		wr16(h + 24, (uint16_t)(total - ESP_IPV4_HDR_LEN));
+}
+
+static enum esp_status
+encrypt_one(struct esp_sa *sa, struct esp_pkt *pkt, enum esp_frame frame,
+	const uint8_t *iv_cbc)
+{
+	uint8_t *inner = pkt->buf + pkt->off;
+	uint32_t inner_len = pkt->len;
+	uint32_t head = ESP_HDR_LEN + sa->sa_iv_len;
+	uint32_t ct_len, pad, total;
+	uint8_t *esp, *icv, tos;
+	uint32_t seq;
+	int outl;
+
+	if (pkt->off > pkt->size || pkt->len > pkt->size - pkt->off)
+		return ESP_E_NO_ROOM;
+	if (frame == ESP_FRAME_IPV4)
+		head += sa->sa_tmpl_len;
+	/* Inner must at least be an IPv4 header: ESP here only carries IPv4. */
+	if (inner_len < ESP_IPV4_HDR_LEN || (inner[0] >> 4) != 4)
+		return ESP_E_BAD_INNER;
+	/* Encrypted part: inner + trailer, padded to the cipher's alignment. */
+	ct_len = (inner_len + ESP_TRAILER_LEN + sa->sa_align - 1) & ~(uint32_t)(sa->sa_align - 1);
+	pad = ct_len - inner_len - ESP_TRAILER_LEN;
+	total = head + ct_len + sa->sa_icv_len;
+	/* Room in the caller's buffer on both sides, and an IPv4 total length. */
+	if (pkt->off > pkt->size || pkt->off < head ||
+	    pkt->size - pkt->off < ct_len + sa->sa_icv_len || total > 0xffff)
+		return ESP_E_NO_ROOM;
+	if (sa->sa_seq >= ESP_SEQ_LAST)
+		return ESP_E_SEQ_EXHAUSTED;
+	seq = ++sa->sa_seq;
+	tos = inner[1];
+
+	/* Trailer: padding 1, 2, 3, ... (RFC 4303 2.4), pad length, next header. */
+	for (uint32_t i = 0; i < pad; i++)
+		inner[inner_len + i] = (uint8_t)(i + 1);
+	inner[ct_len - 2] = (uint8_t)pad;
+	inner[ct_len - 1] = ESP_NEXT_HEADER_IPV4;
+
+	esp = inner - ESP_HDR_LEN - sa->sa_iv_len;
+	wr32(esp, sa->sa_spi);
+	wr32(esp + 4, seq);
+	icv = inner + ct_len;
+
+	if (sa->sa_encr == ESP_ENCR_AES_GCM16) {
+		uint8_t nonce[ESP_GCM_SALT_LEN + ESP_GCM_IV_LEN];
+
+		wr32(esp + 8, 0);
+		wr32(esp + 12, seq);
+		memcpy(nonce, sa->sa_salt, ESP_GCM_SALT_LEN);
+		memcpy(nonce + ESP_GCM_SALT_LEN, esp + 8, ESP_GCM_IV_LEN);
+		if (!EVP_EncryptInit_ex2(sa->sa_cipher, NULL, NULL, nonce, NULL) ||
+		    !EVP_EncryptUpdate(sa->sa_cipher, NULL, &outl, esp, ESP_HDR_LEN) ||
+		    !EVP_EncryptUpdate(sa->sa_cipher, inner, &outl, inner, (int)ct_len) ||
+		    !EVP_EncryptFinal_ex(sa->sa_cipher, inner + outl, &outl) ||
+		    !EVP_CIPHER_CTX_ctrl(sa->sa_cipher, EVP_CTRL_AEAD_GET_TAG,
+			ESP_GCM_ICV_LEN, icv))
+			return ESP_E_CRYPTO;
+	} else {
+		uint8_t mac[EVP_MAX_MD_SIZE];
+
+		memcpy(esp + ESP_HDR_LEN, iv_cbc, ESP_CBC_IV_LEN);
+		if (!EVP_EncryptInit_ex2(sa->sa_cipher, NULL, NULL, iv_cbc, NULL) ||
+		    !EVP_EncryptUpdate(sa->sa_cipher, inner, &outl, inner, (int)ct_len) ||
+		    (uint32_t)outl != ct_len)
+			return ESP_E_CRYPTO;
+		/* Encrypt-then-MAC over SPI | SEQ | IV | ciphertext. */
+		if (!esp_sa_hmac(sa, esp, ESP_HDR_LEN + ESP_CBC_IV_LEN + ct_len, mac))
+			return ESP_E_CRYPTO;
+		memcpy(icv, mac, sa->sa_icv_len);
+	}
+
+	if (frame == ESP_FRAME_IPV4)
+		outer_write(sa, esp - sa->sa_tmpl_len, total, tos);
+	pkt->off -= head;
+	pkt->len = total;
+	sa->sa_stats.st_packets++;
+	sa->sa_stats.st_bytes += inner_len;
+	return ESP_OK;
+}
+
+unsigned
+esp_encrypt_batch(struct esp_sa *sa, struct esp_pkt *pkts, unsigned n, enum esp_frame frame)
+{
+	uint8_t ivs[IV_RUN][ESP_CBC_IV_LEN];
+	unsigned ok = 0;
+	bool cbc = sa->sa_encr == ESP_ENCR_AES_CBC;
+
+	for (unsigned base = 0; base < n; base += IV_RUN) {
+		unsigned run = n - base < IV_RUN ? n - base : IV_RUN;
+
+		if (cbc) {
+			if (sa->sa_test_fixed_iv) {
+				for (unsigned i = 0; i < run; i++)
+					memcpy(ivs[i], sa->sa_test_iv, ESP_CBC_IV_LEN);
+			} else {
+				rand_bytes(ivs, (size_t)run * ESP_CBC_IV_LEN);
+			}
+		}
+		for (unsigned i = 0; i < run; i++) {
+			struct esp_pkt *pkt = &pkts[base + i];
+			enum esp_status st;
+
+			if (sa->sa_dir != ESP_DIR_OUT)
+				st = ESP_E_WRONG_DIR;
+			else
+				st = encrypt_one(sa, pkt, frame, ivs[i]);
+			pkt->status = (uint16_t)st;
+			pkt->sa = sa;
+			if (st == ESP_OK)
+				ok++;
+			else
+				sa->sa_stats.st_drops[st]++;
+		}
+	}
+	return ok;
+}

@@ -1,0 +1,284 @@
+/*
+ * inner — plaintext-side IPv4 helpers for the tunnel; see inner.h.
+ * Every function validates the IPv4 header against len before it reads a
+ * field further in, and changes nothing on a packet it does not accept.
+ */
+#include "vpn/esp/inner.h"
+#include "vpn/esp/csum.h"
+
+#include <string.h>
+
+#define IPV4_MIN_HDR	20u
+#define IPV4_DF		0x4000u
+#define IPV4_MF		0x2000u
+#define IPV4_OFFMASK	0x1fffu
+#define IPPROTO_ICMP_	1u
+#define IPPROTO_TCP_	6u
+#define TCP_MIN_HDR	20u
+#define TCP_FLAG_SYN	0x02u
+#define TCPOPT_EOL	0u
+#define TCPOPT_NOP	1u
+#define TCPOPT_MSS	2u
+#define TCPOLEN_MSS	4u
+#define ICMP_ECHO_REPLY	0u
+#define ICMP_ECHO	8u
+#define ICMP_HDR	8u
+#define REPLY_TTL	64u
+#define IPOPT_COPIED	0x80u
+#define IPOPT_EOL	0u
+#define IPOPT_NOP	1u
+
+static inline uint32_t
+ihl_of(const uint8_t *p)
+{
+	return (uint32_t)(p[0] & 0xf) * 4;
+}
+
+bool
+inner_ipv4_ok(const uint8_t *p, uint32_t len)
+{
+	/* The fixed header before any field is read. */
+	if (len < IPV4_MIN_HDR || p[0] >> 4 != 4)
+		return false;
+	/* Header length: at least 20, within the packet. */
+	if (ihl_of(p) < IPV4_MIN_HDR || ihl_of(p) > len)
+		return false;
+	/* Total length is exactly what we hold. */
+	return rd16(p + 2) == len;
+}
+
+static void
+ip_checksum_set(uint8_t *p)
+{
+	wr16(p + 10, 0);
+	wr16(p + 10, csum_finish(csum_add_bytes(0, p, ihl_of(p))));
+}
+
+/* Checksum update for bytes [o, o + n) of region r that changed from old
+ * (a copy of the 16-bit-aligned words covering them, taken before the
+ * change): handles fields at odd offsets, as TCP options can be. */
+static uint16_t
+csum_update_span(uint16_t check, const uint8_t *r, uint32_t o, uint32_t n,
+	const uint8_t *old_words)
+{
+	uint32_t start = o & ~1u, end = (o + n + 1) & ~1u;
+
+	for (uint32_t k = start; k < end; k += 2)
+		check = csum_replace16(check, rd16(old_words + (k - start)), rd16(r + k));
+	return check;
+}
+
+bool
+inner_clamp_mss(uint8_t *p, uint32_t len, uint16_t mss)
+{
+	uint32_t hl, doff, i;
+	uint8_t *tcp;
+
+	if (!inner_ipv4_ok(p, len) || p[9] != IPPROTO_TCP_)
+		return false;
+	/* Only an unfragmented packet or a first fragment has TCP options. */
+	if (rd16(p + 6) & IPV4_OFFMASK)
+		return false;
+	hl = ihl_of(p);
+	tcp = p + hl;
+	/* The fixed TCP header. */
+	if (len - hl < TCP_MIN_HDR)
+		return false;
+	if (!(tcp[13] & TCP_FLAG_SYN))
+		return false;
+	doff = (uint32_t)(tcp[12] >> 4) * 4;
+	/* Data offset covers the fixed header and lies within the packet. */
+	if (doff < TCP_MIN_HDR || doff > len - hl)
+		return false;
+
+	for (i = TCP_MIN_HDR; i < doff;) {
+		uint8_t kind = tcp[i], olen;
+
+		if (kind == TCPOPT_EOL)
+			break;
+		if (kind == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		/* Every other option has a length byte, >= 2, within doff. */
+		if (i + 1 >= doff)
+			break;
+		olen = tcp[i + 1];
+		if (olen < 2 || i + olen > doff)
+			break;
+		if (kind == TCPOPT_MSS && olen == TCPOLEN_MSS) {
+			uint32_t at = i + 2;
+			uint8_t old[4];
+
+			if (rd16(tcp + at) <= mss)
+				return false;
+			memcpy(old, tcp + (at & ~1u), (at & 1) ? 4 : 2);
+			wr16(tcp + at, mss);
+			wr16(tcp + 16, csum_update_span(rd16(tcp + 16), tcp, at, 2, old));
+			return true;
+		}
+		i += olen;
+	}
+	return false;
+}
+
+bool
+inner_clear_df(uint8_t *p, uint32_t len)
+{
+	uint16_t frag, check;
+
+	if (!inner_ipv4_ok(p, len))
+		return false;
+	frag = rd16(p + 6);
+	if (!(frag & IPV4_DF))
+		return false;
+	check = csum_replace16(rd16(p + 10), frag, (uint16_t)(frag & ~IPV4_DF));
+	wr16(p + 6, (uint16_t)(frag & ~IPV4_DF));
+	wr16(p + 10, check);
+	return true;
+}
+
+/* Options of later fragments: only those with the copied flag (RFC 791),
+ * padded with EOL to a multiple of 4. Returns the new header length. */
+static uint32_t
+later_header(const uint8_t *p, uint8_t *out)
+{
+	uint32_t hl = ihl_of(p), n = IPV4_MIN_HDR;
+
+	memcpy(out, p, IPV4_MIN_HDR);
+	for (uint32_t i = IPV4_MIN_HDR; i < hl;) {
+		uint8_t type = p[i], olen;
+
+		if (type == IPOPT_EOL)
+			break;
+		if (type == IPOPT_NOP) {
+			i++;
+			continue;
+		}
+		/* Length byte present, >= 2, option within the header. */
+		if (i + 1 >= hl)
+			break;
+		olen = p[i + 1];
+		if (olen < 2 || i + olen > hl)
+			break;
+		if (type & IPOPT_COPIED) {
+			memcpy(out + n, p + i, olen);
+			n += olen;
+		}
+		i += olen;
+	}
+	while (n % 4)
+		out[n++] = IPOPT_EOL;
+	out[0] = (uint8_t)(0x40 | n / 4);
+	return n;
+}
+
+int
+inner_fragment(struct esp_pkt *pkt, uint32_t mtu, struct esp_pkt *more, unsigned max_more)
+{
+	uint8_t *p = pkt->buf + pkt->off;
+	uint8_t hdr2[60];
+	uint32_t len = pkt->len, hl, hl2, first_data, data_len, pos;
+	uint16_t frag, base_off;
+	unsigned count = 0;
+
+	if (pkt->off > pkt->size || len > pkt->size - pkt->off || !inner_ipv4_ok(p, len))
+		return -1;
+	if (len <= mtu)
+		return 0;
+	frag = rd16(p + 6);
+	if (frag & IPV4_DF)
+		return -1;
+	hl = ihl_of(p);
+	hl2 = later_header(p, hdr2);
+	/* Every fragment must carry at least 8 bytes of data. */
+	if (mtu < hl + 8 || mtu < hl2 + 8)
+		return -1;
+	base_off = frag & IPV4_OFFMASK;
+	data_len = len - hl;
+	first_data = (mtu - hl) & ~7u;
+
+	/* Check the whole plan before touching anything, so -1 leaves pkt
+	 * unchanged. */
+	for (pos = first_data; pos < data_len; count++) {
+		uint32_t chunk = (mtu - hl2) & ~7u;
+
+		if (chunk > data_len - pos)
+			chunk = data_len - pos;
+		if (count >= max_more || more[count].off > more[count].size ||
+		    more[count].size - more[count].off < hl2 + chunk)
+			return -1;
+		pos += chunk;
+	}
+	/* Offsets are 13 bits of 8-byte units. */
+	if (base_off + (data_len >> 3) > IPV4_OFFMASK)
+		return -1;
+
+	count = 0;
+	for (pos = first_data; pos < data_len; count++) {
+		uint32_t chunk = (mtu - hl2) & ~7u;
+		uint8_t *f = more[count].buf + more[count].off;
+		bool last;
+
+		if (chunk > data_len - pos)
+			chunk = data_len - pos;
+		last = pos + chunk == data_len;
+		memcpy(f, hdr2, hl2);
+		memcpy(f + hl2, p + hl + pos, chunk);
+		wr16(f + 2, (uint16_t)(hl2 + chunk));
+		/* MF on all but the last piece, and on the last one too if the
+		 * packet we split was itself not the last fragment. */
+		wr16(f + 6, (uint16_t)((base_off + pos / 8) |
+			((!last || (frag & IPV4_MF)) ? IPV4_MF : 0)));
+		ip_checksum_set(f);
+		more[count].len = hl2 + chunk;
+		more[count].status = ESP_OK;
+		more[count].sa = NULL;
+		pos += chunk;
+	}
+
+	wr16(p + 2, (uint16_t)(hl + first_data));
+	wr16(p + 6, (uint16_t)(base_off | IPV4_MF));
+	ip_checksum_set(p);
+	pkt->len = hl + first_data;
+	return (int)count;
+}
+
+bool
+inner_icmp_echo_reply(uint8_t *p, uint32_t len, uint32_t our_addr)
+{
+	uint8_t *icmp;
+	uint32_t src;
+
+	if (!inner_ipv4_ok(p, len) || p[9] != IPPROTO_ICMP_)
+		return false;
+	/* No options: a reply would have to process them (RFC 1122 3.2.2.6). */
+	if (ihl_of(p) != IPV4_MIN_HDR)
+		return false;
+	/* Not a fragment: we answer only whole requests. */
+	if (rd16(p + 6) & (IPV4_MF | IPV4_OFFMASK))
+		return false;
+	if (rd32(p + 16) != our_addr)
+		return false;
+	/* The ICMP echo header. */
+	if (len - IPV4_MIN_HDR < ICMP_HDR)
+		return false;
+	icmp = p + IPV4_MIN_HDR;
+	if (icmp[0] != ICMP_ECHO || icmp[1] != 0)
+		return false;
+	/* A corrupted request gets no answer. */
+	if (csum_fold(csum_add_bytes(0, icmp, len - IPV4_MIN_HDR)) != 0xffff)
+		return false;
+
+	src = rd32(p + 12);
+	wr32(p + 12, our_addr);
+	wr32(p + 16, src);
+	p[8] = REPLY_TTL;
+	wr16(p + 6, 0);
+	ip_checksum_set(p);
+	/* Type 8 -> 0 changes the first word only. */
+	wr16(icmp + 2, csum_replace16(rd16(icmp + 2), (uint16_t)(ICMP_ECHO << 8),
+		(uint16_t)(ICMP_ECHO_REPLY << 8)));
+	icmp[0] = ICMP_ECHO_REPLY;
+	return true;
+}
