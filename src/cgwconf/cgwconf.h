@@ -1,0 +1,187 @@
+/*
+ * cgwconf — the customer gateway configuration of a VPN connection: the
+ * customerGatewayConfiguration XML document that CreateVpnConnection and
+ * DescribeVpnConnections return, and the router configuration text that
+ * "Download Configuration" (GetVpnConnectionDeviceSampleConfiguration)
+ * gives for a device type.
+ *
+ * Router configurations come from templates, one text file per device type
+ * in src/cgwconf/templates/, embedded into the binary at build time; see
+ * src/cgwconf/templates/README.md for the template language.  A device type
+ * is listed by cgwconf_device_types() only when it has such a template.
+ *
+ * Pure functions over plain data: no I/O, no global state, thread-safe.
+ * Never logs: the connection holds pre-shared keys, and so does the output.
+ */
+#ifndef VPCD_CGWCONF_H
+#define VPCD_CGWCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CGW_TUNNELS		2	/* every VPN connection has two */
+#define CGW_ID_LEN		32	/* "vpn-0123456789abcdef0" and NUL */
+#define CGW_IP_LEN		16	/* dotted quad and NUL */
+#define CGW_CIDR_LEN		19	/* "255.255.255.255/32" and NUL */
+#define CGW_PSK_LEN		65	/* 8 to 64 of [A-Za-z0-9._] and NUL */
+#define CGW_ALG_LEN		16	/* "AES256-GCM-16" and NUL */
+#define CGW_MAX_ALGS		4	/* AWS offers 4 ciphers, 4 integrities */
+#define CGW_MAX_DH		16	/* phase 2 allows 2, 5, 14-24 */
+#define CGW_MAX_STATIC_ROUTES	100	/* AWS's limit per connection */
+#define CGW_ACTION_LEN		8	/* "restart" and NUL */
+#define CGW_TYPE_LEN		16
+
+/* Bits of ike_versions. */
+#define CGW_IKEV1	(1u << 0)
+#define CGW_IKEV2	(1u << 1)
+
+/* A list of AWS algorithm names in force, e.g. {"AES128", "AES256"}:
+ * encryption "AES128" "AES256" "AES128-GCM-16" "AES256-GCM-16";
+ * integrity "SHA1" "SHA2-256" "SHA2-384" "SHA2-512". */
+struct cgw_algs {
+	unsigned	ca_n;
+	char		ca_name[CGW_MAX_ALGS][CGW_ALG_LEN];
+};
+
+/* Diffie-Hellman group numbers in force, e.g. {2, 14, 15, ...}. */
+struct cgw_dh_groups {
+	unsigned	cd_n;
+	unsigned	cd_group[CGW_MAX_DH];
+};
+
+/* One tunnel: its addresses, key and the tunnel options in force.
+ * Lists may be in any order: renderers show the lowest value of each, as
+ * AWS does (AES128 < AES256 < AES128-GCM-16 < AES256-GCM-16; SHA1 <
+ * SHA2-256 < SHA2-384 < SHA2-512; the smallest group number). */
+struct cgw_tunnel {
+	char		ct_vgw_outside_ip[CGW_IP_LEN];	/* AWS end, public */
+	char		ct_inside_cidr[CGW_CIDR_LEN];	/* "169.254.x.y/30": vgw .y+1, cgw .y+2 */
+	char		ct_psk[CGW_PSK_LEN];		/* secret: wipe your copy */
+	unsigned	ct_ike_versions;		/* CGW_IKEV1 | CGW_IKEV2 */
+	struct cgw_algs	ct_phase1_encryption;
+	struct cgw_algs	ct_phase1_integrity;
+	struct cgw_dh_groups ct_phase1_dh;
+	struct cgw_algs	ct_phase2_encryption;
+	struct cgw_algs	ct_phase2_integrity;
+	struct cgw_dh_groups ct_phase2_dh;
+	uint32_t	ct_phase1_lifetime_s;		/* 900-28800, default 28800 */
+	uint32_t	ct_phase2_lifetime_s;		/* 900-3600, default 3600 */
+	uint32_t	ct_rekey_margin_s;		/* default 270 */
+	uint32_t	ct_rekey_fuzz_pct;		/* 0-100, default 100 */
+	uint32_t	ct_replay_window;		/* 64-2048, default 1024 */
+	uint32_t	ct_dpd_timeout_s;		/* >= 30, default 30 */
+	char		ct_dpd_action[CGW_ACTION_LEN];	/* "clear" | "none" | "restart" */
+	char		ct_startup_action[CGW_ACTION_LEN]; /* "add" | "start" */
+};
+
+/* Everything a configuration shows; the API layer fills it from the store.
+ * Plain data: no pointers, copy it freely (and wipe the PSKs afterwards). */
+struct cgw_vpn_connection {
+	char		cv_vpn_connection_id[CGW_ID_LEN];	/* "vpn-…" */
+	char		cv_customer_gateway_id[CGW_ID_LEN];	/* "cgw-…" */
+	char		cv_vpn_gateway_id[CGW_ID_LEN];		/* "vgw-…" */
+	char		cv_type[CGW_TYPE_LEN];			/* "ipsec.1" */
+	bool		cv_static_routes_only;	/* static routing, else BGP */
+	uint32_t	cv_cgw_asn;		/* customer gateway BgpAsn (65000) */
+	uint32_t	cv_amazon_side_asn;	/* VGW AmazonSideAsn (64512) */
+	char		cv_cgw_outside_ip[CGW_IP_LEN];	/* customer gateway IpAddress */
+	/* Traffic selectors: LocalIpv4NetworkCidr (customer side) and
+	 * RemoteIpv4NetworkCidr (AWS side); AWS's default is 0.0.0.0/0. */
+	char		cv_local_ipv4_network_cidr[CGW_CIDR_LEN];
+	char		cv_remote_ipv4_network_cidr[CGW_CIDR_LEN];
+	/* CIDR of the VPC the VGW is attached to, for the router's route to
+	 * it; "" when detached (templates then use the remote CIDR). */
+	char		cv_vpc_cidr[CGW_CIDR_LEN];
+	struct cgw_tunnel cv_tunnel[CGW_TUNNELS];
+	/* The connection's static routes (customer-side prefixes). */
+	unsigned	cv_n_static_routes;
+	char		cv_static_routes[CGW_MAX_STATIC_ROUTES][CGW_CIDR_LEN];
+	uint32_t	cv_tcp_mss;		/* 1379 */
+};
+
+/*
+ * Output: a growable, always NUL-terminated string.  The buffer owns
+ * cb_data; cgw_buf_free() wipes it (rendered configurations hold PSKs) and
+ * frees it.  An allocation failure aborts the process.
+ */
+struct cgw_buf {
+	char	*cb_data;	/* NULL until the first append */
+	size_t	 cb_len;
+	size_t	 cb_cap;
+};
+#define CGW_BUF_INIT { NULL, 0, 0 }
+
+void cgw_buf_append(struct cgw_buf *b, const char *s, size_t len);
+void cgw_buf_puts(struct cgw_buf *b, const char *s);
+void cgw_buf_printf(struct cgw_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The text so far, never NULL; still owned by b. */
+const char *cgw_buf_str(const struct cgw_buf *b);
+/* Hands the text to the caller, who free()s it (after wiping); b is reset. */
+char *cgw_buf_detach(struct cgw_buf *b);
+void cgw_buf_free(struct cgw_buf *b);
+
+enum cgw_status {
+	CGW_OK = 0,
+	CGW_ERR_INVALID,	/* the connection data is not usable */
+	CGW_ERR_DEVICE,		/* no template for that device type id */
+	CGW_ERR_IKE_VERSION,	/* version not "ikev1"/"ikev2", or not offered */
+	CGW_ERR_TEMPLATE,	/* the template is broken (a bug in vpcd) */
+};
+
+/* Why a call failed: "tunnel 2: inside CIDR '169.254.0.1/30' is not ...",
+ * "b0adb196.conf.tmpl:12: unknown variable 'tunnel.pks'".  Never holds a
+ * secret. */
+struct cgw_error {
+	char	ce_msg[256];
+};
+
+/* AWS's defaults: type ipsec.1, ASNs 65000/64512, selectors 0.0.0.0/0,
+ * every algorithm and group AWS allows, lifetimes 28800/3600, margin 270,
+ * fuzz 100, replay 1024, DPD 30 s clear, startup add, both IKE versions,
+ * TCP MSS 1379.  Ids, addresses and keys are left empty. */
+void cgwconf_connection_defaults(struct cgw_vpn_connection *conn);
+
+/* Checks what the renderers rely on (addresses, /30 inside CIDRs in
+ * 169.254.0.0/16, non-empty lists of known algorithm names, PSK alphabet). */
+enum cgw_status cgwconf_validate(const struct cgw_vpn_connection *conn,
+    struct cgw_error *err);
+
+/* Appends the customerGatewayConfiguration document (with its XML
+ * declaration) to out.  err may be NULL. */
+enum cgw_status cgwconf_render_xml(const struct cgw_vpn_connection *conn,
+    struct cgw_buf *out, struct cgw_error *err);
+
+/* A device type that has a real template; strings as AWS spells them in
+ * GetVpnConnectionDeviceTypes.  Static storage, owned by the library. */
+struct cgw_device_type {
+	const char	*dt_id;		/* VpnConnectionDeviceTypeId, "b0adb196" */
+	const char	*dt_vendor;
+	const char	*dt_platform;
+	const char	*dt_software;
+	unsigned	 dt_ike_versions;	/* what the template can render */
+};
+
+/* Every device type with a template, sorted by vendor, platform and
+ * software.  *count receives the number of entries. */
+const struct cgw_device_type *cgwconf_device_types(size_t *count);
+/* NULL when id has no template. */
+const struct cgw_device_type *cgwconf_device_type_find(const char *id);
+
+/* Appends the router configuration for device_type_id.  ike_version is
+ * "ikev1", "ikev2" or NULL (ikev1 when both tunnels and the device allow
+ * it, else ikev2).  err may be NULL.  On failure out may hold a partial
+ * text: discard it. */
+enum cgw_status cgwconf_render_device(const struct cgw_vpn_connection *conn,
+    const char *device_type_id, const char *ike_version,
+    struct cgw_buf *out, struct cgw_error *err);
+
+/* Renders template text that is not embedded (tests, a future "template
+ * directory" option).  name is used in error messages; first_line is the
+ * line number of text's first line in its file. */
+enum cgw_status cgwconf_render_template(const struct cgw_vpn_connection *conn,
+    const char *name, unsigned first_line, const char *text,
+    const char *ike_version, struct cgw_buf *out, struct cgw_error *err);
+
+#endif

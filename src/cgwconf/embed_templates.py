@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Turns src/cgwconf/templates/*.conf.tmpl into a C file (run by Meson at
+build time) so that vpcd needs no template file at run time.
+
+Each template starts with a header, then a line '---', then the body:
+
+    id: b0adb196
+    vendor: Cisco Systems, Inc.
+    platform: ISR Series Routers
+    software: IOS 12.4+
+    ike: ikev1 ikev2
+    ---
+
+The header is checked here (the build fails on a bad one, naming the file
+and line); the body is checked by the unit tests, which render every
+template.  Usage: embed_templates.py -o OUT.c [--dir DIR] TEMPLATE...
+With --dir, every *.conf.tmpl in DIR must be among the TEMPLATEs, so that
+a new file cannot be silently left out of meson.build."""
+import argparse
+import os
+import re
+import sys
+
+FIELDS = ("id", "vendor", "platform", "software", "ike")
+
+
+class TemplateError(Exception):
+    pass
+
+
+def parse(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    lines = text.split("\n")
+    header = {}
+    for n, line in enumerate(lines, 1):
+        if line.strip() == "---":
+            body = "\n".join(lines[n:])
+            first_line = n + 1
+            break
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        key, value = key.strip(), value.strip()
+        if not sep or key not in FIELDS:
+            raise TemplateError("%s:%d: expected one of %s followed by ':'"
+                                % (path, n, ", ".join(FIELDS)))
+        if key in header:
+            raise TemplateError("%s:%d: '%s' given twice" % (path, n, key))
+        if not value:
+            raise TemplateError("%s:%d: '%s' is empty" % (path, n, key))
+        header[key] = value
+    else:
+        raise TemplateError("%s: no '---' line ends the header" % path)
+    for key in FIELDS:
+        if key not in header:
+            raise TemplateError("%s: header has no '%s'" % (path, key))
+    if not re.fullmatch(r"[0-9a-f]{8}", header["id"]):
+        raise TemplateError("%s: id '%s' is not 8 lower-case hex digits" % (path, header["id"]))
+    if os.path.basename(path) != header["id"] + ".conf.tmpl":
+        raise TemplateError("%s: file name must be %s.conf.tmpl" % (path, header["id"]))
+    versions = header["ike"].split()
+    if not versions or any(v not in ("ikev1", "ikev2") for v in versions):
+        raise TemplateError("%s: ike must list ikev1 and/or ikev2" % path)
+    if not body.strip():
+        raise TemplateError("%s: empty body" % path)
+    header["ike_mask"] = " | ".join("CGW_IKEV1" if v == "ikev1" else "CGW_IKEV2"
+                                    for v in sorted(set(versions)))
+    header["file"] = os.path.basename(path)
+    header["first_line"] = first_line
+    header["body"] = body
+    return header
+
+
+def c_string(s, indent="\t"):
+    """A C string literal, one source line per template line.  '?' is
+    escaped (ISO C17 mode has trigraphs), non-ASCII bytes as octal."""
+    out = []
+    for line in s.encode("utf-8").split(b"\n"):
+        out.append(line + b"\n")
+    if out:
+        out[-1] = out[-1][:-1]
+    parts = []
+    for chunk in out:
+        if not chunk:
+            continue
+        lit = []
+        for b in chunk:
+            c = chr(b)
+            if c == "\\":
+                lit.append("\\\\")
+            elif c == '"':
+                lit.append('\\"')
+            elif c == "?":
+                lit.append("\\?")
+            elif c == "\n":
+                lit.append("\\n")
+            elif c == "\t":
+                lit.append("\\t")
+            elif 32 <= b < 127:
+                lit.append(c)
+            else:
+                lit.append("\\%03o" % b)
+        parts.append('%s"%s"' % (indent, "".join(lit)))
+    return "\n".join(parts) if parts else indent + '""'
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-o", dest="out", required=True)
+    ap.add_argument("--dir")
+    ap.add_argument("templates", nargs="+")
+    args = ap.parse_args()
+    try:
+        if args.dir:
+            listed = {os.path.realpath(t) for t in args.templates}
+            for name in sorted(os.listdir(args.dir)):
+                p = os.path.realpath(os.path.join(args.dir, name))
+                if name.endswith(".conf.tmpl") and p not in listed:
+                    raise TemplateError("%s is not listed in src/cgwconf/meson.build" % p)
+        tmpls = [parse(p) for p in args.templates]
+        seen = {}
+        for t in tmpls:
+            if t["id"] in seen:
+                raise TemplateError("%s and %s both have id %s" % (seen[t["id"]], t["file"], t["id"]))
+            seen[t["id"]] = t["file"]
+    except (TemplateError, OSError, UnicodeDecodeError) as e:
+        print("embed_templates: %s" % e, file=sys.stderr)
+        return 1
+    tmpls.sort(key=lambda t: (t["vendor"].lower(), t["platform"].lower(), t["software"].lower()))
+
+    def q(s):
+        return c_string(s, "").strip()
+
+    out = ["/* Generated by src/cgwconf/embed_templates.py from src/cgwconf/templates/.",
+           " * Do not edit: edit the templates. */",
+           '#include "cgwconf/cgwconf_int.h"',
+           "",
+           "const struct cgw_device_type cgw_device_type_list[] = {"]
+    for t in tmpls:
+        out.append("\t{ %s, %s, %s, %s, %s }," % (q(t["id"]), q(t["vendor"]), q(t["platform"]),
+                                                 q(t["software"]), t["ike_mask"]))
+    out += ["};", "", "const struct cgw_template_src cgw_template_srcs[] = {"]
+    for t in tmpls:
+        out.append("\t{ %s, %d," % (q(t["file"]), t["first_line"]))
+        out.append(c_string(t["body"], "\t  "))
+        out.append("\t},")
+    out += ["};", "",
+            "const size_t cgw_template_count = sizeof(cgw_template_srcs) / sizeof(cgw_template_srcs[0]);",
+            ""]
+    tmp = args.out + ".tmp"
+    with open(tmp, "w", encoding="ascii") as f:
+        f.write("\n".join(out))
+    os.replace(tmp, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
