@@ -128,6 +128,8 @@ enum cgw_status {
 	CGW_ERR_DEVICE,		/* no template for that device type id */
 	CGW_ERR_IKE_VERSION,	/* version not "ikev1"/"ikev2", or not offered */
 	CGW_ERR_TEMPLATE,	/* the template is broken (a bug in vpcd) */
+	CGW_ERR_UNSUPPORTED,	/* the device cannot do the tunnel options in
+				 * force (e.g. IKEv1 with only AES-GCM) */
 };
 
 /* Why a call failed: "tunnel 2: inside CIDR '169.254.0.1/30' is not ...",

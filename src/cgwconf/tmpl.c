@@ -70,7 +70,7 @@ struct cond {
 	struct cond	*co_l, *co_r;	/* C_NOT (l), C_AND, C_OR */
 };
 
-enum node_kind { N_TEXT, N_VALUE, N_IF, N_EACH };
+enum node_kind { N_TEXT, N_VALUE, N_IF, N_EACH, N_FAIL };
 
 struct branch {
 	struct cond	*br_cond;	/* NULL for {{#else}} */
@@ -82,7 +82,7 @@ struct node {
 	enum node_kind	 nd_kind;
 	unsigned	 nd_line;
 	struct node	*nd_next;
-	const char	*nd_text;	/* N_TEXT */
+	const char	*nd_text;	/* N_TEXT; N_FAIL: the message */
 	size_t		 nd_len;
 	struct vexpr	*nd_value;	/* N_VALUE; N_EACH: the list */
 	struct branch	*nd_branches;	/* N_IF */
@@ -685,6 +685,25 @@ static struct node *parse_nodes(struct parser *ps, struct end_tag *end)
 				break;
 			continue;
 		}
+		if (directive(c, clen, "#fail", &arg, &arglen)) {
+			struct lexer lx = { .lx_p = arg, .lx_e = arg + arglen };
+			struct node *n = new_node(ps, N_FAIL, line);
+
+			lex_next(ps, &lx);
+			if (lx.lx_kind != T_STR) {
+				parse_error(ps, line, "{{#fail}} takes a \"message\"");
+				break;
+			}
+			n->nd_text = lx.lx_tok;
+			lex_next(ps, &lx);
+			if (lx.lx_kind != T_END) {
+				parse_error(ps, line, "unexpected text after {{#fail \"...\"");
+				break;
+			}
+			*tail = n;
+			tail = &n->nd_next;
+			continue;
+		}
 		if (*c == '#' || *c == '/') {
 			size_t w = 1;
 
@@ -774,6 +793,7 @@ struct renderer {
 	const struct tv		*rn_root;
 	struct scope		 rn_scopes[2 * TMPL_MAX_DEPTH];
 	unsigned		 rn_nscopes;
+	enum cgw_status		 rn_status;	/* of a failed render */
 };
 
 static bool render_error(struct renderer *rn, unsigned line, const char *fmt, ...)
@@ -999,6 +1019,11 @@ static bool render_nodes(struct renderer *rn, const struct node *n)
 			if (!render_each(rn, n))
 				return false;
 			break;
+		case N_FAIL:
+			/* The template's own verdict: the device cannot do this. */
+			cgw_fail(rn->rn_err, CGW_ERR_UNSUPPORTED, "%s", n->nd_text);
+			rn->rn_status = CGW_ERR_UNSUPPORTED;
+			return false;
 		}
 	}
 	return true;
@@ -1012,7 +1037,8 @@ enum cgw_status cgw_template_render(const struct cgw_vpn_connection *conn,
 	/* A leading '\n' makes "start of text" look like "start of a line". */
 	char *src = arena_alloc(&ar, strlen(text) + 2);
 	struct parser ps = { .ps_ar = &ar, .ps_name = name, .ps_line = first_line, .ps_err = err };
-	struct renderer rn = { .rn_ar = &ar, .rn_name = name, .rn_err = err, .rn_out = out };
+	struct renderer rn = { .rn_ar = &ar, .rn_name = name, .rn_err = err, .rn_out = out,
+	    .rn_status = CGW_ERR_TEMPLATE };
 	struct end_tag end;
 	struct node *doc;
 	bool ok = false;
@@ -1030,5 +1056,5 @@ enum cgw_status cgw_template_render(const struct cgw_vpn_connection *conn,
 		ok = render_nodes(&rn, doc);
 	}
 	arena_free(&ar);
-	return ok ? CGW_OK : CGW_ERR_TEMPLATE;
+	return ok ? CGW_OK : rn.rn_status;
 }

@@ -432,6 +432,22 @@ static void test_tmpl_errors(void **state)
 	expect_error("{{#if bgp}}{{x|nosuch}}{{/if}}", "unknown filter or map 'nosuch'");
 }
 
+static void test_tmpl_fail(void **state)
+{
+	struct cgw_error err;
+	char *out;
+
+	(void)state;
+	assert_int_equal(render_text("a{{#if static}}{{#fail \"no static here\"}}{{/if}}", false, &out, &err),
+	    CGW_ERR_UNSUPPORTED);
+	assert_string_equal(err.ce_msg, "no static here");
+	free(out);
+	assert_int_equal(render_text("a{{#if bgp}}{{#fail \"no bgp here\"}}{{/if}}", false, &out, &err), CGW_OK);
+	assert_string_equal(out, "a");
+	free(out);
+	expect_error("{{#fail x}}", "{{#fail}} takes a \"message\"");
+}
+
 static void test_ike_version_choice(void **state)
 {
 	struct cgw_vpn_connection c;
@@ -453,6 +469,240 @@ static void test_ike_version_choice(void **state)
 	assert_int_equal(cgwconf_render_device(&c, "00000000", NULL, &b, &err), CGW_ERR_DEVICE);
 	assert_non_null(strstr(err.ce_msg, "no configuration template for device type '00000000'"));
 	cgw_buf_free(&b);
+}
+
+
+/* ---- the seed: its Cisco IOS sample is the ground truth ---- */
+
+/* The seed's sample for one tunnel, verbatim (its masked values are
+ * placeholders below).  Source: /work/shared/seed/000_1ce93c3ef5d0d016.txt */
+static const char seed_cisco[] =
+	"crypto isakmp policy 200\n"
+	"  encryption aes 128\n"
+	"  authentication pre-share\n"
+	"  group 2\n"
+	"  lifetime 28800\n"
+	"  hash sha\n"
+	"exit\n"
+	"!\n"
+	"crypto keyring keyring-vpn-xxxxxxxx-x\n"
+	"  local-address xxx.xxx.xxx.xxx\n"
+	"  pre-shared-key address 27.0.1.xx key xyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxy\n"
+	"exit\n"
+	"!\n"
+	"crypto isakmp profile isakmp-vpn-xxxxxxxx-x\n"
+	"  local-address xxx.xxx.xxx.xxx\n"
+	"  match identity address 27.0.1.xx\n"
+	"  keyring keyring-vpn-xxxxxxxx-x\n"
+	"exit\n"
+	"!\n"
+	"crypto ipsec transform-set ipsec-prop-vpn-xxxxxxxx-x esp-aes 128 esp-sha-hmac \n"
+	"  mode tunnel\n"
+	"exit\n"
+	"!\n"
+	"crypto ipsec profile ipsec-vpn-xxxxxxxx-x\n"
+	"  set pfs group2\n"
+	"  set security-association lifetime seconds 3600\n"
+	"  set transform-set ipsec-prop-vpn-xxxxxxxx-x\n"
+	"exit\n"
+	"!\n"
+	"crypto ipsec df-bit clear\n"
+	"!\n"
+	"crypto isakmp keepalive 10 10 on-demand\n"
+	"!\n"
+	"crypto ipsec security-association replay window-size 128\n"
+	"!\n"
+	"crypto ipsec fragmentation before-encryption\n"
+	"!\n"
+	"interface Tunnel1\n"
+	"  ip address 169.254.252.2 255.255.255.252\n"
+	"  ip virtual-reassembly\n"
+	"  tunnel source xxx.xxx.xxx.xxx\n"
+	"  tunnel destination 27.0.1.xx \n"
+	"  tunnel mode ipsec ipv4\n"
+	"  tunnel protection ipsec profile ipsec-vpn-xxxxxxxx-x\n"
+	"  ip tcp adjust-mss 1387 \n"
+	"  no shutdown\n"
+	"exit\n"
+	"!\n"
+	"ip route 10.96.0.0 255.255.0.0 Tunnel1 track 100\n"
+	"!\n"
+	"ip sla 100\n"
+	"   icmp-echo 169.254.252.1 source-interface Tunnel1\n"
+	"   timeout 1000\n"
+	"   frequency 5\n"
+	"exit\n"
+	"!\n"
+	"ip sla schedule 100  life forever start-time now\n"
+	"!\n"
+	"track 100 ip sla 100 reachability \n";
+
+/* Replaces every `from` in *s by `to` (reallocating). */
+static void replace_all(char **s, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = 0;
+	char *out, *o;
+
+	for (const char *p = strstr(*s, from); p != NULL; p = strstr(p + fl, from))
+		n++;
+	out = malloc(strlen(*s) + n * (tl > fl ? tl - fl : 0) + 1);
+	assert_non_null(out);
+	o = out;
+	for (const char *p = *s, *q; ; p = q + fl) {
+		q = strstr(p, from);
+		if (q == NULL) {
+			strcpy(o, p);
+			break;
+		}
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		memcpy(o, to, tl);
+		o += tl;
+	}
+	free(*s);
+	*s = out;
+}
+
+/* One line with runs of blanks made one space and no blanks at the ends. */
+static void normalize_line(const char *s, size_t len, char *out, size_t size)
+{
+	size_t n = 0;
+	bool space = false;
+
+	for (size_t i = 0; i < len && n + 1 < size; i++) {
+		if (s[i] == ' ' || s[i] == '\t' || s[i] == '\r') {
+			space = n > 0;
+			continue;
+		}
+		if (space)
+			out[n++] = ' ';
+		space = false;
+		if (n + 1 < size)
+			out[n++] = s[i];
+	}
+	out[n] = '\0';
+}
+
+/* Every non-comment line of want appears in got, in the same order. */
+static void expect_lines_in_order(const char *got, const char *want, const char *what)
+{
+	const char *pos = got;
+
+	for (const char *w = want; *w != '\0';) {
+		const char *we = strchr(w, '\n');
+		size_t wl = we != NULL ? (size_t)(we - w) : strlen(w);
+		char line[256];
+		bool found = false;
+
+		normalize_line(w, wl, line, sizeof(line));
+		w += wl + (we != NULL);
+		if (line[0] == '\0' || line[0] == '!')
+			continue;
+		while (*pos != '\0' && !found) {
+			const char *ge = strchr(pos, '\n');
+			size_t gl = ge != NULL ? (size_t)(ge - pos) : strlen(pos);
+			char have[256];
+
+			normalize_line(pos, gl, have, sizeof(have));
+			found = strcmp(have, line) == 0;
+			pos += gl + (ge != NULL);
+		}
+		if (!found)
+			fail_msg("%s: seed statement '%s' missing (or out of order)", what, line);
+	}
+}
+
+static void test_cisco_isr_has_every_seed_statement(void **state)
+{
+	struct cgw_vpn_connection c;
+	char *got;
+
+	(void)state;
+	fixture_connection(&c, false);
+	got = render_device(&c, "b0adb196", "ikev1");
+	for (unsigned t = 0; t < CGW_TUNNELS; t++) {
+		const struct cgw_tunnel *tun = &c.cv_tunnel[t];
+		char *want = strdup(seed_cisco), v[64], what[32];
+		unsigned base = (unsigned)strtoul(tun->ct_inside_cidr + 12, NULL, 10);
+
+		assert_non_null(want);
+		/* The seed's masked and connection-specific values, for tunnel t. */
+		snprintf(v, sizeof(v), "%s-%u", c.cv_vpn_connection_id, t);
+		replace_all(&want, "vpn-xxxxxxxx-x", v);
+		snprintf(v, sizeof(v), "policy 20%u", t);
+		replace_all(&want, "policy 200", v);
+		snprintf(v, sizeof(v), "Tunnel%u", t + 1);
+		replace_all(&want, "Tunnel1", v);
+		snprintf(v, sizeof(v), "track %u00", t + 1);
+		replace_all(&want, "track 100", v);
+		snprintf(v, sizeof(v), "sla %u00", t + 1);
+		replace_all(&want, "sla 100", v);
+		snprintf(v, sizeof(v), "schedule %u00", t + 1);
+		replace_all(&want, "schedule 100", v);
+		replace_all(&want, "xxx.xxx.xxx.xxx", c.cv_cgw_outside_ip);
+		replace_all(&want, "27.0.1.xx", tun->ct_vgw_outside_ip);
+		replace_all(&want, "xyzxyzxyzxyzxyzxyzxyzxyzxyzxyzxy", tun->ct_psk);
+		/* The seed's MSS is AWS's older value; the connection's is 1379. */
+		snprintf(v, sizeof(v), "adjust-mss %u", c.cv_tcp_mss);
+		replace_all(&want, "adjust-mss 1387", v);
+		snprintf(v, sizeof(v), "%.*s%u", 12, tun->ct_inside_cidr, base + 2);
+		replace_all(&want, "169.254.252.2", v);
+		snprintf(v, sizeof(v), "%.*s%u", 12, tun->ct_inside_cidr, base + 1);
+		replace_all(&want, "169.254.252.1", v);
+		snprintf(what, sizeof(what), "tunnel %u", t + 1);
+		expect_lines_in_order(got, want, what);
+		free(want);
+	}
+	free(got);
+}
+
+static void test_cisco_isr_maps_options(void **state)
+{
+	struct cgw_vpn_connection c;
+	struct cgw_buf b = CGW_BUF_INIT;
+	struct cgw_error err = { "" };
+	char *got;
+
+	(void)state;
+	fixture_connection(&c, false);
+	for (unsigned t = 0; t < CGW_TUNNELS; t++) {
+		struct cgw_tunnel *tun = &c.cv_tunnel[t];
+
+		tun->ct_phase1_encryption.ca_n = 1;
+		strcpy(tun->ct_phase1_encryption.ca_name[0], "AES256");
+		tun->ct_phase1_integrity.ca_n = 2;
+		strcpy(tun->ct_phase1_integrity.ca_name[0], "SHA2-512");
+		strcpy(tun->ct_phase1_integrity.ca_name[1], "SHA2-256");
+		tun->ct_phase1_dh.cd_n = 1;
+		tun->ct_phase1_dh.cd_group[0] = 14;
+		tun->ct_phase2_encryption.ca_n = 1;
+		strcpy(tun->ct_phase2_encryption.ca_name[0], "AES256-GCM-16");
+		tun->ct_phase2_dh.cd_n = 1;
+		tun->ct_phase2_dh.cd_group[0] = 19;
+		tun->ct_phase2_lifetime_s = 1800;
+	}
+	got = render_device(&c, "b0adb196", "ikev1");
+	expect_lines_in_order(got,
+	    "crypto isakmp policy 200\nencryption aes 256\ngroup 14\nlifetime 28800\nhash sha256\n"
+	    "crypto ipsec transform-set ipsec-prop-vpn-0a1b2c3d4e5f67890-0 esp-gcm 256\n"
+	    "set pfs group19\nset security-association lifetime seconds 1800\n", "AES256/SHA2-256/14");
+	free(got);
+	got = render_device(&c, "b0adb196", "ikev2");
+	expect_lines_in_order(got,
+	    "crypto ikev2 proposal proposal-vpn-0a1b2c3d4e5f67890-0\nencryption aes-cbc-256\n"
+	    "integrity sha256\ngroup 14\nset ikev2-profile ikev2-vpn-0a1b2c3d4e5f67890-0\n", "ikev2");
+	assert_null(strstr(got, "crypto isakmp"));
+	free(got);
+	/* IKEv1 cannot do GCM in phase 1: said so, not rendered wrong. */
+	for (unsigned t = 0; t < CGW_TUNNELS; t++) {
+		strcpy(c.cv_tunnel[t].ct_phase1_encryption.ca_name[0], "AES128-GCM-16");
+	}
+	assert_int_equal(cgwconf_render_device(&c, "b0adb196", "ikev1", &b, &err), CGW_ERR_UNSUPPORTED);
+	assert_non_null(strstr(err.ce_msg, "AES-GCM"));
+	cgw_buf_free(&b);
+	got = render_device(&c, "b0adb196", "ikev2");
+	expect_lines_in_order(got, "encryption aes-gcm-128\nprf sha256\n", "ikev2 gcm");
+	free(got);
 }
 
 /* ---- device types and their goldens ---- */
@@ -531,7 +781,10 @@ int main(void)
 		cmocka_unit_test(test_tmpl_loops_and_lines),
 		cmocka_unit_test(test_tmpl_maps),
 		cmocka_unit_test(test_tmpl_errors),
+		cmocka_unit_test(test_tmpl_fail),
 		cmocka_unit_test(test_ike_version_choice),
+		cmocka_unit_test(test_cisco_isr_has_every_seed_statement),
+		cmocka_unit_test(test_cisco_isr_maps_options),
 		cmocka_unit_test(test_device_types),
 		cmocka_unit_test(test_device_goldens),
 	};
