@@ -16,6 +16,7 @@
 #include "vpn/esp/esp.h"
 #include "vpn/esp/esp_internal.h"
 #include "vpn/esp/csum.h"
+#include "vpn/esp/inner.h"
 #include "base/base.h"
 
 #define BUF_SIZE	(ESP_HEADROOM + 65535 + ESP_TAILROOM)
@@ -681,6 +682,66 @@ test_inner_mtu(void **state)
 	}
 }
 
+/* The outbound order the tunnel glue follows (inner.h): clamp MSS, clear
+ * DF, fragment to the SA's inner MTU, encrypt the pieces in one batch;
+ * every ESP datagram fits the outer MTU and the far side gets back the
+ * clamped packet. */
+static void
+test_fragment_then_encrypt(void **state)
+{
+	enum { MAXF = 8 };
+	struct esp_sa *out = sa_make(&suites[0], ESP_DIR_OUT, 0xb000, 4500);
+	struct esp_sa *in = sa_make(&suites[0], ESP_DIR_IN, 0xb000, 4500);
+	static uint8_t bufs[MAXF][BUF_SIZE], orig[1500], re[1500];
+	struct esp_pkt pkts[MAXF];
+	uint32_t mtu = esp_sa_inner_mtu(out, 1500), got = 0;
+	int n;
+
+	(void)state;
+	inner_make(orig, sizeof(orig), 3);
+	orig[9] = 6;				/* TCP SYN, MSS 1460 */
+	wr16(orig + 6, 0x4000);
+	orig[32] = 0x60;
+	orig[33] = 0x02;
+	memcpy(orig + 40, (const uint8_t[]){ 2, 4, 0x05, 0xb4 }, 4);
+	wr16(orig + 10, 0);
+	wr16(orig + 10, csum_finish(csum_add_bytes(0, orig, 20)));
+	wr16(orig + 36, 0);
+	wr16(orig + 36, csum_finish(csum_add_bytes(6 + 1480 +
+		csum_add_bytes(0, orig + 12, 8), orig + 20, 1480)));
+
+	pkt_load(&pkts[0], bufs[0], orig, sizeof(orig), ESP_HEADROOM);
+	assert_true(inner_clamp_mss(pkt_data(&pkts[0]), pkts[0].len, 1387));
+	assert_true(inner_clear_df(pkt_data(&pkts[0]), pkts[0].len));
+	memcpy(orig, pkt_data(&pkts[0]), sizeof(orig));	/* what must arrive */
+	for (unsigned i = 1; i < MAXF; i++)
+		pkt_load(&pkts[i], bufs[i], orig, 0, ESP_HEADROOM);
+	n = inner_fragment(&pkts[0], mtu, &pkts[1], MAXF - 1);
+	assert_int_equal(n, 1);
+	assert_int_equal(esp_encrypt_batch(out, pkts, (unsigned)n + 1, ESP_FRAME_IPV4),
+		(unsigned)n + 1);
+	for (int i = 0; i <= n; i++) {
+		struct esp_outer o;
+
+		assert_true(pkts[i].len <= 1500);
+		assert_int_equal(esp_outer_parse(pkt_data(&pkts[i]), pkts[i].len, &o), 0);
+		pkts[i].off += o.out_esp_off;
+		pkts[i].len = o.out_esp_len;
+	}
+	assert_int_equal(esp_decrypt_batch_sa(in, pkts, (unsigned)n + 1), (unsigned)n + 1);
+	for (int i = 0; i <= n; i++) {
+		const uint8_t *p = pkt_data(&pkts[i]);
+		uint32_t off = (rd16(p + 6) & 0x1fff) * 8u;
+
+		memcpy(re + 20 + off, p + 20, pkts[i].len - 20);
+		got += pkts[i].len - 20;
+	}
+	assert_int_equal(got, sizeof(orig) - 20);
+	assert_memory_equal(re + 20, orig + 20, sizeof(orig) - 20);
+	esp_sa_free(in);
+	esp_sa_free(out);
+}
+
 static void
 test_table(void **state)
 {
@@ -833,6 +894,7 @@ main(void)
 		cmocka_unit_test(test_no_room_and_wrong_dir),
 		cmocka_unit_test(test_after_icv_checks),
 		cmocka_unit_test(test_inner_mtu),
+		cmocka_unit_test(test_fragment_then_encrypt),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_batch_mixed),
 		cmocka_unit_test(test_outer_helpers),
