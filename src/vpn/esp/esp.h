@@ -191,6 +191,12 @@ uint32_t esp_sa_seq(const struct esp_sa *sa);
  * frame the SA sends (IPv4 [+ UDP] + ESP), fits in outer_mtu. */
 uint32_t esp_sa_inner_mtu(const struct esp_sa *sa, uint32_t outer_mtu);
 
+/* Outbound, NAT traversal: the peer's address or UDP port changed (IKE saw
+ * it float, RFC 7296 2.23); rebuild the header template. Between batches
+ * only, on the thread that owns the SA. Ports are refused (-1) when the SA
+ * is not UDP-encapsulated and dport is non-zero, or the reverse. */
+int esp_sa_update_peer(struct esp_sa *sa, uint32_t outer_dst, uint16_t encap_dport);
+
 /* Outbound. Each pkt holds an inner IPv4 packet (see "Packets"); returns
  * how many are ESP_OK. Packets past ESP_SEQ_LAST get ESP_E_SEQ_EXHAUSTED
  * and consume no sequence number. */

@@ -29,6 +29,8 @@ outer_write(struct esp_sa *sa, uint8_t *h, uint32_t total, uint8_t tos)
 	uint16_t id = sa->sa_ip_id++;
 
 	memcpy(h, sa->sa_tmpl, sa->sa_tmpl_len);
+	/* TOS from the inner header: DSCP copied (RFC 4301 5.1.2.1), ECN too
+	 * (RFC 6040 normal mode). */
 	h[1] = tos;
 	wr16(h + 2, (uint16_t)total);
 	wr16(h + 4, id);

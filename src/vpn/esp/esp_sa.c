@@ -102,7 +102,7 @@ bad:
 /* The outer IPv4 (+ UDP) header with the per-packet fields (TOS, total
  * length, identification, UDP length) zero, and the sum of the rest. */
 static void
-template_build(struct esp_sa *sa, const struct esp_sa_config *cfg)
+template_build(struct esp_sa *sa, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
 {
 	uint8_t *h = sa->sa_tmpl;
 
@@ -111,13 +111,13 @@ template_build(struct esp_sa *sa, const struct esp_sa_config *cfg)
 	/* flags/fragment offset 0: DF clear, fragments allowed on the path */
 	h[8] = ESP_OUTER_TTL;
 	h[9] = sa->sa_encap ? ESP_IPPROTO_UDP : ESP_IPPROTO_ESP;
-	wr32(h + 12, cfg->cfg_outer_src);
-	wr32(h + 16, cfg->cfg_outer_dst);
+	wr32(h + 12, src);
+	wr32(h + 16, dst);
 	sa->sa_tmpl_sum = csum_add_bytes(0, h, ESP_IPV4_HDR_LEN);
 	sa->sa_tmpl_len = ESP_IPV4_HDR_LEN;
 	if (sa->sa_encap) {
-		wr16(h + 20, cfg->cfg_encap_sport);
-		wr16(h + 22, cfg->cfg_encap_dport);
+		wr16(h + 20, sport);
+		wr16(h + 22, dport);
 		/* UDP checksum 0: allowed for IPv4 and what RFC 3948 3.1.1 uses */
 		sa->sa_tmpl_len += ESP_UDP_HDR_LEN;
 	}
@@ -206,7 +206,8 @@ esp_sa_new(const struct esp_sa_config *cfg)
 	sa->sa_seq_soft = cfg->cfg_seq_soft_limit ? cfg->cfg_seq_soft_limit
 						  : ESP_SEQ_SOFT_DEFAULT;
 	replay_init(&sa->sa_replay, cfg->cfg_replay_window);
-	template_build(sa, cfg);
+	template_build(sa, cfg->cfg_outer_src, cfg->cfg_outer_dst, cfg->cfg_encap_sport,
+		cfg->cfg_encap_dport);
 
 	if (!cipher_setup(sa, cfg))
 		goto err;
@@ -294,6 +295,19 @@ esp_sa_inner_mtu(const struct esp_sa *sa, uint32_t outer_mtu)
 	 * packet plus the 2-byte trailer. */
 	room = (outer_mtu - fixed) / sa->sa_align * sa->sa_align;
 	return room - ESP_TRAILER_LEN;
+}
+
+int
+esp_sa_update_peer(struct esp_sa *sa, uint32_t outer_dst, uint16_t encap_dport)
+{
+	if (sa->sa_dir != ESP_DIR_OUT || sa->sa_encap != (encap_dport != 0))
+		return -1;
+	template_build(sa, rd32(sa->sa_tmpl + 12), outer_dst,
+		sa->sa_encap ? rd16(sa->sa_tmpl + 20) : 0, encap_dport);
+	log_info("esp", "SA spi 0x%08x: peer now %u.%u.%u.%u port %u", sa->sa_spi,
+		outer_dst >> 24, (outer_dst >> 16) & 0xff, (outer_dst >> 8) & 0xff,
+		outer_dst & 0xff, encap_dport);
+	return 0;
 }
 
 void

@@ -835,6 +835,36 @@ test_batch_mixed(void **state)
 	esp_sa_free(o2);
 }
 
+/* NAT-T: the peer floats to a new address and port; the template follows. */
+static void
+test_update_peer(void **state)
+{
+	struct esp_sa *out = sa_make(&suites[8], ESP_DIR_OUT, 0xc000, 4500);
+	struct esp_sa *raw = sa_make(&suites[8], ESP_DIR_OUT, 0xc001, 0);
+	static uint8_t buf[BUF_SIZE];
+	struct esp_pkt pkt;
+	struct esp_outer o;
+
+	(void)state;
+	log_set_level(LOG_WARN);
+	assert_int_equal(esp_sa_update_peer(out, 0xcb007109, 61000), 0);
+	pkt_load(&pkt, buf, kat_inner, sizeof(kat_inner), ESP_HEADROOM);
+	assert_int_equal(esp_encrypt_batch(out, &pkt, 1, ESP_FRAME_IPV4), 1);
+	assert_int_equal(csum_fold(csum_add_bytes(0, pkt_data(&pkt), 20)), 0xffff);
+	assert_int_equal(esp_outer_parse(pkt_data(&pkt), pkt.len, &o), 0);
+	assert_int_equal(o.out_src, 0xc6336402);
+	assert_int_equal(o.out_dst, 0xcb007109);
+	assert_int_equal(o.out_sport, 4500);
+	assert_int_equal(o.out_dport, 61000);
+	/* a raw-ESP SA has no port to change; an encapsulated one needs one */
+	assert_int_equal(esp_sa_update_peer(raw, 0xcb007109, 4500), -1);
+	assert_int_equal(esp_sa_update_peer(out, 0xcb007109, 0), -1);
+	assert_int_equal(esp_sa_update_peer(raw, 0xcb007109, 0), 0);
+	log_set_level(LOG_INFO);
+	esp_sa_free(raw);
+	esp_sa_free(out);
+}
+
 static void
 test_outer_helpers(void **state)
 {
@@ -897,6 +927,7 @@ main(void)
 		cmocka_unit_test(test_fragment_then_encrypt),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_batch_mixed),
+		cmocka_unit_test(test_update_peer),
 		cmocka_unit_test(test_outer_helpers),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
