@@ -31,7 +31,8 @@
  *      sequence counter, the replay window, the OpenSSL contexts and the
  *      counters, none of which is locked.
  *   4. Watch esp_sa_rekey_state(): SOFT means "negotiate a new CHILD_SA
- *      now", HARD means this outbound SA will send nothing more.
+ *      now", HARD means this outbound SA will send nothing more. When IKE
+ *      sees the peer float behind a NAT, esp_sa_update_peer().
  *   5. Remove it from the table (if inbound), make sure no data-path thread
  *      still holds it, then esp_sa_free(): it wipes key material (salt,
  *      OpenSSL key schedules) and frees the contexts.
@@ -61,14 +62,17 @@
  *   pkts, n). Per packet, in this order: exact length checks; SPI lookup
  *   (cached across a run of the same SPI); replay check (read-only); ICV
  *   verification in constant time; only then the replay window advances;
- *   decryption; padding and next-header checks; inner IPv4 checks. On
+ *   decryption (GCM decrypts in the same pass as its tag check; nothing
+ *   is used unless the tag verifies); padding and next-header checks;
+ *   inner IPv4 checks. On
  *   ESP_OK, [off, off+len) is the inner IPv4 packet (TFC padding removed)
  *   and pkt->sa is the SA it came in on, for the caller's traffic selector
  *   check. Every other status is a drop, counted once (per SA, or in the
  *   table for packets that never reached an SA).
  *
  * Errors are per packet in pkt->status; batch calls return the number of
- * packets left ESP_OK. A failed packet's buffer content is unspecified.
+ * packets left ESP_OK. A failed packet's buffer content is unspecified (it
+ * may hold unauthenticated plaintext): drop it, never forward it.
  */
 #ifndef VPCD_VPN_ESP_ESP_H
 #define VPCD_VPN_ESP_ESP_H
@@ -167,6 +171,9 @@ enum esp_frame {
 	ESP_FRAME_IPV4,		/* outer IPv4 [+ UDP] + ESP, from the template */
 };
 
+/* Plain counters written by the data-path thread that owns the SA; a
+ * telemetry reader on another thread sees each aligned 64-bit value whole
+ * but not the set as one snapshot. */
 struct esp_sa_stats {
 	uint64_t	st_packets;	/* packets passed (ESP_OK) */
 	uint64_t	st_bytes;	/* inner IPv4 bytes passed */
