@@ -1,0 +1,273 @@
+/*
+ * ike — the IKEv1 core of vpcd's Site-to-Site VPN endpoint (RFC 2407, 2408,
+ * 2409; NAT-T RFC 3947; DPD RFC 3706). This header is the contract.
+ *
+ * Sans-I/O: the engine feeds bytes and time in and drains actions out
+ * (bytes to send, CHILD SAs to install or delete, status changes). Nothing in
+ * here opens a socket, reads a clock or keeps global state; one
+ * `struct ike_endpoint` serves one tunnel (one local address, one peer).
+ *
+ * How the engine uses it
+ * ----------------------
+ *  Sockets: one UDP socket on <local_ip>:500 and one on <local_ip>:4500 per
+ *  local address (several tunnels may share them; see "Demultiplexing").
+ *
+ *  Receive: for a datagram on port 500 call
+ *      ike_input(ep, now_ms, &from, false, payload, len);
+ *  for a datagram on port 4500 whose first four bytes are zero (the RFC 3948
+ *  non-ESP marker) call
+ *      ike_input(ep, now_ms, &from, true, payload, len);
+ *  passing the payload WITH the marker (ike strips and checks it). A 4500
+ *  datagram whose first four bytes are not zero is ESP and goes to esp/; a
+ *  one-byte 0xFF datagram is a NAT-keepalive: pass it or drop it, both fine.
+ *
+ *  Send: after every ike_input()/ike_tick()/ike_start() drain
+ *      while (ike_next_action(ep, &act)) ...
+ *  IKE_ACT_SEND: sendto(act.send.dst) from the socket bound to
+ *  <local_ip>:act.send.src_port. When src_port is 4500 the bytes already
+ *  begin with the 4-byte non-ESP marker: send them as they are.
+ *
+ *  Time: call ike_tick(ep, now_ms) when now_ms >= ike_next_deadline(ep)
+ *  (and it is harmless to call it more often). now_ms is any monotonic
+ *  millisecond clock, the same one for every call.
+ *
+ *  ESP activity: call ike_child_sa_used(ep, spi_in, now_ms) now and then
+ *  (once a second is plenty) for an inbound SA that received authenticated
+ *  traffic; it counts as a sign of life for DPD.
+ *
+ * Demultiplexing: inbound ESP SPIs are random 32-bit values chosen per
+ * endpoint, so the ESP engine should look SAs up by (local address, SPI).
+ * IKE datagrams go to the endpoint whose (local_ip, remote_ip) matches
+ * (destination address of the datagram via IP_PKTINFO, source address).
+ *
+ * Ownership
+ * ---------
+ *  - ike_endpoint_new() copies the configuration (PSK included); the caller
+ *    may wipe and free its copy right after. The endpoint wipes its copy.
+ *  - ike_input() only reads `pkt` and `from` during the call.
+ *  - ike_next_action() fills *out by value. act.send.data points into memory
+ *    owned by the endpoint, valid until the next ike_next_action() or
+ *    ike_endpoint_free() on that endpoint. CHILD SA keys are copied into
+ *    *out: call ike_action_wipe(out) when done with them.
+ *  - Strings in actions (status cause) are arrays inside *out.
+ * Not thread-safe: one endpoint is used by one thread at a time.
+ */
+#ifndef VPCD_VPN_IKE_H
+#define VPCD_VPN_IKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IKE_PORT		500
+#define IKE_NATT_PORT		4500
+#define IKE_NON_ESP_MARKER_LEN	4
+
+#define IKE_MAX_ALGS		8	/* per list in the configuration */
+#define IKE_PSK_MAX		128	/* bytes */
+#define IKE_NAME_MAX		32
+#define IKE_CAUSE_MAX		160
+#define IKE_KEY_MAX		36	/* AES-256 + 4-byte GCM salt */
+#define IKE_AUTH_KEY_MAX	64	/* HMAC-SHA2-512 */
+
+/* IPv4 addresses are in host byte order throughout this API. */
+struct ike_addr {
+	uint32_t ip;
+	uint16_t port;
+};
+
+struct ike_subnet {
+	uint32_t addr;
+	uint8_t prefix_len;	/* 0..32; 0.0.0.0/0 is "anything" */
+};
+
+/* A traffic selector as IKEv1 expresses it: an address range, an IP
+ * protocol (0 = any) and a port (0 = any). */
+struct ike_ts {
+	uint32_t first, last;	/* inclusive */
+	uint8_t protocol;
+	uint16_t port;
+};
+
+enum ike_encr {
+	IKE_ENCR_AES128_CBC = 1,
+	IKE_ENCR_AES256_CBC,
+	IKE_ENCR_AES128_GCM16,	/* phase 2 only */
+	IKE_ENCR_AES256_GCM16,	/* phase 2 only */
+};
+
+enum ike_integ {
+	IKE_INTEG_NONE = 0,	/* with GCM only */
+	IKE_INTEG_SHA1,		/* HMAC-SHA1-96 in ESP */
+	IKE_INTEG_SHA256,	/* HMAC-SHA2-256-128 */
+	IKE_INTEG_SHA384,	/* HMAC-SHA2-384-192 */
+	IKE_INTEG_SHA512,	/* HMAC-SHA2-512-256 */
+};
+
+enum ike_dpd_action { IKE_DPD_CLEAR, IKE_DPD_NONE, IKE_DPD_RESTART };
+enum ike_startup { IKE_STARTUP_ADD, IKE_STARTUP_START };
+
+struct ike_tunnel_config {
+	char name[IKE_NAME_MAX];		/* for log lines, e.g. "vpn-1/tun1" */
+	uint32_t local_ip, remote_ip;
+	uint32_t remote_id;			/* peer's ID_IPV4_ADDR; 0 = remote_ip */
+	uint8_t psk[IKE_PSK_MAX];
+	size_t psk_len;
+
+	/* Allowed algorithms, in order of preference. DH groups are RFC
+	 * numbers: phase 1 allows 2, 14..24; phase 2 also 5. An empty
+	 * p2_dh list means no PFS. */
+	enum ike_encr p1_encr[IKE_MAX_ALGS];	size_t p1_encr_n;
+	enum ike_integ p1_integ[IKE_MAX_ALGS];	size_t p1_integ_n;
+	uint16_t p1_dh[IKE_MAX_ALGS];		size_t p1_dh_n;
+	enum ike_encr p2_encr[IKE_MAX_ALGS];	size_t p2_encr_n;
+	enum ike_integ p2_integ[IKE_MAX_ALGS];	size_t p2_integ_n;
+	uint16_t p2_dh[IKE_MAX_ALGS];		size_t p2_dh_n;
+
+	uint32_t p1_lifetime_s;		/* 28800 */
+	uint32_t p2_lifetime_s;		/* 3600 */
+	uint32_t rekey_margin_s;	/* 540: rekey at lifetime - margin ... */
+	uint32_t rekey_fuzz_pct;	/* 100: ... minus up to fuzz% of the margin */
+	uint32_t replay_window;		/* 1024, passed to ESP */
+	uint32_t dpd_delay_s;		/* 10: idle time before R-U-THERE */
+	uint32_t dpd_timeout_s;		/* 30: silence after which the peer is dead */
+	enum ike_dpd_action dpd_action;
+	enum ike_startup startup;
+
+	struct ike_subnet local_ts, remote_ts;	/* bounds; default 0.0.0.0/0 */
+
+	uint32_t retransmit_base_ms;	/* 0 = 2000; doubles on every try */
+	uint32_t retransmit_tries;	/* 0 = 5 retransmissions */
+};
+
+/* AWS's defaults: AES128, SHA1, group 2 in both phases, 28800/3600 s,
+ * margin 540 s, fuzz 100 %, replay window 1024, DPD 10 s/30 s clear,
+ * startup add, selectors 0.0.0.0/0. Addresses and PSK are left zero. */
+void ike_tunnel_config_defaults(struct ike_tunnel_config *cfg);
+
+enum ike_action_kind {
+	IKE_ACT_NONE = 0,
+	IKE_ACT_SEND,
+	IKE_ACT_CHILD_SA_INSTALL,
+	IKE_ACT_CHILD_SA_DELETE,
+	IKE_ACT_STATUS,
+};
+
+/* One direction of a CHILD SA: its SPI and keys. For GCM, enc_key is the
+ * AES key followed by the 4-byte salt (RFC 4106) and auth_key_len is 0. */
+struct ike_sa_keys {
+	uint32_t spi;
+	uint8_t enc_key[IKE_KEY_MAX];
+	size_t enc_key_len;
+	uint8_t auth_key[IKE_AUTH_KEY_MAX];
+	size_t auth_key_len;
+};
+
+struct ike_child_sa_install {
+	struct ike_sa_keys in, out;	/* in.spi: we receive; out.spi: we send */
+	enum ike_encr encr;
+	enum ike_integ integ;
+	size_t icv_len;			/* 12, 16, 24, 32 (HMAC) or 16 (GCM) */
+	uint32_t local_ip, remote_ip;	/* tunnel endpoints (outer header) */
+	struct ike_ts ts_local, ts_remote;
+	uint32_t soft_lifetime_s;	/* ike rekeys around here */
+	uint32_t hard_lifetime_s;	/* ike deletes it here */
+	uint64_t life_kbytes;		/* 0 = none; informational, not enforced */
+	uint32_t replay_window;
+	bool udp_encap;			/* RFC 3948 ESP-in-UDP */
+	uint16_t encap_local_port;	/* 4500 */
+	uint16_t encap_remote_port;	/* peer's NAT-T port */
+};
+
+struct ike_action {
+	enum ike_action_kind kind;
+	union {
+		struct {
+			struct ike_addr dst;
+			uint16_t src_port;	/* 500 or 4500 */
+			const uint8_t *data;	/* endpoint-owned, see above */
+			size_t len;
+		} send;
+		struct ike_child_sa_install install;
+		struct {
+			uint32_t spi_in, spi_out;
+		} del;
+		struct {
+			bool up;
+			char cause[IKE_CAUSE_MAX];	/* "" when up */
+		} status;
+	};
+};
+
+/* Why an input was dropped; one counter each in ike_stats. */
+enum ike_drop {
+	IKE_DROP_TOO_SHORT,	/* shorter than an ISAKMP header / marker */
+	IKE_DROP_BAD_MARKER,	/* 4500 datagram without the non-ESP marker */
+	IKE_DROP_BAD_VERSION,
+	IKE_DROP_BAD_LENGTH,	/* header length != datagram length */
+	IKE_DROP_BAD_PAYLOAD,	/* payload length short/overrun, chain broken */
+	IKE_DROP_TOO_MANY_PAYLOADS,
+	IKE_DROP_UNKNOWN_PEER,	/* source address is not the tunnel's peer */
+	IKE_DROP_UNSUPPORTED,	/* exchange type we do not speak (aggressive) */
+	IKE_DROP_NO_SA,		/* cookies / message id match nothing */
+	IKE_DROP_UNEXPECTED,	/* valid message in the wrong state */
+	IKE_DROP_DECRYPT,	/* ciphertext not a block multiple, E flag missing */
+	IKE_DROP_BAD_HASH,	/* HASH / HASH_I / HASH_R did not verify */
+	IKE_DROP_MISSING_PAYLOAD,
+	IKE_DROP_BAD_PROPOSAL,	/* malformed SA/proposal/transform */
+	IKE_DROP_NO_PROPOSAL,	/* well-formed but nothing acceptable */
+	IKE_DROP_BAD_ID,	/* identity or selector unacceptable */
+	IKE_DROP_BAD_KE,	/* KE size or value wrong, nonce size wrong */
+	IKE_DROP_REPLAY,	/* informational message id seen before */
+	IKE_DROP_MAX
+};
+
+const char *ike_drop_name(enum ike_drop why);
+
+struct ike_stats {
+	uint64_t rx_packets, tx_packets;
+	uint64_t rx_keepalives;
+	uint64_t retransmits;		/* our requests sent again */
+	uint64_t duplicates_answered;	/* peer's retransmits answered from cache */
+	uint64_t p1_established, p2_established;
+	uint64_t auth_failures, proposal_mismatches;
+	uint64_t dpd_sent, dpd_answered, dpd_timeouts;
+	uint64_t dropped[IKE_DROP_MAX];
+};
+
+struct ike_endpoint;
+
+/* NULL when the configuration is invalid (reason logged). */
+struct ike_endpoint *ike_endpoint_new(const struct ike_tunnel_config *cfg);
+/* Wipes every key and frees everything; NULL is fine. No actions are
+ * emitted: the engine removes the tunnel's SAs itself. */
+void ike_endpoint_free(struct ike_endpoint *ep);
+
+void ike_input(struct ike_endpoint *ep, uint64_t now_ms, const struct ike_addr *from,
+	       bool via_nat_t_port, const uint8_t *pkt, size_t len);
+void ike_tick(struct ike_endpoint *ep, uint64_t now_ms);
+/* Earliest now_ms at which ike_tick() has work; UINT64_MAX when none. */
+uint64_t ike_next_deadline(const struct ike_endpoint *ep);
+
+/* Initiate now (Main Mode, then Quick Mode), whatever the startup action.
+ * With startup = start, the first ike_tick() does this by itself. */
+void ike_start(struct ike_endpoint *ep, uint64_t now_ms);
+
+/* Delete every SA (sending Delete payloads), report DOWN with cause
+ * "stopped" and stay idle until ike_start() or a peer's Main Mode. */
+void ike_stop(struct ike_endpoint *ep, uint64_t now_ms);
+
+/* Signs of ESP life for DPD; unknown SPIs are ignored. */
+void ike_child_sa_used(struct ike_endpoint *ep, uint32_t spi_in, uint64_t now_ms);
+
+/* false when the queue is empty (then out->kind = IKE_ACT_NONE). */
+bool ike_next_action(struct ike_endpoint *ep, struct ike_action *out);
+void ike_action_wipe(struct ike_action *act);
+
+void ike_get_stats(const struct ike_endpoint *ep, struct ike_stats *out);
+
+/* The tunnel's current status, as last reported by IKE_ACT_STATUS. */
+bool ike_is_up(const struct ike_endpoint *ep);
+const char *ike_status_cause(const struct ike_endpoint *ep);
+
+#endif

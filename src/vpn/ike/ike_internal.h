@@ -1,0 +1,216 @@
+/*
+ * ike_internal — the endpoint's state, shared by the files of src/vpn/ike.
+ * Not part of the contract (ike.h is); tests may include it.
+ *
+ * Shape: an endpoint holds ISAKMP SAs (phase 1; normally one, two while
+ * re-authenticating or after a collision), each holding its Quick Mode
+ * exchanges in flight, and the CHILD SAs (phase 2) that outlive the ISAKMP
+ * SA that made them, as IKEv1 allows. All lists are short (a handful), so
+ * they are singly linked and searched linearly.
+ *
+ * An ISAKMP SA walks  I1 -> I3 -> I5 -> ESTABLISHED  (we initiate Main Mode)
+ *                 or  R2 -> R4 -> ESTABLISHED        (the peer initiates),
+ * and DEAD when it is to be freed (reaped after the current input/tick, so
+ * that no caller is left holding a freed pointer).
+ */
+#ifndef VPCD_VPN_IKE_INTERNAL_H
+#define VPCD_VPN_IKE_INTERNAL_H
+
+#include "vpn/ike/ike.h"
+#include "vpn/ike/ike_crypto.h"
+#include "vpn/ike/ike_proposal.h"
+#include "vpn/ike/ike_wire.h"
+
+#define IKE_LOG			"ike"
+#define IKE_NONCE_LEN		32	/* what we send */
+#define IKE_NONCE_MIN		8	/* RFC 2408 §3.13 bounds for the peer's */
+#define IKE_NONCE_MAX		256
+#define IKE_HALF_OPEN_MS	60000	/* a Main Mode that never completes */
+#define IKE_QM_LINGER_MS	60000	/* a finished QM answers retransmits this long */
+#define IKE_QM_MAX		16	/* Quick Modes in flight per ISAKMP SA */
+#define IKE_SA_MAX		8	/* ISAKMP SAs per endpoint (half-open included) */
+#define IKE_RETRY_MS		30000	/* startup=start: next try after a failure */
+#define IKE_INFO_SEEN		32	/* informational message ids remembered */
+#define IKE_DIGEST_LEN		32	/* SHA-256 of a received message */
+#define IKE_DPD_GRACE_MS	5000	/* at least this long after the first R-U-THERE */
+
+/* Vendor IDs. */
+extern const uint8_t ike_vid_natt_rfc3947[16];	/* MD5("RFC 3947") */
+extern const uint8_t ike_vid_dpd[16];		/* RFC 3706 */
+
+/* One message we sent that may have to be sent again: retransmitted on a
+ * timer while `active`, and re-sent as it is when the peer repeats the
+ * message it answers. */
+struct ike_xmit {
+	uint8_t *buf;		/* ISAKMP message, no marker; owned */
+	size_t len;
+	bool active;		/* retransmit until answered */
+	unsigned tries;
+	uint64_t next_ms;
+};
+
+enum sa_state { SA_I1, SA_I3, SA_I5, SA_R2, SA_R4, SA_ESTABLISHED, SA_DEAD };
+
+enum qm_state { QM_I1, QM_R2, QM_DONE };
+
+struct ike_qm {
+	struct ike_qm *next;
+	uint32_t msgid;
+	bool initiator;
+	enum qm_state state;
+	uint8_t iv[IKE_BLOCK];
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	struct ike_dh *dh;
+	uint16_t group;			/* PFS group, 0 = none */
+	uint8_t gxy[IKE_DH_MAX];
+	size_t gxy_len;
+	struct p2_choice alg;
+	uint32_t spi_in, spi_out;
+	struct ike_ts ts_local, ts_remote;
+	uint32_t rekey_spi_in;		/* child this QM replaces, 0 = none */
+	struct ike_xmit tx;
+	uint8_t rx_digest[IKE_DIGEST_LEN];
+	bool rx_digest_set;
+	uint64_t created_ms, done_ms;
+};
+
+struct ike_sa {
+	struct ike_sa *next;
+	unsigned serial;		/* for log lines */
+	enum sa_state state;
+	bool initiator;
+	bool is_rekey;			/* we started it to replace older SAs */
+	bool rekey_started;		/* a replacement for it is under way */
+	uint8_t ck_i[8], ck_r[8];
+	struct p1_choice alg;
+	size_t prf_len, key_len;
+	struct ike_addr peer;		/* current address and port of the peer */
+	uint16_t local_port;		/* 500, or 4500 once floated */
+	bool peer_natt, peer_dpd;	/* vendor IDs seen */
+	bool nat_here, nat_there;	/* NAT-D: we / the peer are behind NAT */
+	uint8_t *sai_b;			/* initiator's SA payload body; owned */
+	size_t sai_len;
+	struct ike_dh *dh;
+	uint8_t gxi[IKE_DH_MAX], gxr[IKE_DH_MAX];
+	size_t gx_len;
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	uint8_t skeyid[IKE_PRF_MAX], skeyid_d[IKE_PRF_MAX], skeyid_a[IKE_PRF_MAX];
+	uint8_t enc_key[32];
+	uint8_t iv[IKE_BLOCK];		/* phase 1 CBC state; final = QM/info base */
+	uint64_t created_ms, established_ms, rekey_ms, expire_ms;
+	struct ike_xmit tx;
+	uint8_t rx_digest[IKE_DIGEST_LEN];
+	bool rx_digest_set;
+	uint32_t info_seen[IKE_INFO_SEEN];
+	size_t info_seen_next;
+	struct ike_qm *qms;
+};
+
+struct ike_child {
+	struct ike_child *next;
+	uint32_t spi_in, spi_out;
+	struct p2_choice alg;
+	struct ike_ts ts_local, ts_remote;
+	uint64_t installed_ms, rekey_ms, expire_ms;
+	bool rekeying;			/* a replacement QM is under way */
+};
+
+struct ike_act_node {
+	struct ike_act_node *next;
+	struct ike_action act;
+	size_t len;
+	uint8_t data[];
+};
+
+struct ike_endpoint {
+	struct ike_tunnel_config cfg;
+	struct ike_sa *sas;
+	struct ike_child *children;
+	struct ike_act_node *q_head, *q_tail, *current;
+	struct ike_stats st;
+	bool up;
+	char cause[IKE_CAUSE_MAX];
+	bool active;			/* we want the tunnel up (start action) */
+	uint64_t start_at_ms;		/* initiate Main Mode then; UINT64_MAX = no */
+	uint64_t last_rx_ms;		/* last authenticated sign of life */
+	bool dpd_outstanding;
+	uint64_t dpd_first_ms, dpd_sent_ms;
+	uint32_t dpd_seq;
+	unsigned next_serial;
+};
+
+/* ---- ike_endpoint.c --------------------------------------------------- */
+void ep_drop(struct ike_endpoint *ep, enum ike_drop why, const char *detail);
+void ep_send(struct ike_endpoint *ep, const struct ike_addr *dst, uint16_t src_port,
+	     const uint8_t *msg, size_t len);
+void ep_status(struct ike_endpoint *ep, bool up, const char *cause);
+/* Report DOWN with `cause` unless a CHILD SA is still installed. */
+void ep_down_unless_children(struct ike_endpoint *ep, const char *cause);
+void ep_emit(struct ike_endpoint *ep, const struct ike_action *act);
+uint64_t ep_rekey_ms(const struct ike_endpoint *ep, uint64_t now, uint32_t lifetime_s);
+void ep_digest(const uint8_t *pkt, size_t len, uint8_t out[IKE_DIGEST_LEN]);
+/* Store a copy of msg in x and send it; retransmit it when `retransmit`. */
+void xmit_start(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_xmit *x,
+		const struct isakmp_buf *b, bool retransmit, uint64_t now);
+void xmit_resend(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_xmit *x);
+void xmit_clear(struct ike_xmit *x);
+/* The ISAKMP SA to use for new exchanges: the newest established one. */
+struct ike_sa *ep_best_sa(const struct ike_endpoint *ep);
+bool ep_mm_in_progress(const struct ike_endpoint *ep);
+/* After an ISAKMP SA is up: start the Quick Modes we owe. */
+void ep_after_established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now);
+/* Remove every SA; emit CHILD_SA_DELETE for each child. */
+void ep_clear(struct ike_endpoint *ep, uint64_t now, bool send_deletes);
+
+/* ---- ike_crypt_msg (ike_main_mode.c) ---------------------------------- */
+/* Decrypt pkt (header included) with iv into plain (same length, header
+ * copied); next_iv receives the last ciphertext block. Nothing in sa
+ * changes: the caller commits next_iv once the message verified. */
+bool sa_decrypt(const struct ike_sa *sa, const uint8_t iv[IKE_BLOCK], const uint8_t *pkt,
+		size_t len, uint8_t *plain, uint8_t next_iv[IKE_BLOCK]);
+/* Pad, set the length, encrypt b after the header with iv; iv becomes
+ * the last ciphertext block. */
+bool sa_encrypt(const struct ike_sa *sa, uint8_t iv[IKE_BLOCK], struct isakmp_buf *b);
+
+/* ---- ike_main_mode.c -------------------------------------------------- */
+struct ike_sa *mm_initiate(struct ike_endpoint *ep, uint64_t now, bool rekey);
+void mm_input(struct ike_endpoint *ep, uint64_t now, const struct ike_addr *from,
+	      bool nat_port, const uint8_t *pkt, size_t len, const struct isakmp_hdr *h);
+void sa_fail(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const char *cause);
+void sa_free(struct ike_sa *sa);
+const char *sa_state_name(enum sa_state s);
+void sa_set_state(struct ike_endpoint *ep, struct ike_sa *sa, enum sa_state s);
+
+/* ---- ike_quick_mode.c ------------------------------------------------- */
+struct ike_qm *qm_initiate(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
+			   const struct ike_ts *local, const struct ike_ts *remote,
+			   uint32_t rekey_spi_in);
+void qm_input(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const uint8_t *pkt,
+	      size_t len, const struct isakmp_hdr *h);
+void qm_fail(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
+	     const char *cause);
+void qm_free(struct ike_qm *qm);
+/* Remove a child: emit CHILD_SA_DELETE, and tell the peer when send_delete. */
+void child_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_t now, bool send_delete);
+bool ep_has_qm_in_flight(const struct ike_endpoint *ep);
+
+/* ---- ike_info.c ------------------------------------------------------- */
+void info_input(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const uint8_t *pkt,
+		size_t len, const struct isakmp_hdr *h);
+/* An unencrypted informational (only acted upon before keys exist). */
+void info_plain_input(struct ike_endpoint *ep, uint64_t now, const uint8_t *pkt, size_t len,
+		      const struct isakmp_hdr *h);
+void info_send_notify(struct ike_endpoint *ep, struct ike_sa *sa, uint8_t proto,
+		      const uint8_t *spi, size_t spi_len, uint16_t type, const uint8_t *data,
+		      size_t data_len);
+void info_send_delete(struct ike_endpoint *ep, struct ike_sa *sa, uint8_t proto,
+		      const uint8_t *spi, size_t spi_len);
+/* Unprotected notify (phase 1 errors before keys exist). */
+void info_send_plain_notify(struct ike_endpoint *ep, const uint8_t ck_i[8], const uint8_t ck_r[8],
+			    const struct ike_addr *to, uint16_t src_port, uint16_t type);
+void dpd_tick(struct ike_endpoint *ep, uint64_t now);
+uint64_t dpd_deadline(const struct ike_endpoint *ep);
+
+#endif
