@@ -509,7 +509,7 @@ uint64_t ike_next_deadline(const struct ike_endpoint *ep)
 			if (!sa->rekey_started)
 				t = min64(t, sa->rekey_ms);
 			t = min64(t, sa->expire_ms);
-		} else {
+		} else if (!sa->initiator) {
 			t = min64(t, sa->created_ms + IKE_HALF_OPEN_MS);
 		}
 		for (const struct ike_qm *qm = sa->qms; qm; qm = qm->next)
@@ -554,11 +554,12 @@ static void tick_sa(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)
 		return;
 	}
 	if (sa->state != SA_ESTABLISHED) {
-		if (now >= sa->created_ms + IKE_HALF_OPEN_MS) {
-			log_info(IKE_LOG, "%s: ISAKMP SA #%u half-open for too long, dropped",
-				 ep->cfg.name, sa->serial);
-			sa_fail(ep, sa, now, sa->initiator ? "no response" : "peer did not complete "
-					     "Main Mode");
+		/* our own Main Mode ends by its retransmissions; the peer's
+		 * ends here, without a status change: that is the peer's story */
+		if (!sa->initiator && now >= sa->created_ms + IKE_HALF_OPEN_MS) {
+			log_info(IKE_LOG, "%s: ISAKMP SA #%u: peer did not complete Main Mode, "
+				 "dropped", ep->cfg.name, sa->serial);
+			sa_set_state(ep, sa, SA_DEAD);
 		}
 		return;
 	}

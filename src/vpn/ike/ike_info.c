@@ -247,7 +247,8 @@ static void on_delete(struct ike_endpoint *ep, uint64_t now, const struct isakmp
 					child_delete(ep, c, now, false);
 				}
 			}
-			ep_down_unless_children(ep, "deleted by peer");
+			if (!ep->children)
+				ep_status(ep, false, "deleted by peer");
 		}
 	}
 }

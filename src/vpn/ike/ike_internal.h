@@ -33,6 +33,7 @@
 #define IKE_INFO_SEEN		32	/* informational message ids remembered */
 #define IKE_DIGEST_LEN		32	/* SHA-256 of a received message */
 #define IKE_DPD_GRACE_MS	5000	/* at least this long after the first R-U-THERE */
+#define IKE_COLLISION_WINDOW_MS	60000	/* two CHILD SAs this close are a collision */
 
 /* Vendor IDs. */
 extern const uint8_t ike_vid_natt_rfc3947[16];	/* MD5("RFC 3947") */

@@ -274,14 +274,20 @@ static size_t add_id(struct isakmp_buf *b, uint32_t ip)
 static void initial_contact(struct ike_endpoint *ep, struct ike_sa *keep, uint64_t now)
 {
 	log_info(IKE_LOG, "%s: INITIAL-CONTACT: peer restarted, dropping its old SAs", ep->cfg.name);
+	/* only what predates this Main Mode: an SA that a simultaneous
+	 * exchange established meanwhile is not stale */
 	for (struct ike_sa *sa = ep->sas; sa; sa = sa->next)
-		if (sa != keep && sa->state == SA_ESTABLISHED)
+		if (sa != keep && sa->state == SA_ESTABLISHED &&
+		    sa->established_ms < keep->created_ms)
 			sa_set_state(ep, sa, SA_DEAD);
-	if (ep->children) {
-		while (ep->children)
-			child_delete(ep, ep->children, now, false);
-		ep_status(ep, false, "peer restarted (INITIAL-CONTACT)");
+	bool had = ep->children != NULL;
+	for (struct ike_child *c = ep->children, *next; c; c = next) {
+		next = c->next;
+		if (c->installed_ms < keep->created_ms)
+			child_delete(ep, c, now, false);
 	}
+	if (had && !ep->children)
+		ep_status(ep, false, "peer restarted (INITIAL-CONTACT)");
 }
 
 static void established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)

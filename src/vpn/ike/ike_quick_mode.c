@@ -257,6 +257,27 @@ static void qm_mark_rx(struct ike_qm *qm, const uint8_t *digest)
 	qm->rx_digest_set = true;
 }
 
+/* Two fresh CHILD SAs for the same selectors: both sides started a Quick
+ * Mode at once (start or rekey collision). Both sides see both pairs and
+ * drop the same one, the pair whose larger SPI is smaller, so the number
+ * of CHILD SAs does not grow with every collision. */
+static void resolve_collision(struct ike_endpoint *ep, struct ike_child *c, uint64_t now)
+{
+	for (struct ike_child *o = ep->children; o; o = o->next) {
+		if (o == c || !ts_equal(&o->ts_local, &c->ts_local) ||
+		    !ts_equal(&o->ts_remote, &c->ts_remote) ||
+		    now - o->installed_ms > IKE_COLLISION_WINDOW_MS || o->rekeying)
+			continue;
+		uint32_t kc = c->spi_in > c->spi_out ? c->spi_in : c->spi_out;
+		uint32_t ko = o->spi_in > o->spi_out ? o->spi_in : o->spi_out;
+		struct ike_child *loser = kc < ko ? c : o;
+		log_info(IKE_LOG, "%s: Quick Mode collision, dropping duplicate CHILD SA %08x/%08x",
+			 ep->cfg.name, loser->spi_in, loser->spi_out);
+		child_delete(ep, loser, now, true);
+		return;
+	}
+}
+
 /* KEYMAT for both directions, and the CHILD_SA_INSTALL action. */
 static bool child_install(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm,
 			  uint64_t now)
@@ -329,6 +350,7 @@ static bool child_install(struct ike_endpoint *ep, struct ike_sa *sa, struct ike
 		 c->spi_in, c->spi_out, l, r, alg, qm->alg.lifetime_s,
 		 in->udp_encap ? ", UDP-encapsulated" : "");
 	ep_status(ep, true, "");
+	resolve_collision(ep, c, now);
 	return true;
 }
 

@@ -1,0 +1,525 @@
+/*
+ * test_ike_negotiation — two endpoints negotiate in memory: Main Mode,
+ * Quick Mode, failures (PSK, proposals), retransmission, NAT-T, DPD,
+ * Delete, rekey (with collisions) and hostile input.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "ike_harness.h"
+
+/* Every CHILD SA of A has its mirror at B, with the same keys. */
+static void assert_sas_match(struct h_net *n)
+{
+	struct h_side *a = &n->s[0], *b = &n->s[1];
+	if (getenv("IKE_TEST_DEBUG"))
+		for (int s = 0; s < 2; s++)
+			for (size_t i = 0; i < n->s[s].nsas; i++)
+				fprintf(stderr, "side %d: in %08x out %08x\n", s, n->s[s].sas[i].in.spi,
+					n->s[s].sas[i].out.spi);
+	assert_int_equal(a->nsas, b->nsas);
+	for (size_t i = 0; i < a->nsas; i++) {
+		const struct ike_child_sa_install *x = &a->sas[i], *y = NULL;
+		for (size_t j = 0; j < b->nsas; j++)
+			if (b->sas[j].out.spi == x->in.spi)
+				y = &b->sas[j];
+		assert_non_null(y);
+		assert_int_equal(y->in.spi, x->out.spi);
+		assert_int_equal(x->encr, y->encr);
+		assert_int_equal(x->integ, y->integ);
+		assert_int_equal(x->in.enc_key_len, y->out.enc_key_len);
+		assert_memory_equal(x->in.enc_key, y->out.enc_key, x->in.enc_key_len);
+		assert_memory_equal(x->out.enc_key, y->in.enc_key, x->out.enc_key_len);
+		assert_int_equal(x->in.auth_key_len, y->out.auth_key_len);
+		assert_memory_equal(x->in.auth_key, y->out.auth_key, x->in.auth_key_len);
+		assert_memory_equal(x->out.auth_key, y->in.auth_key, x->out.auth_key_len);
+		assert_int_equal(x->ts_local.first, y->ts_remote.first);
+		assert_int_equal(x->ts_remote.last, y->ts_local.last);
+		assert_int_equal(x->udp_encap, y->udp_encap);
+		/* in and out keys differ (different SPIs in KEYMAT) */
+		assert_memory_not_equal(x->in.enc_key, x->out.enc_key, x->in.enc_key_len);
+	}
+}
+
+static void up(struct h_net *n, struct ike_tunnel_config *ca, struct ike_tunnel_config *cb)
+{
+	ca->startup = IKE_STARTUP_START;
+	assert_true(h_init(n, ca, cb));
+	h_run(n, n->now + 5000);
+}
+
+static void test_main_and_quick_mode(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	up(&n, &ca, &cb);
+	assert_true(n.s[0].up);
+	assert_true(n.s[1].up);
+	assert_int_equal(n.s[0].installs, 1);
+	assert_int_equal(n.s[1].installs, 1);
+	assert_sas_match(&n);
+	const struct ike_child_sa_install *x = &n.s[0].sas[0];
+	assert_int_equal(x->encr, IKE_ENCR_AES128_CBC);
+	assert_int_equal(x->integ, IKE_INTEG_SHA1);
+	assert_int_equal(x->icv_len, 12);
+	assert_int_equal(x->in.enc_key_len, 16);
+	assert_int_equal(x->in.auth_key_len, 20);
+	assert_int_equal(x->hard_lifetime_s, 3600);
+	assert_true(x->soft_lifetime_s <= 3600 - 540 && x->soft_lifetime_s >= 3600 - 1080);
+	assert_int_equal(x->ts_local.first, 0x0a000000u);
+	assert_int_equal(x->ts_local.last, 0x0a0000ffu);
+	assert_int_equal(x->ts_remote.first, 0x0a600000u);
+	assert_int_equal(x->replay_window, 1024);
+	assert_false(x->udp_encap);
+	assert_true(ike_is_up(n.s[1].ep));
+	struct ike_stats st;
+	ike_get_stats(n.s[1].ep, &st);
+	assert_int_equal(st.p1_established, 1);
+	assert_int_equal(st.p2_established, 1);
+	for (int i = 0; i < IKE_DROP_MAX; i++)
+		assert_int_equal(st.dropped[i], 0);
+	h_free(&n);
+}
+
+static void test_strong_algorithms_and_narrowing(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	ca.p1_encr[0] = cb.p1_encr[0] = IKE_ENCR_AES256_CBC;
+	ca.p1_integ[0] = cb.p1_integ[0] = IKE_INTEG_SHA512;
+	ca.p1_dh[0] = cb.p1_dh[0] = 19;
+	ca.p2_encr[0] = IKE_ENCR_AES256_GCM16;
+	cb.p2_encr[0] = IKE_ENCR_AES128_CBC;
+	cb.p2_encr[1] = IKE_ENCR_AES256_GCM16;
+	cb.p2_encr_n = 2;
+	ca.p2_dh[0] = cb.p2_dh[0] = 14;
+	/* A proposes 0.0.0.0/0 both ways: B narrows to its bounds */
+	memset(&ca.local_ts, 0, sizeof(ca.local_ts));
+	memset(&ca.remote_ts, 0, sizeof(ca.remote_ts));
+	cb.p2_lifetime_s = 1800;	/* lower than A's: RESPONDER-LIFETIME */
+	up(&n, &ca, &cb);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_sas_match(&n);
+	const struct ike_child_sa_install *x = &n.s[0].sas[0];
+	assert_int_equal(x->encr, IKE_ENCR_AES256_GCM16);
+	assert_int_equal(x->integ, IKE_INTEG_NONE);
+	assert_int_equal(x->in.enc_key_len, 36);
+	assert_int_equal(x->in.auth_key_len, 0);
+	assert_int_equal(x->icv_len, 16);
+	assert_int_equal(x->hard_lifetime_s, 1800);
+	assert_int_equal(n.s[1].sas[0].hard_lifetime_s, 1800);
+	assert_int_equal(x->ts_local.first, 0x0a000000u);
+	assert_int_equal(x->ts_local.last, 0x0a0000ffu);
+	assert_int_equal(x->ts_remote.first, 0x0a600000u);
+	assert_int_equal(x->ts_remote.last, 0x0a60ffffu);
+	h_free(&n);
+}
+
+static void test_wrong_psk(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	cb.psk[0] ^= 1;
+	up(&n, &ca, &cb);
+	h_run(&n, n.now + 140000);	/* 2+4+8+16+32+64 s of retransmission */
+	assert_false(n.s[0].up);
+	assert_false(n.s[1].up);
+	assert_int_equal(n.s[0].installs + n.s[1].installs, 0);
+	assert_non_null(strstr(n.s[1].cause, "authentication failed"));
+	assert_non_null(strstr(n.s[0].cause, "authentication failed"));
+	struct ike_stats st;
+	ike_get_stats(n.s[1].ep, &st);
+	assert_true(st.auth_failures >= 1);
+	h_free(&n);
+}
+
+static void test_phase1_proposal_mismatch(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	cb.p1_encr[0] = IKE_ENCR_AES256_CBC;
+	up(&n, &ca, &cb);
+	assert_false(n.s[0].up);
+	assert_false(n.s[1].up);
+	assert_string_equal(n.s[1].cause, "proposal mismatch: offered aes128-sha1-modp1024");
+	assert_string_equal(n.s[0].cause, "proposal mismatch: offered aes128-sha1-modp1024");
+	h_free(&n);
+}
+
+static void test_phase2_proposal_mismatch(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	cb.p2_integ[0] = IKE_INTEG_SHA256;
+	up(&n, &ca, &cb);
+	assert_false(n.s[0].up);
+	assert_false(n.s[1].up);
+	assert_string_equal(n.s[1].cause, "proposal mismatch: offered aes128-sha1-modp1024");
+	assert_string_equal(n.s[0].cause, "proposal mismatch: offered aes128-sha1-modp1024");
+	assert_int_equal(n.s[0].installs + n.s[1].installs, 0);
+	h_free(&n);
+}
+
+static void test_no_response(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	ca.startup = IKE_STARTUP_START;
+	assert_true(h_init(&n, &ca, &cb));
+	n.blackhole = true;
+	h_run(&n, n.now + 125000);
+	assert_int_equal(n.s[0].statuses, 0);	/* still trying */
+	h_run(&n, n.now + 2000);
+	assert_false(n.s[0].up);
+	assert_string_equal(n.s[0].cause, "no response");
+	struct ike_stats st;
+	ike_get_stats(n.s[0].ep, &st);
+	assert_int_equal(st.retransmits, 5);
+	assert_int_equal(st.tx_packets, 6);
+	/* startup=start tries again later, and succeeds when the path heals */
+	n.blackhole = false;
+	h_run(&n, n.now + 60000);
+	assert_true(n.s[0].up && n.s[1].up);
+	h_free(&n);
+}
+
+/* Drop B's first packet (MM2) and A's 4th packet (QM3... counted below). */
+static bool drop_some(struct h_net *n, int from, struct h_pkt *p, int idx)
+{
+	if (from == 1 && idx == 0)
+		return false;		/* MM2: A retransmits MM1, B answers from cache */
+	if (from == 0 && idx == 4)
+		return false;		/* A's 5th: QM3 (MM1, MM1 again, MM3, MM5, QM1 ... ) */
+	return true;
+}
+
+static void test_retransmission(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	ca.startup = IKE_STARTUP_START;
+	assert_true(h_init(&n, &ca, &cb));
+	n.filter = drop_some;
+	h_run(&n, n.now + 30000);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_sas_match(&n);
+	struct ike_stats sa, sb;
+	ike_get_stats(n.s[0].ep, &sa);
+	ike_get_stats(n.s[1].ep, &sb);
+	assert_true(sa.retransmits >= 1);
+	assert_true(sb.duplicates_answered >= 1);
+	h_free(&n);
+}
+
+/* Corrupt the first copy of MM5: B must keep its IV and accept the real one. */
+static bool corrupt_mm5(struct h_net *n, int from, struct h_pkt *p, int idx)
+{
+	int *done = n->user;
+	if (from == 0 && p->natt == false && p->len > 28 && (p->data[19] & 1) && p->data[18] == 2 &&
+	    !*done) {
+		*done = 1;
+		p->data[28 + 5] ^= 0x55;	/* garbles IDii and HASH_I */
+		/* deliver the corrupted one now, the real one right after */
+		struct ike_addr f = p->from;
+		ike_input(n->s[1].ep, n->now, &f, false, p->data, p->len);
+		p->data[28 + 5] ^= 0x55;
+	}
+	return true;
+}
+
+static void test_bad_packet_keeps_iv(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	int done = 0;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	ca.startup = IKE_STARTUP_START;
+	assert_true(h_init(&n, &ca, &cb));
+	n.user = &done;
+	n.filter = corrupt_mm5;
+	h_run(&n, n.now + 5000);
+	assert_int_equal(done, 1);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_sas_match(&n);
+	h_free(&n);
+}
+
+static void test_nat_traversal(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	cb.remote_ip = H_IP_NAT;
+	cb.remote_id = H_IP_A;
+	ca.startup = IKE_STARTUP_START;
+	assert_true(h_init(&n, &ca, &cb));
+	n.nat = true;
+	h_run(&n, n.now + 5000);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_sas_match(&n);
+	assert_true(n.s[0].sas[0].udp_encap);
+	assert_int_equal(n.s[0].sas[0].encap_local_port, 4500);
+	assert_int_equal(n.s[0].sas[0].encap_remote_port, 4500);
+	assert_int_equal(n.s[1].sas[0].encap_local_port, 4500);
+	assert_int_equal(n.s[1].sas[0].encap_remote_port, 40001);
+	/* keepalives on 4500 are ignored quietly */
+	uint8_t ka = 0xff;
+	struct ike_addr f = { H_IP_NAT, 40001 };
+	ike_input(n.s[1].ep, n.now, &f, true, &ka, 1);
+	struct ike_stats st;
+	ike_get_stats(n.s[1].ep, &st);
+	assert_int_equal(st.rx_keepalives, 1);
+	h_free(&n);
+}
+
+static void test_dpd_timeout(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	cb.dpd_action = IKE_DPD_CLEAR;
+	up(&n, &ca, &cb);
+	assert_true(n.s[1].up);
+	/* idle but alive: R-U-THERE answered, nothing happens */
+	h_run(&n, n.now + 60000);
+	assert_true(n.s[1].up);
+	struct ike_stats st;
+	ike_get_stats(n.s[1].ep, &st);
+	assert_true(st.dpd_sent >= 1);
+	/* the peer vanishes: DOWN within dpd_timeout (+ one DPD delay) */
+	n.blackhole = true;
+	uint64_t t0 = n.now;
+	while (n.s[1].up && n.now < t0 + 120000)
+		h_run(&n, n.now + 1000);
+	assert_false(n.s[1].up);
+	assert_string_equal(n.s[1].cause, "DPD timeout");
+	assert_true(n.now - t0 <= (30 + 10 + 1) * 1000);
+	assert_int_equal(n.s[1].nsas, 0);
+	assert_true(n.s[1].deletes >= 1);
+	h_free(&n);
+}
+
+static void test_delete_by_peer(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	up(&n, &ca, &cb);
+	ike_stop(n.s[0].ep, n.now);
+	h_pump(&n);
+	assert_false(n.s[1].up);
+	assert_string_equal(n.s[1].cause, "deleted by peer");
+	assert_int_equal(n.s[1].nsas, 0);
+	assert_string_equal(n.s[0].cause, "stopped");
+	h_free(&n);
+}
+
+static size_t last_index(const struct h_side *s, enum ike_action_kind k)
+{
+	size_t at = SIZE_MAX;
+	for (size_t i = 0; i < s->nlog; i++)
+		if (s->log[i] == k)
+			at = i;
+	return at;
+}
+
+static void test_rekey(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	up(&n, &ca, &cb);
+	uint32_t old_in = n.s[0].sas[0].in.spi;
+	/* past the soft lifetime of the CHILD SA, short of the hard one */
+	h_run(&n, n.now + 3300 * 1000);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_int_equal(n.s[0].nsas, 1);
+	assert_true(n.s[0].sas[0].in.spi != old_in);
+	assert_sas_match(&n);
+	assert_int_equal(n.s[0].installs, 2);
+	/* make-before-break on whichever side rekeyed: install, then delete */
+	for (int i = 0; i < 2; i++)
+		if (n.s[i].deletes)
+			assert_true(last_index(&n.s[i], IKE_ACT_CHILD_SA_INSTALL) <
+				    last_index(&n.s[i], IKE_ACT_CHILD_SA_DELETE));
+	/* phase 1 re-authentication at 28800 - margin; tunnel stays up throughout */
+	h_run(&n, n.now + 30000 * 1000ull);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_sas_match(&n);
+	struct ike_stats st;
+	ike_get_stats(n.s[0].ep, &st);
+	assert_true(st.p1_established >= 2);
+	assert_true(st.p2_established >= 8);
+	h_free(&n);
+}
+
+static void test_rekey_collision(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	ca.rekey_fuzz_pct = cb.rekey_fuzz_pct = 0;	/* both rekey on the same tick */
+	cb.startup = IKE_STARTUP_START;			/* and both start at once */
+	up(&n, &ca, &cb);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_sas_match(&n);
+	h_run(&n, n.now + 3300 * 1000);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_true(n.s[0].nsas >= 1);
+	assert_sas_match(&n);
+	h_run(&n, n.now + 20000 * 1000ull);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_sas_match(&n);
+	assert_true(n.s[0].nsas <= 4);
+	h_free(&n);
+}
+
+static void test_hostile_input(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	up(&n, &ca, &cb);
+	struct ike_endpoint *ep = n.s[1].ep;
+	struct ike_addr from = { H_IP_A, 500 };
+	uint8_t p[256];
+	memset(p, 0, sizeof(p));
+	struct ike_stats st;
+
+	ike_input(ep, n.now, &from, false, p, 10);			/* truncated header */
+	ike_input(ep, n.now, &from, true, p, 3);			/* shorter than marker */
+	p[0] = 1;
+	ike_input(ep, n.now, &from, true, p, 40);			/* ESP on the IKE path */
+	memset(p, 0, sizeof(p));
+	p[0] = 0x42;							/* cookie */
+	p[16] = 1;							/* SA */
+	p[17] = 0x10;
+	p[18] = 2;
+	p[27] = 100;							/* length 100 != 60 */
+	ike_input(ep, n.now, &from, false, p, 60);
+	p[27] = 60;
+	p[17] = 0x20;							/* IKEv2 version */
+	ike_input(ep, n.now, &from, false, p, 60);
+	p[17] = 0x10;
+	/* payload of length 0 (a loop if followed) */
+	ike_input(ep, n.now, &from, false, p, 60);
+	/* payload longer than the message */
+	p[28 + 2] = 0x01;
+	ike_input(ep, n.now, &from, false, p, 60);
+	/* a chain of 40 tiny VID payloads pointing at each other */
+	uint8_t big[28 + 40 * 4];
+	memset(big, 0, sizeof(big));
+	big[0] = 0x43;
+	big[16] = 1;	/* an SA payload first, as Main Mode 1 wants */
+	big[17] = 0x10;
+	big[18] = 2;
+	big[27] = sizeof(big);
+	for (int i = 0; i < 40; i++) {
+		big[28 + i * 4] = 13;
+		big[28 + i * 4 + 3] = 4;
+	}
+	ike_input(ep, n.now, &from, false, big, sizeof(big));
+	/* SA payload whose proposal claims more than it has */
+	memset(p, 0, sizeof(p));
+	p[0] = 0x44;
+	p[16] = 1;
+	p[17] = 0x10;
+	p[18] = 2;
+	p[27] = 28 + 20;
+	uint8_t sa[] = { 0, 0, 0, 20, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 200, 1, 1, 0, 1 };
+	memcpy(p + 28, sa, sizeof(sa));
+	ike_input(ep, n.now, &from, false, p, 48);
+	/* unknown peer, aggressive mode, quick mode with no SA */
+	struct ike_addr stranger = { 0x01020304, 500 };
+	ike_input(ep, n.now, &stranger, false, p, 48);
+	p[18] = 4;
+	ike_input(ep, n.now, &from, false, p, 48);
+	p[18] = 32;
+	p[19] = 1;
+	ike_input(ep, n.now, &from, false, p, 48);
+
+	ike_get_stats(ep, &st);
+	assert_int_equal(st.dropped[IKE_DROP_TOO_SHORT], 2);
+	assert_int_equal(st.dropped[IKE_DROP_BAD_MARKER], 1);
+	assert_int_equal(st.dropped[IKE_DROP_BAD_LENGTH], 1);
+	assert_int_equal(st.dropped[IKE_DROP_BAD_VERSION], 1);
+	assert_int_equal(st.dropped[IKE_DROP_BAD_PAYLOAD], 2);
+	assert_int_equal(st.dropped[IKE_DROP_TOO_MANY_PAYLOADS], 1);
+	assert_int_equal(st.dropped[IKE_DROP_BAD_PROPOSAL], 1);
+	assert_int_equal(st.dropped[IKE_DROP_UNKNOWN_PEER], 1);
+	assert_int_equal(st.dropped[IKE_DROP_UNSUPPORTED], 1);
+	assert_int_equal(st.dropped[IKE_DROP_NO_SA], 1);
+	/* still up, and a replayed informational is refused */
+	assert_true(n.s[1].up);
+	h_free(&n);
+}
+
+/* Replay every packet B receives: duplicates are answered or refused. */
+static bool replay_all(struct h_net *n, int from, struct h_pkt *p, int idx)
+{
+	if (from == 0)
+		ike_input(n->s[1].ep, n->now, &p->from, p->natt, p->data, p->len);
+	return true;
+}
+
+static void test_replayed_messages(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	ca.startup = IKE_STARTUP_START;
+	assert_true(h_init(&n, &ca, &cb));
+	n.filter = replay_all;
+	h_run(&n, n.now + 60000);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_int_equal(n.s[1].installs, 1);
+	assert_sas_match(&n);
+	h_free(&n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_main_and_quick_mode),
+		cmocka_unit_test(test_strong_algorithms_and_narrowing),
+		cmocka_unit_test(test_wrong_psk),
+		cmocka_unit_test(test_phase1_proposal_mismatch),
+		cmocka_unit_test(test_phase2_proposal_mismatch),
+		cmocka_unit_test(test_no_response),
+		cmocka_unit_test(test_retransmission),
+		cmocka_unit_test(test_bad_packet_keeps_iv),
+		cmocka_unit_test(test_nat_traversal),
+		cmocka_unit_test(test_dpd_timeout),
+		cmocka_unit_test(test_delete_by_peer),
+		cmocka_unit_test(test_rekey),
+		cmocka_unit_test(test_rekey_collision),
+		cmocka_unit_test(test_hostile_input),
+		cmocka_unit_test(test_replayed_messages),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
