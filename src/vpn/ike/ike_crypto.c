@@ -331,13 +331,13 @@ static OSSL_PARAM *dh_params(const struct dh_group *g, const uint8_t *pub, size_
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	OSSL_PARAM *params = NULL;
 	BIGNUM *p = NULL, *gen = NULL, *y = NULL;
+	uint8_t enc[1 + 2 * 66];	/* the builder keeps a pointer until to_param */
 	if (!bld)
 		return NULL;
 	if (g->ec) {
 		if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->ossl, 0))
 			goto out;
 		if (pub) {
-			uint8_t enc[1 + 2 * 66];
 			if (pub_len + 1 > sizeof(enc))
 				goto out;
 			enc[0] = 0x04;	/* uncompressed point */
