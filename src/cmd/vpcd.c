@@ -1,8 +1,215 @@
-/* vpcd — the daemon. */
+/*
+ * vpcd — the daemon: opens the state, loads it into memory, makes sure the
+ * account has its default VPC and a root key, and serves the EC2 API until
+ * SIGTERM or SIGINT.
+ *
+ *   vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
 #include "base/base.h"
-int main(void)
+#include "model/model.h"
+#include "store/cache.h"
+#include "store/store.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
 {
-	log_info("vpcd", "vpcd %s", VPCD_VERSION);
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID] [--debug]\n"
+		   "  defaults: --listen 127.0.0.1:8775 --data-dir ./var --region us-east-1\n"
+		   "  credentials: VPCD_ACCESS_KEY_ID and VPCD_SECRET_ACCESS_KEY, else DIR/credentials\n"
+		   "  (generated on first start)\n");
+}
+
+static void load_row(void *ctx, const char *type, const char *id, int64_t ord, const char *json)
+{
+	struct cache *cache = ctx;
+	struct doc *d = doc_from_json(json, strlen(json));
+	if (!d) {
+		log_error("vpcd", "stored %s %s is not valid JSON; skipped", type, id);
+		return;
+	}
+	cache_put(cache, type, id, ord, d);
+}
+
+/* Reads aws_access_key_id / aws_secret_access_key of [default] in path. */
+static int read_credentials(const char *path, struct sigv4_key *key)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[512];
+	bool in_default = false;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '[') {
+			in_default = strcmp(line, "[default]") == 0;
+			continue;
+		}
+		char *eq = strchr(line, '=');
+		if (!in_default || !eq)
+			continue;
+		*eq = '\0';
+		char *k = line, *v = eq + 1;
+		while (*k == ' ') k++;
+		for (char *e = k + strlen(k); e > k && e[-1] == ' ';) *--e = '\0';
+		while (*v == ' ') v++;
+		for (char *e = v + strlen(v); e > v && e[-1] == ' ';) *--e = '\0';
+		if (strcmp(k, "aws_access_key_id") == 0)
+			snprintf(key->k_access_key_id, sizeof(key->k_access_key_id), "%s", v);
+		else if (strcmp(k, "aws_secret_access_key") == 0)
+			snprintf(key->k_secret, sizeof(key->k_secret), "%s", v);
+	}
+	secret_wipe(line, sizeof(line));
+	fclose(f);
+	return key->k_access_key_id[0] && key->k_secret[0] ? 0 : -1;
+}
+
+static void random_chars(char *out, size_t n, const char *alphabet)
+{
+	size_t alen = strlen(alphabet);
+	for (size_t i = 0; i < n; i++)
+		out[i] = alphabet[rand_uniform((uint32_t)alen)];
+	out[n] = '\0';
+}
+
+static int write_credentials(const char *path, const struct sigv4_key *key)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -1;
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -1;
+	}
+	fprintf(f, "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
+		key->k_access_key_id, key->k_secret);
+	int rc = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -1;
+	fclose(f);
+	if (rc == 0)
+		rc = rename(tmp, path);
+	return rc;
+}
+
+static int setup_key(const char *data_dir, struct sigv4_key *key)
+{
+	const char *id = getenv("VPCD_ACCESS_KEY_ID"), *secret = getenv("VPCD_SECRET_ACCESS_KEY");
+	if (id && secret && *id && *secret) {
+		snprintf(key->k_access_key_id, sizeof(key->k_access_key_id), "%s", id);
+		snprintf(key->k_secret, sizeof(key->k_secret), "%s", secret);
+		log_info("vpcd", "root access key %s from the environment", key->k_access_key_id);
+		return 0;
+	}
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/credentials", data_dir);
+	if (read_credentials(path, key) == 0) {
+		log_info("vpcd", "root access key %s from %s", key->k_access_key_id, path);
+		return 0;
+	}
+	memcpy(key->k_access_key_id, "AKIA", 4);
+	random_chars(key->k_access_key_id + 4, 16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
+	random_chars(key->k_secret, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+	if (write_credentials(path, key) < 0) {
+		log_error("vpcd", "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	log_info("vpcd", "generated root access key %s; written to %s (mode 0600)", key->k_access_key_id, path);
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *listen = "127.0.0.1:8775", *data_dir = "./var", *region = "us-east-1";
+	const char *account = "123456789012";
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "account-id", required_argument, NULL, 'a' },
+		{ "debug", no_argument, NULL, 'D' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': listen = optarg; break;
+		case 'd': data_dir = optarg; break;
+		case 'r': region = optarg; break;
+		case 'a': account = optarg; break;
+		case 'D': log_set_level(LOG_DEBUG); break;
+		case 'V': printf("vpcd %s\n", VPCD_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!region_find(region)) {
+		log_error("vpcd", "unknown region '%s'", region);
+		return 2;
+	}
+	if (strlen(account) != 12 || strspn(account, "0123456789") != 12) {
+		log_error("vpcd", "--account-id must be 12 digits");
+		return 2;
+	}
+	if (mkdir(data_dir, 0700) < 0 && errno != EEXIST) {
+		log_error("vpcd", "cannot create %s: %s", data_dir, strerror(errno));
+		return 1;
+	}
+	struct sigv4_key key;
+	memset(&key, 0, sizeof(key));
+	if (setup_key(data_dir, &key) < 0)
+		return 1;
+	struct store *st = store_open(data_dir);
+	if (!st)
+		return 1;
+	struct cache *cache = cache_new();
+	if (store_load_all(st, load_row, cache) < 0) {
+		log_error("vpcd", "cannot load the state from %s", data_dir);
+		return 1;
+	}
+	struct api_config cfg = { listen, region, account, &key, 1 };
+	struct api *api = api_new(&cfg, st, cache);
+	if (api_bootstrap(api) < 0)
+		return 1;
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	log_info("vpcd", "vpcd %s: state in %s, point the aws CLI at it with:", VPCD_VERSION, data_dir);
+	log_info("vpcd", "  AWS_SHARED_CREDENTIALS_FILE=%s/credentials aws --region %s --endpoint-url http://%s ec2 describe-vpcs",
+		 data_dir, region, listen);
+	int rc = api_serve(api, &stop_requested);
+	api_free(api);
+	cache_free(cache);
+	store_close(st);
+	sigv4_key_wipe(&key);
+	log_info("vpcd", "stopped");
+	return rc < 0 ? 1 : 0;
 }

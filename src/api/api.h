@@ -1,0 +1,121 @@
+/*
+ * api — the EC2 Query API: HTTP (libmicrohttpd), SigV4, dispatch of
+ * actions to behaviour, group commit of their changes.
+ *
+ * Threading: one thread runs api_serve(); every handler, the cache and the
+ * store are touched only from it. Handlers never touch sockets or devices:
+ * they validate through model/ and change state through api_put() and
+ * api_delete(), which write the store and the cache together.
+ *
+ * Durability: a mutating request is answered only after the transaction
+ * holding its changes has committed. Requests that arrive together are
+ * committed together (one fsync for the batch).
+ */
+#ifndef VPCD_API_H
+#define VPCD_API_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/sigv4.h"
+#include "api/wire.h"
+#include "base/doc.h"
+#include "store/cache.h"
+#include "store/store.h"
+
+#define API_MAX_BODY (1024 * 1024)	/* bytes of form body accepted */
+#define API_MAX_PARAMS 4096		/* form parameters accepted */
+
+struct api_config {
+	const char *ac_listen;		/* "127.0.0.1:8775" */
+	const char *ac_region;
+	const char *ac_account_id;	/* 12 digits */
+	struct sigv4_key *ac_keys;	/* borrowed */
+	size_t ac_nkeys;
+};
+
+struct api;
+
+struct api *api_new(const struct api_config *cfg, struct store *st, struct cache *cache);
+void api_free(struct api *api);
+/* Creates what every account has (the default VPC) when the store is new. */
+int api_bootstrap(struct api *api);
+/* Serves until *stop becomes non-zero. Returns 0, or -1 when the listener
+ * cannot be set up (logged). */
+int api_serve(struct api *api, volatile sig_atomic_t *stop);
+
+/* --- for behaviour code (the action handlers) ----------------------------- */
+
+struct api_req {
+	struct api *rq_api;
+	const struct ec2_operation *rq_op;
+	const char *rq_request_id;
+	struct doc *rq_in;	/* request members; owned by the dispatcher */
+	struct doc *rq_out;	/* response members; handlers fill it */
+	const char *rq_err_code;
+	char rq_err_msg[512];
+	int rq_http_status;
+};
+
+typedef int (*api_handler_fn)(struct api_req *rq);
+
+/* Records an AWS error for the response; returns -1 for `return api_fail(...)`. */
+int api_fail(struct api_req *rq, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The common "not found" error: api_not_found(rq, "InvalidVpcID.NotFound", "vpc", id). */
+int api_not_found(struct api_req *rq, const char *code, const char *what, const char *id);
+
+struct cache *api_cache(struct api_req *rq);
+const char *api_region(struct api_req *rq);
+const char *api_account(struct api_req *rq);
+
+/* Changes state: the doc (ownership taken) replaces the resource's doc in
+ * the cache and the store; a new id gets the next creation order. Never
+ * change a cached doc in place (the undo log keeps the old one): edit a
+ * doc_clone() and api_put() it. Returns the cached doc (borrowed), or NULL
+ * after api_fail. */
+struct doc *api_put(struct api_req *rq, const char *type, const char *id, struct doc *doc);
+int api_delete(struct api_req *rq, const char *id);
+
+/* A resource of the given type named by member `member` of the request;
+ * fails with MissingParameter or code/NotFound. */
+struct res *api_require(struct api_req *rq, const char *member, const char *type,
+			const char *notfound_code, const char *what);
+const char *api_require_str(struct api_req *rq, const char *member);
+
+/* Describe machinery: ids, filters, paging over one resource type. */
+struct filter_def {
+	const char *f_name;	/* "vpc-id" */
+	const char *f_path;	/* "VpcId", "Attachments.VpcId" (lists fan out) */
+};
+
+struct describe_spec {
+	const char *ds_type;		/* cache type: "vpc" */
+	const char *ds_ids_member;	/* "VpcIds" */
+	const char *ds_notfound_code;	/* "InvalidVpcID.NotFound" */
+	const char *ds_what;		/* "vpc" for messages */
+	const struct filter_def *ds_filters;	/* NULL-terminated */
+	const char *ds_out_member;	/* "Vpcs" */
+	bool ds_paged;			/* MaxResults/NextToken */
+	int ds_max_results_min;		/* usually 5 */
+	int ds_max_results_max;		/* usually 1000 */
+	/* Optional: decorate a copy of each resource before output. */
+	void (*ds_decorate)(struct api_req *rq, struct doc *item);
+};
+
+int api_describe(struct api_req *rq, const struct describe_spec *spec);
+
+/* Tags from TagSpecification.N for resource type rtype ("vpc"), as the
+ * Tags list to store on the resource (empty list when none). */
+struct doc *api_tags_from_spec(struct api_req *rq, const char *rtype);
+
+/* The handler table, sorted by action name (api/actions.c). */
+struct api_action {
+	const char *aa_name;
+	api_handler_fn aa_handler;
+};
+const struct api_action *api_action_find(const char *name);
+
+#endif

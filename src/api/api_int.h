@@ -1,0 +1,35 @@
+/*
+ * api_int.h — what the parts of src/api share and nobody else sees: the
+ * api object and its undo log (how a failed request or a failed batch
+ * commit puts the cache back as it was).
+ */
+#ifndef VPCD_API_INT_H
+#define VPCD_API_INT_H
+
+#include "api/api.h"
+
+struct undo_entry {
+	char *u_id;
+	char *u_type;
+	int64_t u_ord;
+	struct doc *u_old;	/* owned; NULL when the resource did not exist */
+	bool u_existed;
+};
+
+struct conn_ctx;
+
+struct api {
+	struct api_config a_cfg;
+	struct store *a_store;
+	struct cache *a_cache;
+	bool a_txn_open;		/* batch transaction open in the store */
+	bool a_current_savepoint;	/* the running request has set its savepoint */
+	struct undo_entry *a_undo;
+	size_t a_undo_len, a_undo_cap;
+	struct conn_ctx *a_pending;	/* answered, waiting for the commit */
+};
+
+void api_undo_to(struct api *api, size_t mark);
+void api_undo_clear(struct api *api);
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * describe.c — the shared part of every Describe action: explicit ids,
+ * filters (by AWS's filter names, each mapped to a member path, values
+ * ORed, filters ANDed, '*' and '?' wildcards), and MaxResults/NextToken
+ * paging in creation order. Cost: O(resources of the type) per page.
+ */
+#include "api/api_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FILTER_VALUES 200
+#define NEXT_TOKEN_PREFIX "vpcd1."
+
+/* '*' any run, '?' one character; "\*" a literal star. */
+static bool wildcard_match(const char *pat, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+	while (*s) {
+		if (*pat == '\\' && (pat[1] == '*' || pat[1] == '?' || pat[1] == '\\')) {
+			if (pat[1] == *s) {
+				pat += 2;
+				s++;
+				continue;
+			}
+		} else if (*pat == '?' || (*pat && *pat != '*' && *pat == *s)) {
+			pat++;
+			s++;
+			continue;
+		} else if (*pat == '*') {
+			star = pat++;
+			resume = s;
+			continue;
+		}
+		if (!star)
+			return false;
+		pat = star + 1;
+		s = ++resume;
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+static bool values_match(const struct doc *values, const char *text)
+{
+	doc_foreach(v, values)
+		if (v->d_type == DOC_STR && wildcard_match(v->d_str, text))
+			return true;
+	return false;
+}
+
+/* Walks path (dot-separated member names) from node; lists fan out. */
+static bool path_match(const struct doc *node, const char *path, const struct doc *values)
+{
+	if (!node)
+		return false;
+	if (node->d_type == DOC_LIST) {
+		doc_foreach(c, node)
+			if (path_match(c, path, values))
+				return true;
+		return false;
+	}
+	if (!*path) {
+		char buf[32];
+		const char *text = doc_scalar_text(node, buf, sizeof(buf));
+		return text && values_match(values, text);
+	}
+	const char *dot = strchr(path, '.');
+	char seg[64];
+	size_t n = dot ? (size_t)(dot - path) : strlen(path);
+	if (n >= sizeof(seg))
+		return false;
+	memcpy(seg, path, n);
+	seg[n] = '\0';
+	return path_match(doc_get(node, seg), dot ? dot + 1 : "", values);
+}
+
+static bool tag_match(const struct doc *item, const char *key, const struct doc *values)
+{
+	doc_foreach(tag, doc_get(item, "Tags")) {
+		const char *k = doc_get_str(tag, "Key");
+		const char *v = doc_get_str(tag, "Value");
+		if (k && strcmp(k, key) == 0 && values_match(values, v ? v : ""))
+			return true;
+	}
+	return false;
+}
+
+struct compiled_filter {
+	const char *cf_path;	/* NULL for tag:KEY */
+	const char *cf_tag_key;
+	const struct doc *cf_values;
+};
+
+static bool item_matches(const struct doc *item, const struct compiled_filter *f, size_t nf)
+{
+	for (size_t i = 0; i < nf; i++) {
+		bool ok = f[i].cf_tag_key ? tag_match(item, f[i].cf_tag_key, f[i].cf_values)
+					  : path_match(item, f[i].cf_path, f[i].cf_values);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static const struct filter_def common_filters[] = {
+	{ "tag-key", "Tags.Key" },
+	{ "tag-value", "Tags.Value" },
+	{ "owner-id", "OwnerId" },
+	{ NULL, NULL },
+};
+
+static const char *filter_path(const struct filter_def *defs, const char *name)
+{
+	for (const struct filter_def *f = defs; f && f->f_name; f++)
+		if (strcmp(f->f_name, name) == 0)
+			return f->f_path;
+	for (const struct filter_def *f = common_filters; f->f_name; f++)
+		if (strcmp(f->f_name, name) == 0)
+			return f->f_path;
+	return NULL;
+}
+
+int api_describe(struct api_req *rq, const struct describe_spec *spec)
+{
+	struct cache *cache = api_cache(rq);
+	const struct doc *filters = doc_get(rq->rq_in, "Filters");
+	size_t nf = filters ? filters->d_count : 0;
+	struct compiled_filter *cf = nf ? calloc(nf, sizeof(*cf)) : NULL;
+	int rc = -1;
+	size_t k = 0;
+	doc_foreach(f, filters) {
+		const char *name = doc_get_str(f, "Name");
+		const struct doc *values = doc_get(f, "Values");
+		if (!name) {
+			api_fail(rq, "InvalidParameterValue", "Every filter needs a Name");
+			goto out;
+		}
+		if (!values || values->d_count == 0) {
+			api_fail(rq, "InvalidParameterValue", "The filter '%.64s' needs at least one value", name);
+			goto out;
+		}
+		if (values->d_count > MAX_FILTER_VALUES) {
+			api_fail(rq, "FilterLimitExceeded", "The filter '%.64s' has more than %d values", name, MAX_FILTER_VALUES);
+			goto out;
+		}
+		cf[k].cf_values = values;
+		if (strncmp(name, "tag:", 4) == 0 && name[4]) {
+			cf[k].cf_tag_key = name + 4;
+		} else if (!(cf[k].cf_path = filter_path(spec->ds_filters, name))) {
+			api_fail(rq, "InvalidParameterValue", "The filter '%.64s' is invalid", name);
+			goto out;
+		}
+		k++;
+	}
+
+	const struct doc *ids = spec->ds_ids_member ? doc_get(rq->rq_in, spec->ds_ids_member) : NULL;
+	int64_t max = INT64_MAX;
+	const struct doc *maxd = doc_get(rq->rq_in, "MaxResults");
+	const char *token = doc_get_str(rq->rq_in, "NextToken");
+	if (maxd && spec->ds_paged) {
+		if (ids && ids->d_count) {
+			api_fail(rq, "InvalidParameterCombination",
+				 "The parameter %s cannot be used with the parameter maxResults", spec->ds_ids_member);
+			goto out;
+		}
+		if (maxd->d_int < spec->ds_max_results_min || maxd->d_int > spec->ds_max_results_max) {
+			api_fail(rq, "InvalidParameterValue",
+				 "Value ( %" PRId64 " ) for parameter maxResults is invalid. Expecting a value between %d and %d.",
+				 maxd->d_int, spec->ds_max_results_min, spec->ds_max_results_max);
+			goto out;
+		}
+		max = maxd->d_int;
+	}
+	int64_t start_ord = 0;
+	if (token && *token) {
+		char *end;
+		if (strncmp(token, NEXT_TOKEN_PREFIX, strlen(NEXT_TOKEN_PREFIX)) != 0 ||
+		    (start_ord = strtoll(token + strlen(NEXT_TOKEN_PREFIX), &end, 16), *end) || start_ord <= 0) {
+			api_fail(rq, "InvalidNextToken", "The token '%.80s' is invalid", token);
+			goto out;
+		}
+	}
+
+	struct doc *out = doc_set(rq->rq_out, spec->ds_out_member, doc_list());
+	if (ids && ids->d_count) {
+		doc_foreach(id, ids) {
+			if (id->d_type != DOC_STR || !cache_get_typed(cache, spec->ds_type, id->d_str)) {
+				api_fail(rq, spec->ds_notfound_code, "The %s ID '%.64s' does not exist", spec->ds_what,
+					 id->d_type == DOC_STR ? id->d_str : "");
+				goto out;
+			}
+		}
+	}
+	size_t n;
+	struct res **list = cache_list(cache, spec->ds_type, &n);
+	size_t i = cache_lower_bound(list, n, start_ord);
+	int64_t emitted = 0;
+	for (; i < n; i++) {
+		const struct res *r = list[i];
+		if (ids && ids->d_count) {
+			bool wanted = false;
+			doc_foreach(id, ids)
+				if (strcmp(id->d_str, r->r_id) == 0)
+					wanted = true;
+			if (!wanted)
+				continue;
+		}
+		if (!item_matches(r->r_doc, cf, k))
+			continue;
+		if (emitted == max) {
+			char tok[64];
+			snprintf(tok, sizeof(tok), NEXT_TOKEN_PREFIX "%" PRIx64, (uint64_t)r->r_ord);
+			doc_set_str(rq->rq_out, "NextToken", tok);
+			break;
+		}
+		struct doc *item = doc_push(out, doc_clone(r->r_doc));
+		if (spec->ds_decorate)
+			spec->ds_decorate(rq, item);
+		emitted++;
+	}
+	rc = 0;
+out:
+	free(cf);
+	return rc;
+}

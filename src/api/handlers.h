@@ -1,0 +1,61 @@
+/*
+ * handlers.h — every action vpcd serves, as an X-macro list: actions.c
+ * builds the dispatch table from it and each handler is defined as
+ * `int handle_<Action>(struct api_req *rq)` in the file of its resource.
+ * An action listed here must also be in actions.list (its wire tables).
+ */
+#ifndef VPCD_API_HANDLERS_H
+#define VPCD_API_HANDLERS_H
+
+#include "api/api.h"
+
+#define API_ACTIONS(X) \
+	X(AssociateRouteTable) \
+	X(AttachInternetGateway) \
+	X(AuthorizeSecurityGroupEgress) \
+	X(AuthorizeSecurityGroupIngress) \
+	X(CreateInternetGateway) \
+	X(CreateNetworkAcl) \
+	X(CreateNetworkAclEntry) \
+	X(CreateRoute) \
+	X(CreateRouteTable) \
+	X(CreateSecurityGroup) \
+	X(CreateSubnet) \
+	X(CreateTags) \
+	X(CreateVpc) \
+	X(DeleteInternetGateway) \
+	X(DeleteNetworkAcl) \
+	X(DeleteNetworkAclEntry) \
+	X(DeleteRoute) \
+	X(DeleteRouteTable) \
+	X(DeleteSecurityGroup) \
+	X(DeleteSubnet) \
+	X(DeleteTags) \
+	X(DeleteVpc) \
+	X(DescribeAccountAttributes) \
+	X(DescribeAvailabilityZones) \
+	X(DescribeInternetGateways) \
+	X(DescribeNetworkAcls) \
+	X(DescribeRegions) \
+	X(DescribeRouteTables) \
+	X(DescribeSecurityGroupRules) \
+	X(DescribeSecurityGroups) \
+	X(DescribeSubnets) \
+	X(DescribeTags) \
+	X(DescribeVpcAttribute) \
+	X(DescribeVpcs) \
+	X(DetachInternetGateway) \
+	X(DisassociateRouteTable) \
+	X(ModifySubnetAttribute) \
+	X(ModifyVpcAttribute) \
+	X(ReplaceNetworkAclAssociation) \
+	X(ReplaceNetworkAclEntry) \
+	X(ReplaceRoute) \
+	X(ReplaceRouteTableAssociation) \
+	X(RevokeSecurityGroupEgress) \
+	X(RevokeSecurityGroupIngress)
+
+#define API_DECLARE_HANDLER(name) int handle_##name(struct api_req *rq);
+API_ACTIONS(API_DECLARE_HANDLER)
+
+#endif

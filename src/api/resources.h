@@ -1,0 +1,55 @@
+/*
+ * resources.h — how each resource is kept: the doc layouts shared by the
+ * action handlers (keys are botocore member names of the Describe item;
+ * keys starting with '_' are vpcd's own and never reach the wire), and the
+ * constructors of the objects a VPC is born with.
+ */
+#ifndef VPCD_API_RESOURCES_H
+#define VPCD_API_RESOURCES_H
+
+#include "api/api.h"
+#include "model/model.h"
+
+/* Cache types (also the TagSpecification resource types). */
+#define RT_VPC "vpc"
+#define RT_SUBNET "subnet"
+#define RT_ROUTE_TABLE "route-table"
+#define RT_IGW "internet-gateway"
+#define RT_NACL "network-acl"
+#define RT_SG "security-group"
+#define RT_SG_RULE "security-group-rule"
+#define RT_CGW "customer-gateway"
+#define RT_VGW "vpn-gateway"
+#define RT_VPN "vpn-connection"
+
+/* The main route table of a new VPC, with its local route. */
+struct doc *rtb_new(struct api_req *rq, const char *vpc_id, const char *vpc_cidr, bool main,
+		    char *id_out);
+/* The default network ACL (allow all, then deny) or a custom one (deny). */
+struct doc *nacl_new(struct api_req *rq, const char *vpc_id, bool is_default, char *id_out);
+/* The default security group of a VPC, or a new group (outbound all only). */
+struct doc *sg_new(struct api_req *rq, const char *vpc_id, const char *name, const char *description,
+		   bool is_default, char *id_out);
+
+/* The VPC's main route table / default network ACL / default security group. */
+struct res *vpc_main_route_table(struct api_req *rq, const char *vpc_id);
+struct res *vpc_default_nacl(struct api_req *rq, const char *vpc_id);
+struct res *vpc_default_sg(struct api_req *rq, const char *vpc_id);
+
+/* Creates a VPC with its default objects; is_default for the account's
+ * default VPC. Returns the cached VPC doc or NULL after api_fail. */
+struct doc *vpc_create(struct api_req *rq, const struct cidr4 *cidr, const char *tenancy, bool is_default,
+		       struct doc *tags);
+/* Creates a subnet in vpc (validated by the caller). */
+struct doc *subnet_create(struct api_req *rq, const char *vpc_id, const struct cidr4 *cidr,
+			  const struct zone_info *zone, bool default_for_az, struct doc *tags);
+
+/* Parses a VPC or subnet block (/16 to /28); range_code is the error for a
+ * size outside that ("InvalidVpc.Range", "InvalidSubnet.Range"). */
+int vpc_parse_block(struct api_req *rq, const char *member, const char *text, struct cidr4 *out,
+		    const char *range_code);
+
+/* A route table, NACL or subnet association id etc.: "rtbassoc-…". */
+#define new_id(prefix, buf) model_new_id(prefix, buf, sizeof(buf))
+
+#endif

@@ -1,0 +1,353 @@
+/*
+ * server.c — the HTTP side of the API and the request lifecycle:
+ * accumulate the body, verify SigV4, parse through the generated model,
+ * dispatch to the action's handler, and answer once the request's
+ * changes are committed.
+ *
+ * The loop drives libmicrohttpd in external epoll mode. A mutating request
+ * runs inside a savepoint of the batch transaction and its connection is
+ * suspended; after MHD_run() has handled every ready connection, the batch
+ * commits (one fsync) and the suspended connections resume with their
+ * answers. While a batch is open every request waits for it, so nobody
+ * reads a change that might still be rolled back.
+ */
+#include "api/api.h"
+#include "api/api_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <time.h>
+
+#include "base/base.h"
+
+struct conn_ctx {
+	struct strbuf cc_body;
+	bool cc_too_large;
+	bool cc_answered;		/* response ready, waiting for resume */
+	int cc_status;
+	char *cc_xml;			/* owned until queued */
+	size_t cc_xml_len;
+	struct MHD_Connection *cc_conn;
+	struct conn_ctx *cc_next_pending;
+	size_t cc_undo_mark;		/* undo log length before this request */
+	char cc_request_id[40];
+	char cc_action[64];
+	uint64_t cc_start_us;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void new_request_id(char *buf)
+{
+	uint8_t r[16];
+	rand_bytes(r, sizeof(r));
+	r[6] = (r[6] & 0x0f) | 0x40;
+	r[8] = (r[8] & 0x3f) | 0x80;
+	char h[33];
+	hex_encode(r, 16, h);
+	snprintf(buf, 40, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
+}
+
+static const char *header_lookup(void *ctx, const char *name)
+{
+	return MHD_lookup_connection_value(ctx, MHD_HEADER_KIND, name);
+}
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query_params *q = cls;
+	if (q->qp_count >= API_MAX_PARAMS)
+		return MHD_NO;
+	struct query_param *items = realloc(q->qp_items, (q->qp_count + 1) * sizeof(*items));
+	if (!items)
+		abort();
+	q->qp_items = items;
+	items[q->qp_count].qp_name = strdup(key);
+	items[q->qp_count].qp_value = strdup(value ? value : "");
+	q->qp_count++;
+	return MHD_YES;
+}
+
+static void answer_error(struct conn_ctx *cc, int status, const char *code, const char *msg)
+{
+	struct strbuf x = STRBUF_INIT;
+	wire_write_error(code, msg, cc->cc_request_id, &x);
+	cc->cc_status = status;
+	cc->cc_xml_len = x.sb_len;
+	cc->cc_xml = sb_detach(&x);
+}
+
+static int status_for(const char *code)
+{
+	if (strcmp(code, "AuthFailure") == 0 || strcmp(code, "MissingAuthenticationToken") == 0 ||
+	    strcmp(code, "SignatureDoesNotMatch") == 0 || strcmp(code, "IncompleteSignature") == 0)
+		return 401;
+	if (strcmp(code, "RequestExpired") == 0)
+		return 400;
+	if (strcmp(code, "DryRunOperation") == 0)
+		return 412;
+	if (strcmp(code, "InternalError") == 0)
+		return 500;
+	return 400;
+}
+
+/* Runs one complete request; leaves the answer in cc. */
+static void process_request(struct api *api, struct conn_ctx *cc, struct MHD_Connection *conn,
+			    const char *method, const char *url)
+{
+	struct query_params url_args = { 0 }, form = { 0 };
+	struct doc *in = NULL;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &url_args);
+
+	if (cc->cc_too_large) {
+		answer_error(cc, 413, "RequestEntityTooLarge", "The request body exceeds 1 MiB");
+		goto out;
+	}
+	if (strcmp(url, "/") != 0) {
+		answer_error(cc, 404, "InvalidAction", "The requested path is not served: the EC2 API is at /");
+		goto out;
+	}
+	if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
+		answer_error(cc, 405, "InvalidAction", "Only POST and GET are served");
+		goto out;
+	}
+	struct sigv4_request sreq = { method, url, &url_args, header_lookup, conn,
+				      cc->cc_body.sb_data, cc->cc_body.sb_len };
+	struct sigv4_result sres;
+	if (!sigv4_verify(&sreq, api->a_cfg.ac_keys, api->a_cfg.ac_nkeys, api->a_cfg.ac_region,
+			  time(NULL), &sres)) {
+		log_info("api", "req=%s auth %s: %s (key %s)", cc->cc_request_id, sres.v_code,
+			 sres.v_message, sres.v_access_key_id[0] ? sres.v_access_key_id : "-");
+		answer_error(cc, status_for(sres.v_code), sres.v_code, sres.v_message);
+		goto out;
+	}
+	if (query_parse(cc->cc_body.sb_data ? cc->cc_body.sb_data : "", cc->cc_body.sb_len,
+			API_MAX_PARAMS, &form) < 0) {
+		answer_error(cc, 400, "InvalidParameterValue", "The request body is not valid form-urlencoded data");
+		goto out;
+	}
+	/* GET requests carry their parameters in the URL */
+	const struct query_params *params = strcmp(method, "GET") == 0 ? &url_args : &form;
+	const char *action = query_get(params, "Action");
+	if (!action) {
+		answer_error(cc, 400, "MissingAction", "The request must contain the parameter Action");
+		goto out;
+	}
+	snprintf(cc->cc_action, sizeof(cc->cc_action), "%s", action);
+	const char *version = query_get(params, "Version");
+	if (!version) {
+		answer_error(cc, 400, "MissingParameter", "The request must contain the parameter Version");
+		goto out;
+	}
+	const struct ec2_operation *op = ec2_operation_find(action);
+	const struct api_action *aa = api_action_find(action);
+	if (!op || !aa) {
+		char m[200];
+		snprintf(m, sizeof(m), "The action %.64s is not valid for this web service.", action);
+		answer_error(cc, 400, "InvalidAction", m);
+		goto out;
+	}
+	char code[64], msg[512];
+	in = wire_parse_request(op, params, code, sizeof(code), msg, sizeof(msg));
+	if (!in) {
+		answer_error(cc, 400, code, msg);
+		goto out;
+	}
+	if (doc_get_bool(in, "DryRun", false)) {
+		answer_error(cc, 412, "DryRunOperation", "Request would have succeeded, but DryRun flag is set.");
+		goto out;
+	}
+
+	struct api_req rq = { .rq_api = api, .rq_op = op, .rq_request_id = cc->cc_request_id,
+			      .rq_in = in, .rq_out = doc_obj() };
+	cc->cc_undo_mark = api->a_undo_len;
+	api->a_current_savepoint = false;
+	int rc = aa->aa_handler(&rq);
+	if (rc == 0 && api->a_current_savepoint && store_release(api->a_store) < 0)
+		rc = api_fail(&rq, "InternalError", "The change could not be stored");
+	if (rc < 0) {
+		if (api->a_current_savepoint) {
+			store_rollback_to(api->a_store);
+			api_undo_to(api, cc->cc_undo_mark);
+		}
+		if (!rq.rq_err_code)
+			api_fail(&rq, "InternalError", "An internal error has occurred");
+		answer_error(cc, rq.rq_http_status ? rq.rq_http_status : status_for(rq.rq_err_code),
+			     rq.rq_err_code, rq.rq_err_msg);
+	} else {
+		struct strbuf x = STRBUF_INIT;
+		wire_write_response(op, rq.rq_out, cc->cc_request_id, &x);
+		cc->cc_status = 200;
+		cc->cc_xml_len = x.sb_len;
+		cc->cc_xml = sb_detach(&x);
+	}
+	api->a_current_savepoint = false;
+	doc_free(rq.rq_out);
+out:
+	doc_free(in);
+	query_free(&url_args);
+	query_free(&form);
+}
+
+static enum MHD_Result queue_answer(struct conn_ctx *cc, struct MHD_Connection *conn)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(cc->cc_xml_len, cc->cc_xml,
+								    MHD_RESPMEM_MUST_FREE);
+	cc->cc_xml = NULL;
+	MHD_add_response_header(resp, "Content-Type", "text/xml;charset=UTF-8");
+	MHD_add_response_header(resp, "x-amzn-RequestId", cc->cc_request_id);
+	enum MHD_Result r = MHD_queue_response(conn, (unsigned)cc->cc_status, resp);
+	MHD_destroy_response(resp);
+	double ms = (double)(now_us() - cc->cc_start_us) / 1000.0;
+	if (cc->cc_status >= 500)
+		log_error("api", "req=%s %s %d %.2fms", cc->cc_request_id, cc->cc_action[0] ? cc->cc_action : "-", cc->cc_status, ms);
+	else
+		log_debug("api", "req=%s %s %d %.2fms", cc->cc_request_id, cc->cc_action[0] ? cc->cc_action : "-", cc->cc_status, ms);
+	return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct api *api = cls;
+	struct conn_ctx *cc = *con_cls;
+	if (!cc) {
+		cc = calloc(1, sizeof(*cc));
+		if (!cc)
+			return MHD_NO;
+		cc->cc_conn = conn;
+		cc->cc_start_us = now_us();
+		new_request_id(cc->cc_request_id);
+		*con_cls = cc;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (cc->cc_body.sb_len + *upload_data_size > API_MAX_BODY)
+			cc->cc_too_large = true;
+		else
+			sb_append(&cc->cc_body, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (cc->cc_answered)
+		return queue_answer(cc, conn);
+	process_request(api, cc, conn, method, url);
+	if (api->a_txn_open) {
+		/* a batch is open: this answer may have read its changes, so it
+		 * waits for the commit like the changes themselves */
+		cc->cc_answered = true;
+		cc->cc_next_pending = api->a_pending;
+		api->a_pending = cc;
+		MHD_suspend_connection(conn);
+		return MHD_YES;
+	}
+	return queue_answer(cc, conn);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct conn_ctx *cc = *con_cls;
+	if (!cc)
+		return;
+	sb_free(&cc->cc_body);
+	free(cc->cc_xml);
+	free(cc);
+	*con_cls = NULL;
+}
+
+/* Commits the open batch and resumes every waiting connection with its
+ * answer; when the commit fails every waiting answer becomes an error. */
+static void finish_batch(struct api *api)
+{
+	if (api->a_txn_open) {
+		if (store_commit(api->a_store) < 0) {
+			log_error("api", "commit of a batch failed; %zu changes undone", api->a_undo_len);
+			api_undo_to(api, 0);
+			for (struct conn_ctx *cc = api->a_pending; cc; cc = cc->cc_next_pending) {
+				free(cc->cc_xml);
+				answer_error(cc, 500, "InternalError", "The change could not be stored");
+			}
+		}
+		api_undo_clear(api);
+		api->a_txn_open = false;
+	}
+	struct conn_ctx *cc = api->a_pending;
+	api->a_pending = NULL;
+	while (cc) {
+		struct conn_ctx *next = cc->cc_next_pending;
+		MHD_resume_connection(cc->cc_conn);
+		cc = next;
+	}
+}
+
+int api_serve(struct api *api, volatile sig_atomic_t *stop)
+{
+	char host[64];
+	unsigned port;
+	const char *colon = strrchr(api->a_cfg.ac_listen, ':');
+	if (!colon || (size_t)(colon - api->a_cfg.ac_listen) >= sizeof(host) ||
+	    sscanf(colon + 1, "%u", &port) != 1 || port > 65535) {
+		log_error("api", "bad --listen '%s': expected ADDR:PORT", api->a_cfg.ac_listen);
+		return -1;
+	}
+	memcpy(host, api->a_cfg.ac_listen, (size_t)(colon - api->a_cfg.ac_listen));
+	host[colon - api->a_cfg.ac_listen] = '\0';
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		log_error("api", "bad --listen address '%s'", host);
+		return -1;
+	}
+	struct MHD_Daemon *d = MHD_start_daemon(
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+		on_request, api,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_END);
+	if (!d) {
+		log_error("api", "cannot listen on %s: %s", api->a_cfg.ac_listen, strerror(errno));
+		return -1;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+	int mhd_fd = info->epoll_fd;
+	log_info("api", "listening on http://%s (region %s)", api->a_cfg.ac_listen, api->a_cfg.ac_region);
+	while (!*stop) {
+		MHD_UNSIGNED_LONG_LONG timeout_ms = 0;
+		int wait_ms = 500;
+		if (MHD_get_timeout(d, &timeout_ms) == MHD_YES && timeout_ms < (MHD_UNSIGNED_LONG_LONG)wait_ms)
+			wait_ms = (int)timeout_ms;
+		/* poll, not epoll_wait: waiting on MHD's epoll fd with epoll_wait
+		 * would consume its edge-triggered events */
+		struct pollfd pfd = { .fd = mhd_fd, .events = POLLIN };
+		int n = poll(&pfd, 1, wait_ms);
+		if (n < 0 && errno != EINTR) {
+			log_error("api", "poll: %s", strerror(errno));
+			break;
+		}
+		MHD_run(d);
+		if (api->a_pending || api->a_txn_open) {
+			finish_batch(api);
+			MHD_run(d);	/* send the resumed answers */
+		}
+	}
+	log_info("api", "stopping");
+	MHD_stop_daemon(d);
+	if (api->a_txn_open)
+		finish_batch(api);
+	return 0;
+}

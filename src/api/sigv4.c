@@ -1,0 +1,307 @@
+/*
+ * sigv4.c — AWS Signature Version 4 (sigv4.h). Follows the canonical
+ * request of AWS's documentation: method, URI, sorted query, signed
+ * headers (lower-cased, values trimmed and inner spaces collapsed), the
+ * signed-header list and the payload hash.
+ */
+#include "api/sigv4.h"
+
+#include <ctype.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "base/strbuf.h"
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+	uint8_t md[32];
+	unsigned mdlen = 0;
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(md, 32, out);
+}
+
+static void hmac256(const void *key, size_t klen, const void *msg, size_t mlen, uint8_t out[32])
+{
+	unsigned olen = 32;
+	HMAC(EVP_sha256(), key, (int)klen, msg, mlen, out, &olen);
+}
+
+static void signing_key(const char *secret, const char *date, const char *region, uint8_t out[32])
+{
+	char k[SIGV4_SECRET_MAX + 8];
+	uint8_t a[32], b[32];
+	int n = snprintf(k, sizeof(k), "AWS4%s", secret);
+	hmac256(k, (size_t)n, date, strlen(date), a);
+	hmac256(a, 32, region, strlen(region), b);
+	hmac256(b, 32, "ec2", 3, a);
+	hmac256(a, 32, "aws4_request", 12, out);
+	secret_wipe(k, sizeof(k));
+	secret_wipe(a, sizeof(a));
+	secret_wipe(b, sizeof(b));
+}
+
+static void uri_encode(struct strbuf *sb, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~')
+			sb_putc(sb, (char)*p);
+		else
+			sb_printf(sb, "%%%02X", *p);
+	}
+}
+
+struct encoded_pair {
+	char *name, *value;
+};
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct encoded_pair *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->value, y->value);
+}
+
+static void canonical_query(const struct query_params *q, struct strbuf *sb)
+{
+	if (!q || q->qp_count == 0)
+		return;
+	struct encoded_pair *pairs = calloc(q->qp_count, sizeof(*pairs));
+	if (!pairs)
+		abort();
+	size_t n = 0;
+	for (size_t i = 0; i < q->qp_count; i++) {
+		if (strcmp(q->qp_items[i].qp_name, "X-Amz-Signature") == 0)
+			continue;
+		struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+		uri_encode(&a, q->qp_items[i].qp_name);
+		uri_encode(&b, q->qp_items[i].qp_value);
+		pairs[n].name = sb_detach(&a);
+		pairs[n].value = sb_detach(&b);
+		n++;
+	}
+	qsort(pairs, n, sizeof(*pairs), pair_cmp);
+	for (size_t i = 0; i < n; i++) {
+		sb_printf(sb, "%s%s=%s", i ? "&" : "", pairs[i].name, pairs[i].value);
+		free(pairs[i].name);
+		free(pairs[i].value);
+	}
+	free(pairs);
+}
+
+/* Trims and collapses runs of spaces, as the canonical header form wants. */
+static void canonical_header_value(struct strbuf *sb, const char *v)
+{
+	while (*v == ' ' || *v == '\t')
+		v++;
+	bool space = false;
+	for (; *v; v++) {
+		if (*v == ' ' || *v == '\t') {
+			space = true;
+			continue;
+		}
+		if (space)
+			sb_putc(sb, ' ');
+		space = false;
+		sb_putc(sb, *v);
+	}
+}
+
+static bool fail(struct sigv4_result *res, const char *code, const char *msg)
+{
+	res->v_code = code;
+	snprintf(res->v_message, sizeof(res->v_message), "%s", msg);
+	return false;
+}
+
+/* Finds "key=" in the comma-separated Authorization parameters; copies the
+ * value (up to a comma) into out. */
+static bool auth_param(const char *auth, const char *key, char *out, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = auth;
+	while ((p = strstr(p, key)) != NULL) {
+		if ((p == auth || p[-1] == ' ' || p[-1] == ',') && p[klen] == '=') {
+			p += klen + 1;
+			size_t n = strcspn(p, ", ");
+			if (n >= len)
+				return false;
+			memcpy(out, p, n);
+			out[n] = '\0';
+			return true;
+		}
+		p += klen;
+	}
+	return false;
+}
+
+static time_t parse_amz_date(const char *s)
+{
+	struct tm tm = { 0 };
+	if (!s || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
+		return (time_t)-1;
+	if (sscanf(s, "%4d%2d%2dT%2d%2d%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+		   &tm.tm_min, &tm.tm_sec) != 6)
+		return (time_t)-1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+static void build_string_to_sign(const struct sigv4_request *req, const char *signed_headers,
+				 const char *amz_date, const char *scope, const char *payload_hash,
+				 struct strbuf *sts)
+{
+	struct strbuf cr = STRBUF_INIT;
+	sb_printf(&cr, "%s\n%s\n", req->r_method, req->r_path && *req->r_path ? req->r_path : "/");
+	canonical_query(req->r_query, &cr);
+	sb_putc(&cr, '\n');
+	/* canonical headers, in the order of the (sorted) signed-header list */
+	const char *h = signed_headers;
+	while (*h) {
+		size_t n = strcspn(h, ";");
+		char name[128];
+		if (n < sizeof(name)) {
+			memcpy(name, h, n);
+			name[n] = '\0';
+			const char *v = req->r_header(req->r_header_ctx, name);
+			sb_printf(&cr, "%s:", name);
+			if (v)
+				canonical_header_value(&cr, v);
+			sb_putc(&cr, '\n');
+		}
+		h += n;
+		if (*h == ';')
+			h++;
+	}
+	sb_printf(&cr, "\n%s\n%s", signed_headers, payload_hash);
+	char cr_hash[65];
+	sha256_hex(cr.sb_data, cr.sb_len, cr_hash);
+	sb_free(&cr);
+	sb_printf(sts, "AWS4-HMAC-SHA256\n%s\n%s\n%s", amz_date, scope, cr_hash);
+}
+
+bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_t nkeys,
+		  const char *region, time_t now, struct sigv4_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	const char *auth = req->r_header(req->r_header_ctx, "authorization");
+	if (!auth || !*auth)
+		return fail(res, "MissingAuthenticationToken", "Request is missing Authentication Token");
+	if (strncmp(auth, "AWS4-HMAC-SHA256 ", 17) != 0)
+		return fail(res, "IncompleteSignature", "Unsupported Authorization scheme: only AWS4-HMAC-SHA256 is accepted");
+	char credential[512], signed_headers[512], signature[80];
+	if (!auth_param(auth, "Credential", credential, sizeof(credential)) ||
+	    !auth_param(auth, "SignedHeaders", signed_headers, sizeof(signed_headers)) ||
+	    !auth_param(auth, "Signature", signature, sizeof(signature)))
+		return fail(res, "IncompleteSignature", "Authorization header requires Credential, SignedHeaders and Signature");
+	if (strlen(signature) != 64)
+		return fail(res, "IncompleteSignature", "Signature must be 64 hexadecimal characters");
+
+	/* Credential = AKID/date/region/service/aws4_request */
+	char *parts[5];
+	char credcopy[512];
+	snprintf(credcopy, sizeof(credcopy), "%s", credential);
+	char *save = NULL, *tok = strtok_r(credcopy, "/", &save);
+	int np = 0;
+	while (tok && np < 5) {
+		parts[np++] = tok;
+		tok = strtok_r(NULL, "/", &save);
+	}
+	if (np != 5 || tok)
+		return fail(res, "IncompleteSignature", "Credential must have the form AKID/YYYYMMDD/region/ec2/aws4_request");
+	snprintf(res->v_access_key_id, sizeof(res->v_access_key_id), "%s", parts[0]);
+
+	const char *amz_date = req->r_header(req->r_header_ctx, "x-amz-date");
+	time_t t = parse_amz_date(amz_date);
+	if (t == (time_t)-1)
+		return fail(res, "IncompleteSignature", "X-Amz-Date header is missing or not of the form YYYYMMDDTHHMMSSZ");
+	if (strncmp(amz_date, parts[1], 8) != 0 || strlen(parts[1]) != 8)
+		return fail(res, "SignatureDoesNotMatch", "Credential date does not match X-Amz-Date");
+	if (t > now + SIGV4_MAX_SKEW_S || t < now - SIGV4_MAX_SKEW_S)
+		return fail(res, "RequestExpired", "Request has expired: X-Amz-Date is more than 15 minutes from the server's time");
+	if (strcmp(parts[2], region) != 0) {
+		char m[200];
+		snprintf(m, sizeof(m), "Credential should be scoped to a valid region, not '%.40s'", parts[2]);
+		return fail(res, "SignatureDoesNotMatch", m);
+	}
+	if (strcmp(parts[3], "ec2") != 0 || strcmp(parts[4], "aws4_request") != 0)
+		return fail(res, "SignatureDoesNotMatch", "Credential should be scoped to the service 'ec2' and terminated by 'aws4_request'");
+	if (!strstr(signed_headers, "host"))
+		return fail(res, "SignatureDoesNotMatch", "SignedHeaders must include host");
+
+	struct sigv4_key *key = NULL;
+	for (size_t i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].k_access_key_id, parts[0]) == 0)
+			key = &keys[i];
+	if (!key)
+		return fail(res, "AuthFailure", "AWS was not able to validate the provided access credentials");
+
+	char payload_hash[65];
+	sha256_hex(req->r_body ? req->r_body : "", req->r_body_len, payload_hash);
+	const char *declared = req->r_header(req->r_header_ctx, "x-amz-content-sha256");
+	if (declared && strcmp(declared, payload_hash) != 0)
+		return fail(res, "SignatureDoesNotMatch", "The x-amz-content-sha256 header does not match the request body");
+
+	char scope[128];
+	snprintf(scope, sizeof(scope), "%s/%s/ec2/aws4_request", parts[1], region);
+	struct strbuf sts = STRBUF_INIT;
+	build_string_to_sign(req, signed_headers, amz_date, scope, payload_hash, &sts);
+
+	if (strcmp(key->k_cached_date, parts[1]) != 0) {
+		signing_key(key->k_secret, parts[1], region, key->k_cached_signing_key);
+		snprintf(key->k_cached_date, sizeof(key->k_cached_date), "%s", parts[1]);
+	}
+	uint8_t mac[32];
+	char mac_hex[65];
+	hmac256(key->k_cached_signing_key, 32, sts.sb_data, sts.sb_len, mac);
+	sb_free(&sts);
+	hex_encode(mac, 32, mac_hex);
+	for (char *p = signature; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (!ct_equal(mac_hex, signature, 64))
+		return fail(res, "AuthFailure", "AWS was not able to validate the provided access credentials");
+	return true;
+}
+
+static const char *sign_header(void *ctx, const char *name)
+{
+	const char **h = ctx;
+	if (strcmp(name, "host") == 0)
+		return h[0];
+	if (strcmp(name, "x-amz-date") == 0)
+		return h[1];
+	return NULL;
+}
+
+void sigv4_sign_post(const char *access_key_id, const char *secret, const char *region,
+		     const char *host, const char *amz_date, const void *body, size_t body_len,
+		     char *authorization, size_t auth_len)
+{
+	const char *hdrs[2] = { host, amz_date };
+	struct sigv4_request req = { "POST", "/", NULL, sign_header, hdrs, body, body_len };
+	char date[9], scope[128], payload_hash[65];
+	snprintf(date, sizeof(date), "%.8s", amz_date);
+	snprintf(scope, sizeof(scope), "%s/%s/ec2/aws4_request", date, region);
+	sha256_hex(body, body_len, payload_hash);
+	struct strbuf sts = STRBUF_INIT;
+	build_string_to_sign(&req, "host;x-amz-date", amz_date, scope, payload_hash, &sts);
+	uint8_t k[32], mac[32];
+	char mac_hex[65];
+	signing_key(secret, date, region, k);
+	hmac256(k, 32, sts.sb_data, sts.sb_len, mac);
+	secret_wipe(k, sizeof(k));
+	sb_free(&sts);
+	hex_encode(mac, 32, mac_hex);
+	snprintf(authorization, auth_len,
+		 "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=host;x-amz-date, Signature=%s",
+		 access_key_id, scope, mac_hex);
+}
+
+void sigv4_key_wipe(struct sigv4_key *k)
+{
+	secret_wipe(k, sizeof(*k));
+}

@@ -1,0 +1,58 @@
+/*
+ * sigv4 — verification of AWS Signature Version 4 on EC2 Query requests
+ * (Authorization header form). Sans-I/O: the HTTP layer passes the method,
+ * path, decoded query arguments, a header lookup, the body and the clock.
+ * Signatures are compared in constant time; no secret is ever logged.
+ */
+#ifndef VPCD_API_SIGV4_H
+#define VPCD_API_SIGV4_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "api/wire.h"
+
+#define SIGV4_MAX_SKEW_S (15 * 60)
+#define SIGV4_ACCESS_KEY_MAX 128
+#define SIGV4_SECRET_MAX 128
+
+struct sigv4_key {
+	char k_access_key_id[SIGV4_ACCESS_KEY_MAX];
+	char k_secret[SIGV4_SECRET_MAX];	/* wiped by sigv4_key_wipe */
+	/* cache of the derived signing key for one date */
+	char k_cached_date[9];
+	uint8_t k_cached_signing_key[32];
+};
+
+struct sigv4_request {
+	const char *r_method;
+	const char *r_path;
+	const struct query_params *r_query;	/* URL query arguments, decoded */
+	const char *(*r_header)(void *ctx, const char *name);	/* case-insensitive */
+	void *r_header_ctx;
+	const void *r_body;
+	size_t r_body_len;
+};
+
+struct sigv4_result {
+	const char *v_code;	/* NULL when verified; else the AWS error code */
+	char v_message[256];
+	char v_access_key_id[SIGV4_ACCESS_KEY_MAX];
+};
+
+/* Verifies the request against keys[0..nkeys) for service "ec2" in region.
+ * Returns true when the signature is valid. */
+bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_t nkeys,
+		  const char *region, time_t now, struct sigv4_result *res);
+
+/* Signs (for vpcctl and tests): fills the Authorization value for a POST of
+ * body to host with the given amz_date (YYYYMMDDTHHMMSSZ). */
+void sigv4_sign_post(const char *access_key_id, const char *secret, const char *region,
+		     const char *host, const char *amz_date, const void *body, size_t body_len,
+		     char *authorization, size_t auth_len);
+
+void sigv4_key_wipe(struct sigv4_key *k);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * subnet.c — CreateSubnet, DescribeSubnets, DeleteSubnet,
+ * ModifySubnetAttribute. A subnet lies inside its VPC, overlaps no other
+ * subnet of it, and reserves five addresses (model.h).
+ */
+#include "api/handlers.h"
+#include "api/resources.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+
+struct doc *subnet_create(struct api_req *rq, const char *vpc_id, const struct cidr4 *cidr,
+			  const struct zone_info *zone, bool default_for_az, struct doc *tags)
+{
+	char id[RESOURCE_ID_MAX], cidr_s[CIDR_STR_MAX], arn[160];
+	new_id("subnet", id);
+	cidr_format(cidr, cidr_s);
+	snprintf(arn, sizeof(arn), "arn:aws:ec2:%s:%s:subnet/%s", api_region(rq), api_account(rq), id);
+	struct doc *d = doc_obj();
+	doc_set_str(d, "SubnetId", id);
+	doc_set_str(d, "SubnetArn", arn);
+	doc_set_str(d, "VpcId", vpc_id);
+	doc_set_str(d, "CidrBlock", cidr_s);
+	doc_set_str(d, "AvailabilityZone", zone->z_name);
+	doc_set_str(d, "AvailabilityZoneId", zone->z_id);
+	doc_set_int(d, "AvailableIpAddressCount", subnet_available_total(cidr));
+	doc_set_bool(d, "DefaultForAz", default_for_az);
+	doc_set_bool(d, "MapPublicIpOnLaunch", default_for_az);
+	doc_set_bool(d, "MapCustomerOwnedIpOnLaunch", false);
+	doc_set_bool(d, "AssignIpv6AddressOnCreation", false);
+	doc_set_bool(d, "EnableDns64", false);
+	doc_set_bool(d, "Ipv6Native", false);
+	doc_set_str(d, "State", "available");
+	doc_set_str(d, "OwnerId", api_account(rq));
+	doc_get_list(d, "Ipv6CidrBlockAssociationSet");
+	struct doc *pdns = doc_get_obj(d, "PrivateDnsNameOptionsOnLaunch");
+	doc_set_str(pdns, "HostnameType", "ip-name");
+	doc_set_bool(pdns, "EnableResourceNameDnsARecord", false);
+	doc_set_bool(pdns, "EnableResourceNameDnsAAAARecord", false);
+	doc_set(d, "Tags", tags);
+	struct doc *subnet = api_put(rq, RT_SUBNET, id, d);
+	if (!subnet)
+		return NULL;
+	/* every subnet belongs to a network ACL: the VPC's default one at first */
+	struct res *acl = vpc_default_nacl(rq, vpc_id);
+	if (acl) {
+		char assoc[RESOURCE_ID_MAX];
+		new_id("aclassoc", assoc);
+		struct doc *nd = doc_clone(acl->r_doc);
+		struct doc *a = doc_push(doc_get_list(nd, "Associations"), doc_obj());
+		doc_set_str(a, "NetworkAclAssociationId", assoc);
+		doc_set_str(a, "NetworkAclId", acl->r_id);
+		doc_set_str(a, "SubnetId", id);
+		if (!api_put(rq, RT_NACL, acl->r_id, nd))
+			return NULL;
+	}
+	return subnet;
+}
+
+static const struct zone_info *zone_lookup(const struct region_info *reg, const char *name, const char *zid)
+{
+	for (size_t i = 0; i < reg->r_nzones; i++)
+		if ((name && strcmp(reg->r_zones[i].z_name, name) == 0) ||
+		    (zid && strcmp(reg->r_zones[i].z_id, zid) == 0))
+			return &reg->r_zones[i];
+	return NULL;
+}
+
+int handle_CreateSubnet(struct api_req *rq)
+{
+	struct res *vpc = api_require(rq, "VpcId", RT_VPC, "InvalidVpcID.NotFound", "vpc");
+	if (!vpc)
+		return -1;
+	const char *cidr_s = api_require_str(rq, "CidrBlock");
+	if (!cidr_s)
+		return -1;
+	struct cidr4 cidr, vpc_cidr;
+	if (vpc_parse_block(rq, "cidrBlock", cidr_s, &cidr, "InvalidSubnet.Range") < 0)
+		return -1;
+	cidr_parse(doc_get_str(vpc->r_doc, "CidrBlock"), &vpc_cidr, NULL);
+	if (!cidr_contains(&vpc_cidr, &cidr))
+		return api_fail(rq, "InvalidSubnet.Range", "The CIDR '%s' is invalid for the vpc '%s' (%s).", cidr_s,
+				vpc->r_id, doc_get_str(vpc->r_doc, "CidrBlock"));
+	size_t n;
+	struct res **subnets = cache_list(api_cache(rq), RT_SUBNET, &n);
+	for (size_t i = 0; i < n; i++) {
+		const char *v = doc_get_str(subnets[i]->r_doc, "VpcId");
+		struct cidr4 other;
+		if (!v || strcmp(v, vpc->r_id) != 0 ||
+		    !cidr_parse(doc_get_str(subnets[i]->r_doc, "CidrBlock"), &other, NULL))
+			continue;
+		if (cidr_overlaps(&cidr, &other))
+			return api_fail(rq, "InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", cidr_s);
+	}
+	const struct region_info *reg = region_find(api_region(rq));
+	const char *az = doc_get_str(rq->rq_in, "AvailabilityZone");
+	const char *azid = doc_get_str(rq->rq_in, "AvailabilityZoneId");
+	const struct zone_info *zone = (az || azid) ? zone_lookup(reg, az, azid) : &reg->r_zones[0];
+	if (!zone) {
+		struct strbuf names = STRBUF_INIT;
+		for (size_t i = 0; i < reg->r_nzones; i++)
+			sb_printf(&names, "%s%s", i ? ", " : "", az ? reg->r_zones[i].z_name : reg->r_zones[i].z_id);
+		api_fail(rq, "InvalidParameterValue",
+			 "Value (%.32s) for parameter %s is invalid. Subnets can currently only be created in the following availability zones: %s.",
+			 az ? az : azid, az ? "availabilityZone" : "availabilityZoneId", names.sb_data);
+		sb_free(&names);
+		return -1;
+	}
+	char vpc_id[RESOURCE_ID_MAX];
+	snprintf(vpc_id, sizeof(vpc_id), "%s", vpc->r_id);
+	struct doc *subnet = subnet_create(rq, vpc_id, &cidr, zone, false, api_tags_from_spec(rq, RT_SUBNET));
+	if (!subnet)
+		return -1;
+	doc_set(rq->rq_out, "Subnet", doc_clone(subnet));
+	doc_set_str(doc_get(rq->rq_out, "Subnet"), "State", "available");
+	return 0;
+}
+
+static const struct filter_def subnet_filters[] = {
+	{ "availability-zone", "AvailabilityZone" },
+	{ "availability-zone-id", "AvailabilityZoneId" },
+	{ "available-ip-address-count", "AvailableIpAddressCount" },
+	{ "cidr-block", "CidrBlock" },
+	{ "cidr", "CidrBlock" },
+	{ "cidrBlock", "CidrBlock" },
+	{ "customer-owned-ipv4-pool", "CustomerOwnedIpv4Pool" },
+	{ "default-for-az", "DefaultForAz" },
+	{ "defaultForAz", "DefaultForAz" },
+	{ "enable-dns64", "EnableDns64" },
+	{ "ipv6-cidr-block-association.ipv6-cidr-block", "Ipv6CidrBlockAssociationSet.Ipv6CidrBlock" },
+	{ "ipv6-cidr-block-association.association-id", "Ipv6CidrBlockAssociationSet.AssociationId" },
+	{ "ipv6-cidr-block-association.state", "Ipv6CidrBlockAssociationSet.Ipv6CidrBlockState.State" },
+	{ "ipv6-native", "Ipv6Native" },
+	{ "map-customer-owned-ip-on-launch", "MapCustomerOwnedIpOnLaunch" },
+	{ "map-public-ip-on-launch", "MapPublicIpOnLaunch" },
+	{ "outpost-arn", "OutpostArn" },
+	{ "private-dns-name-options-on-launch.hostname-type", "PrivateDnsNameOptionsOnLaunch.HostnameType" },
+	{ "private-dns-name-options-on-launch.enable-resource-name-dns-a-record", "PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsARecord" },
+	{ "private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record", "PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsAAAARecord" },
+	{ "state", "State" },
+	{ "subnet-arn", "SubnetArn" },
+	{ "subnet-id", "SubnetId" },
+	{ "vpc-id", "VpcId" },
+	{ NULL, NULL },
+};
+
+int handle_DescribeSubnets(struct api_req *rq)
+{
+	static const struct describe_spec spec = {
+		RT_SUBNET, "SubnetIds", "InvalidSubnetID.NotFound", "subnet", subnet_filters, "Subnets", true, 5, 1000, NULL,
+	};
+	return api_describe(rq, &spec);
+}
+
+/* Is anything still using the subnet (besides its ACL association)? */
+static bool subnet_in_use(struct api_req *rq, const char *subnet_id, char *what, size_t len)
+{
+	static const char *const types[] = { "network-interface", "instance" };
+	for (size_t t = 0; t < ARRAY_LEN(types); t++) {
+		size_t n;
+		struct res **list = cache_list(api_cache(rq), types[t], &n);
+		for (size_t i = 0; i < n; i++) {
+			const char *s = doc_get_str(list[i]->r_doc, "SubnetId");
+			if (s && strcmp(s, subnet_id) == 0) {
+				snprintf(what, len, "%s", list[i]->r_id);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* Removes the subnet's association from whichever ACL or route table has it. */
+static int subnet_drop_associations(struct api_req *rq, const char *type, const char *subnet_id)
+{
+	size_t n;
+	struct res **list = cache_list(api_cache(rq), type, &n);
+	for (size_t i = 0; i < n; i++) {
+		doc_foreach(a, doc_get(list[i]->r_doc, "Associations")) {
+			const char *s = doc_get_str(a, "SubnetId");
+			if (!s || strcmp(s, subnet_id) != 0)
+				continue;
+			struct doc *d = doc_clone(list[i]->r_doc);
+			struct doc *assocs = doc_get(d, "Associations");
+			for (struct doc *c = assocs->d_first; c;) {
+				struct doc *next = c->d_next;
+				const char *cs = doc_get_str(c, "SubnetId");
+				if (cs && strcmp(cs, subnet_id) == 0)
+					doc_delete_child(assocs, c);
+				c = next;
+			}
+			return api_put(rq, type, list[i]->r_id, d) ? 0 : -1;
+		}
+	}
+	return 0;
+}
+
+int handle_DeleteSubnet(struct api_req *rq)
+{
+	struct res *s = api_require(rq, "SubnetId", RT_SUBNET, "InvalidSubnetID.NotFound", "subnet");
+	if (!s)
+		return -1;
+	char id[RESOURCE_ID_MAX], what[RESOURCE_ID_MAX];
+	snprintf(id, sizeof(id), "%s", s->r_id);
+	if (subnet_in_use(rq, id, what, sizeof(what)))
+		return api_fail(rq, "DependencyViolation", "The subnet '%s' has dependencies and cannot be deleted (%s).", id, what);
+	if (subnet_drop_associations(rq, RT_NACL, id) < 0 || subnet_drop_associations(rq, RT_ROUTE_TABLE, id) < 0 ||
+	    api_delete(rq, id) < 0)
+		return -1;
+	doc_set_bool(rq->rq_out, "Return", true);
+	return 0;
+}
+
+int handle_ModifySubnetAttribute(struct api_req *rq)
+{
+	struct res *s = api_require(rq, "SubnetId", RT_SUBNET, "InvalidSubnetID.NotFound", "subnet");
+	if (!s)
+		return -1;
+	static const char *const bool_attrs[] = {
+		"MapPublicIpOnLaunch", "AssignIpv6AddressOnCreation", "MapCustomerOwnedIpOnLaunch", "EnableDns64",
+	};
+	struct doc *d = doc_clone(s->r_doc);
+	int given = 0;
+	for (size_t i = 0; i < ARRAY_LEN(bool_attrs); i++) {
+		struct doc *v = doc_get(rq->rq_in, bool_attrs[i]);
+		if (!v)
+			continue;
+		given++;
+		bool on = doc_get_bool(v, "Value", false);
+		if (on && strcmp(bool_attrs[i], "AssignIpv6AddressOnCreation") == 0) {
+			doc_free(d);
+			return api_fail(rq, "InvalidParameterValue", "The subnet '%s' has no IPv6 block", s->r_id);
+		}
+		doc_set_bool(d, bool_attrs[i], on);
+	}
+	if (given == 0) {
+		doc_free(d);
+		return api_fail(rq, "MissingParameter", "The request must contain an attribute to modify, e.g. MapPublicIpOnLaunch");
+	}
+	return api_put(rq, RT_SUBNET, s->r_id, d) ? 0 : -1;
+}

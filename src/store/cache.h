@@ -1,0 +1,47 @@
+/*
+ * cache — the in-memory mirror of the store's resources, so that reads
+ * (Describe*) never touch SQLite. Each resource is a doc in the shape of
+ * its Describe item, with keys as botocore member names.
+ *
+ * Lookup by id is O(1) (open-addressing hash); listing a type walks an
+ * array kept in creation order (ord), so paging is a binary search.
+ * Not thread-safe: the API thread owns it.
+ */
+#ifndef VPCD_STORE_CACHE_H
+#define VPCD_STORE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/doc.h"
+
+struct res {
+	char *r_id;		/* owned */
+	char *r_type;		/* owned */
+	int64_t r_ord;		/* creation order; unique */
+	struct doc *r_doc;	/* owned */
+};
+
+struct cache;
+
+struct cache *cache_new(void);
+void cache_free(struct cache *c);
+
+struct res *cache_get(const struct cache *c, const char *id);
+/* NULL when absent or of another type. */
+struct res *cache_get_typed(const struct cache *c, const char *type, const char *id);
+/* Borrowed array of the type's resources in ord order; valid until the next
+ * put/remove. *n is 0 (and NULL returned) when there are none. */
+struct res **cache_list(const struct cache *c, const char *type, size_t *n);
+/* Index of the first resource with ord >= ord in that array. */
+size_t cache_lower_bound(struct res **list, size_t n, int64_t ord);
+
+/* Inserts or replaces (taking ownership of doc). Returns the previous doc,
+ * now owned by the caller, or NULL when the id is new. */
+struct doc *cache_put(struct cache *c, const char *type, const char *id, int64_t ord, struct doc *doc);
+/* Removes and returns the doc (caller owns it), NULL when absent. */
+struct doc *cache_remove(struct cache *c, const char *id, int64_t *ord_out, char **type_out);
+
+int64_t cache_next_ord(struct cache *c);
+
+#endif

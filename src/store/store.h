@@ -1,0 +1,53 @@
+/*
+ * store — the only place that knows SQL. Desired state is a set of
+ * resources (type, id, JSON body) plus a change log: every change gets the
+ * next sequence number, so a reconciler can ask "what changed since N".
+ * SQLite in WAL mode is the embedded backend; the interface is narrow
+ * enough for a PostgreSQL backend to serve several hosts later.
+ *
+ * Not thread-safe: one struct store per thread.
+ * Durability: a committed transaction is on disk before store_commit()
+ * returns (synchronous=FULL), so an acknowledged write survives kill -9
+ * and power loss.
+ */
+#ifndef VPCD_STORE_H
+#define VPCD_STORE_H
+
+#include <stdint.h>
+
+struct store;
+
+/* Opens (creating when needed) DIR/vpcd.db. NULL on failure, logged. */
+struct store *store_open(const char *data_dir);
+void store_close(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);	/* 0, or -1 (then the transaction is rolled back) */
+void store_rollback(struct store *st);
+
+/* Nested undo points inside a transaction (SQL savepoints), so that one
+ * failed request of a group commit does not undo the others. */
+int store_savepoint(struct store *st);
+int store_release(struct store *st);
+void store_rollback_to(struct store *st);
+
+/* Inside a transaction. ord orders resources for listing (creation order). */
+int store_put(struct store *st, const char *type, const char *id, int64_t ord, const char *json);
+int store_delete(struct store *st, const char *type, const char *id);
+
+typedef void (*store_row_fn)(void *ctx, const char *type, const char *id, int64_t ord,
+			     const char *json);
+/* Every resource, in (type, ord) order. */
+int store_load_all(struct store *st, store_row_fn fn, void *ctx);
+
+/* Changes after seq, in order; deleted resources come with json NULL. */
+typedef void (*store_change_fn)(void *ctx, uint64_t seq, const char *type, const char *id,
+				const char *json);
+int store_changes_since(struct store *st, uint64_t seq, store_change_fn fn, void *ctx);
+uint64_t store_seq(struct store *st);
+
+/* Small key/value settings (e.g. "account"). get returns a malloc'd copy or NULL. */
+char *store_meta_get(struct store *st, const char *key);
+int store_meta_put(struct store *st, const char *key, const char *value);
+
+#endif
