@@ -1,0 +1,152 @@
+"""Test support: a vpcd started for a test, and real clients for it.
+
+    with Vpcd() as v:                      # free port, temporary data dir
+        ec2 = v.client()                   # boto3 EC2 client, SigV4-signed
+        out = v.cli("describe-vpcs")       # the aws CLI, JSON decoded
+        v.restart() / v.kill9()
+
+VPCD_BUILD (set by tests/run.py) names the build directory."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+import boto3
+import botocore.config
+
+BUILD = os.environ.get("VPCD_BUILD", os.path.join(os.path.dirname(__file__), "..", "build"))
+VPCD = os.path.join(BUILD, "vpcd")
+VPCCTL = os.path.join(BUILD, "vpcctl")
+REGION = "us-east-1"
+KEY_ID = "AKIAVPCDTEST00000001"
+SECRET = "vpcd/test/secret/key/0123456789abcdefghij"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Vpcd:
+    def __init__(self, extra_args=(), env_keys=True, data_dir=None):
+        self.extra_args = list(extra_args)
+        self.env_keys = env_keys
+        self.own_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="vpcd-test-")
+        self.port = free_port()
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+        self.proc = None
+        self.log_path = os.path.join(self.data_dir, "vpcd.log")
+
+    def start(self):
+        env = dict(os.environ)
+        if self.env_keys:
+            env["VPCD_ACCESS_KEY_ID"] = KEY_ID
+            env["VPCD_SECRET_ACCESS_KEY"] = SECRET
+        else:
+            env.pop("VPCD_ACCESS_KEY_ID", None)
+            env.pop("VPCD_SECRET_ACCESS_KEY", None)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [VPCD, "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data_dir] + self.extra_args,
+            stdout=self.log, stderr=self.log, env=env)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("vpcd exited with %s; log:\n%s" % (self.proc.returncode, self.read_log()))
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("vpcd did not start listening; log:\n" + self.read_log())
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+        self.proc = None
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.log.close()
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        if self.own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def client(self, key_id=KEY_ID, secret=SECRET, region=REGION):
+        return boto3.client("ec2", region_name=region, endpoint_url=self.endpoint,
+                            aws_access_key_id=key_id, aws_secret_access_key=secret,
+                            config=botocore.config.Config(retries={"max_attempts": 0}))
+
+    def cli_env(self):
+        env = dict(os.environ)
+        env.update({"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET,
+                    "AWS_DEFAULT_REGION": REGION, "AWS_MAX_ATTEMPTS": "1",
+                    "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
+        return env
+
+    def cli(self, *args, check=True, env=None):
+        """Runs `aws ec2 ARGS --output json`; returns decoded JSON (or the
+        CompletedProcess when check=False)."""
+        cmd = ["aws", "--endpoint-url", self.endpoint, "--output", "json", "ec2"] + list(args)
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env or self.cli_env(), timeout=60)
+        if not check:
+            return p
+        if p.returncode != 0:
+            raise AssertionError("aws %s failed (%d): %s" % (" ".join(args), p.returncode, p.stderr))
+        return json.loads(p.stdout) if p.stdout.strip() else {}
+
+
+class VpcdTestCase(unittest.TestCase):
+    """One vpcd per test class; self.ec2 is a boto3 client for it."""
+
+    vpcd_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.vpcd = Vpcd(cls.vpcd_args).__enter__()
+        cls.ec2 = cls.vpcd.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.vpcd.__exit__(None, None, None)
+
+    def assertError(self, code, fn, *args, **kwargs):
+        """Asserts that the call fails with the AWS error code; returns the message."""
+        import botocore.exceptions
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            fn(*args, **kwargs)
+        err = cm.exception.response["Error"]
+        self.assertEqual(err["Code"], code, err.get("Message"))
+        return err["Message"]
