@@ -104,10 +104,12 @@ class Vpcd:
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    def client(self, key_id=KEY_ID, secret=SECRET, region=REGION):
+    def client(self, key_id=KEY_ID, secret=SECRET, region=REGION, validate=True):
+        """validate=False sends what botocore would refuse, to see vpcd refuse it."""
         return boto3.client("ec2", region_name=region, endpoint_url=self.endpoint,
                             aws_access_key_id=key_id, aws_secret_access_key=secret,
-                            config=botocore.config.Config(retries={"max_attempts": 0}))
+                            config=botocore.config.Config(retries={"max_attempts": 0},
+                                                          parameter_validation=validate))
 
     def cli_env(self):
         env = dict(os.environ)
