@@ -49,6 +49,13 @@ struct doc *subnet_create(struct api_req *rq, const char *vpc_id, const struct c
 int vpc_parse_block(struct api_req *rq, const char *member, const char *text, struct cidr4 *out,
 		    const char *range_code);
 
+/* --- route states (route.c) ------------------------------------------------
+ * Recomputes the State ("active" / "blackhole") of every route whose target
+ * is target_id (an igw-, vgw-, eni-, ... id). Call it after attaching,
+ * detaching or deleting anything a route can point at. 0, or -1 after
+ * api_fail. */
+int rtb_refresh_routes(struct api_req *rq, const char *target_id);
+
 /* A route table, NACL or subnet association id etc.: "rtbassoc-…". */
 #define new_id(prefix, buf) model_new_id(prefix, buf, sizeof(buf))
 
