@@ -33,7 +33,6 @@
 #define IKE_INFO_SEEN		32	/* informational message ids remembered */
 #define IKE_DIGEST_LEN		32	/* SHA-256 of a received message */
 #define IKE_DPD_GRACE_MS	5000	/* at least this long after the first R-U-THERE */
-#define IKE_COLLISION_WINDOW_MS	60000	/* two CHILD SAs this close are a collision */
 
 /* Vendor IDs. */
 extern const uint8_t ike_vid_natt_rfc3947[16];	/* MD5("RFC 3947") */
@@ -114,6 +113,7 @@ struct ike_child {
 	uint32_t spi_in, spi_out;
 	struct p2_choice alg;
 	struct ike_ts ts_local, ts_remote;
+	uint64_t qm_started_ms;		/* when the Quick Mode that made it began */
 	uint64_t installed_ms, rekey_ms, expire_ms;
 	bool rekeying;			/* a replacement QM is under way */
 };

@@ -257,16 +257,19 @@ static void qm_mark_rx(struct ike_qm *qm, const uint8_t *digest)
 	qm->rx_digest_set = true;
 }
 
-/* Two fresh CHILD SAs for the same selectors: both sides started a Quick
- * Mode at once (start or rekey collision). Both sides see both pairs and
- * drop the same one, the pair whose larger SPI is smaller, so the number
- * of CHILD SAs does not grow with every collision. */
+/* Two CHILD SAs for the same selectors whose Quick Modes overlapped in
+ * time: both sides started one at once (start or rekey collision). An
+ * older SA installed before this Quick Mode began is not a collision but
+ * the SA being rekeyed, which its rekeyer deletes. The pair whose larger
+ * SPI is smaller is dropped, with a Delete; both sides pick the same pair,
+ * and if only one side saw the overlap its Delete tells the other. So the
+ * number of CHILD SAs does not grow with every collision. */
 static void resolve_collision(struct ike_endpoint *ep, struct ike_child *c, uint64_t now)
 {
 	for (struct ike_child *o = ep->children; o; o = o->next) {
 		if (o == c || !ts_equal(&o->ts_local, &c->ts_local) ||
 		    !ts_equal(&o->ts_remote, &c->ts_remote) ||
-		    now - o->installed_ms > IKE_COLLISION_WINDOW_MS || o->rekeying)
+		    o->installed_ms < c->qm_started_ms || o->rekeying)
 			continue;
 		uint32_t kc = c->spi_in > c->spi_out ? c->spi_in : c->spi_out;
 		uint32_t ko = o->spi_in > o->spi_out ? o->spi_in : o->spi_out;
@@ -276,6 +279,21 @@ static void resolve_collision(struct ike_endpoint *ep, struct ike_child *c, uint
 		child_delete(ep, loser, now, true);
 		return;
 	}
+}
+
+/* The peer made c for the selectors of an older CHILD SA: that is the
+ * peer's rekey of it. We stop rekeying the old one ourselves (it would
+ * only breed a third SA) and leave it to the peer's Delete or its expiry. */
+static void mark_superseded(struct ike_endpoint *ep, const struct ike_child *c)
+{
+	for (struct ike_child *o = ep->children; o; o = o->next)
+		if (o != c && ts_equal(&o->ts_local, &c->ts_local) &&
+		    ts_equal(&o->ts_remote, &c->ts_remote) && o->installed_ms < c->qm_started_ms &&
+		    !o->rekeying) {
+			log_debug(IKE_LOG, "%s: CHILD SA %08x rekeyed by the peer", ep->cfg.name,
+				  o->spi_in);
+			o->rekeying = true;
+		}
 }
 
 /* KEYMAT for both directions, and the CHILD_SA_INSTALL action. */
@@ -338,6 +356,7 @@ static bool child_install(struct ike_endpoint *ep, struct ike_sa *sa, struct ike
 	c->ts_local = qm->ts_local;
 	c->ts_remote = qm->ts_remote;
 	c->installed_ms = now;
+	c->qm_started_ms = qm->created_ms;
 	c->expire_ms = now + (uint64_t)qm->alg.lifetime_s * 1000;
 	c->next = ep->children;
 	ep->children = c;
@@ -350,6 +369,8 @@ static bool child_install(struct ike_endpoint *ep, struct ike_sa *sa, struct ike
 		 c->spi_in, c->spi_out, l, r, alg, qm->alg.lifetime_s,
 		 in->udp_encap ? ", UDP-encapsulated" : "");
 	ep_status(ep, true, "");
+	if (!qm->initiator)
+		mark_superseded(ep, c);
 	resolve_collision(ep, c, now);
 	return true;
 }

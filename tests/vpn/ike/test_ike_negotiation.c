@@ -375,6 +375,27 @@ static void test_rekey(void **state)
 	h_free(&n);
 }
 
+/* Lifetimes shorter than a minute: a peer's ordinary rekey must never be
+ * mistaken for a collision (the old SA is young, but predates the rekey). */
+static void test_rekey_short_lifetimes(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	ca.p2_lifetime_s = cb.p2_lifetime_s = 40;
+	ca.rekey_margin_s = cb.rekey_margin_s = 10;
+	up(&n, &ca, &cb);
+	for (int i = 0; i < 20; i++) {
+		h_run(&n, n.now + 10000);
+		assert_true(n.s[0].up && n.s[1].up);
+		assert_int_equal(n.s[0].nsas, 1);
+		assert_sas_match(&n);
+	}
+	assert_true(n.s[0].installs >= 7);
+	h_free(&n);
+}
+
 static void test_rekey_collision(void **state)
 {
 	struct ike_tunnel_config ca, cb;
@@ -517,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_dpd_timeout),
 		cmocka_unit_test(test_delete_by_peer),
 		cmocka_unit_test(test_rekey),
+		cmocka_unit_test(test_rekey_short_lifetimes),
 		cmocka_unit_test(test_rekey_collision),
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_replayed_messages),
