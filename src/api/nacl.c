@@ -1,38 +1,447 @@
-/* nacl.c — NOT YET IMPLEMENTED: each action answers NotImplemented. */
+/*
+ * nacl.c — network ACLs: CreateNetworkAcl, DescribeNetworkAcls,
+ * DeleteNetworkAcl, CreateNetworkAclEntry, ReplaceNetworkAclEntry,
+ * DeleteNetworkAclEntry, ReplaceNetworkAclAssociation.
+ *
+ * Layout (resources.h): an ACL doc holds its Entries (botocore
+ * NetworkAclEntry shape) and its Associations (one per subnet). Entries are
+ * kept in the order AWS lists them: egress before ingress, each direction
+ * by rule number; the "*" rule (32767) of each direction is an ordinary
+ * entry that no action may touch. Protocols are stored as AWS stores them,
+ * as number strings ("6", "-1"). Every subnet is associated with exactly
+ * one ACL of its VPC; this file only ever moves an association, never drops
+ * one (DeleteSubnet does that).
+ */
 #include "api/handlers.h"
+#include "api/resources.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/base.h"
+
+#define NACL_ENTRIES_PER_DIRECTION_MAX 20	/* AWS's default quota, "*" excluded */
+#define PORT_MAX 65535
+
+static struct res *nacl_require(struct api_req *rq)
+{
+	return api_require(rq, "NetworkAclId", RT_NACL, "InvalidNetworkAclID.NotFound", "network acl");
+}
 
 int handle_CreateNetworkAcl(struct api_req *rq)
 {
-	return api_fail(rq, "NotImplemented", "CreateNetworkAcl is not implemented yet");
+	struct res *vpc = api_require(rq, "VpcId", RT_VPC, "InvalidVpcID.NotFound", "vpc");
+	if (!vpc)
+		return -1;
+	const char *token = doc_get_str(rq->rq_in, "ClientToken");
+	if (token) {
+		/* idempotent retry: the ACL this token made before */
+		size_t n;
+		struct res **list = cache_list(api_cache(rq), RT_NACL, &n);
+		for (size_t i = 0; i < n; i++) {
+			const char *t = doc_get_str(list[i]->r_doc, "_ClientToken");
+			if (t && strcmp(t, token) == 0) {
+				doc_set(rq->rq_out, "NetworkAcl", doc_clone(list[i]->r_doc));
+				doc_set_str(rq->rq_out, "ClientToken", token);
+				return 0;
+			}
+		}
+	}
+	char id[RESOURCE_ID_MAX];
+	struct doc *d = nacl_new(rq, vpc->r_id, false, id);
+	doc_set(d, "Tags", api_tags_from_spec(rq, RT_NACL));
+	if (token)
+		doc_set_str(d, "_ClientToken", token);
+	struct doc *acl = api_put(rq, RT_NACL, id, d);
+	if (!acl)
+		return -1;
+	doc_set(rq->rq_out, "NetworkAcl", doc_clone(acl));
+	if (token)
+		doc_set_str(rq->rq_out, "ClientToken", token);
+	return 0;
+}
+
+static const struct filter_def nacl_filters[] = {
+	{ "association.association-id", "Associations.NetworkAclAssociationId" },
+	{ "association.network-acl-id", "Associations.NetworkAclId" },
+	{ "association.subnet-id", "Associations.SubnetId" },
+	{ "default", "IsDefault" },
+	{ "entry.cidr", "Entries.CidrBlock" },
+	{ "entry.icmp.code", "Entries.IcmpTypeCode.Code" },
+	{ "entry.icmp.type", "Entries.IcmpTypeCode.Type" },
+	{ "entry.ipv6-cidr", "Entries.Ipv6CidrBlock" },
+	{ "entry.port-range.from", "Entries.PortRange.From" },
+	{ "entry.port-range.to", "Entries.PortRange.To" },
+	{ "entry.protocol", "Entries.Protocol" },
+	{ "entry.rule-action", "Entries.RuleAction" },
+	{ "entry.egress", "Entries.Egress" },
+	{ "entry.rule-number", "Entries.RuleNumber" },
+	{ "network-acl-id", "NetworkAclId" },
+	{ "vpc-id", "VpcId" },
+	{ NULL, NULL },
+};
+
+/* entry.protocol takes names ("tcp") as well as numbers; entries hold
+ * numbers, so names in the request's filter values become numbers. The
+ * request doc is the dispatcher's, not a cached one: editing it is fine. */
+static void nacl_normalise_protocol_filter(struct api_req *rq)
+{
+	doc_foreach(f, doc_get(rq->rq_in, "Filters")) {
+		const char *name = doc_get_str(f, "Name");
+		if (!name || strcmp(name, "entry.protocol") != 0)
+			continue;
+		doc_foreach(v, doc_get(f, "Values")) {
+			if (v->d_type != DOC_STR || strchr(v->d_str, '*') || strchr(v->d_str, '?'))
+				continue;
+			int p = protocol_parse(v->d_str);
+			if (p == -2)
+				continue;
+			char num[8];
+			snprintf(num, sizeof(num), "%d", p);
+			struct doc *tmp = doc_str(num);
+			char *swap = v->d_str;
+			v->d_str = tmp->d_str;
+			tmp->d_str = swap;
+			doc_free(tmp);
+		}
+	}
 }
 
 int handle_DescribeNetworkAcls(struct api_req *rq)
 {
-	return api_fail(rq, "NotImplemented", "DescribeNetworkAcls is not implemented yet");
+	static const struct describe_spec spec = {
+		RT_NACL, "NetworkAclIds", "InvalidNetworkAclID.NotFound", "network acl", nacl_filters, "NetworkAcls",
+		true, 5, 1000, NULL,
+	};
+	nacl_normalise_protocol_filter(rq);
+	return api_describe(rq, &spec);
 }
 
 int handle_DeleteNetworkAcl(struct api_req *rq)
 {
-	return api_fail(rq, "NotImplemented", "DeleteNetworkAcl is not implemented yet");
+	struct res *acl = nacl_require(rq);
+	if (!acl)
+		return -1;
+	if (doc_get_bool(acl->r_doc, "IsDefault", false))
+		return api_fail(rq, "InvalidParameterValue", "cannot delete default network ACL %s", acl->r_id);
+	const struct doc *assocs = doc_get(acl->r_doc, "Associations");
+	if (assocs && assocs->d_count)
+		return api_fail(rq, "DependencyViolation", "The networkAcl '%s' has dependencies and cannot be deleted.",
+				acl->r_id);
+	char id[RESOURCE_ID_MAX];	/* api_delete frees the cached id */
+	snprintf(id, sizeof(id), "%s", acl->r_id);
+	if (api_delete(rq, id) < 0)
+		return -1;
+	doc_set_bool(rq->rq_out, "Return", true);
+	return 0;
+}
+
+/* --- entries ---------------------------------------------------------------- */
+
+/* AWS's listing order: egress first, then by rule number. */
+static bool entry_before(const struct doc *a, bool egress, int64_t number)
+{
+	bool ae = doc_get_bool(a, "Egress", false);
+	if (ae != egress)
+		return ae;
+	return doc_get_int(a, "RuleNumber", 0) < number;
+}
+
+static struct doc *entry_find(const struct doc *entries, bool egress, int64_t number)
+{
+	doc_foreach(e, entries)
+		if (doc_get_bool(e, "Egress", false) == egress && doc_get_int(e, "RuleNumber", 0) == number)
+			return e;
+	return NULL;
+}
+
+/* Inserts entry (ownership taken) into entries at its sorted place. */
+static void entry_insert(struct doc *entries, struct doc *entry)
+{
+	bool egress = doc_get_bool(entry, "Egress", false);
+	int64_t number = doc_get_int(entry, "RuleNumber", 0);
+	struct doc *prev = NULL;
+	doc_foreach(e, entries) {
+		if (!entry_before(e, egress, number))
+			break;
+		prev = e;
+	}
+	/* doc.h has no insert: splice by hand, keeping d_last and d_count right */
+	if (!prev) {
+		entry->d_next = entries->d_first;
+		entries->d_first = entry;
+		if (!entries->d_last)
+			entries->d_last = entry;
+		entries->d_count++;
+	} else if (prev == entries->d_last) {
+		doc_push(entries, entry);
+	} else {
+		entry->d_next = prev->d_next;
+		prev->d_next = entry;
+		entries->d_count++;
+	}
+}
+
+static int parse_rule_number(struct api_req *rq, int64_t *out)
+{
+	int64_t n = doc_get_int(rq->rq_in, "RuleNumber", -1);
+	if (n < NACL_RULE_MIN || n > NACL_RULE_MAX)
+		return api_fail(rq, "InvalidParameterValue",
+				"Value (%lld) for parameter ruleNumber is invalid. Rule number must be in the range %d to %d.",
+				(long long)n, NACL_RULE_MIN, NACL_RULE_MAX);
+	*out = n;
+	return 0;
+}
+
+/* Builds the entry that Create/ReplaceNetworkAclEntry describe, validated. */
+static struct doc *entry_from_request(struct api_req *rq)
+{
+	const struct doc *in = rq->rq_in;
+	int64_t number = 0;
+	if (parse_rule_number(rq, &number) < 0)
+		return NULL;
+	const char *proto_s = doc_get_str(in, "Protocol");
+	int proto = protocol_parse(proto_s);
+	if (proto == -2 || proto == 58) {
+		api_fail(rq, "InvalidParameterValue",
+			 "Value (%.32s) for parameter protocol is invalid. Valid values: tcp, udp, icmp, -1 or a protocol number from 0 to 255",
+			 proto_s ? proto_s : "");
+		return NULL;
+	}
+	const char *action = doc_get_str(in, "RuleAction");
+	if (!action || (strcasecmp(action, "allow") != 0 && strcasecmp(action, "deny") != 0)) {
+		api_fail(rq, "InvalidParameterValue", "Value (%.32s) for parameter ruleAction is invalid. Valid values: allow, deny",
+			 action ? action : "");
+		return NULL;
+	}
+	if (doc_get(in, "Ipv6CidrBlock")) {
+		api_fail(rq, "InvalidParameterValue", "vpcd does not support IPv6 network ACL entries yet");
+		return NULL;
+	}
+	const char *cidr_s = doc_get_str(in, "CidrBlock");
+	if (!cidr_s) {
+		api_fail(rq, "MissingParameter", "The request must contain the parameter cidrBlock or ipv6CidrBlock");
+		return NULL;
+	}
+	struct cidr4 cidr;
+	if (!cidr_parse(cidr_s, &cidr, NULL)) {
+		api_fail(rq, "InvalidParameterValue", "Value (%.64s) for parameter cidrBlock is invalid. This is not a valid CIDR block.",
+			 cidr_s);
+		return NULL;
+	}
+	char cidr_norm[CIDR_STR_MAX], proto_num[8];
+	cidr_format(&cidr, cidr_norm);
+	snprintf(proto_num, sizeof(proto_num), "%d", proto);
+
+	struct doc *e = doc_obj();
+	doc_set_str(e, "CidrBlock", cidr_norm);
+	doc_set_bool(e, "Egress", doc_get_bool(in, "Egress", false));
+	doc_set_str(e, "Protocol", proto_num);
+	doc_set_str(e, "RuleAction", strcasecmp(action, "allow") == 0 ? "allow" : "deny");
+	doc_set_int(e, "RuleNumber", number);
+	if (proto == 6 || proto == 17) {
+		const struct doc *pr = doc_get(in, "PortRange");
+		if (!pr || !doc_get(pr, "From") || !doc_get(pr, "To")) {
+			doc_free(e);
+			api_fail(rq, "InvalidParameterValue",
+				 "TCP and UDP entries need a port range: PortRange.From and PortRange.To (0-65535)");
+			return NULL;
+		}
+		int64_t from = doc_get_int(pr, "From", -1), to = doc_get_int(pr, "To", -1);
+		if (from < 0 || from > PORT_MAX || to < 0 || to > PORT_MAX || from > to) {
+			doc_free(e);
+			api_fail(rq, "InvalidParameterValue",
+				 "Value (%lld-%lld) for parameter portRange is invalid: ports are 0-65535 and From must not exceed To",
+				 (long long)from, (long long)to);
+			return NULL;
+		}
+		struct doc *p = doc_get_obj(e, "PortRange");
+		doc_set_int(p, "From", from);
+		doc_set_int(p, "To", to);
+	} else if (proto == 1) {
+		const struct doc *ic = doc_get(in, "IcmpTypeCode");
+		if (!ic || !doc_get(ic, "Type") || !doc_get(ic, "Code")) {
+			doc_free(e);
+			api_fail(rq, "InvalidParameterValue",
+				 "ICMP entries need IcmpTypeCode.Type and IcmpTypeCode.Code (-1 for any)");
+			return NULL;
+		}
+		int64_t type = doc_get_int(ic, "Type", -2), code = doc_get_int(ic, "Code", -2);
+		if (type < -1 || type > 255 || code < -1 || code > 255) {
+			doc_free(e);
+			api_fail(rq, "InvalidParameterValue",
+				 "Value (%lld/%lld) for parameter icmpTypeCode is invalid: type and code are -1 (any) or 0-255",
+				 (long long)type, (long long)code);
+			return NULL;
+		}
+		struct doc *t = doc_get_obj(e, "IcmpTypeCode");
+		doc_set_int(t, "Code", code);
+		doc_set_int(t, "Type", type);
+	}
+	return e;
+}
+
+static size_t entries_in_direction(const struct doc *entries, bool egress)
+{
+	size_t n = 0;
+	doc_foreach(e, entries)
+		if (doc_get_bool(e, "Egress", false) == egress && doc_get_int(e, "RuleNumber", 0) != NACL_RULE_DEFAULT_DENY)
+			n++;
+	return n;
 }
 
 int handle_CreateNetworkAclEntry(struct api_req *rq)
 {
-	return api_fail(rq, "NotImplemented", "CreateNetworkAclEntry is not implemented yet");
+	struct res *acl = nacl_require(rq);
+	if (!acl)
+		return -1;
+	struct doc *entry = entry_from_request(rq);
+	if (!entry)
+		return -1;
+	bool egress = doc_get_bool(entry, "Egress", false);
+	int64_t number = doc_get_int(entry, "RuleNumber", 0);
+	const struct doc *entries = doc_get(acl->r_doc, "Entries");
+	if (entry_find(entries, egress, number)) {
+		doc_free(entry);
+		return api_fail(rq, "NetworkAclEntryAlreadyExists", "The network acl entry identified by %lld already exists.",
+				(long long)number);
+	}
+	if (entries_in_direction(entries, egress) >= NACL_ENTRIES_PER_DIRECTION_MAX) {
+		doc_free(entry);
+		return api_fail(rq, "NetworkAclEntryLimitExceeded",
+				"The maximum number of %s entries (%d) for network acl '%s' has been reached.",
+				egress ? "egress" : "ingress", NACL_ENTRIES_PER_DIRECTION_MAX, acl->r_id);
+	}
+	struct doc *d = doc_clone(acl->r_doc);
+	entry_insert(doc_get_list(d, "Entries"), entry);
+	if (!api_put(rq, RT_NACL, acl->r_id, d))
+		return -1;
+	doc_set_bool(rq->rq_out, "Return", true);
+	return 0;
+}
+
+static int entry_not_found(struct api_req *rq, const char *acl_id, int64_t number, bool egress)
+{
+	return api_fail(rq, "InvalidNetworkAclEntry.NotFound",
+			"The network acl entry identified by %lld (%s) does not exist in network acl '%s'.", (long long)number,
+			egress ? "egress" : "ingress", acl_id);
 }
 
 int handle_ReplaceNetworkAclEntry(struct api_req *rq)
 {
-	return api_fail(rq, "NotImplemented", "ReplaceNetworkAclEntry is not implemented yet");
+	struct res *acl = nacl_require(rq);
+	if (!acl)
+		return -1;
+	struct doc *entry = entry_from_request(rq);
+	if (!entry)
+		return -1;
+	bool egress = doc_get_bool(entry, "Egress", false);
+	int64_t number = doc_get_int(entry, "RuleNumber", 0);
+	struct doc *d = doc_clone(acl->r_doc);
+	struct doc *entries = doc_get_list(d, "Entries");
+	struct doc *old = entry_find(entries, egress, number);
+	if (!old) {
+		doc_free(entry);
+		doc_free(d);
+		return entry_not_found(rq, acl->r_id, number, egress);
+	}
+	doc_delete_child(entries, old);
+	entry_insert(entries, entry);
+	if (!api_put(rq, RT_NACL, acl->r_id, d))
+		return -1;
+	doc_set_bool(rq->rq_out, "Return", true);
+	return 0;
 }
 
 int handle_DeleteNetworkAclEntry(struct api_req *rq)
 {
-	return api_fail(rq, "NotImplemented", "DeleteNetworkAclEntry is not implemented yet");
+	struct res *acl = nacl_require(rq);
+	if (!acl)
+		return -1;
+	int64_t number = 0;
+	if (parse_rule_number(rq, &number) < 0)
+		return -1;
+	bool egress = doc_get_bool(rq->rq_in, "Egress", false);
+	struct doc *d = doc_clone(acl->r_doc);
+	struct doc *entries = doc_get_list(d, "Entries");
+	struct doc *old = entry_find(entries, egress, number);
+	if (!old) {
+		doc_free(d);
+		return entry_not_found(rq, acl->r_id, number, egress);
+	}
+	doc_delete_child(entries, old);
+	if (!api_put(rq, RT_NACL, acl->r_id, d))
+		return -1;
+	doc_set_bool(rq->rq_out, "Return", true);
+	return 0;
+}
+
+/* --- associations ----------------------------------------------------------- */
+
+/* The ACL holding association assoc_id, and that association's subnet. */
+static struct res *nacl_find_association(struct api_req *rq, const char *assoc_id, const char **subnet_out)
+{
+	size_t n;
+	struct res **list = cache_list(api_cache(rq), RT_NACL, &n);
+	for (size_t i = 0; i < n; i++)
+		doc_foreach(a, doc_get(list[i]->r_doc, "Associations")) {
+			const char *id = doc_get_str(a, "NetworkAclAssociationId");
+			if (id && strcmp(id, assoc_id) == 0) {
+				*subnet_out = doc_get_str(a, "SubnetId");
+				return list[i];
+			}
+		}
+	return NULL;
+}
+
+static void drop_association(struct doc *acl_doc, const char *assoc_id)
+{
+	struct doc *assocs = doc_get_list(acl_doc, "Associations");
+	for (struct doc *a = assocs->d_first; a;) {
+		struct doc *next = a->d_next;
+		const char *id = doc_get_str(a, "NetworkAclAssociationId");
+		if (id && strcmp(id, assoc_id) == 0)
+			doc_delete_child(assocs, a);
+		a = next;
+	}
 }
 
 int handle_ReplaceNetworkAclAssociation(struct api_req *rq)
 {
-	return api_fail(rq, "NotImplemented", "ReplaceNetworkAclAssociation is not implemented yet");
-}
+	const char *assoc_id = api_require_str(rq, "AssociationId");
+	if (!assoc_id)
+		return -1;
+	struct res *target = nacl_require(rq);
+	if (!target)
+		return -1;
+	const char *subnet_ref = NULL;
+	struct res *old = nacl_find_association(rq, assoc_id, &subnet_ref);
+	if (!old || !subnet_ref)
+		return api_fail(rq, "InvalidAssociationID.NotFound", "The association ID '%.64s' does not exist", assoc_id);
+	if (strcmp(doc_get_str(old->r_doc, "VpcId"), doc_get_str(target->r_doc, "VpcId")) != 0)
+		return api_fail(rq, "InvalidParameterValue",
+				"Network ACL %s and subnet %s belong to different networks", target->r_id, subnet_ref);
+	char subnet_id[RESOURCE_ID_MAX], old_id[RESOURCE_ID_MAX], target_id[RESOURCE_ID_MAX], new_assoc[RESOURCE_ID_MAX];
+	snprintf(subnet_id, sizeof(subnet_id), "%s", subnet_ref);
+	snprintf(old_id, sizeof(old_id), "%s", old->r_id);
+	snprintf(target_id, sizeof(target_id), "%s", target->r_id);
+	new_id("aclassoc", new_assoc);
 
+	/* off the old ACL first: when old and target are the same ACL the
+	 * second put starts from the first one's result */
+	struct doc *od = doc_clone(old->r_doc);
+	drop_association(od, assoc_id);
+	if (!api_put(rq, RT_NACL, old_id, od))
+		return -1;
+	struct res *t = cache_get_typed(api_cache(rq), RT_NACL, target_id);
+	struct doc *td = doc_clone(t->r_doc);
+	struct doc *a = doc_push(doc_get_list(td, "Associations"), doc_obj());
+	doc_set_str(a, "NetworkAclAssociationId", new_assoc);
+	doc_set_str(a, "NetworkAclId", target_id);
+	doc_set_str(a, "SubnetId", subnet_id);
+	if (!api_put(rq, RT_NACL, target_id, td))
+		return -1;
+	doc_set_str(rq->rq_out, "NewAssociationId", new_assoc);
+	return 0;
+}

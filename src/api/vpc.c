@@ -71,38 +71,7 @@ struct doc *nacl_new(struct api_req *rq, const char *vpc_id, bool is_default, ch
 	return d;
 }
 
-struct doc *sg_new(struct api_req *rq, const char *vpc_id, const char *name, const char *description,
-		   bool is_default, char *id_out)
-{
-	char id[RESOURCE_ID_MAX];
-	new_id("sg", id);
-	struct doc *d = doc_obj();
-	doc_set_str(d, "GroupId", id);
-	doc_set_str(d, "GroupName", name);
-	doc_set_str(d, "Description", description);
-	doc_set_str(d, "VpcId", vpc_id);
-	doc_set_str(d, "OwnerId", api_account(rq));
-	struct doc *in = doc_get_list(d, "IpPermissions");
-	if (is_default) {
-		struct doc *p = doc_push(in, doc_obj());
-		doc_set_str(p, "IpProtocol", "-1");
-		doc_get_list(p, "IpRanges");
-		doc_get_list(p, "Ipv6Ranges");
-		doc_get_list(p, "PrefixListIds");
-		struct doc *pair = doc_push(doc_get_list(p, "UserIdGroupPairs"), doc_obj());
-		doc_set_str(pair, "GroupId", id);
-		doc_set_str(pair, "UserId", api_account(rq));
-	}
-	struct doc *p = doc_push(doc_get_list(d, "IpPermissionsEgress"), doc_obj());
-	doc_set_str(p, "IpProtocol", "-1");
-	doc_set_str(doc_push(doc_get_list(p, "IpRanges"), doc_obj()), "CidrIp", "0.0.0.0/0");
-	doc_get_list(p, "Ipv6Ranges");
-	doc_get_list(p, "PrefixListIds");
-	doc_get_list(p, "UserIdGroupPairs");
-	doc_get_list(d, "Tags");
-	strcpy(id_out, id);
-	return d;
-}
+/* sg_new() lives in sg.c, beside the rules it creates. */
 
 static struct res *vpc_find_child(struct api_req *rq, const char *type, const char *vpc_id,
 				  bool (*pred)(const struct doc *))
@@ -294,9 +263,33 @@ int handle_DeleteVpc(struct api_req *rq)
 		return api_fail(rq, "DependencyViolation",
 				"The vpc '%s' has dependencies and cannot be deleted (%.64s).", id, dep);
 	struct res *r;
-	while ((r = vpc_main_route_table(rq, id)) || (r = vpc_default_nacl(rq, id)) || (r = vpc_default_sg(rq, id)))
-		if (api_delete(rq, r->r_id) < 0)
+	/* the default group's rules are resources of their own (sg.c) */
+	if ((r = vpc_default_sg(rq, id))) {
+		char sg_id[RESOURCE_ID_MAX];
+		snprintf(sg_id, sizeof(sg_id), "%s", r->r_id);
+		size_t n;
+		struct res **rules;
+		while ((rules = cache_list(api_cache(rq), RT_SG_RULE, &n)) && n) {
+			const char *victim = NULL;
+			for (size_t i = 0; i < n && !victim; i++) {
+				const char *g = doc_get_str(rules[i]->r_doc, "GroupId");
+				if (g && strcmp(g, sg_id) == 0)
+					victim = rules[i]->r_id;
+			}
+			if (!victim)
+				break;
+			char rule_id[RESOURCE_ID_MAX];	/* api_delete frees the cached id */
+			snprintf(rule_id, sizeof(rule_id), "%s", victim);
+			if (api_delete(rq, rule_id) < 0)
+				return -1;
+		}
+	}
+	while ((r = vpc_main_route_table(rq, id)) || (r = vpc_default_nacl(rq, id)) || (r = vpc_default_sg(rq, id))) {
+		char child[RESOURCE_ID_MAX];	/* api_delete frees the cached id */
+		snprintf(child, sizeof(child), "%s", r->r_id);
+		if (api_delete(rq, child) < 0)
 			return -1;
+	}
 	if (api_delete(rq, id) < 0)
 		return -1;
 	doc_set_bool(rq->rq_out, "Return", true);
