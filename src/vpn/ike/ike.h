@@ -51,6 +51,19 @@
  *    *out: call ike_action_wipe(out) when done with them.
  *  - Strings in actions (status cause) are arrays inside *out.
  * Not thread-safe: one endpoint is used by one thread at a time.
+ *
+ * Scope and limits
+ * ----------------
+ *  IKEv1 Main Mode with pre-shared keys and ID_IPV4_ADDR identities, both
+ *  roles; Quick Mode with PFS, ESP tunnel mode (plain or UDP-encapsulated,
+ *  RFC 3947 encapsulation 3; the draft value 61443 is accepted), several
+ *  CHILD SAs per tunnel; Informational (Delete, notifications, DPD). Not
+ *  implemented: Aggressive Mode, certificates, XAUTH/mode-config, IKEv2,
+ *  IPv6, commit bit, kilobyte lifetimes enforcement (passed to ESP as
+ *  life_kbytes), sending NAT keepalives (the peer behind NAT sends them).
+ *  Retransmission: 2 s doubling, 5 tries (configurable); a peer's Main
+ *  Mode that stalls is dropped after 60 s; at most 8 ISAKMP SAs and 16
+ *  Quick Modes in flight per ISAKMP SA.
  */
 #ifndef VPCD_VPN_IKE_H
 #define VPCD_VPN_IKE_H

@@ -66,8 +66,20 @@ static size_t sa_count(const struct ike_endpoint *ep)
 static struct ike_sa *sa_new(struct ike_endpoint *ep, uint64_t now, bool initiator)
 {
 	if (sa_count(ep) >= IKE_SA_MAX) {
-		log_warn(IKE_LOG, "%s: too many ISAKMP SAs, refusing another", ep->cfg.name);
-		return NULL;
+		/* a flood of Main Mode 1 (spoofed or not) must not lock the real
+		 * peer out: the oldest half-open responder SA makes room */
+		struct ike_sa *victim = NULL;
+		for (struct ike_sa *s = ep->sas; s; s = s->next)
+			if (!s->initiator && (s->state == SA_R2 || s->state == SA_R4) &&
+			    (!victim || s->created_ms <= victim->created_ms))
+				victim = s;
+		if (initiator || !victim) {
+			log_warn(IKE_LOG, "%s: too many ISAKMP SAs, refusing another", ep->cfg.name);
+			return NULL;
+		}
+		log_warn(IKE_LOG, "%s: too many half-open ISAKMP SAs, dropping #%u", ep->cfg.name,
+			 victim->serial);
+		sa_set_state(ep, victim, SA_DEAD);
 	}
 	struct ike_sa *sa = calloc(1, sizeof(*sa));
 	if (!sa)

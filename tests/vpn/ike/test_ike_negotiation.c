@@ -499,6 +499,38 @@ static void test_hostile_input(void **state)
 	h_free(&n);
 }
 
+/* A flood of Main Mode 1 from the peer's address does not lock it out. */
+static bool flood_first(struct h_net *n, int from, struct h_pkt *p, int idx)
+{
+	if (from == 0 && idx == 0) {
+		uint8_t copy[sizeof(p->data)];
+		memcpy(copy, p->data, p->len);
+		for (int i = 0; i < 50; i++) {
+			copy[0] = (uint8_t)(i + 1);	/* a new initiator cookie each */
+			ike_input(n->s[1].ep, n->now, &p->from, p->natt, copy, p->len);
+		}
+		struct ike_action a;
+		while (ike_next_action(n->s[1].ep, &a))	/* the flood's answers */
+			;
+	}
+	return true;
+}
+
+static void test_mm1_flood(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	ca.startup = IKE_STARTUP_START;
+	assert_true(h_init(&n, &ca, &cb));
+	n.filter = flood_first;
+	h_run(&n, n.now + 5000);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_sas_match(&n);
+	h_free(&n);
+}
+
 /* Replay every packet B receives: duplicates are answered or refused. */
 static bool replay_all(struct h_net *n, int from, struct h_pkt *p, int idx)
 {
@@ -542,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_rekey_collision),
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_replayed_messages),
+		cmocka_unit_test(test_mm1_flood),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
