@@ -34,6 +34,10 @@ struct api_config {
 	const char *ac_account_id;	/* 12 digits */
 	struct sigv4_key *ac_keys;	/* borrowed */
 	size_t ac_nkeys;
+	/* --vpn-outside-addresses: host addresses (host order) that tunnels'
+	 * outside addresses come from, one tunnel per address; borrowed. */
+	const uint32_t *ac_vpn_outside;
+	size_t ac_nvpn_outside;
 };
 
 struct api;

@@ -12,8 +12,10 @@
 #define API_ACTIONS(X) \
 	X(AssociateRouteTable) \
 	X(AttachInternetGateway) \
+	X(AttachVpnGateway) \
 	X(AuthorizeSecurityGroupEgress) \
 	X(AuthorizeSecurityGroupIngress) \
+	X(CreateCustomerGateway) \
 	X(CreateInternetGateway) \
 	X(CreateNetworkAcl) \
 	X(CreateNetworkAclEntry) \
@@ -23,6 +25,10 @@
 	X(CreateSubnet) \
 	X(CreateTags) \
 	X(CreateVpc) \
+	X(CreateVpnConnection) \
+	X(CreateVpnConnectionRoute) \
+	X(CreateVpnGateway) \
+	X(DeleteCustomerGateway) \
 	X(DeleteInternetGateway) \
 	X(DeleteNetworkAcl) \
 	X(DeleteNetworkAclEntry) \
@@ -32,8 +38,12 @@
 	X(DeleteSubnet) \
 	X(DeleteTags) \
 	X(DeleteVpc) \
+	X(DeleteVpnConnection) \
+	X(DeleteVpnConnectionRoute) \
+	X(DeleteVpnGateway) \
 	X(DescribeAccountAttributes) \
 	X(DescribeAvailabilityZones) \
+	X(DescribeCustomerGateways) \
 	X(DescribeInternetGateways) \
 	X(DescribeNetworkAcls) \
 	X(DescribeRegions) \
@@ -44,10 +54,19 @@
 	X(DescribeTags) \
 	X(DescribeVpcAttribute) \
 	X(DescribeVpcs) \
+	X(DescribeVpnConnections) \
+	X(DescribeVpnGateways) \
 	X(DetachInternetGateway) \
+	X(DetachVpnGateway) \
+	X(DisableVgwRoutePropagation) \
 	X(DisassociateRouteTable) \
+	X(EnableVgwRoutePropagation) \
+	X(GetVpnConnectionDeviceSampleConfiguration) \
+	X(GetVpnConnectionDeviceTypes) \
 	X(ModifySubnetAttribute) \
 	X(ModifyVpcAttribute) \
+	X(ModifyVpnConnectionOptions) \
+	X(ModifyVpnTunnelOptions) \
 	X(ReplaceNetworkAclAssociation) \
 	X(ReplaceNetworkAclEntry) \
 	X(ReplaceRoute) \

@@ -4,6 +4,7 @@
  * SIGTERM or SIGINT.
  *
  *   vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID]
+ *        [--vpn-outside-addresses ADDR[,ADDR...]]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +33,10 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID] [--debug]\n"
+		   "            [--vpn-outside-addresses ADDR[,ADDR...]]\n"
 		   "  defaults: --listen 127.0.0.1:8775 --data-dir ./var --region us-east-1\n"
+		   "  --vpn-outside-addresses: this host's addresses for VPN tunnels (one tunnel each,\n"
+		   "  two per VPN connection); without it no VPN connection can be created\n"
 		   "  credentials: VPCD_ACCESS_KEY_ID and VPCD_SECRET_ACCESS_KEY, else DIR/credentials\n"
 		   "  (generated on first start)\n");
 }
@@ -89,6 +93,51 @@ static void random_chars(char *out, size_t n, const char *alphabet)
 	out[n] = '\0';
 }
 
+#define VPN_OUTSIDE_MAX 1024	/* addresses accepted by --vpn-outside-addresses */
+
+/* "ADDR[,ADDR...]" into a new array (host order); NULL after a logged error. */
+static uint32_t *parse_outside_addresses(const char *text, size_t *count)
+{
+	uint32_t *addrs = calloc(VPN_OUTSIDE_MAX, sizeof(*addrs));
+	if (!addrs)
+		abort();
+	size_t n = 0;
+	const char *p = text;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		char item[IP4_STR_MAX];
+		uint32_t a;
+		if (len == 0 || len >= sizeof(item)) {
+			log_error("vpcd", "--vpn-outside-addresses: expected ADDR[,ADDR...], got '%s'", text);
+			goto bad;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (!ip4_parse(item, &a) || a == 0) {
+			log_error("vpcd", "--vpn-outside-addresses: '%s' is not an IPv4 address", item);
+			goto bad;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (addrs[i] == a) {
+				log_error("vpcd", "--vpn-outside-addresses: %s is given twice", item);
+				goto bad;
+			}
+		if (n == VPN_OUTSIDE_MAX) {
+			log_error("vpcd", "--vpn-outside-addresses: more than %d addresses", VPN_OUTSIDE_MAX);
+			goto bad;
+		}
+		addrs[n++] = a;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*count = n;
+	return addrs;
+bad:
+	free(addrs);
+	return NULL;
+}
+
 static int write_credentials(const char *path, const struct sigv4_key *key)
 {
 	char tmp[4200];
@@ -140,11 +189,13 @@ int main(int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:8775", *data_dir = "./var", *region = "us-east-1";
 	const char *account = "123456789012";
+	const char *vpn_outside = NULL;
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "region", required_argument, NULL, 'r' },
 		{ "account-id", required_argument, NULL, 'a' },
+		{ "vpn-outside-addresses", required_argument, NULL, 'o' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -157,6 +208,7 @@ int main(int argc, char **argv)
 		case 'd': data_dir = optarg; break;
 		case 'r': region = optarg; break;
 		case 'a': account = optarg; break;
+		case 'o': vpn_outside = optarg; break;
 		case 'D': log_set_level(LOG_DEBUG); break;
 		case 'V': printf("vpcd %s\n", VPCD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -175,6 +227,10 @@ int main(int argc, char **argv)
 		log_error("vpcd", "--account-id must be 12 digits");
 		return 2;
 	}
+	uint32_t *outside = NULL;
+	size_t noutside = 0;
+	if (vpn_outside && !(outside = parse_outside_addresses(vpn_outside, &noutside)))
+		return 2;
 	if (mkdir(data_dir, 0700) < 0 && errno != EEXIST) {
 		log_error("vpcd", "cannot create %s: %s", data_dir, strerror(errno));
 		return 1;
@@ -191,7 +247,7 @@ int main(int argc, char **argv)
 		log_error("vpcd", "cannot load the state from %s", data_dir);
 		return 1;
 	}
-	struct api_config cfg = { listen, region, account, &key, 1 };
+	struct api_config cfg = { listen, region, account, &key, 1, outside, noutside };
 	struct api *api = api_new(&cfg, st, cache);
 	if (api_bootstrap(api) < 0)
 		return 1;
@@ -210,6 +266,7 @@ int main(int argc, char **argv)
 	cache_free(cache);
 	store_close(st);
 	sigv4_key_wipe(&key);
+	free(outside);
 	log_info("vpcd", "stopped");
 	return rc < 0 ? 1 : 0;
 }
