@@ -298,7 +298,9 @@ int handle_DeleteRouteTable(struct api_req *rq)
 	if (doc_get(rtb->r_doc, "Associations") && doc_get(rtb->r_doc, "Associations")->d_count)
 		return api_fail(rq, "DependencyViolation", "The routeTable '%s' has dependencies and cannot be deleted.",
 				rtb->r_id);
-	return api_delete(rq, rtb->r_id);
+	char id[RESOURCE_ID_MAX];	/* api_delete() frees rtb->r_id */
+	snprintf(id, sizeof(id), "%s", rtb->r_id);
+	return api_delete(rq, id);
 }
 
 /* --- associations ------------------------------------------------------------ */
