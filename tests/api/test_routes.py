@@ -413,6 +413,21 @@ class TestRoutes(RouteCase):
                          DestinationCidrBlock="10.0.0.0/16")
         self.assertError("MissingParameter", self.ec2.delete_route, RouteTableId=rid)
 
+    def test_vpn_gateway_target(self):
+        vid = self.vpc()
+        rid = self.rtb(vid)
+        vgw = self.ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+        msg = self.assertError("InvalidParameterValue", self.ec2.create_route, RouteTableId=rid,
+                               DestinationCidrBlock="192.168.0.0/16", GatewayId=vgw)
+        self.assertEqual(msg, "route table %s and network gateway %s belong to different networks" % (rid, vgw))
+        self.ec2.attach_vpn_gateway(VpnGatewayId=vgw, VpcId=vid)
+        self.ec2.create_route(RouteTableId=rid, DestinationCidrBlock="192.168.0.0/16", GatewayId=vgw)
+        self.assertEqual(self.routes(rid)["192.168.0.0/16"], {"DestinationCidrBlock": "192.168.0.0/16",
+                                                              "GatewayId": vgw, "Origin": "CreateRoute",
+                                                              "State": "active"})
+        got = self.ec2.describe_route_tables(Filters=[{"Name": "route.gateway-id", "Values": [vgw]}])["RouteTables"]
+        self.assertEqual([t["RouteTableId"] for t in got], [rid])
+
     def test_main_table_routes(self):
         vid = self.vpc()
         main = self.main_table(vid)["RouteTableId"]
