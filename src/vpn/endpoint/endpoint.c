@@ -1,0 +1,405 @@
+/*
+ * endpoint.c — the endpoint's life (new/start/stop/free), its one epoll
+ * loop, the control requests that other threads hand to that loop, the
+ * status queries, and tunnel spec validation.
+ *
+ * The loop is the only thread that touches tunnels, SAs and sockets once
+ * started; a control call posts one request, wakes the loop through an
+ * eventfd and waits for the loop to have applied it (between batches).
+ * Must never hold ep->lock across I/O or while calling the callback.
+ */
+#include "vpn/endpoint/ep_internal.h"
+
+#include "base/base.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+static const char *const drop_names[VPN_DROP_MAX] = {
+	[VPN_DROP_NO_ROUTE] = "no route",
+	[VPN_DROP_NO_SA] = "no SA for the selectors",
+	[VPN_DROP_BAD_PACKET] = "not IPv4",
+	[VPN_DROP_FRAGMENT] = "cannot fragment",
+	[VPN_DROP_ENCRYPT] = "encryption refused",
+	[VPN_DROP_SEND] = "send failed",
+	[VPN_DROP_SELECTOR] = "outside the SA's selectors",
+	[VPN_DROP_TUN_WRITE] = "TUN write failed",
+};
+
+const char *vpn_drop_name(enum vpn_drop why)
+{
+	return (unsigned)why < VPN_DROP_MAX ? drop_names[why] : "?";
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+int vpn_parse_ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+int vpn_parse_cidr(const char *s, struct vpn_cidr *out)
+{
+	char ip[20];
+	const char *slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(ip))
+		return -1;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = 0;
+	char *end;
+	errno = 0;
+	long plen = strtol(slash + 1, &end, 10);
+	if (errno || *end || end == slash + 1 || plen < 0 || plen > 32 ||
+	    vpn_parse_ipv4(ip, &out->addr) < 0)
+		return -1;
+	out->prefix_len = (uint8_t)plen;
+	return 0;
+}
+
+void vpn_format_ipv4(uint32_t ip, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
+		 ip & 0xff);
+}
+
+void vpn_tunnel_spec_defaults(struct vpn_tunnel_spec *spec)
+{
+	memset(spec, 0, sizeof(*spec));
+	ike_tunnel_config_defaults(&spec->ike);
+	spec->tcp_mss = VPN_TCP_MSS_DEFAULT;
+	spec->outer_mtu = VPN_OUTER_MTU_DEFAULT;
+}
+
+const char *vpn_tunnel_spec_check(const struct vpn_tunnel_spec *s)
+{
+	const struct ike_tunnel_config *c = &s->ike;
+	bool test = s->test_short_timers;
+	uint32_t p1_min = test ? VPN_TEST_LIFETIME_MIN : VPN_P1_LIFETIME_MIN;
+	uint32_t p2_min = test ? VPN_TEST_LIFETIME_MIN : VPN_P2_LIFETIME_MIN;
+	if (!s->id[0] || !memchr(s->id, 0, sizeof(s->id)))
+		return "tunnel id missing or too long";
+	if (!s->local_ip || !s->remote_ip)
+		return "local and remote outside addresses are required";
+	if (!s->psk_len || s->psk_len > IKE_PSK_MAX)
+		return "pre-shared key missing or too long";
+	if (s->inside.addr && s->inside.prefix_len != 30)
+		return "inside CIDR must be a /30";
+	if (s->n_routes > VPN_MAX_ROUTES)
+		return "too many routes";
+	if (c->p1_lifetime_s < p1_min || c->p1_lifetime_s > VPN_P1_LIFETIME_MAX)
+		return test ? "phase 1 lifetime out of range (test: 10..28800 s)"
+			    : "phase 1 lifetime out of range (900..28800 s)";
+	if (c->p2_lifetime_s < p2_min || c->p2_lifetime_s > VPN_P2_LIFETIME_MAX)
+		return test ? "phase 2 lifetime out of range (test: 10..3600 s)"
+			    : "phase 2 lifetime out of range (900..3600 s)";
+	if (c->p2_lifetime_s > c->p1_lifetime_s)
+		return "phase 2 lifetime must not exceed phase 1 lifetime";
+	if (!test && (c->rekey_margin_s < 60 || c->rekey_margin_s > c->p2_lifetime_s / 2))
+		return "rekey margin out of range (60 s .. half the phase 2 lifetime)";
+	if (c->rekey_fuzz_pct > 100)
+		return "rekey fuzz out of range (0..100 %)";
+	if (c->replay_window < 64 || c->replay_window > 2048)
+		return "replay window out of range (64..2048)";
+	if (c->dpd_timeout_s < (test ? VPN_TEST_DPD_TIMEOUT_MIN : VPN_DPD_TIMEOUT_MIN))
+		return test ? "DPD timeout too short (test: 3 s at least)"
+			    : "DPD timeout too short (30 s at least)";
+	if (!c->dpd_delay_s || c->dpd_delay_s > c->dpd_timeout_s)
+		return "DPD delay must be positive and at most the DPD timeout";
+	if (s->tcp_mss && (s->tcp_mss < 536 || s->tcp_mss > 1460))
+		return "TCP MSS out of range (536..1460)";
+	if (s->outer_mtu && (s->outer_mtu < 576 || s->outer_mtu > 9000))
+		return "outer MTU out of range (576..9000)";
+	return NULL;
+}
+
+/* ---- control requests ----------------------------------------------------- */
+
+static int apply_request(struct vpn_endpoint *ep, struct ep_request *r, uint64_t now)
+{
+	switch (r->r_kind) {
+	case EP_REQ_ADD:
+		return ep_tunnel_add(ep, r->r_spec, now);
+	case EP_REQ_UPDATE:
+		return ep_tunnel_update(ep, r->r_spec, now);
+	case EP_REQ_REMOVE:
+		return ep_tunnel_remove(ep, r->r_id, now);
+	case EP_REQ_STOP:
+		ep_tunnel_stop_all(ep, now);
+		atomic_store(&ep->quit, true);
+		return 0;
+	}
+	return -1;
+}
+
+/* Apply r on the loop thread (waiting for it), or right here when the
+ * loop is not running. */
+static int control(struct vpn_endpoint *ep, struct ep_request *r)
+{
+	pthread_mutex_lock(&ep->ctl_lock);
+	int rc;
+	if (!ep->running) {
+		rc = apply_request(ep, r, time_mono_ms());
+	} else {
+		pthread_mutex_lock(&ep->req_lock);
+		ep->req = r;
+		uint64_t one = 1;
+		if (write(ep->wake_fd, &one, sizeof(one)) < 0)
+			log_error(EP_LOG, "cannot wake the loop: %s", strerror(errno));
+		while (!r->r_done)
+			pthread_cond_wait(&ep->req_cond, &ep->req_lock);
+		ep->req = NULL;
+		pthread_mutex_unlock(&ep->req_lock);
+		rc = r->r_result;
+	}
+	pthread_mutex_unlock(&ep->ctl_lock);
+	return rc;
+}
+
+static void serve_request(struct vpn_endpoint *ep, uint64_t now)
+{
+	uint64_t v;
+	if (read(ep->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn(EP_LOG, "eventfd read: %s", strerror(errno));
+	pthread_mutex_lock(&ep->req_lock);
+	struct ep_request *r = ep->req;
+	if (r && !r->r_done) {
+		r->r_result = apply_request(ep, r, now);
+		r->r_done = true;
+		pthread_cond_broadcast(&ep->req_cond);
+	}
+	pthread_mutex_unlock(&ep->req_lock);
+}
+
+int vpn_endpoint_add_tunnel(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec)
+{
+	struct ep_request r = { .r_kind = EP_REQ_ADD, .r_spec = spec };
+	return control(ep, &r);
+}
+
+int vpn_endpoint_update_tunnel(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec)
+{
+	struct ep_request r = { .r_kind = EP_REQ_UPDATE, .r_spec = spec };
+	return control(ep, &r);
+}
+
+int vpn_endpoint_remove_tunnel(struct vpn_endpoint *ep, const char *id)
+{
+	struct ep_request r = { .r_kind = EP_REQ_REMOVE, .r_id = id };
+	return control(ep, &r);
+}
+
+/* ---- status ----------------------------------------------------------------- */
+
+bool vpn_endpoint_tunnel_status(struct vpn_endpoint *ep, const char *id,
+				struct vpn_tunnel_status *out)
+{
+	bool found = false;
+	pthread_mutex_lock(&ep->lock);
+	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next)
+		if (strcmp(t->t_spec.id, id) == 0) {
+			*out = t->t_snap;
+			found = true;
+			break;
+		}
+	pthread_mutex_unlock(&ep->lock);
+	return found;
+}
+
+size_t vpn_endpoint_tunnel_ids(struct vpn_endpoint *ep, char (*ids)[VPN_TUNNEL_ID_MAX], size_t max)
+{
+	size_t n = 0;
+	pthread_mutex_lock(&ep->lock);
+	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next, n++)
+		if (n < max)
+			snprintf(ids[n], VPN_TUNNEL_ID_MAX, "%s", t->t_spec.id);
+	pthread_mutex_unlock(&ep->lock);
+	return n;
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+static int loop_timeout(struct vpn_endpoint *ep, uint64_t now)
+{
+	uint64_t next = ep->next_housekeeping_ms;
+	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next) {
+		uint64_t d = ike_next_deadline(t->t_ike);
+		if (d < next)
+			next = d;
+	}
+	if (next <= now)
+		return 0;
+	return next - now > 1000 ? 1000 : (int)(next - now);
+}
+
+static void run_timers(struct vpn_endpoint *ep, uint64_t now)
+{
+	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next)
+		if (now >= ike_next_deadline(t->t_ike)) {
+			ike_tick(t->t_ike, now);
+			ep_ike_drain(ep, t, now);
+		}
+	if (now >= ep->next_housekeeping_ms) {
+		ep->next_housekeeping_ms = now + EP_HOUSEKEEPING_MS;
+		ep_housekeeping(ep, now);
+	}
+}
+
+static void *loop_main(void *arg)
+{
+	struct vpn_endpoint *ep = arg;
+	struct epoll_event evs[32];
+	log_info(EP_LOG, "endpoint loop running");
+	while (!atomic_load(&ep->quit)) {
+		uint64_t now = time_mono_ms();
+		int n = epoll_wait(ep->epfd, evs, (int)ARRAY_LEN(evs), loop_timeout(ep, now));
+		if (n < 0 && errno != EINTR) {
+			log_error(EP_LOG, "epoll_wait: %s", strerror(errno));
+			break;
+		}
+		now = time_mono_ms();
+		for (int i = 0; i < n; i++) {
+			struct ep_watch *w = evs[i].data.ptr;
+			switch (w->w_kind) {
+			case EP_W_TUN:
+				ep_tun_readable(ep, now);
+				break;
+			case EP_W_WAKE:
+				serve_request(ep, now);
+				break;
+			case EP_W_IKE:
+				ep_ike_readable(ep, w->w_local, now);
+				break;
+			case EP_W_NATT:
+				ep_natt_readable(ep, w->w_local, now);
+				break;
+			case EP_W_ESP:
+				ep_esp_readable(ep, w->w_local, now);
+				break;
+			}
+			/* a request may have closed sockets later events point at */
+			if (w->w_kind == EP_W_WAKE)
+				break;
+		}
+		run_timers(ep, time_mono_ms());
+	}
+	log_info(EP_LOG, "endpoint loop stopped");
+	return NULL;
+}
+
+int vpn_endpoint_start(struct vpn_endpoint *ep)
+{
+	pthread_mutex_lock(&ep->ctl_lock);
+	int rc = -1;
+	if (!ep->running) {
+		atomic_store(&ep->quit, false);
+		uint64_t now = time_mono_ms();
+		ep_tunnel_start_all(ep, now);
+		ep->next_housekeeping_ms = now + EP_HOUSEKEEPING_MS;
+		if (pthread_create(&ep->thread, NULL, loop_main, ep) == 0) {
+			ep->running = true;
+			rc = 0;
+		} else {
+			log_error(EP_LOG, "cannot start the endpoint thread");
+		}
+	}
+	pthread_mutex_unlock(&ep->ctl_lock);
+	return rc;
+}
+
+void vpn_endpoint_stop(struct vpn_endpoint *ep)
+{
+	if (!ep)
+		return;
+	struct ep_request r = { .r_kind = EP_REQ_STOP };
+	pthread_mutex_lock(&ep->ctl_lock);
+	bool running = ep->running;
+	pthread_mutex_unlock(&ep->ctl_lock);
+	if (!running)
+		return;
+	(void)control(ep, &r);
+	pthread_join(ep->thread, NULL);
+	pthread_mutex_lock(&ep->ctl_lock);
+	ep->running = false;
+	pthread_mutex_unlock(&ep->ctl_lock);
+}
+
+/* ---- life ------------------------------------------------------------------------ */
+
+struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg)
+{
+	if (!cfg->tun_name[0] || cfg->tun_mtu > EP_TUN_MTU_MAX) {
+		log_error(EP_LOG, "endpoint: TUN name missing or MTU above %u", EP_TUN_MTU_MAX);
+		return NULL;
+	}
+	struct vpn_endpoint *ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return NULL;
+	ep->cfg = *cfg;
+	if (!ep->cfg.tun_mtu)
+		ep->cfg.tun_mtu = 1500;
+	if (!ep->cfg.rcvbuf_bytes)
+		ep->cfg.rcvbuf_bytes = EP_RCVBUF_DEFAULT;
+	ep->tun_fd = ep->epfd = ep->wake_fd = -1;
+	pthread_mutex_init(&ep->lock, NULL);
+	pthread_mutex_init(&ep->ctl_lock, NULL);
+	pthread_mutex_init(&ep->req_lock, NULL);
+	pthread_cond_init(&ep->req_cond, NULL);
+
+	uint32_t payload = ep->cfg.tun_mtu > EP_RX_MAX ? ep->cfg.tun_mtu : EP_RX_MAX;
+	ep->buf_size = ESP_HEADROOM + payload + ESP_TAILROOM;
+	ep->pool = malloc((size_t)EP_POOL * ep->buf_size);
+	ep->rxbuf = malloc((size_t)EP_BATCH * ep->buf_size);
+	ep->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ep->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!ep->pool || !ep->rxbuf || ep->epfd < 0 || ep->wake_fd < 0 || ep_tun_open(ep) < 0)
+		goto err;
+	ep->w_tun = (struct ep_watch){ EP_W_TUN, NULL };
+	ep->w_wake = (struct ep_watch){ EP_W_WAKE, NULL };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &ep->w_tun };
+	if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->tun_fd, &ev) < 0)
+		goto err;
+	ev.data.ptr = &ep->w_wake;
+	if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->wake_fd, &ev) < 0)
+		goto err;
+	return ep;
+err:
+	log_error(EP_LOG, "endpoint: cannot start (%s)", strerror(errno));
+	vpn_endpoint_free(ep);
+	return NULL;
+}
+
+void vpn_endpoint_free(struct vpn_endpoint *ep)
+{
+	if (!ep)
+		return;
+	vpn_endpoint_stop(ep);
+	ep_tunnel_free_all(ep);
+	if (ep->tun_fd >= 0)
+		close(ep->tun_fd);
+	if (ep->wake_fd >= 0)
+		close(ep->wake_fd);
+	if (ep->epfd >= 0)
+		close(ep->epfd);
+	/* inbound buffers held decrypted traffic; the pool plaintext */
+	if (ep->pool)
+		secret_wipe(ep->pool, (size_t)EP_POOL * ep->buf_size);
+	if (ep->rxbuf)
+		secret_wipe(ep->rxbuf, (size_t)EP_BATCH * ep->buf_size);
+	free(ep->pool);
+	free(ep->rxbuf);
+	pthread_cond_destroy(&ep->req_cond);
+	pthread_mutex_destroy(&ep->req_lock);
+	pthread_mutex_destroy(&ep->ctl_lock);
+	pthread_mutex_destroy(&ep->lock);
+	free(ep);
+}

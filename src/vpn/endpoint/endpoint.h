@@ -1,0 +1,207 @@
+/*
+ * endpoint — the I/O side of vpcd's Site-to-Site VPN endpoint: sockets, the
+ * TUN device, the event loop and the data path that join ike/ (IKEv1,
+ * sans-I/O) and esp/ (userspace ESP) into running tunnels. This header is
+ * the contract for the engine (and for the test driver, driver.c).
+ *
+ * What the engine does with it
+ * ----------------------------
+ *   1. vpn_endpoint_new(&cfg): opens the TUN device (IFF_TUN|IFF_NO_PI),
+ *      sets its MTU and brings it up. Addresses and routes on the TUN are
+ *      the CALLER's job (the kernel routes the customer's prefixes into
+ *      it, and packets the endpoint writes come out of it).
+ *   2. vpn_endpoint_add_tunnel(ep, &spec) for each tunnel of each
+ *      `available` VPN connection (two per connection, each on its own
+ *      outside address). Sockets for the tunnel's local outside address
+ *      (UDP 500, UDP 4500, raw ESP) are opened on first use and shared by
+ *      every tunnel on that address.
+ *   3. vpn_endpoint_start(ep): one thread runs one epoll loop (sockets,
+ *      TUN, IKE timers, control requests). Tunnels may be added, updated
+ *      and removed before or after start, from any thread; each call is
+ *      applied by the loop between two batches and returns when done.
+ *      Changing one tunnel never touches another.
+ *   4. Status: a callback (cfg.on_status) called on the loop thread at
+ *      every UP/DOWN change, and vpn_endpoint_tunnel_status(), safe from
+ *      any thread, for the full picture (`vpcctl vpn status`): IKE state
+ *      and counters, per CHILD SA the SPIs, transform, remaining lifetime,
+ *      packets/bytes each way, replay window and drops by cause. Counters
+ *      in the snapshot are refreshed by the loop once a second and at
+ *      every SA change.
+ *   5. vpn_endpoint_stop(ep) sends Delete payloads for every SA, stops
+ *      the thread; vpn_endpoint_free(ep) wipes every key and closes
+ *      everything.
+ *
+ * Data path (loop thread, batches, nothing allocated per packet)
+ *   TUN -> tunnel by its routes (longest prefix; an UP tunnel preferred
+ *   over a DOWN one with the same prefix, so traffic fails over to the
+ *   other tunnel of a connection) -> the newest CHILD SA of that tunnel
+ *   whose selectors cover the packet -> clamp TCP MSS, clear DF, fragment
+ *   to the SA's inner MTU -> esp_encrypt_batch -> sendmmsg (UDP 4500 to the
+ *   peer's NAT-T port when the SA is UDP-encapsulated, else raw ESP).
+ *   Inbound: recvmmsg -> esp_decrypt_batch (SA table per local address)
+ *   -> inner packet checked against the SA's selectors -> ICMP echo to our
+ *   inside address answered back into the tunnel, anything else to TUN.
+ *   Rekey is make-before-break: a new CHILD SA is used as soon as it is
+ *   installed; a deleted inbound SA keeps decrypting for
+ *   VPN_SA_LINGER_MS so that packets in flight are not lost.
+ *
+ * Ownership: every spec and config is copied (PSK included) and the
+ * caller may wipe its copy after the call. Secrets never reach a log line.
+ */
+#ifndef VPCD_VPN_ENDPOINT_H
+#define VPCD_VPN_ENDPOINT_H
+
+#include "vpn/esp/esp.h"
+#include "vpn/ike/ike.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VPN_TUNNEL_ID_MAX	64
+#define VPN_MAX_ROUTES		32	/* per tunnel */
+#define VPN_MAX_CHILDREN	8	/* CHILD SAs shown per tunnel */
+#define VPN_MAX_TUNNELS		256
+#define VPN_SA_LINGER_MS	5000	/* deleted inbound SA still decrypts */
+#define VPN_OUTER_MTU_DEFAULT	1500
+#define VPN_TCP_MSS_DEFAULT	1379
+
+/* Limits that AWS applies to tunnel options; a spec outside them is
+ * refused unless spec.test_short_timers is set (tests only). */
+#define VPN_P1_LIFETIME_MIN	900
+#define VPN_P1_LIFETIME_MAX	28800
+#define VPN_P2_LIFETIME_MIN	900
+#define VPN_P2_LIFETIME_MAX	3600
+#define VPN_DPD_TIMEOUT_MIN	30
+/* ... and with test_short_timers: */
+#define VPN_TEST_LIFETIME_MIN	10
+#define VPN_TEST_DPD_TIMEOUT_MIN 3
+
+/* A CIDR, host byte order. */
+struct vpn_cidr {
+	uint32_t addr;
+	uint8_t prefix_len;
+};
+
+struct vpn_tunnel_spec {
+	char id[VPN_TUNNEL_ID_MAX];	/* e.g. "vpn-0123abcd#1"; unique */
+	uint32_t local_ip;		/* our outside address (on this host) */
+	uint32_t remote_ip;		/* customer gateway */
+	uint8_t psk[IKE_PSK_MAX];
+	size_t psk_len;
+	struct vpn_cidr inside;		/* /30: ours = .1, router = .2 */
+
+	/* Tunnel options in force. Algorithm lists, lifetimes, rekey
+	 * margin/fuzz, replay window, DPD, startup action and the traffic
+	 * selector bounds (local_ts = VPC side, remote_ts = customer side)
+	 * are given as ike/ takes them; name/addresses/psk are filled from
+	 * the fields above. */
+	struct ike_tunnel_config ike;
+	uint16_t tcp_mss;		/* 0 = VPN_TCP_MSS_DEFAULT */
+	uint32_t outer_mtu;		/* 0 = VPN_OUTER_MTU_DEFAULT */
+
+	/* Customer-side prefixes routed into this tunnel. */
+	struct vpn_cidr routes[VPN_MAX_ROUTES];
+	size_t n_routes;
+
+	bool test_short_timers;		/* TEST ONLY: lifts the AWS minimums */
+};
+
+/* AWS's default tunnel options (ike_tunnel_config_defaults), MSS 1379,
+ * MTU 1500, no routes. */
+void vpn_tunnel_spec_defaults(struct vpn_tunnel_spec *spec);
+/* NULL if the spec is acceptable, else why not (static string). */
+const char *vpn_tunnel_spec_check(const struct vpn_tunnel_spec *spec);
+
+/* Drops the endpoint counts itself (ESP's are per SA, by esp_status). */
+enum vpn_drop {
+	VPN_DROP_NO_ROUTE,	/* TUN packet matched no tunnel's routes */
+	VPN_DROP_NO_SA,		/* tunnel has no CHILD SA covering it */
+	VPN_DROP_BAD_PACKET,	/* not IPv4 / truncated / too big */
+	VPN_DROP_FRAGMENT,	/* could not fragment */
+	VPN_DROP_ENCRYPT,	/* esp_encrypt_batch refused it */
+	VPN_DROP_SEND,		/* sendmmsg failed */
+	VPN_DROP_SELECTOR,	/* decrypted inner packet outside the SA's selectors */
+	VPN_DROP_TUN_WRITE,	/* write to TUN failed */
+	VPN_DROP_MAX
+};
+const char *vpn_drop_name(enum vpn_drop why);
+
+struct vpn_child_status {
+	uint32_t spi_in, spi_out;
+	enum ike_encr encr;
+	enum ike_integ integ;
+	char transform[48];		/* "esp-aes esp-sha-hmac" style */
+	struct ike_ts ts_local, ts_remote;
+	bool udp_encap;
+	uint16_t encap_remote_port;
+	bool lingering;			/* deleted, inbound still accepted */
+	int64_t installed_unix;
+	uint32_t soft_remaining_s, hard_remaining_s;
+	uint32_t replay_window;
+	uint64_t pkts_in, bytes_in, pkts_out, bytes_out;
+	uint64_t drops_in[ESP_STATUS_COUNT], drops_out[ESP_STATUS_COUNT];
+	uint32_t seq_out, seq_in;
+};
+
+struct vpn_tunnel_status {
+	char id[VPN_TUNNEL_ID_MAX];
+	uint32_t local_ip, remote_ip;
+	uint16_t remote_port;		/* peer's IKE port, 0 when unknown */
+	bool up;
+	int64_t since_unix;		/* last UP/DOWN change (or creation) */
+	char cause[IKE_CAUSE_MAX];	/* "" when up */
+	struct ike_stats ike;
+	size_t n_children;		/* CHILD SAs, newest first */
+	struct vpn_child_status children[VPN_MAX_CHILDREN];
+	uint64_t drops[VPN_DROP_MAX];
+};
+
+/* Called on the loop thread (or the caller's, before start) at every
+ * UP/DOWN change. Must not call back into the endpoint's control API. */
+typedef void (*vpn_status_cb)(void *arg, const char *tunnel_id, bool up,
+			      const char *cause, int64_t since_unix);
+
+struct vpn_endpoint_config {
+	char tun_name[16];		/* IFNAMSIZ; created if it does not exist */
+	uint32_t tun_mtu;		/* 0 = 1500; at most 9000 */
+	int rcvbuf_bytes;		/* 0 = 4 MiB (SO_RCVBUFFORCE, else SO_RCVBUF) */
+	vpn_status_cb on_status;
+	void *on_status_arg;
+};
+
+struct vpn_endpoint;
+
+/* NULL on failure (logged): TUN cannot be created, bad config. */
+struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg);
+/* Stops if running, wipes every key, closes every fd. NULL is fine. */
+void vpn_endpoint_free(struct vpn_endpoint *ep);
+
+/* 0, or -1 (logged) when the spec is invalid, the id exists, or the
+ * outside address's sockets cannot be opened. */
+int vpn_endpoint_add_tunnel(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec);
+/* Same id: routes, MSS and MTU change in place; anything else restarts
+ * that tunnel's IKE (its SAs are deleted and negotiated again). -1 when
+ * no such tunnel or the spec is invalid. */
+int vpn_endpoint_update_tunnel(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec);
+/* Sends Delete payloads, removes its SAs, reports DOWN "removed". */
+int vpn_endpoint_remove_tunnel(struct vpn_endpoint *ep, const char *id);
+
+/* 0, or -1 if the thread cannot start or is already running. */
+int vpn_endpoint_start(struct vpn_endpoint *ep);
+/* Deletes every SA (Delete payloads sent) and joins the thread. */
+void vpn_endpoint_stop(struct vpn_endpoint *ep);
+
+/* Thread-safe snapshot. false when no such tunnel. */
+bool vpn_endpoint_tunnel_status(struct vpn_endpoint *ep, const char *id,
+				struct vpn_tunnel_status *out);
+/* Ids of all tunnels, up to max; returns the total count. */
+size_t vpn_endpoint_tunnel_ids(struct vpn_endpoint *ep, char (*ids)[VPN_TUNNEL_ID_MAX],
+			       size_t max);
+
+/* Parsing helpers for configuration front ends (driver, engine). */
+int vpn_parse_ipv4(const char *s, uint32_t *out);
+int vpn_parse_cidr(const char *s, struct vpn_cidr *out);
+void vpn_format_ipv4(uint32_t ip, char *buf, size_t len);
+
+#endif

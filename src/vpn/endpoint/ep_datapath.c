@@ -1,0 +1,440 @@
+/*
+ * ep_datapath.c — packets between the TUN device and the outside sockets.
+ *
+ * Outbound: TUN reads (a round of up to EP_BATCH) -> tunnel by route ->
+ * CHILD SA by selectors -> MSS clamp, DF clear, fragments -> one
+ * esp_encrypt_batch per run of packets for the same SA -> sendmmsg per run
+ * of packets for the same socket.
+ * Inbound: recvmmsg -> (4500) classify: IKE to the tunnel's IKE endpoint,
+ * ESP collected -> esp_decrypt_batch with the address's SA table ->
+ * selector check -> echo to our inside address answered, the rest to TUN.
+ *
+ * Must never allocate, lock or log per packet: buffers are the endpoint's
+ * (allocated at creation), drops are counters. Runs on the loop thread.
+ */
+#include "vpn/endpoint/ep_internal.h"
+
+#include "vpn/esp/inner.h"
+
+#include "base/base.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EP_FRAG_MAX	8	/* extra fragments of one packet (9000 / 1100) */
+#define EP_ROUNDS	4	/* batches per readiness event before yielding */
+#define IPPROTO_TCP_	6
+#define IPPROTO_UDP_	17
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+bool ep_cidr_contains(const struct vpn_cidr *c, uint32_t ip)
+{
+	uint32_t mask = c->prefix_len ? ~0u << (32 - c->prefix_len) : 0;
+	return (ip & mask) == (c->addr & mask);
+}
+
+bool ep_ts_covers(const struct ike_ts *ts, uint32_t ip)
+{
+	return ip >= ts->first && ip <= ts->last;
+}
+
+/* Does the IPv4 packet p (already checked by inner_ipv4_ok) go from the
+ * `src` selector to the `dst` selector? Ports are compared only when a
+ * selector names one and the packet is an unfragmented TCP/UDP head. */
+static bool pkt_in_selectors(const uint8_t *p, uint32_t len, const struct ike_ts *src,
+			     const struct ike_ts *dst)
+{
+	uint8_t proto = p[9];
+	if (!ep_ts_covers(src, rd32(p + 12)) || !ep_ts_covers(dst, rd32(p + 16)))
+		return false;
+	if ((src->protocol && src->protocol != proto) || (dst->protocol && dst->protocol != proto))
+		return false;
+	if (!src->port && !dst->port)
+		return true;
+	uint32_t hl = (uint32_t)(p[0] & 0xf) * 4;
+	if ((proto != IPPROTO_TCP_ && proto != IPPROTO_UDP_) || (rd16(p + 6) & 0x1fff) ||
+	    len < hl + 4)
+		return false;
+	return (!src->port || src->port == rd16(p + hl)) &&
+	       (!dst->port || dst->port == rd16(p + hl + 2));
+}
+
+/* The newest live CHILD SA of t that may carry p outbound. */
+static struct ep_child *child_for(struct ep_tunnel *t, const uint8_t *p, uint32_t len)
+{
+	for (struct ep_child *c = t->t_children; c; c = c->ch_next)
+		if (!c->ch_linger_until_ms &&
+		    pkt_in_selectors(p, len, &c->ch_ts_local, &c->ch_ts_remote))
+			return c;
+	return NULL;
+}
+
+/* Route p: the tunnel whose routes hold its destination with the longest
+ * prefix, an UP one (with a covering SA) before a DOWN one; without any
+ * route, a tunnel whose SA selectors cover it (policy-based). Sets *t_out
+ * to the chosen tunnel even when it has no SA for p. */
+static struct ep_child *route_packet(struct vpn_endpoint *ep, const uint8_t *p, uint32_t len,
+				     struct ep_tunnel **t_out)
+{
+	uint32_t dst = rd32(p + 16);
+	struct ep_tunnel *best_t = NULL;
+	struct ep_child *best_c = NULL;
+	int best_len = -1;
+	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next) {
+		int plen = -1;
+		for (size_t i = 0; i < t->t_spec.n_routes; i++)
+			if (ep_cidr_contains(&t->t_spec.routes[i], dst) &&
+			    t->t_spec.routes[i].prefix_len > plen)
+				plen = t->t_spec.routes[i].prefix_len;
+		if (plen < 0 || plen < best_len || (plen == best_len && best_c))
+			continue;
+		struct ep_child *c = child_for(t, p, len);
+		if (plen > best_len || c) {
+			best_t = t;
+			best_c = c;
+			best_len = plen;
+		}
+	}
+	if (!best_t)
+		for (struct ep_tunnel *t = ep->tunnels; t && !best_c; t = t->t_next)
+			if ((best_c = child_for(t, p, len)) != NULL)
+				best_t = t;
+	*t_out = best_t;
+	return best_c;
+}
+
+void ep_datapath_forget_child(struct vpn_endpoint *ep, struct ep_child *c)
+{
+	if (ep->rx_cache == c)
+		ep->rx_cache = NULL;
+}
+
+/* ---- outbound ------------------------------------------------------------ */
+
+static uint8_t *pool_buf(struct vpn_endpoint *ep, unsigned i)
+{
+	return ep->pool + (size_t)i * ep->buf_size;
+}
+
+static void txq_push(struct vpn_endpoint *ep, const struct esp_pkt *pkt, struct ep_child *c)
+{
+	struct ep_txq *q = &ep->txq;
+	q->q_pkts[q->q_n] = *pkt;
+	q->q_child[q->q_n] = c;
+	q->q_n++;
+}
+
+static void tx_flush(struct vpn_endpoint *ep)
+{
+	struct ep_txq *q = &ep->txq;
+	unsigned m = 0;
+	for (unsigned i = 0, j; i < q->q_n; i = j) {
+		struct ep_child *c = q->q_child[i];
+		for (j = i + 1; j < q->q_n && q->q_child[j] == c; j++)
+			;
+		(void)esp_encrypt_batch(c->ch_out, &q->q_pkts[i], j - i, ESP_FRAME_ESP);
+		struct ep_local *lo = c->ch_tunnel->t_local;
+		int fd = c->ch_udp_encap ? lo->lo_fd_natt : lo->lo_fd_esp;
+		for (unsigned k = i; k < j; k++) {
+			struct esp_pkt *pk = &q->q_pkts[k];
+			if (pk->status != ESP_OK) {
+				c->ch_tunnel->t_drops[VPN_DROP_ENCRYPT]++;
+				continue;
+			}
+			ep->tx_iov[m] = (struct iovec){ pk->buf + pk->off, pk->len };
+			ep->tx_msgs[m].msg_hdr = (struct msghdr){
+				.msg_name = &c->ch_peer, .msg_namelen = sizeof(c->ch_peer),
+				.msg_iov = &ep->tx_iov[m], .msg_iovlen = 1 };
+			ep->tx_fd[m] = fd;
+			ep->tx_child[m] = c;
+			m++;
+		}
+	}
+	for (unsigned k = 0, e; k < m; k = e) {
+		int fd = ep->tx_fd[k];
+		for (e = k + 1; e < m && ep->tx_fd[e] == fd; e++)
+			;
+		unsigned sent = 0;
+		while (k + sent < e) {
+			int r = sendmmsg(fd, &ep->tx_msgs[k + sent], e - k - sent, 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				/* skip the one that failed, keep the rest going */
+				ep->tx_child[k + sent]->ch_tunnel->t_drops[VPN_DROP_SEND]++;
+				sent++;
+				continue;
+			}
+			sent += (unsigned)r;
+		}
+	}
+	q->q_n = 0;
+	q->q_pool_used = 0;
+}
+
+/* Clamp, clear DF, fragment into pool buffers, queue for c. */
+static void tx_enqueue(struct vpn_endpoint *ep, struct esp_pkt *pkt, struct ep_child *c)
+{
+	struct ep_txq *q = &ep->txq;
+	struct ep_tunnel *t = c->ch_tunnel;
+	uint8_t *p = pkt->buf + pkt->off;
+	(void)inner_clamp_mss(p, pkt->len, t->t_spec.tcp_mss);
+	(void)inner_clear_df(p, pkt->len);
+	if (pkt->len <= c->ch_inner_mtu) {
+		txq_push(ep, pkt, c);
+		return;
+	}
+	struct esp_pkt more[EP_FRAG_MAX];
+	unsigned max_more = EP_FRAG_MAX;
+	if (max_more > EP_POOL - q->q_pool_used)
+		max_more = EP_POOL - q->q_pool_used;
+	if (max_more > EP_TXQ - q->q_n - 1)
+		max_more = EP_TXQ - q->q_n - 1;
+	for (unsigned k = 0; k < max_more; k++)
+		more[k] = (struct esp_pkt){ .buf = pool_buf(ep, q->q_pool_used + k),
+					    .size = ep->buf_size, .off = ESP_HEADROOM };
+	int r = inner_fragment(pkt, c->ch_inner_mtu, more, max_more);
+	if (r < 0) {
+		t->t_drops[VPN_DROP_FRAGMENT]++;
+		return;
+	}
+	q->q_pool_used += (unsigned)r;
+	txq_push(ep, pkt, c);
+	for (int k = 0; k < r; k++)
+		txq_push(ep, &more[k], c);
+}
+
+static bool tx_room(const struct vpn_endpoint *ep)
+{
+	return EP_POOL - ep->txq.q_pool_used >= 1 + EP_FRAG_MAX &&
+	       EP_TXQ - ep->txq.q_n >= 1 + EP_FRAG_MAX;
+}
+
+void ep_tun_readable(struct vpn_endpoint *ep, uint64_t now)
+{
+	uint32_t cap = ep->buf_size - ESP_HEADROOM - ESP_TAILROOM;
+	for (int round = 0; round < EP_ROUNDS; round++) {
+		bool drained = false;
+		for (unsigned got = 0; got < EP_BATCH; got++) {
+			if (!tx_room(ep))
+				tx_flush(ep);
+			uint8_t *buf = pool_buf(ep, ep->txq.q_pool_used);
+			ssize_t r = read(ep->tun_fd, buf + ESP_HEADROOM, cap);
+			if (r < 0) {
+				drained = true;	/* EAGAIN (or an error: epoll tells again) */
+				break;
+			}
+			ep->txq.q_pool_used++;
+			struct esp_pkt pkt = { .buf = buf, .size = ep->buf_size,
+					       .off = ESP_HEADROOM, .len = (uint32_t)r };
+			if (!inner_ipv4_ok(buf + ESP_HEADROOM, pkt.len)) {
+				ep->drops[VPN_DROP_BAD_PACKET]++;
+				continue;
+			}
+			struct ep_tunnel *t;
+			struct ep_child *c = route_packet(ep, buf + ESP_HEADROOM, pkt.len, &t);
+			if (!c) {
+				if (t)
+					t->t_drops[VPN_DROP_NO_SA]++;
+				else
+					ep->drops[VPN_DROP_NO_ROUTE]++;
+				continue;
+			}
+			tx_enqueue(ep, &pkt, c);
+		}
+		tx_flush(ep);
+		if (drained)
+			break;
+	}
+	(void)now;
+}
+
+/* ---- inbound ------------------------------------------------------------- */
+
+/* The child whose inbound SA is sa (cached across a run). */
+static struct ep_child *child_of_sa(struct vpn_endpoint *ep, struct ep_local *lo,
+				    const struct esp_sa *sa)
+{
+	if (ep->rx_cache && ep->rx_cache->ch_in == sa)
+		return ep->rx_cache;
+	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next) {
+		if (t->t_local != lo)
+			continue;
+		for (struct ep_child *c = t->t_children; c; c = c->ch_next)
+			if (c->ch_in == sa)
+				return ep->rx_cache = c;
+	}
+	return NULL;
+}
+
+/* Decrypt the m packets collected in rx_pkts and deliver them. */
+static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
+{
+	if (!m)
+		return;
+	(void)esp_decrypt_batch(lo->lo_table, ep->rx_pkts, m);
+	for (unsigned i = 0; i < m; i++) {
+		struct esp_pkt *pk = &ep->rx_pkts[i];
+		if (pk->status != ESP_OK)
+			continue;	/* counted by esp (per SA or in the table) */
+		struct ep_child *c = child_of_sa(ep, lo, pk->sa);
+		if (!c)
+			continue;
+		struct ep_tunnel *t = c->ch_tunnel;
+		uint8_t *p = pk->buf + pk->off;
+		/* inner_ipv4_ok was checked by esp; the selectors are ours */
+		if (!pkt_in_selectors(p, pk->len, &c->ch_ts_remote, &c->ch_ts_local)) {
+			t->t_drops[VPN_DROP_SELECTOR]++;
+			continue;
+		}
+		c->ch_rx_seen = true;
+		/* RFC 3948: the peer's NAT mapping may move; follow it */
+		const struct sockaddr_in *from = &ep->rx_from_esp[i];
+		if (c->ch_udp_encap && from->sin_port != c->ch_peer.sin_port &&
+		    from->sin_addr.s_addr == c->ch_peer.sin_addr.s_addr && from->sin_port) {
+			if (esp_sa_update_peer(c->ch_out, ntohl(from->sin_addr.s_addr),
+					       ntohs(from->sin_port)) == 0) {
+				c->ch_peer.sin_port = from->sin_port;
+				c->ch_encap_rport = ntohs(from->sin_port);
+			}
+		}
+		(void)inner_clamp_mss(p, pk->len, t->t_spec.tcp_mss);
+		if (t->t_inside_ours && inner_icmp_echo_reply(p, pk->len, t->t_inside_ours)) {
+			struct ep_child *back = child_for(t, p, pk->len);
+			if (!back) {
+				t->t_drops[VPN_DROP_NO_SA]++;
+				continue;
+			}
+			if (!tx_room(ep))
+				tx_flush(ep);
+			tx_enqueue(ep, pk, back);
+			continue;
+		}
+		if (write(ep->tun_fd, p, pk->len) < 0)
+			t->t_drops[VPN_DROP_TUN_WRITE]++;
+	}
+	if (ep->txq.q_n)
+		tx_flush(ep);
+}
+
+static int rx_batch(struct vpn_endpoint *ep, int fd)
+{
+	for (unsigned i = 0; i < EP_BATCH; i++) {
+		ep->rx_iov[i] = (struct iovec){ ep->rxbuf + (size_t)i * ep->buf_size + ESP_HEADROOM,
+						EP_RX_MAX };
+		ep->rx_msgs[i].msg_hdr = (struct msghdr){
+			.msg_name = &ep->rx_from[i], .msg_namelen = sizeof(ep->rx_from[i]),
+			.msg_iov = &ep->rx_iov[i], .msg_iovlen = 1 };
+		ep->rx_msgs[i].msg_len = 0;
+	}
+	int n;
+	do
+		n = recvmmsg(fd, ep->rx_msgs, EP_BATCH, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static void ike_deliver(struct vpn_endpoint *ep, struct ep_local *lo,
+			const struct sockaddr_in *from, bool natt, const uint8_t *p, uint32_t len,
+			uint64_t now)
+{
+	struct ep_tunnel *t = ep_tunnel_by_peer(ep, lo->lo_ip, ntohl(from->sin_addr.s_addr));
+	if (!t) {
+		lo->lo_rx_unknown_peer++;
+		return;
+	}
+	struct ike_addr a = { ntohl(from->sin_addr.s_addr), ntohs(from->sin_port) };
+	ike_input(t->t_ike, now, &a, natt, p, len);
+	ep_ike_drain(ep, t, now);
+}
+
+void ep_natt_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now)
+{
+	for (int round = 0; round < EP_ROUNDS; round++) {
+		int n = rx_batch(ep, lo->lo_fd_natt);
+		if (n <= 0)
+			return;
+		unsigned m = 0;
+		for (int i = 0; i < n; i++) {
+			uint8_t *buf = ep->rxbuf + (size_t)i * ep->buf_size;
+			uint32_t len = ep->rx_msgs[i].msg_len;
+			if (ep->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				lo->lo_rx_invalid++;
+				continue;
+			}
+			switch (esp_udp_classify(buf + ESP_HEADROOM, len)) {
+			case ESP_UDP_ESP:
+				ep->rx_pkts[m] = (struct esp_pkt){ .buf = buf, .size = ep->buf_size,
+					.off = ESP_HEADROOM, .len = len };
+				ep->rx_from_esp[m] = ep->rx_from[i];
+				m++;
+				break;
+			case ESP_UDP_IKE:
+			case ESP_UDP_KEEPALIVE:
+				ike_deliver(ep, lo, &ep->rx_from[i], true, buf + ESP_HEADROOM, len,
+					    now);
+				break;
+			case ESP_UDP_INVALID:
+				lo->lo_rx_invalid++;
+				break;
+			}
+		}
+		rx_deliver(ep, lo, m);
+		if (n < EP_BATCH)
+			return;
+	}
+}
+
+void ep_esp_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now)
+{
+	(void)now;
+	for (int round = 0; round < EP_ROUNDS; round++) {
+		int n = rx_batch(ep, lo->lo_fd_esp);
+		if (n <= 0)
+			return;
+		unsigned m = 0;
+		for (int i = 0; i < n; i++) {
+			uint8_t *buf = ep->rxbuf + (size_t)i * ep->buf_size;
+			struct esp_outer o;
+			if ((ep->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ||
+			    esp_outer_parse(buf + ESP_HEADROOM, ep->rx_msgs[i].msg_len, &o) < 0) {
+				lo->lo_rx_invalid++;
+				continue;
+			}
+			ep->rx_pkts[m] = (struct esp_pkt){ .buf = buf, .size = ep->buf_size,
+				.off = ESP_HEADROOM + o.out_esp_off, .len = o.out_esp_len };
+			ep->rx_from_esp[m] = (struct sockaddr_in){ .sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(o.out_src) };
+			m++;
+		}
+		rx_deliver(ep, lo, m);
+		if (n < EP_BATCH)
+			return;
+	}
+}
+
+void ep_ike_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now)
+{
+	uint8_t *buf = ep->rxbuf;
+	for (int i = 0; i < EP_BATCH; i++) {
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t r = recvfrom(lo->lo_fd_ike, buf, EP_RX_MAX, MSG_DONTWAIT | MSG_TRUNC,
+				     (struct sockaddr *)&from, &fl);
+		if (r < 0)
+			return;
+		if (r > EP_RX_MAX) {
+			lo->lo_rx_invalid++;
+			continue;
+		}
+		ike_deliver(ep, lo, &from, false, buf, (uint32_t)r, now);
+	}
+}

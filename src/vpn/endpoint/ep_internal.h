@@ -1,0 +1,170 @@
+/*
+ * ep_internal.h — what the files of src/vpn/endpoint share: the endpoint,
+ * its outside addresses, tunnels and CHILD SAs, and the data-path buffers.
+ *
+ * Threads: everything below is owned by the loop thread once the endpoint
+ * runs (before vpn_endpoint_start(), by the caller's thread). ep->lock
+ * guards the tunnel list's structure and each tunnel's `snap`, so that a
+ * status query from another thread may walk the list; the loop takes it
+ * only to change the list or refresh a snapshot, never per packet.
+ */
+#ifndef VPCD_VPN_ENDPOINT_INTERNAL_H
+#define VPCD_VPN_ENDPOINT_INTERNAL_H
+
+#include "vpn/endpoint/endpoint.h"
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#define EP_LOG		"vpn"
+#define EP_BATCH	64	/* packets per recvmmsg / TUN read round */
+#define EP_POOL		(EP_BATCH * 3)	/* outbound buffers: TUN packets + fragments */
+#define EP_TXQ		(EP_POOL + EP_BATCH)	/* + echo replies in rx buffers */
+#define EP_RX_MAX	9216	/* largest outer payload we receive whole */
+#define EP_TUN_MTU_MAX	9000
+#define EP_HOUSEKEEPING_MS 1000
+#define EP_RCVBUF_DEFAULT (4 * 1024 * 1024)
+
+/* What an epoll event points at. */
+enum ep_watch_kind { EP_W_TUN, EP_W_WAKE, EP_W_IKE, EP_W_NATT, EP_W_ESP };
+struct ep_watch {
+	enum ep_watch_kind w_kind;
+	struct ep_local *w_local;	/* for the socket kinds */
+};
+
+/* One outside address: its three sockets and its inbound SA table. */
+struct ep_local {
+	struct ep_local *lo_next;
+	uint32_t lo_ip;
+	int lo_fd_ike, lo_fd_natt, lo_fd_esp;
+	struct ep_watch lo_w_ike, lo_w_natt, lo_w_esp;
+	struct esp_sa_table *lo_table;
+	unsigned lo_refs;		/* tunnels using it */
+	uint64_t lo_rx_invalid;		/* 4500 datagrams too short to be anything */
+	uint64_t lo_rx_unknown_peer;	/* IKE from an address no tunnel has */
+};
+
+/* One CHILD SA pair as installed from IKE_ACT_CHILD_SA_INSTALL. */
+struct ep_child {
+	struct ep_child *ch_next;	/* tunnel's list, newest first */
+	struct ep_tunnel *ch_tunnel;
+	uint32_t ch_spi_in, ch_spi_out;
+	enum ike_encr ch_encr;
+	enum ike_integ ch_integ;
+	struct ike_ts ch_ts_local, ch_ts_remote;
+	bool ch_udp_encap;
+	uint16_t ch_encap_rport;
+	uint32_t ch_soft_s, ch_hard_s, ch_replay_window;
+	uint64_t ch_installed_ms;
+	int64_t ch_installed_unix;
+	uint64_t ch_linger_until_ms;	/* 0: live; else deleted, inbound until then */
+	bool ch_rx_seen;		/* authenticated traffic since the last tick */
+	bool ch_in_table;
+	uint32_t ch_inner_mtu;		/* fragment above this */
+	struct sockaddr_in ch_peer;	/* where its ESP goes */
+	struct esp_sa *ch_in, *ch_out;
+};
+
+struct ep_tunnel {
+	struct ep_tunnel *t_next;
+	struct vpn_tunnel_spec t_spec;	/* holds the PSK: wiped when freed */
+	struct ike_endpoint *t_ike;
+	struct ep_local *t_local;
+	struct ep_child *t_children;
+	uint32_t t_inside_ours;		/* 0 when no inside CIDR */
+	uint16_t t_peer_port;
+	bool t_up;
+	bool t_removing;		/* swallow IKE's "stopped" while removing */
+	int64_t t_since_unix;
+	char t_cause[IKE_CAUSE_MAX];
+	uint64_t t_drops[VPN_DROP_MAX];
+	struct vpn_tunnel_status t_snap;	/* under ep->lock */
+};
+
+enum ep_req_kind { EP_REQ_ADD, EP_REQ_UPDATE, EP_REQ_REMOVE, EP_REQ_STOP };
+
+struct ep_request {
+	enum ep_req_kind r_kind;
+	const struct vpn_tunnel_spec *r_spec;
+	const char *r_id;
+	int r_result;
+	bool r_done;
+};
+
+/* Outbound queue entry: a packet and the CHILD SA that will carry it. */
+struct ep_txq {
+	struct esp_pkt q_pkts[EP_TXQ];
+	struct ep_child *q_child[EP_TXQ];
+	unsigned q_n;
+	unsigned q_pool_used;		/* pool buffers taken since the last flush */
+};
+
+struct vpn_endpoint {
+	struct vpn_endpoint_config cfg;
+	int tun_fd;
+	int epfd;
+	int wake_fd;			/* eventfd: a control request is waiting */
+	struct ep_watch w_tun, w_wake;
+	struct ep_local *locals;
+	struct ep_tunnel *tunnels;	/* in the order they were added */
+
+	pthread_mutex_t lock;		/* tunnel list structure + snapshots */
+	pthread_mutex_t ctl_lock;	/* serialises control callers */
+	pthread_mutex_t req_lock;
+	pthread_cond_t req_cond;
+	struct ep_request *req;		/* under req_lock */
+	pthread_t thread;
+	bool running;			/* thread started and not joined */
+	atomic_bool quit;
+
+	/* data path, allocated once */
+	uint32_t buf_size;
+	uint8_t *pool;			/* EP_POOL outbound buffers */
+	uint8_t *rxbuf;			/* EP_BATCH receive buffers */
+	struct esp_pkt rx_pkts[EP_BATCH];
+	struct sockaddr_in rx_from[EP_BATCH];
+	struct sockaddr_in rx_from_esp[EP_BATCH];	/* from of rx_pkts[i] */
+	struct mmsghdr rx_msgs[EP_BATCH];
+	struct iovec rx_iov[EP_BATCH];
+	struct ep_txq txq;
+	struct mmsghdr tx_msgs[EP_TXQ];
+	struct iovec tx_iov[EP_TXQ];
+	int tx_fd[EP_TXQ];
+	struct ep_child *tx_child[EP_TXQ];
+	struct ep_child *rx_cache;	/* last child found for an inbound SA */
+
+	uint64_t drops[VPN_DROP_MAX];	/* packets no tunnel took */
+	uint64_t next_housekeeping_ms;
+};
+
+/* ep_socket.c */
+int ep_tun_open(struct vpn_endpoint *ep);
+struct ep_local *ep_local_get(struct vpn_endpoint *ep, uint32_t ip);
+void ep_local_put(struct vpn_endpoint *ep, struct ep_local *lo);
+
+/* ep_tunnel.c */
+int ep_tunnel_add(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec, uint64_t now);
+int ep_tunnel_update(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec, uint64_t now);
+int ep_tunnel_remove(struct vpn_endpoint *ep, const char *id, uint64_t now);
+void ep_tunnel_stop_all(struct vpn_endpoint *ep, uint64_t now);
+void ep_tunnel_start_all(struct vpn_endpoint *ep, uint64_t now);
+struct ep_tunnel *ep_tunnel_find(struct vpn_endpoint *ep, const char *id);
+struct ep_tunnel *ep_tunnel_by_peer(struct vpn_endpoint *ep, uint32_t local, uint32_t remote);
+void ep_ike_drain(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now);
+void ep_housekeeping(struct vpn_endpoint *ep, uint64_t now);
+void ep_snapshot(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now);
+void ep_tunnel_free_all(struct vpn_endpoint *ep);
+
+/* ep_datapath.c */
+void ep_tun_readable(struct vpn_endpoint *ep, uint64_t now);
+void ep_natt_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now);
+void ep_esp_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now);
+void ep_ike_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now);
+void ep_datapath_forget_child(struct vpn_endpoint *ep, struct ep_child *c);
+
+bool ep_cidr_contains(const struct vpn_cidr *c, uint32_t ip);
+bool ep_ts_covers(const struct ike_ts *ts, uint32_t ip);
+
+#endif

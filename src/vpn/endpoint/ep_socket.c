@@ -1,0 +1,189 @@
+/*
+ * ep_socket.c — the endpoint's file descriptors: the TUN device (plaintext
+ * side) and, per outside address, UDP 500 (IKE), UDP 4500 (NAT-T: IKE
+ * behind the non-ESP marker, ESP, keepalives) and a raw IPPROTO_ESP socket.
+ *
+ * Control plane only. Never touches packets; never configures addresses
+ * or routes on the TUN (the caller does), only its MTU and UP flag.
+ */
+#include "vpn/endpoint/ep_internal.h"
+
+#include "base/base.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int ep_tun_open(struct vpn_endpoint *ep)
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		log_error(EP_LOG, "cannot open /dev/net/tun: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ep->cfg.tun_name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		log_error(EP_LOG, "cannot create TUN %s: %s", ep->cfg.tun_name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	snprintf(ep->cfg.tun_name, sizeof(ep->cfg.tun_name), "%s", ifr.ifr_name);
+
+	/* MTU and UP go through an ordinary socket's interface ioctls */
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		goto fail;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ep->cfg.tun_name);
+	ifr.ifr_mtu = (int)ep->cfg.tun_mtu;
+	if (ioctl(s, SIOCSIFMTU, &ifr) < 0) {
+		log_error(EP_LOG, "TUN %s: cannot set MTU %u: %s", ep->cfg.tun_name,
+			  ep->cfg.tun_mtu, strerror(errno));
+		close(s);
+		goto fail;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ep->cfg.tun_name);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+			log_warn(EP_LOG, "TUN %s: cannot bring it up: %s", ep->cfg.tun_name,
+				 strerror(errno));
+	}
+	close(s);
+	ep->tun_fd = fd;
+	log_info(EP_LOG, "TUN %s ready (MTU %u)", ep->cfg.tun_name, ep->cfg.tun_mtu);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+static void set_rcvbuf(int fd, int bytes)
+{
+	/* FORCE passes net.core.rmem_max (needs CAP_NET_ADMIN); else the
+	 * capped request is the best we can do. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes));
+}
+
+static int bound_socket(uint32_t ip, int type, int proto, uint16_t port, int rcvbuf)
+{
+	char a[16];
+	vpn_format_ipv4(ip, a, sizeof(a));
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, proto);
+	if (fd < 0) {
+		log_error(EP_LOG, "%s: socket(%s): %s", a, proto == IPPROTO_ESP ? "ESP" : "UDP",
+			  strerror(errno));
+		return -1;
+	}
+	int one = 1;
+	/* the address may be configured a moment after we start */
+	(void)setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+	/* outer packets may be fragmented on the path: never set DF */
+	int pmtu = IP_PMTUDISC_DONT;
+	(void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	if (type == SOCK_DGRAM)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	set_rcvbuf(fd, rcvbuf);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port),
+				   .sin_addr.s_addr = htonl(ip) };
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		log_error(EP_LOG, "%s: bind %s port %u: %s", a,
+			  proto == IPPROTO_ESP ? "ESP" : "UDP", port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int watch_add(struct vpn_endpoint *ep, int fd, struct ep_watch *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+	if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_error(EP_LOG, "epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void local_close(struct vpn_endpoint *ep, struct ep_local *lo)
+{
+	int *fds[3] = { &lo->lo_fd_ike, &lo->lo_fd_natt, &lo->lo_fd_esp };
+	for (int i = 0; i < 3; i++)
+		if (*fds[i] >= 0) {
+			(void)epoll_ctl(ep->epfd, EPOLL_CTL_DEL, *fds[i], NULL);
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+	esp_sa_table_free(lo->lo_table);
+	free(lo);
+}
+
+/* The sockets of outside address ip, opened on first use; NULL on failure
+ * (logged). Every get is paired with an ep_local_put(). */
+struct ep_local *ep_local_get(struct vpn_endpoint *ep, uint32_t ip)
+{
+	for (struct ep_local *lo = ep->locals; lo; lo = lo->lo_next)
+		if (lo->lo_ip == ip) {
+			lo->lo_refs++;
+			return lo;
+		}
+	struct ep_local *lo = calloc(1, sizeof(*lo));
+	if (!lo)
+		return NULL;
+	lo->lo_ip = ip;
+	lo->lo_fd_ike = lo->lo_fd_natt = lo->lo_fd_esp = -1;
+	/* SPIs are random: 4096 slots keep the table sparse for hundreds
+	 * of tunnels on one address, rekeys included */
+	lo->lo_table = esp_sa_table_new(4096);
+	int rcv = ep->cfg.rcvbuf_bytes;
+	lo->lo_fd_ike = bound_socket(ip, SOCK_DGRAM, IPPROTO_UDP, IKE_PORT, 256 * 1024);
+	lo->lo_fd_natt = bound_socket(ip, SOCK_DGRAM, IPPROTO_UDP, IKE_NATT_PORT, rcv);
+	lo->lo_fd_esp = bound_socket(ip, SOCK_RAW, IPPROTO_ESP, 0, rcv);
+	lo->lo_w_ike = (struct ep_watch){ EP_W_IKE, lo };
+	lo->lo_w_natt = (struct ep_watch){ EP_W_NATT, lo };
+	lo->lo_w_esp = (struct ep_watch){ EP_W_ESP, lo };
+	if (!lo->lo_table || lo->lo_fd_ike < 0 || lo->lo_fd_natt < 0 || lo->lo_fd_esp < 0 ||
+	    watch_add(ep, lo->lo_fd_ike, &lo->lo_w_ike) < 0 ||
+	    watch_add(ep, lo->lo_fd_natt, &lo->lo_w_natt) < 0 ||
+	    watch_add(ep, lo->lo_fd_esp, &lo->lo_w_esp) < 0) {
+		local_close(ep, lo);
+		return NULL;
+	}
+	lo->lo_refs = 1;
+	lo->lo_next = ep->locals;
+	ep->locals = lo;
+	char a[16];
+	vpn_format_ipv4(ip, a, sizeof(a));
+	log_info(EP_LOG, "listening on %s: UDP 500, UDP 4500, ESP", a);
+	return lo;
+}
+
+void ep_local_put(struct vpn_endpoint *ep, struct ep_local *lo)
+{
+	if (!lo || --lo->lo_refs > 0)
+		return;
+	for (struct ep_local **pp = &ep->locals; *pp; pp = &(*pp)->lo_next)
+		if (*pp == lo) {
+			*pp = lo->lo_next;
+			break;
+		}
+	char a[16];
+	vpn_format_ipv4(lo->lo_ip, a, sizeof(a));
+	log_info(EP_LOG, "closing the sockets of %s (no tunnel uses it)", a);
+	local_close(ep, lo);
+}

@@ -1,0 +1,517 @@
+"""vpcd's VPN endpoint (build/vpn-endpoint-driver) against a real strongSwan
+5.9 charon (kernel-libipsec, IKEv1, NAT-T) as the customer router.
+
+Topology, four network namespaces with per-run unique names, always
+deleted (also on failure):
+
+    office 10.0.0.10 -- 10.0.0.1 router 198.51.100.2 -- 198.51.100.1 vpcd
+                                 (charon)                203.0.113.1, .2
+                                                         (driver, TUN vpn0)
+                                                         10.96.0.1 -- 10.96.0.10 vpchost
+
+The router's swanctl.conf is what cgwconf renders for the strongSwan device
+type (51cb26fd) for this connection (static route 10.0.0.0/24, the VPC
+10.96.0.0/16), with test changes made in plain sight (see router_conf):
+short DPD, a second CHILD SA per tunnel for the inside addresses so that
+the router can ping vpcd's inside address, and per test short lifetimes,
+a wrong PSK or other proposals.
+
+Needs root (namespaces, TUN, charon); skipped otherwise. Only
+documentation addresses (198.51.100.0/24, 203.0.113.0/24) and private
+ranges inside the namespaces are used; nothing leaves them."""
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import unittest
+
+BUILD = os.environ.get("VPCD_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+DRIVER_PATHS = [os.path.join(BUILD, "vpn-endpoint-driver"),
+                os.path.join(BUILD, "src", "vpn", "endpoint", "vpn-endpoint-driver")]
+RENDER = os.path.join(BUILD, "tests", "cgwconf", "cgwconf-render")
+CHARON = "/usr/sbin/charon-systemd"
+SWANCTL = "/usr/sbin/swanctl"
+
+CGW_IP = "198.51.100.2"
+VPCD_LINK_IP = "198.51.100.1"
+VGW_IPS = ("203.0.113.1", "203.0.113.2")
+INSIDE = ("169.254.252.0/30", "169.254.253.4/30")
+INSIDE_OURS = ("169.254.252.1", "169.254.253.5")
+INSIDE_ROUTER = ("169.254.252.2", "169.254.253.6")
+OFFICE_IP = "10.0.0.10"
+VPC_HOST_IP = "10.96.0.10"
+TUNNEL_IDS = ("vpn-test#1", "vpn-test#2")
+DPD_TIMEOUT = 6          # the driver's, seconds
+
+
+def run(cmd, check=True, **kw):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s" % (" ".join(cmd), p.returncode, p.stdout))
+    return p
+
+
+def wait_for(predicate, timeout, what):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out (%ss) waiting for %s" % (timeout, what))
+
+
+def find_driver():
+    for p in DRIVER_PATHS:
+        if os.path.exists(p):
+            return p
+    return None
+
+
+class Driver:
+    """vpn-endpoint-driver in the vpcd namespace; stdout lines collected."""
+
+    def __init__(self, ns, conf, log_path):
+        self.lines = []
+        self.cond = threading.Condition()
+        self.log_path = log_path
+        self.log = open(log_path, "w")
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns, find_driver(), conf],
+                                  stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+
+    def mark(self):
+        with self.cond:
+            return len(self.lines)
+
+    def wait_line(self, regex, timeout, since=0):
+        """The first stdout line at index >= since matching regex."""
+        rx = re.compile(regex)
+        end = time.time() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines[since:]:
+                    if rx.search(line):
+                        return line
+                left = end - time.time()
+                if left <= 0 or self.p.poll() is not None:
+                    raise AssertionError("driver: no line /%s/ in %ss; stdout:\n%s\nstderr "
+                                         "tail:\n%s" % (regex, timeout, "\n".join(self.lines),
+                                                        self.stderr()[-3000:]))
+                self.cond.wait(min(left, 0.2))
+
+    def status(self):
+        """SIGUSR1 -> the status block, as lines."""
+        since = self.mark()
+        os.kill(self.p.pid, signal.SIGUSR1)
+        self.wait_line(r"^end$", 5, since)
+        with self.cond:
+            block = self.lines[since:]
+        return block[:block.index("end")]
+
+    def stderr(self):
+        self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self):
+        # only the process this test started, by its PID ("ip netns exec"
+        # execs the driver, so p.pid is the driver itself)
+        if self.p.poll() is None:
+            os.kill(self.p.pid, signal.SIGTERM)
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+        self.reader.join(timeout=5)
+        self.log.close()
+
+
+@unittest.skipUnless(os.geteuid() == 0,
+                     "needs root: creates network namespaces and a TUN device, runs charon")
+class IpsecStrongSwanTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if not find_driver():
+            raise unittest.SkipTest("vpn-endpoint-driver is not built (make all)")
+        for path in (RENDER, CHARON, SWANCTL):
+            if not os.path.exists(path):
+                raise unittest.SkipTest("%s is missing (make all, or install strongswan-swanctl "
+                                        "charon-systemd libcharon-extra-plugins)" % path)
+        cls.dir = tempfile.mkdtemp(prefix="ipsec-ss-")
+        if os.environ.get("VPCD_TEST_KEEP"):   # keep logs and configs to read
+            print("\nkeeping " + cls.dir, file=sys.stderr)
+        else:
+            cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        tag = "%d-%s" % (os.getpid(), secrets.token_hex(3))
+        cls.ns = {k: "vpni-%s-%s" % (k, tag) for k in ("office", "router", "vpcd", "vpchost")}
+        for ns in cls.ns.values():
+            run(["ip", "netns", "add", ns])
+            cls.addClassCleanup(run, ["ip", "netns", "delete", ns], False)
+        cls.build_topology()
+
+    @classmethod
+    def ip(cls, ns, *args):
+        return run(["ip", "-n", cls.ns[ns]] + list(args))
+
+    @classmethod
+    def sysctl(cls, ns, key, value):
+        run(["ip", "netns", "exec", cls.ns[ns], "sysctl", "-qw", "%s=%s" % (key, value)])
+
+    @classmethod
+    def veth(cls, a, a_dev, b, b_dev):
+        cls.ip(a, "link", "add", a_dev, "type", "veth", "peer", "name", b_dev, "netns", cls.ns[b])
+        cls.ip(a, "link", "set", a_dev, "up")
+        cls.ip(b, "link", "set", b_dev, "up")
+
+    @classmethod
+    def build_topology(cls):
+        for ns in cls.ns:
+            cls.ip(ns, "link", "set", "lo", "up")
+            cls.sysctl(ns, "net.ipv4.conf.all.rp_filter", 0)
+            cls.sysctl(ns, "net.ipv4.conf.default.rp_filter", 0)
+        cls.veth("office", "eth0", "router", "lan0")
+        cls.veth("router", "wan0", "vpcd", "wan0")
+        cls.veth("vpcd", "vpc0", "vpchost", "eth0")
+        cls.ip("office", "addr", "add", OFFICE_IP + "/24", "dev", "eth0")
+        cls.ip("office", "route", "add", "default", "via", "10.0.0.1")
+        cls.ip("router", "addr", "add", "10.0.0.1/24", "dev", "lan0")
+        cls.ip("router", "addr", "add", CGW_IP + "/24", "dev", "wan0")
+        cls.ip("router", "route", "add", "203.0.113.0/24", "via", VPCD_LINK_IP)
+        for a in INSIDE_ROUTER:   # the router's inside addresses
+            cls.ip("router", "addr", "add", a + "/32", "dev", "lo")
+        cls.sysctl("router", "net.ipv4.ip_forward", 1)
+        cls.ip("vpcd", "addr", "add", VPCD_LINK_IP + "/24", "dev", "wan0")
+        for a in VGW_IPS:
+            cls.ip("vpcd", "addr", "add", a + "/32", "dev", "wan0")
+        cls.ip("vpcd", "addr", "add", "10.96.0.1/16", "dev", "vpc0")
+        cls.sysctl("vpcd", "net.ipv4.ip_forward", 1)
+        cls.ip("vpchost", "addr", "add", VPC_HOST_IP + "/16", "dev", "eth0")
+        cls.ip("vpchost", "route", "add", "default", "via", "10.96.0.1")
+
+    # ---- per test ----------------------------------------------------------
+
+    def setUp(self):
+        self.tdir = tempfile.mkdtemp(prefix=self._testMethodName + "-", dir=self.dir)
+        self.run_dir = os.path.join(self.tdir, "run")
+        os.mkdir(self.run_dir)
+        self.psk = ["t1" + secrets.token_hex(12), "t2" + secrets.token_hex(12)]
+        self.vici = "unix://%s/charon.vici" % self.run_dir
+        self.ss_conf = os.path.join(self.tdir, "strongswan.conf")
+        with open(self.ss_conf, "w") as f:
+            f.write(textwrap.dedent("""\
+                charon-systemd {
+                    load_modular = no
+                    load = random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici
+                    plugins {
+                        vici {
+                            socket = %(vici)s
+                        }
+                    }
+                    journal {
+                        default = -1
+                    }
+                    filelog {
+                        test {
+                            path = %(dir)s/charon.log
+                            flush_line = yes
+                            time_format = %%H:%%M:%%S
+                            default = 1
+                            ike = 2
+                            knl = 1
+                        }
+                    }
+                }
+                swanctl {
+                    load = random nonce openssl pem pkcs1 x509
+                }
+                """) % {"vici": self.vici, "dir": self.tdir})
+        self.charon = None
+        self.addCleanup(self.stop_charon)
+
+    def driver_conf(self, psk=None, extra=None):
+        """The driver's configuration: AWS's default tunnel options with
+        test-only short DPD, both tunnels waiting for the router (add)."""
+        psk = psk or self.psk
+        extra = extra or {}
+        out = ["tun = vpn0", "log_level = info"]
+        for n in range(2):
+            out += ["", "[tunnel]", "id = " + TUNNEL_IDS[n], "local = " + VGW_IPS[n],
+                    "remote = " + CGW_IP, "psk = " + psk[n], "inside = " + INSIDE[n],
+                    "route = 10.0.0.0/24", "test_short_timers = yes",
+                    "dpd_delay = 2", "dpd_timeout = %d" % DPD_TIMEOUT, "dpd_action = clear",
+                    "startup_action = add"]
+            out += ["%s = %s" % kv for kv in extra.items()]
+        path = os.path.join(self.tdir, "driver.conf")
+        with open(path, "w") as f:
+            f.write("\n".join(out) + "\n")
+        return path
+
+    def router_conf(self, child_life=None, proposals2=None):
+        """cgwconf's strongSwan configuration for this connection, changed
+        for the test: DPD every 2 s, an "inside" CHILD SA per tunnel
+        (router inside address <-> ours, for the router's ping), and
+        optionally short CHILD lifetimes or other proposals on tunnel 2."""
+        r = subprocess.run([RENDER, "--ike", "ikev1", "--route", "10.0.0.0/24",
+                            "--cgw-ip", CGW_IP, "--vgw1-ip", VGW_IPS[0], "--vgw2-ip", VGW_IPS[1],
+                            "--psk1", self.psk[0], "--psk2", self.psk[1],
+                            "--inside1", INSIDE[0], "--inside2", INSIDE[1], "51cb26fd"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(r.returncode, 0, "cgwconf-render: " + r.stderr)
+        conf = r.stdout
+
+        def sub(pattern, repl, text, count=0):
+            new, n = re.subn(pattern, repl, text, count=count)
+            self.assertGreater(n, 0, "cgwconf's strongSwan template changed: no /%s/" % pattern)
+            return new
+
+        conf = sub(r"dpd_delay = 10s", "dpd_delay = 2s", conf)
+        if child_life:
+            life, rekey = child_life
+            conf = sub(r"life_time = 3600s", "life_time = %ds" % life, conf)
+            conf = sub(r"rekey_time = 3060s", "rekey_time = %ds\n"
+                       "                    rand_time = 2s" % rekey, conf)
+        blocks = conf.split("\n    tunnel2 {")
+        self.assertEqual(len(blocks), 2, "cgwconf's template: no tunnel2 block")
+        for n in range(2):
+            child = textwrap.indent(textwrap.dedent("""\
+                inside%(n)d {
+                    mode = tunnel
+                    local_ts = %(router)s/32
+                    remote_ts = %(ours)s/32
+                    esp_proposals = aes128-sha1-modp1024
+                    dpd_action = restart
+                    start_action = start
+                }
+                """) % {"n": n + 1, "router": INSIDE_ROUTER[n], "ours": INSIDE_OURS[n]},
+                " " * 12)
+            blocks[n] = sub(r"\n        children {\n", "\n        children {\n" + child,
+                            blocks[n], 1)
+        conf = "\n    tunnel2 {".join(blocks)
+        if proposals2:
+            ike, esp = proposals2
+            head, tail = conf.split("\n    tunnel2 {")
+            tail = sub(r"proposals = aes128-sha1-modp1024", "proposals = " + ike, tail, 1)
+            tail = sub(r"esp_proposals = aes128-sha1-modp1024", "esp_proposals = " + esp, tail)
+            conf = head + "\n    tunnel2 {" + tail
+        path = os.path.join(self.tdir, "swanctl.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        return path
+
+    def start_charon(self, swanctl_conf):
+        vici_path = os.path.join(self.run_dir, "charon.vici")
+        if os.path.exists(vici_path):
+            os.unlink(vici_path)
+        out = open(os.path.join(self.tdir, "charon.out"), "a")
+        self.charon = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns["router"], "sh", "-c",
+             'mount --make-rprivate / && mount --bind "$1" /run && '
+             'exec env STRONGSWAN_CONF="$2" "$3"', "charon", self.run_dir, self.ss_conf, CHARON],
+            stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        wait_for(lambda: os.path.exists(vici_path), 15, "charon's vici socket")
+        out = self.swanctl("--load-all", "--file", swanctl_conf).stdout
+        self.assertIn("successfully loaded 2 connections", out)
+
+    def stop_charon(self, sig=signal.SIGTERM):
+        # charon-systemd is exec'ed by the shell: self.charon.pid is charon
+        p, self.charon = self.charon, None
+        if p and p.poll() is None:
+            os.kill(p.pid, sig)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+
+    def swanctl(self, *args):
+        env = dict(os.environ, STRONGSWAN_CONF=self.ss_conf)
+        return run([SWANCTL] + list(args) + ["--uri", self.vici], env=env)
+
+    def start_driver(self, conf):
+        d = Driver(self.ns["vpcd"], conf, os.path.join(self.tdir, "driver.log"))
+        self.addCleanup(d.stop)
+        d.wait_line(r"^ready vpn0$", 10)
+        # the caller routes the customer's prefixes into the TUN
+        self.ip("vpcd", "route", "replace", "10.0.0.0/24", "dev", "vpn0")
+        return d
+
+    def in_ns(self, ns, *cmd, check=True, timeout=60):
+        return run(["ip", "netns", "exec", self.ns[ns]] + list(cmd), check=check, timeout=timeout)
+
+    def ping(self, ns, dst, count=3, interval="0.2", size=56, check=True):
+        p = self.in_ns(ns, "ping", "-n", "-q", "-c", str(count), "-i", interval, "-W", "2",
+                       "-s", str(size), dst, check=False, timeout=count * 3 + 10)
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
+        sent, got = (int(m.group(1)), int(m.group(2))) if m else (count, 0)
+        if check:
+            self.assertEqual((sent, got), (count, count), "ping %s from %s:\n%s" % (dst, ns, p.stdout))
+        return sent, got
+
+    def wait_up(self, driver, since=0, timeout=25, ids=TUNNEL_IDS):
+        for tid in ids:
+            driver.wait_line(r"^tunnel %s UP$" % re.escape(tid), timeout, since)
+
+    def assert_strongswan_sas(self, tunnels=("tunnel1", "tunnel2"), timeout=10):
+        def ok():
+            out = self.swanctl("--list-sas").stdout
+            return all(re.search(r"^%s: #\d+, ESTABLISHED, IKEv1" % t, out, re.M) and
+                       re.search(r"^  %s: #\d+, reqid \d+, INSTALLED, TUNNEL-in-UDP" % t, out, re.M)
+                       and re.search(r"^  inside%s: #\d+, reqid \d+, INSTALLED" % t[-1], out, re.M)
+                       for t in tunnels)
+        try:
+            wait_for(ok, timeout, "ESTABLISHED/INSTALLED SAs in swanctl --list-sas")
+        except AssertionError:
+            raise AssertionError(self.swanctl("--list-sas").stdout)
+
+    def tcp_roundtrip(self, server_ns, server_ip, client_ns):
+        """A TCP connection from client_ns to server_ns:5201; 200 KB each way."""
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns[server_ns], sys.executable, "-c", textwrap.dedent("""
+                import socket
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("%s", 5201)); s.listen(1); s.settimeout(20)
+                print("listening", flush=True)
+                c, _ = s.accept(); c.settimeout(20)
+                got = b""
+                while len(got) < 200000:
+                    b = c.recv(65536)
+                    if not b: break
+                    got += b
+                c.sendall(got[::-1]); c.close()
+                """) % server_ip], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: server.poll() is None and server.kill())
+        self.assertEqual(server.stdout.readline().strip(), "listening")
+        client = self.in_ns(client_ns, sys.executable, "-c", textwrap.dedent("""
+            import hashlib, os, socket
+            data = os.urandom(200000)
+            c = socket.create_connection(("%s", 5201), timeout=20)
+            c.sendall(data)
+            got = b""
+            while len(got) < len(data):
+                b = c.recv(65536)
+                if not b: break
+                got += b
+            print("ok" if got == data[::-1] else "mismatch %%d" %% len(got))
+            """) % server_ip)
+        self.assertEqual(client.stdout.strip(), "ok")
+        server.wait(timeout=10)
+
+    def child_spis(self, driver, tid):
+        """inbound SPIs of the live CHILD SAs of tunnel tid."""
+        spis, cur = [], None
+        for line in driver.status():
+            if line.startswith("status "):
+                cur = line.split()[1]
+            elif cur == tid and line.startswith("  child") and "lingering" not in line:
+                spis.append(re.search(r"spi_in=(\w+)", line).group(1))
+        return spis
+
+    # ---- tests -----------------------------------------------------------------
+
+    def test_tunnels_traffic_dpd_restart(self):
+        """Both tunnels up; router pings our inside addresses; office <->
+        VPC host ping, TCP and fragmented ping; charon killed -> DOWN with
+        "DPD timeout" within the DPD timeout; restarted -> UP and traffic."""
+        driver = self.start_driver(self.driver_conf())
+        conf = self.router_conf()
+        self.start_charon(conf)
+        self.wait_up(driver)
+        self.assert_strongswan_sas()
+        for ours in INSIDE_OURS:
+            self.ping("router", ours)
+        self.ping("office", VPC_HOST_IP)
+        self.ping("vpchost", OFFICE_IP)
+        self.ping("office", VPC_HOST_IP, count=2, size=3000)   # fragments both ways
+        self.tcp_roundtrip("vpchost", VPC_HOST_IP, "office")
+        self.tcp_roundtrip("office", OFFICE_IP, "vpchost")
+        status = driver.status()
+        self.assertTrue(any(l.startswith("status %s UP" % TUNNEL_IDS[0]) for l in status), status)
+        self.assertTrue(any("pkts_in=" in l and "pkts_in=0 " not in l for l in status), status)
+
+        # the router dies without a word: DPD must notice
+        mark = driver.mark()
+        t0 = time.time()
+        self.stop_charon(signal.SIGKILL)
+        for tid in TUNNEL_IDS:
+            line = driver.wait_line(r"^tunnel %s DOWN" % re.escape(tid), DPD_TIMEOUT + 6, mark)
+            self.assertIn("DPD timeout", line)
+        self.assertLessEqual(time.time() - t0, DPD_TIMEOUT + 6)
+
+        mark = driver.mark()
+        self.start_charon(conf)
+        self.wait_up(driver, mark)
+        self.assert_strongswan_sas()
+        self.ping("office", VPC_HOST_IP)
+        self.ping("router", INSIDE_OURS[0])
+        for secret in self.psk:
+            self.assertNotIn(secret, driver.stderr())
+            self.assertNotIn(secret, "\n".join(driver.lines))
+
+    def test_rekey_without_loss(self):
+        """CHILD SA lifetimes of 20 s on both sides (the driver's test-only
+        minimum is 10 s): pings every 0.1 s for 45 s through several rekeys
+        lose nothing."""
+        driver = self.start_driver(self.driver_conf(extra={"phase2_lifetime": 20,
+                                                           "rekey_margin": 8}))
+        self.start_charon(self.router_conf(child_life=(20, 12)))
+        self.wait_up(driver)
+        self.assert_strongswan_sas()
+        first = self.child_spis(driver, TUNNEL_IDS[0])
+        sent, got = self.ping("office", VPC_HOST_IP, count=450, interval="0.1", check=False)
+        self.assertEqual(got, sent, "pings lost across rekeys")
+        self.ping("router", INSIDE_OURS[0])
+        installs = len(re.findall(r"tunnel %s: ESP SA in" % re.escape(TUNNEL_IDS[0]),
+                                  driver.stderr()))
+        self.assertGreaterEqual(installs, 2 + 3, "fewer than 3 rekeys of tunnel 1's SAs:\n" +
+                                driver.stderr()[-4000:])
+        later = self.child_spis(driver, TUNNEL_IDS[0])
+        self.assertFalse(set(first) & set(later), (first, later))
+
+    def test_wrong_psk(self):
+        """A PSK that differs from the router's: tunnel 1 DOWN with an
+        authentication cause and a log line; tunnel 2 still comes UP."""
+        wrong = ["wrong" + secrets.token_hex(8), self.psk[1]]
+        driver = self.start_driver(self.driver_conf(psk=wrong))
+        self.start_charon(self.router_conf())
+        line = driver.wait_line(r"^tunnel %s DOWN authentication failed" %
+                                re.escape(TUNNEL_IDS[0]), 20)
+        self.assertIn("pre-shared key", line)
+        self.wait_up(driver, ids=TUNNEL_IDS[1:])
+        self.assertRegex(driver.stderr(), r"vpn-test#1: .*authentication failed")
+        self.assertNotIn("tunnel %s UP" % TUNNEL_IDS[0], driver.lines)
+        for secret in wrong + self.psk:
+            self.assertNotIn(secret, driver.stderr())
+
+    def test_proposal_mismatch(self):
+        """The router offers AES-256/SHA-256/group 14 on tunnel 2, which the
+        tunnel options do not allow: DOWN with "proposal mismatch" naming
+        the offer; tunnel 1 still comes UP."""
+        driver = self.start_driver(self.driver_conf())
+        self.start_charon(self.router_conf(proposals2=("aes256-sha256-modp2048",
+                                                       "aes256-sha256-modp2048")))
+        line = driver.wait_line(r"^tunnel %s DOWN proposal mismatch" %
+                                re.escape(TUNNEL_IDS[1]), 20)
+        self.assertRegex(line, r"(?i)aes.?256")
+        self.wait_up(driver, ids=TUNNEL_IDS[:1])
+        self.assertIn("proposal mismatch", driver.stderr())
+
+
+if __name__ == "__main__":
+    unittest.main()
