@@ -104,12 +104,12 @@ static int vpn_purge_deleted(struct api_req *rq)
 	for (;;) {
 		size_t n;
 		struct res **list = cache_list(api_cache(rq), RT_VPN, &n);
-		const char *victim = NULL;
-		for (size_t i = 0; i < n && !victim; i++)
+		char victim[RESOURCE_ID_MAX] = "";	/* a copy: api_delete frees r_id */
+		for (size_t i = 0; i < n && !victim[0]; i++)
 			if (vpn_is_deleted(list[i]->r_doc) &&
 			    now - doc_get_int(list[i]->r_doc, "_DeleteTime", now) > VPN_DELETED_KEEP_S)
-				victim = list[i]->r_id;
-		if (!victim)
+				snprintf(victim, sizeof(victim), "%s", list[i]->r_id);
+		if (!victim[0])
 			return 0;
 		if (api_delete(rq, victim) < 0)
 			return -1;

@@ -164,7 +164,9 @@ int handle_DeleteCustomerGateway(struct api_req *rq)
 	if (vpn)
 		return api_fail(rq, "IncorrectState", "The customer gateway '%s' is in use by the VPN connection '%s'.",
 				cgw->r_id, vpn);
-	if (api_delete(rq, cgw->r_id) < 0)
+	char id[RESOURCE_ID_MAX];	/* api_delete frees cgw->r_id */
+	snprintf(id, sizeof(id), "%s", cgw->r_id);
+	if (api_delete(rq, id) < 0)
 		return -1;
 	doc_set_bool(rq->rq_out, "Return", true);
 	return 0;
