@@ -445,6 +445,23 @@ class IpsecStrongSwanTest(unittest.TestCase):
         self.assertTrue(any(l.startswith("status %s UP" % TUNNEL_IDS[0]) for l in status), status)
         self.assertTrue(any("pkts_in=" in l and "pkts_in=0 " not in l for l in status), status)
 
+        # the router drops tunnel 1: DOWN with the cause, traffic fails
+        # over to tunnel 2 (same routes) in both directions
+        mark = driver.mark()
+        self.swanctl("--terminate", "--ike", "tunnel1")
+        line = driver.wait_line(r"^tunnel %s DOWN" % re.escape(TUNNEL_IDS[0]), 10, mark)
+        self.assertIn("deleted by peer", line)
+        self.ping("office", VPC_HOST_IP)
+        self.ping("vpchost", OFFICE_IP)
+        self.assertNotIn("tunnel %s DOWN" % TUNNEL_IDS[1], driver.lines[mark:])
+        # and brings it back
+        mark = driver.mark()
+        self.swanctl("--initiate", "--child", "tunnel1")
+        self.swanctl("--initiate", "--child", "inside1")
+        self.wait_up(driver, mark, ids=TUNNEL_IDS[:1])
+        self.assert_strongswan_sas()
+        self.ping("router", INSIDE_OURS[0])
+
         # the router dies without a word: DPD must notice
         mark = driver.mark()
         t0 = time.time()
@@ -459,7 +476,8 @@ class IpsecStrongSwanTest(unittest.TestCase):
         self.wait_up(driver, mark)
         self.assert_strongswan_sas()
         self.ping("office", VPC_HOST_IP)
-        self.ping("router", INSIDE_OURS[0])
+        for ours in INSIDE_OURS:
+            self.ping("router", ours)
         for secret in self.psk:
             self.assertNotIn(secret, driver.stderr())
             self.assertNotIn(secret, "\n".join(driver.lines))
@@ -483,6 +501,48 @@ class IpsecStrongSwanTest(unittest.TestCase):
                                 driver.stderr()[-4000:])
         later = self.child_spis(driver, TUNNEL_IDS[0])
         self.assertFalse(set(first) & set(later), (first, later))
+
+    def test_reconcile_one_tunnel(self):
+        """SIGHUP with tunnel 2 removed: tunnel 2 DOWN "removed" while
+        tunnel 1 keeps its SAs and a running ping loses nothing; tunnel 2
+        added back with startup action "start" and selector bounds (the
+        driver initiates Main Mode and Quick Mode) comes UP."""
+        conf = self.driver_conf()
+        driver = self.start_driver(conf)
+        self.start_charon(self.router_conf())
+        self.wait_up(driver)
+        self.assert_strongswan_sas()
+        before = self.child_spis(driver, TUNNEL_IDS[0])
+        pinger = subprocess.Popen(["ip", "netns", "exec", self.ns["office"], "ping", "-n", "-q",
+                                   "-c", "40", "-i", "0.1", "-W", "2", VPC_HOST_IP],
+                                  stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: pinger.poll() is None and pinger.kill())
+        with open(conf) as f:
+            full = f.read()
+        head, t2 = full.split("\n[tunnel]\nid = " + TUNNEL_IDS[1])
+        with open(conf, "w") as f:
+            f.write(head + "\n")
+        mark = driver.mark()
+        os.kill(driver.p.pid, signal.SIGHUP)
+        line = driver.wait_line(r"^tunnel %s DOWN" % re.escape(TUNNEL_IDS[1]), 10, mark)
+        self.assertIn("removed", line)
+        out = pinger.communicate(timeout=30)[0]
+        self.assertIn("40 packets transmitted, 40 received", out)
+        self.assertEqual(self.child_spis(driver, TUNNEL_IDS[0]), before)
+        self.assertNotIn("tunnel %s DOWN" % TUNNEL_IDS[0], driver.lines[mark:])
+
+        t2 = t2.replace("startup_action = add", "startup_action = start")
+        t2 += "local_cidr = 10.96.0.0/16\nremote_cidr = 10.0.0.0/24\n"
+        with open(conf, "w") as f:
+            f.write(head + "\n[tunnel]\nid = " + TUNNEL_IDS[1] + t2)
+        mark = driver.mark()
+        os.kill(driver.p.pid, signal.SIGHUP)
+        self.wait_up(driver, mark, ids=TUNNEL_IDS[1:])
+        self.assertRegex(driver.stderr(), r"vpn-test#2: initiating Main Mode")
+        out = self.swanctl("--list-sas").stdout
+        self.assertRegex(out, r"(?m)^tunnel2: #\d+, ESTABLISHED, IKEv1")
+        self.assertRegex(out, r"(?m)^  tunnel2: #\d+, reqid \d+, INSTALLED, TUNNEL-in-UDP")
+        self.assertEqual(self.child_spis(driver, TUNNEL_IDS[0]), before)
 
     def test_wrong_psk(self):
         """A PSK that differs from the router's: tunnel 1 DOWN with an
