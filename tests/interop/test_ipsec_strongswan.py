@@ -544,6 +544,30 @@ class IpsecStrongSwanTest(unittest.TestCase):
         self.assertRegex(out, r"(?m)^  tunnel2: #\d+, reqid \d+, INSTALLED, TUNNEL-in-UDP")
         self.assertEqual(self.child_spis(driver, TUNNEL_IDS[0]), before)
 
+    def test_vpcd_to_vpcd_raw_esp(self):
+        """Without NAT (no strongSwan: a second driver plays the router and
+        initiates), the tunnel uses raw ESP (IP protocol 50) both ways:
+        office <-> VPC host ping and TCP."""
+        driver = self.start_driver(self.driver_conf())
+        conf = os.path.join(self.tdir, "office-driver.conf")
+        with open(conf, "w") as f:
+            f.write("tun = vpn0\n[tunnel]\nid = office#1\nlocal = %s\nremote = %s\npsk = %s\n"
+                    "route = 10.96.0.0/16\nstartup_action = start\n" %
+                    (CGW_IP, VGW_IPS[0], self.psk[0]))
+        office = Driver(self.ns["router"], conf, os.path.join(self.tdir, "office-driver.log"))
+        self.addCleanup(office.stop)
+        office.wait_line(r"^ready vpn0$", 10)
+        self.ip("router", "route", "replace", "10.96.0.0/16", "dev", "vpn0")
+        self.addCleanup(self.ip, "router", "route", "del", "10.96.0.0/16")
+        office.wait_line(r"^tunnel office#1 UP$", 20)
+        self.wait_up(driver, ids=TUNNEL_IDS[:1])
+        self.assertIn("raw ESP", driver.stderr())
+        self.assertNotIn("UDP-encapsulated", driver.stderr())
+        self.ping("office", VPC_HOST_IP)
+        self.ping("vpchost", OFFICE_IP)
+        self.ping("office", VPC_HOST_IP, count=2, size=3000)
+        self.tcp_roundtrip("vpchost", VPC_HOST_IP, "office")
+
     def test_wrong_psk(self):
         """A PSK that differs from the router's: tunnel 1 DOWN with an
         authentication cause and a log line; tunnel 2 still comes UP."""
