@@ -215,6 +215,19 @@ bool vpn_endpoint_tunnel_status(struct vpn_endpoint *ep, const char *id,
 	return found;
 }
 
+void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&ep->lock);	/* keeps the address list alive */
+	for (int d = 0; d < VPN_DROP_MAX; d++)
+		out->drops[d] = ep->drops[d];
+	for (struct ep_local *lo = ep->locals; lo; lo = lo->lo_next) {
+		out->rx_invalid += lo->lo_rx_invalid;
+		out->rx_unknown_peer += lo->lo_rx_unknown_peer;
+	}
+	pthread_mutex_unlock(&ep->lock);
+}
+
 size_t vpn_endpoint_tunnel_ids(struct vpn_endpoint *ep, char (*ids)[VPN_TUNNEL_ID_MAX], size_t max)
 {
 	size_t n = 0;

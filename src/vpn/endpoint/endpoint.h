@@ -195,6 +195,16 @@ void vpn_endpoint_stop(struct vpn_endpoint *ep);
 /* Thread-safe snapshot. false when no such tunnel. */
 bool vpn_endpoint_tunnel_status(struct vpn_endpoint *ep, const char *id,
 				struct vpn_tunnel_status *out);
+/* Packets that reached no tunnel (drops[VPN_DROP_NO_ROUTE], not IPv4),
+ * datagrams that were nothing on 4500/ESP, IKE from unknown peers. Read
+ * without a lock: each value is whole, the set is not one snapshot. */
+struct vpn_endpoint_counters {
+	uint64_t drops[VPN_DROP_MAX];
+	uint64_t rx_invalid;
+	uint64_t rx_unknown_peer;
+};
+void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters *out);
+
 /* Ids of all tunnels, up to max; returns the total count. */
 size_t vpn_endpoint_tunnel_ids(struct vpn_endpoint *ep, char (*ids)[VPN_TUNNEL_ID_MAX],
 			       size_t max);

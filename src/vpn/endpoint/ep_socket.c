@@ -165,8 +165,10 @@ struct ep_local *ep_local_get(struct vpn_endpoint *ep, uint32_t ip)
 		return NULL;
 	}
 	lo->lo_refs = 1;
+	pthread_mutex_lock(&ep->lock);	/* vpn_endpoint_counters() walks the list */
 	lo->lo_next = ep->locals;
 	ep->locals = lo;
+	pthread_mutex_unlock(&ep->lock);
 	char a[16];
 	vpn_format_ipv4(ip, a, sizeof(a));
 	log_info(EP_LOG, "listening on %s: UDP 500, UDP 4500, ESP", a);
@@ -177,11 +179,13 @@ void ep_local_put(struct vpn_endpoint *ep, struct ep_local *lo)
 {
 	if (!lo || --lo->lo_refs > 0)
 		return;
+	pthread_mutex_lock(&ep->lock);
 	for (struct ep_local **pp = &ep->locals; *pp; pp = &(*pp)->lo_next)
 		if (*pp == lo) {
 			*pp = lo->lo_next;
 			break;
 		}
+	pthread_mutex_unlock(&ep->lock);
 	char a[16];
 	vpn_format_ipv4(lo->lo_ip, a, sizeof(a));
 	log_info(EP_LOG, "closing the sockets of %s (no tunnel uses it)", a);
