@@ -127,8 +127,9 @@ static void set_status(struct vpn_endpoint *ep, struct ep_tunnel *t, bool up, co
 	 * stays down is news, but not a new "since" */
 	if (changed || !t->t_since_unix)
 		t->t_since_unix = time_wall_s();
-	log_info(EP_LOG, "tunnel %s %s%s%s", t->t_spec.id, up ? "UP" : "DOWN", up ? "" : ": ",
-		 cause);
+	/* ike/ logs the change (and its cause) already */
+	log_debug(EP_LOG, "tunnel %s %s%s%s", t->t_spec.id, up ? "UP" : "DOWN", up ? "" : ": ",
+		  cause);
 	ep_snapshot(ep, t, now);
 	if (ep->cfg.on_status)
 		ep->cfg.on_status(ep->cfg.on_status_arg, t->t_spec.id, up, cause, t->t_since_unix);
