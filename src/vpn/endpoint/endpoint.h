@@ -22,8 +22,10 @@
  *      Changing one tunnel never touches another.
  *   4. Status: a callback (cfg.on_status) called on the loop thread at
  *      every UP/DOWN change, and vpn_endpoint_tunnel_status(), safe from
- *      any thread, for the full picture (`vpcctl vpn status`): IKE state
- *      and counters, per CHILD SA the SPIs, transform, remaining lifetime,
+ *      any thread, for the full picture (`vpcctl vpn status`): UP/DOWN,
+ *      since, cause, peer address and NAT-T port, IKE counters (ike.h
+ *      exposes no ISAKMP SA state or phase 1 lifetime yet), per CHILD SA
+ *      the SPIs, transform, selectors, remaining lifetime,
  *      packets/bytes each way, replay window and drops by cause. Counters
  *      in the snapshot are refreshed by the loop once a second and at
  *      every SA change.
