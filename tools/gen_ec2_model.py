@@ -39,7 +39,8 @@ def main():
         shapes.append(entry)
         if shape.type_name == "structure":
             req = set(shape.required_members)
-            for mname, mshape in shape.members.items():
+            # sorted by name (strcmp order): the C side finds members by bsearch
+            for mname, mshape in sorted(shape.members.items(), key=lambda kv: kv[0].encode()):
                 entry["members"].append((mname, mshape, visit(mshape), mname in req))
         elif shape.type_name == "list":
             entry["list"] = visit(shape.member)

@@ -81,6 +81,7 @@ const char *api_account(struct api_req *rq);
  * doc_clone() and api_put() it. Returns the cached doc (borrowed), or NULL
  * after api_fail. */
 struct doc *api_put(struct api_req *rq, const char *type, const char *id, struct doc *doc);
+/* Deletes the resource (id may point into the resource itself). */
 int api_delete(struct api_req *rq, const char *id);
 
 /* A resource of the given type named by member `member` of the request;

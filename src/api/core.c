@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "model/model.h"
 
 struct api *api_new(const struct api_config *cfg, struct store *st, struct cache *cache)
 {
@@ -108,12 +109,15 @@ struct doc *api_put(struct api_req *rq, const char *type, const char *id, struct
 	return doc;
 }
 
-int api_delete(struct api_req *rq, const char *id)
+int api_delete(struct api_req *rq, const char *id_arg)
 {
 	struct api *api = rq->rq_api;
-	struct res *r = cache_get(api->a_cache, id);
+	struct res *r = cache_get(api->a_cache, id_arg);
 	if (!r)
 		return 0;
+	/* id_arg may be the resource's own r_id, which cache_remove frees */
+	char id[RESOURCE_ID_MAX];
+	snprintf(id, sizeof(id), "%s", id_arg);
 	if (ensure_txn(rq) < 0)
 		return -1;
 	if (store_delete(api->a_store, r->r_type, id) < 0)

@@ -217,9 +217,11 @@ int api_describe(struct api_req *rq, const struct describe_spec *spec)
 			doc_set_str(rq->rq_out, "NextToken", tok);
 			break;
 		}
-		struct doc *item = doc_push(out, doc_clone(r->r_doc));
+		/* a view of the cached doc: nothing changes it before the answer is written */
 		if (spec->ds_decorate)
-			spec->ds_decorate(rq, item);
+			spec->ds_decorate(rq, doc_push(out, doc_clone(r->r_doc)));
+		else
+			doc_push(out, doc_ref(r->r_doc));
 		emitted++;
 	}
 	rc = 0;

@@ -22,7 +22,7 @@ struct ec2_shape {
 	const char *s_name;
 	int s_type;		/* enum ec2_shape_type */
 	int s_nmembers;		/* structures */
-	int s_first_member;	/* index into ec2_members */
+	int s_first_member;	/* index into ec2_members; a structure's members are sorted by m_name */
 	int s_list_member;	/* lists: element shape, else -1 */
 	const char *s_item_xml;	/* lists: element name of each item ("item") */
 };

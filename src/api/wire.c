@@ -118,6 +118,8 @@ const struct ec2_operation *ec2_operation_find(const char *name)
 
 /* --- parameters to doc ---------------------------------------------------- */
 
+#define LIST_GAP_MAX 1000	/* highest index of a list of structures with gaps */
+
 /* The parameters as a tree of their dotted names: "Filter.1.Name" is
  * Filter → 1 → Name. */
 struct pnode {
@@ -237,9 +239,23 @@ static struct doc *parse_list(int shape, struct pnode *n, const char *path, stru
 	}
 	if (!e->failed) {
 		qsort(items, count, sizeof(*items), index_cmp);
+		/* Positions matter for lists of structures: boto3 leaves out an
+		 * empty {} item, so TunnelOptions.2 alone means "the second
+		 * tunnel". Gaps become empty structures (bounded). */
+		bool keep_positions = ec2_shapes[s->s_list_member].s_type == SH_STRUCT;
+		long last = strtol(items[count - 1]->pn_seg, NULL, 10);
+		if (keep_positions && last > LIST_GAP_MAX) {
+			parse_fail(e, "InvalidParameterValue", "The list %s has an index above %d", path, LIST_GAP_MAX);
+			count = 0;
+		}
+		long expect = 1;
 		for (size_t i = 0; i < count && !e->failed; i++) {
 			char sub[512];
 			snprintf(sub, sizeof(sub), "%s.%s", path, items[i]->pn_seg);
+			long at = strtol(items[i]->pn_seg, NULL, 10);
+			for (; keep_positions && expect < at; expect++)
+				doc_push(list, doc_obj());
+			expect = at + 1;
 			items[i]->pn_used = 1;
 			struct doc *v = parse_value(s->s_list_member, items[i], sub, e);
 			if (v)
@@ -347,20 +363,48 @@ struct doc *wire_parse_request(const struct ec2_operation *op, const struct quer
 
 /* --- doc to XML ------------------------------------------------------------ */
 
+static int member_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct ec2_member *)elem)->m_name);
+}
+
+/* The generator sorts each structure's members by name. */
+static const struct ec2_member *member_find(const struct ec2_shape *s, const char *name)
+{
+	return bsearch(name, &ec2_members[s->s_first_member], (size_t)s->s_nmembers, sizeof(struct ec2_member),
+		       member_cmp);
+}
+
+static void open_tag(struct strbuf *x, const char *name)
+{
+	sb_putc(x, '<');
+	sb_puts(x, name);
+	sb_putc(x, '>');
+}
+
+static void close_tag(struct strbuf *x, const char *name)
+{
+	sb_append(x, "</", 2);
+	sb_puts(x, name);
+	sb_putc(x, '>');
+}
+
+/* Members are written in the doc's order; keys the shape does not know
+ * (vpcd's own '_' keys) are skipped. */
 static void write_value(int shape, const struct doc *d, const char *name, struct strbuf *x)
 {
 	const struct ec2_shape *s = &ec2_shapes[shape];
+	d = doc_deref(d);
 	if (s->s_type == SH_STRUCT) {
 		if (d->d_type != DOC_OBJ)
 			return;
-		sb_printf(x, "<%s>", name);
-		for (int i = 0; i < s->s_nmembers; i++) {
-			const struct ec2_member *m = &ec2_members[s->s_first_member + i];
-			const struct doc *c = doc_get(d, m->m_name);
-			if (c)
+		open_tag(x, name);
+		doc_foreach(c, d) {
+			const struct ec2_member *m = c->d_key[0] == '_' ? NULL : member_find(s, c->d_key);
+			if (m)
 				write_value(m->m_shape, c, m->m_xml, x);
 		}
-		sb_printf(x, "</%s>", name);
+		close_tag(x, name);
 		return;
 	}
 	if (s->s_type == SH_LIST) {
@@ -370,19 +414,19 @@ static void write_value(int shape, const struct doc *d, const char *name, struct
 			sb_printf(x, "<%s/>", name);
 			return;
 		}
-		sb_printf(x, "<%s>", name);
+		open_tag(x, name);
 		doc_foreach(c, d)
 			write_value(s->s_list_member, c, s->s_item_xml, x);
-		sb_printf(x, "</%s>", name);
+		close_tag(x, name);
 		return;
 	}
 	char buf[32];
 	const char *text = doc_scalar_text(d, buf, sizeof(buf));
 	if (!text)
 		return;
-	sb_printf(x, "<%s>", name);
+	open_tag(x, name);
 	sb_xml_escape(x, text);
-	sb_printf(x, "</%s>", name);
+	close_tag(x, name);
 }
 
 void wire_write_response(const struct ec2_operation *op, const struct doc *out,
@@ -392,10 +436,9 @@ void wire_write_response(const struct ec2_operation *op, const struct doc *out,
 		  "<requestId>%s</requestId>", op->o_name, request_id);
 	const struct ec2_shape *s = &ec2_shapes[op->o_output];
 	if (op->o_output >= 0 && s->s_type == SH_STRUCT && out) {
-		for (int i = 0; i < s->s_nmembers; i++) {
-			const struct ec2_member *m = &ec2_members[s->s_first_member + i];
-			const struct doc *c = doc_get(out, m->m_name);
-			if (c)
+		doc_foreach(c, out) {
+			const struct ec2_member *m = member_find(s, c->d_key);
+			if (m)
 				write_value(m->m_shape, c, m->m_xml, x);
 		}
 	}

@@ -68,10 +68,30 @@ void doc_free(struct doc *d)
 	}
 }
 
+struct doc *doc_ref(const struct doc *target)
+{
+	struct doc *d = doc_new(DOC_REF);
+	d->d_ref = doc_deref(target);
+	return d;
+}
+
+const struct doc *doc_deref(const struct doc *d)
+{
+	return d && d->d_type == DOC_REF ? d->d_ref : d;
+}
+
 struct doc *doc_clone(const struct doc *d)
 {
 	if (!d)
 		return NULL;
+	if (d->d_type == DOC_REF) {
+		struct doc *c = doc_clone(d->d_ref);
+		if (d->d_key) {
+			free(c->d_key);
+			c->d_key = xstrdup(d->d_key);
+		}
+		return c;
+	}
 	struct doc *c = doc_new(d->d_type);
 	c->d_int = d->d_int;
 	if (d->d_str)
@@ -217,6 +237,7 @@ const char *doc_scalar_text(const struct doc *d, char *buf, size_t len)
 void doc_to_json(const struct doc *d, struct strbuf *out)
 {
 	switch (d->d_type) {
+	case DOC_REF: doc_to_json(d->d_ref, out); return;
 	case DOC_NULL: sb_puts(out, "null"); return;
 	case DOC_STR: sb_json_string(out, d->d_str); return;
 	case DOC_INT: sb_printf(out, "%" PRId64, d->d_int); return;

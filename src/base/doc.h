@@ -21,7 +21,8 @@
 
 #include "base/strbuf.h"
 
-enum doc_type { DOC_NULL, DOC_STR, DOC_INT, DOC_BOOL, DOC_OBJ, DOC_LIST };
+enum doc_type { DOC_NULL, DOC_STR, DOC_INT, DOC_BOOL, DOC_OBJ, DOC_LIST,
+		DOC_REF	/* a borrowed view of another doc (d_ref), never freed through it */ };
 
 struct doc {
 	enum doc_type d_type;
@@ -32,6 +33,7 @@ struct doc {
 	struct doc *d_last;
 	struct doc *d_next;	/* sibling */
 	size_t d_count;
+	const struct doc *d_ref;	/* DOC_REF */
 };
 
 struct doc *doc_obj(void);
@@ -40,6 +42,12 @@ struct doc *doc_str(const char *s);
 struct doc *doc_int(int64_t v);
 struct doc *doc_bool(bool v);
 void doc_free(struct doc *d);
+/* A node that stands for target without copying it: the serialisers follow
+ * it. The target must outlive the ref. doc_clone() of a ref copies the
+ * target. */
+struct doc *doc_ref(const struct doc *target);
+/* The node itself, or the target of a ref. */
+const struct doc *doc_deref(const struct doc *d);
 struct doc *doc_clone(const struct doc *d);
 
 /* Objects: set replaces a member of the same key (freeing it). Return child. */

@@ -31,7 +31,9 @@ struct res *cache_get(const struct cache *c, const char *id);
 /* NULL when absent or of another type. */
 struct res *cache_get_typed(const struct cache *c, const char *type, const char *id);
 /* Borrowed array of the type's resources in ord order; valid until the next
- * put/remove. *n is 0 (and NULL returned) when there are none. */
+ * put of a new id or remove (replacing the doc of an existing id keeps it
+ * valid, though the old doc is gone). *n is 0 (and NULL returned) when
+ * there are none. */
 struct res **cache_list(const struct cache *c, const char *type, size_t *n);
 /* Index of the first resource with ord >= ord in that array. */
 size_t cache_lower_bound(struct res **list, size_t n, int64_t ord);

@@ -347,6 +347,14 @@ class TestVpnConnection(VpnBase):
         self.assertEqual(x1.findtext("ike/pre_shared_key"), "first_key.1234")
         self.assertEqual(tunnels[1].findtext("ike/pre_shared_key"), "Second_key.5678")
 
+    def test_options_for_tunnel_two_only(self):
+        # boto3 drops an empty {} item: only Options.TunnelOptions.2.* goes on the wire
+        _, _, vpn = self.setup_pair(TunnelOptions=[{}, {"PreSharedKey": "only_second.123"}])
+        t1, t2 = self.describe_vpn(vpn["VpnConnectionId"])["Options"]["TunnelOptions"]
+        self.assertEqual(t2["PreSharedKey"], "only_second.123")
+        self.assertNotEqual(t1["PreSharedKey"], "only_second.123")
+        self.assertEqual(len(t1["PreSharedKey"]), 32)
+
     def test_tunnel_option_bounds(self):
         cgw = self.cgw("198.51.100.70")
         vgw = self.vgw()
