@@ -5,7 +5,7 @@ BUILD_SAN  ?= build-san
 LISTEN     ?= 127.0.0.1:8775
 DATA_DIR   ?= ./var
 
-.PHONY: all deps run test unit test-san api-test interop-test clean bench-api
+.PHONY: all deps run test unit test-san api-test api-test-san interop-test clean bench-api
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -24,8 +24,9 @@ run: all
 	exec $(BUILD)/vpcd --listen $(LISTEN) --data-dir $(DATA_DIR)
 
 # Every test: unit (cmocka, plain and under ASan+UBSan), API (boto3 and the
-# aws CLI against a vpcd started per test), interop (real strongSwan).
-test: all unit test-san api-test interop-test
+# aws CLI against a vpcd started per test, plain and under ASan+UBSan),
+# interop (real strongSwan).
+test: all unit test-san api-test api-test-san interop-test
 
 unit: all
 	meson test -C $(BUILD) --print-errorlogs --suite unit
@@ -37,6 +38,10 @@ test-san: $(BUILD_SAN)/build.ninja
 
 api-test: all
 	python3 tests/run.py --build $(BUILD) tests/api
+
+api-test-san: test-san
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  python3 tests/run.py --build $(BUILD_SAN) tests/api
 
 interop-test: all
 	python3 tests/run.py --build $(BUILD) tests/interop

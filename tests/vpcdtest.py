@@ -68,16 +68,22 @@ class Vpcd:
         raise RuntimeError("vpcd did not start listening; log:\n" + self.read_log())
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
+        """SIGTERM; vpcd must exit 0 (under ASan that also means no leak)."""
+        if not self.proc:
+            return
+        rc = self.proc.poll()
+        if rc is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(10)
+                rc = self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self.proc:
-            self.log.close()
+                rc = "hung after SIGTERM"
+        self.log.close()
         self.proc = None
+        if rc != 0:
+            raise AssertionError("vpcd did not stop cleanly (%s); log tail:\n%s" % (rc, self.read_log()[-4000:]))
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
