@@ -31,6 +31,12 @@
  *  (and it is harmless to call it more often). now_ms is any monotonic
  *  millisecond clock, the same one for every call.
  *
+ *  Rekey: a new CHILD SA for the same selectors is installed first
+ *  (IKE_ACT_CHILD_SA_INSTALL; send with it from then on). When we made it,
+ *  the old one's IKE_ACT_CHILD_SA_DELETE (and the Delete to the peer)
+ *  follows 5 s later, so that the peer has surely installed the new SA
+ *  before it hears of the Delete; until then keep decrypting with the old.
+ *
  *  ESP activity: call ike_child_sa_used(ep, spi_in, now_ms) now and then
  *  (once a second is plenty) for an inbound SA that received authenticated
  *  traffic; it counts as a sign of life for DPD.

@@ -518,6 +518,8 @@ uint64_t ike_next_deadline(const struct ike_endpoint *ep)
 	for (const struct ike_child *c = ep->children; c; c = c->next) {
 		if (!c->rekeying)
 			t = min64(t, c->rekey_ms);
+		if (c->delete_ms)
+			t = min64(t, c->delete_ms);
 		t = min64(t, c->expire_ms);
 	}
 	return min64(t, dpd_deadline(ep));
@@ -613,6 +615,12 @@ void ike_tick(struct ike_endpoint *ep, uint64_t now)
 	}
 	for (struct ike_child *c = ep->children, *next; c; c = next) {
 		next = c->next;
+		if (c->delete_ms && now >= c->delete_ms && now < c->expire_ms) {
+			log_info(IKE_LOG, "%s: CHILD SA %08x/%08x was replaced by a rekey, deleting",
+				 ep->cfg.name, c->spi_in, c->spi_out);
+			child_delete(ep, c, now, true);
+			continue;
+		}
 		if (now >= c->expire_ms) {
 			log_info(IKE_LOG, "%s: CHILD SA %08x/%08x lifetime expired", ep->cfg.name,
 				 c->spi_in, c->spi_out);

@@ -33,6 +33,11 @@
 #define IKE_INFO_SEEN		32	/* informational message ids remembered */
 #define IKE_DIGEST_LEN		32	/* SHA-256 of a received message */
 #define IKE_DPD_GRACE_MS	5000	/* at least this long after the first R-U-THERE */
+/* A CHILD SA we rekeyed is deleted (CHILD_SA_DELETE and a Delete to the
+ * peer) this long after its replacement is installed: a multi-threaded
+ * peer may process our Delete before our Quick Mode message 3, and must
+ * never be left with neither SA. Until then the old SA still decrypts. */
+#define IKE_REKEY_DELETE_DELAY_MS 5000
 
 /* Vendor IDs. */
 extern const uint8_t ike_vid_natt_rfc3947[16];	/* MD5("RFC 3947") */
@@ -115,7 +120,8 @@ struct ike_child {
 	struct ike_ts ts_local, ts_remote;
 	uint64_t qm_started_ms;		/* when the Quick Mode that made it began */
 	uint64_t installed_ms, rekey_ms, expire_ms;
-	bool rekeying;			/* a replacement QM is under way */
+	uint64_t delete_ms;		/* replaced: delete it then; 0 = not scheduled */
+	bool rekeying;			/* a replacement QM is under way (or done) */
 };
 
 struct ike_act_node {
@@ -195,6 +201,9 @@ void qm_fail(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm, uint
 void qm_free(struct ike_qm *qm);
 /* Remove a child: emit CHILD_SA_DELETE, and tell the peer when send_delete. */
 void child_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_t now, bool send_delete);
+/* c was replaced by our rekey: delete it (telling the peer) when
+ * IKE_REKEY_DELETE_DELAY_MS has passed, or at its expiry if that is sooner. */
+void child_schedule_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_t now);
 bool ep_has_qm_in_flight(const struct ike_endpoint *ep);
 
 /* ---- ike_info.c ------------------------------------------------------- */

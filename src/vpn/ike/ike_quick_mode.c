@@ -11,7 +11,9 @@
  * responder retransmits message 2 until message 3 arrives, and the
  * initiator answers a repeated message 2 with its cached message 3.
  * A rekey is a new Quick Mode for the same selectors; the old CHILD SA is
- * deleted only after the new one was reported installed (make-before-break).
+ * deleted IKE_REKEY_DELETE_DELAY_MS after the new one was reported
+ * installed (make-before-break), so that the peer has installed the new
+ * one before it hears of the Delete.
  * Each exchange has its own IV (hash of the phase 1 IV and message id),
  * committed only after HASH verified.
  */
@@ -98,6 +100,15 @@ void child_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_t now, bo
 		info_send_delete(ep, sa, PROTO_ESP, spi, 4);
 	}
 	free(c);
+}
+
+void child_schedule_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_t now)
+{
+	uint64_t at = now + IKE_REKEY_DELETE_DELAY_MS;
+	c->rekeying = true;	/* replaced: never rekey it again */
+	c->delete_ms = at < c->expire_ms ? at : c->expire_ms;
+	log_debug(IKE_LOG, "%s: CHILD SA %08x/%08x replaced, deleting it in %llu ms", ep->cfg.name,
+		  c->spi_in, c->spi_out, (unsigned long long)(c->delete_ms - now));
 }
 
 void qm_fail(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
@@ -658,7 +669,7 @@ static void on_qm2(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm
 	xmit_start(ep, sa, &qm->tx, &b, false, now);
 	struct ike_child *old = qm->rekey_spi_in ? child_find_in(ep, qm->rekey_spi_in) : NULL;
 	if (old)
-		child_delete(ep, old, now, true);	/* after the new one: make-before-break */
+		child_schedule_delete(ep, old, now);
 out:
 	qm_close(&o);
 }

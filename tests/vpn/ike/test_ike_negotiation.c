@@ -375,6 +375,45 @@ static void test_rekey(void **state)
 	h_free(&n);
 }
 
+/* The Delete of a CHILD SA we rekeyed waits a few seconds after Quick Mode
+ * message 3: a peer that handles messages on several threads may process
+ * the Delete first, and must never be left with neither SA. Meanwhile both
+ * sides keep the old SA (make-before-break), and the deadline covers it. */
+static void test_rekey_delete_delayed(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	ca.rekey_fuzz_pct = cb.rekey_fuzz_pct = 0;
+	cb.rekey_margin_s = 60;		/* A rekeys first, at 3600 - 540 s */
+	up(&n, &ca, &cb);
+	uint32_t old_in = n.s[0].sas[0].in.spi;
+	while (n.s[0].installs < 2 && n.now < 4000 * 1000)
+		h_run(&n, n.now + 100);
+	uint64_t t_rekey = n.now;	/* within the last 100 ms */
+	assert_int_equal(n.s[0].installs, 2);
+	assert_int_equal(n.s[1].installs, 2);
+	/* QM3 has gone out; the old SA is still there on both sides */
+	assert_int_equal(n.s[0].deletes, 0);
+	assert_int_equal(n.s[1].deletes, 0);
+	assert_int_equal(n.s[0].nsas, 2);
+	assert_int_equal(n.s[1].nsas, 2);
+	assert_true(ike_next_deadline(n.s[0].ep) <= t_rekey + 5000);
+	h_run(&n, t_rekey + 4800);
+	assert_int_equal(n.s[0].deletes, 0);
+	assert_int_equal(n.s[1].nsas, 2);
+	/* then it goes, on both sides, and only the old one */
+	h_run(&n, t_rekey + 5200);
+	assert_int_equal(n.s[0].deletes, 1);
+	assert_int_equal(n.s[1].deletes, 1);
+	assert_int_equal(n.s[0].nsas, 1);
+	assert_true(n.s[0].sas[0].in.spi != old_in);
+	assert_sas_match(&n);
+	assert_true(n.s[0].up && n.s[1].up);
+	h_free(&n);
+}
+
 /* Lifetimes shorter than a minute: a peer's ordinary rekey must never be
  * mistaken for a collision (the old SA is young, but predates the rekey). */
 static void test_rekey_short_lifetimes(void **state)
@@ -386,12 +425,16 @@ static void test_rekey_short_lifetimes(void **state)
 	ca.p2_lifetime_s = cb.p2_lifetime_s = 40;
 	ca.rekey_margin_s = cb.rekey_margin_s = 10;
 	up(&n, &ca, &cb);
+	int alone = 0;
 	for (int i = 0; i < 20; i++) {
 		h_run(&n, n.now + 10000);
 		assert_true(n.s[0].up && n.s[1].up);
-		assert_int_equal(n.s[0].nsas, 1);
+		/* two only in the few seconds before the replaced SA's Delete */
+		assert_in_range(n.s[0].nsas, 1, 2);
+		alone += n.s[0].nsas == 1;
 		assert_sas_match(&n);
 	}
+	assert_true(alone >= 10);
 	assert_true(n.s[0].installs >= 7);
 	h_free(&n);
 }
@@ -570,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_dpd_timeout),
 		cmocka_unit_test(test_delete_by_peer),
 		cmocka_unit_test(test_rekey),
+		cmocka_unit_test(test_rekey_delete_delayed),
 		cmocka_unit_test(test_rekey_short_lifetimes),
 		cmocka_unit_test(test_rekey_collision),
 		cmocka_unit_test(test_hostile_input),
