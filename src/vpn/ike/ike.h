@@ -148,8 +148,10 @@ struct ike_tunnel_config {
 	uint32_t rekey_margin_s;	/* 540: rekey at lifetime - margin ... */
 	uint32_t rekey_fuzz_pct;	/* 100: ... minus up to fuzz% of the margin */
 	uint32_t replay_window;		/* 1024, passed to ESP */
-	uint32_t dpd_delay_s;		/* 10: idle time before R-U-THERE */
-	uint32_t dpd_timeout_s;		/* 30: silence after which the peer is dead */
+	uint32_t dpd_delay_s;		/* 10: idle time before R-U-THERE, and between
+					 * unanswered ones; at most timeout / 2 */
+	uint32_t dpd_timeout_s;		/* 30: the peer is dead this long after its
+					 * last sign of life (no later) */
 	enum ike_dpd_action dpd_action;
 	enum ike_startup startup;
 

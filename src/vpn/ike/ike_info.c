@@ -304,15 +304,33 @@ out:
 
 /* ---- DPD -------------------------------------------------------------- */
 
+/*
+ * The peer is dead dpd_timeout after its last sign of life, never later.
+ * R-U-THERE goes out after `interval` of silence and again every interval
+ * while unanswered. The interval is dpd_delay, but at most half the
+ * timeout, so that at least one probe has time to be answered within the
+ * timeout (timeout 6 s, delay 2 s: probes at 2 and 4 s, dead at 6 s).
+ */
 static bool dpd_enabled(const struct ike_endpoint *ep, const struct ike_sa *sa)
 {
 	return sa && sa->peer_dpd && ep->cfg.dpd_action != IKE_DPD_NONE && ep->cfg.dpd_delay_s;
 }
 
+static uint64_t dpd_interval_ms(const struct ike_endpoint *ep)
+{
+	uint64_t delay = (uint64_t)ep->cfg.dpd_delay_s * 1000;
+	uint64_t half = (uint64_t)ep->cfg.dpd_timeout_s * 1000 / 2;
+	if (half && half < delay)
+		delay = half;
+	return delay ? delay : 1;
+}
+
 static uint64_t dpd_dead_at(const struct ike_endpoint *ep)
 {
 	uint64_t a = ep->last_rx_ms + (uint64_t)ep->cfg.dpd_timeout_s * 1000;
-	uint64_t b = ep->dpd_first_ms + IKE_DPD_GRACE_MS;
+	/* only when our first probe went out late (a stalled caller): the
+	 * peer still gets one interval to answer it */
+	uint64_t b = ep->dpd_first_ms + dpd_interval_ms(ep);
 	return a > b ? a : b;
 }
 
@@ -320,10 +338,10 @@ uint64_t dpd_deadline(const struct ike_endpoint *ep)
 {
 	if (!dpd_enabled(ep, ep_best_sa(ep)))
 		return UINT64_MAX;
-	uint64_t delay = (uint64_t)ep->cfg.dpd_delay_s * 1000;
+	uint64_t interval = dpd_interval_ms(ep);
 	if (!ep->dpd_outstanding)
-		return ep->last_rx_ms + delay;
-	uint64_t again = ep->dpd_sent_ms + delay, dead = dpd_dead_at(ep);
+		return ep->last_rx_ms + interval;
+	uint64_t again = ep->dpd_sent_ms + interval, dead = dpd_dead_at(ep);
 	return again < dead ? again : dead;
 }
 
@@ -332,10 +350,11 @@ void dpd_tick(struct ike_endpoint *ep, uint64_t now)
 	struct ike_sa *sa = ep_best_sa(ep);
 	if (!dpd_enabled(ep, sa))
 		return;
-	uint64_t delay = (uint64_t)ep->cfg.dpd_delay_s * 1000;
+	uint64_t interval = dpd_interval_ms(ep);
 	if (ep->dpd_outstanding && now >= dpd_dead_at(ep)) {
 		ep->st.dpd_timeouts++;
-		log_warn(IKE_LOG, "%s: peer dead (no answer to DPD for %us)", ep->cfg.name,
+		log_warn(IKE_LOG, "%s: peer dead (no sign of life for %llu ms, DPD timeout %us)",
+			 ep->cfg.name, (unsigned long long)(now - ep->last_rx_ms),
 			 ep->cfg.dpd_timeout_s);
 		ep_clear(ep, now, false);
 		ep_status(ep, false, "DPD timeout");
@@ -345,7 +364,7 @@ void dpd_tick(struct ike_endpoint *ep, uint64_t now)
 		}
 		return;
 	}
-	if (now < (ep->dpd_outstanding ? ep->dpd_sent_ms : ep->last_rx_ms) + delay)
+	if (now < (ep->dpd_outstanding ? ep->dpd_sent_ms : ep->last_rx_ms) + interval)
 		return;
 	if (!ep->dpd_outstanding)
 		ep->dpd_first_ms = now;

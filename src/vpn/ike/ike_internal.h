@@ -32,7 +32,6 @@
 #define IKE_RETRY_MS		30000	/* startup=start: next try after a failure */
 #define IKE_INFO_SEEN		32	/* informational message ids remembered */
 #define IKE_DIGEST_LEN		32	/* SHA-256 of a received message */
-#define IKE_DPD_GRACE_MS	5000	/* at least this long after the first R-U-THERE */
 /* A CHILD SA we rekeyed is deleted (CHILD_SA_DELETE and a Delete to the
  * peer) this long after its replacement is installed: a multi-threaded
  * peer may process our Delete before our Quick Mode message 3, and must

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "ike_harness.h"
+#include "vpn/ike/ike_internal.h"	/* last_rx_ms: the peer's last sign of life */
 
 /* Every CHILD SA of A has its mirror at B, with the same keys. */
 static void assert_sas_match(struct h_net *n)
@@ -319,6 +320,45 @@ static void test_dpd_timeout(void **state)
 	h_free(&n);
 }
 
+/* A DPD timeout shorter than delay + a few seconds is kept: the peer is
+ * dead no later than dpd_timeout after its last sign of life, with
+ * R-U-THERE sent (and sent again) within that window; also when the delay
+ * is longer than the timeout. */
+static void dpd_dead_within(uint32_t delay_s, uint32_t timeout_s, uint64_t min_probes)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	cb.dpd_delay_s = delay_s;
+	cb.dpd_timeout_s = timeout_s;
+	up(&n, &ca, &cb);
+	h_run(&n, n.now + 20000);	/* idle, alive: probes answered */
+	assert_true(n.s[1].up);
+	n.blackhole = true;
+	uint64_t last = n.s[1].ep->last_rx_ms;
+	struct ike_stats st0, st1;
+	ike_get_stats(n.s[1].ep, &st0);
+	while (n.s[1].up && n.now < last + 60000) {
+		uint64_t dl = ike_next_deadline(n.s[1].ep);
+		h_run(&n, dl > n.now ? dl : n.now + 1);
+	}
+	assert_false(n.s[1].up);
+	assert_string_equal(n.s[1].cause, "DPD timeout");
+	assert_true(n.now <= last + (uint64_t)timeout_s * 1000);
+	ike_get_stats(n.s[1].ep, &st1);
+	assert_true(st1.dpd_sent - st0.dpd_sent >= min_probes);
+	assert_int_equal(st1.dpd_timeouts, 1);
+	h_free(&n);
+}
+
+static void test_dpd_short_timeout(void **state)
+{
+	dpd_dead_within(2, 6, 2);	/* was 7.5 s: 5 s grace after the first probe */
+	dpd_dead_within(1, 3, 2);
+	dpd_dead_within(10, 6, 1);	/* delay longer than the timeout */
+}
+
 static void test_delete_by_peer(void **state)
 {
 	struct ike_tunnel_config ca, cb;
@@ -611,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_bad_packet_keeps_iv),
 		cmocka_unit_test(test_nat_traversal),
 		cmocka_unit_test(test_dpd_timeout),
+		cmocka_unit_test(test_dpd_short_timeout),
 		cmocka_unit_test(test_delete_by_peer),
 		cmocka_unit_test(test_rekey),
 		cmocka_unit_test(test_rekey_delete_delayed),
