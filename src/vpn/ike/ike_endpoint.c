@@ -597,6 +597,18 @@ static void tick_sa(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)
 	}
 }
 
+/* A CHILD SA installed after c for the same selectors: c's replacement. */
+static const struct ike_child *child_newer_same_selectors(const struct ike_endpoint *ep,
+							  const struct ike_child *c)
+{
+	for (const struct ike_child *o = ep->children; o; o = o->next)
+		if (o != c && o->installed_ms >= c->installed_ms &&
+		    ts_equal(&o->ts_local, &c->ts_local) && ts_equal(&o->ts_remote, &c->ts_remote) &&
+		    o->expire_ms > c->expire_ms)
+			return o;
+	return NULL;
+}
+
 void ike_tick(struct ike_endpoint *ep, uint64_t now)
 {
 	if (now >= ep->start_at_ms) {
@@ -622,6 +634,16 @@ void ike_tick(struct ike_endpoint *ep, uint64_t now)
 			continue;
 		}
 		if (now >= c->expire_ms) {
+			const struct ike_child *newer = child_newer_same_selectors(ep, c);
+			if (newer) {
+				/* the normal end of an SA that was rekeyed (by the
+				 * peer, whose Delete we did not get) */
+				log_info(IKE_LOG, "%s: CHILD SA %08x/%08x lifetime expired, "
+					 "replaced by %08x/%08x", ep->cfg.name, c->spi_in,
+					 c->spi_out, newer->spi_in, newer->spi_out);
+				child_delete(ep, c, now, true);
+				continue;
+			}
 			log_info(IKE_LOG, "%s: CHILD SA %08x/%08x lifetime expired", ep->cfg.name,
 				 c->spi_in, c->spi_out);
 			child_delete(ep, c, now, true);

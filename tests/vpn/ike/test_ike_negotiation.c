@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "ike_harness.h"
 #include "vpn/ike/ike_internal.h"	/* last_rx_ms: the peer's last sign of life */
@@ -479,6 +480,76 @@ static void test_rekey_short_lifetimes(void **state)
 	h_free(&n);
 }
 
+/* Log lines (base's log_* write to stderr) into a temporary file. */
+struct log_capture {
+	FILE *file;
+	int saved_fd;
+};
+
+static void log_capture_begin(struct log_capture *lc)
+{
+	fflush(stderr);
+	lc->file = tmpfile();
+	assert_non_null(lc->file);
+	lc->saved_fd = dup(STDERR_FILENO);
+	assert_true(lc->saved_fd >= 0);
+	assert_true(dup2(fileno(lc->file), STDERR_FILENO) >= 0);
+}
+
+/* Ends the capture (the lines are echoed to the real stderr) and counts
+ * the lines that hold both needles. */
+static int log_capture_end(struct log_capture *lc, const char *needle1, const char *needle2)
+{
+	fflush(stderr);
+	assert_true(dup2(lc->saved_fd, STDERR_FILENO) >= 0);
+	close(lc->saved_fd);
+	rewind(lc->file);
+	char line[2048];
+	int hits = 0;
+	while (fgets(line, sizeof(line), lc->file)) {
+		fputs(line, stderr);
+		hits += strstr(line, needle1) && strstr(line, needle2);
+	}
+	fclose(lc->file);
+	return hits;
+}
+
+/* A's informational messages (Delete, DPD) never reach B. */
+static bool drop_info_from_a(struct h_net *n, int from_side, struct h_pkt *p, int idx)
+{
+	(void)n;
+	(void)idx;
+	size_t off = p->natt ? IKE_NON_ESP_MARKER_LEN : 0;
+	return !(from_side == 0 && p->len > off + 18 && p->data[off + 18] == 5);
+}
+
+/* The peer rekeys and its Delete of the old SA is lost: at the old SA's
+ * hard expiry a newer SA for the same selectors is up, so its end is
+ * routine (info), not a WARN about existing CHILD SAs staying up. */
+static void test_peer_rekey_expiry_quiet(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	ca.rekey_fuzz_pct = cb.rekey_fuzz_pct = 0;
+	cb.rekey_margin_s = 60;				/* A rekeys first */
+	ca.dpd_action = cb.dpd_action = IKE_DPD_NONE;	/* no informationals needed */
+	up(&n, &ca, &cb);
+	uint32_t old_in = n.s[1].sas[0].in.spi;
+	n.filter = drop_info_from_a;
+	struct log_capture lc;
+	log_capture_begin(&lc);
+	h_run(&n, n.now + 3700 * 1000);	/* A's rekey at 3060 s, old SA's expiry at 3600 s */
+	int warns = log_capture_end(&lc, "WARN", "CHILD SA");
+	assert_int_equal(n.s[1].installs, 2);
+	assert_int_equal(n.s[1].nsas, 1);
+	assert_true(n.s[1].sas[0].in.spi != old_in);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_int_equal(warns, 0);
+	h_free(&n);
+}
+
 static void test_rekey_collision(void **state)
 {
 	struct ike_tunnel_config ca, cb;
@@ -657,6 +728,7 @@ int main(void)
 		cmocka_unit_test(test_rekey_delete_delayed),
 		cmocka_unit_test(test_rekey_short_lifetimes),
 		cmocka_unit_test(test_rekey_collision),
+		cmocka_unit_test(test_peer_rekey_expiry_quiet),
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_replayed_messages),
 		cmocka_unit_test(test_mm1_flood),
