@@ -287,6 +287,51 @@ void ike_action_wipe(struct ike_action *act);
 
 void ike_get_stats(const struct ike_endpoint *ep, struct ike_stats *out);
 
+/* Main Mode progress of an ISAKMP SA, named as Cisco's `show crypto isakmp
+ * sa` names it (ike_isakmp_state_name). */
+enum ike_isakmp_state {
+	IKE_ISAKMP_NONE = 0,	/* no ISAKMP SA at all */
+	IKE_ISAKMP_MM_NO_STATE,	/* we sent Main Mode 1, no answer yet */
+	IKE_ISAKMP_MM_SA_SETUP,	/* proposal agreed (messages 1-2 done) */
+	IKE_ISAKMP_MM_KEY_EXCH,	/* DH done (messages 3-4), authenticating */
+	IKE_ISAKMP_QM_IDLE,	/* established: Quick Modes may run */
+};
+
+/* One ISAKMP SA, as plain values (no pointers): fit to be copied to and
+ * read by any thread. */
+struct ike_isakmp_status {
+	enum ike_isakmp_state state;	/* NONE: every other field is zero */
+	unsigned conn_id;		/* per endpoint, as in its log lines ("#3") */
+	bool initiator;			/* we began its Main Mode */
+	uint8_t cookie_i[8], cookie_r[8];	/* cookie_r zero until the responder's */
+	struct ike_addr local;		/* local_ip, port 500 or 4500 (floated) */
+	struct ike_addr peer;		/* the peer's current address and port */
+	bool nat_local, nat_peer;	/* NAT-D: we / the peer are behind a NAT */
+	bool peer_dpd;			/* the peer announced DPD */
+	/* Chosen in Main Mode messages 1-2; zero in MM_NO_STATE. */
+	enum ike_encr encr;
+	enum ike_integ integ;
+	uint16_t dh_group;
+	uint32_t lifetime_s;		/* negotiated lifetime */
+	/* QM_IDLE only, else 0: */
+	uint32_t established_s;		/* seconds since it was established */
+	uint32_t remaining_s;		/* until it expires (then it is deleted) */
+	uint32_t reauth_in_s;		/* until re-authentication starts; 0 = due or
+					 * under way */
+	unsigned qm_in_flight;		/* Quick Modes it is running */
+	unsigned n_sas;			/* ISAKMP SAs the endpoint holds now (an old
+					 * one while re-authenticating, half-open) */
+};
+
+/* The ISAKMP SA that new exchanges use (the newest established one), else
+ * the newest one in Main Mode; state NONE when there is none. Reads ep
+ * only, emits nothing: call it where ep is used (its thread), and hand the
+ * filled struct to whichever thread shows it. */
+void ike_get_isakmp_status(const struct ike_endpoint *ep, uint64_t now_ms,
+			   struct ike_isakmp_status *out);
+/* "QM_IDLE", "MM_NO_STATE", ...; "NONE" for IKE_ISAKMP_NONE. */
+const char *ike_isakmp_state_name(enum ike_isakmp_state s);
+
 /* The tunnel's current status, as last reported by IKE_ACT_STATUS. */
 bool ike_is_up(const struct ike_endpoint *ep);
 const char *ike_status_cause(const struct ike_endpoint *ep);

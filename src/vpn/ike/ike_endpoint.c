@@ -271,6 +271,81 @@ void ike_get_stats(const struct ike_endpoint *ep, struct ike_stats *out) { *out 
 bool ike_is_up(const struct ike_endpoint *ep) { return ep->up; }
 const char *ike_status_cause(const struct ike_endpoint *ep) { return ep->cause; }
 
+/* ---- ISAKMP SA status ------------------------------------------------- */
+
+static enum ike_isakmp_state isakmp_state_of(enum sa_state s)
+{
+	switch (s) {
+	case SA_I1: return IKE_ISAKMP_MM_NO_STATE;
+	case SA_I3:
+	case SA_R2: return IKE_ISAKMP_MM_SA_SETUP;
+	case SA_I5:
+	case SA_R4: return IKE_ISAKMP_MM_KEY_EXCH;
+	case SA_ESTABLISHED: return IKE_ISAKMP_QM_IDLE;
+	case SA_DEAD: break;
+	}
+	return IKE_ISAKMP_NONE;
+}
+
+const char *ike_isakmp_state_name(enum ike_isakmp_state s)
+{
+	switch (s) {
+	case IKE_ISAKMP_NONE: return "NONE";
+	case IKE_ISAKMP_MM_NO_STATE: return "MM_NO_STATE";
+	case IKE_ISAKMP_MM_SA_SETUP: return "MM_SA_SETUP";
+	case IKE_ISAKMP_MM_KEY_EXCH: return "MM_KEY_EXCH";
+	case IKE_ISAKMP_QM_IDLE: return "QM_IDLE";
+	}
+	return "?";
+}
+
+static uint32_t seconds_until(uint64_t at, uint64_t now)
+{
+	uint64_t s = at > now ? (at - now) / 1000 : 0;
+	return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+}
+
+void ike_get_isakmp_status(const struct ike_endpoint *ep, uint64_t now,
+			   struct ike_isakmp_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct ike_sa *sa = ep_best_sa(ep);
+	for (const struct ike_sa *s = ep->sas; s; s = s->next) {
+		if (s->state == SA_DEAD)
+			continue;
+		out->n_sas++;
+		if (!ep_best_sa(ep) && (!sa || s->serial > sa->serial))
+			sa = s;		/* newest in Main Mode */
+	}
+	if (!sa)
+		return;
+	out->state = isakmp_state_of(sa->state);
+	out->conn_id = sa->serial;
+	out->initiator = sa->initiator;
+	memcpy(out->cookie_i, sa->ck_i, 8);
+	memcpy(out->cookie_r, sa->ck_r, 8);
+	out->local.ip = ep->cfg.local_ip;
+	out->local.port = sa->local_port;
+	out->peer = sa->peer;
+	out->nat_local = sa->nat_here;
+	out->nat_peer = sa->nat_there;
+	out->peer_dpd = sa->peer_dpd;
+	if (sa->state != SA_I1) {
+		out->encr = sa->alg.encr;
+		out->integ = sa->alg.integ;
+		out->dh_group = sa->alg.group;
+		out->lifetime_s = sa->alg.lifetime_s;
+	}
+	for (const struct ike_qm *qm = sa->qms; qm; qm = qm->next)
+		out->qm_in_flight += qm->state != QM_DONE;
+	if (sa->state == SA_ESTABLISHED) {
+		out->established_s = now > sa->established_ms ?
+			(uint32_t)((now - sa->established_ms) / 1000) : 0;
+		out->remaining_s = seconds_until(sa->expire_ms, now);
+		out->reauth_in_s = sa->rekey_started ? 0 : seconds_until(sa->rekey_ms, now);
+	}
+}
+
 /* ---- helpers ---------------------------------------------------------- */
 
 uint64_t ep_rekey_ms(const struct ike_endpoint *ep, uint64_t now, uint32_t lifetime_s)

@@ -572,6 +572,89 @@ static void test_rekey_collision(void **state)
 	h_free(&n);
 }
 
+/* ike_get_isakmp_status: what `show crypto isakmp sa` shows, on both sides. */
+static void test_isakmp_status(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	struct ike_isakmp_status a, b;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	ca.startup = IKE_STARTUP_START;
+	ca.p1_lifetime_s = cb.p1_lifetime_s = 3600;
+	ca.rekey_fuzz_pct = 0;
+	assert_true(h_init(&n, &ca, &cb));
+	ike_get_isakmp_status(n.s[1].ep, n.now, &b);
+	assert_int_equal(b.state, IKE_ISAKMP_NONE);
+	assert_int_equal(b.n_sas, 0);
+	assert_string_equal(ike_isakmp_state_name(b.state), "NONE");
+	/* the peer does not answer: our Main Mode 1 is out */
+	n.blackhole = true;
+	h_run(&n, n.now + 1);
+	ike_get_isakmp_status(n.s[0].ep, n.now, &a);
+	assert_int_equal(a.state, IKE_ISAKMP_MM_NO_STATE);
+	assert_string_equal(ike_isakmp_state_name(a.state), "MM_NO_STATE");
+	assert_true(a.initiator);
+	assert_int_equal(a.encr, 0);
+	assert_int_equal(a.remaining_s, 0);
+	assert_int_equal(a.n_sas, 1);
+	n.blackhole = false;
+	while (!n.s[1].up && n.now < 60000)	/* a retransmission gets through */
+		h_run(&n, n.now + 100);
+	assert_true(n.s[0].up && n.s[1].up);
+	h_run(&n, n.now + 100 * 1000);
+	ike_get_isakmp_status(n.s[0].ep, n.now, &a);
+	ike_get_isakmp_status(n.s[1].ep, n.now, &b);
+	assert_int_equal(a.state, IKE_ISAKMP_QM_IDLE);
+	assert_int_equal(b.state, IKE_ISAKMP_QM_IDLE);
+	assert_string_equal(ike_isakmp_state_name(a.state), "QM_IDLE");
+	assert_true(a.initiator && !b.initiator);
+	assert_memory_equal(a.cookie_i, b.cookie_i, 8);
+	assert_memory_equal(a.cookie_r, b.cookie_r, 8);
+	static const uint8_t zero[8];
+	assert_memory_not_equal(a.cookie_r, zero, 8);
+	assert_int_equal(a.local.ip, H_IP_A);
+	assert_int_equal(a.local.port, 500);
+	assert_int_equal(a.peer.ip, H_IP_B);
+	assert_int_equal(a.peer.port, 500);
+	assert_int_equal(b.local.ip, H_IP_B);
+	assert_int_equal(b.peer.ip, H_IP_A);
+	assert_false(a.nat_local || a.nat_peer);
+	assert_true(a.peer_dpd && b.peer_dpd);
+	assert_int_equal(b.encr, IKE_ENCR_AES128_CBC);
+	assert_int_equal(b.integ, IKE_INTEG_SHA1);
+	assert_int_equal(b.dh_group, 2);
+	assert_int_equal(b.lifetime_s, 3600);
+	assert_int_equal(b.n_sas, 1);
+	assert_int_equal(b.qm_in_flight, 0);
+	/* about 100 s after it was established */
+	assert_in_range(b.established_s, 98, 101);
+	assert_in_range(b.remaining_s, 3600 - 101, 3600 - 98);
+	assert_in_range(a.reauth_in_s, 3600 - 540 - 101, 3600 - 540 - 98);
+	/* the remaining lifetime runs down; after re-authentication the new SA */
+	h_run(&n, n.now + 3300 * 1000);
+	struct ike_isakmp_status a2;
+	ike_get_isakmp_status(n.s[0].ep, n.now, &a2);
+	assert_int_equal(a2.state, IKE_ISAKMP_QM_IDLE);
+	assert_true(a2.conn_id != a.conn_id);
+	assert_memory_not_equal(a2.cookie_i, a.cookie_i, 8);
+	assert_true(a2.remaining_s > 2000);	/* the first one would have 200 s left */
+	/* behind a NAT: floated to 4500 */
+	h_free(&n);
+	cb.remote_ip = H_IP_NAT;
+	cb.remote_id = H_IP_A;
+	assert_true(h_init(&n, &ca, &cb));
+	n.nat = true;
+	h_run(&n, n.now + 5000);
+	ike_get_isakmp_status(n.s[1].ep, n.now, &b);
+	assert_int_equal(b.state, IKE_ISAKMP_QM_IDLE);
+	assert_int_equal(b.local.port, 4500);
+	assert_int_equal(b.peer.ip, H_IP_NAT);
+	assert_int_equal(b.peer.port, 40001);
+	assert_true(b.nat_peer && !b.nat_local);
+	h_free(&n);
+}
+
 static void test_hostile_input(void **state)
 {
 	struct ike_tunnel_config ca, cb;
@@ -729,6 +812,7 @@ int main(void)
 		cmocka_unit_test(test_rekey_short_lifetimes),
 		cmocka_unit_test(test_rekey_collision),
 		cmocka_unit_test(test_peer_rekey_expiry_quiet),
+		cmocka_unit_test(test_isakmp_status),
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_replayed_messages),
 		cmocka_unit_test(test_mm1_flood),
