@@ -37,6 +37,9 @@
  *  follows 5 s later, so that the peer has surely installed the new SA
  *  before it hears of the Delete; until then keep decrypting with the old.
  *
+ *  ESP sequence numbers: when an outbound SA nears their end, call
+ *  ike_child_sa_rekey(ep, spi_in, now_ms) with the pair's inbound SPI.
+ *
  *  ESP activity: call ike_child_sa_used(ep, spi_in, now_ms) now and then
  *  (once a second is plenty) for an inbound SA that received authenticated
  *  traffic; it counts as a sign of life for DPD.
@@ -280,6 +283,16 @@ void ike_stop(struct ike_endpoint *ep, uint64_t now_ms);
 
 /* Signs of ESP life for DPD; unknown SPIs are ignored. */
 void ike_child_sa_used(struct ike_endpoint *ep, uint32_t spi_in, uint64_t now_ms);
+
+/* Rekey the CHILD SA whose inbound SPI is spi_in now, before its soft
+ * lifetime: for the ESP layer when an SA's sequence numbers run out
+ * (esp_sa_rekey_state() says SOFT). Starts a Quick Mode (or the Main Mode
+ * it needs) like a lifetime rekey: drain the actions, the new SA arrives
+ * as IKE_ACT_CHILD_SA_INSTALL and the old one's DELETE follows as after
+ * any rekey. Calling it again while that runs changes nothing. false when
+ * no CHILD SA has that SPI; true when a rekey is now under way (or the SA
+ * was already replaced). */
+bool ike_child_sa_rekey(struct ike_endpoint *ep, uint32_t spi_in, uint64_t now_ms);
 
 /* false when the queue is empty (then out->kind = IKE_ACT_NONE). */
 bool ike_next_action(struct ike_endpoint *ep, struct ike_action *out);

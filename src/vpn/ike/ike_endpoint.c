@@ -672,6 +672,36 @@ static void tick_sa(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)
 	}
 }
 
+/* A Quick Mode for c's selectors, or first the Main Mode it needs. */
+static void child_rekey_start(struct ike_endpoint *ep, struct ike_child *c, uint64_t now)
+{
+	struct ike_sa *sa = ep_best_sa(ep);
+	if (sa) {
+		if (qm_initiate(ep, sa, now, &c->ts_local, &c->ts_remote, c->spi_in))
+			c->rekeying = true;
+	} else if (!ep_mm_in_progress(ep)) {
+		mm_initiate(ep, now, false);
+	}
+}
+
+bool ike_child_sa_rekey(struct ike_endpoint *ep, uint32_t spi_in, uint64_t now)
+{
+	struct ike_child *c = ep->children;
+	while (c && c->spi_in != spi_in)
+		c = c->next;
+	if (!c)
+		return false;
+	if (c->rekeying)	/* under way, or already replaced */
+		return true;
+	log_info(IKE_LOG, "%s: CHILD SA %08x/%08x: rekey requested", ep->cfg.name, c->spi_in,
+		 c->spi_out);
+	if (c->rekey_ms > now)
+		c->rekey_ms = now;	/* due: the tick retries if it cannot start now */
+	child_rekey_start(ep, c, now);
+	reap(ep);
+	return true;
+}
+
 /* A CHILD SA installed after c for the same selectors: c's replacement. */
 static const struct ike_child *child_newer_same_selectors(const struct ike_endpoint *ep,
 							  const struct ike_child *c)
@@ -725,15 +755,8 @@ void ike_tick(struct ike_endpoint *ep, uint64_t now)
 			ep_down_unless_children(ep, "CHILD SA expired");
 			continue;
 		}
-		if (child_rekey_due(c, now)) {
-			struct ike_sa *sa = ep_best_sa(ep);
-			if (sa) {
-				if (qm_initiate(ep, sa, now, &c->ts_local, &c->ts_remote, c->spi_in))
-					c->rekeying = true;
-			} else if (!ep_mm_in_progress(ep)) {
-				mm_initiate(ep, now, false);
-			}
-		}
+		if (child_rekey_due(c, now))
+			child_rekey_start(ep, c, now);
 	}
 	dpd_tick(ep, now);
 	reap(ep);

@@ -550,6 +550,51 @@ static void test_peer_rekey_expiry_quiet(void **state)
 	h_free(&n);
 }
 
+/* ike_child_sa_rekey: the ESP layer asks for a new CHILD SA long before
+ * the soft lifetime (its sequence numbers run out); either side may ask. */
+static void test_child_sa_rekey_on_request(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	up(&n, &ca, &cb);
+	h_run(&n, n.now + 60000);
+	uint32_t first = n.s[0].sas[0].in.spi;
+	assert_false(ike_child_sa_rekey(n.s[0].ep, first ^ 1, n.now));	/* no such SPI */
+	h_pump(&n);
+	assert_int_equal(n.s[0].installs, 1);
+	/* A (the initiator) asks */
+	assert_true(ike_child_sa_rekey(n.s[0].ep, first, n.now));
+	assert_true(ike_child_sa_rekey(n.s[0].ep, first, n.now));	/* once is enough */
+	h_pump(&n);
+	assert_int_equal(n.s[0].installs, 2);
+	assert_int_equal(n.s[1].installs, 2);
+	assert_true(ike_child_sa_rekey(n.s[0].ep, first, n.now));	/* replaced already */
+	h_pump(&n);
+	assert_int_equal(n.s[0].installs, 2);
+	h_run(&n, n.now + 6000);	/* the old one is deleted after the delay */
+	assert_int_equal(n.s[0].nsas, 1);
+	assert_sas_match(&n);
+	uint32_t second = n.s[1].sas[0].in.spi;
+	assert_true(n.s[0].sas[0].in.spi != first);
+	/* B (the responder) asks */
+	assert_true(ike_child_sa_rekey(n.s[1].ep, second, n.now));
+	h_pump(&n);
+	assert_int_equal(n.s[1].installs, 3);
+	h_run(&n, n.now + 6000);
+	assert_int_equal(n.s[1].nsas, 1);
+	assert_true(n.s[1].sas[0].in.spi != second);
+	assert_sas_match(&n);
+	assert_true(n.s[0].up && n.s[1].up);
+	/* and the lifetime rekeys carry on as before */
+	h_run(&n, n.now + 7200 * 1000);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_true(n.s[0].installs >= 5);
+	assert_sas_match(&n);
+	h_free(&n);
+}
+
 static void test_rekey_collision(void **state)
 {
 	struct ike_tunnel_config ca, cb;
@@ -811,6 +856,7 @@ int main(void)
 		cmocka_unit_test(test_rekey_delete_delayed),
 		cmocka_unit_test(test_rekey_short_lifetimes),
 		cmocka_unit_test(test_rekey_collision),
+		cmocka_unit_test(test_child_sa_rekey_on_request),
 		cmocka_unit_test(test_peer_rekey_expiry_quiet),
 		cmocka_unit_test(test_isakmp_status),
 		cmocka_unit_test(test_hostile_input),
