@@ -61,6 +61,7 @@ struct ep_child {
 	int64_t ch_installed_unix;
 	uint64_t ch_linger_until_ms;	/* 0: live; else deleted, inbound until then */
 	bool ch_rx_seen;		/* authenticated traffic since the last tick */
+	bool ch_rekey_asked;		/* ike_child_sa_rekey() called: seq running out */
 	bool ch_in_table;
 	uint32_t ch_inner_mtu;		/* fragment above this */
 	struct sockaddr_in ch_peer;	/* where its ESP goes */

@@ -313,15 +313,31 @@ void ep_ike_drain(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now)
 		ep_snapshot(ep, t, now);
 }
 
-/* Once a second: DPD signs of life, lingering SAs, snapshots. */
+/* An outbound SA past its soft sequence number limit: ask IKE for a new
+ * CHILD SA now (once), long before the sequence numbers run out. */
+static void child_rekey_if_seq_soft(struct ep_tunnel *t, struct ep_child *c, uint64_t now)
+{
+	if (c->ch_rekey_asked || c->ch_linger_until_ms ||
+	    esp_sa_rekey_state(c->ch_out) == ESP_REKEY_NONE)
+		return;
+	c->ch_rekey_asked = true;
+	log_info(EP_LOG, "tunnel %s: ESP SA out %08x at sequence number %u, rekeying",
+		 t->t_spec.id, c->ch_spi_out, esp_sa_seq(c->ch_out));
+	(void)ike_child_sa_rekey(t->t_ike, c->ch_spi_in, now);
+}
+
+/* Once a second: DPD signs of life, sequence number rekeys, lingering
+ * SAs, snapshots. */
 void ep_housekeeping(struct vpn_endpoint *ep, uint64_t now)
 {
 	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next) {
-		for (struct ep_child *c = t->t_children; c; c = c->ch_next)
+		for (struct ep_child *c = t->t_children; c; c = c->ch_next) {
 			if (c->ch_rx_seen) {
 				c->ch_rx_seen = false;
 				ike_child_sa_used(t->t_ike, c->ch_spi_in, now);
 			}
+			child_rekey_if_seq_soft(t, c, now);
+		}
 		ep_ike_drain(ep, t, now);
 		children_reap(ep, t, now);
 		ep_snapshot(ep, t, now);
