@@ -1,0 +1,190 @@
+/*
+ * frame — Ethernet, ARP and IPv4 parsing for the router, the ARP reply it
+ * sends for the subnet router address, and the 1:1 NAT address rewrite.
+ *
+ * Input is hostile: an instance writes whatever it wants into its TAP.
+ * Every read is preceded by a length check; nothing here allocates, logs
+ * or reads past len. The callers count what these functions reject.
+ */
+#include "net/net_int.h"
+
+#include "vpn/esp/csum.h"
+
+#include <string.h>
+
+enum frame_kind
+frame_parse(const uint8_t *f, uint32_t len, struct pkt_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	/* Destination MAC, source MAC, EtherType. */
+	if (len < ETH_HLEN_)
+		return FRAME_BAD;
+	uint16_t type = rd16(f + 12);
+
+	if (type == ETHERTYPE_IPV4_)
+		return ipv4_parse(f, len, ETH_HLEN_, m);
+	if (type != ETHERTYPE_ARP_)
+		return FRAME_UNSUPPORTED;	/* IPv6, 802.1Q, LLDP, ... */
+
+	/* ARP for IPv4 over Ethernet is 28 bytes after the Ethernet header. */
+	if (len < ARP_FRAME_LEN)
+		return FRAME_BAD;
+	const uint8_t *a = f + ETH_HLEN_;
+	if (rd16(a) != 1 || rd16(a + 2) != ETHERTYPE_IPV4_ || a[4] != 6 || a[5] != 4)
+		return FRAME_BAD;
+	m->pm_src = rd32(a + 14);	/* sender protocol address */
+	m->pm_dst = rd32(a + 24);	/* target protocol address */
+	return rd16(a + 6) == 1 ? FRAME_ARP_REQUEST : FRAME_ARP_OTHER;
+}
+
+static bool
+icmp_is_query(uint8_t type)
+{
+	/* echo reply/request, timestamp, information, address mask: these
+	 * carry an identifier that pairs a reply with its request. */
+	return type == 0 || type == 8 || (type >= 13 && type <= 18);
+}
+
+enum frame_kind
+ipv4_parse(const uint8_t *p, uint32_t len, uint32_t off, struct pkt_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	/* The fixed IPv4 header. */
+	if (off > len || len - off < IPV4_HLEN_MIN)
+		return FRAME_BAD;
+	const uint8_t *ip = p + off;
+	uint32_t avail = len - off;
+	if (ip[0] >> 4 == 6)
+		return FRAME_UNSUPPORTED;
+	if (ip[0] >> 4 != 4)
+		return FRAME_BAD;
+	uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	/* Options, if any, within what we have. */
+	if (ihl < IPV4_HLEN_MIN || ihl > avail)
+		return FRAME_BAD;
+	uint32_t tot = rd16(ip + 2);
+	/* Total length covers the header and fits (Ethernet may pad). */
+	if (tot < ihl || tot > avail)
+		return FRAME_BAD;
+	if (csum_fold(csum_add_bytes(0, ip, ihl)) != 0xffff)
+		return FRAME_BAD;
+
+	m->pm_l3_off = (uint16_t)off;
+	m->pm_ip_len = (uint16_t)tot;
+	m->pm_proto = ip[9];
+	m->pm_src = rd32(ip + 12);
+	m->pm_dst = rd32(ip + 16);
+	/* A later fragment has no L4 header, so no ports to match. */
+	if ((rd16(ip + 6) & 0x1fff) != 0)
+		return FRAME_UNSUPPORTED;
+
+	const uint8_t *l4 = ip + ihl;
+	uint32_t l4len = tot - ihl;
+	switch (m->pm_proto) {
+	case IPPROTO_TCP_: {
+		/* Fixed TCP header, then data offset within the segment. */
+		if (l4len < 20)
+			return FRAME_BAD;
+		uint32_t doff = (uint32_t)(l4[12] >> 4) * 4;
+		if (doff < 20 || doff > l4len)
+			return FRAME_BAD;
+		m->pm_sport = rd16(l4);
+		m->pm_dport = rd16(l4 + 2);
+		m->pm_tcp_flags = l4[13];
+		break;
+	}
+	case IPPROTO_UDP_:
+		/* UDP header; its length field must agree with IP's. */
+		if (l4len < 8 || rd16(l4 + 4) < 8 || rd16(l4 + 4) > l4len)
+			return FRAME_BAD;
+		m->pm_sport = rd16(l4);
+		m->pm_dport = rd16(l4 + 2);
+		break;
+	case IPPROTO_ICMP_:
+		/* Type, code, checksum, and the 4 bytes every ICMP message has. */
+		if (l4len < 8)
+			return FRAME_BAD;
+		m->pm_icmp_type = l4[0];
+		m->pm_icmp_code = l4[1];
+		if (icmp_is_query(l4[0]))
+			m->pm_sport = m->pm_dport = rd16(l4 + 4);
+		break;
+	default:
+		break;
+	}
+	m->pm_l4_off = (uint16_t)(off + ihl);
+	return FRAME_IPV4;
+}
+
+uint32_t
+arp_build_reply(uint8_t *out, const uint8_t our_mac[6], uint32_t tpa,
+		const uint8_t req_sha[6], uint32_t req_spa)
+{
+	uint8_t *a = out + ETH_HLEN_;
+
+	memmove(out, req_sha, 6);	/* req_sha may point into out */
+	memcpy(out + 6, our_mac, 6);
+	wr16(out + 12, ETHERTYPE_ARP_);
+	wr16(a, 1);
+	wr16(a + 2, ETHERTYPE_IPV4_);
+	a[4] = 6;
+	a[5] = 4;
+	wr16(a + 6, 2);			/* reply */
+	memmove(a + 18, out, 6);	/* target hardware address = requester */
+	memcpy(a + 8, our_mac, 6);
+	wr32(a + 14, tpa);
+	wr32(a + 24, req_spa);
+	return ARP_FRAME_LEN;
+}
+
+/* The L4 checksum over a pseudo header changes with the address. */
+static void
+l4_csum_address(uint8_t *p, const struct pkt_meta *m, uint32_t old, uint32_t new_addr)
+{
+	if (m->pm_l4_off == 0)
+		return;
+	uint8_t *l4 = p + m->pm_l4_off;
+	uint8_t *c;
+	if (m->pm_proto == IPPROTO_TCP_)
+		c = l4 + 16;
+	else if (m->pm_proto == IPPROTO_UDP_) {
+		c = l4 + 6;
+		if (rd16(c) == 0)	/* no checksum: stays none */
+			return;
+	} else
+		return;			/* ICMP has no pseudo header */
+	uint16_t v = rd16(c);
+	v = csum_replace16(v, (uint16_t)(old >> 16), (uint16_t)(new_addr >> 16));
+	v = csum_replace16(v, (uint16_t)old, (uint16_t)new_addr);
+	if (m->pm_proto == IPPROTO_UDP_ && v == 0)
+		v = 0xffff;
+	wr16(c, v);
+}
+
+static void
+ipv4_rewrite_at(uint8_t *p, struct pkt_meta *m, uint32_t field, uint32_t addr)
+{
+	uint8_t *ip = p + m->pm_l3_off;
+	uint32_t old = rd32(ip + field);
+	uint16_t h = rd16(ip + 10);
+
+	h = csum_replace16(h, (uint16_t)(old >> 16), (uint16_t)(addr >> 16));
+	h = csum_replace16(h, (uint16_t)old, (uint16_t)addr);
+	wr16(ip + 10, h);
+	wr32(ip + field, addr);
+	l4_csum_address(p, m, old, addr);
+}
+
+void
+ipv4_rewrite_src(uint8_t *p, struct pkt_meta *m, uint32_t addr)
+{
+	ipv4_rewrite_at(p, m, 12, addr);
+	m->pm_src = addr;
+}
+
+void
+ipv4_rewrite_dst(uint8_t *p, struct pkt_meta *m, uint32_t addr)
+{
+	ipv4_rewrite_at(p, m, 16, addr);
+	m->pm_dst = addr;
+}

@@ -1,0 +1,212 @@
+/*
+ * instance — an instance's network: a network namespace named after the
+ * instance id whose eth0 is a TAP device held by vpcd, with the ENI's MAC,
+ * its private address and a default route via the subnet router (.1).
+ *
+ * Control plane only: this runs `ip` (iproute2) and switches the calling
+ * thread's network namespace for a moment (setns is per thread, and
+ * allowed in a threaded process for CLONE_NEWNET), so that the TAP is
+ * born inside the namespace. Never called per packet.
+ */
+#include "net/net_int.h"
+
+#include "base/base.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <net/if_arp.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Runs argv (no shell); 0 when it exits 0. */
+static int
+run(const char *const argv[])
+{
+	pid_t pid;
+	int st;
+
+	if (posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ) != 0) {
+		log_error("net", "cannot run %s: %s", argv[0], strerror(errno));
+		return -1;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char line[256] = "";
+		size_t o = 0;
+		for (size_t i = 0; argv[i] && o < sizeof(line) - 1; i++)
+			o += (size_t)snprintf(line + o, sizeof(line) - o, "%s ", argv[i]);
+		log_error("net", "failed: %s", line);
+		return -1;
+	}
+	return 0;
+}
+
+static bool
+name_ok(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	if (n == 0 || n >= max || s[0] == '.' || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '-' || s[i] == '_' || s[i] == '.' ||
+		      (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+static void
+write_proc(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;		/* no IPv6 in this kernel: nothing to turn off */
+	if (write(fd, value, strlen(value)) < 0)
+		log_warn("net", "%s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/* In the namespace (this thread is in it): the TAP, its MAC, IPv6 off. */
+static int
+tap_create_here(const char *ifname, const uint8_t mac[6])
+{
+	struct ifreq ifr;
+	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		log_error("net", "/dev/net/tun: %s", strerror(errno));
+		return -1;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		log_error("net", "TUNSETIFF %s: %s", ifname, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	memset(&ifr.ifr_hwaddr, 0, sizeof(ifr.ifr_hwaddr));
+	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
+	if (s < 0 || ioctl(s, SIOCSIFHWADDR, &ifr) < 0) {
+		log_error("net", "set MAC of %s: %s", ifname, strerror(errno));
+		if (s >= 0)
+			close(s);
+		close(fd);
+		return -1;
+	}
+	close(s);
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	write_proc(path, "1");
+	return fd;
+}
+
+int
+net_eni_attach_netns(const char *ns_name, const char *ifname, const struct net_eni_config *eni,
+		     const struct cidr4 *subnet_cidr, int *tap_fd)
+{
+	char path[64 + NET_ID_MAX];
+	int fd = -1;
+
+	*tap_fd = -1;
+	if (!name_ok(ns_name, NET_ID_MAX) || !name_ok(ifname, IFNAMSIZ) ||
+	    !cidr_contains_ip(subnet_cidr, eni->ip)) {
+		log_error("net", "attach %s: bad namespace/interface name or address", eni->id);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/run/netns/%s", ns_name);
+	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0 || self < 0) {
+		log_error("net", "%s: %s", nsfd < 0 ? path : "own namespace", strerror(errno));
+		goto out;
+	}
+	if (setns(nsfd, CLONE_NEWNET) < 0) {
+		log_error("net", "setns %s: %s", ns_name, strerror(errno));
+		goto out;
+	}
+	fd = tap_create_here(ifname, eni->mac);
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* This thread would go on in the instance's namespace. */
+		log_error("net", "cannot return from namespace %s: %s", ns_name, strerror(errno));
+		abort();
+	}
+	if (fd < 0)
+		goto out;
+
+	char ip[IP4_STR_MAX], addr[IP4_STR_MAX + 8], router[IP4_STR_MAX];
+	ip4_format(eni->ip, ip);
+	snprintf(addr, sizeof(addr), "%s/%u", ip, subnet_cidr->c_len);
+	ip4_format(subnet_router_address(subnet_cidr), router);
+	const char *const steps[][12] = {
+		{ "ip", "-n", ns_name, "link", "set", "lo", "up", NULL },
+		{ "ip", "-n", ns_name, "link", "set", ifname, "up", NULL },
+		/* no on-link subnet route: every packet goes to the router */
+		{ "ip", "-n", ns_name, "addr", "add", addr, "dev", ifname, "noprefixroute", NULL },
+		{ "ip", "-n", ns_name, "route", "add", router, "dev", ifname, "scope", "link", NULL },
+		{ "ip", "-n", ns_name, "route", "replace", "default", "via", router, "dev", ifname, NULL },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(steps); i++)
+		if (run(steps[i]) < 0) {
+			close(fd);
+			fd = -1;
+			goto out;
+		}
+	*tap_fd = fd;
+	log_info("net", "%s: %s in namespace %s, %s via %s", eni->id, ifname, ns_name, addr, router);
+out:
+	if (nsfd >= 0)
+		close(nsfd);
+	if (self >= 0)
+		close(self);
+	return fd >= 0 ? 0 : -1;
+}
+
+int
+net_instance_create(const char *id, const struct net_eni_config *eni,
+		    const struct cidr4 *subnet_cidr, int *tap_fd)
+{
+	*tap_fd = -1;
+	if (!name_ok(id, NET_ID_MAX)) {
+		log_error("net", "instance id not usable as a namespace name");
+		return -1;
+	}
+	const char *const add[] = { "ip", "netns", "add", id, NULL };
+	if (run(add) < 0)
+		return -1;
+	if (net_eni_attach_netns(id, "eth0", eni, subnet_cidr, tap_fd) < 0) {
+		const char *const del[] = { "ip", "netns", "del", id, NULL };
+		(void)run(del);
+		return -1;
+	}
+	return 0;
+}
+
+int
+net_instance_destroy(const char *id, int tap_fd)
+{
+	if (tap_fd >= 0)
+		close(tap_fd);
+	if (!name_ok(id, NET_ID_MAX))
+		return -1;
+	const char *const del[] = { "ip", "netns", "del", id, NULL };
+	return run(del);
+}

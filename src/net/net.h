@@ -1,0 +1,276 @@
+/*
+ * net — the VPC data plane: a userspace virtual router between instances'
+ * TAP ENIs and gateway ports, as a hypervisor's vswitch does it. This
+ * header is the contract for the engine (and for the test driver,
+ * driver.c).
+ *
+ * What the engine does with it
+ * ----------------------------
+ *   1. net_router_new(&rcfg): router MAC, connection-table size. Nothing
+ *      runs yet.
+ *   2. For each instance: net_instance_create(id, &eni, &tap_fd) creates
+ *      the network namespace <id>, its eth0 (a TAP held by vpcd, with the
+ *      ENI's MAC and private address, default route via the subnet's
+ *      router .1). The engine owns tap_fd; it goes into the ENI's
+ *      net_eni_config.tap_fd. net_eni_attach_netns() does the same for a
+ *      namespace that already exists (a container's).
+ *   3. net_router_apply(r, &cfg): compiles the plain description below
+ *      (VPCs, subnets, route tables, NACLs, security groups, ENIs,
+ *      gateways and their ports) into an immutable snapshot and swaps it
+ *      in atomically; traffic never stops. Call it again with the whole
+ *      new description after every API change: it returns when the old
+ *      snapshot is no longer in use (one batch at most), so the caller
+ *      may then close the fds of ENIs and ports it removed. Everything
+ *      in cfg is copied; cfg's arrays may be freed after the call.
+ *   4. net_router_start(r): one thread, one epoll loop over every ENI's
+ *      TAP fd and every port's fd.
+ *   5. net_router_counters(r, &c) from any thread: drops per cause,
+ *      frames in and out.
+ *   6. net_router_stop(r), net_router_free(r); net_instance_destroy(id,
+ *      tap_fd) after the ENI left the config (closes the fd, deletes the
+ *      namespace).
+ *
+ * The packet path (router thread; batches; nothing allocated per packet)
+ *   frame from an ENI's TAP
+ *     -> Ethernet/ARP/IPv4/L4 parsed, every length checked   (bad-frame)
+ *     -> ARP request for the subnet's router address: answered;
+ *        any other ARP: ignored (no L2 flooding between instances)
+ *     -> source MAC and (if source/dest check) source IP are the ENI's
+ *                                                             (src-dst-check)
+ *     -> source subnet's NACL, egress, by rule number         (nacl-out)
+ *     -> ENI's security groups, egress, unless a tracked flow (sg-egress)
+ *     -> source subnet's route table, longest prefix          (no-route,
+ *                                                              blackhole)
+ *     -> local / eni target: the destination ENI (no-eni; src-dst-check
+ *        when an eni target has the check on and the address is not its),
+ *        destination subnet's NACL, ingress (only when it is another
+ *        subnet, as in AWS)                                   (nacl-in)
+ *        destination ENI's security groups, ingress, unless tracked
+ *                                                             (sg-ingress)
+ *        -> MACs rewritten (router -> ENI), written to its TAP
+ *     -> igw target: source address translated 1:1 to the ENI's public
+ *        address (no-public-ip when it has none), to the igw's port;
+ *        vgw target: to the vgw's port, untranslated           (no-port)
+ *   packet from a port: (igw: public -> private address) -> the VPC's
+ *   local route -> destination ENI as above (NACL in, SG ingress).
+ *   Connection tracking: a flow is admitted when the source ENI's egress
+ *   groups and the destination ENI's ingress groups allow its first
+ *   packet; its replies (and its later packets) then pass both without
+ *   evaluation. A rule change applies to new flows at once; flows already
+ *   tracked live on until they time out, as in AWS. IPv4 fragments after
+ *   the first carry no ports and are dropped (unsupported).
+ *
+ * Ownership: the router never closes an fd it is given; TAP and port fds
+ * belong to the caller, who closes them after a net_router_apply() that
+ * no longer names them.
+ */
+#ifndef VPCD_NET_H
+#define VPCD_NET_H
+
+#include "model/model.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NET_ID_MAX		48	/* "subnet-0123456789abcdef0", "pcx-..." + NUL */
+#define NET_ENI_MAX_GROUPS	16	/* AWS: 5 by default, 16 at most */
+#define NET_FRAME_MAX		2048	/* one Ethernet frame: MTU 1500 + header, rounded */
+#define NET_PKT_MAX		(NET_FRAME_MAX - 14)	/* one IPv4 packet to/from a port */
+#define NET_BATCH		64	/* frames read per fd per wakeup */
+#define NET_CT_DEFAULT_ENTRIES	(1u << 16)
+
+/* --- the plain description the engine fills ----------------------------- */
+
+enum net_target {
+	NET_TARGET_LOCAL,	/* the VPC itself: the ENI that has the address */
+	NET_TARGET_IGW,		/* target_id: an igw in cfg.gateways */
+	NET_TARGET_VGW,		/* target_id: a vgw in cfg.gateways */
+	NET_TARGET_ENI,		/* target_id: an ENI id (NAT instance, appliance) */
+	NET_TARGET_BLACKHOLE,	/* the target is gone */
+};
+
+struct net_route_config {
+	struct cidr4 dest;
+	enum net_target target;
+	char target_id[NET_ID_MAX];	/* unused for local and blackhole */
+};
+
+struct net_route_table_config {
+	char id[NET_ID_MAX];
+	const struct net_route_config *routes;
+	size_t n_routes;
+};
+
+/* Both directions in one array (nr_egress); the implicit "*" deny is not
+ * listed. struct nacl_rule is model.h's. */
+struct net_nacl_config {
+	char id[NET_ID_MAX];
+	const struct nacl_rule *rules;
+	size_t n_rules;
+};
+
+/* One permission of a security group, AWS's shape: protocol -1 (all), 6,
+ * 17, 1 or another number; TCP/UDP: from_port..to_port; ICMP: from_port is
+ * the type and to_port the code, -1 meaning any. The peer is either cidr
+ * or, when group_id is not empty, any ENI that is a member of that group
+ * (in the same VPC). */
+struct net_sg_rule_config {
+	bool egress;
+	int16_t protocol;
+	int32_t from_port, to_port;
+	struct cidr4 cidr;
+	char group_id[NET_ID_MAX];
+};
+
+struct net_sg_config {
+	char id[NET_ID_MAX];
+	char vpc_id[NET_ID_MAX];
+	const struct net_sg_rule_config *rules;
+	size_t n_rules;
+};
+
+struct net_subnet_config {
+	char id[NET_ID_MAX];
+	char vpc_id[NET_ID_MAX];
+	struct cidr4 cidr;			/* router: cidr + 1 */
+	char route_table_id[NET_ID_MAX];	/* the main table when not associated */
+	char nacl_id[NET_ID_MAX];
+};
+
+struct net_eni_config {
+	char id[NET_ID_MAX];
+	char subnet_id[NET_ID_MAX];
+	uint8_t mac[6];
+	uint32_t ip;			/* host order */
+	uint32_t public_ip;		/* 0: none; 1:1 NAT at the igw */
+	bool src_dst_check;
+	char group_ids[NET_ENI_MAX_GROUPS][NET_ID_MAX];
+	size_t n_groups;
+	int tap_fd;			/* -1: not attached (no traffic); set O_NONBLOCK */
+};
+
+/* A port: where packets for a gateway go, and where the gateway's packets
+ * come from. Plain IPv4 packets, no link header. The router calls both on
+ * its thread; neither may block or call back into the router.
+ *   tx: send n packets (pkts[i], lens[i]); return how many were sent (the
+ *       rest are counted as tx-error). The bytes are the router's: copy
+ *       what you keep.
+ *   rx: called when fd is readable (a port with fd -1 only sends):
+ *       copy up to max packets into bufs[i] (NET_PKT_MAX bytes each),
+ *       set lens[i], return the count.
+ * net_port_fd_ops is a ready implementation over an fd that carries one
+ * packet per read/write (a TUN fd with IFF_NO_PI, one end of a
+ * SOCK_SEQPACKET/SOCK_DGRAM socketpair); arg is (void *)(intptr_t)fd. */
+struct net_port_ops {
+	unsigned (*tx)(void *arg, uint8_t *const *pkts, const uint32_t *lens, unsigned n);
+	unsigned (*rx)(void *arg, uint8_t *const *bufs, uint32_t *lens, unsigned max);
+};
+extern const struct net_port_ops net_port_fd_ops;
+
+enum net_gateway_kind { NET_GW_IGW, NET_GW_VGW };
+
+struct net_gateway_config {
+	char id[NET_ID_MAX];		/* igw-..., vgw-... */
+	char vpc_id[NET_ID_MAX];	/* attached to; "" = detached (drops: no-port) */
+	enum net_gateway_kind kind;
+	const struct net_port_ops *ops;	/* NULL: no port yet (drops: no-port) */
+	void *arg;
+	int fd;				/* polled for rx; -1 none; set O_NONBLOCK */
+};
+
+struct net_config {
+	const struct net_subnet_config *subnets;	size_t n_subnets;
+	const struct net_route_table_config *route_tables; size_t n_route_tables;
+	const struct net_nacl_config *nacls;		size_t n_nacls;
+	const struct net_sg_config *sgs;		size_t n_sgs;
+	const struct net_eni_config *enis;		size_t n_enis;
+	const struct net_gateway_config *gateways;	size_t n_gateways;
+};
+
+/* --- the compiled snapshot ---------------------------------------------- */
+
+struct net_snapshot;
+
+/* Compiles cfg (copied; nothing in it is kept). NULL with a reason in err
+ * when it is inconsistent: unknown subnet/table/NACL/group/gateway id,
+ * duplicate id, two ENIs with one address in a VPC, an ENI outside its
+ * subnet, a bad CIDR. */
+struct net_snapshot *net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen);
+void net_snapshot_free(struct net_snapshot *s);
+
+/* --- the router --------------------------------------------------------- */
+
+enum net_drop {
+	NET_DROP_BAD_FRAME,	/* truncated, bad IPv4 header or checksum */
+	NET_DROP_UNSUPPORTED,	/* not IPv4/ARP, not for the router MAC, later fragment */
+	NET_DROP_SRC_DST_CHECK,
+	NET_DROP_NACL_OUT,
+	NET_DROP_SG_EGRESS,
+	NET_DROP_NO_ROUTE,
+	NET_DROP_BLACKHOLE,
+	NET_DROP_NO_ENI,	/* local address that no ENI has, or ENI unattached */
+	NET_DROP_NACL_IN,
+	NET_DROP_SG_INGRESS,
+	NET_DROP_NO_PORT,	/* gateway not attached or without a port */
+	NET_DROP_NO_PUBLIC_IP,	/* to the igw from an ENI without a public address */
+	NET_DROP_TX_ERROR,	/* write to a TAP or port failed */
+	NET_DROP_MAX
+};
+/* "bad-frame", "nacl-out", ... */
+const char *net_drop_name(enum net_drop why);
+
+struct net_counters {
+	uint64_t drops[NET_DROP_MAX];
+	uint64_t rx_frames, tx_frames;	/* ENI side */
+	uint64_t port_rx, port_tx;	/* packets from/to gateway ports */
+	uint64_t arp_replies, arp_ignored;
+	uint64_t ct_entries;		/* live connection-table entries (approx.) */
+	uint64_t ct_evictions;		/* flows pushed out of a full bucket */
+	uint64_t snapshots;		/* applied so far */
+};
+
+struct net_router_config {
+	uint8_t router_mac[6];		/* all zero: 0e:76:70:63:64:01 */
+	uint32_t ct_entries;		/* rounded up to a power of two; 0: default */
+};
+
+struct net_router;
+
+struct net_router *net_router_new(const struct net_router_config *cfg);
+/* Stops it if running. The snapshot in use is freed; no fd is closed. */
+void net_router_free(struct net_router *r);
+
+/* Builds a snapshot from cfg and swaps it in; see step 3 above. 0, or -1
+ * with the reason in err (the old snapshot stays). Any thread, but one
+ * at a time (calls are serialised by a lock). */
+int net_router_apply(struct net_router *r, const struct net_config *cfg, char *err, size_t errlen);
+
+int net_router_start(struct net_router *r);
+void net_router_stop(struct net_router *r);
+
+/* Any thread, no lock: each value is whole, the set is not one instant. */
+void net_router_counters(struct net_router *r, struct net_counters *out);
+
+/* --- instances: namespaces and TAPs (control plane only) ----------------- */
+
+/* Creates the network namespace `id` (/run/netns/<id>; must not exist), a
+ * TAP (IFF_TAP|IFF_NO_PI) named eth0 inside it with eni->mac, address
+ * eni->ip with the subnet's prefix length (no on-link subnet route: every
+ * packet goes to the router, as in AWS), a route to the router address
+ * and the default route via it, lo up, IPv6 off. subnet_cidr gives the
+ * prefix and the router (.1). *tap_fd: non-blocking, owned by the caller.
+ * 0, or -1 (logged; everything created is removed again). */
+int net_instance_create(const char *id, const struct net_eni_config *eni,
+			const struct cidr4 *subnet_cidr, int *tap_fd);
+/* Closes tap_fd (if >= 0) and deletes the namespace. 0, or -1 (logged). */
+int net_instance_destroy(const char *id, int tap_fd);
+
+/* The same inside a namespace that already exists (ns_name under
+ * /run/netns), as interface ifname; the namespace is left alone when the
+ * fd is closed. */
+int net_eni_attach_netns(const char *ns_name, const char *ifname,
+			 const struct net_eni_config *eni, const struct cidr4 *subnet_cidr,
+			 int *tap_fd);
+
+#endif

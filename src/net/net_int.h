@@ -1,0 +1,293 @@
+/*
+ * net_int — net's insides, shared by its files and its unit tests: the
+ * compiled snapshot, the LPM, compiled ACL rules, the connection table,
+ * frame parsing and the per-packet decision (path.c). Nothing here does
+ * I/O; router.c and instance.c do.
+ */
+#ifndef VPCD_NET_INT_H
+#define VPCD_NET_INT_H
+
+#include "net/net.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ETH_HLEN_		14
+#define ETHERTYPE_IPV4_		0x0800
+#define ETHERTYPE_ARP_		0x0806
+#define ARP_FRAME_LEN		42	/* Ethernet + ARP for IPv4 over Ethernet */
+#define IPV4_HLEN_MIN		20
+#define IPPROTO_ICMP_		1
+#define IPPROTO_TCP_		6
+#define IPPROTO_UDP_		17
+
+/* --- frames ---------------------------------------------------------------- */
+
+/* What parsing a frame (or a bare IPv4 packet) found. Offsets are from the
+ * start of the buffer that was parsed. */
+struct pkt_meta {
+	uint32_t pm_src, pm_dst;	/* host order */
+	uint16_t pm_sport, pm_dport;	/* ICMP query: both the identifier */
+	uint8_t pm_proto;
+	uint8_t pm_icmp_type, pm_icmp_code;
+	uint8_t pm_tcp_flags;
+	uint16_t pm_l3_off;		/* IPv4 header */
+	uint16_t pm_l4_off;		/* 0 when the packet carries no L4 header (later fragment) */
+	uint16_t pm_ip_len;		/* IPv4 total length */
+};
+
+enum frame_kind {
+	FRAME_IPV4,
+	FRAME_ARP_REQUEST,	/* for pm_dst (target), from pm_src (sender) */
+	FRAME_ARP_OTHER,	/* replies, announcements: ignored */
+	FRAME_BAD,		/* truncated or malformed: bad-frame */
+	FRAME_UNSUPPORTED,	/* IPv6, VLAN, later fragments: unsupported */
+};
+
+/* Parses an Ethernet frame of len bytes; never reads past len. */
+enum frame_kind frame_parse(const uint8_t *f, uint32_t len, struct pkt_meta *m);
+/* The same for a bare IPv4 packet (from a port); FRAME_IPV4/BAD/UNSUPPORTED. */
+enum frame_kind ipv4_parse(const uint8_t *p, uint32_t len, uint32_t off, struct pkt_meta *m);
+
+/* Writes the ARP reply to a request (sender sha/spa) for tpa, answered
+ * with our_mac, into out (ARP_FRAME_LEN bytes, which it returns). */
+uint32_t arp_build_reply(uint8_t *out, const uint8_t our_mac[6], uint32_t tpa,
+			 const uint8_t req_sha[6], uint32_t req_spa);
+
+/* Rewrites the IPv4 source (or destination) address of the packet at
+ * p + m->pm_l3_off to addr, fixing the header and L4 checksums
+ * incrementally (RFC 1624); updates m. */
+void ipv4_rewrite_src(uint8_t *p, struct pkt_meta *m, uint32_t addr);
+void ipv4_rewrite_dst(uint8_t *p, struct pkt_meta *m, uint32_t addr);
+
+static inline uint32_t
+net_mask(uint8_t len)
+{
+	return len == 0 ? 0 : 0xffffffffu << (32 - len);
+}
+
+/* --- longest-prefix match ---------------------------------------------------- */
+
+/* Prefixes grouped by length, longest first; within a length sorted by
+ * address, found by binary search: O(L log N) for L distinct lengths.
+ * Built once per snapshot, read-only after. */
+struct lpm_entry {
+	uint32_t le_addr;	/* host bits clear */
+	uint8_t le_len;
+	uint32_t le_value;	/* the caller's (index of the route) */
+};
+
+struct lpm {
+	struct lpm_entry *l_entries;
+	uint32_t l_n;
+	uint8_t l_nlevels;
+	struct { uint8_t len; uint32_t mask, off, n; } l_levels[33];
+};
+
+/* Copies and sorts in[]; -1 on a duplicate prefix (index in *dup) or no
+ * memory. */
+int lpm_build(struct lpm *t, const struct lpm_entry *in, uint32_t n, uint32_t *dup);
+void lpm_free(struct lpm *t);
+/* The longest prefix covering ip, or NULL. */
+const struct lpm_entry *lpm_lookup(const struct lpm *t, uint32_t ip);
+
+/* --- ACLs -------------------------------------------------------------------- */
+
+/* One compiled NACL or SG rule. Ports: TCP/UDP destination port range.
+ * ICMP: type/code, -1 any. */
+struct acl_rule {
+	uint32_t ar_addr, ar_mask;	/* peer CIDR (ignored when ar_group >= 0) */
+	int32_t ar_group;		/* SG rules: referenced group index, else -1 */
+	uint16_t ar_number;		/* NACL rule number (SG: index) */
+	int16_t ar_proto;		/* -1 all */
+	uint16_t ar_port_from, ar_port_to;
+	int16_t ar_icmp_type, ar_icmp_code;
+	bool ar_allow;
+};
+
+/* The packet as rules see it: peer = remote address. */
+struct acl_pkt {
+	uint32_t ap_peer;
+	uint8_t ap_proto;
+	uint16_t ap_port;
+	uint8_t ap_icmp_type, ap_icmp_code;
+};
+
+bool acl_rule_matches(const struct acl_rule *r, const struct acl_pkt *p);
+/* NACL: rules sorted by number; index of the first that matches, or -1
+ * (the "*" deny). */
+int nacl_rules_first_match(const struct acl_rule *rules, uint32_t n, const struct acl_pkt *p);
+
+/* --- the compiled snapshot --------------------------------------------------- */
+
+struct snap_vpc {
+	char v_id[NET_ID_MAX];
+	uint32_t v_zone;		/* stable across snapshots: hash of the id */
+};
+
+struct snap_route {
+	enum net_target r_target;
+	int32_t r_index;		/* ENI or gateway index; -1 */
+};
+
+struct snap_rtb {
+	char t_id[NET_ID_MAX];
+	struct lpm t_lpm;		/* le_value: index into t_routes */
+	struct snap_route *t_routes;
+	uint32_t t_n;
+};
+
+struct snap_nacl {
+	char n_id[NET_ID_MAX];
+	struct acl_rule *n_out, *n_in;	/* sorted by number */
+	uint32_t n_nout, n_nin;
+};
+
+struct snap_sg {
+	char g_id[NET_ID_MAX];
+	uint32_t g_vpc;
+	struct acl_rule *g_out, *g_in;
+	uint32_t g_nout, g_nin;
+	uint32_t *g_members;		/* member ENIs' addresses, sorted */
+	uint32_t g_nmembers;
+};
+
+struct snap_subnet {
+	char s_id[NET_ID_MAX];
+	uint32_t s_vpc;
+	struct cidr4 s_cidr;
+	uint32_t s_router_ip;
+	uint32_t s_rtb, s_nacl;
+};
+
+struct snap_eni {
+	char e_id[NET_ID_MAX];
+	uint32_t e_subnet, e_vpc;
+	uint8_t e_mac[6];
+	uint32_t e_ip, e_public_ip;
+	bool e_src_dst_check;
+	uint32_t e_groups[NET_ENI_MAX_GROUPS];
+	uint32_t e_ngroups;
+	int e_fd;
+};
+
+struct snap_gw {
+	char w_id[NET_ID_MAX];
+	enum net_gateway_kind w_kind;
+	int32_t w_vpc;			/* -1 detached */
+	const struct net_port_ops *w_ops;
+	void *w_arg;
+	int w_fd;
+};
+
+/* (vpc, address) -> ENI, sorted; and public address -> ENI, sorted. */
+struct snap_addr {
+	uint32_t a_vpc, a_ip, a_eni;
+};
+
+/* What a polled fd is. */
+enum fd_kind { FD_NONE, FD_ENI, FD_PORT };
+struct snap_fd {
+	uint8_t f_kind;
+	uint32_t f_index;
+};
+
+struct net_snapshot {
+	struct snap_vpc *vpcs;		uint32_t n_vpcs;
+	struct snap_subnet *subnets;	uint32_t n_subnets;
+	struct snap_rtb *rtbs;		uint32_t n_rtbs;
+	struct snap_nacl *nacls;	uint32_t n_nacls;
+	struct snap_sg *sgs;		uint32_t n_sgs;
+	struct snap_eni *enis;		uint32_t n_enis;
+	struct snap_gw *gws;		uint32_t n_gws;
+	struct snap_addr *by_ip;	/* n_enis entries */
+	struct snap_addr *by_public;	uint32_t n_public;
+	struct snap_fd *fds;		uint32_t n_fds;	/* indexed by fd */
+};
+
+/* -1 when absent. */
+int32_t snap_eni_by_ip(const struct net_snapshot *s, uint32_t vpc, uint32_t ip);
+int32_t snap_eni_by_public(const struct net_snapshot *s, uint32_t public_ip);
+/* Do the groups of an ENI allow this packet (any rule of any group)? */
+bool sg_allows(const struct net_snapshot *s, const struct snap_eni *e, bool egress,
+	       const struct acl_pkt *p);
+
+/* --- connection tracking ----------------------------------------------------- */
+
+/* A fixed table of CT_BUCKET-way buckets, allocated once. A flow lives in
+ * the bucket of its direction-independent hash; a full bucket evicts the
+ * entry that expires first. Expiry is lazy (checked at lookup). One
+ * thread (the router's) reads and writes it. */
+#define CT_BUCKET		4
+#define CT_TCP_SYN_MS		(60u * 1000)		/* until the reply is seen */
+#define CT_TCP_EST_MS		(432000ull * 1000)	/* AWS: 5 days idle */
+#define CT_TCP_CLOSING_MS	(120u * 1000)		/* after a FIN */
+#define CT_TCP_RST_MS		(10u * 1000)
+#define CT_UDP_MS		(30u * 1000)
+#define CT_UDP_STREAM_MS	(180u * 1000)		/* after a reply */
+#define CT_ICMP_MS		(30u * 1000)
+
+struct ct_key {
+	uint32_t k_zone;
+	uint32_t k_src, k_dst;
+	uint16_t k_sport, k_dport;
+	uint8_t k_proto;
+};
+
+struct ct_entry {
+	struct ct_key c_key;		/* as the first packet had it */
+	uint64_t c_expires_ms;		/* 0: free */
+	bool c_replied;
+	bool c_fin;
+};
+
+struct conntrack {
+	struct ct_entry *ct_slots;
+	uint32_t ct_nbuckets;		/* power of two */
+	uint64_t ct_seed;
+	uint64_t ct_live;
+	uint64_t ct_evictions;
+};
+
+int ct_init(struct conntrack *ct, uint32_t entries);
+void ct_free(struct conntrack *ct);
+/* The live entry for k in either direction (*reply: k is the reverse of
+ * the entry's key), or NULL. */
+struct ct_entry *ct_lookup(struct conntrack *ct, const struct ct_key *k, uint64_t now_ms,
+			   bool *reply);
+/* A new entry for k (k must not be tracked). Never fails: evicts. */
+struct ct_entry *ct_insert(struct conntrack *ct, const struct ct_key *k, uint64_t now_ms);
+/* Refreshes the timeout from the packet that just passed. */
+void ct_touch(struct ct_entry *e, bool reply, uint8_t tcp_flags, uint64_t now_ms);
+
+/* --- the decision -------------------------------------------------------------- */
+
+enum verdict_kind { V_DROP, V_TO_ENI, V_TO_PORT, V_ARP_REPLY, V_IGNORE };
+
+struct verdict {
+	enum verdict_kind v_kind;
+	enum net_drop v_drop;
+	uint32_t v_index;		/* ENI or gateway */
+	uint32_t v_nat_src;		/* igw out: rewrite the source to this (0: none) */
+	uint32_t v_nat_dst;		/* igw in: rewrite the destination to this (0: none) */
+	/* for tests and traces: */
+	int32_t v_route;		/* route index in the table, -1 */
+	int32_t v_nacl_rule;		/* rule number that decided, -1 */
+};
+
+/* The whole decision for a frame of len bytes that ENI eni sent: parses
+ * it into m (every length checked), checks MACs and addresses, NACLs,
+ * security groups with the connection table (which it updates when the
+ * packet passes), routes. Reads the frame, never writes it. */
+void path_from_eni(const struct net_snapshot *s, struct conntrack *ct,
+		   const uint8_t router_mac[6], uint32_t eni, const uint8_t *frame,
+		   uint32_t len, uint64_t now_ms, struct pkt_meta *m, struct verdict *v);
+/* The same for a bare IPv4 packet of len bytes at p + off that gateway gw
+ * delivered; an igw's packets are decided on the private address that
+ * v_nat_dst then names. */
+void path_from_port(const struct net_snapshot *s, struct conntrack *ct, uint32_t gw,
+		    const uint8_t *p, uint32_t len, uint32_t off, uint64_t now_ms,
+		    struct pkt_meta *m, struct verdict *v);
+
+#endif

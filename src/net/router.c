@@ -1,0 +1,457 @@
+/*
+ * router — the virtual router's thread: one epoll loop over every ENI's
+ * TAP and every gateway port's fd, reading up to NET_BATCH frames per fd
+ * per wakeup, deciding each with path.c and writing it where it goes.
+ *
+ * The snapshot is swapped RCU-style: net_router_apply() publishes the new
+ * pointer, then waits for a quiescent state — the loop bumps r_epoch
+ * before each epoll_wait and holds no snapshot across it — so the old one
+ * is freed only when no batch can still read it. The loop takes no lock
+ * and allocates nothing; counters are per-batch sums added to relaxed
+ * atomics, so another thread reads whole values without stopping it.
+ * The connection table belongs to the loop thread alone and outlives
+ * snapshots (flows survive rule changes; new flows see new rules).
+ */
+#include "net/net_int.h"
+
+#include "base/base.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ROUTER_EPOLL_EVENTS	64
+#define ROUTER_IDLE_WAIT_MS	1000	/* epoll timeout; only affects nothing but latency of stop */
+#define ROUTER_DEFAULT_MAC	{ 0x0e, 0x76, 0x70, 0x63, 0x64, 0x01 }
+
+struct port_out {
+	uint32_t po_gw;
+	uint8_t *po_pkt;
+	uint32_t po_len;
+};
+
+struct net_router {
+	uint8_t r_mac[6];
+	_Atomic(struct net_snapshot *) r_snap;
+	pthread_mutex_t r_apply_lock;
+	_Atomic uint64_t r_epoch;		/* bumped before each epoll_wait */
+	atomic_bool r_running;
+	atomic_bool r_stop;
+	pthread_t r_thread;
+	int r_epfd;
+	int r_wakefd;
+
+	/* loop thread only */
+	struct conntrack r_ct;
+	uint8_t (*r_bufs)[NET_FRAME_MAX];	/* NET_BATCH frames */
+	uint32_t r_lens[NET_BATCH];
+	struct port_out r_out[NET_BATCH];
+	unsigned r_nout;
+
+	/* counters: written by the loop, read by anyone */
+	_Atomic uint64_t r_drops[NET_DROP_MAX];
+	_Atomic uint64_t r_rx, r_tx, r_port_rx, r_port_tx, r_arp_replies, r_arp_ignored;
+	_Atomic uint64_t r_ct_live, r_ct_evictions, r_snapshots;
+};
+
+/* Per-batch sums, added to the atomics once per batch. */
+struct batch_counts {
+	uint64_t drops[NET_DROP_MAX];
+	uint64_t rx, tx, port_rx, port_tx, arp_replies, arp_ignored;
+};
+
+static const char *const drop_names[NET_DROP_MAX] = {
+	[NET_DROP_BAD_FRAME] = "bad-frame",
+	[NET_DROP_UNSUPPORTED] = "unsupported",
+	[NET_DROP_SRC_DST_CHECK] = "src-dst-check",
+	[NET_DROP_NACL_OUT] = "nacl-out",
+	[NET_DROP_SG_EGRESS] = "sg-egress",
+	[NET_DROP_NO_ROUTE] = "no-route",
+	[NET_DROP_BLACKHOLE] = "blackhole",
+	[NET_DROP_NO_ENI] = "no-eni",
+	[NET_DROP_NACL_IN] = "nacl-in",
+	[NET_DROP_SG_INGRESS] = "sg-ingress",
+	[NET_DROP_NO_PORT] = "no-port",
+	[NET_DROP_NO_PUBLIC_IP] = "no-public-ip",
+	[NET_DROP_TX_ERROR] = "tx-error",
+};
+
+const char *
+net_drop_name(enum net_drop why)
+{
+	return (unsigned)why < NET_DROP_MAX ? drop_names[why] : "?";
+}
+
+/* --- the fd port ------------------------------------------------------------ */
+
+static unsigned
+fd_port_tx(void *arg, uint8_t *const *pkts, const uint32_t *lens, unsigned n)
+{
+	int fd = (int)(intptr_t)arg;
+	unsigned sent = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		if (write(fd, pkts[i], lens[i]) == (ssize_t)lens[i])
+			sent++;
+	return sent;
+}
+
+static unsigned
+fd_port_rx(void *arg, uint8_t *const *bufs, uint32_t *lens, unsigned max)
+{
+	int fd = (int)(intptr_t)arg;
+	unsigned n = 0;
+
+	while (n < max) {
+		ssize_t got = read(fd, bufs[n], NET_PKT_MAX);
+		if (got <= 0)
+			break;
+		lens[n++] = (uint32_t)got;
+	}
+	return n;
+}
+
+const struct net_port_ops net_port_fd_ops = { fd_port_tx, fd_port_rx };
+
+/* --- the loop ------------------------------------------------------------------ */
+
+static void
+ports_flush(struct net_router *r, const struct net_snapshot *s, struct batch_counts *bc)
+{
+	uint8_t *pkts[NET_BATCH];
+	uint32_t lens[NET_BATCH];
+
+	/* Group by gateway: O(n * gateways in the batch), n <= NET_BATCH. */
+	while (r->r_nout > 0) {
+		uint32_t gw = r->r_out[0].po_gw;
+		unsigned n = 0, keep = 0;
+
+		for (unsigned i = 0; i < r->r_nout; i++) {
+			if (r->r_out[i].po_gw == gw) {
+				pkts[n] = r->r_out[i].po_pkt;
+				lens[n++] = r->r_out[i].po_len;
+			} else {
+				r->r_out[keep++] = r->r_out[i];
+			}
+		}
+		r->r_nout = keep;
+		const struct snap_gw *w = &s->gws[gw];
+		unsigned sent = w->w_ops->tx(w->w_arg, pkts, lens, n);
+		if (sent > n)
+			sent = n;
+		bc->port_tx += sent;
+		bc->drops[NET_DROP_TX_ERROR] += n - sent;
+	}
+}
+
+static void
+to_eni(struct net_router *r, const struct net_snapshot *s, uint32_t d, uint8_t *frame,
+       uint32_t len, struct batch_counts *bc)
+{
+	const struct snap_eni *de = &s->enis[d];
+
+	memcpy(frame, de->e_mac, 6);
+	memcpy(frame + 6, r->r_mac, 6);
+	if (write(de->e_fd, frame, len) == (ssize_t)len)
+		bc->tx++;
+	else
+		bc->drops[NET_DROP_TX_ERROR]++;
+}
+
+static void
+eni_rx(struct net_router *r, const struct net_snapshot *s, uint32_t eni, uint64_t now,
+       struct batch_counts *bc)
+{
+	const struct snap_eni *e = &s->enis[eni];
+	unsigned n = 0;
+
+	while (n < NET_BATCH) {
+		ssize_t got = read(e->e_fd, r->r_bufs[n], NET_FRAME_MAX);
+		if (got <= 0)
+			break;
+		r->r_lens[n++] = (uint32_t)got;
+	}
+	bc->rx += n;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *f = r->r_bufs[i];
+		struct pkt_meta m;
+		struct verdict v;
+
+		if (i + 1 < n)
+			__builtin_prefetch(r->r_bufs[i + 1]);
+		path_from_eni(s, &r->r_ct, r->r_mac, eni, f, r->r_lens[i], now, &m, &v);
+		switch (v.v_kind) {
+		case V_DROP:
+			bc->drops[v.v_drop]++;
+			break;
+		case V_IGNORE:
+			bc->arp_ignored++;
+			break;
+		case V_ARP_REPLY: {
+			/* sender hardware address at 22, protocol address in m */
+			uint32_t l = arp_build_reply(f, r->r_mac, m.pm_dst, f + 22, m.pm_src);
+			if (write(e->e_fd, f, l) == (ssize_t)l)
+				bc->arp_replies++;
+			else
+				bc->drops[NET_DROP_TX_ERROR]++;
+			break;
+		}
+		case V_TO_ENI:
+			to_eni(r, s, v.v_index, f, (uint32_t)m.pm_l3_off + m.pm_ip_len, bc);
+			break;
+		case V_TO_PORT:
+			if (v.v_nat_src)
+				ipv4_rewrite_src(f, &m, v.v_nat_src);
+			r->r_out[r->r_nout++] = (struct port_out){ v.v_index, f + m.pm_l3_off, m.pm_ip_len };
+			break;
+		}
+	}
+	ports_flush(r, s, bc);
+}
+
+static void
+port_rx(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint64_t now,
+	struct batch_counts *bc)
+{
+	const struct snap_gw *w = &s->gws[gw];
+	uint8_t *bufs[NET_BATCH];
+
+	for (unsigned i = 0; i < NET_BATCH; i++)
+		bufs[i] = r->r_bufs[i] + ETH_HLEN_;
+	unsigned n = w->w_ops->rx(w->w_arg, bufs, r->r_lens, NET_BATCH);
+	if (n > NET_BATCH)
+		n = NET_BATCH;
+	bc->port_rx += n;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *f = r->r_bufs[i];
+		uint32_t len = r->r_lens[i] > NET_PKT_MAX ? NET_PKT_MAX : r->r_lens[i];
+		struct pkt_meta m;
+		struct verdict v;
+
+		path_from_port(s, &r->r_ct, gw, f, ETH_HLEN_ + len, ETH_HLEN_, now, &m, &v);
+		if (v.v_kind != V_TO_ENI) {
+			bc->drops[v.v_kind == V_DROP ? v.v_drop : NET_DROP_UNSUPPORTED]++;
+			continue;
+		}
+		if (v.v_nat_dst)
+			ipv4_rewrite_dst(f, &m, v.v_nat_dst);
+		f[12] = ETHERTYPE_IPV4_ >> 8;
+		f[13] = ETHERTYPE_IPV4_ & 0xff;
+		to_eni(r, s, v.v_index, f, ETH_HLEN_ + m.pm_ip_len, bc);
+	}
+}
+
+static void
+counts_publish(struct net_router *r, const struct batch_counts *bc)
+{
+	for (unsigned i = 0; i < NET_DROP_MAX; i++)
+		if (bc->drops[i])
+			atomic_fetch_add_explicit(&r->r_drops[i], bc->drops[i], memory_order_relaxed);
+#define ADD(field, v) if (v) atomic_fetch_add_explicit(&r->field, v, memory_order_relaxed)
+	ADD(r_rx, bc->rx);
+	ADD(r_tx, bc->tx);
+	ADD(r_port_rx, bc->port_rx);
+	ADD(r_port_tx, bc->port_tx);
+	ADD(r_arp_replies, bc->arp_replies);
+	ADD(r_arp_ignored, bc->arp_ignored);
+#undef ADD
+	atomic_store_explicit(&r->r_ct_live, r->r_ct.ct_live, memory_order_relaxed);
+	atomic_store_explicit(&r->r_ct_evictions, r->r_ct.ct_evictions, memory_order_relaxed);
+}
+
+static void *
+router_loop(void *arg)
+{
+	struct net_router *r = arg;
+	struct epoll_event evs[ROUTER_EPOLL_EVENTS];
+
+	while (!atomic_load(&r->r_stop)) {
+		/* Quiescent: no snapshot is held from here to the load below. */
+		atomic_fetch_add(&r->r_epoch, 1);
+		int n = epoll_wait(r->r_epfd, evs, ROUTER_EPOLL_EVENTS, ROUTER_IDLE_WAIT_MS);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("net", "epoll_wait: %s; router stops", strerror(errno));
+			break;
+		}
+		const struct net_snapshot *s = atomic_load(&r->r_snap);
+		uint64_t now = time_mono_ms();
+		struct batch_counts bc;
+
+		memset(&bc, 0, sizeof(bc));
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == r->r_wakefd) {
+				uint64_t v;
+				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					log_warn("net", "eventfd read: %s", strerror(errno));
+				continue;
+			}
+			/* An fd not (or no longer) in the snapshot: only while an
+			 * apply is between its epoll_ctl and its swap. */
+			if (!s || fd < 0 || (uint32_t)fd >= s->n_fds)
+				continue;
+			const struct snap_fd *sf = &s->fds[fd];
+			if (sf->f_kind == FD_ENI)
+				eni_rx(r, s, sf->f_index, now, &bc);
+			else if (sf->f_kind == FD_PORT)
+				port_rx(r, s, sf->f_index, now, &bc);
+		}
+		counts_publish(r, &bc);
+	}
+	return NULL;
+}
+
+/* --- control ------------------------------------------------------------------- */
+
+struct net_router *
+net_router_new(const struct net_router_config *cfg)
+{
+	static const uint8_t def_mac[6] = ROUTER_DEFAULT_MAC;
+	struct net_router *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->r_epfd = r->r_wakefd = -1;
+	memcpy(r->r_mac, cfg && (cfg->router_mac[0] | cfg->router_mac[1] | cfg->router_mac[2] |
+				 cfg->router_mac[3] | cfg->router_mac[4] | cfg->router_mac[5]) ?
+		cfg->router_mac : def_mac, 6);
+	pthread_mutex_init(&r->r_apply_lock, NULL);
+	r->r_bufs = malloc(sizeof(*r->r_bufs) * NET_BATCH);
+	if (!r->r_bufs || ct_init(&r->r_ct, cfg ? cfg->ct_entries : 0) < 0)
+		goto err;
+	r->r_epfd = epoll_create1(EPOLL_CLOEXEC);
+	r->r_wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r->r_epfd < 0 || r->r_wakefd < 0)
+		goto err;
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = r->r_wakefd };
+	if (epoll_ctl(r->r_epfd, EPOLL_CTL_ADD, r->r_wakefd, &ev) < 0)
+		goto err;
+	return r;
+err:
+	log_error("net", "router: cannot set up: %s", strerror(errno));
+	net_router_free(r);
+	return NULL;
+}
+
+void
+net_router_free(struct net_router *r)
+{
+	if (!r)
+		return;
+	net_router_stop(r);
+	net_snapshot_free(atomic_load(&r->r_snap));
+	ct_free(&r->r_ct);
+	if (r->r_epfd >= 0)
+		close(r->r_epfd);
+	if (r->r_wakefd >= 0)
+		close(r->r_wakefd);
+	free(r->r_bufs);
+	pthread_mutex_destroy(&r->r_apply_lock);
+	free(r);
+}
+
+static bool
+snap_has_fd(const struct net_snapshot *s, uint32_t fd)
+{
+	return s && fd < s->n_fds && s->fds[fd].f_kind != FD_NONE;
+}
+
+/* Returns when the loop has passed a quiescent state after the swap. */
+static void
+router_grace(struct net_router *r)
+{
+	if (!atomic_load(&r->r_running))
+		return;
+	uint64_t e0 = atomic_load(&r->r_epoch);
+	uint64_t one = 1;
+	if (write(r->r_wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("net", "eventfd write: %s", strerror(errno));
+	while (atomic_load(&r->r_epoch) == e0 && atomic_load(&r->r_running)) {
+		struct timespec ts = { 0, 50 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
+int
+net_router_apply(struct net_router *r, const struct net_config *cfg, char *err, size_t errlen)
+{
+	struct net_snapshot *s = net_snapshot_build(cfg, err, errlen);
+
+	if (!s)
+		return -1;
+	pthread_mutex_lock(&r->r_apply_lock);
+	struct net_snapshot *old = atomic_load(&r->r_snap);
+	for (uint32_t fd = 0; fd < s->n_fds; fd++) {
+		if (s->fds[fd].f_kind == FD_NONE || snap_has_fd(old, fd))
+			continue;
+		int fl = fcntl((int)fd, F_GETFL);
+		if (fl >= 0 && !(fl & O_NONBLOCK))
+			(void)fcntl((int)fd, F_SETFL, fl | O_NONBLOCK);
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = (int)fd };
+		if (epoll_ctl(r->r_epfd, EPOLL_CTL_ADD, (int)fd, &ev) < 0 && errno != EEXIST)
+			log_warn("net", "epoll add fd %u: %s", fd, strerror(errno));
+	}
+	atomic_store(&r->r_snap, s);
+	router_grace(r);
+	for (uint32_t fd = 0; old && fd < old->n_fds; fd++)
+		if (old->fds[fd].f_kind != FD_NONE && !snap_has_fd(s, fd))
+			(void)epoll_ctl(r->r_epfd, EPOLL_CTL_DEL, (int)fd, NULL);
+	net_snapshot_free(old);
+	atomic_fetch_add(&r->r_snapshots, 1);
+	pthread_mutex_unlock(&r->r_apply_lock);
+	return 0;
+}
+
+int
+net_router_start(struct net_router *r)
+{
+	if (atomic_load(&r->r_running))
+		return -1;
+	atomic_store(&r->r_stop, false);
+	atomic_store(&r->r_running, true);
+	if (pthread_create(&r->r_thread, NULL, router_loop, r) != 0) {
+		atomic_store(&r->r_running, false);
+		log_error("net", "router: cannot start its thread");
+		return -1;
+	}
+	return 0;
+}
+
+void
+net_router_stop(struct net_router *r)
+{
+	if (!atomic_load(&r->r_running))
+		return;
+	atomic_store(&r->r_stop, true);
+	uint64_t one = 1;
+	if (write(r->r_wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("net", "eventfd write: %s", strerror(errno));
+	pthread_join(r->r_thread, NULL);
+	atomic_store(&r->r_running, false);
+}
+
+void
+net_router_counters(struct net_router *r, struct net_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < NET_DROP_MAX; i++)
+		out->drops[i] = atomic_load_explicit(&r->r_drops[i], memory_order_relaxed);
+	out->rx_frames = atomic_load_explicit(&r->r_rx, memory_order_relaxed);
+	out->tx_frames = atomic_load_explicit(&r->r_tx, memory_order_relaxed);
+	out->port_rx = atomic_load_explicit(&r->r_port_rx, memory_order_relaxed);
+	out->port_tx = atomic_load_explicit(&r->r_port_tx, memory_order_relaxed);
+	out->arp_replies = atomic_load_explicit(&r->r_arp_replies, memory_order_relaxed);
+	out->arp_ignored = atomic_load_explicit(&r->r_arp_ignored, memory_order_relaxed);
+	out->ct_entries = atomic_load_explicit(&r->r_ct_live, memory_order_relaxed);
+	out->ct_evictions = atomic_load_explicit(&r->r_ct_evictions, memory_order_relaxed);
+	out->snapshots = atomic_load_explicit(&r->r_snapshots, memory_order_relaxed);
+}

@@ -1,0 +1,519 @@
+/*
+ * snapshot — compiles the engine's plain description (net.h, struct
+ * net_config) into the immutable structure the router reads: ids resolved
+ * to indices, NACL rules split by direction and sorted by number, SG
+ * rules compiled with referenced groups expanded to sorted member
+ * addresses, one LPM per route table, address -> ENI indexes, fd -> ENI
+ * or port. Control plane only: it allocates freely and is O(n^2) in the
+ * number of objects where it resolves ids (thousands at most per host).
+ * A snapshot is never modified after net_snapshot_build() returns.
+ */
+#include "net/net_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct build {
+	struct net_snapshot *s;
+	char *err;
+	size_t errlen;
+};
+
+static int
+fail(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct build *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->err && b->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(b->err, b->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* FNV-1a: a VPC's connection-tracking zone, stable across snapshots. */
+static uint32_t
+zone_of(const char *id)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *id; id++)
+		h = (h ^ (uint8_t)*id) * 16777619u;
+	return h;
+}
+
+static int32_t
+vpc_index(struct build *b, const char *id, bool add)
+{
+	struct net_snapshot *s = b->s;
+
+	if (!id[0])
+		return -1;
+	for (uint32_t i = 0; i < s->n_vpcs; i++)
+		if (strcmp(s->vpcs[i].v_id, id) == 0)
+			return (int32_t)i;
+	if (!add)
+		return -1;
+	struct snap_vpc *v = realloc(s->vpcs, sizeof(*v) * (s->n_vpcs + 1));
+	if (!v)
+		return -1;
+	s->vpcs = v;
+	snprintf(v[s->n_vpcs].v_id, NET_ID_MAX, "%s", id);
+	v[s->n_vpcs].v_zone = zone_of(id);
+	return (int32_t)s->n_vpcs++;
+}
+
+#define FIND_ID(arr, n, field, id) ({ \
+	int32_t found_ = -1; \
+	for (uint32_t i_ = 0; i_ < (n); i_++) \
+		if (strcmp((arr)[i_].field, (id)) == 0) { found_ = (int32_t)i_; break; } \
+	found_; })
+
+static bool
+id_ok(const char *id)
+{
+	return id[0] != '\0' && memchr(id, '\0', NET_ID_MAX) != NULL;
+}
+
+static int
+acl_rule_number_cmp(const void *a, const void *b)
+{
+	const struct acl_rule *x = a, *y = b;
+
+	return (int)x->ar_number - (int)y->ar_number;
+}
+
+static int
+build_nacl(struct build *b, const struct net_nacl_config *c, struct snap_nacl *n)
+{
+	snprintf(n->n_id, NET_ID_MAX, "%s", c->id);
+	n->n_out = calloc(c->n_rules + 1, sizeof(*n->n_out));
+	n->n_in = calloc(c->n_rules + 1, sizeof(*n->n_in));
+	if (!n->n_out || !n->n_in)
+		return fail(b, "out of memory");
+	for (size_t i = 0; i < c->n_rules; i++) {
+		const struct nacl_rule *r = &c->rules[i];
+		if (r->nr_number < NACL_RULE_MIN || r->nr_number > NACL_RULE_MAX)
+			return fail(b, "%s: rule number %u out of range", c->id, r->nr_number);
+		if (r->nr_cidr.c_len > 32 || r->nr_port_from > r->nr_port_to)
+			return fail(b, "%s: rule %u: bad cidr or port range", c->id, r->nr_number);
+		struct acl_rule *o = r->nr_egress ? &n->n_out[n->n_nout++] : &n->n_in[n->n_nin++];
+		o->ar_mask = net_mask(r->nr_cidr.c_len);
+		o->ar_addr = r->nr_cidr.c_addr & o->ar_mask;
+		o->ar_group = -1;
+		o->ar_number = r->nr_number;
+		o->ar_proto = r->nr_protocol;
+		o->ar_port_from = r->nr_port_from;
+		o->ar_port_to = r->nr_port_to;
+		o->ar_icmp_type = r->nr_icmp_type;
+		o->ar_icmp_code = r->nr_icmp_code;
+		o->ar_allow = r->nr_allow;
+	}
+	qsort(n->n_out, n->n_nout, sizeof(*n->n_out), acl_rule_number_cmp);
+	qsort(n->n_in, n->n_nin, sizeof(*n->n_in), acl_rule_number_cmp);
+	for (uint32_t i = 1; i < n->n_nout; i++)
+		if (n->n_out[i].ar_number == n->n_out[i - 1].ar_number)
+			return fail(b, "%s: egress rule %u twice", c->id, n->n_out[i].ar_number);
+	for (uint32_t i = 1; i < n->n_nin; i++)
+		if (n->n_in[i].ar_number == n->n_in[i - 1].ar_number)
+			return fail(b, "%s: ingress rule %u twice", c->id, n->n_in[i].ar_number);
+	return 0;
+}
+
+static int
+build_sg_rules(struct build *b, const struct net_config *cfg, size_t gi)
+{
+	const struct net_sg_config *c = &cfg->sgs[gi];
+	struct snap_sg *g = &b->s->sgs[gi];
+
+	g->g_out = calloc(c->n_rules + 1, sizeof(*g->g_out));
+	g->g_in = calloc(c->n_rules + 1, sizeof(*g->g_in));
+	if (!g->g_out || !g->g_in)
+		return fail(b, "out of memory");
+	for (size_t i = 0; i < c->n_rules; i++) {
+		const struct net_sg_rule_config *r = &c->rules[i];
+		struct acl_rule *o = r->egress ? &g->g_out[g->g_nout++] : &g->g_in[g->g_nin++];
+
+		o->ar_number = (uint16_t)i;
+		o->ar_allow = true;
+		o->ar_proto = r->protocol;
+		o->ar_group = -1;
+		if (r->protocol < -1 || r->protocol > 255)
+			return fail(b, "%s: rule %zu: bad protocol %d", c->id, i, r->protocol);
+		if (r->group_id[0]) {
+			o->ar_group = FIND_ID(b->s->sgs, b->s->n_sgs, g_id, r->group_id);
+			if (o->ar_group < 0)
+				return fail(b, "%s: rule %zu: no group %s", c->id, i, r->group_id);
+		} else {
+			if (r->cidr.c_len > 32)
+				return fail(b, "%s: rule %zu: bad cidr", c->id, i);
+			o->ar_mask = net_mask(r->cidr.c_len);
+			o->ar_addr = r->cidr.c_addr & o->ar_mask;
+		}
+		if (r->protocol == IPPROTO_TCP_ || r->protocol == IPPROTO_UDP_) {
+			if (r->from_port == -1 && (r->to_port == -1 || r->to_port == 65535)) {
+				o->ar_port_from = 0;
+				o->ar_port_to = 65535;
+			} else if (r->from_port < 0 || r->to_port > 65535 || r->from_port > r->to_port) {
+				return fail(b, "%s: rule %zu: bad port range %d-%d", c->id, i,
+					    r->from_port, r->to_port);
+			} else {
+				o->ar_port_from = (uint16_t)r->from_port;
+				o->ar_port_to = (uint16_t)r->to_port;
+			}
+		} else if (r->protocol == IPPROTO_ICMP_) {
+			if (r->from_port < -1 || r->from_port > 255 || r->to_port < -1 || r->to_port > 255)
+				return fail(b, "%s: rule %zu: bad ICMP type/code", c->id, i);
+			o->ar_icmp_type = (int16_t)r->from_port;
+			o->ar_icmp_code = (int16_t)r->to_port;
+		}
+	}
+	return 0;
+}
+
+static int
+addr_cmp(const void *a, const void *b)
+{
+	const struct snap_addr *x = a, *y = b;
+
+	if (x->a_vpc != y->a_vpc)
+		return x->a_vpc < y->a_vpc ? -1 : 1;
+	if (x->a_ip != y->a_ip)
+		return x->a_ip < y->a_ip ? -1 : 1;
+	return 0;
+}
+
+static int
+u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+build_enis(struct build *b, const struct net_config *cfg)
+{
+	struct net_snapshot *s = b->s;
+
+	for (size_t i = 0; i < cfg->n_enis; i++) {
+		const struct net_eni_config *c = &cfg->enis[i];
+		struct snap_eni *e = &s->enis[i];
+
+		if (!id_ok(c->id))
+			return fail(b, "ENI %zu: bad id", i);
+		if (FIND_ID(s->enis, (uint32_t)i, e_id, c->id) >= 0)
+			return fail(b, "%s: duplicate ENI id", c->id);
+		snprintf(e->e_id, NET_ID_MAX, "%s", c->id);
+		int32_t sn = FIND_ID(s->subnets, s->n_subnets, s_id, c->subnet_id);
+		if (sn < 0)
+			return fail(b, "%s: no subnet %s", c->id, c->subnet_id);
+		if (!cidr_contains_ip(&s->subnets[sn].s_cidr, c->ip))
+			return fail(b, "%s: address outside %s", c->id, c->subnet_id);
+		e->e_subnet = (uint32_t)sn;
+		e->e_vpc = s->subnets[sn].s_vpc;
+		memcpy(e->e_mac, c->mac, 6);
+		if ((c->mac[0] & 1) || !(c->mac[0] | c->mac[1] | c->mac[2] | c->mac[3] | c->mac[4] | c->mac[5]))
+			return fail(b, "%s: MAC must be unicast and not zero", c->id);
+		e->e_ip = c->ip;
+		e->e_public_ip = c->public_ip;
+		e->e_src_dst_check = c->src_dst_check;
+		e->e_fd = c->tap_fd;
+		if (c->n_groups > NET_ENI_MAX_GROUPS)
+			return fail(b, "%s: more than %d groups", c->id, NET_ENI_MAX_GROUPS);
+		for (size_t g = 0; g < c->n_groups; g++) {
+			int32_t gi = FIND_ID(s->sgs, s->n_sgs, g_id, c->group_ids[g]);
+			if (gi < 0)
+				return fail(b, "%s: no security group %s", c->id, c->group_ids[g]);
+			if (s->sgs[gi].g_vpc != e->e_vpc)
+				return fail(b, "%s: group %s is in another VPC", c->id, c->group_ids[g]);
+			e->e_groups[e->e_ngroups++] = (uint32_t)gi;
+			struct snap_sg *sg = &s->sgs[gi];
+			uint32_t *m = realloc(sg->g_members, sizeof(*m) * (sg->g_nmembers + 1));
+			if (!m)
+				return fail(b, "out of memory");
+			sg->g_members = m;
+			m[sg->g_nmembers++] = c->ip;
+		}
+		s->by_ip[i] = (struct snap_addr){ e->e_vpc, c->ip, (uint32_t)i };
+		if (c->public_ip)
+			s->by_public[s->n_public++] = (struct snap_addr){ 0, c->public_ip, (uint32_t)i };
+	}
+	qsort(s->by_ip, s->n_enis, sizeof(*s->by_ip), addr_cmp);
+	for (uint32_t i = 1; i < s->n_enis; i++)
+		if (addr_cmp(&s->by_ip[i - 1], &s->by_ip[i]) == 0)
+			return fail(b, "%s and %s have the same address",
+				    s->enis[s->by_ip[i - 1].a_eni].e_id, s->enis[s->by_ip[i].a_eni].e_id);
+	qsort(s->by_public, s->n_public, sizeof(*s->by_public), addr_cmp);
+	for (uint32_t i = 1; i < s->n_public; i++)
+		if (s->by_public[i - 1].a_ip == s->by_public[i].a_ip)
+			return fail(b, "two ENIs have the same public address");
+	for (uint32_t g = 0; g < s->n_sgs; g++)
+		qsort(s->sgs[g].g_members, s->sgs[g].g_nmembers, sizeof(uint32_t), u32_cmp);
+	return 0;
+}
+
+static int
+build_rtb(struct build *b, const struct net_route_table_config *c, struct snap_rtb *t)
+{
+	struct net_snapshot *s = b->s;
+	struct lpm_entry *le = calloc(c->n_routes + 1, sizeof(*le));
+	uint32_t dup = 0;
+
+	snprintf(t->t_id, NET_ID_MAX, "%s", c->id);
+	t->t_routes = calloc(c->n_routes + 1, sizeof(*t->t_routes));
+	if (!le || !t->t_routes) {
+		free(le);
+		return fail(b, "out of memory");
+	}
+	for (size_t i = 0; i < c->n_routes; i++) {
+		const struct net_route_config *r = &c->routes[i];
+		struct snap_route *o = &t->t_routes[i];
+
+		o->r_target = r->target;
+		o->r_index = -1;
+		switch (r->target) {
+		case NET_TARGET_LOCAL:
+		case NET_TARGET_BLACKHOLE:
+			break;
+		case NET_TARGET_ENI:
+			o->r_index = FIND_ID(s->enis, s->n_enis, e_id, r->target_id);
+			if (o->r_index < 0) {
+				free(le);
+				return fail(b, "%s: route target %s: no such ENI", c->id, r->target_id);
+			}
+			break;
+		case NET_TARGET_IGW:
+		case NET_TARGET_VGW:
+			o->r_index = FIND_ID(s->gws, s->n_gws, w_id, r->target_id);
+			if (o->r_index < 0 || s->gws[o->r_index].w_kind !=
+			    (r->target == NET_TARGET_IGW ? NET_GW_IGW : NET_GW_VGW)) {
+				free(le);
+				return fail(b, "%s: route target %s: no such gateway", c->id, r->target_id);
+			}
+			break;
+		default:
+			free(le);
+			return fail(b, "%s: route %zu: bad target", c->id, i);
+		}
+		le[i] = (struct lpm_entry){ r->dest.c_addr, r->dest.c_len, (uint32_t)i };
+	}
+	t->t_n = (uint32_t)c->n_routes;
+	int rc = lpm_build(&t->t_lpm, le, (uint32_t)c->n_routes, &dup);
+	free(le);
+	if (rc < 0)
+		return fail(b, "%s: route %u: duplicate or bad destination", c->id, dup);
+	return 0;
+}
+
+static int
+fd_claim(struct build *b, int fd, enum fd_kind kind, uint32_t index)
+{
+	struct net_snapshot *s = b->s;
+
+	if (fd < 0)
+		return 0;
+	if ((uint32_t)fd >= s->n_fds) {
+		uint32_t n = (uint32_t)fd + 16;
+		struct snap_fd *f = realloc(s->fds, sizeof(*f) * n);
+		if (!f)
+			return fail(b, "out of memory");
+		memset(f + s->n_fds, 0, sizeof(*f) * (n - s->n_fds));
+		s->fds = f;
+		s->n_fds = n;
+	}
+	if (s->fds[fd].f_kind != FD_NONE)
+		return fail(b, "fd %d given twice", fd);
+	s->fds[fd] = (struct snap_fd){ (uint8_t)kind, index };
+	return 0;
+}
+
+struct net_snapshot *
+net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
+{
+	struct build b = { calloc(1, sizeof(struct net_snapshot)), err, errlen };
+	struct net_snapshot *s = b.s;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!s)
+		return NULL;
+	s->subnets = calloc(cfg->n_subnets + 1, sizeof(*s->subnets));
+	s->rtbs = calloc(cfg->n_route_tables + 1, sizeof(*s->rtbs));
+	s->nacls = calloc(cfg->n_nacls + 1, sizeof(*s->nacls));
+	s->sgs = calloc(cfg->n_sgs + 1, sizeof(*s->sgs));
+	s->enis = calloc(cfg->n_enis + 1, sizeof(*s->enis));
+	s->gws = calloc(cfg->n_gateways + 1, sizeof(*s->gws));
+	s->by_ip = calloc(cfg->n_enis + 1, sizeof(*s->by_ip));
+	s->by_public = calloc(cfg->n_enis + 1, sizeof(*s->by_public));
+	if (!s->subnets || !s->rtbs || !s->nacls || !s->sgs || !s->enis || !s->gws ||
+	    !s->by_ip || !s->by_public) {
+		fail(&b, "out of memory");
+		goto err;
+	}
+
+	/* Objects without references first, then what refers to them. */
+	for (size_t i = 0; i < cfg->n_nacls; i++, s->n_nacls++) {
+		if (!id_ok(cfg->nacls[i].id) || FIND_ID(s->nacls, s->n_nacls, n_id, cfg->nacls[i].id) >= 0) {
+			fail(&b, "NACL %zu: bad or duplicate id", i);
+			goto err;
+		}
+		if (build_nacl(&b, &cfg->nacls[i], &s->nacls[i]) < 0) {
+			s->n_nacls++;
+			goto err;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_sgs; i++, s->n_sgs++) {
+		const struct net_sg_config *c = &cfg->sgs[i];
+		if (!id_ok(c->id) || FIND_ID(s->sgs, s->n_sgs, g_id, c->id) >= 0) {
+			fail(&b, "security group %zu: bad or duplicate id", i);
+			goto err;
+		}
+		snprintf(s->sgs[i].g_id, NET_ID_MAX, "%s", c->id);
+		int32_t v = vpc_index(&b, c->vpc_id, true);
+		if (v < 0) {
+			fail(&b, "%s: no VPC", c->id);
+			goto err;
+		}
+		s->sgs[i].g_vpc = (uint32_t)v;
+	}
+	for (size_t i = 0; i < cfg->n_sgs; i++)
+		if (build_sg_rules(&b, cfg, i) < 0)
+			goto err;
+	for (size_t i = 0; i < cfg->n_gateways; i++, s->n_gws++) {
+		const struct net_gateway_config *c = &cfg->gateways[i];
+		struct snap_gw *w = &s->gws[i];
+		if (!id_ok(c->id) || FIND_ID(s->gws, s->n_gws, w_id, c->id) >= 0) {
+			fail(&b, "gateway %zu: bad or duplicate id", i);
+			goto err;
+		}
+		snprintf(w->w_id, NET_ID_MAX, "%s", c->id);
+		w->w_kind = c->kind;
+		w->w_vpc = vpc_index(&b, c->vpc_id, true);
+		w->w_ops = c->ops;
+		w->w_arg = c->arg;
+		w->w_fd = c->ops ? c->fd : -1;
+	}
+	for (size_t i = 0; i < cfg->n_subnets; i++, s->n_subnets++) {
+		const struct net_subnet_config *c = &cfg->subnets[i];
+		struct snap_subnet *sn = &s->subnets[i];
+		if (!id_ok(c->id) || FIND_ID(s->subnets, s->n_subnets, s_id, c->id) >= 0) {
+			fail(&b, "subnet %zu: bad or duplicate id", i);
+			goto err;
+		}
+		snprintf(sn->s_id, NET_ID_MAX, "%s", c->id);
+		int32_t v = vpc_index(&b, c->vpc_id, true);
+		int32_t n = FIND_ID(s->nacls, s->n_nacls, n_id, c->nacl_id);
+		int32_t t = FIND_ID(cfg->route_tables, (uint32_t)cfg->n_route_tables, id, c->route_table_id);
+		if (v < 0 || n < 0 || t < 0 || c->cidr.c_len > 30) {
+			fail(&b, "%s: no VPC, NACL %s or route table %s, or bad CIDR", c->id,
+			     c->nacl_id, c->route_table_id);
+			goto err;
+		}
+		sn->s_vpc = (uint32_t)v;
+		sn->s_cidr = c->cidr;
+		sn->s_cidr.c_addr &= net_mask(c->cidr.c_len);
+		sn->s_router_ip = sn->s_cidr.c_addr + 1;
+		sn->s_nacl = (uint32_t)n;
+		sn->s_rtb = (uint32_t)t;
+	}
+	for (uint32_t i = 0; i < s->n_subnets; i++)
+		for (uint32_t j = 0; j < i; j++)
+			if (s->subnets[i].s_vpc == s->subnets[j].s_vpc &&
+			    cidr_overlaps(&s->subnets[i].s_cidr, &s->subnets[j].s_cidr)) {
+				fail(&b, "%s overlaps %s", s->subnets[i].s_id, s->subnets[j].s_id);
+				goto err;
+			}
+	s->n_enis = (uint32_t)cfg->n_enis;
+	if (build_enis(&b, cfg) < 0)
+		goto err;
+	for (size_t i = 0; i < cfg->n_route_tables; i++, s->n_rtbs++) {
+		if (!id_ok(cfg->route_tables[i].id) ||
+		    FIND_ID(s->rtbs, s->n_rtbs, t_id, cfg->route_tables[i].id) >= 0) {
+			fail(&b, "route table %zu: bad or duplicate id", i);
+			goto err;
+		}
+		if (build_rtb(&b, &cfg->route_tables[i], &s->rtbs[i]) < 0) {
+			s->n_rtbs++;
+			goto err;
+		}
+	}
+	for (uint32_t i = 0; i < s->n_enis; i++)
+		if (fd_claim(&b, s->enis[i].e_fd, FD_ENI, i) < 0)
+			goto err;
+	for (uint32_t i = 0; i < s->n_gws; i++)
+		if (fd_claim(&b, s->gws[i].w_fd, FD_PORT, i) < 0)
+			goto err;
+	return s;
+err:
+	net_snapshot_free(s);
+	return NULL;
+}
+
+void
+net_snapshot_free(struct net_snapshot *s)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->n_nacls; i++) {
+		free(s->nacls[i].n_out);
+		free(s->nacls[i].n_in);
+	}
+	for (uint32_t i = 0; i < s->n_sgs; i++) {
+		free(s->sgs[i].g_out);
+		free(s->sgs[i].g_in);
+		free(s->sgs[i].g_members);
+	}
+	for (uint32_t i = 0; i < s->n_rtbs; i++) {
+		lpm_free(&s->rtbs[i].t_lpm);
+		free(s->rtbs[i].t_routes);
+	}
+	free(s->vpcs);
+	free(s->subnets);
+	free(s->rtbs);
+	free(s->nacls);
+	free(s->sgs);
+	free(s->enis);
+	free(s->gws);
+	free(s->by_ip);
+	free(s->by_public);
+	free(s->fds);
+	free(s);
+}
+
+static int32_t
+addr_search(const struct snap_addr *a, uint32_t n, uint32_t vpc, uint32_t ip)
+{
+	uint32_t lo = 0, hi = n;
+	struct snap_addr key = { vpc, ip, 0 };
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = addr_cmp(&a[mid], &key);
+		if (c == 0)
+			return (int32_t)a[mid].a_eni;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+int32_t
+snap_eni_by_ip(const struct net_snapshot *s, uint32_t vpc, uint32_t ip)
+{
+	return addr_search(s->by_ip, s->n_enis, vpc, ip);
+}
+
+int32_t
+snap_eni_by_public(const struct net_snapshot *s, uint32_t public_ip)
+{
+	return addr_search(s->by_public, s->n_public, 0, public_ip);
+}
