@@ -309,12 +309,12 @@ void ike_get_isakmp_status(const struct ike_endpoint *ep, uint64_t now,
 			   struct ike_isakmp_status *out)
 {
 	memset(out, 0, sizeof(*out));
-	const struct ike_sa *sa = ep_best_sa(ep);
+	const struct ike_sa *best = ep_best_sa(ep), *sa = best;
 	for (const struct ike_sa *s = ep->sas; s; s = s->next) {
 		if (s->state == SA_DEAD)
 			continue;
 		out->n_sas++;
-		if (!ep_best_sa(ep) && (!sa || s->serial > sa->serial))
+		if (!best && (!sa || s->serial > sa->serial))
 			sa = s;		/* newest in Main Mode */
 	}
 	if (!sa)
