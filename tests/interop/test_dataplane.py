@@ -1,0 +1,301 @@
+"""vpcd's virtual router (build/net-driver) between two instances, each a
+network namespace whose eth0 is a TAP held by the router: VPC 10.96.0.0/16,
+subnets 10.96.0.0/24 (instance a, 10.96.0.10) and 10.96.1.0/24 (instance b,
+10.96.1.10), one route table (the VPC local route), a NACL per subnet and a
+security group per instance:
+
+    sg-a (a): egress all; ingress ICMP from members of sg-b
+    sg-b (b): ingress TCP 5000 and ICMP from 10.96.0.0/16; egress all
+
+Checks: ping both ways across subnets; a TCP connection a -> b; a NACL
+deny rule breaks it (drop counter nacl-in); b's group without the rule
+refuses new connections (sg-ingress) while an established one goes on;
+b -> a new TCP is refused by sg-a although a -> b replies pass (connection
+tracking); ARP is answered for the subnet router (.1) and nothing else.
+
+Needs root; skipped otherwise. The instance namespaces have per-run unique
+names and are always removed (by the driver at exit, and by the test).
+Private addresses only, inside them; the driver itself adds no address
+anywhere."""
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+BUILD = os.environ.get("VPCD_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+DRIVER_PATHS = [os.path.join(BUILD, "net-driver"), os.path.join(BUILD, "src", "net", "net-driver")]
+A_IP, B_IP = "10.96.0.10", "10.96.1.10"
+PORT = 5000
+
+SERVER = r"""
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16)
+print("listening", flush=True)
+def serve(c):
+    while True:
+        d = c.recv(4096)
+        if not d: break
+        c.sendall(d)
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"""
+
+# Connects, then echoes one line per stdin line: prints "ok" or "fail".
+CLIENT = r"""
+import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
+    print("connected", flush=True)
+except OSError as e:
+    print("fail", e, flush=True); sys.exit(1)
+for line in sys.stdin:
+    try:
+        c.sendall(line.encode()); d = c.recv(4096)
+        print("ok" if d == line.encode() else "fail", flush=True)
+    except OSError as e:
+        print("fail", e, flush=True)
+"""
+
+
+def run(cmd, check=True, timeout=30):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s" % (" ".join(cmd), p.returncode, p.stdout))
+    return p
+
+
+def find_driver():
+    for p in DRIVER_PATHS:
+        if os.path.exists(p):
+            return p
+    return None
+
+
+def config(ids, nacl_b_extra="", sg_b_tcp=True):
+    a, b = ids
+    return """
+log_level = info
+[subnet]
+id = subnet-a
+vpc = vpc-1
+cidr = 10.96.0.0/24
+route_table = rtb-main
+nacl = acl-a
+[subnet]
+id = subnet-b
+vpc = vpc-1
+cidr = 10.96.1.0/24
+route_table = rtb-main
+nacl = acl-b
+[route_table]
+id = rtb-main
+route = 10.96.0.0/16 local
+[nacl]
+id = acl-a
+rule = 100 ingress allow all 0.0.0.0/0
+rule = 100 egress allow all 0.0.0.0/0
+[nacl]
+id = acl-b
+%s
+rule = 100 ingress allow all 0.0.0.0/0
+rule = 100 egress allow all 0.0.0.0/0
+[sg]
+id = sg-a
+vpc = vpc-1
+rule = egress all -1 -1 0.0.0.0/0
+rule = ingress icmp -1 -1 sg-b
+[sg]
+id = sg-b
+vpc = vpc-1
+%s
+rule = ingress icmp -1 -1 10.96.0.0/16
+rule = egress all -1 -1 0.0.0.0/0
+[instance]
+id = %s
+subnet = subnet-a
+ip = %s
+groups = sg-a
+[instance]
+id = %s
+subnet = subnet-b
+ip = %s
+groups = sg-b
+""" % (nacl_b_extra, "rule = ingress tcp %d %d 10.96.0.0/16" % (PORT, PORT) if sg_b_tcp else "",
+       a, A_IP, b, B_IP)
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root (namespaces, TAP devices)")
+@unittest.skipUnless(find_driver(), "net-driver not built")
+class DataPlane(unittest.TestCase):
+    def setUp(self):
+        tag = secrets.token_hex(3)
+        self.ids = ("i-dp%sa" % tag, "i-dp%sb" % tag)
+        for ns in self.ids:
+            self.addCleanup(run, ["ip", "netns", "delete", ns], False)
+        self.dir = tempfile.mkdtemp(prefix="vpcd-dp-")
+        self.conf = os.path.join(self.dir, "net.conf")
+        self.write_conf()
+        self.lines = []
+        self.cond = threading.Condition()
+        self.errlog = open(os.path.join(self.dir, "driver.log"), "w")
+        self.driver = subprocess.Popen([find_driver(), self.conf], stdout=subprocess.PIPE,
+                                       stderr=self.errlog, text=True)
+        self.addCleanup(self.stop_driver)
+        threading.Thread(target=self._read, daemon=True).start()
+        self.wait_line(r"^ready$", 10)
+        self.procs = []
+        self.addCleanup(self.stop_procs)
+
+    def _read(self):
+        for line in self.driver.stdout:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+
+    def wait_line(self, regex, timeout, since=0):
+        rx = re.compile(regex)
+        end = time.time() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines[since:]:
+                    if rx.search(line):
+                        return line
+                if time.time() > end or self.driver.poll() is not None:
+                    self.errlog.flush()
+                    raise AssertionError("driver: no /%s/; stdout %s; stderr:\n%s" % (
+                        regex, self.lines, open(self.errlog.name).read()[-3000:]))
+                self.cond.wait(0.1)
+
+    def stop_driver(self):
+        if self.driver.poll() is None:
+            self.driver.send_signal(signal.SIGTERM)
+            try:
+                self.driver.wait(10)
+            except subprocess.TimeoutExpired:
+                self.driver.kill()
+                self.driver.wait()
+        self.errlog.close()
+
+    def stop_procs(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def write_conf(self, **kw):
+        with open(self.conf, "w") as f:
+            f.write(config(self.ids, **kw))
+
+    def reload(self, **kw):
+        self.write_conf(**kw)
+        since = len(self.lines)
+        self.driver.send_signal(signal.SIGHUP)
+        line = self.wait_line(r"^(applied|error)", 10, since)
+        self.assertEqual(line, "applied")
+
+    def counters(self):
+        since = len(self.lines)
+        self.driver.send_signal(signal.SIGUSR1)
+        line = self.wait_line(r"^counters ", 5, since)
+        return {k: int(v) for k, v in (kv.split("=") for kv in line.split()[1:])}
+
+    def ns(self, which):
+        return self.ids[0 if which == "a" else 1]
+
+    def ping(self, frm, to, count=2):
+        return run(["ip", "netns", "exec", self.ns(frm), "ping", "-c", str(count), "-i", "0.2",
+                    "-W", "1", to], check=False).returncode == 0
+
+    def server(self, where):
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns(where), sys.executable, "-c", SERVER,
+                              str(PORT)], stdout=subprocess.PIPE, text=True)
+        self.procs.append(p)
+        self.assertEqual(p.stdout.readline().strip(), "listening")
+
+    def client(self, frm, to, timeout=2.0):
+        """A connected client (the process) or None when it could not connect."""
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns(frm), sys.executable, "-c", CLIENT, to,
+                              str(PORT), str(timeout)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+        self.procs.append(p)
+        first = p.stdout.readline().strip()
+        return p if first == "connected" else None
+
+    def echo(self, p):
+        p.stdin.write("hello\n")
+        p.stdin.flush()
+        return p.stdout.readline().strip() == "ok"
+
+    # -- the checks ---------------------------------------------------------
+
+    def test_ping_across_subnets(self):
+        self.assertTrue(self.ping("a", B_IP), "a -> b")
+        self.assertTrue(self.ping("b", A_IP), "b -> a (sg-a: ICMP from sg-b members)")
+        c = self.counters()
+        self.assertGreaterEqual(c["tx"], 8)
+        self.assertGreaterEqual(c["arp_replies"], 2)
+
+    def test_tcp_and_nacl_deny(self):
+        self.server("b")
+        p = self.client("a", B_IP)
+        self.assertIsNotNone(p, "a -> b:%d" % PORT)
+        self.assertTrue(self.echo(p))
+        before = self.counters()["nacl-in"]
+        # a deny rule numbered before the allow, in b's subnet NACL
+        self.reload(nacl_b_extra="rule = 90 ingress deny tcp 10.96.0.0/24 %d-%d" % (PORT, PORT))
+        self.assertIsNone(self.client("a", B_IP, timeout=1.5), "NACL deny must break new connections")
+        self.assertGreater(self.counters()["nacl-in"], before)
+        self.reload()
+        self.assertIsNotNone(self.client("a", B_IP), "allowed again once the rule is gone")
+
+    def test_sg_without_rule(self):
+        self.server("b")
+        established = self.client("a", B_IP)
+        self.assertIsNotNone(established)
+        self.assertTrue(self.echo(established))
+        before = self.counters()["sg-ingress"]
+        self.reload(sg_b_tcp=False)
+        self.assertIsNone(self.client("a", B_IP, timeout=1.5), "new connection without the SG rule")
+        self.assertGreater(self.counters()["sg-ingress"], before)
+        # the tracked connection goes on, both ways (AWS keeps tracked flows)
+        self.assertTrue(self.echo(established))
+
+    def test_conntrack_replies(self):
+        # sg-a has no TCP ingress rule: a's connection to b works because
+        # b's replies belong to a's flow; b's own connection to a does not.
+        self.server("a")
+        self.server("b")
+        p = self.client("a", B_IP)
+        self.assertIsNotNone(p)
+        self.assertTrue(self.echo(p))
+        before = self.counters()["sg-ingress"]
+        self.assertIsNone(self.client("b", A_IP, timeout=1.5))
+        self.assertGreater(self.counters()["sg-ingress"], before)
+
+    def test_arp_only_for_router(self):
+        a = self.ns("a")
+        self.assertTrue(self.ping("a", B_IP, 1))
+        neigh = run(["ip", "-n", a, "neigh", "show", "10.96.0.1"]).stdout
+        self.assertIn("lladdr 0e:76:70:63:64:01", neigh)
+        before = self.counters()["arp_ignored"]
+        # make a believe b and an unused subnet address are on its link:
+        # it ARPs for them, and nobody answers
+        for addr in (B_IP, "10.96.0.20"):
+            run(["ip", "-n", a, "route", "add", addr + "/32", "dev", "eth0", "scope", "link"])
+            self.assertFalse(self.ping("a", addr, 1), "ARP for %s must go unanswered" % addr)
+            self.assertNotIn("lladdr", run(["ip", "-n", a, "neigh", "show", addr]).stdout)
+            run(["ip", "-n", a, "route", "del", addr + "/32"])
+        self.assertGreater(self.counters()["arp_ignored"], before)
+
+
+if __name__ == "__main__":
+    unittest.main()
