@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Data-plane bench (not a test: prints figures, judges nothing).
+
+Two instance namespaces joined by vpcd's virtual router (build/net-driver:
+VPC 10.96.0.0/16, subnets .0/24 and .1/24, NACL allow-all, security groups
+with rules, so every packet takes the full path: parse, source check,
+NACL out/in, SG via conntrack, LPM, MAC rewrite), then the same two
+namespaces joined by a Linux bridge (veth pairs) in the same run.
+iperf3 TCP throughput and small-packet UDP rate, side by side.
+
+Usage (root): bench/dataplane.py [--build build] [--seconds 5] [--udp-len 64]
+Namespaces get per-run unique names and are always removed."""
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run(cmd, check=True, **kw):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    if check and p.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(cmd), p.stdout))
+    return p
+
+
+def iperf(ns_client, ns_server, server_ip, seconds, udp_len=None):
+    srv = subprocess.Popen(["ip", "netns", "exec", ns_server, "iperf3", "-s", "-1", "-p", "5299"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        cmd = ["ip", "netns", "exec", ns_client, "iperf3", "-c", server_ip, "-p", "5299", "-J",
+               "-t", str(seconds)]
+        if udp_len:
+            cmd += ["-u", "-b", "0", "-l", str(udp_len)]
+        out = json.loads(run(cmd).stdout)
+        end = out["end"]
+        if udp_len:
+            s = end["sum"]
+            pps = s["packets"] * (1 - s["lost_percent"] / 100.0) / s["seconds"]
+            return "%.0f kpps received (%.1f%% lost)" % (pps / 1000, s["lost_percent"])
+        return "%.2f Gbit/s" % (end["sum_received"]["bits_per_second"] / 1e9)
+    finally:
+        if srv.poll() is None:
+            srv.kill()
+        srv.wait(10)
+
+
+def router_case(build, tag, seconds, udp_len):
+    ids = ("i-bench%sa" % tag, "i-bench%sb" % tag)
+    conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
+    conf.write("""
+log_level = warn
+[subnet]
+id = subnet-a
+vpc = vpc-1
+cidr = 10.96.0.0/24
+route_table = rtb-1
+nacl = acl-1
+[subnet]
+id = subnet-b
+vpc = vpc-1
+cidr = 10.96.1.0/24
+route_table = rtb-1
+nacl = acl-1
+[route_table]
+id = rtb-1
+route = 10.96.0.0/16 local
+[nacl]
+id = acl-1
+rule = 100 ingress allow all 0.0.0.0/0
+rule = 100 egress allow all 0.0.0.0/0
+[sg]
+id = sg-1
+vpc = vpc-1
+rule = ingress tcp 5299 5299 10.96.0.0/16
+rule = ingress udp 5299 5299 10.96.0.0/16
+rule = egress all -1 -1 0.0.0.0/0
+[instance]
+id = %s
+subnet = subnet-a
+ip = 10.96.0.10
+groups = sg-1
+[instance]
+id = %s
+subnet = subnet-b
+ip = 10.96.1.10
+groups = sg-1
+""" % ids)
+    conf.close()
+    drv = subprocess.Popen([os.path.join(build, "net-driver"), conf.name], stdout=subprocess.PIPE,
+                           text=True)
+    try:
+        if drv.stdout.readline().strip() != "ready":
+            raise RuntimeError("net-driver did not start")
+        tcp = iperf(ids[0], ids[1], "10.96.1.10", seconds)
+        udp = iperf(ids[0], ids[1], "10.96.1.10", seconds, udp_len)
+        drv.send_signal(signal.SIGUSR1)
+        counters = ""
+        for line in drv.stdout:
+            if line.startswith("counters"):
+                counters = line.strip()
+                break
+        return tcp, udp, counters
+    finally:
+        drv.send_signal(signal.SIGTERM)
+        drv.wait(10)
+        os.unlink(conf.name)
+        for ns in ids:
+            run(["ip", "netns", "delete", ns], check=False)
+
+
+def bridge_case(tag, seconds, udp_len):
+    a, b, br = "bench%sa" % tag, "bench%sb" % tag, "bench%sbr" % tag
+    try:
+        for ns in (a, b, br):
+            run(["ip", "netns", "add", ns])
+        run(["ip", "-n", br, "link", "add", "br0", "type", "bridge"])
+        run(["ip", "-n", br, "link", "set", "br0", "up"])
+        for ns, addr in ((a, "10.96.0.10/16"), (b, "10.96.1.10/16")):
+            run(["ip", "-n", br, "link", "add", "p-" + ns[-1], "type", "veth", "peer", "name", "eth0",
+                 "netns", ns])
+            run(["ip", "-n", br, "link", "set", "p-" + ns[-1], "master", "br0", "up"])
+            run(["ip", "-n", ns, "addr", "add", addr, "dev", "eth0"])
+            run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        tcp = iperf(a, b, "10.96.1.10", seconds)
+        udp = iperf(a, b, "10.96.1.10", seconds, udp_len)
+        return tcp, udp
+    finally:
+        for ns in (a, b, br):
+            run(["ip", "netns", "delete", ns], check=False)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--udp-len", type=int, default=64)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("needs root")
+    tag = secrets.token_hex(3)
+    r_tcp, r_udp, counters = router_case(os.path.abspath(args.build), tag, args.seconds, args.udp_len)
+    b_tcp, b_udp = bridge_case(tag, args.seconds, args.udp_len)
+    print("%-34s %-22s %s" % ("", "vpcd router", "Linux bridge"))
+    print("%-34s %-22s %s" % ("TCP, iperf3, 1 stream", r_tcp, b_tcp))
+    print("%-34s %-22s %s" % ("UDP %d-byte payload, iperf3 -b 0" % args.udp_len, r_udp, b_udp))
+    print("cpus: %d; router %s" % (os.cpu_count(), counters))
+
+
+if __name__ == "__main__":
+    main()
