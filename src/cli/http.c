@@ -131,7 +131,7 @@ static int fill(struct reader *r)
 static int read_line(struct reader *r, char *line, size_t line_len)
 {
 	for (;;) {
-		char *nl = memchr(r->rd_buf + r->rd_pos, '\n', r->rd_len - r->rd_pos);
+		char *nl = r->rd_len > r->rd_pos ? memchr(r->rd_buf + r->rd_pos, '\n', r->rd_len - r->rd_pos) : NULL;
 		if (nl) {
 			size_t n = (size_t)(nl - (r->rd_buf + r->rd_pos));
 			if (n > 0 && nl[-1] == '\r')
