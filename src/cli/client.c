@@ -120,9 +120,9 @@ struct doc *ec2_call(struct ec2_client *c, const char *action, const struct ec2_
 	}
 	struct doc *out = ec2_response_parse(action, resp.r_status, resp.r_body.sb_data, resp.r_body.sb_len, err);
 	if (c->ec_debug)
-		fprintf(stderr, "vpcctl: %s -> HTTP %d, %zu bytes, %llu ms%s%s\n", action, resp.r_status,
-			resp.r_body.sb_len, (unsigned long long)(time_mono_ms() - t0), out ? "" : ", ",
-			out ? "" : err->e_code);
+		fprintf(stderr, "vpcctl: %s -> HTTP %d, %zu bytes, %llu ms, connection #%u%s%s\n", action,
+			resp.r_status, resp.r_body.sb_len, (unsigned long long)(time_mono_ms() - t0),
+			c->ec_conn.hc_connects, out ? "" : ", ", out ? "" : err->e_code);
 	http_response_free(&resp);
 	return out;
 }

@@ -19,6 +19,7 @@
  * except tagging the new VPC's main route table.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,16 @@ static void progress(struct wizard_run *wr, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Set by SIGINT/SIGTERM: the step under way finishes, the next one fails
+ * and what was made is rolled back. */
+static volatile sig_atomic_t wizard_interrupted;
+
+static void wizard_on_signal(int sig)
+{
+	(void)sig;
+	wizard_interrupted = 1;
+}
+
 /* Runs one step. On success records it ({Step, Action, Id, Detail}); on
  * failure remembers which and why. The caller owns the answer. */
 static struct doc *step(struct wizard_run *wr, const char *what, const char *action, const struct ec2_params *p)
@@ -251,6 +262,12 @@ static struct doc *step(struct wizard_run *wr, const char *what, const char *act
 		snprintf(wr->wr_failed, sizeof(wr->wr_failed), "%s", what);
 		snprintf(wr->wr_err.e_code, sizeof(wr->wr_err.e_code), "NoCredentials");
 		snprintf(wr->wr_err.e_message, sizeof(wr->wr_err.e_message), "no endpoint or keys (see above)");
+		return NULL;
+	}
+	if (wizard_interrupted) {
+		snprintf(wr->wr_failed, sizeof(wr->wr_failed), "%s", what);
+		snprintf(wr->wr_err.e_code, sizeof(wr->wr_err.e_code), "Interrupted");
+		snprintf(wr->wr_err.e_message, sizeof(wr->wr_err.e_message), "stopped by a signal before this step");
 		return NULL;
 	}
 	progress(wr, "[%d] %s ...", wr->wr_step, what);
@@ -609,9 +626,11 @@ static bool build(struct wizard_run *wr)
 static void print_made(struct cli_ctx *cx, const struct wizard_input *in, const struct wizard_run *wr)
 {
 	if (cx->cx_output == CLI_OUTPUT_JSON) {
-		struct doc *o = doc_clone(wr->wr_ids);
+		struct doc *o = doc_obj();
 		doc_set_str(o, "Name", in->wi_name);
 		doc_set_str(o, "Pattern", pattern_names[in->wi_pattern]);
+		doc_foreach(id, wr->wr_ids)
+			doc_set_str(o, id->d_key, id->d_str);
 		doc_set(o, "Steps", doc_clone(wr->wr_steps));
 		json_print(o, cx->cx_out);
 		doc_free(o);
@@ -766,7 +785,17 @@ int cmd_wizard(struct cli_ctx *cx, int argc, char **argv)
 	wr->wr_in = &in;
 	wr->wr_steps = doc_list();
 	wr->wr_ids = doc_obj();
-	if (build(wr)) {
+	struct sigaction sa, old_int, old_term;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = wizard_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;	/* the call under way completes; the next step sees the flag */
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	bool made = build(wr);
+	if (!made)
+		signal(SIGINT, SIG_IGN);	/* let the rollback finish */
+	if (made) {
 		print_made(cx, &in, wr);
 		for (size_t i = 0; i < wr->wr_nundo; i++)
 			ec2_params_free(&wr->wr_undo[i].u_params);
@@ -783,6 +812,8 @@ int cmd_wizard(struct cli_ctx *cx, int argc, char **argv)
 			fprintf(stderr, "vpcctl wizard: rolled back; nothing was left behind\n");
 		rc = CLI_EXIT_ERROR;
 	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	doc_free(wr->wr_steps);
 	doc_free(wr->wr_ids);
 	free(wr);

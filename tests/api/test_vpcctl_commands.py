@@ -214,6 +214,14 @@ class TestVpcctlCommands(VpcdTestCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("InvalidEndpoint", p.stderr)
 
+    def test_one_connection_kept_alive(self):
+        p = vpcctl(self.vpcd, "--debug", "show")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        calls = [l for l in p.stderr.splitlines() if " -> HTTP " in l]
+        self.assertGreaterEqual(len(calls), 8)      # one Describe per section
+        self.assertTrue(all(l.endswith("connection #1") for l in calls), calls)
+        self.assertNotIn(SECRET, p.stderr)
+
     def test_no_keys_at_all(self):
         p = vpcctl(self.vpcd, "show", env=clean_env(HOME=self.tmp))
         self.assertEqual(p.returncode, 1)
