@@ -38,7 +38,12 @@ struct api_config {
 	 * outside addresses come from, one tunnel per address; borrowed. */
 	const uint32_t *ac_vpn_outside;
 	size_t ac_nvpn_outside;
+	/* Public addresses (auto-assigned and Elastic IPs) come from this
+	 * CIDR; NULL means API_PUBLIC_POOL_DEFAULT. Borrowed. */
+	const char *ac_public_pool;
 };
+
+#define API_PUBLIC_POOL_DEFAULT "198.51.100.0/24"	/* documentation space (RFC 5737) */
 
 struct api;
 

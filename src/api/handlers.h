@@ -10,8 +10,11 @@
 #include "api/api.h"
 
 #define API_ACTIONS(X) \
+	X(AllocateAddress) \
+	X(AssociateAddress) \
 	X(AssociateRouteTable) \
 	X(AttachInternetGateway) \
+	X(AttachNetworkInterface) \
 	X(AttachVpnGateway) \
 	X(AuthorizeSecurityGroupEgress) \
 	X(AuthorizeSecurityGroupIngress) \
@@ -19,6 +22,7 @@
 	X(CreateInternetGateway) \
 	X(CreateNetworkAcl) \
 	X(CreateNetworkAclEntry) \
+	X(CreateNetworkInterface) \
 	X(CreateRoute) \
 	X(CreateRouteTable) \
 	X(CreateSecurityGroup) \
@@ -32,6 +36,7 @@
 	X(DeleteInternetGateway) \
 	X(DeleteNetworkAcl) \
 	X(DeleteNetworkAclEntry) \
+	X(DeleteNetworkInterface) \
 	X(DeleteRoute) \
 	X(DeleteRouteTable) \
 	X(DeleteSecurityGroup) \
@@ -42,10 +47,14 @@
 	X(DeleteVpnConnectionRoute) \
 	X(DeleteVpnGateway) \
 	X(DescribeAccountAttributes) \
+	X(DescribeAddresses) \
 	X(DescribeAvailabilityZones) \
 	X(DescribeCustomerGateways) \
+	X(DescribeImages) \
+	X(DescribeInstances) \
 	X(DescribeInternetGateways) \
 	X(DescribeNetworkAcls) \
+	X(DescribeNetworkInterfaces) \
 	X(DescribeRegions) \
 	X(DescribeRouteTables) \
 	X(DescribeSecurityGroupRules) \
@@ -57,22 +66,30 @@
 	X(DescribeVpnConnections) \
 	X(DescribeVpnGateways) \
 	X(DetachInternetGateway) \
+	X(DetachNetworkInterface) \
 	X(DetachVpnGateway) \
 	X(DisableVgwRoutePropagation) \
+	X(DisassociateAddress) \
 	X(DisassociateRouteTable) \
 	X(EnableVgwRoutePropagation) \
 	X(GetVpnConnectionDeviceSampleConfiguration) \
 	X(GetVpnConnectionDeviceTypes) \
+	X(ModifyNetworkInterfaceAttribute) \
 	X(ModifySubnetAttribute) \
 	X(ModifyVpcAttribute) \
 	X(ModifyVpnConnectionOptions) \
 	X(ModifyVpnTunnelOptions) \
+	X(ReleaseAddress) \
 	X(ReplaceNetworkAclAssociation) \
 	X(ReplaceNetworkAclEntry) \
 	X(ReplaceRoute) \
 	X(ReplaceRouteTableAssociation) \
 	X(RevokeSecurityGroupEgress) \
-	X(RevokeSecurityGroupIngress)
+	X(RevokeSecurityGroupIngress) \
+	X(RunInstances) \
+	X(StartInstances) \
+	X(StopInstances) \
+	X(TerminateInstances)
 
 #define API_DECLARE_HANDLER(name) int handle_##name(struct api_req *rq);
 API_ACTIONS(API_DECLARE_HANDLER)
