@@ -63,6 +63,7 @@ struct api_req {
 	const char *rq_request_id;
 	struct doc *rq_in;	/* request members; owned by the dispatcher */
 	struct doc *rq_out;	/* response members; handlers fill it */
+	void *rq_arg;		/* api_change()'s arg; NULL for HTTP requests */
 	const char *rq_err_code;
 	char rq_err_msg[512];
 	int rq_http_status;
@@ -120,6 +121,29 @@ int api_describe(struct api_req *rq, const struct describe_spec *spec);
 /* Tags from TagSpecification.N for resource type rtype ("vpc"), as the
  * Tags list to store on the resource (empty list when none). */
 struct doc *api_tags_from_spec(struct api_req *rq, const char *rtype);
+
+/* --- hooks for the engine: desired state out, observed state in ------------
+ * Everything here runs on the API thread. */
+
+/* After a batch has committed, fn(arg, id, doc) is called once per
+ * resource of `type` that the batch changed: doc is the resource as it is
+ * now (borrowed, valid during the call only), NULL when it was deleted.
+ * fn must not change state (it may copy and hand over). One hook. */
+typedef void (*api_commit_fn)(void *arg, const char *id, const struct doc *doc);
+void api_on_commit(struct api *api, const char *type, api_commit_fn fn, void *arg);
+
+/* The loop also waits for fd (e.g. an eventfd) and, when it is readable,
+ * calls fn(arg, api) after serving the ready HTTP connections and before
+ * the batch commits; fn reads fd clean and may call api_change(). */
+typedef void (*api_wakeup_fn)(void *arg, struct api *api);
+void api_on_wakeup(struct api *api, int fd, api_wakeup_fn fn, void *arg);
+
+/* Runs fn as the handler of a request that comes from inside vpcd (the
+ * engine's observed state), with rq->rq_arg = arg and an empty rq_in: its
+ * api_put()/api_delete() join the open batch and are committed with it,
+ * or undone when fn fails. Only from a wakeup hook. 0, or -1 (logged
+ * with what). */
+int api_change(struct api *api, const char *what, api_handler_fn fn, void *arg);
 
 /* The handler table, sorted by action name (api/actions.c). */
 struct api_action {

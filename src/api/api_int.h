@@ -27,6 +27,13 @@ struct api {
 	struct undo_entry *a_undo;
 	size_t a_undo_len, a_undo_cap;
 	struct conn_ctx *a_pending;	/* answered, waiting for the commit */
+	/* engine hooks (api_on_commit, api_on_wakeup); NULL fn: none */
+	const char *a_commit_type;
+	api_commit_fn a_commit_fn;
+	void *a_commit_arg;
+	int a_wakeup_fd;
+	api_wakeup_fn a_wakeup_fn;
+	void *a_wakeup_arg;
 };
 
 void api_undo_to(struct api *api, size_t mark);

@@ -268,6 +268,63 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* Tells the commit hook about each resource of its type that the
+ * committed batch changed, once per id. O(k^2) in the k changes of that
+ * type in the batch, which are few. */
+static void notify_commit(struct api *api)
+{
+	for (size_t i = 0; i < api->a_undo_len; i++) {
+		const struct undo_entry *u = &api->a_undo[i];
+		if (strcmp(u->u_type, api->a_commit_type) != 0)
+			continue;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(api->a_undo[j].u_id, u->u_id) == 0 &&
+			       strcmp(api->a_undo[j].u_type, u->u_type) == 0;
+		if (seen)
+			continue;
+		const struct res *r = cache_get_typed(api->a_cache, u->u_type, u->u_id);
+		api->a_commit_fn(api->a_commit_arg, u->u_id, r ? r->r_doc : NULL);
+	}
+}
+
+void api_on_commit(struct api *api, const char *type, api_commit_fn fn, void *arg)
+{
+	api->a_commit_type = type;
+	api->a_commit_fn = fn;
+	api->a_commit_arg = arg;
+}
+
+void api_on_wakeup(struct api *api, int fd, api_wakeup_fn fn, void *arg)
+{
+	api->a_wakeup_fd = fd;
+	api->a_wakeup_fn = fn;
+	api->a_wakeup_arg = arg;
+}
+
+int api_change(struct api *api, const char *what, api_handler_fn fn, void *arg)
+{
+	struct api_req rq = { .rq_api = api, .rq_request_id = "internal", .rq_in = doc_obj(),
+			      .rq_out = doc_obj(), .rq_arg = arg };
+	size_t mark = api->a_undo_len;
+	api->a_current_savepoint = false;
+	int rc = fn(&rq);
+	if (rc == 0 && api->a_current_savepoint && store_release(api->a_store) < 0)
+		rc = api_fail(&rq, "InternalError", "The change could not be stored");
+	if (rc < 0) {
+		if (api->a_current_savepoint) {
+			store_rollback_to(api->a_store);
+			api_undo_to(api, mark);
+		}
+		log_error("api", "%s failed: %s %s", what, rq.rq_err_code ? rq.rq_err_code : "-",
+			  rq.rq_err_msg);
+	}
+	api->a_current_savepoint = false;
+	doc_free(rq.rq_in);
+	doc_free(rq.rq_out);
+	return rc;
+}
+
 /* Commits the open batch and resumes every waiting connection with its
  * answer; when the commit fails every waiting answer becomes an error. */
 static void finish_batch(struct api *api)
@@ -280,6 +337,8 @@ static void finish_batch(struct api *api)
 				free(cc->cc_xml);
 				answer_error(cc, 500, "InternalError", "The change could not be stored");
 			}
+		} else if (api->a_commit_fn) {
+			notify_commit(api);
 		}
 		api_undo_clear(api);
 		api->a_txn_open = false;
@@ -333,13 +392,16 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 			wait_ms = (int)timeout_ms;
 		/* poll, not epoll_wait: waiting on MHD's epoll fd with epoll_wait
 		 * would consume its edge-triggered events */
-		struct pollfd pfd = { .fd = mhd_fd, .events = POLLIN };
-		int n = poll(&pfd, 1, wait_ms);
+		struct pollfd pfd[2] = { { .fd = mhd_fd, .events = POLLIN },
+					 { .fd = api->a_wakeup_fn ? api->a_wakeup_fd : -1, .events = POLLIN } };
+		int n = poll(pfd, 2, wait_ms);
 		if (n < 0 && errno != EINTR) {
 			log_error("api", "poll: %s", strerror(errno));
 			break;
 		}
 		MHD_run(d);
+		if (n > 0 && (pfd[1].revents & POLLIN))
+			api->a_wakeup_fn(api->a_wakeup_arg, api);
 		if (api->a_pending || api->a_txn_open) {
 			finish_batch(api);
 			MHD_run(d);	/* send the resumed answers */

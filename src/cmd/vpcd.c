@@ -1,10 +1,11 @@
 /*
  * vpcd — the daemon: opens the state, loads it into memory, makes sure the
- * account has its default VPC and a root key, and serves the EC2 API until
- * SIGTERM or SIGINT.
+ * account has its default VPC and a root key, starts the engine (the VPN
+ * tunnels, when --vpn-outside-addresses names addresses of this host), and
+ * serves the EC2 API until SIGTERM or SIGINT.
  *
  *   vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID]
- *        [--vpn-outside-addresses ADDR[,ADDR...]]
+ *        [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 
 #include "api/api.h"
 #include "base/base.h"
+#include "engine/engine.h"
 #include "model/model.h"
 #include "store/cache.h"
 #include "store/store.h"
@@ -33,10 +35,13 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID] [--debug]\n"
-		   "            [--vpn-outside-addresses ADDR[,ADDR...]]\n"
+		   "            [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]\n"
 		   "  defaults: --listen 127.0.0.1:8775 --data-dir ./var --region us-east-1\n"
 		   "  --vpn-outside-addresses: this host's addresses for VPN tunnels (one tunnel each,\n"
-		   "  two per VPN connection); without it no VPN connection can be created\n"
+		   "  two per VPN connection); without it no VPN connection can be created. With it\n"
+		   "  vpcd runs the tunnels (as root: a TUN device, UDP 500/4500, raw ESP)\n"
+		   "  --vpn-tun: the plaintext TUN device of the tunnels (default " ENGINE_TUN_DEFAULT ");\n"
+		   "  vpcd routes each VPN connection's static routes into it, unless --no-vpn-routes\n"
 		   "  credentials: VPCD_ACCESS_KEY_ID and VPCD_SECRET_ACCESS_KEY, else DIR/credentials\n"
 		   "  (generated on first start)\n");
 }
@@ -189,13 +194,16 @@ int main(int argc, char **argv)
 {
 	const char *listen = "127.0.0.1:8775", *data_dir = "./var", *region = "us-east-1";
 	const char *account = "123456789012";
-	const char *vpn_outside = NULL;
+	const char *vpn_outside = NULL, *vpn_tun = ENGINE_TUN_DEFAULT;
+	bool vpn_routes = true;
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "region", required_argument, NULL, 'r' },
 		{ "account-id", required_argument, NULL, 'a' },
 		{ "vpn-outside-addresses", required_argument, NULL, 'o' },
+		{ "vpn-tun", required_argument, NULL, 't' },
+		{ "no-vpn-routes", no_argument, NULL, 'R' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -209,6 +217,8 @@ int main(int argc, char **argv)
 		case 'r': region = optarg; break;
 		case 'a': account = optarg; break;
 		case 'o': vpn_outside = optarg; break;
+		case 't': vpn_tun = optarg; break;
+		case 'R': vpn_routes = false; break;
 		case 'D': log_set_level(LOG_DEBUG); break;
 		case 'V': printf("vpcd %s\n", VPCD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -251,6 +261,14 @@ int main(int argc, char **argv)
 	struct api *api = api_new(&cfg, st, cache);
 	if (api_bootstrap(api) < 0)
 		return 1;
+	/* the tunnels: without them (no address of this host, no TUN) the
+	 * API still serves */
+	struct engine *engine = NULL;
+	if (noutside) {
+		struct engine_config ecfg = { vpn_tun, outside, noutside, vpn_routes };
+		if ((engine = engine_new(&ecfg)))
+			engine_attach(engine, api, cache);
+	}
 
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -262,6 +280,7 @@ int main(int argc, char **argv)
 	log_info("vpcd", "  AWS_SHARED_CREDENTIALS_FILE=%s/credentials aws --region %s --endpoint-url http://%s ec2 describe-vpcs",
 		 data_dir, region, listen);
 	int rc = api_serve(api, &stop_requested);
+	engine_free(engine);
 	api_free(api);
 	cache_free(cache);
 	store_close(st);

@@ -1,0 +1,610 @@
+/*
+ * engine.c — the engine's threads and queues (engine.h): connections in
+ * from the API thread, reconciled on the engine thread into endpoint
+ * tunnels and kernel routes, tunnel status back to the API thread.
+ *
+ * Two queues under one mutex: work (API thread -> engine thread; one
+ * entry per connection id, a newer copy replaces a queued one) and events
+ * (endpoint loop / engine thread -> API thread, in order, woken by an
+ * eventfd). Nobody holds the mutex while calling the endpoint or the api,
+ * so the endpoint's status callback, which takes it, cannot deadlock with
+ * a control call that waits for the endpoint's loop.
+ *
+ * Never logs a doc or a spec's key.
+ */
+#include "engine/engine.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "api/resources.h"
+#include "base/base.h"
+#include "engine/engine_route.h"
+#include "engine/engine_vpn.h"
+#include "model/model.h"
+#include "vpn/endpoint/endpoint.h"
+
+#define ENGINE_LOG "engine"
+
+struct engine_work {
+	struct engine_work *w_next;
+	char w_id[ENGINE_VPN_ID_MAX];
+	struct doc *w_doc;		/* trimmed copy (keys: wipe); NULL: gone */
+};
+
+struct engine_event {
+	struct engine_event *ev_next;
+	char ev_tunnel[VPN_TUNNEL_ID_MAX];
+	bool ev_up;
+	bool ev_routes_only;		/* recount AcceptedRouteCount only */
+	char ev_cause[IKE_CAUSE_MAX];
+	int64_t ev_since;
+};
+
+/* A live connection, as the engine thread runs it. */
+struct engine_conn {
+	char c_id[ENGINE_VPN_ID_MAX];
+	int64_t c_version;
+	bool c_running[ENGINE_VPN_TUNNELS];	/* the endpoint has the tunnel */
+	struct vpn_cidr c_routes[VPN_MAX_ROUTES];
+	size_t c_nroutes;
+};
+
+/* A kernel route into the TUN, shared by the connections that have it. */
+struct engine_route_ref {
+	struct vpn_cidr rr_dst;
+	unsigned rr_refs;
+	bool rr_ours;			/* we added it (so we delete it) */
+};
+
+/* The _ConfigVersion last handed to the engine thread, per live id. */
+struct engine_posted {
+	char p_id[ENGINE_VPN_ID_MAX];
+	int64_t p_version;
+};
+
+struct engine {
+	char e_tun[IFNAMSIZ];
+	uint32_t *e_outside;		/* usable outside addresses */
+	size_t e_noutside;
+	bool e_kernel_routes;
+	struct vpn_endpoint *e_ep;
+	int e_wakeup_fd;
+	int e_nl_fd;
+	unsigned e_tun_ifindex;
+
+	pthread_t e_thread;
+	bool e_thread_started;
+	pthread_mutex_t e_lock;
+	pthread_cond_t e_cond;
+	bool e_quit;
+	struct engine_work *e_work, **e_work_tail;
+	struct engine_event *e_events, **e_events_tail;
+
+	/* engine thread only */
+	struct engine_conn *e_conns;
+	size_t e_nconns, e_capconns;
+	struct engine_route_ref *e_routes;
+	size_t e_nroutes, e_caproutes;
+
+	/* API thread only */
+	struct engine_posted *e_posted;
+	size_t e_nposted, e_capposted;
+};
+
+static void *grow(void *p, size_t *cap, size_t size)
+{
+	*cap = *cap ? *cap * 2 : 16;
+	p = realloc(p, *cap * size);
+	if (!p)
+		abort();
+	return p;
+}
+
+static void cidr_text(const struct vpn_cidr *c, char *buf)
+{
+	struct cidr4 m = { c->addr, c->prefix_len };
+	cidr_format(&m, buf);
+}
+
+/* ---- events: endpoint loop / engine thread -> API thread ------------------ */
+
+static void event_post(struct engine *e, const char *tunnel_id, bool up, const char *cause,
+		       int64_t since, bool routes_only)
+{
+	struct engine_event *ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		abort();
+	snprintf(ev->ev_tunnel, sizeof(ev->ev_tunnel), "%s", tunnel_id);
+	snprintf(ev->ev_cause, sizeof(ev->ev_cause), "%s", cause ? cause : "");
+	ev->ev_up = up;
+	ev->ev_since = since;
+	ev->ev_routes_only = routes_only;
+	pthread_mutex_lock(&e->e_lock);
+	*e->e_events_tail = ev;
+	e->e_events_tail = &ev->ev_next;
+	pthread_mutex_unlock(&e->e_lock);
+	uint64_t one = 1;
+	if (write(e->e_wakeup_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error(ENGINE_LOG, "cannot wake the API thread: %s", strerror(errno));
+}
+
+/* The endpoint's status callback (its loop thread): queue and wake. */
+static void on_tunnel_status(void *arg, const char *tunnel_id, bool up, const char *cause,
+			     int64_t since_unix)
+{
+	event_post(arg, tunnel_id, up, cause, since_unix, false);
+}
+
+/* API thread, inside api_change(): the status into VgwTelemetry. */
+static int apply_event(struct api_req *rq)
+{
+	const struct engine_event *ev = rq->rq_arg;
+	char id[ENGINE_VPN_ID_MAX];
+	int index;
+	if (!engine_vpn_tunnel_id_parse(ev->ev_tunnel, id, &index))
+		return 0;
+	struct res *r = cache_get_typed(api_cache(rq), RT_VPN, id);
+	if (!r || engine_vpn_is_deleted(r->r_doc))
+		return 0;	/* news of a connection that is gone */
+	struct doc *d = doc_clone(r->r_doc);
+	if (!engine_vpn_telemetry_apply(d, index, ev->ev_up, ev->ev_cause, ev->ev_since,
+					ev->ev_routes_only)) {
+		doc_free(d);
+		return 0;
+	}
+	if (!ev->ev_routes_only)
+		log_debug(ENGINE_LOG, "telemetry %s: %s%s%s", ev->ev_tunnel, ev->ev_up ? "UP" : "DOWN",
+			  ev->ev_up ? "" : ": ", ev->ev_up ? "" : ev->ev_cause);
+	return api_put(rq, RT_VPN, id, d) ? 0 : -1;
+}
+
+static void on_wakeup(void *arg, struct api *api)
+{
+	struct engine *e = arg;
+	uint64_t n;
+	while (read(e->e_wakeup_fd, &n, sizeof(n)) > 0)
+		;
+	pthread_mutex_lock(&e->e_lock);
+	struct engine_event *ev = e->e_events;
+	e->e_events = NULL;
+	e->e_events_tail = &e->e_events;
+	pthread_mutex_unlock(&e->e_lock);
+	while (ev) {
+		struct engine_event *next = ev->ev_next;
+		api_change(api, "tunnel status", apply_event, ev);
+		free(ev);
+		ev = next;
+	}
+}
+
+/* ---- work: API thread -> engine thread ------------------------------------- */
+
+static void work_post(struct engine *e, const char *id, struct doc *doc)
+{
+	pthread_mutex_lock(&e->e_lock);
+	for (struct engine_work *w = e->e_work; w; w = w->w_next)
+		if (strcmp(w->w_id, id) == 0) {	/* only the newest matters */
+			engine_vpn_doc_free(w->w_doc);
+			w->w_doc = doc;
+			pthread_mutex_unlock(&e->e_lock);
+			return;
+		}
+	struct engine_work *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	snprintf(w->w_id, sizeof(w->w_id), "%s", id);
+	w->w_doc = doc;
+	*e->e_work_tail = w;
+	e->e_work_tail = &w->w_next;
+	pthread_cond_signal(&e->e_cond);
+	pthread_mutex_unlock(&e->e_lock);
+}
+
+static struct engine_posted *posted_find(struct engine *e, const char *id)
+{
+	for (size_t i = 0; i < e->e_nposted; i++)
+		if (strcmp(e->e_posted[i].p_id, id) == 0)
+			return &e->e_posted[i];
+	return NULL;
+}
+
+/* The commit hook (API thread): hand over what moved. */
+static void on_commit(void *arg, const char *id, const struct doc *doc)
+{
+	struct engine *e = arg;
+	struct engine_posted *p = posted_find(e, id);
+	if (strlen(id) >= ENGINE_VPN_ID_MAX)
+		return;
+	if (!doc || engine_vpn_is_deleted(doc)) {
+		if (p) {
+			*p = e->e_posted[--e->e_nposted];
+			work_post(e, id, NULL);
+		}
+		return;
+	}
+	int64_t version = doc_get_int(doc, "_ConfigVersion", 0);
+	if (p && p->p_version == version)
+		return;		/* e.g. our own telemetry update */
+	if (!p) {
+		if (e->e_nposted == e->e_capposted)
+			e->e_posted = grow(e->e_posted, &e->e_capposted, sizeof(*e->e_posted));
+		p = &e->e_posted[e->e_nposted++];
+		snprintf(p->p_id, sizeof(p->p_id), "%s", id);
+	}
+	p->p_version = version;
+	work_post(e, id, engine_vpn_trim(doc));
+}
+
+/* ---- kernel routes (engine thread) --------------------------------------------- */
+
+static struct engine_route_ref *route_find(struct engine *e, const struct vpn_cidr *c)
+{
+	for (size_t i = 0; i < e->e_nroutes; i++)
+		if (e->e_routes[i].rr_dst.addr == c->addr && e->e_routes[i].rr_dst.prefix_len == c->prefix_len)
+			return &e->e_routes[i];
+	return NULL;
+}
+
+static void route_ref(struct engine *e, const struct vpn_cidr *c)
+{
+	struct engine_route_ref *rr = route_find(e, c);
+	if (rr) {
+		rr->rr_refs++;
+		return;
+	}
+	if (e->e_nroutes == e->e_caproutes)
+		e->e_routes = grow(e->e_routes, &e->e_caproutes, sizeof(*e->e_routes));
+	rr = &e->e_routes[e->e_nroutes++];
+	*rr = (struct engine_route_ref){ *c, 1, false };
+	if (!e->e_kernel_routes)
+		return;
+	char text[CIDR_STR_MAX];
+	cidr_text(c, text);
+	int rc = engine_route_change(e->e_nl_fd, true, e->e_tun_ifindex, c->addr, c->prefix_len);
+	if (rc == 0) {
+		rr->rr_ours = true;
+		log_info(ENGINE_LOG, "route %s dev %s added", text, e->e_tun);
+	} else if (rc == -EEXIST) {
+		log_warn(ENGINE_LOG, "route %s exists already (not vpcd's): left as it is, so packets "
+			 "to %s may not reach the VPN", text, text);
+	} else {
+		log_error(ENGINE_LOG, "cannot add route %s dev %s: %s", text, e->e_tun, strerror(-rc));
+	}
+}
+
+static void route_unref(struct engine *e, const struct vpn_cidr *c)
+{
+	struct engine_route_ref *rr = route_find(e, c);
+	if (!rr || --rr->rr_refs)
+		return;
+	if (rr->rr_ours) {
+		char text[CIDR_STR_MAX];
+		cidr_text(c, text);
+		int rc = engine_route_change(e->e_nl_fd, false, e->e_tun_ifindex, c->addr, c->prefix_len);
+		if (rc == 0 || rc == -ESRCH)
+			log_info(ENGINE_LOG, "route %s dev %s removed", text, e->e_tun);
+		else
+			log_error(ENGINE_LOG, "cannot remove route %s dev %s: %s", text, e->e_tun,
+				  strerror(-rc));
+	}
+	*rr = e->e_routes[--e->e_nroutes];
+}
+
+static bool cidr_in(const struct vpn_cidr *c, const struct vpn_cidr *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i].addr == c->addr && set[i].prefix_len == c->prefix_len)
+			return true;
+	return false;
+}
+
+/* The connection's routes become want[]: new ones first, so that a
+ * prefix moving between connections never leaves the kernel. */
+static void conn_routes_set(struct engine *e, struct engine_conn *c, const struct vpn_cidr *want,
+			    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!cidr_in(&want[i], c->c_routes, c->c_nroutes))
+			route_ref(e, &want[i]);
+	for (size_t i = 0; i < c->c_nroutes; i++)
+		if (!cidr_in(&c->c_routes[i], want, n))
+			route_unref(e, &c->c_routes[i]);
+	memcpy(c->c_routes, want, n * sizeof(*want));
+	c->c_nroutes = n;
+}
+
+/* ---- reconciling (engine thread) ------------------------------------------------- */
+
+static struct engine_conn *conn_find(struct engine *e, const char *id)
+{
+	for (size_t i = 0; i < e->e_nconns; i++)
+		if (strcmp(e->e_conns[i].c_id, id) == 0)
+			return &e->e_conns[i];
+	return NULL;
+}
+
+static bool outside_usable(const struct engine *e, uint32_t ip)
+{
+	for (size_t i = 0; i < e->e_noutside; i++)
+		if (e->e_outside[i] == ip)
+			return true;
+	return false;
+}
+
+static void conn_stop_tunnel(struct engine *e, struct engine_conn *c, int index)
+{
+	if (!c->c_running[index])
+		return;
+	char tid[VPN_TUNNEL_ID_MAX];
+	engine_vpn_tunnel_id(c->c_id, index, tid);
+	vpn_endpoint_remove_tunnel(e->e_ep, tid);
+	c->c_running[index] = false;
+}
+
+static void conn_remove(struct engine *e, struct engine_conn *c)
+{
+	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++)
+		conn_stop_tunnel(e, c, i);
+	conn_routes_set(e, c, NULL, 0);
+	*c = e->e_conns[--e->e_nconns];
+}
+
+static void log_plan_limits(const struct engine_vpn_plan *plan)
+{
+	if (plan->vp_routes_dropped)
+		log_warn(ENGINE_LOG, "%s: %zu static routes beyond %d are not carried (the endpoint's "
+			 "limit per tunnel)", plan->vp_id, plan->vp_routes_dropped, VPN_MAX_ROUTES);
+	for (int p = 0; p < 2; p++) {
+		if (!plan->vp_dh_dropped[p])
+			continue;
+		char groups[96] = "";
+		size_t len = 0;
+		for (unsigned g = 0; g < 32; g++)
+			if (plan->vp_dh_dropped[p] & (1u << g))
+				len += (size_t)snprintf(groups + len, sizeof(groups) - len, " %u", g);
+		log_info(ENGINE_LOG, "%s: phase %d DH groups%s are allowed by the tunnel options but not "
+			 "negotiated (vpcd takes %d per phase)", plan->vp_id, p + 1, groups, IKE_MAX_ALGS);
+	}
+}
+
+static void reconcile(struct engine *e, const char *id, const struct doc *doc)
+{
+	struct engine_conn *c = conn_find(e, id);
+	if (!doc || engine_vpn_is_deleted(doc)) {
+		if (c) {
+			log_info(ENGINE_LOG, "%s: deleted; removing its tunnels", id);
+			conn_remove(e, c);
+		}
+		return;
+	}
+	struct engine_vpn_plan plan;
+	char why[ENGINE_VPN_ERROR_MAX];
+	if (engine_vpn_plan(doc, &plan, why, sizeof(why)) < 0) {
+		log_error(ENGINE_LOG, "%s: cannot run this connection: %s", id, why);
+		if (c)
+			conn_remove(e, c);
+		char cause[IKE_CAUSE_MAX], tid[VPN_TUNNEL_ID_MAX];
+		snprintf(cause, sizeof(cause), "vpcd cannot run this connection: %s", why);
+		for (int i = 0; i < ENGINE_VPN_TUNNELS; i++) {
+			engine_vpn_tunnel_id(id, i, tid);
+			event_post(e, tid, false, cause, time_wall_s(), false);
+		}
+		engine_vpn_plan_wipe(&plan);
+		return;
+	}
+	if (c && c->c_version == plan.vp_version) {
+		engine_vpn_plan_wipe(&plan);
+		return;
+	}
+	log_info(ENGINE_LOG, "%s: configuration %lld: reconciling its tunnels", id,
+		 (long long)plan.vp_version);
+	if (!c) {
+		if (e->e_nconns == e->e_capconns)
+			e->e_conns = grow(e->e_conns, &e->e_capconns, sizeof(*e->e_conns));
+		c = &e->e_conns[e->e_nconns++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->c_id, sizeof(c->c_id), "%s", id);
+		log_plan_limits(&plan);	/* once: they rarely change */
+	}
+	c->c_version = plan.vp_version;
+	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++) {
+		const struct vpn_tunnel_spec *spec = &plan.vp_tunnel[i];
+		char cause[IKE_CAUSE_MAX] = "";
+		if (plan.vp_error[i][0]) {
+			snprintf(cause, sizeof(cause), "vpcd cannot run this tunnel: %s", plan.vp_error[i]);
+		} else if (!outside_usable(e, spec->local_ip)) {
+			char ip[IP4_STR_MAX];
+			ip4_format(spec->local_ip, ip);
+			snprintf(cause, sizeof(cause), "vpcd cannot run this tunnel: outside address %s "
+				 "is not an address of this host", ip);
+		}
+		if (cause[0]) {
+			conn_stop_tunnel(e, c, i);
+			log_error(ENGINE_LOG, "%s: %s", spec->id, cause);
+			event_post(e, spec->id, false, cause, time_wall_s(), false);
+			continue;
+		}
+		if (c->c_running[i]) {
+			if (vpn_endpoint_update_tunnel(e->e_ep, spec) == 0) {
+				/* the static routes may have changed: recount */
+				event_post(e, spec->id, false, "", 0, true);
+				continue;
+			}
+			conn_stop_tunnel(e, c, i);	/* refused: start it afresh */
+		}
+		if (vpn_endpoint_add_tunnel(e->e_ep, spec) == 0) {
+			c->c_running[i] = true;
+		} else {
+			event_post(e, spec->id, false, "vpcd could not start this tunnel (see vpcd's log)",
+				   time_wall_s(), false);
+		}
+	}
+	conn_routes_set(e, c, plan.vp_routes, plan.vp_nroutes);
+	engine_vpn_plan_wipe(&plan);
+}
+
+static void *engine_main(void *arg)
+{
+	struct engine *e = arg;
+	pthread_mutex_lock(&e->e_lock);
+	while (!e->e_quit) {
+		if (!e->e_work) {
+			pthread_cond_wait(&e->e_cond, &e->e_lock);
+			continue;
+		}
+		struct engine_work *w = e->e_work;
+		e->e_work = w->w_next;
+		if (!e->e_work)
+			e->e_work_tail = &e->e_work;
+		pthread_mutex_unlock(&e->e_lock);
+		reconcile(e, w->w_id, w->w_doc);
+		engine_vpn_doc_free(w->w_doc);
+		free(w);
+		pthread_mutex_lock(&e->e_lock);
+	}
+	pthread_mutex_unlock(&e->e_lock);
+	return NULL;
+}
+
+/* ---- life ---------------------------------------------------------------------- */
+
+/* An address of this host is one a UDP socket can bind to. */
+static int address_check(uint32_t ip)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(ip) };
+	int rc = bind(s, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? -errno : 0;
+	close(s);
+	return rc;
+}
+
+struct engine *engine_new(const struct engine_config *cfg)
+{
+	const char *tun = cfg->ec_tun_name ? cfg->ec_tun_name : ENGINE_TUN_DEFAULT;
+	if (!*tun || strlen(tun) >= IFNAMSIZ) {
+		log_error(ENGINE_LOG, "--vpn-tun '%s': a device name of 1 to %d characters", tun, IFNAMSIZ - 1);
+		return NULL;
+	}
+	struct engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		abort();
+	snprintf(e->e_tun, sizeof(e->e_tun), "%s", tun);
+	e->e_kernel_routes = cfg->ec_kernel_routes;
+	e->e_wakeup_fd = e->e_nl_fd = -1;
+	e->e_work_tail = &e->e_work;
+	e->e_events_tail = &e->e_events;
+	pthread_mutex_init(&e->e_lock, NULL);
+	pthread_cond_init(&e->e_cond, NULL);
+	e->e_outside = calloc(cfg->ec_noutside ? cfg->ec_noutside : 1, sizeof(*e->e_outside));
+	if (!e->e_outside)
+		abort();
+	for (size_t i = 0; i < cfg->ec_noutside; i++) {
+		char ip[IP4_STR_MAX];
+		ip4_format(cfg->ec_outside[i], ip);
+		int rc = address_check(cfg->ec_outside[i]);
+		if (rc == 0)
+			e->e_outside[e->e_noutside++] = cfg->ec_outside[i];
+		else
+			log_error(ENGINE_LOG, "outside address %s: %s; tunnels on it stay DOWN (add the "
+				  "address to an interface and restart vpcd)", ip,
+				  rc == -EADDRNOTAVAIL ? "not an address of this host" : strerror(-rc));
+	}
+	if (!e->e_noutside) {
+		log_error(ENGINE_LOG, "none of the --vpn-outside-addresses is an address of this host: "
+			  "no tunnel runs; the API serves as usual");
+		goto fail;
+	}
+	e->e_wakeup_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (e->e_wakeup_fd < 0) {
+		log_error(ENGINE_LOG, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	struct vpn_endpoint_config epc = { .on_status = on_tunnel_status, .on_status_arg = e };
+	snprintf(epc.tun_name, sizeof(epc.tun_name), "%s", e->e_tun);
+	e->e_ep = vpn_endpoint_new(&epc);
+	if (!e->e_ep) {
+		log_error(ENGINE_LOG, "the VPN endpoint cannot start (TUN %s: root or CAP_NET_ADMIN is "
+			  "needed): no tunnel runs; the API serves as usual", e->e_tun);
+		goto fail;
+	}
+	e->e_tun_ifindex = if_nametoindex(e->e_tun);
+	if (e->e_kernel_routes && (!e->e_tun_ifindex || (e->e_nl_fd = engine_route_open()) < 0)) {
+		log_error(ENGINE_LOG, "cannot manage routes into %s (%s): add the static routes with "
+			  "'ip route add PREFIX dev %s' yourself", e->e_tun, strerror(errno), e->e_tun);
+		e->e_kernel_routes = false;
+	}
+	if (vpn_endpoint_start(e->e_ep) < 0)
+		goto fail;
+	if (pthread_create(&e->e_thread, NULL, engine_main, e) != 0) {
+		log_error(ENGINE_LOG, "cannot start the engine thread");
+		goto fail;
+	}
+	e->e_thread_started = true;
+	log_info(ENGINE_LOG, "VPN engine running: TUN %s, %zu outside address(es)%s", e->e_tun,
+		 e->e_noutside, e->e_kernel_routes ? ", static routes into the TUN" : "");
+	return e;
+fail:
+	engine_free(e);
+	return NULL;
+}
+
+void engine_attach(struct engine *e, struct api *api, struct cache *cache)
+{
+	api_on_commit(api, RT_VPN, on_commit, e);
+	api_on_wakeup(api, e->e_wakeup_fd, on_wakeup, e);
+	size_t n;
+	struct res **list = cache_list(cache, RT_VPN, &n);
+	size_t live = 0;
+	for (size_t i = 0; i < n; i++) {
+		live += !engine_vpn_is_deleted(list[i]->r_doc);
+		on_commit(e, list[i]->r_id, list[i]->r_doc);
+	}
+	log_info(ENGINE_LOG, "%zu VPN connection(s) in the store to run", live);
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	if (e->e_thread_started) {
+		pthread_mutex_lock(&e->e_lock);
+		e->e_quit = true;
+		pthread_cond_signal(&e->e_cond);
+		pthread_mutex_unlock(&e->e_lock);
+		pthread_join(e->e_thread, NULL);
+	}
+	/* Delete payloads for every SA; the TUN and its routes go away */
+	vpn_endpoint_free(e->e_ep);
+	engine_route_close(e->e_nl_fd);
+	while (e->e_work) {
+		struct engine_work *w = e->e_work;
+		e->e_work = w->w_next;
+		engine_vpn_doc_free(w->w_doc);
+		free(w);
+	}
+	while (e->e_events) {
+		struct engine_event *ev = e->e_events;
+		e->e_events = ev->ev_next;
+		free(ev);
+	}
+	if (e->e_wakeup_fd >= 0)
+		close(e->e_wakeup_fd);
+	pthread_mutex_destroy(&e->e_lock);
+	pthread_cond_destroy(&e->e_cond);
+	free(e->e_conns);
+	free(e->e_routes);
+	free(e->e_posted);
+	free(e->e_outside);
+	free(e);
+}

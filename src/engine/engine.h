@@ -1,0 +1,92 @@
+/*
+ * engine — reconciles desired state (the store's resources, as the API
+ * thread's cache holds them) into running state, and writes observed state
+ * back. Today it runs the tunnels of VPN connections on a vpn_endpoint
+ * (vpn/endpoint/endpoint.h) and reports their status in VgwTelemetry; the
+ * data plane (net/) will plug in here the same way.
+ *
+ * Threads and who owns what
+ * -------------------------
+ *   API thread     owns the cache and its store connection. engine_attach()
+ *                  registers two hooks with api/ and hands the engine every
+ *                  VPN connection in the cache (start-up). After each
+ *                  committed batch the commit hook hands it the connections
+ *                  that batch changed: a trimmed copy (no CustomerGateway-
+ *                  Configuration, no telemetry) of each whose _ConfigVersion
+ *                  moved, or "gone" when deleted. The wakeup hook drains the
+ *                  status queue and applies each status as a normal state
+ *                  change (api_change: doc_clone, VgwTelemetry[i], api_put),
+ *                  committed with the loop's batch like a request's.
+ *   engine thread  takes the handed connections in order and reconciles:
+ *                  two vpn_tunnel_specs per live connection (engine_vpn.h),
+ *                  vpn_endpoint add/update/remove by tunnel id
+ *                  "<vpn-id>#<n>", and one kernel route per static route
+ *                  into the TUN (reference-counted across connections). It
+ *                  never touches the cache or the store.
+ *   endpoint loop  calls on_status at every UP/DOWN change; the engine
+ *                  queues it and wakes the API thread (eventfd).
+ *
+ * Changing one connection never touches the tunnels of another; changing
+ * one tunnel's options restarts that tunnel only (the endpoint compares
+ * the IKE fields; routes, MSS and MTU change in place).
+ *
+ * Observed state (VgwTelemetry[i], which the API creates and never changes
+ * afterwards): Status "UP"/"DOWN"; LastStatusChange when Status changes;
+ * StatusMessage "IPSEC IS UP" when up, else the cause ("waiting for the
+ * peer", "DPD timeout", "deleted by peer", "authentication failed: ...",
+ * "proposal mismatch: ...", "no response ...", or why vpcd cannot run the
+ * tunnel); AcceptedRouteCount = the connection's static routes while UP,
+ * 0 while DOWN. Written only when something in it changes.
+ *
+ * Start-up and failures: engine_new() runs only the outside addresses that
+ * are addresses of this host (each is checked by binding it); the others
+ * are logged, and their tunnels are DOWN with the reason. When none is, or
+ * the TUN cannot be created, engine_new() logs why and returns NULL: vpcd
+ * serves the API without tunnels. A restart brings every tunnel back from
+ * the store (the stored telemetry goes DOWN "waiting for the peer" until
+ * the peer is back, or "connecting" with startup action start).
+ *
+ * Kernel routes: until the VPC data plane exists, packets from a tunnel
+ * leave through the TUN into the host's stack, and the engine adds
+ * "<static route> dev <tun> proto static" for each static route of a live
+ * connection (and removes it with the last connection that has it). A
+ * route that already exists (not the engine's) is left alone and logged.
+ *
+ * Secrets: the trimmed copies hold the pre-shared keys; they are wiped
+ * before they are freed, and never logged.
+ */
+#ifndef VPCD_ENGINE_H
+#define VPCD_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "store/cache.h"
+
+#define ENGINE_TUN_DEFAULT "vpcd0"
+
+struct engine_config {
+	const char *ec_tun_name;	/* --vpn-tun; ENGINE_TUN_DEFAULT */
+	const uint32_t *ec_outside;	/* --vpn-outside-addresses, host order; copied */
+	size_t ec_noutside;
+	bool ec_kernel_routes;		/* add the static routes into the TUN */
+};
+
+struct engine;
+
+/* Opens the TUN and starts the endpoint and the engine thread. NULL when
+ * the engine cannot run (logged); vpcd then serves without tunnels. */
+struct engine *engine_new(const struct engine_config *cfg);
+
+/* On the API thread, before api_serve(): registers the commit and wakeup
+ * hooks with api and hands over every VPN connection in cache. */
+void engine_attach(struct engine *e, struct api *api, struct cache *cache);
+
+/* After api_serve() has returned (the hooks are not called any more):
+ * stops the engine thread, deletes every SA (Delete payloads sent), closes
+ * the TUN (its routes go with it) and wipes every key. NULL is fine. */
+void engine_free(struct engine *e);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * engine_vpn — the pure half of the VPN engine: a vpn-connection doc (the
+ * layout at the top of api/vpn.c) into the two vpn_tunnel_specs that run
+ * it, and a tunnel status into the doc's VgwTelemetry. No I/O, no threads,
+ * no logging of the doc (it holds the pre-shared keys); unit-tested in
+ * tests/engine/.
+ */
+#ifndef VPCD_ENGINE_VPN_H
+#define VPCD_ENGINE_VPN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/doc.h"
+#include "vpn/endpoint/endpoint.h"
+
+#define ENGINE_VPN_TUNNELS	2
+#define ENGINE_VPN_ID_MAX	48
+#define ENGINE_DPD_DELAY_S	10	/* AWS's: R-U-THERE after 10 s of silence */
+#define ENGINE_STATUS_UP	"IPSEC IS UP"
+#define ENGINE_STATUS_DOWN	"IPSEC IS DOWN"	/* DOWN without a known cause */
+#define ENGINE_VPN_ERROR_MAX	112	/* why a tunnel cannot run, with its NUL */
+
+/* What one live VPN connection asks for. */
+struct engine_vpn_plan {
+	char vp_id[ENGINE_VPN_ID_MAX];
+	int64_t vp_version;			/* _ConfigVersion */
+	struct vpn_tunnel_spec vp_tunnel[ENGINE_VPN_TUNNELS];	/* PSKs: wipe */
+	/* Per tunnel: why it cannot run ("" when it can); its spec is then
+	 * not to be used. */
+	char vp_error[ENGINE_VPN_TUNNELS][ENGINE_VPN_ERROR_MAX];
+	/* Customer-side prefixes (the static routes that are "available"),
+	 * also copied into each spec's routes (at most VPN_MAX_ROUTES). */
+	struct vpn_cidr vp_routes[VPN_MAX_ROUTES];
+	size_t vp_nroutes;
+	size_t vp_routes_dropped;		/* beyond VPN_MAX_ROUTES */
+	/* DH groups the options allow that ike/ cannot take (IKE_MAX_ALGS
+	 * per list): phase 1 and phase 2, as a bit per group. */
+	uint32_t vp_dh_dropped[2];
+};
+
+/* The connection is "deleted" (or not a connection at all). */
+bool engine_vpn_is_deleted(const struct doc *vpn);
+
+/* Fills plan from a live connection doc. 0, or -1 with why (a malformed
+ * doc: no id, no peer address, not two tunnels). A tunnel that cannot run
+ * (IKEv2 only, no usable algorithm, bad option) is not an error of the
+ * connection: plan->vp_error[i] says why. */
+int engine_vpn_plan(const struct doc *vpn, struct engine_vpn_plan *plan, char *why, size_t why_len);
+void engine_vpn_plan_wipe(struct engine_vpn_plan *plan);
+
+/* Tunnel ids: "<vpn-id>#<n>", n = index + 1. */
+void engine_vpn_tunnel_id(const char *vpn_id, int index, char out[VPN_TUNNEL_ID_MAX]);
+bool engine_vpn_tunnel_id_parse(const char *tunnel_id, char vpn_id[ENGINE_VPN_ID_MAX], int *index);
+
+/* Writes one tunnel's status into VgwTelemetry[index] of vpn (a doc the
+ * caller owns, e.g. a doc_clone of the cached one): Status, StatusMessage,
+ * AcceptedRouteCount, and LastStatusChange (since_unix) when Status
+ * changes. routes_only: keep Status and StatusMessage, recompute
+ * AcceptedRouteCount (after the static routes changed). true when the doc
+ * changed. */
+bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char *cause,
+				int64_t since_unix, bool routes_only);
+
+/* The members of a connection doc that the engine reads (a new doc): no
+ * CustomerGatewayConfiguration, telemetry or tags. */
+struct doc *engine_vpn_trim(const struct doc *vpn);
+/* Wipes the pre-shared keys in d, then frees it. NULL is fine. */
+void engine_vpn_doc_free(struct doc *d);
+
+#endif

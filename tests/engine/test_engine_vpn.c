@@ -1,0 +1,343 @@
+/* Tests for engine/engine_vpn: a VPN connection doc (as api/vpn.c stores
+ * it) into tunnel specs — every option, the selector bounds, routes, the
+ * DH lists cut to what ike/ takes, tunnels that cannot run — tunnel ids,
+ * telemetry writes, and the trimmed copy. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/engine_vpn.h"
+#include "model/tunnel_options.h"
+
+#define PSK1 "Kp4x9_bT2mQ7.vLz3NcR8wYhE6sJ1uAf"
+#define PSK2 "r7Gd2.Wq_9ZxHc4TnBv6LsKj1PyMe8Ua"
+
+static uint32_t ip(unsigned a, unsigned b, unsigned c, unsigned d)
+{
+	return a << 24 | b << 16 | c << 8 | d;
+}
+
+static struct doc *tunnel(const char *outside, const char *inside, const char *psk, struct tunnel_options *to)
+{
+	struct doc *t = doc_obj();
+	doc_set_str(t, "OutsideIpAddress", outside);
+	snprintf(to->to_inside_cidr, sizeof(to->to_inside_cidr), "%s", inside);
+	snprintf(to->to_psk, sizeof(to->to_psk), "%s", psk);
+	tunnel_options_to_doc(to, t);
+	return t;
+}
+
+/* A connection like CreateVpnConnection stores; t1/t2 NULL: defaults. */
+static struct doc *vpn_doc(struct tunnel_options *t1, struct tunnel_options *t2)
+{
+	struct tunnel_options d1, d2;
+	tunnel_options_defaults(&d1);
+	tunnel_options_defaults(&d2);
+	struct doc *d = doc_obj();
+	doc_set_str(d, "VpnConnectionId", "vpn-0a1b2c3d4e5f67890");
+	doc_set_str(d, "State", "available");
+	doc_set_str(d, "CustomerGatewayConfiguration", "<xml with " PSK1 ">");
+	struct doc *opts = doc_get_obj(d, "Options");
+	doc_set_bool(opts, "StaticRoutesOnly", true);
+	doc_set_str(opts, "LocalIpv4NetworkCidr", "0.0.0.0/0");
+	doc_set_str(opts, "RemoteIpv4NetworkCidr", "0.0.0.0/0");
+	struct doc *tl = doc_get_list(opts, "TunnelOptions");
+	doc_push(tl, tunnel("203.0.113.1", "169.254.252.0/30", PSK1, t1 ? t1 : &d1));
+	doc_push(tl, tunnel("203.0.113.2", "169.254.253.4/30", PSK2, t2 ? t2 : &d2));
+	struct doc *tel = doc_get_list(d, "VgwTelemetry");
+	const char *outs[] = { "203.0.113.1", "203.0.113.2" };
+	for (int i = 0; i < 2; i++) {
+		struct doc *e = doc_push(tel, doc_obj());
+		doc_set_str(e, "OutsideIpAddress", outs[i]);
+		doc_set_str(e, "Status", "DOWN");
+		doc_set_str(e, "LastStatusChange", "2026-01-01T00:00:00.000Z");
+		doc_set_str(e, "StatusMessage", "IPSEC IS DOWN");
+		doc_set_int(e, "AcceptedRouteCount", 0);
+	}
+	struct doc *routes = doc_get_list(d, "Routes");
+	const char *r[][2] = { { "10.0.0.0/24", "available" }, { "192.168.10.0/24", "available" },
+			       { "172.16.0.0/16", "deleted" } };
+	for (size_t i = 0; i < 3; i++) {
+		struct doc *e = doc_push(routes, doc_obj());
+		doc_set_str(e, "DestinationCidrBlock", r[i][0]);
+		doc_set_str(e, "Source", "Static");
+		doc_set_str(e, "State", r[i][1]);
+	}
+	doc_set_str(d, "_CustomerGatewayIpAddress", "198.51.100.2");
+	doc_set_int(d, "_ConfigVersion", 3);
+	tunnel_options_wipe(&d1);
+	tunnel_options_wipe(&d2);
+	return d;
+}
+
+static void test_plan_defaults(void **state)
+{
+	(void)state;
+	struct doc *d = vpn_doc(NULL, NULL);
+	struct engine_vpn_plan plan;
+	char why[160];
+	assert_int_equal(engine_vpn_plan(d, &plan, why, sizeof(why)), 0);
+	assert_string_equal(plan.vp_id, "vpn-0a1b2c3d4e5f67890");
+	assert_int_equal(plan.vp_version, 3);
+	assert_int_equal(plan.vp_nroutes, 2);	/* the deleted one is not carried */
+	assert_int_equal(plan.vp_routes[0].addr, ip(10, 0, 0, 0));
+	assert_int_equal(plan.vp_routes[0].prefix_len, 24);
+	assert_int_equal(plan.vp_routes[1].addr, ip(192, 168, 10, 0));
+	for (int i = 0; i < 2; i++) {
+		const struct vpn_tunnel_spec *s = &plan.vp_tunnel[i];
+		const struct ike_tunnel_config *c = &s->ike;
+		assert_string_equal(plan.vp_error[i], "");
+		assert_null(vpn_tunnel_spec_check(s));
+		assert_string_equal(s->id, i ? "vpn-0a1b2c3d4e5f67890#2" : "vpn-0a1b2c3d4e5f67890#1");
+		assert_int_equal(s->local_ip, ip(203, 0, 113, 1 + (unsigned)i));
+		assert_int_equal(s->remote_ip, ip(198, 51, 100, 2));
+		assert_int_equal(s->psk_len, 32);
+		assert_memory_equal(s->psk, i ? PSK2 : PSK1, 32);
+		assert_int_equal(s->inside.addr, i ? ip(169, 254, 253, 4) : ip(169, 254, 252, 0));
+		assert_int_equal(s->inside.prefix_len, 30);
+		assert_int_equal(s->n_routes, 2);
+		/* phase 1: IKEv1 has no AES-GCM */
+		assert_int_equal(c->p1_encr_n, 2);
+		assert_int_equal(c->p1_encr[0], IKE_ENCR_AES128_CBC);
+		assert_int_equal(c->p1_encr[1], IKE_ENCR_AES256_CBC);
+		assert_int_equal(c->p2_encr_n, 4);
+		assert_int_equal(c->p2_encr[2], IKE_ENCR_AES128_GCM16);
+		assert_int_equal(c->p1_integ_n, 4);
+		assert_int_equal(c->p1_integ[0], IKE_INTEG_SHA1);
+		assert_int_equal(c->p2_integ[3], IKE_INTEG_SHA512);
+		/* twelve/thirteen groups allowed, eight taken, group 2 first */
+		assert_int_equal(c->p1_dh_n, IKE_MAX_ALGS);
+		assert_int_equal(c->p2_dh_n, IKE_MAX_ALGS);
+		assert_int_equal(c->p1_dh[0], 2);
+		assert_int_equal(c->p2_dh[0], 2);
+		for (size_t g = 0; g < c->p1_dh_n; g++)
+			assert_true(c->p1_dh[g] != 5 && c->p1_dh[g] != 17 && c->p1_dh[g] != 18);
+		assert_int_equal(c->p1_lifetime_s, 28800);
+		assert_int_equal(c->p2_lifetime_s, 3600);
+		assert_int_equal(c->rekey_margin_s, 270);
+		assert_int_equal(c->rekey_fuzz_pct, 100);
+		assert_int_equal(c->replay_window, 1024);
+		assert_int_equal(c->dpd_timeout_s, 30);
+		assert_int_equal(c->dpd_delay_s, ENGINE_DPD_DELAY_S);
+		assert_int_equal(c->dpd_action, IKE_DPD_CLEAR);
+		assert_int_equal(c->startup, IKE_STARTUP_ADD);
+		assert_int_equal(c->local_ts.prefix_len, 0);
+		assert_int_equal(c->remote_ts.prefix_len, 0);
+	}
+	assert_int_equal(plan.vp_dh_dropped[0], (1u << 17) | (1u << 18) | (1u << 22) | (1u << 23));
+	assert_int_equal(plan.vp_dh_dropped[1],
+			 (1u << 17) | (1u << 18) | (1u << 22) | (1u << 23) | (1u << 24));
+	engine_vpn_plan_wipe(&plan);
+	for (size_t i = 0; i < sizeof(plan); i++)
+		assert_int_equal(((unsigned char *)&plan)[i], 0);
+	engine_vpn_doc_free(d);
+}
+
+static void test_plan_options(void **state)
+{
+	(void)state;
+	struct tunnel_options t1, t2;
+	struct tunnel_error err;
+	tunnel_options_defaults(&t1);
+	tunnel_options_defaults(&t2);
+	const char *aes256[] = { "AES256" }, *sha256[] = { "SHA2-256" }, *start[] = { "start" };
+	const int64_t g14[] = { 14 }, g24[] = { 24, 2 };
+	assert_int_equal(tunnel_options_set_strs(&t1, "Phase1EncryptionAlgorithms", aes256, 1, &err), 0);
+	assert_int_equal(tunnel_options_set_strs(&t1, "Phase2IntegrityAlgorithms", sha256, 1, &err), 0);
+	assert_int_equal(tunnel_options_set_ints(&t1, "Phase1DHGroupNumbers", g14, 1, &err), 0);
+	assert_int_equal(tunnel_options_set_ints(&t1, "Phase2DHGroupNumbers", g24, 2, &err), 0);
+	assert_int_equal(tunnel_options_set_str(&t1, "StartupAction", start[0], &err), 0);
+	assert_int_equal(tunnel_options_set_str(&t1, "DPDTimeoutAction", "restart", &err), 0);
+	assert_int_equal(tunnel_options_set_int(&t1, "DPDTimeoutSeconds", 45, &err), 0);
+	assert_int_equal(tunnel_options_set_int(&t1, "Phase2LifetimeSeconds", 1200, &err), 0);
+	assert_int_equal(tunnel_options_set_int(&t1, "RekeyMarginTimeSeconds", 120, &err), 0);
+	assert_int_equal(tunnel_options_set_int(&t1, "ReplayWindowSize", 128, &err), 0);
+	/* tunnel 2: IKEv2 only, which vpcd does not speak */
+	const char *v2[] = { "ikev2" };
+	assert_int_equal(tunnel_options_set_strs(&t2, "IKEVersions", v2, 1, &err), 0);
+	struct doc *d = vpn_doc(&t1, &t2);
+	struct doc *opts = doc_get(d, "Options");
+	doc_set_str(opts, "LocalIpv4NetworkCidr", "10.0.0.0/24");	/* customer side */
+	doc_set_str(opts, "RemoteIpv4NetworkCidr", "10.96.0.0/16");	/* VPC side */
+	struct engine_vpn_plan plan;
+	char why[160];
+	assert_int_equal(engine_vpn_plan(d, &plan, why, sizeof(why)), 0);
+	const struct ike_tunnel_config *c = &plan.vp_tunnel[0].ike;
+	assert_string_equal(plan.vp_error[0], "");
+	assert_int_equal(c->p1_encr_n, 1);
+	assert_int_equal(c->p1_encr[0], IKE_ENCR_AES256_CBC);
+	assert_int_equal(c->p2_integ_n, 1);
+	assert_int_equal(c->p2_integ[0], IKE_INTEG_SHA256);
+	assert_int_equal(c->p1_dh_n, 1);
+	assert_int_equal(c->p1_dh[0], 14);
+	assert_int_equal(c->p2_dh_n, 2);
+	assert_int_equal(c->p2_dh[0], 2);	/* ascending: the initiator's PFS group is 2 */
+	assert_int_equal(c->p2_dh[1], 24);
+	assert_int_equal(c->startup, IKE_STARTUP_START);
+	assert_int_equal(c->dpd_action, IKE_DPD_RESTART);
+	assert_int_equal(c->dpd_timeout_s, 45);
+	assert_int_equal(c->p2_lifetime_s, 1200);
+	assert_int_equal(c->rekey_margin_s, 120);
+	assert_int_equal(c->replay_window, 128);
+	assert_int_equal(c->local_ts.addr, ip(10, 96, 0, 0));
+	assert_int_equal(c->local_ts.prefix_len, 16);
+	assert_int_equal(c->remote_ts.addr, ip(10, 0, 0, 0));
+	assert_int_equal(c->remote_ts.prefix_len, 24);
+	assert_non_null(strstr(plan.vp_error[1], "IKEv1"));
+	engine_vpn_plan_wipe(&plan);
+	engine_vpn_doc_free(d);
+
+	/* phase 1 with AES-GCM only cannot run over IKEv1 */
+	const char *gcm[] = { "AES128-GCM-16" };
+	tunnel_options_defaults(&t2);
+	assert_int_equal(tunnel_options_set_strs(&t2, "Phase1EncryptionAlgorithms", gcm, 1, &err), 0);
+	d = vpn_doc(NULL, &t2);
+	assert_int_equal(engine_vpn_plan(d, &plan, why, sizeof(why)), 0);
+	assert_string_equal(plan.vp_error[0], "");
+	assert_non_null(strstr(plan.vp_error[1], "AES-GCM"));
+	engine_vpn_plan_wipe(&plan);
+	engine_vpn_doc_free(d);
+	tunnel_options_wipe(&t1);
+	tunnel_options_wipe(&t2);
+}
+
+static void test_plan_malformed(void **state)
+{
+	(void)state;
+	struct engine_vpn_plan plan;
+	char why[160];
+	struct doc *d = vpn_doc(NULL, NULL);
+	doc_remove(d, "_CustomerGatewayIpAddress");
+	assert_int_equal(engine_vpn_plan(d, &plan, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "customer gateway"));
+	engine_vpn_doc_free(d);
+
+	d = vpn_doc(NULL, NULL);
+	struct doc *tl = doc_get(doc_get(d, "Options"), "TunnelOptions");
+	doc_delete_child(tl, tl->d_first);
+	assert_int_equal(engine_vpn_plan(d, &plan, why, sizeof(why)), -1);
+	engine_vpn_doc_free(d);
+
+	d = vpn_doc(NULL, NULL);
+	doc_remove(doc_get(doc_get(d, "Options"), "TunnelOptions")->d_first, "PreSharedKey");
+	assert_int_equal(engine_vpn_plan(d, &plan, why, sizeof(why)), 0);
+	assert_string_not_equal(plan.vp_error[0], "");
+	assert_string_equal(plan.vp_error[1], "");
+	engine_vpn_plan_wipe(&plan);
+	engine_vpn_doc_free(d);
+
+	assert_true(engine_vpn_is_deleted(NULL));
+	d = vpn_doc(NULL, NULL);
+	assert_false(engine_vpn_is_deleted(d));
+	doc_set_str(d, "State", "deleted");
+	assert_true(engine_vpn_is_deleted(d));
+	engine_vpn_doc_free(d);
+}
+
+static void test_tunnel_ids(void **state)
+{
+	(void)state;
+	char tid[VPN_TUNNEL_ID_MAX], id[ENGINE_VPN_ID_MAX];
+	int index = -1;
+	engine_vpn_tunnel_id("vpn-0123", 1, tid);
+	assert_string_equal(tid, "vpn-0123#2");
+	assert_true(engine_vpn_tunnel_id_parse(tid, id, &index));
+	assert_string_equal(id, "vpn-0123");
+	assert_int_equal(index, 1);
+	assert_true(engine_vpn_tunnel_id_parse("vpn-0123#1", id, &index));
+	assert_int_equal(index, 0);
+	static const char *const bad[] = { "vpn-0123", "#1", "vpn-0123#0", "vpn-0123#3", "vpn-0123#12",
+					   "vpn-0123#" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(engine_vpn_tunnel_id_parse(bad[i], id, &index));
+}
+
+static const struct doc *telemetry(const struct doc *d, int index)
+{
+	const struct doc *t = doc_get(d, "VgwTelemetry")->d_first;
+	return index ? t->d_next : t;
+}
+
+static void test_telemetry(void **state)
+{
+	(void)state;
+	struct doc *d = vpn_doc(NULL, NULL);
+	const int64_t t_up = 1767225600;	/* 2026-01-01T00:00:00Z */
+	assert_true(engine_vpn_telemetry_apply(d, 0, true, "", t_up, false));
+	const struct doc *t = telemetry(d, 0);
+	assert_string_equal(doc_get_str(t, "Status"), "UP");
+	assert_string_equal(doc_get_str(t, "StatusMessage"), ENGINE_STATUS_UP);
+	assert_string_equal(doc_get_str(t, "LastStatusChange"), "2026-01-01T00:00:00.000Z");
+	assert_int_equal(doc_get_int(t, "AcceptedRouteCount", -1), 2);
+	assert_string_equal(doc_get_str(telemetry(d, 1), "Status"), "DOWN");
+	/* the same again: nothing to write */
+	assert_false(engine_vpn_telemetry_apply(d, 0, true, "", t_up + 5, false));
+	/* a new cause while down keeps LastStatusChange */
+	assert_true(engine_vpn_telemetry_apply(d, 1, false, "waiting for the peer", t_up, false));
+	t = telemetry(d, 1);
+	assert_string_equal(doc_get_str(t, "StatusMessage"), "waiting for the peer");
+	assert_string_equal(doc_get_str(t, "LastStatusChange"), "2026-01-01T00:00:00.000Z");
+	/* DOWN with the cause; no routes accepted */
+	assert_true(engine_vpn_telemetry_apply(d, 0, false, "DPD timeout", t_up + 60, false));
+	t = telemetry(d, 0);
+	assert_string_equal(doc_get_str(t, "Status"), "DOWN");
+	assert_string_equal(doc_get_str(t, "StatusMessage"), "DPD timeout");
+	assert_string_equal(doc_get_str(t, "LastStatusChange"), "2026-01-01T00:01:00.000Z");
+	assert_int_equal(doc_get_int(t, "AcceptedRouteCount", -1), 0);
+	assert_true(engine_vpn_telemetry_apply(d, 0, false, "", t_up + 61, false));
+	assert_string_equal(doc_get_str(telemetry(d, 0), "StatusMessage"), ENGINE_STATUS_DOWN);
+	/* routes only: a route added while UP is counted, status kept */
+	assert_true(engine_vpn_telemetry_apply(d, 0, true, "", t_up + 70, false));
+	struct doc *r = doc_push(doc_get(d, "Routes"), doc_obj());
+	doc_set_str(r, "DestinationCidrBlock", "10.1.0.0/16");
+	doc_set_str(r, "State", "available");
+	assert_true(engine_vpn_telemetry_apply(d, 0, false, "", 0, true));
+	t = telemetry(d, 0);
+	assert_string_equal(doc_get_str(t, "Status"), "UP");
+	assert_int_equal(doc_get_int(t, "AcceptedRouteCount", -1), 3);
+	assert_false(engine_vpn_telemetry_apply(d, 0, false, "", 0, true));
+	assert_false(engine_vpn_telemetry_apply(d, 1, false, "", 0, true));	/* DOWN: 0 */
+	/* out of range, or telemetry of another tunnel */
+	assert_false(engine_vpn_telemetry_apply(d, 2, true, "", t_up, false));
+	doc_set_str((struct doc *)telemetry(d, 1), "OutsideIpAddress", "203.0.113.9");
+	assert_false(engine_vpn_telemetry_apply(d, 1, true, "", t_up, false));
+	engine_vpn_doc_free(d);
+}
+
+static void test_trim(void **state)
+{
+	(void)state;
+	struct doc *d = vpn_doc(NULL, NULL);
+	struct doc *t = engine_vpn_trim(d);
+	assert_null(doc_get(t, "CustomerGatewayConfiguration"));
+	assert_null(doc_get(t, "VgwTelemetry"));
+	assert_string_equal(doc_get_str(t, "VpnConnectionId"), "vpn-0a1b2c3d4e5f67890");
+	assert_int_equal(doc_get_int(t, "_ConfigVersion", 0), 3);
+	struct engine_vpn_plan a, b;
+	char why[160];
+	assert_int_equal(engine_vpn_plan(d, &a, why, sizeof(why)), 0);
+	assert_int_equal(engine_vpn_plan(t, &b, why, sizeof(why)), 0);
+	assert_memory_equal(&a, &b, sizeof(a));	/* the copy plans the same */
+	engine_vpn_plan_wipe(&a);
+	engine_vpn_plan_wipe(&b);
+	engine_vpn_doc_free(t);
+	engine_vpn_doc_free(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plan_defaults),
+		cmocka_unit_test(test_plan_options),
+		cmocka_unit_test(test_plan_malformed),
+		cmocka_unit_test(test_tunnel_ids),
+		cmocka_unit_test(test_telemetry),
+		cmocka_unit_test(test_trim),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,510 @@
+"""The user's story, end to end, against vpcd itself (not the driver): the
+aws CLI creates a VPC, a customer gateway, a VPN gateway and a static VPN
+connection; the strongSwan configuration that vpcd generates goes into a
+real charon (kernel-libipsec, IKEv1, NAT-T); vpcd's engine runs both
+tunnels and reports them in DescribeVpnConnections' VgwTelemetry.
+
+Topology, four network namespaces with per-run unique names, always
+deleted (also on failure):
+
+    office 10.0.0.10 -- 10.0.0.1 router 198.51.100.2 -- 198.51.100.1 vpcd
+                                 (charon)              203.0.113.1, .2 (outside)
+                                                       API on 127.0.0.1:8775
+                                                       TUN vpcd0
+                                                       10.96.1.1 -- 10.96.1.10 vpchost
+
+vpcd runs inside its namespace; the test reaches its API from there: the
+aws CLI through `ip netns exec`, boto3 from a thread that has entered the
+namespace (setns). Until the VPC data plane exists, packets from the
+tunnels leave vpcd's TUN into that namespace's stack, which forwards them
+to the "VPC host"; vpcd routes the static route (10.0.0.0/24) into the TUN.
+
+The router's swanctl.conf is the download (GetVpnConnectionDeviceSample-
+Configuration, device type 51cb26fd, IKEv1), changed only where the test
+must (router_conf says each change and why):
+  - an "inside<N>" CHILD SA per tunnel (router inside address <-> vpcd's):
+    the download's selectors cover the office LAN and the VPC only, and the
+    router must ping vpcd's inside address the way a route-based router's
+    `ip sla` would;
+  - close_action = start on every CHILD SA: when vpcd stops (restart) or
+    renegotiates a tunnel whose options changed, it deletes the SAs, and
+    the router must come back by itself (AWS endpoints never stop, so the
+    download does not say this).
+DPD is AWS's minimum, 30 s (the tunnel options' default), so "DOWN within
+the DPD timeout" is measured with the real value.
+
+Steps: both tunnels UP (telemetry and strongSwan), pings; charon killed ->
+both DOWN "DPD timeout" within 30 s; charon back -> UP; a wrong PSK for
+tunnel 1 in the router -> DOWN "authentication failed..." while tunnel 2
+is UP; ModifyVpnTunnelOptions on tunnel 2 renegotiates tunnel 2 only;
+vpcd restarted (SIGTERM + start) -> UP from the store, traffic; the
+connection deleted -> tunnels and route gone, traffic stops.
+
+Needs root (namespaces, TUN, charon); skipped otherwise."""
+import concurrent.futures
+import ctypes
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+
+import boto3
+import botocore.config
+
+import vpcdtest
+from interop import test_ipsec_strongswan as ss
+
+VPCD = os.path.join(vpcdtest.BUILD, "vpcd")
+API_PORT = 8775
+API = "http://127.0.0.1:%d" % API_PORT
+CGW_IP = "198.51.100.2"
+VPCD_LINK_IP = "198.51.100.1"
+OUTSIDE = ("203.0.113.1", "203.0.113.2")
+OFFICE_IP = "10.0.0.10"
+VPC_CIDR = "10.96.0.0/16"
+VPC_HOST_IP = "10.96.1.10"
+DPD_TIMEOUT = 30          # AWS's minimum and default DPDTimeoutSeconds
+CLONE_NEWNET = 0x40000000
+
+
+def netns_executor(ns):
+    """One thread in network namespace ns (setns is per thread): boto3 calls
+    made through it open their sockets there."""
+    def enter():
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open("/run/netns/" + ns, os.O_RDONLY)
+        try:
+            if libc.setns(fd, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns " + ns)
+        finally:
+            os.close(fd)
+    return concurrent.futures.ThreadPoolExecutor(1, initializer=enter)
+
+
+@unittest.skipUnless(os.geteuid() == 0,
+                     "needs root: creates network namespaces, runs vpcd's TUN and charon")
+class VpnStoryTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        for path in (VPCD, ss.CHARON, ss.SWANCTL):
+            if not os.path.exists(path):
+                raise unittest.SkipTest("%s is missing (make all, or install strongswan-swanctl "
+                                        "charon-systemd libcharon-extra-plugins)" % path)
+        if not shutil.which("aws"):
+            raise unittest.SkipTest("the aws CLI is missing")
+        cls.dir = tempfile.mkdtemp(prefix="vpn-story-")
+        if os.environ.get("VPCD_TEST_KEEP"):
+            print("\nkeeping " + cls.dir, file=sys.stderr)
+        else:
+            cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        tag = "%d-%s" % (os.getpid(), secrets.token_hex(3))
+        cls.ns = {k: "vpns-%s-%s" % (k, tag) for k in ("office", "router", "vpcd", "vpchost")}
+        for ns in cls.ns.values():
+            ss.run(["ip", "netns", "add", ns])
+            cls.addClassCleanup(ss.run, ["ip", "netns", "delete", ns], False)
+        cls.build_topology()
+        cls.pool = netns_executor(cls.ns["vpcd"])
+        cls.addClassCleanup(cls.pool.shutdown)
+
+    @classmethod
+    def ip(cls, ns, *args):
+        return ss.run(["ip", "-n", cls.ns[ns]] + list(args))
+
+    @classmethod
+    def sysctl(cls, ns, key, value):
+        ss.run(["ip", "netns", "exec", cls.ns[ns], "sysctl", "-qw", "%s=%s" % (key, value)])
+
+    @classmethod
+    def veth(cls, a, a_dev, b, b_dev):
+        cls.ip(a, "link", "add", a_dev, "type", "veth", "peer", "name", b_dev, "netns", cls.ns[b])
+        cls.ip(a, "link", "set", a_dev, "up")
+        cls.ip(b, "link", "set", b_dev, "up")
+
+    @classmethod
+    def build_topology(cls):
+        for ns in cls.ns:
+            cls.ip(ns, "link", "set", "lo", "up")
+            cls.sysctl(ns, "net.ipv4.conf.all.rp_filter", 0)
+            cls.sysctl(ns, "net.ipv4.conf.default.rp_filter", 0)
+        cls.veth("office", "eth0", "router", "lan0")
+        cls.veth("router", "wan0", "vpcd", "wan0")
+        cls.veth("vpcd", "vpc0", "vpchost", "eth0")
+        cls.ip("office", "addr", "add", OFFICE_IP + "/24", "dev", "eth0")
+        cls.ip("office", "route", "add", "default", "via", "10.0.0.1")
+        cls.ip("router", "addr", "add", "10.0.0.1/24", "dev", "lan0")
+        cls.ip("router", "addr", "add", CGW_IP + "/24", "dev", "wan0")
+        cls.ip("router", "route", "add", "203.0.113.0/24", "via", VPCD_LINK_IP)
+        cls.sysctl("router", "net.ipv4.ip_forward", 1)
+        cls.ip("vpcd", "addr", "add", VPCD_LINK_IP + "/24", "dev", "wan0")
+        for a in OUTSIDE:
+            cls.ip("vpcd", "addr", "add", a + "/32", "dev", "wan0")
+        cls.ip("vpcd", "addr", "add", "10.96.1.1/24", "dev", "vpc0")
+        cls.sysctl("vpcd", "net.ipv4.ip_forward", 1)
+        cls.ip("vpchost", "addr", "add", VPC_HOST_IP + "/24", "dev", "eth0")
+        cls.ip("vpchost", "route", "add", "default", "via", "10.96.1.1")
+
+    # ---- vpcd in its namespace --------------------------------------------------
+
+    def setUp(self):
+        self.data_dir = os.path.join(self.dir, "vpcd-data")
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.vpcd_log = os.path.join(self.dir, "vpcd.log")
+        self.vpcd = None
+        self.charon = None
+        self.run_dir = os.path.join(self.dir, "run")
+        os.makedirs(self.run_dir, exist_ok=True)
+        self.vici = "unix://%s/charon.vici" % self.run_dir
+        self.ss_conf = os.path.join(self.dir, "strongswan.conf")
+        with open(self.ss_conf, "w") as f:
+            f.write(textwrap.dedent("""\
+                charon-systemd {
+                    load_modular = no
+                    load = random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici
+                    plugins {
+                        vici {
+                            socket = %(vici)s
+                        }
+                    }
+                    journal {
+                        default = -1
+                    }
+                    filelog {
+                        test {
+                            path = %(dir)s/charon.log
+                            flush_line = yes
+                            time_format = %%H:%%M:%%S
+                            default = 1
+                            ike = 2
+                        }
+                    }
+                }
+                swanctl {
+                    load = random nonce openssl pem pkcs1 x509
+                }
+                """) % {"vici": self.vici, "dir": self.dir})
+        self.addCleanup(self.stop_charon)
+        self.addCleanup(self.stop_vpcd, False)
+        self.t0 = time.time()
+
+    def start_vpcd(self):
+        env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID,
+                   VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
+        log = open(self.vpcd_log, "ab")
+        # "ip netns exec" execs vpcd: self.vpcd.pid is vpcd's
+        self.vpcd = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns["vpcd"], VPCD, "--listen", "127.0.0.1:%d" % API_PORT,
+             "--data-dir", self.data_dir, "--vpn-outside-addresses", ",".join(OUTSIDE)],
+            stdout=log, stderr=log, env=env)
+        log.close()
+
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", API_PORT), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        end = time.time() + 10
+        while not self.pool.submit(listening).result():
+            if self.vpcd.poll() is not None or time.time() > end:
+                raise AssertionError("vpcd did not start; log:\n" + self.vpcd_log_text()[-3000:])
+            time.sleep(0.05)
+        self.ec2 = self.pool.submit(
+            boto3.client, "ec2", region_name=vpcdtest.REGION, endpoint_url=API,
+            aws_access_key_id=vpcdtest.KEY_ID, aws_secret_access_key=vpcdtest.SECRET,
+            config=botocore.config.Config(retries={"max_attempts": 0})).result()
+
+    def stop_vpcd(self, check=True):
+        p, self.vpcd = self.vpcd, None
+        if not p:
+            return
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+        if check:
+            self.assertEqual(p.returncode, 0, "vpcd did not stop cleanly; log tail:\n" +
+                             self.vpcd_log_text()[-3000:])
+
+    def vpcd_log_text(self):
+        with open(self.vpcd_log, errors="replace") as f:
+            return f.read()
+
+    def aws(self, *args):
+        """`aws ec2 ARGS` inside vpcd's namespace; decoded JSON."""
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=vpcdtest.KEY_ID,
+                   AWS_SECRET_ACCESS_KEY=vpcdtest.SECRET, AWS_DEFAULT_REGION=vpcdtest.REGION,
+                   AWS_MAX_ATTEMPTS="1", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        p = subprocess.run(["ip", "netns", "exec", self.ns["vpcd"], "aws", "--endpoint-url", API,
+                            "--output", "json", "ec2"] + list(args),
+                           capture_output=True, text=True, env=env, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError("aws ec2 %s failed (%d): %s" % (" ".join(args), p.returncode,
+                                                                 p.stderr))
+        return json.loads(p.stdout) if p.stdout.strip() else {}
+
+    def telemetry(self, vid):
+        r = self.pool.submit(self.ec2.describe_vpn_connections, VpnConnectionIds=[vid]).result()
+        return r["VpnConnections"][0].get("VgwTelemetry", [])
+
+    def wait_telemetry(self, vid, want, timeout, what, since=None):
+        """want: per tunnel None (any) or (status, regex on StatusMessage);
+        since: and a LastStatusChange at or after this unix second."""
+        end = time.time() + timeout
+        while True:
+            tel = self.telemetry(vid)
+            if all(w is None or (t["Status"] == w[0] and re.search(w[1], t.get("StatusMessage", ""))
+                                 and (since is None or
+                                      t["LastStatusChange"].timestamp() >= since))
+                   for t, w in zip(tel, want)):
+                return tel
+            if time.time() > end:
+                raise AssertionError("timed out (%ss) waiting for %s; telemetry: %s\nvpcd log "
+                                     "tail:\n%s" % (timeout, what, json.dumps(tel, default=str,
+                                                                               indent=1),
+                                                    self.vpcd_log_text()[-3000:]))
+            time.sleep(0.25)
+
+    @staticmethod
+    def next_second():
+        """Sleeps to the next whole second and returns it: LastStatusChange
+        has a resolution of one second."""
+        now = time.time()
+        time.sleep(int(now) + 1 - now)
+        return int(now) + 1
+
+    def step(self, what):
+        print("  %6.1f s  %s" % (time.time() - self.t0, what), file=sys.stderr, flush=True)
+
+    # ---- the router --------------------------------------------------------------
+
+    def router_conf(self, download, inside_cidrs, esp, wrong_psk=None):
+        """The downloaded swanctl.conf with the test's changes, each checked
+        to apply (the template changing under the test fails it)."""
+        conf = download
+
+        def sub(pattern, repl, text, count=0):
+            new, n = re.subn(pattern, repl, text, count=count)
+            self.assertGreater(n, 0, "the downloaded configuration changed: no /%s/" % pattern)
+            return new
+
+        # 1. close_action = start on every CHILD SA (see the module's doc)
+        conf = sub(r"(\n( +)start_action = start\n)", r"\1\2close_action = start\n", conf)
+        # 2. an inside CHILD SA per tunnel, for the router's ping of vpcd's
+        #    inside address
+        blocks = conf.split("\n    tunnel2 {")
+        self.assertEqual(len(blocks), 2, "the download has no tunnel2 block")
+        for n in range(2):
+            router, ours = self.inside_addrs(inside_cidrs[n])
+            child = textwrap.indent(textwrap.dedent("""\
+                inside%(n)d {
+                    mode = tunnel
+                    local_ts = %(router)s/32
+                    remote_ts = %(ours)s/32
+                    esp_proposals = %(esp)s
+                    dpd_action = restart
+                    start_action = start
+                    close_action = start
+                }
+                """) % {"n": n + 1, "router": router, "ours": ours, "esp": esp}, " " * 12)
+            blocks[n] = sub(r"\n        children {\n", "\n        children {\n" + child,
+                            blocks[n], 1)
+        conf = "\n    tunnel2 {".join(blocks)
+        # 3. (one step only) tunnel 1's key replaced by a wrong one
+        if wrong_psk:
+            conf = sub(r'(ike-tunnel1 \{[^}]*secret = )"[^"]*"', r'\1"%s"' % wrong_psk, conf, 1)
+        path = os.path.join(self.dir, "swanctl-%s.conf" % ("wrong" if wrong_psk else "ok"))
+        with open(path, "w") as f:
+            f.write(conf)
+        return path
+
+    @staticmethod
+    def inside_addrs(cidr):
+        """(router's, vpcd's) inside addresses of a /30: .2 and .1."""
+        base = cidr.split("/")[0].split(".")
+        last = int(base[3])
+        return (".".join(base[:3] + [str(last + 2)]), ".".join(base[:3] + [str(last + 1)]))
+
+    def start_charon(self, conf):
+        vici_path = os.path.join(self.run_dir, "charon.vici")
+        if os.path.exists(vici_path):
+            os.unlink(vici_path)
+        out = open(os.path.join(self.dir, "charon.out"), "a")
+        self.charon = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns["router"], "sh", "-c",
+             'mount --make-rprivate / && mount --bind "$1" /run && '
+             'exec env STRONGSWAN_CONF="$2" "$3"', "charon", self.run_dir, self.ss_conf,
+             ss.CHARON], stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        ss.wait_for(lambda: os.path.exists(vici_path), 15, "charon's vici socket")
+        self.assertIn("successfully loaded 2 connections",
+                      self.swanctl("--load-all", "--file", conf).stdout)
+
+    def stop_charon(self, sig=signal.SIGTERM):
+        # charon-systemd is exec'ed by the shell: self.charon.pid is charon's
+        p, self.charon = self.charon, None
+        if p and p.poll() is None:
+            os.kill(p.pid, sig)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+
+    def swanctl(self, *args):
+        env = dict(os.environ, STRONGSWAN_CONF=self.ss_conf)
+        return ss.run([ss.SWANCTL] + list(args) + ["--uri", self.vici], env=env)
+
+    def assert_strongswan_up(self, tunnels=(1, 2), timeout=15):
+        def ok():
+            out = self.swanctl("--list-sas").stdout
+            return all(re.search(r"(?m)^tunnel%d: #\d+, ESTABLISHED, IKEv1" % n, out) and
+                       re.search(r"(?m)^  tunnel%d: #\d+, reqid \d+, INSTALLED, TUNNEL" % n, out)
+                       for n in tunnels)
+        try:
+            ss.wait_for(ok, timeout, "ESTABLISHED/INSTALLED SAs in swanctl --list-sas")
+        except AssertionError:
+            raise AssertionError(self.swanctl("--list-sas").stdout)
+
+    def ping(self, ns, dst, count=3, expect=True):
+        p = ss.run(["ip", "netns", "exec", self.ns[ns], "ping", "-n", "-q", "-c", str(count),
+                    "-i", "0.2", "-W", "2", dst], check=False, timeout=count * 3 + 10)
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
+        got = int(m.group(2)) if m else 0
+        if expect:
+            self.assertEqual(got, count, "ping %s from %s:\n%s" % (dst, ns, p.stdout))
+        else:
+            self.assertEqual(got, 0, "ping %s from %s still answered:\n%s" % (dst, ns, p.stdout))
+
+    # ---- the story ------------------------------------------------------------------
+
+    def test_story(self):
+        self.start_vpcd()
+        self.step("vpcd up in its namespace")
+
+        # the console wizard's "VPC with a private subnet and hardware VPN"
+        vpc = self.aws("create-vpc", "--cidr-block", VPC_CIDR)["Vpc"]["VpcId"]
+        self.aws("create-subnet", "--vpc-id", vpc, "--cidr-block", "10.96.1.0/24")
+        cgw = self.aws("create-customer-gateway", "--type", "ipsec.1", "--public-ip", CGW_IP,
+                       "--bgp-asn", "65000")["CustomerGateway"]["CustomerGatewayId"]
+        vgw = self.aws("create-vpn-gateway", "--type", "ipsec.1")["VpnGateway"]["VpnGatewayId"]
+        self.aws("attach-vpn-gateway", "--vpn-gateway-id", vgw, "--vpc-id", vpc)
+        vpn = self.aws("create-vpn-connection", "--type", "ipsec.1", "--customer-gateway-id", cgw,
+                       "--vpn-gateway-id", vgw, "--options", "StaticRoutesOnly=true")
+        vid = vpn["VpnConnection"]["VpnConnectionId"]
+        self.aws("create-vpn-connection-route", "--vpn-connection-id", vid,
+                 "--destination-cidr-block", "10.0.0.0/24")
+        desc = self.aws("describe-vpn-connections", "--vpn-connection-ids", vid)["VpnConnections"][0]
+        self.assertEqual(desc["State"], "available")
+        tunnels = desc["Options"]["TunnelOptions"]
+        self.assertEqual([t["OutsideIpAddress"] for t in tunnels], list(OUTSIDE))
+        inside = [t["TunnelInsideCidr"] for t in tunnels]
+        psks = [t["PreSharedKey"] for t in tunnels]
+        for cidr in inside:   # the router's inside addresses
+            self.ip("router", "addr", "add", self.inside_addrs(cidr)[0] + "/32", "dev", "lo")
+        # before the router is there: DOWN, waiting for it
+        self.wait_telemetry(vid, [("DOWN", "waiting for the peer")] * 2, 10, "DOWN, waiting")
+        self.step("VPC, gateways and VPN connection %s created" % vid)
+
+        # Download Configuration for strongSwan
+        download = self.aws("get-vpn-connection-device-sample-configuration",
+                            "--vpn-connection-id", vid, "--vpn-connection-device-type-id",
+                            "51cb26fd", "--internet-key-exchange-version", "ikev1"
+                            )["VpnConnectionDeviceSampleConfiguration"]
+        self.assertIn("remote_addrs = %s" % OUTSIDE[0], download)
+        self.assertIn("remote_ts = %s" % VPC_CIDR, download)
+        esp = re.search(r"esp_proposals = (\S+)", download).group(1)
+        conf = self.router_conf(download, inside, esp)
+        self.start_charon(conf)
+        tel = self.wait_telemetry(vid, [("UP", "^IPSEC IS UP$")] * 2, 30, "both tunnels UP")
+        self.step("both tunnels UP")
+        for t in tel:
+            self.assertEqual(t["AcceptedRouteCount"], 1)
+            self.assertIsNotNone(t["LastStatusChange"])
+        self.assert_strongswan_up()
+        for cidr in inside:
+            self.ping("router", self.inside_addrs(cidr)[1])
+        self.ping("office", VPC_HOST_IP)
+        self.ping("vpchost", OFFICE_IP)
+        route = ss.run(["ip", "-n", self.ns["vpcd"], "route", "show", "10.0.0.0/24"]).stdout
+        self.assertIn("dev vpcd0", route)
+        self.step("strongSwan ESTABLISHED/INSTALLED; router -> inside addresses, office <-> VPC host")
+
+        # the router dies without a word: DPD (30 s) must notice
+        t_kill = time.time()
+        self.stop_charon(signal.SIGKILL)
+        self.wait_telemetry(vid, [("DOWN", "DPD timeout")] * 2, DPD_TIMEOUT + 3,
+                            "both DOWN with the DPD cause")
+        dpd_s = time.time() - t_kill
+        self.step("both DOWN 'DPD timeout' %.1f s after charon was killed" % dpd_s)
+        self.assertLessEqual(dpd_s, DPD_TIMEOUT + 3)
+        self.start_charon(conf)
+        self.wait_telemetry(vid, [("UP", "^IPSEC IS UP$")] * 2, 30, "both UP after charon restarted")
+        self.ping("office", VPC_HOST_IP)
+        self.step("charon restarted: both UP")
+
+        # a wrong pre-shared key for tunnel 1 in the router
+        self.stop_charon()
+        self.start_charon(self.router_conf(download, inside, esp,
+                                           wrong_psk="wrong" + secrets.token_hex(8)))
+        tel = self.wait_telemetry(vid, [("DOWN", "authentication failed"), ("UP", "^IPSEC IS UP$")],
+                                  30, "tunnel 1 DOWN with an authentication cause, tunnel 2 UP")
+        self.step("wrong PSK on the router: tunnel 1 DOWN '%s'" % tel[0]["StatusMessage"])
+        self.stop_charon()
+        self.start_charon(conf)
+        tel = self.wait_telemetry(vid, [("UP", "^IPSEC IS UP$")] * 2, 30, "both UP, key fixed")
+        self.step("router's key fixed: both UP")
+
+        # one tunnel's options changed: that tunnel renegotiates, the other
+        # is not touched
+        before = tel[0]["LastStatusChange"]
+        since = self.next_second()
+        self.aws("modify-vpn-tunnel-options", "--vpn-connection-id", vid,
+                 "--vpn-tunnel-outside-ip-address", OUTSIDE[1],
+                 "--tunnel-options", "DPDTimeoutSeconds=40")
+        tel = self.wait_telemetry(vid, [("UP", "^IPSEC IS UP$"), None], 1, "tunnel 1 UP")
+        tel = self.wait_telemetry(vid, [None, ("UP", "^IPSEC IS UP$")], 30,
+                                  "tunnel 2 UP again with its new options", since=since)
+        self.assertEqual(tel[0]["LastStatusChange"], before, "tunnel 1 was touched")
+        self.step("ModifyVpnTunnelOptions: tunnel 2 renegotiated, tunnel 1 untouched")
+
+        # vpcd restarted: every tunnel comes back from the store
+        self.stop_vpcd()
+        since = self.next_second()
+        self.start_vpcd()
+        self.wait_telemetry(vid, [("UP", "^IPSEC IS UP$")] * 2, 30, "both UP after vpcd restarted",
+                            since=since)
+        self.assert_strongswan_up()
+        self.ping("office", VPC_HOST_IP)
+        self.ping("vpchost", OFFICE_IP)
+        self.step("vpcd restarted (SIGTERM + start): both UP, traffic flows")
+
+        # the connection deleted: its tunnels and its route go
+        self.aws("delete-vpn-connection", "--vpn-connection-id", vid)
+        ss.wait_for(lambda: "10.0.0.0/24" not in ss.run(
+            ["ip", "-n", self.ns["vpcd"], "route", "show"]).stdout, 10, "the route removed")
+        log = self.vpcd_log_text()
+        for n in (1, 2):
+            self.assertIn("tunnel %s#%d removed" % (vid, n), log)
+        self.ping("office", VPC_HOST_IP, count=2, expect=False)
+        out = self.swanctl("--list-sas").stdout
+        self.assertNotRegex(out, r"(?m)^  tunnel\d: #\d+, reqid \d+, INSTALLED", out)
+        self.step("VPN connection deleted: tunnels removed, route gone, no traffic")
+
+        self.stop_vpcd()
+        log = self.vpcd_log_text()
+        for secret in psks:
+            self.assertNotIn(secret, log)
