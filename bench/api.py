@@ -63,10 +63,11 @@ class Server:
             self.proc.kill()
 
 
-def load(build, port, body, requests, threads, octet=0, offset=0):
-    out = subprocess.run([os.path.join(build, "bench", "api_load"), "--port", str(port), "--threads", str(threads),
+def load(build, srv, body, requests, threads, octet=0, offset=0):
+    extra = ["--close"] if srv.name == "moto" else []   # its development server does not keep connections alive
+    out = subprocess.run([os.path.join(build, "bench", "api_load"), "--port", str(srv.port), "--threads", str(threads),
                           "--requests", str(requests), "--key", KEY, "--secret", SECRET, "--octet", str(octet),
-                          "--offset", str(offset), body],
+                          "--offset", str(offset)] + extra + [body],
                          capture_output=True, text=True, timeout=3600)
     m = dict(re.findall(r"(\w+)=([\d.]+)", out.stdout))
     if not m:
@@ -89,7 +90,7 @@ def grow_to(build, srv, total, threads, deadline):
         in_vpc = srv.subnets % SUBNETS_PER_VPC
         n = min(total - srv.subnets, SUBNETS_PER_VPC - in_vpc, 1000)
         body = "Action=CreateSubnet&Version=2016-11-15&VpcId=%s&CidrBlock=10.{a}.{b}.{c}%%2F28" % vpc
-        r = load(build, srv.port, body, n, threads, octet, in_vpc)
+        r = load(build, srv, body, n, threads, octet, in_vpc)
         srv.subnets += n
         if first is None:
             first = r
@@ -132,9 +133,12 @@ def main():
                 if size == 10000 and srv.name == "moto":
                     n = 10
                 body = "Action=DescribeSubnets&Version=2016-11-15"
-                rows.append(("DescribeSubnets all, %d subnets" % size, srv.name, load(build, srv.port, body, n, args.threads)))
+                rows.append(("DescribeSubnets all, %d subnets" % size, srv.name, load(build, srv, body, n, args.threads)))
                 rows.append(("DescribeSubnets MaxResults=1000, %d subnets" % size, srv.name,
-                             load(build, srv.port, body + "&MaxResults=1000", n, args.threads)))
+                             load(build, srv, body + "&MaxResults=1000", n, args.threads)))
+                # latency without queueing behind other clients: one client thread
+                rows.append(("DescribeSubnets MaxResults=1000, %d subnets, 1 client" % size, srv.name,
+                             load(build, srv, body + "&MaxResults=1000", max(n // 4, 5), 1)))
         print("\nEC2 API, %d client threads, SigV4 on every request (vpcd verifies; moto does not)" % args.threads)
         by = {}
         for name, who, r in rows:

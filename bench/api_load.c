@@ -4,7 +4,8 @@
  * Python clients cannot sign fast enough to load vpcd). Prints one line:
  *   requests=N errors=E seconds=S rps=R p50_ms=A p99_ms=B
  *
- *   api_load --port P --threads T --requests N --key K --secret S BODY
+ *   api_load --port P --threads T --requests N --key K --secret S [--close] BODY
+ * --close opens a connection per request (for servers without keep-alive).
  * BODY is the form body; "{n}" in it is replaced by the request's global
  * sequence number, "{a}" by --octet and "{b}"/"{c}" by the low bytes of
  * 16*(n + --offset), so that 10.{a}.{b}.{c}/28 names a new /28 each time.
@@ -25,7 +26,7 @@
 
 #include "api/sigv4.h"
 
-static int port, nthreads = 4, nrequests = 1000, octet = 0, offset = 0;
+static int port, nthreads = 4, nrequests = 1000, octet = 0, offset = 0, close_each = 0;
 static const char *key = "", *secret = "", *body_template = "";
 static atomic_int next_request, errors;
 static double *latencies;
@@ -126,7 +127,8 @@ static void *worker(void *arg)
 		int len = snprintf(req, sizeof(req),
 				   "POST / HTTP/1.1\r\nHost: %s\r\nX-Amz-Date: %s\r\nAuthorization: %s\r\n"
 				   "Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
-				   "Content-Length: %zu\r\n\r\n%s", host, amz, auth, strlen(body), body);
+				   "Content-Length: %zu\r\n%s\r\n%s", host, amz, auth, strlen(body),
+				   close_each ? "Connection: close\r\n" : "", body);
 		double t0 = now_s();
 		if (write(fd, req, (size_t)len) != len) {
 			atomic_fetch_add(&errors, 1);
@@ -136,6 +138,11 @@ static void *worker(void *arg)
 		}
 		int status = read_response(fd, resp, sizeof(resp));
 		latencies[n] = now_s() - t0;
+		if (close_each) {
+			/* for servers without keep-alive (moto's development server) */
+			close(fd);
+			fd = connect_local();
+		}
 		if (status != 200) {
 			atomic_fetch_add(&errors, 1);
 			if (status < 0) {
@@ -161,6 +168,7 @@ int main(int argc, char **argv)
 		{ "requests", required_argument, NULL, 'n' }, { "key", required_argument, NULL, 'k' },
 		{ "secret", required_argument, NULL, 's' }, { "octet", required_argument, NULL, 'o' },
 		{ "offset", required_argument, NULL, 'O' },
+		{ "close", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -173,6 +181,7 @@ int main(int argc, char **argv)
 		case 's': secret = optarg; break;
 		case 'o': octet = atoi(optarg); break;
 		case 'O': offset = atoi(optarg); break;
+		case 'C': close_each = 1; break;
 		default: return 2;
 		}
 	}
