@@ -152,9 +152,11 @@ static int apply_event(struct api_req *rq)
 	int index;
 	if (!engine_vpn_tunnel_id_parse(ev->ev_tunnel, id, &index))
 		return 0;
+	/* a deleted connection still shows its telemetry (its tunnels' last
+	 * word is DOWN "removed"); a purged one is gone */
 	struct res *r = cache_get_typed(api_cache(rq), RT_VPN, id);
-	if (!r || engine_vpn_is_deleted(r->r_doc))
-		return 0;	/* news of a connection that is gone */
+	if (!r)
+		return 0;
 	struct doc *d = doc_clone(r->r_doc);
 	if (!engine_vpn_telemetry_apply(d, index, ev->ev_up, ev->ev_cause, ev->ev_since,
 					ev->ev_routes_only)) {
@@ -318,7 +320,8 @@ static void conn_routes_set(struct engine *e, struct engine_conn *c, const struc
 	for (size_t i = 0; i < c->c_nroutes; i++)
 		if (!cidr_in(&c->c_routes[i], want, n))
 			route_unref(e, &c->c_routes[i]);
-	memcpy(c->c_routes, want, n * sizeof(*want));
+	if (n)
+		memcpy(c->c_routes, want, n * sizeof(*want));
 	c->c_nroutes = n;
 }
 

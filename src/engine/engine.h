@@ -35,8 +35,9 @@
  * StatusMessage "IPSEC IS UP" when up, else the cause ("waiting for the
  * peer", "DPD timeout", "deleted by peer", "authentication failed: ...",
  * "proposal mismatch: ...", "no response ...", or why vpcd cannot run the
- * tunnel); AcceptedRouteCount = the connection's static routes while UP,
- * 0 while DOWN. Written only when something in it changes.
+ * tunnel; "removed" once the connection is deleted); AcceptedRouteCount =
+ * the connection's static routes while UP, 0 while DOWN. Written only when
+ * something in it changes.
  *
  * Start-up and failures: engine_new() runs only the outside addresses that
  * are addresses of this host (each is checked by binding it); the others

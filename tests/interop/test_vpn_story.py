@@ -500,6 +500,7 @@ class VpnStoryTest(unittest.TestCase):
         for n in (1, 2):
             self.assertIn("tunnel %s#%d removed" % (vid, n), log)
         self.ping("office", VPC_HOST_IP, count=2, expect=False)
+        tel = self.wait_telemetry(vid, [("DOWN", "^removed$")] * 2, 5, "both DOWN 'removed'")
         out = self.swanctl("--list-sas").stdout
         self.assertNotRegex(out, r"(?m)^  tunnel\d: #\d+, reqid \d+, INSTALLED", out)
         self.step("VPN connection deleted: tunnels removed, route gone, no traffic")
