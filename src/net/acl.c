@@ -54,8 +54,8 @@ sorted_contains(const uint32_t *a, uint32_t n, uint32_t v)
 }
 
 bool
-sg_allows(const struct net_snapshot *s, const struct snap_eni *e, bool egress,
-	  const struct acl_pkt *p)
+sg_match(const struct net_snapshot *s, const struct snap_eni *e, bool egress,
+	 const struct acl_pkt *p, int32_t *group, int32_t *rule)
 {
 	for (uint32_t g = 0; g < e->e_ngroups; g++) {
 		const struct snap_sg *sg = &s->sgs[e->e_groups[g]];
@@ -70,8 +70,20 @@ sg_allows(const struct net_snapshot *s, const struct snap_eni *e, bool egress,
 				if (!sorted_contains(ref->g_members, ref->g_nmembers, p->ap_peer))
 					continue;
 			}
+			*group = (int32_t)e->e_groups[g];
+			*rule = r[i].ar_number;
 			return true;
 		}
 	}
+	*group = *rule = -1;
 	return false;
+}
+
+bool
+sg_allows(const struct net_snapshot *s, const struct snap_eni *e, bool egress,
+	  const struct acl_pkt *p)
+{
+	int32_t g, r;
+
+	return sg_match(s, e, egress, p, &g, &r);
 }

@@ -8,7 +8,8 @@
  * bucket. Expiry is lazy: a lookup ignores expired entries and an insert
  * reuses them; a full bucket evicts the entry closest to expiry (counted),
  * so a flood of new flows can push out idle ones but never grows memory.
- * Invariant: an entry with c_expires_ms == 0 is free.
+ * Invariant: an entry with c_expires_ms == 0 is free. Fragment trains
+ * (ct_frag_*) live in a second fixed table with the same rules.
  */
 #include "net/net_int.h"
 
@@ -53,8 +54,11 @@ ct_init(struct conntrack *ct, uint32_t entries)
 	while (nb * CT_BUCKET < entries && nb < (1u << 26))
 		nb <<= 1;
 	ct->ct_slots = calloc((size_t)nb * CT_BUCKET, sizeof(*ct->ct_slots));
-	if (!ct->ct_slots)
+	ct->ct_frags = calloc((size_t)CT_FRAG_BUCKETS * CT_BUCKET, sizeof(*ct->ct_frags));
+	if (!ct->ct_slots || !ct->ct_frags) {
+		ct_free(ct);
 		return -1;
+	}
 	ct->ct_nbuckets = nb;
 	rand_bytes(&ct->ct_seed, sizeof(ct->ct_seed));
 	return 0;
@@ -64,6 +68,7 @@ void
 ct_free(struct conntrack *ct)
 {
 	free(ct->ct_slots);
+	free(ct->ct_frags);
 	memset(ct, 0, sizeof(*ct));
 }
 
@@ -162,4 +167,64 @@ ct_touch(struct ct_entry *e, bool reply, uint8_t tcp_flags, uint64_t now_ms)
 		break;
 	}
 	e->c_expires_ms = now_ms + t;
+}
+
+/* --- fragment trains ------------------------------------------------------------ */
+
+static struct ct_frag *
+frag_bucket(const struct conntrack *ct, const struct ct_frag_key *k)
+{
+	uint64_t h = mix64(((uint64_t)k->f_src << 32 | k->f_dst) ^ ct->ct_seed);
+
+	h = mix64(h ^ ((uint64_t)k->f_zone << 24 | (uint64_t)k->f_id << 8 | k->f_proto));
+	return ct->ct_frags + (size_t)(h & (CT_FRAG_BUCKETS - 1)) * CT_BUCKET;
+}
+
+static bool
+frag_key_equal(const struct ct_frag_key *a, const struct ct_frag_key *b)
+{
+	return a->f_zone == b->f_zone && a->f_src == b->f_src && a->f_dst == b->f_dst &&
+	       a->f_id == b->f_id && a->f_proto == b->f_proto;
+}
+
+void
+ct_frag_note(struct conntrack *ct, const struct ct_frag_key *k, uint64_t now_ms)
+{
+	struct ct_frag *b = frag_bucket(ct, k), *victim = NULL;
+
+	for (unsigned i = 0; i < CT_BUCKET; i++) {
+		struct ct_frag *f = &b[i];
+		if (f->fr_expires_ms != 0 && f->fr_expires_ms <= now_ms)
+			f->fr_expires_ms = 0;
+		if (f->fr_expires_ms != 0 && frag_key_equal(&f->fr_key, k)) {
+			victim = f;	/* the id came round: a new train */
+			break;
+		}
+		if (!victim || f->fr_expires_ms < victim->fr_expires_ms)
+			victim = f;
+	}
+	if (victim->fr_expires_ms != 0 && !frag_key_equal(&victim->fr_key, k))
+		ct->ct_frag_evictions++;
+	victim->fr_key = *k;
+	victim->fr_expires_ms = now_ms + CT_FRAG_TRAIN_MS;
+}
+
+bool
+ct_frag_follows(struct conntrack *ct, const struct ct_frag_key *k, bool last, uint64_t now_ms)
+{
+	struct ct_frag *b = frag_bucket(ct, k);
+
+	for (unsigned i = 0; i < CT_BUCKET; i++) {
+		struct ct_frag *f = &b[i];
+		if (f->fr_expires_ms == 0 || !frag_key_equal(&f->fr_key, k))
+			continue;
+		if (f->fr_expires_ms <= now_ms) {
+			f->fr_expires_ms = 0;
+			return false;
+		}
+		if (last && f->fr_expires_ms > now_ms + CT_FRAG_TAIL_MS)
+			f->fr_expires_ms = now_ms + CT_FRAG_TAIL_MS;
+		return true;
+	}
+	return false;
 }

@@ -6,6 +6,7 @@
  *
  *   log_level = info                 # debug|info|warn|error
  *   router_mac = 0e:76:70:63:64:01
+ *   offload = yes                    # no: instances' TAPs without virtio_net_hdr/TSO
  *   [subnet]      id, vpc, cidr, route_table, nacl
  *   [route_table] id; route = CIDR local|blackhole|igw ID|vgw ID|eni ID (repeatable)
  *   [nacl]        id; rule = NUM ingress|egress allow|deny PROTO CIDR [FROM-TO | TYPE CODE]
@@ -45,6 +46,7 @@ struct drv_gw { struct net_gateway_config c; char tun[IFNAMSIZ]; };
 
 struct drv_conf {
 	uint8_t router_mac[6];
+	bool no_offload;
 	struct net_subnet_config subnets[MAX_OBJ]; size_t n_subnets;
 	struct drv_rtb rtbs[MAX_OBJ]; size_t n_rtbs;
 	struct drv_nacl nacls[MAX_OBJ]; size_t n_nacls;
@@ -228,6 +230,8 @@ conf_read(const char *path, struct drv_conf *c)
 			if (strcmp(k, "log_level") == 0)
 				log_set_level(strcmp(v, "debug") == 0 ? LOG_DEBUG : strcmp(v, "warn") == 0 ?
 					      LOG_WARN : strcmp(v, "error") == 0 ? LOG_ERROR : LOG_INFO);
+			else if (strcmp(k, "offload") == 0)
+				c->no_offload = strcmp(v, "no") == 0;
 			else if (strcmp(k, "router_mac") != 0 || !parse_mac(v, c->router_mac))
 				goto bad;
 			break;
@@ -302,6 +306,8 @@ conf_read(const char *path, struct drv_conf *c)
 		}
 	}
 	fclose(f);
+	for (size_t i = 0; i < c->n_enis; i++)
+		c->enis[i].no_offload = c->no_offload;
 	for (size_t i = 0; i < c->n_rtbs; i++)
 		c->rtbs[i].c.routes = c->rtbs[i].r;
 	for (size_t i = 0; i < c->n_nacls; i++)
@@ -437,12 +443,14 @@ print_counters(struct net_router *r)
 
 	net_router_counters(r, &k);
 	printf("counters rx=%llu tx=%llu port_rx=%llu port_tx=%llu arp_replies=%llu arp_ignored=%llu "
-	       "ct_entries=%llu ct_evictions=%llu snapshots=%llu",
+	       "ct_entries=%llu ct_evictions=%llu snapshots=%llu gso_rx=%llu sw_segments=%llu "
+	       "frag_evictions=%llu",
 	       (unsigned long long)k.rx_frames, (unsigned long long)k.tx_frames,
 	       (unsigned long long)k.port_rx, (unsigned long long)k.port_tx,
 	       (unsigned long long)k.arp_replies, (unsigned long long)k.arp_ignored,
 	       (unsigned long long)k.ct_entries, (unsigned long long)k.ct_evictions,
-	       (unsigned long long)k.snapshots);
+	       (unsigned long long)k.snapshots, (unsigned long long)k.gso_rx,
+	       (unsigned long long)k.sw_segments, (unsigned long long)k.frag_evictions);
 	for (unsigned i = 0; i < NET_DROP_MAX; i++)
 		printf(" %s=%llu", net_drop_name(i), (unsigned long long)k.drops[i]);
 	printf("\nend\n");

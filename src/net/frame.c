@@ -45,6 +45,51 @@ icmp_is_query(uint8_t type)
 	return type == 0 || type == 8 || (type >= 13 && type <= 18);
 }
 
+static bool
+icmp_is_error(uint8_t type)
+{
+	/* unreachable, source quench, redirect, time exceeded, parameter
+	 * problem: these carry the header of the packet they are about. */
+	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
+}
+
+/* The embedded packet of an ICMP error: its IPv4 header and the first 8
+ * bytes of its L4 header (RFC 792), enough for the ports. When either is
+ * missing, malformed or a later fragment, pm_inner_ok stays false and the
+ * error is judged as a packet of its own. */
+static void
+icmp_error_parse(const uint8_t *ip, uint32_t ihl, uint32_t l4len, uint32_t off,
+		 struct pkt_meta *m)
+{
+	m->pm_icmp_error = true;
+	/* ICMP header (8), then the embedded fixed IPv4 header. */
+	if (l4len < 8 + IPV4_HLEN_MIN)
+		return;
+	const uint8_t *in = ip + ihl + 8;
+	uint32_t avail = l4len - 8;
+	uint32_t in_ihl = (uint32_t)(in[0] & 0x0f) * 4;
+	/* Version 4, its header within what we have, plus 8 bytes of L4. */
+	if (in[0] >> 4 != 4 || in_ihl < IPV4_HLEN_MIN || in_ihl + 8 > avail)
+		return;
+	if ((rd16(in + 6) & 0x1fff) != 0)
+		return;
+	const uint8_t *l4 = in + in_ihl;
+	m->pm_inner_proto = in[9];
+	m->pm_inner_src = rd32(in + 12);
+	m->pm_inner_dst = rd32(in + 16);
+	if (in[9] == IPPROTO_TCP_ || in[9] == IPPROTO_UDP_) {
+		m->pm_inner_sport = rd16(l4);
+		m->pm_inner_dport = rd16(l4 + 2);
+	} else if (in[9] == IPPROTO_ICMP_ && icmp_is_query(l4[0])) {
+		m->pm_inner_sport = m->pm_inner_dport = rd16(l4 + 4);
+	} else if (in[9] == IPPROTO_ICMP_) {
+		return;		/* no error about an error */
+	}
+	m->pm_inner_off = (uint16_t)(off + ihl + 8);
+	m->pm_inner_l4_off = (uint16_t)(off + ihl + 8 + in_ihl);
+	m->pm_inner_ok = true;
+}
+
 enum frame_kind
 ipv4_parse(const uint8_t *p, uint32_t len, uint32_t off, struct pkt_meta *m)
 {
@@ -74,9 +119,23 @@ ipv4_parse(const uint8_t *p, uint32_t len, uint32_t off, struct pkt_meta *m)
 	m->pm_proto = ip[9];
 	m->pm_src = rd32(ip + 12);
 	m->pm_dst = rd32(ip + 16);
-	/* A later fragment has no L4 header, so no ports to match. */
-	if ((rd16(ip + 6) & 0x1fff) != 0)
-		return FRAME_UNSUPPORTED;
+	m->pm_ip_id = rd16(ip + 4);
+	uint16_t frag = rd16(ip + 6);
+	uint32_t frag_off = (uint32_t)(frag & 0x1fff) * 8;
+	m->pm_more_frags = (frag & 0x2000) != 0;
+	if (frag_off != 0) {
+		/* A later fragment has no L4 header, so no ports to match: it
+		 * follows its first (path.c). One that would overlap the
+		 * first's TCP/UDP header could rewrite the ports the first
+		 * was judged by (RFC 1858): refused. */
+		if ((m->pm_proto == IPPROTO_TCP_ && frag_off < 20) ||
+		    (m->pm_proto == IPPROTO_UDP_ && frag_off < 8))
+			return FRAME_BAD;
+		m->pm_frag = PM_FRAG_LATER;
+		return FRAME_IPV4;
+	}
+	if (m->pm_more_frags)
+		m->pm_frag = PM_FRAG_FIRST;
 
 	const uint8_t *l4 = ip + ihl;
 	uint32_t l4len = tot - ihl;
@@ -108,6 +167,8 @@ ipv4_parse(const uint8_t *p, uint32_t len, uint32_t off, struct pkt_meta *m)
 		m->pm_icmp_code = l4[1];
 		if (icmp_is_query(l4[0]))
 			m->pm_sport = m->pm_dport = rd16(l4 + 4);
+		else if (icmp_is_error(l4[0]))
+			icmp_error_parse(ip, ihl, l4len, off, m);
 		break;
 	default:
 		break;
@@ -175,16 +236,68 @@ ipv4_rewrite_at(uint8_t *p, struct pkt_meta *m, uint32_t field, uint32_t addr)
 	l4_csum_address(p, m, old, addr);
 }
 
+/* In an ICMP error the embedded packet's address (field: 12 source, 16
+ * destination) goes from old to addr: its header checksum, its L4
+ * checksum when the error quotes it, and the ICMP checksum over all of
+ * these follow, incrementally. Every word touched is at an even offset
+ * from the ICMP header, so the 16-bit updates line up. */
+static void
+icmp_inner_rewrite(uint8_t *p, struct pkt_meta *m, uint32_t field, uint32_t addr)
+{
+	uint8_t *icmp = p + m->pm_l4_off;
+	uint8_t *in = p + m->pm_inner_off;
+	uint32_t old = rd32(in + field);
+	uint16_t ic = rd16(icmp + 2);
+	uint32_t end = (uint32_t)m->pm_l3_off + m->pm_ip_len;
+
+#define WORD(at, nv) do { 		uint16_t ov_ = rd16(at); 		ic = csum_replace16(ic, ov_, (uint16_t)(nv)); 		wr16(at, (uint16_t)(nv)); 	} while (0)
+	WORD(in + field, addr >> 16);
+	WORD(in + field + 2, addr & 0xffff);
+	uint16_t h = rd16(in + 10);
+	h = csum_replace16(h, (uint16_t)(old >> 16), (uint16_t)(addr >> 16));
+	h = csum_replace16(h, (uint16_t)old, (uint16_t)addr);
+	WORD(in + 10, h);
+	uint32_t cpos = m->pm_inner_proto == IPPROTO_TCP_ ? 16 : m->pm_inner_proto == IPPROTO_UDP_ ? 6 : 0;
+	/* The quoted L4 checksum, when the quote reaches it. */
+	if (cpos && (uint32_t)m->pm_inner_l4_off + cpos + 2 <= end) {
+		uint8_t *c = p + m->pm_inner_l4_off + cpos;
+		uint16_t v = rd16(c);
+		if (!(m->pm_inner_proto == IPPROTO_UDP_ && v == 0)) {
+			v = csum_replace16(v, (uint16_t)(old >> 16), (uint16_t)(addr >> 16));
+			v = csum_replace16(v, (uint16_t)old, (uint16_t)addr);
+			if (m->pm_inner_proto == IPPROTO_UDP_ && v == 0)
+				v = 0xffff;
+			WORD(c, v);
+		}
+	}
+#undef WORD
+	wr16(icmp + 2, ic);
+	if (field == 12)
+		m->pm_inner_src = addr;
+	else
+		m->pm_inner_dst = addr;
+}
+
 void
 ipv4_rewrite_src(uint8_t *p, struct pkt_meta *m, uint32_t addr)
 {
+	uint32_t old = m->pm_src;
+
 	ipv4_rewrite_at(p, m, 12, addr);
 	m->pm_src = addr;
+	/* An error about a packet sent to old quotes old as its destination. */
+	if (m->pm_inner_ok && m->pm_inner_dst == old)
+		icmp_inner_rewrite(p, m, 16, addr);
 }
 
 void
 ipv4_rewrite_dst(uint8_t *p, struct pkt_meta *m, uint32_t addr)
 {
+	uint32_t old = m->pm_dst;
+
 	ipv4_rewrite_at(p, m, 16, addr);
 	m->pm_dst = addr;
+	/* An error about a packet old sent quotes old as its source. */
+	if (m->pm_inner_ok && m->pm_inner_src == old)
+		icmp_inner_rewrite(p, m, 12, addr);
 }

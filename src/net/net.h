@@ -57,8 +57,31 @@
  *   groups and the destination ENI's ingress groups allow its first
  *   packet; its replies (and its later packets) then pass both without
  *   evaluation. A rule change applies to new flows at once; flows already
- *   tracked live on until they time out, as in AWS. IPv4 fragments after
- *   the first carry no ports and are dropped (unsupported).
+ *   tracked live on until they time out, as in AWS.
+ *   IPv4 fragments: the first (it carries the ports) is decided as above;
+ *   when it passes, (VPC, src, dst, IP id, protocol) is remembered for the
+ *   fragment train (bounded table, CT_FRAG_*_MS), and the later fragments
+ *   follow its verdict: routed like it, no NACL/SG evaluation of their
+ *   own. A later fragment whose first was not seen or not allowed: drop
+ *   (fragment). Fragments that overlap the first's L4 header: bad-frame.
+ *   ICMP errors (unreachable incl. fragmentation-needed, time exceeded,
+ *   parameter problem, source quench) whose embedded header belongs to a
+ *   tracked flow, sent to that flow's sender, pass the security groups as
+ *   part of the flow (NACLs still apply: they are stateless); the igw's
+ *   1:1 NAT also translates the embedded header.
+ *
+ * Offloads (TAP ENIs): net_instance_create() opens the TAP with
+ *   IFF_VNET_HDR, TUNSETVNETHDRSZ and TUNSETOFFLOAD(CSUM, TSO4, TSO_ECN),
+ *   so the instance's TCP sends up to 64 KB GSO frames with a partial
+ *   checksum, one read each. The router learns per fd whether it carries
+ *   a virtio_net_hdr (net_eni_config.vnet_hdr, or TUNGETIFF at apply).
+ *   ENI -> ENI with headers on both: the frame and its header are handed
+ *   on unchanged (the receiving kernel takes the GSO frame whole). Towards
+ *   a port (plain IPv4 packets) or an ENI without the header, the router
+ *   completes partial checksums and cuts GSO TCP into MSS-sized segments
+ *   in software, then NATs each. Policy is evaluated once per frame (one
+ *   GSO frame is one TCP segment train of one flow). IPv6 is not carried,
+ *   so TSO6 stays off.
  *
  * Ownership: the router never closes an fd it is given; TAP and port fds
  * belong to the caller, who closes them after a net_router_apply() that
@@ -148,6 +171,11 @@ struct net_eni_config {
 	char group_ids[NET_ENI_MAX_GROUPS][NET_ID_MAX];
 	size_t n_groups;
 	int tap_fd;			/* -1: not attached (no traffic); set O_NONBLOCK */
+	/* Added for offloads; zero (the default) keeps the old meaning. */
+	int vnet_hdr;			/* 0: ask the fd (TUNGETIFF); -1: plain frames;
+					 * 10..16: each frame starts with a virtio_net_hdr
+					 * of this many bytes */
+	bool no_offload;		/* net_instance_create: plain TAP, no virtio_net_hdr */
 };
 
 /* A port: where packets for a gateway go, and where the gateway's packets
@@ -215,6 +243,7 @@ enum net_drop {
 	NET_DROP_NO_PORT,	/* gateway not attached or without a port */
 	NET_DROP_NO_PUBLIC_IP,	/* to the igw from an ENI without a public address */
 	NET_DROP_TX_ERROR,	/* write to a TAP or port failed */
+	NET_DROP_FRAGMENT,	/* later IPv4 fragment whose first was not seen or not allowed */
 	NET_DROP_MAX
 };
 /* "bad-frame", "nacl-out", ... */
@@ -228,6 +257,10 @@ struct net_counters {
 	uint64_t ct_entries;		/* live connection-table entries (approx.) */
 	uint64_t ct_evictions;		/* flows pushed out of a full bucket */
 	uint64_t snapshots;		/* applied so far */
+	/* added with offloads and fragments: */
+	uint64_t gso_rx;		/* GSO frames read from ENIs */
+	uint64_t sw_segments;		/* segments cut in software (to ports, plain ENIs) */
+	uint64_t frag_evictions;	/* fragment trains pushed out of a full bucket */
 };
 
 struct net_router_config {
@@ -252,10 +285,79 @@ void net_router_stop(struct net_router *r);
 /* Any thread, no lock: each value is whole, the set is not one instant. */
 void net_router_counters(struct net_router *r, struct net_counters *out);
 
+/* --- tracing one packet (control plane; for `vpcctl trace`) --------------- */
+
+/* A synthetic packet is run through the current snapshot as the first
+ * packet of a new flow: the connection table is neither read nor written,
+ * nothing is sent, no counter moves. Each stage the packet passes (or
+ * fails) is one step, in path order; the first step with allowed false is
+ * where it is dropped, and drop names the cause. */
+#define NET_TRACE_STEPS_MAX	16
+
+enum net_trace_stage {
+	NET_TRACE_SOURCE,	/* id: the ENI; its MAC/source-address check */
+	NET_TRACE_GATEWAY_IN,	/* id: the gateway the packet came in through */
+	NET_TRACE_NAT_IN,	/* igw: public address -> addr (private) */
+	NET_TRACE_NACL_OUT,	/* id: source subnet's NACL; rule: number that decided */
+	NET_TRACE_SG_EGRESS,	/* id: the group whose rule allowed, rule: its index
+				 * in that group's rules; denied: id is the ENI, rule -1 */
+	NET_TRACE_ROUTE,	/* id: route table; route: the longest match */
+	NET_TRACE_NAT_OUT,	/* igw: private -> addr (the ENI's public address) */
+	NET_TRACE_NACL_IN,	/* id: destination subnet's NACL; rule: number */
+	NET_TRACE_SG_INGRESS,	/* like SG_EGRESS, on the destination ENI */
+	NET_TRACE_DELIVER,	/* id: the destination ENI */
+	NET_TRACE_PORT,		/* id: the gateway whose port it leaves through */
+};
+/* "source", "nacl-out", "sg-egress", "route", ... */
+const char *net_trace_stage_name(enum net_trace_stage st);
+
+struct net_trace_step {
+	enum net_trace_stage stage;
+	bool allowed;
+	char id[NET_ID_MAX];
+	int32_t rule;			/* NACL: rule number (NACL_RULE_DEFAULT_DENY: "*");
+					 * SG: rule index; -1 otherwise */
+	struct net_route_config route;	/* NET_TRACE_ROUTE when a route matched */
+	uint32_t addr;			/* NET_TRACE_NAT_*: the address after translation */
+};
+
+struct net_trace_query {
+	/* An ENI id (the packet leaves that ENI) or a gateway id (it comes
+	 * in from outside through that gateway, e.g. the office LAN through
+	 * the vgw: the caller picks the gateway for an outside address). */
+	char from_id[NET_ID_MAX];
+	uint32_t src;			/* host order; 0 from an ENI: its address */
+	uint32_t dst;
+	uint8_t proto;			/* 6, 17, 1, or another protocol number */
+	uint16_t sport, dport;		/* TCP/UDP; sport 0: 49152 */
+	bool icmp_given;		/* false: an echo request (8/0) */
+	uint8_t icmp_type, icmp_code;
+};
+
+struct net_trace_result {
+	struct net_trace_step steps[NET_TRACE_STEPS_MAX];
+	size_t n_steps;
+	bool delivered;			/* reached an ENI, or left through a port */
+	enum net_drop drop;		/* the cause; NET_DROP_MAX when delivered */
+};
+
+/* Against the router's current snapshot (serialised with apply; any
+ * thread). 0, or -1 with the reason in err (unknown from_id, no snapshot,
+ * a source address missing). A dropped packet is a result (0), not an
+ * error. */
+int net_router_trace(struct net_router *r, const struct net_trace_query *q,
+		     struct net_trace_result *out, char *err, size_t errlen);
+/* The same against a snapshot the caller holds (tests, dry runs). */
+int net_snapshot_trace(const struct net_snapshot *s, const uint8_t router_mac[6],
+		       const struct net_trace_query *q, struct net_trace_result *out,
+		       char *err, size_t errlen);
+
 /* --- instances: namespaces and TAPs (control plane only) ----------------- */
 
 /* Creates the network namespace `id` (/run/netns/<id>; must not exist), a
- * TAP (IFF_TAP|IFF_NO_PI) named eth0 inside it with eni->mac, address
+ * TAP (IFF_TAP|IFF_NO_PI; unless eni->no_offload also IFF_VNET_HDR with
+ * checksum and TSO offloads, see "Offloads") named eth0 inside it with
+ * eni->mac, address
  * eni->ip with the subnet's prefix length (no on-link subnet route: every
  * packet goes to the router, as in AWS), a route to the router address
  * and the default route via it, lo up, IPv6 off. subnet_cidr gives the

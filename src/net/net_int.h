@@ -35,7 +35,20 @@ struct pkt_meta {
 	uint16_t pm_l3_off;		/* IPv4 header */
 	uint16_t pm_l4_off;		/* 0 when the packet carries no L4 header (later fragment) */
 	uint16_t pm_ip_len;		/* IPv4 total length */
+	uint16_t pm_ip_id;		/* IPv4 identification */
+	uint8_t pm_frag;		/* PM_FRAG_* */
+	bool pm_more_frags;		/* MF set: not the last fragment */
+	/* ICMP errors (3, 4, 5, 11, 12): the packet they are about. */
+	bool pm_icmp_error;
+	bool pm_inner_ok;		/* embedded IPv4 + 8 bytes of L4 present */
+	uint8_t pm_inner_proto;
+	uint32_t pm_inner_src, pm_inner_dst;	/* host order */
+	uint16_t pm_inner_sport, pm_inner_dport;
+	uint16_t pm_inner_off;		/* embedded IPv4 header */
+	uint16_t pm_inner_l4_off;	/* its L4 header */
 };
+
+enum { PM_FRAG_NONE, PM_FRAG_FIRST, PM_FRAG_LATER };
 
 enum frame_kind {
 	FRAME_IPV4,
@@ -167,6 +180,7 @@ struct snap_eni {
 	uint8_t e_mac[6];
 	uint32_t e_ip, e_public_ip;
 	bool e_src_dst_check;
+	uint8_t e_vnet_hdr;		/* bytes of virtio_net_hdr before each frame; 0 none */
 	uint32_t e_groups[NET_ENI_MAX_GROUPS];
 	uint32_t e_ngroups;
 	int e_fd;
@@ -212,6 +226,9 @@ int32_t snap_eni_by_public(const struct net_snapshot *s, uint32_t public_ip);
 /* Do the groups of an ENI allow this packet (any rule of any group)? */
 bool sg_allows(const struct net_snapshot *s, const struct snap_eni *e, bool egress,
 	       const struct acl_pkt *p);
+/* The same, naming the group (index) and rule (ar_number) that allowed. */
+bool sg_match(const struct net_snapshot *s, const struct snap_eni *e, bool egress,
+	      const struct acl_pkt *p, int32_t *group, int32_t *rule);
 
 /* --- connection tracking ----------------------------------------------------- */
 
@@ -242,12 +259,36 @@ struct ct_entry {
 	bool c_fin;
 };
 
+/* Fragment trains: (zone, src, dst, IP id, proto) of first fragments
+ * that passed, so later fragments follow them. A fixed table of
+ * CT_FRAG_BUCKETS x CT_BUCKET entries beside the flows; a full bucket
+ * evicts the entry closest to expiry. A train lives CT_FRAG_TRAIN_MS from
+ * its first fragment (Linux's ipfrag_time is 30 s), and CT_FRAG_TAIL_MS
+ * after its last (MF clear) was seen, for fragments reordered behind it. */
+#define CT_FRAG_BUCKETS		1024
+#define CT_FRAG_TRAIN_MS	(30u * 1000)
+#define CT_FRAG_TAIL_MS		(2u * 1000)
+
+struct ct_frag_key {
+	uint32_t f_zone;
+	uint32_t f_src, f_dst;
+	uint16_t f_id;
+	uint8_t f_proto;
+};
+
+struct ct_frag {
+	struct ct_frag_key fr_key;
+	uint64_t fr_expires_ms;		/* 0: free */
+};
+
 struct conntrack {
 	struct ct_entry *ct_slots;
 	uint32_t ct_nbuckets;		/* power of two */
 	uint64_t ct_seed;
 	uint64_t ct_live;
 	uint64_t ct_evictions;
+	struct ct_frag *ct_frags;	/* CT_FRAG_BUCKETS * CT_BUCKET */
+	uint64_t ct_frag_evictions;
 };
 
 int ct_init(struct conntrack *ct, uint32_t entries);
@@ -260,6 +301,70 @@ struct ct_entry *ct_lookup(struct conntrack *ct, const struct ct_key *k, uint64_
 struct ct_entry *ct_insert(struct conntrack *ct, const struct ct_key *k, uint64_t now_ms);
 /* Refreshes the timeout from the packet that just passed. */
 void ct_touch(struct ct_entry *e, bool reply, uint8_t tcp_flags, uint64_t now_ms);
+/* A first fragment passed: its train is remembered (again, if the id
+ * came round). Never fails: evicts. */
+void ct_frag_note(struct conntrack *ct, const struct ct_frag_key *k, uint64_t now_ms);
+/* A later fragment: does its train exist? last: MF is clear (the train
+ * then ends after CT_FRAG_TAIL_MS). */
+bool ct_frag_follows(struct conntrack *ct, const struct ct_frag_key *k, bool last,
+		     uint64_t now_ms);
+
+/* --- offloads: virtio_net_hdr, checksum completion, software TSO ------------ */
+
+/* The header a TAP with IFF_VNET_HDR puts before each frame (and takes
+ * before each frame written): struct virtio_net_hdr, native byte order
+ * (the TAP's default for the legacy header). */
+#define VNET_HDR_MIN		10
+#define VNET_HDR_MAX		16	/* the room router.c leaves before a frame */
+#define VNET_F_NEEDS_CSUM	1
+#define VNET_F_DATA_VALID	2
+#define VNET_GSO_NONE		0
+#define VNET_GSO_TCPV4		1
+#define VNET_GSO_ECN		0x80
+#define NET_GSO_FRAME_MAX	(ETH_HLEN_ + 65535)	/* one GSO frame */
+
+struct vnet_hdr {
+	uint8_t vh_flags, vh_gso_type;
+	uint16_t vh_hdr_len, vh_gso_size, vh_csum_start, vh_csum_offset;
+};
+
+void vnet_hdr_read(const uint8_t *p, struct vnet_hdr *h);
+/* Writes the 10-byte header and zeroes the rest of hlen. */
+void vnet_hdr_write(uint8_t *p, uint32_t hlen, const struct vnet_hdr *h);
+/* Is h consistent with the parsed frame (m from frame_parse, the frame
+ * ends at m->pm_l3_off + m->pm_ip_len)? GSO only for TCP over IPv4
+ * (unfragmented), checksum position inside the packet. */
+bool vnet_hdr_check(const struct vnet_hdr *h, const struct pkt_meta *m);
+/* Completes a partial checksum (VNET_F_NEEDS_CSUM) of the frame in place. */
+void vnet_csum_complete(uint8_t *frame, const struct pkt_meta *m, const struct vnet_hdr *h);
+
+/* Software TSO: cuts a GSO TCP/IPv4 frame into frames of at most mss
+ * payload bytes each, every one a complete packet (IP id + i, sequence
+ * number advanced, FIN/PSH on the last only, CWR on the first only, IP
+ * and TCP checksums computed in full). Reads the frame, never writes it. */
+struct tso_iter {
+	const uint8_t *ti_frame;
+	uint32_t ti_hlen;		/* Ethernet + IPv4 + TCP headers */
+	uint32_t ti_end;		/* end of the IPv4 packet in the frame */
+	uint32_t ti_pos;		/* next payload byte */
+	uint32_t ti_seq;
+	uint16_t ti_id;
+	uint16_t ti_mss;
+	uint16_t ti_index;
+	uint16_t ti_l3_off, ti_l4_off;
+	bool ti_done;
+};
+
+/* false when mss is 0 or the headers would not leave room for one byte
+ * of payload within NET_FRAME_MAX. */
+bool tso_init(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *m, uint16_t mss);
+/* The next segment as a frame into out (NET_FRAME_MAX bytes); its length,
+ * 0 when there is none left. A GSO frame without payload yields one
+ * segment (the headers). */
+uint32_t tso_next(struct tso_iter *it, uint8_t *out);
+/* One's-complement sum of len bytes (big-endian words), not folded;
+ * 8 bytes a step. */
+uint32_t csum_bytes_fast(uint32_t sum, const uint8_t *p, size_t len);
 
 /* --- the decision -------------------------------------------------------------- */
 
@@ -289,5 +394,14 @@ void path_from_eni(const struct net_snapshot *s, struct conntrack *ct,
 void path_from_port(const struct net_snapshot *s, struct conntrack *ct, uint32_t gw,
 		    const uint8_t *p, uint32_t len, uint32_t off, uint64_t now_ms,
 		    struct pkt_meta *m, struct verdict *v);
+/* Both with each step recorded into tr (NULL: none). ct NULL: no
+ * connection tracking (every packet a new flow; trace). */
+void path_from_eni_traced(const struct net_snapshot *s, struct conntrack *ct,
+			  const uint8_t router_mac[6], uint32_t eni, const uint8_t *frame,
+			  uint32_t len, uint64_t now_ms, struct pkt_meta *m, struct verdict *v,
+			  struct net_trace_result *tr);
+void path_from_port_traced(const struct net_snapshot *s, struct conntrack *ct, uint32_t gw,
+			   const uint8_t *p, uint32_t len, uint32_t off, uint64_t now_ms,
+			   struct pkt_meta *m, struct verdict *v, struct net_trace_result *tr);
 
 #endif

@@ -1,16 +1,25 @@
 /*
  * path — what happens to one packet: the virtual router's decision, as a
  * pure function of the snapshot, the connection table and the packet.
- * router.c does the I/O around it; the unit tests call it directly.
+ * router.c does the I/O around it; the unit tests and the trace (trace.c)
+ * call it directly.
  *
  * Order (net.h): parse; ARP; source MAC/address check; source subnet's
  * NACL out; ENI's SGs out (or a tracked flow); route (longest prefix);
  * destination subnet's NACL in; destination ENI's SGs in (or tracked);
  * then the connection table learns the flow. NACLs apply only across a
- * subnet boundary, as in AWS. Nothing is allocated; O(rules + log routes).
+ * subnet boundary, as in AWS. A later IPv4 fragment skips the NACLs and
+ * groups when its train's first fragment passed (ct_frag_*); an ICMP
+ * error about a tracked flow passes the groups as part of that flow and
+ * teaches the table nothing. Nothing is allocated; O(rules + log routes).
+ *
+ * Tracing: every stage may record a step into a net_trace_result; with
+ * tr NULL (the router) each record is one predictable branch. With ct
+ * NULL nothing is tracked: every packet is the first of a new flow.
  */
 #include "net/net_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void
@@ -29,6 +38,22 @@ drop(struct verdict *v, enum net_drop why)
 	return false;
 }
 
+/* Records a step; returns it (for the route and NAT details) or NULL. */
+static struct net_trace_step *
+step(struct net_trace_result *tr, enum net_trace_stage st, bool allowed, const char *id,
+     int32_t rule)
+{
+	if (!tr || tr->n_steps >= NET_TRACE_STEPS_MAX)
+		return NULL;
+	struct net_trace_step *p = &tr->steps[tr->n_steps++];
+	memset(p, 0, sizeof(*p));
+	p->stage = st;
+	p->allowed = allowed;
+	snprintf(p->id, sizeof(p->id), "%s", id);
+	p->rule = rule;
+	return p;
+}
+
 static void
 acl_pkt_of(const struct pkt_meta *m, uint32_t peer, struct acl_pkt *p)
 {
@@ -42,7 +67,7 @@ acl_pkt_of(const struct pkt_meta *m, uint32_t peer, struct acl_pkt *p)
 /* NACL of subnet sn for the packet; true when it allows. */
 static bool
 nacl_allows(const struct net_snapshot *s, const struct snap_subnet *sn, bool egress,
-	    const struct pkt_meta *m, struct verdict *v)
+	    const struct pkt_meta *m, struct verdict *v, struct net_trace_result *tr)
 {
 	const struct snap_nacl *n = &s->nacls[sn->s_nacl];
 	struct acl_pkt p;
@@ -50,8 +75,25 @@ nacl_allows(const struct net_snapshot *s, const struct snap_subnet *sn, bool egr
 	acl_pkt_of(m, egress ? m->pm_dst : m->pm_src, &p);
 	const struct acl_rule *r = egress ? n->n_out : n->n_in;
 	int i = nacl_rules_first_match(r, egress ? n->n_nout : n->n_nin, &p);
+	bool ok = i >= 0 && r[i].ar_allow;
 	v->v_nacl_rule = i < 0 ? NACL_RULE_DEFAULT_DENY : r[i].ar_number;
-	return i >= 0 && r[i].ar_allow;
+	step(tr, egress ? NET_TRACE_NACL_OUT : NET_TRACE_NACL_IN, ok, n->n_id, v->v_nacl_rule);
+	return ok;
+}
+
+/* The groups of ENI e; records which group and rule allowed. */
+static bool
+groups_allow(const struct net_snapshot *s, const struct snap_eni *e, bool egress,
+	     const struct pkt_meta *m, struct net_trace_result *tr)
+{
+	struct acl_pkt p;
+	int32_t g, rule;
+
+	acl_pkt_of(m, egress ? m->pm_dst : m->pm_src, &p);
+	bool ok = sg_match(s, e, egress, &p, &g, &rule);
+	step(tr, egress ? NET_TRACE_SG_EGRESS : NET_TRACE_SG_INGRESS, ok,
+	     ok ? s->sgs[g].g_id : e->e_id, rule);
+	return ok;
 }
 
 static void
@@ -67,22 +109,46 @@ ct_key_of(const struct net_snapshot *s, uint32_t vpc, const struct pkt_meta *m,
 	k->k_proto = m->pm_proto;
 }
 
-/* Delivery to ENI d: NACL in (across subnets), SG in unless tracked. */
+static void
+frag_key_of(const struct net_snapshot *s, uint32_t vpc, const struct pkt_meta *m,
+	    struct ct_frag_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->f_zone = s->vpcs[vpc].v_zone;
+	k->f_src = m->pm_src;
+	k->f_dst = m->pm_dst;
+	k->f_id = m->pm_ip_id;
+	k->f_proto = m->pm_proto;
+}
+
+/* Is m an ICMP error about a tracked flow, going back to that flow's
+ * packet's sender? (Linux conntrack's RELATED.) */
 static bool
-deliver_checks(const struct net_snapshot *s, uint32_t d, const struct pkt_meta *m,
-	       bool tracked, struct verdict *v)
+icmp_related(struct conntrack *ct, const struct net_snapshot *s, uint32_t vpc,
+	     const struct pkt_meta *m, uint64_t now_ms)
+{
+	struct ct_key k;
+	bool reply;
+
+	if (!m->pm_inner_ok || m->pm_dst != m->pm_inner_src)
+		return false;
+	memset(&k, 0, sizeof(k));
+	k.k_zone = s->vpcs[vpc].v_zone;
+	k.k_src = m->pm_inner_src;
+	k.k_dst = m->pm_inner_dst;
+	k.k_sport = m->pm_inner_sport;
+	k.k_dport = m->pm_inner_dport;
+	k.k_proto = m->pm_inner_proto;
+	return ct_lookup(ct, &k, now_ms, &reply) != NULL;
+}
+
+/* The last check before ENI d gets the packet: attached. */
+static bool
+deliver(const struct net_snapshot *s, uint32_t d, struct verdict *v, struct net_trace_result *tr)
 {
 	const struct snap_eni *de = &s->enis[d];
-	const struct snap_subnet *ds = &s->subnets[de->e_subnet];
 
-	if (!cidr_contains_ip(&ds->s_cidr, m->pm_src) && !nacl_allows(s, ds, false, m, v))
-		return drop(v, NET_DROP_NACL_IN);
-	if (!tracked) {
-		struct acl_pkt p;
-		acl_pkt_of(m, m->pm_src, &p);
-		if (!sg_allows(s, de, false, &p))
-			return drop(v, NET_DROP_SG_INGRESS);
-	}
+	step(tr, NET_TRACE_DELIVER, de->e_fd >= 0, de->e_id, -1);
 	if (de->e_fd < 0)
 		return drop(v, NET_DROP_NO_ENI);
 	v->v_kind = V_TO_ENI;
@@ -90,10 +156,36 @@ deliver_checks(const struct net_snapshot *s, uint32_t d, const struct pkt_meta *
 	return true;
 }
 
+/* Delivery to ENI d: NACL in (across subnets), SG in unless tracked. */
+static bool
+deliver_checks(const struct net_snapshot *s, uint32_t d, const struct pkt_meta *m,
+	       bool tracked, struct verdict *v, struct net_trace_result *tr)
+{
+	const struct snap_eni *de = &s->enis[d];
+	const struct snap_subnet *ds = &s->subnets[de->e_subnet];
+
+	if (!cidr_contains_ip(&ds->s_cidr, m->pm_src) && !nacl_allows(s, ds, false, m, v, tr))
+		return drop(v, NET_DROP_NACL_IN);
+	if (!tracked && !groups_allow(s, de, false, m, tr))
+		return drop(v, NET_DROP_SG_INGRESS);
+	return deliver(s, d, v, tr);
+}
+
+/* After a packet passed: the table learns its flow (not from an ICMP
+ * error: that is about a flow, not one) and its fragment train. */
 static void
 ct_learn(struct conntrack *ct, struct ct_entry *e, const struct ct_key *k, bool reply,
-	 const struct pkt_meta *m, uint64_t now_ms)
+	 const struct net_snapshot *s, uint32_t vpc, const struct pkt_meta *m, uint64_t now_ms)
 {
+	if (!ct)
+		return;
+	if (m->pm_frag == PM_FRAG_FIRST) {
+		struct ct_frag_key fk;
+		frag_key_of(s, vpc, m, &fk);
+		ct_frag_note(ct, &fk, now_ms);
+	}
+	if (m->pm_icmp_error)
+		return;
 	if (!e) {
 		e = ct_insert(ct, k, now_ms);
 		reply = false;
@@ -101,10 +193,89 @@ ct_learn(struct conntrack *ct, struct ct_entry *e, const struct ct_key *k, bool 
 	ct_touch(e, reply, m->pm_tcp_flags, now_ms);
 }
 
+enum hop { HOP_DROP, HOP_ENI, HOP_PORT };
+
+/* The source subnet's route table for m from ENI e: the destination ENI
+ * or gateway in *to, or a drop in v. Sets v_route, v_nat_src. */
+static enum hop
+route_select(const struct net_snapshot *s, const struct snap_eni *e, const struct pkt_meta *m,
+	     struct verdict *v, struct net_trace_result *tr, int32_t *to)
+{
+	const struct snap_subnet *sn = &s->subnets[e->e_subnet];
+	const struct snap_rtb *t = &s->rtbs[sn->s_rtb];
+	const struct lpm_entry *le = lpm_lookup(&t->t_lpm, m->pm_dst);
+
+	if (!le) {
+		step(tr, NET_TRACE_ROUTE, false, t->t_id, -1);
+		drop(v, NET_DROP_NO_ROUTE);
+		return HOP_DROP;
+	}
+	const struct snap_route *r = &t->t_routes[le->le_value];
+	v->v_route = (int32_t)le->le_value;
+	struct net_trace_step *st = step(tr, NET_TRACE_ROUTE, r->r_target != NET_TARGET_BLACKHOLE,
+					 t->t_id, -1);
+	if (st) {
+		st->route.dest = (struct cidr4){ le->le_addr, le->le_len };
+		st->route.target = r->r_target;
+		if (r->r_target == NET_TARGET_ENI)
+			snprintf(st->route.target_id, NET_ID_MAX, "%s", s->enis[r->r_index].e_id);
+		else if (r->r_target == NET_TARGET_IGW || r->r_target == NET_TARGET_VGW)
+			snprintf(st->route.target_id, NET_ID_MAX, "%s", s->gws[r->r_index].w_id);
+	}
+	switch (r->r_target) {
+	case NET_TARGET_LOCAL:
+		*to = snap_eni_by_ip(s, e->e_vpc, m->pm_dst);
+		if (*to < 0) {
+			step(tr, NET_TRACE_DELIVER, false, "", -1);
+			drop(v, NET_DROP_NO_ENI);
+			return HOP_DROP;
+		}
+		return HOP_ENI;
+	case NET_TARGET_ENI:
+		*to = r->r_index;
+		if (s->enis[*to].e_src_dst_check && m->pm_dst != s->enis[*to].e_ip) {
+			step(tr, NET_TRACE_DELIVER, false, s->enis[*to].e_id, -1);
+			drop(v, NET_DROP_SRC_DST_CHECK);
+			return HOP_DROP;
+		}
+		return HOP_ENI;
+	case NET_TARGET_IGW:
+	case NET_TARGET_VGW: {
+		const struct snap_gw *w = &s->gws[r->r_index];
+		if (w->w_vpc != (int32_t)e->e_vpc || !w->w_ops) {
+			step(tr, NET_TRACE_PORT, false, w->w_id, -1);
+			drop(v, NET_DROP_NO_PORT);
+			return HOP_DROP;
+		}
+		if (r->r_target == NET_TARGET_IGW) {
+			struct net_trace_step *nt = step(tr, NET_TRACE_NAT_OUT, e->e_public_ip != 0,
+							 e->e_id, -1);
+			if (nt)
+				nt->addr = e->e_public_ip;
+			if (!e->e_public_ip) {
+				drop(v, NET_DROP_NO_PUBLIC_IP);
+				return HOP_DROP;
+			}
+			v->v_nat_src = e->e_public_ip;
+		}
+		step(tr, NET_TRACE_PORT, true, w->w_id, -1);
+		v->v_kind = V_TO_PORT;
+		v->v_index = (uint32_t)r->r_index;
+		*to = r->r_index;
+		return HOP_PORT;
+	}
+	case NET_TARGET_BLACKHOLE:
+	default:
+		drop(v, NET_DROP_BLACKHOLE);
+		return HOP_DROP;
+	}
+}
+
 void
-path_from_eni(const struct net_snapshot *s, struct conntrack *ct, const uint8_t router_mac[6],
-	      uint32_t eni, const uint8_t *frame, uint32_t len, uint64_t now_ms,
-	      struct pkt_meta *m, struct verdict *v)
+path_from_eni_traced(const struct net_snapshot *s, struct conntrack *ct,
+		     const uint8_t router_mac[6], uint32_t eni, const uint8_t *frame,
+		     uint32_t len, uint64_t now_ms, struct pkt_meta *m, struct verdict *v,
+		     struct net_trace_result *tr)
 {
 	const struct snap_eni *e = &s->enis[eni];
 	const struct snap_subnet *sn = &s->subnets[e->e_subnet];
@@ -135,86 +306,73 @@ path_from_eni(const struct net_snapshot *s, struct conntrack *ct, const uint8_t 
 		drop(v, NET_DROP_UNSUPPORTED);	/* broadcast, multicast, another MAC */
 		return;
 	}
-	if (memcmp(frame + 6, e->e_mac, 6) != 0 || (e->e_src_dst_check && m->pm_src != e->e_ip)) {
+	bool src_ok = memcmp(frame + 6, e->e_mac, 6) == 0 &&
+		      (!e->e_src_dst_check || m->pm_src == e->e_ip);
+	step(tr, NET_TRACE_SOURCE, src_ok, e->e_id, -1);
+	if (!src_ok) {
 		drop(v, NET_DROP_SRC_DST_CHECK);
 		return;
 	}
 
-	if (!cidr_contains_ip(&sn->s_cidr, m->pm_dst) && !nacl_allows(s, sn, true, m, v)) {
+	int32_t to;
+	if (m->pm_frag == PM_FRAG_LATER) {
+		/* The first fragment's verdict, routed like it. */
+		struct ct_frag_key fk;
+		frag_key_of(s, e->e_vpc, m, &fk);
+		if (!ct || !ct_frag_follows(ct, &fk, !m->pm_more_frags, now_ms)) {
+			drop(v, NET_DROP_FRAGMENT);
+			return;
+		}
+		if (route_select(s, e, m, v, tr, &to) == HOP_ENI)
+			deliver(s, (uint32_t)to, v, tr);
+		return;
+	}
+
+	if (!cidr_contains_ip(&sn->s_cidr, m->pm_dst) && !nacl_allows(s, sn, true, m, v, tr)) {
 		drop(v, NET_DROP_NACL_OUT);
 		return;
 	}
 
 	struct ct_key k;
-	bool reply = false;
+	struct ct_entry *ce = NULL;
+	bool reply = false, related = false;
 	ct_key_of(s, e->e_vpc, m, &k);
-	struct ct_entry *ce = ct_lookup(ct, &k, now_ms, &reply);
-	if (!ce) {
-		struct acl_pkt p;
-		acl_pkt_of(m, m->pm_dst, &p);
-		if (!sg_allows(s, e, true, &p)) {
-			drop(v, NET_DROP_SG_EGRESS);
-			return;
-		}
+	if (ct && m->pm_icmp_error)
+		related = icmp_related(ct, s, e->e_vpc, m, now_ms);
+	else if (ct)
+		ce = ct_lookup(ct, &k, now_ms, &reply);
+	bool tracked = ce != NULL || related;
+	if (!tracked && !groups_allow(s, e, true, m, tr)) {
+		drop(v, NET_DROP_SG_EGRESS);
+		return;
 	}
 
-	const struct snap_rtb *t = &s->rtbs[sn->s_rtb];
-	const struct lpm_entry *le = lpm_lookup(&t->t_lpm, m->pm_dst);
-	if (!le) {
-		drop(v, NET_DROP_NO_ROUTE);
+	switch (route_select(s, e, m, v, tr, &to)) {
+	case HOP_DROP:
 		return;
-	}
-	const struct snap_route *r = &t->t_routes[le->le_value];
-	v->v_route = (int32_t)le->le_value;
-	int32_t d;
-	switch (r->r_target) {
-	case NET_TARGET_LOCAL:
-		d = snap_eni_by_ip(s, e->e_vpc, m->pm_dst);
-		if (d < 0) {
-			drop(v, NET_DROP_NO_ENI);
-			return;
-		}
+	case HOP_PORT:
+		ct_learn(ct, ce, &k, reply, s, e->e_vpc, m, now_ms);
+		return;
+	case HOP_ENI:
 		break;
-	case NET_TARGET_ENI:
-		d = r->r_index;
-		if (s->enis[d].e_src_dst_check && m->pm_dst != s->enis[d].e_ip) {
-			drop(v, NET_DROP_SRC_DST_CHECK);
-			return;
-		}
-		break;
-	case NET_TARGET_IGW:
-	case NET_TARGET_VGW: {
-		const struct snap_gw *w = &s->gws[r->r_index];
-		if (w->w_vpc != (int32_t)e->e_vpc || !w->w_ops) {
-			drop(v, NET_DROP_NO_PORT);
-			return;
-		}
-		if (r->r_target == NET_TARGET_IGW) {
-			if (!e->e_public_ip) {
-				drop(v, NET_DROP_NO_PUBLIC_IP);
-				return;
-			}
-			v->v_nat_src = e->e_public_ip;
-		}
-		v->v_kind = V_TO_PORT;
-		v->v_index = (uint32_t)r->r_index;
-		ct_learn(ct, ce, &k, reply, m, now_ms);
-		return;
 	}
-	case NET_TARGET_BLACKHOLE:
-	default:
-		drop(v, NET_DROP_BLACKHOLE);
+	if (!deliver_checks(s, (uint32_t)to, m, tracked, v, tr))
 		return;
-	}
-	if (!deliver_checks(s, (uint32_t)d, m, ce != NULL, v))
-		return;
-	ct_learn(ct, ce, &k, reply, m, now_ms);
+	ct_learn(ct, ce, &k, reply, s, e->e_vpc, m, now_ms);
 }
 
 void
-path_from_port(const struct net_snapshot *s, struct conntrack *ct, uint32_t gw,
-	       const uint8_t *p, uint32_t len, uint32_t off, uint64_t now_ms,
-	       struct pkt_meta *m, struct verdict *v)
+path_from_eni(const struct net_snapshot *s, struct conntrack *ct, const uint8_t router_mac[6],
+	      uint32_t eni, const uint8_t *frame, uint32_t len, uint64_t now_ms,
+	      struct pkt_meta *m, struct verdict *v)
+{
+	path_from_eni_traced(s, ct, router_mac, eni, frame, len, now_ms, m, v, NULL);
+}
+
+void
+path_from_port_traced(const struct net_snapshot *s, struct conntrack *ct, uint32_t gw,
+		      const uint8_t *p, uint32_t len, uint32_t off, uint64_t now_ms,
+		      struct pkt_meta *m, struct verdict *v, struct net_trace_result *tr)
 {
 	const struct snap_gw *w = &s->gws[gw];
 	enum frame_kind kind = ipv4_parse(p, len, off, m);
@@ -225,31 +383,63 @@ path_from_port(const struct net_snapshot *s, struct conntrack *ct, uint32_t gw,
 		drop(v, kind == FRAME_BAD ? NET_DROP_BAD_FRAME : NET_DROP_UNSUPPORTED);
 		return;
 	}
+	step(tr, NET_TRACE_GATEWAY_IN, w->w_vpc >= 0, w->w_id, -1);
 	if (w->w_vpc < 0) {
 		drop(v, NET_DROP_NO_PORT);
 		return;
 	}
+	uint32_t vpc = (uint32_t)w->w_vpc;
 	struct pkt_meta pm = *m;	/* as the VPC sees it: private destination */
 	if (w->w_kind == NET_GW_IGW) {
 		d = snap_eni_by_public(s, m->pm_dst);
-		if (d < 0 || s->enis[d].e_vpc != (uint32_t)w->w_vpc) {
+		bool ok = d >= 0 && s->enis[d].e_vpc == vpc;
+		struct net_trace_step *nt = step(tr, NET_TRACE_NAT_IN, ok, ok ? s->enis[d].e_id : "", -1);
+		if (!ok) {
 			drop(v, NET_DROP_NO_ENI);
 			return;
 		}
+		if (nt)
+			nt->addr = s->enis[d].e_ip;
 		v->v_nat_dst = s->enis[d].e_ip;
 		pm.pm_dst = v->v_nat_dst;
+		/* an error about what the ENI sent quotes its public address */
+		if (pm.pm_inner_ok && pm.pm_inner_src == m->pm_dst)
+			pm.pm_inner_src = v->v_nat_dst;
 	} else {
-		d = snap_eni_by_ip(s, (uint32_t)w->w_vpc, m->pm_dst);
+		d = snap_eni_by_ip(s, vpc, m->pm_dst);
 		if (d < 0) {
+			step(tr, NET_TRACE_DELIVER, false, "", -1);
 			drop(v, NET_DROP_NO_ENI);
 			return;
 		}
 	}
-	struct ct_key k;
-	bool reply = false;
-	ct_key_of(s, (uint32_t)w->w_vpc, &pm, &k);
-	struct ct_entry *ce = ct_lookup(ct, &k, now_ms, &reply);
-	if (!deliver_checks(s, (uint32_t)d, &pm, ce != NULL, v))
+	if (pm.pm_frag == PM_FRAG_LATER) {
+		struct ct_frag_key fk;
+		frag_key_of(s, vpc, &pm, &fk);
+		if (!ct || !ct_frag_follows(ct, &fk, !pm.pm_more_frags, now_ms)) {
+			drop(v, NET_DROP_FRAGMENT);
+			return;
+		}
+		deliver(s, (uint32_t)d, v, tr);
 		return;
-	ct_learn(ct, ce, &k, reply, &pm, now_ms);
+	}
+	struct ct_key k;
+	struct ct_entry *ce = NULL;
+	bool reply = false, related = false;
+	ct_key_of(s, vpc, &pm, &k);
+	if (ct && pm.pm_icmp_error)
+		related = icmp_related(ct, s, vpc, &pm, now_ms);
+	else if (ct)
+		ce = ct_lookup(ct, &k, now_ms, &reply);
+	if (!deliver_checks(s, (uint32_t)d, &pm, ce != NULL || related, v, tr))
+		return;
+	ct_learn(ct, ce, &k, reply, s, vpc, &pm, now_ms);
+}
+
+void
+path_from_port(const struct net_snapshot *s, struct conntrack *ct, uint32_t gw,
+	       const uint8_t *p, uint32_t len, uint32_t off, uint64_t now_ms,
+	       struct pkt_meta *m, struct verdict *v)
+{
+	path_from_port_traced(s, ct, gw, p, len, off, now_ms, m, v, NULL);
 }

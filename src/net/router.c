@@ -1,7 +1,18 @@
 /*
  * router — the virtual router's thread: one epoll loop over every ENI's
  * TAP and every gateway port's fd, reading up to NET_BATCH frames per fd
- * per wakeup, deciding each with path.c and writing it where it goes.
+ * per wakeup (until EAGAIN: a TAP fd gives one frame per read), deciding
+ * each with path.c and writing it where it goes.
+ *
+ * Offloads: a TAP opened with IFF_VNET_HDR gives (and takes) a
+ * virtio_net_hdr before each frame, and its frames may be 64 KB GSO TCP
+ * frames with a partial checksum: one read and one write then move up to
+ * 44 MSS-sized segments. Each frame buffer leaves VNET_HDR_MAX bytes of
+ * room in front, so a header is read and written in place with the frame
+ * (one read(2), one write(2), no copy, no writev needed). ENI -> ENI with
+ * headers on both: the header goes on unchanged. Towards a port or a
+ * plain ENI: offload.c completes the checksum or cuts the frame into
+ * segments (into r_segs, flushed to ports when full), then the NAT.
  *
  * The snapshot is swapped RCU-style: net_router_apply() publishes the new
  * pointer, then waits for a quiescent state — the loop bumps r_epoch
@@ -18,18 +29,26 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #define ROUTER_EPOLL_EVENTS	64
 #define ROUTER_IDLE_WAIT_MS	1000	/* epoll timeout; only affects nothing but latency of stop */
 #define ROUTER_DEFAULT_MAC	{ 0x0e, 0x76, 0x70, 0x63, 0x64, 0x01 }
+#define ROUTER_FRAME_OFF	VNET_HDR_MAX	/* room for a virtio_net_hdr before each frame */
+#define ROUTER_BUF_SIZE		((ROUTER_FRAME_OFF + NET_GSO_FRAME_MAX + 63) & ~63u)
+#define ROUTER_SEGS		64	/* software-TSO segments queued for ports per flush */
+#define ROUTER_OUT_MAX		(NET_BATCH + ROUTER_SEGS)
 
 struct port_out {
 	uint32_t po_gw;
@@ -50,21 +69,25 @@ struct net_router {
 
 	/* loop thread only */
 	struct conntrack r_ct;
-	uint8_t (*r_bufs)[NET_FRAME_MAX];	/* NET_BATCH frames */
+	uint8_t *r_bufs;			/* NET_BATCH x ROUTER_BUF_SIZE */
 	uint32_t r_lens[NET_BATCH];
-	struct port_out r_out[NET_BATCH];
+	struct port_out r_out[ROUTER_OUT_MAX];
 	unsigned r_nout;
+	uint8_t (*r_segs)[NET_FRAME_MAX];	/* ROUTER_SEGS software-TSO segments */
+	unsigned r_nsegs;
 
 	/* counters: written by the loop, read by anyone */
 	_Atomic uint64_t r_drops[NET_DROP_MAX];
 	_Atomic uint64_t r_rx, r_tx, r_port_rx, r_port_tx, r_arp_replies, r_arp_ignored;
 	_Atomic uint64_t r_ct_live, r_ct_evictions, r_snapshots;
+	_Atomic uint64_t r_gso_rx, r_sw_segments, r_frag_evictions;
 };
 
 /* Per-batch sums, added to the atomics once per batch. */
 struct batch_counts {
 	uint64_t drops[NET_DROP_MAX];
 	uint64_t rx, tx, port_rx, port_tx, arp_replies, arp_ignored;
+	uint64_t gso_rx, sw_segments;
 };
 
 static const char *const drop_names[NET_DROP_MAX] = {
@@ -81,6 +104,7 @@ static const char *const drop_names[NET_DROP_MAX] = {
 	[NET_DROP_NO_PORT] = "no-port",
 	[NET_DROP_NO_PUBLIC_IP] = "no-public-ip",
 	[NET_DROP_TX_ERROR] = "tx-error",
+	[NET_DROP_FRAGMENT] = "fragment",
 };
 
 const char *
@@ -122,13 +146,20 @@ const struct net_port_ops net_port_fd_ops = { fd_port_tx, fd_port_rx };
 
 /* --- the loop ------------------------------------------------------------------ */
 
+/* The frame of buffer i; ROUTER_FRAME_OFF bytes before it are free. */
+static uint8_t *
+frame_at(const struct net_router *r, unsigned i)
+{
+	return r->r_bufs + (size_t)i * ROUTER_BUF_SIZE + ROUTER_FRAME_OFF;
+}
+
 static void
 ports_flush(struct net_router *r, const struct net_snapshot *s, struct batch_counts *bc)
 {
-	uint8_t *pkts[NET_BATCH];
-	uint32_t lens[NET_BATCH];
+	uint8_t *pkts[ROUTER_OUT_MAX];
+	uint32_t lens[ROUTER_OUT_MAX];
 
-	/* Group by gateway: O(n * gateways in the batch), n <= NET_BATCH. */
+	/* Group by gateway: O(n * gateways in the batch), n <= ROUTER_OUT_MAX. */
 	while (r->r_nout > 0) {
 		uint32_t gw = r->r_out[0].po_gw;
 		unsigned n = 0, keep = 0;
@@ -149,20 +180,111 @@ ports_flush(struct net_router *r, const struct net_snapshot *s, struct batch_cou
 		bc->port_tx += sent;
 		bc->drops[NET_DROP_TX_ERROR] += n - sent;
 	}
+	r->r_nsegs = 0;
 }
 
+/* Writes the frame at f (len bytes) to ENI e, behind the header h (NULL:
+ * none, i.e. zeroes) when its TAP takes one. */
+static bool
+eni_write(const struct snap_eni *e, uint8_t *f, uint32_t len, const struct vnet_hdr *h)
+{
+	static const struct vnet_hdr none;
+	uint32_t hl = e->e_vnet_hdr;
+
+	if (hl)
+		vnet_hdr_write(f - hl, hl, h ? h : &none);
+	return write(e->e_fd, f - hl, hl + len) == (ssize_t)(hl + len);
+}
+
+/* To ENI d: MACs rewritten; vh is the header the frame came with (NULL:
+ * none, the frame is complete and at most one MTU). */
 static void
 to_eni(struct net_router *r, const struct net_snapshot *s, uint32_t d, uint8_t *frame,
-       uint32_t len, struct batch_counts *bc)
+       uint32_t len, const struct pkt_meta *m, const struct vnet_hdr *vh,
+       struct batch_counts *bc)
 {
 	const struct snap_eni *de = &s->enis[d];
 
 	memcpy(frame, de->e_mac, 6);
 	memcpy(frame + 6, r->r_mac, 6);
-	if (write(de->e_fd, frame, len) == (ssize_t)len)
+	if (vh && !de->e_vnet_hdr) {
+		/* A plain TAP takes complete frames of one MTU. */
+		if ((vh->vh_gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE) {
+			struct tso_iter it;
+			uint32_t sl;
+			if (!tso_init(&it, frame, m, vh->vh_gso_size)) {
+				bc->drops[NET_DROP_BAD_FRAME]++;
+				return;
+			}
+			while ((sl = tso_next(&it, r->r_segs[0])) > 0) {
+				bc->sw_segments++;
+				if (write(de->e_fd, r->r_segs[0], sl) == (ssize_t)sl)
+					bc->tx++;
+				else
+					bc->drops[NET_DROP_TX_ERROR]++;
+			}
+			return;
+		}
+		vnet_csum_complete(frame, m, vh);
+		vh = NULL;
+	}
+	if (eni_write(de, frame, len, vh))
 		bc->tx++;
 	else
 		bc->drops[NET_DROP_TX_ERROR]++;
+}
+
+static void
+port_queue(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint8_t *pkt,
+	   uint32_t len, struct batch_counts *bc)
+{
+	if (r->r_nout == ROUTER_OUT_MAX)
+		ports_flush(r, s, bc);
+	r->r_out[r->r_nout++] = (struct port_out){ gw, pkt, len };
+}
+
+/* To a port: plain IPv4 packets of one MTU, so a GSO frame is cut here
+ * and a partial checksum completed, before the NAT (whose incremental
+ * update needs a complete checksum). */
+static void
+to_port(struct net_router *r, const struct net_snapshot *s, const struct verdict *v,
+	uint8_t *f, struct pkt_meta *m, const struct vnet_hdr *vh, struct batch_counts *bc)
+{
+	if (vh && (vh->vh_gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE) {
+		struct tso_iter it;
+		if (!tso_init(&it, f, m, vh->vh_gso_size)) {
+			bc->drops[NET_DROP_BAD_FRAME]++;
+			return;
+		}
+		for (;;) {
+			if (r->r_nsegs == ROUTER_SEGS)
+				ports_flush(r, s, bc);
+			uint8_t *seg = r->r_segs[r->r_nsegs];
+			struct pkt_meta sm;
+			uint32_t sl = tso_next(&it, seg);
+			if (sl == 0)
+				break;
+			bc->sw_segments++;
+			if (ipv4_parse(seg, sl, ETH_HLEN_, &sm) != FRAME_IPV4) {
+				bc->drops[NET_DROP_BAD_FRAME]++;
+				continue;
+			}
+			r->r_nsegs++;
+			if (v->v_nat_src)
+				ipv4_rewrite_src(seg, &sm, v->v_nat_src);
+			port_queue(r, s, v->v_index, seg + ETH_HLEN_, sm.pm_ip_len, bc);
+		}
+		return;
+	}
+	if (vh)
+		vnet_csum_complete(f, m, vh);
+	if (m->pm_ip_len > NET_PKT_MAX) {
+		bc->drops[NET_DROP_BAD_FRAME]++;	/* over one MTU and not GSO */
+		return;
+	}
+	if (v->v_nat_src)
+		ipv4_rewrite_src(f, m, v->v_nat_src);
+	port_queue(r, s, v->v_index, f + m->pm_l3_off, m->pm_ip_len, bc);
 }
 
 static void
@@ -170,23 +292,42 @@ eni_rx(struct net_router *r, const struct net_snapshot *s, uint32_t eni, uint64_
        struct batch_counts *bc)
 {
 	const struct snap_eni *e = &s->enis[eni];
+	uint32_t hl = e->e_vnet_hdr;
+	uint32_t cap = hl ? NET_GSO_FRAME_MAX : NET_FRAME_MAX;
 	unsigned n = 0;
 
 	while (n < NET_BATCH) {
-		ssize_t got = read(e->e_fd, r->r_bufs[n], NET_FRAME_MAX);
+		ssize_t got = read(e->e_fd, frame_at(r, n) - hl, hl + cap);
 		if (got <= 0)
 			break;
-		r->r_lens[n++] = (uint32_t)got;
+		if ((uint32_t)got < hl) {	/* no room for the header: not a TAP frame */
+			bc->rx++;
+			bc->drops[NET_DROP_BAD_FRAME]++;
+			continue;
+		}
+		r->r_lens[n++] = (uint32_t)got - hl;
 	}
 	bc->rx += n;
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t *f = r->r_bufs[i];
+		uint8_t *f = frame_at(r, i);
 		struct pkt_meta m;
 		struct verdict v;
+		struct vnet_hdr vh;
+		const struct vnet_hdr *vhp = NULL;
 
 		if (i + 1 < n)
-			__builtin_prefetch(r->r_bufs[i + 1]);
+			__builtin_prefetch(frame_at(r, i + 1));
 		path_from_eni(s, &r->r_ct, r->r_mac, eni, f, r->r_lens[i], now, &m, &v);
+		if (hl && (v.v_kind == V_TO_ENI || v.v_kind == V_TO_PORT)) {
+			vnet_hdr_read(f - hl, &vh);
+			if (!vnet_hdr_check(&vh, &m)) {
+				bc->drops[NET_DROP_BAD_FRAME]++;
+				continue;
+			}
+			vhp = &vh;
+			if ((vh.vh_gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE)
+				bc->gso_rx++;
+		}
 		switch (v.v_kind) {
 		case V_DROP:
 			bc->drops[v.v_drop]++;
@@ -197,19 +338,17 @@ eni_rx(struct net_router *r, const struct net_snapshot *s, uint32_t eni, uint64_
 		case V_ARP_REPLY: {
 			/* sender hardware address at 22, protocol address in m */
 			uint32_t l = arp_build_reply(f, r->r_mac, m.pm_dst, f + 22, m.pm_src);
-			if (write(e->e_fd, f, l) == (ssize_t)l)
+			if (eni_write(e, f, l, NULL))
 				bc->arp_replies++;
 			else
 				bc->drops[NET_DROP_TX_ERROR]++;
 			break;
 		}
 		case V_TO_ENI:
-			to_eni(r, s, v.v_index, f, (uint32_t)m.pm_l3_off + m.pm_ip_len, bc);
+			to_eni(r, s, v.v_index, f, (uint32_t)m.pm_l3_off + m.pm_ip_len, &m, vhp, bc);
 			break;
 		case V_TO_PORT:
-			if (v.v_nat_src)
-				ipv4_rewrite_src(f, &m, v.v_nat_src);
-			r->r_out[r->r_nout++] = (struct port_out){ v.v_index, f + m.pm_l3_off, m.pm_ip_len };
+			to_port(r, s, &v, f, &m, vhp, bc);
 			break;
 		}
 	}
@@ -224,13 +363,13 @@ port_rx(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint64_
 	uint8_t *bufs[NET_BATCH];
 
 	for (unsigned i = 0; i < NET_BATCH; i++)
-		bufs[i] = r->r_bufs[i] + ETH_HLEN_;
+		bufs[i] = frame_at(r, i) + ETH_HLEN_;
 	unsigned n = w->w_ops->rx(w->w_arg, bufs, r->r_lens, NET_BATCH);
 	if (n > NET_BATCH)
 		n = NET_BATCH;
 	bc->port_rx += n;
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t *f = r->r_bufs[i];
+		uint8_t *f = frame_at(r, i);
 		uint32_t len = r->r_lens[i] > NET_PKT_MAX ? NET_PKT_MAX : r->r_lens[i];
 		struct pkt_meta m;
 		struct verdict v;
@@ -244,7 +383,7 @@ port_rx(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint64_
 			ipv4_rewrite_dst(f, &m, v.v_nat_dst);
 		f[12] = ETHERTYPE_IPV4_ >> 8;
 		f[13] = ETHERTYPE_IPV4_ & 0xff;
-		to_eni(r, s, v.v_index, f, ETH_HLEN_ + m.pm_ip_len, bc);
+		to_eni(r, s, v.v_index, f, ETH_HLEN_ + m.pm_ip_len, &m, NULL, bc);
 	}
 }
 
@@ -261,9 +400,12 @@ counts_publish(struct net_router *r, const struct batch_counts *bc)
 	ADD(r_port_tx, bc->port_tx);
 	ADD(r_arp_replies, bc->arp_replies);
 	ADD(r_arp_ignored, bc->arp_ignored);
+	ADD(r_gso_rx, bc->gso_rx);
+	ADD(r_sw_segments, bc->sw_segments);
 #undef ADD
 	atomic_store_explicit(&r->r_ct_live, r->r_ct.ct_live, memory_order_relaxed);
 	atomic_store_explicit(&r->r_ct_evictions, r->r_ct.ct_evictions, memory_order_relaxed);
+	atomic_store_explicit(&r->r_frag_evictions, r->r_ct.ct_frag_evictions, memory_order_relaxed);
 }
 
 static void *
@@ -325,8 +467,9 @@ net_router_new(const struct net_router_config *cfg)
 				 cfg->router_mac[3] | cfg->router_mac[4] | cfg->router_mac[5]) ?
 		cfg->router_mac : def_mac, 6);
 	pthread_mutex_init(&r->r_apply_lock, NULL);
-	r->r_bufs = malloc(sizeof(*r->r_bufs) * NET_BATCH);
-	if (!r->r_bufs || ct_init(&r->r_ct, cfg ? cfg->ct_entries : 0) < 0)
+	r->r_bufs = malloc((size_t)ROUTER_BUF_SIZE * NET_BATCH);
+	r->r_segs = malloc(sizeof(*r->r_segs) * ROUTER_SEGS);
+	if (!r->r_bufs || !r->r_segs || ct_init(&r->r_ct, cfg ? cfg->ct_entries : 0) < 0)
 		goto err;
 	r->r_epfd = epoll_create1(EPOLL_CLOEXEC);
 	r->r_wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -355,6 +498,7 @@ net_router_free(struct net_router *r)
 	if (r->r_wakefd >= 0)
 		close(r->r_wakefd);
 	free(r->r_bufs);
+	free(r->r_segs);
 	pthread_mutex_destroy(&r->r_apply_lock);
 	free(r);
 }
@@ -381,6 +525,40 @@ router_grace(struct net_router *r)
 	}
 }
 
+/* Which ENI fds carry a virtio_net_hdr: the config says so, or the TAP
+ * does (TUNGETIFF, TUNGETVNETHDRSZ; anything else, e.g. a socket, is
+ * plain). On the new snapshot, before it is published. */
+static int
+snapshot_probe_vnet(struct net_snapshot *s, const struct net_config *cfg, char *err,
+		    size_t errlen)
+{
+	for (uint32_t i = 0; i < s->n_enis; i++) {
+		struct snap_eni *e = &s->enis[i];
+		int want = cfg->enis[i].vnet_hdr;
+		struct ifreq ifr;
+
+		e->e_vnet_hdr = 0;
+		if (want < 0 || e->e_fd < 0)
+			continue;
+		if (want == 0) {
+			memset(&ifr, 0, sizeof(ifr));
+			if (ioctl(e->e_fd, TUNGETIFF, &ifr) < 0 || !(ifr.ifr_flags & IFF_VNET_HDR))
+				continue;
+			if (ioctl(e->e_fd, TUNGETVNETHDRSZ, &want) < 0) {
+				snprintf(err, errlen, "%s: TUNGETVNETHDRSZ: %s", e->e_id, strerror(errno));
+				return -1;
+			}
+		}
+		if (want < VNET_HDR_MIN || want > VNET_HDR_MAX) {
+			snprintf(err, errlen, "%s: virtio_net_hdr of %d bytes (%d..%d supported)",
+				 e->e_id, want, VNET_HDR_MIN, VNET_HDR_MAX);
+			return -1;
+		}
+		e->e_vnet_hdr = (uint8_t)want;
+	}
+	return 0;
+}
+
 int
 net_router_apply(struct net_router *r, const struct net_config *cfg, char *err, size_t errlen)
 {
@@ -388,6 +566,10 @@ net_router_apply(struct net_router *r, const struct net_config *cfg, char *err, 
 
 	if (!s)
 		return -1;
+	if (snapshot_probe_vnet(s, cfg, err, errlen) < 0) {
+		net_snapshot_free(s);
+		return -1;
+	}
 	pthread_mutex_lock(&r->r_apply_lock);
 	struct net_snapshot *old = atomic_load(&r->r_snap);
 	for (uint32_t fd = 0; fd < s->n_fds; fd++) {
@@ -454,4 +636,18 @@ net_router_counters(struct net_router *r, struct net_counters *out)
 	out->ct_entries = atomic_load_explicit(&r->r_ct_live, memory_order_relaxed);
 	out->ct_evictions = atomic_load_explicit(&r->r_ct_evictions, memory_order_relaxed);
 	out->snapshots = atomic_load_explicit(&r->r_snapshots, memory_order_relaxed);
+	out->gso_rx = atomic_load_explicit(&r->r_gso_rx, memory_order_relaxed);
+	out->sw_segments = atomic_load_explicit(&r->r_sw_segments, memory_order_relaxed);
+	out->frag_evictions = atomic_load_explicit(&r->r_frag_evictions, memory_order_relaxed);
+}
+
+int
+net_router_trace(struct net_router *r, const struct net_trace_query *q,
+		 struct net_trace_result *out, char *err, size_t errlen)
+{
+	/* The apply lock keeps the snapshot from being freed under us. */
+	pthread_mutex_lock(&r->r_apply_lock);
+	int rc = net_snapshot_trace(atomic_load(&r->r_snap), r->r_mac, q, out, err, errlen);
+	pthread_mutex_unlock(&r->r_apply_lock);
+	return rc;
 }

@@ -486,7 +486,7 @@ test_hostile_frames(void **state)
 			free(exact);
 		}
 	}
-	/* A later fragment: no ports, unsupported. */
+	/* A later fragment whose first was never seen: dropped (fragment). */
 	len = tframe_build(f, &ts[1]);
 	f[14 + 6] = 0x00;
 	f[14 + 7] = 0x10;
@@ -499,7 +499,7 @@ test_hostile_frames(void **state)
 	f[14 + 10] = (uint8_t)(~sum >> 8);
 	f[14 + 11] = (uint8_t)~sum;
 	path_from_eni(e->s, &e->ct, test_router_mac, 0, f, len, now_ms, &m, &v);
-	assert_drop(v, NET_DROP_UNSUPPORTED);
+	assert_drop(v, NET_DROP_FRAGMENT);
 	/* IPv6 */
 	f[12] = 0x86;
 	f[13] = 0xdd;

@@ -1,0 +1,174 @@
+/*
+ * offload — what a TAP with IFF_VNET_HDR asks of the router: reading and
+ * checking the virtio_net_hdr before each frame, completing a partial
+ * checksum, and cutting a GSO TCP frame into MSS-sized segments, for the
+ * destinations that cannot take the frame whole (gateway ports carry
+ * plain IPv4 packets; an ENI without the header takes 1500-byte frames).
+ *
+ * ENI -> ENI with headers on both sides never comes here: the frame and
+ * its header go on unchanged, and the receiving kernel does the rest.
+ * Nothing here allocates, does I/O, or reads outside the frame; the
+ * header is checked against the parsed frame before anything trusts it.
+ */
+#include "net/net_int.h"
+
+#include "vpn/esp/csum.h"
+
+#include <string.h>
+
+void
+vnet_hdr_read(const uint8_t *p, struct vnet_hdr *h)
+{
+	/* The legacy header is in the host's byte order (TUNSETVNETLE/BE
+	 * unset), so plain loads are right on either endianness. */
+	h->vh_flags = p[0];
+	h->vh_gso_type = p[1];
+	memcpy(&h->vh_hdr_len, p + 2, 2);
+	memcpy(&h->vh_gso_size, p + 4, 2);
+	memcpy(&h->vh_csum_start, p + 6, 2);
+	memcpy(&h->vh_csum_offset, p + 8, 2);
+}
+
+void
+vnet_hdr_write(uint8_t *p, uint32_t hlen, const struct vnet_hdr *h)
+{
+	memset(p, 0, hlen);
+	p[0] = h->vh_flags;
+	p[1] = h->vh_gso_type;
+	memcpy(p + 2, &h->vh_hdr_len, 2);
+	memcpy(p + 4, &h->vh_gso_size, 2);
+	memcpy(p + 6, &h->vh_csum_start, 2);
+	memcpy(p + 8, &h->vh_csum_offset, 2);
+}
+
+bool
+vnet_hdr_check(const struct vnet_hdr *h, const struct pkt_meta *m)
+{
+	uint32_t end = (uint32_t)m->pm_l3_off + m->pm_ip_len;
+
+	if (h->vh_flags & VNET_F_NEEDS_CSUM) {
+		/* The checksum field lies within the packet, after the IPv4
+		 * header (an L4 checksum: we never offload IPv4's own). */
+		if (m->pm_l4_off == 0 || h->vh_csum_start < m->pm_l4_off ||
+		    (uint32_t)h->vh_csum_start + h->vh_csum_offset + 2 > end)
+			return false;
+	}
+	switch (h->vh_gso_type & ~VNET_GSO_ECN) {
+	case VNET_GSO_NONE:
+		return true;
+	case VNET_GSO_TCPV4:
+		/* TSO: TCP over unfragmented IPv4, a segment size, and the
+		 * checksum left partial for each segment. */
+		return m->pm_proto == IPPROTO_TCP_ && m->pm_l4_off != 0 &&
+		       m->pm_frag == PM_FRAG_NONE && h->vh_gso_size != 0 &&
+		       (h->vh_flags & VNET_F_NEEDS_CSUM);
+	default:
+		return false;	/* UFO, USO, TCPv6: never enabled on our TAPs */
+	}
+}
+
+uint32_t
+csum_bytes_fast(uint32_t sum, const uint8_t *p, size_t len)
+{
+	uint64_t acc = sum;
+
+	/* Big-endian 16-bit words, summed 4 at a time from 8 bytes: the
+	 * 64-bit accumulator cannot overflow below 2^32 steps. */
+	while (len >= 8) {
+		uint64_t w = (uint64_t)p[0] << 8 | p[1];
+		w += (uint64_t)p[2] << 8 | p[3];
+		w += (uint64_t)p[4] << 8 | p[5];
+		w += (uint64_t)p[6] << 8 | p[7];
+		acc += w;
+		p += 8;
+		len -= 8;
+	}
+	while (len > 1) {
+		acc += (uint64_t)p[0] << 8 | p[1];
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		acc += (uint64_t)p[0] << 8;
+	while (acc >> 32)
+		acc = (acc & 0xffffffffu) + (acc >> 32);
+	return (uint32_t)acc;
+}
+
+void
+vnet_csum_complete(uint8_t *frame, const struct pkt_meta *m, const struct vnet_hdr *h)
+{
+	uint32_t end = (uint32_t)m->pm_l3_off + m->pm_ip_len;
+
+	if (!(h->vh_flags & VNET_F_NEEDS_CSUM))
+		return;
+	/* The field holds the pseudo-header sum; the sum from csum_start to
+	 * the end, complemented, is the checksum (as skb_checksum_help). */
+	uint8_t *c = frame + h->vh_csum_start + h->vh_csum_offset;
+	uint16_t v = csum_finish(csum_bytes_fast(0, frame + h->vh_csum_start,
+						 end - h->vh_csum_start));
+	if (v == 0 && m->pm_proto == IPPROTO_UDP_)
+		v = 0xffff;	/* 0 means "no checksum" in UDP */
+	wr16(c, v);
+}
+
+bool
+tso_init(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *m, uint16_t mss)
+{
+	memset(it, 0, sizeof(*it));
+	if (mss == 0 || m->pm_proto != IPPROTO_TCP_ || m->pm_l4_off == 0)
+		return false;
+	const uint8_t *tcp = frame + m->pm_l4_off;
+	uint32_t hlen = m->pm_l4_off + (uint32_t)(tcp[12] >> 4) * 4;
+	/* headers + at least one byte of payload fit one frame */
+	if (hlen >= NET_FRAME_MAX)
+		return false;
+	if (mss > NET_FRAME_MAX - hlen)
+		mss = (uint16_t)(NET_FRAME_MAX - hlen);
+	it->ti_frame = frame;
+	it->ti_hlen = hlen;
+	it->ti_end = (uint32_t)m->pm_l3_off + m->pm_ip_len;
+	it->ti_pos = hlen;
+	it->ti_seq = rd32(tcp + 4);
+	it->ti_id = m->pm_ip_id;
+	it->ti_mss = mss;
+	it->ti_l3_off = m->pm_l3_off;
+	it->ti_l4_off = m->pm_l4_off;
+	return true;
+}
+
+uint32_t
+tso_next(struct tso_iter *it, uint8_t *out)
+{
+	/* A frame without payload gives one segment: its headers. */
+	if (it->ti_done)
+		return 0;
+	uint32_t plen = it->ti_end - it->ti_pos;
+	if (plen > it->ti_mss)
+		plen = it->ti_mss;
+	bool first = it->ti_index == 0, last = it->ti_pos + plen >= it->ti_end;
+	uint32_t len = it->ti_hlen + plen;
+
+	memcpy(out, it->ti_frame, it->ti_hlen);
+	memcpy(out + it->ti_hlen, it->ti_frame + it->ti_pos, plen);
+	uint8_t *ip = out + it->ti_l3_off, *tcp = out + it->ti_l4_off;
+	uint32_t ihl = it->ti_l4_off - it->ti_l3_off;
+	uint32_t l4len = len - it->ti_l4_off;
+
+	wr16(ip + 2, (uint16_t)(len - it->ti_l3_off));
+	wr16(ip + 4, (uint16_t)(it->ti_id + it->ti_index));
+	wr16(ip + 10, 0);
+	wr16(ip + 10, csum_finish(csum_bytes_fast(0, ip, ihl)));
+	wr32(tcp + 4, it->ti_seq + (it->ti_pos - it->ti_hlen));
+	if (!last)
+		tcp[13] &= (uint8_t)~0x09;	/* FIN, PSH: the last segment's */
+	if (!first)
+		tcp[13] &= (uint8_t)~0x80;	/* CWR: the first segment's */
+	wr16(tcp + 16, 0);
+	uint32_t sum = csum_bytes_fast(0, ip + 12, 8) + IPPROTO_TCP_ + l4len;
+	wr16(tcp + 16, csum_finish(csum_bytes_fast(sum, tcp, l4len)));
+	it->ti_pos += plen;
+	it->ti_index++;
+	it->ti_done = last;
+	return len;
+}
