@@ -583,6 +583,339 @@ test_snapshot_rejects(void **state)
 	net_snapshot_free(s);
 }
 
+/* --- fragments --------------------------------------------------------------- */
+
+/* Sets the IPv4 id, MF and fragment offset (bytes, a multiple of 8) of the
+ * frame f and fixes its header checksum. */
+static void
+set_frag(uint8_t *f, uint16_t id, bool mf, uint32_t off)
+{
+	uint8_t *ip = f + 14;
+
+	wr16(ip + 4, id);
+	wr16(ip + 6, (uint16_t)((mf ? 0x2000 : 0) | off / 8));
+	wr16(ip + 10, 0);
+	wr16(ip + 10, csum_finish(csum_add_bytes(0, ip, 20)));
+}
+
+static struct verdict
+send_frag(struct env *e, uint32_t eni, const struct tframe *t, uint16_t id, bool mf, uint32_t off)
+{
+	uint8_t buf[NET_FRAME_MAX];
+	struct pkt_meta m;
+	struct verdict v;
+	uint32_t len = tframe_build(buf, t);
+
+	set_frag(buf, id, mf, off);
+	path_from_eni(e->s, &e->ct, test_router_mac, eni, buf, len, now_ms, &m, &v);
+	return v;
+}
+
+static void
+test_fragments(void **state)
+{
+	struct env *e = *state;
+	struct tframe echo = { test_router_mac, MAC_A, A_IP, B_IP, 1, 77, 0, 8, 0, 0, 64 };
+	struct verdict v;
+
+	/* ping -s 3000: the first fragment (ICMP header) is judged, the
+	 * later ones follow it to b */
+	v = send_frag(e, 0, &echo, 0x1234, true, 0);
+	assert_int_equal(v.v_kind, V_TO_ENI);
+	v = send_frag(e, 0, &echo, 0x1234, true, 1480);
+	assert_int_equal(v.v_kind, V_TO_ENI);
+	assert_int_equal(v.v_index, 1);
+	v = send_frag(e, 0, &echo, 0x1234, false, 2960);
+	assert_int_equal(v.v_kind, V_TO_ENI);
+	/* after the last, stragglers have CT_FRAG_TAIL_MS */
+	now_ms += CT_FRAG_TAIL_MS / 2;
+	assert_int_equal(send_frag(e, 0, &echo, 0x1234, true, 1480).v_kind, V_TO_ENI);
+	now_ms += CT_FRAG_TAIL_MS;
+	assert_drop(send_frag(e, 0, &echo, 0x1234, true, 1480), NET_DROP_FRAGMENT);
+	/* a later fragment of a train never started */
+	assert_drop(send_frag(e, 0, &echo, 0x9999, false, 1480), NET_DROP_FRAGMENT);
+
+	/* a first fragment that is refused takes its train with it */
+	struct tframe t = tcp(MAC_A, A_IP, B_IP, 40001, 81, SYN);
+	assert_drop(send_frag(e, 0, &t, 0x2222, true, 0), NET_DROP_SG_INGRESS);
+	assert_drop(send_frag(e, 0, &t, 0x2222, false, 24), NET_DROP_FRAGMENT);
+	/* an allowed one: its later fragments pass, but none may overlap
+	 * the TCP header the first was judged by (RFC 1858) */
+	t.dport = 80;
+	assert_int_equal(send_frag(e, 0, &t, 0x3333, true, 0).v_kind, V_TO_ENI);
+	assert_drop(send_frag(e, 0, &t, 0x3333, true, 8), NET_DROP_BAD_FRAME);
+	assert_int_equal(send_frag(e, 0, &t, 0x3333, false, 24).v_kind, V_TO_ENI);
+	/* the same id from another source is another train */
+	struct tframe tc = tcp(MAC_C, C_IP, B_IP, 40001, 80, SYN);
+	assert_drop(send_frag(e, 2, &tc, 0x3333, false, 24), NET_DROP_FRAGMENT);
+	/* a train lasts CT_FRAG_TRAIN_MS without its last fragment */
+	assert_int_equal(send_frag(e, 0, &t, 0x4444, true, 0).v_kind, V_TO_ENI);
+	now_ms += CT_FRAG_TRAIN_MS + 1;
+	assert_drop(send_frag(e, 0, &t, 0x4444, true, 1480), NET_DROP_FRAGMENT);
+
+	/* from the igw: the later fragments follow the first, NATed too */
+	uint8_t buf[NET_FRAME_MAX];
+	struct pkt_meta m;
+	t = tcp(test_router_mac, IP(198, 51, 100, 7), IP(203, 0, 113, 20), 6000, 443, SYN);
+	uint32_t len = tframe_build(buf, &t);
+	set_frag(buf, 0x5555, true, 0);
+	path_from_port(e->s, &e->ct, 0, buf, len, 14, now_ms, &m, &v);
+	assert_int_equal(v.v_kind, V_TO_ENI);
+	set_frag(buf, 0x5555, false, 1480);
+	path_from_port(e->s, &e->ct, 0, buf, len, 14, now_ms, &m, &v);
+	assert_int_equal(v.v_kind, V_TO_ENI);
+	assert_int_equal(v.v_index, 1);
+	assert_int_equal(v.v_nat_dst, B_IP);
+	ipv4_rewrite_dst(buf, &m, v.v_nat_dst);
+	assert_int_equal(csum_fold(csum_add_bytes(0, buf + 14, 20)), 0xffff);
+	len = tframe_build(buf, &t);
+	set_frag(buf, 0x5556, false, 1480);
+	path_from_port(e->s, &e->ct, 0, buf, len, 14, now_ms, &m, &v);
+	assert_drop(v, NET_DROP_FRAGMENT);
+}
+
+static void
+test_frag_table_bounds(void **state)
+{
+	(void)state;
+	struct conntrack ct;
+
+	assert_int_equal(ct_init(&ct, 64), 0);
+	/* many more trains than slots: evictions, never growth */
+	for (uint32_t i = 0; i < 20000; i++) {
+		struct ct_frag_key k = { 1, IP(10, 0, 0, 1), IP(10, 0, 1, 1), (uint16_t)i, 17 };
+		ct_frag_note(&ct, &k, 1000);
+	}
+	assert_true(ct.ct_frag_evictions >= 20000 - CT_FRAG_BUCKETS * CT_BUCKET);
+	struct ct_frag_key k = { 1, IP(10, 0, 0, 1), IP(10, 0, 1, 1), 19999, 17 };
+	assert_true(ct_frag_follows(&ct, &k, false, 1000));
+	k.f_zone = 2;
+	assert_false(ct_frag_follows(&ct, &k, false, 1000));
+	ct_free(&ct);
+}
+
+/* --- ICMP errors --------------------------------------------------------------- */
+
+/* An ICMP error src -> dst (type/code) quoting the IPv4 header and the
+ * first 8 bytes of a TCP (or UDP) packet isrc:sport -> idst:dport. */
+static uint32_t
+icmp_error_build(uint8_t *f, const uint8_t *smac, uint32_t src, uint32_t dst, uint8_t type,
+		 uint8_t code, uint8_t iproto, uint32_t isrc, uint32_t idst, uint16_t sport,
+		 uint16_t dport)
+{
+	struct tframe t = { test_router_mac, smac, src, dst, 1, 0, 0, type, code, 0, 28 + 12 };
+	uint32_t len = tframe_build(f, &t);
+	uint8_t *icmp = f + 14 + 20, *in = icmp + 8;
+
+	memset(icmp + 4, 0, 4);
+	if (type == 3 && code == 4)
+		wr16(icmp + 6, 1400);	/* next-hop MTU */
+	in[0] = 0x45;
+	wr16(in + 2, 1500);
+	in[8] = 63;
+	in[9] = iproto;
+	wr32(in + 12, isrc);
+	wr32(in + 16, idst);
+	wr16(in + 10, csum_finish(csum_add_bytes(0, in, 20)));
+	wr16(in + 20, sport);
+	wr16(in + 22, dport);
+	wr32(in + 24, 0x01020304);	/* TCP: sequence number; UDP: length, checksum */
+	if (iproto == 17)
+		wr16(in + 26, 0);
+	wr16(icmp + 2, 0);
+	wr16(icmp + 2, csum_finish(csum_add_bytes(0, icmp, len - 14 - 20)));
+	return len;
+}
+
+static void
+test_icmp_errors(void **state)
+{
+	struct env *e = *state;
+	uint8_t f[NET_FRAME_MAX];
+	struct pkt_meta m;
+	struct verdict v;
+	uint32_t len;
+
+	/* a -> b:80, tracked */
+	struct tframe t = tcp(MAC_A, A_IP, B_IP, 40000, 80, SYN);
+	assert_int_equal(send_from(e, 0, &t).v_kind, V_TO_ENI);
+	uint64_t live = e->ct.ct_live;
+	/* b's port unreachable and fragmentation needed about it reach a,
+	 * whose sg-app has no ingress rule at all */
+	const uint8_t codes[][2] = { { 3, 3 }, { 3, 4 }, { 11, 0 } };
+	for (size_t i = 0; i < ARRAY_LEN(codes); i++) {
+		len = icmp_error_build(f, MAC_B, B_IP, A_IP, codes[i][0], codes[i][1], 6,
+				       A_IP, B_IP, 40000, 80);
+		path_from_eni(e->s, &e->ct, test_router_mac, 1, f, len, now_ms, &m, &v);
+		assert_true(m.pm_icmp_error && m.pm_inner_ok);
+		assert_int_equal(v.v_kind, V_TO_ENI);
+		assert_int_equal(v.v_index, 0);
+	}
+	assert_int_equal(e->ct.ct_live, live);	/* errors are no flows */
+	/* about a flow nobody opened: judged as ICMP of its own (refused) */
+	len = icmp_error_build(f, MAC_B, B_IP, A_IP, 3, 3, 6, A_IP, B_IP, 40001, 80);
+	path_from_eni(e->s, &e->ct, test_router_mac, 1, f, len, now_ms, &m, &v);
+	assert_drop(v, NET_DROP_SG_INGRESS);
+	/* about a's flow, but to someone who did not send it */
+	len = icmp_error_build(f, MAC_B, B_IP, C_IP, 3, 3, 6, A_IP, B_IP, 40000, 80);
+	path_from_eni(e->s, &e->ct, test_router_mac, 1, f, len, now_ms, &m, &v);
+	assert_drop(v, NET_DROP_SG_INGRESS);
+	/* a quote cut short: no ports, nothing related */
+	len = icmp_error_build(f, MAC_B, B_IP, A_IP, 3, 3, 6, A_IP, B_IP, 40000, 80);
+	wr16(f + 14 + 2, 20 + 8 + 20 + 4);
+	wr16(f + 14 + 10, 0);
+	wr16(f + 14 + 10, csum_finish(csum_add_bytes(0, f + 14, 20)));
+	path_from_eni(e->s, &e->ct, test_router_mac, 1, f, 14 + 20 + 8 + 20 + 4, now_ms, &m, &v);
+	assert_true(m.pm_icmp_error);
+	assert_false(m.pm_inner_ok);
+	assert_drop(v, NET_DROP_SG_INGRESS);
+
+	/* Through the igw: b -> 8.8.8.8:80 leaves as 203.0.113.20 ... */
+	t = tcp(MAC_B, B_IP, IP(8, 8, 8, 8), 5555, 80, SYN);
+	assert_int_equal(send_from(e, 1, &t).v_kind, V_TO_PORT);
+	/* ... a router out there says fragmentation needed, quoting the
+	 * public address: b gets it with the quote translated back */
+	len = icmp_error_build(f, MAC_A, IP(192, 0, 2, 1), IP(203, 0, 113, 20), 3, 4, 6,
+			       IP(203, 0, 113, 20), IP(8, 8, 8, 8), 5555, 80);
+	path_from_port(e->s, &e->ct, 0, f, len, 14, now_ms, &m, &v);
+	assert_int_equal(v.v_kind, V_TO_ENI);
+	assert_int_equal(v.v_index, 1);
+	ipv4_rewrite_dst(f, &m, v.v_nat_dst);
+	assert_int_equal(rd32(f + 14 + 16), B_IP);
+	assert_int_equal(rd32(f + 14 + 28 + 12), B_IP);
+	assert_true(tl4_csum_ok(f + 14, len - 14));
+	assert_int_equal(csum_fold(csum_add_bytes(0, f + 14 + 28, 20)), 0xffff);
+	/* an error from outside about a flow b never had: refused */
+	len = icmp_error_build(f, MAC_A, IP(192, 0, 2, 1), IP(203, 0, 113, 20), 3, 4, 6,
+			       IP(203, 0, 113, 20), IP(8, 8, 8, 8), 5556, 80);
+	path_from_port(e->s, &e->ct, 0, f, len, 14, now_ms, &m, &v);
+	assert_drop(v, NET_DROP_SG_INGRESS);
+	/* b's port unreachable to a UDP sender outside (flow from the igw
+	 * first) leaves with its quote's destination public again */
+	struct tframe u = { test_router_mac, MAC_A, IP(198, 51, 100, 7), IP(203, 0, 113, 20), 17,
+			    7000, 443, 0, 0, 0, 4 };
+	len = tframe_build(f, &u);
+	path_from_port(e->s, &e->ct, 0, f, len, 14, now_ms, &m, &v);
+	assert_drop(v, NET_DROP_SG_INGRESS);	/* sg-web: no UDP; the quote below is TCP */
+	t = tcp(test_router_mac, IP(198, 51, 100, 7), IP(203, 0, 113, 20), 7000, 443, SYN);
+	len = tframe_build(f, &t);
+	path_from_port(e->s, &e->ct, 0, f, len, 14, now_ms, &m, &v);
+	assert_int_equal(v.v_kind, V_TO_ENI);
+	len = icmp_error_build(f, MAC_B, B_IP, IP(198, 51, 100, 7), 3, 3, 6,
+			       IP(198, 51, 100, 7), B_IP, 7000, 443);
+	path_from_eni(e->s, &e->ct, test_router_mac, 1, f, len, now_ms, &m, &v);
+	assert_int_equal(v.v_kind, V_TO_PORT);
+	ipv4_rewrite_src(f, &m, v.v_nat_src);
+	assert_int_equal(rd32(f + 14 + 28 + 16), IP(203, 0, 113, 20));
+	assert_true(tl4_csum_ok(f + 14, len - 14));
+	assert_int_equal(csum_fold(csum_add_bytes(0, f + 14 + 28, 20)), 0xffff);
+}
+
+/* --- trace ------------------------------------------------------------------- */
+
+static void
+assert_step(const struct net_trace_result *r, size_t i, enum net_trace_stage st, bool ok,
+	    const char *id, int32_t rule)
+{
+	if (i >= r->n_steps)
+		fail_msg("step %zu missing (%zu steps)", i, r->n_steps);
+	const struct net_trace_step *p = &r->steps[i];
+	if (p->stage != st || p->allowed != ok || strcmp(p->id, id) != 0 || p->rule != rule)
+		fail_msg("step %zu: got %s %s %s %d, want %s %s %s %d", i,
+			 net_trace_stage_name(p->stage), p->allowed ? "allow" : "deny", p->id, p->rule,
+			 net_trace_stage_name(st), ok ? "allow" : "deny", id, rule);
+}
+
+static void
+test_trace(void **state)
+{
+	struct env *e = *state;
+	struct net_trace_result r;
+	struct net_trace_query q;
+	char err[128];
+
+	/* a -> b:80 TCP: every stage, and delivered */
+	q = (struct net_trace_query){ .from_id = "eni-a", .dst = B_IP, .proto = 6, .dport = 80 };
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &r, err, sizeof(err)), 0);
+	assert_true(r.delivered);
+	assert_int_equal(r.n_steps, 7);
+	assert_step(&r, 0, NET_TRACE_SOURCE, true, "eni-a", -1);
+	assert_step(&r, 1, NET_TRACE_NACL_OUT, true, "acl-a", 100);
+	assert_step(&r, 2, NET_TRACE_SG_EGRESS, true, "sg-app", 0);
+	assert_step(&r, 3, NET_TRACE_ROUTE, true, "rtb-1", -1);
+	assert_int_equal(r.steps[3].route.dest.c_addr, IP(10, 96, 0, 0));
+	assert_int_equal(r.steps[3].route.dest.c_len, 16);
+	assert_int_equal(r.steps[3].route.target, NET_TARGET_LOCAL);
+	assert_step(&r, 4, NET_TRACE_NACL_IN, true, "acl-b", 100);
+	assert_step(&r, 5, NET_TRACE_SG_INGRESS, true, "sg-web", 0);
+	assert_step(&r, 6, NET_TRACE_DELIVER, true, "eni-b", -1);
+	/* the trace learned nothing: b's "reply" to a is still refused */
+	struct tframe t = tcp(MAC_B, B_IP, A_IP, 80, 49152, SYN | ACK);
+	assert_drop(send_from(e, 1, &t), NET_DROP_SG_INGRESS);
+
+	/* port 23: acl-b's rule 50 */
+	q.dport = 23;
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &r, err, sizeof(err)), 0);
+	assert_false(r.delivered);
+	assert_int_equal(r.drop, NET_DROP_NACL_IN);
+	assert_step(&r, r.n_steps - 1, NET_TRACE_NACL_IN, false, "acl-b", 50);
+	/* port 81: no rule in sg-web; the step names the ENI */
+	q.dport = 81;
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.drop, NET_DROP_SG_INGRESS);
+	assert_step(&r, r.n_steps - 1, NET_TRACE_SG_INGRESS, false, "eni-b", -1);
+	/* ICMP echo from a: sg-web's rule 2 (members of sg-app) */
+	q = (struct net_trace_query){ .from_id = "eni-a", .dst = B_IP, .proto = 1 };
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &r, err, sizeof(err)), 0);
+	assert_true(r.delivered);
+	assert_step(&r, 5, NET_TRACE_SG_INGRESS, true, "sg-web", 2);
+	/* a spoofed source */
+	q.src = IP(10, 96, 0, 99);
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.drop, NET_DROP_SRC_DST_CHECK);
+	assert_step(&r, 0, NET_TRACE_SOURCE, false, "eni-a", -1);
+	/* to the internet without a public address: route to igw-1, then NAT */
+	q = (struct net_trace_query){ .from_id = "eni-a", .dst = IP(8, 8, 8, 8), .proto = 17, .dport = 53 };
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.drop, NET_DROP_NO_PUBLIC_IP);
+	assert_step(&r, 3, NET_TRACE_ROUTE, true, "rtb-1", -1);
+	assert_int_equal(r.steps[3].route.target, NET_TARGET_IGW);
+	assert_string_equal(r.steps[3].route.target_id, "igw-1");
+	assert_step(&r, 4, NET_TRACE_NAT_OUT, false, "eni-a", -1);
+	/* b has one: it leaves through igw-1's port as 203.0.113.20 */
+	q.from_id[4] = 'b';
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &r, err, sizeof(err)), 0);
+	assert_true(r.delivered);
+	assert_step(&r, r.n_steps - 2, NET_TRACE_NAT_OUT, true, "eni-b", -1);
+	assert_int_equal(r.steps[r.n_steps - 2].addr, IP(203, 0, 113, 20));
+	assert_step(&r, r.n_steps - 1, NET_TRACE_PORT, true, "igw-1", -1);
+	/* blackhole and no route */
+	q.dst = IP(10, 99, 1, 1);
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.drop, NET_DROP_BLACKHOLE);
+	assert_step(&r, r.n_steps - 1, NET_TRACE_ROUTE, false, "rtb-1", -1);
+	/* inbound from the internet, to b's public address on 443 */
+	q = (struct net_trace_query){ .from_id = "igw-1", .src = IP(198, 51, 100, 7),
+		.dst = IP(203, 0, 113, 20), .proto = 6, .dport = 443 };
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &r, err, sizeof(err)), 0);
+	assert_true(r.delivered);
+	assert_step(&r, 0, NET_TRACE_GATEWAY_IN, true, "igw-1", -1);
+	assert_step(&r, 1, NET_TRACE_NAT_IN, true, "eni-b", -1);
+	assert_int_equal(r.steps[1].addr, B_IP);
+	assert_step(&r, 2, NET_TRACE_NACL_IN, true, "acl-b", 100);
+	assert_step(&r, 3, NET_TRACE_SG_INGRESS, true, "sg-web", 1);
+	assert_step(&r, 4, NET_TRACE_DELIVER, true, "eni-b", -1);
+	/* errors: unknown origin, gateway without a source */
+	q.src = 0;
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "source"));
+	strcpy(q.from_id, "eni-zz");
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "eni-zz"));
+	assert_string_equal(net_trace_stage_name(NET_TRACE_SG_INGRESS), "sg-ingress");
+	assert_string_equal(net_drop_name(NET_DROP_FRAGMENT), "fragment");
+}
+
 int
 main(void)
 {
@@ -597,6 +930,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_frames, env_setup, env_teardown),
 		cmocka_unit_test(test_conntrack_bounds),
 		cmocka_unit_test(test_snapshot_rejects),
+		cmocka_unit_test_setup_teardown(test_fragments, env_setup, env_teardown),
+		cmocka_unit_test(test_frag_table_bounds),
+		cmocka_unit_test_setup_teardown(test_icmp_errors, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_trace, env_setup, env_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
