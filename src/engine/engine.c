@@ -576,6 +576,16 @@ void engine_attach(struct engine *e, struct api *api, struct cache *cache)
 	log_info(ENGINE_LOG, "%zu VPN connection(s) in the store to run", live);
 }
 
+bool engine_vpn_tunnel_status(struct engine *e, const char *vpn_id, int index,
+			      struct vpn_tunnel_status *out)
+{
+	char tid[VPN_TUNNEL_ID_MAX];
+	if (!e || index < 0 || index >= ENGINE_VPN_TUNNELS || strlen(vpn_id) >= ENGINE_VPN_ID_MAX)
+		return false;
+	engine_vpn_tunnel_id(vpn_id, index, tid);
+	return vpn_endpoint_tunnel_status(e->e_ep, tid, out);
+}
+
 void engine_free(struct engine *e)
 {
 	if (!e)

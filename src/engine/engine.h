@@ -65,6 +65,7 @@
 
 #include "api/api.h"
 #include "store/cache.h"
+#include "vpn/endpoint/endpoint.h"
 
 #define ENGINE_TUN_DEFAULT "vpcd0"
 
@@ -84,6 +85,12 @@ struct engine *engine_new(const struct engine_config *cfg);
 /* On the API thread, before api_serve(): registers the commit and wakeup
  * hooks with api and hands over every VPN connection in cache. */
 void engine_attach(struct engine *e, struct api *api, struct cache *cache);
+
+/* The full picture of tunnel index (0, 1) of VPN connection vpn_id, as
+ * `vpcctl vpn status` prints it (SPIs, transforms, lifetimes, counters).
+ * Any thread. false when vpcd does not run that tunnel. */
+bool engine_vpn_tunnel_status(struct engine *e, const char *vpn_id, int index,
+			      struct vpn_tunnel_status *out);
 
 /* After api_serve() has returned (the hooks are not called any more):
  * stops the engine thread, deletes every SA (Delete payloads sent), closes
