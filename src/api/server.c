@@ -376,7 +376,6 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_END);
 	if (!d) {
 		log_error("api", "cannot listen on %s: %s", api->a_cfg.ac_listen, strerror(errno));

@@ -78,3 +78,15 @@ class TestGeneratedCredentials(VpcdTestCase):
             cp2.read(path)
             self.assertEqual(cp2["default"]["aws_secret_access_key"], secret)
             self.assertEqual(v.client(key_id=key, secret=secret).describe_vpcs()["Vpcs"][0]["OwnerId"], "123456789012")
+
+
+class TestPortInUse(VpcdTestCase):
+    def test_second_vpcd_on_the_same_port_refuses(self):
+        import tempfile
+        from vpcdtest import VPCD
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run([VPCD, "--listen", "127.0.0.1:%d" % self.vpcd.port, "--data-dir", d],
+                               capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("cannot listen on 127.0.0.1:%d" % self.vpcd.port, p.stderr)
+        self.assertTrue(self.ec2.describe_vpcs()["Vpcs"])  # the first one still answers alone
