@@ -1,0 +1,344 @@
+/*
+ * test_offload — virtio_net_hdr handling: header checks, checksum
+ * completion, software TSO (payload, sequence numbers, ids, flags,
+ * checksums of every segment), and the router over SOCK_SEQPACKET
+ * socketpairs that carry a header like a TAP with IFF_VNET_HDR: a GSO
+ * frame to a header-carrying ENI goes on whole with its header, to a
+ * plain ENI and to the igw port it arrives cut, complete and NATed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "net/net_int.h"
+#include "vpn/esp/csum.h"
+#include "frames.h"
+#include "fixture.h"
+
+#define A_IP IP(10, 96, 0, 10)
+#define B_IP IP(10, 96, 1, 20)
+#define HDR 10
+#define MSS 1448
+#define GSO_PAYLOAD 20000
+
+static uint8_t gso[HDR + NET_GSO_FRAME_MAX];
+
+/* A GSO TCP frame (after HDR bytes of header) as an instance's kernel
+ * hands it over: payload i % 251, checksum field holding the pseudo-header
+ * sum, NEEDS_CSUM, TCPV4 with gso_size MSS. Its frame length. */
+static uint32_t
+gso_build(uint8_t *buf, const uint8_t *smac, uint32_t src, uint32_t dst, uint16_t sport,
+	  uint16_t dport, uint32_t payload, uint8_t flags)
+{
+	uint8_t *f = buf + HDR;
+	struct tframe t = { test_router_mac, smac, src, dst, 6, sport, dport, 0, 0, flags,
+			    (uint16_t)payload };
+	uint32_t len = tframe_build(f, &t);
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+
+	wr16(ip + 4, 0x4000);
+	wr16(ip + 10, 0);
+	wr16(ip + 10, csum_finish(csum_add_bytes(0, ip, 20)));
+	wr32(tcp + 4, 0xfffff000);	/* the sequence number wraps inside */
+	for (uint32_t i = 0; i < payload; i++)
+		tcp[20 + i] = (uint8_t)(i % 251);
+	uint32_t pseudo = csum_add_bytes(0, ip + 12, 8) + 6 + (len - 34);
+	wr16(tcp + 16, csum_fold(pseudo));
+	struct vnet_hdr h = { VNET_F_NEEDS_CSUM, payload > MSS ? VNET_GSO_TCPV4 : VNET_GSO_NONE,
+			      54, MSS, 34, 16 };
+	vnet_hdr_write(buf, HDR, &h);
+	return len;
+}
+
+/* Checks the segments (frames, or bare IPv4 packets when l3 is 0) of
+ * gso_build's frame: sizes, checksums, sequence numbers, payload. */
+static void
+segments_check(uint8_t *const *segs, const uint32_t *lens, unsigned n, uint32_t l3,
+	       uint32_t payload, uint32_t want_src)
+{
+	uint32_t got = 0;
+
+	assert_int_equal(n, (payload + MSS - 1) / MSS);
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *ip = segs[i] + l3, *tcp = ip + 20;
+		uint32_t plen = lens[i] - l3 - 40;
+		assert_true(plen <= MSS && plen > 0);
+		assert_int_equal(rd16(ip + 2), lens[i] - l3);
+		assert_int_equal(rd32(ip + 12), want_src);
+		assert_true(tl4_csum_ok(ip, lens[i] - l3));
+		assert_int_equal(rd32(tcp + 4), (uint32_t)(0xfffff000u + got));
+		bool last = i + 1 == n;
+		assert_int_equal(tcp[13] & 0x09, last ? 0x09 : 0);	/* FIN|PSH on the last */
+		assert_int_equal(tcp[13] & 0x80, i == 0 ? 0x80 : 0);	/* CWR on the first */
+		for (uint32_t k = 0; k < plen; k++)
+			if (tcp[20 + k] != (uint8_t)((got + k) % 251))
+				fail_msg("segment %u byte %u", i, k);
+		got += plen;
+	}
+	assert_int_equal(got, payload);
+}
+
+static void
+test_vnet_hdr_check_and_csum(void **state)
+{
+	(void)state;
+	struct pkt_meta m;
+	struct vnet_hdr h;
+	uint32_t len = gso_build(gso, test_router_mac, A_IP, B_IP, 1, 80, 1000, 0x18);
+
+	assert_int_equal(frame_parse(gso + HDR, len, &m), FRAME_IPV4);
+	vnet_hdr_read(gso, &h);
+	assert_int_equal(h.vh_gso_type, VNET_GSO_NONE);
+	assert_true(vnet_hdr_check(&h, &m));
+	assert_false(tl4_csum_ok(gso + HDR + 14, len - 14));
+	vnet_csum_complete(gso + HDR, &m, &h);
+	assert_true(tl4_csum_ok(gso + HDR + 14, len - 14));
+
+	/* what a header may not say */
+	struct vnet_hdr bad = h;
+	bad.vh_csum_offset = (uint16_t)(len - 34 - 1);
+	assert_false(vnet_hdr_check(&bad, &m));		/* field past the end */
+	bad = h;
+	bad.vh_csum_start = 20;
+	assert_false(vnet_hdr_check(&bad, &m));		/* inside the IPv4 header */
+	bad = h;
+	bad.vh_gso_type = 3;
+	assert_false(vnet_hdr_check(&bad, &m));		/* UFO: never enabled */
+	bad.vh_gso_type = VNET_GSO_TCPV4;
+	bad.vh_gso_size = 0;
+	assert_false(vnet_hdr_check(&bad, &m));
+	bad.vh_gso_size = MSS;
+	bad.vh_flags = 0;
+	assert_false(vnet_hdr_check(&bad, &m));		/* TSO without partial checksum */
+	bad.vh_flags = VNET_F_NEEDS_CSUM;
+	bad.vh_gso_type = VNET_GSO_TCPV4 | VNET_GSO_ECN;
+	assert_true(vnet_hdr_check(&bad, &m));
+	/* TSO of a UDP packet */
+	uint8_t u[NET_FRAME_MAX];
+	struct tframe t = { test_router_mac, test_router_mac, A_IP, B_IP, 17, 1, 2, 0, 0, 0, 100 };
+	uint32_t ulen = tframe_build(u, &t);
+	assert_int_equal(frame_parse(u, ulen, &m), FRAME_IPV4);
+	bad.vh_csum_start = 34;
+	bad.vh_csum_offset = 6;
+	assert_false(vnet_hdr_check(&bad, &m));
+	/* UDP completion: 0 becomes 0xffff; fast sum equals the plain one */
+	uint8_t r[999];
+	for (size_t i = 0; i < sizeof(r); i++)
+		r[i] = (uint8_t)(i * 7 + 3);
+	for (size_t n = 0; n < sizeof(r); n += 37)
+		assert_int_equal(csum_fold(csum_bytes_fast(5, r, n)), csum_fold(csum_add_bytes(5, r, n)));
+}
+
+static void
+test_tso(void **state)
+{
+	(void)state;
+	static uint8_t out[64][NET_FRAME_MAX];
+	uint8_t *segs[64];
+	uint32_t lens[64];
+	struct pkt_meta m;
+	struct tso_iter it;
+	const uint32_t sizes[] = { GSO_PAYLOAD, MSS + 1, 2 * MSS, 60000 / 40 * 40 };
+
+	for (size_t s = 0; s < ARRAY_LEN(sizes); s++) {
+		uint32_t len = gso_build(gso, test_router_mac, A_IP, B_IP, 1, 80, sizes[s], 0x80 | 0x19);
+		assert_int_equal(frame_parse(gso + HDR, len, &m), FRAME_IPV4);
+		assert_true(tso_init(&it, gso + HDR, &m, MSS));
+		unsigned n = 0;
+		while (n < 64 && (lens[n] = tso_next(&it, out[n])) > 0) {
+			segs[n] = out[n];
+			assert_int_equal(rd16(out[n] + 14 + 4), (uint16_t)(0x4000 + n));
+			n++;
+		}
+		segments_check(segs, lens, n, 14, sizes[s], A_IP);
+	}
+	/* a frame with no payload: one segment, the headers */
+	uint32_t len = gso_build(gso, test_router_mac, A_IP, B_IP, 1, 80, 0, 0x11);
+	assert_int_equal(frame_parse(gso + HDR, len, &m), FRAME_IPV4);
+	assert_true(tso_init(&it, gso + HDR, &m, MSS));
+	assert_int_equal(tso_next(&it, out[0]), 54);
+	assert_true(tl4_csum_ok(out[0] + 14, 40));
+	assert_int_equal(tso_next(&it, out[1]), 0);
+	assert_false(tso_init(&it, gso + HDR, &m, 0));
+}
+
+/* --- the router with header-carrying "TAPs" ------------------------------- */
+
+struct rig {
+	int a[2], b[2], c[2], igw[2];
+	struct fixture fx;
+	struct net_router *r;
+};
+
+static void
+pair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	int big = 1 << 21;
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+}
+
+static void
+rig_apply(struct rig *g, int b_hdr)
+{
+	char err[128];
+
+	g->fx.enis[0].vnet_hdr = HDR;
+	g->fx.enis[1].vnet_hdr = b_hdr;
+	if (net_router_apply(g->r, &g->fx.cfg, err, sizeof(err)) < 0)
+		fail_msg("apply: %s", err);
+}
+
+static int
+rig_setup(void **state)
+{
+	struct rig *g = calloc(1, sizeof(*g));
+
+	pair(g->a);
+	pair(g->b);
+	pair(g->c);
+	pair(g->igw);
+	fixture_init(&g->fx, &net_port_fd_ops, (void *)(intptr_t)g->igw[0], g->igw[0]);
+	g->fx.enis[0].tap_fd = g->a[0];
+	g->fx.enis[1].tap_fd = g->b[0];
+	g->fx.enis[2].tap_fd = g->c[0];
+	g->r = net_router_new(NULL);
+	assert_non_null(g->r);
+	rig_apply(g, HDR);
+	assert_int_equal(net_router_start(g->r), 0);
+	*state = g;
+	return 0;
+}
+
+static int
+rig_teardown(void **state)
+{
+	struct rig *g = *state;
+
+	net_router_free(g->r);
+	int *fds[] = { g->a, g->b, g->c, g->igw };
+	for (size_t i = 0; i < 4; i++) {
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+	free(g);
+	return 0;
+}
+
+static int
+recv_one(int fd, uint8_t *buf, size_t cap, int timeout_ms)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	if (poll(&p, 1, timeout_ms) != 1)
+		return -1;
+	return (int)recv(fd, buf, cap, 0);
+}
+
+static void
+test_router_gso(void **state)
+{
+	struct rig *g = *state;
+	static uint8_t got[HDR + NET_GSO_FRAME_MAX];
+	static uint8_t segbuf[64][NET_FRAME_MAX];
+	uint8_t *segs[64];
+	uint32_t lens[64];
+
+	/* a -> b:80, both with headers: one message, header unchanged */
+	uint32_t len = gso_build(gso, MAC_A, A_IP, B_IP, 40000, 80, GSO_PAYLOAD, 0x80 | 0x19);
+	assert_int_equal(write(g->a[1], gso, HDR + len), (ssize_t)(HDR + len));
+	assert_int_equal(recv_one(g->b[1], got, sizeof(got), 2000), (int)(HDR + len));
+	assert_memory_equal(got, gso, HDR);
+	assert_memory_equal(got + HDR, MAC_B, 6);
+	assert_memory_equal(got + HDR + 12, gso + HDR + 12, len - 12);
+
+	/* b without a header: the same frame arrives cut, each complete */
+	rig_apply(g, -1);
+	assert_int_equal(write(g->a[1], gso, HDR + len), (ssize_t)(HDR + len));
+	unsigned n = 0;
+	int l;
+	while (n < 64 && (l = recv_one(g->b[1], segbuf[n], NET_FRAME_MAX, n ? 200 : 2000)) > 0) {
+		assert_true(l <= 1514);
+		assert_memory_equal(segbuf[n], MAC_B, 6);
+		segs[n] = segbuf[n];
+		lens[n++] = (uint32_t)l;
+	}
+	segments_check(segs, lens, n, 14, GSO_PAYLOAD, A_IP);
+	/* and a small partial-checksum frame arrives complete */
+	uint32_t small = gso_build(gso, MAC_A, A_IP, B_IP, 40000, 80, 300, 0x18);
+	assert_int_equal(write(g->a[1], gso, HDR + small), (ssize_t)(HDR + small));
+	assert_int_equal(recv_one(g->b[1], got, sizeof(got), 2000), (int)small);
+	assert_true(tl4_csum_ok(got + 14, small - 14));
+
+	/* a plain b to a with a header: a zero header in front */
+	struct tframe t = { test_router_mac, MAC_B, B_IP, A_IP, 6, 80, 40000, 0, 0, 0x12, 10 };
+	uint8_t f[NET_FRAME_MAX];
+	uint32_t fl = tframe_build(f, &t);
+	assert_int_equal(write(g->b[1], f, fl), (ssize_t)fl);
+	assert_int_equal(recv_one(g->a[1], got, sizeof(got), 2000), (int)(HDR + fl));
+	static const uint8_t zero[HDR];
+	assert_memory_equal(got, zero, HDR);
+	assert_memory_equal(got + HDR + 12, f + 12, fl - 12);
+
+	/* ARP through a header-carrying TAP */
+	fl = tarp_request(f + HDR, MAC_A, A_IP, IP(10, 96, 0, 1));
+	memset(f, 0, HDR);
+	assert_int_equal(write(g->a[1], f, HDR + fl), (ssize_t)(HDR + fl));
+	assert_int_equal(recv_one(g->a[1], got, sizeof(got), 2000), HDR + 42);
+	assert_memory_equal(got + HDR + 22, test_router_mac, 6);
+
+	/* b with a header again, to the internet through the igw: plain
+	 * IPv4 segments, NATed to b's public address, checksums complete */
+	rig_apply(g, HDR);
+	len = gso_build(gso, MAC_B, B_IP, IP(198, 51, 100, 7), 443, 6000, GSO_PAYLOAD, 0x80 | 0x19);
+	assert_int_equal(write(g->b[1], gso, HDR + len), (ssize_t)(HDR + len));
+	n = 0;
+	while (n < 64 && (l = recv_one(g->igw[1], segbuf[n], NET_FRAME_MAX, n ? 200 : 2000)) > 0) {
+		assert_true(l <= 1500);
+		segs[n] = segbuf[n];
+		lens[n++] = (uint32_t)l;
+	}
+	segments_check(segs, lens, n, 0, GSO_PAYLOAD, IP(203, 0, 113, 20));
+
+	/* a header that lies: dropped as bad-frame, nothing delivered */
+	len = gso_build(gso, MAC_A, A_IP, B_IP, 40000, 80, GSO_PAYLOAD, 0x18);
+	gso[1] = 3;	/* UFO */
+	assert_int_equal(write(g->a[1], gso, HDR + len), (ssize_t)(HDR + len));
+	assert_int_equal(recv_one(g->b[1], got, sizeof(got), 300), -1);
+	/* shorter than the header */
+	assert_int_equal(write(g->a[1], gso, 4), 4);
+	struct net_counters k;
+	for (int i = 0; i < 200; i++) {
+		net_router_counters(g->r, &k);
+		if (k.drops[NET_DROP_BAD_FRAME] == 2)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(k.drops[NET_DROP_BAD_FRAME], 2);
+	assert_int_equal(k.gso_rx, 3);
+	assert_int_equal(k.sw_segments, 2 * ((GSO_PAYLOAD + MSS - 1) / MSS));
+	assert_int_equal(k.drops[NET_DROP_TX_ERROR], 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vnet_hdr_check_and_csum),
+		cmocka_unit_test(test_tso),
+		cmocka_unit_test_setup_teardown(test_router_gso, rig_setup, rig_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
