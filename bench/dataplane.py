@@ -6,7 +6,9 @@ VPC 10.96.0.0/16, subnets .0/24 and .1/24, NACL allow-all, security groups
 with rules, so every packet takes the full path: parse, source check,
 NACL out/in, SG via conntrack, LPM, MAC rewrite), then the same two
 namespaces joined by a Linux bridge (veth pairs) in the same run.
-iperf3 TCP throughput and small-packet UDP rate, side by side.
+iperf3 TCP throughput and small-packet UDP rate, side by side. The router
+runs twice: with TAP offloads (virtio_net_hdr, TSO/checksum: 64 KB GSO
+frames, the default) and without (one 1500-byte frame per read/write).
 
 Usage (root): bench/dataplane.py [--build build] [--seconds 5] [--udp-len 64]
 Namespaces get per-run unique names and are always removed."""
@@ -52,11 +54,12 @@ def iperf(ns_client, ns_server, server_ip, seconds, udp_len=None):
         srv.wait(10)
 
 
-def router_case(build, tag, seconds, udp_len):
+def router_case(build, tag, seconds, udp_len, offload=True):
     ids = ("i-bench%sa" % tag, "i-bench%sb" % tag)
     conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
     conf.write("""
 log_level = warn
+offload = %s
 [subnet]
 id = subnet-a
 vpc = vpc-1
@@ -92,7 +95,7 @@ id = %s
 subnet = subnet-b
 ip = 10.96.1.10
 groups = sg-1
-""" % ids)
+""" % (("yes" if offload else "no",) + ids))
     conf.close()
     drv = subprocess.Popen([os.path.join(build, "net-driver"), conf.name], stdout=subprocess.PIPE,
                            text=True)
@@ -147,12 +150,17 @@ def main():
     if os.geteuid() != 0:
         sys.exit("needs root")
     tag = secrets.token_hex(3)
-    r_tcp, r_udp, counters = router_case(os.path.abspath(args.build), tag, args.seconds, args.udp_len)
+    build = os.path.abspath(args.build)
+    r_tcp, r_udp, counters = router_case(build, tag, args.seconds, args.udp_len)
+    p_tcp, p_udp, p_counters = router_case(build, tag, args.seconds, args.udp_len, offload=False)
     b_tcp, b_udp = bridge_case(tag, args.seconds, args.udp_len)
-    print("%-34s %-22s %s" % ("", "vpcd router", "Linux bridge"))
-    print("%-34s %-22s %s" % ("TCP, iperf3, 1 stream", r_tcp, b_tcp))
-    print("%-34s %-22s %s" % ("UDP %d-byte payload, iperf3 -b 0" % args.udp_len, r_udp, b_udp))
-    print("cpus: %d; router %s" % (os.cpu_count(), counters))
+    row = "%-34s %-30s %-30s %s"
+    print(row % ("", "vpcd router (offloads)", "vpcd router (no offloads)", "Linux bridge"))
+    print(row % ("TCP, iperf3, 1 stream", r_tcp, p_tcp, b_tcp))
+    print(row % ("UDP %d-byte payload, iperf3 -b 0" % args.udp_len, r_udp, p_udp, b_udp))
+    print("cpus: %d" % os.cpu_count())
+    print("router (offloads) %s" % counters)
+    print("router (no offloads) %s" % p_counters)
 
 
 if __name__ == "__main__":
