@@ -21,28 +21,17 @@ static const enum ike_integ integ_of_bit[TUNNEL_ALGS_PER_KIND] = {
 	IKE_INTEG_SHA1, IKE_INTEG_SHA256, IKE_INTEG_SHA384, IKE_INTEG_SHA512,
 };
 
-/* The DH groups ike/ negotiates, and the order in which groups are left
- * out when the options allow more than IKE_MAX_ALGS of them (AWS allows
- * twelve in phase 1 and thirteen in phase 2 by default): the slowest and
- * the rarely used first, group 2 (the configurations' first) never. */
+/* The DH groups ike/ negotiates, in AWS's order; all of them fit
+ * IKE_MAX_ALGS (AWS allows twelve in phase 1 and thirteen in phase 2 by
+ * default). */
 static const uint16_t dh_known[] = { 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24 };
-static const uint16_t dh_drop_order[] = { 18, 17, 23, 22, 24, 21, 16, 15, 20, 5, 19, 14 };
+_Static_assert(ARRAY_LEN(dh_known) <= IKE_MAX_ALGS, "every DH group fits a list");
 
-static size_t dh_list(uint32_t bits, bool phase1, uint16_t *out, uint32_t *dropped)
+static size_t dh_list(uint32_t bits, bool phase1, uint16_t *out)
 {
-	uint32_t keep = 0;
-	for (size_t i = 0; i < ARRAY_LEN(dh_known); i++)
-		if ((bits & (1u << dh_known[i])) && !(phase1 && dh_known[i] == 5))
-			keep |= 1u << dh_known[i];
-	*dropped = 0;
-	for (size_t i = 0; i < ARRAY_LEN(dh_drop_order) && __builtin_popcount(keep) > IKE_MAX_ALGS; i++)
-		if (keep & (1u << dh_drop_order[i])) {
-			keep &= ~(1u << dh_drop_order[i]);
-			*dropped |= 1u << dh_drop_order[i];
-		}
 	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_LEN(dh_known); i++)
-		if (keep & (1u << dh_known[i]))
+		if ((bits & (1u << dh_known[i])) && !(phase1 && dh_known[i] == 5))
 			out[n++] = dh_known[i];
 	return n;
 }
@@ -71,7 +60,7 @@ static bool parse_subnet(const char *s, struct ike_subnet *out)
 /* One tunnel's spec from TunnelOptions[index]; "" in err, or why not. */
 static void tunnel_spec(const struct doc *vpn, const struct doc *tun, int index, uint32_t peer,
 			const struct engine_vpn_plan *plan, struct vpn_tunnel_spec *s,
-			uint32_t dh_dropped[2], char *err, size_t err_len)
+			char *err, size_t err_len)
 {
 	struct tunnel_options to;
 	struct tunnel_error terr;
@@ -119,8 +108,8 @@ static void tunnel_spec(const struct doc *vpn, const struct doc *tun, int index,
 		if (to.to_phase2_integrity & (1u << b))
 			c->p2_integ[c->p2_integ_n++] = integ_of_bit[b];
 	}
-	c->p1_dh_n = dh_list(to.to_phase1_dh, true, c->p1_dh, &dh_dropped[0]);
-	c->p2_dh_n = dh_list(to.to_phase2_dh, false, c->p2_dh, &dh_dropped[1]);
+	c->p1_dh_n = dh_list(to.to_phase1_dh, true, c->p1_dh);
+	c->p2_dh_n = dh_list(to.to_phase2_dh, false, c->p2_dh);
 	if (!c->p1_encr_n) {
 		snprintf(err, err_len, "IKEv1 phase 1 cannot use AES-GCM: allow AES128 or AES256 "
 			 "in Phase1EncryptionAlgorithms");
@@ -193,11 +182,8 @@ int engine_vpn_plan(const struct doc *vpn, struct engine_vpn_plan *plan, char *w
 	}
 	int i = 0;
 	doc_foreach(tun, tunnels) {
-		uint32_t dropped[2];
-		tunnel_spec(vpn, tun, i, peer, plan, &plan->vp_tunnel[i], dropped, plan->vp_error[i],
+		tunnel_spec(vpn, tun, i, peer, plan, &plan->vp_tunnel[i], plan->vp_error[i],
 			    sizeof(plan->vp_error[i]));
-		plan->vp_dh_dropped[0] |= dropped[0];
-		plan->vp_dh_dropped[1] |= dropped[1];
 		i++;
 	}
 	return 0;

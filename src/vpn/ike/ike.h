@@ -85,7 +85,14 @@
 #define IKE_NATT_PORT		4500
 #define IKE_NON_ESP_MARKER_LEN	4
 
-#define IKE_MAX_ALGS		8	/* per list in the configuration */
+/* Per list in the configuration: AWS allows 12 DH groups in phase 1 and
+ * 13 in phase 2 by default. */
+#define IKE_MAX_ALGS		16
+/* Transforms in our offers (encr x integ x DH in phase 1, encr x integ in
+ * phase 2, one PFS group): AWS's widest, 2 x 4 x 12 and 4 x 4. Main Mode
+ * message 1 with 96 transforms is 3.5 KB (ISAKMP_MSG_MAX is 4 KB). */
+#define IKE_P1_MAX_OFFER	96
+#define IKE_P2_MAX_OFFER	16
 #define IKE_PSK_MAX		128	/* bytes */
 #define IKE_NAME_MAX		32
 #define IKE_CAUSE_MAX		160

@@ -87,6 +87,9 @@ static bool config_valid(const struct ike_tunnel_config *c, const char **why)
 		 !c->p2_encr_n || c->p2_encr_n > IKE_MAX_ALGS || !c->p2_integ_n ||
 		 c->p2_integ_n > IKE_MAX_ALGS || c->p2_dh_n > IKE_MAX_ALGS)
 		*why = "algorithm list empty or too long";
+	else if (c->p1_encr_n * c->p1_integ_n * c->p1_dh_n > IKE_P1_MAX_OFFER ||
+		 c->p2_encr_n * c->p2_integ_n > IKE_P2_MAX_OFFER)
+		*why = "too many algorithm combinations to offer";
 	else if (!c->p1_lifetime_s || !c->p2_lifetime_s)
 		*why = "lifetimes must be positive";
 	else if (c->local_ts.prefix_len > 32 || c->remote_ts.prefix_len > 32)

@@ -139,6 +139,14 @@ bool sa_encrypt(const struct ike_sa *sa, uint8_t iv[IKE_BLOCK], struct isakmp_bu
 
 /* ---- pieces ----------------------------------------------------------- */
 
+/* Main Mode message 1 at its largest: header, SA (DOI, situation, one
+ * proposal of IKE_P1_MAX_OFFER transforms: 6 TV attributes and the
+ * lifetime, TLV when above 65535 s), two VIDs. */
+#define MM1_MAX_LEN (ISAKMP_HDR_LEN + ISAKMP_GENERIC_LEN + 8 + ISAKMP_GENERIC_LEN + 4 + \
+		     IKE_P1_MAX_OFFER * (ISAKMP_GENERIC_LEN + 4 + 6 * 4 + 8) + \
+		     2 * (ISAKMP_GENERIC_LEN + 16))
+_Static_assert(MM1_MAX_LEN <= ISAKMP_MSG_MAX, "Main Mode message 1 must fit a buffer");
+
 static void add_vids(struct isakmp_buf *b, bool natt, bool dpd)
 {
 	if (natt)

@@ -4,7 +4,8 @@
  * A proposal is acceptable only if every attribute in it is understood and
  * allowed; unknown attributes make the transform unacceptable (RFC 2408
  * §4.2), never the message malformed. Bounds: at most ISAKMP_MAX_PAYLOADS
- * proposals and as many transforms per proposal.
+ * proposals, and ISAKMP_MAX_TRANSFORMS transforms per proposal (walked in
+ * place, not collected: AWS's default options alone make 96 in phase 1).
  */
 #include "vpn/ike/ike_proposal.h"
 
@@ -321,8 +322,27 @@ static enum ike_drop sa_proposals(const uint8_t *sa, size_t len, struct isakmp_m
 struct prop_view {
 	uint8_t num, proto, spi_size, ntf;
 	const uint8_t *spi;
-	struct isakmp_msg tfs;
+	const uint8_t *tfs;	/* the transform chain, validated by prop_parse */
+	size_t tfs_len;
+	size_t ntfs;		/* transforms in the chain */
 };
+
+/* The transform at *off of a chain that prop_parse validated; false past
+ * the last. Start *off at 0. */
+static bool tf_next(const struct prop_view *v, size_t *off, struct isakmp_payload *t)
+{
+	if (*off >= v->tfs_len)
+		return false;
+	size_t plen = get_be16(v->tfs + *off + 2);
+	t->type = PL_T;
+	t->raw = v->tfs + *off;
+	t->raw_len = plen;
+	t->body = t->raw + ISAKMP_GENERIC_LEN;
+	t->len = plen - ISAKMP_GENERIC_LEN;
+	/* the last transform says "none follows" */
+	*off = v->tfs[*off] == PL_NONE ? v->tfs_len : *off + plen;
+	return true;
+}
 
 static enum ike_drop prop_parse(const struct isakmp_payload *p, struct prop_view *v)
 {
@@ -337,11 +357,29 @@ static enum ike_drop prop_parse(const struct isakmp_payload *p, struct prop_view
 		return IKE_DROP_BAD_PROPOSAL;
 	v->spi = p->body + 4;
 	size_t off = 4 + (size_t)v->spi_size;
-	if (isakmp_payloads_parse(PL_T, p->body + off, p->len - off, &v->tfs) != IKE_DROP_MAX)
-		return IKE_DROP_BAD_PROPOSAL;
-	for (size_t i = 0; i < v->tfs.n; i++)
-		if (v->tfs.pl[i].type != PL_T || v->tfs.pl[i].len < 4)	/* #, id, reserved */
+	v->tfs = p->body + off;
+	v->tfs_len = p->len - off;
+	v->ntfs = 0;
+	/* the chain: type 3 until a 0, each at least its generic header and
+	 * #, id, reserved, all inside the proposal */
+	for (size_t at = 0;;) {
+		if (v->ntfs == ISAKMP_MAX_TRANSFORMS)
 			return IKE_DROP_BAD_PROPOSAL;
+		if (v->tfs_len - at < ISAKMP_GENERIC_LEN + 4)
+			return IKE_DROP_BAD_PROPOSAL;
+		size_t plen = get_be16(v->tfs + at + 2);
+		if (plen < ISAKMP_GENERIC_LEN + 4 || plen > v->tfs_len - at)
+			return IKE_DROP_BAD_PROPOSAL;
+		v->ntfs++;
+		uint8_t np = v->tfs[at];
+		at += plen;
+		if (np == PL_NONE) {
+			v->tfs_len = at;
+			break;
+		}
+		if (np != PL_T)
+			return IKE_DROP_BAD_PROPOSAL;
+	}
 	return IKE_DROP_MAX;
 }
 
@@ -432,15 +470,16 @@ enum ike_drop p1_sa_select(const uint8_t *sa, size_t len, const struct ike_tunne
 			return why;
 		if (v.proto != PROTO_ISAKMP)
 			continue;
-		for (size_t t = 0; t < v.tfs.n; t++) {
+		struct isakmp_payload tf;
+		for (size_t off = 0; tf_next(&v, &off, &tf);) {
 			char name[64];
-			int r = p1_tf_decode(&v.tfs.pl[t], cfg, out, name, sizeof(name));
+			int r = p1_tf_decode(&tf, cfg, out, name, sizeof(name));
 			if (r < 0)
 				return IKE_DROP_BAD_PROPOSAL;
 			if (r == 1) {
 				pick->prop_num = v.num;
-				pick->tf = v.tfs.pl[t].raw;
-				pick->tf_len = v.tfs.pl[t].raw_len;
+				pick->tf = tf.raw;
+				pick->tf_len = tf.raw_len;
 				pick->spi = 0;
 				return IKE_DROP_MAX;
 			}
@@ -462,10 +501,12 @@ enum ike_drop p1_sa_check_reply(const uint8_t *sa, size_t len, const struct ike_
 		return why;
 	if (props.n != 1 || (why = prop_parse(&props.pl[0], &v)) != IKE_DROP_MAX)
 		return IKE_DROP_BAD_PROPOSAL;
-	if (v.proto != PROTO_ISAKMP || v.tfs.n != 1)
+	struct isakmp_payload tf;
+	size_t off = 0;
+	if (v.proto != PROTO_ISAKMP || v.ntfs != 1 || !tf_next(&v, &off, &tf))
 		return IKE_DROP_BAD_PROPOSAL;
 	char name[64];
-	int r = p1_tf_decode(&v.tfs.pl[0], cfg, out, name, sizeof(name));
+	int r = p1_tf_decode(&tf, cfg, out, name, sizeof(name));
 	if (r < 0)
 		return IKE_DROP_BAD_PROPOSAL;
 	if (r == 0)
@@ -582,15 +623,16 @@ enum ike_drop p2_sa_select(const uint8_t *sa, size_t len, const struct ike_tunne
 			       props.pl[p + 1].body[0] == v.num);
 		if (v.proto != PROTO_ESP || v.spi_size != 4 || bundle)
 			continue;
-		for (size_t t = 0; t < v.tfs.n; t++) {
+		struct isakmp_payload tf;
+		for (size_t off = 0; tf_next(&v, &off, &tf);) {
 			char name[64];
-			int r = p2_tf_decode(&v.tfs.pl[t], cfg, have_ke, out, name, sizeof(name));
+			int r = p2_tf_decode(&tf, cfg, have_ke, out, name, sizeof(name));
 			if (r < 0)
 				return IKE_DROP_BAD_PROPOSAL;
 			if (r == 1) {
 				pick->prop_num = v.num;
-				pick->tf = v.tfs.pl[t].raw;
-				pick->tf_len = v.tfs.pl[t].raw_len;
+				pick->tf = tf.raw;
+				pick->tf_len = tf.raw_len;
 				pick->spi = get_be32(v.spi);
 				return IKE_DROP_MAX;
 			}
@@ -612,10 +654,12 @@ enum ike_drop p2_sa_check_reply(const uint8_t *sa, size_t len, const struct ike_
 		return why;
 	if (props.n != 1 || (why = prop_parse(&props.pl[0], &v)) != IKE_DROP_MAX)
 		return IKE_DROP_BAD_PROPOSAL;
-	if (v.proto != PROTO_ESP || v.spi_size != 4 || v.tfs.n != 1)
+	struct isakmp_payload tf;
+	size_t off = 0;
+	if (v.proto != PROTO_ESP || v.spi_size != 4 || v.ntfs != 1 || !tf_next(&v, &off, &tf))
 		return IKE_DROP_BAD_PROPOSAL;
 	char name[64];
-	int r = p2_tf_decode(&v.tfs.pl[0], cfg, have_ke, out, name, sizeof(name));
+	int r = p2_tf_decode(&tf, cfg, have_ke, out, name, sizeof(name));
 	if (r < 0)
 		return IKE_DROP_BAD_PROPOSAL;
 	if (r == 0)

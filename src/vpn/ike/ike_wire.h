@@ -16,6 +16,7 @@
 #define ISAKMP_GENERIC_LEN	4
 #define ISAKMP_VERSION		0x10
 #define ISAKMP_MAX_PAYLOADS	32	/* more is hostile */
+#define ISAKMP_MAX_TRANSFORMS	255	/* per proposal: its "# transforms" is 8 bits */
 #define ISAKMP_MSG_MAX		4096	/* our own messages fit in this */
 
 /* Exchange types (RFC 2408 §3.1, RFC 2409 §5). */

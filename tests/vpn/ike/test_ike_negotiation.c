@@ -10,6 +10,8 @@
 #include <cmocka.h>
 #include <unistd.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #include "ike_harness.h"
 #include "vpn/ike/ike_internal.h"	/* last_rx_ms: the peer's last sign of life */
 
@@ -121,6 +123,100 @@ static void test_strong_algorithms_and_narrowing(void **state)
 	assert_int_equal(x->ts_local.last, 0x0a0000ffu);
 	assert_int_equal(x->ts_remote.first, 0x0a600000u);
 	assert_int_equal(x->ts_remote.last, 0x0a60ffffu);
+	h_free(&n);
+}
+
+/* AWS's default tunnel options, as the engine hands them over: phase 1
+ * AES128/AES256 (no GCM in IKEv1 phase 1), every SHA, DH 2 and 14-24;
+ * phase 2 also GCM and DH 5. */
+static const uint16_t aws_p1_dh[] = { 2, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24 };
+static const uint16_t aws_p2_dh[] = { 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24 };
+
+static void aws_default_algorithms(struct ike_tunnel_config *c)
+{
+	static const enum ike_encr p1_encr[] = { IKE_ENCR_AES128_CBC, IKE_ENCR_AES256_CBC };
+	static const enum ike_encr p2_encr[] = { IKE_ENCR_AES128_CBC, IKE_ENCR_AES256_CBC,
+						 IKE_ENCR_AES128_GCM16, IKE_ENCR_AES256_GCM16 };
+	static const enum ike_integ integ[] = { IKE_INTEG_SHA1, IKE_INTEG_SHA256,
+						IKE_INTEG_SHA384, IKE_INTEG_SHA512 };
+	/* checked before the copies below, which would overrun otherwise */
+	assert_true(ARRAY_SIZE(aws_p1_dh) <= IKE_MAX_ALGS);
+	assert_true(ARRAY_SIZE(aws_p2_dh) <= IKE_MAX_ALGS);
+	memcpy(c->p1_encr, p1_encr, sizeof(p1_encr));
+	c->p1_encr_n = ARRAY_SIZE(p1_encr);
+	memcpy(c->p1_integ, integ, sizeof(integ));
+	c->p1_integ_n = ARRAY_SIZE(integ);
+	memcpy(c->p1_dh, aws_p1_dh, sizeof(aws_p1_dh));
+	c->p1_dh_n = ARRAY_SIZE(aws_p1_dh);
+	memcpy(c->p2_encr, p2_encr, sizeof(p2_encr));
+	c->p2_encr_n = ARRAY_SIZE(p2_encr);
+	memcpy(c->p2_integ, integ, sizeof(integ));
+	c->p2_integ_n = ARRAY_SIZE(integ);
+	memcpy(c->p2_dh, aws_p2_dh, sizeof(aws_p2_dh));
+	c->p2_dh_n = ARRAY_SIZE(aws_p2_dh);
+}
+
+/* Both sides allow every AWS default: the initiator's Main Mode offer is
+ * 2 x 4 x 12 = 96 transforms in one proposal (it must fit a message and
+ * the responder must walk all of them), and the first one wins. */
+static void test_aws_default_groups(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	aws_default_algorithms(&ca);
+	aws_default_algorithms(&cb);
+	up(&n, &ca, &cb);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_sas_match(&n);
+	assert_int_equal(n.s[0].sas[0].encr, IKE_ENCR_AES128_CBC);
+	assert_int_equal(n.s[0].sas[0].integ, IKE_INTEG_SHA1);
+	struct ike_isakmp_status is;
+	ike_get_isakmp_status(n.s[1].ep, n.now, &is);
+	assert_int_equal(is.dh_group, 2);
+	struct ike_stats st;
+	for (int s = 0; s < 2; s++) {
+		ike_get_stats(n.s[s].ep, &st);
+		assert_int_equal(st.p1_established, 1);
+		assert_int_equal(st.p2_established, 1);
+		for (int i = 0; i < IKE_DROP_MAX; i++)
+			assert_int_equal(st.dropped[i], 0);
+	}
+	h_free(&n);
+}
+
+/* The initiator offers every AWS default group; the responder takes only
+ * the last group of each phase, and the strongest algorithms: phase 1
+ * picks the 96th transform, phase 2 runs PFS with group 24 (the initiator
+ * puts it first, as PFS sends one KE). */
+static void test_aws_default_groups_last_picked(void **state)
+{
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	aws_default_algorithms(&ca);
+	ca.p2_dh[0] = 24;
+	ca.p2_dh[ARRAY_SIZE(aws_p2_dh) - 1] = 2;
+	cb.p1_encr[0] = IKE_ENCR_AES256_CBC;
+	cb.p1_integ[0] = IKE_INTEG_SHA512;
+	cb.p1_dh[0] = 24;
+	cb.p2_encr[0] = IKE_ENCR_AES256_GCM16;
+	cb.p2_integ[0] = IKE_INTEG_NONE;
+	cb.p2_dh[0] = 24;
+	up(&n, &ca, &cb);
+	assert_true(n.s[0].up && n.s[1].up);
+	assert_sas_match(&n);
+	assert_int_equal(n.s[0].sas[0].encr, IKE_ENCR_AES256_GCM16);
+	for (int s = 0; s < 2; s++) {
+		struct ike_isakmp_status is;
+		ike_get_isakmp_status(n.s[s].ep, n.now, &is);
+		assert_int_equal(is.state, IKE_ISAKMP_QM_IDLE);
+		assert_int_equal(is.encr, IKE_ENCR_AES256_CBC);
+		assert_int_equal(is.integ, IKE_INTEG_SHA512);
+		assert_int_equal(is.dh_group, 24);
+	}
 	h_free(&n);
 }
 
@@ -842,6 +938,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_main_and_quick_mode),
 		cmocka_unit_test(test_strong_algorithms_and_narrowing),
+		cmocka_unit_test(test_aws_default_groups),
+		cmocka_unit_test(test_aws_default_groups_last_picked),
 		cmocka_unit_test(test_wrong_psk),
 		cmocka_unit_test(test_phase1_proposal_mismatch),
 		cmocka_unit_test(test_phase2_proposal_mismatch),
