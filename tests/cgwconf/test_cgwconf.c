@@ -705,6 +705,40 @@ static void test_cisco_isr_maps_options(void **state)
 	free(got);
 }
 
+/* strongSwan (51cb26fd), static routing: per tunnel a CHILD SA for the
+ * inside addresses (the router's .2 <-> the gateway's .1), so that the
+ * router can ping the far inside address (AWS's `ip sla` check) without a
+ * hand edit; every CHILD SA comes back when the peer closes it (a restart
+ * of the gateway). With BGP the inside addresses are in the tunnel's own
+ * selectors: no second child. */
+static void test_strongswan_inside_child(void **state)
+{
+	static const char *const ikes[] = { "ikev1", "ikev2" };
+	struct cgw_vpn_connection c;
+
+	(void)state;
+	for (size_t v = 0; v < 2; v++) {
+		fixture_connection(&c, false);
+		char *got = render_device(&c, "51cb26fd", ikes[v]);
+		expect_lines_in_order(got,
+		    "tunnel1 {\nchildren {\ntunnel1 {\nmode = tunnel\nesp_proposals = aes128-sha1-modp1024\n"
+		    "dpd_action = restart\nstart_action = start\nclose_action = start\n}\n"
+		    "inside1 {\nmode = tunnel\nlocal_ts = 169.254.252.2/32\nremote_ts = 169.254.252.1/32\n"
+		    "esp_proposals = aes128-sha1-modp1024\nlife_time = 3600s\nrekey_time = 3060s\n"
+		    "dpd_action = restart\nstart_action = start\nclose_action = start\n}\n"
+		    "tunnel2 {\nchildren {\ntunnel2 {\nclose_action = start\n}\n"
+		    "inside2 {\nmode = tunnel\nlocal_ts = 169.254.253.6/32\nremote_ts = 169.254.253.5/32\n"
+		    "close_action = start\n}\n", ikes[v]);
+		free(got);
+		fixture_connection(&c, true);
+		got = render_device(&c, "51cb26fd", ikes[v]);
+		assert_null(strstr(got, "inside1 {"));
+		expect_lines_in_order(got, "tunnel1 {\nchildren {\ntunnel1 {\nstart_action = start\n"
+				      "close_action = start\n", "bgp");
+		free(got);
+	}
+}
+
 /* ---- device types and their goldens ---- */
 
 static void test_device_types(void **state)
@@ -819,6 +853,7 @@ int main(void)
 		cmocka_unit_test(test_cisco_isr_has_every_seed_statement),
 		cmocka_unit_test(test_cisco_isr_maps_options),
 		cmocka_unit_test(test_device_types),
+		cmocka_unit_test(test_strongswan_inside_child),
 		cmocka_unit_test(test_device_goldens),
 	};
 

@@ -231,8 +231,11 @@ class CgwconfStrongSwanTest(unittest.TestCase):
         self.assertIn("successfully loaded 2 connections, 0 unloaded", out)
         return self.swanctl("--list-conns").stdout
 
-    def check_conns(self, conns, version, local_ts, remote_ts):
-        """local_ts, remote_ts: one string per tunnel as --list-conns shows."""
+    def check_conns(self, conns, version, local_ts, remote_ts, inside=None):
+        """local_ts, remote_ts: one string per tunnel as --list-conns shows;
+        inside: per tunnel (router's, gateway's) inside address when the
+        tunnel must have an inside<N> CHILD SA for them, else None: it
+        must have none."""
         for n, vgw in enumerate(VGW_IPS, 1):
             block = conns.split("tunnel%d: IKEv%d" % (n, version), 1)
             self.assertEqual(len(block), 2, "tunnel%d (IKEv%d) not loaded:\n%s" % (n, version, conns))
@@ -244,6 +247,14 @@ class CgwconfStrongSwanTest(unittest.TestCase):
                                 for l in lines), lines)
             self.assertIn("local:  " + local_ts[n - 1], lines)
             self.assertIn("remote: " + remote_ts[n - 1], lines)
+            child = [i for i, l in enumerate(lines) if l.startswith("inside%d: TUNNEL" % n)]
+            if inside is None:
+                self.assertEqual(child, [], lines)
+                continue
+            self.assertEqual(len(child), 1, lines)
+            self.assertTrue(lines[child[0]].startswith("inside%d: TUNNEL, rekeying every 3060s" % n))
+            self.assertEqual(lines[child[0] + 1:child[0] + 3],
+                             ["local:  %s/32" % inside[n - 1][0], "remote: %s/32" % inside[n - 1][1]])
 
     def logged_proposals(self):
         with open(os.path.join(self.dir, "charon.log")) as f:
@@ -252,16 +263,18 @@ class CgwconfStrongSwanTest(unittest.TestCase):
         esp = [l.split("proposals = ", 1)[1] for l in log.split("\n") if "  proposals = ESP:" in l]
         return ike, esp, log
 
-    def check_logged_proposals(self, ike, esp):
-        """charon logs (cfg level 2) each connection it parsed from vici;
-        the second may be logged a little after swanctl returns."""
+    def check_logged_proposals(self, ike, esp, children=1):
+        """charon logs (cfg level 2) each connection it parsed from vici,
+        with each of its `children` CHILD SAs; the second may be logged a
+        little after swanctl returns."""
         try:
-            wait_for(lambda: all(len(l) >= 2 for l in self.logged_proposals()[:2]), 10,
+            wait_for(lambda: (len(self.logged_proposals()[0]) >= 2 and
+                              len(self.logged_proposals()[1]) >= 2 * children), 10,
                      "charon's log of both connections")
         finally:
             got_ike, got_esp, log = self.logged_proposals()
         self.assertEqual(got_ike, [ike, ike], log)
-        self.assertEqual(got_esp, [esp, esp], log)
+        self.assertEqual(got_esp, [esp] * (2 * children), log)
 
     def captured_offers(self):
         capture = os.path.join(self.dir, "capture")
@@ -277,9 +290,13 @@ class CgwconfStrongSwanTest(unittest.TestCase):
     def test_ikev1_seed_suite_static(self):
         """The seed's suite: IKEv1 main mode, AES-128, SHA-1, group 2, PFS."""
         conns = self.load(["--ike", "ikev1"])
-        self.check_conns(conns, 1, ["10.0.0.0/24 192.168.10.0/24"] * 2, ["10.96.0.0/16"] * 2)
+        # static: an inside CHILD SA per tunnel (the router's ping of the
+        # gateway's inside address)
+        self.check_conns(conns, 1, ["10.0.0.0/24 192.168.10.0/24"] * 2, ["10.96.0.0/16"] * 2,
+                         inside=[("169.254.252.2", "169.254.252.1"),
+                                 ("169.254.253.6", "169.254.253.5")])
         self.check_logged_proposals("IKE:AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024",
-                                    "ESP:AES_CBC_128/HMAC_SHA1_96/MODP_1024/NO_EXT_SEQ")
+                                    "ESP:AES_CBC_128/HMAC_SHA1_96/MODP_1024/NO_EXT_SEQ", children=2)
         for offer in self.captured_offers():
             self.assertEqual(offer["version"], 1)
             self.assertEqual(offer["exchange"], 2, "not Main Mode")
