@@ -2,10 +2,12 @@
 # commands the README promises; everything else here serves them.
 BUILD      ?= build
 BUILD_SAN  ?= build-san
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 30
 LISTEN     ?= 127.0.0.1:8775
 DATA_DIR   ?= ./var
 
-.PHONY: all deps run test unit test-san api-test api-test-san interop-test clean bench-api
+.PHONY: all deps run test unit test-san api-test api-test-san interop-test fuzz clean bench-api
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -26,7 +28,7 @@ run: all
 # Every test: unit (cmocka, plain and under ASan+UBSan), API (boto3 and the
 # aws CLI against a vpcd started per test, plain and under ASan+UBSan),
 # interop (real strongSwan).
-test: all unit test-san api-test api-test-san interop-test
+test: all unit test-san api-test api-test-san interop-test fuzz
 
 unit: all
 	meson test -C $(BUILD) --print-errorlogs --suite unit
@@ -46,8 +48,23 @@ api-test-san: test-san
 interop-test: all
 	python3 tests/run.py --build $(BUILD) tests/interop
 
+# libFuzzer (clang, ASan+UBSan) on the IKE and ESP parsers, for a bounded time.
+$(BUILD_FUZZ)/build.ninja: | deps
+	CC=clang meson setup $(BUILD_FUZZ) --buildtype=debugoptimized -Dwerror=false \
+	  -Db_sanitize=address,undefined -Db_lundef=false
+
+fuzz: $(BUILD_FUZZ)/build.ninja
+	ninja -C $(BUILD_FUZZ) tests/vpn/ike/fuzz_ike tests/vpn/esp/fuzz_esp
+	for f in tests/vpn/ike/fuzz_ike tests/vpn/esp/fuzz_esp; do \
+	  n=$$(basename $$f); mkdir -p $(BUILD_FUZZ)/corpus/$$n; \
+	  if $(BUILD_FUZZ)/$$f -max_total_time=$(FUZZ_SECONDS) -seed=1 -print_final_stats=1 \
+	      -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/corpus/$$n > $(BUILD_FUZZ)/$$n.log 2>&1; then \
+	    echo "$$n: $$(grep -m1 -o 'Done [0-9]* runs in [0-9]* second(s)' $(BUILD_FUZZ)/$$n.log), no crash"; \
+	  else tail -n 40 $(BUILD_FUZZ)/$$n.log; echo "$$n: FAILED"; exit 1; fi; \
+	done
+
 bench-api: all
 	python3 bench/api.py --build $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_SAN)
+	rm -rf $(BUILD) $(BUILD_SAN) $(BUILD_FUZZ)
