@@ -213,7 +213,7 @@ static enum MHD_Result queue_answer(struct conn_ctx *cc, struct MHD_Connection *
 	if (cc->cc_status >= 500)
 		log_error("api", "req=%s %s %d %.2fms", cc->cc_request_id, cc->cc_action[0] ? cc->cc_action : "-", cc->cc_status, ms);
 	else
-		log_debug("api", "req=%s %s %d %.2fms", cc->cc_request_id, cc->cc_action[0] ? cc->cc_action : "-", cc->cc_status, ms);
+		log_info("api", "req=%s %s %d %.2fms", cc->cc_request_id, cc->cc_action[0] ? cc->cc_action : "-", cc->cc_status, ms);
 	return r;
 }
 
