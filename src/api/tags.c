@@ -2,6 +2,7 @@
  * tags.c — CreateTags, DeleteTags, DescribeTags over every taggable
  * resource. Tags live in each resource's "Tags" list.
  */
+#include "api/eni.h"
 #include "api/handlers.h"
 #include "api/resources.h"
 
@@ -29,12 +30,16 @@ static const struct {
 	{ "cgw-", RT_CGW, "InvalidCustomerGatewayID.NotFound", "customer gateway" },
 	{ "vgw-", RT_VGW, "InvalidVpnGatewayID.NotFound", "vpn gateway" },
 	{ "vpn-", RT_VPN, "InvalidVpnConnectionID.NotFound", "vpn connection" },
-	{ "i-", "instance", "InvalidInstanceID.NotFound", "instance" },
-	{ "eni-", "network-interface", "InvalidNetworkInterfaceID.NotFound", "network interface" },
+	{ "i-", RT_INSTANCE, "InvalidInstanceID.NotFound", "instance" },
+	{ "eni-", RT_ENI, "InvalidNetworkInterfaceID.NotFound", "network interface" },
+	{ "eipalloc-", RT_EIP, "InvalidAllocationID.NotFound", "allocation" },
 };
 
 static struct res *tag_target(struct api_req *rq, const char *id)
 {
+	/* images enter the cache on first use; this may be it */
+	if (strncmp(id, "ami-", 4) == 0)
+		return image_require(rq, id);
 	struct res *r = cache_get(api_cache(rq), id);
 	if (r && doc_get(r->r_doc, "Tags"))
 		return r;
@@ -146,11 +151,16 @@ static bool values_contain(const struct doc *values, const char *s)
 
 int handle_DescribeTags(struct api_req *rq)
 {
-	static const char *const types[] = { RT_VPC, RT_SUBNET, RT_ROUTE_TABLE, RT_IGW, RT_NACL, RT_SG,
-					     RT_CGW, RT_VGW, RT_VPN, "instance", "network-interface" };
-	static const char *const tag_types[] = { "vpc", "subnet", "route-table", "internet-gateway", "network-acl",
-						 "security-group", "customer-gateway", "vpn-gateway", "vpn-connection",
-						 "instance", "network-interface" };
+	/* cache types, and the names AWS gives them in ResourceType */
+	static const struct {
+		const char *cache, *aws;
+	} types[] = {
+		{ RT_VPC, "vpc" }, { RT_SUBNET, "subnet" }, { RT_ROUTE_TABLE, "route-table" },
+		{ RT_IGW, "internet-gateway" }, { RT_NACL, "network-acl" }, { RT_SG, "security-group" },
+		{ RT_SG_RULE, "security-group-rule" }, { RT_CGW, "customer-gateway" },
+		{ RT_VGW, "vpn-gateway" }, { RT_VPN, "vpn-connection" }, { RT_INSTANCE, "instance" },
+		{ RT_ENI, "network-interface" }, { RT_EIP, "elastic-ip" }, { RT_IMAGE, "image" },
+	};
 	const struct doc *filters = doc_get(rq->rq_in, "Filters");
 	doc_foreach(f, filters) {
 		const char *n = doc_get_str(f, "Name");
@@ -174,7 +184,7 @@ int handle_DescribeTags(struct api_req *rq)
 	int64_t emitted = 0;
 	for (size_t t = 0; t < ARRAY_LEN(types); t++) {
 		size_t n;
-		struct res **list = cache_list(api_cache(rq), types[t], &n);
+		struct res **list = cache_list(api_cache(rq), types[t].cache, &n);
 		for (size_t i = 0; i < n; i++) {
 			doc_foreach(tag, doc_get(list[i]->r_doc, "Tags")) {
 				const char *k = doc_get_str(tag, "Key"), *v = doc_get_str(tag, "Value");
@@ -182,7 +192,7 @@ int handle_DescribeTags(struct api_req *rq)
 				doc_foreach(f, filters) {
 					const char *fn = doc_get_str(f, "Name");
 					const char *what = strcmp(fn, "key") == 0 ? k : strcmp(fn, "value") == 0 ? v
-							 : strcmp(fn, "resource-id") == 0 ? list[i]->r_id : tag_types[t];
+							 : strcmp(fn, "resource-id") == 0 ? list[i]->r_id : types[t].aws;
 					if (!values_contain(doc_get(f, "Values"), what))
 						ok = false;
 				}
@@ -197,7 +207,7 @@ int handle_DescribeTags(struct api_req *rq)
 				struct doc *td = doc_push(out, doc_obj());
 				doc_set_str(td, "Key", k);
 				doc_set_str(td, "ResourceId", list[i]->r_id);
-				doc_set_str(td, "ResourceType", tag_types[t]);
+				doc_set_str(td, "ResourceType", types[t].aws);
 				doc_set_str(td, "Value", v ? v : "");
 				emitted++;
 			}

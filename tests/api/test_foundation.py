@@ -204,6 +204,38 @@ class TestTags(VpcdTestCase):
         out = self.vpcd.cli("describe-tags", "--filters", "Name=key,Values=team")
         self.assertEqual([(t["ResourceId"], t["Value"]) for t in out["Tags"]], [(vid, "net")])
 
+    def test_describe_tags_rules_addresses_images(self):
+        """Security group rules, Elastic IPs and images are listed too, with
+        AWS's resource-type names."""
+        vid = self.ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        gid = self.ec2.create_security_group(GroupName="web", Description="web", VpcId=vid)["GroupId"]
+        rule = self.ec2.authorize_security_group_ingress(
+            GroupId=gid, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                         "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+            TagSpecifications=[{"ResourceType": "security-group-rule",
+                                "Tags": [{"Key": "why", "Value": "https"}]}])
+        sgr = rule["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        alloc = self.ec2.allocate_address(Domain="vpc")["AllocationId"]
+        ami = self.ec2.describe_images()["Images"][0]["ImageId"]
+        self.ec2.create_tags(Resources=[alloc, ami], Tags=[{"Key": "kind", "Value": "other"}])
+        want = {sgr: ("why", "https", "security-group-rule"),
+                alloc: ("kind", "other", "elastic-ip"),
+                ami: ("kind", "other", "image")}
+        for rid, (k, v, rtype) in want.items():
+            d = self.ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [rid]}])["Tags"]
+            self.assertEqual([(t["Key"], t["Value"], t["ResourceType"]) for t in d], [(k, v, rtype)], rid)
+        for rid, (k, v, rtype) in want.items():
+            d = self.ec2.describe_tags(Filters=[{"Name": "resource-type", "Values": [rtype]},
+                                                {"Name": "key", "Values": [k]}])["Tags"]
+            self.assertEqual([t["ResourceId"] for t in d], [rid], rtype)
+        everything = {t["ResourceId"] for t in self.ec2.describe_tags()["Tags"]}
+        self.assertTrue({sgr, alloc, ami} <= everything, everything)
+        # unknown ids of these kinds: their own error codes
+        self.assertError("InvalidAllocationID.NotFound", self.ec2.create_tags,
+                         Resources=["eipalloc-0000000000000000a"], Tags=[{"Key": "k", "Value": "v"}])
+        self.assertError("InvalidAMIID.NotFound", self.ec2.create_tags,
+                         Resources=["ami-0000000000000000a"], Tags=[{"Key": "k", "Value": "v"}])
+
 
 class TestWire(VpcdTestCase):
     """What a real endpoint answers to malformed requests."""
