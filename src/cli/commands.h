@@ -49,6 +49,8 @@ const char *cli_tag(const struct doc *resource, const char *key);
 int cmd_wizard(struct cli_ctx *cx, int argc, char **argv);
 int cmd_vpn(struct cli_ctx *cx, int argc, char **argv);
 int cmd_show(struct cli_ctx *cx, int argc, char **argv);
+/* No API call: reads the state from --data-dir's vpcd.db, read-only. */
+int cmd_trace(struct cli_ctx *cx, int argc, char **argv);
 
 extern const char cli_wizard_help[];
 extern const char cli_vpn_help[];
@@ -56,5 +58,6 @@ extern const char cli_vpn_devices_help[];
 extern const char cli_vpn_config_help[];
 extern const char cli_vpn_status_help[];
 extern const char cli_show_help[];
+extern const char cli_trace_help[];
 
 #endif

@@ -5,6 +5,9 @@
  *
  *   vpcctl [GLOBAL OPTIONS] COMMAND [ARGS]   (global options go anywhere)
  *
+ * (`vpcctl trace` is the exception: EC2 has no such action, so it reads a
+ * vpcd's data directory, read-only.)
+ *
  * This file only splits the command line and dispatches; the commands live
  * in src/cli/.
  */
@@ -28,6 +31,7 @@ static const char main_help[] =
 	"  vpn config    write a VPN connection's configuration for a device\n"
 	"  vpn status    each tunnel's outside address, status, since when and why\n"
 	"  show          VPCs, subnets, route tables, gateways, VPNs, instances\n"
+	"  trace         why a packet is delivered or dropped (reads --data-dir's state)\n"
 	"  version       print vpcctl's version\n"
 	"  help [CMD]    this text, or a command's\n"
 	"\n"
@@ -38,7 +42,8 @@ static const char main_help[] =
 	"  --region NAME        else AWS_REGION, AWS_DEFAULT_REGION, the profile's region,\n"
 	"                       then " CLI_DEFAULT_REGION "\n"
 	"  --data-dir DIR       use a local vpcd's DIR/credentials (instead of the\n"
-	"                       environment's keys and ~/.aws/credentials)\n"
+	"                       environment's keys and ~/.aws/credentials); trace\n"
+	"                       reads DIR/vpcd.db\n"
 	"  --output table|json  aligned tables (default) or JSON for scripts\n"
 	"  --debug              one line per API call on stderr\n"
 	"  --version            print the version\n"
@@ -132,6 +137,8 @@ static int print_help_for(int argc, char **argv)
 		fputs(cli_wizard_help, stdout);
 	else if (strcmp(what, "show") == 0)
 		fputs(cli_show_help, stdout);
+	else if (strcmp(what, "trace") == 0)
+		fputs(cli_trace_help, stdout);
 	else if (strcmp(what, "vpn") == 0 && sub && strcmp(sub, "devices") == 0)
 		fputs(cli_vpn_devices_help, stdout);
 	else if (strcmp(what, "vpn") == 0 && sub && strcmp(sub, "config") == 0)
@@ -188,6 +195,8 @@ int main(int argc, char **argv)
 		rc = cmd_vpn(&cx, argc - 1, argv + 1);
 	else if (strcmp(cmd, "show") == 0)
 		rc = cmd_show(&cx, argc - 1, argv + 1);
+	else if (strcmp(cmd, "trace") == 0)
+		rc = cmd_trace(&cx, argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "vpcctl: no command '%s' (see: vpcctl --help)\n", cmd);
 		rc = CLI_EXIT_USAGE;

@@ -10,6 +10,7 @@
 #include "store/store.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,22 +68,25 @@ static int store_exec_step(struct store *st, enum stmt_id id)
 	return 0;
 }
 
-struct store *store_open(const char *data_dir)
+static struct store *store_open_mode(const char *data_dir, bool readonly)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/vpcd.db", data_dir);
 	struct store *st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
-	if (sqlite3_open_v2(path, &st->st_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+		    SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &st->st_db, flags, NULL) != SQLITE_OK) {
 		log_error("store", "cannot open %s: %s", path, st->st_db ? sqlite3_errmsg(st->st_db) : "out of memory");
 		goto err;
 	}
 	sqlite3_busy_timeout(st->st_db, 5000);
 	char *err = NULL;
-	if (sqlite3_exec(st->st_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &err) != SQLITE_OK ||
-	    sqlite3_exec(st->st_db, schema, NULL, NULL, &err) != SQLITE_OK) {
+	/* a reader takes the journal mode and the schema as they are */
+	if (!readonly &&
+	    (sqlite3_exec(st->st_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &err) != SQLITE_OK ||
+	     sqlite3_exec(st->st_db, schema, NULL, NULL, &err) != SQLITE_OK)) {
 		log_error("store", "cannot prepare %s: %s", path, err ? err : "?");
 		sqlite3_free(err);
 		goto err;
@@ -104,6 +108,16 @@ struct store *store_open(const char *data_dir)
 err:
 	store_close(st);
 	return NULL;
+}
+
+struct store *store_open(const char *data_dir)
+{
+	return store_open_mode(data_dir, false);
+}
+
+struct store *store_open_readonly(const char *data_dir)
+{
+	return store_open_mode(data_dir, true);
 }
 
 void store_close(struct store *st)

@@ -19,6 +19,10 @@ struct store;
 
 /* Opens (creating when needed) DIR/vpcd.db. NULL on failure, logged. */
 struct store *store_open(const char *data_dir);
+/* Opens an existing DIR/vpcd.db for reading only (a tool beside a running
+ * vpcd: WAL lets it read while vpcd writes); never creates nor changes it,
+ * writes fail. NULL on failure (no such database), logged. */
+struct store *store_open_readonly(const char *data_dir);
 void store_close(struct store *st);
 
 int store_begin(struct store *st);

@@ -1,0 +1,146 @@
+"""`vpcctl trace` against the data directory of a vpcd started for the test
+(read while it runs): a VPC with two subnets and an instance in each; the
+second subnet's network ACL denies SSH (rule 90), its instance's security
+group allows HTTP only, and the VPC has no route to the internet. Each
+trace names the component and rule of the step that drops (NACL rule
+number, security group, route table) or, when delivered, the rules that
+let it through (the sgr); exit 0 when delivered, 1 when dropped."""
+import json
+
+from vpcdtest import VpcdTestCase
+from api.test_vpcctl import vpcctl
+
+IMAGE = "ami-0c0dd0e0a0b0c0d01"
+
+
+class TestVpcctlTrace(VpcdTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ec2 = cls.ec2
+        cls.vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        cls.sub_a = ec2.create_subnet(VpcId=cls.vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
+        cls.sub_b = ec2.create_subnet(VpcId=cls.vpc, CidrBlock="10.20.2.0/24")["Subnet"]["SubnetId"]
+        cls.sg_a = ec2.create_security_group(GroupName="a", Description="a", VpcId=cls.vpc)["GroupId"]
+        cls.sg_b = ec2.create_security_group(GroupName="b", Description="b", VpcId=cls.vpc)["GroupId"]
+        # b: HTTP and SSH from subnet a; no HTTPS
+        rules = ec2.authorize_security_group_ingress(GroupId=cls.sg_b, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+             "IpRanges": [{"CidrIp": "10.20.1.0/24"}]} for port in (80, 22)])["SecurityGroupRules"]
+        cls.sgr_http = [r["SecurityGroupRuleId"] for r in rules if r["FromPort"] == 80][0]
+        # subnet b's network ACL: rule 90 denies SSH, 100 allows the rest
+        cls.acl = ec2.create_network_acl(VpcId=cls.vpc)["NetworkAcl"]["NetworkAclId"]
+        for egress in (False, True):
+            ec2.create_network_acl_entry(NetworkAclId=cls.acl, RuleNumber=100, Protocol="-1",
+                                         RuleAction="allow", Egress=egress, CidrBlock="0.0.0.0/0")
+        ec2.create_network_acl_entry(NetworkAclId=cls.acl, RuleNumber=90, Protocol="6",
+                                     PortRange={"From": 22, "To": 22}, RuleAction="deny",
+                                     Egress=False, CidrBlock="0.0.0.0/0")
+        assoc = [a["NetworkAclAssociationId"]
+                 for n in ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [cls.vpc]}])["NetworkAcls"]
+                 for a in n["Associations"] if a["SubnetId"] == cls.sub_b][0]
+        ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=cls.acl)
+        cls.rtb = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [cls.vpc]},
+                                                     {"Name": "association.main", "Values": ["true"]}]
+                                            )["RouteTables"][0]["RouteTableId"]
+        a = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1, SubnetId=cls.sub_a,
+                              SecurityGroupIds=[cls.sg_a])["Instances"][0]
+        b = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1, SubnetId=cls.sub_b,
+                              SecurityGroupIds=[cls.sg_b])["Instances"][0]
+        cls.a, cls.b = a["InstanceId"], b["InstanceId"]
+        cls.eni_a = a["NetworkInterfaces"][0]["NetworkInterfaceId"]
+        cls.eni_b = b["NetworkInterfaces"][0]["NetworkInterfaceId"]
+        cls.ip_b = b["PrivateIpAddress"]
+
+    def trace(self, *args, json_out=True):
+        """(exit code, the JSON result or the text, stderr)."""
+        p = vpcctl(None, "--data-dir", self.vpcd.data_dir, *(("--output", "json") if json_out else ()),
+                   "trace", *args, endpoint=False)
+        if json_out and p.stdout:
+            return p.returncode, json.loads(p.stdout), p.stderr
+        return p.returncode, p.stdout, p.stderr
+
+    def dropped_at(self, result):
+        """The step that drops: the last one, and the only one not Ok."""
+        bad = [s for s in result["Steps"] if not s["Ok"]]
+        self.assertEqual(len(bad), 1, result)
+        self.assertIs(bad[0], result["Steps"][-1], result)
+        return bad[0]
+
+    def test_reachable(self):
+        rc, r, err = self.trace("--from", self.a, "--to", self.b, "--proto", "tcp", "--port", "80")
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(r["Reachable"], r)
+        self.assertEqual(r["Cause"], "ok")
+        self.assertTrue(all(s["Ok"] for s in r["Steps"]), r)
+        steps = {s["Step"]: s for s in r["Steps"]}
+        self.assertEqual((steps["security-group-ingress"]["Component"], steps["security-group-ingress"]["Rule"]),
+                         (self.sg_b, self.sgr_http))
+        self.assertEqual(steps["route"]["Component"], self.rtb)
+        self.assertEqual((steps["network-acl-inbound"]["Component"], steps["network-acl-inbound"]["Rule"]),
+                         (self.acl, "100"))
+        # an ENI and an address name the same ends; the text form says so too
+        rc, text, err = self.trace("--from", self.eni_a, "--to", self.ip_b, "--proto", "tcp", "--port", "80",
+                                   json_out=False)
+        self.assertEqual(rc, 0, err)
+        self.assertIn(self.sgr_http, text)
+        self.assertTrue(text.endswith("=> reachable\n"), text)
+
+    def test_nacl_deny_rule(self):
+        rc, r, err = self.trace("--from", self.a, "--to", self.b, "--proto", "tcp", "--port", "22")
+        self.assertEqual(rc, 1, err)
+        self.assertFalse(r["Reachable"])
+        self.assertEqual(r["Cause"], "nacl-in")
+        step = self.dropped_at(r)
+        self.assertEqual((step["Step"], step["Component"], step["Rule"]), ("network-acl-inbound", self.acl, "90"))
+        rc, text, _ = self.trace("--from", self.a, "--to", self.b, "--proto", "tcp", "--port", "22",
+                                 json_out=False)
+        self.assertEqual(rc, 1)
+        last = [l for l in text.splitlines() if "DROP" in l]
+        self.assertEqual(len(last), 1, text)
+        self.assertIn("network-acl-inbound", last[0])
+        self.assertIn(self.acl, last[0])
+        self.assertRegex(last[0], r"\b90\b")
+        self.assertTrue(text.endswith("=> dropped: nacl-in\n"), text)
+
+    def test_security_group_without_the_rule(self):
+        rc, r, err = self.trace("--from", self.a, "--to", self.b, "--proto", "tcp", "--port", "443")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(r["Cause"], "sg-ingress")
+        step = self.dropped_at(r)
+        # the interface is the component (its groups together refuse it);
+        # the sentence names the group that has no such rule
+        self.assertEqual((step["Step"], step["Component"], step["Rule"]), ("security-group-ingress", self.eni_b, ""))
+        self.assertIn("no ingress rule", step["Detail"])
+        self.assertIn(self.sg_b, step["Detail"])
+        # the ACL let it in (rule 100) before the group refused it
+        nacl = [s for s in r["Steps"] if s["Step"] == "network-acl-inbound"][0]
+        self.assertEqual((nacl["Ok"], nacl["Rule"]), (True, "100"))
+
+    def test_missing_route(self):
+        rc, r, err = self.trace("--from", self.a, "--to", "198.51.100.9", "--proto", "icmp")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(r["Cause"], "no-route")
+        step = self.dropped_at(r)
+        self.assertEqual((step["Step"], step["Component"]), ("route", self.rtb))
+        rc, text, _ = self.trace("--from", self.a, "--to", "198.51.100.9", "--proto", "icmp", json_out=False)
+        self.assertEqual(rc, 1)
+        self.assertIn(self.rtb, text)
+        self.assertTrue(text.endswith("=> dropped: no-route\n"), text)
+
+    def test_errors_and_usage(self):
+        rc, out, err = self.trace("--from", "i-0000000000000000a", "--to", self.b, "--proto", "tcp",
+                                  "--port", "80", json_out=False)
+        self.assertEqual((rc, out), (1, ""))
+        self.assertIn("i-0000000000000000a", err)
+        rc, _, err = self.trace("--from", self.a, "--to", self.b, json_out=False)
+        self.assertEqual(rc, 2)
+        self.assertIn("--proto", err)
+        # no database there: an error, and nothing created
+        p = vpcctl(None, "--data-dir", "/nonexistent-vpcd-dir", "trace", "--from", self.a, "--to", self.b,
+                   "--proto", "icmp", endpoint=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("/nonexistent-vpcd-dir/vpcd.db", p.stderr)
+        p = vpcctl(None, "trace", "--help", endpoint=False)
+        self.assertEqual(p.returncode, 0)
+        self.assertIn("--data-dir", p.stdout)
