@@ -132,6 +132,14 @@ struct doc *api_tags_from_spec(struct api_req *rq, const char *rtype);
 typedef void (*api_commit_fn)(void *arg, const char *id, const struct doc *doc);
 void api_on_commit(struct api *api, const char *type, api_commit_fn fn, void *arg);
 
+/* After a batch has committed that changed at least one resource whose
+ * type is in types (NULL-terminated; the array must outlive api), fn(arg,
+ * cache) is called once, after the commit hook. fn must not change state
+ * (it may read the cache, copy and hand over). One hook; the engine's
+ * data plane rebuilds its picture of the network with it. */
+typedef void (*api_batch_fn)(void *arg, struct cache *cache);
+void api_on_batch(struct api *api, const char *const *types, api_batch_fn fn, void *arg);
+
 /* The loop also waits for fd (e.g. an eventfd) and, when it is readable,
  * calls fn(arg, api) after serving the ready HTTP connections and before
  * the batch commits; fn reads fd clean and may call api_change(). */

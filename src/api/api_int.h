@@ -31,6 +31,9 @@ struct api {
 	const char *a_commit_type;
 	api_commit_fn a_commit_fn;
 	void *a_commit_arg;
+	const char *const *a_batch_types;	/* api_on_batch */
+	api_batch_fn a_batch_fn;
+	void *a_batch_arg;
 	int a_wakeup_fd;
 	api_wakeup_fn a_wakeup_fn;
 	void *a_wakeup_arg;

@@ -288,6 +288,24 @@ static void notify_commit(struct api *api)
 	}
 }
 
+/* Whether the committed batch touched a type of the batch hook's: O(k x
+ * types) in the k changes of the batch. */
+static bool batch_touched(const struct api *api)
+{
+	for (size_t i = 0; i < api->a_undo_len; i++)
+		for (const char *const *t = api->a_batch_types; *t; t++)
+			if (strcmp(api->a_undo[i].u_type, *t) == 0)
+				return true;
+	return false;
+}
+
+void api_on_batch(struct api *api, const char *const *types, api_batch_fn fn, void *arg)
+{
+	api->a_batch_types = types;
+	api->a_batch_fn = fn;
+	api->a_batch_arg = arg;
+}
+
 void api_on_commit(struct api *api, const char *type, api_commit_fn fn, void *arg)
 {
 	api->a_commit_type = type;
@@ -337,8 +355,11 @@ static void finish_batch(struct api *api)
 				free(cc->cc_xml);
 				answer_error(cc, 500, "InternalError", "The change could not be stored");
 			}
-		} else if (api->a_commit_fn) {
-			notify_commit(api);
+		} else {
+			if (api->a_commit_fn)
+				notify_commit(api);
+			if (api->a_batch_fn && batch_touched(api))
+				api->a_batch_fn(api->a_batch_arg, api->a_cache);
 		}
 		api_undo_clear(api);
 		api->a_txn_open = false;

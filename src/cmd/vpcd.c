@@ -6,6 +6,7 @@
  *
  *   vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID]
  *        [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]
+ *        [--dataplane]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,12 +37,22 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID] [--debug]\n"
 		   "            [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]\n"
+		   "            [--dataplane]\n"
 		   "  defaults: --listen 127.0.0.1:8775 --data-dir ./var --region us-east-1\n"
 		   "  --vpn-outside-addresses: this host's addresses for VPN tunnels (one tunnel each,\n"
 		   "  two per VPN connection); without it no VPN connection can be created. With it\n"
 		   "  vpcd runs the tunnels (as root: a TUN device, UDP 500/4500, raw ESP)\n"
 		   "  --vpn-tun: the plaintext TUN device of the tunnels (default " ENGINE_TUN_DEFAULT ");\n"
 		   "  vpcd routes each VPN connection's static routes into it, unless --no-vpn-routes\n"
+		   "  --dataplane: the VPC data plane (needs root: CAP_NET_ADMIN and CAP_SYS_ADMIN;\n"
+		   "  without them vpcd says so once and serves the API only). Each running instance\n"
+		   "  is a network namespace named after its id (eth0: a TAP held by vpcd, the ENI's\n"
+		   "  MAC and address, default route via the subnet's .1); vpcd's virtual router\n"
+		   "  applies route tables, network ACLs and security groups between them, and the\n"
+		   "  VPN tunnels' plaintext side is the VPN gateway's port of that router (no TUN,\n"
+		   "  no host routes: --vpn-tun and --no-vpn-routes do not apply). vpcd deletes the\n"
+		   "  namespaces when it stops and creates them again when it starts (and deletes\n"
+		   "  leftovers of a vpcd that died). Off by default: the API alone needs no root\n"
 		   "  credentials: VPCD_ACCESS_KEY_ID and VPCD_SECRET_ACCESS_KEY, else DIR/credentials\n"
 		   "  (generated on first start)\n");
 }
@@ -195,7 +206,7 @@ int main(int argc, char **argv)
 	const char *listen = "127.0.0.1:8775", *data_dir = "./var", *region = "us-east-1";
 	const char *account = "123456789012";
 	const char *vpn_outside = NULL, *vpn_tun = ENGINE_TUN_DEFAULT;
-	bool vpn_routes = true;
+	bool vpn_routes = true, dataplane = false;
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "data-dir", required_argument, NULL, 'd' },
@@ -204,6 +215,7 @@ int main(int argc, char **argv)
 		{ "vpn-outside-addresses", required_argument, NULL, 'o' },
 		{ "vpn-tun", required_argument, NULL, 't' },
 		{ "no-vpn-routes", no_argument, NULL, 'R' },
+		{ "dataplane", no_argument, NULL, 'P' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -219,6 +231,7 @@ int main(int argc, char **argv)
 		case 'o': vpn_outside = optarg; break;
 		case 't': vpn_tun = optarg; break;
 		case 'R': vpn_routes = false; break;
+		case 'P': dataplane = true; break;
 		case 'D': log_set_level(LOG_DEBUG); break;
 		case 'V': printf("vpcd %s\n", VPCD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -261,11 +274,11 @@ int main(int argc, char **argv)
 	struct api *api = api_new(&cfg, st, cache);
 	if (api_bootstrap(api) < 0)
 		return 1;
-	/* the tunnels: without them (no address of this host, no TUN) the
-	 * API still serves */
+	/* the tunnels and the data plane: without them (no address of this
+	 * host, no TUN, not root) the API still serves */
 	struct engine *engine = NULL;
-	if (noutside) {
-		struct engine_config ecfg = { vpn_tun, outside, noutside, vpn_routes };
+	if (noutside || dataplane) {
+		struct engine_config ecfg = { vpn_tun, outside, noutside, vpn_routes, dataplane };
 		if ((engine = engine_new(&ecfg)))
 			engine_attach(engine, api, cache);
 	}

@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -23,10 +24,14 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "api/eni.h"
 #include "api/resources.h"
 #include "base/base.h"
+#include "engine/engine_dataplane.h"
+#include "engine/engine_net.h"
 #include "engine/engine_route.h"
 #include "engine/engine_vpn.h"
 #include "model/model.h"
@@ -88,6 +93,9 @@ struct engine {
 	bool e_quit;
 	struct engine_work *e_work, **e_work_tail;
 	struct engine_event *e_events, **e_events_tail;
+	struct engine_net_plan *e_net_plan;	/* the newest, not yet applied */
+
+	struct engine_dataplane *e_dp;		/* NULL: no data plane */
 
 	/* engine thread only */
 	struct engine_conn *e_conns;
@@ -460,6 +468,14 @@ static void *engine_main(void *arg)
 	struct engine *e = arg;
 	pthread_mutex_lock(&e->e_lock);
 	while (!e->e_quit) {
+		if (e->e_net_plan) {
+			struct engine_net_plan *plan = e->e_net_plan;
+			e->e_net_plan = NULL;
+			pthread_mutex_unlock(&e->e_lock);
+			engine_dataplane_apply(e->e_dp, plan);
+			pthread_mutex_lock(&e->e_lock);
+			continue;
+		}
 		if (!e->e_work) {
 			pthread_cond_wait(&e->e_cond, &e->e_lock);
 			continue;
@@ -492,6 +508,101 @@ static int address_check(uint32_t ip)
 	return rc;
 }
 
+/* The data plane needs CAP_NET_ADMIN (TAPs, addresses, routes) and
+ * CAP_SYS_ADMIN (network namespaces, setns) in the effective set. */
+static bool dataplane_capable(char *why, size_t len)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capget, &hdr, data) < 0) {
+		snprintf(why, len, "capget: %s", strerror(errno));
+		return false;
+	}
+	bool net_admin = data[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
+	bool sys_admin = data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
+	if (!net_admin || !sys_admin) {
+		snprintf(why, len, "vpcd runs without %s%s%s (run it as root)", net_admin ? "" : "CAP_NET_ADMIN",
+			 !net_admin && !sys_admin ? " and " : "", sys_admin ? "" : "CAP_SYS_ADMIN");
+		return false;
+	}
+	if (access("/dev/net/tun", R_OK | W_OK) < 0) {
+		snprintf(why, len, "/dev/net/tun: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+#define ENGINE_PORT_SNDBUF (4 << 20)	/* bytes queued between the endpoint and the router */
+
+/* The plaintext link between the VPN endpoint and the router's vgw port:
+ * one IPv4 packet per message. */
+static int port_pair(int fds[2])
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) < 0) {
+		log_error(ENGINE_LOG, "socketpair for the VPN gateway port: %s", strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < 2; i++) {
+		int size = ENGINE_PORT_SNDBUF;
+		if (setsockopt(fds[i], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
+			(void)setsockopt(fds[i], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	}
+	return 0;
+}
+
+/* The VPN half: usable outside addresses, the endpoint (its plaintext side
+ * the TUN, or plain_fd, owned from here on, when >= 0). false: no tunnel
+ * runs (logged). */
+static bool vpn_start(struct engine *e, const struct engine_config *cfg, int plain_fd)
+{
+	for (size_t i = 0; i < cfg->ec_noutside; i++) {
+		char ip[IP4_STR_MAX];
+		ip4_format(cfg->ec_outside[i], ip);
+		int rc = address_check(cfg->ec_outside[i]);
+		if (rc == 0)
+			e->e_outside[e->e_noutside++] = cfg->ec_outside[i];
+		else
+			log_error(ENGINE_LOG, "outside address %s: %s; tunnels on it stay DOWN (add the "
+				  "address to an interface and restart vpcd)", ip,
+				  rc == -EADDRNOTAVAIL ? "not an address of this host" : strerror(-rc));
+	}
+	if (!e->e_noutside) {
+		log_error(ENGINE_LOG, "none of the --vpn-outside-addresses is an address of this host: "
+			  "no tunnel runs; the API serves as usual");
+		if (plain_fd >= 0)
+			close(plain_fd);
+		return false;
+	}
+	struct vpn_endpoint_config epc = { .on_status = on_tunnel_status, .on_status_arg = e };
+	if (plain_fd >= 0) {
+		epc.use_plain_fd = true;
+		epc.plain_fd = plain_fd;
+		snprintf(epc.tun_name, sizeof(epc.tun_name), "vgw-port");
+		e->e_kernel_routes = false;	/* the router routes, not the host */
+	} else {
+		snprintf(epc.tun_name, sizeof(epc.tun_name), "%s", e->e_tun);
+	}
+	e->e_ep = vpn_endpoint_new(&epc);
+	if (!e->e_ep) {
+		if (plain_fd >= 0)
+			log_error(ENGINE_LOG, "the VPN endpoint cannot start: no tunnel runs; the API serves as usual");
+		else
+			log_error(ENGINE_LOG, "the VPN endpoint cannot start (TUN %s: root or CAP_NET_ADMIN is "
+				  "needed): no tunnel runs; the API serves as usual", e->e_tun);
+		return false;
+	}
+	if (plain_fd >= 0)
+		return true;
+	e->e_tun_ifindex = if_nametoindex(e->e_tun);
+	if (e->e_kernel_routes && (!e->e_tun_ifindex || (e->e_nl_fd = engine_route_open()) < 0)) {
+		log_error(ENGINE_LOG, "cannot manage routes into %s (%s): add the static routes with "
+			  "'ip route add PREFIX dev %s' yourself", e->e_tun, strerror(errno), e->e_tun);
+		e->e_kernel_routes = false;
+	}
+	return true;
+}
+
 struct engine *engine_new(const struct engine_config *cfg)
 {
 	const char *tun = cfg->ec_tun_name ? cfg->ec_tun_name : ENGINE_TUN_DEFAULT;
@@ -512,58 +623,78 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->e_outside = calloc(cfg->ec_noutside ? cfg->ec_noutside : 1, sizeof(*e->e_outside));
 	if (!e->e_outside)
 		abort();
-	for (size_t i = 0; i < cfg->ec_noutside; i++) {
-		char ip[IP4_STR_MAX];
-		ip4_format(cfg->ec_outside[i], ip);
-		int rc = address_check(cfg->ec_outside[i]);
-		if (rc == 0)
-			e->e_outside[e->e_noutside++] = cfg->ec_outside[i];
-		else
-			log_error(ENGINE_LOG, "outside address %s: %s; tunnels on it stay DOWN (add the "
-				  "address to an interface and restart vpcd)", ip,
-				  rc == -EADDRNOTAVAIL ? "not an address of this host" : strerror(-rc));
-	}
-	if (!e->e_noutside) {
-		log_error(ENGINE_LOG, "none of the --vpn-outside-addresses is an address of this host: "
-			  "no tunnel runs; the API serves as usual");
-		goto fail;
-	}
 	e->e_wakeup_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (e->e_wakeup_fd < 0) {
 		log_error(ENGINE_LOG, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	struct vpn_endpoint_config epc = { .on_status = on_tunnel_status, .on_status_arg = e };
-	snprintf(epc.tun_name, sizeof(epc.tun_name), "%s", e->e_tun);
-	e->e_ep = vpn_endpoint_new(&epc);
-	if (!e->e_ep) {
-		log_error(ENGINE_LOG, "the VPN endpoint cannot start (TUN %s: root or CAP_NET_ADMIN is "
-			  "needed): no tunnel runs; the API serves as usual", e->e_tun);
+	bool dataplane = false;
+	if (cfg->ec_dataplane) {
+		char why[160];
+		dataplane = dataplane_capable(why, sizeof(why));
+		if (!dataplane)
+			log_error(ENGINE_LOG, "--dataplane: %s; no instance gets a network, the API serves "
+				  "as usual", why);
+	}
+	int port[2] = { -1, -1 };
+	if (dataplane && cfg->ec_noutside && port_pair(port) < 0)
+		dataplane = false;
+	if (cfg->ec_noutside && !vpn_start(e, cfg, port[0]) && port[1] >= 0) {
+		close(port[1]);	/* port[0] went with the endpoint */
+		port[1] = -1;
+	}
+	if (dataplane && !(e->e_dp = engine_dataplane_new(port[1])))
+		log_error(ENGINE_LOG, "--dataplane: the virtual router cannot start; the API serves as usual");
+	if (!e->e_ep && !e->e_dp)
 		goto fail;
-	}
-	e->e_tun_ifindex = if_nametoindex(e->e_tun);
-	if (e->e_kernel_routes && (!e->e_tun_ifindex || (e->e_nl_fd = engine_route_open()) < 0)) {
-		log_error(ENGINE_LOG, "cannot manage routes into %s (%s): add the static routes with "
-			  "'ip route add PREFIX dev %s' yourself", e->e_tun, strerror(errno), e->e_tun);
-		e->e_kernel_routes = false;
-	}
-	if (vpn_endpoint_start(e->e_ep) < 0)
+	if (e->e_ep && vpn_endpoint_start(e->e_ep) < 0)
 		goto fail;
 	if (pthread_create(&e->e_thread, NULL, engine_main, e) != 0) {
 		log_error(ENGINE_LOG, "cannot start the engine thread");
 		goto fail;
 	}
 	e->e_thread_started = true;
-	log_info(ENGINE_LOG, "VPN engine running: TUN %s, %zu outside address(es)%s", e->e_tun,
-		 e->e_noutside, e->e_kernel_routes ? ", static routes into the TUN" : "");
+	if (e->e_ep)
+		log_info(ENGINE_LOG, "VPN engine running: %s%s, %zu outside address(es)%s",
+			 e->e_dp ? "plaintext into the virtual router's VPN gateway port" : "TUN ",
+			 e->e_dp ? "" : e->e_tun, e->e_noutside,
+			 e->e_kernel_routes ? ", static routes into the TUN" : "");
+	if (e->e_dp)
+		log_info(ENGINE_LOG, "data plane running: instances are network namespaces, the virtual "
+			 "router routes between them%s", e->e_ep ? " and the VPN tunnels" : "");
 	return e;
 fail:
 	engine_free(e);
 	return NULL;
 }
 
+/* Types whose change rebuilds the network (the batch hook). */
+static const char *const net_types[] = {
+	RT_VPC, RT_SUBNET, RT_ROUTE_TABLE, RT_NACL, RT_SG, RT_SG_RULE, RT_ENI, RT_INSTANCE, RT_EIP,
+	RT_IGW, RT_VGW, RT_VPN, NULL,
+};
+
+/* API thread: the network as the cache has it, to the engine thread
+ * (a newer plan replaces one not yet applied). */
+static void on_batch(void *arg, struct cache *cache)
+{
+	struct engine *e = arg;
+	struct engine_net_plan *plan = engine_net_plan_build(cache);
+	pthread_mutex_lock(&e->e_lock);
+	engine_net_plan_free(e->e_net_plan);
+	e->e_net_plan = plan;
+	pthread_cond_signal(&e->e_cond);
+	pthread_mutex_unlock(&e->e_lock);
+}
+
 void engine_attach(struct engine *e, struct api *api, struct cache *cache)
 {
+	if (e->e_dp) {
+		api_on_batch(api, net_types, on_batch, e);
+		on_batch(e, cache);
+	}
+	if (!e->e_ep)
+		return;
 	api_on_commit(api, RT_VPN, on_commit, e);
 	api_on_wakeup(api, e->e_wakeup_fd, on_wakeup, e);
 	size_t n;
@@ -580,7 +711,7 @@ bool engine_vpn_tunnel_status(struct engine *e, const char *vpn_id, int index,
 			      struct vpn_tunnel_status *out)
 {
 	char tid[VPN_TUNNEL_ID_MAX];
-	if (!e || index < 0 || index >= ENGINE_VPN_TUNNELS || strlen(vpn_id) >= ENGINE_VPN_ID_MAX)
+	if (!e || !e->e_ep || index < 0 || index >= ENGINE_VPN_TUNNELS || strlen(vpn_id) >= ENGINE_VPN_ID_MAX)
 		return false;
 	engine_vpn_tunnel_id(vpn_id, index, tid);
 	return vpn_endpoint_tunnel_status(e->e_ep, tid, out);
@@ -600,6 +731,9 @@ void engine_free(struct engine *e)
 	/* Delete payloads for every SA; the TUN and its routes go away */
 	vpn_endpoint_free(e->e_ep);
 	engine_route_close(e->e_nl_fd);
+	/* the router stops; the instances' namespaces are deleted */
+	engine_dataplane_free(e->e_dp);
+	engine_net_plan_free(e->e_net_plan);
 	while (e->e_work) {
 		struct engine_work *w = e->e_work;
 		e->e_work = w->w_next;

@@ -1,9 +1,29 @@
 /*
  * engine — reconciles desired state (the store's resources, as the API
  * thread's cache holds them) into running state, and writes observed state
- * back. Today it runs the tunnels of VPN connections on a vpn_endpoint
- * (vpn/endpoint/endpoint.h) and reports their status in VgwTelemetry; the
- * data plane (net/) will plug in here the same way.
+ * back. It runs the tunnels of VPN connections on a vpn_endpoint
+ * (vpn/endpoint/endpoint.h) and reports their status in VgwTelemetry; with
+ * --dataplane (ec_dataplane) it also runs the VPC data plane (net/): the
+ * instances' namespaces and the virtual router (engine_dataplane.h), from
+ * a plain picture of the network built from the cache (engine_net.h).
+ *
+ * Data plane (ec_dataplane, and vpcd has CAP_NET_ADMIN and CAP_SYS_ADMIN;
+ * otherwise logged once and off): after every committed batch that
+ * touched a VPC, subnet, route table, NACL, security group or rule, ENI,
+ * instance, Elastic IP, internet or VPN gateway or VPN connection (whose
+ * telemetry decides the propagated routes), and once at engine_attach(),
+ * the API thread builds an engine_net_plan from the cache (a copy: the
+ * cache is that thread's) and hands it over (a newer plan replaces one not
+ * yet applied); the engine thread creates and deletes namespaces and
+ * swaps the router's snapshot (net_router_apply). The VPN endpoint's
+ * plaintext side is then a SOCK_SEQPACKET socketpair whose other end is
+ * the port of the VPN gateway in the router: routes to a vgw (and routes
+ * propagated while a tunnel is UP) go into the tunnels, and packets out of
+ * the tunnels enter the VPC through the gateway (NACL in, SG ingress) —
+ * no TUN and no kernel routes then. Without --dataplane the TUN and its
+ * kernel routes are as below. One endpoint has one plaintext side: the
+ * tunnels' packets enter the VPC of the first attached VPN gateway that
+ * has a VPN connection (one VGW per host for now).
  *
  * Threads and who owns what
  * -------------------------
@@ -42,8 +62,9 @@
  * Start-up and failures: engine_new() runs only the outside addresses that
  * are addresses of this host (each is checked by binding it); the others
  * are logged, and their tunnels are DOWN with the reason. When none is, or
- * the TUN cannot be created, engine_new() logs why and returns NULL: vpcd
- * serves the API without tunnels. A restart brings every tunnel back from
+ * the TUN cannot be created, the tunnels are off (logged); when neither
+ * tunnels nor data plane can run, engine_new() returns NULL: vpcd serves
+ * the API alone. A restart brings every tunnel back from
  * the store (the stored telemetry goes DOWN "waiting for the peer" until
  * the peer is back, or "connecting" with startup action start).
  *
@@ -74,6 +95,7 @@ struct engine_config {
 	const uint32_t *ec_outside;	/* --vpn-outside-addresses, host order; copied */
 	size_t ec_noutside;
 	bool ec_kernel_routes;		/* add the static routes into the TUN */
+	bool ec_dataplane;		/* --dataplane: instances, the virtual router */
 };
 
 struct engine;
@@ -94,7 +116,9 @@ bool engine_vpn_tunnel_status(struct engine *e, const char *vpn_id, int index,
 
 /* After api_serve() has returned (the hooks are not called any more):
  * stops the engine thread, deletes every SA (Delete payloads sent), closes
- * the TUN (its routes go with it) and wipes every key. NULL is fine. */
+ * the TUN (its routes go with it), stops the router and deletes the
+ * instances' namespaces (created again at the next start), and wipes every
+ * key. NULL is fine. */
 void engine_free(struct engine *e);
 
 #endif

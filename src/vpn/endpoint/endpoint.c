@@ -352,11 +352,16 @@ struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg)
 {
 	if (!cfg->tun_name[0] || cfg->tun_mtu > EP_TUN_MTU_MAX) {
 		log_error(EP_LOG, "endpoint: TUN name missing or MTU above %u", EP_TUN_MTU_MAX);
+		if (cfg->use_plain_fd)
+			close(cfg->plain_fd);
 		return NULL;
 	}
 	struct vpn_endpoint *ep = calloc(1, sizeof(*ep));
-	if (!ep)
+	if (!ep) {
+		if (cfg->use_plain_fd)
+			close(cfg->plain_fd);
 		return NULL;
+	}
 	ep->cfg = *cfg;
 	if (!ep->cfg.tun_mtu)
 		ep->cfg.tun_mtu = 1500;
@@ -399,6 +404,8 @@ void vpn_endpoint_free(struct vpn_endpoint *ep)
 	ep_tunnel_free_all(ep);
 	if (ep->tun_fd >= 0)
 		close(ep->tun_fd);
+	else if (ep->cfg.use_plain_fd)	/* new failed before taking it */
+		close(ep->cfg.plain_fd);
 	if (ep->wake_fd >= 0)
 		close(ep->wake_fd);
 	if (ep->epfd >= 0)

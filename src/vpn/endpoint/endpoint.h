@@ -7,7 +7,8 @@
  * What the engine does with it
  * ----------------------------
  *   1. vpn_endpoint_new(&cfg): opens the TUN device (IFF_TUN|IFF_NO_PI),
- *      sets its MTU and brings it up. Addresses and routes on the TUN are
+ *      sets its MTU and brings it up (or takes cfg.plain_fd, e.g. a
+ *      socketpair to the VPC's virtual router, instead of a TUN). Addresses and routes on the TUN are
  *      the CALLER's job (the kernel routes the customer's prefixes into
  *      it, and packets the endpoint writes come out of it).
  *   2. vpn_endpoint_add_tunnel(ep, &spec) for each tunnel of each
@@ -166,6 +167,14 @@ typedef void (*vpn_status_cb)(void *arg, const char *tunnel_id, bool up,
 
 struct vpn_endpoint_config {
 	char tun_name[16];		/* IFNAMSIZ; created if it does not exist */
+	/* Instead of a TUN: plain_fd carries the plaintext side, one IPv4
+	 * packet per read/write (one end of a SOCK_SEQPACKET socketpair, a TUN
+	 * fd opened elsewhere with IFF_NO_PI). The endpoint owns it from
+	 * vpn_endpoint_new() on (closed by vpn_endpoint_free(), also when
+	 * vpn_endpoint_new() fails) and sets O_NONBLOCK; tun_name is then
+	 * only a name for the log. */
+	bool use_plain_fd;
+	int plain_fd;
 	uint32_t tun_mtu;		/* 0 = 1500; at most 9000 */
 	int rcvbuf_bytes;		/* 0 = 4 MiB (SO_RCVBUFFORCE, else SO_RCVBUF) */
 	vpn_status_cb on_status;

@@ -26,6 +26,17 @@
 int ep_tun_open(struct vpn_endpoint *ep)
 {
 	struct ifreq ifr;
+	if (ep->cfg.use_plain_fd) {
+		int fl = fcntl(ep->cfg.plain_fd, F_GETFL);
+		if (fl < 0 || fcntl(ep->cfg.plain_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+			log_error(EP_LOG, "plaintext fd: %s", strerror(errno));
+			return -1;
+		}
+		ep->tun_fd = ep->cfg.plain_fd;
+		ep->cfg.use_plain_fd = false;	/* now ep->tun_fd: closed once */
+		log_info(EP_LOG, "plaintext side: the given fd (%s)", ep->cfg.tun_name);
+		return 0;
+	}
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		log_error(EP_LOG, "cannot open /dev/net/tun: %s", strerror(errno));

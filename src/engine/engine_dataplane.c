@@ -1,0 +1,238 @@
+/*
+ * engine_dataplane.c — instances' namespaces and the router's snapshot
+ * from a plan (engine_dataplane.h). Engine thread only, except new, free
+ * and counters. Order per plan: create the namespaces that are missing,
+ * apply the snapshot (with their TAPs), then delete what the snapshot no
+ * longer names (the router no longer reads those fds once apply returned).
+ * An instance whose ENI changed (address, MAC, subnet) is deleted first
+ * and created again in a second round.
+ */
+#include "engine/engine_dataplane.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/base.h"
+
+#define DP_LOG "engine"
+#define DP_ERR_MAX 256
+
+struct dp_instance {
+	char di_id[NET_ID_MAX];
+	char di_join[NET_ID_MAX];	/* "" : our own namespace di_id */
+	char di_eni[NET_ID_MAX];
+	uint8_t di_mac[6];
+	uint32_t di_ip;
+	struct cidr4 di_subnet;
+	int di_fd;
+	bool di_keep;			/* scratch: named by the plan being applied */
+};
+
+struct engine_dataplane {
+	struct net_router *dp_router;
+	int dp_vgw_fd;
+	bool dp_applied_once;
+	char dp_last_err[DP_ERR_MAX];
+	struct dp_instance *dp_inst;
+	size_t dp_ninst, dp_capinst;
+};
+
+static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+struct engine_dataplane *engine_dataplane_new(int vgw_fd)
+{
+	struct engine_dataplane *dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		abort();
+	dp->dp_vgw_fd = vgw_fd;
+	struct net_router_config rc = { .ct_entries = 0 };
+	dp->dp_router = net_router_new(&rc);
+	if (!dp->dp_router || net_router_start(dp->dp_router) < 0) {
+		log_error(DP_LOG, "the virtual router cannot start: no data plane");
+		engine_dataplane_free(dp);
+		return NULL;
+	}
+	return dp;
+}
+
+static struct dp_instance *inst_find(struct engine_dataplane *dp, const char *id)
+{
+	for (size_t i = 0; i < dp->dp_ninst; i++)
+		if (str_eq(dp->dp_inst[i].di_id, id))
+			return &dp->dp_inst[i];
+	return NULL;
+}
+
+static bool inst_same(const struct dp_instance *d, const struct engine_net_instance *in,
+		      const struct net_eni_config *e)
+{
+	return str_eq(d->di_join, in->ni_join) && str_eq(d->di_eni, e->id) && !memcmp(d->di_mac, e->mac, 6) &&
+	       d->di_ip == e->ip && d->di_subnet.c_addr == in->ni_subnet.c_addr &&
+	       d->di_subnet.c_len == in->ni_subnet.c_len;
+}
+
+static bool netns_exists(const char *name)
+{
+	char path[64 + NET_ID_MAX];
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+/* The first plan of this run: namespaces named after the store's
+ * vpcd-linux instances are leftovers of an earlier vpcd. */
+static void remove_leftovers(const struct engine_net_plan *p)
+{
+	for (size_t i = 0; i < p->np_ninstances + p->np_nstopped; i++) {
+		const char *id = i < p->np_ninstances ? p->np_instances[i].ni_id : p->np_stopped[i - p->np_ninstances];
+		if (i < p->np_ninstances && p->np_instances[i].ni_join[0])
+			continue;
+		if (!netns_exists(id))
+			continue;
+		log_warn(DP_LOG, "%s: namespace left over by an earlier vpcd: deleted%s", id,
+			 i < p->np_ninstances ? " (created again)" : "");
+		(void)net_instance_destroy(id, -1);
+	}
+}
+
+static void inst_create(struct engine_dataplane *dp, const struct engine_net_instance *in,
+			const struct net_eni_config *e)
+{
+	int fd = -1;
+	int rc = in->ni_join[0] ? net_eni_attach_netns(in->ni_join, "eth0", e, &in->ni_subnet, &fd)
+				: net_instance_create(in->ni_id, e, &in->ni_subnet, &fd);
+	if (rc < 0) {
+		log_error(DP_LOG, "%s: cannot give it its network (%s); it has no traffic", in->ni_id, e->id);
+		return;
+	}
+	if (dp->dp_ninst == dp->dp_capinst) {
+		dp->dp_capinst = dp->dp_capinst ? dp->dp_capinst * 2 : 16;
+		dp->dp_inst = realloc(dp->dp_inst, dp->dp_capinst * sizeof(*dp->dp_inst));
+		if (!dp->dp_inst)
+			abort();
+	}
+	struct dp_instance *d = &dp->dp_inst[dp->dp_ninst++];
+	memset(d, 0, sizeof(*d));
+	memcpy(d->di_id, in->ni_id, sizeof(d->di_id));
+	memcpy(d->di_join, in->ni_join, sizeof(d->di_join));
+	memcpy(d->di_eni, e->id, sizeof(d->di_eni));
+	memcpy(d->di_mac, e->mac, 6);
+	d->di_ip = e->ip;
+	d->di_subnet = in->ni_subnet;
+	d->di_fd = fd;
+	d->di_keep = true;
+	char ip[IP4_STR_MAX];
+	ip4_format(e->ip, ip);
+	log_info(DP_LOG, "%s: running, %s %s in %s%s", in->ni_id, e->id, ip,
+		 in->ni_join[0] ? "namespace " : "its namespace", in->ni_join);
+}
+
+static void inst_destroy(struct dp_instance *d)
+{
+	if (d->di_join[0]) {
+		close(d->di_fd);	/* the TAP goes; the namespace is not ours */
+		log_info(DP_LOG, "%s: %s left namespace %s", d->di_id, d->di_eni, d->di_join);
+	} else {
+		(void)net_instance_destroy(d->di_id, d->di_fd);
+		log_info(DP_LOG, "%s: namespace deleted", d->di_id);
+	}
+}
+
+static void ports_fill(struct engine_dataplane *dp, struct engine_net_plan *p)
+{
+	for (size_t i = 0; i < p->np_cfg.n_gateways; i++) {
+		struct net_gateway_config *g = &p->np_gateways[i];
+		if (g->kind != NET_GW_VGW || dp->dp_vgw_fd < 0)
+			continue;
+		g->ops = &net_port_fd_ops;
+		g->arg = (void *)(intptr_t)dp->dp_vgw_fd;
+		g->fd = str_eq(g->id, p->np_vgw_rx) ? dp->dp_vgw_fd : -1;
+	}
+}
+
+/* One round; true when another is needed (an instance changed). */
+static bool apply_round(struct engine_dataplane *dp, struct engine_net_plan *p)
+{
+	bool again = false;
+	for (size_t i = 0; i < dp->dp_ninst; i++)
+		dp->dp_inst[i].di_keep = false;
+	for (size_t i = 0; i < p->np_ninstances; i++) {
+		const struct engine_net_instance *in = &p->np_instances[i];
+		const struct net_eni_config *e = &p->np_enis[in->ni_eni];
+		struct dp_instance *d = inst_find(dp, in->ni_id);
+		if (d && inst_same(d, in, e))
+			d->di_keep = true;
+		else if (d)
+			again = true;	/* deleted below, created next round */
+		else
+			inst_create(dp, in, e);
+	}
+	for (size_t i = 0; i < p->np_cfg.n_enis; i++) {
+		p->np_enis[i].tap_fd = -1;
+		for (size_t k = 0; k < dp->dp_ninst; k++)
+			if (dp->dp_inst[k].di_keep && str_eq(dp->dp_inst[k].di_eni, p->np_enis[i].id))
+				p->np_enis[i].tap_fd = dp->dp_inst[k].di_fd;
+	}
+	char err[DP_ERR_MAX];
+	if (net_router_apply(dp->dp_router, &p->np_cfg, err, sizeof(err)) < 0) {
+		if (strcmp(err, dp->dp_last_err) != 0)
+			log_error(DP_LOG, "the network cannot be applied (the previous one stays): %s", err);
+		snprintf(dp->dp_last_err, sizeof(dp->dp_last_err), "%s", err);
+		return false;	/* nothing deleted: the old snapshot may read those fds */
+	}
+	if (dp->dp_last_err[0])
+		log_info(DP_LOG, "the network applies again");
+	dp->dp_last_err[0] = '\0';
+	size_t k = 0;
+	for (size_t i = 0; i < dp->dp_ninst; i++) {
+		if (dp->dp_inst[i].di_keep)
+			dp->dp_inst[k++] = dp->dp_inst[i];
+		else
+			inst_destroy(&dp->dp_inst[i]);
+	}
+	dp->dp_ninst = k;
+	return again;
+}
+
+void engine_dataplane_apply(struct engine_dataplane *dp, struct engine_net_plan *p)
+{
+	if (!dp->dp_applied_once) {
+		remove_leftovers(p);
+		dp->dp_applied_once = true;
+	}
+	ports_fill(dp, p);
+	if (apply_round(dp, p))
+		(void)apply_round(dp, p);
+	log_debug(DP_LOG, "network applied: %zu subnets, %zu ENIs, %zu instances running", p->np_cfg.n_subnets,
+		  p->np_cfg.n_enis, dp->dp_ninst);
+	engine_net_plan_free(p);
+}
+
+bool engine_dataplane_counters(struct engine_dataplane *dp, struct net_counters *out)
+{
+	if (!dp)
+		return false;
+	net_router_counters(dp->dp_router, out);
+	return true;
+}
+
+void engine_dataplane_free(struct engine_dataplane *dp)
+{
+	if (!dp)
+		return;
+	if (dp->dp_router) {
+		net_router_stop(dp->dp_router);
+		net_router_free(dp->dp_router);
+	}
+	for (size_t i = 0; i < dp->dp_ninst; i++)
+		inst_destroy(&dp->dp_inst[i]);
+	if (dp->dp_ninst)
+		log_info(DP_LOG, "%zu instance namespace(s) deleted (created again when vpcd starts)", dp->dp_ninst);
+	free(dp->dp_inst);
+	if (dp->dp_vgw_fd >= 0)
+		close(dp->dp_vgw_fd);
+	free(dp);
+}

@@ -1,0 +1,45 @@
+/*
+ * engine_dataplane — the engine thread's half of the data plane: the
+ * virtual router (net.h) and the instances' namespaces and TAPs, brought
+ * to what an engine_net_plan says. Only the engine thread calls
+ * engine_dataplane_apply(); new/free run where engine_new/engine_free do.
+ *
+ * Instances: a running vpcd-linux instance is the namespace named after
+ * its id with eth0 a TAP vpcd holds (net_instance_create); a running
+ * vpcd-join-netns instance is eth0 in the namespace its tag names
+ * (net_eni_attach_netns; the namespace is never created nor deleted).
+ * An instance that stops, terminates or goes away leaves the snapshot
+ * first, then its namespace is deleted (its TAP closed).
+ *
+ * Life across vpcd restarts: vpcd deletes every namespace it created when
+ * it stops (SIGTERM/SIGINT), and creates them again from the store when it
+ * starts; the instances' processes do not survive a vpcd restart (their
+ * network would not either: the TAPs are vpcd's). The first plan after
+ * start also deletes leftovers of a vpcd that died without cleaning up:
+ * a namespace named after an instance of the store (running or not) that
+ * vpcd did not create in this run.
+ */
+#ifndef VPCD_ENGINE_DATAPLANE_H
+#define VPCD_ENGINE_DATAPLANE_H
+
+#include "engine/engine_net.h"
+
+struct engine_dataplane;
+
+/* Starts the router. vgw_fd: the router's end of the VPN endpoint's
+ * plaintext socketpair (owned from now on, closed by free), or -1 when no
+ * tunnel runs. NULL when the router cannot start (logged). */
+struct engine_dataplane *engine_dataplane_new(int vgw_fd);
+
+/* Engine thread: namespaces created and deleted, the snapshot swapped.
+ * Takes plan (freed here). */
+void engine_dataplane_apply(struct engine_dataplane *dp, struct engine_net_plan *plan);
+
+/* Any thread; NULL dp: false. */
+bool engine_dataplane_counters(struct engine_dataplane *dp, struct net_counters *out);
+
+/* After the engine thread has stopped: stops the router, deletes the
+ * namespaces of the instances (TAPs closed), closes vgw_fd. NULL is fine. */
+void engine_dataplane_free(struct engine_dataplane *dp);
+
+#endif

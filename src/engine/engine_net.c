@@ -1,0 +1,493 @@
+/*
+ * engine_net.c — the cache's docs into a net_config and the instances to
+ * run (engine_net.h). Reads the cache only; every string is copied into
+ * the plan's fixed-size ids, so the plan outlives the batch that made it.
+ * Cost: one pass over each resource type (routes and rules: linear scans
+ * per table/group), O(resources) memory. Never logs.
+ */
+#include "engine/engine_net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/eni.h"
+#include "api/resources.h"
+#include "base/base.h"
+
+static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+static void *alloc_n(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+	if (!p)
+		abort();
+	return p;
+}
+
+/* Copies an id; false (nothing copied) when absent or too long. */
+static bool id_copy(char dst[NET_ID_MAX], const char *src)
+{
+	if (!src || !*src || strlen(src) >= NET_ID_MAX)
+		return false;
+	memcpy(dst, src, strlen(src) + 1);
+	return true;
+}
+
+static size_t count_children(const struct doc *list)
+{
+	return list ? list->d_count : 0;
+}
+
+/* The VPC a gateway is attached to (member: its attachment list), or NULL. */
+static const char *gateway_vpc(const struct doc *gw, const char *member)
+{
+	doc_foreach(a, doc_get(gw, member)) {
+		const char *st = doc_get_str(a, "State");
+		if (doc_get_str(a, "VpcId") && (!st || str_eq(st, "available") || str_eq(st, "attached")))
+			return doc_get_str(a, "VpcId");
+	}
+	return NULL;
+}
+
+static bool connection_live(const struct doc *vpn)
+{
+	const char *st = doc_get_str(vpn, "State");
+	return st && !str_eq(st, "deleted") && !str_eq(st, "deleting");
+}
+
+static bool connection_up(const struct doc *vpn)
+{
+	doc_foreach(t, doc_get(vpn, "VgwTelemetry"))
+		if (str_eq(doc_get_str(t, "Status"), "UP"))
+			return true;
+	return false;
+}
+
+/* --- gateways -------------------------------------------------------------- */
+
+static void build_gateways(struct engine_net_plan *p, struct cache *c)
+{
+	size_t ni, nv, nc;
+	struct res **igws = cache_list(c, RT_IGW, &ni);
+	struct res **vgws = cache_list(c, RT_VGW, &nv);
+	struct res **vpns = cache_list(c, RT_VPN, &nc);
+	p->np_gateways = alloc_n(ni + nv, sizeof(*p->np_gateways));
+	size_t n = 0;
+	for (size_t i = 0; i < ni + nv; i++) {
+		bool igw = i < ni;
+		const struct res *r = igw ? igws[i] : vgws[i - ni];
+		struct net_gateway_config *g = &p->np_gateways[n];
+		if (!id_copy(g->id, r->r_id))
+			continue;
+		g->kind = igw ? NET_GW_IGW : NET_GW_VGW;
+		const char *vpc = gateway_vpc(r->r_doc, igw ? "Attachments" : "VpcAttachments");
+		if (vpc)
+			id_copy(g->vpc_id, vpc);
+		g->fd = -1;
+		n++;
+		if (igw || !vpc || p->np_vgw_rx[0])
+			continue;
+		for (size_t k = 0; k < nc; k++)
+			if (str_eq(doc_get_str(vpns[k]->r_doc, "VpnGatewayId"), r->r_id) &&
+			    connection_live(vpns[k]->r_doc)) {
+				id_copy(p->np_vgw_rx, r->r_id);
+				break;
+			}
+	}
+	p->np_cfg.gateways = p->np_gateways;
+	p->np_cfg.n_gateways = n;
+}
+
+static bool gateway_known(const struct engine_net_plan *p, const char *id)
+{
+	for (size_t i = 0; i < p->np_cfg.n_gateways; i++)
+		if (str_eq(p->np_gateways[i].id, id))
+			return true;
+	return false;
+}
+
+/* --- route tables ------------------------------------------------------------ */
+
+static bool eni_known(const struct engine_net_plan *p, const char *id)
+{
+	for (size_t i = 0; i < p->np_cfg.n_enis; i++)
+		if (str_eq(p->np_enis[i].id, id))
+			return true;
+	return false;
+}
+
+static bool route_from_doc(const struct engine_net_plan *p, const struct doc *r,
+			   struct net_route_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &out->dest, NULL))
+		return false;	/* IPv6, prefix lists */
+	const char *gw = doc_get_str(r, "GatewayId");
+	const char *eni = doc_get_str(r, "NetworkInterfaceId");
+	out->target = NET_TARGET_BLACKHOLE;
+	if (str_eq(gw, "local")) {
+		out->target = NET_TARGET_LOCAL;
+	} else if (str_eq(doc_get_str(r, "State"), "blackhole")) {
+		/* blackhole */
+	} else if (gw && (strncmp(gw, "igw-", 4) == 0 || strncmp(gw, "vgw-", 4) == 0)) {
+		if (gateway_known(p, gw) && id_copy(out->target_id, gw))
+			out->target = gw[0] == 'i' ? NET_TARGET_IGW : NET_TARGET_VGW;
+	} else if (eni && !gw) {
+		if (eni_known(p, eni) && id_copy(out->target_id, eni))
+			out->target = NET_TARGET_ENI;
+	}
+	return true;
+}
+
+static bool dest_taken(const struct net_route_config *routes, size_t n, const struct cidr4 *d)
+{
+	struct cidr4 want = *d;
+	want.c_addr &= want.c_len ? ~0u << (32 - want.c_len) : 0;
+	for (size_t i = 0; i < n; i++) {
+		struct cidr4 have = routes[i].dest;
+		have.c_addr &= have.c_len ? ~0u << (32 - have.c_len) : 0;
+		if (have.c_addr == want.c_addr && have.c_len == want.c_len)
+			return true;
+	}
+	return false;
+}
+
+static void build_tables(struct engine_net_plan *p, struct cache *c)
+{
+	size_t nt, nv;
+	struct res **tables = cache_list(c, RT_ROUTE_TABLE, &nt);
+	struct res **vpns = cache_list(c, RT_VPN, &nv);
+	size_t vpn_routes = 0, max = 0;
+	for (size_t k = 0; k < nv; k++)
+		vpn_routes += count_children(doc_get(vpns[k]->r_doc, "Routes"));
+	for (size_t i = 0; i < nt; i++)
+		max += count_children(doc_get(tables[i]->r_doc, "Routes")) +
+		       count_children(doc_get(tables[i]->r_doc, "PropagatingVgws")) * vpn_routes;
+	p->np_tables = alloc_n(nt, sizeof(*p->np_tables));
+	p->np_routes = alloc_n(max, sizeof(*p->np_routes));
+	size_t used = 0, n = 0;
+	for (size_t i = 0; i < nt; i++) {
+		const struct doc *d = tables[i]->r_doc;
+		struct net_route_table_config *t = &p->np_tables[n];
+		if (!id_copy(t->id, tables[i]->r_id))
+			continue;
+		struct net_route_config *routes = &p->np_routes[used];
+		size_t k = 0;
+		doc_foreach(r, doc_get(d, "Routes"))
+			if (route_from_doc(p, r, &routes[k]) && !dest_taken(routes, k, &routes[k].dest))
+				k++;
+		/* propagated: after the table's own routes, which win a tie */
+		doc_foreach(pv, doc_get(d, "PropagatingVgws")) {
+			const char *vgw = doc_get_str(pv, "GatewayId");
+			if (!vgw || !gateway_known(p, vgw))
+				continue;
+			for (size_t v = 0; v < nv; v++) {
+				const struct doc *vpn = vpns[v]->r_doc;
+				if (!str_eq(doc_get_str(vpn, "VpnGatewayId"), vgw) || !connection_live(vpn) ||
+				    !connection_up(vpn))
+					continue;
+				doc_foreach(r, doc_get(vpn, "Routes")) {
+					struct net_route_config *nr = &routes[k];
+					const char *st = doc_get_str(r, "State");
+					if ((st && !str_eq(st, "available")) ||
+					    !cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &nr->dest, NULL) ||
+					    dest_taken(routes, k, &nr->dest))
+						continue;
+					nr->target = NET_TARGET_VGW;
+					id_copy(nr->target_id, vgw);
+					k++;
+				}
+			}
+		}
+		t->routes = routes;
+		t->n_routes = k;
+		used += k;
+		n++;
+	}
+	p->np_cfg.route_tables = p->np_tables;
+	p->np_cfg.n_route_tables = n;
+}
+
+/* The table of subnet_id: its explicit association, else its VPC's main. */
+static const char *subnet_table(struct cache *c, const char *subnet_id, const char *vpc_id)
+{
+	size_t n;
+	struct res **tables = cache_list(c, RT_ROUTE_TABLE, &n);
+	const char *main_table = NULL;
+	for (size_t i = 0; i < n; i++)
+		doc_foreach(a, doc_get(tables[i]->r_doc, "Associations")) {
+			if (str_eq(doc_get_str(a, "SubnetId"), subnet_id))
+				return tables[i]->r_id;
+			if (doc_get_bool(a, "Main", false) && str_eq(doc_get_str(tables[i]->r_doc, "VpcId"), vpc_id))
+				main_table = tables[i]->r_id;
+		}
+	return main_table;
+}
+
+static const char *subnet_nacl(struct cache *c, const char *subnet_id)
+{
+	size_t n;
+	struct res **acls = cache_list(c, RT_NACL, &n);
+	for (size_t i = 0; i < n; i++)
+		doc_foreach(a, doc_get(acls[i]->r_doc, "Associations"))
+			if (str_eq(doc_get_str(a, "SubnetId"), subnet_id))
+				return acls[i]->r_id;
+	return NULL;
+}
+
+static void build_subnets(struct engine_net_plan *p, struct cache *c)
+{
+	size_t n;
+	struct res **subnets = cache_list(c, RT_SUBNET, &n);
+	p->np_subnets = alloc_n(n, sizeof(*p->np_subnets));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct doc *d = subnets[i]->r_doc;
+		struct net_subnet_config *s = &p->np_subnets[k];
+		const char *vpc = doc_get_str(d, "VpcId");
+		if (!id_copy(s->id, subnets[i]->r_id) || !id_copy(s->vpc_id, vpc) ||
+		    !cidr_parse(doc_get_str(d, "CidrBlock"), &s->cidr, NULL) ||
+		    !id_copy(s->route_table_id, subnet_table(c, subnets[i]->r_id, vpc)) ||
+		    !id_copy(s->nacl_id, subnet_nacl(c, subnets[i]->r_id)))
+			continue;
+		k++;
+	}
+	p->np_cfg.subnets = p->np_subnets;
+	p->np_cfg.n_subnets = k;
+}
+
+/* --- network ACLs and security groups ------------------------------------------ */
+
+static void build_nacls(struct engine_net_plan *p, struct cache *c)
+{
+	size_t n, max = 0;
+	struct res **acls = cache_list(c, RT_NACL, &n);
+	for (size_t i = 0; i < n; i++)
+		max += count_children(doc_get(acls[i]->r_doc, "Entries"));
+	p->np_nacls = alloc_n(n, sizeof(*p->np_nacls));
+	p->np_nacl_rules = alloc_n(max, sizeof(*p->np_nacl_rules));
+	size_t used = 0, k = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct net_nacl_config *a = &p->np_nacls[k];
+		if (!id_copy(a->id, acls[i]->r_id))
+			continue;
+		struct nacl_rule *rules = &p->np_nacl_rules[used];
+		size_t m = 0;
+		doc_foreach(e, doc_get(acls[i]->r_doc, "Entries")) {
+			struct nacl_rule *r = &rules[m];
+			int64_t number = doc_get_int(e, "RuleNumber", 0);
+			int proto = protocol_parse(doc_get_str(e, "Protocol"));
+			memset(r, 0, sizeof(*r));
+			if (number < NACL_RULE_MIN || number > NACL_RULE_MAX || proto == -2 ||
+			    !cidr_parse(doc_get_str(e, "CidrBlock"), &r->nr_cidr, NULL))
+				continue;	/* "*" is implicit; IPv6 entries are not carried */
+			r->nr_number = (uint16_t)number;
+			r->nr_egress = doc_get_bool(e, "Egress", false);
+			r->nr_allow = str_eq(doc_get_str(e, "RuleAction"), "allow");
+			r->nr_protocol = (int16_t)proto;
+			const struct doc *pr = doc_get(e, "PortRange");
+			r->nr_port_from = (uint16_t)doc_get_int(pr, "From", 0);
+			r->nr_port_to = (uint16_t)doc_get_int(pr, "To", 65535);
+			const struct doc *ic = doc_get(e, "IcmpTypeCode");
+			r->nr_icmp_type = (int16_t)doc_get_int(ic, "Type", -1);
+			r->nr_icmp_code = (int16_t)doc_get_int(ic, "Code", -1);
+			m++;
+		}
+		a->rules = rules;
+		a->n_rules = m;
+		used += m;
+		k++;
+	}
+	p->np_cfg.nacls = p->np_nacls;
+	p->np_cfg.n_nacls = k;
+}
+
+static void build_sgs(struct engine_net_plan *p, struct cache *c)
+{
+	size_t ng, nr;
+	struct res **groups = cache_list(c, RT_SG, &ng);
+	struct res **rules = cache_list(c, RT_SG_RULE, &nr);
+	p->np_sgs = alloc_n(ng, sizeof(*p->np_sgs));
+	p->np_sg_rules = alloc_n(nr, sizeof(*p->np_sg_rules));
+	size_t used = 0, k = 0;
+	for (size_t i = 0; i < ng; i++) {
+		struct net_sg_config *g = &p->np_sgs[k];
+		if (!id_copy(g->id, groups[i]->r_id) || !id_copy(g->vpc_id, doc_get_str(groups[i]->r_doc, "VpcId")))
+			continue;
+		struct net_sg_rule_config *out = &p->np_sg_rules[used];
+		size_t m = 0;
+		for (size_t j = 0; j < nr; j++) {
+			const struct doc *d = rules[j]->r_doc;
+			if (!str_eq(doc_get_str(d, "GroupId"), g->id))
+				continue;
+			struct net_sg_rule_config *r = &out[m];
+			memset(r, 0, sizeof(*r));
+			int proto = protocol_parse(doc_get_str(d, "IpProtocol"));
+			if (proto == -2)
+				continue;
+			r->egress = doc_get_bool(d, "IsEgress", false);
+			r->protocol = (int16_t)proto;
+			r->from_port = (int32_t)doc_get_int(d, "FromPort", -1);
+			r->to_port = (int32_t)doc_get_int(d, "ToPort", -1);
+			if (doc_get_str(d, "CidrIpv4")) {
+				if (!cidr_parse(doc_get_str(d, "CidrIpv4"), &r->cidr, NULL))
+					continue;
+			} else if (!id_copy(r->group_id, doc_get_str(doc_get(d, "ReferencedGroupInfo"), "GroupId"))) {
+				continue;	/* IPv6, prefix lists */
+			}
+			m++;
+		}
+		g->rules = out;
+		g->n_rules = m;
+		used += m;
+		k++;
+	}
+	p->np_cfg.sgs = p->np_sgs;
+	p->np_cfg.n_sgs = k;
+}
+
+/* --- ENIs and instances ------------------------------------------------------------ */
+
+static bool mac_parse(const char *s, uint8_t mac[6])
+{
+	unsigned b[6];
+	char tail;
+	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return true;
+}
+
+static bool subnet_cidr(const struct engine_net_plan *p, const char *subnet_id, struct cidr4 *out)
+{
+	for (size_t i = 0; i < p->np_cfg.n_subnets; i++)
+		if (str_eq(p->np_subnets[i].id, subnet_id)) {
+			*out = p->np_subnets[i].cidr;
+			return true;
+		}
+	return false;
+}
+
+static bool sg_known(const struct engine_net_plan *p, const char *id)
+{
+	for (size_t i = 0; i < p->np_cfg.n_sgs; i++)
+		if (str_eq(p->np_sgs[i].id, id))
+			return true;
+	return false;
+}
+
+static void build_enis(struct engine_net_plan *p, struct cache *c)
+{
+	size_t n;
+	struct res **enis = cache_list(c, RT_ENI, &n);
+	p->np_enis = alloc_n(n, sizeof(*p->np_enis));
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct doc *d = enis[i]->r_doc;
+		struct net_eni_config *e = &p->np_enis[k];
+		struct cidr4 sn;
+		memset(e, 0, sizeof(*e));
+		if (!id_copy(e->id, enis[i]->r_id) || !id_copy(e->subnet_id, doc_get_str(d, "SubnetId")) ||
+		    !subnet_cidr(p, e->subnet_id, &sn) || !ip4_parse(doc_get_str(d, "PrivateIpAddress"), &e->ip) ||
+		    !cidr_contains_ip(&sn, e->ip) || !mac_parse(doc_get_str(d, "MacAddress"), e->mac))
+			continue;
+		if (!ip4_parse(doc_get_str(doc_get(d, "Association"), "PublicIp"), &e->public_ip))
+			e->public_ip = 0;
+		e->src_dst_check = doc_get_bool(d, "SourceDestCheck", true);
+		doc_foreach(g, doc_get(d, "Groups")) {
+			const char *gid = doc_get_str(g, "GroupId");
+			if (e->n_groups < NET_ENI_MAX_GROUPS && sg_known(p, gid) && id_copy(e->group_ids[e->n_groups], gid))
+				e->n_groups++;
+		}
+		e->tap_fd = -1;
+		k++;
+	}
+	p->np_cfg.enis = p->np_enis;
+	p->np_cfg.n_enis = k;
+}
+
+static const char *tag_value(const struct doc *d, const char *key)
+{
+	doc_foreach(t, doc_get(d, "Tags"))
+		if (str_eq(doc_get_str(t, "Key"), key))
+			return doc_get_str(t, "Value");
+	return NULL;
+}
+
+/* The plan's index of instance_id's primary ENI, or -1. */
+static long primary_eni(const struct engine_net_plan *p, struct cache *c, const char *instance_id)
+{
+	for (size_t i = 0; i < p->np_cfg.n_enis; i++) {
+		const struct res *r = cache_get_typed(c, RT_ENI, p->np_enis[i].id);
+		const struct doc *a = r ? doc_get(r->r_doc, "Attachment") : NULL;
+		if (str_eq(doc_get_str(a, "InstanceId"), instance_id) && doc_get_int(a, "DeviceIndex", -1) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+static void build_instances(struct engine_net_plan *p, struct cache *c)
+{
+	size_t n;
+	struct res **list = cache_list(c, RT_INSTANCE, &n);
+	p->np_instances = alloc_n(n, sizeof(*p->np_instances));
+	p->np_stopped = alloc_n(n, sizeof(*p->np_stopped));
+	for (size_t i = 0; i < n; i++) {
+		const struct doc *d = list[i]->r_doc;
+		const char *image = doc_get_str(d, "ImageId");
+		bool linux_ns = str_eq(image, ENGINE_IMAGE_LINUX);
+		bool join = str_eq(image, ENGINE_IMAGE_JOIN);
+		bool running = str_eq(doc_get_str(doc_get(d, "State"), "Name"), "running");
+		struct engine_net_instance *in = &p->np_instances[p->np_ninstances];
+		memset(in, 0, sizeof(*in));
+		if (!id_copy(in->ni_id, list[i]->r_id) || (!linux_ns && !join))
+			continue;
+		if (!running) {
+			if (linux_ns)
+				id_copy(p->np_stopped[p->np_nstopped++], list[i]->r_id);
+			continue;
+		}
+		long e = primary_eni(p, c, list[i]->r_id);
+		if (e < 0 || !subnet_cidr(p, p->np_enis[e].subnet_id, &in->ni_subnet))
+			continue;
+		if (join && !id_copy(in->ni_join, tag_value(d, ENGINE_NETNS_TAG)))
+			continue;	/* no namespace named: nothing to join */
+		in->ni_eni = (size_t)e;
+		p->np_ninstances++;
+	}
+}
+
+struct engine_net_plan *engine_net_plan_build(struct cache *c)
+{
+	struct engine_net_plan *p = alloc_n(1, sizeof(*p));
+	/* order matters: ENIs check subnets and groups; routes check
+	 * gateways and ENIs; instances look for their ENIs */
+	build_gateways(p, c);
+	build_subnets(p, c);
+	build_nacls(p, c);
+	build_sgs(p, c);
+	build_enis(p, c);
+	build_tables(p, c);
+	build_instances(p, c);
+	return p;
+}
+
+void engine_net_plan_free(struct engine_net_plan *p)
+{
+	if (!p)
+		return;
+	free(p->np_subnets);
+	free(p->np_tables);
+	free(p->np_routes);
+	free(p->np_nacls);
+	free(p->np_nacl_rules);
+	free(p->np_sgs);
+	free(p->np_sg_rules);
+	free(p->np_enis);
+	free(p->np_gateways);
+	free(p->np_instances);
+	free(p->np_stopped);
+	free(p);
+}

@@ -1,0 +1,91 @@
+/*
+ * engine_net — the pure half of the data-plane engine: the cache's docs
+ * (VPCs, subnets, route tables with the routes their propagating VPN
+ * gateways learn while a tunnel is UP, network ACLs, security groups and
+ * their rules, ENIs, instances, internet and VPN gateways) into one plain
+ * description of the network, net.h's struct net_config, plus the
+ * instances that must be running. No I/O, no threads.
+ *
+ * Built on the API thread (the cache is that thread's) right after a
+ * committed batch; everything in a plan is a copy, so the plan can be
+ * handed to the engine thread, which owns it from then on.
+ *
+ * Mapping, doc -> net (the layouts are at the tops of api/instance.c,
+ * eni.c, route.c, nacl.c, sg.c):
+ *   subnet       its CidrBlock, its VPC, the route table explicitly
+ *                associated (else the VPC's main table), the NACL whose
+ *                Associations name it (every subnet has exactly one).
+ *   route        "local" -> local; igw-/vgw- -> that gateway;
+ *                NetworkInterfaceId -> that ENI; State "blackhole", a
+ *                target the plan does not know, or a target vpcd does not
+ *                carry (NAT gateway, peering, transit) -> blackhole. IPv6
+ *                and prefix-list routes are left out.
+ *   propagated   for each PropagatingVgws entry: the static routes of the
+ *                gateway's connections that have a tunnel UP
+ *                (VgwTelemetry), after the table's own routes; a static
+ *                route wins a tie, as in AWS.
+ *   NACL entry   as model's nacl_rule; the "*" rules are implicit.
+ *   SG rule      one per security-group-rule resource (CidrIpv4 or a
+ *                referenced group; IPv6 and prefix lists left out).
+ *   ENI          every ENI with an address: MAC, address, subnet, groups,
+ *                source/dest check, public address (Association.PublicIp);
+ *                tap_fd -1 (the engine thread fills in the TAPs it holds).
+ *   gateway      every internet gateway and VPN gateway, attached to its
+ *                VPC while attached; ports are the engine thread's.
+ *   instance     each instance in state "running" with a primary ENI
+ *                (DeviceIndex 0): image vpcd-linux -> a namespace named
+ *                after the instance; vpcd-join-netns -> eth0 in the
+ *                namespace named by its tag "vpcd:netns".
+ */
+#ifndef VPCD_ENGINE_NET_H
+#define VPCD_ENGINE_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "net/net.h"
+#include "store/cache.h"
+
+#define ENGINE_IMAGE_LINUX	"ami-0c0dd0e0a0b0c0d01"	/* vpcd-linux (api/image.c) */
+#define ENGINE_IMAGE_JOIN	"ami-0c0dd0e0a0b0c0d02"	/* vpcd-join-netns */
+#define ENGINE_NETNS_TAG	"vpcd:netns"
+
+/* One running instance: where its primary ENI goes. */
+struct engine_net_instance {
+	char ni_id[NET_ID_MAX];		/* i-…: the namespace's name (vpcd-linux) */
+	char ni_join[NET_ID_MAX];	/* vpcd-join-netns: the existing namespace; "" otherwise */
+	size_t ni_eni;			/* index into np_enis */
+	struct cidr4 ni_subnet;		/* prefix length and router (.1) */
+};
+
+struct engine_net_plan {
+	/* the arrays of np_cfg, owned here (np_cfg points into them) */
+	struct net_config np_cfg;
+	struct net_subnet_config *np_subnets;
+	struct net_route_table_config *np_tables;
+	struct net_route_config *np_routes;		/* of every table */
+	struct net_nacl_config *np_nacls;
+	struct nacl_rule *np_nacl_rules;		/* of every NACL */
+	struct net_sg_config *np_sgs;
+	struct net_sg_rule_config *np_sg_rules;		/* of every group */
+	struct net_eni_config *np_enis;			/* tap_fd -1 */
+	struct net_gateway_config *np_gateways;		/* ops NULL */
+
+	struct engine_net_instance *np_instances;
+	size_t np_ninstances;
+	/* vpcd-linux instances that are not running (stopped, terminated,
+	 * pending): a namespace by that name is a leftover of vpcd's. */
+	char (*np_stopped)[NET_ID_MAX];
+	size_t np_nstopped;
+	/* The VPN gateway whose port takes the packets that come out of the
+	 * tunnels (the endpoint has one plaintext side): the first attached
+	 * VGW with a VPN connection that is not deleted; "" none. */
+	char np_vgw_rx[NET_ID_MAX];
+};
+
+/* A new plan from the cache (API thread). Never fails (aborts when out of
+ * memory); what cannot be carried is left out as described above. */
+struct engine_net_plan *engine_net_plan_build(struct cache *c);
+void engine_net_plan_free(struct engine_net_plan *p);
+
+#endif
