@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 30
 LISTEN     ?= 127.0.0.1:8775
 DATA_DIR   ?= ./var
 
-.PHONY: all deps run test unit test-san api-test api-test-san interop-test fuzz clean bench-api
+.PHONY: all deps run test unit test-san api-test api-test-san interop-test fuzz clean bench-api demo
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -62,6 +62,11 @@ fuzz: $(BUILD_FUZZ)/build.ninja
 	    echo "$$n: $$(grep -m1 -o 'Done [0-9]* runs in [0-9]* second(s)' $(BUILD_FUZZ)/$$n.log), no crash"; \
 	  else tail -n 40 $(BUILD_FUZZ)/$$n.log; echo "$$n: FAILED"; exit 1; fi; \
 	done
+
+# The seed's story in throw-away namespaces (needs root): wizard, configuration
+# download, strongSwan tunnels UP, an instance, ping from the office.
+demo: all
+	python3 demo/demo.py --build $(BUILD)
 
 bench-api: all
 	python3 bench/api.py --build $(BUILD)
