@@ -6,7 +6,10 @@
  * Two queues under one mutex: work (API thread -> engine thread; one
  * entry per connection id, a newer copy replaces a queued one) and events
  * (endpoint loop / engine thread -> API thread, in order, woken by an
- * eventfd). Nobody holds the mutex while calling the endpoint or the api,
+ * eventfd). Events are tunnel statuses (into VgwTelemetry) and each
+ * connection's _TunnelDetail (engine_vpn.h), which the engine thread
+ * builds from the endpoint's snapshots every ENGINE_VPN_DETAIL_PERIOD_S
+ * and at once after an UP/DOWN change, and posts only when it changed. Nobody holds the mutex while calling the endpoint or the api,
  * so the endpoint's status callback, which takes it, cannot deadlock with
  * a control call that waits for the endpoint's loop.
  *
@@ -25,11 +28,13 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/eni.h"
 #include "api/resources.h"
 #include "base/base.h"
+#include "base/strbuf.h"
 #include "engine/engine_dataplane.h"
 #include "engine/engine_net.h"
 #include "engine/engine_route.h"
@@ -52,6 +57,9 @@ struct engine_event {
 	bool ev_routes_only;		/* recount AcceptedRouteCount only */
 	char ev_cause[IKE_CAUSE_MAX];
 	int64_t ev_since;
+	/* a _TunnelDetail event: ev_tunnel holds the connection id */
+	bool ev_is_detail;
+	struct doc *ev_detail;		/* NULL: remove it */
 };
 
 /* A live connection, as the engine thread runs it. */
@@ -61,6 +69,7 @@ struct engine_conn {
 	bool c_running[ENGINE_VPN_TUNNELS];	/* the endpoint has the tunnel */
 	struct vpn_cidr c_routes[VPN_MAX_ROUTES];
 	size_t c_nroutes;
+	char *c_detail_sig;		/* JSON of the last _TunnelDetail posted, no times */
 };
 
 /* A kernel route into the TUN, shared by the connections that have it. */
@@ -94,6 +103,8 @@ struct engine {
 	struct engine_work *e_work, **e_work_tail;
 	struct engine_event *e_events, **e_events_tail;
 	struct engine_net_plan *e_net_plan;	/* the newest, not yet applied */
+	bool e_detail_due;			/* an UP/DOWN change: refresh now */
+	uint64_t e_detail_next_ms;		/* monotonic: the next periodic refresh */
 
 	struct engine_dataplane *e_dp;		/* NULL: no data plane */
 
@@ -145,11 +156,42 @@ static void event_post(struct engine *e, const char *tunnel_id, bool up, const c
 		log_error(ENGINE_LOG, "cannot wake the API thread: %s", strerror(errno));
 }
 
-/* The endpoint's status callback (its loop thread): queue and wake. */
+/* The endpoint's status callback (its loop thread): queue and wake; the
+ * engine thread refreshes the connection's _TunnelDetail at once. */
 static void on_tunnel_status(void *arg, const char *tunnel_id, bool up, const char *cause,
 			     int64_t since_unix)
 {
-	event_post(arg, tunnel_id, up, cause, since_unix, false);
+	struct engine *e = arg;
+	event_post(e, tunnel_id, up, cause, since_unix, false);
+	pthread_mutex_lock(&e->e_lock);
+	e->e_detail_due = true;
+	pthread_cond_signal(&e->e_cond);
+	pthread_mutex_unlock(&e->e_lock);
+}
+
+/* Engine thread: connection id's _TunnelDetail (NULL: remove it) to the
+ * API thread. Takes detail. */
+static void detail_post(struct engine *e, const char *id, struct doc *detail)
+{
+	struct engine_event *ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		abort();
+	snprintf(ev->ev_tunnel, sizeof(ev->ev_tunnel), "%s", id);
+	ev->ev_is_detail = true;
+	ev->ev_detail = detail;
+	pthread_mutex_lock(&e->e_lock);
+	*e->e_events_tail = ev;
+	e->e_events_tail = &ev->ev_next;
+	pthread_mutex_unlock(&e->e_lock);
+	uint64_t one = 1;
+	if (write(e->e_wakeup_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error(ENGINE_LOG, "cannot wake the API thread: %s", strerror(errno));
+}
+
+static void event_free(struct engine_event *ev)
+{
+	doc_free(ev->ev_detail);
+	free(ev);
 }
 
 /* API thread, inside api_change(): the status into VgwTelemetry. */
@@ -177,6 +219,24 @@ static int apply_event(struct api_req *rq)
 	return api_put(rq, RT_VPN, id, d) ? 0 : -1;
 }
 
+/* API thread, inside api_change(): _TunnelDetail into the connection's doc
+ * (a deleted connection keeps none). */
+static int apply_detail(struct api_req *rq)
+{
+	const struct engine_event *ev = rq->rq_arg;
+	struct res *r = cache_get_typed(api_cache(rq), RT_VPN, ev->ev_tunnel);
+	if (!r || (!ev->ev_detail && !doc_get(r->r_doc, ENGINE_VPN_DETAIL_KEY)))
+		return 0;
+	if (ev->ev_detail && engine_vpn_is_deleted(r->r_doc))
+		return 0;
+	struct doc *d = doc_clone(r->r_doc);
+	if (ev->ev_detail)
+		doc_set(d, ENGINE_VPN_DETAIL_KEY, doc_clone(ev->ev_detail));
+	else
+		doc_remove(d, ENGINE_VPN_DETAIL_KEY);
+	return api_put(rq, RT_VPN, ev->ev_tunnel, d) ? 0 : -1;
+}
+
 static void on_wakeup(void *arg, struct api *api)
 {
 	struct engine *e = arg;
@@ -190,8 +250,11 @@ static void on_wakeup(void *arg, struct api *api)
 	pthread_mutex_unlock(&e->e_lock);
 	while (ev) {
 		struct engine_event *next = ev->ev_next;
-		api_change(api, "tunnel status", apply_event, ev);
-		free(ev);
+		if (ev->ev_is_detail)
+			api_change(api, "tunnel detail", apply_detail, ev);
+		else
+			api_change(api, "tunnel status", apply_event, ev);
+		event_free(ev);
 		ev = next;
 	}
 }
@@ -366,6 +429,9 @@ static void conn_remove(struct engine *e, struct engine_conn *c)
 	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++)
 		conn_stop_tunnel(e, c, i);
 	conn_routes_set(e, c, NULL, 0);
+	if (c->c_detail_sig)
+		detail_post(e, c->c_id, NULL);
+	free(c->c_detail_sig);
 	*c = e->e_conns[--e->e_nconns];
 }
 
@@ -463,6 +529,41 @@ static void reconcile(struct engine *e, const char *id, const struct doc *doc)
 	engine_vpn_plan_wipe(&plan);
 }
 
+/* Engine thread: each running connection's _TunnelDetail, posted when
+ * something but the times changed since the last one. */
+static void detail_refresh(struct engine *e)
+{
+	struct vpn_tunnel_status *snap = calloc(ENGINE_VPN_TUNNELS, sizeof(*snap));
+	if (!snap)
+		abort();
+	int64_t now = time_wall_s();
+	for (size_t k = 0; k < e->e_nconns; k++) {
+		struct engine_conn *c = &e->e_conns[k];
+		const struct vpn_tunnel_status *st[ENGINE_VPN_TUNNELS];
+		for (int i = 0; i < ENGINE_VPN_TUNNELS; i++) {
+			char tid[VPN_TUNNEL_ID_MAX];
+			engine_vpn_tunnel_id(c->c_id, i, tid);
+			st[i] = c->c_running[i] && vpn_endpoint_tunnel_status(e->e_ep, tid, &snap[i])
+					? &snap[i] : NULL;
+		}
+		struct doc *sig = engine_vpn_detail(st, now, false);
+		struct strbuf json = STRBUF_INIT;
+		doc_to_json(sig, &json);
+		doc_free(sig);
+		if (c->c_detail_sig && strcmp(c->c_detail_sig, sb_str(&json)) == 0) {
+			sb_free(&json);
+			continue;
+		}
+		free(c->c_detail_sig);
+		c->c_detail_sig = strdup(sb_str(&json));
+		sb_free(&json);
+		if (!c->c_detail_sig)
+			abort();
+		detail_post(e, c->c_id, engine_vpn_detail(st, now, true));
+	}
+	free(snap);
+}
+
 static void *engine_main(void *arg)
 {
 	struct engine *e = arg;
@@ -474,6 +575,28 @@ static void *engine_main(void *arg)
 			pthread_mutex_unlock(&e->e_lock);
 			engine_dataplane_apply(e->e_dp, plan);
 			pthread_mutex_lock(&e->e_lock);
+			continue;
+		}
+		if (!e->e_work && e->e_ep) {
+			uint64_t now = time_mono_ms();
+			if (e->e_detail_due || now >= e->e_detail_next_ms) {
+				e->e_detail_due = false;
+				e->e_detail_next_ms = now + ENGINE_VPN_DETAIL_PERIOD_S * 1000;
+				pthread_mutex_unlock(&e->e_lock);
+				detail_refresh(e);
+				pthread_mutex_lock(&e->e_lock);
+				continue;
+			}
+			struct timespec until;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			uint64_t wait_ms = e->e_detail_next_ms - now;
+			until.tv_sec += (time_t)(wait_ms / 1000);
+			until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&e->e_cond, &e->e_lock, &until);
 			continue;
 		}
 		if (!e->e_work) {
@@ -619,7 +742,11 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->e_work_tail = &e->e_work;
 	e->e_events_tail = &e->e_events;
 	pthread_mutex_init(&e->e_lock, NULL);
-	pthread_cond_init(&e->e_cond, NULL);
+	pthread_condattr_t ca;	/* timed waits on the monotonic clock */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->e_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	e->e_outside = calloc(cfg->ec_noutside ? cfg->ec_noutside : 1, sizeof(*e->e_outside));
 	if (!e->e_outside)
 		abort();
@@ -743,12 +870,14 @@ void engine_free(struct engine *e)
 	while (e->e_events) {
 		struct engine_event *ev = e->e_events;
 		e->e_events = ev->ev_next;
-		free(ev);
+		event_free(ev);
 	}
 	if (e->e_wakeup_fd >= 0)
 		close(e->e_wakeup_fd);
 	pthread_mutex_destroy(&e->e_lock);
 	pthread_cond_destroy(&e->e_cond);
+	for (size_t i = 0; i < e->e_nconns; i++)
+		free(e->e_conns[i].c_detail_sig);
 	free(e->e_conns);
 	free(e->e_routes);
 	free(e->e_posted);

@@ -59,6 +59,14 @@
  * the connection's static routes while UP, 0 while DOWN. Written only when
  * something in it changes.
  *
+ * Observed detail (_TunnelDetail, engine_vpn.h): per tunnel the ISAKMP SA,
+ * the IPsec SAs (SPIs, transforms, selectors, lifetimes, counters, replay
+ * window, drops), for `vpcctl vpn status`, which reads it from the store:
+ * EC2 has no action for it and '_' keys never reach the wire. Written the
+ * same way as the telemetry, at every UP/DOWN change and otherwise at most
+ * every ENGINE_VPN_DETAIL_PERIOD_S when it changed; removed when the
+ * engine stops running the connection.
+ *
  * Start-up and failures: engine_new() runs only the outside addresses that
  * are addresses of this host (each is checked by binding it); the others
  * are logged, and their tunnels are DOWN with the reason. When none is, or

@@ -1,6 +1,6 @@
 /*
  * engine_vpn.c — a VPN connection doc into tunnel specs, a tunnel status
- * into VgwTelemetry (engine_vpn.h). Pure: no I/O, no clock, no logging
+ * into VgwTelemetry, tunnel statuses into _TunnelDetail (engine_vpn.h). Pure: no I/O, no clock, no logging
  * (the doc holds the pre-shared keys; callers log what plan says).
  */
 #include "engine/engine_vpn.h"
@@ -291,4 +291,193 @@ void engine_vpn_doc_free(struct doc *d)
 			secret_wipe(k->d_str, strlen(k->d_str));
 	}
 	doc_free(d);
+}
+
+/* ---- _TunnelDetail ------------------------------------------------------------ */
+
+static const char *isakmp_encr(enum ike_encr e)
+{
+	switch (e) {
+	case IKE_ENCR_AES128_CBC: return "aes";
+	case IKE_ENCR_AES256_CBC: return "aes 256";
+	case IKE_ENCR_AES128_GCM16: return "aes-gcm";
+	case IKE_ENCR_AES256_GCM16: return "aes-gcm 256";
+	}
+	return "?";
+}
+
+static const char *isakmp_hash(enum ike_integ i)
+{
+	switch (i) {
+	case IKE_INTEG_NONE: return "none";
+	case IKE_INTEG_SHA1: return "sha";
+	case IKE_INTEG_SHA256: return "sha256";
+	case IKE_INTEG_SHA384: return "sha384";
+	case IKE_INTEG_SHA512: return "sha512";
+	}
+	return "?";
+}
+
+static void set_ip(struct doc *o, const char *key, uint32_t ip)
+{
+	char buf[IP4_STR_MAX];
+	ip4_format(ip, buf);
+	doc_set_str(o, key, buf);
+}
+
+static void set_addr(struct doc *o, const char *key, const struct ike_addr *a)
+{
+	char ip[IP4_STR_MAX], buf[IP4_STR_MAX + 8];
+	ip4_format(a->ip, ip);
+	snprintf(buf, sizeof(buf), "%s:%u", ip, a->port);
+	doc_set_str(o, key, buf);
+}
+
+static void set_u64(struct doc *o, const char *key, uint64_t v)
+{
+	doc_set_int(o, key, v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+/* "10.0.0.0/24", "10.0.0.1-10.0.0.5", with " proto N port P" when set. */
+static void set_ts(struct doc *o, const char *key, const struct ike_ts *ts)
+{
+	char a[IP4_STR_MAX], b[IP4_STR_MAX], buf[64];
+	ip4_format(ts->first, a);
+	uint32_t span = ts->last - ts->first;
+	int len = 32;
+	while (len > 0 && span & (1u << (32 - len)))
+		len--;
+	uint32_t host = len == 0 ? UINT32_MAX : (len == 32 ? 0 : (1u << (32 - len)) - 1);
+	int n;
+	if (span == host && (ts->first & host) == 0) {
+		n = snprintf(buf, sizeof(buf), "%s/%d", a, len);
+	} else {
+		ip4_format(ts->last, b);
+		n = snprintf(buf, sizeof(buf), "%s-%s", a, b);
+	}
+	if (ts->protocol && n > 0 && (size_t)n < sizeof(buf))
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, " proto %u", ts->protocol);
+	if (ts->port && n > 0 && (size_t)n < sizeof(buf))
+		snprintf(buf + n, sizeof(buf) - (size_t)n, " port %u", ts->port);
+	doc_set_str(o, key, buf);
+}
+
+static struct doc *esp_drops(const uint64_t *drops)
+{
+	struct doc *o = doc_obj();
+	for (int i = 1; i < ESP_STATUS_COUNT; i++)
+		if (drops[i])
+			set_u64(o, esp_status_name((enum esp_status)i), drops[i]);
+	return o;
+}
+
+static struct doc *isakmp_detail(const struct ike_isakmp_status *is, int64_t now, bool with_times)
+{
+	struct doc *o = doc_obj();
+	doc_set_str(o, "State", ike_isakmp_state_name(is->state));
+	if (is->state == IKE_ISAKMP_NONE)
+		return o;
+	char hex[17];
+	doc_set_int(o, "ConnId", is->conn_id);
+	doc_set_str(o, "Role", is->initiator ? "initiator" : "responder");
+	hex_encode(is->cookie_i, sizeof(is->cookie_i), hex);
+	doc_set_str(o, "CookieI", hex);
+	hex_encode(is->cookie_r, sizeof(is->cookie_r), hex);
+	doc_set_str(o, "CookieR", hex);
+	set_addr(o, "LocalAddress", &is->local);
+	set_addr(o, "PeerAddress", &is->peer);
+	doc_set_bool(o, "NatLocal", is->nat_local);
+	doc_set_bool(o, "NatPeer", is->nat_peer);
+	doc_set_bool(o, "PeerDpd", is->peer_dpd);
+	if (is->state != IKE_ISAKMP_MM_NO_STATE) {
+		doc_set_str(o, "Encryption", isakmp_encr(is->encr));
+		doc_set_str(o, "Hash", isakmp_hash(is->integ));
+		doc_set_str(o, "Auth", "psk");
+		doc_set_int(o, "DhGroup", is->dh_group);
+		doc_set_int(o, "LifetimeSeconds", is->lifetime_s);
+	}
+	doc_set_int(o, "QuickModesInFlight", is->qm_in_flight);
+	doc_set_int(o, "IsakmpSas", is->n_sas);
+	if (with_times && is->state == IKE_ISAKMP_QM_IDLE) {
+		doc_set_int(o, "EstablishedAt", now - is->established_s);
+		doc_set_int(o, "ExpiresAt", now + is->remaining_s);
+		doc_set_int(o, "ReauthAt", now + is->reauth_in_s);
+	}
+	return o;
+}
+
+static struct doc *child_detail(const struct vpn_child_status *c, int64_t now, bool with_times)
+{
+	struct doc *o = doc_obj();
+	char spi[16];
+	snprintf(spi, sizeof(spi), "0x%08X", c->spi_in);
+	doc_set_str(o, "SpiIn", spi);
+	snprintf(spi, sizeof(spi), "0x%08X", c->spi_out);
+	doc_set_str(o, "SpiOut", spi);
+	doc_set_str(o, "Transform", c->transform);
+	set_ts(o, "LocalSelector", &c->ts_local);
+	set_ts(o, "RemoteSelector", &c->ts_remote);
+	doc_set_bool(o, "UdpEncap", c->udp_encap);
+	doc_set_int(o, "EncapPort", c->encap_remote_port);
+	doc_set_bool(o, "Lingering", c->lingering);
+	doc_set_int(o, "ReplayWindow", c->replay_window);
+	set_u64(o, "PacketsIn", c->pkts_in);
+	set_u64(o, "BytesIn", c->bytes_in);
+	set_u64(o, "PacketsOut", c->pkts_out);
+	set_u64(o, "BytesOut", c->bytes_out);
+	doc_set_int(o, "SeqIn", c->seq_in);
+	doc_set_int(o, "SeqOut", c->seq_out);
+	doc_set(o, "DropsIn", esp_drops(c->drops_in));
+	doc_set(o, "DropsOut", esp_drops(c->drops_out));
+	if (with_times) {
+		doc_set_int(o, "InstalledAt", c->installed_unix);
+		doc_set_int(o, "RekeyAt", now + c->soft_remaining_s);
+		doc_set_int(o, "ExpiresAt", now + c->hard_remaining_s);
+	}
+	return o;
+}
+
+static struct doc *tunnel_detail(const struct vpn_tunnel_status *st, int64_t now, bool with_times)
+{
+	struct doc *o = doc_obj();
+	doc_set_bool(o, "Running", st != NULL);
+	if (!st)
+		return o;
+	set_ip(o, "OutsideIpAddress", st->local_ip);
+	set_ip(o, "PeerIpAddress", st->remote_ip);
+	doc_set_int(o, "PeerPort", st->remote_port);
+	doc_set_str(o, "Status", st->up ? "UP" : "DOWN");
+	doc_set_str(o, "StatusMessage", st->up ? ENGINE_STATUS_UP : st->cause);
+	doc_set(o, "Isakmp", isakmp_detail(&st->isakmp, now, with_times));
+	struct doc *ike = doc_set(o, "Ike", doc_obj());
+	set_u64(ike, "PacketsIn", st->ike.rx_packets);
+	set_u64(ike, "PacketsOut", st->ike.tx_packets);
+	set_u64(ike, "Retransmits", st->ike.retransmits);
+	set_u64(ike, "DpdSent", st->ike.dpd_sent);
+	set_u64(ike, "DpdAnswered", st->ike.dpd_answered);
+	set_u64(ike, "DpdTimeouts", st->ike.dpd_timeouts);
+	set_u64(ike, "AuthFailures", st->ike.auth_failures);
+	set_u64(ike, "ProposalMismatches", st->ike.proposal_mismatches);
+	set_u64(ike, "Phase1Established", st->ike.p1_established);
+	set_u64(ike, "Phase2Established", st->ike.p2_established);
+	struct doc *sas = doc_set(o, "IpsecSas", doc_list());
+	for (size_t i = 0; i < st->n_children && i < VPN_MAX_CHILDREN; i++)
+		doc_push(sas, child_detail(&st->children[i], now, with_times));
+	struct doc *drops = doc_set(o, "Drops", doc_obj());
+	for (int d = 0; d < VPN_DROP_MAX; d++)
+		if (st->drops[d])
+			set_u64(drops, vpn_drop_name((enum vpn_drop)d), st->drops[d]);
+	return o;
+}
+
+struct doc *engine_vpn_detail(const struct vpn_tunnel_status *const st[ENGINE_VPN_TUNNELS],
+			      int64_t now_unix, bool with_times)
+{
+	struct doc *o = doc_obj();
+	if (with_times)
+		doc_set_int(o, "UpdatedAt", now_unix);
+	struct doc *list = doc_set(o, "Tunnels", doc_list());
+	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++)
+		doc_push(list, tunnel_detail(st[i], now_unix, with_times));
+	return o;
 }

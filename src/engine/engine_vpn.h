@@ -63,6 +63,48 @@ bool engine_vpn_tunnel_id_parse(const char *tunnel_id, char vpn_id[ENGINE_VPN_ID
 bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char *cause,
 				int64_t since_unix, bool routes_only);
 
+/* ---- _TunnelDetail: what `vpcctl vpn status` prints beyond VgwTelemetry ----
+ *
+ * EC2 has no action for `show crypto isakmp sa` / `show crypto ipsec sa`,
+ * so the engine keeps that picture in the connection's doc under
+ * ENGINE_VPN_DETAIL_KEY (a '_' key: stored, never on the EC2 wire), and
+ * vpcctl reads it from the store (--data-dir, read-only). Layout:
+ *
+ *   { "UpdatedAt": unix s,
+ *     "Tunnels": [ per tunnel index, { "Running": false } when vpcd does
+ *       not run it (VgwTelemetry says why), else
+ *       { "Running": true, "OutsideIpAddress", "PeerIpAddress",
+ *         "PeerPort" (0: unknown), "Status" UP|DOWN, "StatusMessage",
+ *         "Isakmp": { "State" (QM_IDLE, MM_NO_STATE, ..., NONE), and unless
+ *           NONE: "ConnId", "Role" initiator|responder, "CookieI",
+ *           "CookieR" (hex), "LocalAddress", "PeerAddress" ("ip:port"),
+ *           "NatLocal", "NatPeer", "PeerDpd", "Encryption", "Hash", "Auth",
+ *           "DhGroup", "LifetimeSeconds", "QuickModesInFlight", "IsakmpSas";
+ *           QM_IDLE also "EstablishedAt", "ExpiresAt", "ReauthAt" (unix s) },
+ *         "Ike": { "PacketsIn", "PacketsOut", "Retransmits", "DpdSent",
+ *           "DpdAnswered", "DpdTimeouts", "AuthFailures",
+ *           "ProposalMismatches", "Phase1Established", "Phase2Established" },
+ *         "IpsecSas": [ newest first, { "SpiIn", "SpiOut" ("0x%08X"),
+ *           "Transform" ("esp-aes esp-sha-hmac"), "LocalSelector",
+ *           "RemoteSelector", "UdpEncap", "EncapPort", "Lingering",
+ *           "ReplayWindow", "PacketsIn", "BytesIn", "PacketsOut", "BytesOut",
+ *           "SeqIn", "SeqOut", "DropsIn"/"DropsOut" {cause: n, non-zero only},
+ *           "InstalledAt", "RekeyAt", "ExpiresAt" (unix s) } ],
+ *         "Drops": { cause: n, the tunnel's own, non-zero only } } ] }
+ *
+ * Times are absolute so that a reader computes the remaining lifetimes at
+ * its own "now". The engine writes it (through the API thread, like the
+ * telemetry) at every UP/DOWN change and otherwise at most every
+ * ENGINE_VPN_DETAIL_PERIOD_S, only when something but the times changed
+ * (with_times false gives that comparison doc); removes it when it stops
+ * running the connection. */
+#define ENGINE_VPN_DETAIL_KEY		"_TunnelDetail"
+#define ENGINE_VPN_DETAIL_PERIOD_S	5
+
+/* st[i]: tunnel i's status, NULL when vpcd does not run it. A new doc. */
+struct doc *engine_vpn_detail(const struct vpn_tunnel_status *const st[ENGINE_VPN_TUNNELS],
+			      int64_t now_unix, bool with_times);
+
 /* The members of a connection doc that the engine reads (a new doc): no
  * CustomerGatewayConfiguration, telemetry or tags. */
 struct doc *engine_vpn_trim(const struct doc *vpn);

@@ -24,8 +24,9 @@
  *   4. Status: a callback (cfg.on_status) called on the loop thread at
  *      every UP/DOWN change, and vpn_endpoint_tunnel_status(), safe from
  *      any thread, for the full picture (`vpcctl vpn status`): UP/DOWN,
- *      since, cause, peer address and NAT-T port, IKE counters (ike.h
- *      exposes no ISAKMP SA state or phase 1 lifetime yet), per CHILD SA
+ *      since, cause, peer address and NAT-T port, IKE counters, the ISAKMP
+ *      SA (ike_get_isakmp_status: state, cookies, algorithms, remaining
+ *      phase 1 lifetime), per CHILD SA
  *      the SPIs, transform, selectors, remaining lifetime,
  *      packets/bytes each way, replay window and drops by cause. Counters
  *      in the snapshot are refreshed by the loop once a second and at
@@ -155,6 +156,7 @@ struct vpn_tunnel_status {
 	int64_t since_unix;		/* last UP/DOWN change (or creation) */
 	char cause[IKE_CAUSE_MAX];	/* "" when up */
 	struct ike_stats ike;
+	struct ike_isakmp_status isakmp;	/* state NONE when there is none */
 	size_t n_children;		/* CHILD SAs, newest first */
 	struct vpn_child_status children[VPN_MAX_CHILDREN];
 	uint64_t drops[VPN_DROP_MAX];

@@ -76,8 +76,10 @@ void ep_snapshot(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now)
 	s.up = t->t_up;
 	s.since_unix = t->t_since_unix;
 	snprintf(s.cause, sizeof(s.cause), "%s", t->t_cause);
-	if (t->t_ike)
+	if (t->t_ike) {
 		ike_get_stats(t->t_ike, &s.ike);
+		ike_get_isakmp_status(t->t_ike, now, &s.isakmp);
+	}
 	memcpy(s.drops, t->t_drops, sizeof(s.drops));
 	for (struct ep_child *c = t->t_children; c && s.n_children < VPN_MAX_CHILDREN;
 	     c = c->ch_next) {
