@@ -48,6 +48,9 @@ const char *cli_tag(const struct doc *resource, const char *key);
 
 int cmd_wizard(struct cli_ctx *cx, int argc, char **argv);
 int cmd_vpn(struct cli_ctx *cx, int argc, char **argv);
+/* `vpn status` (vpn_status.c): telemetry through the API, the tunnels'
+ * SAs from --data-dir's vpcd.db, read-only. argv[0] is "status". */
+int cli_vpn_status(struct cli_ctx *cx, int argc, char **argv);
 int cmd_show(struct cli_ctx *cx, int argc, char **argv);
 /* No API call: reads the state from --data-dir's vpcd.db, read-only. */
 int cmd_trace(struct cli_ctx *cx, int argc, char **argv);

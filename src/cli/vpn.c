@@ -1,7 +1,7 @@
 /*
  * vpn.c — `vpcctl vpn devices|config|status`: the console's "Download
- * Configuration" dialog and its tunnel status tab. The configuration is
- * written byte for byte as GetVpnConnectionDeviceSampleConfiguration
+ * Configuration" dialog and its tunnel status tab (in vpn_status.c). The
+ * configuration is written byte for byte as GetVpnConnectionDeviceSampleConfiguration
  * answers it: vpcctl never edits a router's configuration.
  */
 #include <fcntl.h>
@@ -21,8 +21,9 @@ const char cli_vpn_help[] =
 	"  vpn config VPN-ID (--vendor V --platform P --software S | --device-type ID)\n"
 	"                    [--ike-version ikev1|ikev2] [-o FILE]\n"
 	"      the customer gateway's configuration (Download Configuration)\n"
-	"  vpn status [VPN-ID]\n"
-	"      each tunnel's outside address, status, since when, and why\n"
+	"  vpn status [VPN-ID] [--data-dir DIR]\n"
+	"      each tunnel's outside address, status, since when, and why; its ISAKMP\n"
+	"      and IPsec SAs (show crypto isakmp sa / ipsec sa) from DIR/vpcd.db\n"
 	"\n"
 	"Each has its own --help.\n";
 
@@ -48,13 +49,6 @@ const char cli_vpn_config_help[] =
 	"  --device-type ID   the device type's id instead\n"
 	"  --ike-version V    ikev1 or ikev2 (default: the device's own)\n"
 	"  -o, --file FILE    write here (mode 0600: it holds the pre-shared keys)\n";
-
-const char cli_vpn_status_help[] =
-	"usage: vpcctl vpn status [VPN-ID]\n"
-	"\n"
-	"Per tunnel of each VPN connection (or of VPN-ID): outside address, status\n"
-	"(UP/DOWN), since when, the status message and accepted routes, from the\n"
-	"connection's VgwTelemetry. Deleted connections are left out unless named.\n";
 
 /* A new or truncated file only the user can read: it holds pre-shared keys. */
 static int open_private(const char *path)
@@ -260,74 +254,6 @@ done:
 	return rc;
 }
 
-static int vpn_status(struct cli_ctx *cx, int argc, char **argv)
-{
-	optind = 1;
-	opterr = 0;
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	if (getopt_long(argc, argv, "", opts, NULL) != -1)
-		return cli_usage_error("vpn status", "unknown option '%s'", argv[optind - 1]);
-	if (argc - optind > 1)
-		return cli_usage_error("vpn status", "one VPN-ID at most");
-	const char *vpn_id = optind < argc ? argv[optind] : NULL;
-	struct ec2_params p;
-	ec2_params_init(&p);
-	if (vpn_id)
-		ec2_param(&p, vpn_id, "VpnConnectionId.1");
-	struct doc *all = cli_describe(cx, "DescribeVpnConnections", &p, "VpnConnections");
-	ec2_params_free(&p);
-	if (!all)
-		return CLI_EXIT_ERROR;
-	struct doc *kept = doc_list();
-	doc_foreach(v, doc_get(all, "VpnConnections")) {
-		const char *st = doc_get_str(v, "State");
-		if (!vpn_id && st && strcmp(st, "deleted") == 0)
-			continue;
-		struct doc *o = doc_obj();
-		static const char *const keep[] = { "VpnConnectionId", "State", "CustomerGatewayId", "VpnGatewayId" };
-		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-			if (doc_get_str(v, keep[i]))
-				doc_set_str(o, keep[i], doc_get_str(v, keep[i]));
-		if (cli_tag(v, "Name"))
-			doc_set_str(o, "Name", cli_tag(v, "Name"));
-		struct doc *tel = doc_get(v, "VgwTelemetry");
-		doc_set(o, "VgwTelemetry", tel ? doc_clone(tel) : doc_list());
-		doc_push(kept, o);
-	}
-	doc_free(all);
-	if (cx->cx_output == CLI_OUTPUT_JSON) {
-		struct doc *o = doc_obj();
-		doc_set(o, "VpnConnections", kept);
-		json_print(o, cx->cx_out);
-		doc_free(o);
-		return CLI_EXIT_OK;
-	}
-	static const char *const h[] = { "VPN CONNECTION", "STATE", "TUNNEL", "OUTSIDE ADDRESS", "STATUS", "SINCE",
-					  "ROUTES", "MESSAGE" };
-	struct table t;
-	table_init(&t, NULL, 8, h);
-	doc_foreach(v, kept) {
-		int n = 0;
-		doc_foreach(tu, doc_get(v, "VgwTelemetry")) {
-			char num[16], routes[24];
-			snprintf(num, sizeof(num), "%d", ++n);
-			snprintf(routes, sizeof(routes), "%lld", (long long)doc_get_int(tu, "AcceptedRouteCount", 0));
-			const char *row[] = { doc_get_str(v, "VpnConnectionId"), doc_get_str(v, "State"), num,
-					      doc_get_str(tu, "OutsideIpAddress"), doc_get_str(tu, "Status"),
-					      doc_get_str(tu, "LastStatusChange"), routes, doc_get_str(tu, "StatusMessage") };
-			table_row(&t, row);
-		}
-		if (n == 0) {
-			const char *row[] = { doc_get_str(v, "VpnConnectionId"), doc_get_str(v, "State"), NULL, NULL,
-					      NULL, NULL, NULL, "no tunnel telemetry" };
-			table_row(&t, row);
-		}
-	}
-	table_print(&t, cx->cx_out);
-	doc_free(kept);
-	return CLI_EXIT_OK;
-}
-
 int cmd_vpn(struct cli_ctx *cx, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -354,7 +280,7 @@ int cmd_vpn(struct cli_ctx *cx, int argc, char **argv)
 			fputs(cli_vpn_status_help, stdout);
 			return CLI_EXIT_OK;
 		}
-		return vpn_status(cx, argc - 1, argv + 1);
+		return cli_vpn_status(cx, argc - 1, argv + 1);	/* vpn_status.c */
 	}
 	return cli_usage_error("vpn", "no subcommand '%s' (devices, config, status)", sub);
 }

@@ -1,0 +1,358 @@
+/*
+ * vpn_status.c — `vpcctl vpn status [VPN-ID]`: the console's tunnel
+ * status tab (VgwTelemetry, through the EC2 API) and, per tunnel, what a
+ * Cisco router's `show crypto isakmp sa` and `show crypto ipsec sa` print
+ * (peer and local addresses, ISAKMP state, SPIs in and out, transforms,
+ * remaining lifetimes, packets and bytes each way, replay window, drops by
+ * cause).
+ *
+ * EC2 has no action for that detail. vpcd's engine keeps it in each
+ * connection's stored doc under "_TunnelDetail" (engine_vpn.h: a '_' key,
+ * never on the EC2 wire), refreshed at every UP/DOWN change and at most
+ * every few seconds; this command reads it from DIR/vpcd.db (--data-dir,
+ * default ./var), read-only — SQLite's WAL lets it read beside a running
+ * vpcd — the way `vpcctl trace` does. When it cannot (no database there,
+ * the connection not in it, vpcd runs no tunnel for it) it says so, and
+ * prints the telemetry alone. Times in the detail are absolute, so the
+ * remaining lifetimes printed are as of now.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "store/store.h"
+
+#define VPN_STATUS_DEFAULT_DATA_DIR "./var"	/* vpcd's default --data-dir */
+#define DETAIL_KEY "_TunnelDetail"		/* engine_vpn.h's ENGINE_VPN_DETAIL_KEY */
+#define VPN_TYPE "vpn-connection"		/* api/resources.h's RT_VPN */
+
+const char cli_vpn_status_help[] =
+	"usage: vpcctl vpn status [VPN-ID] [--data-dir DIR]\n"
+	"\n"
+	"Per tunnel of each VPN connection (or of VPN-ID): outside address, status\n"
+	"(UP/DOWN), since when, the status message and accepted routes, from the\n"
+	"connection's VgwTelemetry (DescribeVpnConnections). Deleted connections are\n"
+	"left out unless named.\n"
+	"\n"
+	"Then, per tunnel, what `show crypto isakmp sa` and `show crypto ipsec sa`\n"
+	"print on a Cisco router: the ISAKMP SA (peer and local address, state such\n"
+	"as QM_IDLE, cookies, algorithms, remaining lifetime) and each IPsec SA (SPIs\n"
+	"in and out, transform, selectors, remaining lifetime, packets and bytes each\n"
+	"way, replay window, drops by cause). EC2 has no action for this: vpcctl\n"
+	"reads it from the local vpcd's DIR/vpcd.db (--data-dir, default " VPN_STATUS_DEFAULT_DATA_DIR "),\n"
+	"read-only, also while vpcd runs; vpcd refreshes it every few seconds and at\n"
+	"every status change. When it cannot be read, vpcctl says why and prints the\n"
+	"telemetry alone.\n"
+	"\n"
+	"--output json: {VpnConnections: [{..., VgwTelemetry, TunnelDetail: [per\n"
+	"tunnel], TunnelDetailUpdatedAt} or TunnelDetailUnavailable: why]}; the\n"
+	"remaining lifetimes are in RemainingSeconds.\n";
+
+/* ---- the detail from the store ------------------------------------------------ */
+
+struct detail_load {
+	struct doc *dl_ids;	/* list of the wanted ids (borrowed strings) */
+	struct doc *dl_found;	/* object: id -> the stored connection doc */
+};
+
+static void load_vpn_row(void *ctx, const char *type, const char *id, int64_t ord, const char *json)
+{
+	(void)ord;
+	struct detail_load *dl = ctx;
+	if (strcmp(type, VPN_TYPE) != 0)
+		return;
+	bool wanted = false;
+	doc_foreach(w, dl->dl_ids)
+		if (w->d_type == DOC_STR && w->d_str && strcmp(w->d_str, id) == 0)
+			wanted = true;
+	if (!wanted)
+		return;
+	struct doc *d = doc_from_json(json, strlen(json));
+	if (d)
+		doc_set(dl->dl_found, id, d);
+}
+
+/* The stored connection docs of the ids in kept, as an object by id; NULL
+ * with why when the store cannot be read. */
+static struct doc *detail_read(const char *dir, const struct doc *kept, char *why, size_t len)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/vpcd.db", dir);
+	if (access(path, R_OK) != 0) {
+		snprintf(why, len, "cannot read %.400s (give the local vpcd's --data-dir DIR)", path);
+		return NULL;
+	}
+	struct store *st = store_open_readonly(dir);
+	if (!st) {
+		snprintf(why, len, "cannot open %.400s read-only", path);
+		return NULL;
+	}
+	struct detail_load dl = { doc_list(), doc_obj() };
+	doc_foreach(v, kept)
+		if (doc_get_str(v, "VpnConnectionId"))
+			doc_push(dl.dl_ids, doc_str(doc_get_str(v, "VpnConnectionId")));
+	int rc = store_load_all(st, load_vpn_row, &dl);
+	store_close(st);
+	doc_free(dl.dl_ids);
+	if (rc < 0) {
+		doc_free(dl.dl_found);
+		snprintf(why, len, "cannot load the state from %.400s", path);
+		return NULL;
+	}
+	return dl.dl_found;
+}
+
+static int64_t remaining(const struct doc *o, const char *key, int64_t now)
+{
+	int64_t at = doc_get_int(o, key, 0);
+	return at > now ? at - now : 0;
+}
+
+/* The stored per-tunnel detail, with the remaining times as of now. */
+static struct doc *tunnel_view(const struct doc *stored, int64_t now)
+{
+	struct doc *t = doc_clone(stored);
+	struct doc *is = doc_get(t, "Isakmp");
+	if (is && doc_get(is, "ExpiresAt")) {
+		doc_set_int(is, "RemainingSeconds", remaining(is, "ExpiresAt", now));
+		doc_set_int(is, "ReauthInSeconds", remaining(is, "ReauthAt", now));
+	}
+	if (is)
+		doc_set_str(is, "Status", strcmp(doc_get_str(is, "State") ? doc_get_str(is, "State") : "",
+						 "QM_IDLE") == 0 ? "ACTIVE" : "NEGOTIATING");
+	doc_foreach(sa, doc_get(t, "IpsecSas")) {
+		doc_set_int(sa, "RemainingSeconds", remaining(sa, "ExpiresAt", now));
+		doc_set_int(sa, "RekeyInSeconds", remaining(sa, "RekeyAt", now));
+	}
+	return t;
+}
+
+/* ---- printing ------------------------------------------------------------------ */
+
+static void print_time(FILE *f, int64_t unix_s)
+{
+	time_t t = (time_t)unix_s;
+	struct tm tm;
+	char buf[32];
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fputs(buf, f);
+}
+
+static const char *s_or(const struct doc *o, const char *key, const char *dflt)
+{
+	const char *s = doc_get_str(o, key);
+	return s && *s ? s : dflt;
+}
+
+static long long ival(const struct doc *o, const char *key)
+{
+	return (long long)doc_get_int(o, key, 0);
+}
+
+static void print_drops(FILE *f, const char *what, const struct doc *drops)
+{
+	fprintf(f, "%s", what);
+	bool any = false;
+	doc_foreach(d, drops) {
+		char buf[32];
+		fprintf(f, "%s%s %s", any ? ", " : " ", d->d_key, doc_scalar_text(d, buf, sizeof(buf)));
+		any = true;
+	}
+	fprintf(f, "%s\n", any ? "" : " none");
+}
+
+static void print_isakmp(FILE *f, const struct doc *t)
+{
+	const struct doc *is = doc_get(t, "Isakmp");
+	fprintf(f, "  IPv4 Crypto ISAKMP SA\n");
+	fprintf(f, "  %-16s %-16s %-14s %7s %s\n", "dst", "src", "state", "conn-id", "status");
+	const char *state = s_or(is, "State", "NONE");
+	if (strcmp(state, "NONE") == 0) {
+		fprintf(f, "  (no ISAKMP SA)\n");
+		return;
+	}
+	fprintf(f, "  %-16s %-16s %-14s %7lld %s\n", s_or(t, "PeerIpAddress", "-"),
+		s_or(t, "OutsideIpAddress", "-"), state, ival(is, "ConnId"), s_or(is, "Status", "-"));
+	fprintf(f, "    %s, local %s, peer %s%s%s\n", s_or(is, "Role", "-"), s_or(is, "LocalAddress", "-"),
+		s_or(is, "PeerAddress", "-"), doc_get_bool(is, "NatPeer", false) ? ", peer behind NAT" : "",
+		doc_get_bool(is, "NatLocal", false) ? ", we are behind NAT" : "");
+	fprintf(f, "    cookies %s/%s\n", s_or(is, "CookieI", "-"), s_or(is, "CookieR", "-"));
+	if (doc_get_str(is, "Encryption"))
+		fprintf(f, "    encr %s, hash %s, auth %s, DH group %lld, lifetime %lld s", s_or(is, "Encryption", "-"),
+			s_or(is, "Hash", "-"), s_or(is, "Auth", "-"), ival(is, "DhGroup"), ival(is, "LifetimeSeconds"));
+	if (doc_get(is, "RemainingSeconds"))
+		fprintf(f, ", remaining %lld s (re-authentication in %lld s)", ival(is, "RemainingSeconds"),
+			ival(is, "ReauthInSeconds"));
+	if (doc_get_str(is, "Encryption"))
+		fputc('\n', f);
+}
+
+static void print_sa(FILE *f, const struct doc *sa, bool in)
+{
+	const char *spi = s_or(sa, in ? "SpiIn" : "SpiOut", "0x0");
+	unsigned long v = strtoul(spi, NULL, 16);
+	fprintf(f, "      spi: %s(%lu)\n", spi, v);
+	fprintf(f, "        transform: %s ,\n", s_or(sa, "Transform", "-"));
+	fprintf(f, "        in use settings ={Tunnel%s, }\n", doc_get_bool(sa, "UdpEncap", false) ? " UDP-Encaps" : "");
+	fprintf(f, "        sa timing: remaining key lifetime (sec): (%lld), rekey in %lld s\n",
+		ival(sa, "RemainingSeconds"), ival(sa, "RekeyInSeconds"));
+	if (in)
+		fprintf(f, "        replay detection support: Y  replay window size: %lld\n", ival(sa, "ReplayWindow"));
+	fprintf(f, "        Status: %s\n", doc_get_bool(sa, "Lingering", false) ? "DELETED (inbound kept a moment)"
+									 : "ACTIVE");
+}
+
+static void print_ipsec(FILE *f, const struct doc *t)
+{
+	const struct doc *sas = doc_get(t, "IpsecSas");
+	if (!sas || !sas->d_first) {
+		fprintf(f, "  no IPsec SA\n");
+	}
+	doc_foreach(sa, sas) {
+		fprintf(f, "  local  ident (addr/mask/prot/port): %s\n", s_or(sa, "LocalSelector", "-"));
+		fprintf(f, "  remote ident (addr/mask/prot/port): %s\n", s_or(sa, "RemoteSelector", "-"));
+		fprintf(f, "  current_peer %s port %lld\n", s_or(t, "PeerIpAddress", "-"),
+			doc_get_bool(sa, "UdpEncap", false) ? ival(sa, "EncapPort") : 0LL);
+		fprintf(f, "    #pkts encaps: %lld, #bytes encaps: %lld, #seq out: %lld\n", ival(sa, "PacketsOut"),
+			ival(sa, "BytesOut"), ival(sa, "SeqOut"));
+		fprintf(f, "    #pkts decaps: %lld, #bytes decaps: %lld, #seq in: %lld\n", ival(sa, "PacketsIn"),
+			ival(sa, "BytesIn"), ival(sa, "SeqIn"));
+		print_drops(f, "    #drops in:", doc_get(sa, "DropsIn"));
+		print_drops(f, "    #drops out:", doc_get(sa, "DropsOut"));
+		fprintf(f, "     inbound esp sas:\n");
+		print_sa(f, sa, true);
+		fprintf(f, "     outbound esp sas:\n");
+		print_sa(f, sa, false);
+	}
+	print_drops(f, "  tunnel drops:", doc_get(t, "Drops"));
+}
+
+static void print_detail(FILE *f, const struct doc *v, int64_t now)
+{
+	const char *id = doc_get_str(v, "VpnConnectionId");
+	const char *why = doc_get_str(v, "TunnelDetailUnavailable");
+	if (why) {
+		fprintf(f, "\n%s: tunnel detail unavailable: %s\n", id, why);
+		return;
+	}
+	int64_t at = doc_get_int(v, "TunnelDetailUpdatedAt", 0);
+	int n = 0;
+	doc_foreach(t, doc_get(v, "TunnelDetail")) {
+		n++;
+		fprintf(f, "\n%s tunnel %d (detail as of ", id, n);
+		print_time(f, at);
+		fprintf(f, ", %lld s ago)\n", (long long)(now > at ? now - at : 0));
+		if (!doc_get_bool(t, "Running", false)) {
+			fprintf(f, "  vpcd does not run this tunnel (see its status message)\n");
+			continue;
+		}
+		fprintf(f, "  status %s%s%s\n", s_or(t, "Status", "-"),
+			strcmp(s_or(t, "Status", ""), "UP") ? ": " : "",
+			strcmp(s_or(t, "Status", ""), "UP") ? s_or(t, "StatusMessage", "") : "");
+		print_isakmp(f, t);
+		print_ipsec(f, t);
+	}
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+int cli_vpn_status(struct cli_ctx *cx, int argc, char **argv)
+{
+	if (argc > 1 && argv[1][0] == '-')
+		return cli_usage_error("vpn status", "unknown option '%s'", argv[1]);
+	if (argc > 2)
+		return cli_usage_error("vpn status", "one VPN-ID at most");
+	const char *vpn_id = argc > 1 ? argv[1] : NULL;
+	struct ec2_params p;
+	ec2_params_init(&p);
+	if (vpn_id)
+		ec2_param(&p, vpn_id, "VpnConnectionId.1");
+	struct doc *all = cli_describe(cx, "DescribeVpnConnections", &p, "VpnConnections");
+	ec2_params_free(&p);
+	if (!all)
+		return CLI_EXIT_ERROR;
+	struct doc *kept = doc_list();
+	doc_foreach(v, doc_get(all, "VpnConnections")) {
+		const char *st = doc_get_str(v, "State");
+		if (!vpn_id && st && strcmp(st, "deleted") == 0)
+			continue;
+		struct doc *o = doc_obj();
+		static const char *const keep[] = { "VpnConnectionId", "State", "CustomerGatewayId", "VpnGatewayId" };
+		for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+			if (doc_get_str(v, keep[i]))
+				doc_set_str(o, keep[i], doc_get_str(v, keep[i]));
+		if (cli_tag(v, "Name"))
+			doc_set_str(o, "Name", cli_tag(v, "Name"));
+		struct doc *tel = doc_get(v, "VgwTelemetry");
+		doc_set(o, "VgwTelemetry", tel ? doc_clone(tel) : doc_list());
+		doc_push(kept, o);
+	}
+	doc_free(all);
+
+	/* the detail, from the local vpcd's store */
+	const char *dir = cx->cx_opts.o_data_dir ? cx->cx_opts.o_data_dir : VPN_STATUS_DEFAULT_DATA_DIR;
+	char why[512] = "";
+	struct doc *stored = kept->d_first ? detail_read(dir, kept, why, sizeof(why)) : NULL;
+	int64_t now = (int64_t)time(NULL);
+	doc_foreach(v, kept) {
+		const char *id = doc_get_str(v, "VpnConnectionId");
+		const struct doc *conn = stored && id ? doc_get(stored, id) : NULL;
+		const struct doc *detail = doc_get(conn, DETAIL_KEY);
+		char reason[640];
+		if (!stored)
+			snprintf(reason, sizeof(reason), "%s", why);
+		else if (!conn)
+			snprintf(reason, sizeof(reason), "%s/vpcd.db has no %s (is %s the data directory of the vpcd "
+				 "that answered?)", dir, id ? id : "connection", dir);
+		else if (!detail)
+			snprintf(reason, sizeof(reason), "vpcd runs no tunnel of %s (deleted, not available, or no "
+				 "usable outside address; see the status messages)", id);
+		if (!detail) {
+			doc_set_str(v, "TunnelDetailUnavailable", reason);
+			continue;
+		}
+		doc_set_int(v, "TunnelDetailUpdatedAt", doc_get_int(detail, "UpdatedAt", 0));
+		struct doc *list = doc_set(v, "TunnelDetail", doc_list());
+		doc_foreach(t, doc_get(detail, "Tunnels"))
+			doc_push(list, tunnel_view(t, now));
+	}
+	doc_free(stored);
+
+	if (cx->cx_output == CLI_OUTPUT_JSON) {
+		struct doc *o = doc_obj();
+		doc_set(o, "VpnConnections", kept);
+		json_print(o, cx->cx_out);
+		doc_free(o);
+		return CLI_EXIT_OK;
+	}
+	static const char *const h[] = { "VPN CONNECTION", "STATE", "TUNNEL", "OUTSIDE ADDRESS", "STATUS", "SINCE",
+					  "ROUTES", "MESSAGE" };
+	struct table t;
+	table_init(&t, NULL, 8, h);
+	doc_foreach(v, kept) {
+		int n = 0;
+		doc_foreach(tu, doc_get(v, "VgwTelemetry")) {
+			char num[16], routes[24];
+			snprintf(num, sizeof(num), "%d", ++n);
+			snprintf(routes, sizeof(routes), "%lld", (long long)doc_get_int(tu, "AcceptedRouteCount", 0));
+			const char *row[] = { doc_get_str(v, "VpnConnectionId"), doc_get_str(v, "State"), num,
+					      doc_get_str(tu, "OutsideIpAddress"), doc_get_str(tu, "Status"),
+					      doc_get_str(tu, "LastStatusChange"), routes, doc_get_str(tu, "StatusMessage") };
+			table_row(&t, row);
+		}
+		if (n == 0) {
+			const char *row[] = { doc_get_str(v, "VpnConnectionId"), doc_get_str(v, "State"), NULL, NULL,
+					      NULL, NULL, NULL, "no tunnel telemetry" };
+			table_row(&t, row);
+		}
+	}
+	table_print(&t, cx->cx_out);
+	doc_foreach(v, kept)
+		print_detail(cx->cx_out, v, now);
+	doc_free(kept);
+	return CLI_EXIT_OK;
+}
