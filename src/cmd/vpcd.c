@@ -6,7 +6,7 @@
  *
  *   vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID]
  *        [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]
- *        [--dataplane]
+ *        [--dataplane [--uplink IFNAME[,via=ADDR]]]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +21,7 @@
 #include "api/api.h"
 #include "base/base.h"
 #include "engine/engine.h"
+#include "engine/engine_uplink.h"
 #include "model/model.h"
 #include "store/cache.h"
 #include "store/store.h"
@@ -37,7 +38,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID] [--debug]\n"
 		   "            [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]\n"
-		   "            [--dataplane]\n"
+		   "            [--dataplane [--uplink IFNAME[,via=ADDR]]]\n"
 		   "  defaults: --listen 127.0.0.1:8775 --data-dir ./var --region us-east-1\n"
 		   "  --vpn-outside-addresses: this host's addresses for VPN tunnels (one tunnel each,\n"
 		   "  two per VPN connection); without it no VPN connection can be created. With it\n"
@@ -53,6 +54,11 @@ static void usage(FILE *f)
 		   "  no host routes: --vpn-tun and --no-vpn-routes do not apply). vpcd deletes the\n"
 		   "  namespaces when it stops and creates them again when it starts (and deletes\n"
 		   "  leftovers of a vpcd that died). Off by default: the API alone needs no root\n"
+		   "  --uplink: with --dataplane, the internet gateways' port on interface IFNAME:\n"
+		   "  public addresses (MapPublicIpOnLaunch, AssociatePublicIpAddress, Elastic IPs)\n"
+		   "  are a 1:1 NAT there, answered by proxy ARP while the ENI's subnet routes\n"
+		   "  0.0.0.0/0 to its VPC's attached igw; replies go to the MAC a destination was\n"
+		   "  seen at (or ARP for it, or for the gateway ADDR given by via=)\n"
 		   "  credentials: VPCD_ACCESS_KEY_ID and VPCD_SECRET_ACCESS_KEY, else DIR/credentials\n"
 		   "  (generated on first start)\n");
 }
@@ -216,6 +222,7 @@ int main(int argc, char **argv)
 		{ "vpn-tun", required_argument, NULL, 't' },
 		{ "no-vpn-routes", no_argument, NULL, 'R' },
 		{ "dataplane", no_argument, NULL, 'P' },
+		{ "uplink", required_argument, NULL, 'U' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -232,6 +239,12 @@ int main(int argc, char **argv)
 		case 't': vpn_tun = optarg; break;
 		case 'R': vpn_routes = false; break;
 		case 'P': dataplane = true; break;
+		case 'U':
+			if (engine_uplink_configure(optarg) < 0) {
+				log_error("vpcd", "--uplink %s: expected IFNAME or IFNAME,via=ADDR", optarg);
+				return 2;
+			}
+			break;
 		case 'D': log_set_level(LOG_DEBUG); break;
 		case 'V': printf("vpcd %s\n", VPCD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "engine/engine_uplink.h"
 
 #define DP_LOG "engine"
 #define DP_ERR_MAX 256
@@ -35,6 +36,7 @@ struct dp_instance {
 struct engine_dataplane {
 	struct net_router *dp_router;
 	int dp_vgw_fd;
+	struct engine_uplink *dp_uplink;	/* --uplink: the igws' port; NULL none */
 	bool dp_applied_once;
 	char dp_last_err[DP_ERR_MAX];
 	struct dp_instance *dp_inst;
@@ -49,6 +51,9 @@ struct engine_dataplane *engine_dataplane_new(int vgw_fd)
 	if (!dp)
 		abort();
 	dp->dp_vgw_fd = vgw_fd;
+	const char *uplink = engine_uplink_configured();
+	if (uplink)
+		dp->dp_uplink = engine_uplink_new(uplink);	/* NULL (logged): igws without a port */
 	struct net_router_config rc = { .ct_entries = 0 };
 	dp->dp_router = net_router_new(&rc);
 	if (!dp->dp_router || net_router_start(dp->dp_router) < 0) {
@@ -183,6 +188,8 @@ static bool apply_round(struct engine_dataplane *dp, struct engine_net_plan *p)
 		snprintf(dp->dp_last_err, sizeof(dp->dp_last_err), "%s", err);
 		return false;	/* nothing deleted: the old snapshot may read those fds */
 	}
+	if (dp->dp_uplink)
+		engine_uplink_applied(dp->dp_uplink);
 	if (dp->dp_last_err[0])
 		log_info(DP_LOG, "the network applies again");
 	dp->dp_last_err[0] = '\0';
@@ -204,6 +211,8 @@ void engine_dataplane_apply(struct engine_dataplane *dp, struct engine_net_plan 
 		dp->dp_applied_once = true;
 	}
 	ports_fill(dp, p);
+	if (dp->dp_uplink)
+		engine_uplink_fill(dp->dp_uplink, p);
 	if (apply_round(dp, p))
 		(void)apply_round(dp, p);
 	log_debug(DP_LOG, "network applied: %zu subnets, %zu ENIs, %zu instances running", p->np_cfg.n_subnets,
@@ -227,6 +236,7 @@ void engine_dataplane_free(struct engine_dataplane *dp)
 		net_router_stop(dp->dp_router);
 		net_router_free(dp->dp_router);
 	}
+	engine_uplink_free(dp->dp_uplink);
 	for (size_t i = 0; i < dp->dp_ninst; i++)
 		inst_destroy(&dp->dp_inst[i]);
 	if (dp->dp_ninst)

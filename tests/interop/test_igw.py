@@ -1,0 +1,197 @@
+"""The internet gateway's port (vpcd --dataplane --uplink IFNAME): public
+addresses are a 1:1 NAT at the igw, answered on the uplink only while the
+instance's subnet routes 0.0.0.0/0 to the VPC's attached internet gateway.
+
+Topology (namespaces with per-run unique names, always deleted; the
+instance's namespace is vpcd's):
+
+    internet 203.0.113.10 (eth0; 198.51.100.0/24, vpcd's public pool, on-link)
+        |
+    up0 (no address) vpcd --dataplane --uplink up0
+                       instance i-… 10.96.0.x, public 198.51.100.y
+
+Steps: the instance (AssociatePublicIpAddress) pings the internet host
+(vpcd asks by ARP for it: the first may be lost); the internet host pings
+the instance's public address and is answered; the 0.0.0.0/0 route removed:
+no answer (and no proxy ARP); put back: answered; an Elastic IP associated
+with the instance: answered at the Elastic IP; disassociated: no answer there.
+Needs root; skipped otherwise."""
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+import boto3
+import botocore.config
+
+import vpcdtest
+from interop import test_ipsec_strongswan as ss
+from interop import test_vpn_story as vs
+
+INET_IP = "203.0.113.10"
+API_PORT = 8775
+API = "http://127.0.0.1:%d" % API_PORT
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root: creates network namespaces, runs vpcd's data plane")
+class IgwTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(vs.VPCD):
+            raise unittest.SkipTest("%s is missing (make all)" % vs.VPCD)
+        cls.dir = tempfile.mkdtemp(prefix="igw-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        tag = "%d-%s" % (os.getpid(), secrets.token_hex(3))
+        cls.ns = {k: "igw-%s-%s" % (k, tag) for k in ("inet", "vpcd")}
+        for ns in cls.ns.values():
+            ss.run(["ip", "netns", "add", ns])
+            cls.addClassCleanup(ss.run, ["ip", "netns", "delete", ns], False)
+        for ns in cls.ns.values():
+            ss.run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        ss.run(["ip", "-n", cls.ns["vpcd"], "link", "add", "up0", "type", "veth", "peer", "name", "eth0",
+                "netns", cls.ns["inet"]])
+        ss.run(["ip", "-n", cls.ns["vpcd"], "link", "set", "up0", "up"])
+        ss.run(["ip", "-n", cls.ns["inet"], "link", "set", "eth0", "up"])
+        ss.run(["ip", "-n", cls.ns["inet"], "addr", "add", INET_IP + "/24", "dev", "eth0"])
+        ss.run(["ip", "-n", cls.ns["inet"], "route", "add", "198.51.100.0/24", "dev", "eth0"])
+        cls.pool = vs.netns_executor(cls.ns["vpcd"])
+        cls.addClassCleanup(cls.pool.shutdown)
+
+    def setUp(self):
+        self.data_dir = os.path.join(self.dir, "vpcd-data")
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.vpcd_log = os.path.join(self.dir, "vpcd.log")
+        self.vpcd = None
+        self.instances = []
+        self.addCleanup(self.cleanup_instances)
+        self.addCleanup(self.stop_vpcd)
+
+    def start_vpcd(self):
+        env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID, VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
+        with open(self.vpcd_log, "ab") as log:
+            # nsenter: vpcd stays in the host's mount namespace (its /run/netns mounts)
+            self.vpcd = subprocess.Popen(
+                ["nsenter", "--net=/run/netns/" + self.ns["vpcd"], vs.VPCD, "--listen", "127.0.0.1:%d" % API_PORT,
+                 "--data-dir", self.data_dir, "--dataplane", "--uplink", "up0", "--debug"],
+                stdout=log, stderr=log, env=env)
+
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", API_PORT), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        end = time.time() + 10
+        while not self.pool.submit(listening).result():
+            if self.vpcd.poll() is not None or time.time() > end:
+                raise AssertionError("vpcd did not start; log:\n" + self.log()[-3000:])
+            time.sleep(0.05)
+        self.ec2 = self.pool.submit(
+            boto3.client, "ec2", region_name=vpcdtest.REGION, endpoint_url=API,
+            aws_access_key_id=vpcdtest.KEY_ID, aws_secret_access_key=vpcdtest.SECRET,
+            config=botocore.config.Config(retries={"max_attempts": 0})).result()
+
+    def stop_vpcd(self):
+        p, self.vpcd = self.vpcd, None
+        if p and p.poll() is None:
+            os.kill(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+
+    def cleanup_instances(self):
+        for iid in self.instances:
+            if os.path.exists("/run/netns/" + iid):
+                ss.run(["ip", "netns", "delete", iid], check=False)
+
+    def log(self):
+        with open(self.vpcd_log, errors="replace") as f:
+            return f.read()
+
+    def call(self, name, **kw):
+        return self.pool.submit(getattr(self.ec2, name), **kw).result()
+
+    def ping(self, ns, dst, expect=True, count=3):
+        p = ss.run(["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", str(count), "-i", "0.2", "-W", "1", dst],
+                   check=False, timeout=count * 3 + 10)
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
+        got = int(m.group(2)) if m else 0
+        if expect:
+            self.assertGreaterEqual(got, count - 1, "ping %s from %s:\n%s\nvpcd log tail:\n%s" % (
+                dst, ns, p.stdout, self.log()[-2000:]))
+        else:
+            self.assertEqual(got, 0, "ping %s from %s still answered:\n%s" % (dst, ns, p.stdout))
+
+    def neigh_flush(self):
+        ss.run(["ip", "-n", self.ns["inet"], "neigh", "flush", "dev", "eth0"], check=False)
+
+    def test_public_ip_through_uplink(self):
+        self.start_vpcd()
+        inet = self.ns["inet"]
+        vpc = self.call("create_vpc", CidrBlock="10.96.0.0/16")["Vpc"]["VpcId"]
+        subnet = self.call("create_subnet", VpcId=vpc, CidrBlock="10.96.0.0/24")["Subnet"]["SubnetId"]
+        igw = self.call("create_internet_gateway")["InternetGateway"]["InternetGatewayId"]
+        self.call("attach_internet_gateway", InternetGatewayId=igw, VpcId=vpc)
+        rtb = self.call("create_route_table", VpcId=vpc)["RouteTable"]["RouteTableId"]
+        self.call("create_route", RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        self.call("associate_route_table", RouteTableId=rtb, SubnetId=subnet)
+        sg = self.call("create_security_group", GroupName="web", Description="ping from anywhere",
+                       VpcId=vpc)["GroupId"]
+        self.call("authorize_security_group_ingress", GroupId=sg, IpPermissions=[
+            {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        image = self.call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
+                          )["Images"][0]["ImageId"]
+        inst = self.call("run_instances", ImageId=image, MinCount=1, MaxCount=1, NetworkInterfaces=[
+            {"DeviceIndex": 0, "SubnetId": subnet, "Groups": [sg], "AssociatePublicIpAddress": True}]
+                         )["Instances"][0]
+        iid = inst["InstanceId"]
+        self.instances.append(iid)
+        addr = inst["PrivateIpAddress"]
+        desc = self.call("describe_instances", InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+        public = desc.get("PublicIpAddress")
+        self.assertTrue(public and public.startswith("198.51.100."), desc)
+        ss.wait_for(lambda: addr in ss.run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
+                    10, "the instance's eth0")
+
+        # out: the instance reaches the internet host (vpcd asks for its MAC by ARP)
+        self.ping(iid, INET_IP)
+        # in: the internet host reaches the public address
+        self.ping(inet, public)
+        self.assertIn("port on up0", self.log())
+
+        # without 0.0.0.0/0 -> igw: neither proxy ARP nor an answer
+        self.call("delete_route", RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0")
+        time.sleep(0.3)
+        self.neigh_flush()
+        self.ping(inet, public, expect=False, count=2)
+        self.call("create_route", RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        time.sleep(0.3)
+        self.ping(inet, public)
+
+        # an Elastic IP on the instance: answered there
+        alloc = self.call("allocate_address", Domain="vpc")
+        self.call("associate_address", AllocationId=alloc["AllocationId"], InstanceId=iid)
+        eip = alloc["PublicIp"]
+        time.sleep(0.3)
+        self.ping(inet, eip)
+
+        # the Elastic IP disassociated: no longer answered there
+        assoc = self.call("describe_addresses", AllocationIds=[alloc["AllocationId"]])["Addresses"][0]
+        self.call("disassociate_address", AssociationId=assoc["AssociationId"])
+        time.sleep(0.3)
+        self.neigh_flush()
+        self.ping(inet, eip, expect=False, count=2)
+        self.assertNotIn("ERROR", self.log())
+
+
+if __name__ == "__main__":
+    unittest.main()
