@@ -54,6 +54,9 @@ int cli_vpn_status(struct cli_ctx *cx, int argc, char **argv);
 int cmd_show(struct cli_ctx *cx, int argc, char **argv);
 /* No API call: reads the state from --data-dir's vpcd.db, read-only. */
 int cmd_trace(struct cli_ctx *cx, int argc, char **argv);
+/* `instance exec` (instance.c): no API call; setns into /run/netns/<id>. */
+int cmd_instance(struct cli_ctx *cx, int argc, char **argv);
+extern const char cli_instance_help[];
 
 extern const char cli_wizard_help[];
 extern const char cli_vpn_help[];

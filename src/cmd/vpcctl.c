@@ -32,6 +32,7 @@ static const char main_help[] =
 	"  vpn status    each tunnel's outside address, status, since when and why\n"
 	"  show          VPCs, subnets, route tables, gateways, VPNs, instances\n"
 	"  trace         why a packet is delivered or dropped (reads --data-dir's state)\n"
+	"  instance exec run a command inside an instance's network namespace (root)\n"
 	"  version       print vpcctl's version\n"
 	"  help [CMD]    this text, or a command's\n"
 	"\n"
@@ -139,6 +140,8 @@ static int print_help_for(int argc, char **argv)
 		fputs(cli_show_help, stdout);
 	else if (strcmp(what, "trace") == 0)
 		fputs(cli_trace_help, stdout);
+	else if (strcmp(what, "instance") == 0)
+		fputs(cli_instance_help, stdout);
 	else if (strcmp(what, "vpn") == 0 && sub && strcmp(sub, "devices") == 0)
 		fputs(cli_vpn_devices_help, stdout);
 	else if (strcmp(what, "vpn") == 0 && sub && strcmp(sub, "config") == 0)
@@ -197,6 +200,8 @@ int main(int argc, char **argv)
 		rc = cmd_show(&cx, argc - 1, argv + 1);
 	else if (strcmp(cmd, "trace") == 0)
 		rc = cmd_trace(&cx, argc - 1, argv + 1);
+	else if (strcmp(cmd, "instance") == 0)
+		rc = cmd_instance(&cx, argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "vpcctl: no command '%s' (see: vpcctl --help)\n", cmd);
 		rc = CLI_EXIT_USAGE;

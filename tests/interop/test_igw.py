@@ -10,7 +10,9 @@ instance's namespace is vpcd's):
     up0 (no address) vpcd --dataplane --uplink up0
                        instance i-… 10.96.0.x, public 198.51.100.y
 
-Steps: the instance (AssociatePublicIpAddress) pings the internet host
+Steps: `vpcctl instance exec` runs commands inside the instance (its
+exit status passes through; an unknown instance is an error); the instance
+(AssociatePublicIpAddress) pings the internet host
 (vpcd asks by ARP for it: the first may be lost); the internet host pings
 the instance's public address and is answered; the 0.0.0.0/0 route removed:
 no answer (and no proxy ARP); put back: answered; an Elastic IP associated
@@ -162,8 +164,20 @@ class IgwTest(unittest.TestCase):
         ss.wait_for(lambda: addr in ss.run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
                     10, "the instance's eth0")
 
+        # vpcctl instance exec: a command inside the instance's namespace
+        vpcctl = os.path.join(vpcdtest.BUILD, "vpcctl")
+        p = ss.run([vpcctl, "instance", "exec", iid, "--", "ip", "-4", "-br", "addr", "show", "eth0"])
+        self.assertIn(addr + "/24", p.stdout)
+        self.assertEqual(ss.run([vpcctl, "instance", "exec", iid, "--", "sh", "-c", "exit 3"],
+                                check=False).returncode, 3)
+        p = ss.run([vpcctl, "instance", "exec", "i-0123456789abcdef0", "--", "true"], check=False)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("has no network namespace", p.stdout)
+
         # out: the instance reaches the internet host (vpcd asks for its MAC by ARP)
-        self.ping(iid, INET_IP)
+        p = ss.run([vpcctl, "instance", "exec", iid, "--", "ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1",
+                    INET_IP], check=False, timeout=20)
+        self.assertRegex(p.stdout, r"3 packets transmitted, [23] received", p.stdout)
         # in: the internet host reaches the public address
         self.ping(inet, public)
         self.assertIn("port on up0", self.log())
