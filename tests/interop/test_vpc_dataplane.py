@@ -1,0 +1,213 @@
+"""vpcd --dataplane between instances (vpcd itself, not net-driver): three
+instances, each a namespace vpcd made, in a VPC 10.96.0.0/16 whose subnets
+are A 10.96.0.0/24 (a: group client, c: group other) and B 10.96.1.0/24
+(b: group server, TCP 8000 and ICMP from members of client only).
+
+  - instance to instance across subnets: a pings b and opens a TCP
+    connection to it, through vpcd's router;
+  - security groups referencing security groups: c (not a member of client)
+    reaches b neither by ping nor TCP;
+  - connection tracking of replies: client has no ingress rule, yet b's
+    replies reach a; a new ping b -> a is refused;
+  - NACL ephemeral-port rules: B gets a NACL allowing TCP 8000 in from A and
+    TCP 1024-65535 out to A: a -> b:8000 works; the outbound rule narrowed to
+    port 8000 drops the replies (stateless) and the connection fails; the
+    ephemeral range back: it works again.
+
+Needs root; skipped otherwise. Namespaces have per-run unique names (the
+instances' are vpcd's, named after their ids) and are always deleted."""
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import boto3
+import botocore.config
+
+import vpcdtest
+from interop import test_ipsec_strongswan as ss
+from interop import test_vpn_story as vs
+from interop.test_seed_story import SERVER, CLIENT
+
+API_PORT = 8775
+API = "http://127.0.0.1:%d" % API_PORT
+PORT = 8000
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root: creates network namespaces, runs vpcd's data plane")
+class VpcDataplaneTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(vs.VPCD):
+            raise unittest.SkipTest("%s is missing (make all)" % vs.VPCD)
+        cls.dir = tempfile.mkdtemp(prefix="vpc-dp-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.vpcd_ns = "vpcdp-vpcd-%d-%s" % (os.getpid(), secrets.token_hex(3))
+        ss.run(["ip", "netns", "add", cls.vpcd_ns])
+        cls.addClassCleanup(ss.run, ["ip", "netns", "delete", cls.vpcd_ns], False)
+        ss.run(["ip", "-n", cls.vpcd_ns, "link", "set", "lo", "up"])
+        cls.pool = vs.netns_executor(cls.vpcd_ns)
+        cls.addClassCleanup(cls.pool.shutdown)
+
+    def setUp(self):
+        self.data_dir = os.path.join(self.dir, "vpcd-data")
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.vpcd_log = os.path.join(self.dir, "vpcd.log")
+        self.vpcd = None
+        self.instances = []
+        self.servers = []
+        self.addCleanup(self.cleanup_instances)
+        self.addCleanup(self.stop_vpcd)
+        self.addCleanup(self.stop_servers)
+
+    def start_vpcd(self):
+        env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID, VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
+        with open(self.vpcd_log, "ab") as log:
+            self.vpcd = subprocess.Popen(
+                ["nsenter", "--net=/run/netns/" + self.vpcd_ns, vs.VPCD, "--listen", "127.0.0.1:%d" % API_PORT,
+                 "--data-dir", self.data_dir, "--dataplane"], stdout=log, stderr=log, env=env)
+
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", API_PORT), timeout=0.2).close()
+                return True
+            except OSError:
+                return False
+        end = time.time() + 10
+        while not self.pool.submit(listening).result():
+            if self.vpcd.poll() is not None or time.time() > end:
+                raise AssertionError("vpcd did not start; log:\n" + self.log()[-3000:])
+            time.sleep(0.05)
+        self.ec2 = self.pool.submit(
+            boto3.client, "ec2", region_name=vpcdtest.REGION, endpoint_url=API,
+            aws_access_key_id=vpcdtest.KEY_ID, aws_secret_access_key=vpcdtest.SECRET,
+            config=botocore.config.Config(retries={"max_attempts": 0})).result()
+
+    def stop_vpcd(self):
+        p, self.vpcd = self.vpcd, None
+        if p and p.poll() is None:
+            os.kill(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+
+    def stop_servers(self):
+        for p in self.servers:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+    def cleanup_instances(self):
+        for iid in self.instances:
+            if os.path.exists("/run/netns/" + iid):
+                ss.run(["ip", "netns", "delete", iid], check=False)
+
+    def log(self):
+        with open(self.vpcd_log, errors="replace") as f:
+            return f.read()
+
+    def call(self, name, **kw):
+        return self.pool.submit(getattr(self.ec2, name), **kw).result()
+
+    def launch(self, subnet, sg, image):
+        inst = self.call("run_instances", ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet,
+                         SecurityGroupIds=[sg])["Instances"][0]
+        iid, addr = inst["InstanceId"], inst["PrivateIpAddress"]
+        self.instances.append(iid)
+        ss.wait_for(lambda: os.path.exists("/run/netns/" + iid) and
+                    addr in ss.run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
+                    10, "%s's eth0 with %s" % (iid, addr))
+        return iid, addr
+
+    def ping(self, ns, dst, expect=True, count=3):
+        p = ss.run(["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", str(count), "-i", "0.2", "-W", "1", dst],
+                   check=False, timeout=count * 3 + 10)
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
+        got = int(m.group(2)) if m else 0
+        if expect:
+            self.assertGreaterEqual(got, count - 1, "ping %s from %s:\n%s\nvpcd log tail:\n%s" % (
+                dst, ns, p.stdout, self.log()[-2000:]))
+        else:
+            self.assertEqual(got, 0, "ping %s from %s still answered:\n%s" % (dst, ns, p.stdout))
+
+    def serve(self, ns):
+        p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", SERVER, str(PORT)],
+                             stdout=subprocess.PIPE, text=True)
+        self.servers.append(p)
+        self.assertEqual(p.stdout.readline().strip(), "listening")
+
+    def tcp(self, ns, dst, expect=True, timeout=3):
+        p = ss.run(["ip", "netns", "exec", ns, sys.executable, "-c", CLIENT, dst, str(PORT), str(timeout)],
+                   check=False, timeout=timeout + 15)
+        if expect:
+            self.assertEqual(p.stdout.strip(), "ok", "TCP %s -> %s:%d" % (ns, dst, PORT))
+        else:
+            self.assertTrue(p.stdout.startswith("fail"), "TCP %s -> %s:%d still works: %s" % (ns, dst, PORT, p.stdout))
+
+    def test_instances_groups_conntrack_nacl(self):
+        self.start_vpcd()
+        vpc = self.call("create_vpc", CidrBlock="10.96.0.0/16")["Vpc"]["VpcId"]
+        sub_a = self.call("create_subnet", VpcId=vpc, CidrBlock="10.96.0.0/24")["Subnet"]["SubnetId"]
+        sub_b = self.call("create_subnet", VpcId=vpc, CidrBlock="10.96.1.0/24")["Subnet"]["SubnetId"]
+
+        def group(name):
+            return self.call("create_security_group", GroupName=name, Description=name, VpcId=vpc)["GroupId"]
+        client, other, server = group("client"), group("other"), group("server")
+        self.call("authorize_security_group_ingress", GroupId=server, IpPermissions=[
+            {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "UserIdGroupPairs": [{"GroupId": client}]},
+            {"IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT, "UserIdGroupPairs": [{"GroupId": client}]}])
+        image = self.call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
+                          )["Images"][0]["ImageId"]
+        a, a_ip = self.launch(sub_a, client, image)
+        c, _ = self.launch(sub_a, other, image)
+        b, b_ip = self.launch(sub_b, server, image)
+        self.serve(b)
+        self.serve(a)
+
+        # across subnets, through vpcd
+        self.ping(a, b_ip)
+        self.tcp(a, b_ip)
+        # groups referencing groups: c is not in client
+        self.ping(c, b_ip, expect=False, count=2)
+        self.tcp(c, b_ip, expect=False, timeout=2)
+        # connection tracking: client admits nothing, yet b's replies reached a;
+        # b's own new connections to a are refused
+        self.ping(b, a_ip, expect=False, count=2)
+        self.tcp(b, a_ip, expect=False, timeout=2)
+
+        # NACL on B with ephemeral-port rules (stateless: the replies need theirs)
+        nacl = self.call("create_network_acl", VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+        self.call("create_network_acl_entry", NetworkAclId=nacl, RuleNumber=100, Protocol="6", RuleAction="allow",
+                  Egress=False, CidrBlock="10.96.0.0/24", PortRange={"From": PORT, "To": PORT})
+        self.call("create_network_acl_entry", NetworkAclId=nacl, RuleNumber=100, Protocol="6", RuleAction="allow",
+                  Egress=True, CidrBlock="10.96.0.0/24", PortRange={"From": 1024, "To": 65535})
+        assoc = [x for n in self.call("describe_network_acls", Filters=[
+            {"Name": "association.subnet-id", "Values": [sub_b]}])["NetworkAcls"]
+            for x in n["Associations"] if x["SubnetId"] == sub_b][0]["NetworkAclAssociationId"]
+        self.call("replace_network_acl_association", AssociationId=assoc, NetworkAclId=nacl)
+        time.sleep(0.3)
+        self.tcp(a, b_ip)
+        self.ping(a, b_ip, expect=False, count=2)     # ICMP: no NACL rule
+        self.call("replace_network_acl_entry", NetworkAclId=nacl, RuleNumber=100, Protocol="6",
+                  RuleAction="allow", Egress=True, CidrBlock="10.96.0.0/24", PortRange={"From": PORT, "To": PORT})
+        time.sleep(0.3)
+        self.tcp(a, b_ip, expect=False, timeout=2)
+        self.call("replace_network_acl_entry", NetworkAclId=nacl, RuleNumber=100, Protocol="6",
+                  RuleAction="allow", Egress=True, CidrBlock="10.96.0.0/24", PortRange={"From": 1024, "To": 65535})
+        time.sleep(0.3)
+        self.tcp(a, b_ip)
+        self.assertNotIn("ERROR", self.log())
+
+
+if __name__ == "__main__":
+    unittest.main()
