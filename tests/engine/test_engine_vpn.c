@@ -331,6 +331,94 @@ static void test_trim(void **state)
 	engine_vpn_doc_free(d);
 }
 
+/* _TunnelDetail: what `vpcctl vpn status` prints, from tunnel statuses. */
+static void test_detail(void **state)
+{
+	(void)state;
+	static struct vpn_tunnel_status st;
+	memset(&st, 0, sizeof(st));
+	st.local_ip = 0xCB007101;		/* 203.0.113.1 */
+	st.remote_ip = 0xC6336402;		/* 198.51.100.2 */
+	st.remote_port = 4500;
+	st.up = true;
+	st.isakmp.state = IKE_ISAKMP_QM_IDLE;
+	st.isakmp.conn_id = 3;
+	st.isakmp.encr = IKE_ENCR_AES128_CBC;
+	st.isakmp.integ = IKE_INTEG_SHA1;
+	st.isakmp.dh_group = 2;
+	st.isakmp.lifetime_s = 28800;
+	st.isakmp.remaining_s = 28000;
+	st.isakmp.local = (struct ike_addr){ st.local_ip, 4500 };
+	st.isakmp.peer = (struct ike_addr){ st.remote_ip, 4500 };
+	st.isakmp.cookie_i[7] = 0xab;
+	st.n_children = 1;
+	struct vpn_child_status *c = &st.children[0];
+	c->spi_in = 0x2F74367A;
+	c->spi_out = 0xE7B8E672;
+	snprintf(c->transform, sizeof(c->transform), "esp-aes esp-sha-hmac");
+	c->ts_local = (struct ike_ts){ 0x0A600000, 0x0A60FFFF, 0, 0 };	/* 10.96.0.0/16 */
+	c->ts_remote = (struct ike_ts){ 0x0A000001, 0x0A000005, 6, 22 };
+	c->hard_remaining_s = 1734;
+	c->replay_window = 128;
+	c->pkts_in = 7;
+	c->bytes_out = 840;
+	c->drops_in[ESP_E_REPLAY] = 2;
+	st.drops[VPN_DROP_NO_SA] = 1;
+	const struct vpn_tunnel_status *pair[ENGINE_VPN_TUNNELS] = { &st, NULL };
+
+	struct doc *d = engine_vpn_detail(pair, 1000000, true);
+	assert_int_equal(doc_get_int(d, "UpdatedAt", 0), 1000000);
+	struct doc *t0 = doc_get(d, "Tunnels")->d_first, *t1 = t0->d_next;
+	assert_true(doc_get_bool(t0, "Running", false));
+	assert_false(doc_get_bool(t1, "Running", true));
+	assert_null(doc_get(t1, "Isakmp"));
+	assert_string_equal(doc_get_str(t0, "OutsideIpAddress"), "203.0.113.1");
+	assert_string_equal(doc_get_str(t0, "PeerIpAddress"), "198.51.100.2");
+	struct doc *is = doc_get(t0, "Isakmp");
+	assert_string_equal(doc_get_str(is, "State"), "QM_IDLE");
+	assert_string_equal(doc_get_str(is, "Encryption"), "aes");
+	assert_string_equal(doc_get_str(is, "Hash"), "sha");
+	assert_string_equal(doc_get_str(is, "CookieI"), "00000000000000ab");
+	assert_string_equal(doc_get_str(is, "LocalAddress"), "203.0.113.1:4500");
+	assert_int_equal(doc_get_int(is, "ExpiresAt", 0), 1000000 + 28000);
+	struct doc *sa = doc_get(t0, "IpsecSas")->d_first;
+	assert_string_equal(doc_get_str(sa, "SpiIn"), "0x2F74367A");
+	assert_string_equal(doc_get_str(sa, "SpiOut"), "0xE7B8E672");
+	assert_string_equal(doc_get_str(sa, "Transform"), "esp-aes esp-sha-hmac");
+	assert_string_equal(doc_get_str(sa, "LocalSelector"), "10.96.0.0/16");
+	assert_string_equal(doc_get_str(sa, "RemoteSelector"), "10.0.0.1-10.0.0.5 proto 6 port 22");
+	assert_int_equal(doc_get_int(sa, "ExpiresAt", 0), 1000000 + 1734);
+	assert_int_equal(doc_get_int(sa, "ReplayWindow", 0), 128);
+	assert_int_equal(doc_get_int(sa, "PacketsIn", 0), 7);
+	assert_int_equal(doc_get_int(sa, "BytesOut", 0), 840);
+	assert_int_equal(doc_get(sa, "DropsIn")->d_count, 1);
+	assert_int_equal(doc_get(sa, "DropsOut")->d_count, 0);
+	assert_int_equal(doc_get(t0, "Drops")->d_count, 1);
+
+	/* without times: what the engine compares; "now" does not matter */
+	struct doc *a = engine_vpn_detail(pair, 1000000, false), *b = engine_vpn_detail(pair, 2000000, false);
+	struct strbuf ja = STRBUF_INIT, jb = STRBUF_INIT;
+	doc_to_json(a, &ja);
+	doc_to_json(b, &jb);
+	assert_string_equal(sb_str(&ja), sb_str(&jb));
+	assert_null(strstr(sb_str(&ja), "ExpiresAt"));
+	assert_null(strstr(sb_str(&ja), "UpdatedAt"));
+	sb_free(&ja);
+	sb_free(&jb);
+	doc_free(a);
+	doc_free(b);
+
+	/* the whole range and a single address */
+	c->ts_local = (struct ike_ts){ 0, 0xFFFFFFFF, 0, 0 };
+	c->ts_remote = (struct ike_ts){ 0xA9FE4AFD, 0xA9FE4AFD, 0, 0 };
+	doc_free(d);
+	d = engine_vpn_detail(pair, 0, false);
+	sa = doc_get(doc_get(d, "Tunnels")->d_first, "IpsecSas")->d_first;
+	assert_string_equal(doc_get_str(sa, "LocalSelector"), "0.0.0.0/0");
+	assert_string_equal(doc_get_str(sa, "RemoteSelector"), "169.254.74.253/32");
+	doc_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_tunnel_ids),
 		cmocka_unit_test(test_telemetry),
 		cmocka_unit_test(test_trim),
+		cmocka_unit_test(test_detail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,7 +33,10 @@ must (router_conf says each change and why):
 DPD is AWS's minimum, 30 s (the tunnel options' default), so "DOWN within
 the DPD timeout" is measured with the real value.
 
-Steps: both tunnels UP (telemetry and strongSwan), pings; charon killed ->
+Steps: both tunnels UP (telemetry and strongSwan), pings; `vpcctl vpn
+status --data-dir` shows each tunnel's ISAKMP SA (QM_IDLE) and IPsec SAs,
+their SPIs the ones strongSwan lists (in and out swapped), counters that
+grow with a ping; charon killed ->
 both DOWN "DPD timeout" within 30 s; charon back -> UP; a wrong PSK for
 tunnel 1 in the router -> DOWN "authentication failed..." while tunnel 2
 is UP; ModifyVpnTunnelOptions on tunnel 2 renegotiates tunnel 2 only;
@@ -64,6 +67,7 @@ import vpcdtest
 from interop import test_ipsec_strongswan as ss
 
 VPCD = os.path.join(vpcdtest.BUILD, "vpcd")
+VPCCTL = os.path.join(vpcdtest.BUILD, "vpcctl")
 API_PORT = 8775
 API = "http://127.0.0.1:%d" % API_PORT
 CGW_IP = "198.51.100.2"
@@ -289,6 +293,131 @@ class VpnStoryTest(unittest.TestCase):
     def step(self, what):
         print("  %6.1f s  %s" % (time.time() - self.t0, what), file=sys.stderr, flush=True)
 
+    # ---- vpcctl vpn status --------------------------------------------------------
+
+    def vpcctl(self, *args):
+        """vpcctl ARGS in vpcd's namespace, keys from the data directory (vpcd
+        itself takes them from the environment, so they are written there)."""
+        creds = os.path.join(self.data_dir, "credentials")
+        if not os.path.exists(creds):
+            with open(os.open(creds, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                f.write("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n" %
+                        (vpcdtest.KEY_ID, vpcdtest.SECRET))
+        env = dict(os.environ, AWS_CONFIG_FILE="/dev/null")
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+            env.pop(k, None)
+        p = subprocess.run(["ip", "netns", "exec", self.ns["vpcd"], VPCCTL, "--endpoint-url", API,
+                            "--region", vpcdtest.REGION, "--data-dir", self.data_dir] + list(args),
+                           capture_output=True, text=True, env=env, timeout=30)
+        self.assertEqual(p.returncode, 0, "vpcctl %s: %s%s" % (" ".join(args), p.stdout, p.stderr))
+        return p.stdout
+
+    def swanctl_child_spis(self):
+        """{IKE SA name: {(in, out)}} of the INSTALLED CHILD SAs in
+        `swanctl --list-sas`, SPIs as lower-case hex."""
+        out = self.swanctl("--list-sas").stdout
+        sas, ike, child = {}, None, None
+        for line in out.splitlines():
+            m = re.match(r"^(\S+): #\d+, ", line)
+            if m:
+                ike = m.group(1)
+                sas.setdefault(ike, set())
+                continue
+            if re.match(r"^  \S+: #\d+, reqid \d+, INSTALLED", line):
+                child = [None, None]
+                continue
+            m = re.match(r"^    (in|out) +([0-9a-f]{8})", line)
+            if m and child is not None and ike:
+                child[0 if m.group(1) == "in" else 1] = m.group(2)
+                if None not in child:
+                    sas[ike].add(tuple(child))
+                    child = None
+        return sas
+
+    def vpn_status_json(self, vid):
+        j = json.loads(self.vpcctl("vpn", "status", vid, "--output", "json"))
+        [v] = j["VpnConnections"]
+        self.assertNotIn("TunnelDetailUnavailable", v)
+        self.assertEqual(len(v["TunnelDetail"]), 2)
+        return v
+
+    @staticmethod
+    def detail_packets(v):
+        """(packets in, packets out) over every IPsec SA of both tunnels."""
+        sas = [sa for t in v["TunnelDetail"] for sa in t.get("IpsecSas", [])]
+        return sum(sa["PacketsIn"] for sa in sas), sum(sa["PacketsOut"] for sa in sas)
+
+    def check_vpn_status(self, vid):
+        """`vpcctl vpn status --data-dir`: per tunnel what `show crypto isakmp
+        sa` and `show crypto ipsec sa` show, matching strongSwan's view."""
+        last = {}
+
+        def matches():
+            ss_sas = self.swanctl_child_spis()
+            v = self.vpn_status_json(vid)
+            last["v"], last["ss"] = v, ss_sas
+            for n, t in enumerate(v["TunnelDetail"], 1):
+                ours = {(sa["SpiOut"][2:].lower(), sa["SpiIn"][2:].lower())
+                        for sa in t["IpsecSas"] if not sa["Lingering"]}
+                if not ss_sas.get("tunnel%d" % n) or ours != ss_sas["tunnel%d" % n]:
+                    return False
+            return True
+        try:
+            ss.wait_for(matches, 15, "vpcctl vpn status's SPIs = strongSwan's (in/out swapped)")
+        except AssertionError:
+            raise AssertionError("vpcctl: %s\nstrongSwan: %s" % (
+                json.dumps(last.get("v"), indent=1), last.get("ss")))
+        v = last["v"]
+        for n, t in enumerate(v["TunnelDetail"]):
+            self.assertTrue(t["Running"])
+            self.assertEqual(t["Status"], "UP")
+            self.assertEqual(t["OutsideIpAddress"], OUTSIDE[n])
+            self.assertEqual(t["PeerIpAddress"], CGW_IP)
+            isakmp = t["Isakmp"]
+            self.assertEqual(isakmp["State"], "QM_IDLE")
+            self.assertEqual(isakmp["Status"], "ACTIVE")
+            self.assertTrue(isakmp["LocalAddress"].startswith(OUTSIDE[n] + ":"))
+            self.assertTrue(isakmp["PeerAddress"].startswith(CGW_IP + ":"))
+            self.assertGreater(isakmp["RemainingSeconds"], 0)
+            self.assertLessEqual(isakmp["RemainingSeconds"], isakmp["LifetimeSeconds"])
+            self.assertRegex(isakmp["CookieI"], r"^[0-9a-f]{16}$")
+            self.assertGreaterEqual(len(t["IpsecSas"]), 2)   # tunnel<N> and inside<N>
+            for sa in t["IpsecSas"]:
+                self.assertRegex(sa["SpiIn"], r"^0x[0-9A-F]{8}$")
+                self.assertRegex(sa["Transform"], r"^esp-(aes|gcm)")
+                self.assertIn("hmac", sa["Transform"])
+                self.assertGreater(sa["RemainingSeconds"], 0)
+                self.assertGreaterEqual(sa["ReplayWindow"], 64)
+                self.assertTrue(sa["UdpEncap"])   # strongSwan's userspace ESP
+        # the counters grow with a ping across the tunnels
+        before = self.detail_packets(v)
+        self.ping("office", VPC_HOST_IP)
+        grown = {}
+
+        def counted():
+            grown["now"] = self.detail_packets(self.vpn_status_json(vid))
+            return (grown["now"][0] >= before[0] + 3 and grown["now"][1] >= before[1] + 3)
+        try:
+            ss.wait_for(counted, 15, "the packet counters grown by the ping")
+        except AssertionError:
+            raise AssertionError("packets (in, out) before %s, now %s" % (before, grown.get("now")))
+        # the table form: the telemetry table, then Cisco's blocks per tunnel
+        table = self.vpcctl("vpn", "status", vid)
+        self.assertIn("OUTSIDE ADDRESS", table)
+        for n in (1, 2):
+            self.assertIn("%s tunnel %d (detail as of" % (vid, n), table)
+        self.assertEqual(len(re.findall(r"(?m)^  %s +%s +QM_IDLE +\d+ ACTIVE$" % (
+            re.escape(CGW_IP), "(%s)" % "|".join(map(re.escape, OUTSIDE))), table)), 2, table)
+        for t in v["TunnelDetail"]:
+            for sa in t["IpsecSas"]:
+                self.assertIn("spi: %s(%d)" % (sa["SpiIn"], int(sa["SpiIn"], 16)), table)
+                self.assertIn("spi: %s(%d)" % (sa["SpiOut"], int(sa["SpiOut"], 16)), table)
+        self.assertIn("transform: esp-aes", table)
+        self.assertRegex(table, r"remaining key lifetime \(sec\): \([1-9]\d*\)")
+        self.assertRegex(table, r"replay window size: \d+")
+        self.assertRegex(table, r"#pkts encaps: [1-9]\d*")
+        self.assertRegex(table, r"#pkts decaps: [1-9]\d*")
+
     # ---- the router --------------------------------------------------------------
 
     def router_conf(self, download, inside_cidrs, esp, wrong_psk=None):
@@ -442,6 +571,8 @@ class VpnStoryTest(unittest.TestCase):
         route = ss.run(["ip", "-n", self.ns["vpcd"], "route", "show", "10.0.0.0/24"]).stdout
         self.assertIn("dev vpcd0", route)
         self.step("strongSwan ESTABLISHED/INSTALLED; router -> inside addresses, office <-> VPC host")
+        self.check_vpn_status(vid)
+        self.step("vpcctl vpn status: ISAKMP QM_IDLE, SPIs = strongSwan's, counters grow with a ping")
 
         # the router dies without a word: DPD (30 s) must notice
         t_kill = time.time()
@@ -501,6 +632,9 @@ class VpnStoryTest(unittest.TestCase):
             self.assertIn("tunnel %s#%d removed" % (vid, n), log)
         self.ping("office", VPC_HOST_IP, count=2, expect=False)
         tel = self.wait_telemetry(vid, [("DOWN", "^removed$")] * 2, 5, "both DOWN 'removed'")
+        ss.wait_for(lambda: "TunnelDetailUnavailable" in json.loads(self.vpcctl(
+            "vpn", "status", vid, "--output", "json"))["VpnConnections"][0], 10,
+            "vpcctl vpn status: no tunnel detail for the deleted connection")
         out = self.swanctl("--list-sas").stdout
         self.assertNotRegex(out, r"(?m)^  tunnel\d: #\d+, reqid \d+, INSTALLED", out)
         self.step("VPN connection deleted: tunnels removed, route gone, no traffic")
