@@ -422,9 +422,12 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		MHD_run(d);
 		if (n > 0 && (pfd[1].revents & POLLIN))
 			api->a_wakeup_fn(api->a_wakeup_arg, api);
-		if (api->a_pending || api->a_txn_open) {
+		/* Commit, answer, and go on while answering lets new requests
+		 * open a batch: a batch must never wait for the next poll
+		 * wake-up, since its clients are all waiting for it. */
+		while (api->a_pending || api->a_txn_open) {
 			finish_batch(api);
-			MHD_run(d);	/* send the resumed answers */
+			MHD_run(d);
 		}
 	}
 	log_info("api", "stopping");

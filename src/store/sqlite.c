@@ -85,7 +85,7 @@ static struct store *store_open_mode(const char *data_dir, bool readonly)
 	char *err = NULL;
 	/* a reader takes the journal mode and the schema as they are */
 	if (!readonly &&
-	    (sqlite3_exec(st->st_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, &err) != SQLITE_OK ||
+	    (sqlite3_exec(st->st_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;", NULL, NULL, &err) != SQLITE_OK ||
 	     sqlite3_exec(st->st_db, schema, NULL, NULL, &err) != SQLITE_OK)) {
 		log_error("store", "cannot prepare %s: %s", path, err ? err : "?");
 		sqlite3_free(err);
