@@ -4,7 +4,9 @@
 Not a test: it prints figures and judges nothing. Both servers get the same
 load from bench/api_load (C threads, keep-alive, every request SigV4-signed;
 vpcd verifies every signature and commits every create durably, moto does
-neither). Rows: CreateSubnet; DescribeSubnets (all of them, and a page of
+neither). vpcd runs twice: --sync full (the default: each batch of changes fsynced
+before it is answered) and --sync normal (kill -9-safe, not power-loss-safe).
+Rows: CreateSubnet; DescribeSubnets (all of them, and a page of
 MaxResults=1000) with 1,000 and 10,000 subnets spread over /16 VPCs.
 
     python3 bench/api.py [--build build] [--threads 4] [--moto-budget 240]
@@ -105,7 +107,7 @@ def fmt(r):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=16, help="client threads (group commit batches their creates)")
     ap.add_argument("--moto-budget", type=float, default=300, help="seconds moto may take to grow its subnets")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
@@ -116,6 +118,10 @@ def main():
     try:
         servers.append(Server("vpcd", [os.path.join(build, "vpcd"), "--listen", "127.0.0.1:%d" % vport,
                                        "--data-dir", data], vport, env))
+        nport = free_port()
+        os.makedirs(data + "-normal", exist_ok=True)
+        servers.append(Server("vpcd-normal", [os.path.join(build, "vpcd"), "--listen", "127.0.0.1:%d" % nport,
+                                              "--data-dir", data + "-normal", "--sync", "normal"], nport, env))
         moto = shutil.which("moto_server")
         if moto:
             servers.append(Server("moto", [moto, "-H", "127.0.0.1", "-p", str(mport)], mport))
@@ -129,7 +135,7 @@ def main():
                 if not ok:
                     rows.append(("(moto stopped growing at %d subnets: budget)" % srv.subnets, srv.name, None))
                     continue
-                n = 2000 if srv.name == "vpcd" else 50
+                n = 2000 if srv.name.startswith("vpcd") else 50
                 if size == 10000 and srv.name == "moto":
                     n = 10
                 body = "Action=DescribeSubnets&Version=2016-11-15"
@@ -145,15 +151,17 @@ def main():
             by.setdefault(name, {})[who] = r
         for name, res in by.items():
             print("\n" + name)
-            for who in ("vpcd", "moto"):
+            for who in ("vpcd", "vpcd-normal", "moto"):
                 if res.get(who):
-                    print("  %-5s %s" % (who, fmt(res[who])))
-            if res.get("vpcd") and res.get("moto"):
-                print("  ratio %.0fx throughput" % (res["vpcd"]["rps"] / res["moto"]["rps"]))
+                    print("  %-11s %s" % (who, fmt(res[who])))
+            for who in ("vpcd", "vpcd-normal"):
+                if res.get(who) and res.get("moto") and res["moto"]["rps"] > 0:
+                    print("  ratio %s/moto %.0fx throughput" % (who, res[who]["rps"] / res["moto"]["rps"]))
     finally:
         for s in servers:
             s.stop()
         shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(data + "-normal", ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -38,8 +38,11 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID] [--debug]\n"
 		   "            [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]\n"
-		   "            [--dataplane [--uplink IFNAME[,via=ADDR]]]\n"
-		   "  defaults: --listen 127.0.0.1:8775 --data-dir ./var --region us-east-1\n"
+		   "            [--dataplane [--uplink IFNAME[,via=ADDR]]] [--sync full|normal]\n"
+		   "  defaults: --listen 127.0.0.1:8775 --data-dir ./var --region us-east-1 --sync full\n"
+		   "  --sync: full answers a change only once it is on disk (survives power loss);\n"
+		   "  normal once it is in the OS (survives a crash of vpcd, kill -9; the last\n"
+		   "  changes may be lost with the machine's power), several times faster\n"
 		   "  --vpn-outside-addresses: this host's addresses for VPN tunnels (one tunnel each,\n"
 		   "  two per VPN connection); without it no VPN connection can be created. With it\n"
 		   "  vpcd runs the tunnels (as root: a TUN device, UDP 500/4500, raw ESP)\n"
@@ -212,7 +215,7 @@ int main(int argc, char **argv)
 	const char *listen = "127.0.0.1:8775", *data_dir = "./var", *region = "us-east-1";
 	const char *account = "123456789012";
 	const char *vpn_outside = NULL, *vpn_tun = ENGINE_TUN_DEFAULT;
-	bool vpn_routes = true, dataplane = false;
+	bool vpn_routes = true, dataplane = false, sync_full = true;
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "data-dir", required_argument, NULL, 'd' },
@@ -223,6 +226,7 @@ int main(int argc, char **argv)
 		{ "no-vpn-routes", no_argument, NULL, 'R' },
 		{ "dataplane", no_argument, NULL, 'P' },
 		{ "uplink", required_argument, NULL, 'U' },
+		{ "sync", required_argument, NULL, 'S' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -244,6 +248,13 @@ int main(int argc, char **argv)
 				log_error("vpcd", "--uplink %s: expected IFNAME or IFNAME,via=ADDR", optarg);
 				return 2;
 			}
+			break;
+		case 'S':
+			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "normal") != 0) {
+				log_error("vpcd", "--sync %s: expected full or normal", optarg);
+				return 2;
+			}
+			sync_full = strcmp(optarg, "full") == 0;
 			break;
 		case 'D': log_set_level(LOG_DEBUG); break;
 		case 'V': printf("vpcd %s\n", VPCD_VERSION); return 0;
@@ -276,7 +287,7 @@ int main(int argc, char **argv)
 	if (setup_key(data_dir, &key) < 0)
 		return 1;
 	struct store *st = store_open(data_dir);
-	if (!st)
+	if (!st || store_set_sync(st, sync_full) < 0)
 		return 1;
 	struct cache *cache = cache_new();
 	if (store_load_all(st, load_row, cache) < 0) {

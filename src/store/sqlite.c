@@ -120,6 +120,18 @@ struct store *store_open_readonly(const char *data_dir)
 	return store_open_mode(data_dir, true);
 }
 
+int store_set_sync(struct store *st, bool full)
+{
+	char *err = NULL;
+	if (sqlite3_exec(st->st_db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL, NULL,
+			 &err) != SQLITE_OK) {
+		log_error("store", "cannot set synchronous: %s", err ? err : "?");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
 void store_close(struct store *st)
 {
 	if (!st)

@@ -6,13 +6,15 @@
  * enough for a PostgreSQL backend to serve several hosts later.
  *
  * Not thread-safe: one struct store per thread.
- * Durability: a committed transaction is on disk before store_commit()
- * returns (synchronous=FULL), so an acknowledged write survives kill -9
- * and power loss.
+ * Durability: by default a committed transaction is on disk before
+ * store_commit() returns (synchronous=FULL), so an acknowledged write
+ * survives kill -9 and power loss; store_set_sync(st, false) keeps only
+ * the kill -9 guarantee (see there).
  */
 #ifndef VPCD_STORE_H
 #define VPCD_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct store;
@@ -23,6 +25,11 @@ struct store *store_open(const char *data_dir);
  * vpcd: WAL lets it read while vpcd writes); never creates nor changes it,
  * writes fail. NULL on failure (no such database), logged. */
 struct store *store_open_readonly(const char *data_dir);
+/* full (the default): a commit is on disk before store_commit() returns,
+ * surviving power loss. Not full (SQLite's synchronous=NORMAL in WAL mode):
+ * a commit survives a crash of vpcd (kill -9) but the last commits may be
+ * lost with the machine's power. */
+int store_set_sync(struct store *st, bool full);
 void store_close(struct store *st);
 
 int store_begin(struct store *st);

@@ -55,6 +55,11 @@ class TestDurability(VpcdTestCase):
         self.assertEqual(set(acked) - have, set())
 
 
+class TestDurabilitySyncNormal(TestDurability):
+    """--sync normal keeps the kill -9 guarantee (not the power-loss one)."""
+    vpcd_args = ("--sync", "normal")
+
+
 class TestGeneratedCredentials(VpcdTestCase):
     def test_credentials_file(self):
         with Vpcd(env_keys=False) as v:
