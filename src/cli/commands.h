@@ -57,6 +57,13 @@ int cmd_trace(struct cli_ctx *cx, int argc, char **argv);
 /* `instance exec` (instance.c): no API call; setns into /run/netns/<id>. */
 int cmd_instance(struct cli_ctx *cx, int argc, char **argv);
 extern const char cli_instance_help[];
+/* `dataplane` (dataplane.c): no API call; the router's counters from
+ * --data-dir's vpcd.db, read-only. */
+int cmd_dataplane(struct cli_ctx *cx, int argc, char **argv);
+extern const char cli_dataplane_help[];
+/* For `show`: "drops: ..." from --data-dir's vpcd.db; nothing when that
+ * cannot be read. */
+void cli_dataplane_summary(struct cli_ctx *cx, FILE *f);
 
 extern const char cli_wizard_help[];
 extern const char cli_vpn_help[];

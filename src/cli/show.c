@@ -21,7 +21,9 @@ const char cli_show_help[] =
 	"propagating VPN gateways; internet, VPN and customer gateways; VPN\n"
 	"connections with static routes and each tunnel's status; instances with\n"
 	"their addresses (when vpcd serves DescribeInstances). Deleted VPN\n"
-	"connections are left out.\n"
+	"connections are left out. With a local vpcd's data plane, a last line\n"
+	"\"drops: CAUSE N, ...\" from its DIR/vpcd.db (--data-dir, default ./var; see\n"
+	"vpcctl dataplane).\n"
 	"\n"
 	"  --vpc-id VPC-ID   only what belongs to (or is attached to) this VPC\n"
 	"\n"
@@ -337,6 +339,8 @@ int cmd_show(struct cli_ctx *cx, int argc, char **argv)
 		json_print(sd.sd_all, cx->cx_out);
 	else
 		print_tables(cx, &sd);
+	if (cx->cx_output != CLI_OUTPUT_JSON)
+		cli_dataplane_summary(cx, cx->cx_out);
 	rc = CLI_EXIT_OK;
 done:
 	doc_free(sd.sd_all);

@@ -33,6 +33,7 @@ static const char main_help[] =
 	"  show          VPCs, subnets, route tables, gateways, VPNs, instances\n"
 	"  trace         why a packet is delivered or dropped (reads --data-dir's state)\n"
 	"  instance exec run a command inside an instance's network namespace (root)\n"
+	"  dataplane     the virtual router's counters: drops per cause (reads --data-dir)\n"
 	"  version       print vpcctl's version\n"
 	"  help [CMD]    this text, or a command's\n"
 	"\n"
@@ -142,6 +143,8 @@ static int print_help_for(int argc, char **argv)
 		fputs(cli_trace_help, stdout);
 	else if (strcmp(what, "instance") == 0)
 		fputs(cli_instance_help, stdout);
+	else if (strcmp(what, "dataplane") == 0)
+		fputs(cli_dataplane_help, stdout);
 	else if (strcmp(what, "vpn") == 0 && sub && strcmp(sub, "devices") == 0)
 		fputs(cli_vpn_devices_help, stdout);
 	else if (strcmp(what, "vpn") == 0 && sub && strcmp(sub, "config") == 0)
@@ -202,6 +205,8 @@ int main(int argc, char **argv)
 		rc = cmd_trace(&cx, argc - 1, argv + 1);
 	else if (strcmp(cmd, "instance") == 0)
 		rc = cmd_instance(&cx, argc - 1, argv + 1);
+	else if (strcmp(cmd, "dataplane") == 0)
+		rc = cmd_dataplane(&cx, argc - 1, argv + 1);
 	else {
 		fprintf(stderr, "vpcctl: no command '%s' (see: vpcctl --help)\n", cmd);
 		rc = CLI_EXIT_USAGE;

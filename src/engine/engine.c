@@ -9,7 +9,10 @@
  * eventfd). Events are tunnel statuses (into VgwTelemetry) and each
  * connection's _TunnelDetail (engine_vpn.h), which the engine thread
  * builds from the endpoint's snapshots every ENGINE_VPN_DETAIL_PERIOD_S
- * and at once after an UP/DOWN change, and posts only when it changed. Nobody holds the mutex while calling the endpoint or the api,
+ * and at once after an UP/DOWN change, and posts only when it changed;
+ * and the data plane's counters (engine_dataplane.h), read every
+ * ENGINE_DP_COUNTERS_PERIOD_S and posted only when they changed. Nobody
+ * holds the mutex while calling the endpoint or the api,
  * so the endpoint's status callback, which takes it, cannot deadlock with
  * a control call that waits for the endpoint's loop.
  *
@@ -59,6 +62,8 @@ struct engine_event {
 	int64_t ev_since;
 	/* a _TunnelDetail event: ev_tunnel holds the connection id */
 	bool ev_is_detail;
+	/* the data plane's counters: ev_detail is the record */
+	bool ev_is_counters;
 	struct doc *ev_detail;		/* NULL: remove it */
 };
 
@@ -107,8 +112,11 @@ struct engine {
 	uint64_t e_detail_next_ms;		/* monotonic: the next periodic refresh */
 
 	struct engine_dataplane *e_dp;		/* NULL: no data plane */
+	uint64_t e_counters_next_ms;		/* monotonic: the next counters read */
 
 	/* engine thread only */
+	struct net_counters e_counters_last;	/* as last posted */
+	bool e_counters_posted;
 	struct engine_conn *e_conns;
 	size_t e_nconns, e_capconns;
 	struct engine_route_ref *e_routes;
@@ -170,14 +178,15 @@ static void on_tunnel_status(void *arg, const char *tunnel_id, bool up, const ch
 }
 
 /* Engine thread: connection id's _TunnelDetail (NULL: remove it) to the
- * API thread. Takes detail. */
+ * API thread, or (id NULL) the data plane's counters record. Takes detail. */
 static void detail_post(struct engine *e, const char *id, struct doc *detail)
 {
 	struct engine_event *ev = calloc(1, sizeof(*ev));
 	if (!ev)
 		abort();
-	snprintf(ev->ev_tunnel, sizeof(ev->ev_tunnel), "%s", id);
-	ev->ev_is_detail = true;
+	snprintf(ev->ev_tunnel, sizeof(ev->ev_tunnel), "%s", id ? id : "");
+	ev->ev_is_detail = id != NULL;
+	ev->ev_is_counters = id == NULL;
 	ev->ev_detail = detail;
 	pthread_mutex_lock(&e->e_lock);
 	*e->e_events_tail = ev;
@@ -237,6 +246,17 @@ static int apply_detail(struct api_req *rq)
 	return api_put(rq, RT_VPN, ev->ev_tunnel, d) ? 0 : -1;
 }
 
+/* API thread, inside api_change(): the data plane's counters record
+ * (engine_dataplane.h). "Running": false only replaces a record there. */
+static int apply_counters(struct api_req *rq)
+{
+	const struct engine_event *ev = rq->rq_arg;
+	struct res *r = cache_get_typed(api_cache(rq), ENGINE_DP_COUNTERS_TYPE, ENGINE_DP_COUNTERS_ID);
+	if (!ev->ev_detail || (!r && !doc_get_bool(ev->ev_detail, "Running", false)))
+		return 0;
+	return api_put(rq, ENGINE_DP_COUNTERS_TYPE, ENGINE_DP_COUNTERS_ID, doc_clone(ev->ev_detail)) ? 0 : -1;
+}
+
 static void on_wakeup(void *arg, struct api *api)
 {
 	struct engine *e = arg;
@@ -250,7 +270,9 @@ static void on_wakeup(void *arg, struct api *api)
 	pthread_mutex_unlock(&e->e_lock);
 	while (ev) {
 		struct engine_event *next = ev->ev_next;
-		if (ev->ev_is_detail)
+		if (ev->ev_is_counters)
+			api_change(api, "data plane counters", apply_counters, ev);
+		else if (ev->ev_is_detail)
 			api_change(api, "tunnel detail", apply_detail, ev);
 		else
 			api_change(api, "tunnel status", apply_event, ev);
@@ -440,17 +462,6 @@ static void log_plan_limits(const struct engine_vpn_plan *plan)
 	if (plan->vp_routes_dropped)
 		log_warn(ENGINE_LOG, "%s: %zu static routes beyond %d are not carried (the endpoint's "
 			 "limit per tunnel)", plan->vp_id, plan->vp_routes_dropped, VPN_MAX_ROUTES);
-	for (int p = 0; p < 2; p++) {
-		if (!plan->vp_dh_dropped[p])
-			continue;
-		char groups[96] = "";
-		size_t len = 0;
-		for (unsigned g = 0; g < 32; g++)
-			if (plan->vp_dh_dropped[p] & (1u << g))
-				len += (size_t)snprintf(groups + len, sizeof(groups) - len, " %u", g);
-		log_info(ENGINE_LOG, "%s: phase %d DH groups%s are allowed by the tunnel options but not "
-			 "negotiated (vpcd takes %d per phase)", plan->vp_id, p + 1, groups, IKE_MAX_ALGS);
-	}
 }
 
 static void reconcile(struct engine *e, const char *id, const struct doc *doc)
@@ -564,9 +575,25 @@ static void detail_refresh(struct engine *e)
 	free(snap);
 }
 
+/* Engine thread: the data plane's counters, posted when they changed
+ * since the last post. */
+static void counters_refresh(struct engine *e)
+{
+	struct net_counters c;
+	if (!engine_dataplane_counters(e->e_dp, &c))
+		return;
+	if (e->e_counters_posted && memcmp(&c, &e->e_counters_last, sizeof(c)) == 0)
+		return;
+	e->e_counters_last = c;
+	e->e_counters_posted = true;
+	detail_post(e, NULL, engine_dataplane_counters_doc(&c, time_wall_s(), (int64_t)getpid()));
+}
+
 static void *engine_main(void *arg)
 {
 	struct engine *e = arg;
+	if (!e->e_dp)	/* a record left by an earlier vpcd's data plane: off now */
+		detail_post(e, NULL, engine_dataplane_counters_doc(NULL, time_wall_s(), (int64_t)getpid()));
 	pthread_mutex_lock(&e->e_lock);
 	while (!e->e_quit) {
 		if (e->e_net_plan) {
@@ -577,9 +604,9 @@ static void *engine_main(void *arg)
 			pthread_mutex_lock(&e->e_lock);
 			continue;
 		}
-		if (!e->e_work && e->e_ep) {
+		if (!e->e_work && (e->e_ep || e->e_dp)) {
 			uint64_t now = time_mono_ms();
-			if (e->e_detail_due || now >= e->e_detail_next_ms) {
+			if (e->e_ep && (e->e_detail_due || now >= e->e_detail_next_ms)) {
 				e->e_detail_due = false;
 				e->e_detail_next_ms = now + ENGINE_VPN_DETAIL_PERIOD_S * 1000;
 				pthread_mutex_unlock(&e->e_lock);
@@ -587,9 +614,21 @@ static void *engine_main(void *arg)
 				pthread_mutex_lock(&e->e_lock);
 				continue;
 			}
+			if (e->e_dp && now >= e->e_counters_next_ms) {
+				e->e_counters_next_ms = now + ENGINE_DP_COUNTERS_PERIOD_S * 1000;
+				pthread_mutex_unlock(&e->e_lock);
+				counters_refresh(e);
+				pthread_mutex_lock(&e->e_lock);
+				continue;
+			}
+			uint64_t next = UINT64_MAX;
+			if (e->e_ep)
+				next = e->e_detail_next_ms;
+			if (e->e_dp && e->e_counters_next_ms < next)
+				next = e->e_counters_next_ms;
 			struct timespec until;
 			clock_gettime(CLOCK_MONOTONIC, &until);
-			uint64_t wait_ms = e->e_detail_next_ms - now;
+			uint64_t wait_ms = next - now;
 			until.tv_sec += (time_t)(wait_ms / 1000);
 			until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
 			if (until.tv_nsec >= 1000000000L) {
@@ -816,6 +855,8 @@ static void on_batch(void *arg, struct cache *cache)
 
 void engine_attach(struct engine *e, struct api *api, struct cache *cache)
 {
+	/* statuses, tunnel detail, the data plane's counters */
+	api_on_wakeup(api, e->e_wakeup_fd, on_wakeup, e);
 	if (e->e_dp) {
 		api_on_batch(api, net_types, on_batch, e);
 		on_batch(e, cache);
@@ -823,7 +864,6 @@ void engine_attach(struct engine *e, struct api *api, struct cache *cache)
 	if (!e->e_ep)
 		return;
 	api_on_commit(api, RT_VPN, on_commit, e);
-	api_on_wakeup(api, e->e_wakeup_fd, on_wakeup, e);
 	size_t n;
 	struct res **list = cache_list(cache, RT_VPN, &n);
 	size_t live = 0;

@@ -67,6 +67,21 @@
  * every ENGINE_VPN_DETAIL_PERIOD_S when it changed; removed when the
  * engine stops running the connection.
  *
+ * Data plane counters (engine_dataplane.h: one internal resource, type
+ * "_dataplane", id "_dataplane-counters", in the store like any other but
+ * listed by no EC2 action): the router's drops per cause (net_drop_name:
+ * bad-frame, src-dst-check, nacl-out, sg-egress, no-route, blackhole,
+ * no-eni, nacl-in, sg-ingress, no-port, no-public-ip, tx-error, fragment,
+ * ...), frames forwarded (ENI side, gateway ports), ARP, GSO frames and
+ * software segments, connection-table entries and evictions, with
+ * UpdatedAt and vpcd's Pid, for `vpcctl dataplane` (and the "drops:" line
+ * of `vpcctl show`), which read it from --data-dir's vpcd.db read-only.
+ * The engine thread reads net_router_counters() at start and then every
+ * ENGINE_DP_COUNTERS_PERIOD_S (5 s) and posts the record only when a
+ * counter changed; the API thread writes it (api_change, the same wakeup
+ * hook and event queue as the telemetry). An engine without a data plane
+ * turns a record left by an earlier run into { "Running": false }.
+ *
  * Start-up and failures: engine_new() runs only the outside addresses that
  * are addresses of this host (each is checked by binding it); the others
  * are logged, and their tunnels are DOWN with the reason. When none is, or

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "base/doc.h"
 #include "engine/engine_uplink.h"
 
 #define DP_LOG "engine"
@@ -226,6 +227,40 @@ bool engine_dataplane_counters(struct engine_dataplane *dp, struct net_counters 
 		return false;
 	net_router_counters(dp->dp_router, out);
 	return true;
+}
+
+static int64_t i64(uint64_t v)
+{
+	return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+struct doc *engine_dataplane_counters_doc(const struct net_counters *c, int64_t now_unix, int64_t pid)
+{
+	struct doc *d = doc_obj();
+	doc_set_bool(d, "Running", c != NULL);
+	doc_set_int(d, "UpdatedAt", now_unix);
+	doc_set_int(d, "Pid", pid);
+	if (!c)
+		return d;
+	struct doc *drops = doc_set(d, "Drops", doc_obj());
+	for (int i = 0; i < NET_DROP_MAX; i++)
+		doc_set_int(drops, net_drop_name((enum net_drop)i), i64(c->drops[i]));
+	struct doc *fw = doc_set(d, "Forwarded", doc_obj());
+	doc_set_int(fw, "RxFrames", i64(c->rx_frames));
+	doc_set_int(fw, "TxFrames", i64(c->tx_frames));
+	doc_set_int(fw, "PortRx", i64(c->port_rx));
+	doc_set_int(fw, "PortTx", i64(c->port_tx));
+	doc_set_int(fw, "GsoRx", i64(c->gso_rx));
+	doc_set_int(fw, "SwSegments", i64(c->sw_segments));
+	struct doc *arp = doc_set(d, "Arp", doc_obj());
+	doc_set_int(arp, "Replies", i64(c->arp_replies));
+	doc_set_int(arp, "Ignored", i64(c->arp_ignored));
+	struct doc *ct = doc_set(d, "Conntrack", doc_obj());
+	doc_set_int(ct, "Entries", i64(c->ct_entries));
+	doc_set_int(ct, "Evictions", i64(c->ct_evictions));
+	doc_set_int(ct, "FragmentEvictions", i64(c->frag_evictions));
+	doc_set_int(d, "Snapshots", i64(c->snapshots));
+	return d;
 }
 
 void engine_dataplane_free(struct engine_dataplane *dp)

@@ -22,6 +22,9 @@
 #ifndef VPCD_ENGINE_DATAPLANE_H
 #define VPCD_ENGINE_DATAPLANE_H
 
+#include <stdint.h>
+
+#include "base/doc.h"
 #include "engine/engine_net.h"
 
 struct engine_dataplane;
@@ -37,6 +40,30 @@ void engine_dataplane_apply(struct engine_dataplane *dp, struct engine_net_plan 
 
 /* Any thread; NULL dp: false. */
 bool engine_dataplane_counters(struct engine_dataplane *dp, struct net_counters *out);
+
+/* ---- the counters in the store, for `vpcctl dataplane` (engine.h) ---------
+ * One internal resource, type ENGINE_DP_COUNTERS_TYPE and id
+ * ENGINE_DP_COUNTERS_ID (a '_' type: no EC2 action lists it, nothing can
+ * tag it). Layout:
+ *
+ *   { "Running": true, "UpdatedAt": unix s, "Pid": vpcd's pid,
+ *     "Drops": { cause (net_drop_name: "bad-frame", "src-dst-check",
+ *       "nacl-out", ...): n, every cause, in net_drop order },
+ *     "Forwarded": { "RxFrames", "TxFrames" (ENI side), "PortRx",
+ *       "PortTx" (gateway ports), "GsoRx", "SwSegments" },
+ *     "Arp": { "Replies", "Ignored" },
+ *     "Conntrack": { "Entries", "Evictions", "FragmentEvictions" },
+ *     "Snapshots": n }
+ *
+ * or { "Running": false, "UpdatedAt", "Pid" } once a vpcd without a data
+ * plane starts (only over a record already there). Counters are since
+ * that vpcd started. */
+#define ENGINE_DP_COUNTERS_TYPE		"_dataplane"
+#define ENGINE_DP_COUNTERS_ID		"_dataplane-counters"
+#define ENGINE_DP_COUNTERS_PERIOD_S	5
+
+/* The record above (c NULL: not running). A new doc; pure. */
+struct doc *engine_dataplane_counters_doc(const struct net_counters *c, int64_t now_unix, int64_t pid);
 
 /* After the engine thread has stopped: stops the router, deletes the
  * namespaces of the instances (TAPs closed), closes vgw_fd. NULL is fine. */

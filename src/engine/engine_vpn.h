@@ -35,9 +35,8 @@ struct engine_vpn_plan {
 	struct vpn_cidr vp_routes[VPN_MAX_ROUTES];
 	size_t vp_nroutes;
 	size_t vp_routes_dropped;		/* beyond VPN_MAX_ROUTES */
-	/* DH groups the options allow that ike/ cannot take (IKE_MAX_ALGS
-	 * per list): phase 1 and phase 2, as a bit per group. */
-	uint32_t vp_dh_dropped[2];
+	/* (Every DH group the options allow fits a list: engine_vpn.c's
+	 * static assertion on IKE_MAX_ALGS; nothing is left out there.) */
 };
 
 /* The connection is "deleted" (or not a connection at all). */

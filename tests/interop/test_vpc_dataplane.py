@@ -13,9 +13,14 @@ are A 10.96.0.0/24 (a: group client, c: group other) and B 10.96.1.0/24
     TCP 1024-65535 out to A: a -> b:8000 works; the outbound rule narrowed to
     port 8000 drops the replies (stateless) and the connection fails; the
     ephemeral range back: it works again.
+  - dropped packets counted per cause: `vpcctl dataplane --data-dir DIR
+    --output json` shows sg-ingress grown after the security-group cases,
+    nacl-in after the ping the NACL has no rule for, nacl-out after the
+    narrowed outbound rule (vpcd writes them at most every 5 s).
 
 Needs root; skipped otherwise. Namespaces have per-run unique names (the
 instances' are vpcd's, named after their ids) and are always deleted."""
+import json
 import os
 import re
 import secrets
@@ -154,6 +159,21 @@ class VpcDataplaneTest(unittest.TestCase):
         else:
             self.assertTrue(p.stdout.startswith("fail"), "TCP %s -> %s:%d still works: %s" % (ns, dst, PORT, p.stdout))
 
+    def dataplane(self, *args):
+        p = subprocess.run([vs.VPCCTL, "dataplane", "--data-dir", self.data_dir] + list(args),
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(p.returncode, 0, "vpcctl dataplane: %s%s" % (p.stdout, p.stderr))
+        return p.stdout
+
+    def drops(self):
+        dp = json.loads(self.dataplane("--output", "json"))["DataPlane"]
+        self.assertEqual(dp["State"], "running", dp)
+        return dp["Drops"]
+
+    def wait_drops(self, cause, above):
+        ss.wait_for(lambda: self.drops()[cause] > above, 15,
+                    "vpcctl dataplane: %s drops above %d" % (cause, above))
+
     def test_instances_groups_conntrack_nacl(self):
         self.start_vpcd()
         vpc = self.call("create_vpc", CidrBlock="10.96.0.0/16")["Vpc"]["VpcId"]
@@ -178,12 +198,16 @@ class VpcDataplaneTest(unittest.TestCase):
         self.ping(a, b_ip)
         self.tcp(a, b_ip)
         # groups referencing groups: c is not in client
+        sg_in = self.drops()["sg-ingress"]
         self.ping(c, b_ip, expect=False, count=2)
         self.tcp(c, b_ip, expect=False, timeout=2)
         # connection tracking: client admits nothing, yet b's replies reached a;
         # b's own new connections to a are refused
         self.ping(b, a_ip, expect=False, count=2)
         self.tcp(b, a_ip, expect=False, timeout=2)
+        # each counted as dropped by a security group's ingress
+        self.wait_drops("sg-ingress", sg_in)
+        self.assertRegex(self.dataplane(), r"drops\s+sg-ingress\s+[1-9]")
 
         # NACL on B with ephemeral-port rules (stateless: the replies need theirs)
         nacl = self.call("create_network_acl", VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
@@ -197,11 +221,15 @@ class VpcDataplaneTest(unittest.TestCase):
         self.call("replace_network_acl_association", AssociationId=assoc, NetworkAclId=nacl)
         time.sleep(0.3)
         self.tcp(a, b_ip)
+        nacl_in = self.drops()["nacl-in"]
         self.ping(a, b_ip, expect=False, count=2)     # ICMP: no NACL rule
+        self.wait_drops("nacl-in", nacl_in)
+        nacl_out = self.drops()["nacl-out"]
         self.call("replace_network_acl_entry", NetworkAclId=nacl, RuleNumber=100, Protocol="6",
                   RuleAction="allow", Egress=True, CidrBlock="10.96.0.0/24", PortRange={"From": PORT, "To": PORT})
         time.sleep(0.3)
         self.tcp(a, b_ip, expect=False, timeout=2)
+        self.wait_drops("nacl-out", nacl_out)         # b's replies, out of B
         self.call("replace_network_acl_entry", NetworkAclId=nacl, RuleNumber=100, Protocol="6",
                   RuleAction="allow", Egress=True, CidrBlock="10.96.0.0/24", PortRange={"From": 1024, "To": 65535})
         time.sleep(0.3)
