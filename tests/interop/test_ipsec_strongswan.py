@@ -495,8 +495,15 @@ class IpsecStrongSwanTest(unittest.TestCase):
         self.wait_up(driver)
         self.assert_strongswan_sas()
         first = self.child_spis(driver, TUNNEL_IDS[0])
-        sent, got = self.ping("office", VPC_HOST_IP, count=450, interval="0.1", check=False)
-        self.assertEqual(got, sent, "pings lost across rekeys")
+        # A loaded 2-core machine drops a ping now and then; a make-before-break
+        # bug loses pings at every rekey. So a run with a loss gets one more
+        # 45 s run (through more rekeys), which must lose nothing.
+        for attempt in (1, 2):
+            sent, got = self.ping("office", VPC_HOST_IP, count=450, interval="0.1", check=False)
+            if got == sent:
+                break
+            sys.stderr.write("\nrekey run %d lost %d of %d pings; running once more\n" % (attempt, sent - got, sent))
+        self.assertEqual(got, sent, "pings lost across rekeys in two runs")
         self.ping("router", INSIDE_OURS[0])
         installs = len(re.findall(r"tunnel %s: ESP SA in" % re.escape(TUNNEL_IDS[0]),
                                   driver.stderr()))
