@@ -209,19 +209,26 @@ int api_describe(struct api_req *rq, const struct describe_spec *spec)
 			if (!wanted)
 				continue;
 		}
-		if (!item_matches(r->r_doc, cf, k))
+		/* filters see the item as it is answered: decorated (e.g. a route
+		 * table's propagated routes), else a view of the cached doc
+		 * (nothing changes it before the answer is written) */
+		struct doc *view = NULL;
+		if (spec->ds_decorate) {
+			view = doc_clone(r->r_doc);
+			spec->ds_decorate(rq, view);
+		}
+		if (!item_matches(view ? view : r->r_doc, cf, k)) {
+			doc_free(view);
 			continue;
+		}
 		if (emitted == max) {
+			doc_free(view);
 			char tok[64];
 			snprintf(tok, sizeof(tok), NEXT_TOKEN_PREFIX "%" PRIx64, (uint64_t)r->r_ord);
 			doc_set_str(rq->rq_out, "NextToken", tok);
 			break;
 		}
-		/* a view of the cached doc: nothing changes it before the answer is written */
-		if (spec->ds_decorate)
-			spec->ds_decorate(rq, doc_push(out, doc_clone(r->r_doc)));
-		else
-			doc_push(out, doc_ref(r->r_doc));
+		doc_push(out, view ? view : doc_ref(r->r_doc));
 		emitted++;
 	}
 	rc = 0;

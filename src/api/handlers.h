@@ -22,6 +22,7 @@
 	X(CreateInternetGateway) \
 	X(CreateNetworkAcl) \
 	X(CreateNetworkAclEntry) \
+	X(CreateNetworkInsightsPath) \
 	X(CreateNetworkInterface) \
 	X(CreateRoute) \
 	X(CreateRouteTable) \
@@ -36,6 +37,8 @@
 	X(DeleteInternetGateway) \
 	X(DeleteNetworkAcl) \
 	X(DeleteNetworkAclEntry) \
+	X(DeleteNetworkInsightsAnalysis) \
+	X(DeleteNetworkInsightsPath) \
 	X(DeleteNetworkInterface) \
 	X(DeleteRoute) \
 	X(DeleteRouteTable) \
@@ -54,6 +57,8 @@
 	X(DescribeInstances) \
 	X(DescribeInternetGateways) \
 	X(DescribeNetworkAcls) \
+	X(DescribeNetworkInsightsAnalyses) \
+	X(DescribeNetworkInsightsPaths) \
 	X(DescribeNetworkInterfaces) \
 	X(DescribeRegions) \
 	X(DescribeRouteTables) \
@@ -88,6 +93,7 @@
 	X(RevokeSecurityGroupIngress) \
 	X(RunInstances) \
 	X(StartInstances) \
+	X(StartNetworkInsightsAnalysis) \
 	X(StopInstances) \
 	X(TerminateInstances)
 

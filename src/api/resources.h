@@ -56,6 +56,24 @@ int vpc_parse_block(struct api_req *rq, const char *member, const char *text, st
  * api_fail. */
 int rtb_refresh_routes(struct api_req *rq, const char *target_id);
 
+/* --- route propagation (propagation.c) --------------------------------------
+ * A VPN gateway propagates into the route tables listing it in
+ * PropagatingVgws the static routes (State "available") of each of its VPN
+ * connections that is neither deleting nor deleted and has a tunnel UP in
+ * its VgwTelemetry. The one definition for DescribeRouteTables, the trace
+ * and the data plane; a table's own route with the same prefix wins. */
+
+/* Tunnels UP of a VPN connection; 0 when it is deleting or deleted. */
+size_t vpn_tunnels_up(const struct doc *vpn);
+/* Calls fn(arg, dest) for each route vgw_id propagates now (fn may be
+ * NULL: only counts); the count. 0 for an unknown gateway. */
+typedef void (*vgw_route_fn)(void *arg, const struct cidr4 *dest);
+size_t vgw_propagated_routes(struct cache *c, const char *vgw_id, vgw_route_fn fn, void *arg);
+/* DescribeRouteTables' ds_decorate: appends the propagated routes
+ * {DestinationCidrBlock, GatewayId vgw-…, Origin EnableVgwRoutePropagation,
+ * State active} whose prefix the table does not hold already. */
+void rtb_decorate_propagated(struct api_req *rq, struct doc *item);
+
 /* A route table, NACL or subnet association id etc.: "rtbassoc-…". */
 #define new_id(prefix, buf) model_new_id(prefix, buf, sizeof(buf))
 

@@ -278,7 +278,7 @@ int handle_DescribeRouteTables(struct api_req *rq)
 {
 	static const struct describe_spec spec = {
 		RT_ROUTE_TABLE, "RouteTableIds", "InvalidRouteTableID.NotFound", RTB_WHAT, rtb_filters, "RouteTables",
-		true, 5, 100, NULL,
+		true, 5, 100, rtb_decorate_propagated,
 	};
 	return api_describe(rq, &spec);
 }

@@ -57,34 +57,27 @@ static size_t count_children(const struct doc *list)
 
 /* --- VPN gateways: tunnels UP and the routes of connections with one --------- */
 
+static void add_vgw_route(void *arg, const struct cidr4 *dest)
+{
+	struct trace_vgw *g = arg;
+	((struct cidr4 *)g->vg_routes)[g->vg_nroutes++] = *dest;
+}
+
 static void build_vgws(struct build *b, struct cache *c, struct trace_net *net)
 {
 	size_t ng, nv;
 	struct res **gws = cache_list(c, RT_VGW, &ng);
 	struct res **vpns = cache_list(c, RT_VPN, &nv);
 	struct trace_vgw *out = build_alloc(b, ng, sizeof(*out));
-	size_t nroutes_max = 0;
-	for (size_t k = 0; k < nv; k++)
-		nroutes_max += count_children(doc_get(vpns[k]->r_doc, "Routes"));
 	for (size_t i = 0; i < ng; i++) {
 		struct trace_vgw *g = &out[i];
 		g->vg_id = gws[i]->r_id;
-		struct cidr4 *routes = build_alloc(b, nroutes_max, sizeof(*routes));
-		g->vg_routes = routes;
-		for (size_t k = 0; k < nv; k++) {
-			const struct doc *v = vpns[k]->r_doc;
-			if (!str_eq(doc_get_str(v, "VpnGatewayId"), g->vg_id) || str_eq(doc_get_str(v, "State"), "deleted"))
-				continue;
-			size_t up = 0;
-			doc_foreach(t, doc_get(v, "VgwTelemetry"))
-				up += str_eq(doc_get_str(t, "Status"), "UP");
-			g->vg_tunnels_up += up;
-			if (!up)
-				continue;
-			doc_foreach(r, doc_get(v, "Routes"))
-				if (cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &routes[g->vg_nroutes], NULL))
-					g->vg_nroutes++;
-		}
+		for (size_t k = 0; k < nv; k++)
+			if (str_eq(doc_get_str(vpns[k]->r_doc, "VpnGatewayId"), g->vg_id))
+				g->vg_tunnels_up += vpn_tunnels_up(vpns[k]->r_doc);
+		/* the routes it propagates (resources.h: the same as the data plane's) */
+		g->vg_routes = build_alloc(b, vgw_propagated_routes(c, g->vg_id, NULL, NULL), sizeof(*g->vg_routes));
+		vgw_propagated_routes(c, g->vg_id, add_vgw_route, g);
 	}
 	net->tn_vgws = out;
 	net->tn_nvgws = ng;

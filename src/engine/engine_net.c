@@ -56,14 +56,6 @@ static bool connection_live(const struct doc *vpn)
 	return st && !str_eq(st, "deleted") && !str_eq(st, "deleting");
 }
 
-static bool connection_up(const struct doc *vpn)
-{
-	doc_foreach(t, doc_get(vpn, "VgwTelemetry"))
-		if (str_eq(doc_get_str(t, "Status"), "UP"))
-			return true;
-	return false;
-}
-
 /* --- gateways -------------------------------------------------------------- */
 
 static void build_gateways(struct engine_net_plan *p, struct cache *c)
@@ -153,17 +145,35 @@ static bool dest_taken(const struct net_route_config *routes, size_t n, const st
 	return false;
 }
 
+/* One table's propagated routes (vgw_propagated_routes), after its own. */
+struct propagate_ctx {
+	struct net_route_config *pc_routes;
+	size_t *pc_n;
+	const char *pc_vgw;
+};
+
+static void add_propagated(void *arg, const struct cidr4 *dest)
+{
+	struct propagate_ctx *pc = arg;
+	if (dest_taken(pc->pc_routes, *pc->pc_n, dest))
+		return;	/* the table's own route (or an earlier one) wins */
+	struct net_route_config *nr = &pc->pc_routes[(*pc->pc_n)++];
+	memset(nr, 0, sizeof(*nr));
+	nr->dest = *dest;
+	nr->target = NET_TARGET_VGW;
+	id_copy(nr->target_id, pc->pc_vgw);
+}
+
 static void build_tables(struct engine_net_plan *p, struct cache *c)
 {
-	size_t nt, nv;
+	size_t nt;
 	struct res **tables = cache_list(c, RT_ROUTE_TABLE, &nt);
-	struct res **vpns = cache_list(c, RT_VPN, &nv);
-	size_t vpn_routes = 0, max = 0;
-	for (size_t k = 0; k < nv; k++)
-		vpn_routes += count_children(doc_get(vpns[k]->r_doc, "Routes"));
-	for (size_t i = 0; i < nt; i++)
-		max += count_children(doc_get(tables[i]->r_doc, "Routes")) +
-		       count_children(doc_get(tables[i]->r_doc, "PropagatingVgws")) * vpn_routes;
+	size_t max = 0;
+	for (size_t i = 0; i < nt; i++) {
+		max += count_children(doc_get(tables[i]->r_doc, "Routes"));
+		doc_foreach(pv, doc_get(tables[i]->r_doc, "PropagatingVgws"))
+			max += vgw_propagated_routes(c, doc_get_str(pv, "GatewayId"), NULL, NULL);
+	}
 	p->np_tables = alloc_n(nt, sizeof(*p->np_tables));
 	p->np_routes = alloc_n(max, sizeof(*p->np_routes));
 	size_t used = 0, n = 0;
@@ -179,26 +189,9 @@ static void build_tables(struct engine_net_plan *p, struct cache *c)
 				k++;
 		/* propagated: after the table's own routes, which win a tie */
 		doc_foreach(pv, doc_get(d, "PropagatingVgws")) {
-			const char *vgw = doc_get_str(pv, "GatewayId");
-			if (!vgw || !gateway_known(p, vgw))
-				continue;
-			for (size_t v = 0; v < nv; v++) {
-				const struct doc *vpn = vpns[v]->r_doc;
-				if (!str_eq(doc_get_str(vpn, "VpnGatewayId"), vgw) || !connection_live(vpn) ||
-				    !connection_up(vpn))
-					continue;
-				doc_foreach(r, doc_get(vpn, "Routes")) {
-					struct net_route_config *nr = &routes[k];
-					const char *st = doc_get_str(r, "State");
-					if ((st && !str_eq(st, "available")) ||
-					    !cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &nr->dest, NULL) ||
-					    dest_taken(routes, k, &nr->dest))
-						continue;
-					nr->target = NET_TARGET_VGW;
-					id_copy(nr->target_id, vgw);
-					k++;
-				}
-			}
+			struct propagate_ctx pc = { routes, &k, doc_get_str(pv, "GatewayId") };
+			if (pc.pc_vgw && gateway_known(p, pc.pc_vgw))
+				vgw_propagated_routes(c, pc.pc_vgw, add_propagated, &pc);
 		}
 		t->routes = routes;
 		t->n_routes = k;
