@@ -508,6 +508,13 @@ class VpnStoryTest(unittest.TestCase):
         except AssertionError:
             raise AssertionError(self.swanctl("--list-sas").stdout)
 
+    def propagated(self, rtb):
+        """The routes DescribeRouteTables shows as propagated into rtb (the
+        route.origin filter sees them too)."""
+        tables = self.aws("describe-route-tables", "--route-table-ids", rtb, "--filters",
+                          "Name=route.origin,Values=EnableVgwRoutePropagation")["RouteTables"]
+        return [r for t in tables for r in t["Routes"] if r.get("Origin") == "EnableVgwRoutePropagation"]
+
     def ping(self, ns, dst, count=3, expect=True):
         p = ss.run(["ip", "netns", "exec", self.ns[ns], "ping", "-n", "-q", "-c", str(count),
                     "-i", "0.2", "-W", "2", dst], check=False, timeout=count * 3 + 10)
@@ -546,6 +553,11 @@ class VpnStoryTest(unittest.TestCase):
             self.ip("router", "addr", "add", self.inside_addrs(cidr)[0] + "/32", "dev", "lo")
         # before the router is there: DOWN, waiting for it
         self.wait_telemetry(vid, [("DOWN", "waiting for the peer")] * 2, 10, "DOWN, waiting")
+        # route propagation into the main table: nothing while no tunnel is UP
+        rtb = self.aws("describe-route-tables", "--filters", "Name=vpc-id,Values=" + vpc,
+                       "Name=association.main,Values=true")["RouteTables"][0]["RouteTableId"]
+        self.aws("enable-vgw-route-propagation", "--route-table-id", rtb, "--gateway-id", vgw)
+        self.assertEqual(self.propagated(rtb), [])
         self.step("VPC, gateways and VPN connection %s created" % vid)
 
         # Download Configuration for strongSwan
@@ -559,7 +571,9 @@ class VpnStoryTest(unittest.TestCase):
         conf = self.router_conf(download, inside, esp)
         self.start_charon(conf)
         tel = self.wait_telemetry(vid, [("UP", "^IPSEC IS UP$")] * 2, 30, "both tunnels UP")
-        self.step("both tunnels UP")
+        self.assertEqual(self.propagated(rtb), [{"DestinationCidrBlock": "10.0.0.0/24", "GatewayId": vgw,
+                                                 "Origin": "EnableVgwRoutePropagation", "State": "active"}])
+        self.step("both tunnels UP; 10.0.0.0/24 propagated into the main route table")
         for t in tel:
             self.assertEqual(t["AcceptedRouteCount"], 1)
             self.assertIsNotNone(t["LastStatusChange"])
@@ -637,7 +651,8 @@ class VpnStoryTest(unittest.TestCase):
             "vpcctl vpn status: no tunnel detail for the deleted connection")
         out = self.swanctl("--list-sas").stdout
         self.assertNotRegex(out, r"(?m)^  tunnel\d: #\d+, reqid \d+, INSTALLED", out)
-        self.step("VPN connection deleted: tunnels removed, route gone, no traffic")
+        self.assertEqual(self.propagated(rtb), [])
+        self.step("VPN connection deleted: tunnels removed, route gone (and no longer propagated), no traffic")
 
         self.stop_vpcd()
         log = self.vpcd_log_text()
