@@ -592,8 +592,6 @@ static void counters_refresh(struct engine *e)
 static void *engine_main(void *arg)
 {
 	struct engine *e = arg;
-	if (!e->e_dp)	/* a record left by an earlier vpcd's data plane: off now */
-		detail_post(e, NULL, engine_dataplane_counters_doc(NULL, time_wall_s(), (int64_t)getpid()));
 	pthread_mutex_lock(&e->e_lock);
 	while (!e->e_quit) {
 		if (e->e_net_plan) {

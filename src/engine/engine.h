@@ -79,8 +79,8 @@
  * The engine thread reads net_router_counters() at start and then every
  * ENGINE_DP_COUNTERS_PERIOD_S (5 s) and posts the record only when a
  * counter changed; the API thread writes it (api_change, the same wakeup
- * hook and event queue as the telemetry). An engine without a data plane
- * turns a record left by an earlier run into { "Running": false }.
+ * hook and event queue as the telemetry). A record left by an earlier run
+ * stays; vpcctl tells it by its Pid (that vpcd no longer runs).
  *
  * Start-up and failures: engine_new() runs only the outside addresses that
  * are addresses of this host (each is checked by binding it); the others

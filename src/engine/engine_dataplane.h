@@ -55,9 +55,10 @@ bool engine_dataplane_counters(struct engine_dataplane *dp, struct net_counters 
  *     "Conntrack": { "Entries", "Evictions", "FragmentEvictions" },
  *     "Snapshots": n }
  *
- * or { "Running": false, "UpdatedAt", "Pid" } once a vpcd without a data
- * plane starts (only over a record already there). Counters are since
- * that vpcd started. */
+ * (engine_dataplane_counters_doc(NULL, ...) gives { "Running": false,
+ * "UpdatedAt", "Pid" }; not posted for now: a record left by an earlier
+ * run stays, and vpcctl tells by its Pid.) Counters are since that vpcd
+ * started. */
 #define ENGINE_DP_COUNTERS_TYPE		"_dataplane"
 #define ENGINE_DP_COUNTERS_ID		"_dataplane-counters"
 #define ENGINE_DP_COUNTERS_PERIOD_S	5
