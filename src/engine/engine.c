@@ -75,6 +75,7 @@ struct engine_conn {
 	struct vpn_cidr c_routes[VPN_MAX_ROUTES];
 	size_t c_nroutes;
 	char *c_detail_sig;		/* JSON of the last _TunnelDetail posted, no times */
+	int c_port;			/* its tunnels' plaintext side (plain_port) */
 };
 
 /* A kernel route into the TUN, shared by the connections that have it. */
@@ -121,6 +122,12 @@ struct engine {
 	size_t e_nconns, e_capconns;
 	struct engine_route_ref *e_routes;
 	size_t e_nroutes, e_caproutes;
+	/* With the data plane: the endpoint's plaintext sides, one per VPN
+	 * gateway (its port in the router); e_port_vgw[k] is side k's VGW,
+	 * "" free. e_nports 0: one side (the TUN), every tunnel on side 0. */
+	size_t e_nports;
+	char e_port_vgw[VPN_PLAIN_PORTS_MAX][ENGINE_VPN_ID_MAX];
+	bool e_ports_full_logged;
 
 	/* API thread only */
 	struct engine_posted *e_posted;
@@ -464,6 +471,58 @@ static void log_plan_limits(const struct engine_vpn_plan *plan)
 			 "limit per tunnel)", plan->vp_id, plan->vp_routes_dropped, VPN_MAX_ROUTES);
 }
 
+/* Engine thread: the plaintext side of VPN gateway vgw (given one if it
+ * has none); 0 without per-gateway sides; -1 when every side is taken. */
+static int vgw_port(struct engine *e, const char *vgw)
+{
+	if (!e->e_nports)
+		return 0;
+	if (!vgw || !*vgw || strlen(vgw) >= ENGINE_VPN_ID_MAX)
+		return -1;
+	int free_k = -1;
+	for (size_t k = 0; k < e->e_nports; k++) {
+		if (strcmp(e->e_port_vgw[k], vgw) == 0)
+			return (int)k;
+		if (free_k < 0 && !e->e_port_vgw[k][0])
+			free_k = (int)k;
+	}
+	if (free_k < 0) {
+		if (!e->e_ports_full_logged)
+			log_error(ENGINE_LOG, "%s: more than %zu VPN gateways: its tunnels do not run", vgw,
+				  e->e_nports);
+		e->e_ports_full_logged = true;
+		return -1;
+	}
+	snprintf(e->e_port_vgw[free_k], sizeof(e->e_port_vgw[free_k]), "%s", vgw);
+	log_info(ENGINE_LOG, "%s: plaintext side %d of the VPN endpoint", vgw, free_k);
+	return free_k;
+}
+
+/* Engine thread, before a plan is applied: each VPN gateway's side into
+ * plan->np_gw_port; sides of gateways gone (and used by no connection)
+ * are freed first. */
+static void ports_assign(struct engine *e, struct engine_net_plan *plan)
+{
+	if (!e->e_nports)
+		return;
+	for (size_t k = 0; k < e->e_nports; k++) {
+		if (!e->e_port_vgw[k][0])
+			continue;
+		bool used = false;
+		for (size_t i = 0; i < plan->np_cfg.n_gateways && !used; i++)
+			used = strcmp(plan->np_gateways[i].id, e->e_port_vgw[k]) == 0;
+		for (size_t i = 0; i < e->e_nconns && !used; i++)
+			used = e->e_conns[i].c_port == (int)k;
+		if (!used) {
+			e->e_port_vgw[k][0] = '\0';
+			e->e_ports_full_logged = false;
+		}
+	}
+	for (size_t i = 0; i < plan->np_cfg.n_gateways; i++)
+		if (plan->np_gateways[i].kind == NET_GW_VGW)
+			plan->np_gw_port[i] = vgw_port(e, plan->np_gateways[i].id);
+}
+
 static void reconcile(struct engine *e, const char *id, const struct doc *doc)
 {
 	struct engine_conn *c = conn_find(e, id);
@@ -504,11 +563,18 @@ static void reconcile(struct engine *e, const char *id, const struct doc *doc)
 		log_plan_limits(&plan);	/* once: they rarely change */
 	}
 	c->c_version = plan.vp_version;
+	int port = vgw_port(e, doc_get_str(doc, "VpnGatewayId"));
+	c->c_port = port;
 	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++) {
-		const struct vpn_tunnel_spec *spec = &plan.vp_tunnel[i];
+		struct vpn_tunnel_spec *spec = &plan.vp_tunnel[i];
 		char cause[IKE_CAUSE_MAX] = "";
+		if (port >= 0)
+			spec->plain_port = (uint8_t)port;
 		if (plan.vp_error[i][0]) {
 			snprintf(cause, sizeof(cause), "vpcd cannot run this tunnel: %s", plan.vp_error[i]);
+		} else if (port < 0) {
+			snprintf(cause, sizeof(cause), "vpcd cannot run this tunnel: more than %d VPN "
+				 "gateways have connections", VPN_PLAIN_PORTS_MAX);
 		} else if (!outside_usable(e, spec->local_ip)) {
 			char ip[IP4_STR_MAX];
 			ip4_format(spec->local_ip, ip);
@@ -598,6 +664,7 @@ static void *engine_main(void *arg)
 			struct engine_net_plan *plan = e->e_net_plan;
 			e->e_net_plan = NULL;
 			pthread_mutex_unlock(&e->e_lock);
+			ports_assign(e, plan);
 			engine_dataplane_apply(e->e_dp, plan);
 			pthread_mutex_lock(&e->e_lock);
 			continue;
@@ -711,11 +778,20 @@ static int port_pair(int fds[2])
 	return 0;
 }
 
-/* The VPN half: usable outside addresses, the endpoint (its plaintext side
- * the TUN, or plain_fd, owned from here on, when >= 0). false: no tunnel
- * runs (logged). */
-static bool vpn_start(struct engine *e, const struct engine_config *cfg, int plain_fd)
+static void fds_close(int *fds, size_t n)
 {
+	for (size_t k = 0; k < n; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+}
+
+/* The VPN half: usable outside addresses, the endpoint (its plaintext side
+ * the TUN, or one per VPN gateway: plain_fds, nplain of them, owned from
+ * here on). false: no tunnel runs (logged). */
+static bool vpn_start(struct engine *e, const struct engine_config *cfg, int *plain_fds,
+		      size_t nplain)
+{
+	int plain_fd = nplain ? plain_fds[0] : -1;
 	for (size_t i = 0; i < cfg->ec_noutside; i++) {
 		char ip[IP4_STR_MAX];
 		ip4_format(cfg->ec_outside[i], ip);
@@ -730,14 +806,15 @@ static bool vpn_start(struct engine *e, const struct engine_config *cfg, int pla
 	if (!e->e_noutside) {
 		log_error(ENGINE_LOG, "none of the --vpn-outside-addresses is an address of this host: "
 			  "no tunnel runs; the API serves as usual");
-		if (plain_fd >= 0)
-			close(plain_fd);
+		fds_close(plain_fds, nplain);
 		return false;
 	}
 	struct vpn_endpoint_config epc = { .on_status = on_tunnel_status, .on_status_arg = e };
 	if (plain_fd >= 0) {
 		epc.use_plain_fd = true;
 		epc.plain_fd = plain_fd;
+		for (size_t k = 1; k < nplain; k++)
+			epc.more_plain_fds[epc.n_more_plain_fds++] = plain_fds[k];
 		snprintf(epc.tun_name, sizeof(epc.tun_name), "vgw-port");
 		e->e_kernel_routes = false;	/* the router routes, not the host */
 	} else {
@@ -752,8 +829,10 @@ static bool vpn_start(struct engine *e, const struct engine_config *cfg, int pla
 				  "needed): no tunnel runs; the API serves as usual", e->e_tun);
 		return false;
 	}
-	if (plain_fd >= 0)
+	if (plain_fd >= 0) {
+		e->e_nports = nplain;
 		return true;
+	}
 	e->e_tun_ifindex = if_nametoindex(e->e_tun);
 	if (e->e_kernel_routes && (!e->e_tun_ifindex || (e->e_nl_fd = engine_route_open()) < 0)) {
 		log_error(ENGINE_LOG, "cannot manage routes into %s (%s): add the static routes with "
@@ -800,14 +879,27 @@ struct engine *engine_new(const struct engine_config *cfg)
 			log_error(ENGINE_LOG, "--dataplane: %s; no instance gets a network, the API serves "
 				  "as usual", why);
 	}
-	int port[2] = { -1, -1 };
-	if (dataplane && cfg->ec_noutside && port_pair(port) < 0)
-		dataplane = false;
-	if (cfg->ec_noutside && !vpn_start(e, cfg, port[0]) && port[1] >= 0) {
-		close(port[1]);	/* port[0] went with the endpoint */
-		port[1] = -1;
+	/* one plaintext side per VPN gateway: [k] the endpoint's, router[k]
+	 * the router's end of side k */
+	int ep_side[VPN_PLAIN_PORTS_MAX], router_side[VPN_PLAIN_PORTS_MAX];
+	size_t nsides = 0;
+	while (dataplane && cfg->ec_noutside && nsides < VPN_PLAIN_PORTS_MAX) {
+		int pair[2];
+		if (port_pair(pair) < 0) {
+			fds_close(ep_side, nsides);
+			fds_close(router_side, nsides);
+			nsides = 0;
+			dataplane = false;
+			break;
+		}
+		ep_side[nsides] = pair[0];
+		router_side[nsides++] = pair[1];
 	}
-	if (dataplane && !(e->e_dp = engine_dataplane_new(port[1])))
+	if (cfg->ec_noutside && !vpn_start(e, cfg, ep_side, nsides)) {
+		fds_close(router_side, nsides);	/* ep_side went with the endpoint */
+		nsides = 0;
+	}
+	if (dataplane && !(e->e_dp = engine_dataplane_new(router_side, nsides)))
 		log_error(ENGINE_LOG, "--dataplane: the virtual router cannot start; the API serves as usual");
 	if (!e->e_ep && !e->e_dp)
 		goto fail;

@@ -16,14 +16,17 @@
  * cache is that thread's) and hands it over (a newer plan replaces one not
  * yet applied); the engine thread creates and deletes namespaces and
  * swaps the router's snapshot (net_router_apply). The VPN endpoint's
- * plaintext side is then a SOCK_SEQPACKET socketpair whose other end is
- * the port of the VPN gateway in the router: routes to a vgw (and routes
+ * plaintext sides are then SOCK_SEQPACKET socketpairs, one per VPN gateway
+ * (up to VPN_PLAIN_PORTS_MAX, given out by the engine thread as gateways
+ * and connections appear, freed when a gateway is gone), whose other end
+ * is that gateway's port in the router: routes to a vgw (and routes
  * propagated while a tunnel is UP) go into the tunnels, and packets out of
  * the tunnels enter the VPC through the gateway (NACL in, SG ingress) —
- * no TUN and no kernel routes then. Without --dataplane the TUN and its
- * kernel routes are as below. One endpoint has one plaintext side: the
- * tunnels' packets enter the VPC of the first attached VPN gateway that
- * has a VPN connection (one VGW per host for now).
+ * no TUN and no kernel routes then. A connection's tunnels are on its
+ * gateway's side (vpn_tunnel_spec.plain_port): what they decrypt enters
+ * that gateway's VPC only, and what a gateway's port sends goes into that
+ * gateway's tunnels only. Without --dataplane the TUN and its kernel
+ * routes are as below (one side, every tunnel on it).
  *
  * Threads and who owns what
  * -------------------------

@@ -19,6 +19,7 @@
 #include "base/base.h"
 #include "base/doc.h"
 #include "engine/engine_uplink.h"
+#include "vpn/endpoint/endpoint.h"
 
 #define DP_LOG "engine"
 #define DP_ERR_MAX 256
@@ -36,7 +37,8 @@ struct dp_instance {
 
 struct engine_dataplane {
 	struct net_router *dp_router;
-	int dp_vgw_fd;
+	int dp_vgw_fds[VPN_PLAIN_PORTS_MAX];	/* by plaintext side */
+	size_t dp_nvgw;
 	struct engine_uplink *dp_uplink;	/* --uplink: the igws' port; NULL none */
 	bool dp_applied_once;
 	char dp_last_err[DP_ERR_MAX];
@@ -46,12 +48,17 @@ struct engine_dataplane {
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
-struct engine_dataplane *engine_dataplane_new(int vgw_fd)
+struct engine_dataplane *engine_dataplane_new(const int *vgw_fds, size_t nvgw)
 {
 	struct engine_dataplane *dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		abort();
-	dp->dp_vgw_fd = vgw_fd;
+	for (size_t k = 0; k < nvgw; k++) {
+		if (k < VPN_PLAIN_PORTS_MAX)
+			dp->dp_vgw_fds[dp->dp_nvgw++] = vgw_fds[k];
+		else
+			close(vgw_fds[k]);
+	}
 	const char *uplink = engine_uplink_configured();
 	if (uplink)
 		dp->dp_uplink = engine_uplink_new(uplink);	/* NULL (logged): igws without a port */
@@ -151,11 +158,13 @@ static void ports_fill(struct engine_dataplane *dp, struct engine_net_plan *p)
 {
 	for (size_t i = 0; i < p->np_cfg.n_gateways; i++) {
 		struct net_gateway_config *g = &p->np_gateways[i];
-		if (g->kind != NET_GW_VGW || dp->dp_vgw_fd < 0)
+		int port = p->np_gw_port ? p->np_gw_port[i] : -1;
+		if (g->kind != NET_GW_VGW || port < 0 || (size_t)port >= dp->dp_nvgw)
 			continue;
+		int fd = dp->dp_vgw_fds[port];
 		g->ops = &net_port_fd_ops;
-		g->arg = (void *)(intptr_t)dp->dp_vgw_fd;
-		g->fd = str_eq(g->id, p->np_vgw_rx) ? dp->dp_vgw_fd : -1;
+		g->arg = (void *)(intptr_t)fd;
+		g->fd = fd;	/* its own side: what its tunnels decrypt */
 	}
 }
 
@@ -277,7 +286,8 @@ void engine_dataplane_free(struct engine_dataplane *dp)
 	if (dp->dp_ninst)
 		log_info(DP_LOG, "%zu instance namespace(s) deleted (created again when vpcd starts)", dp->dp_ninst);
 	free(dp->dp_inst);
-	if (dp->dp_vgw_fd >= 0)
-		close(dp->dp_vgw_fd);
+	for (size_t k = 0; k < dp->dp_nvgw; k++)
+		if (dp->dp_vgw_fds[k] >= 0)
+			close(dp->dp_vgw_fds[k]);
 	free(dp);
 }

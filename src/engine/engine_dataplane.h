@@ -22,6 +22,7 @@
 #ifndef VPCD_ENGINE_DATAPLANE_H
 #define VPCD_ENGINE_DATAPLANE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/doc.h"
@@ -29,10 +30,12 @@
 
 struct engine_dataplane;
 
-/* Starts the router. vgw_fd: the router's end of the VPN endpoint's
- * plaintext socketpair (owned from now on, closed by free), or -1 when no
- * tunnel runs. NULL when the router cannot start (logged). */
-struct engine_dataplane *engine_dataplane_new(int vgw_fd);
+/* Starts the router. vgw_fds[k]: the router's end of the VPN endpoint's
+ * plaintext socketpair for side k (plain_port k), nvgw of them (owned
+ * from now on, closed by free; also when it fails), 0 when no tunnel
+ * runs. A VPN gateway whose plan entry np_gw_port[i] is k is given side
+ * k as its port. NULL when the router cannot start (logged). */
+struct engine_dataplane *engine_dataplane_new(const int *vgw_fds, size_t nvgw);
 
 /* Engine thread: namespaces created and deleted, the snapshot swapped.
  * Takes plan (freed here). */
@@ -67,7 +70,7 @@ bool engine_dataplane_counters(struct engine_dataplane *dp, struct net_counters 
 struct doc *engine_dataplane_counters_doc(const struct net_counters *c, int64_t now_unix, int64_t pid);
 
 /* After the engine thread has stopped: stops the router, deletes the
- * namespaces of the instances (TAPs closed), closes vgw_fd. NULL is fine. */
+ * namespaces of the instances (TAPs closed), closes the vgw_fds. NULL is fine. */
 void engine_dataplane_free(struct engine_dataplane *dp);
 
 #endif

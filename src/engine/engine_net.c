@@ -65,6 +65,9 @@ static void build_gateways(struct engine_net_plan *p, struct cache *c)
 	struct res **vgws = cache_list(c, RT_VGW, &nv);
 	struct res **vpns = cache_list(c, RT_VPN, &nc);
 	p->np_gateways = alloc_n(ni + nv, sizeof(*p->np_gateways));
+	p->np_gw_port = alloc_n(ni + nv, sizeof(*p->np_gw_port));
+	for (size_t i = 0; i < ni + nv; i++)
+		p->np_gw_port[i] = -1;
 	size_t n = 0;
 	for (size_t i = 0; i < ni + nv; i++) {
 		bool igw = i < ni;
@@ -480,6 +483,7 @@ void engine_net_plan_free(struct engine_net_plan *p)
 	free(p->np_sg_rules);
 	free(p->np_enis);
 	free(p->np_gateways);
+	free(p->np_gw_port);
 	free(p->np_instances);
 	free(p->np_stopped);
 	free(p);

@@ -77,10 +77,14 @@ struct engine_net_plan {
 	 * pending): a namespace by that name is a leftover of vpcd's. */
 	char (*np_stopped)[NET_ID_MAX];
 	size_t np_nstopped;
-	/* The VPN gateway whose port takes the packets that come out of the
-	 * tunnels (the endpoint has one plaintext side): the first attached
-	 * VGW with a VPN connection that is not deleted; "" none. */
+	/* The first attached VGW with a VPN connection that is not deleted;
+	 * "" none. (Informative: the endpoint has one plaintext side per VPN
+	 * gateway, np_gw_port below.) */
 	char np_vgw_rx[NET_ID_MAX];
+	/* Per np_gateways[i]: the endpoint's plaintext side (vpn_tunnel_spec
+	 * plain_port) that is that VPN gateway's port; -1 none (every IGW, and
+	 * every VGW until the engine thread fills it in before applying). */
+	int *np_gw_port;
 };
 
 /* A new plan from the cache (API thread). Never fails (aborts when out of

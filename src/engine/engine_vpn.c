@@ -271,8 +271,8 @@ bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char 
 struct doc *engine_vpn_trim(const struct doc *vpn)
 {
 	static const char *const keep[] = {
-		"VpnConnectionId", "State", "Options", "Routes", "_CustomerGatewayIpAddress",
-		"_ConfigVersion",
+		"VpnConnectionId", "State", "VpnGatewayId", "Options", "Routes",
+		"_CustomerGatewayIpAddress", "_ConfigVersion",
 	};
 	struct doc *d = doc_obj();
 	for (size_t i = 0; i < ARRAY_LEN(keep); i++) {

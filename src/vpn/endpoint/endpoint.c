@@ -88,6 +88,8 @@ const char *vpn_tunnel_spec_check(const struct vpn_tunnel_spec *s)
 	uint32_t p2_min = test ? VPN_TEST_LIFETIME_MIN : VPN_P2_LIFETIME_MIN;
 	if (!s->id[0] || !memchr(s->id, 0, sizeof(s->id)))
 		return "tunnel id missing or too long";
+	if (s->plain_port >= VPN_PLAIN_PORTS_MAX)
+		return "plaintext side beyond VPN_PLAIN_PORTS_MAX";
 	if (!s->local_ip || !s->remote_ip)
 		return "local and remote outside addresses are required";
 	if (!s->psk_len || s->psk_len > IKE_PSK_MAX)
@@ -284,7 +286,7 @@ static void *loop_main(void *arg)
 			struct ep_watch *w = evs[i].data.ptr;
 			switch (w->w_kind) {
 			case EP_W_TUN:
-				ep_tun_readable(ep, now);
+				ep_tun_readable(ep, w->w_port, now);
 				break;
 			case EP_W_WAKE:
 				serve_request(ep, now);
@@ -348,18 +350,29 @@ void vpn_endpoint_stop(struct vpn_endpoint *ep)
 
 /* ---- life ------------------------------------------------------------------------ */
 
+/* The plaintext fds a config hands over (when not taken yet). */
+static void cfg_close_plain_fds(const struct vpn_endpoint_config *cfg)
+{
+	if (!cfg->use_plain_fd)
+		return;
+	close(cfg->plain_fd);
+	for (size_t k = 0; k < cfg->n_more_plain_fds && k < VPN_PLAIN_PORTS_MAX - 1; k++)
+		close(cfg->more_plain_fds[k]);
+}
+
 struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg)
 {
-	if (!cfg->tun_name[0] || cfg->tun_mtu > EP_TUN_MTU_MAX) {
-		log_error(EP_LOG, "endpoint: TUN name missing or MTU above %u", EP_TUN_MTU_MAX);
-		if (cfg->use_plain_fd)
-			close(cfg->plain_fd);
+	if (!cfg->tun_name[0] || cfg->tun_mtu > EP_TUN_MTU_MAX ||
+	    cfg->n_more_plain_fds > VPN_PLAIN_PORTS_MAX - 1 ||
+	    (cfg->n_more_plain_fds && !cfg->use_plain_fd)) {
+		log_error(EP_LOG, "endpoint: TUN name missing, MTU above %u or more than %u plaintext "
+			  "sides (more only with a plain fd)", EP_TUN_MTU_MAX, VPN_PLAIN_PORTS_MAX);
+		cfg_close_plain_fds(cfg);
 		return NULL;
 	}
 	struct vpn_endpoint *ep = calloc(1, sizeof(*ep));
 	if (!ep) {
-		if (cfg->use_plain_fd)
-			close(cfg->plain_fd);
+		cfg_close_plain_fds(cfg);
 		return NULL;
 	}
 	ep->cfg = *cfg;
@@ -368,6 +381,8 @@ struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg)
 	if (!ep->cfg.rcvbuf_bytes)
 		ep->cfg.rcvbuf_bytes = EP_RCVBUF_DEFAULT;
 	ep->tun_fd = ep->epfd = ep->wake_fd = -1;
+	for (unsigned k = 0; k < VPN_PLAIN_PORTS_MAX; k++)
+		ep->tun_fds[k] = -1;
 	pthread_mutex_init(&ep->lock, NULL);
 	pthread_mutex_init(&ep->ctl_lock, NULL);
 	pthread_mutex_init(&ep->req_lock, NULL);
@@ -381,11 +396,14 @@ struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg)
 	ep->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (!ep->pool || !ep->rxbuf || ep->epfd < 0 || ep->wake_fd < 0 || ep_tun_open(ep) < 0)
 		goto err;
-	ep->w_tun = (struct ep_watch){ EP_W_TUN, NULL };
-	ep->w_wake = (struct ep_watch){ EP_W_WAKE, NULL };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &ep->w_tun };
-	if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->tun_fd, &ev) < 0)
-		goto err;
+	ep->w_wake = (struct ep_watch){ EP_W_WAKE, NULL, 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	for (unsigned k = 0; k < ep->n_ports; k++) {
+		ep->w_ports[k] = (struct ep_watch){ EP_W_TUN, NULL, k };
+		ev.data.ptr = &ep->w_ports[k];
+		if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->tun_fds[k], &ev) < 0)
+			goto err;
+	}
 	ev.data.ptr = &ep->w_wake;
 	if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->wake_fd, &ev) < 0)
 		goto err;
@@ -402,10 +420,10 @@ void vpn_endpoint_free(struct vpn_endpoint *ep)
 		return;
 	vpn_endpoint_stop(ep);
 	ep_tunnel_free_all(ep);
-	if (ep->tun_fd >= 0)
-		close(ep->tun_fd);
-	else if (ep->cfg.use_plain_fd)	/* new failed before taking it */
-		close(ep->cfg.plain_fd);
+	for (unsigned k = 0; k < ep->n_ports; k++)
+		if (ep->tun_fds[k] >= 0)
+			close(ep->tun_fds[k]);
+	cfg_close_plain_fds(&ep->cfg);	/* new failed before taking them */
 	if (ep->wake_fd >= 0)
 		close(ep->wake_fd);
 	if (ep->epfd >= 0)

@@ -8,7 +8,9 @@
  * ----------------------------
  *   1. vpn_endpoint_new(&cfg): opens the TUN device (IFF_TUN|IFF_NO_PI),
  *      sets its MTU and brings it up (or takes cfg.plain_fd, e.g. a
- *      socketpair to the VPC's virtual router, instead of a TUN). Addresses and routes on the TUN are
+ *      socketpair to the VPC's virtual router, instead of a TUN, and
+ *      cfg.more_plain_fds: more plaintext sides, e.g. one per VPN gateway,
+ *      each tunnel on the side its spec.plain_port names). Addresses and routes on the TUN are
  *      the CALLER's job (the kernel routes the customer's prefixes into
  *      it, and packets the endpoint writes come out of it).
  *   2. vpn_endpoint_add_tunnel(ep, &spec) for each tunnel of each
@@ -36,7 +38,8 @@
  *      everything.
  *
  * Data path (loop thread, batches, nothing allocated per packet)
- *   TUN -> tunnel by its routes (longest prefix; an UP tunnel preferred
+ *   TUN (or plaintext side k: only the tunnels whose plain_port is k)
+ *   -> tunnel by its routes (longest prefix; an UP tunnel preferred
  *   over a DOWN one with the same prefix, so traffic fails over to the
  *   other tunnel of a connection) -> the newest CHILD SA of that tunnel
  *   whose selectors cover the packet -> clamp TCP MSS, clear DF, fragment
@@ -44,7 +47,8 @@
  *   peer's NAT-T port when the SA is UDP-encapsulated, else raw ESP).
  *   Inbound: recvmmsg -> esp_decrypt_batch (SA table per local address)
  *   -> inner packet checked against the SA's selectors -> ICMP echo to our
- *   inside address answered back into the tunnel, anything else to TUN.
+ *   inside address answered back into the tunnel, anything else to TUN
+ *   (to the tunnel's plaintext side).
  *   Rekey is make-before-break: a new CHILD SA is used as soon as it is
  *   installed; a deleted inbound SA keeps decrypting for
  *   VPN_SA_LINGER_MS so that packets in flight are not lost.
@@ -69,6 +73,7 @@
 #define VPN_SA_LINGER_MS	5000	/* deleted inbound SA still decrypts */
 #define VPN_OUTER_MTU_DEFAULT	1500
 #define VPN_TCP_MSS_DEFAULT	1379
+#define VPN_PLAIN_PORTS_MAX	16	/* plaintext sides: plain_fd + more_plain_fds */
 
 /* Limits that AWS applies to tunnel options; a spec outside them is
  * refused unless spec.test_short_timers is set (tests only). */
@@ -109,6 +114,13 @@ struct vpn_tunnel_spec {
 	size_t n_routes;
 
 	bool test_short_timers;		/* TEST ONLY: lifts the AWS minimums */
+
+	/* The plaintext side this tunnel belongs to: 0 = the TUN (or
+	 * cfg.plain_fd), k = cfg.more_plain_fds[k - 1]. Decrypted packets are
+	 * written to that side; a packet read from a side is routed only
+	 * among the tunnels of that side (e.g. one side per VPN gateway, each
+	 * into its own VPC). Changes in place on update. */
+	uint8_t plain_port;
 };
 
 /* AWS's default tunnel options (ike_tunnel_config_defaults), MSS 1379,
@@ -126,7 +138,7 @@ enum vpn_drop {
 	VPN_DROP_ENCRYPT,	/* esp_encrypt_batch refused it */
 	VPN_DROP_SEND,		/* sendmmsg failed */
 	VPN_DROP_SELECTOR,	/* decrypted inner packet outside the SA's selectors */
-	VPN_DROP_TUN_WRITE,	/* write to TUN failed */
+	VPN_DROP_TUN_WRITE,	/* write to TUN failed (or no such plaintext side) */
 	VPN_DROP_MAX
 };
 const char *vpn_drop_name(enum vpn_drop why);
@@ -177,6 +189,12 @@ struct vpn_endpoint_config {
 	 * only a name for the log. */
 	bool use_plain_fd;
 	int plain_fd;
+	/* More plaintext sides (only with use_plain_fd): port k (k >= 1) is
+	 * more_plain_fds[k - 1], taken as plain_fd is (owned, O_NONBLOCK,
+	 * closed by vpn_endpoint_free(), also when vpn_endpoint_new() fails).
+	 * A tunnel names its side by spec.plain_port. */
+	size_t n_more_plain_fds;	/* at most VPN_PLAIN_PORTS_MAX - 1 */
+	int more_plain_fds[VPN_PLAIN_PORTS_MAX - 1];
 	uint32_t tun_mtu;		/* 0 = 1500; at most 9000 */
 	int rcvbuf_bytes;		/* 0 = 4 MiB (SO_RCVBUFFORCE, else SO_RCVBUF) */
 	vpn_status_cb on_status;

@@ -81,14 +81,16 @@ static struct ep_child *child_for(struct ep_tunnel *t, const uint8_t *p, uint32_
  * prefix, an UP one (with a covering SA) before a DOWN one; without any
  * route, a tunnel whose SA selectors cover it (policy-based). Sets *t_out
  * to the chosen tunnel even when it has no SA for p. */
-static struct ep_child *route_packet(struct vpn_endpoint *ep, const uint8_t *p, uint32_t len,
-				     struct ep_tunnel **t_out)
+static struct ep_child *route_packet(struct vpn_endpoint *ep, unsigned port, const uint8_t *p,
+				     uint32_t len, struct ep_tunnel **t_out)
 {
 	uint32_t dst = rd32(p + 16);
 	struct ep_tunnel *best_t = NULL;
 	struct ep_child *best_c = NULL;
 	int best_len = -1;
 	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next) {
+		if (t->t_spec.plain_port != port)
+			continue;
 		int plen = -1;
 		for (size_t i = 0; i < t->t_spec.n_routes; i++)
 			if (ep_cidr_contains(&t->t_spec.routes[i], dst) &&
@@ -105,7 +107,7 @@ static struct ep_child *route_packet(struct vpn_endpoint *ep, const uint8_t *p, 
 	}
 	if (!best_t)
 		for (struct ep_tunnel *t = ep->tunnels; t && !best_c; t = t->t_next)
-			if ((best_c = child_for(t, p, len)) != NULL)
+			if (t->t_spec.plain_port == port && (best_c = child_for(t, p, len)) != NULL)
 				best_t = t;
 	*t_out = best_t;
 	return best_c;
@@ -218,8 +220,9 @@ static bool tx_room(const struct vpn_endpoint *ep)
 	       EP_TXQ - ep->txq.q_n >= 1 + EP_FRAG_MAX;
 }
 
-void ep_tun_readable(struct vpn_endpoint *ep, uint64_t now)
+void ep_tun_readable(struct vpn_endpoint *ep, unsigned port, uint64_t now)
 {
+	int fd = ep->tun_fds[port];
 	uint32_t cap = ep->buf_size - ESP_HEADROOM - ESP_TAILROOM;
 	for (int round = 0; round < EP_ROUNDS; round++) {
 		bool drained = false;
@@ -227,7 +230,7 @@ void ep_tun_readable(struct vpn_endpoint *ep, uint64_t now)
 			if (!tx_room(ep))
 				tx_flush(ep);
 			uint8_t *buf = pool_buf(ep, ep->txq.q_pool_used);
-			ssize_t r = read(ep->tun_fd, buf + ESP_HEADROOM, cap);
+			ssize_t r = read(fd, buf + ESP_HEADROOM, cap);
 			if (r < 0) {
 				drained = true;	/* EAGAIN (or an error: epoll tells again) */
 				break;
@@ -240,7 +243,7 @@ void ep_tun_readable(struct vpn_endpoint *ep, uint64_t now)
 				continue;
 			}
 			struct ep_tunnel *t;
-			struct ep_child *c = route_packet(ep, buf + ESP_HEADROOM, pkt.len, &t);
+			struct ep_child *c = route_packet(ep, port, buf + ESP_HEADROOM, pkt.len, &t);
 			if (!c) {
 				if (t)
 					t->t_drops[VPN_DROP_NO_SA]++;
@@ -318,7 +321,8 @@ static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
 			tx_enqueue(ep, pk, back);
 			continue;
 		}
-		if (write(ep->tun_fd, p, pk->len) < 0)
+		if (t->t_spec.plain_port >= ep->n_ports ||
+		    write(ep->tun_fds[t->t_spec.plain_port], p, pk->len) < 0)
 			t->t_drops[VPN_DROP_TUN_WRITE]++;
 	}
 	if (ep->txq.q_n)

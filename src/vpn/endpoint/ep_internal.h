@@ -32,6 +32,7 @@ enum ep_watch_kind { EP_W_TUN, EP_W_WAKE, EP_W_IKE, EP_W_NATT, EP_W_ESP };
 struct ep_watch {
 	enum ep_watch_kind w_kind;
 	struct ep_local *w_local;	/* for the socket kinds */
+	unsigned w_port;		/* EP_W_TUN: the plaintext side */
 };
 
 /* One outside address: its three sockets and its inbound SA table. */
@@ -104,10 +105,13 @@ struct ep_txq {
 
 struct vpn_endpoint {
 	struct vpn_endpoint_config cfg;
-	int tun_fd;
+	int tun_fd;			/* plaintext side 0 (== tun_fds[0]) */
+	int tun_fds[VPN_PLAIN_PORTS_MAX];	/* side k: the TUN / plain fds */
+	unsigned n_ports;		/* sides open */
+	struct ep_watch w_ports[VPN_PLAIN_PORTS_MAX];
 	int epfd;
 	int wake_fd;			/* eventfd: a control request is waiting */
-	struct ep_watch w_tun, w_wake;
+	struct ep_watch w_wake;
 	struct ep_local *locals;
 	struct ep_tunnel *tunnels;	/* in the order they were added */
 
@@ -159,7 +163,7 @@ void ep_snapshot(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now);
 void ep_tunnel_free_all(struct vpn_endpoint *ep);
 
 /* ep_datapath.c */
-void ep_tun_readable(struct vpn_endpoint *ep, uint64_t now);
+void ep_tun_readable(struct vpn_endpoint *ep, unsigned port, uint64_t now);
 void ep_natt_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now);
 void ep_esp_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now);
 void ep_ike_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now);

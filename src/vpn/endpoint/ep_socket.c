@@ -27,14 +27,22 @@ int ep_tun_open(struct vpn_endpoint *ep)
 {
 	struct ifreq ifr;
 	if (ep->cfg.use_plain_fd) {
-		int fl = fcntl(ep->cfg.plain_fd, F_GETFL);
-		if (fl < 0 || fcntl(ep->cfg.plain_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-			log_error(EP_LOG, "plaintext fd: %s", strerror(errno));
-			return -1;
+		/* every given fd is ep->tun_fds[] from here on: closed once */
+		ep->tun_fds[0] = ep->tun_fd = ep->cfg.plain_fd;
+		for (size_t k = 0; k < ep->cfg.n_more_plain_fds; k++)
+			ep->tun_fds[k + 1] = ep->cfg.more_plain_fds[k];
+		ep->n_ports = 1 + (unsigned)ep->cfg.n_more_plain_fds;
+		ep->cfg.use_plain_fd = false;
+		ep->cfg.n_more_plain_fds = 0;
+		for (unsigned k = 0; k < ep->n_ports; k++) {
+			int fl = fcntl(ep->tun_fds[k], F_GETFL);
+			if (fl < 0 || fcntl(ep->tun_fds[k], F_SETFL, fl | O_NONBLOCK) < 0) {
+				log_error(EP_LOG, "plaintext fd %u: %s", k, strerror(errno));
+				return -1;
+			}
 		}
-		ep->tun_fd = ep->cfg.plain_fd;
-		ep->cfg.use_plain_fd = false;	/* now ep->tun_fd: closed once */
-		log_info(EP_LOG, "plaintext side: the given fd (%s)", ep->cfg.tun_name);
+		log_info(EP_LOG, "plaintext side: the given fd%s (%s, %u)", ep->n_ports > 1 ? "s" : "",
+			 ep->cfg.tun_name, ep->n_ports);
 		return 0;
 	}
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -74,7 +82,8 @@ int ep_tun_open(struct vpn_endpoint *ep)
 				 strerror(errno));
 	}
 	close(s);
-	ep->tun_fd = fd;
+	ep->tun_fds[0] = ep->tun_fd = fd;
+	ep->n_ports = 1;
 	log_info(EP_LOG, "TUN %s ready (MTU %u)", ep->cfg.tun_name, ep->cfg.tun_mtu);
 	return 0;
 fail:
@@ -165,9 +174,9 @@ struct ep_local *ep_local_get(struct vpn_endpoint *ep, uint32_t ip)
 	lo->lo_fd_ike = bound_socket(ip, SOCK_DGRAM, IPPROTO_UDP, IKE_PORT, 256 * 1024);
 	lo->lo_fd_natt = bound_socket(ip, SOCK_DGRAM, IPPROTO_UDP, IKE_NATT_PORT, rcv);
 	lo->lo_fd_esp = bound_socket(ip, SOCK_RAW, IPPROTO_ESP, 0, rcv);
-	lo->lo_w_ike = (struct ep_watch){ EP_W_IKE, lo };
-	lo->lo_w_natt = (struct ep_watch){ EP_W_NATT, lo };
-	lo->lo_w_esp = (struct ep_watch){ EP_W_ESP, lo };
+	lo->lo_w_ike = (struct ep_watch){ EP_W_IKE, lo, 0 };
+	lo->lo_w_natt = (struct ep_watch){ EP_W_NATT, lo, 0 };
+	lo->lo_w_esp = (struct ep_watch){ EP_W_ESP, lo, 0 };
 	if (!lo->lo_table || lo->lo_fd_ike < 0 || lo->lo_fd_natt < 0 || lo->lo_fd_esp < 0 ||
 	    watch_add(ep, lo->lo_fd_ike, &lo->lo_w_ike) < 0 ||
 	    watch_add(ep, lo->lo_fd_natt, &lo->lo_w_natt) < 0 ||

@@ -376,6 +376,7 @@ static void apply_soft_fields(struct ep_tunnel *t, const struct vpn_tunnel_spec 
 	t->t_spec.tcp_mss = spec->tcp_mss ? spec->tcp_mss : VPN_TCP_MSS_DEFAULT;
 	t->t_spec.outer_mtu = spec->outer_mtu ? spec->outer_mtu : VPN_OUTER_MTU_DEFAULT;
 	t->t_spec.inside = spec->inside;
+	t->t_spec.plain_port = spec->plain_port;
 	t->t_inside_ours = inside_ours(&spec->inside);
 	for (struct ep_child *c = t->t_children; c; c = c->ch_next)
 		c->ch_inner_mtu = esp_sa_inner_mtu(c->ch_out, t->t_spec.outer_mtu);

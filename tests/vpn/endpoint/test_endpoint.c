@@ -79,6 +79,47 @@ static void test_spec_check(void **state)
 	b.ike.p2_lifetime_s = 3600;
 	b.ike.p1_lifetime_s = 1800;	/* phase 2 outliving phase 1 */
 	assert_non_null(vpn_tunnel_spec_check(&b));
+	b = s;
+	b.plain_port = VPN_PLAIN_PORTS_MAX - 1;
+	assert_null(vpn_tunnel_spec_check(&b));
+	b.plain_port = VPN_PLAIN_PORTS_MAX;	/* no such plaintext side */
+	assert_non_null(vpn_tunnel_spec_check(&b));
+}
+
+/* More plaintext sides (one per VPN gateway): taken and closed by the
+ * endpoint; too many refused (and closed). No root needed. */
+static void test_plain_sides(void **state)
+{
+	(void)state;
+	int pairs[3][2];
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pairs[i]), 0);
+	struct vpn_endpoint_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.tun_name, sizeof(cfg.tun_name), "sides");
+	cfg.use_plain_fd = true;
+	cfg.plain_fd = pairs[0][0];
+	cfg.more_plain_fds[cfg.n_more_plain_fds++] = pairs[1][0];
+	cfg.more_plain_fds[cfg.n_more_plain_fds++] = pairs[2][0];
+	struct vpn_endpoint *ep = vpn_endpoint_new(&cfg);
+	assert_non_null(ep);
+	vpn_endpoint_free(ep);
+	for (int i = 0; i < 3; i++) {
+		/* the endpoint's ends are closed: the other ends see EOF */
+		char c;
+		assert_int_equal(read(pairs[i][1], &c, 1), 0);
+		close(pairs[i][1]);
+	}
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pairs[0]), 0);
+	cfg.plain_fd = pairs[0][0];
+	cfg.n_more_plain_fds = VPN_PLAIN_PORTS_MAX;	/* one too many */
+	for (size_t k = 0; k < VPN_PLAIN_PORTS_MAX - 1; k++)
+		cfg.more_plain_fds[k] = -1;
+	assert_null(vpn_endpoint_new(&cfg));
+	char c;
+	assert_int_equal(read(pairs[0][1], &c, 1), 0);
+	close(pairs[0][1]);
 }
 
 static void test_parse(void **state)
@@ -269,6 +310,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_check),
+		cmocka_unit_test(test_plain_sides),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_back_to_back),
 	};
