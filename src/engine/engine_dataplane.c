@@ -5,7 +5,9 @@
  * apply the snapshot (with their TAPs), then delete what the snapshot no
  * longer names (the router no longer reads those fds once apply returned).
  * An instance whose ENI changed (address, MAC, subnet) is deleted first
- * and created again in a second round.
+ * and created again in a second round. Secondary ENIs (eth1.., one entry
+ * each, di_dev > 0) are created after their instance's primary and only
+ * while it stays; they are deleted (their TAP closed) before it.
  */
 #include "engine/engine_dataplane.h"
 
@@ -31,6 +33,7 @@ struct dp_instance {
 	uint8_t di_mac[6];
 	uint32_t di_ip;
 	struct cidr4 di_subnet;
+	int di_dev;			/* DeviceIndex: 0 the primary (eth0) */
 	int di_fd;
 	bool di_keep;			/* scratch: named by the plan being applied */
 };
@@ -72,10 +75,10 @@ struct engine_dataplane *engine_dataplane_new(const int *vgw_fds, size_t nvgw)
 	return dp;
 }
 
-static struct dp_instance *inst_find(struct engine_dataplane *dp, const char *id)
+static struct dp_instance *inst_find(struct engine_dataplane *dp, const char *id, int dev)
 {
 	for (size_t i = 0; i < dp->dp_ninst; i++)
-		if (str_eq(dp->dp_inst[i].di_id, id))
+		if (str_eq(dp->dp_inst[i].di_id, id) && dp->dp_inst[i].di_dev == dev)
 			return &dp->dp_inst[i];
 	return NULL;
 }
@@ -115,10 +118,18 @@ static void inst_create(struct engine_dataplane *dp, const struct engine_net_ins
 			const struct net_eni_config *e)
 {
 	int fd = -1;
-	int rc = in->ni_join[0] ? net_eni_attach_netns(in->ni_join, "eth0", e, &in->ni_subnet, &fd)
-				: net_instance_create(in->ni_id, e, &in->ni_subnet, &fd);
+	int rc;
+	if (in->ni_dev > 0) {
+		char ifname[16];
+		snprintf(ifname, sizeof(ifname), "eth%d", in->ni_dev);
+		rc = net_eni_attach_secondary(in->ni_join[0] ? in->ni_join : in->ni_id, ifname, e, &in->ni_subnet, &fd);
+	} else {
+		rc = in->ni_join[0] ? net_eni_attach_netns(in->ni_join, "eth0", e, &in->ni_subnet, &fd)
+				    : net_instance_create(in->ni_id, e, &in->ni_subnet, &fd);
+	}
 	if (rc < 0) {
-		log_error(DP_LOG, "%s: cannot give it its network (%s); it has no traffic", in->ni_id, e->id);
+		log_error(DP_LOG, "%s: cannot give it its network (%s, eth%d); it has no traffic there", in->ni_id,
+			  e->id, in->ni_dev);
 		return;
 	}
 	if (dp->dp_ninst == dp->dp_capinst) {
@@ -135,17 +146,21 @@ static void inst_create(struct engine_dataplane *dp, const struct engine_net_ins
 	memcpy(d->di_mac, e->mac, 6);
 	d->di_ip = e->ip;
 	d->di_subnet = in->ni_subnet;
+	d->di_dev = in->ni_dev;
 	d->di_fd = fd;
 	d->di_keep = true;
 	char ip[IP4_STR_MAX];
 	ip4_format(e->ip, ip);
-	log_info(DP_LOG, "%s: running, %s %s in %s%s", in->ni_id, e->id, ip,
+	log_info(DP_LOG, "%s: running, %s %s as eth%d in %s%s", in->ni_id, e->id, ip, in->ni_dev,
 		 in->ni_join[0] ? "namespace " : "its namespace", in->ni_join);
 }
 
 static void inst_destroy(struct dp_instance *d)
 {
-	if (d->di_join[0]) {
+	if (d->di_dev > 0) {
+		close(d->di_fd);	/* eth<n> goes with its TAP; the namespace stays */
+		log_info(DP_LOG, "%s: %s (eth%d) detached", d->di_id, d->di_eni, d->di_dev);
+	} else if (d->di_join[0]) {
 		close(d->di_fd);	/* the TAP goes; the namespace is not ours */
 		log_info(DP_LOG, "%s: %s left namespace %s", d->di_id, d->di_eni, d->di_join);
 	} else {
@@ -174,10 +189,19 @@ static bool apply_round(struct engine_dataplane *dp, struct engine_net_plan *p)
 	bool again = false;
 	for (size_t i = 0; i < dp->dp_ninst; i++)
 		dp->dp_inst[i].di_keep = false;
-	for (size_t i = 0; i < p->np_ninstances; i++) {
-		const struct engine_net_instance *in = &p->np_instances[i];
+	for (size_t i = 0; i < p->np_ninstances + p->np_nsecondary; i++) {
+		const struct engine_net_instance *in = i < p->np_ninstances ? &p->np_instances[i]
+									     : &p->np_secondary[i - p->np_ninstances];
 		const struct net_eni_config *e = &p->np_enis[in->ni_eni];
-		struct dp_instance *d = inst_find(dp, in->ni_id);
+		if (in->ni_dev > 0) {
+			/* only beside a primary that stays (primaries came first) */
+			const struct dp_instance *d0 = inst_find(dp, in->ni_id, 0);
+			if (!d0 || !d0->di_keep || !str_eq(d0->di_join, in->ni_join)) {
+				again = again || d0;
+				continue;
+			}
+		}
+		struct dp_instance *d = inst_find(dp, in->ni_id, in->ni_dev);
 		if (d && inst_same(d, in, e))
 			d->di_keep = true;
 		else if (d)
@@ -203,11 +227,15 @@ static bool apply_round(struct engine_dataplane *dp, struct engine_net_plan *p)
 	if (dp->dp_last_err[0])
 		log_info(DP_LOG, "the network applies again");
 	dp->dp_last_err[0] = '\0';
+	/* secondaries first: their TAPs close before a namespace goes */
+	for (size_t i = 0; i < dp->dp_ninst; i++)
+		if (!dp->dp_inst[i].di_keep && dp->dp_inst[i].di_dev > 0)
+			inst_destroy(&dp->dp_inst[i]);
 	size_t k = 0;
 	for (size_t i = 0; i < dp->dp_ninst; i++) {
 		if (dp->dp_inst[i].di_keep)
 			dp->dp_inst[k++] = dp->dp_inst[i];
-		else
+		else if (dp->dp_inst[i].di_dev == 0)
 			inst_destroy(&dp->dp_inst[i]);
 	}
 	dp->dp_ninst = k;
@@ -282,7 +310,11 @@ void engine_dataplane_free(struct engine_dataplane *dp)
 	}
 	engine_uplink_free(dp->dp_uplink);
 	for (size_t i = 0; i < dp->dp_ninst; i++)
-		inst_destroy(&dp->dp_inst[i]);
+		if (dp->dp_inst[i].di_dev > 0)
+			inst_destroy(&dp->dp_inst[i]);
+	for (size_t i = 0; i < dp->dp_ninst; i++)
+		if (dp->dp_inst[i].di_dev == 0)
+			inst_destroy(&dp->dp_inst[i]);
 	if (dp->dp_ninst)
 		log_info(DP_LOG, "%zu instance namespace(s) deleted (created again when vpcd starts)", dp->dp_ninst);
 	free(dp->dp_inst);

@@ -424,10 +424,30 @@ static long primary_eni(const struct engine_net_plan *p, struct cache *c, const 
 	return -1;
 }
 
+/* The secondary ENIs (DeviceIndex 1..ENGINE_DEV_MAX) of the running
+ * instance in, after its primary was placed. */
+static void add_secondaries(struct engine_net_plan *p, struct cache *c, const struct engine_net_instance *in)
+{
+	for (size_t i = 0; i < p->np_cfg.n_enis; i++) {
+		const struct res *r = cache_get_typed(c, RT_ENI, p->np_enis[i].id);
+		const struct doc *a = r ? doc_get(r->r_doc, "Attachment") : NULL;
+		int64_t dev = doc_get_int(a, "DeviceIndex", -1);
+		if (!str_eq(doc_get_str(a, "InstanceId"), in->ni_id) || dev < 1 || dev > ENGINE_DEV_MAX)
+			continue;
+		struct engine_net_instance *s = &p->np_secondary[p->np_nsecondary];
+		*s = *in;
+		s->ni_eni = i;
+		s->ni_dev = (int)dev;
+		if (subnet_cidr(p, p->np_enis[i].subnet_id, &s->ni_subnet))
+			p->np_nsecondary++;
+	}
+}
+
 static void build_instances(struct engine_net_plan *p, struct cache *c)
 {
 	size_t n;
 	struct res **list = cache_list(c, RT_INSTANCE, &n);
+	p->np_secondary = alloc_n(p->np_cfg.n_enis, sizeof(*p->np_secondary));
 	p->np_instances = alloc_n(n, sizeof(*p->np_instances));
 	p->np_stopped = alloc_n(n, sizeof(*p->np_stopped));
 	for (size_t i = 0; i < n; i++) {
@@ -452,6 +472,7 @@ static void build_instances(struct engine_net_plan *p, struct cache *c)
 			continue;	/* no namespace named: nothing to join */
 		in->ni_eni = (size_t)e;
 		p->np_ninstances++;
+		add_secondaries(p, c, in);
 	}
 }
 
@@ -485,6 +506,7 @@ void engine_net_plan_free(struct engine_net_plan *p)
 	free(p->np_gateways);
 	free(p->np_gw_port);
 	free(p->np_instances);
+	free(p->np_secondary);
 	free(p->np_stopped);
 	free(p);
 }

@@ -36,6 +36,8 @@
  *                (DeviceIndex 0): image vpcd-linux -> a namespace named
  *                after the instance; vpcd-join-netns -> eth0 in the
  *                namespace named by its tag "vpcd:netns".
+ *   secondary    each ENI attached to such an instance with DeviceIndex
+ *                1..ENGINE_DEV_MAX: eth<DeviceIndex> in the same namespace.
  */
 #ifndef VPCD_ENGINE_NET_H
 #define VPCD_ENGINE_NET_H
@@ -49,13 +51,17 @@
 #define ENGINE_IMAGE_LINUX	"ami-0c0dd0e0a0b0c0d01"	/* vpcd-linux (api/image.c) */
 #define ENGINE_IMAGE_JOIN	"ami-0c0dd0e0a0b0c0d02"	/* vpcd-join-netns */
 #define ENGINE_NETNS_TAG	"vpcd:netns"
+#define ENGINE_DEV_MAX		99	/* secondary ENIs: eth1 .. eth99 */
 
-/* One running instance: where its primary ENI goes. */
+/* One running instance: where its primary ENI goes (np_instances), or one
+ * of its secondary ENIs (np_secondary: ni_dev > 0, eth<ni_dev> in the same
+ * namespace). */
 struct engine_net_instance {
 	char ni_id[NET_ID_MAX];		/* i-…: the namespace's name (vpcd-linux) */
 	char ni_join[NET_ID_MAX];	/* vpcd-join-netns: the existing namespace; "" otherwise */
 	size_t ni_eni;			/* index into np_enis */
 	struct cidr4 ni_subnet;		/* prefix length and router (.1) */
+	int ni_dev;			/* DeviceIndex: 0 primary (eth0) */
 };
 
 struct engine_net_plan {
@@ -73,6 +79,10 @@ struct engine_net_plan {
 
 	struct engine_net_instance *np_instances;
 	size_t np_ninstances;
+	/* The attached ENIs with DeviceIndex 1..ENGINE_DEV_MAX of the
+	 * instances in np_instances (same ni_id/ni_join). */
+	struct engine_net_instance *np_secondary;
+	size_t np_nsecondary;
 	/* vpcd-linux instances that are not running (stopped, terminated,
 	 * pending): a namespace by that name is a leftover of vpcd's. */
 	char (*np_stopped)[NET_ID_MAX];

@@ -134,9 +134,12 @@ tap_create_here(const char *ifname, const uint8_t mac[6], bool offload)
 	return fd;
 }
 
-int
-net_eni_attach_netns(const char *ns_name, const char *ifname, const struct net_eni_config *eni,
-		     const struct cidr4 *subnet_cidr, int *tap_fd)
+/* primary: the default route via the router; otherwise (a secondary ENI)
+ * only a route to its subnet via its router, at metric 100, so that an
+ * ENI of the primary's subnet does not clash with the primary's routes. */
+static int
+attach_in(const char *ns_name, const char *ifname, const struct net_eni_config *eni,
+	  const struct cidr4 *subnet_cidr, bool primary, int *tap_fd)
 {
 	char path[64 + NET_ID_MAX];
 	int fd = -1;
@@ -171,7 +174,11 @@ net_eni_attach_netns(const char *ns_name, const char *ifname, const struct net_e
 	ip4_format(eni->ip, ip);
 	snprintf(addr, sizeof(addr), "%s/%u", ip, subnet_cidr->c_len);
 	ip4_format(subnet_router_address(subnet_cidr), router);
-	const char *const steps[][12] = {
+	char net[IP4_STR_MAX + 8], netaddr[IP4_STR_MAX];
+	uint32_t mask = subnet_cidr->c_len ? ~0u << (32 - subnet_cidr->c_len) : 0;
+	ip4_format(subnet_cidr->c_addr & mask, netaddr);
+	snprintf(net, sizeof(net), "%s/%u", netaddr, subnet_cidr->c_len);
+	const char *const steps[][14] = {
 		{ "ip", "-n", ns_name, "link", "set", "lo", "up", NULL },
 		{ "ip", "-n", ns_name, "link", "set", ifname, "up", NULL },
 		/* no on-link subnet route: every packet goes to the router */
@@ -179,20 +186,42 @@ net_eni_attach_netns(const char *ns_name, const char *ifname, const struct net_e
 		{ "ip", "-n", ns_name, "route", "add", router, "dev", ifname, "scope", "link", NULL },
 		{ "ip", "-n", ns_name, "route", "replace", "default", "via", router, "dev", ifname, NULL },
 	};
-	for (size_t i = 0; i < ARRAY_LEN(steps); i++)
-		if (run(steps[i]) < 0) {
+	const char *const secondary[][14] = {
+		{ "ip", "-n", ns_name, "link", "set", ifname, "up", NULL },
+		{ "ip", "-n", ns_name, "addr", "add", addr, "dev", ifname, "noprefixroute", NULL },
+		{ "ip", "-n", ns_name, "route", "add", router, "dev", ifname, "scope", "link", "metric", "100", NULL },
+		{ "ip", "-n", ns_name, "route", "add", net, "via", router, "dev", ifname, "metric", "100", NULL },
+	};
+	size_t nsteps = primary ? ARRAY_LEN(steps) : ARRAY_LEN(secondary);
+	for (size_t i = 0; i < nsteps; i++)
+		if (run(primary ? steps[i] : secondary[i]) < 0) {
 			close(fd);
 			fd = -1;
 			goto out;
 		}
 	*tap_fd = fd;
-	log_info("net", "%s: %s in namespace %s, %s via %s", eni->id, ifname, ns_name, addr, router);
+	log_info("net", "%s: %s in namespace %s, %s via %s%s", eni->id, ifname, ns_name, addr, router,
+		 primary ? "" : " (secondary: its subnet only)");
 out:
 	if (nsfd >= 0)
 		close(nsfd);
 	if (self >= 0)
 		close(self);
 	return fd >= 0 ? 0 : -1;
+}
+
+int
+net_eni_attach_netns(const char *ns_name, const char *ifname, const struct net_eni_config *eni,
+		     const struct cidr4 *subnet_cidr, int *tap_fd)
+{
+	return attach_in(ns_name, ifname, eni, subnet_cidr, true, tap_fd);
+}
+
+int
+net_eni_attach_secondary(const char *ns_name, const char *ifname, const struct net_eni_config *eni,
+			 const struct cidr4 *subnet_cidr, int *tap_fd)
+{
+	return attach_in(ns_name, ifname, eni, subnet_cidr, false, tap_fd);
 }
 
 int

@@ -375,4 +375,13 @@ int net_eni_attach_netns(const char *ns_name, const char *ifname,
 			 const struct net_eni_config *eni, const struct cidr4 *subnet_cidr,
 			 int *tap_fd);
 
+/* A secondary ENI (DeviceIndex > 0) in a namespace that already exists:
+ * the same TAP, MAC and address, but no default route; a route to the
+ * router address and one to the ENI's subnet via it, both metric 100 (an
+ * ENI in the primary's subnet leaves the primary's routes first). The
+ * interface goes away when the fd is closed. */
+int net_eni_attach_secondary(const char *ns_name, const char *ifname,
+			     const struct net_eni_config *eni, const struct cidr4 *subnet_cidr,
+			     int *tap_fd);
+
 #endif

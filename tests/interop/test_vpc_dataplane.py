@@ -13,6 +13,12 @@ are A 10.96.0.0/24 (a: group client, c: group other) and B 10.96.1.0/24
     TCP 1024-65535 out to A: a -> b:8000 works; the outbound rule narrowed to
     port 8000 drops the replies (stateless) and the connection fails; the
     ephemeral range back: it works again.
+  - secondary ENIs (test_secondary_eni): an ENI of subnet B attached to an
+    instance of A (AttachNetworkInterface, DeviceIndex 1), and one given at
+    RunInstances (NetworkInterface.2, DeviceIndex 1), are eth1 in the
+    instance's namespace with the ENI's MAC and address; each reaches an
+    instance of B through eth1 (ping -I eth1); after
+    DetachNetworkInterface eth1 is gone and eth0 still works.
   - dropped packets counted per cause: `vpcctl dataplane --data-dir DIR
     --output json` shows sg-ingress grown after the security-group cases,
     nacl-in after the ping the NACL has no rule for, nacl-out after the
@@ -134,9 +140,10 @@ class VpcDataplaneTest(unittest.TestCase):
                     10, "%s's eth0 with %s" % (iid, addr))
         return iid, addr
 
-    def ping(self, ns, dst, expect=True, count=3):
-        p = ss.run(["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", str(count), "-i", "0.2", "-W", "1", dst],
-                   check=False, timeout=count * 3 + 10)
+    def ping(self, ns, dst, expect=True, count=3, iface=None):
+        via = ["-I", iface] if iface else []
+        p = ss.run(["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", str(count), "-i", "0.2", "-W", "1"] + via
+                   + [dst], check=False, timeout=count * 3 + 10)
         m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
         got = int(m.group(2)) if m else 0
         if expect:
@@ -234,6 +241,55 @@ class VpcDataplaneTest(unittest.TestCase):
                   RuleAction="allow", Egress=True, CidrBlock="10.96.0.0/24", PortRange={"From": 1024, "To": 65535})
         time.sleep(0.3)
         self.tcp(a, b_ip)
+        self.assertNotIn("ERROR", self.log())
+
+    def eth1(self, ns):
+        return ss.run(["ip", "-n", ns, "-4", "-o", "addr", "show", "dev", "eth1"], check=False)
+
+    def test_secondary_eni(self):
+        self.data_dir = os.path.join(self.dir, "vpcd-data-eni")
+        self.start_vpcd()
+        vpc = self.call("create_vpc", CidrBlock="10.97.0.0/16")["Vpc"]["VpcId"]
+        sub_a = self.call("create_subnet", VpcId=vpc, CidrBlock="10.97.0.0/24")["Subnet"]["SubnetId"]
+        sub_b = self.call("create_subnet", VpcId=vpc, CidrBlock="10.97.1.0/24")["Subnet"]["SubnetId"]
+        sg = self.call("create_security_group", GroupName="eni", Description="eni", VpcId=vpc)["GroupId"]
+        self.call("authorize_security_group_ingress", GroupId=sg, IpPermissions=[
+            {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "10.97.0.0/16"}]}])
+        image = self.call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
+                          )["Images"][0]["ImageId"]
+        a, _ = self.launch(sub_a, sg, image)
+        b, b_ip = self.launch(sub_b, sg, image)
+        self.ping(a, b_ip)
+
+        # AttachNetworkInterface to a running instance: eth1
+        eni = self.call("create_network_interface", SubnetId=sub_b, Groups=[sg])["NetworkInterface"]
+        att = self.call("attach_network_interface", NetworkInterfaceId=eni["NetworkInterfaceId"], InstanceId=a,
+                        DeviceIndex=1)["AttachmentId"]
+        ss.wait_for(lambda: eni["PrivateIpAddress"] + "/24" in self.eth1(a).stdout, 10,
+                    "%s's eth1 with %s" % (a, eni["PrivateIpAddress"]))
+        link = ss.run(["ip", "-n", a, "link", "show", "dev", "eth1"]).stdout
+        self.assertIn(eni["MacAddress"].lower(), link.lower())
+        routes = ss.run(["ip", "-n", a, "-4", "route", "show", "dev", "eth1"]).stdout
+        self.assertIn("10.97.1.0/24 via 10.97.1.1", routes)
+        self.assertNotIn("default", routes)
+        self.ping(a, b_ip, iface="eth1")
+
+        # DetachNetworkInterface: eth1 goes, eth0 stays
+        self.call("detach_network_interface", AttachmentId=att)
+        ss.wait_for(lambda: self.eth1(a).returncode != 0, 10, "%s's eth1 gone" % a)
+        self.ping(a, b_ip)
+
+        # RunInstances with a second network interface (DeviceIndex 1)
+        inst = self.call("run_instances", ImageId=image, MinCount=1, MaxCount=1, NetworkInterfaces=[
+            {"DeviceIndex": 0, "SubnetId": sub_a, "Groups": [sg]},
+            {"DeviceIndex": 1, "SubnetId": sub_b, "Groups": [sg]}])["Instances"][0]
+        c = inst["InstanceId"]
+        self.instances.append(c)
+        c_b = [n["PrivateIpAddress"] for n in inst["NetworkInterfaces"] if n["Attachment"]["DeviceIndex"] == 1][0]
+        ss.wait_for(lambda: os.path.exists("/run/netns/" + c) and c_b + "/24" in self.eth1(c).stdout, 10,
+                    "%s's eth1 with %s" % (c, c_b))
+        self.ping(c, b_ip, iface="eth1")
+        self.ping(b, c_b)
         self.assertNotIn("ERROR", self.log())
 
 
