@@ -161,8 +161,50 @@ int handle_DescribeAccountAttributes(struct api_req *rq)
 #define DEFAULT_VPC_CIDR "172.31.0.0/16"
 #define DEFAULT_SUBNET_PREFIX 20
 
+static int migrate_put(void *arg, const char *type, const char *id, struct doc *doc)
+{
+	return api_put(arg, type, id, doc) ? 0 : -1;
+}
+
+/* Commits what a start-up step (rq) put; 0, or -1 with everything undone. */
+static int startup_commit(struct api *api, int rc)
+{
+	if (rc == 0 && api->a_current_savepoint && store_release(api->a_store) < 0)
+		rc = -1;
+	api->a_current_savepoint = false;
+	if (rc == 0 && api->a_txn_open && store_commit(api->a_store) < 0)
+		rc = -1;
+	if (rc == 0) {
+		api->a_txn_open = false;
+		api_undo_clear(api);
+		return 0;
+	}
+	if (api->a_txn_open)
+		store_rollback(api->a_store);
+	api->a_txn_open = false;
+	api_undo_to(api, 0);
+	return -1;
+}
+
+/* State stored before subnets kept their own ACL association (resources.h):
+ * moves the associations out of the ACL docs, once. */
+static int api_migrate(struct api *api)
+{
+	struct api_req rq = { .rq_api = api, .rq_request_id = "migrate", .rq_in = doc_obj() };
+	int n = nacl_migrate_associations(api->a_cache, migrate_put, &rq);
+	int rc = startup_commit(api, n < 0 ? -1 : 0);
+	if (rc < 0)
+		log_error("api", "cannot migrate the network ACL associations: %s", rq.rq_err_msg);
+	else if (n > 0)
+		log_info("api", "moved the network ACL associations into the subnets (%d docs)", n);
+	doc_free(rq.rq_in);
+	return rc;
+}
+
 int api_bootstrap(struct api *api)
 {
+	if (api_migrate(api) < 0)
+		return -1;
 	char *done = store_meta_get(api->a_store, "bootstrapped");
 	free(done);
 	if (done)

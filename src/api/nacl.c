@@ -4,7 +4,9 @@
  * DeleteNetworkAclEntry, ReplaceNetworkAclAssociation.
  *
  * Layout (resources.h): an ACL doc holds its Entries (botocore
- * NetworkAclEntry shape) and its Associations (one per subnet). Entries are
+ * NetworkAclEntry shape); its Associations (one per subnet) live in the
+ * subnets' docs (subnet_nacl_id) and are listed when the ACL is described
+ * (nacl_decorate, before the filters). Entries are
  * kept in the order AWS lists them: egress before ingress, each direction
  * by rule number; the "*" rule (32767) of each direction is an ordinary
  * entry that no action may touch. Protocols are stored as AWS stores them,
@@ -108,11 +110,76 @@ static void nacl_normalise_protocol_filter(struct api_req *rq)
 	}
 }
 
+/* Is any subnet associated with acl_id? */
+static bool nacl_has_subnets(struct cache *c, const char *acl_id)
+{
+	size_t n;
+	struct res **subnets = cache_list(c, RT_SUBNET, &n);
+	for (size_t i = 0; i < n; i++) {
+		const char *a = subnet_nacl_id(subnets[i]->r_doc);
+		if (a && strcmp(a, acl_id) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The ACL's Associations, from the subnets of its VPC, in their order. */
+static void nacl_decorate(struct api_req *rq, struct doc *item)
+{
+	const char *acl_id = doc_get_str(item, "NetworkAclId");
+	const char *vpc_id = doc_get_str(item, "VpcId");
+	struct doc *list = doc_list();
+	size_t n;
+	struct res **subnets = cache_list(api_cache(rq), RT_SUBNET, &n);
+	for (size_t i = 0; acl_id && i < n; i++) {
+		const struct doc *sd = subnets[i]->r_doc;
+		const char *a = subnet_nacl_id(sd);
+		const char *v = doc_get_str(sd, "VpcId");
+		if (!a || strcmp(a, acl_id) != 0 || (vpc_id && v && strcmp(v, vpc_id) != 0))
+			continue;
+		struct doc *e = doc_push(list, doc_obj());
+		doc_set_str(e, "NetworkAclAssociationId", doc_get_str(sd, SUBNET_NACL_ASSOC_ID));
+		doc_set_str(e, "NetworkAclId", acl_id);
+		doc_set_str(e, "SubnetId", subnets[i]->r_id);
+	}
+	doc_set(item, "Associations", list);
+}
+
+int nacl_migrate_associations(struct cache *c, nacl_migrate_put_fn put, void *arg)
+{
+	int changed = 0;
+	size_t n;
+	struct res **acls = cache_list(c, RT_NACL, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct doc *assocs = doc_get(acls[i]->r_doc, "Associations");
+		if (!assocs || !assocs->d_count)
+			continue;
+		doc_foreach(a, assocs) {
+			struct res *s = cache_get_typed(c, RT_SUBNET, doc_get_str(a, "SubnetId"));
+			const char *assoc_id = doc_get_str(a, "NetworkAclAssociationId");
+			if (!s)
+				continue;
+			struct doc *sd = doc_clone(s->r_doc);
+			doc_set_str(sd, SUBNET_NACL_ID, acls[i]->r_id);
+			doc_set_str(sd, SUBNET_NACL_ASSOC_ID, assoc_id ? assoc_id : "");
+			if (put(arg, RT_SUBNET, s->r_id, sd) < 0)
+				return -1;
+			changed++;
+		}
+		struct doc *ad = doc_clone(acls[i]->r_doc);
+		doc_set(ad, "Associations", doc_list());
+		if (put(arg, RT_NACL, acls[i]->r_id, ad) < 0)
+			return -1;
+		changed++;
+	}
+	return changed;
+}
+
 int handle_DescribeNetworkAcls(struct api_req *rq)
 {
 	static const struct describe_spec spec = {
 		RT_NACL, "NetworkAclIds", "InvalidNetworkAclID.NotFound", "network acl", nacl_filters, "NetworkAcls",
-		true, 5, 1000, NULL,
+		true, 5, 1000, nacl_decorate,
 	};
 	nacl_normalise_protocol_filter(rq);
 	return api_describe(rq, &spec);
@@ -125,8 +192,7 @@ int handle_DeleteNetworkAcl(struct api_req *rq)
 		return -1;
 	if (doc_get_bool(acl->r_doc, "IsDefault", false))
 		return api_fail(rq, "InvalidParameterValue", "cannot delete default network ACL %s", acl->r_id);
-	const struct doc *assocs = doc_get(acl->r_doc, "Associations");
-	if (assocs && assocs->d_count)
+	if (nacl_has_subnets(api_cache(rq), acl->r_id))
 		return api_fail(rq, "DependencyViolation", "The networkAcl '%s' has dependencies and cannot be deleted.",
 				acl->r_id);
 	char id[RESOURCE_ID_MAX];	/* api_delete frees the cached id */
@@ -379,32 +445,17 @@ int handle_DeleteNetworkAclEntry(struct api_req *rq)
 
 /* --- associations ----------------------------------------------------------- */
 
-/* The ACL holding association assoc_id, and that association's subnet. */
-static struct res *nacl_find_association(struct api_req *rq, const char *assoc_id, const char **subnet_out)
+/* The subnet whose ACL association is assoc_id. */
+static struct res *nacl_find_association(struct api_req *rq, const char *assoc_id)
 {
 	size_t n;
-	struct res **list = cache_list(api_cache(rq), RT_NACL, &n);
-	for (size_t i = 0; i < n; i++)
-		doc_foreach(a, doc_get(list[i]->r_doc, "Associations")) {
-			const char *id = doc_get_str(a, "NetworkAclAssociationId");
-			if (id && strcmp(id, assoc_id) == 0) {
-				*subnet_out = doc_get_str(a, "SubnetId");
-				return list[i];
-			}
-		}
-	return NULL;
-}
-
-static void drop_association(struct doc *acl_doc, const char *assoc_id)
-{
-	struct doc *assocs = doc_get_list(acl_doc, "Associations");
-	for (struct doc *a = assocs->d_first; a;) {
-		struct doc *next = a->d_next;
-		const char *id = doc_get_str(a, "NetworkAclAssociationId");
-		if (id && strcmp(id, assoc_id) == 0)
-			doc_delete_child(assocs, a);
-		a = next;
+	struct res **list = cache_list(api_cache(rq), RT_SUBNET, &n);
+	for (size_t i = 0; i < n; i++) {
+		const char *id = doc_get_str(list[i]->r_doc, SUBNET_NACL_ASSOC_ID);
+		if (id && strcmp(id, assoc_id) == 0 && subnet_nacl_id(list[i]->r_doc))
+			return list[i];
 	}
+	return NULL;
 }
 
 int handle_ReplaceNetworkAclAssociation(struct api_req *rq)
@@ -415,32 +466,19 @@ int handle_ReplaceNetworkAclAssociation(struct api_req *rq)
 	struct res *target = nacl_require(rq);
 	if (!target)
 		return -1;
-	const char *subnet_ref = NULL;
-	struct res *old = nacl_find_association(rq, assoc_id, &subnet_ref);
-	if (!old || !subnet_ref)
+	struct res *subnet = nacl_find_association(rq, assoc_id);
+	if (!subnet)
 		return api_fail(rq, "InvalidAssociationID.NotFound", "The association ID '%.64s' does not exist", assoc_id);
-	if (strcmp(doc_get_str(old->r_doc, "VpcId"), doc_get_str(target->r_doc, "VpcId")) != 0)
+	const char *sv = doc_get_str(subnet->r_doc, "VpcId"), *tv = doc_get_str(target->r_doc, "VpcId");
+	if (!sv || !tv || strcmp(sv, tv) != 0)
 		return api_fail(rq, "InvalidParameterValue",
-				"Network ACL %s and subnet %s belong to different networks", target->r_id, subnet_ref);
-	char subnet_id[RESOURCE_ID_MAX], old_id[RESOURCE_ID_MAX], target_id[RESOURCE_ID_MAX], new_assoc[RESOURCE_ID_MAX];
-	snprintf(subnet_id, sizeof(subnet_id), "%s", subnet_ref);
-	snprintf(old_id, sizeof(old_id), "%s", old->r_id);
-	snprintf(target_id, sizeof(target_id), "%s", target->r_id);
+				"Network ACL %s and subnet %s belong to different networks", target->r_id, subnet->r_id);
+	char new_assoc[RESOURCE_ID_MAX];
 	new_id("aclassoc", new_assoc);
-
-	/* off the old ACL first: when old and target are the same ACL the
-	 * second put starts from the first one's result */
-	struct doc *od = doc_clone(old->r_doc);
-	drop_association(od, assoc_id);
-	if (!api_put(rq, RT_NACL, old_id, od))
-		return -1;
-	struct res *t = cache_get_typed(api_cache(rq), RT_NACL, target_id);
-	struct doc *td = doc_clone(t->r_doc);
-	struct doc *a = doc_push(doc_get_list(td, "Associations"), doc_obj());
-	doc_set_str(a, "NetworkAclAssociationId", new_assoc);
-	doc_set_str(a, "NetworkAclId", target_id);
-	doc_set_str(a, "SubnetId", subnet_id);
-	if (!api_put(rq, RT_NACL, target_id, td))
+	struct doc *sd = doc_clone(subnet->r_doc);
+	doc_set_str(sd, SUBNET_NACL_ID, target->r_id);
+	doc_set_str(sd, SUBNET_NACL_ASSOC_ID, new_assoc);
+	if (!api_put(rq, RT_SUBNET, subnet->r_id, sd))
 		return -1;
 	doc_set_str(rq->rq_out, "NewAssociationId", new_assoc);
 	return 0;

@@ -74,6 +74,27 @@ size_t vgw_propagated_routes(struct cache *c, const char *vgw_id, vgw_route_fn f
  * State active} whose prefix the table does not hold already. */
 void rtb_decorate_propagated(struct api_req *rq, struct doc *item);
 
+/* --- network ACL associations ------------------------------------------------
+ * Each subnet keeps its ACL association in its own doc under vpcd's keys
+ * "_NetworkAclId" and "_NetworkAclAssociationId" (so that creating a subnet
+ * costs O(1) whatever the size of its VPC); an ACL's Associations list is
+ * built when it is described (nacl.c). */
+#define SUBNET_NACL_ID "_NetworkAclId"
+#define SUBNET_NACL_ASSOC_ID "_NetworkAclAssociationId"
+
+/* The network ACL a subnet is associated with (NULL when none). */
+static inline const char *subnet_nacl_id(const struct doc *subnet)
+{
+	return doc_get_str(subnet, SUBNET_NACL_ID);
+}
+
+/* One-time migration of the layout before that: moves every association
+ * still listed in an ACL doc's Associations into its subnet, and empties
+ * the list. put(arg, type, id, doc) stores a changed doc (taking it) and
+ * returns <0 to stop. The number of docs changed, or -1. */
+typedef int (*nacl_migrate_put_fn)(void *arg, const char *type, const char *id, struct doc *doc);
+int nacl_migrate_associations(struct cache *c, nacl_migrate_put_fn put, void *arg);
+
 /* A route table, NACL or subnet association id etc.: "rtbassoc-…". */
 #define new_id(prefix, buf) model_new_id(prefix, buf, sizeof(buf))
 

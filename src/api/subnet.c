@@ -40,23 +40,16 @@ struct doc *subnet_create(struct api_req *rq, const char *vpc_id, const struct c
 	doc_set_bool(pdns, "EnableResourceNameDnsARecord", false);
 	doc_set_bool(pdns, "EnableResourceNameDnsAAAARecord", false);
 	doc_set(d, "Tags", tags);
-	struct doc *subnet = api_put(rq, RT_SUBNET, id, d);
-	if (!subnet)
-		return NULL;
-	/* every subnet belongs to a network ACL: the VPC's default one at first */
+	/* every subnet belongs to a network ACL: the VPC's default one at first
+	 * (kept in the subnet's doc, resources.h) */
 	struct res *acl = vpc_default_nacl(rq, vpc_id);
 	if (acl) {
 		char assoc[RESOURCE_ID_MAX];
 		new_id("aclassoc", assoc);
-		struct doc *nd = doc_clone(acl->r_doc);
-		struct doc *a = doc_push(doc_get_list(nd, "Associations"), doc_obj());
-		doc_set_str(a, "NetworkAclAssociationId", assoc);
-		doc_set_str(a, "NetworkAclId", acl->r_id);
-		doc_set_str(a, "SubnetId", id);
-		if (!api_put(rq, RT_NACL, acl->r_id, nd))
-			return NULL;
+		doc_set_str(d, SUBNET_NACL_ID, acl->r_id);
+		doc_set_str(d, SUBNET_NACL_ASSOC_ID, assoc);
 	}
-	return subnet;
+	return api_put(rq, RT_SUBNET, id, d);
 }
 
 static const struct zone_info *zone_lookup(const struct region_info *reg, const char *name, const char *zid)
@@ -172,7 +165,8 @@ static bool subnet_in_use(struct api_req *rq, const char *subnet_id, char *what,
 	return false;
 }
 
-/* Removes the subnet's association from whichever ACL or route table has it. */
+/* Removes the subnet's association from whichever route table has it (its
+ * ACL association goes with its doc). */
 static int subnet_drop_associations(struct api_req *rq, const char *type, const char *subnet_id)
 {
 	size_t n;
@@ -206,8 +200,7 @@ int handle_DeleteSubnet(struct api_req *rq)
 	snprintf(id, sizeof(id), "%s", s->r_id);
 	if (subnet_in_use(rq, id, what, sizeof(what)))
 		return api_fail(rq, "DependencyViolation", "The subnet '%s' has dependencies and cannot be deleted (%s).", id, what);
-	if (subnet_drop_associations(rq, RT_NACL, id) < 0 || subnet_drop_associations(rq, RT_ROUTE_TABLE, id) < 0 ||
-	    api_delete(rq, id) < 0)
+	if (subnet_drop_associations(rq, RT_ROUTE_TABLE, id) < 0 || api_delete(rq, id) < 0)
 		return -1;
 	doc_set_bool(rq->rq_out, "Return", true);
 	return 0;

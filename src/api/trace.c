@@ -222,16 +222,21 @@ static void build_nacls(struct build *b, struct cache *c, struct trace_net *net)
 {
 	size_t n;
 	struct res **acls = cache_list(c, RT_NACL, &n);
+	size_t ns;
+	struct res **subs = cache_list(c, RT_SUBNET, &ns);
 	struct trace_nacl *out = build_alloc(b, n, sizeof(*out));
 	for (size_t i = 0; i < n; i++) {
 		const struct doc *d = acls[i]->r_doc;
 		struct trace_nacl *a = &out[i];
 		a->na_id = acls[i]->r_id;
-		const struct doc *assocs = doc_get(d, "Associations");
-		const char **subnets = build_alloc(b, count_children(assocs), sizeof(*subnets));
-		doc_foreach(as, assocs)
-			if (doc_get_str(as, "SubnetId"))
-				subnets[a->na_nsubnets++] = doc_get_str(as, "SubnetId");
+		size_t count = 0;
+		for (size_t k = 0; k < ns; k++)
+			if (str_eq(subnet_nacl_id(subs[k]->r_doc), a->na_id))
+				count++;
+		const char **subnets = build_alloc(b, count, sizeof(*subnets));
+		for (size_t k = 0; k < ns; k++)
+			if (str_eq(subnet_nacl_id(subs[k]->r_doc), a->na_id))
+				subnets[a->na_nsubnets++] = subs[k]->r_id;
 		a->na_subnets = subnets;
 		const struct doc *entries = doc_get(d, "Entries");
 		struct nacl_rule *rules = build_alloc(b, count_children(entries), sizeof(*rules));

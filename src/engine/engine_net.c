@@ -221,17 +221,6 @@ static const char *subnet_table(struct cache *c, const char *subnet_id, const ch
 	return main_table;
 }
 
-static const char *subnet_nacl(struct cache *c, const char *subnet_id)
-{
-	size_t n;
-	struct res **acls = cache_list(c, RT_NACL, &n);
-	for (size_t i = 0; i < n; i++)
-		doc_foreach(a, doc_get(acls[i]->r_doc, "Associations"))
-			if (str_eq(doc_get_str(a, "SubnetId"), subnet_id))
-				return acls[i]->r_id;
-	return NULL;
-}
-
 static void build_subnets(struct engine_net_plan *p, struct cache *c)
 {
 	size_t n;
@@ -245,7 +234,7 @@ static void build_subnets(struct engine_net_plan *p, struct cache *c)
 		if (!id_copy(s->id, subnets[i]->r_id) || !id_copy(s->vpc_id, vpc) ||
 		    !cidr_parse(doc_get_str(d, "CidrBlock"), &s->cidr, NULL) ||
 		    !id_copy(s->route_table_id, subnet_table(c, subnets[i]->r_id, vpc)) ||
-		    !id_copy(s->nacl_id, subnet_nacl(c, subnets[i]->r_id)))
+		    !id_copy(s->nacl_id, subnet_nacl_id(d)))
 			continue;
 		k++;
 	}

@@ -1,6 +1,10 @@
 """Network ACLs through boto3 and the aws CLI: the default ACL of a new VPC,
 custom ACLs, entries (validation, order, duplicates), associations, filters
 and paging."""
+import json
+import os
+import sqlite3
+
 from vpcdtest import VpcdTestCase
 
 
@@ -219,6 +223,77 @@ class T(VpcdTestCase):
         self.assertError("InvalidAssociationID.NotFound", self.ec2.replace_network_acl_association,
                          AssociationId="aclassoc-0000000000000000f", NetworkAclId=other_acl)
         self.assertEqual(self.default_acl()["Associations"][0]["NetworkAclAssociationId"], assoc)
+
+    def test_many_subnets_one_association_each(self):
+        """300 subnets: the default ACL lists each exactly once (kept in the
+        subnets, built when described), association.subnet-id finds one,
+        a replace moves it, and all of it survives a restart."""
+        subs = [self.ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.20.%d.%d/28" % (i // 16, i % 16 * 16))
+                ["Subnet"]["SubnetId"] for i in range(300)]
+        default = self.default_acl()
+        assocs = default["Associations"]
+        self.assertEqual(sorted(a["SubnetId"] for a in assocs), sorted(subs))
+        self.assertEqual(len({a["NetworkAclAssociationId"] for a in assocs}), 300)
+        self.assertTrue(all(a["NetworkAclId"] == default["NetworkAclId"] for a in assocs))
+        for s in self.ec2.describe_subnets(SubnetIds=subs[:5])["Subnets"]:
+            self.assertFalse([k for k in s if k.startswith("_") or "NetworkAcl" in k])
+        pick = subs[137]
+        found = self.ec2.describe_network_acls(Filters=[
+            {"Name": "association.subnet-id", "Values": [pick]}])["NetworkAcls"]
+        self.assertEqual([a["NetworkAclId"] for a in found], [default["NetworkAclId"]])
+        assoc = [a for a in found[0]["Associations"] if a["SubnetId"] == pick][0]["NetworkAclAssociationId"]
+        acl = self.ec2.create_network_acl(VpcId=self.vpc)["NetworkAcl"]["NetworkAclId"]
+        new_assoc = self.ec2.replace_network_acl_association(AssociationId=assoc,
+                                                             NetworkAclId=acl)["NewAssociationId"]
+        moved = [{"NetworkAclAssociationId": new_assoc, "NetworkAclId": acl, "SubnetId": pick}]
+        self.assertEqual(self.acl(acl)["Associations"], moved)
+        self.assertEqual(self.ec2.describe_network_acls(Filters=[
+            {"Name": "association.association-id", "Values": [new_assoc]}])["NetworkAcls"][0]["NetworkAclId"], acl)
+        self.assertError("DependencyViolation", self.ec2.delete_network_acl, NetworkAclId=acl)
+        before = self.default_acl()
+        self.assertEqual(len(before["Associations"]), 299)
+        self.assertNotIn(pick, [a["SubnetId"] for a in before["Associations"]])
+        self.vpcd.restart()
+        self.assertEqual(self.default_acl(), before)
+        self.assertEqual(self.acl(acl)["Associations"], moved)
+        self.assertEqual([a["NetworkAclId"] for a in self.ec2.describe_network_acls(Filters=[
+            {"Name": "association.subnet-id", "Values": [pick, subs[0]]}])["NetworkAcls"]],
+                         [default["NetworkAclId"], acl])
+        # deleting a subnet drops its association with it
+        self.ec2.delete_subnet(SubnetId=pick)
+        self.assertEqual(self.acl(acl)["Associations"], [])
+        self.ec2.delete_network_acl(NetworkAclId=acl)
+
+    def test_old_layout_state_is_migrated(self):
+        """State stored when the ACL docs listed their Associations (and the
+        subnets named no ACL) loads as before: associations, ids, filters."""
+        subs = [self.ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.20.%d.0/24" % i)["Subnet"]["SubnetId"]
+                for i in (40, 41, 42)]
+        custom = self.ec2.create_network_acl(VpcId=self.vpc)["NetworkAcl"]["NetworkAclId"]
+        assoc = [a for a in self.default_acl()["Associations"] if a["SubnetId"] == subs[2]][0]
+        self.ec2.replace_network_acl_association(AssociationId=assoc["NetworkAclAssociationId"], NetworkAclId=custom)
+        before = self.ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [self.vpc]}])["NetworkAcls"]
+        self.vpcd.stop()
+        db = sqlite3.connect(os.path.join(self.vpcd.data_dir, "vpcd.db"))
+        with db:
+            for acl in before:
+                db.execute("UPDATE resources SET body = ? WHERE id = ?",
+                           (json.dumps(dict(json.loads(db.execute("SELECT body FROM resources WHERE id = ?",
+                                                                  (acl["NetworkAclId"],)).fetchone()[0]),
+                                            Associations=acl["Associations"])), acl["NetworkAclId"]))
+            for sid in subs:
+                body = json.loads(db.execute("SELECT body FROM resources WHERE id = ?", (sid,)).fetchone()[0])
+                self.assertIn("_NetworkAclId", body)
+                body = {k: v for k, v in body.items() if not k.startswith("_NetworkAcl")}
+                db.execute("UPDATE resources SET body = ? WHERE id = ?", (json.dumps(body), sid))
+        db.close()
+        self.vpcd.start()
+        self.assertEqual(self.ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [self.vpc]}])
+                         ["NetworkAcls"], before)
+        self.assertEqual([a["NetworkAclId"] for a in self.ec2.describe_network_acls(Filters=[
+            {"Name": "association.subnet-id", "Values": [subs[2]]}])["NetworkAcls"]], [custom])
+        self.assertError("DependencyViolation", self.ec2.delete_network_acl, NetworkAclId=custom)
+        self.assertIn("moved the network ACL associations", self.vpcd.read_log())
 
     # --- describe: filters and paging ---------------------------------------------------
     def test_filters(self):

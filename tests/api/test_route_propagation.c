@@ -36,7 +36,7 @@ static struct cache *seed(const char *status, const char *state)
 {
 	struct cache *c = cache_new();
 	put(c, "vpc", "vpc-1", "{\"VpcId\":\"vpc-1\",\"CidrBlock\":\"10.96.0.0/16\"}");
-	put(c, "subnet", "subnet-1", "{\"SubnetId\":\"subnet-1\",\"VpcId\":\"vpc-1\",\"CidrBlock\":\"10.96.1.0/24\"}");
+	put(c, "subnet", "subnet-1", "{\"SubnetId\":\"subnet-1\",\"VpcId\":\"vpc-1\",\"_NetworkAclId\":\"acl-1\",\"CidrBlock\":\"10.96.1.0/24\"}");
 	put(c, "internet-gateway", "igw-1", "{\"InternetGatewayId\":\"igw-1\",\"Attachments\":[{\"State\":\"available\",\"VpcId\":\"vpc-1\"}]}");
 	put(c, "vpn-gateway", "vgw-1", "{\"VpnGatewayId\":\"vgw-1\",\"VpcAttachments\":[{\"State\":\"attached\",\"VpcId\":\"vpc-1\"}]}");
 	char vpn[600];
@@ -60,7 +60,7 @@ static struct cache *seed(const char *status, const char *state)
 	    "\"Routes\":[{\"DestinationCidrBlock\":\"10.96.0.0/16\",\"GatewayId\":\"local\",\"State\":\"active\"}],"
 	    "\"PropagatingVgws\":[]}");
 	put(c, "network-acl", "acl-1",
-	    "{\"NetworkAclId\":\"acl-1\",\"VpcId\":\"vpc-1\",\"Associations\":[{\"SubnetId\":\"subnet-1\"}],"
+	    "{\"NetworkAclId\":\"acl-1\",\"VpcId\":\"vpc-1\",\"Associations\":[],"
 	    "\"Entries\":[{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":true,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100},"
 	    "{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":false,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100}]}");
 	put(c, "security-group", "sg-1", "{\"GroupId\":\"sg-1\",\"VpcId\":\"vpc-1\",\"GroupName\":\"g\"}");
