@@ -108,6 +108,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--threads", type=int, default=16, help="client threads (group commit batches their creates)")
+    ap.add_argument("--sizes", default="1000,10000", help="subnet counts to measure at")
     ap.add_argument("--moto-budget", type=float, default=300, help="seconds moto may take to grow its subnets")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
@@ -126,7 +127,7 @@ def main():
         if moto:
             servers.append(Server("moto", [moto, "-H", "127.0.0.1", "-p", str(mport)], mport))
         rows = []
-        for size in (1000, 10000):
+        for size in [int(x) for x in args.sizes.split(",")]:
             for srv in servers:
                 deadline = time.time() + (args.moto_budget if srv.name == "moto" else 3600)
                 first, ok = grow_to(build, srv, size, args.threads, deadline)
