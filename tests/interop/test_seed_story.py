@@ -4,8 +4,8 @@ and private subnet, hardware VPN), strongSwan is the office router with
 the configuration downloaded from vpcd, an instance launched into the
 private subnet is a network namespace named after its id, and the office
 server reaches it through the tunnels — and back. Then each cause breaks
-it and is put right again, and vpcd's trace (api_trace over the data
-directory, build/tests/interop/seed-trace) names the cause:
+it and is put right again, and `vpcctl trace` (api_trace over the data
+directory) names the cause:
 
   - a NACL deny rule on the private subnet (trace: nacl-in, rule 50);
   - the instance's security group without the ICMP/TCP rules
@@ -47,7 +47,6 @@ import vpcdtest
 from interop import test_ipsec_strongswan as ss
 from interop import test_vpn_story as vs
 
-TRACE_TOOL = os.path.join(vpcdtest.BUILD, "tests", "interop", "seed-trace")
 OFFICE_IP = vs.OFFICE_IP
 OFFICE_NET = "10.0.0.0/24"
 PORT = 8000
@@ -89,7 +88,7 @@ class SeedStoryTest(vs.VpnStoryTest):
 
     @classmethod
     def setUpClass(cls):
-        for path in (vs.VPCD, ss.CHARON, ss.SWANCTL, TRACE_TOOL):
+        for path in (vs.VPCD, ss.CHARON, ss.SWANCTL, vpcdtest.VPCCTL):
             if not os.path.exists(path):
                 raise unittest.SkipTest("%s is missing (make all, or install strongswan-swanctl "
                                         "charon-systemd libcharon-extra-plugins)" % path)
@@ -213,8 +212,17 @@ class SeedStoryTest(vs.VpnStoryTest):
             self.tcp(self.iid, OFFICE_IP)
 
     def trace(self, src, dst, proto, port):
-        p = ss.run([TRACE_TOOL, self.data_dir, src, dst, proto, str(port)])
-        return json.loads(p.stdout)
+        """`vpcctl trace`, as the user runs it beside the running vpcd (it
+        reads the data directory read-only); exit 0 delivered, 1 dropped."""
+        cmd = [vpcdtest.VPCCTL, "--output", "json", "trace", "--from", src, "--to", dst,
+               "--proto", proto, "--data-dir", self.data_dir]
+        if port >= 0:
+            cmd += ["--port", str(port)]
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        self.assertIn(p.returncode, (0, 1), p.stderr)
+        tr = json.loads(p.stdout)
+        self.assertEqual(p.returncode, 0 if tr["Reachable"] else 1, tr)
+        return tr
 
     def assert_trace_drop(self, tr, cause, component=None, rule=None):
         self.assertFalse(tr["Reachable"], tr)
