@@ -295,3 +295,45 @@ class VpcDataplaneTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class JoinNamespaceTest(VpcDataplaneTest):
+    """An ENI attached to a namespace that already exists (a container's):
+    RunInstances with the vpcd-join-netns image and the tag vpcd:netns gives
+    that namespace an eth0 with the ENI's address, through which it reaches
+    an instance of another subnet; vpcd never removes the namespace."""
+
+    # only the test below: the inherited ones already ran in VpcDataplaneTest
+    test_instances_groups_conntrack_nacl = None
+    test_secondary_eni = None
+
+    def test_join_existing_namespace(self):
+        container = "vpcdp-box-%d-%s" % (os.getpid(), secrets.token_hex(3))
+        ss.run(["ip", "netns", "add", container])
+        self.addCleanup(ss.run, ["ip", "netns", "delete", container], False)
+        ss.run(["ip", "-n", container, "link", "set", "lo", "up"])
+        self.start_vpcd()
+        vpc = self.call("create_vpc", CidrBlock="10.96.0.0/16")["Vpc"]["VpcId"]
+        sub_a = self.call("create_subnet", VpcId=vpc, CidrBlock="10.96.0.0/24")["Subnet"]["SubnetId"]
+        sub_b = self.call("create_subnet", VpcId=vpc, CidrBlock="10.96.1.0/24")["Subnet"]["SubnetId"]
+        sg = self.call("create_security_group", GroupName="open", Description="open", VpcId=vpc)["GroupId"]
+        self.call("authorize_security_group_ingress", GroupId=sg, IpPermissions=[
+            {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "10.96.0.0/16"}]}])
+
+        def image(name):
+            return self.call("describe_images", Filters=[{"Name": "name", "Values": [name]}])["Images"][0]["ImageId"]
+        b, b_ip = self.launch(sub_b, sg, image("vpcd-linux"))
+        inst = self.call("run_instances", ImageId=image("vpcd-join-netns"), MinCount=1, MaxCount=1,
+                         SubnetId=sub_a, SecurityGroupIds=[sg], TagSpecifications=[
+                             {"ResourceType": "instance", "Tags": [{"Key": "vpcd:netns", "Value": container}]}]
+                         )["Instances"][0]
+        addr = inst["PrivateIpAddress"]
+        self.assertEqual(addr, "10.96.0.4")
+        ss.wait_for(lambda: addr in ss.run(["ip", "-n", container, "-4", "addr", "show"], check=False).stdout,
+                    10, "the container's interface with %s" % addr)
+        self.ping(container, b_ip)
+        self.ping(b, addr)
+        self.call("terminate_instances", InstanceIds=[inst["InstanceId"]])
+        ss.wait_for(lambda: addr not in ss.run(["ip", "-n", container, "-4", "addr", "show"], check=False).stdout,
+                    10, "the container's interface gone after TerminateInstances")
+        self.assertTrue(os.path.exists("/run/netns/" + container), "vpcd removed a namespace it did not make")
