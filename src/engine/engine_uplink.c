@@ -2,12 +2,21 @@
  * engine_uplink.c — the internet gateways' port on a host interface
  * (engine_uplink.h): one raw AF_PACKET socket per attached igw, proxy ARP
  * for the public addresses it serves, a small neighbour table per socket.
+ *
+ * Offloads: the socket has PACKET_VNET_HDR, so each frame comes with a
+ * virtio_net_hdr. What the kernel hands over unfinished (a local sender
+ * over a veth: a partial checksum, a GSO TCP frame of up to 64 KB; GRO on a
+ * real NIC: one large frame) is finished here: the partial checksum
+ * completed, the GSO frame cut into gso_size segments with their own IPv4
+ * and TCP checksums, as the router takes plain packets of one MTU. Frames
+ * sent carry a header of zeros (complete, no GSO).
  */
 #include "engine/engine_uplink.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <pthread.h>
@@ -27,6 +36,9 @@
 #define ARP_LEN 28
 #define ETHT_IP 0x0800
 #define ETHT_ARP 0x0806
+#define UL_VNET sizeof(struct virtio_net_hdr)
+#define UL_GSO_MAX (ETH_HDR + 65535)	/* one GSO frame */
+#define UL_SEGS_MAX 48			/* slots kept free before reading a frame */
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -46,7 +58,7 @@ struct ul_gw {
 	uint32_t *g_pubs;
 	size_t g_npubs, g_cappubs;
 	struct ul_neigh g_neigh[UL_NEIGH];	/* router thread only */
-	uint8_t g_frame[NET_FRAME_MAX + 64];	/* router thread only */
+	uint8_t g_frame[UL_VNET + UL_GSO_MAX];	/* router thread only */
 };
 
 struct engine_uplink {
@@ -126,6 +138,16 @@ struct engine_uplink *engine_uplink_new(const char *spec)
 
 /* --- the port (router thread) --------------------------------------------- */
 
+/* One frame out, after a virtio_net_hdr of zeros (complete, no GSO). */
+static bool ul_send(const struct ul_gw *g, const void *frame, size_t len)
+{
+	struct virtio_net_hdr vh;
+	memset(&vh, 0, sizeof(vh));
+	struct iovec iov[2] = { { &vh, sizeof(vh) }, { (void *)frame, len } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+	return sendmsg(g->g_fd, &msg, MSG_DONTWAIT) == (ssize_t)(sizeof(vh) + len);
+}
+
 static unsigned neigh_slot(uint32_t ip) { return (ip * 2654435761u) >> 24; }
 
 static void neigh_learn(struct ul_gw *g, uint32_t ip, const uint8_t *mac)
@@ -192,7 +214,86 @@ static void on_arp(struct ul_gw *g, const uint8_t *f, size_t len)
 		return;
 	uint8_t out[60];
 	size_t n = arp_frame(out, a + 8, g->g_u->u_mac, tpa, 2, a + 8, spa);
-	(void)send(g->g_fd, out, n, MSG_DONTWAIT);
+	(void)ul_send(g, out, n);
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* A partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM) of the frame f (end:
+ * the IPv4 packet's end) completed in place; false when it lies outside. */
+static bool csum_complete(uint8_t *f, size_t end, const struct virtio_net_hdr *vh)
+{
+	size_t start = vh->csum_start, at = start + vh->csum_offset;
+	if (start < ETH_HDR + 20 || at + 2 > end)
+		return false;
+	/* the field holds the pseudo-header sum: the sum from start is the checksum */
+	uint16_t v = csum_fold(csum_add(0, f + start, end - start));
+	if (v == 0 && f[ETH_HDR + 9] == 17)
+		v = 0xffff;
+	put16(f + at, v);
+	return true;
+}
+
+/* One IPv4 TCP packet at ip (len bytes) with its header checksums computed in full. */
+static void tcp_csums(uint8_t *ip, size_t ihl, size_t len)
+{
+	put16(ip + 10, 0);
+	put16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+	uint8_t *tcp = ip + ihl;
+	size_t l4 = len - ihl;
+	put16(tcp + 16, 0);
+	uint32_t sum = csum_add(0, ip + 12, 8) + 6 + (uint32_t)l4;
+	put16(tcp + 16, csum_fold(csum_add(sum, tcp, l4)));
+}
+
+/* A GSO TCP/IPv4 packet ip of tot bytes cut into segments of gso bytes of
+ * payload, into bufs[*n..max); false (nothing more) when it is not one. */
+static bool gso_split(const uint8_t *ip, size_t tot, size_t gso, uint8_t *const *bufs, uint32_t *lens,
+		      unsigned *n, unsigned max)
+{
+	size_t ihl = (size_t)(ip[0] & 15) * 4;
+	if (ip[9] != 6 || ihl < 20 || tot < ihl + 20 || gso == 0 || (ip[6] & 0x3f) || ip[7])
+		return false;	/* not TCP, or a fragment */
+	size_t thl = (size_t)(ip[ihl + 12] >> 4) * 4;
+	size_t hl = ihl + thl;
+	if (thl < 20 || tot < hl || hl + gso > NET_PKT_MAX)
+		return false;
+	uint32_t seq = get32(ip + ihl + 4);
+	uint16_t id = (uint16_t)(ip[4] << 8 | ip[5]);
+	uint8_t flags = ip[ihl + 13];
+	for (size_t off = hl, k = 0; off < tot && *n < max; off += gso, k++) {
+		size_t chunk = tot - off < gso ? tot - off : gso;
+		bool last = off + chunk >= tot;
+		uint8_t *o = bufs[*n];
+		memcpy(o, ip, hl);
+		memcpy(o + hl, ip + off, chunk);
+		put16(o + 2, (uint16_t)(hl + chunk));
+		put16(o + 4, (uint16_t)(id + k));
+		put32(o + ihl + 4, seq + (uint32_t)(off - hl));
+		uint8_t fl = flags;
+		if (!last)
+			fl &= (uint8_t)~0x09;	/* FIN, PSH: the last segment's */
+		if (k > 0)
+			fl &= (uint8_t)~0x80;	/* CWR: the first's */
+		o[ihl + 13] = fl;
+		tcp_csums(o, ihl, hl + chunk);
+		lens[(*n)++] = (uint32_t)(hl + chunk);
+	}
+	return true;
 }
 
 static unsigned ul_rx(void *arg, uint8_t *const *bufs, uint32_t *lens, unsigned max)
@@ -201,15 +302,21 @@ static unsigned ul_rx(void *arg, uint8_t *const *bufs, uint32_t *lens, unsigned 
 	unsigned n = 0;
 	pthread_mutex_lock(&g->g_mu);
 	for (unsigned reads = 0; n < max && reads < max * UL_RX_BUDGET; reads++) {
+		if (n > 0 && max - n < UL_SEGS_MAX)
+			break;	/* room for the segments of one GSO frame */
 		struct sockaddr_ll from;
 		socklen_t fl = sizeof(from);
 		ssize_t r = recvfrom(g->g_fd, g->g_frame, sizeof(g->g_frame), MSG_DONTWAIT | MSG_TRUNC,
 				     (struct sockaddr *)&from, &fl);
 		if (r < 0)
 			break;
-		if ((size_t)r > sizeof(g->g_frame) || r < ETH_HDR || from.sll_pkttype == PACKET_OUTGOING)
+		if ((size_t)r > sizeof(g->g_frame) || r < (ssize_t)(UL_VNET + ETH_HDR) ||
+		    from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		const uint8_t *f = g->g_frame;
+		struct virtio_net_hdr vh;
+		memcpy(&vh, g->g_frame, sizeof(vh));
+		uint8_t *f = g->g_frame + UL_VNET;
+		r -= (ssize_t)UL_VNET;
 		unsigned type = (unsigned)f[12] << 8 | f[13];
 		if (type == ETHT_ARP) {
 			on_arp(g, f, (size_t)r);
@@ -217,11 +324,23 @@ static unsigned ul_rx(void *arg, uint8_t *const *bufs, uint32_t *lens, unsigned 
 		}
 		if (type != ETHT_IP || (size_t)r < ETH_HDR + 20 || (f[ETH_HDR] >> 4) != 4)
 			continue;
-		const uint8_t *ip = f + ETH_HDR;
+		uint8_t *ip = f + ETH_HDR;
 		size_t tot = (size_t)ip[2] << 8 | ip[3];
-		if (tot < 20 || tot > (size_t)r - ETH_HDR || tot > NET_PKT_MAX || !serves(g, get32(ip + 16)))
+		uint8_t gso = vh.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+		if (gso == VIRTIO_NET_HDR_GSO_TCPV4 && tot == 0)
+			tot = (size_t)r - ETH_HDR;	/* a GSO frame over 64 KB has no length */
+		if (tot < 20 || tot > (size_t)r - ETH_HDR || !serves(g, get32(ip + 16)))
+			continue;
+		if (gso == VIRTIO_NET_HDR_GSO_NONE && (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+		    !csum_complete(f, ETH_HDR + tot, &vh))
 			continue;
 		neigh_learn(g, get32(ip + 12), f + 6);
+		if (gso == VIRTIO_NET_HDR_GSO_TCPV4) {
+			(void)gso_split(ip, tot, vh.gso_size, bufs, lens, &n, max);
+			continue;
+		}
+		if (gso != VIRTIO_NET_HDR_GSO_NONE || tot > NET_PKT_MAX)
+			continue;
 		memcpy(bufs[n], ip, tot);	/* without the Ethernet padding */
 		lens[n++] = (uint32_t)tot;
 	}
@@ -244,7 +363,7 @@ static unsigned ul_tx(void *arg, uint8_t *const *pkts, const uint32_t *lens, uns
 			static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, zero[6] = { 0 };
 			uint8_t req[60];
 			size_t rn = arp_frame(req, bcast, u->u_mac, src, 1, zero, hop);
-			(void)send(g->g_fd, req, rn, MSG_DONTWAIT);
+			(void)ul_send(g, req, rn);
 			continue;	/* this one is lost; the next finds the answer */
 		}
 		uint8_t *f = g->g_frame;
@@ -252,7 +371,7 @@ static unsigned ul_tx(void *arg, uint8_t *const *pkts, const uint32_t *lens, uns
 		memcpy(f + 6, u->u_mac, 6);
 		put16(f + 12, ETHT_IP);
 		memcpy(f + ETH_HDR, pkts[i], lens[i]);
-		if (send(g->g_fd, f, ETH_HDR + lens[i], MSG_DONTWAIT) == (ssize_t)(ETH_HDR + lens[i]))
+		if (ul_send(g, f, ETH_HDR + lens[i]))
 			sent++;
 	}
 	return sent;
@@ -271,6 +390,11 @@ static struct ul_gw *gw_open(struct engine_uplink *u, const char *id)
 	}
 	int one = 1;
 	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
+	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0) {
+		log_error(UL_LOG, "%s: no port on %s: PACKET_VNET_HDR: %s", id, u->u_ifname, strerror(errno));
+		close(fd);
+		return NULL;
+	}
 	struct sockaddr_ll sll;
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;

@@ -17,6 +17,10 @@ exit status passes through; an unknown instance is an error); the instance
 the instance's public address and is answered; the 0.0.0.0/0 route removed:
 no answer (and no proxy ARP); put back: answered; an Elastic IP associated
 with the instance: answered at the Elastic IP; disassociated: no answer there.
+TCP both ways (test_tcp_through_uplink): the internet host fetches a page
+of 200 KB (many segments, checksums the veth leaves partial, GSO) from
+`python3 -m http.server` in the instance at its public address, and the
+instance fetches one from a server on the internet host.
 Needs root; skipped otherwise."""
 import os
 import re
@@ -25,6 +29,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -64,6 +69,11 @@ class IgwTest(unittest.TestCase):
         ss.run(["ip", "-n", cls.ns["inet"], "addr", "add", INET_IP + "/24", "dev", "eth0"])
         ss.run(["ip", "-n", cls.ns["inet"], "route", "add", "198.51.100.0/24", "dev", "eth0"])
         cls.pool = vs.netns_executor(cls.ns["vpcd"])
+        cls.www = os.path.join(cls.dir, "www")
+        os.makedirs(cls.www)
+        cls.page = ("vpcd-%s\n" % secrets.token_hex(8)) * 8000
+        with open(os.path.join(cls.www, "page.txt"), "w") as f:
+            f.write(cls.page)
         cls.addClassCleanup(cls.pool.shutdown)
 
     def setUp(self):
@@ -72,8 +82,10 @@ class IgwTest(unittest.TestCase):
         self.vpcd_log = os.path.join(self.dir, "vpcd.log")
         self.vpcd = None
         self.instances = []
+        self.servers = []
         self.addCleanup(self.cleanup_instances)
         self.addCleanup(self.stop_vpcd)
+        self.addCleanup(self.stop_servers)
 
     def start_vpcd(self):
         env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID, VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
@@ -108,6 +120,12 @@ class IgwTest(unittest.TestCase):
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+
+    def stop_servers(self):
+        for p in self.servers:
+            if p.poll() is None:
+                p.kill()
                 p.wait()
 
     def cleanup_instances(self):
@@ -204,6 +222,61 @@ class IgwTest(unittest.TestCase):
         time.sleep(0.3)
         self.neigh_flush()
         self.ping(inet, eip, expect=False, count=2)
+        self.assertNotIn("ERROR", self.log())
+
+    def test_tcp_through_uplink(self):
+        self.data_dir = os.path.join(self.dir, "vpcd-data-tcp")
+        self.start_vpcd()
+        inet = self.ns["inet"]
+        vpc = self.call("create_vpc", CidrBlock="10.96.0.0/16")["Vpc"]["VpcId"]
+        subnet = self.call("create_subnet", VpcId=vpc, CidrBlock="10.96.0.0/24")["Subnet"]["SubnetId"]
+        igw = self.call("create_internet_gateway")["InternetGateway"]["InternetGatewayId"]
+        self.call("attach_internet_gateway", InternetGatewayId=igw, VpcId=vpc)
+        rtb = self.call("create_route_table", VpcId=vpc)["RouteTable"]["RouteTableId"]
+        self.call("create_route", RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        self.call("associate_route_table", RouteTableId=rtb, SubnetId=subnet)
+        sg = self.call("create_security_group", GroupName="web", Description="http", VpcId=vpc)["GroupId"]
+        self.call("authorize_security_group_ingress", GroupId=sg, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        image = self.call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
+                          )["Images"][0]["ImageId"]
+        inst = self.call("run_instances", ImageId=image, MinCount=1, MaxCount=1, NetworkInterfaces=[
+            {"DeviceIndex": 0, "SubnetId": subnet, "Groups": [sg], "AssociatePublicIpAddress": True}]
+                         )["Instances"][0]
+        iid = inst["InstanceId"]
+        self.instances.append(iid)
+        addr = inst["PrivateIpAddress"]
+        public = self.call("describe_instances", InstanceIds=[iid]
+                           )["Reservations"][0]["Instances"][0]["PublicIpAddress"]
+        ss.wait_for(lambda: addr in ss.run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
+                    10, "the instance's eth0")
+        fetch = ("import sys, urllib.request\n"
+                 "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())\n")
+
+        def serve(ns, bind):
+            p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-m", "http.server", "8080",
+                                  "--bind", bind, "--directory", self.www],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.servers.append(p)
+
+        def get(ns, url):
+            end = time.time() + 15
+            while True:
+                p = ss.run(["ip", "netns", "exec", ns, sys.executable, "-c", fetch, url], check=False, timeout=30)
+                if p.returncode == 0 or time.time() > end:
+                    return p
+                time.sleep(0.3)
+
+        # in: the internet host fetches from the instance's public address
+        serve(iid, addr)
+        p = get(inet, "http://%s:8080/page.txt" % public)
+        self.assertEqual(p.returncode, 0, p.stdout[-2000:] + "\nvpcd log tail:\n" + self.log()[-2000:])
+        self.assertTrue(p.stdout == self.page, "page differs (%d bytes, want %d)" % (len(p.stdout), len(self.page)))
+        # out: the instance fetches from the internet host
+        serve(inet, INET_IP)
+        p = get(iid, "http://%s:8080/page.txt" % INET_IP)
+        self.assertEqual(p.returncode, 0, p.stdout[-2000:] + "\nvpcd log tail:\n" + self.log()[-2000:])
+        self.assertTrue(p.stdout == self.page, "page differs (%d bytes, want %d)" % (len(p.stdout), len(self.page)))
         self.assertNotIn("ERROR", self.log())
 
 
