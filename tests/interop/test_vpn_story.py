@@ -515,6 +515,11 @@ class VpnStoryTest(unittest.TestCase):
                           "Name=route.origin,Values=EnableVgwRoutePropagation")["RouteTables"]
         return [r for t in tables for r in t["Routes"] if r.get("Origin") == "EnableVgwRoutePropagation"]
 
+    def ping_answered(self, ns, dst):
+        p = ss.run(["ip", "netns", "exec", self.ns[ns], "ping", "-n", "-q", "-c", "1", "-W", "1", dst],
+                   check=False, timeout=10)
+        return " 1 received" in p.stdout
+
     def ping(self, ns, dst, count=3, expect=True):
         p = ss.run(["ip", "netns", "exec", self.ns[ns], "ping", "-n", "-q", "-c", str(count),
                     "-i", "0.2", "-W", "2", dst], check=False, timeout=count * 3 + 10)
@@ -633,6 +638,10 @@ class VpnStoryTest(unittest.TestCase):
         self.wait_telemetry(vid, [("UP", "^IPSEC IS UP$")] * 2, 30, "both UP after vpcd restarted",
                             since=since)
         self.assert_strongswan_up()
+        # UP is reported when IKE is done; the router may still be swapping in
+        # its new SAs and vpcd re-adding its routes for a moment: traffic must
+        # flow within seconds, then every ping of a run must come back
+        ss.wait_for(lambda: self.ping_answered("office", VPC_HOST_IP), 15, "traffic after vpcd restarted")
         self.ping("office", VPC_HOST_IP)
         self.ping("vpchost", OFFICE_IP)
         self.step("vpcd restarted (SIGTERM + start): both UP, traffic flows")
