@@ -51,20 +51,15 @@ class TestVpc(VpcdTestCase):
         vid = vpc["VpcId"]
         d = self.ec2.describe_vpcs(VpcIds=[vid])["Vpcs"][0]
         self.assertEqual((d["State"], d["IsDefault"], d["InstanceTenancy"]), ("available", False, "default"))
-        rtbs = self.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vid]}])["RouteTables"] \
-            if self._has("DescribeRouteTables") else None
-        if rtbs is not None:
-            self.assertEqual(len(rtbs), 1)
-            self.assertTrue(rtbs[0]["Associations"][0]["Main"])
-            self.assertEqual(rtbs[0]["Routes"], [{"DestinationCidrBlock": "10.96.0.0/16", "GatewayId": "local",
-                                                  "Origin": "CreateRouteTable", "State": "active"}])
-
-    def _has(self, action):
-        try:
-            getattr(self.ec2, {"DescribeRouteTables": "describe_route_tables"}[action])(MaxResults=5)
-            return True
-        except botocore.exceptions.ClientError as e:
-            return e.response["Error"]["Code"] != "NotImplemented"
+        rtbs = self.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vid]}])["RouteTables"]
+        self.assertEqual(len(rtbs), 1)
+        self.assertTrue(rtbs[0]["Associations"][0]["Main"])
+        self.assertEqual(rtbs[0]["Routes"], [{"DestinationCidrBlock": "10.96.0.0/16", "GatewayId": "local",
+                                              "Origin": "CreateRouteTable", "State": "active"}])
+        acls = self.ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vid]}])["NetworkAcls"]
+        self.assertEqual([a["IsDefault"] for a in acls], [True])
+        groups = self.ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vid]}])["SecurityGroups"]
+        self.assertEqual([g["GroupName"] for g in groups], ["default"])
 
     def test_cidr_rules(self):
         self.assertError("InvalidVpc.Range", self.ec2.create_vpc, CidrBlock="10.0.0.0/15")

@@ -2,9 +2,7 @@
 VPN connections (tunnel options, routes, telemetry, XML configuration),
 route propagation, Download Configuration, the outside address pool, and
 restart."""
-import json
 import os
-import sqlite3
 import xml.etree.ElementTree as ET
 
 import botocore.exceptions
@@ -155,19 +153,7 @@ class TestVpnGateway(VpnBase):
 
 class TestRoutePropagation(VpnBase):
     def route_tables(self, vpc_id):
-        """The VPC's route tables: by DescribeRouteTables, or from the store
-        while that action is not served yet."""
-        try:
-            return self.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
-        except botocore.exceptions.ClientError as e:
-            if e.response["Error"]["Code"] != "NotImplemented":
-                raise
-        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.vpcd.data_dir, "vpcd.db"), uri=True)
-        try:
-            rows = db.execute("SELECT body FROM resources WHERE type = 'route-table'").fetchall()
-        finally:
-            db.close()
-        return [t for t in (json.loads(r[0]) for r in rows) if t.get("VpcId") == vpc_id]
+        return self.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
 
     def test_enable_disable(self):
         vpc = self.vpc("10.40.0.0/16")
