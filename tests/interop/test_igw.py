@@ -26,24 +26,19 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
-import boto3
-import botocore.config
 
 import vpcdtest
 from interop import test_ipsec_strongswan as ss
+from interop import test_vpc_dataplane as dp
 from interop import test_vpn_story as vs
 
 INET_IP = "203.0.113.10"
-API_PORT = 8775
-API = "http://127.0.0.1:%d" % API_PORT
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root: creates network namespaces, runs vpcd's data plane")
@@ -68,6 +63,7 @@ class IgwTest(unittest.TestCase):
         ss.run(["ip", "-n", cls.ns["inet"], "link", "set", "eth0", "up"])
         ss.run(["ip", "-n", cls.ns["inet"], "addr", "add", INET_IP + "/24", "dev", "eth0"])
         ss.run(["ip", "-n", cls.ns["inet"], "route", "add", "198.51.100.0/24", "dev", "eth0"])
+        cls.vpcd_ns = cls.ns["vpcd"]
         cls.pool = vs.netns_executor(cls.ns["vpcd"])
         cls.www = os.path.join(cls.dir, "www")
         os.makedirs(cls.www)
@@ -76,69 +72,15 @@ class IgwTest(unittest.TestCase):
             f.write(cls.page)
         cls.addClassCleanup(cls.pool.shutdown)
 
-    def setUp(self):
-        self.data_dir = os.path.join(self.dir, "vpcd-data")
-        os.makedirs(self.data_dir, exist_ok=True)
-        self.vpcd_log = os.path.join(self.dir, "vpcd.log")
-        self.vpcd = None
-        self.instances = []
-        self.servers = []
-        self.addCleanup(self.cleanup_instances)
-        self.addCleanup(self.stop_vpcd)
-        self.addCleanup(self.stop_servers)
-
-    def start_vpcd(self):
-        env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID, VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
-        with open(self.vpcd_log, "ab") as log:
-            # nsenter: vpcd stays in the host's mount namespace (its /run/netns mounts)
-            self.vpcd = subprocess.Popen(
-                ["nsenter", "--net=/run/netns/" + self.ns["vpcd"], vs.VPCD, "--listen", "127.0.0.1:%d" % API_PORT,
-                 "--data-dir", self.data_dir, "--dataplane", "--uplink", "up0", "--debug"],
-                stdout=log, stderr=log, env=env)
-
-        def listening():
-            try:
-                socket.create_connection(("127.0.0.1", API_PORT), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-        end = time.time() + 10
-        while not self.pool.submit(listening).result():
-            if self.vpcd.poll() is not None or time.time() > end:
-                raise AssertionError("vpcd did not start; log:\n" + self.log()[-3000:])
-            time.sleep(0.05)
-        self.ec2 = self.pool.submit(
-            boto3.client, "ec2", region_name=vpcdtest.REGION, endpoint_url=API,
-            aws_access_key_id=vpcdtest.KEY_ID, aws_secret_access_key=vpcdtest.SECRET,
-            config=botocore.config.Config(retries={"max_attempts": 0})).result()
-
-    def stop_vpcd(self):
-        p, self.vpcd = self.vpcd, None
-        if p and p.poll() is None:
-            os.kill(p.pid, signal.SIGTERM)
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait()
-
-    def stop_servers(self):
-        for p in self.servers:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-
-    def cleanup_instances(self):
-        for iid in self.instances:
-            if os.path.exists("/run/netns/" + iid):
-                ss.run(["ip", "netns", "delete", iid], check=False)
-
-    def log(self):
-        with open(self.vpcd_log, errors="replace") as f:
-            return f.read()
-
-    def call(self, name, **kw):
-        return self.pool.submit(getattr(self.ec2, name), **kw).result()
+    # vpcd's life cycle, instances and API calls: the same as the data plane test's
+    vpcd_args = ("--uplink", "up0", "--debug")
+    setUp = dp.VpcDataplaneTest.setUp
+    start_vpcd = dp.VpcDataplaneTest.start_vpcd
+    stop_vpcd = dp.VpcDataplaneTest.stop_vpcd
+    stop_servers = dp.VpcDataplaneTest.stop_servers
+    cleanup_instances = dp.VpcDataplaneTest.cleanup_instances
+    log = dp.VpcDataplaneTest.log
+    call = dp.VpcDataplaneTest.call
 
     def ping(self, ns, dst, expect=True, count=3):
         p = ss.run(["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", str(count), "-i", "0.2", "-W", "1", dst],

@@ -54,6 +54,7 @@ PORT = 8000
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root: creates network namespaces, runs vpcd's data plane")
 class VpcDataplaneTest(unittest.TestCase):
+    vpcd_args = ()   # beyond --dataplane; test_igw adds its uplink
 
     @classmethod
     def setUpClass(cls):
@@ -84,7 +85,7 @@ class VpcDataplaneTest(unittest.TestCase):
         with open(self.vpcd_log, "ab") as log:
             self.vpcd = subprocess.Popen(
                 ["nsenter", "--net=/run/netns/" + self.vpcd_ns, vs.VPCD, "--listen", "127.0.0.1:%d" % API_PORT,
-                 "--data-dir", self.data_dir, "--dataplane"], stdout=log, stderr=log, env=env)
+                 "--data-dir", self.data_dir, "--dataplane"] + list(self.vpcd_args), stdout=log, stderr=log, env=env)
 
         def listening():
             try:
