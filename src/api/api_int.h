@@ -17,6 +17,7 @@ struct undo_entry {
 };
 
 struct conn_ctx;
+struct subnet_index;
 
 struct api {
 	struct api_config a_cfg;
@@ -37,9 +38,15 @@ struct api {
 	int a_wakeup_fd;
 	api_wakeup_fn a_wakeup_fn;
 	void *a_wakeup_arg;
+	struct subnet_index *a_subnets;	/* the blocks of each VPC's subnets (subnet.c) */
 };
 
 void api_undo_to(struct api *api, size_t mark);
 void api_undo_clear(struct api *api);
+
+/* The index behind subnet_block_taken (resources.h): set up with the api,
+ * kept by a watch on the cache. */
+void subnet_index_attach(struct api *api);
+void subnet_index_detach(struct api *api);
 
 #endif

@@ -20,6 +20,7 @@ struct api *api_new(const struct api_config *cfg, struct store *st, struct cache
 	api->a_cfg = *cfg;
 	api->a_store = st;
 	api->a_cache = cache;
+	subnet_index_attach(api);
 	return api;
 }
 
@@ -28,6 +29,7 @@ void api_free(struct api *api)
 	if (!api)
 		return;
 	api_undo_clear(api);
+	subnet_index_detach(api);
 	free(api->a_undo);
 	free(api);
 }

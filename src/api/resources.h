@@ -44,6 +44,9 @@ struct doc *vpc_create(struct api_req *rq, const struct cidr4 *cidr, const char 
 struct doc *subnet_create(struct api_req *rq, const char *vpc_id, const struct cidr4 *cidr,
 			  const struct zone_info *zone, bool default_for_az, struct doc *tags);
 
+/* Whether block shares an address with a subnet of vpc_id: O(log n) in
+ * the VPC's subnets (an index the cache keeps current, subnet.c). */
+bool subnet_block_taken(struct api_req *rq, const char *vpc_id, const struct cidr4 *block);
 /* Parses a VPC or subnet block (/16 to /28); range_code is the error for a
  * size outside that ("InvalidVpc.Range", "InvalidSubnet.Range"). */
 int vpc_parse_block(struct api_req *rq, const char *member, const char *text, struct cidr4 *out,

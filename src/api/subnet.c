@@ -4,12 +4,118 @@
  * subnet of it, and reserves five addresses (model.h).
  */
 #include "api/handlers.h"
+#include "api/api_int.h"
 #include "api/resources.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
+
+/* --- the blocks of each VPC's subnets ---------------------------------------
+ * One disjoint range set per VPC, in an array sorted by VPC id. A cache
+ * watch keeps it: creation, deletion, undo and loading at start all pass
+ * through cache_put/cache_remove. */
+
+struct vpc_blocks {
+	char vb_vpc[RESOURCE_ID_MAX];
+	struct cidr_set vb_set;
+};
+
+struct subnet_index {
+	struct vpc_blocks *si_items;
+	size_t si_count, si_cap;
+};
+
+static size_t index_find(const struct subnet_index *ix, const char *vpc, bool *found)
+{
+	size_t a = 0, b = ix->si_count;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		int c = strcmp(ix->si_items[m].vb_vpc, vpc);
+		if (c == 0) {
+			*found = true;
+			return m;
+		}
+		if (c < 0)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*found = false;
+	return a;
+}
+
+static bool block_of(const struct doc *subnet, const char **vpc, struct cidr4 *block)
+{
+	*vpc = doc_get_str(subnet, "VpcId");
+	const char *c = doc_get_str(subnet, "CidrBlock");
+	return *vpc && strlen(*vpc) < RESOURCE_ID_MAX && c && cidr_parse(c, block, NULL);
+}
+
+static void index_watch(void *ctx, const struct res *r, const struct doc *old, const struct doc *new_doc)
+{
+	struct subnet_index *ix = ctx;
+	const char *vpc;
+	struct cidr4 block;
+	bool found;
+	if (old && block_of(old, &vpc, &block)) {
+		size_t i = index_find(ix, vpc, &found);
+		if (found && cidr_set_remove(&ix->si_items[i].vb_set, &block) && !ix->si_items[i].vb_set.cs_count) {
+			cidr_set_free(&ix->si_items[i].vb_set);
+			memmove(&ix->si_items[i], &ix->si_items[i + 1], (ix->si_count - i - 1) * sizeof(*ix->si_items));
+			ix->si_count--;
+		}
+	}
+	if (new_doc && block_of(new_doc, &vpc, &block)) {
+		size_t i = index_find(ix, vpc, &found);
+		if (!found) {
+			if (ix->si_count == ix->si_cap) {
+				ix->si_cap = ix->si_cap ? ix->si_cap * 2 : 16;
+				ix->si_items = realloc(ix->si_items, ix->si_cap * sizeof(*ix->si_items));
+				if (!ix->si_items)
+					abort();
+			}
+			memmove(&ix->si_items[i + 1], &ix->si_items[i], (ix->si_count - i) * sizeof(*ix->si_items));
+			ix->si_count++;
+			snprintf(ix->si_items[i].vb_vpc, sizeof(ix->si_items[i].vb_vpc), "%s", vpc);
+			ix->si_items[i].vb_set = (struct cidr_set)CIDR_SET_INIT;
+		}
+		if (!cidr_set_add(&ix->si_items[i].vb_set, &block))
+			log_warn("api", "subnet %s (%s) overlaps another subnet of %s in the stored state", r->r_id,
+				 doc_get_str(new_doc, "CidrBlock"), vpc);
+	}
+}
+
+void subnet_index_attach(struct api *api)
+{
+	api->a_subnets = calloc(1, sizeof(*api->a_subnets));
+	if (!api->a_subnets)
+		abort();
+	cache_watch(api->a_cache, RT_SUBNET, index_watch, api->a_subnets);
+}
+
+void subnet_index_detach(struct api *api)
+{
+	struct subnet_index *ix = api->a_subnets;
+	if (!ix)
+		return;
+	cache_unwatch(api->a_cache, index_watch, ix);
+	for (size_t i = 0; i < ix->si_count; i++)
+		cidr_set_free(&ix->si_items[i].vb_set);
+	free(ix->si_items);
+	free(ix);
+	api->a_subnets = NULL;
+}
+
+bool subnet_block_taken(struct api_req *rq, const char *vpc_id, const struct cidr4 *block)
+{
+	const struct subnet_index *ix = rq->rq_api->a_subnets;
+	bool found;
+	size_t i = index_find(ix, vpc_id, &found);
+	return found && cidr_set_overlaps(&ix->si_items[i].vb_set, block);
+}
 
 struct doc *subnet_create(struct api_req *rq, const char *vpc_id, const struct cidr4 *cidr,
 			  const struct zone_info *zone, bool default_for_az, struct doc *tags)
@@ -76,17 +182,8 @@ int handle_CreateSubnet(struct api_req *rq)
 	if (!cidr_contains(&vpc_cidr, &cidr))
 		return api_fail(rq, "InvalidSubnet.Range", "The CIDR '%s' is invalid for the vpc '%s' (%s).", cidr_s,
 				vpc->r_id, doc_get_str(vpc->r_doc, "CidrBlock"));
-	size_t n;
-	struct res **subnets = cache_list(api_cache(rq), RT_SUBNET, &n);
-	for (size_t i = 0; i < n; i++) {
-		const char *v = doc_get_str(subnets[i]->r_doc, "VpcId");
-		struct cidr4 other;
-		if (!v || strcmp(v, vpc->r_id) != 0 ||
-		    !cidr_parse(doc_get_str(subnets[i]->r_doc, "CidrBlock"), &other, NULL))
-			continue;
-		if (cidr_overlaps(&cidr, &other))
-			return api_fail(rq, "InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", cidr_s);
-	}
+	if (subnet_block_taken(rq, vpc->r_id, &cidr))
+		return api_fail(rq, "InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", cidr_s);
 	const struct region_info *reg = region_find(api_region(rq));
 	const char *az = doc_get_str(rq->rq_in, "AvailabilityZone");
 	const char *azid = doc_get_str(rq->rq_in, "AvailabilityZoneId");

@@ -2,6 +2,7 @@
 #include "model/model.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool parse_dec(const char **pp, unsigned max, unsigned *out)
@@ -99,6 +100,73 @@ bool cidr_contains(const struct cidr4 *outer, const struct cidr4 *inner)
 bool cidr_overlaps(const struct cidr4 *a, const struct cidr4 *b)
 {
 	return cidr_contains(a, b) || cidr_contains(b, a);
+}
+
+/* --- disjoint range sets ---------------------------------------------------- */
+
+static uint32_t range_hi(const struct cidr4 *c)
+{
+	return c->c_addr | ~cidr_mask(c->c_len);
+}
+
+/* Index of the first member whose hi >= lo: the only one that can overlap
+ * a range starting at lo, since members are disjoint and sorted. */
+static size_t set_first_reaching(const struct cidr_set *s, uint32_t lo)
+{
+	size_t a = 0, b = s->cs_count;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		if (s->cs_items[m].hi < lo)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+bool cidr_set_overlaps(const struct cidr_set *s, const struct cidr4 *c)
+{
+	uint32_t lo = c->c_addr & cidr_mask(c->c_len), hi = range_hi(c);
+	size_t i = set_first_reaching(s, lo);
+	return i < s->cs_count && s->cs_items[i].lo <= hi;
+}
+
+bool cidr_set_add(struct cidr_set *s, const struct cidr4 *c)
+{
+	if (cidr_set_overlaps(s, c))
+		return false;
+	uint32_t lo = c->c_addr & cidr_mask(c->c_len);
+	size_t i = set_first_reaching(s, lo);
+	if (s->cs_count == s->cs_cap) {
+		size_t cap = s->cs_cap ? s->cs_cap * 2 : 8;
+		struct cidr_range *n = realloc(s->cs_items, cap * sizeof(*n));
+		if (!n)
+			abort();
+		s->cs_items = n;
+		s->cs_cap = cap;
+	}
+	memmove(&s->cs_items[i + 1], &s->cs_items[i], (s->cs_count - i) * sizeof(*s->cs_items));
+	s->cs_items[i].lo = lo;
+	s->cs_items[i].hi = range_hi(c);
+	s->cs_count++;
+	return true;
+}
+
+bool cidr_set_remove(struct cidr_set *s, const struct cidr4 *c)
+{
+	uint32_t lo = c->c_addr & cidr_mask(c->c_len);
+	size_t i = set_first_reaching(s, lo);
+	if (i == s->cs_count || s->cs_items[i].lo != lo || s->cs_items[i].hi != range_hi(c))
+		return false;
+	memmove(&s->cs_items[i], &s->cs_items[i + 1], (s->cs_count - i - 1) * sizeof(*s->cs_items));
+	s->cs_count--;
+	return true;
+}
+
+void cidr_set_free(struct cidr_set *s)
+{
+	free(s->cs_items);
+	*s = (struct cidr_set)CIDR_SET_INIT;
 }
 
 uint32_t subnet_available_total(const struct cidr4 *subnet)

@@ -36,6 +36,23 @@ bool cidr_contains(const struct cidr4 *outer, const struct cidr4 *inner);
 bool cidr_contains_ip(const struct cidr4 *c, uint32_t ip);
 bool cidr_overlaps(const struct cidr4 *a, const struct cidr4 *b);
 
+/* A set of disjoint IPv4 ranges kept sorted, e.g. the subnets of one VPC:
+ * "does this block overlap any member" is a binary search (O(log n)),
+ * adding or removing one moves the tail of an array (O(n) bytes, no
+ * per-member allocation). Ranges are [lo, hi], inclusive. */
+struct cidr_set {
+	struct cidr_range { uint32_t lo, hi; } *cs_items;
+	size_t cs_count, cs_cap;
+};
+#define CIDR_SET_INIT { NULL, 0, 0 }
+/* True when c shares an address with a member. */
+bool cidr_set_overlaps(const struct cidr_set *s, const struct cidr4 *c);
+/* Adds c; returns false (and adds nothing) when it overlaps a member. */
+bool cidr_set_add(struct cidr_set *s, const struct cidr4 *c);
+/* Removes the member that is exactly c; false when there is none. */
+bool cidr_set_remove(struct cidr_set *s, const struct cidr4 *c);
+void cidr_set_free(struct cidr_set *s);
+
 /* VPC and subnet blocks: /16 to /28. */
 #define VPC_PREFIX_MIN 16
 #define VPC_PREFIX_MAX 28

@@ -23,7 +23,20 @@ struct cache {
 	struct type_list *c_types;
 	size_t c_ntypes;
 	int64_t c_next_ord;
+	struct watch {
+		char *w_type;
+		cache_watch_fn w_fn;
+		void *w_ctx;
+	} c_watch[CACHE_WATCH_MAX];
+	size_t c_nwatch;
 };
+
+static void notify(const struct cache *c, const struct res *r, const struct doc *old, const struct doc *new_doc)
+{
+	for (size_t i = 0; i < c->c_nwatch; i++)
+		if (strcmp(c->c_watch[i].w_type, r->r_type) == 0)
+			c->c_watch[i].w_fn(c->c_watch[i].w_ctx, r, old, new_doc);
+}
 
 static uint64_t hash_str(const char *s)
 {
@@ -65,6 +78,8 @@ void cache_free(struct cache *c)
 		free(c->c_types[i].tl_type);
 		free(c->c_types[i].tl_items);
 	}
+	for (size_t i = 0; i < c->c_nwatch; i++)
+		free(c->c_watch[i].w_type);
 	free(c->c_types);
 	free(c->c_slots);
 	free(c);
@@ -148,6 +163,7 @@ struct doc *cache_put(struct cache *c, const char *type, const char *id, int64_t
 	if (r) {
 		struct doc *old = r->r_doc;
 		r->r_doc = doc;
+		notify(c, r, old, doc);
 		return old;
 	}
 	if ((c->c_count + 1) * 2 > c->c_nslots) {
@@ -177,6 +193,7 @@ struct doc *cache_put(struct cache *c, const char *type, const char *id, int64_t
 	memmove(&t->tl_items[pos + 1], &t->tl_items[pos], (t->tl_count - pos) * sizeof(*t->tl_items));
 	t->tl_items[pos] = r;
 	t->tl_count++;
+	notify(c, r, NULL, doc);
 	return NULL;
 }
 
@@ -187,6 +204,7 @@ struct doc *cache_remove(struct cache *c, const char *id, int64_t *ord_out, char
 	struct res *r = c->c_slots[i];
 	if (!r)
 		return NULL;
+	notify(c, r, r->r_doc, NULL);
 	/* backward-shift deletion keeps every probe chain unbroken */
 	size_t j = i;
 	for (;;) {
@@ -223,4 +241,25 @@ removed:
 int64_t cache_next_ord(struct cache *c)
 {
 	return c->c_next_ord++;
+}
+
+void cache_watch(struct cache *c, const char *type, cache_watch_fn fn, void *ctx)
+{
+	if (c->c_nwatch == CACHE_WATCH_MAX)
+		abort();	/* a programming error: raise CACHE_WATCH_MAX */
+	c->c_watch[c->c_nwatch++] = (struct watch){ strdup(type), fn, ctx };
+	size_t n;
+	struct res **list = cache_list(c, type, &n);
+	for (size_t i = 0; i < n; i++)
+		fn(ctx, list[i], NULL, list[i]->r_doc);
+}
+
+void cache_unwatch(struct cache *c, cache_watch_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < c->c_nwatch; i++)
+		if (c->c_watch[i].w_fn == fn && c->c_watch[i].w_ctx == ctx) {
+			free(c->c_watch[i].w_type);
+			c->c_watch[i] = c->c_watch[--c->c_nwatch];
+			return;
+		}
 }

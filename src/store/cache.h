@@ -46,4 +46,16 @@ struct doc *cache_remove(struct cache *c, const char *id, int64_t *ord_out, char
 
 int64_t cache_next_ord(struct cache *c);
 
+/* Derived indexes (e.g. the blocks of each VPC's subnets) follow the cache
+ * through watches: fn runs after every put or remove of a resource of the
+ * type (old NULL for a new id, new NULL for a removal; both docs valid
+ * during the call), and at once for every resource already there, so a
+ * watch set after loading sees the same as one set before. Undo goes
+ * through put and remove too, so indexes never drift from the docs. */
+typedef void (*cache_watch_fn)(void *ctx, const struct res *r, const struct doc *old,
+			       const struct doc *new_doc);
+#define CACHE_WATCH_MAX 8
+void cache_watch(struct cache *c, const char *type, cache_watch_fn fn, void *ctx);
+void cache_unwatch(struct cache *c, cache_watch_fn fn, void *ctx);
+
 #endif

@@ -136,6 +136,27 @@ class TestSubnet(VpcdTestCase):
                          AvailabilityZone="us-east-1z")
         self.assertError("MissingParameter", self.ec2.create_subnet, VpcId=self.vpc, CidrBlock="")
 
+    def test_conflict_follows_deletes_vpcs_and_restarts(self):
+        # a freed block can be taken again; the same block in another VPC is no conflict
+        a = self.ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.96.64.0/22")["Subnet"]["SubnetId"]
+        for cidr in ("10.96.64.0/22", "10.96.65.0/24", "10.96.67.240/28", "10.96.0.0/17"):
+            self.assertError("InvalidSubnet.Conflict", self.ec2.create_subnet, VpcId=self.vpc, CidrBlock=cidr)
+        for cidr in ("10.96.63.240/28", "10.96.68.0/28"):   # just outside, either side
+            self.ec2.delete_subnet(SubnetId=self.ec2.create_subnet(VpcId=self.vpc, CidrBlock=cidr)["Subnet"]["SubnetId"])
+        other = self.ec2.create_vpc(CidrBlock="10.96.0.0/16")["Vpc"]["VpcId"]
+        b = self.ec2.create_subnet(VpcId=other, CidrBlock="10.96.64.0/22")["Subnet"]["SubnetId"]
+        self.ec2.delete_subnet(SubnetId=a)
+        c = self.ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.96.65.0/24")["Subnet"]["SubnetId"]
+        # the blocks are known again after a restart
+        self.vpcd.restart()
+        ec2 = self.vpcd.client()
+        self.assertError("InvalidSubnet.Conflict", ec2.create_subnet, VpcId=self.vpc, CidrBlock="10.96.65.128/25")
+        self.assertError("InvalidSubnet.Conflict", ec2.create_subnet, VpcId=other, CidrBlock="10.96.66.0/24")
+        ec2.delete_subnet(SubnetId=b)
+        ec2.delete_vpc(VpcId=other)
+        ec2.delete_subnet(SubnetId=c)
+        ec2.delete_subnet(SubnetId=ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.96.64.0/22")["Subnet"]["SubnetId"])
+
     def test_modify_and_filters(self):
         sid = self.ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.96.40.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
         self.ec2.modify_subnet_attribute(SubnetId=sid, MapPublicIpOnLaunch={"Value": True})

@@ -104,6 +104,68 @@ static void test_cidr_contains_and_overlaps(void **state)
 	assert_true(cidr_contains_ip(&all, ip("203.0.113.9")));
 }
 
+static struct cidr4 block(const char *s)
+{
+	struct cidr4 c;
+	assert_true(cidr_parse(s, &c, NULL));
+	return c;
+}
+
+static void test_cidr_set_basics(void **state)
+{
+	(void)state;
+	struct cidr_set s = CIDR_SET_INIT;
+	struct cidr4 a = block("10.0.1.0/24"), b = block("10.0.3.0/24"), wide = block("10.0.0.0/22");
+	assert_true(cidr_set_add(&s, &a));
+	assert_true(cidr_set_add(&s, &b));
+	assert_false(cidr_set_add(&s, &a));		/* the same block twice */
+	assert_false(cidr_set_add(&s, &wide));		/* covers both */
+	struct cidr4 inside = block("10.0.3.128/25"), gap = block("10.0.2.0/24");
+	assert_true(cidr_set_overlaps(&s, &inside));	/* inside a member */
+	assert_false(cidr_set_overlaps(&s, &gap));	/* between the members */
+	assert_true(cidr_set_add(&s, &gap));
+	assert_int_equal(s.cs_count, 3);
+	assert_false(cidr_set_remove(&s, &inside));	/* not a member itself */
+	assert_true(cidr_set_remove(&s, &gap));
+	assert_false(cidr_set_overlaps(&s, &gap));
+	struct cidr4 top = block("255.255.255.240/28"), zero = block("0.0.0.0/28");
+	assert_true(cidr_set_add(&s, &top));
+	assert_true(cidr_set_add(&s, &zero));
+	assert_true(cidr_set_overlaps(&s, &top));
+	assert_true(cidr_set_overlaps(&s, &zero));
+	cidr_set_free(&s);
+	assert_int_equal(s.cs_count, 0);
+}
+
+/* Against the plain pairwise check, over random blocks of every size. */
+static void test_cidr_set_matches_pairwise(void **state)
+{
+	(void)state;
+	struct cidr_set s = CIDR_SET_INIT;
+	struct cidr4 members[400];
+	size_t n = 0;
+	uint32_t x = 12345;
+	for (int round = 0; round < 4000; round++) {
+		x = x * 1103515245u + 12345u;
+		struct cidr4 c = { (x >> 8) << 12 >> 12 | 0x0a000000u, (uint8_t)(16 + (x >> 4) % 13) };
+		c.c_addr &= cidr_mask(c.c_len);
+		bool expect = false;
+		for (size_t i = 0; i < n; i++)
+			expect |= cidr_overlaps(&members[i], &c);
+		assert_int_equal(cidr_set_overlaps(&s, &c), expect);
+		if ((x & 3) == 0 && n) {		/* remove one now and then */
+			size_t k = (x >> 2) % n;
+			assert_true(cidr_set_remove(&s, &members[k]));
+			members[k] = members[--n];
+		} else if (!expect && n < 400) {
+			assert_true(cidr_set_add(&s, &c));
+			members[n++] = c;
+		}
+		assert_int_equal(s.cs_count, n);
+	}
+	cidr_set_free(&s);
+}
+
 static void test_subnet_reserved_addresses(void **state)
 {
 	(void)state;
@@ -297,6 +359,8 @@ int main(void)
 		cmocka_unit_test(test_cidr_parse_rejects),
 		cmocka_unit_test(test_cidr_mask_and_size),
 		cmocka_unit_test(test_cidr_contains_and_overlaps),
+		cmocka_unit_test(test_cidr_set_basics),
+		cmocka_unit_test(test_cidr_set_matches_pairwise),
 		cmocka_unit_test(test_subnet_reserved_addresses),
 		cmocka_unit_test(test_protocol_parse),
 		cmocka_unit_test(test_nacl_default_acl),
