@@ -122,7 +122,7 @@ int api_delete(struct api_req *rq, const char *id_arg)
 	snprintf(id, sizeof(id), "%s", id_arg);
 	if (ensure_txn(rq) < 0)
 		return -1;
-	if (store_delete(api->a_store, r->r_type, id) < 0)
+	if (store_delete(api->a_store, r->r_type, id, r->r_ord) < 0)
 		return api_fail(rq, "InternalError", "The change could not be stored");
 	int64_t ord;
 	char *type = NULL;

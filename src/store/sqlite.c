@@ -1,11 +1,21 @@
 /*
  * sqlite.c — the SQLite backend of store.h.
  *
- * Tables: resources(type, id, ord, seq, body) holds the current desired
- * state; changes(seq, type, id, deleted) is the change log (pruned to the
- * latest change of each resource); meta(key, value) holds settings.
+ * Schema (PRAGMA user_version 2):
+ *   resources(ord INTEGER PRIMARY KEY, type, id, seq, body) — the desired
+ *     state, keyed by creation order. vpcd's cache knows every resource's
+ *     ord, so puts and deletes go by rowid and a new resource appends to
+ *     the table's last page: ids are random, and keying by them cost a
+ *     random page (written whole into the WAL) per index per change.
+ *   resources_seq index on seq — appends too: the change log's reader.
+ *   deleted(seq INTEGER PRIMARY KEY, type, id) — one row per deletion, so
+ *     that "what changed since N" sees removals; pruned at open to the
+ *     newest STORE_KEEP_DELETIONS changes (meta "changes_horizon").
+ *   meta(key, value) — settings.
+ * Version 0 (resources keyed by id, plus a changes table) is migrated in
+ * one transaction at the first read-write open.
  * Statements are prepared once. Writes happen only inside store_begin/
- * store_commit, which the API wraps around each mutating request.
+ * store_commit, which the API wraps around each batch of requests.
  */
 #include "store/store.h"
 
@@ -17,21 +27,23 @@
 
 #include "base/base.h"
 
-enum stmt_id { S_BEGIN, S_COMMIT, S_ROLLBACK, S_PUT, S_DEL, S_LOG, S_LOAD, S_CHANGES,
+#define SCHEMA_VERSION 2
+#define STORE_KEEP_DELETIONS 100000
+
+enum stmt_id { S_BEGIN, S_COMMIT, S_ROLLBACK, S_PUT, S_DEL, S_LOG_DEL, S_LOAD, S_CHANGES,
 	       S_META_GET, S_META_PUT, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO, S_COUNT };
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
-	[S_PUT] = "INSERT INTO resources(type, id, ord, seq, body) VALUES(?1, ?2, ?3, ?4, ?5) "
-		  "ON CONFLICT(id) DO UPDATE SET body = excluded.body, seq = excluded.seq",
-	[S_DEL] = "DELETE FROM resources WHERE id = ?1",
-	[S_LOG] = "INSERT OR REPLACE INTO changes(id, seq, type, deleted) VALUES(?1, ?2, ?3, ?4)",
-	[S_LOAD] = "SELECT type, id, ord, body FROM resources ORDER BY type, ord",
-	[S_CHANGES] = "SELECT c.seq, c.type, c.id, r.body FROM changes c "
-		      "LEFT JOIN resources r ON r.id = c.id AND c.deleted = 0 "
-		      "WHERE c.seq > ?1 ORDER BY c.seq",
+	[S_PUT] = "INSERT INTO resources(ord, type, id, seq, body) VALUES(?1, ?2, ?3, ?4, ?5) "
+		  "ON CONFLICT(ord) DO UPDATE SET body = excluded.body, seq = excluded.seq",
+	[S_DEL] = "DELETE FROM resources WHERE ord = ?1",
+	[S_LOG_DEL] = "INSERT INTO deleted(seq, type, id) VALUES(?1, ?2, ?3)",
+	[S_LOAD] = "SELECT type, id, ord, body FROM resources ORDER BY ord",
+	[S_CHANGES] = "SELECT seq, type, id, body FROM resources WHERE seq > ?1 "
+		      "UNION ALL SELECT seq, type, id, NULL FROM deleted WHERE seq > ?1 ORDER BY 1",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
 	[S_SAVEPOINT] = "SAVEPOINT request",
@@ -40,12 +52,22 @@ static const char *const stmt_sql[S_COUNT] = {
 };
 
 static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS resources(id TEXT PRIMARY KEY, type TEXT NOT NULL,"
-	" ord INTEGER NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS resources_type ON resources(type, ord);"
-	"CREATE TABLE IF NOT EXISTS changes(id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE,"
-	" type TEXT NOT NULL, deleted INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS resources(ord INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+	" id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS resources_seq ON resources(seq);"
+	"CREATE TABLE IF NOT EXISTS deleted(seq INTEGER PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
+/* From version 0: resources(id PRIMARY KEY, type, ord, seq, body) and
+ * changes(id, seq, type, deleted); a reader's old position is dropped. */
+static const char migrate_v0[] =
+	"CREATE TABLE resources_v2(ord INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+	" id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL);"
+	"INSERT INTO resources_v2(ord, type, id, seq, body) SELECT ord, type, id, seq, body FROM resources;"
+	"INSERT OR REPLACE INTO meta(key, value) SELECT 'changes_horizon', COALESCE(MAX(seq), 0) FROM changes;"
+	"DROP TABLE resources;"
+	"DROP TABLE changes;"
+	"ALTER TABLE resources_v2 RENAME TO resources;";
 
 struct store {
 	sqlite3 *st_db;
@@ -53,8 +75,77 @@ struct store {
 	uint64_t st_seq;		/* last committed sequence number */
 	uint64_t st_txn_seq;		/* sequence inside the open transaction */
 	uint64_t st_savepoint_seq;	/* st_txn_seq when the savepoint was set */
+	uint64_t st_horizon;		/* deletions up to here are forgotten */
 	int st_in_txn;
 };
+
+static int64_t query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			v = sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+	}
+	return v;
+}
+
+static int exec_logged(sqlite3 *db, const char *path, const char *what, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK)
+		return 0;
+	log_error("store", "%s: cannot %s: %s", path, what, err ? err : sqlite3_errmsg(db));
+	sqlite3_free(err);
+	return -1;
+}
+
+/* Creates or upgrades the schema; read-write opens only. */
+static int schema_ready(sqlite3 *db, const char *path)
+{
+	if (exec_logged(db, path, "set up", "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;") < 0)
+		return -1;
+	int64_t version = query_int(db, "PRAGMA user_version");
+	if (version > SCHEMA_VERSION) {
+		log_error("store", "%s has schema version %lld, newer than this vpcd's (%d)", path, (long long)version,
+			  SCHEMA_VERSION);
+		return -1;
+	}
+	if (version == SCHEMA_VERSION)
+		return exec_logged(db, path, "check the schema", schema);
+	bool old = query_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'changes'") > 0;
+	if (exec_logged(db, path, "begin the schema upgrade", "BEGIN IMMEDIATE") < 0)
+		return -1;
+	if (exec_logged(db, path, "create the meta table", "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);") < 0 ||
+	    (old && exec_logged(db, path, "upgrade the schema from version 0", migrate_v0) < 0) ||
+	    exec_logged(db, path, "create the schema", schema) < 0 ||
+	    exec_logged(db, path, "record the schema version", "PRAGMA user_version = 2") < 0 ||
+	    exec_logged(db, path, "commit the schema", "COMMIT") < 0) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (old)
+		log_info("store", "%s: state upgraded to schema version %d", path, SCHEMA_VERSION);
+	return 0;
+}
+
+/* Forgets the oldest deletions beyond STORE_KEEP_DELETIONS changes. */
+static void prune_deletions(struct store *st)
+{
+	if (st->st_seq <= STORE_KEEP_DELETIONS || st->st_seq - STORE_KEEP_DELETIONS <= st->st_horizon)
+		return;
+	uint64_t horizon = st->st_seq - STORE_KEEP_DELETIONS;
+	char sql[160];
+	snprintf(sql, sizeof(sql),
+		 "BEGIN; DELETE FROM deleted WHERE seq <= %llu;"
+		 " INSERT OR REPLACE INTO meta(key, value) VALUES('changes_horizon', %llu); COMMIT;",
+		 (unsigned long long)horizon, (unsigned long long)horizon);
+	if (sqlite3_exec(st->st_db, sql, NULL, NULL, NULL) == SQLITE_OK)
+		st->st_horizon = horizon;
+	else
+		sqlite3_exec(st->st_db, "ROLLBACK", NULL, NULL, NULL);
+}
 
 static int store_exec_step(struct store *st, enum stmt_id id)
 {
@@ -82,13 +173,11 @@ static struct store *store_open_mode(const char *data_dir, bool readonly)
 		goto err;
 	}
 	sqlite3_busy_timeout(st->st_db, 5000);
-	char *err = NULL;
 	/* a reader takes the journal mode and the schema as they are */
-	if (!readonly &&
-	    (sqlite3_exec(st->st_db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;", NULL, NULL, &err) != SQLITE_OK ||
-	     sqlite3_exec(st->st_db, schema, NULL, NULL, &err) != SQLITE_OK)) {
-		log_error("store", "cannot prepare %s: %s", path, err ? err : "?");
-		sqlite3_free(err);
+	if (!readonly && schema_ready(st->st_db, path) < 0)
+		goto err;
+	if (readonly && query_int(st->st_db, "PRAGMA user_version") != SCHEMA_VERSION) {
+		log_error("store", "%s is not in this version's format (start vpcd once to upgrade it)", path);
 		goto err;
 	}
 	for (int i = 0; i < S_COUNT; i++) {
@@ -98,12 +187,15 @@ static struct store *store_open_mode(const char *data_dir, bool readonly)
 			goto err;
 		}
 	}
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->st_db, "SELECT COALESCE(MAX(seq), 0) FROM changes", -1, &q, NULL) == SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			st->st_seq = (uint64_t)sqlite3_column_int64(q, 0);
-		sqlite3_finalize(q);
-	}
+	int64_t horizon = query_int(st->st_db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'changes_horizon'");
+	st->st_horizon = horizon > 0 ? (uint64_t)horizon : 0;
+	int64_t seq = query_int(st->st_db, "SELECT MAX(COALESCE((SELECT MAX(seq) FROM resources), 0),"
+					   " COALESCE((SELECT MAX(seq) FROM deleted), 0))");
+	st->st_seq = seq > 0 ? (uint64_t)seq : 0;
+	if (st->st_seq < st->st_horizon)
+		st->st_seq = st->st_horizon;
+	if (!readonly)
+		prune_deletions(st);
 	return st;
 err:
 	store_close(st);
@@ -170,37 +262,28 @@ void store_rollback(struct store *st)
 	st->st_in_txn = 0;
 }
 
-static int store_log(struct store *st, const char *type, const char *id, int deleted)
-{
-	sqlite3_stmt *s = st->st_stmt[S_LOG];
-	st->st_txn_seq++;
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)st->st_txn_seq);
-	sqlite3_bind_text(s, 3, type, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, deleted);
-	return store_exec_step(st, S_LOG);
-}
-
 int store_put(struct store *st, const char *type, const char *id, int64_t ord, const char *json)
 {
-	if (store_log(st, type, id, 0) < 0)
-		return -1;
 	sqlite3_stmt *s = st->st_stmt[S_PUT];
-	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, ord);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)st->st_txn_seq);
+	sqlite3_bind_int64(s, 1, ord);
+	sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)++st->st_txn_seq);
 	sqlite3_bind_text(s, 5, json, -1, SQLITE_STATIC);
 	return store_exec_step(st, S_PUT);
 }
 
-int store_delete(struct store *st, const char *type, const char *id)
+int store_delete(struct store *st, const char *type, const char *id, int64_t ord)
 {
-	if (store_log(st, type, id, 1) < 0)
-		return -1;
 	sqlite3_stmt *s = st->st_stmt[S_DEL];
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	return store_exec_step(st, S_DEL);
+	sqlite3_bind_int64(s, 1, ord);
+	if (store_exec_step(st, S_DEL) < 0)
+		return -1;
+	s = st->st_stmt[S_LOG_DEL];
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)++st->st_txn_seq);
+	sqlite3_bind_text(s, 2, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
+	return store_exec_step(st, S_LOG_DEL);
 }
 
 int store_load_all(struct store *st, store_row_fn fn, void *ctx)
@@ -216,6 +299,8 @@ int store_load_all(struct store *st, store_row_fn fn, void *ctx)
 
 int store_changes_since(struct store *st, uint64_t seq, store_change_fn fn, void *ctx)
 {
+	if (seq < st->st_horizon)
+		return STORE_TOO_OLD;
 	sqlite3_stmt *s = st->st_stmt[S_CHANGES];
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
 	int rc;

@@ -42,18 +42,25 @@ int store_savepoint(struct store *st);
 int store_release(struct store *st);
 void store_rollback_to(struct store *st);
 
-/* Inside a transaction. ord orders resources for listing (creation order). */
+/* Inside a transaction. ord is the resource's creation order, unique
+ * among the resources present (the cache's r_ord): it is the key, so a
+ * put of a new resource must bring a new ord, and a delete names the ord
+ * of the resource it removes. */
 int store_put(struct store *st, const char *type, const char *id, int64_t ord, const char *json);
-int store_delete(struct store *st, const char *type, const char *id);
+int store_delete(struct store *st, const char *type, const char *id, int64_t ord);
 
 typedef void (*store_row_fn)(void *ctx, const char *type, const char *id, int64_t ord,
 			     const char *json);
-/* Every resource, in (type, ord) order. */
+/* Every resource, in ord (creation) order. */
 int store_load_all(struct store *st, store_row_fn fn, void *ctx);
 
-/* Changes after seq, in order; deleted resources come with json NULL. */
+/* Changes after seq, in order, the latest of each resource only; deleted
+ * resources come with json NULL. Deletions are remembered for the last
+ * 100,000 changes (pruned when the store opens): a reader further behind
+ * gets STORE_TOO_OLD and must reload everything (store_load_all). */
 typedef void (*store_change_fn)(void *ctx, uint64_t seq, const char *type, const char *id,
 				const char *json);
+#define STORE_TOO_OLD (-2)
 int store_changes_since(struct store *st, uint64_t seq, store_change_fn fn, void *ctx);
 uint64_t store_seq(struct store *st);
 
