@@ -9,7 +9,7 @@ before it is answered) and --sync normal (kill -9-safe, not power-loss-safe).
 Rows: CreateSubnet; DescribeSubnets (all of them, and a page of
 MaxResults=1000) with 1,000 and 10,000 subnets spread over /16 VPCs.
 
-    python3 bench/api.py [--build build] [--threads 4] [--moto-budget 240]
+    python3 bench/api.py [--build build] [--threads 16] [--sizes 1000,10000] [--moto-budget 300] [--no-moto]
 """
 import argparse
 import os
@@ -110,6 +110,7 @@ def main():
     ap.add_argument("--threads", type=int, default=16, help="client threads (group commit batches their creates)")
     ap.add_argument("--sizes", default="1000,10000", help="subnet counts to measure at")
     ap.add_argument("--moto-budget", type=float, default=300, help="seconds moto may take to grow its subnets")
+    ap.add_argument("--no-moto", action="store_true", help="vpcd alone (quick iterations)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     data = tempfile.mkdtemp(prefix="vpcd-bench-")
@@ -123,7 +124,7 @@ def main():
         os.makedirs(data + "-normal", exist_ok=True)
         servers.append(Server("vpcd-normal", [os.path.join(build, "vpcd"), "--listen", "127.0.0.1:%d" % nport,
                                               "--data-dir", data + "-normal", "--sync", "normal"], nport, env))
-        moto = shutil.which("moto_server")
+        moto = None if args.no_moto else shutil.which("moto_server")
         if moto:
             servers.append(Server("moto", [moto, "-H", "127.0.0.1", "-p", str(mport)], mport))
         rows = []
