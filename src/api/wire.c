@@ -376,7 +376,11 @@ struct doc *wire_parse_request(const struct ec2_operation *op, const struct quer
  *    found at position i of the last object of that shape is tried first
  *    (one strcmp), and only a miss costs the bsearch;
  *  - escapes with a table scan that copies runs of plain characters whole;
- *  - reserves the rest of a long list from the size of its first item.
+ *  - reserves the rest of a long list from the size of its first item;
+ *  - keeps the members' XML of an object reached through a DOC_REF (a
+ *    cached resource, which Describe answers borrow) as the object's memo
+ *    (doc.h), so the next answer copies it: any change to the object drops
+ *    it. Under AddressSanitizer each copy is checked against a fresh walk.
  * The bytes written are exactly those of the plain tree walk: members in
  * the doc's order, unknown and '_' keys skipped, values of the wrong type
  * left out, an empty list as <name/>.
@@ -502,6 +506,7 @@ struct member_hint {
 
 struct xml_writer {
 	struct strbuf *xw_sb;
+	size_t xw_refs;		/* DOC_REF nodes met so far */
 	struct member_hint xw_hints[HINT_SLOTS];
 };
 
@@ -587,19 +592,79 @@ static void write_list(struct xml_writer *w, int shape, const struct doc *list, 
 	xw_put(sb, tag->xt_close, tag->xt_close_len);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define XML_MEMO_CHECK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XML_MEMO_CHECK 1
+#endif
+#endif
+
+#ifdef XML_MEMO_CHECK
+/* A memo that differs from a fresh walk means that the doc was changed
+ * without going through doc.h: that is the bug, found here in the
+ * sanitizer builds that run every API test. */
+static void memo_check(int shape, const struct doc *obj, const struct doc_memo *m)
+{
+	struct strbuf fresh = STRBUF_INIT;
+	struct xml_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		abort();
+	w->xw_sb = &fresh;
+	for (size_t i = 0; i < HINT_SLOTS; i++)
+		w->xw_hints[i].mh_shape = -1;
+	write_members(w, shape, obj, true);
+	xw_end(&fresh);
+	if (fresh.sb_len != m->dm_len || memcmp(sb_str(&fresh), m->dm_text, m->dm_len) != 0) {
+		fprintf(stderr, "wire: stale XML memo of a %s (changed without doc.h?)\nmemo:  %.*s\nfresh: %.*s\n",
+			ec2_shapes[shape].s_name, (int)m->dm_len, m->dm_text, (int)fresh.sb_len, sb_str(&fresh));
+		abort();
+	}
+	free(w);
+	sb_free(&fresh);
+}
+#endif
+
+/* An object reached through a ref: its members from its memo, else
+ * written and kept as its memo (unless they hold a ref themselves, whose
+ * target could change without telling this object). */
+static void write_members_memo(struct xml_writer *w, int shape, const struct doc *obj)
+{
+	struct strbuf *sb = w->xw_sb;
+	const struct doc_memo *m = doc_memo_get(obj, shape);
+	if (m) {
+#ifdef XML_MEMO_CHECK
+		memo_check(shape, obj, m);
+#endif
+		xw_put(sb, m->dm_text, m->dm_len);
+		return;
+	}
+	size_t start = sb->sb_len, refs = w->xw_refs;
+	write_members(w, shape, obj, true);
+	if (w->xw_refs == refs)
+		doc_memo_set(obj, shape, sb->sb_data + start, sb->sb_len - start);
+}
+
 /* Members are written in the doc's order; keys the shape does not know
  * (vpcd's own '_' keys) are skipped. */
 static void write_value(struct xml_writer *w, int shape, const struct doc *d, const struct xml_tag *tag)
 {
 	struct strbuf *sb = w->xw_sb;
 	const struct ec2_shape *s = &ec2_shapes[shape];
-	d = doc_deref(d);
+	bool by_ref = d->d_type == DOC_REF;
+	if (by_ref) {
+		w->xw_refs++;
+		d = d->d_ref;
+	}
 	switch (s->s_type) {
 	case SH_STRUCT:
 		if (d->d_type != DOC_OBJ)
 			return;
 		xw_put(sb, tag->xt_open, tag->xt_open_len);
-		write_members(w, shape, d, true);
+		if (by_ref)
+			write_members_memo(w, shape, d);
+		else
+			write_members(w, shape, d, true);
 		xw_put(sb, tag->xt_close, tag->xt_close_len);
 		return;
 	case SH_LIST:
@@ -645,6 +710,7 @@ void wire_write_response(const struct ec2_operation *op, const struct doc *out,
 		if (!w)
 			abort();
 		w->xw_sb = x;
+		w->xw_refs = 0;
 		for (size_t i = 0; i < HINT_SLOTS; i++)
 			w->xw_hints[i].mh_shape = -1;
 		write_members(w, op->o_output, out, false);

@@ -51,6 +51,37 @@ struct doc *doc_bool(bool v)
 	return d;
 }
 
+/* d, or something below it, changed: every memo from d up to its root is
+ * stale. O(depth). */
+static void doc_touch(struct doc *d)
+{
+	for (; d; d = d->d_parent) {
+		if (d->d_memo) {
+			free(d->d_memo);
+			d->d_memo = NULL;
+		}
+	}
+}
+
+const struct doc_memo *doc_memo_get(const struct doc *d, int kind)
+{
+	return d->d_memo && d->d_memo->dm_kind == kind ? d->d_memo : NULL;
+}
+
+void doc_memo_set(const struct doc *d, int kind, const char *text, size_t len)
+{
+	struct doc_memo *m = malloc(sizeof(*m) + len + 1);
+	if (!m)
+		abort();
+	m->dm_kind = kind;
+	m->dm_len = len;
+	memcpy(m->dm_text, text, len);
+	m->dm_text[len] = '\0';
+	struct doc *node = (struct doc *)d;	/* the memo is not part of the value */
+	free(node->d_memo);
+	node->d_memo = m;
+}
+
 void doc_free(struct doc *d)
 {
 	while (d) {
@@ -63,6 +94,7 @@ void doc_free(struct doc *d)
 		}
 		free(d->d_key);
 		free(d->d_str);
+		free(d->d_memo);
 		free(d);
 		d = NULL;
 	}
@@ -100,6 +132,7 @@ struct doc *doc_clone(const struct doc *d)
 		c->d_key = xstrdup(d->d_key);
 	for (struct doc *k = d->d_first; k; k = k->d_next) {
 		struct doc *kc = doc_clone(k);
+		kc->d_parent = c;
 		if (c->d_last)
 			c->d_last->d_next = kc;
 		else
@@ -112,6 +145,8 @@ struct doc *doc_clone(const struct doc *d)
 
 static void doc_link(struct doc *parent, struct doc *child)
 {
+	doc_touch(parent);
+	child->d_parent = parent;
 	child->d_next = NULL;
 	if (parent->d_last)
 		parent->d_last->d_next = child;
@@ -127,6 +162,7 @@ void doc_delete_child(struct doc *parent, struct doc *child)
 	for (struct doc *c = parent->d_first; c; prev = c, c = c->d_next) {
 		if (c != child)
 			continue;
+		doc_touch(parent);
 		if (prev)
 			prev->d_next = c->d_next;
 		else
@@ -157,6 +193,8 @@ struct doc *doc_set(struct doc *obj, const char *key, struct doc *child)
 	child->d_key = xstrdup(key);
 	if (old) {
 		/* replace in place to keep member order stable */
+		doc_touch(obj);
+		child->d_parent = obj;
 		child->d_next = old->d_next;
 		struct doc *prev = NULL;
 		for (struct doc *c = obj->d_first; c != old; c = c->d_next)

@@ -11,6 +11,12 @@
  * return borrowed pointers, valid while the parent lives and is unchanged.
  * Lookups are linear in the number of members (objects here are small).
  * Control plane only: every node is a heap allocation.
+ *
+ * Link and change nodes only through these functions: each change drops
+ * the memos (below) of the changed node and of every node above it, which
+ * it finds through d_parent. A node spliced in by hand has no parent to
+ * tell, so it must not be changed by hand inside a doc that may carry
+ * memos (the cache's docs, once described).
  */
 #ifndef VPCD_DOC_H
 #define VPCD_DOC_H
@@ -24,6 +30,8 @@
 enum doc_type { DOC_NULL, DOC_STR, DOC_INT, DOC_BOOL, DOC_OBJ, DOC_LIST,
 		DOC_REF	/* a borrowed view of another doc (d_ref), never freed through it */ };
 
+struct doc_memo;
+
 struct doc {
 	enum doc_type d_type;
 	char *d_key;		/* member name when inside an object */
@@ -34,6 +42,8 @@ struct doc {
 	struct doc *d_next;	/* sibling */
 	size_t d_count;
 	const struct doc *d_ref;	/* DOC_REF */
+	struct doc *d_parent;	/* the object or list holding it; NULL for a root */
+	struct doc_memo *d_memo;	/* owned; NULL when none */
 };
 
 struct doc *doc_obj(void);
@@ -76,6 +86,24 @@ void doc_delete_child(struct doc *parent, struct doc *child);
 /* Scalar as text ("true"/"false" for booleans, decimal for ints);
  * writes into buf (>= 24 bytes) when needed. NULL for objects and lists. */
 const char *doc_scalar_text(const struct doc *d, char *buf, size_t len);
+
+/* A memo: one rendering of a node kept with it, so that a writer that
+ * renders the same unchanged doc again can copy it (wire.c keeps the XML
+ * of a cached resource's members). Owned by the node, freed with it, never
+ * copied by doc_clone(), dropped by any change to the node or below it
+ * made through this API. A node has at most one; dm_kind is the writer's
+ * own tag for what it holds. Memos are not part of the value: setting one
+ * on a const doc is allowed (and not thread-safe, like every change). */
+struct doc_memo {
+	int dm_kind;
+	size_t dm_len;
+	char dm_text[];		/* dm_len bytes and a NUL */
+};
+
+/* NULL when d has no memo of that kind. */
+const struct doc_memo *doc_memo_get(const struct doc *d, int kind);
+/* Replaces d's memo with a copy of text[0, len). */
+void doc_memo_set(const struct doc *d, int kind, const char *text, size_t len);
 
 /* JSON text. Parsing returns NULL on malformed input (nesting <= 64). */
 void doc_to_json(const struct doc *d, struct strbuf *out);

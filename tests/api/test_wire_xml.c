@@ -202,6 +202,7 @@ static void test_random_outputs(void **state)
 			pool = doc_list();
 			struct doc *out = op->o_output >= 0 ? random_doc(op->o_output, 0) : doc_obj();
 			assert_same(op, out);
+			assert_same(op, out);	/* the refs' targets now have memos */
 			doc_free(out);
 			doc_free(pool);
 		}
@@ -241,6 +242,51 @@ static void test_describe_subnets_refs(void **state)
 	doc_free(subnets);
 }
 
+/* The memo of a described doc follows every change made through doc.h,
+ * at any depth. */
+static void test_memo_follows_changes(void **state)
+{
+	(void)state;
+	const struct ec2_operation *op = ec2_operation_find("DescribeSubnets");
+	struct doc *subnet = doc_obj();
+	doc_set_str(subnet, "SubnetId", "subnet-1");
+	doc_set_str(subnet, "CidrBlock", "10.0.0.0/28");
+	struct doc *tags = doc_get_list(subnet, "Tags");
+	struct doc *tag = doc_push(tags, doc_obj());
+	doc_set_str(tag, "Key", "Name");
+	doc_set_str(tag, "Value", "one");
+	struct doc *out = doc_obj();
+	doc_push(doc_set(out, "Subnets", doc_list()), doc_ref(subnet));
+
+	assert_same(op, out);
+	assert_non_null(subnet->d_memo);
+	assert_same(op, out);
+
+	doc_set_str(tag, "Value", "two & <three>");		/* replace, two levels down */
+	assert_null(subnet->d_memo);
+	assert_same(op, out);
+	struct doc *tag2 = doc_push(tags, doc_obj());		/* push */
+	doc_set_str(tag2, "Key", "k");
+	assert_same(op, out);
+	assert_true(doc_remove(tag2, "Key"));			/* remove */
+	assert_same(op, out);
+	doc_delete_child(tags, tag2);				/* delete a child */
+	assert_same(op, out);
+	doc_set_bool(subnet, "DefaultForAz", true);		/* a new member */
+	assert_same(op, out);
+	doc_get_obj(subnet, "PrivateDnsNameOptionsOnLaunch");	/* created by a getter */
+	assert_same(op, out);
+	doc_set(subnet, "Tags", doc_list());			/* a subtree replaced */
+	assert_same(op, out);
+	assert_non_null(subnet->d_memo);
+
+	struct doc *copy = doc_clone(subnet);			/* clones carry no memo */
+	assert_null(copy->d_memo);
+	doc_free(copy);
+	doc_free(out);
+	doc_free(subnet);
+}
+
 static void test_no_output_members(void **state)
 {
 	(void)state;
@@ -257,6 +303,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_random_outputs),
 		cmocka_unit_test(test_describe_subnets_refs),
+		cmocka_unit_test(test_memo_follows_changes),
 		cmocka_unit_test(test_no_output_members),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
