@@ -4,7 +4,7 @@
 set -eu
 PKGS="meson ninja-build pkg-config gcc libssl-dev libsqlite3-dev libmicrohttpd-dev
 libcmocka-dev libmnl-dev python3 python3-botocore iproute2 iputils-ping iperf3
-strongswan-swanctl charon-systemd libcharon-extra-plugins clang libclang-rt-14-dev"
+strongswan-swanctl charon-systemd libcharon-extra-plugins clang libclang-rt-14-dev strace"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

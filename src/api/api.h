@@ -41,6 +41,10 @@ struct api_config {
 	/* Public addresses (auto-assigned and Elastic IPs) come from this
 	 * CIDR; NULL means API_PUBLIC_POOL_DEFAULT. Borrowed. */
 	const char *ac_public_pool;
+	/* --sync full: answer a change only once it is on disk. The store is
+	 * flushed from a thread of the api's own, so that the disk wait of one
+	 * batch overlaps the work of the next (store_flusher_new). */
+	bool ac_durable;
 };
 
 #define API_PUBLIC_POOL_DEFAULT "198.51.100.0/24"	/* documentation space (RFC 5737) */

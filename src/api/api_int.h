@@ -18,6 +18,7 @@ struct undo_entry {
 
 struct conn_ctx;
 struct subnet_index;
+struct syncer;
 
 struct api {
 	struct api_config a_cfg;
@@ -28,6 +29,12 @@ struct api {
 	struct undo_entry *a_undo;
 	size_t a_undo_len, a_undo_cap;
 	struct conn_ctx *a_pending;	/* answered, waiting for the commit */
+	/* --sync full: answered, waiting for a flush of the store, oldest
+	 * first; a_committed counts commits (and so names the flush that must
+	 * cover a waiting answer), a_durable the commits known to be flushed */
+	struct syncer *a_syncer;
+	struct conn_ctx *a_durable_head, *a_durable_tail;
+	uint64_t a_committed, a_durable;
 	/* engine hooks (api_on_commit, api_on_wakeup); NULL fn: none */
 	const char *a_commit_type;
 	api_commit_fn a_commit_fn;

@@ -10,6 +10,13 @@
  * commits (one fsync) and the suspended connections resume with their
  * answers. While a batch is open every request waits for it, so nobody
  * reads a change that might still be rolled back.
+ *
+ * With --sync full the commit itself does not wait for the disk: a syncer
+ * thread flushes the store (store_flush) while this thread serves the
+ * next batch, and an answer goes out only once a flush that began after
+ * every commit it could have seen is done. Several batches committed
+ * during one flush share the next one. A failed flush stops vpcd: what
+ * it acknowledged is on disk, what it had not may be lost.
  */
 #include "api/api.h"
 #include "api/api_int.h"
@@ -22,7 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/base.h"
 
@@ -35,6 +45,7 @@ struct conn_ctx {
 	size_t cc_xml_len;
 	struct MHD_Connection *cc_conn;
 	struct conn_ctx *cc_next_pending;
+	uint64_t cc_durable_after;	/* --sync full: the commit its answer waits for */
 	size_t cc_undo_mark;		/* undo log length before this request */
 	char cc_request_id[40];
 	char cc_action[64];
@@ -217,6 +228,132 @@ static enum MHD_Result queue_answer(struct conn_ctx *cc, struct MHD_Connection *
 	return r;
 }
 
+/* --- the syncer (--sync full) ----------------------------------------------- */
+
+struct syncer {
+	pthread_t sy_thread;
+	pthread_mutex_t sy_lock;
+	pthread_cond_t sy_cond;
+	uint64_t sy_wanted;	/* the latest commit asked for */
+	uint64_t sy_done;	/* every commit up to here is flushed */
+	int sy_errno;		/* of a failed flush; 0 while all is well */
+	bool sy_stop;
+	int sy_event;		/* eventfd: readable when sy_done moved */
+	struct store_flusher *sy_flusher;
+};
+
+static void *syncer_main(void *arg)
+{
+	struct syncer *sy = arg;
+	pthread_mutex_lock(&sy->sy_lock);
+	for (;;) {
+		while (!sy->sy_stop && sy->sy_wanted == sy->sy_done)
+			pthread_cond_wait(&sy->sy_cond, &sy->sy_lock);
+		if (sy->sy_wanted == sy->sy_done)
+			break;	/* stopping, nothing left */
+		uint64_t target = sy->sy_wanted;	/* committed before this flush begins */
+		pthread_mutex_unlock(&sy->sy_lock);
+		int rc = store_flush(sy->sy_flusher), err = errno;
+		pthread_mutex_lock(&sy->sy_lock);
+		if (rc < 0 && !sy->sy_errno)
+			sy->sy_errno = err ? err : EIO;
+		sy->sy_done = target;
+		uint64_t one = 1;
+		if (write(sy->sy_event, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_error("api", "syncer: eventfd: %s", strerror(errno));
+	}
+	pthread_mutex_unlock(&sy->sy_lock);
+	return NULL;
+}
+
+static struct syncer *syncer_start(struct store *st)
+{
+	struct store_flusher *f = store_flusher_new(st);
+	if (!f)
+		return NULL;	/* logged; commits stay synchronous */
+	struct syncer *sy = calloc(1, sizeof(*sy));
+	if (!sy)
+		abort();
+	sy->sy_flusher = f;
+	pthread_mutex_init(&sy->sy_lock, NULL);
+	pthread_cond_init(&sy->sy_cond, NULL);
+	sy->sy_event = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (sy->sy_event < 0 || pthread_create(&sy->sy_thread, NULL, syncer_main, sy) != 0) {
+		log_error("api", "cannot start the syncer thread: every commit is synced before it returns");
+		if (sy->sy_event >= 0)
+			close(sy->sy_event);
+		store_flusher_free(f);
+		store_set_sync(st, true);
+		free(sy);
+		return NULL;
+	}
+	return sy;
+}
+
+/* Flushes what is left and stops the thread. */
+static void syncer_stop(struct syncer *sy)
+{
+	pthread_mutex_lock(&sy->sy_lock);
+	sy->sy_stop = true;
+	pthread_cond_signal(&sy->sy_cond);
+	pthread_mutex_unlock(&sy->sy_lock);
+	pthread_join(sy->sy_thread, NULL);
+	close(sy->sy_event);
+	store_flusher_free(sy->sy_flusher);
+	pthread_mutex_destroy(&sy->sy_lock);
+	pthread_cond_destroy(&sy->sy_cond);
+	free(sy);
+}
+
+static void syncer_want(struct syncer *sy, uint64_t commit)
+{
+	pthread_mutex_lock(&sy->sy_lock);
+	sy->sy_wanted = commit;
+	pthread_cond_signal(&sy->sy_cond);
+	pthread_mutex_unlock(&sy->sy_lock);
+}
+
+/* Holds an answer until the latest commit is flushed. */
+static void wait_durable(struct api *api, struct conn_ctx *cc)
+{
+	cc->cc_durable_after = api->a_committed;
+	cc->cc_next_pending = NULL;
+	if (api->a_durable_tail)
+		api->a_durable_tail->cc_next_pending = cc;
+	else
+		api->a_durable_head = cc;
+	api->a_durable_tail = cc;
+}
+
+/* The syncer moved: resumes the answers it covers. -1 when a flush failed
+ * (the waiting answers become errors and vpcd must stop). */
+static int on_synced(struct api *api)
+{
+	struct syncer *sy = api->a_syncer;
+	uint64_t ev;
+	if (read(sy->sy_event, &ev, sizeof(ev)) < 0 && errno != EAGAIN)
+		log_error("api", "syncer: eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&sy->sy_lock);
+	api->a_durable = sy->sy_done;
+	int err = sy->sy_errno;
+	pthread_mutex_unlock(&sy->sy_lock);
+	if (err)
+		log_error("api", "the state could not be flushed to disk: %s; stopping (changes not yet acknowledged may be lost)",
+			  strerror(err));
+	while (api->a_durable_head && (err || api->a_durable_head->cc_durable_after <= api->a_durable)) {
+		struct conn_ctx *cc = api->a_durable_head;
+		api->a_durable_head = cc->cc_next_pending;
+		if (!api->a_durable_head)
+			api->a_durable_tail = NULL;
+		if (err) {
+			free(cc->cc_xml);
+			answer_error(cc, 500, "InternalError", "The change could not be stored");
+		}
+		MHD_resume_connection(cc->cc_conn);
+	}
+	return err ? -1 : 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -250,6 +387,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		cc->cc_answered = true;
 		cc->cc_next_pending = api->a_pending;
 		api->a_pending = cc;
+		MHD_suspend_connection(conn);
+		return MHD_YES;
+	}
+	if (api->a_durable < api->a_committed) {
+		/* it may have read a change that is not on disk yet */
+		cc->cc_answered = true;
+		wait_durable(api, cc);
 		MHD_suspend_connection(conn);
 		return MHD_YES;
 	}
@@ -360,6 +504,16 @@ static void finish_batch(struct api *api)
 				notify_commit(api);
 			if (api->a_batch_fn && batch_touched(api))
 				api->a_batch_fn(api->a_batch_arg, api->a_cache);
+			if (api->a_syncer) {
+				syncer_want(api->a_syncer, ++api->a_committed);
+				struct conn_ctx *cc = api->a_pending;
+				api->a_pending = NULL;
+				while (cc) {
+					struct conn_ctx *next = cc->cc_next_pending;
+					wait_durable(api, cc);
+					cc = next;
+				}
+			}
 		}
 		api_undo_clear(api);
 		api->a_txn_open = false;
@@ -404,7 +558,10 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
 	int mhd_fd = info->epoll_fd;
+	if (api->a_cfg.ac_durable)
+		api->a_syncer = syncer_start(api->a_store);
 	log_info("api", "listening on http://%s (region %s)", api->a_cfg.ac_listen, api->a_cfg.ac_region);
+	int rc = 0;
 	while (!*stop) {
 		MHD_UNSIGNED_LONG_LONG timeout_ms = 0;
 		int wait_ms = 500;
@@ -412,11 +569,17 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 			wait_ms = (int)timeout_ms;
 		/* poll, not epoll_wait: waiting on MHD's epoll fd with epoll_wait
 		 * would consume its edge-triggered events */
-		struct pollfd pfd[2] = { { .fd = mhd_fd, .events = POLLIN },
-					 { .fd = api->a_wakeup_fn ? api->a_wakeup_fd : -1, .events = POLLIN } };
-		int n = poll(pfd, 2, wait_ms);
+		struct pollfd pfd[3] = { { .fd = mhd_fd, .events = POLLIN },
+					 { .fd = api->a_wakeup_fn ? api->a_wakeup_fd : -1, .events = POLLIN },
+					 { .fd = api->a_syncer ? api->a_syncer->sy_event : -1, .events = POLLIN } };
+		int n = poll(pfd, 3, wait_ms);
 		if (n < 0 && errno != EINTR) {
 			log_error("api", "poll: %s", strerror(errno));
+			break;
+		}
+		if (n > 0 && (pfd[2].revents & POLLIN) && on_synced(api) < 0) {
+			MHD_run(d);	/* send the errors */
+			rc = -1;
 			break;
 		}
 		MHD_run(d);
@@ -431,8 +594,16 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		}
 	}
 	log_info("api", "stopping");
-	MHD_stop_daemon(d);
 	if (api->a_txn_open)
 		finish_batch(api);
-	return 0;
+	if (api->a_syncer) {
+		syncer_stop(api->a_syncer);	/* flushes what is left */
+		api->a_syncer = NULL;
+		api->a_durable = api->a_committed;
+		for (struct conn_ctx *cc = api->a_durable_head; cc; cc = cc->cc_next_pending)
+			MHD_resume_connection(cc->cc_conn);
+		api->a_durable_head = api->a_durable_tail = NULL;
+	}
+	MHD_stop_daemon(d);
+	return rc;
 }

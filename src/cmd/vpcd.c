@@ -294,7 +294,7 @@ int main(int argc, char **argv)
 		log_error("vpcd", "cannot load the state from %s", data_dir);
 		return 1;
 	}
-	struct api_config cfg = { listen, region, account, &key, 1, outside, noutside, NULL };
+	struct api_config cfg = { listen, region, account, &key, 1, outside, noutside, NULL, sync_full };
 	struct api *api = api_new(&cfg, st, cache);
 	if (api_bootstrap(api) < 0)
 		return 1;

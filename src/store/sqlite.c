@@ -19,11 +19,15 @@
  */
 #include "store/store.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/base.h"
 
@@ -71,6 +75,7 @@ static const char migrate_v0[] =
 
 struct store {
 	sqlite3 *st_db;
+	char st_path[4096];		/* DIR/vpcd.db */
 	sqlite3_stmt *st_stmt[S_COUNT];
 	uint64_t st_seq;		/* last committed sequence number */
 	uint64_t st_txn_seq;		/* sequence inside the open transaction */
@@ -161,11 +166,11 @@ static int store_exec_step(struct store *st, enum stmt_id id)
 
 static struct store *store_open_mode(const char *data_dir, bool readonly)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/vpcd.db", data_dir);
 	struct store *st = calloc(1, sizeof(*st));
 	if (!st)
 		return NULL;
+	char *path = st->st_path;
+	snprintf(path, sizeof(st->st_path), "%s/vpcd.db", data_dir);
 	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
 		    SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &st->st_db, flags, NULL) != SQLITE_OK) {
@@ -348,4 +353,54 @@ void store_rollback_to(struct store *st)
 	store_exec_step(st, S_ROLLBACK_TO);
 	store_exec_step(st, S_RELEASE);
 	st->st_txn_seq = st->st_savepoint_seq;
+}
+
+struct store_flusher {
+	char sf_path[4112];	/* DIR/vpcd.db-wal */
+	int sf_fd;
+};
+
+struct store_flusher *store_flusher_new(struct store *st)
+{
+	struct store_flusher *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	snprintf(f->sf_path, sizeof(f->sf_path), "%s-wal", st->st_path);
+	f->sf_fd = open(f->sf_path, O_RDWR | O_CLOEXEC);
+	if (f->sf_fd < 0) {
+		log_warn("store", "cannot open %s (%s): every commit is synced before it returns", f->sf_path,
+			 strerror(errno));
+		free(f);
+		return NULL;
+	}
+	if (store_set_sync(st, false) < 0) {
+		close(f->sf_fd);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+int store_flush(struct store_flusher *f)
+{
+	/* SQLite keeps its WAL file while the database is open; should it
+	 * ever be replaced, follow it rather than sync a stale inode */
+	struct stat ours, now;
+	if (fstat(f->sf_fd, &ours) == 0 && stat(f->sf_path, &now) == 0 &&
+	    (ours.st_ino != now.st_ino || ours.st_dev != now.st_dev)) {
+		int fd = open(f->sf_path, O_RDWR | O_CLOEXEC);
+		if (fd >= 0) {
+			close(f->sf_fd);
+			f->sf_fd = fd;
+		}
+	}
+	return fdatasync(f->sf_fd);
+}
+
+void store_flusher_free(struct store_flusher *f)
+{
+	if (!f)
+		return;
+	close(f->sf_fd);
+	free(f);
 }

@@ -32,6 +32,20 @@ struct store *store_open_readonly(const char *data_dir);
 int store_set_sync(struct store *st, bool full);
 void store_close(struct store *st);
 
+/* Deferred durability, for a server that can overlap the disk wait of one
+ * batch with the work of the next: store_flusher_new() switches the store
+ * to synchronous=NORMAL (a commit is written, not yet synced) and
+ * store_flush(), called from one other thread, makes every commit that
+ * returned before it began durable (fdatasync of the WAL, which holds
+ * every commit not yet checkpointed; checkpoints sync the database file
+ * themselves). Acknowledge a commit only after such a flush succeeded.
+ * NULL (the store stays as it was, logged) when the WAL cannot be opened.
+ * Free the flusher before closing the store. */
+struct store_flusher;
+struct store_flusher *store_flusher_new(struct store *st);
+int store_flush(struct store_flusher *f);	/* 0, or -1 with errno */
+void store_flusher_free(struct store_flusher *f);
+
 int store_begin(struct store *st);
 int store_commit(struct store *st);	/* 0, or -1 (then the transaction is rolled back) */
 void store_rollback(struct store *st);
