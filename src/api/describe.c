@@ -2,7 +2,10 @@
  * describe.c — the shared part of every Describe action: explicit ids,
  * filters (by AWS's filter names, each mapped to a member path, values
  * ORed, filters ANDed, '*' and '?' wildcards), and MaxResults/NextToken
- * paging in creation order. Cost: O(resources of the type) per page.
+ * paging in creation order. Cost: O(resources of the type) per page, or
+ * O(ids log ids) when ids are named. Items are answered as refs to the
+ * cached docs (unless decorated), so the answer copies nothing and the
+ * writer can keep each item's XML with its doc (wire.c).
  */
 #include "api/api_int.h"
 
@@ -124,12 +127,19 @@ static const char *filter_path(const struct filter_def *defs, const char *name)
 	return NULL;
 }
 
+static int res_ord_cmp(const void *a, const void *b)
+{
+	int64_t x = (*(struct res *const *)a)->r_ord, y = (*(struct res *const *)b)->r_ord;
+	return (x > y) - (x < y);
+}
+
 int api_describe(struct api_req *rq, const struct describe_spec *spec)
 {
 	struct cache *cache = api_cache(rq);
 	const struct doc *filters = doc_get(rq->rq_in, "Filters");
 	size_t nf = filters ? filters->d_count : 0;
 	struct compiled_filter *cf = nf ? calloc(nf, sizeof(*cf)) : NULL;
+	struct res **wanted = NULL;	/* the resources named by ds_ids_member */
 	int rc = -1;
 	size_t k = 0;
 	doc_foreach(f, filters) {
@@ -186,29 +196,38 @@ int api_describe(struct api_req *rq, const struct describe_spec *spec)
 	}
 
 	struct doc *out = doc_set(rq->rq_out, spec->ds_out_member, doc_list());
+	size_t n;
+	struct res **list;
 	if (ids && ids->d_count) {
+		/* the named resources, each once, in creation order like a
+		 * listing: O(ids log ids), whatever the number of resources */
+		wanted = calloc(ids->d_count, sizeof(*wanted));
+		if (!wanted)
+			abort();
+		n = 0;
 		doc_foreach(id, ids) {
-			if (id->d_type != DOC_STR || !cache_get_typed(cache, spec->ds_type, id->d_str)) {
+			struct res *r = id->d_type == DOC_STR ? cache_get_typed(cache, spec->ds_type, id->d_str) : NULL;
+			if (!r) {
 				api_fail(rq, spec->ds_notfound_code, "The %s ID '%.64s' does not exist", spec->ds_what,
 					 id->d_type == DOC_STR ? id->d_str : "");
 				goto out;
 			}
+			wanted[n++] = r;
 		}
+		qsort(wanted, n, sizeof(*wanted), res_ord_cmp);
+		size_t unique = 0;
+		for (size_t j = 0; j < n; j++)
+			if (unique == 0 || wanted[unique - 1] != wanted[j])
+				wanted[unique++] = wanted[j];
+		n = unique;
+		list = wanted;
+	} else {
+		list = cache_list(cache, spec->ds_type, &n);
 	}
-	size_t n;
-	struct res **list = cache_list(cache, spec->ds_type, &n);
 	size_t i = cache_lower_bound(list, n, start_ord);
 	int64_t emitted = 0;
 	for (; i < n; i++) {
 		const struct res *r = list[i];
-		if (ids && ids->d_count) {
-			bool wanted = false;
-			doc_foreach(id, ids)
-				if (strcmp(id->d_str, r->r_id) == 0)
-					wanted = true;
-			if (!wanted)
-				continue;
-		}
 		/* filters see the item as it is answered: decorated (e.g. a route
 		 * table's propagated routes), else a view of the cached doc
 		 * (nothing changes it before the answer is written) */
@@ -233,6 +252,7 @@ int api_describe(struct api_req *rq, const struct describe_spec *spec)
 	}
 	rc = 0;
 out:
+	free(wanted);
 	free(cf);
 	return rc;
 }
