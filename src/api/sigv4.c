@@ -8,7 +8,7 @@
 
 #include <ctype.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,29 +16,70 @@
 #include "base/base.h"
 #include "base/strbuf.h"
 
-static void sha256_hex(const void *data, size_t len, char out[65])
+/* SHA-256 through one explicitly fetched EVP_MD: OpenSSL 3's one-shot
+ * HMAC() and EVP_Digest(EVP_sha256()) look the algorithm up on every call,
+ * which cost more than the hashing of a request. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!sha256_md)
+		abort();
+}
+
+static EVP_MD_CTX *digest_ctx(void)
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c)
+		abort();
+	return c;
+}
+
+static void sha256_2(EVP_MD_CTX *c, const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32])
+{
+	if (!EVP_DigestInit_ex2(c, sha256_md, NULL) || !EVP_DigestUpdate(c, a, alen) ||
+	    (blen && !EVP_DigestUpdate(c, b, blen)) || !EVP_DigestFinal_ex(c, out, NULL))
+		abort();
+}
+
+static void sha256_hex(EVP_MD_CTX *c, const void *data, size_t len, char out[65])
 {
 	uint8_t md[32];
-	unsigned mdlen = 0;
-	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	sha256_2(c, data, len, NULL, 0, md);
 	hex_encode(md, 32, out);
 }
 
-static void hmac256(const void *key, size_t klen, const void *msg, size_t mlen, uint8_t out[32])
+/* HMAC-SHA256 (RFC 2104). */
+static void hmac256(EVP_MD_CTX *c, const void *key, size_t klen, const void *msg, size_t mlen, uint8_t out[32])
 {
-	unsigned olen = 32;
-	HMAC(EVP_sha256(), key, (int)klen, msg, mlen, out, &olen);
+	uint8_t k0[64] = { 0 }, pad[64], inner[32];
+	if (klen > sizeof(k0))
+		sha256_2(c, key, klen, NULL, 0, k0);
+	else
+		memcpy(k0, key, klen);
+	for (size_t i = 0; i < 64; i++)
+		pad[i] = k0[i] ^ 0x36;
+	sha256_2(c, pad, 64, msg, mlen, inner);
+	for (size_t i = 0; i < 64; i++)
+		pad[i] = k0[i] ^ 0x5c;
+	sha256_2(c, pad, 64, inner, 32, out);
+	secret_wipe(k0, sizeof(k0));
+	secret_wipe(pad, sizeof(pad));
+	secret_wipe(inner, sizeof(inner));
 }
 
-static void signing_key(const char *secret, const char *date, const char *region, uint8_t out[32])
+static void signing_key(EVP_MD_CTX *c, const char *secret, const char *date, const char *region, uint8_t out[32])
 {
 	char k[SIGV4_SECRET_MAX + 8];
 	uint8_t a[32], b[32];
 	int n = snprintf(k, sizeof(k), "AWS4%s", secret);
-	hmac256(k, (size_t)n, date, strlen(date), a);
-	hmac256(a, 32, region, strlen(region), b);
-	hmac256(b, 32, "ec2", 3, a);
-	hmac256(a, 32, "aws4_request", 12, out);
+	hmac256(c, k, (size_t)n, date, strlen(date), a);
+	hmac256(c, a, 32, region, strlen(region), b);
+	hmac256(c, b, 32, "ec2", 3, a);
+	hmac256(c, a, 32, "aws4_request", 12, out);
 	secret_wipe(k, sizeof(k));
 	secret_wipe(a, sizeof(a));
 	secret_wipe(b, sizeof(b));
@@ -151,7 +192,7 @@ static time_t parse_amz_date(const char *s)
 	return timegm(&tm);
 }
 
-static void build_string_to_sign(const struct sigv4_request *req, const char *signed_headers,
+static void build_string_to_sign(EVP_MD_CTX *c, const struct sigv4_request *req, const char *signed_headers,
 				 const char *amz_date, const char *scope, const char *payload_hash,
 				 struct strbuf *sts)
 {
@@ -179,7 +220,7 @@ static void build_string_to_sign(const struct sigv4_request *req, const char *si
 	}
 	sb_printf(&cr, "\n%s\n%s", signed_headers, payload_hash);
 	char cr_hash[65];
-	sha256_hex(cr.sb_data, cr.sb_len, cr_hash);
+	sha256_hex(c, cr.sb_data, cr.sb_len, cr_hash);
 	sb_free(&cr);
 	sb_printf(sts, "AWS4-HMAC-SHA256\n%s\n%s\n%s", amz_date, scope, cr_hash);
 }
@@ -241,23 +282,27 @@ bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_
 		return fail(res, "AuthFailure", "AWS was not able to validate the provided access credentials");
 
 	char payload_hash[65];
-	sha256_hex(req->r_body ? req->r_body : "", req->r_body_len, payload_hash);
+	EVP_MD_CTX *c = digest_ctx();
+	sha256_hex(c, req->r_body ? req->r_body : "", req->r_body_len, payload_hash);
 	const char *declared = req->r_header(req->r_header_ctx, "x-amz-content-sha256");
-	if (declared && strcmp(declared, payload_hash) != 0)
+	if (declared && strcmp(declared, payload_hash) != 0) {
+		EVP_MD_CTX_free(c);
 		return fail(res, "SignatureDoesNotMatch", "The x-amz-content-sha256 header does not match the request body");
+	}
 
 	char scope[128];
 	snprintf(scope, sizeof(scope), "%s/%s/ec2/aws4_request", parts[1], region);
 	struct strbuf sts = STRBUF_INIT;
-	build_string_to_sign(req, signed_headers, amz_date, scope, payload_hash, &sts);
+	build_string_to_sign(c, req, signed_headers, amz_date, scope, payload_hash, &sts);
 
 	if (strcmp(key->k_cached_date, parts[1]) != 0) {
-		signing_key(key->k_secret, parts[1], region, key->k_cached_signing_key);
+		signing_key(c, key->k_secret, parts[1], region, key->k_cached_signing_key);
 		snprintf(key->k_cached_date, sizeof(key->k_cached_date), "%s", parts[1]);
 	}
 	uint8_t mac[32];
 	char mac_hex[65];
-	hmac256(key->k_cached_signing_key, 32, sts.sb_data, sts.sb_len, mac);
+	hmac256(c, key->k_cached_signing_key, 32, sts.sb_data, sts.sb_len, mac);
+	EVP_MD_CTX_free(c);
 	sb_free(&sts);
 	hex_encode(mac, 32, mac_hex);
 	for (char *p = signature; *p; p++)
@@ -286,13 +331,15 @@ void sigv4_sign_post(const char *access_key_id, const char *secret, const char *
 	char date[9], scope[128], payload_hash[65];
 	snprintf(date, sizeof(date), "%.8s", amz_date);
 	snprintf(scope, sizeof(scope), "%s/%s/ec2/aws4_request", date, region);
-	sha256_hex(body, body_len, payload_hash);
+	EVP_MD_CTX *c = digest_ctx();
+	sha256_hex(c, body, body_len, payload_hash);
 	struct strbuf sts = STRBUF_INIT;
-	build_string_to_sign(&req, "host;x-amz-date", amz_date, scope, payload_hash, &sts);
+	build_string_to_sign(c, &req, "host;x-amz-date", amz_date, scope, payload_hash, &sts);
 	uint8_t k[32], mac[32];
 	char mac_hex[65];
-	signing_key(secret, date, region, k);
-	hmac256(k, 32, sts.sb_data, sts.sb_len, mac);
+	signing_key(c, secret, date, region, k);
+	hmac256(c, k, 32, sts.sb_data, sts.sb_len, mac);
+	EVP_MD_CTX_free(c);
 	secret_wipe(k, sizeof(k));
 	sb_free(&sts);
 	hex_encode(mac, 32, mac_hex);

@@ -1,0 +1,102 @@
+/*
+ * test_sigv4 — Signature Version 4 as botocore computes it: signatures
+ * made by sigv4_sign_post equal botocore's for the same request (a secret
+ * short enough for one HMAC block and one longer than a block), and
+ * sigv4_verify accepts them and names what is wrong with altered ones.
+ * The expected values were printed by botocore's SigV4Auth (service ec2).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/sigv4.h"
+
+#define BODY "Action=DescribeVpcs&Version=2016-11-15"
+#define AMZ_DATE "20261128T031713Z"
+#define HOST "127.0.0.1:8775"
+#define SHORT_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+static const char short_auth[] =
+	"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/us-east-1/ec2/aws4_request, "
+	"SignedHeaders=host;x-amz-date, Signature=8109c9d17e36caa146b98e0a7d6dc48752d39db00cdc14e19e60f92f75ade5fb";
+static const char long_auth[] =
+	"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/us-east-1/ec2/aws4_request, "
+	"SignedHeaders=host;x-amz-date, Signature=988c1cf0412de799aaca69d52e8b56b8be37136460e9ab957155f1807ba3a5fe";
+static const time_t signed_at = 1795835833;	/* 2026-11-28T03:17:13Z */
+
+static void test_signatures_match_botocore(void **state)
+{
+	(void)state;
+	char auth[512], long_secret[101];
+	sigv4_sign_post("AKIDEXAMPLE", SHORT_SECRET, "us-east-1", HOST, AMZ_DATE, BODY, strlen(BODY), auth, sizeof(auth));
+	assert_string_equal(auth, short_auth);
+	memset(long_secret, 's', 100);
+	long_secret[100] = '\0';
+	sigv4_sign_post("AKIDEXAMPLE", long_secret, "us-east-1", HOST, AMZ_DATE, BODY, strlen(BODY), auth, sizeof(auth));
+	assert_string_equal(auth, long_auth);
+}
+
+struct hdrs {
+	const char *auth, *date, *host;
+};
+
+static const char *lookup(void *ctx, const char *name)
+{
+	const struct hdrs *h = ctx;
+	if (strcasecmp(name, "authorization") == 0)
+		return h->auth;
+	if (strcasecmp(name, "x-amz-date") == 0)
+		return h->date;
+	if (strcasecmp(name, "host") == 0)
+		return h->host;
+	return NULL;
+}
+
+static const char *verify(const char *auth, const char *body, const char *region, time_t now)
+{
+	static struct sigv4_key keys[2] = { { .k_access_key_id = "AKIDOTHER", .k_secret = "other" },
+					    { .k_access_key_id = "AKIDEXAMPLE", .k_secret = SHORT_SECRET } };
+	struct hdrs h = { auth, AMZ_DATE, HOST };
+	struct sigv4_request rq = { "POST", "/", NULL, lookup, &h, body, strlen(body) };
+	struct sigv4_result res;
+	bool ok = sigv4_verify(&rq, keys, 2, region, now, &res);
+	assert_true(ok == (res.v_code == NULL));
+	return ok ? "ok" : res.v_code;
+}
+
+static void test_verify(void **state)
+{
+	(void)state;
+	assert_string_equal(verify(short_auth, BODY, "us-east-1", signed_at), "ok");
+	assert_string_equal(verify(short_auth, BODY, "us-east-1", signed_at), "ok");	/* cached signing key */
+	assert_string_equal(verify(short_auth, BODY "&DryRun=true", "us-east-1", signed_at), "AuthFailure");
+	assert_string_equal(verify(long_auth, BODY, "us-east-1", signed_at), "AuthFailure");	/* another secret */
+	assert_string_equal(verify(short_auth, BODY, "eu-west-1", signed_at), "SignatureDoesNotMatch");
+	assert_string_equal(verify(short_auth, BODY, "us-east-1", signed_at + 16 * 60), "RequestExpired");
+	assert_string_equal(verify(short_auth, BODY, "us-east-1", signed_at - 16 * 60), "RequestExpired");
+	assert_string_equal(verify(NULL, BODY, "us-east-1", signed_at), "MissingAuthenticationToken");
+	char other[sizeof(short_auth)];
+	snprintf(other, sizeof(other), "%s", short_auth);
+	memcpy(strstr(other, "AKIDEXAMPLE"), "AKIDUNKNOWN", 11);
+	assert_string_equal(verify(other, BODY, "us-east-1", signed_at), "AuthFailure");
+	snprintf(other, sizeof(other), "%s", short_auth);
+	other[strlen(other) - 1] = '0';	/* one hex digit of the signature */
+	assert_string_equal(verify(other, BODY, "us-east-1", signed_at), "AuthFailure");
+	snprintf(other, sizeof(other), "%s", short_auth);
+	other[strlen(other) - 1] = '\0';
+	assert_string_equal(verify(other, BODY, "us-east-1", signed_at), "IncompleteSignature");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_signatures_match_botocore),
+		cmocka_unit_test(test_verify),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
