@@ -68,7 +68,7 @@ static int mac_new(struct api_req *rq, char *mac)
 {
 	for (int t = 0; t < MAC_TRIES; t++) {
 		uint8_t b[5];
-		rand_bytes(b, sizeof(b));
+		rand_id_bytes(b, sizeof(b));
 		snprintf(mac, MAC_STR_MAX, "02:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4]);
 		if (!mac_in_use(rq, mac))
 			return 0;

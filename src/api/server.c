@@ -62,7 +62,7 @@ static uint64_t now_us(void)
 static void new_request_id(char *buf)
 {
 	uint8_t r[16];
-	rand_bytes(r, sizeof(r));
+	rand_id_bytes(r, sizeof(r));
 	r[6] = (r[6] & 0x0f) | 0x40;
 	r[8] = (r[8] & 0x3f) | 0x80;
 	char h[33];

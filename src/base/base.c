@@ -45,6 +45,24 @@ void rand_bytes(void *buf, size_t len)
 	}
 }
 
+void rand_id_bytes(void *buf, size_t len)
+{
+	static __thread uint8_t pool[256];
+	static __thread size_t left;
+	uint8_t *out = buf;
+	while (len) {
+		if (!left) {
+			rand_bytes(pool, sizeof(pool));
+			left = sizeof(pool);
+		}
+		size_t n = len < left ? len : left;
+		memcpy(out, pool + sizeof(pool) - left, n);
+		left -= n;
+		out += n;
+		len -= n;
+	}
+}
+
 uint32_t rand_u32(void)
 {
 	uint32_t v;

@@ -31,6 +31,12 @@ void log_msg(enum log_level lvl, const char *part, const char *fmt, ...)
 void rand_bytes(void *buf, size_t len);
 uint32_t rand_u32(void);
 uint32_t rand_uniform(uint32_t bound);	/* 0 <= x < bound, unbiased */
+/* Random bytes for names that must not repeat but are no secret (resource
+ * and request ids): served from a per-thread buffer that RAND_bytes
+ * refills 256 bytes at a time, since each RAND_bytes call costs more than
+ * the id it makes. Never for keys, nonces or anything an attacker must not
+ * guess from what they saw: use rand_bytes. */
+void rand_id_bytes(void *buf, size_t len);
 
 /* 1 when equal; time depends on len only. */
 bool ct_equal(const void *a, const void *b, size_t len);

@@ -73,7 +73,7 @@ void model_new_id(const char *prefix, char *buf, size_t len)
 {
 	uint8_t raw[9];
 	char hex[19];
-	rand_bytes(raw, sizeof(raw));
+	rand_id_bytes(raw, sizeof(raw));
 	hex_encode(raw, sizeof(raw), hex);
 	hex[17] = '\0';
 	snprintf(buf, len, "%s-%s", prefix, hex);

@@ -9,6 +9,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
 #include "model/model.h"
 
 static uint32_t ip(const char *s)
@@ -164,6 +168,32 @@ static void test_cidr_set_matches_pairwise(void **state)
 		assert_int_equal(s.cs_count, n);
 	}
 	cidr_set_free(&s);
+}
+
+/* Ids come from the per-thread pool of rand_id_bytes: well formed, and
+ * none repeats across many refills of the pool. */
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void test_new_ids_unique(void **state)
+{
+	(void)state;
+	enum { N = 20000 };
+	static char ids[N][RESOURCE_ID_MAX];
+	for (int i = 0; i < N; i++) {
+		model_new_id("subnet", ids[i], sizeof(ids[i]));
+		assert_int_equal(strlen(ids[i]), 24);
+		assert_int_equal(strspn(ids[i] + 7, "0123456789abcdef"), 17);
+	}
+	qsort(ids, N, sizeof(ids[0]), cmp_id);
+	for (int i = 1; i < N; i++)
+		assert_string_not_equal(ids[i - 1], ids[i]);
+	uint8_t a[300], b[300];	/* longer than the pool: served across a refill */
+	rand_id_bytes(a, sizeof(a));
+	rand_id_bytes(b, sizeof(b));
+	assert_memory_not_equal(a, b, sizeof(a));
 }
 
 static void test_subnet_reserved_addresses(void **state)
@@ -361,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_cidr_contains_and_overlaps),
 		cmocka_unit_test(test_cidr_set_basics),
 		cmocka_unit_test(test_cidr_set_matches_pairwise),
+		cmocka_unit_test(test_new_ids_unique),
 		cmocka_unit_test(test_subnet_reserved_addresses),
 		cmocka_unit_test(test_protocol_parse),
 		cmocka_unit_test(test_nacl_default_acl),
