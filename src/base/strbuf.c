@@ -53,44 +53,56 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 	sb->sb_len += (size_t)n;
 }
 
+/* Characters that end a run copied as is: NUL, and what each escaper
+ * rewrites (bit 1: XML, bit 2: JSON). */
+static const unsigned char sb_special[256] = {
+	[0] = 3,
+	[1] = 2, [2] = 2, [3] = 2, [4] = 2, [5] = 2, [6] = 2, [7] = 2, [8] = 2, [9] = 2, [10] = 2,
+	[11] = 2, [12] = 2, [13] = 2, [14] = 2, [15] = 2, [16] = 2, [17] = 2, [18] = 2, [19] = 2, [20] = 2,
+	[21] = 2, [22] = 2, [23] = 2, [24] = 2, [25] = 2, [26] = 2, [27] = 2, [28] = 2, [29] = 2, [30] = 2,
+	[31] = 2,
+	['&'] = 1, ['<'] = 1, ['>'] = 1, ['\''] = 1, ['"'] = 3, ['\\'] = 2,
+};
+
 void sb_xml_escape(struct strbuf *sb, const char *s)
 {
-	const char *run = s;
-	for (; *s; s++) {
-		const char *rep;
-		switch (*s) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&apos;"; break;
-		default: continue;
-		}
+	for (;;) {
+		const char *run = s;
+		while (!(sb_special[(unsigned char)*s] & 1))
+			s++;
 		sb_append(sb, run, (size_t)(s - run));
-		sb_puts(sb, rep);
-		run = s + 1;
+		switch (*s) {
+		case '\0': return;
+		case '&': sb_append(sb, "&amp;", 5); break;
+		case '<': sb_append(sb, "&lt;", 4); break;
+		case '>': sb_append(sb, "&gt;", 4); break;
+		case '"': sb_append(sb, "&quot;", 6); break;
+		default: sb_append(sb, "&apos;", 6); break;
+		}
+		s++;
 	}
-	sb_append(sb, run, (size_t)(s - run));
 }
 
 void sb_json_string(struct strbuf *sb, const char *s)
 {
 	sb_putc(sb, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': sb_puts(sb, "\\\""); break;
-		case '\\': sb_puts(sb, "\\\\"); break;
-		case '\n': sb_puts(sb, "\\n"); break;
-		case '\r': sb_puts(sb, "\\r"); break;
-		case '\t': sb_puts(sb, "\\t"); break;
-		default:
-			if (*p < 0x20)
-				sb_printf(sb, "\\u%04x", *p);
-			else
-				sb_putc(sb, (char)*p);
+	for (;;) {
+		const char *run = s;
+		while (!(sb_special[(unsigned char)*s] & 2))
+			s++;
+		sb_append(sb, run, (size_t)(s - run));
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '\0': sb_putc(sb, '"'); return;
+		case '"': sb_append(sb, "\\\"", 2); break;
+		case '\\': sb_append(sb, "\\\\", 2); break;
+		case '\n': sb_append(sb, "\\n", 2); break;
+		case '\r': sb_append(sb, "\\r", 2); break;
+		case '\t': sb_append(sb, "\\t", 2); break;
+		default: sb_printf(sb, "\\u%04x", c); break;
 		}
+		s++;
 	}
-	sb_putc(sb, '"');
 }
 
 const char *sb_str(struct strbuf *sb)

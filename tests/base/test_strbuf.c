@@ -1,0 +1,118 @@
+/*
+ * test_strbuf — the escapers copy runs of plain text whole; their output
+ * must be that of the character-by-character versions they replaced (kept
+ * here as the reference), for every byte value and for random strings.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/strbuf.h"
+
+static void ref_xml_escape(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': sb_puts(sb, "&amp;"); break;
+		case '<': sb_puts(sb, "&lt;"); break;
+		case '>': sb_puts(sb, "&gt;"); break;
+		case '"': sb_puts(sb, "&quot;"); break;
+		case '\'': sb_puts(sb, "&apos;"); break;
+		default: sb_append(sb, s, 1);
+		}
+	}
+}
+
+static void ref_json_string(struct strbuf *sb, const char *s)
+{
+	sb_puts(sb, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"': sb_puts(sb, "\\\""); break;
+		case '\\': sb_puts(sb, "\\\\"); break;
+		case '\n': sb_puts(sb, "\\n"); break;
+		case '\r': sb_puts(sb, "\\r"); break;
+		case '\t': sb_puts(sb, "\\t"); break;
+		default:
+			if (*p < 0x20) {
+				char u[8];
+				snprintf(u, sizeof(u), "\\u%04x", *p);
+				sb_puts(sb, u);
+			} else {
+				sb_append(sb, (const char *)p, 1);
+			}
+		}
+	}
+	sb_puts(sb, "\"");
+}
+
+static void check(const char *s)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	sb_puts(&a, "prefix:");
+	sb_puts(&b, "prefix:");
+	ref_xml_escape(&a, s);
+	sb_xml_escape(&b, s);
+	ref_json_string(&a, s);
+	sb_json_string(&b, s);
+	assert_string_equal(sb_str(&a), sb_str(&b));
+	assert_int_equal(a.sb_len, b.sb_len);
+	assert_int_equal(strlen(b.sb_data), b.sb_len);
+	sb_free(&a);
+	sb_free(&b);
+}
+
+static void test_every_byte(void **state)
+{
+	(void)state;
+	for (int c = 1; c < 256; c++) {
+		char s[8] = { 'a', (char)c, 'b', (char)c, (char)c, '\0' };
+		check(s);
+		check(s + 1);
+		check(s + 3);
+	}
+	check("");
+}
+
+static void test_random_strings(void **state)
+{
+	(void)state;
+	static const char alphabet[] = "ab<>&\"'\\\n\r\t\x01\x1f\x7f\xc3\xa9 0/";
+	uint64_t x = 7;
+	for (int i = 0; i < 20000; i++) {
+		char s[80];
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		size_t n = (size_t)(x >> 58);
+		for (size_t j = 0; j < n; j++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			s[j] = alphabet[(x >> 33) % (sizeof(alphabet) - 1)];
+		}
+		s[n] = '\0';
+		check(s);
+	}
+}
+
+static void test_empty_escape_allocates(void **state)
+{
+	(void)state;
+	struct strbuf sb = STRBUF_INIT;
+	sb_xml_escape(&sb, "");
+	assert_non_null(sb.sb_data);
+	assert_string_equal(sb.sb_data, "");
+	sb_free(&sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_byte),
+		cmocka_unit_test(test_random_strings),
+		cmocka_unit_test(test_empty_escape_allocates),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
