@@ -19,6 +19,7 @@ struct undo_entry {
 struct conn_ctx;
 struct subnet_index;
 struct syncer;
+struct io_side;
 
 struct api {
 	struct api_config a_cfg;
@@ -33,6 +34,7 @@ struct api {
 	 * first; a_committed counts commits (and so names the flush that must
 	 * cover a waiting answer), a_durable the commits known to be flushed */
 	struct syncer *a_syncer;
+	struct io_side *a_io;		/* the I/O thread and its queues (server.c) */
 	struct conn_ctx *a_durable_head, *a_durable_tail;
 	uint64_t a_committed, a_durable;
 	/* engine hooks (api_on_commit, api_on_wakeup); NULL fn: none */

@@ -4,15 +4,20 @@
  * dispatch to the action's handler, and answer once the request's
  * changes are committed.
  *
- * The loop drives libmicrohttpd in external epoll mode. A mutating request
- * runs inside a savepoint of the batch transaction and its connection is
- * suspended; after MHD_run() has handled every ready connection, the batch
- * commits (one fsync) and the suspended connections resume with their
- * answers. While a batch is open every request waits for it, so nobody
- * reads a change that might still be rolled back.
+ * Two threads. The I/O thread drives libmicrohttpd (external epoll mode):
+ * it reads requests, verifies their signatures and answers what fails
+ * before any handler (auth, size, path); every other request is suspended
+ * and handed to the API thread through the inbox. The API thread (the one
+ * that called api_serve, owner of the cache, the store and the engine
+ * hooks) takes everything the inbox holds as one batch: each request runs
+ * inside a savepoint of the batch transaction, the batch commits, and the
+ * answers go back through the outbox, where the I/O thread resumes their
+ * connections. Requests that arrive during a commit form the next batch;
+ * nobody reads a change that might still be rolled back, since every
+ * answer of a batch waits for its commit.
  *
  * With --sync full the commit itself does not wait for the disk: a syncer
- * thread flushes the store (store_flush) while this thread serves the
+ * thread flushes the store (store_flush) while the API thread serves the
  * next batch, and an answer goes out only once a flush that began after
  * every commit it could have seen is done. Several batches committed
  * during one flush share the next one. A failed flush stops vpcd: what
@@ -30,6 +35,7 @@
 #include <string.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +46,8 @@ struct conn_ctx {
 	struct strbuf cc_body;
 	bool cc_too_large;
 	bool cc_answered;		/* response ready, waiting for resume */
+	bool cc_get;			/* parameters in the URL */
+	struct query_params cc_url_args, cc_form;
 	int cc_status;
 	char *cc_xml;			/* owned until queued */
 	size_t cc_xml_len;
@@ -113,27 +121,25 @@ static int status_for(const char *code)
 	return 400;
 }
 
-/* Runs one complete request; leaves the answer in cc. */
-static void process_request(struct api *api, struct conn_ctx *cc, struct MHD_Connection *conn,
+/* I/O thread: what can be judged before any handler (size, path, method,
+ * signature, form syntax). Returns true when cc holds the answer. */
+static bool prepare_request(struct api *api, struct conn_ctx *cc, struct MHD_Connection *conn,
 			    const char *method, const char *url)
 {
-	struct query_params url_args = { 0 }, form = { 0 };
-	struct doc *in = NULL;
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &url_args);
-
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &cc->cc_url_args);
 	if (cc->cc_too_large) {
 		answer_error(cc, 413, "RequestEntityTooLarge", "The request body exceeds 1 MiB");
-		goto out;
+		return true;
 	}
 	if (strcmp(url, "/") != 0) {
 		answer_error(cc, 404, "InvalidAction", "The requested path is not served: the EC2 API is at /");
-		goto out;
+		return true;
 	}
 	if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
 		answer_error(cc, 405, "InvalidAction", "Only POST and GET are served");
-		goto out;
+		return true;
 	}
-	struct sigv4_request sreq = { method, url, &url_args, header_lookup, conn,
+	struct sigv4_request sreq = { method, url, &cc->cc_url_args, header_lookup, conn,
 				      cc->cc_body.sb_data, cc->cc_body.sb_len };
 	struct sigv4_result sres;
 	if (!sigv4_verify(&sreq, api->a_cfg.ac_keys, api->a_cfg.ac_nkeys, api->a_cfg.ac_region,
@@ -141,15 +147,23 @@ static void process_request(struct api *api, struct conn_ctx *cc, struct MHD_Con
 		log_info("api", "req=%s auth %s: %s (key %s)", cc->cc_request_id, sres.v_code,
 			 sres.v_message, sres.v_access_key_id[0] ? sres.v_access_key_id : "-");
 		answer_error(cc, status_for(sres.v_code), sres.v_code, sres.v_message);
-		goto out;
+		return true;
 	}
 	if (query_parse(cc->cc_body.sb_data ? cc->cc_body.sb_data : "", cc->cc_body.sb_len,
-			API_MAX_PARAMS, &form) < 0) {
+			API_MAX_PARAMS, &cc->cc_form) < 0) {
 		answer_error(cc, 400, "InvalidParameterValue", "The request body is not valid form-urlencoded data");
-		goto out;
+		return true;
 	}
+	cc->cc_get = strcmp(method, "GET") == 0;
+	return false;
+}
+
+/* API thread: runs one verified request; leaves the answer in cc. */
+static void run_request(struct api *api, struct conn_ctx *cc)
+{
+	struct doc *in = NULL;
 	/* GET requests carry their parameters in the URL */
-	const struct query_params *params = strcmp(method, "GET") == 0 ? &url_args : &form;
+	const struct query_params *params = cc->cc_get ? &cc->cc_url_args : &cc->cc_form;
 	const char *action = query_get(params, "Action");
 	if (!action) {
 		answer_error(cc, 400, "MissingAction", "The request must contain the parameter Action");
@@ -207,8 +221,88 @@ static void process_request(struct api *api, struct conn_ctx *cc, struct MHD_Con
 	doc_free(rq.rq_out);
 out:
 	doc_free(in);
-	query_free(&url_args);
-	query_free(&form);
+	query_free(&cc->cc_url_args);
+	query_free(&cc->cc_form);
+	sb_free(&cc->cc_body);
+}
+
+/* --- the inbox and the outbox between the two threads ------------------------ */
+
+struct queue {
+	pthread_mutex_t q_lock;
+	struct conn_ctx *q_head, *q_tail;
+	int q_event;		/* eventfd: readable when something was pushed */
+	bool q_closed;		/* inbox: the API thread takes no more */
+};
+
+struct io_side {
+	struct MHD_Daemon *io_daemon;
+	pthread_t io_thread;
+	atomic_bool io_stop;
+	struct queue io_inbox, io_outbox;
+};
+
+static int queue_init(struct queue *q)
+{
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->q_lock, NULL);
+	q->q_event = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return q->q_event < 0 ? -1 : 0;
+}
+
+static void queue_destroy(struct queue *q)
+{
+	if (q->q_event >= 0)
+		close(q->q_event);
+	pthread_mutex_destroy(&q->q_lock);
+}
+
+static void queue_kick(struct queue *q)
+{
+	uint64_t one = 1;
+	if (write(q->q_event, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error("api", "eventfd: %s", strerror(errno));
+}
+
+/* Appends the list first..last (linked by cc_next_pending); false when
+ * the queue is closed (nothing appended). */
+static bool queue_push_list(struct queue *q, struct conn_ctx *first, struct conn_ctx *last)
+{
+	pthread_mutex_lock(&q->q_lock);
+	bool ok = !q->q_closed;
+	if (ok) {
+		last->cc_next_pending = NULL;
+		if (q->q_tail)
+			q->q_tail->cc_next_pending = first;
+		else
+			q->q_head = first;
+		q->q_tail = last;
+	}
+	pthread_mutex_unlock(&q->q_lock);
+	if (ok)
+		queue_kick(q);
+	return ok;
+}
+
+static struct conn_ctx *queue_take_all(struct queue *q, bool close_it)
+{
+	uint64_t ev;
+	if (read(q->q_event, &ev, sizeof(ev)) < 0 && errno != EAGAIN)
+		log_error("api", "eventfd: %s", strerror(errno));
+	pthread_mutex_lock(&q->q_lock);
+	struct conn_ctx *all = q->q_head;
+	q->q_head = q->q_tail = NULL;
+	if (close_it)
+		q->q_closed = true;
+	pthread_mutex_unlock(&q->q_lock);
+	return all;
+}
+
+/* API thread: hands answers back to the I/O thread. */
+static void release(struct api *api, struct conn_ctx *first, struct conn_ctx *last)
+{
+	if (first)
+		queue_push_list(&api->a_io->io_outbox, first, last);
 }
 
 static enum MHD_Result queue_answer(struct conn_ctx *cc, struct MHD_Connection *conn)
@@ -325,7 +419,7 @@ static void wait_durable(struct api *api, struct conn_ctx *cc)
 	api->a_durable_tail = cc;
 }
 
-/* The syncer moved: resumes the answers it covers. -1 when a flush failed
+/* The syncer moved: releases the answers it covers. -1 when a flush failed
  * (the waiting answers become errors and vpcd must stop). */
 static int on_synced(struct api *api)
 {
@@ -340,17 +434,19 @@ static int on_synced(struct api *api)
 	if (err)
 		log_error("api", "the state could not be flushed to disk: %s; stopping (changes not yet acknowledged may be lost)",
 			  strerror(err));
+	struct conn_ctx *first = api->a_durable_head, *last = NULL;
 	while (api->a_durable_head && (err || api->a_durable_head->cc_durable_after <= api->a_durable)) {
-		struct conn_ctx *cc = api->a_durable_head;
-		api->a_durable_head = cc->cc_next_pending;
-		if (!api->a_durable_head)
-			api->a_durable_tail = NULL;
+		last = api->a_durable_head;
+		api->a_durable_head = last->cc_next_pending;
 		if (err) {
-			free(cc->cc_xml);
-			answer_error(cc, 500, "InternalError", "The change could not be stored");
+			free(last->cc_xml);
+			answer_error(last, 500, "InternalError", "The change could not be stored");
 		}
-		MHD_resume_connection(cc->cc_conn);
 	}
+	if (!api->a_durable_head)
+		api->a_durable_tail = NULL;
+	if (last)
+		release(api, first, last);
 	return err ? -1 : 0;
 }
 
@@ -380,24 +476,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (cc->cc_answered)
 		return queue_answer(cc, conn);
-	process_request(api, cc, conn, method, url);
-	if (api->a_txn_open) {
-		/* a batch is open: this answer may have read its changes, so it
-		 * waits for the commit like the changes themselves */
-		cc->cc_answered = true;
-		cc->cc_next_pending = api->a_pending;
-		api->a_pending = cc;
-		MHD_suspend_connection(conn);
-		return MHD_YES;
+	if (prepare_request(api, cc, conn, method, url))
+		return queue_answer(cc, conn);
+	/* suspended before the API thread can see it, so that its resume
+	 * (by this thread, from the outbox) always finds it suspended */
+	struct queue *in = &api->a_io->io_inbox;
+	pthread_mutex_lock(&in->q_lock);
+	if (in->q_closed) {
+		pthread_mutex_unlock(&in->q_lock);
+		answer_error(cc, 503, "Unavailable", "vpcd is stopping");
+		return queue_answer(cc, conn);
 	}
-	if (api->a_durable < api->a_committed) {
-		/* it may have read a change that is not on disk yet */
-		cc->cc_answered = true;
-		wait_durable(api, cc);
-		MHD_suspend_connection(conn);
-		return MHD_YES;
-	}
-	return queue_answer(cc, conn);
+	MHD_suspend_connection(conn);
+	cc->cc_next_pending = NULL;
+	if (in->q_tail)
+		in->q_tail->cc_next_pending = cc;
+	else
+		in->q_head = cc;
+	in->q_tail = cc;
+	pthread_mutex_unlock(&in->q_lock);
+	queue_kick(in);
+	return MHD_YES;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -407,6 +506,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (!cc)
 		return;
 	sb_free(&cc->cc_body);
+	query_free(&cc->cc_url_args);
+	query_free(&cc->cc_form);
 	free(cc->cc_xml);
 	free(cc);
 	*con_cls = NULL;
@@ -487,8 +588,9 @@ int api_change(struct api *api, const char *what, api_handler_fn fn, void *arg)
 	return rc;
 }
 
-/* Commits the open batch and resumes every waiting connection with its
- * answer; when the commit fails every waiting answer becomes an error. */
+/* Commits the open batch and releases every answer of it (after the next
+ * flush with --sync full); when the commit fails every answer of the
+ * batch becomes an error. */
 static void finish_batch(struct api *api)
 {
 	if (api->a_txn_open) {
@@ -504,27 +606,68 @@ static void finish_batch(struct api *api)
 				notify_commit(api);
 			if (api->a_batch_fn && batch_touched(api))
 				api->a_batch_fn(api->a_batch_arg, api->a_cache);
-			if (api->a_syncer) {
+			if (api->a_syncer)
 				syncer_want(api->a_syncer, ++api->a_committed);
-				struct conn_ctx *cc = api->a_pending;
-				api->a_pending = NULL;
-				while (cc) {
-					struct conn_ctx *next = cc->cc_next_pending;
-					wait_durable(api, cc);
-					cc = next;
-				}
-			}
 		}
 		api_undo_clear(api);
 		api->a_txn_open = false;
 	}
-	struct conn_ctx *cc = api->a_pending;
+	struct conn_ctx *cc = api->a_pending, *first = NULL, *last = NULL;
 	api->a_pending = NULL;
 	while (cc) {
 		struct conn_ctx *next = cc->cc_next_pending;
-		MHD_resume_connection(cc->cc_conn);
+		if (api->a_durable < api->a_committed) {
+			/* it may have read a change that is not on disk yet */
+			wait_durable(api, cc);
+		} else {
+			cc->cc_next_pending = NULL;
+			if (last)
+				last->cc_next_pending = cc;
+			else
+				first = cc;
+			last = cc;
+		}
 		cc = next;
 	}
+	release(api, first, last);
+}
+
+/* The I/O thread: libmicrohttpd, and the resumption of answered requests. */
+static void *io_main(void *arg)
+{
+	struct io_side *io = arg;
+	struct MHD_Daemon *d = io->io_daemon;
+	int mhd_fd = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
+	for (;;) {
+		bool stopping = atomic_load(&io->io_stop);
+		MHD_UNSIGNED_LONG_LONG timeout_ms = 0;
+		int wait_ms = stopping ? 0 : 500;
+		if (MHD_get_timeout(d, &timeout_ms) == MHD_YES && timeout_ms < (MHD_UNSIGNED_LONG_LONG)wait_ms)
+			wait_ms = (int)timeout_ms;
+		/* poll, not epoll_wait: waiting on MHD's epoll fd with epoll_wait
+		 * would consume its edge-triggered events */
+		struct pollfd pfd[2] = { { .fd = mhd_fd, .events = POLLIN },
+					 { .fd = io->io_outbox.q_event, .events = POLLIN } };
+		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR) {
+			log_error("api", "poll: %s", strerror(errno));
+			break;
+		}
+		if ((pfd[1].revents & POLLIN) || stopping) {
+			struct conn_ctx *cc = queue_take_all(&io->io_outbox, false);
+			while (cc) {
+				struct conn_ctx *next = cc->cc_next_pending;
+				cc->cc_answered = true;
+				MHD_resume_connection(cc->cc_conn);
+				cc = next;
+			}
+		}
+		MHD_run(d);
+		if (stopping) {
+			MHD_run(d);	/* the last answers out */
+			break;
+		}
+	}
+	return NULL;
 }
 
 int api_serve(struct api *api, volatile sig_atomic_t *stop)
@@ -556,54 +699,80 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		log_error("api", "cannot listen on %s: %s", api->a_cfg.ac_listen, strerror(errno));
 		return -1;
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
-	int mhd_fd = info->epoll_fd;
+	struct io_side io = { .io_daemon = d };
+	if (queue_init(&io.io_inbox) < 0 || queue_init(&io.io_outbox) < 0) {
+		log_error("api", "eventfd: %s", strerror(errno));
+		MHD_stop_daemon(d);
+		return -1;
+	}
+	api->a_io = &io;
 	if (api->a_cfg.ac_durable)
 		api->a_syncer = syncer_start(api->a_store);
+	if (pthread_create(&io.io_thread, NULL, io_main, &io) != 0) {
+		log_error("api", "cannot start the I/O thread");
+		if (api->a_syncer)
+			syncer_stop(api->a_syncer);
+		api->a_syncer = NULL;
+		MHD_stop_daemon(d);
+		queue_destroy(&io.io_inbox);
+		queue_destroy(&io.io_outbox);
+		api->a_io = NULL;
+		return -1;
+	}
 	log_info("api", "listening on http://%s (region %s)", api->a_cfg.ac_listen, api->a_cfg.ac_region);
 	int rc = 0;
 	while (!*stop) {
-		MHD_UNSIGNED_LONG_LONG timeout_ms = 0;
-		int wait_ms = 500;
-		if (MHD_get_timeout(d, &timeout_ms) == MHD_YES && timeout_ms < (MHD_UNSIGNED_LONG_LONG)wait_ms)
-			wait_ms = (int)timeout_ms;
-		/* poll, not epoll_wait: waiting on MHD's epoll fd with epoll_wait
-		 * would consume its edge-triggered events */
-		struct pollfd pfd[3] = { { .fd = mhd_fd, .events = POLLIN },
+		struct pollfd pfd[3] = { { .fd = io.io_inbox.q_event, .events = POLLIN },
 					 { .fd = api->a_wakeup_fn ? api->a_wakeup_fd : -1, .events = POLLIN },
 					 { .fd = api->a_syncer ? api->a_syncer->sy_event : -1, .events = POLLIN } };
-		int n = poll(pfd, 3, wait_ms);
+		int n = poll(pfd, 3, 500);
 		if (n < 0 && errno != EINTR) {
 			log_error("api", "poll: %s", strerror(errno));
 			break;
 		}
-		if (n > 0 && (pfd[2].revents & POLLIN) && on_synced(api) < 0) {
-			MHD_run(d);	/* send the errors */
+		if (n <= 0)
+			continue;
+		if ((pfd[2].revents & POLLIN) && on_synced(api) < 0) {
 			rc = -1;
 			break;
 		}
-		MHD_run(d);
-		if (n > 0 && (pfd[1].revents & POLLIN))
+		if (pfd[1].revents & POLLIN)
 			api->a_wakeup_fn(api->a_wakeup_arg, api);
-		/* Commit, answer, and go on while answering lets new requests
-		 * open a batch: a batch must never wait for the next poll
-		 * wake-up, since its clients are all waiting for it. */
-		while (api->a_pending || api->a_txn_open) {
-			finish_batch(api);
-			MHD_run(d);
+		/* one batch: everything that arrived since the last one */
+		if (pfd[0].revents & POLLIN) {
+			struct conn_ctx *cc = queue_take_all(&io.io_inbox, false);
+			while (cc) {
+				struct conn_ctx *next = cc->cc_next_pending;
+				run_request(api, cc);
+				cc->cc_next_pending = api->a_pending;
+				api->a_pending = cc;
+				cc = next;
+			}
 		}
+		finish_batch(api);
 	}
 	log_info("api", "stopping");
-	if (api->a_txn_open)
-		finish_batch(api);
+	/* what came in and was not run is answered: vpcd is stopping */
+	for (struct conn_ctx *cc = queue_take_all(&io.io_inbox, true), *next; cc; cc = next) {
+		next = cc->cc_next_pending;
+		answer_error(cc, 503, "Unavailable", "vpcd is stopping");
+		cc->cc_next_pending = api->a_pending;
+		api->a_pending = cc;
+	}
+	finish_batch(api);
 	if (api->a_syncer) {
 		syncer_stop(api->a_syncer);	/* flushes what is left */
 		api->a_syncer = NULL;
 		api->a_durable = api->a_committed;
-		for (struct conn_ctx *cc = api->a_durable_head; cc; cc = cc->cc_next_pending)
-			MHD_resume_connection(cc->cc_conn);
+		release(api, api->a_durable_head, api->a_durable_tail);
 		api->a_durable_head = api->a_durable_tail = NULL;
 	}
+	atomic_store(&io.io_stop, true);
+	queue_kick(&io.io_outbox);
+	pthread_join(io.io_thread, NULL);
 	MHD_stop_daemon(d);
+	queue_destroy(&io.io_inbox);
+	queue_destroy(&io.io_outbox);
+	api->a_io = NULL;
 	return rc;
 }
