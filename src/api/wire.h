@@ -37,7 +37,12 @@ const struct ec2_operation *ec2_operation_find(const char *name);
 struct doc *wire_parse_request(const struct ec2_operation *op, const struct query_params *q,
 			       char *code, size_t code_len, char *msg, size_t msg_len);
 
-/* Writes <ActionResponse xmlns=...><requestId/>...members...</ActionResponse>. */
+/* Writes <ActionResponse xmlns=...><requestId/>...members...</ActionResponse>.
+ * An object reached through a DOC_REF (a cached resource in a Describe
+ * answer) gets its members' XML kept as its memo (doc.h), which the next
+ * answer copies: so out is not changed, but the refs' targets may gain a
+ * memo, and must be changed only through doc.h from then on. API thread
+ * only, like the cache whose docs the refs name. */
 void wire_write_response(const struct ec2_operation *op, const struct doc *out,
 			 const char *request_id, struct strbuf *xml);
 
