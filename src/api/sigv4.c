@@ -179,13 +179,26 @@ static bool auth_param(const char *auth, const char *key, char *out, size_t len)
 	return false;
 }
 
+static int digits(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* YYYYMMDDTHHMMSSZ, digits only, fields in range. */
 static time_t parse_amz_date(const char *s)
 {
-	struct tm tm = { 0 };
 	if (!s || strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
 		return (time_t)-1;
-	if (sscanf(s, "%4d%2d%2dT%2d%2d%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-		   &tm.tm_min, &tm.tm_sec) != 6)
+	struct tm tm = { .tm_year = digits(s, 4), .tm_mon = digits(s + 4, 2), .tm_mday = digits(s + 6, 2),
+			 .tm_hour = digits(s + 9, 2), .tm_min = digits(s + 11, 2), .tm_sec = digits(s + 13, 2) };
+	if (tm.tm_year < 1970 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
 		return (time_t)-1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;

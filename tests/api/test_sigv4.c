@@ -92,11 +92,33 @@ static void test_verify(void **state)
 	assert_string_equal(verify(other, BODY, "us-east-1", signed_at), "IncompleteSignature");
 }
 
+static const char *verify_date(const char *date)
+{
+	static struct sigv4_key key = { .k_access_key_id = "AKIDEXAMPLE", .k_secret = SHORT_SECRET };
+	struct hdrs h = { short_auth, date, HOST };
+	struct sigv4_request rq = { "POST", "/", NULL, lookup, &h, BODY, strlen(BODY) };
+	struct sigv4_result res;
+	return sigv4_verify(&rq, &key, 1, "us-east-1", signed_at, &res) ? "ok" : res.v_code;
+}
+
+static void test_amz_date_strict(void **state)
+{
+	(void)state;
+	assert_string_equal(verify_date(AMZ_DATE), "ok");
+	const char *bad[] = { "20261128T031713", "20261128 031713Z", "2026112xT031713Z", "+0261128T031713Z",
+			      "20261328T031713Z", "20261100T031713Z", "20261128T241713Z", "20261128T036013Z",
+			      " 0261128T031713Z", "", NULL };
+	for (const char **d = bad; *d; d++)
+		assert_string_equal(verify_date(*d), "IncompleteSignature");
+	assert_string_equal(verify_date(NULL), "IncompleteSignature");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signatures_match_botocore),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_amz_date_strict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
