@@ -2,14 +2,15 @@
 """bench/api — vpcd's EC2 API against moto_server, side by side, in one run.
 
 Not a test: it prints figures and judges nothing. Both servers get the same
-load from bench/api_load (C threads, keep-alive, every request SigV4-signed;
-vpcd verifies every signature and commits every create durably, moto does
-neither). vpcd runs twice: --sync full (the default: each batch of changes fsynced
-before it is answered) and --sync normal (kill -9-safe, not power-loss-safe).
+load from bench/api_load (one epoll loop in C keeping --threads connections
+busy, keep-alive for vpcd, every request SigV4-signed; vpcd verifies every
+signature and commits every create durably, moto does neither). vpcd runs
+twice: --sync full (the default: no answer before its changes are fsynced)
+and --sync normal (kill -9-safe, not power-loss-safe).
 Rows: CreateSubnet; DescribeSubnets (all of them, and a page of
 MaxResults=1000) with 1,000 and 10,000 subnets spread over /16 VPCs.
 
-    python3 bench/api.py [--build build] [--threads 16] [--sizes 1000,10000] [--moto-budget 300] [--no-moto]
+    python3 bench/api.py [--build build] [--threads 64] [--sizes 1000,10000] [--moto-budget 300] [--no-moto]
 """
 import argparse
 import os
@@ -100,14 +101,16 @@ def grow_to(build, srv, total, threads, deadline):
 
 
 def fmt(r):
-    return "%9.0f req/s  p50 %7.2f ms  p99 %7.2f ms%s" % (r["rps"], r["p50_ms"], r["p99_ms"],
-                                                         "  (%d errors)" % r["errors"] if r["errors"] else "")
+    rps = ("%9.2f" if r["rps"] < 10 else "%9.0f") % r["rps"]
+    errs = "  (%d errors)" % r["errors"] if r["errors"] else ""
+    return "%s req/s  p50 %7.2f ms  p99 %7.2f ms%s" % (rps, r["p50_ms"], r["p99_ms"], errs)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
-    ap.add_argument("--threads", type=int, default=16, help="client threads (group commit batches their creates)")
+    ap.add_argument("--threads", type=int, default=64,
+                    help="concurrent client connections (group commit batches their creates)")
     ap.add_argument("--sizes", default="1000,10000", help="subnet counts to measure at")
     ap.add_argument("--moto-budget", type=float, default=300, help="seconds moto may take to grow its subnets")
     ap.add_argument("--no-moto", action="store_true", help="vpcd alone (quick iterations)")
@@ -147,7 +150,7 @@ def main():
                 # latency without queueing behind other clients: one client thread
                 rows.append(("DescribeSubnets MaxResults=1000, %d subnets, 1 client" % size, srv.name,
                              load(build, srv, body + "&MaxResults=1000", max(n // 4, 5), 1)))
-        print("\nEC2 API, %d client threads, SigV4 on every request (vpcd verifies; moto does not)" % args.threads)
+        print("\nEC2 API, %d client connections, SigV4 on every request (vpcd verifies; moto does not)" % args.threads)
         by = {}
         for name, who, r in rows:
             by.setdefault(name, {})[who] = r

@@ -30,13 +30,11 @@ struct api {
 	struct undo_entry *a_undo;
 	size_t a_undo_len, a_undo_cap;
 	struct conn_ctx *a_pending;	/* answered, waiting for the commit */
-	/* --sync full: answered, waiting for a flush of the store, oldest
-	 * first; a_committed counts commits (and so names the flush that must
-	 * cover a waiting answer), a_durable the commits known to be flushed */
+	/* --sync full: answers wait in the syncer for a flush that covers
+	 * a_committed, the number of commits so far (server.c) */
 	struct syncer *a_syncer;
+	uint64_t a_committed;
 	struct io_side *a_io;		/* the I/O thread and its queues (server.c) */
-	struct conn_ctx *a_durable_head, *a_durable_tail;
-	uint64_t a_committed, a_durable;
 	/* engine hooks (api_on_commit, api_on_wakeup); NULL fn: none */
 	const char *a_commit_type;
 	api_commit_fn a_commit_fn;

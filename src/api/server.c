@@ -257,27 +257,37 @@ static void queue_destroy(struct queue *q)
 	pthread_mutex_destroy(&q->q_lock);
 }
 
-static void queue_kick(struct queue *q)
+static void queue_kick_fd(int fd)
 {
 	uint64_t one = 1;
-	if (write(q->q_event, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_error("api", "eventfd: %s", strerror(errno));
 }
 
-/* Appends the list first..last (linked by cc_next_pending); false when
- * the queue is closed (nothing appended). */
+static void queue_kick(struct queue *q)
+{
+	queue_kick_fd(q->q_event);
+}
+
+/* Appends the list first..last (linked by cc_next_pending); q_lock held. */
+static void queue_append_locked(struct queue *q, struct conn_ctx *first, struct conn_ctx *last)
+{
+	last->cc_next_pending = NULL;
+	if (q->q_tail)
+		q->q_tail->cc_next_pending = first;
+	else
+		q->q_head = first;
+	q->q_tail = last;
+}
+
+/* Appends the list first..last; false when the queue is closed (nothing
+ * appended). */
 static bool queue_push_list(struct queue *q, struct conn_ctx *first, struct conn_ctx *last)
 {
 	pthread_mutex_lock(&q->q_lock);
 	bool ok = !q->q_closed;
-	if (ok) {
-		last->cc_next_pending = NULL;
-		if (q->q_tail)
-			q->q_tail->cc_next_pending = first;
-		else
-			q->q_head = first;
-		q->q_tail = last;
-	}
+	if (ok)
+		queue_append_locked(q, first, last);
 	pthread_mutex_unlock(&q->q_lock);
 	if (ok)
 		queue_kick(q);
@@ -322,19 +332,43 @@ static enum MHD_Result queue_answer(struct conn_ctx *cc, struct MHD_Connection *
 	return r;
 }
 
-/* --- the syncer (--sync full) ----------------------------------------------- */
+/* --- the syncer (--sync full) -----------------------------------------------
+ * The API thread hands it each batch's answers with the number of the
+ * last commit they could have seen; the syncer flushes, then passes the
+ * answers its flush covers straight to the outbox. */
 
 struct syncer {
 	pthread_t sy_thread;
 	pthread_mutex_t sy_lock;
 	pthread_cond_t sy_cond;
-	uint64_t sy_wanted;	/* the latest commit asked for */
+	uint64_t sy_wanted;	/* the latest commit */
 	uint64_t sy_done;	/* every commit up to here is flushed */
 	int sy_errno;		/* of a failed flush; 0 while all is well */
 	bool sy_stop;
-	int sy_event;		/* eventfd: readable when sy_done moved */
+	int sy_event;		/* eventfd: readable when a flush failed */
+	struct conn_ctx *sy_head, *sy_tail;	/* answers waiting, oldest first */
+	struct queue *sy_out;	/* the outbox */
 	struct store_flusher *sy_flusher;
 };
+
+/* Under sy_lock: detaches the answers that may go (all of them, as
+ * errors, once a flush failed). */
+static struct conn_ctx *syncer_ready(struct syncer *sy, struct conn_ctx **last)
+{
+	struct conn_ctx *first = sy->sy_head;
+	*last = NULL;
+	while (sy->sy_head && (sy->sy_errno || sy->sy_head->cc_durable_after <= sy->sy_done)) {
+		*last = sy->sy_head;
+		sy->sy_head = (*last)->cc_next_pending;
+		if (sy->sy_errno) {
+			free((*last)->cc_xml);
+			answer_error(*last, 500, "InternalError", "The change could not be stored");
+		}
+	}
+	if (!sy->sy_head)
+		sy->sy_tail = NULL;
+	return *last ? first : NULL;
+}
 
 static void *syncer_main(void *arg)
 {
@@ -349,18 +383,23 @@ static void *syncer_main(void *arg)
 		pthread_mutex_unlock(&sy->sy_lock);
 		int rc = store_flush(sy->sy_flusher), err = errno;
 		pthread_mutex_lock(&sy->sy_lock);
-		if (rc < 0 && !sy->sy_errno)
+		bool failed_now = rc < 0 && !sy->sy_errno;
+		if (failed_now)
 			sy->sy_errno = err ? err : EIO;
 		sy->sy_done = target;
-		uint64_t one = 1;
-		if (write(sy->sy_event, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			log_error("api", "syncer: eventfd: %s", strerror(errno));
+		struct conn_ctx *last, *first = syncer_ready(sy, &last);
+		pthread_mutex_unlock(&sy->sy_lock);
+		if (first)
+			queue_push_list(sy->sy_out, first, last);
+		if (failed_now)
+			queue_kick_fd(sy->sy_event);
+		pthread_mutex_lock(&sy->sy_lock);
 	}
 	pthread_mutex_unlock(&sy->sy_lock);
 	return NULL;
 }
 
-static struct syncer *syncer_start(struct store *st)
+static struct syncer *syncer_start(struct store *st, struct queue *out)
 {
 	struct store_flusher *f = store_flusher_new(st);
 	if (!f)
@@ -369,6 +408,7 @@ static struct syncer *syncer_start(struct store *st)
 	if (!sy)
 		abort();
 	sy->sy_flusher = f;
+	sy->sy_out = out;
 	pthread_mutex_init(&sy->sy_lock, NULL);
 	pthread_cond_init(&sy->sy_cond, NULL);
 	sy->sy_event = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -384,7 +424,7 @@ static struct syncer *syncer_start(struct store *st)
 	return sy;
 }
 
-/* Flushes what is left and stops the thread. */
+/* Flushes what is left, passes on the last answers and stops the thread. */
 static void syncer_stop(struct syncer *sy)
 {
 	pthread_mutex_lock(&sy->sy_lock);
@@ -399,55 +439,42 @@ static void syncer_stop(struct syncer *sy)
 	free(sy);
 }
 
-static void syncer_want(struct syncer *sy, uint64_t commit)
+/* API thread: answers first..last may have read every commit up to
+ * `commit`; flush_it when that commit is new. */
+static void syncer_hand(struct syncer *sy, uint64_t commit, bool flush_it, struct conn_ctx *first,
+			struct conn_ctx *last)
 {
 	pthread_mutex_lock(&sy->sy_lock);
-	sy->sy_wanted = commit;
-	pthread_cond_signal(&sy->sy_cond);
+	if (flush_it) {
+		sy->sy_wanted = commit;
+		pthread_cond_signal(&sy->sy_cond);
+	}
+	for (struct conn_ctx *cc = first; cc; cc = cc == last ? NULL : cc->cc_next_pending)
+		cc->cc_durable_after = commit;
+	if (first) {
+		last->cc_next_pending = NULL;
+		if (sy->sy_tail)
+			sy->sy_tail->cc_next_pending = first;
+		else
+			sy->sy_head = first;
+		sy->sy_tail = last;
+	}
+	struct conn_ctx *rlast, *ready = syncer_ready(sy, &rlast);	/* already flushed */
 	pthread_mutex_unlock(&sy->sy_lock);
+	if (ready)
+		queue_push_list(sy->sy_out, ready, rlast);
 }
 
-/* Holds an answer until the latest commit is flushed. */
-static void wait_durable(struct api *api, struct conn_ctx *cc)
+/* API thread: the errno of a failed flush, or 0. */
+static int syncer_failed(struct syncer *sy)
 {
-	cc->cc_durable_after = api->a_committed;
-	cc->cc_next_pending = NULL;
-	if (api->a_durable_tail)
-		api->a_durable_tail->cc_next_pending = cc;
-	else
-		api->a_durable_head = cc;
-	api->a_durable_tail = cc;
-}
-
-/* The syncer moved: releases the answers it covers. -1 when a flush failed
- * (the waiting answers become errors and vpcd must stop). */
-static int on_synced(struct api *api)
-{
-	struct syncer *sy = api->a_syncer;
 	uint64_t ev;
 	if (read(sy->sy_event, &ev, sizeof(ev)) < 0 && errno != EAGAIN)
 		log_error("api", "syncer: eventfd: %s", strerror(errno));
 	pthread_mutex_lock(&sy->sy_lock);
-	api->a_durable = sy->sy_done;
 	int err = sy->sy_errno;
 	pthread_mutex_unlock(&sy->sy_lock);
-	if (err)
-		log_error("api", "the state could not be flushed to disk: %s; stopping (changes not yet acknowledged may be lost)",
-			  strerror(err));
-	struct conn_ctx *first = api->a_durable_head, *last = NULL;
-	while (api->a_durable_head && (err || api->a_durable_head->cc_durable_after <= api->a_durable)) {
-		last = api->a_durable_head;
-		api->a_durable_head = last->cc_next_pending;
-		if (err) {
-			free(last->cc_xml);
-			answer_error(last, 500, "InternalError", "The change could not be stored");
-		}
-	}
-	if (!api->a_durable_head)
-		api->a_durable_tail = NULL;
-	if (last)
-		release(api, first, last);
-	return err ? -1 : 0;
+	return err;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -488,12 +515,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return queue_answer(cc, conn);
 	}
 	MHD_suspend_connection(conn);
-	cc->cc_next_pending = NULL;
-	if (in->q_tail)
-		in->q_tail->cc_next_pending = cc;
-	else
-		in->q_head = cc;
-	in->q_tail = cc;
+	queue_append_locked(in, cc, cc);
 	pthread_mutex_unlock(&in->q_lock);
 	queue_kick(in);
 	return MHD_YES;
@@ -593,6 +615,7 @@ int api_change(struct api *api, const char *what, api_handler_fn fn, void *arg)
  * batch becomes an error. */
 static void finish_batch(struct api *api)
 {
+	bool flush_it = false;
 	if (api->a_txn_open) {
 		if (store_commit(api->a_store) < 0) {
 			log_error("api", "commit of a batch failed; %zu changes undone", api->a_undo_len);
@@ -607,29 +630,25 @@ static void finish_batch(struct api *api)
 			if (api->a_batch_fn && batch_touched(api))
 				api->a_batch_fn(api->a_batch_arg, api->a_cache);
 			if (api->a_syncer)
-				syncer_want(api->a_syncer, ++api->a_committed);
+				flush_it = true, api->a_committed++;
 		}
 		api_undo_clear(api);
 		api->a_txn_open = false;
 	}
-	struct conn_ctx *cc = api->a_pending, *first = NULL, *last = NULL;
+	/* in the order they came */
+	struct conn_ctx *cc = api->a_pending, *first = NULL, *last = api->a_pending;
 	api->a_pending = NULL;
 	while (cc) {
 		struct conn_ctx *next = cc->cc_next_pending;
-		if (api->a_durable < api->a_committed) {
-			/* it may have read a change that is not on disk yet */
-			wait_durable(api, cc);
-		} else {
-			cc->cc_next_pending = NULL;
-			if (last)
-				last->cc_next_pending = cc;
-			else
-				first = cc;
-			last = cc;
-		}
+		cc->cc_next_pending = first;
+		first = cc;
 		cc = next;
 	}
-	release(api, first, last);
+	if (api->a_syncer)
+		/* with every commit they could have seen flushed */
+		syncer_hand(api->a_syncer, api->a_committed, flush_it, first, last);
+	else
+		release(api, first, last);
 }
 
 /* The I/O thread: libmicrohttpd, and the resumption of answered requests. */
@@ -707,7 +726,7 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 	}
 	api->a_io = &io;
 	if (api->a_cfg.ac_durable)
-		api->a_syncer = syncer_start(api->a_store);
+		api->a_syncer = syncer_start(api->a_store, &io.io_outbox);
 	if (pthread_create(&io.io_thread, NULL, io_main, &io) != 0) {
 		log_error("api", "cannot start the I/O thread");
 		if (api->a_syncer)
@@ -732,9 +751,14 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		}
 		if (n <= 0)
 			continue;
-		if ((pfd[2].revents & POLLIN) && on_synced(api) < 0) {
-			rc = -1;
-			break;
+		if (pfd[2].revents & POLLIN) {
+			int err = syncer_failed(api->a_syncer);
+			if (err) {
+				log_error("api", "the state could not be flushed to disk: %s; stopping (changes not yet acknowledged may be lost)",
+					  strerror(err));
+				rc = -1;
+				break;
+			}
 		}
 		if (pfd[1].revents & POLLIN)
 			api->a_wakeup_fn(api->a_wakeup_arg, api);
@@ -761,11 +785,8 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 	}
 	finish_batch(api);
 	if (api->a_syncer) {
-		syncer_stop(api->a_syncer);	/* flushes what is left */
+		syncer_stop(api->a_syncer);	/* flushes and answers what is left */
 		api->a_syncer = NULL;
-		api->a_durable = api->a_committed;
-		release(api, api->a_durable_head, api->a_durable_tail);
-		api->a_durable_head = api->a_durable_tail = NULL;
 	}
 	atomic_store(&io.io_stop, true);
 	queue_kick(&io.io_outbox);
