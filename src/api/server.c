@@ -228,9 +228,25 @@ out:
 
 /* --- the inbox and the outbox between the two threads ------------------------ */
 
+/* Requests in order, linked by cc_next_pending. */
+struct cc_list {
+	struct conn_ctx *l_head, *l_tail;
+};
+
+/* Appends first..last (already linked). */
+static void cc_list_append(struct cc_list *l, struct conn_ctx *first, struct conn_ctx *last)
+{
+	last->cc_next_pending = NULL;
+	if (l->l_tail)
+		l->l_tail->cc_next_pending = first;
+	else
+		l->l_head = first;
+	l->l_tail = last;
+}
+
 struct queue {
 	pthread_mutex_t q_lock;
-	struct conn_ctx *q_head, *q_tail;
+	struct cc_list q_items;
 	int q_event;		/* eventfd: readable when something was pushed */
 	bool q_closed;		/* inbox: the API thread takes no more */
 };
@@ -269,17 +285,6 @@ static void queue_kick(struct queue *q)
 	queue_kick_fd(q->q_event);
 }
 
-/* Appends the list first..last (linked by cc_next_pending); q_lock held. */
-static void queue_append_locked(struct queue *q, struct conn_ctx *first, struct conn_ctx *last)
-{
-	last->cc_next_pending = NULL;
-	if (q->q_tail)
-		q->q_tail->cc_next_pending = first;
-	else
-		q->q_head = first;
-	q->q_tail = last;
-}
-
 /* Appends the list first..last; false when the queue is closed (nothing
  * appended). */
 static bool queue_push_list(struct queue *q, struct conn_ctx *first, struct conn_ctx *last)
@@ -287,7 +292,7 @@ static bool queue_push_list(struct queue *q, struct conn_ctx *first, struct conn
 	pthread_mutex_lock(&q->q_lock);
 	bool ok = !q->q_closed;
 	if (ok)
-		queue_append_locked(q, first, last);
+		cc_list_append(&q->q_items, first, last);
 	pthread_mutex_unlock(&q->q_lock);
 	if (ok)
 		queue_kick(q);
@@ -300,8 +305,8 @@ static struct conn_ctx *queue_take_all(struct queue *q, bool close_it)
 	if (read(q->q_event, &ev, sizeof(ev)) < 0 && errno != EAGAIN)
 		log_error("api", "eventfd: %s", strerror(errno));
 	pthread_mutex_lock(&q->q_lock);
-	struct conn_ctx *all = q->q_head;
-	q->q_head = q->q_tail = NULL;
+	struct conn_ctx *all = q->q_items.l_head;
+	q->q_items = (struct cc_list){ NULL, NULL };
 	if (close_it)
 		q->q_closed = true;
 	pthread_mutex_unlock(&q->q_lock);
@@ -346,7 +351,7 @@ struct syncer {
 	int sy_errno;		/* of a failed flush; 0 while all is well */
 	bool sy_stop;
 	int sy_event;		/* eventfd: readable when a flush failed */
-	struct conn_ctx *sy_head, *sy_tail;	/* answers waiting, oldest first */
+	struct cc_list sy_waiting;	/* answers, oldest first */
 	struct queue *sy_out;	/* the outbox */
 	struct store_flusher *sy_flusher;
 };
@@ -355,18 +360,19 @@ struct syncer {
  * errors, once a flush failed). */
 static struct conn_ctx *syncer_ready(struct syncer *sy, struct conn_ctx **last)
 {
-	struct conn_ctx *first = sy->sy_head;
+	struct cc_list *w = &sy->sy_waiting;
+	struct conn_ctx *first = w->l_head;
 	*last = NULL;
-	while (sy->sy_head && (sy->sy_errno || sy->sy_head->cc_durable_after <= sy->sy_done)) {
-		*last = sy->sy_head;
-		sy->sy_head = (*last)->cc_next_pending;
+	while (w->l_head && (sy->sy_errno || w->l_head->cc_durable_after <= sy->sy_done)) {
+		*last = w->l_head;
+		w->l_head = (*last)->cc_next_pending;
 		if (sy->sy_errno) {
 			free((*last)->cc_xml);
 			answer_error(*last, 500, "InternalError", "The change could not be stored");
 		}
 	}
-	if (!sy->sy_head)
-		sy->sy_tail = NULL;
+	if (!w->l_head)
+		w->l_tail = NULL;
 	return *last ? first : NULL;
 }
 
@@ -451,14 +457,8 @@ static void syncer_hand(struct syncer *sy, uint64_t commit, bool flush_it, struc
 	}
 	for (struct conn_ctx *cc = first; cc; cc = cc == last ? NULL : cc->cc_next_pending)
 		cc->cc_durable_after = commit;
-	if (first) {
-		last->cc_next_pending = NULL;
-		if (sy->sy_tail)
-			sy->sy_tail->cc_next_pending = first;
-		else
-			sy->sy_head = first;
-		sy->sy_tail = last;
-	}
+	if (first)
+		cc_list_append(&sy->sy_waiting, first, last);
 	struct conn_ctx *rlast, *ready = syncer_ready(sy, &rlast);	/* already flushed */
 	pthread_mutex_unlock(&sy->sy_lock);
 	if (ready)
@@ -515,7 +515,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return queue_answer(cc, conn);
 	}
 	MHD_suspend_connection(conn);
-	queue_append_locked(in, cc, cc);
+	cc_list_append(&in->q_items, cc, cc);
 	pthread_mutex_unlock(&in->q_lock);
 	queue_kick(in);
 	return MHD_YES;
