@@ -2,14 +2,17 @@
  * api — the EC2 Query API: HTTP (libmicrohttpd), SigV4, dispatch of
  * actions to behaviour, group commit of their changes.
  *
- * Threading: one thread runs api_serve(); every handler, the cache and the
- * store are touched only from it. Handlers never touch sockets or devices:
+ * Threading: the thread that runs api_serve() (the API thread) is the only
+ * one to touch a handler, the cache or the store; api_serve() adds an I/O
+ * thread for HTTP and SigV4, and with ac_durable a syncer thread that
+ * flushes the store (server.c). Handlers never touch sockets or devices:
  * they validate through model/ and change state through api_put() and
  * api_delete(), which write the store and the cache together.
  *
- * Durability: a mutating request is answered only after the transaction
- * holding its changes has committed. Requests that arrive together are
- * committed together (one fsync for the batch).
+ * Durability: a request is answered only after the transaction holding
+ * its changes (and every change it could have read) has committed, and
+ * with ac_durable only once that commit is on disk. Requests that arrive
+ * together are committed together (one flush for the batch).
  */
 #ifndef VPCD_API_H
 #define VPCD_API_H
@@ -45,7 +48,15 @@ struct api_config {
 	 * flushed from a thread of the api's own, so that the disk wait of one
 	 * batch overlaps the work of the next (store_flusher_new). */
 	bool ac_durable;
+	/* A listening socket from api_listen() (api_serve takes it over), or
+	 * -1: api_serve binds ac_listen itself. */
+	int ac_listen_fd;
 };
+
+/* Binds and listens on "ADDR:PORT" (IPv4). Returns the socket, or -1 with
+ * the cause logged (a malformed address, the port in use...), so that a
+ * daemon can refuse to start before it touches its state. */
+int api_listen(const char *addr);
 
 #define API_PUBLIC_POOL_DEFAULT "198.51.100.0/24"	/* documentation space (RFC 5737) */
 

@@ -28,6 +28,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -689,33 +690,59 @@ static void *io_main(void *arg)
 	return NULL;
 }
 
-int api_serve(struct api *api, volatile sig_atomic_t *stop)
+static bool parse_listen(const char *listen, struct sockaddr_in *sin)
 {
 	char host[64];
 	unsigned port;
-	const char *colon = strrchr(api->a_cfg.ac_listen, ':');
-	if (!colon || (size_t)(colon - api->a_cfg.ac_listen) >= sizeof(host) ||
-	    sscanf(colon + 1, "%u", &port) != 1 || port > 65535) {
-		log_error("api", "bad --listen '%s': expected ADDR:PORT", api->a_cfg.ac_listen);
-		return -1;
+	const char *colon = strrchr(listen, ':');
+	if (!colon || (size_t)(colon - listen) >= sizeof(host) || sscanf(colon + 1, "%u", &port) != 1 ||
+	    port > 65535) {
+		log_error("api", "bad --listen '%s': expected ADDR:PORT", listen);
+		return false;
 	}
-	memcpy(host, api->a_cfg.ac_listen, (size_t)(colon - api->a_cfg.ac_listen));
-	host[colon - api->a_cfg.ac_listen] = '\0';
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	*sin = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
 		log_error("api", "bad --listen address '%s'", host);
+		return false;
+	}
+	return true;
+}
+
+int api_listen(const char *addr)
+{
+	struct sockaddr_in sin;
+	if (!parse_listen(addr, &sin))
+		return -1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, SOMAXCONN) < 0) {
+		log_error("api", "cannot listen on %s: %s", addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
+	return fd;
+}
+
+int api_serve(struct api *api, volatile sig_atomic_t *stop)
+{
+	int lfd = api->a_cfg.ac_listen_fd;
+	if (lfd < 0 && (lfd = api_listen(api->a_cfg.ac_listen)) < 0)
+		return -1;
 	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 		on_request, api,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+		MHD_OPTION_LISTEN_SOCKET, lfd,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
 		MHD_OPTION_END);
 	if (!d) {
-		log_error("api", "cannot listen on %s: %s", api->a_cfg.ac_listen, strerror(errno));
+		log_error("api", "cannot serve on %s: %s", api->a_cfg.ac_listen, strerror(errno));
+		close(lfd);
 		return -1;
 	}
 	struct io_side io = { .io_daemon = d };

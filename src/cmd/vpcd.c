@@ -278,6 +278,13 @@ int main(int argc, char **argv)
 	size_t noutside = 0;
 	if (vpn_outside && !(outside = parse_outside_addresses(vpn_outside, &noutside)))
 		return 2;
+	/* the port first: a vpcd that cannot serve must not touch the state
+	 * (another vpcd may own it) */
+	int listen_fd = api_listen(listen);
+	if (listen_fd < 0) {
+		free(outside);
+		return 1;
+	}
 	if (mkdir(data_dir, 0700) < 0 && errno != EEXIST) {
 		log_error("vpcd", "cannot create %s: %s", data_dir, strerror(errno));
 		return 1;
@@ -294,7 +301,7 @@ int main(int argc, char **argv)
 		log_error("vpcd", "cannot load the state from %s", data_dir);
 		return 1;
 	}
-	struct api_config cfg = { listen, region, account, &key, 1, outside, noutside, NULL, sync_full };
+	struct api_config cfg = { listen, region, account, &key, 1, outside, noutside, NULL, sync_full, listen_fd };
 	struct api *api = api_new(&cfg, st, cache);
 	if (api_bootstrap(api) < 0)
 		return 1;

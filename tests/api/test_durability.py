@@ -90,8 +90,19 @@ class TestPortInUse(VpcdTestCase):
         import tempfile
         from vpcdtest import VPCD
         with tempfile.TemporaryDirectory() as d:
-            p = subprocess.run([VPCD, "--listen", "127.0.0.1:%d" % self.vpcd.port, "--data-dir", d],
+            state = os.path.join(d, "state")
+            p = subprocess.run([VPCD, "--listen", "127.0.0.1:%d" % self.vpcd.port, "--data-dir", state],
                                capture_output=True, text=True, timeout=20)
+            # refused before it touched any state: no data dir, no key, no default VPC
+            self.assertFalse(os.path.exists(state))
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("cannot listen on 127.0.0.1:%d" % self.vpcd.port, p.stderr)
+        self.assertIn("Address already in use", p.stderr)
+        self.assertNotIn("default VPC", p.stderr)
         self.assertTrue(self.ec2.describe_vpcs()["Vpcs"])  # the first one still answers alone
+        # the same vpcd's own data dir is not touched either
+        before = os.path.getmtime(os.path.join(self.vpcd.data_dir, "vpcd.db"))
+        p = subprocess.run([VPCD, "--listen", "127.0.0.1:%d" % self.vpcd.port, "--data-dir", self.vpcd.data_dir],
+                           capture_output=True, text=True, timeout=20)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(os.path.getmtime(os.path.join(self.vpcd.data_dir, "vpcd.db")), before)
