@@ -159,12 +159,31 @@ static bool prepare_request(struct api *api, struct conn_ctx *cc, struct MHD_Con
 	return false;
 }
 
+/* Removes the query-string signature's parameters (X-Amz-*). */
+static void drop_auth_params(struct query_params *q)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < q->qp_count; i++) {
+		if (strncmp(q->qp_items[i].qp_name, "X-Amz-", 6) == 0) {
+			free(q->qp_items[i].qp_name);
+			free(q->qp_items[i].qp_value);
+		} else {
+			q->qp_items[n++] = q->qp_items[i];
+		}
+	}
+	q->qp_count = n;
+}
+
 /* API thread: runs one verified request; leaves the answer in cc. */
 static void run_request(struct api *api, struct conn_ctx *cc)
 {
 	struct doc *in = NULL;
-	/* GET requests carry their parameters in the URL */
-	const struct query_params *params = cc->cc_get ? &cc->cc_url_args : &cc->cc_form;
+	/* GET requests carry their parameters in the URL, and so does a
+	 * presigned POST with no body; the URL of a presigned request also
+	 * holds its signature, which is no parameter of the action */
+	drop_auth_params(&cc->cc_url_args);
+	bool in_url = cc->cc_get || (cc->cc_form.qp_count == 0 && query_get(&cc->cc_url_args, "Action"));
+	const struct query_params *params = in_url ? &cc->cc_url_args : &cc->cc_form;
 	const char *action = query_get(params, "Action");
 	if (!action) {
 		answer_error(cc, 400, "MissingAction", "The request must contain the parameter Action");

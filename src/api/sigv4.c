@@ -243,15 +243,40 @@ bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_
 {
 	memset(res, 0, sizeof(*res));
 	const char *auth = req->r_header(req->r_header_ctx, "authorization");
-	if (!auth || !*auth)
-		return fail(res, "MissingAuthenticationToken", "Request is missing Authentication Token");
-	if (strncmp(auth, "AWS4-HMAC-SHA256 ", 17) != 0)
-		return fail(res, "IncompleteSignature", "Unsupported Authorization scheme: only AWS4-HMAC-SHA256 is accepted");
 	char credential[512], signed_headers[512], signature[80];
-	if (!auth_param(auth, "Credential", credential, sizeof(credential)) ||
-	    !auth_param(auth, "SignedHeaders", signed_headers, sizeof(signed_headers)) ||
-	    !auth_param(auth, "Signature", signature, sizeof(signature)))
-		return fail(res, "IncompleteSignature", "Authorization header requires Credential, SignedHeaders and Signature");
+	const char *amz_date;
+	long expires = -1;	/* a presigned URL's lifetime; -1 for the header form */
+	if (auth && *auth) {
+		if (strncmp(auth, "AWS4-HMAC-SHA256 ", 17) != 0)
+			return fail(res, "IncompleteSignature", "Unsupported Authorization scheme: only AWS4-HMAC-SHA256 is accepted");
+		if (!auth_param(auth, "Credential", credential, sizeof(credential)) ||
+		    !auth_param(auth, "SignedHeaders", signed_headers, sizeof(signed_headers)) ||
+		    !auth_param(auth, "Signature", signature, sizeof(signature)))
+			return fail(res, "IncompleteSignature", "Authorization header requires Credential, SignedHeaders and Signature");
+		amz_date = req->r_header(req->r_header_ctx, "x-amz-date");
+	} else if (req->r_query && query_get(req->r_query, "X-Amz-Algorithm")) {
+		/* a presigned URL: the same signature over the query string */
+		if (strcmp(query_get(req->r_query, "X-Amz-Algorithm"), "AWS4-HMAC-SHA256") != 0)
+			return fail(res, "IncompleteSignature", "Unsupported X-Amz-Algorithm: only AWS4-HMAC-SHA256 is accepted");
+		const char *c = query_get(req->r_query, "X-Amz-Credential");
+		const char *h = query_get(req->r_query, "X-Amz-SignedHeaders");
+		const char *sig = query_get(req->r_query, "X-Amz-Signature");
+		const char *e = query_get(req->r_query, "X-Amz-Expires");
+		amz_date = query_get(req->r_query, "X-Amz-Date");
+		if (!c || !h || !sig || !e || !amz_date || strlen(c) >= sizeof(credential) ||
+		    strlen(h) >= sizeof(signed_headers) || strlen(sig) >= sizeof(signature))
+			return fail(res, "IncompleteSignature",
+				    "A presigned request requires X-Amz-Credential, X-Amz-Date, X-Amz-Expires, X-Amz-SignedHeaders and X-Amz-Signature");
+		char *end = NULL;
+		expires = strtol(e, &end, 10);
+		if (!*e || *end || expires < 1 || expires > 604800)
+			return fail(res, "IncompleteSignature", "X-Amz-Expires must be a number of seconds from 1 to 604800");
+		snprintf(credential, sizeof(credential), "%s", c);
+		snprintf(signed_headers, sizeof(signed_headers), "%s", h);
+		snprintf(signature, sizeof(signature), "%s", sig);
+	} else {
+		return fail(res, "MissingAuthenticationToken", "Request is missing Authentication Token");
+	}
 	if (strlen(signature) != 64)
 		return fail(res, "IncompleteSignature", "Signature must be 64 hexadecimal characters");
 
@@ -269,14 +294,18 @@ bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_
 		return fail(res, "IncompleteSignature", "Credential must have the form AKID/YYYYMMDD/region/ec2/aws4_request");
 	snprintf(res->v_access_key_id, sizeof(res->v_access_key_id), "%s", parts[0]);
 
-	const char *amz_date = req->r_header(req->r_header_ctx, "x-amz-date");
 	time_t t = parse_amz_date(amz_date);
 	if (t == (time_t)-1)
-		return fail(res, "IncompleteSignature", "X-Amz-Date header is missing or not of the form YYYYMMDDTHHMMSSZ");
+		return fail(res, "IncompleteSignature", "X-Amz-Date is missing or not of the form YYYYMMDDTHHMMSSZ");
 	if (strncmp(amz_date, parts[1], 8) != 0 || strlen(parts[1]) != 8)
 		return fail(res, "SignatureDoesNotMatch", "Credential date does not match X-Amz-Date");
-	if (t > now + SIGV4_MAX_SKEW_S || t < now - SIGV4_MAX_SKEW_S)
+	if (t > now + SIGV4_MAX_SKEW_S)
+		return fail(res, "RequestExpired", "Request is not yet valid: X-Amz-Date is more than 15 minutes ahead of the server's time");
+	if (expires < 0 && t < now - SIGV4_MAX_SKEW_S)
 		return fail(res, "RequestExpired", "Request has expired: X-Amz-Date is more than 15 minutes from the server's time");
+	/* AWS: a presigned request is refused 15 minutes after it expired */
+	if (expires >= 0 && now > t + expires + SIGV4_MAX_SKEW_S)
+		return fail(res, "RequestExpired", "Request has expired: the presigned URL's X-Amz-Expires has passed");
 	if (strcmp(parts[2], region) != 0) {
 		char m[200];
 		snprintf(m, sizeof(m), "Credential should be scoped to a valid region, not '%.40s'", parts[2]);

@@ -1,6 +1,8 @@
 /*
- * sigv4 — verification of AWS Signature Version 4 on EC2 Query requests
- * (Authorization header form). Sans-I/O: the HTTP layer passes the method,
+ * sigv4 — verification of AWS Signature Version 4 on EC2 Query requests,
+ * in the Authorization header or in the query string (a presigned URL:
+ * X-Amz-Algorithm, -Credential, -Date, -Expires, -SignedHeaders,
+ * -Signature). Sans-I/O: the HTTP layer passes the method,
  * path, decoded query arguments, a header lookup, the body and the clock.
  * Signatures are compared in constant time; no secret is ever logged.
  */
