@@ -1,10 +1,13 @@
-/* strbuf.c — growable strings (see strbuf.h). */
+/* strbuf.c — growable strings (see strbuf.h). A secret buffer never
+ * hands a block back to malloc unwiped. */
 #include "base/strbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/base.h"
 
 void sb_reserve(struct strbuf *sb, size_t extra)
 {
@@ -14,9 +17,22 @@ void sb_reserve(struct strbuf *sb, size_t extra)
 	size_t cap = sb->sb_cap ? sb->sb_cap : 64;
 	while (cap < need)
 		cap *= 2;
-	char *p = realloc(sb->sb_data, cap);
-	if (!p)
-		abort();
+	char *p;
+	if (sb->sb_secret && sb->sb_data) {
+		/* Not realloc: it would free the old block unwiped. The text
+		 * may not be NUL-terminated yet (wire.c's xw_put); sb_len + 1
+		 * bytes are within the old block all the same. */
+		p = malloc(cap);
+		if (!p)
+			abort();
+		memcpy(p, sb->sb_data, sb->sb_len + 1);
+		secret_wipe(sb->sb_data, sb->sb_cap);
+		free(sb->sb_data);
+	} else {
+		p = realloc(sb->sb_data, cap);
+		if (!p)
+			abort();
+	}
 	sb->sb_data = p;
 	sb->sb_cap = cap;
 }
@@ -40,12 +56,12 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 	char small[256];
 	int n = vsnprintf(small, sizeof(small), fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(small)) {
+	if (n >= 0 && (size_t)n < sizeof(small))
 		sb_append(sb, small, (size_t)n);
+	if (sb->sb_secret)
+		secret_wipe(small, sizeof(small));
+	if (n < 0 || (size_t)n < sizeof(small))
 		return;
-	}
 	sb_reserve(sb, (size_t)n);
 	va_start(ap, fmt);
 	vsnprintf(sb->sb_data + sb->sb_len, (size_t)n + 1, fmt, ap);
@@ -123,6 +139,8 @@ char *sb_detach(struct strbuf *sb)
 
 void sb_reset(struct strbuf *sb)
 {
+	if (sb->sb_secret && sb->sb_data)
+		secret_wipe(sb->sb_data, sb->sb_len);
 	sb->sb_len = 0;
 	if (sb->sb_data)
 		sb->sb_data[0] = '\0';
@@ -130,6 +148,8 @@ void sb_reset(struct strbuf *sb)
 
 void sb_free(struct strbuf *sb)
 {
+	if (sb->sb_secret && sb->sb_data)
+		secret_wipe(sb->sb_data, sb->sb_cap);
 	free(sb->sb_data);
 	sb->sb_data = NULL;
 	sb->sb_len = sb->sb_cap = 0;

@@ -2,17 +2,22 @@
  * test_strbuf — the escapers copy runs of plain text whole; their output
  * must be that of the character-by-character versions they replaced (kept
  * here as the reference), for every byte value and for random strings.
+ * A secret buffer wipes every block it lets go of (free_watch.h sees each
+ * free()).
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "base/strbuf.h"
+#include "free_watch.h"
 
 static void ref_xml_escape(struct strbuf *sb, const char *s)
 {
@@ -107,12 +112,91 @@ static void test_empty_escape_allocates(void **state)
 	sb_free(&sb);
 }
 
+static bool all_zero(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void test_secret_wiped_on_free(void **state)
+{
+	(void)state;
+	free_watch_reset();
+	struct strbuf sb = STRBUF_SECRET_INIT;
+	sb_puts(&sb, "psk=Ab3xYz0123456789");
+	int w = free_watch(sb.sb_data, sb.sb_data, sb.sb_cap);
+	sb_free(&sb);
+	assert_int_equal(free_watch_result(w), FW_WIPED);
+	assert_null(sb.sb_data);
+	assert_true(sb.sb_secret);	/* still secret for its next use */
+
+	/* The control: a plain buffer is freed as it is, and the watch sees it. */
+	struct strbuf plain = STRBUF_INIT;
+	sb_puts(&plain, "not a secret");
+	w = free_watch(plain.sb_data, plain.sb_data, plain.sb_cap);
+	sb_free(&plain);
+	assert_int_equal(free_watch_result(w), FW_NOT_WIPED);
+}
+
+static void test_secret_wiped_on_growth(void **state)
+{
+	(void)state;
+	free_watch_reset();
+	struct strbuf sb = STRBUF_SECRET_INIT;
+	char key[40];
+	memset(key, 'k', sizeof(key) - 1);
+	key[sizeof(key) - 1] = '\0';
+	sb_puts(&sb, key);
+	int w1 = free_watch(sb.sb_data, sb.sb_data, sb.sb_cap);
+	size_t cap1 = sb.sb_cap;
+	sb_puts(&sb, key);		/* 78 bytes: past the first 64 */
+	assert_true(sb.sb_cap > cap1);
+	assert_int_equal(free_watch_result(w1), FW_WIPED);
+	/* sb_printf's long path, and its short one (a stack copy, wiped too) */
+	int w2 = free_watch(sb.sb_data, sb.sb_data, sb.sb_cap);
+	size_t cap2 = sb.sb_cap;
+	sb_printf(&sb, "%0300d", 7);
+	assert_true(sb.sb_cap > cap2);
+	assert_int_equal(free_watch_result(w2), FW_WIPED);
+	sb_printf(&sb, "|%s|", key);
+	assert_int_equal(sb.sb_len, 78 + 300 + 41);
+	assert_int_equal(strlen(sb_str(&sb)), sb.sb_len);
+	assert_memory_equal(sb.sb_data, key, 39);
+	assert_memory_equal(sb.sb_data + 39, key, 39);
+	assert_memory_equal(sb.sb_data + 378, "|", 1);
+	int w3 = free_watch(sb.sb_data, sb.sb_data, sb.sb_cap);
+	sb_free(&sb);
+	assert_int_equal(free_watch_result(w3), FW_WIPED);
+}
+
+static void test_secret_reset_and_detach(void **state)
+{
+	(void)state;
+	struct strbuf sb = STRBUF_SECRET_INIT;
+	sb_puts(&sb, "Ab3xYz0123456789");
+	char *data = sb.sb_data;
+	sb_reset(&sb);
+	assert_ptr_equal(sb.sb_data, data);	/* keeps the block, wiped */
+	assert_true(all_zero(data, 17));
+	sb_puts(&sb, "again");
+	char *p = sb_detach(&sb);
+	assert_string_equal(p, "again");
+	assert_true(sb.sb_secret);
+	assert_null(sb.sb_data);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_byte),
 		cmocka_unit_test(test_random_strings),
 		cmocka_unit_test(test_empty_escape_allocates),
+		cmocka_unit_test(test_secret_wiped_on_free),
+		cmocka_unit_test(test_secret_wiped_on_growth),
+		cmocka_unit_test(test_secret_reset_and_detach),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
