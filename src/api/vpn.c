@@ -374,14 +374,14 @@ static int vpn_to_cgw(struct api_req *rq, const struct doc *vpn, bool with_vpc, 
 static int vpn_render_xml(struct api_req *rq, struct doc *vpn)
 {
 	struct cgw_vpn_connection cv;
-	struct cgw_buf xml = CGW_BUF_INIT;
+	struct strbuf xml = STRBUF_SECRET_INIT;
 	struct cgw_error err;
 	int rc = vpn_to_cgw(rq, vpn, false, &cv);
 	if (rc == 0 && cgwconf_render_xml(&cv, &xml, &err) != CGW_OK)
 		rc = api_fail(rq, "InternalError", "The customer gateway configuration cannot be rendered: %s", err.ce_msg);
 	if (rc == 0)
-		doc_set_str(vpn, "CustomerGatewayConfiguration", cgw_buf_str(&xml));
-	cgw_buf_free(&xml);
+		doc_set_str(vpn, "CustomerGatewayConfiguration", sb_str(&xml));
+	sb_free(&xml);
 	secret_wipe(&cv, sizeof(cv));
 	return rc;
 }
@@ -794,13 +794,13 @@ int handle_GetVpnConnectionDeviceSampleConfiguration(struct api_req *rq)
 		return api_fail(rq, "InvalidParameterValue",
 				"Value (%.16s) for parameter InternetKeyExchangeVersion is invalid. Valid values: ikev1, ikev2", ike);
 	struct cgw_vpn_connection cv;
-	struct cgw_buf out = CGW_BUF_INIT;
+	struct strbuf out = STRBUF_SECRET_INIT;
 	struct cgw_error err;
 	int rc = vpn_to_cgw(rq, r->r_doc, true, &cv);
 	if (rc == 0) {
 		switch (cgwconf_render_device(&cv, device, ike, &out, &err)) {
 		case CGW_OK:
-			doc_set_str(rq->rq_out, "VpnConnectionDeviceSampleConfiguration", cgw_buf_str(&out));
+			doc_set_str(rq->rq_out, "VpnConnectionDeviceSampleConfiguration", sb_str(&out));
 			break;
 		case CGW_ERR_DEVICE:
 			rc = api_fail(rq, "InvalidParameterValue", "Value (%.32s) for parameter VpnConnectionDeviceTypeId is invalid: %s",
@@ -817,7 +817,7 @@ int handle_GetVpnConnectionDeviceSampleConfiguration(struct api_req *rq)
 			break;
 		}
 	}
-	cgw_buf_free(&out);
+	sb_free(&out);
 	secret_wipe(&cv, sizeof(cv));
 	return rc;
 }

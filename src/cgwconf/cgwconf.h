@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/strbuf.h"
+
 #define CGW_TUNNELS		2	/* every VPN connection has two */
 #define CGW_ID_LEN		32	/* "vpn-0123456789abcdef0" and NUL */
 #define CGW_IP_LEN		16	/* dotted quad and NUL */
@@ -101,27 +103,11 @@ struct cgw_vpn_connection {
 };
 
 /*
- * Output: a growable, always NUL-terminated string.  The buffer owns
- * cb_data; cgw_buf_free() wipes it (rendered configurations hold PSKs) and
- * frees it.  An allocation failure aborts the process.
+ * Output goes to a struct strbuf (base/strbuf.h).  The renderers make it a
+ * secret buffer (sb_secret), since what they write holds the pre-shared
+ * keys: whatever it lets go of is wiped, sb_free() included.  A caller that
+ * sb_detach()es the text wipes it before freeing it.
  */
-struct cgw_buf {
-	char	*cb_data;	/* NULL until the first append */
-	size_t	 cb_len;
-	size_t	 cb_cap;
-};
-#define CGW_BUF_INIT { NULL, 0, 0 }
-
-void cgw_buf_append(struct cgw_buf *b, const char *s, size_t len);
-void cgw_buf_puts(struct cgw_buf *b, const char *s);
-void cgw_buf_printf(struct cgw_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* The text so far, never NULL; still owned by b. */
-const char *cgw_buf_str(const struct cgw_buf *b);
-/* Hands the text to the caller, who free()s it (after wiping); b is reset. */
-char *cgw_buf_detach(struct cgw_buf *b);
-void cgw_buf_free(struct cgw_buf *b);
-
 enum cgw_status {
 	CGW_OK = 0,
 	CGW_ERR_INVALID,	/* the connection data is not usable */
@@ -153,7 +139,7 @@ enum cgw_status cgwconf_validate(const struct cgw_vpn_connection *conn,
 /* Appends the customerGatewayConfiguration document (with its XML
  * declaration) to out.  err may be NULL. */
 enum cgw_status cgwconf_render_xml(const struct cgw_vpn_connection *conn,
-    struct cgw_buf *out, struct cgw_error *err);
+    struct strbuf *out, struct cgw_error *err);
 
 /* A device type that has a real template; strings as AWS spells them in
  * GetVpnConnectionDeviceTypes.  Static storage, owned by the library. */
@@ -177,13 +163,13 @@ const struct cgw_device_type *cgwconf_device_type_find(const char *id);
  * text: discard it. */
 enum cgw_status cgwconf_render_device(const struct cgw_vpn_connection *conn,
     const char *device_type_id, const char *ike_version,
-    struct cgw_buf *out, struct cgw_error *err);
+    struct strbuf *out, struct cgw_error *err);
 
 /* Renders template text that is not embedded (tests, a future "template
  * directory" option).  name is used in error messages; first_line is the
  * line number of text's first line in its file. */
 enum cgw_status cgwconf_render_template(const struct cgw_vpn_connection *conn,
     const char *name, unsigned first_line, const char *text,
-    const char *ike_version, struct cgw_buf *out, struct cgw_error *err);
+    const char *ike_version, struct strbuf *out, struct cgw_error *err);
 
 #endif

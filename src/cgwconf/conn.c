@@ -152,28 +152,6 @@ enum cgw_status cgw_fail(struct cgw_error *err, enum cgw_status st, const char *
 	return st;
 }
 
-void cgw_buf_xml(struct cgw_buf *b, const char *s)
-{
-	const char *run = s;
-
-	for (; *s != '\0'; s++) {
-		const char *esc;
-
-		switch (*s) {
-		case '&':  esc = "&amp;"; break;
-		case '<':  esc = "&lt;"; break;
-		case '>':  esc = "&gt;"; break;
-		case '"':  esc = "&quot;"; break;
-		case '\'': esc = "&apos;"; break;
-		default:   continue;
-		}
-		cgw_buf_append(b, run, (size_t)(s - run));
-		cgw_buf_puts(b, esc);
-		run = s + 1;
-	}
-	cgw_buf_append(b, run, (size_t)(s - run));
-}
-
 static void algs_set(struct cgw_algs *a, const struct cgw_alg_info *t, size_t n)
 {
 	a->ca_n = (unsigned)n;

@@ -31,7 +31,7 @@ const struct cgw_device_type *cgwconf_device_type_find(const char *id)
 
 enum cgw_status cgwconf_render_device(const struct cgw_vpn_connection *conn,
     const char *device_type_id, const char *ike_version,
-    struct cgw_buf *out, struct cgw_error *err)
+    struct strbuf *out, struct cgw_error *err)
 {
 	size_t i = device_type_id != NULL ? device_index(device_type_id) : cgw_template_count;
 	const struct cgw_template_src *src;
@@ -53,7 +53,7 @@ enum cgw_status cgwconf_render_device(const struct cgw_vpn_connection *conn,
 
 enum cgw_status cgwconf_render_template(const struct cgw_vpn_connection *conn,
     const char *name, unsigned first_line, const char *text,
-    const char *ike_version, struct cgw_buf *out, struct cgw_error *err)
+    const char *ike_version, struct strbuf *out, struct cgw_error *err)
 {
 	enum cgw_status st;
 	unsigned version;

@@ -789,7 +789,7 @@ struct renderer {
 	struct arena		*rn_ar;
 	const char		*rn_name;
 	struct cgw_error	*rn_err;
-	struct cgw_buf		*rn_out;
+	struct strbuf		*rn_out;
 	const struct tv		*rn_root;
 	struct scope		 rn_scopes[2 * TMPL_MAX_DEPTH];
 	unsigned		 rn_nscopes;
@@ -860,11 +860,11 @@ static const char *apply_filter(struct renderer *rn, const struct vexpr *ve,
 			*p = (char)(f->fi_kind == F_UPPER ? toupper((unsigned char)*p) : tolower((unsigned char)*p));
 		return r;
 	case F_XML: {
-		struct cgw_buf b = CGW_BUF_INIT;
+		struct strbuf b = STRBUF_SECRET_INIT;
 
-		cgw_buf_xml(&b, s);
-		r = arena_strdup(rn->rn_ar, cgw_buf_str(&b));
-		cgw_buf_free(&b);
+		sb_xml_escape(&b, s);
+		r = arena_strdup(rn->rn_ar, sb_str(&b));
+		sb_free(&b);
 		return r;
 	}
 	case F_NETWORK:
@@ -995,12 +995,12 @@ static bool render_nodes(struct renderer *rn, const struct node *n)
 
 		switch (n->nd_kind) {
 		case N_TEXT:
-			cgw_buf_append(rn->rn_out, n->nd_text, n->nd_len);
+			sb_append(rn->rn_out, n->nd_text, n->nd_len);
 			break;
 		case N_VALUE:
 			if ((s = eval_text(rn, n->nd_value)) == NULL)
 				return false;
-			cgw_buf_puts(rn->rn_out, s);
+			sb_puts(rn->rn_out, s);
 			break;
 		case N_IF:
 			for (const struct branch *b = n->nd_branches; b != NULL; b = b->br_next) {
@@ -1031,7 +1031,7 @@ static bool render_nodes(struct renderer *rn, const struct node *n)
 
 enum cgw_status cgw_template_render(const struct cgw_vpn_connection *conn,
     unsigned ike_version, const char *name, unsigned first_line,
-    const char *text, struct cgw_buf *out, struct cgw_error *err)
+    const char *text, struct strbuf *out, struct cgw_error *err)
 {
 	struct arena ar = { NULL };
 	/* A leading '\n' makes "start of text" look like "start of a line". */
@@ -1043,6 +1043,7 @@ enum cgw_status cgw_template_render(const struct cgw_vpn_connection *conn,
 	struct node *doc;
 	bool ok = false;
 
+	out->sb_secret = true;	/* it will hold the keys */
 	src[0] = '\n';
 	strcpy(src + 1, text);
 	ps.ps_p = src + 1;

@@ -12,14 +12,14 @@
 #define XML_DPD_INTERVAL_S	10	/* DPD probe interval shown to routers */
 #define XML_BGP_HOLD_TIME_S	30
 
-static void elem(struct cgw_buf *b, int depth, const char *name, const char *value)
+static void elem(struct strbuf *b, int depth, const char *name, const char *value)
 {
-	cgw_buf_printf(b, "%*s<%s>", depth * 2, "", name);
-	cgw_buf_xml(b, value);
-	cgw_buf_printf(b, "</%s>\n", name);
+	sb_printf(b, "%*s<%s>", depth * 2, "", name);
+	sb_xml_escape(b, value);
+	sb_printf(b, "</%s>\n", name);
 }
 
-static void elem_u(struct cgw_buf *b, int depth, const char *name, unsigned long value)
+static void elem_u(struct strbuf *b, int depth, const char *name, unsigned long value)
 {
 	char s[24];
 
@@ -27,17 +27,17 @@ static void elem_u(struct cgw_buf *b, int depth, const char *name, unsigned long
 	elem(b, depth, name, s);
 }
 
-static void open_tag(struct cgw_buf *b, int depth, const char *name)
+static void open_tag(struct strbuf *b, int depth, const char *name)
 {
-	cgw_buf_printf(b, "%*s<%s>\n", depth * 2, "", name);
+	sb_printf(b, "%*s<%s>\n", depth * 2, "", name);
 }
 
-static void close_tag(struct cgw_buf *b, int depth, const char *name)
+static void close_tag(struct strbuf *b, int depth, const char *name)
 {
-	cgw_buf_printf(b, "%*s</%s>\n", depth * 2, "", name);
+	sb_printf(b, "%*s</%s>\n", depth * 2, "", name);
 }
 
-static void gateway(struct cgw_buf *b, const char *tag, const char *outside_ip,
+static void gateway(struct strbuf *b, const char *tag, const char *outside_ip,
     uint32_t inside_ip, bool bgp, uint32_t asn)
 {
 	char ip[CGW_IP_LEN];
@@ -61,7 +61,7 @@ static void gateway(struct cgw_buf *b, const char *tag, const char *outside_ip,
 	close_tag(b, 2, tag);
 }
 
-static void tunnel(struct cgw_buf *b, const struct cgw_vpn_connection *conn,
+static void tunnel(struct strbuf *b, const struct cgw_vpn_connection *conn,
     const struct cgw_tunnel *tun)
 {
 	uint32_t net;
@@ -105,15 +105,16 @@ static void tunnel(struct cgw_buf *b, const struct cgw_vpn_connection *conn,
 }
 
 enum cgw_status cgwconf_render_xml(const struct cgw_vpn_connection *conn,
-    struct cgw_buf *out, struct cgw_error *err)
+    struct strbuf *out, struct cgw_error *err)
 {
 	enum cgw_status st = cgwconf_validate(conn, err);
 
 	if (st != CGW_OK)
 		return st;
-	cgw_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<vpn_connection id=\"");
-	cgw_buf_xml(out, conn->cv_vpn_connection_id);
-	cgw_buf_puts(out, "\">\n");
+	out->sb_secret = true;	/* it will hold the keys */
+	sb_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<vpn_connection id=\"");
+	sb_xml_escape(out, conn->cv_vpn_connection_id);
+	sb_puts(out, "\">\n");
 	elem(out, 1, "customer_gateway_id", conn->cv_customer_gateway_id);
 	elem(out, 1, "vpn_gateway_id", conn->cv_vpn_gateway_id);
 	elem(out, 1, "vpn_connection_type", conn->cv_type);
@@ -121,6 +122,6 @@ enum cgw_status cgwconf_render_xml(const struct cgw_vpn_connection *conn,
 		elem(out, 1, "vpn_connection_attributes", "NoBGPVPNConnection");
 	for (unsigned t = 0; t < CGW_TUNNELS; t++)
 		tunnel(out, conn, &conn->cv_tunnel[t]);
-	cgw_buf_puts(out, "</vpn_connection>\n");
+	sb_puts(out, "</vpn_connection>\n");
 	return CGW_OK;
 }

@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cgw_vpn_connection conn;
-	struct cgw_buf out = CGW_BUF_INIT;
+	struct strbuf out = STRBUF_SECRET_INIT;
 	struct cgw_error err = { "" };
 	const char *ike = NULL, *template_path = NULL;
 	bool bgp = false, routes_given = false;
@@ -265,11 +265,11 @@ int main(int argc, char **argv)
 		st = cgwconf_render_device(&conn, argv[optind], ike, &out, &err);
 	}
 	if (st == CGW_OK) {
-		fputs(cgw_buf_str(&out), stdout);
+		fputs(sb_str(&out), stdout);
 	} else {
 		fprintf(stderr, "cgwconf-render: %s\n", err.ce_msg);
 		rc = 1;
 	}
-	cgw_buf_free(&out);
+	sb_free(&out);
 	return rc;
 }

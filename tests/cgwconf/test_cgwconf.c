@@ -24,23 +24,23 @@
 
 static char *render_device(const struct cgw_vpn_connection *c, const char *id, const char *ike)
 {
-	struct cgw_buf b = CGW_BUF_INIT;
+	struct strbuf b = STRBUF_SECRET_INIT;
 	struct cgw_error err = { "" };
 	enum cgw_status st = cgwconf_render_device(c, id, ike, &b, &err);
 
 	if (st != CGW_OK)
 		fail_msg("render %s %s: %s", id, ike ? ike : "(default)", err.ce_msg);
-	return cgw_buf_detach(&b);
+	return sb_detach(&b);
 }
 
 static char *render_xml(const struct cgw_vpn_connection *c)
 {
-	struct cgw_buf b = CGW_BUF_INIT;
+	struct strbuf b = STRBUF_SECRET_INIT;
 	struct cgw_error err = { "" };
 
 	if (cgwconf_render_xml(c, &b, &err) != CGW_OK)
 		fail_msg("xml: %s", err.ce_msg);
-	return cgw_buf_detach(&b);
+	return sb_detach(&b);
 }
 
 /* Renders text as a template with the fixture; returns status, output in
@@ -48,13 +48,13 @@ static char *render_xml(const struct cgw_vpn_connection *c)
 static enum cgw_status render_text(const char *text, bool bgp, char **out, struct cgw_error *err)
 {
 	struct cgw_vpn_connection c;
-	struct cgw_buf b = CGW_BUF_INIT;
+	struct strbuf b = STRBUF_SECRET_INIT;
 	enum cgw_status st;
 
 	fixture_connection(&c, bgp);
 	memset(err, 0, sizeof(*err));
 	st = cgwconf_render_template(&c, "t.tmpl", 1, text, "ikev1", &b, err);
-	*out = cgw_buf_detach(&b);
+	*out = sb_detach(&b);
 	return st;
 }
 
@@ -175,7 +175,7 @@ static void test_validate_fixture(void **state)
 static void expect_invalid(struct cgw_vpn_connection *c, const char *want)
 {
 	struct cgw_error err = { "" };
-	struct cgw_buf b = CGW_BUF_INIT;
+	struct strbuf b = STRBUF_SECRET_INIT;
 
 	assert_int_equal(cgwconf_validate(c, &err), CGW_ERR_INVALID);
 	if (strstr(err.ce_msg, want) == NULL)
@@ -183,8 +183,8 @@ static void expect_invalid(struct cgw_vpn_connection *c, const char *want)
 	/* Renderers refuse it too, and write nothing. */
 	assert_int_equal(cgwconf_render_xml(c, &b, NULL), CGW_ERR_INVALID);
 	assert_int_equal(cgwconf_render_device(c, "9005b6c1", NULL, &b, NULL), CGW_ERR_INVALID);
-	assert_int_equal(b.cb_len, 0);
-	cgw_buf_free(&b);
+	assert_int_equal(b.sb_len, 0);
+	sb_free(&b);
 }
 
 static void test_validate_rejects(void **state)
@@ -320,13 +320,33 @@ static void test_xml_bgp_and_options(void **state)
 
 static void test_xml_escapes(void **state)
 {
-	struct cgw_buf b = CGW_BUF_INIT;
+	struct strbuf b = STRBUF_SECRET_INIT;
 
 	(void)state;
 	/* Ids and keys are validated to need no escaping; the escaper is still
 	 * what every value goes through, and the templates' xml filter too. */
 	expect_render("{{\"a<b>&'c\\\"\" | xml}}", "a&lt;b&gt;&amp;&apos;c&quot;");
-	cgw_buf_free(&b);
+	sb_free(&b);
+}
+
+/* What the renderers write holds the keys: they make the output a secret
+ * buffer (wiped whenever it lets go of memory; see test_strbuf), even when
+ * the caller forgot to. */
+static void test_output_is_secret(void **state)
+{
+	struct cgw_vpn_connection c;
+	struct strbuf xml = STRBUF_INIT, dev = STRBUF_INIT;
+
+	(void)state;
+	fixture_connection(&c, false);
+	assert_int_equal(cgwconf_render_xml(&c, &xml, NULL), CGW_OK);
+	assert_true(xml.sb_secret);
+	assert_non_null(strstr(sb_str(&xml), c.cv_tunnel[0].ct_psk));
+	assert_int_equal(cgwconf_render_device(&c, "9005b6c1", NULL, &dev, NULL), CGW_OK);
+	assert_true(dev.sb_secret);
+	assert_non_null(strstr(sb_str(&dev), c.cv_tunnel[1].ct_psk));
+	sb_free(&xml);
+	sb_free(&dev);
 }
 
 static void test_xml_golden(void **state)
@@ -451,24 +471,24 @@ static void test_tmpl_fail(void **state)
 static void test_ike_version_choice(void **state)
 {
 	struct cgw_vpn_connection c;
-	struct cgw_buf b = CGW_BUF_INIT;
+	struct strbuf b = STRBUF_SECRET_INIT;
 	struct cgw_error err = { "" };
 
 	(void)state;
 	fixture_connection(&c, false);
 	assert_int_equal(cgwconf_render_template(&c, "v", 1, "{{ike_version}}", NULL, &b, &err), CGW_OK);
-	assert_string_equal(cgw_buf_str(&b), "ikev1");
-	cgw_buf_free(&b);
+	assert_string_equal(sb_str(&b), "ikev1");
+	sb_free(&b);
 	c.cv_tunnel[1].ct_ike_versions = CGW_IKEV2;
 	assert_int_equal(cgwconf_render_template(&c, "v", 1, "{{ike_version}}", NULL, &b, &err), CGW_OK);
-	assert_string_equal(cgw_buf_str(&b), "ikev2");
-	cgw_buf_free(&b);
+	assert_string_equal(sb_str(&b), "ikev2");
+	sb_free(&b);
 	assert_int_equal(cgwconf_render_template(&c, "v", 1, "x", "ikev1", &b, &err), CGW_ERR_IKE_VERSION);
 	assert_non_null(strstr(err.ce_msg, "do not allow ikev1"));
 	assert_int_equal(cgwconf_render_template(&c, "v", 1, "x", "ikev3", &b, &err), CGW_ERR_IKE_VERSION);
 	assert_int_equal(cgwconf_render_device(&c, "00000000", NULL, &b, &err), CGW_ERR_DEVICE);
 	assert_non_null(strstr(err.ce_msg, "no configuration template for device type '00000000'"));
-	cgw_buf_free(&b);
+	sb_free(&b);
 }
 
 
@@ -659,7 +679,7 @@ static void test_cisco_isr_has_every_seed_statement(void **state)
 static void test_cisco_isr_maps_options(void **state)
 {
 	struct cgw_vpn_connection c;
-	struct cgw_buf b = CGW_BUF_INIT;
+	struct strbuf b = STRBUF_SECRET_INIT;
 	struct cgw_error err = { "" };
 	char *got;
 
@@ -699,7 +719,7 @@ static void test_cisco_isr_maps_options(void **state)
 	}
 	assert_int_equal(cgwconf_render_device(&c, "b0adb196", "ikev1", &b, &err), CGW_ERR_UNSUPPORTED);
 	assert_non_null(strstr(err.ce_msg, "AES-GCM"));
-	cgw_buf_free(&b);
+	sb_free(&b);
 	got = render_device(&c, "b0adb196", "ikev2");
 	expect_lines_in_order(got, "encryption aes-gcm-128\nprf sha256\n", "ikev2 gcm");
 	free(got);
@@ -784,7 +804,7 @@ static void test_device_types(void **state)
 static void check_golden(const struct cgw_device_type *type, const char *ike, bool bgp)
 {
 	struct cgw_vpn_connection c;
-	struct cgw_buf b = CGW_BUF_INIT;
+	struct strbuf b = STRBUF_SECRET_INIT;
 	struct cgw_error err = { "" };
 	enum cgw_status st;
 	char path[512], *want, *got;
@@ -799,7 +819,7 @@ static void check_golden(const struct cgw_device_type *type, const char *ike, bo
 	if (want == NULL)
 		fail_msg("missing golden %s (tests/cgwconf/update-goldens.sh)", path);
 	if (st == CGW_OK) {
-		got = cgw_buf_detach(&b);
+		got = sb_detach(&b);
 		/* No template leaves a tag or an unrendered value behind. */
 		assert_null(strstr(got, "{{"));
 	} else {
@@ -811,7 +831,7 @@ static void check_golden(const struct cgw_device_type *type, const char *ike, bo
 		fail_diff(path, got, want);
 	free(got);
 	free(want);
-	cgw_buf_free(&b);
+	sb_free(&b);
 }
 
 static void test_device_goldens(void **state)
@@ -842,6 +862,7 @@ int main(void)
 		cmocka_unit_test(test_xml_static),
 		cmocka_unit_test(test_xml_bgp_and_options),
 		cmocka_unit_test(test_xml_escapes),
+		cmocka_unit_test(test_output_is_secret),
 		cmocka_unit_test(test_xml_golden),
 		cmocka_unit_test(test_tmpl_values_and_filters),
 		cmocka_unit_test(test_tmpl_conditions),
