@@ -1,6 +1,8 @@
 /*
  * doc.c — the JSON-shaped tree of doc.h, with a JSON printer and a strict,
  * bounded JSON parser (stored resources are read back through it).
+ * A secret string, and the memo of any node above one, never goes back to
+ * malloc unwiped.
  */
 #include "base/doc.h"
 
@@ -9,6 +11,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/base.h"
+
+/* String members that are secret by name, wherever a doc is built: the
+ * tunnels' keys, and the two texts rendered from them. The one place that
+ * names them. */
+static const char *const doc_secret_keys[] = {
+	"PreSharedKey",
+	"CustomerGatewayConfiguration",
+	"VpnConnectionDeviceSampleConfiguration",
+};
+
+bool doc_key_is_secret(const char *key)
+{
+	/* Asked for every member set and parsed: most keys differ at once. */
+	for (size_t i = 0; i < sizeof(doc_secret_keys) / sizeof(doc_secret_keys[0]); i++)
+		if (key[0] == doc_secret_keys[i][0] && strcmp(key, doc_secret_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+bool doc_holds_secret(const struct doc *d)
+{
+	d = doc_deref(d);
+	return d && (d->d_secret || d->d_secret_below);
+}
+
+/* child, which holds a secret, was linked under parent: tell every node
+ * above. A node already told has had its own parents told. */
+static void doc_secret_above(struct doc *parent)
+{
+	for (; parent && !parent->d_secret_below; parent = parent->d_parent)
+		parent->d_secret_below = true;
+}
 
 static struct doc *doc_new(enum doc_type t)
 {
@@ -37,6 +73,13 @@ struct doc *doc_str(const char *s)
 	return d;
 }
 
+struct doc *doc_str_secret(const char *s)
+{
+	struct doc *d = doc_str(s);
+	d->d_secret = true;
+	return d;
+}
+
 struct doc *doc_int(int64_t v)
 {
 	struct doc *d = doc_new(DOC_INT);
@@ -51,16 +94,23 @@ struct doc *doc_bool(bool v)
 	return d;
 }
 
+/* Frees d's memo, wiped first when it may hold a secret of d's. */
+static void doc_memo_drop(struct doc *d)
+{
+	if (!d->d_memo)
+		return;
+	if (d->d_secret || d->d_secret_below)
+		secret_wipe(d->d_memo->dm_text, d->d_memo->dm_len);
+	free(d->d_memo);
+	d->d_memo = NULL;
+}
+
 /* d, or something below it, changed: every memo from d up to its root is
  * stale. O(depth). */
 static void doc_touch(struct doc *d)
 {
-	for (; d; d = d->d_parent) {
-		if (d->d_memo) {
-			free(d->d_memo);
-			d->d_memo = NULL;
-		}
-	}
+	for (; d; d = d->d_parent)
+		doc_memo_drop(d);
 }
 
 const struct doc_memo *doc_memo_get(const struct doc *d, int kind)
@@ -78,7 +128,7 @@ void doc_memo_set(const struct doc *d, int kind, const char *text, size_t len)
 	memcpy(m->dm_text, text, len);
 	m->dm_text[len] = '\0';
 	struct doc *node = (struct doc *)d;	/* the memo is not part of the value */
-	free(node->d_memo);
+	doc_memo_drop(node);
 	node->d_memo = m;
 }
 
@@ -93,8 +143,10 @@ void doc_free(struct doc *d)
 			c = n;
 		}
 		free(d->d_key);
+		if (d->d_secret && d->d_str)
+			secret_wipe(d->d_str, strlen(d->d_str));
 		free(d->d_str);
-		free(d->d_memo);
+		doc_memo_drop(d);
 		free(d);
 		d = NULL;
 	}
@@ -126,6 +178,7 @@ struct doc *doc_clone(const struct doc *d)
 	}
 	struct doc *c = doc_new(d->d_type);
 	c->d_int = d->d_int;
+	c->d_secret = d->d_secret;
 	if (d->d_str)
 		c->d_str = xstrdup(d->d_str);
 	if (d->d_key)
@@ -133,6 +186,8 @@ struct doc *doc_clone(const struct doc *d)
 	for (struct doc *k = d->d_first; k; k = k->d_next) {
 		struct doc *kc = doc_clone(k);
 		kc->d_parent = c;
+		if (doc_holds_secret(kc))
+			c->d_secret_below = true;
 		if (c->d_last)
 			c->d_last->d_next = kc;
 		else
@@ -146,6 +201,8 @@ struct doc *doc_clone(const struct doc *d)
 static void doc_link(struct doc *parent, struct doc *child)
 {
 	doc_touch(parent);
+	if (doc_holds_secret(child))
+		doc_secret_above(parent);
 	child->d_parent = parent;
 	child->d_next = NULL;
 	if (parent->d_last)
@@ -191,9 +248,13 @@ struct doc *doc_set(struct doc *obj, const char *key, struct doc *child)
 	struct doc *old = doc_get(obj, key);
 	free(child->d_key);
 	child->d_key = xstrdup(key);
+	if (child->d_type == DOC_STR && doc_key_is_secret(key))
+		child->d_secret = true;
 	if (old) {
 		/* replace in place to keep member order stable */
 		doc_touch(obj);
+		if (doc_holds_secret(child))
+			doc_secret_above(obj);
 		child->d_parent = obj;
 		child->d_next = old->d_next;
 		struct doc *prev = NULL;
@@ -216,6 +277,10 @@ struct doc *doc_set(struct doc *obj, const char *key, struct doc *child)
 struct doc *doc_set_str(struct doc *obj, const char *key, const char *s) { return doc_set(obj, key, doc_str(s)); }
 struct doc *doc_set_int(struct doc *obj, const char *key, int64_t v) { return doc_set(obj, key, doc_int(v)); }
 struct doc *doc_set_bool(struct doc *obj, const char *key, bool v) { return doc_set(obj, key, doc_bool(v)); }
+struct doc *doc_set_secret_str(struct doc *obj, const char *key, const char *s)
+{
+	return doc_set(obj, key, doc_str_secret(s));
+}
 
 bool doc_remove(struct doc *obj, const char *key)
 {
@@ -274,6 +339,8 @@ const char *doc_scalar_text(const struct doc *d, char *buf, size_t len)
 
 void doc_to_json(const struct doc *d, struct strbuf *out)
 {
+	if (d->d_secret || d->d_secret_below)
+		out->sb_secret = true;	/* before the first byte of it */
 	switch (d->d_type) {
 	case DOC_REF: doc_to_json(d->d_ref, out); return;
 	case DOC_NULL: sb_puts(out, "null"); return;
@@ -334,12 +401,14 @@ static void utf8_put(struct strbuf *sb, unsigned cp)
 	}
 }
 
-static char *json_string(struct json_in *in)
+/* secret: the string is a key, so is every buffer it passes through. */
+static char *json_string(struct json_in *in, bool secret)
 {
 	if (in->p >= in->end || *in->p != '"')
 		return NULL;
 	in->p++;
 	struct strbuf sb = STRBUF_INIT;
+	sb.sb_secret = secret;
 	while (in->p < in->end && *in->p != '"') {
 		char c = *in->p++;
 		if (c != '\\') {
@@ -385,7 +454,8 @@ bad:
 	return NULL;
 }
 
-static struct doc *json_value(struct json_in *in, int depth)
+/* secret: the value of a member that doc_key_is_secret(). */
+static struct doc *json_value(struct json_in *in, int depth, bool secret)
 {
 	if (depth > JSON_MAX_DEPTH)
 		return NULL;
@@ -394,11 +464,12 @@ static struct doc *json_value(struct json_in *in, int depth)
 		return NULL;
 	char c = *in->p;
 	if (c == '"') {
-		char *s = json_string(in);
+		char *s = json_string(in, secret);
 		if (!s)
 			return NULL;
 		struct doc *d = doc_new(DOC_STR);
 		d->d_str = s;
+		d->d_secret = secret;
 		return d;
 	}
 	if (c == '{' || c == '[') {
@@ -414,7 +485,7 @@ static struct doc *json_value(struct json_in *in, int depth)
 			char *key = NULL;
 			if (is_obj) {
 				json_ws(in);
-				key = json_string(in);
+				key = json_string(in, false);
 				json_ws(in);
 				if (!key || in->p >= in->end || *in->p != ':') {
 					free(key);
@@ -422,7 +493,7 @@ static struct doc *json_value(struct json_in *in, int depth)
 				}
 				in->p++;
 			}
-			struct doc *v = json_value(in, depth + 1);
+			struct doc *v = json_value(in, depth + 1, key && doc_key_is_secret(key));
 			if (!v) {
 				free(key);
 				goto bad;
@@ -471,7 +542,7 @@ bad:
 struct doc *doc_from_json(const char *text, size_t len)
 {
 	struct json_in in = { text, text + len };
-	struct doc *d = json_value(&in, 0);
+	struct doc *d = json_value(&in, 0, false);
 	if (!d)
 		return NULL;
 	json_ws(&in);

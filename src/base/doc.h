@@ -17,6 +17,18 @@
  * it finds through d_parent. A node spliced in by hand has no parent to
  * tell, so it must not be changed by hand inside a doc that may carry
  * memos (the cache's docs, once described).
+ *
+ * Secrets: a string node may be secret (d_secret: a pre-shared key, or a
+ * text holding one). Its text is wiped when the node is freed (doc_free,
+ * or a doc_set/doc_remove that replaces or drops it), doc_clone() copies
+ * it as secret, and every node above it knows (d_secret_below), so that
+ * their memos, which may hold the key too, are wiped when dropped, and
+ * doc_to_json() makes its output buffer secret. A string becomes secret
+ * through doc_str_secret()/doc_set_secret_str(), or by its member name:
+ * doc_set() and doc_from_json() mark every string member whose key
+ * doc_key_is_secret() (PreSharedKey, CustomerGatewayConfiguration,
+ * VpnConnectionDeviceSampleConfiguration), so that the request parser and
+ * the store's load need not know. Never log a secret node's d_str.
  */
 #ifndef VPCD_DOC_H
 #define VPCD_DOC_H
@@ -44,6 +56,8 @@ struct doc {
 	const struct doc *d_ref;	/* DOC_REF */
 	struct doc *d_parent;	/* the object or list holding it; NULL for a root */
 	struct doc_memo *d_memo;	/* owned; NULL when none */
+	bool d_secret;		/* DOC_STR: d_str is wiped when freed */
+	bool d_secret_below;	/* a secret node was linked below (never cleared) */
 };
 
 struct doc *doc_obj(void);
@@ -51,6 +65,8 @@ struct doc *doc_list(void);
 struct doc *doc_str(const char *s);
 struct doc *doc_int(int64_t v);
 struct doc *doc_bool(bool v);
+/* A secret string (see above): wiped when freed. */
+struct doc *doc_str_secret(const char *s);
 void doc_free(struct doc *d);
 /* A node that stands for target without copying it: the serialisers follow
  * it. The target must outlive the ref. doc_clone() of a ref copies the
@@ -65,6 +81,11 @@ struct doc *doc_set(struct doc *obj, const char *key, struct doc *child);
 struct doc *doc_set_str(struct doc *obj, const char *key, const char *s);
 struct doc *doc_set_int(struct doc *obj, const char *key, int64_t v);
 struct doc *doc_set_bool(struct doc *obj, const char *key, bool v);
+struct doc *doc_set_secret_str(struct doc *obj, const char *key, const char *s);
+/* Whether a string member of that name is a secret wherever it is set. */
+bool doc_key_is_secret(const char *key);
+/* d (or a ref's target) is secret or holds a secret below it. */
+bool doc_holds_secret(const struct doc *d);
 bool doc_remove(struct doc *obj, const char *key);
 struct doc *doc_get(const struct doc *obj, const char *key);
 /* Typed getters: NULL / dflt when absent or of another type. */
@@ -105,7 +126,8 @@ const struct doc_memo *doc_memo_get(const struct doc *d, int kind);
 /* Replaces d's memo with a copy of text[0, len). */
 void doc_memo_set(const struct doc *d, int kind, const char *text, size_t len);
 
-/* JSON text. Parsing returns NULL on malformed input (nesting <= 64). */
+/* JSON text. Parsing returns NULL on malformed input (nesting <= 64).
+ * doc_to_json() of a doc that holds a secret sets out->sb_secret. */
 void doc_to_json(const struct doc *d, struct strbuf *out);
 struct doc *doc_from_json(const char *text, size_t len);
 
