@@ -7,7 +7,10 @@
  * Tunnel options are validated and defaulted by model/tunnel_options.h;
  * configurations are rendered by cgwconf/cgwconf.h.
  *
- * Never logs a connection: its doc holds the pre-shared keys.
+ * Never logs a connection: its doc holds the pre-shared keys. They, and
+ * the two texts rendered from them, are secret strings in the docs
+ * (doc_set_secret_str; doc.h wipes them when it lets go of them, and
+ * marks them by name in requests and in docs loaded from the store).
  *
  * The vpn-connection doc — what the IPsec engine reads
  * ----------------------------------------------------
@@ -380,7 +383,7 @@ static int vpn_render_xml(struct api_req *rq, struct doc *vpn)
 	if (rc == 0 && cgwconf_render_xml(&cv, &xml, &err) != CGW_OK)
 		rc = api_fail(rq, "InternalError", "The customer gateway configuration cannot be rendered: %s", err.ce_msg);
 	if (rc == 0)
-		doc_set_str(vpn, "CustomerGatewayConfiguration", sb_str(&xml));
+		doc_set_secret_str(vpn, "CustomerGatewayConfiguration", sb_str(&xml));
 	sb_free(&xml);
 	secret_wipe(&cv, sizeof(cv));
 	return rc;
@@ -800,7 +803,7 @@ int handle_GetVpnConnectionDeviceSampleConfiguration(struct api_req *rq)
 	if (rc == 0) {
 		switch (cgwconf_render_device(&cv, device, ike, &out, &err)) {
 		case CGW_OK:
-			doc_set_str(rq->rq_out, "VpnConnectionDeviceSampleConfiguration", sb_str(&out));
+			doc_set_secret_str(rq->rq_out, "VpnConnectionDeviceSampleConfiguration", sb_str(&out));
 			break;
 		case CGW_ERR_DEVICE:
 			rc = api_fail(rq, "InvalidParameterValue", "Value (%.32s) for parameter VpnConnectionDeviceTypeId is invalid: %s",

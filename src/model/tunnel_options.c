@@ -395,7 +395,7 @@ void tunnel_options_to_doc(const struct tunnel_options *to, struct doc *obj)
 	if (to->to_inside_cidr[0])
 		doc_set_str(obj, "TunnelInsideCidr", to->to_inside_cidr);
 	if (to->to_psk[0])
-		doc_set_str(obj, "PreSharedKey", to->to_psk);
+		doc_set_secret_str(obj, "PreSharedKey", to->to_psk);	/* wiped when the doc lets go of it */
 	for (size_t i = 0; i < ARRAY_LEN(int_fields); i++)
 		doc_set_int(obj, int_fields[i].if_key, *(const uint32_t *)((const char *)to + int_fields[i].if_offset));
 	doc_set_str(obj, "DpdTimeoutAction", tunnel_dpd_action_name(to->to_dpd_action));

@@ -147,7 +147,9 @@ void tunnel_psk_generate(tunnel_rand_fn rnd, char *out);
  * member names: TunnelInsideCidr, PreSharedKey, Phase1LifetimeSeconds, ...,
  * DpdTimeoutSeconds, Phase1EncryptionAlgorithms [{Value}], ...,
  * IkeVersions [{Value}], StartupAction), written into obj; and back.
- * from_doc reads what to_doc wrote (0), or -1 with err on a malformed doc. */
+ * from_doc reads what to_doc wrote (0), or -1 with err on a malformed doc.
+ * to_doc writes PreSharedKey as a secret string (doc.h): the doc wipes it
+ * when it lets go of it. */
 void tunnel_options_to_doc(const struct tunnel_options *to, struct doc *obj);
 int tunnel_options_from_doc(const struct doc *obj, struct tunnel_options *to, struct tunnel_error *err);
 
