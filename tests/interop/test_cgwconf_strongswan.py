@@ -14,21 +14,18 @@ Addresses: 198.51.100.0/24 between the namespaces, 203.0.113.0/24 for the
 AWS endpoints. Nothing leaves the two namespaces, which are always
 deleted. Needs root (skipped otherwise)."""
 import os
-import secrets
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import unittest
+
+from interop.netns import CHARON, SWANCTL, Charon, Namespaces, stop_process, wait_for
 
 BUILD = os.environ.get("VPCD_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 RENDER = os.path.join(BUILD, "tests", "cgwconf", "cgwconf-render")
-CHARON = "/usr/sbin/charon-systemd"
-SWANCTL = "/usr/sbin/swanctl"
 CGW_IP = "198.51.100.2"     # fixture.h: the customer gateway
 AWS_LINK_IP = "198.51.100.1"
 VGW_IPS = ("203.0.113.1", "203.0.113.2")  # fixture.h: tunnel 1 and 2
@@ -54,22 +51,6 @@ LISTENER = textwrap.dedent("""
                 f.write(data)
             del socks[s]
 """)
-
-
-def run(cmd, check=True, **kw):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
-    if check and p.returncode != 0:
-        raise AssertionError("%s failed (%d):\n%s" % (" ".join(cmd), p.returncode, p.stdout))
-    return p
-
-
-def wait_for(predicate, timeout, what):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def ike_offer(packet):
@@ -137,77 +118,27 @@ class CgwconfStrongSwanTest(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="cgwconf-ss-")
         self.addCleanup(shutil.rmtree, self.dir, True)
-        os.mkdir(os.path.join(self.dir, "run"))
         os.mkdir(os.path.join(self.dir, "capture"))
-        tag = "%d-%s" % (os.getpid(), secrets.token_hex(3))
-        self.ns_cgw = "cgwconf-cgw-" + tag
-        self.ns_aws = "cgwconf-aws-" + tag
-        for ns in (self.ns_cgw, self.ns_aws):
-            run(["ip", "netns", "add", ns])
-            self.addCleanup(run, ["ip", "netns", "delete", ns], False)
-        cgw, aws = self.ns_cgw, self.ns_aws
-        run(["ip", "-n", cgw, "link", "add", "cgw0", "type", "veth", "peer", "name", "aws0",
-             "netns", aws])
-        run(["ip", "-n", cgw, "addr", "add", CGW_IP + "/24", "dev", "cgw0"])
-        run(["ip", "-n", aws, "addr", "add", AWS_LINK_IP + "/24", "dev", "aws0"])
+        self.ns = Namespaces("cgwconf", ("cgw", "aws"))
+        self.addCleanup(self.ns.remove)
+        self.ns.make()
+        self.ns.veth("cgw", "cgw0", "aws", "aws0")
+        self.ns.ip("cgw", "addr", "add", CGW_IP + "/24", "dev", "cgw0")
+        self.ns.ip("aws", "addr", "add", AWS_LINK_IP + "/24", "dev", "aws0")
         for ip in VGW_IPS:
-            run(["ip", "-n", aws, "addr", "add", ip + "/32", "dev", "aws0"])
-        for ns, dev in ((cgw, "cgw0"), (aws, "aws0")):
-            run(["ip", "-n", ns, "link", "set", "lo", "up"])
-            run(["ip", "-n", ns, "link", "set", dev, "up"])
-        run(["ip", "-n", cgw, "route", "add", "203.0.113.0/24", "via", AWS_LINK_IP])
-        self.vici = "unix://%s/run/charon.vici" % self.dir
-        self.conf = os.path.join(self.dir, "strongswan.conf")
-        with open(self.conf, "w") as f:
-            f.write(textwrap.dedent("""\
-                charon-systemd {
-                    load_modular = no
-                    load = random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici
-                    plugins {
-                        vici {
-                            socket = %(vici)s
-                        }
-                    }
-                    journal {
-                        default = -1
-                    }
-                    filelog {
-                        test {
-                            path = %(dir)s/charon.log
-                            flush_line = yes
-                            default = 1
-                            cfg = 2
-                        }
-                    }
-                }
-                swanctl {
-                    load = random nonce openssl pem pkcs1 x509
-                }
-                """) % {"vici": self.vici, "dir": self.dir})
+            self.ns.ip("aws", "addr", "add", ip + "/32", "dev", "aws0")
+        self.ns.ip("cgw", "route", "add", "203.0.113.0/24", "via", AWS_LINK_IP)
+        self.charon = Charon(self.ns["cgw"], self.dir, log_levels={"cfg": 2})
+        self.addCleanup(self.charon.stop)
 
     def start_process(self, ns, argv, log):
         out = open(os.path.join(self.dir, log), "w")
         self.addCleanup(out.close)
+        # "ip netns exec" execs the command: p.pid is the process itself
         p = subprocess.Popen(["ip", "netns", "exec", ns] + argv, stdout=out,
                              stderr=subprocess.STDOUT)
-        self.addCleanup(self.stop_process, p)
+        self.addCleanup(stop_process, p)
         return p
-
-    @staticmethod
-    def stop_process(p):
-        # Only the process this test started, by its PID ("ip netns exec"
-        # execs the command, so p.pid is charon or the listener itself).
-        if p.poll() is None:
-            os.kill(p.pid, signal.SIGTERM)
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait()
-
-    def swanctl(self, *args):
-        env = dict(os.environ, STRONGSWAN_CONF=self.conf)
-        return run([SWANCTL] + list(args) + ["--uri", self.vici], env=env)
 
     def load(self, render_args):
         swanctl_conf = os.path.join(self.dir, "swanctl.conf")
@@ -216,20 +147,14 @@ class CgwconfStrongSwanTest(unittest.TestCase):
                                stderr=subprocess.PIPE, text=True)
         self.assertEqual(r.returncode, 0, "cgwconf-render: " + r.stderr)
         capture = os.path.join(self.dir, "capture")
-        self.start_process(self.ns_aws, [sys.executable, "-c", LISTENER, capture] + list(VGW_IPS),
+        self.start_process(self.ns["aws"], [sys.executable, "-c", LISTENER, capture] + list(VGW_IPS),
                            "listener.log")
         wait_for(lambda: os.path.exists(os.path.join(capture, "listening")), 10, "the AWS listener")
-        run_dir = os.path.join(self.dir, "run")
-        self.start_process(self.ns_cgw, [
-            "sh", "-c", 'mount --make-rprivate / && mount --bind "$1" /run && '
-                        'exec env STRONGSWAN_CONF="$2" "$3"',
-            "charon", run_dir, self.conf, CHARON], "charon.out")
-        wait_for(lambda: os.path.exists(os.path.join(run_dir, "charon.vici")), 15, "charon's vici socket")
-        out = self.swanctl("--load-all", "--file", swanctl_conf).stdout
+        out = self.charon.start(swanctl_conf)
         self.assertIn("loaded ike secret 'ike-tunnel1'", out)
         self.assertIn("loaded ike secret 'ike-tunnel2'", out)
         self.assertIn("successfully loaded 2 connections, 0 unloaded", out)
-        return self.swanctl("--list-conns").stdout
+        return self.charon.swanctl("--list-conns").stdout
 
     def check_conns(self, conns, version, local_ts, remote_ts, inside=None):
         """local_ts, remote_ts: one string per tunnel as --list-conns shows;

@@ -32,26 +32,14 @@ import threading
 import time
 import unittest
 
+from interop import netns
+
 BUILD = os.environ.get("VPCD_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 DRIVER_PATHS = [os.path.join(BUILD, "net-driver"), os.path.join(BUILD, "src", "net", "net-driver")]
 A_IP, B_IP = "10.96.0.10", "10.96.1.10"
 PORT = 5000
 
-SERVER = r"""
-import socket, sys, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16)
-print("listening", flush=True)
-def serve(c):
-    while True:
-        d = c.recv(4096)
-        if not d: break
-        c.sendall(d)
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-"""
+SERVER = netns.ECHO_SERVER
 
 # Connects, then echoes one line per stdin line: prints "ok" or "fail".
 CLIENT = r"""
@@ -96,10 +84,7 @@ print(len(data), hashlib.sha256(data).hexdigest(), flush=True)
 
 
 def run(cmd, check=True, timeout=30):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
-    if check and p.returncode != 0:
-        raise AssertionError("%s failed (%d):\n%s" % (" ".join(cmd), p.returncode, p.stdout))
-    return p
+    return netns.run(cmd, check=check, timeout=timeout)
 
 
 def find_driver():

@@ -23,7 +23,6 @@ of 200 KB (many segments, checksums the veth leaves partial, GSO) from
 instance fetches one from a server on the internet host.
 Needs root; skipped otherwise."""
 import os
-import re
 import secrets
 import shutil
 import subprocess
@@ -34,9 +33,9 @@ import unittest
 
 
 import vpcdtest
-from interop import test_ipsec_strongswan as ss
 from interop import test_vpc_dataplane as dp
 from interop import test_vpn_story as vs
+from interop.netns import Namespaces, netns_executor, run, wait_for
 
 INET_IP = "203.0.113.10"
 
@@ -50,21 +49,14 @@ class IgwTest(unittest.TestCase):
             raise unittest.SkipTest("%s is missing (make all)" % vs.VPCD)
         cls.dir = tempfile.mkdtemp(prefix="igw-")
         cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        tag = "%d-%s" % (os.getpid(), secrets.token_hex(3))
-        cls.ns = {k: "igw-%s-%s" % (k, tag) for k in ("inet", "vpcd")}
-        for ns in cls.ns.values():
-            ss.run(["ip", "netns", "add", ns])
-            cls.addClassCleanup(ss.run, ["ip", "netns", "delete", ns], False)
-        for ns in cls.ns.values():
-            ss.run(["ip", "-n", ns, "link", "set", "lo", "up"])
-        ss.run(["ip", "-n", cls.ns["vpcd"], "link", "add", "up0", "type", "veth", "peer", "name", "eth0",
-                "netns", cls.ns["inet"]])
-        ss.run(["ip", "-n", cls.ns["vpcd"], "link", "set", "up0", "up"])
-        ss.run(["ip", "-n", cls.ns["inet"], "link", "set", "eth0", "up"])
-        ss.run(["ip", "-n", cls.ns["inet"], "addr", "add", INET_IP + "/24", "dev", "eth0"])
-        ss.run(["ip", "-n", cls.ns["inet"], "route", "add", "198.51.100.0/24", "dev", "eth0"])
+        cls.ns = Namespaces("igw", ("inet", "vpcd"))
+        cls.addClassCleanup(cls.ns.remove)
+        cls.ns.make()
+        cls.ns.veth("vpcd", "up0", "inet", "eth0")
+        cls.ns.ip("inet", "addr", "add", INET_IP + "/24", "dev", "eth0")
+        cls.ns.ip("inet", "route", "add", "198.51.100.0/24", "dev", "eth0")
         cls.vpcd_ns = cls.ns["vpcd"]
-        cls.pool = vs.netns_executor(cls.ns["vpcd"])
+        cls.pool = netns_executor(cls.ns["vpcd"])
         cls.www = os.path.join(cls.dir, "www")
         os.makedirs(cls.www)
         cls.page = ("vpcd-%s\n" % secrets.token_hex(8)) * 8000
@@ -81,20 +73,10 @@ class IgwTest(unittest.TestCase):
     cleanup_instances = dp.VpcDataplaneTest.cleanup_instances
     log = dp.VpcDataplaneTest.log
     call = dp.VpcDataplaneTest.call
-
-    def ping(self, ns, dst, expect=True, count=3):
-        p = ss.run(["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", str(count), "-i", "0.2", "-W", "1", dst],
-                   check=False, timeout=count * 3 + 10)
-        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
-        got = int(m.group(2)) if m else 0
-        if expect:
-            self.assertGreaterEqual(got, count - 1, "ping %s from %s:\n%s\nvpcd log tail:\n%s" % (
-                dst, ns, p.stdout, self.log()[-2000:]))
-        else:
-            self.assertEqual(got, 0, "ping %s from %s still answered:\n%s" % (dst, ns, p.stdout))
+    ping = dp.VpcDataplaneTest.ping
 
     def neigh_flush(self):
-        ss.run(["ip", "-n", self.ns["inet"], "neigh", "flush", "dev", "eth0"], check=False)
+        run(["ip", "-n", self.ns["inet"], "neigh", "flush", "dev", "eth0"], check=False)
 
     def test_public_ip_through_uplink(self):
         self.start_vpcd()
@@ -121,21 +103,21 @@ class IgwTest(unittest.TestCase):
         desc = self.call("describe_instances", InstanceIds=[iid])["Reservations"][0]["Instances"][0]
         public = desc.get("PublicIpAddress")
         self.assertTrue(public and public.startswith("198.51.100."), desc)
-        ss.wait_for(lambda: addr in ss.run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
+        wait_for(lambda: addr in run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
                     10, "the instance's eth0")
 
         # vpcctl instance exec: a command inside the instance's namespace
         vpcctl = os.path.join(vpcdtest.BUILD, "vpcctl")
-        p = ss.run([vpcctl, "instance", "exec", iid, "--", "ip", "-4", "-br", "addr", "show", "eth0"])
+        p = run([vpcctl, "instance", "exec", iid, "--", "ip", "-4", "-br", "addr", "show", "eth0"])
         self.assertIn(addr + "/24", p.stdout)
-        self.assertEqual(ss.run([vpcctl, "instance", "exec", iid, "--", "sh", "-c", "exit 3"],
+        self.assertEqual(run([vpcctl, "instance", "exec", iid, "--", "sh", "-c", "exit 3"],
                                 check=False).returncode, 3)
-        p = ss.run([vpcctl, "instance", "exec", "i-0123456789abcdef0", "--", "true"], check=False)
+        p = run([vpcctl, "instance", "exec", "i-0123456789abcdef0", "--", "true"], check=False)
         self.assertEqual(p.returncode, 1, p.stdout)
         self.assertIn("has no network namespace", p.stdout)
 
         # out: the instance reaches the internet host (vpcd asks for its MAC by ARP)
-        p = ss.run([vpcctl, "instance", "exec", iid, "--", "ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1",
+        p = run([vpcctl, "instance", "exec", iid, "--", "ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1",
                     INET_IP], check=False, timeout=20)
         self.assertRegex(p.stdout, r"3 packets transmitted, [23] received", p.stdout)
         # in: the internet host reaches the public address
@@ -190,7 +172,7 @@ class IgwTest(unittest.TestCase):
         addr = inst["PrivateIpAddress"]
         public = self.call("describe_instances", InstanceIds=[iid]
                            )["Reservations"][0]["Instances"][0]["PublicIpAddress"]
-        ss.wait_for(lambda: addr in ss.run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
+        wait_for(lambda: addr in run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
                     10, "the instance's eth0")
         fetch = ("import sys, urllib.request\n"
                  "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())\n")
@@ -204,7 +186,7 @@ class IgwTest(unittest.TestCase):
         def get(ns, url):
             end = time.time() + 15
             while True:
-                p = ss.run(["ip", "netns", "exec", ns, sys.executable, "-c", fetch, url], check=False, timeout=30)
+                p = run(["ip", "netns", "exec", ns, sys.executable, "-c", fetch, url], check=False, timeout=30)
                 if p.returncode == 0 or time.time() > end:
                     return p
                 time.sleep(0.3)

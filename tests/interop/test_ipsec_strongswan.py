@@ -32,12 +32,12 @@ import threading
 import time
 import unittest
 
+from interop.netns import CHARON, SWANCTL, Charon, Namespaces, ping, run, stop_process, wait_for
+
 BUILD = os.environ.get("VPCD_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 DRIVER_PATHS = [os.path.join(BUILD, "vpn-endpoint-driver"),
                 os.path.join(BUILD, "src", "vpn", "endpoint", "vpn-endpoint-driver")]
 RENDER = os.path.join(BUILD, "tests", "cgwconf", "cgwconf-render")
-CHARON = "/usr/sbin/charon-systemd"
-SWANCTL = "/usr/sbin/swanctl"
 
 CGW_IP = "198.51.100.2"
 VPCD_LINK_IP = "198.51.100.1"
@@ -49,22 +49,6 @@ OFFICE_IP = "10.0.0.10"
 VPC_HOST_IP = "10.96.0.10"
 TUNNEL_IDS = ("vpn-test#1", "vpn-test#2")
 DPD_TIMEOUT = 6          # the driver's, seconds
-
-
-def run(cmd, check=True, **kw):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
-    if check and p.returncode != 0:
-        raise AssertionError("%s failed (%d):\n%s" % (" ".join(cmd), p.returncode, p.stdout))
-    return p
-
-
-def wait_for(predicate, timeout, what):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out (%ss) waiting for %s" % (timeout, what))
 
 
 def find_driver():
@@ -128,15 +112,7 @@ class Driver:
             return f.read()
 
     def stop(self):
-        # only the process this test started, by its PID ("ip netns exec"
-        # execs the driver, so p.pid is the driver itself)
-        if self.p.poll() is None:
-            os.kill(self.p.pid, signal.SIGTERM)
-            try:
-                self.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.p.pid, signal.SIGKILL)
-                self.p.wait()
+        stop_process(self.p)    # "ip netns exec" execs the driver: p.pid is the driver's
         self.reader.join(timeout=5)
         self.log.close()
 
@@ -158,91 +134,32 @@ class IpsecStrongSwanTest(unittest.TestCase):
             print("\nkeeping " + cls.dir, file=sys.stderr)
         else:
             cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        tag = "%d-%s" % (os.getpid(), secrets.token_hex(3))
-        cls.ns = {k: "vpni-%s-%s" % (k, tag) for k in ("office", "router", "vpcd", "vpchost")}
-        for ns in cls.ns.values():
-            run(["ip", "netns", "add", ns])
-            cls.addClassCleanup(run, ["ip", "netns", "delete", ns], False)
+        cls.ns = Namespaces("vpni", ("office", "router", "vpcd", "vpchost"))
+        cls.addClassCleanup(cls.ns.remove)
+        cls.ns.make(rp_filter=0)
         cls.build_topology()
 
     @classmethod
-    def ip(cls, ns, *args):
-        return run(["ip", "-n", cls.ns[ns]] + list(args))
-
-    @classmethod
-    def sysctl(cls, ns, key, value):
-        run(["ip", "netns", "exec", cls.ns[ns], "sysctl", "-qw", "%s=%s" % (key, value)])
-
-    @classmethod
-    def veth(cls, a, a_dev, b, b_dev):
-        cls.ip(a, "link", "add", a_dev, "type", "veth", "peer", "name", b_dev, "netns", cls.ns[b])
-        cls.ip(a, "link", "set", a_dev, "up")
-        cls.ip(b, "link", "set", b_dev, "up")
-
-    @classmethod
     def build_topology(cls):
-        for ns in cls.ns:
-            cls.ip(ns, "link", "set", "lo", "up")
-            cls.sysctl(ns, "net.ipv4.conf.all.rp_filter", 0)
-            cls.sysctl(ns, "net.ipv4.conf.default.rp_filter", 0)
-        cls.veth("office", "eth0", "router", "lan0")
-        cls.veth("router", "wan0", "vpcd", "wan0")
-        cls.veth("vpcd", "vpc0", "vpchost", "eth0")
-        cls.ip("office", "addr", "add", OFFICE_IP + "/24", "dev", "eth0")
-        cls.ip("office", "route", "add", "default", "via", "10.0.0.1")
-        cls.ip("router", "addr", "add", "10.0.0.1/24", "dev", "lan0")
-        cls.ip("router", "addr", "add", CGW_IP + "/24", "dev", "wan0")
-        cls.ip("router", "route", "add", "203.0.113.0/24", "via", VPCD_LINK_IP)
+        ns = cls.ns
+        ns.office_router_vpcd(office_ip=OFFICE_IP, cgw_ip=CGW_IP, vpcd_link_ip=VPCD_LINK_IP)
         for a in INSIDE_ROUTER:   # the router's inside addresses
-            cls.ip("router", "addr", "add", a + "/32", "dev", "lo")
-        cls.sysctl("router", "net.ipv4.ip_forward", 1)
-        cls.ip("vpcd", "addr", "add", VPCD_LINK_IP + "/24", "dev", "wan0")
+            ns.ip("router", "addr", "add", a + "/32", "dev", "lo")
         for a in VGW_IPS:
-            cls.ip("vpcd", "addr", "add", a + "/32", "dev", "wan0")
-        cls.ip("vpcd", "addr", "add", "10.96.0.1/16", "dev", "vpc0")
-        cls.sysctl("vpcd", "net.ipv4.ip_forward", 1)
-        cls.ip("vpchost", "addr", "add", VPC_HOST_IP + "/16", "dev", "eth0")
-        cls.ip("vpchost", "route", "add", "default", "via", "10.96.0.1")
+            ns.ip("vpcd", "addr", "add", a + "/32", "dev", "wan0")
+        ns.veth("vpcd", "vpc0", "vpchost", "eth0")
+        ns.ip("vpcd", "addr", "add", "10.96.0.1/16", "dev", "vpc0")
+        ns.sysctl("vpcd", "net.ipv4.ip_forward", 1)
+        ns.ip("vpchost", "addr", "add", VPC_HOST_IP + "/16", "dev", "eth0")
+        ns.ip("vpchost", "route", "add", "default", "via", "10.96.0.1")
 
     # ---- per test ----------------------------------------------------------
 
     def setUp(self):
         self.tdir = tempfile.mkdtemp(prefix=self._testMethodName + "-", dir=self.dir)
-        self.run_dir = os.path.join(self.tdir, "run")
-        os.mkdir(self.run_dir)
         self.psk = ["t1" + secrets.token_hex(12), "t2" + secrets.token_hex(12)]
-        self.vici = "unix://%s/charon.vici" % self.run_dir
-        self.ss_conf = os.path.join(self.tdir, "strongswan.conf")
-        with open(self.ss_conf, "w") as f:
-            f.write(textwrap.dedent("""\
-                charon-systemd {
-                    load_modular = no
-                    load = random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici
-                    plugins {
-                        vici {
-                            socket = %(vici)s
-                        }
-                    }
-                    journal {
-                        default = -1
-                    }
-                    filelog {
-                        test {
-                            path = %(dir)s/charon.log
-                            flush_line = yes
-                            time_format = %%H:%%M:%%S
-                            default = 1
-                            ike = 2
-                            knl = 1
-                        }
-                    }
-                }
-                swanctl {
-                    load = random nonce openssl pem pkcs1 x509
-                }
-                """) % {"vici": self.vici, "dir": self.tdir})
-        self.charon = None
-        self.addCleanup(self.stop_charon)
+        self.charon = Charon(self.ns["router"], self.tdir, log_levels={"ike": 2, "knl": 1})
+        self.addCleanup(self.charon.stop)
 
     def driver_conf(self, psk=None, extra=None):
         """The driver's configuration: AWS's default tunnel options with
@@ -315,53 +232,24 @@ class IpsecStrongSwanTest(unittest.TestCase):
         return path
 
     def start_charon(self, swanctl_conf):
-        vici_path = os.path.join(self.run_dir, "charon.vici")
-        if os.path.exists(vici_path):
-            os.unlink(vici_path)
-        out = open(os.path.join(self.tdir, "charon.out"), "a")
-        self.charon = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns["router"], "sh", "-c",
-             'mount --make-rprivate / && mount --bind "$1" /run && '
-             'exec env STRONGSWAN_CONF="$2" "$3"', "charon", self.run_dir, self.ss_conf, CHARON],
-            stdout=out, stderr=subprocess.STDOUT)
-        out.close()
-        wait_for(lambda: os.path.exists(vici_path), 15, "charon's vici socket")
-        out = self.swanctl("--load-all", "--file", swanctl_conf).stdout
+        out = self.charon.start(swanctl_conf)
         self.assertIn("successfully loaded 2 connections", out)
-
-    def stop_charon(self, sig=signal.SIGTERM):
-        # charon-systemd is exec'ed by the shell: self.charon.pid is charon
-        p, self.charon = self.charon, None
-        if p and p.poll() is None:
-            os.kill(p.pid, sig)
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait()
-
-    def swanctl(self, *args):
-        env = dict(os.environ, STRONGSWAN_CONF=self.ss_conf)
-        return run([SWANCTL] + list(args) + ["--uri", self.vici], env=env)
 
     def start_driver(self, conf):
         d = Driver(self.ns["vpcd"], conf, os.path.join(self.tdir, "driver.log"))
         self.addCleanup(d.stop)
         d.wait_line(r"^ready vpn0$", 10)
         # the caller routes the customer's prefixes into the TUN
-        self.ip("vpcd", "route", "replace", "10.0.0.0/24", "dev", "vpn0")
+        self.ns.ip("vpcd", "route", "replace", "10.0.0.0/24", "dev", "vpn0")
         return d
 
     def in_ns(self, ns, *cmd, check=True, timeout=60):
         return run(["ip", "netns", "exec", self.ns[ns]] + list(cmd), check=check, timeout=timeout)
 
     def ping(self, ns, dst, count=3, interval="0.2", size=56, check=True):
-        p = self.in_ns(ns, "ping", "-n", "-q", "-c", str(count), "-i", interval, "-W", "2",
-                       "-s", str(size), dst, check=False, timeout=count * 3 + 10)
-        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
-        sent, got = (int(m.group(1)), int(m.group(2))) if m else (count, 0)
+        sent, got, out = ping(self.ns[ns], dst, count, interval, wait=2, size=size)
         if check:
-            self.assertEqual((sent, got), (count, count), "ping %s from %s:\n%s" % (dst, ns, p.stdout))
+            self.assertEqual((sent, got), (count, count), "ping %s from %s:\n%s" % (dst, ns, out))
         return sent, got
 
     def wait_up(self, driver, since=0, timeout=25, ids=TUNNEL_IDS):
@@ -370,7 +258,7 @@ class IpsecStrongSwanTest(unittest.TestCase):
 
     def assert_strongswan_sas(self, tunnels=("tunnel1", "tunnel2"), timeout=10):
         def ok():
-            out = self.swanctl("--list-sas").stdout
+            out = self.charon.swanctl("--list-sas").stdout
             return all(re.search(r"^%s: #\d+, ESTABLISHED, IKEv1" % t, out, re.M) and
                        re.search(r"^  %s: #\d+, reqid \d+, INSTALLED, TUNNEL-in-UDP" % t, out, re.M)
                        and re.search(r"^  inside%s: #\d+, reqid \d+, INSTALLED" % t[-1], out, re.M)
@@ -378,7 +266,7 @@ class IpsecStrongSwanTest(unittest.TestCase):
         try:
             wait_for(ok, timeout, "ESTABLISHED/INSTALLED SAs in swanctl --list-sas")
         except AssertionError:
-            raise AssertionError(self.swanctl("--list-sas").stdout)
+            raise AssertionError(self.charon.swanctl("--list-sas").stdout)
 
     def tcp_roundtrip(self, server_ns, server_ip, client_ns):
         """A TCP connection from client_ns to server_ns:5201; 200 KB each way."""
@@ -448,7 +336,7 @@ class IpsecStrongSwanTest(unittest.TestCase):
         # the router drops tunnel 1: DOWN with the cause, traffic fails
         # over to tunnel 2 (same routes) in both directions
         mark = driver.mark()
-        self.swanctl("--terminate", "--ike", "tunnel1")
+        self.charon.swanctl("--terminate", "--ike", "tunnel1")
         line = driver.wait_line(r"^tunnel %s DOWN" % re.escape(TUNNEL_IDS[0]), 10, mark)
         self.assertIn("deleted by peer", line)
         self.ping("office", VPC_HOST_IP)
@@ -456,8 +344,8 @@ class IpsecStrongSwanTest(unittest.TestCase):
         self.assertNotIn("tunnel %s DOWN" % TUNNEL_IDS[1], driver.lines[mark:])
         # and brings it back
         mark = driver.mark()
-        self.swanctl("--initiate", "--child", "tunnel1")
-        self.swanctl("--initiate", "--child", "inside1")
+        self.charon.swanctl("--initiate", "--child", "tunnel1")
+        self.charon.swanctl("--initiate", "--child", "inside1")
         self.wait_up(driver, mark, ids=TUNNEL_IDS[:1])
         self.assert_strongswan_sas()
         self.ping("router", INSIDE_OURS[0])
@@ -465,7 +353,7 @@ class IpsecStrongSwanTest(unittest.TestCase):
         # the router dies without a word: DPD must notice
         mark = driver.mark()
         t0 = time.time()
-        self.stop_charon(signal.SIGKILL)
+        self.charon.stop(signal.SIGKILL)
         for tid in TUNNEL_IDS:
             # silence for the DPD timeout, counted from the last packet
             # heard (before the kill); slack for the 1 s housekeeping tick
@@ -549,7 +437,7 @@ class IpsecStrongSwanTest(unittest.TestCase):
         os.kill(driver.p.pid, signal.SIGHUP)
         self.wait_up(driver, mark, ids=TUNNEL_IDS[1:])
         self.assertRegex(driver.stderr(), r"vpn-test#2: initiating Main Mode")
-        out = self.swanctl("--list-sas").stdout
+        out = self.charon.swanctl("--list-sas").stdout
         self.assertRegex(out, r"(?m)^tunnel2: #\d+, ESTABLISHED, IKEv1")
         self.assertRegex(out, r"(?m)^  tunnel2: #\d+, reqid \d+, INSTALLED, TUNNEL-in-UDP")
         self.assertEqual(self.child_spis(driver, TUNNEL_IDS[0]), before)
@@ -567,8 +455,8 @@ class IpsecStrongSwanTest(unittest.TestCase):
         office = Driver(self.ns["router"], conf, os.path.join(self.tdir, "office-driver.log"))
         self.addCleanup(office.stop)
         office.wait_line(r"^ready vpn0$", 10)
-        self.ip("router", "route", "replace", "10.96.0.0/16", "dev", "vpn0")
-        self.addCleanup(self.ip, "router", "route", "del", "10.96.0.0/16")
+        self.ns.ip("router", "route", "replace", "10.96.0.0/16", "dev", "vpn0")
+        self.addCleanup(self.ns.ip, "router", "route", "del", "10.96.0.0/16")
         office.wait_line(r"^tunnel office#1 UP$", 20)
         self.wait_up(driver, ids=TUNNEL_IDS[:1])
         self.assertIn("raw ESP", driver.stderr())

@@ -29,44 +29,23 @@ otherwise."""
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
-import time
 import unittest
 
-import boto3
-import botocore.config
-
 import vpcdtest
-from interop import test_ipsec_strongswan as ss
+from interop import netns
 from interop import test_vpn_story as vs
+from interop.netns import Namespaces, netns_executor, run, wait_for
 
 OFFICE_IP = vs.OFFICE_IP
 OFFICE_NET = "10.0.0.0/24"
 PORT = 8000
 
 # A TCP echo server: one line back per line, for the office and the instance.
-SERVER = r"""
-import socket, sys, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16)
-print("listening", flush=True)
-def serve(c):
-    while True:
-        d = c.recv(4096)
-        if not d: break
-        c.sendall(d)
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-"""
+SERVER = netns.ECHO_SERVER
 
 # Connects, sends a line, expects it back: prints "ok" or "fail ...".
 CLIENT = r"""
@@ -88,7 +67,7 @@ class SeedStoryTest(vs.VpnStoryTest):
 
     @classmethod
     def setUpClass(cls):
-        for path in (vs.VPCD, ss.CHARON, ss.SWANCTL, vpcdtest.VPCCTL):
+        for path in (vs.VPCD, netns.CHARON, netns.SWANCTL, vpcdtest.VPCCTL):
             if not os.path.exists(path):
                 raise unittest.SkipTest("%s is missing (make all, or install strongswan-swanctl "
                                         "charon-systemd libcharon-extra-plugins)" % path)
@@ -99,27 +78,13 @@ class SeedStoryTest(vs.VpnStoryTest):
             print("\nkeeping " + cls.dir, file=sys.stderr)
         else:
             cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        tag = "%d-%s" % (os.getpid(), secrets.token_hex(3))
-        cls.ns = {k: "seed-%s-%s" % (k, tag) for k in ("office", "router", "vpcd")}
-        for ns in cls.ns.values():
-            ss.run(["ip", "netns", "add", ns])
-            cls.addClassCleanup(ss.run, ["ip", "netns", "delete", ns], False)
-        for ns in cls.ns:
-            cls.ip(ns, "link", "set", "lo", "up")
-            cls.sysctl(ns, "net.ipv4.conf.all.rp_filter", 0)
-            cls.sysctl(ns, "net.ipv4.conf.default.rp_filter", 0)
-        cls.veth("office", "eth0", "router", "lan0")
-        cls.veth("router", "wan0", "vpcd", "wan0")
-        cls.ip("office", "addr", "add", OFFICE_IP + "/24", "dev", "eth0")
-        cls.ip("office", "route", "add", "default", "via", "10.0.0.1")
-        cls.ip("router", "addr", "add", "10.0.0.1/24", "dev", "lan0")
-        cls.ip("router", "addr", "add", vs.CGW_IP + "/24", "dev", "wan0")
-        cls.ip("router", "route", "add", "203.0.113.0/24", "via", vs.VPCD_LINK_IP)
-        cls.sysctl("router", "net.ipv4.ip_forward", 1)
-        cls.ip("vpcd", "addr", "add", vs.VPCD_LINK_IP + "/24", "dev", "wan0")
+        cls.ns = Namespaces("seed", ("office", "router", "vpcd"))
+        cls.addClassCleanup(cls.ns.remove)
+        cls.ns.make(rp_filter=0)
+        cls.ns.office_router_vpcd(office_ip=OFFICE_IP, cgw_ip=vs.CGW_IP, vpcd_link_ip=vs.VPCD_LINK_IP)
         for a in vs.OUTSIDE:
-            cls.ip("vpcd", "addr", "add", a + "/32", "dev", "wan0")
-        cls.pool = vs.netns_executor(cls.ns["vpcd"])
+            cls.ns.ip("vpcd", "addr", "add", a + "/32", "dev", "wan0")
+        cls.pool = netns_executor(cls.ns["vpcd"])
         cls.addClassCleanup(cls.pool.shutdown)
 
     def setUp(self):
@@ -132,39 +97,20 @@ class SeedStoryTest(vs.VpnStoryTest):
         self.addCleanup(self.stop_vpcd, False)
         self.addCleanup(self.stop_servers)
 
-    def start_vpcd(self):
-        env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID,
-                   VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
-        log = open(self.vpcd_log, "ab")
+    outside = vs.OUTSIDE
+
+    def vpcd_command(self):
         # nsenter, not "ip netns exec": vpcd must stay in the host's mount
         # namespace, or the instance namespaces it mounts under /run/netns
         # are visible to it alone; nsenter execs vpcd (the pid is vpcd's)
-        self.vpcd = subprocess.Popen(
-            ["nsenter", "--net=/run/netns/" + self.ns["vpcd"], vs.VPCD, "--listen", "127.0.0.1:%d" % vs.API_PORT,
-             "--data-dir", self.data_dir, "--vpn-outside-addresses", ",".join(vs.OUTSIDE),
-             "--dataplane"], stdout=log, stderr=log, env=env)
-        log.close()
-
-        def listening():
-            try:
-                socket.create_connection(("127.0.0.1", vs.API_PORT), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-        end = time.time() + 10
-        while not self.pool.submit(listening).result():
-            if self.vpcd.poll() is not None or time.time() > end:
-                raise AssertionError("vpcd did not start; log:\n" + self.vpcd_log_text()[-3000:])
-            time.sleep(0.05)
-        self.ec2 = self.pool.submit(
-            boto3.client, "ec2", region_name=vpcdtest.REGION, endpoint_url=vs.API,
-            aws_access_key_id=vpcdtest.KEY_ID, aws_secret_access_key=vpcdtest.SECRET,
-            config=botocore.config.Config(retries={"max_attempts": 0})).result()
+        return ["nsenter", "--net=/run/netns/" + self.ns["vpcd"], vs.VPCD, "--listen",
+                "127.0.0.1:%d" % vs.API_PORT, "--data-dir", self.data_dir,
+                "--vpn-outside-addresses", ",".join(self.outside), "--dataplane"]
 
     def cleanup_instances(self):
         for iid in self.instances:
             if os.path.exists("/run/netns/" + iid):
-                ss.run(["ip", "netns", "delete", iid], check=False)
+                run(["ip", "netns", "delete", iid], check=False)
 
     def stop_servers(self):
         for p in self.servers:
@@ -178,16 +124,13 @@ class SeedStoryTest(vs.VpnStoryTest):
         return self.ns.get(where, where)
 
     def ping_ns(self, where, dst, expect=True, count=3):
-        p = ss.run(["ip", "netns", "exec", self.netns_of(where), "ping", "-n", "-q", "-c", str(count),
-                    "-i", "0.2", "-W", "1", dst], check=False, timeout=count * 3 + 10)
-        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
-        got = int(m.group(2)) if m else 0
+        _, got, out = netns.ping(self.netns_of(where), dst, count)
         if expect:
             # the first may be lost while a flow or ARP settles
             self.assertGreaterEqual(got, count - 1, "ping %s from %s:\n%s\nvpcd log tail:\n%s" % (
-                dst, where, p.stdout, self.vpcd_log_text()[-2000:]))
+                dst, where, out, self.vpcd_log_text()[-2000:]))
         else:
-            self.assertEqual(got, 0, "ping %s from %s still answered:\n%s" % (dst, where, p.stdout))
+            self.assertEqual(got, 0, "ping %s from %s still answered:\n%s" % (dst, where, out))
 
     def serve(self, where):
         p = subprocess.Popen(["ip", "netns", "exec", self.netns_of(where), sys.executable, "-c", SERVER,
@@ -196,7 +139,7 @@ class SeedStoryTest(vs.VpnStoryTest):
         self.assertEqual(p.stdout.readline().strip(), "listening")
 
     def tcp(self, where, dst, expect=True, timeout=3):
-        p = ss.run(["ip", "netns", "exec", self.netns_of(where), sys.executable, "-c", CLIENT, dst,
+        p = run(["ip", "netns", "exec", self.netns_of(where), sys.executable, "-c", CLIENT, dst,
                     str(PORT), str(timeout)], check=False, timeout=timeout + 15)
         if expect:
             self.assertEqual(p.stdout.strip(), "ok", "TCP %s -> %s:%d" % (where, dst, PORT))
@@ -268,7 +211,7 @@ class SeedStoryTest(vs.VpnStoryTest):
         tunnels = desc["Options"]["TunnelOptions"]
         inside = [t["TunnelInsideCidr"] for t in tunnels]
         for cidr in inside:
-            self.ip("router", "addr", "add", self.inside_addrs(cidr)[0] + "/32", "dev", "lo")
+            self.ns.ip("router", "addr", "add", self.inside_addrs(cidr)[0] + "/32", "dev", "lo")
         self.step("VPC %s: public %s, private %s, %s, %s, VPN %s" % (vpc, public, private, igw, vgw, vid))
 
         # the router with the downloaded configuration; both tunnels UP
@@ -295,11 +238,11 @@ class SeedStoryTest(vs.VpnStoryTest):
         self.instances.append(self.iid)
         addr = inst["PrivateIpAddress"]
         self.assertEqual(addr, "10.96.1.4")
-        ss.wait_for(lambda: os.path.exists("/run/netns/" + self.iid), 10, "the instance's namespace")
+        wait_for(lambda: os.path.exists("/run/netns/" + self.iid), 10, "the instance's namespace")
         # the file appears before "ip netns add" has mounted it: ask until it answers
-        ss.wait_for(lambda: addr in ss.run(["ip", "-n", self.iid, "-4", "addr", "show", "eth0"],
+        wait_for(lambda: addr in run(["ip", "-n", self.iid, "-4", "addr", "show", "eth0"],
                                            check=False).stdout, 10, "eth0 with " + addr)
-        self.assertIn("default via 10.96.1.1", ss.run(["ip", "-n", self.iid, "route"]).stdout)
+        self.assertIn("default via 10.96.1.1", run(["ip", "-n", self.iid, "route"]).stdout)
         self.step("instance %s: %s, namespace %s" % (self.iid, addr, self.iid))
 
         # office <-> instance through the tunnels
@@ -341,9 +284,9 @@ class SeedStoryTest(vs.VpnStoryTest):
         self.step("route %s -> %s removed: no traffic, the trace names it; back: traffic" % (OFFICE_NET, vgw))
 
         # 4. tunnel 1 down: traffic goes on through tunnel 2
-        self.swanctl("--terminate", "--ike", "tunnel1")
+        self.charon.swanctl("--terminate", "--ike", "tunnel1")
         self.wait_telemetry(vid, [("DOWN", ""), ("UP", "^IPSEC IS UP$")], 15, "tunnel 1 DOWN, tunnel 2 UP")
-        out = self.swanctl("--list-sas").stdout
+        out = self.charon.swanctl("--list-sas").stdout
         self.assertNotRegex(out, r"(?m)^  tunnel1: #\d+, reqid \d+, INSTALLED", out)
         self.assertRegex(out, r"(?m)^  tunnel2: #\d+, reqid \d+, INSTALLED", out)
         self.both_ways(addr)
@@ -354,9 +297,9 @@ class SeedStoryTest(vs.VpnStoryTest):
         # deleted and made again
         self.stop_vpcd()
         self.assertFalse(os.path.exists("/run/netns/" + self.iid), "vpcd left the namespace behind")
-        ss.run(["ip", "netns", "add", self.iid])    # as if vpcd had died without cleaning up
+        run(["ip", "netns", "add", self.iid])    # as if vpcd had died without cleaning up
         self.start_vpcd()
-        ss.wait_for(lambda: addr in ss.run(["ip", "-n", self.iid, "-4", "addr", "show", "eth0"],
+        wait_for(lambda: addr in run(["ip", "-n", self.iid, "-4", "addr", "show", "eth0"],
                                            check=False).stdout, 10, "eth0 with %s again" % addr)
         self.assertIn("%s: namespace left over by an earlier vpcd: deleted (created again)" % self.iid,
                       self.vpcd_log_text())

@@ -21,24 +21,15 @@ separation of the two gateways stops office 2 from reaching VPC 1's
 instance: its ping gets no answer. Needs root; skipped otherwise."""
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import textwrap
-import time
 import unittest
 
-import boto3
-import botocore.config
-
-import vpcdtest
-from interop import test_ipsec_strongswan as ss
+from interop import netns
 from interop import test_seed_story as seed
 from interop import test_vpn_story as vs
+from interop.netns import Charon, Namespaces, netns_executor, run, wait_for
 
 OUTSIDE = ("203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4")
 SITES = {
@@ -56,7 +47,7 @@ class TwoVpcsTest(seed.SeedStoryTest):
 
     @classmethod
     def setUpClass(cls):
-        for path in (vs.VPCD, ss.CHARON, ss.SWANCTL):
+        for path in (vs.VPCD, netns.CHARON, netns.SWANCTL):
             if not os.path.exists(path):
                 raise unittest.SkipTest("%s is missing (make all, or install strongswan-swanctl "
                                         "charon-systemd libcharon-extra-plugins)" % path)
@@ -67,134 +58,39 @@ class TwoVpcsTest(seed.SeedStoryTest):
             print("\nkeeping " + cls.dir, file=sys.stderr)
         else:
             cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        tag = "%d-%s" % (os.getpid(), secrets.token_hex(3))
-        cls.ns = {k: "twovpc-%s-%s" % (k, tag)
-                  for k in ("office1", "router1", "office2", "router2", "vpcd")}
-        for ns in cls.ns.values():
-            ss.run(["ip", "netns", "add", ns])
-            cls.addClassCleanup(ss.run, ["ip", "netns", "delete", ns], False)
-        for ns in cls.ns:
-            cls.ip(ns, "link", "set", "lo", "up")
-            cls.sysctl(ns, "net.ipv4.conf.all.rp_filter", 0)
-            cls.sysctl(ns, "net.ipv4.conf.default.rp_filter", 0)
+        cls.ns = Namespaces("twovpc", ("office1", "router1", "office2", "router2", "vpcd"))
+        cls.addClassCleanup(cls.ns.remove)
+        cls.ns.make(rp_filter=0)
         for n, s in SITES.items():
-            office, router = "office%d" % n, "router%d" % n
-            cls.veth(office, "eth0", router, "lan0")
-            cls.veth(router, "wan0", "vpcd", "wan%d" % n)
-            cls.ip(office, "addr", "add", s["office"] + "/24", "dev", "eth0")
-            cls.ip(office, "route", "add", "default", "via", s["lan_gw"])
-            cls.ip(router, "addr", "add", s["lan_gw"] + "/24", "dev", "lan0")
-            cls.ip(router, "addr", "add", s["cgw"] + "/24", "dev", "wan0")
-            cls.ip(router, "route", "add", "203.0.113.0/24", "via", s["wan"] + ".1")
-            cls.sysctl(router, "net.ipv4.ip_forward", 1)
-            cls.ip("vpcd", "addr", "add", s["wan"] + ".1/24", "dev", "wan%d" % n)
+            cls.ns.office_router_vpcd("office%d" % n, "router%d" % n, "vpcd", "wan%d" % n,
+                                      office_ip=s["office"], office_gw=s["lan_gw"], cgw_ip=s["cgw"],
+                                      vpcd_link_ip=s["wan"] + ".1")
         for a in OUTSIDE:
-            cls.ip("vpcd", "addr", "add", a + "/32", "dev", "wan1")
-        cls.pool = vs.netns_executor(cls.ns["vpcd"])
+            cls.ns.ip("vpcd", "addr", "add", a + "/32", "dev", "wan1")
+        cls.pool = netns_executor(cls.ns["vpcd"])
         cls.addClassCleanup(cls.pool.shutdown)
+
+    outside = OUTSIDE    # vpcd's, in seed.SeedStoryTest.vpcd_command
 
     def setUp(self):
         super().setUp()
         self.charons = {}
         self.addCleanup(self.stop_charons)
 
-    def start_vpcd(self):
-        env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID,
-                   VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
-        log = open(self.vpcd_log, "ab")
-        # nsenter, not "ip netns exec": see test_seed_story (the pid is vpcd's)
-        self.vpcd = subprocess.Popen(
-            ["nsenter", "--net=/run/netns/" + self.ns["vpcd"], vs.VPCD, "--listen",
-             "127.0.0.1:%d" % vs.API_PORT, "--data-dir", self.data_dir,
-             "--vpn-outside-addresses", ",".join(OUTSIDE), "--dataplane"],
-            stdout=log, stderr=log, env=env)
-        log.close()
-
-        def listening():
-            try:
-                socket.create_connection(("127.0.0.1", vs.API_PORT), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-        end = time.time() + 10
-        while not self.pool.submit(listening).result():
-            if self.vpcd.poll() is not None or time.time() > end:
-                raise AssertionError("vpcd did not start; log:\n" + self.vpcd_log_text()[-3000:])
-            time.sleep(0.05)
-        self.ec2 = self.pool.submit(
-            boto3.client, "ec2", region_name=vpcdtest.REGION, endpoint_url=vs.API,
-            aws_access_key_id=vpcdtest.KEY_ID, aws_secret_access_key=vpcdtest.SECRET,
-            config=botocore.config.Config(retries={"max_attempts": 0})).result()
-
     # ---- one charon per router -------------------------------------------------
 
-    def charon_paths(self, n):
-        run_dir = os.path.join(self.dir, "run%d" % n)
-        os.makedirs(run_dir, exist_ok=True)
-        vici = "unix://%s/charon.vici" % run_dir
-        conf = os.path.join(self.dir, "strongswan%d.conf" % n)
-        with open(conf, "w") as f:
-            f.write(textwrap.dedent("""\
-                charon-systemd {
-                    load_modular = no
-                    load = random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici
-                    plugins {
-                        vici {
-                            socket = %(vici)s
-                        }
-                    }
-                    journal {
-                        default = -1
-                    }
-                    filelog {
-                        test {
-                            path = %(dir)s/charon%(n)d.log
-                            flush_line = yes
-                            time_format = %%H:%%M:%%S
-                            default = 1
-                        }
-                    }
-                }
-                swanctl {
-                    load = random nonce openssl pem pkcs1 x509
-                }
-                """) % {"vici": vici, "dir": self.dir, "n": n})
-        return run_dir, vici, conf
-
-    def swanctl_n(self, n, *args):
-        _, vici, conf = self.charons[n]["paths"]
-        return ss.run([ss.SWANCTL] + list(args) + ["--uri", vici],
-                      env=dict(os.environ, STRONGSWAN_CONF=conf))
+    def make_charon(self):
+        return None     # no "router": start_charon_n makes each router's
 
     def start_charon_n(self, n, swanctl_conf):
-        paths = self.charon_paths(n)
-        run_dir, _, conf = paths
-        vici_path = os.path.join(run_dir, "charon.vici")
-        if os.path.exists(vici_path):
-            os.unlink(vici_path)
-        out = open(os.path.join(self.dir, "charon%d.out" % n), "a")
-        p = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns["router%d" % n], "sh", "-c",
-             'mount --make-rprivate / && mount --bind "$1" /run && '
-             'exec env STRONGSWAN_CONF="$2" "$3"', "charon", run_dir, conf, ss.CHARON],
-            stdout=out, stderr=subprocess.STDOUT)
-        out.close()
-        self.charons[n] = {"proc": p, "paths": paths}
-        ss.wait_for(lambda: os.path.exists(vici_path), 15, "charon %d's vici socket" % n)
-        self.assertIn("successfully loaded 2 connections",
-                      self.swanctl_n(n, "--load-all", "--file", swanctl_conf).stdout)
+        charon = Charon(self.ns["router%d" % n], self.dir, suffix=str(n))
+        self.charons[n] = charon
+        self.assertIn("successfully loaded 2 connections", charon.start(swanctl_conf))
 
     def stop_charons(self):
         # only the charons this test started, by their pid
-        for c in self.charons.values():
-            p = c["proc"]
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGTERM)
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.kill(p.pid, signal.SIGKILL)
-                    p.wait()
+        for charon in self.charons.values():
+            charon.stop()
         self.charons = {}
 
     # ---- the test -----------------------------------------------------------------
@@ -224,7 +120,7 @@ class TwoVpcsTest(seed.SeedStoryTest):
                       )["VpnConnections"][0]["Options"]["TunnelOptions"]
         inside = [t["TunnelInsideCidr"] for t in tunnels]
         for cidr in inside:
-            self.ip("router%d" % n, "addr", "add", self.inside_addrs(cidr)[0] + "/32", "dev", "lo")
+            self.ns.ip("router%d" % n, "addr", "add", self.inside_addrs(cidr)[0] + "/32", "dev", "lo")
         download = aws("get-vpn-connection-device-sample-configuration", "--vpn-connection-id", vid,
                        "--vpn-connection-device-type-id", "51cb26fd",
                        "--internet-key-exchange-version", "ikev1"
@@ -252,8 +148,8 @@ class TwoVpcsTest(seed.SeedStoryTest):
         iid = inst["InstanceId"]
         self.instances.append(iid)
         self.assertEqual(inst["PrivateIpAddress"], s["inst"])
-        ss.wait_for(lambda: os.path.exists("/run/netns/" + iid), 10, "the namespace of " + iid)
-        ss.wait_for(lambda: s["inst"] in ss.run(["ip", "-n", iid, "-4", "addr", "show", "eth0"],
+        wait_for(lambda: os.path.exists("/run/netns/" + iid), 10, "the namespace of " + iid)
+        wait_for(lambda: s["inst"] in run(["ip", "-n", iid, "-4", "addr", "show", "eth0"],
                                                 check=False).stdout, 10, "eth0 with " + s["inst"])
         self.step("VPC %d %s: %s, %s, VPN %s (both tunnels UP), instance %s %s" % (
             n, vpc, subnet, vgw, vid, iid, s["inst"]))

@@ -28,11 +28,7 @@ Needs root; skipped otherwise. Namespaces have per-run unique names (the
 instances' are vpcd's, named after their ids) and are always deleted."""
 import json
 import os
-import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,8 +39,9 @@ import boto3
 import botocore.config
 
 import vpcdtest
-from interop import test_ipsec_strongswan as ss
+from interop import netns
 from interop import test_vpn_story as vs
+from interop.netns import Namespaces, netns_executor, run, stop_process, wait_for
 from interop.test_seed_story import SERVER, CLIENT
 
 API_PORT = 8775
@@ -62,11 +59,11 @@ class VpcDataplaneTest(unittest.TestCase):
             raise unittest.SkipTest("%s is missing (make all)" % vs.VPCD)
         cls.dir = tempfile.mkdtemp(prefix="vpc-dp-")
         cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        cls.vpcd_ns = "vpcdp-vpcd-%d-%s" % (os.getpid(), secrets.token_hex(3))
-        ss.run(["ip", "netns", "add", cls.vpcd_ns])
-        cls.addClassCleanup(ss.run, ["ip", "netns", "delete", cls.vpcd_ns], False)
-        ss.run(["ip", "-n", cls.vpcd_ns, "link", "set", "lo", "up"])
-        cls.pool = vs.netns_executor(cls.vpcd_ns)
+        cls.ns = Namespaces("vpcdp", ("vpcd",))
+        cls.addClassCleanup(cls.ns.remove)
+        cls.ns.make()
+        cls.vpcd_ns = cls.ns["vpcd"]
+        cls.pool = netns_executor(cls.vpcd_ns)
         cls.addClassCleanup(cls.pool.shutdown)
 
     def setUp(self):
@@ -86,18 +83,7 @@ class VpcDataplaneTest(unittest.TestCase):
             self.vpcd = subprocess.Popen(
                 ["nsenter", "--net=/run/netns/" + self.vpcd_ns, vs.VPCD, "--listen", "127.0.0.1:%d" % API_PORT,
                  "--data-dir", self.data_dir, "--dataplane"] + list(self.vpcd_args), stdout=log, stderr=log, env=env)
-
-        def listening():
-            try:
-                socket.create_connection(("127.0.0.1", API_PORT), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-        end = time.time() + 10
-        while not self.pool.submit(listening).result():
-            if self.vpcd.poll() is not None or time.time() > end:
-                raise AssertionError("vpcd did not start; log:\n" + self.log()[-3000:])
-            time.sleep(0.05)
+        netns.wait_listening(self.pool, API_PORT, self.vpcd, 10, lambda: self.log()[-3000:])
         self.ec2 = self.pool.submit(
             boto3.client, "ec2", region_name=vpcdtest.REGION, endpoint_url=API,
             aws_access_key_id=vpcdtest.KEY_ID, aws_secret_access_key=vpcdtest.SECRET,
@@ -105,13 +91,7 @@ class VpcDataplaneTest(unittest.TestCase):
 
     def stop_vpcd(self):
         p, self.vpcd = self.vpcd, None
-        if p and p.poll() is None:
-            os.kill(p.pid, signal.SIGTERM)
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait()
+        stop_process(p, 20)
 
     def stop_servers(self):
         for p in self.servers:
@@ -122,7 +102,7 @@ class VpcDataplaneTest(unittest.TestCase):
     def cleanup_instances(self):
         for iid in self.instances:
             if os.path.exists("/run/netns/" + iid):
-                ss.run(["ip", "netns", "delete", iid], check=False)
+                run(["ip", "netns", "delete", iid], check=False)
 
     def log(self):
         with open(self.vpcd_log, errors="replace") as f:
@@ -136,22 +116,18 @@ class VpcDataplaneTest(unittest.TestCase):
                          SecurityGroupIds=[sg])["Instances"][0]
         iid, addr = inst["InstanceId"], inst["PrivateIpAddress"]
         self.instances.append(iid)
-        ss.wait_for(lambda: os.path.exists("/run/netns/" + iid) and
-                    addr in ss.run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
+        wait_for(lambda: os.path.exists("/run/netns/" + iid) and
+                    addr in run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
                     10, "%s's eth0 with %s" % (iid, addr))
         return iid, addr
 
     def ping(self, ns, dst, expect=True, count=3, iface=None):
-        via = ["-I", iface] if iface else []
-        p = ss.run(["ip", "netns", "exec", ns, "ping", "-n", "-q", "-c", str(count), "-i", "0.2", "-W", "1"] + via
-                   + [dst], check=False, timeout=count * 3 + 10)
-        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
-        got = int(m.group(2)) if m else 0
+        _, got, out = netns.ping(ns, dst, count, iface=iface)
         if expect:
             self.assertGreaterEqual(got, count - 1, "ping %s from %s:\n%s\nvpcd log tail:\n%s" % (
-                dst, ns, p.stdout, self.log()[-2000:]))
+                dst, ns, out, self.log()[-2000:]))
         else:
-            self.assertEqual(got, 0, "ping %s from %s still answered:\n%s" % (dst, ns, p.stdout))
+            self.assertEqual(got, 0, "ping %s from %s still answered:\n%s" % (dst, ns, out))
 
     def serve(self, ns):
         p = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", SERVER, str(PORT)],
@@ -160,7 +136,7 @@ class VpcDataplaneTest(unittest.TestCase):
         self.assertEqual(p.stdout.readline().strip(), "listening")
 
     def tcp(self, ns, dst, expect=True, timeout=3):
-        p = ss.run(["ip", "netns", "exec", ns, sys.executable, "-c", CLIENT, dst, str(PORT), str(timeout)],
+        p = run(["ip", "netns", "exec", ns, sys.executable, "-c", CLIENT, dst, str(PORT), str(timeout)],
                    check=False, timeout=timeout + 15)
         if expect:
             self.assertEqual(p.stdout.strip(), "ok", "TCP %s -> %s:%d" % (ns, dst, PORT))
@@ -179,7 +155,7 @@ class VpcDataplaneTest(unittest.TestCase):
         return dp["Drops"]
 
     def wait_drops(self, cause, above):
-        ss.wait_for(lambda: self.drops()[cause] > above, 15,
+        wait_for(lambda: self.drops()[cause] > above, 15,
                     "vpcctl dataplane: %s drops above %d" % (cause, above))
 
     def test_instances_groups_conntrack_nacl(self):
@@ -245,7 +221,7 @@ class VpcDataplaneTest(unittest.TestCase):
         self.assertNotIn("ERROR", self.log())
 
     def eth1(self, ns):
-        return ss.run(["ip", "-n", ns, "-4", "-o", "addr", "show", "dev", "eth1"], check=False)
+        return run(["ip", "-n", ns, "-4", "-o", "addr", "show", "dev", "eth1"], check=False)
 
     def test_secondary_eni(self):
         self.data_dir = os.path.join(self.dir, "vpcd-data-eni")
@@ -266,18 +242,18 @@ class VpcDataplaneTest(unittest.TestCase):
         eni = self.call("create_network_interface", SubnetId=sub_b, Groups=[sg])["NetworkInterface"]
         att = self.call("attach_network_interface", NetworkInterfaceId=eni["NetworkInterfaceId"], InstanceId=a,
                         DeviceIndex=1)["AttachmentId"]
-        ss.wait_for(lambda: eni["PrivateIpAddress"] + "/24" in self.eth1(a).stdout, 10,
+        wait_for(lambda: eni["PrivateIpAddress"] + "/24" in self.eth1(a).stdout, 10,
                     "%s's eth1 with %s" % (a, eni["PrivateIpAddress"]))
-        link = ss.run(["ip", "-n", a, "link", "show", "dev", "eth1"]).stdout
+        link = run(["ip", "-n", a, "link", "show", "dev", "eth1"]).stdout
         self.assertIn(eni["MacAddress"].lower(), link.lower())
-        routes = ss.run(["ip", "-n", a, "-4", "route", "show", "dev", "eth1"]).stdout
+        routes = run(["ip", "-n", a, "-4", "route", "show", "dev", "eth1"]).stdout
         self.assertIn("10.97.1.0/24 via 10.97.1.1", routes)
         self.assertNotIn("default", routes)
         self.ping(a, b_ip, iface="eth1")
 
         # DetachNetworkInterface: eth1 goes, eth0 stays
         self.call("detach_network_interface", AttachmentId=att)
-        ss.wait_for(lambda: self.eth1(a).returncode != 0, 10, "%s's eth1 gone" % a)
+        wait_for(lambda: self.eth1(a).returncode != 0, 10, "%s's eth1 gone" % a)
         self.ping(a, b_ip)
 
         # RunInstances with a second network interface (DeviceIndex 1)
@@ -287,7 +263,7 @@ class VpcDataplaneTest(unittest.TestCase):
         c = inst["InstanceId"]
         self.instances.append(c)
         c_b = [n["PrivateIpAddress"] for n in inst["NetworkInterfaces"] if n["Attachment"]["DeviceIndex"] == 1][0]
-        ss.wait_for(lambda: os.path.exists("/run/netns/" + c) and c_b + "/24" in self.eth1(c).stdout, 10,
+        wait_for(lambda: os.path.exists("/run/netns/" + c) and c_b + "/24" in self.eth1(c).stdout, 10,
                     "%s's eth1 with %s" % (c, c_b))
         self.ping(c, b_ip, iface="eth1")
         self.ping(b, c_b)
@@ -309,10 +285,10 @@ class JoinNamespaceTest(VpcDataplaneTest):
     test_secondary_eni = None
 
     def test_join_existing_namespace(self):
-        container = "vpcdp-box-%d-%s" % (os.getpid(), secrets.token_hex(3))
-        ss.run(["ip", "netns", "add", container])
-        self.addCleanup(ss.run, ["ip", "netns", "delete", container], False)
-        ss.run(["ip", "-n", container, "link", "set", "lo", "up"])
+        boxes = Namespaces("vpcdp", ("box",))
+        self.addCleanup(boxes.remove)
+        boxes.make()
+        container = boxes["box"]
         self.start_vpcd()
         vpc = self.call("create_vpc", CidrBlock="10.96.0.0/16")["Vpc"]["VpcId"]
         sub_a = self.call("create_subnet", VpcId=vpc, CidrBlock="10.96.0.0/24")["Subnet"]["SubnetId"]
@@ -330,11 +306,11 @@ class JoinNamespaceTest(VpcDataplaneTest):
                          )["Instances"][0]
         addr = inst["PrivateIpAddress"]
         self.assertEqual(addr, "10.96.0.4")
-        ss.wait_for(lambda: addr in ss.run(["ip", "-n", container, "-4", "addr", "show"], check=False).stdout,
+        wait_for(lambda: addr in run(["ip", "-n", container, "-4", "addr", "show"], check=False).stdout,
                     10, "the container's interface with %s" % addr)
         self.ping(container, b_ip)
         self.ping(b, addr)
         self.call("terminate_instances", InstanceIds=[inst["InstanceId"]])
-        ss.wait_for(lambda: addr not in ss.run(["ip", "-n", container, "-4", "addr", "show"], check=False).stdout,
+        wait_for(lambda: addr not in run(["ip", "-n", container, "-4", "addr", "show"], check=False).stdout,
                     10, "the container's interface gone after TerminateInstances")
         self.assertTrue(os.path.exists("/run/netns/" + container), "vpcd removed a namespace it did not make")

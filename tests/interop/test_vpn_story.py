@@ -44,15 +44,12 @@ vpcd restarted (SIGTERM + start) -> UP from the store, traffic; the
 connection deleted -> tunnels and route gone, traffic stops.
 
 Needs root (namespaces, TUN, charon); skipped otherwise."""
-import concurrent.futures
-import ctypes
 import json
 import os
 import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -64,7 +61,8 @@ import boto3
 import botocore.config
 
 import vpcdtest
-from interop import test_ipsec_strongswan as ss
+from interop import netns
+from interop.netns import Charon, Namespaces, netns_executor, run, stop_process, wait_for
 
 VPCD = os.path.join(vpcdtest.BUILD, "vpcd")
 VPCCTL = os.path.join(vpcdtest.BUILD, "vpcctl")
@@ -77,21 +75,6 @@ OFFICE_IP = "10.0.0.10"
 VPC_CIDR = "10.96.0.0/16"
 VPC_HOST_IP = "10.96.1.10"
 DPD_TIMEOUT = 30          # AWS's minimum and default DPDTimeoutSeconds
-CLONE_NEWNET = 0x40000000
-
-
-def netns_executor(ns):
-    """One thread in network namespace ns (setns is per thread): boto3 calls
-    made through it open their sockets there."""
-    def enter():
-        libc = ctypes.CDLL(None, use_errno=True)
-        fd = os.open("/run/netns/" + ns, os.O_RDONLY)
-        try:
-            if libc.setns(fd, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns " + ns)
-        finally:
-            os.close(fd)
-    return concurrent.futures.ThreadPoolExecutor(1, initializer=enter)
 
 
 @unittest.skipUnless(os.geteuid() == 0,
@@ -100,7 +83,7 @@ class VpnStoryTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        for path in (VPCD, ss.CHARON, ss.SWANCTL):
+        for path in (VPCD, netns.CHARON, netns.SWANCTL):
             if not os.path.exists(path):
                 raise unittest.SkipTest("%s is missing (make all, or install strongswan-swanctl "
                                         "charon-systemd libcharon-extra-plugins)" % path)
@@ -111,51 +94,25 @@ class VpnStoryTest(unittest.TestCase):
             print("\nkeeping " + cls.dir, file=sys.stderr)
         else:
             cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        tag = "%d-%s" % (os.getpid(), secrets.token_hex(3))
-        cls.ns = {k: "vpns-%s-%s" % (k, tag) for k in ("office", "router", "vpcd", "vpchost")}
-        for ns in cls.ns.values():
-            ss.run(["ip", "netns", "add", ns])
-            cls.addClassCleanup(ss.run, ["ip", "netns", "delete", ns], False)
+        cls.ns = Namespaces("vpns", ("office", "router", "vpcd", "vpchost"))
+        cls.addClassCleanup(cls.ns.remove)
+        cls.ns.make(rp_filter=0)
         cls.build_topology()
         cls.pool = netns_executor(cls.ns["vpcd"])
         cls.addClassCleanup(cls.pool.shutdown)
 
     @classmethod
-    def ip(cls, ns, *args):
-        return ss.run(["ip", "-n", cls.ns[ns]] + list(args))
-
-    @classmethod
-    def sysctl(cls, ns, key, value):
-        ss.run(["ip", "netns", "exec", cls.ns[ns], "sysctl", "-qw", "%s=%s" % (key, value)])
-
-    @classmethod
-    def veth(cls, a, a_dev, b, b_dev):
-        cls.ip(a, "link", "add", a_dev, "type", "veth", "peer", "name", b_dev, "netns", cls.ns[b])
-        cls.ip(a, "link", "set", a_dev, "up")
-        cls.ip(b, "link", "set", b_dev, "up")
-
-    @classmethod
     def build_topology(cls):
-        for ns in cls.ns:
-            cls.ip(ns, "link", "set", "lo", "up")
-            cls.sysctl(ns, "net.ipv4.conf.all.rp_filter", 0)
-            cls.sysctl(ns, "net.ipv4.conf.default.rp_filter", 0)
-        cls.veth("office", "eth0", "router", "lan0")
-        cls.veth("router", "wan0", "vpcd", "wan0")
-        cls.veth("vpcd", "vpc0", "vpchost", "eth0")
-        cls.ip("office", "addr", "add", OFFICE_IP + "/24", "dev", "eth0")
-        cls.ip("office", "route", "add", "default", "via", "10.0.0.1")
-        cls.ip("router", "addr", "add", "10.0.0.1/24", "dev", "lan0")
-        cls.ip("router", "addr", "add", CGW_IP + "/24", "dev", "wan0")
-        cls.ip("router", "route", "add", "203.0.113.0/24", "via", VPCD_LINK_IP)
-        cls.sysctl("router", "net.ipv4.ip_forward", 1)
-        cls.ip("vpcd", "addr", "add", VPCD_LINK_IP + "/24", "dev", "wan0")
+        """office -- router -- vpcd (outside addresses) -- vpchost."""
+        ns = cls.ns
+        ns.office_router_vpcd(office_ip=OFFICE_IP, cgw_ip=CGW_IP, vpcd_link_ip=VPCD_LINK_IP)
         for a in OUTSIDE:
-            cls.ip("vpcd", "addr", "add", a + "/32", "dev", "wan0")
-        cls.ip("vpcd", "addr", "add", "10.96.1.1/24", "dev", "vpc0")
-        cls.sysctl("vpcd", "net.ipv4.ip_forward", 1)
-        cls.ip("vpchost", "addr", "add", VPC_HOST_IP + "/24", "dev", "eth0")
-        cls.ip("vpchost", "route", "add", "default", "via", "10.96.1.1")
+            ns.ip("vpcd", "addr", "add", a + "/32", "dev", "wan0")
+        ns.veth("vpcd", "vpc0", "vpchost", "eth0")
+        ns.ip("vpcd", "addr", "add", "10.96.1.1/24", "dev", "vpc0")
+        ns.sysctl("vpcd", "net.ipv4.ip_forward", 1)
+        ns.ip("vpchost", "addr", "add", VPC_HOST_IP + "/24", "dev", "eth0")
+        ns.ip("vpchost", "route", "add", "default", "via", "10.96.1.1")
 
     # ---- vpcd in its namespace --------------------------------------------------
 
@@ -164,64 +121,27 @@ class VpnStoryTest(unittest.TestCase):
         os.makedirs(self.data_dir, exist_ok=True)
         self.vpcd_log = os.path.join(self.dir, "vpcd.log")
         self.vpcd = None
-        self.charon = None
-        self.run_dir = os.path.join(self.dir, "run")
-        os.makedirs(self.run_dir, exist_ok=True)
-        self.vici = "unix://%s/charon.vici" % self.run_dir
-        self.ss_conf = os.path.join(self.dir, "strongswan.conf")
-        with open(self.ss_conf, "w") as f:
-            f.write(textwrap.dedent("""\
-                charon-systemd {
-                    load_modular = no
-                    load = random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici
-                    plugins {
-                        vici {
-                            socket = %(vici)s
-                        }
-                    }
-                    journal {
-                        default = -1
-                    }
-                    filelog {
-                        test {
-                            path = %(dir)s/charon.log
-                            flush_line = yes
-                            time_format = %%H:%%M:%%S
-                            default = 1
-                            ike = 2
-                        }
-                    }
-                }
-                swanctl {
-                    load = random nonce openssl pem pkcs1 x509
-                }
-                """) % {"vici": self.vici, "dir": self.dir})
-        self.addCleanup(self.stop_charon)
+        self.charon = self.make_charon()
+        if self.charon:
+            self.addCleanup(self.charon.stop)
         self.addCleanup(self.stop_vpcd, False)
         self.t0 = time.time()
+
+    def make_charon(self):
+        """The router's charon (not started); None where there is no "router"."""
+        return Charon(self.ns["router"], self.dir, log_levels={"ike": 2})
+
+    def vpcd_command(self):
+        # "ip netns exec" execs vpcd: self.vpcd.pid is vpcd's
+        return netns.in_netns(self.ns["vpcd"], VPCD, "--listen", "127.0.0.1:%d" % API_PORT,
+                              "--data-dir", self.data_dir, "--vpn-outside-addresses", ",".join(OUTSIDE))
 
     def start_vpcd(self):
         env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID,
                    VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
-        log = open(self.vpcd_log, "ab")
-        # "ip netns exec" execs vpcd: self.vpcd.pid is vpcd's
-        self.vpcd = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns["vpcd"], VPCD, "--listen", "127.0.0.1:%d" % API_PORT,
-             "--data-dir", self.data_dir, "--vpn-outside-addresses", ",".join(OUTSIDE)],
-            stdout=log, stderr=log, env=env)
-        log.close()
-
-        def listening():
-            try:
-                socket.create_connection(("127.0.0.1", API_PORT), timeout=0.2).close()
-                return True
-            except OSError:
-                return False
-        end = time.time() + 10
-        while not self.pool.submit(listening).result():
-            if self.vpcd.poll() is not None or time.time() > end:
-                raise AssertionError("vpcd did not start; log:\n" + self.vpcd_log_text()[-3000:])
-            time.sleep(0.05)
+        with open(self.vpcd_log, "ab") as log:
+            self.vpcd = subprocess.Popen(self.vpcd_command(), stdout=log, stderr=log, env=env)
+        netns.wait_listening(self.pool, API_PORT, self.vpcd, 10, lambda: self.vpcd_log_text()[-3000:])
         self.ec2 = self.pool.submit(
             boto3.client, "ec2", region_name=vpcdtest.REGION, endpoint_url=API,
             aws_access_key_id=vpcdtest.KEY_ID, aws_secret_access_key=vpcdtest.SECRET,
@@ -231,13 +151,7 @@ class VpnStoryTest(unittest.TestCase):
         p, self.vpcd = self.vpcd, None
         if not p:
             return
-        if p.poll() is None:
-            os.kill(p.pid, signal.SIGTERM)
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait()
+        stop_process(p, 20)
         if check:
             self.assertEqual(p.returncode, 0, "vpcd did not stop cleanly; log tail:\n" +
                              self.vpcd_log_text()[-3000:])
@@ -315,7 +229,7 @@ class VpnStoryTest(unittest.TestCase):
     def swanctl_child_spis(self):
         """{IKE SA name: {(in, out)}} of the INSTALLED CHILD SAs in
         `swanctl --list-sas`, SPIs as lower-case hex."""
-        out = self.swanctl("--list-sas").stdout
+        out = self.charon.swanctl("--list-sas").stdout
         sas, ike, child = {}, None, None
         for line in out.splitlines():
             m = re.match(r"^(\S+): #\d+, ", line)
@@ -363,7 +277,7 @@ class VpnStoryTest(unittest.TestCase):
                     return False
             return True
         try:
-            ss.wait_for(matches, 15, "vpcctl vpn status's SPIs = strongSwan's (in/out swapped)")
+            wait_for(matches, 15, "vpcctl vpn status's SPIs = strongSwan's (in/out swapped)")
         except AssertionError:
             raise AssertionError("vpcctl: %s\nstrongSwan: %s" % (
                 json.dumps(last.get("v"), indent=1), last.get("ss")))
@@ -398,7 +312,7 @@ class VpnStoryTest(unittest.TestCase):
             grown["now"] = self.detail_packets(self.vpn_status_json(vid))
             return (grown["now"][0] >= before[0] + 3 and grown["now"][1] >= before[1] + 3)
         try:
-            ss.wait_for(counted, 15, "the packet counters grown by the ping")
+            wait_for(counted, 15, "the packet counters grown by the ping")
         except AssertionError:
             raise AssertionError("packets (in, out) before %s, now %s" % (before, grown.get("now")))
         # the table form: the telemetry table, then Cisco's blocks per tunnel
@@ -468,45 +382,18 @@ class VpnStoryTest(unittest.TestCase):
         return (".".join(base[:3] + [str(last + 2)]), ".".join(base[:3] + [str(last + 1)]))
 
     def start_charon(self, conf):
-        vici_path = os.path.join(self.run_dir, "charon.vici")
-        if os.path.exists(vici_path):
-            os.unlink(vici_path)
-        out = open(os.path.join(self.dir, "charon.out"), "a")
-        self.charon = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns["router"], "sh", "-c",
-             'mount --make-rprivate / && mount --bind "$1" /run && '
-             'exec env STRONGSWAN_CONF="$2" "$3"', "charon", self.run_dir, self.ss_conf,
-             ss.CHARON], stdout=out, stderr=subprocess.STDOUT)
-        out.close()
-        ss.wait_for(lambda: os.path.exists(vici_path), 15, "charon's vici socket")
-        self.assertIn("successfully loaded 2 connections",
-                      self.swanctl("--load-all", "--file", conf).stdout)
-
-    def stop_charon(self, sig=signal.SIGTERM):
-        # charon-systemd is exec'ed by the shell: self.charon.pid is charon's
-        p, self.charon = self.charon, None
-        if p and p.poll() is None:
-            os.kill(p.pid, sig)
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait()
-
-    def swanctl(self, *args):
-        env = dict(os.environ, STRONGSWAN_CONF=self.ss_conf)
-        return ss.run([ss.SWANCTL] + list(args) + ["--uri", self.vici], env=env)
+        self.assertIn("successfully loaded 2 connections", self.charon.start(conf))
 
     def assert_strongswan_up(self, tunnels=(1, 2), timeout=15):
         def ok():
-            out = self.swanctl("--list-sas").stdout
+            out = self.charon.swanctl("--list-sas").stdout
             return all(re.search(r"(?m)^tunnel%d: #\d+, ESTABLISHED, IKEv1" % n, out) and
                        re.search(r"(?m)^  tunnel%d: #\d+, reqid \d+, INSTALLED, TUNNEL" % n, out)
                        for n in tunnels)
         try:
-            ss.wait_for(ok, timeout, "ESTABLISHED/INSTALLED SAs in swanctl --list-sas")
+            wait_for(ok, timeout, "ESTABLISHED/INSTALLED SAs in swanctl --list-sas")
         except AssertionError:
-            raise AssertionError(self.swanctl("--list-sas").stdout)
+            raise AssertionError(self.charon.swanctl("--list-sas").stdout)
 
     def propagated(self, rtb):
         """The routes DescribeRouteTables shows as propagated into rtb (the
@@ -516,19 +403,14 @@ class VpnStoryTest(unittest.TestCase):
         return [r for t in tables for r in t["Routes"] if r.get("Origin") == "EnableVgwRoutePropagation"]
 
     def ping_answered(self, ns, dst):
-        p = ss.run(["ip", "netns", "exec", self.ns[ns], "ping", "-n", "-q", "-c", "1", "-W", "1", dst],
-                   check=False, timeout=10)
-        return " 1 received" in p.stdout
+        return netns.ping(self.ns[ns], dst, count=1)[1] == 1
 
     def ping(self, ns, dst, count=3, expect=True):
-        p = ss.run(["ip", "netns", "exec", self.ns[ns], "ping", "-n", "-q", "-c", str(count),
-                    "-i", "0.2", "-W", "2", dst], check=False, timeout=count * 3 + 10)
-        m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
-        got = int(m.group(2)) if m else 0
+        _, got, out = netns.ping(self.ns[ns], dst, count, wait=2)
         if expect:
-            self.assertEqual(got, count, "ping %s from %s:\n%s" % (dst, ns, p.stdout))
+            self.assertEqual(got, count, "ping %s from %s:\n%s" % (dst, ns, out))
         else:
-            self.assertEqual(got, 0, "ping %s from %s still answered:\n%s" % (dst, ns, p.stdout))
+            self.assertEqual(got, 0, "ping %s from %s still answered:\n%s" % (dst, ns, out))
 
     # ---- the story ------------------------------------------------------------------
 
@@ -555,7 +437,7 @@ class VpnStoryTest(unittest.TestCase):
         inside = [t["TunnelInsideCidr"] for t in tunnels]
         psks = [t["PreSharedKey"] for t in tunnels]
         for cidr in inside:   # the router's inside addresses
-            self.ip("router", "addr", "add", self.inside_addrs(cidr)[0] + "/32", "dev", "lo")
+            self.ns.ip("router", "addr", "add", self.inside_addrs(cidr)[0] + "/32", "dev", "lo")
         # before the router is there: DOWN, waiting for it
         self.wait_telemetry(vid, [("DOWN", "waiting for the peer")] * 2, 10, "DOWN, waiting")
         # route propagation into the main table: nothing while no tunnel is UP
@@ -587,7 +469,7 @@ class VpnStoryTest(unittest.TestCase):
             self.ping("router", self.inside_addrs(cidr)[1])
         self.ping("office", VPC_HOST_IP)
         self.ping("vpchost", OFFICE_IP)
-        route = ss.run(["ip", "-n", self.ns["vpcd"], "route", "show", "10.0.0.0/24"]).stdout
+        route = run(["ip", "-n", self.ns["vpcd"], "route", "show", "10.0.0.0/24"]).stdout
         self.assertIn("dev vpcd0", route)
         self.step("strongSwan ESTABLISHED/INSTALLED; router -> inside addresses, office <-> VPC host")
         self.check_vpn_status(vid)
@@ -595,7 +477,7 @@ class VpnStoryTest(unittest.TestCase):
 
         # the router dies without a word: DPD (30 s) must notice
         t_kill = time.time()
-        self.stop_charon(signal.SIGKILL)
+        self.charon.stop(signal.SIGKILL)
         self.wait_telemetry(vid, [("DOWN", "DPD timeout")] * 2, DPD_TIMEOUT + 3,
                             "both DOWN with the DPD cause")
         dpd_s = time.time() - t_kill
@@ -607,13 +489,13 @@ class VpnStoryTest(unittest.TestCase):
         self.step("charon restarted: both UP")
 
         # a wrong pre-shared key for tunnel 1 in the router
-        self.stop_charon()
+        self.charon.stop()
         self.start_charon(self.router_conf(download, inside, esp,
                                            wrong_psk="wrong" + secrets.token_hex(8)))
         tel = self.wait_telemetry(vid, [("DOWN", "authentication failed"), ("UP", "^IPSEC IS UP$")],
                                   30, "tunnel 1 DOWN with an authentication cause, tunnel 2 UP")
         self.step("wrong PSK on the router: tunnel 1 DOWN '%s'" % tel[0]["StatusMessage"])
-        self.stop_charon()
+        self.charon.stop()
         self.start_charon(conf)
         tel = self.wait_telemetry(vid, [("UP", "^IPSEC IS UP$")] * 2, 30, "both UP, key fixed")
         self.step("router's key fixed: both UP")
@@ -641,24 +523,24 @@ class VpnStoryTest(unittest.TestCase):
         # UP is reported when IKE is done; the router may still be swapping in
         # its new SAs and vpcd re-adding its routes for a moment: traffic must
         # flow within seconds, then every ping of a run must come back
-        ss.wait_for(lambda: self.ping_answered("office", VPC_HOST_IP), 15, "traffic after vpcd restarted")
+        wait_for(lambda: self.ping_answered("office", VPC_HOST_IP), 15, "traffic after vpcd restarted")
         self.ping("office", VPC_HOST_IP)
         self.ping("vpchost", OFFICE_IP)
         self.step("vpcd restarted (SIGTERM + start): both UP, traffic flows")
 
         # the connection deleted: its tunnels and its route go
         self.aws("delete-vpn-connection", "--vpn-connection-id", vid)
-        ss.wait_for(lambda: "10.0.0.0/24" not in ss.run(
+        wait_for(lambda: "10.0.0.0/24" not in run(
             ["ip", "-n", self.ns["vpcd"], "route", "show"]).stdout, 10, "the route removed")
         log = self.vpcd_log_text()
         for n in (1, 2):
             self.assertIn("tunnel %s#%d removed" % (vid, n), log)
         self.ping("office", VPC_HOST_IP, count=2, expect=False)
         tel = self.wait_telemetry(vid, [("DOWN", "^removed$")] * 2, 5, "both DOWN 'removed'")
-        ss.wait_for(lambda: "TunnelDetailUnavailable" in json.loads(self.vpcctl(
+        wait_for(lambda: "TunnelDetailUnavailable" in json.loads(self.vpcctl(
             "vpn", "status", vid, "--output", "json"))["VpnConnections"][0], 10,
             "vpcctl vpn status: no tunnel detail for the deleted connection")
-        out = self.swanctl("--list-sas").stdout
+        out = self.charon.swanctl("--list-sas").stdout
         self.assertNotRegex(out, r"(?m)^  tunnel\d: #\d+, reqid \d+, INSTALLED", out)
         self.assertEqual(self.propagated(rtb), [])
         self.step("VPN connection deleted: tunnels removed, route gone (and no longer propagated), no traffic")

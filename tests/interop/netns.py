@@ -1,0 +1,282 @@
+"""The interop tests' plumbing (and make demo's): network namespaces and
+veth pairs with per-run unique names, a real strongSwan charon in one of
+them, processes stopped by their PID, waiting.
+
+Namespaces holds the namespaces one test class (or the demo) made, named
+PREFIX-ROLE-PID-RANDOM, and removes them all, also when making them failed
+halfway; register its remove() as a clean-up before calling make().
+Charon is charon-systemd in a namespace with its own /run, its own
+STRONGSWAN_CONF and its own vici socket, as ../shared/STRONGSWAN.md says
+(two charons on one machine, kernel-libipsec before kernel-netlink).
+
+Never: touch a namespace or a process it did not make (processes are
+stopped by PID, never by name); send a packet outside the namespaces the
+caller made or loopback. Standard library only: the demo imports it too.
+Failures raise PlumbingError, an AssertionError (a test failure)."""
+import concurrent.futures
+import ctypes
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import textwrap
+import time
+
+CHARON = "/usr/sbin/charon-systemd"
+SWANCTL = "/usr/sbin/swanctl"
+CLONE_NEWNET = 0x40000000
+
+# The office and vpcd's side of the link to it, as every story draws them:
+#   office 10.0.0.10 -- 10.0.0.1 router 198.51.100.2 -- 198.51.100.1 vpcd
+OFFICE_IP = "10.0.0.10"
+OFFICE_GW = "10.0.0.1"
+CGW_IP = "198.51.100.2"
+VPCD_LINK_IP = "198.51.100.1"
+AWS_ENDPOINTS = "203.0.113.0/24"    # where vpcd's tunnel outside addresses are
+
+# A TCP echo server: one line back per line, many clients; prints
+# "listening" once bound (argv[1]: the port).
+ECHO_SERVER = r"""
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16)
+print("listening", flush=True)
+def serve(c):
+    while True:
+        d = c.recv(4096)
+        if not d: break
+        c.sendall(d)
+    c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"""
+
+
+class PlumbingError(AssertionError):
+    pass
+
+
+def run(cmd, check=True, **kw):
+    """cmd's output (stdout and stderr together) in .stdout; check: a
+    non-zero exit raises PlumbingError with that output."""
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    if check and p.returncode != 0:
+        raise PlumbingError("%s failed (%d):\n%s" % (" ".join(cmd), p.returncode, p.stdout))
+    return p
+
+
+def wait_for(predicate, timeout, what, interval=0.1):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise PlumbingError("timed out (%ss) waiting for %s" % (timeout, what))
+
+
+def stop_process(p, timeout=10, sig=signal.SIGTERM):
+    """Stops p, a process the caller started, by its PID: sig, then SIGKILL
+    after timeout seconds. ("ip netns exec", nsenter and the charon shell
+    exec their command, so p.pid is the daemon itself.) None is fine."""
+    if p is None or p.poll() is not None:
+        return
+    os.kill(p.pid, sig)
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+
+
+def in_netns(name, *cmd):
+    """The argv that runs cmd in namespace name (ip netns exec)."""
+    return ["ip", "netns", "exec", name] + list(cmd)
+
+
+def ping(name, dst, count=3, interval="0.2", wait=1, size=None, iface=None):
+    """ping -c count from namespace name: (sent, received, ping's output).
+    A ping that prints no summary counts as count sent, none received."""
+    cmd = ["ping", "-n", "-q", "-c", str(count), "-i", str(interval), "-W", str(wait)]
+    if size is not None:
+        cmd += ["-s", str(size)]
+    if iface:
+        cmd += ["-I", iface]
+    p = run(in_netns(name, *cmd, dst), check=False, timeout=count * 3 + 10)
+    m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
+    sent, got = (int(m.group(1)), int(m.group(2))) if m else (count, 0)
+    return sent, got, p.stdout
+
+
+class Namespaces(dict):
+    """role -> namespace name, PREFIX-ROLE-PID-RANDOM; make() adds them,
+    remove() deletes those it added (any number of times)."""
+
+    def __init__(self, prefix, roles):
+        tag = "%d-%s" % (os.getpid(), secrets.token_hex(3))
+        super().__init__((role, "%s-%s-%s" % (prefix, role, tag)) for role in roles)
+        self.made = []
+
+    def make(self, loopback=True, rp_filter=None):
+        """Adds every namespace, lo up in each when loopback; rp_filter:
+        a value for net.ipv4.conf.{all,default}.rp_filter in each. What
+        was added is deleted again when a step fails."""
+        try:
+            for name in self.values():
+                run(["ip", "netns", "add", name])
+                self.made.append(name)
+            for role in self:
+                if loopback:
+                    self.ip(role, "link", "set", "lo", "up")
+                if rp_filter is not None:
+                    self.sysctl(role, "net.ipv4.conf.all.rp_filter", rp_filter)
+                    self.sysctl(role, "net.ipv4.conf.default.rp_filter", rp_filter)
+        except BaseException:
+            self.remove()
+            raise
+
+    def remove(self):
+        while self.made:
+            run(["ip", "netns", "delete", self.made.pop()], check=False)
+
+    def ip(self, role, *args):
+        return run(["ip", "-n", self[role]] + list(args))
+
+    def sysctl(self, role, key, value):
+        run(in_netns(self[role], "sysctl", "-qw", "%s=%s" % (key, value)))
+
+    def veth(self, a, a_dev, b, b_dev):
+        """A veth pair a_dev (in a) -- b_dev (in b), both up."""
+        self.ip(a, "link", "add", a_dev, "type", "veth", "peer", "name", b_dev, "netns", self[b])
+        self.ip(a, "link", "set", a_dev, "up")
+        self.ip(b, "link", "set", b_dev, "up")
+
+    def office_router_vpcd(self, office="office", router="router", vpcd="vpcd", vpcd_dev="wan0",
+                           office_ip=OFFICE_IP, office_gw=OFFICE_GW, cgw_ip=CGW_IP,
+                           vpcd_link_ip=VPCD_LINK_IP):
+        """office eth0 -- lan0 router wan0 -- vpcd_dev vpcd: the office's
+        /24 with its default route to the router, which forwards and
+        routes the AWS endpoints (203.0.113.0/24) to vpcd's link address
+        (a /24 with cgw_ip). vpcd's outside addresses are the caller's."""
+        self.veth(office, "eth0", router, "lan0")
+        self.veth(router, "wan0", vpcd, vpcd_dev)
+        self.ip(office, "addr", "add", office_ip + "/24", "dev", "eth0")
+        self.ip(office, "route", "add", "default", "via", office_gw)
+        self.ip(router, "addr", "add", office_gw + "/24", "dev", "lan0")
+        self.ip(router, "addr", "add", cgw_ip + "/24", "dev", "wan0")
+        self.ip(router, "route", "add", AWS_ENDPOINTS, "via", vpcd_link_ip)
+        self.sysctl(router, "net.ipv4.ip_forward", 1)
+        self.ip(vpcd, "addr", "add", vpcd_link_ip + "/24", "dev", vpcd_dev)
+
+
+def netns_executor(name):
+    """One thread in network namespace name (setns is per thread): what is
+    submitted to it (boto3 calls, socket probes) opens its sockets there."""
+    def enter():
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open("/run/netns/" + name, os.O_RDONLY)
+        try:
+            if libc.setns(fd, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns " + name)
+        finally:
+            os.close(fd)
+    return concurrent.futures.ThreadPoolExecutor(1, initializer=enter)
+
+
+def wait_listening(executor, port, proc, timeout, log_tail, what="vpcd"):
+    """Until 127.0.0.1:port accepts a connection in the executor's
+    namespace; PlumbingError with log_tail() when proc (what) exits first
+    or the time runs out."""
+    def listening():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+    end = time.time() + timeout
+    while not executor.submit(listening).result():
+        if proc.poll() is not None or time.time() > end:
+            raise PlumbingError("%s did not start; log:\n%s" % (what, log_tail()))
+        time.sleep(0.05)
+
+
+class Charon:
+    """charon-systemd in namespace netns_name, its files in directory with
+    the name suffix (run<S>/ as its /run with charon.vici, strongswan<S>.conf,
+    charon<S>.log, charon<S>.out); log_levels: filelog levels beyond
+    default = 1, e.g. {"ike": 2}. Plugins as STRONGSWAN.md says:
+    kernel-libipsec before kernel-netlink, kdf. new_session: charon in its
+    own session (the demo: a terminal's Ctrl-C must not reach it before
+    the clean-up)."""
+
+    def __init__(self, netns_name, directory, suffix="", log_levels=None, new_session=False):
+        self.netns = netns_name
+        self.dir = directory
+        self.new_session = new_session
+        self.run_dir = os.path.join(directory, "run" + suffix)
+        os.makedirs(self.run_dir, exist_ok=True)
+        self.vici_path = os.path.join(self.run_dir, "charon.vici")
+        self.vici = "unix://" + self.vici_path
+        self.conf = os.path.join(directory, "strongswan%s.conf" % suffix)
+        self.log_path = os.path.join(directory, "charon%s.log" % suffix)
+        self.out_path = os.path.join(directory, "charon%s.out" % suffix)
+        self.proc = None
+        levels = "".join("\n                    %s = %s" % kv for kv in (log_levels or {}).items())
+        with open(self.conf, "w") as f:
+            f.write(textwrap.dedent("""\
+                charon-systemd {
+                    load_modular = no
+                    load = random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici
+                    plugins {
+                        vici {
+                            socket = %(vici)s
+                        }
+                    }
+                    journal {
+                        default = -1
+                    }
+                    filelog {
+                        test {
+                            path = %(log)s
+                            flush_line = yes
+                            time_format = %%H:%%M:%%S
+                            default = 1%(levels)s
+                        }
+                    }
+                }
+                swanctl {
+                    load = random nonce openssl pem pkcs1 x509
+                }
+                """) % {"vici": self.vici, "log": self.log_path, "levels": levels})
+
+    def start(self, swanctl_conf=None, timeout=15):
+        """Starts charon and waits for its vici socket; with swanctl_conf,
+        `swanctl --load-all` of it, whose output it returns."""
+        if os.path.exists(self.vici_path):      # left by a charon killed before
+            os.unlink(self.vici_path)
+        with open(self.out_path, "a") as out:
+            self.proc = subprocess.Popen(
+                in_netns(self.netns, "sh", "-c",
+                         'mount --make-rprivate / && mount --bind "$1" /run && '
+                         'exec env STRONGSWAN_CONF="$2" "$3"', "charon", self.run_dir, self.conf,
+                         CHARON),
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=self.new_session)
+        wait_for(lambda: os.path.exists(self.vici_path), timeout, "charon's vici socket")
+        if swanctl_conf:
+            return self.swanctl("--load-all", "--file", swanctl_conf).stdout
+        return None
+
+    def swanctl(self, *args):
+        """swanctl ARGS against this charon (its vici socket)."""
+        env = dict(os.environ, STRONGSWAN_CONF=self.conf)
+        return run([SWANCTL] + list(args) + ["--uri", self.vici], env=env)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        p, self.proc = self.proc, None
+        stop_process(p, timeout, sig)
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
