@@ -20,18 +20,18 @@ import argparse
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 
-CHARON = "/usr/sbin/charon-systemd"
-SWANCTL = "/usr/sbin/swanctl"
+# the interop tests' namespaces, veth pairs and charon
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "interop"))
+import netns  # noqa: E402
+from netns import CHARON, SWANCTL, Charon, Namespaces, PlumbingError, run, stop_process  # noqa: E402
+
 OFFICE_IP = "10.0.0.10"
 OFFICE_NET = "10.0.0.0/24"
 CGW_IP = "198.51.100.2"
@@ -52,20 +52,8 @@ class DemoError(Exception):
     pass
 
 
-def run(cmd, check=True, **kw):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
-    if check and p.returncode != 0:
-        raise DemoError("%s failed (%d):\n%s" % (" ".join(cmd), p.returncode, p.stdout))
-    return p
-
-
 def wait_for(predicate, timeout, what):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise DemoError("timed out (%ss) waiting for %s" % (timeout, what))
+    netns.wait_for(predicate, timeout, what, interval=0.2)
 
 
 class Demo:
@@ -76,9 +64,7 @@ class Demo:
         self.api = "http://127.0.0.1:%d" % api_port
         self.api_port = api_port
         self.dir = tempfile.mkdtemp(prefix="vpcd-demo-")
-        tag = "%d-%s" % (os.getpid(), secrets.token_hex(3))
-        self.ns = {k: "demo-%s-%s" % (k, tag) for k in ("office", "router", "vpcd")}
-        self.made_ns = []
+        self.ns = Namespaces("demo", ("office", "router", "vpcd"))
         self.instances = []
         self.vpcd = None
         self.charon = None
@@ -101,36 +87,11 @@ class Demo:
 
     # ---- the namespaces ---------------------------------------------------------------
 
-    def ip(self, ns, *args):
-        return run(["ip", "-n", self.ns[ns]] + list(args))
-
-    def sysctl(self, ns, key, value):
-        run(["ip", "netns", "exec", self.ns[ns], "sysctl", "-qw", "%s=%s" % (key, value)])
-
-    def veth(self, a, a_dev, b, b_dev):
-        self.ip(a, "link", "add", a_dev, "type", "veth", "peer", "name", b_dev, "netns", self.ns[b])
-        self.ip(a, "link", "set", a_dev, "up")
-        self.ip(b, "link", "set", b_dev, "up")
-
     def topology(self):
-        for ns in self.ns.values():
-            run(["ip", "netns", "add", ns])
-            self.made_ns.append(ns)
-        for ns in self.ns:
-            self.ip(ns, "link", "set", "lo", "up")
-            self.sysctl(ns, "net.ipv4.conf.all.rp_filter", 0)
-            self.sysctl(ns, "net.ipv4.conf.default.rp_filter", 0)
-        self.veth("office", "eth0", "router", "lan0")
-        self.veth("router", "wan0", "vpcd", "wan0")
-        self.ip("office", "addr", "add", OFFICE_IP + "/24", "dev", "eth0")
-        self.ip("office", "route", "add", "default", "via", "10.0.0.1")
-        self.ip("router", "addr", "add", "10.0.0.1/24", "dev", "lan0")
-        self.ip("router", "addr", "add", CGW_IP + "/24", "dev", "wan0")
-        self.ip("router", "route", "add", "203.0.113.0/24", "via", VPCD_LINK_IP)
-        self.sysctl("router", "net.ipv4.ip_forward", 1)
-        self.ip("vpcd", "addr", "add", VPCD_LINK_IP + "/24", "dev", "wan0")
+        self.ns.make(rp_filter=0)
+        self.ns.office_router_vpcd(office_ip=OFFICE_IP, cgw_ip=CGW_IP, vpcd_link_ip=VPCD_LINK_IP)
         for a in OUTSIDE:
-            self.ip("vpcd", "addr", "add", a + "/32", "dev", "wan0")
+            self.ns.ip("vpcd", "addr", "add", a + "/32", "dev", "wan0")
 
     # ---- vpcd -------------------------------------------------------------------------
 
@@ -182,75 +143,23 @@ class Demo:
 
     # ---- the router ---------------------------------------------------------------------
 
-    def strongswan_conf(self):
-        self.run_dir = os.path.join(self.dir, "run")
-        os.makedirs(self.run_dir)
-        self.vici = "unix://%s/charon.vici" % self.run_dir
-        self.ss_conf = os.path.join(self.dir, "strongswan.conf")
-        with open(self.ss_conf, "w") as f:
-            f.write(textwrap.dedent("""\
-                charon-systemd {
-                    load_modular = no
-                    load = random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici
-                    plugins {
-                        vici {
-                            socket = %(vici)s
-                        }
-                    }
-                    journal {
-                        default = -1
-                    }
-                    filelog {
-                        demo {
-                            path = %(dir)s/charon.log
-                            flush_line = yes
-                            time_format = %%H:%%M:%%S
-                            default = 1
-                        }
-                    }
-                }
-                swanctl {
-                    load = random nonce openssl pem pkcs1 x509
-                }
-                """) % {"vici": self.vici, "dir": self.dir})
-
     def start_charon(self, conf):
-        vici_path = os.path.join(self.run_dir, "charon.vici")
-        with open(os.path.join(self.dir, "charon.out"), "a") as out:
-            # charon gets a private /run (its pid file and socket stay in the demo's directory)
-            self.charon = subprocess.Popen(
-                ["ip", "netns", "exec", self.ns["router"], "sh", "-c",
-                 'mount --make-rprivate / && mount --bind "$1" /run && '
-                 'exec env STRONGSWAN_CONF="$2" "$3"', "charon", self.run_dir, self.ss_conf, CHARON],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: os.path.exists(vici_path), 15, "charon's vici socket")
-        return self.swanctl("--load-all", "--file", conf)
-
-    def swanctl(self, *args):
-        env = dict(os.environ, STRONGSWAN_CONF=self.ss_conf)
-        return run([SWANCTL] + list(args) + ["--uri", self.vici], env=env).stdout
+        """charon with a private /run (its pid file and socket stay in the
+        demo's directory), in its own session; swanctl --load-all's output."""
+        self.charon = Charon(self.ns["router"], self.dir, new_session=True)
+        return self.charon.start(conf)
 
     # ---- cleanup ------------------------------------------------------------------------
 
-    @staticmethod
-    def stop(p, timeout):
-        if p and p.poll() is None:
-            os.kill(p.pid, signal.SIGTERM)
-            try:
-                p.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait()
-
     def cleanup(self):
         print("\n%scleaning up: charon, vpcd, namespaces, %s%s" % (DIM, self.dir, OFF), flush=True)
-        self.stop(self.charon, 10)
-        self.stop(self.vpcd, 20)     # vpcd deletes its instances' namespaces when it stops
+        if self.charon:
+            self.charon.stop()
+        stop_process(self.vpcd, 20)     # vpcd deletes its instances' namespaces when it stops
         for iid in self.instances:
             if os.path.exists("/run/netns/" + iid):
                 run(["ip", "netns", "delete", iid], check=False)
-        for ns in reversed(self.made_ns):
-            run(["ip", "netns", "delete", ns], check=False)
+        self.ns.remove()
         if os.environ.get("VPCD_DEMO_KEEP"):
             print("kept " + self.dir)
         else:
@@ -294,7 +203,6 @@ class Demo:
             re.findall(r"(?m)^    (tunnel\d) \{", text))))
 
         self.step(4, "the office router loads it: both tunnels come UP")
-        self.strongswan_conf()
         loaded = self.start_charon(conf)
         self.show("swanctl --load-all --file swanctl.conf",
                   "".join(l + "\n" for l in loaded.splitlines() if not l.startswith("opening directory")))
@@ -367,7 +275,7 @@ def main():
     except KeyboardInterrupt:
         print("\ninterrupted", flush=True)
         rc = 130
-    except DemoError as e:
+    except (DemoError, PlumbingError) as e:    # PlumbingError: a command or a wait failed
         print("\ndemo failed: %s" % e, file=sys.stderr, flush=True)
         rc = 1
     finally:
