@@ -53,9 +53,10 @@ struct api_config {
 	int ac_listen_fd;
 };
 
-/* Binds and listens on "ADDR:PORT" (IPv4). Returns the socket, or -1 with
- * the cause logged (a malformed address, the port in use...), so that a
- * daemon can refuse to start before it touches its state. */
+/* Binds "ADDR:PORT" (IPv4) without listening yet. Returns the socket, or
+ * -1 with the cause logged (a malformed address, the port in use...), so
+ * that a daemon can refuse to start before it touches its state; clients
+ * can connect once api_serve() runs. */
 int api_listen(const char *addr);
 
 #define API_PUBLIC_POOL_DEFAULT "198.51.100.0/24"	/* documentation space (RFC 5737) */

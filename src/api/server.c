@@ -734,10 +734,13 @@ int api_listen(const char *addr)
 	struct sockaddr_in sin;
 	if (!parse_listen(addr, &sin))
 		return -1;
+	/* bound, not listening: the port is ours (a socket listening on it
+	 * makes bind fail even with SO_REUSEADDR) but nobody can connect
+	 * before api_serve listens, so that an open port means ready */
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, SOMAXCONN) < 0) {
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		log_error("api", "cannot listen on %s: %s", addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -751,6 +754,11 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 	int lfd = api->a_cfg.ac_listen_fd;
 	if (lfd < 0 && (lfd = api_listen(api->a_cfg.ac_listen)) < 0)
 		return -1;
+	if (listen(lfd, SOMAXCONN) < 0) {
+		log_error("api", "cannot listen on %s: %s", api->a_cfg.ac_listen, strerror(errno));
+		close(lfd);
+		return -1;
+	}
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 		on_request, api,

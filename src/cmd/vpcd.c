@@ -278,6 +278,12 @@ int main(int argc, char **argv)
 	size_t noutside = 0;
 	if (vpn_outside && !(outside = parse_outside_addresses(vpn_outside, &noutside)))
 		return 2;
+	/* SIGTERM from here on ends vpcd cleanly, also while it starts */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	/* the port first: a vpcd that cannot serve must not touch the state
 	 * (another vpcd may own it) */
 	int listen_fd = api_listen(listen);
@@ -313,12 +319,6 @@ int main(int argc, char **argv)
 		if ((engine = engine_new(&ecfg)))
 			engine_attach(engine, api, cache);
 	}
-
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	log_info("vpcd", "vpcd %s: state in %s, point the aws CLI at it with:", VPCD_VERSION, data_dir);
 	log_info("vpcd", "  AWS_SHARED_CREDENTIALS_FILE=%s/credentials aws --region %s --endpoint-url http://%s ec2 describe-vpcs",
