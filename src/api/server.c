@@ -52,6 +52,7 @@ struct conn_ctx {
 	int cc_status;
 	char *cc_xml;			/* owned until queued */
 	size_t cc_xml_len;
+	bool cc_xml_secret;		/* holds a pre-shared key: wiped when freed */
 	struct MHD_Connection *cc_conn;
 	struct conn_ctx *cc_next_pending;
 	uint64_t cc_durable_after;	/* --sync full: the commit its answer waits for */
@@ -99,8 +100,25 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 	return MHD_YES;
 }
 
+static void wipe_free(void *xml)
+{
+	secret_wipe(xml, strlen(xml));
+	free(xml);
+}
+
+static void xml_free(struct conn_ctx *cc)
+{
+	if (cc->cc_xml && cc->cc_xml_secret)
+		wipe_free(cc->cc_xml);
+	else
+		free(cc->cc_xml);
+	cc->cc_xml = NULL;
+	cc->cc_xml_secret = false;
+}
+
 static void answer_error(struct conn_ctx *cc, int status, const char *code, const char *msg)
 {
+	xml_free(cc);
 	struct strbuf x = STRBUF_INIT;
 	wire_write_error(code, msg, cc->cc_request_id, &x);
 	cc->cc_status = status;
@@ -232,9 +250,11 @@ static void run_request(struct api *api, struct conn_ctx *cc)
 			     rq.rq_err_code, rq.rq_err_msg);
 	} else {
 		struct strbuf x = STRBUF_INIT;
+		x.sb_secret = doc_holds_secret(rq.rq_out);	/* e.g. a VPN connection's configuration */
 		wire_write_response(op, rq.rq_out, cc->cc_request_id, &x);
 		cc->cc_status = 200;
 		cc->cc_xml_len = x.sb_len;
+		cc->cc_xml_secret = x.sb_secret;
 		cc->cc_xml = sb_detach(&x);
 	}
 	api->a_current_savepoint = false;
@@ -342,9 +362,11 @@ static void release(struct api *api, struct conn_ctx *first, struct conn_ctx *la
 
 static enum MHD_Result queue_answer(struct conn_ctx *cc, struct MHD_Connection *conn)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(cc->cc_xml_len, cc->cc_xml,
-								    MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *resp =
+		cc->cc_xml_secret ? MHD_create_response_from_buffer_with_free_callback(cc->cc_xml_len, cc->cc_xml, wipe_free)
+				  : MHD_create_response_from_buffer(cc->cc_xml_len, cc->cc_xml, MHD_RESPMEM_MUST_FREE);
 	cc->cc_xml = NULL;
+	cc->cc_xml_secret = false;
 	MHD_add_response_header(resp, "Content-Type", "text/xml;charset=UTF-8");
 	MHD_add_response_header(resp, "x-amzn-RequestId", cc->cc_request_id);
 	enum MHD_Result r = MHD_queue_response(conn, (unsigned)cc->cc_status, resp);
@@ -387,7 +409,6 @@ static struct conn_ctx *syncer_ready(struct syncer *sy, struct conn_ctx **last)
 		*last = w->l_head;
 		w->l_head = (*last)->cc_next_pending;
 		if (sy->sy_errno) {
-			free((*last)->cc_xml);
 			answer_error(*last, 500, "InternalError", "The change could not be stored");
 		}
 	}
@@ -508,6 +529,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!cc)
 			return MHD_NO;
 		cc->cc_conn = conn;
+		cc->cc_body.sb_secret = true;	/* may carry a pre-shared key */
 		cc->cc_start_us = now_us();
 		new_request_id(cc->cc_request_id);
 		*con_cls = cc;
@@ -550,7 +572,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	sb_free(&cc->cc_body);
 	query_free(&cc->cc_url_args);
 	query_free(&cc->cc_form);
-	free(cc->cc_xml);
+	xml_free(cc);
 	free(cc);
 	*con_cls = NULL;
 }
@@ -641,7 +663,6 @@ static void finish_batch(struct api *api)
 			log_error("api", "commit of a batch failed; %zu changes undone", api->a_undo_len);
 			api_undo_to(api, 0);
 			for (struct conn_ctx *cc = api->a_pending; cc; cc = cc->cc_next_pending) {
-				free(cc->cc_xml);
 				answer_error(cc, 500, "InternalError", "The change could not be stored");
 			}
 		} else {

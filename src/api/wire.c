@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/base.h"
+
 /* --- form decoding ------------------------------------------------------ */
 
 static int hexval(char c)
@@ -102,6 +104,8 @@ void query_free(struct query_params *q)
 {
 	for (size_t i = 0; i < q->qp_count; i++) {
 		free(q->qp_items[i].qp_name);
+		/* a value may be a pre-shared key (ModifyVpnTunnelOptions...) */
+		secret_wipe(q->qp_items[i].qp_value, strlen(q->qp_items[i].qp_value));
 		free(q->qp_items[i].qp_value);
 	}
 	free(q->qp_items);
