@@ -38,8 +38,6 @@ CGW_IP = "198.51.100.2"
 VPCD_LINK_IP = "198.51.100.1"
 OUTSIDE = ("203.0.113.1", "203.0.113.2")
 VPC_CIDR = "10.96.0.0/16"
-KEY_ID = "AKIAVPCDDEMO00000001"
-SECRET = "vpcd/demo/secret/key/0123456789abcdefghij"
 REGION = "us-east-1"
 STRONGSWAN_DEVICE = "51cb26fd"    # Generic / strongSwan (swanctl.conf)
 
@@ -69,10 +67,12 @@ class Demo:
         self.vpcd = None
         self.charon = None
         self.t0 = time.time()
-        self.env = dict(os.environ, AWS_ACCESS_KEY_ID=KEY_ID, AWS_SECRET_ACCESS_KEY=SECRET,
-                        AWS_DEFAULT_REGION=REGION, AWS_MAX_ATTEMPTS="1",
-                        AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-                        AWS_PAGER="")
+        # the aws CLI and vpcctl use the key vpcd generates in its data dir,
+        # as a user of `make run` does
+        self.env = dict(os.environ, AWS_DEFAULT_REGION=REGION, AWS_MAX_ATTEMPTS="1",
+                        AWS_CONFIG_FILE="/dev/null", AWS_PAGER="")
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+            self.env.pop(k, None)
 
     # ---- printing -------------------------------------------------------------------
 
@@ -104,7 +104,7 @@ class Demo:
         self.data_dir = os.path.join(self.dir, "vpcd-data")
         os.makedirs(self.data_dir)
         self.vpcd_log = os.path.join(self.dir, "vpcd.log")
-        env = dict(os.environ, VPCD_ACCESS_KEY_ID=KEY_ID, VPCD_SECRET_ACCESS_KEY=SECRET)
+        env = {k: v for k, v in os.environ.items() if k not in ("VPCD_ACCESS_KEY_ID", "VPCD_SECRET_ACCESS_KEY")}
         with open(self.vpcd_log, "ab") as log:
             self.vpcd = subprocess.Popen(self.in_vpcd(
                 [self.vpcd_bin, "--listen", "127.0.0.1:%d" % self.api_port, "--data-dir", self.data_dir,
@@ -118,6 +118,7 @@ class Demo:
                                      "import socket; socket.create_connection(('127.0.0.1', %d), 0.5)"
                                      % self.api_port]), check=False).returncode == 0
         wait_for(listening, 15, "vpcd's API")
+        self.env["AWS_SHARED_CREDENTIALS_FILE"] = os.path.join(self.data_dir, "credentials")
 
     def log_tail(self, n=3000):
         try:
@@ -212,7 +213,11 @@ class Demo:
             tel = st["VpnConnections"][0].get("VgwTelemetry", [])
             return len(tel) == 2 and all(t["Status"] == "UP" for t in tel)
         wait_for(both_up, 60, "both tunnels UP")
-        self.show("vpcctl vpn status %s" % vid, self.vpcctl("vpn", "status", vid))
+        # the SAs' detail comes from vpcd's state on this host (--data-dir)
+        wait_for(lambda: self.vpcctl("vpn", "status", vid, "--data-dir", self.data_dir).count("QM_IDLE") >= 2,
+                 30, "vpcctl vpn status to show both ISAKMP SAs (QM_IDLE)")
+        self.show("vpcctl vpn status %s --data-dir %s" % (vid, self.data_dir),
+                  self.vpcctl("vpn", "status", vid, "--data-dir", self.data_dir))
 
         self.step(5, "launch an instance into the private subnet")
         sg = self.aws("create-security-group", "--group-name", "office", "--description", "from the office",
