@@ -662,16 +662,17 @@ static void finish_batch(struct api *api)
 		if (store_commit(api->a_store) < 0) {
 			log_error("api", "commit of a batch failed; %zu changes undone", api->a_undo_len);
 			api_undo_to(api, 0);
-			for (struct conn_ctx *cc = api->a_pending; cc; cc = cc->cc_next_pending) {
+			for (struct conn_ctx *cc = api->a_pending; cc; cc = cc->cc_next_pending)
 				answer_error(cc, 500, "InternalError", "The change could not be stored");
-			}
 		} else {
 			if (api->a_commit_fn)
 				notify_commit(api);
 			if (api->a_batch_fn && batch_touched(api))
 				api->a_batch_fn(api->a_batch_arg, api->a_cache);
-			if (api->a_syncer)
-				flush_it = true, api->a_committed++;
+			if (api->a_syncer) {
+				api->a_committed++;
+				flush_it = true;
+			}
 		}
 		api_undo_clear(api);
 		api->a_txn_open = false;
