@@ -295,7 +295,7 @@ static void work_post(struct engine *e, const char *id, struct doc *doc)
 	pthread_mutex_lock(&e->e_lock);
 	for (struct engine_work *w = e->e_work; w; w = w->w_next)
 		if (strcmp(w->w_id, id) == 0) {	/* only the newest matters */
-			engine_vpn_doc_free(w->w_doc);
+			doc_free(w->w_doc);
 			w->w_doc = doc;
 			pthread_mutex_unlock(&e->e_lock);
 			return;
@@ -713,7 +713,7 @@ static void *engine_main(void *arg)
 			e->e_work_tail = &e->e_work;
 		pthread_mutex_unlock(&e->e_lock);
 		reconcile(e, w->w_id, w->w_doc);
-		engine_vpn_doc_free(w->w_doc);
+		doc_free(w->w_doc);
 		free(w);
 		pthread_mutex_lock(&e->e_lock);
 	}
@@ -994,7 +994,7 @@ void engine_free(struct engine *e)
 	while (e->e_work) {
 		struct engine_work *w = e->e_work;
 		e->e_work = w->w_next;
-		engine_vpn_doc_free(w->w_doc);
+		doc_free(w->w_doc);
 		free(w);
 	}
 	while (e->e_events) {

@@ -283,16 +283,6 @@ struct doc *engine_vpn_trim(const struct doc *vpn)
 	return d;
 }
 
-void engine_vpn_doc_free(struct doc *d)
-{
-	doc_foreach(t, doc_get(doc_get(d, "Options"), "TunnelOptions")) {
-		struct doc *k = doc_get(t, "PreSharedKey");
-		if (k && k->d_type == DOC_STR && k->d_str)
-			secret_wipe(k->d_str, strlen(k->d_str));
-	}
-	doc_free(d);
-}
-
 /* ---- _TunnelDetail ------------------------------------------------------------ */
 
 static const char *isakmp_encr(enum ike_encr e)

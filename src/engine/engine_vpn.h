@@ -105,9 +105,8 @@ struct doc *engine_vpn_detail(const struct vpn_tunnel_status *const st[ENGINE_VP
 			      int64_t now_unix, bool with_times);
 
 /* The members of a connection doc that the engine reads (a new doc): no
- * CustomerGatewayConfiguration, telemetry or tags. */
+ * CustomerGatewayConfiguration, telemetry or tags. Its pre-shared keys
+ * stay secret strings (doc.h): doc_free() wipes them. */
 struct doc *engine_vpn_trim(const struct doc *vpn);
-/* Wipes the pre-shared keys in d, then frees it. NULL is fine. */
-void engine_vpn_doc_free(struct doc *d);
 
 #endif

@@ -134,7 +134,7 @@ static void test_plan_defaults(void **state)
 	engine_vpn_plan_wipe(&plan);
 	for (size_t i = 0; i < sizeof(plan); i++)
 		assert_int_equal(((unsigned char *)&plan)[i], 0);
-	engine_vpn_doc_free(d);
+	doc_free(d);
 }
 
 static void test_plan_options(void **state)
@@ -189,7 +189,7 @@ static void test_plan_options(void **state)
 	assert_int_equal(c->remote_ts.prefix_len, 24);
 	assert_non_null(strstr(plan.vp_error[1], "IKEv1"));
 	engine_vpn_plan_wipe(&plan);
-	engine_vpn_doc_free(d);
+	doc_free(d);
 
 	/* phase 1 with AES-GCM only cannot run over IKEv1 */
 	const char *gcm[] = { "AES128-GCM-16" };
@@ -200,7 +200,7 @@ static void test_plan_options(void **state)
 	assert_string_equal(plan.vp_error[0], "");
 	assert_non_null(strstr(plan.vp_error[1], "AES-GCM"));
 	engine_vpn_plan_wipe(&plan);
-	engine_vpn_doc_free(d);
+	doc_free(d);
 	tunnel_options_wipe(&t1);
 	tunnel_options_wipe(&t2);
 }
@@ -214,13 +214,13 @@ static void test_plan_malformed(void **state)
 	doc_remove(d, "_CustomerGatewayIpAddress");
 	assert_int_equal(engine_vpn_plan(d, &plan, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "customer gateway"));
-	engine_vpn_doc_free(d);
+	doc_free(d);
 
 	d = vpn_doc(NULL, NULL);
 	struct doc *tl = doc_get(doc_get(d, "Options"), "TunnelOptions");
 	doc_delete_child(tl, tl->d_first);
 	assert_int_equal(engine_vpn_plan(d, &plan, why, sizeof(why)), -1);
-	engine_vpn_doc_free(d);
+	doc_free(d);
 
 	d = vpn_doc(NULL, NULL);
 	doc_remove(doc_get(doc_get(d, "Options"), "TunnelOptions")->d_first, "PreSharedKey");
@@ -228,14 +228,14 @@ static void test_plan_malformed(void **state)
 	assert_string_not_equal(plan.vp_error[0], "");
 	assert_string_equal(plan.vp_error[1], "");
 	engine_vpn_plan_wipe(&plan);
-	engine_vpn_doc_free(d);
+	doc_free(d);
 
 	assert_true(engine_vpn_is_deleted(NULL));
 	d = vpn_doc(NULL, NULL);
 	assert_false(engine_vpn_is_deleted(d));
 	doc_set_str(d, "State", "deleted");
 	assert_true(engine_vpn_is_deleted(d));
-	engine_vpn_doc_free(d);
+	doc_free(d);
 }
 
 static void test_tunnel_ids(void **state)
@@ -305,7 +305,7 @@ static void test_telemetry(void **state)
 	assert_false(engine_vpn_telemetry_apply(d, 2, true, "", t_up, false));
 	doc_set_str((struct doc *)telemetry(d, 1), "OutsideIpAddress", "203.0.113.9");
 	assert_false(engine_vpn_telemetry_apply(d, 1, true, "", t_up, false));
-	engine_vpn_doc_free(d);
+	doc_free(d);
 }
 
 static void test_trim(void **state)
@@ -317,6 +317,15 @@ static void test_trim(void **state)
 	assert_null(doc_get(t, "VgwTelemetry"));
 	assert_string_equal(doc_get_str(t, "VpnConnectionId"), "vpn-0a1b2c3d4e5f67890");
 	assert_int_equal(doc_get_int(t, "_ConfigVersion", 0), 3);
+	/* the copy's keys stay secret strings: doc_free wipes them */
+	size_t keys = 0;
+	doc_foreach(o, doc_get(doc_get(t, "Options"), "TunnelOptions")) {
+		const struct doc *k = doc_get(o, "PreSharedKey");
+		assert_non_null(k);
+		assert_true(k->d_secret);
+		keys++;
+	}
+	assert_int_equal(keys, 2);
 	struct engine_vpn_plan a, b;
 	char why[160];
 	assert_int_equal(engine_vpn_plan(d, &a, why, sizeof(why)), 0);
@@ -324,8 +333,8 @@ static void test_trim(void **state)
 	assert_memory_equal(&a, &b, sizeof(a));	/* the copy plans the same */
 	engine_vpn_plan_wipe(&a);
 	engine_vpn_plan_wipe(&b);
-	engine_vpn_doc_free(t);
-	engine_vpn_doc_free(d);
+	doc_free(t);
+	doc_free(d);
 }
 
 /* _TunnelDetail: what `vpcctl vpn status` prints, from tunnel statuses. */
