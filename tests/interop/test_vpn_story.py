@@ -523,7 +523,7 @@ class VpnStoryTest(unittest.TestCase):
         # UP is reported when IKE is done; the router may still be swapping in
         # its new SAs and vpcd re-adding its routes for a moment: traffic must
         # flow within seconds, then every ping of a run must come back
-        wait_for(lambda: self.ping_answered("office", VPC_HOST_IP), 15, "traffic after vpcd restarted")
+        wait_for(lambda: self.ping_answered("office", VPC_HOST_IP), 30, "traffic after vpcd restarted")
         self.ping("office", VPC_HOST_IP)
         self.ping("vpchost", OFFICE_IP)
         self.step("vpcd restarted (SIGTERM + start): both UP, traffic flows")
