@@ -7,50 +7,16 @@ number, security group, route table) or, when delivered, the rules that
 let it through (the sgr); exit 0 when delivered, 1 when dropped."""
 import json
 
-from vpcdtest import VpcdTestCase
+from vpcdtest import VpcdTestCase, two_instance_vpc
 from api.test_vpcctl import vpcctl
 
-IMAGE = "ami-0c0dd0e0a0b0c0d01"
 
 
 class TestVpcctlTrace(VpcdTestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        ec2 = cls.ec2
-        cls.vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
-        cls.sub_a = ec2.create_subnet(VpcId=cls.vpc, CidrBlock="10.20.1.0/24")["Subnet"]["SubnetId"]
-        cls.sub_b = ec2.create_subnet(VpcId=cls.vpc, CidrBlock="10.20.2.0/24")["Subnet"]["SubnetId"]
-        cls.sg_a = ec2.create_security_group(GroupName="a", Description="a", VpcId=cls.vpc)["GroupId"]
-        cls.sg_b = ec2.create_security_group(GroupName="b", Description="b", VpcId=cls.vpc)["GroupId"]
-        # b: HTTP and SSH from subnet a; no HTTPS
-        rules = ec2.authorize_security_group_ingress(GroupId=cls.sg_b, IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
-             "IpRanges": [{"CidrIp": "10.20.1.0/24"}]} for port in (80, 22)])["SecurityGroupRules"]
-        cls.sgr_http = [r["SecurityGroupRuleId"] for r in rules if r["FromPort"] == 80][0]
-        # subnet b's network ACL: rule 90 denies SSH, 100 allows the rest
-        cls.acl = ec2.create_network_acl(VpcId=cls.vpc)["NetworkAcl"]["NetworkAclId"]
-        for egress in (False, True):
-            ec2.create_network_acl_entry(NetworkAclId=cls.acl, RuleNumber=100, Protocol="-1",
-                                         RuleAction="allow", Egress=egress, CidrBlock="0.0.0.0/0")
-        ec2.create_network_acl_entry(NetworkAclId=cls.acl, RuleNumber=90, Protocol="6",
-                                     PortRange={"From": 22, "To": 22}, RuleAction="deny",
-                                     Egress=False, CidrBlock="0.0.0.0/0")
-        assoc = [a["NetworkAclAssociationId"]
-                 for n in ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [cls.vpc]}])["NetworkAcls"]
-                 for a in n["Associations"] if a["SubnetId"] == cls.sub_b][0]
-        ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=cls.acl)
-        cls.rtb = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [cls.vpc]},
-                                                     {"Name": "association.main", "Values": ["true"]}]
-                                            )["RouteTables"][0]["RouteTableId"]
-        a = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1, SubnetId=cls.sub_a,
-                              SecurityGroupIds=[cls.sg_a])["Instances"][0]
-        b = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1, SubnetId=cls.sub_b,
-                              SecurityGroupIds=[cls.sg_b])["Instances"][0]
-        cls.a, cls.b = a["InstanceId"], b["InstanceId"]
-        cls.eni_a = a["NetworkInterfaces"][0]["NetworkInterfaceId"]
-        cls.eni_b = b["NetworkInterfaces"][0]["NetworkInterfaceId"]
-        cls.ip_b = b["PrivateIpAddress"]
+        two_instance_vpc(cls, 20)
 
     def trace(self, *args, json_out=True):
         """(exit code, the JSON result or the text, stderr)."""
