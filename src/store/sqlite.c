@@ -32,6 +32,8 @@
 #include "base/base.h"
 
 #define SCHEMA_VERSION 2
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define STORE_KEEP_DELETIONS 100000
 
 enum stmt_id { S_BEGIN, S_COMMIT, S_ROLLBACK, S_PUT, S_DEL, S_LOG_DEL, S_LOAD, S_CHANGES,
@@ -62,16 +64,15 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS deleted(seq INTEGER PRIMARY KEY, type TEXT NOT NULL, id TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
-/* From version 0: resources(id PRIMARY KEY, type, ord, seq, body) and
- * changes(id, seq, type, deleted); a reader's old position is dropped. */
-static const char migrate_v0[] =
-	"CREATE TABLE resources_v2(ord INTEGER PRIMARY KEY, type TEXT NOT NULL,"
-	" id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL);"
-	"INSERT INTO resources_v2(ord, type, id, seq, body) SELECT ord, type, id, seq, body FROM resources;"
+/* From version 0, around the creation of the schema: resources(id PRIMARY
+ * KEY, type, ord, seq, body) and changes(id, seq, type, deleted); a
+ * reader's old position in the log is dropped. */
+static const char migrate_v0_before[] = "ALTER TABLE resources RENAME TO resources_v0;";
+static const char migrate_v0_after[] =
+	"INSERT INTO resources(ord, type, id, seq, body) SELECT ord, type, id, seq, body FROM resources_v0;"
 	"INSERT OR REPLACE INTO meta(key, value) SELECT 'changes_horizon', COALESCE(MAX(seq), 0) FROM changes;"
-	"DROP TABLE resources;"
-	"DROP TABLE changes;"
-	"ALTER TABLE resources_v2 RENAME TO resources;";
+	"DROP TABLE resources_v0;"
+	"DROP TABLE changes;";
 
 struct store {
 	sqlite3 *st_db;
@@ -122,10 +123,10 @@ static int schema_ready(sqlite3 *db, const char *path)
 	bool old = query_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'changes'") > 0;
 	if (exec_logged(db, path, "begin the schema upgrade", "BEGIN IMMEDIATE") < 0)
 		return -1;
-	if (exec_logged(db, path, "create the meta table", "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);") < 0 ||
-	    (old && exec_logged(db, path, "upgrade the schema from version 0", migrate_v0) < 0) ||
+	if ((old && exec_logged(db, path, "upgrade the schema from version 0", migrate_v0_before) < 0) ||
 	    exec_logged(db, path, "create the schema", schema) < 0 ||
-	    exec_logged(db, path, "record the schema version", "PRAGMA user_version = 2") < 0 ||
+	    (old && exec_logged(db, path, "upgrade the schema from version 0", migrate_v0_after) < 0) ||
+	    exec_logged(db, path, "record the schema version", "PRAGMA user_version = " STR(SCHEMA_VERSION)) < 0 ||
 	    exec_logged(db, path, "commit the schema", "COMMIT") < 0) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
