@@ -12,7 +12,6 @@
 #define API_ACTIONS(X) \
 	X(AllocateAddress) \
 	X(AssociateAddress) \
-	X(AssociateDhcpOptions) \
 	X(AssociateRouteTable) \
 	X(AttachInternetGateway) \
 	X(AttachNetworkInterface) \
@@ -20,7 +19,6 @@
 	X(AuthorizeSecurityGroupEgress) \
 	X(AuthorizeSecurityGroupIngress) \
 	X(CreateCustomerGateway) \
-	X(CreateDhcpOptions) \
 	X(CreateInternetGateway) \
 	X(CreateNetworkAcl) \
 	X(CreateNetworkAclEntry) \
@@ -36,7 +34,6 @@
 	X(CreateVpnConnectionRoute) \
 	X(CreateVpnGateway) \
 	X(DeleteCustomerGateway) \
-	X(DeleteDhcpOptions) \
 	X(DeleteInternetGateway) \
 	X(DeleteNetworkAcl) \
 	X(DeleteNetworkAclEntry) \
@@ -56,7 +53,6 @@
 	X(DescribeAddresses) \
 	X(DescribeAvailabilityZones) \
 	X(DescribeCustomerGateways) \
-	X(DescribeDhcpOptions) \
 	X(DescribeImages) \
 	X(DescribeInstances) \
 	X(DescribeInternetGateways) \

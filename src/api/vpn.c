@@ -137,14 +137,26 @@ static bool outside_in_use(struct api_req *rq, const char *ip)
 	return false;
 }
 
-/* Two free pool addresses, one per tunnel: each address carries one tunnel. */
-static int outside_pick(struct api_req *rq, char out[VPN_TUNNELS][IP4_STR_MAX])
+/* Without --vpn-outside-addresses vpcd serves no tunnel, yet a connection is
+ * still created as on AWS: its tunnels get unique addresses of this
+ * documentation range (RFC 5737 TEST-NET-1), stay DOWN, and their status
+ * message names the missing option. A vpcd restarted with a pool does not
+ * serve them either (they are not its addresses); recreate the connection. */
+#define VPN_UNSERVED_OUTSIDE_NET 0xc0000200u	/* 192.0.2.0/24 */
+#define VPN_UNSERVED_MESSAGE \
+	"vpcd serves no tunnels: it was started without --vpn-outside-addresses"
+
+/* Two free outside addresses, one per tunnel: each address carries one
+ * tunnel. From the pool; without one, unserved placeholders (*unserved). */
+static int outside_pick(struct api_req *rq, char out[VPN_TUNNELS][IP4_STR_MAX], bool *unserved)
 {
 	const struct api_config *cfg = &rq->rq_api->a_cfg;
 	size_t got = 0, used = 0;
-	for (size_t i = 0; i < cfg->ac_nvpn_outside && got < VPN_TUNNELS; i++) {
+	*unserved = cfg->ac_nvpn_outside == 0;
+	size_t n = *unserved ? 254 : cfg->ac_nvpn_outside;
+	for (size_t i = 0; i < n && got < VPN_TUNNELS; i++) {
 		char ip[IP4_STR_MAX];
-		ip4_format(cfg->ac_vpn_outside[i], ip);
+		ip4_format(*unserved ? VPN_UNSERVED_OUTSIDE_NET + 1 + (uint32_t)i : cfg->ac_vpn_outside[i], ip);
 		if (outside_in_use(rq, ip)) {
 			used++;
 			continue;
@@ -153,9 +165,10 @@ static int outside_pick(struct api_req *rq, char out[VPN_TUNNELS][IP4_STR_MAX])
 	}
 	if (got == VPN_TUNNELS)
 		return 0;
-	if (cfg->ac_nvpn_outside == 0)
+	if (*unserved)
 		return api_fail(rq, "VpnConnectionLimitExceeded",
-				"vpcd has no tunnel outside addresses: start it with --vpn-outside-addresses ADDR[,ADDR...]");
+				"vpcd has no tunnel outside addresses (start it with --vpn-outside-addresses "
+				"ADDR[,ADDR...]) and its %zu placeholder addresses are in use", n);
 	return api_fail(rq, "VpnConnectionLimitExceeded",
 			"The tunnel outside address pool is exhausted: %zu addresses (--vpn-outside-addresses), %zu in use; "
 			"each tunnel needs its own and a VPN connection needs two",
@@ -479,7 +492,8 @@ int handle_CreateVpnConnection(struct api_req *rq)
 		cidr_parse(to[t].to_inside_cidr, &used[nused++], NULL);	/* the other tunnel differs */
 		spec = spec ? spec->d_next : NULL;
 	}
-	if (outside_pick(rq, outside) < 0)
+	bool unserved;
+	if (outside_pick(rq, outside, &unserved) < 0)
 		goto out;
 
 	new_id("vpn", id);
@@ -508,7 +522,7 @@ int handle_CreateVpnConnection(struct api_req *rq)
 		doc_set_str(tel, "OutsideIpAddress", outside[t]);
 		doc_set_str(tel, "Status", "DOWN");
 		doc_set_str(tel, "LastStatusChange", now);
-		doc_set_str(tel, "StatusMessage", VPN_STATUS_DOWN_MESSAGE);
+		doc_set_str(tel, "StatusMessage", unserved ? VPN_UNSERVED_MESSAGE : VPN_STATUS_DOWN_MESSAGE);
 		doc_set_int(tel, "AcceptedRouteCount", 0);
 	}
 	doc_get_list(d, "Routes");

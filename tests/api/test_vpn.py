@@ -571,11 +571,33 @@ class TestOutsidePool(VpnBase):
 
 class TestNoPool(VpcdTestCase):
     def test_without_pool(self):
+        """Without --vpn-outside-addresses (make run) a connection is still
+        created, as on AWS: unique placeholder outside addresses of
+        192.0.2.0/24, tunnels DOWN, the status message naming the option."""
         cgw = self.ec2.create_customer_gateway(Type="ipsec.1", IpAddress="198.51.100.91")["CustomerGateway"]
         vgw = self.ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]
-        msg = self.assertError("VpnConnectionLimitExceeded", self.ec2.create_vpn_connection, Type="ipsec.1",
-                               CustomerGatewayId=cgw["CustomerGatewayId"], VpnGatewayId=vgw["VpnGatewayId"])
-        self.assertIn("--vpn-outside-addresses", msg)
+        vpns = [self.ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=cgw["CustomerGatewayId"],
+                                               VpnGatewayId=vgw["VpnGatewayId"])["VpnConnection"]
+                for _ in range(2)]
+        outside = [t["OutsideIpAddress"] for v in vpns for t in v["Options"]["TunnelOptions"]]
+        self.assertEqual(len(set(outside)), 4)
+        self.assertTrue(all(ip.startswith("192.0.2.") for ip in outside), outside)
+        for v in self.ec2.describe_vpn_connections()["VpnConnections"]:
+            for tel in v["VgwTelemetry"]:
+                self.assertEqual(tel["Status"], "DOWN")
+                self.assertIn("--vpn-outside-addresses", tel["StatusMessage"])
+        # the router configuration still downloads, with those addresses
+        conf = self.ec2.get_vpn_connection_device_sample_configuration(
+            VpnConnectionId=vpns[0]["VpnConnectionId"],
+            VpnConnectionDeviceTypeId="9005b6c1")["VpnConnectionDeviceSampleConfiguration"]
+        self.assertIn(vpns[0]["Options"]["TunnelOptions"][0]["OutsideIpAddress"], conf)
+        # a deleted connection gives its addresses back
+        self.ec2.delete_vpn_connection(VpnConnectionId=vpns[0]["VpnConnectionId"])
+        again = self.ec2.create_vpn_connection(Type="ipsec.1", CustomerGatewayId=cgw["CustomerGatewayId"],
+                                               VpnGatewayId=vgw["VpnGatewayId"])["VpnConnection"]
+        self.assertEqual(sorted(t["OutsideIpAddress"] for t in again["Options"]["TunnelOptions"]),
+                         sorted(outside[:2]))
+
 
 
 class TestDownloadConfiguration(VpnBase):

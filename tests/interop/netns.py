@@ -26,6 +26,28 @@ import time
 
 CHARON = "/usr/sbin/charon-systemd"
 SWANCTL = "/usr/sbin/swanctl"
+# plugin -> Debian package, in charon's load order (shared with
+# scripts/install-deps.sh, which installs and verifies them)
+CHARON_PLUGINS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                   "..", "..", "scripts", "charon-plugins")
+
+
+def charon_plugins():
+    """[(plugin, package)] from scripts/charon-plugins."""
+    with open(CHARON_PLUGINS_FILE) as f:
+        return [tuple(line.split()[:2]) for line in f
+                if line.strip() and not line.startswith("#")]
+
+
+def charon_missing_package(log_text):
+    """The message naming the package whose plugin charon failed to load
+    (its log in log_text), or None."""
+    m = re.search(r"plugin '([^']+)': failed to load", log_text)
+    if not m:
+        return None
+    pkg = dict(charon_plugins()).get(m.group(1), "(unknown)")
+    return ("charon could not load its '%s' plugin: install the Debian package %s "
+            "(scripts/install-deps.sh installs and verifies it)" % (m.group(1), pkg))
 CLONE_NEWNET = 0x40000000
 
 # The office and vpcd's side of the link to it, as every story draws them:
@@ -228,7 +250,7 @@ class Charon:
             f.write(textwrap.dedent("""\
                 charon-systemd {
                     load_modular = no
-                    load = random nonce openssl kdf kernel-libipsec kernel-netlink socket-default vici
+                    load = %(load)s
                     plugins {
                         vici {
                             socket = %(vici)s
@@ -249,7 +271,8 @@ class Charon:
                 swanctl {
                     load = random nonce openssl pem pkcs1 x509
                 }
-                """) % {"vici": self.vici, "log": self.log_path, "levels": levels})
+                """) % {"vici": self.vici, "log": self.log_path, "levels": levels,
+                        "load": " ".join(p for p, _ in charon_plugins())})
 
     def start(self, swanctl_conf=None, timeout=15):
         """Starts charon and waits for its vici socket; with swanctl_conf,
@@ -263,10 +286,34 @@ class Charon:
                          'exec env STRONGSWAN_CONF="$2" "$3"', "charon", self.run_dir, self.conf,
                          CHARON),
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=self.new_session)
-        wait_for(lambda: os.path.exists(self.vici_path), timeout, "charon's vici socket")
+        self.wait_ready(timeout)
         if swanctl_conf:
             return self.swanctl("--load-all", "--file", swanctl_conf).stdout
         return None
+
+    def wait_ready(self, timeout):
+        """Until charon answers on its vici socket. charon opens the socket
+        before it gives up on a plugin that failed to load, so a charon that
+        exits, or never answers, fails with its log and, when a plugin is
+        missing, the package that brings it."""
+        env = dict(os.environ, STRONGSWAN_CONF=self.conf)
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                break
+            if os.path.exists(self.vici_path) and subprocess.run(
+                    [SWANCTL, "--stats", "--uri", self.vici], env=env,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+                return
+            time.sleep(0.1)
+        text = ""
+        for path in (self.out_path, self.log_path):
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    text += f.read()
+        raise PlumbingError("%s\ncharon did not start (exit %s); its log:\n%s" % (
+            charon_missing_package(text) or "timed out (%ss) waiting for charon's vici socket" % timeout,
+            self.proc.poll(), text[-3000:]))
 
     def swanctl(self, *args):
         """swanctl ARGS against this charon (its vici socket)."""
