@@ -5,7 +5,7 @@
                                  (strongSwan)          203.0.113.1, .2 (tunnel outside addresses)
                                                        instance i-... 10.96.1.x (a namespace of vpcd's)
 
-Steps, printed as the reader of DESIGN.md's story would see them: vpcd
+Steps, printed as the reader of docs/design.md's story would see them: vpcd
 starts (--dataplane); `vpcctl wizard --pattern public-private-vpn` makes the
 VPC with its VPN; `vpcctl vpn config` downloads the strongSwan configuration,
 which the router loads; `vpcctl vpn status` shows both tunnels UP; an instance

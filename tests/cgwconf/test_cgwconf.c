@@ -495,7 +495,8 @@ static void test_ike_version_choice(void **state)
 /* ---- the seed: its Cisco IOS sample is the ground truth ---- */
 
 /* The seed's sample for one tunnel, verbatim (its masked values are
- * placeholders below).  Source: /work/shared/seed/000_1ce93c3ef5d0d016.txt */
+ * placeholders below): the Cisco ISR configuration of the walkthrough vpcd
+ * was born from (docs/design.md, "The user's story"). */
 static const char seed_cisco[] =
 	"crypto isakmp policy 200\n"
 	"  encryption aes 128\n"

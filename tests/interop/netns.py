@@ -6,7 +6,7 @@ Namespaces holds the namespaces one test class (or the demo) made, named
 PREFIX-ROLE-PID-RANDOM, and removes them all, also when making them failed
 halfway; register its remove() as a clean-up before calling make().
 Charon is charon-systemd in a namespace with its own /run, its own
-STRONGSWAN_CONF and its own vici socket, as ../shared/STRONGSWAN.md says
+STRONGSWAN_CONF and its own vici socket, as docs/testing.md says
 (two charons on one machine, kernel-libipsec before kernel-netlink).
 
 Never: touch a namespace or a process it did not make (processes are
@@ -228,7 +228,7 @@ class Charon:
     """charon-systemd in namespace netns_name, its files in directory with
     the name suffix (run<S>/ as its /run with charon.vici, strongswan<S>.conf,
     charon<S>.log, charon<S>.out); log_levels: filelog levels beyond
-    default = 1, e.g. {"ike": 2}. Plugins as STRONGSWAN.md says:
+    default = 1, e.g. {"ike": 2}. Plugins as docs/testing.md says:
     kernel-libipsec before kernel-netlink, kdf. new_session: charon in its
     own session (the demo: a terminal's Ctrl-C must not reach it before
     the clean-up)."""

@@ -2,7 +2,7 @@
 charon (strongSwan 5.9, kernel-libipsec) in a network namespace.
 
 For each case: cgwconf-render writes swanctl.conf; charon-systemd starts in
-its own network namespace (and its own /run, see ../shared/STRONGSWAN.md);
+its own network namespace (and its own /run, see docs/testing.md);
 `swanctl --load-all` must load both connections and both secrets;
 `swanctl --list-conns` must show them with the right addresses, IKE
 version and traffic selectors; charon's own log of the parsed
