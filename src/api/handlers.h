@@ -12,6 +12,7 @@
 #define API_ACTIONS(X) \
 	X(AllocateAddress) \
 	X(AssociateAddress) \
+	X(AssociateDhcpOptions) \
 	X(AssociateRouteTable) \
 	X(AttachInternetGateway) \
 	X(AttachNetworkInterface) \
@@ -19,6 +20,7 @@
 	X(AuthorizeSecurityGroupEgress) \
 	X(AuthorizeSecurityGroupIngress) \
 	X(CreateCustomerGateway) \
+	X(CreateDhcpOptions) \
 	X(CreateInternetGateway) \
 	X(CreateNetworkAcl) \
 	X(CreateNetworkAclEntry) \
@@ -34,6 +36,7 @@
 	X(CreateVpnConnectionRoute) \
 	X(CreateVpnGateway) \
 	X(DeleteCustomerGateway) \
+	X(DeleteDhcpOptions) \
 	X(DeleteInternetGateway) \
 	X(DeleteNetworkAcl) \
 	X(DeleteNetworkAclEntry) \
@@ -53,6 +56,7 @@
 	X(DescribeAddresses) \
 	X(DescribeAvailabilityZones) \
 	X(DescribeCustomerGateways) \
+	X(DescribeDhcpOptions) \
 	X(DescribeImages) \
 	X(DescribeInstances) \
 	X(DescribeInternetGateways) \

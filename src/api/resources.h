@@ -21,6 +21,7 @@
 #define RT_CGW "customer-gateway"
 #define RT_VGW "vpn-gateway"
 #define RT_VPN "vpn-connection"
+#define RT_DHCP "dhcp-options"
 
 /* The main route table of a new VPC, with its local route. */
 struct doc *rtb_new(struct api_req *rq, const char *vpc_id, const char *vpc_cidr, bool main,
@@ -51,6 +52,18 @@ bool subnet_block_taken(struct api_req *rq, const char *vpc_id, const struct cid
  * size outside that ("InvalidVpc.Range", "InvalidSubnet.Range"). */
 int vpc_parse_block(struct api_req *rq, const char *member, const char *text, struct cidr4 *out,
 		    const char *range_code);
+
+/* --- DHCP option sets (dhcp.c) ----------------------------------------------
+ * The region's default set (made on first use): its id, or NULL after
+ * api_fail. Every new VPC gets it. */
+const char *dhcp_default_set(struct api_req *rq);
+/* "ec2.internal" in us-east-1, "<region>.compute.internal" elsewhere. */
+const char *dhcp_default_domain(const char *region, char *buf, size_t len);
+/* The resolv.conf an instance of vpc_id gets from the VPC's DHCP option
+ * set (search: domain-name; nameserver: each domain-name-server, with
+ * AmazonProvidedDNS as the VPC's primary block + 2), written into buf
+ * (truncated to len); the full length. */
+size_t vpc_resolv_conf(struct cache *c, const char *vpc_id, char *buf, size_t len);
 
 /* --- route states (route.c) ------------------------------------------------
  * Recomputes the State ("active" / "blackhole") of every route whose target

@@ -33,6 +33,7 @@ static const struct {
 	{ "i-", RT_INSTANCE, "InvalidInstanceID.NotFound", "instance" },
 	{ "eni-", RT_ENI, "InvalidNetworkInterfaceID.NotFound", "network interface" },
 	{ "eipalloc-", RT_EIP, "InvalidAllocationID.NotFound", "allocation" },
+	{ "dopt-", RT_DHCP, "InvalidDhcpOptionID.NotFound", "dhcpOptions" },
 };
 
 static struct res *tag_target(struct api_req *rq, const char *id)

@@ -121,6 +121,11 @@ struct doc *vpc_create(struct api_req *rq, const struct cidr4 *cidr, const char 
 		       struct doc *tags)
 {
 	char id[RESOURCE_ID_MAX], assoc[RESOURCE_ID_MAX], cidr_s[CIDR_STR_MAX], child[RESOURCE_ID_MAX];
+	const char *dhcp = dhcp_default_set(rq);
+	if (!dhcp) {
+		doc_free(tags);
+		return NULL;
+	}
 	new_id("vpc", id);
 	new_id("vpc-cidr-assoc", assoc);
 	cidr_format(cidr, cidr_s);
@@ -129,7 +134,7 @@ struct doc *vpc_create(struct api_req *rq, const struct cidr4 *cidr, const char 
 	doc_set_str(d, "OwnerId", api_account(rq));
 	doc_set_str(d, "InstanceTenancy", tenancy);
 	doc_set_str(d, "CidrBlock", cidr_s);
-	doc_set_str(d, "DhcpOptionsId", "default");
+	doc_set_str(d, "DhcpOptionsId", dhcp);
 	doc_set_str(d, "State", "available");
 	doc_set_bool(d, "IsDefault", is_default);
 	struct doc *a = doc_push(doc_get_list(d, "CidrBlockAssociationSet"), doc_obj());

@@ -35,6 +35,7 @@ struct dp_instance {
 	struct cidr4 di_subnet;
 	int di_dev;			/* DeviceIndex: 0 the primary (eth0) */
 	int di_fd;
+	char di_resolv[ENGINE_RESOLV_MAX];	/* written to /etc/netns/<id>/resolv.conf; "" none yet */
 	bool di_keep;			/* scratch: named by the plan being applied */
 };
 
@@ -155,6 +156,17 @@ static void inst_create(struct engine_dataplane *dp, const struct engine_net_ins
 		 in->ni_join[0] ? "namespace " : "its namespace", in->ni_join);
 }
 
+/* The instance's resolv.conf, rewritten when its VPC's DHCP options changed. */
+static void resolv_update(struct dp_instance *d, const struct engine_net_instance *in)
+{
+	if (!in->ni_resolv[0] || strcmp(d->di_resolv, in->ni_resolv) == 0)
+		return;
+	if (net_instance_set_resolv(d->di_id, in->ni_resolv) < 0)
+		return;	/* logged; tried again with the next plan */
+	memcpy(d->di_resolv, in->ni_resolv, sizeof(d->di_resolv));
+	log_info(DP_LOG, "%s: resolv.conf from its VPC's DHCP options", d->di_id);
+}
+
 static void inst_destroy(struct dp_instance *d)
 {
 	if (d->di_dev > 0) {
@@ -208,6 +220,9 @@ static bool apply_round(struct engine_dataplane *dp, struct engine_net_plan *p)
 			again = true;	/* deleted below, created next round */
 		else
 			inst_create(dp, in, e);
+		d = inst_find(dp, in->ni_id, in->ni_dev);
+		if (d && d->di_keep && in->ni_dev == 0 && !in->ni_join[0])
+			resolv_update(d, in);
 	}
 	for (size_t i = 0; i < p->np_cfg.n_enis; i++) {
 		p->np_enis[i].tap_fd = -1;

@@ -355,6 +355,14 @@ static bool subnet_cidr(const struct engine_net_plan *p, const char *subnet_id, 
 	return false;
 }
 
+static const char *subnet_vpc(const struct engine_net_plan *p, const char *subnet_id)
+{
+	for (size_t i = 0; i < p->np_cfg.n_subnets; i++)
+		if (str_eq(p->np_subnets[i].id, subnet_id))
+			return p->np_subnets[i].vpc_id;
+	return "";
+}
+
 static bool sg_known(const struct engine_net_plan *p, const char *id)
 {
 	for (size_t i = 0; i < p->np_cfg.n_sgs; i++)
@@ -460,6 +468,8 @@ static void build_instances(struct engine_net_plan *p, struct cache *c)
 		if (join && !id_copy(in->ni_join, tag_value(d, ENGINE_NETNS_TAG)))
 			continue;	/* no namespace named: nothing to join */
 		in->ni_eni = (size_t)e;
+		if (linux_ns)
+			vpc_resolv_conf(c, subnet_vpc(p, p->np_enis[e].subnet_id), in->ni_resolv, sizeof(in->ni_resolv));
 		p->np_ninstances++;
 		add_secondaries(p, c, in);
 	}

@@ -36,6 +36,8 @@
  *                (DeviceIndex 0): image vpcd-linux -> a namespace named
  *                after the instance; vpcd-join-netns -> eth0 in the
  *                namespace named by its tag "vpcd:netns".
+ *   resolver     a vpcd-linux instance's resolv.conf from its VPC's DHCP
+ *                option set (api/dhcp.c's vpc_resolv_conf).
  *   secondary    each ENI attached to such an instance with DeviceIndex
  *                1..ENGINE_DEV_MAX: eth<DeviceIndex> in the same namespace.
  */
@@ -52,6 +54,7 @@
 #define ENGINE_IMAGE_JOIN	"ami-0c0dd0e0a0b0c0d02"	/* vpcd-join-netns */
 #define ENGINE_NETNS_TAG	"vpcd:netns"
 #define ENGINE_DEV_MAX		99	/* secondary ENIs: eth1 .. eth99 */
+#define ENGINE_RESOLV_MAX	512	/* an instance's resolv.conf */
 
 /* One running instance: where its primary ENI goes (np_instances), or one
  * of its secondary ENIs (np_secondary: ni_dev > 0, eth<ni_dev> in the same
@@ -62,6 +65,9 @@ struct engine_net_instance {
 	size_t ni_eni;			/* index into np_enis */
 	struct cidr4 ni_subnet;		/* prefix length and router (.1) */
 	int ni_dev;			/* DeviceIndex: 0 primary (eth0) */
+	/* vpcd-linux primaries: the resolv.conf its VPC's DHCP option set
+	 * gives it (vpc_resolv_conf); "" otherwise */
+	char ni_resolv[ENGINE_RESOLV_MAX];
 };
 
 struct engine_net_plan {

@@ -31,6 +31,9 @@
 
 extern char **environ;
 
+/* `ip netns exec NS` bind-mounts /etc/netns/NS/<file> over /etc/<file>. */
+#define NETNS_ETC "/etc/netns"
+
 /* Runs argv (no shell); 0 when it exits 0. */
 static int
 run(const char *const argv[])
@@ -252,5 +255,43 @@ net_instance_destroy(const char *id, int tap_fd)
 	if (!name_ok(id, NET_ID_MAX))
 		return -1;
 	const char *const del[] = { "ip", "netns", "del", id, NULL };
-	return run(del);
+	int rc = run(del);
+	/* the namespace's own /etc files (net_instance_set_resolv) */
+	char path[64 + NET_ID_MAX];
+	snprintf(path, sizeof(path), NETNS_ETC "/%s/resolv.conf", id);
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_warn("net", "%s: %s", path, strerror(errno));
+	snprintf(path, sizeof(path), NETNS_ETC "/%s", id);
+	if (rmdir(path) < 0 && errno != ENOENT)
+		log_warn("net", "%s: %s", path, strerror(errno));
+	return rc;
+}
+
+int
+net_instance_set_resolv(const char *id, const char *text)
+{
+	if (!name_ok(id, NET_ID_MAX))
+		return -1;
+	char dir[64 + NET_ID_MAX], path[96 + NET_ID_MAX], tmp[112 + NET_ID_MAX];
+	snprintf(dir, sizeof(dir), NETNS_ETC "/%s", id);
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.resolv.conf.vpcd", dir);
+	if ((mkdir(NETNS_ETC, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+		log_error("net", "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	/* written aside and renamed: `ip netns exec` bind-mounts a whole file */
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		log_error("net", "%s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	bool ok = fputs(text, f) >= 0;
+	ok = (fclose(f) == 0) && ok;
+	if (!ok || rename(tmp, path) < 0) {
+		log_error("net", "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
 }

@@ -365,8 +365,14 @@ int net_snapshot_trace(const struct net_snapshot *s, const uint8_t router_mac[6]
  * 0, or -1 (logged; everything created is removed again). */
 int net_instance_create(const char *id, const struct net_eni_config *eni,
 			const struct cidr4 *subnet_cidr, int *tap_fd);
-/* Closes tap_fd (if >= 0) and deletes the namespace. 0, or -1 (logged). */
+/* Closes tap_fd (if >= 0) and deletes the namespace (and its
+ * /etc/netns/<id>). 0, or -1 (logged). */
 int net_instance_destroy(const char *id, int tap_fd);
+
+/* The namespace's resolver configuration: text becomes
+ * /etc/netns/<id>/resolv.conf, which `ip netns exec <id>` bind-mounts over
+ * /etc/resolv.conf (replaced whole, by rename). 0, or -1 (logged). */
+int net_instance_set_resolv(const char *id, const char *text);
 
 /* The same inside a namespace that already exists (ns_name under
  * /run/netns), as interface ifname; the namespace is left alone when the

@@ -1,0 +1,63 @@
+"""vpcd --dataplane and the VPC features beyond subnets and groups, seen
+from inside instances (namespaces vpcd made, as in test_vpc_dataplane):
+
+  - DHCP option sets (test_dhcp_options_resolv_conf): `cat
+    /etc/resolv.conf` run in the instance through `ip netns exec` shows its
+    VPC's default set (search ec2.internal, the Amazon DNS server at the
+    VPC's block + 2); after AssociateDhcpOptions with another set it shows
+    that set's domain and servers; with `default` (no set) 169.254.169.253.
+
+Needs root; skipped otherwise. Namespaces have per-run unique names (the
+instances' are vpcd's, named after their ids) and are always deleted."""
+import os
+import unittest
+
+from interop import test_vpc_dataplane as dp
+from interop.netns import run, wait_for
+
+_BASE = dp.VpcDataplaneTest.__dict__
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root: creates network namespaces, runs vpcd's data plane")
+class VpcFeaturesTest(unittest.TestCase):
+    vpcd_args = ()
+    # the plumbing of test_vpc_dataplane: vpcd in a namespace, instances, ping, TCP
+    setUpClass = _BASE["setUpClass"]
+    for _name in ("setUp", "start_vpcd", "stop_vpcd", "stop_servers", "cleanup_instances", "log", "call",
+                  "launch", "ping", "serve", "tcp"):
+        locals()[_name] = _BASE[_name]
+    del _name
+
+    def image(self):
+        return self.call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
+                         )["Images"][0]["ImageId"]
+
+    def resolv_conf(self, iid):
+        return run(["ip", "netns", "exec", iid, "cat", "/etc/resolv.conf"]).stdout
+
+    def test_dhcp_options_resolv_conf(self):
+        self.start_vpcd()
+        vpc = self.call("create_vpc", CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+        sub = self.call("create_subnet", VpcId=vpc, CidrBlock="10.98.3.0/24")["Subnet"]["SubnetId"]
+        sg = self.call("create_security_group", GroupName="dns", Description="dns", VpcId=vpc)["GroupId"]
+        iid, _ = self.launch(sub, sg, self.image())
+
+        def lines(text):
+            return [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+        wait_for(lambda: "nameserver" in self.resolv_conf(iid), 10, "%s's resolv.conf" % iid)
+        self.assertEqual(lines(self.resolv_conf(iid)), ["search ec2.internal", "nameserver 10.98.0.2"])
+
+        dopt = self.call("create_dhcp_options", DhcpConfigurations=[
+            {"Key": "domain-name", "Values": ["corp.example"]},
+            {"Key": "domain-name-servers", "Values": ["192.0.2.53", "AmazonProvidedDNS"]}])["DhcpOptions"]["DhcpOptionsId"]
+        self.call("associate_dhcp_options", DhcpOptionsId=dopt, VpcId=vpc)
+        want = ["search corp.example", "nameserver 192.0.2.53", "nameserver 10.98.0.2"]
+        wait_for(lambda: lines(self.resolv_conf(iid)) == want, 10, "resolv.conf of the new set")
+
+        self.call("associate_dhcp_options", DhcpOptionsId="default", VpcId=vpc)
+        wait_for(lambda: lines(self.resolv_conf(iid)) == ["nameserver 169.254.169.253"], 10,
+                 "resolv.conf without a set")
+        # the namespace's /etc goes with the instance
+        self.call("terminate_instances", InstanceIds=[iid])
+        wait_for(lambda: not os.path.exists("/etc/netns/" + iid), 15, "/etc/netns/%s removed" % iid)
+        self.assertNotIn("ERROR", self.log())
