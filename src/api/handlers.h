@@ -14,6 +14,7 @@
 	X(AssociateAddress) \
 	X(AssociateDhcpOptions) \
 	X(AssociateRouteTable) \
+	X(AssociateVpcCidrBlock) \
 	X(AttachInternetGateway) \
 	X(AttachNetworkInterface) \
 	X(AttachVpnGateway) \
@@ -80,6 +81,7 @@
 	X(DisableVgwRoutePropagation) \
 	X(DisassociateAddress) \
 	X(DisassociateRouteTable) \
+	X(DisassociateVpcCidrBlock) \
 	X(EnableVgwRoutePropagation) \
 	X(GetVpnConnectionDeviceSampleConfiguration) \
 	X(GetVpnConnectionDeviceTypes) \

@@ -41,6 +41,9 @@ struct res *vpc_default_sg(struct api_req *rq, const char *vpc_id);
  * default VPC. Returns the cached VPC doc or NULL after api_fail. */
 struct doc *vpc_create(struct api_req *rq, const struct cidr4 *cidr, const char *tenancy, bool is_default,
 		       struct doc *tags);
+/* Whether c lies inside one of the VPC's associated IPv4 blocks (its
+ * CidrBlockAssociationSet; vpc_cidr.c). */
+bool vpc_block_holds(const struct doc *vpc, const struct cidr4 *c);
 /* Creates a subnet in vpc (validated by the caller). */
 struct doc *subnet_create(struct api_req *rq, const char *vpc_id, const struct cidr4 *cidr,
 			  const struct zone_info *zone, bool default_for_az, struct doc *tags);

@@ -175,13 +175,12 @@ int handle_CreateSubnet(struct api_req *rq)
 	const char *cidr_s = api_require_str(rq, "CidrBlock");
 	if (!cidr_s)
 		return -1;
-	struct cidr4 cidr, vpc_cidr;
+	struct cidr4 cidr;
 	if (vpc_parse_block(rq, "cidrBlock", cidr_s, &cidr, "InvalidSubnet.Range") < 0)
 		return -1;
-	cidr_parse(doc_get_str(vpc->r_doc, "CidrBlock"), &vpc_cidr, NULL);
-	if (!cidr_contains(&vpc_cidr, &cidr))
-		return api_fail(rq, "InvalidSubnet.Range", "The CIDR '%s' is invalid for the vpc '%s' (%s).", cidr_s,
-				vpc->r_id, doc_get_str(vpc->r_doc, "CidrBlock"));
+	/* inside one of the VPC's associated blocks (vpc_cidr.c) */
+	if (!vpc_block_holds(vpc->r_doc, &cidr))
+		return api_fail(rq, "InvalidSubnet.Range", "The CIDR '%s' is invalid.", cidr_s);
 	if (subnet_block_taken(rq, vpc->r_id, &cidr))
 		return api_fail(rq, "InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", cidr_s);
 	const struct region_info *reg = region_find(api_region(rq));

@@ -167,8 +167,7 @@ int vpc_parse_block(struct api_req *rq, const char *member, const char *text, st
 		return api_fail(rq, "InvalidParameterValue",
 				"Value (%.64s) for parameter %s is invalid. This is not a valid CIDR block.", text, member);
 	if (out->c_len < VPC_PREFIX_MIN || out->c_len > VPC_PREFIX_MAX)
-		return api_fail(rq, range_code, "The CIDR '%.64s' is invalid: the block size must be between /%d and /%d.",
-				text, VPC_PREFIX_MIN, VPC_PREFIX_MAX);
+		return api_fail(rq, range_code, "The CIDR '%.64s' is invalid.", text);
 	return 0;
 }
 

@@ -6,6 +6,10 @@ from inside instances (namespaces vpcd made, as in test_vpc_dataplane):
     VPC's default set (search ec2.internal, the Amazon DNS server at the
     VPC's block + 2); after AssociateDhcpOptions with another set it shows
     that set's domain and servers; with `default` (no set) 169.254.169.253.
+  - secondary CIDR blocks (test_secondary_cidr_block): an instance in a
+    subnet of the VPC's secondary block and one in the primary's ping each
+    other through the router's local routes (one per block, in every
+    route table of the VPC).
 
 Needs root; skipped otherwise. Namespaces have per-run unique names (the
 instances' are vpcd's, named after their ids) and are always deleted."""
@@ -60,4 +64,20 @@ class VpcFeaturesTest(unittest.TestCase):
         # the namespace's /etc goes with the instance
         self.call("terminate_instances", InstanceIds=[iid])
         wait_for(lambda: not os.path.exists("/etc/netns/" + iid), 15, "/etc/netns/%s removed" % iid)
+        self.assertNotIn("ERROR", self.log())
+
+    def test_secondary_cidr_block(self):
+        self.start_vpcd()
+        vpc = self.call("create_vpc", CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+        self.call("associate_vpc_cidr_block", VpcId=vpc, CidrBlock="100.66.0.0/16")
+        sub_a = self.call("create_subnet", VpcId=vpc, CidrBlock="10.99.1.0/24")["Subnet"]["SubnetId"]
+        sub_b = self.call("create_subnet", VpcId=vpc, CidrBlock="100.66.1.0/24")["Subnet"]["SubnetId"]
+        sg = self.call("create_security_group", GroupName="all", Description="all", VpcId=vpc)["GroupId"]
+        self.call("authorize_security_group_ingress", GroupId=sg, IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        a, a_ip = self.launch(sub_a, sg, self.image())
+        b, b_ip = self.launch(sub_b, sg, self.image())
+        self.assertTrue(b_ip.startswith("100.66.1."), b_ip)
+        self.ping(a, b_ip)
+        self.ping(b, a_ip)
         self.assertNotIn("ERROR", self.log())
