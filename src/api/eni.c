@@ -466,7 +466,8 @@ int handle_DeleteNetworkInterface(struct api_req *rq)
 	struct res *eni = require_eni(rq);
 	if (!eni)
 		return -1;
-	if (doc_get(eni->r_doc, "Attachment"))
+	/* a NAT gateway's interface goes with its gateway */
+	if (doc_get(eni->r_doc, "Attachment") || doc_get_str(eni->r_doc, "_NatGatewayId"))
 		return api_fail(rq, "InvalidNetworkInterface.InUse", "The network interface '%s' is currently in use.",
 				eni->r_id);
 	char id[RESOURCE_ID_MAX];

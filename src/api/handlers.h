@@ -10,6 +10,7 @@
 #include "api/api.h"
 
 #define API_ACTIONS(X) \
+	X(AcceptVpcPeeringConnection) \
 	X(AllocateAddress) \
 	X(AssociateAddress) \
 	X(AssociateDhcpOptions) \
@@ -23,6 +24,7 @@
 	X(CreateCustomerGateway) \
 	X(CreateDhcpOptions) \
 	X(CreateInternetGateway) \
+	X(CreateNatGateway) \
 	X(CreateNetworkAcl) \
 	X(CreateNetworkAclEntry) \
 	X(CreateNetworkInsightsPath) \
@@ -33,12 +35,14 @@
 	X(CreateSubnet) \
 	X(CreateTags) \
 	X(CreateVpc) \
+	X(CreateVpcPeeringConnection) \
 	X(CreateVpnConnection) \
 	X(CreateVpnConnectionRoute) \
 	X(CreateVpnGateway) \
 	X(DeleteCustomerGateway) \
 	X(DeleteDhcpOptions) \
 	X(DeleteInternetGateway) \
+	X(DeleteNatGateway) \
 	X(DeleteNetworkAcl) \
 	X(DeleteNetworkAclEntry) \
 	X(DeleteNetworkInsightsAnalysis) \
@@ -50,6 +54,7 @@
 	X(DeleteSubnet) \
 	X(DeleteTags) \
 	X(DeleteVpc) \
+	X(DeleteVpcPeeringConnection) \
 	X(DeleteVpnConnection) \
 	X(DeleteVpnConnectionRoute) \
 	X(DeleteVpnGateway) \
@@ -61,6 +66,7 @@
 	X(DescribeImages) \
 	X(DescribeInstances) \
 	X(DescribeInternetGateways) \
+	X(DescribeNatGateways) \
 	X(DescribeNetworkAcls) \
 	X(DescribeNetworkInsightsAnalyses) \
 	X(DescribeNetworkInsightsPaths) \
@@ -72,6 +78,7 @@
 	X(DescribeSubnets) \
 	X(DescribeTags) \
 	X(DescribeVpcAttribute) \
+	X(DescribeVpcPeeringConnections) \
 	X(DescribeVpcs) \
 	X(DescribeVpnConnections) \
 	X(DescribeVpnGateways) \
@@ -88,8 +95,10 @@
 	X(ModifyNetworkInterfaceAttribute) \
 	X(ModifySubnetAttribute) \
 	X(ModifyVpcAttribute) \
+	X(ModifyVpcPeeringConnectionOptions) \
 	X(ModifyVpnConnectionOptions) \
 	X(ModifyVpnTunnelOptions) \
+	X(RejectVpcPeeringConnection) \
 	X(ReleaseAddress) \
 	X(ReplaceNetworkAclAssociation) \
 	X(ReplaceNetworkAclEntry) \

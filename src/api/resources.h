@@ -22,6 +22,13 @@
 #define RT_VGW "vpn-gateway"
 #define RT_VPN "vpn-connection"
 #define RT_DHCP "dhcp-options"
+#define RT_NATGW "natgateway"
+#define RT_PCX "vpc-peering-connection"
+
+/* A NAT gateway that carries traffic (pending or available), natgw.c. */
+bool natgw_is_live(const struct doc *natgw);
+/* A peering connection that carries traffic ("active"), peering.c. */
+bool pcx_is_active(const struct doc *pcx);
 
 /* The main route table of a new VPC, with its local route. */
 struct doc *rtb_new(struct api_req *rq, const char *vpc_id, const char *vpc_cidr, bool main,

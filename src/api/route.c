@@ -142,6 +142,10 @@ static const char *route_state(struct api_req *rq, const char *vpc_id, const str
 	if (kind->rt_type == NULL && strcmp(id, "local") == 0)
 		return "active";
 	struct res *t = target_lookup(rq, kind, id);
+	if (t && strcmp(t->r_type, RT_NATGW) == 0 && !natgw_is_live(t->r_doc))
+		return "blackhole";	/* deleting, deleted, failed */
+	if (t && strcmp(t->r_type, RT_PCX) == 0 && !pcx_is_active(t->r_doc))
+		return "blackhole";	/* not (yet, or no longer) active */
 	return t && target_in_vpc(t, vpc_id) ? "active" : "blackhole";
 }
 
@@ -502,6 +506,9 @@ static int route_target_from_request(struct api_req *rq, const struct res *rtb, 
 				"The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, instanceId, vpcPeeringConnectionId, transitGatewayId, egressOnlyInternetGatewayId, localGatewayId, carrierGatewayId, vpcEndpointId or coreNetworkArn");
 	const char *vpc_id = doc_get_str(rtb->r_doc, "VpcId");
 	struct res *t = target_lookup(rq, kind, id);
+	/* a deleted NAT gateway is only a record */
+	if (t && strcmp(t->r_type, RT_NATGW) == 0 && str_eq(doc_get_str(t->r_doc, "State"), "deleted"))
+		t = NULL;
 	if (!t)
 		return api_not_found(rq, kind->rt_notfound, kind->rt_what, id);
 	if (!target_in_vpc(t, vpc_id))

@@ -34,6 +34,8 @@ static const struct {
 	{ "eni-", RT_ENI, "InvalidNetworkInterfaceID.NotFound", "network interface" },
 	{ "eipalloc-", RT_EIP, "InvalidAllocationID.NotFound", "allocation" },
 	{ "dopt-", RT_DHCP, "InvalidDhcpOptionID.NotFound", "dhcpOptions" },
+	{ "nat-", RT_NATGW, "NatGatewayNotFound", "nat gateway" },
+	{ "pcx-", RT_PCX, "InvalidVpcPeeringConnectionID.NotFound", "vpcPeeringConnection" },
 };
 
 static struct res *tag_target(struct api_req *rq, const char *id)
@@ -161,6 +163,7 @@ int handle_DescribeTags(struct api_req *rq)
 		{ RT_SG_RULE, "security-group-rule" }, { RT_CGW, "customer-gateway" },
 		{ RT_VGW, "vpn-gateway" }, { RT_VPN, "vpn-connection" }, { RT_INSTANCE, "instance" },
 		{ RT_ENI, "network-interface" }, { RT_EIP, "elastic-ip" }, { RT_IMAGE, "image" },
+		{ RT_NATGW, "natgateway" }, { RT_PCX, "vpc-peering-connection" },
 	};
 	const struct doc *filters = doc_get(rq->rq_in, "Filters");
 	doc_foreach(f, filters) {

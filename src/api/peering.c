@@ -1,0 +1,374 @@
+/*
+ * peering.c — VPC peering connections: CreateVpcPeeringConnection,
+ * AcceptVpcPeeringConnection, RejectVpcPeeringConnection,
+ * DescribeVpcPeeringConnections, DeleteVpcPeeringConnection,
+ * ModifyVpcPeeringConnectionOptions.
+ *
+ * Layout (cache type RT_PCX "vpc-peering-connection", id "pcx-…"), in the
+ * shape of botocore's VpcPeeringConnection: VpcPeeringConnectionId,
+ * RequesterVpcInfo and AccepterVpcInfo {CidrBlock, CidrBlockSet
+ * [{CidrBlock}], OwnerId, VpcId, Region, PeeringOptions (while active)},
+ * Status {Code, Message}, ExpirationTime (while pending), Tags; vpcd's
+ * own: _GoneS (when it was deleted, rejected or failed).
+ *
+ * Life (AWS's codes and messages): Create answers "initiating-request"
+ * and the connection is "pending-acceptance" at once, or "failed" when
+ * the two VPCs' CIDR blocks overlap; Accept makes it "active" (answered
+ * as "provisioning"); Reject a pending one "rejected"; Delete a pending
+ * or active one "deleted"; a pending request expires after 7 days.
+ * Gone connections stay describable for PCX_GONE_KEEP_S. Routes to a
+ * connection are "active" only while it is (route.c), and the data plane
+ * carries a route whose target is an active connection between its two
+ * VPCs (engine_net.c).
+ *
+ * Regions: every VPC vpcd holds is in the request's region; PeerRegion is
+ * accepted when it names that region (cross-region peering waits for the
+ * regions themselves).
+ */
+#include "api/handlers.h"
+#include "api/resources.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+
+#define PCX_WHAT "vpcPeeringConnection"
+#define PCX_NOTFOUND "InvalidVpcPeeringConnectionID.NotFound"
+#define PCX_EXPIRY_S (7 * 24 * 3600)	/* a request not accepted expires */
+#define PCX_GONE_KEEP_S (2 * 3600)	/* deleted, rejected, failed: still describable */
+
+static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+static const char *pcx_code(const struct doc *d)
+{
+	return doc_get_str(doc_get(d, "Status"), "Code");
+}
+
+bool pcx_is_active(const struct doc *d)
+{
+	return str_eq(pcx_code(d), "active");
+}
+
+static void pcx_status(struct doc *d, const char *code, const char *message)
+{
+	struct doc *st = doc_set(d, "Status", doc_obj());
+	doc_set_str(st, "Code", code);
+	doc_set_str(st, "Message", message);
+}
+
+/* Ends a connection in one of the gone states. */
+static void pcx_gone(struct doc *d, const char *code, const char *message)
+{
+	pcx_status(d, code, message);
+	doc_remove(d, "ExpirationTime");
+	doc_remove(doc_get(d, "RequesterVpcInfo"), "PeeringOptions");
+	doc_remove(doc_get(d, "AccepterVpcInfo"), "PeeringOptions");
+	doc_set_int(d, "_GoneS", time_wall_s());
+}
+
+/* Expires pending requests and forgets connections gone long enough. */
+static int pcx_advance(struct api_req *rq)
+{
+	int64_t now = time_wall_s();
+	for (;;) {
+		size_t n;
+		struct res **list = cache_list(api_cache(rq), RT_PCX, &n);
+		char id[RESOURCE_ID_MAX] = "";
+		bool forget = false;
+		for (size_t i = 0; i < n && !id[0]; i++) {
+			const struct doc *d = list[i]->r_doc;
+			const char *code = pcx_code(d);
+			if (str_eq(code, "pending-acceptance") && now - doc_get_int(d, "_CreateS", now) >= PCX_EXPIRY_S) {
+				snprintf(id, sizeof(id), "%s", list[i]->r_id);
+			} else if (doc_get(d, "_GoneS") && now - doc_get_int(d, "_GoneS", now) > PCX_GONE_KEEP_S) {
+				snprintf(id, sizeof(id), "%s", list[i]->r_id);
+				forget = true;
+			}
+		}
+		if (!id[0])
+			return 0;
+		if (forget) {
+			if (api_delete(rq, id) < 0)
+				return -1;
+			continue;
+		}
+		struct doc *d = doc_clone(cache_get_typed(api_cache(rq), RT_PCX, id)->r_doc);
+		pcx_gone(d, "expired", "Expired");
+		if (!api_put(rq, RT_PCX, id, d))
+			return -1;
+	}
+}
+
+static void vpc_info(struct api_req *rq, struct doc *info, const struct res *vpc, const char *region)
+{
+	doc_set_str(info, "CidrBlock", doc_get_str(vpc->r_doc, "CidrBlock"));
+	struct doc *set = doc_get_list(info, "CidrBlockSet");
+	doc_foreach(a, doc_get(vpc->r_doc, "CidrBlockAssociationSet")) {
+		const char *block = doc_get_str(a, "CidrBlock");
+		const char *st = doc_get_str(doc_get(a, "CidrBlockState"), "State");
+		if (block && (!st || str_eq(st, "associated")))
+			doc_set_str(doc_push(set, doc_obj()), "CidrBlock", block);
+	}
+	if (set->d_count == 0)
+		doc_set_str(doc_push(set, doc_obj()), "CidrBlock", doc_get_str(vpc->r_doc, "CidrBlock"));
+	doc_set_str(info, "OwnerId", api_account(rq));
+	doc_set_str(info, "VpcId", vpc->r_id);
+	doc_set_str(info, "Region", region);
+}
+
+/* Does a block of one VPC's info overlap a block of the other's? */
+static bool infos_overlap(const struct doc *a, const struct doc *b)
+{
+	doc_foreach(x, doc_get(a, "CidrBlockSet")) {
+		struct cidr4 cx, cy;
+		if (!cidr_parse(doc_get_str(x, "CidrBlock"), &cx, NULL))
+			continue;
+		doc_foreach(y, doc_get(b, "CidrBlockSet"))
+			if (cidr_parse(doc_get_str(y, "CidrBlock"), &cy, NULL) && cidr_overlaps(&cx, &cy))
+				return true;
+	}
+	return false;
+}
+
+static void peering_options(struct doc *info)
+{
+	struct doc *o = doc_set(info, "PeeringOptions", doc_obj());
+	doc_set_bool(o, "AllowDnsResolutionFromRemoteVpc", false);
+	doc_set_bool(o, "AllowEgressFromLocalClassicLinkToRemoteVpc", false);
+	doc_set_bool(o, "AllowEgressFromLocalVpcToRemoteClassicLink", false);
+}
+
+int handle_CreateVpcPeeringConnection(struct api_req *rq)
+{
+	if (pcx_advance(rq) < 0)
+		return -1;
+	struct res *vpc = api_require(rq, "VpcId", RT_VPC, "InvalidVpcID.NotFound", "vpc");
+	if (!vpc)
+		return -1;
+	const char *peer_id = doc_get_str(rq->rq_in, "PeerVpcId");
+	if (!peer_id)
+		return api_fail(rq, "MissingParameter", "The request must contain the parameter peerVpcId");
+	const char *owner = doc_get_str(rq->rq_in, "PeerOwnerId");
+	if (owner && !str_eq(owner, api_account(rq)))
+		return api_fail(rq, "InvalidParameterValue",
+				"vpcd serves one account (%s): the peer VPC's owner must be it, not %.32s", api_account(rq), owner);
+	const char *region = doc_get_str(rq->rq_in, "PeerRegion");
+	if (region && !region_find(region))
+		return api_fail(rq, "InvalidRegion", "The region '%.64s' does not exist", region);
+	if (region && !str_eq(region, api_region(rq)))
+		return api_fail(rq, "InvalidParameterValue",
+				"vpcd peers VPCs of the request's region (%s) only; PeerRegion %.32s is not served yet",
+				api_region(rq), region);
+	if (!region)
+		region = api_region(rq);
+	struct res *peer = cache_get_typed(api_cache(rq), RT_VPC, peer_id);
+	if (!peer)
+		return api_fail(rq, "InvalidVpcID.NotFound", "The vpc ID '%.64s' does not exist", peer_id);
+	if (peer == vpc)
+		return api_fail(rq, "InvalidVpcPeeringConnection.Duplicate",
+				"A VPC peering connection cannot be created between a VPC and itself: %s", vpc->r_id);
+	/* one live connection per pair of VPCs */
+	size_t n;
+	struct res **list = cache_list(api_cache(rq), RT_PCX, &n);
+	for (size_t i = 0; i < n; i++) {
+		const char *code = pcx_code(list[i]->r_doc);
+		if (!str_eq(code, "pending-acceptance") && !str_eq(code, "active"))
+			continue;
+		const char *a = doc_get_str(doc_get(list[i]->r_doc, "RequesterVpcInfo"), "VpcId");
+		const char *b = doc_get_str(doc_get(list[i]->r_doc, "AccepterVpcInfo"), "VpcId");
+		if ((str_eq(a, vpc->r_id) && str_eq(b, peer->r_id)) || (str_eq(a, peer->r_id) && str_eq(b, vpc->r_id)))
+			return api_fail(rq, "VpcPeeringConnectionAlreadyExists",
+					"A VPC peering connection between %s and %s already exists: %s", vpc->r_id, peer->r_id,
+					list[i]->r_id);
+	}
+	char id[RESOURCE_ID_MAX], msg[96], exp[32];
+	new_id("pcx", id);
+	struct doc *d = doc_obj();
+	doc_set_str(d, "VpcPeeringConnectionId", id);
+	struct doc *req = doc_set(d, "RequesterVpcInfo", doc_obj());
+	vpc_info(rq, req, vpc, api_region(rq));
+	struct doc *acc = doc_set(d, "AccepterVpcInfo", doc_obj());
+	vpc_info(rq, acc, peer, region);
+	doc_set(d, "Tags", api_tags_from_spec(rq, RT_PCX));
+	doc_set_int(d, "_CreateS", time_wall_s());
+	bool overlap = infos_overlap(req, acc);
+	if (overlap) {
+		pcx_gone(d, "failed", "Overlapping CIDR range");
+	} else {
+		snprintf(msg, sizeof(msg), "Pending Acceptance by %s", api_account(rq));
+		pcx_status(d, "pending-acceptance", msg);
+		time_iso8601(time_wall_s() + PCX_EXPIRY_S, exp, sizeof(exp));
+		doc_set_str(d, "ExpirationTime", exp);
+	}
+	struct doc *stored = api_put(rq, RT_PCX, id, d);
+	if (!stored)
+		return -1;
+	/* AWS answers the request as it starts out */
+	struct doc *o = doc_set(rq->rq_out, "VpcPeeringConnection", doc_clone(stored));
+	snprintf(msg, sizeof(msg), "Initiating Request to %s", api_account(rq));
+	pcx_status(o, "initiating-request", msg);
+	doc_remove(doc_get(o, "AccepterVpcInfo"), "CidrBlock");
+	doc_remove(doc_get(o, "AccepterVpcInfo"), "CidrBlockSet");
+	return 0;
+}
+
+/* A connection named by VpcPeeringConnectionId; fails NotFound. */
+static struct res *pcx_require(struct api_req *rq)
+{
+	return api_require(rq, "VpcPeeringConnectionId", RT_PCX, PCX_NOTFOUND, PCX_WHAT);
+}
+
+static int bad_transition(struct api_req *rq, const struct res *r, const char *to)
+{
+	return api_fail(rq, "InvalidStateTransition",
+			"Invalid state transition for %s, attempted to transition from %s to %s", r->r_id,
+			pcx_code(r->r_doc) ? pcx_code(r->r_doc) : "?", to);
+}
+
+int handle_AcceptVpcPeeringConnection(struct api_req *rq)
+{
+	if (pcx_advance(rq) < 0)
+		return -1;
+	struct res *r = pcx_require(rq);
+	if (!r)
+		return -1;
+	if (!str_eq(pcx_code(r->r_doc), "pending-acceptance"))
+		return bad_transition(rq, r, "active");
+	char id[RESOURCE_ID_MAX];
+	snprintf(id, sizeof(id), "%s", r->r_id);
+	struct doc *d = doc_clone(r->r_doc);
+	pcx_status(d, "active", "Active");
+	doc_remove(d, "ExpirationTime");
+	peering_options(doc_get(d, "RequesterVpcInfo"));
+	peering_options(doc_get(d, "AccepterVpcInfo"));
+	struct doc *stored = api_put(rq, RT_PCX, id, d);
+	if (!stored || rtb_refresh_routes(rq, id) < 0)
+		return -1;
+	struct doc *o = doc_set(rq->rq_out, "VpcPeeringConnection", doc_clone(stored));
+	pcx_status(o, "provisioning", "Provisioning");
+	return 0;
+}
+
+int handle_RejectVpcPeeringConnection(struct api_req *rq)
+{
+	if (pcx_advance(rq) < 0)
+		return -1;
+	struct res *r = pcx_require(rq);
+	if (!r)
+		return -1;
+	if (!str_eq(pcx_code(r->r_doc), "pending-acceptance"))
+		return bad_transition(rq, r, "rejected");
+	char id[RESOURCE_ID_MAX], msg[64];
+	snprintf(id, sizeof(id), "%s", r->r_id);
+	snprintf(msg, sizeof(msg), "Rejected by %s", api_account(rq));
+	struct doc *d = doc_clone(r->r_doc);
+	pcx_gone(d, "rejected", msg);
+	if (!api_put(rq, RT_PCX, id, d))
+		return -1;
+	doc_set_bool(rq->rq_out, "Return", true);
+	return 0;
+}
+
+int handle_DeleteVpcPeeringConnection(struct api_req *rq)
+{
+	if (pcx_advance(rq) < 0)
+		return -1;
+	struct res *r = pcx_require(rq);
+	if (!r)
+		return -1;
+	const char *code = pcx_code(r->r_doc);
+	if (!str_eq(code, "pending-acceptance") && !str_eq(code, "active"))
+		return bad_transition(rq, r, "deleted");
+	char id[RESOURCE_ID_MAX], msg[64];
+	snprintf(id, sizeof(id), "%s", r->r_id);
+	snprintf(msg, sizeof(msg), "Deleted by %s", api_account(rq));
+	struct doc *d = doc_clone(r->r_doc);
+	pcx_gone(d, "deleted", msg);
+	if (!api_put(rq, RT_PCX, id, d) || rtb_refresh_routes(rq, id) < 0)
+		return -1;
+	doc_set_bool(rq->rq_out, "Return", true);
+	return 0;
+}
+
+static const char *const option_names[] = {
+	"AllowDnsResolutionFromRemoteVpc",
+	"AllowEgressFromLocalClassicLinkToRemoteVpc",
+	"AllowEgressFromLocalVpcToRemoteClassicLink",
+};
+
+int handle_ModifyVpcPeeringConnectionOptions(struct api_req *rq)
+{
+	if (pcx_advance(rq) < 0)
+		return -1;
+	struct res *r = pcx_require(rq);
+	if (!r)
+		return -1;
+	const struct doc *want[2] = { doc_get(rq->rq_in, "RequesterPeeringConnectionOptions"),
+				      doc_get(rq->rq_in, "AccepterPeeringConnectionOptions") };
+	if (!want[0] && !want[1])
+		return api_fail(rq, "MissingParameter",
+				"The request must contain the parameter requesterPeeringConnectionOptions or accepterPeeringConnectionOptions");
+	if (!pcx_is_active(r->r_doc))
+		return api_fail(rq, "OperationNotPermitted",
+				"Peering connection %s is not active; its options can be modified only while it is", r->r_id);
+	static const char *const side[2] = { "RequesterVpcInfo", "AccepterVpcInfo" };
+	static const char *const answer[2] = { "RequesterPeeringConnectionOptions", "AccepterPeeringConnectionOptions" };
+	for (int s = 0; s < 2; s++)
+		for (const struct doc *o = want[s] ? want[s]->d_first : NULL; o; o = o->d_next) {
+			bool known = false;
+			for (size_t k = 0; k < ARRAY_LEN(option_names); k++)
+				known |= str_eq(o->d_key, option_names[k]);
+			if (!known)
+				return api_fail(rq, "InvalidParameterValue", "Unknown peering option %.64s", o->d_key);
+			if (o->d_type != DOC_BOOL)
+				return api_fail(rq, "InvalidParameterValue", "The peering option %s takes true or false", o->d_key);
+			if (!str_eq(o->d_key, "AllowDnsResolutionFromRemoteVpc") && (o->d_int != 0))
+				return api_fail(rq, "InvalidParameterValue",
+						"%s: EC2-Classic and ClassicLink are retired; only AllowDnsResolutionFromRemoteVpc can be enabled",
+						o->d_key);
+		}
+	char id[RESOURCE_ID_MAX];
+	snprintf(id, sizeof(id), "%s", r->r_id);
+	struct doc *d = doc_clone(r->r_doc);
+	for (int s = 0; s < 2; s++) {
+		if (!want[s])
+			continue;
+		struct doc *opts = doc_get(doc_get(d, side[s]), "PeeringOptions");
+		for (const struct doc *o = want[s]->d_first; o; o = o->d_next)
+			doc_set_bool(opts, o->d_key, (o->d_int != 0));
+	}
+	struct doc *stored = api_put(rq, RT_PCX, id, d);
+	if (!stored)
+		return -1;
+	for (int s = 0; s < 2; s++)
+		if (want[s])
+			doc_set(rq->rq_out, answer[s], doc_clone(doc_get(doc_get(stored, side[s]), "PeeringOptions")));
+	return 0;
+}
+
+static const struct filter_def pcx_filters[] = {
+	{ "accepter-vpc-info.cidr-block", "AccepterVpcInfo.CidrBlockSet.CidrBlock" },
+	{ "accepter-vpc-info.owner-id", "AccepterVpcInfo.OwnerId" },
+	{ "accepter-vpc-info.vpc-id", "AccepterVpcInfo.VpcId" },
+	{ "expiration-time", "ExpirationTime" },
+	{ "requester-vpc-info.cidr-block", "RequesterVpcInfo.CidrBlockSet.CidrBlock" },
+	{ "requester-vpc-info.owner-id", "RequesterVpcInfo.OwnerId" },
+	{ "requester-vpc-info.vpc-id", "RequesterVpcInfo.VpcId" },
+	{ "status-code", "Status.Code" },
+	{ "status-message", "Status.Message" },
+	{ "vpc-peering-connection-id", "VpcPeeringConnectionId" },
+	{ NULL, NULL },
+};
+
+int handle_DescribeVpcPeeringConnections(struct api_req *rq)
+{
+	if (pcx_advance(rq) < 0)
+		return -1;
+	static const struct describe_spec spec = {
+		RT_PCX, "VpcPeeringConnectionIds", PCX_NOTFOUND, PCX_WHAT, pcx_filters, "VpcPeeringConnections", true, 5,
+		1000, NULL,
+	};
+	return api_describe(rq, &spec);
+}
