@@ -67,15 +67,17 @@ int handle_DescribeRegions(struct api_req *rq)
 	size_t count;
 	const struct region_info *regs = region_all(&count);
 	struct doc *out = doc_set(rq->rq_out, "Regions", doc_list());
+	/* every region is enabled (opt-in ones are served as opted in), so
+	 * AllRegions lists no more than the enabled ones */
 	for (size_t i = 0; i < count; i++) {
+		const char *opt = regs[i].r_opt_in ? "opted-in" : "opt-in-not-required";
 		if (!wanted(names, regs[i].r_name) || !filter_ok(filters, "region-name", regs[i].r_name) ||
-		    !filter_ok(filters, "endpoint", regs[i].r_endpoint) ||
-		    !filter_ok(filters, "opt-in-status", "opt-in-not-required"))
+		    !filter_ok(filters, "endpoint", regs[i].r_endpoint) || !filter_ok(filters, "opt-in-status", opt))
 			continue;
 		struct doc *r = doc_push(out, doc_obj());
 		doc_set_str(r, "RegionName", regs[i].r_name);
 		doc_set_str(r, "Endpoint", regs[i].r_endpoint);
-		doc_set_str(r, "OptInStatus", "opt-in-not-required");
+		doc_set_str(r, "OptInStatus", opt);
 	}
 	return 0;
 }
@@ -201,67 +203,184 @@ static int api_migrate(struct api *api)
 	return rc;
 }
 
-int api_bootstrap(struct api *api)
+/* The meta key saying a region's default VPC was made (it is not made
+ * again once deleted). */
+static void default_vpc_key(const char *region, char *buf, size_t len)
 {
-	if (api_migrate(api) < 0)
-		return -1;
-	char *done = store_meta_get(api->a_store, "bootstrapped");
+	snprintf(buf, len, "default-vpc:%s", region);
+}
+
+struct unregioned {
+	struct res **u_list;
+	size_t u_count, u_cap;
+};
+
+static void collect_unregioned(void *ctx, struct res *r)
+{
+	struct unregioned *u = ctx;
+	if (r->r_region)
+		return;
+	if (u->u_count == u->u_cap) {
+		u->u_cap = u->u_cap ? u->u_cap * 2 : 256;
+		u->u_list = realloc(u->u_list, u->u_cap * sizeof(*u->u_list));
+		if (!u->u_list)
+			abort();
+	}
+	u->u_list[u->u_count++] = r;
+}
+
+/* State stored before vpcd served every region: its resources are the
+ * default region's, and so is the default VPC the old key recorded. */
+static int api_migrate_regions(struct api *api)
+{
+	char *done = store_meta_get(api->a_store, "regions");
 	free(done);
 	if (done)
 		return 0;
-	struct api_req rq = { .rq_api = api, .rq_request_id = "bootstrap", .rq_in = doc_obj() };
+	struct api_req rq = { .rq_api = api, .rq_request_id = "migrate", .rq_in = doc_obj() };
+	size_t moved = 0;
+	int rc = 0;
+	struct unregioned u = { 0 };
+	cache_each(api->a_cache, collect_unregioned, &u);
+	struct res **all = u.u_list;
+	size_t nall = u.u_count;
+	for (size_t i = 0; i < nall && rc == 0; i++) {
+		struct doc *d = doc_clone(all[i]->r_doc);
+		doc_set_str(d, CACHE_REGION_KEY, api->a_cfg.ac_region);
+		if (!api_put(&rq, all[i]->r_type, all[i]->r_id, d))
+			rc = -1;
+		moved++;
+	}
+	free(all);
+	char *old = store_meta_get(api->a_store, "bootstrapped");
+	char key[96];
+	default_vpc_key(api->a_cfg.ac_region, key, sizeof(key));
+	if (rc == 0 && old && store_meta_put(api->a_store, key, "1") < 0)
+		rc = -1;
+	free(old);
+	if (rc == 0 && !api->a_txn_open) {
+		if (store_begin(api->a_store) < 0)
+			rc = -1;
+		else
+			api->a_txn_open = true;
+	}
+	if (rc == 0 && store_meta_put(api->a_store, "regions", "1") < 0)
+		rc = -1;
+	rc = startup_commit(api, rc);
+	if (rc < 0)
+		log_error("api", "cannot give the stored resources their region: %s", rq.rq_err_msg);
+	else if (moved)
+		log_info("api", "%zu stored resources are in region %s", moved, api->a_cfg.ac_region);
+	doc_free(rq.rq_in);
+	return rc;
+}
+
+/* Makes the default VPC of rq's region: 172.31.0.0/16, a /20 default
+ * subnet per zone, an internet gateway attached and the main table's
+ * default route to it. 0, or -1 after api_fail. */
+static int default_vpc_create(struct api_req *rq)
+{
+	const struct region_info *reg = region_find(api_region(rq));
 	struct cidr4 cidr;
 	cidr_parse(DEFAULT_VPC_CIDR, &cidr, NULL);
-	int rc = -1;
-	struct doc *vpc = vpc_create(&rq, &cidr, "default", true, doc_list());
+	struct doc *vpc = vpc_create(rq, &cidr, "default", true, doc_list());
 	if (!vpc)
-		goto out;
+		return -1;
 	char vpc_id[RESOURCE_ID_MAX], igw_id[RESOURCE_ID_MAX];
 	snprintf(vpc_id, sizeof(vpc_id), "%s", doc_get_str(vpc, "VpcId"));
-	const struct region_info *reg = region_find(api->a_cfg.ac_region);
 	for (size_t i = 0; i < reg->r_nzones; i++) {
 		struct cidr4 sub = { cidr.c_addr + ((uint32_t)i << (32 - DEFAULT_SUBNET_PREFIX)), DEFAULT_SUBNET_PREFIX };
-		if (!subnet_create(&rq, vpc_id, &sub, &reg->r_zones[i], true, doc_list()))
-			goto out;
+		if (!subnet_create(rq, vpc_id, &sub, &reg->r_zones[i], true, doc_list()))
+			return -1;
 	}
 	new_id("igw", igw_id);
 	struct doc *igw = doc_obj();
 	doc_set_str(igw, "InternetGatewayId", igw_id);
-	doc_set_str(igw, "OwnerId", api->a_cfg.ac_account_id);
+	doc_set_str(igw, "OwnerId", api_account(rq));
 	struct doc *att = doc_push(doc_get_list(igw, "Attachments"), doc_obj());
 	doc_set_str(att, "State", "available");
 	doc_set_str(att, "VpcId", vpc_id);
 	doc_get_list(igw, "Tags");
-	if (!api_put(&rq, RT_IGW, igw_id, igw))
-		goto out;
-	struct res *main = vpc_main_route_table(&rq, vpc_id);
+	if (!api_put(rq, RT_IGW, igw_id, igw))
+		return -1;
+	struct res *main = vpc_main_route_table(rq, vpc_id);
 	struct doc *rtb = doc_clone(main->r_doc);
 	struct doc *route = doc_push(doc_get_list(rtb, "Routes"), doc_obj());
 	doc_set_str(route, "DestinationCidrBlock", "0.0.0.0/0");
 	doc_set_str(route, "GatewayId", igw_id);
 	doc_set_str(route, "Origin", "CreateRoute");
 	doc_set_str(route, "State", "active");
-	if (!api_put(&rq, RT_ROUTE_TABLE, main->r_id, rtb))
-		goto out;
-	if (store_meta_put(api->a_store, "bootstrapped", "1") < 0)
-		goto out;
-	if (api->a_current_savepoint && store_release(api->a_store) < 0)
-		goto out;
-	api->a_current_savepoint = false;
-	if (store_commit(api->a_store) < 0)
-		goto out;
-	api->a_txn_open = false;
-	api_undo_clear(api);
+	if (!api_put(rq, RT_ROUTE_TABLE, main->r_id, rtb))
+		return -1;
+	char key[96];
+	default_vpc_key(reg->r_name, key, sizeof(key));
+	if (store_meta_put(rq->rq_api->a_store, key, "1") < 0)
+		return api_fail(rq, "InternalError", "The change could not be stored");
 	log_info("api", "created the default VPC %s (%s) in %s", vpc_id, DEFAULT_VPC_CIDR, reg->r_name);
-	rc = 0;
-out:
-	if (rc < 0) {
-		log_error("api", "cannot create the default VPC: %s", rq.rq_err_msg);
-		if (api->a_txn_open)
-			store_rollback(api->a_store);
-		api->a_txn_open = api->a_current_savepoint = false;
-		api_undo_to(api, 0);
+	return 0;
+}
+
+int region_prepare(struct api *api, const char *region)
+{
+	size_t count;
+	const struct region_info *all = region_all(&count);
+	const struct region_info *reg = region_find(region);
+	if (!reg)
+		return -1;
+	size_t idx = (size_t)(reg - all);
+	if (!api->a_region_ready) {
+		api->a_region_ready = calloc(count, sizeof(*api->a_region_ready));
+		if (!api->a_region_ready)
+			abort();
 	}
+	if (api->a_region_ready[idx])
+		return 0;
+	char key[96];
+	default_vpc_key(reg->r_name, key, sizeof(key));
+	char *made = store_meta_get(api->a_store, key);
+	free(made);
+	if (made) {
+		api->a_region_ready[idx] = true;
+		return 0;
+	}
+	/* its own savepoint in the open batch, in the region's view */
+	struct api_req rq = { .rq_api = api, .rq_request_id = "default-vpc", .rq_in = doc_obj(),
+			      .rq_region = reg->r_name };
+	size_t mark = api->a_undo_len;
+	char *view = cache_region(api->a_cache) ? strdup(cache_region(api->a_cache)) : NULL;
+	cache_set_region(api->a_cache, reg->r_name);
+	api->a_current_savepoint = false;
+	int rc = default_vpc_create(&rq);
+	if (rc == 0 && api->a_current_savepoint && store_release(api->a_store) < 0)
+		rc = -1;
+	if (rc < 0 && api->a_current_savepoint) {
+		store_rollback_to(api->a_store);
+		api_undo_to(api, mark);
+	}
+	api->a_current_savepoint = false;
+	cache_set_region(api->a_cache, view);
+	free(view);
+	if (rc < 0)
+		log_error("api", "cannot create the default VPC of %s: %s", reg->r_name, rq.rq_err_msg);
+	else
+		api->a_region_ready[idx] = true;
 	doc_free(rq.rq_in);
 	return rc;
+}
+
+void region_forget_prepared(struct api *api)
+{
+	size_t count;
+	region_all(&count);
+	if (api->a_region_ready)
+		memset(api->a_region_ready, 0, count * sizeof(*api->a_region_ready));
+}
+
+int api_bootstrap(struct api *api)
+{
+	if (api_migrate(api) < 0 || api_migrate_regions(api) < 0)
+		return -1;
+	if (region_prepare(api, api->a_cfg.ac_region) < 0)
+		return startup_commit(api, -1);
+	return startup_commit(api, 0);
 }

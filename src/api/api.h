@@ -80,6 +80,9 @@ struct api_req {
 	struct doc *rq_in;	/* request members; owned by the dispatcher */
 	struct doc *rq_out;	/* response members; handlers fill it */
 	void *rq_arg;		/* api_change()'s arg; NULL for HTTP requests */
+	/* The region of the request (its signature's scope); NULL for changes
+	 * from inside vpcd, which are made in each resource's own region. */
+	const char *rq_region;
 	const char *rq_err_code;
 	char rq_err_msg[512];
 	int rq_http_status;
@@ -93,12 +96,18 @@ int api_fail(struct api_req *rq, const char *code, const char *fmt, ...)
 /* The common "not found" error: api_not_found(rq, "InvalidVpcID.NotFound", "vpc", id). */
 int api_not_found(struct api_req *rq, const char *code, const char *what, const char *id);
 
+/* The cache, seen from the request's region while its handler runs
+ * (cache.h: cache_set_region). */
 struct cache *api_cache(struct api_req *rq);
+/* The request's region; the default region (--region) for changes from
+ * inside vpcd. */
 const char *api_region(struct api_req *rq);
 const char *api_account(struct api_req *rq);
 
 /* Changes state: the doc (ownership taken) replaces the resource's doc in
- * the cache and the store; a new id gets the next creation order. Never
+ * the cache and the store; a new id gets the next creation order. A doc
+ * without CACHE_REGION_KEY gets the resource's region, or the request's
+ * for a new one. Never
  * change a cached doc in place (the undo log keeps the old one): edit a
  * doc_clone() and api_put() it. Returns the cached doc (borrowed), or NULL
  * after api_fail. */

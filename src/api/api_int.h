@@ -46,7 +46,27 @@ struct api {
 	api_wakeup_fn a_wakeup_fn;
 	void *a_wakeup_arg;
 	struct subnet_index *a_subnets;	/* the blocks of each VPC's subnets (subnet.c) */
+	/* per region of region_all(): its default VPC exists or was deleted
+	 * (the meta key says so); NULL until the first request */
+	bool *a_region_ready;
 };
+
+/* account.c: before a request of region runs, makes the region's default
+ * VPC when the region is used for the first time, in its own savepoint of
+ * the open batch. 0, or -1 (logged). */
+int region_prepare(struct api *api, const char *region);
+/* After a failed batch commit: the default VPCs made in it are undone, so
+ * every region's readiness is read from the store again. */
+void region_forget_prepared(struct api *api);
+
+/* sts.c: answers a request signed for service "sts" (GetCallerIdentity),
+ * in STS's own XML; out->sa_xml is the caller's to free. */
+struct sts_answer {
+	int sa_status;
+	struct strbuf sa_xml;
+};
+void sts_serve(struct api *api, const struct query_params *params, const char *request_id,
+	       struct sts_answer *out);
 
 void api_undo_to(struct api *api, size_t mark);
 void api_undo_clear(struct api *api);

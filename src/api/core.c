@@ -30,6 +30,7 @@ void api_free(struct api *api)
 		return;
 	api_undo_clear(api);
 	subnet_index_detach(api);
+	free(api->a_region_ready);
 	free(api->a_undo);
 	free(api);
 }
@@ -52,7 +53,10 @@ int api_not_found(struct api_req *rq, const char *code, const char *what, const 
 }
 
 struct cache *api_cache(struct api_req *rq) { return rq->rq_api->a_cache; }
-const char *api_region(struct api_req *rq) { return rq->rq_api->a_cfg.ac_region; }
+const char *api_region(struct api_req *rq)
+{
+	return rq->rq_region ? rq->rq_region : rq->rq_api->a_cfg.ac_region;
+}
 const char *api_account(struct api_req *rq) { return rq->rq_api->a_cfg.ac_account_id; }
 
 static int ensure_txn(struct api_req *rq)
@@ -95,7 +99,9 @@ struct doc *api_put(struct api_req *rq, const char *type, const char *id, struct
 		doc_free(doc);
 		return NULL;
 	}
-	struct res *r = cache_get(api->a_cache, id);
+	struct res *r = cache_get_any(api->a_cache, id);
+	if (!doc_get_str(doc, CACHE_REGION_KEY))
+		doc_set_str(doc, CACHE_REGION_KEY, r && r->r_region ? r->r_region : api_region(rq));
 	int64_t ord = r ? r->r_ord : cache_next_ord(api->a_cache);
 	struct strbuf json = STRBUF_INIT;
 	doc_to_json(doc, &json);

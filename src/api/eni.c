@@ -55,8 +55,8 @@ static void private_dns_name(struct api_req *rq, uint32_t ip, char *buf, size_t 
 
 static bool mac_in_use(struct api_req *rq, const char *mac)
 {
-	size_t n;
-	struct res **enis = cache_list(api_cache(rq), RT_ENI, &n);
+	size_t n;	/* one data plane for every region */
+	struct res **enis = cache_list_all(api_cache(rq), RT_ENI, &n);
 	for (size_t i = 0; i < n; i++)
 		if (str_eq(doc_get_str(enis[i]->r_doc, "MacAddress"), mac))
 			return true;

@@ -180,10 +180,11 @@ int ipam_public_pick(struct api_req *rq, const char *wanted, uint32_t *out)
 	struct addr_bitmap b;
 	bitmap_init(&b, &pool);
 	size_t n;
-	struct res **eips = cache_list(api_cache(rq), RT_EIP, &n);
+	/* one pool for every region: the uplink is one */
+	struct res **eips = cache_list_all(api_cache(rq), RT_EIP, &n);
 	for (size_t i = 0; i < n; i++)
 		bitmap_set_text(&b, doc_get_str(eips[i]->r_doc, "PublicIp"));
-	struct res **enis = cache_list(api_cache(rq), RT_ENI, &n);
+	struct res **enis = cache_list_all(api_cache(rq), RT_ENI, &n);
 	for (size_t i = 0; i < n; i++)
 		bitmap_set_text(&b, doc_get_str(doc_get(enis[i]->r_doc, "Association"), "PublicIp"));
 	uint32_t first = pool.c_len >= 31 ? pool.c_addr : pool.c_addr + 1;

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "model/model.h"
 
 struct conn_ctx {
 	struct strbuf cc_body;
@@ -59,6 +60,8 @@ struct conn_ctx {
 	size_t cc_undo_mark;		/* undo log length before this request */
 	char cc_request_id[40];
 	char cc_action[64];
+	char cc_region[32];		/* the signature's scope: the request's region */
+	char cc_service[8];		/* and service: "ec2" or "sts" */
 	uint64_t cc_start_us;
 };
 
@@ -140,6 +143,11 @@ static int status_for(const char *code)
 	return 400;
 }
 
+static bool region_served(const char *name)
+{
+	return region_find(name) != NULL;
+}
+
 /* I/O thread: what can be judged before any handler (size, path, method,
  * signature, form syntax). Returns true when cc holds the answer. */
 static bool prepare_request(struct api *api, struct conn_ctx *cc, struct MHD_Connection *conn,
@@ -161,13 +169,15 @@ static bool prepare_request(struct api *api, struct conn_ctx *cc, struct MHD_Con
 	struct sigv4_request sreq = { method, url, &cc->cc_url_args, header_lookup, conn,
 				      cc->cc_body.sb_data, cc->cc_body.sb_len };
 	struct sigv4_result sres;
-	if (!sigv4_verify(&sreq, api->a_cfg.ac_keys, api->a_cfg.ac_nkeys, api->a_cfg.ac_region,
+	if (!sigv4_verify(&sreq, api->a_cfg.ac_keys, api->a_cfg.ac_nkeys, region_served,
 			  time(NULL), &sres)) {
 		log_info("api", "req=%s auth %s: %s (key %s)", cc->cc_request_id, sres.v_code,
 			 sres.v_message, sres.v_access_key_id[0] ? sres.v_access_key_id : "-");
 		answer_error(cc, status_for(sres.v_code), sres.v_code, sres.v_message);
 		return true;
 	}
+	snprintf(cc->cc_region, sizeof(cc->cc_region), "%s", sres.v_region);
+	snprintf(cc->cc_service, sizeof(cc->cc_service), "%s", sres.v_service);
 	if (query_parse(cc->cc_body.sb_data ? cc->cc_body.sb_data : "", cc->cc_body.sb_len,
 			API_MAX_PARAMS, &cc->cc_form) < 0) {
 		answer_error(cc, 400, "InvalidParameterValue", "The request body is not valid form-urlencoded data");
@@ -208,6 +218,15 @@ static void run_request(struct api *api, struct conn_ctx *cc)
 		goto out;
 	}
 	snprintf(cc->cc_action, sizeof(cc->cc_action), "%s", action);
+	if (strcmp(cc->cc_service, "sts") == 0) {
+		struct sts_answer sa = { 0 };
+		sts_serve(api, params, cc->cc_request_id, &sa);
+		xml_free(cc);
+		cc->cc_status = sa.sa_status;
+		cc->cc_xml_len = sa.sa_xml.sb_len;
+		cc->cc_xml = sb_detach(&sa.sa_xml);
+		goto out;
+	}
 	const char *version = query_get(params, "Version");
 	if (!version) {
 		answer_error(cc, 400, "MissingParameter", "The request must contain the parameter Version");
@@ -232,11 +251,17 @@ static void run_request(struct api *api, struct conn_ctx *cc)
 		goto out;
 	}
 
+	if (region_prepare(api, cc->cc_region) < 0) {
+		answer_error(cc, 500, "InternalError", "The region's default VPC could not be created");
+		goto out;
+	}
 	struct api_req rq = { .rq_api = api, .rq_op = op, .rq_request_id = cc->cc_request_id,
-			      .rq_in = in, .rq_out = doc_obj() };
+			      .rq_in = in, .rq_out = doc_obj(), .rq_region = cc->cc_region };
 	cc->cc_undo_mark = api->a_undo_len;
 	api->a_current_savepoint = false;
+	cache_set_region(api->a_cache, cc->cc_region);	/* the handler sees its region only */
 	int rc = aa->aa_handler(&rq);
+	cache_set_region(api->a_cache, NULL);
 	if (rc == 0 && api->a_current_savepoint && store_release(api->a_store) < 0)
 		rc = api_fail(&rq, "InternalError", "The change could not be stored");
 	if (rc < 0) {
@@ -662,6 +687,7 @@ static void finish_batch(struct api *api)
 		if (store_commit(api->a_store) < 0) {
 			log_error("api", "commit of a batch failed; %zu changes undone", api->a_undo_len);
 			api_undo_to(api, 0);
+			region_forget_prepared(api);	/* a default VPC made in it is undone too */
 			for (struct conn_ctx *cc = api->a_pending; cc; cc = cc->cc_next_pending)
 				answer_error(cc, 500, "InternalError", "The change could not be stored");
 		} else {

@@ -11,7 +11,10 @@
  * group's IpPermissions/IpPermissionsEgress are derived from them
  * (sg_rebuild_permissions) after every change, grouped by protocol and
  * port range in rule creation order as AWS groups them, so that Describe
- * and its ip-permission.* filters read the group doc alone. A rule being
+ * and its ip-permission.* filters read the group doc alone. A rule's peer
+ * may be an IPv6 range (CidrIpv6): stored, described and revoked as AWS
+ * does, though the data plane and the trace, which carry no IPv6 yet,
+ * match nothing with it. A rule being
  * a resource gives it tags (CreateTags sgr-…) and paging for free.
  *
  * Protocols are kept as AWS returns them: "tcp", "udp", "icmp", "icmpv6",
@@ -80,6 +83,7 @@ static bool rule_same(const struct doc *a, const struct doc *b)
 	       doc_get_int(a, "FromPort", -1) == doc_get_int(b, "FromPort", -1) &&
 	       doc_get_int(a, "ToPort", -1) == doc_get_int(b, "ToPort", -1) &&
 	       str_eq(doc_get_str(a, "CidrIpv4"), doc_get_str(b, "CidrIpv4")) &&
+	       str_eq(doc_get_str(a, "CidrIpv6"), doc_get_str(b, "CidrIpv6")) &&
 	       str_eq(rule_ref_group(a), rule_ref_group(b));
 }
 
@@ -87,6 +91,8 @@ static bool rule_same(const struct doc *a, const struct doc *b)
 static void rule_describe(const struct doc *rule, char *buf, size_t len)
 {
 	const char *peer = doc_get_str(rule, "CidrIpv4");
+	if (!peer)
+		peer = doc_get_str(rule, "CidrIpv6");
 	if (!peer)
 		peer = rule_ref_group(rule);
 	const char *proto = doc_get_str(rule, "IpProtocol");
@@ -199,11 +205,14 @@ static void sg_rebuild_permissions(struct api_req *rq, struct doc *group, const 
 			doc_get_list(perm, "UserIdGroupPairs");
 		}
 		const char *desc = doc_get_str(r, "Description");
-		const char *cidr = doc_get_str(r, "CidrIpv4");
+		const char *cidr = doc_get_str(r, "CidrIpv4"), *cidr6 = doc_get_str(r, "CidrIpv6");
 		struct doc *item;
 		if (cidr) {
 			item = doc_push(doc_get_list(perm, "IpRanges"), doc_obj());
 			doc_set_str(item, "CidrIp", cidr);
+		} else if (cidr6) {
+			item = doc_push(doc_get_list(perm, "Ipv6Ranges"), doc_obj());
+			doc_set_str(item, "CidrIpv6", cidr6);
 		} else {
 			const struct doc *ref = doc_get(r, "ReferencedGroupInfo");
 			item = doc_push(doc_get_list(perm, "UserIdGroupPairs"), doc_obj());
@@ -523,10 +532,10 @@ static int perm_to_rules(struct api_req *rq, const struct doc *perm, const struc
 		from = to = -1;	/* all ports of the protocol */
 	}
 	const struct doc *v6 = doc_get(perm, "Ipv6Ranges"), *pl = doc_get(perm, "PrefixListIds");
-	if ((v6 && v6->d_count) || (pl && pl->d_count))
-		return api_fail(rq, "InvalidParameterValue", "vpcd does not support IPv6 ranges or prefix lists in rules yet");
+	if (pl && pl->d_count)
+		return api_fail(rq, "InvalidParameterValue", "vpcd does not support prefix lists in rules yet");
 	const struct doc *ranges = doc_get(perm, "IpRanges"), *pairs = doc_get(perm, "UserIdGroupPairs");
-	if ((!ranges || !ranges->d_count) && (!pairs || !pairs->d_count))
+	if ((!ranges || !ranges->d_count) && (!pairs || !pairs->d_count) && (!v6 || !v6->d_count))
 		return api_fail(rq, "MissingParameter",
 				"The request must contain the parameter ipPermissions.ipRanges or ipPermissions.groups (a source or destination)");
 	const char *vpc_id = doc_get_str(group->r_doc, "VpcId");
@@ -544,6 +553,21 @@ static int perm_to_rules(struct api_req *rq, const struct doc *perm, const struc
 		cidr_format(&cidr, norm);
 		struct doc *r = doc_push(out, rule_new(rq, group->r_id, egress, proto, from, to));
 		doc_set_str(r, "CidrIpv4", norm);
+		if (desc)
+			doc_set_str(r, "Description", desc);
+	}
+	doc_foreach(range, v6) {
+		const char *cidr_s = doc_get_str(range, "CidrIpv6");
+		char norm[CIDR6_STR_MAX];
+		if (!cidr_s)
+			return api_fail(rq, "MissingParameter", "The request must contain the parameter cidrIpv6");
+		if (!cidr6_normalise(cidr_s, norm))
+			return api_fail(rq, "InvalidParameterValue", "CIDR block %.64s is malformed", cidr_s);
+		const char *desc = doc_get_str(range, "Description");
+		if (check_description(rq, desc) < 0)
+			return -1;
+		struct doc *r = doc_push(out, rule_new(rq, group->r_id, egress, proto, from, to));
+		doc_set_str(r, "CidrIpv6", norm);
 		if (desc)
 			doc_set_str(r, "Description", desc);
 	}
@@ -708,7 +732,8 @@ int handle_AuthorizeSecurityGroupEgress(struct api_req *rq)
 static struct doc *revoked_item(const struct doc *rule)
 {
 	struct doc *d = doc_obj();
-	static const char *const copy[] = { "SecurityGroupRuleId", "GroupId", "IpProtocol", "CidrIpv4", "Description" };
+	static const char *const copy[] = { "SecurityGroupRuleId", "GroupId", "IpProtocol", "CidrIpv4", "CidrIpv6",
+					    "Description" };
 	for (size_t i = 0; i < ARRAY_LEN(copy); i++)
 		if (doc_get_str(rule, copy[i]))
 			doc_set_str(d, copy[i], doc_get_str(rule, copy[i]));
@@ -732,6 +757,8 @@ static struct doc *unknown_permission(const struct doc *rule)
 	}
 	if (doc_get_str(rule, "CidrIpv4"))
 		doc_set_str(doc_push(doc_get_list(p, "IpRanges"), doc_obj()), "CidrIp", doc_get_str(rule, "CidrIpv4"));
+	if (doc_get_str(rule, "CidrIpv6"))
+		doc_set_str(doc_push(doc_get_list(p, "Ipv6Ranges"), doc_obj()), "CidrIpv6", doc_get_str(rule, "CidrIpv6"));
 	if (rule_ref_group(rule))
 		doc_set_str(doc_push(doc_get_list(p, "UserIdGroupPairs"), doc_obj()), "GroupId", rule_ref_group(rule));
 	return p;

@@ -71,14 +71,15 @@ static void hmac256(EVP_MD_CTX *c, const void *key, size_t klen, const void *msg
 	secret_wipe(inner, sizeof(inner));
 }
 
-static void signing_key(EVP_MD_CTX *c, const char *secret, const char *date, const char *region, uint8_t out[32])
+static void signing_key(EVP_MD_CTX *c, const char *secret, const char *date, const char *region,
+			const char *service, uint8_t out[32])
 {
 	char k[SIGV4_SECRET_MAX + 8];
 	uint8_t a[32], b[32];
 	int n = snprintf(k, sizeof(k), "AWS4%s", secret);
 	hmac256(c, k, (size_t)n, date, strlen(date), a);
 	hmac256(c, a, 32, region, strlen(region), b);
-	hmac256(c, b, 32, "ec2", 3, a);
+	hmac256(c, b, 32, service, strlen(service), a);
 	hmac256(c, a, 32, "aws4_request", 12, out);
 	secret_wipe(k, sizeof(k));
 	secret_wipe(a, sizeof(a));
@@ -239,7 +240,7 @@ static void build_string_to_sign(EVP_MD_CTX *c, const struct sigv4_request *req,
 }
 
 bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_t nkeys,
-		  const char *region, time_t now, struct sigv4_result *res)
+		  bool (*region_known)(const char *region), time_t now, struct sigv4_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	const char *auth = req->r_header(req->r_header_ctx, "authorization");
@@ -306,13 +307,15 @@ bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_
 	/* AWS: a presigned request is refused 15 minutes after it expired */
 	if (expires >= 0 && now > t + expires + SIGV4_MAX_SKEW_S)
 		return fail(res, "RequestExpired", "Request has expired: the presigned URL's X-Amz-Expires has passed");
-	if (strcmp(parts[2], region) != 0) {
+	if (strlen(parts[2]) >= sizeof(res->v_region) || !region_known(parts[2])) {
 		char m[200];
 		snprintf(m, sizeof(m), "Credential should be scoped to a valid region, not '%.40s'", parts[2]);
 		return fail(res, "SignatureDoesNotMatch", m);
 	}
-	if (strcmp(parts[3], "ec2") != 0 || strcmp(parts[4], "aws4_request") != 0)
-		return fail(res, "SignatureDoesNotMatch", "Credential should be scoped to the service 'ec2' and terminated by 'aws4_request'");
+	if ((strcmp(parts[3], "ec2") != 0 && strcmp(parts[3], "sts") != 0) || strcmp(parts[4], "aws4_request") != 0)
+		return fail(res, "SignatureDoesNotMatch",
+			    "Credential should be scoped to the service 'ec2' or 'sts' and terminated by 'aws4_request'");
+	const char *region = parts[2], *service = parts[3];
 	if (!strstr(signed_headers, "host"))
 		return fail(res, "SignatureDoesNotMatch", "SignedHeaders must include host");
 
@@ -333,13 +336,14 @@ bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_
 	}
 
 	char scope[128];
-	snprintf(scope, sizeof(scope), "%s/%s/ec2/aws4_request", parts[1], region);
+	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", parts[1], region, service);
 	struct strbuf sts = STRBUF_INIT;
 	build_string_to_sign(c, req, signed_headers, amz_date, scope, payload_hash, &sts);
 
-	if (strcmp(key->k_cached_date, parts[1]) != 0) {
-		signing_key(c, key->k_secret, parts[1], region, key->k_cached_signing_key);
-		snprintf(key->k_cached_date, sizeof(key->k_cached_date), "%s", parts[1]);
+	/* the derived key depends on date, region and service: one cached */
+	if (strcmp(key->k_cached_scope, scope) != 0) {
+		signing_key(c, key->k_secret, parts[1], region, service, key->k_cached_signing_key);
+		snprintf(key->k_cached_scope, sizeof(key->k_cached_scope), "%s", scope);
 	}
 	uint8_t mac[32];
 	char mac_hex[65];
@@ -351,6 +355,8 @@ bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_
 		*p = (char)tolower((unsigned char)*p);
 	if (!ct_equal(mac_hex, signature, 64))
 		return fail(res, "AuthFailure", "AWS was not able to validate the provided access credentials");
+	snprintf(res->v_region, sizeof(res->v_region), "%s", region);
+	snprintf(res->v_service, sizeof(res->v_service), "%s", service);
 	return true;
 }
 
@@ -379,7 +385,7 @@ void sigv4_sign_post(const char *access_key_id, const char *secret, const char *
 	build_string_to_sign(c, &req, "host;x-amz-date", amz_date, scope, payload_hash, &sts);
 	uint8_t k[32], mac[32];
 	char mac_hex[65];
-	signing_key(c, secret, date, region, k);
+	signing_key(c, secret, date, region, "ec2", k);
 	hmac256(c, k, 32, sts.sb_data, sts.sb_len, mac);
 	EVP_MD_CTX_free(c);
 	secret_wipe(k, sizeof(k));

@@ -23,8 +23,8 @@
 struct sigv4_key {
 	char k_access_key_id[SIGV4_ACCESS_KEY_MAX];
 	char k_secret[SIGV4_SECRET_MAX];	/* wiped by sigv4_key_wipe */
-	/* cache of the derived signing key for one date */
-	char k_cached_date[9];
+	/* cache of the derived signing key for one scope (date/region/service) */
+	char k_cached_scope[128];
 	uint8_t k_cached_signing_key[32];
 };
 
@@ -42,12 +42,16 @@ struct sigv4_result {
 	const char *v_code;	/* NULL when verified; else the AWS error code */
 	char v_message[256];
 	char v_access_key_id[SIGV4_ACCESS_KEY_MAX];
+	char v_region[32];	/* when verified: the credential scope's region */
+	char v_service[8];	/* "ec2" or "sts" */
 };
 
-/* Verifies the request against keys[0..nkeys) for service "ec2" in region.
- * Returns true when the signature is valid. */
+/* Verifies the request against keys[0..nkeys) for service "ec2" or "sts"
+ * in the region its credential scope names, which region_known() must
+ * accept (vpcd serves every region on one endpoint). Returns true when the
+ * signature is valid; res then names the scope's region and service. */
 bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_t nkeys,
-		  const char *region, time_t now, struct sigv4_result *res);
+		  bool (*region_known)(const char *region), time_t now, struct sigv4_result *res);
 
 /* Signs (for vpcctl and tests): fills the Authorization value for a POST of
  * body to host with the given amz_date (YYYYMMDDTHHMMSSZ). */

@@ -123,8 +123,8 @@ static int vpn_purge_deleted(struct api_req *rq)
 
 static bool outside_in_use(struct api_req *rq, const char *ip)
 {
-	size_t n;
-	struct res **list = cache_list(api_cache(rq), RT_VPN, &n);
+	size_t n;	/* the host's addresses serve every region */
+	struct res **list = cache_list_all(api_cache(rq), RT_VPN, &n);
 	for (size_t i = 0; i < n; i++) {
 		if (vpn_is_deleted(list[i]->r_doc))
 			continue;

@@ -1,6 +1,8 @@
-/* cidr.c — IPv4 prefixes and AWS's subnet arithmetic (model.h). */
+/* cidr.c — IPv4 prefixes and AWS's subnet arithmetic; IPv6 prefixes as
+ * text (model.h). */
 #include "model/model.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,4 +186,30 @@ bool subnet_address_reserved(const struct cidr4 *subnet, uint32_t ip)
 uint32_t subnet_router_address(const struct cidr4 *subnet)
 {
 	return subnet->c_addr + 1;
+}
+
+bool cidr6_normalise(const char *s, char out[CIDR6_STR_MAX])
+{
+	const char *slash = strchr(s, '/');
+	if (!slash || slash == s || (size_t)(slash - s) >= INET6_ADDRSTRLEN)
+		return false;
+	char addr[INET6_ADDRSTRLEN];
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	const char *p = slash + 1;
+	unsigned len;
+	if (!parse_dec(&p, 128, &len) || *p)
+		return false;
+	uint8_t a[16];
+	if (inet_pton(AF_INET6, addr, a) != 1)
+		return false;
+	for (unsigned i = 0; i < 16; i++) {	/* clear the host bits */
+		unsigned keep = len > i * 8 ? (len - i * 8 >= 8 ? 8 : len - i * 8) : 0;
+		a[i] &= (uint8_t)(0xff00u >> keep);
+	}
+	char text[INET6_ADDRSTRLEN];
+	if (!inet_ntop(AF_INET6, a, text, sizeof(text)))
+		return false;
+	snprintf(out, CIDR6_STR_MAX, "%s/%u", text, len);
+	return true;
 }

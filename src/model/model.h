@@ -36,6 +36,16 @@ bool cidr_contains(const struct cidr4 *outer, const struct cidr4 *inner);
 bool cidr_contains_ip(const struct cidr4 *c, uint32_t ip);
 bool cidr_overlaps(const struct cidr4 *a, const struct cidr4 *b);
 
+/* --- IPv6 prefixes (security group rules only: the data plane carries no
+ * IPv6 yet) ------------------------------------------------------------- */
+
+#define CIDR6_STR_MAX 50	/* 45 characters of address (INET6_ADDRSTRLEN), "/128", NUL */
+
+/* Parses "addr/n" (n <= 128) into its canonical text (RFC 5952: lower
+ * case, the longest run of zeros compressed) with host bits cleared, as
+ * AWS returns IPv6 ranges. false when malformed. */
+bool cidr6_normalise(const char *s, char out[CIDR6_STR_MAX]);
+
 /* A set of disjoint IPv4 ranges kept sorted, e.g. the subnets of one VPC:
  * "does this block overlap any member" is a binary search (O(log n)),
  * adding or removing one moves the tail of an array (O(n) bytes, no
@@ -109,6 +119,7 @@ struct region_info {
 	const char *r_endpoint;
 	const struct zone_info *r_zones;
 	size_t r_nzones;
+	bool r_opt_in;		/* opened only on request: OptInStatus "opted-in" */
 };
 
 const struct region_info *region_find(const char *name);

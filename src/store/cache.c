@@ -1,17 +1,22 @@
 /*
  * cache.c — see cache.h. The hash table holds pointers to struct res and
  * is rebuilt at 50 % load; removal uses backward-shift deletion so no
- * tombstones accumulate. Per-type arrays are sorted by ord: puts of new
- * resources append (ord only grows), removals memmove (O(n), fine for the
- * tens of thousands of resources a VPC host holds).
+ * tombstones accumulate. Per-type arrays (one for every region, one per
+ * region) are sorted by ord: puts of new resources append (ord only
+ * grows), removals memmove (O(n), fine for the tens of thousands of
+ * resources a VPC host holds). Region names are interned (a handful; they
+ * live as long as the cache), so that a resource's region is compared by
+ * pointer.
  */
 #include "store/cache.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct type_list {
 	char *tl_type;
+	const char *tl_region;	/* interned; NULL: the type's array over every region */
 	struct res **tl_items;
 	size_t tl_count, tl_cap;
 };
@@ -23,6 +28,9 @@ struct cache {
 	struct type_list *c_types;
 	size_t c_ntypes;
 	int64_t c_next_ord;
+	char **c_regions;	/* interned region names */
+	size_t c_nregions;
+	const char *c_view;	/* the region view (interned), NULL: none */
 	struct watch {
 		char *w_type;
 		cache_watch_fn w_fn;
@@ -80,6 +88,9 @@ void cache_free(struct cache *c)
 	}
 	for (size_t i = 0; i < c->c_nwatch; i++)
 		free(c->c_watch[i].w_type);
+	for (size_t i = 0; i < c->c_nregions; i++)
+		free(c->c_regions[i]);
+	free(c->c_regions);
 	free(c->c_types);
 	free(c->c_slots);
 	free(c);
@@ -94,9 +105,57 @@ static size_t slot_of(const struct cache *c, const char *id)
 	return i;
 }
 
-struct res *cache_get(const struct cache *c, const char *id)
+/* The interned copy of name; NULL when it is not interned and !create. */
+static const char *region_intern(struct cache *c, const char *name, bool create)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < c->c_nregions; i++)
+		if (strcmp(c->c_regions[i], name) == 0)
+			return c->c_regions[i];
+	if (!create)
+		return NULL;
+	char **r = realloc(c->c_regions, (c->c_nregions + 1) * sizeof(*r));
+	if (!r)
+		abort();
+	c->c_regions = r;
+	r[c->c_nregions] = strdup(name);
+	if (!r[c->c_nregions])
+		abort();
+	return r[c->c_nregions++];
+}
+
+void cache_each(const struct cache *c, void (*fn)(void *ctx, struct res *r), void *ctx)
+{
+	for (size_t i = 0; i < c->c_nslots; i++)
+		if (c->c_slots[i])
+			fn(ctx, c->c_slots[i]);
+}
+
+void cache_set_region(struct cache *c, const char *region)
+{
+	c->c_view = region_intern(c, region, true);
+}
+
+const char *cache_region(const struct cache *c)
+{
+	return c->c_view;
+}
+
+static bool in_view(const struct cache *c, const struct res *r)
+{
+	return !c->c_view || r->r_region == c->c_view;
+}
+
+struct res *cache_get_any(const struct cache *c, const char *id)
 {
 	return c->c_slots[slot_of(c, id)];
+}
+
+struct res *cache_get(const struct cache *c, const char *id)
+{
+	struct res *r = cache_get_any(c, id);
+	return r && in_view(c, r) ? r : NULL;
 }
 
 struct res *cache_get_typed(const struct cache *c, const char *type, const char *id)
@@ -105,10 +164,10 @@ struct res *cache_get_typed(const struct cache *c, const char *type, const char 
 	return r && strcmp(r->r_type, type) == 0 ? r : NULL;
 }
 
-static struct type_list *type_list_of(struct cache *c, const char *type, int create)
+static struct type_list *type_list_of(struct cache *c, const char *type, const char *region, int create)
 {
 	for (size_t i = 0; i < c->c_ntypes; i++)
-		if (strcmp(c->c_types[i].tl_type, type) == 0)
+		if (c->c_types[i].tl_region == region && strcmp(c->c_types[i].tl_type, type) == 0)
 			return &c->c_types[i];
 	if (!create)
 		return NULL;
@@ -119,14 +178,51 @@ static struct type_list *type_list_of(struct cache *c, const char *type, int cre
 	t = &c->c_types[c->c_ntypes++];
 	memset(t, 0, sizeof(*t));
 	t->tl_type = strdup(type);
+	t->tl_region = region;
 	return t;
+}
+
+struct res **cache_list_all(const struct cache *c, const char *type, size_t *n)
+{
+	struct type_list *t = type_list_of((struct cache *)c, type, NULL, 0);
+	*n = t ? t->tl_count : 0;
+	return t && t->tl_count ? t->tl_items : NULL;
 }
 
 struct res **cache_list(const struct cache *c, const char *type, size_t *n)
 {
-	struct type_list *t = type_list_of((struct cache *)c, type, 0);
-	*n = t ? t->tl_count : 0;
-	return t && t->tl_count ? t->tl_items : NULL;
+	if (!c->c_view)
+		return cache_list_all(c, type, n);
+	struct type_list *t = type_list_of((struct cache *)c, type, c->c_view, 0);
+	size_t nreg = t ? t->tl_count : 0;
+	*n = nreg;
+	return nreg ? t->tl_items : NULL;
+}
+
+static void list_insert(struct type_list *t, struct res *r)
+{
+	if (t->tl_count == t->tl_cap) {
+		t->tl_cap = t->tl_cap ? t->tl_cap * 2 : 64;
+		t->tl_items = realloc(t->tl_items, t->tl_cap * sizeof(*t->tl_items));
+		if (!t->tl_items)
+			abort();
+	}
+	size_t pos = cache_lower_bound(t->tl_items, t->tl_count, r->r_ord);
+	memmove(&t->tl_items[pos + 1], &t->tl_items[pos], (t->tl_count - pos) * sizeof(*t->tl_items));
+	t->tl_items[pos] = r;
+	t->tl_count++;
+}
+
+static void list_remove(struct type_list *t, const struct res *r)
+{
+	size_t pos = cache_lower_bound(t->tl_items, t->tl_count, r->r_ord);
+	memmove(&t->tl_items[pos], &t->tl_items[pos + 1], (t->tl_count - pos - 1) * sizeof(*t->tl_items));
+	t->tl_count--;
+}
+
+static const char *doc_region(struct cache *c, const struct doc *doc)
+{
+	return region_intern(c, doc ? doc_get_str(doc, CACHE_REGION_KEY) : NULL, true);
 }
 
 size_t cache_lower_bound(struct res **list, size_t n, int64_t ord)
@@ -163,6 +259,14 @@ struct doc *cache_put(struct cache *c, const char *type, const char *id, int64_t
 	if (r) {
 		struct doc *old = r->r_doc;
 		r->r_doc = doc;
+		const char *region = doc_region(c, doc);
+		if (region != r->r_region) {	/* moved (the start-up migration) */
+			if (r->r_region)
+				list_remove(type_list_of(c, r->r_type, r->r_region, 0), r);
+			r->r_region = region;
+			if (region)
+				list_insert(type_list_of(c, r->r_type, region, 1), r);
+		}
 		notify(c, r, old, doc);
 		return old;
 	}
@@ -177,22 +281,15 @@ struct doc *cache_put(struct cache *c, const char *type, const char *id, int64_t
 	r->r_type = strdup(type);
 	r->r_ord = ord;
 	r->r_doc = doc;
+	r->r_region = doc_region(c, doc);
 	c->c_slots[i] = r;
 	c->c_count++;
 	if (ord >= c->c_next_ord)
 		c->c_next_ord = ord + 1;
 
-	struct type_list *t = type_list_of(c, type, 1);
-	if (t->tl_count == t->tl_cap) {
-		t->tl_cap = t->tl_cap ? t->tl_cap * 2 : 64;
-		t->tl_items = realloc(t->tl_items, t->tl_cap * sizeof(*t->tl_items));
-		if (!t->tl_items)
-			abort();
-	}
-	size_t pos = cache_lower_bound(t->tl_items, t->tl_count, ord);
-	memmove(&t->tl_items[pos + 1], &t->tl_items[pos], (t->tl_count - pos) * sizeof(*t->tl_items));
-	t->tl_items[pos] = r;
-	t->tl_count++;
+	list_insert(type_list_of(c, type, NULL, 1), r);
+	if (r->r_region)
+		list_insert(type_list_of(c, type, r->r_region, 1), r);
 	notify(c, r, NULL, doc);
 	return NULL;
 }
@@ -224,10 +321,9 @@ struct doc *cache_remove(struct cache *c, const char *id, int64_t *ord_out, char
 	}
 removed:
 	c->c_count--;
-	struct type_list *t = type_list_of(c, r->r_type, 0);
-	size_t pos = cache_lower_bound(t->tl_items, t->tl_count, r->r_ord);
-	memmove(&t->tl_items[pos], &t->tl_items[pos + 1], (t->tl_count - pos - 1) * sizeof(*t->tl_items));
-	t->tl_count--;
+	list_remove(type_list_of(c, r->r_type, NULL, 0), r);
+	if (r->r_region)
+		list_remove(type_list_of(c, r->r_type, r->r_region, 0), r);
 	struct doc *d = r->r_doc;
 	if (ord_out)
 		*ord_out = r->r_ord;
@@ -249,7 +345,7 @@ void cache_watch(struct cache *c, const char *type, cache_watch_fn fn, void *ctx
 		abort();	/* a programming error: raise CACHE_WATCH_MAX */
 	c->c_watch[c->c_nwatch++] = (struct watch){ strdup(type), fn, ctx };
 	size_t n;
-	struct res **list = cache_list(c, type, &n);
+	struct res **list = cache_list_all(c, type, &n);
 	for (size_t i = 0; i < n; i++)
 		fn(ctx, list[i], NULL, list[i]->r_doc);
 }

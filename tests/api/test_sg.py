@@ -328,6 +328,51 @@ class T(VpcdTestCase):
         self.assertError("InvalidPermission.NotFound", self.ec2.revoke_security_group_egress, GroupId=gid,
                          IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
 
+    def test_revoke_default_ipv6_egress_not_found(self):
+        # what Terraform sends right after CreateSecurityGroup: a VPC without
+        # an IPv6 block gives a new group no ::/0 egress rule
+        gid = self.new_group()
+        self.assertError("InvalidPermission.NotFound", self.ec2.revoke_security_group_egress, GroupId=gid,
+                         IpPermissions=[{"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
+        self.assertEqual(len(self.rules(gid)), 1)
+
+    def test_ipv6_ranges(self):
+        gid = self.new_group()
+        out = self.ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+             "Ipv6Ranges": [{"CidrIpv6": "2001:DB8:0:0::1/64", "Description": "v6 web"}],
+             "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])["SecurityGroupRules"]
+        v6 = [r for r in out if "CidrIpv6" in r]
+        self.assertEqual([(r["CidrIpv6"], r["Description"]) for r in v6], [("2001:db8::/64", "v6 web")])
+        self.assertNotIn("CidrIpv4", v6[0])
+        perm = self.group(gid)["IpPermissions"]
+        self.assertEqual(perm, [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                 "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
+                                 "Ipv6Ranges": [{"CidrIpv6": "2001:db8::/64", "Description": "v6 web"}],
+                                 "PrefixListIds": [], "UserIdGroupPairs": []}])
+        f = self.ec2.describe_security_groups(Filters=[{"Name": "ip-permission.ipv6-cidr",
+                                                        "Values": ["2001:db8::/64"]}])["SecurityGroups"]
+        self.assertEqual([g["GroupId"] for g in f], [gid])
+        self.assertError("InvalidPermission.Duplicate", self.ec2.authorize_security_group_ingress, GroupId=gid,
+                         IpPermissions=[{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                         "Ipv6Ranges": [{"CidrIpv6": "2001:db8::/64"}]}])
+        self.assertError("InvalidParameterValue", self.ec2.authorize_security_group_ingress, GroupId=gid,
+                         IpPermissions=[{"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1,
+                                         "Ipv6Ranges": [{"CidrIpv6": "2001:db8::/129"}]}])
+        self.assertError("InvalidParameterValue", self.ec2.authorize_security_group_ingress, GroupId=gid,
+                         IpPermissions=[{"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1,
+                                         "Ipv6Ranges": [{"CidrIpv6": "10.0.0.0/8"}]}])
+        # egress ::/0 added, then revoked by permission; the ingress one by rule id
+        self.ec2.authorize_security_group_egress(GroupId=gid, IpPermissions=[
+            {"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
+        self.assertEqual(self.group(gid)["IpPermissionsEgress"][-1]["Ipv6Ranges"], [{"CidrIpv6": "::/0"}])
+        gone = self.ec2.revoke_security_group_egress(GroupId=gid, IpPermissions=[
+            {"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])["RevokedSecurityGroupRules"]
+        self.assertEqual([r["CidrIpv6"] for r in gone], ["::/0"])
+        self.ec2.revoke_security_group_ingress(GroupId=gid, SecurityGroupRuleIds=[v6[0]["SecurityGroupRuleId"]])
+        self.assertEqual(self.group(gid)["IpPermissions"][0]["Ipv6Ranges"], [])
+        self.assertEqual(len(self.rules(gid)), 2)
+
     def test_revoke_in_default_vpc_reports_unknown(self):
         gid = self.ec2.create_security_group(GroupName="lenient", Description="d")["GroupId"]
         out = self.ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=[tcp(9999)])

@@ -57,14 +57,27 @@ static const char *lookup(void *ctx, const char *name)
 	return NULL;
 }
 
+/* the one region the verifying side serves in these tests */
+static const char *served_region;
+
+static bool region_served(const char *region)
+{
+	return strcmp(region, served_region) == 0;
+}
+
 static const char *verify(const char *auth, const char *body, const char *region, time_t now)
 {
+	served_region = region;
 	static struct sigv4_key keys[2] = { { .k_access_key_id = "AKIDOTHER", .k_secret = "other" },
 					    { .k_access_key_id = "AKIDEXAMPLE", .k_secret = SHORT_SECRET } };
 	struct hdrs h = { auth, AMZ_DATE, HOST };
 	struct sigv4_request rq = { "POST", "/", NULL, lookup, &h, body, strlen(body) };
 	struct sigv4_result res;
-	bool ok = sigv4_verify(&rq, keys, 2, region, now, &res);
+	bool ok = sigv4_verify(&rq, keys, 2, region_served, now, &res);
+	if (ok) {
+		assert_string_equal(res.v_region, "us-east-1");	/* the scope's */
+		assert_string_equal(res.v_service, "ec2");
+	}
 	assert_true(ok == (res.v_code == NULL));
 	return ok ? "ok" : res.v_code;
 }
@@ -98,7 +111,8 @@ static const char *verify_date(const char *date)
 	struct hdrs h = { short_auth, date, HOST };
 	struct sigv4_request rq = { "POST", "/", NULL, lookup, &h, BODY, strlen(BODY) };
 	struct sigv4_result res;
-	return sigv4_verify(&rq, &key, 1, "us-east-1", signed_at, &res) ? "ok" : res.v_code;
+	served_region = "us-east-1";
+	return sigv4_verify(&rq, &key, 1, region_served, signed_at, &res) ? "ok" : res.v_code;
 }
 
 static void test_amz_date_strict(void **state)

@@ -196,8 +196,12 @@ class TestVpcctlCommands(VpcdTestCase):
         p = vpcctl(None, "show", env=env, endpoint=False)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn(self.made["VpcId"], p.stdout)
-        # the region scopes the signature: another one is refused by this vpcd
+        # the region scopes what is seen: another region has its own state
         p = vpcctl(self.vpcd, "--region", "eu-west-1", "show", env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertNotIn(self.made["VpcId"], p.stdout)
+        # and a region AWS does not have is refused
+        p = vpcctl(self.vpcd, "--region", "xx-nowhere-1", "show", env=env)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("SignatureDoesNotMatch", p.stderr)
 

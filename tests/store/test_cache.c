@@ -1,7 +1,7 @@
 /*
  * test_cache — the in-memory mirror of the store: lookup by id, listing in
  * creation order, and watches, which derived indexes rely on to see every
- * put, replace and remove exactly once.
+ * put, replace and remove exactly once; region views.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -49,6 +49,65 @@ static void test_put_get_list_remove(void **state)
 	}
 	list = cache_list(c, "subnet", &n);
 	assert_int_equal(n, 1500);
+	cache_free(c);
+}
+
+static struct doc *in_region(const char *name, const char *region)
+{
+	struct doc *d = named(name);
+	if (region)
+		doc_set_str(d, CACHE_REGION_KEY, region);
+	return d;
+}
+
+/* A region view sees and lists its region's resources only, in creation
+ * order; no view sees all; a put that changes the region moves it. */
+static void test_region_views(void **state)
+{
+	(void)state;
+	struct cache *c = cache_new();
+	char id[32];
+	for (int i = 0; i < 30; i++) {
+		snprintf(id, sizeof(id), "vpc-%02d", i);
+		cache_put(c, "vpc", id, cache_next_ord(c), in_region(id, i % 3 == 0 ? "us-west-2" : "us-east-1"));
+	}
+	cache_put(c, "vpc", "vpc-none", cache_next_ord(c), in_region("none", NULL));
+	size_t n;
+	cache_list(c, "vpc", &n);
+	assert_int_equal(n, 31);
+	cache_set_region(c, "us-west-2");
+	assert_string_equal(cache_region(c), "us-west-2");
+	struct res **list = cache_list(c, "vpc", &n);
+	assert_int_equal(n, 10);
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(list[i]->r_region, "us-west-2");
+		assert_true(i == 0 || list[i - 1]->r_ord < list[i]->r_ord);
+	}
+	assert_non_null(cache_get(c, "vpc-03"));
+	assert_null(cache_get(c, "vpc-01"));
+	assert_null(cache_get_typed(c, "vpc", "vpc-01"));
+	assert_null(cache_get(c, "vpc-none"));
+	assert_non_null(cache_get_any(c, "vpc-01"));
+	cache_list_all(c, "vpc", &n);
+	assert_int_equal(n, 31);
+	cache_list(c, "subnet", &n);
+	assert_int_equal(n, 0);
+	/* moved to us-west-2 (the start-up migration's case), then removed */
+	doc_free(cache_put(c, "vpc", "vpc-none", 0, in_region("none", "us-west-2")));
+	assert_non_null(cache_get(c, "vpc-none"));
+	list = cache_list(c, "vpc", &n);
+	assert_int_equal(n, 11);
+	assert_string_equal(list[10]->r_id, "vpc-none");
+	doc_free(cache_remove(c, "vpc-03", NULL, NULL));
+	cache_list(c, "vpc", &n);
+	assert_int_equal(n, 10);
+	cache_set_region(c, "eu-west-1");
+	cache_list(c, "vpc", &n);
+	assert_int_equal(n, 0);
+	cache_set_region(c, NULL);
+	assert_null(cache_region(c));
+	cache_list(c, "vpc", &n);
+	assert_int_equal(n, 30);
 	cache_free(c);
 }
 
@@ -108,6 +167,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_get_list_remove),
 		cmocka_unit_test(test_watch_sees_every_change),
+		cmocka_unit_test(test_region_views),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
