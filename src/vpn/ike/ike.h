@@ -133,6 +133,9 @@ enum ike_integ {
 	IKE_INTEG_SHA512,	/* HMAC-SHA2-512-256 */
 };
 
+#define IKE_V1	(1u << 0)
+#define IKE_V2	(1u << 1)
+
 enum ike_dpd_action { IKE_DPD_CLEAR, IKE_DPD_NONE, IKE_DPD_RESTART };
 enum ike_startup { IKE_STARTUP_ADD, IKE_STARTUP_START };
 
@@ -152,6 +155,13 @@ struct ike_tunnel_config {
 	enum ike_encr p2_encr[IKE_MAX_ALGS];	size_t p2_encr_n;
 	enum ike_integ p2_integ[IKE_MAX_ALGS];	size_t p2_integ_n;
 	uint16_t p2_dh[IKE_MAX_ALGS];		size_t p2_dh_n;
+	/* IKEv2 only (ikev2.h): AES-GCM-16 for the IKE SA, which IKEv1's
+	 * phase 1 cannot use; p1_integ is then also the PRF list. */
+	enum ike_encr p1_aead[IKE_MAX_ALGS];	size_t p1_aead_n;
+	/* IKE versions the tunnel speaks (IKE_V1 | IKE_V2); 0 means IKEv1
+	 * only. With both, the version of the peer's first message decides;
+	 * when we initiate, IKEv2 (AWS initiates only with IKEv2). */
+	unsigned versions;
 
 	uint32_t p1_lifetime_s;		/* 28800 */
 	uint32_t p2_lifetime_s;		/* 3600 */
