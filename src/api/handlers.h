@@ -25,6 +25,7 @@
 	X(CreateDhcpOptions) \
 	X(CreateInternetGateway) \
 	X(CreateNatGateway) \
+	X(CreateManagedPrefixList) \
 	X(CreateNetworkAcl) \
 	X(CreateNetworkAclEntry) \
 	X(CreateNetworkInsightsPath) \
@@ -43,6 +44,7 @@
 	X(DeleteDhcpOptions) \
 	X(DeleteInternetGateway) \
 	X(DeleteNatGateway) \
+	X(DeleteManagedPrefixList) \
 	X(DeleteNetworkAcl) \
 	X(DeleteNetworkAclEntry) \
 	X(DeleteNetworkInsightsAnalysis) \
@@ -67,10 +69,12 @@
 	X(DescribeInstances) \
 	X(DescribeInternetGateways) \
 	X(DescribeNatGateways) \
+	X(DescribeManagedPrefixLists) \
 	X(DescribeNetworkAcls) \
 	X(DescribeNetworkInsightsAnalyses) \
 	X(DescribeNetworkInsightsPaths) \
 	X(DescribeNetworkInterfaces) \
+	X(DescribePrefixLists) \
 	X(DescribeRegions) \
 	X(DescribeRouteTables) \
 	X(DescribeSecurityGroupRules) \
@@ -90,9 +94,13 @@
 	X(DisassociateRouteTable) \
 	X(DisassociateVpcCidrBlock) \
 	X(EnableVgwRoutePropagation) \
+	X(GetManagedPrefixListAssociations) \
+	X(GetManagedPrefixListEntries) \
 	X(GetVpnConnectionDeviceSampleConfiguration) \
 	X(GetVpnConnectionDeviceTypes) \
+	X(ModifyManagedPrefixList) \
 	X(ModifyNetworkInterfaceAttribute) \
+	X(ModifySecurityGroupRules) \
 	X(ModifySubnetAttribute) \
 	X(ModifyVpcAttribute) \
 	X(ModifyVpcPeeringConnectionOptions) \
@@ -110,7 +118,9 @@
 	X(StartInstances) \
 	X(StartNetworkInsightsAnalysis) \
 	X(StopInstances) \
-	X(TerminateInstances)
+	X(TerminateInstances) \
+	X(UpdateSecurityGroupRuleDescriptionsEgress) \
+	X(UpdateSecurityGroupRuleDescriptionsIngress)
 
 #define API_DECLARE_HANDLER(name) int handle_##name(struct api_req *rq);
 API_ACTIONS(API_DECLARE_HANDLER)

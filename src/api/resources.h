@@ -29,6 +29,7 @@
 bool natgw_is_live(const struct doc *natgw);
 /* A peering connection that carries traffic ("active"), peering.c. */
 bool pcx_is_active(const struct doc *pcx);
+#define RT_PREFIX_LIST "prefix-list"
 
 /* The main route table of a new VPC, with its local route. */
 struct doc *rtb_new(struct api_req *rq, const char *vpc_id, const char *vpc_cidr, bool main,
@@ -74,6 +75,18 @@ const char *dhcp_default_domain(const char *region, char *buf, size_t len);
  * AmazonProvidedDNS as the VPC's primary block + 2), written into buf
  * (truncated to len); the full length. */
 size_t vpc_resolv_conf(struct cache *c, const char *vpc_id, char *buf, size_t len);
+
+/* --- managed prefix lists (prefix_list.c) -------------------------------------
+ * The AWS-managed lists (com.amazonaws.<region>.s3 / .dynamodb) enter the
+ * cache on first use: 0, or -1 after api_fail. */
+int prefix_lists_ensure_aws(struct api_req *rq);
+/* The list named id (AWS-managed ones included), or NULL after api_fail
+ * with InvalidPrefixListID.NotFound. */
+struct res *prefix_list_require(struct api_req *rq, const char *id);
+/* Calls fn(arg, cidr) for each IPv4 entry of list id's current version
+ * (fn may be NULL: only counts); the count, 0 for an unknown list. */
+typedef void (*prefix_list_cidr_fn)(void *arg, const struct cidr4 *cidr);
+size_t prefix_list_cidrs(struct cache *c, const char *id, prefix_list_cidr_fn fn, void *arg);
 
 /* --- route states (route.c) ------------------------------------------------
  * Recomputes the State ("active" / "blackhole") of every route whose target

@@ -190,16 +190,33 @@ int rtb_refresh_routes(struct api_req *rq, const char *target_id)
 
 /* --- route destinations ------------------------------------------------------ */
 
-/* Reads DestinationCidrBlock into out (normalised: host bits cleared). */
-static int route_destination(struct api_req *rq, char *out)
+/* A route's destination as a request names it: the Route member that
+ * holds it and its value (a CIDR normalised, host bits cleared, or a
+ * prefix list id), and the text the request gave for messages. */
+struct route_dest {
+	const char *rd_member;		/* "DestinationCidrBlock" or "DestinationPrefixListId" */
+	char rd_value[RESOURCE_ID_MAX];
+	const char *rd_text;
+};
+
+static int route_destination(struct api_req *rq, struct route_dest *out)
 {
 	const char *text = doc_get_str(rq->rq_in, "DestinationCidrBlock");
-	if (doc_get_str(rq->rq_in, "DestinationIpv6CidrBlock") || doc_get_str(rq->rq_in, "DestinationPrefixListId")) {
-		if (text)
-			return api_fail(rq, "InvalidParameterCombination",
-					"Only one of destinationCidrBlock, destinationIpv6CidrBlock or destinationPrefixListId may be specified");
+	const char *pl = doc_get_str(rq->rq_in, "DestinationPrefixListId");
+	if ((text != NULL) + (pl != NULL) + (doc_get_str(rq->rq_in, "DestinationIpv6CidrBlock") != NULL) > 1)
+		return api_fail(rq, "InvalidParameterCombination",
+				"Only one of destinationCidrBlock, destinationIpv6CidrBlock or destinationPrefixListId may be specified");
+	if (doc_get_str(rq->rq_in, "DestinationIpv6CidrBlock"))
 		return api_fail(rq, "InvalidParameterValue",
-				"vpcd routes IPv4 destinations only (destinationIpv6CidrBlock and destinationPrefixListId are not supported yet)");
+				"vpcd routes IPv4 destinations only (destinationIpv6CidrBlock is not supported yet)");
+	if (pl) {
+		struct res *list = prefix_list_require(rq, pl);
+		if (!list)
+			return -1;
+		out->rd_member = "DestinationPrefixListId";
+		snprintf(out->rd_value, sizeof(out->rd_value), "%s", list->r_id);
+		out->rd_text = pl;
+		return 0;
 	}
 	if (!text || !*text)
 		return api_fail(rq, "MissingParameter",
@@ -208,14 +225,16 @@ static int route_destination(struct api_req *rq, char *out)
 	if (!cidr_parse(text, &c, NULL))
 		return api_fail(rq, "InvalidParameterValue",
 				"Value (%.64s) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.", text);
-	cidr_format(&c, out);
+	out->rd_member = "DestinationCidrBlock";
+	cidr_format(&c, out->rd_value);
+	out->rd_text = text;
 	return 0;
 }
 
-static struct doc *route_find(const struct doc *rtb, const char *cidr)
+static struct doc *route_find(const struct doc *rtb, const struct route_dest *dest)
 {
 	doc_foreach(route, doc_get(rtb, "Routes"))
-		if (str_eq(doc_get_str(route, "DestinationCidrBlock"), cidr))
+		if (str_eq(doc_get_str(route, dest->rd_member), dest->rd_value))
 			return route;
 	return NULL;
 }
@@ -535,11 +554,11 @@ static int route_set(struct api_req *rq, bool replace)
 	struct res *rtb = require_route_table(rq);
 	if (!rtb)
 		return -1;
-	char cidr[CIDR_STR_MAX];
-	if (route_destination(rq, cidr) < 0)
+	struct route_dest dest;
+	if (route_destination(rq, &dest) < 0)
 		return -1;
-	const char *text = doc_get_str(rq->rq_in, "DestinationCidrBlock");
-	struct doc *existing = route_find(rtb->r_doc, cidr);
+	const char *text = dest.rd_text;
+	struct doc *existing = route_find(rtb->r_doc, &dest);
 	if (!replace && existing)
 		return api_fail(rq, "RouteAlreadyExists", "The route identified by %.64s already exists.", text);
 	if (replace && !existing)
@@ -553,7 +572,7 @@ static int route_set(struct api_req *rq, bool replace)
 				"localTarget can only restore the target of a local route; %.64s is not one", text);
 
 	struct doc *route = doc_obj();
-	doc_set_str(route, "DestinationCidrBlock", cidr);
+	doc_set_str(route, dest.rd_member, dest.rd_value);
 	if (route_target_from_request(rq, rtb, route) < 0) {
 		doc_free(route);
 		return -1;
@@ -565,16 +584,15 @@ static int route_set(struct api_req *rq, bool replace)
 	struct doc *routes = doc_get_list(d, "Routes");
 	if (replace) {
 		/* keep the route's place in the table */
-		struct doc *old = route_find(d, cidr);
-		doc_set_str(old, "DestinationCidrBlock", cidr);
+		struct doc *old = route_find(d, &dest);
 		for (struct doc *c = old->d_first; c;) {
 			struct doc *next = c->d_next;
-			if (strcmp(c->d_key, "DestinationCidrBlock") != 0)
+			if (strcmp(c->d_key, dest.rd_member) != 0)
 				doc_delete_child(old, c);
 			c = next;
 		}
 		for (struct doc *c = route->d_first; c; c = c->d_next)
-			if (strcmp(c->d_key, "DestinationCidrBlock") != 0)
+			if (strcmp(c->d_key, dest.rd_member) != 0)
 				doc_set(old, c->d_key, doc_clone(c));
 		doc_free(route);
 	} else {
@@ -602,11 +620,11 @@ int handle_DeleteRoute(struct api_req *rq)
 	struct res *rtb = require_route_table(rq);
 	if (!rtb)
 		return -1;
-	char cidr[CIDR_STR_MAX];
-	if (route_destination(rq, cidr) < 0)
+	struct route_dest dest;
+	if (route_destination(rq, &dest) < 0)
 		return -1;
-	const char *text = doc_get_str(rq->rq_in, "DestinationCidrBlock");
-	struct doc *existing = route_find(rtb->r_doc, cidr);
+	const char *text = dest.rd_text;
+	struct doc *existing = route_find(rtb->r_doc, &dest);
 	if (!existing)
 		return api_fail(rq, "InvalidRoute.NotFound", "no route with destination-cidr-block %.64s in route table %s",
 				text, rtb->r_id);
@@ -614,6 +632,6 @@ int handle_DeleteRoute(struct api_req *rq)
 		return api_fail(rq, "InvalidParameterValue", "cannot remove local route %.64s in route table %s", text,
 				rtb->r_id);
 	struct doc *d = doc_clone(rtb->r_doc);
-	doc_delete_child(doc_get(d, "Routes"), route_find(d, cidr));
+	doc_delete_child(doc_get(d, "Routes"), route_find(d, &dest));
 	return api_put(rq, RT_ROUTE_TABLE, rtb->r_id, d) ? 0 : -1;
 }

@@ -1,13 +1,16 @@
 /*
  * sg.c — security groups and their rules: CreateSecurityGroup,
  * DescribeSecurityGroups, DeleteSecurityGroup, Authorize/Revoke
- * SecurityGroupIngress/Egress, DescribeSecurityGroupRules; and sg_new(),
+ * SecurityGroupIngress/Egress, DescribeSecurityGroupRules,
+ * ModifySecurityGroupRules, UpdateSecurityGroupRuleDescriptionsIngress/
+ * Egress; and sg_new(),
  * the constructor of a VPC's default group and of every new group.
  *
  * Layout. Each rule is its own resource (RT_SG_RULE, id "sgr-…") in the
  * shape of botocore's SecurityGroupRule: GroupId, IsEgress, IpProtocol,
- * FromPort/ToPort (-1 when the protocol has no ports), CidrIpv4 or
- * ReferencedGroupInfo, Description, Tags. The rules are the truth; a
+ * FromPort/ToPort (-1 when the protocol has no ports), one peer (CidrIpv4,
+ * CidrIpv6, PrefixListId or ReferencedGroupInfo), Description, Tags. The
+ * data plane expands a prefix list into its CIDRs. The rules are the truth; a
  * group's IpPermissions/IpPermissionsEgress are derived from them
  * (sg_rebuild_permissions) after every change, grouped by protocol and
  * port range in rule creation order as AWS groups them, so that Describe
@@ -84,17 +87,24 @@ static bool rule_same(const struct doc *a, const struct doc *b)
 	       doc_get_int(a, "ToPort", -1) == doc_get_int(b, "ToPort", -1) &&
 	       str_eq(doc_get_str(a, "CidrIpv4"), doc_get_str(b, "CidrIpv4")) &&
 	       str_eq(doc_get_str(a, "CidrIpv6"), doc_get_str(b, "CidrIpv6")) &&
+	       str_eq(doc_get_str(a, "PrefixListId"), doc_get_str(b, "PrefixListId")) &&
 	       str_eq(rule_ref_group(a), rule_ref_group(b));
+}
+
+/* The rule's peer: its CIDR, prefix list or referenced group. */
+static const char *rule_peer(const struct doc *rule)
+{
+	static const char *const keys[] = { "CidrIpv4", "CidrIpv6", "PrefixListId" };
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+		if (doc_get_str(rule, keys[i]))
+			return doc_get_str(rule, keys[i]);
+	return rule_ref_group(rule);
 }
 
 /* "peer: 0.0.0.0/0, TCP, from port: 22, to port: 22, ALLOW", as AWS words it. */
 static void rule_describe(const struct doc *rule, char *buf, size_t len)
 {
-	const char *peer = doc_get_str(rule, "CidrIpv4");
-	if (!peer)
-		peer = doc_get_str(rule, "CidrIpv6");
-	if (!peer)
-		peer = rule_ref_group(rule);
+	const char *peer = rule_peer(rule);
 	const char *proto = doc_get_str(rule, "IpProtocol");
 	long long from = (long long)doc_get_int(rule, "FromPort", -1), to = (long long)doc_get_int(rule, "ToPort", -1);
 	char up[16];
@@ -213,6 +223,9 @@ static void sg_rebuild_permissions(struct api_req *rq, struct doc *group, const 
 		} else if (cidr6) {
 			item = doc_push(doc_get_list(perm, "Ipv6Ranges"), doc_obj());
 			doc_set_str(item, "CidrIpv6", cidr6);
+		} else if (doc_get_str(r, "PrefixListId")) {
+			item = doc_push(doc_get_list(perm, "PrefixListIds"), doc_obj());
+			doc_set_str(item, "PrefixListId", doc_get_str(r, "PrefixListId"));
 		} else {
 			const struct doc *ref = doc_get(r, "ReferencedGroupInfo");
 			item = doc_push(doc_get_list(perm, "UserIdGroupPairs"), doc_obj());
@@ -532,12 +545,22 @@ static int perm_to_rules(struct api_req *rq, const struct doc *perm, const struc
 		from = to = -1;	/* all ports of the protocol */
 	}
 	const struct doc *v6 = doc_get(perm, "Ipv6Ranges"), *pl = doc_get(perm, "PrefixListIds");
-	if (pl && pl->d_count)
-		return api_fail(rq, "InvalidParameterValue", "vpcd does not support prefix lists in rules yet");
 	const struct doc *ranges = doc_get(perm, "IpRanges"), *pairs = doc_get(perm, "UserIdGroupPairs");
-	if ((!ranges || !ranges->d_count) && (!pairs || !pairs->d_count) && (!v6 || !v6->d_count))
+	if ((!ranges || !ranges->d_count) && (!pairs || !pairs->d_count) && (!v6 || !v6->d_count) && (!pl || !pl->d_count))
 		return api_fail(rq, "MissingParameter",
 				"The request must contain the parameter ipPermissions.ipRanges or ipPermissions.groups (a source or destination)");
+	doc_foreach(item, pl) {
+		struct res *list = prefix_list_require(rq, doc_get_str(item, "PrefixListId"));
+		if (!list)
+			return -1;
+		const char *desc = doc_get_str(item, "Description");
+		if (check_description(rq, desc) < 0)
+			return -1;
+		struct doc *r = doc_push(out, rule_new(rq, group->r_id, egress, proto, from, to));
+		doc_set_str(r, "PrefixListId", list->r_id);
+		if (desc)
+			doc_set_str(r, "Description", desc);
+	}
 	const char *vpc_id = doc_get_str(group->r_doc, "VpcId");
 	doc_foreach(range, ranges) {
 		const char *cidr_s = doc_get_str(range, "CidrIp");
@@ -733,7 +756,7 @@ static struct doc *revoked_item(const struct doc *rule)
 {
 	struct doc *d = doc_obj();
 	static const char *const copy[] = { "SecurityGroupRuleId", "GroupId", "IpProtocol", "CidrIpv4", "CidrIpv6",
-					    "Description" };
+					    "PrefixListId", "Description" };
 	for (size_t i = 0; i < ARRAY_LEN(copy); i++)
 		if (doc_get_str(rule, copy[i]))
 			doc_set_str(d, copy[i], doc_get_str(rule, copy[i]));
@@ -759,6 +782,9 @@ static struct doc *unknown_permission(const struct doc *rule)
 		doc_set_str(doc_push(doc_get_list(p, "IpRanges"), doc_obj()), "CidrIp", doc_get_str(rule, "CidrIpv4"));
 	if (doc_get_str(rule, "CidrIpv6"))
 		doc_set_str(doc_push(doc_get_list(p, "Ipv6Ranges"), doc_obj()), "CidrIpv6", doc_get_str(rule, "CidrIpv6"));
+	if (doc_get_str(rule, "PrefixListId"))
+		doc_set_str(doc_push(doc_get_list(p, "PrefixListIds"), doc_obj()), "PrefixListId",
+			    doc_get_str(rule, "PrefixListId"));
 	if (rule_ref_group(rule))
 		doc_set_str(doc_push(doc_get_list(p, "UserIdGroupPairs"), doc_obj()), "GroupId", rule_ref_group(rule));
 	return p;
@@ -866,4 +892,182 @@ int handle_DescribeSecurityGroupRules(struct api_req *rq)
 		"SecurityGroupRules", true, 5, 1000, NULL,
 	};
 	return api_describe(rq, &spec);
+}
+
+/* --- ModifySecurityGroupRules, UpdateSecurityGroupRuleDescriptions* ---------- */
+
+/* A SecurityGroupRuleRequest as the IpPermission perm_to_rules reads. */
+static struct doc *rule_request_permission(const struct doc *req)
+{
+	struct doc *p = doc_obj();
+	const char *proto = doc_get_str(req, "IpProtocol");
+	if (proto)
+		doc_set_str(p, "IpProtocol", proto);
+	if (doc_get(req, "FromPort"))
+		doc_set_int(p, "FromPort", doc_get_int(req, "FromPort", -1));
+	if (doc_get(req, "ToPort"))
+		doc_set_int(p, "ToPort", doc_get_int(req, "ToPort", -1));
+	static const struct {
+		const char *member, *list, *key;
+	} peers[] = {
+		{ "CidrIpv4", "IpRanges", "CidrIp" },
+		{ "CidrIpv6", "Ipv6Ranges", "CidrIpv6" },
+		{ "PrefixListId", "PrefixListIds", "PrefixListId" },
+		{ "ReferencedGroupId", "UserIdGroupPairs", "GroupId" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(peers); i++) {
+		const char *v = doc_get_str(req, peers[i].member);
+		if (!v)
+			continue;
+		struct doc *item = doc_push(doc_get_list(p, peers[i].list), doc_obj());
+		doc_set_str(item, peers[i].key, v);
+		if (doc_get_str(req, "Description"))
+			doc_set_str(item, "Description", doc_get_str(req, "Description"));
+	}
+	return p;
+}
+
+static size_t rule_peer_count(const struct doc *req)
+{
+	static const char *const keys[] = { "CidrIpv4", "CidrIpv6", "PrefixListId", "ReferencedGroupId" };
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+		n += doc_get_str(req, keys[i]) != NULL;
+	return n;
+}
+
+int handle_ModifySecurityGroupRules(struct api_req *rq)
+{
+	const char *gid = api_require_str(rq, "GroupId");
+	if (!gid)
+		return -1;
+	struct res *g = sg_by_id(rq, gid);
+	if (!g)
+		return -1;
+	char group_id[RESOURCE_ID_MAX];
+	snprintf(group_id, sizeof(group_id), "%s", g->r_id);
+	const struct doc *updates = doc_get(rq->rq_in, "SecurityGroupRules");
+	if (!updates || !updates->d_count)
+		return api_fail(rq, "MissingParameter", "The request must contain the parameter SecurityGroupRule");
+	doc_foreach(u, updates) {
+		const char *rid = doc_get_str(u, "SecurityGroupRuleId");
+		const struct doc *req = doc_get(u, "SecurityGroupRule");
+		if (!rid)
+			return api_fail(rq, "MissingParameter", "The request must contain the parameter SecurityGroupRuleId");
+		struct res *r = cache_get_typed(api_cache(rq), RT_SG_RULE, rid);
+		if (!r || !str_eq(doc_get_str(r->r_doc, "GroupId"), group_id))
+			return api_fail(rq, "InvalidSecurityGroupRuleId.NotFound",
+					"The security group rule ID '%.64s' does not exist", rid);
+		if (!req)
+			return api_fail(rq, "MissingParameter", "The request must contain the parameter SecurityGroupRule");
+		if (rule_peer_count(req) != 1)
+			return api_fail(rq, "InvalidParameterCombination",
+					"Exactly one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId must be specified.");
+		bool egress = doc_get_bool(r->r_doc, "IsEgress", false);
+		struct doc *perm = rule_request_permission(req);
+		struct doc *made = doc_list();
+		int rc = perm_to_rules(rq, perm, g, egress, made);
+		doc_free(perm);
+		if (rc < 0 || made->d_count != 1) {
+			doc_free(made);
+			return rc < 0 ? -1 : api_fail(rq, "InvalidParameterValue", "The rule must have exactly one peer.");
+		}
+		struct doc *rule = made->d_first;
+		struct res *same = rule_find(rq, rule);
+		if (same && !str_eq(same->r_id, rid)) {
+			char what[160];
+			rule_describe(rule, what, sizeof(what));
+			doc_free(made);
+			return api_fail(rq, "InvalidPermission.Duplicate", "the specified rule \"%s\" already exists", what);
+		}
+		/* the rule keeps its id, ARN and tags; the rest is the request's */
+		struct doc *d = doc_clone(rule);
+		doc_free(made);
+		static const char *const keep[] = { "SecurityGroupRuleId", "SecurityGroupRuleArn" };
+		for (size_t i = 0; i < ARRAY_LEN(keep); i++)
+			if (doc_get_str(r->r_doc, keep[i]))
+				doc_set_str(d, keep[i], doc_get_str(r->r_doc, keep[i]));
+		doc_set(d, "Tags", doc_clone(doc_get(r->r_doc, "Tags")));
+		char id[RESOURCE_ID_MAX];
+		snprintf(id, sizeof(id), "%s", r->r_id);
+		if (!api_put(rq, RT_SG_RULE, id, d))
+			return -1;
+	}
+	if (sg_store_rebuilt(rq, group_id) < 0)
+		return -1;
+	doc_set_bool(rq->rq_out, "Return", true);
+	return 0;
+}
+
+static int sg_update_descriptions(struct api_req *rq, bool egress)
+{
+	struct res *g = sg_from_request(rq, true);
+	if (!g)
+		return -1;
+	char group_id[RESOURCE_ID_MAX];
+	snprintf(group_id, sizeof(group_id), "%s", g->r_id);
+	const struct doc *by_id = doc_get(rq->rq_in, "SecurityGroupRuleDescriptions");
+	const struct doc *perms = doc_get(rq->rq_in, "IpPermissions");
+	if ((!by_id || !by_id->d_count) && (!perms || !perms->d_count))
+		return api_fail(rq, "MissingParameter", "The request must contain the parameter ipPermissions");
+	doc_foreach(item, by_id) {
+		const char *rid = doc_get_str(item, "SecurityGroupRuleId");
+		struct res *r = rid ? cache_get_typed(api_cache(rq), RT_SG_RULE, rid) : NULL;
+		if (!r || !str_eq(doc_get_str(r->r_doc, "GroupId"), group_id) ||
+		    doc_get_bool(r->r_doc, "IsEgress", false) != egress)
+			return api_fail(rq, "InvalidSecurityGroupRuleId.NotFound",
+					"The security group rule ID '%.64s' does not exist", rid ? rid : "");
+		const char *desc = doc_get_str(item, "Description");
+		if (check_description(rq, desc) < 0)
+			return -1;
+		struct doc *d = doc_clone(r->r_doc);
+		if (desc && *desc)
+			doc_set_str(d, "Description", desc);
+		else
+			doc_remove(d, "Description");
+		char id[RESOURCE_ID_MAX];
+		snprintf(id, sizeof(id), "%s", r->r_id);
+		if (!api_put(rq, RT_SG_RULE, id, d))
+			return -1;
+	}
+	struct doc *wanted = doc_list();
+	doc_foreach(perm, perms)
+		if (perm_to_rules(rq, perm, g, egress, wanted) < 0) {
+			doc_free(wanted);
+			return -1;
+		}
+	doc_foreach(w, wanted) {
+		struct res *r = rule_find(rq, w);
+		if (!r) {
+			doc_free(wanted);
+			return api_fail(rq, "InvalidPermission.NotFound", "The specified rule does not exist in this security group.");
+		}
+		struct doc *d = doc_clone(r->r_doc);
+		const char *desc = doc_get_str(w, "Description");
+		if (desc && *desc)
+			doc_set_str(d, "Description", desc);
+		else
+			doc_remove(d, "Description");
+		char id[RESOURCE_ID_MAX];
+		snprintf(id, sizeof(id), "%s", r->r_id);
+		if (!api_put(rq, RT_SG_RULE, id, d)) {
+			doc_free(wanted);
+			return -1;
+		}
+	}
+	doc_free(wanted);
+	if (sg_store_rebuilt(rq, group_id) < 0)
+		return -1;
+	doc_set_bool(rq->rq_out, "Return", true);
+	return 0;
+}
+
+int handle_UpdateSecurityGroupRuleDescriptionsIngress(struct api_req *rq)
+{
+	return sg_update_descriptions(rq, false);
+}
+
+int handle_UpdateSecurityGroupRuleDescriptionsEgress(struct api_req *rq)
+{
+	return sg_update_descriptions(rq, true);
 }

@@ -36,6 +36,7 @@ static const struct {
 	{ "dopt-", RT_DHCP, "InvalidDhcpOptionID.NotFound", "dhcpOptions" },
 	{ "nat-", RT_NATGW, "NatGatewayNotFound", "nat gateway" },
 	{ "pcx-", RT_PCX, "InvalidVpcPeeringConnectionID.NotFound", "vpcPeeringConnection" },
+	{ "pl-", RT_PREFIX_LIST, "InvalidPrefixListID.NotFound", "prefix list" },
 };
 
 static struct res *tag_target(struct api_req *rq, const char *id)

@@ -112,12 +112,9 @@ static bool eni_known(const struct engine_net_plan *p, const char *id)
 	return false;
 }
 
-static bool route_from_doc(const struct engine_net_plan *p, const struct doc *r,
-			   struct net_route_config *out)
+/* The target of route doc r into out (dest untouched). */
+static void route_target(const struct engine_net_plan *p, const struct doc *r, struct net_route_config *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (!cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &out->dest, NULL))
-		return false;	/* IPv6, prefix lists */
 	const char *gw = doc_get_str(r, "GatewayId");
 	const char *eni = doc_get_str(r, "NetworkInterfaceId");
 	out->target = NET_TARGET_BLACKHOLE;
@@ -132,6 +129,15 @@ static bool route_from_doc(const struct engine_net_plan *p, const struct doc *r,
 		if (eni_known(p, eni) && id_copy(out->target_id, eni))
 			out->target = NET_TARGET_ENI;
 	}
+}
+
+static bool route_from_doc(const struct engine_net_plan *p, const struct doc *r,
+			   struct net_route_config *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &out->dest, NULL))
+		return false;	/* IPv6; prefix lists: add_pl_route */
+	route_target(p, r, out);
 	return true;
 }
 
@@ -167,6 +173,24 @@ static void add_propagated(void *arg, const struct cidr4 *dest)
 	id_copy(nr->target_id, pc->pc_vgw);
 }
 
+/* A route to a prefix list: one route per CIDR of the list, each with the
+ * route's target, after the table's CIDR routes (which win a tie). */
+struct pl_route_ctx {
+	struct net_route_config *pr_routes;
+	size_t *pr_n;
+	struct net_route_config pr_tmpl;
+};
+
+static void add_pl_route(void *arg, const struct cidr4 *dest)
+{
+	struct pl_route_ctx *pc = arg;
+	if (dest_taken(pc->pr_routes, *pc->pr_n, dest))
+		return;
+	struct net_route_config *nr = &pc->pr_routes[(*pc->pr_n)++];
+	*nr = pc->pr_tmpl;
+	nr->dest = *dest;
+}
+
 static void build_tables(struct engine_net_plan *p, struct cache *c)
 {
 	size_t nt;
@@ -174,6 +198,8 @@ static void build_tables(struct engine_net_plan *p, struct cache *c)
 	size_t max = 0;
 	for (size_t i = 0; i < nt; i++) {
 		max += count_children(doc_get(tables[i]->r_doc, "Routes"));
+		doc_foreach(r, doc_get(tables[i]->r_doc, "Routes"))
+			max += prefix_list_cidrs(c, doc_get_str(r, "DestinationPrefixListId"), NULL, NULL);
 		doc_foreach(pv, doc_get(tables[i]->r_doc, "PropagatingVgws"))
 			max += vgw_propagated_routes(c, doc_get_str(pv, "GatewayId"), NULL, NULL);
 	}
@@ -190,6 +216,14 @@ static void build_tables(struct engine_net_plan *p, struct cache *c)
 		doc_foreach(r, doc_get(d, "Routes"))
 			if (route_from_doc(p, r, &routes[k]) && !dest_taken(routes, k, &routes[k].dest))
 				k++;
+		doc_foreach(r, doc_get(d, "Routes")) {
+			const char *pl = doc_get_str(r, "DestinationPrefixListId");
+			if (!pl)
+				continue;
+			struct pl_route_ctx pc = { .pr_routes = routes, .pr_n = &k };
+			route_target(p, r, &pc.pr_tmpl);
+			prefix_list_cidrs(c, pl, add_pl_route, &pc);
+		}
 		/* propagated: after the table's own routes, which win a tie */
 		doc_foreach(pv, doc_get(d, "PropagatingVgws")) {
 			struct propagate_ctx pc = { routes, &k, doc_get_str(pv, "GatewayId") };
@@ -288,13 +322,31 @@ static void build_nacls(struct engine_net_plan *p, struct cache *c)
 	p->np_cfg.n_nacls = k;
 }
 
+/* A rule whose peer is a prefix list: one rule per CIDR of the list. */
+struct pl_rule_ctx {
+	struct net_sg_rule_config *pr_rules;
+	size_t *pr_n;
+	struct net_sg_rule_config pr_tmpl;
+};
+
+static void add_pl_rule(void *arg, const struct cidr4 *cidr)
+{
+	struct pl_rule_ctx *pc = arg;
+	struct net_sg_rule_config *r = &pc->pr_rules[(*pc->pr_n)++];
+	*r = pc->pr_tmpl;
+	r->cidr = *cidr;
+}
+
 static void build_sgs(struct engine_net_plan *p, struct cache *c)
 {
 	size_t ng, nr;
 	struct res **groups = cache_list(c, RT_SG, &ng);
 	struct res **rules = cache_list(c, RT_SG_RULE, &nr);
+	size_t max = nr;	/* a prefix list's rule becomes one per CIDR */
+	for (size_t j = 0; j < nr; j++)
+		max += prefix_list_cidrs(c, doc_get_str(rules[j]->r_doc, "PrefixListId"), NULL, NULL);
 	p->np_sgs = alloc_n(ng, sizeof(*p->np_sgs));
-	p->np_sg_rules = alloc_n(nr, sizeof(*p->np_sg_rules));
+	p->np_sg_rules = alloc_n(max, sizeof(*p->np_sg_rules));
 	size_t used = 0, k = 0;
 	for (size_t i = 0; i < ng; i++) {
 		struct net_sg_config *g = &p->np_sgs[k];
@@ -318,8 +370,12 @@ static void build_sgs(struct engine_net_plan *p, struct cache *c)
 			if (doc_get_str(d, "CidrIpv4")) {
 				if (!cidr_parse(doc_get_str(d, "CidrIpv4"), &r->cidr, NULL))
 					continue;
+			} else if (doc_get_str(d, "PrefixListId")) {
+				struct pl_rule_ctx pc = { out, &m, *r };
+				prefix_list_cidrs(c, doc_get_str(d, "PrefixListId"), add_pl_rule, &pc);
+				continue;
 			} else if (!id_copy(r->group_id, doc_get_str(doc_get(d, "ReferencedGroupInfo"), "GroupId"))) {
-				continue;	/* IPv6, prefix lists */
+				continue;	/* IPv6 */
 			}
 			m++;
 		}

@@ -19,14 +19,17 @@
  *                NetworkInterfaceId -> that ENI; State "blackhole", a
  *                target the plan does not know, or a target vpcd does not
  *                carry (NAT gateway, peering, transit) -> blackhole. IPv6
- *                and prefix-list routes are left out.
+ *                routes are left out; a route to a prefix list is one
+ *                route per CIDR of the list (after the CIDR routes, which
+ *                win a tie).
  *   propagated   for each PropagatingVgws entry: the static routes of the
  *                gateway's connections that have a tunnel UP
  *                (VgwTelemetry), after the table's own routes; a static
  *                route wins a tie, as in AWS.
  *   NACL entry   as model's nacl_rule; the "*" rules are implicit.
  *   SG rule      one per security-group-rule resource (CidrIpv4 or a
- *                referenced group; IPv6 and prefix lists left out).
+ *                referenced group; a prefix list: one per CIDR of the
+ *                list; IPv6 left out).
  *   ENI          every ENI with an address: MAC, address, subnet, groups,
  *                source/dest check, public address (Association.PublicIp);
  *                tap_fd -1 (the engine thread fills in the TAPs it holds).

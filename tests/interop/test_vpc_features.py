@@ -10,10 +10,18 @@ from inside instances (namespaces vpcd made, as in test_vpc_dataplane):
     subnet of the VPC's secondary block and one in the primary's ping each
     other through the router's local routes (one per block, in every
     route table of the VPC).
+  - managed prefix lists in the data plane (test_prefix_list_rules_routes):
+    b admits ICMP only from a prefix list; a's subnet in the list: a pings
+    b; removed from it (ModifyManagedPrefixList): no more; a route whose
+    destination is a prefix list (192.0.2.0/24) with an appliance
+    instance's ENI as target: a pings 192.0.2.10, which the appliance
+    (source/destination check off) has on its loopback, and the replies
+    come back; with the check on the router drops them.
 
 Needs root; skipped otherwise. Namespaces have per-run unique names (the
 instances' are vpcd's, named after their ids) and are always deleted."""
 import os
+import time
 import unittest
 
 from interop import test_vpc_dataplane as dp
@@ -80,4 +88,44 @@ class VpcFeaturesTest(unittest.TestCase):
         self.assertTrue(b_ip.startswith("100.66.1."), b_ip)
         self.ping(a, b_ip)
         self.ping(b, a_ip)
+        self.assertNotIn("ERROR", self.log())
+
+    def test_prefix_list_rules_routes(self):
+        self.start_vpcd()
+        vpc = self.call("create_vpc", CidrBlock="10.100.0.0/16")["Vpc"]["VpcId"]
+        sub_a = self.call("create_subnet", VpcId=vpc, CidrBlock="10.100.1.0/24")["Subnet"]["SubnetId"]
+        sub_b = self.call("create_subnet", VpcId=vpc, CidrBlock="10.100.2.0/24")["Subnet"]["SubnetId"]
+        open_sg = self.call("create_security_group", GroupName="open", Description="o", VpcId=vpc)["GroupId"]
+        self.call("authorize_security_group_ingress", GroupId=open_sg, IpPermissions=[
+            {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        pl = self.call("create_managed_prefix_list", PrefixListName="clients", AddressFamily="IPv4", MaxEntries=4,
+                       Entries=[{"Cidr": "10.100.1.0/24"}])["PrefixList"]["PrefixListId"]
+        guarded = self.call("create_security_group", GroupName="guarded", Description="g", VpcId=vpc)["GroupId"]
+        self.call("authorize_security_group_ingress", GroupId=guarded, IpPermissions=[
+            {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "PrefixListIds": [{"PrefixListId": pl}]}])
+        a, a_ip = self.launch(sub_a, open_sg, self.image())
+        b, b_ip = self.launch(sub_b, guarded, self.image())
+        self.ping(a, b_ip)
+        self.call("modify_managed_prefix_list", PrefixListId=pl, CurrentVersion=1,
+                  RemoveEntries=[{"Cidr": "10.100.1.0/24"}], AddEntries=[{"Cidr": "10.100.3.0/24"}])
+        time.sleep(0.3)
+        self.ping(a, b_ip, expect=False, count=2)
+
+        # a route to a prefix list, through an appliance instance
+        appliance, _ = self.launch(sub_b, open_sg, self.image())
+        run(["ip", "-n", appliance, "addr", "add", "192.0.2.10/32", "dev", "lo"])
+        eni = self.call("describe_instances", InstanceIds=[appliance])["Reservations"][0]["Instances"][0][
+            "NetworkInterfaces"][0]["NetworkInterfaceId"]
+        outside = self.call("create_managed_prefix_list", PrefixListName="outside", AddressFamily="IPv4",
+                            MaxEntries=2, Entries=[{"Cidr": "192.0.2.0/24"}])["PrefixList"]["PrefixListId"]
+        main = self.call("describe_route_tables", Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                           {"Name": "association.main", "Values": ["true"]}]
+                         )["RouteTables"][0]["RouteTableId"]
+        self.call("create_route", RouteTableId=main, DestinationPrefixListId=outside, NetworkInterfaceId=eni)
+        time.sleep(0.3)
+        # the check on: the appliance's replies come from an address not its own
+        self.ping(a, "192.0.2.10", expect=False, count=2)
+        self.call("modify_network_interface_attribute", NetworkInterfaceId=eni, SourceDestCheck={"Value": False})
+        time.sleep(0.3)
+        self.ping(a, "192.0.2.10")
         self.assertNotIn("ERROR", self.log())
