@@ -123,6 +123,11 @@ static struct doc *tunnel_view(const struct doc *stored, int64_t now)
 	if (is)
 		doc_set_str(is, "Status", strcmp(doc_get_str(is, "State") ? doc_get_str(is, "State") : "",
 						 "QM_IDLE") == 0 ? "ACTIVE" : "NEGOTIATING");
+	struct doc *v2 = doc_get(t, "IkeSa");
+	if (v2 && doc_get(v2, "ExpiresAt")) {
+		doc_set_int(v2, "RemainingSeconds", remaining(v2, "ExpiresAt", now));
+		doc_set_int(v2, "RekeyInSeconds", remaining(v2, "RekeyAt", now));
+	}
 	doc_foreach(sa, doc_get(t, "IpsecSas")) {
 		doc_set_int(sa, "RemainingSeconds", remaining(sa, "ExpiresAt", now));
 		doc_set_int(sa, "RekeyInSeconds", remaining(sa, "RekeyAt", now));
@@ -191,6 +196,37 @@ static void print_isakmp(FILE *f, const struct doc *t)
 		fputc('\n', f);
 }
 
+/* The IKEv2 SA, in the style of `swanctl --list-sas`. */
+static void print_ikev2(FILE *f, const struct doc *t)
+{
+	const struct doc *is = doc_get(t, "IkeSa");
+	const char *state = s_or(is, "State", "NONE");
+	fprintf(f, "  IKEv2 SA\n");
+	if (strcmp(state, "NONE") == 0) {
+		fprintf(f, "  (no IKE SA)\n");
+		return;
+	}
+	fprintf(f, "  #%lld: %s, IKEv2, %s_i%s %s_r%s\n", ival(is, "Serial"), state,
+		s_or(is, "SpiI", "-"), strcmp(s_or(is, "Role", ""), "initiator") ? "" : "*",
+		s_or(is, "SpiR", "-"), strcmp(s_or(is, "Role", ""), "responder") ? "" : "*");
+	fprintf(f, "    local  '%s' @ %s%s\n", s_or(t, "OutsideIpAddress", "-"), s_or(is, "LocalAddress", "-"),
+		doc_get_bool(is, "NatLocal", false) ? " (behind NAT)" : "");
+	fprintf(f, "    remote '%s' @ %s%s\n", s_or(t, "PeerIpAddress", "-"), s_or(is, "PeerAddress", "-"),
+		doc_get_bool(is, "NatPeer", false) ? " (behind NAT)" : "");
+	if (doc_get_str(is, "Encryption")) {
+		fprintf(f, "    %s", s_or(is, "Encryption", "-"));
+		if (doc_get_str(is, "Integrity"))
+			fprintf(f, "/%s", s_or(is, "Integrity", "-"));
+		fprintf(f, "/%s/DH group %lld, auth %s\n", s_or(is, "Prf", "-"), ival(is, "DhGroup"),
+			s_or(is, "Auth", "-"));
+	}
+	if (doc_get(is, "RemainingSeconds"))
+		fprintf(f, "    lifetime %lld s, rekeying in %lld s, expires in %lld s\n",
+			ival(is, "LifetimeSeconds"), ival(is, "RekeyInSeconds"), ival(is, "RemainingSeconds"));
+	fprintf(f, "    message ids: next request %lld, next expected %lld; %lld IKE SA(s) held\n",
+		ival(is, "MessageIdOut"), ival(is, "MessageIdIn"), ival(is, "IkeSas"));
+}
+
 static void print_sa(FILE *f, const struct doc *sa, bool in)
 {
 	const char *spi = s_or(sa, in ? "SpiIn" : "SpiOut", "0x0");
@@ -253,7 +289,10 @@ static void print_detail(FILE *f, const struct doc *v, int64_t now)
 		fprintf(f, "  status %s%s%s\n", s_or(t, "Status", "-"),
 			strcmp(s_or(t, "Status", ""), "UP") ? ": " : "",
 			strcmp(s_or(t, "Status", ""), "UP") ? s_or(t, "StatusMessage", "") : "");
-		print_isakmp(f, t);
+		if (ival(t, "IkeVersion") == 2)
+			print_ikev2(f, t);
+		else
+			print_isakmp(f, t);
 		print_ipsec(f, t);
 	}
 }

@@ -78,10 +78,6 @@ static void tunnel_spec(const struct doc *vpn, const struct doc *tun, int index,
 		snprintf(err, err_len, "unusable tunnel options: %.80s", terr.te_msg);
 		goto out;
 	}
-	if (!(to.to_ike_versions & TUNNEL_IKEV1)) {
-		snprintf(err, err_len, "vpcd speaks IKEv1 only: add ikev1 to the tunnel's IkeVersions");
-		goto out;
-	}
 	if (!cidr_parse(to.to_inside_cidr, &inside, NULL) || inside.c_len != TUNNEL_INSIDE_PREFIX) {
 		snprintf(err, err_len, "tunnel %d has no /30 inside CIDR", index + 1);
 		goto out;
@@ -96,11 +92,16 @@ static void tunnel_spec(const struct doc *vpn, const struct doc *tun, int index,
 	memcpy(s->psk, to.to_psk, s->psk_len);
 
 	struct ike_tunnel_config *c = &s->ike;
-	c->p1_encr_n = c->p1_integ_n = c->p2_encr_n = c->p2_integ_n = 0;
+	c->p1_encr_n = c->p1_aead_n = c->p1_integ_n = c->p2_encr_n = c->p2_integ_n = 0;
+	c->versions = (to.to_ike_versions & TUNNEL_IKEV1 ? IKE_V1 : 0) |
+		      (to.to_ike_versions & TUNNEL_IKEV2 ? IKE_V2 : 0);
 	for (unsigned b = 0; b < TUNNEL_ALGS_PER_KIND; b++) {
 		bool gcm = encr_of_bit[b] == IKE_ENCR_AES128_GCM16 || encr_of_bit[b] == IKE_ENCR_AES256_GCM16;
-		if ((to.to_phase1_encryption & (1u << b)) && !gcm)	/* IKEv1: no AEAD in phase 1 */
+		if ((to.to_phase1_encryption & (1u << b)) && !gcm)
 			c->p1_encr[c->p1_encr_n++] = encr_of_bit[b];
+		/* AEAD for the IKE SA: IKEv2 only (IKEv1's phase 1 has none) */
+		if ((to.to_phase1_encryption & (1u << b)) && gcm && (c->versions & IKE_V2))
+			c->p1_aead[c->p1_aead_n++] = encr_of_bit[b];
 		if (to.to_phase2_encryption & (1u << b))
 			c->p2_encr[c->p2_encr_n++] = encr_of_bit[b];
 		if (to.to_phase1_integrity & (1u << b))
@@ -110,7 +111,9 @@ static void tunnel_spec(const struct doc *vpn, const struct doc *tun, int index,
 	}
 	c->p1_dh_n = dh_list(to.to_phase1_dh, true, c->p1_dh);
 	c->p2_dh_n = dh_list(to.to_phase2_dh, false, c->p2_dh);
-	if (!c->p1_encr_n) {
+	if (!c->p1_encr_n && c->versions == (IKE_V1 | IKE_V2))
+		c->versions = IKE_V2;	/* only AES-GCM allowed: IKEv1 cannot run */
+	if (!c->p1_encr_n && c->versions == IKE_V1) {
 		snprintf(err, err_len, "IKEv1 phase 1 cannot use AES-GCM: allow AES128 or AES256 "
 			 "in Phase1EncryptionAlgorithms");
 		goto out;
@@ -396,6 +399,68 @@ static struct doc *isakmp_detail(const struct ike_isakmp_status *is, int64_t now
 	return o;
 }
 
+/* swanctl --list-sas names: AES_CBC-128, HMAC_SHA2_256_128, PRF_HMAC_SHA1. */
+static const char *v2_encr_name(enum ike_encr e)
+{
+	switch (e) {
+	case IKE_ENCR_AES128_CBC: return "AES_CBC-128";
+	case IKE_ENCR_AES256_CBC: return "AES_CBC-256";
+	case IKE_ENCR_AES128_GCM16: return "AES_GCM_16-128";
+	case IKE_ENCR_AES256_GCM16: return "AES_GCM_16-256";
+	}
+	return "?";
+}
+
+static const char *v2_integ_name(enum ike_integ i, bool prf)
+{
+	switch (i) {
+	case IKE_INTEG_SHA1: return prf ? "PRF_HMAC_SHA1" : "HMAC_SHA1_96";
+	case IKE_INTEG_SHA256: return prf ? "PRF_HMAC_SHA2_256" : "HMAC_SHA2_256_128";
+	case IKE_INTEG_SHA384: return prf ? "PRF_HMAC_SHA2_384" : "HMAC_SHA2_384_192";
+	case IKE_INTEG_SHA512: return prf ? "PRF_HMAC_SHA2_512" : "HMAC_SHA2_512_256";
+	case IKE_INTEG_NONE: break;
+	}
+	return "none";
+}
+
+/* The IKEv2 SA, as `swanctl --list-sas` would show it. */
+static struct doc *ikev2_detail(const struct ikev2_sa_status *is, int64_t now, bool with_times)
+{
+	struct doc *o = doc_obj();
+	doc_set_str(o, "State", ikev2_sa_state_name(is->state));
+	if (is->state == IKEV2_SA_NONE)
+		return o;
+	char hex[17];
+	doc_set_int(o, "Serial", is->serial);
+	doc_set_str(o, "Role", is->initiator ? "initiator" : "responder");
+	hex_encode(is->spi_i, sizeof(is->spi_i), hex);
+	doc_set_str(o, "SpiI", hex);
+	hex_encode(is->spi_r, sizeof(is->spi_r), hex);
+	doc_set_str(o, "SpiR", hex);
+	set_addr(o, "LocalAddress", &is->local);
+	set_addr(o, "PeerAddress", &is->peer);
+	doc_set_bool(o, "NatLocal", is->nat_local);
+	doc_set_bool(o, "NatPeer", is->nat_peer);
+	if (is->dh_group) {
+		doc_set_str(o, "Encryption", v2_encr_name(is->encr));
+		if (is->integ != IKE_INTEG_NONE)
+			doc_set_str(o, "Integrity", v2_integ_name(is->integ, false));
+		doc_set_str(o, "Prf", v2_integ_name(is->prf, true));
+		doc_set_int(o, "DhGroup", is->dh_group);
+		doc_set_str(o, "Auth", "psk");
+	}
+	doc_set_int(o, "LifetimeSeconds", is->lifetime_s);
+	doc_set_int(o, "IkeSas", is->n_sas);
+	doc_set_int(o, "MessageIdOut", is->msgid_out);
+	doc_set_int(o, "MessageIdIn", is->msgid_in);
+	if (with_times && (is->state == IKEV2_SA_ESTABLISHED || is->state == IKEV2_SA_REKEYING)) {
+		doc_set_int(o, "EstablishedAt", now - is->established_s);
+		doc_set_int(o, "RekeyAt", now + is->rekey_in_s);
+		doc_set_int(o, "ExpiresAt", now + is->remaining_s);
+	}
+	return o;
+}
+
 static struct doc *child_detail(const struct vpn_child_status *c, int64_t now, bool with_times)
 {
 	struct doc *o = doc_obj();
@@ -438,7 +503,9 @@ static struct doc *tunnel_detail(const struct vpn_tunnel_status *st, int64_t now
 	doc_set_int(o, "PeerPort", st->remote_port);
 	doc_set_str(o, "Status", st->up ? "UP" : "DOWN");
 	doc_set_str(o, "StatusMessage", st->up ? ENGINE_STATUS_UP : st->cause);
+	doc_set_int(o, "IkeVersion", st->ike_version);
 	doc_set(o, "Isakmp", isakmp_detail(&st->isakmp, now, with_times));
+	doc_set(o, "IkeSa", ikev2_detail(&st->ikev2, now, with_times));
 	struct doc *ike = doc_set(o, "Ike", doc_obj());
 	set_u64(ike, "PacketsIn", st->ike.rx_packets);
 	set_u64(ike, "PacketsOut", st->ike.tx_packets);

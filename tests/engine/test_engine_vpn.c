@@ -156,7 +156,7 @@ static void test_plan_options(void **state)
 	assert_int_equal(tunnel_options_set_int(&t1, "Phase2LifetimeSeconds", 1200, &err), 0);
 	assert_int_equal(tunnel_options_set_int(&t1, "RekeyMarginTimeSeconds", 120, &err), 0);
 	assert_int_equal(tunnel_options_set_int(&t1, "ReplayWindowSize", 128, &err), 0);
-	/* tunnel 2: IKEv2 only, which vpcd does not speak */
+	/* tunnel 2: IKEv2 only */
 	const char *v2[] = { "ikev2" };
 	assert_int_equal(tunnel_options_set_strs(&t2, "IKEVersions", v2, 1, &err), 0);
 	struct doc *d = vpn_doc(&t1, &t2);
@@ -187,17 +187,32 @@ static void test_plan_options(void **state)
 	assert_int_equal(c->local_ts.prefix_len, 16);
 	assert_int_equal(c->remote_ts.addr, ip(10, 0, 0, 0));
 	assert_int_equal(c->remote_ts.prefix_len, 24);
-	assert_non_null(strstr(plan.vp_error[1], "IKEv1"));
+	assert_int_equal(c->versions, IKE_V1 | IKE_V2);	/* AWS's default: both */
+	assert_string_equal(plan.vp_error[1], "");
+	assert_int_equal(plan.vp_tunnel[1].ike.versions, IKE_V2);
 	engine_vpn_plan_wipe(&plan);
 	doc_free(d);
 
-	/* phase 1 with AES-GCM only cannot run over IKEv1 */
+	/* phase 1 with AES-GCM only: IKEv2 only (IKEv1 has no AEAD in phase 1) */
 	const char *gcm[] = { "AES128-GCM-16" };
 	tunnel_options_defaults(&t2);
 	assert_int_equal(tunnel_options_set_strs(&t2, "Phase1EncryptionAlgorithms", gcm, 1, &err), 0);
 	d = vpn_doc(NULL, &t2);
 	assert_int_equal(engine_vpn_plan(d, &plan, why, sizeof(why)), 0);
 	assert_string_equal(plan.vp_error[0], "");
+	assert_string_equal(plan.vp_error[1], "");
+	assert_int_equal(plan.vp_tunnel[1].ike.versions, IKE_V2);
+	assert_int_equal(plan.vp_tunnel[1].ike.p1_encr_n, 0);
+	assert_int_equal(plan.vp_tunnel[1].ike.p1_aead_n, 1);
+	assert_int_equal(plan.vp_tunnel[1].ike.p1_aead[0], IKE_ENCR_AES128_GCM16);
+	engine_vpn_plan_wipe(&plan);
+	doc_free(d);
+
+	/* ... and with IKEv1 only it cannot run at all */
+	const char *v1[] = { "ikev1" };
+	assert_int_equal(tunnel_options_set_strs(&t2, "IKEVersions", v1, 1, &err), 0);
+	d = vpn_doc(NULL, &t2);
+	assert_int_equal(engine_vpn_plan(d, &plan, why, sizeof(why)), 0);
 	assert_non_null(strstr(plan.vp_error[1], "AES-GCM"));
 	engine_vpn_plan_wipe(&plan);
 	doc_free(d);

@@ -13,7 +13,9 @@
  *   psk = ...
  *   inside = 169.254.252.0/30
  *   route = 10.0.0.0/24         # repeatable
- *   phase1_encryption = AES128,AES256      (AES128-GCM-16, AES256-GCM-16: phase 2)
+ *   ike_versions = ikev1,ikev2  # default ikev1; with both, the peer's choice
+ *   phase1_encryption = AES128,AES256      (AES128-GCM-16, AES256-GCM-16: IKEv2
+ *                                           or phase 2)
  *   phase1_integrity = SHA1,SHA2-256       (SHA2-384, SHA2-512)
  *   phase1_dh = 2,14  phase2_encryption = ... phase2_integrity = ... phase2_dh = 2
  *   phase1_lifetime = 28800  phase2_lifetime = 3600
@@ -165,8 +167,35 @@ static int tunnel_key(struct vpn_tunnel_spec *s, const char *k, char *v)
 		s->routes[s->n_routes++] = cidr;
 		return 0;
 	}
-	if (!strcmp(k, "phase1_encryption"))
-		return parse_list(v, 0, c->p1_encr, &c->p1_encr_n);
+	if (!strcmp(k, "phase1_encryption")) {
+		if (parse_list(v, 0, c->p1_encr, &c->p1_encr_n) < 0)
+			return -1;
+		/* AES-GCM for the IKE SA goes to the IKEv2-only list */
+		size_t n = 0;
+		c->p1_aead_n = 0;
+		for (size_t i = 0; i < c->p1_encr_n; i++)
+			if (c->p1_encr[i] == IKE_ENCR_AES128_GCM16 || c->p1_encr[i] == IKE_ENCR_AES256_GCM16)
+				c->p1_aead[c->p1_aead_n++] = c->p1_encr[i];
+			else
+				c->p1_encr[n++] = c->p1_encr[i];
+		c->p1_encr_n = n;
+		return 0;
+	}
+	if (!strcmp(k, "ike_versions")) {
+		c->versions = 0;
+		char *save = NULL;
+		for (char *tok = strtok_r(v, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			while (*tok == ' ')
+				tok++;
+			if (!strcmp(tok, "ikev1"))
+				c->versions |= IKE_V1;
+			else if (!strcmp(tok, "ikev2"))
+				c->versions |= IKE_V2;
+			else
+				return -1;
+		}
+		return c->versions ? 0 : -1;
+	}
 	if (!strcmp(k, "phase1_integrity"))
 		return parse_list(v, 1, c->p1_integ, &c->p1_integ_n);
 	if (!strcmp(k, "phase1_dh"))
@@ -339,7 +368,8 @@ static void print_status(struct vpn_endpoint *ep)
 		time_iso8601(s.since_unix, since, sizeof(since));
 		printf("status %s %s since=%s local=%s remote=%s:%u cause=\"%s\" ike_rx=%llu "
 		       "ike_tx=%llu retransmits=%llu p1=%llu p2=%llu dpd_sent=%llu "
-		       "dpd_timeouts=%llu auth_failures=%llu proposal_mismatches=%llu",
+		       "dpd_timeouts=%llu auth_failures=%llu proposal_mismatches=%llu ike=%u "
+		       "ikev2_sa=%s ikev2_sas=%u ikev2_nat=%d",
 		       s.id, s.up ? "UP" : "DOWN", since, l, r, s.remote_port, s.cause,
 		       (unsigned long long)s.ike.rx_packets, (unsigned long long)s.ike.tx_packets,
 		       (unsigned long long)s.ike.retransmits,
@@ -347,7 +377,9 @@ static void print_status(struct vpn_endpoint *ep)
 		       (unsigned long long)s.ike.p2_established,
 		       (unsigned long long)s.ike.dpd_sent, (unsigned long long)s.ike.dpd_timeouts,
 		       (unsigned long long)s.ike.auth_failures,
-		       (unsigned long long)s.ike.proposal_mismatches);
+		       (unsigned long long)s.ike.proposal_mismatches, s.ike_version,
+		       ikev2_sa_state_name(s.ikev2.state), s.ikev2.n_sas,
+		       s.ikev2.nat_local || s.ikev2.nat_peer);
 		for (int d = 0; d < VPN_DROP_MAX; d++)
 			if (s.drops[d])
 				printf(" drop[%s]=%llu", vpn_drop_name((enum vpn_drop)d),

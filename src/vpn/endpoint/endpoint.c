@@ -247,7 +247,7 @@ static int loop_timeout(struct vpn_endpoint *ep, uint64_t now)
 {
 	uint64_t next = ep->next_housekeeping_ms;
 	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next) {
-		uint64_t d = ike_next_deadline(t->t_ike);
+		uint64_t d = ep_ike_deadline(t);
 		if (d < next)
 			next = d;
 	}
@@ -259,10 +259,8 @@ static int loop_timeout(struct vpn_endpoint *ep, uint64_t now)
 static void run_timers(struct vpn_endpoint *ep, uint64_t now)
 {
 	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next)
-		if (now >= ike_next_deadline(t->t_ike)) {
-			ike_tick(t->t_ike, now);
-			ep_ike_drain(ep, t, now);
-		}
+		if (now >= ep_ike_deadline(t))
+			ep_ike_tick(ep, t, now);
 	if (now >= ep->next_housekeeping_ms) {
 		ep->next_housekeeping_ms = now + EP_HOUSEKEEPING_MS;
 		ep_housekeeping(ep, now);

@@ -1,7 +1,11 @@
 /*
  * endpoint — the I/O side of vpcd's Site-to-Site VPN endpoint: sockets, the
- * TUN device, the event loop and the data path that join ike/ (IKEv1,
- * sans-I/O) and esp/ (userspace ESP) into running tunnels. This header is
+ * TUN device, the event loop and the data path that join ike/ (IKEv1 and
+ * IKEv2, sans-I/O) and esp/ (userspace ESP) into running tunnels. A tunnel
+ * runs one IKE core per version its spec.ike.versions allows; each IKE
+ * datagram goes to the core of its header's version (one the tunnel does
+ * not allow is dropped, with the status "peer offered IKEv1; tunnel
+ * allows ikev2 only" or the converse). This header is
  * the contract for the engine (and for the test driver, driver.c).
  *
  * What the engine does with it
@@ -61,6 +65,7 @@
 
 #include "vpn/esp/esp.h"
 #include "vpn/ike/ike.h"
+#include "vpn/ike/ikev2.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -168,7 +173,10 @@ struct vpn_tunnel_status {
 	int64_t since_unix;		/* last UP/DOWN change (or creation) */
 	char cause[IKE_CAUSE_MAX];	/* "" when up */
 	struct ike_stats ike;
-	struct ike_isakmp_status isakmp;	/* state NONE when there is none */
+	struct ike_isakmp_status isakmp;	/* IKEv1; state NONE when there is none */
+	unsigned ike_version;		/* 1 or 2: the core whose status stands (0: a
+					 * tunnel allowing both that heard nothing yet) */
+	struct ikev2_sa_status ikev2;	/* IKEv2; state NONE when there is none */
 	size_t n_children;		/* CHILD SAs, newest first */
 	struct vpn_child_status children[VPN_MAX_CHILDREN];
 	uint64_t drops[VPN_DROP_MAX];

@@ -356,8 +356,7 @@ static void ike_deliver(struct vpn_endpoint *ep, struct ep_local *lo,
 		return;
 	}
 	struct ike_addr a = { ntohl(from->sin_addr.s_addr), ntohs(from->sin_port) };
-	ike_input(t->t_ike, now, &a, natt, p, len);
-	ep_ike_drain(ep, t, now);
+	ep_ike_input(ep, t, now, &a, natt, p, len);
 }
 
 void ep_natt_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now)

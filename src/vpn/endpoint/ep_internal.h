@@ -12,6 +12,7 @@
 #define VPCD_VPN_ENDPOINT_INTERNAL_H
 
 #include "vpn/endpoint/endpoint.h"
+#include "vpn/ike/ikev2.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -64,6 +65,7 @@ struct ep_child {
 	bool ch_rx_seen;		/* authenticated traffic since the last tick */
 	bool ch_rekey_asked;		/* ike_child_sa_rekey() called: seq running out */
 	bool ch_in_table;
+	uint8_t ch_ike_version;		/* the IKE core that made it: 1 or 2 */
 	uint32_t ch_inner_mtu;		/* fragment above this */
 	struct sockaddr_in ch_peer;	/* where its ESP goes */
 	struct esp_sa *ch_in, *ch_out;
@@ -72,7 +74,11 @@ struct ep_child {
 struct ep_tunnel {
 	struct ep_tunnel *t_next;
 	struct vpn_tunnel_spec t_spec;	/* holds the PSK: wiped when freed */
-	struct ike_endpoint *t_ike;
+	struct ike_endpoint *t_ike;	/* IKEv1 core, when the tunnel allows IKEv1 */
+	struct ikev2_endpoint *t_ikev2;	/* IKEv2 core, when it allows IKEv2 */
+	uint8_t t_ike_version;		/* the core whose status stands: 1, 2, 0 = none yet */
+	bool t_core_up[3];		/* per version: its last status was UP */
+	bool t_refused_reported;	/* "peer offered IKEv1; ..." said once */
 	struct ep_local *t_local;
 	struct ep_child *t_children;
 	uint32_t t_inside_ours;		/* 0 when no inside CIDR */
@@ -158,6 +164,12 @@ void ep_tunnel_start_all(struct vpn_endpoint *ep, uint64_t now);
 struct ep_tunnel *ep_tunnel_find(struct vpn_endpoint *ep, const char *id);
 struct ep_tunnel *ep_tunnel_by_peer(struct vpn_endpoint *ep, uint32_t local, uint32_t remote);
 void ep_ike_drain(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now);
+/* A datagram for t's IKE: to the core of its header's version, or
+ * refused with a status when the tunnel does not allow that version. */
+void ep_ike_input(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now,
+		  const struct ike_addr *from, bool natt, const uint8_t *p, size_t len);
+uint64_t ep_ike_deadline(const struct ep_tunnel *t);
+void ep_ike_tick(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now);
 void ep_housekeeping(struct vpn_endpoint *ep, uint64_t now);
 void ep_snapshot(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now);
 void ep_tunnel_free_all(struct vpn_endpoint *ep);

@@ -64,6 +64,24 @@ static uint32_t remaining_s(uint64_t start_ms, uint32_t life_s, uint64_t now)
 	return end > now ? (uint32_t)((end - now) / 1000) : 0;
 }
 
+static void stats_add(struct ike_stats *d, const struct ike_stats *a)
+{
+	d->rx_packets += a->rx_packets;
+	d->tx_packets += a->tx_packets;
+	d->rx_keepalives += a->rx_keepalives;
+	d->retransmits += a->retransmits;
+	d->duplicates_answered += a->duplicates_answered;
+	d->p1_established += a->p1_established;
+	d->p2_established += a->p2_established;
+	d->auth_failures += a->auth_failures;
+	d->proposal_mismatches += a->proposal_mismatches;
+	d->dpd_sent += a->dpd_sent;
+	d->dpd_answered += a->dpd_answered;
+	d->dpd_timeouts += a->dpd_timeouts;
+	for (int i = 0; i < IKE_DROP_MAX; i++)
+		d->dropped[i] += a->dropped[i];
+}
+
 /* Rebuild t's snapshot from the live objects; readers see it whole. */
 void ep_snapshot(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now)
 {
@@ -80,6 +98,15 @@ void ep_snapshot(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now)
 		ike_get_stats(t->t_ike, &s.ike);
 		ike_get_isakmp_status(t->t_ike, now, &s.isakmp);
 	}
+	if (t->t_ikev2) {
+		/* the counters of both cores, added: one tunnel's IKE traffic */
+		struct ike_stats v2;
+		ikev2_get_stats(t->t_ikev2, &v2);
+		stats_add(&s.ike, &v2);
+		ikev2_get_sa_status(t->t_ikev2, now, &s.ikev2);
+	}
+	s.ike_version = t->t_ike_version ? t->t_ike_version :
+			t->t_ike && !t->t_ikev2 ? 1 : !t->t_ike ? 2 : 0;
 	memcpy(s.drops, t->t_drops, sizeof(s.drops));
 	for (struct ep_child *c = t->t_children; c && s.n_children < VPN_MAX_CHILDREN;
 	     c = c->ch_next) {
@@ -185,7 +212,7 @@ static void child_free(struct vpn_endpoint *ep, struct ep_tunnel *t, struct ep_c
 }
 
 static void child_install(struct vpn_endpoint *ep, struct ep_tunnel *t,
-			  const struct ike_child_sa_install *in, uint64_t now)
+			  const struct ike_child_sa_install *in, uint8_t version, uint64_t now)
 {
 	struct ep_child *c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -193,6 +220,7 @@ static void child_install(struct vpn_endpoint *ep, struct ep_tunnel *t,
 		return;
 	}
 	c->ch_tunnel = t;
+	c->ch_ike_version = version;
 	c->ch_spi_in = in->in.spi;
 	c->ch_spi_out = in->out.spi;
 	c->ch_encr = in->encr;
@@ -285,34 +313,100 @@ static void ike_send(struct ep_tunnel *t, const struct ike_action *a)
 			 a->send.dst.port, strerror(errno));
 }
 
+/* A core's status: the tunnel is UP while either core is; a core's DOWN
+ * counts only while the other one is not UP. */
+static void core_status(struct vpn_endpoint *ep, struct ep_tunnel *t, uint8_t version, bool up,
+			const char *cause, uint64_t now)
+{
+	t->t_core_up[version] = up;
+	if (up || !t->t_ike_version)
+		t->t_ike_version = version;
+	if (!up && t->t_core_up[version == 1 ? 2 : 1])
+		return;
+	set_status(ep, t, up, cause, now);
+}
+
+static bool next_action(struct ep_tunnel *t, uint8_t version, struct ike_action *a)
+{
+	return version == 1 ? t->t_ike && ike_next_action(t->t_ike, a)
+			    : t->t_ikev2 && ikev2_next_action(t->t_ikev2, a);
+}
+
 void ep_ike_drain(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now)
 {
 	struct ike_action a;
 	bool changed = false;
-	while (ike_next_action(t->t_ike, &a)) {
-		switch (a.kind) {
-		case IKE_ACT_SEND:
-			ike_send(t, &a);
-			break;
-		case IKE_ACT_CHILD_SA_INSTALL:
-			child_install(ep, t, &a.install, now);
-			changed = true;
-			break;
-		case IKE_ACT_CHILD_SA_DELETE:
-			child_retire(t, a.del.spi_in, a.del.spi_out, now);
-			changed = true;
-			break;
-		case IKE_ACT_STATUS:
-			if (!t->t_removing)
-				set_status(ep, t, a.status.up, a.status.cause, now);
-			break;
-		case IKE_ACT_NONE:
-			break;
+	for (uint8_t v = 1; v <= 2; v++)
+		while (next_action(t, v, &a)) {
+			switch (a.kind) {
+			case IKE_ACT_SEND:
+				ike_send(t, &a);
+				break;
+			case IKE_ACT_CHILD_SA_INSTALL:
+				child_install(ep, t, &a.install, v, now);
+				changed = true;
+				break;
+			case IKE_ACT_CHILD_SA_DELETE:
+				child_retire(t, a.del.spi_in, a.del.spi_out, now);
+				changed = true;
+				break;
+			case IKE_ACT_STATUS:
+				if (!t->t_removing)
+					core_status(ep, t, v, a.status.up, a.status.cause, now);
+				break;
+			case IKE_ACT_NONE:
+				break;
+			}
+			ike_action_wipe(&a);
 		}
-		ike_action_wipe(&a);
-	}
 	if (changed)
 		ep_snapshot(ep, t, now);
+}
+
+void ep_ike_input(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now,
+		  const struct ike_addr *from, bool natt, const uint8_t *p, size_t len)
+{
+	size_t off = natt && len >= IKE_NON_ESP_MARKER_LEN ? IKE_NON_ESP_MARKER_LEN : 0;
+	int version = ike_msg_major_version(p + off, len - off);
+	if (version == 2 && t->t_ikev2) {
+		ikev2_input(t->t_ikev2, now, from, natt, p, len);
+	} else if (version == 2 || (version == 1 && !t->t_ike)) {
+		/* the tunnel does not speak it: say so once, drop the rest */
+		if (!t->t_refused_reported && !t->t_up) {
+			t->t_refused_reported = true;
+			set_status(ep, t, false, version == 1 ?
+				   "peer offered IKEv1; tunnel allows ikev2 only" :
+				   "peer offered IKEv2; tunnel allows ikev1 only", now);
+		}
+		return;
+	} else if (t->t_ike) {
+		ike_input(t->t_ike, now, from, natt, p, len);	/* IKEv1, keepalives */
+	}
+	ep_ike_drain(ep, t, now);
+}
+
+uint64_t ep_ike_deadline(const struct ep_tunnel *t)
+{
+	uint64_t a = t->t_ike ? ike_next_deadline(t->t_ike) : UINT64_MAX;
+	uint64_t b = t->t_ikev2 ? ikev2_next_deadline(t->t_ikev2) : UINT64_MAX;
+	return a < b ? a : b;
+}
+
+void ep_ike_tick(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now)
+{
+	if (t->t_ike)
+		ike_tick(t->t_ike, now);
+	if (t->t_ikev2)
+		ikev2_tick(t->t_ikev2, now);
+	ep_ike_drain(ep, t, now);
+}
+
+static void cores_stop(struct ep_tunnel *t, uint64_t now)
+{
+	if (t->t_ike)
+		ike_stop(t->t_ike, now);
+	if (t->t_ikev2)
+		ikev2_stop(t->t_ikev2, now);
 }
 
 /* An outbound SA past its soft sequence number limit: ask IKE for a new
@@ -325,7 +419,10 @@ static void child_rekey_if_seq_soft(struct ep_tunnel *t, struct ep_child *c, uin
 	c->ch_rekey_asked = true;
 	log_info(EP_LOG, "tunnel %s: ESP SA out %08x at sequence number %u, rekeying",
 		 t->t_spec.id, c->ch_spi_out, esp_sa_seq(c->ch_out));
-	(void)ike_child_sa_rekey(t->t_ike, c->ch_spi_in, now);
+	if (c->ch_ike_version == 2 && t->t_ikev2)
+		(void)ikev2_child_sa_rekey(t->t_ikev2, c->ch_spi_in, now);
+	else if (t->t_ike)
+		(void)ike_child_sa_rekey(t->t_ike, c->ch_spi_in, now);
 }
 
 /* Once a second: DPD signs of life, sequence number rekeys, lingering
@@ -336,7 +433,10 @@ void ep_housekeeping(struct vpn_endpoint *ep, uint64_t now)
 		for (struct ep_child *c = t->t_children; c; c = c->ch_next) {
 			if (c->ch_rx_seen) {
 				c->ch_rx_seen = false;
-				ike_child_sa_used(t->t_ike, c->ch_spi_in, now);
+				if (c->ch_ike_version == 2 && t->t_ikev2)
+					ikev2_child_sa_used(t->t_ikev2, c->ch_spi_in, now);
+				else if (t->t_ike)
+					ike_child_sa_used(t->t_ike, c->ch_spi_in, now);
 			}
 			child_rekey_if_seq_soft(t, c, now);
 		}
@@ -382,19 +482,35 @@ static void apply_soft_fields(struct ep_tunnel *t, const struct vpn_tunnel_spec 
 		c->ch_inner_mtu = esp_sa_inner_mtu(c->ch_out, t->t_spec.outer_mtu);
 }
 
+/* One core per IKE version the tunnel allows. With both, only IKEv2
+ * initiates (AWS initiates only with IKEv2); IKEv1 answers. */
 static int tunnel_ike_new(struct ep_tunnel *t)
 {
 	struct ike_tunnel_config ic;
 	ike_config_from_spec(&t->t_spec, &ic);
-	t->t_ike = ike_endpoint_new(&ic);
+	unsigned versions = ic.versions ? ic.versions : IKE_V1;
+	bool ok = true;
+	t->t_ike_version = 0;
+	memset(t->t_core_up, 0, sizeof(t->t_core_up));
+	t->t_refused_reported = false;
+	if (versions & IKE_V2) {
+		t->t_ikev2 = ikev2_endpoint_new(&ic);
+		ok = t->t_ikev2 != NULL;
+		ic.startup = IKE_STARTUP_ADD;
+	}
+	if (ok && (versions & IKE_V1)) {
+		t->t_ike = ike_endpoint_new(&ic);
+		ok = t->t_ike != NULL;
+	}
 	secret_wipe(&ic, sizeof(ic));
-	return t->t_ike ? 0 : -1;
+	return ok ? 0 : -1;
 }
 
 static void tunnel_free(struct vpn_endpoint *ep, struct ep_tunnel *t)
 {
 	children_free_all(ep, t);
 	ike_endpoint_free(t->t_ike);
+	ikev2_endpoint_free(t->t_ikev2);
 	ep_local_put(ep, t->t_local);
 	secret_wipe(t, sizeof(*t));
 	free(t);
@@ -486,12 +602,14 @@ int ep_tunnel_update(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec
 		return -1;
 	log_info(EP_LOG, "tunnel %s: IKE options changed, renegotiating", spec->id);
 	t->t_removing = true;	/* its "stopped" is not news */
-	ike_stop(t->t_ike, now);
+	cores_stop(t, now);
 	ep_ike_drain(ep, t, now);
 	t->t_removing = false;
 	children_free_all(ep, t);
 	ike_endpoint_free(t->t_ike);
+	ikev2_endpoint_free(t->t_ikev2);
 	t->t_ike = NULL;
+	t->t_ikev2 = NULL;
 	ep_local_put(ep, t->t_local);
 	t->t_local = lo;
 	secret_wipe(&t->t_spec, sizeof(t->t_spec));
@@ -524,7 +642,7 @@ int ep_tunnel_remove(struct vpn_endpoint *ep, const char *id, uint64_t now)
 		return -1;
 	}
 	t->t_removing = true;
-	ike_stop(t->t_ike, now);	/* Delete payloads for every SA */
+	cores_stop(t, now);	/* Delete payloads for every SA */
 	ep_ike_drain(ep, t, now);
 	t->t_removing = false;
 	set_status(ep, t, false, "removed", now);
@@ -537,7 +655,7 @@ int ep_tunnel_remove(struct vpn_endpoint *ep, const char *id, uint64_t now)
 void ep_tunnel_stop_all(struct vpn_endpoint *ep, uint64_t now)
 {
 	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next) {
-		ike_stop(t->t_ike, now);
+		cores_stop(t, now);
 		ep_ike_drain(ep, t, now);
 		children_free_all(ep, t);
 		ep_snapshot(ep, t, now);
@@ -546,12 +664,19 @@ void ep_tunnel_stop_all(struct vpn_endpoint *ep, uint64_t now)
 
 void ep_tunnel_start_all(struct vpn_endpoint *ep, uint64_t now)
 {
-	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next)
-		if (t->t_spec.ike.startup == IKE_STARTUP_START && !ike_is_up(t->t_ike) &&
-		    strcmp(ike_status_cause(t->t_ike), "stopped") == 0) {
+	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next) {
+		if (t->t_spec.ike.startup != IKE_STARTUP_START)
+			continue;
+		if (t->t_ikev2) {	/* the initiating core when both exist */
+			if (!ikev2_is_up(t->t_ikev2) &&
+			    strcmp(ikev2_status_cause(t->t_ikev2), "stopped") == 0)
+				ikev2_start(t->t_ikev2, now);
+		} else if (t->t_ike && !ike_is_up(t->t_ike) &&
+			   strcmp(ike_status_cause(t->t_ike), "stopped") == 0) {
 			ike_start(t->t_ike, now);
-			ep_ike_drain(ep, t, now);
 		}
+		ep_ike_drain(ep, t, now);
+	}
 }
 
 void ep_tunnel_free_all(struct vpn_endpoint *ep)

@@ -306,6 +306,65 @@ static void test_back_to_back(void **state)
 	vpn_endpoint_free(b);
 }
 
+/* IKE versions: a tunnel allowing both answers IKEv2; one allowing only
+ * IKEv2 refuses IKEv1 and says why (root, private netns). */
+static void test_ike_versions(void **state)
+{
+	(void)state;
+	if (!private_netns())
+		skip();
+	struct vpn_endpoint *a = endpoint("tvva"), *b = endpoint("tvvb");
+	struct vpn_tunnel_spec sa, sb, sc, sd;
+	spec_fill(&sa, "both#1", "127.0.0.1", "127.0.0.2");
+	spec_fill(&sb, "v2#1", "127.0.0.2", "127.0.0.1");
+	sa.ike.versions = IKE_V1 | IKE_V2;
+	sb.ike.versions = IKE_V2;
+	sb.ike.startup = IKE_STARTUP_START;
+	sb.ike.p1_encr_n = 0;	/* AES-GCM for the IKE SA: IKEv2 only */
+	sb.ike.p1_aead[sb.ike.p1_aead_n++] = IKE_ENCR_AES256_GCM16;
+	sa.ike.p1_aead[sa.ike.p1_aead_n++] = IKE_ENCR_AES256_GCM16;
+	spec_fill(&sc, "v2only#1", "127.0.0.3", "127.0.0.4");
+	spec_fill(&sd, "v1#1", "127.0.0.4", "127.0.0.3");
+	sc.ike.versions = IKE_V2;
+	sd.ike.versions = IKE_V1;
+	sd.ike.startup = IKE_STARTUP_START;
+	assert_int_equal(vpn_endpoint_add_tunnel(a, &sa), 0);
+	assert_int_equal(vpn_endpoint_add_tunnel(a, &sc), 0);
+	assert_int_equal(vpn_endpoint_add_tunnel(b, &sb), 0);
+	assert_int_equal(vpn_endpoint_add_tunnel(b, &sd), 0);
+	assert_int_equal(vpn_endpoint_start(a), 0);
+	assert_int_equal(vpn_endpoint_start(b), 0);
+
+	assert_true(wait_status(a, "both#1", true, NULL, 10000));
+	assert_true(wait_status(b, "v2#1", true, NULL, 10000));
+	struct vpn_tunnel_status st_a, st_b;
+	assert_true(vpn_endpoint_tunnel_status(a, "both#1", &st_a));
+	assert_true(vpn_endpoint_tunnel_status(b, "v2#1", &st_b));
+	assert_int_equal(st_a.ike_version, 2);
+	assert_int_equal(st_a.ikev2.state, IKEV2_SA_ESTABLISHED);
+	assert_false(st_a.ikev2.initiator);
+	assert_int_equal(st_a.ikev2.encr, IKE_ENCR_AES256_GCM16);
+	assert_int_equal(st_a.isakmp.state, IKE_ISAKMP_NONE);
+	assert_true(st_b.ikev2.initiator);
+	assert_int_equal(st_a.n_children, 1);
+	assert_int_equal(st_a.children[0].spi_in, st_b.children[0].spi_out);
+	assert_int_equal(st_a.children[0].spi_out, st_b.children[0].spi_in);
+	assert_int_equal(st_a.ike.p1_established, 1);
+
+	/* IKEv1 to an IKEv2-only tunnel: refused, and the status says why */
+	assert_true(wait_status(a, "v2only#1", false, "peer offered IKEv1; tunnel allows ikev2 only",
+				10000));
+	assert_true(vpn_endpoint_tunnel_status(a, "v2only#1", &st_a));
+	assert_int_equal(st_a.n_children, 0);
+
+	/* stopping b deletes the IKEv2 SA at a */
+	vpn_endpoint_stop(b);
+	assert_true(wait_status(a, "both#1", false, "peer deleted the IKE SA", 5000));
+	vpn_endpoint_stop(a);
+	vpn_endpoint_free(a);
+	vpn_endpoint_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_plain_sides),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_back_to_back),
+		cmocka_unit_test(test_ike_versions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
