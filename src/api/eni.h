@@ -85,6 +85,24 @@ struct res *eni_primary_of(struct api_req *rq, const char *instance_id);
 
 /* --- instances (instance.c) -------------------------------------------------- */
 
+/* vpcd's keys of an instance doc for its attributes (instance_attr.c):
+ * termination and stop protection (bool), the shutdown behaviour ("stop"
+ * or "terminate"), the user data (base64, as given) and the CPU credit
+ * option of a burstable type ("standard" / "unlimited"; absent: the
+ * type's default). */
+#define INSTANCE_DISABLE_TERMINATION "_DisableApiTermination"
+#define INSTANCE_DISABLE_STOP "_DisableApiStop"
+#define INSTANCE_SHUTDOWN_BEHAVIOR "_InstanceInitiatedShutdownBehavior"
+#define INSTANCE_USER_DATA "_UserData"
+#define INSTANCE_CPU_CREDITS "_CpuCredits"
+/* Instance type facts (instance_type.c): NULL when vpcd's table does not
+ * know the type. */
+struct instance_type_info;
+const struct instance_type_info *instance_type_find(const char *type);
+/* The default CPU credit option of a burstable type ("standard" for T2,
+ * "unlimited" for T3/T3a/T4g), NULL for the others. */
+const char *instance_type_default_credits(const char *type);
+
 /* Rewrites the instance's network members from its ENIs. */
 int instance_sync(struct api_req *rq, const char *instance_id);
 

@@ -24,8 +24,8 @@
 	X(CreateCustomerGateway) \
 	X(CreateDhcpOptions) \
 	X(CreateInternetGateway) \
-	X(CreateNatGateway) \
 	X(CreateManagedPrefixList) \
+	X(CreateNatGateway) \
 	X(CreateNetworkAcl) \
 	X(CreateNetworkAclEntry) \
 	X(CreateNetworkInsightsPath) \
@@ -43,8 +43,8 @@
 	X(DeleteCustomerGateway) \
 	X(DeleteDhcpOptions) \
 	X(DeleteInternetGateway) \
-	X(DeleteNatGateway) \
 	X(DeleteManagedPrefixList) \
+	X(DeleteNatGateway) \
 	X(DeleteNetworkAcl) \
 	X(DeleteNetworkAclEntry) \
 	X(DeleteNetworkInsightsAnalysis) \
@@ -66,10 +66,13 @@
 	X(DescribeCustomerGateways) \
 	X(DescribeDhcpOptions) \
 	X(DescribeImages) \
+	X(DescribeInstanceAttribute) \
+	X(DescribeInstanceCreditSpecifications) \
+	X(DescribeInstanceTypes) \
 	X(DescribeInstances) \
 	X(DescribeInternetGateways) \
-	X(DescribeNatGateways) \
 	X(DescribeManagedPrefixLists) \
+	X(DescribeNatGateways) \
 	X(DescribeNetworkAcls) \
 	X(DescribeNetworkInsightsAnalyses) \
 	X(DescribeNetworkInsightsPaths) \
@@ -98,6 +101,7 @@
 	X(GetManagedPrefixListEntries) \
 	X(GetVpnConnectionDeviceSampleConfiguration) \
 	X(GetVpnConnectionDeviceTypes) \
+	X(ModifyInstanceAttribute) \
 	X(ModifyManagedPrefixList) \
 	X(ModifyNetworkInterfaceAttribute) \
 	X(ModifySecurityGroupRules) \

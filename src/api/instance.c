@@ -1,6 +1,7 @@
 /*
- * instance.c — RunInstances, DescribeInstances, TerminateInstances,
- * StopInstances, StartInstances.
+ * instance.c — RunInstances, DescribeInstances, TerminateInstances (not
+ * while termination protection is on), StopInstances (not while stop
+ * protection is on), StartInstances.
  *
  * Here an instance is API state only; the data plane (src/net, through the
  * engine) makes it real. What the data plane reads — the desired state:
@@ -224,6 +225,8 @@ static int launch_interfaces(struct api_req *rq, struct launch_if *out)
 {
 	const struct doc *in = rq->rq_in;
 	const char *az = doc_get_str(doc_get(in, "Placement"), "AvailabilityZone");
+	if (az && !*az)
+		az = NULL;	/* AvailabilityZone= : none, as AWS takes it */
 	const struct doc *specs = doc_get(in, "NetworkInterfaces");
 	if (!specs || !specs->d_count) {
 		const char *sid = doc_get_str(in, "SubnetId");
@@ -407,6 +410,16 @@ static struct doc *instance_new(struct api_req *rq, const char *id, const char *
 	doc_set(d, "Tags", api_tags_from_spec(rq, RT_INSTANCE));
 	doc_set_str(d, "OwnerId", api_account(rq));
 	doc_set_str(d, "_ReservationId", reservation_id);
+	/* the attributes DescribeInstanceAttribute answers (instance_attr.c) */
+	doc_set_bool(d, INSTANCE_DISABLE_TERMINATION, doc_get_bool(in, "DisableApiTermination", false));
+	doc_set_bool(d, INSTANCE_DISABLE_STOP, doc_get_bool(in, "DisableApiStop", false));
+	const char *shutdown = doc_get_str(in, "InstanceInitiatedShutdownBehavior");
+	doc_set_str(d, INSTANCE_SHUTDOWN_BEHAVIOR, shutdown ? shutdown : "stop");
+	if (doc_get_str(in, "UserData"))
+		doc_set_str(d, INSTANCE_USER_DATA, doc_get_str(in, "UserData"));
+	const char *credits = doc_get_str(doc_get(in, "CreditSpecification"), "CpuCredits");
+	if (credits)
+		doc_set_str(d, INSTANCE_CPU_CREDITS, credits);
 	return d;
 }
 
@@ -506,7 +519,7 @@ int handle_RunInstances(struct api_req *rq)
 	const char *vpc_id = doc_get_str(subnet->r_doc, "VpcId");
 	const char *az = doc_get_str(subnet->r_doc, "AvailabilityZone");
 	const char *want_az = doc_get_str(doc_get(in, "Placement"), "AvailabilityZone");
-	if (want_az && !str_eq(want_az, az))
+	if (want_az && *want_az && !str_eq(want_az, az))
 		return api_fail(rq, "InvalidParameterValue",
 				"Value (%.64s) for parameter availabilityZone is invalid. Subnet '%s' is in the availability zone %s",
 				want_az, subnet->r_id, az);
@@ -781,6 +794,15 @@ int handle_TerminateInstances(struct api_req *rq)
 	const struct doc *ids;
 	if (require_instances(rq, &ids) < 0)
 		return -1;
+	/* termination protection: nothing is terminated when one is protected */
+	doc_foreach(idd, ids) {
+		const struct res *r = cache_get_typed(api_cache(rq), RT_INSTANCE, idd->d_str);
+		if (doc_get_bool(r->r_doc, INSTANCE_DISABLE_TERMINATION, false) &&
+		    instance_state(r->r_doc) != STATE_TERMINATED)
+			return api_fail(rq, "OperationNotPermitted",
+					"The instance '%s' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.",
+					r->r_id);
+	}
 	struct doc *out = doc_set(rq->rq_out, "TerminatingInstances", doc_list());
 	doc_foreach(idd, ids) {
 		char id[RESOURCE_ID_MAX];
@@ -807,6 +829,10 @@ int handle_StopInstances(struct api_req *rq)
 		if (s == STATE_TERMINATED || s == STATE_SHUTTING_DOWN)
 			return api_fail(rq, "IncorrectInstanceState",
 					"This instance '%s' is not in a state from which it can be stopped.", idd->d_str);
+		if (doc_get_bool(cache_get_typed(api_cache(rq), RT_INSTANCE, idd->d_str)->r_doc, INSTANCE_DISABLE_STOP, false))
+			return api_fail(rq, "OperationNotPermitted",
+					"The instance '%s' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.",
+					idd->d_str);
 	}
 	struct doc *out = doc_set(rq->rq_out, "StoppingInstances", doc_list());
 	doc_foreach(idd, ids) {

@@ -185,6 +185,8 @@ int handle_CreateVpnGateway(struct api_req *rq)
 				"Value (%" PRId64 ") for parameter amazonSideAsn is invalid. Expecting a private ASN: %d to %d or %lld to %lld.",
 				asn, VGW_ASN16_MIN, VGW_ASN16_MAX, VGW_ASN32_MIN, VGW_ASN32_MAX);
 	const char *az = doc_get_str(rq->rq_in, "AvailabilityZone");
+	if (az && !*az)
+		az = NULL;	/* AvailabilityZone= : none, as AWS takes it */
 	if (az) {
 		const struct region_info *reg = region_find(api_region(rq));
 		bool known = false;

@@ -15,8 +15,9 @@ from inside instances (namespaces vpcd made, as in test_vpc_dataplane):
     b; removed from it (ModifyManagedPrefixList): no more; a route whose
     destination is a prefix list (192.0.2.0/24) with an appliance
     instance's ENI as target: a pings 192.0.2.10, which the appliance
-    (source/destination check off) has on its loopback, and the replies
-    come back; with the check on the router drops them.
+    (source/destination check off by ModifyInstanceAttribute) has on its
+    loopback, and the replies come back; with the check on the router
+    drops them.
 
 Needs root; skipped otherwise. Namespaces have per-run unique names (the
 instances' are vpcd's, named after their ids) and are always deleted."""
@@ -125,7 +126,8 @@ class VpcFeaturesTest(unittest.TestCase):
         time.sleep(0.3)
         # the check on: the appliance's replies come from an address not its own
         self.ping(a, "192.0.2.10", expect=False, count=2)
-        self.call("modify_network_interface_attribute", NetworkInterfaceId=eni, SourceDestCheck={"Value": False})
+        # ModifyInstanceAttribute sourceDestCheck: the router honours it
+        self.call("modify_instance_attribute", InstanceId=appliance, SourceDestCheck={"Value": False})
         time.sleep(0.3)
         self.ping(a, "192.0.2.10")
         self.assertNotIn("ERROR", self.log())
