@@ -17,10 +17,22 @@ static const char *const log_names[] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
 
 void log_set_level(enum log_level lvl) { log_threshold = lvl; }
 
+static void log_vmsg(enum log_level lvl, const char *part, const char *suffix, const char *fmt,
+		     va_list ap) __attribute__((format(printf, 4, 0)));
+
 void log_msg(enum log_level lvl, const char *part, const char *fmt, ...)
 {
 	if (lvl < log_threshold)
 		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(lvl, part, "", fmt, ap);
+	va_end(ap);
+}
+
+static void log_vmsg(enum log_level lvl, const char *part, const char *suffix, const char *fmt,
+		     va_list ap)
+{
 	/* the date and time of the second, formatted once per second and thread */
 	static __thread time_t last_sec = -1;
 	static __thread char stamp[24];
@@ -34,12 +46,62 @@ void log_msg(enum log_level lvl, const char *part, const char *fmt, ...)
 	}
 	char line[2048];
 	int n = snprintf(line, sizeof(line), "%s.%03ldZ %s %s: ", stamp, ts.tv_nsec / 1000000, log_names[lvl], part);
-	va_list ap;
-	va_start(ap, fmt);
 	if (n > 0 && (size_t)n < sizeof(line))
 		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	fprintf(stderr, "%s%s\n", line, suffix);
+}
+
+bool log_limit_pass(struct log_limit *ll, uint64_t now_ms, uint64_t *suppressed)
+{
+	*suppressed = 0;
+	if (!ll->ll_started || now_ms < ll->ll_window_ms ||
+	    now_ms - ll->ll_window_ms >= ll->ll_interval_ms) {
+		ll->ll_started = true;
+		ll->ll_window_ms = now_ms;
+		ll->ll_passed = 0;
+	}
+	if (ll->ll_passed >= ll->ll_burst) {
+		ll->ll_suppressed++;
+		return false;
+	}
+	ll->ll_passed++;
+	*suppressed = ll->ll_suppressed;
+	ll->ll_suppressed = 0;
+	return true;
+}
+
+void log_limited(struct log_limit *ll, uint64_t now_ms, enum log_level lvl, const char *part,
+		 const char *fmt, ...)
+{
+	if (lvl < log_threshold)
+		return;
+	uint64_t skipped;
+	if (!log_limit_pass(ll, now_ms, &skipped))
+		return;
+	char suffix[64] = "";
+	if (skipped)
+		snprintf(suffix, sizeof(suffix), " (%llu similar message%s suppressed)",
+			 (unsigned long long)skipped, skipped == 1 ? "" : "s");
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(lvl, part, suffix, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s\n", line);
+}
+
+void log_limit_flush(struct log_limit *ll, uint64_t now_ms, enum log_level lvl, const char *part,
+		     const char *what)
+{
+	if (!ll->ll_suppressed || !ll->ll_started ||
+	    (now_ms >= ll->ll_window_ms && now_ms - ll->ll_window_ms < ll->ll_interval_ms))
+		return;
+	uint64_t n = ll->ll_suppressed;
+	ll->ll_suppressed = 0;
+	/* the report opens a window of its own: the next lines still pass */
+	ll->ll_window_ms = now_ms;
+	ll->ll_passed = 0;
+	if (lvl >= log_threshold)
+		log_msg(lvl, part, "%s: %llu similar message%s suppressed", what,
+			(unsigned long long)n, n == 1 ? "" : "s");
 }
 
 void rand_bytes(void *buf, size_t len)

@@ -26,6 +26,43 @@ void log_msg(enum log_level lvl, const char *part, const char *fmt, ...)
 #define log_warn(part, ...)  log_msg(LOG_WARN, part, __VA_ARGS__)
 #define log_error(part, ...) log_msg(LOG_ERROR, part, __VA_ARGS__)
 
+/* Rate-limited logging, for lines that an attacker can trigger at packet
+ * rate (dropped datagrams, refused connections). One struct log_limit per
+ * kind of line: at most ll_burst lines pass per ll_interval_ms window; the
+ * others are only counted, and the count is reported once, appended to the
+ * next line that passes ("... (N similar messages suppressed)"), or by
+ * log_limit_flush() when a window ended with nothing more to say. Logging
+ * never costs more than formatting the lines that pass: a suppressed call
+ * costs a comparison and an increment.
+ *
+ * The caller passes the time (any monotonic milliseconds; sans-I/O code
+ * passes its now_ms). Not thread-safe: a struct log_limit belongs to one
+ * thread, or to whatever lock guards the state it reports on. */
+struct log_limit {
+	uint32_t ll_interval_ms;	/* window length */
+	uint32_t ll_burst;		/* lines per window */
+	uint64_t ll_window_ms;		/* start of the current window */
+	uint32_t ll_passed;		/* lines logged in it */
+	uint64_t ll_suppressed;		/* not logged since the last line that was */
+	bool ll_started;
+};
+#define LOG_LIMIT_INIT(interval_ms, burst) \
+	{ .ll_interval_ms = (interval_ms), .ll_burst = (burst) }
+/* true when a line may be logged now (and counts it); false when it is
+ * suppressed (and counts that). *suppressed: the lines suppressed before
+ * this one, to mention in it; the count then starts again at zero. */
+bool log_limit_pass(struct log_limit *ll, uint64_t now_ms, uint64_t *suppressed);
+/* log_msg through the limit; appends " (N similar messages suppressed)"
+ * when lines were suppressed before it. */
+void log_limited(struct log_limit *ll, uint64_t now_ms, enum log_level lvl, const char *part,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* When the window of a limit has ended and lines were suppressed in it,
+ * logs "<what>: N similar messages suppressed" and resets the count, so
+ * that a flood that stopped still leaves its total in the log. Cheap:
+ * call it from a periodic tick. */
+void log_limit_flush(struct log_limit *ll, uint64_t now_ms, enum log_level lvl, const char *part,
+		     const char *what);
+
 /* Cryptographically strong random bytes (OpenSSL RAND_bytes); aborts on
  * failure, since vpcd cannot run safely without randomness. */
 void rand_bytes(void *buf, size_t len);

@@ -13,6 +13,7 @@
 
 #include "vpn/endpoint/endpoint.h"
 #include "vpn/ike/ikev2.h"
+#include "base/base.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -89,6 +90,7 @@ struct ep_tunnel {
 	char t_cause[IKE_CAUSE_MAX];
 	uint64_t t_drops[VPN_DROP_MAX];
 	struct vpn_tunnel_status t_snap;	/* under ep->lock */
+	struct log_limit t_log_send;	/* IKE send failures (a flood's answers) */
 };
 
 enum ep_req_kind { EP_REQ_ADD, EP_REQ_UPDATE, EP_REQ_REMOVE, EP_REQ_STOP };

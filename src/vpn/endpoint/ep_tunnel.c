@@ -302,15 +302,15 @@ static void children_reap(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t
 
 /* ---- IKE actions -------------------------------------------------------- */
 
-static void ike_send(struct ep_tunnel *t, const struct ike_action *a)
+static void ike_send(struct ep_tunnel *t, const struct ike_action *a, uint64_t now)
 {
 	int fd = a->send.src_port == IKE_NATT_PORT ? t->t_local->lo_fd_natt : t->t_local->lo_fd_ike;
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(a->send.dst.port),
 				  .sin_addr.s_addr = htonl(a->send.dst.ip) };
 	t->t_peer_port = a->send.dst.port;
 	if (sendto(fd, a->send.data, a->send.len, 0, (struct sockaddr *)&to, sizeof(to)) < 0)
-		log_warn(EP_LOG, "tunnel %s: IKE send to port %u failed: %s", t->t_spec.id,
-			 a->send.dst.port, strerror(errno));
+		log_limited(&t->t_log_send, now, LOG_WARN, EP_LOG, "tunnel %s: IKE send to port %u "
+			    "failed: %s", t->t_spec.id, a->send.dst.port, strerror(errno));
 }
 
 /* A core's status: the tunnel is UP while either core is; a core's DOWN
@@ -340,7 +340,7 @@ void ep_ike_drain(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now)
 		while (next_action(t, v, &a)) {
 			switch (a.kind) {
 			case IKE_ACT_SEND:
-				ike_send(t, &a);
+				ike_send(t, &a, now);
 				break;
 			case IKE_ACT_CHILD_SA_INSTALL:
 				child_install(ep, t, &a.install, v, now);
@@ -536,6 +536,7 @@ int ep_tunnel_add(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec, u
 	if (!t)
 		return -1;
 	t->t_spec = *spec;
+	t->t_log_send = (struct log_limit)LOG_LIMIT_INIT(10000, 5);
 	apply_soft_fields(t, spec);
 	t->t_local = ep_local_get(ep, spec->local_ip);
 	if (!t->t_local || tunnel_ike_new(t) < 0) {

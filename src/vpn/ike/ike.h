@@ -71,8 +71,18 @@
  *  IPv6, commit bit, kilobyte lifetimes enforcement (passed to ESP as
  *  life_kbytes), sending NAT keepalives (the peer behind NAT sends them).
  *  Retransmission: 2 s doubling, 5 tries (configurable); a peer's Main
- *  Mode that stalls is dropped after 60 s; at most 8 ISAKMP SAs and 16
- *  Quick Modes in flight per ISAKMP SA.
+ *  Mode that stalls is dropped after 60 s; at most 16 Quick Modes in
+ *  flight per ISAKMP SA.
+ *
+ * Under attack (ike_halfopen.c): a Main Mode the peer begins is kept in a
+ * bounded table (1,024, oldest pushed out) until the peer answers our
+ * message 2, which proves it receives at its address; only then does it
+ * become an ISAKMP SA (at most 8 such per endpoint, never pushed out by
+ * an unanswered one). Each source (address and port) may begin 5 Main
+ * Modes at once and 1 a second after that. Our own Main Modes are never
+ * refused because of a flood. Log lines that a packet can cause are
+ * rate-limited per kind (5 per 10 s) and the rest counted ("N similar
+ * messages suppressed").
  */
 #ifndef VPCD_VPN_IKE_H
 #define VPCD_VPN_IKE_H
@@ -260,6 +270,8 @@ enum ike_drop {
 	IKE_DROP_BAD_ID,	/* identity or selector unacceptable */
 	IKE_DROP_BAD_KE,	/* KE size or value wrong, nonce size wrong */
 	IKE_DROP_REPLAY,	/* informational message id seen before */
+	IKE_DROP_SOURCE_LIMIT,	/* Main Mode 1 from a source (address, port) over
+				 * its budget of new exchanges */
 	IKE_DROP_MAX
 };
 
@@ -273,6 +285,7 @@ struct ike_stats {
 	uint64_t p1_established, p2_established;
 	uint64_t auth_failures, proposal_mismatches;
 	uint64_t dpd_sent, dpd_answered, dpd_timeouts;
+	uint64_t halfopen_evicted;	/* unanswered Main Modes pushed out by newer */
 	uint64_t dropped[IKE_DROP_MAX];
 };
 

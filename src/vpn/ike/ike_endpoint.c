@@ -41,6 +41,7 @@ static const char *const drop_names[IKE_DROP_MAX] = {
 	[IKE_DROP_BAD_ID] = "unacceptable identity",
 	[IKE_DROP_BAD_KE] = "bad key exchange or nonce",
 	[IKE_DROP_REPLAY] = "replayed message id",
+	[IKE_DROP_SOURCE_LIMIT] = "source over its budget of new exchanges",
 };
 
 const char *ike_drop_name(enum ike_drop why)
@@ -135,6 +136,8 @@ struct ike_endpoint *ike_endpoint_new(const struct ike_tunnel_config *cfg)
 	ep->active = cfg->startup == IKE_STARTUP_START;
 	ep->start_at_ms = ep->active ? 0 : UINT64_MAX;
 	snprintf(ep->cause, sizeof(ep->cause), "not started");
+	for (size_t k = 0; k < IKE_LOGK_MAX; k++)
+		ep->logk[k] = (struct log_limit)LOG_LIMIT_INIT(IKE_LOG_INTERVAL_MS, IKE_LOG_BURST);
 	return ep;
 }
 
@@ -166,6 +169,7 @@ void ike_endpoint_free(struct ike_endpoint *ep)
 		act_node_free(n);
 	}
 	act_node_free(ep->current);
+	ho_free_all(ep);
 	secret_wipe(ep, sizeof(*ep));
 	free(ep);
 }
@@ -264,10 +268,50 @@ void ep_down_unless_children(struct ike_endpoint *ep, const char *cause)
 
 void ep_drop(struct ike_endpoint *ep, enum ike_drop why, const char *detail)
 {
-	if ((unsigned)why < IKE_DROP_MAX)
-		ep->st.dropped[why]++;
-	log_warn(IKE_LOG, "%s: dropped message: %s%s%s", ep->cfg.name, ike_drop_name(why),
-		 detail ? ": " : "", detail ? detail : "");
+	if ((unsigned)why >= IKE_DROP_MAX)
+		why = IKE_DROP_UNEXPECTED;
+	ep->st.dropped[why]++;
+	/* a forged packet can cause any of these at packet rate */
+	ike_log_limited(ep, IKE_LOGK_DROP + why, ep->now_ms, LOG_WARN, "%s: dropped message: %s%s%s",
+			ep->cfg.name, ike_drop_name(why), detail ? ": " : "", detail ? detail : "");
+}
+
+static const char *log_kind_name(enum ike_log_kind k)
+{
+	if (k < IKE_LOGK_MM1)
+		return ike_drop_name(k - IKE_LOGK_DROP);
+	switch (k) {
+	case IKE_LOGK_MM1: return "peer initiated Main Mode";
+	case IKE_LOGK_HO_EVICT: return "unanswered Main Mode dropped to make room";
+	case IKE_LOGK_SRC_LIMIT: return "source over its budget of new exchanges";
+	case IKE_LOGK_SA_LIMIT: return "too many ISAKMP SAs";
+	case IKE_LOGK_MISMATCH: return "proposal mismatch";
+	default: return "?";
+	}
+}
+
+/* Reports what the log limits held back, once their windows ended. */
+static void log_limits_flush(struct ike_endpoint *ep, uint64_t now)
+{
+	for (size_t k = 0; k < IKE_LOGK_MAX; k++) {
+		if (!ep->logk[k].ll_suppressed)
+			continue;
+		char what[IKE_NAME_MAX + 96];
+		snprintf(what, sizeof(what), "%s: %s%s", ep->cfg.name,
+			 k < IKE_LOGK_MM1 ? "dropped message: " : "",
+			 log_kind_name((enum ike_log_kind)k));
+		log_limit_flush(&ep->logk[k], now, LOG_WARN, IKE_LOG, what);
+	}
+}
+
+static uint64_t log_limits_deadline(const struct ike_endpoint *ep)
+{
+	uint64_t t = UINT64_MAX;
+	for (size_t k = 0; k < IKE_LOGK_MAX; k++)
+		if (ep->logk[k].ll_suppressed &&
+		    ep->logk[k].ll_window_ms + ep->logk[k].ll_interval_ms < t)
+			t = ep->logk[k].ll_window_ms + ep->logk[k].ll_interval_ms;
+	return t;
 }
 
 void ike_get_stats(const struct ike_endpoint *ep, struct ike_stats *out) { *out = ep->st; }
@@ -475,6 +519,7 @@ void ike_input(struct ike_endpoint *ep, uint64_t now, const struct ike_addr *fro
 	       bool via_nat_t_port, const uint8_t *pkt, size_t len)
 {
 	ep->st.rx_packets++;
+	ep->now_ms = now;
 	if (via_nat_t_port) {
 		if (len == 1 && pkt[0] == 0xff) {	/* NAT-keepalive, RFC 3948 §2.3 */
 			ep->st.rx_keepalives++;
@@ -600,6 +645,7 @@ uint64_t ike_next_deadline(const struct ike_endpoint *ep)
 			t = min64(t, c->delete_ms);
 		t = min64(t, c->expire_ms);
 	}
+	t = min64(t, log_limits_deadline(ep));
 	return min64(t, dpd_deadline(ep));
 }
 
@@ -696,6 +742,7 @@ bool ike_child_sa_rekey(struct ike_endpoint *ep, uint32_t spi_in, uint64_t now)
 		return false;
 	if (c->rekeying)	/* under way, or already replaced */
 		return true;
+	ep->now_ms = now;
 	log_info(IKE_LOG, "%s: CHILD SA %08x/%08x: rekey requested", ep->cfg.name, c->spi_in,
 		 c->spi_out);
 	if (c->rekey_ms > now)
@@ -719,6 +766,9 @@ static const struct ike_child *child_newer_same_selectors(const struct ike_endpo
 
 void ike_tick(struct ike_endpoint *ep, uint64_t now)
 {
+	ep->now_ms = now;
+	ho_expire(ep, now);
+	log_limits_flush(ep, now);
 	if (now >= ep->start_at_ms) {
 		ep->start_at_ms = UINT64_MAX;
 		if (!ep_best_sa(ep) && !ep_mm_in_progress(ep))
@@ -774,6 +824,7 @@ void ike_start(struct ike_endpoint *ep, uint64_t now)
 
 void ike_stop(struct ike_endpoint *ep, uint64_t now)
 {
+	ep->now_ms = now;
 	ep->active = false;
 	ep->start_at_ms = UINT64_MAX;
 	ep_clear(ep, now, true);

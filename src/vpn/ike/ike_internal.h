@@ -21,6 +21,8 @@
 #include "vpn/ike/ike_proposal.h"
 #include "vpn/ike/ike_wire.h"
 
+#include "base/base.h"
+
 #define IKE_LOG			"ike"
 #define IKE_NONCE_LEN		32	/* what we send */
 #define IKE_NONCE_MIN		8	/* RFC 2408 §3.13 bounds for the peer's */
@@ -28,7 +30,11 @@
 #define IKE_HALF_OPEN_MS	60000	/* a Main Mode that never completes */
 #define IKE_QM_LINGER_MS	60000	/* a finished QM answers retransmits this long */
 #define IKE_QM_MAX		16	/* Quick Modes in flight per ISAKMP SA */
-#define IKE_SA_MAX		8	/* ISAKMP SAs per endpoint (half-open included) */
+/* ISAKMP SAs per endpoint that the peer began and that proved it receives
+ * at its address (it answered our message 2): in Main Mode after message
+ * 3, or established. Ours (we initiated) are counted apart, against the
+ * same number, so that no flood can refuse them. */
+#define IKE_SA_MAX		8
 #define IKE_RETRY_MS		30000	/* startup=start: next try after a failure */
 #define IKE_INFO_SEEN		32	/* informational message ids remembered */
 #define IKE_DIGEST_LEN		32	/* SHA-256 of a received message */
@@ -37,6 +43,17 @@
  * peer may process our Delete before our Quick Mode message 3, and must
  * never be left with neither SA. Until then the old SA still decrypts. */
 #define IKE_REKEY_DELETE_DELAY_MS 5000
+
+/* Defence against floods of Main Mode message 1 (spoofed or not): see
+ * ike_halfopen.c. */
+#define IKE_HO_MAX		1024	/* unproven exchanges (message 2 sent) per endpoint */
+#define IKE_HO_BUCKETS		1024	/* hash buckets of each index; a power of 2 */
+#define IKE_HO_BYTES_MAX	(2u << 20)	/* their SA payloads and replies */
+#define IKE_SRC_SLOTS		256	/* sources (address, port) rate-limited; power of 2 */
+#define IKE_SRC_BURST		5	/* new exchanges a source may start at once ... */
+#define IKE_SRC_PER_S		1	/* ... and then per second */
+#define IKE_LOG_INTERVAL_MS	10000	/* rate-limited log lines: per kind ... */
+#define IKE_LOG_BURST		5	/* ... at most this many per interval */
 
 /* Vendor IDs. */
 extern const uint8_t ike_vid_natt_rfc3947[16];	/* MD5("RFC 3947") */
@@ -123,6 +140,46 @@ struct ike_child {
 	bool rekeying;			/* a replacement QM is under way (or done) */
 };
 
+/* A Main Mode the peer began that has not yet proven a reachable peer:
+ * we answered its message 1 with message 2 and wait for message 3. Kept
+ * apart from the ISAKMP SAs, small and bounded (ike_halfopen.c); becomes
+ * an ISAKMP SA in state R2 when message 3 arrives with our cookie. */
+struct ike_ho {
+	bool ho_used;
+	uint8_t ho_ck_i[8], ho_ck_r[8];
+	struct ike_addr ho_peer;
+	uint16_t ho_local_port;		/* 500 or 4500: where message 1 came */
+	bool ho_peer_natt, ho_peer_dpd;
+	struct p1_choice ho_alg;
+	uint8_t ho_digest[IKE_DIGEST_LEN];	/* of message 1: retransmits */
+	uint8_t *ho_sai;		/* initiator's SA payload body; owned */
+	size_t ho_sai_len;
+	uint8_t *ho_reply;		/* our message 2; owned */
+	size_t ho_reply_len;
+	uint64_t ho_created_ms;
+	int32_t ho_next_r, ho_next_i;	/* hash chains (by ck_r, by ck_i+peer); -1 ends */
+};
+
+/* The new-exchange budget of one source (address and port): a token
+ * bucket, IKE_SRC_BURST deep, refilled IKE_SRC_PER_S a second. */
+struct ike_src {
+	struct ike_addr src_addr;
+	bool src_used;
+	uint32_t src_tokens_milli;	/* thousandths of a token */
+	uint64_t src_last_ms;
+};
+
+/* Log lines an attacker can cause per packet go through these limits. */
+enum ike_log_kind {
+	IKE_LOGK_DROP,			/* + enum ike_drop: one limit per reason */
+	IKE_LOGK_MM1 = IKE_LOGK_DROP + IKE_DROP_MAX,	/* peer initiated Main Mode */
+	IKE_LOGK_HO_EVICT,		/* half-open table full */
+	IKE_LOGK_SRC_LIMIT,		/* a source over its budget */
+	IKE_LOGK_SA_LIMIT,		/* too many proven ISAKMP SAs */
+	IKE_LOGK_MISMATCH,		/* proposal mismatch from message 1 */
+	IKE_LOGK_MAX
+};
+
 struct ike_act_node {
 	struct ike_act_node *next;
 	struct ike_action act;
@@ -145,6 +202,19 @@ struct ike_endpoint {
 	uint64_t dpd_first_ms, dpd_sent_ms;
 	uint32_t dpd_seq;
 	unsigned next_serial;
+
+	/* Unproven responder exchanges (ike_halfopen.c): a ring of
+	 * IKE_HO_MAX slots, allocated on first use, oldest overwritten
+	 * first; two hash indexes. */
+	struct ike_ho *ho;
+	int32_t *ho_by_r, *ho_by_i;	/* IKE_HO_BUCKETS heads each; -1 = empty */
+	uint32_t ho_next;		/* slot the next one takes */
+	uint32_t ho_count;
+	size_t ho_bytes;
+	uint64_t ho_hash_key;		/* random: the peer chooses ck_i */
+	struct ike_src *srcs;		/* IKE_SRC_SLOTS, allocated on first use */
+	struct log_limit logk[IKE_LOGK_MAX];
+	uint64_t now_ms;		/* of the call in progress (for log limits) */
 };
 
 /* ---- ike_endpoint.c --------------------------------------------------- */
@@ -169,6 +239,34 @@ bool ep_mm_in_progress(const struct ike_endpoint *ep);
 void ep_after_established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now);
 /* Remove every SA; emit CHILD_SA_DELETE for each child. */
 void ep_clear(struct ike_endpoint *ep, uint64_t now, bool send_deletes);
+
+/* ---- ike_halfopen.c --------------------------------------------------- */
+/* Does source `from` have budget for one more new exchange? Takes it. */
+bool src_admit(struct ike_endpoint *ep, const struct ike_addr *from, uint64_t now);
+/* The unproven exchange message 1 `digest` (cookie ck_i, from `from`)
+ * already made, to answer a retransmission; NULL if none. */
+struct ike_ho *ho_find_retransmit(struct ike_endpoint *ep, const uint8_t ck_i[8],
+				  const struct ike_addr *from, const uint8_t *digest);
+/* The unproven exchange with these cookies from this peer address. */
+struct ike_ho *ho_find(struct ike_endpoint *ep, const uint8_t ck_i[8], const uint8_t ck_r[8],
+		       uint32_t peer_ip);
+/* A new entry (the oldest ones make room); its ck_r is filled in, the
+ * caller fills the rest, taking ownership of sai and reply buffers
+ * through ho_set_buffers. NULL on allocation failure. */
+struct ike_ho *ho_insert(struct ike_endpoint *ep, const uint8_t ck_i[8], const struct ike_addr *from,
+			 uint64_t now);
+/* Hands sai and reply (malloc'ed) to h; false (h removed, both freed)
+ * when the byte budget cannot hold them. */
+bool ho_set_buffers(struct ike_endpoint *ep, struct ike_ho *h, uint8_t *sai, size_t sai_len,
+		    uint8_t *reply, size_t reply_len);
+/* Removes h and frees its buffers (take them first to keep them). */
+void ho_remove(struct ike_endpoint *ep, struct ike_ho *h);
+/* Drops entries older than IKE_HALF_OPEN_MS. */
+void ho_expire(struct ike_endpoint *ep, uint64_t now);
+void ho_free_all(struct ike_endpoint *ep);
+/* log_limited() for ep's limit of this kind. */
+#define ike_log_limited(ep, kind, now, lvl, ...) \
+	log_limited(&(ep)->logk[(kind)], (now), (lvl), IKE_LOG, __VA_ARGS__)
 
 /* ---- ike_crypt_msg (ike_main_mode.c) ---------------------------------- */
 /* Decrypt pkt (header included) with iv into plain (same length, header

@@ -55,30 +55,38 @@ void sa_free(struct ike_sa *sa)
 	free(sa);
 }
 
-static size_t sa_count(const struct ike_endpoint *ep)
+/* ISAKMP SAs that we began (initiator) or that the peer began (proven:
+ * it answered our message 2), not counting the dead. */
+static size_t sa_count(const struct ike_endpoint *ep, bool initiator)
 {
 	size_t n = 0;
 	for (const struct ike_sa *sa = ep->sas; sa; sa = sa->next)
-		n += sa->state != SA_DEAD;
+		n += sa->state != SA_DEAD && sa->initiator == initiator;
 	return n;
 }
 
 static struct ike_sa *sa_new(struct ike_endpoint *ep, uint64_t now, bool initiator)
 {
-	if (sa_count(ep) >= IKE_SA_MAX) {
-		/* a flood of Main Mode 1 (spoofed or not) must not lock the real
-		 * peer out: the oldest half-open responder SA makes room */
+	/* The peer's exchanges arrive here only once proven (ike_halfopen.c),
+	 * so a forged message 1 can never take the place of one of these,
+	 * and ours are counted apart: a flood cannot refuse our Main Mode. */
+	if (sa_count(ep, initiator) >= IKE_SA_MAX) {
 		struct ike_sa *victim = NULL;
-		for (struct ike_sa *s = ep->sas; s; s = s->next)
+		for (struct ike_sa *s = ep->sas; !initiator && s; s = s->next)
 			if (!s->initiator && (s->state == SA_R2 || s->state == SA_R4) &&
 			    (!victim || s->created_ms <= victim->created_ms))
 				victim = s;
-		if (initiator || !victim) {
-			log_warn(IKE_LOG, "%s: too many ISAKMP SAs, refusing another", ep->cfg.name);
+		if (!victim) {
+			ike_log_limited(ep, IKE_LOGK_SA_LIMIT, now, LOG_WARN,
+					"%s: %u ISAKMP SAs %s already, refusing another",
+					ep->cfg.name, IKE_SA_MAX,
+					initiator ? "of ours" : "established by the peer");
 			return NULL;
 		}
-		log_warn(IKE_LOG, "%s: too many half-open ISAKMP SAs, dropping #%u", ep->cfg.name,
-			 victim->serial);
+		/* proven, but the oldest in Main Mode: the newer proven one wins */
+		ike_log_limited(ep, IKE_LOGK_SA_LIMIT, now, LOG_WARN,
+				"%s: %u ISAKMP SAs of the peer's in Main Mode, dropping the "
+				"oldest (#%u)", ep->cfg.name, IKE_SA_MAX, victim->serial);
 		sa_set_state(ep, victim, SA_DEAD);
 	}
 	struct ike_sa *sa = calloc(1, sizeof(*sa));
@@ -155,14 +163,15 @@ static void add_vids(struct isakmp_buf *b, bool natt, bool dpd)
 		isakmp_buf_simple(b, PL_VID, ike_vid_dpd, 16);
 }
 
-static void read_vids(struct ike_sa *sa, const struct isakmp_msg *m)
+/* Sets *natt and *dpd when m carries those vendor IDs (leaves them else). */
+static void read_vids(const struct isakmp_msg *m, bool *natt, bool *dpd)
 {
 	const struct isakmp_payload *v;
 	for (size_t i = 0; (v = isakmp_find(m, PL_VID, i)); i++) {
 		if (v->len == 16 && memcmp(v->body, ike_vid_natt_rfc3947, 16) == 0)
-			sa->peer_natt = true;
+			*natt = true;
 		if (v->len == 16 && memcmp(v->body, ike_vid_dpd, 16) == 0)
-			sa->peer_dpd = true;
+			*dpd = true;
 	}
 }
 
@@ -398,7 +407,7 @@ static void on_mm2(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 	}
 	memcpy(sa->ck_r, h->ck_r, 8);
 	set_alg(ep, sa, &c);
-	read_vids(sa, &m);
+	read_vids(&m, &sa->peer_natt, &sa->peer_dpd);
 	sa->dh = ike_dh_new(c.group);
 	if (!sa->dh) {
 		sa_fail(ep, sa, now, "internal error: DH");
@@ -558,10 +567,16 @@ static void on_mm6(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 
 /* ---- responder -------------------------------------------------------- */
 
+/* Message 1: answered with message 2 from the half-open table, without
+ * an ISAKMP SA (see ike_halfopen.c); no DH and no PRF here. */
 static void on_mm1(struct ike_endpoint *ep, uint64_t now, const struct ike_addr *from,
 		   bool nat_port, const struct isakmp_hdr *h, const uint8_t *pkt, size_t len,
 		   const uint8_t *digest)
 {
+	if (!src_admit(ep, from, now)) {
+		ep_drop(ep, IKE_DROP_SOURCE_LIMIT, NULL);
+		return;
+	}
 	struct isakmp_msg m;
 	if (!parse_plain(ep, h, pkt, len, &m))
 		return;
@@ -583,37 +598,75 @@ static void on_mm1(struct ike_endpoint *ep, uint64_t now, const struct ike_addr 
 		uint8_t ck_r[8];
 		rand_bytes(ck_r, 8);
 		info_send_plain_notify(ep, h->ck_i, ck_r, from, lport, N_NO_PROPOSAL_CHOSEN);
-		ep_down_unless_children(ep, cause);
+		if (!ep->children)
+			ep_status(ep, false, cause);
+		else
+			ike_log_limited(ep, IKE_LOGK_MISMATCH, now, LOG_WARN,
+					"%s: %s (existing CHILD SAs stay up)", ep->cfg.name, cause);
 		return;
 	}
 	if (why != IKE_DROP_MAX) {
 		ep_drop(ep, why, NULL);
 		return;
 	}
-	struct ike_sa *sa = sa_new(ep, now, false);
-	if (!sa)
+	struct ike_ho *ho = ho_insert(ep, h->ck_i, from, now);
+	if (!ho)
 		return;
-	memcpy(sa->ck_i, h->ck_i, 8);
-	rand_bytes(sa->ck_r, 8);
-	sa->peer = *from;
-	sa->local_port = lport;
-	set_alg(ep, sa, &c);
-	read_vids(sa, &m);
-	sa->sai_len = sap->len;
-	sa->sai_b = malloc(sap->len);
-	if (!sa->sai_b) {
-		sa_set_state(ep, sa, SA_DEAD);
+	ho->ho_local_port = lport;
+	ho->ho_alg = c;
+	memcpy(ho->ho_digest, digest, IKE_DIGEST_LEN);
+	read_vids(&m, &ho->ho_peer_natt, &ho->ho_peer_dpd);
+	struct isakmp_buf b;
+	isakmp_buf_header(&b, h->ck_i, ho->ho_ck_r, EXCH_IDPROT, 0, 0);
+	p1_sa_build_reply(&b, &pick);
+	add_vids(&b, ho->ho_peer_natt, ho->ho_peer_dpd);
+	isakmp_buf_finish(&b);
+	uint8_t *sai = malloc(sap->len ? sap->len : 1), *reply = malloc(b.len);
+	if (b.overflow || !sai || !reply) {
+		free(sai);
+		free(reply);
+		ho_remove(ep, ho);
 		return;
 	}
-	memcpy(sa->sai_b, sap->body, sap->len);
-	struct isakmp_buf b;
-	isakmp_buf_header(&b, sa->ck_i, sa->ck_r, EXCH_IDPROT, 0, 0);
-	p1_sa_build_reply(&b, &pick);
-	add_vids(&b, sa->peer_natt, sa->peer_dpd);
-	isakmp_buf_finish(&b);
-	mark_rx(sa, digest);
-	log_info(IKE_LOG, "%s: peer initiated Main Mode (ISAKMP SA #%u)", ep->cfg.name, sa->serial);
-	xmit_start(ep, sa, &sa->tx, &b, false, now);
+	memcpy(sai, sap->body, sap->len);
+	memcpy(reply, b.b, b.len);
+	if (!ho_set_buffers(ep, ho, sai, sap->len, reply, b.len))
+		return;
+	ike_log_limited(ep, IKE_LOGK_MM1, now, LOG_INFO,
+			"%s: peer initiated Main Mode from port %u (waiting for it to answer)",
+			ep->cfg.name, from->port);
+	ep_send(ep, from, lport, ho->ho_reply, ho->ho_reply_len);
+}
+
+/* Message 3 carried the responder cookie of an unanswered exchange: the
+ * peer receives at its address. The exchange becomes an ISAKMP SA (R2),
+ * which unproven ones can no longer push out. NULL when there is no room
+ * for it (the entry stays: a retransmission may find room later). */
+static struct ike_sa *ho_promote(struct ike_endpoint *ep, struct ike_ho *ho, uint64_t now)
+{
+	struct ike_sa *sa = sa_new(ep, now, false);
+	if (!sa)
+		return NULL;
+	memcpy(sa->ck_i, ho->ho_ck_i, 8);
+	memcpy(sa->ck_r, ho->ho_ck_r, 8);
+	sa->peer = ho->ho_peer;
+	sa->local_port = ho->ho_local_port;
+	sa->created_ms = ho->ho_created_ms;	/* the 60 s of Main Mode count from message 1 */
+	set_alg(ep, sa, &ho->ho_alg);
+	sa->peer_natt = ho->ho_peer_natt;
+	sa->peer_dpd = ho->ho_peer_dpd;
+	sa->sai_b = ho->ho_sai;		/* taken over */
+	sa->sai_len = ho->ho_sai_len;
+	ho->ho_sai = NULL;
+	sa->tx.buf = ho->ho_reply;	/* message 2, for a repeated message 1 */
+	sa->tx.len = ho->ho_reply_len;
+	ho->ho_reply = NULL;
+	mark_rx(sa, ho->ho_digest);
+	log_info(IKE_LOG, "%s: peer initiated Main Mode and answered our message 2 after %llu ms "
+		 "(ISAKMP SA #%u)", ep->cfg.name, (unsigned long long)(now - ho->ho_created_ms),
+		 sa->serial);
+	ho_remove(ep, ho);
+	return sa;
 }
 
 static void on_mm3(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
@@ -720,12 +773,26 @@ void mm_input(struct ike_endpoint *ep, uint64_t now, const struct ike_addr *from
 		}
 		return;
 	}
-	if (!sa) {
-		if (no_r && h->np == PL_SA)
+	if (!sa && no_r) {
+		struct ike_ho *ho = h->np == PL_SA ? ho_find_retransmit(ep, h->ck_i, from, digest) : NULL;
+		if (ho) {
+			ep->st.duplicates_answered++;
+			ep_send(ep, &ho->ho_peer, ho->ho_local_port, ho->ho_reply, ho->ho_reply_len);
+		} else if (h->np == PL_SA) {
 			on_mm1(ep, now, from, nat_port, h, pkt, len, digest);
-		else
+		} else {
 			ep_drop(ep, IKE_DROP_NO_SA, "Main Mode");
+		}
 		return;
+	}
+	if (!sa) {
+		struct ike_ho *ho = ho_find(ep, h->ck_i, h->ck_r, from->ip);
+		if (!ho) {
+			ep_drop(ep, IKE_DROP_NO_SA, "Main Mode");
+			return;
+		}
+		if (!(sa = ho_promote(ep, ho, now)))
+			return;
 	}
 	switch (sa->state) {
 	case SA_I1: on_mm2(ep, sa, now, h, pkt, len, digest); break;
