@@ -171,7 +171,9 @@ struct ep_local *ep_local_get(struct vpn_endpoint *ep, uint32_t ip)
 	 * of tunnels on one address, rekeys included */
 	lo->lo_table = esp_sa_table_new(4096);
 	int rcv = ep->cfg.rcvbuf_bytes;
-	lo->lo_fd_ike = bound_socket(ip, SOCK_DGRAM, IPPROTO_UDP, IKE_PORT, 256 * 1024);
+	/* 2 MB: the peer's messages must not be lost behind a burst of
+	 * forged ones while this thread is busy (thousands of datagrams) */
+	lo->lo_fd_ike = bound_socket(ip, SOCK_DGRAM, IPPROTO_UDP, IKE_PORT, 2 * 1024 * 1024);
 	lo->lo_fd_natt = bound_socket(ip, SOCK_DGRAM, IPPROTO_UDP, IKE_NATT_PORT, rcv);
 	lo->lo_fd_esp = bound_socket(ip, SOCK_RAW, IPPROTO_ESP, 0, rcv);
 	lo->lo_w_ike = (struct ep_watch){ EP_W_IKE, lo, 0 };

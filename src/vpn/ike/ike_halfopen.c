@@ -13,8 +13,9 @@
  *     SA payload which the hashes need, our reply for retransmissions),
  *     IKE_HO_MAX of them in a ring: a new one overwrites the oldest. Under
  *     a flood of R packets/s the real peer's record lives IKE_HO_MAX / R
- *     seconds (0.5 s at 2,000/s, 50 ms at 20,000/s), which must exceed its
- *     round trip; the memory they hold is capped (IKE_HO_BYTES_MAX).
+ *     seconds (2 s at 2,000/s, 200 ms at 20,000/s), which must exceed its
+ *     round trip; the memory they hold is capped (IKE_HO_BYTES_MAX). The
+ *     ring (~600 KB with its indexes) exists only while it holds entries.
  *   - message 3 with our cookie moves the record to the ISAKMP SAs
  *     (state R2, then R4 when answered): from then on no unproven
  *     exchange can push it out (IKE_SA_MAX, ike_main_mode.c's sa_new).
@@ -258,7 +259,7 @@ bool ho_set_buffers(struct ike_endpoint *ep, struct ike_ho *h, uint8_t *sai, siz
 
 void ho_expire(struct ike_endpoint *ep, uint64_t now)
 {
-	if (!ep->ho || !ep->ho_count)
+	if (!ep->ho)
 		return;
 	/* oldest first, from ho_next; stop at the first young one */
 	for (uint32_t scan = 0; scan < IKE_HO_MAX && ep->ho_count; scan++) {
@@ -268,6 +269,15 @@ void ho_expire(struct ike_endpoint *ep, uint64_t now)
 		if (now < h->ho_created_ms + IKE_HALF_OPEN_MS)
 			break;
 		ho_remove(ep, h);
+	}
+	if (!ep->ho_count) {	/* the flood (or the exchange) is over */
+		free(ep->ho);
+		free(ep->ho_by_r);
+		free(ep->ho_by_i);
+		ep->ho = NULL;
+		ep->ho_by_r = ep->ho_by_i = NULL;
+		ep->ho_next = 0;
+		ep->ho_bytes = 0;
 	}
 }
 

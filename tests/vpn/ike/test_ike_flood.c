@@ -117,6 +117,11 @@ static void test_proven_exchange_never_pushed_out(void **state)
 	assert_int_equal(st.p1_established, 1);
 	assert_true(n.s[1].ep->ho_count <= IKE_HO_MAX);
 	assert_true(n.s[1].ep->ho_bytes <= IKE_HO_BYTES_MAX);
+	/* unanswered for a minute: gone, and the table with them */
+	h_run(&n, n.now + IKE_HALF_OPEN_MS + 1000);
+	assert_int_equal(n.s[1].ep->ho_count, 0);
+	assert_null(n.s[1].ep->ho);
+	assert_true(n.s[0].up && n.s[1].up);
 	h_free(&n);
 }
 
