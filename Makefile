@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 30
 LISTEN     ?= 127.0.0.1:8775
 DATA_DIR   ?= ./var
 
-.PHONY: all deps run test unit test-san api-test api-test-san interop-test readme-test fuzz clean bench-api demo
+.PHONY: all deps run test unit test-san api-test api-test-san interop-test hostile-test readme-test fuzz clean bench-api demo
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -28,7 +28,7 @@ run: all
 # Every test: unit (cmocka, plain and under ASan+UBSan), API (boto3 and the
 # aws CLI against a vpcd started per test, plain and under ASan+UBSan),
 # interop (real strongSwan).
-test: all unit test-san api-test api-test-san interop-test readme-test fuzz
+test: all unit test-san api-test api-test-san interop-test hostile-test readme-test fuzz
 
 unit: all
 	meson test -C $(BUILD) --print-errorlogs --suite unit
@@ -47,6 +47,11 @@ api-test-san: test-san
 
 interop-test: all
 	python3 tests/run.py --build $(BUILD) tests/interop
+
+# Attacks replayed against a real vpcd (and a real strongSwan router):
+# floods, hostile input; bounded in time, in throw-away namespaces.
+hostile-test: all
+	python3 tests/run.py --build $(BUILD) tests/hostile
 
 # The README's examples after `make run`, and install-deps.sh's verification.
 readme-test: all
