@@ -3,7 +3,6 @@
 BUILD      ?= build
 BUILD_SAN  ?= build-san
 BUILD_FUZZ ?= build-fuzz
-FUZZ_SECONDS ?= 30
 LISTEN     ?= 127.0.0.1:8775
 DATA_DIR   ?= ./var
 
@@ -27,7 +26,8 @@ run: all
 
 # Every test: unit (cmocka, plain and under ASan+UBSan), API (boto3 and the
 # aws CLI against a vpcd started per test, plain and under ASan+UBSan),
-# interop (real strongSwan).
+# interop (real strongSwan), hostile (attacks replayed), the README, fuzzing
+# (about 2.5 minutes).
 test: all unit test-san api-test api-test-san interop-test hostile-test readme-test fuzz
 
 unit: all
@@ -57,17 +57,25 @@ hostile-test: all
 readme-test: all
 	python3 tests/run.py --build $(BUILD) tests/readme
 
-# libFuzzer (clang, ASan+UBSan) on the IKE and ESP parsers, for a bounded time.
+# libFuzzer (clang, ASan+UBSan) on every place input enters, each for a
+# bounded time (target:seconds): IKE with real Diffie-Hellman and with the
+# fuzz-only stub (fuzz_ike_fast), ESP, the Query wire layer, SigV4, frames
+# from instances. Seeds and crash regressions come from tests/fuzz/corpus/
+# (read, never written); what a run finds grows $(BUILD_FUZZ)/corpus/.
+FUZZ_TARGETS ?= tests/vpn/ike/fuzz_ike:10 tests/vpn/ike/fuzz_ike_fast:25 \
+  tests/vpn/esp/fuzz_esp:25 tests/api/fuzz_wire:25 tests/api/fuzz_sigv4:25 tests/net/fuzz_frame:25
 $(BUILD_FUZZ)/build.ninja: | deps
 	CC=clang meson setup $(BUILD_FUZZ) --buildtype=debugoptimized -Dwerror=false \
 	  -Db_sanitize=address,undefined -Db_lundef=false
 
 fuzz: $(BUILD_FUZZ)/build.ninja
-	ninja -C $(BUILD_FUZZ) tests/vpn/ike/fuzz_ike tests/vpn/esp/fuzz_esp
-	for f in tests/vpn/ike/fuzz_ike tests/vpn/esp/fuzz_esp; do \
-	  n=$$(basename $$f); mkdir -p $(BUILD_FUZZ)/corpus/$$n; \
-	  if $(BUILD_FUZZ)/$$f -max_total_time=$(FUZZ_SECONDS) -seed=1 -print_final_stats=1 \
-	      -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/corpus/$$n > $(BUILD_FUZZ)/$$n.log 2>&1; then \
+	ninja -C $(BUILD_FUZZ) $(foreach t,$(FUZZ_TARGETS),$(firstword $(subst :, ,$(t))))
+	for spec in $(FUZZ_TARGETS); do \
+	  f=$${spec%%:*}; secs=$${spec##*:}; n=$$(basename $$f); s=$${n#fuzz_}; \
+	  seeds=tests/fuzz/corpus/$${s%_fast}; [ -d $$seeds ] || seeds=; \
+	  mkdir -p $(BUILD_FUZZ)/corpus/$$n; \
+	  if $(BUILD_FUZZ)/$$f -max_total_time=$$secs -seed=1 -print_final_stats=1 \
+	      -artifact_prefix=$(BUILD_FUZZ)/$$n- $(BUILD_FUZZ)/corpus/$$n $$seeds > $(BUILD_FUZZ)/$$n.log 2>&1; then \
 	    echo "$$n: $$(grep -m1 -o 'Done [0-9]* runs in [0-9]* second(s)' $(BUILD_FUZZ)/$$n.log), no crash"; \
 	  else tail -n 40 $(BUILD_FUZZ)/$$n.log; echo "$$n: FAILED"; exit 1; fi; \
 	done

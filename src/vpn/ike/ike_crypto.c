@@ -324,6 +324,45 @@ const char *ike_dh_name(uint16_t group)
 	return g ? g->name : "modp?";
 }
 
+#ifdef IKE_FUZZ_CHEAP_DH
+/*
+ * Fuzz builds only (tests/vpn/ike/meson.build's fuzz_ike_fast): a stand-in
+ * for Diffie-Hellman that costs nothing and still agrees on both sides,
+ * so that a fuzzer spends its time in the parsers and state machines
+ * instead of in modular exponentiation: the public value is random bytes
+ * of the group's size, the shared secret is the XOR of the two public
+ * values. No security whatsoever: the #error keeps it out of every build
+ * that is not marked unsafe for production (libFuzzer's convention).
+ */
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#error "IKE_FUZZ_CHEAP_DH is for fuzz builds only"
+#endif
+struct ike_dh *ike_dh_new(uint16_t group)
+{
+	const struct dh_group *g = dh_group_find(group);
+	struct ike_dh *dh = g ? calloc(1, sizeof(*dh)) : NULL;
+	if (!dh)
+		return NULL;
+	dh->group = group;
+	dh->pub_len = g->len;
+	rand_bytes(dh->pub, g->len);
+	return dh;
+}
+
+const uint8_t *ike_dh_pub(const struct ike_dh *dh) { return dh->pub; }
+
+bool ike_dh_shared(struct ike_dh *dh, const uint8_t *peer, size_t peer_len,
+		   uint8_t *out, size_t *out_len)
+{
+	const struct dh_group *g = dh_group_find(dh->group);
+	if (!g || peer_len != g->len)
+		return false;
+	for (size_t i = 0; i < peer_len; i++)
+		out[i] = dh->pub[i] ^ peer[i];
+	*out_len = peer_len;
+	return true;
+}
+#else
 /* Parameters (and optionally a public value) of a group as an OSSL_PARAM
  * list; the caller frees it with OSSL_PARAM_free. */
 static OSSL_PARAM *dh_params(const struct dh_group *g, const uint8_t *pub, size_t pub_len)
@@ -463,6 +502,8 @@ out:
 	OSSL_PARAM_free(params);
 	return ok;
 }
+
+#endif
 
 void ike_dh_free(struct ike_dh *dh)
 {

@@ -15,7 +15,8 @@
  *     a flood of R packets/s the real peer's record lives IKE_HO_MAX / R
  *     seconds (2 s at 2,000/s, 200 ms at 20,000/s), which must exceed its
  *     round trip; the memory they hold is capped (IKE_HO_BYTES_MAX). The
- *     ring (~600 KB with its indexes) exists only while it holds entries.
+ *     ring starts at IKE_HO_MIN slots and doubles while full (~600 KB with
+ *     its indexes at the max), and is freed when it is empty again.
  *   - message 3 with our cookie moves the record to the ISAKMP SAs
  *     (state R2, then R4 when answered): from then on no unproven
  *     exchange can push it out (IKE_SA_MAX, ike_main_mode.c's sa_new).
@@ -38,7 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert((IKE_HO_BUCKETS & (IKE_HO_BUCKETS - 1)) == 0, "buckets: a power of 2");
+_Static_assert((IKE_HO_MAX & (IKE_HO_MAX - 1)) == 0 && (IKE_HO_MIN & (IKE_HO_MIN - 1)) == 0 &&
+	       IKE_HO_MIN <= IKE_HO_MAX, "table sizes: powers of 2");
 _Static_assert((IKE_SRC_SLOTS & (IKE_SRC_SLOTS - 1)) == 0, "source slots: a power of 2");
 
 static uint64_t mix64(uint64_t x)
@@ -58,30 +60,9 @@ static uint64_t load64(const uint8_t b[8])
 	return v;
 }
 
-static bool ho_ready(struct ike_endpoint *ep)
+static uint32_t bucket_r(const struct ike_endpoint *ep, const uint8_t ck_r[8])
 {
-	if (ep->ho)
-		return true;
-	ep->ho = calloc(IKE_HO_MAX, sizeof(*ep->ho));
-	ep->ho_by_r = malloc(IKE_HO_BUCKETS * sizeof(int32_t));
-	ep->ho_by_i = malloc(IKE_HO_BUCKETS * sizeof(int32_t));
-	if (!ep->ho || !ep->ho_by_r || !ep->ho_by_i) {
-		free(ep->ho);
-		free(ep->ho_by_r);
-		free(ep->ho_by_i);
-		ep->ho = NULL;
-		ep->ho_by_r = ep->ho_by_i = NULL;
-		return false;
-	}
-	for (size_t i = 0; i < IKE_HO_BUCKETS; i++)
-		ep->ho_by_r[i] = ep->ho_by_i[i] = -1;
-	rand_bytes(&ep->ho_hash_key, sizeof(ep->ho_hash_key));
-	return true;
-}
-
-static uint32_t bucket_r(const uint8_t ck_r[8])
-{
-	return (uint32_t)(load64(ck_r) & (IKE_HO_BUCKETS - 1));	/* ours: random */
+	return (uint32_t)(load64(ck_r) & (ep->ho_cap - 1));	/* ours: random */
 }
 
 static uint32_t bucket_i(const struct ike_endpoint *ep, const uint8_t ck_i[8],
@@ -89,7 +70,64 @@ static uint32_t bucket_i(const struct ike_endpoint *ep, const uint8_t ck_i[8],
 {
 	uint64_t h = mix64(load64(ck_i) ^ ep->ho_hash_key);
 	h = mix64(h ^ ((uint64_t)from->ip << 16 | from->port));
-	return (uint32_t)(h & (IKE_HO_BUCKETS - 1));
+	return (uint32_t)(h & (ep->ho_cap - 1));
+}
+
+static void ho_link(struct ike_endpoint *ep, int32_t idx)
+{
+	struct ike_ho *h = &ep->ho[idx];
+	uint32_t br = bucket_r(ep, h->ho_ck_r), bi = bucket_i(ep, h->ho_ck_i, &h->ho_peer);
+	h->ho_next_r = ep->ho_by_r[br];
+	ep->ho_by_r[br] = idx;
+	h->ho_next_i = ep->ho_by_i[bi];
+	ep->ho_by_i[bi] = idx;
+}
+
+static void ho_release(struct ike_endpoint *ep)
+{
+	free(ep->ho);
+	free(ep->ho_by_r);
+	free(ep->ho_by_i);
+	ep->ho = NULL;
+	ep->ho_by_r = ep->ho_by_i = NULL;
+	ep->ho_cap = ep->ho_next = 0;
+	ep->ho_bytes = 0;
+}
+
+/* A table of cap slots holding the entries of the old one (if any) in
+ * age order from slot 0, ho_next after the last. O(cap), at most
+ * log2(IKE_HO_MAX / IKE_HO_MIN) times per flood. */
+static bool ho_resize(struct ike_endpoint *ep, uint32_t cap)
+{
+	struct ike_ho *tab = calloc(cap, sizeof(*tab));
+	int32_t *by_r = malloc(cap * sizeof(int32_t)), *by_i = malloc(cap * sizeof(int32_t));
+	if (!tab || !by_r || !by_i) {
+		free(tab);
+		free(by_r);
+		free(by_i);
+		return false;
+	}
+	if (!ep->ho_hash_key)	/* before any entry is linked with it */
+		rand_bytes(&ep->ho_hash_key, sizeof(ep->ho_hash_key));
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < ep->ho_cap; k++) {
+		struct ike_ho *h = &ep->ho[(ep->ho_next + k) % ep->ho_cap];
+		if (h->ho_used)
+			tab[n++] = *h;	/* buffers move with it */
+	}
+	free(ep->ho);
+	free(ep->ho_by_r);
+	free(ep->ho_by_i);
+	ep->ho = tab;
+	ep->ho_by_r = by_r;
+	ep->ho_by_i = by_i;
+	ep->ho_cap = cap;
+	ep->ho_next = n % cap;
+	for (uint32_t i = 0; i < cap; i++)
+		by_r[i] = by_i[i] = -1;
+	for (uint32_t i = 0; i < n; i++)
+		ho_link(ep, (int32_t)i);
+	return true;
 }
 
 /* ---- sources ---------------------------------------------------------- */
@@ -144,7 +182,7 @@ void ho_remove(struct ike_endpoint *ep, struct ike_ho *h)
 	if (!h || !h->ho_used)
 		return;
 	int32_t idx = (int32_t)(h - ep->ho);
-	unlink_chain(&ep->ho_by_r[bucket_r(h->ho_ck_r)], ep->ho, idx, true);
+	unlink_chain(&ep->ho_by_r[bucket_r(ep, h->ho_ck_r)], ep->ho, idx, true);
 	unlink_chain(&ep->ho_by_i[bucket_i(ep, h->ho_ck_i, &h->ho_peer)], ep->ho, idx, false);
 	ep->ho_bytes -= h->ho_sai_len + h->ho_reply_len;
 	free(h->ho_sai);
@@ -172,7 +210,7 @@ struct ike_ho *ho_find(struct ike_endpoint *ep, const uint8_t ck_i[8], const uin
 {
 	if (!ep->ho)
 		return NULL;
-	for (int32_t i = ep->ho_by_r[bucket_r(ck_r)]; i >= 0; i = ep->ho[i].ho_next_r) {
+	for (int32_t i = ep->ho_by_r[bucket_r(ep, ck_r)]; i >= 0; i = ep->ho[i].ho_next_r) {
 		struct ike_ho *h = &ep->ho[i];
 		if (memcmp(h->ho_ck_r, ck_r, 8) == 0 && memcmp(h->ho_ck_i, ck_i, 8) == 0 &&
 		    h->ho_peer.ip == peer_ip)
@@ -185,10 +223,10 @@ struct ike_ho *ho_find(struct ike_endpoint *ep, const uint8_t ck_i[8], const uin
 static void make_room(struct ike_endpoint *ep, size_t bytes)
 {
 	uint32_t evicted = 0;
-	for (uint32_t scan = 0; scan < IKE_HO_MAX && ep->ho_bytes + bytes > IKE_HO_BYTES_MAX;
+	for (uint32_t scan = 0; scan < ep->ho_cap && ep->ho_bytes + bytes > IKE_HO_BYTES_MAX;
 	     scan++) {
 		/* the ring's order is the age order: from ho_next onwards */
-		struct ike_ho *h = &ep->ho[(ep->ho_next + scan) % IKE_HO_MAX];
+		struct ike_ho *h = &ep->ho[(ep->ho_next + scan) % ep->ho_cap];
 		if (h->ho_used && h->ho_sai_len + h->ho_reply_len) {
 			ho_remove(ep, h);
 			ep->st.halfopen_evicted++;
@@ -205,19 +243,22 @@ static void make_room(struct ike_endpoint *ep, size_t bytes)
 struct ike_ho *ho_insert(struct ike_endpoint *ep, const uint8_t ck_i[8], const struct ike_addr *from,
 			 uint64_t now)
 {
-	if (!ho_ready(ep))
+	if (!ep->ho && !ho_resize(ep, IKE_HO_MIN))
 		return NULL;
-	/* a strict ring: the slot at ho_next is the oldest (or empty); an
-	 * entry lives through the next IKE_HO_MAX - 1 insertions at least */
+	/* a ring: the slot at ho_next is the oldest (or empty). Full, it
+	 * doubles until IKE_HO_MAX; from then on an entry lives through the
+	 * next IKE_HO_MAX - 1 insertions at least */
+	if (ep->ho[ep->ho_next].ho_used && ep->ho_cap < IKE_HO_MAX)
+		(void)ho_resize(ep, ep->ho_cap * 2);	/* else: evict, as at the max */
 	struct ike_ho *h = &ep->ho[ep->ho_next];
 	if (h->ho_used) {
 		ho_remove(ep, h);
 		ep->st.halfopen_evicted++;
 		ike_log_limited(ep, IKE_LOGK_HO_EVICT, now, LOG_WARN,
 				"%s: %u Main Mode exchanges unanswered: the oldest dropped to make "
-				"room (a flood of message 1?)", ep->cfg.name, IKE_HO_MAX);
+				"room (a flood of message 1?)", ep->cfg.name, ep->ho_cap);
 	}
-	ep->ho_next = (ep->ho_next + 1) % IKE_HO_MAX;
+	ep->ho_next = (ep->ho_next + 1) % ep->ho_cap;
 	h->ho_used = true;
 	memcpy(h->ho_ck_i, ck_i, 8);
 	h->ho_peer = *from;
@@ -226,12 +267,7 @@ struct ike_ho *ho_insert(struct ike_endpoint *ep, const uint8_t ck_i[8], const s
 	do
 		rand_bytes(h->ho_ck_r, 8);
 	while (ho_find(ep, ck_i, h->ho_ck_r, from->ip));
-	int32_t idx = (int32_t)(h - ep->ho);
-	uint32_t br = bucket_r(h->ho_ck_r), bi = bucket_i(ep, ck_i, from);
-	h->ho_next_r = ep->ho_by_r[br];
-	ep->ho_by_r[br] = idx;
-	h->ho_next_i = ep->ho_by_i[bi];
-	ep->ho_by_i[bi] = idx;
+	ho_link(ep, (int32_t)(h - ep->ho));
 	ep->ho_count++;
 	return h;
 }
@@ -262,35 +298,24 @@ void ho_expire(struct ike_endpoint *ep, uint64_t now)
 	if (!ep->ho)
 		return;
 	/* oldest first, from ho_next; stop at the first young one */
-	for (uint32_t scan = 0; scan < IKE_HO_MAX && ep->ho_count; scan++) {
-		struct ike_ho *h = &ep->ho[(ep->ho_next + scan) % IKE_HO_MAX];
+	for (uint32_t scan = 0; scan < ep->ho_cap && ep->ho_count; scan++) {
+		struct ike_ho *h = &ep->ho[(ep->ho_next + scan) % ep->ho_cap];
 		if (!h->ho_used)
 			continue;
 		if (now < h->ho_created_ms + IKE_HALF_OPEN_MS)
 			break;
 		ho_remove(ep, h);
 	}
-	if (!ep->ho_count) {	/* the flood (or the exchange) is over */
-		free(ep->ho);
-		free(ep->ho_by_r);
-		free(ep->ho_by_i);
-		ep->ho = NULL;
-		ep->ho_by_r = ep->ho_by_i = NULL;
-		ep->ho_next = 0;
-		ep->ho_bytes = 0;
-	}
+	if (!ep->ho_count)	/* the flood (or the exchange) is over */
+		ho_release(ep);
 }
 
 void ho_free_all(struct ike_endpoint *ep)
 {
 	if (ep->ho)
-		for (uint32_t i = 0; i < IKE_HO_MAX; i++)
+		for (uint32_t i = 0; i < ep->ho_cap; i++)
 			ho_remove(ep, &ep->ho[i]);
-	free(ep->ho);
-	free(ep->ho_by_r);
-	free(ep->ho_by_i);
+	ho_release(ep);
 	free(ep->srcs);
-	ep->ho = NULL;
-	ep->ho_by_r = ep->ho_by_i = NULL;
 	ep->srcs = NULL;
 }

@@ -47,7 +47,7 @@
 /* Defence against floods of Main Mode message 1 (spoofed or not): see
  * ike_halfopen.c. */
 #define IKE_HO_MAX		4096	/* unproven exchanges (message 2 sent) per endpoint */
-#define IKE_HO_BUCKETS		4096	/* hash buckets of each index; a power of 2 */
+#define IKE_HO_MIN		16	/* the table's first size; doubles up to the max */
 #define IKE_HO_BYTES_MAX	(4u << 20)	/* their SA payloads and replies */
 #define IKE_SRC_SLOTS		256	/* sources (address, port) rate-limited; power of 2 */
 #define IKE_SRC_BURST		5	/* new exchanges a source may start at once ... */
@@ -204,10 +204,12 @@ struct ike_endpoint {
 	unsigned next_serial;
 
 	/* Unproven responder exchanges (ike_halfopen.c): a ring of
-	 * IKE_HO_MAX slots, allocated on first use, oldest overwritten
-	 * first; two hash indexes. */
+	 * ho_cap slots (IKE_HO_MIN doubling to IKE_HO_MAX), allocated on
+	 * first use, freed when empty, oldest overwritten first once at its
+	 * largest; two hash indexes. */
 	struct ike_ho *ho;
-	int32_t *ho_by_r, *ho_by_i;	/* IKE_HO_BUCKETS heads each; -1 = empty */
+	int32_t *ho_by_r, *ho_by_i;	/* ho_cap heads each; -1 = empty */
+	uint32_t ho_cap;		/* slots (and buckets): a power of 2 */
 	uint32_t ho_next;		/* slot the next one takes */
 	uint32_t ho_count;
 	size_t ho_bytes;
