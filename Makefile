@@ -63,7 +63,8 @@ readme-test: all
 # from instances. Seeds and crash regressions come from tests/fuzz/corpus/
 # (read, never written); what a run finds grows $(BUILD_FUZZ)/corpus/.
 FUZZ_TARGETS ?= tests/vpn/ike/fuzz_ike:10 tests/vpn/ike/fuzz_ike_fast:25 \
-  tests/vpn/esp/fuzz_esp:25 tests/api/fuzz_wire:25 tests/api/fuzz_sigv4:25 tests/net/fuzz_frame:25
+  tests/vpn/ike/fuzz_ikev2:15 tests/vpn/esp/fuzz_esp:25 tests/api/fuzz_wire:25 \
+  tests/api/fuzz_sigv4:25 tests/net/fuzz_frame:25
 $(BUILD_FUZZ)/build.ninja: | deps
 	CC=clang meson setup $(BUILD_FUZZ) --buildtype=debugoptimized -Dwerror=false \
 	  -Db_sanitize=address,undefined -Db_lundef=false

@@ -12,7 +12,7 @@
  * the harness signs the request itself (the fuzzer's body, host and
  * date, with the test key) and uses that Authorization, so that the
  * accepted path and everything after the signature check are reached too;
- * bits 1-3 move the clock around the date.
+ * bits 1-3 move the clock around the date; bit 4 signs for eu-west-1.
  *
  * libFuzzer target with clang; with gcc it links tests/fuzz/replay_main.c
  * and replays tests/fuzz/corpus/sigv4.
@@ -31,6 +31,12 @@
 static const time_t signed_at = 1795835833;	/* 2026-11-28T03:17:13Z */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* vpcd serves every region; here two, so that an unknown one is refused */
+static bool region_known(const char *region)
+{
+	return strcmp(region, "us-east-1") == 0 || strcmp(region, "eu-west-1") == 0;
+}
 
 struct fuzz_hdrs {
 	const char *h[4];	/* authorization, x-amz-date, host, x-amz-content-sha256 */
@@ -86,8 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char auth[512];
 	if (flags & 1) {
 		const char *date = h.h[1] ? h.h[1] : "20261128T031713Z";
-		sigv4_sign_post(KEY_ID, SECRET, "us-east-1", h.h[2] ? h.h[2] : "127.0.0.1:8775", date,
-				body, body_len, auth, sizeof(auth));
+		sigv4_sign_post(KEY_ID, SECRET, flags & 16 ? "eu-west-1" : "us-east-1",
+				h.h[2] ? h.h[2] : "127.0.0.1:8775", date, body, body_len, auth,
+				sizeof(auth));
 		h.h[0] = auth;
 	}
 	struct query_params q = { 0 };
@@ -107,9 +114,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	static const int64_t skew[8] = { 0, 1, -1, 899, -899, 901, -901, 7 * 86400 + 1 };
 	struct sigv4_result res;
-	bool ok = sigv4_verify(&rq, keys, 2, "us-east-1", signed_at + skew[(flags >> 1) & 7], &res);
+	bool ok = sigv4_verify(&rq, keys, 2, region_known, signed_at + skew[(flags >> 1) & 7], &res);
 	if (ok != (res.v_code == NULL))
 		abort();	/* the contract: a code exactly when refused */
+	if (ok && (!region_known(res.v_region) ||
+		   (strcmp(res.v_service, "ec2") != 0 && strcmp(res.v_service, "sts") != 0)))
+		abort();	/* accepted: a region and a service we serve */
 	if (!ok && !memchr(res.v_message, 0, sizeof(res.v_message)))
 		abort();	/* the message must be a string */
 	if (have_q)
