@@ -213,11 +213,10 @@ class Demo:
             tel = st["VpnConnections"][0].get("VgwTelemetry", [])
             return len(tel) == 2 and all(t["Status"] == "UP" for t in tel)
         wait_for(both_up, 60, "both tunnels UP")
-        # the SAs' detail comes from vpcd's state on this host (--data-dir)
-        wait_for(lambda: self.vpcctl("vpn", "status", vid, "--data-dir", self.data_dir).count("QM_IDLE") >= 2,
+        # the SAs' detail comes from vpcd's own action, VpcdDescribeTunnelDetails
+        wait_for(lambda: self.vpcctl("vpn", "status", vid).count("QM_IDLE") >= 2,
                  30, "vpcctl vpn status to show both ISAKMP SAs (QM_IDLE)")
-        self.show("vpcctl vpn status %s --data-dir %s" % (vid, self.data_dir),
-                  self.vpcctl("vpn", "status", vid, "--data-dir", self.data_dir))
+        self.show("vpcctl vpn status %s" % vid, self.vpcctl("vpn", "status", vid))
 
         self.step(5, "launch an instance into the private subnet")
         sg = self.aws("create-security-group", "--group-name", "office", "--description", "from the office",

@@ -163,6 +163,29 @@ class VpcdTestCase(unittest.TestCase):
 IMAGE = "ami-0c0dd0e0a0b0c0d01"
 
 
+def signed_post(endpoint, body, headers=None, sign=True, service="ec2", region=REGION):
+    """POSTs a form body (signed with SigV4 unless sign is False), for what
+    boto3 cannot send (malformed requests, vpcd's own actions): (HTTP status,
+    the answer's text)."""
+    import urllib.error
+    import urllib.request
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    h = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    h.update(headers or {})
+    req = botocore.awsrequest.AWSRequest(method="POST", url=endpoint + "/", data=body, headers=h)
+    if sign:
+        botocore.auth.SigV4Auth(botocore.credentials.Credentials(KEY_ID, SECRET), service, region).add_auth(req)
+    prepared = req.prepare()
+    r = urllib.request.Request(prepared.url, data=body.encode(), headers=dict(prepared.headers), method="POST")
+    try:
+        with urllib.request.urlopen(r, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
 def two_instance_vpc(cls, octet):
     """Sets on cls a VPC 10.OCTET.0.0/16 with subnets a (.1.0/24) and b
     (.2.0/24), one instance in each (groups sg_a, sg_b), where b allows

@@ -3,13 +3,17 @@
 
 The C that people write holds only behaviour; every parameter name, XML
 element name and list wrapper of the actions vpcd serves comes from here.
-Usage: gen_ec2_model.py ACTIONS_LIST OUT_C
-Reads the model through botocore's loader (plain or .gz JSON), emits the
+Usage: gen_ec2_model.py ACTIONS_LIST OUT_C [EXTRA_MODEL_JSON]
+Reads the model through botocore's loader (plain or .gz JSON), merges the
+operations and shapes of EXTRA_MODEL_JSON (vpcd's own actions, in the same
+format; a name that botocore already has is refused), and emits the
 transitive closure of shapes reachable from the listed operations."""
+import json
 import sys
 
 try:
-    import botocore.session
+    import botocore.loaders
+    import botocore.model
 except ImportError:
     sys.exit("gen_ec2_model: botocore is needed at build time (apt-get install python3-botocore)")
 
@@ -26,7 +30,17 @@ def cstr(s):
 def main():
     actions_file, out = sys.argv[1], sys.argv[2]
     actions = [l.strip() for l in open(actions_file) if l.strip() and not l.startswith("#")]
-    model = botocore.session.get_session().get_service_model("ec2", "2016-11-15")
+    data = botocore.loaders.Loader().load_service_model("ec2", "service-2", "2016-11-15")
+    if len(sys.argv) > 3:
+        with open(sys.argv[3]) as f:
+            extra = json.load(f)
+        for part in ("operations", "shapes"):
+            for name, value in extra[part].items():
+                if name in data[part]:
+                    sys.exit("gen_ec2_model: %s %s is botocore's: vpcd's own names start with Vpcd"
+                             % (part[:-1], name))
+                data[part][name] = value
+    model = botocore.model.ServiceModel(data, service_name="ec2")
     shapes, index = [], {}
 
     def visit(shape):

@@ -124,7 +124,10 @@
 	X(StopInstances) \
 	X(TerminateInstances) \
 	X(UpdateSecurityGroupRuleDescriptionsEgress) \
-	X(UpdateSecurityGroupRuleDescriptionsIngress)
+	X(UpdateSecurityGroupRuleDescriptionsIngress) \
+	X(VpcdDescribeDataPlane) \
+	X(VpcdDescribeTunnelDetails) \
+	X(VpcdTracePacket)
 
 #define API_DECLARE_HANDLER(name) int handle_##name(struct api_req *rq);
 API_ACTIONS(API_DECLARE_HANDLER)

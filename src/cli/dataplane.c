@@ -4,35 +4,24 @@
  * no-route, blackhole, nacl-in, sg-ingress, no-port, fragment, ...), then
  * frames forwarded, ARP, offloads and the connection table.
  *
- * EC2 has no action for them. vpcd's engine keeps them in one internal
- * record of its store (engine_dataplane.h: type "_dataplane", id
- * "_dataplane-counters"), written at most every 5 s when they changed;
- * this command reads it from DIR/vpcd.db (--data-dir, default ./var),
- * read-only, beside a running vpcd, as `vpcctl vpn status` reads the
- * tunnels' detail. It says so when the store cannot be read (exit 1), and
- * when the data plane is off: no record (vpcd never ran with
- * --dataplane there), a record saying so, or the vpcd that wrote it is no
- * longer running (its last counters are still shown).
+ * EC2 has no action for them: vpcd serves them as its own action,
+ * VpcdDescribeDataPlane (src/api/vpcd_actions.c), SigV4-signed like every
+ * call, so this works against a vpcd on another host. vpcd's engine writes
+ * them at most every 5 s when they changed. vpcd says when the data plane
+ * is off (it runs without --dataplane) or the counters are an earlier
+ * run's.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "store/store.h"
-
-#define DP_DEFAULT_DATA_DIR "./var"		/* vpcd's default --data-dir */
-#define DP_TYPE "_dataplane"			/* engine_dataplane.h's ENGINE_DP_COUNTERS_TYPE */
-#define DP_ID "_dataplane-counters"		/* ENGINE_DP_COUNTERS_ID */
 
 const char cli_dataplane_help[] =
-	"usage: vpcctl dataplane [--data-dir DIR]\n"
+	"usage: vpcctl dataplane\n"
 	"\n"
 	"The virtual router's counters (vpcd --dataplane): packets dropped per cause\n"
 	"(bad-frame, src-dst-check, nacl-out, sg-egress, no-route, blackhole, no-eni,\n"
@@ -40,103 +29,40 @@ const char cli_dataplane_help[] =
 	"(ENI side and gateway ports), ARP replies, GSO frames and software segments,\n"
 	"connection-table entries and evictions. Counted since vpcd started.\n"
 	"\n"
-	"EC2 has no action for this: vpcctl reads them from the local vpcd's\n"
-	"DIR/vpcd.db (--data-dir, default " DP_DEFAULT_DATA_DIR "), read-only, also while vpcd runs;\n"
-	"vpcd writes them at most every 5 seconds, when they changed. When the data\n"
-	"plane is off (vpcd runs without --dataplane, or is not running) it says so;\n"
-	"when the state cannot be read, it says why and exits 1.\n"
+	"EC2 has no action for this: vpcd serves them as its own action,\n"
+	"VpcdDescribeDataPlane, and refreshes them at most every 5 seconds, when they\n"
+	"changed. When the data plane is off (vpcd runs without --dataplane) it says\n"
+	"so; when vpcd cannot be asked, vpcctl says why and exits 1.\n"
 	"\n"
 	"--output json: {\"DataPlane\": {\"State\": \"running\"|\"off\"|\"stopped\",\n"
 	"\"Reason\" (unless running), \"UpdatedAt\", \"Pid\", \"Drops\": {cause: n},\n"
 	"\"Forwarded\", \"Arp\", \"Conntrack\", \"Snapshots\"}}.\n";
 
-/* ---- the record from the store -------------------------------------------------- */
+/* ---- the view from vpcd ----------------------------------------------------------- */
 
-static void load_row(void *ctx, const char *type, const char *id, int64_t ord, const char *json)
+/* The data plane's view (VpcdDescribeDataPlane): 0, or -1 with err. */
+static int view_load(struct cli_ctx *cx, struct doc **view, struct ec2_error *err)
 {
-	(void)ord;
-	struct doc **found = ctx;
-	if (strcmp(type, DP_TYPE) != 0 || strcmp(id, DP_ID) != 0 || *found)
-		return;
-	*found = doc_from_json(json, strlen(json));
-}
-
-/* 0 with *rec the stored record (NULL: none), or -1 with why. */
-static int record_read(const char *dir, struct doc **rec, char *why, size_t len)
-{
-	*rec = NULL;
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/vpcd.db", dir);
-	if (access(path, R_OK) != 0) {
-		snprintf(why, len, "cannot read %.400s: %s (give the local vpcd's --data-dir DIR)", path,
-			 strerror(errno));
+	struct ec2_client *c = cli_client(cx);
+	if (!c) {
+		snprintf(err->e_code, sizeof(err->e_code), "NoClient");
+		snprintf(err->e_message, sizeof(err->e_message), "no client");
 		return -1;
 	}
-	struct store *st = store_open_readonly(dir);
-	if (!st) {
-		snprintf(why, len, "cannot open %.400s read-only", path);
+	struct ec2_params p;
+	ec2_params_init(&p);
+	struct doc *out = ec2_call(c, "VpcdDescribeDataPlane", &p, err);
+	ec2_params_free(&p);
+	if (!out)
+		return -1;
+	const char *json = doc_get_str(out, "Document");
+	*view = json ? doc_from_json(json, strlen(json)) : NULL;
+	doc_free(out);
+	if (!*view) {
+		snprintf(err->e_code, sizeof(err->e_code), "InvalidAnswer");
+		snprintf(err->e_message, sizeof(err->e_message), "vpcd's answer holds no data plane view");
 		return -1;
 	}
-	int rc = store_load_all(st, load_row, rec);
-	store_close(st);
-	if (rc < 0) {
-		doc_free(*rec);
-		*rec = NULL;
-		snprintf(why, len, "cannot load the state from %.400s", path);
-		return -1;
-	}
-	return 0;
-}
-
-static bool pid_alive(int64_t pid)
-{
-	if (pid <= 0 || pid > INT32_MAX)
-		return false;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-}
-
-/* The view printed: {"State", "Reason"?, and the record's members}. A new
- * doc; rec may be NULL. */
-static struct doc *view_of(const struct doc *rec, const char *dir)
-{
-	struct doc *v = doc_obj();
-	char reason[640];
-	if (!rec) {
-		doc_set_str(v, "State", "off");
-		snprintf(reason, sizeof(reason), "no data plane counters in %.400s/vpcd.db: the vpcd there has not "
-			 "run with --dataplane", dir);
-		doc_set_str(v, "Reason", reason);
-		return v;
-	}
-	int64_t pid = doc_get_int(rec, "Pid", 0);
-	if (!doc_get_bool(rec, "Running", false)) {
-		doc_set_str(v, "State", "off");
-		snprintf(reason, sizeof(reason), "the data plane is off: vpcd (pid %lld) runs without --dataplane "
-			 "or could not start it (see its log)", (long long)pid);
-		doc_set_str(v, "Reason", reason);
-	} else if (!pid_alive(pid)) {
-		doc_set_str(v, "State", "stopped");
-		snprintf(reason, sizeof(reason), "the vpcd that ran the data plane (pid %lld) is no longer "
-			 "running: these are its last counters", (long long)pid);
-		doc_set_str(v, "Reason", reason);
-	} else {
-		doc_set_str(v, "State", "running");
-	}
-	doc_foreach(m, rec)
-		if (strcmp(m->d_key, "Running") != 0)
-			doc_set(v, m->d_key, doc_clone(m));
-	return v;
-}
-
-/* The data plane's view from --data-dir (default ./var): 0, or -1 with why. */
-static int view_load(struct cli_ctx *cx, struct doc **view, char *why, size_t len)
-{
-	const char *dir = cx->cx_opts.o_data_dir ? cx->cx_opts.o_data_dir : DP_DEFAULT_DATA_DIR;
-	struct doc *rec;
-	if (record_read(dir, &rec, why, len) < 0)
-		return -1;
-	*view = view_of(rec, dir);
-	doc_free(rec);
 	return 0;
 }
 
@@ -199,9 +125,9 @@ static void drops_line(const struct doc *drops, char *buf, size_t len)
 void cli_dataplane_summary(struct cli_ctx *cx, FILE *f)
 {
 	struct doc *v = NULL;
-	char why[512];
-	if (view_load(cx, &v, why, sizeof(why)) < 0)
-		return;		/* no local vpcd state: nothing to add */
+	struct ec2_error err;
+	if (view_load(cx, &v, &err) < 0)
+		return;		/* vpcd would not say: nothing to add */
 	if (!doc_get(v, "Pid")) {
 		/* no vpcd there ever ran a data plane */
 	} else if (doc_get(v, "Drops")) {
@@ -227,9 +153,9 @@ int cmd_dataplane(struct cli_ctx *cx, int argc, char **argv)
 		return cli_usage_error("dataplane", "%s '%s'", argv[1][0] == '-' ? "unknown option" :
 				       "unexpected argument", argv[1]);
 	struct doc *v = NULL;
-	char why[512];
-	if (view_load(cx, &v, why, sizeof(why)) < 0) {
-		fprintf(stderr, "vpcctl dataplane: the data plane's state is unreadable: %s\n", why);
+	struct ec2_error err;
+	if (view_load(cx, &v, &err) < 0) {
+		cli_print_error(&err);
 		return CLI_EXIT_ERROR;
 	}
 	if (cx->cx_output == CLI_OUTPUT_JSON) {

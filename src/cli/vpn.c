@@ -21,7 +21,7 @@ const char cli_vpn_help[] =
 	"  vpn config VPN-ID (--vendor V --platform P --software S | --device-type ID)\n"
 	"                    [--ike-version ikev1|ikev2] [-o FILE]\n"
 	"      the customer gateway's configuration (Download Configuration)\n"
-	"  vpn status [VPN-ID] [--data-dir DIR]\n"
+	"  vpn status [VPN-ID]\n"
 	"      each tunnel's outside address, status, since when, and why; its ISAKMP\n"
 	"      and IPsec SAs (show crypto isakmp sa / ipsec sa) from DIR/vpcd.db\n"
 	"\n"

@@ -6,15 +6,13 @@
  * remaining lifetimes, packets and bytes each way, replay window, drops by
  * cause).
  *
- * EC2 has no action for that detail. vpcd's engine keeps it in each
- * connection's stored doc under "_TunnelDetail" (engine_vpn.h: a '_' key,
- * never on the EC2 wire), refreshed at every UP/DOWN change and at most
- * every few seconds; this command reads it from DIR/vpcd.db (--data-dir,
- * default ./var), read-only — SQLite's WAL lets it read beside a running
- * vpcd — the way `vpcctl trace` does. When it cannot (no database there,
- * the connection not in it, vpcd runs no tunnel for it) it says so, and
- * prints the telemetry alone. Times in the detail are absolute, so the
- * remaining lifetimes printed are as of now.
+ * EC2 has no action for that detail: vpcd serves it as its own action,
+ * VpcdDescribeTunnelDetails (src/api/vpcd_actions.c), SigV4-signed like
+ * every call, so this works against a vpcd on another host. vpcd's engine
+ * refreshes the detail at every UP/DOWN change and at most every few
+ * seconds. When there is none (vpcd runs no tunnel for the connection) it
+ * says so, and prints the telemetry alone. Times in the detail are
+ * absolute, so the remaining lifetimes printed are as of now.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +21,9 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "store/store.h"
-
-#define VPN_STATUS_DEFAULT_DATA_DIR "./var"	/* vpcd's default --data-dir */
-#define DETAIL_KEY "_TunnelDetail"		/* engine_vpn.h's ENGINE_VPN_DETAIL_KEY */
-#define VPN_TYPE "vpn-connection"		/* api/resources.h's RT_VPN */
 
 const char cli_vpn_status_help[] =
-	"usage: vpcctl vpn status [VPN-ID] [--data-dir DIR]\n"
+	"usage: vpcctl vpn status [VPN-ID]\n"
 	"\n"
 	"Per tunnel of each VPN connection (or of VPN-ID): outside address, status\n"
 	"(UP/DOWN), since when, the status message and accepted routes, from the\n"
@@ -41,68 +34,52 @@ const char cli_vpn_status_help[] =
 	"print on a Cisco router: the ISAKMP SA (peer and local address, state such\n"
 	"as QM_IDLE, cookies, algorithms, remaining lifetime) and each IPsec SA (SPIs\n"
 	"in and out, transform, selectors, remaining lifetime, packets and bytes each\n"
-	"way, replay window, drops by cause). EC2 has no action for this: vpcctl\n"
-	"reads it from the local vpcd's DIR/vpcd.db (--data-dir, default " VPN_STATUS_DEFAULT_DATA_DIR "),\n"
-	"read-only, also while vpcd runs; vpcd refreshes it every few seconds and at\n"
-	"every status change. When it cannot be read, vpcctl says why and prints the\n"
-	"telemetry alone.\n"
+	"way, replay window, drops by cause). EC2 has no action for this: vpcd\n"
+	"serves it as its own action, VpcdDescribeTunnelDetails, and refreshes it\n"
+	"every few seconds and at every status change. When there is none, vpcctl\n"
+	"says why and prints the telemetry alone.\n"
 	"\n"
 	"--output json: {VpnConnections: [{..., VgwTelemetry, TunnelDetail: [per\n"
 	"tunnel], TunnelDetailUpdatedAt} or TunnelDetailUnavailable: why]}; the\n"
 	"remaining lifetimes are in RemainingSeconds.\n";
 
-/* ---- the detail from the store ------------------------------------------------ */
+/* ---- the detail from vpcd ---------------------------------------------------- */
 
-struct detail_load {
-	struct doc *dl_ids;	/* list of the wanted ids (borrowed strings) */
-	struct doc *dl_found;	/* object: id -> the stored connection doc */
-};
-
-static void load_vpn_row(void *ctx, const char *type, const char *id, int64_t ord, const char *json)
+/* The detail of the connections in kept (VpcdDescribeTunnelDetails): an
+ * object id -> detail doc, an id absent when vpcd runs no tunnel of it;
+ * NULL with why when vpcd would not say. */
+static struct doc *detail_fetch(struct cli_ctx *cx, const struct doc *kept, char *why, size_t len)
 {
-	(void)ord;
-	struct detail_load *dl = ctx;
-	if (strcmp(type, VPN_TYPE) != 0)
-		return;
-	bool wanted = false;
-	doc_foreach(w, dl->dl_ids)
-		if (w->d_type == DOC_STR && w->d_str && strcmp(w->d_str, id) == 0)
-			wanted = true;
-	if (!wanted)
-		return;
-	struct doc *d = doc_from_json(json, strlen(json));
-	if (d)
-		doc_set(dl->dl_found, id, d);
-}
-
-/* The stored connection docs of the ids in kept, as an object by id; NULL
- * with why when the store cannot be read. */
-static struct doc *detail_read(const char *dir, const struct doc *kept, char *why, size_t len)
-{
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/vpcd.db", dir);
-	if (access(path, R_OK) != 0) {
-		snprintf(why, len, "cannot read %.400s (give the local vpcd's --data-dir DIR)", path);
+	struct ec2_client *c = cli_client(cx);
+	if (!c) {
+		snprintf(why, len, "no client");
 		return NULL;
 	}
-	struct store *st = store_open_readonly(dir);
-	if (!st) {
-		snprintf(why, len, "cannot open %.400s read-only", path);
-		return NULL;
-	}
-	struct detail_load dl = { doc_list(), doc_obj() };
+	struct ec2_params p;
+	ec2_params_init(&p);
+	int n = 0;
 	doc_foreach(v, kept)
 		if (doc_get_str(v, "VpnConnectionId"))
-			doc_push(dl.dl_ids, doc_str(doc_get_str(v, "VpnConnectionId")));
-	int rc = store_load_all(st, load_vpn_row, &dl);
-	store_close(st);
-	doc_free(dl.dl_ids);
-	if (rc < 0) {
-		doc_free(dl.dl_found);
-		snprintf(why, len, "cannot load the state from %.400s", path);
+			ec2_param(&p, doc_get_str(v, "VpnConnectionId"), "VpnConnectionId.%d", ++n);
+	struct ec2_error err;
+	struct doc *out = ec2_call(c, "VpcdDescribeTunnelDetails", &p, &err);
+	ec2_params_free(&p);
+	if (!out) {
+		snprintf(why, len, "VpcdDescribeTunnelDetails: %.64s: %.300s", err.e_code, err.e_message);
 		return NULL;
 	}
-	return dl.dl_found;
+	struct doc *found = doc_obj();
+	doc_foreach(item, doc_get(out, "TunnelDetails")) {
+		const char *id = doc_get_str(item, "VpnConnectionId");
+		const char *json = doc_get_str(item, "Document");
+		struct doc *d = json ? doc_from_json(json, strlen(json)) : NULL;
+		if (id && d)
+			doc_set(found, id, d);
+		else
+			doc_free(d);
+	}
+	doc_free(out);
+	return found;
 }
 
 static int64_t remaining(const struct doc *o, const char *key, int64_t now)
@@ -111,7 +88,7 @@ static int64_t remaining(const struct doc *o, const char *key, int64_t now)
 	return at > now ? at - now : 0;
 }
 
-/* The stored per-tunnel detail, with the remaining times as of now. */
+/* One tunnel's detail as vpcd keeps it, with the remaining times as of now. */
 static struct doc *tunnel_view(const struct doc *stored, int64_t now)
 {
 	struct doc *t = doc_clone(stored);
@@ -332,21 +309,16 @@ int cli_vpn_status(struct cli_ctx *cx, int argc, char **argv)
 	}
 	doc_free(all);
 
-	/* the detail, from the local vpcd's store */
-	const char *dir = cx->cx_opts.o_data_dir ? cx->cx_opts.o_data_dir : VPN_STATUS_DEFAULT_DATA_DIR;
+	/* the detail, from vpcd's own action */
 	char why[512] = "";
-	struct doc *stored = kept->d_first ? detail_read(dir, kept, why, sizeof(why)) : NULL;
+	struct doc *stored = kept->d_first ? detail_fetch(cx, kept, why, sizeof(why)) : NULL;
 	int64_t now = (int64_t)time(NULL);
 	doc_foreach(v, kept) {
 		const char *id = doc_get_str(v, "VpnConnectionId");
-		const struct doc *conn = stored && id ? doc_get(stored, id) : NULL;
-		const struct doc *detail = doc_get(conn, DETAIL_KEY);
+		const struct doc *detail = stored && id ? doc_get(stored, id) : NULL;
 		char reason[640];
 		if (!stored)
 			snprintf(reason, sizeof(reason), "%s", why);
-		else if (!conn)
-			snprintf(reason, sizeof(reason), "%s/vpcd.db has no %s (is %s the data directory of the vpcd "
-				 "that answered?)", dir, id ? id : "connection", dir);
 		else if (!detail)
 			snprintf(reason, sizeof(reason), "vpcd runs no tunnel of %s (deleted, not available, or no "
 				 "usable outside address; see the status messages)", id);

@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 import botocore.exceptions
 
-from vpcdtest import VpcdTestCase
+from vpcdtest import VpcdTestCase, signed_post
 
 
 class TestRegionsAndZones(VpcdTestCase):
@@ -257,22 +257,7 @@ class TestWire(VpcdTestCase):
     """What a real endpoint answers to malformed requests."""
 
     def raw(self, body, headers=None, sign=True):
-        import urllib.request
-        import botocore.auth
-        import botocore.awsrequest
-        import botocore.credentials
-        req = botocore.awsrequest.AWSRequest(method="POST", url=self.vpcd.endpoint + "/", data=body,
-                                             headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
-        if sign:
-            from vpcdtest import KEY_ID, SECRET
-            botocore.auth.SigV4Auth(botocore.credentials.Credentials(KEY_ID, SECRET), "ec2", "us-east-1").add_auth(req)
-        prepared = req.prepare()
-        r = urllib.request.Request(prepared.url, data=body.encode(), headers=dict(prepared.headers), method="POST")
-        try:
-            with urllib.request.urlopen(r, timeout=10) as resp:
-                return resp.status, resp.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+        return signed_post(self.vpcd.endpoint, body, headers, sign)
 
     def code_of(self, xml):
         root = ET.fromstring(xml)

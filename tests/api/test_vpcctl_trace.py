@@ -1,5 +1,6 @@
-"""`vpcctl trace` against the data directory of a vpcd started for the test
-(read while it runs): a VPC with two subnets and an instance in each; the
+"""`vpcctl trace` against a vpcd started for the test, through vpcd's own
+action VpcdTracePacket (SigV4-signed; no --data-dir, no access to vpcd's
+files: the keys come from the environment): a VPC with two subnets and an instance in each; the
 second subnet's network ACL denies SSH (rule 90), its instance's security
 group allows HTTP only, and the VPC has no route to the internet. Each
 trace names the component and rule of the step that drops (NACL rule
@@ -20,8 +21,7 @@ class TestVpcctlTrace(VpcdTestCase):
 
     def trace(self, *args, json_out=True):
         """(exit code, the JSON result or the text, stderr)."""
-        p = vpcctl(None, "--data-dir", self.vpcd.data_dir, *(("--output", "json") if json_out else ()),
-                   "trace", *args, endpoint=False)
+        p = vpcctl(self.vpcd, *(("--output", "json") if json_out else ()), "trace", *args)
         if json_out and p.stdout:
             return p.returncode, json.loads(p.stdout), p.stderr
         return p.returncode, p.stdout, p.stderr
@@ -102,11 +102,11 @@ class TestVpcctlTrace(VpcdTestCase):
         rc, _, err = self.trace("--from", self.a, "--to", self.b, json_out=False)
         self.assertEqual(rc, 2)
         self.assertIn("--proto", err)
-        # no database there: an error, and nothing created
-        p = vpcctl(None, "--data-dir", "/nonexistent-vpcd-dir", "trace", "--from", self.a, "--to", self.b,
+        # no vpcd there: the client's error, exit 1
+        p = vpcctl(None, "--endpoint-url", "http://127.0.0.1:9", "trace", "--from", self.a, "--to", self.b,
                    "--proto", "icmp", endpoint=False)
         self.assertEqual(p.returncode, 1)
-        self.assertIn("/nonexistent-vpcd-dir/vpcd.db", p.stderr)
+        self.assertIn("EndpointConnectionError", p.stderr)
         p = vpcctl(None, "trace", "--help", endpoint=False)
         self.assertEqual(p.returncode, 0)
-        self.assertIn("--data-dir", p.stdout)
+        self.assertIn("VpcdTracePacket", p.stdout)

@@ -103,8 +103,9 @@ class SeedStoryTest(vs.VpnStoryTest):
         # nsenter, not "ip netns exec": vpcd must stay in the host's mount
         # namespace, or the instance namespaces it mounts under /run/netns
         # are visible to it alone; nsenter execs vpcd (the pid is vpcd's)
+        # every address of its namespace: vpcctl asks it from the router's
         return ["nsenter", "--net=/run/netns/" + self.ns["vpcd"], vs.VPCD, "--listen",
-                "127.0.0.1:%d" % vs.API_PORT, "--data-dir", self.data_dir,
+                "0.0.0.0:%d" % vs.API_PORT, "--data-dir", self.data_dir,
                 "--vpn-outside-addresses", ",".join(self.outside), "--dataplane"]
 
     def cleanup_instances(self):
@@ -155,13 +156,12 @@ class SeedStoryTest(vs.VpnStoryTest):
             self.tcp(self.iid, OFFICE_IP)
 
     def trace(self, src, dst, proto, port):
-        """`vpcctl trace`, as the user runs it beside the running vpcd (it
-        reads the data directory read-only); exit 0 delivered, 1 dropped."""
-        cmd = [vpcdtest.VPCCTL, "--output", "json", "trace", "--from", src, "--to", dst,
-               "--proto", proto, "--data-dir", self.data_dir]
+        """`vpcctl trace` from another namespace (VpcdTracePacket through the
+        API, no --data-dir); exit 0 delivered, 1 dropped."""
+        args = ["--output", "json", "trace", "--from", src, "--to", dst, "--proto", proto]
         if port >= 0:
-            cmd += ["--port", str(port)]
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+            args += ["--port", str(port)]
+        p = self.vpcctl_run(*args)
         self.assertIn(p.returncode, (0, 1), p.stderr)
         tr = json.loads(p.stdout)
         self.assertEqual(p.returncode, 0 if tr["Reachable"] else 1, tr)

@@ -71,6 +71,8 @@ class TwoVpcsTest(seed.SeedStoryTest):
         cls.addClassCleanup(cls.pool.shutdown)
 
     outside = OUTSIDE    # vpcd's, in seed.SeedStoryTest.vpcd_command
+    vpcctl_ns = "router1"    # vpcctl asks vpcd from there (vs.VpnStoryTest.vpcctl)
+    vpcctl_endpoint = "http://%s.1:%d" % (SITES[1]["wan"], vs.API_PORT)
 
     def setUp(self):
         super().setUp()

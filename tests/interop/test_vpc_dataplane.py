@@ -19,8 +19,8 @@ are A 10.96.0.0/24 (a: group client, c: group other) and B 10.96.1.0/24
     instance's namespace with the ENI's MAC and address; each reaches an
     instance of B through eth1 (ping -I eth1); after
     DetachNetworkInterface eth1 is gone and eth0 still works.
-  - dropped packets counted per cause: `vpcctl dataplane --data-dir DIR
-    --output json` shows sg-ingress grown after the security-group cases,
+  - dropped packets counted per cause: `vpcctl dataplane --output json`
+    (VpcdDescribeDataPlane through the API) shows sg-ingress grown after the security-group cases,
     nacl-in after the ping the NACL has no rule for, nacl-out after the
     narrowed outbound rule (vpcd writes them at most every 5 s).
 
@@ -144,8 +144,12 @@ class VpcDataplaneTest(unittest.TestCase):
             self.assertTrue(p.stdout.startswith("fail"), "TCP %s -> %s:%d still works: %s" % (ns, dst, PORT, p.stdout))
 
     def dataplane(self, *args):
-        p = subprocess.run([vs.VPCCTL, "dataplane", "--data-dir", self.data_dir] + list(args),
-                           capture_output=True, text=True, timeout=10)
+        # through vpcd's API (VpcdDescribeDataPlane), keys from the environment
+        env = dict(os.environ, AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+                   AWS_ACCESS_KEY_ID=vpcdtest.KEY_ID, AWS_SECRET_ACCESS_KEY=vpcdtest.SECRET)
+        p = subprocess.run(["nsenter", "--net=/run/netns/" + self.vpcd_ns, vs.VPCCTL, "--endpoint-url", API,
+                            "--region", vpcdtest.REGION, "dataplane"] + list(args),
+                           capture_output=True, text=True, timeout=10, env=env)
         self.assertEqual(p.returncode, 0, "vpcctl dataplane: %s%s" % (p.stdout, p.stderr))
         return p.stdout
 

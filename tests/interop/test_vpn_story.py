@@ -34,7 +34,7 @@ DPD is AWS's minimum, 30 s (the tunnel options' default), so "DOWN within
 the DPD timeout" is measured with the real value.
 
 Steps: both tunnels UP (telemetry and strongSwan), pings; `vpcctl vpn
-status --data-dir` shows each tunnel's ISAKMP SA (QM_IDLE) and IPsec SAs,
+status`, run from the router's namespace against vpcd's API, shows each tunnel's ISAKMP SA (QM_IDLE) and IPsec SAs,
 their SPIs the ones strongSwan lists (in and out swapped), counters that
 grow with a ping; charon killed ->
 both DOWN "DPD timeout" within 30 s; charon back -> UP; a wrong PSK for
@@ -133,7 +133,8 @@ class VpnStoryTest(unittest.TestCase):
 
     def vpcd_command(self):
         # "ip netns exec" execs vpcd: self.vpcd.pid is vpcd's
-        return netns.in_netns(self.ns["vpcd"], VPCD, "--listen", "127.0.0.1:%d" % API_PORT,
+        # every address of its namespace: vpcctl asks it from the router's
+        return netns.in_netns(self.ns["vpcd"], VPCD, "--listen", "0.0.0.0:%d" % API_PORT,
                               "--data-dir", self.data_dir, "--vpn-outside-addresses", ",".join(OUTSIDE))
 
     def start_vpcd(self):
@@ -209,20 +210,25 @@ class VpnStoryTest(unittest.TestCase):
 
     # ---- vpcctl vpn status --------------------------------------------------------
 
+    # vpcctl runs on another host, as far as vpcd can tell: in the router's
+    # namespace, against vpcd's API on its link address (vpcd listens on
+    # every address of its namespace), keys from the environment — no
+    # --data-dir, nothing of vpcd's files
+    vpcctl_ns = "router"
+    vpcctl_endpoint = "http://%s:%d" % (VPCD_LINK_IP, API_PORT)
+
+    def vpcctl_run(self, *args):
+        """vpcctl ARGS from another namespace (vpcctl_ns): the CompletedProcess."""
+        env = dict(os.environ, AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+                   AWS_ACCESS_KEY_ID=vpcdtest.KEY_ID, AWS_SECRET_ACCESS_KEY=vpcdtest.SECRET)
+        env.pop("AWS_PROFILE", None)
+        return subprocess.run(["ip", "netns", "exec", self.ns[self.vpcctl_ns], VPCCTL,
+                               "--endpoint-url", self.vpcctl_endpoint, "--region", vpcdtest.REGION] + list(args),
+                              capture_output=True, text=True, env=env, timeout=30)
+
     def vpcctl(self, *args):
-        """vpcctl ARGS in vpcd's namespace, keys from the data directory (vpcd
-        itself takes them from the environment, so they are written there)."""
-        creds = os.path.join(self.data_dir, "credentials")
-        if not os.path.exists(creds):
-            with open(os.open(creds, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-                f.write("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n" %
-                        (vpcdtest.KEY_ID, vpcdtest.SECRET))
-        env = dict(os.environ, AWS_CONFIG_FILE="/dev/null")
-        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
-            env.pop(k, None)
-        p = subprocess.run(["ip", "netns", "exec", self.ns["vpcd"], VPCCTL, "--endpoint-url", API,
-                            "--region", vpcdtest.REGION, "--data-dir", self.data_dir] + list(args),
-                           capture_output=True, text=True, env=env, timeout=30)
+        """vpcctl ARGS from another namespace, which must succeed: its stdout."""
+        p = self.vpcctl_run(*args)
         self.assertEqual(p.returncode, 0, "vpcctl %s: %s%s" % (" ".join(args), p.stdout, p.stderr))
         return p.stdout
 
@@ -262,7 +268,7 @@ class VpnStoryTest(unittest.TestCase):
         return sum(sa["PacketsIn"] for sa in sas), sum(sa["PacketsOut"] for sa in sas)
 
     def check_vpn_status(self, vid):
-        """`vpcctl vpn status --data-dir`: per tunnel what `show crypto isakmp
+        """`vpcctl vpn status` (from the router's namespace): per tunnel what `show crypto isakmp
         sa` and `show crypto ipsec sa` show, matching strongSwan's view."""
         last = {}
 

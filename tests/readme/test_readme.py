@@ -106,7 +106,7 @@ class ReadmeTest(unittest.TestCase):
         self.assertEqual(status.count("DOWN"), 2)
         self.assertIn("--vpn-outside-addresses", status)
         self.assertIn("10.96.1.0/24", out("build/vpcctl show"))
-        self.assertIn("dropped", out("build/vpcctl --data-dir var trace"))
+        self.assertIn("dropped", out("build/vpcctl trace"))
 
 
 if __name__ == "__main__":
