@@ -11,8 +11,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SCRIPT = os.path.join(ROOT, "scripts", "install-deps.sh")
 
 
-def namespaces():
-    return set(subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split())
+def scratch_namespaces():
+    """The verification's namespaces (vpcd-deps-PID-RANDOM) that exist now."""
+    return {n for n in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
+            if n.startswith("vpcd-deps-")}
 
 
 @unittest.skipUnless(os.geteuid() == 0, "the verification starts charon in a namespace: root")
@@ -22,13 +24,13 @@ class InstallDepsVerifyTest(unittest.TestCase):
                               env=dict(os.environ, **(env or {})))
 
     def test_charon_starts_with_the_tests_plugins(self):
-        before = namespaces()
+        before = scratch_namespaces()
         p = self.verify()
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("charon starts with plugins:", p.stderr)
         for plugin in ("openssl", "kdf", "kernel-libipsec", "vici"):
             self.assertIn(plugin, p.stderr)
-        self.assertEqual(namespaces(), before)     # its scratch namespace is gone
+        self.assertEqual(scratch_namespaces(), before)     # its scratch namespace is gone
 
     def test_a_plugin_that_cannot_load_is_named_with_its_package(self):
         with open(os.path.join(ROOT, "scripts", "charon-plugins")) as f:
