@@ -6,7 +6,7 @@ BUILD_FUZZ ?= build-fuzz
 LISTEN     ?= 127.0.0.1:8775
 DATA_DIR   ?= ./var
 
-.PHONY: all deps run test unit test-san api-test api-test-san interop-test hostile-test readme-test fuzz clean bench-api demo
+.PHONY: all deps run test test-net test-rest unit test-san api-test api-test-san interop-test hostile-test readme-test fuzz clean bench-api demo
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -26,9 +26,22 @@ run: all
 
 # Every test: unit (cmocka, plain and under ASan+UBSan), API (boto3 and the
 # aws CLI against a vpcd started per test, plain and under ASan+UBSan),
-# interop (real strongSwan), hostile (attacks replayed), the README, fuzzing
-# (about 2.5 minutes).
-test: all unit test-san api-test api-test-san interop-test hostile-test readme-test fuzz
+# interop (real strongSwan), hostile (attacks replayed), the README, fuzzing.
+# Two lanes at once: the network suites one after the other (tunnels,
+# floods: their timing matters), and beside them the rest, TEST_JOBS - 1 at
+# a time. No two suites share a name or a port: every vpcd gets a free
+# port, every namespace a per-run name. Each suite's output is printed
+# whole when it ends.
+TEST_JOBS ?= 3
+TEST_REST = unit test-san api-test api-test-san readme-test fuzz
+test: all
+	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-net test-rest
+
+test-net: all
+	$(MAKE) --no-print-directory interop-test
+	$(MAKE) --no-print-directory hostile-test
+
+test-rest: $(TEST_REST)
 
 unit: all
 	meson test -C $(BUILD) --print-errorlogs --suite unit

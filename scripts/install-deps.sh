@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs every package vpcd needs to build, run and test, from Debian's
-# archive, then verifies that what the tests need works: as root, a charon
+# archive, then (after installing) verifies that what the tests need works: as root, a charon
 # (the customer router of the interop tests) starts in a scratch network
 # namespace with every plugin the tests load (scripts/charon-plugins).
 # Installs nothing (and needs no network) when all are present.
 #
 #   scripts/install-deps.sh            install what is missing, then verify
+#                                      (nothing at all when nothing is missing)
 #   scripts/install-deps.sh --verify   verify only (exit 1 naming the package)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -80,7 +81,7 @@ CONF
     done
     touch "$dir/charon.log"
     if [ -n "$ok" ] && ! grep -q "failed to load" "$dir/out" "$dir/charon.log"; then
-        echo "install-deps: charon starts with plugins: $load" >&2
+        echo "install-deps: charon starts with plugins: $load(in scratch namespace $ns)" >&2
         return 0
     fi
     kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; pid=""   # its output flushed
@@ -104,11 +105,12 @@ missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-if [ -n "$missing" ]; then
-    echo "install-deps: installing:$missing" >&2
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO=sudo
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
-fi
+# every package there: nothing to do (make runs this before every build;
+# make test runs the verification itself, tests/readme/test_install_deps.py)
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 verify
