@@ -28,7 +28,8 @@
  *
  * stdout: "tunnel <id> UP" / "tunnel <id> DOWN <cause>" at every change;
  * on SIGUSR1 a status block per tunnel ("status ..." and "  child ..."
- * lines, then "end"). SIGHUP re-reads the file and reconciles (add,
+ * lines, then "end"). SIGUSR2 rekeys every tunnel's CHILD SAs now.
+ * SIGHUP re-reads the file and reconciles (add,
  * update, remove by id). SIGTERM/SIGINT stop cleanly (Delete payloads).
  */
 #include "vpn/endpoint/endpoint.h"
@@ -460,6 +461,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGUSR1);
+	sigaddset(&sigs, SIGUSR2);
 	/* blocked before any thread exists, so only sigwait sees them */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -489,6 +491,11 @@ int main(int argc, char **argv)
 			print_status(ep);
 		} else if (sig == SIGHUP) {
 			reload(ep, argv[1], &dc);
+		} else if (sig == SIGUSR2) {
+			static char ids[VPN_MAX_TUNNELS][VPN_TUNNEL_ID_MAX];
+			size_t n = vpn_endpoint_tunnel_ids(ep, ids, VPN_MAX_TUNNELS);
+			for (size_t i = 0; i < n && i < VPN_MAX_TUNNELS; i++)
+				vpn_endpoint_rekey_tunnel(ep, ids[i]);
 		} else {
 			log_info("driver", "signal %d: stopping", sig);
 			break;

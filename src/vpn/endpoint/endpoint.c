@@ -135,6 +135,8 @@ static int apply_request(struct vpn_endpoint *ep, struct ep_request *r, uint64_t
 		return ep_tunnel_update(ep, r->r_spec, now);
 	case EP_REQ_REMOVE:
 		return ep_tunnel_remove(ep, r->r_id, now);
+	case EP_REQ_REKEY:
+		return ep_tunnel_rekey(ep, r->r_id, now);
 	case EP_REQ_STOP:
 		ep_tunnel_stop_all(ep, now);
 		atomic_store(&ep->quit, true);
@@ -197,6 +199,12 @@ int vpn_endpoint_update_tunnel(struct vpn_endpoint *ep, const struct vpn_tunnel_
 int vpn_endpoint_remove_tunnel(struct vpn_endpoint *ep, const char *id)
 {
 	struct ep_request r = { .r_kind = EP_REQ_REMOVE, .r_id = id };
+	return control(ep, &r);
+}
+
+int vpn_endpoint_rekey_tunnel(struct vpn_endpoint *ep, const char *id)
+{
+	struct ep_request r = { .r_kind = EP_REQ_REKEY, .r_id = id };
 	return control(ep, &r);
 }
 

@@ -226,6 +226,10 @@ int vpn_endpoint_update_tunnel(struct vpn_endpoint *ep, const struct vpn_tunnel_
 /* Sends Delete payloads, removes its SAs, reports DOWN "removed". */
 int vpn_endpoint_remove_tunnel(struct vpn_endpoint *ep, const char *id);
 
+/* Rekey every live CHILD SA of the tunnel now, as at its soft lifetime
+ * (operators, and tests that make rekeys collide). -1: no such tunnel. */
+int vpn_endpoint_rekey_tunnel(struct vpn_endpoint *ep, const char *id);
+
 /* 0, or -1 if the thread cannot start or is already running. */
 int vpn_endpoint_start(struct vpn_endpoint *ep);
 /* Deletes every SA (Delete payloads sent) and joins the thread. */

@@ -93,7 +93,7 @@ struct ep_tunnel {
 	struct log_limit t_log_send;	/* IKE send failures (a flood's answers) */
 };
 
-enum ep_req_kind { EP_REQ_ADD, EP_REQ_UPDATE, EP_REQ_REMOVE, EP_REQ_STOP };
+enum ep_req_kind { EP_REQ_ADD, EP_REQ_UPDATE, EP_REQ_REMOVE, EP_REQ_STOP, EP_REQ_REKEY };
 
 struct ep_request {
 	enum ep_req_kind r_kind;
@@ -161,6 +161,7 @@ void ep_local_put(struct vpn_endpoint *ep, struct ep_local *lo);
 int ep_tunnel_add(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec, uint64_t now);
 int ep_tunnel_update(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec, uint64_t now);
 int ep_tunnel_remove(struct vpn_endpoint *ep, const char *id, uint64_t now);
+int ep_tunnel_rekey(struct vpn_endpoint *ep, const char *id, uint64_t now);
 void ep_tunnel_stop_all(struct vpn_endpoint *ep, uint64_t now);
 void ep_tunnel_start_all(struct vpn_endpoint *ep, uint64_t now);
 struct ep_tunnel *ep_tunnel_find(struct vpn_endpoint *ep, const char *id);

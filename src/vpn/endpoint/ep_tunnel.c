@@ -653,6 +653,24 @@ int ep_tunnel_remove(struct vpn_endpoint *ep, const char *id, uint64_t now)
 	return 0;
 }
 
+int ep_tunnel_rekey(struct vpn_endpoint *ep, const char *id, uint64_t now)
+{
+	struct ep_tunnel *t = ep_tunnel_find(ep, id);
+	if (!t)
+		return -1;
+	log_info(EP_LOG, "tunnel %s: rekeying its CHILD SAs on request", id);
+	for (struct ep_child *c = t->t_children; c; c = c->ch_next) {
+		if (c->ch_linger_until_ms)
+			continue;
+		if (c->ch_ike_version == 2 && t->t_ikev2)
+			(void)ikev2_child_sa_rekey(t->t_ikev2, c->ch_spi_in, now);
+		else if (t->t_ike)
+			(void)ike_child_sa_rekey(t->t_ike, c->ch_spi_in, now);
+	}
+	ep_ike_drain(ep, t, now);
+	return 0;
+}
+
 void ep_tunnel_stop_all(struct vpn_endpoint *ep, uint64_t now)
 {
 	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next) {
