@@ -277,8 +277,9 @@ static int api_migrate_regions(struct api *api)
 
 /* Makes the default VPC of rq's region: 172.31.0.0/16, a /20 default
  * subnet per zone, an internet gateway attached and the main table's
- * default route to it. 0, or -1 after api_fail. */
-static int default_vpc_create(struct api_req *rq)
+ * default route to it; its id into vpc_out (RESOURCE_ID_MAX) when given.
+ * 0, or -1 after api_fail. */
+static int default_vpc_create(struct api_req *rq, char *vpc_out)
 {
 	const struct region_info *reg = region_find(api_region(rq));
 	struct cidr4 cidr;
@@ -317,7 +318,85 @@ static int default_vpc_create(struct api_req *rq)
 	if (store_meta_put(rq->rq_api->a_store, key, "1") < 0)
 		return api_fail(rq, "InternalError", "The change could not be stored");
 	log_info("api", "created the default VPC %s (%s) in %s", vpc_id, DEFAULT_VPC_CIDR, reg->r_name);
+	if (vpc_out)
+		snprintf(vpc_out, RESOURCE_ID_MAX, "%s", vpc_id);
 	return 0;
+}
+
+/* The region's default VPC, or NULL. */
+static struct res *default_vpc_of(struct api_req *rq)
+{
+	size_t n;
+	struct res **vpcs = cache_list(api_cache(rq), RT_VPC, &n);
+	for (size_t i = 0; i < n; i++)
+		if (doc_get_bool(vpcs[i]->r_doc, "IsDefault", false))
+			return vpcs[i];
+	return NULL;
+}
+
+/* CreateDefaultVpc: again, after the region's default VPC was deleted. */
+int handle_CreateDefaultVpc(struct api_req *rq)
+{
+	if (default_vpc_of(rq))
+		return api_fail(rq, "DefaultVpcAlreadyExists", "A Default VPC already exists for this account in this region.");
+	char vpc_id[RESOURCE_ID_MAX];
+	if (default_vpc_create(rq, vpc_id) < 0)
+		return -1;
+	struct res *vpc = cache_get_typed(api_cache(rq), RT_VPC, vpc_id);
+	struct doc *out = doc_set(rq->rq_out, "Vpc", doc_clone(vpc->r_doc));
+	doc_set_str(out, "State", "pending");	/* as AWS answers a create */
+	return 0;
+}
+
+/* CreateDefaultSubnet: the zone's default subnet again, a /20 of the
+ * default VPC's block that no subnet uses, the lowest first. */
+int handle_CreateDefaultSubnet(struct api_req *rq)
+{
+	const struct region_info *reg = region_find(api_region(rq));
+	const char *az = doc_get_str(rq->rq_in, "AvailabilityZone");
+	const char *azid = doc_get_str(rq->rq_in, "AvailabilityZoneId");
+	if (az && !*az)
+		az = NULL;
+	if (azid && !*azid)
+		azid = NULL;
+	if (!az && !azid)
+		return api_fail(rq, "MissingParameter", "The request must contain the parameter availabilityZone");
+	if (doc_get_bool(rq->rq_in, "Ipv6Native", false))
+		return api_fail(rq, "InvalidParameterValue", "vpcd does not provide IPv6 blocks yet");
+	const struct zone_info *zone = zone_lookup(reg, az, azid);
+	if (!zone)
+		return api_fail(rq, "InvalidParameterValue", "Value (%.32s) for parameter %s is invalid.", az ? az : azid,
+				az ? "availabilityZone" : "availabilityZoneId");
+	struct res *vpc = default_vpc_of(rq);
+	if (!vpc)
+		return api_fail(rq, "DefaultVpcDoesNotExist", "No default VPC exists for this account in this region.");
+	char vpc_id[RESOURCE_ID_MAX];
+	snprintf(vpc_id, sizeof(vpc_id), "%s", vpc->r_id);
+	size_t n;
+	struct res **subnets = cache_list(api_cache(rq), RT_SUBNET, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct doc *s = subnets[i]->r_doc;
+		if (doc_get_bool(s, "DefaultForAz", false) && doc_get_str(s, "VpcId") && strcmp(doc_get_str(s, "VpcId"), vpc_id) == 0 &&
+		    doc_get_str(s, "AvailabilityZone") && strcmp(doc_get_str(s, "AvailabilityZone"), zone->z_name) == 0)
+			return api_fail(rq, "DefaultSubnetAlreadyExistsInAvailabilityZone",
+					"A default subnet already exists in availability zone %s.", zone->z_name);
+	}
+	struct cidr4 block;
+	if (!cidr_parse(doc_get_str(vpc->r_doc, "CidrBlock"), &block, NULL))
+		return api_fail(rq, "InternalError", "The default VPC's block is unreadable");
+	uint32_t count = block.c_len <= DEFAULT_SUBNET_PREFIX ? 1u << (DEFAULT_SUBNET_PREFIX - block.c_len) : 0;
+	for (uint32_t i = 0; i < count; i++) {
+		struct cidr4 sub = { block.c_addr + (i << (32 - DEFAULT_SUBNET_PREFIX)), DEFAULT_SUBNET_PREFIX };
+		if (subnet_block_taken(rq, vpc_id, &sub))
+			continue;
+		struct doc *made = subnet_create(rq, vpc_id, &sub, zone, true, doc_list());
+		if (!made)
+			return -1;
+		doc_set(rq->rq_out, "Subnet", doc_clone(made));
+		return 0;
+	}
+	return api_fail(rq, "InsufficientFreeAddressesInSubnet",
+			"The default VPC %s has no free /%d block for a default subnet.", vpc_id, DEFAULT_SUBNET_PREFIX);
 }
 
 int region_prepare(struct api *api, const char *region)
@@ -350,7 +429,7 @@ int region_prepare(struct api *api, const char *region)
 	char *view = cache_region(api->a_cache) ? strdup(cache_region(api->a_cache)) : NULL;
 	cache_set_region(api->a_cache, reg->r_name);
 	api->a_current_savepoint = false;
-	int rc = default_vpc_create(&rq);
+	int rc = default_vpc_create(&rq, NULL);
 	if (rc == 0 && api->a_current_savepoint && store_release(api->a_store) < 0)
 		rc = -1;
 	if (rc < 0 && api->a_current_savepoint) {

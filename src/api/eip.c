@@ -1,6 +1,7 @@
 /*
  * eip.c — Elastic IP addresses: AllocateAddress, AssociateAddress,
- * DisassociateAddress, ReleaseAddress, DescribeAddresses.
+ * DisassociateAddress, ReleaseAddress, DescribeAddresses,
+ * DescribeAddressesAttribute.
  *
  * Layout (cache type RT_EIP, id "eipalloc-…"), in the shape of botocore's
  * Address: AllocationId, PublicIp, Domain "vpc", PublicIpv4Pool "amazon",
@@ -21,6 +22,7 @@
 #include "api/resources.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -258,4 +260,64 @@ int handle_DescribeAddresses(struct api_req *rq)
 		NULL,
 	};
 	return api_describe(rq, &spec);
+}
+
+/* DescribeAddressesAttribute (domain-name): each Elastic IP's reverse DNS
+ * record, AWS's default name for the address (vpcd sets no other: there
+ * is no ModifyAddressAttribute). Paging MaxResults 1..1000. */
+int handle_DescribeAddressesAttribute(struct api_req *rq)
+{
+	const char *attr = doc_get_str(rq->rq_in, "Attribute");
+	if (attr && strcmp(attr, "domain-name") != 0)
+		return api_fail(rq, "InvalidParameterValue", "Value (%.64s) for parameter attribute is invalid. Valid values: domain-name",
+				attr);
+	const struct doc *ids = doc_get(rq->rq_in, "AllocationIds");
+	doc_foreach(id, ids)
+		if (id->d_type != DOC_STR || !cache_get_typed(api_cache(rq), RT_EIP, id->d_str))
+			return api_not_found(rq, "InvalidAllocationID.NotFound", "allocation", id->d_type == DOC_STR ? id->d_str : "");
+	int64_t limit = doc_get_int(rq->rq_in, "MaxResults", 1000);
+	if (limit < 1 || limit > 1000)
+		return api_fail(rq, "InvalidParameterValue",
+				"Value ( %lld ) for parameter maxResults is invalid. Expecting a value between 1 and 1000.", (long long)limit);
+	int64_t after = 0;
+	const char *token = doc_get_str(rq->rq_in, "NextToken");
+	if (token && *token) {
+		char *end;
+		after = strncmp(token, "vpcd1.", 6) == 0 ? strtoll(token + 6, &end, 16) : -1;
+		if (after <= 0 || *end)
+			return api_fail(rq, "InvalidNextToken", "The token '%.80s' is invalid", token);
+	}
+	struct doc *out = doc_set(rq->rq_out, "Addresses", doc_list());
+	size_t n;
+	struct res **list = cache_list(api_cache(rq), RT_EIP, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (list[i]->r_ord < after)
+			continue;
+		bool wanted = !ids || !ids->d_count;
+		doc_foreach(id, ids)
+			wanted |= str_eq(id->d_str, list[i]->r_id);
+		const char *ip = doc_get_str(list[i]->r_doc, "PublicIp");
+		if (!wanted || !ip)
+			continue;
+		if ((int64_t)out->d_count == limit) {
+			char tok[48];
+			snprintf(tok, sizeof(tok), "vpcd1.%llx", (unsigned long long)list[i]->r_ord);
+			doc_set_str(rq->rq_out, "NextToken", tok);
+			break;
+		}
+		char ptr[128], dashed[IP4_STR_MAX];
+		snprintf(dashed, sizeof(dashed), "%s", ip);
+		for (char *c = dashed; *c; c++)
+			if (*c == '.')
+				*c = '-';
+		if (strcmp(api_region(rq), "us-east-1") == 0)
+			snprintf(ptr, sizeof(ptr), "ec2-%s.compute-1.amazonaws.com.", dashed);
+		else
+			snprintf(ptr, sizeof(ptr), "ec2-%s.%s.compute.amazonaws.com.", dashed, api_region(rq));
+		struct doc *a = doc_push(out, doc_obj());
+		doc_set_str(a, "PublicIp", ip);
+		doc_set_str(a, "AllocationId", list[i]->r_id);
+		doc_set_str(a, "PtrRecord", ptr);
+	}
+	return 0;
 }

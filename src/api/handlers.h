@@ -22,6 +22,8 @@
 	X(AuthorizeSecurityGroupEgress) \
 	X(AuthorizeSecurityGroupIngress) \
 	X(CreateCustomerGateway) \
+	X(CreateDefaultSubnet) \
+	X(CreateDefaultVpc) \
 	X(CreateDhcpOptions) \
 	X(CreateInternetGateway) \
 	X(CreateManagedPrefixList) \
@@ -62,6 +64,7 @@
 	X(DeleteVpnGateway) \
 	X(DescribeAccountAttributes) \
 	X(DescribeAddresses) \
+	X(DescribeAddressesAttribute) \
 	X(DescribeAvailabilityZones) \
 	X(DescribeCustomerGateways) \
 	X(DescribeDhcpOptions) \
@@ -108,6 +111,7 @@
 	X(ModifySubnetAttribute) \
 	X(ModifyVpcAttribute) \
 	X(ModifyVpcPeeringConnectionOptions) \
+	X(ModifyVpcTenancy) \
 	X(ModifyVpnConnectionOptions) \
 	X(ModifyVpnTunnelOptions) \
 	X(RejectVpcPeeringConnection) \

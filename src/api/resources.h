@@ -56,6 +56,9 @@ bool vpc_block_holds(const struct doc *vpc, const struct cidr4 *c);
 struct doc *subnet_create(struct api_req *rq, const char *vpc_id, const struct cidr4 *cidr,
 			  const struct zone_info *zone, bool default_for_az, struct doc *tags);
 
+/* The zone of reg named name or with id zid, or NULL (subnet.c). */
+const struct zone_info *zone_lookup(const struct region_info *reg, const char *name, const char *zid);
+
 /* Whether block shares an address with a subnet of vpc_id: O(log n) in
  * the VPC's subnets (an index the cache keeps current, subnet.c). */
 bool subnet_block_taken(struct api_req *rq, const char *vpc_id, const struct cidr4 *block);

@@ -158,7 +158,7 @@ struct doc *subnet_create(struct api_req *rq, const char *vpc_id, const struct c
 	return api_put(rq, RT_SUBNET, id, d);
 }
 
-static const struct zone_info *zone_lookup(const struct region_info *reg, const char *name, const char *zid)
+const struct zone_info *zone_lookup(const struct region_info *reg, const char *name, const char *zid)
 {
 	for (size_t i = 0; i < reg->r_nzones; i++)
 		if ((name && strcmp(reg->r_zones[i].z_name, name) == 0) ||

@@ -1,6 +1,7 @@
 /*
  * vpc.c — VPCs and the objects each one is born with: CreateVpc,
- * DescribeVpcs, DeleteVpc, ModifyVpcAttribute, DescribeVpcAttribute, and
+ * DescribeVpcs, DeleteVpc, ModifyVpcAttribute, DescribeVpcAttribute,
+ * ModifyVpcTenancy, and
  * the account's default VPC.
  */
 #include "api/handlers.h"
@@ -361,3 +362,26 @@ int handle_DescribeVpcAttribute(struct api_req *rq)
 			attr);
 }
 
+
+/* ModifyVpcTenancy: only dedicated -> default, as AWS allows; instances
+ * launched before keep theirs. */
+int handle_ModifyVpcTenancy(struct api_req *rq)
+{
+	struct res *vpc = api_require(rq, "VpcId", RT_VPC, "InvalidVpcID.NotFound", "vpc");
+	if (!vpc)
+		return -1;
+	const char *tenancy = api_require_str(rq, "InstanceTenancy");
+	if (!tenancy)
+		return -1;
+	if (strcmp(tenancy, "default") != 0)
+		return api_fail(rq, "InvalidParameterValue",
+				"Value (%.32s) for parameter instanceTenancy is invalid. Valid values: default", tenancy);
+	char id[RESOURCE_ID_MAX];
+	snprintf(id, sizeof(id), "%s", vpc->r_id);
+	struct doc *d = doc_clone(vpc->r_doc);
+	doc_set_str(d, "InstanceTenancy", "default");
+	if (!api_put(rq, RT_VPC, id, d))
+		return -1;
+	doc_set_bool(rq->rq_out, "ReturnValue", true);
+	return 0;
+}
