@@ -6,7 +6,7 @@ BUILD_FUZZ ?= build-fuzz
 LISTEN     ?= 127.0.0.1:8775
 DATA_DIR   ?= ./var
 
-.PHONY: all deps run test test-net test-rest unit test-san api-test api-test-san interop-test hostile-test readme-test fuzz clean bench-api demo
+.PHONY: all deps run test test-net test-rest unit test-san api-test api-test-san interop-test hostile-test readme-test console-test fuzz clean bench-api demo
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -26,14 +26,15 @@ run: all
 
 # Every test: unit (cmocka, plain and under ASan+UBSan), API (boto3 and the
 # aws CLI against a vpcd started per test, plain and under ASan+UBSan),
-# interop (real strongSwan), hostile (attacks replayed), the README, fuzzing.
+# interop (real strongSwan), hostile (attacks replayed), the README, the web
+# console in a real browser, fuzzing.
 # Two lanes at once: the network suites one after the other (tunnels,
 # floods: their timing matters), and beside them the rest, TEST_JOBS - 1 at
 # a time. No two suites share a name or a port: every vpcd gets a free
 # port, every namespace a per-run name. Each suite's output is printed
 # whole when it ends.
 TEST_JOBS ?= 3
-TEST_REST = unit test-san api-test api-test-san readme-test fuzz
+TEST_REST = unit test-san api-test api-test-san readme-test console-test fuzz
 test: all
 	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-net test-rest
 
@@ -69,6 +70,14 @@ hostile-test: all
 # The README's examples after `make run`, and install-deps.sh's verification.
 readme-test: all
 	python3 tests/run.py --build $(BUILD) tests/readme
+
+# The web console: its SigV4 signer against botocore's (node), its wizard
+# against vpcctl wizard, and the seed's story in headless Chromium
+# (playwright-core, pinned in tests/console/package-lock.json, installed
+# into $(BUILD)/console-test). Screenshots: $(BUILD)/console-artifacts/.
+console-test: all
+	scripts/console-test-deps.sh $(BUILD)
+	python3 tests/run.py --build $(BUILD) tests/console
 
 # libFuzzer (clang, ASan+UBSan) on every place input enters, each for a
 # bounded time (target:seconds): IKE with real Diffie-Hellman and with the

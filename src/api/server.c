@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "console/console.h"
 #include "model/model.h"
 
 struct conn_ctx {
@@ -570,6 +571,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (cc->cc_answered)
 		return queue_answer(cc, conn);
+	enum MHD_Result console_result;	/* the console's files; its API calls come back signed */
+	if (console_answer(conn, method, url, &console_result))
+		return console_result;
 	if (prepare_request(api, cc, conn, method, url))
 		return queue_answer(cc, conn);
 	/* suspended before the API thread can see it, so that its resume

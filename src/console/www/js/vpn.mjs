@@ -1,0 +1,219 @@
+/*
+ * vpn.mjs — the Site-to-Site VPN connection screens: its details, the
+ * Tunnel details tab (outside IP, status, last change, details from
+ * VgwTelemetry, refreshed by itself every few seconds while shown), the
+ * Static routes tab with Add and Delete, the create form, and the
+ * Download Configuration dialog (Vendor, Platform, Software, IKE version
+ * from GetVpnConnectionDeviceTypes; the file is exactly the text
+ * GetVpnConnectionDeviceSampleConfiguration answers).
+ */
+import { h, clear, arr, tagValue, dateEl, field, errorBox, notice, table, badge, dl, link, modal, formDialog } from './ui.mjs';
+
+export const TUNNEL_REFRESH_MS = 5000;
+
+function telemetryTable(vpn) {
+	const tunnels = arr(vpn.options && vpn.options.tunnelOptionSet);
+	return table({
+		caption: `Tunnels of ${vpn.vpnConnectionId}`, empty: 'This VPN connection has no tunnels',
+		columns: [['Tunnel number', (_t, i) => ''], ['Outside IP address', (t) => t.outsideIpAddress],
+			['Inside IPv4 CIDR', (t) => (tunnels.find((x) => x.outsideIpAddress === t.outsideIpAddress) || {}).tunnelInsideCidr || '-'],
+			['Status', (t) => badge(t.status)], ['Last status change', (t) => dateEl(t.lastStatusChange)],
+			['Details', (t) => t.statusMessage || ''], ['Accepted routes', (t) => t.acceptedRouteCount]],
+		rows: arr(vpn.vgwTelemetry),
+	});
+}
+
+function numberTunnels(tableEl) {
+	tableEl.querySelectorAll('tbody tr').forEach((tr, i) => {
+		if (!tr.querySelector('td.empty'))
+			tr.firstChild.textContent = `Tunnel ${i + 1}`;
+	});
+}
+
+async function describeOne(api, id) {
+	const r = await api.call('DescribeVpnConnections', { VpnConnectionId: [id] });
+	return arr(r.vpnConnectionSet)[0];
+}
+
+/* vpcd's own per-tunnel detail (ISAKMP/IPsec SAs, SPIs, counters), when
+ * this vpcd serves an action for it; null when it does not. */
+async function tunnelDetail(api, id) {
+	for (const action of ['DescribeVpnTunnelDetails', 'GetVpnTunnelDetail']) {
+		try {
+			return { action, answer: await api.call(action, { VpnConnectionId: id }) };
+		} catch (e) {
+			if (e.code !== 'InvalidAction')
+				throw e;
+		}
+	}
+	return null;
+}
+
+function renderDetail(el, d) {
+	/* whatever the action answers, as nested lists: its names are vpcd's */
+	const walk = (v) => (Array.isArray(v) ? h('ol', {}, v.map((x) => h('li', {}, walk(x))))
+		: v && typeof v === 'object' ? h('dl', { class: 'props' }, Object.entries(v).filter(([k]) => k !== 'requestId')
+			.map(([k, x]) => [h('dt', {}, k), h('dd', {}, walk(x))]))
+			: String(v));
+	el.append(walk(d));
+}
+
+export function vpnTabs() {
+	return [{
+		title: 'Details',
+		async render(el, _p, ctx, v) {
+			el.append(dl([['VPN ID', v.vpnConnectionId], ['State', badge(v.state)],
+				['Virtual private gateway', link('vgws', v.vpnGatewayId)], ['Customer gateway', link('cgws', v.customerGatewayId)],
+				['Type', v.type], ['Category', v.category],
+				['Routing', v.options && v.options.staticRoutesOnly === 'true' ? 'Static' : 'Dynamic (requires BGP)'],
+				['Local IPv4 network CIDR', v.options && v.options.localIpv4NetworkCidr],
+				['Remote IPv4 network CIDR', v.options && v.options.remoteIpv4NetworkCidr]]),
+			h('button', { type: 'button', class: 'primary', onclick: () => downloadConfigDialog(ctx.api, v) }, 'Download configuration'));
+		},
+	}, {
+		title: 'Tunnel details',
+		async render(el, panel, ctx, v) {
+			const box = h('div', {});
+			const stamp = h('p', { class: 'help', 'aria-live': 'off' });
+			const fill = (vpn) => {
+				const t = telemetryTable(vpn);
+				numberTunnels(t);
+				clear(box).append(t);
+				stamp.textContent = `Refreshed ${new Date().toLocaleTimeString()}; refreshes every ${TUNNEL_REFRESH_MS / 1000} seconds.`;
+			};
+			fill(v);
+			el.append(box, stamp);
+			const detailBox = h('section', { 'aria-label': 'Tunnel detail from vpcd' });
+			el.append(detailBox);
+			const timer = setInterval(async () => {
+				try {
+					const fresh = await describeOne(ctx.api, v.vpnConnectionId);
+					if (fresh)
+						fill(fresh);
+				} catch (e) {
+					clear(box).append(errorBox(e));
+				}
+			}, TUNNEL_REFRESH_MS);
+			panel.cleanup = () => clearInterval(timer);
+			try {
+				const d = await tunnelDetail(ctx.api, v.vpnConnectionId);
+				if (d) {
+					detailBox.append(h('h3', {}, `Tunnel detail (${d.action})`));
+					renderDetail(detailBox, d.answer);
+				} else {
+					detailBox.append(notice('This vpcd serves no tunnel-detail action (SAs, SPIs, counters): the status above is DescribeVpnConnections\' VgwTelemetry. On vpcd\'s host, vpcctl vpn status shows the SAs.'));
+				}
+			} catch (e) {
+				detailBox.append(errorBox(e, 'Tunnel detail'));
+			}
+		},
+	}, {
+		title: 'Static routes',
+		async render(el, _p, ctx, v) {
+			const err = h('div', {});
+			const reload = () => ctx.view.reloadSelected();
+			el.append(err, table({
+				caption: `Static routes of ${v.vpnConnectionId}`, empty: 'No static routes',
+				columns: [['Destination CIDR', (r) => r.destinationCidrBlock], ['Source', (r) => r.source], ['State', (r) => badge(r.state)],
+					['', (r) => h('button', { type: 'button', class: 'small', 'aria-label': `Delete static route ${r.destinationCidrBlock}`,
+						onclick: async () => {
+							try {
+								await ctx.api.call('DeleteVpnConnectionRoute', { VpnConnectionId: v.vpnConnectionId, DestinationCidrBlock: r.destinationCidrBlock });
+								reload();
+							} catch (e) {
+								clear(err).append(errorBox(e));
+							}
+						} }, 'Delete')]],
+				rows: arr(v.routes).filter((r) => r.state !== 'deleted'),
+			}), h('button', { type: 'button', onclick: () => formDialog({
+				title: `Add a static route to ${v.vpnConnectionId}`, submitLabel: 'Save',
+				intro: 'A network behind your router (the customer gateway) that the VPC reaches through this VPN connection.',
+				fields: [{ name: 'cidr', label: 'Static IP prefix', required: true, placeholder: '10.0.0.0/24' }],
+				onSubmit: async (x) => {
+					await ctx.api.call('CreateVpnConnectionRoute', { VpnConnectionId: v.vpnConnectionId, DestinationCidrBlock: x.cidr });
+					reload();
+				},
+			}) }, 'Add static route'));
+		},
+	}];
+}
+
+/* The file name a configuration downloads as. */
+function fileName(vpn, dt) {
+	const slug = `${dt.vendor}-${dt.platform}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+	return `${vpn.vpnConnectionId}-${slug}.txt`;
+}
+
+function saveText(name, text) {
+	const url = URL.createObjectURL(new Blob([text], { type: 'text/plain;charset=utf-8' }));
+	const a = h('a', { href: url, download: name, class: 'hidden' });
+	document.body.append(a);
+	a.click();
+	a.remove();
+	setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
+export async function downloadConfigDialog(api, vpn) {
+	const types = arr((await api.call('GetVpnConnectionDeviceTypes')).vpnConnectionDeviceTypeSet);
+	const uniq = (xs) => [...new Set(xs)];
+	const vendor = field({ name: 'vendor', label: 'Vendor', type: 'select', options: uniq(types.map((t) => t.vendor)).map((x) => [x, x]) });
+	const platform = field({ name: 'platform', label: 'Platform', type: 'select', options: [] });
+	const software = field({ name: 'software', label: 'Software', type: 'select', options: [] });
+	const ike = field({ name: 'ike', label: 'IKE version', type: 'select', options: [['ikev1', 'ikev1'], ['ikev2', 'ikev2']] });
+	const setOptions = (sel, xs) => {
+		const keep = sel.value;
+		clear(sel).append(...xs.map((x) => h('option', { value: x, selected: x === keep }, x)));
+	};
+	const update = () => {
+		setOptions(platform.control, uniq(types.filter((t) => t.vendor === vendor.control.value).map((t) => t.platform)));
+		setOptions(software.control, uniq(types.filter((t) => t.vendor === vendor.control.value && t.platform === platform.control.value).map((t) => t.software)));
+	};
+	vendor.control.addEventListener('change', update);
+	platform.control.addEventListener('change', update);
+	update();
+	const err = h('div', { 'aria-live': 'assertive' });
+	const body = h('div', {}, h('p', {}, `Download the configuration of ${vpn.vpnConnectionId} for your router. It holds the tunnels' pre-shared keys: keep it safe.`),
+		vendor, platform, software, ike, err);
+	modal('Download Configuration', body, [{ label: 'Cancel' }, {
+		label: 'Download', primary: true,
+		onclick: async (close) => {
+			clear(err);
+			const dt = types.find((t) => t.vendor === vendor.control.value && t.platform === platform.control.value && t.software === software.control.value);
+			if (!dt)
+				return err.append(errorBox(new Error('Choose a vendor, platform and software')));
+			try {
+				const r = await api.call('GetVpnConnectionDeviceSampleConfiguration', {
+					VpnConnectionId: vpn.vpnConnectionId, VpnConnectionDeviceTypeId: dt.vpnConnectionDeviceTypeId,
+					InternetKeyExchangeVersion: ike.control.value });
+				saveText(fileName(vpn, dt), r.vpnConnectionDeviceSampleConfiguration);
+				close();
+			} catch (e) {
+				err.append(errorBox(e));
+			}
+		},
+	}]);
+}
+
+export const createVpnConnection = {
+	async fields(api, optionsOf) {
+		const routes = field({ name: 'routes', label: 'Static IP prefixes (comma-separated)', placeholder: '10.0.0.0/24, 10.0.1.0/24' });
+		const routing = field({ name: 'routing', label: 'Routing options', type: 'select', options: [['static', 'Static'], ['dynamic', 'Dynamic (requires BGP)']] });
+		routing.control.addEventListener('change', () => { routes.hidden = routing.control.value !== 'static'; });
+		return [{ name: 'name', label: 'Name tag' },
+			field({ name: 'vgw', label: 'Virtual private gateway', type: 'select', required: true, options: await optionsOf(api, 'vgws', {}, (g) => g.state) }),
+			field({ name: 'cgw', label: 'Customer gateway', type: 'select', required: true, options: await optionsOf(api, 'cgws', {}, (g) => g.ipAddress) }),
+			routing, routes];
+	},
+	async submit(api, v) {
+		const r = await api.call('CreateVpnConnection', { Type: 'ipsec.1', VpnGatewayId: v.vgw, CustomerGatewayId: v.cgw,
+			Options: { StaticRoutesOnly: v.routing === 'static' },
+			TagSpecification: v.name ? [{ ResourceType: 'vpn-connection', Tag: [{ Key: 'Name', Value: v.name }] }] : undefined });
+		const id = r.vpnConnection.vpnConnectionId;
+		if (v.routing === 'static')
+			for (const cidr of v.routes.split(',').map((x) => x.trim()).filter((x) => x))
+				await api.call('CreateVpnConnectionRoute', { VpnConnectionId: id, DestinationCidrBlock: cidr });
+		return id;
+	},
+};
+
+export { tagValue };

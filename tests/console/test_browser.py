@@ -1,0 +1,168 @@
+"""The web console in a real browser: Debian's headless Chromium driven by
+playwright-core (installed by `make console-test` into BUILD/console-test)
+runs browser.mjs against a vpcd started here with VPN outside addresses
+that are not this host's (so the tunnels are DOWN with their status
+message). The page's own assertions run in browser.mjs; here boto3 checks
+that what the browser made is what the API holds, and that each
+downloaded configuration is exactly GetVpnConnectionDeviceSampleConfiguration's
+text. Screenshots land in BUILD/console-artifacts/."""
+import json
+import os
+import shutil
+import subprocess
+import unittest
+
+from vpcdtest import BUILD, KEY_ID, SECRET, Vpcd
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLAYWRIGHT_DIR = os.path.join(os.path.abspath(BUILD), "console-test")
+ARTIFACTS = os.path.join(os.path.abspath(BUILD), "console-artifacts")
+CHROMIUM = "/usr/bin/chromium"
+OUTSIDE = ("203.0.113.1", "203.0.113.2")
+
+
+class TestConsoleInBrowser(unittest.TestCase):
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        missing = [p for p in (CHROMIUM, os.path.join(PLAYWRIGHT_DIR, "node_modules", "playwright-core"))
+                   if not os.path.exists(p)]
+        if missing or not shutil.which("node"):
+            raise AssertionError("the browser tests need %s and node: run `make console-test` (scripts/install-deps.sh, "
+                                 "scripts/console-test-deps.sh)" % ", ".join(missing))
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+        os.makedirs(ARTIFACTS)
+        cls.vpcd = Vpcd(("--vpn-outside-addresses", ",".join(OUTSIDE))).__enter__()
+        cls.ec2 = cls.vpcd.client()
+        # more security groups than one page of ten holds
+        default_vpc = cls.ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        for i in range(11):
+            cls.ec2.create_security_group(GroupName="paging-%02d" % i, Description="paging", VpcId=default_vpc)
+        regions = [r["RegionName"] for r in cls.ec2.describe_regions()["Regions"]]
+        result_path = os.path.join(ARTIFACTS, "result.json")
+        env = dict(os.environ, ENDPOINT=cls.vpcd.endpoint, KEY_ID=KEY_ID, SECRET=SECRET, ARTIFACTS=ARTIFACTS,
+                   RESULT=result_path, PLAYWRIGHT_DIR=PLAYWRIGHT_DIR, REGIONS=json.dumps(regions), CHROMIUM=CHROMIUM)
+        cls.node = subprocess.run(["node", os.path.join(HERE, "browser.mjs")], env=env, capture_output=True, text=True,
+                                 timeout=900)
+        with open(os.path.join(ARTIFACTS, "browser.log"), "w") as f:
+            f.write(cls.node.stdout + cls.node.stderr)
+        try:
+            with open(result_path) as f:
+                cls.result = json.load(f)
+        except (OSError, ValueError):
+            cls.result = {}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.vpcd.__exit__(None, None, None)
+
+    def test_1_browser_story(self):
+        """browser.mjs ran every step and its assertions held."""
+        self.assertEqual(self.node.returncode, 0, "browser.mjs failed:\n%s\n%s" % (self.node.stdout[-4000:],
+                                                                                 self.node.stderr[-6000:]))
+        self.assertTrue(self.result.get("ok"), self.result.get("error"))
+        pngs = [f for f in os.listdir(ARTIFACTS) if f.endswith(".png")]
+        self.assertGreaterEqual(len(pngs), 25, pngs)
+
+    def test_2_wizard_resources(self):
+        """The wizard's resources are in the API, tagged, wired as vpcctl wizard wires them."""
+        w = self.result.get("wizard")
+        self.assertTrue(w, "the wizard step did not finish")
+        ec2 = self.ec2
+        vpc = ec2.describe_vpcs(VpcIds=[w["VpcId"]])["Vpcs"][0]
+        self.assertEqual(vpc["CidrBlock"], "10.96.0.0/16")
+        self.assertIn({"Key": "Name", "Value": "office"}, vpc["Tags"])
+        self.assertIn({"Key": "site", "Value": "東京オフィス"}, vpc["Tags"])
+        subnets = {s["SubnetId"]: s for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [w["VpcId"]]}])["Subnets"]}
+        self.assertEqual(subnets[w["PublicSubnetId"]]["CidrBlock"], "10.96.0.0/24")
+        self.assertEqual(subnets[w["PrivateSubnetId"]]["CidrBlock"], "10.96.1.0/24")
+        self.assertEqual(subnets[w["PrivateSubnetId"]]["AvailabilityZone"], "us-east-1a")
+        self.assertEqual(len(subnets), 2, "the failed overlapping subnet was not made")
+        igw = ec2.describe_internet_gateways(InternetGatewayIds=[w["InternetGatewayId"]])["InternetGateways"][0]
+        self.assertEqual(igw["Attachments"][0]["VpcId"], w["VpcId"])
+        rtbs = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [w["VpcId"]]}])["RouteTables"]
+        main = [t for t in rtbs if any(a.get("Main") for a in t["Associations"])][0]
+        public = [t for t in rtbs if t["RouteTableId"] == w["PublicRouteTableId"]][0]
+        self.assertIn(("0.0.0.0/0", w["VpnGatewayId"]), [(r["DestinationCidrBlock"], r.get("GatewayId")) for r in main["Routes"]])
+        self.assertEqual([p["GatewayId"] for p in main["PropagatingVgws"]], [w["VpnGatewayId"]])
+        self.assertIn(("0.0.0.0/0", w["InternetGatewayId"]), [(r["DestinationCidrBlock"], r.get("GatewayId")) for r in public["Routes"]])
+        self.assertEqual([a["SubnetId"] for a in public["Associations"] if a.get("SubnetId")], [w["PublicSubnetId"]])
+        vgw = ec2.describe_vpn_gateways(VpnGatewayIds=[w["VpnGatewayId"]])["VpnGateways"][0]
+        self.assertEqual([a["VpcId"] for a in vgw["VpcAttachments"] if a["State"] == "attached"], [w["VpcId"]])
+        cgw = ec2.describe_customer_gateways(CustomerGatewayIds=[w["CustomerGatewayId"]])["CustomerGateways"][0]
+        self.assertEqual(cgw["IpAddress"], "198.51.100.2")
+        vpn = ec2.describe_vpn_connections(VpnConnectionIds=[w["VpnConnectionId"]])["VpnConnections"][0]
+        self.assertTrue(vpn["Options"]["StaticRoutesOnly"])
+        self.assertEqual(vpn["CustomerGatewayId"], w["CustomerGatewayId"])
+        self.assertEqual(vpn["VpnGatewayId"], w["VpnGatewayId"])
+        # the wizard's route and the one added on the Static routes tab
+        self.assertEqual(sorted(r["DestinationCidrBlock"] for r in vpn["Routes"] if r["State"] != "deleted"),
+                         ["10.0.0.0/24", "10.1.0.0/24"])
+        for res in (vpc, igw, vgw, cgw, vpn, main, public, *subnets.values()):
+            self.assertIn({"Key": "Name", "Value": "office"}, res["Tags"])
+
+    def test_3_downloads_are_the_api_text(self):
+        """Each file the browser downloaded is exactly the API's sample configuration."""
+        downloads = self.result.get("downloads") or []
+        self.assertEqual([d["ike"] for d in downloads], ["ikev1", "ikev2"])
+        types = self.ec2.get_vpn_connection_device_types()["VpnConnectionDeviceTypes"]
+        vpn_id = self.result["wizard"]["VpnConnectionId"]
+        # both were downloaded before the browser added 10.1.0.0/24, which the
+        # configuration lists: take it away again to compare
+        vpn = self.ec2.describe_vpn_connections(VpnConnectionIds=[vpn_id])["VpnConnections"][0]
+        if "10.1.0.0/24" in [r["DestinationCidrBlock"] for r in vpn["Routes"] if r["State"] != "deleted"]:
+            self.ec2.delete_vpn_connection_route(VpnConnectionId=vpn_id, DestinationCidrBlock="10.1.0.0/24")
+        for d in downloads:
+            [t] = [t for t in types if (t["Vendor"], t["Platform"], t["Software"]) == (d["vendor"], d["platform"], d["software"])]
+            text = self.ec2.get_vpn_connection_device_sample_configuration(
+                VpnConnectionId=vpn_id, VpnConnectionDeviceTypeId=t["VpnConnectionDeviceTypeId"],
+                InternetKeyExchangeVersion=d["ike"])["VpnConnectionDeviceSampleConfiguration"]
+            with open(d["file"], encoding="utf-8") as f:
+                got = f.read()
+            self.assertEqual(got, text, d["file"])
+            self.assertIn("crypto ipsec transform-set ipsec-prop-%s-0" % vpn_id, got)
+            self.assertTrue(d["name"].startswith(vpn_id), d["name"])
+
+    def test_4_tunnels_as_the_api_says(self):
+        """The Tunnel details rows are the API's VgwTelemetry."""
+        vpn = self.ec2.describe_vpn_connections(VpnConnectionIds=[self.result["wizard"]["VpnConnectionId"]])["VpnConnections"][0]
+        rows = self.result.get("tunnelRows") or []
+        self.assertEqual([(r[1], r[3], r[5]) for r in rows],
+                         [(t["OutsideIpAddress"], t["Status"], t["StatusMessage"]) for t in vpn["VgwTelemetry"]])
+        self.assertEqual(sorted(r[1] for r in rows), list(OUTSIDE))
+
+    def test_5_instances_and_traces(self):
+        """The instances launched with their subnets, groups and addresses; the four traces as the page said."""
+        iid, bastion = self.result.get("instanceId"), self.result.get("bastionId")
+        self.assertTrue(iid and bastion, "the launch steps did not finish")
+        w = self.result["wizard"]
+        inst = self.ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+        self.assertEqual(inst["SubnetId"], w["PrivateSubnetId"])
+        self.assertEqual(inst["PrivateIpAddress"], "10.96.1.10")
+        self.assertNotIn("PublicIpAddress", inst)
+        self.assertEqual([g["GroupId"] for g in inst["SecurityGroups"]], [self.result["sgId"]])
+        self.assertEqual(inst["State"]["Name"], "running")
+        # the bastion (public subnet, public IP: the page showed it) was terminated from the page
+        b = self.ec2.describe_instances(InstanceIds=[bastion])["Reservations"][0]["Instances"][0]
+        self.assertIn(b["State"]["Name"], ("shutting-down", "terminated"))
+        self.assertRegex(self.result["bastionPublicIp"], r"^\d+\.\d+\.\d+\.\d+$")
+        analyses = self.ec2.describe_network_insights_analyses()["NetworkInsightsAnalyses"]
+        self.assertEqual([a["NetworkPathFound"] for a in analyses], [False, True, False, False])
+        self.assertEqual([a["Explanations"][0]["ExplanationCode"] for a in analyses if a["Explanations"]],
+                         ["BAD_STATE_VPN", "ENI_SG_RULES_MISMATCH", "SUBNET_ACL_RESTRICTION"])
+        self.assertEqual(analyses[2]["Explanations"][0]["SecurityGroup"]["Id"], self.result["sgId"])
+        self.assertEqual(analyses[3]["Explanations"][0]["AclRule"]["RuleNumber"], 90)
+        self.assertEqual(analyses[3]["Explanations"][0]["Acl"]["Id"], self.result["aclId"])
+        paths = {p["NetworkInsightsPathId"]: p for p in self.ec2.describe_network_insights_paths()["NetworkInsightsPaths"]}
+        self.assertEqual([(paths[a["NetworkInsightsPathId"]]["Source"], paths[a["NetworkInsightsPathId"]]["Destination"])
+                          for a in analyses], [(w["VpnGatewayId"], iid)] + [(bastion, iid)] * 3)
+
+    def test_6_released_address(self):
+        eip = self.result.get("eip")
+        self.assertTrue(eip)
+        self.assertEqual(self.ec2.describe_addresses()["Addresses"], [])
+
+
+if __name__ == "__main__":
+    unittest.main()
