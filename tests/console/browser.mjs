@@ -511,14 +511,68 @@ try {
 		await snap(page, 'terminated');
 	});
 
+	await step('the wizard rolls back a failed build, as vpcctl wizard does', async () => {
+		await page.goto(`${ENDPOINT}/console/#/wizard`);
+		await page.getByLabel(/4\. VPC with a Private Subnet Only and Hardware VPN Access/).check();
+		await page.getByRole('button', { name: 'Select' }).click();
+		await page.getByLabel('Customer Gateway IP').fill('203.0.113.300');
+		await page.getByRole('button', { name: 'Continue' }).click();
+		await page.getByLabel('IPv4 CIDR block').fill('10.97.0.0/16');
+		await page.getByLabel('VPC name').fill('rollback');
+		await page.getByLabel('Private subnet\'s IPv4 CIDR').fill('10.97.1.0/24');
+		assert.equal(await page.getByLabel('Public subnet\'s IPv4 CIDR').count(), 0, 'pattern 4 has no public subnet');
+		await page.getByRole('button', { name: 'Create VPC' }).click();
+		await page.getByRole('heading', { name: 'The VPC could not be created' }).waitFor();
+		const alert = await page.getByRole('alert').first().textContent();
+		assert.match(alert, /^Step "create customer gateway 203\.0\.113\.300" failed: .+ \([A-Za-z.]+\)$/, alert);
+		const undone = await page.locator('ul.rollback li').allTextContents();
+		assert.deepEqual(undone.map((u) => u.replace(/(vpc|subnet|vgw|rtb)-[0-9a-f]+/g, '$1-…')), [
+			'rolled back: delete route 0.0.0.0/0 -> vgw-… in rtb-…', 'rolled back: detach vgw-… from vpc-…',
+			'rolled back: delete VPN gateway vgw-…', 'rolled back: delete private subnet subnet-…', 'rolled back: delete VPC vpc-…']);
+		await page.getByText('Rolled back; nothing was left behind.').waitFor();
+		result.rollback = { error: alert, undone };
+		await snap(page, 'wizard-rolled-back');
+	});
+
+	await step('dialogs: Escape closes them and focus returns', async () => {
+		await page.goto(`${ENDPOINT}/console/#/vpcs`);
+		const create = page.getByRole('button', { name: 'Create VPC' });
+		await create.click();
+		await page.getByRole('dialog', { name: 'Create VPC' }).waitFor();
+		assert.equal(await page.evaluate(() => document.activeElement.name), 'name', 'focus starts in the first field');
+		await page.keyboard.press('Escape');
+		await page.getByRole('dialog').waitFor({ state: 'detached' });
+		assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Create VPC');
+	});
+
+	await step('region picker: another region has its own resources', async () => {
+		await page.goto(`${ENDPOINT}/console/#/`);
+		await page.getByRole('heading', { name: 'Resources in us-east-1' }).waitFor();
+		await page.getByLabel('Region', { exact: true }).selectOption('eu-west-1');
+		await page.getByRole('heading', { name: 'Resources in eu-west-1' }).waitFor();
+		await page.waitForFunction(() => !Array.from(document.querySelectorAll('.count')).some((c) => c.textContent === '…'));
+		const cards = await page.locator('.card').allTextContents();
+		assert.equal(await page.locator('.card .error').count(), 0, `no card failed: ${cards}`);
+		assert.ok(cards.some((c) => /^0\s*Site-to-Site VPN connections/.test(c)), `no VPN connection in eu-west-1: ${cards}`);
+		assert.ok(cards.some((c) => /^0\s*Instances/.test(c)), cards.join(' | '));
+		result.euWest1Cards = cards;
+		await snap(page, 'dashboard-eu-west-1');
+		await page.getByLabel('Region', { exact: true }).selectOption('us-east-1');
+		await page.getByRole('heading', { name: 'Resources in us-east-1' }).waitFor();
+		assert.equal(await page.evaluate(() => JSON.parse(sessionStorage.getItem('vpcd-console-session')).region), 'us-east-1');
+	});
+
 	await step('every API call was SigV4-signed with the key; nothing else was fetched', async () => {
 		assert.ok(apiCalls.length > 50, `${apiCalls.length} calls`);
+		const regions = new Set();
 		for (const c of apiCalls) {
 			assert.equal(c.method, 'POST');
-			assert.match(c.auth, new RegExp(`^AWS4-HMAC-SHA256 Credential=${KEY_ID}/\\d{8}/us-east-1/ec2/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=[0-9a-f]{64}$`));
+			assert.match(c.auth, new RegExp(`^AWS4-HMAC-SHA256 Credential=${KEY_ID}/\\d{8}/(us-east-1|eu-west-1)/ec2/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=[0-9a-f]{64}$`));
+			regions.add(c.auth.split('/')[2]);
 		}
 		assert.deepEqual(others, []);
 		assert.deepEqual(pageErrors, []);
+		assert.deepEqual([...regions].sort(), ['eu-west-1', 'us-east-1']);
 		result.apiCalls = apiCalls.length;
 	});
 

@@ -8,11 +8,18 @@ downloaded configuration is exactly GetVpnConnectionDeviceSampleConfiguration's
 text. Screenshots land in BUILD/console-artifacts/."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import unittest
+import urllib.error
+import urllib.request
 
-from vpcdtest import BUILD, KEY_ID, SECRET, Vpcd
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+
+from vpcdtest import BUILD, KEY_ID, REGION, SECRET, Vpcd
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAYWRIGHT_DIR = os.path.join(os.path.abspath(BUILD), "console-test")
@@ -162,6 +169,45 @@ class TestConsoleInBrowser(unittest.TestCase):
         eip = self.result.get("eip")
         self.assertTrue(eip)
         self.assertEqual(self.ec2.describe_addresses()["Addresses"], [])
+
+    def test_7_rollback_left_nothing(self):
+        """The failed wizard build removed all it made."""
+        self.assertTrue(self.result.get("rollback"), "the rollback step did not finish")
+        f = [{"Name": "tag:Name", "Values": ["rollback"]}]
+        self.assertEqual(self.ec2.describe_vpcs(Filters=f)["Vpcs"], [])
+        self.assertEqual(self.ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["10.97.0.0/16"]}])["Vpcs"], [])
+        self.assertEqual(self.ec2.describe_subnets(Filters=f)["Subnets"], [])
+        self.assertEqual([g for g in self.ec2.describe_vpn_gateways(Filters=f)["VpnGateways"] if g["State"] != "deleted"], [])
+        self.assertEqual([g for g in self.ec2.describe_customer_gateways()["CustomerGateways"]
+                          if g["IpAddress"] == "203.0.113.300"], [])
+
+    def test_8_tunnel_detail(self):
+        """The tunnel detail under Tunnel details is vpcd's VpcdDescribeTunnelDetails when it serves it, else says so."""
+        text = self.result.get("tunnelDetail")
+        self.assertIsNotNone(text, "the tunnel step did not finish")
+        vpn_id = self.result["wizard"]["VpnConnectionId"]
+        status, body = signed_post(self.vpcd.endpoint, "Action=VpcdDescribeTunnelDetails&Version=2016-11-15"
+                                   "&VpnConnectionId.1=" + vpn_id)
+        if status == 400 and "<Code>InvalidAction</Code>" in body:
+            self.assertIn("This vpcd serves no tunnel-detail action", text)
+            return
+        self.assertEqual(status, 200, body)
+        state = re.search(r"<state>([^<]*)</state>", body)
+        self.assertIn("Tunnel detail: ISAKMP and IPsec SAs", text)
+        self.assertIn("(state: %s)" % (state.group(1) if state else "none"), text)
+
+
+def signed_post(endpoint, body):
+    """A SigV4-signed POST of a form body to vpcd: (status, text)."""
+    req = botocore.awsrequest.AWSRequest(method="POST", url=endpoint + "/", data=body,
+                                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(KEY_ID, SECRET), "ec2", REGION).add_auth(req)
+    r = urllib.request.Request(endpoint + "/", data=body.encode(), headers=dict(req.headers.items()), method="POST")
+    try:
+        with urllib.request.urlopen(r, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
 
 
 if __name__ == "__main__":

@@ -292,7 +292,7 @@ export const TYPES = {
 		title: 'Your VPCs', singular: 'VPC', describe: 'DescribeVpcs', set: 'vpcSet', id: 'vpcId', idParam: 'VpcId', paged: true,
 		columns: [['Name', tagValue], ['VPC ID', null], ['State', (r) => badge(r.state)], ['IPv4 CIDR', (r) => r.cidrBlock],
 			['Tenancy', (r) => r.instanceTenancy], ['Default VPC', (r) => (r.isDefault === 'true' ? 'Yes' : 'No')]],
-		filters: [['tag:Name', 'Name'], ['vpc-id', 'VPC ID'], ['cidr-block', 'IPv4 CIDR'], ['state', 'State'], ['is-default', 'Default VPC (true/false)']],
+		filters: [['tag:Name', 'Name'], ['vpc-id', 'VPC ID'], ['cidr', 'IPv4 CIDR'], ['state', 'State'], ['is-default', 'Default VPC (true/false)']],
 		tabs: () => [detailsTab(async (v, ctx) => {
 			const [dns, host] = await Promise.all(['enableDnsSupport', 'enableDnsHostnames'].map((a) =>
 				ctx.api.call('DescribeVpcAttribute', { VpcId: v.vpcId, Attribute: a }).catch(() => ({}))));

@@ -35,27 +35,43 @@ async function describeOne(api, id) {
 	return arr(r.vpnConnectionSet)[0];
 }
 
-/* vpcd's own per-tunnel detail (ISAKMP/IPsec SAs, SPIs, counters), when
- * this vpcd serves an action for it; null when it does not. */
+/* vpcd's own per-tunnel detail (ISAKMP and IPsec SAs, SPIs, counters,
+ * drops: what vpcctl vpn status prints), from its action
+ * VpcdDescribeTunnelDetails when this vpcd serves it; null when it does
+ * not (InvalidAction). */
+export const TUNNEL_DETAIL_ACTION = 'VpcdDescribeTunnelDetails';
+
 async function tunnelDetail(api, id) {
-	for (const action of ['DescribeVpnTunnelDetails', 'GetVpnTunnelDetail']) {
-		try {
-			return { action, answer: await api.call(action, { VpnConnectionId: id }) };
-		} catch (e) {
-			if (e.code !== 'InvalidAction')
-				throw e;
-		}
+	let r;
+	try {
+		r = await api.call(TUNNEL_DETAIL_ACTION, { VpnConnectionId: [id] });
+	} catch (e) {
+		if (e.code === 'InvalidAction')
+			return null;
+		throw e;
 	}
-	return null;
+	const item = arr(r.tunnelDetailSet).find((x) => x.vpnConnectionId === id);
+	if (!item)
+		return { state: 'none', doc: null };
+	let doc = null;
+	try {
+		doc = item.document ? JSON.parse(item.document) : null;
+	} catch {
+		doc = item.document;
+	}
+	return { state: item.state, doc };
 }
 
-function renderDetail(el, d) {
-	/* whatever the action answers, as nested lists: its names are vpcd's */
-	const walk = (v) => (Array.isArray(v) ? h('ol', {}, v.map((x) => h('li', {}, walk(x))))
-		: v && typeof v === 'object' ? h('dl', { class: 'props' }, Object.entries(v).filter(([k]) => k !== 'requestId')
-			.map(([k, x]) => [h('dt', {}, k), h('dd', {}, walk(x))]))
-			: String(v));
-	el.append(walk(d));
+/* A JSON document as nested lists; members named ...At holding epoch
+ * seconds are dates in the user's locale. */
+function renderDoc(v, key = '') {
+	if (Array.isArray(v))
+		return v.length ? h('ol', { class: 'doc' }, v.map((x) => h('li', {}, renderDoc(x)))) : '(none)';
+	if (v && typeof v === 'object')
+		return h('dl', { class: 'props' }, Object.entries(v).map(([k, x]) => [h('dt', {}, k), h('dd', {}, renderDoc(x, k))]));
+	if (/At$/.test(key) && typeof v === 'number' && v > 1e9)
+		return dateEl(new Date(v * 1000).toISOString());
+	return String(v);
 }
 
 export function vpnTabs() {
@@ -90,22 +106,25 @@ export function vpnTabs() {
 					const fresh = await describeOne(ctx.api, v.vpnConnectionId);
 					if (fresh)
 						fill(fresh);
+					await showDetail();
 				} catch (e) {
 					clear(box).append(errorBox(e));
 				}
 			}, TUNNEL_REFRESH_MS);
 			panel.cleanup = () => clearInterval(timer);
-			try {
-				const d = await tunnelDetail(ctx.api, v.vpnConnectionId);
-				if (d) {
-					detailBox.append(h('h3', {}, `Tunnel detail (${d.action})`));
-					renderDetail(detailBox, d.answer);
-				} else {
-					detailBox.append(notice('This vpcd serves no tunnel-detail action (SAs, SPIs, counters): the status above is DescribeVpnConnections\' VgwTelemetry. On vpcd\'s host, vpcctl vpn status shows the SAs.'));
+			const showDetail = async () => {
+				try {
+					const d = await tunnelDetail(ctx.api, v.vpnConnectionId);
+					if (!d)
+						return clear(detailBox).append(notice('This vpcd serves no tunnel-detail action (SAs, SPIs, counters): the status above is DescribeVpnConnections\' VgwTelemetry. On vpcd\'s host, vpcctl vpn status shows the SAs.'));
+					clear(detailBox).append(h('h3', {}, 'Tunnel detail: ISAKMP and IPsec SAs'),
+						h('p', { class: 'help' }, `From ${TUNNEL_DETAIL_ACTION} (state: ${d.state}).`),
+						d.doc ? renderDoc(d.doc) : notice('vpcd has no detail for this connection\'s tunnels yet.'));
+				} catch (e) {
+					clear(detailBox).append(errorBox(e, 'Tunnel detail'));
 				}
-			} catch (e) {
-				detailBox.append(errorBox(e, 'Tunnel detail'));
-			}
+			};
+			await showDetail();
 		},
 	}, {
 		title: 'Static routes',
