@@ -49,6 +49,17 @@ async function assertNoOverflow(page, what) {
 	assert.ok(sw <= iw + 1, `${what}: the page is ${sw}px wide in a ${iw}px viewport`);
 }
 
+/* Every control on the page has a name a screen reader reads (a label,
+ * aria-label or aria-labelledby; a button its text). */
+async function assertLabelled(page, what) {
+	const bad = await page.evaluate(() => Array.from(document.querySelectorAll('input, select, textarea, button'))
+		.filter((el) => el.offsetParent !== null || el.closest('dialog'))
+		.filter((el) => !((el.labels && el.labels.length && el.labels[0].textContent.trim()) || el.getAttribute('aria-label') ||
+			el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent.trim())))
+		.map((el) => el.outerHTML.slice(0, 120)));
+	assert.deepEqual(bad, [], `${what}: controls without a label`);
+}
+
 async function step(name, fn) {
 	log('step:', name);
 	await fn();
@@ -82,6 +93,7 @@ try {
 		assert.equal(resp.status(), 200);
 		await page.getByRole('heading', { name: 'Sign in to the vpcd console' }).waitFor();
 		await snap(page, 'sign-in');
+		await assertLabelled(page, 'sign-in');
 	});
 
 	await step('a wrong secret is refused', async () => {
@@ -115,6 +127,7 @@ try {
 		const opts = await page.getByLabel('Region', { exact: true }).locator('option').allTextContents();
 		assert.deepEqual(opts, REGIONS);
 		await snap(page, 'dashboard');
+		await assertLabelled(page, 'dashboard');
 		await assertNoOverflow(page, 'dashboard at 1280x800');
 	});
 
@@ -125,6 +138,7 @@ try {
 			'VPC with a Private Subnet Only and Hardware VPN Access'])
 			await page.getByText(p, { exact: false }).first().waitFor();
 		await snap(page, 'wizard-patterns');
+		await assertLabelled(page, 'wizard step 1');
 		await page.getByLabel(/3\. VPC with Public and Private Subnets and Hardware VPN Access/).check();
 		await page.getByRole('button', { name: 'Select' }).click();
 		await page.getByRole('heading', { name: 'Step 2: Configure your VPN' }).waitFor();
@@ -138,6 +152,7 @@ try {
 		await page.getByLabel('IP Prefix').fill('');
 		assert.deepEqual(await page.getByRole('list', { name: 'Static routes' }).locator('li').allTextContents(), ['10.0.0.0/24 Remove']);
 		await snap(page, 'wizard-vpn');
+		await assertLabelled(page, 'wizard step 2');
 		await page.getByRole('button', { name: 'Continue' }).click();
 		await page.getByRole('heading', { name: /Step 3: VPC with Public and Private Subnets and Hardware VPN Access/ }).waitFor();
 		await page.getByLabel('IPv4 CIDR block').fill('10.96.0.0/16');
@@ -148,6 +163,7 @@ try {
 		await page.getByLabel('Hardware tenancy').selectOption('default');
 		await page.getByText('Customer gateway 198.51.100.2; static routing: 10.0.0.0/24').waitFor();
 		await snap(page, 'wizard-vpc');
+		await assertLabelled(page, 'wizard step 3');
 		await page.getByRole('button', { name: 'Create VPC' }).click();
 		await page.getByRole('heading', { name: 'VPC Successfully Created' }).waitFor();
 		await snap(page, 'wizard-created');
@@ -176,6 +192,7 @@ try {
 		await dlg.getByLabel('Software').selectOption('IOS 12.4+');
 		await dlg.getByLabel('IKE version').selectOption('ikev1');
 		await snap(page, 'download-dialog');
+		await assertLabelled(page, 'Download Configuration');
 		const [download] = await Promise.all([page.waitForEvent('download'), dlg.getByRole('button', { name: 'Download' }).click()]);
 		const file = path.join(ARTIFACTS, 'cisco-isr-ikev1.txt');
 		await download.saveAs(file);
@@ -237,6 +254,7 @@ try {
 			first, { timeout: 15000 });
 		result.tunnelDetail = await panel.locator('section').textContent();
 		await snap(page, 'vpn-tunnels');
+		await assertLabelled(page, 'VPN connection');
 		/* keyboard: arrows move between the tabs */
 		await page.getByRole('tab', { name: 'Tunnel details', exact: true }).focus();
 		await page.keyboard.press('ArrowRight');
@@ -306,6 +324,7 @@ try {
 		for (const [cidr, what] of [['10.0.0.0/24', 'office'], ['10.96.0.0/24', 'bastion']])
 			await addSshRule(cidr, what);
 		await snap(page, 'security-group-rules');
+		await assertLabelled(page, 'security group');
 	});
 
 	async function launch(name, subnet, groupLabel, privateIp, publicIp) {
@@ -319,6 +338,7 @@ try {
 			await dlg.getByLabel(/Primary private IPv4 address/).fill(privateIp);
 		await dlg.getByLabel('Auto-assign public IP').selectOption(publicIp ? 'true' : 'false');
 		await snap(page, `launch-${name}`);
+		await assertLabelled(page, 'launch instance');
 		await dlg.getByRole('button', { name: 'Launch instance' }).click();
 		await dlg.waitFor({ state: 'detached' });
 		const heading = page.getByRole('heading', { name: new RegExp(`^Instance: i-[0-9a-f]+ \\(${name}\\)`) });
@@ -378,6 +398,7 @@ try {
 		const details = await panel.locator('table tbody tr td:nth-child(3)').allTextContents();
 		assert.ok(details.some((d) => d.startsWith(`ingress rule of ${result.sgId}: TCP port 22 from 10.96.0.0/24`)), details.join(' | '));
 		await snap(page, 'reachable');
+		await assertLabelled(page, 'reachability');
 	});
 
 	await step('break the security group: the trace names it', async () => {
@@ -418,6 +439,7 @@ try {
 		await rule.waitFor();
 		assert.deepEqual(await rule.locator('td').allTextContents(), ['90', 'TCP (6)', '22', '10.96.0.0/24', 'DENY', 'Delete']);
 		await snap(page, 'network-acl-inbound');
+		await assertLabelled(page, 'network ACL');
 		const panel = await analyse(result.bastionId, '', false);
 		const why = await panel.locator('.explanation').textContent();
 		assert.equal(why, `Network ACL ${result.aclId} drops it (inbound) by rule 90: DENY TCP port 22 from 10.96.0.0/24.`);
@@ -498,6 +520,15 @@ try {
 		await page.waitForFunction(() => !Array.from(document.querySelectorAll('.count')).some((c) => c.textContent === '…'));
 		await assertNoOverflow(page, 'dashboard at 390px');
 		await snap(page, 'phone-dashboard');
+		await page.goto(`${ENDPOINT}/console/#/subnets`);
+		await page.locator('.list table').waitFor();
+		await assertNoOverflow(page, 'subnets at 390px');
+		await snap(page, 'phone-subnets');
+		await page.goto(`${ENDPOINT}/console/#/wizard`);
+		await page.getByRole('button', { name: 'Select' }).click();
+		await page.getByRole('heading', { name: /^Step 2: Configure your VPN/ }).waitFor();
+		await assertNoOverflow(page, 'wizard at 390px');
+		await snap(page, 'phone-wizard');
 		await page.setViewportSize({ width: 1280, height: 800 });
 	});
 
