@@ -506,6 +506,26 @@ try {
 		await page.getByText(`Released ${result.eip}`).waitFor();
 	});
 
+	await step('NAT gateway: create in the public subnet with a new Elastic IP', async () => {
+		await page.goto(`${ENDPOINT}/console/#/natGateways`);
+		await page.getByRole('button', { name: 'Create NAT gateway' }).click();
+		const dlg = page.getByRole('dialog');
+		await dlg.getByLabel('Name tag').fill('office-nat');
+		await dlg.getByLabel('Subnet').selectOption(W().PublicSubnetId);
+		await dlg.getByLabel('Connectivity type').selectOption('public');
+		await dlg.getByLabel(/Elastic IP allocation ID/).selectOption('new');
+		await assertLabelled(page, 'create NAT gateway');
+		await dlg.getByRole('button', { name: 'Create NAT gateway' }).click();
+		await dlg.waitFor({ state: 'detached' });
+		const heading = page.getByRole('heading', { name: /^NAT gateway: nat-/ });
+		await heading.waitFor();
+		result.natGatewayId = (await heading.textContent()).match(/nat-[0-9a-f]+/)[0];
+		const addr = await page.getByRole('tabpanel').locator('dt:text-is("Addresses") + dd').textContent();
+		assert.match(addr, /^\d+\.\d+\.\d+\.\d+ \(eipalloc-[0-9a-f]+\) → 10\.96\.0\.\d+ on eni-[0-9a-f]+$/, addr);
+		result.natAddress = addr;
+		await snap(page, 'nat-gateway');
+	});
+
 	await step('phone width: no sideways scrolling, the menu folds', async () => {
 		await page.setViewportSize({ width: 390, height: 844 });
 		await page.goto(`${ENDPOINT}/console/#/vpns/${W().VpnConnectionId}`);

@@ -165,10 +165,18 @@ class TestConsoleInBrowser(unittest.TestCase):
         self.assertEqual([(paths[a["NetworkInsightsPathId"]]["Source"], paths[a["NetworkInsightsPathId"]]["Destination"])
                           for a in analyses], [(w["VpnGatewayId"], iid)] + [(bastion, iid)] * 3)
 
-    def test_6_released_address(self):
-        eip = self.result.get("eip")
-        self.assertTrue(eip)
-        self.assertEqual(self.ec2.describe_addresses()["Addresses"], [])
+    def test_6_addresses(self):
+        """The Elastic IP allocated and released on the page is gone; the NAT gateway's is the one it shows."""
+        self.assertTrue(self.result.get("eip"))
+        nat_id = self.result.get("natGatewayId")
+        self.assertTrue(nat_id, "the NAT gateway step did not finish")
+        [nat] = self.ec2.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"]
+        self.assertEqual(nat["SubnetId"], self.result["wizard"]["PublicSubnetId"])
+        [a] = nat["NatGatewayAddresses"]
+        self.assertTrue(self.result["natAddress"].startswith("%s (%s) → %s on %s" % (a["PublicIp"], a["AllocationId"],
+                                                                                   a["PrivateIp"], a["NetworkInterfaceId"])))
+        self.assertIn({"Key": "Name", "Value": "office-nat"}, nat["Tags"])
+        self.assertEqual([x["AllocationId"] for x in self.ec2.describe_addresses()["Addresses"]], [a["AllocationId"]])
 
     def test_7_rollback_left_nothing(self):
         """The failed wizard build removed all it made."""

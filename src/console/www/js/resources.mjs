@@ -113,9 +113,10 @@ function routesTab() {
 			}), h('button', { type: 'button', onclick: () => formDialog({
 				title: `Add a route to ${rt.routeTableId}`, submitLabel: 'Save routes',
 				fields: [{ name: 'dest', label: 'Destination', required: true, placeholder: '0.0.0.0/0' },
-					{ name: 'target', label: 'Target (igw-…, vgw-…, i-… or eni-…)', required: true }],
+					{ name: 'target', label: 'Target (igw-…, vgw-…, nat-…, pcx-…, i-… or eni-…)', required: true }],
 				onSubmit: async (v) => {
-					const key = v.target.startsWith('i-') ? 'InstanceId' : v.target.startsWith('eni-') ? 'NetworkInterfaceId' : 'GatewayId';
+					const key = v.target.startsWith('i-') ? 'InstanceId' : v.target.startsWith('eni-') ? 'NetworkInterfaceId'
+						: v.target.startsWith('nat-') ? 'NatGatewayId' : v.target.startsWith('pcx-') ? 'VpcPeeringConnectionId' : 'GatewayId';
 					await ctx.api.call('CreateRoute', { RouteTableId: rt.routeTableId, DestinationCidrBlock: v.dest, [key]: v.target });
 					ctx.view.reloadSelected();
 				},
@@ -448,6 +449,39 @@ export const TYPES = {
 			submit: async (api, v) => (await api.call('CreateSecurityGroup', { GroupName: v.groupName, GroupDescription: v.description, VpcId: v.vpc })).groupId,
 		},
 		remove: { action: 'DeleteSecurityGroup', param: 'GroupId' },
+	},
+	natGateways: {
+		title: 'NAT gateways', singular: 'NAT gateway', describe: 'DescribeNatGateways', set: 'natGatewaySet', id: 'natGatewayId',
+		idParam: 'NatGatewayId', paged: true, live: (r) => r.state !== 'deleted',
+		columns: [['Name', tagValue], ['NAT gateway ID', null], ['Connectivity type', (r) => r.connectivityType], ['State', (r) => badge(r.state)],
+			['Primary public IPv4 address', (r) => (arr(r.natGatewayAddressSet)[0] || {}).publicIp || '-'],
+			['Primary private IPv4 address', (r) => (arr(r.natGatewayAddressSet)[0] || {}).privateIp || '-'],
+			['VPC', (r) => link('vpcs', r.vpcId)], ['Subnet', (r) => link('subnets', r.subnetId)], ['Created', (r) => dateEl(r.createTime)]],
+		filters: [['nat-gateway-id', 'NAT gateway ID'], ['vpc-id', 'VPC ID'], ['subnet-id', 'Subnet ID'], ['state', 'State']],
+		tabs: () => [detailsTab((g) => [['NAT gateway ID', g.natGatewayId], ['State', badge(g.state)], ['Connectivity type', g.connectivityType],
+			['VPC', link('vpcs', g.vpcId)], ['Subnet', link('subnets', g.subnetId)], ['Created', dateEl(g.createTime)],
+			['Deleted', g.deleteTime ? dateEl(g.deleteTime) : '-'], ['Failure', g.failureMessage ? `${g.failureMessage} (${g.failureCode})` : '-'],
+			['Addresses', h('ul', {}, arr(g.natGatewayAddressSet).map((a) => h('li', {},
+				`${a.publicIp || '-'} (${a.allocationId || 'no Elastic IP'}) → ${a.privateIp || '-'} on ${a.networkInterfaceId || '-'}`)))]])],
+		create: {
+			title: 'Create NAT gateway',
+			fields: async (api) => {
+				const eips = arr((await api.call('DescribeAddresses')).addressesSet).filter((a) => !a.associationId);
+				return [nameField,
+					field({ name: 'subnet', label: 'Subnet', type: 'select', required: true, options: await optionsOf(api, 'subnets', {}, (x) => `${x.vpcId} ${x.cidrBlock}`) }),
+					{ name: 'connectivity', label: 'Connectivity type', type: 'select', options: [['public', 'Public'], ['private', 'Private']] },
+					field({ name: 'eip', label: 'Elastic IP allocation ID (public only)', type: 'select',
+						options: [['new', 'Allocate a new Elastic IP'], ...eips.map((a) => [a.allocationId, `${a.allocationId} | ${a.publicIp}`])] })];
+			},
+			submit: async (api, v) => {
+				let alloc;
+				if (v.connectivity === 'public')
+					alloc = v.eip === 'new' ? (await api.call('AllocateAddress', { Domain: 'vpc' })).allocationId : v.eip;
+				return (await api.call('CreateNatGateway', { SubnetId: v.subnet, ConnectivityType: v.connectivity, AllocationId: alloc,
+					ClientToken: clientToken(), TagSpecification: nameSpec('natgateway', v.name) })).natGateway.natGatewayId;
+			},
+		},
+		remove: { action: 'DeleteNatGateway', param: 'NatGatewayId' },
 	},
 	cgws: {
 		title: 'Customer gateways', singular: 'customer gateway', describe: 'DescribeCustomerGateways', set: 'customerGatewaySet', id: 'customerGatewayId',
