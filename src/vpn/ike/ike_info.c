@@ -132,10 +132,11 @@ void info_plain_input(struct ike_endpoint *ep, uint64_t now, const uint8_t *pkt,
 	}
 	uint16_t type = get_be16(n->body + 6);
 	if (!sa || sa->state != SA_I1) {
-		/* no key to check it with: note it, believe nothing */
-		log_warn(IKE_LOG, "%s: ignoring unprotected %s (%u) from peer", ep->cfg.name,
-			 notify_name(type), type);
-		ep_drop(ep, sa ? IKE_DROP_UNEXPECTED : IKE_DROP_NO_SA, "unprotected notify");
+		/* no key to check it with: note it (rate-limited: anyone can
+		 * send these), believe nothing */
+		char d[64];
+		snprintf(d, sizeof(d), "unprotected %s (%u) ignored", notify_name(type), type);
+		ep_drop(ep, sa ? IKE_DROP_UNEXPECTED : IKE_DROP_NO_SA, d);
 		return;
 	}
 	char cause[IKE_CAUSE_MAX];

@@ -598,11 +598,20 @@ static void on_mm1(struct ike_endpoint *ep, uint64_t now, const struct ike_addr 
 		uint8_t ck_r[8];
 		rand_bytes(ck_r, 8);
 		info_send_plain_notify(ep, h->ck_i, ck_r, from, lport, N_NO_PROPOSAL_CHOSEN);
+		/* the status names the offer, so that the router's owner sees what
+		 * to fix; but anyone can send offers, each one different: the
+		 * status (and its log line) changes a few times per interval at
+		 * most, and never while CHILD SAs are up */
+		uint64_t skipped;
+		if (!log_limit_pass(&ep->logk[IKE_LOGK_MISMATCH], now, &skipped))
+			return;
+		if (skipped)
+			log_warn(IKE_LOG, "%s: %llu similar proposal mismatches suppressed",
+				 ep->cfg.name, (unsigned long long)skipped);
 		if (!ep->children)
 			ep_status(ep, false, cause);
 		else
-			ike_log_limited(ep, IKE_LOGK_MISMATCH, now, LOG_WARN,
-					"%s: %s (existing CHILD SAs stay up)", ep->cfg.name, cause);
+			log_warn(IKE_LOG, "%s: %s (existing CHILD SAs stay up)", ep->cfg.name, cause);
 		return;
 	}
 	if (why != IKE_DROP_MAX) {

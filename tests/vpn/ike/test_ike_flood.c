@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ike_harness.h"
+#include "base/base.h"
 #include "vpn/ike/ike_internal.h"
 
 /* A's first message (Main Mode 1), kept to forge copies of. */
@@ -191,6 +192,53 @@ static void test_own_initiation_during_flood(void **state)
 	h_free(&n);
 }
 
+/* Forged message 1 offering DH groups we do not allow, a different one
+ * each time: every offer is answered NO-PROPOSAL-CHOSEN, but the tunnel's
+ * status (which names the offer) changes a few times per log interval at
+ * most. */
+static void test_mismatch_flood_bounded(void **state)
+{
+	(void)state;
+	struct h_net n;
+	struct ike_tunnel_config ca, cb;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	assert_true(h_init(&n, &ca, &cb));
+	/* A's message 1, without running the exchange */
+	ike_start(n.s[0].ep, n.now);
+	struct ike_action a;
+	mm1_len = 0;
+	while (ike_next_action(n.s[0].ep, &a))
+		if (a.kind == IKE_ACT_SEND && !mm1_len) {
+			memcpy(mm1, a.send.data, a.send.len);
+			mm1_len = a.send.len;
+		}
+	size_t g = 0;
+	for (size_t i = 28; i + 4 <= mm1_len; i++)
+		if (mm1[i] == 0x80 && mm1[i + 1] == 4 && mm1[i + 2] == 0 && mm1[i + 3] == 2)
+			g = i;	/* the group attribute: TV, type 4, group 2 */
+	assert_true(g != 0);
+	static const uint16_t groups[] = { 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24 };
+	int before = n.s[1].statuses, notifies = 0;
+	for (unsigned i = 0; i < 2000; i++) {
+		mm1[g + 3] = (uint8_t)groups[i % ARRAY_LEN(groups)];
+		memcpy(mm1, &i, sizeof(i));
+		struct ike_addr from = { H_IP_A, (uint16_t)(2000 + i) };
+		ike_input(n.s[1].ep, n.now + i, &from, false, mm1, mm1_len);
+		while (ike_next_action(n.s[1].ep, &a)) {
+			if (a.kind == IKE_ACT_STATUS)
+				n.s[1].statuses++;
+			notifies += a.kind == IKE_ACT_SEND;
+		}
+	}
+	assert_int_equal(notifies, 2000);
+	assert_true(n.s[1].statuses - before <= IKE_LOG_BURST);
+	struct ike_stats st;
+	ike_get_stats(n.s[1].ep, &st);
+	assert_int_equal(st.proposal_mismatches, 2000);
+	h_free(&n);
+}
+
 static void flood_quietly(void)
 {
 	struct h_net n;
@@ -244,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_source_budget),
 		cmocka_unit_test(test_own_initiation_during_flood),
 		cmocka_unit_test(test_log_stays_short),
+		cmocka_unit_test(test_mismatch_flood_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
