@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "base/base.h"
+#include "base/fs.h"
 #include "engine/engine.h"
 #include "engine/engine_uplink.h"
 #include "model/model.h"
@@ -165,31 +166,62 @@ bad:
 
 static int write_credentials(const char *path, const struct sigv4_key *key)
 {
-	char tmp[4200];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		return -1;
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		return -1;
-	}
-	fprintf(f, "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
-		key->k_access_key_id, key->k_secret);
-	int rc = fflush(f) == 0 && fsync(fd) == 0 ? 0 : -1;
-	fclose(f);
-	if (rc == 0)
-		rc = rename(tmp, path);
+	char text[512];
+	int n = snprintf(text, sizeof(text), "[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
+			 key->k_access_key_id, key->k_secret);
+	int rc = n > 0 && (size_t)n < sizeof(text) ? fs_write_private(path, text, (size_t)n) : -1;
+	secret_wipe(text, sizeof(text));
 	return rc;
 }
 
+extern char **environ;
+
+/* Secrets vpcd may find in its environment: taken out of it (the bytes
+ * overwritten in place, so that /proc/PID/environ no longer shows them,
+ * then unset), so that no program vpcd runs inherits them. */
+static const char *const env_secrets[] = { "VPCD_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY",
+					   "AWS_SESSION_TOKEN" };
+
+/* name's value into out (size bytes), then wiped from the environment;
+ * true when it was set and not empty. */
+static bool env_take(const char *name, char *out, size_t size)
+{
+	size_t nl = strlen(name);
+	bool found = false;
+	if (size)
+		out[0] = '\0';
+	for (char **e = environ; e && *e; e++)
+		if (!strncmp(*e, name, nl) && (*e)[nl] == '=') {
+			char *v = *e + nl + 1;
+			if (!found && size)
+				snprintf(out, size, "%s", v);
+			found = true;
+			secret_wipe(v, strlen(v));
+		}
+	unsetenv(name);
+	return found && size && out[0];
+}
+
+/* The key named by VPCD_ACCESS_KEY_ID and VPCD_SECRET_ACCESS_KEY, if both
+ * are set; every secret of env_secrets is gone from environ afterwards. */
+static bool env_key_take(struct sigv4_key *key)
+{
+	const char *id = getenv("VPCD_ACCESS_KEY_ID");
+	bool have = id && *id;
+	if (have)
+		snprintf(key->k_access_key_id, sizeof(key->k_access_key_id), "%s", id);
+	have = env_take("VPCD_SECRET_ACCESS_KEY", key->k_secret, sizeof(key->k_secret)) && have;
+	for (size_t i = 1; i < ARRAY_LEN(env_secrets); i++)
+		env_take(env_secrets[i], NULL, 0);
+	if (!have)
+		sigv4_key_wipe(key);
+	return have;
+}
+
+/* key: the environment's (env_key_take), or empty. */
 static int setup_key(const char *data_dir, struct sigv4_key *key)
 {
-	const char *id = getenv("VPCD_ACCESS_KEY_ID"), *secret = getenv("VPCD_SECRET_ACCESS_KEY");
-	if (id && secret && *id && *secret) {
-		snprintf(key->k_access_key_id, sizeof(key->k_access_key_id), "%s", id);
-		snprintf(key->k_secret, sizeof(key->k_secret), "%s", secret);
+	if (key->k_access_key_id[0] && key->k_secret[0]) {
 		log_info("vpcd", "root access key %s from the environment", key->k_access_key_id);
 		return 0;
 	}
@@ -212,6 +244,12 @@ static int setup_key(const char *data_dir, struct sigv4_key *key)
 
 int main(int argc, char **argv)
 {
+	/* everything vpcd creates is its own alone (the database, its WAL,
+	 * keys); the secrets in the environment are taken out of it at once */
+	umask(077);
+	struct sigv4_key key;
+	memset(&key, 0, sizeof(key));
+	(void)env_key_take(&key);
 	const char *listen = "127.0.0.1:8775", *data_dir = "./var", *region = "us-east-1";
 	const char *account = "123456789012";
 	const char *vpn_outside = NULL, *vpn_tun = ENGINE_TUN_DEFAULT;
@@ -291,12 +329,9 @@ int main(int argc, char **argv)
 		free(outside);
 		return 1;
 	}
-	if (mkdir(data_dir, 0700) < 0 && errno != EEXIST) {
-		log_error("vpcd", "cannot create %s: %s", data_dir, strerror(errno));
+	/* 0700, and every file in it 0600, whatever an earlier run left */
+	if (fs_private_dir(data_dir) < 0)
 		return 1;
-	}
-	struct sigv4_key key;
-	memset(&key, 0, sizeof(key));
 	if (setup_key(data_dir, &key) < 0)
 		return 1;
 	struct store *st = store_open(data_dir);

@@ -29,20 +29,42 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+/* The environment of every program vpcd runs: nothing of vpcd's own (which
+ * may hold VPCD_SECRET_ACCESS_KEY or the like), only a fixed PATH. */
+static char *const child_env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL };
 
 /* `ip netns exec NS` bind-mounts /etc/netns/NS/<file> over /etc/<file>. */
 #define NETNS_ETC "/etc/netns"
 
-/* Runs argv (no shell); 0 when it exits 0. */
+/* argv[0] found in child_env's PATH (not the caller's) into path. */
+static bool
+find_program(const char *name, char *path, size_t len)
+{
+	static const char *const dirs[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+
+	for (size_t i = 0; i < ARRAY_LEN(dirs); i++) {
+		snprintf(path, len, "%s/%s", dirs[i], name);
+		if (access(path, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Runs argv (no shell, child_env as its environment); 0 when it exits 0. */
 static int
 run(const char *const argv[])
 {
 	pid_t pid;
 	int st;
+	char path[64];
 
-	if (posix_spawnp(&pid, argv[0], NULL, NULL, (char *const *)argv, environ) != 0) {
-		log_error("net", "cannot run %s: %s", argv[0], strerror(errno));
+	if (!find_program(argv[0], path, sizeof(path))) {
+		log_error("net", "cannot run %s: not found in /usr/sbin, /usr/bin, /sbin, /bin", argv[0]);
+		return -1;
+	}
+	int err = posix_spawn(&pid, path, NULL, NULL, (char *const *)argv, child_env);
+	if (err != 0) {
+		log_error("net", "cannot run %s: %s", path, strerror(err));
 		return -1;
 	}
 	while (waitpid(pid, &st, 0) < 0)
@@ -276,13 +298,18 @@ net_instance_set_resolv(const char *id, const char *text)
 	snprintf(dir, sizeof(dir), NETNS_ETC "/%s", id);
 	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.resolv.conf.vpcd", dir);
-	if ((mkdir(NETNS_ETC, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST)) {
+	/* vpcd's umask is 077: a resolver configuration is for everyone to read */
+	if ((mkdir(NETNS_ETC, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST) ||
+	    chmod(dir, 0755) < 0) {
 		log_error("net", "%s: %s", dir, strerror(errno));
 		return -1;
 	}
 	/* written aside and renamed: `ip netns exec` bind-mounts a whole file */
-	FILE *f = fopen(tmp, "w");
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	FILE *f = fd >= 0 && fchmod(fd, 0644) == 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		log_error("net", "%s: %s", tmp, strerror(errno));
 		return -1;
 	}
