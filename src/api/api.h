@@ -51,7 +51,28 @@ struct api_config {
 	/* A listening socket from api_listen() (api_serve takes it over), or
 	 * -1: api_serve binds ac_listen itself. */
 	int ac_listen_fd;
+	/* --tls: HTTPS with this PEM certificate (chain) and key, borrowed
+	 * until api_free; NULL: plain HTTP. */
+	const char *ac_tls_cert_pem;
+	const char *ac_tls_key_pem;
 };
+
+/* --- TLS (tls.c) ------------------------------------------------------------ */
+
+struct api_tls {
+	char *at_cert_pem;		/* owned */
+	char *at_key_pem;		/* owned, wiped when freed */
+	char at_cert_path[4096];	/* where it came from: for the log and clients */
+};
+
+/* The certificate and key to serve HTTPS with: cert_path and key_path
+ * (PEM files, both or neither), else DIR/tls.crt and DIR/tls.key,
+ * generated self-signed (names: localhost, this host, 127.0.0.1, the
+ * listen address, this host's IPv4 addresses) when missing, unusable or
+ * expired. 0, or -1 (logged). */
+int api_tls_load(const char *data_dir, const char *cert_path, const char *key_path, const char *listen,
+		 struct api_tls *t);
+void api_tls_free(struct api_tls *t);
 
 /* Binds "ADDR:PORT" (IPv4) without listening yet. Returns the socket, or
  * -1 with the cause logged (a malformed address, the port in use...), so

@@ -811,9 +811,22 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		close(lfd);
 		return -1;
 	}
+	/* --tls: libmicrohttpd's TLS (GnuTLS) on the same socket */
+	bool tls = api->a_cfg.ac_tls_cert_pem && api->a_cfg.ac_tls_key_pem;
+	struct MHD_OptionItem tls_opts[] = {
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)api->a_cfg.ac_tls_key_pem },
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)api->a_cfg.ac_tls_cert_pem },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		log_error("api", "--tls: this libmicrohttpd was built without TLS");
+		close(lfd);
+		return -1;
+	}
 	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0), 0, NULL, NULL,
 		on_request, api,
+		MHD_OPTION_ARRAY, tls ? tls_opts : &tls_opts[2],
 		MHD_OPTION_LISTEN_SOCKET, lfd,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
@@ -844,7 +857,8 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		api->a_io = NULL;
 		return -1;
 	}
-	log_info("api", "listening on http://%s (region %s)", api->a_cfg.ac_listen, api->a_cfg.ac_region);
+	log_info("api", "listening on %s://%s (region %s)", tls ? "https" : "http", api->a_cfg.ac_listen,
+		 api->a_cfg.ac_region);
 	int rc = 0;
 	while (!*stop) {
 		struct pollfd pfd[3] = { { .fd = io.io_inbox.q_event, .events = POLLIN },

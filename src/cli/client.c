@@ -75,6 +75,8 @@ void ec2_client_init(struct ec2_client *c, const struct cli_config *cfg)
 	memset(c, 0, sizeof(*c));
 	c->ec_cfg = *cfg;
 	http_conn_init(&c->ec_conn, cfg->c_host, cfg->c_port);
+	if (cfg->c_tls)
+		http_conn_tls(&c->ec_conn, cfg->c_ca_bundle);
 }
 
 void ec2_client_close(struct ec2_client *c)

@@ -109,11 +109,12 @@ int cli_endpoint_parse(const char *url, struct cli_config *out, char *msg, size_
 	const char *rest;
 	if (strncasecmp(url, "http://", 7) == 0) {
 		rest = url + 7;
+		out->c_tls = false;
 	} else if (strncasecmp(url, "https://", 8) == 0) {
-		snprintf(msg, msg_len, "%s: vpcctl speaks plain HTTP only (vpcd listens on http://)", url);
-		return -1;
+		rest = url + 8;
+		out->c_tls = true;
 	} else {
-		snprintf(msg, msg_len, "Invalid endpoint: %s (expected http://HOST[:PORT])", url);
+		snprintf(msg, msg_len, "Invalid endpoint: %s (expected http://HOST[:PORT] or https://HOST[:PORT])", url);
 		return -1;
 	}
 	size_t hostport = strcspn(rest, "/?#");
@@ -160,7 +161,7 @@ int cli_endpoint_parse(const char *url, struct cli_config *out, char *msg, size_
 			goto bad;
 		snprintf(out->c_port, sizeof(out->c_port), "%s", port);
 	} else {
-		snprintf(out->c_port, sizeof(out->c_port), "80");
+		snprintf(out->c_port, sizeof(out->c_port), "%s", out->c_tls ? "443" : "80");
 	}
 	snprintf(out->c_endpoint, sizeof(out->c_endpoint), "%s", url);
 	return 0;
@@ -237,6 +238,27 @@ int cli_config_resolve(const struct cli_options *o, cli_getenv_fn env, struct cl
 	if (cli_endpoint_parse(endpoint, out, msg, msg_len) < 0) {
 		snprintf(code, code_len, "InvalidEndpoint");
 		return -1;
+	}
+
+	/* TLS: the CA bundle, as the aws CLI finds it, then vpcd's own */
+	const char *ca = o->o_ca_bundle;
+	if (!ca)
+		ca = env_nonempty(env, "AWS_CA_BUNDLE");
+	if (!ca && cli_ini_get(config_path, section, "ca_bundle", value, sizeof(value), NULL) == 1 && *value)
+		ca = value;
+	char own_ca[1024];
+	if (!ca && o->o_data_dir && out->c_tls) {
+		snprintf(own_ca, sizeof(own_ca), "%s/tls.crt", o->o_data_dir);
+		if (access(own_ca, R_OK) == 0)
+			ca = own_ca;
+	}
+	if (ca) {
+		if (strlen(ca) >= sizeof(out->c_ca_bundle)) {
+			snprintf(code, code_len, "InvalidCABundle");
+			snprintf(msg, msg_len, "CA bundle path longer than %zu characters", sizeof(out->c_ca_bundle) - 1);
+			return -1;
+		}
+		expand_home(env, ca, out->c_ca_bundle, sizeof(out->c_ca_bundle));
 	}
 
 	/* region */

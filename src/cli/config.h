@@ -15,6 +15,10 @@
  *            AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials) section
  *            [profile]; then the config file (AWS_CONFIG_FILE, else
  *            ~/.aws/config) section [default] / [profile NAME].
+ *  TLS       an https:// endpoint is verified against --ca-bundle, else
+ *            AWS_CA_BUNDLE, else the profile's ca_bundle in the config file,
+ *            else (with --data-dir DIR) DIR/tls.crt when vpcd made one, else
+ *            the system's CA store.
  *  region    --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region
  *            in the config file, then us-east-1 (vpcd's default region;
  *            the aws CLI would refuse to go on).
@@ -37,6 +41,7 @@ struct cli_options {
 	const char *o_profile;
 	const char *o_region;
 	const char *o_data_dir;
+	const char *o_ca_bundle;
 };
 
 typedef const char *(*cli_getenv_fn)(const char *name);
@@ -53,6 +58,8 @@ struct cli_config {
 	char c_secret[128];	/* wiped by cli_config_wipe */
 	char c_key_source[600];	/* "environment", "shared credentials file /x (profile p)", ... */
 	char c_endpoint_source[64];
+	bool c_tls;		/* https:// */
+	char c_ca_bundle[1024];	/* "" : the system's CA store */
 };
 
 /* Resolves everything. Returns 0, or -1 with an AWS-style code and a

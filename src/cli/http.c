@@ -5,8 +5,11 @@
  */
 #include "cli/http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -25,12 +28,83 @@ void http_conn_init(struct http_conn *c, const char *host, const char *port)
 	snprintf(c->hc_port, sizeof(c->hc_port), "%s", port);
 }
 
+void http_conn_tls(struct http_conn *c, const char *ca_bundle)
+{
+	c->hc_tls = true;
+	snprintf(c->hc_ca_bundle, sizeof(c->hc_ca_bundle), "%s", ca_bundle ? ca_bundle : "");
+}
+
 void http_conn_close(struct http_conn *c)
 {
+	if (c->hc_ssl) {
+		(void)SSL_shutdown(c->hc_ssl);	/* close_notify, not waiting for the peer's */
+		SSL_free(c->hc_ssl);
+		c->hc_ssl = NULL;
+	}
+	SSL_CTX_free(c->hc_ssl_ctx);
+	c->hc_ssl_ctx = NULL;
 	if (c->hc_fd >= 0)
 		close(c->hc_fd);
 	c->hc_fd = -1;
 	c->hc_requests = 0;
+}
+
+/* The TLS handshake on c->hc_fd, the peer verified. 0, or -1 with err. */
+static int tls_start(struct http_conn *c, char *err, size_t err_len)
+{
+	if (!c->hc_ssl_ctx) {
+		SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+		if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+			snprintf(err, err_len, "cannot set up TLS");
+			SSL_CTX_free(ctx);
+			return -1;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+		int ok = c->hc_ca_bundle[0] ? SSL_CTX_load_verify_locations(ctx, c->hc_ca_bundle, NULL)
+					    : SSL_CTX_set_default_verify_paths(ctx);
+		if (ok != 1) {
+			snprintf(err, err_len, "cannot load the CA bundle %s", c->hc_ca_bundle[0] ? c->hc_ca_bundle :
+				 "(the system's)");
+			SSL_CTX_free(ctx);
+			ERR_clear_error();
+			return -1;
+		}
+		c->hc_ssl_ctx = ctx;
+	}
+	SSL *ssl = SSL_new(c->hc_ssl_ctx);
+	if (!ssl || !SSL_set_fd(ssl, c->hc_fd)) {
+		snprintf(err, err_len, "cannot set up TLS");
+		SSL_free(ssl);
+		return -1;
+	}
+	/* the name to check: an IP address against the certificate's IP
+	 * names, a host name against its DNS names (and sent as SNI) */
+	struct in6_addr a;
+	bool is_ip = inet_pton(AF_INET, c->hc_host, &a) == 1 || inet_pton(AF_INET6, c->hc_host, &a) == 1;
+	X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+	if (is_ip ? !X509_VERIFY_PARAM_set1_ip_asc(vp, c->hc_host)
+		  : (!SSL_set1_host(ssl, c->hc_host) || !SSL_set_tlsext_host_name(ssl, c->hc_host))) {
+		snprintf(err, err_len, "cannot verify the name %s", c->hc_host);
+		SSL_free(ssl);
+		return -1;
+	}
+	if (SSL_connect(ssl) != 1) {
+		long v = SSL_get_verify_result(ssl);
+		unsigned long e = ERR_peek_last_error();
+		char why[256];
+		if (v != X509_V_OK)
+			snprintf(why, sizeof(why), "certificate verify failed: %s", X509_verify_cert_error_string(v));
+		else if (e)
+			ERR_error_string_n(e, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "the connection was closed during the TLS handshake");
+		snprintf(err, err_len, "SSL validation failed for https://%s:%s %s", c->hc_host, c->hc_port, why);
+		ERR_clear_error();
+		SSL_free(ssl);
+		return -1;
+	}
+	c->hc_ssl = ssl;
+	return 0;
 }
 
 void http_response_free(struct http_response *r)
@@ -75,13 +149,27 @@ static int http_connect(struct http_conn *c, char *err, size_t err_len)
 	c->hc_fd = fd;
 	c->hc_requests = 0;
 	c->hc_connects++;
+	if (c->hc_tls && tls_start(c, err, err_len) < 0) {
+		http_conn_close(c);
+		return -1;
+	}
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+static int write_all(struct http_conn *c, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (c->hc_ssl) {
+			size_t w;
+			if (SSL_write_ex(c->hc_ssl, p, n, &w) != 1) {
+				ERR_clear_error();
+				return -1;
+			}
+			p += w;
+			n -= w;
+			continue;
+		}
+		ssize_t w = send(c->hc_fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -95,6 +183,7 @@ static int write_all(int fd, const char *p, size_t n)
 /* What has been read from the socket and not yet consumed. */
 struct reader {
 	int rd_fd;
+	SSL *rd_ssl;		/* NULL: plain */
 	char *rd_buf;
 	size_t rd_len, rd_pos, rd_cap;
 	size_t rd_total;	/* bytes received in all */
@@ -112,6 +201,17 @@ static int fill(struct reader *r)
 			abort();
 		r->rd_buf = b;
 		r->rd_cap = cap;
+	}
+	if (r->rd_ssl) {
+		size_t n;
+		if (SSL_read_ex(r->rd_ssl, r->rd_buf + r->rd_len, r->rd_cap - r->rd_len, &n) != 1) {
+			int e = SSL_get_error(r->rd_ssl, 0);
+			ERR_clear_error();
+			return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+		}
+		r->rd_len += n;
+		r->rd_total += n;
+		return 1;
 	}
 	for (;;) {
 		ssize_t n = recv(r->rd_fd, r->rd_buf + r->rd_len, r->rd_cap - r->rd_len, 0);
@@ -280,9 +380,9 @@ int http_post(struct http_conn *c, const char *netloc, const char *path, const s
 		bool reused = c->hc_fd >= 0 && c->hc_requests > 0;
 		if (c->hc_fd < 0 && http_connect(c, err, err_len) < 0)
 			break;
-		struct reader r = { c->hc_fd, NULL, 0, 0, 0, 0 };
+		struct reader r = { c->hc_fd, c->hc_ssl, NULL, 0, 0, 0, 0 };
 		c->hc_requests++;
-		if (write_all(c->hc_fd, req.sb_data, req.sb_len) < 0) {
+		if (write_all(c, req.sb_data, req.sb_len) < 0) {
 			snprintf(err, err_len, "cannot send to %s port %s: %s", c->hc_host, c->hc_port, strerror(errno));
 			http_conn_close(c);
 			if (reused)

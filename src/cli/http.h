@@ -5,6 +5,10 @@
  * the meantime is reopened once, transparently (POSTs to the EC2 API are
  * only resent when not a byte of the answer came back).
  *
+ * HTTPS (http_conn_tls): OpenSSL, TLS 1.2 or later, the server's
+ * certificate verified against a CA bundle file (or the system's store)
+ * and its name or IP address against the host connected to.
+ *
  * Blocking I/O with a timeout per read and write (HTTP_IO_TIMEOUT_S).
  * Bounds: headers HTTP_HEADER_MAX bytes, body HTTP_BODY_MAX bytes.
  */
@@ -13,6 +17,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <openssl/ssl.h>
 
 #include "base/strbuf.h"
 
@@ -26,6 +32,10 @@ struct http_conn {
 	char hc_port[8];
 	unsigned hc_requests;	/* sent on the current connection */
 	unsigned hc_connects;	/* connections opened, for tests of keep-alive */
+	bool hc_tls;		/* https: every connection is TLS */
+	char hc_ca_bundle[1024];	/* "": the system's CA store */
+	SSL_CTX *hc_ssl_ctx;	/* made at the first TLS connection */
+	SSL *hc_ssl;		/* the current connection's, or NULL */
 };
 
 struct http_header {
@@ -40,12 +50,17 @@ struct http_response {
 };
 
 void http_conn_init(struct http_conn *c, const char *host, const char *port);
+/* Every connection of c from now on is TLS, verified against ca_bundle (a
+ * PEM file; NULL or "" for the system's CA store). */
+void http_conn_tls(struct http_conn *c, const char *ca_bundle);
 /* Sends POST path with the headers (Host, Content-Length and Connection are
  * added) and reads the answer. Returns 0, or -1 with a message. */
 int http_post(struct http_conn *c, const char *netloc, const char *path, const struct http_header *headers,
 	      size_t nheaders, const void *body, size_t body_len, struct http_response *resp, char *err,
 	      size_t err_len);
 void http_response_free(struct http_response *r);
+/* Closes the connection (and frees the TLS context; made again if c is
+ * used again). */
 void http_conn_close(struct http_conn *c);
 
 #endif

@@ -45,6 +45,9 @@ static const char main_help[] =
 	"                       then " CLI_DEFAULT_REGION "\n"
 	"  --data-dir DIR       use a local vpcd's DIR/credentials (instead of the\n"
 	"                       environment's keys and ~/.aws/credentials)\n"
+	"  --ca-bundle FILE     the CA certificates an https:// endpoint is verified\n"
+	"                       with; else AWS_CA_BUNDLE, the profile's ca_bundle, with\n"
+	"                       --data-dir DIR vpcd's DIR/tls.crt, then the system's\n"
 	"  --output table|json  aligned tables (default) or JSON for scripts\n"
 	"  --debug              one line per API call on stderr\n"
 	"  --version            print the version\n"
@@ -56,7 +59,8 @@ static const char main_help[] =
 	"usage errors exit 2.\n";
 
 /* Global options taking a value; each can be written "--opt VALUE" or "--opt=VALUE". */
-static const char *const global_valued[] = { "--endpoint-url", "--profile", "--region", "--data-dir", "--output" };
+static const char *const global_valued[] = { "--endpoint-url", "--profile", "--region", "--data-dir", "--output",
+					     "--ca-bundle" };
 
 static const char **global_slot(struct cli_ctx *cx, const char *name, const char **output)
 {
@@ -64,6 +68,7 @@ static const char **global_slot(struct cli_ctx *cx, const char *name, const char
 	if (strcmp(name, "--profile") == 0) return &cx->cx_opts.o_profile;
 	if (strcmp(name, "--region") == 0) return &cx->cx_opts.o_region;
 	if (strcmp(name, "--data-dir") == 0) return &cx->cx_opts.o_data_dir;
+	if (strcmp(name, "--ca-bundle") == 0) return &cx->cx_opts.o_ca_bundle;
 	return output;
 }
 

@@ -6,10 +6,11 @@
  *
  *   vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID]
  *        [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]
- *        [--dataplane [--uplink IFNAME[,via=ADDR]]]
+ *        [--dataplane [--uplink IFNAME[,via=ADDR]]] [--tls [--tls-cert FILE --tls-key FILE]]
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID] [--debug]\n"
 		   "            [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]\n"
 		   "            [--dataplane [--uplink IFNAME[,via=ADDR]]] [--sync full|normal]\n"
+		   "            [--tls [--tls-cert FILE --tls-key FILE]]\n"
 		   "  defaults: --listen 127.0.0.1:8775 --data-dir ./var --region us-east-1 --sync full\n"
 		   "  --sync: full answers a change only once it is on disk (survives power loss);\n"
 		   "  normal once it is in the OS (survives a crash of vpcd, kill -9; the last\n"
@@ -63,6 +65,12 @@ static void usage(FILE *f)
 		   "  are a 1:1 NAT there, answered by proxy ARP while the ENI's subnet routes\n"
 		   "  0.0.0.0/0 to its VPC's attached igw; replies go to the MAC a destination was\n"
 		   "  seen at (or ARP for it, or for the gateway ADDR given by via=)\n"
+		   "  --tls: HTTPS instead of HTTP on the --listen port, with the PEM certificate\n"
+		   "  (chain) and key of --tls-cert and --tls-key (which imply --tls), else with a\n"
+		   "  self-signed certificate generated into DIR/tls.crt and DIR/tls.key on first\n"
+		   "  start (give DIR/tls.crt to clients: aws --ca-bundle, AWS_CA_BUNDLE, boto3's\n"
+		   "  verify=, vpcctl --ca-bundle). Without it vpcd warns when it listens beyond\n"
+		   "  loopback: requests and answers (pre-shared keys too) would cross in clear\n"
 		   "  credentials: VPCD_ACCESS_KEY_ID and VPCD_SECRET_ACCESS_KEY, else DIR/credentials\n"
 		   "  (generated on first start)\n");
 }
@@ -242,6 +250,20 @@ static int setup_key(const char *data_dir, struct sigv4_key *key)
 	return 0;
 }
 
+/* true when the --listen address is not in 127.0.0.0/8 */
+static bool listen_beyond_loopback(const char *listen)
+{
+	char host[64];
+	const char *colon = strrchr(listen, ':');
+	size_t n = colon ? (size_t)(colon - listen) : strlen(listen);
+	struct in_addr in;
+	if (n >= sizeof(host))
+		return true;
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	return inet_pton(AF_INET, host, &in) != 1 || (ntohl(in.s_addr) >> 24) != 127;
+}
+
 int main(int argc, char **argv)
 {
 	/* everything vpcd creates is its own alone (the database, its WAL,
@@ -253,7 +275,8 @@ int main(int argc, char **argv)
 	const char *listen = "127.0.0.1:8775", *data_dir = "./var", *region = "us-east-1";
 	const char *account = "123456789012";
 	const char *vpn_outside = NULL, *vpn_tun = ENGINE_TUN_DEFAULT;
-	bool vpn_routes = true, dataplane = false, sync_full = true;
+	bool vpn_routes = true, dataplane = false, sync_full = true, tls = false;
+	const char *tls_cert = NULL, *tls_key = NULL;
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "data-dir", required_argument, NULL, 'd' },
@@ -265,6 +288,9 @@ int main(int argc, char **argv)
 		{ "dataplane", no_argument, NULL, 'P' },
 		{ "uplink", required_argument, NULL, 'U' },
 		{ "sync", required_argument, NULL, 'S' },
+		{ "tls", no_argument, NULL, 'T' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -294,6 +320,9 @@ int main(int argc, char **argv)
 			}
 			sync_full = strcmp(optarg, "full") == 0;
 			break;
+		case 'T': tls = true; break;
+		case 'C': tls_cert = optarg; tls = true; break;
+		case 'K': tls_key = optarg; tls = true; break;
 		case 'D': log_set_level(LOG_DEBUG); break;
 		case 'V': printf("vpcd %s\n", VPCD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -334,6 +363,13 @@ int main(int argc, char **argv)
 		return 1;
 	if (setup_key(data_dir, &key) < 0)
 		return 1;
+	struct api_tls tls_pair;
+	memset(&tls_pair, 0, sizeof(tls_pair));
+	if (tls && api_tls_load(data_dir, tls_cert, tls_key, listen, &tls_pair) < 0)
+		return 1;
+	if (!tls && listen_beyond_loopback(listen))
+		log_warn("vpcd", "the API listens on %s, beyond loopback, without TLS: requests, answers and the "
+			 "pre-shared keys in them cross the network in clear; use --tls", listen);
 	struct store *st = store_open(data_dir);
 	if (!st || store_set_sync(st, sync_full) < 0)
 		return 1;
@@ -342,7 +378,8 @@ int main(int argc, char **argv)
 		log_error("vpcd", "cannot load the state from %s", data_dir);
 		return 1;
 	}
-	struct api_config cfg = { listen, region, account, &key, 1, outside, noutside, NULL, sync_full, listen_fd };
+	struct api_config cfg = { listen, region, account, &key, 1, outside, noutside, NULL, sync_full, listen_fd,
+				  tls_pair.at_cert_pem, tls_pair.at_key_pem };
 	struct api *api = api_new(&cfg, st, cache);
 	if (api_bootstrap(api) < 0)
 		return 1;
@@ -356,14 +393,19 @@ int main(int argc, char **argv)
 	}
 
 	log_info("vpcd", "vpcd %s: state in %s, point the aws CLI at it with:", VPCD_VERSION, data_dir);
-	log_info("vpcd", "  AWS_SHARED_CREDENTIALS_FILE=%s/credentials aws --region %s --endpoint-url http://%s ec2 describe-vpcs",
-		 data_dir, region, listen);
+	if (tls)
+		log_info("vpcd", "  AWS_SHARED_CREDENTIALS_FILE=%s/credentials aws --region %s --endpoint-url https://%s "
+			 "--ca-bundle %s ec2 describe-vpcs", data_dir, region, listen, tls_pair.at_cert_path);
+	else
+		log_info("vpcd", "  AWS_SHARED_CREDENTIALS_FILE=%s/credentials aws --region %s --endpoint-url http://%s ec2 describe-vpcs",
+			 data_dir, region, listen);
 	int rc = api_serve(api, &stop_requested);
 	engine_free(engine);
 	api_free(api);
 	cache_free(cache);
 	store_close(st);
 	sigv4_key_wipe(&key);
+	api_tls_free(&tls_pair);
 	free(outside);
 	log_info("vpcd", "stopped");
 	return rc < 0 ? 1 : 0;

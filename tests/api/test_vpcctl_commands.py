@@ -214,9 +214,12 @@ class TestVpcctlCommands(VpcdTestCase):
         p = vpcctl(None, "show", env=key_env(AWS_ENDPOINT_URL="http://127.0.0.1:1"), endpoint=False)
         self.assertEqual(p.returncode, 1)
         self.assertTrue(p.stderr.startswith("EndpointConnectionError: "), p.stderr)
-        p = vpcctl(None, "--endpoint-url", "https://127.0.0.1:1", "show", endpoint=False)
+        p = vpcctl(None, "--endpoint-url", "ftp://127.0.0.1:1", "show", endpoint=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("InvalidEndpoint", p.stderr)
+        p = vpcctl(None, "--endpoint-url", "https://127.0.0.1:1", "show", endpoint=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertTrue(p.stderr.startswith("EndpointConnectionError: "), p.stderr)
 
     def test_one_connection_kept_alive(self):
         p = vpcctl(self.vpcd, "--debug", "show")

@@ -248,8 +248,14 @@ static void test_endpoint_parse(void **state)
 	assert_int_equal(cli_endpoint_parse("HTTP://h", &c, msg, sizeof(msg)), 0);
 	assert_string_equal(c.c_port, "80");
 	assert_string_equal(c.c_netloc, "h");
-	assert_int_equal(cli_endpoint_parse("https://h", &c, msg, sizeof(msg)), -1);
-	assert_non_null(strstr(msg, "plain HTTP"));
+	assert_int_equal(cli_endpoint_parse("https://h", &c, msg, sizeof(msg)), 0);
+	assert_true(c.c_tls);
+	assert_string_equal(c.c_port, "443");
+	assert_int_equal(cli_endpoint_parse("https://h:8443/", &c, msg, sizeof(msg)), 0);
+	assert_string_equal(c.c_port, "8443");
+	assert_int_equal(cli_endpoint_parse("http://h", &c, msg, sizeof(msg)), 0);
+	assert_false(c.c_tls);
+	assert_int_equal(cli_endpoint_parse("ftp://h", &c, msg, sizeof(msg)), -1);
 	assert_int_equal(cli_endpoint_parse("h:80", &c, msg, sizeof(msg)), -1);
 	assert_int_equal(cli_endpoint_parse("http://h:0", &c, msg, sizeof(msg)), -1);
 	assert_int_equal(cli_endpoint_parse("http://h:65536", &c, msg, sizeof(msg)), -1);
