@@ -25,6 +25,7 @@
 	X(CreateDefaultSubnet) \
 	X(CreateDefaultVpc) \
 	X(CreateDhcpOptions) \
+	X(CreateEgressOnlyInternetGateway) \
 	X(CreateInternetGateway) \
 	X(CreateManagedPrefixList) \
 	X(CreateNatGateway) \
@@ -36,14 +37,17 @@
 	X(CreateRouteTable) \
 	X(CreateSecurityGroup) \
 	X(CreateSubnet) \
+	X(CreateSubnetCidrReservation) \
 	X(CreateTags) \
 	X(CreateVpc) \
+	X(CreateVpcEndpoint) \
 	X(CreateVpcPeeringConnection) \
 	X(CreateVpnConnection) \
 	X(CreateVpnConnectionRoute) \
 	X(CreateVpnGateway) \
 	X(DeleteCustomerGateway) \
 	X(DeleteDhcpOptions) \
+	X(DeleteEgressOnlyInternetGateway) \
 	X(DeleteInternetGateway) \
 	X(DeleteManagedPrefixList) \
 	X(DeleteNatGateway) \
@@ -56,8 +60,10 @@
 	X(DeleteRouteTable) \
 	X(DeleteSecurityGroup) \
 	X(DeleteSubnet) \
+	X(DeleteSubnetCidrReservation) \
 	X(DeleteTags) \
 	X(DeleteVpc) \
+	X(DeleteVpcEndpoints) \
 	X(DeleteVpcPeeringConnection) \
 	X(DeleteVpnConnection) \
 	X(DeleteVpnConnectionRoute) \
@@ -68,6 +74,7 @@
 	X(DescribeAvailabilityZones) \
 	X(DescribeCustomerGateways) \
 	X(DescribeDhcpOptions) \
+	X(DescribeEgressOnlyInternetGateways) \
 	X(DescribeImages) \
 	X(DescribeInstanceAttribute) \
 	X(DescribeInstanceCreditSpecifications) \
@@ -88,6 +95,7 @@
 	X(DescribeSubnets) \
 	X(DescribeTags) \
 	X(DescribeVpcAttribute) \
+	X(DescribeVpcEndpoints) \
 	X(DescribeVpcPeeringConnections) \
 	X(DescribeVpcs) \
 	X(DescribeVpnConnections) \
@@ -102,6 +110,7 @@
 	X(EnableVgwRoutePropagation) \
 	X(GetManagedPrefixListAssociations) \
 	X(GetManagedPrefixListEntries) \
+	X(GetSubnetCidrReservations) \
 	X(GetVpnConnectionDeviceSampleConfiguration) \
 	X(GetVpnConnectionDeviceTypes) \
 	X(ModifyInstanceAttribute) \
@@ -110,6 +119,7 @@
 	X(ModifySecurityGroupRules) \
 	X(ModifySubnetAttribute) \
 	X(ModifyVpcAttribute) \
+	X(ModifyVpcEndpoint) \
 	X(ModifyVpcPeeringConnectionOptions) \
 	X(ModifyVpcTenancy) \
 	X(ModifyVpnConnectionOptions) \

@@ -133,7 +133,9 @@ int ipam_private_pick(struct api_req *rq, const struct res *subnet, const char *
 		rc = -1;
 		for (uint64_t off = 0; off < size; off++) {
 			uint32_t ip = block.c_addr + (uint32_t)off;
-			if (!subnet_address_reserved(&block, ip) && !bitmap_test(&b, ip)) {
+			/* explicit subnet CIDR reservations are for addresses given by hand */
+			if (!subnet_address_reserved(&block, ip) && !bitmap_test(&b, ip) &&
+			    !subnet_reserved_explicit(rq, subnet->r_id, ip)) {
 				*out = ip;
 				rc = 0;
 				break;

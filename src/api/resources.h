@@ -30,6 +30,9 @@ bool natgw_is_live(const struct doc *natgw);
 /* A peering connection that carries traffic ("active"), peering.c. */
 bool pcx_is_active(const struct doc *pcx);
 #define RT_PREFIX_LIST "prefix-list"
+#define RT_VPCE "vpc-endpoint"
+#define RT_EIGW "egress-only-internet-gateway"
+#define RT_SCR "subnet-cidr-reservation"
 
 /* The main route table of a new VPC, with its local route. */
 struct doc *rtb_new(struct api_req *rq, const char *vpc_id, const char *vpc_cidr, bool main,
@@ -55,6 +58,10 @@ bool vpc_block_holds(const struct doc *vpc, const struct cidr4 *c);
 /* Creates a subnet in vpc (validated by the caller). */
 struct doc *subnet_create(struct api_req *rq, const char *vpc_id, const struct cidr4 *cidr,
 			  const struct zone_info *zone, bool default_for_az, struct doc *tags);
+
+/* Whether ip lies in an "explicit" CIDR reservation of the subnet
+ * (subnet_reservation.c): automatic assignment passes over it. */
+bool subnet_reserved_explicit(struct api_req *rq, const char *subnet_id, uint32_t ip);
 
 /* The zone of reg named name or with id zid, or NULL (subnet.c). */
 const struct zone_info *zone_lookup(const struct region_info *reg, const char *name, const char *zid);

@@ -107,6 +107,8 @@ static struct res *gateway_lookup(struct api_req *rq, const char *id)
 		return cache_get_typed(api_cache(rq), RT_IGW, id);
 	if (has_prefix(id, "vgw-"))
 		return cache_get_typed(api_cache(rq), RT_VGW, id);
+	if (has_prefix(id, "vpce-"))	/* a gateway endpoint's route (vpc_endpoint.c) */
+		return cache_get_typed(api_cache(rq), RT_VPCE, id);
 	return NULL;
 }
 

@@ -287,6 +287,18 @@ static int subnet_drop_associations(struct api_req *rq, const char *type, const 
 	return 0;
 }
 
+static struct res *subnet_first_reservation(struct api_req *rq, const char *subnet_id)
+{
+	size_t n;
+	struct res **list = cache_list(api_cache(rq), RT_SCR, &n);
+	for (size_t i = 0; i < n; i++) {
+		const char *s = doc_get_str(list[i]->r_doc, "SubnetId");
+		if (s && strcmp(s, subnet_id) == 0)
+			return list[i];
+	}
+	return NULL;
+}
+
 int handle_DeleteSubnet(struct api_req *rq)
 {
 	struct res *s = api_require(rq, "SubnetId", RT_SUBNET, "InvalidSubnetID.NotFound", "subnet");
@@ -296,6 +308,14 @@ int handle_DeleteSubnet(struct api_req *rq)
 	snprintf(id, sizeof(id), "%s", s->r_id);
 	if (subnet_in_use(rq, id, what, sizeof(what)))
 		return api_fail(rq, "DependencyViolation", "The subnet '%s' has dependencies and cannot be deleted (%s).", id, what);
+	/* its CIDR reservations go with it */
+	struct res *scr;
+	while ((scr = subnet_first_reservation(rq, id))) {
+		char scr_id[RESOURCE_ID_MAX];
+		snprintf(scr_id, sizeof(scr_id), "%s", scr->r_id);
+		if (api_delete(rq, scr_id) < 0)
+			return -1;
+	}
 	if (subnet_drop_associations(rq, RT_ROUTE_TABLE, id) < 0 || api_delete(rq, id) < 0)
 		return -1;
 	doc_set_bool(rq->rq_out, "Return", true);

@@ -37,6 +37,9 @@ static const struct {
 	{ "nat-", RT_NATGW, "NatGatewayNotFound", "nat gateway" },
 	{ "pcx-", RT_PCX, "InvalidVpcPeeringConnectionID.NotFound", "vpcPeeringConnection" },
 	{ "pl-", RT_PREFIX_LIST, "InvalidPrefixListID.NotFound", "prefix list" },
+	{ "vpce-", RT_VPCE, "InvalidVpcEndpointId.NotFound", "vpcEndpoint" },
+	{ "eigw-", RT_EIGW, "InvalidGatewayID.NotFound", "egressOnlyInternetGateway" },
+	{ "scr-", RT_SCR, "InvalidSubnetCidrReservationID.NotFound", "subnetCidrReservation" },
 };
 
 static struct res *tag_target(struct api_req *rq, const char *id)

@@ -225,7 +225,7 @@ int handle_DescribeVpcs(struct api_req *rq)
 /* Children that keep a VPC from being deleted (besides its defaults). */
 static const char *vpc_dependent(struct api_req *rq, const char *vpc_id)
 {
-	static const char *const types[] = { RT_SUBNET, RT_ROUTE_TABLE, RT_NACL, RT_SG };
+	static const char *const types[] = { RT_SUBNET, RT_ROUTE_TABLE, RT_NACL, RT_SG, RT_VPCE };
 	for (size_t t = 0; t < ARRAY_LEN(types); t++) {
 		size_t n;
 		struct res **list = cache_list(api_cache(rq), types[t], &n);
@@ -240,12 +240,12 @@ static const char *vpc_dependent(struct api_req *rq, const char *vpc_id)
 			return list[i]->r_id;
 		}
 	}
-	static const char *const attached[] = { RT_IGW, RT_VGW };
+	static const char *const attached[] = { RT_IGW, RT_VGW, RT_EIGW };
 	for (size_t t = 0; t < ARRAY_LEN(attached); t++) {
 		size_t n;
 		struct res **list = cache_list(api_cache(rq), attached[t], &n);
 		for (size_t i = 0; i < n; i++) {
-			doc_foreach(a, doc_get(list[i]->r_doc, attached[t] == attached[0] ? "Attachments" : "VpcAttachments")) {
+			doc_foreach(a, doc_get(list[i]->r_doc, attached[t] == attached[1] ? "VpcAttachments" : "Attachments")) {
 				const char *v = doc_get_str(a, "VpcId");
 				const char *st = doc_get_str(a, "State");
 				if (v && strcmp(v, vpc_id) == 0 && (!st || strcmp(st, "detached") != 0))
