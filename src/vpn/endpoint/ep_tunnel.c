@@ -368,6 +368,8 @@ void ep_ike_input(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now,
 {
 	size_t off = natt && len >= IKE_NON_ESP_MARKER_LEN ? IKE_NON_ESP_MARKER_LEN : 0;
 	int version = ike_msg_major_version(p + off, len - off);
+	if (version == 0 && !t->t_ike)
+		version = 2;	/* a NAT-keepalive (or runt): the IKEv2 core counts it */
 	if (version == 2 && t->t_ikev2) {
 		ikev2_input(t->t_ikev2, now, from, natt, p, len);
 	} else if (version == 2 || (version == 1 && !t->t_ike)) {

@@ -67,7 +67,8 @@
  *  roles; Quick Mode with PFS, ESP tunnel mode (plain or UDP-encapsulated,
  *  RFC 3947 encapsulation 3; the draft value 61443 is accepted), several
  *  CHILD SAs per tunnel; Informational (Delete, notifications, DPD). Not
- *  implemented: Aggressive Mode, certificates, XAUTH/mode-config, IKEv2,
+ *  implemented: Aggressive Mode, certificates, XAUTH/mode-config (IKEv2 is
+ *  its own core, ikev2.h, sharing this header's types),
  *  IPv6, commit bit, kilobyte lifetimes enforcement (passed to ESP as
  *  life_kbytes), sending NAT keepalives (the peer behind NAT sends them).
  *  Retransmission: 2 s doubling, 5 tries (configurable); a peer's Main

@@ -48,7 +48,10 @@
  *    status cause.
  *  - Traffic selectors narrowed to cfg.local_ts / cfg.remote_ts.
  *  - NAT detection; IKE floats to 4500 when a NAT is seen; ESP then
- *    UDP-encapsulated (install.udp_encap).
+ *    UDP-encapsulated (install.udp_encap). When the NAT is in front of
+ *    us, a NAT-keepalive (one byte 0xFF, no marker: act.send.len 1) goes
+ *    from 4500 every IKEV2_NATT_KEEPALIVE_MS; the peer's are counted
+ *    (rx_keepalives) and dropped.
  *  - Cookies (§2.6): once IKEV2_COOKIE_THRESHOLD half-open IKE SAs exist,
  *    IKE_SA_INIT requests without a valid COOKIE get one and no state.
  *  - Fragments (RFC 7383): received ones reassembled (each verified);
@@ -65,6 +68,7 @@
 #define IKEV2_COOKIE_THRESHOLD	16	/* half-open IKE SAs before cookies */
 #define IKEV2_FRAGMENT_MTU	1280	/* IP datagram size of our fragments */
 #define IKEV2_REKEY_DELETE_DELAY_MS 5000
+#define IKEV2_NATT_KEEPALIVE_MS	20000	/* RFC 3948 keepalives, when a NAT is in front of us */
 
 struct ikev2_endpoint;
 

@@ -370,6 +370,7 @@ static void ike_rekey_done(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t
 	n->established_ms = now;
 	n->rekey_ms = v2_rekey_ms(ep, now, ep->cfg.p1_lifetime_s);
 	n->expire_ms = now + (uint64_t)ep->cfg.p1_lifetime_s * 1000;
+	n->keepalive_ms = now + IKEV2_NATT_KEEPALIVE_MS;
 	ep->st.p1_established++;
 	log_info(V2_LOG, "%s: #%u rekeyed into #%u", ep->cfg.name, sa->serial, n->serial);
 	if (sa->peer_rekey) {
@@ -580,6 +581,7 @@ static void ike_rekey_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_
 	n->established_ms = now;
 	n->rekey_ms = v2_rekey_ms(ep, now, ep->cfg.p1_lifetime_s);
 	n->expire_ms = now + (uint64_t)ep->cfg.p1_lifetime_s * 1000;
+	n->keepalive_ms = now + IKEV2_NATT_KEEPALIVE_MS;
 	ep->st.p1_established++;
 	log_info(V2_LOG, "%s: #%u rekeyed by the peer into #%u", ep->cfg.name, sa->serial,
 		 n->serial);

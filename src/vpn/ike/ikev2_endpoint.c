@@ -512,6 +512,10 @@ void ikev2_input(struct ikev2_endpoint *ep, uint64_t now, const struct ike_addr 
 {
 	static uint8_t plain[V2_MSG_MAX];
 	ep->st.rx_packets++;
+	if (natt && len == 1 && pkt[0] == 0xff) {	/* NAT-keepalive (RFC 3948) */
+		ep->st.rx_keepalives++;
+		return;
+	}
 	if (natt) {
 		/* the non-ESP marker */
 		if (len < IKE_NON_ESP_MARKER_LEN) {
@@ -756,6 +760,20 @@ void ikev2_tick(struct ikev2_endpoint *ep, uint64_t now)
 			v2_sa_fail(ep, sa, now, "IKE SA lifetime expired");
 			continue;
 		}
+		if (sa->state == V2_ESTABLISHED && sa->nat_here && now >= sa->keepalive_ms) {
+			/* one byte 0xFF from 4500, no marker, keeps the NAT's mapping */
+			static const uint8_t ka = 0xff;
+			struct v2_act_node *n = act_push(ep, 1);
+			if (n) {
+				n->data[0] = ka;
+				n->act.kind = IKE_ACT_SEND;
+				n->act.send.dst = sa->peer;
+				n->act.send.src_port = IKE_NATT_PORT;
+				n->act.send.len = 1;
+				ep->st.tx_packets++;
+			}
+			sa->keepalive_ms = now + IKEV2_NATT_KEEPALIVE_MS;
+		}
 	}
 	/* CHILD SAs past their hard lifetime go, the peer is told */
 	struct v2_sa *cur = v2_current_sa(ep);
@@ -842,6 +860,8 @@ uint64_t ikev2_next_deadline(const struct ikev2_endpoint *ep)
 						       : sa->delete_ms + V2_OLD_SA_MS);
 		if (sa->state == V2_ESTABLISHED)
 			d = min64(d, sa->expire_ms);
+		if (sa->state == V2_ESTABLISHED && sa->nat_here)
+			d = min64(d, sa->keepalive_ms);
 		if (sa != cur || !free_window)
 			continue;
 		d = min64(d, sa->rekey_ms);

@@ -116,6 +116,7 @@ struct v2_sa {
 	struct v2_frags frags;
 	uint64_t created_ms, established_ms, rekey_ms, expire_ms, last_rx_ms;
 	uint64_t delete_ms;		/* REKEYED: delete it (if we must) then */
+	uint64_t keepalive_ms;		/* next NAT-keepalive, when nat_here */
 	bool we_delete_old;		/* REKEYED: we send the Delete for it */
 	/* IKE SA rekey collision (§2.8.2): the SA the peer's rekey made while
 	 * ours was in flight, and the lowest nonce of its exchange */

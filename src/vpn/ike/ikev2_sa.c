@@ -488,6 +488,7 @@ static void established(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t no
 	sa->established_ms = now;
 	sa->rekey_ms = v2_rekey_ms(ep, now, ep->cfg.p1_lifetime_s);
 	sa->expire_ms = now + (uint64_t)ep->cfg.p1_lifetime_s * 1000;
+	sa->keepalive_ms = now + IKEV2_NATT_KEEPALIVE_MS;
 	ep->st.p1_established++;
 	ike_dh_free(sa->dh);
 	sa->dh = NULL;

@@ -529,6 +529,14 @@ static void test_nat(void **state)
 	v_run(&net, net.now + 10000);
 	assert_true(net.s[1].sas[0].udp_encap);
 	assert_true(v_sas_match(&net));
+	/* A, behind the NAT, keeps its mapping alive: 0xFF every 20 s */
+	struct ike_stats s0, s1;
+	ikev2_get_stats(net.s[1].ep, &s0);
+	v_run(&net, net.now + 61000);
+	ikev2_get_stats(net.s[1].ep, &s1);
+	assert_int_equal(s1.rx_keepalives - s0.rx_keepalives, 3);
+	ikev2_get_stats(net.s[0].ep, &s1);
+	assert_int_equal(s1.rx_keepalives, 0);	/* B is not behind a NAT: it sends none */
 	v_free(&net);
 }
 
