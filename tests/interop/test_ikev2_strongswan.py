@@ -15,7 +15,9 @@ type (51cb26fd) with IKEv2 (its "inside" CHILD SAs let the router ping our
 inside addresses), with test changes made in plain sight in router_conf:
 short DPD, short lifetimes, a wrong PSK, other proposals, or a router that
 only answers. The driver's tunnels allow ikev1 and ikev2, as AWS's do by
-default, unless a test says otherwise.
+default, unless a test says otherwise. Ikev2NatTest puts the router behind
+a real, port-changing NAT (tests/interop/udp_nat.py, as this kernel has no
+iptables or nft) in a topology of its own.
 
 Needs root (namespaces, TUN, charon); skipped otherwise. Only
 documentation addresses (198.51.100.0/24, 203.0.113.0/24) and private
@@ -50,9 +52,9 @@ TUNNEL_IDS = v1.TUNNEL_IDS
 DPD_TIMEOUT = 6          # the driver's, seconds
 
 
-@unittest.skipUnless(os.geteuid() == 0,
-                     "needs root: creates network namespaces and a TUN device, runs charon")
-class Ikev2StrongSwanTest(unittest.TestCase):
+class Ikev2Base(unittest.TestCase):
+    """The topology and helpers; tests are in the subclasses (this class
+    has none, so unittest runs nothing of it)."""
 
     @classmethod
     def setUpClass(cls):
@@ -220,7 +222,10 @@ class Ikev2StrongSwanTest(unittest.TestCase):
                 spis.append(re.search(r"spi_in=(\w+)", line).group(1))
         return spis
 
-    # ---- tests -----------------------------------------------------------------
+
+@unittest.skipUnless(os.geteuid() == 0,
+                     "needs root: creates network namespaces and a TUN device, runs charon")
+class Ikev2StrongSwanTest(Ikev2Base):
 
     def test_tunnels_traffic_restart_dpd(self):
         """Both tunnels UP over IKEv2 (tunnel and inside CHILD SAs, NAT-T);
@@ -394,6 +399,126 @@ class Ikev2StrongSwanTest(unittest.TestCase):
         for tid in TUNNEL_IDS:
             driver.wait_line(r"^tunnel %s DOWN peer offered IKEv1; tunnel allows ikev2 only$" %
                              re.escape(tid), 20)
+
+
+NAT_PUBLIC_IP = "192.0.2.7"   # the NAT's public address: the customer gateway's IP for vpcd
+UDP_NAT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_nat.py")
+
+
+@unittest.skipUnless(os.geteuid() == 0,
+                     "needs root: creates network namespaces and a TUN device, runs charon")
+class Ikev2NatTest(Ikev2Base):
+    """The router behind a real NAT (tests/interop/udp_nat.py: its address
+    becomes 192.0.2.7 and its ports 40000 and up, different for 500 and
+    4500), as a customer gateway behind a home or carrier NAT; vpcd knows
+    the gateway by the NAT's address, the router says it is that address
+    (its IKE identity), as AWS asks of routers behind NAT:
+
+        office -- router 198.51.100.2 -- nat (udp_nat.py) ==> vpcd sees 192.0.2.7:400xx
+
+    The router's and vpcd's namespaces are not linked: the NAT process owns
+    vpcd's outside addresses in the router's direction and 192.0.2.7 in
+    vpcd's namespace."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not v1.find_driver():
+            raise unittest.SkipTest("vpn-endpoint-driver is not built (make all)")
+        for path in (RENDER, CHARON, SWANCTL):
+            if not os.path.exists(path):
+                raise unittest.SkipTest("%s is missing" % path)
+        cls.dir = tempfile.mkdtemp(prefix="ikev2-nat-")
+        if os.environ.get("VPCD_TEST_KEEP"):
+            print("\nkeeping " + cls.dir, file=sys.stderr)
+        else:
+            cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.ns = Namespaces("vpn2n", ("office", "router", "nat", "vpcd", "vpchost"))
+        cls.addClassCleanup(cls.ns.remove)
+        cls.ns.make(rp_filter=0)
+        ns = cls.ns
+        ns.veth("office", "eth0", "router", "lan0")
+        ns.ip("office", "addr", "add", OFFICE_IP + "/24", "dev", "eth0")
+        ns.ip("office", "route", "add", "default", "via", "10.0.0.1")
+        ns.ip("router", "addr", "add", "10.0.0.1/24", "dev", "lan0")
+        ns.sysctl("router", "net.ipv4.ip_forward", 1)
+        ns.veth("router", "wan0", "nat", "eth0")
+        ns.ip("router", "addr", "add", CGW_IP + "/24", "dev", "wan0")
+        ns.ip("router", "route", "add", "203.0.113.0/24", "via", VPCD_LINK_IP)
+        for a in INSIDE_ROUTER:
+            ns.ip("router", "addr", "add", a + "/32", "dev", "lo")
+        ns.ip("nat", "addr", "add", VPCD_LINK_IP + "/24", "dev", "eth0")
+        for a in VGW_IPS:
+            ns.ip("nat", "addr", "add", a + "/32", "dev", "eth0")
+            ns.ip("vpcd", "addr", "add", a + "/32", "dev", "lo")
+        ns.ip("vpcd", "addr", "add", NAT_PUBLIC_IP + "/32", "dev", "lo")
+        ns.veth("vpcd", "vpc0", "vpchost", "eth0")
+        ns.ip("vpcd", "addr", "add", "10.96.0.1/16", "dev", "vpc0")
+        ns.sysctl("vpcd", "net.ipv4.ip_forward", 1)
+        ns.ip("vpchost", "addr", "add", VPC_HOST_IP + "/16", "dev", "eth0")
+        ns.ip("vpchost", "route", "add", "default", "via", "10.96.0.1")
+        cls.nat_log = open(os.path.join(cls.dir, "udp_nat.log"), "w")
+        cls.nat = subprocess.Popen(["ip", "netns", "exec", ns["nat"], sys.executable, UDP_NAT,
+                                    "--far-netns", ns["vpcd"], "--public-ip", NAT_PUBLIC_IP,
+                                    "--vpcd-ips", ",".join(VGW_IPS)],
+                                   stdout=subprocess.PIPE, stderr=cls.nat_log, text=True)
+        cls.addClassCleanup(cls.nat_log.close)
+        cls.addClassCleanup(v1.stop_process, cls.nat)
+        if cls.nat.stdout.readline().strip() != "ready":
+            raise AssertionError("udp_nat.py did not start")
+
+    def driver_conf(self, psk=None, extra=None):
+        path = super().driver_conf(psk, extra)
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:   # vpcd knows the gateway by the NAT's address
+            f.write(text.replace("remote = " + CGW_IP, "remote = " + NAT_PUBLIC_IP))
+        return path
+
+    def router_conf(self, **kw):
+        path = super().router_conf(**kw)
+        with open(path) as f:
+            text = f.read()
+        # the router's IKE identity is the NAT's address (its local_addrs stay its own)
+        text, n = re.subn(r"(\n\s+id = |id-local = )%s\n" % re.escape(CGW_IP),
+                          r"\g<1>%s\n" % NAT_PUBLIC_IP, text)
+        self.assertEqual(n, 4, "cgwconf's template changed: identities")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_behind_nat(self):
+        """Both tunnels UP through the NAT: vpcd sees the gateway at
+        192.0.2.7 on a NAT port (not 4500), detects the NAT in front of the
+        peer, sends its ESP in UDP to that port; office <-> VPC traffic,
+        TCP, and a CHILD SA rekey through the NAT."""
+        driver = self.start_driver(self.driver_conf(extra={"phase2_lifetime": 20,
+                                                           "rekey_margin": 5}))
+        self.start_charon(self.router_conf())
+        self.wait_up(driver)
+        self.assert_strongswan_sas()
+        for tid in TUNNEL_IDS:
+            st = self.status_line(driver, tid)
+            self.assertIn("ikev2_nat=1", st)
+            port = int(re.search(r"remote=%s:(\d+) " % re.escape(NAT_PUBLIC_IP), st).group(1))
+            self.assertGreaterEqual(port, 40000)   # the NAT's port, not 500 or 4500
+        children = [l for l in driver.status() if l.startswith("  child")]
+        self.assertTrue(children)
+        for l in children:
+            port = int(re.search(r"encap=udp:(\d+)", l).group(1))
+            self.assertGreaterEqual(port, 40000)
+        self.ping("office", VPC_HOST_IP)
+        self.ping("vpchost", OFFICE_IP)
+        for ours in INSIDE_OURS:
+            self.ping("router", ours)
+        v1.IpsecStrongSwanTest.tcp_roundtrip(self, "vpchost", VPC_HOST_IP, "office")
+        first = self.child_spis(driver, TUNNEL_IDS[0])
+        sent, got = self.ping("office", VPC_HOST_IP, count=250, interval="0.1", check=False)
+        self.assertFalse(set(first) & set(self.child_spis(driver, TUNNEL_IDS[0])),
+                         "no CHILD SA rekey through the NAT in 25 s")
+        self.assertEqual(got, sent)
+        with open(self.nat_log.name) as f:
+            self.assertRegex(f.read(), r"mapped %s:4500 -> %s:4\d{4}" % (
+                re.escape(CGW_IP), re.escape(NAT_PUBLIC_IP)))
 
 
 if __name__ == "__main__":
