@@ -76,7 +76,7 @@
  *  flight per ISAKMP SA.
  *
  * Under attack (ike_halfopen.c): a Main Mode the peer begins is kept in a
- * bounded table (1,024, oldest pushed out) until the peer answers our
+ * bounded table (16,384, oldest pushed out) until the peer answers our
  * message 2, which proves it receives at its address; only then does it
  * become an ISAKMP SA (at most 8 such per endpoint, never pushed out by
  * an unanswered one). Each source (address and port) may begin 5 Main

@@ -13,10 +13,12 @@
  *     SA payload which the hashes need, our reply for retransmissions),
  *     IKE_HO_MAX of them in a ring: a new one overwrites the oldest. Under
  *     a flood of R packets/s the real peer's record lives IKE_HO_MAX / R
- *     seconds (2 s at 2,000/s, 200 ms at 20,000/s), which must exceed its
- *     round trip; the memory they hold is capped (IKE_HO_BYTES_MAX). The
- *     ring starts at IKE_HO_MIN slots and doubles while full (~600 KB with
- *     its indexes at the max), and is freed when it is empty again.
+ *     seconds (8 s at 2,000/s, 0.8 s at 20,000/s, 160 ms at 100,000/s),
+ *     which must exceed its round trip; the memory they hold is capped
+ *     (IKE_HO_BYTES_MAX). The ring starts at IKE_HO_MIN slots and doubles
+ *     while full (~2.3 MB with its indexes at the max, plus the buffers),
+ *     and is freed when it is empty again: a tunnel pays only while it is
+ *     flooded.
  *   - message 3 with our cookie moves the record to the ISAKMP SAs
  *     (state R2, then R4 when answered): from then on no unproven
  *     exchange can push it out (IKE_SA_MAX, ike_main_mode.c's sa_new).

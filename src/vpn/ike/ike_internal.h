@@ -46,9 +46,9 @@
 
 /* Defence against floods of Main Mode message 1 (spoofed or not): see
  * ike_halfopen.c. */
-#define IKE_HO_MAX		4096	/* unproven exchanges (message 2 sent) per endpoint */
+#define IKE_HO_MAX		16384	/* unproven exchanges (message 2 sent) per endpoint */
 #define IKE_HO_MIN		16	/* the table's first size; doubles up to the max */
-#define IKE_HO_BYTES_MAX	(4u << 20)	/* their SA payloads and replies */
+#define IKE_HO_BYTES_MAX	(8u << 20)	/* their SA payloads and replies */
 #define IKE_SRC_SLOTS		256	/* sources (address, port) rate-limited; power of 2 */
 #define IKE_SRC_BURST		5	/* new exchanges a source may start at once ... */
 #define IKE_SRC_PER_S		1	/* ... and then per second */
