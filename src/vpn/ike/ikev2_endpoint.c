@@ -88,6 +88,8 @@ struct ikev2_endpoint *ikev2_endpoint_new(const struct ike_tunnel_config *cfg)
 	ep->start_at_ms = ep->active ? 0 : UINT64_MAX;
 	rand_bytes(ep->cookie_secret, sizeof(ep->cookie_secret));
 	snprintf(ep->cause, sizeof(ep->cause), "not started");
+	for (size_t k = 0; k <= IKE_DROP_MAX; k++)
+		ep->logk[k] = (struct log_limit)LOG_LIMIT_INIT(V2_LOG_INTERVAL_MS, V2_LOG_BURST);
 	return ep;
 }
 
@@ -216,10 +218,25 @@ void v2_update_status(struct ikev2_endpoint *ep, const char *cause)
 
 void v2_drop(struct ikev2_endpoint *ep, enum ike_drop why, const char *detail)
 {
-	if ((unsigned)why < IKE_DROP_MAX)
-		ep->st.dropped[why]++;
-	log_warn(V2_LOG, "%s: dropped message: %s%s%s", ep->cfg.name, ike_drop_name(why),
-		 detail ? ": " : "", detail ? detail : "");
+	if ((unsigned)why >= IKE_DROP_MAX)
+		why = IKE_DROP_UNEXPECTED;
+	ep->st.dropped[why]++;
+	/* a forged packet can cause any of these at packet rate */
+	log_limited(&ep->logk[why], ep->now_ms, LOG_WARN, V2_LOG, "%s: dropped message: %s%s%s",
+		    ep->cfg.name, ike_drop_name(why), detail ? ": " : "", detail ? detail : "");
+}
+
+/* Reports what the limits held back, once their windows ended. */
+static void v2_log_flush(struct ikev2_endpoint *ep, uint64_t now)
+{
+	for (size_t k = 0; k <= IKE_DROP_MAX; k++) {
+		if (!ep->logk[k].ll_suppressed)
+			continue;
+		char what[IKE_NAME_MAX + 96];
+		snprintf(what, sizeof(what), "%s: %s", ep->cfg.name, k == V2_LOGK_COOKIE ?
+			 "asking for a cookie" : ike_drop_name((enum ike_drop)k));
+		log_limit_flush(&ep->logk[k], now, LOG_WARN, V2_LOG, what);
+	}
 }
 
 void ikev2_get_stats(const struct ikev2_endpoint *ep, struct ike_stats *out) { *out = ep->st; }
@@ -512,6 +529,7 @@ void ikev2_input(struct ikev2_endpoint *ep, uint64_t now, const struct ike_addr 
 {
 	static uint8_t plain[V2_MSG_MAX];
 	ep->st.rx_packets++;
+	ep->now_ms = now;
 	if (natt && len == 1 && pkt[0] == 0xff) {	/* NAT-keepalive (RFC 3948) */
 		ep->st.rx_keepalives++;
 		return;
@@ -718,6 +736,8 @@ static void req_timeout(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t no
 
 void ikev2_tick(struct ikev2_endpoint *ep, uint64_t now)
 {
+	ep->now_ms = now;
+	v2_log_flush(ep, now);
 	if (now >= ep->start_at_ms && !has_sa(ep)) {
 		ep->start_at_ms = UINT64_MAX;
 		v2_initiate(ep, now);

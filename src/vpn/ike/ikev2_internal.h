@@ -28,6 +28,8 @@
 #include "vpn/ike/ikev2_proposal.h"
 #include "vpn/ike/ikev2_wire.h"
 
+#include "base/base.h"
+
 #define V2_LOG			"ikev2"
 #define V2_NONCE_LEN		32	/* ours */
 #define V2_HALF_OPEN_MS		30000	/* an IKE_SA_INIT never followed by IKE_AUTH */
@@ -169,7 +171,14 @@ struct ikev2_endpoint {
 	uint8_t cookie_secret[32];
 	unsigned next_serial;
 	uint64_t child_retry_ms;		/* no CHILD SA: ask for one then */
+	/* Lines a forged packet can cause, rate-limited (base.h): one limit
+	 * per drop reason, and V2_LOGK_COOKIE for cookie requests. */
+	struct log_limit logk[IKE_DROP_MAX + 1];
+	uint64_t now_ms;		/* of the call in progress (for the limits) */
 };
+#define V2_LOGK_COOKIE		IKE_DROP_MAX
+#define V2_LOG_INTERVAL_MS	10000	/* per kind of line, at most ... */
+#define V2_LOG_BURST		5	/* ... this many per interval */
 
 /* ---- ikev2_endpoint.c -------------------------------------------------- */
 void v2_drop(struct ikev2_endpoint *ep, enum ike_drop why, const char *detail);

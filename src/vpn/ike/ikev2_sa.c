@@ -333,8 +333,9 @@ void v2_init_request(struct ikev2_endpoint *ep, uint64_t now, const struct ike_a
 		struct v2_notify cn;
 		if (!cp || !v2_parse_notify(cp, &cn) || cn.len != V2_COOKIE_LEN ||
 		    !ct_equal(cn.data, want, V2_COOKIE_LEN)) {
-			log_info(V2_LOG, "%s: %zu half-open IKE SAs: asking for a cookie", ep->cfg.name,
-				 half_open(ep));
+			log_limited(&ep->logk[V2_LOGK_COOKIE], ep->now_ms, LOG_INFO, V2_LOG,
+				    "%s: %zu half-open IKE SAs: asking for a cookie", ep->cfg.name,
+				    half_open(ep));
 			init_refuse(ep, h, from, natt, V2N_COOKIE, want, V2_COOKIE_LEN);
 			return;
 		}

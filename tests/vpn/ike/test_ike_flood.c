@@ -16,6 +16,7 @@
 #include "ike_harness.h"
 #include "base/base.h"
 #include "vpn/ike/ike_internal.h"
+#include "vpn/ike/ikev2.h"
 
 /* A's first message (Main Mode 1), kept to forge copies of. */
 static uint8_t mm1[4100];
@@ -258,6 +259,66 @@ static void flood_quietly(void)
 	h_free(&n);
 }
 
+/* IKEv2 beside IKEv1: forged IKE_SA_INIT requests (a real one's bytes with
+ * a new initiator SPI each, from the peer's address and random ports) and
+ * junk with version 2.0 must not write a line each either. */
+static void flood_v2_quietly(void)
+{
+	struct ike_tunnel_config ca, cb;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	struct ikev2_endpoint *a = ikev2_endpoint_new(&ca), *b = ikev2_endpoint_new(&cb);
+	assert_non_null(a);
+	assert_non_null(b);
+	uint64_t now = 1000;
+	ikev2_start(a, now);
+	static uint8_t init[4100];
+	size_t init_len = 0;
+	struct ike_action act;
+	while (ikev2_next_action(a, &act))
+		if (act.kind == IKE_ACT_SEND && !init_len && act.send.len <= sizeof(init)) {
+			memcpy(init, act.send.data, act.send.len);
+			init_len = act.send.len;
+		}
+	assert_true(init_len > 28);
+	for (uint32_t i = 0; i < 20000; i++) {
+		memcpy(init, &i, sizeof(i));		/* the initiator's SPI */
+		struct ike_addr from = { H_IP_A, (uint16_t)(1024 + i % 60000) };
+		ikev2_input(b, now, &from, false, init, init_len);
+		uint8_t junk[40] = { 0 };
+		memcpy(junk, &i, sizeof(i));
+		junk[8] = 0xee;			/* a responder SPI nobody has */
+		junk[17] = 0x20;		/* version 2.0 */
+		junk[18] = 37;			/* INFORMATIONAL */
+		junk[27] = sizeof(junk);
+		ikev2_input(b, now, &from, false, junk, sizeof(junk));
+		while (ikev2_next_action(b, &act))
+			ike_action_wipe(&act);
+		now += 1;
+	}
+	ikev2_tick(b, now + IKE_LOG_INTERVAL_MS + 1000);
+	ikev2_endpoint_free(a);
+	ikev2_endpoint_free(b);
+}
+
+static void test_v2_log_stays_short(void **state)
+{
+	(void)state;
+	FILE *tmp = tmpfile();
+	assert_non_null(tmp);
+	fflush(stderr);
+	int saved = dup(2);
+	assert_true(dup2(fileno(tmp), 2) >= 0);
+	flood_v2_quietly();
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	long size = ftell(tmp);
+	fclose(tmp);
+	/* 40,000 packets */
+	assert_true(size < 16 * 1024);
+}
+
 static void test_log_stays_short(void **state)
 {
 	(void)state;
@@ -293,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_own_initiation_during_flood),
 		cmocka_unit_test(test_log_stays_short),
 		cmocka_unit_test(test_mismatch_flood_bounded),
+		cmocka_unit_test(test_v2_log_stays_short),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
