@@ -132,7 +132,7 @@ int handle_AssociateAddress(struct api_req *rq)
 	if (eni_arg) {
 		eni = cache_get_typed(api_cache(rq), RT_ENI, eni_arg);
 		if (!eni)
-			return api_not_found(rq, "InvalidNetworkInterfaceID.NotFound", "network interface", eni_arg);
+			return api_not_found(rq, "InvalidNetworkInterfaceID.NotFound", "networkInterface", eni_arg);
 		if (inst_id && !str_eq(doc_get_str(doc_get(eni->r_doc, "Attachment"), "InstanceId"), inst_id))
 			return api_fail(rq, "InvalidParameterCombination",
 					"The network interface %s is not attached to instance %.64s", eni->r_id, inst_id);

@@ -32,7 +32,7 @@
 
 #include "base/base.h"
 
-#define ENI_WHAT "network interface"
+#define ENI_WHAT "networkInterface"	/* "The networkInterface ID '…' does not exist" */
 #define MAC_TRIES 64
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }

@@ -287,7 +287,7 @@ static int launch_interfaces(struct api_req *rq, struct launch_if *out)
 						"The associatePublicIPAddress parameter can only be specified for a new network interface.");
 			li->li_eni = cache_get_typed(api_cache(rq), RT_ENI, eni_id);
 			if (!li->li_eni)
-				return api_not_found(rq, "InvalidNetworkInterfaceID.NotFound", "network interface", eni_id);
+				return api_not_found(rq, "InvalidNetworkInterfaceID.NotFound", "networkInterface", eni_id);
 			if (doc_get(li->li_eni->r_doc, "Attachment"))
 				return api_fail(rq, "InvalidNetworkInterface.InUse", "Interface: [%s] in use.", li->li_eni->r_id);
 			li->li_subnet = cache_get_typed(api_cache(rq), RT_SUBNET, doc_get_str(li->li_eni->r_doc, "SubnetId"));

@@ -28,7 +28,7 @@
 
 static struct res *nacl_require(struct api_req *rq)
 {
-	return api_require(rq, "NetworkAclId", RT_NACL, "InvalidNetworkAclID.NotFound", "network acl");
+	return api_require(rq, "NetworkAclId", RT_NACL, "InvalidNetworkAclID.NotFound", "networkAcl");
 }
 
 int handle_CreateNetworkAcl(struct api_req *rq)
@@ -178,7 +178,7 @@ int nacl_migrate_associations(struct cache *c, nacl_migrate_put_fn put, void *ar
 int handle_DescribeNetworkAcls(struct api_req *rq)
 {
 	static const struct describe_spec spec = {
-		RT_NACL, "NetworkAclIds", "InvalidNetworkAclID.NotFound", "network acl", nacl_filters, "NetworkAcls",
+		RT_NACL, "NetworkAclIds", "InvalidNetworkAclID.NotFound", "networkAcl", nacl_filters, "NetworkAcls",
 		true, 5, 1000, nacl_decorate,
 	};
 	nacl_normalise_protocol_filter(rq);

@@ -74,6 +74,12 @@ bool subnet_block_taken(struct api_req *rq, const char *vpc_id, const struct cid
 int vpc_parse_block(struct api_req *rq, const char *member, const char *text, struct cidr4 *out,
 		    const char *range_code);
 
+/* --- customer and VPN gateways (vpn_gw.c) ----------------------------------------
+ * The gateway of type RT_CGW / RT_VGW named by member of the request, unless
+ * deleted (a deleted one stays describable for an hour): NULL after
+ * api_fail with InvalidCustomerGatewayID.NotFound / InvalidVpnGatewayID.NotFound. */
+struct res *gw_require_live(struct api_req *rq, const char *member, const char *type);
+
 /* --- DHCP option sets (dhcp.c) ----------------------------------------------
  * The region's default set (made on first use): its id, or NULL after
  * api_fail. Every new VPC gets it. */

@@ -105,8 +105,11 @@ static struct res *gateway_lookup(struct api_req *rq, const char *id)
 {
 	if (has_prefix(id, "igw-"))
 		return cache_get_typed(api_cache(rq), RT_IGW, id);
-	if (has_prefix(id, "vgw-"))
-		return cache_get_typed(api_cache(rq), RT_VGW, id);
+	if (has_prefix(id, "vgw-")) {
+		struct res *vgw = cache_get_typed(api_cache(rq), RT_VGW, id);
+		const char *st = vgw ? doc_get_str(vgw->r_doc, "State") : NULL;
+		return st && strcmp(st, "deleted") == 0 ? NULL : vgw;	/* kept only to be described */
+	}
 	if (has_prefix(id, "vpce-"))	/* a gateway endpoint's route (vpc_endpoint.c) */
 		return cache_get_typed(api_cache(rq), RT_VPCE, id);
 	return NULL;

@@ -306,8 +306,11 @@ int handle_DeleteSubnet(struct api_req *rq)
 		return -1;
 	char id[RESOURCE_ID_MAX], what[RESOURCE_ID_MAX];
 	snprintf(id, sizeof(id), "%s", s->r_id);
-	if (subnet_in_use(rq, id, what, sizeof(what)))
-		return api_fail(rq, "DependencyViolation", "The subnet '%s' has dependencies and cannot be deleted (%s).", id, what);
+	if (subnet_in_use(rq, id, what, sizeof(what))) {
+		/* AWS's words, nothing appended; which dependency goes to the log */
+		log_debug("api", "DeleteSubnet %s: in use by %s", id, what);
+		return api_fail(rq, "DependencyViolation", "The subnet '%s' has dependencies and cannot be deleted.", id);
+	}
 	/* its CIDR reservations go with it */
 	struct res *scr;
 	while ((scr = subnet_first_reservation(rq, id))) {

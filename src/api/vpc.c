@@ -264,9 +264,11 @@ int handle_DeleteVpc(struct api_req *rq)
 	char id[RESOURCE_ID_MAX];
 	snprintf(id, sizeof(id), "%s", vpc->r_id);
 	const char *dep = vpc_dependent(rq, id);
-	if (dep)
-		return api_fail(rq, "DependencyViolation",
-				"The vpc '%s' has dependencies and cannot be deleted (%.64s).", id, dep);
+	if (dep) {
+		/* AWS's words, nothing appended; which dependency goes to the log */
+		log_debug("api", "DeleteVpc %s: %s depends on it", id, dep);
+		return api_fail(rq, "DependencyViolation", "The vpc '%s' has dependencies and cannot be deleted.", id);
+	}
 	struct res *r;
 	/* the default group's rules are resources of their own (sg.c) */
 	if ((r = vpc_default_sg(rq, id))) {

@@ -434,12 +434,12 @@ int handle_CreateVpnConnection(struct api_req *rq)
 		return -1;
 	if (strcmp(type, VPN_TYPE) != 0)
 		return api_fail(rq, "InvalidParameterValue", "Value (%.32s) for parameter type is invalid. Valid values: ipsec.1", type);
-	struct res *cgw = api_require(rq, "CustomerGatewayId", RT_CGW, "InvalidCustomerGatewayID.NotFound", "customer gateway");
+	struct res *cgw = gw_require_live(rq, "CustomerGatewayId", RT_CGW);
 	if (!cgw)
 		return -1;
 	if (doc_get(rq->rq_in, "TransitGatewayId") || doc_get(rq->rq_in, "VpnConcentratorId"))
 		return api_fail(rq, "InvalidParameterValue", "vpcd has no transit gateways: give a VpnGatewayId");
-	struct res *vgw = api_require(rq, "VpnGatewayId", RT_VGW, "InvalidVpnGatewayID.NotFound", "vpn gateway");
+	struct res *vgw = gw_require_live(rq, "VpnGatewayId", RT_VGW);
 	if (!vgw)
 		return -1;
 	const char *storage = doc_get_str(rq->rq_in, "PreSharedKeyStorage");

@@ -10,8 +10,13 @@
  *   customer-gateway: CustomerGatewayId, IpAddress, BgpAsn (a string, as
  *     AWS answers), Type "ipsec.1", State "available", DeviceName?, Tags.
  *   vpn-gateway: VpnGatewayId, Type, State "available", AmazonSideAsn,
- *     AvailabilityZone?, VpcAttachments [{VpcId, State "attached"}] (at
- *     most one: a VPC has one VPN gateway, a VPN gateway one VPC), Tags.
+ *     AvailabilityZone?, VpcAttachments [{VpcId, State "attached" or
+ *     "detached"}] (at most one: a VPC has one VPN gateway, a VPN gateway
+ *     one VPC; a detached gateway keeps its attachment as "detached", as
+ *     AWS shows it), Tags.
+ * A deleted gateway stays describable as State "deleted" (with vpcd's
+ * "_DeleteTime") for GW_DELETED_KEEP_S, as AWS keeps it; every other
+ * action treats it as gone (gw_require_live: NotFound).
  *   route-table: PropagatingVgws [{GatewayId}] is changed here.
  * Never touches route tables' routes: the router (route.c) owns them.
  */
@@ -34,6 +39,55 @@
 #define VGW_ASN16_MAX 65534
 #define VGW_ASN32_MIN 4200000000LL		/* private 32-bit ASNs */
 #define VGW_ASN32_MAX 4294967294LL
+#define GW_DELETED_KEEP_S 3600			/* a deleted gateway stays describable this long */
+#define CGW_WHAT "customerGateway"		/* "The customerGateway ID '…' does not exist" */
+#define VGW_WHAT "vpnGateway"
+
+static bool gw_deleted(const struct doc *d)
+{
+	const char *st = doc_get_str(d, "State");
+	return st && strcmp(st, "deleted") == 0;
+}
+
+struct res *gw_require_live(struct api_req *rq, const char *member, const char *type)
+{
+	bool cgw = strcmp(type, RT_CGW) == 0;
+	const char *code = cgw ? "InvalidCustomerGatewayID.NotFound" : "InvalidVpnGatewayID.NotFound";
+	struct res *r = api_require(rq, member, type, code, cgw ? CGW_WHAT : VGW_WHAT);
+	if (r && gw_deleted(r->r_doc)) {
+		api_not_found(rq, code, cgw ? CGW_WHAT : VGW_WHAT, r->r_id);
+		return NULL;
+	}
+	return r;
+}
+
+/* Marks the gateway deleted (kept describable), ownership of nothing. */
+static int gw_mark_deleted(struct api_req *rq, const char *type, const char *id)
+{
+	struct res *r = cache_get_typed(api_cache(rq), type, id);
+	struct doc *d = doc_clone(r->r_doc);
+	doc_set_str(d, "State", "deleted");
+	doc_set_int(d, "_DeleteTime", time_wall_s());
+	return api_put(rq, type, id, d) ? 0 : -1;
+}
+
+/* Forgets gateways of type deleted more than GW_DELETED_KEEP_S ago. */
+static int gw_purge_deleted(struct api_req *rq, const char *type)
+{
+	int64_t now = time_wall_s();
+	for (;;) {
+		size_t n;
+		struct res **list = cache_list(api_cache(rq), type, &n);
+		char victim[RESOURCE_ID_MAX] = "";	/* a copy: api_delete frees r_id */
+		for (size_t i = 0; i < n && !victim[0]; i++)
+			if (gw_deleted(list[i]->r_doc) && now - doc_get_int(list[i]->r_doc, "_DeleteTime", now) > GW_DELETED_KEEP_S)
+				snprintf(victim, sizeof(victim), "%s", list[i]->r_id);
+		if (!victim[0])
+			return 0;
+		if (api_delete(rq, victim) < 0)
+			return -1;
+	}
+}
 
 static int check_gateway_type(struct api_req *rq)
 {
@@ -109,7 +163,7 @@ int handle_CreateCustomerGateway(struct api_req *rq)
 	for (size_t i = 0; i < n; i++) {
 		const struct doc *d = list[i]->r_doc;
 		const char *dd = doc_get_str(d, "DeviceName");
-		if (strcmp(doc_get_str(d, "IpAddress"), ip_norm) == 0 && strcmp(doc_get_str(d, "BgpAsn"), asn_s) == 0 &&
+		if (!gw_deleted(d) && strcmp(doc_get_str(d, "IpAddress"), ip_norm) == 0 && strcmp(doc_get_str(d, "BgpAsn"), asn_s) == 0 &&
 		    strcmp(device ? device : "", dd ? dd : "") == 0) {
 			doc_set(rq->rq_out, "CustomerGateway", doc_clone(d));
 			return 0;
@@ -148,8 +202,10 @@ static const struct filter_def cgw_filters[] = {
 
 int handle_DescribeCustomerGateways(struct api_req *rq)
 {
+	if (gw_purge_deleted(rq, RT_CGW) < 0)
+		return -1;
 	static const struct describe_spec spec = {
-		RT_CGW, "CustomerGatewayIds", "InvalidCustomerGatewayID.NotFound", "customer gateway", cgw_filters,
+		RT_CGW, "CustomerGatewayIds", "InvalidCustomerGatewayID.NotFound", CGW_WHAT, cgw_filters,
 		"CustomerGateways", false, 5, 1000, NULL,
 	};
 	return api_describe(rq, &spec);
@@ -157,16 +213,16 @@ int handle_DescribeCustomerGateways(struct api_req *rq)
 
 int handle_DeleteCustomerGateway(struct api_req *rq)
 {
-	struct res *cgw = api_require(rq, "CustomerGatewayId", RT_CGW, "InvalidCustomerGatewayID.NotFound", "customer gateway");
+	struct res *cgw = gw_require_live(rq, "CustomerGatewayId", RT_CGW);
 	if (!cgw)
 		return -1;
 	const char *vpn = vpn_connection_using(rq, "CustomerGatewayId", cgw->r_id);
 	if (vpn)
 		return api_fail(rq, "IncorrectState", "The customer gateway '%s' is in use by the VPN connection '%s'.",
 				cgw->r_id, vpn);
-	char id[RESOURCE_ID_MAX];	/* api_delete frees cgw->r_id */
+	char id[RESOURCE_ID_MAX];
 	snprintf(id, sizeof(id), "%s", cgw->r_id);
-	if (api_delete(rq, id) < 0)
+	if (gw_mark_deleted(rq, RT_CGW, id) < 0)
 		return -1;
 	doc_set_bool(rq->rq_out, "Return", true);
 	return 0;
@@ -229,7 +285,7 @@ int handle_AttachVpnGateway(struct api_req *rq)
 	struct res *vpc = api_require(rq, "VpcId", RT_VPC, "InvalidVpcID.NotFound", "vpc");
 	if (!vpc)
 		return -1;
-	struct res *vgw = api_require(rq, "VpnGatewayId", RT_VGW, "InvalidVpnGatewayID.NotFound", "vpn gateway");
+	struct res *vgw = gw_require_live(rq, "VpnGatewayId", RT_VGW);
 	if (!vgw)
 		return -1;
 	const char *cur = vgw_attached_vpc(vgw->r_doc);
@@ -299,7 +355,7 @@ int handle_DetachVpnGateway(struct api_req *rq)
 	struct res *vpc = api_require(rq, "VpcId", RT_VPC, "InvalidVpcID.NotFound", "vpc");
 	if (!vpc)
 		return -1;
-	struct res *vgw = api_require(rq, "VpnGatewayId", RT_VGW, "InvalidVpnGatewayID.NotFound", "vpn gateway");
+	struct res *vgw = gw_require_live(rq, "VpnGatewayId", RT_VGW);
 	if (!vgw)
 		return -1;
 	const char *cur = vgw_attached_vpc(vgw->r_doc);
@@ -310,7 +366,10 @@ int handle_DetachVpnGateway(struct api_req *rq)
 	snprintf(vgw_id, sizeof(vgw_id), "%s", vgw->r_id);
 	snprintf(vpc_id, sizeof(vpc_id), "%s", vpc->r_id);
 	struct doc *d = doc_clone(vgw->r_doc);
-	doc_set(d, "VpcAttachments", doc_list());
+	struct doc *atts = doc_set(d, "VpcAttachments", doc_list());
+	struct doc *a = doc_push(atts, doc_obj());	/* AWS keeps it, "detached" */
+	doc_set_str(a, "VpcId", vpc_id);
+	doc_set_str(a, "State", "detached");
 	if (!api_put(rq, RT_VGW, vgw_id, d))
 		return -1;
 	if (propagation_remove_all(rq, vpc_id, vgw_id) < 0)
@@ -321,7 +380,7 @@ int handle_DetachVpnGateway(struct api_req *rq)
 
 int handle_DeleteVpnGateway(struct api_req *rq)
 {
-	struct res *vgw = api_require(rq, "VpnGatewayId", RT_VGW, "InvalidVpnGatewayID.NotFound", "vpn gateway");
+	struct res *vgw = gw_require_live(rq, "VpnGatewayId", RT_VGW);
 	if (!vgw)
 		return -1;
 	const char *vpc = vgw_attached_vpc(vgw->r_doc);
@@ -333,7 +392,7 @@ int handle_DeleteVpnGateway(struct api_req *rq)
 		return api_fail(rq, "IncorrectState", "The vpn gateway '%s' is in use by the VPN connection '%s'.", vgw->r_id, vpn);
 	char id[RESOURCE_ID_MAX];
 	snprintf(id, sizeof(id), "%s", vgw->r_id);
-	if (propagation_remove_all(rq, NULL, id) < 0 || api_delete(rq, id) < 0)
+	if (propagation_remove_all(rq, NULL, id) < 0 || gw_mark_deleted(rq, RT_VGW, id) < 0)
 		return -1;
 	doc_set_bool(rq->rq_out, "Return", true);
 	return 0;
@@ -352,8 +411,10 @@ static const struct filter_def vgw_filters[] = {
 
 int handle_DescribeVpnGateways(struct api_req *rq)
 {
+	if (gw_purge_deleted(rq, RT_VGW) < 0)
+		return -1;
 	static const struct describe_spec spec = {
-		RT_VGW, "VpnGatewayIds", "InvalidVpnGatewayID.NotFound", "vpn gateway", vgw_filters, "VpnGateways", false, 5,
+		RT_VGW, "VpnGatewayIds", "InvalidVpnGatewayID.NotFound", VGW_WHAT, vgw_filters, "VpnGateways", false, 5,
 		1000, NULL,
 	};
 	return api_describe(rq, &spec);
@@ -363,10 +424,10 @@ int handle_DescribeVpnGateways(struct api_req *rq)
 
 static int propagation_change(struct api_req *rq, bool enable)
 {
-	struct res *rtb = api_require(rq, "RouteTableId", RT_ROUTE_TABLE, "InvalidRouteTableID.NotFound", "route table");
+	struct res *rtb = api_require(rq, "RouteTableId", RT_ROUTE_TABLE, "InvalidRouteTableID.NotFound", "routeTable");
 	if (!rtb)
 		return -1;
-	struct res *vgw = api_require(rq, "GatewayId", RT_VGW, "InvalidVpnGatewayID.NotFound", "vpn gateway");
+	struct res *vgw = gw_require_live(rq, "GatewayId", RT_VGW);
 	if (!vgw)
 		return -1;
 	const char *rtb_vpc = doc_get_str(rtb->r_doc, "VpcId");

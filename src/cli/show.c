@@ -76,7 +76,10 @@ static bool fetch(struct cli_ctx *cx, struct show_data *sd, const char *action, 
 	const struct doc *vpns = doc_get(sd->sd_all, "VpnConnections");
 	doc_foreach(d, list) {
 		bool keep = true;
-		if (strcmp(member, "VpnConnections") == 0) {
+		const char *state = doc_get_str(d, "State");
+		if (state && strcmp(state, "deleted") == 0 && strcmp(member, "Vpcs") != 0) {
+			keep = false;	/* deleted gateways stay describable for an hour: not shown */
+		} else if (strcmp(member, "VpnConnections") == 0) {
 			const char *st = doc_get_str(d, "State");
 			keep = !(st && strcmp(st, "deleted") == 0) &&
 			       (!vpc || find_by(vgws, "VpnGatewayId", doc_get_str(d, "VpnGatewayId")));

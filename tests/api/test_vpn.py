@@ -87,9 +87,14 @@ class TestCustomerGateway(VpnBase):
         self.assertEqual(self.ec2.describe_customer_gateways(CustomerGatewayIds=[cid])["CustomerGateways"][0]["State"],
                          "available")
         self.ec2.delete_customer_gateway(CustomerGatewayId=cid)
-        self.assertError("InvalidCustomerGatewayID.NotFound", self.ec2.describe_customer_gateways,
-                         CustomerGatewayIds=[cid])
-        self.assertError("InvalidCustomerGatewayID.NotFound", self.ec2.delete_customer_gateway, CustomerGatewayId=cid)
+        # a deleted gateway stays describable as deleted (for an hour, as on AWS); nothing else finds it
+        got = self.ec2.describe_customer_gateways(CustomerGatewayIds=[cid])["CustomerGateways"]
+        self.assertEqual(got[0]["State"], "deleted")
+        got = self.ec2.describe_customer_gateways(Filters=[{"Name": "state", "Values": ["available"]}])
+        self.assertNotIn(cid, [g["CustomerGatewayId"] for g in got["CustomerGateways"]])
+        msg = self.assertError("InvalidCustomerGatewayID.NotFound", self.ec2.delete_customer_gateway,
+                               CustomerGatewayId=cid)
+        self.assertEqual(msg, "The customerGateway ID '%s' does not exist" % cid)
 
     def test_delete_in_use(self):
         cgw, vgw, vpn = self.setup_pair()
@@ -133,12 +138,16 @@ class TestVpnGateway(VpnBase):
         self.assertError("IncorrectState", self.ec2.delete_vpn_gateway, VpnGatewayId=g1)
         self.assertError("InvalidVpnGatewayAttachment.NotFound", self.ec2.detach_vpn_gateway, VpcId=vpc2, VpnGatewayId=g1)
         self.ec2.detach_vpn_gateway(VpcId=vpc1, VpnGatewayId=g1)
-        self.assertEqual(self.ec2.describe_vpn_gateways(VpnGatewayIds=[g1])["VpnGateways"][0]["VpcAttachments"], [])
+        # AWS keeps the attachment, detached
+        self.assertEqual(self.ec2.describe_vpn_gateways(VpnGatewayIds=[g1])["VpnGateways"][0]["VpcAttachments"],
+                         [{"VpcId": vpc1, "State": "detached"}])
         self.assertError("InvalidVpnGatewayAttachment.NotFound", self.ec2.detach_vpn_gateway, VpcId=vpc1, VpnGatewayId=g1)
         self.ec2.attach_vpn_gateway(VpcId=vpc1, VpnGatewayId=g2)
         self.ec2.delete_vpn_gateway(VpnGatewayId=g1)
-        self.assertError("InvalidVpnGatewayID.NotFound", self.ec2.describe_vpn_gateways, VpnGatewayIds=[g1])
-        self.assertError("InvalidVpnGatewayID.NotFound", self.ec2.attach_vpn_gateway, VpcId=vpc2, VpnGatewayId=g1)
+        self.assertEqual(self.ec2.describe_vpn_gateways(VpnGatewayIds=[g1])["VpnGateways"][0]["State"], "deleted")
+        msg = self.assertError("InvalidVpnGatewayID.NotFound", self.ec2.attach_vpn_gateway, VpcId=vpc2, VpnGatewayId=g1)
+        self.assertEqual(msg, "The vpnGateway ID '%s' does not exist" % g1)
+        self.assertError("InvalidVpnGatewayID.NotFound", self.ec2.delete_vpn_gateway, VpnGatewayId=g1)
         self.assertError("InvalidVpcID.NotFound", self.ec2.attach_vpn_gateway, VpcId="vpc-00000000000000000",
                          VpnGatewayId=g2)
         self.ec2.detach_vpn_gateway(VpcId=vpc1, VpnGatewayId=g2)

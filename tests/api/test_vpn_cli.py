@@ -82,8 +82,8 @@ class TestVpnCli(VpcdTestCase):
         cli("detach-vpn-gateway", "--vpc-id", vpc, "--vpn-gateway-id", vgw["VpnGatewayId"])
         cli("delete-vpn-gateway", "--vpn-gateway-id", vgw["VpnGatewayId"])
         cli("delete-customer-gateway", "--customer-gateway-id", cgw["CustomerGatewayId"])
-        self.assertNotIn(cgw["CustomerGatewayId"],
-                         [g["CustomerGatewayId"] for g in cli("describe-customer-gateways")["CustomerGateways"]])
+        states = {g["CustomerGatewayId"]: g["State"] for g in cli("describe-customer-gateways")["CustomerGateways"]}
+        self.assertEqual(states[cgw["CustomerGatewayId"]], "deleted")     # describable for an hour, as on AWS
 
     def test_pool_exhausted(self):
         cli = self.vpcd.cli
