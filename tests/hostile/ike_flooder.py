@@ -7,7 +7,10 @@ AWS-default tunnel accepts (AES-128, SHA-1, PSK, group 2, as strongSwan
 offers it) and the NAT-T and DPD vendor IDs. Raw socket (IP_HDRINCL), so
 no port is bound.
 
-Usage: ike_flooder.py --src A --dst B[,C...] --rate PPS --seconds S
+With --ikev2 the messages are IKEv2 IKE_SA_INIT requests instead (a new
+initiator SPI each, the same KE and nonce).
+
+Usage: ike_flooder.py --src A --dst B[,C...] --rate PPS --seconds S [--ikev2]
 Sends round-robin to the destinations' port 500 at PPS in total, paced
 per millisecond, for S seconds (bounded: stops there), and prints
 "sent N in T s (R/s), F failed" at the end (sends refused by
@@ -44,14 +47,33 @@ def main_mode_1():
     return hdr + body
 
 
+def ike_sa_init():
+    """An IKEv2 IKE_SA_INIT request (RFC 7296 §1.2), SPIi zero (patched per
+    packet): SA (AES-CBC-128, HMAC-SHA1 PRF, HMAC-SHA1-96, MODP 1024),
+    KE (group 2, random), Nonce."""
+    def transform(last, ttype, tid, attrs=b""):
+        return struct.pack("!BBHBBH", 0 if last else 3, 0, 8 + len(attrs), ttype, 0, tid) + attrs
+    tfs = (transform(False, 1, 12, struct.pack("!HH", 0x800e, 128)) + transform(False, 2, 2) +
+           transform(False, 3, 2) + transform(True, 4, 2))
+    proposal = struct.pack("!BBHBBBB", 0, 0, 8 + len(tfs), 1, 1, 0, 4) + tfs
+    sa = struct.pack("!BBH", 34, 0, 4 + len(proposal)) + proposal
+    ke_data = struct.pack("!HH", 2, 0) + bytes(random.Random(7).getrandbits(8) | 1 for _ in range(128))
+    ke = struct.pack("!BBH", 40, 0, 4 + len(ke_data)) + ke_data
+    nonce = struct.pack("!BBH", 0, 0, 4 + 32) + os.urandom(32)
+    body = sa + ke + nonce
+    hdr = bytes(16) + struct.pack("!BBBBII", 33, 0x20, 34, 0x08, 0, 28 + len(body))
+    return hdr + body
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--src", required=True)
     ap.add_argument("--dst", required=True)
     ap.add_argument("--rate", type=float, required=True)
     ap.add_argument("--seconds", type=float, required=True)
+    ap.add_argument("--ikev2", action="store_true", help="IKE_SA_INIT instead of Main Mode 1")
     a = ap.parse_args()
-    ike = main_mode_1()
+    ike = ike_sa_init() if a.ikev2 else main_mode_1()
     dsts = a.dst.split(",")
     # IPv4 header (checksum and, when zero, id filled in by the kernel) + UDP
     # (checksum 0: none) + the message; patched per packet

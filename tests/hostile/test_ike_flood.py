@@ -1,8 +1,8 @@
 """IKE under attack: a real strongSwan router establishes both tunnels to
 vpcd's VPN endpoint (build/vpn-endpoint-driver, the code vpcd runs)
-while forged Main Mode first messages arrive from the router's own
-address with random source ports (ike_flooder.py), and vpcd's log stays
-small.
+while forged Main Mode first messages (or, with an IKEv2 router, forged
+IKE_SA_INIT requests) arrive from the router's own address with random
+source ports (ike_flooder.py), and vpcd's log stays small.
 
   far:  router 198.51.100.2 -- relayr | udp_relay.py, 50 ms each way | relayv -- vpcd
         (charon)               owns 203.0.113.1,.2      owns 198.51.100.2       203.0.113.1,.2
@@ -119,7 +119,7 @@ class IkeFloodTest(unittest.TestCase):
         for n in range(2):
             out += ["", "[tunnel]", "id = " + TUNNEL_IDS[n], "local = " + VGW_IPS[n],
                     "remote = " + CGW_IP, "psk = " + self.psk[n], "route = " + OFFICE_NET,
-                    "startup_action = add"]
+                    "startup_action = add", "ike_versions = ikev1,ikev2"]   # AWS's default
         conf = os.path.join(self.tdir, "driver.conf")
         with open(conf, "w") as f:
             f.write("\n".join(out) + "\n")
@@ -129,14 +129,15 @@ class IkeFloodTest(unittest.TestCase):
         self.ns.ip("vpcd", "route", "replace", OFFICE_NET, "dev", "vpn0")
         return d
 
-    def router_conf(self):
-        """Both tunnels as docs/testing.md's AWS-style IKEv1 settings,
-        started at once (start_action = start)."""
+    def router_conf(self, version=1):
+        """Both tunnels as docs/testing.md's AWS-style settings (IKEv1, or
+        IKEv2 with the same algorithms), started at once (start_action =
+        start)."""
         conns, secrets_ = [], []
         for n in range(2):
             conns.append(textwrap.dedent("""\
                 tunnel%(n)d {
-                    version = 1
+                    version = %(version)d
                     local_addrs = %(cgw)s
                     remote_addrs = %(vgw)s
                     proposals = aes128-sha1-modp1024
@@ -162,7 +163,7 @@ class IkeFloodTest(unittest.TestCase):
                     }
                 }
                 """) % {"n": n + 1, "cgw": CGW_IP, "vgw": VGW_IPS[n], "office": OFFICE_NET,
-                        "vpc": VPC_NET})
+                        "vpc": VPC_NET, "version": version})
             secrets_.append(textwrap.dedent("""\
                 ike-tunnel%(n)d {
                     id-a = %(cgw)s
@@ -176,24 +177,25 @@ class IkeFloodTest(unittest.TestCase):
                 textwrap.indent("".join(conns), "    "), textwrap.indent("".join(secrets_), "    ")))
         return path
 
-    def start_flood(self, where, rate):
+    def start_flood(self, where, rate, ikev2=False):
         p = subprocess.Popen(
             ["ip", "netns", "exec", self.ns[where], sys.executable,
              os.path.join(HERE, "ike_flooder.py"), "--src", CGW_IP, "--dst", ",".join(VGW_IPS),
-             "--rate", str(rate), "--seconds", str(FLOOD_SECONDS)],
+             "--rate", str(rate), "--seconds", str(FLOOD_SECONDS)] + (["--ikev2"] if ikev2 else []),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.addCleanup(stop_process, p)
         return p
 
-    def both_established(self, charon):
+    def both_established(self, charon, version=1):
         out = charon.swanctl("--list-sas").stdout
-        return all(re.search(r"(?m)^tunnel%d: #\d+, ESTABLISHED, IKEv1" % n, out) and
+        return all(re.search(r"(?m)^tunnel%d: #\d+, ESTABLISHED, IKEv%d" % (n, version), out) and
                    re.search(r"(?m)^  net%d: #\d+, reqid \d+, INSTALLED" % n, out)
                    for n in (1, 2))
 
     # ---- the attack --------------------------------------------------------
 
-    def flood_and_establish(self, far, rate):
+    def flood_and_establish(self, far, rate, version=1):
+        """version: the router's IKE version and the flood's."""
         flood_from = self.namespaces(far)
         if far:
             self.start_relay()
@@ -201,9 +203,9 @@ class IkeFloodTest(unittest.TestCase):
         log_before = os.path.getsize(driver.log_path)
         charon = Charon(self.ns["router"], self.tdir)
         self.addCleanup(charon.stop)
-        conf = self.router_conf()
+        conf = self.router_conf(version)
 
-        flood = self.start_flood(flood_from, rate)
+        flood = self.start_flood(flood_from, rate, ikev2=version == 2)
         t_flood = time.time()
         time.sleep(FLOOD_WARMUP)
         self.assertIsNone(flood.poll(), "the flooder stopped early:\n" +
@@ -213,13 +215,13 @@ class IkeFloodTest(unittest.TestCase):
         for tid in TUNNEL_IDS:
             left = ESTABLISH_WITHIN - (time.time() - t_router)
             driver.wait_line(r"^tunnel %s UP$" % re.escape(tid), max(left, 0.1))
-        wait_for(lambda: self.both_established(charon),
+        wait_for(lambda: self.both_established(charon, version),
                  max(ESTABLISH_WITHIN - (time.time() - t_router), 0.1),
                  "both tunnels ESTABLISHED/INSTALLED in swanctl --list-sas")
         took = time.time() - t_router
         up_mark = driver.mark()
-        print("\n  %s router, %d forged/s: both tunnels up %.1f s after the router started" %
-              ("far" if far else "near", rate, took), file=sys.stderr)
+        print("\n  %s IKEv%d router, %d forged/s: both tunnels up %.1f s after the router "
+              "started" % ("far" if far else "near", version, rate, took), file=sys.stderr)
         self.assertLessEqual(took, ESTABLISH_WITHIN)
         self.assertIsNone(flood.poll(), "the flood ended before both tunnels were up")
 
@@ -244,11 +246,15 @@ class IkeFloodTest(unittest.TestCase):
         print("  driver log grew %d bytes over %.1f s" % (log_growth, flood_took), file=sys.stderr)
         self.assertLess(log_growth, LOG_GROWTH_MAX)
         log = driver.stderr()
-        self.assertRegex(log, r"peer initiated Main Mode from port (?!500\b|4500\b)\d+",
-                         "vpcd did not answer the forged messages: not a flood of valid ones")
+        if version == 1:
+            self.assertRegex(log, r"peer initiated Main Mode from port (?!500\b|4500\b)\d+",
+                             "vpcd did not answer the forged messages: not a flood of valid ones")
+        else:
+            self.assertIn("asking for a cookie", log,
+                          "vpcd did not take the forged IKE_SA_INIT for valid ones")
         self.assertIn("similar messages suppressed", log)
         # still up after the flood
-        self.assertTrue(self.both_established(charon))
+        self.assertTrue(self.both_established(charon, version))
         for line in driver.lines[up_mark:]:
             self.assertNotRegex(line, r"^tunnel .* DOWN")
         for secret in self.psk:
@@ -262,6 +268,12 @@ class IkeFloodTest(unittest.TestCase):
     def test_near_router_during_20000_per_s(self):
         """Router next door during 20,000 forged/s (IKE_FLOOD_NEAR_RATE)."""
         self.flood_and_establish(far=False, rate=NEAR_RATE)
+
+
+    def test_near_ikev2_router_during_20000_per_s(self):
+        """An IKEv2 router next door during 20,000 forged IKE_SA_INIT/s
+        (IKE_FLOOD_NEAR_RATE): cookies keep the forged ones stateless."""
+        self.flood_and_establish(far=False, rate=NEAR_RATE, version=2)
 
 
 if __name__ == "__main__":
