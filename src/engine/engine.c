@@ -927,7 +927,7 @@ fail:
 /* Types whose change rebuilds the network (the batch hook). */
 static const char *const net_types[] = {
 	RT_VPC, RT_SUBNET, RT_ROUTE_TABLE, RT_NACL, RT_SG, RT_SG_RULE, RT_ENI, RT_INSTANCE, RT_EIP,
-	RT_IGW, RT_VGW, RT_VPN, RT_PREFIX_LIST, NULL,
+	RT_IGW, RT_VGW, RT_VPN, RT_PREFIX_LIST, RT_NATGW, RT_PCX, NULL,
 };
 
 /* API thread: the network as the cache has it, to the engine thread

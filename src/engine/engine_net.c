@@ -112,11 +112,29 @@ static bool eni_known(const struct engine_net_plan *p, const char *id)
 	return false;
 }
 
+static bool nat_known(const struct engine_net_plan *p, const char *id)
+{
+	for (size_t i = 0; i < p->np_cfg.n_nats; i++)
+		if (str_eq(p->np_nats[i].id, id))
+			return true;
+	return false;
+}
+
+static bool peering_known(const struct engine_net_plan *p, const char *id)
+{
+	for (size_t i = 0; i < p->np_cfg.n_peerings; i++)
+		if (str_eq(p->np_peerings[i].id, id))
+			return true;
+	return false;
+}
+
 /* The target of route doc r into out (dest untouched). */
 static void route_target(const struct engine_net_plan *p, const struct doc *r, struct net_route_config *out)
 {
 	const char *gw = doc_get_str(r, "GatewayId");
 	const char *eni = doc_get_str(r, "NetworkInterfaceId");
+	const char *nat = doc_get_str(r, "NatGatewayId");
+	const char *pcx = doc_get_str(r, "VpcPeeringConnectionId");
 	out->target = NET_TARGET_BLACKHOLE;
 	if (str_eq(gw, "local")) {
 		out->target = NET_TARGET_LOCAL;
@@ -125,6 +143,12 @@ static void route_target(const struct engine_net_plan *p, const struct doc *r, s
 	} else if (gw && (strncmp(gw, "igw-", 4) == 0 || strncmp(gw, "vgw-", 4) == 0)) {
 		if (gateway_known(p, gw) && id_copy(out->target_id, gw))
 			out->target = gw[0] == 'i' ? NET_TARGET_IGW : NET_TARGET_VGW;
+	} else if (nat) {
+		if (nat_known(p, nat) && id_copy(out->target_id, nat))
+			out->target = NET_TARGET_NAT;
+	} else if (pcx) {
+		if (peering_known(p, pcx) && id_copy(out->target_id, pcx))
+			out->target = NET_TARGET_PEERING;
 	} else if (eni && !gw) {
 		if (eni_known(p, eni) && id_copy(out->target_id, eni))
 			out->target = NET_TARGET_ENI;
@@ -457,6 +481,43 @@ static void build_enis(struct engine_net_plan *p, struct cache *c)
 	p->np_cfg.n_enis = k;
 }
 
+/* --- NAT gateways and peering connections ------------------------------------ */
+
+static void build_nats_peerings(struct engine_net_plan *p, struct cache *c)
+{
+	size_t nn, np;
+	struct res **nats = cache_list(c, RT_NATGW, &nn);
+	struct res **pcxs = cache_list(c, RT_PCX, &np);
+	p->np_nats = alloc_n(nn, sizeof(*p->np_nats));
+	p->np_peerings = alloc_n(np, sizeof(*p->np_peerings));
+	size_t k = 0;
+	for (size_t i = 0; i < nn; i++) {
+		const struct doc *d = nats[i]->r_doc;
+		struct net_nat_config *n = &p->np_nats[k];
+		const char *eni = NULL;
+		doc_foreach(a, doc_get(d, "NatGatewayAddresses"))
+			if (!eni)
+				eni = doc_get_str(a, "NetworkInterfaceId");
+		if (!natgw_is_live(d) || !eni_known(p, eni) || !id_copy(n->id, nats[i]->r_id) || !id_copy(n->eni_id, eni))
+			continue;
+		k++;
+	}
+	p->np_cfg.nats = p->np_nats;
+	p->np_cfg.n_nats = k;
+	k = 0;
+	for (size_t i = 0; i < np; i++) {
+		const struct doc *d = pcxs[i]->r_doc;
+		struct net_peering_config *pc = &p->np_peerings[k];
+		if (!pcx_is_active(d) || !id_copy(pc->id, pcxs[i]->r_id) ||
+		    !id_copy(pc->vpc_ids[0], doc_get_str(doc_get(d, "RequesterVpcInfo"), "VpcId")) ||
+		    !id_copy(pc->vpc_ids[1], doc_get_str(doc_get(d, "AccepterVpcInfo"), "VpcId")))
+			continue;
+		k++;
+	}
+	p->np_cfg.peerings = p->np_peerings;
+	p->np_cfg.n_peerings = k;
+}
+
 static const char *tag_value(const struct doc *d, const char *key)
 {
 	doc_foreach(t, doc_get(d, "Tags"))
@@ -534,13 +595,15 @@ static void build_instances(struct engine_net_plan *p, struct cache *c)
 struct engine_net_plan *engine_net_plan_build(struct cache *c)
 {
 	struct engine_net_plan *p = alloc_n(1, sizeof(*p));
-	/* order matters: ENIs check subnets and groups; routes check
-	 * gateways and ENIs; instances look for their ENIs */
+	/* order matters: ENIs check subnets and groups; NAT gateways their
+	 * ENIs; routes check gateways, ENIs, NAT gateways and peering
+	 * connections; instances look for their ENIs */
 	build_gateways(p, c);
 	build_subnets(p, c);
 	build_nacls(p, c);
 	build_sgs(p, c);
 	build_enis(p, c);
+	build_nats_peerings(p, c);
 	build_tables(p, c);
 	build_instances(p, c);
 	return p;
@@ -559,6 +622,8 @@ void engine_net_plan_free(struct engine_net_plan *p)
 	free(p->np_sg_rules);
 	free(p->np_enis);
 	free(p->np_gateways);
+	free(p->np_nats);
+	free(p->np_peerings);
 	free(p->np_gw_port);
 	free(p->np_instances);
 	free(p->np_secondary);

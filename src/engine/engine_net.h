@@ -16,12 +16,17 @@
  *                associated (else the VPC's main table), the NACL whose
  *                Associations name it (every subnet has exactly one).
  *   route        "local" -> local; igw-/vgw- -> that gateway;
- *                NetworkInterfaceId -> that ENI; State "blackhole", a
- *                target the plan does not know, or a target vpcd does not
- *                carry (NAT gateway, peering, transit) -> blackhole. IPv6
- *                routes are left out; a route to a prefix list is one
+ *                NetworkInterfaceId -> that ENI; NatGatewayId -> that NAT
+ *                gateway; VpcPeeringConnectionId -> that connection;
+ *                State "blackhole", a target the plan does not know, or a
+ *                target vpcd does not carry (transit...) -> blackhole.
+ *                IPv6 routes are left out; a route to a prefix list is one
  *                route per CIDR of the list (after the CIDR routes, which
  *                win a tie).
+ *   NAT gateway  each pending or available one whose interface is in the
+ *                plan: its id and that ENI (whose public address is the
+ *                gateway's Elastic IP).
+ *   peering      each active connection: its two VPCs.
  *   propagated   for each PropagatingVgws entry: the static routes of the
  *                gateway's connections that have a tunnel UP
  *                (VgwTelemetry), after the table's own routes; a static
@@ -85,6 +90,8 @@ struct engine_net_plan {
 	struct net_sg_rule_config *np_sg_rules;		/* of every group */
 	struct net_eni_config *np_enis;			/* tap_fd -1 */
 	struct net_gateway_config *np_gateways;		/* ops NULL */
+	struct net_nat_config *np_nats;
+	struct net_peering_config *np_peerings;
 
 	struct engine_net_instance *np_instances;
 	size_t np_ninstances;

@@ -426,7 +426,7 @@ conf_apply(struct net_router *r, struct drv_conf *c)
 	for (size_t i = 0; i < c->n_gws; i++) gws[i] = c->gws[i].c;
 	struct net_config cfg = {
 		c->subnets, c->n_subnets, rtbs, c->n_rtbs, nacls, c->n_nacls, sgs, c->n_sgs,
-		c->enis, c->n_enis, gws, c->n_gws,
+		c->enis, c->n_enis, gws, c->n_gws, NULL, 0, NULL, 0,
 	};
 	if (net_router_apply(r, &cfg, err, sizeof(err)) < 0) {
 		printf("error %s\n", err);

@@ -111,6 +111,8 @@ enum net_target {
 	NET_TARGET_VGW,		/* target_id: a vgw in cfg.gateways */
 	NET_TARGET_ENI,		/* target_id: an ENI id (NAT instance, appliance) */
 	NET_TARGET_BLACKHOLE,	/* the target is gone */
+	NET_TARGET_NAT,		/* target_id: a NAT gateway in cfg.nats */
+	NET_TARGET_PEERING,	/* target_id: a peering connection in cfg.peerings */
 };
 
 struct net_route_config {
@@ -207,6 +209,24 @@ struct net_gateway_config {
 	int fd;				/* polled for rx; -1 none; set O_NONBLOCK */
 };
 
+/* A NAT gateway (source NAT with port translation, net/nat.h): its
+ * interface eni_id (an ENI of cfg.enis without a TAP) gives its private
+ * address, subnet and, for a public gateway, its Elastic IP (the ENI's
+ * public_ip, the igw's 1:1 NAT). Flows routed to it leave with the
+ * interface's address and a port of its own, routed by the interface's
+ * subnet's table; only their answers come back in. */
+struct net_nat_config {
+	char id[NET_ID_MAX];		/* nat-... */
+	char eni_id[NET_ID_MAX];
+};
+
+/* An active VPC peering connection between two VPCs: a route to it in
+ * one VPC's table delivers to the other VPC's ENIs (no transit). */
+struct net_peering_config {
+	char id[NET_ID_MAX];		/* pcx-... */
+	char vpc_ids[2][NET_ID_MAX];
+};
+
 struct net_config {
 	const struct net_subnet_config *subnets;	size_t n_subnets;
 	const struct net_route_table_config *route_tables; size_t n_route_tables;
@@ -214,6 +234,9 @@ struct net_config {
 	const struct net_sg_config *sgs;		size_t n_sgs;
 	const struct net_eni_config *enis;		size_t n_enis;
 	const struct net_gateway_config *gateways;	size_t n_gateways;
+	/* added with NAT gateways and peering; zero (none) by default */
+	const struct net_nat_config *nats;		size_t n_nats;
+	const struct net_peering_config *peerings;	size_t n_peerings;
 };
 
 /* --- the compiled snapshot ---------------------------------------------- */
@@ -244,6 +267,9 @@ enum net_drop {
 	NET_DROP_NO_PUBLIC_IP,	/* to the igw from an ENI without a public address */
 	NET_DROP_TX_ERROR,	/* write to a TAP or port failed */
 	NET_DROP_FRAGMENT,	/* later IPv4 fragment whose first was not seen or not allowed */
+	NET_DROP_NAT_NO_MAPPING,	/* to a NAT gateway, not an answer to a flow it translated */
+	NET_DROP_NAT_REFUSED,	/* NAT gateway: no free mapping or port; or a protocol it does
+				 * not translate (not TCP, UDP, ICMP echo), or a fragment */
 	NET_DROP_MAX
 };
 /* "bad-frame", "nacl-out", ... */
@@ -261,6 +287,9 @@ struct net_counters {
 	uint64_t gso_rx;		/* GSO frames read from ENIs */
 	uint64_t sw_segments;		/* segments cut in software (to ports, plain ENIs) */
 	uint64_t frag_evictions;	/* fragment trains pushed out of a full bucket */
+	/* added with NAT gateways: */
+	uint64_t nat_entries;		/* live NAT mappings (approx.) */
+	uint64_t nat_refused;		/* new flows a full NAT table refused */
 };
 
 struct net_router_config {
@@ -307,6 +336,8 @@ enum net_trace_stage {
 	NET_TRACE_SG_INGRESS,	/* like SG_EGRESS, on the destination ENI */
 	NET_TRACE_DELIVER,	/* id: the destination ENI */
 	NET_TRACE_PORT,		/* id: the gateway whose port it leaves through */
+	NET_TRACE_NAT_GATEWAY,	/* id: the NAT gateway; addr: its private address
+				 * (the new source out, the flow's address in) */
 };
 /* "source", "nacl-out", "sg-egress", "route", ... */
 const char *net_trace_stage_name(enum net_trace_stage st);

@@ -7,6 +7,7 @@
 #ifndef VPCD_NET_INT_H
 #define VPCD_NET_INT_H
 
+#include "net/nat.h"
 #include "net/net.h"
 
 #include <stdbool.h>
@@ -73,6 +74,11 @@ uint32_t arp_build_reply(uint8_t *out, const uint8_t our_mac[6], uint32_t tpa,
  * incrementally (RFC 1624); updates m. */
 void ipv4_rewrite_src(uint8_t *p, struct pkt_meta *m, uint32_t addr);
 void ipv4_rewrite_dst(uint8_t *p, struct pkt_meta *m, uint32_t addr);
+/* Rewrites the TCP/UDP source (or destination) port, or for ICMP echo
+ * the identifier (both: pm_sport/pm_dport), fixing the L4 checksum
+ * incrementally; updates m (nat.c). Nothing when there is no L4 header. */
+void l4_rewrite_sport(uint8_t *p, struct pkt_meta *m, uint16_t port);
+void l4_rewrite_dport(uint8_t *p, struct pkt_meta *m, uint16_t port);
 
 static inline uint32_t
 net_mask(uint8_t len)
@@ -184,6 +190,18 @@ struct snap_eni {
 	uint32_t e_groups[NET_ENI_MAX_GROUPS];
 	uint32_t e_ngroups;
 	int e_fd;
+	int32_t e_nat;			/* the NAT gateway whose interface it is; -1 */
+};
+
+struct snap_nat {
+	char n_id[NET_ID_MAX];
+	uint32_t n_eni;			/* its interface: address, subnet, public address */
+};
+
+struct snap_peering {
+	char p_id[NET_ID_MAX];
+	uint32_t p_vpc[2];
+	uint32_t p_zone;		/* connection-tracking zone of flows across it */
 };
 
 struct snap_gw {
@@ -218,6 +236,8 @@ struct net_snapshot {
 	struct snap_addr *by_ip;	/* n_enis entries */
 	struct snap_addr *by_public;	uint32_t n_public;
 	struct snap_fd *fds;		uint32_t n_fds;	/* indexed by fd */
+	struct snap_nat *nats;		uint32_t n_nats;
+	struct snap_peering *peerings;	uint32_t n_peerings;
 };
 
 /* -1 when absent. */
@@ -289,6 +309,9 @@ struct conntrack {
 	uint64_t ct_evictions;
 	struct ct_frag *ct_frags;	/* CT_FRAG_BUCKETS * CT_BUCKET */
 	uint64_t ct_frag_evictions;
+	/* The NAT gateways' translations (the router's, beside the flows;
+	 * NULL: NAT gateways translate nothing and drop). */
+	struct nat_table *ct_nat;
 };
 
 int ct_init(struct conntrack *ct, uint32_t entries);
@@ -376,6 +399,9 @@ struct verdict {
 	uint32_t v_index;		/* ENI or gateway */
 	uint32_t v_nat_src;		/* igw out: rewrite the source to this (0: none) */
 	uint32_t v_nat_dst;		/* igw in: rewrite the destination to this (0: none) */
+	/* NAT gateway: the port (ICMP echo id) rewritten with the address */
+	bool v_nat_sport_set, v_nat_dport_set;
+	uint16_t v_nat_sport, v_nat_dport;
 	/* for tests and traces: */
 	int32_t v_route;		/* route index in the table, -1 */
 	int32_t v_nacl_rule;		/* rule number that decided, -1 */

@@ -96,12 +96,27 @@ groups_allow(const struct net_snapshot *s, const struct snap_eni *e, bool egress
 	return ok;
 }
 
+/* The connection-tracking zone of a flow from subnet sn to dst: its VPC's,
+ * or, when its route crosses a peering connection, the connection's (so
+ * that both VPCs see one flow). One LPM lookup, only when there are
+ * peering connections. */
+static uint32_t
+flow_zone(const struct net_snapshot *s, const struct snap_subnet *sn, uint32_t dst)
+{
+	if (s->n_peerings > 0) {
+		const struct snap_rtb *t = &s->rtbs[sn->s_rtb];
+		const struct lpm_entry *le = lpm_lookup(&t->t_lpm, dst);
+		if (le && t->t_routes[le->le_value].r_target == NET_TARGET_PEERING)
+			return s->peerings[t->t_routes[le->le_value].r_index].p_zone;
+	}
+	return s->vpcs[sn->s_vpc].v_zone;
+}
+
 static void
-ct_key_of(const struct net_snapshot *s, uint32_t vpc, const struct pkt_meta *m,
-	  struct ct_key *k)
+ct_key_of(uint32_t zone, const struct pkt_meta *m, struct ct_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	k->k_zone = s->vpcs[vpc].v_zone;
+	k->k_zone = zone;
 	k->k_src = m->pm_src;
 	k->k_dst = m->pm_dst;
 	k->k_sport = m->pm_sport;
@@ -110,11 +125,10 @@ ct_key_of(const struct net_snapshot *s, uint32_t vpc, const struct pkt_meta *m,
 }
 
 static void
-frag_key_of(const struct net_snapshot *s, uint32_t vpc, const struct pkt_meta *m,
-	    struct ct_frag_key *k)
+frag_key_of(uint32_t zone, const struct pkt_meta *m, struct ct_frag_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	k->f_zone = s->vpcs[vpc].v_zone;
+	k->f_zone = zone;
 	k->f_src = m->pm_src;
 	k->f_dst = m->pm_dst;
 	k->f_id = m->pm_ip_id;
@@ -124,8 +138,7 @@ frag_key_of(const struct net_snapshot *s, uint32_t vpc, const struct pkt_meta *m
 /* Is m an ICMP error about a tracked flow, going back to that flow's
  * packet's sender? (Linux conntrack's RELATED.) */
 static bool
-icmp_related(struct conntrack *ct, const struct net_snapshot *s, uint32_t vpc,
-	     const struct pkt_meta *m, uint64_t now_ms)
+icmp_related(struct conntrack *ct, uint32_t zone, const struct pkt_meta *m, uint64_t now_ms)
 {
 	struct ct_key k;
 	bool reply;
@@ -133,7 +146,7 @@ icmp_related(struct conntrack *ct, const struct net_snapshot *s, uint32_t vpc,
 	if (!m->pm_inner_ok || m->pm_dst != m->pm_inner_src)
 		return false;
 	memset(&k, 0, sizeof(k));
-	k.k_zone = s->vpcs[vpc].v_zone;
+	k.k_zone = zone;
 	k.k_src = m->pm_inner_src;
 	k.k_dst = m->pm_inner_dst;
 	k.k_sport = m->pm_inner_sport;
@@ -175,13 +188,13 @@ deliver_checks(const struct net_snapshot *s, uint32_t d, const struct pkt_meta *
  * error: that is about a flow, not one) and its fragment train. */
 static void
 ct_learn(struct conntrack *ct, struct ct_entry *e, const struct ct_key *k, bool reply,
-	 const struct net_snapshot *s, uint32_t vpc, const struct pkt_meta *m, uint64_t now_ms)
+	 const struct pkt_meta *m, uint64_t now_ms)
 {
 	if (!ct)
 		return;
 	if (m->pm_frag == PM_FRAG_FIRST) {
 		struct ct_frag_key fk;
-		frag_key_of(s, vpc, m, &fk);
+		frag_key_of(k->k_zone, m, &fk);
 		ct_frag_note(ct, &fk, now_ms);
 	}
 	if (m->pm_icmp_error)
@@ -193,10 +206,11 @@ ct_learn(struct conntrack *ct, struct ct_entry *e, const struct ct_key *k, bool 
 	ct_touch(e, reply, m->pm_tcp_flags, now_ms);
 }
 
-enum hop { HOP_DROP, HOP_ENI, HOP_PORT };
+enum hop { HOP_DROP, HOP_ENI, HOP_PORT, HOP_NAT };
 
-/* The source subnet's route table for m from ENI e: the destination ENI
- * or gateway in *to, or a drop in v. Sets v_route, v_nat_src. */
+/* The route table of subnet sn for m from ENI e (a NAT gateway's
+ * interface too): the destination ENI, gateway or NAT gateway in *to, or
+ * a drop in v. Sets v_route, v_nat_src. */
 static enum hop
 route_select(const struct net_snapshot *s, const struct snap_eni *e, const struct pkt_meta *m,
 	     struct verdict *v, struct net_trace_result *tr, int32_t *to)
@@ -221,6 +235,10 @@ route_select(const struct net_snapshot *s, const struct snap_eni *e, const struc
 			snprintf(st->route.target_id, NET_ID_MAX, "%s", s->enis[r->r_index].e_id);
 		else if (r->r_target == NET_TARGET_IGW || r->r_target == NET_TARGET_VGW)
 			snprintf(st->route.target_id, NET_ID_MAX, "%s", s->gws[r->r_index].w_id);
+		else if (r->r_target == NET_TARGET_NAT)
+			snprintf(st->route.target_id, NET_ID_MAX, "%s", s->nats[r->r_index].n_id);
+		else if (r->r_target == NET_TARGET_PEERING)
+			snprintf(st->route.target_id, NET_ID_MAX, "%s", s->peerings[r->r_index].p_id);
 	}
 	switch (r->r_target) {
 	case NET_TARGET_LOCAL:
@@ -239,6 +257,23 @@ route_select(const struct net_snapshot *s, const struct snap_eni *e, const struc
 			return HOP_DROP;
 		}
 		return HOP_ENI;
+	case NET_TARGET_PEERING: {
+		/* to the other VPC's ENI that has the address: no transit
+		 * through the peer (its gateways and routes are not used) */
+		const struct snap_peering *pc = &s->peerings[r->r_index];
+		int32_t other = pc->p_vpc[0] == e->e_vpc ? (int32_t)pc->p_vpc[1] :
+				pc->p_vpc[1] == e->e_vpc ? (int32_t)pc->p_vpc[0] : -1;
+		*to = other < 0 ? -1 : snap_eni_by_ip(s, (uint32_t)other, m->pm_dst);
+		if (*to < 0) {
+			step(tr, NET_TRACE_DELIVER, false, "", -1);
+			drop(v, NET_DROP_NO_ENI);
+			return HOP_DROP;
+		}
+		return HOP_ENI;
+	}
+	case NET_TARGET_NAT:
+		*to = r->r_index;
+		return HOP_NAT;
 	case NET_TARGET_IGW:
 	case NET_TARGET_VGW: {
 		const struct snap_gw *w = &s->gws[r->r_index];
@@ -270,6 +305,174 @@ route_select(const struct net_snapshot *s, const struct snap_eni *e, const struc
 		return HOP_DROP;
 	}
 }
+
+/* --- NAT gateways ------------------------------------------------------------ */
+
+/* Does the NAT gateway translate m? TCP, UDP, ICMP echo (request out,
+ * reply in); no fragments (the ports of later ones are unknown). */
+static bool
+nat_translatable(const struct pkt_meta *m, bool out)
+{
+	if (m->pm_frag != PM_FRAG_NONE || m->pm_l4_off == 0)
+		return false;
+	if (m->pm_proto == IPPROTO_TCP_ || m->pm_proto == IPPROTO_UDP_)
+		return true;
+	return m->pm_proto == IPPROTO_ICMP_ && !m->pm_icmp_error && m->pm_icmp_type == (out ? 8 : 0);
+}
+
+/* The mapping key of m (as the inside sent it) at NAT gateway address
+ * nat_ip; ICMP: the identifier is the port, the remote has none. */
+static void
+nat_flow_of(uint32_t zone, uint32_t nat_ip, const struct pkt_meta *m, struct nat_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->nf_zone = zone;
+	f->nf_nat_ip = nat_ip;
+	f->nf_int_ip = m->pm_src;
+	f->nf_rem_ip = m->pm_dst;
+	f->nf_int_port = m->pm_sport;
+	f->nf_rem_port = m->pm_proto == IPPROTO_ICMP_ ? 0 : m->pm_dport;
+	f->nf_proto = m->pm_proto;
+}
+
+/* m from ENI e, which its subnet routed to NAT gateway n (its NACL out and
+ * e's groups passed; k/ce/reply: its flow before translation). Into the
+ * gateway's subnet (NACL in), translated to the gateway's address and a
+ * port of its own, then routed by that subnet's table (NACL out) to a
+ * gateway port or an ENI of the VPC (NACL in, groups in, tracked as the
+ * translated flow). */
+static void
+nat_out(const struct net_snapshot *s, struct conntrack *ct, const struct snap_eni *e, uint32_t n,
+	const struct pkt_meta *m, const struct ct_key *k, struct ct_entry *ce, bool reply,
+	uint64_t now_ms, struct verdict *v, struct net_trace_result *tr)
+{
+	const struct snap_nat *nat = &s->nats[n];
+	const struct snap_eni *ne = &s->enis[nat->n_eni];
+	const struct snap_subnet *nsn = &s->subnets[ne->e_subnet];
+
+	if (ne->e_vpc != e->e_vpc) {
+		drop(v, NET_DROP_BLACKHOLE);
+		return;
+	}
+	if (!cidr_contains_ip(&nsn->s_cidr, m->pm_src) && !nacl_allows(s, nsn, false, m, v, tr)) {
+		drop(v, NET_DROP_NACL_IN);
+		return;
+	}
+	struct net_trace_step *nt = step(tr, NET_TRACE_NAT_GATEWAY, nat_translatable(m, true), nat->n_id, -1);
+	if (nt)
+		nt->addr = ne->e_ip;
+	if (!nat_translatable(m, true)) {
+		drop(v, NET_DROP_NAT_REFUSED);
+		return;
+	}
+	struct nat_flow f;
+	nat_flow_of(s->vpcs[e->e_vpc].v_zone, ne->e_ip, m, &f);
+	struct nat_entry *ne_map = ct && ct->ct_nat ? nat_lookup_out(ct->ct_nat, &f, now_ms) : NULL;
+
+	/* the packet as the gateway sends it */
+	struct pkt_meta pm = *m;
+	pm.pm_src = ne->e_ip;
+	if (!cidr_contains_ip(&nsn->s_cidr, pm.pm_dst) && !nacl_allows(s, nsn, true, &pm, v, tr)) {
+		drop(v, NET_DROP_NACL_OUT);
+		return;
+	}
+	int32_t to;
+	enum hop hop = route_select(s, ne, &pm, v, tr, &to);
+	if (hop == HOP_DROP)
+		return;
+	if (hop == HOP_NAT || (hop == HOP_ENI && s->enis[to].e_nat >= 0)) {
+		drop(v, NET_DROP_BLACKHOLE);	/* one NAT gateway per path */
+		return;
+	}
+	if (ct && ct->ct_nat && !ne_map && !(ne_map = nat_create(ct->ct_nat, &f, now_ms))) {
+		drop(v, NET_DROP_NAT_REFUSED);
+		return;
+	}
+	if (ne_map) {
+		pm.pm_sport = ne_map->ne_ext_port;
+		if (pm.pm_proto == IPPROTO_ICMP_)
+			pm.pm_dport = ne_map->ne_ext_port;
+	}
+	if (hop == HOP_ENI) {
+		struct ct_key k2;
+		struct ct_entry *ce2 = NULL;
+		bool reply2 = false;
+		ct_key_of(flow_zone(s, nsn, pm.pm_dst), &pm, &k2);
+		if (ct)
+			ce2 = ct_lookup(ct, &k2, now_ms, &reply2);
+		if (!deliver_checks(s, (uint32_t)to, &pm, ce2 != NULL, v, tr))
+			return;
+		ct_learn(ct, ce2, &k2, reply2, &pm, now_ms);
+		if (!v->v_nat_src)
+			v->v_nat_src = ne->e_ip;
+	} else if (!v->v_nat_src) {
+		v->v_nat_src = ne->e_ip;	/* a VPN gateway: the private address */
+	}
+	v->v_nat_sport_set = true;
+	v->v_nat_sport = pm.pm_sport;
+	if (ne_map)
+		nat_touch(ne_map, false, m->pm_tcp_flags, now_ms);
+	ct_learn(ct, ce, k, reply, m, now_ms);
+}
+
+/* m arrived for NAT gateway n's private address (from its gateway port,
+ * after the igw's 1:1 NAT, or from an ENI of the VPC): an answer to a
+ * translated flow goes on to the ENI that started it (the gateway's
+ * subnet's NACL in and out, then the ENI's subnet's NACL in and its
+ * groups, tracked as the flow before translation); anything else is
+ * unsolicited. */
+static void
+nat_in(const struct net_snapshot *s, struct conntrack *ct, uint32_t n, const struct pkt_meta *m,
+       uint64_t now_ms, struct verdict *v, struct net_trace_result *tr)
+{
+	const struct snap_nat *nat = &s->nats[n];
+	const struct snap_eni *ne = &s->enis[nat->n_eni];
+	const struct snap_subnet *nsn = &s->subnets[ne->e_subnet];
+
+	if (!cidr_contains_ip(&nsn->s_cidr, m->pm_src) && !nacl_allows(s, nsn, false, m, v, tr)) {
+		drop(v, NET_DROP_NACL_IN);
+		return;
+	}
+	struct nat_entry *map = NULL;
+	if (ct && ct->ct_nat && nat_translatable(m, false))
+		map = nat_lookup_in(ct->ct_nat, s->vpcs[ne->e_vpc].v_zone, ne->e_ip, m->pm_proto, m->pm_dport,
+				    m->pm_src, m->pm_proto == IPPROTO_ICMP_ ? 0 : m->pm_sport, now_ms);
+	struct net_trace_step *nt = step(tr, NET_TRACE_NAT_GATEWAY, map != NULL, nat->n_id, -1);
+	if (!map) {
+		drop(v, NET_DROP_NAT_NO_MAPPING);
+		return;
+	}
+	if (nt)
+		nt->addr = map->ne_flow.nf_int_ip;
+	struct pkt_meta pm = *m;
+	pm.pm_dst = map->ne_flow.nf_int_ip;
+	pm.pm_dport = map->ne_flow.nf_int_port;
+	if (pm.pm_proto == IPPROTO_ICMP_)
+		pm.pm_sport = pm.pm_dport;
+	if (!cidr_contains_ip(&nsn->s_cidr, pm.pm_dst) && !nacl_allows(s, nsn, true, &pm, v, tr)) {
+		drop(v, NET_DROP_NACL_OUT);
+		return;
+	}
+	int32_t d = snap_eni_by_ip(s, ne->e_vpc, pm.pm_dst);
+	if (d < 0) {
+		step(tr, NET_TRACE_DELIVER, false, "", -1);
+		drop(v, NET_DROP_NO_ENI);
+		return;
+	}
+	struct ct_key k;
+	bool reply = false;
+	ct_key_of(s->vpcs[ne->e_vpc].v_zone, &pm, &k);
+	struct ct_entry *ce = ct ? ct_lookup(ct, &k, now_ms, &reply) : NULL;
+	if (!deliver_checks(s, (uint32_t)d, &pm, ce != NULL, v, tr))
+		return;
+	nat_touch(map, true, m->pm_tcp_flags, now_ms);
+	ct_learn(ct, ce, &k, reply, &pm, now_ms);
+	v->v_nat_dst = pm.pm_dst;
+	v->v_nat_dport_set = true;
+	v->v_nat_dport = pm.pm_dport;
+}
+
+/* --- the two ways in ---------------------------------------------------------- */
 
 void
 path_from_eni_traced(const struct net_snapshot *s, struct conntrack *ct,
@@ -314,17 +517,26 @@ path_from_eni_traced(const struct net_snapshot *s, struct conntrack *ct,
 		return;
 	}
 
+	uint32_t zone = flow_zone(s, sn, m->pm_dst);
 	int32_t to;
 	if (m->pm_frag == PM_FRAG_LATER) {
 		/* The first fragment's verdict, routed like it. */
 		struct ct_frag_key fk;
-		frag_key_of(s, e->e_vpc, m, &fk);
+		frag_key_of(zone, m, &fk);
 		if (!ct || !ct_frag_follows(ct, &fk, !m->pm_more_frags, now_ms)) {
 			drop(v, NET_DROP_FRAGMENT);
 			return;
 		}
-		if (route_select(s, e, m, v, tr, &to) == HOP_ENI)
+		switch (route_select(s, e, m, v, tr, &to)) {
+		case HOP_ENI:
 			deliver(s, (uint32_t)to, v, tr);
+			break;
+		case HOP_NAT:
+			drop(v, NET_DROP_FRAGMENT);	/* not translated (nat_translatable) */
+			break;
+		default:
+			break;
+		}
 		return;
 	}
 
@@ -336,9 +548,9 @@ path_from_eni_traced(const struct net_snapshot *s, struct conntrack *ct,
 	struct ct_key k;
 	struct ct_entry *ce = NULL;
 	bool reply = false, related = false;
-	ct_key_of(s, e->e_vpc, m, &k);
+	ct_key_of(zone, m, &k);
 	if (ct && m->pm_icmp_error)
-		related = icmp_related(ct, s, e->e_vpc, m, now_ms);
+		related = icmp_related(ct, zone, m, now_ms);
 	else if (ct)
 		ce = ct_lookup(ct, &k, now_ms, &reply);
 	bool tracked = ce != NULL || related;
@@ -351,14 +563,24 @@ path_from_eni_traced(const struct net_snapshot *s, struct conntrack *ct,
 	case HOP_DROP:
 		return;
 	case HOP_PORT:
-		ct_learn(ct, ce, &k, reply, s, e->e_vpc, m, now_ms);
+		ct_learn(ct, ce, &k, reply, m, now_ms);
+		return;
+	case HOP_NAT:
+		nat_out(s, ct, e, (uint32_t)to, m, &k, ce, reply, now_ms, v, tr);
 		return;
 	case HOP_ENI:
 		break;
 	}
+	if (s->enis[to].e_nat >= 0 && s->enis[to].e_vpc == e->e_vpc) {
+		/* an answer to a private NAT gateway's flow, from inside */
+		nat_in(s, ct, (uint32_t)s->enis[to].e_nat, m, now_ms, v, tr);
+		if (v->v_kind == V_TO_ENI)
+			ct_learn(ct, ce, &k, reply, m, now_ms);
+		return;
+	}
 	if (!deliver_checks(s, (uint32_t)to, m, tracked, v, tr))
 		return;
-	ct_learn(ct, ce, &k, reply, s, e->e_vpc, m, now_ms);
+	ct_learn(ct, ce, &k, reply, m, now_ms);
 }
 
 void
@@ -389,6 +611,7 @@ path_from_port_traced(const struct net_snapshot *s, struct conntrack *ct, uint32
 		return;
 	}
 	uint32_t vpc = (uint32_t)w->w_vpc;
+	uint32_t zone = s->vpcs[vpc].v_zone;
 	struct pkt_meta pm = *m;	/* as the VPC sees it: private destination */
 	if (w->w_kind == NET_GW_IGW) {
 		d = snap_eni_by_public(s, m->pm_dst);
@@ -413,9 +636,14 @@ path_from_port_traced(const struct net_snapshot *s, struct conntrack *ct, uint32
 			return;
 		}
 	}
+	if (s->enis[d].e_nat >= 0) {
+		/* to a NAT gateway: an answer to a flow it translated, or nothing */
+		nat_in(s, ct, (uint32_t)s->enis[d].e_nat, &pm, now_ms, v, tr);
+		return;
+	}
 	if (pm.pm_frag == PM_FRAG_LATER) {
 		struct ct_frag_key fk;
-		frag_key_of(s, vpc, &pm, &fk);
+		frag_key_of(zone, &pm, &fk);
 		if (!ct || !ct_frag_follows(ct, &fk, !pm.pm_more_frags, now_ms)) {
 			drop(v, NET_DROP_FRAGMENT);
 			return;
@@ -426,14 +654,14 @@ path_from_port_traced(const struct net_snapshot *s, struct conntrack *ct, uint32
 	struct ct_key k;
 	struct ct_entry *ce = NULL;
 	bool reply = false, related = false;
-	ct_key_of(s, vpc, &pm, &k);
+	ct_key_of(zone, &pm, &k);
 	if (ct && pm.pm_icmp_error)
-		related = icmp_related(ct, s, vpc, &pm, now_ms);
+		related = icmp_related(ct, zone, &pm, now_ms);
 	else if (ct)
 		ce = ct_lookup(ct, &k, now_ms, &reply);
 	if (!deliver_checks(s, (uint32_t)d, &pm, ce != NULL || related, v, tr))
 		return;
-	ct_learn(ct, ce, &k, reply, s, vpc, &pm, now_ms);
+	ct_learn(ct, ce, &k, reply, &pm, now_ms);
 }
 
 void

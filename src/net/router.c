@@ -69,6 +69,7 @@ struct net_router {
 
 	/* loop thread only */
 	struct conntrack r_ct;
+	struct nat_table r_nat;			/* r_ct.ct_nat points here */
 	uint8_t *r_bufs;			/* NET_BATCH x ROUTER_BUF_SIZE */
 	uint32_t r_lens[NET_BATCH];
 	struct port_out r_out[ROUTER_OUT_MAX];
@@ -81,6 +82,7 @@ struct net_router {
 	_Atomic uint64_t r_rx, r_tx, r_port_rx, r_port_tx, r_arp_replies, r_arp_ignored;
 	_Atomic uint64_t r_ct_live, r_ct_evictions, r_snapshots;
 	_Atomic uint64_t r_gso_rx, r_sw_segments, r_frag_evictions;
+	_Atomic uint64_t r_nat_live, r_nat_refused;
 };
 
 /* Per-batch sums, added to the atomics once per batch. */
@@ -105,6 +107,8 @@ static const char *const drop_names[NET_DROP_MAX] = {
 	[NET_DROP_NO_PUBLIC_IP] = "no-public-ip",
 	[NET_DROP_TX_ERROR] = "tx-error",
 	[NET_DROP_FRAGMENT] = "fragment",
+	[NET_DROP_NAT_NO_MAPPING] = "nat-no-mapping",
+	[NET_DROP_NAT_REFUSED] = "nat-refused",
 };
 
 const char *
@@ -151,6 +155,27 @@ static uint8_t *
 frame_at(const struct net_router *r, unsigned i)
 {
 	return r->r_bufs + (size_t)i * ROUTER_BUF_SIZE + ROUTER_FRAME_OFF;
+}
+
+/* The translations a verdict asks for, on the IPv4 packet parsed into m
+ * (complete checksums: the updates are incremental). */
+static void
+verdict_rewrite(uint8_t *f, struct pkt_meta *m, const struct verdict *v)
+{
+	if (v->v_nat_src)
+		ipv4_rewrite_src(f, m, v->v_nat_src);
+	if (v->v_nat_dst)
+		ipv4_rewrite_dst(f, m, v->v_nat_dst);
+	if (v->v_nat_sport_set)
+		l4_rewrite_sport(f, m, v->v_nat_sport);
+	if (v->v_nat_dport_set)
+		l4_rewrite_dport(f, m, v->v_nat_dport);
+}
+
+static bool
+verdict_rewrites(const struct verdict *v)
+{
+	return v->v_nat_src || v->v_nat_dst || v->v_nat_sport_set || v->v_nat_dport_set;
 }
 
 static void
@@ -234,6 +259,56 @@ to_eni(struct net_router *r, const struct net_snapshot *s, uint32_t d, uint8_t *
 		bc->drops[NET_DROP_TX_ERROR]++;
 }
 
+/* To ENI v->v_index with the verdict's translations (a private NAT
+ * gateway's flows inside the VPC): a GSO frame is cut and each segment
+ * translated; a partial checksum is completed first. */
+static void
+to_eni_rewritten(struct net_router *r, const struct net_snapshot *s, const struct verdict *v, uint8_t *f,
+		 struct pkt_meta *m, const struct vnet_hdr *vh, struct batch_counts *bc)
+{
+	const struct snap_eni *de = &s->enis[v->v_index];
+
+	if (vh && (vh->vh_gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE) {
+		struct tso_iter it;
+		uint32_t sl;
+		if (!tso_init(&it, f, m, vh->vh_gso_size)) {
+			bc->drops[NET_DROP_BAD_FRAME]++;
+			return;
+		}
+		while ((sl = tso_next(&it, r->r_segs[0])) > 0) {
+			uint8_t *seg = r->r_segs[0];
+			struct pkt_meta sm;
+			bc->sw_segments++;
+			if (ipv4_parse(seg, sl, ETH_HLEN_, &sm) != FRAME_IPV4) {
+				bc->drops[NET_DROP_BAD_FRAME]++;
+				continue;
+			}
+			verdict_rewrite(seg, &sm, v);
+			memcpy(seg, de->e_mac, 6);
+			memcpy(seg + 6, r->r_mac, 6);
+			/* the segment buffer has no room in front: a header-less write */
+			if (de->e_vnet_hdr) {
+				uint8_t tmp[VNET_HDR_MAX + NET_FRAME_MAX];
+				vnet_hdr_write(tmp, de->e_vnet_hdr, &(struct vnet_hdr){ 0 });
+				memcpy(tmp + de->e_vnet_hdr, seg, sl);
+				if (write(de->e_fd, tmp, de->e_vnet_hdr + sl) == (ssize_t)(de->e_vnet_hdr + sl))
+					bc->tx++;
+				else
+					bc->drops[NET_DROP_TX_ERROR]++;
+			} else if (write(de->e_fd, seg, sl) == (ssize_t)sl) {
+				bc->tx++;
+			} else {
+				bc->drops[NET_DROP_TX_ERROR]++;
+			}
+		}
+		return;
+	}
+	if (vh)
+		vnet_csum_complete(f, m, vh);
+	verdict_rewrite(f, m, v);
+	to_eni(r, s, v->v_index, f, (uint32_t)m->pm_l3_off + m->pm_ip_len, m, NULL, bc);
+}
+
 static void
 port_queue(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint8_t *pkt,
 	   uint32_t len, struct batch_counts *bc)
@@ -270,8 +345,7 @@ to_port(struct net_router *r, const struct net_snapshot *s, const struct verdict
 				continue;
 			}
 			r->r_nsegs++;
-			if (v->v_nat_src)
-				ipv4_rewrite_src(seg, &sm, v->v_nat_src);
+			verdict_rewrite(seg, &sm, v);
 			port_queue(r, s, v->v_index, seg + ETH_HLEN_, sm.pm_ip_len, bc);
 		}
 		return;
@@ -282,8 +356,7 @@ to_port(struct net_router *r, const struct net_snapshot *s, const struct verdict
 		bc->drops[NET_DROP_BAD_FRAME]++;	/* over one MTU and not GSO */
 		return;
 	}
-	if (v->v_nat_src)
-		ipv4_rewrite_src(f, m, v->v_nat_src);
+	verdict_rewrite(f, m, v);
 	port_queue(r, s, v->v_index, f + m->pm_l3_off, m->pm_ip_len, bc);
 }
 
@@ -345,7 +418,10 @@ eni_rx(struct net_router *r, const struct net_snapshot *s, uint32_t eni, uint64_
 			break;
 		}
 		case V_TO_ENI:
-			to_eni(r, s, v.v_index, f, (uint32_t)m.pm_l3_off + m.pm_ip_len, &m, vhp, bc);
+			if (verdict_rewrites(&v))
+				to_eni_rewritten(r, s, &v, f, &m, vhp, bc);
+			else
+				to_eni(r, s, v.v_index, f, (uint32_t)m.pm_l3_off + m.pm_ip_len, &m, vhp, bc);
 			break;
 		case V_TO_PORT:
 			to_port(r, s, &v, f, &m, vhp, bc);
@@ -379,8 +455,7 @@ port_rx(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint64_
 			bc->drops[v.v_kind == V_DROP ? v.v_drop : NET_DROP_UNSUPPORTED]++;
 			continue;
 		}
-		if (v.v_nat_dst)
-			ipv4_rewrite_dst(f, &m, v.v_nat_dst);
+		verdict_rewrite(f, &m, &v);
 		f[12] = ETHERTYPE_IPV4_ >> 8;
 		f[13] = ETHERTYPE_IPV4_ & 0xff;
 		to_eni(r, s, v.v_index, f, ETH_HLEN_ + m.pm_ip_len, &m, NULL, bc);
@@ -406,6 +481,8 @@ counts_publish(struct net_router *r, const struct batch_counts *bc)
 	atomic_store_explicit(&r->r_ct_live, r->r_ct.ct_live, memory_order_relaxed);
 	atomic_store_explicit(&r->r_ct_evictions, r->r_ct.ct_evictions, memory_order_relaxed);
 	atomic_store_explicit(&r->r_frag_evictions, r->r_ct.ct_frag_evictions, memory_order_relaxed);
+	atomic_store_explicit(&r->r_nat_live, r->r_nat.nt_live, memory_order_relaxed);
+	atomic_store_explicit(&r->r_nat_refused, r->r_nat.nt_refused, memory_order_relaxed);
 }
 
 static void *
@@ -469,8 +546,10 @@ net_router_new(const struct net_router_config *cfg)
 	pthread_mutex_init(&r->r_apply_lock, NULL);
 	r->r_bufs = malloc((size_t)ROUTER_BUF_SIZE * NET_BATCH);
 	r->r_segs = malloc(sizeof(*r->r_segs) * ROUTER_SEGS);
-	if (!r->r_bufs || !r->r_segs || ct_init(&r->r_ct, cfg ? cfg->ct_entries : 0) < 0)
+	if (!r->r_bufs || !r->r_segs || ct_init(&r->r_ct, cfg ? cfg->ct_entries : 0) < 0 ||
+	    nat_init(&r->r_nat, NAT_DEFAULT_ENTRIES) < 0)
 		goto err;
+	r->r_ct.ct_nat = &r->r_nat;
 	r->r_epfd = epoll_create1(EPOLL_CLOEXEC);
 	r->r_wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (r->r_epfd < 0 || r->r_wakefd < 0)
@@ -493,6 +572,7 @@ net_router_free(struct net_router *r)
 	net_router_stop(r);
 	net_snapshot_free(atomic_load(&r->r_snap));
 	ct_free(&r->r_ct);
+	nat_free(&r->r_nat);
 	if (r->r_epfd >= 0)
 		close(r->r_epfd);
 	if (r->r_wakefd >= 0)
@@ -639,6 +719,8 @@ net_router_counters(struct net_router *r, struct net_counters *out)
 	out->gso_rx = atomic_load_explicit(&r->r_gso_rx, memory_order_relaxed);
 	out->sw_segments = atomic_load_explicit(&r->r_sw_segments, memory_order_relaxed);
 	out->frag_evictions = atomic_load_explicit(&r->r_frag_evictions, memory_order_relaxed);
+	out->nat_entries = atomic_load_explicit(&r->r_nat_live, memory_order_relaxed);
+	out->nat_refused = atomic_load_explicit(&r->r_nat_refused, memory_order_relaxed);
 }
 
 int

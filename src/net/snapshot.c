@@ -225,6 +225,7 @@ build_enis(struct build *b, const struct net_config *cfg)
 		e->e_public_ip = c->public_ip;
 		e->e_src_dst_check = c->src_dst_check;
 		e->e_fd = c->tap_fd;
+		e->e_nat = -1;
 		if (c->n_groups > NET_ENI_MAX_GROUPS)
 			return fail(b, "%s: more than %d groups", c->id, NET_ENI_MAX_GROUPS);
 		for (size_t g = 0; g < c->n_groups; g++) {
@@ -256,6 +257,43 @@ build_enis(struct build *b, const struct net_config *cfg)
 			return fail(b, "two ENIs have the same public address");
 	for (uint32_t g = 0; g < s->n_sgs; g++)
 		qsort(s->sgs[g].g_members, s->sgs[g].g_nmembers, sizeof(uint32_t), u32_cmp);
+	return 0;
+}
+
+/* NAT gateways (each on an ENI without a TAP, none shared) and peering
+ * connections (two different VPCs); after the ENIs, before the routes. */
+static int
+build_nats_peerings(struct build *b, const struct net_config *cfg)
+{
+	struct net_snapshot *s = b->s;
+
+	for (size_t i = 0; i < cfg->n_nats; i++, s->n_nats++) {
+		const struct net_nat_config *c = &cfg->nats[i];
+		struct snap_nat *n = &s->nats[i];
+		if (!id_ok(c->id) || FIND_ID(s->nats, s->n_nats, n_id, c->id) >= 0)
+			return fail(b, "NAT gateway %zu: bad or duplicate id", i);
+		int32_t e = FIND_ID(s->enis, s->n_enis, e_id, c->eni_id);
+		if (e < 0)
+			return fail(b, "%s: no interface %s", c->id, c->eni_id);
+		if (s->enis[e].e_nat >= 0 || s->enis[e].e_fd >= 0)
+			return fail(b, "%s: interface %s is another NAT gateway's or an instance's", c->id, c->eni_id);
+		snprintf(n->n_id, NET_ID_MAX, "%s", c->id);
+		n->n_eni = (uint32_t)e;
+		s->enis[e].e_nat = (int32_t)i;
+	}
+	for (size_t i = 0; i < cfg->n_peerings; i++, s->n_peerings++) {
+		const struct net_peering_config *c = &cfg->peerings[i];
+		struct snap_peering *p = &s->peerings[i];
+		if (!id_ok(c->id) || FIND_ID(s->peerings, s->n_peerings, p_id, c->id) >= 0)
+			return fail(b, "peering connection %zu: bad or duplicate id", i);
+		int32_t v0 = vpc_index(b, c->vpc_ids[0], true), v1 = vpc_index(b, c->vpc_ids[1], true);
+		if (v0 < 0 || v1 < 0 || v0 == v1)
+			return fail(b, "%s: needs two different VPCs", c->id);
+		snprintf(p->p_id, NET_ID_MAX, "%s", c->id);
+		p->p_vpc[0] = (uint32_t)v0;
+		p->p_vpc[1] = (uint32_t)v1;
+		p->p_zone = zone_of(c->id);
+	}
 	return 0;
 }
 
@@ -296,6 +334,20 @@ build_rtb(struct build *b, const struct net_route_table_config *c, struct snap_r
 			    (r->target == NET_TARGET_IGW ? NET_GW_IGW : NET_GW_VGW)) {
 				free(le);
 				return fail(b, "%s: route target %s: no such gateway", c->id, r->target_id);
+			}
+			break;
+		case NET_TARGET_NAT:
+			o->r_index = FIND_ID(s->nats, s->n_nats, n_id, r->target_id);
+			if (o->r_index < 0) {
+				free(le);
+				return fail(b, "%s: route target %s: no such NAT gateway", c->id, r->target_id);
+			}
+			break;
+		case NET_TARGET_PEERING:
+			o->r_index = FIND_ID(s->peerings, s->n_peerings, p_id, r->target_id);
+			if (o->r_index < 0) {
+				free(le);
+				return fail(b, "%s: route target %s: no such peering connection", c->id, r->target_id);
 			}
 			break;
 		default:
@@ -352,8 +404,10 @@ net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 	s->gws = calloc(cfg->n_gateways + 1, sizeof(*s->gws));
 	s->by_ip = calloc(cfg->n_enis + 1, sizeof(*s->by_ip));
 	s->by_public = calloc(cfg->n_enis + 1, sizeof(*s->by_public));
+	s->nats = calloc(cfg->n_nats + 1, sizeof(*s->nats));
+	s->peerings = calloc(cfg->n_peerings + 1, sizeof(*s->peerings));
 	if (!s->subnets || !s->rtbs || !s->nacls || !s->sgs || !s->enis || !s->gws ||
-	    !s->by_ip || !s->by_public) {
+	    !s->by_ip || !s->by_public || !s->nats || !s->peerings) {
 		fail(&b, "out of memory");
 		goto err;
 	}
@@ -433,6 +487,8 @@ net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 	s->n_enis = (uint32_t)cfg->n_enis;
 	if (build_enis(&b, cfg) < 0)
 		goto err;
+	if (build_nats_peerings(&b, cfg) < 0)
+		goto err;
 	for (size_t i = 0; i < cfg->n_route_tables; i++, s->n_rtbs++) {
 		if (!id_ok(cfg->route_tables[i].id) ||
 		    FIND_ID(s->rtbs, s->n_rtbs, t_id, cfg->route_tables[i].id) >= 0) {
@@ -484,6 +540,8 @@ net_snapshot_free(struct net_snapshot *s)
 	free(s->by_ip);
 	free(s->by_public);
 	free(s->fds);
+	free(s->nats);
+	free(s->peerings);
 	free(s);
 }
 

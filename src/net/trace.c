@@ -28,6 +28,7 @@ static const char *const stage_names[] = {
 	[NET_TRACE_SG_INGRESS] = "sg-ingress",
 	[NET_TRACE_DELIVER] = "deliver",
 	[NET_TRACE_PORT] = "port",
+	[NET_TRACE_NAT_GATEWAY] = "nat-gateway",
 };
 
 const char *

@@ -77,7 +77,8 @@ fixture_init(struct fixture *f, const struct net_port_ops *igw_ops, void *igw_ar
 	memcpy(f->enis[2].mac, MAC_C, 6);
 	f->gws[0] = (struct net_gateway_config){ "igw-1", "vpc-1", NET_GW_IGW, igw_ops, igw_arg, igw_fd };
 	f->gws[1] = (struct net_gateway_config){ "vgw-1", "vpc-1", NET_GW_VGW, NULL, NULL, -1 };
-	f->cfg = (struct net_config){ f->subnets, 2, &f->rtb, 1, f->nacls, 2, f->sgs, 2, f->enis, 3, f->gws, 2 };
+	f->cfg = (struct net_config){ f->subnets, 2, &f->rtb, 1, f->nacls, 2, f->sgs, 2, f->enis, 3, f->gws, 2,
+				    NULL, 0, NULL, 0 };
 }
 
 #endif
