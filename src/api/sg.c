@@ -231,6 +231,11 @@ static void sg_rebuild_permissions(struct api_req *rq, struct doc *group, const 
 			item = doc_push(doc_get_list(perm, "UserIdGroupPairs"), doc_obj());
 			doc_set_str(item, "GroupId", doc_get_str(ref, "GroupId"));
 			doc_set_str(item, "UserId", doc_get_str(ref, "UserId"));
+			if (doc_get_str(ref, "VpcPeeringConnectionId")) {	/* a peer VPC's group */
+				doc_set_str(item, "VpcId", doc_get_str(ref, "VpcId"));
+				doc_set_str(item, "VpcPeeringConnectionId", doc_get_str(ref, "VpcPeeringConnectionId"));
+				doc_set_str(item, "PeeringStatus", "active");
+			}
 			/* for the group-name filters; never on the wire */
 			const char *gname = doc_get_str(ref, "_GroupName");
 			if (gname)
@@ -482,9 +487,28 @@ int handle_DeleteSecurityGroup(struct api_req *rq)
 
 /* --- permissions in requests ----------------------------------------------- */
 
-/* Resolves a UserIdGroupPair of a request to a group of the same VPC. */
-static struct res *pair_group(struct api_req *rq, const struct doc *pair, const char *vpc_id)
+/* The active peering connection between two VPCs (want: the one the
+ * request names, else any), or NULL. */
+static struct res *peering_between(struct api_req *rq, const char *a, const char *b, const char *want)
 {
+	size_t n;
+	struct res **list = cache_list(api_cache(rq), RT_PCX, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct doc *d = list[i]->r_doc;
+		const char *x = doc_get_str(doc_get(d, "RequesterVpcInfo"), "VpcId");
+		const char *y = doc_get_str(doc_get(d, "AccepterVpcInfo"), "VpcId");
+		if (pcx_is_active(d) && (!want || str_eq(want, list[i]->r_id)) &&
+		    ((str_eq(x, a) && str_eq(y, b)) || (str_eq(x, b) && str_eq(y, a))))
+			return list[i];
+	}
+	return NULL;
+}
+
+/* Resolves a UserIdGroupPair of a request to a group of the same VPC, or
+ * of a VPC peered with it (*pcx_out: that connection's id, else NULL). */
+static struct res *pair_group(struct api_req *rq, const struct doc *pair, const char *vpc_id, const char **pcx_out)
+{
+	*pcx_out = NULL;
 	const char *gid = doc_get_str(pair, "GroupId");
 	const char *gname = doc_get_str(pair, "GroupName");
 	struct res *ref;
@@ -501,8 +525,14 @@ static struct res *pair_group(struct api_req *rq, const struct doc *pair, const 
 		return NULL;
 	}
 	if (!str_eq(doc_get_str(ref->r_doc, "VpcId"), vpc_id)) {
-		api_fail(rq, "InvalidGroup.NotFound", "You have specified two resources that belong to different networks.");
-		return NULL;
+		/* a group of a peer VPC (same region), as AWS allows */
+		struct res *pcx = peering_between(rq, vpc_id, doc_get_str(ref->r_doc, "VpcId"),
+						  doc_get_str(pair, "VpcPeeringConnectionId"));
+		if (!pcx) {
+			api_fail(rq, "InvalidGroup.NotFound", "You have specified two resources that belong to different networks.");
+			return NULL;
+		}
+		*pcx_out = pcx->r_id;
 	}
 	return ref;
 }
@@ -595,7 +625,8 @@ static int perm_to_rules(struct api_req *rq, const struct doc *perm, const struc
 			doc_set_str(r, "Description", desc);
 	}
 	doc_foreach(pair, pairs) {
-		struct res *ref = pair_group(rq, pair, vpc_id);
+		const char *pcx;
+		struct res *ref = pair_group(rq, pair, vpc_id, &pcx);
 		if (!ref)
 			return -1;
 		const char *desc = doc_get_str(pair, "Description");
@@ -606,6 +637,11 @@ static int perm_to_rules(struct api_req *rq, const struct doc *perm, const struc
 		doc_set_str(info, "GroupId", ref->r_id);
 		doc_set_str(info, "UserId", doc_get_str(ref->r_doc, "OwnerId"));
 		doc_set_str(info, "_GroupName", doc_get_str(ref->r_doc, "GroupName"));
+		if (pcx) {
+			doc_set_str(info, "VpcId", doc_get_str(ref->r_doc, "VpcId"));
+			doc_set_str(info, "VpcPeeringConnectionId", pcx);
+			doc_set_str(info, "PeeringStatus", "active");
+		}
 		if (desc)
 			doc_set_str(r, "Description", desc);
 	}

@@ -101,6 +101,7 @@ static void print_view(FILE *f, const struct doc *v)
 	add_rows(&tb, "forwarded", doc_get(v, "Forwarded"));
 	add_rows(&tb, "arp", doc_get(v, "Arp"));
 	add_rows(&tb, "conntrack", doc_get(v, "Conntrack"));
+	add_rows(&tb, "nat", doc_get(v, "Nat"));
 	char num[32];
 	snprintf(num, sizeof(num), "%lld", (long long)doc_get_int(v, "Snapshots", 0));
 	const char *row[] = { "router", "Snapshots", num };

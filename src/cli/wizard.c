@@ -4,7 +4,11 @@
  *
  *  1 public              VPC, public subnet, IGW (attached), a custom table
  *                        local + 0.0.0.0/0 → igw associated with the subnet
- *  2 public-private      as 1, plus a private subnet on the main table
+ *  2 public-private      as 1, plus a private subnet on the main table and
+ *                        a NAT gateway (with a new Elastic IP) in the public
+ *                        subnet, main table 0.0.0.0/0 → nat (the console's
+ *                        wizard of today; the 2013 one launched a NAT
+ *                        instance)
  *  3 public-private-vpn  as 2, plus a VGW (attached), main table
  *                        0.0.0.0/0 → vgw, CGW, VPN connection and its static
  *                        routes, VGW route propagation into the main table
@@ -34,6 +38,8 @@ const char cli_wizard_help[] =
 	"Creates a VPC the way the console's VPC wizard does. PATTERN is one of:\n"
 	"  public              one public subnet (custom table: local, 0.0.0.0/0 -> igw)\n"
 	"  public-private      public subnet as above, private subnet on the main table\n"
+	"                      (0.0.0.0/0 -> a NAT gateway, with a new Elastic IP, in the\n"
+	"                      public subnet)\n"
 	"  public-private-vpn  as public-private, plus a VPN: main table 0.0.0.0/0 -> vgw,\n"
 	"                      VPN gateway, customer gateway, VPN connection\n"
 	"  private-vpn         one private subnet on the main table (0.0.0.0/0 -> vgw)\n"
@@ -60,6 +66,7 @@ const char cli_wizard_help[] =
 #define WIZARD_UNDO_MAX 64
 #define WIZARD_RETRIES 20	/* undo calls answered IncorrectState / DependencyViolation */
 #define WIZARD_RETRY_MS 250
+#define WIZARD_NAT_WAIT_S 120	/* a NAT gateway becomes available (AWS: minutes) */
 
 enum wizard_pattern { PAT_PUBLIC, PAT_PUBLIC_PRIVATE, PAT_PUBLIC_PRIVATE_VPN, PAT_PRIVATE_VPN, PAT_NONE };
 
@@ -429,6 +436,75 @@ static const char *create_subnet(struct wizard_run *wr, const char *vpc, const c
 	return create(wr, what, "CreateSubnet", &p, "Subnet", "SubnetId", ids_key, "DeleteSubnet", detail);
 }
 
+/* The public-private pattern's way out for the private subnet: a new
+ * Elastic IP, a NAT gateway with it in the public subnet (waited for until
+ * available), and the main table's 0.0.0.0/0 to it. Rolled back as the
+ * rest: the gateway deleted, then the address released. */
+static bool nat_gateway(struct wizard_run *wr, const char *pub, const char *main_rtb)
+{
+	struct ec2_params p, u;
+	ec2_params_init(&p);
+	ec2_param(&p, "vpc", "Domain");
+	struct doc *out = step(wr, "allocate Elastic IP", "AllocateAddress", &p);
+	ec2_params_free(&p);
+	if (!out)
+		return false;
+	const char *alloc = doc_get_str(out, "AllocationId");
+	if (!alloc) {
+		doc_free(out);
+		snprintf(wr->wr_failed, sizeof(wr->wr_failed), "allocate Elastic IP");
+		snprintf(wr->wr_err.e_code, sizeof(wr->wr_err.e_code), "MalformedResponse");
+		snprintf(wr->wr_err.e_message, sizeof(wr->wr_err.e_message), "no AllocationId in the answer");
+		return false;
+	}
+	doc_set_str(wr->wr_ids, "AllocationId", alloc);
+	alloc = doc_get_str(wr->wr_ids, "AllocationId");
+	ec2_params_init(&u);
+	ec2_param(&u, alloc, "AllocationId");
+	push_undo(wr, "ReleaseAddress", &u, "release Elastic IP %s", alloc);
+	record(wr, "allocate Elastic IP", "AllocateAddress", alloc, doc_get_str(out, "PublicIp"));
+	doc_free(out);
+	if (!tag(wr, alloc))
+		return false;
+
+	ec2_params_init(&p);
+	ec2_param(&p, pub, "SubnetId");
+	ec2_param(&p, alloc, "AllocationId");
+	const char *nat = create(wr, "create NAT gateway", "CreateNatGateway", &p, "NatGateway", "NatGatewayId",
+				 "NatGatewayId", "DeleteNatGateway", "in the public subnet, with the Elastic IP");
+	if (!nat)
+		return false;
+	/* as the console does: wait until it is available (or failed) */
+	for (int waited = 0;; waited++) {
+		ec2_params_init(&p);
+		ec2_param(&p, nat, "NatGatewayId.1");
+		out = step(wr, "wait for the NAT gateway", "DescribeNatGateways", &p);
+		ec2_params_free(&p);
+		wr->wr_step--;
+		if (!out)
+			return false;
+		const struct doc *g = doc_get(out, "NatGateways") ? doc_get(out, "NatGateways")->d_first : NULL;
+		const char *state = doc_get_str(g, "State");
+		if (state && strcmp(state, "available") == 0) {
+			doc_free(out);
+			break;
+		}
+		if (!state || strcmp(state, "pending") != 0 || waited >= WIZARD_NAT_WAIT_S) {
+			snprintf(wr->wr_failed, sizeof(wr->wr_failed), "wait for NAT gateway %s", nat);
+			snprintf(wr->wr_err.e_code, sizeof(wr->wr_err.e_code), "%s",
+				 doc_get_str(g, "FailureCode") ? doc_get_str(g, "FailureCode") : "NatGatewayNotAvailable");
+			snprintf(wr->wr_err.e_message, sizeof(wr->wr_err.e_message), "%s",
+				 doc_get_str(g, "FailureMessage") ? doc_get_str(g, "FailureMessage") :
+				 state ? state : "no state");
+			doc_free(out);
+			return false;
+		}
+		doc_free(out);
+		sleep_ms(1000);
+	}
+	return add_route(wr, main_rtb, "0.0.0.0/0", "NatGatewayId", nat);
+}
+
 /* The whole build; false at the first failed step (wr says which). */
 static bool build(struct wizard_run *wr)
 {
@@ -520,6 +596,8 @@ static bool build(struct wizard_run *wr)
 		record(wr, what, "AssociateRouteTable", assoc, NULL);
 		doc_free(out);
 	}
+	if (in->wi_pattern == PAT_PUBLIC_PRIVATE && !nat_gateway(wr, pub, main_rtb))
+		return false;
 	if (!has_vpn(in->wi_pattern))
 		return true;
 

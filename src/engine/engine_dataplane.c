@@ -311,6 +311,9 @@ struct doc *engine_dataplane_counters_doc(const struct net_counters *c, int64_t 
 	doc_set_int(ct, "Entries", i64(c->ct_entries));
 	doc_set_int(ct, "Evictions", i64(c->ct_evictions));
 	doc_set_int(ct, "FragmentEvictions", i64(c->frag_evictions));
+	struct doc *nat = doc_set(d, "Nat", doc_obj());
+	doc_set_int(nat, "Entries", i64(c->nat_entries));
+	doc_set_int(nat, "Refused", i64(c->nat_refused));
 	doc_set_int(d, "Snapshots", i64(c->snapshots));
 	return d;
 }

@@ -51,6 +51,17 @@
  *     -> igw target: source address translated 1:1 to the ENI's public
  *        address (no-public-ip when it has none), to the igw's port;
  *        vgw target: to the vgw's port, untranslated           (no-port)
+ *     -> peering target: the peer VPC's ENI with the address, as a local
+ *        one (NACL in, SG in); no transit through the peer    (no-eni)
+ *     -> NAT gateway target: into the gateway's subnet (its NACL in),
+ *        source translated to the gateway interface's address and a port
+ *        of its own (net/nat.h; TCP, UDP, ICMP echo)   (nat-refused),
+ *        then routed by that subnet's table (its NACL out) as if the
+ *        interface sent it: igw (1:1 to the Elastic IP), vgw, an ENI
+ *   packet to a NAT gateway interface's address (from its igw, a vgw or
+ *   an ENI of the VPC): an answer to a translated flow goes back to the
+ *   ENI that began it (gateway subnet's NACL in and out, then that ENI's
+ *   NACL in and groups, as a tracked flow); others  (nat-no-mapping)
  *   packet from a port: (igw: public -> private address) -> the VPC's
  *   local route -> destination ENI as above (NACL in, SG ingress).
  *   Connection tracking: a flow is admitted when the source ENI's egress

@@ -175,3 +175,25 @@ class T(VpcdTestCase):
         self.assertEqual(self.vpcd.cli("delete-vpc-peering-connection", "--vpc-peering-connection-id", pcx),
                          {"Return": True})
         self.vpcd.cli("wait", "vpc-peering-connection-deleted", "--vpc-peering-connection-ids", pcx)
+
+    def test_security_group_references_peer_group(self):
+        sa = self.ec2.create_security_group(GroupName="a", Description="a", VpcId=self.a)["GroupId"]
+        sb = self.ec2.create_security_group(GroupName="b", Description="b", VpcId=self.b)["GroupId"]
+        perm = [{"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "UserIdGroupPairs": [{"GroupId": sa}]}]
+        # not peered: two networks
+        self.assertError("InvalidGroup.NotFound", self.ec2.authorize_security_group_ingress, GroupId=sb,
+                         IpPermissions=perm)
+        pcx = self.create()["VpcPeeringConnectionId"]
+        self.assertError("InvalidGroup.NotFound", self.ec2.authorize_security_group_ingress, GroupId=sb,
+                         IpPermissions=perm)      # pending is not enough
+        self.ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        [rule] = self.ec2.authorize_security_group_ingress(GroupId=sb, IpPermissions=perm)["SecurityGroupRules"]
+        self.assertEqual(rule["ReferencedGroupInfo"]["GroupId"], sa)
+        self.assertEqual(rule["ReferencedGroupInfo"]["VpcPeeringConnectionId"], pcx)
+        g = self.ec2.describe_security_groups(GroupIds=[sb])["SecurityGroups"][0]
+        [pair] = [p for perm in g["IpPermissions"] for p in perm["UserIdGroupPairs"]]
+        self.assertEqual((pair["GroupId"], pair["VpcId"], pair["VpcPeeringConnectionId"], pair["PeeringStatus"]),
+                         (sa, self.a, pcx, "active"))
+        self.ec2.revoke_security_group_ingress(GroupId=sb, IpPermissions=perm)
+        g = self.ec2.describe_security_groups(GroupIds=[sb])["SecurityGroups"][0]
+        self.assertEqual([p for perm in g["IpPermissions"] for p in perm["UserIdGroupPairs"]], [])

@@ -53,6 +53,8 @@ def snapshot(ec2):
         "vgws": live(ec2.describe_vpn_gateways()["VpnGateways"], "VpnGatewayId"),
         "cgws": live(ec2.describe_customer_gateways()["CustomerGateways"], "CustomerGatewayId"),
         "vpns": live(ec2.describe_vpn_connections()["VpnConnections"], "VpnConnectionId"),
+        "nats": live(ec2.describe_nat_gateways()["NatGateways"], "NatGatewayId"),
+        "eips": sorted(a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]),
     }
 
 
@@ -82,7 +84,7 @@ class WizardChecks:
 
     @staticmethod
     def routes(rtb):
-        return sorted((r["DestinationCidrBlock"], r["GatewayId"]) for r in rtb["Routes"]
+        return sorted((r["DestinationCidrBlock"], r.get("GatewayId") or r.get("NatGatewayId")) for r in rtb["Routes"]
                       if r.get("Origin") != "EnableVgwRoutePropagation")
 
     @staticmethod
@@ -132,7 +134,18 @@ class TestWizardPatterns(VpcdTestCase, WizardChecks):
         [igw] = parts["igws"]
         main = self.main_table(parts["rtbs"])
         [pub] = [r for r in parts["rtbs"] if r is not main]
-        self.assertEqual(self.routes(main), [("10.2.0.0/16", "local")])
+        # the private subnet's way out: a NAT gateway with a new Elastic IP in the public subnet
+        [nat] = self.ec2.describe_nat_gateways(Filter=[{"Name": "vpc-id", "Values": [out["VpcId"]]}])["NatGateways"]
+        self.assertEqual(nat["NatGatewayId"], out["NatGatewayId"])
+        self.assertEqual(nat["State"], "available")      # the wizard waited for it
+        self.assertEqual(nat["SubnetId"], out["PublicSubnetId"])
+        self.assertEqual(name_tag(nat), "two")
+        [addr] = nat["NatGatewayAddresses"]
+        self.assertEqual(addr["AllocationId"], out["AllocationId"])
+        eip = self.ec2.describe_addresses(AllocationIds=[out["AllocationId"]])["Addresses"][0]
+        self.assertEqual(name_tag(eip), "two")
+        self.assertEqual(eip["NetworkInterfaceId"], addr["NetworkInterfaceId"])
+        self.assertEqual(self.routes(main), [("0.0.0.0/0", nat["NatGatewayId"]), ("10.2.0.0/16", "local")])
         self.assertEqual(self.routes(pub), [("0.0.0.0/0", igw["InternetGatewayId"]), ("10.2.0.0/16", "local")])
         # the private subnet stays on the main table: no explicit association
         self.assertEqual([a.get("SubnetId") for a in main["Associations"]], [None])
@@ -240,6 +253,27 @@ class TestWizardRollback(VpcdTestCase, WizardChecks):
         # with the pool free again the same wizard succeeds and reuses that gateway
         out = self.wizard("--pattern", "private-vpn", "--name", "again", "--customer-gateway-ip", "198.51.100.50")
         self.assertEqual(out["CustomerGatewayId"], mine["CustomerGatewayId"])
+
+    def test_no_elastic_ip_left_rolls_back_everything(self):
+        # the account's five Elastic IPs are taken: the NAT gateway step fails
+        taken = [self.ec2.allocate_address(Domain="vpc")["AllocationId"]
+                 for _ in range(5 - len(self.ec2.describe_addresses()["Addresses"]))]
+        try:
+            before = snapshot(self.ec2)
+            p = vpcctl(self.vpcd, "wizard", "--pattern", "public-private", "--name", "nonat",
+                       "--vpc-cidr", "10.8.0.0/16", "--public-subnet", "10.8.0.0/24", "--private-subnet", "10.8.1.0/24")
+            self.assertEqual(p.returncode, 1, p.stdout)
+            self.assertIn("AddressLimitExceeded: ", p.stderr)
+            self.assertIn("(allocate Elastic IP) failed", p.stderr)
+            self.assertIn("rolled back: delete VPC", p.stderr)
+            self.assertEqual(snapshot(self.ec2), before)
+        finally:
+            for a in taken:
+                self.ec2.release_address(AllocationId=a)
+        # with an address free again the same wizard succeeds
+        out = self.wizard("--pattern", "public-private", "--name", "nat-ok", "--vpc-cidr", "10.8.0.0/16",
+                          "--public-subnet", "10.8.0.0/24", "--private-subnet", "10.8.1.0/24")
+        self.assertTrue(out["NatGatewayId"].startswith("nat-"))
 
     def test_refused_subnet_rolls_back_the_vpc(self):
         before = snapshot(self.ec2)
