@@ -142,10 +142,9 @@ static void build_vpcs(struct build *b, struct cache *c, struct trace_net *net)
 
 /* --- route tables -------------------------------------------------------------------- */
 
-static bool route_from_doc(const struct doc *r, struct trace_route *out)
+/* The target of route doc r into out (tr_dest untouched). */
+static void route_target_from_doc(const struct doc *r, struct trace_route *out)
 {
-	if (!cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &out->tr_dest, NULL))
-		return false;	/* IPv6 and prefix lists are not traced */
 	const char *gw = doc_get_str(r, "GatewayId");
 	const char *eni = doc_get_str(r, "NetworkInterfaceId");
 	out->tr_blackhole = str_eq(doc_get_str(r, "State"), "blackhole");
@@ -172,7 +171,46 @@ static bool route_from_doc(const struct doc *r, struct trace_route *out)
 		if (!out->tr_target)
 			out->tr_target = "?";
 	}
+}
+
+static bool route_from_doc(const struct doc *r, struct trace_route *out)
+{
+	if (!cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &out->tr_dest, NULL))
+		return false;	/* IPv6 is not traced; prefix lists: add_pl_route */
+	route_target_from_doc(r, out);
 	return true;
+}
+
+/* A route to a prefix list is one route per CIDR of the list, as the data
+ * plane has it (engine_net.c). */
+struct pl_route_ctx {
+	struct trace_route *pr_routes;
+	size_t *pr_n;
+	struct trace_route pr_tmpl;
+};
+
+static void add_pl_route(void *arg, const struct cidr4 *cidr)
+{
+	struct pl_route_ctx *pc = arg;
+	struct trace_route *r = &pc->pr_routes[(*pc->pr_n)++];
+	*r = pc->pr_tmpl;
+	r->tr_dest = *cidr;
+}
+
+/* A security group rule whose peer is a prefix list: one per CIDR. */
+struct pl_rule_ctx {
+	struct trace_sg_rule *pr_rules;
+	size_t *pr_n;
+	struct trace_sg_rule pr_tmpl;
+};
+
+static void add_pl_rule(void *arg, const struct cidr4 *cidr)
+{
+	struct pl_rule_ctx *pc = arg;
+	struct trace_sg_rule *r = &pc->pr_rules[(*pc->pr_n)++];
+	*r = pc->pr_tmpl;
+	r->sr_cidr = *cidr;
+	r->sr_has_cidr = true;
 }
 
 static void build_tables(struct build *b, struct cache *c, struct trace_net *net)
@@ -197,6 +235,8 @@ static void build_tables(struct build *b, struct cache *c, struct trace_net *net
 		/* the table's routes, then the routes its propagating VPN gateways
 		 * learn while a tunnel is UP (after: static wins a tie) */
 		size_t max = count_children(doc_get(d, "Routes"));
+		doc_foreach(r, doc_get(d, "Routes"))
+			max += prefix_list_cidrs(c, doc_get_str(r, "DestinationPrefixListId"), NULL, NULL);
 		doc_foreach(p, doc_get(d, "PropagatingVgws")) {
 			const struct trace_vgw *g = vgw_find(net, doc_get_str(p, "GatewayId"));
 			max += g ? g->vg_nroutes : 0;
@@ -205,6 +245,15 @@ static void build_tables(struct build *b, struct cache *c, struct trace_net *net
 		doc_foreach(r, doc_get(d, "Routes"))
 			if (route_from_doc(r, &routes[t->rt_nroutes]))
 				t->rt_nroutes++;
+		doc_foreach(r, doc_get(d, "Routes")) {
+			const char *pl = doc_get_str(r, "DestinationPrefixListId");
+			if (!pl)
+				continue;
+			struct pl_route_ctx pc = { .pr_routes = routes, .pr_n = &t->rt_nroutes };
+			pc.pr_tmpl.tr_blackhole = str_eq(doc_get_str(r, "State"), "blackhole");
+			route_target_from_doc(r, &pc.pr_tmpl);
+			prefix_list_cidrs(c, pl, add_pl_route, &pc);
+		}
 		doc_foreach(p, doc_get(d, "PropagatingVgws")) {
 			const struct trace_vgw *g = vgw_find(net, doc_get_str(p, "GatewayId"));
 			for (size_t k = 0; g && k < g->vg_nroutes; k++)
@@ -273,7 +322,10 @@ static void build_sgs(struct build *b, struct cache *c, struct trace_net *net)
 	struct res **groups = cache_list(c, RT_SG, &ng);
 	struct res **rules = cache_list(c, RT_SG_RULE, &nr);
 	struct trace_sg *out = build_alloc(b, ng, sizeof(*out));
-	struct trace_sg_rule *all = build_alloc(b, nr, sizeof(*all));
+	size_t max = nr;	/* a prefix list's rule is one per CIDR */
+	for (size_t k = 0; k < nr; k++)
+		max += prefix_list_cidrs(c, doc_get_str(rules[k]->r_doc, "PrefixListId"), NULL, NULL);
+	struct trace_sg_rule *all = build_alloc(b, max, sizeof(*all));
 	size_t used = 0;
 	for (size_t i = 0; i < ng; i++) {
 		struct trace_sg *g = &out[i];
@@ -297,8 +349,14 @@ static void build_sgs(struct build *b, struct cache *c, struct trace_net *net)
 				if (!cidr_parse(doc_get_str(d, "CidrIpv4"), &r->sr_cidr, NULL))
 					continue;
 				r->sr_has_cidr = true;
+			} else if (doc_get_str(d, "PrefixListId")) {
+				struct pl_rule_ctx pc = { .pr_rules = all, .pr_n = &used, .pr_tmpl = *r };
+				size_t before = used;
+				prefix_list_cidrs(c, doc_get_str(d, "PrefixListId"), add_pl_rule, &pc);
+				g->sg_nrules += used - before;
+				continue;
 			} else if (!(r->sr_group = doc_get_str(doc_get(d, "ReferencedGroupInfo"), "GroupId"))) {
-				continue;	/* IPv6 and prefix lists are not traced */
+				continue;	/* IPv6 is not traced */
 			}
 			used++;
 			g->sg_nrules++;

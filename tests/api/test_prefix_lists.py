@@ -6,7 +6,10 @@ and DescribeManagedPrefixLists), prefix lists as security group rule peers
 security group rule actions: IPv6 ranges kept and revoked,
 ModifySecurityGroupRules, UpdateSecurityGroupRuleDescriptionsIngress/
 Egress. boto3 and the aws CLI."""
-from vpcdtest import VpcdTestCase
+import json
+
+from api.test_vpcctl import vpcctl
+from vpcdtest import VpcdTestCase, two_instance_vpc
 
 
 def cidrs(entries):
@@ -231,3 +234,40 @@ class TestSecurityGroupRuleActions(VpcdTestCase):
         p = self.vpcd.cli("update-security-group-rule-descriptions-ingress", "--group-id", self.sg, "--ip-permissions",
                           "IpProtocol=tcp,FromPort=80,ToPort=80,IpRanges=[{CidrIp=0.0.0.0/0,Description=cli}]")
         self.assertTrue(p["Return"])
+
+
+class TestPrefixListTrace(VpcdTestCase):
+    """`vpcctl trace` sees prefix lists as the data plane does: a group rule
+    whose peer is a prefix list admits the list's CIDRs, and a route to a
+    prefix list carries its CIDRs."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        two_instance_vpc(cls, 21)
+
+    def trace(self, *args):
+        p = vpcctl(self.vpcd, "--output", "json", "trace", *args)
+        return p.returncode, json.loads(p.stdout) if p.stdout else None, p.stderr
+
+    def test_rule_and_route(self):
+        pl = self.ec2.create_managed_prefix_list(PrefixListName="a-side", AddressFamily="IPv4", MaxEntries=3,
+                                                 Entries=[{"Cidr": "10.21.1.0/24"}])["PrefixList"]["PrefixListId"]
+        rule = self.ec2.authorize_security_group_ingress(GroupId=self.sg_b, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "PrefixListIds": [{"PrefixListId": pl}]}]
+        )["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        rc, r, err = self.trace("--from", self.a, "--to", self.b, "--proto", "tcp", "--port", "443")
+        self.assertEqual(rc, 0, err)
+        steps = {s["Step"]: s for s in r["Steps"]}
+        self.assertEqual(steps["security-group-ingress"]["Rule"], rule)
+        self.ec2.modify_managed_prefix_list(PrefixListId=pl, RemoveEntries=[{"Cidr": "10.21.1.0/24"}],
+                                            AddEntries=[{"Cidr": "192.0.2.0/24"}])
+        rc, r, err = self.trace("--from", self.a, "--to", self.b, "--proto", "tcp", "--port", "443")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(r["Cause"], "sg-ingress")
+        # a route to the list (192.0.2.0/24) through b's interface
+        self.ec2.create_route(RouteTableId=self.rtb, DestinationPrefixListId=pl, NetworkInterfaceId=self.eni_b)
+        rc, r, err = self.trace("--from", self.a, "--to", "192.0.2.9", "--proto", "icmp")
+        steps = {s["Step"]: s for s in r["Steps"]}
+        self.assertEqual(steps["route"]["Component"], self.rtb)
+        self.assertIn(self.eni_b, json.dumps(steps["route"]))
