@@ -364,7 +364,9 @@ struct ike_isakmp_status {
 					 * under way */
 	unsigned qm_in_flight;		/* Quick Modes it is running */
 	unsigned n_sas;			/* ISAKMP SAs the endpoint holds now (an old
-					 * one while re-authenticating, half-open) */
+					 * one while re-authenticating, half-open);
+					 * not the peer's Main Modes that have not
+					 * answered our message 2 (a flood's) */
 };
 
 /* The ISAKMP SA that new exchanges use (the newest established one), else
