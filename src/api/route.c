@@ -631,7 +631,9 @@ int handle_DeleteRoute(struct api_req *rq)
 	const char *text = dest.rd_text;
 	struct doc *existing = route_find(rtb->r_doc, &dest);
 	if (!existing)
-		return api_fail(rq, "InvalidRoute.NotFound", "no route with destination-cidr-block %.64s in route table %s",
+		return api_fail(rq, "InvalidRoute.NotFound", "no route with %s %.64s in route table %s",
+				strcmp(dest.rd_member, "DestinationPrefixListId") == 0 ? "destination-prefix-list-id"
+										       : "destination-cidr-block",
 				text, rtb->r_id);
 	if (route_is_local(existing))
 		return api_fail(rq, "InvalidParameterValue", "cannot remove local route %.64s in route table %s", text,

@@ -186,6 +186,10 @@ int handle_CreateSubnet(struct api_req *rq)
 	const struct region_info *reg = region_find(api_region(rq));
 	const char *az = doc_get_str(rq->rq_in, "AvailabilityZone");
 	const char *azid = doc_get_str(rq->rq_in, "AvailabilityZoneId");
+	if (az && !*az)
+		az = NULL;	/* AvailabilityZone= : none, as AWS takes it */
+	if (azid && !*azid)
+		azid = NULL;
 	const struct zone_info *zone = (az || azid) ? zone_lookup(reg, az, azid) : &reg->r_zones[0];
 	if (!zone) {
 		struct strbuf names = STRBUF_INIT;

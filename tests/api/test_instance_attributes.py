@@ -4,7 +4,7 @@ honoured by TerminateInstances, disableApiStop by StopInstances,
 instanceInitiatedShutdownBehavior, userData and instanceType while
 stopped), DescribeInstanceTypes (table, filters, paging),
 DescribeInstanceCreditSpecifications, and an empty AvailabilityZone= taken
-as none (RunInstances Placement, CreateVpnGateway). boto3 and the aws CLI."""
+as none (RunInstances Placement, CreateSubnet, CreateVpnGateway). boto3 and the aws CLI."""
 import base64
 
 from vpcdtest import IMAGE, VpcdTestCase
@@ -132,6 +132,9 @@ class TestInstanceAttributes(VpcdTestCase):
         iid = self.run_one(Placement={"AvailabilityZone": ""})
         inst = self.ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
         self.assertEqual(inst["Placement"]["AvailabilityZone"], "us-east-1a")
+        sub = self.ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.70.9.0/24", AvailabilityZone="")["Subnet"]
+        self.assertEqual(sub["AvailabilityZone"], "us-east-1a")
+        self.ec2.delete_subnet(SubnetId=sub["SubnetId"])
         vgw = self.ec2.create_vpn_gateway(Type="ipsec.1", AvailabilityZone="")["VpnGateway"]
         self.assertNotIn("AvailabilityZone", vgw)
         self.ec2.terminate_instances(InstanceIds=[iid])

@@ -139,6 +139,9 @@ class TestPrefixLists(VpcdTestCase):
         self.assertEqual(sorted(a["ResourceId"] for a in assoc), sorted([sg, rtb]))
         self.assertError("InvalidPrefixListModification", self.ec2.delete_managed_prefix_list, PrefixListId=pid)
         self.ec2.delete_route(RouteTableId=rtb, DestinationPrefixListId=pid)
+        msg = self.assertError("InvalidRoute.NotFound", self.ec2.delete_route, RouteTableId=rtb,
+                               DestinationPrefixListId=pid)
+        self.assertEqual(msg, "no route with destination-prefix-list-id %s in route table %s" % (pid, rtb))
         self.ec2.revoke_security_group_ingress(GroupId=sg, SecurityGroupRuleIds=[rules[0]["SecurityGroupRuleId"]])
         self.assertEqual(self.ec2.get_managed_prefix_list_associations(PrefixListId=pid)["PrefixListAssociations"], [])
         self.ec2.delete_managed_prefix_list(PrefixListId=pid)
