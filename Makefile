@@ -6,7 +6,7 @@ BUILD_FUZZ ?= build-fuzz
 LISTEN     ?= 127.0.0.1:8775
 DATA_DIR   ?= ./var
 
-.PHONY: all deps run test test-net test-rest unit test-san api-test api-test-san interop-test hostile-test readme-test console-test fuzz clean bench-api demo
+.PHONY: all deps run test test-net test-rest unit test-san api-test api-test-san interop-test hostile-test readme-test console-test console-net-test fuzz clean bench-api demo
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -41,6 +41,7 @@ test: all
 test-net: all
 	$(MAKE) --no-print-directory interop-test
 	$(MAKE) --no-print-directory hostile-test
+	$(MAKE) --no-print-directory console-net-test
 
 test-rest: $(TEST_REST)
 
@@ -78,6 +79,12 @@ readme-test: all
 console-test: all
 	scripts/console-test-deps.sh $(BUILD)
 	python3 tests/run.py --build $(BUILD) tests/console
+
+# The console's Tunnel details with both tunnels UP through a real
+# strongSwan router, then DOWN by themselves (DPD): the network lane's.
+console-net-test: all
+	scripts/console-test-deps.sh $(BUILD)
+	VPCD_CONSOLE_NET=1 python3 tests/run.py --build $(BUILD) tests/console -k TunnelsUp
 
 # libFuzzer (clang, ASan+UBSan) on every place input enters, each for a
 # bounded time (target:seconds): IKE with real Diffie-Hellman and with the

@@ -11,6 +11,9 @@ command -v npm >/dev/null || { echo "console-test-deps: npm is missing (apt-get 
 src=$(cd "$(dirname "$0")/../tests/console" && pwd)
 dest="$build/console-test"
 mkdir -p "$dest"
+# make test runs console-test and console-net-test in two lanes at once
+exec 9>"$build/console-test.lock"
+flock 9
 if [ -d "$dest/node_modules/playwright-core" ] && cmp -s "$src/package-lock.json" "$dest/package-lock.json"; then
     exit 0
 fi

@@ -252,7 +252,7 @@ try {
 		const first = await stamp.textContent();
 		await page.waitForFunction((t) => Array.from(document.querySelectorAll('p.help')).some((p) => p.textContent.startsWith('Refreshed ') && p.textContent !== t),
 			first, { timeout: 15000 });
-		result.tunnelDetail = await panel.locator('section').textContent();
+		result.tunnelDetail = await panel.getByRole('region', { name: 'Tunnel detail from vpcd' }).textContent();
 		await snap(page, 'vpn-tunnels');
 		await assertLabelled(page, 'VPN connection');
 		/* keyboard: arrows move between the tabs */

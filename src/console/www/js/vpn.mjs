@@ -74,6 +74,49 @@ function renderDoc(v, key = '') {
 	return String(v);
 }
 
+function drops(d) {
+	const e = Object.entries(d && typeof d === 'object' ? d : {}).filter(([, n]) => Number(n) > 0);
+	return e.length ? e.map(([k, n]) => `${k} ${n}`).join(', ') : 'none';
+}
+
+/* vpcd's tunnel detail the way a Cisco router shows its own: per tunnel,
+ * the ISAKMP SA (show crypto isakmp sa) and the IPsec SAs (show crypto
+ * ipsec sa) with SPIs, counters and drops. Anything else: as it comes. */
+function renderTunnelDetail(doc) {
+	const tunnels = doc && Array.isArray(doc.Tunnels) ? doc.Tunnels : null;
+	if (!tunnels)
+		return renderDoc(doc);
+	const at = (x) => (typeof x === 'number' && x > 1e9 ? dateEl(new Date(x * 1000).toISOString()) : '-');
+	return h('div', { class: 'tunnel-detail' },
+		doc.UpdatedAt ? h('p', { class: 'help' }, 'As of ', at(doc.UpdatedAt)) : null,
+		tunnels.map((t, i) => {
+			const is = t.Isakmp || {};
+			return h('section', { class: 'tunnel', 'aria-label': `Tunnel ${i + 1} detail` },
+				h('h4', {}, `Tunnel ${i + 1}: ${t.OutsideIpAddress || '-'} ↔ ${t.PeerIpAddress || '-'}${t.PeerPort ? `:${t.PeerPort}` : ''}`,
+					` — ${t.Status || '-'}${t.IkeVersion ? `, IKEv${t.IkeVersion}` : ''}${t.Running === false ? ' (not running)' : ''}`),
+				table({
+					caption: 'ISAKMP SA (show crypto isakmp sa)', empty: 'No ISAKMP SA',
+					columns: [['dst', () => is.PeerAddress || '-'], ['src', () => is.LocalAddress || '-'], ['state', () => is.State || '-'],
+						['conn-id', () => is.ConnId ?? '-'], ['status', () => (is.State === 'QM_IDLE' ? 'ACTIVE' : 'NEGOTIATING')],
+						['algorithms', () => [is.Encryption, is.Hash, is.DhGroup !== undefined ? `group ${is.DhGroup}` : null, is.Auth].filter((x) => x).join(' / ')],
+						['expires', () => at(is.ExpiresAt)]],
+					rows: t.Isakmp ? [is] : [],
+				}),
+				table({
+					caption: 'IPsec SAs (show crypto ipsec sa)', empty: 'No IPsec SA',
+					columns: [['SPI in', (a) => a.SpiIn], ['SPI out', (a) => a.SpiOut], ['transform', (a) => a.Transform],
+						['selectors', (a) => `${a.LocalSelector || '-'} ↔ ${a.RemoteSelector || '-'}`],
+						['packets in / out', (a) => `${a.PacketsIn ?? 0} / ${a.PacketsOut ?? 0}`],
+						['bytes in / out', (a) => `${a.BytesIn ?? 0} / ${a.BytesOut ?? 0}`],
+						['drops in / out', (a) => `${drops(a.DropsIn)} / ${drops(a.DropsOut)}`],
+						['rekey', (a) => at(a.RekeyAt)], ['expires', (a) => h('span', {}, a.Lingering ? '(lingering) ' : '', at(a.ExpiresAt))]],
+					rows: Array.isArray(t.IpsecSas) ? t.IpsecSas : [],
+				}),
+				h('p', { class: 'help' }, `Tunnel drops: ${drops(t.Drops)}.`,
+					t.Ike ? ` IKE packets in ${t.Ike.PacketsIn ?? 0}, out ${t.Ike.PacketsOut ?? 0}, retransmits ${t.Ike.Retransmits ?? 0}, DPD timeouts ${t.Ike.DpdTimeouts ?? 0}, authentication failures ${t.Ike.AuthFailures ?? 0}.` : ''));
+		}));
+}
+
 export function vpnTabs() {
 	return [{
 		title: 'Details',
@@ -119,7 +162,7 @@ export function vpnTabs() {
 						return clear(detailBox).append(notice('This vpcd serves no tunnel-detail action (SAs, SPIs, counters): the status above is DescribeVpnConnections\' VgwTelemetry. On vpcd\'s host, vpcctl vpn status shows the SAs.'));
 					clear(detailBox).append(h('h3', {}, 'Tunnel detail: ISAKMP and IPsec SAs'),
 						h('p', { class: 'help' }, `From ${TUNNEL_DETAIL_ACTION} (state: ${d.state}).`),
-						d.doc ? renderDoc(d.doc) : notice('vpcd has no detail for this connection\'s tunnels yet.'));
+						d.doc ? renderTunnelDetail(d.doc) : notice('vpcd has no detail for this connection\'s tunnels yet.'));
 				} catch (e) {
 					clear(detailBox).append(errorBox(e, 'Tunnel detail'));
 				}
