@@ -1,7 +1,7 @@
 """The console's VPC wizard (runWizard in src/console/www/js/wizard.mjs,
 run by node through wizard_cli.mjs with the console's own client and
 signer) makes what `vpcctl wizard` makes: for each of the four patterns,
-static routes and BGP, the same EC2 calls in the same order with the same
+static routes and BGP (public-private with its NAT gateway), the same EC2 calls in the same order with the same
 details (ids aside), each resource tagged; on a failure the same step
 fails with the same error, the same changes are rolled back newest first
 and nothing is left; an identical customer gateway that existed is used
@@ -22,8 +22,12 @@ ID = re.compile(r"\b(vpc|subnet|rtb|rtbassoc|igw|vgw|cgw|vpn|eipalloc|nat)-[0-9a
 
 
 def normalise(steps):
-    """(step, action, id, detail) with each id replaced by its type and order of first appearance."""
+    """(step, action, id, detail) with each id replaced by its type and order
+    of first appearance, and the public address an Elastic IP got (the pool
+    is shared by both runs) by ELASTIC-IP."""
     seen = {}
+    steps = [s[:3] + ("ELASTIC-IP" if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", s[3] or "") else s[3],)
+             if len(s) == 4 and s[1] == "AllocateAddress" else s for s in steps]
 
     def sub(text):
         def one(m):

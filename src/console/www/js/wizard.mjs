@@ -14,12 +14,13 @@ import { downloadConfigDialog } from './vpn.mjs';
 
 const RETRIES = 20;
 const RETRY_MS = 250;
+const NAT_WAIT_S = 120;	/* a NAT gateway becomes available (AWS: minutes) */
 
 export const PATTERNS = [
 	{ key: 'public', title: 'VPC with a Single Public Subnet', pub: true, priv: false, vpn: false,
 		text: 'Your instances run in a private, isolated section of the cloud with direct access to the internet.' },
-	{ key: 'public-private', title: 'VPC with Public and Private Subnets', pub: true, priv: true, vpn: false,
-		text: 'In addition to a public subnet, this adds a private subnet whose instances are not addressable from the internet.' },
+	{ key: 'public-private', title: 'VPC with Public and Private Subnets', pub: true, priv: true, vpn: false, nat: true,
+		text: 'In addition to a public subnet, this adds a private subnet whose instances are not addressable from the internet; they reach it through a NAT gateway (with a new Elastic IP) in the public subnet.' },
 	{ key: 'public-private-vpn', title: 'VPC with Public and Private Subnets and Hardware VPN Access', pub: true, priv: true, vpn: true,
 		text: 'This adds an IPsec VPN connection between your VPC and your data centre — extending your data centre to the cloud while the public subnet reaches the internet.' },
 	{ key: 'private-vpn', title: 'VPC with a Private Subnet Only and Hardware VPN Access', pub: false, priv: true, vpn: true,
@@ -62,7 +63,7 @@ export async function runWizard(api, input, onStep = () => {}) {
 		record(what, action, null, '');
 	};
 	const route = (rtb, dest, gw) => change(`route ${dest} -> ${gw} in ${rtb}`, 'CreateRoute',
-		{ RouteTableId: rtb, DestinationCidrBlock: dest, GatewayId: gw }, 'DeleteRoute',
+		{ RouteTableId: rtb, DestinationCidrBlock: dest, [gw.startsWith('nat-') ? 'NatGatewayId' : 'GatewayId']: gw }, 'DeleteRoute',
 		{ RouteTableId: rtb, DestinationCidrBlock: dest }, `delete route ${dest} -> ${gw} in ${rtb}`);
 	const subnet = (cidr, az, what, key) => create(what, 'CreateSubnet', { VpcId: ids.VpcId, CidrBlock: cidr, AvailabilityZone: az || undefined },
 		(r) => r.subnet && r.subnet.subnetId, key, 'DeleteSubnet', 'SubnetId', `${cidr}${az ? ` in ${az}` : ''}`);
@@ -91,6 +92,33 @@ export async function runWizard(api, input, onStep = () => {}) {
 			if (r.associationId)
 				undo.push({ what: `disassociate ${pub} from ${rtb}`, action: 'DisassociateRouteTable', params: { AssociationId: r.associationId } });
 			record(what, 'AssociateRouteTable', r.associationId, '');
+		}
+		if (pat.nat) {
+			/* the private subnet's way out: a new Elastic IP, a NAT gateway
+			 * with it in the public subnet (waited for until available),
+			 * the main table's 0.0.0.0/0 to it */
+			const ar = await step('allocate Elastic IP', 'AllocateAddress', { Domain: 'vpc' });
+			if (!ar.allocationId)
+				throw Object.assign(new Error('no AllocationId in the answer'), { code: 'MalformedResponse' });
+			const alloc = ids.AllocationId = ar.allocationId;
+			undo.push({ what: `release Elastic IP ${alloc}`, action: 'ReleaseAddress', params: { AllocationId: alloc } });
+			record('allocate Elastic IP', 'AllocateAddress', alloc, ar.publicIp);
+			await tag(alloc);
+			const nat = await create('create NAT gateway', 'CreateNatGateway', { SubnetId: pub, AllocationId: alloc },
+				(r) => r.natGateway && r.natGateway.natGatewayId, 'NatGatewayId', 'DeleteNatGateway', 'NatGatewayId',
+				'in the public subnet, with the Elastic IP');
+			current = 'wait for the NAT gateway';
+			for (let waited = 0; ; waited++) {
+				const g = arr((await api.call('DescribeNatGateways', { NatGatewayId: [nat] })).natGatewaySet)[0] || {};
+				if (g.state === 'available')
+					break;
+				if (g.state !== 'pending' || waited >= NAT_WAIT_S) {
+					current = `wait for NAT gateway ${nat}`;
+					throw Object.assign(new Error(g.failureMessage || g.state || 'no state'), { code: g.failureCode || 'NatGatewayNotAvailable' });
+				}
+				await sleep(1000);
+			}
+			await route(mainRtb, '0.0.0.0/0', nat);
 		}
 		if (pat.vpn) {
 			const vgw = await create('create VPN gateway', 'CreateVpnGateway', { Type: 'ipsec.1' }, (r) => r.vpnGateway && r.vpnGateway.vpnGatewayId,
@@ -313,7 +341,7 @@ export function renderWizard(app, main) {
 }
 
 function idLink(id) {
-	const types = { 'vpc-': 'vpcs', 'subnet-': 'subnets', 'rtb-': 'routeTables', 'igw-': 'igws', 'vgw-': 'vgws', 'cgw-': 'cgws', 'vpn-': 'vpns' };
+	const types = { 'vpc-': 'vpcs', 'subnet-': 'subnets', 'rtb-': 'routeTables', 'igw-': 'igws', 'vgw-': 'vgws', 'cgw-': 'cgws', 'vpn-': 'vpns', 'nat-': 'natGateways', 'eipalloc-': 'eips' };
 	const t = Object.entries(types).find(([p]) => id.startsWith(p));
 	return t ? link(t[1], id) : id;
 }
