@@ -63,11 +63,20 @@ static struct doc *image_doc(size_t i)
 	return d;
 }
 
+/* An offered image, whatever the region view: the images are the same in
+ * every region (the engine knows them by id), stored once, in the region
+ * that used them first. */
+static struct res *image_get(struct api_req *rq, const char *id)
+{
+	struct res *r = cache_get_any(api_cache(rq), id);
+	return r && strcmp(r->r_type, RT_IMAGE) == 0 ? r : NULL;
+}
+
 /* Puts the offered images into the cache when they are not there yet. */
 static int images_ensure(struct api_req *rq)
 {
 	for (size_t i = 0; i < ARRAY_LEN(images); i++)
-		if (!cache_get_typed(api_cache(rq), RT_IMAGE, images[i].id) &&
+		if (!image_get(rq, images[i].id) &&
 		    !api_put(rq, RT_IMAGE, images[i].id, image_doc(i)))
 			return -1;
 	return 0;
@@ -95,7 +104,7 @@ struct res *image_require(struct api_req *rq, const char *image_id)
 		api_fail(rq, "InvalidAMIID.Malformed", "Invalid id: \"%.64s\" (expecting \"ami-...\")", image_id);
 		return NULL;
 	}
-	struct res *r = cache_get_typed(api_cache(rq), RT_IMAGE, image_id);
+	struct res *r = image_get(rq, image_id);
 	if (!r)
 		api_fail(rq, "InvalidAMIID.NotFound", "The image id '[%.64s]' does not exist", image_id);
 	return r;
@@ -143,5 +152,13 @@ int handle_DescribeImages(struct api_req *rq)
 	static const struct describe_spec spec = {
 		RT_IMAGE, "ImageIds", "InvalidAMIID.NotFound", "image", image_filters, "Images", true, 5, 1000, NULL,
 	};
-	return api_describe(rq, &spec);
+	/* every region's view shows the images, wherever they are stored */
+	struct cache *c = api_cache(rq);
+	char view[64] = "";
+	if (cache_region(c))
+		snprintf(view, sizeof(view), "%s", cache_region(c));
+	cache_set_region(c, NULL);
+	int rc = api_describe(rq, &spec);
+	cache_set_region(c, view[0] ? view : NULL);
+	return rc;
 }

@@ -21,9 +21,13 @@
  * carries a route whose target is an active connection between its two
  * VPCs (engine_net.c).
  *
- * Regions: every VPC vpcd holds is in the request's region; PeerRegion is
- * accepted when it names that region (cross-region peering waits for the
- * regions themselves).
+ * Regions: PeerRegion names the accepter VPC's region (default: the
+ * request's). A connection is stored in the requester's region and seen
+ * from both (pcx_find, Describe without a region view restricted to the
+ * connections naming the request's region); Accept and Reject belong to
+ * the accepter's region, as on AWS; the route states of both regions'
+ * tables follow it (refresh_routes). Security group rules may name a peer
+ * VPC's group within one region only (sg.c), as on AWS.
  */
 #include "api/handlers.h"
 #include "api/resources.h"
@@ -37,9 +41,42 @@
 #define PCX_WHAT "vpcPeeringConnection"
 #define PCX_NOTFOUND "InvalidVpcPeeringConnectionID.NotFound"
 #define PCX_EXPIRY_S (7 * 24 * 3600)	/* a request not accepted expires */
-#define PCX_GONE_KEEP_S (2 * 3600)	/* deleted, rejected, failed: still describable */
+#define PCX_GONE_KEEP_S (2 * 3600)
+#define PCX_REGION_FILTER "_vpcd-region"	/* Describe: the connections naming a region */	/* deleted, rejected, failed: still describable */
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+static const char *side_region(const struct doc *d, const char *side)
+{
+	return doc_get_str(doc_get(d, side), "Region");
+}
+
+/* A connection the request's region may see: stored there, or naming it
+ * as the requester's or the accepter's region. NULL otherwise. */
+static struct res *pcx_find(struct api_req *rq, const char *id)
+{
+	struct res *r = cache_get_any(api_cache(rq), id);
+	const char *mine = api_region(rq);
+	if (!r || strcmp(r->r_type, RT_PCX) != 0)
+		return NULL;
+	if (str_eq(r->r_region, mine) || str_eq(side_region(r->r_doc, "RequesterVpcInfo"), mine) ||
+	    str_eq(side_region(r->r_doc, "AccepterVpcInfo"), mine))
+		return r;
+	return NULL;
+}
+
+/* rtb_refresh_routes over every region's tables (a connection joins two). */
+static int refresh_routes(struct api_req *rq, const char *id)
+{
+	struct cache *c = api_cache(rq);
+	char view[64] = "";
+	if (cache_region(c))
+		snprintf(view, sizeof(view), "%s", cache_region(c));
+	cache_set_region(c, NULL);
+	int rc = rtb_refresh_routes(rq, id);
+	cache_set_region(c, view[0] ? view : NULL);
+	return rc;
+}
 
 static const char *pcx_code(const struct doc *d)
 {
@@ -157,21 +194,18 @@ int handle_CreateVpcPeeringConnection(struct api_req *rq)
 	const char *region = doc_get_str(rq->rq_in, "PeerRegion");
 	if (region && !region_find(region))
 		return api_fail(rq, "InvalidRegion", "The region '%.64s' does not exist", region);
-	if (region && !str_eq(region, api_region(rq)))
-		return api_fail(rq, "InvalidParameterValue",
-				"vpcd peers VPCs of the request's region (%s) only; PeerRegion %.32s is not served yet",
-				api_region(rq), region);
 	if (!region)
 		region = api_region(rq);
-	struct res *peer = cache_get_typed(api_cache(rq), RT_VPC, peer_id);
-	if (!peer)
+	/* the peer VPC in its region (another region's is outside the view) */
+	struct res *peer = cache_get_any(api_cache(rq), peer_id);
+	if (!peer || strcmp(peer->r_type, RT_VPC) != 0 || !str_eq(peer->r_region, region))
 		return api_fail(rq, "InvalidVpcID.NotFound", "The vpc ID '%.64s' does not exist", peer_id);
 	if (peer == vpc)
 		return api_fail(rq, "InvalidVpcPeeringConnection.Duplicate",
 				"A VPC peering connection cannot be created between a VPC and itself: %s", vpc->r_id);
-	/* one live connection per pair of VPCs */
+	/* one live connection per pair of VPCs (made from either region) */
 	size_t n;
-	struct res **list = cache_list(api_cache(rq), RT_PCX, &n);
+	struct res **list = cache_list_all(api_cache(rq), RT_PCX, &n);
 	for (size_t i = 0; i < n; i++) {
 		const char *code = pcx_code(list[i]->r_doc);
 		if (!str_eq(code, "pending-acceptance") && !str_eq(code, "active"))
@@ -217,7 +251,24 @@ int handle_CreateVpcPeeringConnection(struct api_req *rq)
 /* A connection named by VpcPeeringConnectionId; fails NotFound. */
 static struct res *pcx_require(struct api_req *rq)
 {
-	return api_require(rq, "VpcPeeringConnectionId", RT_PCX, PCX_NOTFOUND, PCX_WHAT);
+	const char *id = api_require_str(rq, "VpcPeeringConnectionId");
+	if (!id)
+		return NULL;
+	struct res *r = pcx_find(rq, id);
+	if (!r)
+		api_not_found(rq, PCX_NOTFOUND, PCX_WHAT, id);
+	return r;
+}
+
+/* Accept and Reject belong to the accepter's region. */
+static int accepter_region_only(struct api_req *rq, const struct res *r)
+{
+	const char *acc = side_region(r->r_doc, "AccepterVpcInfo");
+	if (acc && !str_eq(acc, api_region(rq)))
+		return api_fail(rq, "OperationNotPermitted",
+				"The VPC peering connection %s must be accepted or rejected in the accepter's region, %s",
+				r->r_id, acc);
+	return 0;
 }
 
 static int bad_transition(struct api_req *rq, const struct res *r, const char *to)
@@ -234,6 +285,8 @@ int handle_AcceptVpcPeeringConnection(struct api_req *rq)
 	struct res *r = pcx_require(rq);
 	if (!r)
 		return -1;
+	if (accepter_region_only(rq, r) < 0)
+		return -1;
 	if (!str_eq(pcx_code(r->r_doc), "pending-acceptance"))
 		return bad_transition(rq, r, "active");
 	char id[RESOURCE_ID_MAX];
@@ -244,7 +297,7 @@ int handle_AcceptVpcPeeringConnection(struct api_req *rq)
 	peering_options(doc_get(d, "RequesterVpcInfo"));
 	peering_options(doc_get(d, "AccepterVpcInfo"));
 	struct doc *stored = api_put(rq, RT_PCX, id, d);
-	if (!stored || rtb_refresh_routes(rq, id) < 0)
+	if (!stored || refresh_routes(rq, id) < 0)
 		return -1;
 	struct doc *o = doc_set(rq->rq_out, "VpcPeeringConnection", doc_clone(stored));
 	pcx_status(o, "provisioning", "Provisioning");
@@ -257,6 +310,8 @@ int handle_RejectVpcPeeringConnection(struct api_req *rq)
 		return -1;
 	struct res *r = pcx_require(rq);
 	if (!r)
+		return -1;
+	if (accepter_region_only(rq, r) < 0)
 		return -1;
 	if (!str_eq(pcx_code(r->r_doc), "pending-acceptance"))
 		return bad_transition(rq, r, "rejected");
@@ -286,7 +341,7 @@ int handle_DeleteVpcPeeringConnection(struct api_req *rq)
 	snprintf(msg, sizeof(msg), "Deleted by %s", api_account(rq));
 	struct doc *d = doc_clone(r->r_doc);
 	pcx_gone(d, "deleted", msg);
-	if (!api_put(rq, RT_PCX, id, d) || rtb_refresh_routes(rq, id) < 0)
+	if (!api_put(rq, RT_PCX, id, d) || refresh_routes(rq, id) < 0)
 		return -1;
 	doc_set_bool(rq->rq_out, "Return", true);
 	return 0;
@@ -359,16 +414,42 @@ static const struct filter_def pcx_filters[] = {
 	{ "status-code", "Status.Code" },
 	{ "status-message", "Status.Message" },
 	{ "vpc-peering-connection-id", "VpcPeeringConnectionId" },
+	{ PCX_REGION_FILTER, "_Regions" },	/* vpcd's own: set by Describe below */
 	{ NULL, NULL },
 };
+
+/* The regions a connection belongs to, for the region filter (never on
+ * the wire: '_' keys are vpcd's). */
+static void pcx_decorate(struct api_req *rq, struct doc *item)
+{
+	(void)rq;
+	struct doc *regions = doc_set(item, "_Regions", doc_list());
+	doc_push(regions, doc_str(doc_get_str(item, CACHE_REGION_KEY) ? doc_get_str(item, CACHE_REGION_KEY) : ""));
+	doc_push(regions, doc_str(side_region(item, "RequesterVpcInfo") ? side_region(item, "RequesterVpcInfo") : ""));
+	doc_push(regions, doc_str(side_region(item, "AccepterVpcInfo") ? side_region(item, "AccepterVpcInfo") : ""));
+}
 
 int handle_DescribeVpcPeeringConnections(struct api_req *rq)
 {
 	if (pcx_advance(rq) < 0)
 		return -1;
+	doc_foreach(id, doc_get(rq->rq_in, "VpcPeeringConnectionIds"))
+		if (id->d_type != DOC_STR || !pcx_find(rq, id->d_str))
+			return api_not_found(rq, PCX_NOTFOUND, PCX_WHAT, id->d_type == DOC_STR ? id->d_str : "");
+	/* every region's connections, those naming this region kept */
+	struct doc *f = doc_push(doc_get_list(rq->rq_in, "Filters"), doc_obj());
+	doc_set_str(f, "Name", PCX_REGION_FILTER);
+	doc_push(doc_get_list(f, "Values"), doc_str(api_region(rq)));
 	static const struct describe_spec spec = {
 		RT_PCX, "VpcPeeringConnectionIds", PCX_NOTFOUND, PCX_WHAT, pcx_filters, "VpcPeeringConnections", true, 5,
-		1000, NULL,
+		1000, pcx_decorate,
 	};
-	return api_describe(rq, &spec);
+	struct cache *c = api_cache(rq);
+	char view[64] = "";
+	if (cache_region(c))
+		snprintf(view, sizeof(view), "%s", cache_region(c));
+	cache_set_region(c, NULL);
+	int rc = api_describe(rq, &spec);
+	cache_set_region(c, view[0] ? view : NULL);
+	return rc;
 }

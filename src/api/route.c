@@ -134,6 +134,12 @@ static struct res *target_lookup(struct api_req *rq, const struct route_target *
 {
 	if (!kind->rt_type)
 		return gateway_lookup(rq, id);
+	if (strcmp(kind->rt_type, RT_PCX) == 0) {
+		/* a connection to another region is stored in one of the two
+		 * (peering.c); target_in_vpc checks it joins the table's VPC */
+		struct res *r = cache_get_any(api_cache(rq), id);
+		return r && strcmp(r->r_type, RT_PCX) == 0 ? r : NULL;
+	}
 	return cache_get_typed(api_cache(rq), kind->rt_type, id);
 }
 

@@ -3,7 +3,8 @@
 options), reject, delete (still describable), overlapping CIDRs (failed),
 routes with VpcPeeringConnectionId (blackhole until active and after
 delete), ModifyVpcPeeringConnectionOptions, tags, filters, paging, DryRun,
-waiters and AWS's errors."""
+waiters and AWS's errors; peer security groups; a connection to another
+region, seen from both, accepted in the accepter's."""
 from vpcdtest import VpcdTestCase, REGION
 
 ACCOUNT = "123456789012"
@@ -197,3 +198,45 @@ class T(VpcdTestCase):
         self.ec2.revoke_security_group_ingress(GroupId=sb, IpPermissions=perm)
         g = self.ec2.describe_security_groups(GroupIds=[sb])["SecurityGroups"][0]
         self.assertEqual([p for perm in g["IpPermissions"] for p in perm["UserIdGroupPairs"]], [])
+
+    def test_cross_region(self):
+        west = self.vpcd.client(region="us-west-2")
+        eu = self.vpcd.client(region="eu-west-1")
+        vw = west.create_vpc(CidrBlock="10.200.0.0/16")["Vpc"]["VpcId"]
+        # the peer VPC is looked up in PeerRegion
+        self.assertError("InvalidVpcID.NotFound", self.create, PeerVpcId=vw)
+        self.assertError("InvalidVpcID.NotFound", self.create, PeerVpcId=vw, PeerRegion="eu-west-1")
+        p = self.create(PeerVpcId=vw, PeerRegion="us-west-2")
+        pcx = p["VpcPeeringConnectionId"]
+        self.assertEqual(p["AccepterVpcInfo"]["Region"], "us-west-2")
+        self.assertEqual(p["RequesterVpcInfo"]["Region"], REGION)
+        # seen from both regions, not from a third
+        self.assertEqual(self.get(pcx)["Status"]["Code"], "pending-acceptance")
+        got = west.describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])["VpcPeeringConnections"]
+        self.assertEqual(got[0]["AccepterVpcInfo"]["VpcId"], vw)
+        self.assertIn(pcx, [x["VpcPeeringConnectionId"] for x in
+                            west.describe_vpc_peering_connections()["VpcPeeringConnections"]])
+        self.assertError("InvalidVpcPeeringConnectionID.NotFound", eu.describe_vpc_peering_connections,
+                         VpcPeeringConnectionIds=[pcx])
+        self.assertNotIn(pcx, [x["VpcPeeringConnectionId"] for x in
+                               eu.describe_vpc_peering_connections()["VpcPeeringConnections"]])
+        # accepted in the accepter's region only
+        self.assertError("OperationNotPermitted", self.ec2.accept_vpc_peering_connection, VpcPeeringConnectionId=pcx)
+        rtb_w = west.create_route_table(VpcId=vw)["RouteTable"]["RouteTableId"]
+        rtb_a = self.ec2.create_route_table(VpcId=self.a)["RouteTable"]["RouteTableId"]
+        west.create_route(RouteTableId=rtb_w, DestinationCidrBlock="10.%d.0.0/16" % T.octet, VpcPeeringConnectionId=pcx)
+        self.ec2.create_route(RouteTableId=rtb_a, DestinationCidrBlock="10.200.0.0/16", VpcPeeringConnectionId=pcx)
+
+        def state(client, rtb):
+            return [r for r in client.describe_route_tables(RouteTableIds=[rtb])["RouteTables"][0]["Routes"]
+                    if r.get("VpcPeeringConnectionId") == pcx][0]["State"]
+
+        self.assertEqual((state(west, rtb_w), state(self.ec2, rtb_a)), ("blackhole", "blackhole"))
+        self.assertEqual(west.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+                         ["VpcPeeringConnection"]["Status"]["Code"], "provisioning")
+        self.assertEqual(self.get(pcx)["Status"]["Code"], "active")
+        # both regions' routes follow
+        self.assertEqual((state(west, rtb_w), state(self.ec2, rtb_a)), ("active", "active"))
+        self.assertTrue(west.delete_vpc_peering_connection(VpcPeeringConnectionId=pcx)["Return"])
+        self.assertEqual((state(west, rtb_w), state(self.ec2, rtb_a)), ("blackhole", "blackhole"))
+        self.assertEqual(self.get(pcx)["Status"]["Code"], "deleted")

@@ -135,6 +135,19 @@ class TestRegions(VpcdTestCase):
         for v in other:
             eu.delete_vpc(VpcId=v)
 
+    def test_images_in_every_region(self):
+        # the offered images are the same everywhere, whichever region used them first
+        east, west = self.vpcd.client(region="us-east-1"), self.vpcd.client(region="us-west-2")
+        by_name = [{"Name": "name", "Values": ["vpcd-linux"]}]
+        img = east.describe_images(Filters=by_name)["Images"][0]["ImageId"]
+        self.assertEqual([i["ImageId"] for i in west.describe_images(Filters=by_name)["Images"]], [img])
+        self.assertEqual(len(west.describe_images(ImageIds=[img])["Images"]), 1)
+        vpc = west.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+        sub = west.create_subnet(VpcId=vpc, CidrBlock="10.77.0.0/24")["Subnet"]["SubnetId"]
+        inst = west.run_instances(ImageId=img, MinCount=1, MaxCount=1, SubnetId=sub)["Instances"][0]
+        self.assertEqual(inst["ImageId"], img)
+        west.terminate_instances(InstanceIds=[inst["InstanceId"]])
+
     def test_sts_get_caller_identity(self):
         for region in ("us-east-1", "eu-west-2"):
             sts = boto3.client("sts", region_name=region, endpoint_url=self.vpcd.endpoint,

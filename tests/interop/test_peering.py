@@ -11,10 +11,18 @@ ICMP and TCP 8000 from a's group, a group of the peer VPC
   - B's route back removed: a's pings go unanswered; put back: answered;
   - c, in VPC A but not in a's group: b's group refuses it;
   - the connection deleted: nothing again.
+  - across regions (test_ping_across_regions): VPC B in us-west-2, the
+    connection requested from us-east-1 and accepted in us-west-2, b's
+    group admitting ICMP from A's block: a and b ping each other.
 
 Needs root; skipped otherwise."""
 import os
 import shutil
+
+import boto3
+import botocore.config
+
+import vpcdtest
 import tempfile
 import time
 import unittest
@@ -110,6 +118,48 @@ class PeeringTest(unittest.TestCase):
         self.call("delete_vpc_peering_connection", VpcPeeringConnectionId=pcx)
         self.settle()
         self.ping(a, addr_b, expect=False, count=2)
+        self.assertNotIn("ERROR", self.log())
+
+    def test_ping_across_regions(self):
+        self.start_vpcd()
+        west = self.pool.submit(
+            boto3.client, "ec2", region_name="us-west-2", endpoint_url=dp.API,
+            aws_access_key_id=vpcdtest.KEY_ID, aws_secret_access_key=vpcdtest.SECRET,
+            config=botocore.config.Config(retries={"max_attempts": 0})).result()
+
+        def w(name, **kw):
+            return self.pool.submit(getattr(west, name), **kw).result()
+        va = self.call("create_vpc", CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+        vb = w("create_vpc", CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+        sa = self.call("create_subnet", VpcId=va, CidrBlock="10.98.1.0/24")["Subnet"]["SubnetId"]
+        sb = w("create_subnet", VpcId=vb, CidrBlock="10.99.1.0/24")["Subnet"]["SubnetId"]
+        ga = self.call("create_security_group", GroupName="a", Description="a", VpcId=va)["GroupId"]
+        gb = w("create_security_group", GroupName="b", Description="b", VpcId=vb)["GroupId"]
+        for call, g, cidr in ((self.call, ga, "10.99.0.0/16"), (w, gb, "10.98.0.0/16")):
+            call("authorize_security_group_ingress", GroupId=g, IpPermissions=[
+                {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": cidr}]}])
+        image = self.call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
+                          )["Images"][0]["ImageId"]
+        a, addr_a = self.launch(sa, ga, image)
+        image_w = w("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}])["Images"][0]["ImageId"]
+        inst = w("run_instances", ImageId=image_w, MinCount=1, MaxCount=1, SubnetId=sb,
+                 SecurityGroupIds=[gb])["Instances"][0]
+        b, addr_b = inst["InstanceId"], inst["PrivateIpAddress"]
+        self.instances.append(b)
+        dp.wait_for(lambda: os.path.exists("/run/netns/" + b), 10, "%s's namespace" % b)
+        pcx = self.call("create_vpc_peering_connection", VpcId=va, PeerVpcId=vb, PeerRegion="us-west-2"
+                        )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        w("accept_vpc_peering_connection", VpcPeeringConnectionId=pcx)
+        rtb_a = self.call("describe_route_tables", Filters=[{"Name": "vpc-id", "Values": [va]}]
+                          )["RouteTables"][0]["RouteTableId"]
+        rtb_b = w("describe_route_tables", Filters=[{"Name": "vpc-id", "Values": [vb]}])["RouteTables"][0]["RouteTableId"]
+        self.call("create_route", RouteTableId=rtb_a, DestinationCidrBlock="10.99.0.0/16", VpcPeeringConnectionId=pcx)
+        self.settle()
+        self.ping(a, addr_b, expect=False, count=2)     # no route back yet
+        w("create_route", RouteTableId=rtb_b, DestinationCidrBlock="10.98.0.0/16", VpcPeeringConnectionId=pcx)
+        self.settle()
+        self.ping(a, addr_b)
+        self.ping(b, addr_a)
         self.assertNotIn("ERROR", self.log())
 
 
