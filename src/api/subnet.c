@@ -213,7 +213,9 @@ int handle_CreateSubnet(struct api_req *rq)
 
 static const struct filter_def subnet_filters[] = {
 	{ "availability-zone", "AvailabilityZone" },
+	{ "availabilityZone", "AvailabilityZone" },	/* AWS takes the attribute names too */
 	{ "availability-zone-id", "AvailabilityZoneId" },
+	{ "availabilityZoneId", "AvailabilityZoneId" },
 	{ "available-ip-address-count", "AvailableIpAddressCount" },
 	{ "cidr-block", "CidrBlock" },
 	{ "cidr", "CidrBlock" },

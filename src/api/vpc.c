@@ -209,6 +209,7 @@ static const struct filter_def vpc_filters[] = {
 	{ "ipv6-cidr-block-association.association-id", "Ipv6CidrBlockAssociationSet.AssociationId" },
 	{ "ipv6-cidr-block-association.state", "Ipv6CidrBlockAssociationSet.Ipv6CidrBlockState.State" },
 	{ "is-default", "IsDefault" },
+	{ "isDefault", "IsDefault" },	/* the attribute's name, as AWS also takes it (Terraform's aws_default_vpc) */
 	{ "state", "State" },
 	{ "instance-tenancy", "InstanceTenancy" },
 	{ NULL, NULL },

@@ -37,6 +37,11 @@
  *                Phase1/2DHGroupNumbers [{Value}], IkeVersions [{Value}],
  *                StartupAction. tunnel_options_from_doc() reads it back
  *                into a struct tunnel_options.
+ *                _Given: the names of the members above the customer set
+ *                (create or modify). AWS shows only those (and
+ *                OutsideIpAddress, TunnelInsideCidr, PreSharedKey,
+ *                LogOptions): an option never set is absent from every
+ *                answer, not shown with its default (vpn_wire_view).
  *   Routes       [{DestinationCidrBlock, Source "Static", State}] — the
  *                customer-side prefixes of a static connection.
  *   CustomerGatewayConfiguration  the XML (holds the keys; absent once
@@ -285,6 +290,59 @@ static int tunnel_finish(struct api_req *rq, const char *where, struct tunnel_op
 	return 0;
 }
 
+/* Request member -> doc member of the tunnel options the customer may set
+ * (the request spells some in capitals). */
+static const struct {
+	const char *gm_request, *gm_doc;
+} given_members[] = {
+	{ "Phase1LifetimeSeconds", "Phase1LifetimeSeconds" }, { "Phase2LifetimeSeconds", "Phase2LifetimeSeconds" },
+	{ "RekeyMarginTimeSeconds", "RekeyMarginTimeSeconds" }, { "RekeyFuzzPercentage", "RekeyFuzzPercentage" },
+	{ "ReplayWindowSize", "ReplayWindowSize" }, { "DPDTimeoutSeconds", "DpdTimeoutSeconds" },
+	{ "DPDTimeoutAction", "DpdTimeoutAction" }, { "StartupAction", "StartupAction" },
+	{ "Phase1EncryptionAlgorithms", "Phase1EncryptionAlgorithms" },
+	{ "Phase2EncryptionAlgorithms", "Phase2EncryptionAlgorithms" },
+	{ "Phase1IntegrityAlgorithms", "Phase1IntegrityAlgorithms" },
+	{ "Phase2IntegrityAlgorithms", "Phase2IntegrityAlgorithms" },
+	{ "Phase1DHGroupNumbers", "Phase1DHGroupNumbers" }, { "Phase2DHGroupNumbers", "Phase2DHGroupNumbers" },
+	{ "IKEVersions", "IkeVersions" }, { "EnableTunnelLifecycleControl", "EnableTunnelLifecycleControl" },
+};
+
+static bool given_has(const struct doc *given, const char *name)
+{
+	doc_foreach(g, given)
+		if (g->d_type == DOC_STR && strcmp(g->d_str, name) == 0)
+			return true;
+	return false;
+}
+
+/* Adds to the tunnel's _Given the options spec (a request's tunnel
+ * options) sets. */
+static void given_record(struct doc *tunnel, const struct doc *spec)
+{
+	struct doc *given = doc_get_list(tunnel, "_Given");
+	for (size_t i = 0; i < ARRAY_LEN(given_members); i++)
+		if (doc_get(spec, given_members[i].gm_request) && !given_has(given, given_members[i].gm_doc))
+			doc_push(given, doc_str(given_members[i].gm_doc));
+}
+
+/* What AWS answers for a connection (vpn, a copy, is changed): each
+ * tunnel's options that were never set are left out. */
+static void vpn_wire_view(struct doc *vpn)
+{
+	doc_foreach(t, doc_get(doc_get(vpn, "Options"), "TunnelOptions")) {
+		const struct doc *given = doc_get(t, "_Given");
+		for (size_t i = 0; i < ARRAY_LEN(given_members); i++)
+			if (!given_has(given, given_members[i].gm_doc))
+				doc_remove(t, given_members[i].gm_doc);
+	}
+}
+
+static void vpn_decorate(struct api_req *rq, struct doc *item)
+{
+	(void)rq;
+	vpn_wire_view(item);
+}
+
 static struct doc *tunnel_item(const char *outside_ip, const struct tunnel_options *to)
 {
 	struct doc *t = doc_obj();
@@ -516,8 +574,13 @@ int handle_CreateVpnConnection(struct api_req *rq)
 	struct doc *telemetry = doc_get_list(d, "VgwTelemetry");
 	char now[32];
 	time_iso8601(time_wall_s(), now, sizeof(now));
+	spec = specs ? specs->d_first : NULL;
 	for (int t = 0; t < VPN_TUNNELS; t++) {
-		doc_push(tunnels, tunnel_item(outside[t], &to[t]));
+		struct doc *tun = doc_push(tunnels, tunnel_item(outside[t], &to[t]));
+		doc_get_list(tun, "_Given");
+		if (spec)
+			given_record(tun, spec);
+		spec = spec ? spec->d_next : NULL;
 		struct doc *tel = doc_push(telemetry, doc_obj());
 		doc_set_str(tel, "OutsideIpAddress", outside[t]);
 		doc_set_str(tel, "Status", "DOWN");
@@ -534,8 +597,9 @@ int handle_CreateVpnConnection(struct api_req *rq)
 	struct doc *vpn = vpn_store(rq, id, d);
 	if (!vpn)
 		goto out;
-	doc_set(rq->rq_out, "VpnConnection", doc_clone(vpn));
-	doc_set_str(doc_get(rq->rq_out, "VpnConnection"), "State", "pending");	/* as AWS answers a create */
+	struct doc *answer = doc_set(rq->rq_out, "VpnConnection", doc_clone(vpn));
+	vpn_wire_view(answer);
+	doc_set_str(answer, "State", "pending");	/* as AWS answers a create */
 	rc = 0;
 out:
 	for (int t = 0; t < VPN_TUNNELS; t++)
@@ -563,7 +627,7 @@ int handle_DescribeVpnConnections(struct api_req *rq)
 {
 	static const struct describe_spec spec = {
 		RT_VPN, "VpnConnectionIds", "InvalidVpnConnectionID.NotFound", "vpnConnection", vpn_filters,
-		"VpnConnections", false, 5, 1000, NULL,
+		"VpnConnections", false, 5, 1000, vpn_decorate,
 	};
 	return api_describe(rq, &spec);
 }
@@ -708,11 +772,12 @@ int handle_ModifyVpnTunnelOptions(struct api_req *rq)
 	doc_foreach(m, fresh)
 		doc_set(tun, m->d_key, doc_clone(m));
 	doc_free(fresh);
+	given_record(tun, spec);
 	struct doc *vpn = vpn_store(rq, id, d);
 	d = NULL;
 	if (!vpn)
 		goto out;
-	doc_set(rq->rq_out, "VpnConnection", doc_clone(vpn));
+	vpn_wire_view(doc_set(rq->rq_out, "VpnConnection", doc_clone(vpn)));
 	rc = 0;
 out:
 	doc_free(d);
@@ -750,7 +815,7 @@ int handle_ModifyVpnConnectionOptions(struct api_req *rq)
 	struct doc *vpn = vpn_store(rq, id, d);
 	if (!vpn)
 		return -1;
-	doc_set(rq->rq_out, "VpnConnection", doc_clone(vpn));
+	vpn_wire_view(doc_set(rq->rq_out, "VpnConnection", doc_clone(vpn)));
 	return 0;
 }
 

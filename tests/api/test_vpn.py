@@ -210,23 +210,20 @@ class TestVpnConnection(VpnBase):
         for t in tunnels:
             self.assertRegex(t["TunnelInsideCidr"], r"^169\.254\.\d+\.\d+/30$")
             self.assertRegex(t["PreSharedKey"], r"^[A-Za-z1-9._][A-Za-z0-9._]{31}$")
-            self.assertEqual(t["Phase1LifetimeSeconds"], 28800)
-            self.assertEqual(t["Phase2LifetimeSeconds"], 3600)
-            self.assertEqual(t["RekeyMarginTimeSeconds"], 270)
-            self.assertEqual(t["RekeyFuzzPercentage"], 100)
-            self.assertEqual(t["ReplayWindowSize"], 1024)
-            self.assertEqual(t["DpdTimeoutSeconds"], 30)
-            self.assertEqual(t["DpdTimeoutAction"], "clear")
-            self.assertEqual(t["StartupAction"], "add")
-            self.assertEqual([v["Value"] for v in t["IkeVersions"]], ["ikev1", "ikev2"])
-            enc = ["AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16"]
-            integ = ["SHA1", "SHA2-256", "SHA2-384", "SHA2-512"]
-            self.assertEqual([v["Value"] for v in t["Phase1EncryptionAlgorithms"]], enc)
-            self.assertEqual([v["Value"] for v in t["Phase2EncryptionAlgorithms"]], enc)
-            self.assertEqual([v["Value"] for v in t["Phase1IntegrityAlgorithms"]], integ)
-            self.assertEqual([v["Value"] for v in t["Phase2IntegrityAlgorithms"]], integ)
-            self.assertEqual([v["Value"] for v in t["Phase1DHGroupNumbers"]], [2] + list(range(14, 25)))
-            self.assertEqual([v["Value"] for v in t["Phase2DHGroupNumbers"]], [2, 5] + list(range(14, 25)))
+            # options never set are absent, as AWS answers (Terraform's
+            # aws_vpn_connection would otherwise show a perpetual diff)...
+            for never_set in ("Phase1LifetimeSeconds", "Phase2LifetimeSeconds", "RekeyMarginTimeSeconds",
+                              "RekeyFuzzPercentage", "ReplayWindowSize", "DpdTimeoutSeconds", "DpdTimeoutAction",
+                              "StartupAction", "IkeVersions", "Phase1EncryptionAlgorithms",
+                              "Phase2EncryptionAlgorithms", "Phase1IntegrityAlgorithms", "Phase2IntegrityAlgorithms",
+                              "Phase1DHGroupNumbers", "Phase2DHGroupNumbers", "EnableTunnelLifecycleControl"):
+                self.assertNotIn(never_set, t)
+            self.assertEqual(t["LogOptions"]["CloudWatchLogOptions"]["LogEnabled"], False)
+        # ... while AWS's defaults are in force: the configuration says so
+        _, xml_tunnels = tunnel_xml(vpn["CustomerGatewayConfiguration"])
+        for x in xml_tunnels:
+            self.assertEqual(x.findtext("ike/lifetime"), "28800")
+            self.assertEqual(x.findtext("ipsec/lifetime"), "3600")
         tel = vpn["VgwTelemetry"]
         self.assertEqual([t["OutsideIpAddress"] for t in tel], outside)
         for t in tel:
@@ -329,7 +326,8 @@ class TestVpnConnection(VpnBase):
         self.assertEqual(t1["IkeVersions"], [{"Value": "ikev2"}])
         self.assertEqual((t2["PreSharedKey"], t2["ReplayWindowSize"], t2["DpdTimeoutAction"]),
                          ("Second_key.5678", 2048, "none"))
-        self.assertEqual(t2["Phase1LifetimeSeconds"], 28800)
+        self.assertNotIn("Phase1LifetimeSeconds", t2)	# never set: absent, 28800 in force
+        self.assertNotIn("Phase1LifetimeSeconds", vpn["Options"]["TunnelOptions"][1])
         # the XML shows what is in force
         _, tunnels = tunnel_xml(vpn["CustomerGatewayConfiguration"])
         x1 = tunnels[0]
@@ -516,7 +514,16 @@ class TestVpnConnection(VpnBase):
         self.assertEqual(n2["DpdTimeoutSeconds"], 45)
         self.assertEqual(n2["TunnelInsideCidr"], "169.254.200.8/30")
         self.assertEqual(n2["Phase1EncryptionAlgorithms"], [{"Value": "AES256"}])
-        self.assertEqual(n2["ReplayWindowSize"], t2["ReplayWindowSize"])
+        self.assertNotIn("ReplayWindowSize", n2)	# still never set
+        self.assertNotIn("ReplayWindowSize", t2)
+        # what was set stays shown; what a later modify sets joins it
+        again = self.ec2.modify_vpn_tunnel_options(
+            VpnConnectionId=vid, VpnTunnelOutsideIpAddress=t2["OutsideIpAddress"],
+            TunnelOptions={"ReplayWindowSize": 2048})["VpnConnection"]["Options"]["TunnelOptions"][1]
+        self.assertEqual((again["ReplayWindowSize"], again["DpdTimeoutSeconds"]), (2048, 45))
+        desc = self.describe_vpn(vid)["Options"]["TunnelOptions"][1]
+        self.assertEqual((desc["ReplayWindowSize"], desc["DpdTimeoutSeconds"]), (2048, 45))
+        self.assertNotIn("Phase2LifetimeSeconds", desc)
         self.assertEqual(out["VgwTelemetry"], vpn["VgwTelemetry"])
         _, tunnels = tunnel_xml(out["CustomerGatewayConfiguration"])
         self.assertEqual(tunnels[1].findtext("ike/pre_shared_key"), "changed_key_2")
