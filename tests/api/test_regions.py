@@ -192,3 +192,38 @@ class TestRegionsRestart(VpcdTestCase):
         self.vpcd.restart()
         west = self.vpcd.client(region="us-west-2")
         self.assertEqual([v["VpcId"] for v in west.describe_vpcs()["Vpcs"]], [vpc])
+
+
+class TestRegionsShareTheHost(VpcdTestCase):
+    """One host serves every region: its tunnel outside addresses and its
+    public addresses are one pool, whatever the region of the resource."""
+    vpcd_args = ("--vpn-outside-addresses", "203.0.113.1,203.0.113.2,203.0.113.3,203.0.113.4")
+
+    def vpn_in(self, region, ip):
+        ec2 = self.vpcd.client(region=region)
+        cgw = ec2.create_customer_gateway(BgpAsn=65000, PublicIp=ip, Type="ipsec.1")["CustomerGateway"]
+        vgw = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]
+        vpn = ec2.create_vpn_connection(CustomerGatewayId=cgw["CustomerGatewayId"], VpnGatewayId=vgw["VpnGatewayId"],
+                                        Type="ipsec.1", Options={"StaticRoutesOnly": True})["VpnConnection"]
+        return ec2, vpn
+
+    def test_tunnels_and_addresses_across_regions(self):
+        east, vpn_e = self.vpn_in("us-east-1", "198.51.100.10")
+        west, vpn_w = self.vpn_in("us-west-2", "198.51.100.11")
+        outside = [t["OutsideIpAddress"] for v in (vpn_e, vpn_w) for t in v["Options"]["TunnelOptions"]]
+        self.assertEqual(sorted(outside), ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"])
+        # the host's four addresses are taken, by connections of two regions
+        third = self.vpcd.client(region="eu-west-1")
+        c = third.create_customer_gateway(BgpAsn=65000, PublicIp="198.51.100.12", Type="ipsec.1")["CustomerGateway"]
+        g = third.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]
+        self.assertError("VpnConnectionLimitExceeded", third.create_vpn_connection,
+                         CustomerGatewayId=c["CustomerGatewayId"], VpnGatewayId=g["VpnGatewayId"], Type="ipsec.1")
+        # the engine reports each region's tunnels in its own region
+        for ec2, vpn in ((east, vpn_e), (west, vpn_w)):
+            d = ec2.describe_vpn_connections(VpnConnectionIds=[vpn["VpnConnectionId"]])["VpnConnections"][0]
+            self.assertEqual(len(d["VgwTelemetry"]), 2)
+        # Elastic IPs: one public pool
+        a = east.allocate_address(Domain="vpc")["PublicIp"]
+        b = west.allocate_address(Domain="vpc")["PublicIp"]
+        self.assertNotEqual(a, b)
+        self.assertEqual([x["PublicIp"] for x in west.describe_addresses()["Addresses"]], [b])
