@@ -6,7 +6,7 @@ BUILD_FUZZ ?= build-fuzz
 LISTEN     ?= 127.0.0.1:8775
 DATA_DIR   ?= ./var
 
-.PHONY: all deps run test test-net test-rest unit test-san api-test api-test-san interop-test hostile-test readme-test console-test console-net-test fuzz clean bench-api demo
+.PHONY: all deps run test test-net test-rest unit test-san api-test api-test-san interop-test hostile-test terraform-test readme-test console-test console-net-test fuzz clean bench-api demo
 
 all: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -26,15 +26,16 @@ run: all
 
 # Every test: unit (cmocka, plain and under ASan+UBSan), API (boto3 and the
 # aws CLI against a vpcd started per test, plain and under ASan+UBSan),
-# interop (real strongSwan), hostile (attacks replayed), the README, the web
-# console in a real browser, fuzzing.
+# interop (real strongSwan), hostile (attacks replayed), Terraform (the
+# hashicorp/aws provider, offline), the README, the web console in a real
+# browser, fuzzing.
 # Two lanes at once: the network suites one after the other (tunnels,
 # floods: their timing matters), and beside them the rest, TEST_JOBS - 1 at
 # a time. No two suites share a name or a port: every vpcd gets a free
 # port, every namespace a per-run name. Each suite's output is printed
 # whole when it ends.
 TEST_JOBS ?= 3
-TEST_REST = unit test-san api-test api-test-san readme-test console-test fuzz
+TEST_REST = unit test-san api-test api-test-san terraform-test readme-test console-test fuzz
 test: all
 	$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-net test-rest
 
@@ -67,6 +68,11 @@ interop-test: all
 # floods, hostile input; bounded in time, in throw-away namespaces.
 hostile-test: all
 	python3 tests/run.py --build $(BUILD) tests/hostile
+
+# Terraform configurations applied, planned (no change) and destroyed
+# against vpcd, from the image's provider mirror (no network).
+terraform-test: all
+	python3 tests/run.py --build $(BUILD) tests/terraform
 
 # The README's examples after `make run`, and install-deps.sh's verification.
 readme-test: all

@@ -352,16 +352,20 @@ static int propagation_remove_all(struct api_req *rq, const char *vpc_id, const 
 
 int handle_DetachVpnGateway(struct api_req *rq)
 {
-	struct res *vpc = api_require(rq, "VpcId", RT_VPC, "InvalidVpcID.NotFound", "vpc");
-	if (!vpc)
+	const char *vpc_arg = api_require_str(rq, "VpcId");
+	if (!vpc_arg)
 		return -1;
 	struct res *vgw = gw_require_live(rq, "VpnGatewayId", RT_VGW);
 	if (!vgw)
 		return -1;
+	/* the attachment is what is looked for: a VPC that is gone has none
+	 * (Terraform detaches again while it deletes the gateway, perhaps
+	 * after the VPC) */
+	struct res *vpc = cache_get_typed(api_cache(rq), RT_VPC, vpc_arg);
 	const char *cur = vgw_attached_vpc(vgw->r_doc);
-	if (!cur || strcmp(cur, vpc->r_id) != 0)
+	if (!vpc || !cur || strcmp(cur, vpc->r_id) != 0)
 		return api_fail(rq, "InvalidVpnGatewayAttachment.NotFound",
-				"The attachment with vpn gateway ID '%s' and vpc ID '%s' does not exist", vgw->r_id, vpc->r_id);
+				"The attachment with vpn gateway ID '%s' and vpc ID '%.64s' does not exist", vgw->r_id, vpc_arg);
 	char vgw_id[RESOURCE_ID_MAX], vpc_id[RESOURCE_ID_MAX];
 	snprintf(vgw_id, sizeof(vgw_id), "%s", vgw->r_id);
 	snprintf(vpc_id, sizeof(vpc_id), "%s", vpc->r_id);

@@ -142,6 +142,11 @@ class TestVpnGateway(VpnBase):
         self.assertEqual(self.ec2.describe_vpn_gateways(VpnGatewayIds=[g1])["VpnGateways"][0]["VpcAttachments"],
                          [{"VpcId": vpc1, "State": "detached"}])
         self.assertError("InvalidVpnGatewayAttachment.NotFound", self.ec2.detach_vpn_gateway, VpcId=vpc1, VpnGatewayId=g1)
+        # a VPC that is gone has no attachment (Terraform detaches while deleting the gateway)
+        self.assertError("InvalidVpnGatewayAttachment.NotFound", self.ec2.detach_vpn_gateway,
+                         VpcId="vpc-0123456789abcdef0", VpnGatewayId=g1)
+        self.assertError("InvalidVpnGatewayID.NotFound", self.ec2.detach_vpn_gateway, VpcId=vpc1,
+                         VpnGatewayId="vgw-0123456789abcdef0")
         self.ec2.attach_vpn_gateway(VpcId=vpc1, VpnGatewayId=g2)
         self.ec2.delete_vpn_gateway(VpnGatewayId=g1)
         self.assertEqual(self.ec2.describe_vpn_gateways(VpnGatewayIds=[g1])["VpnGateways"][0]["State"], "deleted")
