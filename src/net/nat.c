@@ -301,3 +301,45 @@ l4_rewrite_dport(uint8_t *p, struct pkt_meta *m, uint16_t port)
 {
 	l4_rewrite_port(p, m, false, port);
 }
+
+void
+l4_rewrite_inner_sport(uint8_t *p, struct pkt_meta *m, uint16_t port)
+{
+	if (!m->pm_inner_ok || m->pm_l4_off == 0)
+		return;
+	uint8_t *icmp = p + m->pm_l4_off;
+	uint8_t *l4 = p + m->pm_inner_l4_off;
+	uint32_t end = (uint32_t)m->pm_l3_off + m->pm_ip_len;
+	uint16_t ic = rd16(icmp + 2);
+	uint8_t *field, *csum = NULL;
+	if (m->pm_inner_proto == IPPROTO_TCP_ || m->pm_inner_proto == IPPROTO_UDP_) {
+		field = l4;
+		uint32_t cpos = m->pm_inner_proto == IPPROTO_TCP_ ? 16 : 6;
+		/* the quoted L4 checksum, when the quote reaches it */
+		if ((uint32_t)m->pm_inner_l4_off + cpos + 2 <= end)
+			csum = l4 + cpos;
+	} else if (m->pm_inner_proto == IPPROTO_ICMP_) {
+		field = l4 + 4;		/* echo identifier */
+		if ((uint32_t)m->pm_inner_l4_off + 4 <= end)
+			csum = l4 + 2;
+	} else {
+		return;
+	}
+	uint16_t old = rd16(field);
+	wr16(field, port);
+	ic = csum_replace16(ic, old, port);
+	if (csum) {
+		uint16_t c = rd16(csum);
+		if (!(m->pm_inner_proto == IPPROTO_UDP_ && c == 0)) {
+			uint16_t nc = csum_replace16(c, old, port);
+			if (m->pm_inner_proto == IPPROTO_UDP_ && nc == 0)
+				nc = 0xffff;
+			wr16(csum, nc);
+			ic = csum_replace16(ic, c, nc);
+		}
+	}
+	wr16(icmp + 2, ic);
+	m->pm_inner_sport = port;
+	if (m->pm_inner_proto == IPPROTO_ICMP_)
+		m->pm_inner_dport = port;
+}

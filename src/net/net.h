@@ -61,7 +61,8 @@
  *   packet to a NAT gateway interface's address (from its igw, a vgw or
  *   an ENI of the VPC): an answer to a translated flow goes back to the
  *   ENI that began it (gateway subnet's NACL in and out, then that ENI's
- *   NACL in and groups, as a tracked flow); others  (nat-no-mapping)
+ *   NACL in and groups, as a tracked flow), and so does an ICMP error
+ *   quoting such a flow (its quote translated back); others (nat-no-mapping)
  *   packet from a port: (igw: public -> private address) -> the VPC's
  *   local route -> destination ENI as above (NACL in, SG ingress).
  *   Connection tracking: a flow is admitted when the source ENI's egress

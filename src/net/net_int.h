@@ -79,6 +79,9 @@ void ipv4_rewrite_dst(uint8_t *p, struct pkt_meta *m, uint32_t addr);
  * incrementally; updates m (nat.c). Nothing when there is no L4 header. */
 void l4_rewrite_sport(uint8_t *p, struct pkt_meta *m, uint16_t port);
 void l4_rewrite_dport(uint8_t *p, struct pkt_meta *m, uint16_t port);
+/* In an ICMP error, the quoted packet's source port (ICMP echo: its
+ * identifier): its L4 checksum when quoted and the ICMP checksum follow. */
+void l4_rewrite_inner_sport(uint8_t *p, struct pkt_meta *m, uint16_t port);
 
 static inline uint32_t
 net_mask(uint8_t len)
@@ -400,8 +403,9 @@ struct verdict {
 	uint32_t v_nat_src;		/* igw out: rewrite the source to this (0: none) */
 	uint32_t v_nat_dst;		/* igw in: rewrite the destination to this (0: none) */
 	/* NAT gateway: the port (ICMP echo id) rewritten with the address */
-	bool v_nat_sport_set, v_nat_dport_set;
+	bool v_nat_sport_set, v_nat_dport_set, v_nat_inner_sport_set;
 	uint16_t v_nat_sport, v_nat_dport;
+	uint16_t v_nat_inner_sport;	/* an ICMP error's quoted source port, back */
 	/* for tests and traces: */
 	int32_t v_route;		/* route index in the table, -1 */
 	int32_t v_nacl_rule;		/* rule number that decided, -1 */

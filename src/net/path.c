@@ -433,8 +433,16 @@ nat_in(const struct net_snapshot *s, struct conntrack *ct, uint32_t n, const str
 		drop(v, NET_DROP_NACL_IN);
 		return;
 	}
+	/* an answer, or an ICMP error about a packet the gateway sent
+	 * (unreachable, fragmentation needed...): the quoted packet names
+	 * the mapping */
+	bool err = m->pm_icmp_error;
 	struct nat_entry *map = NULL;
-	if (ct && ct->ct_nat && nat_translatable(m, false))
+	if (ct && ct->ct_nat && err && m->pm_inner_ok && m->pm_inner_src == ne->e_ip)
+		map = nat_lookup_in(ct->ct_nat, s->vpcs[ne->e_vpc].v_zone, ne->e_ip, m->pm_inner_proto,
+				    m->pm_inner_sport, m->pm_inner_dst,
+				    m->pm_inner_proto == IPPROTO_ICMP_ ? 0 : m->pm_inner_dport, now_ms);
+	else if (ct && ct->ct_nat && !err && nat_translatable(m, false))
 		map = nat_lookup_in(ct->ct_nat, s->vpcs[ne->e_vpc].v_zone, ne->e_ip, m->pm_proto, m->pm_dport,
 				    m->pm_src, m->pm_proto == IPPROTO_ICMP_ ? 0 : m->pm_sport, now_ms);
 	struct net_trace_step *nt = step(tr, NET_TRACE_NAT_GATEWAY, map != NULL, nat->n_id, -1);
@@ -446,9 +454,16 @@ nat_in(const struct net_snapshot *s, struct conntrack *ct, uint32_t n, const str
 		nt->addr = map->ne_flow.nf_int_ip;
 	struct pkt_meta pm = *m;
 	pm.pm_dst = map->ne_flow.nf_int_ip;
-	pm.pm_dport = map->ne_flow.nf_int_port;
-	if (pm.pm_proto == IPPROTO_ICMP_)
-		pm.pm_sport = pm.pm_dport;
+	if (err) {
+		pm.pm_inner_src = map->ne_flow.nf_int_ip;
+		pm.pm_inner_sport = map->ne_flow.nf_int_port;
+		if (pm.pm_inner_proto == IPPROTO_ICMP_)
+			pm.pm_inner_dport = pm.pm_inner_sport;
+	} else {
+		pm.pm_dport = map->ne_flow.nf_int_port;
+		if (pm.pm_proto == IPPROTO_ICMP_)
+			pm.pm_sport = pm.pm_dport;
+	}
 	if (!cidr_contains_ip(&nsn->s_cidr, pm.pm_dst) && !nacl_allows(s, nsn, true, &pm, v, tr)) {
 		drop(v, NET_DROP_NACL_OUT);
 		return;
@@ -459,15 +474,28 @@ nat_in(const struct net_snapshot *s, struct conntrack *ct, uint32_t n, const str
 		drop(v, NET_DROP_NO_ENI);
 		return;
 	}
+	uint32_t zone = s->vpcs[ne->e_vpc].v_zone;
 	struct ct_key k;
 	bool reply = false;
-	ct_key_of(s->vpcs[ne->e_vpc].v_zone, &pm, &k);
-	struct ct_entry *ce = ct ? ct_lookup(ct, &k, now_ms, &reply) : NULL;
-	if (!deliver_checks(s, (uint32_t)d, &pm, ce != NULL, v, tr))
+	ct_key_of(zone, &pm, &k);
+	struct ct_entry *ce = NULL;
+	bool tracked;
+	if (err) {
+		tracked = icmp_related(ct, zone, &pm, now_ms);	/* about the instance's flow */
+	} else {
+		ce = ct_lookup(ct, &k, now_ms, &reply);
+		tracked = ce != NULL;
+	}
+	if (!deliver_checks(s, (uint32_t)d, &pm, tracked, v, tr))
 		return;
+	v->v_nat_dst = pm.pm_dst;
+	if (err) {
+		v->v_nat_inner_sport_set = true;
+		v->v_nat_inner_sport = pm.pm_inner_sport;
+		return;		/* an error refreshes nothing */
+	}
 	nat_touch(map, true, m->pm_tcp_flags, now_ms);
 	ct_learn(ct, ce, &k, reply, &pm, now_ms);
-	v->v_nat_dst = pm.pm_dst;
 	v->v_nat_dport_set = true;
 	v->v_nat_dport = pm.pm_dport;
 }

@@ -170,12 +170,15 @@ verdict_rewrite(uint8_t *f, struct pkt_meta *m, const struct verdict *v)
 		l4_rewrite_sport(f, m, v->v_nat_sport);
 	if (v->v_nat_dport_set)
 		l4_rewrite_dport(f, m, v->v_nat_dport);
+	if (v->v_nat_inner_sport_set)
+		l4_rewrite_inner_sport(f, m, v->v_nat_inner_sport);
 }
 
 static bool
 verdict_rewrites(const struct verdict *v)
 {
-	return v->v_nat_src || v->v_nat_dst || v->v_nat_sport_set || v->v_nat_dport_set;
+	return v->v_nat_src || v->v_nat_dst || v->v_nat_sport_set || v->v_nat_dport_set ||
+	       v->v_nat_inner_sport_set;
 }
 
 static void

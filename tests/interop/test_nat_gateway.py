@@ -16,7 +16,10 @@ instance's namespace is vpcd's):
 Steps: the instance pings the internet host (answered: ICMP echo ids are
 translated); opens TCP connections to a server on the internet host that
 answers with the address and port it sees: the Elastic IP, and a port of
-the gateway's (two connections, two ports); a UDP exchange the same way.
+the gateway's (two connections, two ports); a UDP exchange the same way;
+UDP to a closed port: the host's ICMP port unreachable (quoting the
+Elastic IP and the gateway's port) reaches the instance translated back,
+as ECONNREFUSED on its socket.
 Unsolicited: the internet host pings the Elastic IP and connects to it —
 nothing answers, and vpcd counts nat-no-mapping drops (`vpcctl
 dataplane`). The gateway deleted: the route is a blackhole, the instance
@@ -65,6 +68,20 @@ try:
     if proto == "tcp":
         s = socket.create_connection((addr, %d), timeout=3)
         print(s.recv(100).decode().strip())
+    elif proto == "udp-closed":
+        # a closed port: the host's port unreachable comes back through the
+        # gateway as an error on the connected socket
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
+        s.connect((addr, 9999))
+        for _ in range(4):
+            try:
+                s.send(b"hi"); s.recv(100)
+            except ConnectionRefusedError:
+                print("refused"); break
+            except socket.timeout:
+                continue
+        else:
+            print("fail no error came back")
     else:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
         for _ in range(4):
@@ -174,6 +191,8 @@ class NatGatewayTest(unittest.TestCase):
         # UDP the same way
         seen = self.ask_until(iid, INET_IP, "udp")
         self.assertTrue(seen.startswith(eip + " "), seen)
+        # ICMP errors about the gateway's flows come back translated
+        self.assertEqual(self.ask(iid, INET_IP, "udp-closed"), "refused")
 
         # unsolicited inbound: nothing answers at the Elastic IP
         before = self.drops()["nat-no-mapping"]

@@ -2,8 +2,8 @@
  * test_nat — NAT gateways and VPC peering in the virtual router, without
  * devices: the translation table (net/nat.h: mappings, ports, the remote
  * end check, expiry, bounds) and the per-packet decision (path.c) through
- * a NAT gateway to the internet gateway and back, and across a peering
- * connection.
+ * a NAT gateway to the internet gateway and back (ICMP errors about its
+ * flows too), and across a peering connection.
  *
  *  vpc-1 10.20.0.0/16: subnet-pub 10.20.0.0/24 (rtb-pub: local, 0/0 igw-1),
  *  subnet-priv 10.20.1.0/24 (rtb-priv: local, 0/0 nat-1, 10.30.0.0/16
@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "net/net_int.h"
+#include "vpn/esp/csum.h"
 #include "frames.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -173,6 +174,8 @@ from_igw(struct env *e, const struct tframe *t, uint8_t *buf, uint32_t *len)
 			ipv4_rewrite_dst(buf, &m, v.v_nat_dst);
 		if (v.v_nat_dport_set)
 			l4_rewrite_dport(buf, &m, v.v_nat_dport);
+		if (v.v_nat_inner_sport_set)
+			l4_rewrite_inner_sport(buf, &m, v.v_nat_inner_sport);
 	}
 	return v;
 }
@@ -373,6 +376,80 @@ test_nat_udp_icmp(void **state)
 }
 
 static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* An ICMP error src -> dst (type/code) quoting the IPv4 header and 8
+ * bytes of a TCP packet isrc:sport -> idst:dport, through the igw. */
+static struct verdict
+icmp_error_in(struct env *e, uint8_t *f, uint32_t *len, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
+	      uint32_t isrc, uint32_t idst, uint16_t sport, uint16_t dport)
+{
+	struct tframe t = { test_router_mac, test_router_mac, src, dst, 1, 0, 0, type, code, 0, 28 + 12 };
+	*len = tframe_build(f, &t);
+	uint8_t *icmp = f + 14 + 20, *in = icmp + 8;
+	memset(icmp + 4, 0, 4);
+	if (type == 3 && code == 4)
+		wr16(icmp + 6, 1400);
+	in[0] = 0x45;
+	wr16(in + 2, 1500);
+	in[8] = 63;
+	in[9] = 6;
+	put32(in + 12, isrc);
+	put32(in + 16, idst);
+	wr16(in + 10, 0);
+	wr16(in + 10, csum_finish(csum_add_bytes(0, in, 20)));
+	wr16(in + 20, sport);
+	wr16(in + 22, dport);
+	put32(in + 24, 0x01020304);
+	wr16(icmp + 2, 0);
+	wr16(icmp + 2, csum_finish(csum_add_bytes(0, icmp, *len - 14 - 20)));
+	struct pkt_meta m;
+	struct verdict v;
+	path_from_port(e->s, &e->ct, 0, f, *len, 14, now_ms, &m, &v);
+	if (v.v_kind == V_TO_ENI) {
+		ipv4_rewrite_dst(f, &m, v.v_nat_dst);
+		if (v.v_nat_inner_sport_set)
+			l4_rewrite_inner_sport(f, &m, v.v_nat_inner_sport);
+	}
+	return v;
+}
+
+static void
+test_nat_icmp_errors(void **state)
+{
+	struct env *e = *state;
+	uint8_t buf[NET_FRAME_MAX];
+	uint32_t len;
+	struct tframe t = { test_router_mac, MAC_I, I_IP, HOST, 6, 40000, 80, 0, 0, SYN, 0 };
+	struct verdict v = from_eni(e, 0, &t, buf, &len);
+	assert_int_equal(v.v_kind, V_TO_PORT);
+	uint16_t ext = v.v_nat_sport;
+	/* a router out there: fragmentation needed, quoting what the gateway
+	 * sent (from the Elastic IP and its port): the instance gets it with
+	 * the quote translated back to its own address and port */
+	v = icmp_error_in(e, buf, &len, IP(192, 0, 2, 1), EIP, 3, 4, EIP, HOST, ext, 80);
+	assert_int_equal(v.v_kind, V_TO_ENI);
+	assert_int_equal(v.v_index, 0);
+	assert_int_equal(rd32_(buf + 14 + 16), I_IP);
+	assert_int_equal(rd32_(buf + 14 + 28 + 12), I_IP);
+	assert_int_equal(rd16_(buf + 14 + 28 + 20), 40000);
+	assert_int_equal(csum_fold(csum_add_bytes(0, buf + 14 + 28, 20)), 0xffff);	/* quoted header */
+	assert_int_equal(csum_fold(csum_add_bytes(0, buf + 14 + 20, len - 14 - 20)), 0xffff);	/* ICMP */
+	assert_int_equal(e->nat.nt_live, 1);
+	/* about a port the gateway never gave out, or another remote end */
+	assert_drop(icmp_error_in(e, buf, &len, IP(192, 0, 2, 1), EIP, 3, 4, EIP, HOST, (uint16_t)(ext + 1), 80),
+		    NET_DROP_NAT_NO_MAPPING);
+	assert_drop(icmp_error_in(e, buf, &len, IP(192, 0, 2, 1), EIP, 3, 3, EIP, HOST + 1, ext, 80),
+		    NET_DROP_NAT_NO_MAPPING);
+}
+
+static void
 test_nat_trace(void **state)
 {
 	struct env *e = *state;
@@ -455,6 +532,7 @@ main(void)
 		cmocka_unit_test(test_rewrite_checksums),
 		cmocka_unit_test_setup_teardown(test_nat_tcp_out_and_back, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_nat_udp_icmp, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_nat_icmp_errors, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_nat_trace, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_peering, env_setup, env_teardown),
 		cmocka_unit_test(test_peering_needs_routes_both_ways),
