@@ -144,7 +144,7 @@ export function table({ columns, rows, caption, empty = 'Nothing to show', rowCl
 			h('tbody', {}, rows.length === 0
 				? h('tr', {}, h('td', { colspan: columns.length, class: 'empty' }, empty))
 				: rows.map((r) => h('tr', { class: rowClass ? rowClass(r) : null },
-					columns.map(([, fn]) => h('td', {}, fn(r) ?? '')))))));
+					columns.map(([title, fn]) => h('td', { 'data-label': title }, fn(r) ?? '')))))));
 }
 
 /* Tabs: [{title, render: async (panel) => void}]. Arrow keys, Home and
