@@ -280,6 +280,25 @@ try {
 		await page.getByRole('tabpanel').getByText('10.0.0.0/24').waitFor();
 	});
 
+	await step('modify a tunnel\'s options: the API\'s limit in words, then a change', async () => {
+		await page.getByRole('button', { name: 'Modify VPN tunnel options' }).click();
+		const dlg = page.getByRole('dialog');
+		await dlg.getByLabel('VPN tunnel outside IP address').selectOption('203.0.113.2');
+		assert.equal(await dlg.getByLabel('DPD timeout (seconds)').inputValue(), '30');
+		await dlg.getByLabel('DPD timeout (seconds)').fill('10');
+		await assertLabelled(page, 'modify tunnel options');
+		await dlg.getByRole('button', { name: 'Save changes' }).click();
+		const err = await dlg.getByRole('alert').textContent();
+		assert.match(err, /DPD.*\(InvalidParameterValue\)$/i, err);
+		result.tunnelOptionError = err;
+		await snap(page, 'modify-tunnel-error');
+		await dlg.getByLabel('DPD timeout (seconds)').fill('40');
+		await dlg.getByRole('button', { name: 'Save changes' }).click();
+		await dlg.waitFor({ state: 'detached' });
+		await page.getByRole('tab', { name: 'Static routes', exact: true }).click();
+		await page.getByRole('tabpanel').getByText('10.0.0.0/24').waitFor();
+	});
+
 	await step('add a static route', async () => {
 		await page.getByRole('button', { name: 'Add static route' }).click();
 		const dlg = page.getByRole('dialog');

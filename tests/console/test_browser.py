@@ -106,6 +106,9 @@ class TestConsoleInBrowser(unittest.TestCase):
         # the wizard's route and the one added on the Static routes tab
         self.assertEqual(sorted(r["DestinationCidrBlock"] for r in vpn["Routes"] if r["State"] != "deleted"),
                          ["10.0.0.0/24", "10.1.0.0/24"])
+        # Modify VPN tunnel options on the page: tunnel 2's DPD timeout only
+        # (an option at its default, 30 s, is not described, as on AWS)
+        self.assertEqual([t.get("DpdTimeoutSeconds", 30) for t in vpn["Options"]["TunnelOptions"]], [30, 40])
         for res in (vpc, igw, vgw, cgw, vpn, main, public, *subnets.values()):
             self.assertIn({"Key": "Name", "Value": "office"}, res["Tags"])
 

@@ -10,7 +10,7 @@
 import { h, clear, arr, tagValue, dateEl, field, errorBox, errorText, notice, table, tabs, formDialog,
 	confirmDialog, modal, link, badge, dl } from './ui.mjs';
 import { clientToken } from './ec2.mjs';
-import { vpnTabs, downloadConfigDialog, createVpnConnection } from './vpn.mjs';
+import { vpnTabs, downloadConfigDialog, createVpnConnection, modifyTunnelDialog } from './vpn.mjs';
 import { instanceTabs, launchInstance, instancesOf } from './instances.mjs';
 
 const PAGE_SIZES = [10, 25, 50, 100];
@@ -537,7 +537,8 @@ export const TYPES = {
 		tabs: vpnTabs,
 		create: { title: 'Create VPN connection', fields: (api) => createVpnConnection.fields(api, optionsOf), submit: createVpnConnection.submit, wide: true },
 		remove: { action: 'DeleteVpnConnection', param: 'VpnConnectionId' },
-		actions: [{ label: 'Download configuration', run: (ctx, v) => downloadConfigDialog(ctx.api, v) }],
+		actions: [{ label: 'Download configuration', run: (ctx, v) => downloadConfigDialog(ctx.api, v) },
+			{ label: 'Modify VPN tunnel options', run: (ctx, v) => modifyTunnelDialog(ctx, v) }],
 	},
 	instances: {
 		title: 'Instances', singular: 'instance', describe: 'DescribeInstances', set: 'reservationSet', id: 'instanceId', idParam: 'InstanceId', paged: true,

@@ -256,6 +256,49 @@ export async function downloadConfigDialog(api, vpn) {
 	}]);
 }
 
+/* Modify VPN tunnel options: one tunnel, only what the form changes
+ * (ModifyVpnTunnelOptions renegotiates that tunnel alone). */
+export function modifyTunnelDialog(ctx, vpn) {
+	const tunnels = arr(vpn.options && vpn.options.tunnelOptionSet);
+	const pick = field({ name: 'tunnel', label: 'VPN tunnel outside IP address', type: 'select',
+		options: tunnels.map((t) => [t.outsideIpAddress, t.outsideIpAddress]) });
+	const spec = [['TunnelInsideCidr', 'tunnelInsideCidr', 'Inside IPv4 CIDR', 'text'],
+		['DPDTimeoutSeconds', 'dpdTimeoutSeconds', 'DPD timeout (seconds)', 'number'],
+		['Phase1LifetimeSeconds', 'phase1LifetimeSeconds', 'Phase 1 lifetime (seconds)', 'number'],
+		['Phase2LifetimeSeconds', 'phase2LifetimeSeconds', 'Phase 2 lifetime (seconds)', 'number']];
+	const fields = spec.map(([name, , label, type]) => field({ name, label, type }));
+	const psk = field({ name: 'PreSharedKey', label: 'Pre-shared key (empty: unchanged)', type: 'password' });
+	const action = field({ name: 'DPDTimeoutAction', label: 'DPD timeout action', type: 'select',
+		options: [['clear', 'Clear'], ['none', 'None'], ['restart', 'Restart']] });
+	/* an option left at AWS's default is not described: show the default */
+	const DEFAULTS = { dpdTimeoutSeconds: 30, phase1LifetimeSeconds: 28800, phase2LifetimeSeconds: 3600, dpdTimeoutAction: 'clear' };
+	const current = () => Object.assign({}, DEFAULTS, tunnels.find((t) => t.outsideIpAddress === pick.control.value) || {});
+	const fill = () => {
+		const t = current();
+		spec.forEach(([, key], i) => { fields[i].control.value = t[key] ?? ''; });
+		action.control.value = t.dpdTimeoutAction || 'clear';
+	};
+	pick.control.addEventListener('change', fill);
+	fill();
+	formDialog({
+		title: `Modify VPN tunnel options of ${vpn.vpnConnectionId}`, submitLabel: 'Save changes', fields: [pick, ...fields, action, psk],
+		intro: 'Only the changed options are sent; the tunnel renegotiates with them, the other tunnel is not touched.',
+		onSubmit: async (v) => {
+			const t = current(), opts = {};
+			spec.forEach(([name, key]) => { if (String(v[name]) !== String(t[key] ?? '')) opts[name] = v[name]; });
+			if (v.DPDTimeoutAction !== (t.dpdTimeoutAction || 'clear'))
+				opts.DPDTimeoutAction = v.DPDTimeoutAction;
+			if (v.PreSharedKey)
+				opts.PreSharedKey = v.PreSharedKey;
+			if (!Object.keys(opts).length)
+				throw new Error('Nothing was changed');
+			await ctx.api.call('ModifyVpnTunnelOptions', { VpnConnectionId: vpn.vpnConnectionId, VpnTunnelOutsideIpAddress: v.tunnel,
+				TunnelOptions: opts });
+			ctx.view.reloadSelected();
+		},
+	});
+}
+
 export const createVpnConnection = {
 	async fields(api, optionsOf) {
 		const routes = field({ name: 'routes', label: 'Static IP prefixes (comma-separated)', placeholder: '10.0.0.0/24, 10.0.1.0/24' });
