@@ -168,6 +168,8 @@ int handle_DescribeTags(struct api_req *rq)
 		{ RT_VGW, "vpn-gateway" }, { RT_VPN, "vpn-connection" }, { RT_INSTANCE, "instance" },
 		{ RT_ENI, "network-interface" }, { RT_EIP, "elastic-ip" }, { RT_IMAGE, "image" },
 		{ RT_NATGW, "natgateway" }, { RT_PCX, "vpc-peering-connection" },
+		{ RT_DHCP, "dhcp-options" }, { RT_PREFIX_LIST, "prefix-list" }, { RT_VPCE, "vpc-endpoint" },
+		{ RT_EIGW, "egress-only-internet-gateway" }, { RT_SCR, "subnet-cidr-reservation" },
 	};
 	const struct doc *filters = doc_get(rq->rq_in, "Filters");
 	doc_foreach(f, filters) {

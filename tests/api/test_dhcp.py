@@ -99,6 +99,10 @@ class TestDhcpOptions(VpcdTestCase):
         self.ec2.create_tags(Resources=[ids[0]], Tags=[{"Key": "team", "Value": "net"}])
         got = self.ec2.describe_dhcp_options(Filters=[{"Name": "tag:team", "Values": ["net"]}])["DhcpOptions"]
         self.assertEqual([d["DhcpOptionsId"] for d in got], [ids[0]])
+        tags = self.ec2.describe_tags(Filters=[{"Name": "resource-type", "Values": ["dhcp-options"]},
+                                               {"Name": "key", "Values": ["team"]}])["Tags"]
+        self.assertEqual([(t["ResourceId"], t["ResourceType"], t["Value"]) for t in tags],
+                         [(ids[0], "dhcp-options", "net")])
         self.assertError("DryRunOperation", self.ec2.create_dhcp_options, DryRun=True,
                          DhcpConfigurations=[{"Key": "domain-name", "Values": ["x.example"]}])
         self.assertError("DryRunOperation", self.ec2.delete_dhcp_options, DryRun=True, DhcpOptionsId=ids[0])
