@@ -207,11 +207,59 @@ static void test_propagation_follows_tunnels(void **state)
 	cache_free(c);
 }
 
+/* Prefix lists become one rule / route per CIDR; an instance gets the
+ * resolv.conf of its VPC's DHCP option set. */
+static void test_prefix_lists_and_resolv(void **state)
+{
+	(void)state;
+	struct cache *c = seed_cache("DOWN", false);
+	put(c, "prefix-list", "pl-1",
+	    "{\"PrefixListId\":\"pl-1\",\"_Entries\":[{\"Cidr\":\"192.0.2.0/25\"},{\"Cidr\":\"203.0.113.0/24\"},"
+	    "{\"Cidr\":\"2001:db8::/32\"}]}");
+	put(c, "security-group-rule", "sgr-pl",
+	    "{\"GroupId\":\"sg-web\",\"IsEgress\":false,\"IpProtocol\":\"tcp\",\"FromPort\":443,\"ToPort\":443,"
+	    "\"PrefixListId\":\"pl-1\"}");
+	put(c, "route-table", "rtb-pub",
+	    "{\"RouteTableId\":\"rtb-pub\",\"VpcId\":\"vpc-1\",\"Associations\":[{\"Main\":false,\"SubnetId\":\"subnet-pub\"}],"
+	    "\"Routes\":[{\"DestinationCidrBlock\":\"10.96.0.0/16\",\"GatewayId\":\"local\",\"State\":\"active\"},"
+	    "{\"DestinationCidrBlock\":\"203.0.113.0/24\",\"GatewayId\":\"vgw-1\",\"State\":\"active\"},"
+	    "{\"DestinationPrefixListId\":\"pl-1\",\"GatewayId\":\"igw-1\",\"State\":\"active\"}]}");
+	put(c, "dhcp-options", "dopt-1",
+	    "{\"DhcpOptionsId\":\"dopt-1\",\"DhcpConfigurations\":[{\"Key\":\"domain-name\",\"Values\":[{\"Value\":\"corp.example\"}]},"
+	    "{\"Key\":\"domain-name-servers\",\"Values\":[{\"Value\":\"AmazonProvidedDNS\"},{\"Value\":\"192.0.2.53\"}]}]}");
+	put(c, "vpc", "vpc-1", "{\"VpcId\":\"vpc-1\",\"CidrBlock\":\"10.96.0.0/16\",\"DhcpOptionsId\":\"dopt-1\"}");
+	struct engine_net_plan *p = engine_net_plan_build(c);
+	const struct net_route_table_config *t = table(p, "rtb-pub");
+	assert_int_equal(t->n_routes, 3);	/* local, 203.0.113.0/24 (its own route wins), 192.0.2.0/25 */
+	assert_int_equal(route(t, "192.0.2.0/25")->target, NET_TARGET_IGW);
+	assert_string_equal(route(t, "192.0.2.0/25")->target_id, "igw-1");
+	assert_int_equal(route(t, "203.0.113.0/24")->target, NET_TARGET_VGW);
+	size_t pl_rules = 0;
+	for (size_t i = 0; i < p->np_cfg.n_sgs; i++)
+		for (size_t k = 0; k < p->np_sgs[i].n_rules; k++)
+			if (p->np_sgs[i].rules[k].from_port == 443) {
+				assert_string_equal(p->np_sgs[i].id, "sg-web");
+				pl_rules++;
+			}
+	assert_int_equal(pl_rules, 2);		/* the IPv4 entries */
+	for (size_t i = 0; i < p->np_ninstances; i++)
+		if (strcmp(p->np_instances[i].ni_id, "i-a") == 0) {
+			const char *rc = p->np_instances[i].ni_resolv;
+			assert_non_null(strstr(rc, "search corp.example\n"));
+			assert_non_null(strstr(rc, "nameserver 10.96.0.2\nnameserver 192.0.2.53\n"));
+		} else {
+			assert_string_equal(p->np_instances[i].ni_resolv, "");	/* a namespace not ours */
+		}
+	engine_net_plan_free(p);
+	cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mapping),
 		cmocka_unit_test(test_propagation_follows_tunnels),
+		cmocka_unit_test(test_prefix_lists_and_resolv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
