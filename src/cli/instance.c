@@ -2,8 +2,12 @@
  * instance.c — `vpcctl instance exec i-… -- CMD [ARGS]`: runs CMD inside the
  * instance's network namespace (/run/netns/<id>, made by vpcd --dataplane on
  * this host), as `ip netns exec` does: setns, then a private mount namespace
- * with /sys remounted for the instance's network. No API call; needs root.
+ * with /sys remounted for the instance's network and each file of
+ * /etc/netns/<id>/ bind-mounted over its namesake in /etc (vpcd writes the
+ * instance's resolv.conf there, from its VPC's DHCP options). No API call;
+ * needs root.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -29,6 +33,29 @@ static bool instance_id_ok(const char *id)
 {
 	size_t n = strlen(id);
 	return n > 2 && n < 40 && strncmp(id, "i-", 2) == 0 && strspn(id + 2, "0123456789abcdef") == n - 2;
+}
+
+/* /etc/netns/<id>/NAME over /etc/NAME, as `ip netns exec` does (best
+ * effort: a file that cannot be bound is said and skipped). Inside the
+ * private mount namespace only. */
+static void bind_netns_etc(const char *id)
+{
+	char dir[96];
+	snprintf(dir, sizeof(dir), "/etc/netns/%s", id);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;	/* nothing of its own */
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;	/* ".", "..", and vpcd's temporary files */
+		char src[384], dst[320];
+		snprintf(src, sizeof(src), "%s/%s", dir, e->d_name);
+		snprintf(dst, sizeof(dst), "/etc/%s", e->d_name);
+		if (mount(src, dst, "none", MS_BIND, NULL) < 0)
+			fprintf(stderr, "vpcctl: cannot bind %s over %s: %s\n", src, dst, strerror(errno));
+	}
+	closedir(d);
 }
 
 static int instance_exec(int argc, char **argv)
@@ -64,9 +91,11 @@ static int instance_exec(int argc, char **argv)
 	close(fd);
 	/* /sys showing the instance's interfaces, as ip netns exec does; best
 	 * effort (the network namespace is what matters) */
-	if (unshare(CLONE_NEWNS) == 0 && mount("", "/", "none", MS_SLAVE | MS_REC, NULL) == 0 &&
-	    umount2("/sys", MNT_DETACH) == 0)
-		(void)mount(id, "/sys", "sysfs", 0, NULL);
+	if (unshare(CLONE_NEWNS) == 0 && mount("", "/", "none", MS_SLAVE | MS_REC, NULL) == 0) {
+		if (umount2("/sys", MNT_DETACH) == 0)
+			(void)mount(id, "/sys", "sysfs", 0, NULL);
+		bind_netns_etc(id);
+	}
 	fflush(NULL);
 	execvp(argv[cmd], argv + cmd);
 	fprintf(stderr, "vpcctl: %s: %s\n", argv[cmd], strerror(errno));

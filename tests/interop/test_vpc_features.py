@@ -5,7 +5,8 @@ from inside instances (namespaces vpcd made, as in test_vpc_dataplane):
     /etc/resolv.conf` run in the instance through `ip netns exec` shows its
     VPC's default set (search ec2.internal, the Amazon DNS server at the
     VPC's block + 2); after AssociateDhcpOptions with another set it shows
-    that set's domain and servers; with `default` (no set) 169.254.169.253.
+    that set's domain and servers (also through `vpcctl instance exec`);
+    with `default` (no set) 169.254.169.253.
   - secondary CIDR blocks (test_secondary_cidr_block): an instance in a
     subnet of the VPC's secondary block and one in the primary's ping each
     other through the router's local routes (one per block, in every
@@ -66,6 +67,9 @@ class VpcFeaturesTest(unittest.TestCase):
         self.call("associate_dhcp_options", DhcpOptionsId=dopt, VpcId=vpc)
         want = ["search corp.example", "nameserver 192.0.2.53", "nameserver 10.98.0.2"]
         wait_for(lambda: lines(self.resolv_conf(iid)) == want, 10, "resolv.conf of the new set")
+        # vpcctl instance exec binds it as ip netns exec does
+        p = run([dp.vs.VPCCTL, "instance", "exec", iid, "--", "cat", "/etc/resolv.conf"])
+        self.assertEqual(lines(p.stdout), want)
 
         self.call("associate_dhcp_options", DhcpOptionsId="default", VpcId=vpc)
         wait_for(lambda: lines(self.resolv_conf(iid)) == ["nameserver 169.254.169.253"], 10,
