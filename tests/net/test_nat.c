@@ -12,6 +12,9 @@
  *  vpc-2 10.30.0.0/16: subnet-x 10.30.1.0/24 (rtb-x: local, and
  *  10.20.0.0/16 pcx-1 unless a test removes it); eni-x 10.30.1.10 (sg-2:
  *  ICMP in from sg-1, the peer VPC's group; egress all).
+ *  subnet-y 10.20.5.0/24 (vpc-1, rtb-pub), which rtb-priv routes through
+ *  nat-1 (a route more specific than the local one): eni-y 10.20.5.10
+ *  (sg-y: SSH in from the NAT gateway's address only).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +34,7 @@
 #define EIP IP(203, 0, 113, 9)
 #define X_IP IP(10, 30, 1, 10)
 #define HOST IP(198, 51, 100, 7)
+#define Y_IP IP(10, 20, 5, 10)
 #define SYN 0x02
 #define ACK 0x10
 #define FIN 0x01
@@ -38,17 +42,18 @@
 static const uint8_t MAC_I[6] = { 2, 0, 10, 20, 1, 10 };
 static const uint8_t MAC_NAT[6] = { 2, 0, 10, 20, 0, 4 };
 static const uint8_t MAC_X[6] = { 2, 0, 10, 30, 1, 10 };
+static const uint8_t MAC_Y[6] = { 2, 0, 10, 20, 5, 10 };
 static uint64_t now_ms = 1000000;
 
 struct topo {
-	struct net_subnet_config subnets[3];
-	struct net_route_config r_pub[2], r_priv[3], r_x[2];
+	struct net_subnet_config subnets[4];
+	struct net_route_config r_pub[2], r_priv[4], r_x[2];
 	struct net_route_table_config rtbs[3];
 	struct nacl_rule acl[2];
 	struct net_nacl_config nacls[1];
-	struct net_sg_rule_config sg1[1], sg2[2];
-	struct net_sg_config sgs[2];
-	struct net_eni_config enis[3];
+	struct net_sg_rule_config sg1[1], sg2[2], sgy[2];
+	struct net_sg_config sgs[3];
+	struct net_eni_config enis[4];
 	struct net_gateway_config gws[1];
 	struct net_nat_config nats[1];
 	struct net_peering_config pcxs[1];
@@ -70,15 +75,17 @@ topo_init(struct topo *t, bool route_back)
 	t->subnets[0] = (struct net_subnet_config){ "subnet-pub", "vpc-1", { IP(10, 20, 0, 0), 24 }, "rtb-pub", "acl-all" };
 	t->subnets[1] = (struct net_subnet_config){ "subnet-priv", "vpc-1", { IP(10, 20, 1, 0), 24 }, "rtb-priv", "acl-all" };
 	t->subnets[2] = (struct net_subnet_config){ "subnet-x", "vpc-2", { IP(10, 30, 1, 0), 24 }, "rtb-x", "acl-all" };
+	t->subnets[3] = (struct net_subnet_config){ "subnet-y", "vpc-1", { IP(10, 20, 5, 0), 24 }, "rtb-pub", "acl-all" };
 	t->r_pub[0] = (struct net_route_config){ { IP(10, 20, 0, 0), 16 }, NET_TARGET_LOCAL, "" };
 	t->r_pub[1] = (struct net_route_config){ { 0, 0 }, NET_TARGET_IGW, "igw-1" };
 	t->r_priv[0] = (struct net_route_config){ { IP(10, 20, 0, 0), 16 }, NET_TARGET_LOCAL, "" };
 	t->r_priv[1] = (struct net_route_config){ { 0, 0 }, NET_TARGET_NAT, "nat-1" };
 	t->r_priv[2] = (struct net_route_config){ { IP(10, 30, 0, 0), 16 }, NET_TARGET_PEERING, "pcx-1" };
+	t->r_priv[3] = (struct net_route_config){ { IP(10, 20, 5, 0), 24 }, NET_TARGET_NAT, "nat-1" };
 	t->r_x[0] = (struct net_route_config){ { IP(10, 30, 0, 0), 16 }, NET_TARGET_LOCAL, "" };
 	t->r_x[1] = (struct net_route_config){ { IP(10, 20, 0, 0), 16 }, NET_TARGET_PEERING, "pcx-1" };
 	t->rtbs[0] = (struct net_route_table_config){ "rtb-pub", t->r_pub, 2 };
-	t->rtbs[1] = (struct net_route_table_config){ "rtb-priv", t->r_priv, 3 };
+	t->rtbs[1] = (struct net_route_table_config){ "rtb-priv", t->r_priv, 4 };
 	t->rtbs[2] = (struct net_route_table_config){ "rtb-x", t->r_x, route_back ? 2 : 1 };
 	t->acl[0] = (struct nacl_rule){ 100, false, true, -1, { 0, 0 }, 0, 65535, -1, -1 };
 	t->acl[1] = (struct nacl_rule){ 100, true, true, -1, { 0, 0 }, 0, 65535, -1, -1 };
@@ -88,6 +95,9 @@ topo_init(struct topo *t, bool route_back)
 	t->sg2[1] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "" };
 	t->sgs[0] = (struct net_sg_config){ "sg-1", "vpc-1", t->sg1, 1 };
 	t->sgs[1] = (struct net_sg_config){ "sg-2", "vpc-2", t->sg2, 2 };
+	t->sgy[0] = (struct net_sg_rule_config){ false, 6, 22, 22, { NAT_IP, 32 }, "" };
+	t->sgy[1] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "" };
+	t->sgs[2] = (struct net_sg_config){ "sg-y", "vpc-1", t->sgy, 2 };
 	t->enis[0] = (struct net_eni_config){ .id = "eni-i", .subnet_id = "subnet-priv", .ip = I_IP,
 		.src_dst_check = true, .group_ids = { "sg-1" }, .n_groups = 1, .tap_fd = 100 };
 	memcpy(t->enis[0].mac, MAC_I, 6);
@@ -97,10 +107,13 @@ topo_init(struct topo *t, bool route_back)
 	t->enis[2] = (struct net_eni_config){ .id = "eni-x", .subnet_id = "subnet-x", .ip = X_IP,
 		.src_dst_check = true, .group_ids = { "sg-2" }, .n_groups = 1, .tap_fd = 101 };
 	memcpy(t->enis[2].mac, MAC_X, 6);
+	t->enis[3] = (struct net_eni_config){ .id = "eni-y", .subnet_id = "subnet-y", .ip = Y_IP,
+		.src_dst_check = true, .group_ids = { "sg-y" }, .n_groups = 1, .tap_fd = 102 };
+	memcpy(t->enis[3].mac, MAC_Y, 6);
 	t->gws[0] = (struct net_gateway_config){ "igw-1", "vpc-1", NET_GW_IGW, &dummy_ops, NULL, -1 };
 	t->nats[0] = (struct net_nat_config){ "nat-1", "eni-nat" };
 	t->pcxs[0] = (struct net_peering_config){ "pcx-1", { "vpc-1", "vpc-2" } };
-	t->cfg = (struct net_config){ t->subnets, 3, t->rtbs, 3, t->nacls, 1, t->sgs, 2, t->enis, 3, t->gws, 1,
+	t->cfg = (struct net_config){ t->subnets, 4, t->rtbs, 3, t->nacls, 1, t->sgs, 3, t->enis, 4, t->gws, 1,
 				      t->nats, 1, t->pcxs, 1 };
 }
 
@@ -449,6 +462,44 @@ test_nat_icmp_errors(void **state)
 		    NET_DROP_NAT_NO_MAPPING);
 }
 
+/* The gateway's translation towards an ENI of its own VPC (what a
+ * private NAT gateway does): eni-y's group sees the gateway's address,
+ * its answer to that address goes back to eni-i. */
+static void
+test_nat_to_an_eni(void **state)
+{
+	struct env *e = *state;
+	uint8_t buf[NET_FRAME_MAX];
+	uint32_t len;
+	struct tframe t = { test_router_mac, MAC_I, I_IP, Y_IP, 6, 41000, 22, 0, 0, SYN, 0 };
+	struct verdict v = from_eni(e, 0, &t, buf, &len);
+	assert_int_equal(v.v_kind, V_TO_ENI);
+	assert_int_equal(v.v_index, 3);
+	assert_int_equal(v.v_nat_src, NAT_IP);
+	uint16_t ext = v.v_nat_sport;
+	assert_int_equal(rd32_(buf + 14 + 12), NAT_IP);
+	assert_int_equal(rd16_(buf + 34), ext);
+	assert_true(tl4_csum_ok(buf + 14, len - 14));
+	/* eni-y answers the gateway; eni-i gets it from eni-y, its own port */
+	struct tframe r = { test_router_mac, MAC_Y, Y_IP, NAT_IP, 6, 22, ext, 0, 0, SYN | ACK, 0 };
+	v = from_eni(e, 3, &r, buf, &len);
+	assert_int_equal(v.v_kind, V_TO_ENI);
+	assert_int_equal(v.v_index, 0);
+	assert_int_equal(rd32_(buf + 14 + 16), I_IP);
+	assert_int_equal(rd16_(buf + 36), 41000);
+	assert_true(tl4_csum_ok(buf + 14, len - 14));
+	/* eni-y opening a connection to the gateway's address: unsolicited */
+	struct tframe in = { test_router_mac, MAC_Y, Y_IP, NAT_IP, 6, 5000, 80, 0, 0, SYN, 0 };
+	assert_drop(from_eni(e, 3, &in, buf, &len), NET_DROP_NAT_NO_MAPPING);
+	/* the trace agrees: through nat-1, SSH reaches eni-y (sg-y admits the
+	 * gateway's address, not eni-i's) */
+	struct net_trace_query q = { .from_id = "eni-i", .dst = Y_IP, .proto = 6, .dport = 22 };
+	struct net_trace_result tr;
+	char err[128];
+	assert_int_equal(net_snapshot_trace(e->s, test_router_mac, &q, &tr, err, sizeof(err)), 0);
+	assert_true(tr.delivered);
+}
+
 static void
 test_nat_trace(void **state)
 {
@@ -533,6 +584,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_nat_tcp_out_and_back, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_nat_udp_icmp, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_nat_icmp_errors, env_setup, env_teardown),
+		cmocka_unit_test_setup_teardown(test_nat_to_an_eni, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_nat_trace, env_setup, env_teardown),
 		cmocka_unit_test_setup_teardown(test_peering, env_setup, env_teardown),
 		cmocka_unit_test(test_peering_needs_routes_both_ways),
