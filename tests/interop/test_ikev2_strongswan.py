@@ -299,8 +299,9 @@ class Ikev2StrongSwanTest(Ikev2Base):
         ~15 s by the router (vpcd's own IKE SA rekeys at 20-25 s), for two
         minutes of pings every 0.1 s; meanwhile vpcd and the router are
         told to rekey the same CHILD SA at the same moment until a
-        collision happens. No ping may be lost, and every SA both sides
-        hold at the end must match."""
+        collision happens, then the same IKE SA until that collides too.
+        No ping may be lost, and every SA both sides hold at the end must
+        match."""
         driver = self.start_driver(self.driver_conf(extra={
             "phase1_lifetime": 30, "phase2_lifetime": 20, "rekey_margin": 5}))
         self.start_charon(self.router_conf(ike_rekey=15, child_life=(20, 14)))
@@ -310,18 +311,35 @@ class Ikev2StrongSwanTest(Ikev2Base):
         mark = driver.mark()
 
         stop = threading.Event()
-        collisions = []
+        collisions = set()
 
         def collide():
-            # SIGUSR2: the driver rekeys its CHILD SAs now; swanctl asks the
-            # router for the same; both requests cross on the wire
-            while not stop.is_set() and not collisions:
-                time.sleep(6)
-                os.kill(driver.p.pid, signal.SIGUSR2)
-                self.charon.swanctl("--rekey", "--child", "tunnel1")
+            # SIGUSR2: the driver rekeys its CHILD SAs now (SIGRTMIN: its
+            # IKE SA); swanctl asks the router for the same; both requests
+            # cross on the wire. First a CHILD SA collision, then an IKE SA one.
+            # charon is stopped (SIGSTOP) while the driver's request and
+            # swanctl's command wait for it, then let go: both reach it
+            # together (the pings wait 0.25 s in the queues, none is lost)
+            while not stop.is_set() and len(collisions) < 2:
+                time.sleep(4)
+                ike = "CHILD" in collisions
+                env = dict(os.environ, STRONGSWAN_CONF=self.charon.conf)
+                cmd = [SWANCTL, "--rekey", "--ike" if ike else "--child", "tunnel1",
+                       "--uri", self.charon.vici]
+                os.kill(self.charon.proc.pid, signal.SIGSTOP)
+                try:
+                    os.kill(driver.p.pid, signal.SIGRTMIN if ike else signal.SIGUSR2)
+                    time.sleep(0.05)
+                    sw = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL)
+                    time.sleep(0.2)
+                finally:
+                    os.kill(self.charon.proc.pid, signal.SIGCONT)
+                sw.wait(timeout=10)
                 time.sleep(1)
-                if "CHILD SA rekey collision" in driver.stderr():
-                    collisions.append(time.time())
+                for kind in ("CHILD", "IKE"):
+                    if "%s SA rekey collision" % kind in driver.stderr():
+                        collisions.add(kind)
 
         th = threading.Thread(target=collide, daemon=True)
         th.start()
@@ -335,7 +353,8 @@ class Ikev2StrongSwanTest(Ikev2Base):
         th.join(timeout=20)
         self.assertEqual(got, sent, "pings lost across rekeys in two runs")
         log = driver.stderr()
-        self.assertTrue(collisions, "no CHILD SA rekey collision in two minutes of trying")
+        self.assertEqual(collisions, {"CHILD", "IKE"},
+                         "not both kinds of rekey collision in two minutes of trying")
         child_rekeys = len(re.findall(r"vpn-test#1: CHILD SA \w+/\w+ installed", log))
         ike_rekeys = len(re.findall(r"vpn-test#1: #\d+ rekeyed (by the peer )?into #\d+", log))
         print("\ntunnel 1: %d CHILD SAs installed, %d IKE SA rekeys, collisions: %s" % (
@@ -347,9 +366,23 @@ class Ikev2StrongSwanTest(Ikev2Base):
         self.ping("router", INSIDE_OURS[0])
         later = self.child_spis(driver, TUNNEL_IDS[0])
         self.assertFalse(set(first) & set(later), (first, later))
-        # what vpcd holds is what the router holds
+        # what vpcd holds is what the router holds: rekeys go on every
+        # 10-15 s, so a snapshot of both may straddle one; one of the tries
+        # in 20 s must find them equal
         time.sleep(6)    # lingering SAs gone
-        self.assert_spis_match(driver)
+        last = []
+
+        def same():
+            try:
+                self.assert_spis_match(driver)
+                return True
+            except AssertionError as e:
+                last[:] = [e]
+                return False
+        try:
+            wait_for(same, 20, "vpcd's SPIs = strongSwan's")
+        except AssertionError:
+            raise last[0] if last else AssertionError("no snapshot")
 
     def test_vpcd_initiates(self):
         """StartupAction=start: vpcd initiates IKE_SA_INIT to a router that

@@ -28,7 +28,8 @@
  *
  * stdout: "tunnel <id> UP" / "tunnel <id> DOWN <cause>" at every change;
  * on SIGUSR1 a status block per tunnel ("status ..." and "  child ..."
- * lines, then "end"). SIGUSR2 rekeys every tunnel's CHILD SAs now.
+ * lines, then "end"). SIGUSR2 rekeys every tunnel's CHILD SAs now,
+ * SIGRTMIN its IKEv2 SA.
  * SIGHUP re-reads the file and reconciles (add,
  * update, remove by id). SIGTERM/SIGINT stop cleanly (Delete payloads).
  */
@@ -462,6 +463,7 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGUSR1);
 	sigaddset(&sigs, SIGUSR2);
+	sigaddset(&sigs, SIGRTMIN);
 	/* blocked before any thread exists, so only sigwait sees them */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -495,7 +497,12 @@ int main(int argc, char **argv)
 			static char ids[VPN_MAX_TUNNELS][VPN_TUNNEL_ID_MAX];
 			size_t n = vpn_endpoint_tunnel_ids(ep, ids, VPN_MAX_TUNNELS);
 			for (size_t i = 0; i < n && i < VPN_MAX_TUNNELS; i++)
-				vpn_endpoint_rekey_tunnel(ep, ids[i]);
+				vpn_endpoint_rekey_tunnel(ep, ids[i], VPN_REKEY_CHILD);
+		} else if (sig == SIGRTMIN) {
+			static char ids[VPN_MAX_TUNNELS][VPN_TUNNEL_ID_MAX];
+			size_t n = vpn_endpoint_tunnel_ids(ep, ids, VPN_MAX_TUNNELS);
+			for (size_t i = 0; i < n && i < VPN_MAX_TUNNELS; i++)
+				vpn_endpoint_rekey_tunnel(ep, ids[i], VPN_REKEY_IKE);
 		} else {
 			log_info("driver", "signal %d: stopping", sig);
 			break;

@@ -136,7 +136,7 @@ static int apply_request(struct vpn_endpoint *ep, struct ep_request *r, uint64_t
 	case EP_REQ_REMOVE:
 		return ep_tunnel_remove(ep, r->r_id, now);
 	case EP_REQ_REKEY:
-		return ep_tunnel_rekey(ep, r->r_id, now);
+		return ep_tunnel_rekey(ep, r->r_id, r->r_what, now);
 	case EP_REQ_STOP:
 		ep_tunnel_stop_all(ep, now);
 		atomic_store(&ep->quit, true);
@@ -202,9 +202,9 @@ int vpn_endpoint_remove_tunnel(struct vpn_endpoint *ep, const char *id)
 	return control(ep, &r);
 }
 
-int vpn_endpoint_rekey_tunnel(struct vpn_endpoint *ep, const char *id)
+int vpn_endpoint_rekey_tunnel(struct vpn_endpoint *ep, const char *id, unsigned what)
 {
-	struct ep_request r = { .r_kind = EP_REQ_REKEY, .r_id = id };
+	struct ep_request r = { .r_kind = EP_REQ_REKEY, .r_id = id, .r_what = what };
 	return control(ep, &r);
 }
 

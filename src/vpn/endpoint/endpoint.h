@@ -226,9 +226,12 @@ int vpn_endpoint_update_tunnel(struct vpn_endpoint *ep, const struct vpn_tunnel_
 /* Sends Delete payloads, removes its SAs, reports DOWN "removed". */
 int vpn_endpoint_remove_tunnel(struct vpn_endpoint *ep, const char *id);
 
-/* Rekey every live CHILD SA of the tunnel now, as at its soft lifetime
- * (operators, and tests that make rekeys collide). -1: no such tunnel. */
-int vpn_endpoint_rekey_tunnel(struct vpn_endpoint *ep, const char *id);
+/* Rekey every live CHILD SA of the tunnel now, as at its soft lifetime,
+ * or with VPN_REKEY_IKE its IKEv2 SA (operators, and tests that make
+ * rekeys collide). -1: no such tunnel. */
+#define VPN_REKEY_CHILD	1
+#define VPN_REKEY_IKE	2
+int vpn_endpoint_rekey_tunnel(struct vpn_endpoint *ep, const char *id, unsigned what);
 
 /* 0, or -1 if the thread cannot start or is already running. */
 int vpn_endpoint_start(struct vpn_endpoint *ep);

@@ -67,14 +67,21 @@ static bool pkt_in_selectors(const uint8_t *p, uint32_t len, const struct ike_ts
 	       (!dst->port || dst->port == rd16(p + hl + 2));
 }
 
-/* The newest live CHILD SA of t that may carry p outbound. */
+/* The newest live CHILD SA of t that may carry p outbound; one whose
+ * outbound is held (a rekey we answered, not yet proven installed at the
+ * peer) only when no other can. */
 static struct ep_child *child_for(struct ep_tunnel *t, const uint8_t *p, uint32_t len)
 {
+	struct ep_child *held = NULL;
 	for (struct ep_child *c = t->t_children; c; c = c->ch_next)
 		if (!c->ch_linger_until_ms &&
-		    pkt_in_selectors(p, len, &c->ch_ts_local, &c->ch_ts_remote))
-			return c;
-	return NULL;
+		    pkt_in_selectors(p, len, &c->ch_ts_local, &c->ch_ts_remote)) {
+			if (!c->ch_out_held)
+				return c;
+			if (!held)
+				held = c;
+		}
+	return held;
 }
 
 /* Route p: the tunnel whose routes hold its destination with the longest
@@ -299,6 +306,7 @@ static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
 			continue;
 		}
 		c->ch_rx_seen = true;
+		c->ch_out_held = false;	/* the peer uses it: it has it */
 		/* RFC 3948: the peer's NAT mapping may move; follow it */
 		const struct sockaddr_in *from = &ep->rx_from_esp[i];
 		if (c->ch_udp_encap && from->sin_port != c->ch_peer.sin_port &&

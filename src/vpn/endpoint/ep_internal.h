@@ -66,6 +66,9 @@ struct ep_child {
 	bool ch_rx_seen;		/* authenticated traffic since the last tick */
 	bool ch_rekey_asked;		/* ike_child_sa_rekey() called: seq running out */
 	bool ch_in_table;
+	bool ch_out_held;		/* not sent with while an older SA can carry
+					 * the packet (install.outbound_hold_ms) */
+	uint64_t ch_hold_until_ms;
 	uint8_t ch_ike_version;		/* the IKE core that made it: 1 or 2 */
 	uint32_t ch_inner_mtu;		/* fragment above this */
 	struct sockaddr_in ch_peer;	/* where its ESP goes */
@@ -99,6 +102,7 @@ struct ep_request {
 	enum ep_req_kind r_kind;
 	const struct vpn_tunnel_spec *r_spec;
 	const char *r_id;
+	unsigned r_what;		/* EP_REQ_REKEY: VPN_REKEY_* */
 	int r_result;
 	bool r_done;
 };
@@ -161,7 +165,7 @@ void ep_local_put(struct vpn_endpoint *ep, struct ep_local *lo);
 int ep_tunnel_add(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec, uint64_t now);
 int ep_tunnel_update(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec, uint64_t now);
 int ep_tunnel_remove(struct vpn_endpoint *ep, const char *id, uint64_t now);
-int ep_tunnel_rekey(struct vpn_endpoint *ep, const char *id, uint64_t now);
+int ep_tunnel_rekey(struct vpn_endpoint *ep, const char *id, unsigned what, uint64_t now);
 void ep_tunnel_stop_all(struct vpn_endpoint *ep, uint64_t now);
 void ep_tunnel_start_all(struct vpn_endpoint *ep, uint64_t now);
 struct ep_tunnel *ep_tunnel_find(struct vpn_endpoint *ep, const char *id);

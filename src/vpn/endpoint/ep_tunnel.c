@@ -234,6 +234,8 @@ static void child_install(struct vpn_endpoint *ep, struct ep_tunnel *t,
 	c->ch_replay_window = in->replay_window;
 	c->ch_installed_ms = now;
 	c->ch_installed_unix = time_wall_s();
+	c->ch_out_held = in->outbound_hold_ms != 0;
+	c->ch_hold_until_ms = now + in->outbound_hold_ms;
 	c->ch_peer = (struct sockaddr_in){ .sin_family = AF_INET,
 		.sin_addr.s_addr = htonl(in->remote_ip),
 		.sin_port = htons(in->udp_encap ? in->encap_remote_port : 0) };
@@ -272,6 +274,9 @@ static void child_retire(struct ep_tunnel *t, uint32_t spi_in, uint32_t spi_out,
 	for (struct ep_child *c = t->t_children; c; c = c->ch_next)
 		if (c->ch_spi_in == spi_in && c->ch_spi_out == spi_out && !c->ch_linger_until_ms) {
 			c->ch_linger_until_ms = now + VPN_SA_LINGER_MS;
+			/* the SA it replaced is gone: a held successor sends now */
+			for (struct ep_child *o = t->t_children; o; o = o->ch_next)
+				o->ch_out_held = false;
 			log_info(EP_LOG, "tunnel %s: ESP SA in %08x out %08x retired (inbound "
 				 "kept %u ms)", t->t_spec.id, spi_in, spi_out, VPN_SA_LINGER_MS);
 			return;
@@ -433,6 +438,8 @@ void ep_housekeeping(struct vpn_endpoint *ep, uint64_t now)
 {
 	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next) {
 		for (struct ep_child *c = t->t_children; c; c = c->ch_next) {
+			if (c->ch_out_held && now >= c->ch_hold_until_ms)
+				c->ch_out_held = false;
 			if (c->ch_rx_seen) {
 				c->ch_rx_seen = false;
 				if (c->ch_ike_version == 2 && t->t_ikev2)
@@ -655,13 +662,17 @@ int ep_tunnel_remove(struct vpn_endpoint *ep, const char *id, uint64_t now)
 	return 0;
 }
 
-int ep_tunnel_rekey(struct vpn_endpoint *ep, const char *id, uint64_t now)
+int ep_tunnel_rekey(struct vpn_endpoint *ep, const char *id, unsigned what, uint64_t now)
 {
 	struct ep_tunnel *t = ep_tunnel_find(ep, id);
 	if (!t)
 		return -1;
-	log_info(EP_LOG, "tunnel %s: rekeying its CHILD SAs on request", id);
-	for (struct ep_child *c = t->t_children; c; c = c->ch_next) {
+	log_info(EP_LOG, "tunnel %s: rekeying its %s on request", id,
+		 what & VPN_REKEY_IKE ? "IKE SA" : "CHILD SAs");
+	if ((what & VPN_REKEY_IKE) && t->t_ikev2)
+		(void)ikev2_ike_sa_rekey(t->t_ikev2, now);
+	for (struct ep_child *c = (what & VPN_REKEY_CHILD) ? t->t_children : NULL; c;
+	     c = c->ch_next) {
 		if (c->ch_linger_until_ms)
 			continue;
 		if (c->ch_ike_version == 2 && t->t_ikev2)

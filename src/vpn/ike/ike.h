@@ -229,6 +229,11 @@ struct ike_child_sa_install {
 	bool udp_encap;			/* RFC 3948 ESP-in-UDP */
 	uint16_t encap_local_port;	/* 4500 */
 	uint16_t encap_remote_port;	/* peer's NAT-T port */
+	/* Make-before-break for the responder of a rekey: 0 = send with the
+	 * new SA at once; else keep sending with the SAs it replaces until
+	 * the peer's traffic arrives on it, one of them is deleted, or this
+	 * many ms have passed (the peer may not have installed it yet). */
+	uint32_t outbound_hold_ms;
 };
 
 struct ike_action {

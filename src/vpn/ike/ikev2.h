@@ -89,6 +89,9 @@ void ikev2_stop(struct ikev2_endpoint *ep, uint64_t now_ms);
 void ikev2_child_sa_used(struct ikev2_endpoint *ep, uint32_t spi_in, uint64_t now_ms);
 /* As ike_child_sa_rekey(). */
 bool ikev2_child_sa_rekey(struct ikev2_endpoint *ep, uint32_t spi_in, uint64_t now_ms);
+/* Rekey the current IKE SA now, as at its lifetime's rekey time (CHILD
+ * SAs move to the new one). false when no IKE SA is established. */
+bool ikev2_ike_sa_rekey(struct ikev2_endpoint *ep, uint64_t now_ms);
 bool ikev2_next_action(struct ikev2_endpoint *ep, struct ike_action *out);
 void ikev2_get_stats(const struct ikev2_endpoint *ep, struct ike_stats *out);
 bool ikev2_is_up(const struct ikev2_endpoint *ep);

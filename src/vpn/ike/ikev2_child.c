@@ -68,7 +68,7 @@ struct v2_child *v2_child_install(struct ikev2_endpoint *ep, struct v2_sa *sa, u
 				  const struct v2_choice *c, uint32_t spi_in, bool we_initiated,
 				  const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
 				  const uint8_t *gir, size_t gir_len, const struct ike_ts *ts_l,
-				  const struct ike_ts *ts_r)
+				  const struct ike_ts *ts_r, uint32_t outbound_hold_ms)
 {
 	size_t n = 0;
 	for (struct v2_child *x = ep->children; x; x = x->next)
@@ -115,6 +115,7 @@ struct v2_child *v2_child_install(struct ikev2_endpoint *ep, struct v2_sa *sa, u
 	in->udp_encap = sa->nat_here || sa->nat_there;
 	in->encap_local_port = IKE_NATT_PORT;
 	in->encap_remote_port = in->udp_encap ? sa->peer.port : 0;
+	in->outbound_hold_ms = outbound_hold_ms;
 	ch->spi_in = spi_in;
 	ch->spi_out = in->out.spi;
 	ch->alg = *c;
@@ -473,7 +474,7 @@ void v2_create_child_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint6
 	if (ok)
 		ch = v2_child_install(ep, sa, now, &c, r.spi_in, true, r.nonce, sizeof(r.nonce),
 				      nrp->body, nrp->len, r.group ? gir : NULL, gir_len, &li.ts[0],
-				      &lr.ts[0]);
+				      &lr.ts[0], 0);
 	secret_wipe(gir, sizeof(gir));
 	if (!ch) {
 		log_warn(V2_LOG, "%s: #%u the peer's CREATE_CHILD_SA answer is unusable", ep->cfg.name,
@@ -711,7 +712,8 @@ void v2_create_child_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t
 	struct v2_child *ch = NULL;
 	if (sa->have_resp)
 		ch = v2_child_install(ep, sa, now, &c, spi_in, false, nip->body, nip->len, nr,
-				      sizeof(nr), kep ? gir : NULL, gir_len, &ts_l, &ts_r);
+				      sizeof(nr), kep ? gir : NULL, gir_len, &ts_l, &ts_r,
+				      old ? V2_OUTBOUND_HOLD_MS : 0);
 	secret_wipe(gir, sizeof(gir));
 	if (ch && old) {
 		old->peer_rekey_spi_in = ch->spi_in;

@@ -949,6 +949,17 @@ bool ikev2_child_sa_rekey(struct ikev2_endpoint *ep, uint32_t spi_in, uint64_t n
 	return true;
 }
 
+bool ikev2_ike_sa_rekey(struct ikev2_endpoint *ep, uint64_t now)
+{
+	struct v2_sa *sa = v2_current_sa(ep);
+	if (!sa)
+		return false;
+	if (sa->rekey_ms > now)
+		sa->rekey_ms = now;
+	ikev2_schedule(ep, sa, now);
+	return true;
+}
+
 /* ---- status ----------------------------------------------------------- */
 
 const char *ikev2_sa_state_name(enum ikev2_sa_state s)

@@ -41,6 +41,7 @@
 #define V2_MAX_CHILDREN		32
 #define V2_KE_RETRIES		3	/* INVALID_KE_PAYLOAD answers followed */
 #define V2_COOKIE_LEN		33	/* secret version + SHA-256 */
+#define V2_OUTBOUND_HOLD_MS	2000	/* responder of a rekey: the old SA sends this long at most */
 
 /* One message we sent, as the datagrams (fragments) that carry it,
  * without the non-ESP marker. */
@@ -236,12 +237,13 @@ bool v2_sa_keys(struct v2_sa *sa, const uint8_t *gir, size_t gir_len, const stru
 
 /* ---- ikev2_child.c ----------------------------------------------------- */
 /* Install a CHILD SA from an exchange's nonces (we_initiated: our nonce
- * is Ni) and chosen transforms; gir NULL without PFS. */
+ * is Ni) and chosen transforms; gir NULL without PFS. outbound_hold_ms:
+ * install.outbound_hold_ms (non-zero when we answered a rekey). */
 struct v2_child *v2_child_install(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 				  const struct v2_choice *c, uint32_t spi_in, bool we_initiated,
 				  const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
 				  const uint8_t *gir, size_t gir_len, const struct ike_ts *ts_l,
-				  const struct ike_ts *ts_r);
+				  const struct ike_ts *ts_r, uint32_t outbound_hold_ms);
 /* Remove a child: CHILD_SA_DELETE action (the peer is told separately). */
 void v2_child_remove(struct ikev2_endpoint *ep, struct v2_child *c);
 void v2_children_clear(struct ikev2_endpoint *ep);

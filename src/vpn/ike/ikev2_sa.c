@@ -579,7 +579,7 @@ void v2_auth_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 	established(ep, sa, now);
 	if (child)
 		v2_child_install(ep, sa, now, &c, spi_in, false, sa->ni, sa->ni_len, sa->nr,
-				 sa->nr_len, NULL, 0, &ts_l, &ts_r);
+				 sa->nr_len, NULL, 0, &ts_l, &ts_r, 0);
 	else
 		ep->child_retry_ms = now + V2_RETRY_MS;
 	v2_update_status(ep, cause[0] ? cause : NULL);
@@ -639,7 +639,7 @@ void v2_auth_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 		snprintf(cause, sizeof(cause), "IKE SA up, the peer widened our traffic selectors");
 	} else {
 		v2_child_install(ep, sa, now, &c, req.spi_in, true, sa->ni, sa->ni_len, sa->nr,
-				 sa->nr_len, NULL, 0, &li.ts[0], &lr.ts[0]);
+				 sa->nr_len, NULL, 0, &li.ts[0], &lr.ts[0], 0);
 	}
 	if (cause[0]) {
 		log_warn(V2_LOG, "%s: #%u %s", ep->cfg.name, sa->serial, cause);

@@ -51,17 +51,28 @@ static void test_basic(void **state)
 	assert_int_equal(x->ts_local.last, 0x0a60ffffu);
 	assert_int_equal(x->ts_remote.first, 0x0a000000u);
 	assert_int_equal(x->ts_remote.last, 0x0a0000ffu);
+	assert_int_equal(x->outbound_hold_ms, 0);	/* a first CHILD SA sends at once */
+	/* A rekeys: B, the responder, holds the new SA's outbound until A
+	 * proves it has it (make-before-break); A sends with it at once */
+	assert_true(ikev2_child_sa_rekey(net.s[0].ep, net.s[0].sas[0].in.spi, net.now));
+	v_pump(&net);
+	assert_int_equal(net.s[1].installs, 2);
+	assert_int_equal(net.s[1].sas[1].outbound_hold_ms, 2000);
+	assert_int_equal(net.s[0].sas[1].outbound_hold_ms, 0);
+	v_run(&net, net.now + 10000);
+	assert_int_equal(net.s[1].nsas, 1);
+	assert_true(v_sas_match(&net));
 	struct ikev2_sa_status st;
 	ikev2_get_sa_status(net.s[1].ep, net.now, &st);
 	assert_int_equal(st.state, IKEV2_SA_ESTABLISHED);
 	assert_false(st.initiator);
 	assert_int_equal(st.dh_group, 2);
 	assert_int_equal(st.prf, IKE_INTEG_SHA1);
-	assert_int_equal(st.msgid_in, 2);	/* IKE_SA_INIT and IKE_AUTH */
+	assert_int_equal(st.msgid_in, 4);	/* INIT, AUTH, the rekey, the old one's Delete */
 	struct ike_stats s;
 	ikev2_get_stats(net.s[1].ep, &s);
 	assert_int_equal(s.p1_established, 1);
-	assert_int_equal(s.p2_established, 1);
+	assert_int_equal(s.p2_established, 2);
 	/* a quiet hour with DPD: liveness checks answered, nothing else */
 	v_run(&net, net.now + 600 * 1000);
 	assert_true(net.s[0].up && net.s[1].up);
