@@ -604,6 +604,30 @@ try {
 		await snap(page, 'wizard-rolled-back');
 	});
 
+	await step('keyboard only: skip link, navigation and a list by Tab and Enter', async () => {
+		await page.goto(`${ENDPOINT}/console/#/`);
+		await page.reload();	/* focus starts at the top of the document */
+		await page.getByRole('heading', { name: 'VPC dashboard' }).waitFor();
+		await page.keyboard.press('Tab');
+		assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+		await page.keyboard.press('Enter');
+		assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+		/* Tab from the region picker to the navigation, then along it to Subnets */
+		await page.getByLabel('Region', { exact: true }).focus();
+		const seen = [];
+		for (let i = 0; i < 12 && seen[seen.length - 1] !== 'Subnets'; i++) {
+			await page.keyboard.press('Tab');
+			seen.push(await page.evaluate(() => document.activeElement.textContent.trim()));
+		}
+		assert.equal(seen[seen.length - 1], 'Subnets', `Tab order: ${seen.join(' > ')}`);
+		await page.keyboard.press('Enter');
+		await page.getByRole('heading', { name: 'Subnets', level: 1 }).waitFor();
+		/* into the list: the first subnet's id link opens its details */
+		await page.locator('.list tbody a').first().focus();
+		await page.keyboard.press('Enter');
+		await page.getByRole('heading', { name: /^Subnet: subnet-/ }).waitFor();
+	});
+
 	await step('dialogs: Escape closes them and focus returns', async () => {
 		await page.goto(`${ENDPOINT}/console/#/vpcs`);
 		const create = page.getByRole('button', { name: 'Create VPC' });
