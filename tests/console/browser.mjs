@@ -545,6 +545,32 @@ try {
 		await snap(page, 'nat-gateway');
 	});
 
+	await step('peering connection: request from the office VPC to the default one, accept', async () => {
+		await page.goto(`${ENDPOINT}/console/#/vpcs`);
+		await page.getByRole('search').getByLabel('Filter by').selectOption('is-default');
+		await page.getByRole('search').getByLabel('Value').fill('true');
+		await page.getByRole('button', { name: 'Apply filter' }).click();
+		await page.getByText('filtered by is-default = true').waitFor();
+		const defaultVpc = (await page.locator('.list tbody tr td').nth(1).textContent()).trim();
+		await page.goto(`${ENDPOINT}/console/#/peerings`);
+		await page.getByRole('button', { name: 'Create peering connection' }).click();
+		const dlg = page.getByRole('dialog');
+		await dlg.getByLabel('Name tag').fill('office-default');
+		await dlg.getByLabel('VPC ID (requester)').selectOption(W().VpcId);
+		await dlg.getByLabel('VPC ID (accepter)').fill(defaultVpc);
+		await assertLabelled(page, 'create peering connection');
+		await dlg.getByRole('button', { name: 'Create peering connection' }).click();
+		await dlg.waitFor({ state: 'detached' });
+		const heading = page.getByRole('heading', { name: /^Peering connection: pcx-/ });
+		await heading.waitFor();
+		result.peeringId = (await heading.textContent()).match(/pcx-[0-9a-f]+/)[0];
+		await page.getByRole('tabpanel').getByText('pending-acceptance').waitFor();
+		await page.getByRole('button', { name: 'Accept request' }).click();
+		await page.getByRole('tabpanel').locator('dt:text-is("Status") + dd').getByText('active', { exact: true }).waitFor();
+		result.peeringDefaultVpc = defaultVpc;
+		await snap(page, 'peering');
+	});
+
 	await step('phone width: no sideways scrolling, the menu folds', async () => {
 		await page.setViewportSize({ width: 390, height: 844 });
 		await page.goto(`${ENDPOINT}/console/#/vpns/${W().VpnConnectionId}`);

@@ -181,6 +181,16 @@ class TestConsoleInBrowser(unittest.TestCase):
         self.assertIn({"Key": "Name", "Value": "office-nat"}, nat["Tags"])
         self.assertEqual([x["AllocationId"] for x in self.ec2.describe_addresses()["Addresses"]], [a["AllocationId"]])
 
+    def test_9_peering(self):
+        """The peering connection requested and accepted on the page."""
+        pcx = self.result.get("peeringId")
+        self.assertTrue(pcx, "the peering step did not finish")
+        [p] = self.ec2.describe_vpc_peering_connections(VpcPeeringConnectionIds=[pcx])["VpcPeeringConnections"]
+        self.assertEqual(p["Status"]["Code"], "active")
+        self.assertEqual(p["RequesterVpcInfo"]["VpcId"], self.result["wizard"]["VpcId"])
+        self.assertEqual(p["AccepterVpcInfo"]["VpcId"], self.result["peeringDefaultVpc"])
+        self.assertIn({"Key": "Name", "Value": "office-default"}, p["Tags"])
+
     def test_7_rollback_left_nothing(self):
         """The failed wizard build removed all it made."""
         self.assertTrue(self.result.get("rollback"), "the rollback step did not finish")

@@ -31,7 +31,7 @@ class TestConsoleTypes(VpcdTestCase):
 
     def test_types_listed(self):
         self.assertEqual(sorted(self.types), sorted(["vpcs", "subnets", "routeTables", "igws", "nacls", "sgs", "cgws",
-                                                     "vgws", "vpns", "instances", "eips", "natGateways"]))
+                                                     "vgws", "vpns", "instances", "eips", "natGateways", "peerings"]))
 
     def test_every_filter_is_served(self):
         for key, t in self.types.items():

@@ -483,6 +483,42 @@ export const TYPES = {
 		},
 		remove: { action: 'DeleteNatGateway', param: 'NatGatewayId' },
 	},
+	peerings: {
+		title: 'Peering connections', singular: 'peering connection', describe: 'DescribeVpcPeeringConnections', set: 'vpcPeeringConnectionSet',
+		id: 'vpcPeeringConnectionId', idParam: 'VpcPeeringConnectionId', paged: true,
+		live: (r) => !['deleted', 'rejected', 'expired', 'failed'].includes(r.status && r.status.code),
+		columns: [['Name', tagValue], ['Peering connection ID', null], ['Status', (r) => badge(r.status && r.status.code)],
+			['Requester VPC', (r) => link('vpcs', r.requesterVpcInfo.vpcId)], ['Accepter VPC', (r) => r.accepterVpcInfo.vpcId],
+			['Requester CIDR', (r) => r.requesterVpcInfo.cidrBlock], ['Accepter CIDR', (r) => r.accepterVpcInfo.cidrBlock || '-'],
+			['Accepter Region', (r) => r.accepterVpcInfo.region || '-']],
+		filters: [['vpc-peering-connection-id', 'Peering connection ID'], ['status-code', 'Status'],
+			['requester-vpc-info.vpc-id', 'Requester VPC ID'], ['accepter-vpc-info.vpc-id', 'Accepter VPC ID']],
+		tabs: () => [detailsTab((p) => [['Peering connection ID', p.vpcPeeringConnectionId], ['Status', badge(p.status && p.status.code)],
+			['Status message', p.status && p.status.message], ['Requester VPC', `${p.requesterVpcInfo.vpcId} (${p.requesterVpcInfo.cidrBlock}, ${p.requesterVpcInfo.region || '-'})`],
+			['Accepter VPC', `${p.accepterVpcInfo.vpcId} (${p.accepterVpcInfo.cidrBlock || '-'}, ${p.accepterVpcInfo.region || '-'})`],
+			['Expires', p.expirationTime ? dateEl(p.expirationTime) : '-']])],
+		create: {
+			title: 'Create peering connection',
+			fields: async (api) => [nameField, await vpcField(api, 'VPC ID (requester)'),
+				{ name: 'peerVpc', label: 'VPC ID (accepter)', required: true, placeholder: 'vpc-…' },
+				{ name: 'peerRegion', label: 'Accepter Region (empty: this Region)' }],
+			submit: async (api, v) => (await api.call('CreateVpcPeeringConnection', { VpcId: v.vpc, PeerVpcId: v.peerVpc, PeerRegion: v.peerRegion,
+				TagSpecification: nameSpec('vpc-peering-connection', v.name) })).vpcPeeringConnection.vpcPeeringConnectionId,
+		},
+		remove: { action: 'DeleteVpcPeeringConnection', param: 'VpcPeeringConnectionId' },
+		actions: [
+			{ label: 'Accept request', run: async (ctx, p) => {
+				await ctx.api.call('AcceptVpcPeeringConnection', { VpcPeeringConnectionId: p.vpcPeeringConnectionId });
+				ctx.view.reload();
+			} },
+			{ label: 'Reject request', run: async (ctx, p) => {
+				if (await confirmDialog('Reject peering connection request', `Reject ${p.vpcPeeringConnectionId}?`, 'Reject')) {
+					await ctx.api.call('RejectVpcPeeringConnection', { VpcPeeringConnectionId: p.vpcPeeringConnectionId });
+					ctx.view.reload();
+				}
+			} },
+		],
+	},
 	cgws: {
 		title: 'Customer gateways', singular: 'customer gateway', describe: 'DescribeCustomerGateways', set: 'customerGatewaySet', id: 'customerGatewayId',
 		idParam: 'CustomerGatewayId', live: (r) => r.state !== 'deleted',
