@@ -96,11 +96,13 @@ int handle_AttachInternetGateway(struct api_req *rq)
  * instance in the VPC has a public address. */
 static const char *vpc_public_address_user(struct api_req *rq, const char *vpc_id)
 {
+	/* every public address is on a network interface: an instance's, an
+	 * unattached one's with an Elastic IP, a NAT gateway's */
 	size_t n;
-	struct res **list = cache_list(api_cache(rq), "instance", &n);
+	struct res **list = cache_list(api_cache(rq), "network-interface", &n);
 	for (size_t i = 0; i < n; i++) {
 		const char *v = doc_get_str(list[i]->r_doc, "VpcId");
-		const char *ip = doc_get_str(list[i]->r_doc, "PublicIpAddress");
+		const char *ip = doc_get_str(doc_get(list[i]->r_doc, "Association"), "PublicIp");
 		if (v && strcmp(v, vpc_id) == 0 && ip && *ip)
 			return list[i]->r_id;
 	}

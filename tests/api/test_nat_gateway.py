@@ -259,3 +259,15 @@ class T(VpcdTestCase):
         g = self.get(n["NatGatewayId"])
         self.assertEqual(g["NatGatewayAddresses"], self.get(n["NatGatewayId"])["NatGatewayAddresses"])
         self.assertEqual(g["NatGatewayAddresses"][0]["PublicIp"], self.eip["PublicIp"])
+
+    def test_dependencies(self):
+        # as on AWS: the gateway's interface keeps its subnet, its Elastic IP keeps the internet gateway
+        nat = self.create()["NatGatewayId"]
+        self.assertError("DependencyViolation", self.ec2.delete_subnet, SubnetId=self.pub)
+        msg = self.assertError("DependencyViolation", self.ec2.detach_internet_gateway,
+                               InternetGatewayId=self.igw, VpcId=self.vpc)
+        self.assertIn("mapped public address", msg)
+        self.assertError("DependencyViolation", self.ec2.delete_vpc, VpcId=self.vpc)
+        self.ec2.delete_nat_gateway(NatGatewayId=nat)
+        self.ec2.detach_internet_gateway(InternetGatewayId=self.igw, VpcId=self.vpc)
+        self.ec2.delete_subnet(SubnetId=self.pub)
