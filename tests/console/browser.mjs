@@ -509,7 +509,7 @@ try {
 		await page.getByText('Page 1 · 10 shown').waitFor();
 	});
 
-	await step('Elastic IP: allocate and release', async () => {
+	await step('Elastic IP: allocate, associate with the instance, disassociate, release', async () => {
 		await page.goto(`${ENDPOINT}/console/#/eips`);
 		await page.getByRole('button', { name: 'Allocate Elastic IP address' }).click();
 		const dlg = page.getByRole('dialog');
@@ -519,7 +519,17 @@ try {
 		const heading = page.getByRole('heading', { name: /^Elastic IP address: eipalloc-/ });
 		await heading.waitFor();
 		result.eip = (await heading.textContent()).match(/eipalloc-[0-9a-f]+/)[0];
+		await page.getByRole('button', { name: 'Associate Elastic IP address', exact: true }).click();
+		const assoc = page.getByRole('dialog');
+		await assoc.getByLabel('Instance').selectOption(result.instanceId);
+		await assoc.getByRole('button', { name: 'Associate', exact: true }).click();
+		await assoc.waitFor({ state: 'detached' });
+		await page.getByRole('tabpanel').locator('dt:text-is("Associated instance") + dd').getByText(result.instanceId).waitFor();
+		result.eipPrivateIp = await page.getByRole('tabpanel').locator('dt:text-is("Private IP address") + dd').textContent();
 		await snap(page, 'elastic-ip');
+		await page.getByRole('button', { name: 'Disassociate Elastic IP address' }).click();
+		await page.getByRole('dialog').getByRole('button', { name: 'Disassociate' }).click();
+		await page.getByRole('tabpanel').locator('dt:text-is("Associated instance") + dd').getByText('-', { exact: true }).waitFor();
 		await page.getByRole('button', { name: 'Release Elastic IP address' }).click();
 		await page.getByRole('dialog').getByRole('button', { name: 'Yes, release' }).click();
 		await page.getByText(`Released ${result.eip}`).waitFor();

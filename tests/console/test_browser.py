@@ -171,6 +171,7 @@ class TestConsoleInBrowser(unittest.TestCase):
     def test_6_addresses(self):
         """The Elastic IP allocated and released on the page is gone; the NAT gateway's is the one it shows."""
         self.assertTrue(self.result.get("eip"))
+        self.assertEqual(self.result.get("eipPrivateIp"), "10.96.1.10", "associated with the instance's address")
         nat_id = self.result.get("natGatewayId")
         self.assertTrue(nat_id, "the NAT gateway step did not finish")
         [nat] = self.ec2.describe_nat_gateways(NatGatewayIds=[nat_id])["NatGateways"]
