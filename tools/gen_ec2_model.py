@@ -23,6 +23,14 @@ TYPES = {"structure": "SH_STRUCT", "list": "SH_LIST", "string": "SH_STRING",
          "blob": "SH_STRING"}
 
 
+# Lists whose length AWS bounds without the model saying so (the model's
+# own "max" is used where it has one): a request naming a higher index is
+# refused before anything is built for it.
+LIST_MAX_ITEMS = {
+    "VpnTunnelOptionsSpecificationsList": 2,  # two tunnels per VPN connection
+}
+
+
 def cstr(s):
     return "NULL" if s is None else '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
@@ -91,8 +99,11 @@ def main():
         item = None
         if sh.type_name == "list":
             item = sh.member.serialization.get("name", "member")
-        o.append("\t{ %s, %s, %d, %d, %d, %s }," % (cstr(sh.name), TYPES[sh.type_name], len(e["members"]),
-                                                    first[i], e["list"], cstr(item)))
+        max_items = 0
+        if sh.type_name == "list":
+            max_items = LIST_MAX_ITEMS.get(sh.name, sh.metadata.get("max", 0))
+        o.append("\t{ %s, %s, %d, %d, %d, %s, %d }," % (cstr(sh.name), TYPES[sh.type_name], len(e["members"]),
+                                                        first[i], e["list"], cstr(item), max_items))
     o.append("};\n")
     o.append("const struct ec2_operation ec2_operations[] = {")
     for a, i, oi in sorted(ops):

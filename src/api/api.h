@@ -30,6 +30,7 @@
 
 #define API_MAX_BODY (1024 * 1024)	/* bytes of form body accepted */
 #define API_MAX_PARAMS 4096		/* form parameters accepted */
+#define API_MAX_PARAMS_TEXT "4,096"	/* the same, in messages */
 
 struct api_config {
 	const char *ac_listen;		/* "127.0.0.1:8775" */

@@ -127,6 +127,30 @@ static const char *filter_path(const struct filter_def *defs, const char *name)
 	return NULL;
 }
 
+#define NEXT_TOKEN_SHOWN_MAX 64	/* longer tokens are not echoed */
+#define NEXT_TOKEN_HEX_MAX 16	/* an int64 */
+
+/* The creation order a NextToken of ours names ("vpcd1." and up to 16
+ * lower-case hex digits, no overflow), or -1. */
+static int64_t next_token_ord(const char *token)
+{
+	size_t plen = strlen(NEXT_TOKEN_PREFIX);
+	if (strncmp(token, NEXT_TOKEN_PREFIX, plen) != 0)
+		return -1;
+	const char *h = token + plen;
+	size_t n = strlen(h);
+	if (n == 0 || n > NEXT_TOKEN_HEX_MAX)
+		return -1;
+	uint64_t v = 0;
+	for (; *h; h++) {
+		int d = *h >= '0' && *h <= '9' ? *h - '0' : *h >= 'a' && *h <= 'f' ? *h - 'a' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v << 4 | (uint64_t)d;
+	}
+	return v > INT64_MAX ? -1 : (int64_t)v;
+}
+
 static int res_ord_cmp(const void *a, const void *b)
 {
 	int64_t x = (*(struct res *const *)a)->r_ord, y = (*(struct res *const *)b)->r_ord;
@@ -186,13 +210,17 @@ int api_describe(struct api_req *rq, const struct describe_spec *spec)
 		max = maxd->d_int;
 	}
 	int64_t start_ord = 0;
-	if (token && *token) {
-		char *end;
-		if (strncmp(token, NEXT_TOKEN_PREFIX, strlen(NEXT_TOKEN_PREFIX)) != 0 ||
-		    (start_ord = strtoll(token + strlen(NEXT_TOKEN_PREFIX), &end, 16), *end) || start_ord <= 0) {
-			api_fail(rq, "InvalidNextToken", "The token '%.80s' is invalid", token);
-			goto out;
-		}
+	if (token && *token && (start_ord = next_token_ord(token)) <= 0) {
+		/* echoed only when it could be one of ours */
+		bool plain = strlen(token) <= NEXT_TOKEN_SHOWN_MAX;
+		for (const char *p = token; *p && plain; p++)
+			plain = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				*p == '.' || *p == '-' || *p == '_';
+		if (plain)
+			api_fail(rq, "InvalidNextToken", "The token '%s' is invalid", token);
+		else
+			api_fail(rq, "InvalidNextToken", "The token is invalid");
+		goto out;
 	}
 
 	struct doc *out = doc_set(rq->rq_out, spec->ds_out_member, doc_list());

@@ -25,6 +25,8 @@ struct ec2_shape {
 	int s_first_member;	/* index into ec2_members; a structure's members are sorted by m_name */
 	int s_list_member;	/* lists: element shape, else -1 */
 	const char *s_item_xml;	/* lists: element name of each item ("item") */
+	int s_max_items;	/* lists: most items AWS accepts (the model's max, or
+				 * tools/gen_ec2_model.py's LIST_MAX_ITEMS); 0: no bound */
 };
 
 struct ec2_operation {

@@ -50,6 +50,7 @@ struct conn_ctx {
 	bool cc_too_large;
 	bool cc_answered;		/* response ready, waiting for resume */
 	bool cc_get;			/* parameters in the URL */
+	bool cc_url_args_overflow;	/* more than API_MAX_PARAMS in the URL */
 	struct query_params cc_url_args, cc_form;
 	int cc_status;
 	char *cc_xml;			/* owned until queued */
@@ -91,16 +92,11 @@ static const char *header_lookup(void *ctx, const char *name)
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-	struct query_params *q = cls;
-	if (q->qp_count >= API_MAX_PARAMS)
+	struct conn_ctx *cc = cls;
+	if (query_add(&cc->cc_url_args, key, value, API_MAX_PARAMS) != QUERY_OK) {
+		cc->cc_url_args_overflow = true;
 		return MHD_NO;
-	struct query_param *items = realloc(q->qp_items, (q->qp_count + 1) * sizeof(*items));
-	if (!items)
-		abort();
-	q->qp_items = items;
-	items[q->qp_count].qp_name = strdup(key);
-	items[q->qp_count].qp_value = strdup(value ? value : "");
-	q->qp_count++;
+	}
 	return MHD_YES;
 }
 
@@ -154,7 +150,11 @@ static bool region_served(const char *name)
 static bool prepare_request(struct api *api, struct conn_ctx *cc, struct MHD_Connection *conn,
 			    const char *method, const char *url)
 {
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &cc->cc_url_args);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, cc);
+	if (cc->cc_url_args_overflow) {
+		answer_error(cc, 400, "InvalidParameterValue", "The URL has more than " API_MAX_PARAMS_TEXT " query parameters");
+		return true;
+	}
 	if (cc->cc_too_large) {
 		answer_error(cc, 413, "RequestEntityTooLarge", "The request body exceeds 1 MiB");
 		return true;
@@ -179,9 +179,15 @@ static bool prepare_request(struct api *api, struct conn_ctx *cc, struct MHD_Con
 	}
 	snprintf(cc->cc_region, sizeof(cc->cc_region), "%s", sres.v_region);
 	snprintf(cc->cc_service, sizeof(cc->cc_service), "%s", sres.v_service);
-	if (query_parse(cc->cc_body.sb_data ? cc->cc_body.sb_data : "", cc->cc_body.sb_len,
-			API_MAX_PARAMS, &cc->cc_form) < 0) {
-		answer_error(cc, 400, "InvalidParameterValue", "The request body is not valid form-urlencoded data");
+	int qs = query_parse(cc->cc_body.sb_data ? cc->cc_body.sb_data : "", cc->cc_body.sb_len, API_MAX_PARAMS,
+			     &cc->cc_form);
+	if (qs == QUERY_TOO_MANY) {
+		answer_error(cc, 400, "InvalidParameterValue", "The request has more than " API_MAX_PARAMS_TEXT " parameters");
+		return true;
+	}
+	if (qs != QUERY_OK) {
+		answer_error(cc, 400, "InvalidParameterValue",
+			     "The request body is not valid form-urlencoded data (a malformed %-escape, or %00)");
 		return true;
 	}
 	cc->cc_get = strcmp(method, "GET") == 0;
@@ -218,7 +224,7 @@ static void run_request(struct api *api, struct conn_ctx *cc)
 		answer_error(cc, 400, "MissingAction", "The request must contain the parameter Action");
 		goto out;
 	}
-	snprintf(cc->cc_action, sizeof(cc->cc_action), "%s", action);
+	wire_printable(action, cc->cc_action, sizeof(cc->cc_action));	/* logged */
 	if (strcmp(cc->cc_service, "sts") == 0) {
 		struct sts_answer sa = { 0 };
 		sts_serve(api, params, cc->cc_request_id, &sa);
@@ -236,8 +242,9 @@ static void run_request(struct api *api, struct conn_ctx *cc)
 	const struct ec2_operation *op = ec2_operation_find(action);
 	const struct api_action *aa = api_action_find(action);
 	if (!op || !aa) {
-		char m[200];
-		snprintf(m, sizeof(m), "The action %.64s is not valid for this web service.", action);
+		char m[200], shown[65];
+		snprintf(m, sizeof(m), "The action %s is not valid for this web service.",
+			 wire_printable(action, shown, sizeof(shown)));
 		answer_error(cc, 400, "InvalidAction", m);
 		goto out;
 	}

@@ -239,10 +239,62 @@ static void build_string_to_sign(EVP_MD_CTX *c, const struct sigv4_request *req,
 	sb_printf(sts, "AWS4-HMAC-SHA256\n%s\n%s\n%s", amz_date, scope, cr_hash);
 }
 
-bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_t nkeys,
-		  bool (*region_known)(const char *region), time_t now, struct sigv4_result *res)
+/* SignedHeaders: lower-case header names joined by ';', compared token by
+ * token (a substring search would take "x-ghost" for "host"). */
+static bool signed_headers_valid(const char *list, bool need_date, struct sigv4_result *res)
+{
+	bool host = false, date = false;
+	const char *p = list;
+	for (;;) {
+		size_t n = strcspn(p, ";");
+		if (n == 0 || n >= 128)
+			return fail(res, "IncompleteSignature", "SignedHeaders must be header names separated by ';'");
+		for (size_t i = 0; i < n; i++) {
+			char c = p[i];
+			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+				return fail(res, "IncompleteSignature", "SignedHeaders must be lower-case header names separated by ';'");
+		}
+		host |= n == 4 && memcmp(p, "host", 4) == 0;
+		date |= n == 10 && memcmp(p, "x-amz-date", 10) == 0;
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	if (!host)
+		return fail(res, "SignatureDoesNotMatch", "SignedHeaders must include host");
+	if (need_date && !date)
+		return fail(res, "SignatureDoesNotMatch", "SignedHeaders must include x-amz-date");
+	return true;
+}
+
+static bool is_hex64(const char *s)
+{
+	if (strlen(s) != 64)
+		return false;
+	for (; *s; s++)
+		if (!isxdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* An access key id as AWS makes them: letters and digits. */
+static bool access_key_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 4 || n >= SIGV4_ACCESS_KEY_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s))
+			return false;
+	return true;
+}
+
+bool sigv4_check_head(const struct sigv4_request *req, struct sigv4_key *keys, size_t nkeys,
+		      bool (*region_known)(const char *region), time_t now, struct sigv4_auth *a,
+		      struct sigv4_result *res)
 {
 	memset(res, 0, sizeof(*res));
+	memset(a, 0, sizeof(*a));
 	const char *auth = req->r_header(req->r_header_ctx, "authorization");
 	char credential[512], signed_headers[512], signature[80];
 	const char *amz_date;
@@ -278,7 +330,7 @@ bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_
 	} else {
 		return fail(res, "MissingAuthenticationToken", "Request is missing Authentication Token");
 	}
-	if (strlen(signature) != 64)
+	if (!is_hex64(signature))
 		return fail(res, "IncompleteSignature", "Signature must be 64 hexadecimal characters");
 
 	/* Credential = AKID/date/region/service/aws4_request */
@@ -293,6 +345,9 @@ bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_
 	}
 	if (np != 5 || tok)
 		return fail(res, "IncompleteSignature", "Credential must have the form AKID/YYYYMMDD/region/ec2/aws4_request");
+	/* the key id reaches the log: letters and digits only */
+	if (!access_key_valid(parts[0]))
+		return fail(res, "IncompleteSignature", "The access key id in Credential must be letters and digits");
 	snprintf(res->v_access_key_id, sizeof(res->v_access_key_id), "%s", parts[0]);
 
 	time_t t = parse_amz_date(amz_date);
@@ -307,17 +362,23 @@ bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_
 	/* AWS: a presigned request is refused 15 minutes after it expired */
 	if (expires >= 0 && now > t + expires + SIGV4_MAX_SKEW_S)
 		return fail(res, "RequestExpired", "Request has expired: the presigned URL's X-Amz-Expires has passed");
-	if (strlen(parts[2]) >= sizeof(res->v_region) || !region_known(parts[2])) {
+	if (strlen(parts[2]) >= sizeof(a->sa_region) || !region_known(parts[2])) {
+		bool printable = strlen(parts[2]) <= 40;
+		for (const char *p = parts[2]; *p && printable; p++)
+			printable = isalnum((unsigned char)*p) || *p == '-';
 		char m[200];
-		snprintf(m, sizeof(m), "Credential should be scoped to a valid region, not '%.40s'", parts[2]);
+		snprintf(m, sizeof(m), "Credential should be scoped to a valid region, not '%s'",
+			 printable ? parts[2] : "(not a region name)");
 		return fail(res, "SignatureDoesNotMatch", m);
 	}
 	if ((strcmp(parts[3], "ec2") != 0 && strcmp(parts[3], "sts") != 0) || strcmp(parts[4], "aws4_request") != 0)
 		return fail(res, "SignatureDoesNotMatch",
 			    "Credential should be scoped to the service 'ec2' or 'sts' and terminated by 'aws4_request'");
-	const char *region = parts[2], *service = parts[3];
-	if (!strstr(signed_headers, "host"))
-		return fail(res, "SignatureDoesNotMatch", "SignedHeaders must include host");
+	if (!signed_headers_valid(signed_headers, expires < 0, res))
+		return false;
+	const char *declared = req->r_header(req->r_header_ctx, "x-amz-content-sha256");
+	if (declared && !is_hex64(declared))
+		return fail(res, "IncompleteSignature", "x-amz-content-sha256 must be 64 hexadecimal characters");
 
 	struct sigv4_key *key = NULL;
 	for (size_t i = 0; i < nkeys; i++)
@@ -326,23 +387,45 @@ bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_
 	if (!key)
 		return fail(res, "AuthFailure", "AWS was not able to validate the provided access credentials");
 
+	a->sa_key = key;
+	snprintf(a->sa_amz_date, sizeof(a->sa_amz_date), "%s", amz_date);
+	snprintf(a->sa_date, sizeof(a->sa_date), "%s", parts[1]);
+	snprintf(a->sa_region, sizeof(a->sa_region), "%s", parts[2]);
+	snprintf(a->sa_service, sizeof(a->sa_service), "%s", parts[3]);
+	snprintf(res->v_region, sizeof(res->v_region), "%s", parts[2]);
+	snprintf(res->v_service, sizeof(res->v_service), "%s", parts[3]);
+	snprintf(a->sa_signed_headers, sizeof(a->sa_signed_headers), "%s", signed_headers);
+	for (size_t i = 0; i < 64; i++)
+		a->sa_signature[i] = (char)tolower((unsigned char)signature[i]);
+	if (declared)
+		for (size_t i = 0; i < 64; i++)
+			a->sa_payload_hash[i] = (char)tolower((unsigned char)declared[i]);
+	return true;
+}
+
+bool sigv4_check_body(const struct sigv4_auth *a, const struct sigv4_request *req, struct sigv4_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	snprintf(res->v_access_key_id, sizeof(res->v_access_key_id), "%s", a->sa_key->k_access_key_id);
+	snprintf(res->v_region, sizeof(res->v_region), "%s", a->sa_region);
+	snprintf(res->v_service, sizeof(res->v_service), "%s", a->sa_service);
 	char payload_hash[65];
 	EVP_MD_CTX *c = digest_ctx();
 	sha256_hex(c, req->r_body ? req->r_body : "", req->r_body_len, payload_hash);
-	const char *declared = req->r_header(req->r_header_ctx, "x-amz-content-sha256");
-	if (declared && strcmp(declared, payload_hash) != 0) {
+	if (a->sa_payload_hash[0] && strcmp(a->sa_payload_hash, payload_hash) != 0) {
 		EVP_MD_CTX_free(c);
 		return fail(res, "SignatureDoesNotMatch", "The x-amz-content-sha256 header does not match the request body");
 	}
 
 	char scope[128];
-	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", parts[1], region, service);
+	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", a->sa_date, a->sa_region, a->sa_service);
 	struct strbuf sts = STRBUF_INIT;
-	build_string_to_sign(c, req, signed_headers, amz_date, scope, payload_hash, &sts);
+	build_string_to_sign(c, req, a->sa_signed_headers, a->sa_amz_date, scope, payload_hash, &sts);
 
+	struct sigv4_key *key = a->sa_key;
 	/* the derived key depends on date, region and service: one cached */
 	if (strcmp(key->k_cached_scope, scope) != 0) {
-		signing_key(c, key->k_secret, parts[1], region, service, key->k_cached_signing_key);
+		signing_key(c, key->k_secret, a->sa_date, a->sa_region, a->sa_service, key->k_cached_signing_key);
 		snprintf(key->k_cached_scope, sizeof(key->k_cached_scope), "%s", scope);
 	}
 	uint8_t mac[32];
@@ -351,13 +434,16 @@ bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_
 	EVP_MD_CTX_free(c);
 	sb_free(&sts);
 	hex_encode(mac, 32, mac_hex);
-	for (char *p = signature; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	if (!ct_equal(mac_hex, signature, 64))
+	if (!ct_equal(mac_hex, a->sa_signature, 64))
 		return fail(res, "AuthFailure", "AWS was not able to validate the provided access credentials");
-	snprintf(res->v_region, sizeof(res->v_region), "%s", region);
-	snprintf(res->v_service, sizeof(res->v_service), "%s", service);
 	return true;
+}
+
+bool sigv4_verify(const struct sigv4_request *req, struct sigv4_key *keys, size_t nkeys,
+		  bool (*region_known)(const char *region), time_t now, struct sigv4_result *res)
+{
+	struct sigv4_auth a;
+	return sigv4_check_head(req, keys, nkeys, region_known, now, &a, res) && sigv4_check_body(&a, req, res);
 }
 
 static const char *sign_header(void *ctx, const char *name)

@@ -1,7 +1,11 @@
 /*
  * wire.c — form parameters to request docs and response docs to XML, both
  * driven by the generated EC2 model tables (wire.h). Bounded: at most
- * max_params parameters, nesting as deep as the model's shapes.
+ * max_params parameters, WIRE_MAX_NAME_PARTS parts to a name,
+ * WIRE_MAX_ELEMENTS elements to a request, list indexes as the model (or
+ * AWS) allows; recursion only as deep as the model's shapes. Strings in
+ * must be clean UTF-8; strings out are escaped so that the XML is
+ * well-formed whatever the bytes (a value stored by an older vpcd).
  */
 #include "api/wire.h"
 
@@ -57,6 +61,25 @@ bad:
 	return NULL;
 }
 
+int query_add(struct query_params *q, const char *name, const char *value, size_t max_params)
+{
+	if (q->qp_count >= max_params)
+		return QUERY_TOO_MANY;
+	char *n = strdup(name), *v = strdup(value ? value : "");
+	if (!n || !v)
+		abort();
+	if (q->qp_count == q->qp_cap) {
+		q->qp_cap = q->qp_cap ? q->qp_cap * 2 : 16;
+		q->qp_items = realloc(q->qp_items, q->qp_cap * sizeof(*q->qp_items));
+		if (!q->qp_items)
+			abort();
+	}
+	q->qp_items[q->qp_count].qp_name = n;
+	q->qp_items[q->qp_count].qp_value = v;
+	q->qp_count++;
+	return QUERY_OK;
+}
+
 int query_parse(const char *body, size_t len, size_t max_params, struct query_params *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -66,7 +89,7 @@ int query_parse(const char *body, size_t len, size_t max_params, struct query_pa
 		const char *stop = amp ? amp : end;
 		if (stop > p) {
 			if (out->qp_count >= max_params)
-				goto bad;
+				return QUERY_TOO_MANY;
 			const char *eq = memchr(p, '=', (size_t)(stop - p));
 			const char *name_end = eq ? eq : stop;
 			char *name = form_decode(p, (size_t)(name_end - p));
@@ -74,22 +97,21 @@ int query_parse(const char *body, size_t len, size_t max_params, struct query_pa
 			if (!name || !value) {
 				free(name);
 				free(value);
-				goto bad;
+				return QUERY_BAD_ENCODING;
 			}
-			struct query_param *items = realloc(out->qp_items, (out->qp_count + 1) * sizeof(*items));
-			if (!items)
-				abort();
-			out->qp_items = items;
-			items[out->qp_count].qp_name = name;
-			items[out->qp_count].qp_value = value;
+			if (out->qp_count == out->qp_cap) {
+				out->qp_cap = out->qp_cap ? out->qp_cap * 2 : 16;
+				out->qp_items = realloc(out->qp_items, out->qp_cap * sizeof(*out->qp_items));
+				if (!out->qp_items)
+					abort();
+			}
+			out->qp_items[out->qp_count].qp_name = name;
+			out->qp_items[out->qp_count].qp_value = value;
 			out->qp_count++;
 		}
 		p = stop + 1;
 	}
-	return 0;
-bad:
-	query_free(out);
-	return -1;
+	return QUERY_OK;
 }
 
 const char *query_get(const struct query_params *q, const char *name)
@@ -112,6 +134,15 @@ void query_free(struct query_params *q)
 	memset(q, 0, sizeof(*q));
 }
 
+const char *wire_printable(const char *s, char *out, size_t out_len)
+{
+	size_t n = 0;
+	for (; s && *s && n + 1 < out_len; s++)
+		out[n++] = *s >= 0x20 && *s < 0x7f ? *s : '?';
+	out[n] = '\0';
+	return out;
+}
+
 static int op_cmp(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct ec2_operation *)elem)->o_name);
@@ -125,52 +156,118 @@ const struct ec2_operation *ec2_operation_find(const char *name)
 /* --- parameters to doc ---------------------------------------------------- */
 
 #define LIST_GAP_MAX 1000	/* highest index of a list of structures with gaps */
+#define PATH_MAX_LEN 256	/* of a parameter's path in a message */
 
-/* The parameters as a tree of their dotted names: "Filter.1.Name" is
- * Filter → 1 → Name. */
+/*
+ * The parameters as a tree of their dotted names: "Filter.1.Name" is
+ * Filter → 1 → Name. The nodes live in one array (freed at once, no
+ * recursion, whatever the shape of the names) and are found by a hash of
+ * (parent, part), so that building the tree is O(parts) whatever the
+ * number of siblings. A part points into its parameter's name (borrowed
+ * from the query_params, like the value).
+ */
 struct pnode {
-	char *pn_seg;
-	const char *pn_value;	/* borrowed from query_params; NULL for inner nodes */
-	struct pnode *pn_child, *pn_next;
-	int pn_used;
+	const char *pn_seg;
+	size_t pn_seg_len;
+	const char *pn_value;	/* NULL for inner nodes */
+	uint32_t pn_parent;
+	uint32_t pn_first_child, pn_last_child, pn_next;	/* 0: none (node 0 is the root) */
+	uint32_t pn_nchildren;
+	bool pn_used;
 };
 
-static struct pnode *pnode_child(struct pnode *parent, const char *seg, size_t len, int create)
+struct ptree {
+	struct pnode *pt_nodes;
+	size_t pt_count, pt_cap;
+	uint32_t *pt_hash;	/* node index, 0 empty; open addressing */
+	size_t pt_hash_cap;	/* a power of two, at least twice pt_count */
+};
+
+static uint64_t pnode_hash(uint32_t parent, const char *seg, size_t len)
 {
-	for (struct pnode *c = parent->pn_child; c; c = c->pn_next)
-		if (strlen(c->pn_seg) == len && memcmp(c->pn_seg, seg, len) == 0)
-			return c;
-	if (!create)
-		return NULL;
-	struct pnode *c = calloc(1, sizeof(*c));
-	if (!c)
-		abort();
-	c->pn_seg = strndup(seg, len);
-	c->pn_next = parent->pn_child;
-	parent->pn_child = c;
-	return c;
+	uint64_t h = 1469598103934665603ull ^ parent;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)seg[i]) * 1099511628211ull;
+	return h ^ (h >> 29);
 }
 
-static void pnode_free(struct pnode *n)
+static void ptree_rehash(struct ptree *t, size_t cap)
 {
-	while (n) {
-		struct pnode *next = n->pn_next;
-		pnode_free(n->pn_child);
-		free(n->pn_seg);
-		free(n);
-		n = next;
+	free(t->pt_hash);
+	t->pt_hash = calloc(cap, sizeof(*t->pt_hash));
+	if (!t->pt_hash)
+		abort();
+	t->pt_hash_cap = cap;
+	for (uint32_t i = 1; i < t->pt_count; i++) {
+		const struct pnode *n = &t->pt_nodes[i];
+		size_t h = (size_t)pnode_hash(n->pn_parent, n->pn_seg, n->pn_seg_len) & (cap - 1);
+		while (t->pt_hash[h])
+			h = (h + 1) & (cap - 1);
+		t->pt_hash[h] = i;
 	}
 }
 
-struct parse_err {
+static void ptree_init(struct ptree *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->pt_cap = 64;
+	t->pt_nodes = calloc(t->pt_cap, sizeof(*t->pt_nodes));
+	if (!t->pt_nodes)
+		abort();
+	t->pt_count = 1;	/* the root */
+	ptree_rehash(t, 128);
+}
+
+static void ptree_free(struct ptree *t)
+{
+	free(t->pt_nodes);
+	free(t->pt_hash);
+}
+
+/* The child of parent named seg, created when create; 0 when absent. */
+static uint32_t ptree_child(struct ptree *t, uint32_t parent, const char *seg, size_t len, bool create)
+{
+	uint64_t hv = pnode_hash(parent, seg, len);
+	size_t h = (size_t)hv & (t->pt_hash_cap - 1);
+	for (uint32_t i; (i = t->pt_hash[h]); h = (h + 1) & (t->pt_hash_cap - 1)) {
+		const struct pnode *n = &t->pt_nodes[i];
+		if (n->pn_parent == parent && n->pn_seg_len == len && memcmp(n->pn_seg, seg, len) == 0)
+			return i;
+	}
+	if (!create)
+		return 0;
+	if (t->pt_count == t->pt_cap) {
+		t->pt_cap *= 2;
+		t->pt_nodes = realloc(t->pt_nodes, t->pt_cap * sizeof(*t->pt_nodes));
+		if (!t->pt_nodes)
+			abort();
+	}
+	uint32_t i = (uint32_t)t->pt_count++;
+	t->pt_nodes[i] = (struct pnode){ .pn_seg = seg, .pn_seg_len = len, .pn_parent = parent };
+	struct pnode *p = &t->pt_nodes[parent];
+	if (p->pn_last_child)
+		t->pt_nodes[p->pn_last_child].pn_next = i;
+	else
+		p->pn_first_child = i;
+	p->pn_last_child = i;
+	p->pn_nchildren++;
+	t->pt_hash[h] = i;
+	if (t->pt_count * 2 > t->pt_hash_cap)
+		ptree_rehash(t, t->pt_hash_cap * 2);
+	return i;
+}
+
+struct parse_ctx {
+	struct ptree *pc_tree;
+	size_t pc_elements;	/* nodes, values and list items so far */
 	char *code, *msg;
 	size_t code_len, msg_len;
 	int failed;
 };
 
-static void parse_fail(struct parse_err *e, const char *code, const char *fmt, ...)
+static void parse_fail(struct parse_ctx *e, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void parse_fail(struct parse_err *e, const char *code, const char *fmt, ...)
+static void parse_fail(struct parse_ctx *e, const char *code, const char *fmt, ...)
 {
 	if (e->failed)
 		return;
@@ -182,23 +279,47 @@ static void parse_fail(struct parse_err *e, const char *code, const char *fmt, .
 	va_end(ap);
 }
 
-static struct doc *parse_value(int shape, struct pnode *n, const char *path, struct parse_err *e);
+/* Counts n more elements; false (and the error) beyond the bound. */
+static bool take_elements(struct parse_ctx *e, size_t n)
+{
+	e->pc_elements += n;
+	if (e->pc_elements <= WIRE_MAX_ELEMENTS)
+		return true;
+	parse_fail(e, "InvalidParameterValue", "The request has more than %d parameter elements", WIRE_MAX_ELEMENTS);
+	return false;
+}
 
-static struct doc *parse_struct(int shape, struct pnode *n, const char *path, struct parse_err *e)
+/* path + "." + the node's part, printable, for messages. */
+static void sub_path(char *sub, const char *path, const struct pnode *n)
+{
+	size_t o = 0;
+	for (; path[o] && o < PATH_MAX_LEN - 2; o++)
+		sub[o] = path[o];
+	if (o)
+		sub[o++] = '.';
+	for (size_t i = 0; i < n->pn_seg_len && o < PATH_MAX_LEN - 1; i++)
+		sub[o++] = n->pn_seg[i] >= 0x20 && n->pn_seg[i] < 0x7f ? n->pn_seg[i] : '?';
+	sub[o] = '\0';
+}
+
+static struct doc *parse_value(int shape, uint32_t node, const char *path, struct parse_ctx *e);
+
+static struct doc *parse_struct(int shape, uint32_t node, const char *path, struct parse_ctx *e)
 {
 	const struct ec2_shape *s = &ec2_shapes[shape];
+	struct ptree *t = e->pc_tree;
 	struct doc *obj = doc_obj();
 	for (int i = 0; i < s->s_nmembers && !e->failed; i++) {
 		const struct ec2_member *m = &ec2_members[s->s_first_member + i];
-		struct pnode *c = pnode_child(n, m->m_query, strlen(m->m_query), 0);
-		char sub[512];
+		uint32_t c = ptree_child(t, node, m->m_query, strlen(m->m_query), false);
+		char sub[PATH_MAX_LEN];
 		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", m->m_query);
 		if (!c) {
 			if (m->m_required)
 				parse_fail(e, "MissingParameter", "The request must contain the parameter %s", sub);
 			continue;
 		}
-		c->pn_used = 1;
+		t->pt_nodes[c].pn_used = true;
 		struct doc *v = parse_value(m->m_shape, c, sub, e);
 		if (v)
 			doc_set(obj, m->m_name, v);
@@ -206,64 +327,75 @@ static struct doc *parse_struct(int shape, struct pnode *n, const char *path, st
 	return obj;
 }
 
-static int index_cmp(const void *a, const void *b)
+/* A list index: 1 to 999999, no leading zero. */
+static long list_index(const struct pnode *n)
 {
-	long x = strtol((*(struct pnode *const *)a)->pn_seg, NULL, 10);
-	long y = strtol((*(struct pnode *const *)b)->pn_seg, NULL, 10);
+	if (n->pn_seg_len == 0 || n->pn_seg_len > 6 || n->pn_seg[0] == '0')
+		return -1;
+	long v = 0;
+	for (size_t i = 0; i < n->pn_seg_len; i++) {
+		if (n->pn_seg[i] < '0' || n->pn_seg[i] > '9')
+			return -1;
+		v = v * 10 + (n->pn_seg[i] - '0');
+	}
+	return v;
+}
+
+struct list_item {
+	long li_index;
+	uint32_t li_node;
+};
+
+static int list_item_cmp(const void *a, const void *b)
+{
+	long x = ((const struct list_item *)a)->li_index, y = ((const struct list_item *)b)->li_index;
 	return (x > y) - (x < y);
 }
 
-static bool is_list_index(const char *s)
-{
-	if (!*s || *s == '0' || strlen(s) > 6)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static struct doc *parse_list(int shape, struct pnode *n, const char *path, struct parse_err *e)
+static struct doc *parse_list(int shape, uint32_t node, const char *path, struct parse_ctx *e)
 {
 	const struct ec2_shape *s = &ec2_shapes[shape];
+	struct ptree *t = e->pc_tree;
 	struct doc *list = doc_list();
-	size_t count = 0;
-	for (struct pnode *c = n->pn_child; c; c = c->pn_next)
-		count++;
+	size_t count = t->pt_nodes[node].pn_nchildren;
 	if (count == 0)
 		return list;	/* "Name=" with no items: an empty list */
-	struct pnode **items = calloc(count, sizeof(*items));
+	/* Positions matter for lists of structures: boto3 leaves out an
+	 * empty {} item, so TunnelOptions.2 alone means "the second tunnel".
+	 * Gaps become empty structures, counted as elements. */
+	bool keep_positions = ec2_shapes[s->s_list_member].s_type == SH_STRUCT;
+	long max_index = s->s_max_items ? s->s_max_items : keep_positions ? LIST_GAP_MAX : 0;
+	struct list_item *items = calloc(count, sizeof(*items));
 	if (!items)
 		abort();
 	size_t k = 0;
-	for (struct pnode *c = n->pn_child; c; c = c->pn_next) {
-		if (!is_list_index(c->pn_seg)) {
-			parse_fail(e, "InvalidParameterValue", "The parameter %s.%s is not a valid list index", path, c->pn_seg);
-			break;
+	for (uint32_t c = t->pt_nodes[node].pn_first_child; c && !e->failed; c = t->pt_nodes[c].pn_next) {
+		long at = list_index(&t->pt_nodes[c]);
+		char sub[PATH_MAX_LEN];
+		if (at < 0) {
+			sub_path(sub, path, &t->pt_nodes[c]);
+			parse_fail(e, "InvalidParameterValue", "The parameter %s is not a valid list index", sub);
+		} else if (max_index && at > max_index) {
+			sub_path(sub, path, &t->pt_nodes[c]);
+			parse_fail(e, "InvalidParameterValue", "The parameter %s is beyond the %ld items the list %s may have",
+				   sub, max_index, path);
 		}
-		items[k++] = c;
+		items[k++] = (struct list_item){ at, c };
 	}
 	if (!e->failed) {
-		qsort(items, count, sizeof(*items), index_cmp);
-		/* Positions matter for lists of structures: boto3 leaves out an
-		 * empty {} item, so TunnelOptions.2 alone means "the second
-		 * tunnel". Gaps become empty structures (bounded). */
-		bool keep_positions = ec2_shapes[s->s_list_member].s_type == SH_STRUCT;
-		long last = strtol(items[count - 1]->pn_seg, NULL, 10);
-		if (keep_positions && last > LIST_GAP_MAX) {
-			parse_fail(e, "InvalidParameterValue", "The list %s has an index above %d", path, LIST_GAP_MAX);
-			count = 0;
-		}
+		qsort(items, count, sizeof(*items), list_item_cmp);
 		long expect = 1;
 		for (size_t i = 0; i < count && !e->failed; i++) {
-			char sub[512];
-			snprintf(sub, sizeof(sub), "%s.%s", path, items[i]->pn_seg);
-			long at = strtol(items[i]->pn_seg, NULL, 10);
+			char sub[PATH_MAX_LEN];
+			sub_path(sub, path, &t->pt_nodes[items[i].li_node]);
+			long at = items[i].li_index;
+			if (keep_positions && expect < at && !take_elements(e, (size_t)(at - expect)))
+				break;
 			for (; keep_positions && expect < at; expect++)
 				doc_push(list, doc_obj());
 			expect = at + 1;
-			items[i]->pn_used = 1;
-			struct doc *v = parse_value(s->s_list_member, items[i], sub, e);
+			t->pt_nodes[items[i].li_node].pn_used = true;
+			struct doc *v = parse_value(s->s_list_member, items[i].li_node, sub, e);
 			if (v)
 				doc_push(list, v);
 		}
@@ -272,25 +404,28 @@ static struct doc *parse_list(int shape, struct pnode *n, const char *path, stru
 	return list;
 }
 
-static struct doc *parse_value(int shape, struct pnode *n, const char *path, struct parse_err *e)
+static struct doc *parse_value(int shape, uint32_t node, const char *path, struct parse_ctx *e)
 {
 	const struct ec2_shape *s = &ec2_shapes[shape];
 	if (s->s_type == SH_STRUCT)
-		return parse_struct(shape, n, path, e);
+		return parse_struct(shape, node, path, e);
 	if (s->s_type == SH_LIST)
-		return parse_list(shape, n, path, e);
-	if (!n->pn_value || n->pn_child) {
+		return parse_list(shape, node, path, e);
+	const struct pnode *n = &e->pc_tree->pt_nodes[node];
+	if (!n->pn_value || n->pn_first_child) {
 		parse_fail(e, "InvalidParameterValue", "The parameter %s must be a single value", path);
 		return NULL;
 	}
 	const char *v = n->pn_value;
+	char shown[68];
 	switch (s->s_type) {
 	case SH_INT: {
 		char *end;
 		errno = 0;
 		long long x = strtoll(v, &end, 10);
 		if (!*v || *end || errno) {
-			parse_fail(e, "InvalidParameterValue", "Invalid value '%.64s' for %s: expecting an integer", v, path);
+			parse_fail(e, "InvalidParameterValue", "Invalid value '%s' for %s: expecting an integer",
+				   wire_printable(v, shown, sizeof(shown)), path);
 			return NULL;
 		}
 		return doc_int(x);
@@ -300,22 +435,31 @@ static struct doc *parse_value(int shape, struct pnode *n, const char *path, str
 			return doc_bool(true);
 		if (strcasecmp(v, "false") == 0)
 			return doc_bool(false);
-		parse_fail(e, "InvalidParameterValue", "Invalid value '%.64s' for %s: expecting true or false", v, path);
+		parse_fail(e, "InvalidParameterValue", "Invalid value '%s' for %s: expecting true or false",
+			   wire_printable(v, shown, sizeof(shown)), path);
 		return NULL;
 	default:
+		if (!utf8_text_valid(v)) {
+			parse_fail(e, "InvalidParameterValue",
+				   "Invalid value for %s: it must be UTF-8 text without control characters", path);
+			return NULL;
+		}
 		return doc_str(v);
 	}
 }
 
-static void find_unused(struct pnode *n, const char *path, struct parse_err *e)
+/* Reports the first parameter no member took, in request order. Depth:
+ * the tree is at most WIRE_MAX_NAME_PARTS deep. */
+static void find_unused(struct parse_ctx *e, uint32_t node, const char *path)
 {
-	for (struct pnode *c = n->pn_child; c && !e->failed; c = c->pn_next) {
-		char sub[512];
-		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", c->pn_seg);
-		if (!c->pn_used)
+	struct ptree *t = e->pc_tree;
+	for (uint32_t c = t->pt_nodes[node].pn_first_child; c && !e->failed; c = t->pt_nodes[c].pn_next) {
+		char sub[PATH_MAX_LEN];
+		sub_path(sub, path, &t->pt_nodes[c]);
+		if (!t->pt_nodes[c].pn_used)
 			parse_fail(e, "UnknownParameter", "The parameter %s is not recognized", sub);
 		else
-			find_unused(c, sub, e);
+			find_unused(e, c, sub);
 	}
 }
 
@@ -325,41 +469,57 @@ static bool is_protocol_param(const char *name)
 	       strncmp(name, "X-Amz-", 6) == 0;
 }
 
+/* Adds one parameter's name to the tree: its parts are counted and checked
+ * before any node is made. */
+static void add_param(struct parse_ctx *e, const char *name, const char *value)
+{
+	char shown[104];
+	size_t parts = 1;
+	for (const char *p = name; *p; p++)
+		if (*p == '.' && ++parts > WIRE_MAX_NAME_PARTS) {
+			parse_fail(e, "InvalidParameterValue", "The parameter name '%s...' has more than %d parts",
+				   wire_printable(name, shown, sizeof(shown)), WIRE_MAX_NAME_PARTS);
+			return;
+		}
+	if (!take_elements(e, parts))
+		return;
+	uint32_t n = 0;
+	const char *seg = name;
+	for (;;) {
+		const char *dot = strchr(seg, '.');
+		size_t len = dot ? (size_t)(dot - seg) : strlen(seg);
+		if (len == 0) {
+			parse_fail(e, "InvalidParameterValue", "Malformed parameter name '%s'",
+				   wire_printable(name, shown, sizeof(shown)));
+			return;
+		}
+		n = ptree_child(e->pc_tree, n, seg, len, true);
+		if (!dot)
+			break;
+		seg = dot + 1;
+	}
+	struct pnode *node = &e->pc_tree->pt_nodes[n];
+	if (node->pn_value)
+		parse_fail(e, "InvalidParameterValue", "The parameter %s is given twice",
+			   wire_printable(name, shown, sizeof(shown)));
+	node->pn_value = value;
+}
+
 struct doc *wire_parse_request(const struct ec2_operation *op, const struct query_params *q,
 			       char *code, size_t code_len, char *msg, size_t msg_len)
 {
-	struct parse_err e = { code, msg, code_len, msg_len, 0 };
-	struct pnode root = { 0 };
-	for (size_t i = 0; i < q->qp_count && !e.failed; i++) {
-		const char *name = q->qp_items[i].qp_name;
-		if (is_protocol_param(name))
-			continue;
-		struct pnode *n = &root;
-		const char *seg = name;
-		for (;;) {
-			const char *dot = strchr(seg, '.');
-			size_t len = dot ? (size_t)(dot - seg) : strlen(seg);
-			if (len == 0) {
-				parse_fail(&e, "InvalidParameterValue", "Malformed parameter name '%.100s'", name);
-				break;
-			}
-			n = pnode_child(n, seg, len, 1);
-			if (!dot)
-				break;
-			seg = dot + 1;
-		}
-		if (!e.failed) {
-			if (n->pn_value)
-				parse_fail(&e, "InvalidParameterValue", "The parameter %.100s is given twice", name);
-			n->pn_value = q->qp_items[i].qp_value;
-		}
-	}
+	struct ptree tree;
+	ptree_init(&tree);
+	struct parse_ctx e = { &tree, 0, code, msg, code_len, msg_len, 0 };
+	for (size_t i = 0; i < q->qp_count && !e.failed; i++)
+		if (!is_protocol_param(q->qp_items[i].qp_name))
+			add_param(&e, q->qp_items[i].qp_name, q->qp_items[i].qp_value);
 	struct doc *d = NULL;
 	if (!e.failed)
-		d = parse_struct(op->o_input, &root, "", &e);
+		d = parse_struct(op->o_input, 0, "", &e);
 	if (!e.failed)
-		find_unused(&root, "", &e);
-	pnode_free(root.pn_child);
+		find_unused(&e, 0, "");
+	ptree_free(&tree);
 	if (e.failed) {
 		doc_free(d);
 		return NULL;
@@ -453,13 +613,24 @@ static inline void xw_end(struct strbuf *sb)
 		sb->sb_data[sb->sb_len] = '\0';
 }
 
-/* 1 for the characters that stop a run of plain text: NUL and the five
- * that XML escapes. */
+/* 1 for the bytes that stop a run of plain text: NUL, the five that XML
+ * escapes, control characters but tab and LF, and bytes >= 0x80 (whose
+ * UTF-8 is checked). */
+#define XS8 1, 1, 1, 1, 1, 1, 1, 1
+#define XS64 XS8, XS8, XS8, XS8, XS8, XS8, XS8, XS8
 static const unsigned char xml_stop[256] = {
-	[0] = 1, ['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1,
+	[0] = 1, [1] = 1, [2] = 1, [3] = 1, [4] = 1, [5] = 1, [6] = 1, [7] = 1, [8] = 1,
+	[11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1, [18] = 1, [19] = 1,
+	[20] = 1, [21] = 1, [22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] = 1, [27] = 1, [28] = 1,
+	[29] = 1, [30] = 1, [31] = 1,
+	['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1,
+	[0x80] = XS64, XS64,
 };
+#undef XS64
+#undef XS8
 
-/* Same output as sb_xml_escape(). */
+/* Same output as sb_xml_escape(): well-formed whatever the bytes (values
+ * stored by a vpcd that did not check them yet). */
 static void xw_escaped(struct strbuf *sb, const char *s)
 {
 	for (;;) {
@@ -468,13 +639,24 @@ static void xw_escaped(struct strbuf *sb, const char *s)
 			s++;
 		if (s > run)
 			xw_put(sb, run, (size_t)(s - run));
+		size_t n;
 		switch (*s) {
 		case '\0': return;
 		case '&': xw_put(sb, "&amp;", 5); break;
 		case '<': xw_put(sb, "&lt;", 4); break;
 		case '>': xw_put(sb, "&gt;", 4); break;
 		case '"': xw_put(sb, "&quot;", 6); break;
-		default: xw_put(sb, "&apos;", 6); break;
+		case '\'': xw_put(sb, "&apos;", 6); break;
+		case '\r': xw_put(sb, "&#13;", 5); break;
+		default:
+			n = utf8_xml_char(s);
+			if (n == 0) {
+				xw_put(sb, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			} else {
+				xw_put(sb, s, n);
+				s += n - 1;
+			}
+			break;
 		}
 		s++;
 	}

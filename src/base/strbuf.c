@@ -3,6 +3,7 @@
 #include "base/strbuf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,12 +74,67 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
  * rewrites (bit 1: XML, bit 2: JSON). */
 static const unsigned char sb_special[256] = {
 	[0] = 3,
-	[1] = 2, [2] = 2, [3] = 2, [4] = 2, [5] = 2, [6] = 2, [7] = 2, [8] = 2, [9] = 2, [10] = 2,
-	[11] = 2, [12] = 2, [13] = 2, [14] = 2, [15] = 2, [16] = 2, [17] = 2, [18] = 2, [19] = 2, [20] = 2,
-	[21] = 2, [22] = 2, [23] = 2, [24] = 2, [25] = 2, [26] = 2, [27] = 2, [28] = 2, [29] = 2, [30] = 2,
-	[31] = 2,
+	[1] = 3, [2] = 3, [3] = 3, [4] = 3, [5] = 3, [6] = 3, [7] = 3, [8] = 3, [9] = 2, [10] = 2,
+	[11] = 3, [12] = 3, [13] = 3, [14] = 3, [15] = 3, [16] = 3, [17] = 3, [18] = 3, [19] = 3, [20] = 3,
+	[21] = 3, [22] = 3, [23] = 3, [24] = 3, [25] = 3, [26] = 3, [27] = 3, [28] = 3, [29] = 3, [30] = 3,
+	[31] = 3,
 	['&'] = 1, ['<'] = 1, ['>'] = 1, ['\''] = 1, ['"'] = 3, ['\\'] = 2,
+#define HI8 1, 1, 1, 1, 1, 1, 1, 1
+#define HI64 HI8, HI8, HI8, HI8, HI8, HI8, HI8, HI8
+	[0x80] = HI64, HI64,	/* bytes >= 0x80: XML checks the UTF-8 */
+#undef HI64
+#undef HI8
 };
+
+size_t utf8_xml_char(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? 1 : 0;
+	uint32_t cp;
+	size_t n;
+	if (c >= 0xc2 && c <= 0xdf) {
+		cp = c & 0x1f;
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		cp = c & 0x0f;
+		n = 3;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		cp = c & 0x07;
+		n = 4;
+	} else {
+		return 0;	/* a continuation byte, C0/C1 (overlong), F5-FF */
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;	/* also stops at the NUL */
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;	/* overlong, beyond Unicode */
+	if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+		return 0;	/* surrogates; not XML characters */
+	return n;
+}
+
+bool utf8_text_valid(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	while (*s) {
+		if (*s >= 0x20 && *s < 0x7f) {
+			s++;
+			continue;
+		}
+		if (*s == 0x7f || (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f))
+			return false;	/* DEL, C1 controls */
+		size_t n = utf8_xml_char((const char *)s);
+		if (n == 0)
+			return false;
+		s += n;
+	}
+	return true;
+}
 
 void sb_xml_escape(struct strbuf *sb, const char *s)
 {
@@ -87,13 +143,25 @@ void sb_xml_escape(struct strbuf *sb, const char *s)
 		while (!(sb_special[(unsigned char)*s] & 1))
 			s++;
 		sb_append(sb, run, (size_t)(s - run));
+		size_t n;
 		switch (*s) {
 		case '\0': return;
 		case '&': sb_append(sb, "&amp;", 5); break;
 		case '<': sb_append(sb, "&lt;", 4); break;
 		case '>': sb_append(sb, "&gt;", 4); break;
 		case '"': sb_append(sb, "&quot;", 6); break;
-		default: sb_append(sb, "&apos;", 6); break;
+		case '\'': sb_append(sb, "&apos;", 6); break;
+		case '\r': sb_append(sb, "&#13;", 5); break;
+		default:
+			/* a control character or a byte >= 0x80 */
+			n = utf8_xml_char(s);
+			if (n == 0) {
+				sb_append(sb, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			} else {
+				sb_append(sb, s, n);
+				s += n - 1;
+			}
+			break;
 		}
 		s++;
 	}

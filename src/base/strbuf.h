@@ -30,8 +30,21 @@ void sb_append(struct strbuf *sb, const char *s, size_t len);
 void sb_puts(struct strbuf *sb, const char *s);
 void sb_putc(struct strbuf *sb, char c);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends s with &, <, >, ", ' escaped for XML text and attributes. */
+/* Appends s as XML text (or an attribute value) that is always
+ * well-formed, whatever the bytes: &, <, >, ", ' as entities, CR as
+ * &#13; (a parser would turn a raw one into LF), and each byte that does
+ * not start a character XML 1.0 allows (utf8_xml_char) as U+FFFD. */
 void sb_xml_escape(struct strbuf *sb, const char *s);
+
+/* The length (1 to 4) of the UTF-8 sequence at s when it is well-formed
+ * (shortest form, no surrogate, at most U+10FFFF) and names a character
+ * XML 1.0 allows (tab, LF, CR, U+0020-U+D7FF, U+E000-U+FFFD,
+ * U+10000-U+10FFFF); else 0. s is NUL-terminated (a NUL gives 0). */
+size_t utf8_xml_char(const char *s);
+/* Whether s is text an API request may carry, as AWS accepts it: UTF-8
+ * (as utf8_xml_char) with no control character other than tab, LF and
+ * CR (none of U+0000-U+001F, U+007F-U+009F). */
+bool utf8_text_valid(const char *s);
 /* Appends s as a JSON string literal, quotes included. */
 void sb_json_string(struct strbuf *sb, const char *s);
 /* Returns the data (never NULL) and leaves sb owning it. */

@@ -4,6 +4,8 @@
  * short enough for one HMAC block and one longer than a block), and
  * sigv4_verify accepts them and names what is wrong with altered ones.
  * The expected values were printed by botocore's SigV4Auth (service ec2).
+ * The head of a request is judged before its body (sigv4_check_head):
+ * SignedHeaders token by token ("x-ghost" is not "host"), key id syntax.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -127,12 +129,73 @@ static void test_amz_date_strict(void **state)
 	assert_string_equal(verify_date(NULL), "IncompleteSignature");
 }
 
+/* The same Authorization with its SignedHeaders replaced. */
+static const char *verify_signed_headers(const char *list)
+{
+	char auth[512];
+	snprintf(auth, sizeof(auth),
+		 "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261128/us-east-1/ec2/aws4_request, "
+		 "SignedHeaders=%s, Signature=8109c9d17e36caa146b98e0a7d6dc48752d39db00cdc14e19e60f92f75ade5fb", list);
+	return verify(auth, BODY, "us-east-1", signed_at);
+}
+
+static void test_signed_headers_tokens(void **state)
+{
+	(void)state;
+	assert_string_equal(verify_signed_headers("host;x-amz-date"), "ok");
+	/* "host" only inside another name: not signed */
+	assert_string_equal(verify_signed_headers("x-amz-date;x-ghost"), "SignatureDoesNotMatch");
+	assert_string_equal(verify_signed_headers("hostx;x-amz-date"), "SignatureDoesNotMatch");
+	assert_string_equal(verify_signed_headers("ghost;x-amz-date"), "SignatureDoesNotMatch");
+	/* the header form's date must be signed */
+	assert_string_equal(verify_signed_headers("host"), "SignatureDoesNotMatch");
+	assert_string_equal(verify_signed_headers("host;;x-amz-date"), "IncompleteSignature");
+	assert_string_equal(verify_signed_headers("host;x-amz-date;"), "IncompleteSignature");
+	assert_string_equal(verify_signed_headers("Host;x-amz-date"), "IncompleteSignature");
+	assert_string_equal(verify_signed_headers("host;x-amz\001date"), "IncompleteSignature");
+}
+
+static void test_head_before_body(void **state)
+{
+	(void)state;
+	static struct sigv4_key key = { .k_access_key_id = "AKIDEXAMPLE", .k_secret = SHORT_SECRET };
+	struct hdrs h = { short_auth, AMZ_DATE, HOST };
+	/* the head is judged without the body */
+	struct sigv4_request rq = { "POST", "/", NULL, lookup, &h, NULL, 0 };
+	struct sigv4_auth a;
+	struct sigv4_result res;
+	served_region = "us-east-1";
+	assert_true(sigv4_check_head(&rq, &key, 1, region_served, signed_at, &a, &res));
+	assert_ptr_equal(a.sa_key, &key);
+	assert_string_equal(a.sa_date, "20261128");
+	assert_string_equal(a.sa_signed_headers, "host;x-amz-date");
+	assert_string_equal(a.sa_region, "us-east-1");
+	assert_string_equal(a.sa_service, "ec2");
+	rq.r_body = BODY "&x=1";
+	rq.r_body_len = strlen(rq.r_body);
+	assert_false(sigv4_check_body(&a, &rq, &res));
+	assert_string_equal(res.v_code, "AuthFailure");
+	rq.r_body = BODY;
+	rq.r_body_len = strlen(BODY);
+	assert_true(sigv4_check_body(&a, &rq, &res));
+	/* an unknown key or a key id that is no key id: refused at the head */
+	char other[sizeof(short_auth)];
+	snprintf(other, sizeof(other), "%s", short_auth);
+	memcpy(strstr(other, "AKIDEXAMPLE"), "AKID\nXAMPLE", 11);
+	h.auth = other;
+	assert_false(sigv4_check_head(&rq, &key, 1, region_served, signed_at, &a, &res));
+	assert_string_equal(res.v_code, "IncompleteSignature");
+	assert_string_equal(res.v_access_key_id, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signatures_match_botocore),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_amz_date_strict),
+		cmocka_unit_test(test_signed_headers_tokens),
+		cmocka_unit_test(test_head_before_body),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /*
  * test_strbuf — the escapers copy runs of plain text whole; their output
- * must be that of the character-by-character versions they replaced (kept
- * here as the reference), for every byte value and for random strings.
+ * must be that of character-by-character versions (kept here as the
+ * reference), for every byte value and for random strings; the XML one
+ * writes a U+FFFD for each byte that starts no character XML allows.
  * A secret buffer wipes every block it lets go of (free_watch.h sees each
  * free()).
  */
@@ -19,17 +20,48 @@
 #include "base/strbuf.h"
 #include "free_watch.h"
 
+/* The length of the character at s when XML 1.0 allows it, else 0:
+ * decoded by the book (RFC 3629's table of lengths and minimums). */
+static size_t ref_xml_char_len(const unsigned char *s)
+{
+	static const uint32_t min_for_len[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xf0 && s[0] < 0xf8 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc0 ? 2 : 0;
+	if (len == 0 || (len == 4 && s[0] >= 0xf8))
+		return 0;
+	uint32_t cp = len == 1 ? s[0] : (uint32_t)(s[0] & (0x7f >> len));
+	for (size_t i = 1; i < len; i++) {
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (len > 1 && cp < min_for_len[len])
+		return 0;
+	bool xml = cp == 0x9 || cp == 0xa || cp == 0xd || (cp >= 0x20 && cp <= 0xd7ff) ||
+		   (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+	return xml ? len : 0;
+}
+
 static void ref_xml_escape(struct strbuf *sb, const char *s)
 {
-	for (; *s; s++) {
+	while (*s) {
 		switch (*s) {
 		case '&': sb_puts(sb, "&amp;"); break;
 		case '<': sb_puts(sb, "&lt;"); break;
 		case '>': sb_puts(sb, "&gt;"); break;
 		case '"': sb_puts(sb, "&quot;"); break;
 		case '\'': sb_puts(sb, "&apos;"); break;
-		default: sb_append(sb, s, 1);
+		case '\r': sb_puts(sb, "&#13;"); break;
+		default: {
+			size_t n = ref_xml_char_len((const unsigned char *)s);
+			if (n == 0) {
+				sb_puts(sb, "\xef\xbf\xbd");
+			} else {
+				sb_append(sb, s, n);
+				s += n - 1;
+			}
 		}
+		}
+		s++;
 	}
 }
 
@@ -87,7 +119,7 @@ static void test_every_byte(void **state)
 static void test_random_strings(void **state)
 {
 	(void)state;
-	static const char alphabet[] = "ab<>&\"'\\\n\r\t\x01\x1f\x7f\xc3\xa9 0/";
+	static const char alphabet[] = "ab<>&\"'\\\n\r\t\x01\x1f\x7f\xc3\xa9 0/\xe6\x97\xa5\xf0\x9f\x98\x80\xed\xa0\xef\xbf\xbe\xf4\x90\xc0";
 	uint64_t x = 7;
 	for (int i = 0; i < 20000; i++) {
 		char s[80];
