@@ -32,6 +32,13 @@
 #define API_MAX_PARAMS 4096		/* form parameters accepted */
 #define API_MAX_PARAMS_TEXT "4,096"	/* the same, in messages */
 
+/* The HTTP side's limits (guard.h), defaults of the api_config fields. */
+#define API_MAX_CONNECTIONS_DEFAULT 4096	/* open at once, in all */
+#define API_MAX_CLIENT_CONNECTIONS_DEFAULT 256	/* open at once from one address */
+#define API_REQUEST_TIMEOUT_DEFAULT_S 20	/* for a request's head, for its body, idle */
+#define API_UNVERIFIED_MAX (64u << 20)		/* bytes of bodies not yet authenticated */
+#define API_CLIENT_UNVERIFIED_MAX (16u << 20)	/* the same, from one address */
+
 struct api_config {
 	const char *ac_listen;		/* "127.0.0.1:8775" */
 	const char *ac_region;
@@ -56,6 +63,11 @@ struct api_config {
 	 * until api_free; NULL: plain HTTP. */
 	const char *ac_tls_cert_pem;
 	const char *ac_tls_key_pem;
+	/* --max-connections, --max-client-connections, --request-timeout;
+	 * 0: the API_*_DEFAULT above */
+	unsigned ac_max_connections;
+	unsigned ac_max_client_connections;
+	unsigned ac_request_timeout_s;
 };
 
 /* --- TLS (tls.c) ------------------------------------------------------------ */

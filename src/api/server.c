@@ -6,7 +6,11 @@
  *
  * Two threads. The I/O thread drives libmicrohttpd (external epoll mode):
  * it reads requests, verifies their signatures and answers what fails
- * before any handler (auth, size, path); every other request is suspended
+ * before any handler (auth, size, path); what the head of a request
+ * shows to be wrong (no or a malformed signature, an unknown key, a
+ * body too large or too many unauthenticated bytes held already) is
+ * answered before a byte of its body is kept, and the guard (guard.h)
+ * bounds connections and their time; every other request is suspended
  * and handed to the API thread through the inbox. The API thread (the one
  * that called api_serve, owner of the cache, the store and the engine
  * hooks) takes everything the inbox holds as one batch: each request runs
@@ -38,9 +42,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "api/guard.h"
 #include "base/base.h"
 #include "console/console.h"
 #include "model/model.h"
@@ -51,6 +57,7 @@ struct conn_ctx {
 	bool cc_answered;		/* response ready, waiting for resume */
 	bool cc_get;			/* parameters in the URL */
 	bool cc_url_args_overflow;	/* more than API_MAX_PARAMS in the URL */
+	struct sigv4_auth cc_auth;	/* the signature's head, checked */
 	struct query_params cc_url_args, cc_form;
 	int cc_status;
 	char *cc_xml;			/* owned until queued */
@@ -145,18 +152,38 @@ static bool region_served(const char *name)
 	return region_find(name) != NULL;
 }
 
-/* I/O thread: what can be judged before any handler (size, path, method,
- * signature, form syntax). Returns true when cc holds the answer. */
-static bool prepare_request(struct api *api, struct conn_ctx *cc, struct MHD_Connection *conn,
-			    const char *method, const char *url)
+static void log_auth_failure(const struct conn_ctx *cc, const struct sigv4_result *sres)
+{
+	log_info("api", "req=%s auth %s: %s (key %s)", cc->cc_request_id, sres->v_code, sres->v_message,
+		 sres->v_access_key_id[0] ? sres->v_access_key_id : "-");
+}
+
+/* The Content-Length of the request: 0 when absent; -1 when malformed. */
+static long long content_length(struct MHD_Connection *conn)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (!v)
+		return 0;
+	long long n = 0;
+	if (!*v || strlen(v) > 12)
+		return -1;
+	for (; *v; v++) {
+		if (*v < '0' || *v > '9')
+			return -1;
+		n = n * 10 + (*v - '0');
+	}
+	return n;
+}
+
+/* I/O thread, as soon as a request's head is in: what the head alone
+ * shows (path, method, size, the signature's head, room for the body).
+ * Returns true when cc holds the answer: no byte of the body is kept. */
+static bool judge_head(struct api *api, struct guard *g, struct conn_ctx *cc, struct MHD_Connection *conn,
+		       const char *method, const char *url)
 {
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, cc);
 	if (cc->cc_url_args_overflow) {
 		answer_error(cc, 400, "InvalidParameterValue", "The URL has more than " API_MAX_PARAMS_TEXT " query parameters");
-		return true;
-	}
-	if (cc->cc_too_large) {
-		answer_error(cc, 413, "RequestEntityTooLarge", "The request body exceeds 1 MiB");
 		return true;
 	}
 	if (strcmp(url, "/") != 0) {
@@ -167,13 +194,52 @@ static bool prepare_request(struct api *api, struct conn_ctx *cc, struct MHD_Con
 		answer_error(cc, 405, "InvalidAction", "Only POST and GET are served");
 		return true;
 	}
+	if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		answer_error(cc, 411, "MissingContentLength", "A request body must come with a Content-Length");
+		return true;
+	}
+	long long length = content_length(conn);
+	if (length < 0) {
+		answer_error(cc, 400, "InvalidParameterValue", "The Content-Length is not a number");
+		return true;
+	}
+	if (length > API_MAX_BODY) {
+		answer_error(cc, 413, "RequestEntityTooLarge", "The request body exceeds 1 MiB");
+		return true;
+	}
+	struct sigv4_request sreq = { method, url, &cc->cc_url_args, header_lookup, conn, NULL, 0 };
+	struct sigv4_result sres;
+	if (!sigv4_check_head(&sreq, api->a_cfg.ac_keys, api->a_cfg.ac_nkeys, region_served, time(NULL),
+			      &cc->cc_auth, &sres)) {
+		log_auth_failure(cc, &sres);
+		answer_error(cc, status_for(sres.v_code), sres.v_code, sres.v_message);
+		return true;
+	}
+	if (!guard_reserve(g, conn, (size_t)length)) {
+		log_info("api", "req=%s refused: too many bytes of unauthenticated bodies are held (%zu)",
+			 cc->cc_request_id, guard_unverified(g));
+		answer_error(cc, 503, "RequestLimitExceeded", "Request limit exceeded.");
+		return true;
+	}
+	if (length)
+		sb_reserve(&cc->cc_body, (size_t)length);	/* once: no growth, no copies */
+	return false;
+}
+
+/* I/O thread, once the body is in: the signature over it, the form's
+ * syntax. Returns true when cc holds the answer. */
+static bool judge_body(struct api *api, struct conn_ctx *cc, struct MHD_Connection *conn, const char *method,
+		       const char *url)
+{
+	if (cc->cc_too_large) {
+		answer_error(cc, 413, "RequestEntityTooLarge", "The request body exceeds 1 MiB");
+		return true;
+	}
 	struct sigv4_request sreq = { method, url, &cc->cc_url_args, header_lookup, conn,
 				      cc->cc_body.sb_data, cc->cc_body.sb_len };
 	struct sigv4_result sres;
-	if (!sigv4_verify(&sreq, api->a_cfg.ac_keys, api->a_cfg.ac_nkeys, region_served,
-			  time(NULL), &sres)) {
-		log_info("api", "req=%s auth %s: %s (key %s)", cc->cc_request_id, sres.v_code,
-			 sres.v_message, sres.v_access_key_id[0] ? sres.v_access_key_id : "-");
+	if (!sigv4_check_body(&cc->cc_auth, &sreq, &sres)) {
+		log_auth_failure(cc, &sres);
 		answer_error(cc, status_for(sres.v_code), sres.v_code, sres.v_message);
 		return true;
 	}
@@ -326,6 +392,7 @@ struct queue {
 
 struct io_side {
 	struct MHD_Daemon *io_daemon;
+	struct guard *io_guard;
 	pthread_t io_thread;
 	atomic_bool io_stop;
 	struct queue io_inbox, io_outbox;
@@ -556,8 +623,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  size_t *upload_data_size, void **con_cls)
 {
 	struct api *api = cls;
+	struct guard *g = api->a_io->io_guard;
 	struct conn_ctx *cc = *con_cls;
 	if (!cc) {
+		/* the head is in */
 		cc = calloc(1, sizeof(*cc));
 		if (!cc)
 			return MHD_NO;
@@ -566,6 +635,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		cc->cc_start_us = now_us();
 		new_request_id(cc->cc_request_id);
 		*con_cls = cc;
+		guard_head_in(g, conn);
+		enum MHD_Result console_result;	/* the console's files; its API calls come back signed */
+		if (console_answer(conn, method, url, &console_result)) {
+			guard_body_in(g, conn);
+			return console_result;
+		}
+		if (judge_head(api, g, cc, conn, method, url)) {
+			guard_body_in(g, conn);	/* none will be read */
+			return queue_answer(cc, conn);
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -578,10 +657,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	}
 	if (cc->cc_answered)
 		return queue_answer(cc, conn);
-	enum MHD_Result console_result;	/* the console's files; its API calls come back signed */
-	if (console_answer(conn, method, url, &console_result))
-		return console_result;
-	if (prepare_request(api, cc, conn, method, url))
+	guard_body_in(g, conn);
+	if (judge_body(api, cc, conn, method, url))
 		return queue_answer(cc, conn);
 	/* suspended before the API thread can see it, so that its resume
 	 * (by this thread, from the outbox) always finds it suspended */
@@ -602,6 +679,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct api *api = cls;
+	if (api->a_io)
+		guard_request_done(api->a_io->io_guard, conn);
 	struct conn_ctx *cc = *con_cls;
 	if (!cc)
 		return;
@@ -609,6 +689,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	query_free(&cc->cc_url_args);
 	query_free(&cc->cc_form);
 	xml_free(cc);
+	secret_wipe(&cc->cc_auth, sizeof(cc->cc_auth));
 	free(cc);
 	*con_cls = NULL;
 }
@@ -739,7 +820,8 @@ static void *io_main(void *arg)
 	for (;;) {
 		bool stopping = atomic_load(&io->io_stop);
 		MHD_UNSIGNED_LONG_LONG timeout_ms = 0;
-		int wait_ms = stopping ? 0 : 500;
+		int sweep_ms = guard_sweep(io->io_guard);	/* closes what is past its deadline */
+		int wait_ms = stopping ? 0 : sweep_ms < 500 ? sweep_ms : 500;
 		if (MHD_get_timeout(d, &timeout_ms) == MHD_YES && timeout_ms < (MHD_UNSIGNED_LONG_LONG)wait_ms)
 			wait_ms = (int)timeout_ms;
 		/* poll, not epoll_wait: waiting on MHD's epoll fd with epoll_wait
@@ -808,6 +890,30 @@ int api_listen(const char *addr)
 	return fd;
 }
 
+#define API_FD_SPARE 256	/* descriptors kept for the store, the engine, the tunnels */
+
+/* Raises the soft limit on open files so that max connections fit beside
+ * API_FD_SPARE others; returns the connections that fit. */
+static unsigned fd_room(unsigned max)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return max;
+	rlim_t want = (rlim_t)max + API_FD_SPARE;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return max;
+	}
+	if (rl.rlim_cur < want) {
+		unsigned fit = rl.rlim_cur > 2 * API_FD_SPARE ? (unsigned)(rl.rlim_cur - API_FD_SPARE) : API_FD_SPARE;
+		log_warn("api", "the open-file limit (%llu) leaves room for %u API connections, not %u",
+			 (unsigned long long)rl.rlim_cur, fit, max);
+		return fit;
+	}
+	return max;
+}
+
 int api_serve(struct api *api, volatile sig_atomic_t *stop)
 {
 	int lfd = api->a_cfg.ac_listen_fd;
@@ -830,24 +936,41 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		close(lfd);
 		return -1;
 	}
+	struct guard_limits limits = {
+		.gl_max_connections = api->a_cfg.ac_max_connections ? api->a_cfg.ac_max_connections
+								     : API_MAX_CONNECTIONS_DEFAULT,
+		.gl_max_client_connections = api->a_cfg.ac_max_client_connections
+						     ? api->a_cfg.ac_max_client_connections
+						     : API_MAX_CLIENT_CONNECTIONS_DEFAULT,
+		.gl_request_timeout_s = api->a_cfg.ac_request_timeout_s ? api->a_cfg.ac_request_timeout_s
+									 : API_REQUEST_TIMEOUT_DEFAULT_S,
+		.gl_unverified_max = API_UNVERIFIED_MAX,
+		.gl_client_unverified_max = API_CLIENT_UNVERIFIED_MAX,
+	};
+	limits.gl_max_connections = fd_room(limits.gl_max_connections);
+	struct guard *guard = guard_new(&limits);
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0), 0, NULL, NULL,
 		on_request, api,
 		MHD_OPTION_ARRAY, tls ? tls_opts : &tls_opts[2],
 		MHD_OPTION_LISTEN_SOCKET, lfd,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+		MHD_OPTION_NOTIFY_CONNECTION, guard_on_connection, guard,
+		MHD_OPTION_CONNECTION_TIMEOUT, limits.gl_request_timeout_s,
+		MHD_OPTION_CONNECTION_LIMIT, limits.gl_max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits.gl_max_client_connections,
 		MHD_OPTION_END);
 	if (!d) {
 		log_error("api", "cannot serve on %s: %s", api->a_cfg.ac_listen, strerror(errno));
 		close(lfd);
+		guard_free(guard);
 		return -1;
 	}
-	struct io_side io = { .io_daemon = d };
+	struct io_side io = { .io_daemon = d, .io_guard = guard };
 	if (queue_init(&io.io_inbox) < 0 || queue_init(&io.io_outbox) < 0) {
 		log_error("api", "eventfd: %s", strerror(errno));
 		MHD_stop_daemon(d);
+		guard_free(guard);
 		return -1;
 	}
 	api->a_io = &io;
@@ -862,10 +985,12 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		queue_destroy(&io.io_inbox);
 		queue_destroy(&io.io_outbox);
 		api->a_io = NULL;
+		guard_free(guard);
 		return -1;
 	}
-	log_info("api", "listening on %s://%s (region %s)", tls ? "https" : "http", api->a_cfg.ac_listen,
-		 api->a_cfg.ac_region);
+	log_info("api", "listening on %s://%s (region %s; at most %u connections, %u per client, %u s per request)",
+		 tls ? "https" : "http", api->a_cfg.ac_listen, api->a_cfg.ac_region, limits.gl_max_connections,
+		 limits.gl_max_client_connections, limits.gl_request_timeout_s);
 	int rc = 0;
 	while (!*stop) {
 		struct pollfd pfd[3] = { { .fd = io.io_inbox.q_event, .events = POLLIN },
@@ -922,5 +1047,6 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 	queue_destroy(&io.io_inbox);
 	queue_destroy(&io.io_outbox);
 	api->a_io = NULL;
+	guard_free(guard);
 	return rc;
 }

@@ -7,6 +7,7 @@
  *   vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID]
  *        [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]
  *        [--dataplane [--uplink IFNAME[,via=ADDR]]] [--tls [--tls-cert FILE --tls-key FILE]]
+ *        [--max-connections N] [--max-client-connections N] [--request-timeout S]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +43,7 @@ static void usage(FILE *f)
 		   "            [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]\n"
 		   "            [--dataplane [--uplink IFNAME[,via=ADDR]]] [--sync full|normal]\n"
 		   "            [--tls [--tls-cert FILE --tls-key FILE]]\n"
+		   "            [--max-connections N] [--max-client-connections N] [--request-timeout S]\n"
 		   "  defaults: --listen 127.0.0.1:8775 --data-dir ./var --region us-east-1 --sync full\n"
 		   "  --sync: full answers a change only once it is on disk (survives power loss);\n"
 		   "  normal once it is in the OS (survives a crash of vpcd, kill -9; the last\n"
@@ -71,8 +73,32 @@ static void usage(FILE *f)
 		   "  start (give DIR/tls.crt to clients: aws --ca-bundle, AWS_CA_BUNDLE, boto3's\n"
 		   "  verify=, vpcctl --ca-bundle). Without it vpcd warns when it listens beyond\n"
 		   "  loopback: requests and answers (pre-shared keys too) would cross in clear\n"
+		   "  --max-connections: API connections open at once (default %u); when nearly\n"
+		   "  full, the connection waiting longest for a request is closed to make room\n"
+		   "  --max-client-connections: the same from one address (default %u)\n"
+		   "  --request-timeout: seconds a client has to send a request's head, then its\n"
+		   "  body; also how long an idle connection is kept (default %u). Bodies not yet\n"
+		   "  authenticated are held up to %u MiB in all, %u MiB per address (then 503\n"
+		   "  RequestLimitExceeded); a request without a valid signature head (key, scope,\n"
+		   "  date, SignedHeaders) is refused before its body is read\n"
 		   "  credentials: VPCD_ACCESS_KEY_ID and VPCD_SECRET_ACCESS_KEY, else DIR/credentials\n"
-		   "  (generated on first start)\n");
+		   "  (generated on first start)\n",
+		API_MAX_CONNECTIONS_DEFAULT, API_MAX_CLIENT_CONNECTIONS_DEFAULT, API_REQUEST_TIMEOUT_DEFAULT_S,
+		API_UNVERIFIED_MAX >> 20, API_CLIENT_UNVERIFIED_MAX >> 20);
+}
+
+/* A whole number in [min, max] for option name; false (logged) else. */
+static bool parse_count(const char *name, const char *text, unsigned min, unsigned max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (!*text || *end || errno || *text == '-' || v < min || v > max) {
+		log_error("vpcd", "--%s %s: expected a number from %u to %u", name, text, min, max);
+		return false;
+	}
+	*out = (unsigned)v;
+	return true;
 }
 
 static void load_row(void *ctx, const char *type, const char *id, int64_t ord, const char *json)
@@ -277,6 +303,7 @@ int main(int argc, char **argv)
 	const char *vpn_outside = NULL, *vpn_tun = ENGINE_TUN_DEFAULT;
 	bool vpn_routes = true, dataplane = false, sync_full = true, tls = false;
 	const char *tls_cert = NULL, *tls_key = NULL;
+	unsigned max_conns = 0, max_client_conns = 0, request_timeout = 0;
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "data-dir", required_argument, NULL, 'd' },
@@ -291,6 +318,9 @@ int main(int argc, char **argv)
 		{ "tls", no_argument, NULL, 'T' },
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
+		{ "max-connections", required_argument, NULL, 'M' },
+		{ "max-client-connections", required_argument, NULL, 'm' },
+		{ "request-timeout", required_argument, NULL, 'W' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -323,6 +353,18 @@ int main(int argc, char **argv)
 		case 'T': tls = true; break;
 		case 'C': tls_cert = optarg; tls = true; break;
 		case 'K': tls_key = optarg; tls = true; break;
+		case 'M':
+			if (!parse_count("max-connections", optarg, 16, 1000000, &max_conns))
+				return 2;
+			break;
+		case 'm':
+			if (!parse_count("max-client-connections", optarg, 1, 1000000, &max_client_conns))
+				return 2;
+			break;
+		case 'W':
+			if (!parse_count("request-timeout", optarg, 1, 3600, &request_timeout))
+				return 2;
+			break;
 		case 'D': log_set_level(LOG_DEBUG); break;
 		case 'V': printf("vpcd %s\n", VPCD_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
@@ -379,7 +421,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct api_config cfg = { listen, region, account, &key, 1, outside, noutside, NULL, sync_full, listen_fd,
-				  tls_pair.at_cert_pem, tls_pair.at_key_pem };
+				  tls_pair.at_cert_pem, tls_pair.at_key_pem, max_conns, max_client_conns, request_timeout };
 	struct api *api = api_new(&cfg, st, cache);
 	if (api_bootstrap(api) < 0)
 		return 1;

@@ -27,7 +27,7 @@ extern const size_t console_file_count;
 const struct console_file *console_file_find(const char *url);
 
 /*
- * Called by the HTTP server for every request whose body is read, before
+ * Called by the HTTP server for every request as soon as its head is in, before
  * anything else judges it. When the request is the console's — a GET or
  * HEAD of /console or below, or a browser's GET / (no SigV4 signature in
  * a header or the URL, no Action, Accept naming text/html) — queues the
