@@ -4,6 +4,7 @@
  * default subnet per zone, an attached internet gateway and a default
  * route to it), made once when the state is new.
  */
+#include "api/quota.h"
 #include "api/api_int.h"
 #include "api/handlers.h"
 #include "api/resources.h"
@@ -125,13 +126,16 @@ int handle_DescribeAvailabilityZones(struct api_req *rq)
 
 int handle_DescribeAccountAttributes(struct api_req *rq)
 {
-	/* what a VPC-only account reports */
-	static const struct { const char *name, *value; } attrs[] = {
+	/* what a VPC-only account reports; the quotas are vpcd's (--quota) */
+	char eips[24], instances[24];
+	snprintf(eips, sizeof(eips), "%ld", quota_limit(rq->rq_api, Q_ELASTIC_IPS));
+	snprintf(instances, sizeof(instances), "%ld", quota_limit(rq->rq_api, Q_INSTANCES));
+	const struct { const char *name, *value; } attrs[] = {
 		{ "supported-platforms", "VPC" },
 		{ "vpc-max-security-groups-per-interface", "5" },
-		{ "max-elastic-ips", "5" },
-		{ "max-instances", "20" },
-		{ "vpc-max-elastic-ips", "5" },
+		{ "max-elastic-ips", eips },
+		{ "max-instances", instances },
+		{ "vpc-max-elastic-ips", eips },
 		{ "default-vpc", NULL },
 	};
 	const struct doc *names = doc_get(rq->rq_in, "AttributeNames");

@@ -39,6 +39,8 @@
 #define API_UNVERIFIED_MAX (64u << 20)		/* bytes of bodies not yet authenticated */
 #define API_CLIENT_UNVERIFIED_MAX (16u << 20)	/* the same, from one address */
 
+struct quota_limits;
+
 struct api_config {
 	const char *ac_listen;		/* "127.0.0.1:8775" */
 	const char *ac_region;
@@ -68,6 +70,9 @@ struct api_config {
 	unsigned ac_max_connections;
 	unsigned ac_max_client_connections;
 	unsigned ac_request_timeout_s;
+	/* --quota: what one account may hold (quota.h); NULL: the defaults.
+	 * Copied by api_new. */
+	const struct quota_limits *ac_quota;
 };
 
 /* --- TLS (tls.c) ------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 #define VPCD_API_INT_H
 
 #include "api/api.h"
+#include "api/quota.h"
 
 struct undo_entry {
 	char *u_id;
@@ -46,6 +47,8 @@ struct api {
 	api_wakeup_fn a_wakeup_fn;
 	void *a_wakeup_arg;
 	struct subnet_index *a_subnets;	/* the blocks of each VPC's subnets (subnet.c) */
+	struct quota_limits a_quota;	/* in force (quota.h) */
+	struct vpc_counts *a_vpc_counts;	/* per-VPC resource counts (quota.c) */
 	/* per region of region_all(): its default VPC exists or was deleted
 	 * (the meta key says so); NULL until the first request */
 	bool *a_region_ready;

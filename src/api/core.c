@@ -20,7 +20,12 @@ struct api *api_new(const struct api_config *cfg, struct store *st, struct cache
 	api->a_cfg = *cfg;
 	api->a_store = st;
 	api->a_cache = cache;
+	if (cfg->ac_quota)
+		api->a_quota = *cfg->ac_quota;
+	else
+		quota_defaults(&api->a_quota);
 	subnet_index_attach(api);
+	quota_attach(api);
 	return api;
 }
 
@@ -30,6 +35,7 @@ void api_free(struct api *api)
 		return;
 	api_undo_clear(api);
 	subnet_index_detach(api);
+	quota_detach(api);
 	free(api->a_region_ready);
 	free(api->a_undo);
 	free(api);

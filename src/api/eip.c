@@ -17,6 +17,7 @@
  * ENI's auto-assigned public address gives way to an Elastic IP; an
  * associated address cannot be released (InvalidIPAddress.InUse).
  */
+#include "api/quota.h"
 #include "api/eni.h"
 #include "api/handlers.h"
 #include "api/resources.h"
@@ -27,7 +28,6 @@
 
 #include "base/base.h"
 
-#define EIP_QUOTA 5	/* vpc-max-elastic-ips, as DescribeAccountAttributes says */
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
@@ -71,10 +71,8 @@ int handle_AllocateAddress(struct api_req *rq)
 		return api_fail(rq, "InvalidPublicIpv4PoolID.NotFound", "The pool ID '%.64s' does not exist", pool);
 	if (doc_get_str(rq->rq_in, "CustomerOwnedIpv4Pool") || doc_get_str(rq->rq_in, "IpamPoolId"))
 		return api_fail(rq, "InvalidParameterValue", "vpcd allocates from its public pool only");
-	size_t n;
-	cache_list(api_cache(rq), RT_EIP, &n);
-	if (n >= EIP_QUOTA)
-		return api_fail(rq, "AddressLimitExceeded", "The maximum number of addresses has been reached.");
+	if (quota_check(rq, Q_ELASTIC_IPS, NULL, 1) < 0)
+		return -1;
 	uint32_t ip;
 	if (ipam_public_pick(rq, doc_get_str(rq->rq_in, "Address"), &ip) < 0)
 		return -1;

@@ -23,6 +23,7 @@
  *   (released when the instance stops or the ENI goes).
  * Never touches a cached doc in place.
  */
+#include "api/quota.h"
 #include "api/eni.h"
 #include "api/handlers.h"
 #include "api/resources.h"
@@ -337,7 +338,7 @@ int eni_delete(struct api_req *rq, const char *eni_id_arg)
 int handle_CreateNetworkInterface(struct api_req *rq)
 {
 	struct res *subnet = api_require(rq, "SubnetId", RT_SUBNET, "InvalidSubnetID.NotFound", "subnet");
-	if (!subnet)
+	if (!subnet || quota_check(rq, Q_NETWORK_INTERFACES, NULL, 1) < 0)
 		return -1;
 	const struct doc *in = rq->rq_in;
 	const struct doc *v6 = doc_get(in, "Ipv6Addresses");

@@ -10,6 +10,7 @@
  * Routes to a gateway stay when it is detached or deleted and turn
  * "blackhole" (rtb_refresh_routes()).
  */
+#include "api/quota.h"
 #include "api/handlers.h"
 #include "api/resources.h"
 
@@ -50,6 +51,8 @@ static struct res *vpc_igw(struct api_req *rq, const char *vpc_id)
 
 int handle_CreateInternetGateway(struct api_req *rq)
 {
+	if (quota_check(rq, Q_INTERNET_GATEWAYS, NULL, 1) < 0)
+		return -1;
 	char id[RESOURCE_ID_MAX];
 	new_id("igw", id);
 	struct doc *d = doc_obj();

@@ -41,6 +41,7 @@
  * ENIs with DeleteOnTermination (releasing their addresses, disassociating
  * Elastic IPs) and detaches the others.
  */
+#include "api/quota.h"
 #include "api/eni.h"
 #include "api/handlers.h"
 #include "api/resources.h"
@@ -503,6 +504,15 @@ int handle_RunInstances(struct api_req *rq)
 				(long long)min, INSTANCE_LAUNCH_MAX);
 	if (max > INSTANCE_LAUNCH_MAX)
 		max = INSTANCE_LAUNCH_MAX;
+	/* the region's instances (not terminated) within the quota: at least
+	 * MinCount more, else refused; MaxCount cut to the room left */
+	long room = quota_room(rq, Q_INSTANCES, NULL);
+	if (min > room)
+		return api_fail(rq, "InstanceLimitExceeded",
+				"You have requested more instances (%lld) than your current instance limit of %ld allows (vpcd --quota instances=%ld).",
+				(long long)min, quota_limit(rq->rq_api, Q_INSTANCES), quota_limit(rq->rq_api, Q_INSTANCES));
+	if (max > room)
+		max = room;
 	const char *type = doc_get_str(in, "InstanceType");
 	if (!type)
 		type = INSTANCE_TYPE_DEFAULT;

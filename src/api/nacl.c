@@ -14,6 +14,7 @@
  * one ACL of its VPC; this file only ever moves an association, never drops
  * one (DeleteSubnet does that).
  */
+#include "api/quota.h"
 #include "api/handlers.h"
 #include "api/resources.h"
 
@@ -50,6 +51,8 @@ int handle_CreateNetworkAcl(struct api_req *rq)
 			}
 		}
 	}
+	if (quota_check(rq, Q_NETWORK_ACLS_PER_VPC, vpc->r_id, 1) < 0)
+		return -1;
 	char id[RESOURCE_ID_MAX];
 	struct doc *d = nacl_new(rq, vpc->r_id, false, id);
 	doc_set(d, "Tags", api_tags_from_spec(rq, RT_NACL));

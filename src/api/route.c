@@ -20,6 +20,7 @@
  * Never touches a cached doc in place: every change is a doc_clone() that
  * is api_put().
  */
+#include "api/quota.h"
 #include "api/handlers.h"
 #include "api/resources.h"
 
@@ -257,7 +258,7 @@ static bool route_is_local(const struct doc *route) { return str_eq(doc_get_str(
 int handle_CreateRouteTable(struct api_req *rq)
 {
 	struct res *vpc = api_require(rq, "VpcId", RT_VPC, "InvalidVpcID.NotFound", "vpc");
-	if (!vpc)
+	if (!vpc || quota_check(rq, Q_ROUTE_TABLES_PER_VPC, vpc->r_id, 1) < 0)
 		return -1;
 	char id[RESOURCE_ID_MAX];
 	const char *cidr = doc_get_str(vpc->r_doc, "CidrBlock");

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -57,6 +58,7 @@ struct conn_ctx {
 	bool cc_answered;		/* response ready, waiting for resume */
 	bool cc_get;			/* parameters in the URL */
 	bool cc_url_args_overflow;	/* more than API_MAX_PARAMS in the URL */
+	bool cc_draining;		/* refused at the head: the body is read and dropped */
 	struct sigv4_auth cc_auth;	/* the signature's head, checked */
 	struct query_params cc_url_args, cc_form;
 	int cc_status;
@@ -226,6 +228,20 @@ static bool judge_head(struct api *api, struct guard *g, struct conn_ctx *cc, st
 	return false;
 }
 
+#define API_DRAIN_MAX (2 * API_MAX_BODY)	/* a refused body read (and dropped) so that its answer is read */
+
+/* Whether the body of a request refused at its head is read (and dropped)
+ * before the answer, so that a client that sends its body without
+ * waiting (no Expect: 100-continue) reads the answer rather than a reset
+ * connection. Only up to API_DRAIN_MAX, within the request timeout: it
+ * costs reading, never memory. */
+static bool drain_refused_body(struct MHD_Connection *conn)
+{
+	const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+	long long length = content_length(conn);
+	return length > 0 && length <= API_DRAIN_MAX && !(expect && strcasecmp(expect, "100-continue") == 0);
+}
+
 /* I/O thread, once the body is in: the signature over it, the form's
  * syntax. Returns true when cc holds the answer. */
 static bool judge_body(struct api *api, struct conn_ctx *cc, struct MHD_Connection *conn, const char *method,
@@ -334,7 +350,7 @@ static void run_request(struct api *api, struct conn_ctx *cc)
 	cc->cc_undo_mark = api->a_undo_len;
 	api->a_current_savepoint = false;
 	cache_set_region(api->a_cache, cc->cc_region);	/* the handler sees its region only */
-	int rc = aa->aa_handler(&rq);
+	int rc = quota_check_tag_specs(&rq) < 0 ? -1 : aa->aa_handler(&rq);
 	cache_set_region(api->a_cache, NULL);
 	if (rc == 0 && api->a_current_savepoint && store_release(api->a_store) < 0)
 		rc = api_fail(&rq, "InternalError", "The change could not be stored");
@@ -642,10 +658,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return console_result;
 		}
 		if (judge_head(api, g, cc, conn, method, url)) {
+			if (drain_refused_body(conn)) {
+				cc->cc_draining = true;
+				return MHD_YES;
+			}
 			guard_body_in(g, conn);	/* none will be read */
 			return queue_answer(cc, conn);
 		}
 		return MHD_YES;
+	}
+	if (cc->cc_draining) {
+		if (*upload_data_size) {
+			*upload_data_size = 0;	/* dropped */
+			return MHD_YES;
+		}
+		guard_body_in(g, conn);
+		return queue_answer(cc, conn);
 	}
 	if (*upload_data_size) {
 		if (cc->cc_body.sb_len + *upload_data_size > API_MAX_BODY)

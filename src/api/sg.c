@@ -28,6 +28,7 @@
  * Cost: every change walks all rules once (O(rules)); fine for a control
  * plane of thousands.
  */
+#include "api/quota.h"
 #include "api/handlers.h"
 #include "api/resources.h"
 
@@ -37,7 +38,6 @@
 
 #include "base/base.h"
 
-#define SG_RULES_PER_DIRECTION_MAX 60	/* AWS's default quota */
 #define SG_NAME_MAX 255
 #define SG_DESCRIPTION_MAX 255
 #define PORT_MAX 65535
@@ -317,6 +317,8 @@ int handle_CreateSecurityGroup(struct api_req *rq)
 		return api_fail(rq, "InvalidParameterValue",
 				"Value for parameter GroupDescription is invalid. Descriptions are at most %d characters.",
 				SG_DESCRIPTION_MAX);
+	if (quota_check(rq, Q_SECURITY_GROUPS, NULL, 1) < 0)
+		return -1;
 	if (strcmp(name, "default") == 0)
 		return api_fail(rq, "InvalidParameterValue", "Cannot use reserved security group name: default");
 	if (strncmp(name, "sg-", 3) == 0)
@@ -754,7 +756,8 @@ static int sg_authorize(struct api_req *rq, bool egress)
 			goto out;
 		}
 	}
-	if (rules_in_direction(rq, group_id, egress) + wanted->d_count > SG_RULES_PER_DIRECTION_MAX) {
+	if ((long)(rules_in_direction(rq, group_id, egress) + wanted->d_count) >
+	    quota_limit(rq->rq_api, Q_RULES_PER_SECURITY_GROUP)) {
 		api_fail(rq, "RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per security group has been reached.");
 		goto out;
 	}

@@ -3,6 +3,7 @@
  * ModifySubnetAttribute. A subnet lies inside its VPC, overlaps no other
  * subnet of it, and reserves five addresses (model.h).
  */
+#include "api/quota.h"
 #include "api/handlers.h"
 #include "api/api_int.h"
 #include "api/resources.h"
@@ -183,6 +184,8 @@ int handle_CreateSubnet(struct api_req *rq)
 		return api_fail(rq, "InvalidSubnet.Range", "The CIDR '%s' is invalid.", cidr_s);
 	if (subnet_block_taken(rq, vpc->r_id, &cidr))
 		return api_fail(rq, "InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", cidr_s);
+	if (quota_check(rq, Q_SUBNETS_PER_VPC, vpc->r_id, 1) < 0)
+		return -1;
 	const struct region_info *reg = region_find(api_region(rq));
 	const char *az = doc_get_str(rq->rq_in, "AvailabilityZone");
 	const char *azid = doc_get_str(rq->rq_in, "AvailabilityZoneId");

@@ -2,6 +2,7 @@
  * tags.c — CreateTags, DeleteTags, DescribeTags over every taggable
  * resource. Tags live in each resource's "Tags" list.
  */
+#include "api/quota.h"
 #include "api/eni.h"
 #include "api/handlers.h"
 #include "api/resources.h"
@@ -13,7 +14,6 @@
 
 #include "base/base.h"
 
-#define TAGS_PER_RESOURCE_MAX 50
 #define TAG_KEY_MAX 128
 #define TAG_VALUE_MAX 256
 
@@ -103,10 +103,10 @@ int handle_CreateTags(struct api_req *rq)
 			}
 			doc_set_str(found, "Value", v ? v : "");
 		}
-		if (list->d_count > TAGS_PER_RESOURCE_MAX) {
+		if ((long)list->d_count > quota_limit(rq->rq_api, Q_TAGS_PER_RESOURCE)) {
 			doc_free(d);
 			return api_fail(rq, "TagLimitExceeded", "The maximum number of tags for the resource '%s' is %d",
-					id->d_str, TAGS_PER_RESOURCE_MAX);
+					id->d_str, (int)quota_limit(rq->rq_api, Q_TAGS_PER_RESOURCE));
 		}
 		if (!api_put(rq, r->r_type, id->d_str, d))
 			return -1;

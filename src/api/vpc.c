@@ -4,6 +4,7 @@
  * ModifyVpcTenancy, and
  * the account's default VPC.
  */
+#include "api/quota.h"
 #include "api/handlers.h"
 #include "api/resources.h"
 
@@ -189,6 +190,8 @@ int handle_CreateVpc(struct api_req *rq)
 				"Value (%.32s) for parameter instanceTenancy is invalid. Valid values: default, dedicated", tenancy);
 	if (doc_get_bool(rq->rq_in, "AmazonProvidedIpv6CidrBlock", false))
 		return api_fail(rq, "InvalidParameterValue", "vpcd does not provide IPv6 blocks yet");
+	if (quota_check(rq, Q_VPCS, NULL, 1) < 0)
+		return -1;
 	struct doc *vpc = vpc_create(rq, &cidr, tenancy, false, api_tags_from_spec(rq, RT_VPC));
 	if (!vpc)
 		return -1;

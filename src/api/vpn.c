@@ -64,6 +64,7 @@
  *   updates to that thread (edit a doc_clone of the cached doc, api_put)
  *   rather than write the store behind it.
  */
+#include "api/quota.h"
 #include "api/api_int.h"
 #include "api/handlers.h"
 #include "api/resources.h"
@@ -492,6 +493,8 @@ int handle_CreateVpnConnection(struct api_req *rq)
 		return -1;
 	if (strcmp(type, VPN_TYPE) != 0)
 		return api_fail(rq, "InvalidParameterValue", "Value (%.32s) for parameter type is invalid. Valid values: ipsec.1", type);
+	if (quota_check(rq, Q_VPN_CONNECTIONS, NULL, 1) < 0)
+		return -1;
 	struct res *cgw = gw_require_live(rq, "CustomerGatewayId", RT_CGW);
 	if (!cgw)
 		return -1;

@@ -20,6 +20,7 @@
  *   route-table: PropagatingVgws [{GatewayId}] is changed here.
  * Never touches route tables' routes: the router (route.c) owns them.
  */
+#include "api/quota.h"
 #include "api/handlers.h"
 #include "api/resources.h"
 
@@ -118,7 +119,7 @@ static const char *vpn_connection_using(struct api_req *rq, const char *member, 
 
 int handle_CreateCustomerGateway(struct api_req *rq)
 {
-	if (check_gateway_type(rq) < 0)
+	if (check_gateway_type(rq) < 0 || quota_check(rq, Q_CUSTOMER_GATEWAYS, NULL, 1) < 0)
 		return -1;
 	const char *ip_s = doc_get_str(rq->rq_in, "IpAddress");
 	const char *member = "ipAddress";
@@ -232,7 +233,7 @@ int handle_DeleteCustomerGateway(struct api_req *rq)
 
 int handle_CreateVpnGateway(struct api_req *rq)
 {
-	if (check_gateway_type(rq) < 0)
+	if (check_gateway_type(rq) < 0 || quota_check(rq, Q_VPN_GATEWAYS, NULL, 1) < 0)
 		return -1;
 	const struct doc *asn_d = doc_get(rq->rq_in, "AmazonSideAsn");
 	int64_t asn = asn_d ? asn_d->d_int : VGW_ASN_DEFAULT;

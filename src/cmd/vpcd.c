@@ -8,6 +8,7 @@
  *        [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]
  *        [--dataplane [--uplink IFNAME[,via=ADDR]]] [--tls [--tls-cert FILE --tls-key FILE]]
  *        [--max-connections N] [--max-client-connections N] [--request-timeout S]
+ *        [--quota NAME=N[,NAME=N...]]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/quota.h"
 #include "base/base.h"
 #include "base/fs.h"
 #include "engine/engine.h"
@@ -44,6 +46,7 @@ static void usage(FILE *f)
 		   "            [--dataplane [--uplink IFNAME[,via=ADDR]]] [--sync full|normal]\n"
 		   "            [--tls [--tls-cert FILE --tls-key FILE]]\n"
 		   "            [--max-connections N] [--max-client-connections N] [--request-timeout S]\n"
+		   "            [--quota NAME=N[,NAME=N...]]\n"
 		   "  defaults: --listen 127.0.0.1:8775 --data-dir ./var --region us-east-1 --sync full\n"
 		   "  --sync: full answers a change only once it is on disk (survives power loss);\n"
 		   "  normal once it is in the OS (survives a crash of vpcd, kill -9; the last\n"
@@ -85,6 +88,7 @@ static void usage(FILE *f)
 		   "  (generated on first start)\n",
 		API_MAX_CONNECTIONS_DEFAULT, API_MAX_CLIENT_CONNECTIONS_DEFAULT, API_REQUEST_TIMEOUT_DEFAULT_S,
 		API_UNVERIFIED_MAX >> 20, API_CLIENT_UNVERIFIED_MAX >> 20);
+	quota_usage(f);
 }
 
 /* A whole number in [min, max] for option name; false (logged) else. */
@@ -304,6 +308,8 @@ int main(int argc, char **argv)
 	bool vpn_routes = true, dataplane = false, sync_full = true, tls = false;
 	const char *tls_cert = NULL, *tls_key = NULL;
 	unsigned max_conns = 0, max_client_conns = 0, request_timeout = 0;
+	struct quota_limits quotas;
+	quota_defaults(&quotas);
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "data-dir", required_argument, NULL, 'd' },
@@ -321,6 +327,7 @@ int main(int argc, char **argv)
 		{ "max-connections", required_argument, NULL, 'M' },
 		{ "max-client-connections", required_argument, NULL, 'm' },
 		{ "request-timeout", required_argument, NULL, 'W' },
+		{ "quota", required_argument, NULL, 'Q' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -363,6 +370,10 @@ int main(int argc, char **argv)
 			break;
 		case 'W':
 			if (!parse_count("request-timeout", optarg, 1, 3600, &request_timeout))
+				return 2;
+			break;
+		case 'Q':
+			if (quota_parse(optarg, &quotas) < 0)
 				return 2;
 			break;
 		case 'D': log_set_level(LOG_DEBUG); break;
@@ -421,7 +432,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct api_config cfg = { listen, region, account, &key, 1, outside, noutside, NULL, sync_full, listen_fd,
-				  tls_pair.at_cert_pem, tls_pair.at_key_pem, max_conns, max_client_conns, request_timeout };
+				  tls_pair.at_cert_pem, tls_pair.at_key_pem, max_conns, max_client_conns, request_timeout,
+				  &quotas };
 	struct api *api = api_new(&cfg, st, cache);
 	if (api_bootstrap(api) < 0)
 		return 1;
