@@ -143,7 +143,11 @@ try {
 		await page.getByRole('button', { name: 'Select' }).click();
 		await page.getByRole('heading', { name: 'Step 2: Configure your VPN' }).waitFor();
 		await page.getByLabel('Customer Gateway IP').fill('198.51.100.2');
+		await page.getByLabel('Use dynamic routing (requires BGP)').check();
+		assert.equal(await page.getByLabel('BGP ASN of your router').isVisible(), true);
+		assert.equal(await page.getByLabel('IP Prefix').isVisible(), false);
 		await page.getByLabel('Use static routing').check();
+		assert.equal(await page.getByLabel('BGP ASN of your router').isVisible(), false, 'static routing asks no ASN');
 		await page.getByLabel('IP Prefix').fill('10.0.0.0/24');
 		await page.getByRole('button', { name: 'Add', exact: true }).click();
 		await page.getByLabel('IP Prefix').fill('not-a-cidr');
