@@ -256,7 +256,8 @@ build_enis(struct build *b, const struct net_config *cfg)
 		if (s->by_public[i - 1].a_ip == s->by_public[i].a_ip)
 			return fail(b, "two ENIs have the same public address");
 	for (uint32_t g = 0; g < s->n_sgs; g++)
-		qsort(s->sgs[g].g_members, s->sgs[g].g_nmembers, sizeof(uint32_t), u32_cmp);
+		if (s->sgs[g].g_nmembers > 1)	/* a group without members has no array (qsort: not NULL) */
+			qsort(s->sgs[g].g_members, s->sgs[g].g_nmembers, sizeof(uint32_t), u32_cmp);
 	return 0;
 }
 
