@@ -347,6 +347,31 @@ int handle_DeleteVpcPeeringConnection(struct api_req *rq)
 	return 0;
 }
 
+int pcx_delete_for_vpc(struct api_req *rq, const char *vpc_id)
+{
+	char msg[64];
+	snprintf(msg, sizeof(msg), "Deleted by %s", api_account(rq));
+	for (;;) {
+		size_t n;
+		struct res **list = cache_list_all(api_cache(rq), RT_PCX, &n);
+		char id[RESOURCE_ID_MAX] = "";
+		for (size_t i = 0; i < n && !id[0]; i++) {
+			const struct doc *d = list[i]->r_doc;
+			const char *code = pcx_code(d);
+			if ((str_eq(code, "pending-acceptance") || str_eq(code, "active")) &&
+			    (str_eq(doc_get_str(doc_get(d, "RequesterVpcInfo"), "VpcId"), vpc_id) ||
+			     str_eq(doc_get_str(doc_get(d, "AccepterVpcInfo"), "VpcId"), vpc_id)))
+				snprintf(id, sizeof(id), "%s", list[i]->r_id);
+		}
+		if (!id[0])
+			return 0;
+		struct doc *d = doc_clone(cache_get_any(api_cache(rq), id)->r_doc);
+		pcx_gone(d, "deleted", msg);
+		if (!api_put(rq, RT_PCX, id, d) || refresh_routes(rq, id) < 0)
+			return -1;
+	}
+}
+
 static const char *const option_names[] = {
 	"AllowDnsResolutionFromRemoteVpc",
 	"AllowEgressFromLocalClassicLinkToRemoteVpc",

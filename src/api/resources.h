@@ -29,6 +29,9 @@
 bool natgw_is_live(const struct doc *natgw);
 /* A peering connection that carries traffic ("active"), peering.c. */
 bool pcx_is_active(const struct doc *pcx);
+/* DeleteVpc: the VPC's pending and active connections (of any region)
+ * become "deleted", the routes to them blackholes. 0, or -1 after api_fail. */
+int pcx_delete_for_vpc(struct api_req *rq, const char *vpc_id);
 #define RT_PREFIX_LIST "prefix-list"
 #define RT_VPCE "vpc-endpoint"
 #define RT_EIGW "egress-only-internet-gateway"

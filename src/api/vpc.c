@@ -303,6 +303,9 @@ int handle_DeleteVpc(struct api_req *rq)
 	}
 	if (api_delete(rq, id) < 0)
 		return -1;
+	/* its peering connections go with it, as on AWS */
+	if (pcx_delete_for_vpc(rq, id) < 0)
+		return -1;
 	doc_set_bool(rq->rq_out, "Return", true);
 	return 0;
 }

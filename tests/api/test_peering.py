@@ -240,3 +240,16 @@ class T(VpcdTestCase):
         self.assertTrue(west.delete_vpc_peering_connection(VpcPeeringConnectionId=pcx)["Return"])
         self.assertEqual((state(west, rtb_w), state(self.ec2, rtb_a)), ("blackhole", "blackhole"))
         self.assertEqual(self.get(pcx)["Status"]["Code"], "deleted")
+
+    def test_deleting_a_vpc_deletes_its_connections(self):
+        pcx = self.create()["VpcPeeringConnectionId"]
+        self.ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        rtb = self.ec2.create_route_table(VpcId=self.a)["RouteTable"]["RouteTableId"]
+        self.ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="10.%d.0.0/16" % (T.octet + 1),
+                              VpcPeeringConnectionId=pcx)
+        pending = self.create(VpcId=self.b, PeerVpcId=self.ec2.create_vpc(
+            CidrBlock="172.31.200.0/24")["Vpc"]["VpcId"])["VpcPeeringConnectionId"]
+        self.ec2.delete_vpc(VpcId=self.b)
+        for p in (pcx, pending):
+            self.assertEqual(self.get(p)["Status"], {"Code": "deleted", "Message": "Deleted by " + ACCOUNT})
+        self.assertEqual(self.route(rtb, "10.%d.0.0/16" % (T.octet + 1))["State"], "blackhole")
