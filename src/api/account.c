@@ -279,6 +279,72 @@ static int api_migrate_regions(struct api *api)
 	return rc;
 }
 
+struct legacy_dhcp {
+	struct res **ld_list;
+	size_t ld_count, ld_cap;
+};
+
+static void collect_legacy_dhcp(void *ctx, struct res *r)
+{
+	struct legacy_dhcp *l = ctx;
+	const char *d = strcmp(r->r_type, RT_VPC) == 0 ? doc_get_str(r->r_doc, "DhcpOptionsId") : NULL;
+	if (!d || strcmp(d, "default") != 0)
+		return;
+	if (l->ld_count == l->ld_cap) {
+		l->ld_cap = l->ld_cap ? l->ld_cap * 2 : 64;
+		l->ld_list = realloc(l->ld_list, l->ld_cap * sizeof(*l->ld_list));
+		if (!l->ld_list)
+			abort();
+	}
+	l->ld_list[l->ld_count++] = r;
+}
+
+/* State stored before vpcd had DHCP option sets: its VPCs say "default"
+ * (which now means no set), where AWS gives every VPC its region's default
+ * set. Once per store (meta "dhcp-default-sets"); a new store has no VPC
+ * yet, so afterwards "default" is only ever what a user associated. */
+static int api_migrate_dhcp(struct api *api)
+{
+	char *done = store_meta_get(api->a_store, "dhcp-default-sets");
+	free(done);
+	if (done)
+		return 0;
+	struct legacy_dhcp l = { 0 };
+	cache_each(api->a_cache, collect_legacy_dhcp, &l);
+	int rc = 0;
+	char *view = cache_region(api->a_cache) ? strdup(cache_region(api->a_cache)) : NULL;
+	for (size_t i = 0; i < l.ld_count && rc == 0; i++) {
+		const char *region = l.ld_list[i]->r_region ? l.ld_list[i]->r_region : api->a_cfg.ac_region;
+		struct api_req rq = { .rq_api = api, .rq_request_id = "migrate", .rq_in = doc_obj(), .rq_region = region };
+		cache_set_region(api->a_cache, region);
+		const char *set = dhcp_default_set(&rq);
+		struct doc *d = set ? doc_clone(l.ld_list[i]->r_doc) : NULL;
+		if (d)
+			doc_set_str(d, "DhcpOptionsId", set);
+		if (!d || !api_put(&rq, RT_VPC, l.ld_list[i]->r_id, d)) {
+			log_error("api", "cannot give %s its region's default DHCP option set: %s", l.ld_list[i]->r_id,
+				  rq.rq_err_msg);
+			rc = -1;
+		}
+		doc_free(rq.rq_in);
+	}
+	cache_set_region(api->a_cache, view);
+	free(view);
+	free(l.ld_list);
+	if (rc == 0 && !api->a_txn_open) {
+		if (store_begin(api->a_store) < 0)
+			rc = -1;
+		else
+			api->a_txn_open = true;
+	}
+	if (rc == 0 && store_meta_put(api->a_store, "dhcp-default-sets", "1") < 0)
+		rc = -1;
+	rc = startup_commit(api, rc);
+	if (rc == 0 && l.ld_count)
+		log_info("api", "%zu stored VPCs have their region's default DHCP option set", l.ld_count);
+	return rc;
+}
+
 /* Makes the default VPC of rq's region: 172.31.0.0/16, a /20 default
  * subnet per zone, an internet gateway attached and the main table's
  * default route to it; its id into vpc_out (RESOURCE_ID_MAX) when given.
@@ -461,7 +527,7 @@ void region_forget_prepared(struct api *api)
 
 int api_bootstrap(struct api *api)
 {
-	if (api_migrate(api) < 0 || api_migrate_regions(api) < 0)
+	if (api_migrate(api) < 0 || api_migrate_regions(api) < 0 || api_migrate_dhcp(api) < 0)
 		return -1;
 	if (region_prepare(api, api->a_cfg.ac_region) < 0)
 		return startup_commit(api, -1);

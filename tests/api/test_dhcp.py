@@ -2,8 +2,13 @@
 ec2.internal) that every VPC starts with, CreateDhcpOptions (values split
 at commas, validation, tags), AssociateDhcpOptions (a set, `default` for
 none), DescribeDhcpOptions (ids, filters, paging), DeleteDhcpOptions (not
-while a VPC uses it), DryRun, with boto3 and the aws CLI."""
-from vpcdtest import VpcdTestCase
+while a VPC uses it), DryRun, with boto3 and the aws CLI; and the migration of a store whose
+VPCs said "default" before vpcd had option sets."""
+import os
+import sqlite3
+import unittest
+
+from vpcdtest import Vpcd, VpcdTestCase
 
 
 def configs(dopt):
@@ -119,3 +124,31 @@ class TestDhcpOptions(VpcdTestCase):
         self.assertIn("(DependencyViolation)", p.stderr)
         self.vpcd.cli("associate-dhcp-options", "--dhcp-options-id", "default", "--vpc-id", vpc["VpcId"])
         self.vpcd.cli("delete-dhcp-options", "--dhcp-options-id", d["DhcpOptionsId"])
+
+
+class TestDhcpLegacyStore(unittest.TestCase):
+    """A store written before vpcd had DHCP option sets: its VPCs said
+    "default"; at start they get their region's default set, once (a
+    later association with "default" stays)."""
+
+    def test_migration(self):
+        with Vpcd() as v:
+            ec2 = v.client()
+            vid = ec2.create_vpc(CidrBlock="10.3.0.0/16")["Vpc"]["VpcId"]
+            later = ec2.create_vpc(CidrBlock="10.4.0.0/16")["Vpc"]["VpcId"]
+            ec2.associate_dhcp_options(DhcpOptionsId="default", VpcId=vid)
+            v.stop()
+            # what an older vpcd left: no migration mark
+            db = sqlite3.connect(os.path.join(v.data_dir, "vpcd.db"))
+            with db:
+                db.execute("DELETE FROM meta WHERE key = 'dhcp-default-sets'")
+            db.close()
+            v.start()
+            ec2 = v.client()
+            got = {x["VpcId"]: x["DhcpOptionsId"] for x in ec2.describe_vpcs(VpcIds=[vid, later])["Vpcs"]}
+            self.assertEqual(got[vid], got[later])
+            self.assertRegex(got[vid], r"^dopt-")
+            ec2.associate_dhcp_options(DhcpOptionsId="default", VpcId=vid)
+            v.restart()
+            ec2 = v.client()
+            self.assertEqual(ec2.describe_vpcs(VpcIds=[vid])["Vpcs"][0]["DhcpOptionsId"], "default")
