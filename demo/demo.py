@@ -158,8 +158,7 @@ class Demo:
             self.charon.stop()
         stop_process(self.vpcd, 20)     # vpcd deletes its instances' namespaces when it stops
         for iid in self.instances:
-            if os.path.exists("/run/netns/" + iid):
-                run(["ip", "netns", "delete", iid], check=False)
+            netns.remove_instance_netns(iid)
         self.ns.remove()
         if os.environ.get("VPCD_DEMO_KEEP"):
             print("kept " + self.dir)

@@ -165,6 +165,8 @@ class EnvironmentTest(unittest.TestCase):
             shutil.rmtree(v.data_dir, True)
             if iid and os.path.exists("/run/netns/" + iid):
                 subprocess.run(["ip", "netns", "delete", iid], check=False)
+            if iid:
+                shutil.rmtree("/etc/netns/" + iid, True)     # its resolv.conf, if vpcd left it
         with open(trace.name) as f:
             lines = [l for l in f if "execve(" in l]
         ip_runs = [l for l in lines if l.split(",")[0].endswith('/ip"')]

@@ -18,6 +18,7 @@ import ctypes
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -89,6 +90,15 @@ def run(cmd, check=True, **kw):
         raise PlumbingError("%s failed (%d):\n%s" % (" ".join(cmd), p.returncode, p.stdout))
     return p
 
+
+def remove_instance_netns(iid):
+    """What vpcd --dataplane makes for a running instance and removes when it
+    stops normally: the namespace named after it and its /etc/netns/<iid>
+    (the resolv.conf `ip netns exec` binds). For a test's cleanup, after
+    a vpcd that may not have."""
+    if os.path.exists("/run/netns/" + iid):
+        run(["ip", "netns", "delete", iid], check=False)
+    shutil.rmtree("/etc/netns/" + iid, ignore_errors=True)
 
 def wait_for(predicate, timeout, what, interval=0.1):
     end = time.time() + timeout

@@ -110,8 +110,7 @@ class SeedStoryTest(vs.VpnStoryTest):
 
     def cleanup_instances(self):
         for iid in self.instances:
-            if os.path.exists("/run/netns/" + iid):
-                run(["ip", "netns", "delete", iid], check=False)
+            netns.remove_instance_netns(iid)
 
     def stop_servers(self):
         for p in self.servers:

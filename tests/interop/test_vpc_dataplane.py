@@ -101,8 +101,7 @@ class VpcDataplaneTest(unittest.TestCase):
 
     def cleanup_instances(self):
         for iid in self.instances:
-            if os.path.exists("/run/netns/" + iid):
-                run(["ip", "netns", "delete", iid], check=False)
+            netns.remove_instance_netns(iid)
 
     def log(self):
         with open(self.vpcd_log, errors="replace") as f:
