@@ -375,6 +375,11 @@ struct net_trace_query {
 	uint16_t sport, dport;		/* TCP/UDP; sport 0: 49152 */
 	bool icmp_given;		/* false: an echo request (8/0) */
 	uint8_t icmp_type, icmp_code;
+	/* The snapshot was compiled from a plan without TAPs or ports (the
+	 * control plane's picture, no data plane needed): an ENI without a
+	 * TAP counts as attached and a gateway attached to the VPC counts as
+	 * having its port. false: the running router's view (no-eni, no-port). */
+	bool plan_only;
 };
 
 struct net_trace_result {
@@ -382,6 +387,7 @@ struct net_trace_result {
 	size_t n_steps;
 	bool delivered;			/* reached an ENI, or left through a port */
 	enum net_drop drop;		/* the cause; NET_DROP_MAX when delivered */
+	bool plan_only;			/* the query's, as the walk reads it */
 };
 
 /* Against the router's current snapshot (serialised with apply; any

@@ -161,8 +161,10 @@ deliver(const struct net_snapshot *s, uint32_t d, struct verdict *v, struct net_
 {
 	const struct snap_eni *de = &s->enis[d];
 
-	step(tr, NET_TRACE_DELIVER, de->e_fd >= 0, de->e_id, -1);
-	if (de->e_fd < 0)
+	bool attached = de->e_fd >= 0 || (tr && tr->plan_only && de->e_nat < 0);
+
+	step(tr, NET_TRACE_DELIVER, attached, de->e_id, -1);
+	if (!attached)
 		return drop(v, NET_DROP_NO_ENI);
 	v->v_kind = V_TO_ENI;
 	v->v_index = d;
@@ -277,7 +279,7 @@ route_select(const struct net_snapshot *s, const struct snap_eni *e, const struc
 	case NET_TARGET_IGW:
 	case NET_TARGET_VGW: {
 		const struct snap_gw *w = &s->gws[r->r_index];
-		if (w->w_vpc != (int32_t)e->e_vpc || !w->w_ops) {
+		if (w->w_vpc != (int32_t)e->e_vpc || (!w->w_ops && !(tr && tr->plan_only))) {
 			step(tr, NET_TRACE_PORT, false, w->w_id, -1);
 			drop(v, NET_DROP_NO_PORT);
 			return HOP_DROP;

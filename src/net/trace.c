@@ -99,6 +99,7 @@ net_snapshot_trace(const struct net_snapshot *s, const uint8_t router_mac[6],
 	struct verdict v;
 
 	memset(out, 0, sizeof(*out));
+	out->plan_only = q->plan_only;
 	if (err && errlen)
 		err[0] = '\0';
 	if (!s)

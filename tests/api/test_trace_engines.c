@@ -1,0 +1,390 @@
+/*
+ * test_trace_engines.c — the two packet-decision engines side by side on
+ * the same cache (issue 15, "one network picture"): the model's trace
+ * (api_trace over src/api/trace.c's builders, src/model/trace.c) and the
+ * router's own trace (engine_net_plan_build, the plan the data plane runs
+ * on, compiled by net_snapshot_build without TAPs or ports and walked by
+ * net_snapshot_trace with plan_only, i.e. src/net/path.c itself).
+ *
+ * Where they agree the test says so case by case (verdict, cause, the NACL
+ * rule that decided). Where they disagree it pins today's disagreement, so
+ * that moving `vpcctl trace` onto the router's trace changes these
+ * assertions knowingly:
+ *   - a NAT gateway route and a peering route: the router carries the
+ *     packet (to the internet through the NAT gateway and the igw; into
+ *     the peer VPC); the model stops at "unsupported-target" (or, with the
+ *     peer's ENI named by its id, "no-route": another VPC's ENI counts
+ *     only by a public address). The router is right.
+ *   - the reply's way back: the model also walks the reply (stateless
+ *     NACLs, the route back to a gateway) and drops the office's packet
+ *     when the VPC has no route back; the router's trace follows the
+ *     first packet only and delivers it. The model's answer is the more
+ *     useful one; the router's trace needs a reply walk before it can
+ *     replace the model.
+ *   - a static route to a VPN gateway whose tunnels are all DOWN: the
+ *     model says "vpn-down"; the router hands the packet to the gateway's
+ *     port (the endpoint drops it later, for want of a tunnel).
+ * The fixture is the seed's VPC of test_api_trace.c (with MAC addresses,
+ * which the plan requires of an ENI).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "api/trace.h"
+#include "engine/engine_net.h"
+#include "net/net.h"
+
+static int64_t ord;
+
+static void put(struct cache *c, const char *type, const char *id, const char *json)
+{
+	struct doc *d = doc_from_json(json, strlen(json));
+	assert_non_null(d);
+	doc_free(cache_put(c, type, id, ++ord, d));
+}
+
+/* The seed's VPC: vpc-1 10.96.0.0/16, subnet-pub (routed to igw-1 by
+ * rtb-pub) and subnet-priv (the main table rtb-main: local plus
+ * main_extra_route), acl-1 on both (inbound: rule 90 denies TCP 23 from
+ * the office 10.0.0.0/24, 100 allows all), vgw-1 with vpn-1 (static route
+ * 10.0.0.0/24, first tunnel tunnel_status), eni-a (i-a) and eni-b in the
+ * private subnet, eni-p with 198.51.100.4 in the public one. */
+static struct cache *seed_cache(const char *main_extra_route, const char *tunnel_status)
+{
+	struct cache *c = cache_new();
+	char buf[768];
+	put(c, "vpc", "vpc-1", "{\"VpcId\":\"vpc-1\",\"CidrBlock\":\"10.96.0.0/16\"}");
+	put(c, "subnet", "subnet-pub", "{\"SubnetId\":\"subnet-pub\",\"VpcId\":\"vpc-1\",\"_NetworkAclId\":\"acl-1\",\"CidrBlock\":\"10.96.0.0/24\"}");
+	put(c, "subnet", "subnet-priv", "{\"SubnetId\":\"subnet-priv\",\"VpcId\":\"vpc-1\",\"_NetworkAclId\":\"acl-1\",\"CidrBlock\":\"10.96.1.0/24\"}");
+	put(c, "internet-gateway", "igw-1", "{\"InternetGatewayId\":\"igw-1\",\"Attachments\":[{\"State\":\"available\",\"VpcId\":\"vpc-1\"}]}");
+	put(c, "vpn-gateway", "vgw-1", "{\"VpnGatewayId\":\"vgw-1\",\"VpcAttachments\":[{\"State\":\"attached\",\"VpcId\":\"vpc-1\"}]}");
+	snprintf(buf, sizeof(buf),
+		 "{\"VpnConnectionId\":\"vpn-1\",\"VpnGatewayId\":\"vgw-1\",\"State\":\"available\","
+		 "\"VgwTelemetry\":[{\"Status\":\"%s\"},{\"Status\":\"DOWN\"}],"
+		 "\"Routes\":[{\"DestinationCidrBlock\":\"10.0.0.0/24\",\"Source\":\"Static\"}]}", tunnel_status);
+	put(c, "vpn-connection", "vpn-1", buf);
+	snprintf(buf, sizeof(buf),
+		 "{\"RouteTableId\":\"rtb-main\",\"VpcId\":\"vpc-1\","
+		 "\"Associations\":[{\"Main\":true,\"RouteTableAssociationId\":\"rtbassoc-1\"}],"
+		 "\"Routes\":[{\"DestinationCidrBlock\":\"10.96.0.0/16\",\"GatewayId\":\"local\",\"State\":\"active\"}%s],"
+		 "\"PropagatingVgws\":[]}", main_extra_route);
+	put(c, "route-table", "rtb-main", buf);
+	put(c, "route-table", "rtb-pub",
+	    "{\"RouteTableId\":\"rtb-pub\",\"VpcId\":\"vpc-1\","
+	    "\"Associations\":[{\"Main\":false,\"SubnetId\":\"subnet-pub\"}],"
+	    "\"Routes\":[{\"DestinationCidrBlock\":\"10.96.0.0/16\",\"GatewayId\":\"local\",\"State\":\"active\"},"
+	    "{\"DestinationCidrBlock\":\"0.0.0.0/0\",\"GatewayId\":\"igw-1\",\"State\":\"active\"}]}");
+	put(c, "network-acl", "acl-1",
+	    "{\"NetworkAclId\":\"acl-1\",\"VpcId\":\"vpc-1\",\"IsDefault\":true,\"Associations\":[],"
+	    "\"Entries\":[{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":true,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100},"
+	    "{\"CidrBlock\":\"10.0.0.0/24\",\"Egress\":false,\"Protocol\":\"6\",\"RuleAction\":\"deny\",\"RuleNumber\":90,"
+	    "\"PortRange\":{\"From\":23,\"To\":23}},"
+	    "{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":false,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100}]}");
+	put(c, "security-group", "sg-web", "{\"GroupId\":\"sg-web\",\"VpcId\":\"vpc-1\",\"GroupName\":\"web\"}");
+	put(c, "security-group", "sg-db", "{\"GroupId\":\"sg-db\",\"VpcId\":\"vpc-1\",\"GroupName\":\"db\"}");
+	put(c, "security-group-rule", "sgr-ssh",
+	    "{\"GroupId\":\"sg-web\",\"IsEgress\":false,\"IpProtocol\":\"tcp\",\"FromPort\":22,\"ToPort\":23,\"CidrIpv4\":\"10.0.0.0/24\"}");
+	put(c, "security-group-rule", "sgr-ping",
+	    "{\"GroupId\":\"sg-web\",\"IsEgress\":false,\"IpProtocol\":\"icmp\",\"FromPort\":-1,\"ToPort\":-1,\"CidrIpv4\":\"10.0.0.0/24\"}");
+	put(c, "security-group-rule", "sgr-web-out",
+	    "{\"GroupId\":\"sg-web\",\"IsEgress\":true,\"IpProtocol\":\"-1\",\"FromPort\":-1,\"ToPort\":-1,\"CidrIpv4\":\"0.0.0.0/0\"}");
+	put(c, "security-group-rule", "sgr-pg",
+	    "{\"GroupId\":\"sg-db\",\"IsEgress\":false,\"IpProtocol\":\"tcp\",\"FromPort\":5432,\"ToPort\":5432,"
+	    "\"ReferencedGroupInfo\":{\"GroupId\":\"sg-web\",\"UserId\":\"123456789012\"}}");
+	put(c, "security-group-rule", "sgr-db-out",
+	    "{\"GroupId\":\"sg-db\",\"IsEgress\":true,\"IpProtocol\":\"-1\",\"FromPort\":-1,\"ToPort\":-1,\"CidrIpv4\":\"0.0.0.0/0\"}");
+	put(c, "network-interface", "eni-a",
+	    "{\"NetworkInterfaceId\":\"eni-a\",\"SubnetId\":\"subnet-priv\",\"VpcId\":\"vpc-1\",\"PrivateIpAddress\":\"10.96.1.4\","
+	    "\"MacAddress\":\"0e:00:00:00:00:0a\",\"SourceDestCheck\":true,\"Groups\":[{\"GroupId\":\"sg-web\",\"GroupName\":\"web\"}],"
+	    "\"Attachment\":{\"InstanceId\":\"i-a\",\"DeviceIndex\":0,\"Status\":\"attached\"}}");
+	put(c, "network-interface", "eni-b",
+	    "{\"NetworkInterfaceId\":\"eni-b\",\"SubnetId\":\"subnet-priv\",\"VpcId\":\"vpc-1\",\"PrivateIpAddress\":\"10.96.1.5\","
+	    "\"MacAddress\":\"0e:00:00:00:00:0b\",\"SourceDestCheck\":true,\"Groups\":[{\"GroupId\":\"sg-db\",\"GroupName\":\"db\"}],"
+	    "\"Attachment\":{\"InstanceId\":\"i-b\",\"DeviceIndex\":0,\"Status\":\"attached\"}}");
+	put(c, "network-interface", "eni-p",
+	    "{\"NetworkInterfaceId\":\"eni-p\",\"SubnetId\":\"subnet-pub\",\"VpcId\":\"vpc-1\",\"PrivateIpAddress\":\"10.96.0.4\","
+	    "\"MacAddress\":\"0e:00:00:00:00:0c\",\"SourceDestCheck\":true,\"Groups\":[{\"GroupId\":\"sg-web\",\"GroupName\":\"web\"}],"
+	    "\"Association\":{\"PublicIp\":\"198.51.100.4\",\"IpOwnerId\":\"amazon\"}}");
+	put(c, "instance", "i-a", "{\"InstanceId\":\"i-a\"}");
+	return c;
+}
+
+/* A NAT gateway in the public subnet (its interface eni-nat, Elastic IP
+ * 198.51.100.9); the private subnet's default route goes to it. */
+static void add_nat_gateway(struct cache *c)
+{
+	put(c, "network-interface", "eni-nat",
+	    "{\"NetworkInterfaceId\":\"eni-nat\",\"SubnetId\":\"subnet-pub\",\"VpcId\":\"vpc-1\",\"PrivateIpAddress\":\"10.96.0.9\","
+	    "\"MacAddress\":\"0e:00:00:00:00:0d\",\"SourceDestCheck\":false,\"Groups\":[],\"InterfaceType\":\"nat_gateway\","
+	    "\"Association\":{\"PublicIp\":\"198.51.100.9\",\"IpOwnerId\":\"amazon\"}}");
+	put(c, "natgateway", "nat-1",
+	    "{\"NatGatewayId\":\"nat-1\",\"State\":\"available\",\"SubnetId\":\"subnet-pub\",\"VpcId\":\"vpc-1\","
+	    "\"NatGatewayAddresses\":[{\"NetworkInterfaceId\":\"eni-nat\",\"PrivateIp\":\"10.96.0.9\",\"PublicIp\":\"198.51.100.9\"}]}");
+}
+
+/* vpc-2 10.97.0.0/16 peered with vpc-1 by pcx-1 (active), its main table
+ * routing 10.96.0.0/16 to the peering; eni-c (sg-c, all out) in it; sg-web
+ * lets SSH in from 10.97.0.0/16. */
+static void add_peering(struct cache *c)
+{
+	put(c, "vpc", "vpc-2", "{\"VpcId\":\"vpc-2\",\"CidrBlock\":\"10.97.0.0/16\"}");
+	put(c, "subnet", "subnet-2", "{\"SubnetId\":\"subnet-2\",\"VpcId\":\"vpc-2\",\"_NetworkAclId\":\"acl-2\",\"CidrBlock\":\"10.97.0.0/24\"}");
+	put(c, "network-acl", "acl-2",
+	    "{\"NetworkAclId\":\"acl-2\",\"VpcId\":\"vpc-2\",\"IsDefault\":true,\"Associations\":[],"
+	    "\"Entries\":[{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":true,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100},"
+	    "{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":false,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100}]}");
+	put(c, "vpc-peering-connection", "pcx-1",
+	    "{\"VpcPeeringConnectionId\":\"pcx-1\",\"Status\":{\"Code\":\"active\"},"
+	    "\"RequesterVpcInfo\":{\"VpcId\":\"vpc-2\",\"CidrBlock\":\"10.97.0.0/16\"},"
+	    "\"AccepterVpcInfo\":{\"VpcId\":\"vpc-1\",\"CidrBlock\":\"10.96.0.0/16\"}}");
+	put(c, "route-table", "rtb-2",
+	    "{\"RouteTableId\":\"rtb-2\",\"VpcId\":\"vpc-2\","
+	    "\"Associations\":[{\"Main\":true,\"RouteTableAssociationId\":\"rtbassoc-2\"}],"
+	    "\"Routes\":[{\"DestinationCidrBlock\":\"10.97.0.0/16\",\"GatewayId\":\"local\",\"State\":\"active\"},"
+	    "{\"DestinationCidrBlock\":\"10.96.0.0/16\",\"VpcPeeringConnectionId\":\"pcx-1\",\"State\":\"active\"}]}");
+	put(c, "security-group", "sg-c", "{\"GroupId\":\"sg-c\",\"VpcId\":\"vpc-2\",\"GroupName\":\"c\"}");
+	put(c, "security-group-rule", "sgr-c-out",
+	    "{\"GroupId\":\"sg-c\",\"IsEgress\":true,\"IpProtocol\":\"-1\",\"FromPort\":-1,\"ToPort\":-1,\"CidrIpv4\":\"0.0.0.0/0\"}");
+	put(c, "security-group-rule", "sgr-peer-ssh",
+	    "{\"GroupId\":\"sg-web\",\"IsEgress\":false,\"IpProtocol\":\"tcp\",\"FromPort\":22,\"ToPort\":22,\"CidrIpv4\":\"10.97.0.0/16\"}");
+	put(c, "network-interface", "eni-c",
+	    "{\"NetworkInterfaceId\":\"eni-c\",\"SubnetId\":\"subnet-2\",\"VpcId\":\"vpc-2\",\"PrivateIpAddress\":\"10.97.0.4\","
+	    "\"MacAddress\":\"0e:00:00:00:00:0e\",\"SourceDestCheck\":true,\"Groups\":[{\"GroupId\":\"sg-c\",\"GroupName\":\"c\"}]}");
+}
+
+/* One packet through both engines. */
+struct both {
+	struct trace_result model;
+	struct net_trace_result router;
+};
+
+static uint32_t ip(const char *s)
+{
+	uint32_t a;
+	assert_true(ip4_parse(s, &a));
+	return a;
+}
+
+/* from/to as vpcctl passes them to the model; router_from (an ENI or the
+ * gateway an outside address comes in through), src (0: the ENI's) and dst
+ * as the router's query needs them. */
+static void trace_both(struct cache *c, const char *from, const char *to, const char *proto, int port,
+		       const char *router_from, const char *src, const char *dst, struct both *out)
+{
+	char err[256];
+	struct api_trace_query q = { from, to, proto, port, 0 };
+	assert_int_equal(api_trace(c, &q, &out->model, err, sizeof(err)), 0);
+
+	struct engine_net_plan *p = engine_net_plan_build(c);
+	struct net_snapshot *s = net_snapshot_build(&p->np_cfg, err, sizeof(err));
+	if (!s)
+		fail_msg("the plan does not compile: %s", err);
+	struct net_trace_query nq = { .dst = ip(dst), .plan_only = true };
+	snprintf(nq.from_id, sizeof(nq.from_id), "%s", router_from);
+	nq.src = src ? ip(src) : 0;
+	nq.proto = strcmp(proto, "tcp") == 0 ? 6 : strcmp(proto, "udp") == 0 ? 17 : 1;
+	nq.dport = (uint16_t)(port > 0 ? port : 0);
+	static const uint8_t mac[6] = { 0x0e, 0x76, 0x70, 0x63, 0x64, 0x01 };
+	assert_int_equal(net_snapshot_trace(s, mac, &nq, &out->router, err, sizeof(err)), 0);
+	net_snapshot_free(s);
+	engine_net_plan_free(p);
+
+	print_message("%s -> %s %s/%d: model %s, router %s\n", from, to, proto, port,
+		      out->model.tr_reachable ? "reachable" : trace_cause_name(out->model.tr_cause),
+		      out->router.delivered ? "delivered" : net_drop_name(out->router.drop));
+}
+
+static const struct net_trace_step *router_step(const struct net_trace_result *r, enum net_trace_stage st)
+{
+	for (size_t i = 0; i < r->n_steps; i++)
+		if (r->steps[i].stage == st)
+			return &r->steps[i];
+	return NULL;
+}
+
+/* Both deliver, or both drop for the same cause. */
+static void assert_agree(const struct both *b)
+{
+	assert_int_equal(b->model.tr_reachable, b->router.delivered);
+	if (!b->router.delivered)
+		assert_string_equal(trace_cause_name(b->model.tr_cause), net_drop_name(b->router.drop));
+}
+
+static void test_agree_on_the_seed(void **state)
+{
+	(void)state;
+	struct both b;
+	struct cache *c = seed_cache(",{\"DestinationCidrBlock\":\"10.0.0.0/24\",\"GatewayId\":\"vgw-1\",\"State\":\"active\"}", "UP");
+
+	/* the office to the instance through the VPN gateway: SSH, ping */
+	trace_both(c, "10.0.0.5", "i-a", "tcp", 22, "vgw-1", "10.0.0.5", "10.96.1.4", &b);
+	assert_true(b.model.tr_reachable);
+	assert_agree(&b);
+	trace_both(c, "10.0.0.5", "10.96.1.4", "icmp", -1, "vgw-1", "10.0.0.5", "10.96.1.4", &b);
+	assert_true(b.model.tr_reachable);
+	assert_agree(&b);
+	/* telnet: the NACL's rule 90, named by both */
+	trace_both(c, "10.0.0.5", "i-a", "tcp", 23, "vgw-1", "10.0.0.5", "10.96.1.4", &b);
+	assert_int_equal(b.model.tr_cause, TRACE_NACL_IN);
+	assert_agree(&b);
+	assert_string_equal(b.model.tr_steps[b.model.tr_nsteps - 1].ts_rule, "90");
+	const struct net_trace_step *st = router_step(&b.router, NET_TRACE_NACL_IN);
+	assert_non_null(st);
+	assert_false(st->allowed);
+	assert_int_equal(st->rule, 90);
+	assert_string_equal(st->id, "acl-1");
+	/* the instance to the office: out through the VPN gateway */
+	trace_both(c, "i-a", "10.0.0.5", "icmp", -1, "eni-a", NULL, "10.0.0.5", &b);
+	assert_true(b.model.tr_reachable);
+	assert_agree(&b);
+	/* a group referenced by a rule (same subnet: no NACL) */
+	trace_both(c, "i-a", "eni-b", "tcp", 5432, "eni-a", NULL, "10.96.1.5", &b);
+	assert_true(b.model.tr_reachable);
+	assert_agree(&b);
+	/* ... and a port it does not open */
+	trace_both(c, "i-a", "eni-b", "tcp", 5433, "eni-a", NULL, "10.96.1.5", &b);
+	assert_int_equal(b.model.tr_cause, TRACE_SG_INGRESS);
+	assert_agree(&b);
+	/* the public instance to the internet, and the internet to it */
+	trace_both(c, "eni-p", "203.0.113.7", "udp", 53, "eni-p", NULL, "203.0.113.7", &b);
+	assert_true(b.model.tr_reachable);
+	assert_agree(&b);
+	trace_both(c, "203.0.113.7", "198.51.100.4", "tcp", 22, "igw-1", "203.0.113.7", "198.51.100.4", &b);
+	assert_int_equal(b.model.tr_cause, TRACE_SG_INGRESS);	/* SSH only from the office */
+	assert_agree(&b);
+	/* no route from the private subnet to the internet */
+	trace_both(c, "i-a", "203.0.113.7", "icmp", -1, "eni-a", NULL, "203.0.113.7", &b);
+	assert_int_equal(b.model.tr_cause, TRACE_NO_ROUTE);
+	assert_agree(&b);
+	cache_free(c);
+}
+
+static void test_nat_gateway_only_the_router_follows(void **state)
+{
+	(void)state;
+	struct both b;
+	struct cache *c = seed_cache(",{\"DestinationCidrBlock\":\"0.0.0.0/0\",\"NatGatewayId\":\"nat-1\",\"State\":\"active\"}", "UP");
+	add_nat_gateway(c);
+	trace_both(c, "i-a", "203.0.113.7", "udp", 53, "eni-a", NULL, "203.0.113.7", &b);
+	/* the model stops at the NAT gateway */
+	assert_false(b.model.tr_reachable);
+	assert_int_equal(b.model.tr_cause, TRACE_UNSUPPORTED_TARGET);
+	/* the router: translated to the gateway's address, routed by the
+	 * public subnet's table to the igw, out as the Elastic IP */
+	assert_true(b.router.delivered);
+	const struct net_trace_step *st = router_step(&b.router, NET_TRACE_NAT_GATEWAY);
+	assert_non_null(st);
+	assert_string_equal(st->id, "nat-1");
+	assert_int_equal(st->addr, ip("10.96.0.9"));
+	st = router_step(&b.router, NET_TRACE_NAT_OUT);
+	assert_non_null(st);
+	assert_int_equal(st->addr, ip("198.51.100.9"));
+	st = router_step(&b.router, NET_TRACE_PORT);
+	assert_non_null(st);
+	assert_string_equal(st->id, "igw-1");
+	cache_free(c);
+}
+
+static void test_peering_only_the_router_follows(void **state)
+{
+	(void)state;
+	struct both b;
+	struct cache *c = seed_cache("", "UP");
+	add_peering(c);
+	/* named by its id, an ENI of another VPC is reachable for the model
+	 * only by a public address ("no-route") */
+	trace_both(c, "eni-c", "i-a", "tcp", 22, "eni-c", NULL, "10.96.1.4", &b);
+	assert_false(b.model.tr_reachable);
+	assert_int_equal(b.model.tr_cause, TRACE_NO_ROUTE);
+	assert_true(b.router.delivered);
+	/* named by its address, the model stops at the peering route */
+	trace_both(c, "eni-c", "10.96.1.4", "tcp", 22, "eni-c", NULL, "10.96.1.4", &b);
+	assert_false(b.model.tr_reachable);
+	assert_int_equal(b.model.tr_cause, TRACE_UNSUPPORTED_TARGET);
+	assert_true(b.router.delivered);
+	const struct net_trace_step *st = router_step(&b.router, NET_TRACE_ROUTE);
+	assert_non_null(st);
+	assert_int_equal(st->route.target, NET_TARGET_PEERING);
+	assert_string_equal(st->route.target_id, "pcx-1");
+	st = router_step(&b.router, NET_TRACE_DELIVER);
+	assert_non_null(st);
+	assert_string_equal(st->id, "eni-a");
+	/* a port sg-web does not open to the peer: both would refuse it, but
+	 * the model never gets past the route */
+	trace_both(c, "eni-c", "10.96.1.4", "tcp", 80, "eni-c", NULL, "10.96.1.4", &b);
+	assert_int_equal(b.model.tr_cause, TRACE_UNSUPPORTED_TARGET);
+	assert_false(b.router.delivered);
+	assert_int_equal(b.router.drop, NET_DROP_SG_INGRESS);
+	cache_free(c);
+}
+
+static void test_only_the_model_checks_the_way_back(void **state)
+{
+	(void)state;
+	struct both b;
+	/* no route back to the office in the private subnet's table */
+	struct cache *c = seed_cache("", "UP");
+	trace_both(c, "10.0.0.5", "i-a", "tcp", 22, "vgw-1", "10.0.0.5", "10.96.1.4", &b);
+	assert_int_equal(b.model.tr_cause, TRACE_REPLY_NO_ROUTE);
+	assert_true(b.router.delivered);	/* the first packet arrives; its answer has no way back */
+	cache_free(c);
+}
+
+static void test_tunnels_down(void **state)
+{
+	(void)state;
+	struct both b;
+	struct cache *c = seed_cache(",{\"DestinationCidrBlock\":\"10.0.0.0/24\",\"GatewayId\":\"vgw-1\",\"State\":\"active\"}", "DOWN");
+	trace_both(c, "i-a", "10.0.0.5", "icmp", -1, "eni-a", NULL, "10.0.0.5", &b);
+	assert_int_equal(b.model.tr_cause, TRACE_VPN_DOWN);
+	/* the router hands it to the gateway's port; the endpoint has no tunnel for it */
+	assert_true(b.router.delivered);
+	const struct net_trace_step *st = router_step(&b.router, NET_TRACE_PORT);
+	assert_non_null(st);
+	assert_string_equal(st->id, "vgw-1");
+	cache_free(c);
+}
+
+/* plan_only off: the same snapshot as a router without TAPs or ports
+ * sees it (what net_router_trace answers on a vpcd without --dataplane). */
+static void test_without_plan_only_nothing_is_attached(void **state)
+{
+	(void)state;
+	struct cache *c = seed_cache(",{\"DestinationCidrBlock\":\"10.0.0.0/24\",\"GatewayId\":\"vgw-1\",\"State\":\"active\"}", "UP");
+	char err[256];
+	struct engine_net_plan *p = engine_net_plan_build(c);
+	struct net_snapshot *s = net_snapshot_build(&p->np_cfg, err, sizeof(err));
+	assert_non_null(s);
+	static const uint8_t mac[6] = { 0x0e, 0x76, 0x70, 0x63, 0x64, 0x01 };
+	struct net_trace_query q = { .from_id = "eni-a", .dst = ip("10.96.1.5"), .proto = 6, .dport = 5432 };
+	struct net_trace_result r;
+	assert_int_equal(net_snapshot_trace(s, mac, &q, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.drop, NET_DROP_NO_ENI);
+	q.dst = ip("10.0.0.5");
+	assert_int_equal(net_snapshot_trace(s, mac, &q, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.drop, NET_DROP_NO_PORT);
+	q.plan_only = true;
+	assert_int_equal(net_snapshot_trace(s, mac, &q, &r, err, sizeof(err)), 0);
+	assert_true(r.delivered);
+	net_snapshot_free(s);
+	engine_net_plan_free(p);
+	cache_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_agree_on_the_seed),
+		cmocka_unit_test(test_nat_gateway_only_the_router_follows),
+		cmocka_unit_test(test_peering_only_the_router_follows),
+		cmocka_unit_test(test_only_the_model_checks_the_way_back),
+		cmocka_unit_test(test_tunnels_down),
+		cmocka_unit_test(test_without_plan_only_nothing_is_attached),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
