@@ -80,6 +80,41 @@ int fs_private_dir(const char *dir)
 	return rc;
 }
 
+int fs_private_dir_chown(const char *dir, unsigned uid, unsigned gid)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 || fchown(dfd, uid, gid) < 0) {
+		log_error("fs", "cannot give %s to uid %u: %s", dir, uid, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	int lfd = dup(dfd);
+	DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	if (!d) {
+		if (lfd >= 0)
+			close(lfd);
+		close(dfd);
+		return -1;
+	}
+	int rc = 0;
+	struct dirent *ent;
+	while ((ent = readdir(d))) {
+		struct stat st;
+		if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..") ||
+		    fstatat(dfd, ent->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) || (st.st_uid == uid && st.st_gid == gid))
+			continue;
+		if (fchownat(dfd, ent->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+			log_error("fs", "cannot give %s/%s to uid %u: %s", dir, ent->d_name, uid, strerror(errno));
+			rc = -1;
+		}
+	}
+	closedir(d);
+	close(dfd);
+	return rc;
+}
+
 int fs_write_private(const char *path, const void *data, size_t len)
 {
 	char tmp[4096];

@@ -13,6 +13,7 @@
 #define VPCD_FS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define FS_DIR_MODE	0700
 #define FS_FILE_MODE	0600
@@ -22,6 +23,10 @@
  * alone and never followed; a logged warning names each file it changed).
  * 0, or -1 (logged) when dir is not a directory or cannot be fixed. */
 int fs_private_dir(const char *dir);
+
+/* The dir and every regular file and directory directly in it become
+ * uid:gid (symbolic links neither followed nor changed). 0, or -1 (logged). */
+int fs_private_dir_chown(const char *dir, unsigned uid, unsigned gid);
 
 /* Writes len bytes to path (mode 0600) atomically: a new temporary beside
  * it (mkostemp: O_CREAT|O_EXCL, so no symbolic link is followed and no

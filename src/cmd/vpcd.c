@@ -9,6 +9,10 @@
  *        [--dataplane [--uplink IFNAME[,via=ADDR]]] [--tls [--tls-cert FILE --tls-key FILE]]
  *        [--max-connections N] [--max-client-connections N] [--request-timeout S]
  *        [--quota NAME=N[,NAME=N...]]
+ *        [--user NAME]
+ *
+ * Started as root, vpcd splits in two (priv.h): a helper keeps root for
+ * what needs it, and this process goes on as an unprivileged user.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +32,7 @@
 #include "engine/engine.h"
 #include "engine/engine_uplink.h"
 #include "model/model.h"
+#include "priv/priv.h"
 #include "store/cache.h"
 #include "store/store.h"
 
@@ -47,6 +52,7 @@ static void usage(FILE *f)
 		   "            [--tls [--tls-cert FILE --tls-key FILE]]\n"
 		   "            [--max-connections N] [--max-client-connections N] [--request-timeout S]\n"
 		   "            [--quota NAME=N[,NAME=N...]]\n"
+		   "            [--user NAME]\n"
 		   "  defaults: --listen 127.0.0.1:8775 --data-dir ./var --region us-east-1 --sync full\n"
 		   "  --sync: full answers a change only once it is on disk (survives power loss);\n"
 		   "  normal once it is in the OS (survives a crash of vpcd, kill -9; the last\n"
@@ -84,6 +90,10 @@ static void usage(FILE *f)
 		   "  authenticated are held up to %u MiB in all, %u MiB per address (then 503\n"
 		   "  RequestLimitExceeded); a request without a valid signature head (key, scope,\n"
 		   "  date, SignedHeaders) is refused before its body is read\n"
+		   "  --user: started as root, vpcd serves the API, IKE, ESP and the virtual router\n"
+		   "  as this user (default " PRIV_USER_DEFAULT " if it exists, else " PRIV_USER_FALLBACK "), with no capabilities;\n"
+		   "  a helper process keeps root for namespaces, TAP/TUN devices, routes and the\n"
+		   "  IKE/ESP sockets only. The data dir becomes that user's\n"
 		   "  credentials: VPCD_ACCESS_KEY_ID and VPCD_SECRET_ACCESS_KEY, else DIR/credentials\n"
 		   "  (generated on first start)\n",
 		API_MAX_CONNECTIONS_DEFAULT, API_MAX_CLIENT_CONNECTIONS_DEFAULT, API_REQUEST_TIMEOUT_DEFAULT_S,
@@ -306,7 +316,7 @@ int main(int argc, char **argv)
 	const char *account = "123456789012";
 	const char *vpn_outside = NULL, *vpn_tun = ENGINE_TUN_DEFAULT;
 	bool vpn_routes = true, dataplane = false, sync_full = true, tls = false;
-	const char *tls_cert = NULL, *tls_key = NULL;
+	const char *tls_cert = NULL, *tls_key = NULL, *user = NULL;
 	unsigned max_conns = 0, max_client_conns = 0, request_timeout = 0;
 	struct quota_limits quotas;
 	quota_defaults(&quotas);
@@ -322,6 +332,7 @@ int main(int argc, char **argv)
 		{ "uplink", required_argument, NULL, 'U' },
 		{ "sync", required_argument, NULL, 'S' },
 		{ "tls", no_argument, NULL, 'T' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "max-connections", required_argument, NULL, 'M' },
@@ -358,6 +369,7 @@ int main(int argc, char **argv)
 			sync_full = strcmp(optarg, "full") == 0;
 			break;
 		case 'T': tls = true; break;
+		case 'u': user = optarg; break;
 		case 'C': tls_cert = optarg; tls = true; break;
 		case 'K': tls_key = optarg; tls = true; break;
 		case 'M':
@@ -423,8 +435,25 @@ int main(int argc, char **argv)
 	if (!tls && listen_beyond_loopback(listen))
 		log_warn("vpcd", "the API listens on %s, beyond loopback, without TLS: requests, answers and the "
 			 "pre-shared keys in them cross the network in clear; use --tls", listen);
-	struct store *st = store_open(data_dir);
-	if (!st || store_set_sync(st, sync_full) < 0)
+	/* as root: the helper forked, this process unprivileged once the store
+	 * is open (priv_drop), working inside the data dir */
+	const char *uplink = engine_uplink_configured();
+	char uplink_if[32] = "";
+	if (uplink)
+		snprintf(uplink_if, sizeof(uplink_if), "%.*s", (int)strcspn(uplink, ","), uplink);
+	struct priv_config pcfg = {
+		.pc_user = user, .pc_data_dir = data_dir, .pc_helper = noutside || dataplane,
+		.pc_outside = outside, .pc_noutside = noutside, .pc_tun = vpn_tun,
+		.pc_uplink_ifname = uplink_if[0] ? uplink_if : NULL,
+		.pc_wipe = { &key, tls_pair.at_key_pem },
+		.pc_wipe_len = { sizeof(key), tls_pair.at_key_pem ? strlen(tls_pair.at_key_pem) : 0 },
+		.pc_close_fd = listen_fd,
+	};
+	const char *state_dir;
+	if (priv_separate(&pcfg, &state_dir) < 0)
+		return 1;
+	struct store *st = store_open(state_dir);
+	if (!st || store_set_sync(st, sync_full) < 0 || priv_drop() < 0)
 		return 1;
 	struct cache *cache = cache_new();
 	if (store_load_all(st, load_row, cache) < 0) {
@@ -461,6 +490,7 @@ int main(int argc, char **argv)
 	sigv4_key_wipe(&key);
 	api_tls_free(&tls_pair);
 	free(outside);
+	priv_finish();
 	log_info("vpcd", "stopped");
 	return rc < 0 ? 1 : 0;
 }

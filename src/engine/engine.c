@@ -43,6 +43,7 @@
 #include "engine/engine_route.h"
 #include "engine/engine_vpn.h"
 #include "model/model.h"
+#include "priv/priv.h"
 #include "vpn/endpoint/endpoint.h"
 
 #define ENGINE_LOG "engine"
@@ -736,9 +737,12 @@ static int address_check(uint32_t ip)
 }
 
 /* The data plane needs CAP_NET_ADMIN (TAPs, addresses, routes) and
- * CAP_SYS_ADMIN (network namespaces, setns) in the effective set. */
-static bool dataplane_capable(char *why, size_t len)
+ * CAP_SYS_ADMIN (network namespaces, setns) in the effective set (of the
+ * privileged helper, when vpcd is privilege-separated). */
+bool engine_dataplane_capable(char *why, size_t len)
 {
+	if (priv_remote())
+		return priv_dataplane_check(why, len);
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	memset(data, 0, sizeof(data));
@@ -764,8 +768,10 @@ static bool dataplane_capable(char *why, size_t len)
 
 /* The plaintext link between the VPN endpoint and the router's vgw port:
  * one IPv4 packet per message. */
-static int port_pair(int fds[2])
+int engine_port_pair(int fds[2])
 {
+	if (priv_remote())
+		return priv_port_pair(fds);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds) < 0) {
 		log_error(ENGINE_LOG, "socketpair for the VPN gateway port: %s", strerror(errno));
 		return -1;
@@ -874,7 +880,7 @@ struct engine *engine_new(const struct engine_config *cfg)
 	bool dataplane = false;
 	if (cfg->ec_dataplane) {
 		char why[160];
-		dataplane = dataplane_capable(why, sizeof(why));
+		dataplane = engine_dataplane_capable(why, sizeof(why));
 		if (!dataplane)
 			log_error(ENGINE_LOG, "--dataplane: %s; no instance gets a network, the API serves "
 				  "as usual", why);
@@ -885,7 +891,7 @@ struct engine *engine_new(const struct engine_config *cfg)
 	size_t nsides = 0;
 	while (dataplane && cfg->ec_noutside && nsides < VPN_PLAIN_PORTS_MAX) {
 		int pair[2];
-		if (port_pair(pair) < 0) {
+		if (engine_port_pair(pair) < 0) {
 			fds_close(ep_side, nsides);
 			fds_close(router_side, nsides);
 			nsides = 0;

@@ -147,4 +147,10 @@ bool engine_vpn_tunnel_status(struct engine *e, const char *vpn_id, int index,
  * key. NULL is fine. */
 void engine_free(struct engine *e);
 
+/* The privileged steps of starting, also for priv/'s helper: whether the
+ * data plane may run here (false: why); a SOCK_SEQPACKET socketpair with
+ * large send buffers (the VPN endpoint <-> router plaintext link). */
+bool engine_dataplane_capable(char *why, size_t len);
+int engine_port_pair(int fds[2]);
+
 #endif

@@ -2,6 +2,8 @@
  * engine_route.c — add and delete one IPv4 route through rtnetlink
  * (engine_route.h). One request, one acknowledgement, synchronous: the
  * engine changes routes only when a connection's static routes change.
+ * In a privilege-separated vpcd (priv.h) the helper does the change: the
+ * "socket" here is then only a placeholder (an eventfd) to close.
  */
 #include "engine/engine_route.h"
 
@@ -12,13 +14,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/eventfd.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include "priv/priv.h"
 
 #define ROUTE_REPLY_TIMEOUT_S 2
 
 int engine_route_open(void)
 {
+	if (priv_remote())
+		return eventfd(0, EFD_CLOEXEC);
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -1;
@@ -51,6 +58,8 @@ static void put_attr(struct nlmsghdr *nh, unsigned short type, const void *data,
 
 int engine_route_change(int fd, bool add, unsigned ifindex, uint32_t addr, uint8_t prefix_len)
 {
+	if (priv_remote())
+		return priv_route_change(add, ifindex, addr, prefix_len);
 	static uint32_t seq;
 	union {
 		struct nlmsghdr nh;

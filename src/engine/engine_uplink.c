@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "priv/priv.h"
 
 #define UL_LOG "uplink"
 #define UL_NEIGH 256			/* direct-mapped neighbour table, per gateway */
@@ -381,28 +382,45 @@ static const struct net_port_ops ul_ops = { ul_tx, ul_rx };
 
 /* --- the engine thread ------------------------------------------------------ */
 
-static struct ul_gw *gw_open(struct engine_uplink *u, const char *id)
+int engine_uplink_socket(const char *ifname)
 {
+	if (priv_remote())
+		return priv_uplink_socket(ifname);
+	unsigned ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		log_error(UL_LOG, "no port on %s: %s", ifname, strerror(errno));
+		return -1;
+	}
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
 	if (fd < 0) {
-		log_error(UL_LOG, "%s: no port on %s: socket: %s", id, u->u_ifname, strerror(errno));
-		return NULL;
+		log_error(UL_LOG, "no port on %s: socket: %s", ifname, strerror(errno));
+		return -1;
 	}
 	int one = 1;
 	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one));
 	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0) {
-		log_error(UL_LOG, "%s: no port on %s: PACKET_VNET_HDR: %s", id, u->u_ifname, strerror(errno));
+		log_error(UL_LOG, "no port on %s: PACKET_VNET_HDR: %s", ifname, strerror(errno));
 		close(fd);
-		return NULL;
+		return -1;
 	}
 	struct sockaddr_ll sll;
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
-	sll.sll_ifindex = (int)u->u_ifindex;
+	sll.sll_ifindex = (int)ifindex;
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
-		log_error(UL_LOG, "%s: no port on %s: bind: %s", id, u->u_ifname, strerror(errno));
+		log_error(UL_LOG, "no port on %s: bind: %s", ifname, strerror(errno));
 		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static struct ul_gw *gw_open(struct engine_uplink *u, const char *id)
+{
+	int fd = engine_uplink_socket(u->u_ifname);
+	if (fd < 0) {
+		log_error(UL_LOG, "%s: no port on %s", id, u->u_ifname);
 		return NULL;
 	}
 	struct ul_gw *g = calloc(1, sizeof(*g));

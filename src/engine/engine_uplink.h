@@ -48,4 +48,8 @@ void engine_uplink_applied(struct engine_uplink *u);
 /* After net_router_stop. */
 void engine_uplink_free(struct engine_uplink *u);
 
+/* The privileged step, also for priv/'s helper: a raw AF_PACKET socket
+ * (PACKET_VNET_HDR, not seeing its own frames) bound to ifname; -1 logged. */
+int engine_uplink_socket(const char *ifname);
+
 #endif

@@ -7,10 +7,15 @@
  * thread's network namespace for a moment (setns is per thread, and
  * allowed in a threaded process for CLONE_NEWNET), so that the TAP is
  * born inside the namespace. Never called per packet.
+ *
+ * In a privilege-separated vpcd (priv.h) the main process has no right to
+ * any of this: each public function here hands its request to the
+ * privileged helper, which calls the same function there.
  */
 #include "net/net_int.h"
 
 #include "base/base.h"
+#include "priv/priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -239,6 +244,8 @@ int
 net_eni_attach_netns(const char *ns_name, const char *ifname, const struct net_eni_config *eni,
 		     const struct cidr4 *subnet_cidr, int *tap_fd)
 {
+	if (priv_remote())
+		return priv_eni_attach(ns_name, ifname, eni, subnet_cidr, true, tap_fd);
 	return attach_in(ns_name, ifname, eni, subnet_cidr, true, tap_fd);
 }
 
@@ -246,6 +253,8 @@ int
 net_eni_attach_secondary(const char *ns_name, const char *ifname, const struct net_eni_config *eni,
 			 const struct cidr4 *subnet_cidr, int *tap_fd)
 {
+	if (priv_remote())
+		return priv_eni_attach(ns_name, ifname, eni, subnet_cidr, false, tap_fd);
 	return attach_in(ns_name, ifname, eni, subnet_cidr, false, tap_fd);
 }
 
@@ -254,6 +263,8 @@ net_instance_create(const char *id, const struct net_eni_config *eni,
 		    const struct cidr4 *subnet_cidr, int *tap_fd)
 {
 	*tap_fd = -1;
+	if (priv_remote())
+		return priv_instance_create(id, eni, subnet_cidr, tap_fd);
 	if (!name_ok(id, NET_ID_MAX)) {
 		log_error("net", "instance id not usable as a namespace name");
 		return -1;
@@ -274,6 +285,8 @@ net_instance_destroy(const char *id, int tap_fd)
 {
 	if (tap_fd >= 0)
 		close(tap_fd);
+	if (priv_remote())
+		return priv_instance_destroy(id);
 	if (!name_ok(id, NET_ID_MAX))
 		return -1;
 	const char *const del[] = { "ip", "netns", "del", id, NULL };
@@ -292,6 +305,8 @@ net_instance_destroy(const char *id, int tap_fd)
 int
 net_instance_set_resolv(const char *id, const char *text)
 {
+	if (priv_remote())
+		return priv_set_resolv(id, text);
 	if (!name_ok(id, NET_ID_MAX))
 		return -1;
 	char dir[64 + NET_ID_MAX], path[96 + NET_ID_MAX], tmp[112 + NET_ID_MAX];

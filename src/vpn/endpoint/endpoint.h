@@ -260,4 +260,13 @@ int vpn_parse_ipv4(const char *s, uint32_t *out);
 int vpn_parse_cidr(const char *s, struct vpn_cidr *out);
 void vpn_format_ipv4(uint32_t ip, char *buf, size_t len);
 
+/* The privileged steps, also for priv/'s helper. The TUN device name
+ * (created if missing; name gets the kernel's), IFF_TUN|IFF_NO_PI,
+ * O_NONBLOCK, MTU set and up: its fd, or -1 (logged). */
+int vpn_tun_create(char name[16], uint32_t mtu);
+/* UDP 500, UDP 4500 and raw ESP bound to ip (host order; IP_FREEBIND,
+ * never DF), rcvbuf bytes of buffer on the last two: fds[0..2], or -1
+ * (logged) with none open. */
+int vpn_outside_sockets(uint32_t ip, int rcvbuf, int fds[3]);
+
 #endif

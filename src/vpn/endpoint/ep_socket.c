@@ -5,10 +5,14 @@
  *
  * Control plane only. Never touches packets; never configures addresses
  * or routes on the TUN (the caller does), only its MTU and UP flag.
+ * vpn_tun_create and vpn_outside_sockets are the privileged part: in a
+ * privilege-separated vpcd (priv.h) the helper runs them and hands the
+ * descriptors over.
  */
 #include "vpn/endpoint/ep_internal.h"
 
 #include "base/base.h"
+#include "priv/priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +29,6 @@
 
 int ep_tun_open(struct vpn_endpoint *ep)
 {
-	struct ifreq ifr;
 	if (ep->cfg.use_plain_fd) {
 		/* every given fd is ep->tun_fds[] from here on: closed once */
 		ep->tun_fds[0] = ep->tun_fd = ep->cfg.plain_fd;
@@ -45,6 +48,20 @@ int ep_tun_open(struct vpn_endpoint *ep)
 			 ep->cfg.tun_name, ep->n_ports);
 		return 0;
 	}
+	int fd = vpn_tun_create(ep->cfg.tun_name, ep->cfg.tun_mtu);
+	if (fd < 0)
+		return -1;
+	ep->tun_fds[0] = ep->tun_fd = fd;
+	ep->n_ports = 1;
+	log_info(EP_LOG, "TUN %s ready (MTU %u)", ep->cfg.tun_name, ep->cfg.tun_mtu);
+	return 0;
+}
+
+int vpn_tun_create(char name[16], uint32_t mtu)
+{
+	struct ifreq ifr;
+	if (priv_remote())
+		return priv_tun_open(name, mtu);
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		log_error(EP_LOG, "cannot open /dev/net/tun: %s", strerror(errno));
@@ -52,40 +69,35 @@ int ep_tun_open(struct vpn_endpoint *ep)
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ep->cfg.tun_name);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		log_error(EP_LOG, "cannot create TUN %s: %s", ep->cfg.tun_name, strerror(errno));
+		log_error(EP_LOG, "cannot create TUN %s: %s", name, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	snprintf(ep->cfg.tun_name, sizeof(ep->cfg.tun_name), "%s", ifr.ifr_name);
+	snprintf(name, 16, "%s", ifr.ifr_name);
 
 	/* MTU and UP go through an ordinary socket's interface ioctls */
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		goto fail;
 	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ep->cfg.tun_name);
-	ifr.ifr_mtu = (int)ep->cfg.tun_mtu;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	ifr.ifr_mtu = (int)mtu;
 	if (ioctl(s, SIOCSIFMTU, &ifr) < 0) {
-		log_error(EP_LOG, "TUN %s: cannot set MTU %u: %s", ep->cfg.tun_name,
-			  ep->cfg.tun_mtu, strerror(errno));
+		log_error(EP_LOG, "TUN %s: cannot set MTU %u: %s", name, mtu, strerror(errno));
 		close(s);
 		goto fail;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ep->cfg.tun_name);
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
 		ifr.ifr_flags |= IFF_UP;
 		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-			log_warn(EP_LOG, "TUN %s: cannot bring it up: %s", ep->cfg.tun_name,
-				 strerror(errno));
+			log_warn(EP_LOG, "TUN %s: cannot bring it up: %s", name, strerror(errno));
 	}
 	close(s);
-	ep->tun_fds[0] = ep->tun_fd = fd;
-	ep->n_ports = 1;
-	log_info(EP_LOG, "TUN %s ready (MTU %u)", ep->cfg.tun_name, ep->cfg.tun_mtu);
-	return 0;
+	return fd;
 fail:
 	close(fd);
 	return -1;
@@ -130,6 +142,23 @@ static int bound_socket(uint32_t ip, int type, int proto, uint16_t port, int rcv
 	return fd;
 }
 
+int vpn_outside_sockets(uint32_t ip, int rcvbuf, int fds[3])
+{
+	if (priv_remote())
+		return priv_vpn_sockets(ip, rcvbuf, fds);
+	/* 2 MB: the peer's messages must not be lost behind a burst of
+	 * forged ones while the endpoint thread is busy (thousands of datagrams) */
+	fds[0] = bound_socket(ip, SOCK_DGRAM, IPPROTO_UDP, IKE_PORT, 2 * 1024 * 1024);
+	fds[1] = bound_socket(ip, SOCK_DGRAM, IPPROTO_UDP, IKE_NATT_PORT, rcvbuf);
+	fds[2] = bound_socket(ip, SOCK_RAW, IPPROTO_ESP, 0, rcvbuf);
+	if (fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return -1;
+}
+
 static int watch_add(struct vpn_endpoint *ep, int fd, struct ep_watch *w)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
@@ -170,12 +199,12 @@ struct ep_local *ep_local_get(struct vpn_endpoint *ep, uint32_t ip)
 	/* SPIs are random: 4096 slots keep the table sparse for hundreds
 	 * of tunnels on one address, rekeys included */
 	lo->lo_table = esp_sa_table_new(4096);
-	int rcv = ep->cfg.rcvbuf_bytes;
-	/* 2 MB: the peer's messages must not be lost behind a burst of
-	 * forged ones while this thread is busy (thousands of datagrams) */
-	lo->lo_fd_ike = bound_socket(ip, SOCK_DGRAM, IPPROTO_UDP, IKE_PORT, 2 * 1024 * 1024);
-	lo->lo_fd_natt = bound_socket(ip, SOCK_DGRAM, IPPROTO_UDP, IKE_NATT_PORT, rcv);
-	lo->lo_fd_esp = bound_socket(ip, SOCK_RAW, IPPROTO_ESP, 0, rcv);
+	int fds[3];
+	if (vpn_outside_sockets(ip, ep->cfg.rcvbuf_bytes, fds) == 0) {
+		lo->lo_fd_ike = fds[0];
+		lo->lo_fd_natt = fds[1];
+		lo->lo_fd_esp = fds[2];
+	}
 	lo->lo_w_ike = (struct ep_watch){ EP_W_IKE, lo, 0 };
 	lo->lo_w_natt = (struct ep_watch){ EP_W_NATT, lo, 0 };
 	lo->lo_w_esp = (struct ep_watch){ EP_W_ESP, lo, 0 };

@@ -1,0 +1,258 @@
+/*
+ * test_priv.c — the privileged helper's narrow protocol (priv.h): a helper
+ * forked here with one outside address, a TUN name and no uplink is asked,
+ * through the client's calls, for everything it must refuse (other
+ * addresses, devices, interfaces, namespaces that are not instances',
+ * malformed ENIs, unprintable resolver text, short and unknown messages);
+ * each is answered EPERM/EINVAL without being done, and the helper still
+ * answers afterwards. Nothing here needs or uses root: refusals come first.
+ * And the network side's seccomp filter, in a child: user and network
+ * namespaces, mount, ptrace, exec, BPF refused; threads (clone3 refused,
+ * glibc falls back to clone), sockets and files still work.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "priv/priv_int.h"
+
+void priv_client_set_channel(int fd);
+
+static pid_t helper;
+static int chan = -1;
+
+static int setup(void **state)
+{
+	(void)state;
+	static const uint32_t outside[] = { 0xCB007101 };	/* 203.0.113.1 */
+	struct priv_config cfg = { .pc_outside = outside, .pc_noutside = 1, .pc_tun = "vpcdtst0",
+				   .pc_close_fd = -1 };
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	helper = fork();
+	if (helper == 0) {
+		close(sv[0]);
+		priv_helper_main(sv[1], &cfg);
+	}
+	close(sv[1]);
+	chan = sv[0];
+	priv_client_set_channel(chan);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	priv_client_set_channel(-1);
+	close(chan);
+	int st;
+	waitpid(helper, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static struct net_eni_config good_eni(void)
+{
+	struct net_eni_config e;
+	memset(&e, 0, sizeof(e));
+	strcpy(e.id, "eni-0123456789abcdef0");
+	memcpy(e.mac, "\x02\x00\x00\x00\x00\x01", 6);
+	e.ip = 0x0A000105;	/* 10.0.1.5 */
+	return e;
+}
+
+static const struct cidr4 subnet = { 0x0A000100, 24 };
+
+#define REFUSED(call) do { errno = 0; assert_int_equal((call), -1); assert_int_equal(errno, EPERM); } while (0)
+
+static void test_outside_addresses_only(void **state)
+{
+	(void)state;
+	int fds[3];
+	REFUSED(priv_vpn_sockets(0xC6336402, 0, fds));		/* 198.51.100.2: not ours */
+	REFUSED(priv_vpn_sockets(0, 0, fds));
+	REFUSED(priv_vpn_sockets(0xCB007101, -5, fds));		/* ours, a bad buffer size */
+	assert_int_equal(fds[0], -1);
+}
+
+static void test_devices_and_routes_only_the_configured(void **state)
+{
+	(void)state;
+	char name[16] = "evil0";
+	REFUSED(priv_tun_open(name, 1400));
+	strcpy(name, "vpcdtst0");
+	REFUSED(priv_tun_open(name, 100000));			/* the name, an absurd MTU */
+	REFUSED(priv_uplink_socket("eth0"));			/* no --uplink */
+	REFUSED(priv_uplink_socket(""));
+	/* routes: only into the TUN (which does not exist here: none allowed) */
+	assert_int_equal(priv_route_change(true, 1, 0, 0), -EPERM);
+	assert_int_equal(priv_route_change(false, 1, 0x0A000000, 8), -EPERM);
+}
+
+static void test_namespaces_only_instances(void **state)
+{
+	(void)state;
+	struct net_eni_config e = good_eni();
+	int fd = -1;
+	REFUSED(priv_instance_destroy("lo"));
+	REFUSED(priv_instance_destroy("../../etc"));
+	REFUSED(priv_instance_destroy("i-XYZ"));
+	REFUSED(priv_instance_destroy("i-0123456789abcdef0/../x"));
+	REFUSED(priv_instance_create("vpcdtest", &e, &subnet, &fd));
+	REFUSED(priv_instance_create("i-../../x", &e, &subnet, &fd));
+	REFUSED(priv_eni_attach("a/b", "eth1", &e, &subnet, false, &fd));
+	REFUSED(priv_eni_attach("-n", "eth1", &e, &subnet, false, &fd));
+	REFUSED(priv_eni_attach("ns1", "veth0", &e, &subnet, false, &fd));
+	REFUSED(priv_eni_attach("ns1", "eth1 x", &e, &subnet, true, &fd));
+	assert_int_equal(fd, -1);
+}
+
+static void test_malformed_enis(void **state)
+{
+	(void)state;
+	int fd = -1;
+	struct net_eni_config e = good_eni();
+	e.mac[0] = 0x01;					/* multicast */
+	REFUSED(priv_instance_create("i-0123456789abcdef0", &e, &subnet, &fd));
+	e = good_eni();
+	e.ip = 0x0A000205;					/* outside the subnet */
+	REFUSED(priv_instance_create("i-0123456789abcdef0", &e, &subnet, &fd));
+	e = good_eni();
+	strcpy(e.id, "eni-;rm");
+	REFUSED(priv_instance_create("i-0123456789abcdef0", &e, &subnet, &fd));
+	struct cidr4 wide = { 0, 0 };
+	e = good_eni();
+	REFUSED(priv_instance_create("i-0123456789abcdef0", &e, &wide, &fd));
+}
+
+static void test_resolver_text_printable(void **state)
+{
+	(void)state;
+	REFUSED(priv_set_resolv("i-0123456789abcdef0", "nameserver 10.0.0.2\n\x1b]0;x\x07"));
+	REFUSED(priv_set_resolv("lo", "nameserver 10.0.0.2\n"));
+}
+
+static void test_short_and_unknown_messages(void **state)
+{
+	(void)state;
+	struct priv_msg m;
+	assert_int_equal(send(chan, "abc", 3, 0), 3);
+	assert_int_equal(recv(chan, &m, sizeof(m), 0), (ssize_t)sizeof(m));
+	assert_int_equal(m.pm_rc, -EINVAL);
+	assert_int_equal(m.pm_nfds, 0);
+	memset(&m, 0, sizeof(m));
+	m.pm_op = 99;
+	assert_int_equal(send(chan, &m, sizeof(m), 0), (ssize_t)sizeof(m));
+	assert_int_equal(recv(chan, &m, sizeof(m), 0), (ssize_t)sizeof(m));
+	assert_int_equal(m.pm_rc, -EPERM);
+	/* strings without their NUL are cut, not read past */
+	memset(&m, 'a', sizeof(m));
+	m.pm_op = 4;	/* PRIV_OP_INSTANCE_DESTROY */
+	assert_int_equal(send(chan, &m, sizeof(m), 0), (ssize_t)sizeof(m));
+	assert_int_equal(recv(chan, &m, sizeof(m), 0), (ssize_t)sizeof(m));
+	assert_int_equal(m.pm_rc, -EPERM);
+}
+
+static void test_helper_still_answers(void **state)
+{
+	(void)state;
+	char why[256] = "";
+	/* true as root with /dev/net/tun; else false with a reason: either
+	 * way an answer, not a dead channel */
+	if (!priv_dataplane_check(why, sizeof(why)))
+		assert_true(why[0] != '\0' && strstr(why, "does not answer") == NULL);
+}
+
+static void *thread_main(void *arg)
+{
+	return arg;
+}
+
+/* In the filtered child: 0 when every expectation holds, else the line
+ * (1..250: an exit status must not wrap to 0). */
+#define FAILED_AT (__LINE__ % 250 + 1)
+static int filtered_child(void)
+{
+	if (priv_seccomp_install() < 0)
+		return FAILED_AT;
+	if (unshare(CLONE_NEWUSER) != -1 || errno != EPERM)
+		return FAILED_AT;
+	if (unshare(CLONE_NEWNET) != -1 || errno != EPERM)
+		return FAILED_AT;
+	if (syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0) != -1 || errno != EPERM)
+		return FAILED_AT;
+	if (mount("none", "/tmp", "tmpfs", 0, NULL) != -1 || errno != EPERM)
+		return FAILED_AT;
+	if (syscall(SYS_bpf, BPF_PROG_LOAD, NULL, 0) != -1 || errno != EPERM)
+		return FAILED_AT;
+#if !defined(__SANITIZE_ADDRESS__)
+	if (ptrace(PTRACE_TRACEME, 0, 0, 0) != -1 || errno != EPERM)
+		return FAILED_AT;
+	char *const argv[] = { "true", NULL }, *const envp[] = { NULL };
+	if (execve("/bin/true", argv, envp) != -1 || errno != EPERM)
+		return FAILED_AT;
+#endif
+	/* what vpcd does all day still works */
+	pthread_t t;
+	void *out;
+	if (pthread_create(&t, NULL, thread_main, (void *)7) != 0 || pthread_join(t, &out) != 0 || out != (void *)7)
+		return FAILED_AT;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int f = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (s < 0 || f < 0)
+		return FAILED_AT;
+	close(s);
+	close(f);
+	pid_t p = fork();	/* a plain fork is a clone without namespace flags */
+	if (p == 0)
+		_exit(0);
+	int st;
+	if (p < 0 || waitpid(p, &st, 0) != p)
+		return FAILED_AT;
+	return 0;
+}
+
+static void test_seccomp_filter(void **state)
+{
+	(void)state;
+	pid_t p = fork();
+	if (p == 0)
+		_exit(filtered_child());
+	int st;
+	assert_int_equal(waitpid(p, &st, 0), p);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st))
+		fail_msg("the filtered child failed at test_priv.c line %d (mod 250, + 1)", WEXITSTATUS(st));
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_outside_addresses_only),
+		cmocka_unit_test(test_devices_and_routes_only_the_configured),
+		cmocka_unit_test(test_namespaces_only_instances),
+		cmocka_unit_test(test_malformed_enis),
+		cmocka_unit_test(test_resolver_text_printable),
+		cmocka_unit_test(test_short_and_unknown_messages),
+		cmocka_unit_test(test_helper_still_answers),
+		cmocka_unit_test(test_seccomp_filter),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
