@@ -391,6 +391,7 @@ static void build_sgs(struct engine_net_plan *p, struct cache *c)
 			r->protocol = (int16_t)proto;
 			r->from_port = (int32_t)doc_get_int(d, "FromPort", -1);
 			r->to_port = (int32_t)doc_get_int(d, "ToPort", -1);
+			id_copy(r->rule_id, rules[j]->r_id);
 			if (doc_get_str(d, "CidrIpv4")) {
 				if (!cidr_parse(doc_get_str(d, "CidrIpv4"), &r->cidr, NULL))
 					continue;
@@ -607,6 +608,14 @@ struct engine_net_plan *engine_net_plan_build(struct cache *c)
 	build_tables(p, c);
 	build_instances(p, c);
 	return p;
+}
+
+const char *engine_net_sg_rule_id(const struct engine_net_plan *p, const char *group_id, int32_t index)
+{
+	for (size_t i = 0; i < p->np_cfg.n_sgs; i++)
+		if (str_eq(p->np_sgs[i].id, group_id))
+			return index >= 0 && (size_t)index < p->np_sgs[i].n_rules ? p->np_sgs[i].rules[index].rule_id : NULL;
+	return NULL;
 }
 
 void engine_net_plan_free(struct engine_net_plan *p)

@@ -34,7 +34,7 @@
  *   NACL entry   as model's nacl_rule; the "*" rules are implicit.
  *   SG rule      one per security-group-rule resource (CidrIpv4 or a
  *                referenced group; a prefix list: one per CIDR of the
- *                list; IPv6 left out).
+ *                list; IPv6 left out), carrying its sgr- id (rule_id).
  *   ENI          every ENI with an address: MAC, address, subnet, groups,
  *                source/dest check, public address (Association.PublicIp);
  *                tap_fd -1 (the engine thread fills in the TAPs it holds).
@@ -117,5 +117,12 @@ struct engine_net_plan {
  * memory); what cannot be carried is left out as described above. */
 struct engine_net_plan *engine_net_plan_build(struct cache *c);
 void engine_net_plan_free(struct engine_net_plan *p);
+
+/* The id ("sgr-…") of rule index of group group_id in p, as a router trace
+ * step names a security group rule (net.h's NET_TRACE_SG_*: the group and
+ * the rule's index); NULL when p has no such group or rule. A prefix
+ * list's rule is one rule per CIDR of the list, each with the rule's id.
+ * Borrowed from p. */
+const char *engine_net_sg_rule_id(const struct engine_net_plan *p, const char *group_id, int32_t index);
 
 #endif

@@ -158,6 +158,10 @@ struct net_sg_rule_config {
 	int32_t from_port, to_port;
 	struct cidr4 cidr;
 	char group_id[NET_ID_MAX];
+	/* The rule's own id ("sgr-…"; "" none), for the caller's reading of a
+	 * trace step (group id + rule index -> this id). Not compiled: the
+	 * router never reads it. */
+	char rule_id[NET_ID_MAX];
 };
 
 struct net_sg_config {
@@ -341,7 +345,9 @@ enum net_trace_stage {
 	NET_TRACE_NAT_IN,	/* igw: public address -> addr (private) */
 	NET_TRACE_NACL_OUT,	/* id: source subnet's NACL; rule: number that decided */
 	NET_TRACE_SG_EGRESS,	/* id: the group whose rule allowed, rule: its index
-				 * in that group's rules; denied: id is the ENI, rule -1 */
+				 * in that group's rules (net_sg_config.rules, both
+				 * directions; its rule_id names it); denied: id is the
+				 * ENI, rule -1 */
 	NET_TRACE_ROUTE,	/* id: route table; route: the longest match */
 	NET_TRACE_NAT_OUT,	/* igw: private -> addr (the ENI's public address) */
 	NET_TRACE_NACL_IN,	/* id: destination subnet's NACL; rule: number */

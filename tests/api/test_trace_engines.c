@@ -7,7 +7,9 @@
  * net_snapshot_trace with plan_only, i.e. src/net/path.c itself).
  *
  * Where they agree the test says so case by case (verdict, cause, the NACL
- * rule that decided). Where they disagree it pins today's disagreement, so
+ * rule that decided, the sgr- ids of the security group rules that allowed:
+ * the router's steps name a group and a rule index, which the plan maps
+ * back with engine_net_sg_rule_id). Where they disagree it pins today's disagreement, so
  * that moving `vpcctl trace` onto the router's trace changes these
  * assertions knowingly:
  *   - a NAT gateway route and a peering route: the router carries the
@@ -161,6 +163,9 @@ static void add_peering(struct cache *c)
 struct both {
 	struct trace_result model;
 	struct net_trace_result router;
+	/* the sgr- ids of the router's security group steps that allowed
+	 * (engine_net_sg_rule_id), egress and ingress; "" none */
+	char router_sgr_out[NET_ID_MAX], router_sgr_in[NET_ID_MAX];
 };
 
 static uint32_t ip(const char *s)
@@ -191,12 +196,29 @@ static void trace_both(struct cache *c, const char *from, const char *to, const 
 	nq.dport = (uint16_t)(port > 0 ? port : 0);
 	static const uint8_t mac[6] = { 0x0e, 0x76, 0x70, 0x63, 0x64, 0x01 };
 	assert_int_equal(net_snapshot_trace(s, mac, &nq, &out->router, err, sizeof(err)), 0);
+	out->router_sgr_out[0] = out->router_sgr_in[0] = '\0';
+	for (size_t i = 0; i < out->router.n_steps; i++) {
+		const struct net_trace_step *st = &out->router.steps[i];
+		const char *id = engine_net_sg_rule_id(p, st->id, st->rule);
+		if (st->allowed && id && st->stage == NET_TRACE_SG_EGRESS)
+			snprintf(out->router_sgr_out, NET_ID_MAX, "%s", id);
+		if (st->allowed && id && st->stage == NET_TRACE_SG_INGRESS)
+			snprintf(out->router_sgr_in, NET_ID_MAX, "%s", id);
+	}
 	net_snapshot_free(s);
 	engine_net_plan_free(p);
 
 	print_message("%s -> %s %s/%d: model %s, router %s\n", from, to, proto, port,
 		      out->model.tr_reachable ? "reachable" : trace_cause_name(out->model.tr_cause),
 		      out->router.delivered ? "delivered" : net_drop_name(out->router.drop));
+}
+
+static const struct trace_step *model_step(const struct trace_result *r, enum trace_step_kind k)
+{
+	for (size_t i = 0; i < r->tr_nsteps; i++)
+		if (r->tr_steps[i].ts_kind == k)
+			return &r->tr_steps[i];
+	return NULL;
 }
 
 static const struct net_trace_step *router_step(const struct net_trace_result *r, enum net_trace_stage st)
@@ -225,6 +247,8 @@ static void test_agree_on_the_seed(void **state)
 	trace_both(c, "10.0.0.5", "i-a", "tcp", 22, "vgw-1", "10.0.0.5", "10.96.1.4", &b);
 	assert_true(b.model.tr_reachable);
 	assert_agree(&b);
+	assert_string_equal(model_step(&b.model, TRACE_STEP_SG_INGRESS)->ts_rule, "sgr-ssh");
+	assert_string_equal(b.router_sgr_in, "sgr-ssh");
 	trace_both(c, "10.0.0.5", "10.96.1.4", "icmp", -1, "vgw-1", "10.0.0.5", "10.96.1.4", &b);
 	assert_true(b.model.tr_reachable);
 	assert_agree(&b);
@@ -246,6 +270,11 @@ static void test_agree_on_the_seed(void **state)
 	trace_both(c, "i-a", "eni-b", "tcp", 5432, "eni-a", NULL, "10.96.1.5", &b);
 	assert_true(b.model.tr_reachable);
 	assert_agree(&b);
+	/* both name the rules that let it through, by their sgr- ids */
+	assert_string_equal(model_step(&b.model, TRACE_STEP_SG_EGRESS)->ts_rule, "sgr-web-out");
+	assert_string_equal(b.router_sgr_out, "sgr-web-out");
+	assert_string_equal(model_step(&b.model, TRACE_STEP_SG_INGRESS)->ts_rule, "sgr-pg");
+	assert_string_equal(b.router_sgr_in, "sgr-pg");
 	/* ... and a port it does not open */
 	trace_both(c, "i-a", "eni-b", "tcp", 5433, "eni-a", NULL, "10.96.1.5", &b);
 	assert_int_equal(b.model.tr_cause, TRACE_SG_INGRESS);

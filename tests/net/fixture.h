@@ -58,11 +58,11 @@ fixture_init(struct fixture *f, const struct net_port_ops *igw_ops, void *igw_ar
 	f->acl_b[2] = fx_nacl(100, true, true, -1, 0, 0, 0, 65535);
 	f->nacls[0] = (struct net_nacl_config){ "acl-a", f->acl_a, 2 };
 	f->nacls[1] = (struct net_nacl_config){ "acl-b", f->acl_b, 3 };
-	f->app_rules[0] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "" };
-	f->web_rules[0] = (struct net_sg_rule_config){ false, 6, 80, 80, { IP(10, 96, 0, 0), 16 }, "" };
-	f->web_rules[1] = (struct net_sg_rule_config){ false, 6, 443, 443, { 0, 0 }, "" };
-	f->web_rules[2] = (struct net_sg_rule_config){ false, 1, -1, -1, { 0, 0 }, "sg-app" };
-	f->web_rules[3] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "" };
+	f->app_rules[0] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "", "" };
+	f->web_rules[0] = (struct net_sg_rule_config){ false, 6, 80, 80, { IP(10, 96, 0, 0), 16 }, "", "" };
+	f->web_rules[1] = (struct net_sg_rule_config){ false, 6, 443, 443, { 0, 0 }, "", "" };
+	f->web_rules[2] = (struct net_sg_rule_config){ false, 1, -1, -1, { 0, 0 }, "sg-app", "" };
+	f->web_rules[3] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "", "" };
 	f->sgs[0] = (struct net_sg_config){ "sg-app", "vpc-1", f->app_rules, 1 };
 	f->sgs[1] = (struct net_sg_config){ "sg-web", "vpc-1", f->web_rules, 4 };
 	f->enis[0] = (struct net_eni_config){ .id = "eni-a", .subnet_id = "subnet-a", .ip = IP(10, 96, 0, 10),

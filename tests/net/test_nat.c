@@ -90,13 +90,13 @@ topo_init(struct topo *t, bool route_back)
 	t->acl[0] = (struct nacl_rule){ 100, false, true, -1, { 0, 0 }, 0, 65535, -1, -1 };
 	t->acl[1] = (struct nacl_rule){ 100, true, true, -1, { 0, 0 }, 0, 65535, -1, -1 };
 	t->nacls[0] = (struct net_nacl_config){ "acl-all", t->acl, 2 };
-	t->sg1[0] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "" };
-	t->sg2[0] = (struct net_sg_rule_config){ false, 1, -1, -1, { 0, 0 }, "sg-1" };
-	t->sg2[1] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "" };
+	t->sg1[0] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "", "" };
+	t->sg2[0] = (struct net_sg_rule_config){ false, 1, -1, -1, { 0, 0 }, "sg-1", "" };
+	t->sg2[1] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "", "" };
 	t->sgs[0] = (struct net_sg_config){ "sg-1", "vpc-1", t->sg1, 1 };
 	t->sgs[1] = (struct net_sg_config){ "sg-2", "vpc-2", t->sg2, 2 };
-	t->sgy[0] = (struct net_sg_rule_config){ false, 6, 22, 22, { NAT_IP, 32 }, "" };
-	t->sgy[1] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "" };
+	t->sgy[0] = (struct net_sg_rule_config){ false, 6, 22, 22, { NAT_IP, 32 }, "", "" };
+	t->sgy[1] = (struct net_sg_rule_config){ true, -1, -1, -1, { 0, 0 }, "", "" };
 	t->sgs[2] = (struct net_sg_config){ "sg-y", "vpc-1", t->sgy, 2 };
 	t->enis[0] = (struct net_eni_config){ .id = "eni-i", .subnet_id = "subnet-priv", .ip = I_IP,
 		.src_dst_check = true, .group_ids = { "sg-1" }, .n_groups = 1, .tap_fd = 100 };

@@ -207,7 +207,7 @@ test_swap_under_traffic(void **state)
 	struct net_sg_rule_config rules[5];
 
 	memcpy(rules, g->fx.web_rules, sizeof(g->fx.web_rules));
-	rules[4] = (struct net_sg_rule_config){ false, 17, 0, 65535, { IP(10, 96, 0, 0), 16 }, "" };
+	rules[4] = (struct net_sg_rule_config){ false, 17, 0, 65535, { IP(10, 96, 0, 0), 16 }, "", "" };
 	f2.sgs[1].rules = rules;
 	f2.sgs[1].n_rules = 5;
 	f2.cfg.sgs = f2.sgs;
