@@ -23,9 +23,12 @@
  *     first packet only and delivers it. The model's answer is the more
  *     useful one; the router's trace needs a reply walk before it can
  *     replace the model.
- *   - a static route to a VPN gateway whose tunnels are all DOWN: the
- *     model says "vpn-down"; the router hands the packet to the gateway's
- *     port (the endpoint drops it later, for want of a tunnel).
+ *   - a route to a VPN gateway whose tunnels are all DOWN, or to a
+ *     destination that no route of its connections covers (here through a
+ *     prefix list): the model says "vpn-down"; the router hands the packet
+ *     to the gateway's port and the endpoint drops it later (the packet
+ *     decided twice, issue 15's item 1). The model is right.
+ * Prefix lists as a route's destination and a rule's peer: both agree.
  * The fixture is the seed's VPC of test_api_trace.c (with MAC addresses,
  * which the plan requires of an ENI).
  */
@@ -37,6 +40,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "api/resources.h"
 #include "api/trace.h"
 #include "engine/engine_net.h"
 #include "net/net.h"
@@ -352,6 +356,43 @@ static void test_peering_only_the_router_follows(void **state)
 	cache_free(c);
 }
 
+/* A managed prefix list (the office's two networks) as a route's
+ * destination and as a security group rule's peer: both engines expand it
+ * into one route / rule per CIDR and agree. */
+static void test_prefix_lists(void **state)
+{
+	(void)state;
+	struct both b;
+	struct cache *c = seed_cache(",{\"DestinationPrefixListId\":\"pl-office\",\"GatewayId\":\"vgw-1\",\"State\":\"active\"}", "UP");
+	put(c, RT_PREFIX_LIST, "pl-office",
+	    "{\"PrefixListId\":\"pl-office\",\"AddressFamily\":\"IPv4\","
+	    "\"_Entries\":[{\"Cidr\":\"10.0.0.0/24\"},{\"Cidr\":\"10.0.8.0/24\"}]}");
+	put(c, "security-group-rule", "sgr-pl-http",
+	    "{\"GroupId\":\"sg-web\",\"IsEgress\":false,\"IpProtocol\":\"tcp\",\"FromPort\":8080,\"ToPort\":8080,"
+	    "\"PrefixListId\":\"pl-office\"}");
+	/* routed to the VPN gateway by the list, allowed in by the list */
+	trace_both(c, "i-a", "10.0.0.7", "icmp", -1, "eni-a", NULL, "10.0.0.7", &b);
+	assert_true(b.model.tr_reachable);
+	assert_agree(&b);
+	trace_both(c, "10.0.0.7", "i-a", "tcp", 8080, "vgw-1", "10.0.0.7", "10.96.1.4", &b);
+	assert_true(b.model.tr_reachable);
+	assert_agree(&b);
+	assert_string_equal(model_step(&b.model, TRACE_STEP_SG_INGRESS)->ts_rule, "sgr-pl-http");
+	assert_string_equal(b.router_sgr_in, "sgr-pl-http");
+	/* the list's second CIDR, which no route of the VPN connection covers:
+	 * the model says vpn-down (no tunnel would carry it), the router hands
+	 * it to vgw-1's port (the endpoint then finds no tunnel route for it) */
+	trace_both(c, "i-a", "10.0.8.7", "icmp", -1, "eni-a", NULL, "10.0.8.7", &b);
+	assert_int_equal(b.model.tr_cause, TRACE_VPN_DOWN);
+	assert_true(b.router.delivered);
+	assert_string_equal(router_step(&b.router, NET_TRACE_PORT)->id, "vgw-1");
+	/* not in the list: no route out, and no rule in */
+	trace_both(c, "i-a", "10.0.9.7", "icmp", -1, "eni-a", NULL, "10.0.9.7", &b);
+	assert_int_equal(b.model.tr_cause, TRACE_NO_ROUTE);
+	assert_agree(&b);
+	cache_free(c);
+}
+
 static void test_only_the_model_checks_the_way_back(void **state)
 {
 	(void)state;
@@ -411,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_agree_on_the_seed),
 		cmocka_unit_test(test_nat_gateway_only_the_router_follows),
 		cmocka_unit_test(test_peering_only_the_router_follows),
+		cmocka_unit_test(test_prefix_lists),
 		cmocka_unit_test(test_only_the_model_checks_the_way_back),
 		cmocka_unit_test(test_tunnels_down),
 		cmocka_unit_test(test_without_plan_only_nothing_is_attached),
