@@ -333,7 +333,8 @@ void net_router_counters(struct net_router *r, struct net_counters *out);
 /* --- tracing one packet (control plane; for `vpcctl trace`) --------------- */
 
 /* A synthetic packet is run through the current snapshot as the first
- * packet of a new flow: the connection table is neither read nor written,
+ * packet of a new flow (or, with answer, as an answer of a tracked one,
+ * for the way back): the connection table is neither read nor written,
  * nothing is sent, no counter moves. Each stage the packet passes (or
  * fails) is one step, in path order; the first step with allowed false is
  * where it is dropped, and drop names the cause. */
@@ -386,6 +387,14 @@ struct net_trace_query {
 	 * TAP counts as attached and a gateway attached to the VPC counts as
 	 * having its port. false: the running router's view (no-eni, no-port). */
 	bool plan_only;
+	/* The packet answers a flow the router already tracks (the way back
+	 * of a traced packet: addresses and ports swapped, an ICMP echo reply
+	 * for an echo): the security groups let it pass unevaluated (stateful;
+	 * no sg- step), network ACLs and routes still decide it (stateless),
+	 * as they do for a real answer. Not for flows through a NAT gateway
+	 * (their answers are addressed to its mapping, which a trace does not
+	 * make). */
+	bool answer;
 };
 
 struct net_trace_result {
@@ -394,6 +403,7 @@ struct net_trace_result {
 	bool delivered;			/* reached an ENI, or left through a port */
 	enum net_drop drop;		/* the cause; NET_DROP_MAX when delivered */
 	bool plan_only;			/* the query's, as the walk reads it */
+	bool answer;			/* the query's, as the walk reads it */
 };
 
 /* Against the router's current snapshot (serialised with apply; any

@@ -15,7 +15,9 @@
  *
  * Tracing: every stage may record a step into a net_trace_result; with
  * tr NULL (the router) each record is one predictable branch. With ct
- * NULL nothing is tracked: every packet is the first of a new flow.
+ * NULL nothing is tracked: every packet is the first of a new flow, but
+ * for a traced answer (tr->answer), which passes the groups as a tracked
+ * flow's does.
  */
 #include "net/net_int.h"
 
@@ -583,7 +585,7 @@ path_from_eni_traced(const struct net_snapshot *s, struct conntrack *ct,
 		related = icmp_related(ct, zone, m, now_ms);
 	else if (ct)
 		ce = ct_lookup(ct, &k, now_ms, &reply);
-	bool tracked = ce != NULL || related;
+	bool tracked = ce != NULL || related || (tr && tr->answer);
 	if (!tracked && !groups_allow(s, e, true, m, tr)) {
 		drop(v, NET_DROP_SG_EGRESS);
 		return;
@@ -689,7 +691,7 @@ path_from_port_traced(const struct net_snapshot *s, struct conntrack *ct, uint32
 		related = icmp_related(ct, zone, &pm, now_ms);
 	else if (ct)
 		ce = ct_lookup(ct, &k, now_ms, &reply);
-	if (!deliver_checks(s, (uint32_t)d, &pm, ce != NULL || related, v, tr))
+	if (!deliver_checks(s, (uint32_t)d, &pm, ce != NULL || related || (tr && tr->answer), v, tr))
 		return;
 	ct_learn(ct, ce, &k, reply, &pm, now_ms);
 }

@@ -75,7 +75,7 @@ trace_packet(uint8_t *ip, const struct net_trace_query *q, uint32_t src)
 		wr16(l4, sport);
 		wr16(l4 + 2, q->dport);
 		l4[12] = 5 << 4;
-		l4[13] = 0x02;		/* SYN: a new connection */
+		l4[13] = q->answer ? 0x12 : 0x02;	/* SYN-ACK answers; SYN: a new connection */
 	} else if (q->proto == IPPROTO_UDP_) {
 		wr16(l4, sport);
 		wr16(l4 + 2, q->dport);
@@ -100,6 +100,7 @@ net_snapshot_trace(const struct net_snapshot *s, const uint8_t router_mac[6],
 
 	memset(out, 0, sizeof(*out));
 	out->plan_only = q->plan_only;
+	out->answer = q->answer;
 	if (err && errlen)
 		err[0] = '\0';
 	if (!s)

@@ -17,12 +17,13 @@
  *     the peer VPC); the model stops at "unsupported-target" (or, with the
  *     peer's ENI named by its id, "no-route": another VPC's ENI counts
  *     only by a public address). The router is right.
- *   - the reply's way back: the model also walks the reply (stateless
- *     NACLs, the route back to a gateway) and drops the office's packet
- *     when the VPC has no route back; the router's trace follows the
- *     first packet only and delivers it. The model's answer is the more
- *     useful one; the router's trace needs a reply walk before it can
- *     replace the model.
+ *   - the reply's way back: the model walks the reply in the same trace
+ *     (stateless NACLs, the route back to a gateway) and drops the
+ *     office's packet when the VPC has no route back or the NACL refuses
+ *     the answer; the router's trace follows one packet, so the way back
+ *     is a second trace, of the answer (net_trace_query.answer: the
+ *     groups pass it as tracked), which finds the same drop (no-route,
+ *     nacl-out rule 50). A router-based `vpcctl trace` runs both.
  *   - a route to a VPN gateway whose tunnels are all DOWN, or to a
  *     destination that no route of its connections covers (here through a
  *     prefix list): the model says "vpn-down"; the router hands the packet
@@ -46,6 +47,13 @@
 #include "net/net.h"
 
 static int64_t ord;
+
+static struct doc *json(const char *text)
+{
+	struct doc *d = doc_from_json(text, strlen(text));
+	assert_non_null(d);
+	return d;
+}
 
 static void put(struct cache *c, const char *type, const char *id, const char *json)
 {
@@ -177,6 +185,32 @@ static uint32_t ip(const char *s)
 	uint32_t a;
 	assert_true(ip4_parse(s, &a));
 	return a;
+}
+
+/* The router's answer to a traced packet: from ENI answer_from (src 0)
+ * to dst, ports swapped (sport: the port asked for; dport: the trace's
+ * default source port), an echo reply for ICMP; with answer false, the
+ * same packet as the first of a new flow. */
+static void router_walk(struct cache *c, const char *answer_from, const char *dst, const char *proto, int port,
+			bool answer, struct net_trace_result *out)
+{
+	char err[256];
+	struct engine_net_plan *p = engine_net_plan_build(c);
+	struct net_snapshot *s = net_snapshot_build(&p->np_cfg, err, sizeof(err));
+	if (!s)
+		fail_msg("the plan does not compile: %s", err);
+	struct net_trace_query nq = { .dst = ip(dst), .plan_only = true, .answer = answer };
+	snprintf(nq.from_id, sizeof(nq.from_id), "%s", answer_from);
+	nq.proto = strcmp(proto, "tcp") == 0 ? 6 : strcmp(proto, "udp") == 0 ? 17 : 1;
+	nq.sport = (uint16_t)(port > 0 ? port : 0);
+	nq.dport = TRACE_EPHEMERAL_PORT_DEFAULT;
+	nq.icmp_given = nq.proto == 1;	/* echo reply 0/0 */
+	static const uint8_t mac[6] = { 0x0e, 0x76, 0x70, 0x63, 0x64, 0x01 };
+	assert_int_equal(net_snapshot_trace(s, mac, &nq, out, err, sizeof(err)), 0);
+	net_snapshot_free(s);
+	engine_net_plan_free(p);
+	print_message("  %s %s -> %s: router %s\n", answer ? "answer" : "new flow", answer_from, dst,
+		      out->delivered ? "delivered" : net_drop_name(out->drop));
 }
 
 /* from/to as vpcctl passes them to the model; router_from (an ENI or the
@@ -393,7 +427,7 @@ static void test_prefix_lists(void **state)
 	cache_free(c);
 }
 
-static void test_only_the_model_checks_the_way_back(void **state)
+static void test_the_way_back(void **state)
 {
 	(void)state;
 	struct both b;
@@ -402,6 +436,42 @@ static void test_only_the_model_checks_the_way_back(void **state)
 	trace_both(c, "10.0.0.5", "i-a", "tcp", 22, "vgw-1", "10.0.0.5", "10.96.1.4", &b);
 	assert_int_equal(b.model.tr_cause, TRACE_REPLY_NO_ROUTE);
 	assert_true(b.router.delivered);	/* the first packet arrives; its answer has no way back */
+	/* the router's trace of the answer (net_trace_query.answer) finds it */
+	struct net_trace_result ans;
+	router_walk(c, "eni-a", "10.0.0.5", "tcp", 22, true, &ans);
+	assert_false(ans.delivered);
+	assert_int_equal(ans.drop, NET_DROP_NO_ROUTE);
+	assert_string_equal(router_step(&ans, NET_TRACE_ROUTE)->id, "rtb-main");
+	cache_free(c);
+
+	/* with the route, the answer leaves through vgw-1 without a security
+	 * group step (tracked), even though sg-web has no rule out to the
+	 * office on port 49152 ... */
+	c = seed_cache(",{\"DestinationCidrBlock\":\"10.0.0.0/24\",\"GatewayId\":\"vgw-1\",\"State\":\"active\"}", "UP");
+	doc_free(cache_put(c, "security-group-rule", "sgr-web-out", cache_get(c, "sgr-web-out")->r_ord,
+			   json("{\"GroupId\":\"sg-web\",\"IsEgress\":true,\"IpProtocol\":\"udp\","
+				"\"FromPort\":53,\"ToPort\":53,\"CidrIpv4\":\"0.0.0.0/0\"}")));
+	router_walk(c, "eni-a", "10.0.0.5", "tcp", 22, false, &ans);
+	assert_int_equal(ans.drop, NET_DROP_SG_EGRESS);
+	router_walk(c, "eni-a", "10.0.0.5", "tcp", 22, true, &ans);
+	assert_true(ans.delivered);
+	assert_null(router_step(&ans, NET_TRACE_SG_EGRESS));
+	assert_string_equal(router_step(&ans, NET_TRACE_PORT)->id, "vgw-1");
+	/* ... while the NACL, stateless, decides the answer too: an outbound
+	 * deny of the ephemeral ports (rule 50) drops it, as the model's
+	 * reply-nacl-out says */
+	struct res *acl = cache_get(c, "acl-1");
+	struct doc *d = doc_clone(acl->r_doc);
+	doc_push(doc_get_list(d, "Entries"),
+		 json("{\"CidrBlock\":\"10.0.0.0/24\",\"Egress\":true,\"Protocol\":\"6\",\"RuleAction\":\"deny\","
+		      "\"RuleNumber\":50,\"PortRange\":{\"From\":1024,\"To\":65535}}"));
+	doc_free(cache_put(c, "network-acl", "acl-1", acl->r_ord, d));
+	trace_both(c, "10.0.0.5", "i-a", "tcp", 22, "vgw-1", "10.0.0.5", "10.96.1.4", &b);
+	assert_int_equal(b.model.tr_cause, TRACE_REPLY_NACL_OUT);
+	assert_true(b.router.delivered);
+	router_walk(c, "eni-a", "10.0.0.5", "tcp", 22, true, &ans);
+	assert_int_equal(ans.drop, NET_DROP_NACL_OUT);
+	assert_int_equal(router_step(&ans, NET_TRACE_NACL_OUT)->rule, 50);
 	cache_free(c);
 }
 
@@ -453,7 +523,7 @@ int main(void)
 		cmocka_unit_test(test_nat_gateway_only_the_router_follows),
 		cmocka_unit_test(test_peering_only_the_router_follows),
 		cmocka_unit_test(test_prefix_lists),
-		cmocka_unit_test(test_only_the_model_checks_the_way_back),
+		cmocka_unit_test(test_the_way_back),
 		cmocka_unit_test(test_tunnels_down),
 		cmocka_unit_test(test_without_plan_only_nothing_is_attached),
 	};
