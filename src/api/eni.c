@@ -33,6 +33,12 @@
 
 #include "base/base.h"
 
+/* The attachment DetachNetworkInterface ended (vpcd's keys, never on the
+ * wire) and when: shown as "detached" for ENI_DETACHED_SHOWN_S. */
+#define ENI_DETACHED_KEY "_DetachedAttachment"
+#define ENI_DETACH_TIME_KEY "_DetachTime"
+#define ENI_DETACHED_SHOWN_S 60
+
 #define ENI_WHAT "networkInterface"	/* "The networkInterface ID '…' does not exist" */
 #define MAC_TRIES 64
 
@@ -213,6 +219,8 @@ struct doc *eni_attach(struct api_req *rq, const char *eni_id, const char *insta
 	new_id("eni-attach", attach_id);
 	time_iso8601(time_wall_s(), now, sizeof(now));
 	struct doc *d = doc_clone(r->r_doc);
+	doc_remove(d, ENI_DETACHED_KEY);
+	doc_remove(d, ENI_DETACH_TIME_KEY);
 	struct doc *a = doc_set(d, "Attachment", doc_obj());
 	doc_set_str(a, "AttachmentId", attach_id);
 	doc_set_str(a, "InstanceId", inst);
@@ -255,6 +263,13 @@ int eni_detach(struct api_req *rq, const char *eni_id)
 	if (i)
 		snprintf(inst, sizeof(inst), "%s", i);
 	struct doc *d = doc_clone(r->r_doc);
+	struct doc *gone = doc_get(d, "Attachment");
+	if (gone) {	/* shown as "detached" for a while, as AWS does (eni_decorate) */
+		struct doc *kept = doc_clone(gone);
+		doc_set_str(kept, "Status", "detached");
+		doc_set(d, ENI_DETACHED_KEY, kept);
+		doc_set_int(d, ENI_DETACH_TIME_KEY, time_wall_s());
+	}
 	doc_remove(d, "Attachment");
 	doc_set_str(d, "Status", "available");
 	if (!api_put(rq, RT_ENI, id, d))
@@ -576,11 +591,18 @@ static const struct filter_def eni_filters[] = {
 	{ NULL, NULL },
 };
 
-/* Tags are kept as "Tags" (CreateTags, tag filters); the wire calls them tagSet. */
+/* Tags are kept as "Tags" (CreateTags, tag filters); the wire calls them
+ * tagSet. An attachment that ended less than ENI_DETACHED_SHOWN_S ago is
+ * shown with Status "detached", as AWS shows it: Terraform waits for that
+ * status (by the attachment-id filter) after DetachNetworkInterface. */
 static void eni_decorate(struct api_req *rq, struct doc *item)
 {
 	(void)rq;
 	doc_set(item, "TagSet", doc_clone(doc_get(item, "Tags")));
+	const struct doc *kept = doc_get(item, ENI_DETACHED_KEY);
+	if (kept && !doc_get(item, "Attachment") &&
+	    time_wall_s() - doc_get_int(item, ENI_DETACH_TIME_KEY, 0) < ENI_DETACHED_SHOWN_S)
+		doc_set(item, "Attachment", doc_clone(kept));
 }
 
 int handle_DescribeNetworkInterfaces(struct api_req *rq)

@@ -119,8 +119,21 @@ class T(VpcdTestCase):
                          AttachmentId="eni-attach-0000000000000000f")
         self.ec2.detach_network_interface(AttachmentId=att)
         self.assertEqual(self.get(e)["Status"], "available")
+        # the ended attachment shows as "detached" for a while, as on AWS,
+        # also by the attachment-id filter Terraform's waiter uses
+        self.assertEqual((self.get(e)["Attachment"]["Status"], self.get(e)["Attachment"]["AttachmentId"]),
+                         ("detached", att))
+        by_att = self.ec2.describe_network_interfaces(Filters=[{"Name": "attachment.attachment-id",
+                                                                "Values": [att]}])["NetworkInterfaces"]
+        self.assertEqual([(n["NetworkInterfaceId"], n["Attachment"]["Status"]) for n in by_att], [(e, "detached")])
+        self.assertError("InvalidAttachmentID.NotFound", self.ec2.detach_network_interface, AttachmentId=att)
         d = self.ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
         self.assertEqual(len(d["NetworkInterfaces"]), 1)
+        # attached again: the new attachment, not the old one
+        att2 = self.ec2.attach_network_interface(NetworkInterfaceId=e, InstanceId=iid, DeviceIndex=1)["AttachmentId"]
+        self.assertEqual((self.get(e)["Attachment"]["AttachmentId"], self.get(e)["Attachment"]["Status"]),
+                         (att2, "attached"))
+        self.ec2.detach_network_interface(AttachmentId=att2)
         before = self.available()
         self.ec2.delete_network_interface(NetworkInterfaceId=e)
         self.assertEqual(self.available(), before + 1)

@@ -214,7 +214,7 @@ class T(VpcdTestCase):
         self.ec2.terminate_instances(InstanceIds=[i["InstanceId"]])
         left = self.ec2.describe_network_interfaces(NetworkInterfaceIds=[eni["NetworkInterfaceId"]])["NetworkInterfaces"][0]
         self.assertEqual(left["Status"], "available")
-        self.assertNotIn("Attachment", left)
+        self.assertEqual(left["Attachment"]["Status"], "detached")	# shown a while after, as on AWS
         self.assertError("InvalidNetworkInterfaceID.NotFound", self.ec2.describe_network_interfaces,
                          NetworkInterfaceIds=[nis[0]["NetworkInterfaceId"]])
 

@@ -33,3 +33,23 @@ class T(VpcdTestCase):
                                                     "Values": [subs[0]["AvailabilityZoneId"]]},
                                                    {"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
         self.assertEqual([s["SubnetId"] for s in by_id], [subs[0]["SubnetId"]])
+
+    def test_describe_tags_of_every_taggable_kind(self):
+        # DHCP options, prefix lists, VPC endpoints and egress-only gateways
+        # too (Terraform's tag data sources and aws_ec2_tag read DescribeTags)
+        vpc = self.ec2.create_vpc(CidrBlock="10.92.0.0/16")["Vpc"]["VpcId"]
+        made = [
+            self.ec2.create_dhcp_options(DhcpConfigurations=[{"Key": "domain-name", "Values": ["x.example"]}])[
+                "DhcpOptions"]["DhcpOptionsId"],
+            self.ec2.create_managed_prefix_list(PrefixListName="pl", MaxEntries=2, AddressFamily="IPv4")[
+                "PrefixList"]["PrefixListId"],
+            self.ec2.create_egress_only_internet_gateway(VpcId=vpc)["EgressOnlyInternetGateway"][
+                "EgressOnlyInternetGatewayId"],
+            self.ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3")["VpcEndpoint"][
+                "VpcEndpointId"],
+        ]
+        self.ec2.create_tags(Resources=made, Tags=[{"Key": "team", "Value": "net"}])
+        tags = self.ec2.describe_tags(Filters=[{"Name": "key", "Values": ["team"]}])["Tags"]
+        self.assertEqual(sorted(t["ResourceId"] for t in tags), sorted(made))
+        self.assertEqual(sorted(t["ResourceType"] for t in tags),
+                         ["dhcp-options", "egress-only-internet-gateway", "prefix-list", "vpc-endpoint"])

@@ -151,7 +151,8 @@ class Run:
                     self.vpcd.stop()
                 except AssertionError as e:
                     self.error = self.error or str(e)
-            shutil.rmtree(self.dir, ignore_errors=True)
+            if not os.environ.get("VPCD_TF_KEEP"):	# set it to keep the logs and the state
+                shutil.rmtree(self.dir, ignore_errors=True)
         return self
 
     def _run(self, checks):
@@ -281,7 +282,26 @@ def check_prefixlist(vpcd, out):
     assert sorted(e["cidr"] for e in c["entries"]) == ["192.0.2.0/24", "198.51.100.0/24"], c
 
 
-CHECKS = {"network": check_network, "regions": check_regions, "compute": check_compute, "vpn": check_vpn,
+def check_more(vpcd, out):
+    c = out["checks"]
+    ec2 = vpcd.client()
+    owner = ec2.describe_vpcs()["Vpcs"][0]["OwnerId"]
+    assert c["account"] == owner and c["caller_arn"] == "arn:aws:iam::%s:root" % owner, c
+    assert c["region"] == "us-east-1" and c["region_count"] == len(ec2.describe_regions()["Regions"]), c
+    assert c["zone_id"] == [z["ZoneId"] for z in ec2.describe_availability_zones(ZoneNames=["us-east-1b"])[
+        "AvailabilityZones"]][0], c
+    assert c["micro_vcpus"] == 2 and c["s3_cidrs"], c
+    assert c["eni_groups"] == sorted([c["lb_id"], c["svc_id"]]), c
+    assert (c["eni_count"], c["acl_count"], c["rtb_count"], c["sg_count"]) == (1, 1, 2, 3), c
+    assert c["pcx_status"] == "active" and c["endpoint_state"] == "available", c
+    tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [c["default_vpc_id"]]}])["Tags"]
+    assert [(t["Key"], t["Value"]) for t in tags] == [("owner", "network-team")], tags
+    svc = ec2.describe_security_groups(GroupIds=[c["svc_id"]])["SecurityGroups"][0]
+    pairs = [g["GroupId"] for p in svc["IpPermissions"] for g in p["UserIdGroupPairs"]]
+    assert sorted(pairs) == sorted([c["lb_id"], c["svc_id"]]), svc
+
+
+CHECKS = {"network": check_network, "more": check_more, "regions": check_regions, "compute": check_compute, "vpn": check_vpn,
           "extras": check_extras, "prefixlist": check_prefixlist}
 
 # configurations that need actions vpcd may not serve yet run only once it
@@ -290,6 +310,8 @@ REQUIRES = {
     "extras": ("CreateNatGateway", "CreateVpcPeeringConnection", "AcceptVpcPeeringConnection",
                "CreateDhcpOptions", "AssociateDhcpOptions", "AssociateVpcCidrBlock"),
     "prefixlist": ("CreateManagedPrefixList", "GetManagedPrefixListEntries", "ModifyManagedPrefixList"),
+    "more": ("CreateEgressOnlyInternetGateway", "CreateVpcEndpoint", "CreateSubnetCidrReservation",
+             "DescribePrefixLists", "DescribeInstanceTypes", "ModifyVpcPeeringConnectionOptions"),
 }
 
 
@@ -347,3 +369,6 @@ class TestTerraform(unittest.TestCase):
 
     def test_prefixlist(self):
         self.check("prefixlist")
+
+    def test_more(self):
+        self.check("more")
