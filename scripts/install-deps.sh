@@ -14,12 +14,15 @@ PLUGINS="${VPCD_CHARON_PLUGINS:-$here/charon-plugins}"   # the tests may point e
 # --no-install-recommends below: every package a test needs is named here,
 # including the ones Debian only recommends (libstrongswan-standard-plugins
 # brings charon's openssl plugin, a Recommends of charon-systemd).
+# bird2 is vpcd's BGP speaker for dynamic VPN connections (run time);
+# frr (bgpd) is the customer router's BGP speaker in the interop tests.
 # chromium and nodejs run the console's browser tests (npm, for their
 # playwright-core, comes with NodeSource's nodejs; Debian's own nodejs
 # needs the npm package as well: scripts/console-test-deps.sh says so).
 PKGS="meson ninja-build pkg-config gcc libssl-dev libsqlite3-dev libmicrohttpd-dev
 libcmocka-dev libmnl-dev python3 python3-botocore iproute2 iputils-ping iperf3
 strongswan-swanctl charon-systemd libcharon-extra-plugins clang libclang-rt-14-dev strace
+bird2 frr
 chromium nodejs
 $(grep -v '^#' "$PLUGINS" | awk 'NF { print $2 }' | sort -u | tr '\n' ' ')"
 
