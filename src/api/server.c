@@ -154,10 +154,36 @@ static bool region_served(const char *name)
 	return region_find(name) != NULL;
 }
 
+/* Lines that any client can make vpcd write at request rate (refusals
+ * on the I/O thread, before any handler): at most API_LOG_BURST of each
+ * kind per API_LOG_INTERVAL_MS, the rest counted ("N similar messages
+ * suppressed"). I/O thread only. */
+#define API_LOG_INTERVAL_MS 10000
+#define API_LOG_BURST 20
+enum io_log_kind { IO_LOG_AUTH, IO_LOG_BUDGET, IO_LOG_REFUSED, IO_LOG_KINDS };
+static struct log_limit io_log[IO_LOG_KINDS] = {
+	LOG_LIMIT_INIT(API_LOG_INTERVAL_MS, API_LOG_BURST),
+	LOG_LIMIT_INIT(API_LOG_INTERVAL_MS, API_LOG_BURST),
+	LOG_LIMIT_INIT(API_LOG_INTERVAL_MS, API_LOG_BURST),
+};
+static const char *const io_log_what[IO_LOG_KINDS] = { "api: refused signatures", "api: refused bodies",
+							"api: requests answered before the API" };
+
+static uint64_t now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+static void io_log_flush(void)
+{
+	for (int k = 0; k < IO_LOG_KINDS; k++)
+		log_limit_flush(&io_log[k], now_ms(), LOG_INFO, "api", io_log_what[k]);
+}
+
 static void log_auth_failure(const struct conn_ctx *cc, const struct sigv4_result *sres)
 {
-	log_info("api", "req=%s auth %s: %s (key %s)", cc->cc_request_id, sres->v_code, sres->v_message,
-		 sres->v_access_key_id[0] ? sres->v_access_key_id : "-");
+	log_limited(&io_log[IO_LOG_AUTH], now_ms(), LOG_INFO, "api", "req=%s auth %s: %s (key %s)", cc->cc_request_id,
+		    sres->v_code, sres->v_message, sres->v_access_key_id[0] ? sres->v_access_key_id : "-");
 }
 
 /* The Content-Length of the request: 0 when absent; -1 when malformed. */
@@ -218,8 +244,9 @@ static bool judge_head(struct api *api, struct guard *g, struct conn_ctx *cc, st
 		return true;
 	}
 	if (!guard_reserve(g, conn, (size_t)length)) {
-		log_info("api", "req=%s refused: too many bytes of unauthenticated bodies are held (%zu)",
-			 cc->cc_request_id, guard_unverified(g));
+		log_limited(&io_log[IO_LOG_BUDGET], now_ms(), LOG_INFO, "api",
+			    "req=%s refused: too many bytes of unauthenticated bodies are held (%zu)", cc->cc_request_id,
+			    guard_unverified(g));
 		answer_error(cc, 503, "RequestLimitExceeded", "Request limit exceeded.");
 		return true;
 	}
@@ -488,7 +515,10 @@ static enum MHD_Result queue_answer(struct conn_ctx *cc, struct MHD_Connection *
 	enum MHD_Result r = MHD_queue_response(conn, (unsigned)cc->cc_status, resp);
 	MHD_destroy_response(resp);
 	double ms = (double)(now_us() - cc->cc_start_us) / 1000.0;
-	if (cc->cc_status >= 500)
+	if (!cc->cc_action[0])	/* refused on the I/O thread: any client can make these */
+		log_limited(&io_log[IO_LOG_REFUSED], now_ms(), cc->cc_status >= 500 ? LOG_ERROR : LOG_INFO, "api",
+			    "req=%s - %d %.2fms", cc->cc_request_id, cc->cc_status, ms);
+	else if (cc->cc_status >= 500)
 		log_error("api", "req=%s %s %d %.2fms", cc->cc_request_id, cc->cc_action[0] ? cc->cc_action : "-", cc->cc_status, ms);
 	else
 		log_info("api", "req=%s %s %d %.2fms", cc->cc_request_id, cc->cc_action[0] ? cc->cc_action : "-", cc->cc_status, ms);
@@ -849,6 +879,7 @@ static void *io_main(void *arg)
 		bool stopping = atomic_load(&io->io_stop);
 		MHD_UNSIGNED_LONG_LONG timeout_ms = 0;
 		int sweep_ms = guard_sweep(io->io_guard);	/* closes what is past its deadline */
+		io_log_flush();
 		int wait_ms = stopping ? 0 : sweep_ms < 500 ? sweep_ms : 500;
 		if (MHD_get_timeout(d, &timeout_ms) == MHD_YES && timeout_ms < (MHD_UNSIGNED_LONG_LONG)wait_ms)
 			wait_ms = (int)timeout_ms;

@@ -2,7 +2,7 @@
 idle connections, 2,000 slowloris connections (heads and bodies sent a
 byte at a time), one address opening more than its share, a full
 connection table, 990 connections each sending a 1 MiB body without a
-valid signature. Through each, a signed DescribeVpcs from another client
+valid signature (whose refusals are logged at most 20 a kind per 10 s). Through each, a signed DescribeVpcs from another client
 (another source address) is answered within 1 s; slow clients are cut
 off at the request timeout; vpcd's RSS stays under 200 MB. Hostile
 connections come from 127.0.0.2 and up (loopback: another client each),
@@ -221,16 +221,26 @@ class Starvation(unittest.TestCase):
 
     def test_unsigned_bodies(self):
         with vpcdtest.Vpcd() as v:
+            lines_before = len(v.read_log().splitlines())
             peak, slowest = self.unauthenticated_bodies(v, signed_head=False)
+            # 990 refusals, a line each at most 20 per 10 s and kind, then counted
+            self.assertLess(len(v.read_log().splitlines()) - lines_before, 200)
             print("unsigned 1 MiB bodies x 990: peak RSS %d KB, slowest signed request %.3f s" % (peak, slowest),
                   file=sys.stderr)
             self.assertLess(peak, 200 * 1024, "RSS %d KB" % peak)
             self.assertIn("MissingAuthenticationToken", v.read_log())
+            # the count of the lines left out is logged once the 10 s window ends
+            deadline = time.monotonic() + 12
+            while time.monotonic() < deadline and "similar messages suppressed" not in v.read_log():
+                time.sleep(0.2)
+            self.assertRegex(v.read_log(), r"api: refused signatures: \d+ similar messages suppressed")
             apiraw.alive(self, v)
 
     def test_bodies_with_a_forged_signature(self):
         with vpcdtest.Vpcd() as v:
+            lines_before = len(v.read_log().splitlines())
             peak, slowest = self.unauthenticated_bodies(v, signed_head=True)
+            self.assertLess(len(v.read_log().splitlines()) - lines_before, 200)
             print("forged-signature 1 MiB bodies x 990: peak RSS %d KB, slowest signed request %.3f s" % (peak, slowest),
                   file=sys.stderr)
             self.assertLess(peak, 200 * 1024, "RSS %d KB" % peak)
