@@ -1,0 +1,339 @@
+/*
+ * bgp_run — starts, stops and asks BIRD (bgp_run.h). The only file of
+ * src/bgp that runs processes or opens sockets. Runs nothing through a
+ * shell: `ip` and `bird` get argument vectors built from checked names.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "bgp/bgp_run.h"
+
+#define RESTART_DELAY_FIRST_MS	1000
+#define RESTART_DELAY_MAX_MS	32000
+
+static char *const child_env[] = { "TZ=UTC", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static bool netns_name_ok(const char *s)
+{
+	size_t n = strnlen(s, BGP_RUN_NETNS_MAX);
+
+	if (n == 0 || n >= BGP_RUN_NETNS_MAX || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Runs `ip` with argv; 0 when it exits 0. */
+static int run_ip(const char *const argv[])
+{
+	static const char *const dirs[] = { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip" };
+	const char *path = NULL;
+	pid_t pid;
+	int st;
+
+	for (size_t i = 0; i < ARRAY_LEN(dirs) && !path; i++)
+		if (access(dirs[i], X_OK) == 0)
+			path = dirs[i];
+	if (!path) {
+		log_error("bgp", "cannot run ip: not found (install iproute2)");
+		return -1;
+	}
+	int e = posix_spawn(&pid, path, NULL, NULL, (char *const *)argv, child_env);
+	if (e != 0) {
+		log_error("bgp", "cannot run %s: %s", path, strerror(e));
+		return -1;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+static bool netns_exists(const char *name)
+{
+	char path[64 + BGP_RUN_NETNS_MAX];
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	return access(path, F_OK) == 0;
+}
+
+static int netns_ensure(const char *name, char *err, size_t errlen)
+{
+	if (!netns_exists(name)) {
+		const char *const add[] = { "ip", "netns", "add", name, NULL };
+		if (run_ip(add) < 0) {
+			set_err(err, errlen, "cannot create namespace %s (ip netns add)", name);
+			return -1;
+		}
+	}
+	const char *const lo[] = { "ip", "-n", name, "link", "set", "lo", "up", NULL };
+	if (run_ip(lo) < 0) {
+		set_err(err, errlen, "cannot bring lo up in namespace %s", name);
+		return -1;
+	}
+	return 0;
+}
+
+int bgp_run_start(const struct bgp_run_config *c, pid_t *pid_out, int *pidfd_out, char *err,
+		  size_t errlen)
+{
+	const char *bird = c->br_bird ? c->br_bird : BGP_RUN_BIRD_DEFAULT;
+	char conf[BGP_RUN_PATH_MAX], ctl[BGP_RUN_PATH_MAX], pidfile[BGP_RUN_PATH_MAX];
+	char nspath[64 + BGP_RUN_NETNS_MAX];
+
+	if (access(bird, X_OK) != 0) {
+		set_err(err, errlen, "bird2 is not installed (%s not found)", bird);
+		return -1;
+	}
+	if (!c->br_netns || !netns_name_ok(c->br_netns)) {
+		set_err(err, errlen, "bad namespace name");
+		return -1;
+	}
+	if (!c->br_dir || snprintf(conf, sizeof(conf), "%s/%s", c->br_dir, BGP_RUN_CONF) >= (int)sizeof(conf) ||
+	    snprintf(ctl, sizeof(ctl), "%s/%s", c->br_dir, BGP_RUN_CTL) >= (int)sizeof(ctl) ||
+	    snprintf(pidfile, sizeof(pidfile), "%s/%s", c->br_dir, BGP_RUN_PIDFILE) >= (int)sizeof(pidfile) ||
+	    strlen(ctl) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		set_err(err, errlen, "BIRD's directory path is too long");
+		return -1;
+	}
+	if (access(conf, R_OK) != 0) {
+		set_err(err, errlen, "no %s", conf);
+		return -1;
+	}
+	if (netns_ensure(c->br_netns, err, errlen) < 0)
+		return -1;
+	snprintf(nspath, sizeof(nspath), "/run/netns/%s", c->br_netns);
+	int nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0) {
+		set_err(err, errlen, "cannot open %s: %s", nspath, strerror(errno));
+		return -1;
+	}
+	/* a socket left by a BIRD that died would make BIRD refuse to start */
+	unlink(ctl);
+
+	pid_t pid = fork();
+	if (pid < 0) {
+		set_err(err, errlen, "fork: %s", strerror(errno));
+		close(nsfd);
+		return -1;
+	}
+	if (pid == 0) {
+		/* the child: only async-signal-safe calls until exec */
+		const char *const argv[] = { "bird", "-f", "-c", conf, "-s", ctl, "-P", pidfile, NULL };
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (setns(nsfd, CLONE_NEWNET) < 0)
+			_exit(126);
+		/* nothing of the caller's (sockets, the store) reaches BIRD */
+		syscall(SYS_close_range, 3u, ~0u, 0u);
+		execve(bird, (char *const *)argv, child_env);
+		_exit(127);
+	}
+	close(nsfd);
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		set_err(err, errlen, "pidfd_open: %s", strerror(errno));
+		bgp_run_stop(pid);
+		return -1;
+	}
+	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
+	log_info("bgp", "BIRD started: pid %d in namespace %s, socket %s", (int)pid, c->br_netns, ctl);
+	*pid_out = pid;
+	*pidfd_out = pidfd;
+	return 0;
+}
+
+int bgp_run_reap(pid_t pid, int *status)
+{
+	pid_t r;
+
+	while ((r = waitpid(pid, status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return 0;
+	if (WIFEXITED(*status))
+		log_warn("bgp", "BIRD (pid %d) exited with status %d", (int)pid, WEXITSTATUS(*status));
+	else if (WIFSIGNALED(*status))
+		log_warn("bgp", "BIRD (pid %d) killed by signal %d", (int)pid, WTERMSIG(*status));
+	return 1;
+}
+
+int bgp_run_stop(pid_t pid)
+{
+	int st;
+	uint64_t deadline = time_mono_ms() + BGP_RUN_STOP_MS;
+
+	if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
+		return -1;
+	for (;;) {
+		int r = bgp_run_reap(pid, &st);
+		if (r != 0)
+			return r > 0 ? 0 : -1;
+		if (time_mono_ms() >= deadline)
+			break;
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	log_warn("bgp", "BIRD (pid %d) ignored SIGTERM for %d ms: SIGKILL", (int)pid, BGP_RUN_STOP_MS);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+int bgp_run_netns_delete(const char *name)
+{
+	if (!netns_name_ok(name))
+		return -1;
+	if (!netns_exists(name))
+		return 0;
+	const char *const del[] = { "ip", "netns", "del", name, NULL };
+	if (run_ip(del) < 0) {
+		log_error("bgp", "cannot delete namespace %s", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads from fd until reply holds a complete reply after offset start: a
+ * line "DDDD text" (four digits and a space) ends it. */
+static int read_reply(int fd, struct strbuf *sb, size_t start, uint64_t deadline, char *err,
+		      size_t errlen)
+{
+	size_t scan = start;	/* the start of the first line not yet looked at */
+
+	for (;;) {
+		/* complete lines from scan on */
+		const char *d = sb->sb_data;
+		while (d && scan < sb->sb_len) {
+			const char *nl = memchr(d + scan, '\n', sb->sb_len - scan);
+			if (!nl)
+				break;
+			size_t len = (size_t)(nl - (d + scan));
+			const char *l = d + scan;
+			scan += len + 1;
+			if (len >= 5 && l[4] == ' ' && l[0] >= '0' && l[0] <= '9' && l[1] >= '0' &&
+			    l[1] <= '9' && l[2] >= '0' && l[2] <= '9' && l[3] >= '0' && l[3] <= '9')
+				return 0;
+		}
+		if (sb->sb_len - start > BGP_CTL_REPLY_MAX) {
+			set_err(err, errlen, "BIRD's reply is over %u bytes", BGP_CTL_REPLY_MAX);
+			return -1;
+		}
+		uint64_t now = time_mono_ms();
+		if (now >= deadline) {
+			set_err(err, errlen, "no complete reply from BIRD in time");
+			return -1;
+		}
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, (int)(deadline - now));
+		if (r < 0 && errno != EINTR) {
+			set_err(err, errlen, "poll: %s", strerror(errno));
+			return -1;
+		}
+		if (r <= 0)
+			continue;
+		char buf[16384];
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			set_err(err, errlen, "BIRD closed its socket mid-reply");
+			return -1;
+		}
+		sb_append(sb, buf, (size_t)n);
+	}
+}
+
+int bgp_ctl_command(const char *path, const char *cmd, int timeout_ms, struct strbuf *reply,
+		    char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct strbuf greeting = STRBUF_INIT;
+	uint64_t deadline = time_mono_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
+	int rc = -1;
+
+	if (strlen(path) >= sizeof(sa.sun_path) || strchr(cmd, '\n')) {
+		set_err(err, errlen, "bad socket path or command");
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		set_err(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		set_err(err, errlen, "cannot reach BIRD at %s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* "0001 BIRD 2.0.12 ready." first */
+	if (read_reply(fd, &greeting, 0, deadline, err, errlen) < 0)
+		goto out;
+	size_t clen = strlen(cmd);
+	char line[512];
+	if (clen + 1 > sizeof(line)) {
+		set_err(err, errlen, "command too long");
+		goto out;
+	}
+	memcpy(line, cmd, clen);
+	line[clen] = '\n';
+	if (write(fd, line, clen + 1) != (ssize_t)(clen + 1)) {
+		set_err(err, errlen, "cannot send to BIRD: %s", strerror(errno));
+		goto out;
+	}
+	/* anything after the greeting's line already read belongs to the reply */
+	size_t start = reply->sb_len;
+	const char *g = sb_str(&greeting);
+	const char *gl = strchr(g, '\n');
+	if (gl && gl[1])
+		sb_puts(reply, gl + 1);
+	rc = read_reply(fd, reply, start, deadline, err, errlen);
+out:
+	sb_free(&greeting);
+	close(fd);
+	return rc;
+}
+
+unsigned bgp_run_restart_delay_ms(unsigned consecutive_exits)
+{
+	unsigned d = RESTART_DELAY_FIRST_MS;
+
+	for (unsigned i = 1; i < consecutive_exits && d < RESTART_DELAY_MAX_MS; i++)
+		d *= 2;
+	return d < RESTART_DELAY_MAX_MS ? d : RESTART_DELAY_MAX_MS;
+}
