@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,14 +161,16 @@ static bool region_served(const char *name)
  * suppressed"). I/O thread only. */
 #define API_LOG_INTERVAL_MS 10000
 #define API_LOG_BURST 20
-enum io_log_kind { IO_LOG_AUTH, IO_LOG_BUDGET, IO_LOG_REFUSED, IO_LOG_KINDS };
+enum io_log_kind { IO_LOG_AUTH, IO_LOG_BUDGET, IO_LOG_REFUSED, IO_LOG_HTTP, IO_LOG_KINDS };
 static struct log_limit io_log[IO_LOG_KINDS] = {
+	LOG_LIMIT_INIT(API_LOG_INTERVAL_MS, API_LOG_BURST),
 	LOG_LIMIT_INIT(API_LOG_INTERVAL_MS, API_LOG_BURST),
 	LOG_LIMIT_INIT(API_LOG_INTERVAL_MS, API_LOG_BURST),
 	LOG_LIMIT_INIT(API_LOG_INTERVAL_MS, API_LOG_BURST),
 };
 static const char *const io_log_what[IO_LOG_KINDS] = { "api: refused signatures", "api: refused bodies",
-							"api: requests answered before the API" };
+							"api: requests answered before the API",
+							"api: libmicrohttpd messages" };
 
 static uint64_t now_ms(void)
 {
@@ -178,6 +181,19 @@ static void io_log_flush(void)
 {
 	for (int k = 0; k < IO_LOG_KINDS; k++)
 		log_limit_flush(&io_log[k], now_ms(), LOG_INFO, "api", io_log_what[k]);
+}
+
+/* libmicrohttpd's own messages (malformed requests, heads too large for
+ * a connection's memory...), one log line each, through a limit. Called
+ * on the I/O thread, or before it starts and after it stopped. */
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char line[512];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\r\n")] = '\0';
+	char shown[512];
+	log_limited(&io_log[IO_LOG_HTTP], now_ms(), LOG_INFO, "api", "http: %s", wire_printable(line, shown, sizeof(shown)));
 }
 
 static void log_auth_failure(const struct conn_ctx *cc, const struct sigv4_result *sres)
@@ -1011,6 +1027,7 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 	struct MHD_Daemon *d = MHD_start_daemon(
 		MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | (tls ? MHD_USE_TLS : 0), 0, NULL, NULL,
 		on_request, api,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 		MHD_OPTION_ARRAY, tls ? tls_opts : &tls_opts[2],
 		MHD_OPTION_LISTEN_SOCKET, lfd,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,

@@ -6,6 +6,7 @@ thread), more parameters than accepted in the body or in the URL (once
 silently dropped or misnamed), a SignedHeaders naming x-ghost instead of
 host (once taken for host)."""
 import http.client
+import socket
 import unittest
 
 from hostile import apiraw
@@ -70,6 +71,23 @@ class ParserAttacks(unittest.TestCase):
             self.assertNotEqual(a.status, 200, a.body[:300])
         except (ConnectionError, http.client.HTTPException):
             pass
+        apiraw.alive(self, self.v)
+
+    def test_heads_too_large(self):
+        # 200 heads larger than a connection's memory: libmicrohttpd refuses
+        # each (and says so); its messages go through a log limit
+        before = len(self.v.read_log().splitlines())
+        head = b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 40000 + b"\r\n\r\n"
+        for i in range(200):
+            s = socket.create_connection(("127.0.0.1", self.v.port), timeout=5)
+            try:
+                s.sendall(head)
+                s.recv(100)
+            except OSError:
+                pass
+            finally:
+                s.close()
+        self.assertLess(len(self.v.read_log().splitlines()) - before, 60)
         apiraw.alive(self, self.v)
 
     def test_signed_headers_token_by_token(self):
