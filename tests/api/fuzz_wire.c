@@ -41,8 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len = size - 2;
 
 	struct query_params q;
-	if (query_parse(body, len, FUZZ_MAX_PARAMS, &q) != 0)
+	if (query_parse(body, len, FUZZ_MAX_PARAMS, &q) != 0) {
+		query_free(&q);		/* wire.h: freed also after an error */
 		return 0;
+	}
 	const char *action = query_get(&q, "Action");
 	const struct ec2_operation *op = action ? ec2_operation_find(action) : NULL;
 	if (!op)
