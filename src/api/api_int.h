@@ -6,6 +6,7 @@
 #ifndef VPCD_API_INT_H
 #define VPCD_API_INT_H
 
+#include "api/trace.h"
 #include "api/api.h"
 #include "api/quota.h"
 
@@ -46,6 +47,7 @@ struct api {
 	int a_wakeup_fd;
 	api_wakeup_fn a_wakeup_fn;
 	void *a_wakeup_arg;
+	api_trace_fn a_tracer;		/* api_set_tracer; NULL: api_trace */
 	struct subnet_index *a_subnets;	/* the blocks of each VPC's subnets (subnet.c) */
 	struct quota_limits a_quota;	/* in force (quota.h) */
 	struct vpc_counts *a_vpc_counts;	/* per-VPC resource counts (quota.c) */

@@ -613,7 +613,7 @@ static void analyse(struct api_req *rq, const struct doc *path, struct doc *d)
 	int64_t sport = filter_port(path, "SourcePortRange");
 	q.aq_src_port = sport < 0 ? 0 : (int)sport;
 	struct trace_result r;
-	if (ok && api_trace(api_cache(rq), &q, &r, msg, sizeof(msg)) < 0)
+	if (ok && api_tracer(rq->rq_api)(api_cache(rq), &q, &r, msg, sizeof(msg)) < 0)
 		ok = false;
 	if (!ok) {
 		doc_set_str(d, "Status", "failed");

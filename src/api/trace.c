@@ -440,7 +440,8 @@ static int endpoint_parse(struct cache *c, const char *what, const char *text, s
 	return 0;
 }
 
-int api_trace(struct cache *c, const struct api_trace_query *q, struct trace_result *out, char *err, size_t errlen)
+int api_trace_packet(struct cache *c, const struct api_trace_query *q, struct trace_packet *out, char *err,
+		     size_t errlen)
 {
 	struct trace_packet pkt;
 	memset(&pkt, 0, sizeof(pkt));
@@ -471,6 +472,15 @@ int api_trace(struct cache *c, const struct api_trace_query *q, struct trace_res
 		}
 		pkt.tp_icmp_type = q->aq_port < 0 ? ICMP_ECHO_REQUEST : (uint8_t)q->aq_port;
 	}
+	*out = pkt;
+	return 0;
+}
+
+int api_trace(struct cache *c, const struct api_trace_query *q, struct trace_result *out, char *err, size_t errlen)
+{
+	struct trace_packet pkt;
+	if (api_trace_packet(c, q, &pkt, err, errlen) < 0)
+		return -1;
 	struct build b = { 0 };
 	struct trace_net net;
 	memset(&net, 0, sizeof(net));

@@ -27,6 +27,26 @@ struct api_trace_query {
 	int aq_src_port;	/* TCP/UDP source port; 0: TRACE_EPHEMERAL_PORT_DEFAULT */
 };
 
+/* The query checked and resolved into the model's packet: an instance to
+ * its primary ENI, ENI ids to the cache's (borrowed from it), addresses
+ * parsed, the protocol and ports checked (ICMP: echo request unless a
+ * type is given). 0, or -1 with a message in err. */
+int api_trace_packet(struct cache *c, const struct api_trace_query *q, struct trace_packet *out, char *err,
+		     size_t errlen);
+
+/* A tracer: api_trace, or one with the same contract (engine_trace: the
+ * router's own code). */
+typedef int (*api_trace_fn)(struct cache *c, const struct api_trace_query *q, struct trace_result *out, char *err,
+			    size_t errlen);
+
+struct api;
+/* The tracer of VpcdTracePacket and the Reachability Analyzer's actions
+ * from now on (vpcd's main sets engine_trace; api/ does not link
+ * engine/). Call before api_serve. api_tracer: the one set, else
+ * api_trace. */
+void api_set_tracer(struct api *api, api_trace_fn fn);
+api_trace_fn api_tracer(const struct api *api);
+
 /* 0 with *out filled (reachable or not), or -1 with a message in err
  * (an instance without interfaces, an unknown id, a bad protocol or port). */
 int api_trace(struct cache *c, const struct api_trace_query *q, struct trace_result *out, char *err, size_t errlen);

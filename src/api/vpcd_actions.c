@@ -113,6 +113,16 @@ int handle_VpcdDescribeDataPlane(struct api_req *rq)
 	return 0;
 }
 
+void api_set_tracer(struct api *api, api_trace_fn fn)
+{
+	api->a_tracer = fn;
+}
+
+api_trace_fn api_tracer(const struct api *api)
+{
+	return api->a_tracer ? api->a_tracer : api_trace;
+}
+
 int handle_VpcdTracePacket(struct api_req *rq)
 {
 	const struct doc *port = doc_get(rq->rq_in, "Port");
@@ -131,7 +141,7 @@ int handle_VpcdTracePacket(struct api_req *rq)
 	};
 	struct trace_result r;
 	char err[256];
-	if (api_trace(api_cache(rq), &q, &r, err, sizeof(err)) < 0)
+	if (api_tracer(rq->rq_api)(api_cache(rq), &q, &r, err, sizeof(err)) < 0)
 		return api_fail(rq, "InvalidParameterValue", "%s", err);
 	doc_set_bool(rq->rq_out, "Reachable", r.tr_reachable);
 	struct doc *d = api_trace_doc(&r);

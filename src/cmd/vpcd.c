@@ -29,6 +29,7 @@
 #include "api/quota.h"
 #include "base/base.h"
 #include "base/fs.h"
+#include "engine/engine_trace.h"
 #include "engine/engine.h"
 #include "engine/engine_uplink.h"
 #include "model/model.h"
@@ -466,6 +467,8 @@ int main(int argc, char **argv)
 	struct api *api = api_new(&cfg, st, cache);
 	if (api_bootstrap(api) < 0)
 		return 1;
+	/* vpcctl trace: one synthetic packet through the router's own code */
+	api_set_tracer(api, engine_trace);
 	/* the tunnels and the data plane: without them (no address of this
 	 * host, no TUN, not root) the API still serves */
 	struct engine *engine = NULL;

@@ -6,6 +6,15 @@
  * on, compiled by net_snapshot_build without TAPs or ports and walked by
  * net_snapshot_trace with plan_only, i.e. src/net/path.c itself).
  *
+ * And engine_trace (src/engine/engine_trace.c, what vpcd's VpcdTracePacket
+ * and the Reachability Analyzer now answer with): the router's walk and
+ * its answer's, told in the model's shape. It says what the model says
+ * wherever the model follows the packet (causes, the NACL rule, the
+ * refusing ENI and its groups, the sgr- ids; reply-no-route,
+ * reply-nacl-out, vpn-down), and follows NAT gateways and peering, where
+ * it also walks the answer's way back (reply-no-route without a route
+ * back through the peering).
+ *
  * Where they agree the test says so case by case (verdict, cause, the NACL
  * rule that decided, the sgr- ids of the security group rules that allowed:
  * the router's steps name a group and a rule index, which the plan maps
@@ -44,6 +53,7 @@
 #include "api/resources.h"
 #include "api/trace.h"
 #include "engine/engine_net.h"
+#include "engine/engine_trace.h"
 #include "net/net.h"
 
 static int64_t ord;
@@ -174,6 +184,7 @@ static void add_peering(struct cache *c)
 /* One packet through both engines. */
 struct both {
 	struct trace_result model;
+	struct trace_result engine;	/* engine_trace: the router's walk in the model's words */
 	struct net_trace_result router;
 	/* the sgr- ids of the router's security group steps that allowed
 	 * (engine_net_sg_rule_id), egress and ingress; "" none */
@@ -222,6 +233,8 @@ static void trace_both(struct cache *c, const char *from, const char *to, const 
 	char err[256];
 	struct api_trace_query q = { from, to, proto, port, 0 };
 	assert_int_equal(api_trace(c, &q, &out->model, err, sizeof(err)), 0);
+	if (engine_trace(c, &q, &out->engine, err, sizeof(err)) < 0)
+		fail_msg("engine_trace: %s", err);
 
 	struct engine_net_plan *p = engine_net_plan_build(c);
 	struct net_snapshot *s = net_snapshot_build(&p->np_cfg, err, sizeof(err));
@@ -246,9 +259,10 @@ static void trace_both(struct cache *c, const char *from, const char *to, const 
 	net_snapshot_free(s);
 	engine_net_plan_free(p);
 
-	print_message("%s -> %s %s/%d: model %s, router %s\n", from, to, proto, port,
+	print_message("%s -> %s %s/%d: model %s, router %s, engine_trace %s\n", from, to, proto, port,
 		      out->model.tr_reachable ? "reachable" : trace_cause_name(out->model.tr_cause),
-		      out->router.delivered ? "delivered" : net_drop_name(out->router.drop));
+		      out->router.delivered ? "delivered" : net_drop_name(out->router.drop),
+		      trace_cause_name(out->engine.tr_cause));
 }
 
 static const struct trace_step *model_step(const struct trace_result *r, enum trace_step_kind k)
@@ -267,12 +281,30 @@ static const struct net_trace_step *router_step(const struct net_trace_result *r
 	return NULL;
 }
 
-/* Both deliver, or both drop for the same cause. */
+/* engine_trace says what the model says: reachable, cause. */
+static void assert_engine_is_model(const struct both *b)
+{
+	assert_int_equal(b->engine.tr_reachable, b->model.tr_reachable);
+	assert_string_equal(trace_cause_name(b->engine.tr_cause), trace_cause_name(b->model.tr_cause));
+}
+
+/* All deliver, or all drop for the same cause. */
 static void assert_agree(const struct both *b)
 {
 	assert_int_equal(b->model.tr_reachable, b->router.delivered);
 	if (!b->router.delivered)
 		assert_string_equal(trace_cause_name(b->model.tr_cause), net_drop_name(b->router.drop));
+	assert_engine_is_model(b);
+}
+
+/* The step of kind k of a model-shaped result (the last one). */
+static const struct trace_step *shaped_step(const struct trace_result *r, enum trace_step_kind k)
+{
+	const struct trace_step *found = NULL;
+	for (size_t i = 0; i < r->tr_nsteps; i++)
+		if (r->tr_steps[i].ts_kind == k)
+			found = &r->tr_steps[i];
+	return found;
 }
 
 static void test_agree_on_the_seed(void **state)
@@ -300,6 +332,11 @@ static void test_agree_on_the_seed(void **state)
 	assert_false(st->allowed);
 	assert_int_equal(st->rule, 90);
 	assert_string_equal(st->id, "acl-1");
+	const struct trace_step *es = &b.engine.tr_steps[b.engine.tr_nsteps - 1];
+	assert_int_equal(es->ts_kind, TRACE_STEP_NACL_IN);
+	assert_false(es->ts_ok);
+	assert_string_equal(es->ts_component, "acl-1");
+	assert_string_equal(es->ts_rule, "90");
 	/* the instance to the office: out through the VPN gateway */
 	trace_both(c, "i-a", "10.0.0.5", "icmp", -1, "eni-a", NULL, "10.0.0.5", &b);
 	assert_true(b.model.tr_reachable);
@@ -313,10 +350,18 @@ static void test_agree_on_the_seed(void **state)
 	assert_string_equal(b.router_sgr_out, "sgr-web-out");
 	assert_string_equal(model_step(&b.model, TRACE_STEP_SG_INGRESS)->ts_rule, "sgr-pg");
 	assert_string_equal(b.router_sgr_in, "sgr-pg");
+	assert_string_equal(shaped_step(&b.engine, TRACE_STEP_SG_INGRESS)->ts_component, "sg-db");
+	assert_string_equal(shaped_step(&b.engine, TRACE_STEP_SG_INGRESS)->ts_rule, "sgr-pg");
 	/* ... and a port it does not open */
 	trace_both(c, "i-a", "eni-b", "tcp", 5433, "eni-a", NULL, "10.96.1.5", &b);
 	assert_int_equal(b.model.tr_cause, TRACE_SG_INGRESS);
 	assert_agree(&b);
+	es = &b.engine.tr_steps[b.engine.tr_nsteps - 1];
+	assert_int_equal(es->ts_kind, TRACE_STEP_SG_INGRESS);
+	assert_string_equal(es->ts_component, "eni-b");
+	assert_string_equal(es->ts_rule, "");
+	assert_non_null(strstr(es->ts_detail, "no ingress rule"));
+	assert_non_null(strstr(es->ts_detail, "sg-db"));
 	/* the public instance to the internet, and the internet to it */
 	trace_both(c, "eni-p", "203.0.113.7", "udp", 53, "eni-p", NULL, "203.0.113.7", &b);
 	assert_true(b.model.tr_reachable);
@@ -338,9 +383,10 @@ static void test_nat_gateway_only_the_router_follows(void **state)
 	struct cache *c = seed_cache(",{\"DestinationCidrBlock\":\"0.0.0.0/0\",\"NatGatewayId\":\"nat-1\",\"State\":\"active\"}", "UP");
 	add_nat_gateway(c);
 	trace_both(c, "i-a", "203.0.113.7", "udp", 53, "eni-a", NULL, "203.0.113.7", &b);
-	/* the model stops at the NAT gateway */
+	/* the model stops at the NAT gateway; engine_trace follows it */
 	assert_false(b.model.tr_reachable);
 	assert_int_equal(b.model.tr_cause, TRACE_UNSUPPORTED_TARGET);
+	assert_true(b.engine.tr_reachable);
 	/* the router: translated to the gateway's address, routed by the
 	 * public subnet's table to the igw, out as the Elastic IP */
 	assert_true(b.router.delivered);
@@ -369,6 +415,9 @@ static void test_peering_only_the_router_follows(void **state)
 	assert_false(b.model.tr_reachable);
 	assert_int_equal(b.model.tr_cause, TRACE_NO_ROUTE);
 	assert_true(b.router.delivered);
+	/* engine_trace: it arrives, but vpc-1 has no route back to vpc-2 */
+	assert_int_equal(b.engine.tr_cause, TRACE_REPLY_NO_ROUTE);
+	assert_string_equal(shaped_step(&b.engine, TRACE_STEP_REPLY_ROUTE)->ts_component, "rtb-main");
 	/* named by its address, the model stops at the peering route */
 	trace_both(c, "eni-c", "10.96.1.4", "tcp", 22, "eni-c", NULL, "10.96.1.4", &b);
 	assert_false(b.model.tr_reachable);
@@ -387,6 +436,18 @@ static void test_peering_only_the_router_follows(void **state)
 	assert_int_equal(b.model.tr_cause, TRACE_UNSUPPORTED_TARGET);
 	assert_false(b.router.delivered);
 	assert_int_equal(b.router.drop, NET_DROP_SG_INGRESS);
+	assert_int_equal(b.engine.tr_cause, TRACE_SG_INGRESS);
+	/* with the route back in vpc-1's table, engine_trace: reachable */
+	struct res *rtb = cache_get(c, "rtb-main");
+	struct doc *d = doc_clone(rtb->r_doc);
+	doc_push(doc_get_list(d, "Routes"),
+		 json("{\"DestinationCidrBlock\":\"10.97.0.0/16\",\"VpcPeeringConnectionId\":\"pcx-1\",\"State\":\"active\"}"));
+	doc_free(cache_put(c, "route-table", "rtb-main", rtb->r_ord, d));
+	trace_both(c, "eni-c", "i-a", "tcp", 22, "eni-c", NULL, "10.96.1.4", &b);
+	assert_true(b.engine.tr_reachable);
+	assert_string_equal(shaped_step(&b.engine, TRACE_STEP_ROUTE)->ts_rule, "10.96.0.0/16 -> pcx-1");
+	assert_string_equal(shaped_step(&b.engine, TRACE_STEP_REPLY_ROUTE)->ts_rule, "10.97.0.0/16 -> pcx-1");
+	assert_string_equal(shaped_step(&b.engine, TRACE_STEP_DESTINATION)->ts_component, "eni-a");
 	cache_free(c);
 }
 
@@ -420,6 +481,7 @@ static void test_prefix_lists(void **state)
 	assert_int_equal(b.model.tr_cause, TRACE_VPN_DOWN);
 	assert_true(b.router.delivered);
 	assert_string_equal(router_step(&b.router, NET_TRACE_PORT)->id, "vgw-1");
+	assert_engine_is_model(&b);	/* engine_trace checks the endpoint's decision */
 	/* not in the list: no route out, and no rule in */
 	trace_both(c, "i-a", "10.0.9.7", "icmp", -1, "eni-a", NULL, "10.0.9.7", &b);
 	assert_int_equal(b.model.tr_cause, TRACE_NO_ROUTE);
@@ -436,6 +498,7 @@ static void test_the_way_back(void **state)
 	trace_both(c, "10.0.0.5", "i-a", "tcp", 22, "vgw-1", "10.0.0.5", "10.96.1.4", &b);
 	assert_int_equal(b.model.tr_cause, TRACE_REPLY_NO_ROUTE);
 	assert_true(b.router.delivered);	/* the first packet arrives; its answer has no way back */
+	assert_engine_is_model(&b);
 	/* the router's trace of the answer (net_trace_query.answer) finds it */
 	struct net_trace_result ans;
 	router_walk(c, "eni-a", "10.0.0.5", "tcp", 22, true, &ans);
@@ -469,6 +532,8 @@ static void test_the_way_back(void **state)
 	trace_both(c, "10.0.0.5", "i-a", "tcp", 22, "vgw-1", "10.0.0.5", "10.96.1.4", &b);
 	assert_int_equal(b.model.tr_cause, TRACE_REPLY_NACL_OUT);
 	assert_true(b.router.delivered);
+	assert_engine_is_model(&b);
+	assert_string_equal(shaped_step(&b.engine, TRACE_STEP_REPLY_NACL_OUT)->ts_rule, "50");
 	router_walk(c, "eni-a", "10.0.0.5", "tcp", 22, true, &ans);
 	assert_int_equal(ans.drop, NET_DROP_NACL_OUT);
 	assert_int_equal(router_step(&ans, NET_TRACE_NACL_OUT)->rule, 50);
@@ -482,6 +547,7 @@ static void test_tunnels_down(void **state)
 	struct cache *c = seed_cache(",{\"DestinationCidrBlock\":\"10.0.0.0/24\",\"GatewayId\":\"vgw-1\",\"State\":\"active\"}", "DOWN");
 	trace_both(c, "i-a", "10.0.0.5", "icmp", -1, "eni-a", NULL, "10.0.0.5", &b);
 	assert_int_equal(b.model.tr_cause, TRACE_VPN_DOWN);
+	assert_engine_is_model(&b);
 	/* the router hands it to the gateway's port; the endpoint has no tunnel for it */
 	assert_true(b.router.delivered);
 	const struct net_trace_step *st = router_step(&b.router, NET_TRACE_PORT);

@@ -8,7 +8,7 @@ number, security group, route table) or, when delivered, the rules that
 let it through (the sgr); exit 0 when delivered, 1 when dropped."""
 import json
 
-from vpcdtest import VpcdTestCase, two_instance_vpc
+from vpcdtest import IMAGE, VpcdTestCase, two_instance_vpc
 from api.test_vpcctl import vpcctl
 
 
@@ -93,6 +93,38 @@ class TestVpcctlTrace(VpcdTestCase):
         self.assertEqual(rc, 1)
         self.assertIn(self.rtb, text)
         self.assertTrue(text.endswith("=> dropped: no-route\n"), text)
+
+    def test_nat_gateway(self):
+        """The trace runs on the router's own code, which follows a NAT
+        gateway (the model it replaced stopped there: unsupported-target):
+        an instance in a subnet routed to a NAT gateway reaches the
+        internet through it and the internet gateway (its answer, addressed
+        to the gateway's mapping, is not walked)."""
+        ec2 = self.ec2
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=self.vpc)
+        pub = ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.20.3.0/24")["Subnet"]["SubnetId"]
+        rtb_pub = ec2.create_route_table(VpcId=self.vpc)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=rtb_pub, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        ec2.associate_route_table(RouteTableId=rtb_pub, SubnetId=pub)
+        eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=pub, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+        priv = ec2.create_subnet(VpcId=self.vpc, CidrBlock="10.20.4.0/24")["Subnet"]["SubnetId"]
+        rtb_priv = ec2.create_route_table(VpcId=self.vpc)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=rtb_priv, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+        ec2.associate_route_table(RouteTableId=rtb_priv, SubnetId=priv)
+        inst = ec2.run_instances(ImageId=IMAGE, MinCount=1, MaxCount=1, SubnetId=priv,
+                                 SecurityGroupIds=[self.sg_a])["Instances"][0]["InstanceId"]
+        rc, r, err = self.trace("--from", inst, "--to", "203.0.113.7", "--proto", "udp", "--port", "53")
+        self.assertEqual(rc, 0, (r, err))
+        self.assertTrue(r["Reachable"], r)
+        comps = [(s["Step"], s["Component"]) for s in r["Steps"]]
+        self.assertIn(("gateway", nat), comps)
+        self.assertIn(("gateway", igw), comps)
+        routes = [(s["Component"], s["Rule"]) for s in r["Steps"] if s["Step"] == "route"]
+        self.assertEqual(routes, [(rtb_priv, "0.0.0.0/0 -> " + nat), (rtb_pub, "0.0.0.0/0 -> " + igw)])
+        # the NAT gateway's own subnet's ACL, in and out, decides it too
+        self.assertEqual([s["Step"] for s in r["Steps"]].count("network-acl-outbound"), 2)
 
     def test_errors_and_usage(self):
         rc, out, err = self.trace("--from", "i-0000000000000000a", "--to", self.b, "--proto", "tcp",

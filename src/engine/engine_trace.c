@@ -1,0 +1,489 @@
+/*
+ * engine_trace.c — the packet trace on the router's own code
+ * (engine_trace.h): endpoints resolved as api_trace resolves them, the
+ * router's query chosen (an ENI, or the gateway an outside address comes
+ * in through), the forward packet and its answer walked by
+ * net_snapshot_trace on a snapshot compiled from engine_net's plan, and
+ * the router's steps told in the model's words (model/trace.h).
+ */
+#include "engine/engine_trace.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/eni.h"
+#include "api/resources.h"
+#include "base/base.h"
+#include "engine/engine_net.h"
+#include "net/net.h"
+
+#define PROTO_ICMP 1
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+#define ICMP_ECHO_REQUEST 8
+
+/* The router MAC a trace's frames are addressed to (net.h's default). */
+static const uint8_t trace_router_mac[6] = { 0x0e, 0x76, 0x70, 0x63, 0x64, 0x01 };
+
+struct walk {
+	struct cache *w_cache;
+	const struct engine_net_plan *w_plan;
+	const struct trace_packet *w_pkt;
+	struct trace_result *w_out;
+	char w_flow[48];		/* "tcp/22", "icmp 8/0", "protocol 47" */
+};
+
+static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+static void step(struct walk *w, enum trace_step_kind kind, bool ok, const char *component, const char *rule,
+		 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void step(struct walk *w, enum trace_step_kind kind, bool ok, const char *component, const char *rule,
+		 const char *fmt, ...)
+{
+	struct trace_result *r = w->w_out;
+	if (r->tr_nsteps >= TRACE_STEPS_MAX)
+		return;
+	struct trace_step *s = &r->tr_steps[r->tr_nsteps++];
+	memset(s, 0, sizeof(*s));
+	s->ts_kind = kind;
+	s->ts_ok = ok;
+	snprintf(s->ts_component, sizeof(s->ts_component), "%s", component ? component : "");
+	snprintf(s->ts_rule, sizeof(s->ts_rule), "%s", rule ? rule : "");
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->ts_detail, sizeof(s->ts_detail), fmt, ap);
+	va_end(ap);
+}
+
+static bool dropped(struct walk *w, enum trace_cause cause)
+{
+	w->w_out->tr_reachable = false;
+	w->w_out->tr_cause = cause;
+	return false;
+}
+
+/* --- the plan ------------------------------------------------------------------ */
+
+static const struct net_eni_config *plan_eni(const struct engine_net_plan *p, const char *id)
+{
+	for (size_t i = 0; id && i < p->np_cfg.n_enis; i++)
+		if (str_eq(p->np_enis[i].id, id))
+			return &p->np_enis[i];
+	return NULL;
+}
+
+/* The ENI with private (or, public, public) address a; NULL none. */
+static const struct net_eni_config *plan_eni_by_addr(const struct engine_net_plan *p, uint32_t a, bool public)
+{
+	for (size_t i = 0; i < p->np_cfg.n_enis; i++)
+		if ((public ? p->np_enis[i].public_ip : p->np_enis[i].ip) == a)
+			return &p->np_enis[i];
+	return NULL;
+}
+
+static const char *plan_eni_vpc(const struct engine_net_plan *p, const struct net_eni_config *e)
+{
+	for (size_t i = 0; i < p->np_cfg.n_subnets; i++)
+		if (str_eq(p->np_subnets[i].id, e->subnet_id))
+			return p->np_subnets[i].vpc_id;
+	return "";
+}
+
+static const struct net_gateway_config *plan_gateway(const struct engine_net_plan *p, const char *vpc,
+						     enum net_gateway_kind kind)
+{
+	for (size_t i = 0; i < p->np_cfg.n_gateways; i++)
+		if (p->np_gateways[i].kind == kind && str_eq(p->np_gateways[i].vpc_id, vpc))
+			return &p->np_gateways[i];
+	return NULL;
+}
+
+static const char *instance_of(struct cache *c, const char *eni_id)
+{
+	const struct res *r = cache_get_typed(c, RT_ENI, eni_id);
+	return r ? doc_get_str(doc_get(r->r_doc, "Attachment"), "InstanceId") : NULL;
+}
+
+/* --- the VPN endpoint's decision ---------------------------------------------- */
+
+struct covers {
+	uint32_t cv_addr;
+	bool cv_yes;
+};
+
+static void covers_add(void *arg, const struct cidr4 *dest)
+{
+	struct covers *cv = arg;
+	if (cidr_contains_ip(dest, cv->cv_addr))
+		cv->cv_yes = true;
+}
+
+/* Does a connection of vgw with a tunnel UP have a route to far? */
+static bool vpn_carries(struct cache *c, const char *vgw, uint32_t far)
+{
+	struct covers cv = { far, false };
+	vgw_propagated_routes(c, vgw, covers_add, &cv);
+	return cv.cv_yes;
+}
+
+/* --- the router's steps in the model's words ------------------------------------ */
+
+static enum trace_cause cause_of(enum net_drop d, bool answer)
+{
+	switch (d) {
+	case NET_DROP_NACL_OUT: return answer ? TRACE_REPLY_NACL_OUT : TRACE_NACL_OUT;
+	case NET_DROP_NACL_IN: return answer ? TRACE_REPLY_NACL_IN : TRACE_NACL_IN;
+	case NET_DROP_NO_ROUTE: return answer ? TRACE_REPLY_NO_ROUTE : TRACE_NO_ROUTE;
+	case NET_DROP_BLACKHOLE: return answer ? TRACE_REPLY_NO_ROUTE : TRACE_BLACKHOLE;
+	case NET_DROP_SG_EGRESS: return TRACE_SG_EGRESS;
+	case NET_DROP_SG_INGRESS: return TRACE_SG_INGRESS;
+	case NET_DROP_SRC_DST_CHECK: return TRACE_SOURCE_DEST_CHECK;
+	case NET_DROP_NO_ENI: return TRACE_NO_DESTINATION;
+	case NET_DROP_NO_PORT: return TRACE_NO_GATEWAY;
+	case NET_DROP_NO_PUBLIC_IP: return TRACE_NO_PUBLIC_IP;
+	case NET_DROP_NAT_NO_MAPPING:
+	case NET_DROP_NAT_REFUSED: return TRACE_UNSUPPORTED_TARGET;
+	default: return TRACE_NO_SOURCE;
+	}
+}
+
+static void route_text(const struct net_route_config *r, char *rule, size_t len)
+{
+	char dest[CIDR_STR_MAX];
+	cidr_format(&r->dest, dest);
+	snprintf(rule, len, "%s -> %s", dest,
+		 r->target == NET_TARGET_LOCAL ? "local" : r->target == NET_TARGET_BLACKHOLE ? "blackhole" : r->target_id);
+}
+
+static void groups_text(const struct net_eni_config *e, char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t g = 0; g < e->n_groups && used < len; g++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s", g ? ", " : "", e->group_ids[g]);
+	if (!e->n_groups)
+		snprintf(out, len, "no groups");
+}
+
+/* One router step of a packet src -> dst (the forward packet, or its
+ * answer: then only the stateless parts, named reply-…); the rules see
+ * dst going out and src coming in. */
+static void tell(struct walk *w, const struct net_trace_step *s, bool answer, uint32_t src, uint32_t dst)
+{
+	char ip[IP4_STR_MAX], rule[TRACE_NAME_MAX * 2], groups[TRACE_DETAIL_MAX / 2];
+	bool outward = s->stage == NET_TRACE_NACL_OUT || s->stage == NET_TRACE_SG_EGRESS || s->stage == NET_TRACE_ROUTE;
+	uint32_t peer = outward ? dst : src;
+	ip4_format(peer, ip);
+	const struct net_eni_config *e = plan_eni(w->w_plan, s->id);
+	switch (s->stage) {
+	case NET_TRACE_NACL_OUT:
+	case NET_TRACE_NACL_IN: {
+		bool out = s->stage == NET_TRACE_NACL_OUT;
+		if (s->rule == NACL_RULE_DEFAULT_DENY)
+			snprintf(rule, sizeof(rule), "*");
+		else
+			snprintf(rule, sizeof(rule), "%d", (int)s->rule);
+		enum trace_step_kind k = answer ? (out ? TRACE_STEP_REPLY_NACL_OUT : TRACE_STEP_REPLY_NACL_IN)
+						: (out ? TRACE_STEP_NACL_OUT : TRACE_STEP_NACL_IN);
+		step(w, k, s->allowed, s->id, rule, "%s rule %s %s %s%s %s %s", s->id, rule,
+		     s->allowed ? "allows" : "denies", answer ? "the answer " : "", w->w_flow, out ? "to" : "from", ip);
+		return;
+	}
+	case NET_TRACE_SG_EGRESS:
+	case NET_TRACE_SG_INGRESS: {
+		bool out = s->stage == NET_TRACE_SG_EGRESS;
+		enum trace_step_kind k = out ? TRACE_STEP_SG_EGRESS : TRACE_STEP_SG_INGRESS;
+		if (s->allowed) {
+			const char *id = engine_net_sg_rule_id(w->w_plan, s->id, s->rule);
+			step(w, k, true, s->id, id ? id : "", "%s rule %s allows %s %s %s", s->id, id ? id : "?",
+			     w->w_flow, out ? "to" : "from", ip);
+		} else {
+			if (e)
+				groups_text(e, groups, sizeof(groups));
+			step(w, k, false, s->id, "", "no %s rule of %s (%s) allows %s %s %s", out ? "egress" : "ingress",
+			     s->id, e ? groups : "?", w->w_flow, out ? "to" : "from", ip);
+		}
+		return;
+	}
+	case NET_TRACE_ROUTE: {
+		enum trace_step_kind k = answer ? TRACE_STEP_REPLY_ROUTE : TRACE_STEP_ROUTE;
+		if (s->allowed) {
+			route_text(&s->route, rule, sizeof(rule));
+			step(w, k, true, s->id, rule, "%s: %s is the longest match for %s%s", s->id, rule, ip,
+			     answer ? " (the answer)" : "");
+		} else if (s->route.target == NET_TARGET_BLACKHOLE) {
+			route_text(&s->route, rule, sizeof(rule));
+			step(w, k, false, s->id, rule, "%s: the route %s for %s is a blackhole (its target is gone)", s->id,
+			     rule, ip);
+		} else {
+			step(w, k, false, s->id, "", "%s has no route to %s%s", s->id, ip, answer ? " (the answer)" : "");
+		}
+		return;
+	}
+	default:
+		return;	/* source, gateways, NAT and delivery: told by the walks */
+	}
+}
+
+/* --- the walks ------------------------------------------------------------------ */
+
+static void flow_text(const struct trace_packet *pkt, char *out, size_t len)
+{
+	if (pkt->tp_protocol == PROTO_TCP || pkt->tp_protocol == PROTO_UDP)
+		snprintf(out, len, "%s/%u", pkt->tp_protocol == PROTO_TCP ? "tcp" : "udp", pkt->tp_port);
+	else if (pkt->tp_protocol == PROTO_ICMP)
+		snprintf(out, len, "icmp %u/%u", pkt->tp_icmp_type, pkt->tp_icmp_code);
+	else
+		snprintf(out, len, "protocol %u", pkt->tp_protocol);
+}
+
+static const struct net_trace_step *last_of(const struct net_trace_result *r, enum net_trace_stage st)
+{
+	const struct net_trace_step *found = NULL;
+	for (size_t i = 0; i < r->n_steps; i++)
+		if (r->steps[i].stage == st)
+			found = &r->steps[i];
+	return found;
+}
+
+static int run(const struct net_snapshot *snap, const struct net_trace_query *q, struct net_trace_result *r,
+	       char *err, size_t errlen)
+{
+	return net_snapshot_trace(snap, trace_router_mac, q, r, err, errlen);
+}
+
+/* The answer to a packet that arrived: from (an ENI id, or a gateway id
+ * with the answer's source address src), to dst. Tells its stateless
+ * steps; false (with the cause) when it cannot come back. */
+static bool walk_answer(struct walk *w, const struct net_snapshot *snap, const char *from, uint32_t src, uint32_t dst,
+			uint32_t seen_src, char *err, size_t errlen)
+{
+	const struct trace_packet *pkt = w->w_pkt;
+	if (pkt->tp_protocol == PROTO_ICMP && pkt->tp_icmp_type != ICMP_ECHO_REQUEST)
+		return true;	/* no answer expected */
+	struct net_trace_query q = { .src = src, .dst = dst, .proto = pkt->tp_protocol, .plan_only = true,
+				     .answer = true };
+	snprintf(q.from_id, sizeof(q.from_id), "%s", from);
+	q.sport = pkt->tp_port;
+	q.dport = pkt->tp_src_port ? pkt->tp_src_port : TRACE_EPHEMERAL_PORT_DEFAULT;
+	q.icmp_given = pkt->tp_protocol == PROTO_ICMP;	/* echo reply 0/0 */
+	struct net_trace_result r;
+	if (run(snap, &q, &r, err, errlen) < 0)
+		return true;	/* nothing to say about the way back */
+	uint32_t asrc = src ? src : seen_src;
+	for (size_t i = 0; i < r.n_steps; i++)
+		tell(w, &r.steps[i], true, asrc, dst);
+	if (r.delivered)
+		return true;
+	if (r.drop == NET_DROP_NO_ENI || r.drop == NET_DROP_NO_PORT) {
+		char ip[IP4_STR_MAX];
+		ip4_format(dst, ip);
+		step(w, TRACE_STEP_REPLY_ROUTE, false, "", "", "the answer cannot reach %s", ip);
+		return dropped(w, TRACE_REPLY_NO_ROUTE);
+	}
+	return dropped(w, cause_of(r.drop, true));
+}
+
+/* The forward packet's result, told; then its answer. src_eni: the source
+ * ENI (NULL from outside); src: the source address; dst_seen: the
+ * destination as the sender addresses it. */
+static bool tell_forward(struct walk *w, const struct net_snapshot *snap, const struct net_trace_result *r,
+			 const struct net_eni_config *src_eni, uint32_t src, uint32_t dst, char *err, size_t errlen)
+{
+	char sip[IP4_STR_MAX], dip[IP4_STR_MAX];
+	ip4_format(src, sip);
+	ip4_format(dst, dip);
+	uint32_t to_vpc = dst;	/* the destination as the VPC sees it (after an igw's NAT) */
+	const struct net_trace_step *nat_in = last_of(r, NET_TRACE_NAT_IN);
+	if (nat_in && nat_in->allowed)
+		to_vpc = nat_in->addr;
+	for (size_t i = 0; i < r->n_steps; i++) {
+		const struct net_trace_step *s = &r->steps[i];
+		char a[IP4_STR_MAX];
+		ip4_format(s->addr, a);
+		switch (s->stage) {
+		case NET_TRACE_SOURCE:
+			if (s->allowed) {
+				const char *inst = instance_of(w->w_cache, s->id);
+				step(w, TRACE_STEP_SOURCE, true, s->id, "", "%s%s%s%s (%s) in %s", s->id, inst ? " (" : "",
+				     inst ? inst : "", inst ? ")" : "", sip, src_eni ? src_eni->subnet_id : "?");
+			} else {
+				step(w, TRACE_STEP_SOURCE_DEST_CHECK, false, s->id, "",
+				     "%s does not own %s and checks sources (source/destination check)", s->id, sip);
+			}
+			break;
+		case NET_TRACE_GATEWAY_IN:
+			step(w, TRACE_STEP_SOURCE, true, "", "", "%s, outside the VPC", sip);
+			step(w, TRACE_STEP_GATEWAY, s->allowed, s->id, "", s->allowed ? "in through %s" : "%s is not attached",
+			     s->id);
+			break;
+		case NET_TRACE_NAT_IN:
+			if (s->allowed)
+				step(w, TRACE_STEP_GATEWAY, true, "", "", "translated %s to %s (1:1 NAT)", dip, a);
+			else
+				step(w, TRACE_STEP_DESTINATION, false, "", "", "no network interface of the VPC has the public "
+				     "address %s", dip);
+			break;
+		case NET_TRACE_NAT_OUT:
+			if (s->allowed)
+				step(w, TRACE_STEP_GATEWAY, true, "", "", "the source translated to %s (1:1 NAT)", a);
+			else
+				step(w, TRACE_STEP_GATEWAY, false, s->id, "", "%s has no public address", s->id);
+			break;
+		case NET_TRACE_NAT_GATEWAY:
+			step(w, TRACE_STEP_GATEWAY, s->allowed, s->id, "", s->allowed ? "%s translates the source to %s" :
+			     "%s refuses it (%s)", s->id, s->allowed ? a : "no mapping for this protocol");
+			break;
+		case NET_TRACE_DELIVER: {
+			const char *inst = s->id[0] ? instance_of(w->w_cache, s->id) : NULL;
+			char at[IP4_STR_MAX];
+			ip4_format(to_vpc, at);
+			if (s->allowed)
+				step(w, TRACE_STEP_DESTINATION, true, s->id, "", "delivered to %s (%s%s%s)", s->id, at,
+				     inst ? ", " : "", inst ? inst : "");
+			else
+				step(w, TRACE_STEP_DESTINATION, false, s->id, "", "no network interface has the address %s",
+				     at);
+			break;
+		}
+		case NET_TRACE_PORT:
+			if (!s->allowed) {
+				step(w, TRACE_STEP_GATEWAY, false, s->id, "", "%s is not attached to the VPC", s->id);
+				break;
+			}
+			if (strncmp(s->id, "vgw-", 4) == 0 && !vpn_carries(w->w_cache, s->id, dst)) {
+				step(w, TRACE_STEP_GATEWAY, false, s->id, "", "no VPN connection of %s has a tunnel UP with a "
+				     "route to %s", s->id, dip);
+				return dropped(w, TRACE_VPN_DOWN);
+			}
+			step(w, TRACE_STEP_GATEWAY, true, s->id, "", "out through %s", s->id);
+			step(w, TRACE_STEP_DESTINATION, true, "", "", "delivered to %s %s", dip,
+			     strncmp(s->id, "vgw-", 4) == 0 ? "through the VPN" : "on the internet");
+			break;
+		default:
+			tell(w, s, false, src, to_vpc);
+			break;
+		}
+	}
+	if (!r->delivered)
+		return dropped(w, cause_of(r->drop, false));
+	/* the way back */
+	if (last_of(r, NET_TRACE_NAT_GATEWAY))
+		return true;	/* its answer comes to the gateway's mapping, which a trace does not make */
+	const struct net_trace_step *port = last_of(r, NET_TRACE_PORT);
+	if (port) {
+		/* from outside, to the source ENI as the outside sees it */
+		const struct net_trace_step *nat_out = last_of(r, NET_TRACE_NAT_OUT);
+		return walk_answer(w, snap, port->id, dst, nat_out ? nat_out->addr : src, dst, err, errlen);
+	}
+	const struct net_trace_step *d = last_of(r, NET_TRACE_DELIVER);
+	if (!d)
+		return true;
+	return walk_answer(w, snap, d->id, 0, src, to_vpc, err, errlen);
+}
+
+int engine_trace(struct cache *c, const struct api_trace_query *q, struct trace_result *out, char *err,
+		 size_t errlen)
+{
+	struct trace_packet pkt;
+	if (api_trace_packet(c, q, &pkt, err, errlen) < 0)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	struct engine_net_plan *plan = engine_net_plan_build(c);
+	char why[200];
+	struct net_snapshot *snap = net_snapshot_build(&plan->np_cfg, why, sizeof(why));
+	if (!snap) {
+		snprintf(err, errlen, "the router cannot compile this network: %s", why);
+		engine_net_plan_free(plan);
+		return -1;
+	}
+	struct walk w = { c, plan, &pkt, out, "" };
+	flow_text(&pkt, w.w_flow, sizeof(w.w_flow));
+	struct net_trace_query nq = { .proto = pkt.tp_protocol, .plan_only = true };
+	nq.sport = pkt.tp_src_port;
+	nq.dport = pkt.tp_port;
+	nq.icmp_given = pkt.tp_protocol == PROTO_ICMP;
+	nq.icmp_type = pkt.tp_icmp_type;
+	nq.icmp_code = pkt.tp_icmp_code;
+
+	const struct net_eni_config *src_eni = plan_eni(plan, pkt.tp_from.te_eni);
+	const struct net_eni_config *dst_eni = plan_eni(plan, pkt.tp_to.te_eni);
+	int rc = 0;
+	if (pkt.tp_from.te_eni && !src_eni) {
+		step(&w, TRACE_STEP_SOURCE, false, pkt.tp_from.te_eni, "", "%s has no address in a subnet the router "
+		     "knows", pkt.tp_from.te_eni);
+		dropped(&w, TRACE_NO_SOURCE);
+		goto done;
+	}
+	if (pkt.tp_to.te_eni && !dst_eni) {
+		step(&w, TRACE_STEP_DESTINATION, false, pkt.tp_to.te_eni, "", "%s has no address in a subnet the "
+		     "router knows", pkt.tp_to.te_eni);
+		dropped(&w, TRACE_NO_DESTINATION);
+		goto done;
+	}
+	struct net_trace_result r;
+	uint32_t src, dst;
+	if (src_eni) {
+		snprintf(nq.from_id, sizeof(nq.from_id), "%s", src_eni->id);
+		src = src_eni->ip;
+		dst = dst_eni ? dst_eni->ip : pkt.tp_to.te_addr;
+	} else {
+		/* from outside: through the VPN gateway when a tunnel carries the
+		 * source's network, else the internet gateway to a public address */
+		src = pkt.tp_from.te_addr;
+		bool public = false;
+		if (!dst_eni && !(dst_eni = plan_eni_by_addr(plan, pkt.tp_to.te_addr, false)) &&
+		    (dst_eni = plan_eni_by_addr(plan, pkt.tp_to.te_addr, true)))
+			public = true;
+		char dip[IP4_STR_MAX];
+		ip4_format(pkt.tp_to.te_addr, dip);
+		if (!dst_eni) {
+			step(&w, TRACE_STEP_DESTINATION, false, "", "", "no network interface has the address %s", dip);
+			dropped(&w, TRACE_NO_DESTINATION);
+			goto done;
+		}
+		const char *vpc = plan_eni_vpc(plan, dst_eni);
+		const struct net_gateway_config *vgw = plan_gateway(plan, vpc, NET_GW_VGW);
+		const struct net_gateway_config *igw = plan_gateway(plan, vpc, NET_GW_IGW);
+		const struct net_gateway_config *gw = NULL;
+		if (!public && vgw && vpn_carries(c, vgw->id, src))
+			gw = vgw;
+		else if (igw && dst_eni->public_ip && (public || !vgw))
+			gw = igw, public = true;
+		else if (!public && vgw)
+			gw = vgw;
+		char sip[IP4_STR_MAX];
+		ip4_format(src, sip);
+		if (!gw) {
+			step(&w, TRACE_STEP_SOURCE, true, "", "", "%s, outside the VPC", sip);
+			step(&w, TRACE_STEP_GATEWAY, false, vpc, "", "%s has no %s that reaches %s", vpc,
+			     public || !vgw ? "internet gateway (or no public address)" : "VPN gateway", dst_eni->id);
+			dropped(&w, public ? TRACE_NO_PUBLIC_IP : TRACE_NO_GATEWAY);
+			goto done;
+		}
+		if (gw == vgw && !vpn_carries(c, vgw->id, src)) {
+			step(&w, TRACE_STEP_SOURCE, true, "", "", "%s, outside the VPC", sip);
+			step(&w, TRACE_STEP_GATEWAY, false, vgw->id, "", "no VPN connection of %s has a tunnel UP with a "
+			     "route to %s", vgw->id, sip);
+			dropped(&w, TRACE_VPN_DOWN);
+			goto done;
+		}
+		snprintf(nq.from_id, sizeof(nq.from_id), "%s", gw->id);
+		dst = public ? dst_eni->public_ip : dst_eni->ip;
+	}
+	nq.src = src_eni ? 0 : src;
+	nq.dst = dst;
+	if (run(snap, &nq, &r, err, errlen) < 0) {
+		rc = -1;
+		goto done;
+	}
+	out->tr_reachable = tell_forward(&w, snap, &r, src_eni, src, dst, err, errlen);
+	if (out->tr_reachable)
+		out->tr_cause = TRACE_OK;
+done:
+	net_snapshot_free(snap);
+	engine_net_plan_free(plan);
+	return rc;
+}
