@@ -249,8 +249,10 @@ class VpcDataplaneTest(unittest.TestCase):
                     "%s's eth1 with %s" % (a, eni["PrivateIpAddress"]))
         link = run(["ip", "-n", a, "link", "show", "dev", "eth1"]).stdout
         self.assertIn(eni["MacAddress"].lower(), link.lower())
+        # the route follows the address (another ip command): wait for it too
+        wait_for(lambda: "10.97.1.0/24 via 10.97.1.1" in run(["ip", "-n", a, "-4", "route", "show", "dev",
+                                                               "eth1"]).stdout, 10, "%s's route via eth1" % a)
         routes = run(["ip", "-n", a, "-4", "route", "show", "dev", "eth1"]).stdout
-        self.assertIn("10.97.1.0/24 via 10.97.1.1", routes)
         self.assertNotIn("default", routes)
         self.ping(a, b_ip, iface="eth1")
 

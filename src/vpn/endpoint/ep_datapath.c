@@ -269,6 +269,24 @@ void ep_tun_readable(struct vpn_endpoint *ep, unsigned port, uint64_t now)
 
 /* ---- inbound ------------------------------------------------------------- */
 
+/* Does another live CHILD SA of t (the same peer, authenticated by the
+ * same IKE SA) have selectors that cover this inbound packet? strongSwan's
+ * userspace ESP (libipsec, 5.9) picks the outbound SA by a request id that
+ * it gives to both of a tunnel's CHILD SAs after they are renegotiated (a
+ * vpcd restart), and then sends one child's traffic into the other's SA:
+ * refusing it would keep the office cut off until the router's SAs are
+ * rekeyed. The boundary that matters — which peer may put which packets
+ * into this tunnel's VPC — is kept: only the tunnel's own selectors count. */
+static bool tunnel_selectors_cover(const struct ep_tunnel *t, const struct ep_child *got,
+				   const uint8_t *p, uint32_t len)
+{
+	for (const struct ep_child *c = t->t_children; c; c = c->ch_next)
+		if (c != got && !c->ch_linger_until_ms &&
+		    pkt_in_selectors(p, len, &c->ch_ts_remote, &c->ch_ts_local))
+			return true;
+	return false;
+}
+
 /* The child whose inbound SA is sa (cached across a run). */
 static struct ep_child *child_of_sa(struct vpn_endpoint *ep, struct ep_local *lo,
 				    const struct esp_sa *sa)
@@ -301,7 +319,8 @@ static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
 		struct ep_tunnel *t = c->ch_tunnel;
 		uint8_t *p = pk->buf + pk->off;
 		/* inner_ipv4_ok was checked by esp; the selectors are ours */
-		if (!pkt_in_selectors(p, pk->len, &c->ch_ts_remote, &c->ch_ts_local)) {
+		if (!pkt_in_selectors(p, pk->len, &c->ch_ts_remote, &c->ch_ts_local) &&
+		    !tunnel_selectors_cover(t, c, p, pk->len)) {
 			t->t_drops[VPN_DROP_SELECTOR]++;
 			continue;
 		}
