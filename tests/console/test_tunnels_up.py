@@ -21,7 +21,10 @@ import unittest
 
 import vpcdtest
 from interop import netns
-from interop.test_vpn_story import OUTSIDE, VPC_CIDR, CGW_IP, DPD_TIMEOUT, VpnStoryTest
+# the module, not the class: a TestCase imported by name would be collected
+# (and its whole VPN story run) here too
+from interop import test_vpn_story
+from interop.test_vpn_story import OUTSIDE, VPC_CIDR, CGW_IP, DPD_TIMEOUT
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.abspath(vpcdtest.BUILD)
@@ -30,7 +33,7 @@ ARTIFACTS = os.path.join(BUILD, "console-artifacts-net")
 
 @unittest.skipUnless(os.environ.get("VPCD_CONSOLE_NET") == "1",
                      "the network lane's test: make console-net-test (root, namespaces, strongSwan, DPD timing)")
-class TestConsoleTunnelsUp(VpnStoryTest):
+class TestConsoleTunnelsUp(test_vpn_story.VpnStoryTest):
     test_story = None   # VpnStoryTest's own story is not this test's
 
     def test_tunnels_in_the_browser(self):
