@@ -122,8 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();	/* accepted: a region and a service we serve */
 	if (!ok && !memchr(res.v_message, 0, sizeof(res.v_message)))
 		abort();	/* the message must be a string */
-	if (have_q)
-		query_free(&q);
+	query_free(&q);		/* also after a refused query (wire.h) */
 	free(copy);
 	return 0;
 }
