@@ -141,14 +141,6 @@ struct ike_endpoint *ike_endpoint_new(const struct ike_tunnel_config *cfg)
 	return ep;
 }
 
-static void act_node_free(struct ike_act_node *n)
-{
-	if (!n)
-		return;
-	secret_wipe(n, sizeof(*n) + n->len);
-	free(n);
-}
-
 void ike_endpoint_free(struct ike_endpoint *ep)
 {
 	if (!ep)
@@ -163,12 +155,7 @@ void ike_endpoint_free(struct ike_endpoint *ep)
 		ep->children = c->next;
 		free(c);
 	}
-	while (ep->q_head) {
-		struct ike_act_node *n = ep->q_head;
-		ep->q_head = n->next;
-		act_node_free(n);
-	}
-	act_node_free(ep->current);
+	ike_actq_free(&ep->q);
 	ho_free_all(ep);
 	secret_wipe(ep, sizeof(*ep));
 	free(ep);
@@ -176,63 +163,21 @@ void ike_endpoint_free(struct ike_endpoint *ep)
 
 /* ---- actions and status ---------------------------------------------- */
 
-static struct ike_act_node *act_push(struct ike_endpoint *ep, size_t data_len)
-{
-	struct ike_act_node *n = calloc(1, sizeof(*n) + data_len);
-	if (!n) {
-		log_error(IKE_LOG, "%s: out of memory, action lost", ep->cfg.name);
-		return NULL;
-	}
-	n->len = data_len;
-	if (ep->q_tail)
-		ep->q_tail->next = n;
-	else
-		ep->q_head = n;
-	ep->q_tail = n;
-	return n;
-}
-
 void ep_emit(struct ike_endpoint *ep, const struct ike_action *act)
 {
-	struct ike_act_node *n = act_push(ep, 0);
-	if (n)
-		n->act = *act;
+	ike_actq_emit(&ep->q, act, IKE_LOG, ep->cfg.name);
 }
 
 void ep_send(struct ike_endpoint *ep, const struct ike_addr *dst, uint16_t src_port,
 	     const uint8_t *msg, size_t len)
 {
-	size_t marker = src_port == IKE_NATT_PORT ? IKE_NON_ESP_MARKER_LEN : 0;
-	struct ike_act_node *n = act_push(ep, marker + len);
-	if (!n)
-		return;
-	memset(n->data, 0, marker);
-	memcpy(n->data + marker, msg, len);
-	n->act.kind = IKE_ACT_SEND;
-	n->act.send.dst = *dst;
-	n->act.send.src_port = src_port;
-	n->act.send.len = marker + len;
-	ep->st.tx_packets++;
+	if (ike_actq_send(&ep->q, dst, src_port, msg, len, IKE_LOG, ep->cfg.name))
+		ep->st.tx_packets++;
 }
 
 bool ike_next_action(struct ike_endpoint *ep, struct ike_action *out)
 {
-	act_node_free(ep->current);
-	ep->current = NULL;
-	struct ike_act_node *n = ep->q_head;
-	if (!n) {
-		memset(out, 0, sizeof(*out));
-		out->kind = IKE_ACT_NONE;
-		return false;
-	}
-	ep->q_head = n->next;
-	if (!ep->q_head)
-		ep->q_tail = NULL;
-	ep->current = n;
-	*out = n->act;
-	if (n->act.kind == IKE_ACT_SEND)
-		out->send.data = n->data;
-	return true;
+	return ike_actq_next(&ep->q, out);
 }
 
 void ike_action_wipe(struct ike_action *act)

@@ -17,6 +17,7 @@
 #define VPCD_VPN_IKE_INTERNAL_H
 
 #include "vpn/ike/ike.h"
+#include "vpn/ike/ike_actq.h"
 #include "vpn/ike/ike_crypto.h"
 #include "vpn/ike/ike_proposal.h"
 #include "vpn/ike/ike_wire.h"
@@ -180,18 +181,11 @@ enum ike_log_kind {
 	IKE_LOGK_MAX
 };
 
-struct ike_act_node {
-	struct ike_act_node *next;
-	struct ike_action act;
-	size_t len;
-	uint8_t data[];
-};
-
 struct ike_endpoint {
 	struct ike_tunnel_config cfg;
 	struct ike_sa *sas;
 	struct ike_child *children;
-	struct ike_act_node *q_head, *q_tail, *current;
+	struct ike_actq q;		/* actions for ike_next_action */
 	struct ike_stats st;
 	bool up;
 	char cause[IKE_CAUSE_MAX];

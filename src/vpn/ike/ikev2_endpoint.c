@@ -93,14 +93,6 @@ struct ikev2_endpoint *ikev2_endpoint_new(const struct ike_tunnel_config *cfg)
 	return ep;
 }
 
-static void act_node_free(struct v2_act_node *n)
-{
-	if (!n)
-		return;
-	secret_wipe(n, sizeof(*n) + n->len);
-	free(n);
-}
-
 void ikev2_endpoint_free(struct ikev2_endpoint *ep)
 {
 	if (!ep)
@@ -116,75 +108,28 @@ void ikev2_endpoint_free(struct ikev2_endpoint *ep)
 		secret_wipe(c, sizeof(*c));
 		free(c);
 	}
-	while (ep->q_head) {
-		struct v2_act_node *n = ep->q_head;
-		ep->q_head = n->next;
-		act_node_free(n);
-	}
-	act_node_free(ep->current);
+	ike_actq_free(&ep->q);
 	secret_wipe(ep, sizeof(*ep));
 	free(ep);
 }
 
 /* ---- actions and status ---------------------------------------------- */
 
-static struct v2_act_node *act_push(struct ikev2_endpoint *ep, size_t data_len)
-{
-	struct v2_act_node *n = calloc(1, sizeof(*n) + data_len);
-	if (!n) {
-		log_error(V2_LOG, "%s: out of memory, action lost", ep->cfg.name);
-		return NULL;
-	}
-	n->len = data_len;
-	if (ep->q_tail)
-		ep->q_tail->next = n;
-	else
-		ep->q_head = n;
-	ep->q_tail = n;
-	return n;
-}
-
 void v2_emit(struct ikev2_endpoint *ep, const struct ike_action *act)
 {
-	struct v2_act_node *n = act_push(ep, 0);
-	if (n)
-		n->act = *act;
+	ike_actq_emit(&ep->q, act, V2_LOG, ep->cfg.name);
 }
 
 void v2_send_raw(struct ikev2_endpoint *ep, const struct ike_addr *dst, uint16_t src_port,
 		 const uint8_t *msg, size_t len)
 {
-	size_t marker = src_port == IKE_NATT_PORT ? IKE_NON_ESP_MARKER_LEN : 0;
-	struct v2_act_node *n = act_push(ep, marker + len);
-	if (!n)
-		return;
-	memset(n->data, 0, marker);
-	memcpy(n->data + marker, msg, len);
-	n->act.kind = IKE_ACT_SEND;
-	n->act.send.dst = *dst;
-	n->act.send.src_port = src_port;
-	n->act.send.len = marker + len;
-	ep->st.tx_packets++;
+	if (ike_actq_send(&ep->q, dst, src_port, msg, len, V2_LOG, ep->cfg.name))
+		ep->st.tx_packets++;
 }
 
 bool ikev2_next_action(struct ikev2_endpoint *ep, struct ike_action *out)
 {
-	act_node_free(ep->current);
-	ep->current = NULL;
-	struct v2_act_node *n = ep->q_head;
-	if (!n) {
-		memset(out, 0, sizeof(*out));
-		out->kind = IKE_ACT_NONE;
-		return false;
-	}
-	ep->q_head = n->next;
-	if (!ep->q_head)
-		ep->q_tail = NULL;
-	ep->current = n;
-	*out = n->act;
-	if (n->act.kind == IKE_ACT_SEND)
-		out->send.data = n->data;
-	return true;
+	return ike_actq_next(&ep->q, out);
 }
 
 void v2_status(struct ikev2_endpoint *ep, bool up, const char *cause)
@@ -783,7 +728,7 @@ void ikev2_tick(struct ikev2_endpoint *ep, uint64_t now)
 		if (sa->state == V2_ESTABLISHED && sa->nat_here && now >= sa->keepalive_ms) {
 			/* one byte 0xFF from 4500, no marker, keeps the NAT's mapping */
 			static const uint8_t ka = 0xff;
-			struct v2_act_node *n = act_push(ep, 1);
+			struct ike_act_node *n = ike_actq_push(&ep->q, 1, V2_LOG, ep->cfg.name);
 			if (n) {
 				n->data[0] = ka;
 				n->act.kind = IKE_ACT_SEND;

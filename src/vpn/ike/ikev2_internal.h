@@ -23,6 +23,7 @@
 #define VPCD_VPN_IKEV2_INTERNAL_H
 
 #include "vpn/ike/ikev2.h"
+#include "vpn/ike/ike_actq.h"
 #include "vpn/ike/ike_proposal.h"
 #include "vpn/ike/ikev2_crypto.h"
 #include "vpn/ike/ikev2_proposal.h"
@@ -151,18 +152,11 @@ struct v2_child {
 	size_t our_rekey_min_len;
 };
 
-struct v2_act_node {
-	struct v2_act_node *next;
-	struct ike_action act;
-	size_t len;
-	uint8_t data[];
-};
-
 struct ikev2_endpoint {
 	struct ike_tunnel_config cfg;
 	struct v2_sa *sas;
 	struct v2_child *children;
-	struct v2_act_node *q_head, *q_tail, *current;
+	struct ike_actq q;		/* actions for ikev2_next_action */
 	struct ike_stats st;
 	bool up, in_use;
 	char cause[IKE_CAUSE_MAX];

@@ -70,7 +70,7 @@ static void *dup_bytes(const void *p, size_t len)
 static struct ike_endpoint *clone_endpoint(const struct ike_endpoint *src)
 {
 	struct ike_endpoint *ep = dup_bytes(src, sizeof(*src));
-	ep->q_head = ep->q_tail = ep->current = NULL;
+	ep->q = (struct ike_actq){ NULL, NULL, NULL };	/* the source's nodes stay its own */
 	ep->ho = NULL;
 	ep->ho_by_r = ep->ho_by_i = NULL;
 	ep->ho_count = 0;
