@@ -116,11 +116,26 @@ int rtb_refresh_routes(struct api_req *rq, const char *target_id);
 
 /* --- route propagation (propagation.c) --------------------------------------
  * A VPN gateway propagates into the route tables listing it in
- * PropagatingVgws the static routes (State "available") of each of its VPN
+ * PropagatingVgws: the static routes (State "available") of each of its VPN
  * connections that is neither deleting nor deleted and has a tunnel UP in
- * its VgwTelemetry. The one definition for DescribeRouteTables, the trace
- * and the data plane; a table's own route with the same prefix wins. */
+ * its VgwTelemetry; and the routes its dynamic connections learned by BGP
+ * (VPN_BGP_KEY's Routes) whose tunnel's session is Established and whose
+ * tunnel is UP. For one prefix a static route wins over a learned one (AWS's
+ * route priority); each prefix is given once, statics first, connections in
+ * creation order. The one definition for DescribeRouteTables, the trace and
+ * the data plane; a table's own route with the same prefix wins. */
 
+/* A dynamic VPN connection's BGP picture, written by the engine from BIRD
+ * (the layout at the top of api/vpn.c): {Error?, Tunnels: [per tunnel index {State, Since,
+ * LocalAsn, NeighborAsn, Received, Advertised, LastError, Cause,
+ * OutsideIpAddress}], Routes: [{DestinationCidrBlock, Tunnel, AsPathLength,
+ * Med?}]}. Absent: a static connection, or BGP has not run yet. */
+#define VPN_BGP_KEY "_Bgp"
+
+/* Whether route (an item of vpn's VPN_BGP_KEY Routes) propagates now: the
+ * connection is live, the session of its Tunnel is Established and that
+ * tunnel's VgwTelemetry is UP. Its prefix into dest. */
+bool vpn_bgp_route_live(const struct doc *vpn, const struct doc *route, struct cidr4 *dest);
 /* Tunnels UP of a VPN connection; 0 when it is deleting or deleted. */
 size_t vpn_tunnels_up(const struct doc *vpn);
 /* Calls fn(arg, dest) for each route vgw_id propagates now (fn may be

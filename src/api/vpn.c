@@ -58,6 +58,23 @@
  *     Status "UP" | "DOWN", LastStatusChange (ISO-8601 "…Z", set when
  *     Status changes), StatusMessage ("IPSEC IS DOWN", or e.g. "1 BGP
  *     ROUTES"), AcceptedRouteCount (integer).
+ *   A dynamic connection (StaticRoutesOnly false) is UP only when IPsec is
+ *   up and the tunnel's BGP session Established ("N BGP ROUTES",
+ *   AcceptedRouteCount the prefixes received); IPsec up without the session
+ *   is DOWN "IPSEC IS UP" or the session's cause (engine/engine_vpn.h).
+ *   _Bgp         a dynamic connection's BGP as the engine reads it from
+ *                BIRD (absent: static, or BGP has not run yet):
+ *     { "Error": why BGP cannot run at all (optional),
+ *       "Tunnels": [per tunnel index { "OutsideIpAddress", "State" (BIRD's
+ *         FSM name, "Established" when up; "Down" when disabled), "Since"
+ *         (unix s of the last change), "LocalAsn", "NeighborAsn",
+ *         "Received", "Advertised" (prefixes), "LastError" (BIRD's text),
+ *         "Cause" "" | prefix-limit | bad-peer-as | hold-expired | other }],
+ *       "Routes": [only those of Established sessions, {
+ *         "DestinationCidrBlock", "Tunnel" (the index BIRD chose),
+ *         "AsPathLength", "Med" (when present) }] }
+ *     Its Routes propagate (propagation.c, resources.h) while their
+ *     tunnel's session is Established and the tunnel UP.
  *   The API creates these entries (DOWN) and afterwards only copies them:
  *   no handler here changes an existing VgwTelemetry entry, so the engine
  *   owns them. The cache is the API thread's: the engine must hand its
