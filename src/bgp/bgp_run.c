@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -87,8 +90,17 @@ static bool netns_exists(const char *name)
 	return access(path, F_OK) == 0;
 }
 
-static int netns_ensure(const char *name, char *err, size_t errlen)
+void bgp_run_netns_name(pid_t main_pid, char name[BGP_RUN_NETNS_MAX])
 {
+	snprintf(name, BGP_RUN_NETNS_MAX, BGP_RUN_NETNS_PREFIX "%ld", (long)main_pid);
+}
+
+int bgp_run_netns_ensure(const char *name, char *err, size_t errlen)
+{
+	if (!name || !netns_name_ok(name)) {
+		set_err(err, errlen, "bad namespace name");
+		return -1;
+	}
 	if (!netns_exists(name)) {
 		const char *const add[] = { "ip", "netns", "add", name, NULL };
 		if (run_ip(add) < 0) {
@@ -101,6 +113,34 @@ static int netns_ensure(const char *name, char *err, size_t errlen)
 		set_err(err, errlen, "cannot bring lo up in namespace %s", name);
 		return -1;
 	}
+	return 0;
+}
+
+/* In the child, before exec: become uid:gid keeping only BIRD's network
+ * capabilities, as ambient ones so that they survive the exec of a binary
+ * without file capabilities. Then the effective ids never change again,
+ * and the death signal set afterwards stays. */
+static int child_drop(uid_t uid, gid_t gid)
+{
+	static const int keep[] = { CAP_NET_BIND_SERVICE, CAP_NET_BROADCAST, CAP_NET_ADMIN, CAP_NET_RAW };
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	if (uid == 0 || prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+	    setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+		return -1;
+	memset(data, 0, sizeof(data));
+	for (size_t i = 0; i < ARRAY_LEN(keep); i++) {
+		uint32_t bit = 1u << (keep[i] % 32);
+		data[keep[i] / 32].effective |= bit;
+		data[keep[i] / 32].permitted |= bit;
+		data[keep[i] / 32].inheritable |= bit;
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_LEN(keep); i++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, keep[i], 0, 0) < 0)
+			return -1;
 	return 0;
 }
 
@@ -119,6 +159,10 @@ int bgp_run_start(const struct bgp_run_config *c, pid_t *pid_out, int *pidfd_out
 		set_err(err, errlen, "bad namespace name");
 		return -1;
 	}
+	if (c->br_drop && c->br_uid == 0) {
+		set_err(err, errlen, "BIRD's user must not be root");
+		return -1;
+	}
 	if (!c->br_dir || snprintf(conf, sizeof(conf), "%s/%s", c->br_dir, BGP_RUN_CONF) >= (int)sizeof(conf) ||
 	    snprintf(ctl, sizeof(ctl), "%s/%s", c->br_dir, BGP_RUN_CTL) >= (int)sizeof(ctl) ||
 	    snprintf(pidfile, sizeof(pidfile), "%s/%s", c->br_dir, BGP_RUN_PIDFILE) >= (int)sizeof(pidfile) ||
@@ -130,7 +174,7 @@ int bgp_run_start(const struct bgp_run_config *c, pid_t *pid_out, int *pidfd_out
 		set_err(err, errlen, "no %s", conf);
 		return -1;
 	}
-	if (netns_ensure(c->br_netns, err, errlen) < 0)
+	if (bgp_run_netns_ensure(c->br_netns, err, errlen) < 0)
 		return -1;
 	snprintf(nspath, sizeof(nspath), "/run/netns/%s", c->br_netns);
 	int nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
@@ -141,6 +185,7 @@ int bgp_run_start(const struct bgp_run_config *c, pid_t *pid_out, int *pidfd_out
 	/* a socket left by a BIRD that died would make BIRD refuse to start */
 	unlink(ctl);
 
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		set_err(err, errlen, "fork: %s", strerror(errno));
@@ -148,13 +193,32 @@ int bgp_run_start(const struct bgp_run_config *c, pid_t *pid_out, int *pidfd_out
 		return -1;
 	}
 	if (pid == 0) {
-		/* the child: only async-signal-safe calls until exec */
-		const char *const argv[] = { "bird", "-f", "-c", conf, "-s", ctl, "-P", pidfile, NULL };
+		/* the child: it works in DIR, so BIRD's paths are relative
+		 * (DIR's parents need not be open to BIRD's user) */
+		const char *const argv[] = { "bird", "-f", "-c", BGP_RUN_CONF, "-s", BGP_RUN_CTL,
+					     "-P", BGP_RUN_PIDFILE, NULL };
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (setns(nsfd, CLONE_NEWNET) < 0)
+		if (setns(nsfd, CLONE_NEWNET) < 0 || chdir(c->br_dir) < 0)
 			_exit(126);
+		if (c->br_drop && child_drop(c->br_uid, c->br_gid) < 0)
+			_exit(126);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null >= 0)
+			dup2(null, 0);
+		if (c->br_log) {
+			int log = open(BGP_RUN_LOG, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (log >= 0) {
+				dup2(log, 1);
+				dup2(log, 2);
+			}
+		}
+		/* BIRD dies with whoever started it (vpcd's helper, which dies
+		 * with vpcd) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != parent)
+			_exit(0);
 		/* nothing of the caller's (sockets, the store) reaches BIRD */
 		syscall(SYS_close_range, 3u, ~0u, 0u);
 		execve(bird, (char *const *)argv, child_env);

@@ -3,10 +3,15 @@
  * src/bgp (bgp.h is the sans-I/O half that writes the configuration and
  * reads the answers).
  *
- *   bgp_run_start()   creates the namespace BIRD lives in (`ip netns add`,
- *                     lo up) when it does not exist, and starts
- *                     `bird -f -c DIR/bird.conf -s DIR/bird.ctl -P DIR/bird.pid`
- *                     in it with TZ=UTC (bgp.h reads BIRD's times as UTC);
+ *   bgp_run_netns_ensure()  the namespace BIRD lives in (`ip netns add`,
+ *                     lo up) when it does not exist: vpcd's is
+ *                     bgp_run_netns_name(<main pid>), "vpcd-bgp-<pid>".
+ *   bgp_run_start()   ensures the namespace and starts
+ *                     `bird -f -c bird.conf -s bird.ctl -P bird.pid` in it,
+ *                     working in DIR, with TZ=UTC (bgp.h reads BIRD's times
+ *                     as UTC) and PR_SET_PDEATHSIG SIGKILL (BIRD dies with
+ *                     the process that started it); optionally as another
+ *                     user (below) and with its stderr into DIR/bird.log;
  *                     the caller gets its pid and a pidfd that becomes
  *                     readable when BIRD exits (poll it: supervision).
  *   bgp_run_reap()    after the pidfd is readable: its exit status, logged.
@@ -44,11 +49,33 @@
 #define BGP_RUN_CTL		"bird.ctl"
 #define BGP_RUN_PIDFILE		"bird.pid"
 
+#define BGP_RUN_LOG		"bird.log"	/* BIRD's stderr, with br_log */
+#define BGP_RUN_NETNS_PREFIX	"vpcd-bgp-"
+
 struct bgp_run_config {
 	const char *br_dir;	/* holds bird.conf (written by the caller) and the socket */
 	const char *br_netns;	/* [A-Za-z0-9_-], < BGP_RUN_NETNS_MAX: e.g. "vpcd-bgp-<pid>" */
 	const char *br_bird;	/* the bird binary; NULL: BGP_RUN_BIRD_DEFAULT */
+	/* Run BIRD as br_uid:br_gid (not 0) instead of root, keeping only
+	 * CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW and
+	 * CAP_NET_BROADCAST (ambient capabilities): its control socket is then
+	 * that user's. Not BIRD's own -u/-g: its change of user clears
+	 * PR_SET_PDEATHSIG (the kernel does on any change of effective ids),
+	 * so a BIRD started with -u outlives a killed vpcd; here the ids change
+	 * before the death signal is set, and exec keeps both. */
+	bool br_drop;
+	uid_t br_uid;
+	gid_t br_gid;
+	bool br_log;		/* BIRD's stdout and stderr appended to DIR/bird.log */
 };
+
+/* "vpcd-bgp-<pid>" into name (BGP_RUN_NETNS_MAX): the namespace of the
+ * vpcd whose main process is pid (BGP-CONTRACT.md). */
+void bgp_run_netns_name(pid_t main_pid, char name[BGP_RUN_NETNS_MAX]);
+
+/* Creates namespace name ([A-Za-z0-9_-]) when it does not exist and brings
+ * its lo up. 0, or -1 with the cause in err. Needs root. */
+int bgp_run_netns_ensure(const char *name, char *err, size_t errlen);
 
 /* 0 with *pid and *pidfd (the caller's to close) set; -1 with the cause in
  * err: "bird2 is not installed (/usr/sbin/bird not found)", a bad name,

@@ -28,6 +28,16 @@
  *   ROUTE             add/delete a route into the --vpn-tun device only
  *   UPLINK_SOCKET     AF_PACKET socket on the --uplink interface only
  *   PORT_PAIR         a socketpair with buffers above rmem_max: 2 fds
+ *   BGP_START         (re)start BIRD (bgp/bgp_run.h) in this vpcd's BGP
+ *                     namespace vpcd-bgp-<main pid> (only that name; made
+ *                     when missing), working in DATA/bgp (a directory of
+ *                     the main process's user, not a link), as that user
+ *                     with only its network capabilities: its pid and a
+ *                     pidfd back. The helper is BIRD's parent and reaps it;
+ *                     BIRD dies with the helper (PR_SET_PDEATHSIG).
+ *   BGP_STOP          stop that BIRD (only the pid it started)
+ * When the main process closes the channel (vpcd stops), the helper stops
+ * BIRD and deletes the BGP namespace.
  * A malformed or refused request is answered EPERM/EINVAL and logged; the
  * helper never dies of one.
  *
@@ -103,5 +113,10 @@ int priv_vpn_sockets(uint32_t ip, int rcvbuf, int fds[3]);
 int priv_route_change(bool add, unsigned ifindex, uint32_t addr, uint8_t prefix_len);
 int priv_uplink_socket(const char *ifname);
 int priv_port_pair(int fds[2]);
+/* BIRD (see BGP_START above): 0 with *pid and *pidfd (the caller's to
+ * close); -1 with errno and the cause in err ("bird2 is not installed
+ * (/usr/sbin/bird not found)", ...). */
+int priv_bgp_start(const char *netns, int *pid, int *pidfd, char *err, size_t errlen);
+int priv_bgp_stop(int pid);
 
 #endif

@@ -220,3 +220,27 @@ int priv_port_pair(int fds[2])
 	msg_init(&m, PRIV_OP_PORT_PAIR);
 	return ret(call(&m, fds, 2));
 }
+
+int priv_bgp_start(const char *netns, int *pid, int *pidfd, char *err, size_t errlen)
+{
+	struct priv_msg m;
+	msg_init(&m, PRIV_OP_BGP_START);
+	snprintf(m.pm_name, sizeof(m.pm_name), "%s", netns);
+	int rc = call(&m, pidfd, 1);
+	if (rc < 0) {
+		m.pm_text[sizeof(m.pm_text) - 1] = '\0';
+		snprintf(err, errlen, "%s", m.pm_text[0] ? m.pm_text : rc == -EPIPE ?
+			 "the privileged helper does not answer" : strerror(-rc));
+		return ret(rc);
+	}
+	*pid = m.pm_num;
+	return 0;
+}
+
+int priv_bgp_stop(int pid)
+{
+	struct priv_msg m;
+	msg_init(&m, PRIV_OP_BGP_STOP);
+	m.pm_num = pid;
+	return ret(call(&m, NULL, 0));
+}

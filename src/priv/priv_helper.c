@@ -6,20 +6,26 @@
  * pair) and answers, with file descriptors where the request makes some.
  *
  * It holds no key, parses no network input, and runs nothing but `ip`
- * (with a fixed environment). Every refusal is logged and answered; none
+ * and BIRD (with a fixed environment; BIRD as the main process's user,
+ * see bgp_start). Every refusal is logged and answered; none
  * ends the loop. Single-threaded: requests are served in arrival order.
  */
 #include "priv/priv_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/base.h"
+#include "bgp/bgp_run.h"
 #include "engine/engine.h"
 #include "engine/engine_route.h"
 #include "engine/engine_uplink.h"
@@ -35,6 +41,13 @@ struct helper {
 	char h_tun[IF_NAMESIZE];
 	char h_uplink[IF_NAMESIZE];
 	unsigned long h_served, h_refused;
+	/* BGP: this vpcd's namespace (vpcd-bgp-<main pid>, named once at
+	 * start: the parent may be gone when the helper cleans up), BIRD's
+	 * directory (absolute; "" without a data dir) and the BIRD we run */
+	char h_bgp_netns[BGP_RUN_NETNS_MAX];
+	char h_bgp_dir[PATH_MAX];
+	char h_data_dir[PATH_MAX];
+	pid_t h_bird;
 };
 
 static const char *const op_names[PRIV_OP_MAX] = {
@@ -43,6 +56,7 @@ static const char *const op_names[PRIV_OP_MAX] = {
 	[PRIV_OP_SET_RESOLV] = "set-resolv", [PRIV_OP_TUN_OPEN] = "tun-open",
 	[PRIV_OP_VPN_SOCKETS] = "vpn-sockets", [PRIV_OP_ROUTE] = "route",
 	[PRIV_OP_UPLINK_SOCKET] = "uplink-socket", [PRIV_OP_PORT_PAIR] = "port-pair",
+	[PRIV_OP_BGP_START] = "bgp-start", [PRIV_OP_BGP_STOP] = "bgp-stop",
 };
 
 /* i-<8..17 lower-case hex>: the instances vpcd names its namespaces after */
@@ -153,6 +167,82 @@ static int neg_errno(void)
 	return errno ? -errno : -EIO;
 }
 
+/* ---- BGP ------------------------------------------------------------------ */
+
+/* This vpcd's BGP namespace, vpcd-bgp-<main pid> (BGP-CONTRACT.md), made
+ * with lo up when missing. The one place it is made: BGP_START and the
+ * BGP TUN's request both call it. 0, or -1 with err. */
+static int bgp_netns_ensure(struct helper *h, char *err, size_t errlen)
+{
+	return bgp_run_netns_ensure(h->h_bgp_netns, err, errlen);
+}
+
+/* A BGP request names this vpcd's namespace and nothing else. */
+static bool bgp_netns_ok(const struct helper *h, const char *name)
+{
+	return h->h_bgp_netns[0] && strcmp(name, h->h_bgp_netns) == 0;
+}
+
+/* The BIRD we started has exited: reap it (it stays a zombie until then). */
+static void bgp_reap(struct helper *h)
+{
+	int st;
+	if (h->h_bird > 0 && bgp_run_reap(h->h_bird, &st) != 0)
+		h->h_bird = -1;
+}
+
+static void bgp_stop(struct helper *h)
+{
+	bgp_reap(h);
+	if (h->h_bird > 0)
+		bgp_run_stop(h->h_bird);
+	h->h_bird = -1;
+}
+
+/* BIRD's user is the one the main process runs as: the owner of the data
+ * dir (priv_drop gave it) and of DATA/bgp (the main process made it), a
+ * real directory (not a link), never root. */
+static int bgp_user(const struct helper *h, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+	struct stat d, b;
+	if (!h->h_bgp_dir[0] || lstat(h->h_data_dir, &d) < 0 || lstat(h->h_bgp_dir, &b) < 0) {
+		snprintf(err, errlen, "no BGP directory in the data dir");
+		return -1;
+	}
+	if (!S_ISDIR(b.st_mode) || b.st_uid == 0 || b.st_uid != d.st_uid || (b.st_mode & 077)) {
+		snprintf(err, errlen, "the data dir's bgp/ must be a private directory of vpcd's user");
+		return -1;
+	}
+	*uid = b.st_uid;
+	*gid = b.st_gid;
+	return 0;
+}
+
+static int bgp_start(struct helper *h, struct priv_msg *m, int *fds, size_t *nfds)
+{
+	struct bgp_run_config c = { .br_dir = h->h_bgp_dir, .br_netns = h->h_bgp_netns, .br_drop = true,
+				    .br_log = true };
+	char err[PRIV_TEXT_MAX] = "";
+	pid_t pid;
+	if (bgp_user(h, &c.br_uid, &c.br_gid, err, sizeof(err)) < 0) {
+		snprintf(m->pm_text, sizeof(m->pm_text), "%s", err);
+		return refuse(h, m, err);
+	}
+	if (bgp_netns_ensure(h, err, sizeof(err)) < 0) {
+		snprintf(m->pm_text, sizeof(m->pm_text), "%s", err);
+		return -EIO;
+	}
+	bgp_stop(h);	/* a restart: the old one (exited, or not) goes first */
+	if (bgp_run_start(&c, &pid, &fds[0], err, sizeof(err)) < 0) {
+		snprintf(m->pm_text, sizeof(m->pm_text), "%s", err);
+		return strstr(err, "not installed") ? -ENOENT : -EIO;
+	}
+	h->h_bird = pid;
+	m->pm_num = (int32_t)pid;
+	*nfds = 1;
+	return 0;
+}
+
 /* Does m; fds/nfds: what goes back. Returns pm_rc. */
 static int serve(struct helper *h, struct priv_msg *m, int *fds, size_t *nfds)
 {
@@ -241,6 +331,19 @@ static int serve(struct helper *h, struct priv_msg *m, int *fds, size_t *nfds)
 			return neg_errno();
 		*nfds = 2;
 		return 0;
+	case PRIV_OP_BGP_START:
+		if (!bgp_netns_ok(h, m->pm_name)) {
+			snprintf(m->pm_text, sizeof(m->pm_text), "only this vpcd's BGP namespace (%s)",
+				 h->h_bgp_netns);
+			return refuse(h, m, "only this vpcd's BGP namespace");
+		}
+		return bgp_start(h, m, fds, nfds);
+	case PRIV_OP_BGP_STOP:
+		bgp_reap(h);
+		if (h->h_bird <= 0 || m->pm_num != (int32_t)h->h_bird)
+			return refuse(h, m, "only the BIRD the helper started");
+		bgp_stop(h);
+		return 0;
 	default:
 		return refuse(h, m, "unknown");
 	}
@@ -257,6 +360,12 @@ void priv_helper_main(int fd, const struct priv_config *cfg)
 		memcpy(h.h_outside, cfg->pc_outside, cfg->pc_noutside * sizeof(*h.h_outside));
 	snprintf(h.h_tun, sizeof(h.h_tun), "%s", cfg->pc_tun ? cfg->pc_tun : "");
 	snprintf(h.h_uplink, sizeof(h.h_uplink), "%s", cfg->pc_uplink_ifname ? cfg->pc_uplink_ifname : "");
+	h.h_bird = -1;
+	bgp_run_netns_name(getppid(), h.h_bgp_netns);
+	/* absolute now: the helper's working directory is where vpcd started */
+	if (cfg->pc_data_dir && realpath(cfg->pc_data_dir, h.h_data_dir) &&
+	    strlen(h.h_data_dir) + sizeof("/bgp") <= sizeof(h.h_bgp_dir))
+		snprintf(h.h_bgp_dir, sizeof(h.h_bgp_dir), "%s/bgp", h.h_data_dir);
 	for (;;) {
 		struct priv_msg m;
 		ssize_t n = recv(fd, &m, sizeof(m), 0);
@@ -286,7 +395,11 @@ void priv_helper_main(int fd, const struct priv_config *cfg)
 			h.h_served++;
 		}
 		answer(&h, &m, fds, nfds);
+		bgp_reap(&h);
 	}
+	/* vpcd stops: BIRD and its namespace go */
+	bgp_stop(&h);
+	bgp_run_netns_delete(h.h_bgp_netns);
 	log_info(PRIV_LOG, "helper done: %lu requests served, %lu refused", h.h_served, h.h_refused);
 	free(h.h_outside);
 	_exit(0);

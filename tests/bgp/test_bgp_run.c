@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -121,7 +122,7 @@ static bool same_netns(pid_t pid, const char *name)
 
 static void test_start_crash_restart_reconfigure_stop(void **state)
 {
-	struct bgp_run_config c = { dir, ns, NULL };
+	struct bgp_run_config c = { .br_dir = dir, .br_netns = ns };
 	struct bgp_session s[4];
 	char err[256] = "";
 	int pidfd = -1, st;
@@ -209,19 +210,137 @@ static void test_refusals(void **state)
 	if (geteuid() != 0)
 		skip();
 	write_conf(1);
-	struct bgp_run_config missing = { dir, ns, "/nonexistent/bird" };
+	struct bgp_run_config missing = { .br_dir = dir, .br_netns = ns, .br_bird = "/nonexistent/bird" };
 	assert_int_equal(bgp_run_start(&missing, &pid, &pidfd, err, sizeof(err)), -1);
 	assert_string_equal(err, "bird2 is not installed (/nonexistent/bird not found)");
-	struct bgp_run_config badns = { dir, "a/b", NULL };
+	struct bgp_run_config badns = { .br_dir = dir, .br_netns = "a/b" };
 	assert_int_equal(bgp_run_start(&badns, &pid, &pidfd, err, sizeof(err)), -1);
 	assert_string_equal(err, "bad namespace name");
-	struct bgp_run_config noconf = { "/nonexistent", ns, NULL };
+	struct bgp_run_config noconf = { .br_dir = "/nonexistent", .br_netns = ns };
 	assert_int_equal(bgp_run_start(&noconf, &pid, &pidfd, err, sizeof(err)), -1);
 	assert_string_equal(err, "no /nonexistent/bird.conf");
 	struct strbuf r = STRBUF_INIT;
 	assert_int_equal(bgp_ctl_command(ctl, "show\nprotocols", 100, &r, err, sizeof(err)), -1);
 	assert_string_equal(err, "bad socket path or command");
 	sb_free(&r);
+}
+
+/* 'S', 'Z', ... of /proc/PID/stat, or 0 when there is no such process. */
+static char proc_state(pid_t pid)
+{
+	char p[64], buf[512];
+	snprintf(p, sizeof(p), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* The line of /proc/PID/status that starts with key ("Uid:"), its value. */
+static bool proc_status(pid_t pid, const char *key, char *out, size_t size)
+{
+	char p[64], line[256];
+	bool found = false;
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0) {
+			snprintf(out, size, "%s", line + strlen(key) + strspn(line + strlen(key), " \t"));
+			out[strcspn(out, "\n")] = '\0';
+			found = true;
+		}
+	fclose(f);
+	return found;
+}
+
+/* As vpcd's helper runs it: as an unprivileged user with only the network
+ * capabilities (its socket that user's, so vpcd's unprivileged main
+ * process can talk to it), its stderr in bird.log; and it dies with the
+ * process that started it, which BIRD's own -u would not do (its change of
+ * user clears the death signal). */
+static void test_as_user_dies_with_its_starter(void **state)
+{
+	char err[256] = "", path[160], v[128];
+	int pfd[2];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	if (access(BGP_RUN_BIRD_DEFAULT, X_OK) != 0)
+		fail_msg("bird2 is not installed (scripts/install-deps.sh)");
+	struct passwd *pw = getpwnam("nobody");
+	assert_non_null(pw);
+	uid_t uid = pw->pw_uid;
+	gid_t gid = pw->pw_gid;
+	write_conf(1);
+	snprintf(path, sizeof(path), "%s/%s", dir, BGP_RUN_CONF);
+	assert_int_equal(chown(dir, uid, gid), 0);
+	assert_int_equal(chown(path, uid, gid), 0);
+	struct bgp_run_config root_c = { .br_dir = dir, .br_netns = ns, .br_drop = true };
+	pid_t pid;
+	int pidfd;
+	assert_int_equal(bgp_run_start(&root_c, &pid, &pidfd, err, sizeof(err)), -1);
+	assert_string_equal(err, "BIRD's user must not be root");
+
+	assert_int_equal(pipe(pfd), 0);
+	pid_t starter = fork();
+	assert_true(starter >= 0);
+	if (starter == 0) {
+		struct bgp_run_config c = { .br_dir = dir, .br_netns = ns, .br_drop = true,
+					    .br_uid = uid, .br_gid = gid, .br_log = true };
+		int32_t got = -1;
+		if (bgp_run_start(&c, &pid, &pidfd, err, sizeof(err)) == 0)
+			got = (int32_t)pid;
+		if (write(pfd[1], &got, sizeof(got)) != sizeof(got))
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	int32_t got;
+	assert_int_equal(read(pfd[0], &got, sizeof(got)), (ssize_t)sizeof(got));
+	close(pfd[0]);
+	close(pfd[1]);
+	if (got <= 0) {
+		kill(starter, SIGKILL);
+		waitpid(starter, NULL, 0);
+		fail_msg("BIRD did not start as nobody");
+	}
+	pid_t bird = (pid_t)got;
+	struct bgp_session s[4];
+	assert_int_equal(ask_sessions(s, 4), 2);
+	assert_true(same_netns(bird, ns));
+	struct stat st;
+	assert_int_equal(stat(ctl, &st), 0);
+	assert_int_equal(st.st_uid, uid);
+	assert_true(proc_status(bird, "Uid:", v, sizeof(v)));
+	char want[64];
+	snprintf(want, sizeof(want), "%u\t%u\t%u\t%u", (unsigned)uid, (unsigned)uid, (unsigned)uid, (unsigned)uid);
+	assert_string_equal(v, want);
+	/* CAP_NET_BIND_SERVICE (10), _BROADCAST (11), _ADMIN (12), _RAW (13) */
+	assert_true(proc_status(bird, "CapEff:", v, sizeof(v)));
+	assert_string_equal(v, "0000000000003c00");
+	snprintf(path, sizeof(path), "%s/%s", dir, BGP_RUN_PIDFILE);
+	assert_int_equal(access(path, F_OK), 0);
+	snprintf(path, sizeof(path), "%s/%s", dir, BGP_RUN_LOG);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_uid, uid);
+
+	/* the starter killed: BIRD goes too (gone, or a zombie of init's) */
+	assert_int_equal(kill(starter, SIGKILL), 0);
+	waitpid(starter, NULL, 0);
+	char state_ch = 'S';
+	for (int i = 0; i < 100 && (state_ch = proc_state(bird)) != 0 && state_ch != 'Z'; i++)
+		usleep(20 * 1000);
+	if (state_ch != 0 && state_ch != 'Z') {
+		kill(bird, SIGKILL);	/* ours: started above */
+		fail_msg("BIRD (pid %d) outlived the process that started it", (int)bird);
+	}
 }
 
 static void test_restart_delay(void **state)
@@ -239,6 +358,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_start_crash_restart_reconfigure_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_as_user_dies_with_its_starter, setup, teardown),
 		cmocka_unit_test(test_restart_delay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

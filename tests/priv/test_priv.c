@@ -24,12 +24,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "bgp/bgp_run.h"
 #include "priv/priv_int.h"
 
 void priv_client_set_channel(int fd);
@@ -241,6 +245,79 @@ static void test_seccomp_filter(void **state)
 		fail_msg("the filtered child failed at test_priv.c line %d (mod 250, + 1)", WEXITSTATUS(st));
 }
 
+/* BIRD: only this vpcd's namespace (vpcd-bgp-<the helper's parent>), only
+ * with a BGP directory, only the BIRD the helper started is stopped. */
+static void test_bgp_only_this_vpcds(void **state)
+{
+	(void)state;
+	char err[256] = "", mine[BGP_RUN_NETNS_MAX];
+	int pid = -1, pidfd = -1;
+	bgp_run_netns_name(getpid(), mine);
+	REFUSED(priv_bgp_start("vpcd-bgp-1", &pid, &pidfd, err, sizeof(err)));
+	assert_non_null(strstr(err, "only this vpcd's BGP namespace"));
+	REFUSED(priv_bgp_start("../../etc", &pid, &pidfd, err, sizeof(err)));
+	REFUSED(priv_bgp_start("", &pid, &pidfd, err, sizeof(err)));
+	/* this helper was started without a data dir */
+	REFUSED(priv_bgp_start(mine, &pid, &pidfd, err, sizeof(err)));
+	assert_string_equal(err, "no BGP directory in the data dir");
+	assert_int_equal(pidfd, -1);
+	assert_int_equal(pid, -1);
+	REFUSED(priv_bgp_stop(1));
+	REFUSED(priv_bgp_stop(getpid()));
+	REFUSED(priv_bgp_stop(0));
+	char path[64];
+	snprintf(path, sizeof(path), "/run/netns/%s", mine);
+	assert_int_equal(access(path, F_OK), -1);	/* nothing made */
+}
+
+/* The data dir's bgp/ must be a private directory of a user that is not
+ * root: BIRD runs as its owner. A link, an open directory, root's: refused
+ * before anything is started or made. */
+static void test_bgp_directory_checked(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vpcd-test-priv-XXXXXX", bgp[64], cmd[128], err[256] = "", mine[BGP_RUN_NETNS_MAX];
+	assert_non_null(mkdtemp(dir));
+	snprintf(bgp, sizeof(bgp), "%s/bgp", dir);
+	bgp_run_netns_name(getpid(), mine);
+	struct priv_config cfg = { .pc_data_dir = dir, .pc_close_fd = -1 };
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	pid_t h2 = fork();
+	if (h2 == 0) {
+		close(sv[0]);
+		priv_helper_main(sv[1], &cfg);
+	}
+	close(sv[1]);
+	priv_client_set_channel(sv[0]);
+	int pid = -1, pidfd = -1;
+
+	assert_int_equal(symlink("/etc", bgp), 0);		/* a link */
+	REFUSED(priv_bgp_start(mine, &pid, &pidfd, err, sizeof(err)));
+	assert_string_equal(err, "the data dir's bgp/ must be a private directory of vpcd's user");
+	assert_int_equal(unlink(bgp), 0);
+	assert_int_equal(mkdir(bgp, 0755), 0);			/* open to others */
+	REFUSED(priv_bgp_start(mine, &pid, &pidfd, err, sizeof(err)));
+	assert_string_equal(err, "the data dir's bgp/ must be a private directory of vpcd's user");
+	if (geteuid() == 0) {					/* root's */
+		assert_int_equal(chmod(bgp, 0700), 0);
+		REFUSED(priv_bgp_start(mine, &pid, &pidfd, err, sizeof(err)));
+		assert_string_equal(err, "the data dir's bgp/ must be a private directory of vpcd's user");
+	}
+	assert_int_equal(pidfd, -1);
+	char path[64];
+	snprintf(path, sizeof(path), "/run/netns/%s", mine);
+	assert_int_equal(access(path, F_OK), -1);
+
+	priv_client_set_channel(chan);
+	close(sv[0]);
+	int st;
+	waitpid(h2, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -251,6 +328,8 @@ int main(void)
 		cmocka_unit_test(test_malformed_enis),
 		cmocka_unit_test(test_resolver_text_printable),
 		cmocka_unit_test(test_short_and_unknown_messages),
+		cmocka_unit_test(test_bgp_only_this_vpcds),
+		cmocka_unit_test(test_bgp_directory_checked),
 		cmocka_unit_test(test_helper_still_answers),
 		cmocka_unit_test(test_seccomp_filter),
 	};
