@@ -1,0 +1,565 @@
+"""Dynamic routing (issue 13) against vpcd itself, with a real office
+router: strongSwan (charon, kernel-libipsec) configured with the swanctl.conf
+vpcd downloads for a dynamic VPN connection (StaticRoutesOnly false), loaded
+UNCHANGED, and FRR's bgpd as the router's BGP speaker, configured from the
+values of vpcd's customerGatewayConfiguration XML (per tunnel the `bgp`
+elements: the ASNs and the hold time; the inside addresses). vpcd runs its
+data plane (--dataplane): an instance in the private subnet is a network
+namespace, and it reaches the office only through a route vpcd learned by
+BGP and propagated into the VPC's main route table (no static route
+anywhere: the connection has none, the route table has none).
+
+Topology, namespaces with per-run unique names, always deleted (the
+instance's namespace is vpcd's, deleted by vpcd when it stops and by the
+test in any case):
+
+    office 10.0.0.10 -- 10.0.0.1 router 198.51.100.2 -- 198.51.100.1 vpcd
+           10.1.0.10            (charon, bgpd)         203.0.113.1, .2 (outside)
+                                169.254.x.2 on lo      instance i-… 10.96.1.4
+                                                       BIRD in vpcd-bgp-<pid>
+
+How the router routes into its tunnels: libipsec has one TUN (ipsec0);
+charon installs a route for each remote traffic selector through it in
+table 220 (install_routes), the VPC's CIDR and, per tunnel, vpcd's inside
+address 169.254.x.1, with the router's inside address as source. bgpd runs
+without zebra (docs/testing.md): it installs no route of its own; the
+sessions reach 169.254.x.1 through table 220 (update-source the router's
+inside address, disable-connected-check), and the VPC CIDR it learns is
+what charon already routes. Which tunnel a packet takes from the office is
+libipsec's choice among the CHILD SAs whose selectors cover it; which
+tunnel a packet takes from the VPC is vpcd's (BIRD's best path).
+
+Scenarios (issue 13's "Shown by"), in order, each leaving the baseline
+(both sessions Established, both tunnels UP) as it found it:
+  0. the router's configuration from the download: both tunnels UP, the
+     inside addresses reachable, bgpd running with the XML's neighbours;
+  1. both sessions Established (FRR and vpcd), the office prefix learned
+     and propagated (Origin EnableVgwRoutePropagation), VgwTelemetry
+     AcceptedRouteCount 1 and "1 BGP ROUTES", the VPC CIDR learned by FRR,
+     the instance <-> office by ping and TCP;
+  2. tunnel 1 killed (its packets dropped both ways in the router's
+     namespace): its session drops within the hold time (30 s) and the
+     traffic continues over tunnel 2;
+  3. the office withdraws its prefix: the propagated route disappears;
+  4. a second office prefix announced on tunnel 1 with a longer AS path
+     (route-map prepend): vpcd prefers tunnel 2 for it;
+  5. 101 prefixes on tunnel 2: the session is refused, its StatusMessage
+     names the cause; fewer again: the session comes back;
+  6. vpcd restarted: the sessions come back, traffic flows.
+
+Needs root (namespaces, TUN, charon, bgpd), the aws CLI, strongSwan, FRR
+and bird2; skipped otherwise."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import unittest
+import xml.etree.ElementTree as ET
+
+import boto3
+import botocore.config
+
+import vpcdtest
+from interop import netns
+from interop.netns import Charon, Namespaces, netns_executor, run, stop_process, wait_for
+
+VPCD = os.path.join(vpcdtest.BUILD, "vpcd")
+VPCCTL = os.path.join(vpcdtest.BUILD, "vpcctl")
+BGPD = "/usr/lib/frr/bgpd"
+VTYSH = "/usr/bin/vtysh"
+BIRD = "/usr/sbin/bird"
+API_PORT = 8775
+API = "http://127.0.0.1:%d" % API_PORT
+CGW_IP = netns.CGW_IP
+VPCD_LINK_IP = netns.VPCD_LINK_IP
+OUTSIDE = ("203.0.113.1", "203.0.113.2")
+OFFICE_IP = netns.OFFICE_IP
+OFFICE_NET = "10.0.0.0/24"
+SECOND_IP = "10.1.0.10"          # the office's second prefix (scenario 4)
+SECOND_NET = "10.1.0.0/24"
+MANY_NET = "10.200.%d.0/24"      # scenario 5: 101 of them
+VPC_CIDR = "10.96.0.0/16"
+PRIVATE_NET = "10.96.1.0/24"
+CGW_ASN = 65000
+HOLD_TIME = 30                   # AWS's, in the XML
+PORT = 8000
+
+# Connects, sends a line, expects it back: prints "ok" or "fail ...".
+CLIENT = r"""
+import socket, sys
+try:
+    c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=float(sys.argv[3]))
+    c.settimeout(float(sys.argv[3]))
+    c.sendall(b"bgp\n")
+    print("ok" if c.recv(64) == b"bgp\n" else "fail echo", flush=True)
+except OSError as e:
+    print("fail", e, flush=True)
+"""
+
+
+def bgp_values(xml_text):
+    """Per tunnel, from the customerGatewayConfiguration XML: the router's
+    inside address and prefix length, its ASN, vpcd's inside address and
+    ASN, the hold time (AWS: the vpn_gateway's bgp element)."""
+    root = ET.fromstring(xml_text)
+    tunnels = []
+    for t in root.findall("ipsec_tunnel"):
+        cg, vg = t.find("customer_gateway"), t.find("vpn_gateway")
+        for e in (cg, vg):
+            if e is None or e.find("bgp") is None:
+                raise AssertionError("the XML has no bgp element in a tunnel:\n" + xml_text)
+        tunnels.append({
+            "local": cg.findtext("tunnel_inside_address/ip_address"),
+            "prefix": int(cg.findtext("tunnel_inside_address/network_cidr")),
+            "asn": int(cg.findtext("bgp/asn")),
+            "peer": vg.findtext("tunnel_inside_address/ip_address"),
+            "peer_asn": int(vg.findtext("bgp/asn")),
+            "hold": int(vg.findtext("bgp/hold_time")),
+        })
+    return tunnels
+
+
+class Bgpd:
+    """FRR's bgpd in namespace netns_name without zebra (docs/testing.md,
+    FRR: -Z, -S, its own vty socket folder), started from bgpd.conf
+    written by the caller; vtysh against it."""
+
+    def __init__(self, netns_name, directory):
+        self.netns = netns_name
+        self.dir = os.path.join(directory, "frr")
+        os.makedirs(self.dir, exist_ok=True)
+        self.conf = os.path.join(self.dir, "bgpd.conf")
+        self.log_path = os.path.join(self.dir, "bgpd.log")
+        self.out_path = os.path.join(self.dir, "bgpd.out")
+        self.proc = None
+
+    def start(self, conf_text, timeout=15):
+        with open(self.conf, "w") as f:
+            f.write(conf_text)
+        with open(self.out_path, "a") as out:
+            # "ip netns exec" execs bgpd: proc.pid is bgpd's
+            self.proc = subprocess.Popen(
+                netns.in_netns(self.netns, BGPD, "-Z", "-S", "-f", self.conf,
+                               "-i", os.path.join(self.dir, "bgpd.pid"),
+                               "--vty_socket", self.dir, "-p", "179"),
+                stdout=out, stderr=subprocess.STDOUT)
+        end = time.time() + timeout
+        while True:
+            if self.proc.poll() is not None or time.time() > end:
+                raise AssertionError("bgpd did not start (exit %s):\n%s" % (
+                    self.proc.poll(), self.output()[-3000:]))
+            if self.vtysh("show bgp summary json", check=False).returncode == 0:
+                return
+            time.sleep(0.2)
+
+    def output(self):
+        text = ""
+        for p in (self.out_path, self.log_path):
+            if os.path.exists(p):
+                with open(p, errors="replace") as f:
+                    text += f.read()
+        return text
+
+    def vtysh(self, *commands, check=True):
+        """vtysh -c C for each command, in one vtysh run (so `configure`
+        and what follows it go together)."""
+        argv = [VTYSH, "--vty_socket", self.dir, "-d", "bgpd"]
+        for c in commands:
+            argv += ["-c", c]
+        return run(netns.in_netns(self.netns, *argv), check=check, timeout=30)
+
+    def configure(self, asn, *lines):
+        """Configuration lines under `router bgp ASN` (address family lines
+        included as given)."""
+        self.vtysh("configure terminal", "router bgp %d" % asn, *lines)
+
+    def summary(self):
+        """{neighbour address: its entry of `show bgp summary json`}."""
+        j = json.loads(self.vtysh("show bgp summary json").stdout)
+        return j.get("ipv4Unicast", {}).get("peers", {})
+
+    def stop(self):
+        p, self.proc = self.proc, None
+        stop_process(p)
+
+
+@unittest.skipUnless(os.geteuid() == 0,
+                     "needs root: creates network namespaces, runs vpcd's data plane, charon and bgpd")
+class BgpTest(unittest.TestCase):
+    """The world is built once for the class (vpcd, the VPC, the instance,
+    the connection, the router); each test starts from both sessions
+    Established and restores that when it changes something."""
+
+    # ---- the world ------------------------------------------------------------
+
+    @classmethod
+    def setUpClass(cls):
+        for path, what in ((VPCD, "make all"), (netns.CHARON, "apt-get install charon-systemd"),
+                           (netns.SWANCTL, "apt-get install strongswan-swanctl"),
+                           (BGPD, "apt-get install frr"), (VTYSH, "apt-get install frr"),
+                           (BIRD, "apt-get install bird2")):
+            if not os.path.exists(path):
+                raise unittest.SkipTest("%s is missing (%s; scripts/install-deps.sh)" % (path, what))
+        if not shutil.which("aws"):
+            raise unittest.SkipTest("the aws CLI is missing")
+        cls.dir = tempfile.mkdtemp(prefix="bgp-")
+        if os.environ.get("VPCD_TEST_KEEP"):
+            print("\nkeeping " + cls.dir, file=sys.stderr)
+        else:
+            cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.t0 = time.time()
+        cls.vpcd = None
+        cls.instances = []
+        cls.servers = []
+        cls.ns = Namespaces("bgp", ("office", "router", "vpcd"))
+        cls.addClassCleanup(cls.ns.remove)
+        cls.ns.make(rp_filter=0)
+        cls.ns.office_router_vpcd(office_ip=OFFICE_IP, cgw_ip=CGW_IP, vpcd_link_ip=VPCD_LINK_IP)
+        for a in OUTSIDE:
+            cls.ns.ip("vpcd", "addr", "add", a + "/32", "dev", "wan0")
+        # the office's second prefix (scenario 4), on the office host
+        cls.ns.ip("office", "addr", "add", SECOND_IP + "/24", "dev", "eth0")
+        cls.ns.ip("router", "route", "add", SECOND_NET, "via", OFFICE_IP)
+        cls.pool = netns_executor(cls.ns["vpcd"])
+        cls.addClassCleanup(cls.pool.shutdown)
+        # last in, first out: servers, bgpd, charon, vpcd (deletes its
+        # namespaces), then whatever namespace is still there
+        cls.addClassCleanup(cls.cleanup_instances)
+        cls.addClassCleanup(cls.stop_vpcd, False)
+        cls.charon = Charon(cls.ns["router"], cls.dir, log_levels={"ike": 1, "knl": 1})
+        cls.addClassCleanup(cls.charon.stop)
+        cls.bgpd = Bgpd(cls.ns["router"], cls.dir)
+        cls.addClassCleanup(cls.bgpd.stop)
+        cls.addClassCleanup(cls.stop_servers)
+        cls.build_world()
+
+    @classmethod
+    def build_world(cls):
+        cls.start_vpcd()
+        cls.step("vpcd --dataplane up in its namespace")
+        aws = cls.aws
+        vpc = aws("create-vpc", "--cidr-block", VPC_CIDR)["Vpc"]["VpcId"]
+        private = aws("create-subnet", "--vpc-id", vpc, "--cidr-block", PRIVATE_NET)["Subnet"]["SubnetId"]
+        cgw = aws("create-customer-gateway", "--type", "ipsec.1", "--public-ip", CGW_IP,
+                  "--bgp-asn", str(CGW_ASN))["CustomerGateway"]["CustomerGatewayId"]
+        cls.vgw = aws("create-vpn-gateway", "--type", "ipsec.1")["VpnGateway"]["VpnGatewayId"]
+        aws("attach-vpn-gateway", "--vpn-gateway-id", cls.vgw, "--vpc-id", vpc)
+        cls.rtb = aws("describe-route-tables", "--filters", "Name=vpc-id,Values=" + vpc,
+                      "Name=association.main,Values=true")["RouteTables"][0]["RouteTableId"]
+        aws("enable-vgw-route-propagation", "--route-table-id", cls.rtb, "--gateway-id", cls.vgw)
+        # dynamic: no StaticRoutesOnly, no connection route, no route to the VGW
+        vpn = aws("create-vpn-connection", "--type", "ipsec.1", "--customer-gateway-id", cgw,
+                  "--vpn-gateway-id", cls.vgw)["VpnConnection"]
+        cls.vid = vpn["VpnConnectionId"]
+        assert vpn["Options"]["StaticRoutesOnly"] is False, vpn["Options"]
+        desc = aws("describe-vpn-connections", "--vpn-connection-ids", cls.vid)["VpnConnections"][0]
+        cls.psks = [t["PreSharedKey"] for t in desc["Options"]["TunnelOptions"]]
+        cls.xml = desc["CustomerGatewayConfiguration"]
+        cls.bgp = bgp_values(cls.xml)
+        assert len(cls.bgp) == 2, cls.bgp
+        cls.step("VPC %s, %s (ASN %d), VPN %s (dynamic), propagation into %s" % (
+            vpc, cls.vgw, cls.bgp[0]["peer_asn"], cls.vid, cls.rtb))
+
+        # the instance, and a security group that lets the office in
+        sg = aws("create-security-group", "--group-name", "office", "--description", "from the office",
+                 "--vpc-id", vpc)["GroupId"]
+        perms = ["IpProtocol=icmp,FromPort=-1,ToPort=-1,IpRanges=[{CidrIp=10.0.0.0/8}]",
+                 "IpProtocol=tcp,FromPort=%d,ToPort=%d,IpRanges=[{CidrIp=10.0.0.0/8}]" % (PORT, PORT)]
+        aws("authorize-security-group-ingress", "--group-id", sg, "--ip-permissions", *perms)
+        image = aws("describe-images", "--filters", "Name=name,Values=vpcd-linux")["Images"][0]["ImageId"]
+        inst = aws("run-instances", "--image-id", image, "--count", "1", "--subnet-id", private,
+                   "--security-group-ids", sg)["Instances"][0]
+        cls.iid = inst["InstanceId"]
+        cls.instances.append(cls.iid)
+        cls.addr = inst["PrivateIpAddress"]
+        wait_for(lambda: os.path.exists("/run/netns/" + cls.iid), 10, "the instance's namespace")
+        wait_for(lambda: cls.addr in run(["ip", "-n", cls.iid, "-4", "addr", "show", "eth0"],
+                                         check=False).stdout, 10, "eth0 with " + cls.addr)
+        cls.serve(cls.iid)
+        cls.serve(cls.ns["office"])
+        cls.step("instance %s: %s" % (cls.iid, cls.addr))
+
+        # the router: the inside addresses as the download says, charon
+        # with the download, bgpd from the XML's values
+        cls.download = aws("get-vpn-connection-device-sample-configuration",
+                           "--vpn-connection-id", cls.vid, "--vpn-connection-device-type-id",
+                           "51cb26fd", "--internet-key-exchange-version", "ikev1"
+                           )["VpnConnectionDeviceSampleConfiguration"]
+        for t in cls.bgp:
+            cidr = "%s/%d" % (t["local"], t["prefix"])
+            assert "ip address add %s dev lo" % cidr in cls.download or t is not cls.bgp[0], \
+                "the download does not say where the inside address goes:\n" + cls.download
+            cls.ns.ip("router", "addr", "add", cidr, "dev", "lo")
+        cls.swanctl_conf = os.path.join(cls.dir, "swanctl.conf")
+        with open(cls.swanctl_conf, "w") as f:
+            f.write(cls.download)
+        out = cls.charon.start(cls.swanctl_conf)
+        assert "successfully loaded 2 connections" in out, out
+        cls.bgpd.start(cls.frr_conf())
+        cls.step("router: charon with the download, bgpd from the XML")
+
+    @classmethod
+    def frr_conf(cls):
+        """bgpd.conf from the XML's values: one neighbour per tunnel, the
+        office's prefix announced; and what the scenarios need on tunnel 1
+        (nothing changes until they announce more): the second prefix
+        prepended twice, the 101 prefixes kept from it."""
+        t1 = cls.bgp[0]
+        asn = t1["asn"]
+        lines = ["frr defaults traditional", "hostname office-router",
+                 "log file %s informational" % cls.bgpd.log_path, "!",
+                 "ip prefix-list SECOND seq 5 permit %s" % SECOND_NET,
+                 "ip prefix-list NOT-MANY seq 5 deny 10.200.0.0/16 le 24",
+                 "ip prefix-list NOT-MANY seq 10 permit 0.0.0.0/0 le 32",
+                 "route-map TUNNEL1-OUT permit 10", " match ip address prefix-list SECOND",
+                 " set as-path prepend %d %d" % (asn, asn), "exit",
+                 "route-map TUNNEL1-OUT permit 20", "exit", "!",
+                 "router bgp %d" % asn,
+                 " bgp router-id %s" % t1["local"],
+                 # no zebra (docs/testing.md): nothing to import-check against,
+                 # and FRR 8 sends nothing to an eBGP peer without a policy
+                 " no bgp network import-check",
+                 " no bgp ebgp-requires-policy"]
+        for t in cls.bgp:
+            assert t["asn"] == asn, cls.bgp
+            keepalive = t["hold"] // 3
+            lines += [" neighbor %s remote-as %d" % (t["peer"], t["peer_asn"]),
+                      " neighbor %s update-source %s" % (t["peer"], t["local"]),
+                      " neighbor %s disable-connected-check" % t["peer"],
+                      " neighbor %s timers %d %d" % (t["peer"], keepalive, t["hold"]),
+                      # the office retries a lost session within seconds
+                      " neighbor %s timers connect 5" % t["peer"]]
+        lines += [" address-family ipv4 unicast", "  network %s" % OFFICE_NET,
+                  "  neighbor %s route-map TUNNEL1-OUT out" % t1["peer"],
+                  "  neighbor %s prefix-list NOT-MANY out" % t1["peer"],
+                  " exit-address-family", "!"]
+        return "\n".join(lines) + "\n"
+
+    # ---- vpcd -------------------------------------------------------------------
+
+    @classmethod
+    def start_vpcd(cls):
+        cls.data_dir = os.path.join(cls.dir, "vpcd-data")
+        os.makedirs(cls.data_dir, exist_ok=True)
+        cls.vpcd_log = os.path.join(cls.dir, "vpcd.log")
+        env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID,
+                   VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
+        # nsenter, not "ip netns exec": vpcd must stay in the host's mount
+        # namespace (its instance and BGP namespaces under /run/netns); it
+        # execs vpcd, so the pid is vpcd's
+        argv = ["nsenter", "--net=/run/netns/" + cls.ns["vpcd"], VPCD, "--listen",
+                "0.0.0.0:%d" % API_PORT, "--data-dir", cls.data_dir,
+                "--vpn-outside-addresses", ",".join(OUTSIDE), "--dataplane"]
+        with open(cls.vpcd_log, "ab") as log:
+            cls.vpcd = subprocess.Popen(argv, stdout=log, stderr=log, env=env)
+        netns.wait_listening(cls.pool, API_PORT, cls.vpcd, 10, lambda: cls.vpcd_log_text()[-3000:])
+        cls.ec2 = cls.pool.submit(
+            boto3.client, "ec2", region_name=vpcdtest.REGION, endpoint_url=API,
+            aws_access_key_id=vpcdtest.KEY_ID, aws_secret_access_key=vpcdtest.SECRET,
+            config=botocore.config.Config(retries={"max_attempts": 0})).result()
+
+    @classmethod
+    def stop_vpcd(cls, check=True):
+        p, cls.vpcd = cls.vpcd, None
+        if not p:
+            return
+        stop_process(p, 20)
+        if check:
+            assert p.returncode == 0, "vpcd did not stop cleanly; log tail:\n" + \
+                cls.vpcd_log_text()[-3000:]
+
+    @classmethod
+    def vpcd_log_text(cls):
+        with open(cls.vpcd_log, errors="replace") as f:
+            return f.read()
+
+    @classmethod
+    def cleanup_instances(cls):
+        for iid in cls.instances:
+            netns.remove_instance_netns(iid)
+
+    @classmethod
+    def aws(cls, *args):
+        """`aws ec2 ARGS` inside vpcd's namespace; decoded JSON."""
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=vpcdtest.KEY_ID,
+                   AWS_SECRET_ACCESS_KEY=vpcdtest.SECRET, AWS_DEFAULT_REGION=vpcdtest.REGION,
+                   AWS_MAX_ATTEMPTS="1", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        p = subprocess.run(["ip", "netns", "exec", cls.ns["vpcd"], "aws", "--endpoint-url", API,
+                            "--output", "json", "ec2"] + list(args),
+                           capture_output=True, text=True, env=env, timeout=60)
+        if p.returncode != 0:
+            raise AssertionError("aws ec2 %s failed (%d): %s" % (" ".join(args), p.returncode,
+                                                                 p.stderr))
+        return json.loads(p.stdout) if p.stdout.strip() else {}
+
+    @classmethod
+    def step(cls, what):
+        print("  %6.1f s  %s" % (time.time() - cls.t0, what), file=sys.stderr, flush=True)
+
+    def telemetry(self):
+        r = self.pool.submit(self.ec2.describe_vpn_connections, VpnConnectionIds=[self.vid]).result()
+        return r["VpnConnections"][0].get("VgwTelemetry", [])
+
+    def wait_telemetry(self, want, timeout, what):
+        """want: per tunnel None (any) or (status, regex on StatusMessage)."""
+        end = time.time() + timeout
+        while True:
+            tel = self.telemetry()
+            if all(w is None or (t["Status"] == w[0] and re.search(w[1], t.get("StatusMessage", "")))
+                   for t, w in zip(tel, want)):
+                return tel
+            if time.time() > end:
+                raise AssertionError("timed out (%ss) waiting for %s; telemetry: %s\nvpcd log "
+                                     "tail:\n%s" % (timeout, what, json.dumps(tel, default=str, indent=1),
+                                                    self.vpcd_log_text()[-3000:]))
+            time.sleep(0.25)
+
+    def vpcctl_json(self, *args):
+        env = dict(os.environ, AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+                   AWS_ACCESS_KEY_ID=vpcdtest.KEY_ID, AWS_SECRET_ACCESS_KEY=vpcdtest.SECRET)
+        env.pop("AWS_PROFILE", None)
+        p = subprocess.run(netns.in_netns(self.ns["vpcd"], VPCCTL, "--endpoint-url", API,
+                                          "--region", vpcdtest.REGION, "--output", "json", *args),
+                           capture_output=True, text=True, env=env, timeout=30)
+        self.assertEqual(p.returncode, 0, "vpcctl %s: %s%s" % (" ".join(args), p.stdout, p.stderr))
+        return json.loads(p.stdout)
+
+    def tunnel_packets(self):
+        """Per tunnel (ESP packets in, out) over all its CHILD SAs, as vpcd
+        counts them (vpcctl vpn status)."""
+        [v] = self.vpcctl_json("vpn", "status", self.vid)["VpnConnections"]
+        return [(sum(sa["PacketsIn"] for sa in t.get("IpsecSas", [])),
+                 sum(sa["PacketsOut"] for sa in t.get("IpsecSas", []))) for t in v["TunnelDetail"]]
+
+    def propagated(self):
+        """{destination: route} of the routes DescribeRouteTables shows as
+        propagated into the main table."""
+        r = self.pool.submit(self.ec2.describe_route_tables, RouteTableIds=[self.rtb]).result()
+        return {x["DestinationCidrBlock"]: x for t in r["RouteTables"] for x in t["Routes"]
+                if x.get("Origin") == "EnableVgwRoutePropagation"}
+
+    # ---- the router ---------------------------------------------------------------
+
+    def frr_states(self):
+        """[state of the session over tunnel 1, tunnel 2] as FRR sees them."""
+        peers = self.bgpd.summary()
+        return [peers.get(t["peer"], {}).get("state", "absent") for t in self.bgp]
+
+    def frr_routes(self):
+        """`show ip bgp json`: {prefix: [paths]}."""
+        return json.loads(self.bgpd.vtysh("show ip bgp json").stdout).get("routes", {})
+
+    def wait_frr(self, want, timeout, what):
+        """want: per tunnel None (any) or the state FRR must show."""
+        last = {}
+
+        def ok():
+            last["s"] = self.frr_states()
+            return all(w is None or s == w for s, w in zip(last["s"], want))
+        try:
+            wait_for(ok, timeout, what, interval=0.5)
+        except AssertionError as e:
+            raise AssertionError("%s; FRR's sessions: %s\n%s\nbgpd log tail:\n%s\nvpcd log tail:\n%s" % (
+                e, last.get("s"), self.bgpd.vtysh("show bgp summary").stdout,
+                self.bgpd.output()[-2000:], self.vpcd_log_text()[-2000:]))
+
+    def strongswan_children(self):
+        """{CHILD SA name: (local ts, remote ts)} of the INSTALLED ones."""
+        out = self.charon.swanctl("--list-sas").stdout
+        return {m.group(1): (m.group(2).strip(), m.group(3).strip()) for m in re.finditer(
+            r"(?m)^  (\S+): #\d+, reqid \d+, INSTALLED, TUNNEL.*\n(?:    .*\n)*?"
+            r"    local +(.*)\n    remote +(.*)", out)}
+
+    def kill_tunnel(self, n):
+        """Every packet between the router and tunnel n's outside address
+        dropped in the router's namespace, both ways (before charon's
+        table 220): the tunnel is dead and nobody says so."""
+        o = OUTSIDE[n - 1]
+        self.ns.ip("router", "rule", "add", "from", o, "iif", "wan0", "priority", "100", "blackhole")
+        self.ns.ip("router", "rule", "add", "to", o, "priority", "101", "blackhole")
+
+    def revive_tunnel(self, n):
+        o = OUTSIDE[n - 1]
+        run(["ip", "-n", self.ns["router"], "rule", "del", "from", o, "iif", "wan0", "priority", "100"],
+            check=False)
+        run(["ip", "-n", self.ns["router"], "rule", "del", "to", o, "priority", "101"], check=False)
+        self.charon.swanctl("--initiate", "--child", "tunnel%d" % n, "--timeout", "20")
+
+    # ---- traffic --------------------------------------------------------------------
+
+    @classmethod
+    def serve(cls, ns):
+        p = subprocess.Popen(netns.in_netns(ns, sys.executable, "-c", netns.ECHO_SERVER, str(PORT)),
+                             stdout=subprocess.PIPE, text=True)
+        cls.servers.append(p)
+        line = p.stdout.readline().strip()
+        assert line == "listening", "echo server in %s: %r" % (ns, line)
+
+    @classmethod
+    def stop_servers(cls):
+        for p in cls.servers:
+            stop_process(p)
+
+    def tcp_ok(self, ns, dst, timeout=3):
+        p = run(netns.in_netns(ns, sys.executable, "-c", CLIENT, dst, str(PORT), str(timeout)),
+                check=False, timeout=timeout + 15)
+        return p.stdout.strip() == "ok", p.stdout
+
+    def assert_traffic(self, dst_office=OFFICE_IP):
+        """instance <-> office, ping and TCP both ways (the first ping may
+        be lost while a flow or ARP settles)."""
+        office = self.ns["office"]
+        for src, dst in ((self.iid, dst_office), (office, self.addr)):
+            _, got, out = netns.ping(src, dst, count=3)
+            self.assertGreaterEqual(got, 2, "ping %s -> %s:\n%s\nvpcd log tail:\n%s" % (
+                src, dst, out, self.vpcd_log_text()[-2000:]))
+            ok, out = self.tcp_ok(src, dst)
+            self.assertTrue(ok, "TCP %s -> %s:%d: %s" % (src, dst, PORT, out))
+
+    def wait_traffic(self, timeout, what, dst_office=OFFICE_IP):
+        wait_for(lambda: netns.ping(self.iid, dst_office, count=1)[1] == 1, timeout, what, interval=0.5)
+        self.assert_traffic(dst_office)
+
+    # ---- the scenarios ----------------------------------------------------------------
+
+    def test_0_router_from_the_download(self):
+        """The download brings the router's IPsec up unchanged: both tunnels
+        UP, each with a CHILD SA for the VPC and one for the tunnel's inside
+        addresses, vpcd's inside addresses answering the router's pings;
+        bgpd runs with the XML's neighbours (AS, hold time)."""
+        self.wait_telemetry([("UP", "")] * 2, 30, "both tunnels UP")
+        children = {}
+
+        def installed():
+            children.update(self.strongswan_children())
+            return all(c + str(n) in children for n in (1, 2) for c in ("tunnel", "inside"))
+        wait_for(installed, 15, "tunnel<N> and inside<N> INSTALLED in charon")
+        for n, t in enumerate(self.bgp, 1):
+            self.assertEqual(children["tunnel%d" % n], ("0.0.0.0/0", VPC_CIDR), children)
+            self.assertEqual(children["inside%d" % n], (t["local"] + "/32", t["peer"] + "/32"), children)
+            _, got, out = netns.ping(self.ns["router"], t["peer"], count=3, wait=2)
+            self.assertEqual(got, 3, "router -> %s (vpcd's inside address, tunnel %d):\n%s" % (
+                t["peer"], n, out))
+        self.step("both tunnels UP from the unchanged download; vpcd's inside addresses answer")
+        peers = self.bgpd.summary()
+        for t in self.bgp:
+            self.assertIn(t["peer"], peers, peers)
+            self.assertEqual(peers[t["peer"]]["remoteAs"], t["peer_asn"])
+        self.assertEqual(self.bgp[0]["peer_asn"], 64512)     # AmazonSideAsn's default
+        self.assertEqual([t["hold"] for t in self.bgp], [HOLD_TIME] * 2)
+        detail = json.loads(self.bgpd.vtysh("show bgp neighbors json").stdout)
+        for t in self.bgp:
+            self.assertEqual(detail[t["peer"]]["bgpTimerConfiguredHoldTimeMsecs"], HOLD_TIME * 1000)
+        self.step("bgpd: neighbours %s (AS %d, hold %d s)" % (
+            ", ".join(t["peer"] for t in self.bgp), self.bgp[0]["peer_asn"], HOLD_TIME))
+
+
+if __name__ == "__main__":
+    unittest.main()
