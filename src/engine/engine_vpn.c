@@ -1,6 +1,7 @@
 /*
  * engine_vpn.c — a VPN connection doc into tunnel specs, a tunnel status
- * into VgwTelemetry, tunnel statuses into _TunnelDetail (engine_vpn.h). Pure: no I/O, no clock, no logging
+ * and a dynamic connection's BGP sessions (_Bgp) into VgwTelemetry, tunnel
+ * statuses into _TunnelDetail (engine_vpn.h). Pure: no I/O, no clock, no logging
  * (the doc holds the pre-shared keys; callers log what plan says).
  */
 #include "engine/engine_vpn.h"
@@ -9,6 +10,8 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "base/strbuf.h"
+#include "bgp/bgp.h"
 #include "model/model.h"
 #include "model/tunnel_options.h"
 
@@ -233,40 +236,191 @@ static int64_t available_routes(const struct doc *vpn)
 	return n;
 }
 
-bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char *cause,
-				int64_t since_unix, bool routes_only)
+static bool str_is(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+bool engine_vpn_is_dynamic(const struct doc *vpn)
+{
+	/* CreateVpnConnection's default: StaticRoutesOnly false */
+	return !doc_get_bool(doc_get(vpn, "Options"), "StaticRoutesOnly", false);
+}
+
+/* What VgwTelemetry[i] shows. */
+struct telemetry_view {
+	bool tv_up;
+	char tv_msg[ENGINE_VPN_MESSAGE_MAX];
+	int64_t tv_count;
+};
+
+/* Why a session that IPsec carries is not Established, as the status
+ * message says it ("" when BGP gives no reason: AWS's "IPSEC IS UP"). */
+static void session_cause(const struct doc *bgp, const struct doc *session, char *out, size_t len)
+{
+	const char *error = doc_get_str(bgp, "Error");
+	const char *cause = doc_get_str(session, "Cause");
+	const char *last = doc_get_str(session, "LastError");
+	out[0] = '\0';
+	if (error && *error)
+		snprintf(out, len, "BGP cannot run: %s", error);
+	else if (str_is(cause, "prefix-limit"))
+		snprintf(out, len, "BGP session dropped: more than %d prefixes received", BGP_IMPORT_LIMIT);
+	else if (str_is(cause, "bad-peer-as"))
+		snprintf(out, len, "BGP session refused: the customer gateway's ASN is not %lld%s%s",
+			 (long long)doc_get_int(session, "NeighborAsn", 0), last && *last ? ": " : "",
+			 last ? last : "");
+	else if (str_is(cause, "hold-expired"))
+		snprintf(out, len, "BGP session dropped: hold timer expired (no keepalive for %d s)",
+			 BGP_HOLD_S);
+	else if (last && *last)
+		snprintf(out, len, "BGP session down: %s", last);
+}
+
+/* Tunnel index of a dynamic connection: IPsec (as the endpoint last said)
+ * and the tunnel's BGP session together. */
+static void dynamic_view(const struct doc *vpn, const struct doc *tel, int index, struct telemetry_view *v)
+{
+	const char *ipsec = doc_get_str(tel, ENGINE_TEL_IPSEC);
+	/* telemetry from before this key existed: its Status was IPsec's */
+	bool ipsec_up = ipsec ? strcmp(ipsec, "UP") == 0 : str_is(doc_get_str(tel, "Status"), "UP");
+	if (!ipsec_up) {
+		const char *why = doc_get_str(tel, ENGINE_TEL_IPSEC_MESSAGE);
+		v->tv_up = false;
+		snprintf(v->tv_msg, sizeof(v->tv_msg), "%s", why && *why ? why : ENGINE_STATUS_DOWN);
+		v->tv_count = 0;
+		return;
+	}
+	const struct doc *bgp = doc_get(vpn, ENGINE_VPN_BGP_KEY);
+	const struct doc *session = nth(doc_get(bgp, "Tunnels"), index);
+	const char *ip = doc_get_str(session, "OutsideIpAddress");
+	if (ip && !str_is(ip, doc_get_str(tel, "OutsideIpAddress")))
+		session = NULL;	/* another tunnel's: not this one's session */
+	int64_t received = doc_get_int(session, "Received", 0);
+	if (str_is(doc_get_str(session, "State"), "Established") && !doc_get_str(bgp, "Error")) {
+		v->tv_up = true;
+		v->tv_count = received > 0 ? received : 0;
+		snprintf(v->tv_msg, sizeof(v->tv_msg), "%lld BGP ROUTES", (long long)v->tv_count);
+		return;
+	}
+	v->tv_up = false;
+	v->tv_count = 0;
+	session_cause(bgp, session, v->tv_msg, sizeof(v->tv_msg));
+	if (!v->tv_msg[0])
+		snprintf(v->tv_msg, sizeof(v->tv_msg), "%s", ENGINE_STATUS_UP);
+}
+
+/* Writes v into tel; LastStatusChange (since_unix) when Status changes.
+ * true when tel changed. */
+static bool telemetry_write(struct doc *tel, const struct telemetry_view *v, int64_t since_unix)
+{
+	bool changed = false;
+	const char *status = v->tv_up ? "UP" : "DOWN";
+	if (!str_is(doc_get_str(tel, "Status"), status)) {
+		char when[32];
+		time_iso8601(since_unix, when, sizeof(when));
+		doc_set_str(tel, "Status", status);
+		doc_set_str(tel, "LastStatusChange", when);
+		changed = true;
+	}
+	if (!str_is(doc_get_str(tel, "StatusMessage"), v->tv_msg)) {
+		doc_set_str(tel, "StatusMessage", v->tv_msg);
+		changed = true;
+	}
+	if (doc_get_int(tel, "AcceptedRouteCount", -1) != v->tv_count) {
+		doc_set_int(tel, "AcceptedRouteCount", v->tv_count);
+		changed = true;
+	}
+	return changed;
+}
+
+/* VgwTelemetry[index] if it belongs to TunnelOptions[index] (same outside
+ * address), else NULL. */
+static struct doc *telemetry_of(struct doc *vpn, int index)
 {
 	struct doc *tel = nth(doc_get(vpn, "VgwTelemetry"), index);
 	const struct doc *tun = nth(doc_get(doc_get(vpn, "Options"), "TunnelOptions"), index);
 	const char *tel_ip = doc_get_str(tel, "OutsideIpAddress");
 	const char *tun_ip = doc_get_str(tun, "OutsideIpAddress");
-	/* VgwTelemetry[i] belongs to TunnelOptions[i]: same outside address */
 	if (!tel || !tun_ip || (tel_ip && strcmp(tel_ip, tun_ip) != 0))
+		return NULL;
+	return tel;
+}
+
+static bool set_str_if(struct doc *o, const char *key, const char *value)
+{
+	if (str_is(doc_get_str(o, key), value))
 		return false;
-	const char *old_status = doc_get_str(tel, "Status");
-	if (routes_only)
-		up = old_status && strcmp(old_status, "UP") == 0;
-	bool changed = false;
-	if (!routes_only) {
-		const char *status = up ? "UP" : "DOWN";
-		const char *msg = up ? ENGINE_STATUS_UP : cause && *cause ? cause : ENGINE_STATUS_DOWN;
-		if (!old_status || strcmp(old_status, status) != 0) {
-			char when[32];
-			time_iso8601(since_unix, when, sizeof(when));
-			doc_set_str(tel, "Status", status);
-			doc_set_str(tel, "LastStatusChange", when);
-			changed = true;
+	doc_set_str(o, key, value);
+	return true;
+}
+
+bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char *cause,
+				int64_t since_unix, bool routes_only)
+{
+	struct doc *tel = telemetry_of(vpn, index);
+	if (!tel)
+		return false;
+	struct telemetry_view v;
+	if (engine_vpn_is_dynamic(vpn)) {
+		bool changed = false;
+		if (!routes_only) {
+			changed |= set_str_if(tel, ENGINE_TEL_IPSEC, up ? "UP" : "DOWN");
+			changed |= set_str_if(tel, ENGINE_TEL_IPSEC_MESSAGE, up ? "" : cause ? cause : "");
 		}
-		const char *old_msg = doc_get_str(tel, "StatusMessage");
-		if (!old_msg || strcmp(old_msg, msg) != 0) {
-			doc_set_str(tel, "StatusMessage", msg);
-			changed = true;
-		}
+		dynamic_view(vpn, tel, index, &v);
+		return telemetry_write(tel, &v, since_unix) || changed;
 	}
-	int64_t count = up ? available_routes(vpn) : 0;
-	if (doc_get_int(tel, "AcceptedRouteCount", -1) != count) {
+	if (routes_only) {
+		/* keep Status and StatusMessage, recount */
+		up = str_is(doc_get_str(tel, "Status"), "UP");
+		int64_t count = up ? available_routes(vpn) : 0;
+		if (doc_get_int(tel, "AcceptedRouteCount", -1) == count)
+			return false;
 		doc_set_int(tel, "AcceptedRouteCount", count);
+		return true;
+	}
+	v.tv_up = up;
+	snprintf(v.tv_msg, sizeof(v.tv_msg), "%s", up ? ENGINE_STATUS_UP : cause && *cause ? cause : ENGINE_STATUS_DOWN);
+	v.tv_count = up ? available_routes(vpn) : 0;
+	return telemetry_write(tel, &v, since_unix);
+}
+
+/* JSON equality of two docs (NULL equals NULL only). */
+static bool doc_same(const struct doc *a, const struct doc *b)
+{
+	if (!a || !b)
+		return a == b;
+	struct strbuf ja = STRBUF_INIT, jb = STRBUF_INIT;
+	doc_to_json(a, &ja);
+	doc_to_json(b, &jb);
+	bool same = strcmp(sb_str(&ja), sb_str(&jb)) == 0;
+	sb_free(&ja);
+	sb_free(&jb);
+	return same;
+}
+
+bool engine_vpn_bgp_apply(struct doc *vpn, const struct doc *bgp, int64_t now_unix)
+{
+	bool changed = false;
+	if (!doc_same(doc_get(vpn, ENGINE_VPN_BGP_KEY), bgp)) {
+		if (bgp)
+			doc_set(vpn, ENGINE_VPN_BGP_KEY, doc_clone(bgp));
+		else
+			doc_remove(vpn, ENGINE_VPN_BGP_KEY);
 		changed = true;
+	}
+	if (!engine_vpn_is_dynamic(vpn))
+		return changed;
+	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++) {
+		struct doc *tel = telemetry_of(vpn, i);
+		if (!tel)
+			continue;
+		struct telemetry_view v;
+		dynamic_view(vpn, tel, i, &v);
+		/* a change the session made happened at its Since */
+		int64_t since = doc_get_int(nth(doc_get(bgp, "Tunnels"), i), "Since", 0);
+		changed |= telemetry_write(tel, &v, since > 0 && since <= now_unix ? since : now_unix);
 	}
 	return changed;
 }

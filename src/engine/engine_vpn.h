@@ -21,6 +21,7 @@
 #define ENGINE_STATUS_UP	"IPSEC IS UP"
 #define ENGINE_STATUS_DOWN	"IPSEC IS DOWN"	/* DOWN without a known cause */
 #define ENGINE_VPN_ERROR_MAX	112	/* why a tunnel cannot run, with its NUL */
+#define ENGINE_VPN_MESSAGE_MAX	192	/* a StatusMessage, with its NUL */
 
 /* What one live VPN connection asks for. */
 struct engine_vpn_plan {
@@ -53,14 +54,53 @@ void engine_vpn_plan_wipe(struct engine_vpn_plan *plan);
 void engine_vpn_tunnel_id(const char *vpn_id, int index, char out[VPN_TUNNEL_ID_MAX]);
 bool engine_vpn_tunnel_id_parse(const char *tunnel_id, char vpn_id[ENGINE_VPN_ID_MAX], int *index);
 
-/* Writes one tunnel's status into VgwTelemetry[index] of vpn (a doc the
- * caller owns, e.g. a doc_clone of the cached one): Status, StatusMessage,
- * AcceptedRouteCount, and LastStatusChange (since_unix) when Status
- * changes. routes_only: keep Status and StatusMessage, recompute
+/* Writes one tunnel's IPsec status into VgwTelemetry[index] of vpn (a doc
+ * the caller owns, e.g. a doc_clone of the cached one): Status,
+ * StatusMessage, AcceptedRouteCount, and LastStatusChange (since_unix) when
+ * Status changes. routes_only: keep the status, recompute
  * AcceptedRouteCount (after the static routes changed). true when the doc
- * changed. */
+ * changed.
+ *
+ * A static connection shows IPsec's status: UP "IPSEC IS UP" with its
+ * available static routes counted, or DOWN with the cause. A dynamic one
+ * (engine_vpn_is_dynamic) keeps IPsec's status in the entry's own keys
+ * (ENGINE_TEL_IPSEC "UP"|"DOWN", ENGINE_TEL_IPSEC_MESSAGE the cause: '_'
+ * keys, never on the wire) and shows IPsec and the tunnel's BGP session
+ * (ENGINE_VPN_BGP_KEY) together, as AWS does:
+ *   - IPsec up, session Established: UP, "N BGP ROUTES", AcceptedRouteCount
+ *     N (the prefixes received);
+ *   - IPsec up, session not Established: DOWN, "IPSEC IS UP", or the cause
+ *     when BGP gives one: "BGP cannot run: <_Bgp.Error>", "BGP session
+ *     dropped: more than 100 prefixes received", "BGP session refused: the
+ *     customer gateway's ASN is not N: <BIRD's words>", "BGP session
+ *     dropped: hold timer expired (no keepalive for 30 s)", "BGP session
+ *     down: <BIRD's last error>"; 0 routes;
+ *   - IPsec down: DOWN with IPsec's cause, 0 routes. */
 bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char *cause,
 				int64_t since_unix, bool routes_only);
+
+/* A dynamic connection: Options.StaticRoutesOnly false (or absent, as
+ * CreateVpnConnection defaults it). */
+bool engine_vpn_is_dynamic(const struct doc *vpn);
+
+/* ---- _Bgp: a dynamic connection's BGP, as the engine reads it from BIRD ----
+ *
+ * The layout is at the top of api/vpn.c (per tunnel index: State, Since,
+ * LocalAsn, NeighborAsn, Received, Advertised, LastError, Cause; the
+ * learned Routes; Error when BGP cannot run at all). api/propagation.c
+ * propagates its Routes; VpcdDescribeTunnelDetails serves it to vpcctl.
+ *
+ * engine_vpn_bgp_apply: bgp (a doc of that layout; NULL removes it) into
+ * vpn's ENGINE_VPN_BGP_KEY (a copy), and both tunnels' VgwTelemetry
+ * re-derived from it as engine_vpn_telemetry_apply says; a Status that
+ * changes because of the session takes the session's Since (else now_unix)
+ * as LastStatusChange. true when the doc changed (then api_put it). Call it
+ * on the API thread with a doc_clone of the cached connection whenever the
+ * engine's picture of the connection's BGP changes. */
+#define ENGINE_VPN_BGP_KEY		"_Bgp"
+#define ENGINE_TEL_IPSEC		"_Ipsec"
+#define ENGINE_TEL_IPSEC_MESSAGE	"_IpsecMessage"
+bool engine_vpn_bgp_apply(struct doc *vpn, const struct doc *bgp, int64_t now_unix);
 
 /* ---- _TunnelDetail: what `vpcctl vpn status` prints beyond VgwTelemetry ----
  *

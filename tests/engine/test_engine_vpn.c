@@ -323,6 +323,128 @@ static void test_telemetry(void **state)
 	doc_free(d);
 }
 
+/* The dynamic connection's _Bgp as the engine writes it: tunnel 1 in
+ * state s1 (received r1), tunnel 2 in s2; cause/last error of tunnel 2. */
+static struct doc *bgp_doc(const char *s1, int r1, const char *s2, const char *cause2, const char *last2,
+			   int64_t since)
+{
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "{\"Tunnels\":[{\"OutsideIpAddress\":\"203.0.113.1\",\"State\":\"%s\",\"Since\":%lld,"
+		 "\"LocalAsn\":64512,\"NeighborAsn\":65000,\"Received\":%d,\"Advertised\":1,\"LastError\":\"\",\"Cause\":\"\"},"
+		 "{\"OutsideIpAddress\":\"203.0.113.2\",\"State\":\"%s\",\"Since\":%lld,"
+		 "\"LocalAsn\":64512,\"NeighborAsn\":65000,\"Received\":0,\"Advertised\":1,\"LastError\":\"%s\",\"Cause\":\"%s\"}],"
+		 "\"Routes\":[{\"DestinationCidrBlock\":\"172.16.0.0/16\",\"Tunnel\":0,\"AsPathLength\":1}]}",
+		 s1, (long long)since, r1, s2, (long long)since, last2, cause2);
+	struct doc *d = doc_from_json(text, strlen(text));
+	assert_non_null(d);
+	return d;
+}
+
+static void assert_tel(const struct doc *d, int index, const char *status, const char *msg, int64_t routes)
+{
+	const struct doc *t = telemetry(d, index);
+	assert_string_equal(doc_get_str(t, "Status"), status);
+	assert_string_equal(doc_get_str(t, "StatusMessage"), msg);
+	assert_int_equal(doc_get_int(t, "AcceptedRouteCount", -1), routes);
+}
+
+static void test_telemetry_dynamic(void **state)
+{
+	(void)state;
+	const int64_t t0 = 1767225600;	/* 2026-01-01T00:00:00Z */
+	struct doc *d = vpn_doc(NULL, NULL);
+	doc_set_bool(doc_get(d, "Options"), "StaticRoutesOnly", false);
+	doc_remove(d, "Routes");
+	assert_true(engine_vpn_is_dynamic(d));
+	/* IPsec up, no BGP yet: DOWN "IPSEC IS UP", as AWS's console shows it */
+	assert_true(engine_vpn_telemetry_apply(d, 0, true, "", t0, false));
+	assert_tel(d, 0, "DOWN", ENGINE_STATUS_UP, 0);
+	assert_string_equal(doc_get_str(telemetry(d, 0), "LastStatusChange"), "2026-01-01T00:00:00.000Z");
+	assert_string_equal(doc_get_str(telemetry(d, 0), ENGINE_TEL_IPSEC), "UP");
+	assert_false(engine_vpn_telemetry_apply(d, 0, true, "", t0 + 1, false));
+	/* the session comes up at t0+20 with 3 prefixes: UP since then */
+	struct doc *b = bgp_doc("Established", 3, "Active", "", "", t0 + 20);
+	assert_true(engine_vpn_bgp_apply(d, b, t0 + 21));
+	assert_tel(d, 0, "UP", "3 BGP ROUTES", 3);
+	assert_string_equal(doc_get_str(telemetry(d, 0), "LastStatusChange"), "2026-01-01T00:00:20.000Z");
+	assert_non_null(doc_get(d, ENGINE_VPN_BGP_KEY));
+	/* tunnel 2's IPsec is down: its own cause, whatever BGP says */
+	assert_tel(d, 1, "DOWN", "IPSEC IS DOWN", 0);
+	assert_true(engine_vpn_telemetry_apply(d, 1, false, "DPD timeout", t0 + 22, false));
+	assert_tel(d, 1, "DOWN", "DPD timeout", 0);
+	/* the same _Bgp again: nothing to write */
+	assert_false(engine_vpn_bgp_apply(d, b, t0 + 23));
+	doc_free(b);
+	/* IPsec up on tunnel 2, its session not up: "IPSEC IS UP", then each cause */
+	assert_true(engine_vpn_telemetry_apply(d, 1, true, "", t0 + 30, false));
+	assert_tel(d, 1, "DOWN", ENGINE_STATUS_UP, 0);
+	static const char *const causes[][3] = {
+		{ "prefix-limit", "Route limit exceeded", "BGP session dropped: more than 100 prefixes received" },
+		{ "bad-peer-as", "Received: Bad peer AS",
+		  "BGP session refused: the customer gateway's ASN is not 65000: Received: Bad peer AS" },
+		{ "hold-expired", "Hold timer expired", "BGP session dropped: hold timer expired (no keepalive for 30 s)" },
+		{ "other", "Connection refused", "BGP session down: Connection refused" },
+	};
+	for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++) {
+		b = bgp_doc("Established", 3, i == 0 ? "Down" : "Idle", causes[i][0], causes[i][1], t0 + 40);
+		assert_true(engine_vpn_bgp_apply(d, b, t0 + 41));
+		assert_tel(d, 1, "DOWN", causes[i][2], 0);
+		assert_tel(d, 0, "UP", "3 BGP ROUTES", 3);
+		doc_free(b);
+	}
+	/* tunnel 2's session established again (the customer sent fewer
+	 * prefixes): UP, with what it received */
+	b = bgp_doc("Established", 3, "Established", "", "", t0 + 50);
+	assert_true(engine_vpn_bgp_apply(d, b, t0 + 51));
+	assert_tel(d, 1, "UP", "0 BGP ROUTES", 0);
+	doc_free(b);
+	/* BGP cannot run at all: every tunnel with IPsec up says why */
+	b = doc_from_json("{\"Error\":\"bird2 is not installed (/usr/sbin/bird not found)\",\"Tunnels\":[],\"Routes\":[]}",
+			  strlen("{\"Error\":\"bird2 is not installed (/usr/sbin/bird not found)\",\"Tunnels\":[],\"Routes\":[]}"));
+	assert_true(engine_vpn_bgp_apply(d, b, t0 + 60));
+	assert_tel(d, 0, "DOWN", "BGP cannot run: bird2 is not installed (/usr/sbin/bird not found)", 0);
+	assert_tel(d, 1, "DOWN", "BGP cannot run: bird2 is not installed (/usr/sbin/bird not found)", 0);
+	assert_string_equal(doc_get_str(telemetry(d, 0), "LastStatusChange"), "2026-01-01T00:01:00.000Z");
+	doc_free(b);
+	/* IPsec goes down on tunnel 1 with BGP still Established on paper:
+	 * DOWN with IPsec's cause; back up: the session decides again */
+	b = bgp_doc("Established", 3, "Established", "", "", t0 + 70);
+	assert_true(engine_vpn_bgp_apply(d, b, t0 + 70));
+	doc_free(b);
+	assert_tel(d, 0, "UP", "3 BGP ROUTES", 3);
+	assert_true(engine_vpn_telemetry_apply(d, 0, false, "peer deleted the SA", t0 + 80, false));
+	assert_tel(d, 0, "DOWN", "peer deleted the SA", 0);
+	assert_string_equal(doc_get_str(telemetry(d, 0), "LastStatusChange"), "2026-01-01T00:01:20.000Z");
+	assert_true(engine_vpn_telemetry_apply(d, 0, true, "", t0 + 90, false));
+	assert_tel(d, 0, "UP", "3 BGP ROUTES", 3);
+	/* routes_only leaves a dynamic tunnel as it is */
+	assert_false(engine_vpn_telemetry_apply(d, 0, false, "", 0, true));
+	/* a _Bgp tunnel entry of another outside address is not this tunnel's */
+	b = bgp_doc("Established", 3, "Established", "", "", t0 + 95);
+	doc_set_str(doc_get(b, "Tunnels")->d_first, "OutsideIpAddress", "203.0.113.9");
+	assert_true(engine_vpn_bgp_apply(d, b, t0 + 96));
+	assert_tel(d, 0, "DOWN", ENGINE_STATUS_UP, 0);
+	doc_free(b);
+	/* _Bgp removed (the engine stopped BGP for it): IPsec up, no session */
+	assert_true(engine_vpn_bgp_apply(d, NULL, t0 + 100));
+	assert_null(doc_get(d, ENGINE_VPN_BGP_KEY));
+	assert_tel(d, 1, "DOWN", ENGINE_STATUS_UP, 0);
+	assert_false(engine_vpn_bgp_apply(d, NULL, t0 + 101));
+	/* a static connection ignores _Bgp: its telemetry is IPsec's, without
+	 * the dynamic connection's own keys */
+	doc_free(d);
+	d = vpn_doc(NULL, NULL);
+	assert_false(engine_vpn_is_dynamic(d));
+	assert_true(engine_vpn_telemetry_apply(d, 0, true, "", t0, false));
+	b = bgp_doc("Active", 0, "Active", "", "", t0);
+	assert_true(engine_vpn_bgp_apply(d, b, t0 + 1));	/* stored, telemetry untouched */
+	assert_tel(d, 0, "UP", ENGINE_STATUS_UP, 2);
+	assert_null(doc_get_str(telemetry(d, 0), ENGINE_TEL_IPSEC));
+	doc_free(b);
+	doc_free(d);
+}
+
 static void test_trim(void **state)
 {
 	(void)state;
@@ -448,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_plan_malformed),
 		cmocka_unit_test(test_tunnel_ids),
 		cmocka_unit_test(test_telemetry),
+		cmocka_unit_test(test_telemetry_dynamic),
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_detail),
 	};
