@@ -90,6 +90,14 @@ CGW_ASN = 65000
 HOLD_TIME = 30                   # AWS's, in the XML
 PORT = 8000
 
+# What a scenario needs that vpcd does not do yet (issue 13's parts in
+# flight), named in its skip.
+MISSING_SESSIONS = ("no BGP session comes up through vpcd yet: the engine does not start or "
+                    "configure BIRD (PRIV_BGP_START is there, nothing calls it) and the endpoint "
+                    "has no BGP TUN (vpcd-bgp-<pid>, PRIV_BGP_TUN/ADDR)")
+MISSING_TELEMETRY = "VgwTelemetry of dynamic connections (N BGP ROUTES, AcceptedRouteCount) not written"
+MISSING_REENABLE = "a session disabled by the 100-prefix limit is not re-enabled"
+
 # Connects, sends a line, expects it back: prints "ok" or "fail ...".
 CLIENT = r"""
 import socket, sys
@@ -445,6 +453,57 @@ class BgpTest(unittest.TestCase):
         return {x["DestinationCidrBlock"]: x for t in r["RouteTables"] for x in t["Routes"]
                 if x.get("Origin") == "EnableVgwRoutePropagation"}
 
+    def vpn_status(self):
+        """vpcctl vpn status's connection (JSON)."""
+        [v] = self.vpcctl_json("vpn", "status", self.vid)["VpnConnections"]
+        return v
+
+    def wait_ipsec_up(self, timeout, tunnels=(1, 2)):
+        """Until the endpoint shows IPsec UP on those tunnels (vpcctl vpn
+        status: for a dynamic connection the telemetry is UP only with its
+        BGP session)."""
+        last = {}
+
+        def up():
+            last["v"] = self.vpn_status()
+            return all(last["v"]["TunnelDetail"][n - 1]["Status"] == "UP" for n in tunnels)
+        try:
+            wait_for(up, timeout, "IPsec UP on tunnel(s) %s" % (tunnels,), interval=0.5)
+        except AssertionError as e:
+            raise AssertionError("%s: %s\nvpcd log tail:\n%s" % (
+                e, json.dumps(last.get("v"), indent=1)[:3000], self.vpcd_log_text()[-2000:]))
+
+    # ---- BIRD, vpcd's BGP speaker (its control socket in vpcd's data dir) -------
+
+    def birdc(self, command):
+        sock = os.path.join(self.data_dir, "bgp", "bird.ctl")
+        return run(["birdc", "-s", sock, command], timeout=20).stdout
+
+    def bird_protocol(self, n):
+        """BIRD's name for the session over tunnel n (bgp_conf_write's)."""
+        return "%s_t%d" % (self.vid.replace("-", "_"), n)
+
+    def bird_session(self, n):
+        """(state, last error) of tunnel n's session in `show protocols all`."""
+        out = self.birdc("show protocols all " + self.bird_protocol(n))
+        m = re.search(r"(?m)^\s+BGP state:\s+(\S+)", out)
+        e = re.search(r"(?m)^\s+Last error:\s+(.*)$", out)
+        return (m.group(1) if m else "?"), (e.group(1).strip() if e else "")
+
+    def bird_routes(self, prefix):
+        """[(protocol, best, AS path)] of BIRD's routes for prefix."""
+        table = "vgw_" + self.vgw.split("-", 1)[1]
+        out = self.birdc("show route %s all table %s" % (prefix, table))
+        routes = []
+        for line in out.splitlines():
+            m = re.search(r"unicast \[(\w+) [^\]]*\] (\*)?", line)
+            if m:
+                routes.append([m.group(1), bool(m.group(2)), None])
+            m = re.match(r"\s+BGP\.as_path:\s*(.*)$", line)
+            if m and routes:
+                routes[-1][2] = m.group(1).split()
+        return [tuple(r) for r in routes]
+
     # ---- the router ---------------------------------------------------------------
 
     def frr_states(self):
@@ -534,7 +593,7 @@ class BgpTest(unittest.TestCase):
         UP, each with a CHILD SA for the VPC and one for the tunnel's inside
         addresses, vpcd's inside addresses answering the router's pings;
         bgpd runs with the XML's neighbours (AS, hold time)."""
-        self.wait_telemetry([("UP", "")] * 2, 30, "both tunnels UP")
+        self.wait_ipsec_up(30)
         children = {}
 
         def installed():
@@ -559,6 +618,212 @@ class BgpTest(unittest.TestCase):
             self.assertEqual(detail[t["peer"]]["bgpTimerConfiguredHoldTimeMsecs"], HOLD_TIME * 1000)
         self.step("bgpd: neighbours %s (AS %d, hold %d s)" % (
             ", ".join(t["peer"] for t in self.bgp), self.bgp[0]["peer_asn"], HOLD_TIME))
+
+    # ---- with BGP ------------------------------------------------------------------
+
+    def baseline(self):
+        """Where every scenario starts and ends: both tunnels UP, both
+        sessions Established, the office prefix propagated."""
+        self.wait_ipsec_up(60)
+        self.wait_frr(["Established"] * 2, 90, "both sessions Established (FRR)")
+        wait_for(lambda: OFFICE_NET in self.propagated(), 15, OFFICE_NET + " propagated")
+
+    def wait_propagated(self, want, timeout, what):
+        """want(routes) true, routes the propagated {destination: route}."""
+        last = {}
+
+        def ok():
+            last["r"] = self.propagated()
+            return want(last["r"])
+        try:
+            wait_for(ok, timeout, what, interval=0.5)
+        except AssertionError as e:
+            raise AssertionError("%s; propagated: %s\nvpcd log tail:\n%s" % (
+                e, json.dumps(last.get("r"), indent=1), self.vpcd_log_text()[-2000:]))
+        return last["r"]
+
+    def announce(self, *lines):
+        """Lines under `router bgp` / `address-family ipv4 unicast`."""
+        self.bgpd.configure(self.bgp[0]["asn"], "address-family ipv4 unicast", *lines)
+
+    @unittest.skip(MISSING_SESSIONS + "; " + MISSING_TELEMETRY)
+    def test_1_established_learned_propagated_traffic(self):
+        """Both sessions Established; the office prefix learned by vpcd on
+        both tunnels and propagated into the main route table; the VPC CIDR
+        learned by FRR from both; telemetry "1 BGP ROUTES"; the instance
+        and the office reach each other by ping and TCP."""
+        self.baseline()
+        self.step("both sessions Established (FRR)")
+        for n in (1, 2):
+            self.assertEqual(self.bird_session(n)[0], "Established", self.birdc("show protocols all"))
+        peers = self.bgpd.summary()
+        for t in self.bgp:
+            self.assertEqual(peers[t["peer"]]["pfxRcd"], 1, peers)       # the VPC's CIDR
+            self.assertEqual(peers[t["peer"]]["pfxSnt"], 1, peers)       # the office's
+        paths = self.frr_routes().get(VPC_CIDR, [])
+        self.assertEqual(sorted(p["peerId"] for p in paths), sorted(t["peer"] for t in self.bgp),
+                         self.bgpd.vtysh("show ip bgp").stdout)
+        for p in paths:
+            self.assertEqual(p["path"], str(self.bgp[0]["peer_asn"]), p)
+        self.step("FRR learned %s from both tunnels (AS path %d):\n%s" % (
+            VPC_CIDR, self.bgp[0]["peer_asn"], self.bgpd.vtysh("show ip bgp").stdout.rstrip()))
+        routes = self.propagated()
+        self.assertEqual(routes, {OFFICE_NET: {"DestinationCidrBlock": OFFICE_NET, "GatewayId": self.vgw,
+                                               "Origin": "EnableVgwRoutePropagation", "State": "active"}})
+        [conn] = self.aws("describe-vpn-connections", "--vpn-connection-ids", self.vid)["VpnConnections"]
+        self.assertEqual(conn.get("Routes", []), [])        # no static route anywhere
+        self.step("%s learned and propagated into %s" % (OFFICE_NET, self.rtb))
+        tel = self.wait_telemetry([("UP", "^1 BGP ROUTES$")] * 2, 15, "telemetry 1 BGP ROUTES")
+        self.assertEqual([t["AcceptedRouteCount"] for t in tel], [1, 1])
+        self.wait_traffic(20, "the instance reaching the office")
+        self.step("instance <-> office: ping and TCP both ways")
+
+    @unittest.skip(MISSING_SESSIONS + "; " + MISSING_TELEMETRY)
+    def test_2_tunnel1_killed(self):
+        """Tunnel 1's packets dropped both ways: its session drops within the
+        hold time, the office prefix stays propagated (learned over tunnel
+        2) and the traffic goes on through tunnel 2."""
+        self.baseline()
+        t_kill = time.time()
+        self.kill_tunnel(1)
+        self.addCleanup(self.revive_tunnel, 1)
+        wait_for(lambda: self.bird_session(1)[0] != "Established", HOLD_TIME + 5,
+                 "tunnel 1's session down in BIRD", interval=0.5)
+        dropped = time.time() - t_kill
+        state, error = self.bird_session(1)
+        self.step("tunnel 1 killed: its session %s after %.1f s (%s)" % (state, dropped, error))
+        self.assertLessEqual(dropped, HOLD_TIME + 2)
+        self.assertRegex(error, "(?i)hold timer expired")
+        self.assertEqual(self.bird_session(2)[0], "Established")
+        routes = self.wait_propagated(lambda r: OFFICE_NET in r, 5, OFFICE_NET + " still propagated")
+        self.assertEqual(routes[OFFICE_NET]["State"], "active")
+        self.wait_telemetry([("DOWN", ""), ("UP", "^1 BGP ROUTES$")], 15,
+                            "tunnel 1 DOWN, tunnel 2 UP with its route")
+        # the office's side lets go of tunnel 1 at its own DPD timeout
+        self.wait_traffic(HOLD_TIME + 10, "traffic through tunnel 2")
+        before = self.tunnel_packets()
+        _, got, out = netns.ping(self.iid, OFFICE_IP, count=30, interval="0.05")
+        self.assertGreaterEqual(got, 29, out)
+        after = self.tunnel_packets()
+        self.step("traffic through tunnel 2 (30 pings: ESP out tunnel 1 %+d, tunnel 2 %+d)" % (
+            after[0][1] - before[0][1], after[1][1] - before[1][1]))
+        self.assertGreaterEqual(after[1][1] - before[1][1], 30)
+        self.assertLess(after[0][1] - before[0][1], 10)
+        self.doCleanups()
+        self.baseline()
+        self.step("tunnel 1 back: both sessions Established")
+
+    @unittest.skip(MISSING_SESSIONS)
+    def test_3_office_withdraws(self):
+        """The office withdraws its prefix: the propagated route disappears
+        (and the instance no longer reaches the office); announced again:
+        back."""
+        self.baseline()
+        self.announce("no network " + OFFICE_NET)
+        self.addCleanup(self.announce, "network " + OFFICE_NET)
+        self.wait_propagated(lambda r: OFFICE_NET not in r, 10, OFFICE_NET + " no longer propagated")
+        self.assertEqual(self.bird_routes(OFFICE_NET), [])
+        self.assertEqual(netns.ping(self.iid, OFFICE_IP, count=2)[1], 0, "the office still reachable")
+        self.step("the office withdrew %s: no longer propagated, not reachable" % OFFICE_NET)
+        self.doCleanups()
+        self.wait_propagated(lambda r: OFFICE_NET in r, 10, OFFICE_NET + " propagated again")
+        self.wait_traffic(15, "the office reachable again")
+        self.step("announced again: propagated, reachable")
+
+    def prefer(self, longer, shorter):
+        """SECOND_NET announced with a path 2 ASes longer on tunnel
+        `longer`: BIRD's best and the endpoint's choice is tunnel
+        `shorter`: (ESP packets out on tunnel `longer`, on `shorter`)
+        while the instance pings the second prefix."""
+        def chosen():
+            routes = self.bird_routes(SECOND_NET)
+            best = [r for r in routes if r[1]]
+            return (len(routes) == 2 and len(best) == 1
+                    and best[0][0] == self.bird_protocol(shorter)) and routes
+        wait_for(chosen, 20, "BIRD's best path for %s over tunnel %d" % (SECOND_NET, shorter), interval=0.5)
+        for proto, best, path in self.bird_routes(SECOND_NET):
+            self.assertEqual(len(path), 1 if best else 3, (proto, best, path))
+        self.wait_propagated(lambda r: SECOND_NET in r, 10, SECOND_NET + " propagated")
+        self.wait_traffic(15, "the second prefix reachable", dst_office=SECOND_IP)
+        before = self.tunnel_packets()
+        _, got, out = netns.ping(self.iid, SECOND_IP, count=30, interval="0.05")
+        self.assertGreaterEqual(got, 29, out)
+        after = self.tunnel_packets()
+        return (after[longer - 1][1] - before[longer - 1][1], after[shorter - 1][1] - before[shorter - 1][1])
+
+    @unittest.skip(MISSING_SESSIONS)
+    def test_4_longer_as_path(self):
+        """A second office prefix, announced with two more ASes on tunnel 1
+        (route-map prepend): vpcd prefers tunnel 2 for it; the prepend moved
+        to tunnel 2: vpcd prefers tunnel 1."""
+        self.baseline()
+        self.announce("network " + SECOND_NET)
+        self.addCleanup(self.announce, "no network " + SECOND_NET)
+        on_long, on_short = self.prefer(1, 2)
+        self.step("%s: AS path 3 on tunnel 1, 1 on tunnel 2: BIRD chose tunnel 2; 30 pings: ESP "
+                  "out tunnel 1 +%d, tunnel 2 +%d" % (SECOND_NET, on_long, on_short))
+        self.assertGreaterEqual(on_short, 30)
+        self.assertLess(on_long, 10)          # a keepalive or two, not the pings
+        tel = self.wait_telemetry([("UP", "^2 BGP ROUTES$")] * 2, 15, "telemetry 2 BGP ROUTES")
+        self.assertEqual([t["AcceptedRouteCount"] for t in tel], [2, 2])
+        # the other way round: not a tie broken by chance
+        t1, t2 = self.bgp[0]["peer"], self.bgp[1]["peer"]
+        self.announce("no neighbor %s route-map TUNNEL1-OUT out" % t1,
+                      "neighbor %s route-map TUNNEL1-OUT out" % t2)
+        self.addCleanup(self.announce, "no neighbor %s route-map TUNNEL1-OUT out" % t2,
+                        "neighbor %s route-map TUNNEL1-OUT out" % t1)
+        self.bgpd.vtysh("clear bgp ipv4 unicast * soft out")
+        on_long, on_short = self.prefer(2, 1)
+        self.step("prepend moved to tunnel 2: BIRD chose tunnel 1; ESP out tunnel 2 +%d, tunnel 1 +%d" % (
+            on_long, on_short))
+        self.assertGreaterEqual(on_short, 30)
+        self.assertLess(on_long, 10)
+        self.doCleanups()
+        self.bgpd.vtysh("clear bgp ipv4 unicast * soft out")
+        self.wait_propagated(lambda r: SECOND_NET not in r, 10, SECOND_NET + " withdrawn")
+
+    @unittest.skip(MISSING_SESSIONS + "; " + MISSING_TELEMETRY + "; " + MISSING_REENABLE)
+    def test_5_prefix_limit(self):
+        """101 more prefixes on tunnel 2 (102 > AWS's 100): vpcd drops that
+        session and its StatusMessage names the cause; tunnel 1 carries on.
+        Withdrawn: the session comes back."""
+        self.baseline()
+        many = ["network " + MANY_NET % i for i in range(101)]
+        self.announce(*many)
+        self.addCleanup(self.announce, *["no " + x for x in many])
+        wait_for(lambda: self.bird_session(2)[0] != "Established", 30,
+                 "tunnel 2's session dropped by the limit", interval=0.5)
+        state, error = self.bird_session(2)
+        self.assertRegex(error, "(?i)limit", self.birdc("show protocols all " + self.bird_protocol(2)))
+        tel = self.wait_telemetry([("UP", "^1 BGP ROUTES$"), ("DOWN", "(?i)prefix|route limit|100")],
+                                  15, "tunnel 2 DOWN naming the prefix limit")
+        self.step("102 prefixes on tunnel 2: BIRD %s (%s); telemetry: %s" % (
+            state, error, tel[1]["StatusMessage"]))
+        self.assertEqual(self.bird_session(1)[0], "Established")
+        self.assertEqual([r for r in self.propagated() if r.startswith("10.200.")], [])
+        self.wait_traffic(15, "traffic through tunnel 1")
+        self.doCleanups()
+        self.wait_frr(["Established"] * 2, 120, "tunnel 2's session back after the withdrawal")
+        self.wait_telemetry([("UP", "^1 BGP ROUTES$")] * 2, 15, "both 1 BGP ROUTES again")
+        self.step("the 101 withdrawn: tunnel 2's session back")
+
+    @unittest.skip(MISSING_SESSIONS)
+    def test_6_vpcd_restart(self):
+        """vpcd restarted (SIGTERM, start): BIRD and its namespace go with
+        it and come back; both sessions Established again, the route
+        propagated, traffic."""
+        self.baseline()
+        old = "vpcd-bgp-%d" % self.vpcd.pid
+        self.assertTrue(os.path.exists("/run/netns/" + old))
+        t0 = time.time()
+        self.stop_vpcd()
+        self.assertFalse(os.path.exists("/run/netns/" + old), "vpcd left its BGP namespace behind")
+        self.start_vpcd()
+        self.baseline()
+        self.step("vpcd restarted: both sessions Established again after %.1f s" % (time.time() - t0))
+        self.serve(self.iid)       # the instance's server went with its namespace
+        self.wait_traffic(20, "traffic after the restart")
+        self.step("traffic after the restart")
 
 
 if __name__ == "__main__":
