@@ -36,6 +36,11 @@
  *                     pidfd back. The helper is BIRD's parent and reaps it;
  *                     BIRD dies with the helper (PR_SET_PDEATHSIG).
  *   BGP_STOP          stop that BIRD (only the pid it started)
+ *   BGP_TUN           BIRD's namespace vpcd-bgp-<main pid> (the helper names
+ *                     it; made when missing, lo up) and the TUN bgp0 in it
+ *                     (bgp/bgp_tun.h): its fd back
+ *   BGP_ADDR          add/delete a 169.254.x.1/30 (only the .1 of a /30 of
+ *                     169.254.0.0/16) on that bgp0, once BGP_TUN made it
  * When the main process closes the channel (vpcd stops), the helper stops
  * BIRD and deletes the BGP namespace.
  * A malformed or refused request is answered EPERM/EINVAL and logged; the
@@ -118,5 +123,10 @@ int priv_port_pair(int fds[2]);
  * (/usr/sbin/bird not found)", ...). */
 int priv_bgp_start(const char *netns, int *pid, int *pidfd, char *err, size_t errlen);
 int priv_bgp_stop(int pid);
+/* bgp0's fd, or -1 with errno and the helper's reason in why; netns: the
+ * namespace's name (BGP_RUN_NETNS_MAX = 32 bytes). */
+int priv_bgp_tun(char netns[32], char *why, size_t why_len);
+/* 0, or -1 with errno and why. */
+int priv_bgp_addr(bool add, uint32_t addr, uint8_t prefix_len, char *why, size_t why_len);
 
 #endif

@@ -244,3 +244,43 @@ int priv_bgp_stop(int pid)
 	m.pm_num = pid;
 	return ret(call(&m, NULL, 0));
 }
+
+/* the helper's reason (pm_text) into why, or the channel's failure */
+static void reason(const struct priv_msg *m, int rc, char *why, size_t why_len)
+{
+	if (!why || !why_len)
+		return;
+	if (rc == -EPIPE || rc == -EPROTO)
+		snprintf(why, why_len, "the privileged helper does not answer");
+	else if (m->pm_text[0])
+		snprintf(why, why_len, "%.*s", (int)strnlen(m->pm_text, sizeof(m->pm_text)), m->pm_text);
+	else
+		snprintf(why, why_len, "%s", strerror(-rc));
+}
+
+int priv_bgp_tun(char netns[32], char *why, size_t why_len)
+{
+	struct priv_msg m;
+	msg_init(&m, PRIV_OP_BGP_TUN);
+	int fd;
+	int rc = call(&m, &fd, 1);
+	if (rc < 0) {
+		reason(&m, rc, why, why_len);
+		return ret(rc);
+	}
+	snprintf(netns, 32, "%.31s", m.pm_name);
+	return fd;
+}
+
+int priv_bgp_addr(bool add, uint32_t addr, uint8_t prefix_len, char *why, size_t why_len)
+{
+	struct priv_msg m;
+	msg_init(&m, PRIV_OP_BGP_ADDR);
+	m.pm_flag = add;
+	m.pm_ip = addr;
+	m.pm_prefix = prefix_len;
+	int rc = call(&m, NULL, 0);
+	if (rc < 0)
+		reason(&m, rc, why, why_len);
+	return ret(rc);
+}

@@ -26,6 +26,7 @@
 
 #include "base/base.h"
 #include "bgp/bgp_run.h"
+#include "bgp/bgp_tun.h"
 #include "engine/engine.h"
 #include "engine/engine_route.h"
 #include "engine/engine_uplink.h"
@@ -48,6 +49,7 @@ struct helper {
 	char h_bgp_dir[PATH_MAX];
 	char h_data_dir[PATH_MAX];
 	pid_t h_bird;
+	bool h_bgp_tun;			/* bgp0 made (BGP_TUN): BGP_ADDR may follow */
 };
 
 static const char *const op_names[PRIV_OP_MAX] = {
@@ -57,6 +59,7 @@ static const char *const op_names[PRIV_OP_MAX] = {
 	[PRIV_OP_VPN_SOCKETS] = "vpn-sockets", [PRIV_OP_ROUTE] = "route",
 	[PRIV_OP_UPLINK_SOCKET] = "uplink-socket", [PRIV_OP_PORT_PAIR] = "port-pair",
 	[PRIV_OP_BGP_START] = "bgp-start", [PRIV_OP_BGP_STOP] = "bgp-stop",
+	[PRIV_OP_BGP_TUN] = "bgp-tun", [PRIV_OP_BGP_ADDR] = "bgp-addr",
 };
 
 /* i-<8..17 lower-case hex>: the instances vpcd names its namespaces after */
@@ -343,6 +346,32 @@ static int serve(struct helper *h, struct priv_msg *m, int *fds, size_t *nfds)
 		if (h->h_bird <= 0 || m->pm_num != (int32_t)h->h_bird)
 			return refuse(h, m, "only the BIRD the helper started");
 		bgp_stop(h);
+		return 0;
+	case PRIV_OP_BGP_TUN: {
+		/* the namespace is named after the main process (this one's
+		 * parent), never after anything the request says */
+		errno = 0;
+		int fd = bgp_tun_create(h->h_bgp_netns, m->pm_text, sizeof(m->pm_text));
+		if (fd < 0) {
+			log_error(PRIV_LOG, "bgp-tun: %s", m->pm_text);
+			return neg_errno();
+		}
+		h->h_bgp_tun = true;
+		snprintf(m->pm_name, sizeof(m->pm_name), "%s", h->h_bgp_netns);
+		fds[0] = fd;
+		*nfds = 1;
+		return 0;
+	}
+	case PRIV_OP_BGP_ADDR:
+		if (m->pm_flag > 1 || !bgp_tun_addr_ok(m->pm_ip, m->pm_prefix))
+			return refuse(h, m, "only the .1 of a /30 of 169.254.0.0/16");
+		if (!h->h_bgp_tun)
+			return refuse(h, m, "no bgp0 yet (bgp-tun first)");
+		errno = 0;
+		if (bgp_tun_addr(h->h_bgp_netns, m->pm_flag, m->pm_ip, m->pm_text, sizeof(m->pm_text)) < 0) {
+			log_error(PRIV_LOG, "bgp-addr: %s", m->pm_text);
+			return errno ? -errno : -EIO;
+		}
 		return 0;
 	default:
 		return refuse(h, m, "unknown");

@@ -24,6 +24,8 @@ enum priv_op {
 	PRIV_OP_PORT_PAIR,
 	PRIV_OP_BGP_START,
 	PRIV_OP_BGP_STOP,
+	PRIV_OP_BGP_TUN,
+	PRIV_OP_BGP_ADDR,
 	PRIV_OP_MAX
 };
 
@@ -39,16 +41,18 @@ struct priv_msg {
 	uint32_t pm_op;
 	int32_t pm_rc;			/* answer: 0 or -errno; DATAPLANE_CHECK: 1 yes, 0 no */
 	uint32_t pm_nfds;		/* answer: descriptors attached */
-	uint32_t pm_ip;			/* VPN_SOCKETS: the address; ROUTE: the destination */
+	uint32_t pm_ip;			/* VPN_SOCKETS: the address; ROUTE: the destination;
+					 * BGP_ADDR: the inside address */
 	int32_t pm_num;			/* VPN_SOCKETS: rcvbuf; TUN_OPEN: MTU; ROUTE: ifindex;
 					   BGP_START answer, BGP_STOP: BIRD's pid */
-	uint8_t pm_flag;		/* ROUTE: add; ENI_ATTACH: primary */
-	uint8_t pm_prefix;		/* ROUTE: prefix length */
+	uint8_t pm_flag;		/* ROUTE, BGP_ADDR: add; ENI_ATTACH: primary */
+	uint8_t pm_prefix;		/* ROUTE, BGP_ADDR: prefix length */
 	char pm_name[NET_ID_MAX];	/* instance id, namespace (BGP_*: vpcd-bgp-<pid>), TUN or uplink interface */
 	char pm_ifname[16];		/* ENI_ATTACH: eth<N> */
 	struct priv_eni pm_eni;
 	struct cidr4 pm_subnet;
-	char pm_text[PRIV_TEXT_MAX];	/* SET_RESOLV: the text; DATAPLANE_CHECK, BGP_START answers: why not */
+	char pm_text[PRIV_TEXT_MAX];	/* SET_RESOLV: the text; DATAPLANE_CHECK, BGP_START, BGP_TUN
+					 * and BGP_ADDR answers: why not */
 };
 
 /* The network side's seccomp filter (priv_drop.c), on every thread of

@@ -5,7 +5,11 @@
  * addresses, devices, interfaces, namespaces that are not instances',
  * malformed ENIs, unprintable resolver text, short and unknown messages);
  * each is answered EPERM/EINVAL without being done, and the helper still
- * answers afterwards. Nothing here needs or uses root: refusals come first.
+ * answers afterwards. Nothing here needs or uses root: refusals come first;
+ * then, as root only, BGP's side: the namespace vpcd-bgp-<this pid> with
+ * its TUN bgp0 (up, MTU, fd back, a second one refused), inside addresses
+ * added and deleted (both idempotent) and carrying a packet to the fd, the
+ * namespace deleted when the helper ends.
  * And the network side's seccomp filter, in a child: user and network
  * namespaces, mount, ptrace, exec, BPF refused; threads (clone3 refused,
  * glibc falls back to clone), sockets and files still work.
@@ -30,10 +34,17 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
 #include "bgp/bgp_run.h"
+#include "bgp/bgp_tun.h"
+
 #include "priv/priv_int.h"
 
 void priv_client_set_channel(int fd);
@@ -61,6 +72,8 @@ static int setup(void **state)
 	return 0;
 }
 
+static char bgp_ns_path[64];
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -68,6 +81,11 @@ static int teardown(void **state)
 	close(chan);
 	int st;
 	waitpid(helper, &st, 0);
+	/* the helper deletes BIRD's namespace when it ends */
+	if (bgp_ns_path[0] && access(bgp_ns_path, F_OK) == 0) {
+		fprintf(stderr, "%s is still there after the helper ended\n", bgp_ns_path);
+		return -1;
+	}
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
 }
 
@@ -181,6 +199,117 @@ static void test_helper_still_answers(void **state)
 	 * way an answer, not a dead channel */
 	if (!priv_dataplane_check(why, sizeof(why)))
 		assert_true(why[0] != '\0' && strstr(why, "does not answer") == NULL);
+}
+
+static void test_bgp_addresses_only_inside_dot1(void **state)
+{
+	(void)state;
+	char why[256];
+	/* 169.254.10.1/30 is the one kind allowed; everything else is refused */
+	REFUSED(priv_bgp_addr(true, 0xA9FE0A02, 30, why, sizeof(why)));	/* .2: the customer's */
+	REFUSED(priv_bgp_addr(true, 0xA9FE0A00, 30, why, sizeof(why)));	/* the network */
+	REFUSED(priv_bgp_addr(true, 0xA9FE0A01, 29, why, sizeof(why)));	/* not a /30 */
+	REFUSED(priv_bgp_addr(true, 0xA9FE0A01, 32, why, sizeof(why)));
+	REFUSED(priv_bgp_addr(false, 0x0A000001, 30, why, sizeof(why)));	/* 10.0.0.1 */
+	REFUSED(priv_bgp_addr(true, 0xA9FF0A01, 30, why, sizeof(why)));	/* 169.255.10.1 */
+	REFUSED(priv_bgp_addr(true, 0xC0A80001, 30, why, sizeof(why)));	/* 192.168.0.1 */
+	/* a flag that is neither add nor delete */
+	struct priv_msg m;
+	memset(&m, 0, sizeof(m));
+	m.pm_op = PRIV_OP_BGP_ADDR;
+	m.pm_flag = 7;
+	m.pm_ip = 0xA9FE0A01;
+	m.pm_prefix = 30;
+	assert_int_equal(send(chan, &m, sizeof(m), 0), (ssize_t)sizeof(m));
+	assert_int_equal(recv(chan, &m, sizeof(m), 0), (ssize_t)sizeof(m));
+	assert_int_equal(m.pm_rc, -EPERM);
+	/* the right kind, but before the helper made bgp0 */
+	REFUSED(priv_bgp_addr(true, 0xA9FE0A01, 30, why, sizeof(why)));
+}
+
+/* The output of an ip command, for checking what the helper did. */
+static void command_output(const char *cmd, char *out, size_t len)
+{
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	size_t n = fread(out, 1, len - 1, f);
+	out[n] = '\0';
+	pclose(f);
+}
+
+/* A UDP socket opened inside the namespace at path (this thread goes in
+ * and comes back). */
+static int socket_in(const char *path)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int ns = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(self >= 0 && ns >= 0);
+	assert_int_equal(setns(ns, CLONE_NEWNET), 0);
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(setns(self, CLONE_NEWNET), 0);
+	close(self);
+	close(ns);
+	assert_true(s >= 0);
+	return s;
+}
+
+static void test_bgp_tun_as_root(void **state)
+{
+	(void)state;
+	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0)
+		skip();	/* needs root: a namespace and a TUN */
+	char ns[32] = "", why[256] = "", want[32], cmd[256], out[4096];
+	snprintf(want, sizeof(want), "vpcd-bgp-%ld", (long)getpid());	/* the helper's parent */
+	snprintf(bgp_ns_path, sizeof(bgp_ns_path), "/run/netns/%s", want);
+	int fd = priv_bgp_tun(ns, why, sizeof(why));
+	if (fd < 0)
+		fail_msg("bgp-tun: %s", why);
+	assert_string_equal(ns, want);
+	assert_int_equal(access(bgp_ns_path, F_OK), 0);
+	/* bgp0 is held: a second one is refused, with the kernel's reason */
+	errno = 0;
+	assert_int_equal(priv_bgp_tun(ns, why, sizeof(why)), -1);
+	assert_int_equal(errno, EBUSY);
+	assert_non_null(strstr(why, "bgp0"));
+
+	/* add (twice: fine), and the kernel's /30 route with it */
+	assert_int_equal(priv_bgp_addr(true, 0xA9FE0A01, 30, why, sizeof(why)), 0);
+	assert_int_equal(priv_bgp_addr(true, 0xA9FE0A01, 30, why, sizeof(why)), 0);
+	assert_int_equal(priv_bgp_addr(true, 0xA9FE0B05, 30, why, sizeof(why)), 0);
+	snprintf(cmd, sizeof(cmd), "ip -n %s -o addr show dev bgp0; ip -n %s -o link show dev bgp0; "
+		 "ip -n %s -o link show dev lo", want, want, want);
+	command_output(cmd, out, sizeof(out));
+	assert_non_null(strstr(out, "inet 169.254.10.1/30"));
+	assert_non_null(strstr(out, "inet 169.254.11.5/30"));
+	assert_null(strstr(out, "inet6"));		/* IPv4 only */
+	assert_non_null(strstr(out, "mtu 1400"));
+	assert_non_null(strstr(out, "bgp0: <POINTOPOINT,MULTICAST,NOARP,UP,LOWER_UP>"));
+	assert_non_null(strstr(out, "lo: <LOOPBACK,UP,LOWER_UP>"));
+
+	/* a datagram to the customer's .2 comes out of the fd */
+	int s = socket_in(bgp_ns_path);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(179),
+				  .sin_addr.s_addr = htonl(0xA9FE0A02) };
+	assert_int_equal(sendto(s, "hello", 5, 0, (struct sockaddr *)&to, sizeof(to)), 5);
+	close(s);
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+	uint8_t pkt[2048];
+	ssize_t n = read(fd, pkt, sizeof(pkt));
+	assert_int_equal(n, 20 + 8 + 5);
+	assert_int_equal(pkt[0], 0x45);
+	assert_int_equal(pkt[9], 17);
+	assert_memory_equal(pkt + 12, "\xa9\xfe\x0a\x01", 4);	/* from our .1 */
+	assert_memory_equal(pkt + 16, "\xa9\xfe\x0a\x02", 4);	/* to the customer's .2 */
+
+	/* delete (twice: fine) */
+	assert_int_equal(priv_bgp_addr(false, 0xA9FE0A01, 30, why, sizeof(why)), 0);
+	assert_int_equal(priv_bgp_addr(false, 0xA9FE0A01, 30, why, sizeof(why)), 0);
+	snprintf(cmd, sizeof(cmd), "ip -n %s -o addr show dev bgp0", want);
+	command_output(cmd, out, sizeof(out));
+	assert_null(strstr(out, "169.254.10.1"));
+	assert_non_null(strstr(out, "inet 169.254.11.5/30"));
+	close(fd);
 }
 
 static void *thread_main(void *arg)
@@ -331,6 +460,8 @@ int main(void)
 		cmocka_unit_test(test_bgp_only_this_vpcds),
 		cmocka_unit_test(test_bgp_directory_checked),
 		cmocka_unit_test(test_helper_still_answers),
+		cmocka_unit_test(test_bgp_addresses_only_inside_dot1),
+		cmocka_unit_test(test_bgp_tun_as_root),
 		cmocka_unit_test(test_seccomp_filter),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
