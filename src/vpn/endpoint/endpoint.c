@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,11 @@ static const char *const drop_names[VPN_DROP_MAX] = {
 	[VPN_DROP_SEND] = "send failed",
 	[VPN_DROP_SELECTOR] = "outside the SA's selectors",
 	[VPN_DROP_TUN_WRITE] = "TUN write failed",
+	[VPN_DROP_INSIDE_OTHER] = "to another tunnel's inside address",
+	[VPN_DROP_BGP_NOT_PEER] = "BGP side: not between the inside addresses",
+	[VPN_DROP_BGP_NO_SIDE] = "BGP side not open",
+	[VPN_DROP_BGP_NO_TUNNEL] = "BGP side: no tunnel's inside address",
+	[VPN_DROP_BGP_DOWN] = "BGP side: tunnel down",
 };
 
 const char *vpn_drop_name(enum vpn_drop why)
@@ -126,6 +132,30 @@ const char *vpn_tunnel_spec_check(const struct vpn_tunnel_spec *s)
 
 /* ---- control requests ----------------------------------------------------- */
 
+/* The BGP side becomes fd (owned; -1: none), the old one closed. */
+static int bgp_side_set(struct vpn_endpoint *ep, int fd)
+{
+	if (ep->bgp_fd >= 0) {
+		(void)epoll_ctl(ep->epfd, EPOLL_CTL_DEL, ep->bgp_fd, NULL);
+		close(ep->bgp_fd);
+		ep->bgp_fd = -1;
+		log_info(EP_LOG, "BGP side closed");
+	}
+	if (fd < 0)
+		return 0;
+	int fl = fcntl(fd, F_GETFL);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &ep->w_bgp };
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    epoll_ctl(ep->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		log_error(EP_LOG, "BGP side: cannot watch it: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	ep->bgp_fd = fd;
+	log_info(EP_LOG, "BGP side open: BGP tunnels' inside pairs go through it");
+	return 0;
+}
+
 static int apply_request(struct vpn_endpoint *ep, struct ep_request *r, uint64_t now)
 {
 	switch (r->r_kind) {
@@ -137,6 +167,8 @@ static int apply_request(struct vpn_endpoint *ep, struct ep_request *r, uint64_t
 		return ep_tunnel_remove(ep, r->r_id, now);
 	case EP_REQ_REKEY:
 		return ep_tunnel_rekey(ep, r->r_id, r->r_what, now);
+	case EP_REQ_BGP_TUN:
+		return bgp_side_set(ep, r->r_fd);
 	case EP_REQ_STOP:
 		ep_tunnel_stop_all(ep, now);
 		atomic_store(&ep->quit, true);
@@ -202,6 +234,12 @@ int vpn_endpoint_remove_tunnel(struct vpn_endpoint *ep, const char *id)
 	return control(ep, &r);
 }
 
+int vpn_endpoint_set_bgp_tun(struct vpn_endpoint *ep, int fd)
+{
+	struct ep_request r = { .r_kind = EP_REQ_BGP_TUN, .r_fd = fd };
+	return control(ep, &r);
+}
+
 int vpn_endpoint_rekey_tunnel(struct vpn_endpoint *ep, const char *id, unsigned what)
 {
 	struct ep_request r = { .r_kind = EP_REQ_REKEY, .r_id = id, .r_what = what };
@@ -231,6 +269,8 @@ void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters
 	pthread_mutex_lock(&ep->lock);	/* keeps the address list alive */
 	for (int d = 0; d < VPN_DROP_MAX; d++)
 		out->drops[d] = ep->drops[d];
+	out->bgp_to_side = ep->bgp_to_side;
+	out->bgp_from_side = ep->bgp_from_side;
 	for (struct ep_local *lo = ep->locals; lo; lo = lo->lo_next) {
 		out->rx_invalid += lo->lo_rx_invalid;
 		out->rx_unknown_peer += lo->lo_rx_unknown_peer;
@@ -305,6 +345,9 @@ static void *loop_main(void *arg)
 				break;
 			case EP_W_ESP:
 				ep_esp_readable(ep, w->w_local, now);
+				break;
+			case EP_W_BGP:
+				ep_bgp_readable(ep, now);
 				break;
 			}
 			/* a request may have closed sockets later events point at */
@@ -386,7 +429,8 @@ struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg)
 		ep->cfg.tun_mtu = 1500;
 	if (!ep->cfg.rcvbuf_bytes)
 		ep->cfg.rcvbuf_bytes = EP_RCVBUF_DEFAULT;
-	ep->tun_fd = ep->epfd = ep->wake_fd = -1;
+	ep->tun_fd = ep->epfd = ep->wake_fd = ep->bgp_fd = -1;
+	ep->w_bgp = (struct ep_watch){ EP_W_BGP, NULL, 0 };
 	for (unsigned k = 0; k < VPN_PLAIN_PORTS_MAX; k++)
 		ep->tun_fds[k] = -1;
 	pthread_mutex_init(&ep->lock, NULL);
@@ -430,6 +474,8 @@ void vpn_endpoint_free(struct vpn_endpoint *ep)
 		if (ep->tun_fds[k] >= 0)
 			close(ep->tun_fds[k]);
 	cfg_close_plain_fds(&ep->cfg);	/* new failed before taking them */
+	if (ep->bgp_fd >= 0)
+		close(ep->bgp_fd);
 	if (ep->wake_fd >= 0)
 		close(ep->wake_fd);
 	if (ep->epfd >= 0)

@@ -51,8 +51,18 @@
  *   peer's NAT-T port when the SA is UDP-encapsulated, else raw ESP).
  *   Inbound: recvmmsg -> esp_decrypt_batch (SA table per local address)
  *   -> inner packet checked against the SA's selectors -> ICMP echo to our
- *   inside address answered back into the tunnel, anything else to TUN
- *   (to the tunnel's plaintext side).
+ *   inside address answered back into the tunnel; on a BGP tunnel
+ *   (spec.bgp), anything else from the customer's inside address (.2) to
+ *   ours (.1) to the BGP side; a packet to another tunnel's inside /30
+ *   dropped; anything else to TUN (to the tunnel's plaintext side).
+ *
+ * The BGP side (vpn_endpoint_set_bgp_tun: bgp0 in BIRD's namespace,
+ * bgp/bgp_tun.h) carries only BGP tunnels' inside pairs: a packet read
+ * from it goes into the BGP tunnel whose inside /30 holds its destination,
+ * only from our .1 to the customer's .2 and only while that tunnel is UP
+ * (MSS clamp, DF clear, fragments, as above); everything else is dropped
+ * and counted (VPN_DROP_BGP_*, VPN_DROP_INSIDE_OTHER). Nothing from the
+ * BGP side reaches a plaintext side or the reverse.
  *   Rekey is make-before-break: a new CHILD SA is used as soon as it is
  *   installed; a deleted inbound SA keeps decrypting for
  *   VPN_SA_LINGER_MS so that packets in flight are not lost.
@@ -126,6 +136,11 @@ struct vpn_tunnel_spec {
 	 * among the tunnels of that side (e.g. one side per VPN gateway, each
 	 * into its own VPC). Changes in place on update. */
 	uint8_t plain_port;
+
+	/* A dynamic (BGP) connection's tunnel: its inside pair (our .1, the
+	 * customer's .2) is BGP's, carried to and from the BGP side. Changes in
+	 * place on update. */
+	bool bgp;
 };
 
 /* AWS's default tunnel options (ike_tunnel_config_defaults), MSS 1379,
@@ -144,6 +159,11 @@ enum vpn_drop {
 	VPN_DROP_SEND,		/* sendmmsg failed */
 	VPN_DROP_SELECTOR,	/* decrypted inner packet outside the SA's selectors */
 	VPN_DROP_TUN_WRITE,	/* write to TUN failed (or no such plaintext side) */
+	VPN_DROP_INSIDE_OTHER,	/* decrypted, to another tunnel's inside /30 */
+	VPN_DROP_BGP_NOT_PEER,	/* BGP side: not between our .1 and the customer's .2 */
+	VPN_DROP_BGP_NO_SIDE,	/* for the BGP side, which is not open */
+	VPN_DROP_BGP_NO_TUNNEL,	/* from the BGP side: no BGP tunnel's inside /30 */
+	VPN_DROP_BGP_DOWN,	/* from the BGP side: its tunnel is down (no SA) */
 	VPN_DROP_MAX
 };
 const char *vpn_drop_name(enum vpn_drop why);
@@ -248,8 +268,18 @@ struct vpn_endpoint_counters {
 	uint64_t drops[VPN_DROP_MAX];
 	uint64_t rx_invalid;
 	uint64_t rx_unknown_peer;
+	uint64_t bgp_to_side;		/* packets written to the BGP side */
+	uint64_t bgp_from_side;		/* packets from the BGP side into tunnels */
 };
 void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters *out);
+
+/* The BGP side: bgp0's fd (bgp/bgp_tun.h), or any fd carrying one IPv4
+ * packet per read/write (one end of a SOCK_SEQPACKET socketpair). The
+ * endpoint owns it from the call on (also when it fails), sets
+ * O_NONBLOCK, closes the one it replaces and closes it in
+ * vpn_endpoint_free(); fd -1 closes the side. Any thread, before or after
+ * start. 0, or -1 (logged) when the loop cannot watch it. */
+int vpn_endpoint_set_bgp_tun(struct vpn_endpoint *ep, int fd);
 
 /* Ids of all tunnels, up to max; returns the total count. */
 size_t vpn_endpoint_tunnel_ids(struct vpn_endpoint *ep, char (*ids)[VPN_TUNNEL_ID_MAX],

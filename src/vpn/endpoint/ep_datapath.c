@@ -7,7 +7,12 @@
  * of packets for the same socket.
  * Inbound: recvmmsg -> (4500) classify: IKE to the tunnel's IKE endpoint,
  * ESP collected -> esp_decrypt_batch with the address's SA table ->
- * selector check -> echo to our inside address answered, the rest to TUN.
+ * selector check -> echo to our inside address answered, a BGP tunnel's
+ * inside pair to the BGP side, another tunnel's inside /30 dropped, the
+ * rest to TUN.
+ * BGP side: reads (rounds of EP_BATCH) -> the BGP tunnel whose inside /30
+ * holds the destination, our .1 to the customer's .2 only, while UP ->
+ * the same queue as TUN packets.
  *
  * Must never allocate, lock or log per packet: buffers are the endpoint's
  * (allocated at creation), drops are counters. Runs on the loop thread.
@@ -27,6 +32,8 @@
 #define EP_ROUNDS	4	/* batches per readiness event before yielding */
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
+#define INSIDE_BASE	0xa9fe0000u	/* 169.254.0.0/16: tunnels' inside /30s */
+#define INSIDE_MASK	0xffff0000u
 
 static inline uint32_t rd32(const uint8_t *p)
 {
@@ -267,6 +274,70 @@ void ep_tun_readable(struct vpn_endpoint *ep, unsigned port, uint64_t now)
 	(void)now;
 }
 
+/* The BGP tunnel whose inside /30 holds dst: an UP one before a DOWN one
+ * (two connections of different gateways may share a /30). */
+static struct ep_tunnel *bgp_tunnel_for(struct vpn_endpoint *ep, uint32_t dst)
+{
+	struct ep_tunnel *down = NULL;
+	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next)
+		if (t->t_spec.bgp && t->t_inside_ours && ep_cidr_contains(&t->t_spec.inside, dst)) {
+			if (t->t_up)
+				return t;
+			if (!down)
+				down = t;
+		}
+	return down;
+}
+
+void ep_bgp_readable(struct vpn_endpoint *ep, uint64_t now)
+{
+	uint32_t cap = ep->buf_size - ESP_HEADROOM - ESP_TAILROOM;
+	for (int round = 0; round < EP_ROUNDS && ep->bgp_fd >= 0; round++) {
+		bool drained = false;
+		for (unsigned got = 0; got < EP_BATCH; got++) {
+			if (!tx_room(ep))
+				tx_flush(ep);
+			uint8_t *buf = pool_buf(ep, ep->txq.q_pool_used);
+			uint8_t *p = buf + ESP_HEADROOM;
+			ssize_t r = read(ep->bgp_fd, p, cap);
+			if (r < 0) {
+				drained = true;	/* EAGAIN (or an error: epoll tells again) */
+				break;
+			}
+			ep->txq.q_pool_used++;
+			struct esp_pkt pkt = { .buf = buf, .size = ep->buf_size,
+					       .off = ESP_HEADROOM, .len = (uint32_t)r };
+			/* IPv4 with a whole header and its total length: anything
+			 * else (short, IPv6, a lying length) stops here */
+			if (!inner_ipv4_ok(p, pkt.len)) {
+				ep->drops[VPN_DROP_BAD_PACKET]++;
+				continue;
+			}
+			struct ep_tunnel *t = bgp_tunnel_for(ep, rd32(p + 16));
+			if (!t) {
+				ep->drops[VPN_DROP_BGP_NO_TUNNEL]++;
+				continue;
+			}
+			/* only our .1 to the customer's .2 */
+			if (rd32(p + 12) != t->t_inside_ours || rd32(p + 16) != t->t_inside_ours + 1) {
+				t->t_drops[VPN_DROP_BGP_NOT_PEER]++;
+				continue;
+			}
+			struct ep_child *c = t->t_up ? child_for(t, p, pkt.len) : NULL;
+			if (!c) {
+				t->t_drops[VPN_DROP_BGP_DOWN]++;
+				continue;
+			}
+			ep->bgp_from_side++;
+			tx_enqueue(ep, &pkt, c);
+		}
+		tx_flush(ep);
+		if (drained)
+			break;
+	}
+	(void)now;
+}
+
 /* ---- inbound ------------------------------------------------------------- */
 
 /* Does another live CHILD SA of t (the same peer, authenticated by the
@@ -301,6 +372,41 @@ static struct ep_child *child_of_sa(struct vpn_endpoint *ep, struct ep_local *lo
 				return ep->rx_cache = c;
 	}
 	return NULL;
+}
+
+/* A decrypted packet from t to an inside address (169.254/16, not an echo
+ * to ours, which is answered): true when it is taken here — to the BGP
+ * side (t is a BGP tunnel and the packet goes from the customer's .2 to
+ * our .1) or dropped (a BGP tunnel's .1 from anywhere else; another
+ * tunnel's inside /30: a tunnel's peer never reaches another's inside
+ * pair). false: not an inside address of ours, on as before. */
+static bool inside_taken(struct vpn_endpoint *ep, struct ep_tunnel *t, const uint8_t *p,
+			 uint32_t len)
+{
+	uint32_t dst = rd32(p + 16);
+	if (t->t_inside_ours && dst == t->t_inside_ours) {
+		if (!t->t_spec.bgp)
+			return false;	/* a static tunnel's: as before */
+		if (rd32(p + 12) != t->t_inside_ours + 1) {
+			t->t_drops[VPN_DROP_BGP_NOT_PEER]++;
+			return true;
+		}
+		if (ep->bgp_fd < 0) {
+			t->t_drops[VPN_DROP_BGP_NO_SIDE]++;
+			return true;
+		}
+		if (write(ep->bgp_fd, p, len) < 0)
+			t->t_drops[VPN_DROP_TUN_WRITE]++;
+		else
+			ep->bgp_to_side++;
+		return true;
+	}
+	for (const struct ep_tunnel *o = ep->tunnels; o; o = o->t_next)
+		if (o != t && o->t_inside_ours && ep_cidr_contains(&o->t_spec.inside, dst)) {
+			t->t_drops[VPN_DROP_INSIDE_OTHER]++;
+			return true;
+		}
+	return false;
 }
 
 /* Decrypt the m packets collected in rx_pkts and deliver them. */
@@ -348,6 +454,8 @@ static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
 			tx_enqueue(ep, pk, back);
 			continue;
 		}
+		if ((rd32(p + 16) & INSIDE_MASK) == INSIDE_BASE && inside_taken(ep, t, p, pk->len))
+			continue;
 		if (t->t_spec.plain_port >= ep->n_ports ||
 		    write(ep->tun_fds[t->t_spec.plain_port], p, pk->len) < 0)
 			t->t_drops[VPN_DROP_TUN_WRITE]++;

@@ -30,7 +30,7 @@
 #define EP_RCVBUF_DEFAULT (4 * 1024 * 1024)
 
 /* What an epoll event points at. */
-enum ep_watch_kind { EP_W_TUN, EP_W_WAKE, EP_W_IKE, EP_W_NATT, EP_W_ESP };
+enum ep_watch_kind { EP_W_TUN, EP_W_WAKE, EP_W_IKE, EP_W_NATT, EP_W_ESP, EP_W_BGP };
 struct ep_watch {
 	enum ep_watch_kind w_kind;
 	struct ep_local *w_local;	/* for the socket kinds */
@@ -96,13 +96,15 @@ struct ep_tunnel {
 	struct log_limit t_log_send;	/* IKE send failures (a flood's answers) */
 };
 
-enum ep_req_kind { EP_REQ_ADD, EP_REQ_UPDATE, EP_REQ_REMOVE, EP_REQ_STOP, EP_REQ_REKEY };
+enum ep_req_kind { EP_REQ_ADD, EP_REQ_UPDATE, EP_REQ_REMOVE, EP_REQ_STOP, EP_REQ_REKEY,
+		   EP_REQ_BGP_TUN };
 
 struct ep_request {
 	enum ep_req_kind r_kind;
 	const struct vpn_tunnel_spec *r_spec;
 	const char *r_id;
 	unsigned r_what;		/* EP_REQ_REKEY: VPN_REKEY_* */
+	int r_fd;			/* EP_REQ_BGP_TUN: the new side (owned), -1: none */
 	int r_result;
 	bool r_done;
 };
@@ -121,6 +123,8 @@ struct vpn_endpoint {
 	int tun_fds[VPN_PLAIN_PORTS_MAX];	/* side k: the TUN / plain fds */
 	unsigned n_ports;		/* sides open */
 	struct ep_watch w_ports[VPN_PLAIN_PORTS_MAX];
+	int bgp_fd;			/* the BGP side (vpn_endpoint_set_bgp_tun), -1: none */
+	struct ep_watch w_bgp;
 	int epfd;
 	int wake_fd;			/* eventfd: a control request is waiting */
 	struct ep_watch w_wake;
@@ -153,6 +157,7 @@ struct vpn_endpoint {
 	struct ep_child *rx_cache;	/* last child found for an inbound SA */
 
 	uint64_t drops[VPN_DROP_MAX];	/* packets no tunnel took */
+	uint64_t bgp_to_side, bgp_from_side;	/* vpn_endpoint_counters */
 	uint64_t next_housekeeping_ms;
 };
 
@@ -183,6 +188,7 @@ void ep_tunnel_free_all(struct vpn_endpoint *ep);
 
 /* ep_datapath.c */
 void ep_tun_readable(struct vpn_endpoint *ep, unsigned port, uint64_t now);
+void ep_bgp_readable(struct vpn_endpoint *ep, uint64_t now);
 void ep_natt_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now);
 void ep_esp_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now);
 void ep_ike_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now);

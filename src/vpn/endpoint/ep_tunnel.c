@@ -486,6 +486,7 @@ static void apply_soft_fields(struct ep_tunnel *t, const struct vpn_tunnel_spec 
 	t->t_spec.outer_mtu = spec->outer_mtu ? spec->outer_mtu : VPN_OUTER_MTU_DEFAULT;
 	t->t_spec.inside = spec->inside;
 	t->t_spec.plain_port = spec->plain_port;
+	t->t_spec.bgp = spec->bgp;
 	t->t_inside_ours = inside_ours(&spec->inside);
 	for (struct ep_child *c = t->t_children; c; c = c->ch_next)
 		c->ch_inner_mtu = esp_sa_inner_mtu(c->ch_out, t->t_spec.outer_mtu);
@@ -597,7 +598,7 @@ int ep_tunnel_update(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec
 	}
 	if (ike_fields_equal(&t->t_spec, spec)) {
 		apply_soft_fields(t, spec);
-		log_info(EP_LOG, "tunnel %s updated in place (routes, MSS, MTU)", spec->id);
+		log_info(EP_LOG, "tunnel %s updated in place (routes, MSS, MTU, inside, BGP)", spec->id);
 		ep_snapshot(ep, t, now);
 		return 0;
 	}

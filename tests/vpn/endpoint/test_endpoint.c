@@ -4,8 +4,14 @@
  * private network namespace (skipped otherwise), two endpoints back to
  * back over 127.0.0.1 <-> 127.0.0.2: both UP, status snapshots read from
  * this thread, in-place update, IKE update (renegotiation), adding and
- * removing a tunnel without touching the other, stop. The data path
- * against strongSwan is tests/interop/test_ipsec_strongswan.py.
+ * removing a tunnel without touching the other, stop; the BGP side
+ * (vpn_endpoint_set_bgp_tun) between two endpoints whose plaintext sides
+ * are socketpairs: only a BGP tunnel's inside pair crosses it, each way,
+ * and everything else (another tunnel's inside address, a stranger to our
+ * .1, a tunnel down, no tunnel, bad frames, a closed side) is dropped with
+ * its counter. The data path against strongSwan is
+ * tests/interop/test_ipsec_strongswan.py (and test_bgp_side.py for vpcd's
+ * BGP side).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +22,7 @@
 #include "vpn/endpoint/endpoint.h"
 
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -365,6 +372,238 @@ static void test_ike_versions(void **state)
 	vpn_endpoint_free(b);
 }
 
+/* ---- the BGP side (root, private netns) --------------------------------- */
+
+static uint16_t csum(const uint8_t *p, size_t n)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* An IPv4 packet src -> dst of protocol proto with payload (20-byte
+ * header, checksums right; ICMP: an echo request): its length. */
+static size_t ip_packet(uint8_t *p, const char *src, const char *dst, uint8_t proto,
+			const char *payload)
+{
+	size_t plen = strlen(payload), hl = proto == 1 ? 8 : 0, n = 20 + hl + plen;
+	memset(p, 0, n);
+	p[0] = 0x45;
+	p[2] = (uint8_t)(n >> 8);
+	p[3] = (uint8_t)n;
+	p[8] = 64;
+	p[9] = proto;
+	uint32_t s = ip4(src), d = ip4(dst);
+	for (int i = 0; i < 4; i++) {
+		p[12 + i] = (uint8_t)(s >> (24 - 8 * i));
+		p[16 + i] = (uint8_t)(d >> (24 - 8 * i));
+	}
+	uint16_t c = csum(p, 20);
+	p[10] = (uint8_t)(c >> 8);
+	p[11] = (uint8_t)c;
+	if (proto == 1) {
+		p[20] = 8;	/* echo request, id 7, seq 1 */
+		p[25] = 7;
+		p[27] = 1;
+	}
+	memcpy(p + 20 + hl, payload, plen);
+	if (proto == 1) {
+		c = csum(p + 20, hl + plen);
+		p[22] = (uint8_t)(c >> 8);
+		p[23] = (uint8_t)c;
+	}
+	return n;
+}
+
+/* The next packet on fd within ms (its length into *n), or false. */
+static bool next_packet(int fd, uint8_t *buf, size_t cap, ssize_t *n, int ms)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	if (poll(&pfd, 1, ms) != 1)
+		return false;
+	*n = read(fd, buf, cap);
+	return *n > 0;
+}
+
+static void send_packet(int fd, const uint8_t *p, size_t n)
+{
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+}
+
+/* p (n bytes) written to `in` arrives unchanged on `out`. */
+static void crosses(int in, int out, const uint8_t *p, size_t n)
+{
+	uint8_t got[2048];
+	ssize_t m = 0;
+	send_packet(in, p, n);
+	assert_true(next_packet(out, got, sizeof(got), &m, 3000));
+	assert_int_equal(m, (ssize_t)n);
+	assert_memory_equal(got, p, n);
+}
+
+/* Nothing arrives on any of fds within ms. */
+static void silence(const int *fds, size_t nfds, int ms)
+{
+	uint8_t got[2048];
+	ssize_t m;
+	for (size_t i = 0; i < nfds; i++)
+		assert_false(next_packet(fds[i], got, sizeof(got), &m, i ? 50 : ms));
+}
+
+/* Until tunnel id's drops[why] reaches want (snapshots refresh once a
+ * second). */
+static void wait_drops(struct vpn_endpoint *ep, const char *id, enum vpn_drop why, uint64_t want)
+{
+	struct vpn_tunnel_status st;
+	for (int t = 0; t < 4000; t += 100) {
+		if (vpn_endpoint_tunnel_status(ep, id, &st) && st.drops[why] >= want)
+			return;
+		usleep(100 * 1000);
+	}
+	assert_true(vpn_endpoint_tunnel_status(ep, id, &st));
+	fail_msg("%s: drops[%s] = %llu, want %llu", id, vpn_drop_name(why),
+		 (unsigned long long)st.drops[why], (unsigned long long)want);
+}
+
+static struct vpn_endpoint *endpoint_on(int plain_fd)
+{
+	struct vpn_endpoint_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.tun_name, sizeof(cfg.tun_name), "pair");
+	cfg.use_plain_fd = true;
+	cfg.plain_fd = plain_fd;
+	cfg.on_status = on_status;
+	struct vpn_endpoint *ep = vpn_endpoint_new(&cfg);
+	assert_non_null(ep);
+	return ep;
+}
+
+static void test_bgp_side(void **state)
+{
+	(void)state;
+	if (!private_netns())
+		skip();	/* needs root: a private network namespace for 127.0.0.x */
+	int pa[2], pb[2], bg[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pa), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pb), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, bg), 0);
+	/* a: vpcd's side, plaintext pa[0], BGP side bg[0]; b: the customer */
+	struct vpn_endpoint *a = endpoint_on(pa[0]), *b = endpoint_on(pb[0]);
+	assert_int_equal(vpn_endpoint_set_bgp_tun(a, bg[0]), 0);
+	struct vpn_tunnel_spec s1, s2, s3, sb;
+	spec_fill(&s1, "bgp#1", "127.0.0.1", "127.0.0.2");	/* inside 169.254.10.0/30 */
+	spec_fill(&s2, "bgp#2", "127.0.0.3", "127.0.0.4");	/* no peer: DOWN */
+	assert_int_equal(vpn_parse_cidr("169.254.11.0/30", &s2.inside), 0);
+	spec_fill(&s3, "static#1", "127.0.0.5", "127.0.0.6");	/* static, DOWN */
+	assert_int_equal(vpn_parse_cidr("169.254.12.0/30", &s3.inside), 0);
+	s1.bgp = s2.bgp = true;
+	spec_fill(&sb, "cgw#1", "127.0.0.2", "127.0.0.1");
+	sb.inside = (struct vpn_cidr){ 0, 0 };
+	sb.ike.startup = IKE_STARTUP_START;
+	assert_int_equal(vpn_endpoint_add_tunnel(a, &s1), 0);
+	assert_int_equal(vpn_endpoint_add_tunnel(a, &s2), 0);
+	assert_int_equal(vpn_endpoint_add_tunnel(a, &s3), 0);
+	assert_int_equal(vpn_endpoint_add_tunnel(b, &sb), 0);
+	assert_int_equal(vpn_endpoint_start(a), 0);
+	assert_int_equal(vpn_endpoint_start(b), 0);
+	assert_true(wait_status(a, "bgp#1", true, NULL, 10000));
+	assert_true(wait_status(b, "cgw#1", true, NULL, 10000));
+
+	uint8_t p[256], got[2048];
+	size_t n;
+	ssize_t m;
+	const int quiet_a[] = { bg[1], pa[1] }, quiet_b[] = { pb[1] };
+	/* the customer's .2 to our .1 (BGP's TCP): to the BGP side only */
+	n = ip_packet(p, "169.254.10.2", "169.254.10.1", 6, "open-179");
+	crosses(pb[1], bg[1], p, n);
+	silence(&pa[1], 1, 100);
+	/* our .1 to the customer's .2, from the BGP side: into bgp#1 */
+	n = ip_packet(p, "169.254.10.1", "169.254.10.2", 6, "keepalive");
+	crosses(bg[1], pb[1], p, n);
+
+	/* from the BGP side, dropped: a tunnel that is down, no tunnel, not
+	 * our .1, not their .2 */
+	n = ip_packet(p, "169.254.11.1", "169.254.11.2", 6, "to-down");
+	send_packet(bg[1], p, n);
+	n = ip_packet(p, "169.254.10.1", "10.0.0.5", 6, "no-tunnel");
+	send_packet(bg[1], p, n);
+	n = ip_packet(p, "169.254.10.5", "169.254.10.2", 6, "not-ours");
+	send_packet(bg[1], p, n);
+	n = ip_packet(p, "169.254.10.1", "169.254.10.3", 6, "not-theirs");
+	send_packet(bg[1], p, n);
+	/* bad frames: short, IPv6, a total length that lies, a header length
+	 * beyond the packet */
+	send_packet(bg[1], (const uint8_t *)"\x45\x00\x00", 3);
+	uint8_t v6[40] = { 0x60 };
+	send_packet(bg[1], v6, sizeof(v6));
+	n = ip_packet(p, "169.254.10.1", "169.254.10.2", 6, "liar");
+	p[3] += 40;
+	send_packet(bg[1], p, n);
+	n = ip_packet(p, "169.254.10.1", "169.254.10.2", 6, "");
+	p[0] = 0x4f;
+	send_packet(bg[1], p, n);
+	silence(quiet_b, 1, 300);
+	wait_drops(a, "bgp#2", VPN_DROP_BGP_DOWN, 1);
+	wait_drops(a, "bgp#1", VPN_DROP_BGP_NOT_PEER, 2);
+	struct vpn_endpoint_counters cnt;
+	vpn_endpoint_counters(a, &cnt);
+	assert_int_equal(cnt.drops[VPN_DROP_BGP_NO_TUNNEL], 1);
+	assert_int_equal(cnt.drops[VPN_DROP_BAD_PACKET], 4);
+	/* ... and the side still carries the inside pair */
+	n = ip_packet(p, "169.254.10.1", "169.254.10.2", 6, "after-bad-frames");
+	crosses(bg[1], pb[1], p, n);
+
+	/* through bgp#1, dropped: to bgp#2's and to static#1's inside
+	 * addresses; a stranger (not the customer's .2) to our .1 */
+	n = ip_packet(p, "169.254.10.2", "169.254.11.1", 6, "cross");
+	send_packet(pb[1], p, n);
+	n = ip_packet(p, "169.254.10.2", "169.254.12.1", 17, "cross-static");
+	send_packet(pb[1], p, n);
+	n = ip_packet(p, "10.0.0.10", "169.254.10.1", 6, "stranger");
+	send_packet(pb[1], p, n);
+	silence(quiet_a, 2, 300);
+	wait_drops(a, "bgp#1", VPN_DROP_INSIDE_OTHER, 2);
+	wait_drops(a, "bgp#1", VPN_DROP_BGP_NOT_PEER, 3);
+
+	/* ping to our .1 is still answered by the endpoint, not BGP's */
+	n = ip_packet(p, "169.254.10.2", "169.254.10.1", 1, "ping");
+	send_packet(pb[1], p, n);
+	assert_true(next_packet(pb[1], got, sizeof(got), &m, 3000));
+	assert_int_equal(m, (ssize_t)n);
+	assert_int_equal(got[20], 0);	/* echo reply */
+	assert_memory_equal(got + 12, p + 16, 4);
+	silence(quiet_a, 2, 100);
+	/* the VPC's traffic still goes to the plaintext side, not BGP's */
+	n = ip_packet(p, "169.254.10.2", "10.96.0.5", 17, "vpc");
+	crosses(pb[1], pa[1], p, n);
+	silence(&bg[1], 1, 100);
+
+	vpn_endpoint_counters(a, &cnt);
+	assert_int_equal(cnt.bgp_to_side, 1);
+	assert_int_equal(cnt.bgp_from_side, 2);
+
+	/* the side closed: the inside pair is dropped, counted */
+	assert_int_equal(vpn_endpoint_set_bgp_tun(a, -1), 0);
+	assert_int_equal(read(bg[1], got, sizeof(got)), 0);	/* the endpoint's end is closed */
+	n = ip_packet(p, "169.254.10.2", "169.254.10.1", 6, "no-side");
+	send_packet(pb[1], p, n);
+	wait_drops(a, "bgp#1", VPN_DROP_BGP_NO_SIDE, 1);
+	silence(&pa[1], 1, 100);
+
+	vpn_endpoint_stop(a);
+	vpn_endpoint_stop(b);
+	vpn_endpoint_free(a);
+	vpn_endpoint_free(b);
+	close(pa[1]);
+	close(pb[1]);
+	close(bg[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +612,7 @@ int main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_back_to_back),
 		cmocka_unit_test(test_ike_versions),
+		cmocka_unit_test(test_bgp_side),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
