@@ -94,8 +94,9 @@ PORT = 8000
 # flight), named in its skip.
 MISSING_SESSIONS = ("no BGP session comes up through vpcd yet: the engine does not start or "
                     "configure BIRD (PRIV_BGP_START is there, nothing calls it) and the endpoint "
-                    "has no BGP TUN (vpcd-bgp-<pid>, PRIV_BGP_TUN/ADDR)")
-MISSING_TELEMETRY = "VgwTelemetry of dynamic connections (N BGP ROUTES, AcceptedRouteCount) not written"
+                    "has no BGP side (PRIV_BGP_TUN/ADDR are there, nothing calls them)")
+MISSING_TELEMETRY = ("VgwTelemetry of dynamic connections needs the engine's _Bgp (engine_vpn_bgp_apply "
+                     "is there, nothing calls it)")
 MISSING_REENABLE = "a session disabled by the 100-prefix limit is not re-enabled"
 
 # Connects, sends a line, expects it back: prints "ok" or "fail ...".
