@@ -99,7 +99,6 @@
 #define VPN_TYPE "ipsec.1"
 #define VPN_DELETED_KEEP_S 3600		/* a deleted connection stays describable this long */
 #define VPN_STATIC_ROUTES_MAX 100	/* AWS's limit per connection */
-#define VPN_TCP_MSS 1379		/* what current AWS configurations say */
 #define VPN_USED_INSIDE_MAX 512		/* inside CIDRs looked at per VPN gateway */
 #define VPN_STATUS_DOWN_MESSAGE "IPSEC IS DOWN"
 #define DEVICE_TYPES_MAX_RESULTS_MIN 200
@@ -431,7 +430,7 @@ static int vpn_to_cgw(struct api_req *rq, const struct doc *vpn, bool with_vpc, 
 	snprintf(cv->cv_cgw_outside_ip, sizeof(cv->cv_cgw_outside_ip), "%s", doc_get_str(vpn, "_CustomerGatewayIpAddress"));
 	snprintf(cv->cv_local_ipv4_network_cidr, CGW_CIDR_LEN, "%s", doc_get_str(opts, "LocalIpv4NetworkCidr"));
 	snprintf(cv->cv_remote_ipv4_network_cidr, CGW_CIDR_LEN, "%s", doc_get_str(opts, "RemoteIpv4NetworkCidr"));
-	cv->cv_tcp_mss = VPN_TCP_MSS;
+	cv->cv_tcp_mss = TUNNEL_TCP_MSS_DEFAULT;
 	int t = 0;
 	doc_foreach(tun, doc_get(opts, "TunnelOptions")) {
 		if (t == VPN_TUNNELS)

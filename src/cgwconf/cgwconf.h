@@ -67,12 +67,13 @@ struct cgw_tunnel {
 	struct cgw_algs	ct_phase2_encryption;
 	struct cgw_algs	ct_phase2_integrity;
 	struct cgw_dh_groups ct_phase2_dh;
-	uint32_t	ct_phase1_lifetime_s;		/* 900-28800, default 28800 */
-	uint32_t	ct_phase2_lifetime_s;		/* 900-3600, default 3600 */
-	uint32_t	ct_rekey_margin_s;		/* default 270 */
-	uint32_t	ct_rekey_fuzz_pct;		/* 0-100, default 100 */
-	uint32_t	ct_replay_window;		/* 64-2048, default 1024 */
-	uint32_t	ct_dpd_timeout_s;		/* >= 30, default 30 */
+	/* Limits and defaults: model/tunnel_limits.h. */
+	uint32_t	ct_phase1_lifetime_s;
+	uint32_t	ct_phase2_lifetime_s;
+	uint32_t	ct_rekey_margin_s;
+	uint32_t	ct_rekey_fuzz_pct;
+	uint32_t	ct_replay_window;
+	uint32_t	ct_dpd_timeout_s;
 	char		ct_dpd_action[CGW_ACTION_LEN];	/* "clear" | "none" | "restart" */
 	char		ct_startup_action[CGW_ACTION_LEN]; /* "add" | "start" */
 };
@@ -99,7 +100,7 @@ struct cgw_vpn_connection {
 	/* The connection's static routes (customer-side prefixes). */
 	unsigned	cv_n_static_routes;
 	char		cv_static_routes[CGW_MAX_STATIC_ROUTES][CGW_CIDR_LEN];
-	uint32_t	cv_tcp_mss;		/* 1379 */
+	uint32_t	cv_tcp_mss;		/* TUNNEL_TCP_MSS_DEFAULT */
 };
 
 /*
@@ -126,9 +127,10 @@ struct cgw_error {
 };
 
 /* AWS's defaults: type ipsec.1, ASNs 65000/64512, selectors 0.0.0.0/0,
- * every algorithm and group AWS allows, lifetimes 28800/3600, margin 270,
- * fuzz 100, replay 1024, DPD 30 s clear, startup add, both IKE versions,
- * TCP MSS 1379.  Ids, addresses and keys are left empty. */
+ * every algorithm and group AWS allows, the lifetimes, rekey margin and
+ * fuzz, replay window, DPD timeout and TCP MSS of model/tunnel_limits.h,
+ * DPD clear, startup add, both IKE versions.  Ids, addresses and keys are
+ * left empty. */
 void cgwconf_connection_defaults(struct cgw_vpn_connection *conn);
 
 /* Checks what the renderers rely on (addresses, /30 inside CIDRs in

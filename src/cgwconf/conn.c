@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "model/tunnel_limits.h"
 
 static const struct cgw_alg_info encryption_table[] = {
 	{ "AES128",        "aes-128-cbc",    "aes-128-cbc",    false },
@@ -27,8 +28,8 @@ static const struct cgw_alg_info integrity_table[] = {
 	{ "SHA2-512", "sha2-512", "hmac-sha2-512-256", false },
 };
 
-/* Phase 1 allows 2 and 14-24; phase 2 also 5. */
-static const unsigned dh_groups_known[] = { 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24 };
+/* Phase 2 allows every group, phase 1 all but TUNNEL_DH_PHASE2_ONLY. */
+static const unsigned dh_groups_known[] = { TUNNEL_DH_GROUPS };
 
 static const struct cgw_alg_info *alg_find(const struct cgw_alg_info *t, size_t n,
     const char *name)
@@ -167,7 +168,7 @@ void cgwconf_connection_defaults(struct cgw_vpn_connection *conn)
 	conn->cv_amazon_side_asn = 64512;
 	snprintf(conn->cv_local_ipv4_network_cidr, CGW_CIDR_LEN, "0.0.0.0/0");
 	snprintf(conn->cv_remote_ipv4_network_cidr, CGW_CIDR_LEN, "0.0.0.0/0");
-	conn->cv_tcp_mss = 1379;
+	conn->cv_tcp_mss = TUNNEL_TCP_MSS_DEFAULT;
 	for (unsigned t = 0; t < CGW_TUNNELS; t++) {
 		struct cgw_tunnel *tun = &conn->cv_tunnel[t];
 
@@ -177,16 +178,16 @@ void cgwconf_connection_defaults(struct cgw_vpn_connection *conn)
 		algs_set(&tun->ct_phase1_integrity, integrity_table, ARRAY_LEN(integrity_table));
 		algs_set(&tun->ct_phase2_integrity, integrity_table, ARRAY_LEN(integrity_table));
 		for (size_t i = 0; i < ARRAY_LEN(dh_groups_known); i++) {
-			if (dh_groups_known[i] != 5)
+			if (dh_groups_known[i] != TUNNEL_DH_PHASE2_ONLY)
 				tun->ct_phase1_dh.cd_group[tun->ct_phase1_dh.cd_n++] = dh_groups_known[i];
 			tun->ct_phase2_dh.cd_group[tun->ct_phase2_dh.cd_n++] = dh_groups_known[i];
 		}
-		tun->ct_phase1_lifetime_s = 28800;
-		tun->ct_phase2_lifetime_s = 3600;
-		tun->ct_rekey_margin_s = 270;
-		tun->ct_rekey_fuzz_pct = 100;
-		tun->ct_replay_window = 1024;
-		tun->ct_dpd_timeout_s = 30;
+		tun->ct_phase1_lifetime_s = TUNNEL_PHASE1_LIFETIME_DEFAULT;
+		tun->ct_phase2_lifetime_s = TUNNEL_PHASE2_LIFETIME_DEFAULT;
+		tun->ct_rekey_margin_s = TUNNEL_REKEY_MARGIN_DEFAULT;
+		tun->ct_rekey_fuzz_pct = TUNNEL_REKEY_FUZZ_DEFAULT;
+		tun->ct_replay_window = TUNNEL_REPLAY_WINDOW_DEFAULT;
+		tun->ct_dpd_timeout_s = TUNNEL_DPD_TIMEOUT_DEFAULT;
 		snprintf(tun->ct_dpd_action, CGW_ACTION_LEN, "clear");
 		snprintf(tun->ct_startup_action, CGW_ACTION_LEN, "add");
 	}

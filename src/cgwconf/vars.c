@@ -7,6 +7,7 @@
  */
 #include "cgwconf/cgwconf_int.h"
 #include "cgwconf/tmpl.h"
+#include "model/tunnel_limits.h"
 
 #include <string.h>
 
@@ -23,10 +24,7 @@ static void add_u(struct arena *ar, struct tv *obj, const char *key, unsigned lo
 static void add_alg_list(struct arena *ar, struct tv *obj, const char *key,
     const struct cgw_algs *a, const struct cgw_alg_info *(*info)(const char *))
 {
-	static const char *const order[] = {
-		"AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16",
-		"SHA1", "SHA2-256", "SHA2-384", "SHA2-512",
-	};
+	static const char *const order[] = { TUNNEL_ENCRYPTION_NAMES, TUNNEL_INTEGRITY_NAMES };
 	struct tv *list = tv_add_list(ar, obj, key);
 
 	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++)

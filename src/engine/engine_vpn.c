@@ -27,14 +27,14 @@ static const enum ike_integ integ_of_bit[TUNNEL_ALGS_PER_KIND] = {
 /* The DH groups ike/ negotiates, in AWS's order; all of them fit
  * IKE_MAX_ALGS (AWS allows twelve in phase 1 and thirteen in phase 2 by
  * default). */
-static const uint16_t dh_known[] = { 2, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24 };
+static const uint16_t dh_known[] = { TUNNEL_DH_GROUPS };
 _Static_assert(ARRAY_LEN(dh_known) <= IKE_MAX_ALGS, "every DH group fits a list");
 
 static size_t dh_list(uint32_t bits, bool phase1, uint16_t *out)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < ARRAY_LEN(dh_known); i++)
-		if ((bits & (1u << dh_known[i])) && !(phase1 && dh_known[i] == 5))
+		if ((bits & (1u << dh_known[i])) && !(phase1 && dh_known[i] == TUNNEL_DH_PHASE2_ONLY))
 			out[n++] = dh_known[i];
 	return n;
 }

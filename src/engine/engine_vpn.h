@@ -17,7 +17,7 @@
 
 #define ENGINE_VPN_TUNNELS	2
 #define ENGINE_VPN_ID_MAX	48
-#define ENGINE_DPD_DELAY_S	10	/* AWS's: R-U-THERE after 10 s of silence */
+#define ENGINE_DPD_DELAY_S	TUNNEL_DPD_DELAY	/* R-U-THERE after this much silence */
 #define ENGINE_STATUS_UP	"IPSEC IS UP"
 #define ENGINE_STATUS_DOWN	"IPSEC IS DOWN"	/* DOWN without a known cause */
 #define ENGINE_VPN_ERROR_MAX	112	/* why a tunnel cannot run, with its NUL */

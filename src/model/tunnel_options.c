@@ -13,29 +13,28 @@
 
 #include "base/base.h"
 
-static const char *const encryption_names[TUNNEL_ALGS_PER_KIND] = {
-	"AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16",
-};
-static const char *const integrity_names[TUNNEL_ALGS_PER_KIND] = {
-	"SHA1", "SHA2-256", "SHA2-384", "SHA2-512",
-};
+static const char *const encryption_names[TUNNEL_ALGS_PER_KIND] = { TUNNEL_ENCRYPTION_NAMES };
+static const char *const integrity_names[TUNNEL_ALGS_PER_KIND] = { TUNNEL_INTEGRITY_NAMES };
+static const unsigned dh_groups[] = { TUNNEL_DH_GROUPS };
 
-/* DH groups AWS allows, as bitmasks (bit n = group n). */
+/* The DH groups AWS allows in a phase, as a bitmask (bit n = group n). */
+static uint32_t dh_allowed(bool phase1)
+{
+	uint32_t bits = 0;
+	for (size_t i = 0; i < ARRAY_LEN(dh_groups); i++)
+		if (!(phase1 && dh_groups[i] == TUNNEL_DH_PHASE2_ONLY))
+			bits |= 1u << dh_groups[i];
+	return bits;
+}
+
 #define DH_BIT(n) (1u << (n))
-#define DH_14_TO_24 (0x7ffu << 14)
-static const uint32_t phase1_dh_allowed = DH_BIT(2) | DH_14_TO_24;
-static const uint32_t phase2_dh_allowed = DH_BIT(2) | DH_BIT(5) | DH_14_TO_24;
-
 #define ALL_ALGS ((1u << TUNNEL_ALGS_PER_KIND) - 1)
 
 /* 169.254.0.0/16, and the /30s AWS keeps for itself. */
-#define LINK_LOCAL_NET 0xa9fe0000u
-#define LINK_LOCAL_LEN 16
+#define LINK_LOCAL_NET TUNNEL_INSIDE_NET
+#define LINK_LOCAL_LEN TUNNEL_INSIDE_NET_PREFIX
 #define INSIDE_BLOCKS (1u << (TUNNEL_INSIDE_PREFIX - LINK_LOCAL_LEN))	/* 16384 /30s */
-static const uint32_t inside_reserved[] = {
-	0xa9fe0000u, 0xa9fe0100u, 0xa9fe0200u, 0xa9fe0300u, 0xa9fe0400u, 0xa9fe0500u,	/* 169.254.0-5.0/30 */
-	0xa9fea9fcu,									/* 169.254.169.252/30 */
-};
+static const uint32_t inside_reserved[] = { TUNNEL_INSIDE_RESERVED };
 
 static const char psk_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -57,8 +56,8 @@ void tunnel_options_defaults(struct tunnel_options *to)
 	to->to_ike_versions = TUNNEL_IKEV1 | TUNNEL_IKEV2;
 	to->to_phase1_encryption = to->to_phase2_encryption = ALL_ALGS;
 	to->to_phase1_integrity = to->to_phase2_integrity = ALL_ALGS;
-	to->to_phase1_dh = phase1_dh_allowed;
-	to->to_phase2_dh = phase2_dh_allowed;
+	to->to_phase1_dh = dh_allowed(true);
+	to->to_phase2_dh = dh_allowed(false);
 	to->to_phase1_lifetime_s = TUNNEL_PHASE1_LIFETIME_DEFAULT;
 	to->to_phase2_lifetime_s = TUNNEL_PHASE2_LIFETIME_DEFAULT;
 	to->to_rekey_margin_s = TUNNEL_REKEY_MARGIN_DEFAULT;
@@ -229,11 +228,11 @@ int tunnel_options_set_ints(struct tunnel_options *to, const char *field, const 
 	const char *allowed_text;
 	if (strcmp(field, "Phase1DHGroupNumbers") == 0) {
 		set = &to->to_phase1_dh;
-		allowed = phase1_dh_allowed;
+		allowed = dh_allowed(true);
 		allowed_text = "2, 14-24";
 	} else if (strcmp(field, "Phase2DHGroupNumbers") == 0) {
 		set = &to->to_phase2_dh;
-		allowed = phase2_dh_allowed;
+		allowed = dh_allowed(false);
 		allowed_text = "2, 5, 14-24";
 	} else {
 		return fail(err, "Unknown tunnel option %.64s", field);
@@ -268,9 +267,9 @@ int tunnel_options_validate(const struct tunnel_options *to, struct tunnel_error
 		return fail(err, "Invalid value for Phase1IntegrityAlgorithms");
 	if (!to->to_phase2_integrity || (to->to_phase2_integrity & ~ALL_ALGS))
 		return fail(err, "Invalid value for Phase2IntegrityAlgorithms");
-	if (!to->to_phase1_dh || (to->to_phase1_dh & ~phase1_dh_allowed))
+	if (!to->to_phase1_dh || (to->to_phase1_dh & ~dh_allowed(true)))
 		return fail(err, "Invalid value for Phase1DHGroupNumbers");
-	if (!to->to_phase2_dh || (to->to_phase2_dh & ~phase2_dh_allowed))
+	if (!to->to_phase2_dh || (to->to_phase2_dh & ~dh_allowed(false)))
 		return fail(err, "Invalid value for Phase2DHGroupNumbers");
 	return 0;
 }

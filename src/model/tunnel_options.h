@@ -24,28 +24,9 @@
 
 #include "base/doc.h"
 #include "model/model.h"
+#include "model/tunnel_limits.h"
 
-/* Limits and defaults (AWS Site-to-Site VPN tunnel options). */
-#define TUNNEL_PHASE1_LIFETIME_MIN	900
-#define TUNNEL_PHASE1_LIFETIME_MAX	28800
-#define TUNNEL_PHASE1_LIFETIME_DEFAULT	28800
-#define TUNNEL_PHASE2_LIFETIME_MIN	900
-#define TUNNEL_PHASE2_LIFETIME_MAX	3600	/* and less than phase 1 */
-#define TUNNEL_PHASE2_LIFETIME_DEFAULT	3600
-#define TUNNEL_REKEY_MARGIN_MIN		60	/* up to half of phase 2 */
-#define TUNNEL_REKEY_MARGIN_DEFAULT	270
-#define TUNNEL_REKEY_FUZZ_MAX		100
-#define TUNNEL_REKEY_FUZZ_DEFAULT	100
-#define TUNNEL_REPLAY_WINDOW_MIN	64
-#define TUNNEL_REPLAY_WINDOW_MAX	2048
-#define TUNNEL_REPLAY_WINDOW_DEFAULT	1024
-#define TUNNEL_DPD_TIMEOUT_MIN		30
-#define TUNNEL_DPD_TIMEOUT_MAX		86400	/* vpcd's own bound: a day */
-#define TUNNEL_DPD_TIMEOUT_DEFAULT	30
-#define TUNNEL_PSK_MIN			8
-#define TUNNEL_PSK_MAX			64
-#define TUNNEL_PSK_GENERATED		32
-#define TUNNEL_INSIDE_PREFIX		30	/* inside CIDRs are /30s of 169.254.0.0/16 */
+/* Limits and defaults: model/tunnel_limits.h (the one place). */
 
 /* Bits of to_ike_versions. */
 #define TUNNEL_IKEV1	(1u << 0)
@@ -55,7 +36,6 @@
  * order is AWS's "lowest first" order (AES128 < AES256 < AES128-GCM-16 <
  * AES256-GCM-16; SHA1 < SHA2-256 < SHA2-384 < SHA2-512). */
 enum tunnel_alg_kind { TUNNEL_ALG_ENCRYPTION, TUNNEL_ALG_INTEGRITY };
-#define TUNNEL_ALGS_PER_KIND 4
 
 enum tunnel_dpd_action { TUNNEL_DPD_CLEAR, TUNNEL_DPD_NONE, TUNNEL_DPD_RESTART };
 enum tunnel_startup_action { TUNNEL_STARTUP_ADD, TUNNEL_STARTUP_START };

@@ -18,8 +18,9 @@
  *                                           or phase 2)
  *   phase1_integrity = SHA1,SHA2-256       (SHA2-384, SHA2-512)
  *   phase1_dh = 2,14  phase2_encryption = ... phase2_integrity = ... phase2_dh = 2
- *   phase1_lifetime = 28800  phase2_lifetime = 3600
- *   rekey_margin = 540  rekey_fuzz = 100  replay_window = 1024
+ *   phase1_lifetime = 28800  phase2_lifetime = 3600   (defaults and limits:
+ *                                      model/tunnel_limits.h)
+ *   rekey_margin = 270  rekey_fuzz = 100  replay_window = 1024
  *   dpd_delay = 10  dpd_timeout = 30  dpd_action = clear|none|restart
  *   startup_action = add|start
  *   local_cidr = 0.0.0.0/0  remote_cidr = 0.0.0.0/0   # selector bounds

@@ -90,8 +90,10 @@ const char *vpn_tunnel_spec_check(const struct vpn_tunnel_spec *s)
 {
 	const struct ike_tunnel_config *c = &s->ike;
 	bool test = s->test_short_timers;
-	uint32_t p1_min = test ? VPN_TEST_LIFETIME_MIN : VPN_P1_LIFETIME_MIN;
-	uint32_t p2_min = test ? VPN_TEST_LIFETIME_MIN : VPN_P2_LIFETIME_MIN;
+	uint32_t p1_min = test ? VPN_TEST_LIFETIME_MIN : TUNNEL_PHASE1_LIFETIME_MIN;
+	uint32_t p2_min = test ? VPN_TEST_LIFETIME_MIN : TUNNEL_PHASE2_LIFETIME_MIN;
+#define STR_(x) #x
+#define STR(x) STR_(x)
 	if (!s->id[0] || !memchr(s->id, 0, sizeof(s->id)))
 		return "tunnel id missing or too long";
 	if (s->plain_port >= VPN_PLAIN_PORTS_MAX)
@@ -100,33 +102,39 @@ const char *vpn_tunnel_spec_check(const struct vpn_tunnel_spec *s)
 		return "local and remote outside addresses are required";
 	if (!s->psk_len || s->psk_len > IKE_PSK_MAX)
 		return "pre-shared key missing or too long";
-	if (s->inside.addr && s->inside.prefix_len != 30)
-		return "inside CIDR must be a /30";
+	if (s->inside.addr && s->inside.prefix_len != TUNNEL_INSIDE_PREFIX)
+		return "inside CIDR must be a /" STR(TUNNEL_INSIDE_PREFIX);
 	if (s->n_routes > VPN_MAX_ROUTES)
 		return "too many routes";
-	if (c->p1_lifetime_s < p1_min || c->p1_lifetime_s > VPN_P1_LIFETIME_MAX)
-		return test ? "phase 1 lifetime out of range (test: 10..28800 s)"
-			    : "phase 1 lifetime out of range (900..28800 s)";
-	if (c->p2_lifetime_s < p2_min || c->p2_lifetime_s > VPN_P2_LIFETIME_MAX)
-		return test ? "phase 2 lifetime out of range (test: 10..3600 s)"
-			    : "phase 2 lifetime out of range (900..3600 s)";
-	if (c->p2_lifetime_s > c->p1_lifetime_s)
-		return "phase 2 lifetime must not exceed phase 1 lifetime";
-	if (!test && (c->rekey_margin_s < 60 || c->rekey_margin_s > c->p2_lifetime_s / 2))
-		return "rekey margin out of range (60 s .. half the phase 2 lifetime)";
-	if (c->rekey_fuzz_pct > 100)
-		return "rekey fuzz out of range (0..100 %)";
-	if (c->replay_window < 64 || c->replay_window > 2048)
-		return "replay window out of range (64..2048)";
-	if (c->dpd_timeout_s < (test ? VPN_TEST_DPD_TIMEOUT_MIN : VPN_DPD_TIMEOUT_MIN))
-		return test ? "DPD timeout too short (test: 3 s at least)"
-			    : "DPD timeout too short (30 s at least)";
+	if (c->p1_lifetime_s < p1_min || c->p1_lifetime_s > TUNNEL_PHASE1_LIFETIME_MAX)
+		return test ? "phase 1 lifetime out of range (test: " STR(VPN_TEST_LIFETIME_MIN) ".."
+			      STR(TUNNEL_PHASE1_LIFETIME_MAX) " s)"
+			    : "phase 1 lifetime out of range (" STR(TUNNEL_PHASE1_LIFETIME_MIN) ".."
+			      STR(TUNNEL_PHASE1_LIFETIME_MAX) " s)";
+	if (c->p2_lifetime_s < p2_min || c->p2_lifetime_s > TUNNEL_PHASE2_LIFETIME_MAX)
+		return test ? "phase 2 lifetime out of range (test: " STR(VPN_TEST_LIFETIME_MIN) ".."
+			      STR(TUNNEL_PHASE2_LIFETIME_MAX) " s)"
+			    : "phase 2 lifetime out of range (" STR(TUNNEL_PHASE2_LIFETIME_MIN) ".."
+			      STR(TUNNEL_PHASE2_LIFETIME_MAX) " s)";
+	if (c->p2_lifetime_s >= c->p1_lifetime_s)
+		return "phase 2 lifetime must be less than the phase 1 lifetime";
+	if (!test && (c->rekey_margin_s < TUNNEL_REKEY_MARGIN_MIN || c->rekey_margin_s > c->p2_lifetime_s / 2))
+		return "rekey margin out of range (" STR(TUNNEL_REKEY_MARGIN_MIN) " s .. half the phase 2 lifetime)";
+	if (c->rekey_fuzz_pct > TUNNEL_REKEY_FUZZ_MAX)
+		return "rekey fuzz out of range (0.." STR(TUNNEL_REKEY_FUZZ_MAX) " %)";
+	if (c->replay_window < TUNNEL_REPLAY_WINDOW_MIN || c->replay_window > TUNNEL_REPLAY_WINDOW_MAX)
+		return "replay window out of range (" STR(TUNNEL_REPLAY_WINDOW_MIN) ".." STR(TUNNEL_REPLAY_WINDOW_MAX) ")";
+	if (c->dpd_timeout_s < (test ? VPN_TEST_DPD_TIMEOUT_MIN : TUNNEL_DPD_TIMEOUT_MIN))
+		return test ? "DPD timeout too short (test: " STR(VPN_TEST_DPD_TIMEOUT_MIN) " s at least)"
+			    : "DPD timeout too short (" STR(TUNNEL_DPD_TIMEOUT_MIN) " s at least)";
 	if (!c->dpd_delay_s || c->dpd_delay_s > c->dpd_timeout_s)
 		return "DPD delay must be positive and at most the DPD timeout";
 	if (s->tcp_mss && (s->tcp_mss < 536 || s->tcp_mss > 1460))
 		return "TCP MSS out of range (536..1460)";
 	if (s->outer_mtu && (s->outer_mtu < 576 || s->outer_mtu > 9000))
 		return "outer MTU out of range (576..9000)";
+#undef STR
+#undef STR_
 	return NULL;
 }
 

@@ -73,6 +73,7 @@
 #ifndef VPCD_VPN_ENDPOINT_H
 #define VPCD_VPN_ENDPOINT_H
 
+#include "model/tunnel_limits.h"
 #include "vpn/esp/esp.h"
 #include "vpn/ike/ike.h"
 #include "vpn/ike/ikev2.h"
@@ -87,17 +88,12 @@
 #define VPN_MAX_TUNNELS		256
 #define VPN_SA_LINGER_MS	5000	/* deleted inbound SA still decrypts */
 #define VPN_OUTER_MTU_DEFAULT	1500
-#define VPN_TCP_MSS_DEFAULT	1379
+#define VPN_TCP_MSS_DEFAULT	TUNNEL_TCP_MSS_DEFAULT
 #define VPN_PLAIN_PORTS_MAX	16	/* plaintext sides: plain_fd + more_plain_fds */
 
-/* Limits that AWS applies to tunnel options; a spec outside them is
- * refused unless spec.test_short_timers is set (tests only). */
-#define VPN_P1_LIFETIME_MIN	900
-#define VPN_P1_LIFETIME_MAX	28800
-#define VPN_P2_LIFETIME_MIN	900
-#define VPN_P2_LIFETIME_MAX	3600
-#define VPN_DPD_TIMEOUT_MIN	30
-/* ... and with test_short_timers: */
+/* The limits AWS applies to tunnel options are model/tunnel_limits.h's
+ * (TUNNEL_*); a spec outside them is refused unless spec.test_short_timers
+ * is set (tests only), which lowers these minimums: */
 #define VPN_TEST_LIFETIME_MIN	10
 #define VPN_TEST_DPD_TIMEOUT_MIN 3
 

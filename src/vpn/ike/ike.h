@@ -174,14 +174,15 @@ struct ike_tunnel_config {
 	 * when we initiate, IKEv2 (AWS initiates only with IKEv2). */
 	unsigned versions;
 
-	uint32_t p1_lifetime_s;		/* 28800 */
-	uint32_t p2_lifetime_s;		/* 3600 */
-	uint32_t rekey_margin_s;	/* 540: rekey at lifetime - margin ... */
-	uint32_t rekey_fuzz_pct;	/* 100: ... minus up to fuzz% of the margin */
-	uint32_t replay_window;		/* 1024, passed to ESP */
-	uint32_t dpd_delay_s;		/* 10: idle time before R-U-THERE, and between
+	/* Defaults and AWS's limits: model/tunnel_limits.h (TUNNEL_*). */
+	uint32_t p1_lifetime_s;
+	uint32_t p2_lifetime_s;
+	uint32_t rekey_margin_s;	/* rekey at lifetime - margin ... */
+	uint32_t rekey_fuzz_pct;	/* ... minus up to fuzz% of the margin */
+	uint32_t replay_window;		/* passed to ESP */
+	uint32_t dpd_delay_s;		/* idle time before R-U-THERE, and between
 					 * unanswered ones; at most timeout / 2 */
-	uint32_t dpd_timeout_s;		/* 30: the peer is dead this long after its
+	uint32_t dpd_timeout_s;		/* the peer is dead this long after its
 					 * last sign of life (no later) */
 	enum ike_dpd_action dpd_action;
 	enum ike_startup startup;
@@ -192,9 +193,12 @@ struct ike_tunnel_config {
 	uint32_t retransmit_tries;	/* 0 = 5 retransmissions */
 };
 
-/* AWS's defaults: AES128, SHA1, group 2 in both phases, 28800/3600 s,
- * margin 540 s, fuzz 100 %, replay window 1024, DPD 10 s/30 s clear,
- * startup add, selectors 0.0.0.0/0. Addresses and PSK are left zero. */
+/* AWS's numeric defaults (model/tunnel_limits.h: lifetimes, rekey margin
+ * and fuzz, replay window, DPD delay and timeout), DPD action clear,
+ * startup add, selectors 0.0.0.0/0, and the seed's algorithms only
+ * (AES128, SHA1, group 2 in both phases; AWS's default is every allowed
+ * algorithm, which the engine sets from model/tunnel_options). Addresses
+ * and PSK are left zero. */
 void ike_tunnel_config_defaults(struct ike_tunnel_config *cfg);
 
 enum ike_action_kind {

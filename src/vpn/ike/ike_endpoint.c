@@ -8,6 +8,7 @@
 #include "vpn/ike/ike_internal.h"
 
 #include "base/base.h"
+#include "model/tunnel_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,13 +66,13 @@ void ike_tunnel_config_defaults(struct ike_tunnel_config *cfg)
 	cfg->p2_integ_n = 1;
 	cfg->p2_dh[0] = 2;
 	cfg->p2_dh_n = 1;
-	cfg->p1_lifetime_s = 28800;
-	cfg->p2_lifetime_s = 3600;
-	cfg->rekey_margin_s = 540;
-	cfg->rekey_fuzz_pct = 100;
-	cfg->replay_window = 1024;
-	cfg->dpd_delay_s = 10;
-	cfg->dpd_timeout_s = 30;
+	cfg->p1_lifetime_s = TUNNEL_PHASE1_LIFETIME_DEFAULT;
+	cfg->p2_lifetime_s = TUNNEL_PHASE2_LIFETIME_DEFAULT;
+	cfg->rekey_margin_s = TUNNEL_REKEY_MARGIN_DEFAULT;
+	cfg->rekey_fuzz_pct = TUNNEL_REKEY_FUZZ_DEFAULT;
+	cfg->replay_window = TUNNEL_REPLAY_WINDOW_DEFAULT;
+	cfg->dpd_delay_s = TUNNEL_DPD_DELAY;
+	cfg->dpd_timeout_s = TUNNEL_DPD_TIMEOUT_DEFAULT;
 	cfg->dpd_action = IKE_DPD_CLEAR;
 	cfg->startup = IKE_STARTUP_ADD;
 }

@@ -13,6 +13,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #include "ike_harness.h"
+#include "model/tunnel_limits.h"
 #include "vpn/ike/ike_internal.h"	/* last_rx_ms: the peer's last sign of life */
 
 /* Every CHILD SA of A has its mirror at B, with the same keys. */
@@ -74,7 +75,8 @@ static void test_main_and_quick_mode(void **state)
 	assert_int_equal(x->in.enc_key_len, 16);
 	assert_int_equal(x->in.auth_key_len, 20);
 	assert_int_equal(x->hard_lifetime_s, 3600);
-	assert_true(x->soft_lifetime_s <= 3600 - 540 && x->soft_lifetime_s >= 3600 - 1080);
+	assert_true(x->soft_lifetime_s <= 3600 - TUNNEL_REKEY_MARGIN_DEFAULT &&
+		    x->soft_lifetime_s >= 3600 - 2 * TUNNEL_REKEY_MARGIN_DEFAULT);
 	assert_int_equal(x->ts_local.first, 0x0a000000u);
 	assert_int_equal(x->ts_local.last, 0x0a0000ffu);
 	assert_int_equal(x->ts_remote.first, 0x0a600000u);
@@ -523,7 +525,7 @@ static void test_rekey_delete_delayed(void **state)
 	h_config(&ca, 0);
 	h_config(&cb, 1);
 	ca.rekey_fuzz_pct = cb.rekey_fuzz_pct = 0;
-	cb.rekey_margin_s = 60;		/* A rekeys first, at 3600 - 540 s */
+	cb.rekey_margin_s = 60;		/* A rekeys first, at 3600 - TUNNEL_REKEY_MARGIN_DEFAULT s */
 	up(&n, &ca, &cb);
 	uint32_t old_in = n.s[0].sas[0].in.spi;
 	while (n.s[0].installs < 2 && n.now < 4000 * 1000)
@@ -771,7 +773,7 @@ static void test_isakmp_status(void **state)
 	/* about 100 s after it was established */
 	assert_in_range(b.established_s, 98, 101);
 	assert_in_range(b.remaining_s, 3600 - 101, 3600 - 98);
-	assert_in_range(a.reauth_in_s, 3600 - 540 - 101, 3600 - 540 - 98);
+	assert_in_range(a.reauth_in_s, 3600 - TUNNEL_REKEY_MARGIN_DEFAULT - 101, 3600 - TUNNEL_REKEY_MARGIN_DEFAULT - 98);
 	/* the remaining lifetime runs down; after re-authentication the new SA */
 	h_run(&n, n.now + 3300 * 1000);
 	struct ike_isakmp_status a2;
