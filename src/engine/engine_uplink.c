@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "base/csum.h"
 #include "priv/priv.h"
 
 #define UL_LOG "uplink"
@@ -174,10 +175,6 @@ static bool serves(const struct ul_gw *g, uint32_t ip)
 	return false;
 }
 
-static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-static void put32(uint8_t *p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = (uint8_t)v; }
-static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
-
 /* An ARP frame into f (60 bytes, padded): op 1 request, 2 reply. */
 static size_t arp_frame(uint8_t *f, const uint8_t *eth_dst, const uint8_t *sha, uint32_t spa, uint16_t op,
 			const uint8_t *tha, uint32_t tpa)
@@ -185,17 +182,17 @@ static size_t arp_frame(uint8_t *f, const uint8_t *eth_dst, const uint8_t *sha, 
 	memset(f, 0, 60);
 	memcpy(f, eth_dst, 6);
 	memcpy(f + 6, sha, 6);
-	put16(f + 12, ETHT_ARP);
+	wr16(f + 12, ETHT_ARP);
 	uint8_t *a = f + ETH_HDR;
-	put16(a, 1);
-	put16(a + 2, ETHT_IP);
+	wr16(a, 1);
+	wr16(a + 2, ETHT_IP);
 	a[4] = 6;
 	a[5] = 4;
-	put16(a + 6, op);
+	wr16(a + 6, op);
 	memcpy(a + 8, sha, 6);
-	put32(a + 14, spa);
+	wr32(a + 14, spa);
 	memcpy(a + 18, tha, 6);
-	put32(a + 24, tpa);
+	wr32(a + 24, tpa);
 	return 60;
 }
 
@@ -207,7 +204,7 @@ static void on_arp(struct ul_gw *g, const uint8_t *f, size_t len)
 	if (a[0] != 0 || a[1] != 1 || a[2] != 0x08 || a[3] != 0 || a[4] != 6 || a[5] != 4)
 		return;
 	unsigned op = (unsigned)a[6] << 8 | a[7];
-	uint32_t spa = get32(a + 14), tpa = get32(a + 24);
+	uint32_t spa = rd32(a + 14), tpa = rd32(a + 24);
 	if (!serves(g, tpa))
 		return;
 	neigh_learn(g, spa, a + 8);
@@ -218,22 +215,6 @@ static void on_arp(struct ul_gw *g, const uint8_t *f, size_t len)
 	(void)ul_send(g, out, n);
 }
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-	for (; len > 1; p += 2, len -= 2)
-		sum += (uint32_t)p[0] << 8 | p[1];
-	if (len)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* A partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM) of the frame f (end:
  * the IPv4 packet's end) completed in place; false when it lies outside. */
 static bool csum_complete(uint8_t *f, size_t end, const struct virtio_net_hdr *vh)
@@ -242,23 +223,23 @@ static bool csum_complete(uint8_t *f, size_t end, const struct virtio_net_hdr *v
 	if (start < ETH_HDR + 20 || at + 2 > end)
 		return false;
 	/* the field holds the pseudo-header sum: the sum from start is the checksum */
-	uint16_t v = csum_fold(csum_add(0, f + start, end - start));
+	uint16_t v = csum_finish(csum_add_fast(0, f + start, end - start));
 	if (v == 0 && f[ETH_HDR + 9] == 17)
 		v = 0xffff;
-	put16(f + at, v);
+	wr16(f + at, v);
 	return true;
 }
 
 /* One IPv4 TCP packet at ip (len bytes) with its header checksums computed in full. */
 static void tcp_csums(uint8_t *ip, size_t ihl, size_t len)
 {
-	put16(ip + 10, 0);
-	put16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+	wr16(ip + 10, 0);
+	wr16(ip + 10, csum_finish(csum_add_bytes(0, ip, ihl)));
 	uint8_t *tcp = ip + ihl;
 	size_t l4 = len - ihl;
-	put16(tcp + 16, 0);
-	uint32_t sum = csum_add(0, ip + 12, 8) + 6 + (uint32_t)l4;
-	put16(tcp + 16, csum_fold(csum_add(sum, tcp, l4)));
+	wr16(tcp + 16, 0);
+	uint32_t sum = csum_pseudo_ipv4(ip, IPPROTO_TCP, (uint32_t)l4);
+	wr16(tcp + 16, csum_finish(csum_add_fast(sum, tcp, l4)));
 }
 
 /* A GSO TCP/IPv4 packet ip of tot bytes cut into segments of gso bytes of
@@ -273,7 +254,7 @@ static bool gso_split(const uint8_t *ip, size_t tot, size_t gso, uint8_t *const 
 	size_t hl = ihl + thl;
 	if (thl < 20 || tot < hl || hl + gso > NET_PKT_MAX)
 		return false;
-	uint32_t seq = get32(ip + ihl + 4);
+	uint32_t seq = rd32(ip + ihl + 4);
 	uint16_t id = (uint16_t)(ip[4] << 8 | ip[5]);
 	uint8_t flags = ip[ihl + 13];
 	for (size_t off = hl, k = 0; off < tot && *n < max; off += gso, k++) {
@@ -282,9 +263,9 @@ static bool gso_split(const uint8_t *ip, size_t tot, size_t gso, uint8_t *const 
 		uint8_t *o = bufs[*n];
 		memcpy(o, ip, hl);
 		memcpy(o + hl, ip + off, chunk);
-		put16(o + 2, (uint16_t)(hl + chunk));
-		put16(o + 4, (uint16_t)(id + k));
-		put32(o + ihl + 4, seq + (uint32_t)(off - hl));
+		wr16(o + 2, (uint16_t)(hl + chunk));
+		wr16(o + 4, (uint16_t)(id + k));
+		wr32(o + ihl + 4, seq + (uint32_t)(off - hl));
 		uint8_t fl = flags;
 		if (!last)
 			fl &= (uint8_t)~0x09;	/* FIN, PSH: the last segment's */
@@ -330,12 +311,12 @@ static unsigned ul_rx(void *arg, uint8_t *const *bufs, uint32_t *lens, unsigned 
 		uint8_t gso = vh.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
 		if (gso == VIRTIO_NET_HDR_GSO_TCPV4 && tot == 0)
 			tot = (size_t)r - ETH_HDR;	/* a GSO frame over 64 KB has no length */
-		if (tot < 20 || tot > (size_t)r - ETH_HDR || !serves(g, get32(ip + 16)))
+		if (tot < 20 || tot > (size_t)r - ETH_HDR || !serves(g, rd32(ip + 16)))
 			continue;
 		if (gso == VIRTIO_NET_HDR_GSO_NONE && (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
 		    !csum_complete(f, ETH_HDR + tot, &vh))
 			continue;
-		neigh_learn(g, get32(ip + 12), f + 6);
+		neigh_learn(g, rd32(ip + 12), f + 6);
 		if (gso == VIRTIO_NET_HDR_GSO_TCPV4) {
 			(void)gso_split(ip, tot, vh.gso_size, bufs, lens, &n, max);
 			continue;
@@ -357,7 +338,7 @@ static unsigned ul_tx(void *arg, uint8_t *const *pkts, const uint32_t *lens, uns
 	for (unsigned i = 0; i < n; i++) {
 		if (lens[i] < 20 || lens[i] > NET_PKT_MAX)
 			continue;
-		uint32_t src = get32(pkts[i] + 12), dst = get32(pkts[i] + 16);
+		uint32_t src = rd32(pkts[i] + 12), dst = rd32(pkts[i] + 16);
 		uint32_t hop = u->u_via ? u->u_via : dst;
 		const uint8_t *mac = neigh_find(g, hop);
 		if (!mac) {
@@ -370,7 +351,7 @@ static unsigned ul_tx(void *arg, uint8_t *const *pkts, const uint32_t *lens, uns
 		uint8_t *f = g->g_frame;
 		memcpy(f, mac, 6);
 		memcpy(f + 6, u->u_mac, 6);
-		put16(f + 12, ETHT_IP);
+		wr16(f + 12, ETHT_IP);
 		memcpy(f + ETH_HDR, pkts[i], lens[i]);
 		if (ul_send(g, f, ETH_HDR + lens[i]))
 			sent++;

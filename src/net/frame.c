@@ -8,7 +8,7 @@
  */
 #include "net/net_int.h"
 
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 
 #include <string.h>
 
@@ -215,8 +215,7 @@ l4_csum_address(uint8_t *p, const struct pkt_meta *m, uint32_t old, uint32_t new
 	} else
 		return;			/* ICMP has no pseudo header */
 	uint16_t v = rd16(c);
-	v = csum_replace16(v, (uint16_t)(old >> 16), (uint16_t)(new_addr >> 16));
-	v = csum_replace16(v, (uint16_t)old, (uint16_t)new_addr);
+	v = csum_replace32(v, old, new_addr);
 	if (m->pm_proto == IPPROTO_UDP_ && v == 0)
 		v = 0xffff;
 	wr16(c, v);
@@ -229,8 +228,7 @@ ipv4_rewrite_at(uint8_t *p, struct pkt_meta *m, uint32_t field, uint32_t addr)
 	uint32_t old = rd32(ip + field);
 	uint16_t h = rd16(ip + 10);
 
-	h = csum_replace16(h, (uint16_t)(old >> 16), (uint16_t)(addr >> 16));
-	h = csum_replace16(h, (uint16_t)old, (uint16_t)addr);
+	h = csum_replace32(h, old, addr);
 	wr16(ip + 10, h);
 	wr32(ip + field, addr);
 	l4_csum_address(p, m, old, addr);
@@ -254,8 +252,7 @@ icmp_inner_rewrite(uint8_t *p, struct pkt_meta *m, uint32_t field, uint32_t addr
 	WORD(in + field, addr >> 16);
 	WORD(in + field + 2, addr & 0xffff);
 	uint16_t h = rd16(in + 10);
-	h = csum_replace16(h, (uint16_t)(old >> 16), (uint16_t)(addr >> 16));
-	h = csum_replace16(h, (uint16_t)old, (uint16_t)addr);
+	h = csum_replace32(h, old, addr);
 	WORD(in + 10, h);
 	uint32_t cpos = m->pm_inner_proto == IPPROTO_TCP_ ? 16 : m->pm_inner_proto == IPPROTO_UDP_ ? 6 : 0;
 	/* The quoted L4 checksum, when the quote reaches it. */
@@ -263,8 +260,7 @@ icmp_inner_rewrite(uint8_t *p, struct pkt_meta *m, uint32_t field, uint32_t addr
 		uint8_t *c = p + m->pm_inner_l4_off + cpos;
 		uint16_t v = rd16(c);
 		if (!(m->pm_inner_proto == IPPROTO_UDP_ && v == 0)) {
-			v = csum_replace16(v, (uint16_t)(old >> 16), (uint16_t)(addr >> 16));
-			v = csum_replace16(v, (uint16_t)old, (uint16_t)addr);
+			v = csum_replace32(v, old, addr);
 			if (m->pm_inner_proto == IPPROTO_UDP_ && v == 0)
 				v = 0xffff;
 			WORD(c, v);

@@ -15,7 +15,7 @@
 #include "net/net_int.h"
 
 #include "base/base.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -388,9 +388,6 @@ bool tso_init(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *
  * 0 when there is none left. A GSO frame without payload yields one
  * segment (the headers). */
 uint32_t tso_next(struct tso_iter *it, uint8_t *out);
-/* One's-complement sum of len bytes (big-endian words), not folded;
- * 8 bytes a step. */
-uint32_t csum_bytes_fast(uint32_t sum, const uint8_t *p, size_t len);
 
 /* --- the decision -------------------------------------------------------------- */
 

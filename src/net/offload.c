@@ -12,7 +12,7 @@
  */
 #include "net/net_int.h"
 
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 
 #include <string.h>
 
@@ -67,34 +67,6 @@ vnet_hdr_check(const struct vnet_hdr *h, const struct pkt_meta *m)
 	}
 }
 
-uint32_t
-csum_bytes_fast(uint32_t sum, const uint8_t *p, size_t len)
-{
-	uint64_t acc = sum;
-
-	/* Big-endian 16-bit words, summed 4 at a time from 8 bytes: the
-	 * 64-bit accumulator cannot overflow below 2^32 steps. */
-	while (len >= 8) {
-		uint64_t w = (uint64_t)p[0] << 8 | p[1];
-		w += (uint64_t)p[2] << 8 | p[3];
-		w += (uint64_t)p[4] << 8 | p[5];
-		w += (uint64_t)p[6] << 8 | p[7];
-		acc += w;
-		p += 8;
-		len -= 8;
-	}
-	while (len > 1) {
-		acc += (uint64_t)p[0] << 8 | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		acc += (uint64_t)p[0] << 8;
-	while (acc >> 32)
-		acc = (acc & 0xffffffffu) + (acc >> 32);
-	return (uint32_t)acc;
-}
-
 void
 vnet_csum_complete(uint8_t *frame, const struct pkt_meta *m, const struct vnet_hdr *h)
 {
@@ -105,7 +77,7 @@ vnet_csum_complete(uint8_t *frame, const struct pkt_meta *m, const struct vnet_h
 	/* The field holds the pseudo-header sum; the sum from csum_start to
 	 * the end, complemented, is the checksum (as skb_checksum_help). */
 	uint8_t *c = frame + h->vh_csum_start + h->vh_csum_offset;
-	uint16_t v = csum_finish(csum_bytes_fast(0, frame + h->vh_csum_start,
+	uint16_t v = csum_finish(csum_add_fast(0, frame + h->vh_csum_start,
 						 end - h->vh_csum_start));
 	if (v == 0 && m->pm_proto == IPPROTO_UDP_)
 		v = 0xffff;	/* 0 means "no checksum" in UDP */
@@ -158,15 +130,15 @@ tso_next(struct tso_iter *it, uint8_t *out)
 	wr16(ip + 2, (uint16_t)(len - it->ti_l3_off));
 	wr16(ip + 4, (uint16_t)(it->ti_id + it->ti_index));
 	wr16(ip + 10, 0);
-	wr16(ip + 10, csum_finish(csum_bytes_fast(0, ip, ihl)));
+	wr16(ip + 10, csum_finish(csum_add_fast(0, ip, ihl)));
 	wr32(tcp + 4, it->ti_seq + (it->ti_pos - it->ti_hlen));
 	if (!last)
 		tcp[13] &= (uint8_t)~0x09;	/* FIN, PSH: the last segment's */
 	if (!first)
 		tcp[13] &= (uint8_t)~0x80;	/* CWR: the first segment's */
 	wr16(tcp + 16, 0);
-	uint32_t sum = csum_bytes_fast(0, ip + 12, 8) + IPPROTO_TCP_ + l4len;
-	wr16(tcp + 16, csum_finish(csum_bytes_fast(sum, tcp, l4len)));
+	uint32_t sum = csum_pseudo_ipv4(ip, IPPROTO_TCP_, l4len);
+	wr16(tcp + 16, csum_finish(csum_add_fast(sum, tcp, l4len)));
 	it->ti_pos += plen;
 	it->ti_index++;
 	it->ti_done = last;

@@ -8,7 +8,7 @@
 #include "net/net_int.h"
 
 #include "base/base.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 
 #include <stdarg.h>
 #include <stdio.h>

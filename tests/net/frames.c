@@ -1,7 +1,7 @@
 /* frames — test frame builder (see frames.h). */
 #include "frames.h"
 
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 
 #include <string.h>
 

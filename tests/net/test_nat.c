@@ -25,7 +25,7 @@
 #include <cmocka.h>
 
 #include "net/net_int.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 #include "frames.h"
 
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))

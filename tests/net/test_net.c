@@ -14,7 +14,7 @@
 
 #include "base/base.h"
 #include "net/net_int.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 #include "frames.h"
 #include "fixture.h"
 

@@ -22,6 +22,7 @@
 #include "vpn/esp/inner.h"
 
 #include "base/base.h"
+#include "base/be.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,13 +35,6 @@
 #define IPPROTO_UDP_	17
 #define INSIDE_BASE	0xa9fe0000u	/* 169.254.0.0/16: tunnels' inside /30s */
 #define INSIDE_MASK	0xffff0000u
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 bool ep_cidr_contains(const struct vpn_cidr *c, uint32_t ip)
 {

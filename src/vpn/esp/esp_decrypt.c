@@ -15,7 +15,7 @@
  * ciphertext was. Never allocates, never logs (counters say why).
  */
 #include "vpn/esp/esp_internal.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 #include "base/base.h"
 
 #include <string.h>

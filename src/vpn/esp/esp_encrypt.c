@@ -14,7 +14,7 @@
  * sequence number never repeats nor wraps).
  */
 #include "vpn/esp/esp_internal.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 #include "base/base.h"
 
 #include <string.h>

@@ -5,7 +5,7 @@
  * caller's bytes: never writes, never allocates, never reads past len.
  */
 #include "vpn/esp/esp_internal.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 
 #include <string.h>
 

@@ -5,7 +5,7 @@
  * but never logs key material.
  */
 #include "vpn/esp/esp_internal.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 #include "base/base.h"
 
 #include <openssl/core_names.h>

@@ -4,7 +4,7 @@
  * field further in, and changes nothing on a packet it does not accept.
  */
 #include "vpn/esp/inner.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 
 #include <string.h>
 
@@ -54,20 +54,6 @@ ip_checksum_set(uint8_t *p)
 	wr16(p + 10, csum_finish(csum_add_bytes(0, p, ihl_of(p))));
 }
 
-/* Checksum update for bytes [o, o + n) of region r that changed from old
- * (a copy of the 16-bit-aligned words covering them, taken before the
- * change): handles fields at odd offsets, as TCP options can be. */
-static uint16_t
-csum_update_span(uint16_t check, const uint8_t *r, uint32_t o, uint32_t n,
-	const uint8_t *old_words)
-{
-	uint32_t start = o & ~1u, end = (o + n + 1) & ~1u;
-
-	for (uint32_t k = start; k < end; k += 2)
-		check = csum_replace16(check, rd16(old_words + (k - start)), rd16(r + k));
-	return check;
-}
-
 bool
 inner_clamp_mss(uint8_t *p, uint32_t len, uint16_t mss)
 {
@@ -114,7 +100,7 @@ inner_clamp_mss(uint8_t *p, uint32_t len, uint16_t mss)
 				return false;
 			memcpy(old, tcp + (at & ~1u), (at & 1) ? 4 : 2);
 			wr16(tcp + at, mss);
-			wr16(tcp + 16, csum_update_span(rd16(tcp + 16), tcp, at, 2, old));
+			wr16(tcp + 16, csum_replace_span(rd16(tcp + 16), tcp, at, 2, old));
 			return true;
 		}
 		i += olen;

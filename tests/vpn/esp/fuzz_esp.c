@@ -21,7 +21,7 @@
 #include "vpn/esp/esp.h"
 #include "vpn/esp/esp_internal.h"
 #include "vpn/esp/inner.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 #include "base/base.h"
 #include "fuzz_esp.h"
 

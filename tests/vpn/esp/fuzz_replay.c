@@ -8,7 +8,7 @@
  *                         three input modes.
  */
 #include "fuzz_esp.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -15,7 +15,7 @@
 
 #include "vpn/esp/esp.h"
 #include "vpn/esp/esp_internal.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 #include "vpn/esp/inner.h"
 #include "base/base.h"
 

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "vpn/esp/inner.h"
-#include "vpn/esp/csum.h"
+#include "base/csum.h"
 
 static uint16_t
 ip_sum_scratch(const uint8_t *p)
