@@ -38,6 +38,7 @@
 #include "api/resources.h"
 #include "base/base.h"
 #include "base/strbuf.h"
+#include "engine/engine_bgp_side.h"
 #include "engine/engine_dataplane.h"
 #include "engine/engine_net.h"
 #include "engine/engine_route.h"
@@ -114,6 +115,7 @@ struct engine {
 	uint64_t e_detail_next_ms;		/* monotonic: the next periodic refresh */
 
 	struct engine_dataplane *e_dp;		/* NULL: no data plane */
+	struct engine_bgp_side *e_bgp_side;	/* with e_ep: bgp0 and the inside addresses */
 	uint64_t e_counters_next_ms;		/* monotonic: the next counters read */
 
 	/* engine thread only */
@@ -459,6 +461,7 @@ static void conn_remove(struct engine *e, struct engine_conn *c)
 	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++)
 		conn_stop_tunnel(e, c, i);
 	conn_routes_set(e, c, NULL, 0);
+	engine_bgp_side_set(e->e_bgp_side, c->c_id, NULL, 0);
 	if (c->c_detail_sig)
 		detail_post(e, c->c_id, NULL);
 	free(c->c_detail_sig);
@@ -604,6 +607,7 @@ static void reconcile(struct engine *e, const char *id, const struct doc *doc)
 		}
 	}
 	conn_routes_set(e, c, plan.vp_routes, plan.vp_nroutes);
+	engine_bgp_side_plan(e->e_bgp_side, &plan);
 	engine_vpn_plan_wipe(&plan);
 }
 
@@ -909,6 +913,8 @@ struct engine *engine_new(const struct engine_config *cfg)
 		log_error(ENGINE_LOG, "--dataplane: the virtual router cannot start; the API serves as usual");
 	if (!e->e_ep && !e->e_dp)
 		goto fail;
+	if (e->e_ep)
+		e->e_bgp_side = engine_bgp_side_new(e->e_ep);
 	if (e->e_ep && vpn_endpoint_start(e->e_ep) < 0)
 		goto fail;
 	if (pthread_create(&e->e_thread, NULL, engine_main, e) != 0) {
@@ -993,6 +999,7 @@ void engine_free(struct engine *e)
 	}
 	/* Delete payloads for every SA; the TUN and its routes go away */
 	vpn_endpoint_free(e->e_ep);
+	engine_bgp_side_free(e->e_bgp_side);
 	engine_route_close(e->e_nl_fd);
 	/* the router stops; the instances' namespaces are deleted */
 	engine_dataplane_free(e->e_dp);

@@ -72,6 +72,8 @@ static void tunnel_spec(const struct doc *vpn, const struct doc *tun, int index,
 	err[0] = '\0';
 	vpn_tunnel_spec_defaults(s);
 	engine_vpn_tunnel_id(plan->vp_id, index, s->id);
+	/* dynamic: its inside pair is BGP's (the endpoint's BGP side) */
+	s->bgp = opts && !doc_get_bool(opts, "StaticRoutesOnly", false);
 	s->remote_ip = peer;
 	if (!parse_ip(doc_get_str(tun, "OutsideIpAddress"), &s->local_ip)) {
 		snprintf(err, err_len, "tunnel %d has no outside address", index + 1);

@@ -97,6 +97,7 @@ static void test_plan_defaults(void **state)
 		assert_string_equal(s->id, i ? "vpn-0a1b2c3d4e5f67890#2" : "vpn-0a1b2c3d4e5f67890#1");
 		assert_int_equal(s->local_ip, ip(203, 0, 113, 1 + (unsigned)i));
 		assert_int_equal(s->remote_ip, ip(198, 51, 100, 2));
+		assert_false(s->bgp);	/* static: the inside pair is not BGP's */
 		assert_int_equal(s->psk_len, 32);
 		assert_memory_equal(s->psk, i ? PSK2 : PSK1, 32);
 		assert_int_equal(s->inside.addr, i ? ip(169, 254, 253, 4) : ip(169, 254, 252, 0));
@@ -357,6 +358,13 @@ static void test_telemetry_dynamic(void **state)
 	doc_set_bool(doc_get(d, "Options"), "StaticRoutesOnly", false);
 	doc_remove(d, "Routes");
 	assert_true(engine_vpn_is_dynamic(d));
+	/* both tunnels' specs are BGP ones (the endpoint's BGP side) */
+	struct engine_vpn_plan plan;
+	char why[160];
+	assert_int_equal(engine_vpn_plan(d, &plan, why, sizeof(why)), 0);
+	assert_true(plan.vp_tunnel[0].bgp && plan.vp_tunnel[1].bgp);
+	assert_int_equal(plan.vp_tunnel[0].inside.prefix_len, 30);
+	engine_vpn_plan_wipe(&plan);
 	/* IPsec up, no BGP yet: DOWN "IPSEC IS UP", as AWS's console shows it */
 	assert_true(engine_vpn_telemetry_apply(d, 0, true, "", t0, false));
 	assert_tel(d, 0, "DOWN", ENGINE_STATUS_UP, 0);
