@@ -1,8 +1,10 @@
 /*
  * vpcd_actions.c — vpcd's own actions, for what EC2 has no action for and
  * vpcctl needs from a vpcd that may run on another host: the tunnels'
- * detail (what `show crypto isakmp sa` / `show crypto ipsec sa` print), the
- * data plane's counters, and the packet trace. Their shapes are in
+ * detail (what `show crypto isakmp sa` / `show crypto ipsec sa` print) and
+ * a dynamic connection's BGP sessions and learned routes (what `show ip bgp
+ * summary` prints: resources.h's VPN_BGP_KEY, in BgpDocument), the data
+ * plane's counters, and the packet trace. Their shapes are in
  * vpcd_model.json (merged into the EC2 model at build time); each answers a
  * Document member holding JSON, as IAM answers policy documents.
  *
@@ -28,15 +30,21 @@
 #define DATAPLANE_TYPE "_dataplane"
 #define DATAPLANE_ID "_dataplane-counters"
 
-/* d as a JSON text into out's member Document; nothing when d is NULL. */
-static void set_document(struct doc *out, const struct doc *d)
+/* d as a JSON text into out's member (Document, BgpDocument); nothing when
+ * d is NULL. */
+static void set_json(struct doc *out, const char *member, const struct doc *d)
 {
 	if (!d)
 		return;
 	struct strbuf sb = STRBUF_INIT;
 	doc_to_json(d, &sb);
-	doc_set_str(out, "Document", sb_str(&sb));
+	doc_set_str(out, member, sb_str(&sb));
 	sb_free(&sb);
+}
+
+static void set_document(struct doc *out, const struct doc *d)
+{
+	set_json(out, "Document", d);
 }
 
 static void tunnel_detail_item(struct doc *list, const struct res *r)
@@ -45,6 +53,7 @@ static void tunnel_detail_item(struct doc *list, const struct res *r)
 	doc_set_str(item, "VpnConnectionId", r->r_id);
 	doc_set_str(item, "State", doc_get_str(r->r_doc, "State"));
 	set_document(item, doc_get(r->r_doc, TUNNEL_DETAIL_KEY));
+	set_json(item, "BgpDocument", doc_get(r->r_doc, VPN_BGP_KEY));
 }
 
 int handle_VpcdDescribeTunnelDetails(struct api_req *rq)

@@ -4,7 +4,9 @@
  * Cisco router's `show crypto isakmp sa` and `show crypto ipsec sa` print
  * (peer and local addresses, ISAKMP state, SPIs in and out, transforms,
  * remaining lifetimes, packets and bytes each way, replay window, drops by
- * cause).
+ * cause); and for a dynamic connection, what `show ip bgp summary` prints
+ * for its two BGP sessions (neighbor, AS, up/down time, state or prefixes
+ * received, prefixes advertised, the last error) and the routes it learned.
  *
  * EC2 has no action for that detail: vpcd serves it as its own action,
  * VpcdDescribeTunnelDetails (src/api/vpcd_actions.c), SigV4-signed like
@@ -14,6 +16,7 @@
  * says so, and prints the telemetry alone. Times in the detail are
  * absolute, so the remaining lifetimes printed are as of now.
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,15 +42,26 @@ const char cli_vpn_status_help[] =
 	"every few seconds and at every status change. When there is none, vpcctl\n"
 	"says why and prints the telemetry alone.\n"
 	"\n"
+	"A dynamic (BGP) connection's tunnel is UP only while IPsec is up and its BGP\n"
+	"session is Established, as on AWS; its sessions are printed as `show ip bgp\n"
+	"summary` prints them: neighbor (the router's inside address), AS, up/down\n"
+	"time, state (or the prefixes received once Established; Idle (PfxCt) after\n"
+	"the 100-prefix limit), prefixes advertised, the last error; then the routes\n"
+	"learned, each with the tunnel that carries it.\n"
+	"\n"
 	"--output json: {VpnConnections: [{..., VgwTelemetry, TunnelDetail: [per\n"
-	"tunnel], TunnelDetailUpdatedAt} or TunnelDetailUnavailable: why]}; the\n"
-	"remaining lifetimes are in RemainingSeconds.\n";
+	"tunnel], TunnelDetailUpdatedAt} or TunnelDetailUnavailable: why, and for a\n"
+	"dynamic connection Bgp: {Error?, Tunnels: [per tunnel {NeighborAddress,\n"
+	"State, Since, UpDownSeconds, LocalAsn, NeighborAsn, Received, Advertised,\n"
+	"LastError, Cause}], Routes}]}; the remaining lifetimes are in\n"
+	"RemainingSeconds.\n";
 
 /* ---- the detail from vpcd ---------------------------------------------------- */
 
-/* The detail of the connections in kept (VpcdDescribeTunnelDetails): an
- * object id -> detail doc, an id absent when vpcd runs no tunnel of it;
- * NULL with why when vpcd would not say. */
+/* What vpcd keeps of the connections in kept (VpcdDescribeTunnelDetails):
+ * an object id -> {"Detail": the tunnel detail, absent when vpcd runs no
+ * tunnel of it; "Bgp": the BGP picture, absent for a static connection or
+ * before BGP ran}; NULL with why when vpcd would not say. */
 static struct doc *detail_fetch(struct cli_ctx *cx, const struct doc *kept, char *why, size_t len)
 {
 	struct ec2_client *c = cli_client(cx);
@@ -71,12 +85,18 @@ static struct doc *detail_fetch(struct cli_ctx *cx, const struct doc *kept, char
 	struct doc *found = doc_obj();
 	doc_foreach(item, doc_get(out, "TunnelDetails")) {
 		const char *id = doc_get_str(item, "VpnConnectionId");
-		const char *json = doc_get_str(item, "Document");
-		struct doc *d = json ? doc_from_json(json, strlen(json)) : NULL;
-		if (id && d)
-			doc_set(found, id, d);
-		else
-			doc_free(d);
+		if (!id)
+			continue;
+		struct doc *entry = doc_set(found, id, doc_obj());
+		static const char *const members[][2] = { { "Document", "Detail" }, { "BgpDocument", "Bgp" } };
+		for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+			const char *json = doc_get_str(item, members[i][0]);
+			struct doc *d = json ? doc_from_json(json, strlen(json)) : NULL;
+			if (d && d->d_type == DOC_OBJ)
+				doc_set(entry, members[i][1], d);
+			else
+				doc_free(d);
+		}
 	}
 	doc_free(out);
 	return found;
@@ -274,6 +294,131 @@ static void print_detail(FILE *f, const struct doc *v, int64_t now)
 	}
 }
 
+/* ---- BGP (dynamic connections) --------------------------------------------------- */
+
+/* The router's inside address (.2 of the tunnel's /30) of the tunnel with
+ * outside address ip, from the connection's TunnelOptions; "" when unknown. */
+static void neighbor_address(const struct doc *vpn, const char *ip, char out[INET_ADDRSTRLEN])
+{
+	out[0] = '\0';
+	doc_foreach(t, doc_get(doc_get(vpn, "Options"), "TunnelOptions")) {
+		const char *outside = doc_get_str(t, "OutsideIpAddress");
+		const char *cidr = doc_get_str(t, "TunnelInsideCidr");
+		char net[32];	/* "169.254.100.100/30" */
+		struct in_addr a;
+		if (!outside || !ip || strcmp(outside, ip) != 0 || !cidr || strlen(cidr) >= sizeof(net))
+			continue;
+		snprintf(net, sizeof(net), "%s", cidr);
+		char *slash = strchr(net, '/');
+		if (!slash || strcmp(slash, "/30") != 0)
+			return;
+		*slash = '\0';
+		if (inet_pton(AF_INET, net, &a) != 1)
+			return;
+		a.s_addr = htonl((ntohl(a.s_addr) & ~3u) + 2);
+		inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
+		return;
+	}
+}
+
+/* The BGP picture as vpcctl shows it: per tunnel its neighbor address
+ * and how long its state has lasted (UpDownSeconds, as of now). */
+static struct doc *bgp_view(const struct doc *vpn, const struct doc *stored, int64_t now)
+{
+	struct doc *b = doc_clone(stored);
+	int n = 0;
+	doc_foreach(t, doc_get(b, "Tunnels")) {
+		char addr[INET_ADDRSTRLEN];
+		const char *ip = doc_get_str(t, "OutsideIpAddress");
+		if (!ip) {	/* by index: the n-th tunnel */
+			int k = 0;
+			doc_foreach(to, doc_get(doc_get(vpn, "Options"), "TunnelOptions"))
+				if (k++ == n)
+					ip = doc_get_str(to, "OutsideIpAddress");
+		}
+		neighbor_address(vpn, ip, addr);
+		if (addr[0])
+			doc_set_str(t, "NeighborAddress", addr);
+		int64_t since = doc_get_int(t, "Since", 0);
+		if (since > 0)
+			doc_set_int(t, "UpDownSeconds", now > since ? now - since : 0);
+		n++;
+	}
+	return b;
+}
+
+/* Cisco's Up/Down column: hh:mm:ss under a day, then 1d02h, 5w3d; "never". */
+static void updown_text(const struct doc *t, char *buf, size_t len)
+{
+	const struct doc *s = doc_get(t, "UpDownSeconds");
+	if (!s) {
+		snprintf(buf, len, "never");
+		return;
+	}
+	long long v = s->d_int > 0 ? (long long)s->d_int : 0;
+	if (v < 86400)
+		snprintf(buf, len, "%02lld:%02lld:%02lld", v / 3600, v / 60 % 60, v % 60);
+	else if (v < 7 * 86400)
+		snprintf(buf, len, "%lldd%02lldh", v / 86400, v / 3600 % 24);
+	else
+		snprintf(buf, len, "%lldw%lldd", v / (7 * 86400), v / 86400 % 7);
+}
+
+/* The State/PfxRcd column: the prefixes received once Established, else
+ * the state, "Idle (PfxCt)" after the prefix limit as IOS shows it. */
+static void state_text(const struct doc *t, char *buf, size_t len)
+{
+	const char *state = s_or(t, "State", "-");
+	if (strcmp(state, "Established") == 0)
+		snprintf(buf, len, "%lld", ival(t, "Received"));
+	else if (strcmp(s_or(t, "Cause", ""), "prefix-limit") == 0)
+		snprintf(buf, len, "Idle (PfxCt)");
+	else
+		snprintf(buf, len, "%s", state);
+}
+
+static void print_bgp(FILE *f, const struct doc *v)
+{
+	const struct doc *b = doc_get(v, "Bgp");
+	const char *id = doc_get_str(v, "VpnConnectionId");
+	if (!b) {
+		if (doc_get_bool(v, "Dynamic", false))
+			fprintf(f, "\n%s BGP: no session information from vpcd yet (its BGP has not run)\n", id);
+		return;
+	}
+	long long local = 0;
+	doc_foreach(t, doc_get(b, "Tunnels"))
+		if (!local)
+			local = ival(t, "LocalAsn");
+	fprintf(f, "\n%s BGP (show ip bgp summary)\n", id);
+	if (local)
+		fprintf(f, "  local AS number %lld\n", local);
+	if (doc_get_str(b, "Error"))
+		fprintf(f, "  BGP cannot run: %s\n", doc_get_str(b, "Error"));
+	const struct doc *tunnels = doc_get(b, "Tunnels");
+	if (tunnels && tunnels->d_first) {
+		fprintf(f, "  %-15s %1s %10s %8s %-12s %6s %6s  %s\n", "Neighbor", "V", "AS", "Up/Down", "State/PfxRcd",
+			"PfxSnt", "Tunnel", "Last error");
+		int n = 0;
+		doc_foreach(t, tunnels) {
+			char updown[64], state[40];
+			updown_text(t, updown, sizeof(updown));
+			state_text(t, state, sizeof(state));
+			fprintf(f, "  %-15s %1d %10lld %8s %-12s %6lld %6d  %s\n", s_or(t, "NeighborAddress", "-"), 4,
+				ival(t, "NeighborAsn"), updown, state, ival(t, "Advertised"), ++n, s_or(t, "LastError", "-"));
+		}
+	}
+	const struct doc *routes = doc_get(b, "Routes");
+	fprintf(f, "  routes learned: %zu\n", routes ? routes->d_count : (size_t)0);
+	doc_foreach(r, routes) {
+		fprintf(f, "    %-18s via tunnel %lld, AS path length %lld", s_or(r, "DestinationCidrBlock", "-"),
+			ival(r, "Tunnel") + 1, ival(r, "AsPathLength"));
+		if (doc_get(r, "Med"))
+			fprintf(f, ", MED %lld", ival(r, "Med"));
+		fputc('\n', f);
+	}
+}
+
 /* ---- the command ------------------------------------------------------------------ */
 
 int cli_vpn_status(struct cli_ctx *cx, int argc, char **argv)
@@ -305,6 +450,13 @@ int cli_vpn_status(struct cli_ctx *cx, int argc, char **argv)
 			doc_set_str(o, "Name", cli_tag(v, "Name"));
 		struct doc *tel = doc_get(v, "VgwTelemetry");
 		doc_set(o, "VgwTelemetry", tel ? doc_clone(tel) : doc_list());
+		const struct doc *opts = doc_get(v, "Options");
+		/* DescribeVpnConnections' answer: a boolean member comes back as text */
+		const char *sro = doc_get_str(opts, "StaticRoutesOnly");
+		bool is_static = sro ? strcmp(sro, "true") == 0 : doc_get_bool(opts, "StaticRoutesOnly", false);
+		doc_set_bool(o, "Dynamic", opts && !is_static);
+		if (opts && doc_get(opts, "TunnelOptions"))
+			doc_set(doc_set(o, "Options", doc_obj()), "TunnelOptions", doc_clone(doc_get(opts, "TunnelOptions")));
 		doc_push(kept, o);
 	}
 	doc_free(all);
@@ -315,7 +467,10 @@ int cli_vpn_status(struct cli_ctx *cx, int argc, char **argv)
 	int64_t now = (int64_t)time(NULL);
 	doc_foreach(v, kept) {
 		const char *id = doc_get_str(v, "VpnConnectionId");
-		const struct doc *detail = stored && id ? doc_get(stored, id) : NULL;
+		const struct doc *entry = stored && id ? doc_get(stored, id) : NULL;
+		const struct doc *detail = doc_get(entry, "Detail");
+		if (doc_get(entry, "Bgp"))
+			doc_set(v, "Bgp", bgp_view(v, doc_get(entry, "Bgp"), now));
 		char reason[640];
 		if (!stored)
 			snprintf(reason, sizeof(reason), "%s", why);
@@ -332,6 +487,10 @@ int cli_vpn_status(struct cli_ctx *cx, int argc, char **argv)
 			doc_push(list, tunnel_view(t, now));
 	}
 	doc_free(stored);
+	/* the tunnel options were for the inside addresses: not printed (they
+	 * hold the pre-shared keys) */
+	doc_foreach(v, kept)
+		doc_remove(v, "Options");
 
 	if (cx->cx_output == CLI_OUTPUT_JSON) {
 		struct doc *o = doc_obj();
@@ -362,6 +521,8 @@ int cli_vpn_status(struct cli_ctx *cx, int argc, char **argv)
 		}
 	}
 	table_print(&t, cx->cx_out);
+	doc_foreach(v, kept)
+		print_bgp(cx->cx_out, v);
 	doc_foreach(v, kept)
 		print_detail(cx->cx_out, v, now);
 	doc_free(kept);

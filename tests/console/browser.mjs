@@ -257,6 +257,24 @@ try {
 		await page.waitForFunction((t) => Array.from(document.querySelectorAll('p.help')).some((p) => p.textContent.startsWith('Refreshed ') && p.textContent !== t),
 			first, { timeout: 15000 });
 		result.tunnelDetail = await panel.getByRole('region', { name: 'Tunnel detail from vpcd' }).textContent();
+		/* a dynamic connection's BGP sessions as the tab renders vpcd's
+		 * BgpDocument (the page's own module; no BIRD here) */
+		const bgp = await page.evaluate(async () => {
+			const m = await import('/console/js/vpn.mjs');
+			const since = Math.floor(Date.now() / 1000) - 3725;
+			const el = m.renderBgp({
+				Tunnels: [{ OutsideIpAddress: '203.0.113.1', State: 'Established', Since: since, NeighborAsn: 65000, Received: 3, Advertised: 1, LastError: '', Cause: '' },
+					{ OutsideIpAddress: '203.0.113.2', State: 'Down', Since: since, NeighborAsn: 65000, Received: 0, Advertised: 0, LastError: 'Route limit exceeded', Cause: 'prefix-limit' }],
+				Routes: [{ DestinationCidrBlock: '172.16.0.0/16', Tunnel: 0, AsPathLength: 1, Med: 20 }],
+			}, { options: { tunnelOptionSet: [{ outsideIpAddress: '203.0.113.1', tunnelInsideCidr: '169.254.10.0/30' },
+				{ outsideIpAddress: '203.0.113.2', tunnelInsideCidr: '169.254.11.4/30' }] } });
+			return { heading: el.querySelector('h3').textContent,
+				rows: Array.from(el.querySelectorAll('tbody tr'), (tr) => Array.from(tr.cells, (c) => c.textContent)) };
+		});
+		assert.equal(bgp.heading, 'BGP sessions (show ip bgp summary)');
+		assert.deepEqual(bgp.rows[0], ['Tunnel 1', '169.254.10.2', '65000', '01:02:05', '3', '1', '-']);
+		assert.deepEqual(bgp.rows[1], ['Tunnel 2', '169.254.11.6', '65000', '01:02:05', 'Idle (PfxCt)', '0', 'Route limit exceeded']);
+		assert.deepEqual(bgp.rows[2], ['172.16.0.0/16', 'Tunnel 1', '1', '20']);
 		await snap(page, 'vpn-tunnels');
 		await assertLabelled(page, 'VPN connection');
 		/* keyboard: arrows move between the tabs */

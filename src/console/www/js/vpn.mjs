@@ -1,7 +1,8 @@
 /*
  * vpn.mjs — the Site-to-Site VPN connection screens: its details, the
  * Tunnel details tab (outside IP, status, last change, details from
- * VgwTelemetry, refreshed by itself every few seconds while shown), the
+ * VgwTelemetry, refreshed by itself every few seconds while shown; vpcd's
+ * SAs and, for a dynamic connection, its BGP sessions), the
  * Static routes tab with Add and Delete, the create form, and the
  * Download Configuration dialog (Vendor, Platform, Software, IKE version
  * from GetVpnConnectionDeviceTypes; the file is exactly the text
@@ -52,14 +53,57 @@ async function tunnelDetail(api, id) {
 	}
 	const item = arr(r.tunnelDetailSet).find((x) => x.vpnConnectionId === id);
 	if (!item)
-		return { state: 'none', doc: null };
-	let doc = null;
-	try {
-		doc = item.document ? JSON.parse(item.document) : null;
-	} catch {
-		doc = item.document;
-	}
-	return { state: item.state, doc };
+		return { state: 'none', doc: null, bgp: null };
+	const parse = (text) => {
+		try {
+			return text ? JSON.parse(text) : null;
+		} catch {
+			return text;
+		}
+	};
+	return { state: item.state, doc: parse(item.document), bgp: parse(item.bgpDocument) };
+}
+
+/* Cisco's Up/Down column: hh:mm:ss under a day, then 1d02h; "never". */
+function upDown(since) {
+	if (typeof since !== 'number' || since <= 0)
+		return 'never';
+	const s = Math.max(0, Math.floor(Date.now() / 1000) - since);
+	const two = (n) => String(n).padStart(2, '0');
+	return s < 86400 ? `${two(Math.floor(s / 3600))}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`
+		: `${Math.floor(s / 86400)}d${two(Math.floor(s / 3600) % 24)}h`;
+}
+
+/* A dynamic connection's BGP sessions as `show ip bgp summary` shows
+ * them (vpcd's BgpDocument), and the routes it learned. */
+export function renderBgp(bgp, vpn) {
+	if (!bgp || typeof bgp !== 'object')
+		return null;
+	const inside = arr(vpn && vpn.options && vpn.options.tunnelOptionSet);
+	const neighbor = (t, i) => {
+		const o = inside.find((x) => x.outsideIpAddress === t.OutsideIpAddress) || inside[i] || {};
+		const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/30$/.exec(o.tunnelInsideCidr || '');
+		return m ? `${m[1]}.${m[2]}.${m[3]}.${(Number(m[4]) & ~3) + 2}` : '-';
+	};
+	const tunnels = Array.isArray(bgp.Tunnels) ? bgp.Tunnels : [];
+	const routes = Array.isArray(bgp.Routes) ? bgp.Routes : [];
+	return h('section', { class: 'bgp', 'aria-label': 'BGP sessions' },
+		h('h3', {}, 'BGP sessions (show ip bgp summary)'),
+		bgp.Error ? notice(`BGP cannot run: ${bgp.Error}`, 'error') : null,
+		table({
+			caption: 'BGP neighbors', empty: 'No BGP session',
+			columns: [['Tunnel', (t) => `Tunnel ${tunnels.indexOf(t) + 1}`], ['Neighbor', (t) => neighbor(t, tunnels.indexOf(t))], ['AS', (t) => t.NeighborAsn ?? '-'],
+				['Up/Down', (t) => upDown(t.Since)],
+				['State/PfxRcd', (t) => (t.State === 'Established' ? String(t.Received ?? 0) : t.Cause === 'prefix-limit' ? 'Idle (PfxCt)' : t.State || '-')],
+				['PfxSnt', (t) => t.Advertised ?? 0], ['Last error', (t) => t.LastError || '-']],
+			rows: tunnels,
+		}),
+		table({
+			caption: 'Routes learned', empty: 'No route learned',
+			columns: [['Destination CIDR', (r) => r.DestinationCidrBlock], ['Tunnel', (r) => `Tunnel ${(r.Tunnel ?? 0) + 1}`],
+				['AS path length', (r) => r.AsPathLength ?? '-'], ['MED', (r) => r.Med ?? '-']],
+			rows: routes,
+		}));
 }
 
 /* A JSON document as nested lists; members named ...At holding epoch
@@ -162,7 +206,8 @@ export function vpnTabs() {
 						return clear(detailBox).append(notice('This vpcd serves no tunnel-detail action (SAs, SPIs, counters): the status above is DescribeVpnConnections\' VgwTelemetry. On vpcd\'s host, vpcctl vpn status shows the SAs.'));
 					clear(detailBox).append(h('h3', {}, 'Tunnel detail: ISAKMP and IPsec SAs'),
 						h('p', { class: 'help' }, `From ${TUNNEL_DETAIL_ACTION} (state: ${d.state}).`),
-						d.doc ? renderTunnelDetail(d.doc) : notice('vpcd has no detail for this connection\'s tunnels yet.'));
+						d.doc ? renderTunnelDetail(d.doc) : notice('vpcd has no detail for this connection\'s tunnels yet.'),
+						...[renderBgp(d.bgp, v)].filter((x) => x));
 				} catch (e) {
 					clear(detailBox).append(errorBox(e, 'Tunnel detail'));
 				}
