@@ -102,7 +102,8 @@ static int side_open(struct engine_bgp_side *s)
 		snprintf(why, sizeof(why), "vpcd runs without root: BIRD's namespace and its TUN cannot be made");
 	}
 	if (fd < 0 || vpn_endpoint_set_bgp_tun(s->s_ep, fd) < 0) {
-		snprintf(s->s_err, sizeof(s->s_err), "BGP unavailable: %s", why[0] ? why : "the endpoint cannot take bgp0");
+		snprintf(s->s_err, sizeof(s->s_err), "BGP unavailable: %.200s",
+			 why[0] ? why : "the endpoint cannot take bgp0");
 		log_error(BGP_SIDE_LOG, "%s; dynamic connections' tunnels run without BGP", s->s_err);
 		s->s_state = -1;
 		return -1;

@@ -393,8 +393,12 @@ void priv_helper_main(int fd, const struct priv_config *cfg)
 	bgp_run_netns_name(getppid(), h.h_bgp_netns);
 	/* absolute now: the helper's working directory is where vpcd started */
 	if (cfg->pc_data_dir && realpath(cfg->pc_data_dir, h.h_data_dir) &&
-	    strlen(h.h_data_dir) + sizeof("/bgp") <= sizeof(h.h_bgp_dir))
-		snprintf(h.h_bgp_dir, sizeof(h.h_bgp_dir), "%s/bgp", h.h_data_dir);
+	    strlen(h.h_data_dir) + sizeof("/bgp") <= sizeof(h.h_bgp_dir)) {
+		/* the length is checked: memcpy, not a snprintf gcc -O0 doubts */
+		size_t n = strlen(h.h_data_dir);
+		memcpy(h.h_bgp_dir, h.h_data_dir, n);
+		memcpy(h.h_bgp_dir + n, "/bgp", sizeof("/bgp"));
+	}
 	for (;;) {
 		struct priv_msg m;
 		ssize_t n = recv(fd, &m, sizeof(m), 0);
