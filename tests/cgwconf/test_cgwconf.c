@@ -760,6 +760,156 @@ static void test_strongswan_inside_child(void **state)
 	}
 }
 
+/* ---- BGP sections ---- */
+
+/* The fixture as a dynamic connection with values no template could have
+ * by chance: ASNs 65123 here and 64999 at AWS (not the defaults 65000 and
+ * 64512), inside /30s 169.254.77.8 and 169.254.88.12, and, unless
+ * local_cidr is NULL, LocalIpv4NetworkCidr local_cidr. */
+static void bgp_connection(struct cgw_vpn_connection *c, const char *local_cidr)
+{
+	fixture_connection(c, true);
+	c->cv_cgw_asn = 65123;
+	c->cv_amazon_side_asn = 64999;
+	snprintf(c->cv_tunnel[0].ct_inside_cidr, CGW_CIDR_LEN, "169.254.77.8/30");
+	snprintf(c->cv_tunnel[1].ct_inside_cidr, CGW_CIDR_LEN, "169.254.88.12/30");
+	if (local_cidr)
+		snprintf(c->cv_local_ipv4_network_cidr, CGW_CIDR_LEN, "%s", local_cidr);
+}
+
+/* Cisco IOS (b0adb196): per tunnel `router bgp <CGW ASN>`, the neighbor
+ * 169.254.x.1 (the gateway's inside address) with remote-as the VGW's
+ * AmazonSideAsn and timers 10 30 30, and the customer's prefix announced:
+ * a default route (default-originate and network 0.0.0.0, as AWS's sample)
+ * for LocalIpv4NetworkCidr 0.0.0.0/0, else that prefix with its mask and
+ * no default route. */
+static void test_bgp_cisco(void **state)
+{
+	static const char *const ikes[] = { "ikev1", "ikev2" };
+	struct cgw_vpn_connection c;
+
+	(void)state;
+	for (size_t v = 0; v < 2; v++) {
+		bgp_connection(&c, NULL);
+		char *got = render_device(&c, "b0adb196", ikes[v]);
+		expect_lines_in_order(got,
+		    "router bgp 65123\nneighbor 169.254.77.9 remote-as 64999\nneighbor 169.254.77.9 activate\n"
+		    "neighbor 169.254.77.9 timers 10 30 30\naddress-family ipv4 unicast\n"
+		    "neighbor 169.254.77.9 remote-as 64999\nneighbor 169.254.77.9 timers 10 30 30\n"
+		    "neighbor 169.254.77.9 default-originate\nneighbor 169.254.77.9 activate\n"
+		    "network 0.0.0.0\nexit\nexit\n"
+		    "router bgp 65123\nneighbor 169.254.88.13 remote-as 64999\nneighbor 169.254.88.13 activate\n"
+		    "neighbor 169.254.88.13 timers 10 30 30\naddress-family ipv4 unicast\n"
+		    "neighbor 169.254.88.13 default-originate\nnetwork 0.0.0.0\n", ikes[v]);
+		/* the tunnel interfaces carry the router's side, .2 */
+		expect_lines_in_order(got, "interface Tunnel1\nip address 169.254.77.10 255.255.255.252\n"
+		    "interface Tunnel2\nip address 169.254.88.14 255.255.255.252\n", "tunnel interfaces");
+		assert_null(strstr(got, "64512"));
+		assert_null(strstr(got, "65000"));
+		free(got);
+		bgp_connection(&c, "192.168.64.0/18");
+		got = render_device(&c, "b0adb196", ikes[v]);
+		expect_lines_in_order(got,
+		    "router bgp 65123\nneighbor 169.254.77.9 remote-as 64999\naddress-family ipv4 unicast\n"
+		    "network 192.168.64.0 mask 255.255.192.0\nexit\nexit\n"
+		    "router bgp 65123\nneighbor 169.254.88.13 remote-as 64999\n"
+		    "network 192.168.64.0 mask 255.255.192.0\n", "LocalIpv4NetworkCidr");
+		assert_null(strstr(got, "default-originate"));
+		assert_null(strstr(got, "network 0.0.0.0"));
+		free(got);
+	}
+}
+
+/* strongSwan (51cb26fd) + FRR: the swanctl.conf says, in comments (so that
+ * swanctl loads it unchanged), the FRR configuration of both sessions:
+ * router bgp <CGW ASN>, per tunnel neighbor 169.254.x.1 remote-as the VGW's
+ * ASN, update-source the router's inside address, disable-connected-check,
+ * timers 10 30; what to announce (a default route, or
+ * LocalIpv4NetworkCidr). Static routing: none of it. */
+static void test_bgp_strongswan_frr(void **state)
+{
+	static const char *const ikes[] = { "ikev1", "ikev2" };
+	struct cgw_vpn_connection c;
+
+	(void)state;
+	for (size_t v = 0; v < 2; v++) {
+		bgp_connection(&c, NULL);
+		char *got = render_device(&c, "51cb26fd", ikes[v]);
+		expect_lines_in_order(got,
+		    "# router bgp 65123\n# no bgp ebgp-requires-policy\n"
+		    "# neighbor 169.254.77.9 remote-as 64999\n# neighbor 169.254.77.9 update-source 169.254.77.10\n"
+		    "# neighbor 169.254.77.9 disable-connected-check\n# neighbor 169.254.77.9 timers 10 30\n"
+		    "# neighbor 169.254.88.13 remote-as 64999\n# neighbor 169.254.88.13 update-source 169.254.88.14\n"
+		    "# neighbor 169.254.88.13 disable-connected-check\n# neighbor 169.254.88.13 timers 10 30\n"
+		    "# address-family ipv4 unicast\n# neighbor 169.254.77.9 default-originate\n"
+		    "# neighbor 169.254.88.13 default-originate\n# exit-address-family\n"
+		    /* the sessions' CHILD SAs */
+		    "inside1 {\nlocal_ts = 169.254.77.10/32\nremote_ts = 169.254.77.9/32\n"
+		    "inside2 {\nlocal_ts = 169.254.88.14/32\nremote_ts = 169.254.88.13/32\n", ikes[v]);
+		assert_null(strstr(got, "64512"));
+		assert_null(strstr(got, "65000"));
+		free(got);
+		bgp_connection(&c, "192.168.64.0/18");
+		got = render_device(&c, "51cb26fd", ikes[v]);
+		expect_lines_in_order(got, "# address-family ipv4 unicast\n# network 192.168.64.0/18\n"
+		    "# exit-address-family\n", "LocalIpv4NetworkCidr");
+		assert_null(strstr(got, "default-originate"));
+		free(got);
+		fixture_connection(&c, false);
+		got = render_device(&c, "51cb26fd", ikes[v]);
+		assert_null(strstr(got, "router bgp"));
+		free(got);
+	}
+}
+
+/* Generic (9005b6c1): per tunnel the values in words. */
+static void test_bgp_generic(void **state)
+{
+	struct cgw_vpn_connection c;
+
+	(void)state;
+	bgp_connection(&c, "192.168.64.0/18");
+	char *got = render_device(&c, "9005b6c1", "ikev1");
+	expect_lines_in_order(got,
+	    "- Customer Gateway ASN : 65123\n- Virtual Private Gateway ASN : 64999\n"
+	    "- Neighbor IP Address : 169.254.77.9\n- Neighbor Hold Time : 30\n- Keepalive Interval : 10\n"
+	    "- Local Address (update source) : 169.254.77.10\n- Networks to announce : 192.168.64.0/18\n"
+	    "- Customer Gateway ASN : 65123\n- Virtual Private Gateway ASN : 64999\n"
+	    "- Neighbor IP Address : 169.254.88.13\n- Neighbor Hold Time : 30\n- Keepalive Interval : 10\n"
+	    "- Local Address (update source) : 169.254.88.14\n", "generic");
+	free(got);
+}
+
+/* Every device type that renders BGP shows the connection's ASNs and the
+ * gateway's inside addresses, never a default it did not get. */
+static void test_bgp_values_in_every_device(void **state)
+{
+	size_t n;
+	const struct cgw_device_type *types = cgwconf_device_types(&n);
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		for (int v = 0; v < 2; v++) {
+			struct cgw_vpn_connection c;
+			struct strbuf b = STRBUF_SECRET_INIT;
+			struct cgw_error err = { "" };
+
+			if (!(types[i].dt_ike_versions & (v == 0 ? CGW_IKEV1 : CGW_IKEV2)))
+				continue;
+			bgp_connection(&c, NULL);
+			if (cgwconf_render_device(&c, types[i].dt_id, v == 0 ? "ikev1" : "ikev2", &b, &err) != CGW_OK) {
+				sb_free(&b);
+				continue;	/* a static-only device: its .err golden */
+			}
+			const char *got = sb_str(&b);
+			if (!strstr(got, "65123") || !strstr(got, "64999") || !strstr(got, "169.254.77.9") ||
+			    !strstr(got, "169.254.88.13") || strstr(got, "64512") || strstr(got, "65000"))
+				fail_msg("%s %s: BGP values not the connection's", types[i].dt_id, v == 0 ? "ikev1" : "ikev2");
+			sb_free(&b);
+		}
+	}
+}
+
 /* ---- device types and their goldens ---- */
 
 static void test_device_types(void **state)
@@ -876,6 +1026,10 @@ int main(void)
 		cmocka_unit_test(test_cisco_isr_maps_options),
 		cmocka_unit_test(test_device_types),
 		cmocka_unit_test(test_strongswan_inside_child),
+		cmocka_unit_test(test_bgp_cisco),
+		cmocka_unit_test(test_bgp_strongswan_frr),
+		cmocka_unit_test(test_bgp_generic),
+		cmocka_unit_test(test_bgp_values_in_every_device),
 		cmocka_unit_test(test_device_goldens),
 	};
 
