@@ -86,6 +86,10 @@ int bgp_conf_write(const struct bgp_conf_desc *desc, struct strbuf *out, char *e
  * "..._t1"/"..._t2" after AWS's tunnel numbers): "vpn_0123abcd_t1".
  * 0, or -1 when vpn_id is not a valid id or name too small. */
 int bgp_protocol_name(const char *vpn_id, unsigned tunnel, char *name, size_t size);
+/* The BIRD table of a VPN gateway ("vgw_0123abcd"): what
+ * `show route all table T` names. 0, or -1 when vgw_id is not a valid id
+ * or name too small. */
+int bgp_table_name(const char *vgw_id, char *name, size_t size);
 /* The reverse: 0 with vpn_id and *tunnel set, or -1 when name is not one
  * of bgp_protocol_name's (BIRD's own device protocol, a static one). */
 int bgp_protocol_parse_name(const char *name, char vpn_id[BGP_ID_MAX], unsigned *tunnel);

@@ -72,6 +72,16 @@ int bgp_protocol_name(const char *vpn_id, unsigned tunnel, char *name, size_t si
 	return w < 0 || (size_t)w >= size ? -1 : 0;
 }
 
+int bgp_table_name(const char *vgw_id, char *name, size_t size)
+{
+	char sym[BGP_ID_MAX];
+	if (!id_valid(vgw_id))
+		return -1;
+	id_symbol(vgw_id, sym);
+	int w = snprintf(name, size, "%s", sym);
+	return w < 0 || (size_t)w >= size ? -1 : 0;
+}
+
 int bgp_protocol_parse_name(const char *name, char vpn_id[BGP_ID_MAX], unsigned *tunnel)
 {
 	size_t len = strnlen(name, BGP_NAME_MAX);

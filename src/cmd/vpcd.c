@@ -473,7 +473,7 @@ int main(int argc, char **argv)
 	 * host, no TUN, not root) the API still serves */
 	struct engine *engine = NULL;
 	if (noutside || dataplane) {
-		struct engine_config ecfg = { vpn_tun, outside, noutside, vpn_routes, dataplane };
+		struct engine_config ecfg = { vpn_tun, outside, noutside, vpn_routes, dataplane, state_dir };
 		if ((engine = engine_new(&ecfg)))
 			engine_attach(engine, api, cache);
 	}

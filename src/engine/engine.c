@@ -39,6 +39,8 @@
 #include "base/base.h"
 #include "base/strbuf.h"
 #include "engine/engine_bgp_side.h"
+#include "engine/engine_bgp.h"
+#include "engine/engine_bird.h"
 #include "engine/engine_dataplane.h"
 #include "engine/engine_net.h"
 #include "engine/engine_route.h"
@@ -66,6 +68,8 @@ struct engine_event {
 	bool ev_is_detail;
 	/* the data plane's counters: ev_detail is the record */
 	bool ev_is_counters;
+	/* a _Bgp event: ev_tunnel holds the connection id, ev_detail the doc */
+	bool ev_is_bgp;
 	struct doc *ev_detail;		/* NULL: remove it */
 };
 
@@ -74,10 +78,12 @@ struct engine_conn {
 	char c_id[ENGINE_VPN_ID_MAX];
 	int64_t c_version;
 	bool c_running[ENGINE_VPN_TUNNELS];	/* the endpoint has the tunnel */
-	struct vpn_cidr c_routes[VPN_MAX_ROUTES];
+	/* its kernel routes: static ones and each tunnel's learned ones */
+	struct vpn_cidr c_routes[VPN_MAX_ROUTES * (ENGINE_VPN_TUNNELS + 1)];
 	size_t c_nroutes;
 	char *c_detail_sig;		/* JSON of the last _TunnelDetail posted, no times */
 	int c_port;			/* its tunnels' plaintext side (plain_port) */
+	struct doc *c_doc;		/* the trimmed copy it runs (keys: doc_free wipes) */
 };
 
 /* A kernel route into the TUN, shared by the connections that have it. */
@@ -91,6 +97,8 @@ struct engine_route_ref {
 struct engine_posted {
 	char p_id[ENGINE_VPN_ID_MAX];
 	int64_t p_version;
+	bool p_dynamic;			/* BGP: handed over again when its VPC's blocks change */
+	char *p_export;			/* those blocks as last handed over (JSON) */
 };
 
 struct engine {
@@ -116,6 +124,7 @@ struct engine {
 
 	struct engine_dataplane *e_dp;		/* NULL: no data plane */
 	struct engine_bgp_side *e_bgp_side;	/* with e_ep: bgp0 and the inside addresses */
+	struct engine_bird *e_bird;		/* BIRD for dynamic connections (with e_ep) */
 	uint64_t e_counters_next_ms;		/* monotonic: the next counters read */
 
 	/* engine thread only */
@@ -133,6 +142,7 @@ struct engine {
 	bool e_ports_full_logged;
 
 	/* API thread only */
+	struct cache *e_cache;
 	struct engine_posted *e_posted;
 	size_t e_nposted, e_capposted;
 };
@@ -188,14 +198,16 @@ static void on_tunnel_status(void *arg, const char *tunnel_id, bool up, const ch
 }
 
 /* Engine thread: connection id's _TunnelDetail (NULL: remove it) to the
- * API thread, or (id NULL) the data plane's counters record. Takes detail. */
-static void detail_post(struct engine *e, const char *id, struct doc *detail)
+ * API thread, or (id NULL) the data plane's counters record, or (bgp) the
+ * connection's _Bgp. Takes detail. */
+static void doc_event_post(struct engine *e, const char *id, struct doc *detail, bool bgp)
 {
 	struct engine_event *ev = calloc(1, sizeof(*ev));
 	if (!ev)
 		abort();
 	snprintf(ev->ev_tunnel, sizeof(ev->ev_tunnel), "%s", id ? id : "");
-	ev->ev_is_detail = id != NULL;
+	ev->ev_is_bgp = bgp;
+	ev->ev_is_detail = id != NULL && !bgp;
 	ev->ev_is_counters = id == NULL;
 	ev->ev_detail = detail;
 	pthread_mutex_lock(&e->e_lock);
@@ -205,6 +217,11 @@ static void detail_post(struct engine *e, const char *id, struct doc *detail)
 	uint64_t one = 1;
 	if (write(e->e_wakeup_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_error(ENGINE_LOG, "cannot wake the API thread: %s", strerror(errno));
+}
+
+static void detail_post(struct engine *e, const char *id, struct doc *detail)
+{
+	doc_event_post(e, id, detail, false);
 }
 
 static void event_free(struct engine_event *ev)
@@ -256,6 +273,23 @@ static int apply_detail(struct api_req *rq)
 	return api_put(rq, RT_VPN, ev->ev_tunnel, d) ? 0 : -1;
 }
 
+/* API thread, inside api_change(): _Bgp into the connection's doc, and its
+ * telemetry re-derived from it (engine_vpn_bgp_apply); a deleted
+ * connection keeps what it had. */
+static int apply_bgp(struct api_req *rq)
+{
+	const struct engine_event *ev = rq->rq_arg;
+	struct res *r = cache_get_typed(api_cache(rq), RT_VPN, ev->ev_tunnel);
+	if (!r || engine_vpn_is_deleted(r->r_doc))
+		return 0;
+	struct doc *d = doc_clone(r->r_doc);
+	if (!engine_vpn_bgp_apply(d, ev->ev_detail, time_wall_s())) {
+		doc_free(d);
+		return 0;
+	}
+	return api_put(rq, RT_VPN, ev->ev_tunnel, d) ? 0 : -1;
+}
+
 /* API thread, inside api_change(): the data plane's counters record
  * (engine_dataplane.h). "Running": false only replaces a record there. */
 static int apply_counters(struct api_req *rq)
@@ -280,7 +314,9 @@ static void on_wakeup(void *arg, struct api *api)
 	pthread_mutex_unlock(&e->e_lock);
 	while (ev) {
 		struct engine_event *next = ev->ev_next;
-		if (ev->ev_is_counters)
+		if (ev->ev_is_bgp)
+			api_change(api, "BGP", apply_bgp, ev);
+		else if (ev->ev_is_counters)
 			api_change(api, "data plane counters", apply_counters, ev);
 		else if (ev->ev_is_detail)
 			api_change(api, "tunnel detail", apply_detail, ev);
@@ -322,7 +358,44 @@ static struct engine_posted *posted_find(struct engine *e, const char *id)
 	return NULL;
 }
 
-/* The commit hook (API thread): hand over what moved. */
+/* API thread: the CIDR blocks (primary, then the other associated ones)
+ * of the VPC that VPN gateway vgw_id is attached to: what BGP advertises
+ * for its dynamic connections. A new list, empty when it is attached to
+ * none. */
+static struct doc *vgw_exports(struct cache *cache, const char *vgw_id)
+{
+	struct doc *list = doc_list();
+	struct res *g = vgw_id && cache ? cache_get_typed(cache, RT_VGW, vgw_id) : NULL;
+	const char *vpc_id = NULL;
+	if (g)
+		doc_foreach(a, doc_get(g->r_doc, "VpcAttachments")) {
+			const char *st = doc_get_str(a, "State");
+			if (doc_get_str(a, "VpcId") && st && strcmp(st, "attached") == 0)
+				vpc_id = doc_get_str(a, "VpcId");
+		}
+	struct res *v = vpc_id ? cache_get_typed(cache, RT_VPC, vpc_id) : NULL;
+	if (!v)
+		return list;
+	const char *primary = doc_get_str(v->r_doc, "CidrBlock");
+	if (primary)
+		doc_push(list, doc_str(primary));
+	doc_foreach(a, doc_get(v->r_doc, "CidrBlockAssociationSet")) {
+		const char *cidr = doc_get_str(a, "CidrBlock");
+		const char *st = doc_get_str(doc_get(a, "CidrBlockState"), "State");
+		if (cidr && st && strcmp(st, "associated") == 0 && (!primary || strcmp(cidr, primary) != 0))
+			doc_push(list, doc_str(cidr));
+	}
+	return list;
+}
+
+static bool vpn_dynamic(const struct doc *vpn)
+{
+	const struct doc *opts = doc_get(vpn, "Options");
+	return opts && !doc_get_bool(opts, "StaticRoutesOnly", false);
+}
+
+/* The commit hook (API thread): hand over what moved (for a dynamic
+ * connection also when its VPC's CIDR blocks did). */
 static void on_commit(void *arg, const char *id, const struct doc *doc)
 {
 	struct engine *e = arg;
@@ -331,22 +404,54 @@ static void on_commit(void *arg, const char *id, const struct doc *doc)
 		return;
 	if (!doc || engine_vpn_is_deleted(doc)) {
 		if (p) {
+			free(p->p_export);
 			*p = e->e_posted[--e->e_nposted];
 			work_post(e, id, NULL);
 		}
 		return;
 	}
 	int64_t version = doc_get_int(doc, "_ConfigVersion", 0);
-	if (p && p->p_version == version)
-		return;		/* e.g. our own telemetry update */
+	bool dynamic = vpn_dynamic(doc);
+	struct doc *exports = dynamic ? vgw_exports(e->e_cache, doc_get_str(doc, "VpnGatewayId")) : NULL;
+	struct strbuf json = STRBUF_INIT;
+	if (exports)
+		doc_to_json(exports, &json);
+	if (p && p->p_version == version && p->p_dynamic == dynamic &&
+	    (!dynamic || (p->p_export && strcmp(p->p_export, sb_str(&json)) == 0))) {
+		doc_free(exports);	/* e.g. our own telemetry update */
+		sb_free(&json);
+		return;
+	}
 	if (!p) {
 		if (e->e_nposted == e->e_capposted)
 			e->e_posted = grow(e->e_posted, &e->e_capposted, sizeof(*e->e_posted));
 		p = &e->e_posted[e->e_nposted++];
+		memset(p, 0, sizeof(*p));
 		snprintf(p->p_id, sizeof(p->p_id), "%s", id);
 	}
 	p->p_version = version;
-	work_post(e, id, engine_vpn_trim(doc));
+	p->p_dynamic = dynamic;
+	free(p->p_export);
+	p->p_export = dynamic ? sb_detach(&json) : NULL;
+	sb_free(&json);
+	struct doc *trimmed = engine_vpn_trim(doc);
+	if (exports)
+		doc_set(trimmed, ENGINE_BGP_EXPORT_KEY, exports);
+	work_post(e, id, trimmed);
+}
+
+/* API thread, after a batch that touched the network: dynamic connections
+ * whose VPC CIDR blocks changed (a block associated, the gateway attached)
+ * are handed over again. */
+static void exports_recheck(struct engine *e, struct cache *cache)
+{
+	for (size_t i = 0; i < e->e_nposted; i++) {
+		if (!e->e_posted[i].p_dynamic)
+			continue;
+		struct res *r = cache_get_typed(cache, RT_VPN, e->e_posted[i].p_id);
+		if (r && !engine_vpn_is_deleted(r->r_doc))
+			on_commit(e, r->r_id, r->r_doc);
+	}
 }
 
 /* ---- kernel routes (engine thread) --------------------------------------------- */
@@ -465,6 +570,7 @@ static void conn_remove(struct engine *e, struct engine_conn *c)
 	if (c->c_detail_sig)
 		detail_post(e, c->c_id, NULL);
 	free(c->c_detail_sig);
+	doc_free(c->c_doc);
 	*c = e->e_conns[--e->e_nconns];
 }
 
@@ -527,14 +633,90 @@ static void ports_assign(struct engine *e, struct engine_net_plan *plan)
 			plan->np_gw_port[i] = vgw_port(e, plan->np_gateways[i].id);
 }
 
-static void reconcile(struct engine *e, const char *id, const struct doc *doc)
+/* Engine thread: BGP's learned prefixes of each tunnel of plan's
+ * connection appended to its spec's routes (after the static ones, up to
+ * VPN_MAX_ROUTES). */
+static void plan_add_learned(struct engine *e, struct engine_vpn_plan *plan)
+{
+	if (!e->e_bird)
+		return;
+	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++) {
+		struct vpn_tunnel_spec *spec = &plan->vp_tunnel[i];
+		spec->n_routes += engine_bird_routes(e->e_bird, plan->vp_id, (unsigned)i, spec->routes + spec->n_routes,
+						     VPN_MAX_ROUTES - spec->n_routes);
+	}
+}
+
+/* Kernel routes of a connection: its static routes and what its tunnels
+ * learned through BGP, once each. */
+static void conn_routes_apply(struct engine *e, struct engine_conn *c, const struct engine_vpn_plan *plan)
+{
+	struct vpn_cidr want[VPN_MAX_ROUTES * (ENGINE_VPN_TUNNELS + 1)];
+	size_t n = 0;
+	for (size_t k = 0; k < plan->vp_nroutes; k++)
+		want[n++] = plan->vp_routes[k];
+	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++) {
+		const struct vpn_tunnel_spec *spec = &plan->vp_tunnel[i];
+		for (size_t k = 0; k < spec->n_routes; k++)
+			if (!cidr_in(&spec->routes[k], want, n))
+				want[n++] = spec->routes[k];
+	}
+	conn_routes_set(e, c, want, n);
+}
+
+/* Engine thread (engine_bird's hook): connection id's learned prefixes
+ * changed: its running tunnels get them in place (the endpoint changes
+ * routes without touching the SAs). */
+static void on_bgp_routes(void *arg, const char *id)
+{
+	struct engine *e = arg;
+	struct engine_conn *c = conn_find(e, id);
+	struct engine_vpn_plan plan;
+	char why[ENGINE_VPN_ERROR_MAX];
+	if (!c || !c->c_doc || engine_vpn_plan(c->c_doc, &plan, why, sizeof(why)) < 0)
+		return;
+	plan_add_learned(e, &plan);
+	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++) {
+		struct vpn_tunnel_spec *spec = &plan.vp_tunnel[i];
+		if (!c->c_running[i])
+			continue;
+		if (c->c_port >= 0)
+			spec->plain_port = (uint8_t)c->c_port;
+		if (vpn_endpoint_update_tunnel(e->e_ep, spec) < 0)
+			log_error(ENGINE_LOG, "%s: cannot give the tunnel its BGP routes", spec->id);
+	}
+	log_info(ENGINE_LOG, "%s: BGP routes into its tunnels: %zu and %zu", id, plan.vp_tunnel[0].n_routes,
+		 plan.vp_tunnel[1].n_routes);
+	conn_routes_apply(e, c, &plan);
+	engine_vpn_plan_wipe(&plan);
+}
+
+/* Engine thread (engine_bird's hook): why the endpoint's BGP side (bgp0)
+ * cannot run, "" when it can. */
+static const char *on_bgp_side_error(void *arg)
+{
+	struct engine *e = arg;
+	return engine_bgp_side_error(e->e_bgp_side);
+}
+
+/* Engine thread (engine_bird's hook): a connection's _Bgp to the API thread. */
+static void on_bgp_post(void *arg, const char *id, struct doc *bgp)
+{
+	doc_event_post(arg, id, bgp, true);
+}
+
+/* Takes doc (kept as the connection's c_doc, or freed). */
+static void reconcile(struct engine *e, const char *id, struct doc *doc)
 {
 	struct engine_conn *c = conn_find(e, id);
+	if (e->e_bird)
+		engine_bird_conn_set(e->e_bird, id, doc);
 	if (!doc || engine_vpn_is_deleted(doc)) {
 		if (c) {
 			log_info(ENGINE_LOG, "%s: deleted; removing its tunnels", id);
 			conn_remove(e, c);
 		}
+		doc_free(doc);
 		return;
 	}
 	struct engine_vpn_plan plan;
@@ -550,9 +732,12 @@ static void reconcile(struct engine *e, const char *id, const struct doc *doc)
 			event_post(e, tid, false, cause, time_wall_s(), false);
 		}
 		engine_vpn_plan_wipe(&plan);
+		doc_free(doc);
 		return;
 	}
 	if (c && c->c_version == plan.vp_version) {
+		doc_free(c->c_doc);	/* the same, perhaps with other VPC blocks */
+		c->c_doc = doc;
 		engine_vpn_plan_wipe(&plan);
 		return;
 	}
@@ -567,8 +752,11 @@ static void reconcile(struct engine *e, const char *id, const struct doc *doc)
 		log_plan_limits(&plan);	/* once: they rarely change */
 	}
 	c->c_version = plan.vp_version;
+	doc_free(c->c_doc);
+	c->c_doc = doc;
 	int port = vgw_port(e, doc_get_str(doc, "VpnGatewayId"));
 	c->c_port = port;
+	plan_add_learned(e, &plan);
 	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++) {
 		struct vpn_tunnel_spec *spec = &plan.vp_tunnel[i];
 		char cause[IKE_CAUSE_MAX] = "";
@@ -606,7 +794,7 @@ static void reconcile(struct engine *e, const char *id, const struct doc *doc)
 				   time_wall_s(), false);
 		}
 	}
-	conn_routes_set(e, c, plan.vp_routes, plan.vp_nroutes);
+	conn_routes_apply(e, c, &plan);
 	engine_bgp_side_plan(e->e_bgp_side, &plan);
 	engine_vpn_plan_wipe(&plan);
 }
@@ -684,6 +872,12 @@ static void *engine_main(void *arg)
 				pthread_mutex_lock(&e->e_lock);
 				continue;
 			}
+			if (e->e_bird && now >= engine_bird_next_ms(e->e_bird)) {
+				pthread_mutex_unlock(&e->e_lock);
+				engine_bird_run(e->e_bird, now);
+				pthread_mutex_lock(&e->e_lock);
+				continue;
+			}
 			if (e->e_dp && now >= e->e_counters_next_ms) {
 				e->e_counters_next_ms = now + ENGINE_DP_COUNTERS_PERIOD_S * 1000;
 				pthread_mutex_unlock(&e->e_lock);
@@ -696,6 +890,8 @@ static void *engine_main(void *arg)
 				next = e->e_detail_next_ms;
 			if (e->e_dp && e->e_counters_next_ms < next)
 				next = e->e_counters_next_ms;
+			if (e->e_bird && engine_bird_next_ms(e->e_bird) < next)
+				next = engine_bird_next_ms(e->e_bird);
 			struct timespec until;
 			clock_gettime(CLOCK_MONOTONIC, &until);
 			uint64_t wait_ms = next - now;
@@ -717,8 +913,7 @@ static void *engine_main(void *arg)
 		if (!e->e_work)
 			e->e_work_tail = &e->e_work;
 		pthread_mutex_unlock(&e->e_lock);
-		reconcile(e, w->w_id, w->w_doc);
-		doc_free(w->w_doc);
+		reconcile(e, w->w_id, w->w_doc);	/* takes the doc */
 		free(w);
 		pthread_mutex_lock(&e->e_lock);
 	}
@@ -917,6 +1112,10 @@ struct engine *engine_new(const struct engine_config *cfg)
 		e->e_bgp_side = engine_bgp_side_new(e->e_ep);
 	if (e->e_ep && vpn_endpoint_start(e->e_ep) < 0)
 		goto fail;
+	if (e->e_ep) {
+		struct engine_bird_hooks hooks = { on_bgp_post, on_bgp_routes, on_bgp_side_error, e };
+		e->e_bird = engine_bird_new(cfg->ec_data_dir ? cfg->ec_data_dir : ".", &hooks);
+	}
 	if (pthread_create(&e->e_thread, NULL, engine_main, e) != 0) {
 		log_error(ENGINE_LOG, "cannot start the engine thread");
 		goto fail;
@@ -947,6 +1146,10 @@ static const char *const net_types[] = {
 static void on_batch(void *arg, struct cache *cache)
 {
 	struct engine *e = arg;
+	if (e->e_ep)
+		exports_recheck(e, cache);
+	if (!e->e_dp)
+		return;
 	struct engine_net_plan *plan = engine_net_plan_build(cache);
 	pthread_mutex_lock(&e->e_lock);
 	engine_net_plan_free(e->e_net_plan);
@@ -959,10 +1162,11 @@ void engine_attach(struct engine *e, struct api *api, struct cache *cache)
 {
 	/* statuses, tunnel detail, the data plane's counters */
 	api_on_wakeup(api, e->e_wakeup_fd, on_wakeup, e);
-	if (e->e_dp) {
+	e->e_cache = cache;
+	if (e->e_dp || e->e_ep)
 		api_on_batch(api, net_types, on_batch, e);
+	if (e->e_dp)
 		on_batch(e, cache);
-	}
 	if (!e->e_ep)
 		return;
 	api_on_commit(api, RT_VPN, on_commit, e);
@@ -997,6 +1201,8 @@ void engine_free(struct engine *e)
 		pthread_mutex_unlock(&e->e_lock);
 		pthread_join(e->e_thread, NULL);
 	}
+	/* BIRD stops (the helper deletes its namespace when vpcd stops) */
+	engine_bird_free(e->e_bird);
 	/* Delete payloads for every SA; the TUN and its routes go away */
 	vpn_endpoint_free(e->e_ep);
 	engine_bgp_side_free(e->e_bgp_side);
@@ -1019,8 +1225,12 @@ void engine_free(struct engine *e)
 		close(e->e_wakeup_fd);
 	pthread_mutex_destroy(&e->e_lock);
 	pthread_cond_destroy(&e->e_cond);
-	for (size_t i = 0; i < e->e_nconns; i++)
+	for (size_t i = 0; i < e->e_nconns; i++) {
 		free(e->e_conns[i].c_detail_sig);
+		doc_free(e->e_conns[i].c_doc);
+	}
+	for (size_t i = 0; i < e->e_nposted; i++)
+		free(e->e_posted[i].p_export);
 	free(e->e_conns);
 	free(e->e_routes);
 	free(e->e_posted);

@@ -100,6 +100,17 @@
  * connection (and removes it with the last connection that has it). A
  * route that already exists (not the engine's) is left alone and logged.
  *
+ * BGP (engine_bird.h, engine_bgp.h, BGP-CONTRACT.md): the trimmed copy of
+ * a dynamic connection (Options.StaticRoutesOnly false) also carries its
+ * gateway's VPC CIDR blocks (ENGINE_BGP_EXPORT_KEY), which the API thread
+ * reads from the cache at each hand-over and, after every batch that
+ * touched a VPC or gateway, hands the connection over again when they
+ * changed. The engine thread runs BIRD for them (engine_bird.h), posts
+ * each connection's _Bgp when it changed (an event applied like
+ * _TunnelDetail), and gives each tunnel, beside the static routes, the
+ * learned prefixes whose best path is that tunnel (and, without the data
+ * plane, kernel routes for them into the TUN).
+ *
  * Secrets: the trimmed copies hold the pre-shared keys; they are wiped
  * before they are freed, and never logged.
  */
@@ -122,6 +133,7 @@ struct engine_config {
 	size_t ec_noutside;
 	bool ec_kernel_routes;		/* add the static routes into the TUN */
 	bool ec_dataplane;		/* --dataplane: instances, the virtual router */
+	const char *ec_data_dir;	/* vpcd's data dir (BIRD's files in its bgp/); NULL: "." */
 };
 
 struct engine;

@@ -432,6 +432,7 @@ struct doc *engine_vpn_trim(const struct doc *vpn)
 	static const char *const keep[] = {
 		"VpnConnectionId", "State", "VpnGatewayId", "Options", "Routes",
 		"_CustomerGatewayIpAddress", "_ConfigVersion",
+		"_CustomerGatewayBgpAsn", "_AmazonSideAsn",	/* BGP (engine_bgp.h) */
 	};
 	struct doc *d = doc_obj();
 	for (size_t i = 0; i < ARRAY_LEN(keep); i++) {

@@ -83,7 +83,7 @@
 #include <stdint.h>
 
 #define VPN_TUNNEL_ID_MAX	64
-#define VPN_MAX_ROUTES		32	/* per tunnel */
+#define VPN_MAX_ROUTES		128	/* per tunnel: static routes, and up to 100 learned through BGP */
 #define VPN_MAX_CHILDREN	8	/* CHILD SAs shown per tunnel */
 #define VPN_MAX_TUNNELS		256
 #define VPN_SA_LINGER_MS	5000	/* deleted inbound SA still decrypts */
