@@ -312,13 +312,13 @@ static void dynamic_view(const struct doc *vpn, const struct doc *tel, int index
 		snprintf(v->tv_msg, sizeof(v->tv_msg), "%s", ENGINE_STATUS_UP);
 }
 
-/* Writes v into tel; LastStatusChange (since_unix) when Status changes.
- * true when tel changed. */
-static bool telemetry_write(struct doc *tel, const struct telemetry_view *v, int64_t since_unix)
+/* Writes v into tel; LastStatusChange (since_unix) when Status changes or
+ * stamp says so. true when tel changed. */
+static bool telemetry_write(struct doc *tel, const struct telemetry_view *v, int64_t since_unix, bool stamp)
 {
 	bool changed = false;
 	const char *status = v->tv_up ? "UP" : "DOWN";
-	if (!str_is(doc_get_str(tel, "Status"), status)) {
+	if (!str_is(doc_get_str(tel, "Status"), status) || stamp) {
 		char when[32];
 		time_iso8601(since_unix, when, sizeof(when));
 		doc_set_str(tel, "Status", status);
@@ -365,13 +365,15 @@ bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char 
 		return false;
 	struct telemetry_view v;
 	if (engine_vpn_is_dynamic(vpn)) {
-		bool changed = false;
+		bool ipsec_moved = false, changed = false;
 		if (!routes_only) {
-			changed |= set_str_if(tel, ENGINE_TEL_IPSEC, up ? "UP" : "DOWN");
-			changed |= set_str_if(tel, ENGINE_TEL_IPSEC_MESSAGE, up ? "" : cause ? cause : "");
+			/* AWS stamps LastStatusChange at an IPsec change too, even
+			 * when the tunnel stays DOWN for want of BGP */
+			ipsec_moved = set_str_if(tel, ENGINE_TEL_IPSEC, up ? "UP" : "DOWN");
+			changed = set_str_if(tel, ENGINE_TEL_IPSEC_MESSAGE, up ? "" : cause ? cause : "");
 		}
 		dynamic_view(vpn, tel, index, &v);
-		return telemetry_write(tel, &v, since_unix) || changed;
+		return telemetry_write(tel, &v, since_unix, ipsec_moved) || ipsec_moved || changed;
 	}
 	if (routes_only) {
 		/* keep Status and StatusMessage, recount */
@@ -385,7 +387,7 @@ bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char 
 	v.tv_up = up;
 	snprintf(v.tv_msg, sizeof(v.tv_msg), "%s", up ? ENGINE_STATUS_UP : cause && *cause ? cause : ENGINE_STATUS_DOWN);
 	v.tv_count = up ? available_routes(vpn) : 0;
-	return telemetry_write(tel, &v, since_unix);
+	return telemetry_write(tel, &v, since_unix, false);
 }
 
 /* JSON equality of two docs (NULL equals NULL only). */
@@ -422,7 +424,7 @@ bool engine_vpn_bgp_apply(struct doc *vpn, const struct doc *bgp, int64_t now_un
 		dynamic_view(vpn, tel, i, &v);
 		/* a change the session made happened at its Since */
 		int64_t since = doc_get_int(nth(doc_get(bgp, "Tunnels"), i), "Since", 0);
-		changed |= telemetry_write(tel, &v, since > 0 && since <= now_unix ? since : now_unix);
+		changed |= telemetry_write(tel, &v, since > 0 && since <= now_unix ? since : now_unix, false);
 	}
 	return changed;
 }

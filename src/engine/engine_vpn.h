@@ -75,7 +75,10 @@ bool engine_vpn_tunnel_id_parse(const char *tunnel_id, char vpn_id[ENGINE_VPN_ID
  *     customer gateway's ASN is not N: <BIRD's words>", "BGP session
  *     dropped: hold timer expired (no keepalive for 30 s)", "BGP session
  *     down: <BIRD's last error>"; 0 routes;
- *   - IPsec down: DOWN with IPsec's cause, 0 routes. */
+ *   - IPsec down: DOWN with IPsec's cause, 0 routes.
+ * A dynamic tunnel's LastStatusChange also moves when IPsec comes up or
+ * goes down while the tunnel stays DOWN (AWS stamps IKE, IPsec and BGP
+ * changes alike). */
 bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char *cause,
 				int64_t since_unix, bool routes_only);
 

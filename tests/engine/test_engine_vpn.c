@@ -365,12 +365,14 @@ static void test_telemetry_dynamic(void **state)
 	assert_true(plan.vp_tunnel[0].bgp && plan.vp_tunnel[1].bgp);
 	assert_int_equal(plan.vp_tunnel[0].inside.prefix_len, 30);
 	engine_vpn_plan_wipe(&plan);
-	/* IPsec up, no BGP yet: DOWN "IPSEC IS UP", as AWS's console shows it */
-	assert_true(engine_vpn_telemetry_apply(d, 0, true, "", t0, false));
+	/* IPsec up, no BGP yet: DOWN "IPSEC IS UP", as AWS's console shows it;
+	 * the IPsec change stamped */
+	assert_true(engine_vpn_telemetry_apply(d, 0, true, "", t0 + 5, false));
 	assert_tel(d, 0, "DOWN", ENGINE_STATUS_UP, 0);
-	assert_string_equal(doc_get_str(telemetry(d, 0), "LastStatusChange"), "2026-01-01T00:00:00.000Z");
+	assert_string_equal(doc_get_str(telemetry(d, 0), "LastStatusChange"), "2026-01-01T00:00:05.000Z");
 	assert_string_equal(doc_get_str(telemetry(d, 0), ENGINE_TEL_IPSEC), "UP");
-	assert_false(engine_vpn_telemetry_apply(d, 0, true, "", t0 + 1, false));
+	assert_false(engine_vpn_telemetry_apply(d, 0, true, "", t0 + 6, false));
+	assert_string_equal(doc_get_str(telemetry(d, 0), "LastStatusChange"), "2026-01-01T00:00:05.000Z");
 	/* the session comes up at t0+20 with 3 prefixes: UP since then */
 	struct doc *b = bgp_doc("Established", 3, "Active", "", "", t0 + 20);
 	assert_true(engine_vpn_bgp_apply(d, b, t0 + 21));
