@@ -820,7 +820,9 @@ static void test_bgp_cisco(void **state)
 	}
 }
 
-/* strongSwan (51cb26fd) + FRR: the swanctl.conf says, in comments (so that
+/* strongSwan (51cb26fd) + FRR: the router's inside address goes on lo as a
+ * /32 (a /30 on a loopback device makes AWS's .1 local too, and the BGP
+ * session connects to itself); the swanctl.conf says, in comments (so that
  * swanctl loads it unchanged), the FRR configuration of both sessions:
  * router bgp <CGW ASN>, per tunnel neighbor 169.254.x.1 remote-as the VGW's
  * ASN, update-source the router's inside address, disable-connected-check,
@@ -836,6 +838,7 @@ static void test_bgp_strongswan_frr(void **state)
 		bgp_connection(&c, NULL);
 		char *got = render_device(&c, "51cb26fd", ikes[v]);
 		expect_lines_in_order(got,
+		    "# ip address add 169.254.77.10/32 dev lo; not the /30 there: a\n"
 		    "# router bgp 65123\n# no bgp ebgp-requires-policy\n"
 		    "# neighbor 169.254.77.9 remote-as 64999\n# neighbor 169.254.77.9 update-source 169.254.77.10\n"
 		    "# neighbor 169.254.77.9 disable-connected-check\n# neighbor 169.254.77.9 timers 10 30\n"
@@ -848,6 +851,7 @@ static void test_bgp_strongswan_frr(void **state)
 		    "inside2 {\nlocal_ts = 169.254.88.14/32\nremote_ts = 169.254.88.13/32\n", ikes[v]);
 		assert_null(strstr(got, "64512"));
 		assert_null(strstr(got, "65000"));
+		assert_null(strstr(got, "/30 dev lo"));
 		free(got);
 		bgp_connection(&c, "192.168.64.0/18");
 		got = render_device(&c, "51cb26fd", ikes[v]);
