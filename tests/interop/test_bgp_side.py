@@ -178,10 +178,12 @@ class BgpSideTest(unittest.TestCase):
                        "--vpn-connection-id", cls.vid, "--vpn-connection-device-type-id", "51cb26fd",
                        "--internet-key-exchange-version", "ikev1"
                        )["VpnConnectionDeviceSampleConfiguration"]
-        # the router's inside addresses as /32s: the download says
-        # "ip address add 169.254.x.2/30 dev lo", but a /30 on lo makes the
-        # whole /30 local (the kernel's prefix route on a loopback device is
-        # a local one), vpcd's .1 included: the router answers itself
+        # the router's inside addresses where the download says: /32s on lo
+        # (a /30 on lo would make the whole /30 local to the router, vpcd's
+        # .1 included: a loopback device's prefix route is a local one)
+        m = re.search(r"ip address add (\S+)/32 dev lo", download)
+        assert m and m.group(1) == inside_pair(cls.inside[0])[1], \
+            "the download does not say to put %s/32 on lo:\n%s" % (inside_pair(cls.inside[0])[1], download)
         for c in cls.inside:
             cls.ns.ip("router", "addr", "add", "%s/32" % inside_pair(c)[1], "dev", "lo")
         conf = os.path.join(cls.dir, "swanctl.conf")
