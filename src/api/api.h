@@ -25,6 +25,7 @@
 #include "api/sigv4.h"
 #include "api/wire.h"
 #include "base/doc.h"
+#include "model/trace_result.h"
 #include "store/cache.h"
 #include "store/store.h"
 
@@ -216,6 +217,16 @@ void api_on_wakeup(struct api *api, int fd, api_wakeup_fn fn, void *arg);
  * or undone when fn fails. Only from a wakeup hook. 0, or -1 (logged
  * with what). */
 int api_change(struct api *api, const char *what, api_handler_fn fn, void *arg);
+
+/* The packet trace of VpcdTracePacket and the Reachability Analyzer's
+ * actions: fn (engine_trace, src/engine/engine_trace.h: one synthetic
+ * packet through the router's own compiled snapshot; api/ does not link
+ * engine/, so vpcd's main hands it over). Called on the API thread with
+ * the cache; its contract is engine_trace's. Set before api_serve; without
+ * one, those actions answer UnsupportedOperation. */
+typedef int (*api_trace_fn)(struct cache *c, const struct trace_query *q, struct trace_result *out, char *err,
+			    size_t errlen);
+void api_set_tracer(struct api *api, api_trace_fn fn);
 
 /* The handler table, sorted by action name (api/actions.c). */
 struct api_action {

@@ -6,7 +6,6 @@
 #ifndef VPCD_API_INT_H
 #define VPCD_API_INT_H
 
-#include "api/trace.h"
 #include "api/api.h"
 #include "api/quota.h"
 
@@ -47,7 +46,7 @@ struct api {
 	int a_wakeup_fd;
 	api_wakeup_fn a_wakeup_fn;
 	void *a_wakeup_arg;
-	api_trace_fn a_tracer;		/* api_set_tracer; NULL: api_trace */
+	api_trace_fn a_tracer;		/* api_set_tracer; NULL: none (the trace actions refuse) */
 	struct subnet_index *a_subnets;	/* the blocks of each VPC's subnets (subnet.c) */
 	struct quota_limits a_quota;	/* in force (quota.h) */
 	struct vpc_counts *a_vpc_counts;	/* per-VPC resource counts (quota.c) */
@@ -80,5 +79,9 @@ void api_undo_clear(struct api *api);
  * kept by a watch on the cache. */
 void subnet_index_attach(struct api *api);
 void subnet_index_detach(struct api *api);
+
+/* vpcd_actions.c: the tracer api_set_tracer set, or NULL (VpcdTracePacket
+ * and the Reachability Analyzer's actions then refuse). */
+api_trace_fn api_tracer(const struct api *api);
 
 #endif

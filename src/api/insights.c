@@ -8,7 +8,7 @@
  * gateway), a destination (the same, or only DestinationIp), a protocol
  * (tcp or udp, as AWS's API allows; vpcctl trace does icmp too) and a
  * destination port. StartNetworkInsightsAnalysis runs the packet trace
- * (api/trace.h) synchronously and stores the analysis already
+ * (api_set_tracer's: engine_trace, the router's own code) synchronously and stores the analysis already
  * "succeeded": NetworkPathFound, the steps that passed as
  * ForwardPathComponents (the reply's checks through network ACLs and
  * routes back as ReturnPathComponents) and, when the packet is dropped,
@@ -30,8 +30,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/api_int.h"
 #include "api/eni.h"
-#include "api/trace.h"
 #include "base/base.h"
 
 #define RT_NI_PATH "network-insights-path"
@@ -587,33 +587,38 @@ static void explanation(struct api_req *rq, struct doc *list, const struct trace
 static void analyse(struct api_req *rq, const struct doc *path, struct doc *d)
 {
 	char msg[300] = "", from_buf[IP4_STR_MAX], to_buf[IP4_STR_MAX], pub_buf[IP4_STR_MAX];
-	struct api_trace_query q = { 0 };
-	q.aq_proto = doc_get_str(path, "Protocol");
-	bool ok = query_end(rq, path, true, from_buf, &q.aq_from, msg, sizeof(msg)) &&
-		  query_end(rq, path, false, to_buf, &q.aq_to, msg, sizeof(msg));
+	struct trace_query q = { 0 };
+	q.tq_proto = doc_get_str(path, "Protocol");
+	bool ok = query_end(rq, path, true, from_buf, &q.tq_from, msg, sizeof(msg)) &&
+		  query_end(rq, path, false, to_buf, &q.tq_to, msg, sizeof(msg));
 	/* from an internet gateway to an instance: to its public address */
 	const char *src = doc_get_str(path, "Source");
-	if (ok && src && strncmp(src, "igw-", 4) == 0 && q.aq_to &&
-	    (strncmp(q.aq_to, "i-", 2) == 0 || strncmp(q.aq_to, "eni-", 4) == 0)) {
-		const char *pub = public_addr_of(rq, q.aq_to);
+	if (ok && src && strncmp(src, "igw-", 4) == 0 && q.tq_to &&
+	    (strncmp(q.tq_to, "i-", 2) == 0 || strncmp(q.tq_to, "eni-", 4) == 0)) {
+		const char *pub = public_addr_of(rq, q.tq_to);
 		if (pub) {
 			snprintf(pub_buf, sizeof(pub_buf), "%s", pub);
-			q.aq_to = pub_buf;
+			q.tq_to = pub_buf;
 		}
 	}
 	int64_t port = doc_get_int(path, "DestinationPort", -1);
 	if (port < 0)
 		port = filter_port(path, "DestinationPortRange");
-	if (ok && port < 0 && str_eq(q.aq_proto, "tcp")) {
+	if (ok && port < 0 && str_eq(q.tq_proto, "tcp")) {
 		snprintf(msg, sizeof(msg),
 			 "vpcd analyses one destination port: give the path a DestinationPort (or a DestinationPortRange filter)");
 		ok = false;
 	}
-	q.aq_port = port < 0 ? 0 : (int)port;
+	q.tq_port = port < 0 ? 0 : (int)port;
 	int64_t sport = filter_port(path, "SourcePortRange");
-	q.aq_src_port = sport < 0 ? 0 : (int)sport;
+	q.tq_src_port = sport < 0 ? 0 : (int)sport;
 	struct trace_result r;
-	if (ok && api_tracer(rq->rq_api)(api_cache(rq), &q, &r, msg, sizeof(msg)) < 0)
+	api_trace_fn tracer = api_tracer(rq->rq_api);
+	if (ok && !tracer) {
+		snprintf(msg, sizeof(msg), "this vpcd runs no packet trace");
+		ok = false;
+	}
+	if (ok && tracer(api_cache(rq), &q, &r, msg, sizeof(msg)) < 0)
 		ok = false;
 	if (!ok) {
 		doc_set_str(d, "Status", "failed");

@@ -2,9 +2,9 @@
  * propagation.c — route propagation from VPN gateways (resources.h): the
  * routes a VPN gateway puts into the route tables that list it in
  * PropagatingVgws. One definition, read by DescribeRouteTables (computed
- * at Describe time, never stored), the packet trace (api/trace.c,
- * engine/engine_trace.c) and the data plane's route builder
- * (engine/engine_net.c).
+ * at Describe time, never stored) and the builder of the router's picture
+ * (engine/engine_net.c: the data plane's route tables, and the packet
+ * trace's check of what a VPN connection carries).
  *
  * AWS's rules (Site-to-Site VPN "route priority"): a VPN connection's
  * static routes propagate while the connection has a tunnel UP; a dynamic

@@ -14,7 +14,6 @@
 #include "api/api_int.h"
 #include "api/handlers.h"
 #include "api/resources.h"
-#include "api/trace.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -129,7 +128,7 @@ void api_set_tracer(struct api *api, api_trace_fn fn)
 
 api_trace_fn api_tracer(const struct api *api)
 {
-	return api->a_tracer ? api->a_tracer : api_trace;
+	return api->a_tracer;
 }
 
 int handle_VpcdTracePacket(struct api_req *rq)
@@ -141,19 +140,22 @@ int handle_VpcdTracePacket(struct api_req *rq)
 	if (sport && (sport->d_int < 1 || sport->d_int > 65535))
 		return api_fail(rq, "InvalidParameterValue", "SourcePort: %lld is not 1-65535",
 				(long long)sport->d_int);
-	struct api_trace_query q = {
-		.aq_from = doc_get_str(rq->rq_in, "From"),
-		.aq_to = doc_get_str(rq->rq_in, "To"),
-		.aq_proto = doc_get_str(rq->rq_in, "Protocol"),
-		.aq_port = port ? (int)port->d_int : -1,
-		.aq_src_port = sport ? (int)sport->d_int : 0,
+	api_trace_fn tracer = api_tracer(rq->rq_api);
+	if (!tracer)
+		return api_fail(rq, "UnsupportedOperation", "This vpcd runs no packet trace.");
+	struct trace_query q = {
+		.tq_from = doc_get_str(rq->rq_in, "From"),
+		.tq_to = doc_get_str(rq->rq_in, "To"),
+		.tq_proto = doc_get_str(rq->rq_in, "Protocol"),
+		.tq_port = port ? (int)port->d_int : -1,
+		.tq_src_port = sport ? (int)sport->d_int : 0,
 	};
 	struct trace_result r;
 	char err[256];
-	if (api_tracer(rq->rq_api)(api_cache(rq), &q, &r, err, sizeof(err)) < 0)
+	if (tracer(api_cache(rq), &q, &r, err, sizeof(err)) < 0)
 		return api_fail(rq, "InvalidParameterValue", "%s", err);
 	doc_set_bool(rq->rq_out, "Reachable", r.tr_reachable);
-	struct doc *d = api_trace_doc(&r);
+	struct doc *d = trace_result_doc(&r);
 	struct strbuf text = STRBUF_INIT;	/* as vpcctl prints it: one formatter */
 	trace_format(&r, &text);
 	doc_set_str(d, "Text", sb_str(&text));

@@ -1,7 +1,8 @@
 /*
  * trace.c — `vpcctl trace`: why a packet is delivered or dropped, step by
  * step. EC2 has no such action; vpcd serves it as its own, VpcdTracePacket
- * (src/api/vpcd_actions.c: api/trace.h over the state vpcd holds),
+ * (src/api/vpcd_actions.c: src/engine/engine_trace.c over the state vpcd
+ * holds, one synthetic packet through the router's compiled snapshot),
  * SigV4-signed like every call, so this works against a vpcd on another
  * host. Read-only: tracing changes nothing.
  */
@@ -13,7 +14,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "model/trace.h"
+#include "model/trace_result.h"
 
 #define TRACE_EPHEMERAL_PORT_DEFAULT_TEXT "49152"
 _Static_assert(TRACE_EPHEMERAL_PORT_DEFAULT == 49152, "the help names it");

@@ -5,8 +5,9 @@
  *
  *   vpcctl [GLOBAL OPTIONS] COMMAND [ARGS]   (global options go anywhere)
  *
- * (`vpcctl trace` is the exception: EC2 has no such action, so it reads a
- * vpcd's data directory, read-only.)
+ * What EC2 has no action for (`vpcctl trace`, `vpn status`, `dataplane`)
+ * comes from vpcd's own signed actions (VpcdTracePacket and the others,
+ * src/api/vpcd_actions.c), never from vpcd's data directory.
  *
  * This file only splits the command line and dispatches; the commands live
  * in src/cli/.

@@ -153,6 +153,16 @@ static void route_target(const struct engine_net_plan *p, const struct doc *r, s
 		if (eni_known(p, eni) && id_copy(out->target_id, eni))
 			out->target = NET_TARGET_ENI;
 	}
+	if (out->target != NET_TARGET_BLACKHOLE)
+		return;
+	/* the target that is gone (or not carried), for the trace to name */
+	static const char *const named[] = { "GatewayId", "NatGatewayId", "VpcPeeringConnectionId",
+					     "NetworkInterfaceId", "TransitGatewayId", "InstanceId",
+					     "EgressOnlyInternetGatewayId", "VpcEndpointId", "LocalGatewayId",
+					     "CarrierGatewayId" };
+	memset(out->target_id, 0, sizeof(out->target_id));
+	for (size_t i = 0; i < ARRAY_LEN(named) && !out->target_id[0]; i++)
+		id_copy(out->target_id, doc_get_str(r, named[i]));
 }
 
 static bool route_from_doc(const struct engine_net_plan *p, const struct doc *r,
@@ -616,6 +626,74 @@ const char *engine_net_sg_rule_id(const struct engine_net_plan *p, const char *g
 		if (str_eq(p->np_sgs[i].id, group_id))
 			return index >= 0 && (size_t)index < p->np_sgs[i].n_rules ? p->np_sgs[i].rules[index].rule_id : NULL;
 	return NULL;
+}
+
+/* --- the packet trace's reads ---------------------------------------------- */
+
+int engine_net_trace_endpoint(struct cache *c, const char *what, const char *text, const char **eni, uint32_t *addr,
+			      char *err, size_t errlen)
+{
+	*eni = NULL;
+	*addr = 0;
+	if (!text || !*text) {
+		snprintf(err, errlen, "--%s is required: an instance id, a network interface id or an IPv4 address", what);
+		return -1;
+	}
+	if (strncmp(text, "i-", 2) == 0) {
+		size_t n;
+		struct res **enis = cache_list(c, RT_ENI, &n);
+		for (size_t i = 0; i < n; i++) {
+			const struct doc *a = doc_get(enis[i]->r_doc, "Attachment");
+			if (str_eq(doc_get_str(a, "InstanceId"), text) && doc_get_int(a, "DeviceIndex", -1) == 0) {
+				*eni = enis[i]->r_id;
+				return 0;
+			}
+		}
+		snprintf(err, errlen, "%s: the instance %.64s %s", what, text,
+			 cache_get_typed(c, RT_INSTANCE, text) ? "has no network interface (stopped or terminated?)"
+							       : "does not exist");
+		return -1;
+	}
+	if (strncmp(text, "eni-", 4) == 0) {
+		struct res *r = cache_get_typed(c, RT_ENI, text);
+		if (!r) {
+			snprintf(err, errlen, "%s: the network interface %.64s does not exist", what, text);
+			return -1;
+		}
+		*eni = r->r_id;
+		return 0;
+	}
+	if (!ip4_parse(text, addr)) {
+		snprintf(err, errlen, "%s: '%.64s' is neither an instance id, a network interface id nor an IPv4 address", what,
+			 text);
+		return -1;
+	}
+	return 0;
+}
+
+const char *engine_net_eni_instance(struct cache *c, const char *eni_id)
+{
+	const struct res *r = cache_get_typed(c, RT_ENI, eni_id);
+	return r ? doc_get_str(doc_get(r->r_doc, "Attachment"), "InstanceId") : NULL;
+}
+
+struct covers {
+	uint32_t cv_addr;
+	bool cv_yes;
+};
+
+static void covers_add(void *arg, const struct cidr4 *dest)
+{
+	struct covers *cv = arg;
+	if (cidr_contains_ip(dest, cv->cv_addr))
+		cv->cv_yes = true;
+}
+
+bool engine_net_vgw_carries(struct cache *c, const char *vgw_id, uint32_t addr)
+{
+	struct covers cv = { addr, false };
+	vgw_propagated_routes(c, vgw_id, covers_add, &cv);
+	return cv.cv_yes;
 }
 
 void engine_net_plan_free(struct engine_net_plan *p)

@@ -19,7 +19,8 @@
  *                NetworkInterfaceId -> that ENI; NatGatewayId -> that NAT
  *                gateway; VpcPeeringConnectionId -> that connection;
  *                State "blackhole", a target the plan does not know, or a
- *                target vpcd does not carry (transit...) -> blackhole.
+ *                target vpcd does not carry (transit...) -> blackhole,
+ *                its target_id the id the route names (for the trace).
  *                IPv6 routes are left out; a route to a prefix list is one
  *                route per CIDR of the list (after the CIDR routes, which
  *                win a tie).
@@ -124,5 +125,26 @@ void engine_net_plan_free(struct engine_net_plan *p);
  * list's rule is one rule per CIDR of the list, each with the rule's id.
  * Borrowed from p. */
 const char *engine_net_sg_rule_id(const struct engine_net_plan *p, const char *group_id, int32_t index);
+
+/* --- what the packet trace reads beside the plan (engine_trace) ----------
+ * The docs' side of a trace's question, kept here with the one reader of
+ * the docs into the network picture. All read the cache (API thread). */
+
+/* A trace endpoint as vpcctl gives it: "i-…" is the instance's primary
+ * ENI (DeviceIndex 0), "eni-…" an existing ENI (*eni borrowed from the
+ * cache), anything else an IPv4 address (*eni NULL, *addr set). 0, or -1
+ * with a message in err naming what ("from"/"to") and why (does not
+ * exist, has no network interface, not an address). */
+int engine_net_trace_endpoint(struct cache *c, const char *what, const char *text, const char **eni, uint32_t *addr,
+			      char *err, size_t errlen);
+
+/* The instance eni_id is attached to, or NULL. Borrowed from the cache. */
+const char *engine_net_eni_instance(struct cache *c, const char *eni_id);
+
+/* Would the VPN endpoint carry a packet for addr that the router hands to
+ * vgw_id's port: does a VPN connection of vgw_id with a tunnel UP have a
+ * route covering addr (vgw_propagated_routes)? The endpoint's decision,
+ * until the router makes it (issue 15, item 1). */
+bool engine_net_vgw_carries(struct cache *c, const char *vgw_id, uint32_t addr);
 
 #endif

@@ -1,10 +1,11 @@
 /*
  * engine_trace.c — the packet trace on the router's own code
- * (engine_trace.h): endpoints resolved as api_trace resolves them, the
- * router's query chosen (an ENI, or the gateway an outside address comes
- * in through), the forward packet and its answer walked by
- * net_snapshot_trace on a snapshot compiled from engine_net's plan, and
- * the router's steps told in the model's words (model/trace.h).
+ * (engine_trace.h): the question checked and its endpoints resolved
+ * (engine_net_trace_endpoint), the router's query chosen (an ENI, or the
+ * gateway an outside address comes in through), the forward packet and its
+ * answer walked by net_snapshot_trace on a snapshot compiled from
+ * engine_net's plan, and the router's steps told in the shape of
+ * model/trace_result.h.
  */
 #include "engine/engine_trace.h"
 
@@ -12,8 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/eni.h"
-#include "api/resources.h"
 #include "base/base.h"
 #include "engine/engine_net.h"
 #include "net/net.h"
@@ -26,12 +25,27 @@
 /* The router MAC a trace's frames are addressed to (net.h's default). */
 static const uint8_t trace_router_mac[6] = { 0x0e, 0x76, 0x70, 0x63, 0x64, 0x01 };
 
+/* The question resolved: ENIs by id (borrowed from the cache), or addresses. */
+struct trace_endpoint {
+	const char *te_eni;	/* an ENI id, or NULL for an address */
+	uint32_t te_addr;	/* when te_eni is NULL: any IPv4 address */
+};
+
+struct trace_packet {
+	struct trace_endpoint tp_from, tp_to;
+	uint8_t tp_protocol;	/* 6, 17, 1 (or any other number) */
+	uint16_t tp_port;	/* TCP/UDP destination port */
+	uint16_t tp_src_port;	/* TCP/UDP source port (the answer's destination); 0: TRACE_EPHEMERAL_PORT_DEFAULT */
+	uint8_t tp_icmp_type, tp_icmp_code;
+};
+
 struct walk {
 	struct cache *w_cache;
 	const struct engine_net_plan *w_plan;
 	const struct trace_packet *w_pkt;
 	struct trace_result *w_out;
 	char w_flow[48];		/* "tcp/22", "icmp 8/0", "protocol 47" */
+	char w_answer_flow[48];		/* its answer's, as the NACLs see it: "tcp/49152", "icmp 0/0" */
 };
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
@@ -91,6 +105,23 @@ static const char *plan_eni_vpc(const struct engine_net_plan *p, const struct ne
 	return "";
 }
 
+/* The ENI whose private address a is, preferring one in vpc (VPCs may
+ * overlap; NULL: any); NULL none. */
+static const struct net_eni_config *plan_eni_in_vpc(const struct engine_net_plan *p, uint32_t a, const char *vpc)
+{
+	const struct net_eni_config *any = NULL;
+	for (size_t i = 0; i < p->np_cfg.n_enis; i++) {
+		const struct net_eni_config *e = &p->np_enis[i];
+		if (e->ip != a)
+			continue;
+		if (!vpc || str_eq(plan_eni_vpc(p, e), vpc))
+			return e;
+		if (!any)
+			any = e;
+	}
+	return any;
+}
+
 static const struct net_gateway_config *plan_gateway(const struct engine_net_plan *p, const char *vpc,
 						     enum net_gateway_kind kind)
 {
@@ -100,32 +131,46 @@ static const struct net_gateway_config *plan_gateway(const struct engine_net_pla
 	return NULL;
 }
 
-static const char *instance_of(struct cache *c, const char *eni_id)
+/* --- the question ------------------------------------------------------------- */
+
+/* q checked and resolved into *out: an instance to its primary ENI, ENI ids
+ * to the cache's, addresses parsed, the protocol and ports checked (ICMP:
+ * echo request unless a type is given). 0, or -1 with a message in err. */
+static int packet_resolve(struct cache *c, const struct trace_query *q, struct trace_packet *out, char *err,
+			  size_t errlen)
 {
-	const struct res *r = cache_get_typed(c, RT_ENI, eni_id);
-	return r ? doc_get_str(doc_get(r->r_doc, "Attachment"), "InstanceId") : NULL;
-}
-
-/* --- the VPN endpoint's decision ---------------------------------------------- */
-
-struct covers {
-	uint32_t cv_addr;
-	bool cv_yes;
-};
-
-static void covers_add(void *arg, const struct cidr4 *dest)
-{
-	struct covers *cv = arg;
-	if (cidr_contains_ip(dest, cv->cv_addr))
-		cv->cv_yes = true;
-}
-
-/* Does a connection of vgw with a tunnel UP have a route to far? */
-static bool vpn_carries(struct cache *c, const char *vgw, uint32_t far)
-{
-	struct covers cv = { far, false };
-	vgw_propagated_routes(c, vgw, covers_add, &cv);
-	return cv.cv_yes;
+	struct trace_packet pkt;
+	memset(&pkt, 0, sizeof(pkt));
+	if (engine_net_trace_endpoint(c, "from", q->tq_from, &pkt.tp_from.te_eni, &pkt.tp_from.te_addr, err, errlen) < 0 ||
+	    engine_net_trace_endpoint(c, "to", q->tq_to, &pkt.tp_to.te_eni, &pkt.tp_to.te_addr, err, errlen) < 0)
+		return -1;
+	int proto = protocol_parse(q->tq_proto);
+	if (proto < 0) {
+		snprintf(err, errlen, "--proto: '%.32s' is not tcp, udp, icmp or a protocol number",
+			 q->tq_proto ? q->tq_proto : "");
+		return -1;
+	}
+	pkt.tp_protocol = (uint8_t)proto;
+	if (proto == PROTO_TCP || proto == PROTO_UDP) {
+		if (q->tq_port < 0 || q->tq_port > 65535 || (q->tq_port == 0 && proto == PROTO_TCP)) {
+			snprintf(err, errlen, "--port: %s needs a destination port 1-65535", proto == PROTO_TCP ? "tcp" : "udp");
+			return -1;
+		}
+		if (q->tq_src_port < 0 || q->tq_src_port > 65535) {
+			snprintf(err, errlen, "--source-port: 1-65535");
+			return -1;
+		}
+		pkt.tp_port = (uint16_t)q->tq_port;
+		pkt.tp_src_port = (uint16_t)q->tq_src_port;
+	} else if (proto == PROTO_ICMP) {
+		if (q->tq_port > 255) {
+			snprintf(err, errlen, "--port: for icmp, the ICMP type 0-255");
+			return -1;
+		}
+		pkt.tp_icmp_type = q->tq_port < 0 ? ICMP_ECHO_REQUEST : (uint8_t)q->tq_port;
+	}
+	*out = pkt;
+	return 0;
 }
 
 /* --- the router's steps in the model's words ------------------------------------ */
@@ -149,12 +194,33 @@ static enum trace_cause cause_of(enum net_drop d, bool answer)
 	}
 }
 
-static void route_text(const struct net_route_config *r, char *rule, size_t len)
+/* The id a blackhole route of table_id to dest names in the plan (the
+ * router's step does not carry it); "" none. */
+static const char *blackhole_target(const struct engine_net_plan *p, const char *table_id, const struct cidr4 *dest)
+{
+	for (size_t i = 0; i < p->np_cfg.n_route_tables; i++) {
+		const struct net_route_table_config *t = &p->np_cfg.route_tables[i];
+		if (!str_eq(t->id, table_id))
+			continue;
+		for (size_t k = 0; k < t->n_routes; k++)
+			if (t->routes[k].target == NET_TARGET_BLACKHOLE && t->routes[k].dest.c_addr == dest->c_addr &&
+			    t->routes[k].dest.c_len == dest->c_len)
+				return t->routes[k].target_id;
+	}
+	return "";
+}
+
+static void route_text(const struct walk *w, const char *table_id, const struct net_route_config *r, char *rule,
+		       size_t len)
 {
 	char dest[CIDR_STR_MAX];
 	cidr_format(&r->dest, dest);
-	snprintf(rule, len, "%s -> %s", dest,
-		 r->target == NET_TARGET_LOCAL ? "local" : r->target == NET_TARGET_BLACKHOLE ? "blackhole" : r->target_id);
+	const char *target = r->target_id;
+	if (r->target == NET_TARGET_LOCAL)
+		target = "local";
+	else if (r->target == NET_TARGET_BLACKHOLE)
+		target = blackhole_target(w->w_plan, table_id, &r->dest);
+	snprintf(rule, len, "%s -> %s", dest, target[0] ? target : "blackhole");
 }
 
 static void groups_text(const struct net_eni_config *e, char *out, size_t len)
@@ -177,6 +243,7 @@ static void tell(struct walk *w, const struct net_trace_step *s, bool answer, ui
 	uint32_t peer = outward ? dst : src;
 	ip4_format(peer, ip);
 	const struct net_eni_config *e = plan_eni(w->w_plan, s->id);
+	const char *flow = answer ? w->w_answer_flow : w->w_flow;
 	switch (s->stage) {
 	case NET_TRACE_NACL_OUT:
 	case NET_TRACE_NACL_IN: {
@@ -188,7 +255,7 @@ static void tell(struct walk *w, const struct net_trace_step *s, bool answer, ui
 		enum trace_step_kind k = answer ? (out ? TRACE_STEP_REPLY_NACL_OUT : TRACE_STEP_REPLY_NACL_IN)
 						: (out ? TRACE_STEP_NACL_OUT : TRACE_STEP_NACL_IN);
 		step(w, k, s->allowed, s->id, rule, "%s rule %s %s %s%s %s %s", s->id, rule,
-		     s->allowed ? "allows" : "denies", answer ? "the answer " : "", w->w_flow, out ? "to" : "from", ip);
+		     s->allowed ? "allows" : "denies", answer ? "the answer " : "", flow, out ? "to" : "from", ip);
 		return;
 	}
 	case NET_TRACE_SG_EGRESS:
@@ -210,11 +277,11 @@ static void tell(struct walk *w, const struct net_trace_step *s, bool answer, ui
 	case NET_TRACE_ROUTE: {
 		enum trace_step_kind k = answer ? TRACE_STEP_REPLY_ROUTE : TRACE_STEP_ROUTE;
 		if (s->allowed) {
-			route_text(&s->route, rule, sizeof(rule));
+			route_text(w, s->id, &s->route, rule, sizeof(rule));
 			step(w, k, true, s->id, rule, "%s: %s is the longest match for %s%s", s->id, rule, ip,
 			     answer ? " (the answer)" : "");
 		} else if (s->route.target == NET_TARGET_BLACKHOLE) {
-			route_text(&s->route, rule, sizeof(rule));
+			route_text(w, s->id, &s->route, rule, sizeof(rule));
 			step(w, k, false, s->id, rule, "%s: the route %s for %s is a blackhole (its target is gone)", s->id,
 			     rule, ip);
 		} else {
@@ -229,10 +296,15 @@ static void tell(struct walk *w, const struct net_trace_step *s, bool answer, ui
 
 /* --- the walks ------------------------------------------------------------------ */
 
-static void flow_text(const struct trace_packet *pkt, char *out, size_t len)
+/* The packet's flow (answer false) or its answer's: the destination port
+ * is the packet's source port, an echo request is answered by a reply. */
+static void flow_text(const struct trace_packet *pkt, bool answer, char *out, size_t len)
 {
 	if (pkt->tp_protocol == PROTO_TCP || pkt->tp_protocol == PROTO_UDP)
-		snprintf(out, len, "%s/%u", pkt->tp_protocol == PROTO_TCP ? "tcp" : "udp", pkt->tp_port);
+		snprintf(out, len, "%s/%u", pkt->tp_protocol == PROTO_TCP ? "tcp" : "udp",
+			 !answer ? pkt->tp_port : pkt->tp_src_port ? pkt->tp_src_port : TRACE_EPHEMERAL_PORT_DEFAULT);
+	else if (pkt->tp_protocol == PROTO_ICMP && answer && pkt->tp_icmp_type == ICMP_ECHO_REQUEST)
+		snprintf(out, len, "icmp 0/0");
 	else if (pkt->tp_protocol == PROTO_ICMP)
 		snprintf(out, len, "icmp %u/%u", pkt->tp_icmp_type, pkt->tp_icmp_code);
 	else
@@ -273,8 +345,14 @@ static bool walk_answer(struct walk *w, const struct net_snapshot *snap, const c
 	if (run(snap, &q, &r, err, errlen) < 0)
 		return true;	/* nothing to say about the way back */
 	uint32_t asrc = src ? src : seen_src;
-	for (size_t i = 0; i < r.n_steps; i++)
-		tell(w, &r.steps[i], true, asrc, dst);
+	for (size_t i = 0; i < r.n_steps; i++) {
+		const struct net_trace_step *s = &r.steps[i];
+		if (s->stage == NET_TRACE_NAT_OUT && !s->allowed)
+			step(w, TRACE_STEP_GATEWAY, false, s->id, "", "%s has no public address: the answer cannot "
+			     "leave through the internet gateway", s->id);
+		else
+			tell(w, s, true, asrc, dst);
+	}
 	if (r.delivered)
 		return true;
 	if (r.drop == NET_DROP_NO_ENI || r.drop == NET_DROP_NO_PORT) {
@@ -306,7 +384,7 @@ static bool tell_forward(struct walk *w, const struct net_snapshot *snap, const 
 		switch (s->stage) {
 		case NET_TRACE_SOURCE:
 			if (s->allowed) {
-				const char *inst = instance_of(w->w_cache, s->id);
+				const char *inst = engine_net_eni_instance(w->w_cache, s->id);
 				step(w, TRACE_STEP_SOURCE, true, s->id, "", "%s%s%s%s (%s) in %s", s->id, inst ? " (" : "",
 				     inst ? inst : "", inst ? ")" : "", sip, src_eni ? src_eni->subnet_id : "?");
 			} else {
@@ -337,12 +415,15 @@ static bool tell_forward(struct walk *w, const struct net_snapshot *snap, const 
 			     "%s refuses it (%s)", s->id, s->allowed ? a : "no mapping for this protocol");
 			break;
 		case NET_TRACE_DELIVER: {
-			const char *inst = s->id[0] ? instance_of(w->w_cache, s->id) : NULL;
+			const char *inst = s->id[0] ? engine_net_eni_instance(w->w_cache, s->id) : NULL;
 			char at[IP4_STR_MAX];
 			ip4_format(to_vpc, at);
 			if (s->allowed)
 				step(w, TRACE_STEP_DESTINATION, true, s->id, "", "delivered to %s (%s%s%s)", s->id, at,
 				     inst ? ", " : "", inst ? inst : "");
+			else if (r->drop == NET_DROP_SRC_DST_CHECK && s->id[0])
+				step(w, TRACE_STEP_SOURCE_DEST_CHECK, false, s->id, "", "%s checks destinations (source/"
+				     "destination check) and %s is not its address", s->id, at);
 			else
 				step(w, TRACE_STEP_DESTINATION, false, s->id, "", "no network interface has the address %s",
 				     at);
@@ -353,7 +434,7 @@ static bool tell_forward(struct walk *w, const struct net_snapshot *snap, const 
 				step(w, TRACE_STEP_GATEWAY, false, s->id, "", "%s is not attached to the VPC", s->id);
 				break;
 			}
-			if (strncmp(s->id, "vgw-", 4) == 0 && !vpn_carries(w->w_cache, s->id, dst)) {
+			if (strncmp(s->id, "vgw-", 4) == 0 && !engine_net_vgw_carries(w->w_cache, s->id, dst)) {
 				step(w, TRACE_STEP_GATEWAY, false, s->id, "", "no VPN connection of %s has a tunnel UP with a "
 				     "route to %s", s->id, dip);
 				return dropped(w, TRACE_VPN_DOWN);
@@ -384,11 +465,10 @@ static bool tell_forward(struct walk *w, const struct net_snapshot *snap, const 
 	return walk_answer(w, snap, d->id, 0, src, to_vpc, err, errlen);
 }
 
-int engine_trace(struct cache *c, const struct api_trace_query *q, struct trace_result *out, char *err,
-		 size_t errlen)
+int engine_trace(struct cache *c, const struct trace_query *q, struct trace_result *out, char *err, size_t errlen)
 {
 	struct trace_packet pkt;
-	if (api_trace_packet(c, q, &pkt, err, errlen) < 0)
+	if (packet_resolve(c, q, &pkt, err, errlen) < 0)
 		return -1;
 	memset(out, 0, sizeof(*out));
 	struct engine_net_plan *plan = engine_net_plan_build(c);
@@ -399,8 +479,9 @@ int engine_trace(struct cache *c, const struct api_trace_query *q, struct trace_
 		engine_net_plan_free(plan);
 		return -1;
 	}
-	struct walk w = { c, plan, &pkt, out, "" };
-	flow_text(&pkt, w.w_flow, sizeof(w.w_flow));
+	struct walk w = { c, plan, &pkt, out, "", "" };
+	flow_text(&pkt, false, w.w_flow, sizeof(w.w_flow));
+	flow_text(&pkt, true, w.w_answer_flow, sizeof(w.w_answer_flow));
 	struct net_trace_query nq = { .proto = pkt.tp_protocol, .plan_only = true };
 	nq.sport = pkt.tp_src_port;
 	nq.dport = pkt.tp_port;
@@ -410,6 +491,10 @@ int engine_trace(struct cache *c, const struct api_trace_query *q, struct trace_
 
 	const struct net_eni_config *src_eni = plan_eni(plan, pkt.tp_from.te_eni);
 	const struct net_eni_config *dst_eni = plan_eni(plan, pkt.tp_to.te_eni);
+	/* from an address an ENI has: from that ENI (in the destination's VPC
+	 * when the destination is an ENI) */
+	if (!pkt.tp_from.te_eni)
+		src_eni = plan_eni_in_vpc(plan, pkt.tp_from.te_addr, dst_eni ? plan_eni_vpc(plan, dst_eni) : NULL);
 	int rc = 0;
 	if (pkt.tp_from.te_eni && !src_eni) {
 		step(&w, TRACE_STEP_SOURCE, false, pkt.tp_from.te_eni, "", "%s has no address in a subnet the router "
@@ -448,7 +533,7 @@ int engine_trace(struct cache *c, const struct api_trace_query *q, struct trace_
 		const struct net_gateway_config *vgw = plan_gateway(plan, vpc, NET_GW_VGW);
 		const struct net_gateway_config *igw = plan_gateway(plan, vpc, NET_GW_IGW);
 		const struct net_gateway_config *gw = NULL;
-		if (!public && vgw && vpn_carries(c, vgw->id, src))
+		if (!public && vgw && engine_net_vgw_carries(c, vgw->id, src))
 			gw = vgw;
 		else if (igw && dst_eni->public_ip && (public || !vgw))
 			gw = igw, public = true;
@@ -457,13 +542,18 @@ int engine_trace(struct cache *c, const struct api_trace_query *q, struct trace_
 		char sip[IP4_STR_MAX];
 		ip4_format(src, sip);
 		if (!gw) {
+			/* addressed publicly without an internet gateway, or
+			 * privately without a VPN gateway */
 			step(&w, TRACE_STEP_SOURCE, true, "", "", "%s, outside the VPC", sip);
-			step(&w, TRACE_STEP_GATEWAY, false, vpc, "", "%s has no %s that reaches %s", vpc,
-			     public || !vgw ? "internet gateway (or no public address)" : "VPN gateway", dst_eni->id);
-			dropped(&w, public ? TRACE_NO_PUBLIC_IP : TRACE_NO_GATEWAY);
+			if (public)
+				step(&w, TRACE_STEP_GATEWAY, false, vpc, "", "%s has no internet gateway", vpc);
+			else
+				step(&w, TRACE_STEP_GATEWAY, false, vpc, "", "%s has no VPN gateway that reaches %s (an "
+				     "internet gateway reaches public addresses only)", vpc, dst_eni->id);
+			dropped(&w, TRACE_NO_GATEWAY);
 			goto done;
 		}
-		if (gw == vgw && !vpn_carries(c, vgw->id, src)) {
+		if (gw == vgw && !engine_net_vgw_carries(c, vgw->id, src)) {
 			step(&w, TRACE_STEP_SOURCE, true, "", "", "%s, outside the VPC", sip);
 			step(&w, TRACE_STEP_GATEWAY, false, vgw->id, "", "no VPN connection of %s has a tunnel UP with a "
 			     "route to %s", vgw->id, sip);

@@ -11,13 +11,16 @@
  * One decision is not the router's yet: which tunnel carries a packet the
  * router hands to a VPN gateway's port is the VPN endpoint's (a connection
  * of that gateway with a tunnel UP whose routes cover the far address:
- * vgw_propagated_routes); it is checked here as the endpoint makes it
+ * engine_net_vgw_carries); it is checked here as the endpoint makes it
  * (cause vpn-down) until the router decides it (issue 15, item 1).
  *
- * The answer keeps the model's shape (model/trace.h's struct trace_result,
- * trace_format, api_trace_doc), so vpcctl and the API's clients see the
- * same steps and causes; a NAT gateway's or a peering route is followed
- * instead of "unsupported-target".
+ * The question and the answer have model/trace_result.h's shape (struct
+ * trace_query in; struct trace_result out, which trace_format and
+ * trace_result_doc print), so vpcctl and the API's clients see the same
+ * steps and causes whatever asks. It is the only packet trace in vpcd:
+ * the API reaches it through api_set_tracer (vpcd's main sets it; api/
+ * does not link engine/), with or without the data plane running (the
+ * trace needs the compiled tables, not TAPs or ports).
  *
  * Pure: reads the cache (call it on the thread that owns it: the API
  * thread), allocates the plan and the snapshot for the duration of the
@@ -28,14 +31,13 @@
 
 #include <stddef.h>
 
-#include "api/trace.h"
-#include "model/trace.h"
+#include "model/trace_result.h"
 #include "store/cache.h"
 
-/* api_trace's contract (api/trace.h): 0 with *out filled, reachable or
- * not; -1 with a message in err for a query that names nothing known or
- * is malformed, or a network that does not compile. */
-int engine_trace(struct cache *c, const struct api_trace_query *q, struct trace_result *out, char *err,
-		 size_t errlen);
+/* 0 with *out filled, reachable or not; -1 with a message in err for a
+ * query that names nothing known or is malformed (an instance without
+ * interfaces, an unknown id, a bad protocol or port), or a network that
+ * does not compile. api_trace_fn's contract (api/api.h). */
+int engine_trace(struct cache *c, const struct trace_query *q, struct trace_result *out, char *err, size_t errlen);
 
 #endif

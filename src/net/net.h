@@ -130,7 +130,7 @@ enum net_target {
 struct net_route_config {
 	struct cidr4 dest;
 	enum net_target target;
-	char target_id[NET_ID_MAX];	/* unused for local and blackhole */
+	char target_id[NET_ID_MAX];	/* unused for local; blackhole: the gone target's id, or "" (for the trace) */
 };
 
 struct net_route_table_config {

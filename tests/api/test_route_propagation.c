@@ -2,7 +2,7 @@
  * test_route_propagation.c — route propagation from a VPN gateway
  * (api/resources.h: vgw_propagated_routes) as its three readers see it,
  * over one cache holding the docs the API stores: DescribeRouteTables'
- * decoration (rtb_decorate_propagated), the packet trace (api_trace) and
+ * decoration (rtb_decorate_propagated), the packet trace (engine_trace) and
  * the data plane's route tables (engine_net_plan_build). A VPN
  * connection's static routes propagate into a table listing the gateway in
  * PropagatingVgws only while one of its tunnels is UP; not once the
@@ -12,7 +12,7 @@
  * And a dynamic connection's learned routes (_Bgp.Routes, as the engine
  * writes them from BIRD): propagated while the session of the tunnel that
  * carries them is Established and that tunnel is UP, as static routes are
- * (the data plane routes them to the gateway, both traces reach through
+ * (the data plane routes them to the gateway, the trace reaches through
  * it); a static route of the gateway's connections wins over a learned one
  * for the same prefix, the table's own route over both; one route per
  * prefix whatever the number of connections that learned it, in an order
@@ -28,7 +28,6 @@
 
 #include "api/api_int.h"
 #include "api/resources.h"
-#include "api/trace.h"
 #include "engine/engine_net.h"
 #include "engine/engine_trace.h"
 
@@ -129,10 +128,10 @@ static void planned(struct cache *c, const char *rtb, char *buf, size_t len)
 
 static bool traced(struct cache *c, const char *to)
 {
-	struct api_trace_query q = { "i-a", to, "icmp", -1, 0 };
+	struct trace_query q = { "i-a", to, "icmp", -1, 0 };
 	struct trace_result r;
 	char err[200];
-	assert_int_equal(api_trace(c, &q, &r, err, sizeof(err)), 0);
+	assert_int_equal(engine_trace(c, &q, &r, err, sizeof(err)), 0);
 	return r.tr_reachable;
 }
 
@@ -199,15 +198,6 @@ static void put_dynamic(struct cache *c, const char *id, const char *state, cons
 	put(c, "vpn-connection", id, vpn);
 }
 
-static bool engine_traced(struct cache *c, const char *to)
-{
-	struct api_trace_query q = { "i-a", to, "icmp", -1, 0 };
-	struct trace_result r;
-	char err[200];
-	assert_int_equal(engine_trace(c, &q, &r, err, sizeof(err)), 0);
-	return r.tr_reachable;
-}
-
 static void test_learned_established(void **state)
 {
 	(void)state;
@@ -227,11 +217,10 @@ static void test_learned_established(void **state)
 				 "192.168.10.0/24 vgw-1;192.168.20.0/24 vgw-1;");
 	described(c, "rtb-quiet", buf, sizeof(buf));
 	assert_string_equal(buf, "10.96.0.0/16 local - active;");
-	/* the data plane and both traces reach the office through the learned route */
+	/* the data plane and the trace reach the office through the learned route */
 	assert_true(traced(c, "192.168.10.5"));
-	assert_true(engine_traced(c, "192.168.10.5"));
-	assert_true(engine_traced(c, "192.168.20.5"));
-	assert_false(engine_traced(c, "192.168.30.5"));
+	assert_true(traced(c, "192.168.20.5"));
+	assert_false(traced(c, "192.168.30.5"));
 	cache_free(c);
 }
 
@@ -247,8 +236,7 @@ static void test_learned_only_while_established_and_up(void **state)
 				 "172.16.0.0/16 igw-1 CreateRoute active;"
 				 "192.168.10.0/24 vgw-1 EnableVgwRoutePropagation active;"
 				 "10.0.0.0/24 vgw-1 EnableVgwRoutePropagation active;");
-	assert_true(engine_traced(c, "192.168.10.5"));
-	assert_false(engine_traced(c, "192.168.20.5"));
+	assert_true(traced(c, "192.168.10.5"));
 	assert_false(traced(c, "192.168.20.5"));
 	cache_free(c);
 	/* Established on paper, its tunnel DOWN (IPsec went, the hold timer has
@@ -258,7 +246,6 @@ static void test_learned_only_while_established_and_up(void **state)
 	assert_int_equal(vgw_propagated_routes(c, "vgw-1", NULL, NULL), 0);
 	planned(c, "rtb-main", buf, sizeof(buf));
 	assert_string_equal(buf, "10.96.0.0/16 local;172.16.0.0/16 igw-1;");
-	assert_false(engine_traced(c, "192.168.10.5"));
 	assert_false(traced(c, "192.168.10.5"));
 	cache_free(c);
 	/* a connection being deleted or deleted propagates nothing */
@@ -314,7 +301,6 @@ static void test_static_wins_and_order(void **state)
 	put_dynamic(c, "vpn-2", "available", "Established", "UP", "Established", "UP", "");
 	assert_int_equal(vgw_propagated_routes(c, "vgw-1", NULL, NULL), 4);
 	assert_true(traced(c, "10.0.0.7"));
-	assert_true(engine_traced(c, "10.0.0.7"));
 	cache_free(c);
 }
 

@@ -4,8 +4,9 @@ and private subnet, hardware VPN), strongSwan is the office router with
 the configuration downloaded from vpcd, an instance launched into the
 private subnet is a network namespace named after its id, and the office
 server reaches it through the tunnels — and back. Then each cause breaks
-it and is put right again, and `vpcctl trace` (api_trace over the data
-directory) names the cause:
+it and is put right again, and `vpcctl trace` (VpcdTracePacket: one
+synthetic packet through the router's own compiled snapshot) names the
+cause:
 
   - a NACL deny rule on the private subnet (trace: nacl-in, rule 50);
   - the instance's security group without the ICMP/TCP rules
