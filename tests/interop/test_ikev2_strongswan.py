@@ -245,7 +245,7 @@ class Ikev2StrongSwanTest(Ikev2Base):
             self.assertIn("ikev2_sa=ESTABLISHED", st)
             self.assertIn("ikev2_nat=1", st)   # libipsec's NAT-T: IKE on 4500
             self.assertIn(":4500 ", st)
-        self.assertRegex(driver.stderr(), r"CHILD SA \w+/\w+ installed .*UDP-encapsulated")
+        self.assertRegex(driver.stderr(), r"CHILD SA \w+/\w+ NONE -> INSTALLED: .*UDP-encapsulated")
         for ours in INSIDE_OURS:
             self.ping("router", ours)
         self.ping("office", VPC_HOST_IP)
@@ -362,7 +362,7 @@ class Ikev2StrongSwanTest(Ikev2Base):
         log = driver.stderr()
         self.assertEqual(collisions, {"CHILD", "IKE"},
                          "not both kinds of rekey collision in two minutes of pings and 90 s more")
-        child_rekeys = len(re.findall(r"vpn-test#1: CHILD SA \w+/\w+ installed", log))
+        child_rekeys = len(re.findall(r"vpn-test#1: CHILD SA \w+/\w+ NONE -> INSTALLED", log))
         ike_rekeys = len(re.findall(r"vpn-test#1: #\d+ rekeyed (by the peer )?into #\d+", log))
         print("\ntunnel 1: %d CHILD SAs installed, %d IKE SA rekeys, collisions: %s" % (
             child_rekeys, ike_rekeys, re.findall(r"vpn-test#1: (\w+ SA rekey collision.*)", log)),

@@ -138,7 +138,8 @@ struct ike_endpoint *ike_endpoint_new(const struct ike_tunnel_config *cfg)
 	ep->start_at_ms = ep->active ? 0 : UINT64_MAX;
 	snprintf(ep->cause, sizeof(ep->cause), "not started");
 	for (size_t k = 0; k < IKE_LOGK_MAX; k++)
-		ep->logk[k] = (struct log_limit)LOG_LIMIT_INIT(IKE_LOG_INTERVAL_MS, IKE_LOG_BURST);
+		ep->logk[k] = (struct log_limit)LOG_LIMIT_INIT(IKE_LOG_INTERVAL_MS,
+							       k == IKE_LOGK_STATE ? IKE_LOG_STATE_BURST : IKE_LOG_BURST);
 	return ep;
 }
 
@@ -232,6 +233,7 @@ static const char *log_kind_name(enum ike_log_kind k)
 	case IKE_LOGK_SRC_LIMIT: return "source over its budget of new exchanges";
 	case IKE_LOGK_SA_LIMIT: return "too many ISAKMP SAs";
 	case IKE_LOGK_MISMATCH: return "proposal mismatch";
+	case IKE_LOGK_STATE: return "state change";
 	default: return "?";
 	}
 }
@@ -429,7 +431,7 @@ void ep_after_established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t n
 	}
 }
 
-void ep_clear(struct ike_endpoint *ep, uint64_t now, bool send_deletes)
+void ep_clear(struct ike_endpoint *ep, uint64_t now, bool send_deletes, const char *cause)
 {
 	while (ep->children)
 		child_delete(ep, ep->children, now, send_deletes);
@@ -440,7 +442,7 @@ void ep_clear(struct ike_endpoint *ep, uint64_t now, bool send_deletes)
 			memcpy(spi + 8, sa->ck_r, 8);
 			info_send_delete(ep, sa, PROTO_ISAKMP, spi, 16);
 		}
-		sa_set_state(ep, sa, SA_DEAD);
+		sa_set_state(ep, sa, SA_DEAD, cause);
 	}
 	ep->dpd_outstanding = false;
 }
@@ -631,7 +633,7 @@ static void tick_sa(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)
 		if (!sa->initiator && now >= sa->created_ms + IKE_HALF_OPEN_MS) {
 			log_info(IKE_LOG, "%s: ISAKMP SA #%u: peer did not complete Main Mode, "
 				 "dropped", ep->cfg.name, sa->serial);
-			sa_set_state(ep, sa, SA_DEAD);
+			sa_set_state(ep, sa, SA_DEAD, "peer did not complete Main Mode");
 		}
 		return;
 	}
@@ -643,6 +645,8 @@ static void tick_sa(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)
 						 "peer did not complete quick mode");
 		if (gave_up || (qm->state == QM_DONE && now >= qm->done_ms + IKE_QM_LINGER_MS)) {
 			*pp = qm->next;
+			qm_set_state(ep, sa, qm, QM_NONE, LOG_DEBUG,
+				     gave_up ? "gave up" : "finished; no longer answers retransmissions");
 			qm_free(qm);
 			continue;
 		}
@@ -654,7 +658,7 @@ static void tick_sa(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)
 		memcpy(spi, sa->ck_i, 8);
 		memcpy(spi + 8, sa->ck_r, 8);
 		info_send_delete(ep, sa, PROTO_ISAKMP, spi, 16);
-		sa_set_state(ep, sa, SA_DEAD);
+		sa_set_state(ep, sa, SA_DEAD, "lifetime expired");
 		return;
 	}
 	if (!sa->rekey_started && now >= sa->rekey_ms) {
@@ -773,7 +777,7 @@ void ike_stop(struct ike_endpoint *ep, uint64_t now)
 	ep->now_ms = now;
 	ep->active = false;
 	ep->start_at_ms = UINT64_MAX;
-	ep_clear(ep, now, true);
+	ep_clear(ep, now, true, "stopped");
 	ep_status(ep, false, "stopped");
 	reap(ep);
 }

@@ -203,8 +203,6 @@ static void on_notify(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 		for (struct ike_qm *qm = sa->qms; qm; qm = qm->next)
 			if (qm->initiator && qm->state == QM_I1) {
 				qm_fail(ep, sa, qm, now, cause);
-				qm->state = QM_DONE;
-				qm->done_ms = now;
 			}
 		return;
 	}
@@ -236,7 +234,7 @@ static void on_delete(struct ike_endpoint *ep, uint64_t now, const struct isakmp
 				    memcmp(s->ck_r, spi + 8, 8) == 0) {
 					log_info(IKE_LOG, "%s: peer deleted ISAKMP SA #%u",
 						 ep->cfg.name, s->serial);
-					sa_set_state(ep, s, SA_DEAD);
+					sa_set_state(ep, s, SA_DEAD, "peer sent Delete");
 				}
 		} else if ((proto == PROTO_ESP || proto == PROTO_AH) && spi_len == 4) {
 			uint32_t v = get_be32(spi);
@@ -357,7 +355,7 @@ void dpd_tick(struct ike_endpoint *ep, uint64_t now)
 		log_warn(IKE_LOG, "%s: peer dead (no sign of life for %llu ms, DPD timeout %us)",
 			 ep->cfg.name, (unsigned long long)(now - ep->last_rx_ms),
 			 ep->cfg.dpd_timeout_s);
-		ep_clear(ep, now, false);
+		ep_clear(ep, now, false, "DPD timeout");
 		ep_status(ep, false, "DPD timeout");
 		if (ep->cfg.dpd_action == IKE_DPD_RESTART) {
 			ep->active = true;

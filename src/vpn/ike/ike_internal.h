@@ -55,6 +55,7 @@
 #define IKE_SRC_PER_S		1	/* ... and then per second */
 #define IKE_LOG_INTERVAL_MS	10000	/* rate-limited log lines: per kind ... */
 #define IKE_LOG_BURST		5	/* ... at most this many per interval */
+#define IKE_LOG_STATE_BURST	40	/* state change lines: a tunnel coming up takes ~10 */
 
 /* Vendor IDs. */
 extern const uint8_t ike_vid_natt_rfc3947[16];	/* MD5("RFC 3947") */
@@ -73,7 +74,10 @@ struct ike_xmit {
 
 enum sa_state { SA_I1, SA_I3, SA_I5, SA_R2, SA_R4, SA_ESTABLISHED, SA_DEAD };
 
-enum qm_state { QM_I1, QM_R2, QM_DONE };
+/* NONE: not yet (or no longer) on its ISAKMP SA's list; I1: our message 1
+ * sent; R2: our message 2 sent; DONE: finished (installed or failed),
+ * lingering to answer retransmissions. */
+enum qm_state { QM_NONE, QM_I1, QM_R2, QM_DONE };
 
 struct ike_qm {
 	struct ike_qm *next;
@@ -178,6 +182,7 @@ enum ike_log_kind {
 	IKE_LOGK_SRC_LIMIT,		/* a source over its budget */
 	IKE_LOGK_SA_LIMIT,		/* too many proven ISAKMP SAs */
 	IKE_LOGK_MISMATCH,		/* proposal mismatch from message 1 */
+	IKE_LOGK_STATE,			/* ISAKMP SA and Quick Mode state changes */
 	IKE_LOGK_MAX
 };
 
@@ -234,7 +239,7 @@ bool ep_mm_in_progress(const struct ike_endpoint *ep);
 /* After an ISAKMP SA is up: start the Quick Modes we owe. */
 void ep_after_established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now);
 /* Remove every SA; emit CHILD_SA_DELETE for each child. */
-void ep_clear(struct ike_endpoint *ep, uint64_t now, bool send_deletes);
+void ep_clear(struct ike_endpoint *ep, uint64_t now, bool send_deletes, const char *cause);
 
 /* ---- ike_halfopen.c --------------------------------------------------- */
 /* Does source `from` have budget for one more new exchange? Takes it. */
@@ -281,7 +286,11 @@ void mm_input(struct ike_endpoint *ep, uint64_t now, const struct ike_addr *from
 void sa_fail(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const char *cause);
 void sa_free(struct ike_sa *sa);
 const char *sa_state_name(enum sa_state s);
-void sa_set_state(struct ike_endpoint *ep, struct ike_sa *sa, enum sa_state s);
+/* Every state change goes through these: one line (the tunnel, the SA or
+ * Quick Mode, old -> new, the cause; never a key), at most
+ * IKE_LOG_STATE_BURST per IKE_LOG_INTERVAL_MS per tunnel (a peer can
+ * drive them), the rest counted. */
+void sa_set_state(struct ike_endpoint *ep, struct ike_sa *sa, enum sa_state s, const char *cause);
 
 /* ---- ike_quick_mode.c ------------------------------------------------- */
 struct ike_qm *qm_initiate(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
@@ -292,6 +301,9 @@ void qm_input(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const ui
 void qm_fail(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
 	     const char *cause);
 void qm_free(struct ike_qm *qm);
+const char *qm_state_name(enum qm_state s);
+void qm_set_state(struct ike_endpoint *ep, const struct ike_sa *sa, struct ike_qm *qm, enum qm_state s,
+		  enum log_level lvl, const char *cause);
 /* Remove a child: emit CHILD_SA_DELETE, and tell the peer when send_delete. */
 void child_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_t now, bool send_delete);
 /* c was replaced by our rekey: delete it (telling the peer) when

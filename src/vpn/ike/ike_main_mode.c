@@ -30,12 +30,12 @@ static const char *const state_names[] = {
 
 const char *sa_state_name(enum sa_state s) { return state_names[s]; }
 
-void sa_set_state(struct ike_endpoint *ep, struct ike_sa *sa, enum sa_state s)
+void sa_set_state(struct ike_endpoint *ep, struct ike_sa *sa, enum sa_state s, const char *cause)
 {
 	if (sa->state == s)
 		return;
-	log_debug(IKE_LOG, "%s: ISAKMP SA #%u %s -> %s", ep->cfg.name, sa->serial,
-		  sa_state_name(sa->state), sa_state_name(s));
+	ike_log_limited(ep, IKE_LOGK_STATE, ep->now_ms, LOG_INFO, "%s: ISAKMP SA #%u %s -> %s: %s",
+			ep->cfg.name, sa->serial, sa_state_name(sa->state), sa_state_name(s), cause);
 	sa->state = s;
 }
 
@@ -87,7 +87,7 @@ static struct ike_sa *sa_new(struct ike_endpoint *ep, uint64_t now, bool initiat
 		ike_log_limited(ep, IKE_LOGK_SA_LIMIT, now, LOG_WARN,
 				"%s: %u ISAKMP SAs of the peer's in Main Mode, dropping the "
 				"oldest (#%u)", ep->cfg.name, IKE_SA_MAX, victim->serial);
-		sa_set_state(ep, victim, SA_DEAD);
+		sa_set_state(ep, victim, SA_DEAD, "too many of the peer's ISAKMP SAs in Main Mode");
 	}
 	struct ike_sa *sa = calloc(1, sizeof(*sa));
 	if (!sa)
@@ -99,6 +99,9 @@ static struct ike_sa *sa_new(struct ike_endpoint *ep, uint64_t now, bool initiat
 	sa->state = initiator ? SA_I1 : SA_R2;
 	sa->next = ep->sas;
 	ep->sas = sa;
+	ike_log_limited(ep, IKE_LOGK_STATE, now, LOG_INFO, "%s: ISAKMP SA #%u NONE -> %s: %s", ep->cfg.name,
+			sa->serial, sa_state_name(sa->state),
+			initiator ? "we begin Main Mode" : "the peer answered our message 2");
 	return sa;
 }
 
@@ -106,7 +109,7 @@ void sa_fail(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const cha
 {
 	log_warn(IKE_LOG, "%s: ISAKMP SA #%u failed in %s: %s", ep->cfg.name, sa->serial,
 		 sa_state_name(sa->state), cause);
-	sa_set_state(ep, sa, SA_DEAD);
+	sa_set_state(ep, sa, SA_DEAD, cause);
 	ep_down_unless_children(ep, cause);
 	if (ep->active && !ep_best_sa(ep) && ep->start_at_ms == UINT64_MAX)
 		ep->start_at_ms = now + IKE_RETRY_MS;
@@ -308,7 +311,7 @@ static void initial_contact(struct ike_endpoint *ep, struct ike_sa *keep, uint64
 	for (struct ike_sa *sa = ep->sas; sa; sa = sa->next)
 		if (sa != keep && sa->state == SA_ESTABLISHED &&
 		    sa->established_ms < keep->created_ms)
-			sa_set_state(ep, sa, SA_DEAD);
+			sa_set_state(ep, sa, SA_DEAD, "peer restarted (INITIAL-CONTACT)");
 	bool had = ep->children != NULL;
 	for (struct ike_child *c = ep->children, *next; c; c = next) {
 		next = c->next;
@@ -321,7 +324,7 @@ static void initial_contact(struct ike_endpoint *ep, struct ike_sa *keep, uint64
 
 static void established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)
 {
-	sa_set_state(ep, sa, SA_ESTABLISHED);
+	sa_set_state(ep, sa, SA_ESTABLISHED, sa->initiator ? "peer's message 6 authenticated" : "peer's message 5 authenticated");
 	sa->established_ms = now;
 	sa->rekey_ms = ep_rekey_ms(ep, now, sa->alg.lifetime_s);
 	sa->expire_ms = now + (uint64_t)sa->alg.lifetime_s * 1000;
@@ -344,7 +347,7 @@ static void established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now
 			memcpy(spi, old->ck_i, 8);
 			memcpy(spi + 8, old->ck_r, 8);
 			info_send_delete(ep, old, PROTO_ISAKMP, spi, 16);
-			sa_set_state(ep, old, SA_DEAD);
+			sa_set_state(ep, old, SA_DEAD, "replaced by a newer ISAKMP SA");
 		}
 	}
 	ep_after_established(ep, sa, now);
@@ -426,7 +429,7 @@ static void on_mm2(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 	}
 	isakmp_buf_finish(&b);
 	mark_rx(sa, digest);
-	sa_set_state(ep, sa, SA_I3);
+	sa_set_state(ep, sa, SA_I3, "peer's message 2 accepted, message 3 sent");
 	xmit_start(ep, sa, &sa->tx, &b, true, now);
 }
 
@@ -481,7 +484,7 @@ static void on_mm4(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 		return;
 	}
 	mark_rx(sa, digest);
-	sa_set_state(ep, sa, SA_I5);
+	sa_set_state(ep, sa, SA_I5, "peer's message 4 accepted, message 5 sent");
 	xmit_start(ep, sa, &sa->tx, &b, true, now);
 }
 
@@ -703,7 +706,7 @@ static void on_mm3(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 	rand_bytes(sa->nr, sa->nr_len);
 	if (!derive_keys(ep, sa, ke)) {
 		ep_drop(ep, IKE_DROP_BAD_KE, "DH failed on the peer's public value");
-		sa_set_state(ep, sa, SA_DEAD);
+		sa_set_state(ep, sa, SA_DEAD, "DH failed on the peer's public value");
 		return;
 	}
 	struct isakmp_buf b;
@@ -716,7 +719,7 @@ static void on_mm3(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 	}
 	isakmp_buf_finish(&b);
 	mark_rx(sa, digest);
-	sa_set_state(ep, sa, SA_R4);
+	sa_set_state(ep, sa, SA_R4, "peer's message 3 accepted, message 4 sent");
 	xmit_start(ep, sa, &sa->tx, &b, false, now);
 }
 

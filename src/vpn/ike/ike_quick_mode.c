@@ -35,6 +35,25 @@ void qm_free(struct ike_qm *qm)
 	free(qm);
 }
 
+static const char *const qm_state_names[] = {
+	[QM_NONE] = "NONE", [QM_I1] = "QM_I1", [QM_R2] = "QM_R2", [QM_DONE] = "QM_DONE",
+};
+
+const char *qm_state_name(enum qm_state s)
+{
+	return (unsigned)s < ARRAY_LEN(qm_state_names) ? qm_state_names[s] : "?";
+}
+
+void qm_set_state(struct ike_endpoint *ep, const struct ike_sa *sa, struct ike_qm *qm, enum qm_state s,
+		  enum log_level lvl, const char *cause)
+{
+	if (qm->state == s)
+		return;
+	ike_log_limited(ep, IKE_LOGK_STATE, ep->now_ms, lvl, "%s: Quick Mode %08x (ISAKMP SA #%u) %s -> %s: %s",
+			ep->cfg.name, qm->msgid, sa->serial, qm_state_name(qm->state), qm_state_name(s), cause);
+	qm->state = s;
+}
+
 bool ep_has_qm_in_flight(const struct ike_endpoint *ep)
 {
 	for (const struct ike_sa *sa = ep->sas; sa; sa = sa->next)
@@ -114,7 +133,10 @@ void child_schedule_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_
 void qm_fail(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
 	     const char *cause)
 {
-	log_warn(IKE_LOG, "%s: quick mode %08x failed: %s", ep->cfg.name, qm->msgid, cause);
+	char why[IKE_CAUSE_MAX + 16];
+	snprintf(why, sizeof(why), "failed: %s", cause);
+	qm_set_state(ep, sa, qm, QM_DONE, LOG_WARN, why);
+	qm->done_ms = now;
 	qm->tx.active = false;
 	if (!qm->initiator)
 		return;
@@ -166,7 +188,6 @@ struct ike_qm *qm_initiate(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t 
 			unique = o->msgid != qm->msgid;
 	} while (!unique);
 	qm->initiator = true;
-	qm->state = QM_I1;
 	qm->created_ms = now;
 	qm->spi_in = spi_alloc(ep);
 	qm->ni_len = IKE_NONCE_LEN;
@@ -194,11 +215,14 @@ struct ike_qm *qm_initiate(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t 
 		goto err;
 	qm->next = sa->qms;
 	sa->qms = qm;
-	char l[48], r[48];
+	char l[48], r[48], why[160];
 	ts_name(local, l, sizeof(l));
 	ts_name(remote, r, sizeof(r));
-	log_info(IKE_LOG, "%s: initiating quick mode %08x for %s === %s%s", ep->cfg.name,
-		 qm->msgid, l, r, rekey_spi_in ? " (rekey)" : "");
+	if (rekey_spi_in)
+		snprintf(why, sizeof(why), "we initiate for %s === %s, rekeying CHILD SA %08x", l, r, rekey_spi_in);
+	else
+		snprintf(why, sizeof(why), "we initiate for %s === %s", l, r);
+	qm_set_state(ep, sa, qm, QM_I1, LOG_INFO, why);
 	xmit_start(ep, sa, &qm->tx, &b, true, now);
 	return qm;
 err:
@@ -488,7 +512,6 @@ static void on_qm1(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 	if (!qm)
 		goto out;
 	qm->msgid = h->msgid;
-	qm->state = QM_R2;
 	qm->created_ms = now;
 	qm->alg = c;
 	uint32_t ours = ep->cfg.p2_lifetime_s;
@@ -545,6 +568,11 @@ static void on_qm1(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 	qm_mark_rx(qm, digest);
 	qm->next = sa->qms;
 	sa->qms = qm;
+	char ln[48], rn[48], state_cause[160];
+	ts_name(&qm->ts_local, ln, sizeof(ln));
+	ts_name(&qm->ts_remote, rn, sizeof(rn));
+	snprintf(state_cause, sizeof(state_cause), "peer's message 1 accepted for %s === %s, message 2 sent", ln, rn);
+	qm_set_state(ep, sa, qm, QM_R2, LOG_INFO, state_cause);
 	xmit_start(ep, sa, &qm->tx, &b, true, now);
 	qm = NULL;
 out:
@@ -616,8 +644,6 @@ static void on_qm2(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm
 		if (why == IKE_DROP_NO_PROPOSAL) {
 			qm_fail(ep, sa, qm, now, "proposal mismatch: responder chose a transform we "
 						 "did not offer");
-			qm->state = QM_DONE;
-			qm->done_ms = now;
 		}
 		goto out;
 	}
@@ -660,7 +686,7 @@ static void on_qm2(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm
 		log_error(IKE_LOG, "%s: cannot build quick mode message 3", ep->cfg.name);
 		goto out;
 	}
-	qm->state = QM_DONE;
+	qm_set_state(ep, sa, qm, QM_DONE, LOG_INFO, "peer's message 2 accepted, message 3 sent");
 	qm->done_ms = now;
 	if (!child_install(ep, sa, qm, now)) {
 		log_error(IKE_LOG, "%s: cannot derive CHILD SA keys", ep->cfg.name);
@@ -691,7 +717,7 @@ static void on_qm3(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm
 	ep->last_rx_ms = now;
 	memcpy(qm->iv, o.next_iv, IKE_BLOCK);
 	qm_mark_rx(qm, digest);
-	qm->state = QM_DONE;
+	qm_set_state(ep, sa, qm, QM_DONE, LOG_INFO, "peer's message 3 accepted");
 	qm->done_ms = now;
 	qm->tx.active = false;
 	if (!child_install(ep, sa, qm, now))

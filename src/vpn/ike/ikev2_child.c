@@ -64,6 +64,32 @@ bool v2_ts_pick(const struct v2_ts_list *l, const struct ike_subnet *bound, stru
 	return found;
 }
 
+static const char *const child_state_names[] = {
+	[V2C_NONE] = "NONE", [V2C_INSTALLED] = "INSTALLED", [V2C_REKEYING] = "REKEYING",
+	[V2C_REPLACED] = "REPLACED", [V2C_DELETED] = "DELETED",
+};
+
+const char *v2_child_state_name(enum v2_child_state s)
+{
+	return (unsigned)s < ARRAY_LEN(child_state_names) ? child_state_names[s] : "?";
+}
+
+static void child_set_state(struct ikev2_endpoint *ep, struct v2_child *c, enum v2_child_state s,
+			    const char *cause)
+{
+	if (c->state == s)
+		return;
+	log_limited(&ep->logk[V2_LOGK_STATE], ep->now_ms, LOG_INFO, V2_LOG, "%s: CHILD SA %08x/%08x %s -> %s: %s",
+		    ep->cfg.name, c->spi_in, c->spi_out, v2_child_state_name(c->state), v2_child_state_name(s),
+		    cause);
+	c->state = s;
+}
+
+void v2_child_note_state(struct ikev2_endpoint *ep, struct v2_child *c, const char *cause)
+{
+	child_set_state(ep, c, c->replaced ? V2C_REPLACED : c->rekeying ? V2C_REKEYING : V2C_INSTALLED, cause);
+}
+
 struct v2_child *v2_child_install(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 				  const struct v2_choice *c, uint32_t spi_in, bool we_initiated,
 				  const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
@@ -129,14 +155,17 @@ struct v2_child *v2_child_install(struct ikev2_endpoint *ep, struct v2_sa *sa, u
 	v2_choice_name(c, name, sizeof(name));
 	ts_name(ts_l, tl, sizeof(tl));
 	ts_name(ts_r, tr, sizeof(tr));
-	log_info(V2_LOG, "%s: CHILD SA %08x/%08x installed (%s, %s === %s%s)", ep->cfg.name,
-		 spi_in, ch->spi_out, name, tl, tr, in->udp_encap ? ", UDP-encapsulated" : "");
+	char why[IKEV2_OFFERED_MAX + 256];
+	snprintf(why, sizeof(why), "%s (%s, %s === %s%s)",
+		 we_initiated ? "our CREATE_CHILD_SA or IKE_AUTH answered" : "the peer's request answered",
+		 name, tl, tr, in->udp_encap ? ", UDP-encapsulated" : "");
+	child_set_state(ep, ch, V2C_INSTALLED, why);
 	v2_emit(ep, &a);
 	secret_wipe(&a, sizeof(a));
 	return ch;
 }
 
-void v2_child_remove(struct ikev2_endpoint *ep, struct v2_child *c)
+void v2_child_remove(struct ikev2_endpoint *ep, struct v2_child *c, const char *cause)
 {
 	for (struct v2_child **pp = &ep->children; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -146,7 +175,7 @@ void v2_child_remove(struct ikev2_endpoint *ep, struct v2_child *c)
 	struct ike_action a = { .kind = IKE_ACT_CHILD_SA_DELETE };
 	a.del.spi_in = c->spi_in;
 	a.del.spi_out = c->spi_out;
-	log_info(V2_LOG, "%s: CHILD SA %08x/%08x deleted", ep->cfg.name, c->spi_in, c->spi_out);
+	child_set_state(ep, c, V2C_DELETED, cause);
 	v2_emit(ep, &a);
 	for (struct v2_child *o = ep->children; o; o = o->next) {
 		if (o->our_rekey_spi_in == c->spi_in)
@@ -158,10 +187,10 @@ void v2_child_remove(struct ikev2_endpoint *ep, struct v2_child *c)
 	free(c);
 }
 
-void v2_children_clear(struct ikev2_endpoint *ep)
+void v2_children_clear(struct ikev2_endpoint *ep, const char *cause)
 {
 	while (ep->children)
-		v2_child_remove(ep, ep->children);
+		v2_child_remove(ep, ep->children, cause);
 }
 
 static void min_nonce(const uint8_t *a, size_t al, const uint8_t *b, size_t bl, uint8_t *out,
@@ -182,17 +211,21 @@ static void child_collision(struct ikev2_endpoint *ep, struct v2_child *old, uin
 	log_info(V2_LOG, "%s: CHILD SA rekey collision on %08x: %s successor is redundant",
 		 ep->cfg.name, old->spi_in, ours_lowest ? "our" : "the peer's");
 	old->replaced = true;
+	v2_child_note_state(ep, old, "rekey collision: a successor stays");
 	if (ours_lowest) {
 		/* we delete the SA we made; the peer deletes the old one */
 		if (ours) {
 			ours->replaced = true;
 			ours->delete_ms = now;
+			v2_child_note_state(ep, ours, "rekey collision: our successor is redundant");
 		}
 		old->delete_ms = 0;
 	} else {
 		/* the peer deletes its SA; we delete the old one */
-		if (theirs)
+		if (theirs) {
 			theirs->replaced = true;
+			v2_child_note_state(ep, theirs, "rekey collision: the peer's successor is redundant");
+		}
 		if (!old->delete_ms)
 			old->delete_ms = now + IKEV2_REKEY_DELETE_DELAY_MS;
 	}
@@ -210,13 +243,13 @@ static void ike_collision(struct ikev2_endpoint *ep, struct v2_sa *old, uint64_t
 	struct v2_sa *loser = ours_lowest ? ours : theirs;
 	struct v2_sa *winner = ours_lowest ? theirs : ours;
 	if (loser) {
-		v2_sa_set_state(ep, loser, V2_REKEYED);
+		v2_sa_set_state(ep, loser, V2_REKEYED, "IKE SA rekey collision: the redundant new SA");
 		loser->we_delete_old = ours_lowest;	/* its initiator deletes it */
 		loser->delete_ms = now;
 	}
 	if (winner)
 		winner->established_ms = now;	/* the current SA from now on */
-	v2_sa_set_state(ep, old, V2_REKEYED);
+	v2_sa_set_state(ep, old, V2_REKEYED, "IKE SA rekey collision: replaced by the surviving new SA");
 	old->we_delete_old = !ours_lowest;	/* the winner's initiator deletes the old */
 	old->delete_ms = now;
 	old->our_rekey = old->peer_rekey = NULL;
@@ -238,6 +271,7 @@ static void child_request_group(struct ikev2_endpoint *ep, struct v2_sa *sa, uin
 	struct v2_child *old = rekey_spi_in ? v2_child_by_in(ep, rekey_spi_in) : NULL;
 	if (old) {
 		old->rekeying = true;
+		v2_child_note_state(ep, old, "we rekey it (CREATE_CHILD_SA sent)");
 		r->ts_l = old->ts_local;
 		r->ts_r = old->ts_remote;
 	} else {
@@ -320,6 +354,7 @@ static void rekey_later(struct ikev2_endpoint *ep, struct v2_sa *sa, const struc
 	if (old && !old->replaced) {
 		old->rekeying = false;
 		old->rekey_ms = now + wait;
+		v2_child_note_state(ep, old, "our rekey did not happen; trying again later");
 	}
 }
 
@@ -358,7 +393,7 @@ static void ike_rekey_done(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t
 		  v2_sa_keys(n, gir, gir_len, sa);
 	secret_wipe(gir, sizeof(gir));
 	if (!ok) {
-		v2_sa_set_state(ep, n, V2_DEAD);
+		v2_sa_set_state(ep, n, V2_DEAD, "cannot derive the new IKE SA's keys");
 		rekey_later(ep, sa, r, now, V2_RETRY_MS);
 		return;
 	}
@@ -381,7 +416,7 @@ static void ike_rekey_done(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t
 		ike_collision(ep, sa, now);
 		return;
 	}
-	v2_sa_set_state(ep, sa, V2_REKEYED);
+	v2_sa_set_state(ep, sa, V2_REKEYED, "we rekeyed it (CREATE_CHILD_SA answered)");
 	sa->we_delete_old = true;
 	sa->delete_ms = now;
 }
@@ -416,7 +451,7 @@ void v2_create_child_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint6
 			/* the peer no longer has it (its Delete crossed our rekey) */
 			struct v2_child *old = v2_child_by_in(ep, r.rekey_spi_in);
 			if (old && !old->replaced)
-				v2_child_remove(ep, old);
+				v2_child_remove(ep, old, "the peer no longer has it (CHILD_SA_NOT_FOUND)");
 			v2_update_status(ep, "CHILD SA gone at the peer");
 		} else if (err == V2N_TEMPORARY_FAILURE) {
 			rekey_later(ep, sa, &r, now, 1000 + rand_uniform(4000));
@@ -494,6 +529,7 @@ void v2_create_child_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint6
 			/* make-before-break: the old one goes a little later */
 			old->replaced = true;
 			old->delete_ms = now + IKEV2_REKEY_DELETE_DELAY_MS;
+			v2_child_note_state(ep, old, "our rekey made its successor");
 		}
 	}
 	v2_req_clear(&r);
@@ -561,7 +597,7 @@ static void ike_rekey_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_
 		  v2_sa_keys(n, gir, gir_len, sa);
 	secret_wipe(gir, sizeof(gir));
 	if (!ok) {
-		v2_sa_set_state(ep, n, V2_DEAD);
+		v2_sa_set_state(ep, n, V2_DEAD, "cannot derive the new IKE SA's keys");
 		respond_notify(ep, sa, V2_CREATE_CHILD_SA, V2N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
@@ -601,7 +637,7 @@ static void ike_rekey_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_
 		ike_collision(ep, sa, now);
 		return;
 	}
-	v2_sa_set_state(ep, sa, V2_REKEYED);
+	v2_sa_set_state(ep, sa, V2_REKEYED, "the peer rekeyed it (CREATE_CHILD_SA)");
 	sa->we_delete_old = false;	/* the peer, which rekeyed it, deletes it */
 	sa->delete_ms = now;
 }
@@ -721,8 +757,10 @@ void v2_create_child_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t
 			  &old->peer_rekey_min_len);
 		if (old->our_rekey_spi_in)
 			child_collision(ep, old, now);	/* ours finished first */
-		else if (!(sa->req.kind == REQ_CHILD_REKEY && sa->req.rekey_spi_in == old->spi_in))
+		else if (!(sa->req.kind == REQ_CHILD_REKEY && sa->req.rekey_spi_in == old->spi_in)) {
 			old->replaced = true;	/* the peer deletes it */
+			v2_child_note_state(ep, old, "the peer's rekey made its successor");
+		}
 		/* else ours is in flight: decided when its answer comes */
 	}
 	v2_update_status(ep, NULL);
@@ -743,7 +781,7 @@ void v2_delete_children_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uin
 		r->del_spis[r->n_del++] = spis[i];
 		struct v2_child *c = v2_child_by_in(ep, spis[i]);
 		if (c)
-			v2_child_remove(ep, c);	/* ESP lingers on its own */
+			v2_child_remove(ep, c, "we delete it");	/* ESP lingers on its own */
 	}
 	v2_request(ep, sa, V2_INFORMATIONAL, &b, now);
 	v2_update_status(ep, "CHILD SA deleted");
@@ -780,7 +818,7 @@ void v2_info_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 		ep->st.dpd_answered++;
 		break;
 	case REQ_DELETE_IKE:
-		v2_sa_set_state(ep, sa, V2_DEAD);
+		v2_sa_set_state(ep, sa, V2_DEAD, "our Delete answered");
 		break;
 	default:
 		break;
@@ -811,7 +849,7 @@ void v2_info_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 					continue;	/* ours crossed it: already gone */
 				if (n_ours < IKEV2_MAX_SPIS)
 					ours[n_ours++] = c->spi_in;
-				v2_child_remove(ep, c);
+				v2_child_remove(ep, c, "deleted by the peer");
 			}
 		}
 	}
@@ -822,10 +860,9 @@ void v2_info_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 	v2_respond(ep, sa, V2_INFORMATIONAL, &b);
 	if (delete_ike) {
 		bool was_current = sa == v2_current_sa(ep);
-		log_info(V2_LOG, "%s: #%u deleted by the peer", ep->cfg.name, sa->serial);
-		v2_sa_set_state(ep, sa, V2_DEAD);
+		v2_sa_set_state(ep, sa, V2_DEAD, "deleted by the peer");
 		if (was_current && !v2_current_sa(ep)) {
-			v2_children_clear(ep);
+			v2_children_clear(ep, "the peer deleted the IKE SA");
 			v2_update_status(ep, "peer deleted the IKE SA");
 			if (ep->active)
 				ep->start_at_ms = now + 1000;

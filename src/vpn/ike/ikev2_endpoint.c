@@ -88,8 +88,9 @@ struct ikev2_endpoint *ikev2_endpoint_new(const struct ike_tunnel_config *cfg)
 	ep->start_at_ms = ep->active ? 0 : UINT64_MAX;
 	rand_bytes(ep->cookie_secret, sizeof(ep->cookie_secret));
 	snprintf(ep->cause, sizeof(ep->cause), "not started");
-	for (size_t k = 0; k <= IKE_DROP_MAX; k++)
-		ep->logk[k] = (struct log_limit)LOG_LIMIT_INIT(V2_LOG_INTERVAL_MS, V2_LOG_BURST);
+	for (size_t k = 0; k < V2_LOGK_MAX; k++)
+		ep->logk[k] = (struct log_limit)LOG_LIMIT_INIT(V2_LOG_INTERVAL_MS,
+							       k == V2_LOGK_STATE ? V2_LOG_STATE_BURST : V2_LOG_BURST);
 	return ep;
 }
 
@@ -174,12 +175,12 @@ void v2_drop(struct ikev2_endpoint *ep, enum ike_drop why, const char *detail)
 /* Reports what the limits held back, once their windows ended. */
 static void v2_log_flush(struct ikev2_endpoint *ep, uint64_t now)
 {
-	for (size_t k = 0; k <= IKE_DROP_MAX; k++) {
+	for (size_t k = 0; k < V2_LOGK_MAX; k++) {
 		if (!ep->logk[k].ll_suppressed)
 			continue;
 		char what[IKE_NAME_MAX + 96];
-		snprintf(what, sizeof(what), "%s: %s", ep->cfg.name, k == V2_LOGK_COOKIE ?
-			 "asking for a cookie" : ike_drop_name((enum ike_drop)k));
+		snprintf(what, sizeof(what), "%s: %s", ep->cfg.name, k == V2_LOGK_COOKIE ? "asking for a cookie" :
+			 k == V2_LOGK_STATE ? "state change" : ike_drop_name((enum ike_drop)k));
 		log_limit_flush(&ep->logk[k], now, LOG_WARN, V2_LOG, what);
 	}
 }
@@ -642,8 +643,8 @@ static void peer_dead(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
 		return;
 	}
 	for (struct v2_sa *s = ep->sas; s; s = s->next)
-		v2_sa_set_state(ep, s, V2_DEAD);
-	v2_children_clear(ep);
+		v2_sa_set_state(ep, s, V2_DEAD, "peer not responding (DPD)");
+	v2_children_clear(ep, "peer not responding (DPD)");
 	v2_status(ep, false, "peer not responding (DPD timeout)");
 	if (ep->cfg.dpd_action == IKE_DPD_RESTART)
 		ep->start_at_ms = now;
@@ -671,7 +672,7 @@ static void req_timeout(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t no
 		break;
 	default:
 		if (sa->state == V2_REKEYED) {	/* old SA: no one cares any more */
-			v2_sa_set_state(ep, sa, V2_DEAD);
+			v2_sa_set_state(ep, sa, V2_DEAD, "rekeyed SA: its Delete was not answered");
 			break;
 		}
 		peer_dead(ep, sa, now);
@@ -710,13 +711,12 @@ void ikev2_tick(struct ikev2_endpoint *ep, uint64_t now)
 			}
 		}
 		if (sa->state == V2_INIT_R && now >= sa->created_ms + V2_HALF_OPEN_MS) {
-			log_info(V2_LOG, "%s: #%u half-open IKE SA expired", ep->cfg.name, sa->serial);
-			v2_sa_set_state(ep, sa, V2_DEAD);
+			v2_sa_set_state(ep, sa, V2_DEAD, "half-open IKE SA expired");
 			continue;
 		}
 		if (sa->state == V2_REKEYED) {
 			if (!sa->we_delete_old && now >= sa->delete_ms + V2_OLD_SA_MS)
-				v2_sa_set_state(ep, sa, V2_DEAD);
+				v2_sa_set_state(ep, sa, V2_DEAD, "rekeyed SA: the peer did not delete it");
 			else
 				ikev2_schedule(ep, sa, now);
 			continue;
@@ -750,7 +750,7 @@ void ikev2_tick(struct ikev2_endpoint *ep, uint64_t now)
 			if (!c->delete_ms)
 				c->delete_ms = now;	/* the scheduler tells the peer */
 			if (!cur) {
-				v2_child_remove(ep, c);
+				v2_child_remove(ep, c, "expired, no IKE SA to tell the peer");
 				v2_update_status(ep, "CHILD SA expired");
 			}
 		}
@@ -864,9 +864,9 @@ void ikev2_stop(struct ikev2_endpoint *ep, uint64_t now)
 			v2_req_clear(&sa->req);
 			v2_delete_ike_request(ep, sa, now);
 		}
-		v2_sa_set_state(ep, sa, V2_DEAD);
+		v2_sa_set_state(ep, sa, V2_DEAD, "stopped");
 	}
-	v2_children_clear(ep);
+	v2_children_clear(ep, "stopped");
 	ep->active = false;
 	ep->start_at_ms = UINT64_MAX;
 	v2_status(ep, false, "stopped");

@@ -131,8 +131,14 @@ struct v2_sa {
 	uint32_t auth_spi_in;
 };
 
+/* A CHILD SA's state, for the log: what its flags say (REPLACED: a
+ * successor exists; REKEYING: our rekey of it is under way). Set only
+ * through v2_child_note_state()/v2_child_remove(). */
+enum v2_child_state { V2C_NONE, V2C_INSTALLED, V2C_REKEYING, V2C_REPLACED, V2C_DELETED };
+
 struct v2_child {
 	struct v2_child *next;
+	enum v2_child_state state;
 	uint32_t spi_in, spi_out;
 	struct v2_choice alg;
 	struct ike_ts ts_local, ts_remote;
@@ -152,6 +158,11 @@ struct v2_child {
 	size_t our_rekey_min_len;
 };
 
+/* Rate-limited kinds of log line beyond the drop reasons (0 .. IKE_DROP_MAX - 1). */
+#define V2_LOGK_COOKIE		IKE_DROP_MAX
+#define V2_LOGK_STATE		(IKE_DROP_MAX + 1)
+#define V2_LOGK_MAX		(IKE_DROP_MAX + 2)
+
 struct ikev2_endpoint {
 	struct ike_tunnel_config cfg;
 	struct v2_sa *sas;
@@ -166,14 +177,15 @@ struct ikev2_endpoint {
 	uint8_t cookie_secret[32];
 	unsigned next_serial;
 	uint64_t child_retry_ms;		/* no CHILD SA: ask for one then */
-	/* Lines a forged packet can cause, rate-limited (base.h): one limit
-	 * per drop reason, and V2_LOGK_COOKIE for cookie requests. */
-	struct log_limit logk[IKE_DROP_MAX + 1];
+	/* Lines a forged packet (or a peer) can cause, rate-limited (base.h):
+	 * one limit per drop reason, V2_LOGK_COOKIE for cookie requests,
+	 * V2_LOGK_STATE for IKE and CHILD SA state changes. */
+	struct log_limit logk[V2_LOGK_MAX];
 	uint64_t now_ms;		/* of the call in progress (for the limits) */
 };
-#define V2_LOGK_COOKIE		IKE_DROP_MAX
 #define V2_LOG_INTERVAL_MS	10000	/* per kind of line, at most ... */
 #define V2_LOG_BURST		5	/* ... this many per interval */
+#define V2_LOG_STATE_BURST	40	/* state change lines: a tunnel coming up takes ~6 */
 
 /* ---- ikev2_endpoint.c -------------------------------------------------- */
 void v2_drop(struct ikev2_endpoint *ep, enum ike_drop why, const char *detail);
@@ -207,7 +219,14 @@ int v2_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 /* ---- ikev2_sa.c -------------------------------------------------------- */
 struct v2_sa *v2_sa_new(struct ikev2_endpoint *ep, bool initiator, uint64_t now);
 void v2_sa_free(struct v2_sa *sa);
-void v2_sa_set_state(struct ikev2_endpoint *ep, struct v2_sa *sa, enum v2_state s);
+/* Every IKE SA and CHILD SA state change goes through these: one line
+ * (the tunnel, the SA, old -> new, the cause; never a key), at most
+ * V2_LOG_STATE_BURST per V2_LOG_INTERVAL_MS per tunnel, the rest counted. */
+void v2_sa_set_state(struct ikev2_endpoint *ep, struct v2_sa *sa, enum v2_state s, const char *cause);
+/* After c's flags (rekeying, replaced) or its installation changed: the
+ * state they make, logged with cause when it differs. */
+void v2_child_note_state(struct ikev2_endpoint *ep, struct v2_child *c, const char *cause);
+const char *v2_child_state_name(enum v2_child_state s);
 const char *v2_state_name(enum v2_state s);
 /* Give up on sa: DEAD, its children deleted if it was the current SA;
  * status DOWN with cause; a retry scheduled when we are active. */
@@ -239,8 +258,8 @@ struct v2_child *v2_child_install(struct ikev2_endpoint *ep, struct v2_sa *sa, u
 				  const uint8_t *gir, size_t gir_len, const struct ike_ts *ts_l,
 				  const struct ike_ts *ts_r, uint32_t outbound_hold_ms);
 /* Remove a child: CHILD_SA_DELETE action (the peer is told separately). */
-void v2_child_remove(struct ikev2_endpoint *ep, struct v2_child *c);
-void v2_children_clear(struct ikev2_endpoint *ep);
+void v2_child_remove(struct ikev2_endpoint *ep, struct v2_child *c, const char *cause);
+void v2_children_clear(struct ikev2_endpoint *ep, const char *cause);
 struct v2_child *v2_child_by_in(struct ikev2_endpoint *ep, uint32_t spi_in);
 struct v2_child *v2_child_by_out(struct ikev2_endpoint *ep, uint32_t spi_out);
 uint32_t v2_new_spi(struct ikev2_endpoint *ep);

@@ -31,18 +31,20 @@ const char *v2_state_name(enum v2_state s)
 	return "?";
 }
 
-void v2_sa_set_state(struct ikev2_endpoint *ep, struct v2_sa *sa, enum v2_state s)
+void v2_sa_set_state(struct ikev2_endpoint *ep, struct v2_sa *sa, enum v2_state s, const char *cause)
 {
 	if (sa->state == s)
 		return;
-	log_info(V2_LOG, "%s: #%u %s -> %s", ep->cfg.name, sa->serial, v2_state_name(sa->state),
-		 v2_state_name(s));
+	log_limited(&ep->logk[V2_LOGK_STATE], ep->now_ms, LOG_INFO, V2_LOG, "%s: IKE SA #%u %s -> %s: %s",
+		    ep->cfg.name, sa->serial, v2_state_name(sa->state), v2_state_name(s), cause);
 	sa->state = s;
 	if (s == V2_DEAD && sa->req.kind == REQ_CHILD_REKEY) {
 		/* the rekey died with its IKE SA: let the next SA try again */
 		struct v2_child *c = v2_child_by_in(ep, sa->req.rekey_spi_in);
-		if (c && !c->replaced)
+		if (c && !c->replaced) {
 			c->rekeying = false;
+			v2_child_note_state(ep, c, "its rekey died with its IKE SA");
+		}
 	}
 }
 
@@ -61,6 +63,9 @@ struct v2_sa *v2_sa_new(struct ikev2_endpoint *ep, bool initiator, uint64_t now)
 	sa->serial = ++ep->next_serial;
 	sa->initiator = initiator;
 	sa->state = initiator ? V2_INIT_I : V2_INIT_R;
+	log_limited(&ep->logk[V2_LOGK_STATE], ep->now_ms, LOG_INFO, V2_LOG, "%s: IKE SA #%u NONE -> %s: %s",
+		    ep->cfg.name, sa->serial, v2_state_name(sa->state),
+		    initiator ? "we send IKE_SA_INIT" : "peer's IKE_SA_INIT");
 	rand_bytes(initiator ? sa->spi_i : sa->spi_r, 8);
 	sa->peer.ip = ep->cfg.remote_ip;
 	sa->peer.port = IKE_PORT;
@@ -94,9 +99,9 @@ void v2_sa_fail(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now, const
 {
 	bool was_current = sa == v2_current_sa(ep);
 	log_warn(V2_LOG, "%s: #%u failed: %s", ep->cfg.name, sa->serial, cause);
-	v2_sa_set_state(ep, sa, V2_DEAD);
+	v2_sa_set_state(ep, sa, V2_DEAD, cause);
 	if (was_current && !v2_current_sa(ep))
-		v2_children_clear(ep);
+		v2_children_clear(ep, cause);
 	if (!v2_current_sa(ep)) {
 		v2_status(ep, false, cause);
 		if (ep->active && ep->start_at_ms == UINT64_MAX)
@@ -389,7 +394,7 @@ void v2_init_request(struct ikev2_endpoint *ep, uint64_t now, const struct ike_a
 	secret_wipe(gir, sizeof(gir));
 	if (!ok) {
 		v2_drop(ep, IKE_DROP_BAD_KE, "Diffie-Hellman with the peer's KE failed");
-		v2_sa_set_state(ep, sa, V2_DEAD);
+		v2_sa_set_state(ep, sa, V2_DEAD, "Diffie-Hellman with the peer's KE failed");
 		init_refuse(ep, h, from, natt, V2N_INVALID_SYNTAX, NULL, 0);
 		return;
 	}
@@ -405,7 +410,7 @@ void v2_init_request(struct ikev2_endpoint *ep, uint64_t now, const struct ike_a
 	if (b.overflow || !copy_msg(&sa->init_i, &sa->init_i_len, pkt, len) ||
 	    !copy_msg(&sa->init_r, &sa->init_r_len, b.b, b.len) ||
 	    !(sa->resp.d[0] = malloc(b.len))) {
-		v2_sa_set_state(ep, sa, V2_DEAD);
+		v2_sa_set_state(ep, sa, V2_DEAD, "cannot build the IKE_SA_INIT answer");
 		return;
 	}
 	memcpy(sa->resp.d[0], b.b, b.len);
@@ -485,7 +490,8 @@ static void put_our_auth(struct ikev2_endpoint *ep, struct v2_sa *sa, struct isa
 
 static void established(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
 {
-	v2_sa_set_state(ep, sa, V2_ESTABLISHED);
+	v2_sa_set_state(ep, sa, V2_ESTABLISHED, sa->initiator ? "peer's IKE_AUTH answer authenticated" :
+							       "peer's IKE_AUTH authenticated, answered");
 	sa->established_ms = now;
 	sa->rekey_ms = v2_rekey_ms(ep, now, ep->cfg.p1_lifetime_s);
 	sa->expire_ms = now + (uint64_t)ep->cfg.p1_lifetime_s * 1000;
@@ -532,11 +538,9 @@ void v2_auth_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 		for (struct v2_sa *o = ep->sas; o; o = o->next)
 			if (o != sa && o->state != V2_DEAD && o->state != V2_INIT_I &&
 			    o->state != V2_AUTH_I) {
-				log_info(V2_LOG, "%s: INITIAL_CONTACT: dropping #%u", ep->cfg.name,
-					 o->serial);
-				v2_sa_set_state(ep, o, V2_DEAD);
+				v2_sa_set_state(ep, o, V2_DEAD, "peer restarted (INITIAL_CONTACT)");
 			}
-		v2_children_clear(ep);
+		v2_children_clear(ep, "peer restarted (INITIAL_CONTACT)");
 	}
 	const struct v2_payload *sap = v2_find(m, V2_PL_SA, 0);
 	const struct v2_payload *tsi = v2_find(m, V2_PL_TSI, 0);
@@ -573,7 +577,7 @@ void v2_auth_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 	}
 	v2_respond(ep, sa, V2_IKE_AUTH, &b);
 	if (!sa->have_resp) {
-		v2_sa_set_state(ep, sa, V2_DEAD);
+		v2_sa_set_state(ep, sa, V2_DEAD, "cannot build the IKE_AUTH answer");
 		return;
 	}
 	established(ep, sa, now);
@@ -663,7 +667,7 @@ static void send_auth(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
 	v2_sa_build_esp(&b, &ep->cfg, sa->req.spi_in, 0);
 	v2_put_ts(&b, V2_PL_TSI, &sa->req.ts_l, 1);
 	v2_put_ts(&b, V2_PL_TSR, &sa->req.ts_r, 1);
-	v2_sa_set_state(ep, sa, V2_AUTH_I);
+	v2_sa_set_state(ep, sa, V2_AUTH_I, "peer's IKE_SA_INIT answer accepted, IKE_AUTH sent");
 	v2_request(ep, sa, V2_IKE_AUTH, &b, now);
 	if (sa->req.kind == REQ_NONE)
 		v2_sa_fail(ep, sa, now, "cannot build IKE_AUTH");

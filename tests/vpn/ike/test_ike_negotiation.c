@@ -13,6 +13,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #include "ike_harness.h"
+#include "log_capture.h"
 #include "model/tunnel_limits.h"
 #include "vpn/ike/ike_internal.h"	/* last_rx_ms: the peer's last sign of life */
 
@@ -578,40 +579,6 @@ static void test_rekey_short_lifetimes(void **state)
 	h_free(&n);
 }
 
-/* Log lines (base's log_* write to stderr) into a temporary file. */
-struct log_capture {
-	FILE *file;
-	int saved_fd;
-};
-
-static void log_capture_begin(struct log_capture *lc)
-{
-	fflush(stderr);
-	lc->file = tmpfile();
-	assert_non_null(lc->file);
-	lc->saved_fd = dup(STDERR_FILENO);
-	assert_true(lc->saved_fd >= 0);
-	assert_true(dup2(fileno(lc->file), STDERR_FILENO) >= 0);
-}
-
-/* Ends the capture (the lines are echoed to the real stderr) and counts
- * the lines that hold both needles. */
-static int log_capture_end(struct log_capture *lc, const char *needle1, const char *needle2)
-{
-	fflush(stderr);
-	assert_true(dup2(lc->saved_fd, STDERR_FILENO) >= 0);
-	close(lc->saved_fd);
-	rewind(lc->file);
-	char line[2048];
-	int hits = 0;
-	while (fgets(line, sizeof(line), lc->file)) {
-		fputs(line, stderr);
-		hits += strstr(line, needle1) && strstr(line, needle2);
-	}
-	fclose(lc->file);
-	return hits;
-}
-
 /* A's informational messages (Delete, DPD) never reach B. */
 static bool drop_info_from_a(struct h_net *n, int from_side, struct h_pkt *p, int idx)
 {
@@ -639,7 +606,9 @@ static void test_peer_rekey_expiry_quiet(void **state)
 	struct log_capture lc;
 	log_capture_begin(&lc);
 	h_run(&n, n.now + 3700 * 1000);	/* A's rekey at 3060 s, old SA's expiry at 3600 s */
-	int warns = log_capture_end(&lc, "WARN", "CHILD SA");
+	static char text[1 << 16];
+	log_capture_end(&lc, text, sizeof(text));
+	int warns = (int)log_count_lines(text, "WARN", "CHILD SA");
 	assert_int_equal(n.s[1].installs, 2);
 	assert_int_equal(n.s[1].nsas, 1);
 	assert_true(n.s[1].sas[0].in.spi != old_in);
@@ -935,6 +904,55 @@ static void test_replayed_messages(void **state)
 	h_free(&n);
 }
 
+/* Every ISAKMP SA and Quick Mode state change is one line: the tunnel,
+ * old -> new, the cause; never the key. */
+static void test_state_changes_logged(void **state)
+{
+	(void)state;
+	static char log[1 << 18];
+	struct log_capture cap;
+	struct ike_tunnel_config ca, cb;
+	struct h_net n;
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	log_capture_begin(&cap);
+	up(&n, &ca, &cb);
+	uint32_t spi = n.s[0].sas[0].in.spi;
+	assert_true(ike_child_sa_rekey(n.s[0].ep, spi, n.now));
+	h_run(&n, n.now + 2000);
+	log_capture_end(&cap, log, sizeof(log));
+	h_free(&n);
+	static const char *const want[] = {
+		"A: ISAKMP SA #1 NONE -> MM_I1: we begin Main Mode\n",
+		"A: ISAKMP SA #1 MM_I1 -> MM_I3: peer's message 2 accepted, message 3 sent\n",
+		"A: ISAKMP SA #1 MM_I3 -> MM_I5: peer's message 4 accepted, message 5 sent\n",
+		"A: ISAKMP SA #1 MM_I5 -> QM_IDLE: peer's message 6 authenticated\n",
+		"B: ISAKMP SA #1 NONE -> MM_R2: the peer answered our message 2\n",
+		"B: ISAKMP SA #1 MM_R2 -> MM_R4: peer's message 3 accepted, message 4 sent\n",
+		"B: ISAKMP SA #1 MM_R4 -> QM_IDLE: peer's message 5 authenticated\n",
+		"(ISAKMP SA #1) NONE -> QM_I1: we initiate for 10.0.0.0/24 === 10.96.0.0/16\n",
+		"(ISAKMP SA #1) QM_I1 -> QM_DONE: peer's message 2 accepted, message 3 sent\n",
+		"(ISAKMP SA #1) NONE -> QM_R2: peer's message 1 accepted for 10.96.0.0/16 === 10.0.0.0/24, "
+		"message 2 sent\n",
+		"(ISAKMP SA #1) QM_R2 -> QM_DONE: peer's message 3 accepted\n",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(want); i++)
+		if (!strstr(log, want[i]))
+			fail_msg("not logged: %s", want[i]);
+	char rekey[64];
+	snprintf(rekey, sizeof(rekey), "rekeying CHILD SA %08x\n", spi);
+	assert_non_null(strstr(log, rekey));
+	/* two Quick Modes, each four lines (two per side) */
+	assert_int_equal(log_count(log, ": Quick Mode "), 8);
+	assert_null(strstr(log, "xyzxyz"));	/* the PSK */
+
+	/* Rate limit: a peer can start at most IKE_QM_MAX Quick Modes per
+	 * ISAKMP SA a minute (they linger), so their lines stay within one
+	 * window's IKE_LOG_STATE_BURST; the limit itself is shared with the
+	 * IKE SA lines and tested in test_ikev2_negotiation's
+	 * test_state_changes_logged. */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -962,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_replayed_messages),
 		cmocka_unit_test(test_mm1_flood),
+		cmocka_unit_test(test_state_changes_logged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "ikev2_harness.h"
+#include "log_capture.h"
 #include "vpn/ike/ikev2_internal.h"
 
 static struct v_net net;
@@ -722,6 +723,86 @@ static void test_malformed(void **state)
 	v_free(&net);
 }
 
+/* Every IKE SA and CHILD SA state change is one line: the tunnel, the SA,
+ * old -> new, the cause; never the key. A peer that drives changes fast
+ * (here: 25 CHILD SA rekeys in 5 s, 100 lines of A's) gets them
+ * rate-limited, and the count of those left out is logged. */
+static void test_state_changes_logged(void **state)
+{
+	(void)state;
+	static char log[1 << 18];
+	struct log_capture cap;
+	struct ike_tunnel_config a, b;
+	v_config(&a, 0);
+	v_config(&b, 1);
+	log_capture_begin(&cap);
+	up_both(&net, &a, &b);
+	uint32_t spi = net.s[0].sas[0].in.spi, out = net.s[0].sas[0].out.spi;
+	assert_true(ikev2_child_sa_rekey(net.s[0].ep, spi, net.now));
+	v_run(&net, net.now + 10000);
+	log_capture_end(&cap, log, sizeof(log));
+	v_free(&net);
+	static const char *const want[] = {
+		"A: IKE SA #1 NONE -> INIT_I: we send IKE_SA_INIT\n",
+		"A: IKE SA #1 INIT_I -> AUTH_I: peer's IKE_SA_INIT answer accepted, IKE_AUTH sent\n",
+		"A: IKE SA #1 AUTH_I -> ESTABLISHED: peer's IKE_AUTH answer authenticated\n",
+		"B: IKE SA #1 NONE -> INIT_R: peer's IKE_SA_INIT\n",
+		"B: IKE SA #1 INIT_R -> ESTABLISHED: peer's IKE_AUTH authenticated, answered\n",
+	};
+	for (size_t i = 0; i < ARRAY_LEN(want); i++)
+		if (!strstr(log, want[i]))
+			fail_msg("not logged: %s", want[i]);
+	char line[160];
+	snprintf(line, sizeof(line), "A: CHILD SA %08x/%08x NONE -> INSTALLED: our CREATE_CHILD_SA or IKE_AUTH answered",
+		 spi, out);
+	assert_non_null(strstr(log, line));
+	snprintf(line, sizeof(line), "A: CHILD SA %08x/%08x INSTALLED -> REKEYING: we rekey it", spi, out);
+	assert_non_null(strstr(log, line));
+	snprintf(line, sizeof(line), "A: CHILD SA %08x/%08x REKEYING -> REPLACED: our rekey made its successor",
+		 spi, out);
+	assert_non_null(strstr(log, line));
+	snprintf(line, sizeof(line), "A: CHILD SA %08x/%08x REPLACED -> DELETED: we delete it", spi, out);
+	assert_non_null(strstr(log, line));
+	snprintf(line, sizeof(line), "B: CHILD SA %08x/%08x INSTALLED -> REPLACED: the peer's rekey made its successor",
+		 out, spi);
+	assert_non_null(strstr(log, line));
+	snprintf(line, sizeof(line), "B: CHILD SA %08x/%08x REPLACED -> DELETED: deleted by the peer", out, spi);
+	assert_non_null(strstr(log, line));
+	assert_int_equal(log_count(log, "A: CHILD SA "), 5);	/* 4 of the first, 1 of its successor */
+	assert_null(strstr(log, "xyzxyz"));	/* the PSK */
+
+	v_config(&a, 0);
+	v_config(&b, 1);
+	log_capture_begin(&cap);
+	up_both(&net, &a, &b);
+	uint32_t seen[32];
+	size_t nseen = 0;
+	for (int i = 0; i < 25; i++) {
+		/* the newest CHILD SA: the one not rekeyed before */
+		uint32_t cur = 0;
+		for (size_t k = 0; k < net.s[0].nsas && !cur; k++) {
+			cur = net.s[0].sas[k].in.spi;
+			for (size_t j = 0; j < nseen && cur; j++)
+				if (seen[j] == cur)
+					cur = 0;
+		}
+		if (!cur)
+			break;
+		seen[nseen++] = cur;
+		assert_true(ikev2_child_sa_rekey(net.s[0].ep, cur, net.now));
+		v_run(&net, net.now + 200);
+	}
+	int installs = net.s[0].installs;
+	v_run(&net, net.now + 15000);
+	log_capture_end(&cap, log, sizeof(log));
+	v_free(&net);
+	assert_int_equal(installs, 26);
+	/* 6 lines coming up and 4 per rekey (about 106) in 5 s; 40 a window */
+	size_t lines_a = log_count(log, "A: CHILD SA ") + log_count(log, "A: IKE SA #");
+	assert_in_range(lines_a, 40, 60);
+	assert_non_null(strstr(log, "similar messages suppressed"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -743,6 +824,7 @@ int main(void)
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_stop_and_initial_contact),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_state_changes_logged),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
