@@ -209,6 +209,10 @@ int bgp_run_start(const struct bgp_run_config *c, pid_t *pid_out, int *pidfd_out
 			dup2(null, 0);
 		if (c->br_log) {
 			int log = open(BGP_RUN_LOG, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+			struct stat st;
+			/* bounded: a BIRD restarted many times starts it afresh */
+			if (log >= 0 && fstat(log, &st) == 0 && st.st_size > BGP_RUN_LOG_MAX)
+				(void)ftruncate(log, 0);
 			if (log >= 0) {
 				dup2(log, 1);
 				dup2(log, 2);

@@ -50,6 +50,7 @@
 #define BGP_RUN_PIDFILE		"bird.pid"
 
 #define BGP_RUN_LOG		"bird.log"	/* BIRD's stderr, with br_log */
+#define BGP_RUN_LOG_MAX		(4 << 20)	/* bird.log emptied at a start when larger */
 #define BGP_RUN_NETNS_PREFIX	"vpcd-bgp-"
 
 struct bgp_run_config {

@@ -39,7 +39,7 @@
 #include "base/doc.h"
 #include "vpn/endpoint/endpoint.h"
 
-#define ENGINE_BIRD_POLL_MS	1500	/* BIRD asked this often while it runs */
+#define ENGINE_BIRD_POLL_MS	1000	/* BIRD asked this often while it runs */
 #define ENGINE_BIRD_CTL_MS	1500	/* one command's answer, at most */
 #define ENGINE_BIRD_STABLE_MS	60000	/* running this long: the restart delay starts over */
 #define ENGINE_BIRD_SUBDIR	"bgp"	/* in the data dir: bird.conf, bird.ctl, bird.pid, bird.log */
