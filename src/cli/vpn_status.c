@@ -50,8 +50,9 @@ const char cli_vpn_status_help[] =
 	"learned, each with the tunnel that carries it.\n"
 	"\n"
 	"--output json: {VpnConnections: [{..., VgwTelemetry, TunnelDetail: [per\n"
-	"tunnel], TunnelDetailUpdatedAt} or TunnelDetailUnavailable: why, and for a\n"
-	"dynamic connection Bgp: {Error?, Tunnels: [per tunnel {NeighborAddress,\n"
+	"tunnel], TunnelDetailUpdatedAt} or TunnelDetailUnavailable: why, Dynamic\n"
+	"(true for BGP routing), and for a dynamic connection whose BGP vpcd has\n"
+	"run Bgp: {Error?, Tunnels: [per tunnel {NeighborAddress,\n"
 	"State, Since, UpDownSeconds, LocalAsn, NeighborAsn, Received, Advertised,\n"
 	"LastError, Cause}], Routes}]}; the remaining lifetimes are in\n"
 	"RemainingSeconds.\n";

@@ -196,7 +196,10 @@ class TestVpnBgp(VpcdTestCase):
         self.assertLess(up, 3725 + 120)
         self.assertEqual(b["Routes"], self.bgp["Routes"])
         self.assertNotIn("Options", v)                     # no tunnel options (pre-shared keys) printed
-        self.assertNotIn("Bgp", self.status_json(self.static_vpn))
+        self.assertIs(v["Dynamic"], True)
+        static = self.status_json(self.static_vpn)
+        self.assertNotIn("Bgp", static)
+        self.assertIs(static["Dynamic"], False)
 
     def test_vpn_status_table(self):
         out = self.status_text(self.vpn)
