@@ -3,6 +3,7 @@
  * src/bgp that runs processes or opens sockets. Runs nothing through a
  * shell: `ip` and `bird` get argument vectors built from checked names.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -13,6 +14,7 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -295,6 +297,32 @@ int bgp_run_netns_delete(const char *name)
 		return -1;
 	}
 	return 0;
+}
+
+int bgp_run_netns_sweep(void)
+{
+	const size_t plen = strlen(BGP_RUN_NETNS_PREFIX);
+	DIR *d = opendir("/run/netns");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		const char *num = de->d_name + plen;
+		if (strncmp(de->d_name, BGP_RUN_NETNS_PREFIX, plen) != 0 || !*num ||
+		    strspn(num, "0123456789") != strlen(num) || strlen(num) > 9)
+			continue;
+		long pid = strtol(num, NULL, 10);
+		if (pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if (bgp_run_netns_delete(de->d_name) == 0) {
+			log_info("bgp", "namespace %s deleted: its vpcd is gone", de->d_name);
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
 }
 
 /* Reads from fd until reply holds a complete reply after offset start: a

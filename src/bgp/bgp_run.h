@@ -91,6 +91,10 @@ int bgp_run_reap(pid_t pid, int *status);
 /* Stops and reaps BIRD. 0, or -1 when it could not be reaped. */
 int bgp_run_stop(pid_t pid);
 
+/* Deletes every namespace vpcd-bgp-<pid> whose vpcd is gone (no process
+ * <pid>: one SIGKILLed vpcd left, its helper killed with it). How many. */
+int bgp_run_netns_sweep(void);
+
 /* `ip netns del NAME`. 0 (also when it did not exist) or -1 (logged). */
 int bgp_run_netns_delete(const char *name);
 

@@ -42,7 +42,9 @@
  *   BGP_ADDR          add/delete a 169.254.x.1/30 (only the .1 of a /30 of
  *                     169.254.0.0/16) on that bgp0, once BGP_TUN made it
  * When the main process closes the channel (vpcd stops), the helper stops
- * BIRD and deletes the BGP namespace.
+ * BIRD and deletes the BGP namespace; at its start it deletes the BGP
+ * namespaces of vpcds that are gone (bgp_run_netns_sweep: a SIGKILLed
+ * vpcd's helper dies before it can).
  * A malformed or refused request is answered EPERM/EINVAL and logged; the
  * helper never dies of one.
  *

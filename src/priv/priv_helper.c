@@ -391,6 +391,9 @@ void priv_helper_main(int fd, const struct priv_config *cfg)
 	snprintf(h.h_uplink, sizeof(h.h_uplink), "%s", cfg->pc_uplink_ifname ? cfg->pc_uplink_ifname : "");
 	h.h_bird = -1;
 	bgp_run_netns_name(getppid(), h.h_bgp_netns);
+	/* what a SIGKILLed vpcd left (its helper and BIRD died with it) */
+	if (cfg->pc_data_dir && geteuid() == 0)
+		bgp_run_netns_sweep();
 	/* absolute now: the helper's working directory is where vpcd started */
 	if (cfg->pc_data_dir && realpath(cfg->pc_data_dir, h.h_data_dir) &&
 	    strlen(h.h_data_dir) + sizeof("/bgp") <= sizeof(h.h_bgp_dir)) {

@@ -343,6 +343,31 @@ static void test_as_user_dies_with_its_starter(void **state)
 	}
 }
 
+/* Namespaces of vpcds that are gone are deleted; a live one's stays. */
+static void test_sweep(void **state)
+{
+	char dead[BGP_RUN_NETNS_MAX], live[BGP_RUN_NETNS_MAX], err[256], path[64];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	pid_t child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);		/* a pid nobody has now */
+	bgp_run_netns_name(child, dead);
+	bgp_run_netns_name(getpid(), live);	/* ours: alive */
+	assert_int_equal(bgp_run_netns_ensure(dead, err, sizeof(err)), 0);
+	assert_int_equal(bgp_run_netns_ensure(live, err, sizeof(err)), 0);
+	assert_true(bgp_run_netns_sweep() >= 1);
+	snprintf(path, sizeof(path), "/run/netns/%s", dead);
+	assert_int_equal(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "/run/netns/%s", live);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(bgp_run_netns_delete(live), 0);
+}
+
 static void test_restart_delay(void **state)
 {
 	(void)state;
@@ -359,6 +384,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_crash_restart_reconfigure_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_as_user_dies_with_its_starter, setup, teardown),
+		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_restart_delay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,11 @@ connection (StaticRoutesOnly false). Then:
     restarted) shows four sessions; deleted: two again;
   - the last dynamic connection deleted: BIRD stops;
   - vpcd stopped (SIGTERM): the namespace vpcd-bgp-<pid> is gone;
-  - vpcd killed (SIGKILL) while BIRD runs: BIRD dies with it.
+  - vpcd killed (SIGKILL) while BIRD runs: BIRD dies with it, and no
+    namespace of it is left once vpcd runs again;
+  - bird2 missing (a file without execute permission bind-mounted over
+    /usr/sbin/bird in vpcd's own mount namespace): the dynamic
+    connection's _Bgp.Error names it, both tunnels Down.
 
 Needs root and bird2; skipped without root."""
 import json
@@ -91,13 +95,19 @@ class BirdRunByVpcdTest(unittest.TestCase):
 
     # ---- vpcd ------------------------------------------------------------------------
 
-    def start_vpcd(self):
+    def start_vpcd(self, no_bird=None):
+        """no_bird: a file bind-mounted over BIRD's binary in a mount
+        namespace of vpcd's own (bird2 as if it were not installed)."""
         env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID, VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
         # nsenter, not "ip netns exec": vpcd stays in the host's mount
         # namespace, so the BGP namespace its helper mounts under /run/netns
         # is visible here (nsenter execs vpcd: the pid is vpcd's)
         cmd = ["nsenter", "--net=/run/netns/" + self.ns["vpcd"], VPCD, "--listen", "127.0.0.1:%d" % API_PORT,
                "--data-dir", self.data_dir, "--vpn-outside-addresses", ",".join(OUTSIDE)]
+        if no_bird:
+            # unshare and sh exec: the pid is still vpcd's
+            cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                   'mount --bind "$0" %s && exec "$@"' % BIRD, no_bird] + cmd
         with open(self.log_path, "ab") as log:
             self.vpcd = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)
         self.bgp_netns = "vpcd-bgp-%d" % self.vpcd.pid
@@ -323,6 +333,30 @@ class BirdRunByVpcdTest(unittest.TestCase):
         self.vpcd.kill()
         self.vpcd.wait()
         wait_for(lambda: not self.bird_alive(pid), 5, "BIRD dying with a killed vpcd")
+        # and the next vpcd leaves no namespace of the killed one behind
+        # (its helper deletes it if it saw the channel close, else the next
+        # helper's sweep does)
+        old_ns = self.bgp_netns
+        self.start_vpcd()
+        self.assertFalse(os.path.exists("/run/netns/" + old_ns), "the killed vpcd's namespace is left")
+        self.wait_protocols(self.protocols_of(v3), what="BIRD after vpcd was killed and started again")
+
+    def test_bird2_missing(self):
+        fake = os.path.join(self.dir, "not-bird")
+        with open(fake, "w") as f:
+            f.write("not BIRD\n")
+        os.chmod(fake, 0o644)
+        self.start_vpcd(no_bird=fake)
+        vpc, vgw = self.make_gateway()
+        v1 = self.make_connection(vgw, 65000, "198.51.100.2", ("169.254.10.0/30", "169.254.20.0/30"))
+        bgp = self.wait_bgp_doc(v1, lambda b: "Error" in b, 15, "_Bgp.Error without bird2")
+        self.assertEqual(bgp["Error"], "bird2 is not installed (%s not found)" % BIRD)
+        self.assertEqual([t["State"] for t in bgp["Tunnels"]], ["Down", "Down"])
+        self.assertEqual([t["NeighborAsn"] for t in bgp["Tunnels"]], [65000, 65000])
+        self.assertEqual(bgp["Routes"], [])
+        wait_for(lambda: "cannot start BIRD: bird2 is not installed" in self.log(), 5, "the log naming it")
+        # bird.conf is written all the same: BIRD starts once it is installed
+        self.assertIn("neighbor 169.254.10.2 as 65000;", open(os.path.join(self.bgp_dir(), "bird.conf")).read())
 
 
 if __name__ == "__main__":
