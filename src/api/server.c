@@ -11,14 +11,21 @@
  * body too large or too many unauthenticated bytes held already) is
  * answered before a byte of its body is kept, and the guard (guard.h)
  * bounds connections and their time; every other request is suspended
- * and handed to the API thread through the inbox. The API thread (the one
- * that called api_serve, owner of the cache, the store and the engine
- * hooks) takes everything the inbox holds as one batch: each request runs
- * inside a savepoint of the batch transaction, the batch commits, and the
- * answers go back through the outbox, where the I/O thread resumes their
- * connections. Requests that arrive during a commit form the next batch;
- * nobody reads a change that might still be rolled back, since every
- * answer of a batch waits for its commit.
+ * and handed to the API thread through the inbox (woken by the first
+ * request it has not taken yet, not by every one). The API thread
+ * (the one that called api_serve, owner of the cache, the store and the
+ * engine hooks) takes everything the inbox holds as one batch: each
+ * request runs inside a savepoint of the batch transaction, the batch
+ * commits, and the answers go back through the outbox, where the I/O
+ * thread resumes their connections. Requests that arrive during a commit
+ * form the next batch; nobody reads a change that might still be rolled
+ * back, since every answer that ran after a change of its batch waits for
+ * the batch's commit. The answers of requests that ran while the batch
+ * had changed nothing yet (reads, refusals) saw committed state only:
+ * they go out while the batch is still running (answer_early), so that
+ * the I/O thread sends one answer while this thread builds the next
+ * rather than the two taking turns. Large answers are built in buffers
+ * kept for reuse (the answer pool).
  *
  * With --sync full the commit itself does not wait for the disk: a syncer
  * thread flushes the store (store_flush) while the API thread serves the
@@ -65,6 +72,7 @@ struct conn_ctx {
 	int cc_status;
 	char *cc_xml;			/* owned until queued */
 	size_t cc_xml_len;
+	size_t cc_xml_cap;		/* > 0: a buffer of the answer pool of that size */
 	bool cc_xml_secret;		/* holds a pre-shared key: wiped when freed */
 	struct MHD_Connection *cc_conn;
 	struct conn_ctx *cc_next_pending;
@@ -116,13 +124,127 @@ static void wipe_free(void *xml)
 	free(xml);
 }
 
+/* --- answer buffers ---------------------------------------------------------
+ * A large answer (a page of 1,000 subnets is about 1 MB of XML) is built
+ * into a buffer that is kept, once libmicrohttpd has sent it, for the
+ * next large answer instead of being freed: malloc gives a freed block
+ * of that size back to the kernel (munmap, or a trim of the heap's top),
+ * so that the next answer faulted every page of its buffer in again;
+ * with 64 clients paging DescribeSubnets that was a quarter of vpcd's
+ * time. At most ANSWER_POOL_COUNT buffers and ANSWER_POOL_BYTES in all
+ * are kept, each of at least ANSWER_POOL_MIN and at most
+ * ANSWER_POOL_LARGEST, and all are freed once none was taken for
+ * ANSWER_POOL_IDLE_MS (a burst of large answers leaves no memory behind);
+ * answers that hold a secret never use them (they are wiped and freed).
+ * The API thread takes, the I/O thread gives back and trims. */
+#define ANSWER_POOL_COUNT 64
+#define ANSWER_POOL_BYTES ((size_t)128 << 20)
+#define ANSWER_POOL_MIN ((size_t)64 << 10)
+#define ANSWER_POOL_LARGEST ((size_t)16 << 20)
+#define ANSWER_POOL_IDLE_MS 2000
+
+struct answer_buf {
+	char *ab_data;
+	size_t ab_cap;
+};
+
+static struct {
+	pthread_mutex_t ap_lock;
+	struct answer_buf ap_buf[ANSWER_POOL_COUNT];	/* the last given back on top */
+	size_t ap_count, ap_bytes;
+	uint64_t ap_taken_ms;	/* when a buffer was last taken */
+} answer_pool = { .ap_lock = PTHREAD_MUTEX_INITIALIZER };
+
+static uint64_t now_ms(void);
+
+/* An empty strbuf for an answer, on a kept buffer when there is one. */
+static void answer_buf_take(struct strbuf *sb)
+{
+	*sb = (struct strbuf)STRBUF_INIT;
+	pthread_mutex_lock(&answer_pool.ap_lock);
+	answer_pool.ap_taken_ms = now_ms();
+	if (answer_pool.ap_count) {
+		struct answer_buf *b = &answer_pool.ap_buf[--answer_pool.ap_count];
+		answer_pool.ap_bytes -= b->ab_cap;
+		sb->sb_data = b->ab_data;
+		sb->sb_cap = b->ab_cap;
+		sb->sb_data[0] = '\0';
+	}
+	pthread_mutex_unlock(&answer_pool.ap_lock);
+}
+
+/* Keeps data (of cap bytes) for another answer, or frees it. */
+static void answer_buf_give(char *data, size_t cap)
+{
+	if (!data)
+		return;
+	if (cap >= ANSWER_POOL_MIN && cap <= ANSWER_POOL_LARGEST) {
+		pthread_mutex_lock(&answer_pool.ap_lock);
+		if (answer_pool.ap_count < ANSWER_POOL_COUNT && answer_pool.ap_bytes + cap <= ANSWER_POOL_BYTES) {
+			answer_pool.ap_buf[answer_pool.ap_count++] = (struct answer_buf){ data, cap };
+			answer_pool.ap_bytes += cap;
+			data = NULL;
+		}
+		pthread_mutex_unlock(&answer_pool.ap_lock);
+	}
+	free(data);
+}
+
+/* Frees what the pool keeps: all of it (when the server stops), or when
+ * idle, once no buffer was taken for ANSWER_POOL_IDLE_MS. */
+static void answer_pool_drain(bool idle_only)
+{
+	pthread_mutex_lock(&answer_pool.ap_lock);
+	if (!idle_only || now_ms() - answer_pool.ap_taken_ms >= ANSWER_POOL_IDLE_MS) {
+		while (answer_pool.ap_count)
+			free(answer_pool.ap_buf[--answer_pool.ap_count].ab_data);
+		answer_pool.ap_bytes = 0;
+	}
+	pthread_mutex_unlock(&answer_pool.ap_lock);
+}
+
+/* libmicrohttpd's free callback of a response on a pool buffer. */
+static void answer_buf_sent(void *cls)
+{
+	struct answer_buf *b = cls;
+	answer_buf_give(b->ab_data, b->ab_cap);
+	free(b);
+}
+
+/* cc's answer from sb (detached): a large one keeps its buffer for the
+ * pool; a small one moves into a block of its size, and the buffer it
+ * was written in goes back at once. */
+static void answer_set(struct conn_ctx *cc, struct strbuf *sb)
+{
+	cc->cc_xml_len = sb->sb_len;
+	cc->cc_xml_cap = 0;
+	if (sb->sb_secret || sb->sb_cap < ANSWER_POOL_MIN) {
+		cc->cc_xml = sb_detach(sb);
+		return;
+	}
+	if (sb->sb_len >= ANSWER_POOL_MIN / 4) {
+		cc->cc_xml_cap = sb->sb_cap;
+		cc->cc_xml = sb_detach(sb);
+		return;
+	}
+	cc->cc_xml = malloc(sb->sb_len + 1);
+	if (!cc->cc_xml)
+		abort();
+	memcpy(cc->cc_xml, sb->sb_data, sb->sb_len + 1);
+	answer_buf_give(sb->sb_data, sb->sb_cap);
+	*sb = (struct strbuf)STRBUF_INIT;
+}
+
 static void xml_free(struct conn_ctx *cc)
 {
 	if (cc->cc_xml && cc->cc_xml_secret)
 		wipe_free(cc->cc_xml);
+	else if (cc->cc_xml_cap)
+		answer_buf_give(cc->cc_xml, cc->cc_xml_cap);
 	else
 		free(cc->cc_xml);
 	cc->cc_xml = NULL;
+	cc->cc_xml_cap = 0;
 	cc->cc_xml_secret = false;
 }
 
@@ -409,11 +531,13 @@ static void run_request(struct api *api, struct conn_ctx *cc)
 	} else {
 		struct strbuf x = STRBUF_INIT;
 		x.sb_secret = doc_holds_secret(rq.rq_out);	/* e.g. a VPN connection's configuration */
+		if (!x.sb_secret)
+			answer_buf_take(&x);
 		wire_write_response(op, rq.rq_out, cc->cc_request_id, &x);
+		xml_free(cc);
 		cc->cc_status = 200;
-		cc->cc_xml_len = x.sb_len;
 		cc->cc_xml_secret = x.sb_secret;
-		cc->cc_xml = sb_detach(&x);
+		answer_set(cc, &x);
 	}
 	api->a_current_savepoint = false;
 	doc_free(rq.rq_out);
@@ -485,15 +609,17 @@ static void queue_kick(struct queue *q)
 }
 
 /* Appends the list first..last; false when the queue is closed (nothing
- * appended). */
+ * appended). The taker is woken when the queue was empty: items pushed
+ * onto others it has not taken yet go with them (queue_take_all reads the
+ * event before it takes). */
 static bool queue_push_list(struct queue *q, struct conn_ctx *first, struct conn_ctx *last)
 {
 	pthread_mutex_lock(&q->q_lock);
-	bool ok = !q->q_closed;
+	bool ok = !q->q_closed, wake = ok && !q->q_items.l_head;
 	if (ok)
 		cc_list_append(&q->q_items, first, last);
 	pthread_mutex_unlock(&q->q_lock);
-	if (ok)
+	if (wake)
 		queue_kick(q);
 	return ok;
 }
@@ -521,10 +647,21 @@ static void release(struct api *api, struct conn_ctx *first, struct conn_ctx *la
 
 static enum MHD_Result queue_answer(struct conn_ctx *cc, struct MHD_Connection *conn)
 {
-	struct MHD_Response *resp =
-		cc->cc_xml_secret ? MHD_create_response_from_buffer_with_free_callback(cc->cc_xml_len, cc->cc_xml, wipe_free)
-				  : MHD_create_response_from_buffer(cc->cc_xml_len, cc->cc_xml, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *resp;
+	if (cc->cc_xml_secret) {
+		resp = MHD_create_response_from_buffer_with_free_callback(cc->cc_xml_len, cc->cc_xml, wipe_free);
+	} else if (cc->cc_xml_cap) {
+		struct answer_buf *b = malloc(sizeof(*b));
+		if (!b)
+			abort();
+		*b = (struct answer_buf){ cc->cc_xml, cc->cc_xml_cap };
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(cc->cc_xml_len, cc->cc_xml,
+									      answer_buf_sent, b);
+	} else {
+		resp = MHD_create_response_from_buffer(cc->cc_xml_len, cc->cc_xml, MHD_RESPMEM_MUST_FREE);
+	}
 	cc->cc_xml = NULL;
+	cc->cc_xml_cap = 0;
 	cc->cc_xml_secret = false;
 	MHD_add_response_header(resp, "Content-Type", "text/xml;charset=UTF-8");
 	MHD_add_response_header(resp, "x-amzn-RequestId", cc->cc_request_id);
@@ -744,9 +881,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return queue_answer(cc, conn);
 	}
 	MHD_suspend_connection(conn);
+	/* the API thread is woken by the first request it has not taken yet;
+	 * those that come while it runs wait for its next take, woken or not */
+	bool wake = !in->q_items.l_head;
 	cc_list_append(&in->q_items, cc, cc);
 	pthread_mutex_unlock(&in->q_lock);
-	queue_kick(in);
+	if (wake)
+		queue_kick(in);
 	return MHD_YES;
 }
 
@@ -885,6 +1026,54 @@ static void finish_batch(struct api *api)
 		release(api, first, last);
 }
 
+/* Answers that saw committed state only, released before their batch
+ * ends (answer_early): they wait for no commit, and with --sync full for
+ * the flush of the commits before them only. Kept in order, handed on in
+ * runs so that the I/O thread writes one while this thread builds the
+ * next, without a wake-up per small answer. */
+struct early {
+	struct conn_ctx *e_first, *e_last;
+	size_t e_bytes;		/* of the answers held */
+	uint64_t e_since_us;	/* when the oldest held answer was built */
+};
+
+#define EARLY_BYTES (64 * 1024)	/* a run this large goes at once */
+#define EARLY_US 200		/* and none waits longer than this */
+
+static void early_flush(struct api *api, struct early *e)
+{
+	if (!e->e_first)
+		return;
+	if (api->a_syncer)
+		syncer_hand(api->a_syncer, api->a_committed, false, e->e_first, e->e_last);
+	else
+		release(api, e->e_first, e->e_last);
+	*e = (struct early){ 0 };
+}
+
+/* API thread, after run_request: a request that ran while this batch had
+ * changed nothing (no transaction open: no handler before it, nor it,
+ * wrote) read only what earlier batches committed, so its answer need not
+ * wait for this batch's commit. Returns false when it must (it is then
+ * the caller's to queue on a_pending). */
+static bool answer_early(struct api *api, struct early *e, struct conn_ctx *cc)
+{
+	if (api->a_txn_open)
+		return false;
+	cc->cc_next_pending = NULL;
+	if (e->e_last)
+		e->e_last->cc_next_pending = cc;
+	else {
+		e->e_first = cc;
+		e->e_since_us = now_us();
+	}
+	e->e_last = cc;
+	e->e_bytes += cc->cc_xml_len;
+	if (e->e_bytes >= EARLY_BYTES || now_us() - e->e_since_us >= EARLY_US)
+		early_flush(api, e);
+	return true;
+}
+
 /* The I/O thread: libmicrohttpd, and the resumption of answered requests. */
 static void *io_main(void *arg)
 {
@@ -896,6 +1085,7 @@ static void *io_main(void *arg)
 		MHD_UNSIGNED_LONG_LONG timeout_ms = 0;
 		int sweep_ms = guard_sweep(io->io_guard);	/* closes what is past its deadline */
 		io_log_flush();
+		answer_pool_drain(true);
 		int wait_ms = stopping ? 0 : sweep_ms < 500 ? sweep_ms : 500;
 		if (MHD_get_timeout(d, &timeout_ms) == MHD_YES && timeout_ms < (MHD_UNSIGNED_LONG_LONG)wait_ms)
 			wait_ms = (int)timeout_ms;
@@ -1093,13 +1283,17 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		/* one batch: everything that arrived since the last one */
 		if (pfd[0].revents & POLLIN) {
 			struct conn_ctx *cc = queue_take_all(&io.io_inbox, false);
+			struct early early = { 0 };
 			while (cc) {
 				struct conn_ctx *next = cc->cc_next_pending;
 				run_request(api, cc);
-				cc->cc_next_pending = api->a_pending;
-				api->a_pending = cc;
+				if (!answer_early(api, &early, cc)) {
+					cc->cc_next_pending = api->a_pending;
+					api->a_pending = cc;
+				}
 				cc = next;
 			}
+			early_flush(api, &early);
 		}
 		finish_batch(api);
 	}
@@ -1120,6 +1314,7 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 	queue_kick(&io.io_outbox);
 	pthread_join(io.io_thread, NULL);
 	MHD_stop_daemon(d);
+	answer_pool_drain(false);
 	queue_destroy(&io.io_inbox);
 	queue_destroy(&io.io_outbox);
 	api->a_io = NULL;
