@@ -1,14 +1,23 @@
 #!/usr/bin/env python3
 """bench/tunnel — TCP throughput (iperf3, one stream) across a Site-to-Site
 tunnel between an office host and a VPC host, with strongSwan 5.9
-(kernel-libipsec) as the customer router, and on the VPC side either
-vpcd's endpoint (build/vpn-endpoint-driver) or a second strongSwan, in the
-same namespaces and the same run, for aes128-sha1 and aes128gcm16.
+(kernel-libipsec) as the customer router, and on the VPC side, in the
+same namespaces and the same run, for aes128-sha1 and aes128gcm16:
+  - "vpcd endpoint": vpcd's endpoint alone (build/vpn-endpoint-driver),
+    plaintext through a kernel TUN into the vpcd namespace's stack, which
+    forwards to the VPC host (the seed's path, vpcd without --dataplane);
+  - "vpcd product": vpcd itself with --dataplane: ESP -> the endpoint ->
+    the virtual router's VPN gateway port -> route table, NACLs, security
+    groups -> the instance's TAP (a namespace vpcd made), and back; the
+    VPC, VPN gateway and connection made through the EC2 API (boto3);
+  - a second strongSwan.
 Not a test: it prints a table. Needs root.
 
     office 10.0.0.10 -- router (charon) 198.51.100.2 -- 203.0.113.1 vpcd side -- 10.96.0.10 vpchost
+                                                       203.0.113.2          (instance 10.96.1.4)
 
-Usage: bench/tunnel.py [--build build] [--seconds 10] [--reverse]"""
+Usage: bench/tunnel.py [--build build] [--seconds 10] [--reverse] [--only COLUMN,...]
+  COLUMN: endpoint, product, strongswan (default: all three)"""
 import argparse
 import os
 import re
@@ -20,6 +29,8 @@ import sys
 import tempfile
 import textwrap
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 
 CHARON = "/usr/sbin/charon-systemd"
 SWANCTL = "/usr/sbin/swanctl"
@@ -79,6 +90,7 @@ class Bench:
         self.ip("router", "route", "add", "203.0.113.0/24", "via", "198.51.100.1")
         self.ip("vpcd", "addr", "add", "198.51.100.1/24", "dev", "wan0")
         self.ip("vpcd", "addr", "add", "203.0.113.1/32", "dev", "wan0")
+        self.ip("vpcd", "addr", "add", "203.0.113.2/32", "dev", "wan0")
         self.ip("vpcd", "addr", "add", "10.96.0.1/16", "dev", "vpc0")
         self.ip("vpchost", "addr", "add", "10.96.0.10/16", "dev", "eth0")
         self.ip("vpchost", "route", "add", "default", "via", "10.96.0.1")
@@ -165,12 +177,12 @@ class Bench:
             """) % dict(local=local, remote=remote, ike=ike, esp=esp, lts=lts, rts=rts,
                         start=start, psk=self.psk)
 
-    def iperf(self):
-        srv = subprocess.Popen(["ip", "netns", "exec", self.ns["vpchost"], "iperf3", "-s", "-1",
-                                "-B", "10.96.0.10"], stdout=subprocess.DEVNULL,
+    def iperf(self, host_ns=None, host="10.96.0.10"):
+        srv = subprocess.Popen(["ip", "netns", "exec", host_ns or self.ns["vpchost"], "iperf3", "-s",
+                                "-1", "-B", host], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
         time.sleep(0.5)
-        args = ["iperf3", "-c", "10.96.0.10", "-t", str(self.seconds), "-f", "m"]
+        args = ["iperf3", "-c", host, "-t", str(self.seconds), "-f", "m"]
         if self.reverse:
             args.append("-R")
         out = self.nsexec("office", *args, check=False, timeout=self.seconds + 30).stdout
@@ -178,8 +190,8 @@ class Bench:
         m = re.findall(r"([\d.]+) Mbits/sec.*receiver", out)
         return float(m[-1]) / 1000 if m else None
 
-    def wait_ping(self):
-        wait_for(lambda: self.nsexec("office", "ping", "-c", "1", "-W", "1", "10.96.0.10",
+    def wait_ping(self, host="10.96.0.10"):
+        wait_for(lambda: self.nsexec("office", "ping", "-c", "1", "-W", "1", host,
                                      check=False).returncode == 0, 30, "a ping across the tunnel")
 
     def run_vpcd(self, suite):
@@ -208,6 +220,91 @@ class Bench:
         self.stop(d)
         return gbps
 
+    def run_product(self, suite):
+        """vpcd --dataplane: the VPC, an instance, a VPN gateway and a static
+        connection through the API; the router (charon) brings up tunnel 1
+        with the bench's own swanctl.conf (its key and algorithms given as
+        the connection's tunnel options)."""
+        import boto3
+        import botocore.config
+        import vpcdtest
+        from interop import netns
+
+        vpcd = os.path.join(self.build, "vpcd")
+        data = os.path.join(self.dir, "vpcd-" + suite)
+        os.makedirs(data)
+        log = open(os.path.join(self.dir, "vpcd-%s.log" % suite), "ab")
+        port = 8790
+        env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID,
+                   VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
+        # nsenter, not "ip netns exec": vpcd must stay in the host's mount
+        # namespace (the instance namespaces it mounts under /run/netns)
+        d = subprocess.Popen(["nsenter", "--net=/run/netns/" + self.ns["vpcd"], vpcd, "--listen",
+                              "127.0.0.1:%d" % port, "--data-dir", data,
+                              "--vpn-outside-addresses", "203.0.113.1,203.0.113.2", "--dataplane"],
+                             stdout=log, stderr=log, env=env)
+        self.procs.append(d)
+        pool = netns.netns_executor(self.ns["vpcd"])
+        iid = None
+        try:
+            netns.wait_listening(pool, port, d, 15, lambda: "(see %s)" % log.name)
+            ec2 = pool.submit(boto3.client, "ec2", region_name=vpcdtest.REGION,
+                              endpoint_url="http://127.0.0.1:%d" % port,
+                              aws_access_key_id=vpcdtest.KEY_ID,
+                              aws_secret_access_key=vpcdtest.SECRET,
+                              config=botocore.config.Config(retries={"max_attempts": 0})).result()
+            call = lambda name, **kw: pool.submit(getattr(ec2, name), **kw).result()
+            vpc = call("create_vpc", CidrBlock="10.96.0.0/16")["Vpc"]["VpcId"]
+            subnet = call("create_subnet", VpcId=vpc, CidrBlock="10.96.1.0/24")["Subnet"]["SubnetId"]
+            cgw = call("create_customer_gateway", Type="ipsec.1", PublicIp="198.51.100.2",
+                       BgpAsn=65000)["CustomerGateway"]["CustomerGatewayId"]
+            vgw = call("create_vpn_gateway", Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+            call("attach_vpn_gateway", VpnGatewayId=vgw, VpcId=vpc)
+            enc, integ = SUITES[suite][2:]
+            topt = {"PreSharedKey": "k" + self.psk,
+                    "Phase1EncryptionAlgorithms": [{"Value": "AES128"}],
+                    "Phase1IntegrityAlgorithms": [{"Value": "SHA1"}],
+                    "Phase1DHGroupNumbers": [{"Value": 2}],
+                    "Phase2EncryptionAlgorithms": [{"Value": enc}],
+                    "Phase2IntegrityAlgorithms": [{"Value": integ}],
+                    "Phase2DHGroupNumbers": [{"Value": 2}],
+                    "IKEVersions": [{"Value": "ikev1"}]}
+            vpn = call("create_vpn_connection", Type="ipsec.1", CustomerGatewayId=cgw,
+                       VpnGatewayId=vgw, Options={"StaticRoutesOnly": True,
+                                                  "TunnelOptions": [topt, dict(topt)]}
+                       )["VpnConnection"]
+            call("create_vpn_connection_route", VpnConnectionId=vpn["VpnConnectionId"],
+                 DestinationCidrBlock="10.0.0.0/24")
+            rtb = call("describe_route_tables", Filters=[{"Name": "vpc-id", "Values": [vpc]}]
+                       )["RouteTables"][0]["RouteTableId"]
+            call("create_route", RouteTableId=rtb, DestinationCidrBlock="10.0.0.0/24",
+                 GatewayId=vgw)
+            sg = call("create_security_group", GroupName="office", Description="office",
+                      VpcId=vpc)["GroupId"]
+            call("authorize_security_group_ingress", GroupId=sg, IpPermissions=[
+                {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/24"}]}])
+            image = call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
+                         )["Images"][0]["ImageId"]
+            inst = call("run_instances", ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet,
+                        SecurityGroupIds=[sg])["Instances"][0]
+            iid, host = inst["InstanceId"], inst["PrivateIpAddress"]
+            wait_for(lambda: host in sh(["ip", "-n", iid, "-4", "addr"], check=False).stdout, 15,
+                     "the instance's eth0")
+            outside = vpn["Options"]["TunnelOptions"][0]["OutsideIpAddress"]
+            conn = self.conn("198.51.100.2", outside, "10.0.0.0/24", "10.96.0.0/16", suite, "start")
+            conn = conn.replace('secret = "%s"' % self.psk, 'secret = "k%s"' % self.psk)
+            router, _, _ = self.charon("router", "router3-" + suite, conn)
+            self.wait_ping(host)
+            gbps = self.iperf(iid, host)
+            self.stop(router)
+            return gbps
+        finally:
+            self.stop(d)    # SIGTERM: vpcd deletes the instance's namespace
+            pool.shutdown()
+            log.close()
+            if iid and os.path.exists("/run/netns/" + iid):
+                sh(["ip", "netns", "delete", iid], check=False)
+
     def run_strongswan(self, suite):
         resp, _, _ = self.charon("vpcd", "vpcside-" + suite,
                                  self.conn("203.0.113.1", "198.51.100.2", "10.96.0.0/16",
@@ -227,7 +324,12 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--reverse", action="store_true", help="VPC host sends (iperf3 -R)")
+    ap.add_argument("--only", default="endpoint,product,strongswan",
+                    help="columns to run, comma-separated: endpoint, product, strongswan")
     args = ap.parse_args()
+    only = set(args.only.split(","))
+    if not only or only - {"endpoint", "product", "strongswan"}:
+        sys.exit("--only: endpoint, product, strongswan")
     if os.geteuid() != 0:
         sys.exit("bench/tunnel.py needs root (network namespaces, TUN, charon)")
     b = Bench(os.path.abspath(args.build), args.seconds, args.reverse)
@@ -235,15 +337,20 @@ def main():
         b.setup()
         rows = []
         for suite in SUITES:
-            rows.append((suite, b.run_vpcd(suite), b.run_strongswan(suite)))
+            rows.append((suite,
+                         b.run_vpcd(suite) if "endpoint" in only else None,
+                         b.run_product(suite) if "product" in only else None,
+                         b.run_strongswan(suite) if "strongswan" in only else None))
     finally:
         b.teardown()
     direction = "VPC host -> office" if args.reverse else "office -> VPC host"
-    print("iperf3 %d s, one TCP stream, %s (Gbit/s)" % (args.seconds, direction))
-    print("%-14s %18s %22s" % ("suite", "vpcd <-> strongSwan", "strongSwan <-> strongSwan"))
-    for suite, v, s in rows:
-        fmt = lambda x: "%.2f" % x if x is not None else "failed"
-        print("%-14s %18s %22s" % (suite, fmt(v), fmt(s)))
+    print("iperf3 %d s, one TCP stream, %s (Gbit/s); strongSwan is the office router" %
+          (args.seconds, direction))
+    print("%-14s %14s %14s %12s" % ("suite", "vpcd endpoint", "vpcd product", "strongSwan"))
+    for suite, v, p, s in rows:
+        fmt = lambda x, col: ("%.2f" % x if x is not None else "failed") if col in only else "-"
+        print("%-14s %14s %14s %12s" % (suite, fmt(v, "endpoint"), fmt(p, "product"),
+                                        fmt(s, "strongswan")))
 
 
 if __name__ == "__main__":
