@@ -216,6 +216,23 @@ extern const struct net_port_ops net_port_fd_ops;
 
 enum net_gateway_kind { NET_GW_IGW, NET_GW_VGW };
 
+/* A VPN gateway's own routes: which of its VPN connections carries a
+ * destination (the connections' static routes, and later the routes
+ * learned over BGP), as AWS's virtual private gateway chooses. The router
+ * looks them up (longest prefix) after the route table picked the
+ * gateway, and hands the packet to the port with the connection's key
+ * (struct ring_meta.rm_conn); the endpoint then only chooses between the
+ * connection's two tunnels (the UP one, tunnel first when both are).
+ * A destination no route covers, or a prefix two connections both route,
+ * goes with key 0: the endpoint decides among the gateway's tunnels. */
+struct net_vgw_route {
+	struct cidr4 dest;
+	uint64_t conn_key;		/* the engine's key of the connection; not 0 */
+	uint8_t tunnel;			/* 0: either tunnel; 1, 2: that one first (BGP's choice) */
+};
+
+struct ring;	/* base/ring.h */
+
 struct net_gateway_config {
 	char id[NET_ID_MAX];		/* igw-..., vgw-... */
 	char vpc_id[NET_ID_MAX];	/* attached to; "" = detached (drops: no-port) */
@@ -223,6 +240,17 @@ struct net_gateway_config {
 	const struct net_port_ops *ops;	/* NULL: no port yet (drops: no-port) */
 	void *arg;
 	int fd;				/* polled for rx; -1 none; set O_NONBLOCK */
+	/* Added with the VPN gateway as a router port (zero: none):
+	 * an in-process port instead of ops/arg/fd: ring_out carries the
+	 * packets the router sends through the gateway, each with its
+	 * decision and parsed facts (base/ring.h), ring_in the packets the
+	 * gateway delivers (its eventfd is polled). Both outlive every
+	 * snapshot that names them (the caller frees them after the router
+	 * stopped). The router is ring_out's only producer and ring_in's only
+	 * consumer. */
+	struct ring *ring_out, *ring_in;
+	const struct net_vgw_route *vgw_routes;	/* kind NET_GW_VGW */
+	size_t n_vgw_routes;
 };
 
 /* A NAT gateway (source NAT with port translation, net/nat.h): its
@@ -286,6 +314,7 @@ enum net_drop {
 	NET_DROP_NAT_NO_MAPPING,	/* to a NAT gateway, not an answer to a flow it translated */
 	NET_DROP_NAT_REFUSED,	/* NAT gateway: no free mapping or port; or a protocol it does
 				 * not translate (not TCP, UDP, ICMP echo), or a fragment */
+	NET_DROP_PORT_FULL,	/* a ring port (VPN gateway) had no free slot */
 	NET_DROP_MAX
 };
 /* "bad-frame", "nacl-out", ... */

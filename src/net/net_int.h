@@ -207,6 +207,11 @@ struct snap_peering {
 	uint32_t p_zone;		/* connection-tracking zone of flows across it */
 };
 
+struct snap_vgw_route {
+	uint64_t vr_conn;		/* 0: two connections route the prefix: none chosen */
+	uint8_t vr_tunnel;
+};
+
 struct snap_gw {
 	char w_id[NET_ID_MAX];
 	enum net_gateway_kind w_kind;
@@ -214,7 +219,17 @@ struct snap_gw {
 	const struct net_port_ops *w_ops;
 	void *w_arg;
 	int w_fd;
+	struct ring *w_ring_out, *w_ring_in;	/* an in-process port (base/ring.h) */
+	struct lpm w_vgw_lpm;		/* le_value: index into w_vgw_routes */
+	struct snap_vgw_route *w_vgw_routes;
 };
+
+/* Has gateway w a port (fd ops or a ring)? */
+static inline bool
+snap_gw_has_port(const struct snap_gw *w)
+{
+	return w->w_ops != NULL || w->w_ring_out != NULL;
+}
 
 /* (vpc, address) -> ENI, sorted; and public address -> ENI, sorted. */
 struct snap_addr {
@@ -241,6 +256,7 @@ struct net_snapshot {
 	struct snap_fd *fds;		uint32_t n_fds;	/* indexed by fd */
 	struct snap_nat *nats;		uint32_t n_nats;
 	struct snap_peering *peerings;	uint32_t n_peerings;
+	uint32_t *ring_gws;		uint32_t n_ring_gws;	/* gateways with a ring port */
 };
 
 /* -1 when absent. */
@@ -403,6 +419,10 @@ struct verdict {
 	bool v_nat_sport_set, v_nat_dport_set, v_nat_inner_sport_set;
 	uint16_t v_nat_sport, v_nat_dport;
 	uint16_t v_nat_inner_sport;	/* an ICMP error's quoted source port, back */
+	/* to a VPN gateway's port: the connection its own routes chose
+	 * (net_vgw_route; 0 none) and the tunnel preferred (0 either) */
+	uint64_t v_conn;
+	uint8_t v_tunnel;
 	/* for tests and traces: */
 	int32_t v_route;		/* route index in the table, -1 */
 	int32_t v_nacl_rule;		/* rule number that decided, -1 */

@@ -281,7 +281,7 @@ route_select(const struct net_snapshot *s, const struct snap_eni *e, const struc
 	case NET_TARGET_IGW:
 	case NET_TARGET_VGW: {
 		const struct snap_gw *w = &s->gws[r->r_index];
-		if (w->w_vpc != (int32_t)e->e_vpc || (!w->w_ops && !(tr && tr->plan_only))) {
+		if (w->w_vpc != (int32_t)e->e_vpc || (!snap_gw_has_port(w) && !(tr && tr->plan_only))) {
 			step(tr, NET_TRACE_PORT, false, w->w_id, -1);
 			drop(v, NET_DROP_NO_PORT);
 			return HOP_DROP;
@@ -300,6 +300,14 @@ route_select(const struct net_snapshot *s, const struct snap_eni *e, const struc
 		step(tr, NET_TRACE_PORT, true, w->w_id, -1);
 		v->v_kind = V_TO_PORT;
 		v->v_index = (uint32_t)r->r_index;
+		if (r->r_target == NET_TARGET_VGW) {
+			/* the gateway's own routes: which connection carries it */
+			const struct lpm_entry *ve = lpm_lookup(&w->w_vgw_lpm, m->pm_dst);
+			if (ve) {
+				v->v_conn = w->w_vgw_routes[ve->le_value].vr_conn;
+				v->v_tunnel = w->w_vgw_routes[ve->le_value].vr_tunnel;
+			}
+		}
 		*to = r->r_index;
 		return HOP_PORT;
 	}

@@ -14,6 +14,16 @@
  * plain ENI: offload.c completes the checksum or cuts the frame into
  * segments (into r_segs, flushed to ports when full), then the NAT.
  *
+ * Ring ports (a VPN gateway in the same process, base/ring.h): packets
+ * to it are copied into the ring's slots with the router's decision (the
+ * connection its own routes chose) and the facts it parsed, a batch
+ * published with one store; packets from it are decided in place in the
+ * ring's slots (their headroom takes the Ethernet and virtio_net_hdr
+ * headers) and written to the ENI's TAP from there. The ring's eventfd
+ * is written only while the loop sleeps: before each epoll_wait the loop
+ * tells each ring it sleeps (ring_sleep_prepare) and does not block when
+ * one has packets; after it, every ring port is looked at.
+ *
  * The snapshot is swapped RCU-style: net_router_apply() publishes the new
  * pointer, then waits for a quiescent state — the loop bumps r_epoch
  * before each epoll_wait and holds no snapshot across it — so the old one
@@ -26,6 +36,7 @@
 #include "net/net_int.h"
 
 #include "base/base.h"
+#include "base/ring.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +65,14 @@ struct port_out {
 	uint32_t po_gw;
 	uint8_t *po_pkt;
 	uint32_t po_len;
+	struct ring_meta po_meta;	/* ring ports: decision and facts */
 };
+
+/* A ring slot holds a packet of one MTU with room for the endpoint's ESP
+ * header before it and its trailer after it, and for our Ethernet and
+ * virtio_net_hdr headers before a packet the endpoint put there. */
+_Static_assert(RING_SLOT_BYTES >= RING_HEADROOM + NET_PKT_MAX + 64, "ring slot too small");
+_Static_assert(RING_HEADROOM >= ETH_HLEN_ + VNET_HDR_MAX, "ring headroom too small");
 
 struct net_router {
 	uint8_t r_mac[6];
@@ -109,6 +127,7 @@ static const char *const drop_names[NET_DROP_MAX] = {
 	[NET_DROP_FRAGMENT] = "fragment",
 	[NET_DROP_NAT_NO_MAPPING] = "nat-no-mapping",
 	[NET_DROP_NAT_REFUSED] = "nat-refused",
+	[NET_DROP_PORT_FULL] = "port-full",
 };
 
 const char *
@@ -181,11 +200,32 @@ verdict_rewrites(const struct verdict *v)
 	       v->v_nat_inner_sport_set;
 }
 
+/* n packets into gateway w's ring, one slot each: what does not fit is
+ * dropped and counted (port-full); one publish for the lot. */
+static void
+ring_port_tx(const struct snap_gw *w, uint8_t *const *pkts, const uint32_t *lens,
+	     const struct ring_meta *metas, unsigned n, struct batch_counts *bc)
+{
+	struct ring_slot *slots[ROUTER_OUT_MAX];
+	unsigned got = ring_reserve(w->w_ring_out, slots, n);
+
+	for (unsigned i = 0; i < got; i++) {
+		slots[i]->rs_off = RING_HEADROOM;
+		slots[i]->rs_len = lens[i];
+		slots[i]->rs_meta = metas[i];
+		memcpy(slots[i]->rs_buf + RING_HEADROOM, pkts[i], lens[i]);
+	}
+	ring_commit(w->w_ring_out, got, n - got);
+	bc->port_tx += got;
+	bc->drops[NET_DROP_PORT_FULL] += n - got;
+}
+
 static void
 ports_flush(struct net_router *r, const struct net_snapshot *s, struct batch_counts *bc)
 {
 	uint8_t *pkts[ROUTER_OUT_MAX];
 	uint32_t lens[ROUTER_OUT_MAX];
+	struct ring_meta metas[ROUTER_OUT_MAX];
 
 	/* Group by gateway: O(n * gateways in the batch), n <= ROUTER_OUT_MAX. */
 	while (r->r_nout > 0) {
@@ -195,6 +235,7 @@ ports_flush(struct net_router *r, const struct net_snapshot *s, struct batch_cou
 		for (unsigned i = 0; i < r->r_nout; i++) {
 			if (r->r_out[i].po_gw == gw) {
 				pkts[n] = r->r_out[i].po_pkt;
+				metas[n] = r->r_out[i].po_meta;
 				lens[n++] = r->r_out[i].po_len;
 			} else {
 				r->r_out[keep++] = r->r_out[i];
@@ -202,6 +243,10 @@ ports_flush(struct net_router *r, const struct net_snapshot *s, struct batch_cou
 		}
 		r->r_nout = keep;
 		const struct snap_gw *w = &s->gws[gw];
+		if (w->w_ring_out) {
+			ring_port_tx(w, pkts, lens, metas, n, bc);
+			continue;
+		}
 		unsigned sent = w->w_ops->tx(w->w_arg, pkts, lens, n);
 		if (sent > n)
 			sent = n;
@@ -312,13 +357,40 @@ to_eni_rewritten(struct net_router *r, const struct net_snapshot *s, const struc
 	to_eni(r, s, v->v_index, f, (uint32_t)m->pm_l3_off + m->pm_ip_len, m, NULL, bc);
 }
 
+/* What a ring port's consumer needs of the IPv4 packet at ip, parsed
+ * into m (lengths checked by ipv4_parse): the verdict's connection and
+ * the facts, so that it neither routes nor parses again. */
 static void
-port_queue(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint8_t *pkt,
-	   uint32_t len, struct batch_counts *bc)
+port_meta(const struct verdict *v, const uint8_t *ip, const struct pkt_meta *m,
+	  struct ring_meta *out)
+{
+	out->rm_conn = v->v_conn;
+	out->rm_tunnel = v->v_tunnel;
+	out->rm_proto = m->pm_proto;
+	out->rm_hlen = (uint8_t)((ip[0] & 0x0f) * 4);
+	out->rm_flags = RING_F_PARSED;
+	if (ip[6] & 0x40)
+		out->rm_flags |= RING_F_DF;
+	if (m->pm_frag != PM_FRAG_NONE)
+		out->rm_flags |= RING_F_FRAGMENT;
+	/* ipv4_parse checked the TCP header to its data offset when it set
+	 * the flags (unfragmented or first fragment) */
+	if (m->pm_proto == IPPROTO_TCP_ && m->pm_l4_off && (m->pm_tcp_flags & 0x02))
+		out->rm_flags |= RING_F_TCP_SYN;
+}
+
+static void
+port_queue(struct net_router *r, const struct net_snapshot *s, const struct verdict *v,
+	   uint8_t *pkt, const struct pkt_meta *m, struct batch_counts *bc)
 {
 	if (r->r_nout == ROUTER_OUT_MAX)
 		ports_flush(r, s, bc);
-	r->r_out[r->r_nout++] = (struct port_out){ gw, pkt, len };
+	struct port_out *o = &r->r_out[r->r_nout++];
+	o->po_gw = v->v_index;
+	o->po_pkt = pkt;
+	o->po_len = m->pm_ip_len;
+	if (s->gws[v->v_index].w_ring_out)
+		port_meta(v, pkt, m, &o->po_meta);
 }
 
 /* To a port: plain IPv4 packets of one MTU, so a GSO frame is cut here
@@ -349,7 +421,7 @@ to_port(struct net_router *r, const struct net_snapshot *s, const struct verdict
 			}
 			r->r_nsegs++;
 			verdict_rewrite(seg, &sm, v);
-			port_queue(r, s, v->v_index, seg + ETH_HLEN_, sm.pm_ip_len, bc);
+			port_queue(r, s, v, seg + ETH_HLEN_, &sm, bc);
 		}
 		return;
 	}
@@ -360,7 +432,7 @@ to_port(struct net_router *r, const struct net_snapshot *s, const struct verdict
 		return;
 	}
 	verdict_rewrite(f, m, v);
-	port_queue(r, s, v->v_index, f + m->pm_l3_off, m->pm_ip_len, bc);
+	port_queue(r, s, v, f + m->pm_l3_off, m, bc);
 }
 
 static void
@@ -434,6 +506,28 @@ eni_rx(struct net_router *r, const struct net_snapshot *s, uint32_t eni, uint64_
 	ports_flush(r, s, bc);
 }
 
+/* One packet a gateway delivered: the IPv4 packet at f + ETH_HLEN_, len
+ * bytes, with room before f for a virtio_net_hdr. */
+static void
+port_packet(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint8_t *f,
+	    uint32_t len, uint64_t now, struct batch_counts *bc)
+{
+	struct pkt_meta m;
+	struct verdict v;
+
+	if (len > NET_PKT_MAX)
+		len = NET_PKT_MAX;
+	path_from_port(s, &r->r_ct, gw, f, ETH_HLEN_ + len, ETH_HLEN_, now, &m, &v);
+	if (v.v_kind != V_TO_ENI) {
+		bc->drops[v.v_kind == V_DROP ? v.v_drop : NET_DROP_UNSUPPORTED]++;
+		return;
+	}
+	verdict_rewrite(f, &m, &v);
+	f[12] = ETHERTYPE_IPV4_ >> 8;
+	f[13] = ETHERTYPE_IPV4_ & 0xff;
+	to_eni(r, s, v.v_index, f, ETH_HLEN_ + m.pm_ip_len, &m, NULL, bc);
+}
+
 static void
 port_rx(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint64_t now,
 	struct batch_counts *bc)
@@ -447,22 +541,34 @@ port_rx(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint64_
 	if (n > NET_BATCH)
 		n = NET_BATCH;
 	bc->port_rx += n;
-	for (unsigned i = 0; i < n; i++) {
-		uint8_t *f = frame_at(r, i);
-		uint32_t len = r->r_lens[i] > NET_PKT_MAX ? NET_PKT_MAX : r->r_lens[i];
-		struct pkt_meta m;
-		struct verdict v;
+	for (unsigned i = 0; i < n; i++)
+		port_packet(r, s, gw, frame_at(r, i), r->r_lens[i], now, bc);
+}
 
-		path_from_port(s, &r->r_ct, gw, f, ETH_HLEN_ + len, ETH_HLEN_, now, &m, &v);
-		if (v.v_kind != V_TO_ENI) {
-			bc->drops[v.v_kind == V_DROP ? v.v_drop : NET_DROP_UNSUPPORTED]++;
+/* A ring port: up to NET_BATCH packets decided in place in the ring's
+ * slots (no copy), then handed back. */
+static void
+ring_port_rx(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint64_t now,
+	     struct batch_counts *bc)
+{
+	struct ring *ring = s->gws[gw].w_ring_in;
+	struct ring_slot *slots[NET_BATCH];
+	unsigned n = ring_peek(ring, slots, NET_BATCH);
+
+	bc->port_rx += n;
+	for (unsigned i = 0; i < n; i++) {
+		struct ring_slot *sl = slots[i];
+		/* room for the headers before it, the packet within the slot */
+		if (sl->rs_off < ETH_HLEN_ + VNET_HDR_MAX || sl->rs_off > RING_SLOT_BYTES ||
+		    sl->rs_len > RING_SLOT_BYTES - sl->rs_off) {
+			bc->drops[NET_DROP_BAD_FRAME]++;
 			continue;
 		}
-		verdict_rewrite(f, &m, &v);
-		f[12] = ETHERTYPE_IPV4_ >> 8;
-		f[13] = ETHERTYPE_IPV4_ & 0xff;
-		to_eni(r, s, v.v_index, f, ETH_HLEN_ + m.pm_ip_len, &m, NULL, bc);
+		if (i + 1 < n)
+			__builtin_prefetch(slots[i + 1]->rs_buf + slots[i + 1]->rs_off);
+		port_packet(r, s, gw, sl->rs_buf + sl->rs_off - ETH_HLEN_, sl->rs_len, now, bc);
 	}
+	ring_release(ring, n);
 }
 
 static void
@@ -495,9 +601,17 @@ router_loop(void *arg)
 	struct epoll_event evs[ROUTER_EPOLL_EVENTS];
 
 	while (!atomic_load(&r->r_stop)) {
+		/* Ring ports: told we sleep, unless one has packets already.
+		 * The snapshot loaded here is released by the epoch bump (the
+		 * rings themselves outlive every snapshot that names them). */
+		int timeout = ROUTER_IDLE_WAIT_MS;
+		const struct net_snapshot *s0 = atomic_load(&r->r_snap);
+		for (uint32_t k = 0; s0 && k < s0->n_ring_gws; k++)
+			if (!ring_sleep_prepare(s0->gws[s0->ring_gws[k]].w_ring_in))
+				timeout = 0;
 		/* Quiescent: no snapshot is held from here to the load below. */
 		atomic_fetch_add(&r->r_epoch, 1);
-		int n = epoll_wait(r->r_epfd, evs, ROUTER_EPOLL_EVENTS, ROUTER_IDLE_WAIT_MS);
+		int n = epoll_wait(r->r_epfd, evs, ROUTER_EPOLL_EVENTS, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -524,9 +638,14 @@ router_loop(void *arg)
 			const struct snap_fd *sf = &s->fds[fd];
 			if (sf->f_kind == FD_ENI)
 				eni_rx(r, s, sf->f_index, now, &bc);
+			else if (sf->f_kind == FD_PORT && s->gws[sf->f_index].w_ring_in)
+				ring_wake_clear(s->gws[sf->f_index].w_ring_in);	/* read below */
 			else if (sf->f_kind == FD_PORT)
 				port_rx(r, s, sf->f_index, now, &bc);
 		}
+		for (uint32_t k = 0; s && k < s->n_ring_gws; k++)
+			if (ring_pending(s->gws[s->ring_gws[k]].w_ring_in))
+				ring_port_rx(r, s, s->ring_gws[k], now, &bc);
 		counts_publish(r, &bc);
 	}
 	return NULL;

@@ -10,6 +10,8 @@
  */
 #include "net/net_int.h"
 
+#include "base/ring.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -298,6 +300,53 @@ build_nats_peerings(struct build *b, const struct net_config *cfg)
 	return 0;
 }
 
+/* A VPN gateway's own routes into an LPM. A prefix two connections both
+ * route keeps one entry with no connection (vr_conn 0: the endpoint
+ * chooses among the gateway's tunnels, as it did before the router
+ * chose). O(n^2) in the gateway's routes (hundreds at most), once per
+ * snapshot. */
+static int
+build_vgw_routes(struct build *b, const struct net_gateway_config *c, struct snap_gw *w)
+{
+	size_t n = c->kind == NET_GW_VGW ? c->n_vgw_routes : 0;
+	struct lpm_entry *le = calloc(n + 1, sizeof(*le));
+	uint32_t k = 0;
+
+	w->w_vgw_routes = calloc(n + 1, sizeof(*w->w_vgw_routes));
+	if (!le || !w->w_vgw_routes) {
+		free(le);
+		return fail(b, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct net_vgw_route *r = &c->vgw_routes[i];
+		if (r->dest.c_len > 32 || !r->conn_key || r->tunnel > 2) {
+			free(le);
+			return fail(b, "%s: VPN gateway route %zu: bad prefix, key or tunnel", c->id, i);
+		}
+		uint32_t addr = r->dest.c_addr & net_mask(r->dest.c_len);
+		uint32_t j;
+		for (j = 0; j < k; j++)
+			if (le[j].le_addr == addr && le[j].le_len == r->dest.c_len)
+				break;
+		if (j < k) {
+			/* the same prefix again: another connection's means no choice */
+			struct snap_vgw_route *o = &w->w_vgw_routes[le[j].le_value];
+			if (o->vr_conn != r->conn_key)
+				o->vr_conn = 0, o->vr_tunnel = 0;
+			continue;
+		}
+		w->w_vgw_routes[k] = (struct snap_vgw_route){ r->conn_key, r->tunnel };
+		le[k] = (struct lpm_entry){ addr, r->dest.c_len, k };
+		k++;
+	}
+	uint32_t dup = 0;
+	int rc = lpm_build(&w->w_vgw_lpm, le, k, &dup);
+	free(le);
+	if (rc < 0)
+		return fail(b, "%s: VPN gateway routes: out of memory", c->id);
+	return 0;
+}
+
 static int
 build_rtb(struct build *b, const struct net_route_table_config *c, struct snap_rtb *t)
 {
@@ -451,9 +500,15 @@ net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 		snprintf(w->w_id, NET_ID_MAX, "%s", c->id);
 		w->w_kind = c->kind;
 		w->w_vpc = vpc_index(&b, c->vpc_id, true);
-		w->w_ops = c->ops;
+		w->w_ops = c->ring_out ? NULL : c->ops;
 		w->w_arg = c->arg;
-		w->w_fd = c->ops ? c->fd : -1;
+		w->w_fd = c->ring_out && c->ring_in ? ring_wake_fd(c->ring_in) : c->ops ? c->fd : -1;
+		w->w_ring_out = c->ring_out;
+		w->w_ring_in = c->ring_out ? c->ring_in : NULL;
+		if (build_vgw_routes(&b, c, w) < 0) {
+			s->n_gws++;
+			goto err;
+		}
 	}
 	for (size_t i = 0; i < cfg->n_subnets; i++, s->n_subnets++) {
 		const struct net_subnet_config *c = &cfg->subnets[i];
@@ -507,6 +562,14 @@ net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 	for (uint32_t i = 0; i < s->n_gws; i++)
 		if (fd_claim(&b, s->gws[i].w_fd, FD_PORT, i) < 0)
 			goto err;
+	s->ring_gws = calloc(s->n_gws + 1, sizeof(*s->ring_gws));
+	if (!s->ring_gws) {
+		fail(&b, "out of memory");
+		goto err;
+	}
+	for (uint32_t i = 0; i < s->n_gws; i++)
+		if (s->gws[i].w_ring_in)
+			s->ring_gws[s->n_ring_gws++] = i;
 	return s;
 err:
 	net_snapshot_free(s);
@@ -531,6 +594,10 @@ net_snapshot_free(struct net_snapshot *s)
 		lpm_free(&s->rtbs[i].t_lpm);
 		free(s->rtbs[i].t_routes);
 	}
+	for (uint32_t i = 0; i < s->n_gws; i++) {
+		lpm_free(&s->gws[i].w_vgw_lpm);
+		free(s->gws[i].w_vgw_routes);
+	}
 	free(s->vpcs);
 	free(s->subnets);
 	free(s->rtbs);
@@ -543,6 +610,7 @@ net_snapshot_free(struct net_snapshot *s)
 	free(s->fds);
 	free(s->nats);
 	free(s->peerings);
+	free(s->ring_gws);
 	free(s);
 }
 

@@ -75,8 +75,9 @@ fixture_init(struct fixture *f, const struct net_port_ops *igw_ops, void *igw_ar
 	f->enis[2] = (struct net_eni_config){ .id = "eni-c", .subnet_id = "subnet-a", .ip = IP(10, 96, 0, 30),
 		.src_dst_check = false, .group_ids = { "sg-app" }, .n_groups = 1, .tap_fd = 102 };
 	memcpy(f->enis[2].mac, MAC_C, 6);
-	f->gws[0] = (struct net_gateway_config){ "igw-1", "vpc-1", NET_GW_IGW, igw_ops, igw_arg, igw_fd };
-	f->gws[1] = (struct net_gateway_config){ "vgw-1", "vpc-1", NET_GW_VGW, NULL, NULL, -1 };
+	f->gws[0] = (struct net_gateway_config){ .id = "igw-1", .vpc_id = "vpc-1", .kind = NET_GW_IGW,
+		.ops = igw_ops, .arg = igw_arg, .fd = igw_fd };
+	f->gws[1] = (struct net_gateway_config){ .id = "vgw-1", .vpc_id = "vpc-1", .kind = NET_GW_VGW, .fd = -1 };
 	f->cfg = (struct net_config){ f->subnets, 2, &f->rtb, 1, f->nacls, 2, f->sgs, 2, f->enis, 3, f->gws, 2,
 				    NULL, 0, NULL, 0 };
 }

@@ -110,7 +110,8 @@ topo_init(struct topo *t, bool route_back)
 	t->enis[3] = (struct net_eni_config){ .id = "eni-y", .subnet_id = "subnet-y", .ip = Y_IP,
 		.src_dst_check = true, .group_ids = { "sg-y" }, .n_groups = 1, .tap_fd = 102 };
 	memcpy(t->enis[3].mac, MAC_Y, 6);
-	t->gws[0] = (struct net_gateway_config){ "igw-1", "vpc-1", NET_GW_IGW, &dummy_ops, NULL, -1 };
+	t->gws[0] = (struct net_gateway_config){ .id = "igw-1", .vpc_id = "vpc-1", .kind = NET_GW_IGW,
+		.ops = &dummy_ops, .fd = -1 };
 	t->nats[0] = (struct net_nat_config){ "nat-1", "eni-nat" };
 	t->pcxs[0] = (struct net_peering_config){ "pcx-1", { "vpc-1", "vpc-2" } };
 	t->cfg = (struct net_config){ t->subnets, 4, t->rtbs, 3, t->nacls, 1, t->sgs, 3, t->enis, 4, t->gws, 1,

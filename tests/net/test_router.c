@@ -3,7 +3,11 @@
  * socketpairs standing in for TAP devices and for an igw port (one frame
  * or packet per message, like a TAP or TUN fd), so no root is needed:
  * ARP, forwarding with MAC rewrite, 1:1 NAT through a port, drop
- * counters, and snapshots swapped while traffic flows.
+ * counters, and snapshots swapped while traffic flows. A VPN gateway as a
+ * ring port (base/ring.h): each packet carries the connection the
+ * gateway's own routes chose and the facts the router parsed; packets the
+ * endpoint puts in the other ring reach the ENI; a full ring drops and
+ * counts.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +24,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "base/ring.h"
 #include "net/net_int.h"
 #include "base/csum.h"
 #include "frames.h"
@@ -236,6 +241,190 @@ test_swap_under_traffic(void **state)
 			 k.drops[NET_DROP_TX_ERROR]);
 }
 
+/* The router with vgw-1 as a ring port (ring_out of out_slots): its own
+ * routes 172.16.0.0/16 -> connection 7, 172.16.5.0/24 -> 9 (tunnel 2
+ * first), 172.17.0.0/16 -> both 7 and 9 (no choice). */
+struct ring_rig {
+	int a[2];
+	struct fixture fx;
+	struct net_vgw_route vr[4];
+	struct ring *out, *in;
+	struct net_router *r;
+};
+
+static void
+ring_rig_start(struct ring_rig *g, uint32_t out_slots)
+{
+	char err[128];
+
+	pair(g->a);
+	fixture_init(&g->fx, NULL, NULL, -1);
+	g->fx.enis[0].tap_fd = g->a[0];
+	g->fx.enis[1].tap_fd = -1;
+	g->fx.enis[2].tap_fd = -1;
+	g->out = ring_new(out_slots);
+	g->in = ring_new(64);
+	assert_non_null(g->out);
+	assert_non_null(g->in);
+	g->vr[0] = (struct net_vgw_route){ { IP(172, 16, 0, 0), 16 }, 7, 0 };
+	g->vr[1] = (struct net_vgw_route){ { IP(172, 16, 5, 0), 24 }, 9, 2 };
+	g->vr[2] = (struct net_vgw_route){ { IP(172, 17, 0, 0), 16 }, 7, 0 };
+	g->vr[3] = (struct net_vgw_route){ { IP(172, 17, 0, 0), 16 }, 9, 1 };
+	g->fx.gws[1].ring_out = g->out;
+	g->fx.gws[1].ring_in = g->in;
+	g->fx.gws[1].vgw_routes = g->vr;
+	g->fx.gws[1].n_vgw_routes = 4;
+	g->r = net_router_new(NULL);
+	assert_non_null(g->r);
+	if (net_router_apply(g->r, &g->fx.cfg, err, sizeof(err)) < 0)
+		fail_msg("apply: %s", err);
+	assert_int_equal(net_router_start(g->r), 0);
+}
+
+static void
+ring_rig_stop(struct ring_rig *g)
+{
+	net_router_free(g->r);
+	ring_free(g->out);
+	ring_free(g->in);
+	close(g->a[0]);
+	close(g->a[1]);
+}
+
+/* The next packet in ring r within timeout_ms, or NULL; released by the
+ * caller (ring_release(r, 1)). */
+static struct ring_slot *
+ring_wait(struct ring *r, int timeout_ms)
+{
+	struct ring_slot *s;
+	for (int i = 0; i < timeout_ms; i++) {
+		if (ring_peek(r, &s, 1) == 1)
+			return s;
+		usleep(1000);
+	}
+	return NULL;
+}
+
+static void
+test_vgw_ring_port(void **state)
+{
+	(void)state;
+	struct ring_rig g;
+	uint8_t f[NET_FRAME_MAX], got[NET_FRAME_MAX];
+	static const struct { uint32_t dst; uint64_t conn; uint8_t tunnel; } cases[] = {
+		{ IP(172, 16, 1, 1), 7, 0 },	/* the connection's route */
+		{ IP(172, 16, 5, 9), 9, 2 },	/* a longer one: the other connection */
+		{ IP(172, 17, 0, 1), 0, 0 },	/* two connections route it: no choice */
+		{ IP(172, 18, 0, 1), 0, 0 },	/* the gateway has no route for it */
+	};
+
+	memset(&g, 0, sizeof(g));
+	ring_rig_start(&g, 64);
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		/* a SYN from eni-a: the ring slot holds the IPv4 packet as sent,
+		 * the router's choice and what it parsed */
+		struct tframe t = { test_router_mac, MAC_A, A_IP, cases[i].dst, 6, 40000, 22, 0, 0,
+				    0x02, (uint16_t)(10 * i) };
+		uint32_t len = tframe_build(f, &t);
+		f[14 + 6] |= 0x40;	/* DF, as Linux sends TCP */
+		f[14 + 10] = f[14 + 11] = 0;
+		wr16(f + 14 + 10, csum_finish(csum_add_bytes(0, f + 14, 20)));
+		assert_int_equal(write(g.a[1], f, len), (ssize_t)len);
+		struct ring_slot *sl = ring_wait(g.out, 2000);
+		assert_non_null(sl);
+		assert_int_equal(sl->rs_off, RING_HEADROOM);
+		assert_int_equal(sl->rs_len, len - 14);
+		assert_memory_equal(sl->rs_buf + sl->rs_off, f + 14, len - 14);
+		assert_int_equal(sl->rs_meta.rm_conn, cases[i].conn);
+		assert_int_equal(sl->rs_meta.rm_tunnel, cases[i].tunnel);
+		assert_int_equal(sl->rs_meta.rm_proto, 6);
+		assert_int_equal(sl->rs_meta.rm_hlen, 20);
+		assert_int_equal(sl->rs_meta.rm_flags, RING_F_PARSED | RING_F_DF | RING_F_TCP_SYN);
+		ring_release(g.out, 1);
+	}
+	/* an ACK: no SYN fact */
+	struct tframe t = { test_router_mac, MAC_A, A_IP, IP(172, 16, 1, 1), 6, 40000, 22, 0, 0, 0x10, 0 };
+	uint32_t len = tframe_build(f, &t);
+	assert_int_equal(write(g.a[1], f, len), (ssize_t)len);
+	struct ring_slot *sl = ring_wait(g.out, 2000);
+	assert_non_null(sl);
+	assert_int_equal(sl->rs_meta.rm_flags, RING_F_PARSED);
+	ring_release(g.out, 1);
+
+	/* the endpoint's side: the answer put in the other ring reaches
+	 * eni-a (a tracked flow: sg-app has no ingress rule), from a
+	 * sleeping router, woken once */
+	usleep(100 * 1000);
+	struct ring_stats st0, st1;
+	ring_stats(g.in, &st0);
+	t = (struct tframe){ test_router_mac, MAC_A, IP(172, 16, 1, 1), A_IP, 6, 22, 40000, 0, 0, 0x12, 5 };
+	len = tframe_build(f, &t);
+	struct ring_slot *in;
+	assert_int_equal(ring_reserve(g.in, &in, 1), 1);
+	in->rs_off = RING_HEADROOM;
+	in->rs_len = len - 14;
+	in->rs_meta = (struct ring_meta){ 0 };
+	memcpy(in->rs_buf + RING_HEADROOM, f + 14, len - 14);
+	ring_commit(g.in, 1, 0);
+	assert_int_equal(recv_one(g.a[1], got, sizeof(got), 2000), (int)len);
+	assert_memory_equal(got, MAC_A, 6);
+	assert_memory_equal(got + 14, f + 14, len - 14);
+	for (int i = 0; i < 200; i++) {	/* handed back after the batch */
+		ring_stats(g.in, &st1);
+		if (st1.queued == 0)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(st1.wakeups, st0.wakeups + 1);
+	assert_int_equal(st1.queued, 0);
+
+	struct net_counters k;
+	for (int i = 0; i < 200; i++) {
+		net_router_counters(g.r, &k);
+		if (k.port_rx == 1)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(k.port_tx, 5);
+	assert_int_equal(k.port_rx, 1);
+	assert_int_equal(k.drops[NET_DROP_PORT_FULL], 0);
+	ring_rig_stop(&g);
+}
+
+/* Nobody takes from a ring of 8: the ninth packet on is dropped and
+ * counted (port-full), memory does not grow. */
+static void
+test_vgw_ring_full(void **state)
+{
+	(void)state;
+	struct ring_rig g;
+	uint8_t f[NET_FRAME_MAX];
+
+	memset(&g, 0, sizeof(g));
+	ring_rig_start(&g, 8);
+	for (int i = 0; i < 20; i++) {
+		struct tframe t = { test_router_mac, MAC_A, A_IP, IP(172, 16, 1, 1), 17,
+				    (uint16_t)(5000 + i), 53, 0, 0, 0, 30 };
+		uint32_t len = tframe_build(f, &t);
+		assert_int_equal(write(g.a[1], f, len), (ssize_t)len);
+	}
+	struct net_counters k;
+	for (int i = 0; i < 300; i++) {
+		net_router_counters(g.r, &k);
+		if (k.rx_frames == 20 && k.port_tx + k.drops[NET_DROP_PORT_FULL] == 20)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(k.port_tx, 8);
+	assert_int_equal(k.drops[NET_DROP_PORT_FULL], 12);
+	struct ring_stats st;
+	ring_stats(g.out, &st);
+	assert_int_equal(st.produced, 8);
+	assert_int_equal(st.dropped, 12);
+	assert_int_equal(st.queued, 8);
+	ring_rig_stop(&g);
+}
+
 int
 main(void)
 {
@@ -243,6 +432,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_arp_and_forward, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_igw_nat, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_swap_under_traffic, rig_setup, rig_teardown),
+		cmocka_unit_test(test_vgw_ring_port),
+		cmocka_unit_test(test_vgw_ring_full),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

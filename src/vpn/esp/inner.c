@@ -55,25 +55,50 @@ ip_checksum_set(uint8_t *p)
 }
 
 bool
+inner_facts_parse(const uint8_t *p, uint32_t len, struct inner_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!inner_ipv4_ok(p, len))
+		return false;
+	uint16_t frag = rd16(p + 6);
+	uint32_t hl = ihl_of(p);
+
+	f->if_len = (uint16_t)len;
+	f->if_hlen = (uint8_t)hl;
+	f->if_proto = p[9];
+	f->if_df = (frag & IPV4_DF) != 0;
+	f->if_fragment = (frag & (IPV4_MF | IPV4_OFFMASK)) != 0;
+	/* A SYN's options: only an unfragmented packet or a first fragment,
+	 * the fixed TCP header, then its data offset within the packet. */
+	if (p[9] == IPPROTO_TCP_ && !(frag & IPV4_OFFMASK) && len - hl >= TCP_MIN_HDR &&
+	    (p[hl + 13] & TCP_FLAG_SYN)) {
+		uint32_t doff = (uint32_t)(p[hl + 12] >> 4) * 4;
+		f->if_tcp_syn = doff >= TCP_MIN_HDR && doff <= len - hl;
+	}
+	return true;
+}
+
+bool
 inner_clamp_mss(uint8_t *p, uint32_t len, uint16_t mss)
 {
-	uint32_t hl, doff, i;
+	struct inner_facts f;
+
+	return inner_facts_parse(p, len, &f) && inner_clamp_mss_known(p, &f, mss);
+}
+
+bool
+inner_clamp_mss_known(uint8_t *p, const struct inner_facts *f, uint16_t mss)
+{
+	uint32_t hl = f->if_hlen, len = f->if_len, doff, i;
 	uint8_t *tcp;
 
-	if (!inner_ipv4_ok(p, len) || p[9] != IPPROTO_TCP_)
+	if (!f->if_tcp_syn)
 		return false;
-	/* Only an unfragmented packet or a first fragment has TCP options. */
-	if (rd16(p + 6) & IPV4_OFFMASK)
+	/* The facts' promise, kept cheaply: the TCP header within len. */
+	if (hl < IPV4_MIN_HDR || hl > len || len - hl < TCP_MIN_HDR)
 		return false;
-	hl = ihl_of(p);
 	tcp = p + hl;
-	/* The fixed TCP header. */
-	if (len - hl < TCP_MIN_HDR)
-		return false;
-	if (!(tcp[13] & TCP_FLAG_SYN))
-		return false;
 	doff = (uint32_t)(tcp[12] >> 4) * 4;
-	/* Data offset covers the fixed header and lies within the packet. */
 	if (doff < TCP_MIN_HDR || doff > len - hl)
 		return false;
 
@@ -111,16 +136,23 @@ inner_clamp_mss(uint8_t *p, uint32_t len, uint16_t mss)
 bool
 inner_clear_df(uint8_t *p, uint32_t len)
 {
+	struct inner_facts f;
+
+	return inner_facts_parse(p, len, &f) && inner_clear_df_known(p, &f);
+}
+
+bool
+inner_clear_df_known(uint8_t *p, struct inner_facts *f)
+{
 	uint16_t frag, check;
 
-	if (!inner_ipv4_ok(p, len))
+	if (!f->if_df)
 		return false;
 	frag = rd16(p + 6);
-	if (!(frag & IPV4_DF))
-		return false;
 	check = csum_replace16(rd16(p + 10), frag, (uint16_t)(frag & ~IPV4_DF));
 	wr16(p + 6, (uint16_t)(frag & ~IPV4_DF));
 	wr16(p + 10, check);
+	f->if_df = false;
 	return true;
 }
 
@@ -162,20 +194,34 @@ later_header(const uint8_t *p, uint8_t *out)
 int
 inner_fragment(struct esp_pkt *pkt, uint32_t mtu, struct esp_pkt *more, unsigned max_more)
 {
+	struct inner_facts f;
+
+	if (pkt->off > pkt->size || pkt->len > pkt->size - pkt->off ||
+	    !inner_facts_parse(pkt->buf + pkt->off, pkt->len, &f))
+		return -1;
+	return inner_fragment_known(pkt, &f, mtu, more, max_more);
+}
+
+int
+inner_fragment_known(struct esp_pkt *pkt, const struct inner_facts *f, uint32_t mtu,
+	struct esp_pkt *more, unsigned max_more)
+{
 	uint8_t *p = pkt->buf + pkt->off;
 	uint8_t hdr2[60];
 	uint32_t len = pkt->len, hl, hl2, first_data, data_len, pos;
 	uint16_t frag, base_off;
 	unsigned count = 0;
 
-	if (pkt->off > pkt->size || len > pkt->size - pkt->off || !inner_ipv4_ok(p, len))
+	/* The facts' promise, kept cheaply: they describe these bytes. */
+	if (pkt->off > pkt->size || len > pkt->size - pkt->off || len != f->if_len ||
+	    f->if_hlen < IPV4_MIN_HDR || f->if_hlen > len || ihl_of(p) != f->if_hlen)
 		return -1;
 	if (len <= mtu)
 		return 0;
-	frag = rd16(p + 6);
-	if (frag & IPV4_DF)
+	if (f->if_df)
 		return -1;
-	hl = ihl_of(p);
+	frag = rd16(p + 6);
+	hl = f->if_hlen;
 	hl2 = later_header(p, hdr2);
 	/* Every fragment must carry at least 8 bytes of data. */
 	if (mtu < hl + 8 || mtu < hl2 + 8)
@@ -203,20 +249,20 @@ inner_fragment(struct esp_pkt *pkt, uint32_t mtu, struct esp_pkt *more, unsigned
 	count = 0;
 	for (pos = first_data; pos < data_len; count++) {
 		uint32_t chunk = (mtu - hl2) & ~7u;
-		uint8_t *f = more[count].buf + more[count].off;
+		uint8_t *piece = more[count].buf + more[count].off;
 		bool last;
 
 		if (chunk > data_len - pos)
 			chunk = data_len - pos;
 		last = pos + chunk == data_len;
-		memcpy(f, hdr2, hl2);
-		memcpy(f + hl2, p + hl + pos, chunk);
-		wr16(f + 2, (uint16_t)(hl2 + chunk));
+		memcpy(piece, hdr2, hl2);
+		memcpy(piece + hl2, p + hl + pos, chunk);
+		wr16(piece + 2, (uint16_t)(hl2 + chunk));
 		/* MF on all but the last piece, and on the last one too if the
 		 * packet we split was itself not the last fragment. */
-		wr16(f + 6, (uint16_t)((base_off + pos / 8) |
+		wr16(piece + 6, (uint16_t)((base_off + pos / 8) |
 			((!last || (frag & IPV4_MF)) ? IPV4_MF : 0)));
-		ip_checksum_set(f);
+		ip_checksum_set(piece);
 		more[count].len = hl2 + chunk;
 		more[count].status = ESP_OK;
 		more[count].sa = NULL;

@@ -27,6 +27,31 @@
 /* IPv4, header within len, total length == len. */
 bool inner_ipv4_ok(const uint8_t *p, uint32_t len);
 
+/* What the functions below need to know of a packet, parsed once: by
+ * inner_facts_parse() from the bytes (a packet from a TUN), or by whoever
+ * parsed the packet already (the VPC router, whose decision comes with
+ * it: vpn/endpoint's ring ports), so that nothing is parsed again. The
+ * *_known variants trust the facts (they are checked against nothing but
+ * if_len and if_hlen); the plain ones parse, then call them. */
+struct inner_facts {
+	uint16_t if_len;	/* IPv4 total length == the bytes held */
+	uint8_t if_hlen;	/* IPv4 header length, 20..60, <= if_len */
+	uint8_t if_proto;
+	bool if_df;		/* Don't Fragment set */
+	bool if_fragment;	/* MF set or a fragment offset */
+	bool if_tcp_syn;	/* TCP, SYN set, unfragmented or the first fragment,
+				 * its header (to its data offset) within if_len */
+};
+
+/* The facts of p (len bytes); false (nothing set) when !inner_ipv4_ok. */
+bool inner_facts_parse(const uint8_t *p, uint32_t len, struct inner_facts *f);
+bool inner_clamp_mss_known(uint8_t *p, const struct inner_facts *f, uint16_t mss);
+/* Also clears f->if_df. */
+bool inner_clear_df_known(uint8_t *p, struct inner_facts *f);
+/* pkt->len must be f->if_len. */
+int inner_fragment_known(struct esp_pkt *pkt, const struct inner_facts *f, uint32_t mtu,
+	struct esp_pkt *more, unsigned max_more);
+
 /* If p is a TCP segment with SYN set whose MSS option exceeds mss, lower
  * the option to mss and fix the TCP checksum. True if it changed. */
 bool inner_clamp_mss(uint8_t *p, uint32_t len, uint16_t mss);
