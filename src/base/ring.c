@@ -99,6 +99,20 @@ ring_reserve(struct ring *r, struct ring_slot **slots, unsigned want)
 	return want;
 }
 
+struct ring_slot *
+ring_reserve_nth(struct ring *r, unsigned nth)
+{
+	uint32_t head = atomic_load_explicit(&r->r_head, memory_order_relaxed);
+	uint32_t size = r->r_mask + 1;
+
+	if (head - r->r_tail_cache + nth >= size) {
+		r->r_tail_cache = atomic_load_explicit(&r->r_tail, memory_order_acquire);
+		if (head - r->r_tail_cache + nth >= size)
+			return NULL;
+	}
+	return &r->r_slots[(head + nth) & r->r_mask];
+}
+
 void
 ring_commit(struct ring *r, unsigned n, unsigned dropped)
 {

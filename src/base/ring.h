@@ -104,6 +104,10 @@ int ring_wake_fd(const struct ring *r);
 /* Producer: up to want free slots, in ring order, into slots[]; returns
  * how many (0 when full). */
 unsigned ring_reserve(struct ring *r, struct ring_slot **slots, unsigned want);
+/* Producer: the slot after the nth already reserved in this batch (0:
+ * the first ring_reserve would give), NULL when the ring has no room for
+ * nth + 1; for producers that fill one slot at a time. */
+struct ring_slot *ring_reserve_nth(struct ring *r, unsigned nth);
 /* Producer: publishes the first n slots ring_reserve gave (in order) and
  * counts dropped packets that found no slot; wakes a sleeping consumer. */
 void ring_commit(struct ring *r, unsigned n, unsigned dropped);

@@ -16,8 +16,8 @@
  * cache is that thread's) and hands it over (a newer plan replaces one not
  * yet applied); the engine thread creates and deletes namespaces and
  * swaps the router's snapshot (net_router_apply). The VPN endpoint's
- * plaintext sides are then SOCK_SEQPACKET socketpairs, one per VPN gateway
- * (up to VPN_PLAIN_PORTS_MAX, given out by the engine thread as gateways
+ * plaintext sides are then pairs of in-process rings (base/ring.h), one
+ * per VPN gateway (up to VPN_PLAIN_PORTS_MAX, given out by the engine thread as gateways
  * and connections appear, freed when a gateway is gone), whose other end
  * is that gateway's port in the router: routes to a vgw (and routes
  * propagated while a tunnel is UP) go into the tunnels, and packets out of
@@ -159,10 +159,8 @@ bool engine_vpn_tunnel_status(struct engine *e, const char *vpn_id, int index,
  * key. NULL is fine. */
 void engine_free(struct engine *e);
 
-/* The privileged steps of starting, also for priv/'s helper: whether the
- * data plane may run here (false: why); a SOCK_SEQPACKET socketpair with
- * large send buffers (the VPN endpoint <-> router plaintext link). */
+/* The privileged step of starting, also for priv/'s helper: whether the
+ * data plane may run here (false: why). */
 bool engine_dataplane_capable(char *why, size_t len);
-int engine_port_pair(int fds[2]);
 
 #endif

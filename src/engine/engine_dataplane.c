@@ -41,7 +41,8 @@ struct dp_instance {
 
 struct engine_dataplane {
 	struct net_router *dp_router;
-	int dp_vgw_fds[VPN_PLAIN_PORTS_MAX];	/* by plaintext side */
+	struct ring *dp_to_ep[VPN_PLAIN_PORTS_MAX];	/* by plaintext side; not owned */
+	struct ring *dp_to_router[VPN_PLAIN_PORTS_MAX];
 	size_t dp_nvgw;
 	struct engine_uplink *dp_uplink;	/* --uplink: the igws' port; NULL none */
 	bool dp_applied_once;
@@ -52,16 +53,16 @@ struct engine_dataplane {
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
-struct engine_dataplane *engine_dataplane_new(const int *vgw_fds, size_t nvgw)
+struct engine_dataplane *engine_dataplane_new(struct ring *const *to_ep,
+					      struct ring *const *to_router, size_t nsides)
 {
 	struct engine_dataplane *dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		abort();
-	for (size_t k = 0; k < nvgw; k++) {
-		if (k < VPN_PLAIN_PORTS_MAX)
-			dp->dp_vgw_fds[dp->dp_nvgw++] = vgw_fds[k];
-		else
-			close(vgw_fds[k]);
+	for (size_t k = 0; k < nsides && k < VPN_PLAIN_PORTS_MAX; k++) {
+		dp->dp_to_ep[k] = to_ep[k];
+		dp->dp_to_router[k] = to_router[k];
+		dp->dp_nvgw++;
 	}
 	const char *uplink = engine_uplink_configured();
 	if (uplink)
@@ -188,10 +189,9 @@ static void ports_fill(struct engine_dataplane *dp, struct engine_net_plan *p)
 		int port = p->np_gw_port ? p->np_gw_port[i] : -1;
 		if (g->kind != NET_GW_VGW || port < 0 || (size_t)port >= dp->dp_nvgw)
 			continue;
-		int fd = dp->dp_vgw_fds[port];
-		g->ops = &net_port_fd_ops;
-		g->arg = (void *)(intptr_t)fd;
-		g->fd = fd;	/* its own side: what its tunnels decrypt */
+		/* its own side: what its tunnels decrypt comes in on to_router */
+		g->ring_out = dp->dp_to_ep[port];
+		g->ring_in = dp->dp_to_router[port];
 	}
 }
 
@@ -336,8 +336,5 @@ void engine_dataplane_free(struct engine_dataplane *dp)
 	if (dp->dp_ninst)
 		log_info(DP_LOG, "%zu instance namespace(s) deleted (created again when vpcd starts)", dp->dp_ninst);
 	free(dp->dp_inst);
-	for (size_t k = 0; k < dp->dp_nvgw; k++)
-		if (dp->dp_vgw_fds[k] >= 0)
-			close(dp->dp_vgw_fds[k]);
 	free(dp);
 }

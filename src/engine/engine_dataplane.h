@@ -30,12 +30,17 @@
 
 struct engine_dataplane;
 
-/* Starts the router. vgw_fds[k]: the router's end of the VPN endpoint's
- * plaintext socketpair for side k (plain_port k), nvgw of them (owned
- * from now on, closed by free; also when it fails), 0 when no tunnel
- * runs. A VPN gateway whose plan entry np_gw_port[i] is k is given side
- * k as its port. NULL when the router cannot start (logged). */
-struct engine_dataplane *engine_dataplane_new(const int *vgw_fds, size_t nvgw);
+struct ring;
+
+/* Starts the router. Side k (plain_port k) of the VPN endpoint is the
+ * pair of rings to_ep[k] (the router produces) and to_router[k] (the
+ * router consumes), nsides of them (not owned: the caller frees them
+ * after engine_dataplane_free), 0 when no tunnel runs. A VPN gateway
+ * whose plan entry np_gw_port[i] is k is given side k as its port (a
+ * ring port, net_gateway_config.ring_out/ring_in, with its own routes
+ * from the plan). NULL when the router cannot start (logged). */
+struct engine_dataplane *engine_dataplane_new(struct ring *const *to_ep,
+					      struct ring *const *to_router, size_t nsides);
 
 /* Engine thread: namespaces created and deleted, the snapshot swapped.
  * Takes plan (freed here). */

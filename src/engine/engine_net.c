@@ -14,6 +14,7 @@
 #include "api/eni.h"
 #include "api/resources.h"
 #include "base/base.h"
+#include "engine/engine_vpn.h"
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
@@ -58,6 +59,32 @@ static bool connection_live(const struct doc *vpn)
 
 /* --- gateways -------------------------------------------------------------- */
 
+/* VPN gateway vgw's own routes into out (NULL: only counted): each live
+ * connection's static routes that are available (the prefixes its
+ * tunnels carry, engine_vpn_plan), named by the connection's key. */
+static size_t vgw_routes(struct res **vpns, size_t nc, const char *vgw, struct net_vgw_route *out)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < nc; k++) {
+		const struct doc *vpn = vpns[k]->r_doc;
+		if (!str_eq(doc_get_str(vpn, "VpnGatewayId"), vgw) || !connection_live(vpn) ||
+		    !doc_get_str(vpn, "VpnConnectionId"))
+			continue;
+		uint64_t key = engine_vpn_conn_key(doc_get_str(vpn, "VpnConnectionId"));
+		doc_foreach(r, doc_get(vpn, "Routes")) {
+			const char *st = doc_get_str(r, "State");
+			struct cidr4 dest;
+			if ((st && !str_eq(st, "available")) ||
+			    !cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &dest, NULL))
+				continue;
+			if (out)
+				out[n] = (struct net_vgw_route){ dest, key, 0 };
+			n++;
+		}
+	}
+	return n;
+}
+
 static void build_gateways(struct engine_net_plan *p, struct cache *c)
 {
 	size_t ni, nv, nc;
@@ -68,6 +95,11 @@ static void build_gateways(struct engine_net_plan *p, struct cache *c)
 	p->np_gw_port = alloc_n(ni + nv, sizeof(*p->np_gw_port));
 	for (size_t i = 0; i < ni + nv; i++)
 		p->np_gw_port[i] = -1;
+	size_t nroutes = 0;
+	for (size_t i = 0; i < nv; i++)
+		nroutes += vgw_routes(vpns, nc, vgws[i]->r_id, NULL);
+	p->np_vgw_routes = alloc_n(nroutes, sizeof(*p->np_vgw_routes));
+	size_t used = 0;
 	size_t n = 0;
 	for (size_t i = 0; i < ni + nv; i++) {
 		bool igw = i < ni;
@@ -81,6 +113,11 @@ static void build_gateways(struct engine_net_plan *p, struct cache *c)
 			id_copy(g->vpc_id, vpc);
 		g->fd = -1;
 		n++;
+		if (!igw) {
+			g->vgw_routes = p->np_vgw_routes + used;
+			g->n_vgw_routes = vgw_routes(vpns, nc, r->r_id, p->np_vgw_routes + used);
+			used += g->n_vgw_routes;
+		}
 		if (igw || !vpc || p->np_vgw_rx[0])
 			continue;
 		for (size_t k = 0; k < nc; k++)
@@ -709,6 +746,7 @@ void engine_net_plan_free(struct engine_net_plan *p)
 	free(p->np_sg_rules);
 	free(p->np_enis);
 	free(p->np_gateways);
+	free(p->np_vgw_routes);
 	free(p->np_nats);
 	free(p->np_peerings);
 	free(p->np_gw_port);

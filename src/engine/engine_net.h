@@ -91,6 +91,7 @@ struct engine_net_plan {
 	struct net_sg_rule_config *np_sg_rules;		/* of every group */
 	struct net_eni_config *np_enis;			/* tap_fd -1 */
 	struct net_gateway_config *np_gateways;		/* ops NULL */
+	struct net_vgw_route *np_vgw_routes;		/* of every VPN gateway */
 	struct net_nat_config *np_nats;
 	struct net_peering_config *np_peerings;
 

@@ -74,6 +74,8 @@ static void tunnel_spec(const struct doc *vpn, const struct doc *tun, int index,
 	engine_vpn_tunnel_id(plan->vp_id, index, s->id);
 	/* dynamic: its inside pair is BGP's (the endpoint's BGP side) */
 	s->bgp = opts && !doc_get_bool(opts, "StaticRoutesOnly", false);
+	s->conn_key = engine_vpn_conn_key(plan->vp_id);
+	s->conn_tunnel = (uint8_t)(index + 1);
 	s->remote_ip = peer;
 	if (!parse_ip(doc_get_str(tun, "OutsideIpAddress"), &s->local_ip)) {
 		snprintf(err, err_len, "tunnel %d has no outside address", index + 1);
@@ -200,6 +202,14 @@ int engine_vpn_plan(const struct doc *vpn, struct engine_vpn_plan *plan, char *w
 void engine_vpn_plan_wipe(struct engine_vpn_plan *plan)
 {
 	secret_wipe(plan, sizeof(*plan));
+}
+
+uint64_t engine_vpn_conn_key(const char *vpn_id)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *p = (const unsigned char *)vpn_id; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ull;
+	return h ? h : 1;
 }
 
 void engine_vpn_tunnel_id(const char *vpn_id, int index, char out[VPN_TUNNEL_ID_MAX])

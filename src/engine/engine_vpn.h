@@ -50,6 +50,12 @@ bool engine_vpn_is_deleted(const struct doc *vpn);
 int engine_vpn_plan(const struct doc *vpn, struct engine_vpn_plan *plan, char *why, size_t why_len);
 void engine_vpn_plan_wipe(struct engine_vpn_plan *plan);
 
+/* The key by which the VPC router names a connection to the VPN endpoint
+ * (net_vgw_route.conn_key, vpn_tunnel_spec.conn_key): FNV-1a 64 of the
+ * id, never 0. Both halves compute it from the id, so neither needs the
+ * other's state. */
+uint64_t engine_vpn_conn_key(const char *vpn_id);
+
 /* Tunnel ids: "<vpn-id>#<n>", n = index + 1. */
 void engine_vpn_tunnel_id(const char *vpn_id, int index, char out[VPN_TUNNEL_ID_MAX]);
 bool engine_vpn_tunnel_id_parse(const char *tunnel_id, char vpn_id[ENGINE_VPN_ID_MAX], int *index);

@@ -27,7 +27,6 @@
  *                     --vpn-outside-addresses (only those): 3 fds back
  *   ROUTE             add/delete a route into the --vpn-tun device only
  *   UPLINK_SOCKET     AF_PACKET socket on the --uplink interface only
- *   PORT_PAIR         a socketpair with buffers above rmem_max: 2 fds
  *   BGP_START         (re)start BIRD (bgp/bgp_run.h) in this vpcd's BGP
  *                     namespace vpcd-bgp-<main pid> (only that name; made
  *                     when missing), working in DATA/bgp (a directory of
@@ -119,7 +118,6 @@ int priv_tun_open(char name[16], uint32_t mtu);
 int priv_vpn_sockets(uint32_t ip, int rcvbuf, int fds[3]);
 int priv_route_change(bool add, unsigned ifindex, uint32_t addr, uint8_t prefix_len);
 int priv_uplink_socket(const char *ifname);
-int priv_port_pair(int fds[2]);
 /* BIRD (see BGP_START above): 0 with *pid and *pidfd (the caller's to
  * close); -1 with errno and the cause in err ("bird2 is not installed
  * (/usr/sbin/bird not found)", ...). */

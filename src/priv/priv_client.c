@@ -214,13 +214,6 @@ int priv_uplink_socket(const char *ifname)
 	return rc < 0 ? ret(rc) : fd;
 }
 
-int priv_port_pair(int fds[2])
-{
-	struct priv_msg m;
-	msg_init(&m, PRIV_OP_PORT_PAIR);
-	return ret(call(&m, fds, 2));
-}
-
 int priv_bgp_start(const char *netns, int *pid, int *pidfd, char *err, size_t errlen)
 {
 	struct priv_msg m;

@@ -57,7 +57,7 @@ static const char *const op_names[PRIV_OP_MAX] = {
 	[PRIV_OP_ENI_ATTACH] = "eni-attach", [PRIV_OP_INSTANCE_DESTROY] = "instance-destroy",
 	[PRIV_OP_SET_RESOLV] = "set-resolv", [PRIV_OP_TUN_OPEN] = "tun-open",
 	[PRIV_OP_VPN_SOCKETS] = "vpn-sockets", [PRIV_OP_ROUTE] = "route",
-	[PRIV_OP_UPLINK_SOCKET] = "uplink-socket", [PRIV_OP_PORT_PAIR] = "port-pair",
+	[PRIV_OP_UPLINK_SOCKET] = "uplink-socket",
 	[PRIV_OP_BGP_START] = "bgp-start", [PRIV_OP_BGP_STOP] = "bgp-stop",
 	[PRIV_OP_BGP_TUN] = "bgp-tun", [PRIV_OP_BGP_ADDR] = "bgp-addr",
 };
@@ -327,12 +327,6 @@ static int serve(struct helper *h, struct priv_msg *m, int *fds, size_t *nfds)
 		if ((fds[0] = engine_uplink_socket(m->pm_name)) < 0)
 			return neg_errno();
 		*nfds = 1;
-		return 0;
-	case PRIV_OP_PORT_PAIR:
-		errno = 0;
-		if (engine_port_pair(fds) < 0)
-			return neg_errno();
-		*nfds = 2;
 		return 0;
 	case PRIV_OP_BGP_START:
 		if (!bgp_netns_ok(h, m->pm_name)) {

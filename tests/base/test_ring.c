@@ -121,6 +121,34 @@ static void test_repeat_without_release(void **state)
 	ring_free(r);
 }
 
+/* One slot at a time: the nth after those already filled, NULL when the
+ * ring has no room for it; one commit publishes them all, in order. */
+static void test_reserve_nth(void **state)
+{
+	(void)state;
+	struct ring *r = ring_new(4);
+	struct ring_slot *s[4];
+	uint32_t expect = 0, next = 0;
+	for (unsigned i = 0; i < 4; i++) {
+		struct ring_slot *sl = ring_reserve_nth(r, i);
+		assert_non_null(sl);
+		uint32_t v = next++;
+		sl->rs_off = RING_HEADROOM;
+		sl->rs_len = sizeof(v);
+		memcpy(sl->rs_buf + RING_HEADROOM, &v, sizeof(v));
+		sl->rs_meta = (struct ring_meta){ .rm_conn = v, .rm_tunnel = (uint8_t)(v & 1) + 1 };
+	}
+	assert_null(ring_reserve_nth(r, 4));
+	assert_int_equal(ring_peek(r, s, 4), 0);	/* not published yet */
+	ring_commit(r, 4, 1);
+	assert_null(ring_reserve_nth(r, 0));
+	assert_int_equal(take(r, &expect, 2), 2);
+	assert_non_null(ring_reserve_nth(r, 1));
+	assert_null(ring_reserve_nth(r, 2));
+	assert_int_equal(take(r, &expect, 4), 2);
+	ring_free(r);
+}
+
 /* Uneven batches through a ring of 8: the slot positions wrap thousands
  * of times (the 32-bit indices themselves wrap by unsigned arithmetic,
  * not reached here); every packet comes out once, in order, and what
@@ -301,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_repeat_without_release),
+		cmocka_unit_test(test_reserve_nth),
 		cmocka_unit_test(test_wrap_around),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_wakeup),

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "engine/engine_net.h"
+#include "engine/engine_vpn.h"
 
 static int64_t ord;
 
@@ -207,6 +208,54 @@ static void test_propagation_follows_tunnels(void **state)
 	cache_free(c);
 }
 
+/* A VPN gateway's own routes: each live connection's available static
+ * routes, named by the connection's key, whether its tunnels are up or
+ * not (the endpoint fails over); an internet gateway has none; a deleted
+ * connection's routes go. */
+static void test_vgw_routes(void **state)
+{
+	(void)state;
+	struct cache *c = seed_cache("DOWN", true);
+	put(c, "vpn-connection", "vpn-2",
+	    "{\"VpnConnectionId\":\"vpn-2\",\"VpnGatewayId\":\"vgw-1\",\"State\":\"available\","
+	    "\"Routes\":[{\"DestinationCidrBlock\":\"172.16.0.0/12\",\"State\":\"available\"},"
+	    "{\"DestinationCidrBlock\":\"172.31.0.0/16\",\"State\":\"deleted\"}]}");
+	put(c, "vpn-connection", "vpn-3",
+	    "{\"VpnConnectionId\":\"vpn-3\",\"VpnGatewayId\":\"vgw-1\",\"State\":\"deleted\","
+	    "\"Routes\":[{\"DestinationCidrBlock\":\"10.9.0.0/16\",\"State\":\"available\"}]}");
+	struct engine_net_plan *p = engine_net_plan_build(c);
+	const struct net_gateway_config *vgw = NULL, *igw = NULL;
+	for (size_t i = 0; i < p->np_cfg.n_gateways; i++) {
+		if (strcmp(p->np_gateways[i].id, "vgw-1") == 0)
+			vgw = &p->np_gateways[i];
+		if (strcmp(p->np_gateways[i].id, "igw-1") == 0)
+			igw = &p->np_gateways[i];
+	}
+	assert_non_null(vgw);
+	assert_non_null(igw);
+	assert_int_equal(igw->n_vgw_routes, 0);
+	assert_int_equal(vgw->n_vgw_routes, 3);
+	uint64_t k1 = engine_vpn_conn_key("vpn-1"), k2 = engine_vpn_conn_key("vpn-2");
+	struct { const char *dest; uint64_t key; } want[] = {
+		{ "10.0.0.0/24", k1 }, { "10.0.1.0/24", k1 }, { "172.16.0.0/12", k2 } };
+	for (size_t i = 0; i < 3; i++) {
+		struct cidr4 d;
+		assert_true(cidr_parse(want[i].dest, &d, NULL));
+		assert_int_equal(vgw->vgw_routes[i].dest.c_addr, d.c_addr);
+		assert_int_equal(vgw->vgw_routes[i].dest.c_len, d.c_len);
+		assert_true(vgw->vgw_routes[i].conn_key == want[i].key);
+		assert_int_equal(vgw->vgw_routes[i].tunnel, 0);
+	}
+	/* and net/ compiles them */
+	char err[160];
+	struct net_snapshot *s = net_snapshot_build(&p->np_cfg, err, sizeof(err));
+	if (!s)
+		fail_msg("%s", err);
+	net_snapshot_free(s);
+	engine_net_plan_free(p);
+	cache_free(c);
+}
+
 /* Prefix lists become one rule / route per CIDR; an instance gets the
  * resolv.conf of its VPC's DHCP option set. */
 static void test_prefix_lists_and_resolv(void **state)
@@ -259,6 +308,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mapping),
 		cmocka_unit_test(test_propagation_follows_tunnels),
+		cmocka_unit_test(test_vgw_routes),
 		cmocka_unit_test(test_prefix_lists_and_resolv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,9 @@ static void test_plan_defaults(void **state)
 		assert_string_equal(plan.vp_error[i], "");
 		assert_null(vpn_tunnel_spec_check(s));
 		assert_string_equal(s->id, i ? "vpn-0a1b2c3d4e5f67890#2" : "vpn-0a1b2c3d4e5f67890#1");
+		/* the router names the connection by its key; this is tunnel i + 1 */
+		assert_true(s->conn_key == engine_vpn_conn_key("vpn-0a1b2c3d4e5f67890"));
+		assert_int_equal(s->conn_tunnel, i + 1);
 		assert_int_equal(s->local_ip, ip(203, 0, 113, 1 + (unsigned)i));
 		assert_int_equal(s->remote_ip, ip(198, 51, 100, 2));
 		assert_false(s->bgp);	/* static: the inside pair is not BGP's */
@@ -270,6 +273,11 @@ static void test_tunnel_ids(void **state)
 					   "vpn-0123#" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_false(engine_vpn_tunnel_id_parse(bad[i], id, &index));
+	/* connection keys: FNV-1a 64 of the id (both halves compute it), never 0 */
+	assert_true(engine_vpn_conn_key("") == 0xcbf29ce484222325ull);
+	assert_true(engine_vpn_conn_key("a") == 0xaf63dc4c8601ec8cull);
+	assert_true(engine_vpn_conn_key("vpn-0123") != engine_vpn_conn_key("vpn-0124"));
+	assert_true(engine_vpn_conn_key("vpn-0123") != 0);
 }
 
 static const struct doc *telemetry(const struct doc *d, int index)

@@ -164,7 +164,7 @@ static int bgp_side_set(struct vpn_endpoint *ep, int fd)
 	return 0;
 }
 
-static int apply_request(struct vpn_endpoint *ep, struct ep_request *r, uint64_t now)
+static int apply_request_kind(struct vpn_endpoint *ep, struct ep_request *r, uint64_t now)
 {
 	switch (r->r_kind) {
 	case EP_REQ_ADD:
@@ -183,6 +183,13 @@ static int apply_request(struct vpn_endpoint *ep, struct ep_request *r, uint64_t
 		return 0;
 	}
 	return -1;
+}
+
+static int apply_request(struct vpn_endpoint *ep, struct ep_request *r, uint64_t now)
+{
+	int rc = apply_request_kind(ep, r, now);
+	ep_conns_rebuild(ep);	/* the connections the router names, after any change */
+	return rc;
 }
 
 /* Apply r on the loop thread (waiting for it), or right here when the
@@ -330,7 +337,10 @@ static void *loop_main(void *arg)
 	log_info(EP_LOG, "endpoint loop running");
 	while (!atomic_load(&ep->quit)) {
 		uint64_t now = time_mono_ms();
-		int n = epoll_wait(ep->epfd, evs, (int)ARRAY_LEN(evs), loop_timeout(ep, now));
+		int timeout = loop_timeout(ep, now);
+		if (!ep_rings_sleep(ep))
+			timeout = 0;	/* the router's packets are waiting */
+		int n = epoll_wait(ep->epfd, evs, (int)ARRAY_LEN(evs), timeout);
 		if (n < 0 && errno != EINTR) {
 			log_error(EP_LOG, "epoll_wait: %s", strerror(errno));
 			break;
@@ -357,11 +367,15 @@ static void *loop_main(void *arg)
 			case EP_W_BGP:
 				ep_bgp_readable(ep, now);
 				break;
+			case EP_W_RING:
+				ep_ring_woken(ep, w->w_port);	/* served below */
+				break;
 			}
 			/* a request may have closed sockets later events point at */
 			if (w->w_kind == EP_W_WAKE)
 				break;
 		}
+		ep_rings_poll(ep, now);
 		run_timers(ep, time_mono_ms());
 	}
 	log_info(EP_LOG, "endpoint loop stopped");
@@ -421,7 +435,8 @@ struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg)
 {
 	if (!cfg->tun_name[0] || cfg->tun_mtu > EP_TUN_MTU_MAX ||
 	    cfg->n_more_plain_fds > VPN_PLAIN_PORTS_MAX - 1 ||
-	    (cfg->n_more_plain_fds && !cfg->use_plain_fd)) {
+	    (cfg->n_more_plain_fds && !cfg->use_plain_fd) ||
+	    (cfg->use_plain_rings && cfg->use_plain_fd)) {
 		log_error(EP_LOG, "endpoint: TUN name missing, MTU above %u or more than %u plaintext "
 			  "sides (more only with a plain fd)", EP_TUN_MTU_MAX, VPN_PLAIN_PORTS_MAX);
 		cfg_close_plain_fds(cfg);
@@ -452,11 +467,12 @@ struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg)
 	ep->rxbuf = malloc((size_t)EP_BATCH * ep->buf_size);
 	ep->epfd = epoll_create1(EPOLL_CLOEXEC);
 	ep->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!ep->pool || !ep->rxbuf || ep->epfd < 0 || ep->wake_fd < 0 || ep_tun_open(ep) < 0)
+	if (!ep->pool || !ep->rxbuf || ep->epfd < 0 || ep->wake_fd < 0 ||
+	    (ep->cfg.use_plain_rings ? ep_rings_open(ep) : ep_tun_open(ep)) < 0)
 		goto err;
 	ep->w_wake = (struct ep_watch){ EP_W_WAKE, NULL, 0 };
 	struct epoll_event ev = { .events = EPOLLIN };
-	for (unsigned k = 0; k < ep->n_ports; k++) {
+	for (unsigned k = 0; k < ep->n_ports && !ep->cfg.use_plain_rings; k++) {
 		ep->w_ports[k] = (struct ep_watch){ EP_W_TUN, NULL, k };
 		ev.data.ptr = &ep->w_ports[k];
 		if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->tun_fds[k], &ev) < 0)
@@ -478,6 +494,7 @@ void vpn_endpoint_free(struct vpn_endpoint *ep)
 		return;
 	vpn_endpoint_stop(ep);
 	ep_tunnel_free_all(ep);
+	ep_rings_free(ep);
 	for (unsigned k = 0; k < ep->n_ports; k++)
 		if (ep->tun_fds[k] >= 0)
 			close(ep->tun_fds[k]);

@@ -11,10 +11,10 @@
  * What the engine does with it
  * ----------------------------
  *   1. vpn_endpoint_new(&cfg): opens the TUN device (IFF_TUN|IFF_NO_PI),
- *      sets its MTU and brings it up (or takes cfg.plain_fd, e.g. a
- *      socketpair to the VPC's virtual router, instead of a TUN, and
- *      cfg.more_plain_fds: more plaintext sides, e.g. one per VPN gateway,
- *      each tunnel on the side its spec.plain_port names). Addresses and routes on the TUN are
+ *      sets its MTU and brings it up (or takes cfg.plain_fd instead of a
+ *      TUN, and cfg.more_plain_fds: more plaintext sides; or, for the VPC
+ *      router in the same process, cfg.plain_rings_*: one pair of rings
+ *      per VPN gateway; each tunnel on the side its spec.plain_port names). Addresses and routes on the TUN are
  *      the CALLER's job (the kernel routes the customer's prefixes into
  *      it, and packets the endpoint writes come out of it).
  *   2. vpn_endpoint_add_tunnel(ep, &spec) for each tunnel of each
@@ -42,6 +42,13 @@
  *      everything.
  *
  * Data path (loop thread, batches, nothing allocated per packet)
+ *   Ring side k (the VPC router's VPN gateway port): the connection the
+ *   router chose (spec.conn_key) -> the first of its two tunnels with a
+ *   CHILD SA covering the packet (the router's preferred one first, else
+ *   tunnel 1: failover is decided here, once) -> clamp, clear DF and
+ *   fragment with the facts the router parsed -> encrypted in place in
+ *   the ring's slot. A packet without a connection (no VPN gateway route
+ *   named one) takes the routes below.
  *   TUN (or plaintext side k: only the tunnels whose plain_port is k)
  *   -> tunnel by its routes (longest prefix; an UP tunnel preferred
  *   over a DOWN one with the same prefix, so traffic fails over to the
@@ -81,6 +88,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct ring;	/* base/ring.h */
 
 #define VPN_TUNNEL_ID_MAX	64
 #define VPN_MAX_ROUTES		128	/* per tunnel: static routes, and up to 100 learned through BGP */
@@ -137,6 +146,13 @@ struct vpn_tunnel_spec {
 	 * customer's .2) is BGP's, carried to and from the BGP side. Changes in
 	 * place on update. */
 	bool bgp;
+	/* The connection this tunnel is one of, as the VPC router names it on
+	 * a ring side (struct ring_meta.rm_conn: the key the router's VPN
+	 * gateway routes chose) and which of its tunnels it is (1 or 2).
+	 * 0: the router never names it (a TUN side; routes decide). Changes
+	 * in place on update. */
+	uint64_t conn_key;
+	uint8_t conn_tunnel;
 };
 
 /* AWS's default tunnel options (ike_tunnel_config_defaults), MSS 1379,
@@ -219,6 +235,18 @@ struct vpn_endpoint_config {
 	 * A tunnel names its side by spec.plain_port. */
 	size_t n_more_plain_fds;	/* at most VPN_PLAIN_PORTS_MAX - 1 */
 	int more_plain_fds[VPN_PLAIN_PORTS_MAX - 1];
+	/* Instead of a TUN or fds: the plaintext sides are ports of the VPC
+	 * router in this process, side k a pair of SPSC rings (base/ring.h):
+	 * plain_rings_in[k] from the router (the endpoint its only consumer;
+	 * each packet with the connection the router chose and the facts it
+	 * parsed, so the endpoint neither looks the route up again nor parses:
+	 * it only chooses between the connection's two tunnels),
+	 * plain_rings_out[k] to the router (the endpoint its only producer).
+	 * Not owned: the caller frees them after vpn_endpoint_free(). */
+	bool use_plain_rings;
+	size_t n_plain_rings;		/* 1..VPN_PLAIN_PORTS_MAX */
+	struct ring *plain_rings_in[VPN_PLAIN_PORTS_MAX];
+	struct ring *plain_rings_out[VPN_PLAIN_PORTS_MAX];
 	uint32_t tun_mtu;		/* 0 = 1500; at most 9000 */
 	int rcvbuf_bytes;		/* 0 = 4 MiB (SO_RCVBUFFORCE, else SO_RCVBUF) */
 	vpn_status_cb on_status;

@@ -190,14 +190,16 @@ static void tx_flush(struct vpn_endpoint *ep)
 	q->q_pool_used = 0;
 }
 
-/* Clamp, clear DF, fragment into pool buffers, queue for c. */
-static void tx_enqueue(struct vpn_endpoint *ep, struct esp_pkt *pkt, struct ep_child *c)
+/* Clamp, clear DF, fragment into pool buffers, queue for c; f: what is
+ * known of the packet (parsed once, here or by the VPC router). */
+static void tx_enqueue(struct vpn_endpoint *ep, struct esp_pkt *pkt, struct ep_child *c,
+		       struct inner_facts *f)
 {
 	struct ep_txq *q = &ep->txq;
 	struct ep_tunnel *t = c->ch_tunnel;
 	uint8_t *p = pkt->buf + pkt->off;
-	(void)inner_clamp_mss(p, pkt->len, t->t_spec.tcp_mss);
-	(void)inner_clear_df(p, pkt->len);
+	(void)inner_clamp_mss_known(p, f, t->t_spec.tcp_mss);
+	(void)inner_clear_df_known(p, f);
 	if (pkt->len <= c->ch_inner_mtu) {
 		txq_push(ep, pkt, c);
 		return;
@@ -211,7 +213,7 @@ static void tx_enqueue(struct vpn_endpoint *ep, struct esp_pkt *pkt, struct ep_c
 	for (unsigned k = 0; k < max_more; k++)
 		more[k] = (struct esp_pkt){ .buf = pool_buf(ep, q->q_pool_used + k),
 					    .size = ep->buf_size, .off = ESP_HEADROOM };
-	int r = inner_fragment(pkt, c->ch_inner_mtu, more, max_more);
+	int r = inner_fragment_known(pkt, f, c->ch_inner_mtu, more, max_more);
 	if (r < 0) {
 		t->t_drops[VPN_DROP_FRAGMENT]++;
 		return;
@@ -246,7 +248,8 @@ void ep_tun_readable(struct vpn_endpoint *ep, unsigned port, uint64_t now)
 			ep->txq.q_pool_used++;
 			struct esp_pkt pkt = { .buf = buf, .size = ep->buf_size,
 					       .off = ESP_HEADROOM, .len = (uint32_t)r };
-			if (!inner_ipv4_ok(buf + ESP_HEADROOM, pkt.len)) {
+			struct inner_facts f;
+			if (!inner_facts_parse(buf + ESP_HEADROOM, pkt.len, &f)) {
 				ep->drops[VPN_DROP_BAD_PACKET]++;
 				continue;
 			}
@@ -259,7 +262,7 @@ void ep_tun_readable(struct vpn_endpoint *ep, unsigned port, uint64_t now)
 					ep->drops[VPN_DROP_NO_ROUTE]++;
 				continue;
 			}
-			tx_enqueue(ep, &pkt, c);
+			tx_enqueue(ep, &pkt, c, &f);
 		}
 		tx_flush(ep);
 		if (drained)
@@ -303,7 +306,8 @@ void ep_bgp_readable(struct vpn_endpoint *ep, uint64_t now)
 					       .off = ESP_HEADROOM, .len = (uint32_t)r };
 			/* IPv4 with a whole header and its total length: anything
 			 * else (short, IPv6, a lying length) stops here */
-			if (!inner_ipv4_ok(p, pkt.len)) {
+			struct inner_facts f;
+			if (!inner_facts_parse(p, pkt.len, &f)) {
 				ep->drops[VPN_DROP_BAD_PACKET]++;
 				continue;
 			}
@@ -323,13 +327,41 @@ void ep_bgp_readable(struct vpn_endpoint *ep, uint64_t now)
 				continue;
 			}
 			ep->bgp_from_side++;
-			tx_enqueue(ep, &pkt, c);
+			tx_enqueue(ep, &pkt, c, &f);
 		}
 		tx_flush(ep);
 		if (drained)
 			break;
 	}
 	(void)now;
+}
+
+/* For ep_ring.c (the ring sides use the same choices and queue). */
+struct ep_child *ep_route_packet(struct vpn_endpoint *ep, unsigned port, const uint8_t *p,
+				 uint32_t len, struct ep_tunnel **t_out)
+{
+	return route_packet(ep, port, p, len, t_out);
+}
+
+struct ep_child *ep_child_for(struct ep_tunnel *t, const uint8_t *p, uint32_t len)
+{
+	return child_for(t, p, len);
+}
+
+void ep_tx_enqueue(struct vpn_endpoint *ep, struct esp_pkt *pkt, struct ep_child *c,
+		   struct inner_facts *f)
+{
+	tx_enqueue(ep, pkt, c, f);
+}
+
+bool ep_tx_room(const struct vpn_endpoint *ep)
+{
+	return tx_room(ep);
+}
+
+void ep_tx_flush(struct vpn_endpoint *ep)
+{
+	tx_flush(ep);
 }
 
 /* ---- inbound ------------------------------------------------------------- */
@@ -436,24 +468,27 @@ static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
 				c->ch_encap_rport = ntohs(from->sin_port);
 			}
 		}
-		(void)inner_clamp_mss(p, pk->len, t->t_spec.tcp_mss);
+		struct inner_facts f;
+		if (inner_facts_parse(p, pk->len, &f))	/* checked by esp: parsed once */
+			(void)inner_clamp_mss_known(p, &f, t->t_spec.tcp_mss);
 		if (t->t_inside_ours && inner_icmp_echo_reply(p, pk->len, t->t_inside_ours)) {
 			struct ep_child *back = child_for(t, p, pk->len);
 			if (!back) {
 				t->t_drops[VPN_DROP_NO_SA]++;
 				continue;
 			}
+			(void)inner_facts_parse(p, pk->len, &f);	/* the reply's */
 			if (!tx_room(ep))
 				tx_flush(ep);
-			tx_enqueue(ep, pk, back);
+			tx_enqueue(ep, pk, back, &f);
 			continue;
 		}
 		if ((rd32(p + 16) & INSIDE_MASK) == INSIDE_BASE && inside_taken(ep, t, p, pk->len))
 			continue;
-		if (t->t_spec.plain_port >= ep->n_ports ||
-		    write(ep->tun_fds[t->t_spec.plain_port], p, pk->len) < 0)
+		if (!ep_plain_write(ep, t->t_spec.plain_port, p, pk->len))
 			t->t_drops[VPN_DROP_TUN_WRITE]++;
 	}
+	ep_plain_flush(ep);
 	if (ep->txq.q_n)
 		tx_flush(ep);
 }

@@ -30,7 +30,7 @@
 #define EP_RCVBUF_DEFAULT (4 * 1024 * 1024)
 
 /* What an epoll event points at. */
-enum ep_watch_kind { EP_W_TUN, EP_W_WAKE, EP_W_IKE, EP_W_NATT, EP_W_ESP, EP_W_BGP };
+enum ep_watch_kind { EP_W_TUN, EP_W_WAKE, EP_W_IKE, EP_W_NATT, EP_W_ESP, EP_W_BGP, EP_W_RING };
 struct ep_watch {
 	enum ep_watch_kind w_kind;
 	struct ep_local *w_local;	/* for the socket kinds */
@@ -159,6 +159,23 @@ struct vpn_endpoint {
 	uint64_t drops[VPN_DROP_MAX];	/* packets no tunnel took */
 	uint64_t bgp_to_side, bgp_from_side;	/* vpn_endpoint_counters */
 	uint64_t next_housekeeping_ms;
+
+	/* Ring sides (cfg.use_plain_rings, ep_ring.c): side k's rings (NULL
+	 * for fd sides), the slots reserved in ring_out and not yet
+	 * published, and the packets that found none; the connections the
+	 * router names, sorted by key (rebuilt on every tunnel change). */
+	struct ring *ring_in[VPN_PLAIN_PORTS_MAX], *ring_out[VPN_PLAIN_PORTS_MAX];
+	unsigned ring_out_pending[VPN_PLAIN_PORTS_MAX];
+	unsigned ring_out_dropped[VPN_PLAIN_PORTS_MAX];
+	struct ep_conn *conns;
+	size_t n_conns, cap_conns;
+};
+
+/* A connection as the router names it: its key and its tunnels (index
+ * conn_tunnel - 1; NULL when absent). */
+struct ep_conn {
+	uint64_t cn_key;
+	struct ep_tunnel *cn_tunnel[2];
 };
 
 /* ep_socket.c */
@@ -193,6 +210,32 @@ void ep_natt_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now
 void ep_esp_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now);
 void ep_ike_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now);
 void ep_datapath_forget_child(struct vpn_endpoint *ep, struct ep_child *c);
+
+/* for ep_ring.c: the TUN side's route choice, the SA choice, and the
+ * outbound queue, as the TUN side uses them */
+struct inner_facts;
+struct ep_child *ep_route_packet(struct vpn_endpoint *ep, unsigned port, const uint8_t *p,
+				 uint32_t len, struct ep_tunnel **t_out);
+struct ep_child *ep_child_for(struct ep_tunnel *t, const uint8_t *p, uint32_t len);
+void ep_tx_enqueue(struct vpn_endpoint *ep, struct esp_pkt *pkt, struct ep_child *c,
+		   struct inner_facts *f);
+bool ep_tx_room(const struct vpn_endpoint *ep);
+void ep_tx_flush(struct vpn_endpoint *ep);
+
+/* ep_ring.c: ring sides */
+int ep_rings_open(struct vpn_endpoint *ep);
+void ep_rings_free(struct vpn_endpoint *ep);
+/* Before epoll_wait: false when a ring has packets (do not block). */
+bool ep_rings_sleep(struct vpn_endpoint *ep);
+/* After it: every ring side with packets is served. */
+void ep_rings_poll(struct vpn_endpoint *ep, uint64_t now);
+void ep_ring_woken(struct vpn_endpoint *ep, unsigned port);
+/* Rebuilds ep->conns from the tunnels (loop thread, after each change). */
+void ep_conns_rebuild(struct vpn_endpoint *ep);
+/* A decrypted packet to plaintext side port (fd or ring); false: dropped.
+ * Ring sides publish at ep_plain_flush(). */
+bool ep_plain_write(struct vpn_endpoint *ep, unsigned port, const uint8_t *p, uint32_t len);
+void ep_plain_flush(struct vpn_endpoint *ep);
 
 bool ep_cidr_contains(const struct vpn_cidr *c, uint32_t ip);
 bool ep_ts_covers(const struct ike_ts *ts, uint32_t ip);
