@@ -10,14 +10,18 @@ same namespaces and the same run, for aes128-sha1 and aes128gcm16:
     the virtual router's VPN gateway port -> route table, NACLs, security
     groups -> the instance's TAP (a namespace vpcd made), and back; the
     VPC, VPN gateway and connection made through the EC2 API (boto3);
-  - a second strongSwan.
+  - a second strongSwan;
+  - "vpcd<->vpcd": the product path again, with the office router played
+    by a second vpcd endpoint (build/vpn-endpoint-driver, its plaintext a
+    TUN in the router's namespace) instead of strongSwan, whose userspace
+    ESP (libipsec) bounds the other columns.
 Not a test: it prints a table. Needs root.
 
     office 10.0.0.10 -- router (charon) 198.51.100.2 -- 203.0.113.1 vpcd side -- 10.96.0.10 vpchost
                                                        203.0.113.2          (instance 10.96.1.4)
 
 Usage: bench/tunnel.py [--build build] [--seconds 10] [--reverse] [--only COLUMN,...]
-  COLUMN: endpoint, product, strongswan (default: all three)"""
+  COLUMN: endpoint, product, strongswan, vpcd2 (default: all four)"""
 import argparse
 import os
 import re
@@ -220,11 +224,35 @@ class Bench:
         self.stop(d)
         return gbps
 
-    def run_product(self, suite):
+    def office_driver(self, suite, outside):
+        """The office router as a vpcd endpoint: tunnel 1 to outside,
+        10.96.0.0/16 routed into its TUN; started, it initiates."""
+        drv = os.path.join(self.build, "vpn-endpoint-driver")
+        enc, integ = SUITES[suite][2:]
+        conf = os.path.join(self.dir, "office-%s.conf" % suite)
+        with open(conf, "w") as f:
+            f.write("tun = ofc0\nlog_level = warn\n[tunnel]\nid = office#1\nlocal = 198.51.100.2\n"
+                    "remote = %s\npsk = k%s\nroute = 10.96.0.0/16\nphase1_encryption = AES128\n"
+                    "phase1_integrity = SHA1\nphase1_dh = 2\nphase2_encryption = %s\n"
+                    "phase2_integrity = %s\nphase2_dh = 2\nstartup_action = start\n"
+                    % (outside, self.psk, enc, integ))
+        d = subprocess.Popen(["ip", "netns", "exec", self.ns["router"], drv, conf],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.procs.append(d)
+        for line in d.stdout:
+            if line.startswith("ready"):
+                break
+        else:
+            raise RuntimeError("the office's driver did not start")
+        self.ip("router", "route", "replace", "10.96.0.0/16", "dev", "ofc0")
+        return d
+
+    def run_product(self, suite, office="strongswan"):
         """vpcd --dataplane: the VPC, an instance, a VPN gateway and a static
-        connection through the API; the router (charon) brings up tunnel 1
-        with the bench's own swanctl.conf (its key and algorithms given as
-        the connection's tunnel options)."""
+        connection through the API; the office router (charon, or with
+        office "vpcd" a vpcd endpoint) brings up tunnel 1 with the bench's
+        own configuration (its key and algorithms given as the
+        connection's tunnel options)."""
         import boto3
         import botocore.config
         import vpcdtest
@@ -291,9 +319,13 @@ class Bench:
             wait_for(lambda: host in sh(["ip", "-n", iid, "-4", "addr"], check=False).stdout, 15,
                      "the instance's eth0")
             outside = vpn["Options"]["TunnelOptions"][0]["OutsideIpAddress"]
-            conn = self.conn("198.51.100.2", outside, "10.0.0.0/24", "10.96.0.0/16", suite, "start")
-            conn = conn.replace('secret = "%s"' % self.psk, 'secret = "k%s"' % self.psk)
-            router, _, _ = self.charon("router", "router3-" + suite, conn)
+            if office == "vpcd":
+                router = self.office_driver(suite, outside)
+            else:
+                conn = self.conn("198.51.100.2", outside, "10.0.0.0/24", "10.96.0.0/16", suite,
+                                 "start")
+                conn = conn.replace('secret = "%s"' % self.psk, 'secret = "k%s"' % self.psk)
+                router, _, _ = self.charon("router", "router3-" + suite, conn)
             self.wait_ping(host)
             gbps = self.iperf(iid, host)
             self.stop(router)
@@ -324,12 +356,12 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--reverse", action="store_true", help="VPC host sends (iperf3 -R)")
-    ap.add_argument("--only", default="endpoint,product,strongswan",
-                    help="columns to run, comma-separated: endpoint, product, strongswan")
+    ap.add_argument("--only", default="endpoint,product,strongswan,vpcd2",
+                    help="columns to run, comma-separated: endpoint, product, strongswan, vpcd2")
     args = ap.parse_args()
     only = set(args.only.split(","))
-    if not only or only - {"endpoint", "product", "strongswan"}:
-        sys.exit("--only: endpoint, product, strongswan")
+    if not only or only - {"endpoint", "product", "strongswan", "vpcd2"}:
+        sys.exit("--only: endpoint, product, strongswan, vpcd2")
     if os.geteuid() != 0:
         sys.exit("bench/tunnel.py needs root (network namespaces, TUN, charon)")
     b = Bench(os.path.abspath(args.build), args.seconds, args.reverse)
@@ -340,17 +372,21 @@ def main():
             rows.append((suite,
                          b.run_vpcd(suite) if "endpoint" in only else None,
                          b.run_product(suite) if "product" in only else None,
-                         b.run_strongswan(suite) if "strongswan" in only else None))
+                         b.run_strongswan(suite) if "strongswan" in only else None,
+                         b.run_product(suite, "vpcd") if "vpcd2" in only else None))
     finally:
         b.teardown()
     direction = "VPC host -> office" if args.reverse else "office -> VPC host"
-    print("iperf3 %d s, one TCP stream, %s (Gbit/s); strongSwan is the office router" %
+    print("iperf3 %d s, one TCP stream, %s (Gbit/s)" %
           (args.seconds, direction))
-    print("%-14s %14s %14s %12s" % ("suite", "vpcd endpoint", "vpcd product", "strongSwan"))
-    for suite, v, p, s in rows:
+    print("%-14s %14s %14s %12s %14s" % ("suite", "vpcd endpoint", "vpcd product", "strongSwan",
+                                         "vpcd<->vpcd"))
+    print("%-14s %14s %14s %12s %14s" % ("office router", "strongSwan", "strongSwan", "strongSwan",
+                                         "vpcd endpoint"))
+    for suite, v, p, s, p2 in rows:
         fmt = lambda x, col: ("%.2f" % x if x is not None else "failed") if col in only else "-"
-        print("%-14s %14s %14s %12s" % (suite, fmt(v, "endpoint"), fmt(p, "product"),
-                                        fmt(s, "strongswan")))
+        print("%-14s %14s %14s %12s %14s" % (suite, fmt(v, "endpoint"), fmt(p, "product"),
+                                             fmt(s, "strongswan"), fmt(p2, "vpcd2")))
 
 
 if __name__ == "__main__":
