@@ -59,27 +59,57 @@ static bool connection_live(const struct doc *vpn)
 
 /* --- gateways -------------------------------------------------------------- */
 
-/* VPN gateway vgw's own routes into out (NULL: only counted): each live
- * connection's static routes that are available (the prefixes its
- * tunnels carry, engine_vpn_plan), named by the connection's key. */
+static bool vgw_route_listed(const struct net_vgw_route *out, size_t n, const struct cidr4 *d)
+{
+	for (size_t i = 0; i < n; i++)
+		if (out[i].dest.c_addr == d->c_addr && out[i].dest.c_len == d->c_len)
+			return true;
+	return false;
+}
+
+/* VPN gateway vgw's own routes into out (room for every candidate; NULL:
+ * only counted, an upper bound): each live connection's static routes
+ * that are available (the prefixes its tunnels carry, engine_vpn_plan),
+ * then the learned routes that propagate now (vpn_bgp_route_live: the
+ * session Established, the tunnel UP) with the tunnel BIRD chose, unless
+ * a static route or an earlier learned one has the prefix (static wins,
+ * as in propagation.c). Each named by its connection's key. A prefix two
+ * connections route statically is kept twice: net/ then leaves the
+ * choice to the endpoint. */
 static size_t vgw_routes(struct res **vpns, size_t nc, const char *vgw, struct net_vgw_route *out)
 {
 	size_t n = 0;
-	for (size_t k = 0; k < nc; k++) {
-		const struct doc *vpn = vpns[k]->r_doc;
-		if (!str_eq(doc_get_str(vpn, "VpnGatewayId"), vgw) || !connection_live(vpn) ||
-		    !doc_get_str(vpn, "VpnConnectionId"))
-			continue;
-		uint64_t key = engine_vpn_conn_key(doc_get_str(vpn, "VpnConnectionId"));
-		doc_foreach(r, doc_get(vpn, "Routes")) {
-			const char *st = doc_get_str(r, "State");
-			struct cidr4 dest;
-			if ((st && !str_eq(st, "available")) ||
-			    !cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &dest, NULL))
+	for (int learned = 0; learned < 2; learned++) {
+		for (size_t k = 0; k < nc; k++) {
+			const struct doc *vpn = vpns[k]->r_doc;
+			if (!str_eq(doc_get_str(vpn, "VpnGatewayId"), vgw) || !connection_live(vpn) ||
+			    !doc_get_str(vpn, "VpnConnectionId"))
 				continue;
-			if (out)
-				out[n] = (struct net_vgw_route){ dest, key, 0 };
-			n++;
+			uint64_t key = engine_vpn_conn_key(doc_get_str(vpn, "VpnConnectionId"));
+			const struct doc *list = learned ? doc_get(doc_get(vpn, VPN_BGP_KEY), "Routes")
+							 : doc_get(vpn, "Routes");
+			doc_foreach(r, list) {
+				struct cidr4 dest;
+				uint8_t tunnel = 0;
+				if (learned) {
+					if (!vpn_bgp_route_live(vpn, r, &dest))
+						continue;
+					tunnel = (uint8_t)(doc_get(r, "Tunnel")->d_int + 1);
+					if (tunnel > 2)
+						continue;
+				} else {
+					const char *st = doc_get_str(r, "State");
+					if ((st && !str_eq(st, "available")) ||
+					    !cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &dest, NULL))
+						continue;
+				}
+				dest.c_addr &= dest.c_len ? 0xffffffffu << (32 - dest.c_len) : 0;
+				if (out && learned && vgw_route_listed(out, n, &dest))
+					continue;
+				if (out)
+					out[n] = (struct net_vgw_route){ dest, key, tunnel };
+				n++;
+			}
 		}
 	}
 	return n;

@@ -210,7 +210,9 @@ static void test_propagation_follows_tunnels(void **state)
 
 /* A VPN gateway's own routes: each live connection's available static
  * routes, named by the connection's key, whether its tunnels are up or
- * not (the endpoint fails over); an internet gateway has none; a deleted
+ * not (the endpoint fails over); then the learned routes that propagate
+ * (session Established, tunnel UP) with the tunnel BIRD chose, unless a
+ * static route has the prefix; an internet gateway has none; a deleted
  * connection's routes go. */
 static void test_vgw_routes(void **state)
 {
@@ -220,6 +222,13 @@ static void test_vgw_routes(void **state)
 	    "{\"VpnConnectionId\":\"vpn-2\",\"VpnGatewayId\":\"vgw-1\",\"State\":\"available\","
 	    "\"Routes\":[{\"DestinationCidrBlock\":\"172.16.0.0/12\",\"State\":\"available\"},"
 	    "{\"DestinationCidrBlock\":\"172.31.0.0/16\",\"State\":\"deleted\"}]}");
+	put(c, "vpn-connection", "vpn-4",
+	    "{\"VpnConnectionId\":\"vpn-4\",\"VpnGatewayId\":\"vgw-1\",\"State\":\"available\","
+	    "\"VgwTelemetry\":[{\"Status\":\"DOWN\"},{\"Status\":\"UP\"}],"
+	    "\"_Bgp\":{\"Tunnels\":[{\"State\":\"Active\"},{\"State\":\"Established\"}],"
+	    "\"Routes\":[{\"DestinationCidrBlock\":\"192.168.7.0/24\",\"Tunnel\":1},"
+	    "{\"DestinationCidrBlock\":\"192.168.8.0/24\",\"Tunnel\":0},"
+	    "{\"DestinationCidrBlock\":\"10.0.0.0/24\",\"Tunnel\":1}]}}");
 	put(c, "vpn-connection", "vpn-3",
 	    "{\"VpnConnectionId\":\"vpn-3\",\"VpnGatewayId\":\"vgw-1\",\"State\":\"deleted\","
 	    "\"Routes\":[{\"DestinationCidrBlock\":\"10.9.0.0/16\",\"State\":\"available\"}]}");
@@ -234,17 +243,21 @@ static void test_vgw_routes(void **state)
 	assert_non_null(vgw);
 	assert_non_null(igw);
 	assert_int_equal(igw->n_vgw_routes, 0);
-	assert_int_equal(vgw->n_vgw_routes, 3);
+	assert_int_equal(vgw->n_vgw_routes, 4);
 	uint64_t k1 = engine_vpn_conn_key("vpn-1"), k2 = engine_vpn_conn_key("vpn-2");
-	struct { const char *dest; uint64_t key; } want[] = {
-		{ "10.0.0.0/24", k1 }, { "10.0.1.0/24", k1 }, { "172.16.0.0/12", k2 } };
-	for (size_t i = 0; i < 3; i++) {
+	uint64_t k4 = engine_vpn_conn_key("vpn-4");
+	/* learned: 192.168.8.0/24 is on tunnel 1, whose session is not up;
+	 * 10.0.0.0/24 is vpn-1's static route */
+	struct { const char *dest; uint64_t key; uint8_t tunnel; } want[] = {
+		{ "10.0.0.0/24", k1, 0 }, { "10.0.1.0/24", k1, 0 }, { "172.16.0.0/12", k2, 0 },
+		{ "192.168.7.0/24", k4, 2 } };
+	for (size_t i = 0; i < 4; i++) {
 		struct cidr4 d;
 		assert_true(cidr_parse(want[i].dest, &d, NULL));
 		assert_int_equal(vgw->vgw_routes[i].dest.c_addr, d.c_addr);
 		assert_int_equal(vgw->vgw_routes[i].dest.c_len, d.c_len);
 		assert_true(vgw->vgw_routes[i].conn_key == want[i].key);
-		assert_int_equal(vgw->vgw_routes[i].tunnel, 0);
+		assert_int_equal(vgw->vgw_routes[i].tunnel, want[i].tunnel);
 	}
 	/* and net/ compiles them */
 	char err[160];
