@@ -55,6 +55,7 @@ struct engine_bird {
 	struct bird_conn *b_conns;
 	size_t b_nconns, b_capconns;
 	bool b_dirty;			/* the connections changed: rewrite, reconfigure */
+	uint64_t b_conf_retry_ms;	/* bird.conf could not be written: not before then */
 	char *b_conf_text;		/* as last written */
 	bool b_configure_due;		/* written while BIRD ran: `configure` it */
 
@@ -167,6 +168,7 @@ void engine_bird_conn_set(struct engine_bird *b, const char *vpn_id, const struc
 	doc_free(c->bc_view);
 	c->bc_view = conn_view(vpn);
 	b->b_dirty = true;
+	b->b_conf_retry_ms = 0;
 	b->b_poll_at_ms = 0;
 }
 
@@ -508,10 +510,12 @@ static void conns_report(struct engine_bird *b, bool answered, uint64_t now)
 void engine_bird_run(struct engine_bird *b, uint64_t now)
 {
 	bird_supervise(b, now);
-	if (b->b_dirty) {
+	if (b->b_dirty && now >= b->b_conf_retry_ms) {
 		b->b_dirty = false;
-		if (b->b_nconns && conf_sync(b) < 0)
-			b->b_dirty = true;	/* try again at the next run */
+		if (b->b_nconns && conf_sync(b) < 0) {
+			b->b_dirty = true;	/* try again in a while */
+			b->b_conf_retry_ms = now + ENGINE_BIRD_POLL_MS;
+		}
 	}
 	bool wanted = conns_in_conf(b) > 0;
 	if (!wanted) {
@@ -542,8 +546,8 @@ void engine_bird_run(struct engine_bird *b, uint64_t now)
 uint64_t engine_bird_next_ms(const struct engine_bird *b)
 {
 	uint64_t next = b->b_poll_at_ms;
-	if (b->b_dirty)
-		return 0;
+	if (b->b_dirty && b->b_conf_retry_ms < next)
+		next = b->b_conf_retry_ms;
 	if (conns_in_conf(b) && b->b_pid <= 0 && b->b_available && b->b_restart_at_ms < next)
 		next = b->b_restart_at_ms;
 	/* the pidfd is looked at whenever the engine runs us: at each poll */
