@@ -282,8 +282,8 @@ static void tell(struct walk *w, const struct net_trace_step *s, bool answer, ui
 			     answer ? " (the answer)" : "");
 		} else if (s->route.target == NET_TARGET_BLACKHOLE) {
 			route_text(w, s->id, &s->route, rule, sizeof(rule));
-			step(w, k, false, s->id, rule, "%s: the route %s for %s is a blackhole (its target is gone)", s->id,
-			     rule, ip);
+			step(w, k, false, s->id, rule, "%s: the route %s for %s is a blackhole (its target is gone, or "
+			     "not one vpcd carries)", s->id, rule, ip);
 		} else {
 			step(w, k, false, s->id, "", "%s has no route to %s%s", s->id, ip, answer ? " (the answer)" : "");
 		}
@@ -328,9 +328,11 @@ static int run(const struct net_snapshot *snap, const struct net_trace_query *q,
 
 /* The answer to a packet that arrived: from (an ENI id, or a gateway id
  * with the answer's source address src), to dst. Tells its stateless
- * steps; false (with the cause) when it cannot come back. */
+ * steps; false (with the cause) when it cannot come back. back_through:
+ * the gateway the packet came in by, which the answer must leave through
+ * (else it never reaches the sender); NULL: the answer must reach an ENI. */
 static bool walk_answer(struct walk *w, const struct net_snapshot *snap, const char *from, uint32_t src, uint32_t dst,
-			uint32_t seen_src, char *err, size_t errlen)
+			uint32_t seen_src, const char *back_through, char *err, size_t errlen)
 {
 	const struct trace_packet *pkt = w->w_pkt;
 	if (pkt->tp_protocol == PROTO_ICMP && pkt->tp_icmp_type != ICMP_ECHO_REQUEST)
@@ -353,8 +355,27 @@ static bool walk_answer(struct walk *w, const struct net_snapshot *snap, const c
 		else
 			tell(w, s, true, asrc, dst);
 	}
-	if (r.delivered)
+	const struct net_trace_step *port = last_of(&r, NET_TRACE_PORT);
+	if (r.delivered && (back_through ? port && str_eq(port->id, back_through) : !port))
 		return true;
+	if (r.delivered) {
+		/* the answer goes elsewhere: the sender never sees it */
+		const struct net_trace_step *rt = last_of(&r, NET_TRACE_ROUTE);
+		char rule[TRACE_NAME_MAX * 2] = "", ip[IP4_STR_MAX];
+		ip4_format(dst, ip);
+		if (rt)
+			route_text(w, rt->id, &rt->route, rule, sizeof(rule));
+		if (back_through && port)
+			step(w, TRACE_STEP_REPLY_ROUTE, false, rt ? rt->id : "", rule, "the answer to %s leaves through "
+			     "%s, not back through %s", ip, port->id, back_through);
+		else if (back_through)
+			step(w, TRACE_STEP_REPLY_ROUTE, false, rt ? rt->id : "", rule, "the answer to %s stays in the VPC, "
+			     "not back through %s", ip, back_through);
+		else
+			step(w, TRACE_STEP_REPLY_ROUTE, false, rt ? rt->id : "", rule, "the answer to %s leaves through "
+			     "%s instead of reaching it", ip, port->id);
+		return dropped(w, TRACE_REPLY_NO_ROUTE);
+	}
 	if (r.drop == NET_DROP_NO_ENI || r.drop == NET_DROP_NO_PORT) {
 		char ip[IP4_STR_MAX];
 		ip4_format(dst, ip);
@@ -457,12 +478,13 @@ static bool tell_forward(struct walk *w, const struct net_snapshot *snap, const 
 	if (port) {
 		/* from outside, to the source ENI as the outside sees it */
 		const struct net_trace_step *nat_out = last_of(r, NET_TRACE_NAT_OUT);
-		return walk_answer(w, snap, port->id, dst, nat_out ? nat_out->addr : src, dst, err, errlen);
+		return walk_answer(w, snap, port->id, dst, nat_out ? nat_out->addr : src, dst, NULL, err, errlen);
 	}
 	const struct net_trace_step *d = last_of(r, NET_TRACE_DELIVER);
 	if (!d)
 		return true;
-	return walk_answer(w, snap, d->id, 0, src, to_vpc, err, errlen);
+	const struct net_trace_step *in = last_of(r, NET_TRACE_GATEWAY_IN);
+	return walk_answer(w, snap, d->id, 0, src, to_vpc, in ? in->id : NULL, err, errlen);
 }
 
 int engine_trace(struct cache *c, const struct trace_query *q, struct trace_result *out, char *err, size_t errlen)

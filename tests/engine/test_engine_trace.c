@@ -673,6 +673,66 @@ static void test_internet_both_ways(void **state)
 	cache_free(c);
 }
 
+/* From the internet to a public address of an instance whose subnet
+ * routes everything to the VPN gateway: the packet arrives, its answer
+ * leaves through vgw-1 (as the private address) and never reaches the
+ * sender. The model said reply-no-route ("not back through igw-1"). */
+static void test_answer_through_another_gateway(void **state)
+{
+	(void)state;
+	struct cache *c = model_cache();
+	set(c, "eni-a",
+	    "{\"NetworkInterfaceId\":\"eni-a\",\"SubnetId\":\"subnet-priv\",\"VpcId\":\"vpc-1\",\"PrivateIpAddress\":\"10.96.1.4\","
+	    "\"MacAddress\":\"0e:00:00:00:00:0a\",\"SourceDestCheck\":true,\"Groups\":[{\"GroupId\":\"sg-web\",\"GroupName\":\"web\"}],"
+	    "\"Attachment\":{\"InstanceId\":\"i-a\",\"DeviceIndex\":0,\"Status\":\"attached\"},"
+	    "\"Association\":{\"PublicIp\":\"198.51.100.7\",\"IpOwnerId\":\"amazon\"}}");
+	struct trace_result r;
+	trace(c, "203.0.113.9", "198.51.100.7", "tcp", 80, &r);
+	assert_dropped(&r, TRACE_REPLY_NO_ROUTE);
+	assert_true(must_step(&r, TRACE_STEP_DESTINATION)->ts_ok);
+	assert_int_equal(last_step(&r)->ts_kind, TRACE_STEP_REPLY_ROUTE);
+	assert_string_equal(last_step(&r)->ts_component, "rtb-main");
+	assert_string_equal(last_step(&r)->ts_rule, "0.0.0.0/0 -> vgw-1");
+	assert_contains(last_step(&r)->ts_detail, "leaves through vgw-1, not back through igw-1");
+	/* the public subnet's instance answers through igw-1 */
+	trace(c, "203.0.113.9", "198.51.100.4", "tcp", 80, &r);
+	assert_reachable(&r);
+	cache_free(c);
+}
+
+/* A route to a target vpcd does not carry (a transit gateway): the model
+ * said unsupported-target; the router has it as a blackhole and drops the
+ * packet there, naming the target. */
+static void test_disagreement_transit_gateway_route(void **state)
+{
+	(void)state;
+	struct cache *c = seed_cache(",{\"DestinationCidrBlock\":\"172.16.0.0/12\",\"TransitGatewayId\":\"tgw-1\",\"State\":\"active\"}",
+				     "UP");
+	struct trace_result r;
+	trace(c, "i-a", "172.16.1.1", "tcp", 443, &r);
+	assert_dropped(&r, TRACE_BLACKHOLE);
+	assert_string_equal(last_step(&r)->ts_component, "rtb-main");
+	assert_string_equal(last_step(&r)->ts_rule, "172.16.0.0/12 -> tgw-1");
+	cache_free(c);
+}
+
+/* A VPN gateway whose connection has a tunnel UP but no route at all: the
+ * model let the packet out ("routes unknown"); the endpoint carries only
+ * what a connection's routes cover, so the trace says vpn-down. */
+static void test_disagreement_vpn_without_routes(void **state)
+{
+	(void)state;
+	struct cache *c = seed_cache(MAIN_OFFICE_VGW, "UP");
+	set(c, "vpn-1",
+	    "{\"VpnConnectionId\":\"vpn-1\",\"VpnGatewayId\":\"vgw-1\",\"State\":\"available\","
+	    "\"VgwTelemetry\":[{\"Status\":\"UP\"},{\"Status\":\"DOWN\"}],\"Routes\":[]}");
+	struct trace_result r;
+	trace(c, "i-a", "10.0.0.5", "icmp", -1, &r);
+	assert_dropped(&r, TRACE_VPN_DOWN);
+	assert_string_equal(last_step(&r)->ts_component, "vgw-1");
+	cache_free(c);
+}
+
 /* --- the resources as the API stores them (the old api_trace's cases) ------------- */
 
 static void test_route_propagation(void **state)
@@ -902,6 +962,9 @@ int main(void)
 		cmocka_unit_test(test_from_an_eni_address),
 		cmocka_unit_test(test_blackhole_and_appliance),
 		cmocka_unit_test(test_internet_both_ways),
+		cmocka_unit_test(test_answer_through_another_gateway),
+		cmocka_unit_test(test_disagreement_transit_gateway_route),
+		cmocka_unit_test(test_disagreement_vpn_without_routes),
 		cmocka_unit_test(test_route_propagation),
 		cmocka_unit_test(test_the_result_as_a_doc),
 		cmocka_unit_test(test_bad_queries),
