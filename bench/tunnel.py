@@ -259,9 +259,10 @@ class Bench:
         from interop import netns
 
         vpcd = os.path.join(self.build, "vpcd")
-        data = os.path.join(self.dir, "vpcd-" + suite)
+        tag = "%s-%s" % (office, suite)
+        data = os.path.join(self.dir, "vpcd-" + tag)
         os.makedirs(data)
-        log = open(os.path.join(self.dir, "vpcd-%s.log" % suite), "ab")
+        log = open(os.path.join(self.dir, "vpcd-%s.log" % tag), "ab")
         port = 8790
         env = dict(os.environ, VPCD_ACCESS_KEY_ID=vpcdtest.KEY_ID,
                    VPCD_SECRET_ACCESS_KEY=vpcdtest.SECRET)
