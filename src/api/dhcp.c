@@ -25,7 +25,6 @@
 
 #define DHCP_WHAT "dhcpOptions"		/* "The dhcpOptions ID '…' does not exist" */
 #define DHCP_VALUES_MAX 4		/* servers per option */
-#define DHCP_NO_SET_DNS "169.254.169.253"
 #define DHCP_LEASE_MIN 140		/* ipv6-address-preferred-lease-time, seconds */
 #define DHCP_LEASE_MAX 2147483647
 
@@ -35,15 +34,6 @@ static const char *const dhcp_keys[] = {
 };
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
-
-/* The values of one option of a set, or NULL. */
-static const struct doc *dhcp_option(const struct doc *set, const char *key)
-{
-	doc_foreach(c, doc_get(set, "DhcpConfigurations"))
-		if (str_eq(doc_get_str(c, "Key"), key))
-			return doc_get(c, "Values");
-	return NULL;
-}
 
 static void add_option(struct doc *configs, const char *key, const char *const *values, size_t n)
 {
@@ -267,45 +257,4 @@ int handle_DescribeDhcpOptions(struct api_req *rq)
 		true, 5, 1000, NULL,
 	};
 	return api_describe(rq, &spec);
-}
-
-/* --- what an instance's resolver gets ---------------------------------------- */
-
-size_t vpc_resolv_conf(struct cache *c, const char *vpc_id, char *buf, size_t len)
-{
-	const struct res *vpc = cache_get_typed(c, RT_VPC, vpc_id);
-	const char *set_id = vpc ? doc_get_str(vpc->r_doc, "DhcpOptionsId") : NULL;
-	const struct res *set = set_id ? cache_get_typed(c, RT_DHCP, set_id) : NULL;
-	struct strbuf sb = STRBUF_INIT;
-	sb_printf(&sb, "# vpcd: DHCP options of %s (%s)\n", vpc_id, set ? set->r_id : "no DHCP option set");
-	if (!set) {
-		sb_printf(&sb, "nameserver %s\n", DHCP_NO_SET_DNS);
-	} else {
-		const struct doc *domain = dhcp_option(set->r_doc, "domain-name");
-		if (domain && domain->d_count) {
-			sb_printf(&sb, "search");
-			doc_foreach(v, domain)
-				sb_printf(&sb, " %s", doc_get_str(v, "Value") ? doc_get_str(v, "Value") : "");
-			sb_printf(&sb, "\n");
-		}
-		doc_foreach(v, dhcp_option(set->r_doc, "domain-name-servers")) {
-			const char *s = doc_get_str(v, "Value");
-			struct cidr4 primary;
-			if (str_eq(s, "AmazonProvidedDNS")) {
-				/* the Amazon DNS server: the VPC's primary block + 2 */
-				char ip[IP4_STR_MAX];
-				if (!cidr_parse(doc_get_str(vpc->r_doc, "CidrBlock"), &primary, NULL))
-					continue;
-				ip4_format(primary.c_addr + 2, ip);
-				sb_printf(&sb, "nameserver %s\n", ip);
-			} else if (s) {
-				sb_printf(&sb, "nameserver %s\n", s);
-			}
-		}
-	}
-	size_t n = sb.sb_len;
-	if (len)
-		snprintf(buf, len, "%s", sb.sb_data ? sb.sb_data : "");
-	sb_free(&sb);
-	return n;
 }

@@ -23,13 +23,10 @@
 
 #include "api/api.h"
 #include "model/model.h"
+#include "state/resources.h"
 
-/* Cache types (also the TagSpecification resource types). */
-#define RT_INSTANCE "instance"
-#define RT_ENI "network-interface"
-#define RT_EIP "elastic-ip"
-#define RT_IMAGE "image"
-
+/* Their cache types (RT_INSTANCE, RT_ENI, RT_EIP, RT_IMAGE) are in
+ * state/resources.h. */
 #define ENI_GROUPS_MAX 5		/* security groups per interface (AWS's quota) */
 #define ENI_PER_INSTANCE_MAX 8		/* device indexes 0..7 */
 #define MAC_STR_MAX 18			/* "02:ab:cd:ef:01:23" + NUL */

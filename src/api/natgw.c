@@ -45,12 +45,6 @@
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
-bool natgw_is_live(const struct doc *d)
-{
-	const char *st = doc_get_str(d, "State");
-	return str_eq(st, "pending") || str_eq(st, "available");
-}
-
 static const char *natgw_eni_id(const struct doc *d)
 {
 	doc_foreach(a, doc_get(d, "NatGatewayAddresses"))

@@ -83,11 +83,6 @@ static const char *pcx_code(const struct doc *d)
 	return doc_get_str(doc_get(d, "Status"), "Code");
 }
 
-bool pcx_is_active(const struct doc *d)
-{
-	return str_eq(pcx_code(d), "active");
-}
-
 static void pcx_status(struct doc *d, const char *code, const char *message)
 {
 	struct doc *st = doc_set(d, "Status", doc_obj());

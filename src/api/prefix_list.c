@@ -154,23 +154,6 @@ struct res *prefix_list_require(struct api_req *rq, const char *id)
 	return r;
 }
 
-size_t prefix_list_cidrs(struct cache *c, const char *id, prefix_list_cidr_fn fn, void *arg)
-{
-	const struct res *r = id ? cache_get_typed(c, RT_PREFIX_LIST, id) : NULL;
-	size_t n = 0;
-	if (!r)
-		return 0;
-	doc_foreach(e, doc_get(r->r_doc, "_Entries")) {
-		struct cidr4 cidr;
-		if (!cidr_parse(doc_get_str(e, "Cidr"), &cidr, NULL))
-			continue;	/* IPv6 */
-		if (fn)
-			fn(arg, &cidr);
-		n++;
-	}
-	return n;
-}
-
 /* --- entries in requests --------------------------------------------------------- */
 
 /* A list entry's CIDR in its family, normalised; false (after api_fail)

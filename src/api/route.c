@@ -309,6 +309,12 @@ static const struct filter_def rtb_filters[] = {
 	{ NULL, NULL },
 };
 
+/* The propagated routes beside the table's own (state/propagation.c). */
+void rtb_decorate_propagated(struct api_req *rq, struct doc *item)
+{
+	rtb_add_propagated(api_cache(rq), item);
+}
+
 int handle_DescribeRouteTables(struct api_req *rq)
 {
 	static const struct describe_spec spec = {

@@ -73,7 +73,7 @@
  *       "Routes": [only those of Established sessions, {
  *         "DestinationCidrBlock", "Tunnel" (the index BIRD chose),
  *         "AsPathLength", "Med" (when present) }] }
- *     Its Routes propagate (propagation.c, resources.h) while their
+ *     Its Routes propagate (state/propagation.c, state/resources.h) while their
  *     tunnel's session is Established and the tunnel UP.
  *   The API creates these entries (DOWN) and afterwards only copies them:
  *   no handler here changes an existing VgwTelemetry entry, so the engine

@@ -34,8 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api/eni.h"
-#include "api/resources.h"
 #include "base/base.h"
 #include "base/ring.h"
 #include "base/strbuf.h"
@@ -48,6 +46,7 @@
 #include "engine/engine_vpn.h"
 #include "model/model.h"
 #include "priv/priv.h"
+#include "state/resources.h"
 #include "vpn/endpoint/endpoint.h"
 
 #define ENGINE_LOG "engine"

@@ -40,7 +40,7 @@ size_t engine_bgp_exports(const struct doc *vpn, struct bgp_prefix *out, size_t 
 
 /* ---- _Bgp: what BIRD says, in the connection's doc ------------------------ */
 
-#define ENGINE_BGP_KEY		"_Bgp"	/* api/resources.h's VPN_BGP_KEY */
+#define ENGINE_BGP_KEY		"_Bgp"	/* state/resources.h's VPN_BGP_KEY */
 
 /* "" | "prefix-limit" | "bad-peer-as" | "hold-expired" | "other" */
 const char *engine_bgp_cause_name(enum bgp_session_error e);

@@ -11,10 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/eni.h"
-#include "api/resources.h"
 #include "base/base.h"
 #include "engine/engine_vpn.h"
+#include "state/resources.h"
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 

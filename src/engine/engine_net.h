@@ -46,7 +46,7 @@
  *                after the instance; vpcd-join-netns -> eth0 in the
  *                namespace named by its tag "vpcd:netns".
  *   resolver     a vpcd-linux instance's resolv.conf from its VPC's DHCP
- *                option set (api/dhcp.c's vpc_resolv_conf).
+ *                option set (state/resources.h: vpc_resolv_conf).
  *   secondary    each ENI attached to such an instance with DeviceIndex
  *                1..ENGINE_DEV_MAX: eth<DeviceIndex> in the same namespace.
  */

@@ -96,7 +96,7 @@ bool engine_vpn_is_dynamic(const struct doc *vpn);
  *
  * The layout is at the top of api/vpn.c (per tunnel index: State, Since,
  * LocalAsn, NeighborAsn, Received, Advertised, LastError, Cause; the
- * learned Routes; Error when BGP cannot run at all). api/propagation.c
+ * learned Routes; Error when BGP cannot run at all). state/propagation.c
  * propagates its Routes; VpcdDescribeTunnelDetails serves it to vpcctl.
  *
  * engine_vpn_bgp_apply: bgp (a doc of that layout; NULL removes it) into

@@ -32,11 +32,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "api/resources.h"
 #include "base/base.h"
 #include "engine/engine_net.h"
 #include "engine/engine_trace.h"
 #include "net/net.h"
+#include "state/resources.h"
 
 static int64_t ord;
 

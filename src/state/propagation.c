@@ -1,5 +1,5 @@
 /*
- * propagation.c — route propagation from VPN gateways (resources.h): the
+ * propagation.c — route propagation from VPN gateways (state/resources.h): the
  * routes a VPN gateway puts into the route tables that list it in
  * PropagatingVgws. One definition, read by DescribeRouteTables (computed
  * at Describe time, never stored) and the builder of the router's picture
@@ -20,7 +20,7 @@
  * order); a prefix is given once, by the first of those that has it.
  * Cost: O(r log r) in the r candidate routes of the gateway, per call.
  */
-#include "api/resources.h"
+#include "state/resources.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +192,7 @@ static void add_propagated(void *arg, const struct cidr4 *dest)
 	doc_set_str(route, "State", "active");
 }
 
-void rtb_decorate_propagated(struct api_req *rq, struct doc *item)
+void rtb_add_propagated(struct cache *c, struct doc *item)
 {
 	const struct doc *pv = doc_get(item, "PropagatingVgws");
 	if (!pv || !pv->d_count)
@@ -200,6 +200,6 @@ void rtb_decorate_propagated(struct api_req *rq, struct doc *item)
 	struct decorate_ctx dc = { doc_get_list(item, "Routes"), NULL };
 	doc_foreach(p, pv) {
 		dc.dc_vgw = doc_get_str(p, "GatewayId");
-		vgw_propagated_routes(api_cache(rq), dc.dc_vgw, add_propagated, &dc);
+		vgw_propagated_routes(c, dc.dc_vgw, add_propagated, &dc);
 	}
 }
