@@ -78,7 +78,7 @@ static void stats_add(struct ike_stats *d, const struct ike_stats *a)
 	d->dpd_sent += a->dpd_sent;
 	d->dpd_answered += a->dpd_answered;
 	d->dpd_timeouts += a->dpd_timeouts;
-	for (int i = 0; i < IKE_DROP_MAX; i++)
+	for (int i = 0; i < IKE_DROP_COUNT; i++)
 		d->dropped[i] += a->dropped[i];
 }
 

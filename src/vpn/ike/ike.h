@@ -282,7 +282,10 @@ enum ike_drop {
 	IKE_DROP_REPLAY,	/* informational message id seen before */
 	IKE_DROP_SOURCE_LIMIT,	/* Main Mode 1 from a source (address, port) over
 				 * its budget of new exchanges */
-	IKE_DROP_MAX
+	IKE_DROP_COUNT,		/* how many reasons there are: array sizes, bounds */
+	/* What a check returns when the message passes: nothing dropped.
+	 * Never a reason, never counted, never an index. */
+	IKE_DROP_NONE = -1
 };
 
 const char *ike_drop_name(enum ike_drop why);
@@ -296,7 +299,7 @@ struct ike_stats {
 	uint64_t auth_failures, proposal_mismatches;
 	uint64_t dpd_sent, dpd_answered, dpd_timeouts;
 	uint64_t halfopen_evicted;	/* unanswered Main Modes pushed out by newer */
-	uint64_t dropped[IKE_DROP_MAX];
+	uint64_t dropped[IKE_DROP_COUNT];
 };
 
 struct ike_endpoint;

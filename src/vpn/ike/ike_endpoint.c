@@ -23,7 +23,7 @@ const uint8_t ike_vid_dpd[16] = {
 	0x6b, 0x86, 0x96, 0xfc, 0x77, 0x57, 0x01, 0x00,
 };
 
-static const char *const drop_names[IKE_DROP_MAX] = {
+static const char *const drop_names[IKE_DROP_COUNT] = {
 	[IKE_DROP_TOO_SHORT] = "too short",
 	[IKE_DROP_BAD_MARKER] = "no non-ESP marker",
 	[IKE_DROP_BAD_VERSION] = "bad ISAKMP version",
@@ -47,7 +47,7 @@ static const char *const drop_names[IKE_DROP_MAX] = {
 
 const char *ike_drop_name(enum ike_drop why)
 {
-	return (unsigned)why < IKE_DROP_MAX ? drop_names[why] : "?";
+	return (unsigned)why < IKE_DROP_COUNT ? drop_names[why] : "?";
 }
 
 void ike_tunnel_config_defaults(struct ike_tunnel_config *cfg)
@@ -215,7 +215,7 @@ void ep_down_unless_children(struct ike_endpoint *ep, const char *cause)
 
 void ep_drop(struct ike_endpoint *ep, enum ike_drop why, const char *detail)
 {
-	if ((unsigned)why >= IKE_DROP_MAX)
+	if ((unsigned)why >= IKE_DROP_COUNT)
 		why = IKE_DROP_UNEXPECTED;
 	ep->st.dropped[why]++;
 	/* a forged packet can cause any of these at packet rate */

@@ -120,7 +120,7 @@ void info_plain_input(struct ike_endpoint *ep, uint64_t now, const uint8_t *pkt,
 	struct isakmp_msg m;
 	enum ike_drop why = isakmp_payloads_parse(h->np, pkt + ISAKMP_HDR_LEN,
 						  len - ISAKMP_HDR_LEN, &m);
-	if (why != IKE_DROP_MAX) {
+	if (why != IKE_DROP_NONE) {
 		ep_drop(ep, why, "informational");
 		return;
 	}
@@ -271,7 +271,7 @@ void info_input(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const 
 	}
 	enum ike_drop why = isakmp_payloads_parse(h->np, plain + ISAKMP_HDR_LEN,
 						  len - ISAKMP_HDR_LEN, &m);
-	if (why != IKE_DROP_MAX) {
+	if (why != IKE_DROP_NONE) {
 		ep_drop(ep, why, "informational after decryption");
 		goto out;
 	}

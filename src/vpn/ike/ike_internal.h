@@ -177,7 +177,7 @@ struct ike_src {
 /* Log lines an attacker can cause per packet go through these limits. */
 enum ike_log_kind {
 	IKE_LOGK_DROP,			/* + enum ike_drop: one limit per reason */
-	IKE_LOGK_MM1 = IKE_LOGK_DROP + IKE_DROP_MAX,	/* peer initiated Main Mode */
+	IKE_LOGK_MM1 = IKE_LOGK_DROP + IKE_DROP_COUNT,	/* peer initiated Main Mode */
 	IKE_LOGK_HO_EVICT,		/* half-open table full */
 	IKE_LOGK_SRC_LIMIT,		/* a source over its budget */
 	IKE_LOGK_SA_LIMIT,		/* too many proven ISAKMP SAs */

@@ -225,7 +225,7 @@ static bool parse_plain(struct ike_endpoint *ep, const struct isakmp_hdr *h, con
 	}
 	enum ike_drop why = isakmp_payloads_parse(h->np, pkt + ISAKMP_HDR_LEN,
 						  len - ISAKMP_HDR_LEN, m);
-	if (why != IKE_DROP_MAX) {
+	if (why != IKE_DROP_NONE) {
 		ep_drop(ep, why, NULL);
 		return false;
 	}
@@ -404,7 +404,7 @@ static void on_mm2(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 		sa_fail(ep, sa, now, "proposal mismatch: responder chose a transform we did not offer");
 		return;
 	}
-	if (why != IKE_DROP_MAX) {
+	if (why != IKE_DROP_NONE) {
 		ep_drop(ep, why, NULL);
 		return;
 	}
@@ -509,7 +509,7 @@ static bool verify_identity(struct ike_endpoint *ep, struct ike_sa *sa, const st
 		goto out;
 	}
 	if (isakmp_payloads_parse(h->np, plain + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN, &m) !=
-	    IKE_DROP_MAX) {
+	    IKE_DROP_NONE) {
 		/* garbage after decryption: almost always the wrong PSK */
 		ep_drop(ep, IKE_DROP_BAD_HASH, "identity does not decrypt (pre-shared key mismatch?)");
 		fail = "authentication failed: identity does not decrypt (pre-shared key mismatch?)";
@@ -617,7 +617,7 @@ static void on_mm1(struct ike_endpoint *ep, uint64_t now, const struct ike_addr 
 			log_warn(IKE_LOG, "%s: %s (existing CHILD SAs stay up)", ep->cfg.name, cause);
 		return;
 	}
-	if (why != IKE_DROP_MAX) {
+	if (why != IKE_DROP_NONE) {
 		ep_drop(ep, why, NULL);
 		return;
 	}

@@ -311,12 +311,12 @@ static enum ike_drop sa_proposals(const uint8_t *sa, size_t len, struct isakmp_m
 		return IKE_DROP_BAD_PROPOSAL;
 	if (get_be32(sa) != DOI_IPSEC || get_be32(sa + 4) != SIT_IDENTITY_ONLY)
 		return IKE_DROP_BAD_PROPOSAL;
-	if (isakmp_payloads_parse(PL_P, sa + 8, len - 8, props) != IKE_DROP_MAX)
+	if (isakmp_payloads_parse(PL_P, sa + 8, len - 8, props) != IKE_DROP_NONE)
 		return IKE_DROP_BAD_PROPOSAL;
 	for (size_t i = 0; i < props->n; i++)
 		if (props->pl[i].type != PL_P)
 			return IKE_DROP_BAD_PROPOSAL;
-	return IKE_DROP_MAX;
+	return IKE_DROP_NONE;
 }
 
 struct prop_view {
@@ -380,7 +380,7 @@ static enum ike_drop prop_parse(const struct isakmp_payload *p, struct prop_view
 		if (np != PL_T)
 			return IKE_DROP_BAD_PROPOSAL;
 	}
-	return IKE_DROP_MAX;
+	return IKE_DROP_NONE;
 }
 
 /* Decode a phase 1 transform. Returns -1 malformed, 0 unacceptable, 1 ok;
@@ -463,10 +463,10 @@ enum ike_drop p1_sa_select(const uint8_t *sa, size_t len, const struct ike_tunne
 	enum ike_drop why = sa_proposals(sa, len, &props);
 	if (offered_cap)
 		offered[0] = 0;
-	if (why != IKE_DROP_MAX)
+	if (why != IKE_DROP_NONE)
 		return why;
 	for (size_t p = 0; p < props.n; p++) {
-		if ((why = prop_parse(&props.pl[p], &v)) != IKE_DROP_MAX)
+		if ((why = prop_parse(&props.pl[p], &v)) != IKE_DROP_NONE)
 			return why;
 		if (v.proto != PROTO_ISAKMP)
 			continue;
@@ -481,7 +481,7 @@ enum ike_drop p1_sa_select(const uint8_t *sa, size_t len, const struct ike_tunne
 				pick->tf = tf.raw;
 				pick->tf_len = tf.raw_len;
 				pick->spi = 0;
-				return IKE_DROP_MAX;
+				return IKE_DROP_NONE;
 			}
 			if (offered_cap)
 				appendf(offered, offered_cap, "%s%s%s", offered[0] ? ", " : "",
@@ -497,9 +497,9 @@ enum ike_drop p1_sa_check_reply(const uint8_t *sa, size_t len, const struct ike_
 	struct isakmp_msg props;
 	struct prop_view v;
 	enum ike_drop why = sa_proposals(sa, len, &props);
-	if (why != IKE_DROP_MAX)
+	if (why != IKE_DROP_NONE)
 		return why;
-	if (props.n != 1 || (why = prop_parse(&props.pl[0], &v)) != IKE_DROP_MAX)
+	if (props.n != 1 || (why = prop_parse(&props.pl[0], &v)) != IKE_DROP_NONE)
 		return IKE_DROP_BAD_PROPOSAL;
 	struct isakmp_payload tf;
 	size_t off = 0;
@@ -514,7 +514,7 @@ enum ike_drop p1_sa_check_reply(const uint8_t *sa, size_t len, const struct ike_
 	/* a lifetime longer than we offered is not what we offered */
 	if (out->lifetime_s > cfg->p1_lifetime_s)
 		return IKE_DROP_NO_PROPOSAL;
-	return IKE_DROP_MAX;
+	return IKE_DROP_NONE;
 }
 
 static int p2_tf_decode(const struct isakmp_payload *t, const struct ike_tunnel_config *cfg,
@@ -612,10 +612,10 @@ enum ike_drop p2_sa_select(const uint8_t *sa, size_t len, const struct ike_tunne
 	enum ike_drop why = sa_proposals(sa, len, &props);
 	if (offered_cap)
 		offered[0] = 0;
-	if (why != IKE_DROP_MAX)
+	if (why != IKE_DROP_NONE)
 		return why;
 	for (size_t p = 0; p < props.n; p++) {
-		if ((why = prop_parse(&props.pl[p], &v)) != IKE_DROP_MAX)
+		if ((why = prop_parse(&props.pl[p], &v)) != IKE_DROP_NONE)
 			return why;
 		/* proposals sharing a number form a bundle (AH+ESP): not for us */
 		bool bundle = (p > 0 && props.pl[p - 1].len >= 1 && props.pl[p - 1].body[0] == v.num) ||
@@ -634,7 +634,7 @@ enum ike_drop p2_sa_select(const uint8_t *sa, size_t len, const struct ike_tunne
 				pick->tf = tf.raw;
 				pick->tf_len = tf.raw_len;
 				pick->spi = get_be32(v.spi);
-				return IKE_DROP_MAX;
+				return IKE_DROP_NONE;
 			}
 			if (offered_cap)
 				appendf(offered, offered_cap, "%s%s%s", offered[0] ? ", " : "",
@@ -650,9 +650,9 @@ enum ike_drop p2_sa_check_reply(const uint8_t *sa, size_t len, const struct ike_
 	struct isakmp_msg props;
 	struct prop_view v;
 	enum ike_drop why = sa_proposals(sa, len, &props);
-	if (why != IKE_DROP_MAX)
+	if (why != IKE_DROP_NONE)
 		return why;
-	if (props.n != 1 || (why = prop_parse(&props.pl[0], &v)) != IKE_DROP_MAX)
+	if (props.n != 1 || (why = prop_parse(&props.pl[0], &v)) != IKE_DROP_NONE)
 		return IKE_DROP_BAD_PROPOSAL;
 	struct isakmp_payload tf;
 	size_t off = 0;
@@ -665,7 +665,7 @@ enum ike_drop p2_sa_check_reply(const uint8_t *sa, size_t len, const struct ike_
 	if (r == 0)
 		return IKE_DROP_NO_PROPOSAL;
 	*peer_spi = get_be32(v.spi);
-	return IKE_DROP_MAX;
+	return IKE_DROP_NONE;
 }
 
 /* ---- traffic selectors ------------------------------------------------ */

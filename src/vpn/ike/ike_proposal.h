@@ -51,7 +51,7 @@ size_t p1_sa_build_reply(struct isakmp_buf *b, const struct sa_pick *pick);
 size_t p2_sa_build_reply(struct isakmp_buf *b, const struct sa_pick *pick, uint32_t our_spi);
 
 /* Responder: pick the first transform (in the peer's order) that the
- * configuration allows. IKE_DROP_MAX on success; IKE_DROP_NO_PROPOSAL
+ * configuration allows. IKE_DROP_NONE on success; IKE_DROP_NO_PROPOSAL
  * when nothing fits (then `offered` names what the peer offered);
  * IKE_DROP_BAD_PROPOSAL when malformed. have_ke: the QM carried a KE
  * payload, so a transform must name a PFS group (and none without). */

@@ -268,7 +268,7 @@ static bool qm_open(struct ike_endpoint *ep, const struct ike_sa *sa, const uint
 	}
 	enum ike_drop why = isakmp_payloads_parse(h->np, o->plain + ISAKMP_HDR_LEN,
 						  len - ISAKMP_HDR_LEN, &o->m);
-	if (why != IKE_DROP_MAX) {
+	if (why != IKE_DROP_NONE) {
 		ep_drop(ep, why, "after decryption");
 		goto err;
 	}
@@ -500,7 +500,7 @@ static void on_qm1(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 		qm_reject(ep, sa, N_NO_PROPOSAL_CHOSEN, cause);
 		goto out;
 	}
-	if (why != IKE_DROP_MAX) {
+	if (why != IKE_DROP_NONE) {
 		ep_drop(ep, why, "quick mode SA");
 		goto out;
 	}
@@ -637,9 +637,9 @@ static void on_qm2(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm
 	struct p2_choice c;
 	uint32_t spi_out = 0;
 	enum ike_drop why = p2_sa_check_reply(sap->body, sap->len, &ep->cfg, ke != NULL, &c, &spi_out);
-	if (why == IKE_DROP_MAX && c.group != qm->group)
+	if (why == IKE_DROP_NONE && c.group != qm->group)
 		why = IKE_DROP_NO_PROPOSAL;
-	if (why != IKE_DROP_MAX) {
+	if (why != IKE_DROP_NONE) {
 		ep_drop(ep, why, "quick mode reply SA");
 		if (why == IKE_DROP_NO_PROPOSAL) {
 			qm_fail(ep, sa, qm, now, "proposal mismatch: responder chose a transform we "

@@ -71,7 +71,7 @@ enum ike_drop isakmp_payloads_parse(uint8_t first, const uint8_t *p, size_t len,
 		off += plen;
 	}
 	m->used = off;
-	return IKE_DROP_MAX;
+	return IKE_DROP_NONE;
 }
 
 const struct isakmp_payload *isakmp_find(const struct isakmp_msg *m, uint8_t type, size_t idx)

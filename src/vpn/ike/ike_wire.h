@@ -106,7 +106,7 @@ void put_be32(uint8_t *p, uint32_t v);
 bool isakmp_hdr_parse(const uint8_t *p, size_t len, struct isakmp_hdr *h);
 
 /* Walk the payload chain starting with type `first` over p[0..len).
- * Returns IKE_DROP_MAX on success, else the reason. */
+ * Returns IKE_DROP_NONE on success, else the reason. */
 enum ike_drop isakmp_payloads_parse(uint8_t first, const uint8_t *p, size_t len,
 				    struct isakmp_msg *m);
 

@@ -369,7 +369,7 @@ static void ike_rekey_done(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t
 	if (!sap || !nrp || !kep || !v2_parse_ke(kep, &ke) || nrp->len < IKEV2_NONCE_MIN ||
 	    nrp->len > IKEV2_NONCE_MAX || ke.group != r->group || ke.len != ike_dh_pub_len(r->group) ||
 	    v2_sa_check_reply(sap->body, sap->len, &ep->cfg, V2_PROTO_IKE, V2_DH_KE, r->group, &c) !=
-		    IKE_DROP_MAX || c.spi_len != 8) {
+		    IKE_DROP_NONE || c.spi_len != 8) {
 		log_warn(V2_LOG, "%s: #%u the peer's IKE SA rekey answer is unusable", ep->cfg.name,
 			 sa->serial);
 		rekey_later(ep, sa, r, now, V2_RETRY_MS);
@@ -500,7 +500,7 @@ void v2_create_child_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint6
 		  li.n == 1 && lr.n == 1 && !li.ranged[0] && !lr.ranged[0] &&
 		  ts_within(&li.ts[0], &r.ts_l) && ts_within(&lr.ts[0], &r.ts_r) &&
 		  v2_sa_check_reply(sap->body, sap->len, &ep->cfg, V2_PROTO_ESP,
-				    r.group ? V2_DH_KE : V2_DH_NONE, r.group, &c) == IKE_DROP_MAX;
+				    r.group ? V2_DH_KE : V2_DH_NONE, r.group, &c) == IKE_DROP_NONE;
 	if (ok && r.group)
 		ok = kep && v2_parse_ke(kep, &ke) && ke.group == r.group &&
 		     ke.len == ike_dh_pub_len(r.group) &&
@@ -573,7 +573,7 @@ static void ike_rekey_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_
 		respond_notify(ep, sa, V2_CREATE_CHILD_SA, V2N_INVALID_KE_PAYLOAD, g, 2);
 		return;
 	}
-	if (r != IKE_DROP_MAX || c.spi_len != 8 || ke.len != ike_dh_pub_len(c.group)) {
+	if (r != IKE_DROP_NONE || c.spi_len != 8 || ke.len != ike_dh_pub_len(c.group)) {
 		if (r == IKE_DROP_NO_PROPOSAL)
 			ep->st.proposal_mismatches++;
 		respond_notify(ep, sa, V2_CREATE_CHILD_SA, V2N_NO_PROPOSAL_CHOSEN, NULL, 0);
@@ -702,7 +702,7 @@ void v2_create_child_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t
 		respond_notify(ep, sa, V2_CREATE_CHILD_SA, V2N_INVALID_KE_PAYLOAD, g, 2);
 		return;
 	}
-	if (r != IKE_DROP_MAX) {
+	if (r != IKE_DROP_NONE) {
 		if (r == IKE_DROP_NO_PROPOSAL) {
 			char ours[IKEV2_OFFERED_MAX];
 			v2_offer_name_esp(&ep->cfg, ep->cfg.p2_dh_n > 0, ours, sizeof(ours));

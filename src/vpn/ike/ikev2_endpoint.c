@@ -164,7 +164,7 @@ void v2_update_status(struct ikev2_endpoint *ep, const char *cause)
 
 void v2_drop(struct ikev2_endpoint *ep, enum ike_drop why, const char *detail)
 {
-	if ((unsigned)why >= IKE_DROP_MAX)
+	if ((unsigned)why >= IKE_DROP_COUNT)
 		why = IKE_DROP_UNEXPECTED;
 	ep->st.dropped[why]++;
 	/* a forged packet can cause any of these at packet rate */
@@ -383,7 +383,7 @@ static int unprotect(struct ikev2_endpoint *ep, struct v2_sa *sa, const uint8_t 
 {
 	struct v2_msg outer = { .n = 0 };
 	enum ike_drop r = v2_payloads_parse(h->np, pkt + IKEV2_HDR_LEN, len - IKEV2_HDR_LEN, &outer);
-	if (r != IKE_DROP_MAX) {
+	if (r != IKE_DROP_NONE) {
 		v2_drop(ep, r, v2_exch_name(h->exch));
 		return -1;
 	}
@@ -499,7 +499,7 @@ void ikev2_input(struct ikev2_endpoint *ep, uint64_t now, const struct ike_addr 
 	}
 	struct v2_hdr h;
 	enum ike_drop r = v2_hdr_parse(pkt, len, &h);
-	if (r != IKE_DROP_MAX) {
+	if (r != IKE_DROP_NONE) {
 		v2_drop(ep, r, NULL);
 		return;
 	}
@@ -507,7 +507,7 @@ void ikev2_input(struct ikev2_endpoint *ep, uint64_t now, const struct ike_addr 
 	struct v2_msg m = { .n = 0 };
 	if (h.exch == V2_IKE_SA_INIT) {
 		r = v2_payloads_parse(h.np, pkt + IKEV2_HDR_LEN, len - IKEV2_HDR_LEN, &m);
-		if (r != IKE_DROP_MAX) {
+		if (r != IKE_DROP_NONE) {
 			v2_drop(ep, r, "IKE_SA_INIT");
 			goto out;
 		}
@@ -566,7 +566,7 @@ void ikev2_input(struct ikev2_endpoint *ep, uint64_t now, const struct ike_addr 
 		goto out;
 	}
 	r = v2_payloads_parse(np, plain, plain_len, &m);
-	if (r != IKE_DROP_MAX) {
+	if (r != IKE_DROP_NONE) {
 		v2_drop(ep, r, v2_exch_name(h.exch));
 		goto out;
 	}

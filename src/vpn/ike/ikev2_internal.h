@@ -158,10 +158,10 @@ struct v2_child {
 	size_t our_rekey_min_len;
 };
 
-/* Rate-limited kinds of log line beyond the drop reasons (0 .. IKE_DROP_MAX - 1). */
-#define V2_LOGK_COOKIE		IKE_DROP_MAX
-#define V2_LOGK_STATE		(IKE_DROP_MAX + 1)
-#define V2_LOGK_MAX		(IKE_DROP_MAX + 2)
+/* Rate-limited kinds of log line beyond the drop reasons (0 .. IKE_DROP_COUNT - 1). */
+#define V2_LOGK_COOKIE		IKE_DROP_COUNT
+#define V2_LOGK_STATE		(IKE_DROP_COUNT + 1)
+#define V2_LOGK_MAX		(IKE_DROP_COUNT + 2)
 
 struct ikev2_endpoint {
 	struct ike_tunnel_config cfg;

@@ -495,7 +495,7 @@ static enum ike_drop walk(const uint8_t *sa, size_t len, uint8_t proto, struct p
 			return IKE_DROP_BAD_PROPOSAL;
 		(*count)++;
 		if (p->proto == proto && f(p, arg))
-			return IKE_DROP_MAX;
+			return IKE_DROP_NONE;
 	}
 	/* the proposals fill the payload exactly */
 	return off == len ? IKE_DROP_NO_PROPOSAL : IKE_DROP_BAD_PROPOSAL;
@@ -633,7 +633,7 @@ enum ike_drop v2_sa_check_reply(const uint8_t *sa, size_t len, const struct ike_
 	/* one proposal only, and the one we could have offered */
 	if (count != 1 || !x.ok)
 		return IKE_DROP_NO_PROPOSAL;
-	return IKE_DROP_MAX;
+	return IKE_DROP_NONE;
 }
 
 /* ---- names ------------------------------------------------------------ */

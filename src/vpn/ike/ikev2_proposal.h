@@ -54,7 +54,7 @@ void v2_sa_build_reply(struct isakmp_buf *b, const struct v2_choice *c, const ui
 /* Responder: the first proposal (in the peer's order) of protocol
  * `proto` with an allowed transform of every type. With V2_DH_KE, ke_group
  * is the KE payload's group.
- *   IKE_DROP_MAX: *out filled.
+ *   IKE_DROP_NONE: *out filled.
  *   IKE_DROP_BAD_KE: a proposal fits but not with ke_group; out->group is
  *     the group to ask for (INVALID_KE_PAYLOAD).
  *   IKE_DROP_NO_PROPOSAL: nothing fits; `offered` names what the peer

@@ -363,7 +363,7 @@ void v2_init_request(struct ikev2_endpoint *ep, uint64_t now, const struct ike_a
 		init_refuse(ep, h, from, natt, V2N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		return;
 	}
-	if (r != IKE_DROP_MAX) {
+	if (r != IKE_DROP_NONE) {
 		v2_drop(ep, r, "IKE_SA_INIT proposal");
 		init_refuse(ep, h, from, natt, V2N_INVALID_SYNTAX, NULL, 0);
 		return;
@@ -559,7 +559,7 @@ void v2_auth_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 		v2_put_notify(&b, 0, NULL, 0, V2N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		snprintf(cause, sizeof(cause), "peer asks for transport mode; tunnel mode only");
 	} else if (v2_sa_select(sap->body, sap->len, &ep->cfg, V2_PROTO_ESP, V2_DH_IGNORE, 0, &c,
-				offered, sizeof(offered)) != IKE_DROP_MAX) {
+				offered, sizeof(offered)) != IKE_DROP_NONE) {
 		v2_put_notify(&b, 0, NULL, 0, V2N_NO_PROPOSAL_CHOSEN, NULL, 0);
 		mismatch_cause(ep, "CHILD SA", offered, false);
 	} else if (!v2_ts_pick(&li, &ep->cfg.remote_ts, &ts_r) ||
@@ -637,7 +637,7 @@ void v2_auth_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 	} else if (!sap || !tsi || !tsr || !v2_parse_ts(tsi, &li) || !v2_parse_ts(tsr, &lr) ||
 		   li.n != 1 || lr.n != 1 || li.ranged[0] || lr.ranged[0] ||
 		   v2_sa_check_reply(sap->body, sap->len, &ep->cfg, V2_PROTO_ESP, V2_DH_IGNORE, 0,
-				     &c) != IKE_DROP_MAX) {
+				     &c) != IKE_DROP_NONE) {
 		snprintf(cause, sizeof(cause), "IKE SA up, the peer's CHILD SA answer is unusable");
 	} else if (!ts_within(&li.ts[0], &req.ts_l) || !ts_within(&lr.ts[0], &req.ts_r)) {
 		snprintf(cause, sizeof(cause), "IKE SA up, the peer widened our traffic selectors");
@@ -738,7 +738,7 @@ void v2_init_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 		return;
 	}
 	if (v2_sa_check_reply(sa_pl->body, sa_pl->len, &ep->cfg, V2_PROTO_IKE, V2_DH_KE,
-			      sa->alg.group, &c) != IKE_DROP_MAX) {
+			      sa->alg.group, &c) != IKE_DROP_NONE) {
 		v2_drop(ep, IKE_DROP_NO_PROPOSAL, "the responder's choice is not one we offered");
 		return;
 	}

@@ -34,7 +34,7 @@ enum ike_drop v2_hdr_parse(const uint8_t *p, size_t len, struct v2_hdr *h)
 		return IKE_DROP_BAD_VERSION;
 	if (h->length != len)
 		return IKE_DROP_BAD_LENGTH;
-	return IKE_DROP_MAX;
+	return IKE_DROP_NONE;
 }
 
 static bool v2_known_payload(uint8_t t)
@@ -71,12 +71,12 @@ enum ike_drop v2_payloads_parse(uint8_t first, const uint8_t *p, size_t len, str
 			 * inner payload; it must end the message */
 			if (off != len)
 				return IKE_DROP_BAD_PAYLOAD;
-			return IKE_DROP_MAX;
+			return IKE_DROP_NONE;
 		}
 		type = next;
 	}
 	/* nothing may follow the last payload */
-	return off == len ? IKE_DROP_MAX : IKE_DROP_BAD_PAYLOAD;
+	return off == len ? IKE_DROP_NONE : IKE_DROP_BAD_PAYLOAD;
 }
 
 const struct v2_payload *v2_find(const struct v2_msg *m, uint8_t type, size_t idx)

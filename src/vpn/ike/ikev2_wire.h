@@ -101,7 +101,7 @@ struct v2_msg {
  * header, 0 when too short to tell. pkt without the non-ESP marker. */
 int ike_msg_major_version(const uint8_t *pkt, size_t len);
 
-/* The fixed header; IKE_DROP_MAX when well-formed: 28 bytes present,
+/* The fixed header; IKE_DROP_NONE when well-formed: 28 bytes present,
  * major version 2, length field equal to len. */
 enum ike_drop v2_hdr_parse(const uint8_t *p, size_t len, struct v2_hdr *h);
 /* Walk the payload chain beginning with type `first` over p[0..len): every

@@ -88,7 +88,7 @@ static void test_main_and_quick_mode(void **state)
 	ike_get_stats(n.s[1].ep, &st);
 	assert_int_equal(st.p1_established, 1);
 	assert_int_equal(st.p2_established, 1);
-	for (int i = 0; i < IKE_DROP_MAX; i++)
+	for (int i = 0; i < IKE_DROP_COUNT; i++)
 		assert_int_equal(st.dropped[i], 0);
 	h_free(&n);
 }
@@ -183,7 +183,7 @@ static void test_aws_default_groups(void **state)
 		ike_get_stats(n.s[s].ep, &st);
 		assert_int_equal(st.p1_established, 1);
 		assert_int_equal(st.p2_established, 1);
-		for (int i = 0; i < IKE_DROP_MAX; i++)
+		for (int i = 0; i < IKE_DROP_COUNT; i++)
 			assert_int_equal(st.dropped[i], 0);
 	}
 	h_free(&n);

@@ -32,7 +32,7 @@ static void test_header(void **state)
 	assert_int_equal(v2_hdr_parse(m, 40, &h), IKE_DROP_BAD_VERSION);
 	m[17] = 0x20;
 	assert_int_equal(v2_hdr_parse(m, 39, &h), IKE_DROP_BAD_LENGTH);
-	assert_int_equal(v2_hdr_parse(m, 40, &h), IKE_DROP_MAX);
+	assert_int_equal(v2_hdr_parse(m, 40, &h), IKE_DROP_NONE);
 	assert_int_equal(ike_msg_major_version(m, 40), 2);
 	m[17] = 0x10;
 	assert_int_equal(ike_msg_major_version(m, 40), 1);
@@ -47,7 +47,7 @@ static void test_payload_chain(void **state)
 	memset(p, 0, sizeof(p));
 	p[0] = V2_PL_V; put_be16(p + 2, 8);
 	put_be16(p + 10, 4);
-	assert_int_equal(v2_payloads_parse(V2_PL_NONCE, p, 12, &m), IKE_DROP_MAX);
+	assert_int_equal(v2_payloads_parse(V2_PL_NONCE, p, 12, &m), IKE_DROP_NONE);
 	assert_int_equal(m.n, 2);
 	assert_int_equal(m.pl[1].type, V2_PL_V);
 	/* trailing bytes after the last payload */
@@ -66,7 +66,7 @@ static void test_payload_chain(void **state)
 	put_be16(p + 2, 8);
 	assert_int_equal(v2_payloads_parse(V2_PL_SK, p, 12, &m), IKE_DROP_BAD_PAYLOAD);
 	m.n = 0;
-	assert_int_equal(v2_payloads_parse(V2_PL_SK, p, 8, &m), IKE_DROP_MAX);
+	assert_int_equal(v2_payloads_parse(V2_PL_SK, p, 8, &m), IKE_DROP_NONE);
 	/* a chain of 4-byte payloads longer than IKEV2_MAX_PAYLOADS */
 	uint8_t q[4 * (IKEV2_MAX_PAYLOADS + 1)];
 	for (size_t i = 0; i < IKEV2_MAX_PAYLOADS + 1; i++) {
@@ -79,7 +79,7 @@ static void test_payload_chain(void **state)
 	/* an unknown payload with the critical bit is reported */
 	m.n = 0;
 	uint8_t c[4] = { 0, 0x80, 0, 4 };
-	assert_int_equal(v2_payloads_parse(99, c, 4, &m), IKE_DROP_MAX);
+	assert_int_equal(v2_payloads_parse(99, c, 4, &m), IKE_DROP_NONE);
 	assert_non_null(v2_unknown_critical(&m));
 }
 
@@ -183,7 +183,7 @@ static void test_selection(void **state)
 				      sizeof(offered)), IKE_DROP_BAD_KE);
 	assert_int_equal(c.group, 19);
 	assert_int_equal(v2_sa_select(sa, len, &b, V2_PROTO_IKE, V2_DH_KE, 19, &c, offered,
-				      sizeof(offered)), IKE_DROP_MAX);
+				      sizeof(offered)), IKE_DROP_NONE);
 	assert_int_equal(c.encr, IKE_ENCR_AES256_GCM16);
 	assert_int_equal(c.integ, IKE_INTEG_NONE);
 	assert_int_equal(c.prf, IKE_INTEG_SHA256);
@@ -195,7 +195,7 @@ static void test_selection(void **state)
 	size_t rlen = sa_body(&buf, reply);
 	struct v2_choice back;
 	assert_int_equal(v2_sa_check_reply(reply, rlen, &a, V2_PROTO_IKE, V2_DH_KE, 19, &back),
-			 IKE_DROP_MAX);
+			 IKE_DROP_NONE);
 	assert_int_equal(back.encr, IKE_ENCR_AES256_GCM16);
 	assert_int_equal(v2_sa_check_reply(reply, rlen, &a, V2_PROTO_IKE, V2_DH_KE, 14, &back),
 			 IKE_DROP_NO_PROPOSAL);
@@ -230,7 +230,7 @@ static void test_esp_selection(void **state)
 	v2_sa_build_esp(&buf, &a, 0x11223344, 2);
 	size_t len = sa_body(&buf, sa);
 	assert_int_equal(v2_sa_select(sa, len, &a, V2_PROTO_ESP, V2_DH_KE, 2, &c, offered,
-				      sizeof(offered)), IKE_DROP_MAX);
+				      sizeof(offered)), IKE_DROP_NONE);
 	assert_int_equal(c.encr, IKE_ENCR_AES128_CBC);
 	assert_int_equal(c.group, 2);
 	assert_int_equal(get_be32(c.spi), 0x11223344);
@@ -238,7 +238,7 @@ static void test_esp_selection(void **state)
 				      sizeof(offered)), IKE_DROP_NO_PROPOSAL);
 	/* IKE_AUTH: DH does not apply */
 	assert_int_equal(v2_sa_select(sa, len, &a, V2_PROTO_ESP, V2_DH_IGNORE, 0, &c, offered,
-				      sizeof(offered)), IKE_DROP_MAX);
+				      sizeof(offered)), IKE_DROP_NONE);
 	assert_int_equal(c.group, 0);
 	/* an IKE proposal is not an ESP one */
 	assert_int_equal(v2_sa_select(sa, len, &a, V2_PROTO_IKE, V2_DH_IGNORE, 0, &c, offered,
@@ -247,7 +247,7 @@ static void test_esp_selection(void **state)
 	struct ike_tunnel_config g = a;
 	g.p2_encr[0] = IKE_ENCR_AES128_GCM16; g.p2_encr_n = 1;
 	assert_int_equal(v2_sa_select(sa, len, &g, V2_PROTO_ESP, V2_DH_KE, 2, &c, offered,
-				      sizeof(offered)), IKE_DROP_MAX);
+				      sizeof(offered)), IKE_DROP_NONE);
 	assert_int_equal(c.encr, IKE_ENCR_AES128_GCM16);
 	assert_int_equal(c.integ, IKE_INTEG_NONE);
 }
