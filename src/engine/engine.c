@@ -42,7 +42,7 @@
 #include "engine/engine_bird.h"
 #include "engine/engine_dataplane.h"
 #include "engine/engine_net.h"
-#include "engine/engine_route.h"
+#include "engine/engine_kroute.h"
 #include "engine/engine_vpn.h"
 #include "model/model.h"
 #include "priv/priv.h"
@@ -87,7 +87,7 @@ struct engine_conn {
 };
 
 /* A kernel route into the TUN, shared by the connections that have it. */
-struct engine_route_ref {
+struct engine_kroute_ref {
 	struct vpn_cidr rr_dst;
 	unsigned rr_refs;
 	bool rr_ours;			/* we added it (so we delete it) */
@@ -132,7 +132,7 @@ struct engine {
 	bool e_counters_posted;
 	struct engine_conn *e_conns;
 	size_t e_nconns, e_capconns;
-	struct engine_route_ref *e_routes;
+	struct engine_kroute_ref *e_routes;
 	size_t e_nroutes, e_caproutes;
 	/* With the data plane: the endpoint's plaintext sides, one per VPN
 	 * gateway (its port in the router); e_port_vgw[k] is side k's VGW,
@@ -460,7 +460,7 @@ static void exports_recheck(struct engine *e, struct cache *cache)
 
 /* ---- kernel routes (engine thread) --------------------------------------------- */
 
-static struct engine_route_ref *route_find(struct engine *e, const struct vpn_cidr *c)
+static struct engine_kroute_ref *route_find(struct engine *e, const struct vpn_cidr *c)
 {
 	for (size_t i = 0; i < e->e_nroutes; i++)
 		if (e->e_routes[i].rr_dst.addr == c->addr && e->e_routes[i].rr_dst.prefix_len == c->prefix_len)
@@ -470,7 +470,7 @@ static struct engine_route_ref *route_find(struct engine *e, const struct vpn_ci
 
 static void route_ref(struct engine *e, const struct vpn_cidr *c)
 {
-	struct engine_route_ref *rr = route_find(e, c);
+	struct engine_kroute_ref *rr = route_find(e, c);
 	if (rr) {
 		rr->rr_refs++;
 		return;
@@ -478,12 +478,12 @@ static void route_ref(struct engine *e, const struct vpn_cidr *c)
 	if (e->e_nroutes == e->e_caproutes)
 		e->e_routes = grow(e->e_routes, &e->e_caproutes, sizeof(*e->e_routes));
 	rr = &e->e_routes[e->e_nroutes++];
-	*rr = (struct engine_route_ref){ *c, 1, false };
+	*rr = (struct engine_kroute_ref){ *c, 1, false };
 	if (!e->e_kernel_routes)
 		return;
 	char text[CIDR_STR_MAX];
 	cidr_text(c, text);
-	int rc = engine_route_change(e->e_nl_fd, true, e->e_tun_ifindex, c->addr, c->prefix_len);
+	int rc = engine_kroute_change(e->e_nl_fd, true, e->e_tun_ifindex, c->addr, c->prefix_len);
 	if (rc == 0) {
 		rr->rr_ours = true;
 		log_info(ENGINE_LOG, "route %s dev %s added", text, e->e_tun);
@@ -497,13 +497,13 @@ static void route_ref(struct engine *e, const struct vpn_cidr *c)
 
 static void route_unref(struct engine *e, const struct vpn_cidr *c)
 {
-	struct engine_route_ref *rr = route_find(e, c);
+	struct engine_kroute_ref *rr = route_find(e, c);
 	if (!rr || --rr->rr_refs)
 		return;
 	if (rr->rr_ours) {
 		char text[CIDR_STR_MAX];
 		cidr_text(c, text);
-		int rc = engine_route_change(e->e_nl_fd, false, e->e_tun_ifindex, c->addr, c->prefix_len);
+		int rc = engine_kroute_change(e->e_nl_fd, false, e->e_tun_ifindex, c->addr, c->prefix_len);
 		if (rc == 0 || rc == -ESRCH)
 			log_info(ENGINE_LOG, "route %s dev %s removed", text, e->e_tun);
 		else
@@ -1020,7 +1020,7 @@ static bool vpn_start(struct engine *e, const struct engine_config *cfg, size_t 
 		return true;
 	}
 	e->e_tun_ifindex = if_nametoindex(e->e_tun);
-	if (e->e_kernel_routes && (!e->e_tun_ifindex || (e->e_nl_fd = engine_route_open()) < 0)) {
+	if (e->e_kernel_routes && (!e->e_tun_ifindex || (e->e_nl_fd = engine_kroute_open()) < 0)) {
 		log_error(ENGINE_LOG, "cannot manage routes into %s (%s): add the static routes with "
 			  "'ip route add PREFIX dev %s' yourself", e->e_tun, strerror(errno), e->e_tun);
 		e->e_kernel_routes = false;
@@ -1183,7 +1183,7 @@ void engine_free(struct engine *e)
 	/* Delete payloads for every SA; the TUN and its routes go away */
 	vpn_endpoint_free(e->e_ep);
 	engine_bgp_side_free(e->e_bgp_side);
-	engine_route_close(e->e_nl_fd);
+	engine_kroute_close(e->e_nl_fd);
 	/* the router stops; the instances' namespaces are deleted */
 	engine_dataplane_free(e->e_dp);
 	/* neither thread uses the gateway ports' rings any more */

@@ -201,7 +201,7 @@ int priv_route_change(bool add, unsigned ifindex, uint32_t addr, uint8_t prefix_
 	m.pm_num = (int32_t)ifindex;
 	m.pm_ip = addr;
 	m.pm_prefix = prefix_len;
-	return call(&m, NULL, 0);	/* 0 or -errno, as engine_route_change */
+	return call(&m, NULL, 0);	/* 0 or -errno, as engine_kroute_change */
 }
 
 int priv_uplink_socket(const char *ifname)

@@ -28,7 +28,7 @@
 #include "bgp/bgp_run.h"
 #include "bgp/bgp_tun.h"
 #include "engine/engine.h"
-#include "engine/engine_route.h"
+#include "engine/engine_kroute.h"
 #include "engine/engine_uplink.h"
 #include "net/net.h"
 #include "vpn/endpoint/endpoint.h"
@@ -313,11 +313,11 @@ static int serve(struct helper *h, struct priv_msg *m, int *fds, size_t *nfds)
 		unsigned tun = h->h_tun[0] ? if_nametoindex(h->h_tun) : 0;
 		if (!tun || (unsigned)m->pm_num != tun || m->pm_prefix > 32)
 			return refuse(h, m, "routes go into the --vpn-tun device only");
-		int nl = engine_route_open();
+		int nl = engine_kroute_open();
 		if (nl < 0)
 			return neg_errno();
-		int rc = engine_route_change(nl, m->pm_flag, tun, m->pm_ip, m->pm_prefix);
-		engine_route_close(nl);
+		int rc = engine_kroute_change(nl, m->pm_flag, tun, m->pm_ip, m->pm_prefix);
+		engine_kroute_close(nl);
 		return rc;
 	}
 	case PRIV_OP_UPLINK_SOCKET:

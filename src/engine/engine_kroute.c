@@ -1,11 +1,11 @@
 /*
- * engine_route.c — add and delete one IPv4 route through rtnetlink
- * (engine_route.h). One request, one acknowledgement, synchronous: the
+ * engine_kroute.c — add and delete one IPv4 route through rtnetlink
+ * (engine_kroute.h). One request, one acknowledgement, synchronous: the
  * engine changes routes only when a connection's static routes change.
  * In a privilege-separated vpcd (priv.h) the helper does the change: the
  * "socket" here is then only a placeholder (an eventfd) to close.
  */
-#include "engine/engine_route.h"
+#include "engine/engine_kroute.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,7 +22,7 @@
 
 #define ROUTE_REPLY_TIMEOUT_S 2
 
-int engine_route_open(void)
+int engine_kroute_open(void)
 {
 	if (priv_remote())
 		return eventfd(0, EFD_CLOEXEC);
@@ -41,7 +41,7 @@ int engine_route_open(void)
 	return fd;
 }
 
-void engine_route_close(int fd)
+void engine_kroute_close(int fd)
 {
 	if (fd >= 0)
 		close(fd);
@@ -56,7 +56,7 @@ static void put_attr(struct nlmsghdr *nh, unsigned short type, const void *data,
 	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
 }
 
-int engine_route_change(int fd, bool add, unsigned ifindex, uint32_t addr, uint8_t prefix_len)
+int engine_kroute_change(int fd, bool add, unsigned ifindex, uint32_t addr, uint8_t prefix_len)
 {
 	if (priv_remote())
 		return priv_route_change(add, ifindex, addr, prefix_len);
