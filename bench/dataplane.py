@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Data-plane bench (not a test: prints figures, judges nothing).
 
-Two instance namespaces joined by vpcd's virtual router (build/net-driver:
+Two instance namespaces joined by vpcd's virtual router (build/net-harness:
 VPC 10.96.0.0/16, subnets .0/24 and .1/24, NACL allow-all, security groups
 with rules, so every packet takes the full path: parse, source check,
 NACL out/in, SG via conntrack, LPM, MAC rewrite), then the same two
@@ -97,11 +97,11 @@ ip = 10.96.1.10
 groups = sg-1
 """ % (("yes" if offload else "no",) + ids))
     conf.close()
-    drv = subprocess.Popen([os.path.join(build, "net-driver"), conf.name], stdout=subprocess.PIPE,
+    drv = subprocess.Popen([os.path.join(build, "net-harness"), conf.name], stdout=subprocess.PIPE,
                            text=True)
     try:
         if drv.stdout.readline().strip() != "ready":
-            raise RuntimeError("net-driver did not start")
+            raise RuntimeError("net-harness did not start")
         tcp = iperf(ids[0], ids[1], "10.96.1.10", seconds)
         udp = iperf(ids[0], ids[1], "10.96.1.10", seconds, udp_len)
         drv.send_signal(signal.SIGUSR1)

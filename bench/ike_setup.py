@@ -3,7 +3,7 @@
 charon (kernel-libipsec) initiates N tunnels at once (IKE SA + one CHILD SA
 each, AWS's default suite aes128-sha1-modp1024, PFS modp1024 for IKEv2's
 later CHILD SAs) to N outside addresses of one responder, which is either
-vpcd's endpoint (build/vpn-endpoint-driver, N tunnels allowing ikev1 and
+vpcd's endpoint (build/vpn-endpoint-harness, N tunnels allowing ikev1 and
 ikev2 as AWS's do) or a second charon, in the same namespaces and the same
 run, for IKEv1 and IKEv2. The clock runs from `swanctl --load-all` on the
 initiator (its CHILD SAs have start_action = start) to N CHILD SAs
@@ -107,7 +107,7 @@ def one_run(ns, d, n, version, responder, build, psk, tag):
                 f.write(driver_conf(n, psk))
             out_path = os.path.join(d, "driver-%s.out" % tag)
             with open(os.path.join(d, "driver-%s.log" % tag), "w") as log, open(out_path, "w") as out:
-                resp = subprocess.Popen(in_netns(ns["resp"], os.path.join(build, "vpn-endpoint-driver"),
+                resp = subprocess.Popen(in_netns(ns["resp"], os.path.join(build, "vpn-endpoint-harness"),
                                                  conf), stdout=out, stderr=log)
             end = time.time() + 20
             while "ready vpnb0" not in open(out_path).read():

@@ -3,7 +3,7 @@
 tunnel between an office host and a VPC host, with strongSwan 5.9
 (kernel-libipsec) as the customer router, and on the VPC side, in the
 same namespaces and the same run, for aes128-sha1 and aes128gcm16:
-  - "vpcd endpoint": vpcd's endpoint alone (build/vpn-endpoint-driver),
+  - "vpcd endpoint": vpcd's endpoint alone (build/vpn-endpoint-harness),
     plaintext through a kernel TUN into the vpcd namespace's stack, which
     forwards to the VPC host (the seed's path, vpcd without --dataplane);
   - "vpcd product": vpcd itself with --dataplane: ESP -> the endpoint ->
@@ -12,7 +12,7 @@ same namespaces and the same run, for aes128-sha1 and aes128gcm16:
     VPC, VPN gateway and connection made through the EC2 API (boto3);
   - a second strongSwan;
   - "vpcd<->vpcd": the product path again, with the office router played
-    by a second vpcd endpoint (build/vpn-endpoint-driver, its plaintext a
+    by a second vpcd endpoint (build/vpn-endpoint-harness, its plaintext a
     TUN in the router's namespace) instead of strongSwan, whose userspace
     ESP (libipsec) bounds the other columns.
 Not a test: it prints a table. Needs root.
@@ -199,7 +199,7 @@ class Bench:
                                      check=False).returncode == 0, 30, "a ping across the tunnel")
 
     def run_vpcd(self, suite):
-        drv = os.path.join(self.build, "vpn-endpoint-driver")
+        drv = os.path.join(self.build, "vpn-endpoint-harness")
         enc, integ = SUITES[suite][2:]
         conf = os.path.join(self.dir, "driver.conf")
         with open(conf, "w") as f:
@@ -227,7 +227,7 @@ class Bench:
     def office_driver(self, suite, outside):
         """The office router as a vpcd endpoint: tunnel 1 to outside,
         10.96.0.0/16 routed into its TUN; started, it initiates."""
-        drv = os.path.join(self.build, "vpn-endpoint-driver")
+        drv = os.path.join(self.build, "vpn-endpoint-harness")
         enc, integ = SUITES[suite][2:]
         conf = os.path.join(self.dir, "office-%s.conf" % suite)
         with open(conf, "w") as f:

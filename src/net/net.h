@@ -1,8 +1,8 @@
 /*
  * net — the VPC data plane: a userspace virtual router between instances'
  * TAP ENIs and gateway ports, as a hypervisor's vswitch does it. This
- * header is the contract for the engine (and for the test driver,
- * driver.c).
+ * header is the contract for the engine (and for the test harness,
+ * net_harness.c).
  *
  * What the engine does with it
  * ----------------------------

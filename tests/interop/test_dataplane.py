@@ -1,4 +1,4 @@
-"""vpcd's virtual router (build/net-driver) between two instances, each a
+"""vpcd's virtual router (build/net-harness) between two instances, each a
 network namespace whose eth0 is a TAP held by the router: VPC 10.96.0.0/16,
 subnets 10.96.0.0/24 (instance a, 10.96.0.10) and 10.96.1.0/24 (instance b,
 10.96.1.10), one route table (the VPC local route), a NACL per subnet and a
@@ -35,7 +35,7 @@ import unittest
 from interop import netns
 
 BUILD = os.environ.get("VPCD_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
-DRIVER_PATHS = [os.path.join(BUILD, "net-driver"), os.path.join(BUILD, "src", "net", "net-driver")]
+DRIVER_PATHS = [os.path.join(BUILD, "net-harness"), os.path.join(BUILD, "src", "net", "net-harness")]
 A_IP, B_IP = "10.96.0.10", "10.96.1.10"
 PORT = 5000
 
@@ -148,7 +148,7 @@ groups = sg-b
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (namespaces, TAP devices)")
-@unittest.skipUnless(find_driver(), "net-driver not built")
+@unittest.skipUnless(find_driver(), "net-harness not built")
 class DataPlane(unittest.TestCase):
     def setUp(self):
         tag = secrets.token_hex(3)

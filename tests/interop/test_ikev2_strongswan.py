@@ -1,4 +1,4 @@
-"""vpcd's VPN endpoint (build/vpn-endpoint-driver) speaking IKEv2 with a real
+"""vpcd's VPN endpoint (build/vpn-endpoint-harness) speaking IKEv2 with a real
 strongSwan 5.9 charon (kernel-libipsec, so NAT-T: IKE floats to 4500 and
 ESP travels in UDP) as the customer router.
 
@@ -59,7 +59,7 @@ class Ikev2Base(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         if not v1.find_driver():
-            raise unittest.SkipTest("vpn-endpoint-driver is not built (make all)")
+            raise unittest.SkipTest("vpn-endpoint-harness is not built (make all)")
         for path in (RENDER, CHARON, SWANCTL):
             if not os.path.exists(path):
                 raise unittest.SkipTest("%s is missing (make all, or install strongswan-swanctl "
@@ -463,7 +463,7 @@ class Ikev2NatTest(Ikev2Base):
     @classmethod
     def setUpClass(cls):
         if not v1.find_driver():
-            raise unittest.SkipTest("vpn-endpoint-driver is not built (make all)")
+            raise unittest.SkipTest("vpn-endpoint-harness is not built (make all)")
         for path in (RENDER, CHARON, SWANCTL):
             if not os.path.exists(path):
                 raise unittest.SkipTest("%s is missing" % path)

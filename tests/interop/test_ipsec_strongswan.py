@@ -1,4 +1,4 @@
-"""vpcd's VPN endpoint (build/vpn-endpoint-driver) against a real strongSwan
+"""vpcd's VPN endpoint (build/vpn-endpoint-harness) against a real strongSwan
 5.9 charon (kernel-libipsec, IKEv1, NAT-T) as the customer router.
 
 Topology, four network namespaces with per-run unique names, always
@@ -35,8 +35,8 @@ import unittest
 from interop.netns import CHARON, SWANCTL, Charon, Namespaces, ping, run, stop_process, wait_for
 
 BUILD = os.environ.get("VPCD_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
-DRIVER_PATHS = [os.path.join(BUILD, "vpn-endpoint-driver"),
-                os.path.join(BUILD, "src", "vpn", "endpoint", "vpn-endpoint-driver")]
+DRIVER_PATHS = [os.path.join(BUILD, "vpn-endpoint-harness"),
+                os.path.join(BUILD, "src", "vpn", "endpoint", "vpn-endpoint-harness")]
 RENDER = os.path.join(BUILD, "tests", "cgwconf", "cgwconf-render")
 
 CGW_IP = "198.51.100.2"
@@ -59,7 +59,7 @@ def find_driver():
 
 
 class Driver:
-    """vpn-endpoint-driver in the vpcd namespace; stdout lines collected."""
+    """vpn-endpoint-harness in the vpcd namespace; stdout lines collected."""
 
     def __init__(self, ns, conf, log_path):
         self.lines = []
@@ -124,7 +124,7 @@ class IpsecStrongSwanTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         if not find_driver():
-            raise unittest.SkipTest("vpn-endpoint-driver is not built (make all)")
+            raise unittest.SkipTest("vpn-endpoint-harness is not built (make all)")
         for path in (RENDER, CHARON, SWANCTL):
             if not os.path.exists(path):
                 raise unittest.SkipTest("%s is missing (make all, or install strongswan-swanctl "

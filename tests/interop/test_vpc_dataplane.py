@@ -1,4 +1,4 @@
-"""vpcd --dataplane between instances (vpcd itself, not net-driver): three
+"""vpcd --dataplane between instances (vpcd itself, not net-harness): three
 instances, each a namespace vpcd made, in a VPC 10.96.0.0/16 whose subnets
 are A 10.96.0.0/24 (a: group client, c: group other) and B 10.96.1.0/24
 (b: group server, TCP 8000 and ICMP from members of client only).

@@ -6,7 +6,7 @@
  * datagram goes to the core of its header's version (one the tunnel does
  * not allow is dropped, with the status "peer offered IKEv1; tunnel
  * allows ikev2 only" or the converse). This header is
- * the contract for the engine (and for the test driver, driver.c).
+ * the contract for the engine (and for the test harness, endpoint_harness.c).
  *
  * What the engine does with it
  * ----------------------------

@@ -1,5 +1,5 @@
 /*
- * net-driver — runs the virtual router from a small key=value file, for
+ * net-harness — runs the virtual router from a small key=value file, for
  * the data-plane integration test and bench (the engine drives the same
  * net.h API from the API's documents). Creates each [instance]'s network
  * namespace and TAP, applies the config, starts the router.
@@ -466,7 +466,7 @@ main(int argc, char **argv)
 	int sig, rc = 1;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: net-driver CONFIG\n");
+		fprintf(stderr, "usage: net-harness CONFIG\n");
 		return 2;
 	}
 	sigemptyset(&set);

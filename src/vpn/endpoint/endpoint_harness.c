@@ -1,5 +1,5 @@
 /*
- * vpn-endpoint-driver — runs a vpn_endpoint from a small key=value file,
+ * vpn-endpoint-harness — runs a vpn_endpoint from a small key=value file,
  * for the interop tests and benchmarks (the engine drives the same API
  * from VPN connections). Never logs or prints the PSK.
  *
@@ -296,7 +296,7 @@ static int config_read(const char *path, struct driver_config *dc)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "vpn-endpoint-driver: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "vpn-endpoint-harness: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
 	memset(dc, 0, sizeof(*dc));
@@ -327,21 +327,21 @@ static int config_read(const char *path, struct driver_config *dc)
 		rc = cur ? tunnel_key(cur, k, v) : global_key(dc, k, v);
 		if (rc < 0)
 			/* the key's name only: the value may be the PSK */
-			fprintf(stderr, "vpn-endpoint-driver: %s:%d: bad value for '%s'\n", path,
+			fprintf(stderr, "vpn-endpoint-harness: %s:%d: bad value for '%s'\n", path,
 				lineno, k);
 	}
 	if (rc < 0 && dc->n && !cur)
-		fprintf(stderr, "vpn-endpoint-driver: %s:%d: syntax error\n", path, lineno);
+		fprintf(stderr, "vpn-endpoint-harness: %s:%d: syntax error\n", path, lineno);
 	secret_wipe(line, sizeof(line));
 	fclose(f);
 	if (rc == 0 && !dc->ep.tun_name[0]) {
-		fprintf(stderr, "vpn-endpoint-driver: %s: 'tun' is required\n", path);
+		fprintf(stderr, "vpn-endpoint-harness: %s: 'tun' is required\n", path);
 		rc = -1;
 	}
 	for (size_t i = 0; rc == 0 && i < dc->n; i++) {
 		const char *why = vpn_tunnel_spec_check(&dc->specs[i]);
 		if (why) {
-			fprintf(stderr, "vpn-endpoint-driver: tunnel %s: %s\n", dc->specs[i].id, why);
+			fprintf(stderr, "vpn-endpoint-harness: tunnel %s: %s\n", dc->specs[i].id, why);
 			rc = -1;
 		}
 	}
@@ -452,7 +452,7 @@ int main(int argc, char **argv)
 {
 	static struct driver_config dc;
 	if (argc != 2) {
-		fprintf(stderr, "usage: vpn-endpoint-driver CONFIG\n");
+		fprintf(stderr, "usage: vpn-endpoint-harness CONFIG\n");
 		return 2;
 	}
 	if (config_read(argv[1], &dc) < 0)
