@@ -1,7 +1,7 @@
 /*
  * path — what happens to one packet: the virtual router's decision, as a
  * pure function of the snapshot, the connection table and the packet.
- * router.c does the I/O around it; the unit tests and the trace (trace.c)
+ * router.c does the I/O around it; the unit tests and the trace (snapshot_trace.c)
  * call it directly.
  *
  * Order (net.h): parse; ARP; source MAC/address check; source subnet's

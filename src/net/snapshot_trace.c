@@ -1,5 +1,5 @@
 /*
- * trace — one synthetic packet through a snapshot, for `vpcctl trace`
+ * snapshot_trace — one synthetic packet through a snapshot, for `vpcctl trace`
  * (the engine's Reachability-Analyzer-like answer): builds the frame an
  * ENI (or the packet a gateway) would deliver, runs path.c on it with
  * steps recorded and without a connection table, and returns the steps.
