@@ -90,15 +90,6 @@ CGW_ASN = 65000
 HOLD_TIME = 30                   # AWS's, in the XML
 PORT = 8000
 
-# What a scenario needs that vpcd does not do yet (issue 13's parts in
-# flight), named in its skip.
-MISSING_SESSIONS = ("no BGP session comes up through vpcd yet: the engine does not start or "
-                    "configure BIRD (PRIV_BGP_START is there, nothing calls it) and the endpoint "
-                    "has no BGP side (PRIV_BGP_TUN/ADDR are there, nothing calls them)")
-MISSING_TELEMETRY = ("VgwTelemetry of dynamic connections needs the engine's _Bgp (engine_vpn_bgp_apply "
-                     "is there, nothing calls it)")
-MISSING_REENABLE = "a session disabled by the 100-prefix limit is not re-enabled"
-
 # Connects, sends a line, expects it back: prints "ok" or "fail ...".
 CLIENT = r"""
 import socket, sys
@@ -331,6 +322,7 @@ class BgpTest(unittest.TestCase):
                  "route-map TUNNEL1-OUT permit 20", "exit", "!",
                  "router bgp %d" % asn,
                  " bgp router-id %s" % t1["local"],
+                 " bgp log-neighbor-changes",
                  # no zebra (docs/testing.md): nothing to import-check against,
                  # and FRR 8 sends nothing to an eBGP peer without a policy
                  " no bgp network import-check",
@@ -476,9 +468,11 @@ class BgpTest(unittest.TestCase):
 
     # ---- BIRD, vpcd's BGP speaker (its control socket in vpcd's data dir) -------
 
-    def birdc(self, command):
+    def birdc(self, command, check=True):
+        """birdc's answer; check False: also when it is an error (birdc
+        exits 1 for "Network not found")."""
         sock = os.path.join(self.data_dir, "bgp", "bird.ctl")
-        return run(["birdc", "-s", sock, command], timeout=20).stdout
+        return run(["birdc", "-s", sock, command], check=check, timeout=20).stdout
 
     def bird_protocol(self, n):
         """BIRD's name for the session over tunnel n (bgp_conf_write's)."""
@@ -494,7 +488,7 @@ class BgpTest(unittest.TestCase):
     def bird_routes(self, prefix):
         """[(protocol, best, AS path)] of BIRD's routes for prefix."""
         table = "vgw_" + self.vgw.split("-", 1)[1]
-        out = self.birdc("show route %s all table %s" % (prefix, table))
+        out = self.birdc("show route %s all table %s" % (prefix, table), check=False)
         routes = []
         for line in out.splitlines():
             m = re.search(r"unicast \[(\w+) [^\]]*\] (\*)?", line)
@@ -526,9 +520,28 @@ class BgpTest(unittest.TestCase):
         try:
             wait_for(ok, timeout, what, interval=0.5)
         except AssertionError as e:
-            raise AssertionError("%s; FRR's sessions: %s\n%s\nbgpd log tail:\n%s\nvpcd log tail:\n%s" % (
+            raise AssertionError("%s; FRR's sessions: %s\n%s\nBIRD:\n%s\ncharon's SAs:\n%s\nvpcd's "
+                                 "tunnels:\n%s\nbgpd log tail:\n%s\nvpcd log tail:\n%s" % (
                 e, last.get("s"), self.bgpd.vtysh("show bgp summary").stdout,
+                self.birdc("show protocols all", check=False),
+                self.charon.swanctl("--list-sas").stdout, self.tunnel_diag(),
                 self.bgpd.output()[-2000:], self.vpcd_log_text()[-2000:]))
+
+    def tunnel_diag(self):
+        """Per tunnel: IPsec status, per CHILD SA selectors and packets, drops."""
+        try:
+            v = self.vpn_status()
+        except AssertionError as e:
+            return str(e)
+        lines = []
+        for n, t in enumerate(v["TunnelDetail"], 1):
+            lines.append("tunnel %d %s drops %s" % (n, t.get("Status"), t.get("Drops")))
+            for sa in t.get("IpsecSas", []):
+                lines.append("  %s === %s in %s out %s (%s/%s)" % (
+                    sa.get("LocalSelector"), sa.get("RemoteSelector"), sa.get("SpiIn"), sa.get("SpiOut"),
+                    sa.get("PacketsIn"), sa.get("PacketsOut")))
+        lines.append("Bgp: " + json.dumps(v.get("Bgp")))
+        return "\n".join(lines)
 
     def strongswan_children(self):
         """{CHILD SA name: (local ts, remote ts)} of the INSTALLED ones."""
@@ -550,7 +563,13 @@ class BgpTest(unittest.TestCase):
         run(["ip", "-n", self.ns["router"], "rule", "del", "from", o, "iif", "wan0", "priority", "100"],
             check=False)
         run(["ip", "-n", self.ns["router"], "rule", "del", "to", o, "priority", "101"], check=False)
-        self.charon.swanctl("--initiate", "--child", "tunnel%d" % n, "--timeout", "20")
+        # charon may still hold the dead IKE SA (its DPD takes up to 30 s
+        # more) or be retrying: start over
+        env = dict(os.environ, STRONGSWAN_CONF=self.charon.conf)
+        run([netns.SWANCTL, "--terminate", "--ike", "tunnel%d" % n, "--force", "--timeout", "5",
+             "--uri", self.charon.vici], check=False, env=env)
+        for child in ("tunnel%d" % n, "inside%d" % n):
+            self.charon.swanctl("--initiate", "--child", child, "--timeout", "20")
 
     # ---- traffic --------------------------------------------------------------------
 
@@ -622,12 +641,26 @@ class BgpTest(unittest.TestCase):
 
     # ---- with BGP ------------------------------------------------------------------
 
-    def baseline(self):
+    def baseline(self, timeout=120):
         """Where every scenario starts and ends: both tunnels UP, both
-        sessions Established, the office prefix propagated."""
+        sessions Established as FRR and as vpcd see them (one side may still
+        believe in a session the other has dropped, until its hold timer
+        says otherwise), the telemetry UP, the office prefix propagated."""
         self.wait_ipsec_up(60)
-        self.wait_frr(["Established"] * 2, 90, "both sessions Established (FRR)")
-        wait_for(lambda: OFFICE_NET in self.propagated(), 15, OFFICE_NET + " propagated")
+        self.wait_frr(["Established"] * 2, timeout, "both sessions Established (FRR)")
+        last = {}
+
+        def settled():
+            last["frr"] = self.frr_states()
+            last["vpcd"] = [t["State"] for t in self.vpn_status().get("Bgp", {}).get("Tunnels", [])]
+            last["tel"] = [(t["Status"], t.get("StatusMessage")) for t in self.telemetry()]
+            return (last["frr"] == ["Established"] * 2 and last["vpcd"] == ["Established"] * 2
+                    and all(st == "UP" for st, _ in last["tel"]) and OFFICE_NET in self.propagated())
+        try:
+            wait_for(settled, timeout, "both sessions Established (FRR and vpcd), telemetry UP, %s "
+                     "propagated" % OFFICE_NET, interval=0.5)
+        except AssertionError as e:
+            raise AssertionError("%s: %s\n%s" % (e, last, self.tunnel_diag()))
 
     def wait_propagated(self, want, timeout, what):
         """want(routes) true, routes the propagated {destination: route}."""
@@ -647,7 +680,6 @@ class BgpTest(unittest.TestCase):
         """Lines under `router bgp` / `address-family ipv4 unicast`."""
         self.bgpd.configure(self.bgp[0]["asn"], "address-family ipv4 unicast", *lines)
 
-    @unittest.skip(MISSING_SESSIONS + "; " + MISSING_TELEMETRY)
     def test_1_established_learned_propagated_traffic(self):
         """Both sessions Established; the office prefix learned by vpcd on
         both tunnels and propagated into the main route table; the VPC CIDR
@@ -659,8 +691,9 @@ class BgpTest(unittest.TestCase):
             self.assertEqual(self.bird_session(n)[0], "Established", self.birdc("show protocols all"))
         peers = self.bgpd.summary()
         for t in self.bgp:
-            self.assertEqual(peers[t["peer"]]["pfxRcd"], 1, peers)       # the VPC's CIDR
-            self.assertEqual(peers[t["peer"]]["pfxSnt"], 1, peers)       # the office's
+            # the VPC's CIDR (what FRR sends: the office's prefix, and the
+            # VPC's learned over the other tunnel, which BIRD drops as a loop)
+            self.assertEqual(peers[t["peer"]]["pfxRcd"], 1, peers)
         paths = self.frr_routes().get(VPC_CIDR, [])
         self.assertEqual(sorted(p["peerId"] for p in paths), sorted(t["peer"] for t in self.bgp),
                          self.bgpd.vtysh("show ip bgp").stdout)
@@ -674,12 +707,20 @@ class BgpTest(unittest.TestCase):
         [conn] = self.aws("describe-vpn-connections", "--vpn-connection-ids", self.vid)["VpnConnections"]
         self.assertEqual(conn.get("Routes", []), [])        # no static route anywhere
         self.step("%s learned and propagated into %s" % (OFFICE_NET, self.rtb))
+        # vpcd's sessions as `vpcctl vpn status` shows them
+        bgp = self.vpn_status()["Bgp"]
+        for n, t in enumerate(bgp["Tunnels"]):
+            self.assertEqual((t["OutsideIpAddress"], t["State"], t["LocalAsn"], t["NeighborAsn"],
+                              t["NeighborAddress"], t["Received"], t["Advertised"], t["Cause"]),
+                             (OUTSIDE[n], "Established", self.bgp[n]["peer_asn"], CGW_ASN,
+                              self.bgp[n]["local"], 1, 1, ""), bgp)
+        self.assertEqual([(r["DestinationCidrBlock"], r["AsPathLength"]) for r in bgp["Routes"]],
+                         [(OFFICE_NET, 1)], bgp)
         tel = self.wait_telemetry([("UP", "^1 BGP ROUTES$")] * 2, 15, "telemetry 1 BGP ROUTES")
         self.assertEqual([t["AcceptedRouteCount"] for t in tel], [1, 1])
         self.wait_traffic(20, "the instance reaching the office")
         self.step("instance <-> office: ping and TCP both ways")
 
-    @unittest.skip(MISSING_SESSIONS + "; " + MISSING_TELEMETRY)
     def test_2_tunnel1_killed(self):
         """Tunnel 1's packets dropped both ways: its session drops within the
         hold time, the office prefix stays propagated (learned over tunnel
@@ -702,19 +743,14 @@ class BgpTest(unittest.TestCase):
                             "tunnel 1 DOWN, tunnel 2 UP with its route")
         # the office's side lets go of tunnel 1 at its own DPD timeout
         self.wait_traffic(HOLD_TIME + 10, "traffic through tunnel 2")
-        before = self.tunnel_packets()
-        _, got, out = netns.ping(self.iid, OFFICE_IP, count=30, interval="0.05")
-        self.assertGreaterEqual(got, 29, out)
-        after = self.tunnel_packets()
+        on_dead, on_live = self.pings_out(OFFICE_IP, 1, 2)
         self.step("traffic through tunnel 2 (30 pings: ESP out tunnel 1 %+d, tunnel 2 %+d)" % (
-            after[0][1] - before[0][1], after[1][1] - before[1][1]))
-        self.assertGreaterEqual(after[1][1] - before[1][1], 30)
-        self.assertLess(after[0][1] - before[0][1], 10)
+            on_dead, on_live))
+        self.assertLess(on_dead, 10)
         self.doCleanups()
         self.baseline()
         self.step("tunnel 1 back: both sessions Established")
 
-    @unittest.skip(MISSING_SESSIONS)
     def test_3_office_withdraws(self):
         """The office withdraws its prefix: the propagated route disappears
         (and the instance no longer reaches the office); announced again:
@@ -744,15 +780,42 @@ class BgpTest(unittest.TestCase):
         wait_for(chosen, 20, "BIRD's best path for %s over tunnel %d" % (SECOND_NET, shorter), interval=0.5)
         for proto, best, path in self.bird_routes(SECOND_NET):
             self.assertEqual(len(path), 1 if best else 3, (proto, best, path))
+        # vpcd's picture of it (and the endpoint's routes, moved by the same poll)
+        wait_for(lambda: self.vpcd_route(SECOND_NET) == (shorter - 1, 1), 10,
+                 "vpcd's route for %s over tunnel %d, AS path 1" % (SECOND_NET, shorter), interval=0.5)
         self.wait_propagated(lambda r: SECOND_NET in r, 10, SECOND_NET + " propagated")
         self.wait_traffic(15, "the second prefix reachable", dst_office=SECOND_IP)
-        before = self.tunnel_packets()
-        _, got, out = netns.ping(self.iid, SECOND_IP, count=30, interval="0.05")
-        self.assertGreaterEqual(got, 29, out)
-        after = self.tunnel_packets()
-        return (after[longer - 1][1] - before[longer - 1][1], after[shorter - 1][1] - before[shorter - 1][1])
+        return self.pings_out(SECOND_IP, longer, shorter)
 
-    @unittest.skip(MISSING_SESSIONS)
+    def vpcd_route(self, prefix):
+        """(tunnel index, AS path length) of vpcd's route for prefix
+        (vpcctl vpn status's Bgp.Routes), or None."""
+        for r in self.vpn_status().get("Bgp", {}).get("Routes", []):
+            if r["DestinationCidrBlock"] == prefix:
+                return r["Tunnel"], r["AsPathLength"]
+        return None
+
+    def pings_out(self, dst, other, chosen, count=30):
+        """The instance pings dst count times: (ESP packets out on tunnel
+        other, on tunnel chosen) meanwhile, once chosen's count shows at
+        least count more (vpcd refreshes the counters once a second)."""
+        time.sleep(1.5)        # what went before is in the counters (refreshed every second)
+        before = self.tunnel_packets()
+        _, got, out = netns.ping(self.iid, dst, count=count, interval="0.05")
+        self.assertGreaterEqual(got, count - 1, out)
+        last = {}
+
+        def counted():
+            last["a"] = self.tunnel_packets()
+            return last["a"][chosen - 1][1] - before[chosen - 1][1] >= count
+        try:
+            wait_for(counted, 5, "%d more ESP packets out on tunnel %d" % (count, chosen), interval=0.5)
+        except AssertionError as e:
+            raise AssertionError("%s: (in, out) per tunnel before %s, after %s" % (e, before, last.get("a")))
+        time.sleep(1.5)
+        after = self.tunnel_packets()
+        return after[other - 1][1] - before[other - 1][1], after[chosen - 1][1] - before[chosen - 1][1]
+
     def test_4_longer_as_path(self):
         """A second office prefix, announced with two more ASes on tunnel 1
         (route-map prepend): vpcd prefers tunnel 2 for it; the prepend moved
@@ -763,7 +826,6 @@ class BgpTest(unittest.TestCase):
         on_long, on_short = self.prefer(1, 2)
         self.step("%s: AS path 3 on tunnel 1, 1 on tunnel 2: BIRD chose tunnel 2; 30 pings: ESP "
                   "out tunnel 1 +%d, tunnel 2 +%d" % (SECOND_NET, on_long, on_short))
-        self.assertGreaterEqual(on_short, 30)
         self.assertLess(on_long, 10)          # a keepalive or two, not the pings
         tel = self.wait_telemetry([("UP", "^2 BGP ROUTES$")] * 2, 15, "telemetry 2 BGP ROUTES")
         self.assertEqual([t["AcceptedRouteCount"] for t in tel], [2, 2])
@@ -777,13 +839,11 @@ class BgpTest(unittest.TestCase):
         on_long, on_short = self.prefer(2, 1)
         self.step("prepend moved to tunnel 2: BIRD chose tunnel 1; ESP out tunnel 2 +%d, tunnel 1 +%d" % (
             on_long, on_short))
-        self.assertGreaterEqual(on_short, 30)
         self.assertLess(on_long, 10)
         self.doCleanups()
         self.bgpd.vtysh("clear bgp ipv4 unicast * soft out")
         self.wait_propagated(lambda r: SECOND_NET not in r, 10, SECOND_NET + " withdrawn")
 
-    @unittest.skip(MISSING_SESSIONS + "; " + MISSING_TELEMETRY + "; " + MISSING_REENABLE)
     def test_5_prefix_limit(self):
         """101 more prefixes on tunnel 2 (102 > AWS's 100): vpcd drops that
         session and its StatusMessage names the cause; tunnel 1 carries on.
@@ -796,8 +856,9 @@ class BgpTest(unittest.TestCase):
                  "tunnel 2's session dropped by the limit", interval=0.5)
         state, error = self.bird_session(2)
         self.assertRegex(error, "(?i)limit", self.birdc("show protocols all " + self.bird_protocol(2)))
-        tel = self.wait_telemetry([("UP", "^1 BGP ROUTES$"), ("DOWN", "(?i)prefix|route limit|100")],
+        tel = self.wait_telemetry([("UP", "^1 BGP ROUTES$"), ("DOWN", "more than 100 prefixes")],
                                   15, "tunnel 2 DOWN naming the prefix limit")
+        self.assertEqual(self.vpn_status()["Bgp"]["Tunnels"][1]["Cause"], "prefix-limit")
         self.step("102 prefixes on tunnel 2: BIRD %s (%s); telemetry: %s" % (
             state, error, tel[1]["StatusMessage"]))
         self.assertEqual(self.bird_session(1)[0], "Established")
@@ -808,7 +869,6 @@ class BgpTest(unittest.TestCase):
         self.wait_telemetry([("UP", "^1 BGP ROUTES$")] * 2, 15, "both 1 BGP ROUTES again")
         self.step("the 101 withdrawn: tunnel 2's session back")
 
-    @unittest.skip(MISSING_SESSIONS)
     def test_6_vpcd_restart(self):
         """vpcd restarted (SIGTERM, start): BIRD and its namespace go with
         it and come back; both sessions Established again, the route

@@ -285,6 +285,7 @@ void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters
 	for (int d = 0; d < VPN_DROP_MAX; d++)
 		out->drops[d] = ep->drops[d];
 	out->bgp_to_side = ep->bgp_to_side;
+	out->inside_sibling = ep->inside_sibling;
 	out->bgp_from_side = ep->bgp_from_side;
 	for (struct ep_local *lo = ep->locals; lo; lo = lo->lo_next) {
 		out->rx_invalid += lo->lo_rx_invalid;

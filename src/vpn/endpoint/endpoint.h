@@ -61,7 +61,11 @@
  *   inside address answered back into the tunnel; on a BGP tunnel
  *   (spec.bgp), anything else from the customer's inside address (.2) to
  *   ours (.1) to the BGP side; a packet to another tunnel's inside /30
- *   dropped; anything else to TUN (to the tunnel's plaintext side).
+ *   dropped — unless it is the inside pair (.2 to .1) of the other tunnel
+ *   of the same connection (ids "<connection>#N", same peer, same
+ *   plaintext side), whose live CHILD SA covers it: taken as that
+ *   tunnel's (strongSwan's libipsec sends it into the wrong tunnel after a
+ *   restart); anything else to TUN (to the tunnel's plaintext side).
  *
  * The BGP side (vpn_endpoint_set_bgp_tun: bgp0 in BIRD's namespace,
  * bgp/bgp_tun.h) carries only BGP tunnels' inside pairs: a packet read
@@ -293,6 +297,8 @@ struct vpn_endpoint_counters {
 	uint64_t rx_invalid;
 	uint64_t rx_unknown_peer;
 	uint64_t bgp_to_side;		/* packets written to the BGP side */
+	uint64_t inside_sibling;	/* a tunnel's inside pair taken from the other
+					 * tunnel of its connection (libipsec's reqid) */
 	uint64_t bgp_from_side;		/* packets from the BGP side into tunnels */
 };
 void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters *out);

@@ -384,6 +384,34 @@ static bool tunnel_selectors_cover(const struct ep_tunnel *t, const struct ep_ch
 	return false;
 }
 
+/* The other tunnel of t's VPN connection (ids "<connection>#N", the same
+ * peer, the same plaintext side) when the packet is that tunnel's inside
+ * pair — its customer's .2 to its .1 — and a live CHILD SA of that tunnel
+ * covers it; else NULL. strongSwan's libipsec (5.9) picks an outbound SA
+ * by request id alone, and after a tunnel's CHILD SAs are renegotiated (a
+ * vpcd restart) it gave both tunnels' inside CHILD SAs one reqid: the
+ * router's BGP packets and pings for tunnel 1's inside address went into
+ * tunnel 2's SA, and tunnel 1's session never came back (seen with IKEv1
+ * and IKEv2). Taken as the other tunnel's, they reach its BGP session or
+ * its echo answer; nothing else crosses, and never between connections. */
+static struct ep_tunnel *inside_sibling(struct vpn_endpoint *ep, const struct ep_tunnel *t,
+					const uint8_t *p, uint32_t len)
+{
+	const char *hash = strrchr(t->t_spec.id, '#');
+	uint32_t src = rd32(p + 12), dst = rd32(p + 16);
+	if (!hash)
+		return NULL;
+	size_t conn_len = (size_t)(hash - t->t_spec.id) + 1;	/* "<connection>#" */
+	for (struct ep_tunnel *o = ep->tunnels; o; o = o->t_next)
+		if (o != t && o->t_inside_ours && dst == o->t_inside_ours && src == dst + 1 &&
+		    o->t_spec.remote_ip == t->t_spec.remote_ip &&
+		    o->t_spec.plain_port == t->t_spec.plain_port &&
+		    strncmp(o->t_spec.id, t->t_spec.id, conn_len) == 0 &&
+		    tunnel_selectors_cover(o, NULL, p, len))
+			return o;
+	return NULL;
+}
+
 /* The child whose inbound SA is sa (cached across a run). */
 static struct ep_child *child_of_sa(struct vpn_endpoint *ep, struct ep_local *lo,
 				    const struct esp_sa *sa)
@@ -450,8 +478,12 @@ static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
 			continue;
 		struct ep_tunnel *t = c->ch_tunnel;
 		uint8_t *p = pk->buf + pk->off;
+		/* the other tunnel's inside pair, sent into this one's SA */
+		struct ep_tunnel *sib = NULL;
+		if ((rd32(p + 16) & INSIDE_MASK) == INSIDE_BASE && rd32(p + 16) != t->t_inside_ours)
+			sib = inside_sibling(ep, t, p, pk->len);
 		/* inner_ipv4_ok was checked by esp; the selectors are ours */
-		if (!pkt_in_selectors(p, pk->len, &c->ch_ts_remote, &c->ch_ts_local) &&
+		if (!sib && !pkt_in_selectors(p, pk->len, &c->ch_ts_remote, &c->ch_ts_local) &&
 		    !tunnel_selectors_cover(t, c, p, pk->len)) {
 			t->t_drops[VPN_DROP_SELECTOR]++;
 			continue;
@@ -467,6 +499,10 @@ static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
 				c->ch_peer.sin_port = from->sin_port;
 				c->ch_encap_rport = ntohs(from->sin_port);
 			}
+		}
+		if (sib) {
+			ep->inside_sibling++;
+			t = sib;
 		}
 		struct inner_facts f;
 		if (inner_facts_parse(p, pk->len, &f))	/* checked by esp: parsed once */

@@ -158,6 +158,7 @@ struct vpn_endpoint {
 
 	uint64_t drops[VPN_DROP_MAX];	/* packets no tunnel took */
 	uint64_t bgp_to_side, bgp_from_side;	/* vpn_endpoint_counters */
+	uint64_t inside_sibling;		/* vpn_endpoint_counters */
 	uint64_t next_housekeeping_ms;
 
 	/* Ring sides (cfg.use_plain_rings, ep_ring.c): side k's rings (NULL

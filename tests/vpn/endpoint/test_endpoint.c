@@ -604,6 +604,85 @@ static void test_bgp_side(void **state)
 	close(bg[1]);
 }
 
+/* One connection's two tunnels to one router: tunnel 2's inside pair sent
+ * into tunnel 1's SA (strongSwan's libipsec after a restart: both inside
+ * CHILD SAs get one reqid) is taken as tunnel 2's — its BGP side, its echo
+ * answer; another connection's inside pair from the same router is still
+ * dropped. */
+static void test_inside_sibling(void **state)
+{
+	(void)state;
+	if (!private_netns())
+		skip();	/* needs root: a private network namespace for 127.0.0.x */
+	int pa[2], pb[2], bg[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pa), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pb), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, bg), 0);
+	struct vpn_endpoint *a = endpoint_on(pa[0]), *b = endpoint_on(pb[0]);
+	assert_int_equal(vpn_endpoint_set_bgp_tun(a, bg[0]), 0);
+	struct vpn_tunnel_spec s[3], r[3];
+	static const char *const ids[] = { "vpn-a#1", "vpn-a#2", "vpn-b#1" };
+	static const char *const ours[] = { "127.0.0.1", "127.0.0.3", "127.0.0.5" };
+	static const char *const inside[] = { "169.254.10.0/30", "169.254.11.0/30", "169.254.12.0/30" };
+	for (int i = 0; i < 3; i++) {
+		spec_fill(&s[i], ids[i], ours[i], "127.0.0.2");
+		assert_int_equal(vpn_parse_cidr(inside[i], &s[i].inside), 0);
+		s[i].bgp = true;
+		char id[16];
+		snprintf(id, sizeof(id), "cgw#%d", i + 1);
+		spec_fill(&r[i], id, "127.0.0.2", ours[i]);
+		r[i].inside = (struct vpn_cidr){ 0, 0 };
+		r[i].ike.startup = IKE_STARTUP_START;
+		assert_int_equal(vpn_endpoint_add_tunnel(a, &s[i]), 0);
+	}
+	/* the router sends every inside address into tunnel 1 */
+	assert_int_equal(vpn_parse_cidr("169.254.0.0/16", &r[0].routes[0]), 0);
+	r[0].n_routes = 1;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(vpn_endpoint_add_tunnel(b, &r[i]), 0);
+	assert_int_equal(vpn_endpoint_start(a), 0);
+	assert_int_equal(vpn_endpoint_start(b), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_true(wait_status(a, ids[i], true, NULL, 10000));
+		char id[16];
+		snprintf(id, sizeof(id), "cgw#%d", i + 1);
+		assert_true(wait_status(b, id, true, NULL, 10000));
+	}
+	uint8_t p[256], got[2048];
+	ssize_t m;
+	/* tunnel 2's BGP packet through tunnel 1: to the BGP side */
+	size_t n = ip_packet(p, "169.254.11.2", "169.254.11.1", 6, "open-179");
+	crosses(pb[1], bg[1], p, n);
+	silence(&pa[1], 1, 100);
+	/* tunnel 2's ping through tunnel 1: answered (back through tunnel 2) */
+	n = ip_packet(p, "169.254.11.2", "169.254.11.1", 1, "ping");
+	send_packet(pb[1], p, n);
+	assert_true(next_packet(pb[1], got, sizeof(got), &m, 3000));
+	assert_int_equal(m, (ssize_t)n);
+	assert_int_equal(got[20], 0);	/* echo reply */
+	assert_memory_equal(got + 12, p + 16, 4);
+	struct vpn_endpoint_counters cnt;
+	vpn_endpoint_counters(a, &cnt);
+	assert_int_equal(cnt.inside_sibling, 2);
+	assert_int_equal(cnt.bgp_to_side, 1);
+	/* the other connection's inside pair from the same router: dropped */
+	n = ip_packet(p, "169.254.12.2", "169.254.12.1", 6, "other-connection");
+	send_packet(pb[1], p, n);
+	const int quiet[] = { bg[1], pa[1] };
+	silence(quiet, 2, 300);
+	wait_drops(a, "vpn-a#1", VPN_DROP_INSIDE_OTHER, 1);
+	vpn_endpoint_counters(a, &cnt);
+	assert_int_equal(cnt.inside_sibling, 2);
+
+	vpn_endpoint_stop(a);
+	vpn_endpoint_stop(b);
+	vpn_endpoint_free(a);
+	vpn_endpoint_free(b);
+	close(pa[1]);
+	close(pb[1]);
+	close(bg[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_back_to_back),
 		cmocka_unit_test(test_ike_versions),
 		cmocka_unit_test(test_bgp_side),
+		cmocka_unit_test(test_inside_sibling),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
