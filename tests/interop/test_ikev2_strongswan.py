@@ -269,14 +269,16 @@ class Ikev2StrongSwanTest(Ikev2Base):
         # issue #1855, fixed in 5.9.11). vpcd takes a packet that arrives on
         # the wrong CHILD SA of the right tunnel when another CHILD SA of that
         # tunnel covers it (ep_datapath.c, tunnel_selectors_cover): traffic
-        # must flow at once. The router's own pings to our inside addresses
-        # are printed, not asserted: in one clean CI run they got no answer
-        # after the restart while the office's traffic did (not understood;
-        # see the note on issue 12).
+        # must flow at once. The same shared reqid across the two tunnels
+        # sends the router's ping of tunnel 1's inside address into tunnel
+        # 2's inside SA (0/3 in a clean CI run); vpcd takes a tunnel's
+        # inside pair from the other tunnel of its connection
+        # (inside_sibling), so both pings are answered.
         self.ping("office", VPC_HOST_IP)
         v1.IpsecStrongSwanTest.tcp_roundtrip(self, "vpchost", VPC_HOST_IP, "office")
         got = [self.ping("router", ours, count=3, check=False)[1] for ours in INSIDE_OURS]
         print("\nafter the vpcd restart: router to inside %d/3 and %d/3" % tuple(got), file=sys.stderr)
+        self.assertEqual(got, [3, 3], "the router's pings to our inside addresses after the restart")
 
         # the router dies without a word: DPD must notice
         mark = driver.mark()
