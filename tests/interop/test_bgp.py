@@ -552,17 +552,23 @@ class BgpTest(unittest.TestCase):
 
     def kill_tunnel(self, n):
         """Every packet between the router and tunnel n's outside address
-        dropped in the router's namespace, both ways (before charon's
-        table 220): the tunnel is dead and nobody says so."""
+        dropped in the router's namespace, both ways: the tunnel is dead and
+        nobody says so. Policy rules before the local table's (moved from
+        priority 0 to 50: at 0 it delivers what comes in for the router's
+        own address before any other rule is read) and charon's table 220."""
+        rules = self.ns.ip("router", "rule", "show").stdout
+        if re.search(r"(?m)^0:\s+from all lookup local", rules):
+            self.ns.ip("router", "rule", "add", "priority", "50", "lookup", "local")
+            self.ns.ip("router", "rule", "del", "priority", "0")
         o = OUTSIDE[n - 1]
-        self.ns.ip("router", "rule", "add", "from", o, "iif", "wan0", "priority", "100", "blackhole")
-        self.ns.ip("router", "rule", "add", "to", o, "priority", "101", "blackhole")
+        self.ns.ip("router", "rule", "add", "from", o, "iif", "wan0", "priority", "10", "blackhole")
+        self.ns.ip("router", "rule", "add", "to", o, "priority", "11", "blackhole")
 
     def revive_tunnel(self, n):
         o = OUTSIDE[n - 1]
-        run(["ip", "-n", self.ns["router"], "rule", "del", "from", o, "iif", "wan0", "priority", "100"],
+        run(["ip", "-n", self.ns["router"], "rule", "del", "from", o, "iif", "wan0", "priority", "10"],
             check=False)
-        run(["ip", "-n", self.ns["router"], "rule", "del", "to", o, "priority", "101"], check=False)
+        run(["ip", "-n", self.ns["router"], "rule", "del", "to", o, "priority", "11"], check=False)
         # charon may still hold the dead IKE SA (its DPD takes up to 30 s
         # more) or be retrying: start over
         env = dict(os.environ, STRONGSWAN_CONF=self.charon.conf)
@@ -736,6 +742,10 @@ class BgpTest(unittest.TestCase):
         self.step("tunnel 1 killed: its session %s after %.1f s (%s)" % (state, dropped, error))
         self.assertLessEqual(dropped, HOLD_TIME + 2)
         self.assertRegex(error, "(?i)hold timer expired")
+        # and the router's side too, by its own hold timer
+        wait_for(lambda: self.frr_states()[0] != "Established", max(1, HOLD_TIME + 3 - dropped),
+                 "tunnel 1's session down in FRR", interval=0.5)
+        self.step("FRR: tunnel 1's session %s after %.1f s" % (self.frr_states()[0], time.time() - t_kill))
         self.assertEqual(self.bird_session(2)[0], "Established")
         routes = self.wait_propagated(lambda r: OFFICE_NET in r, 5, OFFICE_NET + " still propagated")
         self.assertEqual(routes[OFFICE_NET]["State"], "active")
