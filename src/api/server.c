@@ -36,6 +36,7 @@
  */
 #include "api/api.h"
 #include "api/api_int.h"
+#include "base/evloop.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,6 +49,7 @@
 #include <string.h>
 #include <strings.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
@@ -579,6 +581,7 @@ struct io_side {
 	pthread_t io_thread;
 	atomic_bool io_stop;
 	struct queue io_inbox, io_outbox;
+	struct evloop *io_loop;		/* MHD's epoll fd and the outbox (base/evloop.h) */
 };
 
 static int queue_init(struct queue *q)
@@ -1074,12 +1077,44 @@ static bool answer_early(struct api *api, struct early *e, struct conn_ctx *cc)
 	return true;
 }
 
-/* The I/O thread: libmicrohttpd, and the resumption of answered requests. */
+/* I/O thread: resumes the connections whose answers are in the outbox. */
+static void io_resume_answered(struct io_side *io)
+{
+	struct conn_ctx *cc = queue_take_all(&io->io_outbox, false);
+	while (cc) {
+		struct conn_ctx *next = cc->cc_next_pending;
+		cc->cc_answered = true;
+		MHD_resume_connection(cc->cc_conn);
+		cc = next;
+	}
+}
+
+static void on_outbox_ready(void *arg, int fd, uint32_t events, uint64_t now_ms)
+{
+	(void)fd;
+	(void)events;
+	(void)now_ms;
+	io_resume_answered(arg);
+}
+
+/* MHD's epoll fd is readable: MHD_run, which every round makes, serves it.
+ * (Watching it in our own epoll set is safe: only an epoll_wait on MHD's
+ * fd itself would consume its edge-triggered events.) */
+static void on_mhd_ready(void *arg, int fd, uint32_t events, uint64_t now_ms)
+{
+	(void)arg;
+	(void)fd;
+	(void)events;
+	(void)now_ms;
+}
+
+/* The I/O thread: libmicrohttpd, and the resumption of answered requests.
+ * One round: the guard's sweep, at most 500 ms (or MHD's timeout) of
+ * waiting in the event loop, answered connections resumed, MHD_run. */
 static void *io_main(void *arg)
 {
 	struct io_side *io = arg;
 	struct MHD_Daemon *d = io->io_daemon;
-	int mhd_fd = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
 	for (;;) {
 		bool stopping = atomic_load(&io->io_stop);
 		MHD_UNSIGNED_LONG_LONG timeout_ms = 0;
@@ -1089,23 +1124,12 @@ static void *io_main(void *arg)
 		int wait_ms = stopping ? 0 : sweep_ms < 500 ? sweep_ms : 500;
 		if (MHD_get_timeout(d, &timeout_ms) == MHD_YES && timeout_ms < (MHD_UNSIGNED_LONG_LONG)wait_ms)
 			wait_ms = (int)timeout_ms;
-		/* poll, not epoll_wait: waiting on MHD's epoll fd with epoll_wait
-		 * would consume its edge-triggered events */
-		struct pollfd pfd[2] = { { .fd = mhd_fd, .events = POLLIN },
-					 { .fd = io->io_outbox.q_event, .events = POLLIN } };
-		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR) {
-			log_error("api", "poll: %s", strerror(errno));
+		if (evloop_run_once(io->io_loop, wait_ms > 0 ? (uint64_t)wait_ms : 0) < 0) {
+			log_error("api", "epoll_wait: %s", strerror(errno));
 			break;
 		}
-		if ((pfd[1].revents & POLLIN) || stopping) {
-			struct conn_ctx *cc = queue_take_all(&io->io_outbox, false);
-			while (cc) {
-				struct conn_ctx *next = cc->cc_next_pending;
-				cc->cc_answered = true;
-				MHD_resume_connection(cc->cc_conn);
-				cc = next;
-			}
-		}
+		if (stopping)
+			io_resume_answered(io);
 		MHD_run(d);
 		if (stopping) {
 			MHD_run(d);	/* the last answers out */
@@ -1239,6 +1263,20 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		guard_free(guard);
 		return -1;
 	}
+	io.io_loop = evloop_new(NULL, NULL);
+	int mhd_fd = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
+	int lrc = io.io_loop ? evloop_add(io.io_loop, mhd_fd, EPOLLIN, on_mhd_ready, &io) : -errno;
+	if (lrc == 0)
+		lrc = evloop_add(io.io_loop, io.io_outbox.q_event, EPOLLIN, on_outbox_ready, &io);
+	if (lrc < 0) {
+		log_error("api", "the I/O thread's event loop: %s", strerror(-lrc));
+		evloop_free(io.io_loop);
+		MHD_stop_daemon(d);
+		queue_destroy(&io.io_inbox);
+		queue_destroy(&io.io_outbox);
+		guard_free(guard);
+		return -1;
+	}
 	api->a_io = &io;
 	if (api->a_cfg.ac_durable)
 		api->a_syncer = syncer_start(api->a_store, &io.io_outbox);
@@ -1248,6 +1286,7 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 			syncer_stop(api->a_syncer);
 		api->a_syncer = NULL;
 		MHD_stop_daemon(d);
+		evloop_free(io.io_loop);
 		queue_destroy(&io.io_inbox);
 		queue_destroy(&io.io_outbox);
 		api->a_io = NULL;
@@ -1315,6 +1354,7 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 	pthread_join(io.io_thread, NULL);
 	MHD_stop_daemon(d);
 	answer_pool_drain(false);
+	evloop_free(io.io_loop);
 	queue_destroy(&io.io_inbox);
 	queue_destroy(&io.io_outbox);
 	api->a_io = NULL;
