@@ -418,6 +418,54 @@ static void sg_rule(struct api_req *rq, struct doc *parent, const struct trace_s
 }
 
 /* RouteTableRoute of a route step (ts_rule: "DEST -> TARGET"). */
+/* AnalysisRouteTableRoute's member for a route target, by its id's prefix. */
+static const char *route_target_member(const char *target)
+{
+	static const struct {
+		const char *prefix, *member;
+	} members[] = {
+		{ "eni-", "NetworkInterfaceId" }, { "nat-", "NatGatewayId" }, { "pcx-", "VpcPeeringConnectionId" },
+		{ "tgw-", "TransitGatewayId" }, { "eigw-", "EgressOnlyInternetGatewayId" }, { "i-", "InstanceId" },
+		{ "lgw-", "LocalGatewayId" }, { "cagw-", "CarrierGatewayId" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(members); i++)
+		if (strncmp(target, members[i].prefix, strlen(members[i].prefix)) == 0)
+			return members[i].member;
+	return "GatewayId";	/* local, igw-, vgw-, vpce- */
+}
+
+struct in_list {
+	struct cidr4 il_want;
+	bool il_yes;
+};
+
+static void in_list_add(void *arg, const struct cidr4 *cidr)
+{
+	struct in_list *il = arg;
+	if (cidr->c_addr == il->il_want.c_addr && cidr->c_len == il->il_want.c_len)
+		il->il_yes = true;
+}
+
+/* The route of the step's table the trace matched ("dest -> target"): one
+ * with that destination block, else a prefix-list route whose list holds
+ * it (the router has one route per CIDR of a list); NULL: propagated. */
+static const struct doc *matched_route(struct api_req *rq, const char *table_id, const char *dest)
+{
+	struct res *t = cache_get_typed(api_cache(rq), RT_ROUTE_TABLE, table_id);
+	doc_foreach(r, doc_get(t ? t->r_doc : NULL, "Routes"))
+		if (str_eq(doc_get_str(r, "DestinationCidrBlock"), dest))
+			return r;
+	struct in_list il = { .il_yes = false };
+	if (!cidr_parse(dest, &il.il_want, NULL))
+		return NULL;
+	doc_foreach(r, doc_get(t ? t->r_doc : NULL, "Routes")) {
+		prefix_list_cidrs(api_cache(rq), doc_get_str(r, "DestinationPrefixListId"), in_list_add, &il);
+		if (il.il_yes)
+			return r;
+	}
+	return NULL;
+}
+
 static void route_rule(struct api_req *rq, struct doc *parent, const struct trace_step *s)
 {
 	const char *arrow = strstr(s->ts_rule, " -> ");
@@ -428,15 +476,15 @@ static void route_rule(struct api_req *rq, struct doc *parent, const struct trac
 	const char *target = arrow + 4;
 	struct doc *rr = doc_set(parent, "RouteTableRoute", doc_obj());
 	doc_set_str(rr, "DestinationCidr", dest);
-	doc_set_str(rr, strncmp(target, "eni-", 4) == 0 ? "NetworkInterfaceId" : "GatewayId", target);
+	doc_set_str(rr, route_target_member(target), target);
 	const char *origin = "EnableVgwRoutePropagation", *state = "active";
-	struct res *t = cache_get_typed(api_cache(rq), RT_ROUTE_TABLE, s->ts_component);
-	doc_foreach(r, doc_get(t ? t->r_doc : NULL, "Routes"))
-		if (str_eq(doc_get_str(r, "DestinationCidrBlock"), dest)) {
-			origin = doc_get_str(r, "Origin") ? doc_get_str(r, "Origin") : "CreateRoute";
-			state = doc_get_str(r, "State") ? doc_get_str(r, "State") : "active";
-			break;
-		}
+	const struct doc *r = matched_route(rq, s->ts_component, dest);
+	if (r) {
+		origin = doc_get_str(r, "Origin") ? doc_get_str(r, "Origin") : "CreateRoute";
+		state = doc_get_str(r, "State") ? doc_get_str(r, "State") : "active";
+		if (doc_get_str(r, "DestinationPrefixListId"))
+			doc_set_str(rr, "DestinationPrefixListId", doc_get_str(r, "DestinationPrefixListId"));
+	}
 	doc_set_str(rr, "Origin", origin);
 	doc_set_str(rr, "State", state);
 }

@@ -98,6 +98,29 @@ class TestInsights(VpcdTestCase):
         self.assertEqual(e["ExplanationCode"], "NO_ROUTE_TO_DESTINATION")
         self.assertEqual(e["RouteTable"]["Id"], self.rtb)
 
+    def test_route_targets(self):
+        """A route names its target in the member AWS uses for it (a peering
+        connection: VpcPeeringConnectionId), and a route to a prefix list its
+        list, as the router matched one CIDR of it."""
+        ec2 = self.ec2
+        peer = ec2.create_vpc(CidrBlock="10.131.0.0/16")["Vpc"]["VpcId"]
+        pcx = ec2.create_vpc_peering_connection(VpcId=self.vpc, PeerVpcId=peer)["VpcPeeringConnection"]
+        pcx = pcx["VpcPeeringConnectionId"]
+        ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        pl = ec2.create_managed_prefix_list(PrefixListName="far", MaxEntries=2, AddressFamily="IPv4",
+                                            Entries=[{"Cidr": "192.168.50.0/24"}])["PrefixList"]["PrefixListId"]
+        ec2.create_route(RouteTableId=self.rtb, DestinationCidrBlock="10.131.0.0/16", VpcPeeringConnectionId=pcx)
+        ec2.create_route(RouteTableId=self.rtb, DestinationPrefixListId=pl, VpcPeeringConnectionId=pcx)
+        self.addCleanup(ec2.delete_route, RouteTableId=self.rtb, DestinationCidrBlock="10.131.0.0/16")
+        self.addCleanup(ec2.delete_route, RouteTableId=self.rtb, DestinationPrefixListId=pl)
+        for ip, want in (("10.131.0.5", {"DestinationCidr": "10.131.0.0/16"}),
+                         ("192.168.50.9", {"DestinationCidr": "192.168.50.0/24", "DestinationPrefixListId": pl})):
+            a = self.analyse(80, destination=None, DestinationIp=ip)
+            # no interface has the address in the peer VPC
+            self.assertFalse(a["NetworkPathFound"])
+            [route] = [c["RouteTableRoute"] for c in a["ForwardPathComponents"] if c["Component"]["Id"] == self.rtb]
+            self.assertEqual(route, dict(want, VpcPeeringConnectionId=pcx, Origin="CreateRoute", State="active"))
+
     def test_path_crud(self):
         p = self.path(80, Protocol="TCP", TagSpecifications=tag_spec("network-insights-path", Name="web"),
                       FilterAtSource={"SourcePortRange": {"FromPort": 40000, "ToPort": 40000}})
