@@ -15,7 +15,9 @@ same namespaces and the same run, for aes128-sha1 and aes128gcm16:
     by a second vpcd endpoint (build/vpn-endpoint-harness, its plaintext a
     TUN in the router's namespace) instead of strongSwan, whose userspace
     ESP (libipsec) bounds the other columns.
-Not a test: it prints a table. Needs root.
+Not a test: it prints a table (and, for the two vpcd --dataplane columns,
+vpcd's CPU seconds per GB moved, which the machine's load changes less
+than the throughput). Needs root.
 
     office 10.0.0.10 -- router (charon) 198.51.100.2 -- 203.0.113.1 vpcd side -- 10.96.0.10 vpchost
                                                        203.0.113.2          (instance 10.96.1.4)
@@ -68,6 +70,7 @@ class Bench:
         self.ns = {k: "vpnb-%s-%s" % (k, tag) for k in ("office", "router", "vpcd", "vpchost")}
         self.procs = []
         self.psk = secrets.token_hex(16)
+        self.cpu_per_gb = {}
 
     def ip(self, ns, *a):
         sh(["ip", "-n", self.ns[ns]] + list(a))
@@ -180,6 +183,13 @@ class Bench:
             }
             """) % dict(local=local, remote=remote, ike=ike, esp=esp, lts=lts, rts=rts,
                         start=start, psk=self.psk)
+
+    @staticmethod
+    def cpu_seconds(pid):
+        """utime + stime of process pid (every thread), in seconds."""
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def iperf(self, host_ns=None, host="10.96.0.10"):
         srv = subprocess.Popen(["ip", "netns", "exec", host_ns or self.ns["vpchost"], "iperf3", "-s",
@@ -328,7 +338,14 @@ class Bench:
                 conn = conn.replace('secret = "%s"' % self.psk, 'secret = "k%s"' % self.psk)
                 router, _, _ = self.charon("router", "router3-" + suite, conn)
             self.wait_ping(host)
+            cpu0 = self.cpu_seconds(d.pid)
             gbps = self.iperf(iid, host)
+            cpu = self.cpu_seconds(d.pid) - cpu0
+            # vpcd's CPU per GB moved: what the machine's load does not
+            # change much (a loaded machine slows a stream, not its cost)
+            if gbps:
+                self.cpu_per_gb[("vpcd2" if office == "vpcd" else "product", suite)] = \
+                    cpu / (gbps * self.seconds / 8)
             self.stop(router)
             return gbps
         finally:
@@ -388,6 +405,12 @@ def main():
         fmt = lambda x, col: ("%.2f" % x if x is not None else "failed") if col in only else "-"
         print("%-14s %14s %14s %12s %14s" % (suite, fmt(v, "endpoint"), fmt(p, "product"),
                                              fmt(s, "strongswan"), fmt(p2, "vpcd2")))
+    if b.cpu_per_gb:
+        print("vpcd's CPU seconds (all its threads) per GB moved, during the iperf3 run")
+        for suite in SUITES:
+            c = lambda col: ("%.2f" % b.cpu_per_gb[(col, suite)] if (col, suite) in b.cpu_per_gb
+                             else "-")
+            print("%-14s %14s %14s %12s %14s" % (suite, "", c("product"), "", c("vpcd2")))
 
 
 if __name__ == "__main__":
