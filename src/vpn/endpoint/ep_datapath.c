@@ -5,7 +5,7 @@
  * CHILD SA by selectors -> MSS clamp, DF clear, fragments -> one
  * esp_encrypt_batch per run of packets for the same SA -> sendmmsg per run
  * of packets for the same socket.
- * Inbound: recvmmsg -> (4500) classify: IKE to the tunnel's IKE endpoint,
+ * Inbound: recvmmsg -> (4500) classify: IKE to the tunnel's IKE peer,
  * ESP collected -> esp_decrypt_batch with the address's SA table ->
  * selector check -> echo to our inside address answered, a BGP tunnel's
  * inside pair to the BGP side, another tunnel's inside /30 dropped, the

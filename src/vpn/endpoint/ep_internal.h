@@ -78,8 +78,8 @@ struct ep_child {
 struct ep_tunnel {
 	struct ep_tunnel *t_next;
 	struct vpn_tunnel_spec t_spec;	/* holds the PSK: wiped when freed */
-	struct ike_endpoint *t_ike;	/* IKEv1 core, when the tunnel allows IKEv1 */
-	struct ikev2_endpoint *t_ikev2;	/* IKEv2 core, when it allows IKEv2 */
+	struct ike_peer *t_ike;	/* IKEv1 core, when the tunnel allows IKEv1 */
+	struct ikev2_peer *t_ikev2;	/* IKEv2 core, when it allows IKEv2 */
 	uint8_t t_ike_version;		/* the core whose status stands: 1, 2, 0 = none yet */
 	bool t_core_up[3];		/* per version: its last status was UP */
 	bool t_refused_reported;	/* "peer offered IKEv1; ..." said once */

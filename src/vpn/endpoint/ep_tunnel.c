@@ -1,6 +1,6 @@
 /*
  * ep_tunnel.c — tunnels on the control plane: creating one from a spec,
- * running its IKE endpoint's actions (send, CHILD SA install/delete,
+ * running its IKE peer's actions (send, CHILD SA install/delete,
  * status), make-before-break SA replacement, status snapshots.
  *
  * Runs on the loop thread (or the caller's before start). May allocate
@@ -504,12 +504,12 @@ static int tunnel_ike_new(struct ep_tunnel *t)
 	memset(t->t_core_up, 0, sizeof(t->t_core_up));
 	t->t_refused_reported = false;
 	if (versions & IKE_V2) {
-		t->t_ikev2 = ikev2_endpoint_new(&ic);
+		t->t_ikev2 = ikev2_peer_new(&ic);
 		ok = t->t_ikev2 != NULL;
 		ic.startup = IKE_STARTUP_ADD;
 	}
 	if (ok && (versions & IKE_V1)) {
-		t->t_ike = ike_endpoint_new(&ic);
+		t->t_ike = ike_peer_new(&ic);
 		ok = t->t_ike != NULL;
 	}
 	secret_wipe(&ic, sizeof(ic));
@@ -519,8 +519,8 @@ static int tunnel_ike_new(struct ep_tunnel *t)
 static void tunnel_free(struct vpn_endpoint *ep, struct ep_tunnel *t)
 {
 	children_free_all(ep, t);
-	ike_endpoint_free(t->t_ike);
-	ikev2_endpoint_free(t->t_ikev2);
+	ike_peer_free(t->t_ike);
+	ikev2_peer_free(t->t_ikev2);
 	ep_local_put(ep, t->t_local);
 	secret_wipe(t, sizeof(*t));
 	free(t);
@@ -617,8 +617,8 @@ int ep_tunnel_update(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec
 	ep_ike_drain(ep, t, now);
 	t->t_removing = false;
 	children_free_all(ep, t);
-	ike_endpoint_free(t->t_ike);
-	ikev2_endpoint_free(t->t_ikev2);
+	ike_peer_free(t->t_ike);
+	ikev2_peer_free(t->t_ikev2);
 	t->t_ike = NULL;
 	t->t_ikev2 = NULL;
 	ep_local_put(ep, t->t_local);

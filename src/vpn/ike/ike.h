@@ -5,7 +5,9 @@
  * Sans-I/O: the engine feeds bytes and time in and drains actions out
  * (bytes to send, CHILD SAs to install or delete, status changes). Nothing in
  * here opens a socket, reads a clock or keeps global state; one
- * `struct ike_endpoint` serves one tunnel (one local address, one peer).
+ * `struct ike_peer` serves one tunnel (one local address, one peer): it is
+ * our side of that tunnel's IKE, not the VPN endpoint (`struct vpn_endpoint`,
+ * vpn/endpoint, which holds every tunnel and its sockets).
  *
  * How the engine uses it
  * ----------------------
@@ -51,12 +53,12 @@
  *
  * Ownership
  * ---------
- *  - ike_endpoint_new() copies the configuration (PSK included); the caller
+ *  - ike_peer_new() copies the configuration (PSK included); the caller
  *    may wipe and free its copy right after. The endpoint wipes its copy.
  *  - ike_input() only reads `pkt` and `from` during the call.
  *  - ike_next_action() fills *out by value. act.send.data points into memory
  *    owned by the endpoint, valid until the next ike_next_action() or
- *    ike_endpoint_free() on that endpoint. CHILD SA keys are copied into
+ *    ike_peer_free() on that endpoint. CHILD SA keys are copied into
  *    *out: call ike_action_wipe(out) when done with them.
  *  - Strings in actions (status cause) are arrays inside *out.
  * Not thread-safe: one endpoint is used by one thread at a time.
@@ -302,30 +304,30 @@ struct ike_stats {
 	uint64_t dropped[IKE_DROP_COUNT];
 };
 
-struct ike_endpoint;
+struct ike_peer;
 
 /* NULL when the configuration is invalid (reason logged). */
-struct ike_endpoint *ike_endpoint_new(const struct ike_tunnel_config *cfg);
+struct ike_peer *ike_peer_new(const struct ike_tunnel_config *cfg);
 /* Wipes every key and frees everything; NULL is fine. No actions are
  * emitted: the engine removes the tunnel's SAs itself. */
-void ike_endpoint_free(struct ike_endpoint *ep);
+void ike_peer_free(struct ike_peer *ep);
 
-void ike_input(struct ike_endpoint *ep, uint64_t now_ms, const struct ike_addr *from,
+void ike_input(struct ike_peer *ep, uint64_t now_ms, const struct ike_addr *from,
 	       bool via_nat_t_port, const uint8_t *pkt, size_t len);
-void ike_tick(struct ike_endpoint *ep, uint64_t now_ms);
+void ike_tick(struct ike_peer *ep, uint64_t now_ms);
 /* Earliest now_ms at which ike_tick() has work; UINT64_MAX when none. */
-uint64_t ike_next_deadline(const struct ike_endpoint *ep);
+uint64_t ike_next_deadline(const struct ike_peer *ep);
 
 /* Initiate now (Main Mode, then Quick Mode), whatever the startup action.
  * With startup = start, the first ike_tick() does this by itself. */
-void ike_start(struct ike_endpoint *ep, uint64_t now_ms);
+void ike_start(struct ike_peer *ep, uint64_t now_ms);
 
 /* Delete every SA (sending Delete payloads), report DOWN with cause
  * "stopped" and stay idle until ike_start() or a peer's Main Mode. */
-void ike_stop(struct ike_endpoint *ep, uint64_t now_ms);
+void ike_stop(struct ike_peer *ep, uint64_t now_ms);
 
 /* Signs of ESP life for DPD; unknown SPIs are ignored. */
-void ike_child_sa_used(struct ike_endpoint *ep, uint32_t spi_in, uint64_t now_ms);
+void ike_child_sa_used(struct ike_peer *ep, uint32_t spi_in, uint64_t now_ms);
 
 /* Rekey the CHILD SA whose inbound SPI is spi_in now, before its soft
  * lifetime: for the ESP layer when an SA's sequence numbers run out
@@ -335,13 +337,13 @@ void ike_child_sa_used(struct ike_endpoint *ep, uint32_t spi_in, uint64_t now_ms
  * any rekey. Calling it again while that runs changes nothing. false when
  * no CHILD SA has that SPI; true when a rekey is now under way (or the SA
  * was already replaced). */
-bool ike_child_sa_rekey(struct ike_endpoint *ep, uint32_t spi_in, uint64_t now_ms);
+bool ike_child_sa_rekey(struct ike_peer *ep, uint32_t spi_in, uint64_t now_ms);
 
 /* false when the queue is empty (then out->kind = IKE_ACT_NONE). */
-bool ike_next_action(struct ike_endpoint *ep, struct ike_action *out);
+bool ike_next_action(struct ike_peer *ep, struct ike_action *out);
 void ike_action_wipe(struct ike_action *act);
 
-void ike_get_stats(const struct ike_endpoint *ep, struct ike_stats *out);
+void ike_get_stats(const struct ike_peer *ep, struct ike_stats *out);
 
 /* Main Mode progress of an ISAKMP SA, named as Cisco's `show crypto isakmp
  * sa` names it (ike_isakmp_state_name). */
@@ -385,13 +387,13 @@ struct ike_isakmp_status {
  * the newest one in Main Mode; state NONE when there is none. Reads ep
  * only, emits nothing: call it where ep is used (its thread), and hand the
  * filled struct to whichever thread shows it. */
-void ike_get_isakmp_status(const struct ike_endpoint *ep, uint64_t now_ms,
+void ike_get_isakmp_status(const struct ike_peer *ep, uint64_t now_ms,
 			   struct ike_isakmp_status *out);
 /* "QM_IDLE", "MM_NO_STATE", ...; "NONE" for IKE_ISAKMP_NONE. */
 const char *ike_isakmp_state_name(enum ike_isakmp_state s);
 
 /* The tunnel's current status, as last reported by IKE_ACT_STATUS. */
-bool ike_is_up(const struct ike_endpoint *ep);
-const char *ike_status_cause(const struct ike_endpoint *ep);
+bool ike_is_up(const struct ike_peer *ep);
+const char *ike_status_cause(const struct ike_peer *ep);
 
 #endif

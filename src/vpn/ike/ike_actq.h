@@ -1,7 +1,7 @@
 /*
  * ike_actq — the queue of actions (datagrams to send, SAs to install or
  * delete, status changes) that an IKE core hands its caller, shared by the
- * IKEv1 (ike_endpoint.c) and IKEv2 (ikev2_endpoint.c) cores. Internal to
+ * IKEv1 (ike_peer.c) and IKEv2 (ikev2_peer.c) cores. Internal to
  * src/vpn/ike: the contract is ike.h's / ikev2.h's next_action call.
  *
  * Ownership: a datagram's bytes live in its node; the node handed out by

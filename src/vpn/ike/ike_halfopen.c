@@ -62,12 +62,12 @@ static uint64_t load64(const uint8_t b[8])
 	return v;
 }
 
-static uint32_t bucket_r(const struct ike_endpoint *ep, const uint8_t ck_r[8])
+static uint32_t bucket_r(const struct ike_peer *ep, const uint8_t ck_r[8])
 {
 	return (uint32_t)(load64(ck_r) & (ep->ho_cap - 1));	/* ours: random */
 }
 
-static uint32_t bucket_i(const struct ike_endpoint *ep, const uint8_t ck_i[8],
+static uint32_t bucket_i(const struct ike_peer *ep, const uint8_t ck_i[8],
 			 const struct ike_addr *from)
 {
 	uint64_t h = mix64(load64(ck_i) ^ ep->ho_hash_key);
@@ -75,7 +75,7 @@ static uint32_t bucket_i(const struct ike_endpoint *ep, const uint8_t ck_i[8],
 	return (uint32_t)(h & (ep->ho_cap - 1));
 }
 
-static void ho_link(struct ike_endpoint *ep, int32_t idx)
+static void ho_link(struct ike_peer *ep, int32_t idx)
 {
 	struct ike_ho *h = &ep->ho[idx];
 	uint32_t br = bucket_r(ep, h->ho_ck_r), bi = bucket_i(ep, h->ho_ck_i, &h->ho_peer);
@@ -85,7 +85,7 @@ static void ho_link(struct ike_endpoint *ep, int32_t idx)
 	ep->ho_by_i[bi] = idx;
 }
 
-static void ho_release(struct ike_endpoint *ep)
+static void ho_release(struct ike_peer *ep)
 {
 	free(ep->ho);
 	free(ep->ho_by_r);
@@ -99,7 +99,7 @@ static void ho_release(struct ike_endpoint *ep)
 /* A table of cap slots holding the entries of the old one (if any) in
  * age order from slot 0, ho_next after the last. O(cap), at most
  * log2(IKE_HO_MAX / IKE_HO_MIN) times per flood. */
-static bool ho_resize(struct ike_endpoint *ep, uint32_t cap)
+static bool ho_resize(struct ike_peer *ep, uint32_t cap)
 {
 	struct ike_ho *tab = calloc(cap, sizeof(*tab));
 	int32_t *by_r = malloc(cap * sizeof(int32_t)), *by_i = malloc(cap * sizeof(int32_t));
@@ -134,7 +134,7 @@ static bool ho_resize(struct ike_endpoint *ep, uint32_t cap)
 
 /* ---- sources ---------------------------------------------------------- */
 
-bool src_admit(struct ike_endpoint *ep, const struct ike_addr *from, uint64_t now)
+bool src_admit(struct ike_peer *ep, const struct ike_addr *from, uint64_t now)
 {
 	if (!ep->srcs) {
 		ep->srcs = calloc(IKE_SRC_SLOTS, sizeof(*ep->srcs));
@@ -179,7 +179,7 @@ static void unlink_chain(int32_t *head, struct ike_ho *tab, int32_t idx, bool by
 	}
 }
 
-void ho_remove(struct ike_endpoint *ep, struct ike_ho *h)
+void ho_remove(struct ike_peer *ep, struct ike_ho *h)
 {
 	if (!h || !h->ho_used)
 		return;
@@ -193,7 +193,7 @@ void ho_remove(struct ike_endpoint *ep, struct ike_ho *h)
 	ep->ho_count--;
 }
 
-struct ike_ho *ho_find_retransmit(struct ike_endpoint *ep, const uint8_t ck_i[8],
+struct ike_ho *ho_find_retransmit(struct ike_peer *ep, const uint8_t ck_i[8],
 				  const struct ike_addr *from, const uint8_t *digest)
 {
 	if (!ep->ho)
@@ -207,7 +207,7 @@ struct ike_ho *ho_find_retransmit(struct ike_endpoint *ep, const uint8_t ck_i[8]
 	return NULL;
 }
 
-struct ike_ho *ho_find(struct ike_endpoint *ep, const uint8_t ck_i[8], const uint8_t ck_r[8],
+struct ike_ho *ho_find(struct ike_peer *ep, const uint8_t ck_i[8], const uint8_t ck_r[8],
 		       uint32_t peer_ip)
 {
 	if (!ep->ho)
@@ -222,7 +222,7 @@ struct ike_ho *ho_find(struct ike_endpoint *ep, const uint8_t ck_i[8], const uin
 }
 
 /* Makes room in the byte budget for `bytes` more: the oldest go first. */
-static void make_room(struct ike_endpoint *ep, size_t bytes)
+static void make_room(struct ike_peer *ep, size_t bytes)
 {
 	uint32_t evicted = 0;
 	for (uint32_t scan = 0; scan < ep->ho_cap && ep->ho_bytes + bytes > IKE_HO_BYTES_MAX;
@@ -242,7 +242,7 @@ static void make_room(struct ike_endpoint *ep, size_t bytes)
 				evicted);
 }
 
-struct ike_ho *ho_insert(struct ike_endpoint *ep, const uint8_t ck_i[8], const struct ike_addr *from,
+struct ike_ho *ho_insert(struct ike_peer *ep, const uint8_t ck_i[8], const struct ike_addr *from,
 			 uint64_t now)
 {
 	if (!ep->ho && !ho_resize(ep, IKE_HO_MIN))
@@ -274,7 +274,7 @@ struct ike_ho *ho_insert(struct ike_endpoint *ep, const uint8_t ck_i[8], const s
 	return h;
 }
 
-bool ho_set_buffers(struct ike_endpoint *ep, struct ike_ho *h, uint8_t *sai, size_t sai_len,
+bool ho_set_buffers(struct ike_peer *ep, struct ike_ho *h, uint8_t *sai, size_t sai_len,
 		    uint8_t *reply, size_t reply_len)
 {
 	size_t bytes = sai_len + reply_len;
@@ -295,7 +295,7 @@ bool ho_set_buffers(struct ike_endpoint *ep, struct ike_ho *h, uint8_t *sai, siz
 	return true;
 }
 
-void ho_expire(struct ike_endpoint *ep, uint64_t now)
+void ho_expire(struct ike_peer *ep, uint64_t now)
 {
 	if (!ep->ho)
 		return;
@@ -312,7 +312,7 @@ void ho_expire(struct ike_endpoint *ep, uint64_t now)
 		ho_release(ep);
 }
 
-void ho_free_all(struct ike_endpoint *ep)
+void ho_free_all(struct ike_peer *ep)
 {
 	if (ep->ho)
 		for (uint32_t i = 0; i < ep->ho_cap; i++)

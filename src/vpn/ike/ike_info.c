@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void info_protect_send(struct ike_endpoint *ep, struct ike_sa *sa, struct isakmp_buf *b,
+static void info_protect_send(struct ike_peer *ep, struct ike_sa *sa, struct isakmp_buf *b,
 			      size_t hash_data, uint32_t msgid)
 {
 	uint8_t iv[IKE_BLOCK];
@@ -42,7 +42,7 @@ static size_t info_begin(struct isakmp_buf *b, const struct ike_sa *sa, uint32_t
 	return isakmp_buf_simple(b, PL_HASH, zeros, sa->prf_len) + ISAKMP_GENERIC_LEN;
 }
 
-void info_send_notify(struct ike_endpoint *ep, struct ike_sa *sa, uint8_t proto,
+void info_send_notify(struct ike_peer *ep, struct ike_sa *sa, uint8_t proto,
 		      const uint8_t *spi, size_t spi_len, uint16_t type, const uint8_t *data,
 		      size_t data_len)
 {
@@ -60,7 +60,7 @@ void info_send_notify(struct ike_endpoint *ep, struct ike_sa *sa, uint8_t proto,
 	info_protect_send(ep, sa, &b, hd, msgid);
 }
 
-void info_send_delete(struct ike_endpoint *ep, struct ike_sa *sa, uint8_t proto,
+void info_send_delete(struct ike_peer *ep, struct ike_sa *sa, uint8_t proto,
 		      const uint8_t *spi, size_t spi_len)
 {
 	struct isakmp_buf b;
@@ -76,7 +76,7 @@ void info_send_delete(struct ike_endpoint *ep, struct ike_sa *sa, uint8_t proto,
 	info_protect_send(ep, sa, &b, hd, msgid);
 }
 
-void info_send_plain_notify(struct ike_endpoint *ep, const uint8_t ck_i[8], const uint8_t ck_r[8],
+void info_send_plain_notify(struct ike_peer *ep, const uint8_t ck_i[8], const uint8_t ck_r[8],
 			    const struct ike_addr *to, uint16_t src_port, uint16_t type)
 {
 	struct isakmp_buf b;
@@ -110,7 +110,7 @@ static const char *notify_name(uint16_t type)
 	}
 }
 
-void info_plain_input(struct ike_endpoint *ep, uint64_t now, const uint8_t *pkt, size_t len,
+void info_plain_input(struct ike_peer *ep, uint64_t now, const uint8_t *pkt, size_t len,
 		      const struct isakmp_hdr *h)
 {
 	struct ike_sa *sa = NULL;
@@ -160,7 +160,7 @@ static bool info_seen(struct ike_sa *sa, uint32_t msgid)
 	return false;
 }
 
-static void on_notify(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
+static void on_notify(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 		      const struct isakmp_payload *n)
 {
 	/* DOI, protocol, SPI size, type, then the SPI */
@@ -212,7 +212,7 @@ static void on_notify(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 	}
 }
 
-static void on_delete(struct ike_endpoint *ep, uint64_t now, const struct isakmp_payload *d)
+static void on_delete(struct ike_peer *ep, uint64_t now, const struct isakmp_payload *d)
 {
 	/* DOI, protocol, SPI size, number of SPIs */
 	if (d->len < 8) {
@@ -252,7 +252,7 @@ static void on_delete(struct ike_endpoint *ep, uint64_t now, const struct isakmp
 	}
 }
 
-void info_input(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const uint8_t *pkt,
+void info_input(struct ike_peer *ep, struct ike_sa *sa, uint64_t now, const uint8_t *pkt,
 		size_t len, const struct isakmp_hdr *h)
 {
 	if (info_seen(sa, h->msgid)) {
@@ -310,12 +310,12 @@ out:
  * timeout, so that at least one probe has time to be answered within the
  * timeout (timeout 6 s, delay 2 s: probes at 2 and 4 s, dead at 6 s).
  */
-static bool dpd_enabled(const struct ike_endpoint *ep, const struct ike_sa *sa)
+static bool dpd_enabled(const struct ike_peer *ep, const struct ike_sa *sa)
 {
 	return sa && sa->peer_dpd && ep->cfg.dpd_action != IKE_DPD_NONE && ep->cfg.dpd_delay_s;
 }
 
-static uint64_t dpd_interval_ms(const struct ike_endpoint *ep)
+static uint64_t dpd_interval_ms(const struct ike_peer *ep)
 {
 	uint64_t delay = (uint64_t)ep->cfg.dpd_delay_s * 1000;
 	uint64_t half = (uint64_t)ep->cfg.dpd_timeout_s * 1000 / 2;
@@ -324,7 +324,7 @@ static uint64_t dpd_interval_ms(const struct ike_endpoint *ep)
 	return delay ? delay : 1;
 }
 
-static uint64_t dpd_dead_at(const struct ike_endpoint *ep)
+static uint64_t dpd_dead_at(const struct ike_peer *ep)
 {
 	uint64_t a = ep->last_rx_ms + (uint64_t)ep->cfg.dpd_timeout_s * 1000;
 	/* only when our first probe went out late (a stalled caller): the
@@ -333,7 +333,7 @@ static uint64_t dpd_dead_at(const struct ike_endpoint *ep)
 	return a > b ? a : b;
 }
 
-uint64_t dpd_deadline(const struct ike_endpoint *ep)
+uint64_t dpd_deadline(const struct ike_peer *ep)
 {
 	if (!dpd_enabled(ep, ep_best_sa(ep)))
 		return UINT64_MAX;
@@ -344,7 +344,7 @@ uint64_t dpd_deadline(const struct ike_endpoint *ep)
 	return again < dead ? again : dead;
 }
 
-void dpd_tick(struct ike_endpoint *ep, uint64_t now)
+void dpd_tick(struct ike_peer *ep, uint64_t now)
 {
 	struct ike_sa *sa = ep_best_sa(ep);
 	if (!dpd_enabled(ep, sa))

@@ -1,5 +1,5 @@
 /*
- * ike_internal — the endpoint's state, shared by the files of src/vpn/ike.
+ * ike_internal — the IKEv1 peer's state (struct ike_peer), shared by the files of src/vpn/ike.
  * Not part of the contract (ike.h is); tests may include it.
  *
  * Shape: an endpoint holds ISAKMP SAs (phase 1; normally one, two while
@@ -186,7 +186,7 @@ enum ike_log_kind {
 	IKE_LOGK_MAX
 };
 
-struct ike_endpoint {
+struct ike_peer {
 	struct ike_tunnel_config cfg;
 	struct ike_sa *sas;
 	struct ike_child *children;
@@ -218,53 +218,53 @@ struct ike_endpoint {
 	uint64_t now_ms;		/* of the call in progress (for log limits) */
 };
 
-/* ---- ike_endpoint.c --------------------------------------------------- */
-void ep_drop(struct ike_endpoint *ep, enum ike_drop why, const char *detail);
-void ep_send(struct ike_endpoint *ep, const struct ike_addr *dst, uint16_t src_port,
+/* ---- ike_peer.c --------------------------------------------------- */
+void ep_drop(struct ike_peer *ep, enum ike_drop why, const char *detail);
+void ep_send(struct ike_peer *ep, const struct ike_addr *dst, uint16_t src_port,
 	     const uint8_t *msg, size_t len);
-void ep_status(struct ike_endpoint *ep, bool up, const char *cause);
+void ep_status(struct ike_peer *ep, bool up, const char *cause);
 /* Report DOWN with `cause` unless a CHILD SA is still installed. */
-void ep_down_unless_children(struct ike_endpoint *ep, const char *cause);
-void ep_emit(struct ike_endpoint *ep, const struct ike_action *act);
-uint64_t ep_rekey_ms(const struct ike_endpoint *ep, uint64_t now, uint32_t lifetime_s);
+void ep_down_unless_children(struct ike_peer *ep, const char *cause);
+void ep_emit(struct ike_peer *ep, const struct ike_action *act);
+uint64_t ep_rekey_ms(const struct ike_peer *ep, uint64_t now, uint32_t lifetime_s);
 void ep_digest(const uint8_t *pkt, size_t len, uint8_t out[IKE_DIGEST_LEN]);
 /* Store a copy of msg in x and send it; retransmit it when `retransmit`. */
-void xmit_start(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_xmit *x,
+void xmit_start(struct ike_peer *ep, struct ike_sa *sa, struct ike_xmit *x,
 		const struct isakmp_buf *b, bool retransmit, uint64_t now);
-void xmit_resend(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_xmit *x);
+void xmit_resend(struct ike_peer *ep, struct ike_sa *sa, struct ike_xmit *x);
 void xmit_clear(struct ike_xmit *x);
 /* The ISAKMP SA to use for new exchanges: the newest established one. */
-struct ike_sa *ep_best_sa(const struct ike_endpoint *ep);
-bool ep_mm_in_progress(const struct ike_endpoint *ep);
+struct ike_sa *ep_best_sa(const struct ike_peer *ep);
+bool ep_mm_in_progress(const struct ike_peer *ep);
 /* After an ISAKMP SA is up: start the Quick Modes we owe. */
-void ep_after_established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now);
+void ep_after_established(struct ike_peer *ep, struct ike_sa *sa, uint64_t now);
 /* Remove every SA; emit CHILD_SA_DELETE for each child. */
-void ep_clear(struct ike_endpoint *ep, uint64_t now, bool send_deletes, const char *cause);
+void ep_clear(struct ike_peer *ep, uint64_t now, bool send_deletes, const char *cause);
 
 /* ---- ike_halfopen.c --------------------------------------------------- */
 /* Does source `from` have budget for one more new exchange? Takes it. */
-bool src_admit(struct ike_endpoint *ep, const struct ike_addr *from, uint64_t now);
+bool src_admit(struct ike_peer *ep, const struct ike_addr *from, uint64_t now);
 /* The unproven exchange message 1 `digest` (cookie ck_i, from `from`)
  * already made, to answer a retransmission; NULL if none. */
-struct ike_ho *ho_find_retransmit(struct ike_endpoint *ep, const uint8_t ck_i[8],
+struct ike_ho *ho_find_retransmit(struct ike_peer *ep, const uint8_t ck_i[8],
 				  const struct ike_addr *from, const uint8_t *digest);
 /* The unproven exchange with these cookies from this peer address. */
-struct ike_ho *ho_find(struct ike_endpoint *ep, const uint8_t ck_i[8], const uint8_t ck_r[8],
+struct ike_ho *ho_find(struct ike_peer *ep, const uint8_t ck_i[8], const uint8_t ck_r[8],
 		       uint32_t peer_ip);
 /* A new entry (the oldest ones make room); its ck_r is filled in, the
  * caller fills the rest, taking ownership of sai and reply buffers
  * through ho_set_buffers. NULL on allocation failure. */
-struct ike_ho *ho_insert(struct ike_endpoint *ep, const uint8_t ck_i[8], const struct ike_addr *from,
+struct ike_ho *ho_insert(struct ike_peer *ep, const uint8_t ck_i[8], const struct ike_addr *from,
 			 uint64_t now);
 /* Hands sai and reply (malloc'ed) to h; false (h removed, both freed)
  * when the byte budget cannot hold them. */
-bool ho_set_buffers(struct ike_endpoint *ep, struct ike_ho *h, uint8_t *sai, size_t sai_len,
+bool ho_set_buffers(struct ike_peer *ep, struct ike_ho *h, uint8_t *sai, size_t sai_len,
 		    uint8_t *reply, size_t reply_len);
 /* Removes h and frees its buffers (take them first to keep them). */
-void ho_remove(struct ike_endpoint *ep, struct ike_ho *h);
+void ho_remove(struct ike_peer *ep, struct ike_ho *h);
 /* Drops entries older than IKE_HALF_OPEN_MS. */
-void ho_expire(struct ike_endpoint *ep, uint64_t now);
-void ho_free_all(struct ike_endpoint *ep);
+void ho_expire(struct ike_peer *ep, uint64_t now);
+void ho_free_all(struct ike_peer *ep);
 /* log_limited() for ep's limit of this kind. */
 #define ike_log_limited(ep, kind, now, lvl, ...) \
 	log_limited(&(ep)->logk[(kind)], (now), (lvl), IKE_LOG, __VA_ARGS__)
@@ -280,52 +280,52 @@ bool sa_decrypt(const struct ike_sa *sa, const uint8_t iv[IKE_BLOCK], const uint
 bool sa_encrypt(const struct ike_sa *sa, uint8_t iv[IKE_BLOCK], struct isakmp_buf *b);
 
 /* ---- ike_main_mode.c -------------------------------------------------- */
-struct ike_sa *mm_initiate(struct ike_endpoint *ep, uint64_t now, bool rekey);
-void mm_input(struct ike_endpoint *ep, uint64_t now, const struct ike_addr *from,
+struct ike_sa *mm_initiate(struct ike_peer *ep, uint64_t now, bool rekey);
+void mm_input(struct ike_peer *ep, uint64_t now, const struct ike_addr *from,
 	      bool nat_port, const uint8_t *pkt, size_t len, const struct isakmp_hdr *h);
-void sa_fail(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const char *cause);
+void sa_fail(struct ike_peer *ep, struct ike_sa *sa, uint64_t now, const char *cause);
 void sa_free(struct ike_sa *sa);
 const char *sa_state_name(enum sa_state s);
 /* Every state change goes through these: one line (the tunnel, the SA or
  * Quick Mode, old -> new, the cause; never a key), at most
  * IKE_LOG_STATE_BURST per IKE_LOG_INTERVAL_MS per tunnel (a peer can
  * drive them), the rest counted. */
-void sa_set_state(struct ike_endpoint *ep, struct ike_sa *sa, enum sa_state s, const char *cause);
+void sa_set_state(struct ike_peer *ep, struct ike_sa *sa, enum sa_state s, const char *cause);
 
 /* ---- ike_quick_mode.c ------------------------------------------------- */
-struct ike_qm *qm_initiate(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
+struct ike_qm *qm_initiate(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 			   const struct ike_ts *local, const struct ike_ts *remote,
 			   uint32_t rekey_spi_in);
-void qm_input(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const uint8_t *pkt,
+void qm_input(struct ike_peer *ep, struct ike_sa *sa, uint64_t now, const uint8_t *pkt,
 	      size_t len, const struct isakmp_hdr *h);
-void qm_fail(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
+void qm_fail(struct ike_peer *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
 	     const char *cause);
 void qm_free(struct ike_qm *qm);
 const char *qm_state_name(enum qm_state s);
-void qm_set_state(struct ike_endpoint *ep, const struct ike_sa *sa, struct ike_qm *qm, enum qm_state s,
+void qm_set_state(struct ike_peer *ep, const struct ike_sa *sa, struct ike_qm *qm, enum qm_state s,
 		  enum log_level lvl, const char *cause);
 /* Remove a child: emit CHILD_SA_DELETE, and tell the peer when send_delete. */
-void child_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_t now, bool send_delete);
+void child_delete(struct ike_peer *ep, struct ike_child *c, uint64_t now, bool send_delete);
 /* c was replaced by our rekey: delete it (telling the peer) when
  * IKE_REKEY_DELETE_DELAY_MS has passed, or at its expiry if that is sooner. */
-void child_schedule_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_t now);
-bool ep_has_qm_in_flight(const struct ike_endpoint *ep);
+void child_schedule_delete(struct ike_peer *ep, struct ike_child *c, uint64_t now);
+bool ep_has_qm_in_flight(const struct ike_peer *ep);
 
 /* ---- ike_info.c ------------------------------------------------------- */
-void info_input(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const uint8_t *pkt,
+void info_input(struct ike_peer *ep, struct ike_sa *sa, uint64_t now, const uint8_t *pkt,
 		size_t len, const struct isakmp_hdr *h);
 /* An unencrypted informational (only acted upon before keys exist). */
-void info_plain_input(struct ike_endpoint *ep, uint64_t now, const uint8_t *pkt, size_t len,
+void info_plain_input(struct ike_peer *ep, uint64_t now, const uint8_t *pkt, size_t len,
 		      const struct isakmp_hdr *h);
-void info_send_notify(struct ike_endpoint *ep, struct ike_sa *sa, uint8_t proto,
+void info_send_notify(struct ike_peer *ep, struct ike_sa *sa, uint8_t proto,
 		      const uint8_t *spi, size_t spi_len, uint16_t type, const uint8_t *data,
 		      size_t data_len);
-void info_send_delete(struct ike_endpoint *ep, struct ike_sa *sa, uint8_t proto,
+void info_send_delete(struct ike_peer *ep, struct ike_sa *sa, uint8_t proto,
 		      const uint8_t *spi, size_t spi_len);
 /* Unprotected notify (phase 1 errors before keys exist). */
-void info_send_plain_notify(struct ike_endpoint *ep, const uint8_t ck_i[8], const uint8_t ck_r[8],
+void info_send_plain_notify(struct ike_peer *ep, const uint8_t ck_i[8], const uint8_t ck_r[8],
 			    const struct ike_addr *to, uint16_t src_port, uint16_t type);
-void dpd_tick(struct ike_endpoint *ep, uint64_t now);
-uint64_t dpd_deadline(const struct ike_endpoint *ep);
+void dpd_tick(struct ike_peer *ep, uint64_t now);
+uint64_t dpd_deadline(const struct ike_peer *ep);
 
 #endif

@@ -30,7 +30,7 @@ static const char *const state_names[] = {
 
 const char *sa_state_name(enum sa_state s) { return state_names[s]; }
 
-void sa_set_state(struct ike_endpoint *ep, struct ike_sa *sa, enum sa_state s, const char *cause)
+void sa_set_state(struct ike_peer *ep, struct ike_sa *sa, enum sa_state s, const char *cause)
 {
 	if (sa->state == s)
 		return;
@@ -57,7 +57,7 @@ void sa_free(struct ike_sa *sa)
 
 /* ISAKMP SAs that we began (initiator) or that the peer began (proven:
  * it answered our message 2), not counting the dead. */
-static size_t sa_count(const struct ike_endpoint *ep, bool initiator)
+static size_t sa_count(const struct ike_peer *ep, bool initiator)
 {
 	size_t n = 0;
 	for (const struct ike_sa *sa = ep->sas; sa; sa = sa->next)
@@ -65,7 +65,7 @@ static size_t sa_count(const struct ike_endpoint *ep, bool initiator)
 	return n;
 }
 
-static struct ike_sa *sa_new(struct ike_endpoint *ep, uint64_t now, bool initiator)
+static struct ike_sa *sa_new(struct ike_peer *ep, uint64_t now, bool initiator)
 {
 	/* The peer's exchanges arrive here only once proven (ike_halfopen.c),
 	 * so a forged message 1 can never take the place of one of these,
@@ -105,7 +105,7 @@ static struct ike_sa *sa_new(struct ike_endpoint *ep, uint64_t now, bool initiat
 	return sa;
 }
 
-void sa_fail(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const char *cause)
+void sa_fail(struct ike_peer *ep, struct ike_sa *sa, uint64_t now, const char *cause)
 {
 	log_warn(IKE_LOG, "%s: ISAKMP SA #%u failed in %s: %s", ep->cfg.name, sa->serial,
 		 sa_state_name(sa->state), cause);
@@ -187,7 +187,7 @@ static void add_natd(struct isakmp_buf *b, const struct ike_sa *sa, uint32_t ip,
 
 /* RFC 3947 §3.2: the first NAT-D is the peer's view of us, the others are
  * its own addresses. */
-static bool check_natd(struct ike_endpoint *ep, struct ike_sa *sa, const struct isakmp_msg *m,
+static bool check_natd(struct ike_peer *ep, struct ike_sa *sa, const struct isakmp_msg *m,
 		       uint16_t local_port, const struct ike_addr *from)
 {
 	size_t hl = ike_hash_len(sa->alg.integ);
@@ -216,7 +216,7 @@ static bool check_natd(struct ike_endpoint *ep, struct ike_sa *sa, const struct 
 	return true;
 }
 
-static bool parse_plain(struct ike_endpoint *ep, const struct isakmp_hdr *h, const uint8_t *pkt,
+static bool parse_plain(struct ike_peer *ep, const struct isakmp_hdr *h, const uint8_t *pkt,
 			size_t len, struct isakmp_msg *m)
 {
 	if (h->flags & ISAKMP_FLAG_E) {
@@ -232,7 +232,7 @@ static bool parse_plain(struct ike_endpoint *ep, const struct isakmp_hdr *h, con
 	return true;
 }
 
-static bool ke_nonce(struct ike_endpoint *ep, struct ike_sa *sa, const struct isakmp_msg *m,
+static bool ke_nonce(struct ike_peer *ep, struct ike_sa *sa, const struct isakmp_msg *m,
 		     const uint8_t **ke, uint8_t *nonce, size_t *nonce_len)
 {
 	const struct isakmp_payload *k = isakmp_find(m, PL_KE, 0);
@@ -256,7 +256,7 @@ static bool ke_nonce(struct ike_endpoint *ep, struct ike_sa *sa, const struct is
 }
 
 /* SKEYID and friends, the encryption key and the phase 1 IV. */
-static bool derive_keys(struct ike_endpoint *ep, struct ike_sa *sa, const uint8_t *peer_ke)
+static bool derive_keys(struct ike_peer *ep, struct ike_sa *sa, const uint8_t *peer_ke)
 {
 	uint8_t gxy[IKE_DH_MAX], skeyid_e[IKE_PRF_MAX];
 	size_t gxy_len = 0;
@@ -275,7 +275,7 @@ static bool derive_keys(struct ike_endpoint *ep, struct ike_sa *sa, const uint8_
 	return ok;
 }
 
-static void set_alg(struct ike_endpoint *ep, struct ike_sa *sa, const struct p1_choice *c)
+static void set_alg(struct ike_peer *ep, struct ike_sa *sa, const struct p1_choice *c)
 {
 	sa->alg = *c;
 	if (!sa->alg.lifetime_s || sa->alg.lifetime_s > ep->cfg.p1_lifetime_s)
@@ -303,7 +303,7 @@ static size_t add_id(struct isakmp_buf *b, uint32_t ip)
 	return s;
 }
 
-static void initial_contact(struct ike_endpoint *ep, struct ike_sa *keep, uint64_t now)
+static void initial_contact(struct ike_peer *ep, struct ike_sa *keep, uint64_t now)
 {
 	log_info(IKE_LOG, "%s: INITIAL-CONTACT: peer restarted, dropping its old SAs", ep->cfg.name);
 	/* only what predates this Main Mode: an SA that a simultaneous
@@ -322,7 +322,7 @@ static void initial_contact(struct ike_endpoint *ep, struct ike_sa *keep, uint64
 		ep_status(ep, false, "peer restarted (INITIAL-CONTACT)");
 }
 
-static void established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)
+static void established(struct ike_peer *ep, struct ike_sa *sa, uint64_t now)
 {
 	sa_set_state(ep, sa, SA_ESTABLISHED, sa->initiator ? "peer's message 6 authenticated" : "peer's message 5 authenticated");
 	sa->established_ms = now;
@@ -355,7 +355,7 @@ static void established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now
 
 /* ---- initiator -------------------------------------------------------- */
 
-struct ike_sa *mm_initiate(struct ike_endpoint *ep, uint64_t now, bool rekey)
+struct ike_sa *mm_initiate(struct ike_peer *ep, uint64_t now, bool rekey)
 {
 	struct ike_sa *sa = sa_new(ep, now, true);
 	if (!sa)
@@ -384,7 +384,7 @@ struct ike_sa *mm_initiate(struct ike_endpoint *ep, uint64_t now, bool rekey)
 	return sa;
 }
 
-static void on_mm2(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
+static void on_mm2(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 		   const struct isakmp_hdr *h, const uint8_t *pkt, size_t len,
 		   const uint8_t *digest)
 {
@@ -433,7 +433,7 @@ static void on_mm2(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 	xmit_start(ep, sa, &sa->tx, &b, true, now);
 }
 
-static void on_mm4(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
+static void on_mm4(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 		   const struct ike_addr *from, bool nat_port, const struct isakmp_hdr *h,
 		   const uint8_t *pkt, size_t len, const uint8_t *digest)
 {
@@ -490,7 +490,7 @@ static void on_mm4(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 
 /* Decrypt and check an IDii/IDir + HASH message. On success *next_iv is
  * the IV to commit and the function returns true. */
-static bool verify_identity(struct ike_endpoint *ep, struct ike_sa *sa, const struct isakmp_hdr *h,
+static bool verify_identity(struct ike_peer *ep, struct ike_sa *sa, const struct isakmp_hdr *h,
 			    const uint8_t *pkt, size_t len, uint8_t next_iv[IKE_BLOCK],
 			    bool *ic)
 {
@@ -555,7 +555,7 @@ out:
 	return ok;
 }
 
-static void on_mm6(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
+static void on_mm6(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 		   const struct isakmp_hdr *h, const uint8_t *pkt, size_t len,
 		   const uint8_t *digest)
 {
@@ -572,7 +572,7 @@ static void on_mm6(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 
 /* Message 1: answered with message 2 from the half-open table, without
  * an ISAKMP SA (see ike_halfopen.c); no DH and no PRF here. */
-static void on_mm1(struct ike_endpoint *ep, uint64_t now, const struct ike_addr *from,
+static void on_mm1(struct ike_peer *ep, uint64_t now, const struct ike_addr *from,
 		   bool nat_port, const struct isakmp_hdr *h, const uint8_t *pkt, size_t len,
 		   const uint8_t *digest)
 {
@@ -654,7 +654,7 @@ static void on_mm1(struct ike_endpoint *ep, uint64_t now, const struct ike_addr 
  * peer receives at its address. The exchange becomes an ISAKMP SA (R2),
  * which unproven ones can no longer push out. NULL when there is no room
  * for it (the entry stays: a retransmission may find room later). */
-static struct ike_sa *ho_promote(struct ike_endpoint *ep, struct ike_ho *ho, uint64_t now)
+static struct ike_sa *ho_promote(struct ike_peer *ep, struct ike_ho *ho, uint64_t now)
 {
 	struct ike_sa *sa = sa_new(ep, now, false);
 	if (!sa)
@@ -681,7 +681,7 @@ static struct ike_sa *ho_promote(struct ike_endpoint *ep, struct ike_ho *ho, uin
 	return sa;
 }
 
-static void on_mm3(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
+static void on_mm3(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 		   const struct ike_addr *from, bool nat_port, const struct isakmp_hdr *h,
 		   const uint8_t *pkt, size_t len, const uint8_t *digest)
 {
@@ -723,7 +723,7 @@ static void on_mm3(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 	xmit_start(ep, sa, &sa->tx, &b, false, now);
 }
 
-static void on_mm5(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
+static void on_mm5(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 		   const struct ike_addr *from, bool nat_port, const struct isakmp_hdr *h,
 		   const uint8_t *pkt, size_t len, const uint8_t *digest)
 {
@@ -756,7 +756,7 @@ static void on_mm5(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
 
 /* ---- dispatch --------------------------------------------------------- */
 
-void mm_input(struct ike_endpoint *ep, uint64_t now, const struct ike_addr *from,
+void mm_input(struct ike_peer *ep, uint64_t now, const struct ike_addr *from,
 	      bool nat_port, const uint8_t *pkt, size_t len, const struct isakmp_hdr *h)
 {
 	static const uint8_t zero[8];

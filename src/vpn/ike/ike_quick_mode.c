@@ -44,7 +44,7 @@ const char *qm_state_name(enum qm_state s)
 	return (unsigned)s < ARRAY_LEN(qm_state_names) ? qm_state_names[s] : "?";
 }
 
-void qm_set_state(struct ike_endpoint *ep, const struct ike_sa *sa, struct ike_qm *qm, enum qm_state s,
+void qm_set_state(struct ike_peer *ep, const struct ike_sa *sa, struct ike_qm *qm, enum qm_state s,
 		  enum log_level lvl, const char *cause)
 {
 	if (qm->state == s)
@@ -54,7 +54,7 @@ void qm_set_state(struct ike_endpoint *ep, const struct ike_sa *sa, struct ike_q
 	qm->state = s;
 }
 
-bool ep_has_qm_in_flight(const struct ike_endpoint *ep)
+bool ep_has_qm_in_flight(const struct ike_peer *ep)
 {
 	for (const struct ike_sa *sa = ep->sas; sa; sa = sa->next)
 		for (const struct ike_qm *qm = sa->qms; qm; qm = qm->next)
@@ -71,7 +71,7 @@ static size_t qm_count(const struct ike_sa *sa)
 	return n;
 }
 
-static bool spi_in_use(const struct ike_endpoint *ep, uint32_t spi)
+static bool spi_in_use(const struct ike_peer *ep, uint32_t spi)
 {
 	for (const struct ike_child *c = ep->children; c; c = c->next)
 		if (c->spi_in == spi)
@@ -83,7 +83,7 @@ static bool spi_in_use(const struct ike_endpoint *ep, uint32_t spi)
 	return false;
 }
 
-static uint32_t spi_alloc(const struct ike_endpoint *ep)
+static uint32_t spi_alloc(const struct ike_peer *ep)
 {
 	for (;;) {
 		uint32_t spi = rand_u32();
@@ -92,7 +92,7 @@ static uint32_t spi_alloc(const struct ike_endpoint *ep)
 	}
 }
 
-static struct ike_child *child_find_in(struct ike_endpoint *ep, uint32_t spi_in)
+static struct ike_child *child_find_in(struct ike_peer *ep, uint32_t spi_in)
 {
 	for (struct ike_child *c = ep->children; c; c = c->next)
 		if (c->spi_in == spi_in)
@@ -100,7 +100,7 @@ static struct ike_child *child_find_in(struct ike_endpoint *ep, uint32_t spi_in)
 	return NULL;
 }
 
-void child_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_t now, bool send_delete)
+void child_delete(struct ike_peer *ep, struct ike_child *c, uint64_t now, bool send_delete)
 {
 	for (struct ike_child **pp = &ep->children; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -121,7 +121,7 @@ void child_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_t now, bo
 	free(c);
 }
 
-void child_schedule_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_t now)
+void child_schedule_delete(struct ike_peer *ep, struct ike_child *c, uint64_t now)
 {
 	uint64_t at = now + IKE_REKEY_DELETE_DELAY_MS;
 	c->rekeying = true;	/* replaced: never rekey it again */
@@ -130,7 +130,7 @@ void child_schedule_delete(struct ike_endpoint *ep, struct ike_child *c, uint64_
 		  c->spi_in, c->spi_out, (unsigned long long)(c->delete_ms - now));
 }
 
-void qm_fail(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
+void qm_fail(struct ike_peer *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
 	     const char *cause)
 {
 	char why[IKE_CAUSE_MAX + 16];
@@ -171,7 +171,7 @@ static void add_nonce_ke(struct isakmp_buf *b, const uint8_t *nonce, size_t nonc
 		isakmp_buf_simple(b, PL_KE, ike_dh_pub(dh), ike_dh_pub_len(group));
 }
 
-struct ike_qm *qm_initiate(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
+struct ike_qm *qm_initiate(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 			   const struct ike_ts *local, const struct ike_ts *remote,
 			   uint32_t rekey_spi_in)
 {
@@ -253,7 +253,7 @@ static void qm_close(struct qm_opened *o)
 }
 
 /* Decrypt with iv and split off the leading HASH payload. */
-static bool qm_open(struct ike_endpoint *ep, const struct ike_sa *sa, const uint8_t iv[IKE_BLOCK],
+static bool qm_open(struct ike_peer *ep, const struct ike_sa *sa, const uint8_t iv[IKE_BLOCK],
 		    const uint8_t *pkt, size_t len, const struct isakmp_hdr *h,
 		    struct qm_opened *o)
 {
@@ -299,7 +299,7 @@ static void qm_mark_rx(struct ike_qm *qm, const uint8_t *digest)
  * SPI is smaller is dropped, with a Delete; both sides pick the same pair,
  * and if only one side saw the overlap its Delete tells the other. So the
  * number of CHILD SAs does not grow with every collision. */
-static void resolve_collision(struct ike_endpoint *ep, struct ike_child *c, uint64_t now)
+static void resolve_collision(struct ike_peer *ep, struct ike_child *c, uint64_t now)
 {
 	for (struct ike_child *o = ep->children; o; o = o->next) {
 		if (o == c || !ts_equal(&o->ts_local, &c->ts_local) ||
@@ -319,7 +319,7 @@ static void resolve_collision(struct ike_endpoint *ep, struct ike_child *c, uint
 /* The peer made c for the selectors of an older CHILD SA: that is the
  * peer's rekey of it. We stop rekeying the old one ourselves (it would
  * only breed a third SA) and leave it to the peer's Delete or its expiry. */
-static void mark_superseded(struct ike_endpoint *ep, const struct ike_child *c)
+static void mark_superseded(struct ike_peer *ep, const struct ike_child *c)
 {
 	for (struct ike_child *o = ep->children; o; o = o->next)
 		if (o != c && ts_equal(&o->ts_local, &c->ts_local) &&
@@ -332,7 +332,7 @@ static void mark_superseded(struct ike_endpoint *ep, const struct ike_child *c)
 }
 
 /* KEYMAT for both directions, and the CHILD_SA_INSTALL action. */
-static bool child_install(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm,
+static bool child_install(struct ike_peer *ep, struct ike_sa *sa, struct ike_qm *qm,
 			  uint64_t now)
 {
 	struct ike_child *c = calloc(1, sizeof(*c));
@@ -410,7 +410,7 @@ static bool child_install(struct ike_endpoint *ep, struct ike_sa *sa, struct ike
 	return true;
 }
 
-static void qm_reject(struct ike_endpoint *ep, struct ike_sa *sa, uint16_t notify,
+static void qm_reject(struct ike_peer *ep, struct ike_sa *sa, uint16_t notify,
 		      const char *cause)
 {
 	info_send_notify(ep, sa, PROTO_ESP, NULL, 0, notify, NULL, 0);
@@ -426,7 +426,7 @@ static uint32_t min_life(uint32_t a, uint32_t b)
 	return a < b ? a : b;
 }
 
-static void on_qm1(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now,
+static void on_qm1(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 		   const struct isakmp_hdr *h, const uint8_t *pkt, size_t len,
 		   const uint8_t *digest)
 {
@@ -606,7 +606,7 @@ static void read_responder_lifetime(const struct isakmp_msg *m, struct p2_choice
 	}
 }
 
-static void on_qm2(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
+static void on_qm2(struct ike_peer *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
 		   const struct isakmp_hdr *h, const uint8_t *pkt, size_t len,
 		   const uint8_t *digest)
 {
@@ -700,7 +700,7 @@ out:
 	qm_close(&o);
 }
 
-static void on_qm3(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
+static void on_qm3(struct ike_peer *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
 		   const struct isakmp_hdr *h, const uint8_t *pkt, size_t len,
 		   const uint8_t *digest)
 {
@@ -726,7 +726,7 @@ out:
 	qm_close(&o);
 }
 
-void qm_input(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now, const uint8_t *pkt,
+void qm_input(struct ike_peer *ep, struct ike_sa *sa, uint64_t now, const uint8_t *pkt,
 	      size_t len, const struct isakmp_hdr *h)
 {
 	struct ike_qm *qm = sa->qms;

@@ -4,7 +4,7 @@
  * is the contract.
  *
  * Sans-I/O like the IKEv1 core (ike.h), and used the same way: one
- * `struct ikev2_endpoint` serves one tunnel; the engine feeds datagrams
+ * `struct ikev2_peer` serves one tunnel; the engine feeds datagrams
  * and time in and drains the same `struct ike_action`s out (SEND,
  * CHILD_SA_INSTALL, CHILD_SA_DELETE, STATUS), with the same ownership
  * rules (ike.h "Ownership"); ike_action_wipe() wipes them. It takes the
@@ -70,35 +70,35 @@
 #define IKEV2_REKEY_DELETE_DELAY_MS 5000
 #define IKEV2_NATT_KEEPALIVE_MS	20000	/* RFC 3948 keepalives, when a NAT is in front of us */
 
-struct ikev2_endpoint;
+struct ikev2_peer;
 
 /* NULL when the configuration is invalid (reason logged). */
-struct ikev2_endpoint *ikev2_endpoint_new(const struct ike_tunnel_config *cfg);
+struct ikev2_peer *ikev2_peer_new(const struct ike_tunnel_config *cfg);
 /* Wipes every key and frees everything; NULL is fine. No actions. */
-void ikev2_endpoint_free(struct ikev2_endpoint *ep);
+void ikev2_peer_free(struct ikev2_peer *ep);
 
-void ikev2_input(struct ikev2_endpoint *ep, uint64_t now_ms, const struct ike_addr *from,
+void ikev2_input(struct ikev2_peer *ep, uint64_t now_ms, const struct ike_addr *from,
 		 bool via_nat_t_port, const uint8_t *pkt, size_t len);
-void ikev2_tick(struct ikev2_endpoint *ep, uint64_t now_ms);
-uint64_t ikev2_next_deadline(const struct ikev2_endpoint *ep);
+void ikev2_tick(struct ikev2_peer *ep, uint64_t now_ms);
+uint64_t ikev2_next_deadline(const struct ikev2_peer *ep);
 /* Initiate now (IKE_SA_INIT), whatever the startup action. */
-void ikev2_start(struct ikev2_endpoint *ep, uint64_t now_ms);
+void ikev2_start(struct ikev2_peer *ep, uint64_t now_ms);
 /* Delete every SA (Delete payloads sent), report DOWN "stopped", stay
  * idle until ikev2_start() or a peer's IKE_SA_INIT. */
-void ikev2_stop(struct ikev2_endpoint *ep, uint64_t now_ms);
-void ikev2_child_sa_used(struct ikev2_endpoint *ep, uint32_t spi_in, uint64_t now_ms);
+void ikev2_stop(struct ikev2_peer *ep, uint64_t now_ms);
+void ikev2_child_sa_used(struct ikev2_peer *ep, uint32_t spi_in, uint64_t now_ms);
 /* As ike_child_sa_rekey(). */
-bool ikev2_child_sa_rekey(struct ikev2_endpoint *ep, uint32_t spi_in, uint64_t now_ms);
+bool ikev2_child_sa_rekey(struct ikev2_peer *ep, uint32_t spi_in, uint64_t now_ms);
 /* Rekey the current IKE SA now, as at its lifetime's rekey time (CHILD
  * SAs move to the new one). false when no IKE SA is established. */
-bool ikev2_ike_sa_rekey(struct ikev2_endpoint *ep, uint64_t now_ms);
-bool ikev2_next_action(struct ikev2_endpoint *ep, struct ike_action *out);
-void ikev2_get_stats(const struct ikev2_endpoint *ep, struct ike_stats *out);
-bool ikev2_is_up(const struct ikev2_endpoint *ep);
-const char *ikev2_status_cause(const struct ikev2_endpoint *ep);
+bool ikev2_ike_sa_rekey(struct ikev2_peer *ep, uint64_t now_ms);
+bool ikev2_next_action(struct ikev2_peer *ep, struct ike_action *out);
+void ikev2_get_stats(const struct ikev2_peer *ep, struct ike_stats *out);
+bool ikev2_is_up(const struct ikev2_peer *ep);
+const char *ikev2_status_cause(const struct ikev2_peer *ep);
 /* true once a peer's IKEv2 message was authenticated or we initiated:
  * the endpoint has something to report. */
-bool ikev2_in_use(const struct ikev2_endpoint *ep);
+bool ikev2_in_use(const struct ikev2_peer *ep);
 
 /* The IKE SA, as `swanctl --list-sas` shows it. Plain values: fit to be
  * copied to any thread. */
@@ -124,7 +124,7 @@ struct ikev2_sa_status {
 	unsigned n_sas;			/* IKE SAs held (old ones while rekeying) */
 	uint32_t msgid_out, msgid_in;	/* next request id we use / expect */
 };
-void ikev2_get_sa_status(const struct ikev2_endpoint *ep, uint64_t now_ms,
+void ikev2_get_sa_status(const struct ikev2_peer *ep, uint64_t now_ms,
 			 struct ikev2_sa_status *out);
 const char *ikev2_sa_state_name(enum ikev2_sa_state s);
 

@@ -23,7 +23,7 @@
 
 /* ---- CHILD SAs -------------------------------------------------------- */
 
-struct v2_child *v2_child_by_in(struct ikev2_endpoint *ep, uint32_t spi_in)
+struct v2_child *v2_child_by_in(struct ikev2_peer *ep, uint32_t spi_in)
 {
 	for (struct v2_child *c = ep->children; c; c = c->next)
 		if (c->spi_in == spi_in)
@@ -31,7 +31,7 @@ struct v2_child *v2_child_by_in(struct ikev2_endpoint *ep, uint32_t spi_in)
 	return NULL;
 }
 
-struct v2_child *v2_child_by_out(struct ikev2_endpoint *ep, uint32_t spi_out)
+struct v2_child *v2_child_by_out(struct ikev2_peer *ep, uint32_t spi_out)
 {
 	for (struct v2_child *c = ep->children; c; c = c->next)
 		if (c->spi_out == spi_out)
@@ -39,7 +39,7 @@ struct v2_child *v2_child_by_out(struct ikev2_endpoint *ep, uint32_t spi_out)
 	return NULL;
 }
 
-uint32_t v2_new_spi(struct ikev2_endpoint *ep)
+uint32_t v2_new_spi(struct ikev2_peer *ep)
 {
 	for (;;) {
 		uint32_t spi = rand_u32();
@@ -74,7 +74,7 @@ const char *v2_child_state_name(enum v2_child_state s)
 	return (unsigned)s < ARRAY_LEN(child_state_names) ? child_state_names[s] : "?";
 }
 
-static void child_set_state(struct ikev2_endpoint *ep, struct v2_child *c, enum v2_child_state s,
+static void child_set_state(struct ikev2_peer *ep, struct v2_child *c, enum v2_child_state s,
 			    const char *cause)
 {
 	if (c->state == s)
@@ -85,12 +85,12 @@ static void child_set_state(struct ikev2_endpoint *ep, struct v2_child *c, enum 
 	c->state = s;
 }
 
-void v2_child_note_state(struct ikev2_endpoint *ep, struct v2_child *c, const char *cause)
+void v2_child_note_state(struct ikev2_peer *ep, struct v2_child *c, const char *cause)
 {
 	child_set_state(ep, c, c->replaced ? V2C_REPLACED : c->rekeying ? V2C_REKEYING : V2C_INSTALLED, cause);
 }
 
-struct v2_child *v2_child_install(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+struct v2_child *v2_child_install(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 				  const struct v2_choice *c, uint32_t spi_in, bool we_initiated,
 				  const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
 				  const uint8_t *gir, size_t gir_len, const struct ike_ts *ts_l,
@@ -165,7 +165,7 @@ struct v2_child *v2_child_install(struct ikev2_endpoint *ep, struct v2_sa *sa, u
 	return ch;
 }
 
-void v2_child_remove(struct ikev2_endpoint *ep, struct v2_child *c, const char *cause)
+void v2_child_remove(struct ikev2_peer *ep, struct v2_child *c, const char *cause)
 {
 	for (struct v2_child **pp = &ep->children; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
@@ -187,7 +187,7 @@ void v2_child_remove(struct ikev2_endpoint *ep, struct v2_child *c, const char *
 	free(c);
 }
 
-void v2_children_clear(struct ikev2_endpoint *ep, const char *cause)
+void v2_children_clear(struct ikev2_peer *ep, const char *cause)
 {
 	while (ep->children)
 		v2_child_remove(ep, ep->children, cause);
@@ -202,7 +202,7 @@ static void min_nonce(const uint8_t *a, size_t al, const uint8_t *b, size_t bl, 
 }
 
 /* Both sides rekeyed `old`: keep one successor (see the file comment). */
-static void child_collision(struct ikev2_endpoint *ep, struct v2_child *old, uint64_t now)
+static void child_collision(struct ikev2_peer *ep, struct v2_child *old, uint64_t now)
 {
 	struct v2_child *ours = v2_child_by_in(ep, old->our_rekey_spi_in);
 	struct v2_child *theirs = v2_child_by_in(ep, old->peer_rekey_spi_in);
@@ -233,7 +233,7 @@ static void child_collision(struct ikev2_endpoint *ep, struct v2_child *old, uin
 }
 
 /* Both sides rekeyed IKE SA `old`. */
-static void ike_collision(struct ikev2_endpoint *ep, struct v2_sa *old, uint64_t now)
+static void ike_collision(struct ikev2_peer *ep, struct v2_sa *old, uint64_t now)
 {
 	struct v2_sa *ours = old->our_rekey, *theirs = old->peer_rekey;
 	bool ours_lowest = v2_nonce_cmp(old->our_rekey_min, old->our_rekey_min_len,
@@ -257,7 +257,7 @@ static void ike_collision(struct ikev2_endpoint *ep, struct v2_sa *old, uint64_t
 
 /* ---- CREATE_CHILD_SA, requester --------------------------------------- */
 
-static void child_request_group(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+static void child_request_group(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 				uint32_t rekey_spi_in, uint16_t group, unsigned ke_retries)
 {
 	struct v2_req *r = &sa->req;
@@ -300,13 +300,13 @@ static void child_request_group(struct ikev2_endpoint *ep, struct v2_sa *sa, uin
 	v2_request(ep, sa, V2_CREATE_CHILD_SA, &b, now);
 }
 
-void v2_child_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_child_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		      uint32_t rekey_spi_in)
 {
 	child_request_group(ep, sa, now, rekey_spi_in, ep->cfg.p2_dh_n ? ep->cfg.p2_dh[0] : 0, 0);
 }
 
-static void ike_rekey_request_group(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+static void ike_rekey_request_group(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 				    uint16_t group, unsigned ke_retries)
 {
 	struct v2_req *r = &sa->req;
@@ -329,7 +329,7 @@ static void ike_rekey_request_group(struct ikev2_endpoint *ep, struct v2_sa *sa,
 	v2_request(ep, sa, V2_CREATE_CHILD_SA, &b, now);
 }
 
-void v2_ike_rekey_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
+void v2_ike_rekey_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now)
 {
 	ike_rekey_request_group(ep, sa, now, sa->alg.group, 0);
 }
@@ -343,7 +343,7 @@ static bool group_allowed(const uint16_t *l, size_t n, uint16_t g)
 }
 
 /* A rekey we asked for did not happen: try again later. */
-static void rekey_later(struct ikev2_endpoint *ep, struct v2_sa *sa, const struct v2_req *r,
+static void rekey_later(struct ikev2_peer *ep, struct v2_sa *sa, const struct v2_req *r,
 			uint64_t now, uint64_t wait)
 {
 	if (r->kind == REQ_IKE_REKEY) {
@@ -358,7 +358,7 @@ static void rekey_later(struct ikev2_endpoint *ep, struct v2_sa *sa, const struc
 	}
 }
 
-static void ike_rekey_done(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+static void ike_rekey_done(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 			   const struct v2_req *r, const struct v2_msg *m)
 {
 	const struct v2_payload *sap = v2_find(m, V2_PL_SA, 0);
@@ -421,7 +421,7 @@ static void ike_rekey_done(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t
 	sa->delete_ms = now;
 }
 
-void v2_create_child_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_create_child_response(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 			      const struct v2_msg *m)
 {
 	struct v2_req r = sa->req;
@@ -538,7 +538,7 @@ void v2_create_child_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint6
 
 /* ---- CREATE_CHILD_SA, responder --------------------------------------- */
 
-static void respond_notify(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch,
+static void respond_notify(struct ikev2_peer *ep, struct v2_sa *sa, uint8_t exch,
 			   uint16_t type, const void *data, size_t len)
 {
 	struct isakmp_buf b;
@@ -547,7 +547,7 @@ static void respond_notify(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t 
 	v2_respond(ep, sa, exch, &b);
 }
 
-static void ike_rekey_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+static void ike_rekey_input(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 			    const struct v2_msg *m)
 {
 	const struct v2_payload *sap = v2_find(m, V2_PL_SA, 0);
@@ -648,7 +648,7 @@ static bool proposes_ike(const struct v2_payload *sap)
 	return sap && sap->len >= 8 && sap->body[5] == V2_PROTO_IKE;
 }
 
-void v2_create_child_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_create_child_input(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 			   const struct v2_msg *m)
 {
 	const struct v2_payload *sap = v2_find(m, V2_PL_SA, 0);
@@ -768,7 +768,7 @@ void v2_create_child_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t
 
 /* ---- INFORMATIONAL ---------------------------------------------------- */
 
-void v2_delete_children_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_delete_children_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 				const uint32_t *spis, size_t n)
 {
 	struct v2_req *r = &sa->req;
@@ -787,7 +787,7 @@ void v2_delete_children_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uin
 	v2_update_status(ep, "CHILD SA deleted");
 }
 
-void v2_delete_ike_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
+void v2_delete_ike_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now)
 {
 	v2_req_clear(&sa->req);
 	sa->req.kind = REQ_DELETE_IKE;
@@ -798,7 +798,7 @@ void v2_delete_ike_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t
 	v2_request(ep, sa, V2_INFORMATIONAL, &b, now);
 }
 
-void v2_liveness_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
+void v2_liveness_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now)
 {
 	v2_req_clear(&sa->req);
 	sa->req.kind = REQ_LIVENESS;
@@ -808,7 +808,7 @@ void v2_liveness_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t n
 	v2_request(ep, sa, V2_INFORMATIONAL, &b, now);
 }
 
-void v2_info_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_info_response(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		      const struct v2_msg *m)
 {
 	enum v2_req_kind kind = sa->req.kind;
@@ -825,7 +825,7 @@ void v2_info_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 	}
 }
 
-void v2_info_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_info_input(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		   const struct v2_msg *m)
 {
 	uint32_t ours[IKEV2_MAX_SPIS];

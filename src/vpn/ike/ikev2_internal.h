@@ -1,5 +1,5 @@
 /*
- * ikev2_internal — the IKEv2 endpoint's state, shared by the ikev2*.c
+ * ikev2_internal — the IKEv2 peer's state, shared by the ikev2*.c
  * files. Not part of the contract (ikev2.h is); tests may include it.
  *
  * Shape: an endpoint holds IKE SAs (normally one; two while one replaces
@@ -163,7 +163,7 @@ struct v2_child {
 #define V2_LOGK_STATE		(IKE_DROP_COUNT + 1)
 #define V2_LOGK_MAX		(IKE_DROP_COUNT + 2)
 
-struct ikev2_endpoint {
+struct ikev2_peer {
 	struct ike_tunnel_config cfg;
 	struct v2_sa *sas;
 	struct v2_child *children;
@@ -187,63 +187,63 @@ struct ikev2_endpoint {
 #define V2_LOG_BURST		5	/* ... this many per interval */
 #define V2_LOG_STATE_BURST	40	/* state change lines: a tunnel coming up takes ~6 */
 
-/* ---- ikev2_endpoint.c -------------------------------------------------- */
-void v2_drop(struct ikev2_endpoint *ep, enum ike_drop why, const char *detail);
-void v2_emit(struct ikev2_endpoint *ep, const struct ike_action *act);
-void v2_status(struct ikev2_endpoint *ep, bool up, const char *cause);
+/* ---- ikev2_peer.c -------------------------------------------------- */
+void v2_drop(struct ikev2_peer *ep, enum ike_drop why, const char *detail);
+void v2_emit(struct ikev2_peer *ep, const struct ike_action *act);
+void v2_status(struct ikev2_peer *ep, bool up, const char *cause);
 /* UP when an established IKE SA and a CHILD SA exist, else DOWN with cause. */
-void v2_update_status(struct ikev2_endpoint *ep, const char *cause);
-void v2_send_raw(struct ikev2_endpoint *ep, const struct ike_addr *dst, uint16_t src_port,
+void v2_update_status(struct ikev2_peer *ep, const char *cause);
+void v2_send_raw(struct ikev2_peer *ep, const struct ike_addr *dst, uint16_t src_port,
 		 const uint8_t *msg, size_t len);
 void v2_msgbuf_free(struct v2_msgbuf *m);
-void v2_msgbuf_send(struct ikev2_endpoint *ep, const struct v2_sa *sa, const struct v2_msgbuf *m);
+void v2_msgbuf_send(struct ikev2_peer *ep, const struct v2_sa *sa, const struct v2_msgbuf *m);
 /* Encrypt `inner` (built with v2_buf_inner) as exchange `exch` into out,
  * fragmenting when the peer allows it and the message is large. */
-bool v2_seal(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch, bool response,
+bool v2_seal(struct ikev2_peer *ep, struct v2_sa *sa, uint8_t exch, bool response,
 	     uint32_t msgid, const struct isakmp_buf *inner, struct v2_msgbuf *out);
 /* Send a request and keep it for retransmission (the caller filled
  * sa->req's kind and data; msgid = sa->next_msgid++). */
-void v2_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch,
+void v2_request(struct ikev2_peer *ep, struct v2_sa *sa, uint8_t exch,
 		const struct isakmp_buf *inner, uint64_t now);
 /* Send the response to the peer's request sa->peer_msgid and cache it. */
-void v2_respond(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch,
+void v2_respond(struct ikev2_peer *ep, struct v2_sa *sa, uint8_t exch,
 		const struct isakmp_buf *inner);
 void v2_req_clear(struct v2_req *r);
-uint64_t v2_rekey_ms(const struct ikev2_endpoint *ep, uint64_t now, uint32_t lifetime_s);
-struct v2_sa *v2_current_sa(const struct ikev2_endpoint *ep);
+uint64_t v2_rekey_ms(const struct ikev2_peer *ep, uint64_t now, uint32_t lifetime_s);
+struct v2_sa *v2_current_sa(const struct ikev2_peer *ep);
 /* Start what an established SA owes, if its window is free. */
-void ikev2_schedule(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now);
+void ikev2_schedule(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now);
 /* Lowest of two nonces (lexicographic, shorter first on a tie). */
 int v2_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl);
 
 /* ---- ikev2_sa.c -------------------------------------------------------- */
-struct v2_sa *v2_sa_new(struct ikev2_endpoint *ep, bool initiator, uint64_t now);
+struct v2_sa *v2_sa_new(struct ikev2_peer *ep, bool initiator, uint64_t now);
 void v2_sa_free(struct v2_sa *sa);
 /* Every IKE SA and CHILD SA state change goes through these: one line
  * (the tunnel, the SA, old -> new, the cause; never a key), at most
  * V2_LOG_STATE_BURST per V2_LOG_INTERVAL_MS per tunnel, the rest counted. */
-void v2_sa_set_state(struct ikev2_endpoint *ep, struct v2_sa *sa, enum v2_state s, const char *cause);
+void v2_sa_set_state(struct ikev2_peer *ep, struct v2_sa *sa, enum v2_state s, const char *cause);
 /* After c's flags (rekeying, replaced) or its installation changed: the
  * state they make, logged with cause when it differs. */
-void v2_child_note_state(struct ikev2_endpoint *ep, struct v2_child *c, const char *cause);
+void v2_child_note_state(struct ikev2_peer *ep, struct v2_child *c, const char *cause);
 const char *v2_child_state_name(enum v2_child_state s);
 const char *v2_state_name(enum v2_state s);
 /* Give up on sa: DEAD, its children deleted if it was the current SA;
  * status DOWN with cause; a retry scheduled when we are active. */
-void v2_sa_fail(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now, const char *cause);
-struct v2_sa *v2_initiate(struct ikev2_endpoint *ep, uint64_t now);
-void v2_init_request(struct ikev2_endpoint *ep, uint64_t now, const struct ike_addr *from,
+void v2_sa_fail(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now, const char *cause);
+struct v2_sa *v2_initiate(struct ikev2_peer *ep, uint64_t now);
+void v2_init_request(struct ikev2_peer *ep, uint64_t now, const struct ike_addr *from,
 		     bool natt, const uint8_t *pkt, size_t len, const struct v2_hdr *h,
 		     const struct v2_msg *m);
-void v2_init_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_init_response(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		      const struct ike_addr *from, bool natt, const uint8_t *pkt, size_t len,
 		      const struct v2_msg *m);
-void v2_auth_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_auth_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		     const struct v2_msg *m);
-void v2_auth_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_auth_response(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		      const struct v2_msg *m);
 /* The peer's retransmit of IKE_SA_INIT: its SA, or NULL. */
-struct v2_sa *v2_find_half_open(struct ikev2_endpoint *ep, const uint8_t spi_i[8],
+struct v2_sa *v2_find_half_open(struct ikev2_peer *ep, const uint8_t spi_i[8],
 				const struct ike_addr *from);
 /* Derive the SA's keys after IKE_SA_INIT (or an IKE SA rekey). */
 bool v2_sa_keys(struct v2_sa *sa, const uint8_t *gir, size_t gir_len, const struct v2_sa *old);
@@ -252,35 +252,35 @@ bool v2_sa_keys(struct v2_sa *sa, const uint8_t *gir, size_t gir_len, const stru
 /* Install a CHILD SA from an exchange's nonces (we_initiated: our nonce
  * is Ni) and chosen transforms; gir NULL without PFS. outbound_hold_ms:
  * install.outbound_hold_ms (non-zero when we answered a rekey). */
-struct v2_child *v2_child_install(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+struct v2_child *v2_child_install(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 				  const struct v2_choice *c, uint32_t spi_in, bool we_initiated,
 				  const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
 				  const uint8_t *gir, size_t gir_len, const struct ike_ts *ts_l,
 				  const struct ike_ts *ts_r, uint32_t outbound_hold_ms);
 /* Remove a child: CHILD_SA_DELETE action (the peer is told separately). */
-void v2_child_remove(struct ikev2_endpoint *ep, struct v2_child *c, const char *cause);
-void v2_children_clear(struct ikev2_endpoint *ep, const char *cause);
-struct v2_child *v2_child_by_in(struct ikev2_endpoint *ep, uint32_t spi_in);
-struct v2_child *v2_child_by_out(struct ikev2_endpoint *ep, uint32_t spi_out);
-uint32_t v2_new_spi(struct ikev2_endpoint *ep);
+void v2_child_remove(struct ikev2_peer *ep, struct v2_child *c, const char *cause);
+void v2_children_clear(struct ikev2_peer *ep, const char *cause);
+struct v2_child *v2_child_by_in(struct ikev2_peer *ep, uint32_t spi_in);
+struct v2_child *v2_child_by_out(struct ikev2_peer *ep, uint32_t spi_out);
+uint32_t v2_new_spi(struct ikev2_peer *ep);
 /* Narrow the peer's selectors (theirs = TSi when we respond) to our
  * bounds; false when nothing is left (TS_UNACCEPTABLE). */
 bool v2_ts_pick(const struct v2_ts_list *l, const struct ike_subnet *bound, struct ike_ts *out);
-void v2_child_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_child_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		      uint32_t rekey_spi_in);
-void v2_ike_rekey_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now);
-void v2_create_child_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_ike_rekey_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now);
+void v2_create_child_input(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 			   const struct v2_msg *m);
-void v2_create_child_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_create_child_response(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 			      const struct v2_msg *m);
-void v2_info_input(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_info_input(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		   const struct v2_msg *m);
-void v2_info_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_info_response(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		      const struct v2_msg *m);
-void v2_delete_children_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_delete_children_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 				const uint32_t *spis, size_t n);
-void v2_delete_ike_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now);
-void v2_liveness_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now);
+void v2_delete_ike_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now);
+void v2_liveness_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now);
 /* Error notify (first one of type < 16384) in m, or 0. */
 uint16_t v2_error_notify(const struct v2_msg *m, struct v2_notify *out);
 

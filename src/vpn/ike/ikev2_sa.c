@@ -31,7 +31,7 @@ const char *v2_state_name(enum v2_state s)
 	return "?";
 }
 
-void v2_sa_set_state(struct ikev2_endpoint *ep, struct v2_sa *sa, enum v2_state s, const char *cause)
+void v2_sa_set_state(struct ikev2_peer *ep, struct v2_sa *sa, enum v2_state s, const char *cause)
 {
 	if (sa->state == s)
 		return;
@@ -48,7 +48,7 @@ void v2_sa_set_state(struct ikev2_endpoint *ep, struct v2_sa *sa, enum v2_state 
 	}
 }
 
-struct v2_sa *v2_sa_new(struct ikev2_endpoint *ep, bool initiator, uint64_t now)
+struct v2_sa *v2_sa_new(struct ikev2_peer *ep, bool initiator, uint64_t now)
 {
 	size_t n = 0;
 	for (struct v2_sa *s = ep->sas; s; s = s->next)
@@ -95,7 +95,7 @@ void v2_sa_free(struct v2_sa *sa)
 	free(sa);
 }
 
-void v2_sa_fail(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now, const char *cause)
+void v2_sa_fail(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now, const char *cause)
 {
 	bool was_current = sa == v2_current_sa(ep);
 	log_warn(V2_LOG, "%s: #%u failed: %s", ep->cfg.name, sa->serial, cause);
@@ -145,7 +145,7 @@ static void natd_put(struct isakmp_buf *b, const uint8_t spi_i[8], const uint8_t
 
 /* Compare the peer's NAT_DETECTION_* notifies with what we see. spi_r is
  * what the sender hashed (zero in the IKE_SA_INIT request). */
-static void natd_check(struct ikev2_endpoint *ep, struct v2_sa *sa, const struct v2_msg *m,
+static void natd_check(struct ikev2_peer *ep, struct v2_sa *sa, const struct v2_msg *m,
 		       const uint8_t spi_i[8], const uint8_t spi_r[8], const struct ike_addr *from,
 		       uint16_t local_port)
 {
@@ -176,7 +176,7 @@ static void natd_check(struct ikev2_endpoint *ep, struct v2_sa *sa, const struct
 
 /* ---- cookies (§2.6) --------------------------------------------------- */
 
-static void cookie_compute(const struct ikev2_endpoint *ep, const uint8_t *ni, size_t ni_len,
+static void cookie_compute(const struct ikev2_peer *ep, const uint8_t *ni, size_t ni_len,
 			   uint32_t ip, const uint8_t spi_i[8], uint8_t out[V2_COOKIE_LEN])
 {
 	uint8_t ipb[4];
@@ -188,7 +188,7 @@ static void cookie_compute(const struct ikev2_endpoint *ep, const uint8_t *ni, s
 		memset(out + 1, 0, V2_COOKIE_LEN - 1);
 }
 
-static size_t half_open(const struct ikev2_endpoint *ep)
+static size_t half_open(const struct ikev2_peer *ep)
 {
 	size_t n = 0;
 	for (const struct v2_sa *sa = ep->sas; sa; sa = sa->next)
@@ -199,7 +199,7 @@ static size_t half_open(const struct ikev2_endpoint *ep)
 /* ---- plain (IKE_SA_INIT) messages ------------------------------------- */
 
 /* A stateless answer to an IKE_SA_INIT request: one notify. */
-static void init_refuse(struct ikev2_endpoint *ep, const struct v2_hdr *h,
+static void init_refuse(struct ikev2_peer *ep, const struct v2_hdr *h,
 			const struct ike_addr *from, bool natt, uint16_t type, const void *data,
 			size_t len)
 {
@@ -211,7 +211,7 @@ static void init_refuse(struct ikev2_endpoint *ep, const struct v2_hdr *h,
 		v2_send_raw(ep, from, natt ? IKE_NATT_PORT : IKE_PORT, b.b, b.len);
 }
 
-static void send_init(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now, uint16_t group)
+static void send_init(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now, uint16_t group)
 {
 	v2_req_clear(&sa->req);
 	ike_dh_free(sa->dh);
@@ -257,7 +257,7 @@ static void send_init(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 	v2_msgbuf_send(ep, sa, &sa->req.tx);
 }
 
-struct v2_sa *v2_initiate(struct ikev2_endpoint *ep, uint64_t now)
+struct v2_sa *v2_initiate(struct ikev2_peer *ep, uint64_t now)
 {
 	for (struct v2_sa *s = ep->sas; s; s = s->next)
 		if (s->state == V2_INIT_I || s->state == V2_AUTH_I)
@@ -272,7 +272,7 @@ struct v2_sa *v2_initiate(struct ikev2_endpoint *ep, uint64_t now)
 	return sa;
 }
 
-struct v2_sa *v2_find_half_open(struct ikev2_endpoint *ep, const uint8_t spi_i[8],
+struct v2_sa *v2_find_half_open(struct ikev2_peer *ep, const uint8_t spi_i[8],
 				const struct ike_addr *from)
 {
 	for (struct v2_sa *sa = ep->sas; sa; sa = sa->next)
@@ -282,7 +282,7 @@ struct v2_sa *v2_find_half_open(struct ikev2_endpoint *ep, const uint8_t spi_i[8
 	return NULL;
 }
 
-static void mismatch_cause(struct ikev2_endpoint *ep, const char *what, const char *offered,
+static void mismatch_cause(struct ikev2_peer *ep, const char *what, const char *offered,
 			   bool ike)
 {
 	char ours[IKEV2_OFFERED_MAX], cause[2 * IKEV2_OFFERED_MAX + 64];
@@ -300,7 +300,7 @@ static void mismatch_cause(struct ikev2_endpoint *ep, const char *what, const ch
 	}
 }
 
-void v2_init_request(struct ikev2_endpoint *ep, uint64_t now, const struct ike_addr *from,
+void v2_init_request(struct ikev2_peer *ep, uint64_t now, const struct ike_addr *from,
 		     bool natt, const uint8_t *pkt, size_t len, const struct v2_hdr *h,
 		     const struct v2_msg *m)
 {
@@ -428,7 +428,7 @@ void v2_init_request(struct ikev2_endpoint *ep, uint64_t now, const struct ike_a
 /* ---- IKE_AUTH --------------------------------------------------------- */
 
 /* The ID payload names the tunnel's peer (ID_IPV4_ADDR). */
-static bool id_is_peer(const struct ikev2_endpoint *ep, const struct v2_payload *p, char *why,
+static bool id_is_peer(const struct ikev2_peer *ep, const struct v2_payload *p, char *why,
 		       size_t cap)
 {
 	struct v2_id id;
@@ -451,7 +451,7 @@ static bool id_is_peer(const struct ikev2_endpoint *ep, const struct v2_payload 
 
 /* AUTH the sender of `msg` computed over its IKE_SA_INIT message, the
  * other nonce and its ID (body only). */
-static bool auth_compute(const struct ikev2_endpoint *ep, const struct v2_sa *sa, bool by_i,
+static bool auth_compute(const struct ikev2_peer *ep, const struct v2_sa *sa, bool by_i,
 			 const uint8_t *id_body, size_t id_len, uint8_t *out)
 {
 	const uint8_t *msg = by_i ? sa->init_i : sa->init_r;
@@ -463,7 +463,7 @@ static bool auth_compute(const struct ikev2_endpoint *ep, const struct v2_sa *sa
 			      id_len, out);
 }
 
-static bool auth_verify(const struct ikev2_endpoint *ep, const struct v2_sa *sa, bool by_i,
+static bool auth_verify(const struct ikev2_peer *ep, const struct v2_sa *sa, bool by_i,
 			const struct v2_payload *idp, const struct v2_payload *authp)
 {
 	struct v2_auth a;
@@ -477,7 +477,7 @@ static bool auth_verify(const struct ikev2_endpoint *ep, const struct v2_sa *sa,
 	return ok;
 }
 
-static void put_our_auth(struct ikev2_endpoint *ep, struct v2_sa *sa, struct isakmp_buf *b)
+static void put_our_auth(struct ikev2_peer *ep, struct v2_sa *sa, struct isakmp_buf *b)
 {
 	size_t s = v2_put_id_ipv4(b, sa->initiator ? V2_PL_IDI : V2_PL_IDR, ep->cfg.local_ip);
 	uint8_t auth[IKE_PRF_MAX];
@@ -488,7 +488,7 @@ static void put_our_auth(struct ikev2_endpoint *ep, struct v2_sa *sa, struct isa
 	secret_wipe(auth, sizeof(auth));
 }
 
-static void established(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
+static void established(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now)
 {
 	v2_sa_set_state(ep, sa, V2_ESTABLISHED, sa->initiator ? "peer's IKE_AUTH answer authenticated" :
 							       "peer's IKE_AUTH authenticated, answered");
@@ -507,14 +507,14 @@ static void established(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t no
 		 sa->peer.port, sa->nat_here || sa->nat_there ? ", NAT-T" : "");
 }
 
-static void auth_failed(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+static void auth_failed(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 			const char *cause)
 {
 	ep->st.auth_failures++;
 	v2_sa_fail(ep, sa, now, cause);
 }
 
-void v2_auth_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_auth_request(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		     const struct v2_msg *m)
 {
 	char why[100], cause[IKE_CAUSE_MAX];
@@ -589,7 +589,7 @@ void v2_auth_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 	v2_update_status(ep, cause[0] ? cause : NULL);
 }
 
-void v2_auth_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_auth_response(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		      const struct v2_msg *m)
 {
 	char why[100], cause[IKE_CAUSE_MAX];
@@ -653,7 +653,7 @@ void v2_auth_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
 	v2_update_status(ep, cause[0] ? cause : NULL);
 }
 
-static void send_auth(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
+static void send_auth(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now)
 {
 	struct isakmp_buf b;
 	v2_buf_inner(&b);
@@ -673,7 +673,7 @@ static void send_auth(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
 		v2_sa_fail(ep, sa, now, "cannot build IKE_AUTH");
 }
 
-void v2_init_response(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now,
+void v2_init_response(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 		      const struct ike_addr *from, bool natt, const uint8_t *pkt, size_t len,
 		      const struct v2_msg *m)
 {

@@ -1,5 +1,5 @@
 /*
- * fuzz_ike — hostile bytes into an IKE endpoint.
+ * fuzz_ike — hostile bytes into an IKE peer (struct ike_peer).
  *
  * libFuzzer entry point LLVMFuzzerTestOneInput; built with -fsanitize=fuzzer
  * when the compiler is clang (IKE_LIBFUZZER). Otherwise main() replays the
@@ -67,9 +67,9 @@ static void *dup_bytes(const void *p, size_t len)
  * ISAKMP SAs with their Quick Modes, CHILD SAs. Key exchanges in flight
  * are not copied (an exchange that needs one fails: the snapshot has
  * none); the half-open table and source budgets start empty. */
-static struct ike_endpoint *clone_endpoint(const struct ike_endpoint *src)
+static struct ike_peer *clone_endpoint(const struct ike_peer *src)
 {
-	struct ike_endpoint *ep = dup_bytes(src, sizeof(*src));
+	struct ike_peer *ep = dup_bytes(src, sizeof(*src));
 	ep->q = (struct ike_actq){ NULL, NULL, NULL };	/* the source's nodes stay its own */
 	ep->ho = NULL;
 	ep->ho_by_r = ep->ho_by_i = NULL;
@@ -126,7 +126,7 @@ static void snapshot_ready(void)
 	snap_ready = true;
 }
 
-static void drain(struct ike_endpoint *ep)
+static void drain(struct ike_peer *ep)
 {
 	struct ike_action a;
 	while (ike_next_action(ep, &a))
@@ -135,7 +135,7 @@ static void drain(struct ike_endpoint *ep)
 
 /* ---- target 3: messages sealed as the peer would seal them ------------- */
 
-static void send_sealed(struct ike_endpoint *ep, uint64_t now, uint8_t kind, uint8_t np,
+static void send_sealed(struct ike_peer *ep, uint64_t now, uint8_t kind, uint8_t np,
 			const uint8_t *p, size_t len)
 {
 	struct ike_sa *sa = ep_best_sa(ep);
@@ -194,7 +194,7 @@ static void send_sealed(struct ike_endpoint *ep, uint64_t now, uint8_t kind, uin
 	ike_input(ep, now, &from, natt, pkt, off + b.len);
 }
 
-static void feed_sealed(struct ike_endpoint *ep, const uint8_t *data, size_t size)
+static void feed_sealed(struct ike_peer *ep, const uint8_t *data, size_t size)
 {
 	uint64_t now = snap.now + 1000;
 	while (size >= 4) {
@@ -216,7 +216,7 @@ static void feed_sealed(struct ike_endpoint *ep, const uint8_t *data, size_t siz
 	}
 }
 
-static void feed(struct ike_endpoint *ep, uint64_t now, const uint8_t *data, size_t size,
+static void feed(struct ike_peer *ep, uint64_t now, const uint8_t *data, size_t size,
 		 bool patch)
 {
 	struct ike_addr from = { H_IP_A, 500 };
@@ -290,23 +290,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h_config(&cb, 1);
 	switch (data[0] % 4) {
 	case 0: {
-		struct ike_endpoint *ep = ike_endpoint_new(&cb);
+		struct ike_peer *ep = ike_peer_new(&cb);
 		feed(ep, 2000, data + 1, size - 1, false);
-		ike_endpoint_free(ep);
+		ike_peer_free(ep);
 		break;
 	}
 	case 1: {
 		snapshot_ready();
-		struct ike_endpoint *ep = clone_endpoint(snap.s[1].ep);
+		struct ike_peer *ep = clone_endpoint(snap.s[1].ep);
 		feed(ep, snap.now + 1000, data + 1, size - 1, true);
-		ike_endpoint_free(ep);
+		ike_peer_free(ep);
 		break;
 	}
 	case 3: {
 		snapshot_ready();
-		struct ike_endpoint *ep = clone_endpoint(snap.s[1].ep);
+		struct ike_peer *ep = clone_endpoint(snap.s[1].ep);
 		feed_sealed(ep, data + 1, size - 1);
-		ike_endpoint_free(ep);
+		ike_peer_free(ep);
 		break;
 	}
 	default:

@@ -49,7 +49,7 @@ static bool next_record(const uint8_t **data, size_t *size, const uint8_t **rec,
 	return true;
 }
 
-static void drain(struct ikev2_endpoint *ep)
+static void drain(struct ikev2_peer *ep)
 {
 	struct ike_action a;
 	while (ikev2_next_action(ep, &a))
@@ -60,7 +60,7 @@ static void fuzz_fresh(const uint8_t *data, size_t size)
 {
 	struct ike_tunnel_config cb;
 	v_config(&cb, 1);
-	struct ikev2_endpoint *ep = ikev2_endpoint_new(&cb);
+	struct ikev2_peer *ep = ikev2_peer_new(&cb);
 	uint64_t now = 2000;
 	const uint8_t *rec;
 	size_t len;
@@ -79,7 +79,7 @@ static void fuzz_fresh(const uint8_t *data, size_t size)
 		ikev2_tick(ep, now);
 		drain(ep);
 	}
-	ikev2_endpoint_free(ep);
+	ikev2_peer_free(ep);
 }
 
 /* Seal inner payloads as the peer (the original initiator) would. */

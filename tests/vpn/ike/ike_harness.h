@@ -1,5 +1,5 @@
 /*
- * ike_harness — two ike endpoints wired back to back in memory, with a
+ * ike_harness — two IKEv1 peers wired back to back in memory, with a
  * clock the test controls and hooks to drop, corrupt or NAT packets.
  * Shared by test_ike_negotiation.c and fuzz_ike.c.
  */
@@ -21,7 +21,7 @@
 #define H_MAX_PKT 64
 
 struct h_side {
-	struct ike_endpoint *ep;
+	struct ike_peer *ep;
 	uint32_t ip;
 	struct ike_child_sa_install sas[H_MAX_SA];	/* installed now */
 	size_t nsas;
@@ -161,15 +161,15 @@ static inline bool h_init(struct h_net *n, const struct ike_tunnel_config *ca,
 	n->now = 1000;
 	n->s[0].ip = H_IP_A;
 	n->s[1].ip = H_IP_B;
-	n->s[0].ep = ike_endpoint_new(ca);
-	n->s[1].ep = ike_endpoint_new(cb);
+	n->s[0].ep = ike_peer_new(ca);
+	n->s[1].ep = ike_peer_new(cb);
 	return n->s[0].ep && n->s[1].ep;
 }
 
 static inline void h_free(struct h_net *n)
 {
-	ike_endpoint_free(n->s[0].ep);
-	ike_endpoint_free(n->s[1].ep);
+	ike_peer_free(n->s[0].ep);
+	ike_peer_free(n->s[1].ep);
 	n->s[0].ep = n->s[1].ep = NULL;
 }
 

@@ -1,5 +1,5 @@
 /*
- * ikev2_harness — two IKEv2 endpoints wired back to back in memory, with a
+ * ikev2_harness — two IKEv2 peers wired back to back in memory, with a
  * clock the test controls and hooks to drop, duplicate, delay or NAT
  * packets. Shared by test_ikev2_negotiation.c and fuzz_ikev2.c.
  */
@@ -21,7 +21,7 @@
 #define V_MAX_PKT 64
 
 struct v_side {
-	struct ikev2_endpoint *ep;
+	struct ikev2_peer *ep;
 	uint32_t ip;
 	struct ike_child_sa_install sas[V_MAX_SA];	/* installed now */
 	size_t nsas;
@@ -182,15 +182,15 @@ static inline bool v_init(struct v_net *n, const struct ike_tunnel_config *ca,
 	n->now = 1000;
 	n->s[0].ip = V_IP_A;
 	n->s[1].ip = V_IP_B;
-	n->s[0].ep = ikev2_endpoint_new(ca);
-	n->s[1].ep = ikev2_endpoint_new(cb);
+	n->s[0].ep = ikev2_peer_new(ca);
+	n->s[1].ep = ikev2_peer_new(cb);
 	return n->s[0].ep && n->s[1].ep;
 }
 
 static inline void v_free(struct v_net *n)
 {
-	ikev2_endpoint_free(n->s[0].ep);
-	ikev2_endpoint_free(n->s[1].ep);
+	ikev2_peer_free(n->s[0].ep);
+	ikev2_peer_free(n->s[1].ep);
 	n->s[0].ep = n->s[1].ep = NULL;
 }
 

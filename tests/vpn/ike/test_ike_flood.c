@@ -1,5 +1,5 @@
 /*
- * test_ike_flood — an IKE endpoint under a flood of forged Main Mode
+ * test_ike_flood — an IKE peer under a flood of forged Main Mode
  * message 1 (the customer gateway's address, random ports): the real
  * peer still gets in as long as it answers our message 2 before
  * IKE_HO_MAX forged ones arrived; once it answered, no number of forged
@@ -26,7 +26,7 @@ static uint32_t forged_seq;
 /* n forged copies of A's message 1 into ep: new initiator cookie each,
  * from A's address and a port of 1024..65535 other than 4500. Answers
  * are drained and dropped (they go nowhere). */
-static void forge(struct ike_endpoint *ep, uint64_t now, unsigned n)
+static void forge(struct ike_peer *ep, uint64_t now, unsigned n)
 {
 	uint8_t copy[sizeof(mm1)];
 	memcpy(copy, mm1, mm1_len);
@@ -133,7 +133,7 @@ static void test_source_budget(void **state)
 	struct h_net n;
 	run_flood(&n, 0, 0, 5000);	/* a normal run, to capture A's message 1 */
 	assert_true(n.s[1].up);
-	struct ike_endpoint *ep = n.s[1].ep;
+	struct ike_peer *ep = n.s[1].ep;
 	struct ike_stats before, after;
 	ike_get_stats(ep, &before);
 	uint8_t copy[sizeof(mm1)];
@@ -270,7 +270,7 @@ static void flood_v2_quietly(void)
 	struct ike_tunnel_config ca, cb;
 	h_config(&ca, 0);
 	h_config(&cb, 1);
-	struct ikev2_endpoint *a = ikev2_endpoint_new(&ca), *b = ikev2_endpoint_new(&cb);
+	struct ikev2_peer *a = ikev2_peer_new(&ca), *b = ikev2_peer_new(&cb);
 	assert_non_null(a);
 	assert_non_null(b);
 	uint64_t now = 1000;
@@ -300,8 +300,8 @@ static void flood_v2_quietly(void)
 		now += 1;
 	}
 	ikev2_tick(b, now + IKE_LOG_INTERVAL_MS + 1000);
-	ikev2_endpoint_free(a);
-	ikev2_endpoint_free(b);
+	ikev2_peer_free(a);
+	ikev2_peer_free(b);
 }
 
 static void test_v2_log_stays_short(void **state)

@@ -774,7 +774,7 @@ static void test_hostile_input(void **state)
 	h_config(&ca, 0);
 	h_config(&cb, 1);
 	up(&n, &ca, &cb);
-	struct ike_endpoint *ep = n.s[1].ep;
+	struct ike_peer *ep = n.s[1].ep;
 	struct ike_addr from = { H_IP_A, 500 };
 	uint8_t p[256];
 	memset(p, 0, sizeof(p));

@@ -1,5 +1,5 @@
 /*
- * test_ikev2_negotiation — two IKEv2 endpoints talking through memory:
+ * test_ikev2_negotiation — two IKEv2 peers talking through memory:
  * every exchange (IKE_SA_INIT, IKE_AUTH, CREATE_CHILD_SA for new CHILD
  * SAs, CHILD SA and IKE SA rekeys, INFORMATIONAL), in both roles, with
  * lost, duplicated and crossing messages, each rekey collision of RFC 7296
@@ -522,8 +522,8 @@ static void test_nat(void **state)
 	/* B knows its peer by the NAT's address */
 	b.remote_ip = V_IP_NAT;
 	b.remote_id = V_IP_A;
-	ikev2_endpoint_free(net.s[1].ep);
-	net.s[1].ep = ikev2_endpoint_new(&b);
+	ikev2_peer_free(net.s[1].ep);
+	net.s[1].ep = ikev2_peer_new(&b);
 	v_run(&net, net.now + 5000);
 	assert_true(net.s[0].up && net.s[1].up);
 	assert_true(net.s[1].sas[0].udp_encap);
@@ -570,9 +570,9 @@ static void test_cookies(void **state)
 	assert_true(v_init(&net, &a, &b));
 	/* IKEV2_COOKIE_THRESHOLD initiators that never finish */
 	net.filter = only_from_b;
-	struct ikev2_endpoint *real_a = net.s[0].ep;
+	struct ikev2_peer *real_a = net.s[0].ep;
 	for (int i = 0; i < IKEV2_COOKIE_THRESHOLD; i++) {
-		struct ikev2_endpoint *x = ikev2_endpoint_new(&a);
+		struct ikev2_peer *x = ikev2_peer_new(&a);
 		net.s[0].ep = x;
 		ikev2_tick(x, net.now);
 		struct ike_action act;
@@ -582,7 +582,7 @@ static void test_cookies(void **state)
 				ikev2_input(net.s[1].ep, net.now, &from, false, act.send.data,
 					    act.send.len);
 			}
-		ikev2_endpoint_free(x);
+		ikev2_peer_free(x);
 	}
 	net.s[0].ep = real_a;
 	struct ikev2_sa_status st;
@@ -661,8 +661,8 @@ static void test_stop_and_initial_contact(void **state)
 	up_both(&net, &a, &b);
 	/* A restarts without telling B: its new IKE SA carries
 	 * INITIAL_CONTACT, and B drops the old SAs */
-	ikev2_endpoint_free(net.s[0].ep);
-	net.s[0].ep = ikev2_endpoint_new(&a);
+	ikev2_peer_free(net.s[0].ep);
+	net.s[0].ep = ikev2_peer_new(&a);
 	net.s[0].nsas = 0;
 	v_run(&net, net.now + 5000);
 	assert_int_equal(net.s[1].nsas, 1);

@@ -1,5 +1,5 @@
 /*
- * ikev2_endpoint.c — one tunnel's IKEv2 endpoint: configuration, the input
+ * ikev2_peer.c — one tunnel's IKEv2 peer (struct ikev2_peer): configuration, the input
  * dispatcher (header, SA lookup, message-id windows, decryption and
  * reassembly), timers, the scheduler of work an IKE SA owes, the action
  * queue, status and counters.
@@ -64,14 +64,14 @@ static bool config_valid(const struct ike_tunnel_config *c, const char **why)
 	return *why == NULL;
 }
 
-struct ikev2_endpoint *ikev2_endpoint_new(const struct ike_tunnel_config *cfg)
+struct ikev2_peer *ikev2_peer_new(const struct ike_tunnel_config *cfg)
 {
 	const char *why;
 	if (!config_valid(cfg, &why)) {
 		log_error(V2_LOG, "%.*s: invalid configuration: %s", IKE_NAME_MAX, cfg->name, why);
 		return NULL;
 	}
-	struct ikev2_endpoint *ep = calloc(1, sizeof(*ep));
+	struct ikev2_peer *ep = calloc(1, sizeof(*ep));
 	if (!ep)
 		return NULL;
 	ep->cfg = *cfg;
@@ -94,7 +94,7 @@ struct ikev2_endpoint *ikev2_endpoint_new(const struct ike_tunnel_config *cfg)
 	return ep;
 }
 
-void ikev2_endpoint_free(struct ikev2_endpoint *ep)
+void ikev2_peer_free(struct ikev2_peer *ep)
 {
 	if (!ep)
 		return;
@@ -116,24 +116,24 @@ void ikev2_endpoint_free(struct ikev2_endpoint *ep)
 
 /* ---- actions and status ---------------------------------------------- */
 
-void v2_emit(struct ikev2_endpoint *ep, const struct ike_action *act)
+void v2_emit(struct ikev2_peer *ep, const struct ike_action *act)
 {
 	ike_actq_emit(&ep->q, act, V2_LOG, ep->cfg.name);
 }
 
-void v2_send_raw(struct ikev2_endpoint *ep, const struct ike_addr *dst, uint16_t src_port,
+void v2_send_raw(struct ikev2_peer *ep, const struct ike_addr *dst, uint16_t src_port,
 		 const uint8_t *msg, size_t len)
 {
 	if (ike_actq_send(&ep->q, dst, src_port, msg, len, V2_LOG, ep->cfg.name))
 		ep->st.tx_packets++;
 }
 
-bool ikev2_next_action(struct ikev2_endpoint *ep, struct ike_action *out)
+bool ikev2_next_action(struct ikev2_peer *ep, struct ike_action *out)
 {
 	return ike_actq_next(&ep->q, out);
 }
 
-void v2_status(struct ikev2_endpoint *ep, bool up, const char *cause)
+void v2_status(struct ikev2_peer *ep, bool up, const char *cause)
 {
 	if (up)
 		cause = "";
@@ -151,7 +151,7 @@ void v2_status(struct ikev2_endpoint *ep, bool up, const char *cause)
 	v2_emit(ep, &a);
 }
 
-void v2_update_status(struct ikev2_endpoint *ep, const char *cause)
+void v2_update_status(struct ikev2_peer *ep, const char *cause)
 {
 	const struct v2_sa *sa = v2_current_sa(ep);
 	if (sa && ep->children)
@@ -162,7 +162,7 @@ void v2_update_status(struct ikev2_endpoint *ep, const char *cause)
 		v2_status(ep, false, cause ? cause : sa ? "IKE SA up, no CHILD SA" : "no IKE SA");
 }
 
-void v2_drop(struct ikev2_endpoint *ep, enum ike_drop why, const char *detail)
+void v2_drop(struct ikev2_peer *ep, enum ike_drop why, const char *detail)
 {
 	if ((unsigned)why >= IKE_DROP_COUNT)
 		why = IKE_DROP_UNEXPECTED;
@@ -173,7 +173,7 @@ void v2_drop(struct ikev2_endpoint *ep, enum ike_drop why, const char *detail)
 }
 
 /* Reports what the limits held back, once their windows ended. */
-static void v2_log_flush(struct ikev2_endpoint *ep, uint64_t now)
+static void v2_log_flush(struct ikev2_peer *ep, uint64_t now)
 {
 	for (size_t k = 0; k < V2_LOGK_MAX; k++) {
 		if (!ep->logk[k].ll_suppressed)
@@ -185,14 +185,14 @@ static void v2_log_flush(struct ikev2_endpoint *ep, uint64_t now)
 	}
 }
 
-void ikev2_get_stats(const struct ikev2_endpoint *ep, struct ike_stats *out) { *out = ep->st; }
-bool ikev2_is_up(const struct ikev2_endpoint *ep) { return ep->up; }
-const char *ikev2_status_cause(const struct ikev2_endpoint *ep) { return ep->cause; }
-bool ikev2_in_use(const struct ikev2_endpoint *ep) { return ep->in_use; }
+void ikev2_get_stats(const struct ikev2_peer *ep, struct ike_stats *out) { *out = ep->st; }
+bool ikev2_is_up(const struct ikev2_peer *ep) { return ep->up; }
+const char *ikev2_status_cause(const struct ikev2_peer *ep) { return ep->cause; }
+bool ikev2_in_use(const struct ikev2_peer *ep) { return ep->in_use; }
 
 /* ---- helpers ---------------------------------------------------------- */
 
-uint64_t v2_rekey_ms(const struct ikev2_endpoint *ep, uint64_t now, uint32_t lifetime_s)
+uint64_t v2_rekey_ms(const struct ikev2_peer *ep, uint64_t now, uint32_t lifetime_s)
 {
 	uint64_t life = (uint64_t)lifetime_s * 1000;
 	uint64_t margin = (uint64_t)ep->cfg.rekey_margin_s * 1000;
@@ -214,7 +214,7 @@ int v2_nonce_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return al < bl ? -1 : al > bl;
 }
 
-struct v2_sa *v2_current_sa(const struct ikev2_endpoint *ep)
+struct v2_sa *v2_current_sa(const struct ikev2_peer *ep)
 {
 	struct v2_sa *best = NULL;
 	for (struct v2_sa *sa = ep->sas; sa; sa = sa->next)
@@ -231,7 +231,7 @@ void v2_msgbuf_free(struct v2_msgbuf *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void v2_msgbuf_send(struct ikev2_endpoint *ep, const struct v2_sa *sa, const struct v2_msgbuf *m)
+void v2_msgbuf_send(struct ikev2_peer *ep, const struct v2_sa *sa, const struct v2_msgbuf *m)
 {
 	for (size_t i = 0; i < m->n; i++)
 		v2_send_raw(ep, &sa->peer, sa->local_port, m->d[i], m->len[i]);
@@ -257,7 +257,7 @@ static bool msgbuf_add(struct v2_msgbuf *m, const uint8_t *p, size_t len)
 }
 
 /* One SK (total 0) or SKF datagram holding plain[0..len). */
-static bool seal_one(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch, bool response,
+static bool seal_one(struct ikev2_peer *ep, struct v2_sa *sa, uint8_t exch, bool response,
 		     uint32_t msgid, uint8_t first_np, const uint8_t *plain, size_t len,
 		     uint16_t num, uint16_t total, struct v2_msgbuf *out)
 {
@@ -296,7 +296,7 @@ static bool seal_one(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch, 
 	return msgbuf_add(out, msg, whole);
 }
 
-bool v2_seal(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch, bool response,
+bool v2_seal(struct ikev2_peer *ep, struct v2_sa *sa, uint8_t exch, bool response,
 	     uint32_t msgid, const struct isakmp_buf *inner, struct v2_msgbuf *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -330,7 +330,7 @@ bool v2_seal(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch, bool res
 	return ok;
 }
 
-void v2_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch,
+void v2_request(struct ikev2_peer *ep, struct v2_sa *sa, uint8_t exch,
 		const struct isakmp_buf *inner, uint64_t now)
 {
 	sa->req.msgid = sa->next_msgid++;
@@ -344,7 +344,7 @@ void v2_request(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch,
 	v2_msgbuf_send(ep, sa, &sa->req.tx);
 }
 
-void v2_respond(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch,
+void v2_respond(struct ikev2_peer *ep, struct v2_sa *sa, uint8_t exch,
 		const struct isakmp_buf *inner)
 {
 	v2_msgbuf_free(&sa->resp);
@@ -356,7 +356,7 @@ void v2_respond(struct ikev2_endpoint *ep, struct v2_sa *sa, uint8_t exch,
 
 /* ---- input ------------------------------------------------------------ */
 
-static struct v2_sa *sa_lookup(struct ikev2_endpoint *ep, const struct v2_hdr *h)
+static struct v2_sa *sa_lookup(struct ikev2_peer *ep, const struct v2_hdr *h)
 {
 	for (struct v2_sa *sa = ep->sas; sa; sa = sa->next)
 		if (sa->state != V2_DEAD && memcmp(sa->spi_i, h->spi_i, 8) == 0 &&
@@ -378,7 +378,7 @@ static void frags_clear(struct v2_frags *f)
 /* Decrypt the SK or SKF payload of pkt into plain; for a fragment, keep
  * it and return 0 until the message is whole. 1: plain, plain_len and np
  * hold the inner payloads; -1: dropped (counted). */
-static int unprotect(struct ikev2_endpoint *ep, struct v2_sa *sa, const uint8_t *pkt, size_t len,
+static int unprotect(struct ikev2_peer *ep, struct v2_sa *sa, const uint8_t *pkt, size_t len,
 		     const struct v2_hdr *h, uint8_t *plain, size_t *plain_len, uint8_t *np)
 {
 	struct v2_msg outer = { .n = 0 };
@@ -452,7 +452,7 @@ static int unprotect(struct ikev2_endpoint *ep, struct v2_sa *sa, const uint8_t 
 	return 1;
 }
 
-static void reap(struct ikev2_endpoint *ep)
+static void reap(struct ikev2_peer *ep)
 {
 	for (struct v2_sa **pp = &ep->sas; *pp;) {
 		struct v2_sa *sa = *pp;
@@ -470,7 +470,7 @@ static void reap(struct ikev2_endpoint *ep)
 	}
 }
 
-void ikev2_input(struct ikev2_endpoint *ep, uint64_t now, const struct ike_addr *from, bool natt,
+void ikev2_input(struct ikev2_peer *ep, uint64_t now, const struct ike_addr *from, bool natt,
 		 const uint8_t *pkt, size_t len)
 {
 	static uint8_t plain[V2_MSG_MAX];
@@ -630,7 +630,7 @@ out:
 /* ---- timers ----------------------------------------------------------- */
 
 /* The peer has not answered: AWS's DPD timeout action. */
-static void peer_dead(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
+static void peer_dead(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now)
 {
 	ep->st.dpd_timeouts++;
 	log_warn(V2_LOG, "%s: #%u peer not responding for %u s (DPD), action %s", ep->cfg.name,
@@ -652,7 +652,7 @@ static void peer_dead(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
 		ep->start_at_ms = now + V2_RETRY_MS;
 }
 
-static bool has_sa(const struct ikev2_endpoint *ep)
+static bool has_sa(const struct ikev2_peer *ep)
 {
 	for (struct v2_sa *sa = ep->sas; sa; sa = sa->next)
 		if (sa->state != V2_DEAD)
@@ -660,7 +660,7 @@ static bool has_sa(const struct ikev2_endpoint *ep)
 	return false;
 }
 
-static void req_timeout(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
+static void req_timeout(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now)
 {
 	char cause[IKE_CAUSE_MAX];
 	switch (sa->req.kind) {
@@ -680,7 +680,7 @@ static void req_timeout(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t no
 	}
 }
 
-void ikev2_tick(struct ikev2_endpoint *ep, uint64_t now)
+void ikev2_tick(struct ikev2_peer *ep, uint64_t now)
 {
 	ep->now_ms = now;
 	v2_log_flush(ep, now);
@@ -760,7 +760,7 @@ void ikev2_tick(struct ikev2_endpoint *ep, uint64_t now)
 	reap(ep);
 }
 
-void ikev2_schedule(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
+void ikev2_schedule(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now)
 {
 	if (sa->req.kind != REQ_NONE)
 		return;
@@ -803,7 +803,7 @@ void ikev2_schedule(struct ikev2_endpoint *ep, struct v2_sa *sa, uint64_t now)
 
 static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
-uint64_t ikev2_next_deadline(const struct ikev2_endpoint *ep)
+uint64_t ikev2_next_deadline(const struct ikev2_peer *ep)
 {
 	uint64_t d = UINT64_MAX;
 	if (!has_sa(ep))
@@ -849,14 +849,14 @@ uint64_t ikev2_next_deadline(const struct ikev2_endpoint *ep)
 
 /* ---- control ---------------------------------------------------------- */
 
-void ikev2_start(struct ikev2_endpoint *ep, uint64_t now)
+void ikev2_start(struct ikev2_peer *ep, uint64_t now)
 {
 	ep->active = true;
 	if (!v2_current_sa(ep))
 		v2_initiate(ep, now);
 }
 
-void ikev2_stop(struct ikev2_endpoint *ep, uint64_t now)
+void ikev2_stop(struct ikev2_peer *ep, uint64_t now)
 {
 	for (struct v2_sa *sa = ep->sas; sa; sa = sa->next) {
 		if (sa->state == V2_ESTABLISHED || sa->state == V2_REKEYED) {
@@ -873,7 +873,7 @@ void ikev2_stop(struct ikev2_endpoint *ep, uint64_t now)
 	reap(ep);
 }
 
-void ikev2_child_sa_used(struct ikev2_endpoint *ep, uint32_t spi_in, uint64_t now)
+void ikev2_child_sa_used(struct ikev2_peer *ep, uint32_t spi_in, uint64_t now)
 {
 	struct v2_child *c = v2_child_by_in(ep, spi_in);
 	struct v2_sa *sa = v2_current_sa(ep);
@@ -881,7 +881,7 @@ void ikev2_child_sa_used(struct ikev2_endpoint *ep, uint32_t spi_in, uint64_t no
 		sa->last_rx_ms = now;
 }
 
-bool ikev2_child_sa_rekey(struct ikev2_endpoint *ep, uint32_t spi_in, uint64_t now)
+bool ikev2_child_sa_rekey(struct ikev2_peer *ep, uint32_t spi_in, uint64_t now)
 {
 	struct v2_child *c = v2_child_by_in(ep, spi_in);
 	if (!c)
@@ -894,7 +894,7 @@ bool ikev2_child_sa_rekey(struct ikev2_endpoint *ep, uint32_t spi_in, uint64_t n
 	return true;
 }
 
-bool ikev2_ike_sa_rekey(struct ikev2_endpoint *ep, uint64_t now)
+bool ikev2_ike_sa_rekey(struct ikev2_peer *ep, uint64_t now)
 {
 	struct v2_sa *sa = v2_current_sa(ep);
 	if (!sa)
@@ -925,7 +925,7 @@ static uint32_t seconds_until(uint64_t at, uint64_t now)
 	return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
-void ikev2_get_sa_status(const struct ikev2_endpoint *ep, uint64_t now,
+void ikev2_get_sa_status(const struct ikev2_peer *ep, uint64_t now,
 			 struct ikev2_sa_status *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -1,5 +1,5 @@
 /*
- * ike_endpoint.c — one tunnel's IKE endpoint: configuration, the input
+ * ike_peer.c — one tunnel's IKEv1 peer (struct ike_peer): configuration, the input
  * dispatcher, timers, the action queue, status and counters.
  *
  * Must never read a clock, touch a socket or keep global state: time comes
@@ -114,14 +114,14 @@ static bool config_valid(const struct ike_tunnel_config *c, const char **why)
 	return *why == NULL;
 }
 
-struct ike_endpoint *ike_endpoint_new(const struct ike_tunnel_config *cfg)
+struct ike_peer *ike_peer_new(const struct ike_tunnel_config *cfg)
 {
 	const char *why;
 	if (!config_valid(cfg, &why)) {
 		log_error(IKE_LOG, "%.*s: invalid configuration: %s", IKE_NAME_MAX, cfg->name, why);
 		return NULL;
 	}
-	struct ike_endpoint *ep = calloc(1, sizeof(*ep));
+	struct ike_peer *ep = calloc(1, sizeof(*ep));
 	if (!ep)
 		return NULL;
 	ep->cfg = *cfg;
@@ -143,7 +143,7 @@ struct ike_endpoint *ike_endpoint_new(const struct ike_tunnel_config *cfg)
 	return ep;
 }
 
-void ike_endpoint_free(struct ike_endpoint *ep)
+void ike_peer_free(struct ike_peer *ep)
 {
 	if (!ep)
 		return;
@@ -165,19 +165,19 @@ void ike_endpoint_free(struct ike_endpoint *ep)
 
 /* ---- actions and status ---------------------------------------------- */
 
-void ep_emit(struct ike_endpoint *ep, const struct ike_action *act)
+void ep_emit(struct ike_peer *ep, const struct ike_action *act)
 {
 	ike_actq_emit(&ep->q, act, IKE_LOG, ep->cfg.name);
 }
 
-void ep_send(struct ike_endpoint *ep, const struct ike_addr *dst, uint16_t src_port,
+void ep_send(struct ike_peer *ep, const struct ike_addr *dst, uint16_t src_port,
 	     const uint8_t *msg, size_t len)
 {
 	if (ike_actq_send(&ep->q, dst, src_port, msg, len, IKE_LOG, ep->cfg.name))
 		ep->st.tx_packets++;
 }
 
-bool ike_next_action(struct ike_endpoint *ep, struct ike_action *out)
+bool ike_next_action(struct ike_peer *ep, struct ike_action *out)
 {
 	return ike_actq_next(&ep->q, out);
 }
@@ -187,7 +187,7 @@ void ike_action_wipe(struct ike_action *act)
 	secret_wipe(act, sizeof(*act));
 }
 
-void ep_status(struct ike_endpoint *ep, bool up, const char *cause)
+void ep_status(struct ike_peer *ep, bool up, const char *cause)
 {
 	if (up)
 		cause = "";
@@ -205,7 +205,7 @@ void ep_status(struct ike_endpoint *ep, bool up, const char *cause)
 	ep_emit(ep, &a);
 }
 
-void ep_down_unless_children(struct ike_endpoint *ep, const char *cause)
+void ep_down_unless_children(struct ike_peer *ep, const char *cause)
 {
 	if (!ep->children)
 		ep_status(ep, false, cause);
@@ -213,7 +213,7 @@ void ep_down_unless_children(struct ike_endpoint *ep, const char *cause)
 		log_warn(IKE_LOG, "%s: %s (existing CHILD SAs stay up)", ep->cfg.name, cause);
 }
 
-void ep_drop(struct ike_endpoint *ep, enum ike_drop why, const char *detail)
+void ep_drop(struct ike_peer *ep, enum ike_drop why, const char *detail)
 {
 	if ((unsigned)why >= IKE_DROP_COUNT)
 		why = IKE_DROP_UNEXPECTED;
@@ -239,7 +239,7 @@ static const char *log_kind_name(enum ike_log_kind k)
 }
 
 /* Reports what the log limits held back, once their windows ended. */
-static void log_limits_flush(struct ike_endpoint *ep, uint64_t now)
+static void log_limits_flush(struct ike_peer *ep, uint64_t now)
 {
 	for (size_t k = 0; k < IKE_LOGK_MAX; k++) {
 		if (!ep->logk[k].ll_suppressed)
@@ -252,7 +252,7 @@ static void log_limits_flush(struct ike_endpoint *ep, uint64_t now)
 	}
 }
 
-static uint64_t log_limits_deadline(const struct ike_endpoint *ep)
+static uint64_t log_limits_deadline(const struct ike_peer *ep)
 {
 	uint64_t t = UINT64_MAX;
 	for (size_t k = 0; k < IKE_LOGK_MAX; k++)
@@ -262,9 +262,9 @@ static uint64_t log_limits_deadline(const struct ike_endpoint *ep)
 	return t;
 }
 
-void ike_get_stats(const struct ike_endpoint *ep, struct ike_stats *out) { *out = ep->st; }
-bool ike_is_up(const struct ike_endpoint *ep) { return ep->up; }
-const char *ike_status_cause(const struct ike_endpoint *ep) { return ep->cause; }
+void ike_get_stats(const struct ike_peer *ep, struct ike_stats *out) { *out = ep->st; }
+bool ike_is_up(const struct ike_peer *ep) { return ep->up; }
+const char *ike_status_cause(const struct ike_peer *ep) { return ep->cause; }
 
 /* ---- ISAKMP SA status ------------------------------------------------- */
 
@@ -300,7 +300,7 @@ static uint32_t seconds_until(uint64_t at, uint64_t now)
 	return s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
 }
 
-void ike_get_isakmp_status(const struct ike_endpoint *ep, uint64_t now,
+void ike_get_isakmp_status(const struct ike_peer *ep, uint64_t now,
 			   struct ike_isakmp_status *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -343,7 +343,7 @@ void ike_get_isakmp_status(const struct ike_endpoint *ep, uint64_t now,
 
 /* ---- helpers ---------------------------------------------------------- */
 
-uint64_t ep_rekey_ms(const struct ike_endpoint *ep, uint64_t now, uint32_t lifetime_s)
+uint64_t ep_rekey_ms(const struct ike_peer *ep, uint64_t now, uint32_t lifetime_s)
 {
 	uint64_t life = (uint64_t)lifetime_s * 1000;
 	uint64_t margin = (uint64_t)ep->cfg.rekey_margin_s * 1000;
@@ -369,7 +369,7 @@ void xmit_clear(struct ike_xmit *x)
 	memset(x, 0, sizeof(*x));
 }
 
-void xmit_start(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_xmit *x,
+void xmit_start(struct ike_peer *ep, struct ike_sa *sa, struct ike_xmit *x,
 		const struct isakmp_buf *b, bool retransmit, uint64_t now)
 {
 	xmit_clear(x);
@@ -388,13 +388,13 @@ void xmit_start(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_xmit *x,
 	ep_send(ep, &sa->peer, sa->local_port, x->buf, x->len);
 }
 
-void xmit_resend(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_xmit *x)
+void xmit_resend(struct ike_peer *ep, struct ike_sa *sa, struct ike_xmit *x)
 {
 	if (x->buf)
 		ep_send(ep, &sa->peer, sa->local_port, x->buf, x->len);
 }
 
-struct ike_sa *ep_best_sa(const struct ike_endpoint *ep)
+struct ike_sa *ep_best_sa(const struct ike_peer *ep)
 {
 	struct ike_sa *best = NULL;
 	for (struct ike_sa *sa = ep->sas; sa; sa = sa->next)
@@ -403,7 +403,7 @@ struct ike_sa *ep_best_sa(const struct ike_endpoint *ep)
 	return best;
 }
 
-bool ep_mm_in_progress(const struct ike_endpoint *ep)
+bool ep_mm_in_progress(const struct ike_peer *ep)
 {
 	for (struct ike_sa *sa = ep->sas; sa; sa = sa->next)
 		if (sa->state != SA_ESTABLISHED && sa->state != SA_DEAD)
@@ -416,7 +416,7 @@ static bool child_rekey_due(const struct ike_child *c, uint64_t now)
 	return !c->rekeying && now >= c->rekey_ms;
 }
 
-void ep_after_established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)
+void ep_after_established(struct ike_peer *ep, struct ike_sa *sa, uint64_t now)
 {
 	/* rekeys that waited for an ISAKMP SA */
 	for (struct ike_child *c = ep->children; c; c = c->next)
@@ -431,7 +431,7 @@ void ep_after_established(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t n
 	}
 }
 
-void ep_clear(struct ike_endpoint *ep, uint64_t now, bool send_deletes, const char *cause)
+void ep_clear(struct ike_peer *ep, uint64_t now, bool send_deletes, const char *cause)
 {
 	while (ep->children)
 		child_delete(ep, ep->children, now, send_deletes);
@@ -447,7 +447,7 @@ void ep_clear(struct ike_endpoint *ep, uint64_t now, bool send_deletes, const ch
 	ep->dpd_outstanding = false;
 }
 
-static void reap(struct ike_endpoint *ep)
+static void reap(struct ike_peer *ep)
 {
 	struct ike_sa **pp = &ep->sas;
 	while (*pp) {
@@ -463,7 +463,7 @@ static void reap(struct ike_endpoint *ep)
 
 /* ---- input ------------------------------------------------------------ */
 
-void ike_input(struct ike_endpoint *ep, uint64_t now, const struct ike_addr *from,
+void ike_input(struct ike_peer *ep, uint64_t now, const struct ike_addr *from,
 	       bool via_nat_t_port, const uint8_t *pkt, size_t len)
 {
 	ep->st.rx_packets++;
@@ -570,7 +570,7 @@ static uint64_t qm_deadline(const struct ike_qm *qm)
 	return t;
 }
 
-uint64_t ike_next_deadline(const struct ike_endpoint *ep)
+uint64_t ike_next_deadline(const struct ike_peer *ep)
 {
 	uint64_t t = ep->start_at_ms;
 	for (const struct ike_sa *sa = ep->sas; sa; sa = sa->next) {
@@ -597,7 +597,7 @@ uint64_t ike_next_deadline(const struct ike_endpoint *ep)
 	return min64(t, dpd_deadline(ep));
 }
 
-static void retransmit_due(struct ike_endpoint *ep, struct ike_sa *sa, struct ike_xmit *x,
+static void retransmit_due(struct ike_peer *ep, struct ike_sa *sa, struct ike_xmit *x,
 			   uint64_t now, bool *gave_up)
 {
 	*gave_up = false;
@@ -615,7 +615,7 @@ static void retransmit_due(struct ike_endpoint *ep, struct ike_sa *sa, struct ik
 	xmit_resend(ep, sa, x);
 }
 
-static void tick_sa(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)
+static void tick_sa(struct ike_peer *ep, struct ike_sa *sa, uint64_t now)
 {
 	bool gave_up;
 	retransmit_due(ep, sa, &sa->tx, now, &gave_up);
@@ -672,7 +672,7 @@ static void tick_sa(struct ike_endpoint *ep, struct ike_sa *sa, uint64_t now)
 }
 
 /* A Quick Mode for c's selectors, or first the Main Mode it needs. */
-static void child_rekey_start(struct ike_endpoint *ep, struct ike_child *c, uint64_t now)
+static void child_rekey_start(struct ike_peer *ep, struct ike_child *c, uint64_t now)
 {
 	struct ike_sa *sa = ep_best_sa(ep);
 	if (sa) {
@@ -683,7 +683,7 @@ static void child_rekey_start(struct ike_endpoint *ep, struct ike_child *c, uint
 	}
 }
 
-bool ike_child_sa_rekey(struct ike_endpoint *ep, uint32_t spi_in, uint64_t now)
+bool ike_child_sa_rekey(struct ike_peer *ep, uint32_t spi_in, uint64_t now)
 {
 	struct ike_child *c = ep->children;
 	while (c && c->spi_in != spi_in)
@@ -703,7 +703,7 @@ bool ike_child_sa_rekey(struct ike_endpoint *ep, uint32_t spi_in, uint64_t now)
 }
 
 /* A CHILD SA installed after c for the same selectors: c's replacement. */
-static const struct ike_child *child_newer_same_selectors(const struct ike_endpoint *ep,
+static const struct ike_child *child_newer_same_selectors(const struct ike_peer *ep,
 							  const struct ike_child *c)
 {
 	for (const struct ike_child *o = ep->children; o; o = o->next)
@@ -714,7 +714,7 @@ static const struct ike_child *child_newer_same_selectors(const struct ike_endpo
 	return NULL;
 }
 
-void ike_tick(struct ike_endpoint *ep, uint64_t now)
+void ike_tick(struct ike_peer *ep, uint64_t now)
 {
 	ep->now_ms = now;
 	ho_expire(ep, now);
@@ -765,14 +765,14 @@ void ike_tick(struct ike_endpoint *ep, uint64_t now)
 	reap(ep);
 }
 
-void ike_start(struct ike_endpoint *ep, uint64_t now)
+void ike_start(struct ike_peer *ep, uint64_t now)
 {
 	ep->active = true;
 	ep->start_at_ms = now;
 	ike_tick(ep, now);
 }
 
-void ike_stop(struct ike_endpoint *ep, uint64_t now)
+void ike_stop(struct ike_peer *ep, uint64_t now)
 {
 	ep->now_ms = now;
 	ep->active = false;
@@ -782,7 +782,7 @@ void ike_stop(struct ike_endpoint *ep, uint64_t now)
 	reap(ep);
 }
 
-void ike_child_sa_used(struct ike_endpoint *ep, uint32_t spi_in, uint64_t now)
+void ike_child_sa_used(struct ike_peer *ep, uint32_t spi_in, uint64_t now)
 {
 	for (struct ike_child *c = ep->children; c; c = c->next)
 		if (c->spi_in == spi_in) {
