@@ -175,20 +175,10 @@ static int migrate_put(void *arg, const char *type, const char *id, struct doc *
 /* Commits what a start-up step (rq) put; 0, or -1 with everything undone. */
 static int startup_commit(struct api *api, int rc)
 {
-	if (rc == 0 && api->a_current_savepoint && store_release(api->a_store) < 0)
-		rc = -1;
-	api->a_current_savepoint = false;
-	if (rc == 0 && api->a_txn_open && store_commit(api->a_store) < 0)
-		rc = -1;
-	if (rc == 0) {
-		api->a_txn_open = false;
-		api_undo_clear(api);
+	rc = state_change_end(api->a_state, rc);
+	if (rc == 0 && state_commit(api->a_state) == 0)
 		return 0;
-	}
-	if (api->a_txn_open)
-		store_rollback(api->a_store);
-	api->a_txn_open = false;
-	api_undo_to(api, 0);
+	state_abort(api->a_state);
 	return -1;
 }
 
@@ -197,6 +187,7 @@ static int startup_commit(struct api *api, int rc)
 static int api_migrate(struct api *api)
 {
 	struct api_req rq = { .rq_api = api, .rq_request_id = "migrate", .rq_in = doc_obj() };
+	state_change_begin(api->a_state);
 	int n = nacl_migrate_associations(api->a_cache, migrate_put, &rq);
 	int rc = startup_commit(api, n < 0 ? -1 : 0);
 	if (rc < 0)
@@ -242,6 +233,7 @@ static int api_migrate_regions(struct api *api)
 	if (done)
 		return 0;
 	struct api_req rq = { .rq_api = api, .rq_request_id = "migrate", .rq_in = doc_obj() };
+	state_change_begin(api->a_state);
 	size_t moved = 0;
 	int rc = 0;
 	struct unregioned u = { 0 };
@@ -262,12 +254,8 @@ static int api_migrate_regions(struct api *api)
 	if (rc == 0 && old && store_meta_put(api->a_store, key, "1") < 0)
 		rc = -1;
 	free(old);
-	if (rc == 0 && !api->a_txn_open) {
-		if (store_begin(api->a_store) < 0)
-			rc = -1;
-		else
-			api->a_txn_open = true;
-	}
+	if (rc == 0 && state_batch_begin(api->a_state) < 0)
+		rc = -1;
 	if (rc == 0 && store_meta_put(api->a_store, "regions", "1") < 0)
 		rc = -1;
 	rc = startup_commit(api, rc);
@@ -312,6 +300,7 @@ static int api_migrate_dhcp(struct api *api)
 	struct legacy_dhcp l = { 0 };
 	cache_each(api->a_cache, collect_legacy_dhcp, &l);
 	int rc = 0;
+	state_change_begin(api->a_state);
 	char *view = cache_region(api->a_cache) ? strdup(cache_region(api->a_cache)) : NULL;
 	for (size_t i = 0; i < l.ld_count && rc == 0; i++) {
 		const char *region = l.ld_list[i]->r_region ? l.ld_list[i]->r_region : api->a_cfg.ac_region;
@@ -331,12 +320,8 @@ static int api_migrate_dhcp(struct api *api)
 	cache_set_region(api->a_cache, view);
 	free(view);
 	free(l.ld_list);
-	if (rc == 0 && !api->a_txn_open) {
-		if (store_begin(api->a_store) < 0)
-			rc = -1;
-		else
-			api->a_txn_open = true;
-	}
+	if (rc == 0 && state_batch_begin(api->a_state) < 0)
+		rc = -1;
 	if (rc == 0 && store_meta_put(api->a_store, "dhcp-default-sets", "1") < 0)
 		rc = -1;
 	rc = startup_commit(api, rc);
@@ -495,18 +480,10 @@ int region_prepare(struct api *api, const char *region)
 	/* its own savepoint in the open batch, in the region's view */
 	struct api_req rq = { .rq_api = api, .rq_request_id = "default-vpc", .rq_in = doc_obj(),
 			      .rq_region = reg->r_name };
-	size_t mark = api->a_undo_len;
 	char *view = cache_region(api->a_cache) ? strdup(cache_region(api->a_cache)) : NULL;
 	cache_set_region(api->a_cache, reg->r_name);
-	api->a_current_savepoint = false;
-	int rc = default_vpc_create(&rq, NULL);
-	if (rc == 0 && api->a_current_savepoint && store_release(api->a_store) < 0)
-		rc = -1;
-	if (rc < 0 && api->a_current_savepoint) {
-		store_rollback_to(api->a_store);
-		api_undo_to(api, mark);
-	}
-	api->a_current_savepoint = false;
+	state_change_begin(api->a_state);
+	int rc = state_change_end(api->a_state, default_vpc_create(&rq, NULL));
 	cache_set_region(api->a_cache, view);
 	free(view);
 	if (rc < 0)

@@ -29,6 +29,8 @@
 #include "store/cache.h"
 #include "store/store.h"
 
+struct state;
+
 #define API_MAX_BODY (1024 * 1024)	/* bytes of form body accepted */
 #define API_MAX_PARAMS 4096		/* form parameters accepted */
 #define API_MAX_PARAMS_TEXT "4,096"	/* the same, in messages */
@@ -105,6 +107,9 @@ struct api;
 
 struct api *api_new(const struct api_config *cfg, struct store *st, struct cache *cache);
 void api_free(struct api *api);
+/* The state layer the api changes (state/state.h): batches over st and
+ * cache, the change feed. Owned by api; for the engine's hooks. */
+struct state *api_state(struct api *api);
 /* Creates what every account has (the default VPC) when the store is new. */
 int api_bootstrap(struct api *api);
 /* Serves until *stop becomes non-zero. Returns 0, or -1 when the listener

@@ -1,21 +1,15 @@
 /*
  * api_int.h — what the parts of src/api share and nobody else sees: the
- * api object and its undo log (how a failed request or a failed batch
- * commit puts the cache back as it was).
+ * api object. Its changes go through the state layer (state/state.h: the
+ * batch, each request's savepoint and the undo log that puts the cache
+ * back as it was after a failed request or a failed batch commit).
  */
 #ifndef VPCD_API_INT_H
 #define VPCD_API_INT_H
 
 #include "api/api.h"
 #include "api/quota.h"
-
-struct undo_entry {
-	char *u_id;
-	char *u_type;
-	int64_t u_ord;
-	struct doc *u_old;	/* owned; NULL when the resource did not exist */
-	bool u_existed;
-};
+#include "state/state.h"
 
 struct conn_ctx;
 struct subnet_index;
@@ -26,10 +20,7 @@ struct api {
 	struct api_config a_cfg;
 	struct store *a_store;
 	struct cache *a_cache;
-	bool a_txn_open;		/* batch transaction open in the store */
-	bool a_current_savepoint;	/* the running request has set its savepoint */
-	struct undo_entry *a_undo;
-	size_t a_undo_len, a_undo_cap;
+	struct state *a_state;		/* owned: batches, undo, the change feed over a_store and a_cache */
 	struct conn_ctx *a_pending;	/* answered, waiting for the commit */
 	/* --sync full: answers wait in the syncer for a flush that covers
 	 * a_committed, the number of commits so far (server.c) */
@@ -41,6 +32,9 @@ struct api {
 	api_commit_fn a_commit_fn;
 	void *a_commit_arg;
 	const char *const *a_batch_types;	/* api_on_batch */
+	/* both follow the state's change feed from here (server.c) */
+	struct state_cursor a_hook_cursor;
+	bool a_hooks_listening;
 	api_batch_fn a_batch_fn;
 	void *a_batch_arg;
 	int a_wakeup_fd;
@@ -71,9 +65,6 @@ struct sts_answer {
 };
 void sts_serve(struct api *api, const struct query_params *params, const char *request_id,
 	       struct sts_answer *out);
-
-void api_undo_to(struct api *api, size_t mark);
-void api_undo_clear(struct api *api);
 
 /* The index behind subnet_block_taken (resources.h): set up with the api,
  * kept by a watch on the cache. */

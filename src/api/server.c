@@ -79,7 +79,6 @@ struct conn_ctx {
 	struct MHD_Connection *cc_conn;
 	struct conn_ctx *cc_next_pending;
 	uint64_t cc_durable_after;	/* --sync full: the commit its answer waits for */
-	size_t cc_undo_mark;		/* undo log length before this request */
 	char cc_request_id[40];
 	char cc_action[64];
 	char cc_region[32];		/* the signature's scope: the request's region */
@@ -514,18 +513,13 @@ static void run_request(struct api *api, struct conn_ctx *cc)
 	}
 	struct api_req rq = { .rq_api = api, .rq_op = op, .rq_request_id = cc->cc_request_id,
 			      .rq_in = in, .rq_out = doc_obj(), .rq_region = cc->cc_region };
-	cc->cc_undo_mark = api->a_undo_len;
-	api->a_current_savepoint = false;
+	state_change_begin(api->a_state);
 	cache_set_region(api->a_cache, cc->cc_region);	/* the handler sees its region only */
 	int rc = quota_check_tag_specs(&rq) < 0 ? -1 : aa->aa_handler(&rq);
 	cache_set_region(api->a_cache, NULL);
-	if (rc == 0 && api->a_current_savepoint && store_release(api->a_store) < 0)
-		rc = api_fail(&rq, "InternalError", "The change could not be stored");
+	if (state_change_end(api->a_state, rc) < 0 && rc == 0)
+		rc = api_fail(&rq, "InternalError", "%s", state_error(api->a_state));
 	if (rc < 0) {
-		if (api->a_current_savepoint) {
-			store_rollback_to(api->a_store);
-			api_undo_to(api, cc->cc_undo_mark);
-		}
 		if (!rq.rq_err_code)
 			api_fail(&rq, "InternalError", "An internal error has occurred");
 		answer_error(cc, rq.rq_http_status ? rq.rq_http_status : status_for(rq.rq_err_code),
@@ -541,7 +535,6 @@ static void run_request(struct api *api, struct conn_ctx *cc)
 		cc->cc_xml_secret = x.sb_secret;
 		answer_set(cc, &x);
 	}
-	api->a_current_savepoint = false;
 	doc_free(rq.rq_out);
 out:
 	doc_free(in);
@@ -912,35 +905,41 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* Tells the commit hook about each resource of its type that the
- * committed batch changed, once per id. O(k^2) in the k changes of that
- * type in the batch, which are few. */
-static void notify_commit(struct api *api)
+/* The engine's hooks follow the state's change feed (state.h): after each
+ * committed batch, the resources changed since the last one, each once. */
+struct hook_ctx {
+	struct api *hc_api;
+	bool hc_touched;	/* a change of a batch hook's type */
+};
+
+static void hook_change(void *arg, uint64_t seq, const char *type, const char *id, const struct doc *doc)
 {
-	for (size_t i = 0; i < api->a_undo_len; i++) {
-		const struct undo_entry *u = &api->a_undo[i];
-		if (strcmp(u->u_type, api->a_commit_type) != 0)
-			continue;
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(api->a_undo[j].u_id, u->u_id) == 0 &&
-			       strcmp(api->a_undo[j].u_type, u->u_type) == 0;
-		if (seen)
-			continue;
-		const struct res *r = cache_get_typed(api->a_cache, u->u_type, u->u_id);
-		api->a_commit_fn(api->a_commit_arg, u->u_id, r ? r->r_doc : NULL);
-	}
+	struct hook_ctx *hc = arg;
+	struct api *api = hc->hc_api;
+	if (api->a_commit_fn && strcmp(type, api->a_commit_type) == 0)
+		api->a_commit_fn(api->a_commit_arg, id, doc);
+	for (const char *const *t = api->a_batch_types; t && *t && !hc->hc_touched; t++)
+		hc->hc_touched = strcmp(type, *t) == 0;
 }
 
-/* Whether the committed batch touched a type of the batch hook's: O(k x
- * types) in the k changes of the batch. */
-static bool batch_touched(const struct api *api)
+static void hooks_after_commit(void *arg, struct state *st)
 {
-	for (size_t i = 0; i < api->a_undo_len; i++)
-		for (const char *const *t = api->a_batch_types; *t; t++)
-			if (strcmp(api->a_undo[i].u_type, *t) == 0)
-				return true;
-	return false;
+	struct api *api = arg;
+	struct hook_ctx hc = { api, false };
+	int rc = state_follow(st, &api->a_hook_cursor, hook_change, &hc);
+	if (rc == STATE_RESYNC)
+		hc.hc_touched = true;	/* unreachable here: this follows every commit */
+	if (api->a_batch_fn && hc.hc_touched)
+		api->a_batch_fn(api->a_batch_arg, api->a_cache);
+}
+
+static void hooks_listen(struct api *api)
+{
+	if (api->a_hooks_listening)
+		return;
+	state_cursor_init(api->a_state, &api->a_hook_cursor);
+	state_on_commit(api->a_state, hooks_after_commit, api);
+	api->a_hooks_listening = true;
 }
 
 void api_on_batch(struct api *api, const char *const *types, api_batch_fn fn, void *arg)
@@ -948,6 +947,7 @@ void api_on_batch(struct api *api, const char *const *types, api_batch_fn fn, vo
 	api->a_batch_types = types;
 	api->a_batch_fn = fn;
 	api->a_batch_arg = arg;
+	hooks_listen(api);
 }
 
 void api_on_commit(struct api *api, const char *type, api_commit_fn fn, void *arg)
@@ -955,6 +955,7 @@ void api_on_commit(struct api *api, const char *type, api_commit_fn fn, void *ar
 	api->a_commit_type = type;
 	api->a_commit_fn = fn;
 	api->a_commit_arg = arg;
+	hooks_listen(api);
 }
 
 void api_on_wakeup(struct api *api, int fd, api_wakeup_fn fn, void *arg)
@@ -968,20 +969,13 @@ int api_change(struct api *api, const char *what, api_handler_fn fn, void *arg)
 {
 	struct api_req rq = { .rq_api = api, .rq_request_id = "internal", .rq_in = doc_obj(),
 			      .rq_out = doc_obj(), .rq_arg = arg };
-	size_t mark = api->a_undo_len;
-	api->a_current_savepoint = false;
+	state_change_begin(api->a_state);
 	int rc = fn(&rq);
-	if (rc == 0 && api->a_current_savepoint && store_release(api->a_store) < 0)
-		rc = api_fail(&rq, "InternalError", "The change could not be stored");
-	if (rc < 0) {
-		if (api->a_current_savepoint) {
-			store_rollback_to(api->a_store);
-			api_undo_to(api, mark);
-		}
+	if (state_change_end(api->a_state, rc) < 0 && rc == 0)
+		rc = api_fail(&rq, "InternalError", "%s", state_error(api->a_state));
+	if (rc < 0)
 		log_error("api", "%s failed: %s %s", what, rq.rq_err_code ? rq.rq_err_code : "-",
 			  rq.rq_err_msg);
-	}
-	api->a_current_savepoint = false;
 	doc_free(rq.rq_in);
 	doc_free(rq.rq_out);
 	return rc;
@@ -993,25 +987,16 @@ int api_change(struct api *api, const char *what, api_handler_fn fn, void *arg)
 static void finish_batch(struct api *api)
 {
 	bool flush_it = false;
-	if (api->a_txn_open) {
-		if (store_commit(api->a_store) < 0) {
-			log_error("api", "commit of a batch failed; %zu changes undone", api->a_undo_len);
-			api_undo_to(api, 0);
+	if (state_batch_open(api->a_state)) {
+		if (state_commit(api->a_state) < 0) {	/* undone, logged */
 			region_forget_prepared(api);	/* a default VPC made in it is undone too */
 			for (struct conn_ctx *cc = api->a_pending; cc; cc = cc->cc_next_pending)
 				answer_error(cc, 500, "InternalError", "The change could not be stored");
-		} else {
-			if (api->a_commit_fn)
-				notify_commit(api);
-			if (api->a_batch_fn && batch_touched(api))
-				api->a_batch_fn(api->a_batch_arg, api->a_cache);
-			if (api->a_syncer) {
-				api->a_committed++;
-				flush_it = true;
-			}
+		} else if (api->a_syncer) {
+			/* the commit listeners (the engine's hooks) have run */
+			api->a_committed++;
+			flush_it = true;
 		}
-		api_undo_clear(api);
-		api->a_txn_open = false;
 	}
 	/* in the order they came */
 	struct conn_ctx *cc = api->a_pending, *first = NULL, *last = api->a_pending;
@@ -1061,7 +1046,7 @@ static void early_flush(struct api *api, struct early *e)
  * the caller's to queue on a_pending). */
 static bool answer_early(struct api *api, struct early *e, struct conn_ctx *cc)
 {
-	if (api->a_txn_open)
+	if (state_batch_open(api->a_state))
 		return false;
 	cc->cc_next_pending = NULL;
 	if (e->e_last)
