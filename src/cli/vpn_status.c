@@ -263,6 +263,9 @@ static void print_ipsec(FILE *f, const struct doc *t)
 		print_sa(f, sa, false);
 	}
 	print_drops(f, "  tunnel drops:", doc_get(t, "Drops"));
+	if (ival(t, "PacketsForOtherTunnel"))
+		fprintf(f, "  the other tunnel's inside pair taken from this tunnel's SAs: %lld packets\n",
+			ival(t, "PacketsForOtherTunnel"));
 }
 
 static void print_detail(FILE *f, const struct doc *v, int64_t now)

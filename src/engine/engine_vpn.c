@@ -693,6 +693,8 @@ static struct doc *tunnel_detail(const struct vpn_tunnel_status *st, int64_t now
 	for (int d = 0; d < VPN_DROP_MAX; d++)
 		if (st->drops[d])
 			set_u64(drops, vpn_drop_name((enum vpn_drop)d), st->drops[d]);
+	if (st->for_other_tunnel)
+		set_u64(o, "PacketsForOtherTunnel", st->for_other_tunnel);
 	return o;
 }
 

@@ -555,6 +555,13 @@ static void test_detail(void **state)
 	assert_int_equal(doc_get(sa, "DropsIn")->d_count, 1);
 	assert_int_equal(doc_get(sa, "DropsOut")->d_count, 0);
 	assert_int_equal(doc_get(t0, "Drops")->d_count, 1);
+	assert_null(doc_get(t0, "PacketsForOtherTunnel"));	/* none: not shown */
+	st.for_other_tunnel = 3;
+	doc_free(d);
+	d = engine_vpn_detail(pair, 1000000, true);
+	t0 = doc_get(d, "Tunnels")->d_first;
+	assert_int_equal(doc_get_int(t0, "PacketsForOtherTunnel", 0), 3);
+	st.for_other_tunnel = 0;
 
 	/* without times: what the engine compares; "now" does not matter */
 	struct doc *a = engine_vpn_detail(pair, 1000000, false), *b = engine_vpn_detail(pair, 2000000, false);

@@ -216,6 +216,10 @@ struct vpn_tunnel_status {
 	size_t n_children;		/* CHILD SAs, newest first */
 	struct vpn_child_status children[VPN_MAX_CHILDREN];
 	uint64_t drops[VPN_DROP_MAX];
+	/* The other tunnel's inside pair (.2 to .1) decrypted on this
+	 * tunnel's SAs and taken as that tunnel's (ep_datapath.c,
+	 * inside_sibling; the endpoint's total is counters.inside_sibling). */
+	uint64_t for_other_tunnel;
 };
 
 /* Called on the loop thread (or the caller's, before start) at every

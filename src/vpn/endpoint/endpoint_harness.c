@@ -387,6 +387,8 @@ static void print_status(struct vpn_endpoint *ep)
 			if (s.drops[d])
 				printf(" drop[%s]=%llu", vpn_drop_name((enum vpn_drop)d),
 				       (unsigned long long)s.drops[d]);
+		if (s.for_other_tunnel)
+			printf(" for_other_tunnel=%llu", (unsigned long long)s.for_other_tunnel);
 		printf("\n");
 		for (size_t c = 0; c < s.n_children; c++) {
 			const struct vpn_child_status *cs = &s.children[c];

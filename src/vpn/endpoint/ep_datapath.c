@@ -502,6 +502,12 @@ static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
 		}
 		if (sib) {
 			ep->inside_sibling++;
+			if (!t->t_for_other++ || !c->ch_for_other_logged)
+				log_info(EP_LOG, "tunnel %s: CHILD SA %08x carries tunnel %s's inside "
+					 "pair (the peer's outbound SA choice, e.g. strongSwan's "
+					 "shared reqid): taken as %s's", t->t_spec.id, c->ch_spi_in,
+					 sib->t_spec.id, sib->t_spec.id);
+			c->ch_for_other_logged = true;
 			t = sib;
 		}
 		struct inner_facts f;

@@ -66,6 +66,7 @@ struct ep_child {
 	bool ch_rx_seen;		/* authenticated traffic since the last tick */
 	bool ch_rekey_asked;		/* ike_child_sa_rekey() called: seq running out */
 	bool ch_in_table;
+	bool ch_for_other_logged;	/* "carries tunnel X's inside pair" said */
 	bool ch_out_held;		/* not sent with while an older SA can carry
 					 * the packet (install.outbound_hold_ms) */
 	uint64_t ch_hold_until_ms;
@@ -92,6 +93,7 @@ struct ep_tunnel {
 	int64_t t_since_unix;
 	char t_cause[IKE_CAUSE_MAX];
 	uint64_t t_drops[VPN_DROP_MAX];
+	uint64_t t_for_other;		/* decrypted here, the other tunnel's */
 	struct vpn_tunnel_status t_snap;	/* under ep->lock */
 	struct log_limit t_log_send;	/* IKE send failures (a flood's answers) */
 };

@@ -108,6 +108,7 @@ void ep_snapshot(struct vpn_endpoint *ep, struct ep_tunnel *t, uint64_t now)
 	s.ike_version = t->t_ike_version ? t->t_ike_version :
 			t->t_ike && !t->t_ikev2 ? 1 : !t->t_ike ? 2 : 0;
 	memcpy(s.drops, t->t_drops, sizeof(s.drops));
+	s.for_other_tunnel = t->t_for_other;
 	for (struct ep_child *c = t->t_children; c && s.n_children < VPN_MAX_CHILDREN;
 	     c = c->ch_next) {
 		struct vpn_child_status *cs = &s.children[s.n_children++];

@@ -665,6 +665,18 @@ static void test_inside_sibling(void **state)
 	vpn_endpoint_counters(a, &cnt);
 	assert_int_equal(cnt.inside_sibling, 2);
 	assert_int_equal(cnt.bgp_to_side, 1);
+	/* counted on the tunnel they arrived on (its status is a snapshot) */
+	struct vpn_tunnel_status st;
+	for (int t = 0; t < 4000; t += 100) {
+		if (vpn_endpoint_tunnel_status(a, "vpn-a#1", &st) && st.for_other_tunnel >= 2)
+			break;
+		usleep(100 * 1000);
+	}
+	assert_true(vpn_endpoint_tunnel_status(a, "vpn-a#1", &st));
+	assert_int_equal(st.for_other_tunnel, 2);
+	assert_int_equal(st.drops[VPN_DROP_SELECTOR], 0);
+	assert_true(vpn_endpoint_tunnel_status(a, "vpn-a#2", &st));
+	assert_int_equal(st.for_other_tunnel, 0);
 	/* the other connection's inside pair from the same router: dropped */
 	n = ip_packet(p, "169.254.12.2", "169.254.12.1", 6, "other-connection");
 	send_packet(pb[1], p, n);
