@@ -946,11 +946,26 @@ static void test_state_changes_logged(void **state)
 	assert_int_equal(log_count(log, ": Quick Mode "), 8);
 	assert_null(strstr(log, "xyzxyz"));	/* the PSK */
 
-	/* Rate limit: a peer can start at most IKE_QM_MAX Quick Modes per
-	 * ISAKMP SA a minute (they linger), so their lines stay within one
-	 * window's IKE_LOG_STATE_BURST; the limit itself is shared with the
-	 * IKE SA lines and tested in test_ikev2_negotiation's
-	 * test_state_changes_logged. */
+	/* Rate limit: the tunnel stopped and started 8 times in 4 s, each time
+	 * a Main Mode and a Quick Mode (about 9 of A's lines each, 70 in
+	 * all): A logs at most IKE_LOG_STATE_BURST of them in the window and
+	 * then says how many it left out. */
+	h_config(&ca, 0);
+	h_config(&cb, 1);
+	log_capture_begin(&cap);
+	up(&n, &ca, &cb);
+	for (int i = 0; i < 8; i++) {
+		ike_stop(n.s[0].ep, n.now);
+		ike_start(n.s[0].ep, n.now);
+		h_run(&n, n.now + 500);
+		assert_true(n.s[0].up);
+	}
+	h_run(&n, n.now + 15000);
+	log_capture_end(&cap, log, sizeof(log));
+	h_free(&n);
+	size_t lines_a = log_count(log, "A: Quick Mode ") + log_count(log, "A: ISAKMP SA #");
+	assert_in_range(lines_a, IKE_LOG_STATE_BURST, IKE_LOG_STATE_BURST + 12);
+	assert_non_null(strstr(log, "similar messages suppressed"));
 }
 
 int main(void)
