@@ -374,44 +374,10 @@ static struct doc *tunnel_item(const char *outside_ip, const struct tunnel_optio
 
 /* --- rendering ------------------------------------------------------------------ */
 
-static void algs_to_cgw(enum tunnel_alg_kind kind, unsigned bits, struct cgw_algs *out)
-{
-	out->ca_n = 0;
-	for (unsigned i = 0; i < TUNNEL_ALGS_PER_KIND && out->ca_n < CGW_MAX_ALGS; i++)
-		if (bits & (1u << i))
-			snprintf(out->ca_name[out->ca_n++], CGW_ALG_LEN, "%s", tunnel_alg_name(kind, i));
-}
-
-static void dh_to_cgw(uint32_t bits, struct cgw_dh_groups *out)
-{
-	out->cd_n = 0;
-	for (unsigned g = 0; g < 32 && out->cd_n < CGW_MAX_DH; g++)
-		if (bits & (1u << g))
-			out->cd_group[out->cd_n++] = g;
-}
-
 static void tunnel_to_cgw(const struct tunnel_options *to, const char *outside_ip, struct cgw_tunnel *ct)
 {
 	snprintf(ct->ct_vgw_outside_ip, sizeof(ct->ct_vgw_outside_ip), "%s", outside_ip);
-	snprintf(ct->ct_inside_cidr, sizeof(ct->ct_inside_cidr), "%s", to->to_inside_cidr);
-	snprintf(ct->ct_psk, sizeof(ct->ct_psk), "%s", to->to_psk);
-	ct->ct_ike_versions = (to->to_ike_versions & TUNNEL_IKEV1 ? CGW_IKEV1 : 0) |
-			      (to->to_ike_versions & TUNNEL_IKEV2 ? CGW_IKEV2 : 0);
-	algs_to_cgw(TUNNEL_ALG_ENCRYPTION, to->to_phase1_encryption, &ct->ct_phase1_encryption);
-	algs_to_cgw(TUNNEL_ALG_INTEGRITY, to->to_phase1_integrity, &ct->ct_phase1_integrity);
-	algs_to_cgw(TUNNEL_ALG_ENCRYPTION, to->to_phase2_encryption, &ct->ct_phase2_encryption);
-	algs_to_cgw(TUNNEL_ALG_INTEGRITY, to->to_phase2_integrity, &ct->ct_phase2_integrity);
-	dh_to_cgw(to->to_phase1_dh, &ct->ct_phase1_dh);
-	dh_to_cgw(to->to_phase2_dh, &ct->ct_phase2_dh);
-	ct->ct_phase1_lifetime_s = to->to_phase1_lifetime_s;
-	ct->ct_phase2_lifetime_s = to->to_phase2_lifetime_s;
-	ct->ct_rekey_margin_s = to->to_rekey_margin_s;
-	ct->ct_rekey_fuzz_pct = to->to_rekey_fuzz_pct;
-	ct->ct_replay_window = to->to_replay_window;
-	ct->ct_dpd_timeout_s = to->to_dpd_timeout_s;
-	snprintf(ct->ct_dpd_action, sizeof(ct->ct_dpd_action), "%s", tunnel_dpd_action_name(to->to_dpd_action));
-	snprintf(ct->ct_startup_action, sizeof(ct->ct_startup_action), "%s",
-		 tunnel_startup_action_name(to->to_startup_action));
+	cgwconf_tunnel_from_options(to, ct);
 }
 
 /* The renderer's view of a connection doc. with_vpc: also the attached

@@ -133,6 +133,14 @@ struct cgw_error {
  * left empty. */
 void cgwconf_connection_defaults(struct cgw_vpn_connection *conn);
 
+/* A tunnel's options as the API keeps them (model/tunnel_options.h) into
+ * what the renderers show: IKE versions, algorithm names in the API's
+ * order, DH groups, lifetimes, rekey, replay window, DPD, startup action,
+ * inside CIDR and the pre-shared key (a secret: wipe ct when done). The
+ * outside address is the caller's. */
+struct tunnel_options;
+void cgwconf_tunnel_from_options(const struct tunnel_options *to, struct cgw_tunnel *ct);
+
 /* Checks what the renderers rely on (addresses, /30 inside CIDRs in
  * 169.254.0.0/16, non-empty lists of known algorithm names, PSK alphabet). */
 enum cgw_status cgwconf_validate(const struct cgw_vpn_connection *conn,

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "base/base.h"
-#include "model/tunnel_limits.h"
+#include "model/tunnel_options.h"
 
 static const struct cgw_alg_info encryption_table[] = {
 	{ "AES128",        "aes-128-cbc",    "aes-128-cbc",    false },
@@ -153,11 +153,43 @@ enum cgw_status cgw_fail(struct cgw_error *err, enum cgw_status st, const char *
 	return st;
 }
 
-static void algs_set(struct cgw_algs *a, const struct cgw_alg_info *t, size_t n)
+static void algs_from_bits(enum tunnel_alg_kind kind, unsigned bits, struct cgw_algs *out)
 {
-	a->ca_n = (unsigned)n;
-	for (size_t i = 0; i < n; i++)
-		snprintf(a->ca_name[i], CGW_ALG_LEN, "%s", t[i].ai_aws);
+	out->ca_n = 0;
+	for (unsigned i = 0; i < TUNNEL_ALGS_PER_KIND && out->ca_n < CGW_MAX_ALGS; i++)
+		if (bits & (1u << i))
+			snprintf(out->ca_name[out->ca_n++], CGW_ALG_LEN, "%s", tunnel_alg_name(kind, i));
+}
+
+static void dh_from_bits(uint32_t bits, struct cgw_dh_groups *out)
+{
+	out->cd_n = 0;
+	for (unsigned g = 0; g < 32 && out->cd_n < CGW_MAX_DH; g++)
+		if (bits & (1u << g))
+			out->cd_group[out->cd_n++] = g;
+}
+
+void cgwconf_tunnel_from_options(const struct tunnel_options *to, struct cgw_tunnel *ct)
+{
+	snprintf(ct->ct_inside_cidr, sizeof(ct->ct_inside_cidr), "%s", to->to_inside_cidr);
+	snprintf(ct->ct_psk, sizeof(ct->ct_psk), "%s", to->to_psk);
+	ct->ct_ike_versions = (to->to_ike_versions & TUNNEL_IKEV1 ? CGW_IKEV1 : 0) |
+			      (to->to_ike_versions & TUNNEL_IKEV2 ? CGW_IKEV2 : 0);
+	algs_from_bits(TUNNEL_ALG_ENCRYPTION, to->to_phase1_encryption, &ct->ct_phase1_encryption);
+	algs_from_bits(TUNNEL_ALG_INTEGRITY, to->to_phase1_integrity, &ct->ct_phase1_integrity);
+	algs_from_bits(TUNNEL_ALG_ENCRYPTION, to->to_phase2_encryption, &ct->ct_phase2_encryption);
+	algs_from_bits(TUNNEL_ALG_INTEGRITY, to->to_phase2_integrity, &ct->ct_phase2_integrity);
+	dh_from_bits(to->to_phase1_dh, &ct->ct_phase1_dh);
+	dh_from_bits(to->to_phase2_dh, &ct->ct_phase2_dh);
+	ct->ct_phase1_lifetime_s = to->to_phase1_lifetime_s;
+	ct->ct_phase2_lifetime_s = to->to_phase2_lifetime_s;
+	ct->ct_rekey_margin_s = to->to_rekey_margin_s;
+	ct->ct_rekey_fuzz_pct = to->to_rekey_fuzz_pct;
+	ct->ct_replay_window = to->to_replay_window;
+	ct->ct_dpd_timeout_s = to->to_dpd_timeout_s;
+	snprintf(ct->ct_dpd_action, sizeof(ct->ct_dpd_action), "%s", tunnel_dpd_action_name(to->to_dpd_action));
+	snprintf(ct->ct_startup_action, sizeof(ct->ct_startup_action), "%s",
+		 tunnel_startup_action_name(to->to_startup_action));
 }
 
 void cgwconf_connection_defaults(struct cgw_vpn_connection *conn)
@@ -169,28 +201,12 @@ void cgwconf_connection_defaults(struct cgw_vpn_connection *conn)
 	snprintf(conn->cv_local_ipv4_network_cidr, CGW_CIDR_LEN, "0.0.0.0/0");
 	snprintf(conn->cv_remote_ipv4_network_cidr, CGW_CIDR_LEN, "0.0.0.0/0");
 	conn->cv_tcp_mss = TUNNEL_TCP_MSS_DEFAULT;
-	for (unsigned t = 0; t < CGW_TUNNELS; t++) {
-		struct cgw_tunnel *tun = &conn->cv_tunnel[t];
-
-		tun->ct_ike_versions = CGW_IKEV1 | CGW_IKEV2;
-		algs_set(&tun->ct_phase1_encryption, encryption_table, ARRAY_LEN(encryption_table));
-		algs_set(&tun->ct_phase2_encryption, encryption_table, ARRAY_LEN(encryption_table));
-		algs_set(&tun->ct_phase1_integrity, integrity_table, ARRAY_LEN(integrity_table));
-		algs_set(&tun->ct_phase2_integrity, integrity_table, ARRAY_LEN(integrity_table));
-		for (size_t i = 0; i < ARRAY_LEN(dh_groups_known); i++) {
-			if (dh_groups_known[i] != TUNNEL_DH_PHASE2_ONLY)
-				tun->ct_phase1_dh.cd_group[tun->ct_phase1_dh.cd_n++] = dh_groups_known[i];
-			tun->ct_phase2_dh.cd_group[tun->ct_phase2_dh.cd_n++] = dh_groups_known[i];
-		}
-		tun->ct_phase1_lifetime_s = TUNNEL_PHASE1_LIFETIME_DEFAULT;
-		tun->ct_phase2_lifetime_s = TUNNEL_PHASE2_LIFETIME_DEFAULT;
-		tun->ct_rekey_margin_s = TUNNEL_REKEY_MARGIN_DEFAULT;
-		tun->ct_rekey_fuzz_pct = TUNNEL_REKEY_FUZZ_DEFAULT;
-		tun->ct_replay_window = TUNNEL_REPLAY_WINDOW_DEFAULT;
-		tun->ct_dpd_timeout_s = TUNNEL_DPD_TIMEOUT_DEFAULT;
-		snprintf(tun->ct_dpd_action, CGW_ACTION_LEN, "clear");
-		snprintf(tun->ct_startup_action, CGW_ACTION_LEN, "add");
-	}
+	/* the API's defaults (model/tunnel_options), not a copy of them */
+	struct tunnel_options to;
+	tunnel_options_defaults(&to);
+	for (unsigned t = 0; t < CGW_TUNNELS; t++)
+		cgwconf_tunnel_from_options(&to, &conn->cv_tunnel[t]);
+	tunnel_options_wipe(&to);
 }
 
 /* A fixed-size field must hold a terminated, non-empty string. */
