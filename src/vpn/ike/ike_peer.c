@@ -103,7 +103,7 @@ static bool config_valid(const struct ike_tunnel_config *c, const char **why)
 		if (!ike_hash_len(c->p1_integ[i]))
 			*why = "phase 1 needs a hash";
 	for (size_t i = 0; !*why && i < c->p1_dh_n; i++)
-		if (!ike_dh_supported(c->p1_dh[i]) || c->p1_dh[i] == 5)
+		if (!ike_dh_supported(c->p1_dh[i]) || c->p1_dh[i] == TUNNEL_DH_PHASE2_ONLY)
 			*why = "unsupported phase 1 DH group";
 	for (size_t i = 0; !*why && i < c->p2_encr_n; i++)
 		if (c->p2_encr[i] < IKE_ENCR_AES128_CBC || c->p2_encr[i] > IKE_ENCR_AES256_GCM16)
