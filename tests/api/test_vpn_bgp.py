@@ -228,6 +228,38 @@ class TestVpnBgp(VpcdTestCase):
         self.assertNotIn("BGP", self.status_text(self.static_vpn))
         self.assertIn("%s BGP (show ip bgp summary)" % self.vpn, self.status_text())
 
+    def test_zy_other_tunnels_inside_pair(self):
+        """The tunnel detail as the engine writes it after a restart in
+        which the router (strongSwan 5.9.8's shared reqid) sent tunnel 1's
+        inside pair into tunnel 2's SA: PacketsForOtherTunnel on tunnel 2
+        (the one it arrived on), shown by vpcctl vpn status (table and
+        JSON), nothing on tunnel 1. Rewrites the stored detail (test_zy:
+        after the others)."""
+        def tunnel(n, crossed):
+            t = {"Running": True, "OutsideIpAddress": self.outside[n], "PeerIpAddress": "198.51.100.44",
+                 "Status": "UP", "StatusMessage": "", "IkeVersion": 1, "IpsecSas": [], "Drops": {}}
+            if crossed:
+                t["PacketsForOtherTunnel"] = crossed
+            return t
+
+        self.vpcd.stop()
+        db = sqlite3.connect(os.path.join(self.vpcd.data_dir, "vpcd.db"))
+        with db:
+            body = json.loads(db.execute("SELECT body FROM resources WHERE id = ?", (self.vpn,)).fetchone()[0])
+            body["_TunnelDetail"] = {"UpdatedAt": int(time.time()), "Tunnels": [tunnel(0, 0), tunnel(1, 7)]}
+            db.execute("UPDATE resources SET body = ? WHERE id = ?", (json.dumps(body), self.vpn))
+        db.close()
+        self.vpcd.start()
+        detail = self.status_json(self.vpn)["TunnelDetail"]
+        self.assertEqual([t.get("PacketsForOtherTunnel") for t in detail], [None, 7])
+        out = self.status_text(self.vpn)
+        line = "  the other tunnel's inside pair taken from this tunnel's SAs: 7 packets"
+        self.assertEqual(out.splitlines().count(line), 1, out)
+        # in tunnel 2's block, not tunnel 1's
+        two = out.index("%s tunnel 2 (detail" % self.vpn)
+        self.assertLess(out.index("%s tunnel 1 (detail" % self.vpn), two)
+        self.assertGreater(out.index(line), two, out)
+
     def test_zz_bgp_cannot_run_and_no_picture_yet(self):
         """Last (test_zz): it rewrites the connection's state."""
         error = "bird2 is not installed (/usr/sbin/bird not found)"
