@@ -108,7 +108,7 @@ struct api;
 struct api *api_new(const struct api_config *cfg, struct store *st, struct cache *cache);
 void api_free(struct api *api);
 /* The state layer the api changes (state/state.h): batches over st and
- * cache, the change feed. Owned by api; for the engine's hooks. */
+ * cache, the change feed. Owned by api; vpcd's main hands it to the engine. */
 struct state *api_state(struct api *api);
 /* Creates what every account has (the default VPC) when the store is new. */
 int api_bootstrap(struct api *api);
@@ -124,7 +124,6 @@ struct api_req {
 	const char *rq_request_id;
 	struct doc *rq_in;	/* request members; owned by the dispatcher */
 	struct doc *rq_out;	/* response members; handlers fill it */
-	void *rq_arg;		/* api_change()'s arg; NULL for HTTP requests */
 	/* The region of the request (its signature's scope); NULL for changes
 	 * from inside vpcd, which are made in each resource's own region. */
 	const char *rq_region;
@@ -192,36 +191,18 @@ int api_describe(struct api_req *rq, const struct describe_spec *spec);
  * Tags list to store on the resource (empty list when none). */
 struct doc *api_tags_from_spec(struct api_req *rq, const char *rtype);
 
-/* --- hooks for the engine: desired state out, observed state in ------------
- * Everything here runs on the API thread. */
-
-/* After a batch has committed, fn(arg, id, doc) is called once per
- * resource of `type` that the batch changed: doc is the resource as it is
- * now (borrowed, valid during the call only), NULL when it was deleted.
- * fn must not change state (it may copy and hand over). One hook. */
-typedef void (*api_commit_fn)(void *arg, const char *id, const struct doc *doc);
-void api_on_commit(struct api *api, const char *type, api_commit_fn fn, void *arg);
-
-/* After a batch has committed that changed at least one resource whose
- * type is in types (NULL-terminated; the array must outlive api), fn(arg,
- * cache) is called once, after the commit hook. fn must not change state
- * (it may read the cache, copy and hand over). One hook; the engine's
- * data plane rebuilds its picture of the network with it. */
-typedef void (*api_batch_fn)(void *arg, struct cache *cache);
-void api_on_batch(struct api *api, const char *const *types, api_batch_fn fn, void *arg);
+/* --- the loop's wakeup: observed state in ------------------------------------
+ * The engine follows the state's change feed itself (state/state.h:
+ * state_on_commit, state_follow) and never includes api/; vpcd's main
+ * wires its eventfd here. Runs on the API thread. */
 
 /* The loop also waits for fd (e.g. an eventfd) and, when it is readable,
  * calls fn(arg, api) after serving the ready HTTP connections and before
- * the batch commits; fn reads fd clean and may call api_change(). */
+ * the batch commits; fn reads fd clean and may change state (each change
+ * between state_change_begin and state_change_end on api_state(api)),
+ * which joins the open batch and is committed with it. */
 typedef void (*api_wakeup_fn)(void *arg, struct api *api);
 void api_on_wakeup(struct api *api, int fd, api_wakeup_fn fn, void *arg);
-
-/* Runs fn as the handler of a request that comes from inside vpcd (the
- * engine's observed state), with rq->rq_arg = arg and an empty rq_in: its
- * api_put()/api_delete() join the open batch and are committed with it,
- * or undone when fn fails. Only from a wakeup hook. 0, or -1 (logged
- * with what). */
-int api_change(struct api *api, const char *what, api_handler_fn fn, void *arg);
 
 /* The packet trace of VpcdTracePacket and the Reachability Analyzer's
  * actions: fn (engine_trace, src/engine/engine_trace.h: one synthetic

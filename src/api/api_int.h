@@ -27,16 +27,7 @@ struct api {
 	struct syncer *a_syncer;
 	uint64_t a_committed;
 	struct io_side *a_io;		/* the I/O thread and its queues (server.c) */
-	/* engine hooks (api_on_commit, api_on_wakeup); NULL fn: none */
-	const char *a_commit_type;
-	api_commit_fn a_commit_fn;
-	void *a_commit_arg;
-	const char *const *a_batch_types;	/* api_on_batch */
-	/* both follow the state's change feed from here (server.c) */
-	struct state_cursor a_hook_cursor;
-	bool a_hooks_listening;
-	api_batch_fn a_batch_fn;
-	void *a_batch_arg;
+	/* api_on_wakeup; NULL fn: none */
 	int a_wakeup_fd;
 	api_wakeup_fn a_wakeup_fn;
 	void *a_wakeup_arg;

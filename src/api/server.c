@@ -14,7 +14,7 @@
  * and handed to the API thread through the inbox (woken by the first
  * request it has not taken yet, not by every one). The API thread
  * (the one that called api_serve, owner of the cache, the store and the
- * engine hooks) takes everything the inbox holds as one batch: each
+ * state layer's batches) takes everything the inbox holds as one batch: each
  * request runs inside a savepoint of the batch transaction, the batch
  * commits, and the answers go back through the outbox, where the I/O
  * thread resumes their connections. Requests that arrive during a commit
@@ -905,80 +905,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* The engine's hooks follow the state's change feed (state.h): after each
- * committed batch, the resources changed since the last one, each once. */
-struct hook_ctx {
-	struct api *hc_api;
-	bool hc_touched;	/* a change of a batch hook's type */
-};
-
-static void hook_change(void *arg, uint64_t seq, const char *type, const char *id, const struct doc *doc)
-{
-	struct hook_ctx *hc = arg;
-	struct api *api = hc->hc_api;
-	if (api->a_commit_fn && strcmp(type, api->a_commit_type) == 0)
-		api->a_commit_fn(api->a_commit_arg, id, doc);
-	for (const char *const *t = api->a_batch_types; t && *t && !hc->hc_touched; t++)
-		hc->hc_touched = strcmp(type, *t) == 0;
-}
-
-static void hooks_after_commit(void *arg, struct state *st)
-{
-	struct api *api = arg;
-	struct hook_ctx hc = { api, false };
-	int rc = state_follow(st, &api->a_hook_cursor, hook_change, &hc);
-	if (rc == STATE_RESYNC)
-		hc.hc_touched = true;	/* unreachable here: this follows every commit */
-	if (api->a_batch_fn && hc.hc_touched)
-		api->a_batch_fn(api->a_batch_arg, api->a_cache);
-}
-
-static void hooks_listen(struct api *api)
-{
-	if (api->a_hooks_listening)
-		return;
-	state_cursor_init(api->a_state, &api->a_hook_cursor);
-	state_on_commit(api->a_state, hooks_after_commit, api);
-	api->a_hooks_listening = true;
-}
-
-void api_on_batch(struct api *api, const char *const *types, api_batch_fn fn, void *arg)
-{
-	api->a_batch_types = types;
-	api->a_batch_fn = fn;
-	api->a_batch_arg = arg;
-	hooks_listen(api);
-}
-
-void api_on_commit(struct api *api, const char *type, api_commit_fn fn, void *arg)
-{
-	api->a_commit_type = type;
-	api->a_commit_fn = fn;
-	api->a_commit_arg = arg;
-	hooks_listen(api);
-}
-
 void api_on_wakeup(struct api *api, int fd, api_wakeup_fn fn, void *arg)
 {
 	api->a_wakeup_fd = fd;
 	api->a_wakeup_fn = fn;
 	api->a_wakeup_arg = arg;
-}
-
-int api_change(struct api *api, const char *what, api_handler_fn fn, void *arg)
-{
-	struct api_req rq = { .rq_api = api, .rq_request_id = "internal", .rq_in = doc_obj(),
-			      .rq_out = doc_obj(), .rq_arg = arg };
-	state_change_begin(api->a_state);
-	int rc = fn(&rq);
-	if (state_change_end(api->a_state, rc) < 0 && rc == 0)
-		rc = api_fail(&rq, "InternalError", "%s", state_error(api->a_state));
-	if (rc < 0)
-		log_error("api", "%s failed: %s %s", what, rq.rq_err_code ? rq.rq_err_code : "-",
-			  rq.rq_err_msg);
-	doc_free(rq.rq_in);
-	doc_free(rq.rq_out);
-	return rc;
 }
 
 /* Commits the open batch and releases every answer of it (after the next
@@ -993,7 +924,7 @@ static void finish_batch(struct api *api)
 			for (struct conn_ctx *cc = api->a_pending; cc; cc = cc->cc_next_pending)
 				answer_error(cc, 500, "InternalError", "The change could not be stored");
 		} else if (api->a_syncer) {
-			/* the commit listeners (the engine's hooks) have run */
+			/* the commit listeners (the engine's) have run */
 			api->a_committed++;
 			flush_it = true;
 		}

@@ -305,6 +305,13 @@ static bool listen_beyond_loopback(const char *listen)
 	return inet_pton(AF_INET, host, &in) != 1 || (ntohl(in.s_addr) >> 24) != 127;
 }
 
+/* The API thread's wakeup hook for the engine: its observed state in. */
+static void engine_wakeup(void *arg, struct api *api)
+{
+	(void)api;
+	engine_observe(arg);
+}
+
 int main(int argc, char **argv)
 {
 	/* everything vpcd creates is its own alone (the database, its WAL,
@@ -474,8 +481,13 @@ int main(int argc, char **argv)
 	struct engine *engine = NULL;
 	if (noutside || dataplane) {
 		struct engine_config ecfg = { vpn_tun, outside, noutside, vpn_routes, dataplane, state_dir };
-		if ((engine = engine_new(&ecfg)))
-			engine_attach(engine, api, cache);
+		if ((engine = engine_new(&ecfg))) {
+			/* the engine follows the state's change feed and writes
+			 * observed state through it when its eventfd wakes the
+			 * API thread */
+			engine_attach(engine, api_state(api));
+			api_on_wakeup(api, engine_wakeup_fd(engine), engine_wakeup, engine);
+		}
 	}
 
 	log_info("vpcd", "vpcd %s: state in %s, point the aws CLI at it with:", VPCD_VERSION, data_dir);

@@ -12,7 +12,7 @@
  * and at once after an UP/DOWN change, and posts only when it changed;
  * and the data plane's counters (engine_dataplane.h), read every
  * ENGINE_DP_COUNTERS_PERIOD_S and posted only when they changed. Nobody
- * holds the mutex while calling the endpoint or the api,
+ * holds the mutex while calling the endpoint or the state,
  * so the endpoint's status callback, which takes it, cannot deadlock with
  * a control call that waits for the endpoint's loop.
  *
@@ -145,7 +145,9 @@ struct engine {
 	struct ring *e_to_ep[VPN_PLAIN_PORTS_MAX], *e_to_router[VPN_PLAIN_PORTS_MAX];
 	size_t e_nrings;
 
-	/* API thread only */
+	/* API thread only (the state's owner) */
+	struct state *e_state;			/* engine_attach: the feed followed, observed state written */
+	struct state_cursor e_cursor;		/* the last change of the feed applied */
 	struct cache *e_cache;
 	struct engine_posted *e_posted;
 	size_t e_nposted, e_capposted;
@@ -234,17 +236,16 @@ static void event_free(struct engine_event *ev)
 	free(ev);
 }
 
-/* API thread, inside api_change(): the status into VgwTelemetry. */
-static int apply_event(struct api_req *rq)
+/* API thread, inside a state change: the status into VgwTelemetry. */
+static int apply_event(struct state *st, const struct engine_event *ev)
 {
-	const struct engine_event *ev = rq->rq_arg;
 	char id[ENGINE_VPN_ID_MAX];
 	int index;
 	if (!engine_vpn_tunnel_id_parse(ev->ev_tunnel, id, &index))
 		return 0;
 	/* a deleted connection still shows its telemetry (its tunnels' last
 	 * word is DOWN "removed"); a purged one is gone */
-	struct res *r = cache_get_typed(api_cache(rq), RT_VPN, id);
+	struct res *r = cache_get_typed(state_cache(st), RT_VPN, id);
 	if (!r)
 		return 0;
 	struct doc *d = doc_clone(r->r_doc);
@@ -256,15 +257,14 @@ static int apply_event(struct api_req *rq)
 	if (!ev->ev_routes_only)
 		log_debug(ENGINE_LOG, "telemetry %s: %s%s%s", ev->ev_tunnel, ev->ev_up ? "UP" : "DOWN",
 			  ev->ev_up ? "" : ": ", ev->ev_up ? "" : ev->ev_cause);
-	return api_put(rq, RT_VPN, id, d) ? 0 : -1;
+	return state_put(st, RT_VPN, id, d, NULL) ? 0 : -1;
 }
 
-/* API thread, inside api_change(): _TunnelDetail into the connection's doc
- * (a deleted connection keeps none). */
-static int apply_detail(struct api_req *rq)
+/* API thread, inside a state change: _TunnelDetail into the connection's
+ * doc (a deleted connection keeps none). */
+static int apply_detail(struct state *st, const struct engine_event *ev)
 {
-	const struct engine_event *ev = rq->rq_arg;
-	struct res *r = cache_get_typed(api_cache(rq), RT_VPN, ev->ev_tunnel);
+	struct res *r = cache_get_typed(state_cache(st), RT_VPN, ev->ev_tunnel);
 	if (!r || (!ev->ev_detail && !doc_get(r->r_doc, ENGINE_VPN_DETAIL_KEY)))
 		return 0;
 	if (ev->ev_detail && engine_vpn_is_deleted(r->r_doc))
@@ -274,16 +274,15 @@ static int apply_detail(struct api_req *rq)
 		doc_set(d, ENGINE_VPN_DETAIL_KEY, doc_clone(ev->ev_detail));
 	else
 		doc_remove(d, ENGINE_VPN_DETAIL_KEY);
-	return api_put(rq, RT_VPN, ev->ev_tunnel, d) ? 0 : -1;
+	return state_put(st, RT_VPN, ev->ev_tunnel, d, NULL) ? 0 : -1;
 }
 
-/* API thread, inside api_change(): _Bgp into the connection's doc, and its
- * telemetry re-derived from it (engine_vpn_bgp_apply); a deleted
+/* API thread, inside a state change: _Bgp into the connection's doc, and
+ * its telemetry re-derived from it (engine_vpn_bgp_apply); a deleted
  * connection keeps what it had. */
-static int apply_bgp(struct api_req *rq)
+static int apply_bgp(struct state *st, const struct engine_event *ev)
 {
-	const struct engine_event *ev = rq->rq_arg;
-	struct res *r = cache_get_typed(api_cache(rq), RT_VPN, ev->ev_tunnel);
+	struct res *r = cache_get_typed(state_cache(st), RT_VPN, ev->ev_tunnel);
 	if (!r || engine_vpn_is_deleted(r->r_doc))
 		return 0;
 	struct doc *d = doc_clone(r->r_doc);
@@ -291,23 +290,26 @@ static int apply_bgp(struct api_req *rq)
 		doc_free(d);
 		return 0;
 	}
-	return api_put(rq, RT_VPN, ev->ev_tunnel, d) ? 0 : -1;
+	return state_put(st, RT_VPN, ev->ev_tunnel, d, NULL) ? 0 : -1;
 }
 
-/* API thread, inside api_change(): the data plane's counters record
+/* API thread, inside a state change: the data plane's counters record
  * (engine_dataplane.h). "Running": false only replaces a record there. */
-static int apply_counters(struct api_req *rq)
+static int apply_counters(struct state *st, const struct engine_event *ev)
 {
-	const struct engine_event *ev = rq->rq_arg;
-	struct res *r = cache_get_typed(api_cache(rq), ENGINE_DP_COUNTERS_TYPE, ENGINE_DP_COUNTERS_ID);
+	struct res *r = cache_get_typed(state_cache(st), ENGINE_DP_COUNTERS_TYPE, ENGINE_DP_COUNTERS_ID);
 	if (!ev->ev_detail || (!r && !doc_get_bool(ev->ev_detail, "Running", false)))
 		return 0;
-	return api_put(rq, ENGINE_DP_COUNTERS_TYPE, ENGINE_DP_COUNTERS_ID, doc_clone(ev->ev_detail)) ? 0 : -1;
+	return state_put(st, ENGINE_DP_COUNTERS_TYPE, ENGINE_DP_COUNTERS_ID, doc_clone(ev->ev_detail), NULL)
+		       ? 0
+		       : -1;
 }
 
-static void on_wakeup(void *arg, struct api *api)
+int engine_wakeup_fd(const struct engine *e) { return e->e_wakeup_fd; }
+
+void engine_observe(struct engine *e)
 {
-	struct engine *e = arg;
+	struct state *st = e->e_state;
 	uint64_t n;
 	while (read(e->e_wakeup_fd, &n, sizeof(n)) > 0)
 		;
@@ -318,14 +320,16 @@ static void on_wakeup(void *arg, struct api *api)
 	pthread_mutex_unlock(&e->e_lock);
 	while (ev) {
 		struct engine_event *next = ev->ev_next;
-		if (ev->ev_is_bgp)
-			api_change(api, "BGP", apply_bgp, ev);
-		else if (ev->ev_is_counters)
-			api_change(api, "data plane counters", apply_counters, ev);
-		else if (ev->ev_is_detail)
-			api_change(api, "tunnel detail", apply_detail, ev);
-		else
-			api_change(api, "tunnel status", apply_event, ev);
+		const char *what = ev->ev_is_bgp ? "BGP" : ev->ev_is_counters ? "data plane counters"
+							: ev->ev_is_detail ? "tunnel detail" : "tunnel status";
+		if (st) {
+			state_change_begin(st);
+			int rc = ev->ev_is_bgp ? apply_bgp(st, ev)
+				 : ev->ev_is_counters ? apply_counters(st, ev)
+				 : ev->ev_is_detail ? apply_detail(st, ev) : apply_event(st, ev);
+			if (state_change_end(st, rc) < 0)
+				log_error(ENGINE_LOG, "%s not stored: %s", what, state_error(st));
+		}
 		event_free(ev);
 		ev = next;
 	}
@@ -398,11 +402,11 @@ static bool vpn_dynamic(const struct doc *vpn)
 	return opts && !doc_get_bool(opts, "StaticRoutesOnly", false);
 }
 
-/* The commit hook (API thread): hand over what moved (for a dynamic
- * connection also when its VPC's CIDR blocks did). */
-static void on_commit(void *arg, const char *id, const struct doc *doc)
+/* API thread, for each VPN connection the feed says changed (doc NULL:
+ * deleted): hand over what moved (for a dynamic connection also when its
+ * VPC's CIDR blocks did). */
+static void vpn_changed(struct engine *e, const char *id, const struct doc *doc)
 {
-	struct engine *e = arg;
 	struct engine_posted *p = posted_find(e, id);
 	if (strlen(id) >= ENGINE_VPN_ID_MAX)
 		return;
@@ -454,7 +458,7 @@ static void exports_recheck(struct engine *e, struct cache *cache)
 			continue;
 		struct res *r = cache_get_typed(cache, RT_VPN, e->e_posted[i].p_id);
 		if (r && !engine_vpn_is_deleted(r->r_doc))
-			on_commit(e, r->r_id, r->r_doc);
+			vpn_changed(e, r->r_id, r->r_doc);
 	}
 }
 
@@ -1120,9 +1124,8 @@ static const char *const net_types[] = {
 
 /* API thread: the network as the cache has it, to the engine thread
  * (a newer plan replaces one not yet applied). */
-static void on_batch(void *arg, struct cache *cache)
+static void net_changed(struct engine *e, struct cache *cache)
 {
-	struct engine *e = arg;
 	if (e->e_ep)
 		exports_recheck(e, cache);
 	if (!e->e_dp)
@@ -1135,24 +1138,69 @@ static void on_batch(void *arg, struct cache *cache)
 	pthread_mutex_unlock(&e->e_lock);
 }
 
-void engine_attach(struct engine *e, struct api *api, struct cache *cache)
+/* API thread: every VPN connection the cache holds to the engine thread
+ * (at attach, and after a resync: one the engine runs that the cache no
+ * longer holds is gone). */
+static void vpn_all(struct engine *e, struct cache *cache)
 {
-	/* statuses, tunnel detail, the data plane's counters */
-	api_on_wakeup(api, e->e_wakeup_fd, on_wakeup, e);
-	e->e_cache = cache;
-	if (e->e_dp || e->e_ep)
-		api_on_batch(api, net_types, on_batch, e);
+	for (size_t i = e->e_nposted; i-- > 0;)
+		if (!cache_get_typed(cache, RT_VPN, e->e_posted[i].p_id)) {
+			char id[ENGINE_VPN_ID_MAX];
+			snprintf(id, sizeof(id), "%s", e->e_posted[i].p_id);
+			vpn_changed(e, id, NULL);
+		}
+	size_t n;
+	struct res **list = cache_list_all(cache, RT_VPN, &n);
+	for (size_t i = 0; i < n; i++)
+		vpn_changed(e, list[i]->r_id, list[i]->r_doc);
+}
+
+struct follow_ctx {
+	struct engine *fc_engine;
+	bool fc_net;		/* a change of a net_types resource */
+};
+
+static void feed_change(void *arg, uint64_t seq, const char *type, const char *id, const struct doc *doc)
+{
+	struct follow_ctx *fc = arg;
+	if (fc->fc_engine->e_ep && strcmp(type, RT_VPN) == 0)
+		vpn_changed(fc->fc_engine, id, doc);
+	for (const char *const *t = net_types; *t && !fc->fc_net; t++)
+		fc->fc_net = strcmp(type, *t) == 0;
+}
+
+/* The state's commit listener (API thread): what the feed has after the
+ * engine's cursor — each changed resource once, in sequence order. */
+static void on_committed(void *arg, struct state *st)
+{
+	struct engine *e = arg;
+	struct follow_ctx fc = { e, false };
+	int rc = state_follow(st, &e->e_cursor, feed_change, &fc);
+	if (rc == STATE_RESYNC) {
+		if (e->e_ep)
+			vpn_all(e, state_cache(st));
+		fc.fc_net = true;
+	}
+	if (fc.fc_net && (e->e_ep || e->e_dp))
+		net_changed(e, state_cache(st));
+}
+
+void engine_attach(struct engine *e, struct state *st)
+{
+	e->e_state = st;
+	e->e_cache = state_cache(st);
+	state_cursor_init(st, &e->e_cursor);
+	state_on_commit(st, on_committed, e);
 	if (e->e_dp)
-		on_batch(e, cache);
+		net_changed(e, e->e_cache);
 	if (!e->e_ep)
 		return;
-	api_on_commit(api, RT_VPN, on_commit, e);
 	size_t n;
-	struct res **list = cache_list(cache, RT_VPN, &n);
+	struct res **list = cache_list_all(e->e_cache, RT_VPN, &n);
 	size_t live = 0;
 	for (size_t i = 0; i < n; i++) {
 		live += !engine_vpn_is_deleted(list[i]->r_doc);
-		on_commit(e, list[i]->r_id, list[i]->r_doc);
+		vpn_changed(e, list[i]->r_id, list[i]->r_doc);
 	}
 	log_info(ENGINE_LOG, "%zu VPN connection(s) in the store to run", live);
 }
@@ -1171,6 +1219,8 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	if (e->e_state)
+		state_unlisten(e->e_state, on_committed, e);
 	if (e->e_thread_started) {
 		pthread_mutex_lock(&e->e_lock);
 		e->e_quit = true;

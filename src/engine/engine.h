@@ -30,16 +30,23 @@
  *
  * Threads and who owns what
  * -------------------------
- *   API thread     owns the cache and its store connection. engine_attach()
- *                  registers two hooks with api/ and hands the engine every
- *                  VPN connection in the cache (start-up). After each
- *                  committed batch the commit hook hands it the connections
- *                  that batch changed: a trimmed copy (no CustomerGateway-
- *                  Configuration, no telemetry) of each whose _ConfigVersion
- *                  moved, or "gone" when deleted. The wakeup hook drains the
- *                  status queue and applies each status as a normal state
- *                  change (api_change: doc_clone, VgwTelemetry[i], api_put),
- *                  committed with the loop's batch like a request's.
+ *   API thread     owns the state (state/state.h: the cache and its store
+ *                  connection). engine_attach() puts the engine's cursor at
+ *                  the end of the state's change feed, listens for commits
+ *                  and hands the engine every VPN connection in the cache
+ *                  (start-up). After each committed batch the engine reads
+ *                  the feed after its cursor (state_follow: each changed
+ *                  resource once, by sequence number, nothing of an undone
+ *                  change) and hands over the connections that changed: a
+ *                  trimmed copy (no CustomerGatewayConfiguration, no
+ *                  telemetry) of each whose _ConfigVersion moved, or "gone"
+ *                  when deleted; a change of the network's types rebuilds
+ *                  the plan. engine_observe() (called by vpcd's main when
+ *                  the engine's eventfd is readable) drains the status
+ *                  queue and writes each status as a state change
+ *                  (doc_clone, VgwTelemetry[i], state_put), committed with
+ *                  the loop's batch like a request's. The engine never
+ *                  includes api/.
  *   engine thread  takes the handed connections in order and reconciles:
  *                  two vpn_tunnel_specs per live connection (engine_vpn.h),
  *                  vpn_endpoint add/update/remove by tunnel id
@@ -81,8 +88,8 @@
  * of `vpcctl show`), which read it from --data-dir's vpcd.db read-only.
  * The engine thread reads net_router_counters() at start and then every
  * ENGINE_DP_COUNTERS_PERIOD_S (5 s) and posts the record only when a
- * counter changed; the API thread writes it (api_change, the same wakeup
- * hook and event queue as the telemetry). A record left by an earlier run
+ * counter changed; the API thread writes it (engine_observe, the same
+ * eventfd and event queue as the telemetry). A record left by an earlier run
  * stays; vpcctl tells it by its Pid (that vpcd no longer runs).
  *
  * Start-up and failures: engine_new() runs only the outside addresses that
@@ -121,7 +128,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api/api.h"
+#include "state/state.h"
 #include "store/cache.h"
 #include "vpn/endpoint/endpoint.h"
 
@@ -142,9 +149,19 @@ struct engine;
  * the engine cannot run (logged); vpcd then serves without tunnels. */
 struct engine *engine_new(const struct engine_config *cfg);
 
-/* On the API thread, before api_serve(): registers the commit and wakeup
- * hooks with api and hands over every VPN connection in cache. */
-void engine_attach(struct engine *e, struct api *api, struct cache *cache);
+/* On the thread that owns st (the API thread), before it serves: follows
+ * st's change feed from now on (a commit listener, state_on_commit) and
+ * hands over every VPN connection and the network its cache holds. */
+void engine_attach(struct engine *e, struct state *st);
+
+/* Observed state in: the engine's eventfd, readable when statuses, tunnel
+ * detail, BGP pictures or counters wait; the owner of the state then
+ * calls engine_observe(), which reads it clean and writes each as one
+ * state change (state_change_begin/state_put/state_change_end) into the
+ * state's open batch, committed with it. On the state's thread only, after
+ * engine_attach. */
+int engine_wakeup_fd(const struct engine *e);
+void engine_observe(struct engine *e);
 
 /* The full picture of tunnel index (0, 1) of VPN connection vpn_id, as
  * `vpcctl vpn status` prints it (SPIs, transforms, lifetimes, counters).
@@ -152,7 +169,8 @@ void engine_attach(struct engine *e, struct api *api, struct cache *cache);
 bool engine_vpn_tunnel_status(struct engine *e, const char *vpn_id, int index,
 			      struct vpn_tunnel_status *out);
 
-/* After api_serve() has returned (the hooks are not called any more):
+/* After api_serve() has returned (engine_observe is not called any more;
+ * the commit listener is removed here):
  * stops the engine thread, deletes every SA (Delete payloads sent), closes
  * the TUN (its routes go with it), stops the router and deletes the
  * instances' namespaces (created again at the next start), and wipes every

@@ -103,7 +103,7 @@ bool engine_vpn_is_dynamic(const struct doc *vpn);
  * vpn's ENGINE_VPN_BGP_KEY (a copy), and both tunnels' VgwTelemetry
  * re-derived from it as engine_vpn_telemetry_apply says; a Status that
  * changes because of the session takes the session's Since (else now_unix)
- * as LastStatusChange. true when the doc changed (then api_put it). Call it
+ * as LastStatusChange. true when the doc changed (then state_put it). Call it
  * on the API thread with a doc_clone of the cached connection whenever the
  * engine's picture of the connection's BGP changes. */
 #define ENGINE_VPN_BGP_KEY		"_Bgp"
