@@ -7,8 +7,10 @@ with rules, so every packet takes the full path: parse, source check,
 NACL out/in, SG via conntrack, LPM, MAC rewrite), then the same two
 namespaces joined by a Linux bridge (veth pairs) in the same run.
 iperf3 TCP throughput and small-packet UDP rate, side by side. The router
-runs twice: with TAP offloads (virtio_net_hdr, TSO/checksum: 64 KB GSO
-frames, the default) and without (one 1500-byte frame per read/write).
+runs three times: with TAP offloads (virtio_net_hdr, TSO/checksum: 64 KB GSO
+frames, the default) and its TAP frames batched through io_uring (the
+default); the same with one read(2)/write(2) per frame (tap_io =
+syscalls); and without offloads (one 1500-byte frame per read/write, batched).
 
 Usage (root): bench/dataplane.py [--build build] [--seconds 5] [--udp-len 64]
 Namespaces get per-run unique names and are always removed."""
@@ -54,12 +56,13 @@ def iperf(ns_client, ns_server, server_ip, seconds, udp_len=None):
         srv.wait(10)
 
 
-def router_case(build, tag, seconds, udp_len, offload=True):
+def router_case(build, tag, seconds, udp_len, offload=True, tap_io="batched"):
     ids = ("i-bench%sa" % tag, "i-bench%sb" % tag)
     conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
     conf.write("""
 log_level = warn
 offload = %s
+tap_io = %s
 [subnet]
 id = subnet-a
 vpc = vpc-1
@@ -95,7 +98,7 @@ id = %s
 subnet = subnet-b
 ip = 10.96.1.10
 groups = sg-1
-""" % (("yes" if offload else "no",) + ids))
+""" % (("yes" if offload else "no", tap_io) + ids))
     conf.close()
     drv = subprocess.Popen([os.path.join(build, "net-harness"), conf.name], stdout=subprocess.PIPE,
                            text=True)
@@ -152,14 +155,18 @@ def main():
     tag = secrets.token_hex(3)
     build = os.path.abspath(args.build)
     r_tcp, r_udp, counters = router_case(build, tag, args.seconds, args.udp_len)
+    s_tcp, s_udp, s_counters = router_case(build, tag, args.seconds, args.udp_len,
+                                           tap_io="syscalls")
     p_tcp, p_udp, p_counters = router_case(build, tag, args.seconds, args.udp_len, offload=False)
     b_tcp, b_udp = bridge_case(tag, args.seconds, args.udp_len)
-    row = "%-34s %-30s %-30s %s"
-    print(row % ("", "vpcd router (offloads)", "vpcd router (no offloads)", "Linux bridge"))
-    print(row % ("TCP, iperf3, 1 stream", r_tcp, p_tcp, b_tcp))
-    print(row % ("UDP %d-byte payload, iperf3 -b 0" % args.udp_len, r_udp, p_udp, b_udp))
-    print("cpus: %d" % os.cpu_count())
+    row = "%-34s %-30s %-30s %-30s %s"
+    print(row % ("", "vpcd router (offloads)", "... read/write per frame", "vpcd router (no offloads)",
+                 "Linux bridge"))
+    print(row % ("TCP, iperf3, 1 stream", r_tcp, s_tcp, p_tcp, b_tcp))
+    print(row % ("UDP %d-byte payload, iperf3 -b 0" % args.udp_len, r_udp, s_udp, p_udp, b_udp))
+    print("cpus: %d, load average %s" % (os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3])))
     print("router (offloads) %s" % counters)
+    print("router (offloads, read/write per frame) %s" % s_counters)
     print("router (no offloads) %s" % p_counters)
 
 

@@ -23,7 +23,8 @@
  *      may then close the fds of ENIs and ports it removed. Everything
  *      in cfg is copied; cfg's arrays may be freed after the call.
  *   4. net_router_start(r): one thread, one epoll loop over every ENI's
- *      TAP fd and every port's fd.
+ *      TAP fd and every port's fd; TAP frames read and written in
+ *      batches (io_uring where the kernel allows it).
  *   5. net_router_counters(r, &c) from any thread: drops per cause,
  *      frames in and out.
  *   6. net_router_stop(r), net_router_free(r); net_instance_destroy(id,
@@ -335,11 +336,16 @@ struct net_counters {
 	/* added with NAT gateways: */
 	uint64_t nat_entries;		/* live NAT mappings (approx.) */
 	uint64_t nat_refused;		/* new flows a full NAT table refused */
+	/* added with batched TAP I/O: */
+	uint64_t tap_batches;		/* io_uring_enter calls that read or wrote TAP frames
+					 * (0: one read/write per frame, no io_uring) */
 };
 
 struct net_router_config {
 	uint8_t router_mac[6];		/* all zero: 0e:76:70:63:64:01 */
 	uint32_t ct_entries;		/* rounded up to a power of two; 0: default */
+	bool syscall_io;		/* true: TAP frames by read(2)/write(2) one at a
+					 * time, not batched through io_uring (tests, benches) */
 };
 
 struct net_router;

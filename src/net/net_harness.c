@@ -7,6 +7,7 @@
  *   log_level = info                 # debug|info|warn|error
  *   router_mac = 0e:76:70:63:64:01
  *   offload = yes                    # no: instances' TAPs without virtio_net_hdr/TSO
+ *   tap_io = batched                 # syscalls: one read/write per frame (no io_uring)
  *   [subnet]      id, vpc, cidr, route_table, nacl
  *   [route_table] id; route = CIDR local|blackhole|igw ID|vgw ID|eni ID (repeatable)
  *   [nacl]        id; rule = NUM ingress|egress allow|deny PROTO CIDR [FROM-TO | TYPE CODE]
@@ -47,6 +48,7 @@ struct drv_gw { struct net_gateway_config c; char tun[IFNAMSIZ]; };
 struct drv_conf {
 	uint8_t router_mac[6];
 	bool no_offload;
+	bool syscall_io;
 	struct net_subnet_config subnets[MAX_OBJ]; size_t n_subnets;
 	struct drv_rtb rtbs[MAX_OBJ]; size_t n_rtbs;
 	struct drv_nacl nacls[MAX_OBJ]; size_t n_nacls;
@@ -232,6 +234,8 @@ conf_read(const char *path, struct drv_conf *c)
 					      LOG_WARN : strcmp(v, "error") == 0 ? LOG_ERROR : LOG_INFO);
 			else if (strcmp(k, "offload") == 0)
 				c->no_offload = strcmp(v, "no") == 0;
+			else if (strcmp(k, "tap_io") == 0)
+				c->syscall_io = strcmp(v, "syscalls") == 0;
 			else if (strcmp(k, "router_mac") != 0 || !parse_mac(v, c->router_mac))
 				goto bad;
 			break;
@@ -444,13 +448,14 @@ print_counters(struct net_router *r)
 	net_router_counters(r, &k);
 	printf("counters rx=%llu tx=%llu port_rx=%llu port_tx=%llu arp_replies=%llu arp_ignored=%llu "
 	       "ct_entries=%llu ct_evictions=%llu snapshots=%llu gso_rx=%llu sw_segments=%llu "
-	       "frag_evictions=%llu",
+	       "frag_evictions=%llu tap_batches=%llu",
 	       (unsigned long long)k.rx_frames, (unsigned long long)k.tx_frames,
 	       (unsigned long long)k.port_rx, (unsigned long long)k.port_tx,
 	       (unsigned long long)k.arp_replies, (unsigned long long)k.arp_ignored,
 	       (unsigned long long)k.ct_entries, (unsigned long long)k.ct_evictions,
 	       (unsigned long long)k.snapshots, (unsigned long long)k.gso_rx,
-	       (unsigned long long)k.sw_segments, (unsigned long long)k.frag_evictions);
+	       (unsigned long long)k.sw_segments, (unsigned long long)k.frag_evictions,
+	       (unsigned long long)k.tap_batches);
 	for (unsigned i = 0; i < NET_DROP_MAX; i++)
 		printf(" %s=%llu", net_drop_name(i), (unsigned long long)k.drops[i]);
 	printf("\nend\n");
@@ -480,6 +485,7 @@ main(int argc, char **argv)
 		return 1;
 	struct net_router_config rc_cfg = { .ct_entries = 0 };
 	memcpy(rc_cfg.router_mac, cur->router_mac, 6);
+	rc_cfg.syscall_io = cur->syscall_io;
 	struct net_router *r = net_router_new(&rc_cfg);
 	if (!r)
 		return 1;

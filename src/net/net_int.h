@@ -405,6 +405,57 @@ bool tso_init(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *
  * segment (the headers). */
 uint32_t tso_next(struct tso_iter *it, uint8_t *out);
 
+/* --- batched TAP I/O (tapio.c) ----------------------------------------------- */
+
+/* Reads and writes on TAP fds in batches, one io_uring_enter(2) for many
+ * frames; read(2)/write(2) per frame where io_uring is not available.
+ * Every request has completed when a call returns (the fds are
+ * non-blocking): buffers are the caller's again. Loop thread only. */
+#define TAPIO_DEPTH		(2 * NET_BATCH)	/* requests per batch, at most */
+#define TAPIO_HINT_FDS		1024	/* fds whose last batch size is kept */
+enum { TAPIO_TAG_TX, TAPIO_TAG_ARP, TAPIO_TAGS };	/* what a write counts as */
+
+struct io_uring_sqe;
+struct io_uring_cqe;
+
+struct tapio {
+	int t_fd;				/* the io_uring; -1: system calls */
+	void *t_sq_map, *t_cq_map;		/* t_cq_map NULL: one mapping */
+	size_t t_sq_map_len, t_cq_map_len;
+	struct io_uring_sqe *t_sqes;
+	size_t t_sqes_len;
+	_Atomic uint32_t *t_sq_tail, *t_cq_head, *t_cq_tail;
+	uint32_t t_sq_mask, t_cq_mask;
+	struct io_uring_cqe *t_cqes;
+	uint64_t t_enters;			/* io_uring_enter calls made */
+	uint8_t t_hint[TAPIO_HINT_FDS];		/* by fd: frames its last read batch gave */
+	/* writes queued until tapio_flush */
+	unsigned t_nw;
+	int t_wfd[TAPIO_DEPTH];
+	uint8_t *t_wbuf[TAPIO_DEPTH];
+	uint32_t t_wlen[TAPIO_DEPTH];
+	uint8_t t_wtag[TAPIO_DEPTH];
+};
+
+/* Sets t up on the calling thread (the one that will use it); with
+ * allow_uring false, or when io_uring is unavailable, t makes one system
+ * call per frame. Always 0. */
+int tapio_init(struct tapio *t, bool allow_uring);
+void tapio_free(struct tapio *t);
+bool tapio_uses_uring(const struct tapio *t);
+/* Reads up to max (<= TAPIO_DEPTH) frames from fd, bufs[i] taking up to
+ * cap bytes, until the fd's queue runs dry. Returns the slots used;
+ * res[i] of each: the frame's length (> 0), or 0 / -errno (no frame in
+ * bufs[i]; a frame may still follow in a later slot). */
+unsigned tapio_read_batch(struct tapio *t, int fd, uint8_t *const *bufs, uint32_t cap,
+			  int32_t *res, unsigned max);
+/* Queues one frame for fd; p must stay unchanged until tapio_flush.
+ * false when TAPIO_DEPTH writes are queued (flush first). */
+bool tapio_write(struct tapio *t, int fd, uint8_t *p, uint32_t len, uint8_t tag);
+/* Writes what is queued, in order: ok[tag] counts each whole write,
+ * *failed the others. */
+void tapio_flush(struct tapio *t, uint64_t ok[TAPIO_TAGS], uint64_t *failed);
+
 /* --- the decision -------------------------------------------------------------- */
 
 enum verdict_kind { V_DROP, V_TO_ENI, V_TO_PORT, V_ARP_REPLY, V_IGNORE };

@@ -2,7 +2,18 @@
  * router — the virtual router's thread: one epoll loop over every ENI's
  * TAP and every gateway port's fd, reading up to NET_BATCH frames per fd
  * per wakeup (until EAGAIN: a TAP fd gives one frame per read), deciding
- * each with path.c and writing it where it goes.
+ * each with path.c and writing it where it goes. A busy fd is left, still
+ * readable, after NET_BATCH frames: the others ready in the same wakeup
+ * get theirs first (one instance cannot starve the rest).
+ *
+ * TAP I/O is batched (tapio.c): the reads of one TAP's batch go into the
+ * kernel in one io_uring_enter(2), and the frames the batch sends to
+ * ENIs are queued (eni_write) and written together at its end
+ * (eni_flush) in another, instead of one read(2) and one write(2) per
+ * frame; without io_uring the same calls make one system call per frame.
+ * A queued frame's buffer (and the header room before it) is not touched
+ * again until the flush; a path that writes directly (software TSO into
+ * r_segs) flushes the queue first, so frames to one TAP keep their order.
  *
  * Offloads: a TAP opened with IFF_VNET_HDR gives (and takes) a
  * virtio_net_hdr before each frame, and its frames may be 64 KB GSO TCP
@@ -94,6 +105,8 @@ struct net_router {
 	unsigned r_nout;
 	uint8_t (*r_segs)[NET_FRAME_MAX];	/* ROUTER_SEGS software-TSO segments */
 	unsigned r_nsegs;
+	struct tapio r_io;			/* TAP reads and writes in batches */
+	bool r_syscall_io;			/* config: no io_uring */
 
 	/* counters: written by the loop, read by anyone */
 	_Atomic uint64_t r_drops[NET_DROP_MAX];
@@ -101,6 +114,7 @@ struct net_router {
 	_Atomic uint64_t r_ct_live, r_ct_evictions, r_snapshots;
 	_Atomic uint64_t r_gso_rx, r_sw_segments, r_frag_evictions;
 	_Atomic uint64_t r_nat_live, r_nat_refused;
+	_Atomic uint64_t r_tap_batches;
 };
 
 /* Per-batch sums, added to the atomics once per batch. */
@@ -256,17 +270,38 @@ ports_flush(struct net_router *r, const struct net_snapshot *s, struct batch_cou
 	r->r_nsegs = 0;
 }
 
-/* Writes the frame at f (len bytes) to ENI e, behind the header h (NULL:
- * none, i.e. zeroes) when its TAP takes one. */
-static bool
-eni_write(const struct snap_eni *e, uint8_t *f, uint32_t len, const struct vnet_hdr *h)
+/* Writes the frames queued for ENIs (eni_write) and counts them. */
+static void
+eni_flush(struct net_router *r, struct batch_counts *bc)
+{
+	uint64_t ok[TAPIO_TAGS] = { 0 };
+	uint64_t failed = 0;
+
+	if (r->r_io.t_nw == 0)
+		return;
+	tapio_flush(&r->r_io, ok, &failed);
+	bc->tx += ok[TAPIO_TAG_TX];
+	bc->arp_replies += ok[TAPIO_TAG_ARP];
+	bc->drops[NET_DROP_TX_ERROR] += failed;
+}
+
+/* Queues the frame at f (len bytes) for ENI e, behind the header h (NULL:
+ * none, i.e. zeroes) when its TAP takes one; it is written (and counted
+ * as tag says) at the next eni_flush, which every batch ends with: f and
+ * the header room before it stay untouched until then. */
+static void
+eni_write(struct net_router *r, const struct snap_eni *e, uint8_t *f, uint32_t len,
+	  const struct vnet_hdr *h, uint8_t tag, struct batch_counts *bc)
 {
 	static const struct vnet_hdr none;
 	uint32_t hl = e->e_vnet_hdr;
 
 	if (hl)
 		vnet_hdr_write(f - hl, hl, h ? h : &none);
-	return write(e->e_fd, f - hl, hl + len) == (ssize_t)(hl + len);
+	if (!tapio_write(&r->r_io, e->e_fd, f - hl, hl + len, tag)) {
+		eni_flush(r, bc);
+		(void)tapio_write(&r->r_io, e->e_fd, f - hl, hl + len, tag);
+	}
 }
 
 /* To ENI d: MACs rewritten; vh is the header the frame came with (NULL:
@@ -289,6 +324,7 @@ to_eni(struct net_router *r, const struct net_snapshot *s, uint32_t d, uint8_t *
 				bc->drops[NET_DROP_BAD_FRAME]++;
 				return;
 			}
+			eni_flush(r, bc);	/* the frames queued before go first */
 			while ((sl = tso_next(&it, r->r_segs[0])) > 0) {
 				bc->sw_segments++;
 				if (write(de->e_fd, r->r_segs[0], sl) == (ssize_t)sl)
@@ -301,10 +337,7 @@ to_eni(struct net_router *r, const struct net_snapshot *s, uint32_t d, uint8_t *
 		vnet_csum_complete(frame, m, vh);
 		vh = NULL;
 	}
-	if (eni_write(de, frame, len, vh))
-		bc->tx++;
-	else
-		bc->drops[NET_DROP_TX_ERROR]++;
+	eni_write(r, de, frame, len, vh, TAPIO_TAG_TX, bc);
 }
 
 /* To ENI v->v_index with the verdict's translations (a private NAT
@@ -323,6 +356,7 @@ to_eni_rewritten(struct net_router *r, const struct net_snapshot *s, const struc
 			bc->drops[NET_DROP_BAD_FRAME]++;
 			return;
 		}
+		eni_flush(r, bc);	/* the frames queued before go first */
 		while ((sl = tso_next(&it, r->r_segs[0])) > 0) {
 			uint8_t *seg = r->r_segs[0];
 			struct pkt_meta sm;
@@ -442,29 +476,36 @@ eni_rx(struct net_router *r, const struct net_snapshot *s, uint32_t eni, uint64_
 	const struct snap_eni *e = &s->enis[eni];
 	uint32_t hl = e->e_vnet_hdr;
 	uint32_t cap = hl ? NET_GSO_FRAME_MAX : NET_FRAME_MAX;
+	uint8_t *bufs[NET_BATCH];
+	int32_t res[NET_BATCH];
+	uint8_t got[NET_BATCH];		/* the slots that hold a frame */
 	unsigned n = 0;
 
-	while (n < NET_BATCH) {
-		ssize_t got = read(e->e_fd, frame_at(r, n) - hl, hl + cap);
-		if (got <= 0)
-			break;
-		if ((uint32_t)got < hl) {	/* no room for the header: not a TAP frame */
+	for (unsigned i = 0; i < NET_BATCH; i++)
+		bufs[i] = frame_at(r, i) - hl;
+	unsigned used = tapio_read_batch(&r->r_io, e->e_fd, bufs, hl + cap, res, NET_BATCH);
+	for (unsigned i = 0; i < used; i++) {
+		if (res[i] <= 0)
+			continue;
+		if ((uint32_t)res[i] < hl) {	/* no room for the header: not a TAP frame */
 			bc->rx++;
 			bc->drops[NET_DROP_BAD_FRAME]++;
 			continue;
 		}
-		r->r_lens[n++] = (uint32_t)got - hl;
+		r->r_lens[i] = (uint32_t)res[i] - hl;
+		got[n++] = (uint8_t)i;
 	}
 	bc->rx += n;
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned j = 0; j < n; j++) {
+		unsigned i = got[j];
 		uint8_t *f = frame_at(r, i);
 		struct pkt_meta m;
 		struct verdict v;
 		struct vnet_hdr vh;
 		const struct vnet_hdr *vhp = NULL;
 
-		if (i + 1 < n)
-			__builtin_prefetch(frame_at(r, i + 1));
+		if (j + 1 < n)
+			__builtin_prefetch(frame_at(r, got[j + 1]));
 		path_from_eni(s, &r->r_ct, r->r_mac, eni, f, r->r_lens[i], now, &m, &v);
 		if (hl && (v.v_kind == V_TO_ENI || v.v_kind == V_TO_PORT)) {
 			vnet_hdr_read(f - hl, &vh);
@@ -486,10 +527,7 @@ eni_rx(struct net_router *r, const struct net_snapshot *s, uint32_t eni, uint64_
 		case V_ARP_REPLY: {
 			/* sender hardware address at 22, protocol address in m */
 			uint32_t l = arp_build_reply(f, r->r_mac, m.pm_dst, f + 22, m.pm_src);
-			if (eni_write(e, f, l, NULL))
-				bc->arp_replies++;
-			else
-				bc->drops[NET_DROP_TX_ERROR]++;
+			eni_write(r, e, f, l, NULL, TAPIO_TAG_ARP, bc);
 			break;
 		}
 		case V_TO_ENI:
@@ -503,6 +541,7 @@ eni_rx(struct net_router *r, const struct net_snapshot *s, uint32_t eni, uint64_
 			break;
 		}
 	}
+	eni_flush(r, bc);
 	ports_flush(r, s, bc);
 }
 
@@ -543,6 +582,7 @@ port_rx(struct net_router *r, const struct net_snapshot *s, uint32_t gw, uint64_
 	bc->port_rx += n;
 	for (unsigned i = 0; i < n; i++)
 		port_packet(r, s, gw, frame_at(r, i), r->r_lens[i], now, bc);
+	eni_flush(r, bc);
 }
 
 /* A ring port: up to NET_BATCH packets decided in place in the ring's
@@ -568,6 +608,7 @@ ring_port_rx(struct net_router *r, const struct net_snapshot *s, uint32_t gw, ui
 			__builtin_prefetch(slots[i + 1]->rs_buf + slots[i + 1]->rs_off);
 		port_packet(r, s, gw, sl->rs_buf + sl->rs_off - ETH_HLEN_, sl->rs_len, now, bc);
 	}
+	eni_flush(r, bc);	/* the slots are written from: before they go back */
 	ring_release(ring, n);
 }
 
@@ -592,6 +633,7 @@ counts_publish(struct net_router *r, const struct batch_counts *bc)
 	atomic_store_explicit(&r->r_frag_evictions, r->r_ct.ct_frag_evictions, memory_order_relaxed);
 	atomic_store_explicit(&r->r_nat_live, r->r_nat.nt_live, memory_order_relaxed);
 	atomic_store_explicit(&r->r_nat_refused, r->r_nat.nt_refused, memory_order_relaxed);
+	atomic_store_explicit(&r->r_tap_batches, r->r_io.t_enters, memory_order_relaxed);
 }
 
 static void *
@@ -600,6 +642,7 @@ router_loop(void *arg)
 	struct net_router *r = arg;
 	struct epoll_event evs[ROUTER_EPOLL_EVENTS];
 
+	tapio_init(&r->r_io, !r->r_syscall_io);	/* on this thread: it is the ring's only user */
 	while (!atomic_load(&r->r_stop)) {
 		/* Ring ports: told we sleep, unless one has packets already.
 		 * The snapshot loaded here is released by the epoch bump (the
@@ -648,6 +691,7 @@ router_loop(void *arg)
 				ring_port_rx(r, s, s->ring_gws[k], now, &bc);
 		counts_publish(r, &bc);
 	}
+	tapio_free(&r->r_io);
 	return NULL;
 }
 
@@ -666,6 +710,8 @@ net_router_new(const struct net_router_config *cfg)
 				 cfg->router_mac[3] | cfg->router_mac[4] | cfg->router_mac[5]) ?
 		cfg->router_mac : def_mac, 6);
 	pthread_mutex_init(&r->r_apply_lock, NULL);
+	r->r_syscall_io = cfg && cfg->syscall_io;
+	r->r_io.t_fd = -1;
 	r->r_bufs = malloc((size_t)ROUTER_BUF_SIZE * NET_BATCH);
 	r->r_segs = malloc(sizeof(*r->r_segs) * ROUTER_SEGS);
 	if (!r->r_bufs || !r->r_segs || ct_init(&r->r_ct, cfg ? cfg->ct_entries : 0) < 0 ||
@@ -843,6 +889,7 @@ net_router_counters(struct net_router *r, struct net_counters *out)
 	out->frag_evictions = atomic_load_explicit(&r->r_frag_evictions, memory_order_relaxed);
 	out->nat_entries = atomic_load_explicit(&r->r_nat_live, memory_order_relaxed);
 	out->nat_refused = atomic_load_explicit(&r->r_nat_refused, memory_order_relaxed);
+	out->tap_batches = atomic_load_explicit(&r->r_tap_batches, memory_order_relaxed);
 }
 
 int
