@@ -437,13 +437,6 @@ class BgpTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, "vpcctl %s: %s%s" % (" ".join(args), p.stdout, p.stderr))
         return json.loads(p.stdout)
 
-    def tunnel_packets(self):
-        """Per tunnel (ESP packets in, out) over all its CHILD SAs, as vpcd
-        counts them (vpcctl vpn status)."""
-        [v] = self.vpcctl_json("vpn", "status", self.vid)["VpnConnections"]
-        return [(sum(sa["PacketsIn"] for sa in t.get("IpsecSas", [])),
-                 sum(sa["PacketsOut"] for sa in t.get("IpsecSas", []))) for t in v["TunnelDetail"]]
-
     def propagated(self):
         """{destination: route} of the routes DescribeRouteTables shows as
         propagated into the main table."""
@@ -749,17 +742,32 @@ class BgpTest(unittest.TestCase):
         t_kill = time.time()
         self.kill_tunnel(1)
         self.addCleanup(self.revive_tunnel, 1)
-        wait_for(lambda: self.bird_session(1)[0] != "Established", HOLD_TIME + 5,
-                 "tunnel 1's session down in BIRD", interval=0.5)
-        dropped = time.time() - t_kill
+        # waited for generously; the time of the drop is what each side
+        # recorded (a poll on a loaded machine may come late)
+        last = {}
+
+        def down():
+            last["s"] = self.vpn_status()["Bgp"]["Tunnels"][0]
+            return last["s"]["State"] != "Established"
+        wait_for(down, HOLD_TIME + 15, "tunnel 1's session down in vpcd (BIRD)", interval=0.5)
+        session = last["s"]
         state, error = self.bird_session(1)
-        self.step("tunnel 1 killed: its session %s after %.1f s (%s)" % (state, dropped, error))
-        self.assertLessEqual(dropped, HOLD_TIME + 2)
+        dropped = session["Since"] - t_kill          # vpcd's record of BIRD's state change (1 s)
+        self.step("tunnel 1 killed: its session %s after %.1f s (%s); vpcd: %s, %s" % (
+            state, dropped, error, session["State"], session["Cause"]))
+        self.assertLessEqual(dropped, HOLD_TIME + 1)
         self.assertRegex(error, "(?i)hold timer expired")
+        self.assertEqual(session["Cause"], "hold-expired")
         # and the router's side too, by its own hold timer
-        wait_for(lambda: self.frr_states()[0] != "Established", max(1, HOLD_TIME + 3 - dropped),
+        peer = self.bgp[0]["peer"]
+        wait_for(lambda: self.frr_states()[0] != "Established", HOLD_TIME + 15,
                  "tunnel 1's session down in FRR", interval=0.5)
-        self.step("FRR: tunnel 1's session %s after %.1f s" % (self.frr_states()[0], time.time() - t_kill))
+        j = json.loads(self.bgpd.vtysh("show bgp neighbors %s json" % peer).stdout)[peer]
+        frr_dropped = time.time() - j["lastResetTimerMsecs"] / 1000 - t_kill
+        self.step("FRR: tunnel 1's session %s after %.1f s (%s)" % (
+            j["bgpState"], frr_dropped, j.get("lastResetDueTo")))
+        self.assertLessEqual(frr_dropped, HOLD_TIME + 1)
+        self.assertRegex(j.get("lastResetDueTo", ""), "(?i)hold timer|notification send")
         self.assertEqual(self.bird_session(2)[0], "Established")
         routes = self.wait_propagated(lambda r: OFFICE_NET in r, 5, OFFICE_NET + " still propagated")
         self.assertEqual(routes[OFFICE_NET]["State"], "active")
@@ -768,9 +776,9 @@ class BgpTest(unittest.TestCase):
         # the office's side lets go of tunnel 1 at its own DPD timeout
         self.wait_traffic(HOLD_TIME + 10, "traffic through tunnel 2")
         on_dead, on_live = self.pings_out(OFFICE_IP, 1, 2)
-        self.step("traffic through tunnel 2 (%d pings: ESP out tunnel 1 %+d, tunnel 2 %+d)" % (
+        self.step("traffic through tunnel 2 (%d pings: ESP at the router on tunnel 1 %+d, tunnel 2 %+d)" % (
             PINGS, on_dead, on_live))
-        self.assertLess(on_dead, PINGS // 5)     # BGP keepalives and their ACKs, not the pings
+        self.assertLess(on_dead, PINGS // 5)     # (it is dead: nothing can arrive)
         self.doCleanups()
         self.baseline()
         self.step("tunnel 1 back: both sessions Established")
@@ -819,27 +827,35 @@ class BgpTest(unittest.TestCase):
                 return r["Tunnel"], r["AsPathLength"]
         return None
 
+    def router_packets_in(self):
+        """Per tunnel the ESP packets the router received from vpcd, over
+        all its CHILD SAs (swanctl --list-sas, counted at once; vpcd's own
+        counters reach its API only every ENGINE_VPN_DETAIL_PERIOD_S)."""
+        counts, ike = [0, 0], None
+        for line in self.charon.swanctl("--list-sas").stdout.splitlines():
+            m = re.match(r"^tunnel(\d): #\d+, ", line)
+            if m:
+                ike = int(m.group(1)) - 1
+                continue
+            m = re.match(r"^    in  [0-9a-f]{8}\S*,\s+\d+ bytes,\s+(\d+) packets", line)
+            if m and ike is not None:
+                counts[ike] += int(m.group(1))
+        return counts
+
     def pings_out(self, dst, other, chosen, count=None):
-        """The instance pings dst count times: (ESP packets out on tunnel
-        other, on tunnel chosen) meanwhile, once chosen's count shows at
-        least count more (vpcd refreshes the counters once a second)."""
+        """The instance pings dst count times: (ESP packets the router got
+        meanwhile on tunnel other, on tunnel chosen). All of them on chosen
+        (every request one ESP packet, answered or not) shows that vpcd
+        sent every one there."""
         count = count or PINGS
-        time.sleep(1.5)        # what went before is in the counters (refreshed every second)
-        before = self.tunnel_packets()
+        before = self.router_packets_in()
         _, got, out = netns.ping(self.iid, dst, count=count, interval="0.02")
         self.assertGreaterEqual(got, count - 2, out)
-        last = {}
-
-        def counted():
-            last["a"] = self.tunnel_packets()
-            return last["a"][chosen - 1][1] - before[chosen - 1][1] >= count
-        try:
-            wait_for(counted, 5, "%d more ESP packets out on tunnel %d" % (count, chosen), interval=0.5)
-        except AssertionError as e:
-            raise AssertionError("%s: (in, out) per tunnel before %s, after %s" % (e, before, last.get("a")))
-        time.sleep(1.5)
-        after = self.tunnel_packets()
-        return after[other - 1][1] - before[other - 1][1], after[chosen - 1][1] - before[chosen - 1][1]
+        time.sleep(0.5)
+        after = self.router_packets_in()
+        self.assertGreaterEqual(after[chosen - 1] - before[chosen - 1], count,
+                                "ESP packets the router got per tunnel: before %s, after %s" % (before, after))
+        return after[other - 1] - before[other - 1], after[chosen - 1] - before[chosen - 1]
 
     def test_4_longer_as_path(self):
         """A second office prefix, announced with two more ASes on tunnel 1
@@ -850,7 +866,7 @@ class BgpTest(unittest.TestCase):
         self.addCleanup(self.announce, "no network " + SECOND_NET)
         on_long, on_short = self.prefer(1, 2)
         self.step("%s: AS path 3 on tunnel 1, 1 on tunnel 2: BIRD chose tunnel 2; %d pings: ESP "
-                  "out tunnel 1 +%d, tunnel 2 +%d" % (SECOND_NET, PINGS, on_long, on_short))
+                  "at the router on tunnel 1 %+d, tunnel 2 %+d" % (SECOND_NET, PINGS, on_long, on_short))
         self.assertLess(on_long, PINGS // 5)    # BGP keepalives and their ACKs, not the pings
         tel = self.wait_telemetry([("UP", "^2 BGP ROUTES$")] * 2, 15, "telemetry 2 BGP ROUTES")
         self.assertEqual([t["AcceptedRouteCount"] for t in tel], [2, 2])
@@ -862,7 +878,7 @@ class BgpTest(unittest.TestCase):
                         "neighbor %s route-map TUNNEL1-OUT out" % t1)
         self.bgpd.vtysh("clear bgp ipv4 unicast * soft out")
         on_long, on_short = self.prefer(2, 1)
-        self.step("prepend moved to tunnel 2: BIRD chose tunnel 1; ESP out tunnel 2 +%d, tunnel 1 +%d" % (
+        self.step("prepend moved to tunnel 2: BIRD chose tunnel 1; ESP at the router on tunnel 2 %+d, tunnel 1 %+d" % (
             on_long, on_short))
         self.assertLess(on_long, PINGS // 5)
         self.doCleanups()
