@@ -12,13 +12,20 @@ frames, the default) and its TAP frames batched through io_uring (the
 default); the same with one read(2)/write(2) per frame (tap_io =
 syscalls); and without offloads (one 1500-byte frame per read/write, batched).
 
-Usage (root): bench/dataplane.py [--build build] [--seconds 5] [--udp-len 64]
+For each router case it also prints the router's CPU time per frame
+forwarded during the UDP test (the harness's user+system time over its
+tx counter): on a shared machine the rates depend on what CPU the router
+and iperf3 get, this much less. --runs N repeats everything N times and
+prints each run and then the median of each cell.
+
+Usage (root): bench/dataplane.py [--build build] [--seconds 5] [--udp-len 64] [--runs 1]
 Namespaces get per-run unique names and are always removed."""
 import argparse
 import json
 import os
 import secrets
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,12 +55,29 @@ def iperf(ns_client, ns_server, server_ip, seconds, udp_len=None):
         if udp_len:
             s = end["sum"]
             pps = s["packets"] * (1 - s["lost_percent"] / 100.0) / s["seconds"]
-            return "%.0f kpps received (%.1f%% lost)" % (pps / 1000, s["lost_percent"])
-        return "%.2f Gbit/s" % (end["sum_received"]["bits_per_second"] / 1e9)
+            return {"kpps": pps / 1000, "lost": s["lost_percent"]}
+        return {"gbps": end["sum_received"]["bits_per_second"] / 1e9}
     finally:
         if srv.poll() is None:
             srv.kill()
         srv.wait(10)
+
+
+def harness_counters(drv):
+    """The harness's counters line (SIGUSR1) and its tx count."""
+    drv.send_signal(signal.SIGUSR1)
+    for line in drv.stdout:
+        if line.startswith("counters"):
+            fields = dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
+            return line.strip(), int(fields.get("tx", 0))
+    return "", 0
+
+
+def cpu_seconds(pid):
+    """user + system time of a process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def router_case(build, tag, seconds, udp_len, offload=True, tap_io="batched"):
@@ -106,13 +130,10 @@ groups = sg-1
         if drv.stdout.readline().strip() != "ready":
             raise RuntimeError("net-harness did not start")
         tcp = iperf(ids[0], ids[1], "10.96.1.10", seconds)
+        tx0, cpu0 = harness_counters(drv)[1], cpu_seconds(drv.pid)
         udp = iperf(ids[0], ids[1], "10.96.1.10", seconds, udp_len)
-        drv.send_signal(signal.SIGUSR1)
-        counters = ""
-        for line in drv.stdout:
-            if line.startswith("counters"):
-                counters = line.strip()
-                break
+        counters, tx1 = harness_counters(drv)
+        udp["ns_per_frame"] = (cpu_seconds(drv.pid) - cpu0) * 1e9 / max(tx1 - tx0, 1)
         return tcp, udp, counters
     finally:
         drv.send_signal(signal.SIGTERM)
@@ -144,30 +165,64 @@ def bridge_case(tag, seconds, udp_len):
             run(["ip", "netns", "delete", ns], check=False)
 
 
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def print_table(title, names, cells, udp_len):
+    row = "%-34s" + " %-30s" * len(names)
+    print(title)
+    print(row % (("",) + tuple(names)))
+    print(row % (("TCP, iperf3, 1 stream",) +
+                 tuple("%.2f Gbit/s" % tcp["gbps"] for tcp, _ in cells)))
+    print(row % (("UDP %d-byte payload, iperf3 -b 0" % udp_len,) +
+                 tuple("%.0f kpps received (%.1f%% lost)" % (udp["kpps"], udp["lost"])
+                       for _, udp in cells)))
+    print(row % (("  router CPU per frame forwarded",) +
+                 tuple("%.0f ns" % udp["ns_per_frame"] if "ns_per_frame" in udp else "-"
+                       for _, udp in cells)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--udp-len", type=int, default=64)
+    ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root")
-    tag = secrets.token_hex(3)
     build = os.path.abspath(args.build)
-    r_tcp, r_udp, counters = router_case(build, tag, args.seconds, args.udp_len)
-    s_tcp, s_udp, s_counters = router_case(build, tag, args.seconds, args.udp_len,
-                                           tap_io="syscalls")
-    p_tcp, p_udp, p_counters = router_case(build, tag, args.seconds, args.udp_len, offload=False)
-    b_tcp, b_udp = bridge_case(tag, args.seconds, args.udp_len)
-    row = "%-34s %-30s %-30s %-30s %s"
-    print(row % ("", "vpcd router (offloads)", "... read/write per frame", "vpcd router (no offloads)",
-                 "Linux bridge"))
-    print(row % ("TCP, iperf3, 1 stream", r_tcp, s_tcp, p_tcp, b_tcp))
-    print(row % ("UDP %d-byte payload, iperf3 -b 0" % args.udp_len, r_udp, s_udp, p_udp, b_udp))
-    print("cpus: %d, load average %s" % (os.cpu_count(), " ".join(open("/proc/loadavg").read().split()[:3])))
-    print("router (offloads) %s" % counters)
-    print("router (offloads, read/write per frame) %s" % s_counters)
-    print("router (no offloads) %s" % p_counters)
+    names = ("vpcd router (offloads)", "... read/write per frame", "vpcd router (no offloads)",
+             "Linux bridge")
+    runs = []
+    for i in range(args.runs):
+        tag = secrets.token_hex(3)
+        load0 = loadavg()
+        r_tcp, r_udp, counters = router_case(build, tag, args.seconds, args.udp_len)
+        s_tcp, s_udp, s_counters = router_case(build, tag, args.seconds, args.udp_len,
+                                               tap_io="syscalls")
+        p_tcp, p_udp, p_counters = router_case(build, tag, args.seconds, args.udp_len,
+                                               offload=False)
+        b_tcp, b_udp = bridge_case(tag, args.seconds, args.udp_len)
+        cells = [(r_tcp, r_udp), (s_tcp, s_udp), (p_tcp, p_udp), (b_tcp, b_udp)]
+        runs.append(cells)
+        print_table("run %d of %d (load average %s before, %s after)" % (i + 1, args.runs, load0,
+                                                                       loadavg()),
+                    names, cells, args.udp_len)
+        print("router (offloads) %s" % counters)
+        print("router (offloads, read/write per frame) %s" % s_counters)
+        print("router (no offloads) %s" % p_counters)
+        sys.stdout.flush()
+    if args.runs > 1:
+        med = []
+        for c in range(len(names)):
+            tcp = {"gbps": statistics.median(r[c][0]["gbps"] for r in runs)}
+            udp = {k: statistics.median(r[c][1][k] for r in runs) for k in runs[0][c][1]}
+            med.append((tcp, udp))
+        print_table("median of %d runs" % args.runs, names, med, args.udp_len)
+    print("cpus: %d" % os.cpu_count())
 
 
 if __name__ == "__main__":
