@@ -67,22 +67,30 @@ static bool vgw_route_listed(const struct net_vgw_route *out, size_t n, const st
 }
 
 /* VPN gateway vgw's own routes into out (room for every candidate; NULL:
- * only counted, an upper bound): each live connection's static routes
- * that are available (the prefixes its tunnels carry, engine_vpn_plan),
- * then the learned routes that propagate now (vpn_bgp_route_live: the
- * session Established, the tunnel UP) with the tunnel BIRD chose, unless
- * a static route or an earlier learned one has the prefix (static wins,
- * as in propagation.c). Each named by its connection's key. A prefix two
- * connections route statically is kept twice: net/ then leaves the
- * choice to the endpoint. */
+ * only counted, an upper bound): the static routes that are available of
+ * each live connection with a tunnel UP (the prefixes its tunnels carry,
+ * engine_vpn_plan), then the learned routes that propagate now
+ * (vpn_bgp_route_live: the session Established, the tunnel UP) with the
+ * tunnel BIRD chose, unless a route before has the prefix, then the static
+ * routes of the live connections with no tunnel UP (the endpoint fails
+ * over when one comes up) unless a route before has the prefix: a static
+ * route wins over a learned one while its connection is UP, as in
+ * propagation.c (which the trace and DescribeRouteTables read). Each named
+ * by its connection's key. A prefix two connections route statically (in
+ * one pass) is kept twice: net/ then leaves the choice to the endpoint. */
 static size_t vgw_routes(struct res **vpns, size_t nc, const char *vgw, struct net_vgw_route *out)
 {
 	size_t n = 0;
-	for (int learned = 0; learned < 2; learned++) {
+	enum { STATIC_UP, LEARNED, STATIC_DOWN };
+	for (int pass = STATIC_UP; pass <= STATIC_DOWN; pass++) {
+		size_t before = n;	/* the routes of the passes before this one */
 		for (size_t k = 0; k < nc; k++) {
 			const struct doc *vpn = vpns[k]->r_doc;
 			if (!str_eq(doc_get_str(vpn, "VpnGatewayId"), vgw) || !connection_live(vpn) ||
 			    !doc_get_str(vpn, "VpnConnectionId"))
+				continue;
+			bool learned = pass == LEARNED;
+			if (!learned && (vpn_tunnels_up(vpn) > 0) != (pass == STATIC_UP))
 				continue;
 			uint64_t key = engine_vpn_conn_key(doc_get_str(vpn, "VpnConnectionId"));
 			const struct doc *list = learned ? doc_get(doc_get(vpn, VPN_BGP_KEY), "Routes")
@@ -103,7 +111,7 @@ static size_t vgw_routes(struct res **vpns, size_t nc, const char *vgw, struct n
 						continue;
 				}
 				dest.c_addr &= dest.c_len ? 0xffffffffu << (32 - dest.c_len) : 0;
-				if (out && learned && vgw_route_listed(out, n, &dest))
+				if (out && pass != STATIC_UP && vgw_route_listed(out, learned ? n : before, &dest))
 					continue;
 				if (out)
 					out[n] = (struct net_vgw_route){ dest, key, tunnel };
@@ -760,6 +768,19 @@ bool engine_net_vgw_carries(struct cache *c, const char *vgw_id, uint32_t addr)
 	struct covers cv = { addr, false };
 	vgw_propagated_routes(c, vgw_id, covers_add, &cv);
 	return cv.cv_yes;
+}
+
+const char *engine_net_conn_of_key(struct cache *c, uint64_t key, size_t *up)
+{
+	size_t n;
+	struct res **vpns = cache_list(c, RT_VPN, &n);
+	*up = 0;
+	for (size_t i = 0; key && i < n; i++)
+		if (engine_vpn_conn_key(vpns[i]->r_id) == key) {
+			*up = vpn_tunnels_up(vpns[i]->r_doc);
+			return vpns[i]->r_id;
+		}
+	return NULL;
 }
 
 void engine_net_plan_free(struct engine_net_plan *p)

@@ -148,4 +148,10 @@ const char *engine_net_eni_instance(struct cache *c, const char *eni_id);
  * until the router makes it (issue 15, item 1). */
 bool engine_net_vgw_carries(struct cache *c, const char *vgw_id, uint32_t addr);
 
+/* The VPN connection whose key (engine_vpn_conn_key) is key — the one a
+ * VPN gateway's own routes chose in the router (net_trace_step.conn_key)
+ * — with its tunnels UP in *up; NULL (and *up 0) when none has it.
+ * Borrowed from the cache. */
+const char *engine_net_conn_of_key(struct cache *c, uint64_t key, size_t *up);
+
 #endif

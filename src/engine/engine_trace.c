@@ -455,12 +455,26 @@ static bool tell_forward(struct walk *w, const struct net_snapshot *snap, const 
 				step(w, TRACE_STEP_GATEWAY, false, s->id, "", "%s is not attached to the VPC", s->id);
 				break;
 			}
-			if (strncmp(s->id, "vgw-", 4) == 0 && !engine_net_vgw_carries(w->w_cache, s->id, dst)) {
+			if (strncmp(s->id, "vgw-", 4) == 0 && s->conn_key) {
+				/* the router chose the connection by the gateway's own
+				 * routes; the endpoint sends it into one of its tunnels UP */
+				size_t up = 0;
+				const char *conn = engine_net_conn_of_key(w->w_cache, s->conn_key, &up);
+				if (!up) {
+					step(w, TRACE_STEP_GATEWAY, false, s->id, "", "%s routes %s to %s, which has no tunnel "
+					     "UP", s->id, dip, conn ? conn : "a connection that is gone");
+					return dropped(w, TRACE_VPN_DOWN);
+				}
+				step(w, TRACE_STEP_GATEWAY, true, s->id, "", "out through %s (%s)", s->id, conn);
+			} else if (strncmp(s->id, "vgw-", 4) == 0 && !engine_net_vgw_carries(w->w_cache, s->id, dst)) {
+				/* no route of the gateway's chose: the endpoint looks
+				 * among the gateway's tunnels' routes */
 				step(w, TRACE_STEP_GATEWAY, false, s->id, "", "no VPN connection of %s has a tunnel UP with a "
 				     "route to %s", s->id, dip);
 				return dropped(w, TRACE_VPN_DOWN);
+			} else {
+				step(w, TRACE_STEP_GATEWAY, true, s->id, "", "out through %s", s->id);
 			}
-			step(w, TRACE_STEP_GATEWAY, true, s->id, "", "out through %s", s->id);
 			step(w, TRACE_STEP_DESTINATION, true, "", "", "delivered to %s %s", dip,
 			     strncmp(s->id, "vgw-", 4) == 0 ? "through the VPN" : "on the internet");
 			break;

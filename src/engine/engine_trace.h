@@ -8,11 +8,15 @@
  * The explanation therefore cannot disagree with the data plane about
  * routes, NACLs, security groups, NAT gateways or peering.
  *
- * One decision is not the router's yet: which tunnel carries a packet the
- * router hands to a VPN gateway's port is the VPN endpoint's (a connection
- * of that gateway with a tunnel UP whose routes cover the far address:
- * engine_net_vgw_carries); it is checked here as the endpoint makes it
- * (cause vpn-down) until the router decides it (issue 15, item 1).
+ * A packet the router hands to a VPN gateway's port goes with the
+ * connection the gateway's own routes chose (net_vgw_route; the trace
+ * step's conn_key); the VPN endpoint then sends it into one of that
+ * connection's tunnels that is UP, which is checked here (cause vpn-down,
+ * naming the connection). Without a chosen connection (no route of the
+ * gateway covers the destination, or two connections route the same
+ * prefix) the endpoint looks among the tunnels' routes, checked as it does
+ * (engine_net_vgw_carries). Traffic from the office comes in through the
+ * VPN gateway when a connection with a tunnel UP routes its source.
  *
  * The question and the answer have model/trace_result.h's shape (struct
  * trace_query in; struct trace_result out, which trace_format and

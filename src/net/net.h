@@ -404,6 +404,9 @@ struct net_trace_step {
 					 * SG: rule index; -1 otherwise */
 	struct net_route_config route;	/* NET_TRACE_ROUTE when a route matched */
 	uint32_t addr;			/* NET_TRACE_NAT_*: the address after translation */
+	uint64_t conn_key;		/* NET_TRACE_PORT of a VPN gateway: the connection its
+					 * own routes chose (net_vgw_route); 0: none, the
+					 * endpoint decides */
 };
 
 struct net_trace_query {

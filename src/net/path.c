@@ -297,7 +297,7 @@ route_select(const struct net_snapshot *s, const struct snap_eni *e, const struc
 			}
 			v->v_nat_src = e->e_public_ip;
 		}
-		step(tr, NET_TRACE_PORT, true, w->w_id, -1);
+		struct net_trace_step *pt = step(tr, NET_TRACE_PORT, true, w->w_id, -1);
 		v->v_kind = V_TO_PORT;
 		v->v_index = (uint32_t)r->r_index;
 		if (r->r_target == NET_TARGET_VGW) {
@@ -307,6 +307,8 @@ route_select(const struct net_snapshot *s, const struct snap_eni *e, const struc
 				v->v_conn = w->w_vgw_routes[ve->le_value].vr_conn;
 				v->v_tunnel = w->w_vgw_routes[ve->le_value].vr_tunnel;
 			}
+			if (pt)
+				pt->conn_key = v->v_conn;
 		}
 		*to = r->r_index;
 		return HOP_PORT;

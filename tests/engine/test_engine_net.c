@@ -208,11 +208,14 @@ static void test_propagation_follows_tunnels(void **state)
 	cache_free(c);
 }
 
-/* A VPN gateway's own routes: each live connection's available static
- * routes, named by the connection's key, whether its tunnels are up or
- * not (the endpoint fails over); then the learned routes that propagate
- * (session Established, tunnel UP) with the tunnel BIRD chose, unless a
- * static route has the prefix; an internet gateway has none; a deleted
+/* A VPN gateway's own routes: the available static routes of each live
+ * connection with a tunnel UP, named by the connection's key; then the
+ * learned routes that propagate (session Established, tunnel UP) with the
+ * tunnel BIRD chose, unless a route before has the prefix; then the static
+ * routes of live connections whose tunnels are all DOWN (the endpoint
+ * fails over when one comes up), unless a route before has the prefix — a
+ * static route wins over a learned one only while its connection is UP,
+ * as propagation.c says; an internet gateway has none; a deleted
  * connection's routes go. */
 static void test_vgw_routes(void **state)
 {
@@ -246,11 +249,13 @@ static void test_vgw_routes(void **state)
 	assert_int_equal(vgw->n_vgw_routes, 4);
 	uint64_t k1 = engine_vpn_conn_key("vpn-1"), k2 = engine_vpn_conn_key("vpn-2");
 	uint64_t k4 = engine_vpn_conn_key("vpn-4");
-	/* learned: 192.168.8.0/24 is on tunnel 1, whose session is not up;
-	 * 10.0.0.0/24 is vpn-1's static route */
+	/* no connection with static routes has a tunnel UP (vpn-2 has no
+	 * telemetry): the learned routes first (192.168.8.0/24 is on tunnel 1,
+	 * whose session is not up), 10.0.0.0/24 to vpn-4 although vpn-1 routes
+	 * it statically (vpn-1 is DOWN); then vpn-1's and vpn-2's statics */
 	struct { const char *dest; uint64_t key; uint8_t tunnel; } want[] = {
-		{ "10.0.0.0/24", k1, 0 }, { "10.0.1.0/24", k1, 0 }, { "172.16.0.0/12", k2, 0 },
-		{ "192.168.7.0/24", k4, 2 } };
+		{ "192.168.7.0/24", k4, 2 }, { "10.0.0.0/24", k4, 2 }, { "10.0.1.0/24", k1, 0 },
+		{ "172.16.0.0/12", k2, 0 } };
 	for (size_t i = 0; i < 4; i++) {
 		struct cidr4 d;
 		assert_true(cidr_parse(want[i].dest, &d, NULL));
@@ -265,6 +270,23 @@ static void test_vgw_routes(void **state)
 	if (!s)
 		fail_msg("%s", err);
 	net_snapshot_free(s);
+	engine_net_plan_free(p);
+	/* vpn-1 UP: its static 10.0.0.0/24 comes first and wins over vpn-4's
+	 * learned one */
+	struct res *v1 = cache_get(c, "vpn-1");
+	struct doc *d = doc_clone(v1->r_doc);
+	doc_set_str(doc_get_list(d, "VgwTelemetry")->d_first, "Status", "UP");
+	doc_free(cache_put(c, "vpn-connection", "vpn-1", v1->r_ord, d));
+	p = engine_net_plan_build(c);
+	for (size_t i = 0; i < p->np_cfg.n_gateways; i++)
+		if (strcmp(p->np_gateways[i].id, "vgw-1") == 0)
+			vgw = &p->np_gateways[i];
+	assert_int_equal(vgw->n_vgw_routes, 4);
+	struct cidr4 office;
+	assert_true(cidr_parse("10.0.0.0/24", &office, NULL));
+	assert_int_equal(vgw->vgw_routes[0].dest.c_addr, office.c_addr);
+	assert_true(vgw->vgw_routes[0].conn_key == k1);
+	assert_true(vgw->vgw_routes[2].conn_key == k4);	/* after 10.0.1.0/24: 192.168.7.0/24 */
 	engine_net_plan_free(p);
 	cache_free(c);
 }

@@ -35,6 +35,7 @@
 #include "base/base.h"
 #include "engine/engine_net.h"
 #include "engine/engine_trace.h"
+#include "engine/engine_vpn.h"
 #include "net/net.h"
 #include "state/resources.h"
 
@@ -443,15 +444,18 @@ static void test_vpn_down(void **state)
 	trace(c, "10.0.0.5", "eni-a", "tcp", 22, &r);
 	assert_dropped(&r, TRACE_VPN_DOWN);
 	assert_string_equal(last_step(&r)->ts_component, "vgw-1");
-	/* out: the router hands it to vgw-1's port, the endpoint has no tunnel UP */
+	/* out: the router hands it to vgw-1's port for vpn-1 (its route
+	 * 10.0.0.0/24), whose tunnels are DOWN: the endpoint drops it */
 	trace(c, "i-a", "10.0.0.5", "icmp", -1, &r);
 	assert_dropped(&r, TRACE_VPN_DOWN);
 	assert_int_equal(last_step(&r)->ts_kind, TRACE_STEP_GATEWAY);
-	assert_contains(last_step(&r)->ts_detail, "no VPN connection of vgw-1 has a tunnel UP with a route to 10.0.0.5");
+	assert_string_equal(last_step(&r)->ts_component, "vgw-1");
+	assert_contains(last_step(&r)->ts_detail, "vgw-1 routes 10.0.0.5 to vpn-1, which has no tunnel UP");
 	struct net_trace_result nr;
 	router_walk(c, "eni-a", NULL, "10.0.0.5", 1, 0, false, &nr);
 	assert_true(nr.delivered);
 	assert_string_equal(router_step(&nr, NET_TRACE_PORT)->id, "vgw-1");
+	assert_true(router_step(&nr, NET_TRACE_PORT)->conn_key == engine_vpn_conn_key("vpn-1"));
 	cache_free(c);
 
 	/* a tunnel UP, but no route of the connection covers the address
@@ -463,6 +467,31 @@ static void test_vpn_down(void **state)
 	trace(c, "eni-a", "10.0.0.9", "tcp", 443, &r);
 	assert_reachable(&r);
 	assert_string_equal(must_step(&r, TRACE_STEP_DESTINATION)->ts_detail, "delivered to 10.0.0.9 through the VPN");
+	cache_free(c);
+}
+
+/* Two connections of vgw-1: vpn-1 routes the office's 10.0.0.0/24 with its
+ * tunnels DOWN, vpn-2 10.0.0.0/16 with a tunnel UP. The router picks the
+ * connection by the gateway's own routes (longest prefix: vpn-1 for
+ * 10.0.0.5), and the endpoint sends a packet only into that connection's
+ * tunnels: vpn-down, though vpn-2 has a tunnel UP and a route covering it
+ * (what the old model and the trace before the router's choice looked
+ * for). 10.0.1.5 goes to vpn-2. */
+static void test_the_router_picks_the_connection(void **state)
+{
+	(void)state;
+	struct cache *c = seed_cache(MAIN_DEFAULT_VGW, "DOWN");
+	put(c, "vpn-connection", "vpn-2",
+	    "{\"VpnConnectionId\":\"vpn-2\",\"VpnGatewayId\":\"vgw-1\",\"State\":\"available\","
+	    "\"VgwTelemetry\":[{\"Status\":\"DOWN\"},{\"Status\":\"UP\"}],"
+	    "\"Routes\":[{\"DestinationCidrBlock\":\"10.0.0.0/16\",\"Source\":\"Static\",\"State\":\"available\"}]}");
+	struct trace_result r;
+	trace(c, "i-a", "10.0.0.5", "icmp", -1, &r);
+	assert_dropped(&r, TRACE_VPN_DOWN);
+	assert_contains(last_step(&r)->ts_detail, "to vpn-1, which has no tunnel UP");
+	trace(c, "i-a", "10.0.1.5", "icmp", -1, &r);
+	assert_reachable(&r);
+	assert_true(any_detail(&r, "out through vgw-1 (vpn-2)"));
 	cache_free(c);
 }
 
@@ -955,6 +984,7 @@ int main(void)
 		cmocka_unit_test(test_nacl_deny_rule_is_named),
 		cmocka_unit_test(test_security_group_without_rule),
 		cmocka_unit_test(test_vpn_down),
+		cmocka_unit_test(test_the_router_picks_the_connection),
 		cmocka_unit_test(test_no_vpn_gateway),
 		cmocka_unit_test(test_same_subnet_skips_nacls_and_references_groups),
 		cmocka_unit_test(test_cross_subnet_needs_ephemeral_ports_in_nacl),
