@@ -11,6 +11,9 @@
  * ENIs are queued (eni_write) and written together at its end
  * (eni_flush) in another, instead of one read(2) and one write(2) per
  * frame; without io_uring the same calls make one system call per frame.
+ * A frame larger than one MTU (a GSO frame: its copy costs far more than
+ * its system call) is written at once, with what was queued before it,
+ * so the receiving instance works on it while the batch goes on.
  * A queued frame's buffer (and the header room before it) is not touched
  * again until the flush; a path that writes directly (software TSO into
  * r_segs) flushes the queue first, so frames to one TAP keep their order.
@@ -71,6 +74,7 @@
 #define ROUTER_BUF_SIZE		((ROUTER_FRAME_OFF + NET_GSO_FRAME_MAX + 63) & ~63u)
 #define ROUTER_SEGS		64	/* software-TSO segments queued for ports per flush */
 #define ROUTER_OUT_MAX		(NET_BATCH + ROUTER_SEGS)
+#define ROUTER_WRITE_NOW	NET_FRAME_MAX	/* a frame larger than this is written at once */
 
 struct port_out {
 	uint32_t po_gw;
@@ -302,6 +306,11 @@ eni_write(struct net_router *r, const struct snap_eni *e, uint8_t *f, uint32_t l
 		eni_flush(r, bc);
 		(void)tapio_write(&r->r_io, e->e_fd, f - hl, hl + len, tag);
 	}
+	/* A large (GSO) frame costs its copy, not its system call: it goes
+	 * at once (with what was queued before it) rather than waiting for
+	 * the rest of the batch, so the receiver works on it meanwhile. */
+	if (len > ROUTER_WRITE_NOW)
+		eni_flush(r, bc);
 }
 
 /* To ENI d: MACs rewritten; vh is the header the frame came with (NULL:
