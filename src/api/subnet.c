@@ -209,8 +209,9 @@ int handle_CreateSubnet(struct api_req *rq)
 	struct doc *subnet = subnet_create(rq, vpc_id, &cidr, zone, false, api_tags_from_spec(rq, RT_SUBNET));
 	if (!subnet)
 		return -1;
-	doc_set(rq->rq_out, "Subnet", doc_clone(subnet));
-	doc_set_str(doc_get(rq->rq_out, "Subnet"), "State", "available");
+	/* the cached doc itself, by ref (State "available" already): no copy,
+	 * and its XML is kept as its memo for the Describe answers to come */
+	doc_set(rq->rq_out, "Subnet", doc_ref(subnet));
 	return 0;
 }
 

@@ -41,6 +41,7 @@ struct state {
 	size_t s_mark;			/* undo length when the running change began */
 	struct undo_entry *s_undo;
 	size_t s_undo_len, s_undo_cap;
+	struct strbuf s_json;		/* state_put's JSON of a doc, kept for the next */
 	const char *s_error;
 	struct state_listener s_listeners[STATE_LISTENERS_MAX];
 };
@@ -90,6 +91,7 @@ void state_free(struct state *s)
 		return;
 	state_abort(s);
 	free(s->s_undo);
+	sb_free(&s->s_json);
 	free(s->s_region);
 	free(s);
 }
@@ -182,10 +184,13 @@ struct doc *state_put(struct state *s, const char *type, const char *id, struct 
 			doc_set_str(doc, CACHE_REGION_KEY, reg);
 	}
 	int64_t ord = r ? r->r_ord : cache_next_ord(s->s_cache);
-	struct strbuf json = STRBUF_INIT;
-	doc_to_json(doc, &json);
-	int rc = store_put(s->s_store, type, id, ord, json.sb_data);
-	sb_free(&json);
+	/* one buffer for every put (no growth from empty each time); a doc
+	 * that holds a secret gets a secret buffer of its own, wiped when freed */
+	struct strbuf secret = STRBUF_SECRET_INIT, *json = doc_holds_secret(doc) ? &secret : &s->s_json;
+	sb_reset(json);
+	doc_to_json(doc, json);
+	int rc = store_put(s->s_store, type, id, ord, sb_str(json));
+	sb_free(&secret);
 	if (rc < 0) {
 		doc_free(doc);
 		s->s_error = ERR_NOT_STORED;
