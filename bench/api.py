@@ -131,6 +131,7 @@ def main():
         if moto:
             servers.append(Server("moto", [moto, "-H", "127.0.0.1", "-p", str(mport)], mport))
         rows = []
+        load_start = os.getloadavg()
         for size in [int(x) for x in args.sizes.split(",")]:
             for srv in servers:
                 deadline = time.time() + (args.moto_budget if srv.name == "moto" else 3600)
@@ -151,6 +152,9 @@ def main():
                 rows.append(("DescribeSubnets MaxResults=1000, %d subnets, 1 client" % size, srv.name,
                              load(build, srv, body + "&MaxResults=1000", max(n // 4, 5), 1)))
         print("\nEC2 API, %d client connections, SigV4 on every request (vpcd verifies; moto does not)" % args.threads)
+        # the machine's other work moves every figure: say how busy it was
+        print("load average (1, 5, 15 min) at the start %.2f %.2f %.2f, at the end %.2f %.2f %.2f, %d CPUs"
+              % (load_start + os.getloadavg() + (os.cpu_count(),)))
         by = {}
         for name, who, r in rows:
             by.setdefault(name, {})[who] = r
