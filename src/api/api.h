@@ -26,8 +26,8 @@
 #include "api/wire.h"
 #include "base/doc.h"
 #include "model/trace_result.h"
-#include "store/cache.h"
-#include "store/store.h"
+#include "state/cache.h"
+#include "state/store.h"
 
 struct state;
 

@@ -34,8 +34,8 @@
 #include "engine/engine_uplink.h"
 #include "model/model.h"
 #include "priv/priv.h"
-#include "store/cache.h"
-#include "store/store.h"
+#include "state/cache.h"
+#include "state/store.h"
 
 static volatile sig_atomic_t stop_requested;
 

@@ -128,8 +128,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "state/cache.h"
 #include "state/state.h"
-#include "store/cache.h"
 #include "vpn/endpoint/endpoint.h"
 
 #define ENGINE_TUN_DEFAULT "vpcd0"

@@ -57,7 +57,7 @@
 #include <stddef.h>
 
 #include "net/net.h"
-#include "store/cache.h"
+#include "state/cache.h"
 
 #define ENGINE_IMAGE_LINUX	"ami-0c0dd0e0a0b0c0d01"	/* vpcd-linux (api/image.c) */
 #define ENGINE_IMAGE_JOIN	"ami-0c0dd0e0a0b0c0d02"	/* vpcd-join-netns */

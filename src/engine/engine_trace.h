@@ -36,7 +36,7 @@
 #include <stddef.h>
 
 #include "model/trace_result.h"
-#include "store/cache.h"
+#include "state/cache.h"
 
 /* 0 with *out filled, reachable or not; -1 with a message in err for a
  * query that names nothing known or is malformed (an instance without

@@ -18,7 +18,7 @@
 
 #include "base/doc.h"
 #include "model/model.h"
-#include "store/cache.h"
+#include "state/cache.h"
 
 /* Cache types (also the TagSpecification resource types). */
 #define RT_VPC "vpc"

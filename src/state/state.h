@@ -45,8 +45,8 @@
 #include <stdint.h>
 
 #include "base/doc.h"
-#include "store/cache.h"
-#include "store/store.h"
+#include "state/cache.h"
+#include "state/store.h"
 
 struct state;
 

@@ -8,7 +8,7 @@
  * live as long as the cache), so that a resource's region is compared by
  * pointer.
  */
-#include "store/cache.h"
+#include "state/cache.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -1,5 +1,7 @@
 /*
- * store — the only place that knows SQL. Desired state is a set of
+ * store.h — the state part's storage (state.h is the part's contract;
+ * this interface and its backend, sqlite.c, are the only place in vpcd
+ * that knows SQL). Desired state is a set of
  * resources (type, id, JSON body) plus a change log: every change gets the
  * next sequence number, so a reconciler can ask "what changed since N".
  * SQLite in WAL mode is the embedded backend; the interface is narrow
@@ -11,8 +13,8 @@
  * survives kill -9 and power loss; store_set_sync(st, false) keeps only
  * the kill -9 guarantee (see there).
  */
-#ifndef VPCD_STORE_H
-#define VPCD_STORE_H
+#ifndef VPCD_STATE_STORE_H
+#define VPCD_STATE_STORE_H
 
 #include <stdbool.h>
 #include <stdint.h>

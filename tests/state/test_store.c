@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "state/store.h"
 
 struct rows {
 	char text[4096];

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "base/doc.h"
-#include "store/cache.h"
+#include "state/cache.h"
 
 static struct doc *named(const char *name)
 {

@@ -17,7 +17,7 @@
  * Statements are prepared once. Writes happen only inside store_begin/
  * store_commit, which the API wraps around each batch of requests.
  */
-#include "store/store.h"
+#include "state/store.h"
 
 #include <errno.h>
 #include <fcntl.h>

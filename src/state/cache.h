@@ -1,5 +1,6 @@
 /*
- * cache — the in-memory mirror of the store's resources, so that reads
+ * cache.h — the state part's in-memory mirror of the store's resources
+ * (state.h is the part's contract), so that reads
  * (Describe*) never touch SQLite. Each resource is a doc in the shape of
  * its Describe item, with keys as botocore member names.
  *
@@ -19,8 +20,8 @@
  * cache_get_any/cache_list_all ignore the view (address pools, MAC
  * addresses and other things unique across regions).
  */
-#ifndef VPCD_STORE_CACHE_H
-#define VPCD_STORE_CACHE_H
+#ifndef VPCD_STATE_CACHE_H
+#define VPCD_STATE_CACHE_H
 
 #include <stddef.h>
 #include <stdint.h>
