@@ -115,9 +115,12 @@ class VpcDataplaneTest(unittest.TestCase):
                          SecurityGroupIds=[sg])["Instances"][0]
         iid, addr = inst["InstanceId"], inst["PrivateIpAddress"]
         self.instances.append(iid)
+        # the address and then the default route are set by separate `ip`
+        # runs: wait for both, or a ping between them finds no route
         wait_for(lambda: os.path.exists("/run/netns/" + iid) and
-                    addr in run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
-                    10, "%s's eth0 with %s" % (iid, addr))
+                    addr in run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout and
+                    "default via" in run(["ip", "-n", iid, "-4", "route", "show"], check=False).stdout,
+                    10, "%s's eth0 with %s and its default route" % (iid, addr))
         return iid, addr
 
     def ping(self, ns, dst, expect=True, count=3, iface=None):
@@ -311,8 +314,9 @@ class JoinNamespaceTest(VpcDataplaneTest):
                          )["Instances"][0]
         addr = inst["PrivateIpAddress"]
         self.assertEqual(addr, "10.96.0.4")
-        wait_for(lambda: addr in run(["ip", "-n", container, "-4", "addr", "show"], check=False).stdout,
-                    10, "the container's interface with %s" % addr)
+        wait_for(lambda: addr in run(["ip", "-n", container, "-4", "addr", "show"], check=False).stdout and
+                    "default via" in run(["ip", "-n", container, "-4", "route", "show"], check=False).stdout,
+                    10, "the container's interface with %s and its default route" % addr)
         self.ping(container, b_ip)
         self.ping(b, addr)
         self.call("terminate_instances", InstanceIds=[inst["InstanceId"]])
