@@ -7,7 +7,8 @@
  *     blocks to advertise) into the text of bird.conf, with AWS's session
  *     parameters: keepalive 10 s, hold time 30 s, at most 100 prefixes
  *     accepted (more shuts the session down), no graceful restart (a dead
- *     tunnel's routes go when its session goes, as on AWS);
+ *     tunnel's routes go when its session goes, as on AWS), and prompt
+ *     reconnection after an error with a bounded backoff;
  *   - bgp_parse_protocols() and bgp_parse_routes() read BIRD's answers to
  *     `show protocols all` and `show route all ...` (the control socket's
  *     coded replies, which is also what `birdc -v` prints) into session
@@ -40,6 +41,21 @@
 /* Prefixes accepted per session; one more and BIRD shuts the session down
  * ("Route limit exceeded"), as AWS drops a session beyond 100. */
 #define BGP_IMPORT_LIMIT	100
+/* Reconnecting, as AWS's gateway does: promptly, not after BIRD's defaults
+ * (error wait 60..300 s, connect retry 120 s), so a session is back within
+ * seconds of its tunnel. After a session error (hold timer expired, wrong
+ * ASN, ...) BIRD waits BGP_ERROR_WAIT_MIN_S, doubled for each further error
+ * up to BGP_ERROR_WAIT_MAX_S while errors come less than
+ * BGP_ERROR_FORGET_S apart (a flapping peer is not hammered), and neither
+ * connects nor accepts meanwhile; then it connects after
+ * BGP_CONNECT_DELAY_S and retries every BGP_CONNECT_RETRY_S (a SYN into a
+ * dead tunnel), accepting the peer's connection all along. The prefix
+ * limit's re-enable (engine_bird) has its own backoff. */
+#define BGP_ERROR_WAIT_MIN_S	1
+#define BGP_ERROR_WAIT_MAX_S	30
+#define BGP_ERROR_FORGET_S	60
+#define BGP_CONNECT_DELAY_S	1
+#define BGP_CONNECT_RETRY_S	5
 
 #define BGP_TUNNELS		2	/* per VPN connection */
 #define BGP_ID_MAX		32	/* "vpn-0123456789abcdef0" and NUL */

@@ -246,6 +246,11 @@ static void write_session(struct strbuf *out, const struct bgp_conn_desc *c, uns
 	sb_printf(out, "\tlocal %s as %u;\n", local, c->cd_vgw_asn);
 	sb_printf(out, "\tneighbor %s as %u;\n", peer, c->cd_cgw_asn);
 	sb_printf(out, "\tkeepalive time %u;\n\thold time %u;\n", BGP_KEEPALIVE_S, BGP_HOLD_S);
+	/* back within seconds of the tunnel, as AWS's gateway; bgp.h */
+	sb_printf(out, "\tconnect delay time %u;\n\tconnect retry time %u;\n",
+		  BGP_CONNECT_DELAY_S, BGP_CONNECT_RETRY_S);
+	sb_printf(out, "\terror wait time %u, %u;\n\terror forget time %u;\n",
+		  BGP_ERROR_WAIT_MIN_S, BGP_ERROR_WAIT_MAX_S, BGP_ERROR_FORGET_S);
 	/* a dead tunnel's routes go when its session does, not after a
 	 * restart timer: the other tunnel takes over at once */
 	sb_puts(out, "\tgraceful restart off;\n\tlong lived graceful restart off;\n");

@@ -138,7 +138,9 @@ static void test_three_connections(void **state)
 		"\tdescription \"vpn-0a1b2c3d4e5f60718 tunnel 1\";\n"
 		"\tlocal 169.254.10.1 as 64512;\n"
 		"\tneighbor 169.254.10.2 as 65000;\n"
-		"\tkeepalive time 10;\n\thold time 30;\n"));
+		"\tkeepalive time 10;\n\thold time 30;\n"
+		"\tconnect delay time 1;\n\tconnect retry time 5;\n"
+		"\terror wait time 1, 30;\n\terror forget time 60;\n"));
 	assert_non_null(strstr(t, "\tlocal 169.254.30.9 as 64512;\n\tneighbor 169.254.30.10 as 4200000001;\n"));
 	assert_non_null(strstr(t, "\tlocal 169.254.100.5 as 4294967294;\n"));
 	assert_non_null(strstr(t, "import limit 100 action disable;"));
