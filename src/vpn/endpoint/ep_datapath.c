@@ -6,7 +6,8 @@
  * esp_encrypt_batch per run of packets for the same SA -> sendmmsg per run
  * of packets for the same socket.
  * Inbound: recvmmsg -> (4500) classify: IKE to the tunnel's IKE peer,
- * ESP collected -> esp_decrypt_batch with the address's SA table ->
+ * ESP collected -> esp_decrypt_batch_to with the address's SA table (a
+ * ring side's packets straight into their ring slots) ->
  * selector check -> echo to our inside address answered, a BGP tunnel's
  * inside pair to the BGP side, another tunnel's inside /30 dropped, the
  * rest to TUN.
@@ -142,6 +143,24 @@ static void txq_push(struct vpn_endpoint *ep, const struct esp_pkt *pkt, struct 
 	q->q_n++;
 }
 
+/* tx_msgs[k, e) to fd, in as few sendmmsg calls as the socket takes. */
+static void tx_send_mmsg(struct vpn_endpoint *ep, int fd, unsigned k, unsigned e)
+{
+	unsigned sent = 0;
+	while (k + sent < e) {
+		int r = sendmmsg(fd, &ep->tx_msgs[k + sent], e - k - sent, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			/* skip the one that failed, keep the rest going */
+			ep->tx_child[k + sent]->ch_tunnel->t_drops[VPN_DROP_SEND]++;
+			sent++;
+			continue;
+		}
+		sent += (unsigned)r;
+	}
+}
+
 static void tx_flush(struct vpn_endpoint *ep)
 {
 	struct ep_txq *q = &ep->txq;
@@ -172,19 +191,7 @@ static void tx_flush(struct vpn_endpoint *ep)
 		int fd = ep->tx_fd[k];
 		for (e = k + 1; e < m && ep->tx_fd[e] == fd; e++)
 			;
-		unsigned sent = 0;
-		while (k + sent < e) {
-			int r = sendmmsg(fd, &ep->tx_msgs[k + sent], e - k - sent, 0);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				/* skip the one that failed, keep the rest going */
-				ep->tx_child[k + sent]->ch_tunnel->t_drops[VPN_DROP_SEND]++;
-				sent++;
-				continue;
-			}
-			sent += (unsigned)r;
-		}
+		tx_send_mmsg(ep, fd, k, e);
 	}
 	q->q_n = 0;
 	q->q_pool_used = 0;
@@ -463,12 +470,55 @@ static bool inside_taken(struct vpn_endpoint *ep, struct ep_tunnel *t, const uin
 	return false;
 }
 
+/* Where each of the m packets in rx_pkts is decrypted to (dst[i]; NULL: in
+ * place): for a packet whose SA's tunnel has a ring side, the next slot of
+ * that ring, in packet order, so that ep_plain_write finds it there and
+ * copies nothing. A packet that goes elsewhere (an echo, the BGP side, a
+ * drop) leaves its slot to the next one, which ep_plain_write then copies
+ * down: only then. */
+static void rx_slots(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m,
+		     uint8_t *dst[EP_BATCH])
+{
+	unsigned taken[VPN_PLAIN_PORTS_MAX] = { 0 };
+	bool full[VPN_PLAIN_PORTS_MAX] = { false };
+	const struct esp_sa *sa = NULL;
+	uint32_t spi = 0;	/* never a valid SPI */
+	for (unsigned i = 0; i < m; i++) {
+		const struct esp_pkt *pk = &ep->rx_pkts[i];
+		dst[i] = NULL;
+		if (pk->len < 8)
+			continue;	/* esp counts it */
+		uint32_t s = rd32(pk->buf + pk->off);
+		if (s != spi || !sa) {
+			sa = esp_sa_table_lookup(lo->lo_table, s);
+			spi = s;
+		}
+		struct ep_child *c = sa ? child_of_sa(ep, lo, sa) : NULL;
+		if (!c)
+			continue;
+		unsigned port = c->ch_tunnel->t_spec.plain_port;
+		if (port >= VPN_PLAIN_PORTS_MAX || full[port])
+			continue;
+		if ((dst[i] = ep_plain_slot(ep, port, taken[port], pk->len)) != NULL)
+			taken[port]++;
+		else	/* an fd side, or the ring full (or the packet too long):
+			 * no later packet of this batch takes a slot, which one
+			 * decrypted in place and written first could be copied
+			 * into once the router frees room */
+			full[port] = true;
+	}
+}
+
 /* Decrypt the m packets collected in rx_pkts and deliver them. */
 static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
 {
 	if (!m)
 		return;
-	(void)esp_decrypt_batch(lo->lo_table, ep->rx_pkts, m);
+	uint8_t *dst[EP_BATCH] = { 0 }, *home[EP_BATCH];
+	for (unsigned i = 0; i < m; i++)
+		home[i] = ep->rx_pkts[i].buf;
+	rx_slots(ep, lo, m, dst);
+	(void)esp_decrypt_batch_to(lo->lo_table, ep->rx_pkts, dst, m);
 	for (unsigned i = 0; i < m; i++) {
 		struct esp_pkt *pk = &ep->rx_pkts[i];
 		if (pk->status != ESP_OK)
@@ -514,6 +564,15 @@ static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
 		if (inner_facts_parse(p, pk->len, &f))	/* checked by esp: parsed once */
 			(void)inner_clamp_mss_known(p, &f, t->t_spec.tcp_mss);
 		if (t->t_inside_ours && inner_icmp_echo_reply(p, pk->len, t->t_inside_ours)) {
+			if (pk->buf != home[i]) {
+				/* decrypted into a ring slot, which the next packet
+				 * may take: back to the receive buffer, whose headroom
+				 * the reply is encrypted in at tx_flush */
+				memcpy(home[i] + ESP_HEADROOM, p, pk->len);
+				*pk = (struct esp_pkt){ .buf = home[i], .size = ep->buf_size,
+							.off = ESP_HEADROOM, .len = pk->len };
+				p = pk->buf + pk->off;
+			}
 			struct ep_child *back = child_for(t, p, pk->len);
 			if (!back) {
 				t->t_drops[VPN_DROP_NO_SA]++;

@@ -239,6 +239,11 @@ void ep_conns_rebuild(struct vpn_endpoint *ep);
  * Ring sides publish at ep_plain_flush(). */
 bool ep_plain_write(struct vpn_endpoint *ep, unsigned port, const uint8_t *p, uint32_t len);
 void ep_plain_flush(struct vpn_endpoint *ep);
+/* Where a packet of up to len bytes may be decrypted so that it is the
+ * k-th packet after those already written to ring side port in this batch
+ * (ep_plain_write then copies nothing); NULL: an fd side, too long, or no
+ * room (then decrypted in place and written as before). */
+uint8_t *ep_plain_slot(struct vpn_endpoint *ep, unsigned port, unsigned k, uint32_t len);
 
 bool ep_cidr_contains(const struct vpn_cidr *c, uint32_t ip);
 bool ep_ts_covers(const struct ike_ts *ts, uint32_t ip);

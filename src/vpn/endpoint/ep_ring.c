@@ -16,9 +16,11 @@
  * slots go back to the router after the batch is sent. A packet with no
  * connection (rm_conn 0: no gateway route named one) is routed among the
  * side's tunnels as a TUN packet is (ep_route_packet).
- * To the router (ring_out[k]): decrypted packets are copied into slots
- * (at RING_HEADROOM, room for the router's Ethernet and virtio headers),
- * published once per receive batch (ep_plain_flush); a full ring drops
+ * To the router (ring_out[k]): packets are decrypted straight into the
+ * slots they leave in (ep_plain_slot, at RING_HEADROOM, room for the
+ * router's Ethernet and virtio headers; copied only when an earlier packet
+ * of the batch did not take its slot), published once per receive batch
+ * (ep_plain_flush); a full ring drops
  * (the tunnel's "TUN write failed" count, the ring's own drop count).
  *
  * Loop thread only; nothing allocated per packet (ep->conns is rebuilt on
@@ -274,9 +276,18 @@ bool ep_plain_write(struct vpn_endpoint *ep, unsigned port, const uint8_t *p, ui
 	s->rs_off = RING_HEADROOM;
 	s->rs_len = len;
 	s->rs_meta = (struct ring_meta){ 0 };	/* the router parses what we decrypted */
-	memcpy(s->rs_buf + RING_HEADROOM, p, len);
+	if (p != s->rs_buf + RING_HEADROOM)	/* not decrypted in place (ep_plain_slot) */
+		memcpy(s->rs_buf + RING_HEADROOM, p, len);
 	ep->ring_out_pending[port] = have + 1;
 	return true;
+}
+
+uint8_t *ep_plain_slot(struct vpn_endpoint *ep, unsigned port, unsigned k, uint32_t len)
+{
+	if (port >= ep->n_ports || !ep->ring_out[port] || len > RING_SLOT_BYTES - RING_HEADROOM)
+		return NULL;
+	struct ring_slot *s = ring_reserve_nth(ep->ring_out[port], ep->ring_out_pending[port] + k);
+	return s ? s->rs_buf + RING_HEADROOM : NULL;
 }
 
 void ep_plain_flush(struct vpn_endpoint *ep)

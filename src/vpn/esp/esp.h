@@ -234,6 +234,14 @@ const struct esp_table_stats *esp_sa_table_stats(const struct esp_sa_table *t);
 
 /* Inbound. Each pkt starts at its SPI; returns how many are ESP_OK. */
 unsigned esp_decrypt_batch(struct esp_sa_table *t, struct esp_pkt *pkts, unsigned n);
+/* Inbound, out of place where the caller says: when dst (may be NULL) has
+ * dst[i] != NULL, pkts[i]'s plaintext is written there instead of in place
+ * (room for pkts[i].len bytes: padding and trailer land there too; not
+ * overlapping the packet) and, on ESP_OK, pkts[i] then describes it there
+ * (buf = dst[i], off = 0, size = the ESP packet's length). Otherwise as
+ * esp_decrypt_batch, counters and order of checks included. */
+unsigned esp_decrypt_batch_to(struct esp_sa_table *t, struct esp_pkt *pkts,
+	uint8_t *const *dst, unsigned n);
 /* Inbound with a known SA (all packets must carry its SPI). */
 unsigned esp_decrypt_batch_sa(struct esp_sa *sa, struct esp_pkt *pkts, unsigned n);
 

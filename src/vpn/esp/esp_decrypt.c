@@ -11,8 +11,10 @@
  *   6. decrypt (CBC; GCM already did), then padding, next header and inner
  *      IPv4 checks.
  * Failures leave through one label per cause, each bumping its own counter.
- * Decryption is in place: on success the inner packet is where the
- * ciphertext was. Never allocates, never logs (counters say why).
+ * Decryption is in place (on success the inner packet is where the
+ * ciphertext was) or, with esp_decrypt_batch_to, into a buffer the caller
+ * names per packet (e.g. the slot the packet leaves in: no copy after).
+ * Never allocates, never logs (counters say why).
  */
 #include "vpn/esp/esp_internal.h"
 #include "base/csum.h"
@@ -20,8 +22,9 @@
 
 #include <string.h>
 
+/* out: where the plaintext goes (room for pkt->len bytes), NULL: in place. */
 static enum esp_status
-decrypt_one(struct esp_sa *sa, struct esp_pkt *pkt)
+decrypt_one(struct esp_sa *sa, struct esp_pkt *pkt, uint8_t *out)
 {
 	uint8_t *esp = pkt->buf + pkt->off;
 	uint32_t len = pkt->len;
@@ -42,6 +45,8 @@ decrypt_one(struct esp_sa *sa, struct esp_pkt *pkt)
 	ct = esp + body_off;
 	icv = ct + ct_len;
 	seq = rd32(esp + 4);
+	if (out == NULL)
+		out = ct;
 
 	if (replay_check(&sa->sa_replay, seq) != REPLAY_OK)
 		goto replayed;
@@ -53,12 +58,12 @@ decrypt_one(struct esp_sa *sa, struct esp_pkt *pkt)
 		memcpy(nonce + ESP_GCM_SALT_LEN, esp + ESP_HDR_LEN, ESP_GCM_IV_LEN);
 		if (!EVP_DecryptInit_ex2(sa->sa_cipher, NULL, NULL, nonce, NULL) ||
 		    !EVP_DecryptUpdate(sa->sa_cipher, NULL, &outl, esp, ESP_HDR_LEN) ||
-		    !EVP_DecryptUpdate(sa->sa_cipher, ct, &outl, ct, (int)ct_len) ||
+		    !EVP_DecryptUpdate(sa->sa_cipher, out, &outl, ct, (int)ct_len) ||
 		    !EVP_CIPHER_CTX_ctrl(sa->sa_cipher, EVP_CTRL_AEAD_SET_TAG,
 			ESP_GCM_ICV_LEN, icv))
 			goto crypto_error;
 		/* Constant-time tag comparison inside OpenSSL's GCM. */
-		if (EVP_DecryptFinal_ex(sa->sa_cipher, ct + ct_len, &outl) <= 0)
+		if (EVP_DecryptFinal_ex(sa->sa_cipher, out + ct_len, &outl) <= 0)
 			goto auth_failed;
 		if (!replay_advance(&sa->sa_replay, seq))
 			goto replayed;
@@ -72,10 +77,11 @@ decrypt_one(struct esp_sa *sa, struct esp_pkt *pkt)
 		if (!replay_advance(&sa->sa_replay, seq))
 			goto replayed;
 		if (!EVP_DecryptInit_ex2(sa->sa_cipher, NULL, NULL, esp + ESP_HDR_LEN, NULL) ||
-		    !EVP_DecryptUpdate(sa->sa_cipher, ct, &outl, ct, (int)ct_len) ||
+		    !EVP_DecryptUpdate(sa->sa_cipher, out, &outl, ct, (int)ct_len) ||
 		    (uint32_t)outl != ct_len)
 			goto crypto_error;
 	}
+	ct = out;	/* the plaintext from here on */
 
 	next_header = ct[ct_len - 1];
 	pad = ct[ct_len - 2];
@@ -101,7 +107,13 @@ decrypt_one(struct esp_sa *sa, struct esp_pkt *pkt)
 	if (ip_len < (uint32_t)(ct[0] & 0xf) * 4 || ip_len > inner_len)
 		goto bad_inner;
 
-	pkt->off += body_off;
+	if (ct == esp + body_off) {
+		pkt->off += body_off;
+	} else {
+		pkt->buf = ct;
+		pkt->size = len;
+		pkt->off = 0;
+	}
 	pkt->len = ip_len;
 	sa->sa_stats.st_packets++;
 	sa->sa_stats.st_bytes += ip_len;
@@ -156,7 +168,7 @@ esp_decrypt_batch_sa(struct esp_sa *sa, struct esp_pkt *pkts, unsigned n)
 		else if (rd32(pkt->buf + pkt->off) != sa->sa_spi)
 			st = ESP_E_UNKNOWN_SPI;
 		else
-			st = decrypt_one(sa, pkt);
+			st = decrypt_one(sa, pkt, NULL);
 		account(sa, pkt, st);
 		ok += st == ESP_OK;
 	}
@@ -165,6 +177,13 @@ esp_decrypt_batch_sa(struct esp_sa *sa, struct esp_pkt *pkts, unsigned n)
 
 unsigned
 esp_decrypt_batch(struct esp_sa_table *t, struct esp_pkt *pkts, unsigned n)
+{
+	return esp_decrypt_batch_to(t, pkts, NULL, n);
+}
+
+unsigned
+esp_decrypt_batch_to(struct esp_sa_table *t, struct esp_pkt *pkts, uint8_t *const *dst,
+	unsigned n)
 {
 	struct esp_table_stats *ts = &t->tb_stats;
 	struct esp_sa *sa = NULL;
@@ -193,7 +212,7 @@ esp_decrypt_batch(struct esp_sa_table *t, struct esp_pkt *pkts, unsigned n)
 			pkt->sa = NULL;
 			continue;
 		}
-		st = decrypt_one(sa, pkt);
+		st = decrypt_one(sa, pkt, dst ? dst[i] : NULL);
 		account(sa, pkt, st);
 		ok += st == ESP_OK;
 	}

@@ -9,7 +9,10 @@
  * the side's routes and selectors, the router's facts are used as given
  * (MSS clamped on a SYN the facts call a SYN, left alone when they do not:
  * nothing is parsed again), and what B sends comes out of A's ring to the
- * router with a wakeup for a sleeping router.
+ * router with a wakeup for a sleeping router; a burst with an echo to A's
+ * inside address between two packets for the router: the echo answered,
+ * the two in A's ring whole and in order (they are decrypted straight into
+ * the ring's slots).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,6 +110,26 @@ static uint32_t packet(uint8_t *p, uint32_t src, uint32_t dst, bool syn, uint16_
 	return len;
 }
 
+/* An ICMP echo request src -> dst with 8 bytes of data into p; its length. */
+static uint32_t echo_request(uint8_t *p, uint32_t src, uint32_t dst)
+{
+	uint32_t len = 20 + 8 + 8;
+	memset(p, 0, len);
+	p[0] = 0x45;
+	wr16(p + 2, (uint16_t)len);
+	p[8] = 64;
+	p[9] = 1;
+	wr32(p + 12, src);
+	wr32(p + 16, dst);
+	wr16(p + 10, csum_finish(csum_add_bytes(0, p, 20)));
+	p[20] = 8;
+	wr16(p + 24, 0x4242);	/* id */
+	wr16(p + 26, 7);	/* seq */
+	memcpy(p + 28, "ringecho", 8);
+	wr16(p + 22, csum_finish(csum_add_bytes(0, p + 20, 16)));
+	return len;
+}
+
 /* One packet into ring r as the router puts it: conn, tunnel preference,
  * facts (flags; header 20). */
 static void router_put(struct ring *r, const uint8_t *p, uint32_t len, uint64_t conn,
@@ -167,12 +190,14 @@ static void test_ring_sides(void **state)
 	struct vpn_tunnel_spec t1, t2, sb;
 	spec_fill(&t1, "vpn-1#1", "127.0.0.1", "127.0.0.2");
 	spec_fill(&t2, "vpn-1#2", "127.0.0.3", "127.0.0.4");
+	assert_int_equal(vpn_parse_cidr("169.254.10.0/30", &t1.inside), 0);
 	t1.conn_key = t2.conn_key = KEY;
 	t1.conn_tunnel = 1;
 	t2.conn_tunnel = 2;
 	spec_fill(&sb, "b#1", "127.0.0.2", "127.0.0.1");
 	assert_int_equal(vpn_parse_cidr("10.96.0.0/16", &sb.routes[0]), 0);
-	sb.n_routes = 1;
+	assert_int_equal(vpn_parse_cidr("169.254.10.0/30", &sb.routes[1]), 0);
+	sb.n_routes = 2;
 	sb.tcp_mss = 1460;	/* B's own inbound clamp leaves 1460 alone */
 	sb.ike.startup = IKE_STARTUP_START;
 	assert_int_equal(vpn_endpoint_add_tunnel(a, &t1), 0);
@@ -245,6 +270,37 @@ static void test_ring_sides(void **state)
 	assert_int_equal(rs.dropped, 0);
 	ring_stats(in[0], &rs);
 	assert_int_equal(rs.queued, 0);	/* A handed every slot back */
+
+	/* a burst B -> A: data, an echo to A's inside address, data. Each is
+	 * decrypted into the slot it would leave in; the echo does not take
+	 * its slot (answered from the receive buffer), so the packet after it
+	 * moves down: the router gets both, whole and in order, B the answer */
+	uint8_t burst[3][128];
+	uint32_t blen[3];
+	blen[0] = packet(burst[0], office, vpc, false, 0);
+	blen[1] = echo_request(burst[1], ip4("169.254.10.2"), ip4("169.254.10.1"));
+	blen[2] = packet(burst[2], office, ip4("10.96.1.5"), true, 1200);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(write(bside[1], burst[i], blen[i]), (ssize_t)blen[i]);
+	int n = recv_one(bside[1], got, sizeof(got), 3000);
+	assert_int_equal(n, (int)blen[1]);
+	assert_int_equal(got[20], 0);	/* echo reply */
+	assert_int_equal(rd32(got + 12), ip4("169.254.10.1"));
+	assert_int_equal(rd32(got + 16), ip4("169.254.10.2"));
+	assert_memory_equal(got + 24, burst[1] + 24, blen[1] - 24);	/* id, seq, data */
+	struct ring_slot *two[2];
+	for (int t = 0; t < 300 && ring_peek(out[0], two, 2) < 2; t++)
+		usleep(10 * 1000);
+	assert_int_equal(ring_peek(out[0], two, 2), 2);
+	for (int i = 0; i < 2; i++) {
+		const uint8_t *want = burst[i * 2];
+		assert_int_equal(two[i]->rs_off, RING_HEADROOM);
+		assert_int_equal(two[i]->rs_len, blen[i * 2]);
+		assert_memory_equal(two[i]->rs_buf + RING_HEADROOM, want, blen[i * 2]);
+	}
+	ring_release(out[0], 2);
+	ring_stats(out[0], &rs);
+	assert_int_equal(rs.dropped, 0);
 
 	vpn_endpoint_stop(a);
 	vpn_endpoint_stop(b);

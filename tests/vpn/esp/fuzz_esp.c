@@ -10,7 +10,9 @@
  *   mode % 3 == 2: the rest is the *plaintext* of an authentic AES-GCM ESP
  *                  packet (trailer included, unpadded), sealed here with
  *                  OpenSSL so that the checks after the ICV are reached.
- * Whatever decrypts is run through the inner.h helpers.
+ * (mode / 3) % 2 == 1: decrypted out of place (esp_decrypt_batch_to) into a
+ * buffer of exactly the packet's length, as the endpoint does into a ring
+ * slot; else in place. Whatever decrypts is run through the inner.h helpers.
  *
  * Built two ways (tests/vpn/esp/meson.build): with fuzz_replay.c as an
  * ordinary program (gcc, a unit test that replays seeds and mutations), and
@@ -172,12 +174,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pkt.buf = buf;
 	pkt.size = len;
 	pkt.len = len;
-	if (esp_decrypt_batch(table, &pkt, 1) == 1) {
-		/* the inner packet lies within the buffer */
-		if (pkt.off + pkt.len > len)
+	/* In place, or (the next bit of the first byte) out of place into a
+	 * buffer of exactly len bytes, as the endpoint decrypts into a ring
+	 * slot: ASan sees any write past it. */
+	uint8_t *out = (data[0] / 3) % 2 ? malloc(len ? len : 1) : NULL;
+	if (esp_decrypt_batch_to(table, &pkt, &out, 1) == 1) {
+		/* the inner packet lies within the buffer it was written to */
+		if (out ? pkt.buf != out || pkt.off != 0 || pkt.size != len || pkt.len > len :
+			  pkt.off + pkt.len > len)
 			abort();
 		fuzz_esp_decrypted++;
 		exercise_inner(&pkt);
 	}
+	free(out);
 	return 0;
 }

@@ -286,6 +286,59 @@ test_round_trip_all_suites(void **state)
 	}
 }
 
+/* esp_decrypt_batch_to: plaintext where the caller says (the ciphertext
+ * left as it was), in place where it says NULL; a forged packet with a
+ * destination fails as in place (AUTH, window unmoved, pkt not moved). */
+static void
+test_decrypt_to(void **state)
+{
+	static const uint32_t sizes[3] = { 100, 1400, 60 };
+	(void)state;
+	for (unsigned s = 0; s < ARRAY_LEN(suites); s++) {
+		struct esp_sa *out = sa_make(&suites[s], ESP_DIR_OUT, 0x3000 + s, 0);
+		struct esp_sa *in = sa_make(&suites[s], ESP_DIR_IN, 0x3000 + s, 0);
+		struct esp_sa_table *t = esp_sa_table_new(16);
+		static uint8_t bufs[3][BUF_SIZE], orig[3][1400], ct[3][BUF_SIZE], dst[3][BUF_SIZE];
+		struct esp_pkt pkts[3];
+
+		assert_non_null(t);
+		assert_int_equal(esp_sa_table_insert(t, in), 0);
+		for (unsigned i = 0; i < 3; i++) {
+			inner_make(orig[i], sizes[i], i);
+			pkt_load(&pkts[i], bufs[i], orig[i], sizes[i], ESP_HEADROOM);
+		}
+		assert_int_equal(esp_encrypt_batch(out, pkts, 3, ESP_FRAME_ESP), 3);
+		pkt_data(&pkts[2])[pkts[2].len - 1] ^= 1;	/* its ICV */
+		uint32_t ct_len[3], ct_off[3];
+		for (unsigned i = 0; i < 3; i++) {
+			ct_len[i] = pkts[i].len;
+			ct_off[i] = pkts[i].off;
+			memcpy(ct[i], pkt_data(&pkts[i]), ct_len[i]);
+		}
+		uint8_t *to[3] = { dst[0], NULL, dst[2] };
+		assert_int_equal(esp_decrypt_batch_to(t, pkts, to, 3), 2);
+		assert_int_equal(pkts[0].status, ESP_OK);
+		assert_ptr_equal(pkts[0].buf, dst[0]);
+		assert_int_equal(pkts[0].off, 0);
+		assert_int_equal(pkts[0].size, ct_len[0]);
+		assert_int_equal(pkts[0].len, sizes[0]);
+		assert_memory_equal(dst[0], orig[0], sizes[0]);
+		assert_memory_equal(bufs[0] + ct_off[0], ct[0], ct_len[0]);	/* left alone */
+		assert_int_equal(pkts[1].status, ESP_OK);
+		assert_ptr_equal(pkts[1].buf, bufs[1]);
+		assert_int_equal(pkts[1].len, sizes[1]);
+		assert_memory_equal(pkt_data(&pkts[1]), orig[1], sizes[1]);
+		assert_int_equal(pkts[2].status, ESP_E_AUTH);
+		assert_ptr_equal(pkts[2].buf, bufs[2]);
+		assert_memory_equal(pkt_data(&pkts[2]), ct[2], ct_len[2]);
+		assert_int_equal(esp_sa_seq(in), 2);
+		assert_int_equal(esp_sa_stats(in)->st_drops[ESP_E_AUTH], 1);
+		esp_sa_table_free(t);
+		esp_sa_free(in);
+		esp_sa_free(out);
+	}
+}
+
 /* CBC IVs are random per packet: the same plaintext twice differs. */
 static void
 test_cbc_iv_random(void **state)
@@ -914,6 +967,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_refused),
 		cmocka_unit_test(test_round_trip_all_suites),
+		cmocka_unit_test(test_decrypt_to),
 		cmocka_unit_test(test_cbc_iv_random),
 		cmocka_unit_test(test_kat_gcm),
 		cmocka_unit_test(test_kat_cbc_sha1),
