@@ -645,6 +645,11 @@ class Ikev2NatTest(Ikev2Base):
         for ours in INSIDE_OURS:
             self.ping("router", ours)
         v1.IpsecStrongSwanTest.tcp_roundtrip(self, "vpchost", VPC_HOST_IP, "office")
+        # the VPC host's 200 KB went out as runs of same-size ESP-in-UDP
+        # datagrams: UDP GSO sends, cut by the kernel, through the NAT whole
+        counters = [l for l in driver.status() if l.startswith("counters ")]
+        self.assertTrue(counters)
+        self.assertGreater(int(re.search(r"gso_sends=(\d+)", counters[0]).group(1)), 0, counters)
         first = self.child_spis(driver, TUNNEL_IDS[0])
         sent, got = self.ping("office", VPC_HOST_IP, count=250, interval="0.1", check=False)
         self.assertFalse(set(first) & set(self.child_spis(driver, TUNNEL_IDS[0])),

@@ -286,6 +286,7 @@ void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters
 		out->drops[d] = ep->drops[d];
 	out->bgp_to_side = ep->bgp_to_side;
 	out->inside_sibling = ep->inside_sibling;
+	out->gso_sends = ep->gso_sends;
 	out->bgp_from_side = ep->bgp_from_side;
 	for (struct ep_local *lo = ep->locals; lo; lo = lo->lo_next) {
 		out->rx_invalid += lo->lo_rx_invalid;

@@ -304,6 +304,7 @@ struct vpn_endpoint_counters {
 	uint64_t inside_sibling;	/* a tunnel's inside pair taken from the other
 					 * tunnel of its connection (libipsec's reqid) */
 	uint64_t bgp_from_side;		/* packets from the BGP side into tunnels */
+	uint64_t gso_sends;		/* UDP GSO sends: several NAT-T datagrams each */
 };
 void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters *out);
 

@@ -29,7 +29,7 @@
  *
  * stdout: "tunnel <id> UP" / "tunnel <id> DOWN <cause>" at every change;
  * on SIGUSR1 a status block per tunnel ("status ..." and "  child ..."
- * lines, then "end"). SIGUSR2 rekeys every tunnel's CHILD SAs now,
+ * lines), the endpoint's "counters gso_sends=N", then "end". SIGUSR2 rekeys every tunnel's CHILD SAs now,
  * SIGRTMIN its IKEv2 SA.
  * SIGHUP re-reads the file and reconciles (add,
  * update, remove by id). SIGTERM/SIGINT stop cleanly (Delete payloads).
@@ -416,6 +416,9 @@ static void print_status(struct vpn_endpoint *ep)
 			printf("\n");
 		}
 	}
+	struct vpn_endpoint_counters ec;
+	vpn_endpoint_counters(ep, &ec);
+	printf("counters gso_sends=%llu\n", (unsigned long long)ec.gso_sends);
 	printf("end\n");
 	fflush(stdout);
 	pthread_mutex_unlock(&out_lock);

@@ -4,7 +4,8 @@
  * Outbound: TUN reads (a round of up to EP_BATCH) -> tunnel by route ->
  * CHILD SA by selectors -> MSS clamp, DF clear, fragments -> one
  * esp_encrypt_batch per run of packets for the same SA -> sendmmsg per run
- * of packets for the same socket.
+ * of packets for the same socket; on UDP 4500 (NAT-T), a run of datagrams
+ * of one size to one peer in one sendmsg with UDP GSO (UDP_SEGMENT).
  * Inbound: recvmmsg -> (4500) classify: IKE to the tunnel's IKE peer,
  * ESP collected -> esp_decrypt_batch_to with the address's SA table (a
  * ring side's packets straight into their ring slots) ->
@@ -32,6 +33,14 @@
 
 #define EP_FRAG_MAX	8	/* extra fragments of one packet (9000 / 1100) */
 #define EP_ROUNDS	4	/* batches per readiness event before yielding */
+#define EP_GSO_SEGS	64	/* datagrams per UDP GSO send (the kernel's UDP_MAX_SEGMENTS) */
+#define EP_GSO_BYTES	65000	/* payload per UDP GSO send (an IPv4 datagram's limit) */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT	103	/* linux/udp.h */
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP		17
+#endif
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
 #define INSIDE_BASE	0xa9fe0000u	/* 169.254.0.0/16: tunnels' inside /30s */
@@ -161,6 +170,86 @@ static void tx_send_mmsg(struct vpn_endpoint *ep, int fd, unsigned k, unsigned e
 	}
 }
 
+/* Do messages a and b go to the same peer? */
+static bool tx_same_peer(const struct vpn_endpoint *ep, unsigned a, unsigned b)
+{
+	const struct sockaddr_in *x = ep->tx_msgs[a].msg_hdr.msg_name;
+	const struct sockaddr_in *y = ep->tx_msgs[b].msg_hdr.msg_name;
+	return x == y || (x->sin_addr.s_addr == y->sin_addr.s_addr && x->sin_port == y->sin_port);
+}
+
+/* One UDP GSO send (UDP_SEGMENT) of tx_msgs[i, j): datagrams of seg bytes
+ * each but the last, which may be shorter; the kernel cuts the payload at
+ * those boundaries, so the peer gets the same datagrams. 0, or the errno. */
+static int tx_gso_send(struct vpn_endpoint *ep, int fd, unsigned i, unsigned j, uint16_t seg)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	struct msghdr mh = { .msg_name = ep->tx_msgs[i].msg_hdr.msg_name,
+			     .msg_namelen = ep->tx_msgs[i].msg_hdr.msg_namelen,
+			     .msg_iov = &ep->tx_iov[i], .msg_iovlen = j - i,
+			     .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	for (;;) {
+		if (sendmsg(fd, &mh, 0) >= 0)
+			return 0;
+		if (errno != EINTR)
+			return errno;
+	}
+}
+
+/* tx_msgs[k, e) to the UDP socket fd: each run of datagrams to one peer of
+ * one size (the last of a run may be shorter), up to EP_GSO_SEGS of them
+ * and EP_GSO_BYTES in all, in one sendmsg with UDP GSO; what stands alone
+ * goes by sendmmsg, in order. When the kernel refuses GSO for the run (no
+ * UDP_SEGMENT, a segment above the device MTU: the kernel then fragments
+ * each datagram as before) the run goes by sendmmsg; when it lacks GSO
+ * altogether, never again. A run the socket cannot take (buffer full)
+ * counts a send drop per datagram, as sendmmsg's failures do. */
+static void tx_send_gso(struct vpn_endpoint *ep, int fd, unsigned k, unsigned e)
+{
+	unsigned single = k;	/* tx_msgs[single, i): not sent yet, alone */
+	unsigned i = k;
+	while (i < e) {
+		size_t seg = ep->tx_iov[i].iov_len, total = seg;
+		unsigned j = i + 1;
+		while (j < e && j - i < EP_GSO_SEGS && tx_same_peer(ep, i, j) &&
+		       ep->tx_iov[j].iov_len <= seg && total + ep->tx_iov[j].iov_len <= EP_GSO_BYTES) {
+			total += ep->tx_iov[j].iov_len;
+			if (ep->tx_iov[j++].iov_len < seg)
+				break;	/* a shorter one ends the run */
+		}
+		if (j - i < 2 || seg > UINT16_MAX) {
+			i++;
+			continue;
+		}
+		if (single < i)
+			tx_send_mmsg(ep, fd, single, i);
+		int err = tx_gso_send(ep, fd, i, j, (uint16_t)seg);
+		if (err == ENOPROTOOPT || err == EOPNOTSUPP || err == EIO)
+			ep->gso_off = true;	/* no UDP GSO here: sendmmsg from now on */
+		if (err == ENOPROTOOPT || err == EOPNOTSUPP || err == EIO || err == EINVAL ||
+		    err == EMSGSIZE) {
+			tx_send_mmsg(ep, fd, i, j);
+		} else if (err) {
+			for (unsigned x = i; x < j; x++)
+				ep->tx_child[x]->ch_tunnel->t_drops[VPN_DROP_SEND]++;
+		} else {
+			ep->gso_sends++;
+		}
+		i = single = j;
+	}
+	if (single < e)
+		tx_send_mmsg(ep, fd, single, e);
+}
+
 static void tx_flush(struct vpn_endpoint *ep)
 {
 	struct ep_txq *q = &ep->txq;
@@ -191,7 +280,10 @@ static void tx_flush(struct vpn_endpoint *ep)
 		int fd = ep->tx_fd[k];
 		for (e = k + 1; e < m && ep->tx_fd[e] == fd; e++)
 			;
-		tx_send_mmsg(ep, fd, k, e);
+		if (ep->tx_child[k]->ch_udp_encap && !ep->gso_off)
+			tx_send_gso(ep, fd, k, e);
+		else
+			tx_send_mmsg(ep, fd, k, e);
 	}
 	q->q_n = 0;
 	q->q_pool_used = 0;

@@ -157,6 +157,8 @@ struct vpn_endpoint {
 	int tx_fd[EP_TXQ];
 	struct ep_child *tx_child[EP_TXQ];
 	struct ep_child *rx_cache;	/* last child found for an inbound SA */
+	bool gso_off;			/* the kernel refused UDP GSO: sendmmsg only */
+	uint64_t gso_sends;		/* UDP GSO sendmsg calls that went out */
 
 	uint64_t drops[VPN_DROP_MAX];	/* packets no tunnel took */
 	uint64_t bgp_to_side, bgp_from_side;	/* vpn_endpoint_counters */
