@@ -382,6 +382,26 @@ static void tunnel_to_cgw(const struct tunnel_options *to, const char *outside_i
 
 /* The renderer's view of a connection doc. with_vpc: also the attached
  * VPC's CIDR (router configurations route to it). The caller wipes cv. */
+/* The VPC's associated IPv4 blocks into cv, primary (CidrBlock) first,
+ * then the others of CidrBlockAssociationSet in their order: the gateway
+ * routes them all, and the router's selectors must carry them all. */
+static void vpn_vpc_cidrs(const struct doc *vpc, struct cgw_vpn_connection *cv)
+{
+	const char *primary = doc_get_str(vpc, "CidrBlock");
+
+	cv->cv_n_vpc_cidrs = 0;
+	if (primary)
+		snprintf(cv->cv_vpc_cidrs[cv->cv_n_vpc_cidrs++], CGW_CIDR_LEN, "%s", primary);
+	doc_foreach(a, doc_get(vpc, "CidrBlockAssociationSet")) {
+		const char *block = doc_get_str(a, "CidrBlock");
+		const char *state = doc_get_str(doc_get(a, "CidrBlockState"), "State");
+		if (!block || (primary && strcmp(block, primary) == 0) || !state || strcmp(state, "associated") != 0)
+			continue;
+		if (cv->cv_n_vpc_cidrs < CGW_MAX_VPC_CIDRS)
+			snprintf(cv->cv_vpc_cidrs[cv->cv_n_vpc_cidrs++], CGW_CIDR_LEN, "%s", block);
+	}
+}
+
 static int vpn_to_cgw(struct api_req *rq, const struct doc *vpn, bool with_vpc, struct cgw_vpn_connection *cv)
 {
 	cgwconf_connection_defaults(cv);
@@ -417,7 +437,7 @@ static int vpn_to_cgw(struct api_req *rq, const struct doc *vpn, bool with_vpc, 
 			const char *st = doc_get_str(a, "State");
 			struct res *vpc = cache_get_typed(api_cache(rq), RT_VPC, doc_get_str(a, "VpcId"));
 			if (vpc && st && strcmp(st, "attached") == 0)
-				snprintf(cv->cv_vpc_cidr, CGW_CIDR_LEN, "%s", doc_get_str(vpc->r_doc, "CidrBlock"));
+				vpn_vpc_cidrs(vpc->r_doc, cv);
 		}
 		doc_foreach(r, doc_get(vpn, "Routes"))
 			if (cv->cv_n_static_routes < CGW_MAX_STATIC_ROUTES)

@@ -31,6 +31,7 @@
 #define CGW_MAX_ALGS		4	/* AWS offers 4 ciphers, 4 integrities */
 #define CGW_MAX_DH		16	/* phase 2 allows 2, 5, 14-24 */
 #define CGW_MAX_STATIC_ROUTES	100	/* AWS's limit per connection */
+#define CGW_MAX_VPC_CIDRS	50	/* IPv4 blocks of a VPC: AWS's highest quota */
 #define CGW_ACTION_LEN		8	/* "restart" and NUL */
 #define CGW_TYPE_LEN		16
 
@@ -93,9 +94,11 @@ struct cgw_vpn_connection {
 	 * RemoteIpv4NetworkCidr (AWS side); AWS's default is 0.0.0.0/0. */
 	char		cv_local_ipv4_network_cidr[CGW_CIDR_LEN];
 	char		cv_remote_ipv4_network_cidr[CGW_CIDR_LEN];
-	/* CIDR of the VPC the VGW is attached to, for the router's route to
-	 * it; "" when detached (templates then use the remote CIDR). */
-	char		cv_vpc_cidr[CGW_CIDR_LEN];
+	/* The associated IPv4 CIDR blocks of the VPC the VGW is attached to,
+	 * primary first, for the router's routes and selectors; none when
+	 * detached (templates then use the remote CIDR). */
+	unsigned	cv_n_vpc_cidrs;
+	char		cv_vpc_cidrs[CGW_MAX_VPC_CIDRS][CGW_CIDR_LEN];
 	struct cgw_tunnel cv_tunnel[CGW_TUNNELS];
 	/* The connection's static routes (customer-side prefixes). */
 	unsigned	cv_n_static_routes;

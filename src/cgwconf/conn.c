@@ -348,9 +348,12 @@ enum cgw_status cgwconf_validate(const struct cgw_vpn_connection *conn, struct c
 		return cgw_fail(err, CGW_ERR_INVALID, "bad local IPv4 network CIDR");
 	if (!cidr_field_ok(conn->cv_remote_ipv4_network_cidr))
 		return cgw_fail(err, CGW_ERR_INVALID, "bad remote IPv4 network CIDR");
-	if (memchr(conn->cv_vpc_cidr, '\0', CGW_CIDR_LEN) == NULL ||
-	    (conn->cv_vpc_cidr[0] != '\0' && !cidr_field_ok(conn->cv_vpc_cidr)))
-		return cgw_fail(err, CGW_ERR_INVALID, "bad VPC CIDR");
+	if (conn->cv_n_vpc_cidrs > CGW_MAX_VPC_CIDRS)
+		return cgw_fail(err, CGW_ERR_INVALID, "%u VPC CIDR blocks (at most %d)",
+		    conn->cv_n_vpc_cidrs, CGW_MAX_VPC_CIDRS);
+	for (unsigned i = 0; i < conn->cv_n_vpc_cidrs; i++)
+		if (!cidr_field_ok(conn->cv_vpc_cidrs[i]))
+			return cgw_fail(err, CGW_ERR_INVALID, "VPC CIDR block %u is not a CIDR", i + 1);
 	if (!conn->cv_static_routes_only && (conn->cv_cgw_asn == 0 || conn->cv_amazon_side_asn == 0))
 		return cgw_fail(err, CGW_ERR_INVALID, "BGP connection without both ASNs");
 	if (conn->cv_tcp_mss == 0 || conn->cv_tcp_mss > 65535)

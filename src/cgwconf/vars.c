@@ -144,8 +144,22 @@ struct tv *cgw_vars_build(struct arena *ar, const struct cgw_vpn_connection *con
 	add_u(ar, root, "bgp_hold_time", VARS_BGP_HOLD_TIME_S);
 	tv_add_str(ar, root, "local_cidr", conn->cv_local_ipv4_network_cidr);
 	tv_add_str(ar, root, "remote_cidr", conn->cv_remote_ipv4_network_cidr);
-	tv_add_str(ar, root, "vpc_cidr", conn->cv_vpc_cidr[0] != '\0' ?
-	    conn->cv_vpc_cidr : conn->cv_remote_ipv4_network_cidr);
+	tv_add_str(ar, root, "vpc_cidr", conn->cv_n_vpc_cidrs > 0 ?
+	    conn->cv_vpc_cidrs[0] : conn->cv_remote_ipv4_network_cidr);
+	list = tv_add_list(ar, root, "vpc_cidrs");
+	for (unsigned i = 0; i < conn->cv_n_vpc_cidrs; i++)
+		tv_add_str(ar, list, NULL, conn->cv_vpc_cidrs[i]);
+	if (conn->cv_n_vpc_cidrs == 0)
+		tv_add_str(ar, list, NULL, conn->cv_remote_ipv4_network_cidr);
+	/* The AWS side's selectors, one CHILD SA each (IKEv1 negotiates one
+	 * pair per CHILD SA): RemoteIpv4NetworkCidr, or for 0.0.0.0/0 (AWS's
+	 * default) every block of the VPC, which the gateway routes. */
+	list = tv_add_list(ar, root, "aws_side_cidrs");
+	if (conn->cv_n_vpc_cidrs == 0 || strcmp(conn->cv_remote_ipv4_network_cidr, "0.0.0.0/0") != 0)
+		tv_add_str(ar, list, NULL, conn->cv_remote_ipv4_network_cidr);
+	else
+		for (unsigned i = 0; i < conn->cv_n_vpc_cidrs; i++)
+			tv_add_str(ar, list, NULL, conn->cv_vpc_cidrs[i]);
 	add_u(ar, root, "tcp_mss", conn->cv_tcp_mss);
 	list = tv_add_list(ar, root, "static_routes");
 	for (unsigned i = 0; i < conn->cv_n_static_routes; i++)

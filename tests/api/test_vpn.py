@@ -3,6 +3,7 @@ VPN connections (tunnel options, routes, telemetry, XML configuration),
 route propagation, Download Configuration, the outside address pool, and
 restart."""
 import os
+import re
 import xml.etree.ElementTree as ET
 
 import botocore.exceptions
@@ -675,6 +676,32 @@ class TestDownloadConfiguration(VpnBase):
         generic = self.ec2.get_vpn_connection_device_sample_configuration(
             VpnConnectionId=vid, VpnConnectionDeviceTypeId="9005b6c1")["VpnConnectionDeviceSampleConfiguration"]
         self.assertIn(vpn["Options"]["TunnelOptions"][0]["PreSharedKey"], generic)
+
+    def test_strongswan_sample_vpc_blocks(self):
+        # RemoteIpv4NetworkCidr 0.0.0.0/0: the strongSwan download has per
+        # tunnel one CHILD SA per associated block of the attached VPC,
+        # primary first; a disassociated block is gone from it
+        cgw, vgw, vpn = self.setup_pair(static=False, vpc_cidr="10.70.0.0/16")
+        vid = vpn["VpnConnectionId"]
+        vpc = self.ec2.describe_vpn_gateways(
+            VpnGatewayIds=[vgw["VpnGatewayId"]])["VpnGateways"][0]["VpcAttachments"][0]["VpcId"]
+
+        def children():
+            conf = self.ec2.get_vpn_connection_device_sample_configuration(
+                VpnConnectionId=vid, VpnConnectionDeviceTypeId="51cb26fd",
+                InternetKeyExchangeVersion="ikev1")["VpnConnectionDeviceSampleConfiguration"]
+            return re.findall(r"^ +(tunnel\d(?:-\d)?) \{\n +mode = tunnel\n +local_ts = \S+\n +remote_ts = (\S+)\n",
+                              conf, re.M)
+
+        self.assertEqual(children(), [("tunnel1", "10.70.0.0/16"), ("tunnel2", "10.70.0.0/16")])
+        a2 = self.ec2.associate_vpc_cidr_block(VpcId=vpc, CidrBlock="10.71.0.0/24")["CidrBlockAssociation"]
+        self.ec2.associate_vpc_cidr_block(VpcId=vpc, CidrBlock="100.64.4.0/28")
+        self.assertEqual(children(), [("tunnel1", "10.70.0.0/16"), ("tunnel1-2", "10.71.0.0/24"),
+                                      ("tunnel1-3", "100.64.4.0/28"), ("tunnel2", "10.70.0.0/16"),
+                                      ("tunnel2-2", "10.71.0.0/24"), ("tunnel2-3", "100.64.4.0/28")])
+        self.ec2.disassociate_vpc_cidr_block(AssociationId=a2["AssociationId"])
+        self.assertEqual(children(), [("tunnel1", "10.70.0.0/16"), ("tunnel1-2", "100.64.4.0/28"),
+                                      ("tunnel2", "10.70.0.0/16"), ("tunnel2-2", "100.64.4.0/28")])
 
     def test_sample_errors(self):
         _, _, gcm_only = self.setup_pair(TunnelOptions=[

@@ -28,7 +28,8 @@ static void usage(void)
 	    "  --bgp                    BGP routing (else static)\n"
 	    "  --cgw-ip IP  --vgw1-ip IP  --vgw2-ip IP\n"
 	    "  --psk1 KEY  --psk2 KEY  --inside1 CIDR  --inside2 CIDR\n"
-	    "  --local-cidr CIDR  --remote-cidr CIDR  --vpc-cidr CIDR\n"
+	    "  --local-cidr CIDR  --remote-cidr CIDR\n"
+	    "  --vpc-cidr CIDR          a VPC block, primary first (repeat; replaces the fixture's)\n"
 	    "  --route CIDR             a static route (repeat; replaces the fixture's)\n"
 	    "  --phase1-enc L --phase1-integ L --phase1-dh L   comma-separated lists\n"
 	    "  --phase2-enc L --phase2-integ L --phase2-dh L\n"
@@ -171,7 +172,7 @@ int main(int argc, char **argv)
 	struct strbuf out = STRBUF_SECRET_INIT;
 	struct cgw_error err = { "" };
 	const char *ike = NULL, *template_path = NULL;
-	bool bgp = false, routes_given = false;
+	bool bgp = false, routes_given = false, vpc_given = false;
 	enum cgw_status st;
 	int opt, rc = 0;
 
@@ -195,7 +196,15 @@ int main(int argc, char **argv)
 		case 'N': r = set_str(conn.cv_tunnel[1].ct_inside_cidr, CGW_CIDR_LEN, optarg, "--inside2"); break;
 		case 'l': r = set_str(conn.cv_local_ipv4_network_cidr, CGW_CIDR_LEN, optarg, "--local-cidr"); break;
 		case 'r': r = set_str(conn.cv_remote_ipv4_network_cidr, CGW_CIDR_LEN, optarg, "--remote-cidr"); break;
-		case 'v': r = set_str(conn.cv_vpc_cidr, CGW_CIDR_LEN, optarg, "--vpc-cidr"); break;
+		case 'v':
+			if (!vpc_given)
+				conn.cv_n_vpc_cidrs = 0;
+			vpc_given = true;
+			if (conn.cv_n_vpc_cidrs == CGW_MAX_VPC_CIDRS)
+				r = -1;
+			else
+				r = set_str(conn.cv_vpc_cidrs[conn.cv_n_vpc_cidrs++], CGW_CIDR_LEN, optarg, "--vpc-cidr");
+			break;
 		case 'R':
 			if (!routes_given)
 				conn.cv_n_static_routes = 0;

@@ -10,7 +10,8 @@ void fixture_connection(struct cgw_vpn_connection *c, bool bgp)
 	snprintf(c->cv_customer_gateway_id, CGW_ID_LEN, "cgw-0123456789abcdef0");
 	snprintf(c->cv_vpn_gateway_id, CGW_ID_LEN, "vgw-0fedcba9876543210");
 	snprintf(c->cv_cgw_outside_ip, CGW_IP_LEN, FIXTURE_CGW_IP);
-	snprintf(c->cv_vpc_cidr, CGW_CIDR_LEN, FIXTURE_VPC_CIDR);
+	c->cv_n_vpc_cidrs = 1;
+	snprintf(c->cv_vpc_cidrs[0], CGW_CIDR_LEN, FIXTURE_VPC_CIDR);
 	snprintf(c->cv_tunnel[0].ct_vgw_outside_ip, CGW_IP_LEN, FIXTURE_VGW1_IP);
 	snprintf(c->cv_tunnel[1].ct_vgw_outside_ip, CGW_IP_LEN, FIXTURE_VGW2_IP);
 	snprintf(c->cv_tunnel[0].ct_inside_cidr, CGW_CIDR_LEN, FIXTURE_INSIDE1);

@@ -222,6 +222,13 @@ static void test_validate_rejects(void **state)
 	fixture_connection(&c, false);
 	strcpy(c.cv_tunnel[0].ct_dpd_action, "drop");
 	expect_invalid(&c, "DPD action");
+	fixture_connection(&c, false);
+	c.cv_n_vpc_cidrs = 2;
+	strcpy(c.cv_vpc_cidrs[1], "10.97.0.0/33");
+	expect_invalid(&c, "VPC CIDR block 2");
+	fixture_connection(&c, false);
+	c.cv_n_vpc_cidrs = CGW_MAX_VPC_CIDRS + 1;
+	expect_invalid(&c, "VPC CIDR blocks (at most");
 }
 
 /* ---- XML ---- */
@@ -760,6 +767,90 @@ static void test_strongswan_inside_child(void **state)
 	}
 }
 
+/* Counts the occurrences of needle in hay. */
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* strongSwan (51cb26fd), a VPC with secondary CIDR blocks and
+ * RemoteIpv4NetworkCidr 0.0.0.0/0 (AWS's default): per tunnel one CHILD SA
+ * per block (IKEv1 negotiates one pair of selectors per CHILD SA; the
+ * gateway routes, and over BGP announces, every block): tunnel<N> for the
+ * primary, tunnel<N>-2, -3 for the others, in the VPC's order, each with
+ * the customer side's selectors; the inside<N> CHILD SA as before. A
+ * narrowed RemoteIpv4NetworkCidr stays one CHILD SA with that CIDR. */
+static void test_strongswan_vpc_blocks(void **state)
+{
+	static const char *const ikes[] = { "ikev1", "ikev2" };
+	struct cgw_vpn_connection c;
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		size_t v = i % 2;
+		bool bgp = i >= 2;
+		const char *local = bgp ? "0.0.0.0/0" : "10.0.0.0/24, 192.168.10.0/24";
+		char want[2048];
+
+		fixture_connection(&c, bgp);
+		c.cv_n_vpc_cidrs = 3;
+		snprintf(c.cv_vpc_cidrs[1], CGW_CIDR_LEN, "10.97.0.0/24");
+		snprintf(c.cv_vpc_cidrs[2], CGW_CIDR_LEN, "100.64.8.0/28");
+		char *got = render_device(&c, "51cb26fd", ikes[v]);
+		snprintf(want, sizeof(want),
+		    "tunnel1 {\nchildren {\n"
+		    "tunnel1 {\nmode = tunnel\nlocal_ts = %s\nremote_ts = 10.96.0.0/16\nclose_action = start\n}\n"
+		    "tunnel1-2 {\nmode = tunnel\nlocal_ts = %s\nremote_ts = 10.97.0.0/24\n"
+		    "esp_proposals = aes128-sha1-modp1024\nlife_time = 3600s\nrekey_time = 3060s\n"
+		    "replay_window = 1024\ndpd_action = restart\nstart_action = start\nclose_action = start\n}\n"
+		    "tunnel1-3 {\nmode = tunnel\nlocal_ts = %s\nremote_ts = 100.64.8.0/28\nclose_action = start\n}\n"
+		    "inside1 {\nmode = tunnel\nlocal_ts = 169.254.252.2/32\nremote_ts = 169.254.252.1/32\n}\n"
+		    "tunnel2 {\nchildren {\n"
+		    "tunnel2 {\nmode = tunnel\nlocal_ts = %s\nremote_ts = 10.96.0.0/16\n}\n"
+		    "tunnel2-2 {\nmode = tunnel\nlocal_ts = %s\nremote_ts = 10.97.0.0/24\n}\n"
+		    "tunnel2-3 {\nmode = tunnel\nlocal_ts = %s\nremote_ts = 100.64.8.0/28\n}\n"
+		    "inside2 {\nmode = tunnel\nlocal_ts = 169.254.253.6/32\nremote_ts = 169.254.253.5/32\n}\n",
+		    local, local, local, local, local, local);
+		expect_lines_in_order(got, want, ikes[v]);
+		/* nothing else: 2 x (3 + 1) CHILD SAs, each block twice */
+		assert_int_equal(count_of(got, "mode = tunnel\n"), 8);
+		assert_int_equal(count_of(got, "remote_ts = 10.96.0.0/16\n"), 2);
+		assert_int_equal(count_of(got, "remote_ts = 10.97.0.0/24\n"), 2);
+		assert_int_equal(count_of(got, "remote_ts = 100.64.8.0/28\n"), 2);
+		assert_null(strstr(got, "-4 {"));
+		assert_non_null(strstr(got, "# AWS side is the VPC's CIDR blocks, one CHILD SA"));
+		free(got);
+
+		/* RemoteIpv4NetworkCidr narrowed: that CIDR, one CHILD SA */
+		snprintf(c.cv_remote_ipv4_network_cidr, CGW_CIDR_LEN, "10.97.0.0/25");
+		got = render_device(&c, "51cb26fd", ikes[v]);
+		assert_int_equal(count_of(got, "mode = tunnel\n"), 4);
+		assert_int_equal(count_of(got, "remote_ts = 10.97.0.0/25\n"), 2);
+		assert_null(strstr(got, "tunnel1-2"));
+		assert_null(strstr(got, "10.96.0.0/16"));
+		free(got);
+
+		/* one block: one CHILD SA per tunnel (the goldens say the rest) */
+		fixture_connection(&c, bgp);
+		got = render_device(&c, "51cb26fd", ikes[v]);
+		assert_int_equal(count_of(got, "mode = tunnel\n"), 4);
+		assert_null(strstr(got, "tunnel1-2"));
+		assert_non_null(strstr(got, "# AWS side is the VPC's CIDR.\n"));
+		free(got);
+
+		/* detached (no VPC): RemoteIpv4NetworkCidr, as before */
+		c.cv_n_vpc_cidrs = 0;
+		got = render_device(&c, "51cb26fd", ikes[v]);
+		assert_int_equal(count_of(got, "mode = tunnel\n"), 4);
+		assert_int_equal(count_of(got, "remote_ts = 0.0.0.0/0\n"), 2);
+		free(got);
+	}
+}
+
 /* ---- BGP sections ---- */
 
 /* The fixture as a dynamic connection with values no template could have
@@ -1030,6 +1121,7 @@ int main(void)
 		cmocka_unit_test(test_cisco_isr_maps_options),
 		cmocka_unit_test(test_device_types),
 		cmocka_unit_test(test_strongswan_inside_child),
+		cmocka_unit_test(test_strongswan_vpc_blocks),
 		cmocka_unit_test(test_bgp_cisco),
 		cmocka_unit_test(test_bgp_strongswan_frr),
 		cmocka_unit_test(test_bgp_generic),

@@ -253,6 +253,25 @@ class CgwconfStrongSwanTest(unittest.TestCase):
             self.assertEqual(sorted(offer["transforms"]),
                              [(ENCR, 20, 128), (PRF, 5, None), (DH, 14, None)])
 
+    def test_ikev1_vpc_blocks(self):
+        """A VPC with a secondary block, RemoteIpv4NetworkCidr 0.0.0.0/0:
+        charon loads per tunnel a CHILD SA per block (tunnel<N> for the
+        primary, tunnel<N>-2) with the customer side's selectors, and the
+        inside<N> CHILD SA as before."""
+        conns = self.load(["--ike", "ikev1", "--vpc-cidr", "10.96.0.0/16", "--vpc-cidr", "10.97.0.0/24"])
+        self.check_conns(conns, 1, ["10.0.0.0/24 192.168.10.0/24"] * 2, ["10.96.0.0/16"] * 2,
+                         inside=[("169.254.252.2", "169.254.252.1"),
+                                 ("169.254.253.6", "169.254.253.5")])
+        for n in (1, 2):
+            lines = [l.strip() for l in conns.split("tunnel%d: IKEv1" % n, 1)[1].split("\n")]
+            child = [i for i, l in enumerate(lines) if l.startswith("tunnel%d-2: TUNNEL" % n)]
+            self.assertEqual(len(child), 1, lines)
+            self.assertEqual(lines[child[0] + 1:child[0] + 3],
+                             ["local:  10.0.0.0/24 192.168.10.0/24", "remote: 10.97.0.0/24"])
+            self.assertFalse(any(l.startswith("tunnel%d-3" % n) for l in lines), lines)
+        self.check_logged_proposals("IKE:AES_CBC_128/HMAC_SHA1_96/PRF_HMAC_SHA1/MODP_1024",
+                                    "ESP:AES_CBC_128/HMAC_SHA1_96/MODP_1024/NO_EXT_SEQ", children=3)
+
 
 if __name__ == "__main__":
     unittest.main()
