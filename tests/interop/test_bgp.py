@@ -48,7 +48,11 @@ Scenarios (issue 13's "Shown by"), in order, each leaving the baseline
      names the cause; fewer again: the session comes back;
   6. the router speaks from another ASN on tunnel 2: vpcd refuses the
      session and the StatusMessage names the cause; the right one: back;
-  7. vpcd restarted: the sessions come back, traffic flows.
+  7. vpcd restarted: the sessions come back, traffic flows;
+  8. a secondary CIDR block with an instance in a subnet of it: the new
+     download (per tunnel a CHILD SA per block), loaded unchanged, brings
+     up tunnel<N>-2 for it, FRR learns the block, and the office and that
+     instance reach each other.
 
 Needs root (namespaces, TUN, charon, bgpd), the aws CLI, strongSwan, FRR
 and bird2; skipped otherwise."""
@@ -89,6 +93,8 @@ SECOND_NET = "10.1.0.0/24"
 MANY_NET = "10.200.%d.0/24"      # scenario 5: 101 of them
 VPC_CIDR = "10.96.0.0/16"
 PRIVATE_NET = "10.96.1.0/24"
+VPC_CIDR2 = "10.97.0.0/16"       # scenario 8: a secondary block
+SECONDARY_NET = "10.97.1.0/24"
 CGW_ASN = 65000
 WRONG_ASN = 65099                # scenario 6: not the customer gateway's
 HOLD_TIME = 30                   # AWS's, in the XML
@@ -251,7 +257,7 @@ class BgpTest(unittest.TestCase):
         cls.start_vpcd()
         cls.step("vpcd --dataplane up in its namespace")
         aws = cls.aws
-        vpc = aws("create-vpc", "--cidr-block", VPC_CIDR)["Vpc"]["VpcId"]
+        cls.vpc = vpc = aws("create-vpc", "--cidr-block", VPC_CIDR)["Vpc"]["VpcId"]
         private = aws("create-subnet", "--vpc-id", vpc, "--cidr-block", PRIVATE_NET)["Subnet"]["SubnetId"]
         cgw = aws("create-customer-gateway", "--type", "ipsec.1", "--public-ip", CGW_IP,
                   "--bgp-asn", str(CGW_ASN))["CustomerGateway"]["CustomerGatewayId"]
@@ -274,12 +280,13 @@ class BgpTest(unittest.TestCase):
             vpc, cls.vgw, cls.bgp[0]["peer_asn"], cls.vid, cls.rtb))
 
         # the instance, and a security group that lets the office in
-        sg = aws("create-security-group", "--group-name", "office", "--description", "from the office",
+        cls.sg = sg = aws("create-security-group", "--group-name", "office", "--description", "from the office",
                  "--vpc-id", vpc)["GroupId"]
         perms = ["IpProtocol=icmp,FromPort=-1,ToPort=-1,IpRanges=[{CidrIp=10.0.0.0/8}]",
                  "IpProtocol=tcp,FromPort=%d,ToPort=%d,IpRanges=[{CidrIp=10.0.0.0/8}]" % (PORT, PORT)]
         aws("authorize-security-group-ingress", "--group-id", sg, "--ip-permissions", *perms)
-        image = aws("describe-images", "--filters", "Name=name,Values=vpcd-linux")["Images"][0]["ImageId"]
+        cls.image = image = aws("describe-images", "--filters",
+                                "Name=name,Values=vpcd-linux")["Images"][0]["ImageId"]
         inst = aws("run-instances", "--image-id", image, "--count", "1", "--subnet-id", private,
                    "--security-group-ids", sg)["Instances"][0]
         cls.iid = inst["InstanceId"]
@@ -971,6 +978,70 @@ class BgpTest(unittest.TestCase):
         self.serve(self.iid)       # the instance's server went with its namespace
         self.wait_traffic(20, "traffic after the restart")
         self.step("traffic after the restart")
+
+    def test_8_secondary_block(self):
+        """A secondary CIDR block (AssociateVpcCidrBlock) with an instance in
+        a subnet of it: the download then has per tunnel a CHILD SA per
+        block (tunnel<N>-2 for the secondary; IKEv1 negotiates one pair of
+        selectors per CHILD SA); charon reloaded with it, unchanged,
+        installs them, FRR learns the block from both sessions, and the
+        office and the instance reach each other (ping and TCP)."""
+        self.baseline()
+        self.aws("associate-vpc-cidr-block", "--vpc-id", self.vpc, "--cidr-block", VPC_CIDR2)
+        subnet = self.aws("create-subnet", "--vpc-id", self.vpc, "--cidr-block",
+                          SECONDARY_NET)["Subnet"]["SubnetId"]
+        inst = self.aws("run-instances", "--image-id", self.image, "--count", "1", "--subnet-id", subnet,
+                        "--security-group-ids", self.sg)["Instances"][0]
+        iid, addr = inst["InstanceId"], inst["PrivateIpAddress"]
+        self.instances.append(iid)
+        wait_for(lambda: os.path.exists("/run/netns/" + iid), 10, "the instance's namespace")
+        wait_for(lambda: re.search(r"default via ", run(["ip", "-n", iid, "-4", "route", "show"],
+                                                          check=False).stdout) is not None
+                 and addr in run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout,
+                 10, "eth0 with %s and its default route" % addr)
+        self.serve(iid)
+        self.step("%s associated; instance %s: %s" % (VPC_CIDR2, iid, addr))
+        download = self.aws("get-vpn-connection-device-sample-configuration",
+                            "--vpn-connection-id", self.vid, "--vpn-connection-device-type-id",
+                            "51cb26fd", "--internet-key-exchange-version", "ikev1"
+                            )["VpnConnectionDeviceSampleConfiguration"]
+        self.assertEqual(re.findall(r"(?m)^ +(tunnel\d(?:-\d)?) \{\n +mode = tunnel\n.*\n +remote_ts = (\S+)$",
+                                    download),
+                         [("tunnel1", VPC_CIDR), ("tunnel1-2", VPC_CIDR2),
+                          ("tunnel2", VPC_CIDR), ("tunnel2-2", VPC_CIDR2)], download)
+        conf = os.path.join(self.dir, "swanctl-2.conf")
+        with open(conf, "w") as f:
+            f.write(download)
+        out = self.charon.swanctl("--load-all", "--file", conf).stdout
+        self.assertIn("successfully loaded 2 connections", out)
+        children = {}
+
+        def installed():
+            children.update(self.strongswan_children())
+            return all("tunnel%d-2" % n in children for n in (1, 2))
+        try:
+            wait_for(installed, 30, "tunnel1-2 and tunnel2-2 INSTALLED in charon")
+        except AssertionError as e:
+            raise AssertionError("%s: %s\n%s" % (e, self.charon.swanctl("--list-sas").stdout,
+                                                 self.tunnel_diag()))
+        for n in (1, 2):
+            self.assertEqual(children["tunnel%d-2" % n], ("0.0.0.0/0", VPC_CIDR2), children)
+            self.assertEqual(children["tunnel%d" % n], ("0.0.0.0/0", VPC_CIDR), children)
+        self.step("charon reloaded with the new download: tunnel1-2, tunnel2-2 INSTALLED for %s" % VPC_CIDR2)
+        wait_for(lambda: sorted(p["peerId"] for p in self.frr_routes().get(VPC_CIDR2, [])) ==
+                 sorted(t["peer"] for t in self.bgp), 30, "FRR learning %s from both sessions" % VPC_CIDR2,
+                 interval=0.5)
+        office = self.ns["office"]
+        wait_for(lambda: netns.ping(office, addr, count=1)[1] == 1, 20, "the office reaching " + addr,
+                 interval=0.5)
+        for src, dst in ((office, addr), (iid, OFFICE_IP)):
+            _, got, out = netns.ping(src, dst, count=3)
+            self.assertEqual(got, 3, "ping %s -> %s:\n%s\n%s" % (src, dst, out, self.tunnel_diag()))
+            ok, out = self.tcp_ok(src, dst)
+            self.assertTrue(ok, "TCP %s -> %s:%d: %s" % (src, dst, PORT, out))
+        # the primary block as before
+        self.assert_traffic()
+        self.step("office <-> %s (%s) by ping and TCP; the primary block's instance too" % (addr, VPC_CIDR2))
 
 
 if __name__ == "__main__":
