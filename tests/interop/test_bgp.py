@@ -712,11 +712,21 @@ class BgpTest(unittest.TestCase):
         self.step("both sessions Established (FRR)")
         for n in (1, 2):
             self.assertEqual(self.bird_session(n)[0], "Established", self.birdc("show protocols all"))
-        peers = self.bgpd.summary()
-        for t in self.bgp:
+        # Established comes before the UPDATEs: baseline() has the office
+        # prefix from one session; wait (bounded) until both have theirs
+        tel = self.wait_telemetry([("UP", "^1 BGP ROUTES$")] * 2, 15, "telemetry 1 BGP ROUTES")
+        self.assertEqual([t["AcceptedRouteCount"] for t in tel], [1, 1])
+        last = {}
+
+        def frr_received_vpc():
+            last["peers"] = self.bgpd.summary()
             # the VPC's CIDR (what FRR sends: the office's prefix, and the
             # VPC's learned over the other tunnel, which BIRD drops as a loop)
-            self.assertEqual(peers[t["peer"]]["pfxRcd"], 1, peers)
+            return all(last["peers"].get(t["peer"], {}).get("pfxRcd") == 1 for t in self.bgp)
+        try:
+            wait_for(frr_received_vpc, 15, "FRR: one prefix (the VPC's) from each session", interval=0.5)
+        except AssertionError as e:
+            raise AssertionError("%s: %s" % (e, last.get("peers")))
         paths = self.frr_routes().get(VPC_CIDR, [])
         self.assertEqual(sorted(p["peerId"] for p in paths), sorted(t["peer"] for t in self.bgp),
                          self.bgpd.vtysh("show ip bgp").stdout)
@@ -739,8 +749,6 @@ class BgpTest(unittest.TestCase):
                               self.bgp[n]["local"], 1, 1, ""), bgp)
         self.assertEqual([(r["DestinationCidrBlock"], r["AsPathLength"]) for r in bgp["Routes"]],
                          [(OFFICE_NET, 1)], bgp)
-        tel = self.wait_telemetry([("UP", "^1 BGP ROUTES$")] * 2, 15, "telemetry 1 BGP ROUTES")
-        self.assertEqual([t["AcceptedRouteCount"] for t in tel], [1, 1])
         self.wait_traffic(20, "the instance reaching the office")
         self.step("instance <-> office: ping and TCP both ways")
 
