@@ -1185,10 +1185,40 @@ static void on_committed(void *arg, struct state *st)
 		net_changed(e, state_cache(st));
 }
 
+/* API thread, before the API serves and before the engine follows the
+ * feed: the stored connections' tunnels DOWN as of now (see
+ * engine_vpn_telemetry_restart) in one change, committed. Without it a
+ * DescribeVpnConnections in the first moments after a restart answered
+ * an earlier vpcd's UP while the endpoint had not yet added the tunnels:
+ * a client that waited for UP went on with no IKE SA (test_seed_story
+ * pinged the office -> instance path into nothing). */
+static void telemetry_restart(struct state *st)
+{
+	size_t n;
+	struct res **list = cache_list_all(state_cache(st), RT_VPN, &n);
+	int64_t now = time_wall_s();
+	int rc = 0;
+	state_change_begin(st);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct doc *d = doc_clone(list[i]->r_doc);
+		if (!engine_vpn_telemetry_restart(d, now)) {
+			doc_free(d);
+			continue;
+		}
+		if (!state_put(st, RT_VPN, list[i]->r_id, d, NULL))
+			rc = -1;
+	}
+	if (state_change_end(st, rc) < 0 || state_commit(st) < 0) {
+		log_error(ENGINE_LOG, "tunnels' telemetry not reset at start: %s", state_error(st));
+		state_abort(st);
+	}
+}
+
 void engine_attach(struct engine *e, struct state *st)
 {
 	e->e_state = st;
 	e->e_cache = state_cache(st);
+	telemetry_restart(st);
 	state_cursor_init(st, &e->e_cursor);
 	state_on_commit(st, on_committed, e);
 	if (e->e_dp)

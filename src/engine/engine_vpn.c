@@ -400,6 +400,19 @@ bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char 
 	return telemetry_write(tel, &v, since_unix, false);
 }
 
+bool engine_vpn_telemetry_restart(struct doc *vpn, int64_t now_unix)
+{
+	if (engine_vpn_is_deleted(vpn))
+		return false;
+	bool changed = false;
+	for (int i = 0; i < ENGINE_VPN_TUNNELS; i++) {
+		const struct doc *tel = telemetry_of(vpn, i);
+		if (str_is(doc_get_str(tel, "Status"), "UP") || str_is(doc_get_str(tel, ENGINE_TEL_IPSEC), "UP"))
+			changed |= engine_vpn_telemetry_apply(vpn, i, false, ENGINE_STATUS_DOWN, now_unix, false);
+	}
+	return changed;
+}
+
 /* JSON equality of two docs (NULL equals NULL only). */
 static bool doc_same(const struct doc *a, const struct doc *b)
 {

@@ -88,6 +88,16 @@ bool engine_vpn_tunnel_id_parse(const char *tunnel_id, char vpn_id[ENGINE_VPN_ID
 bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char *cause,
 				int64_t since_unix, bool routes_only);
 
+/* At start: each tunnel of vpn the store says is UP (or, dynamic, whose
+ * IPsec is UP) becomes DOWN ENGINE_STATUS_DOWN as of now_unix. That UP is
+ * an earlier vpcd's (it sent every peer a Delete when it stopped, or it
+ * died); this one has no IKE SA yet, and the UP must not be served while
+ * the endpoint is still adding the tunnels (its own DOWN "waiting for the
+ * peer" or "connecting", then UP, follow as events). A tunnel already
+ * DOWN keeps its message and LastStatusChange; a deleted connection keeps
+ * its telemetry. true when the doc changed. */
+bool engine_vpn_telemetry_restart(struct doc *vpn, int64_t now_unix);
+
 /* A dynamic connection: Options.StaticRoutesOnly false (or absent, as
  * CreateVpnConnection defaults it). */
 bool engine_vpn_is_dynamic(const struct doc *vpn);

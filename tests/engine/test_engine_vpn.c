@@ -358,6 +358,65 @@ static void assert_tel(const struct doc *d, int index, const char *status, const
 	assert_int_equal(doc_get_int(t, "AcceptedRouteCount", -1), routes);
 }
 
+/* At start the store's UP is an earlier vpcd's: every tunnel DOWN as of
+ * now, before the API serves (engine_attach), for static and dynamic
+ * connections; a deleted connection keeps its last word. */
+static void test_telemetry_restart(void **state)
+{
+	(void)state;
+	const int64_t t_up = 1767225600;	/* 2026-01-01T00:00:00Z */
+	const int64_t t_start = t_up + 3600;	/* 2026-01-01T01:00:00Z */
+	struct doc *d = vpn_doc(NULL, NULL);
+	assert_true(engine_vpn_telemetry_apply(d, 0, false, "DPD timeout", t_up, false));
+	assert_true(engine_vpn_telemetry_apply(d, 1, true, "", t_up, false));
+	assert_int_equal(doc_get_int(telemetry(d, 1), "AcceptedRouteCount", -1), 2);
+	assert_true(engine_vpn_telemetry_restart(d, t_start));
+	const struct doc *t = telemetry(d, 1);
+	assert_string_equal(doc_get_str(t, "Status"), "DOWN");
+	assert_string_equal(doc_get_str(t, "StatusMessage"), ENGINE_STATUS_DOWN);
+	assert_string_equal(doc_get_str(t, "LastStatusChange"), "2026-01-01T01:00:00.000Z");
+	assert_int_equal(doc_get_int(t, "AcceptedRouteCount", -1), 0);
+	/* the one already DOWN keeps its message and stamp */
+	t = telemetry(d, 0);
+	assert_string_equal(doc_get_str(t, "Status"), "DOWN");
+	assert_string_equal(doc_get_str(t, "StatusMessage"), "DPD timeout");
+	assert_string_equal(doc_get_str(t, "LastStatusChange"), "2026-01-01T00:00:00.000Z");
+	assert_false(engine_vpn_telemetry_restart(d, t_start + 1));
+	/* the endpoint's first event then UP */
+	assert_true(engine_vpn_telemetry_apply(d, 1, false, "waiting for the peer", t_start, false));
+	assert_true(engine_vpn_telemetry_apply(d, 1, true, "", t_start + 5, false));
+	assert_string_equal(doc_get_str(telemetry(d, 1), "LastStatusChange"), "2026-01-01T01:00:05.000Z");
+	doc_free(d);
+
+	/* dynamic: IPsec and a stale Established session both from before */
+	d = vpn_doc(NULL, NULL);
+	doc_set_bool(doc_get_obj(d, "Options"), "StaticRoutesOnly", false);
+	struct doc *bgp = doc_obj();
+	struct doc *sessions = doc_get_list(bgp, "Tunnels");
+	for (int i = 0; i < 2; i++) {
+		struct doc *s = doc_push(sessions, doc_obj());
+		doc_set_str(s, "State", "Established");
+		doc_set_int(s, "Received", 1);
+	}
+	assert_true(engine_vpn_bgp_apply(d, bgp, t_up));
+	doc_free(bgp);
+	assert_true(engine_vpn_telemetry_apply(d, 0, true, "", t_up, false));
+	assert_string_equal(doc_get_str(telemetry(d, 0), "Status"), "UP");
+	assert_true(engine_vpn_telemetry_restart(d, t_start));
+	assert_string_equal(doc_get_str(telemetry(d, 0), "Status"), "DOWN");
+	assert_string_equal(doc_get_str(telemetry(d, 0), "StatusMessage"), ENGINE_STATUS_DOWN);
+	assert_string_equal(doc_get_str(telemetry(d, 0), ENGINE_TEL_IPSEC), "DOWN");
+	doc_free(d);
+
+	/* deleted: untouched */
+	d = vpn_doc(NULL, NULL);
+	assert_true(engine_vpn_telemetry_apply(d, 0, false, "removed", t_up, false));
+	doc_set_str(d, "State", "deleted");
+	assert_false(engine_vpn_telemetry_restart(d, t_start));
+	assert_string_equal(doc_get_str(telemetry(d, 0), "StatusMessage"), "removed");
+	doc_free(d);
+}
+
 static void test_telemetry_dynamic(void **state)
 {
 	(void)state;
@@ -595,6 +654,7 @@ int main(void)
 		cmocka_unit_test(test_plan_malformed),
 		cmocka_unit_test(test_tunnel_ids),
 		cmocka_unit_test(test_telemetry),
+		cmocka_unit_test(test_telemetry_restart),
 		cmocka_unit_test(test_telemetry_dynamic),
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_detail),

@@ -298,13 +298,21 @@ class SeedStoryTest(vs.VpnStoryTest):
         self.stop_vpcd()
         self.assertFalse(os.path.exists("/run/netns/" + self.iid), "vpcd left the namespace behind")
         run(["ip", "netns", "add", self.iid])    # as if vpcd had died without cleaning up
+        since = self.next_second()
         self.start_vpcd()
+        # the first answer is this vpcd's: no UP from before the restart
+        # (the store's UP was served while the endpoint was still adding the
+        # tunnels; a wait for UP went on at once and pinged into no IKE SA)
+        for t in self.telemetry(vid):
+            self.assertTrue(t["Status"] == "DOWN" or t["LastStatusChange"].timestamp() >= since,
+                            "UP from before the restart: %s" % t)
         wait_for(lambda: addr in run(["ip", "-n", self.iid, "-4", "addr", "show", "eth0"],
                                            check=False).stdout, 10, "eth0 with %s again" % addr)
         self.assertIn("%s: namespace left over by an earlier vpcd: deleted (created again)" % self.iid,
                       self.vpcd_log_text())
         # (tunnel 1 stays down: the router terminated it)
-        self.wait_telemetry(vid, [None, ("UP", "^IPSEC IS UP$")], 30, "tunnel 2 UP after vpcd restarted")
+        self.wait_telemetry(vid, [None, ("UP", "^IPSEC IS UP$")], 30, "tunnel 2 UP after vpcd restarted",
+                            since=since)
         self.serve(self.iid)    # the old server died with its namespace
         self.both_ways(addr)
         self.step("vpcd restarted: leftover namespace replaced, instance back, traffic")
