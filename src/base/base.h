@@ -26,6 +26,10 @@ void log_msg(enum log_level lvl, const char *part, const char *fmt, ...)
 #define log_warn(part, ...)  log_msg(LOG_WARN, part, __VA_ARGS__)
 #define log_error(part, ...) log_msg(LOG_ERROR, part, __VA_ARGS__)
 
+/* vsnprintf into a caller's error buffer (err may be NULL or errlen 0:
+ * nothing written). For functions that return -1 "with the cause in err". */
+void err_set(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Rate-limited logging, for lines that an attacker can trigger at packet
  * rate (dropped datagrams, refused connections). One struct log_limit per
  * kind of line: at most ll_burst lines pass per ll_interval_ms window; the

@@ -4,10 +4,10 @@
  * (ids are [a-z0-9-] only, addresses and ASNs are numbers), so nothing a
  * client chose can add a statement to bird.conf. Writes nothing on error.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/base.h"
 #include "bgp/bgp.h"
 
 #define INSIDE_BASE	0xa9fe0000u	/* 169.254.0.0/16: every inside CIDR */
@@ -15,19 +15,6 @@
 /* Any router id will do (BIRD needs one even with no interface up): the
  * lowest gateway inside address when there is one, else this. */
 #define ROUTER_ID_NONE	0xa9fe0001u
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void ip_str(uint32_t a, char buf[16])
 {
@@ -127,41 +114,41 @@ static bool prefixes_equal(const struct bgp_prefix *a, size_t na, const struct b
 static int desc_check(const struct bgp_conf_desc *d, char *err, size_t errlen)
 {
 	if (d->bc_nconns && !d->bc_conns) {
-		set_err(err, errlen, "no connections given");
+		err_set(err, errlen, "no connections given");
 		return -1;
 	}
 	if (d->bc_log_path && (d->bc_log_path[0] != '/' || strpbrk(d->bc_log_path, "\"\\\n"))) {
-		set_err(err, errlen, "log path must be absolute, without quotes, backslashes or newlines");
+		err_set(err, errlen, "log path must be absolute, without quotes, backslashes or newlines");
 		return -1;
 	}
 	for (size_t i = 0; i < d->bc_nconns; i++) {
 		const struct bgp_conn_desc *c = &d->bc_conns[i];
 
 		if (!id_valid(c->cd_vpn_id)) {
-			set_err(err, errlen, "connection %zu: bad VPN connection id", i);
+			err_set(err, errlen, "connection %zu: bad VPN connection id", i);
 			return -1;
 		}
 		if (!id_valid(c->cd_vgw_id)) {
-			set_err(err, errlen, "%s: bad VPN gateway id", c->cd_vpn_id);
+			err_set(err, errlen, "%s: bad VPN gateway id", c->cd_vpn_id);
 			return -1;
 		}
 		if (c->cd_vgw_asn == 0 || c->cd_cgw_asn == 0) {
-			set_err(err, errlen, "%s: ASN 0 (gateway %u, customer %u)", c->cd_vpn_id,
+			err_set(err, errlen, "%s: ASN 0 (gateway %u, customer %u)", c->cd_vpn_id,
 				c->cd_vgw_asn, c->cd_cgw_asn);
 			return -1;
 		}
 		if (c->cd_vgw_asn == c->cd_cgw_asn) {
-			set_err(err, errlen, "%s: customer gateway ASN %u is the VPN gateway's: "
+			err_set(err, errlen, "%s: customer gateway ASN %u is the VPN gateway's: "
 				"only external BGP is offered", c->cd_vpn_id, c->cd_cgw_asn);
 			return -1;
 		}
 		if (c->cd_nexport && !c->cd_export) {
-			set_err(err, errlen, "%s: no export prefixes given", c->cd_vpn_id);
+			err_set(err, errlen, "%s: no export prefixes given", c->cd_vpn_id);
 			return -1;
 		}
 		for (size_t p = 0; p < c->cd_nexport; p++) {
 			if (!prefix_valid(&c->cd_export[p]) || c->cd_export[p].bp_len == 0) {
-				set_err(err, errlen, "%s: export prefix %zu is not a CIDR block",
+				err_set(err, errlen, "%s: export prefix %zu is not a CIDR block",
 					c->cd_vpn_id, p);
 				return -1;
 			}
@@ -172,7 +159,7 @@ static int desc_check(const struct bgp_conf_desc *d, char *err, size_t errlen)
 
 			ip_str(net, a);
 			if ((net & INSIDE_MASK) != INSIDE_BASE || (net & 3) != 0) {
-				set_err(err, errlen, "%s: tunnel %u inside CIDR %s/30 is not a /30 of "
+				err_set(err, errlen, "%s: tunnel %u inside CIDR %s/30 is not a /30 of "
 					"169.254.0.0/16", c->cd_vpn_id, t + 1, a);
 				return -1;
 			}
@@ -180,7 +167,7 @@ static int desc_check(const struct bgp_conf_desc *d, char *err, size_t errlen)
 				for (unsigned u = 0; u < BGP_TUNNELS; u++) {
 					if ((j == i && u >= t) || d->bc_conns[j].cd_inside_net[u] != net)
 						continue;
-					set_err(err, errlen, "%s: tunnel %u inside CIDR %s/30 is also "
+					err_set(err, errlen, "%s: tunnel %u inside CIDR %s/30 is also "
 						"%s's tunnel %u", c->cd_vpn_id, t + 1, a,
 						d->bc_conns[j].cd_vpn_id, u + 1);
 					return -1;
@@ -191,14 +178,14 @@ static int desc_check(const struct bgp_conf_desc *d, char *err, size_t errlen)
 			const struct bgp_conn_desc *o = &d->bc_conns[j];
 
 			if (strcmp(o->cd_vpn_id, c->cd_vpn_id) == 0) {
-				set_err(err, errlen, "%s: listed twice", c->cd_vpn_id);
+				err_set(err, errlen, "%s: listed twice", c->cd_vpn_id);
 				return -1;
 			}
 			if (strcmp(o->cd_vgw_id, c->cd_vgw_id) != 0)
 				continue;
 			if (o->cd_vgw_asn != c->cd_vgw_asn ||
 			    !prefixes_equal(o->cd_export, o->cd_nexport, c->cd_export, c->cd_nexport)) {
-				set_err(err, errlen, "%s and %s: same gateway %s, different ASN or "
+				err_set(err, errlen, "%s and %s: same gateway %s, different ASN or "
 					"VPC CIDR blocks", o->cd_vpn_id, c->cd_vpn_id, c->cd_vgw_id);
 				return -1;
 			}

@@ -12,12 +12,12 @@
  * table headings, 8xxx and 9xxx errors. Every field is read with its
  * length checked; text that is not BIRD's is an error, never a guess.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/base.h"
 #include "bgp/bgp.h"
 
 #define CODE_PROTO_SUMMARY	1002
@@ -26,19 +26,6 @@
 #define CODE_ROUTE_TYPE		1008
 #define CODE_ROUTE_ATTRS	1012
 #define CODE_FIRST_ERROR	8000
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* One line of a reply: its code (the previous line's for a continuation)
  * and its text, without code, separator and newline. */
@@ -70,7 +57,7 @@ static int reply_next(struct reply_reader *r, struct reply_line *line, char *err
 	if (len >= 1 && start[0] == ' ') {
 		/* continuation: needs a coded line before it */
 		if (r->rr_code < 0) {
-			set_err(err, errlen, "line %u: continuation before any coded line", r->rr_number);
+			err_set(err, errlen, "line %u: continuation before any coded line", r->rr_number);
 			return -1;
 		}
 		line->rl_code = r->rr_code;
@@ -80,13 +67,13 @@ static int reply_next(struct reply_reader *r, struct reply_line *line, char *err
 	}
 	/* "DDDD-" or "DDDD " (BIRD always writes the separator) */
 	if (len < 5 || (start[4] != '-' && start[4] != ' ')) {
-		set_err(err, errlen, "line %u: not a BIRD reply line", r->rr_number);
+		err_set(err, errlen, "line %u: not a BIRD reply line", r->rr_number);
 		return -1;
 	}
 	int code = 0;
 	for (int i = 0; i < 4; i++) {
 		if (start[i] < '0' || start[i] > '9') {
-			set_err(err, errlen, "line %u: not a BIRD reply code", r->rr_number);
+			err_set(err, errlen, "line %u: not a BIRD reply code", r->rr_number);
 			return -1;
 		}
 		code = code * 10 + (start[i] - '0');
@@ -96,7 +83,7 @@ static int reply_next(struct reply_reader *r, struct reply_line *line, char *err
 	line->rl_text = start + 5;
 	line->rl_len = len - 5;
 	if (code >= CODE_FIRST_ERROR) {
-		set_err(err, errlen, "BIRD: %.*s", (int)(line->rl_len > 200 ? 200 : line->rl_len),
+		err_set(err, errlen, "BIRD: %.*s", (int)(line->rl_len > 200 ? 200 : line->rl_len),
 			line->rl_text);
 		return -1;
 	}
@@ -279,7 +266,7 @@ static int protocol_summary(const struct reply_line *l, struct bgp_session *s, b
 	if (!next_token(&c, &name, &nlen) || !next_token(&c, &proto, &plen) ||
 	    !next_token(&c, &table, &tlen) || !next_token(&c, &state, &slen) ||
 	    !next_token(&c, &date, &dlen) || !next_token(&c, &tod, &todlen)) {
-		set_err(err, errlen, "line %u: protocol summary with missing fields", l->rl_number);
+		err_set(err, errlen, "line %u: protocol summary with missing fields", l->rl_number);
 		return -1;
 	}
 	*is_bgp = token_is(proto, plen, "BGP");
@@ -287,11 +274,11 @@ static int protocol_summary(const struct reply_line *l, struct bgp_session *s, b
 		return 0;
 	memset(s, 0, sizeof(*s));
 	if (!token_copy(s->bs_protocol, sizeof(s->bs_protocol), name, nlen)) {
-		set_err(err, errlen, "line %u: protocol name too long", l->rl_number);
+		err_set(err, errlen, "line %u: protocol name too long", l->rl_number);
 		return -1;
 	}
 	if (!parse_time(date, dlen, tod, todlen, &s->bs_since)) {
-		set_err(err, errlen, "line %u: since is not an ISO time (timeformat protocol iso long)",
+		err_set(err, errlen, "line %u: since is not an ISO time (timeformat protocol iso long)",
 			l->rl_number);
 		return -1;
 	}
@@ -352,7 +339,7 @@ static int protocol_detail(const struct reply_line *l, struct bgp_session *s, ch
 	}
 	return 0;
 bad:
-	set_err(err, errlen, "line %u: %s: malformed field", l->rl_number, s->bs_protocol);
+	err_set(err, errlen, "line %u: %s: malformed field", l->rl_number, s->bs_protocol);
 	return -1;
 }
 
@@ -375,7 +362,7 @@ int bgp_parse_protocols(const char *reply, size_t len, struct bgp_session *out, 
 			if (protocol_summary(&l, &cur, &in_bgp, err, errlen) < 0)
 				return -1;
 			if (in_bgp && count >= max) {
-				set_err(err, errlen, "more than %zu BGP protocols", max);
+				err_set(err, errlen, "more than %zu BGP protocols", max);
 				return -1;
 			}
 		} else if (l.rl_code == CODE_PROTO_DETAILS && in_bgp) {
@@ -422,7 +409,7 @@ static int route_line(const struct reply_line *l, struct bgp_prefix *prefix, boo
 			rt->br_best = true;
 	return 0;
 bad:
-	set_err(err, errlen, "line %u: malformed route line", l->rl_number);
+	err_set(err, errlen, "line %u: malformed route line", l->rl_number);
 	return -1;
 }
 
@@ -472,7 +459,7 @@ static int route_attr(const struct reply_line *l, struct bgp_route *rt, char *er
 	}
 	return 0;
 bad:
-	set_err(err, errlen, "line %u: malformed route attribute", l->rl_number);
+	err_set(err, errlen, "line %u: malformed route attribute", l->rl_number);
 	return -1;
 }
 
@@ -497,7 +484,7 @@ int bgp_parse_routes(const char *reply, size_t len, struct bgp_route *out, size_
 				continue;	/* "\tvia ..." next hops */
 			if (in_route && is_bgp) {
 				if (count >= max) {
-					set_err(err, errlen, "more than %zu BGP routes", max);
+					err_set(err, errlen, "more than %zu BGP routes", max);
 					return -1;
 				}
 				out[count++] = cur;
@@ -520,7 +507,7 @@ int bgp_parse_routes(const char *reply, size_t len, struct bgp_route *out, size_
 		return -1;
 	if (in_route && is_bgp) {
 		if (count >= max) {
-			set_err(err, errlen, "more than %zu BGP routes", max);
+			err_set(err, errlen, "more than %zu BGP routes", max);
 			return -1;
 		}
 		out[count++] = cur;

@@ -12,7 +12,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,19 +31,6 @@
 #define RESTART_DELAY_MAX_MS	32000
 
 static char *const child_env[] = { "TZ=UTC", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static bool netns_name_ok(const char *s)
 {
@@ -100,19 +86,19 @@ void bgp_run_netns_name(pid_t main_pid, char name[BGP_RUN_NETNS_MAX])
 int bgp_run_netns_ensure(const char *name, char *err, size_t errlen)
 {
 	if (!name || !netns_name_ok(name)) {
-		set_err(err, errlen, "bad namespace name");
+		err_set(err, errlen, "bad namespace name");
 		return -1;
 	}
 	if (!netns_exists(name)) {
 		const char *const add[] = { "ip", "netns", "add", name, NULL };
 		if (run_ip(add) < 0) {
-			set_err(err, errlen, "cannot create namespace %s (ip netns add)", name);
+			err_set(err, errlen, "cannot create namespace %s (ip netns add)", name);
 			return -1;
 		}
 	}
 	const char *const lo[] = { "ip", "-n", name, "link", "set", "lo", "up", NULL };
 	if (run_ip(lo) < 0) {
-		set_err(err, errlen, "cannot bring lo up in namespace %s", name);
+		err_set(err, errlen, "cannot bring lo up in namespace %s", name);
 		return -1;
 	}
 	return 0;
@@ -154,26 +140,26 @@ int bgp_run_start(const struct bgp_run_config *c, pid_t *pid_out, int *pidfd_out
 	char nspath[64 + BGP_RUN_NETNS_MAX];
 
 	if (access(bird, X_OK) != 0) {
-		set_err(err, errlen, "bird2 is not installed (%s not found)", bird);
+		err_set(err, errlen, "bird2 is not installed (%s not found)", bird);
 		return -1;
 	}
 	if (!c->br_netns || !netns_name_ok(c->br_netns)) {
-		set_err(err, errlen, "bad namespace name");
+		err_set(err, errlen, "bad namespace name");
 		return -1;
 	}
 	if (c->br_drop && c->br_uid == 0) {
-		set_err(err, errlen, "BIRD's user must not be root");
+		err_set(err, errlen, "BIRD's user must not be root");
 		return -1;
 	}
 	if (!c->br_dir || snprintf(conf, sizeof(conf), "%s/%s", c->br_dir, BGP_RUN_CONF) >= (int)sizeof(conf) ||
 	    snprintf(ctl, sizeof(ctl), "%s/%s", c->br_dir, BGP_RUN_CTL) >= (int)sizeof(ctl) ||
 	    snprintf(pidfile, sizeof(pidfile), "%s/%s", c->br_dir, BGP_RUN_PIDFILE) >= (int)sizeof(pidfile) ||
 	    strlen(ctl) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-		set_err(err, errlen, "BIRD's directory path is too long");
+		err_set(err, errlen, "BIRD's directory path is too long");
 		return -1;
 	}
 	if (access(conf, R_OK) != 0) {
-		set_err(err, errlen, "no %s", conf);
+		err_set(err, errlen, "no %s", conf);
 		return -1;
 	}
 	if (bgp_run_netns_ensure(c->br_netns, err, errlen) < 0)
@@ -181,7 +167,7 @@ int bgp_run_start(const struct bgp_run_config *c, pid_t *pid_out, int *pidfd_out
 	snprintf(nspath, sizeof(nspath), "/run/netns/%s", c->br_netns);
 	int nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0) {
-		set_err(err, errlen, "cannot open %s: %s", nspath, strerror(errno));
+		err_set(err, errlen, "cannot open %s: %s", nspath, strerror(errno));
 		return -1;
 	}
 	/* a socket left by a BIRD that died would make BIRD refuse to start */
@@ -190,7 +176,7 @@ int bgp_run_start(const struct bgp_run_config *c, pid_t *pid_out, int *pidfd_out
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
-		set_err(err, errlen, "fork: %s", strerror(errno));
+		err_set(err, errlen, "fork: %s", strerror(errno));
 		close(nsfd);
 		return -1;
 	}
@@ -233,7 +219,7 @@ int bgp_run_start(const struct bgp_run_config *c, pid_t *pid_out, int *pidfd_out
 	close(nsfd);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0) {
-		set_err(err, errlen, "pidfd_open: %s", strerror(errno));
+		err_set(err, errlen, "pidfd_open: %s", strerror(errno));
 		bgp_run_stop(pid);
 		return -1;
 	}
@@ -347,18 +333,18 @@ static int read_reply(int fd, struct strbuf *sb, size_t start, uint64_t deadline
 				return 0;
 		}
 		if (sb->sb_len - start > BGP_CTL_REPLY_MAX) {
-			set_err(err, errlen, "BIRD's reply is over %u bytes", BGP_CTL_REPLY_MAX);
+			err_set(err, errlen, "BIRD's reply is over %u bytes", BGP_CTL_REPLY_MAX);
 			return -1;
 		}
 		uint64_t now = time_mono_ms();
 		if (now >= deadline) {
-			set_err(err, errlen, "no complete reply from BIRD in time");
+			err_set(err, errlen, "no complete reply from BIRD in time");
 			return -1;
 		}
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int r = poll(&p, 1, (int)(deadline - now));
 		if (r < 0 && errno != EINTR) {
-			set_err(err, errlen, "poll: %s", strerror(errno));
+			err_set(err, errlen, "poll: %s", strerror(errno));
 			return -1;
 		}
 		if (r <= 0)
@@ -368,7 +354,7 @@ static int read_reply(int fd, struct strbuf *sb, size_t start, uint64_t deadline
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
-			set_err(err, errlen, "BIRD closed its socket mid-reply");
+			err_set(err, errlen, "BIRD closed its socket mid-reply");
 			return -1;
 		}
 		sb_append(sb, buf, (size_t)n);
@@ -384,17 +370,17 @@ int bgp_ctl_command(const char *path, const char *cmd, int timeout_ms, struct st
 	int rc = -1;
 
 	if (strlen(path) >= sizeof(sa.sun_path) || strchr(cmd, '\n')) {
-		set_err(err, errlen, "bad socket path or command");
+		err_set(err, errlen, "bad socket path or command");
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		set_err(err, errlen, "socket: %s", strerror(errno));
+		err_set(err, errlen, "socket: %s", strerror(errno));
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		set_err(err, errlen, "cannot reach BIRD at %s: %s", path, strerror(errno));
+		err_set(err, errlen, "cannot reach BIRD at %s: %s", path, strerror(errno));
 		goto out;
 	}
 	/* "0001 BIRD 2.0.12 ready." first */
@@ -403,13 +389,13 @@ int bgp_ctl_command(const char *path, const char *cmd, int timeout_ms, struct st
 	size_t clen = strlen(cmd);
 	char line[512];
 	if (clen + 1 > sizeof(line)) {
-		set_err(err, errlen, "command too long");
+		err_set(err, errlen, "command too long");
 		goto out;
 	}
 	memcpy(line, cmd, clen);
 	line[clen] = '\n';
 	if (write(fd, line, clen + 1) != (ssize_t)(clen + 1)) {
-		set_err(err, errlen, "cannot send to BIRD: %s", strerror(errno));
+		err_set(err, errlen, "cannot send to BIRD: %s", strerror(errno));
 		goto out;
 	}
 	/* anything after the greeting's line already read belongs to the reply */

@@ -13,7 +13,6 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,24 +21,12 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "bgp/bgp_run.h"
 #include "bgp/bgp_tun.h"
 
 #define INSIDE_BASE	0xa9fe0000u	/* 169.254.0.0/16 */
 #define NL_TIMEOUT_S	2
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 bool bgp_tun_addr_ok(uint32_t addr, unsigned prefix_len)
 {
@@ -54,18 +41,18 @@ static int netns_enter(const char *name, int *self, char *err, size_t errlen)
 
 	*self = -1;
 	if (n == 0 || n >= BGP_RUN_NETNS_MAX || name[0] == '.' || strchr(name, '/')) {
-		set_err(err, errlen, "bad namespace name");
+		err_set(err, errlen, "bad namespace name");
 		return -1;
 	}
 	snprintf(path, sizeof(path), "/run/netns/%s", name);
 	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (nsfd < 0) {
-		set_err(err, errlen, "namespace %s: %s", name, strerror(errno));
+		err_set(err, errlen, "namespace %s: %s", name, strerror(errno));
 		return -1;
 	}
 	*self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (*self < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
-		set_err(err, errlen, "cannot enter namespace %s: %s", name, strerror(errno));
+		err_set(err, errlen, "cannot enter namespace %s: %s", name, strerror(errno));
 		close(nsfd);
 		if (*self >= 0)
 			close(*self);
@@ -90,14 +77,14 @@ static int tun_create_here(char *err, size_t errlen)
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0) {
-		set_err(err, errlen, "/dev/net/tun: %s", strerror(errno));
+		err_set(err, errlen, "/dev/net/tun: %s", strerror(errno));
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", BGP_TUN_NAME);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		set_err(err, errlen, "cannot create TUN %s: %s", BGP_TUN_NAME, strerror(errno));
+		err_set(err, errlen, "cannot create TUN %s: %s", BGP_TUN_NAME, strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -112,7 +99,7 @@ static int tun_create_here(char *err, size_t errlen)
 	}
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
-		set_err(err, errlen, "socket: %s", strerror(errno));
+		err_set(err, errlen, "socket: %s", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -126,7 +113,7 @@ static int tun_create_here(char *err, size_t errlen)
 	ifr.ifr_flags |= IFF_UP;
 	ok = ok && ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
 	if (!ok) {
-		set_err(err, errlen, "%s: cannot set MTU %d and bring it up: %s", BGP_TUN_NAME, BGP_TUN_MTU,
+		err_set(err, errlen, "%s: cannot set MTU %d and bring it up: %s", BGP_TUN_NAME, BGP_TUN_MTU,
 			strerror(errno));
 		close(s);
 		close(fd);
@@ -206,7 +193,7 @@ int bgp_tun_addr(const char *netns, bool add, uint32_t addr, char *err, size_t e
 
 	inet_ntop(AF_INET, &ia, text, sizeof(text));
 	if (!bgp_tun_addr_ok(addr, BGP_TUN_PREFIX)) {
-		set_err(err, errlen, "%s/%d is not the .1 of a /30 of 169.254.0.0/16", text, BGP_TUN_PREFIX);
+		err_set(err, errlen, "%s/%d is not the .1 of a /30 of 169.254.0.0/16", text, BGP_TUN_PREFIX);
 		return -1;
 	}
 	if (netns_enter(netns, &self, err, errlen) < 0)
@@ -218,7 +205,7 @@ int bgp_tun_addr(const char *netns, bool add, uint32_t addr, char *err, size_t e
 	int e_nl = errno;
 	netns_leave(self);
 	if (!ifindex || nl < 0) {
-		set_err(err, errlen, "%s in namespace %s: %s", ifindex ? "netlink" : BGP_TUN_NAME, netns,
+		err_set(err, errlen, "%s in namespace %s: %s", ifindex ? "netlink" : BGP_TUN_NAME, netns,
 			strerror(ifindex ? e_nl : e_index));
 		if (nl >= 0)
 			close(nl);
@@ -231,7 +218,7 @@ int bgp_tun_addr(const char *netns, bool add, uint32_t addr, char *err, size_t e
 	if (!add && rc == -EADDRNOTAVAIL)
 		rc = 0;	/* not there: what was asked */
 	if (rc < 0) {
-		set_err(err, errlen, "cannot %s %s/%d %s %s: %s", add ? "add" : "delete", text, BGP_TUN_PREFIX,
+		err_set(err, errlen, "cannot %s %s/%d %s %s: %s", add ? "add" : "delete", text, BGP_TUN_PREFIX,
 			add ? "to" : "from", BGP_TUN_NAME, strerror(-rc));
 		return -1;
 	}
