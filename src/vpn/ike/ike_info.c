@@ -241,9 +241,7 @@ static void on_delete(struct ike_peer *ep, uint64_t now, const struct isakmp_pay
 			for (struct ike_child *c = ep->children, *next; c; c = next) {
 				next = c->next;
 				if (c->spi_out == v || c->spi_in == v) {
-					log_info(IKE_LOG, "%s: peer deleted CHILD SA %08x/%08x",
-						 ep->cfg.name, c->spi_in, c->spi_out);
-					child_delete(ep, c, now, false);
+					child_delete(ep, c, now, false, "deleted by the peer");
 				}
 			}
 			if (!ep->children)

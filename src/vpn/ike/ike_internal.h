@@ -134,8 +134,15 @@ struct ike_sa {
 	struct ike_qm *qms;
 };
 
+/* A CHILD SA's life, as its log lines tell it (child_set_state): installed,
+ * being rekeyed by us, replaced by a newer one (ours or the peer's) and
+ * waiting for its Delete or expiry, deleted. The flags below decide; the
+ * state is what they mean, named as IKEv2's CHILD SAs are (ikev2.h). */
+enum child_state { CHILD_NONE, CHILD_INSTALLED, CHILD_REKEYING, CHILD_REPLACED, CHILD_DELETED };
+
 struct ike_child {
 	struct ike_child *next;
+	enum child_state state;
 	uint32_t spi_in, spi_out;
 	struct p2_choice alg;
 	struct ike_ts ts_local, ts_remote;
@@ -182,7 +189,7 @@ enum ike_log_kind {
 	IKE_LOGK_SRC_LIMIT,		/* a source over its budget */
 	IKE_LOGK_SA_LIMIT,		/* too many proven ISAKMP SAs */
 	IKE_LOGK_MISMATCH,		/* proposal mismatch from message 1 */
-	IKE_LOGK_STATE,			/* ISAKMP SA and Quick Mode state changes */
+	IKE_LOGK_STATE,			/* ISAKMP SA, Quick Mode and CHILD SA state changes */
 	IKE_LOGK_MAX
 };
 
@@ -286,8 +293,8 @@ void mm_input(struct ike_peer *ep, uint64_t now, const struct ike_addr *from,
 void sa_fail(struct ike_peer *ep, struct ike_sa *sa, uint64_t now, const char *cause);
 void sa_free(struct ike_sa *sa);
 const char *sa_state_name(enum sa_state s);
-/* Every state change goes through these: one line (the tunnel, the SA or
- * Quick Mode, old -> new, the cause; never a key), at most
+/* Every state change goes through these: one line (the tunnel, the SA,
+ * Quick Mode or CHILD SA, old -> new, the cause; never a key), at most
  * IKE_LOG_STATE_BURST per IKE_LOG_INTERVAL_MS per tunnel (a peer can
  * drive them), the rest counted. */
 void sa_set_state(struct ike_peer *ep, struct ike_sa *sa, enum sa_state s, const char *cause);
@@ -304,8 +311,15 @@ void qm_free(struct ike_qm *qm);
 const char *qm_state_name(enum qm_state s);
 void qm_set_state(struct ike_peer *ep, const struct ike_sa *sa, struct ike_qm *qm, enum qm_state s,
 		  enum log_level lvl, const char *cause);
-/* Remove a child: emit CHILD_SA_DELETE, and tell the peer when send_delete. */
-void child_delete(struct ike_peer *ep, struct ike_child *c, uint64_t now, bool send_delete);
+const char *child_state_name(enum child_state s);
+/* A CHILD SA's state change, one line like sa_set_state's (the tunnel,
+ * the SPIs, old -> new, the cause), under the same per-tunnel limit;
+ * nothing when c is in s already. */
+void child_set_state(struct ike_peer *ep, struct ike_child *c, enum child_state s, const char *cause);
+/* Remove a child (-> DELETED: cause): emit CHILD_SA_DELETE, and tell the
+ * peer when send_delete. */
+void child_delete(struct ike_peer *ep, struct ike_child *c, uint64_t now, bool send_delete,
+		  const char *cause);
 /* c was replaced by our rekey: delete it (telling the peer) when
  * IKE_REKEY_DELETE_DELAY_MS has passed, or at its expiry if that is sooner. */
 void child_schedule_delete(struct ike_peer *ep, struct ike_child *c, uint64_t now);

@@ -316,7 +316,7 @@ static void initial_contact(struct ike_peer *ep, struct ike_sa *keep, uint64_t n
 	for (struct ike_child *c = ep->children, *next; c; c = next) {
 		next = c->next;
 		if (c->installed_ms < keep->created_ms)
-			child_delete(ep, c, now, false);
+			child_delete(ep, c, now, false, "peer restarted (INITIAL-CONTACT)");
 	}
 	if (had && !ep->children)
 		ep_status(ep, false, "peer restarted (INITIAL-CONTACT)");

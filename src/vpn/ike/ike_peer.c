@@ -416,13 +416,20 @@ static bool child_rekey_due(const struct ike_child *c, uint64_t now)
 	return !c->rekeying && now >= c->rekey_ms;
 }
 
+/* Our Quick Mode for c's selectors is under way. */
+static void child_rekey_begun(struct ike_peer *ep, struct ike_child *c)
+{
+	c->rekeying = true;
+	child_set_state(ep, c, CHILD_REKEYING, "we rekey it (Quick Mode sent)");
+}
+
 void ep_after_established(struct ike_peer *ep, struct ike_sa *sa, uint64_t now)
 {
 	/* rekeys that waited for an ISAKMP SA */
 	for (struct ike_child *c = ep->children; c; c = c->next)
 		if (child_rekey_due(c, now) &&
 		    qm_initiate(ep, sa, now, &c->ts_local, &c->ts_remote, c->spi_in))
-			c->rekeying = true;
+			child_rekey_begun(ep, c);
 	/* the tunnel we were asked to bring up */
 	if (ep->active && !ep->children && !ep_has_qm_in_flight(ep)) {
 		struct ike_ts l = ts_from_subnet(ep->cfg.local_ts);
@@ -434,7 +441,7 @@ void ep_after_established(struct ike_peer *ep, struct ike_sa *sa, uint64_t now)
 void ep_clear(struct ike_peer *ep, uint64_t now, bool send_deletes, const char *cause)
 {
 	while (ep->children)
-		child_delete(ep, ep->children, now, send_deletes);
+		child_delete(ep, ep->children, now, send_deletes, cause);
 	for (struct ike_sa *sa = ep->sas; sa; sa = sa->next) {
 		if (send_deletes && sa->state == SA_ESTABLISHED) {
 			uint8_t spi[16];
@@ -677,7 +684,7 @@ static void child_rekey_start(struct ike_peer *ep, struct ike_child *c, uint64_t
 	struct ike_sa *sa = ep_best_sa(ep);
 	if (sa) {
 		if (qm_initiate(ep, sa, now, &c->ts_local, &c->ts_remote, c->spi_in))
-			c->rekeying = true;
+			child_rekey_begun(ep, c);
 	} else if (!ep_mm_in_progress(ep)) {
 		mm_initiate(ep, now, false);
 	}
@@ -736,9 +743,7 @@ void ike_tick(struct ike_peer *ep, uint64_t now)
 	for (struct ike_child *c = ep->children, *next; c; c = next) {
 		next = c->next;
 		if (c->delete_ms && now >= c->delete_ms && now < c->expire_ms) {
-			log_info(IKE_LOG, "%s: CHILD SA %08x/%08x was replaced by a rekey, deleting",
-				 ep->cfg.name, c->spi_in, c->spi_out);
-			child_delete(ep, c, now, true);
+			child_delete(ep, c, now, true, "replaced by our rekey");
 			continue;
 		}
 		if (now >= c->expire_ms) {
@@ -746,15 +751,13 @@ void ike_tick(struct ike_peer *ep, uint64_t now)
 			if (newer) {
 				/* the normal end of an SA that was rekeyed (by the
 				 * peer, whose Delete we did not get) */
-				log_info(IKE_LOG, "%s: CHILD SA %08x/%08x lifetime expired, "
-					 "replaced by %08x/%08x", ep->cfg.name, c->spi_in,
-					 c->spi_out, newer->spi_in, newer->spi_out);
-				child_delete(ep, c, now, true);
+				char why[80];
+				snprintf(why, sizeof(why), "lifetime expired, replaced by %08x/%08x",
+					 newer->spi_in, newer->spi_out);
+				child_delete(ep, c, now, true, why);
 				continue;
 			}
-			log_info(IKE_LOG, "%s: CHILD SA %08x/%08x lifetime expired", ep->cfg.name,
-				 c->spi_in, c->spi_out);
-			child_delete(ep, c, now, true);
+			child_delete(ep, c, now, true, "lifetime expired");
 			ep_down_unless_children(ep, "CHILD SA expired");
 			continue;
 		}

@@ -54,6 +54,26 @@ void qm_set_state(struct ike_peer *ep, const struct ike_sa *sa, struct ike_qm *q
 	qm->state = s;
 }
 
+static const char *const child_state_names[] = {
+	[CHILD_NONE] = "NONE", [CHILD_INSTALLED] = "INSTALLED", [CHILD_REKEYING] = "REKEYING",
+	[CHILD_REPLACED] = "REPLACED", [CHILD_DELETED] = "DELETED",
+};
+
+const char *child_state_name(enum child_state s)
+{
+	return (unsigned)s < ARRAY_LEN(child_state_names) ? child_state_names[s] : "?";
+}
+
+void child_set_state(struct ike_peer *ep, struct ike_child *c, enum child_state s, const char *cause)
+{
+	if (c->state == s)
+		return;
+	ike_log_limited(ep, IKE_LOGK_STATE, ep->now_ms, LOG_INFO, "%s: CHILD SA %08x/%08x %s -> %s: %s",
+			ep->cfg.name, c->spi_in, c->spi_out, child_state_name(c->state), child_state_name(s),
+			cause);
+	c->state = s;
+}
+
 bool ep_has_qm_in_flight(const struct ike_peer *ep)
 {
 	for (const struct ike_sa *sa = ep->sas; sa; sa = sa->next)
@@ -100,14 +120,17 @@ static struct ike_child *child_find_in(struct ike_peer *ep, uint32_t spi_in)
 	return NULL;
 }
 
-void child_delete(struct ike_peer *ep, struct ike_child *c, uint64_t now, bool send_delete)
+void child_delete(struct ike_peer *ep, struct ike_child *c, uint64_t now, bool send_delete,
+		  const char *cause)
 {
 	for (struct ike_child **pp = &ep->children; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
-	log_info(IKE_LOG, "%s: CHILD SA %08x/%08x deleted", ep->cfg.name, c->spi_in, c->spi_out);
+	char why[IKE_CAUSE_MAX + 32];
+	snprintf(why, sizeof(why), "%s%s", cause, send_delete && ep_best_sa(ep) ? " (Delete sent)" : "");
+	child_set_state(ep, c, CHILD_DELETED, why);
 	struct ike_action a = { .kind = IKE_ACT_CHILD_SA_DELETE };
 	a.del.spi_in = c->spi_in;
 	a.del.spi_out = c->spi_out;
@@ -126,8 +149,10 @@ void child_schedule_delete(struct ike_peer *ep, struct ike_child *c, uint64_t no
 	uint64_t at = now + IKE_REKEY_DELETE_DELAY_MS;
 	c->rekeying = true;	/* replaced: never rekey it again */
 	c->delete_ms = at < c->expire_ms ? at : c->expire_ms;
-	log_debug(IKE_LOG, "%s: CHILD SA %08x/%08x replaced, deleting it in %llu ms", ep->cfg.name,
-		  c->spi_in, c->spi_out, (unsigned long long)(c->delete_ms - now));
+	char why[80];
+	snprintf(why, sizeof(why), "our rekey made its successor; we delete it in %llu ms",
+		 (unsigned long long)(c->delete_ms - now));
+	child_set_state(ep, c, CHILD_REPLACED, why);
 }
 
 void qm_fail(struct ike_peer *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t now,
@@ -146,6 +171,7 @@ void qm_fail(struct ike_peer *ep, struct ike_sa *sa, struct ike_qm *qm, uint64_t
 		old->rekey_ms = now + IKE_RETRY_MS;	/* try again before it expires */
 		log_warn(IKE_LOG, "%s: rekey failed, CHILD SA %08x stays until it expires",
 			 ep->cfg.name, old->spi_in);
+		child_set_state(ep, old, CHILD_INSTALLED, "our rekey failed; trying again later");
 		return;
 	}
 	ep_down_unless_children(ep, cause);
@@ -309,9 +335,7 @@ static void resolve_collision(struct ike_peer *ep, struct ike_child *c, uint64_t
 		uint32_t kc = c->spi_in > c->spi_out ? c->spi_in : c->spi_out;
 		uint32_t ko = o->spi_in > o->spi_out ? o->spi_in : o->spi_out;
 		struct ike_child *loser = kc < ko ? c : o;
-		log_info(IKE_LOG, "%s: Quick Mode collision, dropping duplicate CHILD SA %08x/%08x",
-			 ep->cfg.name, loser->spi_in, loser->spi_out);
-		child_delete(ep, loser, now, true);
+		child_delete(ep, loser, now, true, "Quick Mode collision: the duplicate with the smaller SPI");
 		return;
 	}
 }
@@ -325,9 +349,9 @@ static void mark_superseded(struct ike_peer *ep, const struct ike_child *c)
 		if (o != c && ts_equal(&o->ts_local, &c->ts_local) &&
 		    ts_equal(&o->ts_remote, &c->ts_remote) && o->installed_ms < c->qm_started_ms &&
 		    !o->rekeying) {
-			log_debug(IKE_LOG, "%s: CHILD SA %08x rekeyed by the peer", ep->cfg.name,
-				  o->spi_in);
 			o->rekeying = true;
+			child_set_state(ep, o, CHILD_REPLACED, "the peer's Quick Mode made its successor; "
+					"its Delete or expiry ends it");
 		}
 }
 
@@ -400,9 +424,11 @@ static bool child_install(struct ike_peer *ep, struct ike_sa *sa, struct ike_qm 
 	p2_choice_name(&qm->alg, alg, sizeof(alg));
 	ts_name(&qm->ts_local, l, sizeof(l));
 	ts_name(&qm->ts_remote, r, sizeof(r));
-	log_info(IKE_LOG, "%s: CHILD SA %08x/%08x installed: %s === %s, %s, %us%s", ep->cfg.name,
-		 c->spi_in, c->spi_out, l, r, alg, qm->alg.lifetime_s,
+	char why[256];
+	snprintf(why, sizeof(why), "%s Quick Mode %08x completed (%s === %s, %s, %us%s)",
+		 qm->initiator ? "our" : "the peer's", qm->msgid, l, r, alg, qm->alg.lifetime_s,
 		 in->udp_encap ? ", UDP-encapsulated" : "");
+	child_set_state(ep, c, CHILD_INSTALLED, why);
 	ep_status(ep, true, "");
 	if (!qm->initiator)
 		mark_superseded(ep, c);

@@ -904,8 +904,10 @@ static void test_replayed_messages(void **state)
 	h_free(&n);
 }
 
-/* Every ISAKMP SA and Quick Mode state change is one line: the tunnel,
- * old -> new, the cause; never the key. */
+/* Every ISAKMP SA, Quick Mode and CHILD SA state change is one line: the
+ * tunnel, old -> new, the cause; never the key. CHILD SAs are told as
+ * IKEv2's are (NONE -> INSTALLED -> REKEYING -> REPLACED -> DELETED), none
+ * in the old "installed:" / "deleted" lines. */
 static void test_state_changes_logged(void **state)
 {
 	(void)state;
@@ -917,9 +919,12 @@ static void test_state_changes_logged(void **state)
 	h_config(&cb, 1);
 	log_capture_begin(&cap);
 	up(&n, &ca, &cb);
-	uint32_t spi = n.s[0].sas[0].in.spi;
+	uint32_t spi = n.s[0].sas[0].in.spi, spi_out = n.s[0].sas[0].out.spi;
 	assert_true(ike_child_sa_rekey(n.s[0].ep, spi, n.now));
 	h_run(&n, n.now + 2000);
+	assert_int_equal(n.s[0].installs, 2);
+	uint32_t spi2 = n.s[0].sas[1].in.spi, spi2_out = n.s[0].sas[1].out.spi;
+	h_run(&n, n.now + 5000);	/* IKE_REKEY_DELETE_DELAY_MS: the old one goes */
 	log_capture_end(&cap, log, sizeof(log));
 	h_free(&n);
 	static const char *const want[] = {
@@ -946,6 +951,36 @@ static void test_state_changes_logged(void **state)
 	assert_int_equal(log_count(log, ": Quick Mode "), 8);
 	assert_null(strstr(log, "xyzxyz"));	/* the PSK */
 
+	/* the CHILD SAs: A's first one (B's is the same pair, reversed) from
+	 * install through our rekey to its Delete, the second installed */
+	char line[256];
+	const char *child[][2] = {
+		{ "A", "NONE -> INSTALLED: our Quick Mode " },
+		{ "A", "INSTALLED -> REKEYING: we rekey it (Quick Mode sent)\n" },
+		{ "A", "REKEYING -> REPLACED: our rekey made its successor; we delete it in 5000 ms\n" },
+		{ "A", "REPLACED -> DELETED: replaced by our rekey (Delete sent)\n" },
+		{ "B", "NONE -> INSTALLED: the peer's Quick Mode " },
+		{ "B", "INSTALLED -> REPLACED: the peer's Quick Mode made its successor; its Delete or expiry ends it\n" },
+		{ "B", "REPLACED -> DELETED: deleted by the peer\n" },
+	};
+	for (size_t i = 0; i < ARRAY_LEN(child); i++) {
+		bool a = child[i][0][0] == 'A';
+		snprintf(line, sizeof(line), "%s: CHILD SA %08x/%08x %s", child[i][0], a ? spi : spi_out,
+			 a ? spi_out : spi, child[i][1]);
+		if (!strstr(log, line))
+			fail_msg("not logged: %s", line);
+	}
+	snprintf(line, sizeof(line), "A: CHILD SA %08x/%08x NONE -> INSTALLED: our Quick Mode ", spi2, spi2_out);
+	assert_non_null(strstr(log, line));
+	/* the install says what was agreed: selectors, transform, lifetime */
+	assert_int_equal(log_count_lines(log, "NONE -> INSTALLED: our Quick Mode ",
+					 "completed (10.0.0.0/24 === 10.96.0.0/16, "), 2);
+	/* the 7 above and each side's second install */
+	assert_int_equal(log_count_lines(log, ": CHILD SA ", " -> "), 9);
+	assert_null(strstr(log, " installed: "));
+	assert_null(strstr(log, ") deleted"));
+	assert_null(strstr(log, "x deleted\n"));
+
 	/* Rate limit: the tunnel stopped and started 8 times in 4 s, each time
 	 * a Main Mode and a Quick Mode (about 9 of A's lines each, 70 in
 	 * all): A logs at most IKE_LOG_STATE_BURST of them in the window and
@@ -963,7 +998,8 @@ static void test_state_changes_logged(void **state)
 	h_run(&n, n.now + 15000);
 	log_capture_end(&cap, log, sizeof(log));
 	h_free(&n);
-	size_t lines_a = log_count(log, "A: Quick Mode ") + log_count(log, "A: ISAKMP SA #");
+	size_t lines_a = log_count(log, "A: Quick Mode ") + log_count(log, "A: ISAKMP SA #") +
+			 log_count(log, "A: CHILD SA ");
 	assert_in_range(lines_a, IKE_LOG_STATE_BURST, IKE_LOG_STATE_BURST + 12);
 	assert_non_null(strstr(log, "similar messages suppressed"));
 }
