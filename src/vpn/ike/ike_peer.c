@@ -6,9 +6,9 @@
  * in as now_ms, packets leave as IKE_ACT_SEND actions.
  */
 #include "vpn/ike/ike_internal.h"
+#include "vpn/ike/ike_config.h"
 
 #include "base/base.h"
-#include "model/tunnel_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,74 +50,10 @@ const char *ike_drop_name(enum ike_drop why)
 	return (unsigned)why < IKE_DROP_COUNT ? drop_names[why] : "?";
 }
 
-void ike_tunnel_config_defaults(struct ike_tunnel_config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->name, sizeof(cfg->name), "tunnel");
-	cfg->p1_encr[0] = IKE_ENCR_AES128_CBC;
-	cfg->p1_encr_n = 1;
-	cfg->p1_integ[0] = IKE_INTEG_SHA1;
-	cfg->p1_integ_n = 1;
-	cfg->p1_dh[0] = 2;
-	cfg->p1_dh_n = 1;
-	cfg->p2_encr[0] = IKE_ENCR_AES128_CBC;
-	cfg->p2_encr_n = 1;
-	cfg->p2_integ[0] = IKE_INTEG_SHA1;
-	cfg->p2_integ_n = 1;
-	cfg->p2_dh[0] = 2;
-	cfg->p2_dh_n = 1;
-	cfg->p1_lifetime_s = TUNNEL_PHASE1_LIFETIME_DEFAULT;
-	cfg->p2_lifetime_s = TUNNEL_PHASE2_LIFETIME_DEFAULT;
-	cfg->rekey_margin_s = TUNNEL_REKEY_MARGIN_DEFAULT;
-	cfg->rekey_fuzz_pct = TUNNEL_REKEY_FUZZ_DEFAULT;
-	cfg->replay_window = TUNNEL_REPLAY_WINDOW_DEFAULT;
-	cfg->dpd_delay_s = TUNNEL_DPD_DELAY;
-	cfg->dpd_timeout_s = TUNNEL_DPD_TIMEOUT_DEFAULT;
-	cfg->dpd_action = IKE_DPD_CLEAR;
-	cfg->startup = IKE_STARTUP_ADD;
-}
-
-static bool config_valid(const struct ike_tunnel_config *c, const char **why)
-{
-	*why = NULL;
-	if (!c->local_ip || !c->remote_ip)
-		*why = "local and remote address are required";
-	else if (!c->psk_len || c->psk_len > IKE_PSK_MAX)
-		*why = "pre-shared key missing or too long";
-	else if (!c->p1_encr_n || c->p1_encr_n > IKE_MAX_ALGS || !c->p1_integ_n ||
-		 c->p1_integ_n > IKE_MAX_ALGS || !c->p1_dh_n || c->p1_dh_n > IKE_MAX_ALGS ||
-		 !c->p2_encr_n || c->p2_encr_n > IKE_MAX_ALGS || !c->p2_integ_n ||
-		 c->p2_integ_n > IKE_MAX_ALGS || c->p2_dh_n > IKE_MAX_ALGS)
-		*why = "algorithm list empty or too long";
-	else if (c->p1_encr_n * c->p1_integ_n * c->p1_dh_n > IKE_P1_MAX_OFFER ||
-		 c->p2_encr_n * c->p2_integ_n > IKE_P2_MAX_OFFER)
-		*why = "too many algorithm combinations to offer";
-	else if (!c->p1_lifetime_s || !c->p2_lifetime_s)
-		*why = "lifetimes must be positive";
-	else if (c->local_ts.prefix_len > 32 || c->remote_ts.prefix_len > 32)
-		*why = "bad traffic selector prefix";
-	for (size_t i = 0; !*why && i < c->p1_encr_n; i++)
-		if (c->p1_encr[i] != IKE_ENCR_AES128_CBC && c->p1_encr[i] != IKE_ENCR_AES256_CBC)
-			*why = "phase 1 allows AES-CBC only";
-	for (size_t i = 0; !*why && i < c->p1_integ_n; i++)
-		if (!ike_hash_len(c->p1_integ[i]))
-			*why = "phase 1 needs a hash";
-	for (size_t i = 0; !*why && i < c->p1_dh_n; i++)
-		if (!ike_dh_supported(c->p1_dh[i]) || c->p1_dh[i] == TUNNEL_DH_PHASE2_ONLY)
-			*why = "unsupported phase 1 DH group";
-	for (size_t i = 0; !*why && i < c->p2_encr_n; i++)
-		if (c->p2_encr[i] < IKE_ENCR_AES128_CBC || c->p2_encr[i] > IKE_ENCR_AES256_GCM16)
-			*why = "unsupported phase 2 cipher";
-	for (size_t i = 0; !*why && i < c->p2_dh_n; i++)
-		if (!ike_dh_supported(c->p2_dh[i]))
-			*why = "unsupported phase 2 DH group";
-	return *why == NULL;
-}
-
 struct ike_peer *ike_peer_new(const struct ike_tunnel_config *cfg)
 {
-	const char *why;
-	if (!config_valid(cfg, &why)) {
+	const char *why = ike_config_check(cfg, IKE_V1);
+	if (why) {
 		log_error(IKE_LOG, "%.*s: invalid configuration: %s", IKE_NAME_MAX, cfg->name, why);
 		return NULL;
 	}
@@ -125,15 +61,7 @@ struct ike_peer *ike_peer_new(const struct ike_tunnel_config *cfg)
 	if (!ep)
 		return NULL;
 	ep->cfg = *cfg;
-	ep->cfg.name[IKE_NAME_MAX - 1] = 0;
-	if (!ep->cfg.remote_id)
-		ep->cfg.remote_id = ep->cfg.remote_ip;
-	if (!ep->cfg.retransmit_base_ms)
-		ep->cfg.retransmit_base_ms = 2000;
-	if (!ep->cfg.retransmit_tries)
-		ep->cfg.retransmit_tries = 5;
-	if (ep->cfg.rekey_fuzz_pct > 100)
-		ep->cfg.rekey_fuzz_pct = 100;
+	ike_config_defaults(&ep->cfg);
 	ep->active = cfg->startup == IKE_STARTUP_START;
 	ep->start_at_ms = ep->active ? 0 : UINT64_MAX;
 	snprintf(ep->cause, sizeof(ep->cause), "not started");

@@ -8,9 +8,9 @@
  * in as now_ms, packets leave as IKE_ACT_SEND actions.
  */
 #include "vpn/ike/ikev2_internal.h"
+#include "vpn/ike/ike_config.h"
 
 #include "base/base.h"
-#include "model/tunnel_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,57 +18,10 @@
 
 /* ---- configuration ---------------------------------------------------- */
 
-static bool config_valid(const struct ike_tunnel_config *c, const char **why)
-{
-	*why = NULL;
-	bool p2_cbc = false;
-	for (size_t i = 0; i < c->p2_encr_n && i < IKE_MAX_ALGS; i++)
-		p2_cbc |= !ike_encr_is_gcm(c->p2_encr[i]);
-	if (!c->local_ip || !c->remote_ip)
-		*why = "local and remote address are required";
-	else if (!c->psk_len || c->psk_len > IKE_PSK_MAX)
-		*why = "pre-shared key missing or too long";
-	else if (c->p1_encr_n > IKE_MAX_ALGS || c->p1_aead_n > IKE_MAX_ALGS ||
-		 c->p1_integ_n > IKE_MAX_ALGS || c->p1_dh_n > IKE_MAX_ALGS ||
-		 c->p2_encr_n > IKE_MAX_ALGS || c->p2_integ_n > IKE_MAX_ALGS ||
-		 c->p2_dh_n > IKE_MAX_ALGS)
-		*why = "algorithm list too long";
-	else if (!(c->p1_encr_n + c->p1_aead_n) || !c->p1_integ_n || !c->p1_dh_n ||
-		 !c->p2_encr_n || (p2_cbc && !c->p2_integ_n))
-		*why = "algorithm list empty";
-	else if (!c->p1_lifetime_s || !c->p2_lifetime_s)
-		*why = "lifetimes must be positive";
-	else if (c->local_ts.prefix_len > 32 || c->remote_ts.prefix_len > 32)
-		*why = "bad traffic selector prefix";
-	for (size_t i = 0; !*why && i < c->p1_encr_n; i++)
-		if (ike_encr_is_gcm(c->p1_encr[i]) || c->p1_encr[i] < IKE_ENCR_AES128_CBC ||
-		    c->p1_encr[i] > IKE_ENCR_AES256_GCM16)
-			*why = "p1_encr holds AES-CBC only (AES-GCM goes in p1_aead)";
-	for (size_t i = 0; !*why && i < c->p1_aead_n; i++)
-		if (!ike_encr_is_gcm(c->p1_aead[i]))
-			*why = "p1_aead holds AES-GCM only";
-	for (size_t i = 0; !*why && i < c->p1_integ_n; i++)
-		if (!ike_hash_len(c->p1_integ[i]))
-			*why = "phase 1 needs a hash";
-	for (size_t i = 0; !*why && i < c->p1_dh_n; i++)
-		if (!ike_dh_supported(c->p1_dh[i]) || c->p1_dh[i] == TUNNEL_DH_PHASE2_ONLY)
-			*why = "unsupported phase 1 DH group";
-	for (size_t i = 0; !*why && i < c->p2_encr_n; i++)
-		if (c->p2_encr[i] < IKE_ENCR_AES128_CBC || c->p2_encr[i] > IKE_ENCR_AES256_GCM16)
-			*why = "unsupported phase 2 cipher";
-	for (size_t i = 0; !*why && i < c->p2_integ_n; i++)
-		if (!ike_hash_len(c->p2_integ[i]))
-			*why = "phase 2 integrity needs a hash";
-	for (size_t i = 0; !*why && i < c->p2_dh_n; i++)
-		if (!ike_dh_supported(c->p2_dh[i]))
-			*why = "unsupported phase 2 DH group";
-	return *why == NULL;
-}
-
 struct ikev2_peer *ikev2_peer_new(const struct ike_tunnel_config *cfg)
 {
-	const char *why;
-	if (!config_valid(cfg, &why)) {
+	const char *why = ike_config_check(cfg, IKE_V2);
+	if (why) {
 		log_error(V2_LOG, "%.*s: invalid configuration: %s", IKE_NAME_MAX, cfg->name, why);
 		return NULL;
 	}
@@ -76,15 +29,7 @@ struct ikev2_peer *ikev2_peer_new(const struct ike_tunnel_config *cfg)
 	if (!ep)
 		return NULL;
 	ep->cfg = *cfg;
-	ep->cfg.name[IKE_NAME_MAX - 1] = 0;
-	if (!ep->cfg.remote_id)
-		ep->cfg.remote_id = ep->cfg.remote_ip;
-	if (!ep->cfg.retransmit_base_ms)
-		ep->cfg.retransmit_base_ms = 2000;
-	if (!ep->cfg.retransmit_tries)
-		ep->cfg.retransmit_tries = 5;
-	if (ep->cfg.rekey_fuzz_pct > 100)
-		ep->cfg.rekey_fuzz_pct = 100;
+	ike_config_defaults(&ep->cfg);
 	ep->active = cfg->startup == IKE_STARTUP_START;
 	ep->start_at_ms = ep->active ? 0 : UINT64_MAX;
 	rand_bytes(ep->cookie_secret, sizeof(ep->cookie_secret));
