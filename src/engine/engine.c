@@ -699,11 +699,13 @@ static void on_bgp_routes(void *arg, const char *id)
 	engine_vpn_plan_wipe(&plan);
 }
 
-/* Engine thread (engine_bird's hook): why the endpoint's BGP side (bgp0)
- * cannot run, "" when it can. */
+/* Engine thread (engine_bird's hook, at each of its polls): bgp0 tried
+ * again when it could not be opened and its backoff is over; then why the
+ * endpoint's BGP side cannot run, "" when it can. */
 static const char *on_bgp_side_error(void *arg)
 {
 	struct engine *e = arg;
+	engine_bgp_side_retry(e->e_bgp_side, time_mono_ms());
 	return engine_bgp_side_error(e->e_bgp_side);
 }
 
@@ -1187,7 +1189,10 @@ static void on_committed(void *arg, struct state *st)
 
 /* API thread, before the API serves and before the engine follows the
  * feed: the stored connections' tunnels DOWN as of now (see
- * engine_vpn_telemetry_restart) in one change, committed. Without it a
+ * engine_vpn_telemetry_restart) and their _TunnelDetail gone
+ * (engine_vpn_detail_restart: it showed the earlier process's SAs until
+ * this one's first detail, up to ENGINE_VPN_DETAIL_PERIOD_S later) in one
+ * change, committed. Without it a
  * DescribeVpnConnections in the first moments after a restart answered
  * an earlier vpcd's UP while the endpoint had not yet added the tunnels:
  * a client that waited for UP went on with no IKE SA (test_seed_story
@@ -1201,7 +1206,9 @@ static void telemetry_restart(struct state *st)
 	state_change_begin(st);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct doc *d = doc_clone(list[i]->r_doc);
-		if (!engine_vpn_telemetry_restart(d, now)) {
+		bool changed = engine_vpn_telemetry_restart(d, now);
+		changed |= engine_vpn_detail_restart(d);
+		if (!changed) {
 			doc_free(d);
 			continue;
 		}

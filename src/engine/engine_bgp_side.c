@@ -1,6 +1,7 @@
 /*
- * engine_bgp_side — bgp0 opened once and the dynamic connections' inside
- * addresses on it (engine_bgp_side.h). Small tables, walked whole: a vpcd
+ * engine_bgp_side — bgp0 opened once (again with backoff while it
+ * cannot be) and the dynamic connections' inside addresses on it
+ * (engine_bgp_side.h). Small tables, walked whole: a vpcd
  * has tens of connections, and this runs only when one changes.
  */
 #include "engine/engine_bgp_side.h"
@@ -20,6 +21,13 @@
 #define BGP_SIDE_LOG	"engine"
 #define BGP_SIDE_ERR_MAX 256
 
+enum {
+	SIDE_NEVER = -2,		/* cannot ever run here (no root): not retried */
+	SIDE_FAILED = -1,		/* could not be opened: retried at s_retry_ms */
+	SIDE_CLOSED = 0,		/* not needed yet */
+	SIDE_OPEN = 1,
+};
+
 /* One connection's /30s on bgp0. */
 struct side_conn {
 	char sc_id[ENGINE_VPN_ID_MAX];
@@ -35,7 +43,9 @@ struct side_addr {
 
 struct engine_bgp_side {
 	struct vpn_endpoint *s_ep;
-	int s_state;			/* 0 not opened yet, 1 open, -1 cannot run */
+	int s_state;			/* SIDE_* */
+	uint64_t s_retry_ms;		/* SIDE_FAILED: try again then (monotonic) */
+	uint64_t s_retry_delay_ms;	/* the wait after the next failure */
 	bool s_in_process;		/* made here, not by priv/'s helper */
 	char s_netns[BGP_RUN_NETNS_MAX];
 	char s_err[BGP_SIDE_ERR_MAX];
@@ -81,16 +91,18 @@ const char *engine_bgp_side_error(const struct engine_bgp_side *s)
 
 const char *engine_bgp_side_netns(const struct engine_bgp_side *s)
 {
-	return s && s->s_state == 1 ? s->s_netns : "";
+	return s && s->s_state == SIDE_OPEN ? s->s_netns : "";
 }
 
-/* bgp0 into the endpoint, once. */
-static int side_open(struct engine_bgp_side *s)
+/* bgp0 into the endpoint: once it works; after a failure, only when
+ * retried (engine_bgp_side_retry). */
+static int side_open(struct engine_bgp_side *s, uint64_t now)
 {
-	if (s->s_state)
-		return s->s_state > 0 ? 0 : -1;
+	if (s->s_state != SIDE_CLOSED)
+		return s->s_state == SIDE_OPEN ? 0 : -1;
 	char why[BGP_SIDE_ERR_MAX] = "";
 	int fd;
+	bool never = false;
 	if (priv_remote()) {
 		fd = priv_bgp_tun(s->s_netns, why, sizeof(why));
 	} else if (geteuid() == 0) {
@@ -99,23 +111,40 @@ static int side_open(struct engine_bgp_side *s)
 		s->s_in_process = true;
 	} else {
 		fd = -1;
+		never = true;
 		snprintf(why, sizeof(why), "vpcd runs without root: BIRD's namespace and its TUN cannot be made");
 	}
-	if (fd < 0 || vpn_endpoint_set_bgp_tun(s->s_ep, fd) < 0) {
-		snprintf(s->s_err, sizeof(s->s_err), "BGP unavailable: %.200s",
-			 why[0] ? why : "the endpoint cannot take bgp0");
-		log_error(BGP_SIDE_LOG, "%s; dynamic connections' tunnels run without BGP", s->s_err);
-		s->s_state = -1;
+	if (fd >= 0 && vpn_endpoint_set_bgp_tun(s->s_ep, fd) < 0) {
+		fd = -1;	/* the endpoint closed it */
+		snprintf(why, sizeof(why), "the endpoint cannot take bgp0");
+	}
+	if (fd < 0) {
+		snprintf(s->s_err, sizeof(s->s_err), "BGP unavailable: %.200s", why[0] ? why : "bgp0 cannot be opened");
+		s->s_state = never ? SIDE_NEVER : SIDE_FAILED;
+		if (never) {
+			log_error(BGP_SIDE_LOG, "%s; dynamic connections' tunnels run without BGP", s->s_err);
+			return -1;
+		}
+		uint64_t d = s->s_retry_delay_ms ? s->s_retry_delay_ms : ENGINE_BGP_SIDE_RETRY_MIN_MS;
+		s->s_retry_ms = now + d;
+		s->s_retry_delay_ms = d * 2 < ENGINE_BGP_SIDE_RETRY_MAX_MS ? d * 2 : ENGINE_BGP_SIDE_RETRY_MAX_MS;
+		log_error(BGP_SIDE_LOG, "%s; dynamic connections' tunnels run without BGP; trying again in %llu ms",
+			  s->s_err, (unsigned long long)d);
 		return -1;
 	}
-	s->s_state = 1;
+	s->s_state = SIDE_OPEN;
+	s->s_err[0] = '\0';
+	s->s_retry_delay_ms = 0;
 	log_info(BGP_SIDE_LOG, "BGP side: %s in namespace %s, on the VPN endpoint", BGP_TUN_NAME, s->s_netns);
 	return 0;
 }
 
-/* Adds (add) or deletes net's .1 on bgp0: 0 or -1 (logged). */
+/* Adds (add) or deletes net's .1 on bgp0: 0 or -1 (logged). Nothing while
+ * bgp0 is not open: the /30s are added when it opens (side_reopened). */
 static int addr_change(struct engine_bgp_side *s, bool add, uint32_t net)
 {
+	if (s->s_state != SIDE_OPEN)
+		return 0;
 	char why[BGP_SIDE_ERR_MAX] = "";
 	uint32_t ours = net + 1;
 	int rc = priv_remote() ? priv_bgp_addr(add, ours, BGP_TUN_PREFIX, why, sizeof(why))
@@ -187,8 +216,7 @@ int engine_bgp_side_set(struct engine_bgp_side *s, const char *conn_id, const ui
 			want[nwant++] = nets[i];
 	if (!c && !nwant)
 		return 0;
-	if (nwant && side_open(s) < 0)
-		return -1;
+	int rc = nwant && side_open(s, time_mono_ms()) < 0 ? -1 : 0;
 	if (!c) {
 		if (s->s_nconns == s->s_capconns)
 			s->s_conns = grow(s->s_conns, &s->s_capconns, sizeof(*s->s_conns));
@@ -196,7 +224,6 @@ int engine_bgp_side_set(struct engine_bgp_side *s, const char *conn_id, const ui
 		memset(c, 0, sizeof(*c));
 		snprintf(c->sc_id, sizeof(c->sc_id), "%s", conn_id);
 	}
-	int rc = 0;
 	/* new ones first: a /30 moving between connections never leaves bgp0 */
 	for (size_t i = 0; i < nwant; i++)
 		if (!net_in(want[i], c->sc_nets, c->sc_n) && addr_ref(s, want[i]) < 0)
@@ -209,6 +236,18 @@ int engine_bgp_side_set(struct engine_bgp_side *s, const char *conn_id, const ui
 	if (!nwant)
 		*c = s->s_conns[--s->s_nconns];
 	return rc;
+}
+
+bool engine_bgp_side_retry(struct engine_bgp_side *s, uint64_t now_ms)
+{
+	if (!s || s->s_state != SIDE_FAILED || !s->s_naddrs || now_ms < s->s_retry_ms)
+		return false;
+	s->s_state = SIDE_CLOSED;
+	if (side_open(s, now_ms) < 0)
+		return false;
+	for (size_t i = 0; i < s->s_naddrs; i++)
+		(void)addr_change(s, true, s->s_addrs[i].sa_net);
+	return true;
 }
 
 int engine_bgp_side_plan(struct engine_bgp_side *s, const struct engine_vpn_plan *plan)

@@ -51,8 +51,9 @@ struct engine_bird_hooks {
 	/* vpn_id's learned prefixes changed (engine_bird_routes) */
 	void (*bh_routes)(void *arg, const char *vpn_id);
 	/* why BIRD's sessions have no way through the tunnels (the endpoint's
-	 * BGP side, engine_bgp_side.h), "" when they have: _Bgp.Error when
-	 * nothing weightier is to be said */
+	 * BGP side, engine_bgp_side.h, which the engine retries here when
+	 * due), "" when they have: _Bgp.Error when nothing weightier is to be
+	 * said. Called at each poll while a connection is BIRD's. */
 	const char *(*bh_side_error)(void *arg);
 	void *bh_arg;
 };

@@ -413,6 +413,11 @@ bool engine_vpn_telemetry_restart(struct doc *vpn, int64_t now_unix)
 	return changed;
 }
 
+bool engine_vpn_detail_restart(struct doc *vpn)
+{
+	return doc_remove(vpn, ENGINE_VPN_DETAIL_KEY);
+}
+
 /* JSON equality of two docs (NULL equals NULL only). */
 static bool doc_same(const struct doc *a, const struct doc *b)
 {

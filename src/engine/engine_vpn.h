@@ -98,6 +98,13 @@ bool engine_vpn_telemetry_apply(struct doc *vpn, int index, bool up, const char 
  * its telemetry. true when the doc changed. */
 bool engine_vpn_telemetry_restart(struct doc *vpn, int64_t now_unix);
 
+/* At start: vpn's _TunnelDetail (ENGINE_VPN_DETAIL_KEY) is an earlier
+ * vpcd's SAs, SPIs and counters; this one has none yet, and its own
+ * detail comes with the endpoint's first status (within
+ * ENGINE_VPN_DETAIL_PERIOD_S): removed, so that no Describe serves the
+ * earlier process's SAs meanwhile. true when the doc changed. */
+bool engine_vpn_detail_restart(struct doc *vpn);
+
 /* A dynamic connection: Options.StaticRoutesOnly false (or absent, as
  * CreateVpnConnection defaults it). */
 bool engine_vpn_is_dynamic(const struct doc *vpn);

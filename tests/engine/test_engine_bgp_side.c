@@ -6,7 +6,9 @@
  * is read by the endpoint, which has no tunnel for it and counts that);
  * each connection's inside .1s come and go with it, a /30 two connections
  * share stays until the last goes, addresses that are no tunnel's inside
- * .1 are never added; freeing deletes the namespace. Skipped unless root.
+ * .1 are never added; freeing deletes the namespace; bgp0 that cannot be
+ * opened is tried again with backoff, its reason kept until it works.
+ * Skipped unless root.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +21,12 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/base.h"
 #include "engine/engine_bgp_side.h"
 #include "vpn/endpoint/endpoint.h"
 
@@ -145,10 +149,91 @@ static void test_side(void **state)
 	close(pair[1]);
 }
 
+static int sh(const char *fmt, const char *arg)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), fmt, arg);
+	return system(cmd);
+}
+
+/* bgp0 cannot be opened (the name is taken in BIRD's namespace by a
+ * device that is no TUN): the reason is kept and bgp0 tried again with a
+ * doubling backoff, not only at vpcd's restart; once the name is free
+ * the retry opens it and adds the /30s wanted meanwhile. */
+static void test_side_retry(void **state)
+{
+	(void)state;
+	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0)
+		skip();	/* needs root: a namespace and a TUN */
+	snprintf(ns_name, sizeof(ns_name), "vpcd-bgp-%ld", (long)getpid());
+	char path[64];
+	snprintf(path, sizeof(path), "/run/netns/%s", ns_name);
+	assert_int_equal(sh("ip netns add %s", ns_name), 0);
+	assert_int_equal(sh("ip -n %s link add bgp0 type veth peer name bgp0-peer", ns_name), 0);
+
+	int pair[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair), 0);
+	struct vpn_endpoint_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.tun_name, sizeof(cfg.tun_name), "side");
+	cfg.use_plain_fd = true;
+	cfg.plain_fd = pair[0];
+	struct vpn_endpoint *ep = vpn_endpoint_new(&cfg);
+	assert_non_null(ep);
+	assert_int_equal(vpn_endpoint_start(ep), 0);
+	struct engine_bgp_side *s = engine_bgp_side_new(ep);
+
+	/* nothing wanted: nothing to retry */
+	assert_false(engine_bgp_side_retry(s, UINT64_MAX));
+	uint32_t a[] = { NET(10, 0) };
+	uint64_t t0 = time_mono_ms();
+	assert_int_equal(engine_bgp_side_set(s, "vpn-a", a, 1), -1);
+	assert_non_null(strstr(engine_bgp_side_error(s), "BGP unavailable: cannot create TUN bgp0"));
+	assert_string_equal(engine_bgp_side_netns(s), "");
+	/* not yet due; then due but still failing: the reason stays */
+	assert_false(engine_bgp_side_retry(s, t0));
+	uint64_t t1 = time_mono_ms() + ENGINE_BGP_SIDE_RETRY_MIN_MS;
+	assert_false(engine_bgp_side_retry(s, t1));
+	assert_non_null(strstr(engine_bgp_side_error(s), "cannot create TUN bgp0"));
+	/* a second connection meanwhile is kept too */
+	uint32_t b[] = { NET(12, 8) };
+	assert_int_equal(engine_bgp_side_set(s, "vpn-b", b, 1), -1);
+
+	/* the name freed: the next retry, after the doubled wait, works */
+	assert_int_equal(sh("ip -n %s link del bgp0", ns_name), 0);
+	assert_false(engine_bgp_side_retry(s, t1 + 2 * ENGINE_BGP_SIDE_RETRY_MIN_MS - 1));
+	assert_true(engine_bgp_side_retry(s, t1 + 2 * ENGINE_BGP_SIDE_RETRY_MIN_MS));
+	assert_string_equal(engine_bgp_side_error(s), "");
+	assert_string_equal(engine_bgp_side_netns(s), ns_name);
+	assert_true(has("169.254.10.1"));
+	assert_true(has("169.254.12.9"));
+	assert_false(engine_bgp_side_retry(s, UINT64_MAX));	/* open: nothing to do */
+	/* and it runs as usual from then on */
+	assert_int_equal(engine_bgp_side_set(s, "vpn-b", NULL, 0), 0);
+	assert_false(has("169.254.12.9"));
+
+	engine_bgp_side_free(s);
+	assert_int_not_equal(access(path, F_OK), 0);
+	vpn_endpoint_free(ep);
+	close(pair[1]);
+}
+
+/* A failed test_side_retry leaves no namespace behind. */
+static int ns_cleanup(void **state)
+{
+	(void)state;
+	char path[64];
+	snprintf(path, sizeof(path), "/run/netns/%s", ns_name);
+	if (ns_name[0] && access(path, F_OK) == 0)
+		(void)sh("ip netns del %s 2>/dev/null", ns_name);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_side),
+		cmocka_unit_test_teardown(test_side_retry, ns_cleanup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

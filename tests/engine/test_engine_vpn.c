@@ -417,6 +417,54 @@ static void test_telemetry_restart(void **state)
 	doc_free(d);
 }
 
+/* At start the store's _TunnelDetail is an earlier vpcd's SAs: gone
+ * before the API serves (engine_attach, with the telemetry above), for
+ * every connection; the telemetry is not its business. */
+static void test_detail_restart(void **state)
+{
+	(void)state;
+	static struct vpn_tunnel_status st;
+	memset(&st, 0, sizeof(st));
+	st.local_ip = 0xCB007101;		/* 203.0.113.1 */
+	st.remote_ip = 0xC6336402;		/* 198.51.100.2 */
+	st.up = true;
+	st.isakmp.state = IKE_ISAKMP_QM_IDLE;
+	st.n_children = 1;
+	st.children[0].spi_in = 0x2F74367A;
+	st.children[0].spi_out = 0xE7B8E672;
+	const struct vpn_tunnel_status *pair[ENGINE_VPN_TUNNELS] = { &st, NULL };
+
+	struct doc *d = vpn_doc(NULL, NULL);
+	assert_true(engine_vpn_telemetry_apply(d, 0, true, "", 1767225600, false));
+	doc_set(d, ENGINE_VPN_DETAIL_KEY, engine_vpn_detail(pair, 1767225600, true));
+	struct strbuf old = STRBUF_INIT;
+	doc_to_json(d, &old);
+	assert_non_null(strstr(sb_str(&old), "0x2F74367A"));
+	sb_free(&old);
+	assert_true(engine_vpn_detail_restart(d));
+	assert_null(doc_get(d, ENGINE_VPN_DETAIL_KEY));
+	struct strbuf now = STRBUF_INIT;
+	doc_to_json(d, &now);
+	assert_null(strstr(sb_str(&now), "0x2F74367A"));
+	sb_free(&now);
+	assert_string_equal(doc_get_str(telemetry(d, 0), "Status"), "UP");	/* telemetry_restart's */
+	assert_false(engine_vpn_detail_restart(d));
+	/* restart's order in engine_attach: both, one change */
+	doc_set(d, ENGINE_VPN_DETAIL_KEY, engine_vpn_detail(pair, 1767225600, true));
+	assert_true(engine_vpn_telemetry_restart(d, 1767229200) | engine_vpn_detail_restart(d));
+	assert_string_equal(doc_get_str(telemetry(d, 0), "Status"), "DOWN");
+	assert_null(doc_get(d, ENGINE_VPN_DETAIL_KEY));
+	doc_free(d);
+
+	/* a deleted connection's stale detail goes too */
+	d = vpn_doc(NULL, NULL);
+	doc_set_str(d, "State", "deleted");
+	doc_set(d, ENGINE_VPN_DETAIL_KEY, engine_vpn_detail(pair, 1767225600, true));
+	assert_true(engine_vpn_detail_restart(d));
+	assert_null(doc_get(d, ENGINE_VPN_DETAIL_KEY));
+	doc_free(d);
+}
+
 static void test_telemetry_dynamic(void **state)
 {
 	(void)state;
@@ -655,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_tunnel_ids),
 		cmocka_unit_test(test_telemetry),
 		cmocka_unit_test(test_telemetry_restart),
+		cmocka_unit_test(test_detail_restart),
 		cmocka_unit_test(test_telemetry_dynamic),
 		cmocka_unit_test(test_trim),
 		cmocka_unit_test(test_detail),
