@@ -22,9 +22,13 @@
  *
  * ---- Life of an SA (control plane; may allocate, may log) ----
  *   1. Fill a struct esp_sa_config; esp_sa_new() copies what it needs and
- *      keys one OpenSSL cipher context (and one HMAC context) that every
- *      packet of the SA reuses. The config and its key buffers stay the
- *      caller's: wipe them when done.
+ *      keys one OpenSSL cipher context that every packet of the SA reuses
+ *      (GCM: only the nonce is set per packet; CBC: never re-initialised,
+ *      each packet's IV enters through the context's chaining value) and,
+ *      for the CBC suites, computes the HMAC's inner and outer digest
+ *      states once (copied per packet: no OpenSSL object, no allocation).
+ *      The config and its key buffers stay the caller's: wipe them when
+ *      done.
  *   2. Inbound SAs go into an esp_sa_table (by SPI); outbound SAs are held
  *      by the tunnel glue (by traffic selector / tunnel).
  *   3. Use it from one data-path thread at a time: the SA carries the
@@ -35,7 +39,7 @@
  *      sees the peer float behind a NAT, esp_sa_update_peer().
  *   5. Remove it from the table (if inbound), make sure no data-path thread
  *      still holds it, then esp_sa_free(): it wipes key material (salt,
- *      OpenSSL key schedules) and frees the contexts.
+ *      HMAC states, OpenSSL key schedules) and frees the context.
  *
  * ---- Packets (data plane) ----
  * A struct esp_pkt describes one packet inside a buffer the caller owns and

@@ -20,6 +20,8 @@
 #include "base/csum.h"
 #include "base/base.h"
 
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <string.h>
 
 /* out: where the plaintext goes (room for pkt->len bytes), NULL: in place. */
@@ -53,14 +55,18 @@ decrypt_one(struct esp_sa *sa, struct esp_pkt *pkt, uint8_t *out)
 
 	if (sa->sa_encr == ESP_ENCR_AES_GCM16) {
 		uint8_t nonce[ESP_GCM_SALT_LEN + ESP_GCM_IV_LEN];
+		OSSL_PARAM tag[] = {
+			OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, icv,
+				ESP_GCM_ICV_LEN),
+			OSSL_PARAM_construct_end(),
+		};
 
 		memcpy(nonce, sa->sa_salt, ESP_GCM_SALT_LEN);
 		memcpy(nonce + ESP_GCM_SALT_LEN, esp + ESP_HDR_LEN, ESP_GCM_IV_LEN);
 		if (!EVP_DecryptInit_ex2(sa->sa_cipher, NULL, NULL, nonce, NULL) ||
 		    !EVP_DecryptUpdate(sa->sa_cipher, NULL, &outl, esp, ESP_HDR_LEN) ||
 		    !EVP_DecryptUpdate(sa->sa_cipher, out, &outl, ct, (int)ct_len) ||
-		    !EVP_CIPHER_CTX_ctrl(sa->sa_cipher, EVP_CTRL_AEAD_SET_TAG,
-			ESP_GCM_ICV_LEN, icv))
+		    !EVP_CIPHER_CTX_set_params(sa->sa_cipher, tag))
 			goto crypto_error;
 		/* Constant-time tag comparison inside OpenSSL's GCM. */
 		if (EVP_DecryptFinal_ex(sa->sa_cipher, out + ct_len, &outl) <= 0)
@@ -68,18 +74,25 @@ decrypt_one(struct esp_sa *sa, struct esp_pkt *pkt, uint8_t *out)
 		if (!replay_advance(&sa->sa_replay, seq))
 			goto replayed;
 	} else {
-		uint8_t mac[EVP_MAX_MD_SIZE];
+		uint8_t mac[ESP_HMAC_MAX], last[ESP_CBC_IV_LEN];
 
-		if (!esp_sa_hmac(sa, esp, body_off + ct_len, mac))
-			goto crypto_error;
+		esp_hmac(&sa->sa_hmac, esp, body_off + ct_len, mac);
 		if (!ct_equal(mac, icv, sa->sa_icv_len))
 			goto auth_failed;
 		if (!replay_advance(&sa->sa_replay, seq))
 			goto replayed;
-		if (!EVP_DecryptInit_ex2(sa->sa_cipher, NULL, NULL, esp + ESP_HDR_LEN, NULL) ||
-		    !EVP_DecryptUpdate(sa->sa_cipher, out, &outl, ct, (int)ct_len) ||
-		    (uint32_t)outl != ct_len)
+		/* The context is never re-initialised (esp_internal.h): it
+		 * decrypts the first block with its chaining value, the last
+		 * ciphertext block it saw, so XOR that back out and the IV in.
+		 * Keep this packet's last block: in place, it is overwritten. */
+		memcpy(last, ct + ct_len - ESP_CBC_IV_LEN, ESP_CBC_IV_LEN);
+		if (!EVP_DecryptUpdate(sa->sa_cipher, out, &outl, ct, (int)ct_len) ||
+		    (uint32_t)outl != ct_len) {
+			esp_sa_cbc_rechain(sa);
 			goto crypto_error;
+		}
+		esp_xor_block(out, sa->sa_cbc_chain, esp + ESP_HDR_LEN);
+		memcpy(sa->sa_cbc_chain, last, ESP_CBC_IV_LEN);
 	}
 	ct = out;	/* the plaintext from here on */
 

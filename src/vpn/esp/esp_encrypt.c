@@ -17,6 +17,8 @@
 #include "base/csum.h"
 #include "base/base.h"
 
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <string.h>
 
 /* CBC IVs drawn per RAND_bytes call. */
@@ -87,29 +89,40 @@ encrypt_one(struct esp_sa *sa, struct esp_pkt *pkt, enum esp_frame frame,
 
 	if (sa->sa_encr == ESP_ENCR_AES_GCM16) {
 		uint8_t nonce[ESP_GCM_SALT_LEN + ESP_GCM_IV_LEN];
+		OSSL_PARAM tag[] = {
+			OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, icv,
+				ESP_GCM_ICV_LEN),
+			OSSL_PARAM_construct_end(),
+		};
 
 		wr32(esp + 8, 0);
 		wr32(esp + 12, seq);
 		memcpy(nonce, sa->sa_salt, ESP_GCM_SALT_LEN);
 		memcpy(nonce + ESP_GCM_SALT_LEN, esp + 8, ESP_GCM_IV_LEN);
+		/* The tag straight from the provider's parameters: what
+		 * EVP_CTRL_AEAD_GET_TAG does, without building them per call. */
 		if (!EVP_EncryptInit_ex2(sa->sa_cipher, NULL, NULL, nonce, NULL) ||
 		    !EVP_EncryptUpdate(sa->sa_cipher, NULL, &outl, esp, ESP_HDR_LEN) ||
 		    !EVP_EncryptUpdate(sa->sa_cipher, inner, &outl, inner, (int)ct_len) ||
 		    !EVP_EncryptFinal_ex(sa->sa_cipher, inner + outl, &outl) ||
-		    !EVP_CIPHER_CTX_ctrl(sa->sa_cipher, EVP_CTRL_AEAD_GET_TAG,
-			ESP_GCM_ICV_LEN, icv))
+		    !EVP_CIPHER_CTX_get_params(sa->sa_cipher, tag))
 			return ESP_E_CRYPTO;
 	} else {
-		uint8_t mac[EVP_MAX_MD_SIZE];
+		uint8_t mac[ESP_HMAC_MAX];
 
 		memcpy(esp + ESP_HDR_LEN, iv_cbc, ESP_CBC_IV_LEN);
-		if (!EVP_EncryptInit_ex2(sa->sa_cipher, NULL, NULL, iv_cbc, NULL) ||
-		    !EVP_EncryptUpdate(sa->sa_cipher, inner, &outl, inner, (int)ct_len) ||
-		    (uint32_t)outl != ct_len)
+		/* CBC with this IV, on a context never re-initialised: its
+		 * chaining value is sa_cbc_chain, so the first block goes in as
+		 * P1 ^ IV ^ chain and comes out E(P1 ^ IV). */
+		esp_xor_block(inner, iv_cbc, sa->sa_cbc_chain);
+		if (!EVP_EncryptUpdate(sa->sa_cipher, inner, &outl, inner, (int)ct_len) ||
+		    (uint32_t)outl != ct_len) {
+			esp_sa_cbc_rechain(sa);
 			return ESP_E_CRYPTO;
+		}
+		memcpy(sa->sa_cbc_chain, inner + ct_len - ESP_CBC_IV_LEN, ESP_CBC_IV_LEN);
 		/* Encrypt-then-MAC over SPI | SEQ | IV | ciphertext. */
-		if (!esp_sa_hmac(sa, esp, ESP_HDR_LEN + ESP_CBC_IV_LEN + ct_len, mac))
-			return ESP_E_CRYPTO;
+		esp_hmac(&sa->sa_hmac, esp, ESP_HDR_LEN + ESP_CBC_IV_LEN + ct_len, mac);
 		memcpy(icv, mac, sa->sa_icv_len);
 	}
 

@@ -10,6 +10,8 @@
 #include "vpn/esp/replay.h"
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <string.h>
 
 #define ESP_HDR_LEN		8u	/* SPI + sequence number */
 #define ESP_TRAILER_LEN		2u	/* pad length + next header */
@@ -23,6 +25,31 @@
 #define ESP_OUTER_TTL		64u
 #define ESP_IPPROTO_ESP		50u
 #define ESP_IPPROTO_UDP		17u
+#define ESP_HMAC_MAX		64u	/* the longest digest (SHA-512) */
+
+/* A digest's running state, by value (esp_hmac.c copies it per packet). */
+union esp_sha_state {
+	SHA_CTX			sha1;
+	SHA256_CTX		sha256;
+	SHA512_CTX		sha512;		/* SHA-384 too */
+};
+
+/* HMAC with the key absorbed once: the digest states after K ^ ipad and
+ * K ^ opad (secret: wiped with the SA). */
+struct esp_hmac {
+	enum esp_integ		hm_integ;
+	union esp_sha_state	hm_inner;
+	union esp_sha_state	hm_outer;
+};
+
+/* Keys h for integ (key_len at most the digest's block); false if the
+ * integ is NONE, the key too long or OpenSSL fails. */
+bool esp_hmac_init(struct esp_hmac *h, enum esp_integ integ, const uint8_t *key,
+	size_t key_len);
+/* The full (untruncated) HMAC of [p, p+len) into out. Never fails, never
+ * allocates; h is only read, so one SA's h may serve one thread. */
+void esp_hmac(const struct esp_hmac *h, const uint8_t *p, size_t len,
+	uint8_t out[ESP_HMAC_MAX]);
 
 struct esp_sa {
 	uint32_t		sa_spi;
@@ -46,12 +73,16 @@ struct esp_sa {
 	/* Inbound. */
 	struct replay_window	sa_replay;
 
-	/* Keyed once in esp_sa_new(); re-initialised per packet with a new
-	 * IV (cipher) or reset to the same key (HMAC), never reallocated. */
+	/* Keyed once in esp_sa_new(), never reallocated. GCM: given each
+	 * packet's nonce by EVP_CipherInit_ex2 (no key). CBC: never
+	 * re-initialised; the context's own chaining value is kept in
+	 * sa_cbc_chain (the last ciphertext block it went through) and each
+	 * packet's first block is XORed with chain ^ IV, which is CBC with
+	 * that IV (esp_encrypt.c). An OpenSSL failure resets it (cbc_rechain). */
 	EVP_CIPHER		*sa_cipher_alg;
 	EVP_CIPHER_CTX		*sa_cipher;
-	EVP_MAC			*sa_mac_alg;
-	EVP_MAC_CTX		*sa_mac;
+	uint8_t			sa_cbc_chain[ESP_CBC_IV_LEN];
+	struct esp_hmac		sa_hmac;	/* CBC suites; secret */
 
 	struct esp_sa_stats	sa_stats;
 
@@ -81,8 +112,22 @@ struct esp_sa_table {
 void esp_sa_test_fix_iv(struct esp_sa *sa, const uint8_t iv[ESP_CBC_IV_LEN]);
 void esp_sa_test_set_seq(struct esp_sa *sa, uint32_t seq);
 
-/* Shared by the encrypt and decrypt paths: HMAC over [p, p+len) into out
- * (>= EVP_MAX_MD_SIZE); false if OpenSSL fails. */
-bool esp_sa_hmac(struct esp_sa *sa, const uint8_t *p, size_t len, uint8_t *out);
+/* CBC, after OpenSSL failed mid-packet: the context's chaining value is
+ * unknown, so set it to zeros again (sa_cbc_chain too). */
+void esp_sa_cbc_rechain(struct esp_sa *sa);
+
+/* XOR 16 bytes: dst ^= a ^ b (the CBC first-block fix-up). */
+static inline void
+esp_xor_block(uint8_t *dst, const uint8_t *a, const uint8_t *b)
+{
+	uint64_t d[2], x[2], y[2];
+
+	memcpy(d, dst, 16);
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	d[0] ^= x[0] ^ y[0];
+	d[1] ^= x[1] ^ y[1];
+	memcpy(dst, d, 16);
+}
 
 #endif

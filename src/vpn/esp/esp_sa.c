@@ -1,6 +1,6 @@
 /*
  * esp_sa — creating and freeing an ESP SA: validate the config, key one
- * OpenSSL cipher context (and one HMAC context) for the SA's lifetime,
+ * OpenSSL cipher context (and the HMAC states, esp_hmac.c) for the SA's lifetime,
  * precompute the outer header template. Control plane: allocates and logs,
  * but never logs key material.
  */
@@ -151,9 +151,14 @@ cipher_setup(struct esp_sa *sa, const struct esp_sa_config *cfg)
 		    NULL, enc, params))
 			return false;
 	} else {
+		static const uint8_t zero_iv[ESP_CBC_IV_LEN];
+
+		/* Keyed once with a zero chaining value; packets bring their IVs
+		 * through sa_cbc_chain (esp_internal.h). */
 		if (!EVP_CipherInit_ex2(sa->sa_cipher, sa->sa_cipher_alg, cfg->cfg_encr_key,
-		    NULL, enc, NULL))
+		    zero_iv, enc, NULL))
 			return false;
+		memset(sa->sa_cbc_chain, 0, sizeof(sa->sa_cbc_chain));
 		/* ESP pads itself (RFC 4303 2.4); the cipher must not. */
 		if (!EVP_CIPHER_CTX_set_padding(sa->sa_cipher, 0))
 			return false;
@@ -161,22 +166,15 @@ cipher_setup(struct esp_sa *sa, const struct esp_sa_config *cfg)
 	return true;
 }
 
-static bool
-mac_setup(struct esp_sa *sa, const struct esp_sa_config *cfg)
+void
+esp_sa_cbc_rechain(struct esp_sa *sa)
 {
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-			(char *)integ_descs[sa->sa_integ].digest, 0),
-		OSSL_PARAM_construct_end(),
-	};
+	static const uint8_t zero_iv[ESP_CBC_IV_LEN];
 
-	sa->sa_mac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (sa->sa_mac_alg == NULL)
-		return false;
-	sa->sa_mac = EVP_MAC_CTX_new(sa->sa_mac_alg);
-	if (sa->sa_mac == NULL)
-		return false;
-	return EVP_MAC_init(sa->sa_mac, cfg->cfg_integ_key, cfg->cfg_integ_key_len, params);
+	memset(sa->sa_cbc_chain, 0, sizeof(sa->sa_cbc_chain));
+	/* If even this fails, the next packet's update fails too and comes
+	 * back here: every packet is then a crypto-error drop, none wrong. */
+	(void)EVP_CipherInit_ex2(sa->sa_cipher, NULL, NULL, zero_iv, -1, NULL);
 }
 
 struct esp_sa *
@@ -211,7 +209,9 @@ esp_sa_new(const struct esp_sa_config *cfg)
 
 	if (!cipher_setup(sa, cfg))
 		goto err;
-	if (sa->sa_integ != ESP_INTEG_NONE && !mac_setup(sa, cfg))
+	if (sa->sa_integ != ESP_INTEG_NONE &&
+	    !esp_hmac_init(&sa->sa_hmac, sa->sa_integ, cfg->cfg_integ_key,
+		cfg->cfg_integ_key_len))
 		goto err;
 	log_debug("esp", "SA spi 0x%08x %s created", sa->sa_spi,
 		sa->sa_dir == ESP_DIR_IN ? "in" : "out");
@@ -227,24 +227,12 @@ esp_sa_free(struct esp_sa *sa)
 {
 	if (sa == NULL)
 		return;
-	/* The contexts cleanse their key schedules when freed. */
+	/* The cipher context cleanses its key schedule when freed; the salt,
+	 * the HMAC states and the CBC chaining value go with the wipe. */
 	EVP_CIPHER_CTX_free(sa->sa_cipher);
 	EVP_CIPHER_free(sa->sa_cipher_alg);
-	EVP_MAC_CTX_free(sa->sa_mac);
-	EVP_MAC_free(sa->sa_mac_alg);
 	secret_wipe(sa, sizeof(*sa));
 	free(sa);
-}
-
-bool
-esp_sa_hmac(struct esp_sa *sa, const uint8_t *p, size_t len, uint8_t *out)
-{
-	size_t out_len;
-
-	/* A NULL key restarts the MAC with the key set in esp_sa_new(). */
-	return EVP_MAC_init(sa->sa_mac, NULL, 0, NULL) &&
-	       EVP_MAC_update(sa->sa_mac, p, len) &&
-	       EVP_MAC_final(sa->sa_mac, out, &out_len, EVP_MAX_MD_SIZE);
 }
 
 uint32_t
