@@ -1,7 +1,8 @@
 /*
  * evloop.c — the event loop of evloop.h: an epoll set of watches (one
  * small struct per fd, its pointer in epoll's data), an eventfd for
- * wakeups, and an unsorted list of armed timers.
+ * wakeups, an unsorted list of armed timers, and a queue of other
+ * threads' synchronous calls (nodes on the callers' stacks).
  *
  * A watch deleted while a round dispatches is marked dead and freed at
  * the round's end, so an event of this round that still points to it is
@@ -15,6 +16,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,14 @@ struct ev_watch {
 	bool w_dead;
 };
 
+/* A pending evloop_call, on the calling thread's stack. */
+struct ev_call {
+	struct ev_call *c_next;
+	evloop_call_fn c_fn;
+	void *c_arg;
+	bool c_done;			/* under l_call_lock */
+};
+
 struct evloop {
 	int l_epfd;
 	int l_wake_fd;
@@ -42,6 +52,13 @@ struct evloop {
 	uint64_t l_timer_gen;		/* odd while the timer phase runs */
 	atomic_bool l_stop;
 	char l_wake_tag;		/* its address marks the eventfd in epoll */
+	evloop_prepare_fn l_prepare;
+	evloop_check_fn l_check;
+	void *l_hook_arg;
+	pthread_mutex_t l_call_lock;
+	pthread_cond_t l_call_done;
+	struct ev_call *l_calls;	/* under l_call_lock, in arrival order */
+	struct ev_call **l_calls_tail;
 };
 
 struct evloop *evloop_new(evloop_wake_fn on_wake, void *arg)
@@ -53,6 +70,9 @@ struct evloop *evloop_new(evloop_wake_fn on_wake, void *arg)
 	l->l_wake_arg = arg;
 	l->l_wake_fd = -1;
 	atomic_init(&l->l_stop, false);
+	pthread_mutex_init(&l->l_call_lock, NULL);
+	pthread_cond_init(&l->l_call_done, NULL);
+	l->l_calls_tail = &l->l_calls;
 	l->l_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->l_epfd < 0)
 		goto err;
@@ -89,6 +109,8 @@ void evloop_free(struct evloop *l)
 		close(l->l_wake_fd);
 	if (l->l_epfd >= 0)
 		close(l->l_epfd);
+	pthread_cond_destroy(&l->l_call_done);
+	pthread_mutex_destroy(&l->l_call_lock);
 	free(l);
 }
 
@@ -190,6 +212,51 @@ void evloop_wakeup(struct evloop *l)
 		log_error("evloop", "wakeup: %s", strerror(errno));
 }
 
+void evloop_set_hooks(struct evloop *l, evloop_prepare_fn prepare, evloop_check_fn check,
+		      void *arg)
+{
+	l->l_prepare = prepare;
+	l->l_check = check;
+	l->l_hook_arg = arg;
+}
+
+void evloop_call(struct evloop *l, evloop_call_fn fn, void *arg)
+{
+	struct ev_call c = { .c_fn = fn, .c_arg = arg };
+	pthread_mutex_lock(&l->l_call_lock);
+	*l->l_calls_tail = &c;
+	l->l_calls_tail = &c.c_next;
+	pthread_mutex_unlock(&l->l_call_lock);
+	evloop_wakeup(l);
+	pthread_mutex_lock(&l->l_call_lock);
+	while (!c.c_done)
+		pthread_cond_wait(&l->l_call_done, &l->l_call_lock);
+	pthread_mutex_unlock(&l->l_call_lock);
+}
+
+/* The calls pending when the eventfd was read (a later one wrote it
+ * again after queueing, so the next round takes it). */
+static int run_calls(struct evloop *l, uint64_t now)
+{
+	pthread_mutex_lock(&l->l_call_lock);
+	struct ev_call *c = l->l_calls;
+	l->l_calls = NULL;
+	l->l_calls_tail = &l->l_calls;
+	pthread_mutex_unlock(&l->l_call_lock);
+	int calls = 0;
+	while (c) {
+		struct ev_call *next = c->c_next;	/* c is gone once done */
+		c->c_fn(c->c_arg, now);
+		calls++;
+		pthread_mutex_lock(&l->l_call_lock);
+		c->c_done = true;
+		pthread_cond_broadcast(&l->l_call_done);
+		pthread_mutex_unlock(&l->l_call_lock);
+		c = next;
+	}
+	return calls;
+}
+
 void evloop_stop(struct evloop *l)
 {
 	atomic_store(&l->l_stop, true);
@@ -227,13 +294,15 @@ static int run_timers(struct evloop *l, uint64_t now)
 
 int evloop_run_once(struct evloop *l, uint64_t max_wait_ms)
 {
-	uint64_t now = time_mono_ms();
+	bool may_block = !l->l_prepare || l->l_prepare(l->l_hook_arg);
 	uint64_t next = evloop_next_deadline(l), wait = EVLOOP_NEVER;
-	if (next != EVLOOP_NEVER)
+	if (next != EVLOOP_NEVER) {	/* the clock is read only when a timer is armed */
+		uint64_t now = time_mono_ms();
 		wait = next <= now ? 0 : next - now;
+	}
 	if (max_wait_ms < wait)
 		wait = max_wait_ms;
-	if (atomic_load(&l->l_stop))
+	if (!may_block || atomic_load(&l->l_stop))
 		wait = 0;
 	int timeout = wait == EVLOOP_NEVER ? -1 : wait > INT_MAX ? INT_MAX : (int)wait;
 	struct epoll_event evs[EVLOOP_BATCH];
@@ -243,13 +312,14 @@ int evloop_run_once(struct evloop *l, uint64_t max_wait_ms)
 			return -1;
 		n = 0;
 	}
-	now = time_mono_ms();
+	uint64_t now = time_mono_ms();
 	int calls = 0;
 	for (int i = 0; i < n; i++)
 		if (evs[i].data.ptr == &l->l_wake_tag) {
 			uint64_t v;
 			if (read(l->l_wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				log_error("evloop", "wakeup read: %s", strerror(errno));
+			calls += run_calls(l, now);
 			if (l->l_on_wake) {
 				l->l_on_wake(l->l_wake_arg, now);
 				calls++;
@@ -264,9 +334,14 @@ int evloop_run_once(struct evloop *l, uint64_t max_wait_ms)
 		w->w_fn(w->w_arg, w->w_fd, evs[i].events, now);
 		calls++;
 	}
-	calls += run_timers(l, now);
-	free_list(l->l_dead);
-	l->l_dead = NULL;
+	if (l->l_check)
+		l->l_check(l->l_hook_arg, now);
+	if (l->l_timers)
+		calls += run_timers(l, now);
+	if (l->l_dead) {
+		free_list(l->l_dead);
+		l->l_dead = NULL;
+	}
 	return calls;
 }
 

@@ -1,6 +1,6 @@
 /*
- * router — the virtual router's thread: one epoll loop over every ENI's
- * TAP and every gateway port's fd, reading up to NET_BATCH frames per fd
+ * router — the virtual router's thread: one event loop (base/evloop.h)
+ * over every ENI's TAP and every gateway port's fd, reading up to NET_BATCH frames per fd
  * per wakeup (until EAGAIN: a TAP fd gives one frame per read), deciding
  * each with path.c and writing it where it goes. A busy fd is left, still
  * readable, after NET_BATCH frames: the others ready in the same wakeup
@@ -34,14 +34,21 @@
  * published with one store; packets from it are decided in place in the
  * ring's slots (their headroom takes the Ethernet and virtio_net_hdr
  * headers) and written to the ENI's TAP from there. The ring's eventfd
- * is written only while the loop sleeps: before each epoll_wait the loop
- * tells each ring it sleeps (ring_sleep_prepare) and does not block when
- * one has packets; after it, every ring port is looked at.
+ * is written only while the loop sleeps: in the loop's prepare hook,
+ * right before it waits, the router tells each ring it sleeps
+ * (ring_sleep_prepare) and says "do not block" when one has packets; in
+ * its check hook, after the fds of every round, every ring port is
+ * looked at.
  *
  * The snapshot is swapped RCU-style: net_router_apply() publishes the new
- * pointer, then waits for a quiescent state — the loop bumps r_epoch
- * before each epoll_wait and holds no snapshot across it — so the old one
- * is freed only when no batch can still read it. The loop takes no lock
+ * pointer, then waits for a quiescent state — the prepare hook bumps
+ * r_epoch as the last thing before the loop waits, and a round's
+ * snapshot is loaded only after the wait (round_snap) and dropped in the
+ * next prepare, so none is held across the bump — and the old one is
+ * freed only when no batch can still read it. The same hook, seeing a
+ * new snapshot before it bumps, makes the loop watch exactly its fds
+ * (router_watch_fds), so the fds an apply removed are out of the loop
+ * when it returns and the caller may close them. The loop takes no lock
  * and allocates nothing; counters are per-batch sums added to relaxed
  * atomics, so another thread reads whole values without stopping it.
  * The connection table belongs to the loop thread alone and outlives
@@ -50,6 +57,7 @@
 #include "net/net_int.h"
 
 #include "base/base.h"
+#include "base/evloop.h"
 #include "base/ring.h"
 
 #include <errno.h>
@@ -62,13 +70,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
-#define ROUTER_EPOLL_EVENTS	64
-#define ROUTER_IDLE_WAIT_MS	1000	/* epoll timeout; only affects nothing but latency of stop */
+#define ROUTER_IDLE_WAIT_MS	1000	/* longest wait of a round; affects nothing but latency of stop */
 #define ROUTER_DEFAULT_MAC	{ 0x0e, 0x76, 0x70, 0x63, 0x64, 0x01 }
 #define ROUTER_FRAME_OFF	VNET_HDR_MAX	/* room for a virtio_net_hdr before each frame */
 #define ROUTER_BUF_SIZE		((ROUTER_FRAME_OFF + NET_GSO_FRAME_MAX + 63) & ~63u)
@@ -93,14 +99,19 @@ struct net_router {
 	uint8_t r_mac[6];
 	_Atomic(struct net_snapshot *) r_snap;
 	pthread_mutex_t r_apply_lock;
-	_Atomic uint64_t r_epoch;		/* bumped before each epoll_wait */
+	_Atomic uint64_t r_epoch;		/* bumped right before each wait */
 	atomic_bool r_running;
 	atomic_bool r_stop;
 	pthread_t r_thread;
-	int r_epfd;
-	int r_wakefd;
+	struct evloop *r_loop;			/* its wakeup: any thread */
 
 	/* loop thread only */
+	const struct net_snapshot *r_round;	/* this round's, once loaded */
+	bool r_round_loaded;
+	const struct net_snapshot *r_watch_snap;	/* whose fds the loop watches */
+	uint8_t *r_watched;			/* per fd: watched */
+	uint32_t r_watch_cap;
+	struct batch_counts *r_bc;		/* this round's sums */
 	struct conntrack r_ct;
 	struct nat_table r_nat;			/* r_ct.ct_nat points here */
 	uint8_t *r_bufs;			/* NET_BATCH x ROUTER_BUF_SIZE */
@@ -645,61 +656,128 @@ counts_publish(struct net_router *r, const struct batch_counts *bc)
 	atomic_store_explicit(&r->r_tap_batches, r->r_io.t_enters, memory_order_relaxed);
 }
 
+/* --- the loop ----------------------------------------------------------------- */
+
+/* The snapshot this round works on: loaded at its first use after the
+ * wait, held until the next prepare hook (never across the epoch bump). */
+static inline const struct net_snapshot *
+round_snap(struct net_router *r)
+{
+	if (!r->r_round_loaded) {
+		r->r_round = atomic_load(&r->r_snap);
+		r->r_round_loaded = true;
+	}
+	return r->r_round;
+}
+
+static void router_fd_ready(void *arg, int fd, uint32_t events, uint64_t now);
+
+/* Makes the loop watch exactly the fds of s (its TAPs and ports; NULL:
+ * none): adds the new, deletes the gone. A control-plane step, on the
+ * loop's thread, only when the published snapshot changed; an fd the
+ * kernel refuses is logged and tried again with the next snapshot. */
+static void
+router_watch_fds(struct net_router *r, const struct net_snapshot *s)
+{
+	uint32_t n = s ? s->n_fds : 0;
+
+	if (n > r->r_watch_cap) {
+		uint8_t *w = realloc(r->r_watched, n);
+		if (!w) {
+			log_error("net", "router: no memory to watch %u fds; tried again next round", n);
+			return;
+		}
+		memset(w + r->r_watch_cap, 0, n - r->r_watch_cap);
+		r->r_watched = w;
+		r->r_watch_cap = n;
+	}
+	for (uint32_t fd = 0; fd < r->r_watch_cap; fd++) {
+		bool want = fd < n && s->fds[fd].f_kind != FD_NONE;
+		if (r->r_watched[fd] && !want) {
+			/* the fd may be closed already: gone from epoll then */
+			(void)evloop_del(r->r_loop, (int)fd);
+			r->r_watched[fd] = 0;
+		} else if (!r->r_watched[fd] && want) {
+			int rc = evloop_add(r->r_loop, (int)fd, EPOLLIN, router_fd_ready, r);
+			if (rc == 0)
+				r->r_watched[fd] = 1;
+			else
+				log_warn("net", "watch fd %u: %s", fd, strerror(-rc));
+		}
+	}
+	r->r_watch_snap = s;
+}
+
+/* The prepare hook, the last thing before the loop waits: the fds of a
+ * new snapshot watched; ring ports told we sleep ("do not block" when one
+ * has packets already); then the epoch bump. The snapshot loaded here is
+ * not used after the bump (the rings themselves outlive every snapshot
+ * that names them). */
+static bool
+router_prepare(void *arg)
+{
+	struct net_router *r = arg;
+	bool may_block = true;
+	const struct net_snapshot *s0 = atomic_load(&r->r_snap);
+
+	if (s0 != r->r_watch_snap)
+		router_watch_fds(r, s0);
+	for (uint32_t k = 0; s0 && k < s0->n_ring_gws; k++)
+		if (!ring_sleep_prepare(s0->gws[s0->ring_gws[k]].w_ring_in))
+			may_block = false;
+	r->r_round_loaded = false;
+	/* Quiescent: no snapshot is held from here to round_snap's load. */
+	atomic_fetch_add(&r->r_epoch, 1);
+	return may_block;
+}
+
+static void
+router_fd_ready(void *arg, int fd, uint32_t events, uint64_t now)
+{
+	struct net_router *r = arg;
+	const struct net_snapshot *s = round_snap(r);
+
+	(void)events;
+	/* An fd no longer in the snapshot: only between an apply's swap and
+	 * the next prepare hook, which stops watching it. */
+	if (!s || fd < 0 || (uint32_t)fd >= s->n_fds)
+		return;
+	const struct snap_fd *sf = &s->fds[fd];
+	if (sf->f_kind == FD_ENI)
+		eni_rx(r, s, sf->f_index, now, r->r_bc);
+	else if (sf->f_kind == FD_PORT && s->gws[sf->f_index].w_ring_in)
+		ring_wake_clear(s->gws[sf->f_index].w_ring_in);	/* read in the check hook */
+	else if (sf->f_kind == FD_PORT)
+		port_rx(r, s, sf->f_index, now, r->r_bc);
+}
+
+/* The check hook, after the fds of every round: each ring port with
+ * packets served, then the round's counts published. */
+static void
+router_check(void *arg, uint64_t now)
+{
+	struct net_router *r = arg;
+	const struct net_snapshot *s = round_snap(r);
+
+	for (uint32_t k = 0; s && k < s->n_ring_gws; k++)
+		if (ring_pending(s->gws[s->ring_gws[k]].w_ring_in))
+			ring_port_rx(r, s, s->ring_gws[k], now, r->r_bc);
+	counts_publish(r, r->r_bc);
+	memset(r->r_bc, 0, sizeof(*r->r_bc));
+}
+
 static void *
 router_loop(void *arg)
 {
 	struct net_router *r = arg;
-	struct epoll_event evs[ROUTER_EPOLL_EVENTS];
 
 	tapio_init(&r->r_io, !r->r_syscall_io);	/* on this thread: it is the ring's only user */
-	while (!atomic_load(&r->r_stop)) {
-		/* Ring ports: told we sleep, unless one has packets already.
-		 * The snapshot loaded here is released by the epoch bump (the
-		 * rings themselves outlive every snapshot that names them). */
-		int timeout = ROUTER_IDLE_WAIT_MS;
-		const struct net_snapshot *s0 = atomic_load(&r->r_snap);
-		for (uint32_t k = 0; s0 && k < s0->n_ring_gws; k++)
-			if (!ring_sleep_prepare(s0->gws[s0->ring_gws[k]].w_ring_in))
-				timeout = 0;
-		/* Quiescent: no snapshot is held from here to the load below. */
-		atomic_fetch_add(&r->r_epoch, 1);
-		int n = epoll_wait(r->r_epfd, evs, ROUTER_EPOLL_EVENTS, timeout);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+	while (!atomic_load(&r->r_stop))
+		if (evloop_run_once(r->r_loop, ROUTER_IDLE_WAIT_MS) < 0) {
 			log_error("net", "epoll_wait: %s; router stops", strerror(errno));
 			break;
 		}
-		const struct net_snapshot *s = atomic_load(&r->r_snap);
-		uint64_t now = time_mono_ms();
-		struct batch_counts bc;
-
-		memset(&bc, 0, sizeof(bc));
-		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-			if (fd == r->r_wakefd) {
-				uint64_t v;
-				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-					log_warn("net", "eventfd read: %s", strerror(errno));
-				continue;
-			}
-			/* An fd not (or no longer) in the snapshot: only while an
-			 * apply is between its epoll_ctl and its swap. */
-			if (!s || fd < 0 || (uint32_t)fd >= s->n_fds)
-				continue;
-			const struct snap_fd *sf = &s->fds[fd];
-			if (sf->f_kind == FD_ENI)
-				eni_rx(r, s, sf->f_index, now, &bc);
-			else if (sf->f_kind == FD_PORT && s->gws[sf->f_index].w_ring_in)
-				ring_wake_clear(s->gws[sf->f_index].w_ring_in);	/* read below */
-			else if (sf->f_kind == FD_PORT)
-				port_rx(r, s, sf->f_index, now, &bc);
-		}
-		for (uint32_t k = 0; s && k < s->n_ring_gws; k++)
-			if (ring_pending(s->gws[s->ring_gws[k]].w_ring_in))
-				ring_port_rx(r, s, s->ring_gws[k], now, &bc);
-		counts_publish(r, &bc);
-	}
+	router_watch_fds(r, NULL);	/* a later start watches the snapshot's afresh */
 	tapio_free(&r->r_io);
 	return NULL;
 }
@@ -714,7 +792,6 @@ net_router_new(const struct net_router_config *cfg)
 
 	if (!r)
 		return NULL;
-	r->r_epfd = r->r_wakefd = -1;
 	memcpy(r->r_mac, cfg && (cfg->router_mac[0] | cfg->router_mac[1] | cfg->router_mac[2] |
 				 cfg->router_mac[3] | cfg->router_mac[4] | cfg->router_mac[5]) ?
 		cfg->router_mac : def_mac, 6);
@@ -723,17 +800,15 @@ net_router_new(const struct net_router_config *cfg)
 	r->r_io.t_fd = -1;
 	r->r_bufs = malloc((size_t)ROUTER_BUF_SIZE * NET_BATCH);
 	r->r_segs = malloc(sizeof(*r->r_segs) * ROUTER_SEGS);
-	if (!r->r_bufs || !r->r_segs || ct_init(&r->r_ct, cfg ? cfg->ct_entries : 0) < 0 ||
+	r->r_bc = calloc(1, sizeof(*r->r_bc));
+	if (!r->r_bufs || !r->r_segs || !r->r_bc || ct_init(&r->r_ct, cfg ? cfg->ct_entries : 0) < 0 ||
 	    nat_init(&r->r_nat, NAT_DEFAULT_ENTRIES) < 0)
 		goto err;
 	r->r_ct.ct_nat = &r->r_nat;
-	r->r_epfd = epoll_create1(EPOLL_CLOEXEC);
-	r->r_wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (r->r_epfd < 0 || r->r_wakefd < 0)
+	r->r_loop = evloop_new(NULL, NULL);
+	if (!r->r_loop)
 		goto err;
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = r->r_wakefd };
-	if (epoll_ctl(r->r_epfd, EPOLL_CTL_ADD, r->r_wakefd, &ev) < 0)
-		goto err;
+	evloop_set_hooks(r->r_loop, router_prepare, router_check, r);
 	return r;
 err:
 	log_error("net", "router: cannot set up: %s", strerror(errno));
@@ -750,10 +825,9 @@ net_router_free(struct net_router *r)
 	net_snapshot_free(atomic_load(&r->r_snap));
 	ct_free(&r->r_ct);
 	nat_free(&r->r_nat);
-	if (r->r_epfd >= 0)
-		close(r->r_epfd);
-	if (r->r_wakefd >= 0)
-		close(r->r_wakefd);
+	evloop_free(r->r_loop);
+	free(r->r_watched);
+	free(r->r_bc);
 	free(r->r_bufs);
 	free(r->r_segs);
 	pthread_mutex_destroy(&r->r_apply_lock);
@@ -766,16 +840,15 @@ snap_has_fd(const struct net_snapshot *s, uint32_t fd)
 	return s && fd < s->n_fds && s->fds[fd].f_kind != FD_NONE;
 }
 
-/* Returns when the loop has passed a quiescent state after the swap. */
+/* Returns when the loop has passed a quiescent state after the swap (its
+ * prepare hook, which watched the new snapshot's fds before the bump). */
 static void
 router_grace(struct net_router *r)
 {
 	if (!atomic_load(&r->r_running))
 		return;
 	uint64_t e0 = atomic_load(&r->r_epoch);
-	uint64_t one = 1;
-	if (write(r->r_wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_warn("net", "eventfd write: %s", strerror(errno));
+	evloop_wakeup(r->r_loop);
 	while (atomic_load(&r->r_epoch) == e0 && atomic_load(&r->r_running)) {
 		struct timespec ts = { 0, 50 * 1000 };
 		nanosleep(&ts, NULL);
@@ -835,15 +908,11 @@ net_router_apply(struct net_router *r, const struct net_config *cfg, char *err, 
 		int fl = fcntl((int)fd, F_GETFL);
 		if (fl >= 0 && !(fl & O_NONBLOCK))
 			(void)fcntl((int)fd, F_SETFL, fl | O_NONBLOCK);
-		struct epoll_event ev = { .events = EPOLLIN, .data.fd = (int)fd };
-		if (epoll_ctl(r->r_epfd, EPOLL_CTL_ADD, (int)fd, &ev) < 0 && errno != EEXIST)
-			log_warn("net", "epoll add fd %u: %s", fd, strerror(errno));
 	}
 	atomic_store(&r->r_snap, s);
+	/* The loop watches s's fds (and no longer old's) once this returns;
+	 * a stopped loop does so when it starts. */
 	router_grace(r);
-	for (uint32_t fd = 0; old && fd < old->n_fds; fd++)
-		if (old->fds[fd].f_kind != FD_NONE && !snap_has_fd(s, fd))
-			(void)epoll_ctl(r->r_epfd, EPOLL_CTL_DEL, (int)fd, NULL);
 	net_snapshot_free(old);
 	atomic_fetch_add(&r->r_snapshots, 1);
 	pthread_mutex_unlock(&r->r_apply_lock);
@@ -871,9 +940,7 @@ net_router_stop(struct net_router *r)
 	if (!atomic_load(&r->r_running))
 		return;
 	atomic_store(&r->r_stop, true);
-	uint64_t one = 1;
-	if (write(r->r_wakefd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_warn("net", "eventfd write: %s", strerror(errno));
+	evloop_wakeup(r->r_loop);
 	pthread_join(r->r_thread, NULL);
 	atomic_store(&r->r_running, false);
 }

@@ -3,7 +3,10 @@
  * see it), duplicate and unknown fds refused, timers in deadline order,
  * cancelled, re-armed for "now" without spinning, a timer already due
  * not waiting, wakeups from another thread (merged), stop from another
- * thread, and max_wait honoured. */
+ * thread, max_wait honoured; the prepare hook (first in a round, may
+ * forbid blocking, its timers count) and the check hook (every round,
+ * after the fds, before the timers); evloop_call from other threads
+ * (run on the loop's thread, in order, the caller back only after). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -256,6 +259,156 @@ static void test_max_wait(void **state)
 	evloop_free(l);
 }
 
+struct hooks {
+	struct evloop *loop;
+	struct evloop_timer tm;
+	int seq;			/* events in order */
+	int prepare_at, fd_at, check_at, timer_at;
+	int prepares, checks;
+	bool block;			/* what prepare answers */
+	bool arm_now;			/* prepare arms tm for now */
+};
+
+static void hk_timer(void *arg, uint64_t now)
+{
+	(void)now;
+	struct hooks *h = arg;
+	h->timer_at = ++h->seq;
+}
+
+static bool hk_prepare_arm(void *arg)
+{
+	struct hooks *h = arg;
+	h->prepares++;
+	h->prepare_at = ++h->seq;
+	if (h->arm_now) {
+		h->arm_now = false;
+		evloop_timer_set(h->loop, &h->tm, time_mono_ms(), hk_timer, h);
+	}
+	return h->block;
+}
+
+static void hk_check(void *arg, uint64_t now)
+{
+	(void)now;
+	struct hooks *h = arg;
+	h->checks++;
+	h->check_at = ++h->seq;
+}
+
+static void hk_fd(void *arg, int fd, uint32_t events, uint64_t now)
+{
+	(void)events;
+	(void)now;
+	struct hooks *h = arg;
+	char b[8];
+	(void)!read(fd, b, sizeof(b));
+	h->fd_at = ++h->seq;
+}
+
+static void test_hooks(void **state)
+{
+	(void)state;
+	struct hooks h = { .block = true };
+	h.loop = evloop_new(NULL, NULL);
+	assert_non_null(h.loop);
+	evloop_set_hooks(h.loop, hk_prepare_arm, hk_check, &h);
+	/* nothing ready: both hooks still run, prepare first */
+	assert_int_equal(evloop_run_once(h.loop, 0), 0);
+	assert_int_equal(h.prepares, 1);
+	assert_int_equal(h.checks, 1);
+	assert_true(h.prepare_at < h.check_at);
+	/* prepare says "do not block": a round that would wait forever returns */
+	h.block = false;
+	uint64_t t0 = time_mono_ms();
+	assert_int_equal(evloop_run_once(h.loop, EVLOOP_NEVER), 0);
+	assert_true(time_mono_ms() - t0 < 500);
+	assert_int_equal(h.checks, 2);
+	/* order in a round: prepare, fd, check, timer; a timer prepare arms
+	 * for now counts for this round's wait and fires in it */
+	h.block = true;
+	h.arm_now = true;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(evloop_add(h.loop, p[0], EPOLLIN, hk_fd, &h), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	t0 = time_mono_ms();
+	assert_int_equal(evloop_run_once(h.loop, EVLOOP_NEVER), 2);	/* the fd, the timer */
+	assert_true(time_mono_ms() - t0 < 500);
+	assert_true(h.prepare_at < h.fd_at);
+	assert_true(h.fd_at < h.check_at);
+	assert_true(h.check_at < h.timer_at);
+	/* unhooked: neither runs */
+	evloop_set_hooks(h.loop, NULL, NULL, NULL);
+	assert_int_equal(evloop_run_once(h.loop, 0), 0);
+	assert_int_equal(h.prepares, 3);
+	assert_int_equal(h.checks, 3);
+	assert_int_equal(evloop_del(h.loop, p[0]), 0);
+	evloop_free(h.loop);
+	close(p[0]);
+	close(p[1]);
+}
+
+struct caller {
+	struct evloop *loop;
+	pthread_t loop_thread;
+	int value;			/* on the caller's stack in real use */
+	bool on_loop_thread;
+	int *order, *norder;
+	pthread_mutex_t *order_lock;
+};
+
+static void call_fn(void *arg, uint64_t now)
+{
+	(void)now;
+	struct caller *c = arg;
+	c->on_loop_thread = pthread_equal(pthread_self(), c->loop_thread);
+	c->value *= 2;
+	pthread_mutex_lock(c->order_lock);
+	c->order[(*c->norder)++] = c->value;
+	pthread_mutex_unlock(c->order_lock);
+}
+
+static void *caller_main(void *arg)
+{
+	struct caller *c = arg;
+	evloop_call(c->loop, call_fn, c);
+	/* back only once it ran: the answer is there */
+	assert_true(c->on_loop_thread);
+	return NULL;
+}
+
+static void test_call(void **state)
+{
+	(void)state;
+	struct rec r = { 0 };
+	struct evloop *l = evloop_new(on_wake, &r);
+	int order[4], norder = 0;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct caller c[3];
+	pthread_t th[3];
+	for (int i = 0; i < 3; i++) {
+		c[i] = (struct caller){ .loop = l, .loop_thread = pthread_self(), .value = i + 1,
+					.order = order, .norder = &norder, .order_lock = &lock };
+		assert_int_equal(pthread_create(&th[i], NULL, caller_main, &c[i]), 0);
+	}
+	/* rounds until the three ran, each once */
+	uint64_t t0 = time_mono_ms();
+	while (norder < 3 && time_mono_ms() - t0 < 10000)
+		assert_true(evloop_run_once(l, 1000) >= 0);
+	for (int i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(norder, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(c[i].value, 2 * (i + 1));
+		assert_true(c[i].on_loop_thread);
+	}
+	assert_true(r.calls >= 1);	/* on_wake too, after the calls */
+	/* no call pending: a round does nothing */
+	assert_int_equal(evloop_run_once(l, 0), 0);
+	evloop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +418,8 @@ int main(void)
 		cmocka_unit_test(test_timer_rearm_no_spin),
 		cmocka_unit_test(test_wakeup_and_stop),
 		cmocka_unit_test(test_max_wait),
+		cmocka_unit_test(test_hooks),
+		cmocka_unit_test(test_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,9 @@
  * endpoint puts in the other ring reach the ENI; a full ring drops and
  * counts. Bursts from two instances at once, with TAP frames batched
  * through io_uring and one system call per frame: all delivered, in
- * order, the instances served by turns of one batch.
+ * order, the instances served by turns of one batch. An ENI an apply
+ * removes is not read while it is out; put back, or after the router
+ * stopped and started again, its frames are served.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -243,6 +245,57 @@ test_swap_under_traffic(void **state)
 	assert_int_equal(k.tx_frames, p.received);
 	assert_int_equal(k.rx_frames, k.tx_frames + k.drops[NET_DROP_SG_INGRESS] +
 			 k.drops[NET_DROP_TX_ERROR]);
+}
+
+/* Whether an ARP request from a for the router is answered within ms. */
+static bool
+arp_answered(struct rig *g, int ms)
+{
+	uint8_t f[NET_FRAME_MAX], got[NET_FRAME_MAX];
+	uint32_t len = tarp_request(f, MAC_A, A_IP, IP(10, 96, 0, 1));
+
+	assert_int_equal(write(g->a[1], f, len), (ssize_t)len);
+	return recv_one(g->a[1], got, sizeof(got), ms) == 42;
+}
+
+/* The loop watches exactly the published snapshot's fds: an ENI an apply
+ * removed is not read (its request waits in the socket), an apply that
+ * puts it back serves what waited, and so does a router stopped and
+ * started again (its watches made afresh at the start). */
+static void
+test_apply_watches(void **state)
+{
+	struct rig *g = *state;
+	struct fixture f2 = g->fx;
+	char err[128];
+	struct net_counters k0, k1;
+
+	assert_true(arp_answered(g, 2000));
+	f2.enis[0].tap_fd = -1;
+	f2.cfg.enis = f2.enis;
+	if (net_router_apply(g->r, &f2.cfg, err, sizeof(err)) < 0)
+		fail_msg("apply: %s", err);
+	net_router_counters(g->r, &k0);
+	assert_false(arp_answered(g, 300));
+	net_router_counters(g->r, &k1);
+	assert_int_equal(k1.rx_frames, k0.rx_frames);	/* not read at all */
+	if (net_router_apply(g->r, &g->fx.cfg, err, sizeof(err)) < 0)
+		fail_msg("apply: %s", err);
+	uint8_t got[NET_FRAME_MAX];
+	assert_int_equal(recv_one(g->a[1], got, sizeof(got), 2000), 42);	/* the one that waited */
+	assert_true(arp_answered(g, 2000));
+	net_router_stop(g->r);
+	assert_int_equal(net_router_start(g->r), 0);
+	assert_true(arp_answered(g, 2000));
+	/* removed while stopped: still not read once started */
+	net_router_stop(g->r);
+	if (net_router_apply(g->r, &f2.cfg, err, sizeof(err)) < 0)
+		fail_msg("apply: %s", err);
+	assert_int_equal(net_router_start(g->r), 0);
+	assert_false(arp_answered(g, 300));
+	if (net_router_apply(g->r, &g->fx.cfg, err, sizeof(err)) < 0)
+		fail_msg("apply: %s", err);
+	assert_int_equal(recv_one(g->a[1], got, sizeof(got), 2000), 42);
 }
 
 /* The router with vgw-1 as a ring port (ring_out of out_slots): its own
@@ -551,6 +604,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_arp_and_forward, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_igw_nat, rig_setup, rig_teardown),
 		cmocka_unit_test_setup_teardown(test_swap_under_traffic, rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(test_apply_watches, rig_setup, rig_teardown),
 		cmocka_unit_test(test_vgw_ring_port),
 		cmocka_unit_test(test_vgw_ring_full),
 		cmocka_unit_test(test_burst_batched),
