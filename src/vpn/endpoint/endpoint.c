@@ -1,11 +1,16 @@
 /*
- * endpoint.c — the endpoint's life (new/start/stop/free), its one epoll
- * loop, the control requests that other threads hand to that loop, the
- * status queries, and tunnel spec validation.
+ * endpoint.c — the endpoint's life (new/start/stop/free), its one event
+ * loop (base/evloop.h), the control requests that other threads hand to
+ * that loop, the status queries, and tunnel spec validation.
  *
  * The loop is the only thread that touches tunnels, SAs and sockets once
- * started; a control call posts one request, wakes the loop through an
- * eventfd and waits for the loop to have applied it (between batches).
+ * started; a control call runs its request on the loop's thread with
+ * evloop_call and waits for it (between batches). A round: the prepare
+ * hook arms one timer at the earliest IKE deadline or housekeeping (an
+ * O(tunnels) scan, as before) and, last, tells the rings the loop sleeps
+ * (ep_rings_sleep: a ring with packets is never slept on); then the
+ * ready fds; the check hook serves every ring side (ep_rings_poll); then
+ * the timer, when due, runs every due tunnel's IKE tick.
  * Must never hold ep->lock across I/O or while calling the callback.
  */
 #include "vpn/endpoint/ep_internal.h"
@@ -19,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 static const char *const drop_names[VPN_DROP_MAX] = {
@@ -144,7 +148,7 @@ const char *vpn_tunnel_spec_check(const struct vpn_tunnel_spec *s)
 static int bgp_side_set(struct vpn_endpoint *ep, int fd)
 {
 	if (ep->bgp_fd >= 0) {
-		(void)epoll_ctl(ep->epfd, EPOLL_CTL_DEL, ep->bgp_fd, NULL);
+		ep_watch_del(ep, ep->bgp_fd);
 		close(ep->bgp_fd);
 		ep->bgp_fd = -1;
 		log_info(EP_LOG, "BGP side closed");
@@ -152,9 +156,7 @@ static int bgp_side_set(struct vpn_endpoint *ep, int fd)
 	if (fd < 0)
 		return 0;
 	int fl = fcntl(fd, F_GETFL);
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &ep->w_bgp };
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-	    epoll_ctl(ep->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || ep_watch_add(ep, fd, &ep->w_bgp) < 0) {
 		log_error(EP_LOG, "BGP side: cannot watch it: %s", strerror(errno));
 		close(fd);
 		return -1;
@@ -192,6 +194,19 @@ static int apply_request(struct vpn_endpoint *ep, struct ep_request *r, uint64_t
 	return rc;
 }
 
+struct ep_call {
+	struct vpn_endpoint *c_ep;
+	struct ep_request *c_req;
+};
+
+/* On the loop thread, in a round's wakeup phase (evloop_call). */
+static void serve_request(void *arg, uint64_t now)
+{
+	struct ep_call *c = arg;
+	c->c_req->r_result = apply_request(c->c_ep, c->c_req, now);
+	c->c_req->r_done = true;
+}
+
 /* Apply r on the loop thread (waiting for it), or right here when the
  * loop is not running. */
 static int control(struct vpn_endpoint *ep, struct ep_request *r)
@@ -201,34 +216,12 @@ static int control(struct vpn_endpoint *ep, struct ep_request *r)
 	if (!ep->running) {
 		rc = apply_request(ep, r, time_mono_ms());
 	} else {
-		pthread_mutex_lock(&ep->req_lock);
-		ep->req = r;
-		uint64_t one = 1;
-		if (write(ep->wake_fd, &one, sizeof(one)) < 0)
-			log_error(EP_LOG, "cannot wake the loop: %s", strerror(errno));
-		while (!r->r_done)
-			pthread_cond_wait(&ep->req_cond, &ep->req_lock);
-		ep->req = NULL;
-		pthread_mutex_unlock(&ep->req_lock);
+		struct ep_call c = { ep, r };
+		evloop_call(ep->loop, serve_request, &c);
 		rc = r->r_result;
 	}
 	pthread_mutex_unlock(&ep->ctl_lock);
 	return rc;
-}
-
-static void serve_request(struct vpn_endpoint *ep, uint64_t now)
-{
-	uint64_t v;
-	if (read(ep->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		log_warn(EP_LOG, "eventfd read: %s", strerror(errno));
-	pthread_mutex_lock(&ep->req_lock);
-	struct ep_request *r = ep->req;
-	if (r && !r->r_done) {
-		r->r_result = apply_request(ep, r, now);
-		r->r_done = true;
-		pthread_cond_broadcast(&ep->req_cond);
-	}
-	pthread_mutex_unlock(&ep->req_lock);
 }
 
 int vpn_endpoint_add_tunnel(struct vpn_endpoint *ep, const struct vpn_tunnel_spec *spec)
@@ -308,7 +301,9 @@ size_t vpn_endpoint_tunnel_ids(struct vpn_endpoint *ep, char (*ids)[VPN_TUNNEL_I
 
 /* ---- the loop ------------------------------------------------------------------ */
 
-static int loop_timeout(struct vpn_endpoint *ep, uint64_t now)
+#define EP_WAIT_MAX_MS	1000	/* longest wait of a round */
+
+static uint64_t next_deadline(struct vpn_endpoint *ep)
 {
 	uint64_t next = ep->next_housekeeping_ms;
 	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next) {
@@ -316,13 +311,14 @@ static int loop_timeout(struct vpn_endpoint *ep, uint64_t now)
 		if (d < next)
 			next = d;
 	}
-	if (next <= now)
-		return 0;
-	return next - now > 1000 ? 1000 : (int)(next - now);
+	return next;
 }
 
-static void run_timers(struct vpn_endpoint *ep, uint64_t now)
+/* The deadline timer: every tunnel whose IKE deadline passed, then
+ * housekeeping when due. */
+static void run_timers(void *arg, uint64_t now)
 {
+	struct vpn_endpoint *ep = arg;
 	for (struct ep_tunnel *t = ep->tunnels; t; t = t->t_next)
 		if (now >= ep_ike_deadline(t))
 			ep_ike_tick(ep, t, now);
@@ -332,54 +328,79 @@ static void run_timers(struct vpn_endpoint *ep, uint64_t now)
 	}
 }
 
+/* A watched fd is ready. A request of this round that closed a socket
+ * deleted its watch first: evloop skips that socket's pending event. */
+static void watch_ready(void *arg, int fd, uint32_t events, uint64_t now)
+{
+	struct ep_watch *w = arg;
+	struct vpn_endpoint *ep = w->w_ep;
+	(void)fd;
+	(void)events;
+	switch (w->w_kind) {
+	case EP_W_TUN:
+		ep_tun_readable(ep, w->w_port, now);
+		break;
+	case EP_W_IKE:
+		ep_ike_readable(ep, w->w_local, now);
+		break;
+	case EP_W_NATT:
+		ep_natt_readable(ep, w->w_local, now);
+		break;
+	case EP_W_ESP:
+		ep_esp_readable(ep, w->w_local, now);
+		break;
+	case EP_W_BGP:
+		ep_bgp_readable(ep, now);
+		break;
+	case EP_W_RING:
+		ep_ring_woken(ep, w->w_port);	/* served in the check hook */
+		break;
+	}
+}
+
+int ep_watch_add(struct vpn_endpoint *ep, int fd, struct ep_watch *w)
+{
+	w->w_ep = ep;
+	int rc = evloop_add(ep->loop, fd, EPOLLIN, watch_ready, w);
+	if (rc < 0) {
+		log_error(EP_LOG, "cannot watch fd %d: %s", fd, strerror(-rc));
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+void ep_watch_del(struct vpn_endpoint *ep, int fd)
+{
+	if (ep->loop)
+		(void)evloop_del(ep->loop, fd);	/* ENOENT: a half-made local */
+}
+
+/* Prepare hook: the deadline timer armed (counted in this round's wait),
+ * then, last before the wait, the rings told we sleep. */
+static bool loop_prepare(void *arg)
+{
+	struct vpn_endpoint *ep = arg;
+	evloop_timer_set(ep->loop, &ep->tm_deadline, next_deadline(ep), run_timers, ep);
+	return ep_rings_sleep(ep);	/* false: the router's packets are waiting */
+}
+
+/* Check hook: every ring side with packets, whatever fd woke the round. */
+static void loop_check(void *arg, uint64_t now)
+{
+	ep_rings_poll(arg, now);
+}
+
 static void *loop_main(void *arg)
 {
 	struct vpn_endpoint *ep = arg;
-	struct epoll_event evs[32];
 	log_info(EP_LOG, "endpoint loop running");
-	while (!atomic_load(&ep->quit)) {
-		uint64_t now = time_mono_ms();
-		int timeout = loop_timeout(ep, now);
-		if (!ep_rings_sleep(ep))
-			timeout = 0;	/* the router's packets are waiting */
-		int n = epoll_wait(ep->epfd, evs, (int)ARRAY_LEN(evs), timeout);
-		if (n < 0 && errno != EINTR) {
+	while (!atomic_load(&ep->quit))
+		if (evloop_run_once(ep->loop, EP_WAIT_MAX_MS) < 0) {
 			log_error(EP_LOG, "epoll_wait: %s", strerror(errno));
 			break;
 		}
-		now = time_mono_ms();
-		for (int i = 0; i < n; i++) {
-			struct ep_watch *w = evs[i].data.ptr;
-			switch (w->w_kind) {
-			case EP_W_TUN:
-				ep_tun_readable(ep, w->w_port, now);
-				break;
-			case EP_W_WAKE:
-				serve_request(ep, now);
-				break;
-			case EP_W_IKE:
-				ep_ike_readable(ep, w->w_local, now);
-				break;
-			case EP_W_NATT:
-				ep_natt_readable(ep, w->w_local, now);
-				break;
-			case EP_W_ESP:
-				ep_esp_readable(ep, w->w_local, now);
-				break;
-			case EP_W_BGP:
-				ep_bgp_readable(ep, now);
-				break;
-			case EP_W_RING:
-				ep_ring_woken(ep, w->w_port);	/* served below */
-				break;
-			}
-			/* a request may have closed sockets later events point at */
-			if (w->w_kind == EP_W_WAKE)
-				break;
-		}
-		ep_rings_poll(ep, now);
-		run_timers(ep, time_mono_ms());
-	}
+	evloop_timer_cancel(ep->loop, &ep->tm_deadline);
 	log_info(EP_LOG, "endpoint loop stopped");
 	return NULL;
 }
@@ -454,35 +475,27 @@ struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg)
 		ep->cfg.tun_mtu = 1500;
 	if (!ep->cfg.rcvbuf_bytes)
 		ep->cfg.rcvbuf_bytes = EP_RCVBUF_DEFAULT;
-	ep->tun_fd = ep->epfd = ep->wake_fd = ep->bgp_fd = -1;
-	ep->w_bgp = (struct ep_watch){ EP_W_BGP, NULL, 0 };
+	ep->tun_fd = ep->bgp_fd = -1;
+	ep->w_bgp = (struct ep_watch){ EP_W_BGP, NULL, 0, NULL };
 	for (unsigned k = 0; k < VPN_PLAIN_PORTS_MAX; k++)
 		ep->tun_fds[k] = -1;
 	pthread_mutex_init(&ep->lock, NULL);
 	pthread_mutex_init(&ep->ctl_lock, NULL);
-	pthread_mutex_init(&ep->req_lock, NULL);
-	pthread_cond_init(&ep->req_cond, NULL);
 
 	uint32_t payload = ep->cfg.tun_mtu > EP_RX_MAX ? ep->cfg.tun_mtu : EP_RX_MAX;
 	ep->buf_size = ESP_HEADROOM + payload + ESP_TAILROOM;
 	ep->pool = malloc((size_t)EP_POOL * ep->buf_size);
 	ep->rxbuf = malloc((size_t)EP_BATCH * ep->buf_size);
-	ep->epfd = epoll_create1(EPOLL_CLOEXEC);
-	ep->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!ep->pool || !ep->rxbuf || ep->epfd < 0 || ep->wake_fd < 0 ||
+	ep->loop = evloop_new(NULL, NULL);
+	if (!ep->pool || !ep->rxbuf || !ep->loop ||
 	    (ep->cfg.use_plain_rings ? ep_rings_open(ep) : ep_tun_open(ep)) < 0)
 		goto err;
-	ep->w_wake = (struct ep_watch){ EP_W_WAKE, NULL, 0 };
-	struct epoll_event ev = { .events = EPOLLIN };
+	evloop_set_hooks(ep->loop, loop_prepare, loop_check, ep);
 	for (unsigned k = 0; k < ep->n_ports && !ep->cfg.use_plain_rings; k++) {
-		ep->w_ports[k] = (struct ep_watch){ EP_W_TUN, NULL, k };
-		ev.data.ptr = &ep->w_ports[k];
-		if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->tun_fds[k], &ev) < 0)
+		ep->w_ports[k] = (struct ep_watch){ EP_W_TUN, NULL, k, NULL };
+		if (ep_watch_add(ep, ep->tun_fds[k], &ep->w_ports[k]) < 0)
 			goto err;
 	}
-	ev.data.ptr = &ep->w_wake;
-	if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ep->wake_fd, &ev) < 0)
-		goto err;
 	return ep;
 err:
 	log_error(EP_LOG, "endpoint: cannot start (%s)", strerror(errno));
@@ -503,10 +516,7 @@ void vpn_endpoint_free(struct vpn_endpoint *ep)
 	cfg_close_plain_fds(&ep->cfg);	/* new failed before taking them */
 	if (ep->bgp_fd >= 0)
 		close(ep->bgp_fd);
-	if (ep->wake_fd >= 0)
-		close(ep->wake_fd);
-	if (ep->epfd >= 0)
-		close(ep->epfd);
+	evloop_free(ep->loop);	/* after every socket's watch went */
 	/* inbound buffers held decrypted traffic; the pool plaintext */
 	if (ep->pool)
 		secret_wipe(ep->pool, (size_t)EP_POOL * ep->buf_size);
@@ -514,8 +524,6 @@ void vpn_endpoint_free(struct vpn_endpoint *ep)
 		secret_wipe(ep->rxbuf, (size_t)EP_BATCH * ep->buf_size);
 	free(ep->pool);
 	free(ep->rxbuf);
-	pthread_cond_destroy(&ep->req_cond);
-	pthread_mutex_destroy(&ep->req_lock);
 	pthread_mutex_destroy(&ep->ctl_lock);
 	pthread_mutex_destroy(&ep->lock);
 	free(ep);

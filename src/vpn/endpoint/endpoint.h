@@ -22,7 +22,7 @@
  *      outside address). Sockets for the tunnel's local outside address
  *      (UDP 500, UDP 4500, raw ESP) are opened on first use and shared by
  *      every tunnel on that address.
- *   3. vpn_endpoint_start(ep): one thread runs one epoll loop (sockets,
+ *   3. vpn_endpoint_start(ep): one thread runs one base/evloop.h loop (sockets,
  *      TUN, IKE timers, control requests). Tunnels may be added, updated
  *      and removed before or after start, from any thread; each call is
  *      applied by the loop between two batches and returns when done.

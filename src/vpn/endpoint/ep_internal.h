@@ -14,6 +14,7 @@
 #include "vpn/endpoint/endpoint.h"
 #include "vpn/ike/ikev2.h"
 #include "base/base.h"
+#include "base/evloop.h"
 
 #include <netinet/in.h>
 #include <pthread.h>
@@ -29,12 +30,13 @@
 #define EP_HOUSEKEEPING_MS 1000
 #define EP_RCVBUF_DEFAULT (4 * 1024 * 1024)
 
-/* What an epoll event points at. */
-enum ep_watch_kind { EP_W_TUN, EP_W_WAKE, EP_W_IKE, EP_W_NATT, EP_W_ESP, EP_W_BGP, EP_W_RING };
+/* What a watched fd is (the loop's callback argument, ep_watch_add). */
+enum ep_watch_kind { EP_W_TUN, EP_W_IKE, EP_W_NATT, EP_W_ESP, EP_W_BGP, EP_W_RING };
 struct ep_watch {
 	enum ep_watch_kind w_kind;
 	struct ep_local *w_local;	/* for the socket kinds */
-	unsigned w_port;		/* EP_W_TUN: the plaintext side */
+	unsigned w_port;		/* EP_W_TUN, EP_W_RING: the plaintext side */
+	struct vpn_endpoint *w_ep;	/* set by ep_watch_add */
 };
 
 /* One outside address: its three sockets and its inbound SA table. */
@@ -127,17 +129,13 @@ struct vpn_endpoint {
 	struct ep_watch w_ports[VPN_PLAIN_PORTS_MAX];
 	int bgp_fd;			/* the BGP side (vpn_endpoint_set_bgp_tun), -1: none */
 	struct ep_watch w_bgp;
-	int epfd;
-	int wake_fd;			/* eventfd: a control request is waiting */
-	struct ep_watch w_wake;
+	struct evloop *loop;		/* the endpoint thread's; control calls come through it */
+	struct evloop_timer tm_deadline;	/* the earliest IKE deadline or housekeeping */
 	struct ep_local *locals;
 	struct ep_tunnel *tunnels;	/* in the order they were added */
 
 	pthread_mutex_t lock;		/* tunnel list structure + snapshots */
 	pthread_mutex_t ctl_lock;	/* serialises control callers */
-	pthread_mutex_t req_lock;
-	pthread_cond_t req_cond;
-	struct ep_request *req;		/* under req_lock */
 	pthread_t thread;
 	bool running;			/* thread started and not joined */
 	atomic_bool quit;
@@ -230,7 +228,13 @@ void ep_tx_flush(struct vpn_endpoint *ep);
 /* ep_ring.c: ring sides */
 int ep_rings_open(struct vpn_endpoint *ep);
 void ep_rings_free(struct vpn_endpoint *ep);
-/* Before epoll_wait: false when a ring has packets (do not block). */
+/* endpoint.c: the loop watches fd (EPOLLIN) and calls back with w (kept
+ * by the caller until ep_watch_del); 0, or -1 with errno (logged). */
+int ep_watch_add(struct vpn_endpoint *ep, int fd, struct ep_watch *w);
+/* Before the caller closes fd. */
+void ep_watch_del(struct vpn_endpoint *ep, int fd);
+
+/* Right before the loop waits: false when a ring has packets (do not block). */
 bool ep_rings_sleep(struct vpn_endpoint *ep);
 /* After it: every ring side with packets is served. */
 void ep_rings_poll(struct vpn_endpoint *ep, uint64_t now);

@@ -35,7 +35,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 
 #define EP_RING_ROUNDS	4	/* batches per side per loop turn before yielding */
@@ -60,9 +59,8 @@ int ep_rings_open(struct vpn_endpoint *ep)
 		ep->ring_in[k] = c->plain_rings_in[k];
 		ep->ring_out[k] = c->plain_rings_out[k];
 		ep->tun_fds[k] = -1;
-		ep->w_ports[k] = (struct ep_watch){ EP_W_RING, NULL, (unsigned)k };
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &ep->w_ports[k] };
-		if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, ring_wake_fd(ep->ring_in[k]), &ev) < 0)
+		ep->w_ports[k] = (struct ep_watch){ EP_W_RING, NULL, (unsigned)k, NULL };
+		if (ep_watch_add(ep, ring_wake_fd(ep->ring_in[k]), &ep->w_ports[k]) < 0)
 			return -1;
 	}
 	ep->n_ports = (unsigned)c->n_plain_rings;

@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -159,22 +158,12 @@ int vpn_outside_sockets(uint32_t ip, int rcvbuf, int fds[3])
 	return -1;
 }
 
-static int watch_add(struct vpn_endpoint *ep, int fd, struct ep_watch *w)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
-	if (epoll_ctl(ep->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		log_error(EP_LOG, "epoll_ctl: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static void local_close(struct vpn_endpoint *ep, struct ep_local *lo)
 {
 	int *fds[3] = { &lo->lo_fd_ike, &lo->lo_fd_natt, &lo->lo_fd_esp };
 	for (int i = 0; i < 3; i++)
 		if (*fds[i] >= 0) {
-			(void)epoll_ctl(ep->epfd, EPOLL_CTL_DEL, *fds[i], NULL);
+			ep_watch_del(ep, *fds[i]);
 			close(*fds[i]);
 			*fds[i] = -1;
 		}
@@ -205,13 +194,13 @@ struct ep_local *ep_local_get(struct vpn_endpoint *ep, uint32_t ip)
 		lo->lo_fd_natt = fds[1];
 		lo->lo_fd_esp = fds[2];
 	}
-	lo->lo_w_ike = (struct ep_watch){ EP_W_IKE, lo, 0 };
-	lo->lo_w_natt = (struct ep_watch){ EP_W_NATT, lo, 0 };
-	lo->lo_w_esp = (struct ep_watch){ EP_W_ESP, lo, 0 };
+	lo->lo_w_ike = (struct ep_watch){ EP_W_IKE, lo, 0, NULL };
+	lo->lo_w_natt = (struct ep_watch){ EP_W_NATT, lo, 0, NULL };
+	lo->lo_w_esp = (struct ep_watch){ EP_W_ESP, lo, 0, NULL };
 	if (!lo->lo_table || lo->lo_fd_ike < 0 || lo->lo_fd_natt < 0 || lo->lo_fd_esp < 0 ||
-	    watch_add(ep, lo->lo_fd_ike, &lo->lo_w_ike) < 0 ||
-	    watch_add(ep, lo->lo_fd_natt, &lo->lo_w_natt) < 0 ||
-	    watch_add(ep, lo->lo_fd_esp, &lo->lo_w_esp) < 0) {
+	    ep_watch_add(ep, lo->lo_fd_ike, &lo->lo_w_ike) < 0 ||
+	    ep_watch_add(ep, lo->lo_fd_natt, &lo->lo_w_natt) < 0 ||
+	    ep_watch_add(ep, lo->lo_fd_esp, &lo->lo_w_esp) < 0) {
 		local_close(ep, lo);
 		return NULL;
 	}
