@@ -6,10 +6,11 @@
  * Offloads: the socket has PACKET_VNET_HDR, so each frame comes with a
  * virtio_net_hdr. What the kernel hands over unfinished (a local sender
  * over a veth: a partial checksum, a GSO TCP frame of up to 64 KB; GRO on a
- * real NIC: one large frame) is finished here: the partial checksum
- * completed, the GSO frame cut into gso_size segments with their own IPv4
- * and TCP checksums, as the router takes plain packets of one MTU. Frames
- * sent carry a header of zeros (complete, no GSO).
+ * real NIC: one large frame) is finished by the router's own code
+ * (net_offload_finish, net.h: the partial checksum completed, the GSO
+ * frame cut into gso_size segments with their own IPv4 and TCP
+ * checksums), as the router takes plain packets of one MTU. Frames sent
+ * carry a header of zeros (complete, no GSO).
  */
 #include "engine/engine_uplink.h"
 
@@ -28,7 +29,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
-#include "base/csum.h"
+#include "base/be.h"
 #include "priv/priv.h"
 
 #define UL_LOG "uplink"
@@ -41,6 +42,8 @@
 #define UL_VNET sizeof(struct virtio_net_hdr)
 #define UL_GSO_MAX (ETH_HDR + 65535)	/* one GSO frame */
 #define UL_SEGS_MAX 48			/* slots kept free before reading a frame */
+
+_Static_assert(UL_VNET == NET_VNET_HDR_LEN, "PACKET_VNET_HDR's header is net_offload_finish's");
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -215,69 +218,6 @@ static void on_arp(struct ul_gw *g, const uint8_t *f, size_t len)
 	(void)ul_send(g, out, n);
 }
 
-/* A partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM) of the frame f (end:
- * the IPv4 packet's end) completed in place; false when it lies outside. */
-static bool csum_complete(uint8_t *f, size_t end, const struct virtio_net_hdr *vh)
-{
-	size_t start = vh->csum_start, at = start + vh->csum_offset;
-	if (start < ETH_HDR + 20 || at + 2 > end)
-		return false;
-	/* the field holds the pseudo-header sum: the sum from start is the checksum */
-	uint16_t v = csum_finish(csum_add_fast(0, f + start, end - start));
-	if (v == 0 && f[ETH_HDR + 9] == 17)
-		v = 0xffff;
-	wr16(f + at, v);
-	return true;
-}
-
-/* One IPv4 TCP packet at ip (len bytes) with its header checksums computed in full. */
-static void tcp_csums(uint8_t *ip, size_t ihl, size_t len)
-{
-	wr16(ip + 10, 0);
-	wr16(ip + 10, csum_finish(csum_add_bytes(0, ip, ihl)));
-	uint8_t *tcp = ip + ihl;
-	size_t l4 = len - ihl;
-	wr16(tcp + 16, 0);
-	uint32_t sum = csum_pseudo_ipv4(ip, IPPROTO_TCP, (uint32_t)l4);
-	wr16(tcp + 16, csum_finish(csum_add_fast(sum, tcp, l4)));
-}
-
-/* A GSO TCP/IPv4 packet ip of tot bytes cut into segments of gso bytes of
- * payload, into bufs[*n..max); false (nothing more) when it is not one. */
-static bool gso_split(const uint8_t *ip, size_t tot, size_t gso, uint8_t *const *bufs, uint32_t *lens,
-		      unsigned *n, unsigned max)
-{
-	size_t ihl = (size_t)(ip[0] & 15) * 4;
-	if (ip[9] != 6 || ihl < 20 || tot < ihl + 20 || gso == 0 || (ip[6] & 0x3f) || ip[7])
-		return false;	/* not TCP, or a fragment */
-	size_t thl = (size_t)(ip[ihl + 12] >> 4) * 4;
-	size_t hl = ihl + thl;
-	if (thl < 20 || tot < hl || hl + gso > NET_PKT_MAX)
-		return false;
-	uint32_t seq = rd32(ip + ihl + 4);
-	uint16_t id = (uint16_t)(ip[4] << 8 | ip[5]);
-	uint8_t flags = ip[ihl + 13];
-	for (size_t off = hl, k = 0; off < tot && *n < max; off += gso, k++) {
-		size_t chunk = tot - off < gso ? tot - off : gso;
-		bool last = off + chunk >= tot;
-		uint8_t *o = bufs[*n];
-		memcpy(o, ip, hl);
-		memcpy(o + hl, ip + off, chunk);
-		wr16(o + 2, (uint16_t)(hl + chunk));
-		wr16(o + 4, (uint16_t)(id + k));
-		wr32(o + ihl + 4, seq + (uint32_t)(off - hl));
-		uint8_t fl = flags;
-		if (!last)
-			fl &= (uint8_t)~0x09;	/* FIN, PSH: the last segment's */
-		if (k > 0)
-			fl &= (uint8_t)~0x80;	/* CWR: the first's */
-		o[ihl + 13] = fl;
-		tcp_csums(o, ihl, hl + chunk);
-		lens[(*n)++] = (uint32_t)(hl + chunk);
-	}
-	return true;
-}
-
 static unsigned ul_rx(void *arg, uint8_t *const *bufs, uint32_t *lens, unsigned max)
 {
 	struct ul_gw *g = arg;
@@ -295,9 +235,7 @@ static unsigned ul_rx(void *arg, uint8_t *const *bufs, uint32_t *lens, unsigned 
 		if ((size_t)r > sizeof(g->g_frame) || r < (ssize_t)(UL_VNET + ETH_HDR) ||
 		    from.sll_pkttype == PACKET_OUTGOING)
 			continue;
-		struct virtio_net_hdr vh;
-		memcpy(&vh, g->g_frame, sizeof(vh));
-		uint8_t *f = g->g_frame + UL_VNET;
+		uint8_t *f = g->g_frame + UL_VNET;	/* after the virtio_net_hdr */
 		r -= (ssize_t)UL_VNET;
 		unsigned type = (unsigned)f[12] << 8 | f[13];
 		if (type == ETHT_ARP) {
@@ -306,25 +244,15 @@ static unsigned ul_rx(void *arg, uint8_t *const *bufs, uint32_t *lens, unsigned 
 		}
 		if (type != ETHT_IP || (size_t)r < ETH_HDR + 20 || (f[ETH_HDR] >> 4) != 4)
 			continue;
-		uint8_t *ip = f + ETH_HDR;
-		size_t tot = (size_t)ip[2] << 8 | ip[3];
-		uint8_t gso = vh.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
-		if (gso == VIRTIO_NET_HDR_GSO_TCPV4 && tot == 0)
-			tot = (size_t)r - ETH_HDR;	/* a GSO frame over 64 KB has no length */
-		if (tot < 20 || tot > (size_t)r - ETH_HDR || !serves(g, rd32(ip + 16)))
+		const uint8_t *ip = f + ETH_HDR;
+		if (!serves(g, rd32(ip + 16)))
 			continue;
-		if (gso == VIRTIO_NET_HDR_GSO_NONE && (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-		    !csum_complete(f, ETH_HDR + tot, &vh))
+		/* finished (checksum, segments) into bufs[n..), or dropped */
+		unsigned got = net_offload_finish(f, (uint32_t)r, ETH_HDR, g->g_frame, bufs + n, lens + n, max - n);
+		if (got == 0)
 			continue;
 		neigh_learn(g, rd32(ip + 12), f + 6);
-		if (gso == VIRTIO_NET_HDR_GSO_TCPV4) {
-			(void)gso_split(ip, tot, vh.gso_size, bufs, lens, &n, max);
-			continue;
-		}
-		if (gso != VIRTIO_NET_HDR_GSO_NONE || tot > NET_PKT_MAX)
-			continue;
-		memcpy(bufs[n], ip, tot);	/* without the Ethernet padding */
-		lens[n++] = (uint32_t)tot;
+		n += got;
 	}
 	pthread_mutex_unlock(&g->g_mu);
 	return n;

@@ -215,6 +215,26 @@ struct net_port_ops {
 };
 extern const struct net_port_ops net_port_fd_ops;
 
+/* Offloads a port's reader finishes (the engine's uplink reads frames with
+ * a virtio_net_hdr from an AF_PACKET socket with PACKET_VNET_HDR): the
+ * same code the router runs for its TAPs (src/net/offload.c), so that
+ * what a sender left unfinished is finished in one place. frame: len
+ * bytes, an IPv4 packet at l3_off (after its link header); vnet: the
+ * NET_VNET_HDR_LEN-byte header read with it (native byte order). Writes
+ * what a port's rx hands the router, bare IPv4 packets of at most
+ * NET_PKT_MAX bytes, into out[0..max), lens set: a partial checksum
+ * completed (in the frame, then copied), a GSO TCP/IPv4 frame cut into
+ * segments of at most the header's gso_size payload bytes with their own
+ * IPv4 and TCP checksums (as many as max holds), a frame without offload
+ * copied as it is (without link padding; the router parses it). Returns
+ * how many; 0 drops it: no IPv4 packet, a malformed one where an offload
+ * must be read, a header the packet contradicts (vnet_hdr_check), or a
+ * single packet above NET_PKT_MAX. Any thread; allocates nothing. */
+#define NET_VNET_HDR_LEN	10
+unsigned net_offload_finish(uint8_t *frame, uint32_t len, uint32_t l3_off,
+			    const uint8_t vnet[NET_VNET_HDR_LEN], uint8_t *const *out, uint32_t *lens,
+			    unsigned max);
+
 enum net_gateway_kind { NET_GW_IGW, NET_GW_VGW };
 
 /* A VPN gateway's own routes: which of its VPN connections carries a

@@ -356,7 +356,7 @@ bool ct_frag_follows(struct conntrack *ct, const struct ct_frag_key *k, bool las
 /* The header a TAP with IFF_VNET_HDR puts before each frame (and takes
  * before each frame written): struct virtio_net_hdr, native byte order
  * (the TAP's default for the legacy header). */
-#define VNET_HDR_MIN		10
+#define VNET_HDR_MIN		NET_VNET_HDR_LEN	/* 10: the legacy header */
 #define VNET_HDR_MAX		16	/* the room router.c leaves before a frame */
 #define VNET_F_NEEDS_CSUM	1
 #define VNET_F_DATA_VALID	2

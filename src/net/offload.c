@@ -7,6 +7,8 @@
  *
  * ENI -> ENI with headers on both sides never comes here: the frame and
  * its header go on unchanged, and the receiving kernel does the rest.
+ * The engine's uplink (a socket with PACKET_VNET_HDR) finishes its frames
+ * here too, through net_offload_finish (net.h): one implementation.
  * Nothing here allocates, does I/O, or reads outside the frame; the
  * header is checked against the parsed frame before anything trusts it.
  */
@@ -84,19 +86,21 @@ vnet_csum_complete(uint8_t *frame, const struct pkt_meta *m, const struct vnet_h
 	wr16(c, v);
 }
 
-bool
-tso_init(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *m, uint16_t mss)
+/* tso_init with segments of at most room bytes (from the frame's start). */
+static bool
+tso_init_room(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *m, uint16_t mss,
+	      uint32_t room)
 {
 	memset(it, 0, sizeof(*it));
 	if (mss == 0 || m->pm_proto != IPPROTO_TCP_ || m->pm_l4_off == 0)
 		return false;
 	const uint8_t *tcp = frame + m->pm_l4_off;
 	uint32_t hlen = m->pm_l4_off + (uint32_t)(tcp[12] >> 4) * 4;
-	/* headers + at least one byte of payload fit one frame */
-	if (hlen >= NET_FRAME_MAX)
+	/* headers + at least one byte of payload fit one segment */
+	if (hlen >= room)
 		return false;
-	if (mss > NET_FRAME_MAX - hlen)
-		mss = (uint16_t)(NET_FRAME_MAX - hlen);
+	if (mss > room - hlen)
+		mss = (uint16_t)(room - hlen);
 	it->ti_frame = frame;
 	it->ti_hlen = hlen;
 	it->ti_end = (uint32_t)m->pm_l3_off + m->pm_ip_len;
@@ -107,6 +111,12 @@ tso_init(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *m, ui
 	it->ti_l3_off = m->pm_l3_off;
 	it->ti_l4_off = m->pm_l4_off;
 	return true;
+}
+
+bool
+tso_init(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *m, uint16_t mss)
+{
+	return tso_init_room(it, frame, m, mss, NET_FRAME_MAX);
 }
 
 uint32_t
@@ -143,4 +153,52 @@ tso_next(struct tso_iter *it, uint8_t *out)
 	it->ti_index++;
 	it->ti_done = last;
 	return len;
+}
+
+unsigned
+net_offload_finish(uint8_t *frame, uint32_t len, uint32_t l3_off, const uint8_t vnet[NET_VNET_HDR_LEN],
+		   uint8_t *const *out, uint32_t *lens, unsigned max)
+{
+	struct vnet_hdr h;
+	struct pkt_meta m;
+
+	if (max == 0 || l3_off > len || len - l3_off < IPV4_HLEN_MIN)
+		return 0;
+	vnet_hdr_read(vnet, &h);
+	uint8_t *ip = frame + l3_off;
+	uint8_t gso = h.vh_gso_type & (uint8_t)~VNET_GSO_ECN;
+	if (gso == VNET_GSO_NONE && !(h.vh_flags & VNET_F_NEEDS_CSUM)) {
+		/* Nothing to finish: the packet as its total length says
+		 * (Ethernet may pad), judged by the router's own parse. */
+		uint32_t tot = rd16(ip + 2);
+		if (tot < IPV4_HLEN_MIN || tot > len - l3_off || tot > NET_PKT_MAX)
+			return 0;
+		memcpy(out[0], ip, tot);
+		lens[0] = tot;
+		return 1;
+	}
+	/* An offload: the header is checked against the parsed packet
+	 * before anything trusts it. */
+	if (ipv4_parse(frame, len, l3_off, &m) != FRAME_IPV4 || !vnet_hdr_check(&h, &m))
+		return 0;
+	if (gso == VNET_GSO_NONE) {
+		if (m.pm_ip_len > NET_PKT_MAX)
+			return 0;
+		vnet_csum_complete(frame, &m, &h);
+		memcpy(out[0], ip, m.pm_ip_len);
+		lens[0] = m.pm_ip_len;
+		return 1;
+	}
+	/* TSO into bare IPv4 packets: the offsets from the IPv4 header */
+	struct pkt_meta mi = m;
+	mi.pm_l3_off = 0;
+	mi.pm_l4_off = (uint16_t)(m.pm_l4_off - l3_off);
+	struct tso_iter it;
+	if (!tso_init_room(&it, ip, &mi, h.vh_gso_size, NET_PKT_MAX))
+		return 0;
+	unsigned n = 0;
+	uint32_t sl;
+	while (n < max && (sl = tso_next(&it, out[n])) > 0)
+		lens[n++] = sl;
+	return n;
 }

@@ -4,7 +4,8 @@
  * checksums of every segment), and the router over SOCK_SEQPACKET
  * socketpairs that carry a header like a TAP with IFF_VNET_HDR: a GSO
  * frame to a header-carrying ENI goes on whole with its header, to a
- * plain ENI and to the igw port it arrives cut, complete and NATed.
+ * plain ENI and to the igw port it arrives cut, complete and NATed; and
+ * the engine's uplink's entry to the same code (net_offload_finish).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,6 +170,114 @@ test_tso(void **state)
 	assert_true(tl4_csum_ok(out[0] + 14, 40));
 	assert_int_equal(tso_next(&it, out[1]), 0);
 	assert_false(tso_init(&it, gso + HDR, &m, 0));
+}
+
+/* --- net_offload_finish: the engine's uplink's caller ---------------------- */
+
+/* What the uplink reads (an AF_PACKET socket with PACKET_VNET_HDR: header,
+ * Ethernet, IPv4) finished into the bare IPv4 packets a port hands the
+ * router, by the same code as the router's TAPs: the segments are the
+ * router's own (tso_next's) without the Ethernet header; a partial TCP or
+ * UDP checksum completed; a frame without offload copied without padding;
+ * a header the packet contradicts dropped. Also from a bare packet
+ * (l3_off 0). */
+static void
+test_offload_finish(void **state)
+{
+	(void)state;
+	static uint8_t out[64][NET_PKT_MAX], frames[64][NET_FRAME_MAX];
+	uint8_t *segs[64];
+	uint32_t lens[64], flens[64];
+	struct pkt_meta m;
+	struct tso_iter it;
+
+	for (unsigned i = 0; i < 64; i++)
+		segs[i] = out[i];
+	/* GSO: the router's segments, less the Ethernet header */
+	uint32_t len = gso_build(gso, test_router_mac, A_IP, B_IP, 1, 80, GSO_PAYLOAD, 0x80 | 0x19);
+	assert_int_equal(frame_parse(gso + HDR, len, &m), FRAME_IPV4);
+	assert_true(tso_init(&it, gso + HDR, &m, MSS));
+	unsigned fn = 0;
+	while (fn < 64 && (flens[fn] = tso_next(&it, frames[fn])) > 0)
+		fn++;
+	unsigned n = net_offload_finish(gso + HDR, len, 14, gso, segs, lens, 64);
+	segments_check(segs, lens, n, 0, GSO_PAYLOAD, A_IP);
+	assert_int_equal(n, fn);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(lens[i], flens[i] - 14);
+		assert_memory_equal(out[i], frames[i] + 14, lens[i]);
+	}
+	/* fewer slots than segments: as many as there is room for, in order */
+	assert_int_equal(net_offload_finish(gso + HDR, len, 14, gso, segs, lens, 3), 3);
+	assert_int_equal(rd32(out[2] + 24), 0xfffff000u + 2 * MSS);
+	/* a bare packet (l3_off 0) gives the same */
+	assert_int_equal(net_offload_finish(gso + HDR + 14, len - 14, 0, gso, segs, lens, 64), fn);
+	segments_check(segs, lens, fn, 0, GSO_PAYLOAD, A_IP);
+	/* gso_size above what one port packet holds: segments of NET_PKT_MAX */
+	len = gso_build(gso, test_router_mac, A_IP, B_IP, 1, 80, 9000, 0x18);
+	struct vnet_hdr h;
+	vnet_hdr_read(gso, &h);
+	h.vh_gso_size = 8000;
+	vnet_hdr_write(gso, HDR, &h);
+	n = net_offload_finish(gso + HDR, len, 14, gso, segs, lens, 64);
+	assert_int_equal(n, (9000 + (NET_PKT_MAX - 40) - 1) / (NET_PKT_MAX - 40));
+	assert_int_equal(lens[0], NET_PKT_MAX);
+	for (unsigned i = 0; i < n; i++)
+		assert_true(tl4_csum_ok(out[i], lens[i]));
+
+	/* a partial TCP checksum, no GSO: completed, one packet */
+	len = gso_build(gso, test_router_mac, A_IP, B_IP, 1, 80, 1000, 0x18);
+	assert_false(tl4_csum_ok(gso + HDR + 14, len - 14));
+	assert_int_equal(net_offload_finish(gso + HDR, len, 14, gso, segs, lens, 64), 1);
+	assert_int_equal(lens[0], len - 14);
+	assert_true(tl4_csum_ok(out[0], lens[0]));
+
+	/* a partial UDP checksum (the pseudo-header sum in the field) */
+	uint8_t u[HDR + NET_FRAME_MAX];
+	struct tframe t = { test_router_mac, test_router_mac, A_IP, B_IP, 17, 5353, 53, 0, 0, 0, 300 };
+	uint32_t ulen = tframe_build(u + HDR, &t);
+	uint8_t *uip = u + HDR + 14;
+	for (uint32_t i = 0; i < 300; i++)
+		uip[28 + i] = (uint8_t)(i * 13 + 1);
+	wr16(uip + 26, csum_fold(csum_add_bytes(0, uip + 12, 8) + 17 + (ulen - 34)));
+	struct vnet_hdr uh = { VNET_F_NEEDS_CSUM, VNET_GSO_NONE, 0, 0, 34, 6 };
+	vnet_hdr_write(u, HDR, &uh);
+	assert_false(tl4_csum_ok(uip, ulen - 14));
+	assert_int_equal(net_offload_finish(u + HDR, ulen, 14, u, segs, lens, 64), 1);
+	assert_int_equal(lens[0], ulen - 14);
+	assert_true(tl4_csum_ok(out[0], lens[0]));
+	/* GSO claimed for UDP: the header contradicts the packet, dropped */
+	uh.vh_gso_type = VNET_GSO_TCPV4;
+	uh.vh_gso_size = 100;
+	vnet_hdr_write(u, HDR, &uh);
+	assert_int_equal(net_offload_finish(u + HDR, ulen, 14, u, segs, lens, 64), 0);
+	/* the checksum field inside the IPv4 header: dropped */
+	uh = (struct vnet_hdr){ VNET_F_NEEDS_CSUM, VNET_GSO_NONE, 0, 0, 20, 6 };
+	vnet_hdr_write(u, HDR, &uh);
+	assert_int_equal(net_offload_finish(u + HDR, ulen, 14, u, segs, lens, 64), 0);
+	/* an offload on a packet with a broken IPv4 header checksum: dropped */
+	uh = (struct vnet_hdr){ VNET_F_NEEDS_CSUM, VNET_GSO_NONE, 0, 0, 34, 6 };
+	vnet_hdr_write(u, HDR, &uh);
+	uip[10] ^= 0x55;
+	assert_int_equal(net_offload_finish(u + HDR, ulen, 14, u, segs, lens, 64), 0);
+	uip[10] ^= 0x55;
+
+	/* no offload: copied as the total length says (the padding left),
+	 * checked by the router's parse later, not here */
+	uint8_t p[HDR + 64];
+	memset(p, 0, sizeof(p));
+	struct tframe pt = { test_router_mac, test_router_mac, A_IP, B_IP, 6, 1, 2, 0, 0, 0x10, 0 };
+	uint32_t plen = tframe_build(p + HDR, &pt);
+	assert_int_equal(plen, 54);
+	assert_int_equal(net_offload_finish(p + HDR, 60, 14, p, segs, lens, 64), 1);
+	assert_int_equal(lens[0], 40);
+	assert_memory_equal(out[0], p + HDR + 14, 40);
+	/* too short for an IPv4 header, a length past the frame, no room */
+	assert_int_equal(net_offload_finish(p + HDR, 14 + 19, 14, p, segs, lens, 64), 0);
+	wr16(p + HDR + 14 + 2, 100);
+	assert_int_equal(net_offload_finish(p + HDR, 60, 14, p, segs, lens, 64), 0);
+	wr16(p + HDR + 14 + 2, 40);
+	assert_int_equal(net_offload_finish(p + HDR, 60, 14, p, segs, lens, 0), 0);
 }
 
 /* --- the router with header-carrying "TAPs" ------------------------------- */
@@ -338,6 +447,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vnet_hdr_check_and_csum),
 		cmocka_unit_test(test_tso),
+		cmocka_unit_test(test_offload_finish),
 		cmocka_unit_test_setup_teardown(test_router_gso, rig_setup, rig_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
