@@ -23,8 +23,9 @@
  * ---- Life of an SA (control plane; may allocate, may log) ----
  *   1. Fill a struct esp_sa_config; esp_sa_new() copies what it needs and
  *      keys one OpenSSL cipher context that every packet of the SA reuses
- *      (GCM: only the nonce is set per packet; CBC: never re-initialised,
- *      each packet's IV enters through the context's chaining value) and,
+ *      (GCM: only the nonce is set per packet, through the provider's own
+ *      functions, esp_gcm.c; CBC: never re-initialised, each packet's IV
+ *      enters through the context's chaining value) and,
  *      for the CBC suites, computes the HMAC's inner and outer digest
  *      states once (copied per packet: no OpenSSL object, no allocation).
  *      The config and its key buffers stay the caller's: wipe them when

@@ -20,8 +20,6 @@
 #include "base/csum.h"
 #include "base/base.h"
 
-#include <openssl/core_names.h>
-#include <openssl/params.h>
 #include <string.h>
 
 /* out: where the plaintext goes (room for pkt->len bytes), NULL: in place. */
@@ -54,22 +52,16 @@ decrypt_one(struct esp_sa *sa, struct esp_pkt *pkt, uint8_t *out)
 		goto replayed;
 
 	if (sa->sa_encr == ESP_ENCR_AES_GCM16) {
-		uint8_t nonce[ESP_GCM_SALT_LEN + ESP_GCM_IV_LEN];
-		OSSL_PARAM tag[] = {
-			OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, icv,
-				ESP_GCM_ICV_LEN),
-			OSSL_PARAM_construct_end(),
-		};
+		uint8_t nonce[ESP_GCM_NONCE_LEN];
+		int verified;
 
 		memcpy(nonce, sa->sa_salt, ESP_GCM_SALT_LEN);
 		memcpy(nonce + ESP_GCM_SALT_LEN, esp + ESP_HDR_LEN, ESP_GCM_IV_LEN);
-		if (!EVP_DecryptInit_ex2(sa->sa_cipher, NULL, NULL, nonce, NULL) ||
-		    !EVP_DecryptUpdate(sa->sa_cipher, NULL, &outl, esp, ESP_HDR_LEN) ||
-		    !EVP_DecryptUpdate(sa->sa_cipher, out, &outl, ct, (int)ct_len) ||
-		    !EVP_CIPHER_CTX_set_params(sa->sa_cipher, tag))
-			goto crypto_error;
 		/* Constant-time tag comparison inside OpenSSL's GCM. */
-		if (EVP_DecryptFinal_ex(sa->sa_cipher, out + ct_len, &outl) <= 0)
+		verified = esp_gcm_open(&sa->sa_gcm, nonce, esp, ESP_HDR_LEN, ct, out, ct_len, icv);
+		if (verified < 0)
+			goto crypto_error;
+		if (verified == 0)
 			goto auth_failed;
 		if (!replay_advance(&sa->sa_replay, seq))
 			goto replayed;

@@ -17,8 +17,6 @@
 #include "base/csum.h"
 #include "base/base.h"
 
-#include <openssl/core_names.h>
-#include <openssl/params.h>
 #include <string.h>
 
 /* CBC IVs drawn per RAND_bytes call. */
@@ -88,24 +86,14 @@ encrypt_one(struct esp_sa *sa, struct esp_pkt *pkt, enum esp_frame frame,
 	icv = inner + ct_len;
 
 	if (sa->sa_encr == ESP_ENCR_AES_GCM16) {
-		uint8_t nonce[ESP_GCM_SALT_LEN + ESP_GCM_IV_LEN];
-		OSSL_PARAM tag[] = {
-			OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, icv,
-				ESP_GCM_ICV_LEN),
-			OSSL_PARAM_construct_end(),
-		};
+		uint8_t nonce[ESP_GCM_NONCE_LEN];
 
 		wr32(esp + 8, 0);
 		wr32(esp + 12, seq);
 		memcpy(nonce, sa->sa_salt, ESP_GCM_SALT_LEN);
 		memcpy(nonce + ESP_GCM_SALT_LEN, esp + 8, ESP_GCM_IV_LEN);
-		/* The tag straight from the provider's parameters: what
-		 * EVP_CTRL_AEAD_GET_TAG does, without building them per call. */
-		if (!EVP_EncryptInit_ex2(sa->sa_cipher, NULL, NULL, nonce, NULL) ||
-		    !EVP_EncryptUpdate(sa->sa_cipher, NULL, &outl, esp, ESP_HDR_LEN) ||
-		    !EVP_EncryptUpdate(sa->sa_cipher, inner, &outl, inner, (int)ct_len) ||
-		    !EVP_EncryptFinal_ex(sa->sa_cipher, inner + outl, &outl) ||
-		    !EVP_CIPHER_CTX_get_params(sa->sa_cipher, tag))
+		/* AAD = SPI | SEQ (RFC 4106 5, 32-bit sequence numbers). */
+		if (!esp_gcm_seal(&sa->sa_gcm, nonce, esp, ESP_HDR_LEN, inner, ct_len, icv))
 			return ESP_E_CRYPTO;
 	} else {
 		uint8_t mac[ESP_HMAC_MAX];

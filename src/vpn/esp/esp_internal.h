@@ -9,6 +9,7 @@
 #include "vpn/esp/esp.h"
 #include "vpn/esp/replay.h"
 
+#include <openssl/core_dispatch.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <string.h>
@@ -26,6 +27,42 @@
 #define ESP_IPPROTO_ESP		50u
 #define ESP_IPPROTO_UDP		17u
 #define ESP_HMAC_MAX		64u	/* the longest digest (SHA-512) */
+
+#define ESP_GCM_NONCE_LEN	(ESP_GCM_SALT_LEN + ESP_GCM_IV_LEN)
+
+/* AES-GCM keyed once for one direction (esp_gcm.c): the provider's own
+ * context and functions, or (gc_evp) an EVP context where the provider
+ * does not offer them. */
+struct esp_gcm {
+	bool					gc_enc;
+	void					*gc_ctx;	/* provider's; keyed */
+	OSSL_FUNC_cipher_freectx_fn		*gc_freectx;
+	OSSL_FUNC_cipher_encrypt_init_fn	*gc_init;	/* or decrypt_init */
+	OSSL_FUNC_cipher_update_fn		*gc_update;
+	OSSL_FUNC_cipher_final_fn		*gc_final;
+	OSSL_FUNC_cipher_get_ctx_params_fn	*gc_get_params;
+	OSSL_FUNC_cipher_set_ctx_params_fn	*gc_set_params;
+	EVP_CIPHER_CTX				*gc_evp;	/* the fallback */
+};
+
+/* Key g for alg (AES-128/256-GCM, 12-byte nonces) in one direction;
+ * direct = false forces the EVP fallback (tests). false if OpenSSL
+ * refuses; g is then empty (esp_gcm_free is still fine). */
+bool esp_gcm_init(struct esp_gcm *g, const EVP_CIPHER *alg, const uint8_t *key,
+	size_t key_len, bool enc, bool direct);
+void esp_gcm_free(struct esp_gcm *g);
+/* True when g calls the provider's functions (not the EVP fallback). */
+bool esp_gcm_direct(const struct esp_gcm *g);
+/* Encrypt [data, data+len) in place, tag out; false if OpenSSL fails. */
+bool esp_gcm_seal(struct esp_gcm *g, const uint8_t nonce[ESP_GCM_NONCE_LEN],
+	const uint8_t *aad, size_t aad_len, uint8_t *data, size_t len,
+	uint8_t tag[ESP_GCM_ICV_LEN]);
+/* Decrypt [in, in+len) into out (may be in) and check the tag: 1 if it
+ * verifies, 0 if not (out then holds unauthenticated bytes), -1 if OpenSSL
+ * fails before the check. */
+int esp_gcm_open(struct esp_gcm *g, const uint8_t nonce[ESP_GCM_NONCE_LEN],
+	const uint8_t *aad, size_t aad_len, const uint8_t *in, uint8_t *out, size_t len,
+	const uint8_t tag[ESP_GCM_ICV_LEN]);
 
 /* A digest's running state, by value (esp_hmac.c copies it per packet). */
 union esp_sha_state {
@@ -73,14 +110,16 @@ struct esp_sa {
 	/* Inbound. */
 	struct replay_window	sa_replay;
 
-	/* Keyed once in esp_sa_new(), never reallocated. GCM: given each
-	 * packet's nonce by EVP_CipherInit_ex2 (no key). CBC: never
+	/* Keyed once in esp_sa_new(), never reallocated. GCM: sa_gcm, given
+	 * each packet's nonce (esp_gcm.c). CBC: sa_cipher, never
 	 * re-initialised; the context's own chaining value is kept in
 	 * sa_cbc_chain (the last ciphertext block it went through) and each
 	 * packet's first block is XORed with chain ^ IV, which is CBC with
-	 * that IV (esp_encrypt.c). An OpenSSL failure resets it (cbc_rechain). */
+	 * that IV (esp_encrypt.c). An OpenSSL failure resets it (cbc_rechain).
+	 * sa_cipher_alg (both) holds the provider while the SA lives. */
 	EVP_CIPHER		*sa_cipher_alg;
-	EVP_CIPHER_CTX		*sa_cipher;
+	EVP_CIPHER_CTX		*sa_cipher;	/* CBC */
+	struct esp_gcm		sa_gcm;		/* GCM */
 	uint8_t			sa_cbc_chain[ESP_CBC_IV_LEN];
 	struct esp_hmac		sa_hmac;	/* CBC suites; secret */
 

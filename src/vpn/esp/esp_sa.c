@@ -137,22 +137,18 @@ cipher_setup(struct esp_sa *sa, const struct esp_sa_config *cfg)
 		name = aes_len == 16 ? "AES-128-CBC" : "AES-256-CBC";
 	}
 	sa->sa_cipher_alg = EVP_CIPHER_fetch(NULL, name, NULL);
-	sa->sa_cipher = EVP_CIPHER_CTX_new();
-	if (sa->sa_cipher_alg == NULL || sa->sa_cipher == NULL)
+	if (sa->sa_cipher_alg == NULL)
 		return false;
 	if (sa->sa_encr == ESP_ENCR_AES_GCM16) {
-		size_t nonce_len = ESP_GCM_SALT_LEN + ESP_GCM_IV_LEN;
-		OSSL_PARAM params[] = {
-			OSSL_PARAM_construct_size_t(OSSL_CIPHER_PARAM_AEAD_IVLEN, &nonce_len),
-			OSSL_PARAM_construct_end(),
-		};
 		memcpy(sa->sa_salt, cfg->cfg_encr_key + aes_len, ESP_GCM_SALT_LEN);
-		if (!EVP_CipherInit_ex2(sa->sa_cipher, sa->sa_cipher_alg, cfg->cfg_encr_key,
-		    NULL, enc, params))
-			return false;
+		return esp_gcm_init(&sa->sa_gcm, sa->sa_cipher_alg, cfg->cfg_encr_key, aes_len,
+			enc, true);
 	} else {
 		static const uint8_t zero_iv[ESP_CBC_IV_LEN];
 
+		sa->sa_cipher = EVP_CIPHER_CTX_new();
+		if (sa->sa_cipher == NULL)
+			return false;
 		/* Keyed once with a zero chaining value; packets bring their IVs
 		 * through sa_cbc_chain (esp_internal.h). */
 		if (!EVP_CipherInit_ex2(sa->sa_cipher, sa->sa_cipher_alg, cfg->cfg_encr_key,
@@ -230,6 +226,7 @@ esp_sa_free(struct esp_sa *sa)
 	/* The cipher context cleanses its key schedule when freed; the salt,
 	 * the HMAC states and the CBC chaining value go with the wipe. */
 	EVP_CIPHER_CTX_free(sa->sa_cipher);
+	esp_gcm_free(&sa->sa_gcm);
 	EVP_CIPHER_free(sa->sa_cipher_alg);
 	secret_wipe(sa, sizeof(*sa));
 	free(sa);

@@ -7,8 +7,10 @@
  * cipher context keyed with the packet's IV or nonce, a new EVP_MAC), and
  * packets made with new OpenSSL objects (random IVs, GCM nonces too) go
  * through one inbound SA, over hundreds of packets of many sizes, with
- * forged ones and out-of-place ones mixed in. Also RFC 2202 / RFC 4231
- * HMAC vectors and esp_hmac against EVP_MAC at every block boundary.
+ * forged ones and out-of-place ones mixed in. Also esp_gcm's two modes
+ * (the provider's functions called directly, the EVP fallback) against a
+ * new EVP context, RFC 2202 / RFC 4231 HMAC vectors and esp_hmac against
+ * EVP_MAC at every block boundary.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -374,6 +376,78 @@ test_decrypt_reuse_matches_fresh(void **state)
 	}
 }
 
+/* esp_gcm in both modes (the provider's functions directly, and the EVP
+ * fallback) over 200 packets of many lengths with distinct nonces: every
+ * seal is what a new EVP context makes (ciphertext and tag), every open of
+ * a good packet gives the plaintext back (in place and out of place), and
+ * a packet with one bit flipped in its AAD, ciphertext or tag is refused.
+ * GCM SAs use the direct mode here (Debian's default provider). */
+static void
+test_gcm_modes_match_fresh(void **state)
+{
+	static uint8_t pt[2048], ct[2048], out[2048], ref_ct[2048];
+	(void)state;
+
+	for (unsigned s = 0; s < ARRAY_LEN(suites); s++) {
+		const struct suite *su = &suites[s];
+		EVP_CIPHER *alg;
+
+		if (!is_gcm(su))
+			continue;
+		alg = EVP_CIPHER_fetch(NULL, cipher_name(su), NULL);
+		assert_non_null(alg);
+		for (int direct = 1; direct >= 0; direct--) {
+			struct esp_gcm seal, open;
+
+			assert_true(esp_gcm_init(&seal, alg, encr_key, aes_len(su), true, direct));
+			assert_true(esp_gcm_init(&open, alg, encr_key, aes_len(su), false, direct));
+			assert_int_equal(esp_gcm_direct(&seal), direct);
+			assert_int_equal(esp_gcm_direct(&open), direct);
+			for (uint32_t i = 0; i < 200; i++) {
+				uint32_t len = 4 + (i * 2654435761u) % 1500 / 4 * 4;
+				uint8_t aad[8], nonce[12], tag[16], ref_tag[16];
+
+				wr32(aad, 0x7000 + s);
+				wr32(aad + 4, i + 1);
+				memcpy(nonce, encr_key + aes_len(su), 4);
+				assert_int_equal(RAND_bytes(nonce + 4, 8), 1);
+				for (uint32_t k = 0; k < len; k++)
+					pt[k] = (uint8_t)(k * 3 + i);
+				memcpy(ct, pt, len);
+				assert_true(esp_gcm_seal(&seal, nonce, aad, 8, ct, len, tag));
+				assert_true(ref_cipher(su, 1, nonce + 4, aad, pt, len, ref_ct, ref_tag));
+				assert_memory_equal(ct, ref_ct, len);
+				assert_memory_equal(tag, ref_tag, 16);
+
+				/* out of place, then in place */
+				assert_int_equal(esp_gcm_open(&open, nonce, aad, 8, ct, out, len, tag), 1);
+				assert_memory_equal(out, pt, len);
+				memcpy(out, ct, len);
+				assert_int_equal(esp_gcm_open(&open, nonce, aad, 8, out, out, len, tag), 1);
+				assert_memory_equal(out, pt, len);
+
+				/* one bit anywhere the tag covers, or in the tag */
+				switch (i % 3) {
+				case 0: aad[i % 8] ^= 1; break;
+				case 1: ct[i % len] ^= 0x80; break;
+				default: tag[i % 16] ^= 2; break;
+				}
+				assert_int_equal(esp_gcm_open(&open, nonce, aad, 8, ct, out, len, tag), 0);
+			}
+			esp_gcm_free(&seal);
+			esp_gcm_free(&open);
+			esp_gcm_free(&seal);	/* twice is fine: emptied */
+		}
+		{	/* an SA of this suite takes the direct mode */
+			struct esp_sa *sa = sa_make(su, ESP_DIR_OUT, 0x7100 + s);
+
+			assert_true(esp_gcm_direct(&sa->sa_gcm));
+			esp_sa_free(sa);
+		}
+		EVP_CIPHER_free(alg);
+	}
+}
+
 /* RFC 2202 (HMAC-SHA-1) and RFC 4231 (HMAC-SHA-2) test cases 1 and 2. */
 static void
 test_hmac_rfc_vectors(void **state)
@@ -490,6 +564,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encrypt_reuse_matches_fresh),
 		cmocka_unit_test(test_decrypt_reuse_matches_fresh),
+		cmocka_unit_test(test_gcm_modes_match_fresh),
 		cmocka_unit_test(test_hmac_rfc_vectors),
 		cmocka_unit_test(test_hmac_matches_evp),
 	};
