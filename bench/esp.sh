@@ -5,7 +5,6 @@
 # AES-CBC/HMAC-SHA1 (bench/esp.c says what each side does).
 # Usage: bench/esp.sh [BUILD_DIR]   (default: build; the binary is
 # BUILD_DIR/bench/esp_bench). Not a test: prints figures, judges nothing.
-# Run it under the shared bench lock: flock /work/wt/bench.lock bench/esp.sh
 set -eu
 BUILD=${1:-build}
 BIN=$BUILD/bench/esp_bench
