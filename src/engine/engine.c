@@ -3,6 +3,11 @@
  * from the API thread, reconciled on the engine thread into endpoint
  * tunnels and kernel routes, tunnel status back to the API thread.
  *
+ * The engine thread runs a base/evloop.h loop: the API thread queues
+ * work and plans under the mutex and wakes it (evloop_wakeup); its
+ * periodic jobs (the tunnel detail, the data plane's counters, BIRD's
+ * poll) are the loop's timers.
+ *
  * Two queues under one mutex: work (API thread -> engine thread; one
  * entry per connection id, a newer copy replaces a queued one) and events
  * (endpoint loop / engine thread -> API thread, in order, woken by an
@@ -35,6 +40,7 @@
 #include <unistd.h>
 
 #include "base/base.h"
+#include "base/evloop.h"
 #include "base/ring.h"
 #include "base/strbuf.h"
 #include "engine/engine_bgp_side.h"
@@ -113,19 +119,19 @@ struct engine {
 
 	pthread_t e_thread;
 	bool e_thread_started;
+	struct evloop *e_loop;			/* the engine thread's; its wakeup: any thread */
 	pthread_mutex_t e_lock;
-	pthread_cond_t e_cond;
-	bool e_quit;
 	struct engine_work *e_work, **e_work_tail;
 	struct engine_event *e_events, **e_events_tail;
 	struct engine_net_plan *e_net_plan;	/* the newest, not yet applied */
 	bool e_detail_due;			/* an UP/DOWN change: refresh now */
-	uint64_t e_detail_next_ms;		/* monotonic: the next periodic refresh */
+	struct evloop_timer e_tm_detail;	/* the next periodic detail refresh */
+	struct evloop_timer e_tm_counters;	/* the next counters read */
+	struct evloop_timer e_tm_bird;		/* engine_bird_next_ms */
 
 	struct engine_dataplane *e_dp;		/* NULL: no data plane */
 	struct engine_bgp_side *e_bgp_side;	/* with e_ep: bgp0 and the inside addresses */
 	struct engine_bird *e_bird;		/* BIRD for dynamic connections (with e_ep) */
-	uint64_t e_counters_next_ms;		/* monotonic: the next counters read */
 
 	/* engine thread only */
 	struct net_counters e_counters_last;	/* as last posted */
@@ -199,8 +205,8 @@ static void on_tunnel_status(void *arg, const char *tunnel_id, bool up, const ch
 	event_post(e, tunnel_id, up, cause, since_unix, false);
 	pthread_mutex_lock(&e->e_lock);
 	e->e_detail_due = true;
-	pthread_cond_signal(&e->e_cond);
 	pthread_mutex_unlock(&e->e_lock);
+	evloop_wakeup(e->e_loop);
 }
 
 /* Engine thread: connection id's _TunnelDetail (NULL: remove it) to the
@@ -354,8 +360,8 @@ static void work_post(struct engine *e, const char *id, struct doc *doc)
 	w->w_doc = doc;
 	*e->e_work_tail = w;
 	e->e_work_tail = &w->w_next;
-	pthread_cond_signal(&e->e_cond);
 	pthread_mutex_unlock(&e->e_lock);
+	evloop_wakeup(e->e_loop);
 }
 
 static struct engine_posted *posted_find(struct engine *e, const char *id)
@@ -858,11 +864,55 @@ static void counters_refresh(struct engine *e)
 	detail_post(e, NULL, engine_dataplane_counters_doc(&c, time_wall_s(), (int64_t)getpid()));
 }
 
-static void *engine_main(void *arg)
+/* ---- the engine thread's loop ---------------------------------------------- */
+
+/* Timer: the tunnel detail, every ENGINE_VPN_DETAIL_PERIOD_S (and at once
+ * after an UP/DOWN change, which starts the period again). */
+static void detail_due(void *arg, uint64_t now)
+{
+	struct engine *e = arg;
+	detail_refresh(e);
+	evloop_timer_set(e->e_loop, &e->e_tm_detail, now + ENGINE_VPN_DETAIL_PERIOD_S * 1000,
+			 detail_due, e);
+}
+
+/* Timer: the data plane's counters, every ENGINE_DP_COUNTERS_PERIOD_S. */
+static void counters_due(void *arg, uint64_t now)
+{
+	struct engine *e = arg;
+	counters_refresh(e);
+	evloop_timer_set(e->e_loop, &e->e_tm_counters, now + ENGINE_DP_COUNTERS_PERIOD_S * 1000,
+			 counters_due, e);
+}
+
+static void bird_due(void *arg, uint64_t now)
+{
+	struct engine *e = arg;
+	engine_bird_run(e->e_bird, now);
+}
+
+/* Prepare hook: BIRD's next deadline, which its runs and the work of the
+ * round may have moved, as the loop's timer. */
+static bool engine_prepare(void *arg)
+{
+	struct engine *e = arg;
+	uint64_t next = e->e_bird ? engine_bird_next_ms(e->e_bird) : UINT64_MAX;
+	if (next == UINT64_MAX)
+		evloop_timer_cancel(e->e_loop, &e->e_tm_bird);
+	else
+		evloop_timer_set(e->e_loop, &e->e_tm_bird, next, bird_due, e);
+	return true;
+}
+
+/* Wakeup: the newest network plan before any queued work (each looked
+ * for again after every item), then the work in order; then, after an
+ * UP/DOWN change, the detail at once. Stops between items when the engine
+ * stops; what is left is freed by engine_free. */
+static void engine_woken(void *arg, uint64_t now)
 {
 	struct engine *e = arg;
 	pthread_mutex_lock(&e->e_lock);
-	while (!e->e_quit) {
+	while (!evloop_stopping(e->e_loop)) {
 		if (e->e_net_plan) {
 			struct engine_net_plan *plan = e->e_net_plan;
 			e->e_net_plan = NULL;
@@ -872,52 +922,8 @@ static void *engine_main(void *arg)
 			pthread_mutex_lock(&e->e_lock);
 			continue;
 		}
-		if (!e->e_work && (e->e_ep || e->e_dp)) {
-			uint64_t now = time_mono_ms();
-			if (e->e_ep && (e->e_detail_due || now >= e->e_detail_next_ms)) {
-				e->e_detail_due = false;
-				e->e_detail_next_ms = now + ENGINE_VPN_DETAIL_PERIOD_S * 1000;
-				pthread_mutex_unlock(&e->e_lock);
-				detail_refresh(e);
-				pthread_mutex_lock(&e->e_lock);
-				continue;
-			}
-			if (e->e_bird && now >= engine_bird_next_ms(e->e_bird)) {
-				pthread_mutex_unlock(&e->e_lock);
-				engine_bird_run(e->e_bird, now);
-				pthread_mutex_lock(&e->e_lock);
-				continue;
-			}
-			if (e->e_dp && now >= e->e_counters_next_ms) {
-				e->e_counters_next_ms = now + ENGINE_DP_COUNTERS_PERIOD_S * 1000;
-				pthread_mutex_unlock(&e->e_lock);
-				counters_refresh(e);
-				pthread_mutex_lock(&e->e_lock);
-				continue;
-			}
-			uint64_t next = UINT64_MAX;
-			if (e->e_ep)
-				next = e->e_detail_next_ms;
-			if (e->e_dp && e->e_counters_next_ms < next)
-				next = e->e_counters_next_ms;
-			if (e->e_bird && engine_bird_next_ms(e->e_bird) < next)
-				next = engine_bird_next_ms(e->e_bird);
-			struct timespec until;
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			uint64_t wait_ms = next - now;
-			until.tv_sec += (time_t)(wait_ms / 1000);
-			until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&e->e_cond, &e->e_lock, &until);
-			continue;
-		}
-		if (!e->e_work) {
-			pthread_cond_wait(&e->e_cond, &e->e_lock);
-			continue;
-		}
+		if (!e->e_work)
+			break;
 		struct engine_work *w = e->e_work;
 		e->e_work = w->w_next;
 		if (!e->e_work)
@@ -927,7 +933,23 @@ static void *engine_main(void *arg)
 		free(w);
 		pthread_mutex_lock(&e->e_lock);
 	}
+	bool detail_now = e->e_detail_due && e->e_ep;
+	e->e_detail_due = false;
 	pthread_mutex_unlock(&e->e_lock);
+	if (detail_now && !evloop_stopping(e->e_loop))
+		detail_due(e, now);
+}
+
+static void *engine_main(void *arg)
+{
+	struct engine *e = arg;
+	uint64_t now = time_mono_ms();
+	if (e->e_ep)	/* the first of each at once */
+		evloop_timer_set(e->e_loop, &e->e_tm_detail, now, detail_due, e);
+	if (e->e_dp)
+		evloop_timer_set(e->e_loop, &e->e_tm_counters, now, counters_due, e);
+	if (evloop_run(e->e_loop) < 0)
+		log_error(ENGINE_LOG, "engine loop: %s; the engine thread stops", strerror(errno));
 	return NULL;
 }
 
@@ -1050,11 +1072,6 @@ struct engine *engine_new(const struct engine_config *cfg)
 	e->e_work_tail = &e->e_work;
 	e->e_events_tail = &e->e_events;
 	pthread_mutex_init(&e->e_lock, NULL);
-	pthread_condattr_t ca;	/* timed waits on the monotonic clock */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&e->e_cond, &ca);
-	pthread_condattr_destroy(&ca);
 	e->e_outside = calloc(cfg->ec_noutside ? cfg->ec_noutside : 1, sizeof(*e->e_outside));
 	if (!e->e_outside)
 		abort();
@@ -1063,6 +1080,12 @@ struct engine *engine_new(const struct engine_config *cfg)
 		log_error(ENGINE_LOG, "eventfd: %s", strerror(errno));
 		goto fail;
 	}
+	e->e_loop = evloop_new(engine_woken, e);
+	if (!e->e_loop) {
+		log_error(ENGINE_LOG, "event loop: %s", strerror(errno));
+		goto fail;
+	}
+	evloop_set_hooks(e->e_loop, engine_prepare, NULL, e);
 	bool dataplane = false;
 	if (cfg->ec_dataplane) {
 		char why[160];
@@ -1136,8 +1159,8 @@ static void net_changed(struct engine *e, struct cache *cache)
 	pthread_mutex_lock(&e->e_lock);
 	engine_net_plan_free(e->e_net_plan);
 	e->e_net_plan = plan;
-	pthread_cond_signal(&e->e_cond);
 	pthread_mutex_unlock(&e->e_lock);
+	evloop_wakeup(e->e_loop);
 }
 
 /* API thread: every VPN connection the cache holds to the engine thread
@@ -1259,10 +1282,7 @@ void engine_free(struct engine *e)
 	if (e->e_state)
 		state_unlisten(e->e_state, on_committed, e);
 	if (e->e_thread_started) {
-		pthread_mutex_lock(&e->e_lock);
-		e->e_quit = true;
-		pthread_cond_signal(&e->e_cond);
-		pthread_mutex_unlock(&e->e_lock);
+		evloop_stop(e->e_loop);
 		pthread_join(e->e_thread, NULL);
 	}
 	/* BIRD stops (the helper deletes its namespace when vpcd stops) */
@@ -1292,8 +1312,8 @@ void engine_free(struct engine *e)
 	}
 	if (e->e_wakeup_fd >= 0)
 		close(e->e_wakeup_fd);
+	evloop_free(e->e_loop);
 	pthread_mutex_destroy(&e->e_lock);
-	pthread_cond_destroy(&e->e_cond);
 	for (size_t i = 0; i < e->e_nconns; i++) {
 		free(e->e_conns[i].c_detail_sig);
 		doc_free(e->e_conns[i].c_doc);
