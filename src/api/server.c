@@ -48,7 +48,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <poll.h>
 #include <sys/epoll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -1119,6 +1118,72 @@ static unsigned fd_room(unsigned max)
 	return max;
 }
 
+/* --- the API thread's loop ---------------------------------------------------
+ * A base/evloop.h loop over the inbox's eventfd, the engine's wakeup fd and
+ * the syncer's failure eventfd. Their callbacks only note what is ready;
+ * the check hook then works in a fixed order, as one round of the poll
+ * loop before it did: a failed flush first (vpcd stops, nothing more
+ * runs), the engine's events (changes of the coming batch), the requests
+ * that came (one batch), the batch's end. */
+
+struct api_round {
+	struct api *ar_api;
+	struct io_side *ar_io;
+	bool ar_inbox, ar_wake, ar_sync;	/* readable this round */
+	bool ar_failed;				/* a flush failed: stop */
+};
+
+static void on_api_fd(void *arg, int fd, uint32_t events, uint64_t now)
+{
+	struct api_round *ar = arg;
+	(void)events;
+	(void)now;
+	if (fd == ar->ar_io->io_inbox.q_event)
+		ar->ar_inbox = true;
+	else if (ar->ar_api->a_syncer && fd == ar->ar_api->a_syncer->sy_event)
+		ar->ar_sync = true;
+	else
+		ar->ar_wake = true;
+}
+
+static void api_round_check(void *arg, uint64_t now)
+{
+	struct api_round *ar = arg;
+	struct api *api = ar->ar_api;
+	(void)now;
+	if (!ar->ar_inbox && !ar->ar_wake && !ar->ar_sync)
+		return;
+	bool inbox = ar->ar_inbox, wake = ar->ar_wake, sync = ar->ar_sync;
+	ar->ar_inbox = ar->ar_wake = ar->ar_sync = false;
+	if (sync) {
+		int err = syncer_failed(api->a_syncer);
+		if (err) {
+			log_error("api", "the state could not be flushed to disk: %s; stopping (changes not yet acknowledged may be lost)",
+				  strerror(err));
+			ar->ar_failed = true;
+			return;
+		}
+	}
+	if (wake)
+		api->a_wakeup_fn(api->a_wakeup_arg, api);
+	/* one batch: everything that arrived since the last one */
+	if (inbox) {
+		struct conn_ctx *cc = queue_take_all(&ar->ar_io->io_inbox, false);
+		struct early early = { 0 };
+		while (cc) {
+			struct conn_ctx *next = cc->cc_next_pending;
+			run_request(api, cc);
+			if (!answer_early(api, &early, cc)) {
+				cc->cc_next_pending = api->a_pending;
+				api->a_pending = cc;
+			}
+			cc = next;
+		}
+		early_flush(api, &early);
+	}
+	finish_batch(api);
+}
+
 int api_serve(struct api *api, volatile sig_atomic_t *stop)
 {
 	int lfd = api->a_cfg.ac_listen_fd;
@@ -1213,45 +1278,28 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		 tls ? "https" : "http", api->a_cfg.ac_listen, api->a_cfg.ac_region, limits.gl_max_connections,
 		 limits.gl_max_client_connections, limits.gl_request_timeout_s);
 	int rc = 0;
-	while (!*stop) {
-		struct pollfd pfd[3] = { { .fd = io.io_inbox.q_event, .events = POLLIN },
-					 { .fd = api->a_wakeup_fn ? api->a_wakeup_fd : -1, .events = POLLIN },
-					 { .fd = api->a_syncer ? api->a_syncer->sy_event : -1, .events = POLLIN } };
-		int n = poll(pfd, 3, 500);
-		if (n < 0 && errno != EINTR) {
-			log_error("api", "poll: %s", strerror(errno));
+	struct api_round ar = { .ar_api = api, .ar_io = &io };
+	struct evloop *loop = evloop_new(NULL, NULL);
+	int arc = loop ? evloop_add(loop, io.io_inbox.q_event, EPOLLIN, on_api_fd, &ar) : -errno;
+	if (arc == 0 && api->a_wakeup_fn)
+		arc = evloop_add(loop, api->a_wakeup_fd, EPOLLIN, on_api_fd, &ar);
+	if (arc == 0 && api->a_syncer)
+		arc = evloop_add(loop, api->a_syncer->sy_event, EPOLLIN, on_api_fd, &ar);
+	if (arc < 0) {
+		log_error("api", "the API thread's event loop: %s", strerror(-arc));
+		rc = -1;
+	} else {
+		evloop_set_hooks(loop, NULL, api_round_check, &ar);
+	}
+	/* *stop is set by a signal handler: looked at every 500 ms at least */
+	while (rc == 0 && !*stop && !ar.ar_failed)
+		if (evloop_run_once(loop, 500) < 0) {
+			log_error("api", "epoll_wait: %s", strerror(errno));
 			break;
 		}
-		if (n <= 0)
-			continue;
-		if (pfd[2].revents & POLLIN) {
-			int err = syncer_failed(api->a_syncer);
-			if (err) {
-				log_error("api", "the state could not be flushed to disk: %s; stopping (changes not yet acknowledged may be lost)",
-					  strerror(err));
-				rc = -1;
-				break;
-			}
-		}
-		if (pfd[1].revents & POLLIN)
-			api->a_wakeup_fn(api->a_wakeup_arg, api);
-		/* one batch: everything that arrived since the last one */
-		if (pfd[0].revents & POLLIN) {
-			struct conn_ctx *cc = queue_take_all(&io.io_inbox, false);
-			struct early early = { 0 };
-			while (cc) {
-				struct conn_ctx *next = cc->cc_next_pending;
-				run_request(api, cc);
-				if (!answer_early(api, &early, cc)) {
-					cc->cc_next_pending = api->a_pending;
-					api->a_pending = cc;
-				}
-				cc = next;
-			}
-			early_flush(api, &early);
-		}
-		finish_batch(api);
-	}
+	if (ar.ar_failed)
+		rc = -1;
+	evloop_free(loop);	/* the fds are the queue's, the engine's and the syncer's */
 	log_info("api", "stopping");
 	/* what came in and was not run is answered: vpcd is stopping */
 	for (struct conn_ctx *cc = queue_take_all(&io.io_inbox, true), *next; cc; cc = next) {
