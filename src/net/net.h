@@ -359,6 +359,9 @@ struct net_counters {
 	/* added with batched TAP I/O: */
 	uint64_t tap_batches;		/* io_uring_enter calls that read or wrote TAP frames
 					 * (0: one read/write per frame, no io_uring) */
+	/* added with UDP trains: */
+	uint64_t udp_trains;		/* GSO UDP frames written to ENIs (trains of datagrams) */
+	uint64_t udp_train_frames;	/* the datagrams in them (tx_frames counts each) */
 };
 
 struct net_router_config {

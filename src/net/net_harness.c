@@ -448,14 +448,15 @@ print_counters(struct net_router *r)
 	net_router_counters(r, &k);
 	printf("counters rx=%llu tx=%llu port_rx=%llu port_tx=%llu arp_replies=%llu arp_ignored=%llu "
 	       "ct_entries=%llu ct_evictions=%llu snapshots=%llu gso_rx=%llu sw_segments=%llu "
-	       "frag_evictions=%llu tap_batches=%llu",
+	       "frag_evictions=%llu tap_batches=%llu udp_trains=%llu udp_train_frames=%llu",
 	       (unsigned long long)k.rx_frames, (unsigned long long)k.tx_frames,
 	       (unsigned long long)k.port_rx, (unsigned long long)k.port_tx,
 	       (unsigned long long)k.arp_replies, (unsigned long long)k.arp_ignored,
 	       (unsigned long long)k.ct_entries, (unsigned long long)k.ct_evictions,
 	       (unsigned long long)k.snapshots, (unsigned long long)k.gso_rx,
 	       (unsigned long long)k.sw_segments, (unsigned long long)k.frag_evictions,
-	       (unsigned long long)k.tap_batches);
+	       (unsigned long long)k.tap_batches, (unsigned long long)k.udp_trains,
+	       (unsigned long long)k.udp_train_frames);
 	for (unsigned i = 0; i < NET_DROP_MAX; i++)
 		printf(" %s=%llu", net_drop_name(i), (unsigned long long)k.drops[i]);
 	printf("\nend\n");

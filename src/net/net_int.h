@@ -362,6 +362,7 @@ bool ct_frag_follows(struct conntrack *ct, const struct ct_frag_key *k, bool las
 #define VNET_F_DATA_VALID	2
 #define VNET_GSO_NONE		0
 #define VNET_GSO_TCPV4		1
+#define VNET_GSO_UDP_L4		5	/* written by the router only (UDP trains) */
 #define VNET_GSO_ECN		0x80
 #define NET_GSO_FRAME_MAX	(ETH_HLEN_ + 65535)	/* one GSO frame */
 
@@ -405,6 +406,46 @@ bool tso_init(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *
  * segment (the headers). */
 uint32_t tso_next(struct tso_iter *it, uint8_t *out);
 
+/* UDP trains (the inverse of software TSO, for ENI -> ENI with headers
+ * on both sides): consecutive datagrams of one flow that one batch sends
+ * to one ENI are written as one GSO frame (VNET_GSO_UDP_L4, gso_size the
+ * datagrams' payload), which the receiving kernel cuts back into the
+ * same datagrams (its UDP receive path segments what the socket did not
+ * ask to get whole): one write, one skb built and one IPv4/UDP lookup for
+ * the train instead of one per datagram. A datagram joins only when the
+ * segments will be exactly what was sent: the same headers but for the
+ * IPv4 id (the next one: segmentation numbers them from the first), the
+ * lengths and the checksum field, which holds the pseudo-header sum
+ * (a partial checksum, as the sender's kernel left it); a payload no
+ * longer than the first's, and nothing after a shorter one. */
+#define UDP_TRAIN_MAX		64	/* datagrams per train (the kernel takes up to 128) */
+
+struct udp_train {
+	uint8_t *ut_frame;		/* the first datagram's frame, the others' payloads after it */
+	uint32_t ut_len;		/* frame bytes so far */
+	uint16_t ut_l3_off, ut_l4_off;
+	uint16_t ut_mss;		/* payload bytes of each datagram but a shorter last */
+	uint16_t ut_segs;
+	uint16_t ut_next_id;		/* the IPv4 id the next datagram must carry */
+	bool ut_ended;			/* a shorter datagram came: nothing may follow */
+};
+
+/* Can this frame (parsed into m, read with header h) be in a train? UDP
+ * in IPv4 without options or fragments, the UDP length the packet's, a
+ * payload, the checksum partial at UDP's field holding the pseudo-header
+ * sum, no GSO. */
+bool udp_train_eligible(const uint8_t *frame, const struct pkt_meta *m, const struct vnet_hdr *h);
+/* Starts a train with the eligible frame at frame, which must have room
+ * for NET_GSO_FRAME_MAX bytes. */
+void udp_train_start(struct udp_train *t, uint8_t *frame, const struct pkt_meta *m);
+/* Appends the eligible frame's payload when it continues t (see above):
+ * true; false and t unchanged when it does not. Never writes the frame. */
+bool udp_train_append(struct udp_train *t, const uint8_t *frame, const struct pkt_meta *m);
+/* A train of more than one datagram: writes its IPv4 and UDP lengths,
+ * IPv4 checksum and the UDP field's pseudo-header sum for the whole,
+ * and into h the header to write before it. */
+void udp_train_finish(struct udp_train *t, struct vnet_hdr *h);
+
 /* --- batched TAP I/O (tapio.c) ----------------------------------------------- */
 
 /* Reads and writes on TAP fds in batches, one io_uring_enter(2) for many
@@ -435,6 +476,7 @@ struct tapio {
 	uint8_t *t_wbuf[TAPIO_DEPTH];
 	uint32_t t_wlen[TAPIO_DEPTH];
 	uint8_t t_wtag[TAPIO_DEPTH];
+	uint16_t t_wframes[TAPIO_DEPTH];	/* what each write counts as (a UDP train: many) */
 };
 
 /* Sets t up on the calling thread (the one that will use it); with
@@ -452,8 +494,11 @@ unsigned tapio_read_batch(struct tapio *t, int fd, uint8_t *const *bufs, uint32_
 /* Queues one frame for fd; p must stay unchanged until tapio_flush.
  * false when TAPIO_DEPTH writes are queued (flush first). */
 bool tapio_write(struct tapio *t, int fd, uint8_t *p, uint32_t len, uint8_t tag);
-/* Writes what is queued, in order: ok[tag] counts each whole write,
- * *failed the others. */
+/* The queued write idx (< t_nw) now takes len bytes from the same p
+ * (which has the room) and counts as frames. */
+void tapio_resize(struct tapio *t, unsigned idx, uint32_t len, unsigned frames);
+/* Writes what is queued, in order: ok[tag] counts each whole write (as
+ * the frames it carries), *failed the others. */
 void tapio_flush(struct tapio *t, uint64_t ok[TAPIO_TAGS], uint64_t *failed);
 
 /* --- the decision -------------------------------------------------------------- */

@@ -202,3 +202,94 @@ net_offload_finish(uint8_t *frame, uint32_t len, uint32_t l3_off, const uint8_t 
 		lens[n++] = sl;
 	return n;
 }
+
+/* --- UDP trains ------------------------------------------------------------ */
+
+/* The partial checksum a datagram of UDP length l4len carries: the
+ * pseudo-header sum, folded, not complemented (as the sender's kernel
+ * leaves it for CHECKSUM_PARTIAL). */
+static uint16_t
+udp_partial_field(const uint8_t *ip, uint32_t l4len)
+{
+	return csum_fold(csum_pseudo_ipv4(ip, IPPROTO_UDP_, l4len));
+}
+
+bool
+udp_train_eligible(const uint8_t *frame, const struct pkt_meta *m, const struct vnet_hdr *h)
+{
+	if (m->pm_proto != IPPROTO_UDP_ || m->pm_frag != PM_FRAG_NONE || m->pm_l4_off == 0 ||
+	    m->pm_l4_off != m->pm_l3_off + IPV4_HLEN_MIN)
+		return false;	/* not UDP, a fragment, or IPv4 options */
+	if (h->vh_gso_type != VNET_GSO_NONE || !(h->vh_flags & VNET_F_NEEDS_CSUM) ||
+	    h->vh_csum_start != m->pm_l4_off || h->vh_csum_offset != 6)
+		return false;	/* not a partial checksum at UDP's field */
+	const uint8_t *ip = frame + m->pm_l3_off, *udp = frame + m->pm_l4_off;
+	uint32_t l4len = (uint32_t)m->pm_ip_len - IPV4_HLEN_MIN;
+	/* the UDP length is the packet's (no trailing bytes), with a payload */
+	if (rd16(udp + 4) != l4len || l4len <= 8)
+		return false;
+	return rd16(udp + 6) == udp_partial_field(ip, l4len);
+}
+
+void
+udp_train_start(struct udp_train *t, uint8_t *frame, const struct pkt_meta *m)
+{
+	t->ut_frame = frame;
+	t->ut_l3_off = m->pm_l3_off;
+	t->ut_l4_off = m->pm_l4_off;
+	t->ut_len = (uint32_t)m->pm_l3_off + m->pm_ip_len;
+	t->ut_mss = (uint16_t)(m->pm_ip_len - IPV4_HLEN_MIN - 8);
+	t->ut_segs = 1;
+	t->ut_next_id = (uint16_t)(m->pm_ip_id + 1);
+	t->ut_ended = false;
+}
+
+bool
+udp_train_append(struct udp_train *t, const uint8_t *frame, const struct pkt_meta *m)
+{
+	const uint8_t *f0 = t->ut_frame;
+	const uint8_t *ip0 = f0 + t->ut_l3_off, *ip = frame + m->pm_l3_off;
+	uint32_t hlen = (uint32_t)t->ut_l4_off + 8;
+	uint32_t payload = (uint32_t)m->pm_ip_len - IPV4_HLEN_MIN - 8;
+
+	if (t->ut_ended || t->ut_segs >= UDP_TRAIN_MAX || m->pm_l3_off != t->ut_l3_off ||
+	    m->pm_l4_off != t->ut_l4_off || payload > t->ut_mss || m->pm_ip_id != t->ut_next_id ||
+	    t->ut_len + payload > NET_GSO_FRAME_MAX)
+		return false;
+	/* Ethernet header, IPv4 version to TOS, flags to protocol, the
+	 * addresses, the ports: all as the first datagram's (the lengths,
+	 * the id and the checksums are the segmentation's to write; the
+	 * UDP field was checked against this datagram's own length) */
+	if (memcmp(frame, f0, t->ut_l3_off) != 0 || memcmp(ip, ip0, 2) != 0 ||
+	    memcmp(ip + 6, ip0 + 6, 4) != 0 || memcmp(ip + 12, ip0 + 12, 8) != 0 ||
+	    memcmp(frame + t->ut_l4_off, f0 + t->ut_l4_off, 4) != 0)
+		return false;
+	memcpy(t->ut_frame + t->ut_len, frame + hlen, payload);
+	t->ut_len += payload;
+	t->ut_segs++;
+	t->ut_next_id++;
+	if (payload < t->ut_mss)
+		t->ut_ended = true;
+	return true;
+}
+
+void
+udp_train_finish(struct udp_train *t, struct vnet_hdr *h)
+{
+	uint8_t *ip = t->ut_frame + t->ut_l3_off, *udp = t->ut_frame + t->ut_l4_off;
+	uint32_t l4len = t->ut_len - t->ut_l4_off;
+
+	wr16(ip + 2, (uint16_t)(t->ut_len - t->ut_l3_off));
+	wr16(ip + 10, 0);
+	wr16(ip + 10, csum_finish(csum_add_bytes(0, ip, IPV4_HLEN_MIN)));
+	wr16(udp + 4, (uint16_t)l4len);
+	wr16(udp + 6, udp_partial_field(ip, l4len));
+	*h = (struct vnet_hdr){
+		.vh_flags = VNET_F_NEEDS_CSUM,
+		.vh_gso_type = VNET_GSO_UDP_L4,
+		.vh_hdr_len = (uint16_t)(t->ut_l4_off + 8),
+		.vh_gso_size = t->ut_mss,
+		.vh_csum_start = t->ut_l4_off,
+		.vh_csum_offset = 6,
+	};
+}

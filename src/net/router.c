@@ -122,6 +122,12 @@ struct net_router {
 	unsigned r_nsegs;
 	struct tapio r_io;			/* TAP reads and writes in batches */
 	bool r_syscall_io;			/* config: no io_uring */
+	/* the UDP train open in this batch (ut_frame NULL: none): its
+	 * write is queued in r_io at r_train_widx, to r_train_fd */
+	struct udp_train r_train;
+	unsigned r_train_widx;
+	int r_train_fd;
+	uint8_t r_train_hl;
 
 	/* counters: written by the loop, read by anyone */
 	_Atomic uint64_t r_drops[NET_DROP_MAX];
@@ -130,6 +136,7 @@ struct net_router {
 	_Atomic uint64_t r_gso_rx, r_sw_segments, r_frag_evictions;
 	_Atomic uint64_t r_nat_live, r_nat_refused;
 	_Atomic uint64_t r_tap_batches;
+	_Atomic uint64_t r_udp_trains, r_udp_train_frames;
 };
 
 /* Per-batch sums, added to the atomics once per batch. */
@@ -137,6 +144,7 @@ struct batch_counts {
 	uint64_t drops[NET_DROP_MAX];
 	uint64_t rx, tx, port_rx, port_tx, arp_replies, arp_ignored;
 	uint64_t gso_rx, sw_segments;
+	uint64_t udp_trains, udp_train_frames;
 };
 
 static const char *const drop_names[NET_DROP_MAX] = {
@@ -285,6 +293,27 @@ ports_flush(struct net_router *r, const struct net_snapshot *s, struct batch_cou
 	r->r_nsegs = 0;
 }
 
+/* Ends the open UDP train: a train of one is the frame as it was queued;
+ * a longer one becomes a GSO frame with its header, and its queued write
+ * grows to it (counted as the datagrams it carries). */
+static void
+train_close(struct net_router *r, struct batch_counts *bc)
+{
+	struct udp_train *t = &r->r_train;
+
+	if (!t->ut_frame)
+		return;
+	if (t->ut_segs > 1) {
+		struct vnet_hdr h;
+		udp_train_finish(t, &h);
+		vnet_hdr_write(t->ut_frame - r->r_train_hl, r->r_train_hl, &h);
+		tapio_resize(&r->r_io, r->r_train_widx, r->r_train_hl + t->ut_len, t->ut_segs);
+		bc->udp_trains++;
+		bc->udp_train_frames += t->ut_segs;
+	}
+	t->ut_frame = NULL;
+}
+
 /* Writes the frames queued for ENIs (eni_write) and counts them. */
 static void
 eni_flush(struct net_router *r, struct batch_counts *bc)
@@ -292,6 +321,7 @@ eni_flush(struct net_router *r, struct batch_counts *bc)
 	uint64_t ok[TAPIO_TAGS] = { 0 };
 	uint64_t failed = 0;
 
+	train_close(r, bc);
 	if (r->r_io.t_nw == 0)
 		return;
 	tapio_flush(&r->r_io, ok, &failed);
@@ -311,6 +341,9 @@ eni_write(struct net_router *r, const struct snap_eni *e, uint8_t *f, uint32_t l
 	static const struct vnet_hdr none;
 	uint32_t hl = e->e_vnet_hdr;
 
+	/* a write that did not join the open train ends it: what follows
+	 * on that fd goes after it, in order */
+	train_close(r, bc);
 	if (hl)
 		vnet_hdr_write(f - hl, hl, h ? h : &none);
 	if (!tapio_write(&r->r_io, e->e_fd, f - hl, hl + len, tag)) {
@@ -357,7 +390,21 @@ to_eni(struct net_router *r, const struct net_snapshot *s, uint32_t d, uint8_t *
 		vnet_csum_complete(frame, m, vh);
 		vh = NULL;
 	}
+	/* A UDP datagram with a partial checksum (vh: a frame of ours, read
+	 * into r_bufs, whose slot has room for a whole GSO frame) joins the
+	 * train to the same ENI, or queues and starts one. */
+	bool train = vh && de->e_vnet_hdr && len <= ROUTER_WRITE_NOW &&
+		     udp_train_eligible(frame, m, vh);
+	if (train && r->r_train.ut_frame && r->r_train_fd == de->e_fd &&
+	    udp_train_append(&r->r_train, frame, m))
+		return;
 	eni_write(r, de, frame, len, vh, TAPIO_TAG_TX, bc);
+	if (train) {
+		udp_train_start(&r->r_train, frame, m);
+		r->r_train_widx = r->r_io.t_nw - 1;
+		r->r_train_fd = de->e_fd;
+		r->r_train_hl = de->e_vnet_hdr;
+	}
 }
 
 /* To ENI v->v_index with the verdict's translations (a private NAT
@@ -647,6 +694,8 @@ counts_publish(struct net_router *r, const struct batch_counts *bc)
 	ADD(r_arp_ignored, bc->arp_ignored);
 	ADD(r_gso_rx, bc->gso_rx);
 	ADD(r_sw_segments, bc->sw_segments);
+	ADD(r_udp_trains, bc->udp_trains);
+	ADD(r_udp_train_frames, bc->udp_train_frames);
 #undef ADD
 	atomic_store_explicit(&r->r_ct_live, r->r_ct.ct_live, memory_order_relaxed);
 	atomic_store_explicit(&r->r_ct_evictions, r->r_ct.ct_evictions, memory_order_relaxed);
@@ -966,6 +1015,8 @@ net_router_counters(struct net_router *r, struct net_counters *out)
 	out->nat_entries = atomic_load_explicit(&r->r_nat_live, memory_order_relaxed);
 	out->nat_refused = atomic_load_explicit(&r->r_nat_refused, memory_order_relaxed);
 	out->tap_batches = atomic_load_explicit(&r->r_tap_batches, memory_order_relaxed);
+	out->udp_trains = atomic_load_explicit(&r->r_udp_trains, memory_order_relaxed);
+	out->udp_train_frames = atomic_load_explicit(&r->r_udp_train_frames, memory_order_relaxed);
 }
 
 int

@@ -336,8 +336,18 @@ tapio_write(struct tapio *t, int fd, uint8_t *p, uint32_t len, uint8_t tag)
 	t->t_wbuf[t->t_nw] = p;
 	t->t_wlen[t->t_nw] = len;
 	t->t_wtag[t->t_nw] = tag;
+	t->t_wframes[t->t_nw] = 1;
 	t->t_nw++;
 	return true;
+}
+
+void
+tapio_resize(struct tapio *t, unsigned idx, uint32_t len, unsigned frames)
+{
+	if (idx >= t->t_nw)
+		return;
+	t->t_wlen[idx] = len;
+	t->t_wframes[idx] = (uint16_t)frames;
 }
 
 void
@@ -348,9 +358,9 @@ tapio_flush(struct tapio *t, uint64_t ok[TAPIO_TAGS], uint64_t *failed)
 	run_batch(t, IORING_OP_WRITE, t->t_wfd, t->t_wbuf, t->t_wlen, res, t->t_nw);
 	for (unsigned i = 0; i < t->t_nw; i++) {
 		if (res[i] == (int32_t)t->t_wlen[i])
-			ok[t->t_wtag[i]]++;
+			ok[t->t_wtag[i]] += t->t_wframes[i];
 		else
-			(*failed)++;
+			*failed += t->t_wframes[i];
 	}
 	t->t_nw = 0;
 }

@@ -5,7 +5,7 @@ subnets 10.96.0.0/24 (instance a, 10.96.0.10) and 10.96.1.0/24 (instance b,
 security group per instance:
 
     sg-a (a): egress all; ingress ICMP from members of sg-b
-    sg-b (b): ingress TCP 5000 and ICMP from 10.96.0.0/16; egress all
+    sg-b (b): ingress TCP 5000, UDP 5001 and ICMP from 10.96.0.0/16; egress all
 
 Checks: ping both ways across subnets; a TCP connection a -> b; a NACL
 deny rule breaks it (drop counter nacl-in); b's group without the rule
@@ -15,7 +15,10 @@ tracking); ARP is answered for the subnet router (.1) and nothing else.
 
 With TAP offloads on (the driver's default), 50 MB a -> b over TCP
 arrive intact (SHA-256 at both ends) as GSO frames; ping -s 3000 across
-subnets goes as IPv4 fragments (later fragments follow the first).
+subnets goes as IPv4 fragments (later fragments follow the first); bursts
+of UDP datagrams a -> b (sizes mixed) arrive every one, whole and in
+order, although the router wrote most of them as UDP trains (GSO frames
+that b's kernel cut back into the datagrams).
 
 Needs root; skipped otherwise. The instance namespaces have per-run unique
 names and are always removed (by the driver at exit, and by the test).
@@ -38,6 +41,7 @@ BUILD = os.environ.get("VPCD_BUILD", os.path.join(os.path.dirname(__file__), "..
 DRIVER_PATHS = [os.path.join(BUILD, "net-harness"), os.path.join(BUILD, "src", "net", "net-harness")]
 A_IP, B_IP = "10.96.0.10", "10.96.1.10"
 PORT = 5000
+UDP_PORT = 5001
 
 SERVER = netns.ECHO_SERVER
 
@@ -80,6 +84,44 @@ data = random.Random(5).randbytes(int(sys.argv[3]) << 20)
 c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
 c.sendall(data); c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
 print(len(data), hashlib.sha256(data).hexdigest(), flush=True)
+"""
+
+# UDP datagrams: 4-byte sequence number, then bytes seeded by it; 100
+# bytes, but 40 for every 17th and 300 for every 23rd (a shorter one ends
+# a train, a longer one cannot join it).
+UDP_DATAGRAM = r"""
+import random, struct
+def datagram(seq):
+    size = 40 if seq % 17 == 16 else 300 if seq % 23 == 22 else 100
+    return struct.pack("!I", seq) + random.Random(seq).randbytes(size - 4)
+"""
+
+# Receives until an "end" datagram; prints "<received> <bad> <out-of-order>".
+UDP_SINK = UDP_DATAGRAM + r"""
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE: nothing dropped here
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.settimeout(20)
+print("listening", flush=True)
+n = bad = disorder = 0; last = -1
+while True:
+    d = s.recv(2048)
+    if d == b"end": break
+    seq = struct.unpack("!I", d[:4])[0]
+    n += 1; bad += d != datagram(seq); disorder += seq <= last; last = seq
+print(n, bad, disorder, flush=True)
+"""
+
+# Sends argv[3] bursts of 50 datagrams back to back, 2 ms apart, then "end".
+UDP_SOURCE = UDP_DATAGRAM + r"""
+import socket, sys, time
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.connect((sys.argv[1], int(sys.argv[2])))
+msgs = [datagram(seq) for seq in range(int(sys.argv[3]) * 50)]
+for b in range(int(sys.argv[3])):
+    for m in msgs[b * 50:(b + 1) * 50]:
+        c.send(m)
+    time.sleep(0.002)
+time.sleep(0.2); c.send(b"end")
 """
 
 
@@ -131,6 +173,7 @@ rule = ingress icmp -1 -1 sg-b
 id = sg-b
 vpc = vpc-1
 %s
+rule = ingress udp %d %d 10.96.0.0/16
 rule = ingress icmp -1 -1 10.96.0.0/16
 rule = egress all -1 -1 0.0.0.0/0
 [instance]
@@ -144,7 +187,7 @@ subnet = subnet-b
 ip = %s
 groups = sg-b
 """ % (nacl_b_extra, "rule = ingress tcp %d %d 10.96.0.0/16" % (PORT, PORT) if sg_b_tcp else "",
-       a, A_IP, b, B_IP)
+       UDP_PORT, UDP_PORT, a, A_IP, b, B_IP)
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (namespaces, TAP devices)")
@@ -310,6 +353,31 @@ class DataPlane(unittest.TestCase):
         self.assertGreater(c["gso_rx"], 0, "offloads on: GSO frames expected")
         self.assertEqual(c["bad-frame"], 0)
         self.assertEqual(c["tx-error"], 0)
+
+    def test_udp_bursts_as_trains(self):
+        sink = subprocess.Popen(["ip", "netns", "exec", self.ns("b"), sys.executable, "-c", UDP_SINK,
+                                 str(UDP_PORT)], stdout=subprocess.PIPE, text=True)
+        self.procs.append(sink)
+        self.assertEqual(sink.stdout.readline().strip(), "listening")
+        before = self.counters()
+        bursts = 200
+        run(["ip", "netns", "exec", self.ns("a"), sys.executable, "-c", UDP_SOURCE, B_IP,
+             str(UDP_PORT), str(bursts)], timeout=60)
+        got, bad, disorder = (int(x) for x in sink.stdout.readline().split())
+        self.assertEqual((got, bad, disorder), (bursts * 50, 0, 0),
+                         "every datagram, whole and in order")
+        c = self.counters()
+        trains = c["udp_trains"] - before["udp_trains"]
+        in_trains = c["udp_train_frames"] - before["udp_train_frames"]
+        self.assertGreater(trains, 0, "bursts of one flow to one ENI go as UDP trains")
+        self.assertGreater(in_trains, 2 * trains)
+        self.assertLessEqual(in_trains, bursts * 50)
+        self.assertEqual(c["tx-error"], 0)
+        self.assertEqual(c["bad-frame"], 0)
+        snmp = run(["ip", "netns", "exec", self.ns("b"), "cat", "/proc/net/snmp"]).stdout.splitlines()
+        udp = [l.split()[1:] for l in snmp if l.startswith("Udp:")]
+        errors = dict(zip(udp[0], (int(v) for v in udp[1])))
+        self.assertEqual((errors["InErrors"], errors["InCsumErrors"]), (0, 0))
 
     def test_fragmented_ping(self):
         # 3000 bytes of ICMP payload: three fragments each way; the

@@ -6,6 +6,11 @@
  * frame to a header-carrying ENI goes on whole with its header, to a
  * plain ENI and to the igw port it arrives cut, complete and NATed; and
  * the engine's uplink's entry to the same code (net_offload_finish).
+ * UDP trains: which datagrams may join one, and that the GSO frame a
+ * train becomes cuts (as the kernel's UDP segmentation does) back into
+ * exactly the datagrams that went in; through the router, a burst from
+ * one instance arrives as trains, in order with the frames around them,
+ * counted (udp_trains), and nothing joins a train it must not.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -441,6 +446,267 @@ test_router_gso(void **state)
 	assert_int_equal(k.drops[NET_DROP_TX_ERROR], 0);
 }
 
+/* --- UDP trains ----------------------------------------------------------- */
+
+#define UPORT 5299
+
+/* A UDP datagram a -> b:UPORT (after HDR bytes of header) as an
+ * instance's kernel with checksum offload hands it over: DF, IPv4 id id,
+ * payload bytes fill + i, the checksum field holding the pseudo-header
+ * sum, NEEDS_CSUM at UDP's field. Its frame length. */
+static uint32_t
+udp_build(uint8_t *buf, uint16_t sport, uint16_t id, uint16_t payload, uint8_t fill)
+{
+	uint8_t *f = buf + HDR;
+	struct tframe t = { test_router_mac, MAC_A, A_IP, B_IP, 17, sport, UPORT, 0, 0, 0, payload };
+	uint32_t len = tframe_build(f, &t);
+	uint8_t *ip = f + 14, *udp = ip + 20;
+
+	wr16(ip + 4, id);
+	wr16(ip + 6, 0x4000);
+	wr16(ip + 10, 0);
+	wr16(ip + 10, csum_finish(csum_add_bytes(0, ip, 20)));
+	for (uint32_t i = 0; i < payload; i++)
+		udp[8 + i] = (uint8_t)(fill + i);
+	wr16(udp + 6, csum_fold(csum_pseudo_ipv4(ip, 17, 8u + payload)));
+	struct vnet_hdr h = { VNET_F_NEEDS_CSUM, VNET_GSO_NONE, 42, 0, 34, 6 };
+	vnet_hdr_write(buf, HDR, &h);
+	return len;
+}
+
+/* Cuts a GSO UDP frame (header h) as the receiving kernel does
+ * (__udp_gso_segment, inet_gso_segment): segment i has the headers with
+ * the id + i, its own lengths, the IPv4 checksum and the pseudo-header
+ * sum for its length; the payload's next gso_size bytes. Compares each
+ * with want[i] (frames of want_len[i] bytes). */
+static void
+train_cut_check(const uint8_t *gf, uint32_t glen, const struct vnet_hdr *h, uint8_t *const *want,
+		const uint32_t *want_len, unsigned n)
+{
+	uint8_t seg[NET_FRAME_MAX];
+	uint32_t hl = 42, pos = hl;
+
+	assert_int_equal(h->vh_flags, VNET_F_NEEDS_CSUM);
+	assert_int_equal(h->vh_gso_type, VNET_GSO_UDP_L4);
+	assert_int_equal(h->vh_hdr_len, hl);
+	assert_int_equal(h->vh_csum_start, 34);
+	assert_int_equal(h->vh_csum_offset, 6);
+	assert_int_equal(rd16(gf + 14 + 2), glen - 14);
+	assert_int_equal(csum_fold(csum_add_bytes(0, gf + 14, 20)), 0xffff);
+	assert_int_equal(rd16(gf + 34 + 4), glen - 34);
+	assert_int_equal(rd16(gf + 34 + 6), csum_fold(csum_pseudo_ipv4(gf + 14, 17, glen - 34)));
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t plen = glen - pos < h->vh_gso_size ? glen - pos : h->vh_gso_size;
+		uint8_t *ip = seg + 14, *udp = seg + 34;
+		memcpy(seg, gf, hl);
+		memcpy(seg + hl, gf + pos, plen);
+		wr16(ip + 2, (uint16_t)(20 + 8 + plen));
+		wr16(ip + 4, (uint16_t)(rd16(gf + 14 + 4) + i));
+		wr16(ip + 10, 0);
+		wr16(ip + 10, csum_finish(csum_add_bytes(0, ip, 20)));
+		wr16(udp + 4, (uint16_t)(8 + plen));
+		wr16(udp + 6, csum_fold(csum_pseudo_ipv4(ip, 17, 8 + plen)));
+		assert_int_equal(hl + plen, want_len[i]);
+		if (memcmp(seg, want[i], want_len[i]) != 0)
+			fail_msg("segment %u differs from the datagram that went in", i);
+		pos += plen;
+	}
+	assert_int_equal(pos, glen);
+}
+
+static void
+test_udp_train(void **state)
+{
+	(void)state;
+	static uint8_t bufs[UDP_TRAIN_MAX + 2][HDR + NET_GSO_FRAME_MAX];
+	static uint8_t orig[UDP_TRAIN_MAX + 2][NET_FRAME_MAX];
+	uint8_t *want[UDP_TRAIN_MAX + 2];
+	uint32_t lens[UDP_TRAIN_MAX + 2];
+	struct pkt_meta m[UDP_TRAIN_MAX + 2];
+	struct vnet_hdr h;
+	struct udp_train t;
+
+	/* 10 of 100 bytes, one of 37: a train of 11 */
+	for (unsigned i = 0; i < 11; i++) {
+		lens[i] = udp_build(bufs[i], 40000, (uint16_t)(0xfffa + i), i < 10 ? 100 : 37,
+				    (uint8_t)(i * 11));
+		memcpy(orig[i], bufs[i] + HDR, lens[i]);
+		want[i] = orig[i];
+		assert_int_equal(frame_parse(bufs[i] + HDR, lens[i], &m[i]), FRAME_IPV4);
+		vnet_hdr_read(bufs[i], &h);
+		assert_true(udp_train_eligible(bufs[i] + HDR, &m[i], &h));
+	}
+	udp_train_start(&t, bufs[0] + HDR, &m[0]);
+	for (unsigned i = 1; i < 11; i++)
+		assert_true(udp_train_append(&t, bufs[i] + HDR, &m[i]));	/* the id wraps inside */
+	assert_int_equal(t.ut_segs, 11);
+	/* after a shorter one nothing follows, not even one of its size */
+	uint8_t more[HDR + NET_FRAME_MAX];
+	struct pkt_meta mm;
+	uint32_t ml = udp_build(more, 40000, (uint16_t)(0xfffa + 11), 37, 0);
+	assert_int_equal(frame_parse(more + HDR, ml, &mm), FRAME_IPV4);
+	assert_false(udp_train_append(&t, more + HDR, &mm));
+	udp_train_finish(&t, &h);
+	train_cut_check(bufs[0] + HDR, t.ut_len, &h, want, lens, 11);
+
+	/* what may not join a train of 100-byte datagrams */
+	for (unsigned i = 0; i < 2; i++) {
+		lens[i] = udp_build(bufs[i], 40000, (uint16_t)(7 + i), 100, 0);
+		assert_int_equal(frame_parse(bufs[i] + HDR, lens[i], &m[i]), FRAME_IPV4);
+	}
+	udp_train_start(&t, bufs[0] + HDR, &m[0]);
+	struct { uint16_t sport, id, payload; int ip_byte; uint8_t ip_val; } no[] = {
+		{ 40000, 9, 100, -1, 0 },	/* an id that is not the next */
+		{ 40001, 8, 100, -1, 0 },	/* another flow */
+		{ 40000, 8, 101, -1, 0 },	/* longer than the first */
+		{ 40000, 8, 100, 8, 63 },	/* another TTL */
+		{ 40000, 8, 100, 1, 0x04 },	/* another TOS (ECN) */
+		{ 40000, 8, 100, 6, 0x00 },	/* without DF */
+	};
+	for (size_t k = 0; k < ARRAY_LEN(no); k++) {
+		ml = udp_build(more, no[k].sport, no[k].id, no[k].payload, 0);
+		uint8_t *ip = more + HDR + 14;
+		if (no[k].ip_byte >= 0) {
+			ip[no[k].ip_byte] = no[k].ip_val;
+			wr16(ip + 10, 0);
+			wr16(ip + 10, csum_finish(csum_add_bytes(0, ip, 20)));
+		}
+		assert_int_equal(frame_parse(more + HDR, ml, &mm), FRAME_IPV4);
+		if (udp_train_append(&t, more + HDR, &mm))
+			fail_msg("case %zu joined the train", k);
+	}
+	assert_int_equal(t.ut_segs, 1);
+	assert_true(udp_train_append(&t, bufs[1] + HDR, &m[1]));
+	/* at most UDP_TRAIN_MAX */
+	udp_train_start(&t, bufs[0] + HDR, &m[0]);
+	for (unsigned i = 1; i <= UDP_TRAIN_MAX; i++) {
+		ml = udp_build(more, 40000, (uint16_t)(7 + i), 100, 0);
+		assert_int_equal(frame_parse(more + HDR, ml, &mm), FRAME_IPV4);
+		assert_int_equal(udp_train_append(&t, more + HDR, &mm), i < UDP_TRAIN_MAX);
+	}
+
+	/* what cannot be in a train at all */
+	ml = udp_build(more, 40000, 1, 100, 0);
+	assert_int_equal(frame_parse(more + HDR, ml, &mm), FRAME_IPV4);
+	vnet_hdr_read(more, &h);
+	struct vnet_hdr bad = h;
+	bad.vh_flags = 0;
+	assert_false(udp_train_eligible(more + HDR, &mm, &bad));	/* checksum complete */
+	bad = h;
+	bad.vh_csum_offset = 4;
+	assert_false(udp_train_eligible(more + HDR, &mm, &bad));
+	wr16(more + HDR + 34 + 6, (uint16_t)(rd16(more + HDR + 34 + 6) + 1));
+	assert_false(udp_train_eligible(more + HDR, &mm, &h));	/* not the pseudo-header sum */
+	ml = udp_build(more, 40000, 1, 0, 0);
+	assert_int_equal(frame_parse(more + HDR, ml, &mm), FRAME_IPV4);
+	assert_false(udp_train_eligible(more + HDR, &mm, &h));	/* no payload */
+	ml = udp_build(more, 40000, 1, 100, 0);
+	wr16(more + HDR + 34 + 4, 100);				/* bytes after the datagram */
+	wr16(more + HDR + 34 + 6, csum_fold(csum_pseudo_ipv4(more + HDR + 14, 17, 100)));
+	assert_int_equal(frame_parse(more + HDR, ml, &mm), FRAME_IPV4);
+	assert_false(udp_train_eligible(more + HDR, &mm, &h));
+	struct tframe tcp = { test_router_mac, MAC_A, A_IP, B_IP, 6, 1, 2, 0, 0, 0x10, 100 };
+	ml = tframe_build(more + HDR, &tcp);
+	assert_int_equal(frame_parse(more + HDR, ml, &mm), FRAME_IPV4);
+	bad = h;
+	bad.vh_csum_offset = 16;
+	assert_false(udp_train_eligible(more + HDR, &mm, &bad));	/* TCP */
+}
+
+/* Through the router: a burst from a, queued before the router starts
+ * (one read batch): 30 datagrams and a shorter one (a train of 31), 9
+ * more (a train of 9; none may join after the shorter one), a TCP
+ * segment, 5 more (a train of 5: the TCP frame ended the one before, and
+ * stays between them), one after a gap in the ids and one of another
+ * flow (each alone, as they came). */
+static void
+test_router_udp_trains(void **state)
+{
+	(void)state;
+	int a[2], b[2], c[2];
+	struct fixture fx;
+	char err[128];
+	static uint8_t in[64][HDR + NET_FRAME_MAX], got[HDR + NET_GSO_FRAME_MAX];
+	uint8_t *want[64];
+	uint32_t lens[64];
+	unsigned n = 0;
+	struct net_counters k;
+
+	pair(a);
+	pair(b);
+	pair(c);
+	fixture_init(&fx, NULL, NULL, -1);
+	fx.web_rules[1] = (struct net_sg_rule_config){ false, 17, UPORT, UPORT, { 0, 0 }, "", "" };
+	fx.enis[0].tap_fd = a[0];
+	fx.enis[1].tap_fd = b[0];
+	fx.enis[2].tap_fd = c[0];
+	fx.enis[0].vnet_hdr = HDR;
+	fx.enis[1].vnet_hdr = HDR;
+	struct net_router *r = net_router_new(NULL);
+	assert_non_null(r);
+	if (net_router_apply(r, &fx.cfg, err, sizeof(err)) < 0)
+		fail_msg("apply: %s", err);
+	uint16_t id = 100;
+	for (unsigned i = 0; i < 47; i++) {
+		if (i == 40) {		/* the TCP segment */
+			struct tframe t = { test_router_mac, MAC_A, A_IP, B_IP, 6, 40000, 80, 0, 0, 0x10, 10 };
+			memset(in[n], 0, HDR);
+			lens[n] = tframe_build(in[n] + HDR, &t);
+		} else {
+			uint16_t payload = i == 30 ? 50 : 100;
+			if (i == 45)
+				id++;	/* a gap */
+			lens[n] = udp_build(in[n], i == 46 ? 40001 : 40000, id++, payload, (uint8_t)i);
+		}
+		assert_int_equal(write(a[1], in[n], HDR + lens[n]), (ssize_t)(HDR + lens[n]));
+		/* as it must arrive: MACs rewritten */
+		memcpy(in[n] + HDR, MAC_B, 6);
+		memcpy(in[n] + HDR + 6, test_router_mac, 6);
+		want[n] = in[n] + HDR;
+		n++;
+	}
+	assert_int_equal(net_router_start(r), 0);
+
+	/* (frames in, GSO or not) in the order they must arrive */
+	const struct { unsigned first, count; bool gso; } out[] = {
+		{ 0, 31, true }, { 31, 9, true }, { 40, 1, false }, { 41, 4, true }, { 45, 1, false },
+		{ 46, 1, false },
+	};
+	for (size_t o = 0; o < ARRAY_LEN(out); o++) {
+		int l = recv_one(b[1], got, sizeof(got), 2000);
+		if (l < HDR)
+			fail_msg("write %zu of %zu did not arrive", o, ARRAY_LEN(out));
+		struct vnet_hdr h;
+		vnet_hdr_read(got, &h);
+		if (out[o].gso) {
+			train_cut_check(got + HDR, (uint32_t)l - HDR, &h, want + out[o].first,
+					lens + out[o].first, out[o].count);
+		} else {
+			assert_int_equal(h.vh_gso_type, VNET_GSO_NONE);
+			assert_int_equal(l - HDR, lens[out[o].first]);
+			assert_memory_equal(got + HDR, want[out[o].first], lens[out[o].first]);
+		}
+	}
+	assert_int_equal(recv_one(b[1], got, sizeof(got), 200), -1);
+	for (int i = 0; i < 2000; i++) {
+		net_router_counters(r, &k);
+		if (k.tx_frames == 47)
+			break;
+		usleep(1000);
+	}
+	assert_int_equal(k.rx_frames, 47);
+	assert_int_equal(k.tx_frames, 47);	/* each datagram of a train counts */
+	assert_int_equal(k.udp_trains, 3);
+	assert_int_equal(k.udp_train_frames, 31 + 9 + 4);
+	assert_int_equal(k.drops[NET_DROP_TX_ERROR], 0);
+	net_router_free(r);
+	int *fds[] = { a, b, c };
+	for (size_t i = 0; i < 3; i++) {
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+}
+
 int
 main(void)
 {
@@ -449,6 +715,8 @@ main(void)
 		cmocka_unit_test(test_tso),
 		cmocka_unit_test(test_offload_finish),
 		cmocka_unit_test_setup_teardown(test_router_gso, rig_setup, rig_teardown),
+		cmocka_unit_test(test_udp_train),
+		cmocka_unit_test(test_router_udp_trains),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
