@@ -7,7 +7,9 @@
  *
  * Constants only: no function, no type, no include. That is why vpn/ and
  * cgwconf/ may include it although they do not link model/ (docs/design.md,
- * "The parts"). Source: AWS's tunnel options (ModifyVpnTunnelOptions,
+ * "The parts"), and why the web console gets them all as a JavaScript
+ * module made from this file at build time (src/console/gen_tunnel_limits.py:
+ * every TUNNEL_ define a number, a string or a list of them). Source: AWS's tunnel options (ModifyVpnTunnelOptions,
  * CreateVpnConnection's TunnelOptions); tests/model/test_tunnel_limits.c
  * checks that the API's Describe of a default connection, the cgwconf
  * defaults and the endpoint's defaults agree with these.
@@ -42,6 +44,9 @@
 #define TUNNEL_DPD_TIMEOUT_MAX		86400	/* vpcd's own bound: a day */
 #define TUNNEL_DPD_TIMEOUT_DEFAULT	30
 #define TUNNEL_DPD_DELAY		10
+/* DPDTimeoutAction's values as the API spells them, in
+ * tunnel_options.h's enum order; the first is the default. */
+#define TUNNEL_DPD_ACTION_NAMES		"clear", "none", "restart"
 
 /* Pre-shared keys: 8-64 of [A-Za-z0-9._], not starting with '0'. */
 #define TUNNEL_PSK_MIN			8

@@ -83,7 +83,7 @@ int tunnel_alg_parse(enum tunnel_alg_kind kind, const char *name)
 	return -1;
 }
 
-static const char *const dpd_action_names[] = { "clear", "none", "restart" };
+static const char *const dpd_action_names[] = { TUNNEL_DPD_ACTION_NAMES };
 static const char *const startup_action_names[] = { "add", "start" };
 
 const char *tunnel_dpd_action_name(enum tunnel_dpd_action a)

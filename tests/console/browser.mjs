@@ -306,7 +306,33 @@ try {
 		await page.getByRole('button', { name: 'Modify VPN tunnel options' }).click();
 		const dlg = page.getByRole('dialog');
 		await dlg.getByLabel('VPN tunnel outside IP address').selectOption('203.0.113.2');
-		assert.equal(await dlg.getByLabel('DPD timeout (seconds)').inputValue(), '30');
+		/* a tunnel at AWS's defaults shows them (and their ranges) as the
+		 * module served from src/model/tunnel_limits.h says; test_browser.py
+		 * holds what is shown against the header itself */
+		const L = await page.evaluate(async () => Object.assign({}, await import('/console/js/tunnel_limits.mjs')));
+		const help = async (label) => {
+			const id = await dlg.getByLabel(label).getAttribute('aria-describedby');
+			return (await dlg.locator(`[id="${id}"]`).textContent()).trim();
+		};
+		const shown = {
+			dpd: await dlg.getByLabel('DPD timeout (seconds)').inputValue(),
+			phase1: await dlg.getByLabel('Phase 1 lifetime (seconds)').inputValue(),
+			phase2: await dlg.getByLabel('Phase 2 lifetime (seconds)').inputValue(),
+			action: await dlg.getByLabel('DPD timeout action').inputValue(),
+			actions: await dlg.getByLabel('DPD timeout action').locator('option').evaluateAll((os) => os.map((o) => o.value)),
+			dpdRange: await help('DPD timeout (seconds)'),
+			phase1Range: await help('Phase 1 lifetime (seconds)'),
+			phase2Range: await help('Phase 2 lifetime (seconds)'),
+		};
+		assert.deepEqual(shown, {
+			dpd: String(L.TUNNEL_DPD_TIMEOUT_DEFAULT), phase1: String(L.TUNNEL_PHASE1_LIFETIME_DEFAULT),
+			phase2: String(L.TUNNEL_PHASE2_LIFETIME_DEFAULT), action: L.TUNNEL_DPD_ACTION_NAMES[0],
+			actions: [...L.TUNNEL_DPD_ACTION_NAMES],
+			dpdRange: `${L.TUNNEL_DPD_TIMEOUT_MIN} to ${L.TUNNEL_DPD_TIMEOUT_MAX}`,
+			phase1Range: `${L.TUNNEL_PHASE1_LIFETIME_MIN} to ${L.TUNNEL_PHASE1_LIFETIME_MAX}`,
+			phase2Range: `${L.TUNNEL_PHASE2_LIFETIME_MIN} to ${L.TUNNEL_PHASE2_LIFETIME_MAX}`,
+		});
+		result.tunnelDefaultsShown = shown;
 		await dlg.getByLabel('DPD timeout (seconds)').fill('10');
 		await assertLabelled(page, 'modify tunnel options');
 		await dlg.getByRole('button', { name: 'Save changes' }).click();

@@ -112,6 +112,41 @@ class TestConsoleInBrowser(unittest.TestCase):
         for res in (vpc, igw, vgw, cgw, vpn, main, public, *subnets.values()):
             self.assertIn({"Key": "Name", "Value": "office"}, res["Tags"])
 
+    def test_2b_tunnel_defaults_are_the_c_ones(self):
+        """What the Modify VPN tunnel options form showed for a tunnel at its
+        defaults is model/tunnel_limits.h's, read here from the header itself
+        (the console's module is made from it at build time; test_tunnel_defaults
+        compares the module with the C compiler's values)."""
+        shown = self.result.get("tunnelDefaultsShown")
+        self.assertIsNotNone(shown, "the browser did not reach the Modify VPN tunnel options form")
+        header = open(os.path.join(HERE, "..", "..", "src", "model", "tunnel_limits.h"), encoding="utf-8").read()
+
+        def define(name):
+            m = re.search(r"^#define\s+%s\s+(.+?)\s*(?:/\*.*)?$" % name, header, re.M)
+            self.assertIsNotNone(m, name)
+            return m.group(1)
+        self.assertEqual(shown["dpd"], define("TUNNEL_DPD_TIMEOUT_DEFAULT"))
+        self.assertEqual(shown["phase1"], define("TUNNEL_PHASE1_LIFETIME_DEFAULT"))
+        self.assertEqual(shown["phase2"], define("TUNNEL_PHASE2_LIFETIME_DEFAULT"))
+        self.assertEqual(shown["actions"], re.findall(r'"([^"]+)"', define("TUNNEL_DPD_ACTION_NAMES")))
+        self.assertEqual(shown["action"], shown["actions"][0])
+        self.assertEqual(shown["dpdRange"], "%s to %s" % (define("TUNNEL_DPD_TIMEOUT_MIN"), define("TUNNEL_DPD_TIMEOUT_MAX")))
+        self.assertEqual(shown["phase1Range"], "%s to %s" % (define("TUNNEL_PHASE1_LIFETIME_MIN"),
+                                                            define("TUNNEL_PHASE1_LIFETIME_MAX")))
+        self.assertEqual(shown["phase2Range"], "%s to %s" % (define("TUNNEL_PHASE2_LIFETIME_MIN"),
+                                                            define("TUNNEL_PHASE2_LIFETIME_MAX")))
+        # what the form sent: only tunnel 2's DPD timeout; every option the
+        # form left alone is still the header's default in the API's answer
+        # (a described one or, as on AWS, one left out)
+        vpn = self.ec2.describe_vpn_connections(
+            VpnConnectionIds=[self.result["wizard"]["VpnConnectionId"]])["VpnConnections"][0]
+        for t in vpn["Options"]["TunnelOptions"]:
+            self.assertEqual(t.get("Phase1LifetimeSeconds", int(define("TUNNEL_PHASE1_LIFETIME_DEFAULT"))),
+                             int(define("TUNNEL_PHASE1_LIFETIME_DEFAULT")))
+            self.assertEqual(t.get("Phase2LifetimeSeconds", int(define("TUNNEL_PHASE2_LIFETIME_DEFAULT"))),
+                             int(define("TUNNEL_PHASE2_LIFETIME_DEFAULT")))
+            self.assertEqual(t.get("DpdTimeoutAction", shown["actions"][0]), shown["actions"][0])
+
     def test_3_downloads_are_the_api_text(self):
         """Each file the browser downloaded is exactly the API's sample configuration."""
         downloads = self.result.get("downloads") or []

@@ -3,8 +3,10 @@
  * defaults (model/tunnel_options, what CreateVpnConnection stores and
  * Describe shows), the customer gateway configurations' defaults
  * (cgwconf), the IKE core's and the endpoint's defaults (vpn/), the
- * engine's spec for a default connection, and that the endpoint's spec
- * check refuses exactly where the API's setters refuse. */
+ * engine's spec for a default connection, that the endpoint's spec
+ * check refuses exactly where the API's setters refuse, and that the web
+ * console's module made from the header at build time (argv[1]) holds
+ * every value the C compiler sees, and nothing else. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,12 +230,121 @@ static void test_limits_agree(void **state)
 	assert_false(api_takes(&out) || endpoint_takes(&out));
 }
 
-int main(void)
+/* ---- the web console's copy: js/tunnel_limits.mjs, made at build time ---- */
+
+static const char *console_module;	/* its path: argv[1] (meson passes it) */
+
+/* One define as the C compiler sees it: numbers, or strings. */
+struct limit {
+	const char *name;
+	const long long *nums;
+	const char *const *strs;
+	size_t n;
+};
+#define NUMS_(name, ...)	{ name, (const long long[]){ __VA_ARGS__ }, NULL, \
+				  sizeof((const long long[]){ __VA_ARGS__ }) / sizeof(long long) }
+#define STRS_(name, ...)	{ name, NULL, (const char *const[]){ __VA_ARGS__ }, \
+				  sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *) }
+/* the define's name as written, its value (a number or a list) expanded */
+#define NUM(x)			NUMS_(#x, x)
+#define STRS(x)			STRS_(#x, x)
+
+/* Every TUNNEL_ define of model/tunnel_limits.h: one that is added there
+ * and not here fails the count below, so none escapes the comparison. */
+static const struct limit limits[] = {
+	NUM(TUNNEL_PHASE1_LIFETIME_MIN), NUM(TUNNEL_PHASE1_LIFETIME_MAX), NUM(TUNNEL_PHASE1_LIFETIME_DEFAULT),
+	NUM(TUNNEL_PHASE2_LIFETIME_MIN), NUM(TUNNEL_PHASE2_LIFETIME_MAX), NUM(TUNNEL_PHASE2_LIFETIME_DEFAULT),
+	NUM(TUNNEL_REKEY_MARGIN_MIN), NUM(TUNNEL_REKEY_MARGIN_DEFAULT), NUM(TUNNEL_REKEY_FUZZ_MAX),
+	NUM(TUNNEL_REKEY_FUZZ_DEFAULT), NUM(TUNNEL_REPLAY_WINDOW_MIN), NUM(TUNNEL_REPLAY_WINDOW_MAX),
+	NUM(TUNNEL_REPLAY_WINDOW_DEFAULT), NUM(TUNNEL_DPD_TIMEOUT_MIN), NUM(TUNNEL_DPD_TIMEOUT_MAX),
+	NUM(TUNNEL_DPD_TIMEOUT_DEFAULT), NUM(TUNNEL_DPD_DELAY), STRS(TUNNEL_DPD_ACTION_NAMES),
+	NUM(TUNNEL_PSK_MIN), NUM(TUNNEL_PSK_MAX), NUM(TUNNEL_PSK_GENERATED), NUM(TUNNEL_INSIDE_PREFIX),
+	NUM(TUNNEL_INSIDE_NET), NUM(TUNNEL_INSIDE_NET_PREFIX), NUM(TUNNEL_INSIDE_RESERVED),
+	NUM(TUNNEL_TCP_MSS_DEFAULT), NUM(TUNNEL_ALGS_PER_KIND), STRS(TUNNEL_ENCRYPTION_NAMES),
+	STRS(TUNNEL_INTEGRITY_NAMES), NUM(TUNNEL_DH_GROUPS), NUM(TUNNEL_DH_PHASE2_ONLY),
+};
+
+/* The text after "export const NAME = " up to ";" in the module, or NULL. */
+static const char *export_of(const char *text, const char *name, size_t *len)
 {
+	char key[96];
+	snprintf(key, sizeof(key), "export const %s = ", name);
+	const char *p = strstr(text, key);
+	if (!p)
+		return NULL;
+	p += strlen(key);
+	const char *end = strstr(p, ";\n");
+	assert_non_null(end);
+	*len = (size_t)(end - p);
+	return p;
+}
+
+/* The value as gen_tunnel_limits.py writes it: a number, a JSON string (the
+ * header's have nothing to escape), or Object.freeze([items]) with ", "
+ * between items. */
+static void expected_text(const struct limit *l, char *out, size_t cap)
+{
+	size_t o = 0;
+	bool list = l->n > 1;	/* a comma list in C is an array in JS */
+	if (list)
+		o += (size_t)snprintf(out + o, cap - o, "Object.freeze([");
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			o += (size_t)snprintf(out + o, cap - o, ", ");
+		if (l->strs)
+			o += (size_t)snprintf(out + o, cap - o, "\"%s\"", l->strs[i]);
+		else
+			o += (size_t)snprintf(out + o, cap - o, "%lld", l->nums[i]);
+	}
+	if (list)
+		snprintf(out + o, cap - o, "])");
+}
+
+/* The console's module holds exactly the C values, every one of them:
+ * what its Modify VPN tunnel options form shows and compares with (the
+ * defaults, the ranges, the DPD actions) comes from there. */
+static void test_console_agrees(void **state)
+{
+	(void)state;
+	assert_non_null(console_module);
+	FILE *f = fopen(console_module, "r");
+	if (!f)
+		fail_msg("%s: cannot read the console's module", console_module);
+	static char text[1 << 16];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+
+	for (size_t i = 0; i < ARRAY_LEN(limits); i++) {
+		size_t len = 0;
+		const char *got = export_of(text, limits[i].name, &len);
+		if (!got)
+			fail_msg("%s: not in the console's module", limits[i].name);
+		char want[512];
+		expected_text(&limits[i], want, sizeof(want));
+		if (strlen(want) != len || strncmp(got, want, len) != 0)
+			fail_msg("%s: the console says %.*s, C says %s", limits[i].name, (int)len, got, want);
+	}
+	/* and nothing else: as many exports as defines */
+	size_t exports = 0;
+	for (const char *p = text; (p = strstr(p, "export const ")); p++)
+		exports++;
+	assert_int_equal(exports, ARRAY_LEN(limits));
+	/* the DPD action the console shows for a default tunnel is the API's */
+	struct tunnel_options to;
+	tunnel_options_defaults(&to);
+	const char *const actions[] = { TUNNEL_DPD_ACTION_NAMES };
+	assert_string_equal(tunnel_dpd_action_name(to.to_dpd_action), actions[0]);
+}
+
+int main(int argc, char **argv)
+{
+	console_module = argc > 1 ? argv[1] : NULL;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limits_are_aws),
 		cmocka_unit_test(test_defaults_agree),
 		cmocka_unit_test(test_limits_agree),
+		cmocka_unit_test(test_console_agrees),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

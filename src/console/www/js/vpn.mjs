@@ -302,26 +302,40 @@ export async function downloadConfigDialog(api, vpn) {
 }
 
 /* Modify VPN tunnel options: one tunnel, only what the form changes
- * (ModifyVpnTunnelOptions renegotiates that tunnel alone). */
-export function modifyTunnelDialog(ctx, vpn) {
+ * (ModifyVpnTunnelOptions renegotiates that tunnel alone). AWS's limits
+ * and defaults come from tunnel_limits.mjs, which vpcd's build makes from
+ * the one place in C (src/model/tunnel_limits.h): never written here. It
+ * is loaded when the dialog opens (it is no file of www/, so the modules
+ * that tests run in node without vpcd never import it). */
+export async function modifyTunnelDialog(ctx, vpn) {
+	const LIMITS = await import('./tunnel_limits.mjs');
 	const tunnels = arr(vpn.options && vpn.options.tunnelOptionSet);
 	const pick = field({ name: 'tunnel', label: 'VPN tunnel outside IP address', type: 'select',
 		options: tunnels.map((t) => [t.outsideIpAddress, t.outsideIpAddress]) });
 	const spec = [['TunnelInsideCidr', 'tunnelInsideCidr', 'Inside IPv4 CIDR', 'text'],
-		['DPDTimeoutSeconds', 'dpdTimeoutSeconds', 'DPD timeout (seconds)', 'number'],
-		['Phase1LifetimeSeconds', 'phase1LifetimeSeconds', 'Phase 1 lifetime (seconds)', 'number'],
-		['Phase2LifetimeSeconds', 'phase2LifetimeSeconds', 'Phase 2 lifetime (seconds)', 'number']];
-	const fields = spec.map(([name, , label, type]) => field({ name, label, type }));
+		['DPDTimeoutSeconds', 'dpdTimeoutSeconds', 'DPD timeout (seconds)', 'number',
+			LIMITS.TUNNEL_DPD_TIMEOUT_MIN, LIMITS.TUNNEL_DPD_TIMEOUT_MAX],
+		['Phase1LifetimeSeconds', 'phase1LifetimeSeconds', 'Phase 1 lifetime (seconds)', 'number',
+			LIMITS.TUNNEL_PHASE1_LIFETIME_MIN, LIMITS.TUNNEL_PHASE1_LIFETIME_MAX],
+		['Phase2LifetimeSeconds', 'phase2LifetimeSeconds', 'Phase 2 lifetime (seconds)', 'number',
+			LIMITS.TUNNEL_PHASE2_LIFETIME_MIN, LIMITS.TUNNEL_PHASE2_LIFETIME_MAX]];
+	/* the range is told, not enforced by the browser: the API's error says
+	 * why a value is refused, in words */
+	const fields = spec.map(([name, , label, type, min, max]) => field({ name, label, type,
+		help: min === undefined ? undefined : `${min} to ${max}` }));
 	const psk = field({ name: 'PreSharedKey', label: 'Pre-shared key (empty: unchanged)', type: 'password' });
+	const actionDefault = LIMITS.TUNNEL_DPD_ACTION_NAMES[0];
 	const action = field({ name: 'DPDTimeoutAction', label: 'DPD timeout action', type: 'select',
-		options: [['clear', 'Clear'], ['none', 'None'], ['restart', 'Restart']] });
+		options: LIMITS.TUNNEL_DPD_ACTION_NAMES.map((a) => [a, a[0].toUpperCase() + a.slice(1)]) });
 	/* an option left at AWS's default is not described: show the default */
-	const DEFAULTS = { dpdTimeoutSeconds: 30, phase1LifetimeSeconds: 28800, phase2LifetimeSeconds: 3600, dpdTimeoutAction: 'clear' };
+	const DEFAULTS = { dpdTimeoutSeconds: LIMITS.TUNNEL_DPD_TIMEOUT_DEFAULT,
+		phase1LifetimeSeconds: LIMITS.TUNNEL_PHASE1_LIFETIME_DEFAULT,
+		phase2LifetimeSeconds: LIMITS.TUNNEL_PHASE2_LIFETIME_DEFAULT, dpdTimeoutAction: actionDefault };
 	const current = () => Object.assign({}, DEFAULTS, tunnels.find((t) => t.outsideIpAddress === pick.control.value) || {});
 	const fill = () => {
 		const t = current();
 		spec.forEach(([, key], i) => { fields[i].control.value = t[key] ?? ''; });
-		action.control.value = t.dpdTimeoutAction || 'clear';
+		action.control.value = t.dpdTimeoutAction || actionDefault;
 	};
 	pick.control.addEventListener('change', fill);
 	fill();
@@ -331,7 +345,7 @@ export function modifyTunnelDialog(ctx, vpn) {
 		onSubmit: async (v) => {
 			const t = current(), opts = {};
 			spec.forEach(([name, key]) => { if (String(v[name]) !== String(t[key] ?? '')) opts[name] = v[name]; });
-			if (v.DPDTimeoutAction !== (t.dpdTimeoutAction || 'clear'))
+			if (v.DPDTimeoutAction !== (t.dpdTimeoutAction || actionDefault))
 				opts.DPDTimeoutAction = v.DPDTimeoutAction;
 			if (v.PreSharedKey)
 				opts.PreSharedKey = v.PreSharedKey;
