@@ -200,7 +200,8 @@ struct doc *api_tags_from_spec(struct api_req *rq, const char *rtype);
  * calls fn(arg, api) after serving the ready HTTP connections and before
  * the batch commits; fn reads fd clean and may change state (each change
  * between state_change_begin and state_change_end on api_state(api)),
- * which joins the open batch and is committed with it. */
+ * which joins the open batch and is committed with it. Set before
+ * api_serve: its loop watches fd from its start. */
 typedef void (*api_wakeup_fn)(void *arg, struct api *api);
 void api_on_wakeup(struct api *api, int fd, api_wakeup_fn fn, void *arg);
 
