@@ -408,7 +408,9 @@ static void test_call(void **state)
 		assert_true(c[i].back_after_run);
 	}
 	assert_true(r.calls >= 1);	/* on_wake too, after the calls */
-	/* no call pending: a round does nothing */
+	/* A caller's wakeup may come after the round that ran its call read
+	 * the eventfd: at most the wake callback is left, then nothing. */
+	assert_true(evloop_run_once(l, 0) <= 1);
 	assert_int_equal(evloop_run_once(l, 0), 0);
 	evloop_free(l);
 }
