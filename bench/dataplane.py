@@ -15,14 +15,22 @@ syscalls); and without offloads (one 1500-byte frame per read/write, batched).
 For each router case it also prints the router's CPU time per frame
 forwarded during the UDP test (the harness's user+system time over its
 tx counter): on a shared machine the rates depend on what CPU the router
-and iperf3 get, this much less. --runs N repeats everything N times and
-prints each run and then the median of each cell.
+and iperf3 get, this much less. And, for every case, where the UDP test's
+datagrams were lost: at the sender's device (its eth0's tx_dropped: the
+TAP's queue, or the veth, was full) and at the receiver's socket (Udp
+RcvbufErrors in its /proc/net/snmp), as a share of what iperf3 sent; the
+CPU seconds the sending and the receiving iperf3 got (and the router,
+for its cases), and how often the router's thread went to sleep
+(voluntary context switches per 1,000 frames forwarded). --runs N
+repeats everything N times and prints each run and then the median of
+each cell.
 
 Usage (root): bench/dataplane.py [--build build] [--seconds 5] [--udp-len 64] [--runs 1]
 Namespaces get per-run unique names and are always removed."""
 import argparse
 import json
 import os
+import resource
 import secrets
 import signal
 import statistics
@@ -41,6 +49,24 @@ def run(cmd, check=True, **kw):
     return p
 
 
+def dev_tx_dropped(ns):
+    """eth0's tx_dropped in namespace ns (a TAP whose queue was full, a veth)."""
+    return int(run(["ip", "netns", "exec", ns, "cat",
+                    "/sys/class/net/eth0/statistics/tx_dropped"]).stdout)
+
+
+def udp_rcvbuf_errors(ns):
+    """Udp RcvbufErrors of namespace ns (a full socket receive buffer)."""
+    lines = [l.split() for l in run(["ip", "netns", "exec", ns, "cat", "/proc/net/snmp"]).stdout.splitlines()
+             if l.startswith("Udp:")]
+    return int(dict(zip(lines[0][1:], lines[1][1:]))["RcvbufErrors"])
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def iperf(ns_client, ns_server, server_ip, seconds, udp_len=None):
     srv = subprocess.Popen(["ip", "netns", "exec", ns_server, "iperf3", "-s", "-1", "-p", "5299"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -50,12 +76,21 @@ def iperf(ns_client, ns_server, server_ip, seconds, udp_len=None):
                "-t", str(seconds)]
         if udp_len:
             cmd += ["-u", "-b", "0", "-l", str(udp_len)]
+            drop0, rcvbuf0 = dev_tx_dropped(ns_client), udp_rcvbuf_errors(ns_server)
+        cpu0 = children_cpu()
         out = json.loads(run(cmd).stdout)
+        cpu1 = children_cpu()
         end = out["end"]
         if udp_len:
             s = end["sum"]
             pps = s["packets"] * (1 - s["lost_percent"] / 100.0) / s["seconds"]
-            return {"kpps": pps / 1000, "lost": s["lost_percent"]}
+            sent = max(s["packets"], 1)
+            srv.wait(10)  # -1: the server exits after the test, its CPU is then ours to read
+            cpu2 = children_cpu()
+            return {"kpps": pps / 1000, "lost": s["lost_percent"],
+                    "lost_dev": 100.0 * (dev_tx_dropped(ns_client) - drop0) / sent,
+                    "lost_sock": 100.0 * (udp_rcvbuf_errors(ns_server) - rcvbuf0) / sent,
+                    "cpu_sender": cpu1 - cpu0, "cpu_receiver": cpu2 - cpu1}
         return {"gbps": end["sum_received"]["bits_per_second"] / 1e9}
     finally:
         if srv.poll() is None:
@@ -71,6 +106,15 @@ def harness_counters(drv):
             fields = dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
             return line.strip(), int(fields.get("tx", 0))
     return "", 0
+
+
+def sleeps(pid):
+    """Voluntary context switches of all threads of a process so far."""
+    n = 0
+    for t in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/status" % (pid, t)) as f:
+            n += sum(int(l.split()[1]) for l in f if l.startswith("voluntary_ctxt_switches"))
+    return n
 
 
 def cpu_seconds(pid):
@@ -130,10 +174,12 @@ groups = sg-1
         if drv.stdout.readline().strip() != "ready":
             raise RuntimeError("net-harness did not start")
         tcp = iperf(ids[0], ids[1], "10.96.1.10", seconds)
-        tx0, cpu0 = harness_counters(drv)[1], cpu_seconds(drv.pid)
+        tx0, cpu0, sl0 = harness_counters(drv)[1], cpu_seconds(drv.pid), sleeps(drv.pid)
         udp = iperf(ids[0], ids[1], "10.96.1.10", seconds, udp_len)
         counters, tx1 = harness_counters(drv)
-        udp["ns_per_frame"] = (cpu_seconds(drv.pid) - cpu0) * 1e9 / max(tx1 - tx0, 1)
+        udp["cpu_router"] = cpu_seconds(drv.pid) - cpu0
+        udp["ns_per_frame"] = udp["cpu_router"] * 1e9 / max(tx1 - tx0, 1)
+        udp["sleeps_per_kframe"] = (sleeps(drv.pid) - sl0) * 1000.0 / max(tx1 - tx0, 1)
         return tcp, udp, counters
     finally:
         drv.send_signal(signal.SIGTERM)
@@ -181,6 +227,15 @@ def print_table(title, names, cells, udp_len):
                        for _, udp in cells)))
     print(row % (("  router CPU per frame forwarded",) +
                  tuple("%.0f ns" % udp["ns_per_frame"] if "ns_per_frame" in udp else "-"
+                       for _, udp in cells)))
+    print(row % (("  lost at sender's dev / rcv socket",) +
+                 tuple("%.1f%% / %.1f%%" % (udp["lost_dev"], udp["lost_sock"]) for _, udp in cells)))
+    print(row % (("  CPU s: sender, receiver, router",) +
+                 tuple("%.2f, %.2f, %s" % (udp["cpu_sender"], udp["cpu_receiver"],
+                                           "%.2f" % udp["cpu_router"] if "cpu_router" in udp else "-")
+                       for _, udp in cells)))
+    print(row % (("  router sleeps per 1,000 frames",) +
+                 tuple("%.1f" % udp["sleeps_per_kframe"] if "sleeps_per_kframe" in udp else "-"
                        for _, udp in cells)))
 
 
