@@ -14,16 +14,21 @@ same namespaces and the same run, for aes128-sha1 and aes128gcm16:
   - "vpcd<->vpcd": the product path again, with the office router played
     by a second vpcd endpoint (build/vpn-endpoint-harness, its plaintext a
     TUN in the router's namespace) instead of strongSwan, whose userspace
-    ESP (libipsec) bounds the other columns.
-Not a test: it prints a table (and, for the two vpcd --dataplane columns,
-vpcd's CPU seconds per GB moved, which the machine's load changes less
-than the throughput). Needs root.
+    ESP (libipsec) bounds the other columns; ESP as IP protocol 50;
+  - "vpcd<->vpcd NAT-T": the same with the office's endpoint forcing ESP
+    in UDP 4500 (force_encap: a faked NAT-D, as strongSwan's encap = yes;
+    AWS accepts NAT-T), where both ends send runs of datagrams with UDP GSO
+    and receive them coalesced with UDP GRO, which raw ESP cannot.
+Not a test: it prints a table (and, for the vpcd --dataplane columns,
+vpcd's CPU seconds per GB moved, and for the vpcd<->vpcd columns the
+office endpoint's too: figures the machine's load changes less than the
+throughput). Needs root.
 
     office 10.0.0.10 -- router (charon) 198.51.100.2 -- 203.0.113.1 vpcd side -- 10.96.0.10 vpchost
                                                        203.0.113.2          (instance 10.96.1.4)
 
 Usage: bench/tunnel.py [--build build] [--seconds 10] [--reverse] [--only COLUMN,...]
-  COLUMN: endpoint, product, strongswan, vpcd2 (default: all four)"""
+  COLUMN: endpoint, product, strongswan, vpcd2, vpcd2natt (default: all five)"""
 import argparse
 import os
 import re
@@ -234,18 +239,20 @@ class Bench:
         self.stop(d)
         return gbps
 
-    def office_driver(self, suite, outside):
+    def office_driver(self, suite, outside, natt=False):
         """The office router as a vpcd endpoint: tunnel 1 to outside,
-        10.96.0.0/16 routed into its TUN; started, it initiates."""
+        10.96.0.0/16 routed into its TUN; started, it initiates; with natt,
+        ESP in UDP forced."""
         drv = os.path.join(self.build, "vpn-endpoint-harness")
         enc, integ = SUITES[suite][2:]
-        conf = os.path.join(self.dir, "office-%s.conf" % suite)
+        conf = os.path.join(self.dir, "office-%s%s.conf" % (suite, "-natt" if natt else ""))
         with open(conf, "w") as f:
             f.write("tun = ofc0\nlog_level = warn\n[tunnel]\nid = office#1\nlocal = 198.51.100.2\n"
                     "remote = %s\npsk = k%s\nroute = 10.96.0.0/16\nphase1_encryption = AES128\n"
                     "phase1_integrity = SHA1\nphase1_dh = 2\nphase2_encryption = %s\n"
                     "phase2_integrity = %s\nphase2_dh = 2\nstartup_action = start\n"
-                    % (outside, self.psk, enc, integ))
+                    "force_encap = %s\n"
+                    % (outside, self.psk, enc, integ, "yes" if natt else "no"))
         d = subprocess.Popen(["ip", "netns", "exec", self.ns["router"], drv, conf],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.procs.append(d)
@@ -330,22 +337,26 @@ class Bench:
             wait_for(lambda: host in sh(["ip", "-n", iid, "-4", "addr"], check=False).stdout, 15,
                      "the instance's eth0")
             outside = vpn["Options"]["TunnelOptions"][0]["OutsideIpAddress"]
-            if office == "vpcd":
-                router = self.office_driver(suite, outside)
+            if office in ("vpcd", "vpcd-natt"):
+                router = self.office_driver(suite, outside, office == "vpcd-natt")
             else:
                 conn = self.conn("198.51.100.2", outside, "10.0.0.0/24", "10.96.0.0/16", suite,
                                  "start")
                 conn = conn.replace('secret = "%s"' % self.psk, 'secret = "k%s"' % self.psk)
                 router, _, _ = self.charon("router", "router3-" + suite, conn)
             self.wait_ping(host)
-            cpu0 = self.cpu_seconds(d.pid)
+            cpu0, rcpu0 = self.cpu_seconds(d.pid), self.cpu_seconds(router.pid)
             gbps = self.iperf(iid, host)
             cpu = self.cpu_seconds(d.pid) - cpu0
+            rcpu = self.cpu_seconds(router.pid) - rcpu0
             # vpcd's CPU per GB moved: what the machine's load does not
-            # change much (a loaded machine slows a stream, not its cost)
+            # change much (a loaded machine slows a stream, not its cost);
+            # for a vpcd office, its endpoint's (the harness) too
+            col = {"vpcd": "vpcd2", "vpcd-natt": "vpcd2natt"}.get(office, "product")
             if gbps:
-                self.cpu_per_gb[("vpcd2" if office == "vpcd" else "product", suite)] = \
-                    cpu / (gbps * self.seconds / 8)
+                self.cpu_per_gb[(col, suite)] = cpu / (gbps * self.seconds / 8)
+                if office != "strongswan":
+                    self.cpu_per_gb[(col + "-office", suite)] = rcpu / (gbps * self.seconds / 8)
             self.stop(router)
             return gbps
         finally:
@@ -374,12 +385,13 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--reverse", action="store_true", help="VPC host sends (iperf3 -R)")
-    ap.add_argument("--only", default="endpoint,product,strongswan,vpcd2",
-                    help="columns to run, comma-separated: endpoint, product, strongswan, vpcd2")
+    cols = ("endpoint", "product", "strongswan", "vpcd2", "vpcd2natt")
+    ap.add_argument("--only", default=",".join(cols),
+                    help="columns to run, comma-separated: " + ", ".join(cols))
     args = ap.parse_args()
     only = set(args.only.split(","))
-    if not only or only - {"endpoint", "product", "strongswan", "vpcd2"}:
-        sys.exit("--only: endpoint, product, strongswan, vpcd2")
+    if not only or only - set(cols):
+        sys.exit("--only: " + ", ".join(cols))
     if os.geteuid() != 0:
         sys.exit("bench/tunnel.py needs root (network namespaces, TUN, charon)")
     b = Bench(os.path.abspath(args.build), args.seconds, args.reverse)
@@ -391,26 +403,32 @@ def main():
                          b.run_vpcd(suite) if "endpoint" in only else None,
                          b.run_product(suite) if "product" in only else None,
                          b.run_strongswan(suite) if "strongswan" in only else None,
-                         b.run_product(suite, "vpcd") if "vpcd2" in only else None))
+                         b.run_product(suite, "vpcd") if "vpcd2" in only else None,
+                         b.run_product(suite, "vpcd-natt") if "vpcd2natt" in only else None))
     finally:
         b.teardown()
     direction = "VPC host -> office" if args.reverse else "office -> VPC host"
+    line = "%-14s %14s %14s %12s %14s %14s"
     print("iperf3 %d s, one TCP stream, %s (Gbit/s)" %
           (args.seconds, direction))
-    print("%-14s %14s %14s %12s %14s" % ("suite", "vpcd endpoint", "vpcd product", "strongSwan",
-                                         "vpcd<->vpcd"))
-    print("%-14s %14s %14s %12s %14s" % ("office router", "strongSwan", "strongSwan", "strongSwan",
-                                         "vpcd endpoint"))
-    for suite, v, p, s, p2 in rows:
+    print(line % ("suite", "vpcd endpoint", "vpcd product", "strongSwan", "vpcd<->vpcd",
+                  "vpcd<->vpcd"))
+    print(line % ("office router", "strongSwan", "strongSwan", "strongSwan", "vpcd endpoint",
+                  "vpcd endpoint"))
+    print(line % ("ESP", "protocol 50", "protocol 50", "protocol 50", "protocol 50",
+                  "NAT-T UDP 4500"))
+    for suite, *vals in rows:
         fmt = lambda x, col: ("%.2f" % x if x is not None else "failed") if col in only else "-"
-        print("%-14s %14s %14s %12s %14s" % (suite, fmt(v, "endpoint"), fmt(p, "product"),
-                                             fmt(s, "strongswan"), fmt(p2, "vpcd2")))
+        print(line % ((suite,) + tuple(fmt(x, col) for x, col in zip(vals, cols))))
     if b.cpu_per_gb:
-        print("vpcd's CPU seconds (all its threads) per GB moved, during the iperf3 run")
+        print("CPU seconds (all threads) per GB moved, during the iperf3 run: vpcd / the office's "
+              "vpcd endpoint")
         for suite in SUITES:
             c = lambda col: ("%.2f" % b.cpu_per_gb[(col, suite)] if (col, suite) in b.cpu_per_gb
                              else "-")
-            print("%-14s %14s %14s %12s %14s" % (suite, "", c("product"), "", c("vpcd2")))
+            both = lambda col: ("%s / %s" % (c(col), c(col + "-office"))
+                                if (col, suite) in b.cpu_per_gb else "-")
+            print(line % (suite, "", c("product"), "", both("vpcd2"), both("vpcd2natt")))
 
 
 if __name__ == "__main__":

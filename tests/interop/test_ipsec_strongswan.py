@@ -480,6 +480,44 @@ class IpsecStrongSwanTest(unittest.TestCase):
         self.ping("office", VPC_HOST_IP, count=2, size=3000)
         self.tcp_roundtrip("vpchost", VPC_HOST_IP, "office")
 
+    def test_vpcd_to_vpcd_natt_gso_gro(self):
+        """The office's driver forces ESP in UDP (force_encap = yes: a faked
+        NAT-D, as strongSwan's encap = yes; no NAT on the path): the tunnel
+        is UDP-encapsulated both ways, and the office's runs of datagrams
+        leave with UDP GSO and reach vpcd's driver coalesced by UDP GRO
+        (a GSO send between namespaces arrives as one message), which it
+        cuts back into the same datagrams: ping, 3000-byte pings and 200 KB
+        of TCP each way arrive whole; gso_sends > 0 at the office,
+        gro_receives > 0 at vpcd, each with several datagrams (with
+        udp_gro = no on vpcd's driver, gro_receives stays 0: this fails)."""
+        driver = self.start_driver(self.driver_conf())
+        conf = os.path.join(self.tdir, "office-driver-natt.conf")
+        with open(conf, "w") as f:
+            f.write("tun = vpn0\nlog_level = info\n[tunnel]\nid = office#1\nlocal = %s\n"
+                    "remote = %s\npsk = %s\nroute = 10.96.0.0/16\nstartup_action = start\n"
+                    "force_encap = yes\n" %
+                    (CGW_IP, VGW_IPS[0], self.psk[0]))
+        office = Driver(self.ns["router"], conf, os.path.join(self.tdir, "office-driver.log"))
+        self.addCleanup(office.stop)
+        office.wait_line(r"^ready vpn0$", 10)
+        self.ns.ip("router", "route", "replace", "10.96.0.0/16", "dev", "vpn0")
+        self.addCleanup(self.ns.ip, "router", "route", "del", "10.96.0.0/16")
+        office.wait_line(r"^tunnel office#1 UP$", 20)
+        self.wait_up(driver, ids=TUNNEL_IDS[:1])
+        self.assertIn("UDP-encapsulated", driver.stderr())
+        self.assertIn("UDP-encapsulated", office.stderr())
+        self.ping("office", VPC_HOST_IP)
+        self.ping("vpchost", OFFICE_IP)
+        self.ping("office", VPC_HOST_IP, count=2, size=3000)
+        self.tcp_roundtrip("vpchost", VPC_HOST_IP, "office")
+        counters = lambda d: {k: int(v) for k, v in re.findall(
+            r"(\w+)=(\d+)", next(l for l in d.status() if l.startswith("counters ")))}
+        ours, theirs = counters(driver), counters(office)
+        self.assertGreater(theirs["gso_sends"], 0, theirs)
+        self.assertGreater(ours["gro_receives"], 0, ours)
+        self.assertGreater(ours["gro_datagrams"], ours["gro_receives"], ours)
+        self.assertNotIn("GRO refused", driver.stderr())
+
     def test_wrong_psk(self):
         """A PSK that differs from the router's: tunnel 1 DOWN with an
         authentication cause and a log line; tunnel 2 still comes UP."""

@@ -280,6 +280,8 @@ void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters
 	out->bgp_to_side = ep->bgp_to_side;
 	out->inside_sibling = ep->inside_sibling;
 	out->gso_sends = ep->gso_sends;
+	out->gro_receives = ep->gro_receives;
+	out->gro_datagrams = ep->gro_datagrams;
 	out->bgp_from_side = ep->bgp_from_side;
 	for (struct ep_local *lo = ep->locals; lo; lo = lo->lo_next) {
 		out->rx_invalid += lo->lo_rx_invalid;
@@ -486,6 +488,10 @@ struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg)
 	ep->buf_size = ESP_HEADROOM + payload + ESP_TAILROOM;
 	ep->pool = malloc((size_t)EP_POOL * ep->buf_size);
 	ep->rxbuf = malloc((size_t)EP_BATCH * ep->buf_size);
+	/* the same buffer holds fewer, larger messages when UDP GRO is on */
+	ep->rx_gro_msgs = (unsigned)((size_t)EP_BATCH * ep->buf_size / EP_GRO_SLOT);
+	if (ep->rx_gro_msgs > EP_BATCH)
+		ep->rx_gro_msgs = EP_BATCH;
 	ep->loop = evloop_new(NULL, NULL);
 	if (!ep->pool || !ep->rxbuf || !ep->loop ||
 	    (ep->cfg.use_plain_rings ? ep_rings_open(ep) : ep_tun_open(ep)) < 0)

@@ -257,6 +257,9 @@ struct vpn_endpoint_config {
 	struct ring *plain_rings_out[VPN_PLAIN_PORTS_MAX];
 	uint32_t tun_mtu;		/* 0 = 1500; at most 9000 */
 	int rcvbuf_bytes;		/* 0 = 4 MiB (SO_RCVBUFFORCE, else SO_RCVBUF) */
+	bool no_udp_gro;		/* receive NAT-T one datagram per message
+					 * (tests, benches); else UDP GRO where
+					 * the kernel takes it */
 	vpn_status_cb on_status;
 	void *on_status_arg;
 };
@@ -305,6 +308,9 @@ struct vpn_endpoint_counters {
 					 * tunnel of its connection (libipsec's reqid) */
 	uint64_t bgp_from_side;		/* packets from the BGP side into tunnels */
 	uint64_t gso_sends;		/* UDP GSO sends: several NAT-T datagrams each */
+	uint64_t gro_receives;		/* NAT-T messages that held several datagrams
+					 * (UDP GRO: coalesced by the kernel) */
+	uint64_t gro_datagrams;		/* the datagrams those messages held */
 };
 void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters *out);
 

@@ -5,6 +5,7 @@
  *
  *   tun = vpn0                  # created if missing; caller adds routes
  *   tun_mtu = 1500
+ *   udp_gro = yes               # no: NAT-T received one datagram per message
  *   log_level = info            # debug|info|warn|error
  *   [tunnel]                    # one section per tunnel
  *   id = vpn-1#1
@@ -23,13 +24,15 @@
  *   rekey_margin = 270  rekey_fuzz = 100  replay_window = 1024
  *   dpd_delay = 10  dpd_timeout = 30  dpd_action = clear|none|restart
  *   startup_action = add|start
+ *   force_encap = no            # yes: ESP in UDP even without a NAT (a faked
+ *                               # NAT-D, as strongSwan's encap = yes)
  *   local_cidr = 0.0.0.0/0  remote_cidr = 0.0.0.0/0   # selector bounds
  *   tcp_mss = 1379  outer_mtu = 1500
  *   test_short_timers = yes     # TEST ONLY: lifetimes >= 10 s, DPD >= 3 s
  *
  * stdout: "tunnel <id> UP" / "tunnel <id> DOWN <cause>" at every change;
  * on SIGUSR1 a status block per tunnel ("status ..." and "  child ..."
- * lines), the endpoint's "counters gso_sends=N", then "end". SIGUSR2 rekeys every tunnel's CHILD SAs now,
+ * lines), the endpoint's "counters gso_sends=N gro_receives=N gro_datagrams=N", then "end". SIGUSR2 rekeys every tunnel's CHILD SAs now,
  * SIGRTMIN its IKEv2 SA.
  * SIGHUP re-reads the file and reconciles (add,
  * update, remove by id). SIGTERM/SIGINT stop cleanly (Delete payloads).
@@ -234,6 +237,12 @@ static int tunnel_key(struct vpn_tunnel_spec *s, const char *k, char *v)
 			return -1;
 		return 0;
 	}
+	if (!strcmp(k, "force_encap")) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return -1;
+		c->force_encap = !strcmp(v, "yes");
+		return 0;
+	}
 	if (!strcmp(k, "startup_action")) {
 		if (!strcmp(v, "add"))
 			c->startup = IKE_STARTUP_ADD;
@@ -279,6 +288,12 @@ static int global_key(struct driver_config *dc, const char *k, const char *v)
 		if (parse_u32(v, &x) < 0 || x > 1u << 30)
 			return -1;
 		dc->ep.rcvbuf_bytes = (int)x;
+		return 0;
+	}
+	if (!strcmp(k, "udp_gro")) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return -1;
+		dc->ep.no_udp_gro = !strcmp(v, "no");
 		return 0;
 	}
 	if (!strcmp(k, "log_level")) {
@@ -418,7 +433,9 @@ static void print_status(struct vpn_endpoint *ep)
 	}
 	struct vpn_endpoint_counters ec;
 	vpn_endpoint_counters(ep, &ec);
-	printf("counters gso_sends=%llu\n", (unsigned long long)ec.gso_sends);
+	printf("counters gso_sends=%llu gro_receives=%llu gro_datagrams=%llu\n",
+	       (unsigned long long)ec.gso_sends, (unsigned long long)ec.gro_receives,
+	       (unsigned long long)ec.gro_datagrams);
 	printf("end\n");
 	fflush(stdout);
 	pthread_mutex_unlock(&out_lock);

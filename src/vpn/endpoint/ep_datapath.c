@@ -6,7 +6,9 @@
  * esp_encrypt_batch per run of packets for the same SA -> sendmmsg per run
  * of packets for the same socket; on UDP 4500 (NAT-T), a run of datagrams
  * of one size to one peer in one sendmsg with UDP GSO (UDP_SEGMENT).
- * Inbound: recvmmsg -> (4500) classify: IKE to the tunnel's IKE peer,
+ * Inbound: recvmmsg (on 4500 with UDP GRO where the kernel takes it:
+ * each message a run of one peer's datagrams, cut back here by its
+ * UDP_GRO segment size, in place) -> (4500) classify: IKE to the tunnel's IKE peer,
  * ESP collected -> esp_decrypt_batch_to with the address's SA table (a
  * ring side's packets straight into their ring slots) ->
  * selector check -> echo to our inside address answered, a BGP tunnel's
@@ -40,6 +42,9 @@
 #endif
 #ifndef SOL_UDP
 #define SOL_UDP		17
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO		104	/* linux/udp.h */
 #endif
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
@@ -656,7 +661,18 @@ static void rx_deliver(struct vpn_endpoint *ep, struct ep_local *lo, unsigned m)
 		if (inner_facts_parse(p, pk->len, &f))	/* checked by esp: parsed once */
 			(void)inner_clamp_mss_known(p, &f, t->t_spec.tcp_mss);
 		if (t->t_inside_ours && inner_icmp_echo_reply(p, pk->len, t->t_inside_ours)) {
-			if (pk->buf != home[i]) {
+			if (ep->rx_packed[i]) {
+				/* one of a GRO message's datagrams, with its
+				 * neighbours' bytes around it: the reply is
+				 * encrypted in a pool buffer of its own */
+				if (!tx_room(ep))
+					tx_flush(ep);
+				uint8_t *b = pool_buf(ep, ep->txq.q_pool_used++);
+				memcpy(b + ESP_HEADROOM, p, pk->len);
+				*pk = (struct esp_pkt){ .buf = b, .size = ep->buf_size,
+							.off = ESP_HEADROOM, .len = pk->len };
+				p = pk->buf + pk->off;
+			} else if (pk->buf != home[i]) {
 				/* decrypted into a ring slot, which the next packet
 				 * may take: back to the receive buffer, whose headroom
 				 * the reply is encrypted in at tx_flush */
@@ -716,39 +732,107 @@ static void ike_deliver(struct vpn_endpoint *ep, struct ep_local *lo,
 	ep_ike_input(ep, t, now, &a, natt, p, len);
 }
 
+/* recvmmsg into rx_gro_msgs messages of EP_GRO_MSG_MAX bytes each (the
+ * same rxbuf, cut differently), each with room for its UDP_GRO segment
+ * size. */
+static int rx_batch_gro(struct vpn_endpoint *ep, int fd)
+{
+	for (unsigned i = 0; i < ep->rx_gro_msgs; i++) {
+		ep->rx_iov[i] = (struct iovec){ ep->rxbuf + (size_t)i * EP_GRO_SLOT + ESP_HEADROOM,
+						EP_GRO_MSG_MAX };
+		ep->rx_msgs[i].msg_hdr = (struct msghdr){
+			.msg_name = &ep->rx_from[i], .msg_namelen = sizeof(ep->rx_from[i]),
+			.msg_iov = &ep->rx_iov[i], .msg_iovlen = 1,
+			.msg_control = ep->rx_ctl[i].buf, .msg_controllen = sizeof(ep->rx_ctl[i].buf) };
+		ep->rx_msgs[i].msg_len = 0;
+	}
+	int n;
+	do
+		n = recvmmsg(fd, ep->rx_msgs, ep->rx_gro_msgs, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/* The UDP_GRO segment size of received message i: every datagram it holds
+ * is that long but the last, which may be shorter; 0 when the message is
+ * one datagram (no such control message). */
+static uint32_t rx_gro_size(struct vpn_endpoint *ep, int i)
+{
+	struct msghdr *mh = &ep->rx_msgs[i].msg_hdr;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int seg;
+			memcpy(&seg, CMSG_DATA(cm), sizeof(seg));
+			return seg > 0 ? (uint32_t)seg : 0;
+		}
+	return 0;
+}
+
+/* One datagram from port 4500 at p: ESP collected into rx_pkts (packed:
+ * it shares its buffer with the datagrams of its GRO message), IKE and
+ * keepalives to the tunnel, the rest counted. *m is the count collected;
+ * rx_pkts is delivered first when full. */
+static void natt_datagram(struct vpn_endpoint *ep, struct ep_local *lo, int i, uint8_t *buf,
+			  uint32_t off, uint32_t len, bool packed, unsigned *m, uint64_t now)
+{
+	const uint8_t *p = buf + off;
+	switch (esp_udp_classify(p, len)) {
+	case ESP_UDP_ESP:
+		if (*m == EP_BATCH) {
+			rx_deliver(ep, lo, *m);
+			*m = 0;
+		}
+		/* a packed datagram's buffer is itself alone: esp may rewrite
+		 * nothing of its neighbours */
+		ep->rx_pkts[*m] = packed ? (struct esp_pkt){ .buf = buf + off, .size = len,
+							     .off = 0, .len = len }
+					 : (struct esp_pkt){ .buf = buf, .size = ep->buf_size,
+							     .off = off, .len = len };
+		ep->rx_packed[*m] = packed;
+		ep->rx_from_esp[*m] = ep->rx_from[i];
+		(*m)++;
+		break;
+	case ESP_UDP_IKE:
+	case ESP_UDP_KEEPALIVE:
+		ike_deliver(ep, lo, &ep->rx_from[i], true, p, len, now);
+		break;
+	case ESP_UDP_INVALID:
+		lo->lo_rx_invalid++;
+		break;
+	}
+}
+
 void ep_natt_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now)
 {
 	for (int round = 0; round < EP_ROUNDS; round++) {
-		int n = rx_batch(ep, lo->lo_fd_natt);
+		unsigned want = lo->lo_gro ? ep->rx_gro_msgs : EP_BATCH;
+		int n = lo->lo_gro ? rx_batch_gro(ep, lo->lo_fd_natt) : rx_batch(ep, lo->lo_fd_natt);
 		if (n <= 0)
 			return;
 		unsigned m = 0;
 		for (int i = 0; i < n; i++) {
-			uint8_t *buf = ep->rxbuf + (size_t)i * ep->buf_size;
+			uint8_t *buf = ep->rxbuf + (size_t)i * (lo->lo_gro ? EP_GRO_SLOT : ep->buf_size);
 			uint32_t len = ep->rx_msgs[i].msg_len;
 			if (ep->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				lo->lo_rx_invalid++;
 				continue;
 			}
-			switch (esp_udp_classify(buf + ESP_HEADROOM, len)) {
-			case ESP_UDP_ESP:
-				ep->rx_pkts[m] = (struct esp_pkt){ .buf = buf, .size = ep->buf_size,
-					.off = ESP_HEADROOM, .len = len };
-				ep->rx_from_esp[m] = ep->rx_from[i];
-				m++;
-				break;
-			case ESP_UDP_IKE:
-			case ESP_UDP_KEEPALIVE:
-				ike_deliver(ep, lo, &ep->rx_from[i], true, buf + ESP_HEADROOM, len,
-					    now);
-				break;
-			case ESP_UDP_INVALID:
-				lo->lo_rx_invalid++;
-				break;
+			uint32_t seg = lo->lo_gro ? rx_gro_size(ep, i) : 0;
+			if (!seg || seg >= len) {
+				natt_datagram(ep, lo, i, buf, ESP_HEADROOM, len, lo->lo_gro, &m, now);
+				continue;
+			}
+			/* several datagrams, cut back where the sender's were */
+			ep->gro_receives++;
+			for (uint32_t o = 0; o < len; o += seg) {
+				uint32_t l = len - o < seg ? len - o : seg;
+				natt_datagram(ep, lo, i, buf, ESP_HEADROOM + o, l, true, &m, now);
+				ep->gro_datagrams++;
 			}
 		}
 		rx_deliver(ep, lo, m);
-		if (n < EP_BATCH)
+		if ((unsigned)n < want)
 			return;
 	}
 }
@@ -771,6 +855,7 @@ void ep_esp_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now)
 			}
 			ep->rx_pkts[m] = (struct esp_pkt){ .buf = buf, .size = ep->buf_size,
 				.off = ESP_HEADROOM + o.out_esp_off, .len = o.out_esp_len };
+			ep->rx_packed[m] = false;
 			ep->rx_from_esp[m] = (struct sockaddr_in){ .sin_family = AF_INET,
 				.sin_addr.s_addr = htonl(o.out_src) };
 			m++;

@@ -29,6 +29,10 @@
 #define EP_TUN_MTU_MAX	9000
 #define EP_HOUSEKEEPING_MS 1000
 #define EP_RCVBUF_DEFAULT (4 * 1024 * 1024)
+/* A UDP GRO message: up to 64 coalesced NAT-T datagrams (the kernel's
+ * UDP_GRO_CNT_MAX) of one flow, at most an IPv4 datagram's payload. */
+#define EP_GRO_MSG_MAX	65536
+#define EP_GRO_SLOT	(ESP_HEADROOM + EP_GRO_MSG_MAX)
 
 /* What a watched fd is (the loop's callback argument, ep_watch_add). */
 enum ep_watch_kind { EP_W_TUN, EP_W_IKE, EP_W_NATT, EP_W_ESP, EP_W_BGP, EP_W_RING };
@@ -49,6 +53,8 @@ struct ep_local {
 	unsigned lo_refs;		/* tunnels using it */
 	uint64_t lo_rx_invalid;		/* 4500 datagrams too short to be anything */
 	uint64_t lo_rx_unknown_peer;	/* IKE from an address no tunnel has */
+	bool lo_gro;			/* UDP GRO on the 4500 socket: messages may
+					 * hold several datagrams (ep_natt_readable) */
 };
 
 /* One CHILD SA pair as installed from IKE_ACT_CHILD_SA_INSTALL. */
@@ -155,6 +161,16 @@ struct vpn_endpoint {
 	int tx_fd[EP_TXQ];
 	struct ep_child *tx_child[EP_TXQ];
 	struct ep_child *rx_cache;	/* last child found for an inbound SA */
+	/* rx_pkts[i] is one of several datagrams packed in one GRO message:
+	 * no headroom or tailroom of its own (an echo reply is copied out) */
+	bool rx_packed[EP_BATCH];
+	unsigned rx_gro_msgs;		/* GRO messages per recvmmsg in rxbuf */
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} rx_ctl[EP_BATCH];		/* each message's UDP_GRO segment size */
+	uint64_t gro_receives;		/* GRO messages with several datagrams */
+	uint64_t gro_datagrams;		/* the datagrams they held */
 	bool gso_off;			/* the kernel refused UDP GSO: sendmmsg only */
 	uint64_t gso_sends;		/* UDP GSO sendmsg calls that went out */
 

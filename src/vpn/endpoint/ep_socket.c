@@ -26,6 +26,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#ifndef SOL_UDP
+#define SOL_UDP		17
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO		104	/* linux/udp.h */
+#endif
+
 int ep_tun_open(struct vpn_endpoint *ep)
 {
 	if (ep->cfg.use_plain_fd) {
@@ -171,6 +178,29 @@ static void local_close(struct vpn_endpoint *ep, struct ep_local *lo)
 	free(lo);
 }
 
+/* UDP GRO on lo's 4500 socket (Linux 5.0+): the kernel hands a run of
+ * one peer's datagrams as one message (a UDP GSO send from a peer on this
+ * host arrives so without being cut at all), which ep_natt_readable cuts
+ * back by the UDP_GRO segment size. Refused (an older kernel, a policy)
+ * or turned off by the configuration: one datagram per message, as
+ * before. Needs no privilege, so the unprivileged side sets it on the
+ * descriptors the helper opened. */
+static void natt_gro_enable(struct vpn_endpoint *ep, struct ep_local *lo)
+{
+	int one = 1;
+	char a[16];
+	lo->lo_gro = false;
+	if (ep->cfg.no_udp_gro || !ep->rx_gro_msgs)
+		return;
+	vpn_format_ipv4(lo->lo_ip, a, sizeof(a));
+	if (setsockopt(lo->lo_fd_natt, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0) {
+		log_info(EP_LOG, "%s: UDP GRO refused on port 4500 (%s): one datagram per "
+			 "message", a, strerror(errno));
+		return;
+	}
+	lo->lo_gro = true;
+}
+
 /* The sockets of outside address ip, opened on first use; NULL on failure
  * (logged). Every get is paired with an ep_local_put(). */
 struct ep_local *ep_local_get(struct vpn_endpoint *ep, uint32_t ip)
@@ -205,6 +235,7 @@ struct ep_local *ep_local_get(struct vpn_endpoint *ep, uint32_t ip)
 		return NULL;
 	}
 	lo->lo_refs = 1;
+	natt_gro_enable(ep, lo);
 	pthread_mutex_lock(&ep->lock);	/* vpn_endpoint_counters() walks the list */
 	lo->lo_next = ep->locals;
 	ep->locals = lo;

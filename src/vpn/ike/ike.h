@@ -193,6 +193,14 @@ struct ike_tunnel_config {
 
 	uint32_t retransmit_base_ms;	/* 0 = 2000; doubles on every try */
 	uint32_t retransmit_tries;	/* 0 = 5 retransmissions */
+
+	/* Force ESP in UDP (strongSwan's encap = yes): our own NAT-D hash is
+	 * sent faked, so the peer sees a NAT in front of us, and we act as if
+	 * behind one (float to 4500, UDP-encapsulated CHILD SAs, keepalives).
+	 * A customer router's option (vpn-endpoint-harness' force_encap, the
+	 * office side of bench/tunnel's NAT-T column); vpcd's own tunnels
+	 * never set it, as AWS's do not. */
+	bool force_encap;
 };
 
 /* AWS's numeric defaults (model/tunnel_limits.h: lifetimes, rekey margin

@@ -425,7 +425,9 @@ static void on_mm2(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 	isakmp_buf_simple(&b, PL_NONCE, sa->ni, sa->ni_len);
 	if (sa->peer_natt) {
 		add_natd(&b, sa, sa->peer.ip, sa->peer.port);
-		add_natd(&b, sa, ep->cfg.local_ip, sa->local_port);
+		/* force_encap: a hash of no address of ours (0.0.0.0:0) */
+		add_natd(&b, sa, ep->cfg.force_encap ? 0 : ep->cfg.local_ip,
+			 ep->cfg.force_encap ? 0 : sa->local_port);
 	}
 	isakmp_buf_finish(&b);
 	mark_rx(sa, digest);
@@ -447,6 +449,8 @@ static void on_mm4(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 		ep_drop(ep, IKE_DROP_BAD_PAYLOAD, "NAT-D size");
 		return;
 	}
+	if (sa->peer_natt && ep->cfg.force_encap)
+		sa->nat_here = true;	/* as our faked NAT-D told the peer */
 	memcpy(sa->gxr, ke, sa->gx_len);
 	if (!derive_keys(ep, sa, ke)) {
 		ep_drop(ep, IKE_DROP_BAD_KE, "DH failed on the peer's public value");
@@ -695,6 +699,8 @@ static void on_mm3(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 		ep_drop(ep, IKE_DROP_BAD_PAYLOAD, "NAT-D size");
 		return;
 	}
+	if (sa->peer_natt && ep->cfg.force_encap)
+		sa->nat_here = true;	/* as our faked NAT-D tells the peer */
 	sa->dh = ike_dh_new(sa->alg.group);
 	if (!sa->dh) {
 		sa_fail(ep, sa, now, "internal error: DH");
@@ -715,7 +721,8 @@ static void on_mm3(struct ike_peer *ep, struct ike_sa *sa, uint64_t now,
 	isakmp_buf_simple(&b, PL_NONCE, sa->nr, sa->nr_len);
 	if (sa->peer_natt) {
 		add_natd(&b, sa, from->ip, from->port);
-		add_natd(&b, sa, ep->cfg.local_ip, lport);
+		add_natd(&b, sa, ep->cfg.force_encap ? 0 : ep->cfg.local_ip,
+			 ep->cfg.force_encap ? 0 : lport);
 	}
 	isakmp_buf_finish(&b);
 	mark_rx(sa, digest);

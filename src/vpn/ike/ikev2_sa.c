@@ -232,7 +232,9 @@ static void send_init(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now, uin
 	v2_sa_build_ike(&b, &ep->cfg, group, NULL);
 	v2_put_ke(&b, group, ike_dh_pub(sa->dh), ike_dh_pub_len(group));
 	isakmp_buf_simple(&b, V2_PL_NONCE, sa->ni, sa->ni_len);
-	natd_put(&b, sa->spi_i, zero_spi, ep->cfg.local_ip, IKE_PORT, ep->cfg.remote_ip, IKE_PORT);
+	/* force_encap: our source hash names no address of ours (0.0.0.0:0) */
+	natd_put(&b, sa->spi_i, zero_spi, ep->cfg.force_encap ? 0 : ep->cfg.local_ip,
+		 ep->cfg.force_encap ? 0 : IKE_PORT, ep->cfg.remote_ip, IKE_PORT);
 	v2_put_notify(&b, 0, NULL, 0, V2N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	isakmp_buf_finish(&b);
 	if (b.overflow || !copy_msg(&sa->init_i, &sa->init_i_len, b.b, b.len)) {
@@ -399,12 +401,15 @@ void v2_init_request(struct ikev2_peer *ep, uint64_t now, const struct ike_addr 
 		return;
 	}
 	natd_check(ep, sa, m, h->spi_i, zero_spi, from, sa->local_port);
+	if (ep->cfg.force_encap)
+		sa->nat_here = true;	/* as our faked NAT-D tells the peer */
 	struct isakmp_buf b;
 	v2_buf_header(&b, sa->spi_i, sa->spi_r, V2_IKE_SA_INIT, V2_FLAG_R, 0);
 	v2_sa_build_reply(&b, &c, NULL, 0);
 	v2_put_ke(&b, c.group, ike_dh_pub(sa->dh), ike_dh_pub_len(c.group));
 	isakmp_buf_simple(&b, V2_PL_NONCE, sa->nr, sa->nr_len);
-	natd_put(&b, sa->spi_i, sa->spi_r, ep->cfg.local_ip, sa->local_port, from->ip, from->port);
+	natd_put(&b, sa->spi_i, sa->spi_r, ep->cfg.force_encap ? 0 : ep->cfg.local_ip,
+		 ep->cfg.force_encap ? 0 : sa->local_port, from->ip, from->port);
 	v2_put_notify(&b, 0, NULL, 0, V2N_IKEV2_FRAGMENTATION_SUPPORTED, NULL, 0);
 	isakmp_buf_finish(&b);
 	if (b.overflow || !copy_msg(&sa->init_i, &sa->init_i_len, pkt, len) ||
@@ -760,6 +765,8 @@ void v2_init_response(struct ikev2_peer *ep, struct v2_sa *sa, uint64_t now,
 	v2_req_clear(&sa->req);
 	sa->peer_frag = v2_find_notify(m, V2N_IKEV2_FRAGMENTATION_SUPPORTED) != NULL;
 	natd_check(ep, sa, m, sa->spi_i, sa->spi_r, from, natt ? IKE_NATT_PORT : IKE_PORT);
+	if (ep->cfg.force_encap)
+		sa->nat_here = true;	/* as our faked NAT-D told the peer */
 	if (sa->nat_here || sa->nat_there) {
 		/* float: IKE_AUTH and everything after it on 4500 */
 		sa->local_port = IKE_NATT_PORT;

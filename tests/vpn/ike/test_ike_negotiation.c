@@ -392,6 +392,39 @@ static void test_nat_traversal(void **state)
 	h_free(&n);
 }
 
+/* force_encap (strongSwan's encap = yes) without any NAT: the side that
+ * sets it fakes its NAT-D, so both see a NAT in front of it, float to
+ * 4500 and install UDP-encapsulated SAs (4500 both ways); as initiator and
+ * as responder. Without it (test_basic_tunnel) the same peers use raw ESP. */
+static void test_force_encap(void **state)
+{
+	for (int forcer = 0; forcer < 2; forcer++) {
+		struct ike_tunnel_config ca, cb;
+		struct h_net n;
+		h_config(&ca, 0);
+		h_config(&cb, 1);
+		ca.startup = IKE_STARTUP_START;
+		(forcer ? &cb : &ca)->force_encap = true;
+		assert_true(h_init(&n, &ca, &cb));
+		h_run(&n, n.now + 5000);
+		assert_true(n.s[0].up && n.s[1].up);
+		assert_sas_match(&n);
+		for (int i = 0; i < 2; i++) {
+			assert_true(n.s[i].sas[0].udp_encap);
+			assert_int_equal(n.s[i].sas[0].encap_local_port, 4500);
+			assert_int_equal(n.s[i].sas[0].encap_remote_port, 4500);
+			struct ike_isakmp_status st;
+			ike_get_isakmp_status(n.s[i].ep, n.now, &st);
+			assert_int_equal(st.nat_local, i == forcer);
+			assert_int_equal(st.nat_peer, i != forcer);
+			assert_int_equal(st.local.port, 4500);
+			assert_int_equal(st.peer.port, 4500);
+		}
+		h_free(&n);
+	}
+	(void)state;
+}
+
 static void test_dpd_timeout(void **state)
 {
 	struct ike_tunnel_config ca, cb;
@@ -1018,6 +1051,7 @@ int main(void)
 		cmocka_unit_test(test_retransmission),
 		cmocka_unit_test(test_bad_packet_keeps_iv),
 		cmocka_unit_test(test_nat_traversal),
+		cmocka_unit_test(test_force_encap),
 		cmocka_unit_test(test_dpd_timeout),
 		cmocka_unit_test(test_dpd_short_timeout),
 		cmocka_unit_test(test_delete_by_peer),

@@ -512,6 +512,33 @@ static void test_dpd(void **state)
 	v_free(&net);
 }
 
+/* force_encap (strongSwan's encap = yes) without any NAT: the side that
+ * sets it fakes its NAT-D, so both see a NAT in front of it and every
+ * CHILD SA is UDP-encapsulated on 4500 both ways; as initiator and as
+ * responder. Without it (test_basic) the same peers use raw ESP. */
+static void test_force_encap(void **state)
+{
+	struct ike_tunnel_config a, b;
+	for (int forcer = 0; forcer < 2; forcer++) {
+		v_config(&a, 0);
+		v_config(&b, 1);
+		(forcer ? &b : &a)->force_encap = true;
+		up_both(&net, &a, &b);
+		for (int i = 0; i < 2; i++) {
+			assert_true(net.s[i].sas[0].udp_encap);
+			assert_int_equal(net.s[i].sas[0].encap_remote_port, 4500);
+			struct ikev2_sa_status st;
+			ikev2_get_sa_status(net.s[i].ep, net.now, &st);
+			assert_int_equal(st.nat_local, i == forcer);
+			assert_int_equal(st.nat_peer, i != forcer);
+			assert_int_equal(st.local.port, 4500);
+			assert_int_equal(st.peer.port, 4500);
+		}
+		v_free(&net);
+	}
+	(void)state;
+}
+
 static void test_nat(void **state)
 {
 	struct ike_tunnel_config a, b;
@@ -820,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_rekey_during_liveness),
 		cmocka_unit_test(test_dpd),
 		cmocka_unit_test(test_nat),
+		cmocka_unit_test(test_force_encap),
 		cmocka_unit_test(test_cookies),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_stop_and_initial_contact),
