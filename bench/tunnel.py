@@ -13,7 +13,8 @@ same namespaces and the same run, for aes128-sha1 and aes128gcm16:
   - a second strongSwan;
   - "vpcd<->vpcd": the product path again, with the office router played
     by a second vpcd endpoint (build/vpn-endpoint-harness, its plaintext a
-    TUN in the router's namespace) instead of strongSwan, whose userspace
+    TUN in the router's namespace, with offloads: the office's TCP read as
+    64 KB super-frames and cut there) instead of strongSwan, whose userspace
     ESP (libipsec) bounds the other columns; ESP as IP protocol 50;
   - "vpcd<->vpcd NAT-T": the same with the office's endpoint forcing ESP
     in UDP 4500 (force_encap: a faked NAT-D, as strongSwan's encap = yes;
@@ -247,7 +248,8 @@ class Bench:
         enc, integ = SUITES[suite][2:]
         conf = os.path.join(self.dir, "office-%s%s.conf" % (suite, "-natt" if natt else ""))
         with open(conf, "w") as f:
-            f.write("tun = ofc0\nlog_level = warn\n[tunnel]\nid = office#1\nlocal = 198.51.100.2\n"
+            f.write("tun = ofc0\nlog_level = warn\ntun_offload = yes\n[tunnel]\nid = office#1\n"
+                    "local = 198.51.100.2\n"
                     "remote = %s\npsk = k%s\nroute = 10.96.0.0/16\nphase1_encryption = AES128\n"
                     "phase1_integrity = SHA1\nphase1_dh = 2\nphase2_encryption = %s\n"
                     "phase2_integrity = %s\nphase2_dh = 2\nstartup_action = start\n"

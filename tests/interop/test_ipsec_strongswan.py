@@ -482,18 +482,24 @@ class IpsecStrongSwanTest(unittest.TestCase):
 
     def test_vpcd_to_vpcd_natt_gso_gro(self):
         """The office's driver forces ESP in UDP (force_encap = yes: a faked
-        NAT-D, as strongSwan's encap = yes; no NAT on the path): the tunnel
-        is UDP-encapsulated both ways, and the office's runs of datagrams
-        leave with UDP GSO and reach vpcd's driver coalesced by UDP GRO
-        (a GSO send between namespaces arrives as one message), which it
-        cuts back into the same datagrams: ping, 3000-byte pings and 200 KB
-        of TCP each way arrive whole; gso_sends > 0 at the office,
-        gro_receives > 0 at vpcd, each with several datagrams (with
-        udp_gro = no on vpcd's driver, gro_receives stays 0: this fails)."""
+        NAT-D, as strongSwan's encap = yes; no NAT on the path) and takes
+        its TUN with offloads (tun_offload = yes: the office's TCP arrives
+        as 64 KB super-frames, which it cuts into segments and checksums
+        itself): the tunnel is UDP-encapsulated both ways, and the office's
+        runs of datagrams leave with UDP GSO and reach vpcd's driver
+        coalesced by UDP GRO (a GSO send between namespaces arrives as one
+        message), which it cuts back into the same datagrams: ping,
+        3000-byte pings and 200 KB of TCP each way arrive whole (the VPC
+        host's kernel checks every checksum); gso_sends > 0 and super-frames
+        cut into several segments at the office, gro_receives > 0 at vpcd,
+        each with several datagrams (with udp_gro = no on vpcd's driver,
+        gro_receives stays 0, with tun_offload = no tun_tso_reads: this
+        fails)."""
         driver = self.start_driver(self.driver_conf())
         conf = os.path.join(self.tdir, "office-driver-natt.conf")
         with open(conf, "w") as f:
-            f.write("tun = vpn0\nlog_level = info\n[tunnel]\nid = office#1\nlocal = %s\n"
+            f.write("tun = vpn0\nlog_level = info\ntun_offload = yes\n[tunnel]\nid = office#1\n"
+                    "local = %s\n"
                     "remote = %s\npsk = %s\nroute = 10.96.0.0/16\nstartup_action = start\n"
                     "force_encap = yes\n" %
                     (CGW_IP, VGW_IPS[0], self.psk[0]))
@@ -514,6 +520,9 @@ class IpsecStrongSwanTest(unittest.TestCase):
             r"(\w+)=(\d+)", next(l for l in d.status() if l.startswith("counters ")))}
         ours, theirs = counters(driver), counters(office)
         self.assertGreater(theirs["gso_sends"], 0, theirs)
+        self.assertIn("TCP segmentation offloads", office.stderr())
+        self.assertGreater(theirs["tun_tso_reads"], 0, theirs)
+        self.assertGreater(theirs["tun_tso_segments"], theirs["tun_tso_reads"], theirs)
         self.assertGreater(ours["gro_receives"], 0, ours)
         self.assertGreater(ours["gro_datagrams"], ours["gro_receives"], ours)
         self.assertNotIn("GRO refused", driver.stderr())

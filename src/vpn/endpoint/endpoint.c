@@ -282,6 +282,8 @@ void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters
 	out->gso_sends = ep->gso_sends;
 	out->gro_receives = ep->gro_receives;
 	out->gro_datagrams = ep->gro_datagrams;
+	out->tun_tso_reads = ep->tun_tso_reads;
+	out->tun_tso_segments = ep->tun_tso_segments;
 	out->bgp_from_side = ep->bgp_from_side;
 	for (struct ep_local *lo = ep->locals; lo; lo = lo->lo_next) {
 		out->rx_invalid += lo->lo_rx_invalid;
@@ -488,10 +490,14 @@ struct vpn_endpoint *vpn_endpoint_new(const struct vpn_endpoint_config *cfg)
 	ep->buf_size = ESP_HEADROOM + payload + ESP_TAILROOM;
 	ep->pool = malloc((size_t)EP_POOL * ep->buf_size);
 	ep->rxbuf = malloc((size_t)EP_BATCH * ep->buf_size);
-	/* the same buffer holds fewer, larger messages when UDP GRO is on */
-	ep->rx_gro_msgs = (unsigned)((size_t)EP_BATCH * ep->buf_size / EP_GRO_SLOT);
-	if (ep->rx_gro_msgs > EP_BATCH)
-		ep->rx_gro_msgs = EP_BATCH;
+	/* UDP GRO's messages: EP_BATCH of up to 64 KB, so that a peer whose
+	 * datagrams come one by one (strongSwan's) still fills a batch per
+	 * recvmmsg; only the pages a message touches become resident. Without
+	 * it, GRO stays off (natt_gro_enable). */
+	if (!ep->cfg.no_udp_gro) {
+		ep->rxgro = malloc((size_t)EP_BATCH * EP_GRO_SLOT);
+		ep->rx_gro_msgs = ep->rxgro ? EP_BATCH : 0;
+	}
 	ep->loop = evloop_new(NULL, NULL);
 	if (!ep->pool || !ep->rxbuf || !ep->loop ||
 	    (ep->cfg.use_plain_rings ? ep_rings_open(ep) : ep_tun_open(ep)) < 0)
@@ -528,8 +534,14 @@ void vpn_endpoint_free(struct vpn_endpoint *ep)
 		secret_wipe(ep->pool, (size_t)EP_POOL * ep->buf_size);
 	if (ep->rxbuf)
 		secret_wipe(ep->rxbuf, (size_t)EP_BATCH * ep->buf_size);
+	if (ep->tun_frame)
+		secret_wipe(ep->tun_frame, EP_TUN_FRAME_MAX);
+	if (ep->rxgro)
+		secret_wipe(ep->rxgro, (size_t)EP_BATCH * EP_GRO_SLOT);
+	free(ep->rxgro);
 	free(ep->pool);
 	free(ep->rxbuf);
+	free(ep->tun_frame);
 	pthread_mutex_destroy(&ep->ctl_lock);
 	pthread_mutex_destroy(&ep->lock);
 	free(ep);

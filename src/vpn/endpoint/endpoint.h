@@ -257,6 +257,11 @@ struct vpn_endpoint_config {
 	struct ring *plain_rings_out[VPN_PLAIN_PORTS_MAX];
 	uint32_t tun_mtu;		/* 0 = 1500; at most 9000 */
 	int rcvbuf_bytes;		/* 0 = 4 MiB (SO_RCVBUFFORCE, else SO_RCVBUF) */
+	bool tun_offload;		/* the TUN with IFF_VNET_HDR, checksum and
+					 * TCP segmentation offloads (read as 64 KB
+					 * super-frames, cut here); a TUN this
+					 * process creates itself only (not through
+					 * priv/); refused: a plain TUN */
 	bool no_udp_gro;		/* receive NAT-T one datagram per message
 					 * (tests, benches); else UDP GRO where
 					 * the kernel takes it */
@@ -311,6 +316,8 @@ struct vpn_endpoint_counters {
 	uint64_t gro_receives;		/* NAT-T messages that held several datagrams
 					 * (UDP GRO: coalesced by the kernel) */
 	uint64_t gro_datagrams;		/* the datagrams those messages held */
+	uint64_t tun_tso_reads;		/* TUN super-frames read (tun_offload) */
+	uint64_t tun_tso_segments;	/* the packets cut from them */
 };
 void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters *out);
 

@@ -6,6 +6,8 @@
  *   tun = vpn0                  # created if missing; caller adds routes
  *   tun_mtu = 1500
  *   udp_gro = yes               # no: NAT-T received one datagram per message
+ *   tun_offload = no            # yes: the TUN with IFF_VNET_HDR, TSO4 and
+ *                               # checksum offloads (64 KB reads, cut here)
  *   log_level = info            # debug|info|warn|error
  *   [tunnel]                    # one section per tunnel
  *   id = vpn-1#1
@@ -32,7 +34,8 @@
  *
  * stdout: "tunnel <id> UP" / "tunnel <id> DOWN <cause>" at every change;
  * on SIGUSR1 a status block per tunnel ("status ..." and "  child ..."
- * lines), the endpoint's "counters gso_sends=N gro_receives=N gro_datagrams=N", then "end". SIGUSR2 rekeys every tunnel's CHILD SAs now,
+ * lines), the endpoint's "counters gso_sends=N gro_receives=N gro_datagrams=N
+ * tun_tso_reads=N tun_tso_segments=N", then "end". SIGUSR2 rekeys every tunnel's CHILD SAs now,
  * SIGRTMIN its IKEv2 SA.
  * SIGHUP re-reads the file and reconciles (add,
  * update, remove by id). SIGTERM/SIGINT stop cleanly (Delete payloads).
@@ -290,6 +293,12 @@ static int global_key(struct driver_config *dc, const char *k, const char *v)
 		dc->ep.rcvbuf_bytes = (int)x;
 		return 0;
 	}
+	if (!strcmp(k, "tun_offload")) {
+		if (strcmp(v, "yes") && strcmp(v, "no"))
+			return -1;
+		dc->ep.tun_offload = !strcmp(v, "yes");
+		return 0;
+	}
 	if (!strcmp(k, "udp_gro")) {
 		if (strcmp(v, "yes") && strcmp(v, "no"))
 			return -1;
@@ -433,9 +442,11 @@ static void print_status(struct vpn_endpoint *ep)
 	}
 	struct vpn_endpoint_counters ec;
 	vpn_endpoint_counters(ep, &ec);
-	printf("counters gso_sends=%llu gro_receives=%llu gro_datagrams=%llu\n",
+	printf("counters gso_sends=%llu gro_receives=%llu gro_datagrams=%llu tun_tso_reads=%llu "
+	       "tun_tso_segments=%llu\n",
 	       (unsigned long long)ec.gso_sends, (unsigned long long)ec.gro_receives,
-	       (unsigned long long)ec.gro_datagrams);
+	       (unsigned long long)ec.gro_datagrams, (unsigned long long)ec.tun_tso_reads,
+	       (unsigned long long)ec.tun_tso_segments);
 	printf("end\n");
 	fflush(stdout);
 	pthread_mutex_unlock(&out_lock);

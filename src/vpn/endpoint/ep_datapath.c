@@ -334,13 +334,50 @@ static bool tx_room(const struct vpn_endpoint *ep)
 	       EP_TXQ - ep->txq.q_n >= 1 + EP_FRAG_MAX;
 }
 
+void ep_tun_packet(struct vpn_endpoint *ep, unsigned port, uint8_t *buf, uint32_t len)
+{
+	struct esp_pkt pkt = { .buf = buf, .size = ep->buf_size, .off = ESP_HEADROOM, .len = len };
+	struct inner_facts f;
+	if (!inner_facts_parse(buf + ESP_HEADROOM, pkt.len, &f)) {
+		ep->drops[VPN_DROP_BAD_PACKET]++;
+		return;
+	}
+	struct ep_tunnel *t;
+	struct ep_child *c = route_packet(ep, port, buf + ESP_HEADROOM, pkt.len, &t);
+	if (!c) {
+		if (t)
+			t->t_drops[VPN_DROP_NO_SA]++;
+		else
+			ep->drops[VPN_DROP_NO_ROUTE]++;
+		return;
+	}
+	tx_enqueue(ep, &pkt, c, &f);
+}
+
+uint8_t *ep_tx_pool_take(struct vpn_endpoint *ep)
+{
+	return pool_buf(ep, ep->txq.q_pool_used++);
+}
+
 void ep_tun_readable(struct vpn_endpoint *ep, unsigned port, uint64_t now)
 {
 	int fd = ep->tun_fds[port];
 	uint32_t cap = ep->buf_size - ESP_HEADROOM - ESP_TAILROOM;
+	bool vnet = port == 0 && ep->tun_vnet;
 	for (int round = 0; round < EP_ROUNDS; round++) {
 		bool drained = false;
 		for (unsigned got = 0; got < EP_BATCH; got++) {
+			if (vnet) {
+				/* a super-frame may take the whole pool: read
+				 * aside, cut into pool buffers (ep_tunoff.c) */
+				ssize_t r = read(fd, ep->tun_frame, EP_TUN_FRAME_MAX);
+				if (r < 0) {
+					drained = true;
+					break;
+				}
+				ep_tun_offload_frame(ep, port, ep->tun_frame, (uint32_t)r);
+				continue;
+			}
 			if (!tx_room(ep))
 				tx_flush(ep);
 			uint8_t *buf = pool_buf(ep, ep->txq.q_pool_used);
@@ -350,23 +387,7 @@ void ep_tun_readable(struct vpn_endpoint *ep, unsigned port, uint64_t now)
 				break;
 			}
 			ep->txq.q_pool_used++;
-			struct esp_pkt pkt = { .buf = buf, .size = ep->buf_size,
-					       .off = ESP_HEADROOM, .len = (uint32_t)r };
-			struct inner_facts f;
-			if (!inner_facts_parse(buf + ESP_HEADROOM, pkt.len, &f)) {
-				ep->drops[VPN_DROP_BAD_PACKET]++;
-				continue;
-			}
-			struct ep_tunnel *t;
-			struct ep_child *c = route_packet(ep, port, buf + ESP_HEADROOM, pkt.len, &t);
-			if (!c) {
-				if (t)
-					t->t_drops[VPN_DROP_NO_SA]++;
-				else
-					ep->drops[VPN_DROP_NO_ROUTE]++;
-				continue;
-			}
-			tx_enqueue(ep, &pkt, c, &f);
+			ep_tun_packet(ep, port, buf, (uint32_t)r);
 		}
 		tx_flush(ep);
 		if (drained)
@@ -732,13 +753,12 @@ static void ike_deliver(struct vpn_endpoint *ep, struct ep_local *lo,
 	ep_ike_input(ep, t, now, &a, natt, p, len);
 }
 
-/* recvmmsg into rx_gro_msgs messages of EP_GRO_MSG_MAX bytes each (the
- * same rxbuf, cut differently), each with room for its UDP_GRO segment
- * size. */
+/* recvmmsg into rx_gro_msgs messages of EP_GRO_MSG_MAX bytes each
+ * (rxgro), each with room for its UDP_GRO segment size. */
 static int rx_batch_gro(struct vpn_endpoint *ep, int fd)
 {
 	for (unsigned i = 0; i < ep->rx_gro_msgs; i++) {
-		ep->rx_iov[i] = (struct iovec){ ep->rxbuf + (size_t)i * EP_GRO_SLOT + ESP_HEADROOM,
+		ep->rx_iov[i] = (struct iovec){ ep->rxgro + (size_t)i * EP_GRO_SLOT + ESP_HEADROOM,
 						EP_GRO_MSG_MAX };
 		ep->rx_msgs[i].msg_hdr = (struct msghdr){
 			.msg_name = &ep->rx_from[i], .msg_namelen = sizeof(ep->rx_from[i]),
@@ -812,7 +832,8 @@ void ep_natt_readable(struct vpn_endpoint *ep, struct ep_local *lo, uint64_t now
 			return;
 		unsigned m = 0;
 		for (int i = 0; i < n; i++) {
-			uint8_t *buf = ep->rxbuf + (size_t)i * (lo->lo_gro ? EP_GRO_SLOT : ep->buf_size);
+			uint8_t *buf = lo->lo_gro ? ep->rxgro + (size_t)i * EP_GRO_SLOT
+						  : ep->rxbuf + (size_t)i * ep->buf_size;
 			uint32_t len = ep->rx_msgs[i].msg_len;
 			if (ep->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				lo->lo_rx_invalid++;

@@ -33,6 +33,10 @@
  * UDP_GRO_CNT_MAX) of one flow, at most an IPv4 datagram's payload. */
 #define EP_GRO_MSG_MAX	65536
 #define EP_GRO_SLOT	(ESP_HEADROOM + EP_GRO_MSG_MAX)
+/* A TUN with offloads (ep_tunoff.c): struct virtio_net_hdr before each
+ * packet, and TCP super-frames of up to 64 KB. */
+#define EP_VNET_HDR_LEN	10
+#define EP_TUN_FRAME_MAX (EP_VNET_HDR_LEN + 65535)
 
 /* What a watched fd is (the loop's callback argument, ep_watch_add). */
 enum ep_watch_kind { EP_W_TUN, EP_W_IKE, EP_W_NATT, EP_W_ESP, EP_W_BGP, EP_W_RING };
@@ -164,11 +168,18 @@ struct vpn_endpoint {
 	/* rx_pkts[i] is one of several datagrams packed in one GRO message:
 	 * no headroom or tailroom of its own (an echo reply is copied out) */
 	bool rx_packed[EP_BATCH];
-	unsigned rx_gro_msgs;		/* GRO messages per recvmmsg in rxbuf */
+	uint8_t *rxgro;			/* EP_BATCH GRO messages (EP_GRO_SLOT each) */
+	unsigned rx_gro_msgs;		/* GRO messages per recvmmsg: EP_BATCH, 0
+					 * when rxgro could not be had */
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} rx_ctl[EP_BATCH];		/* each message's UDP_GRO segment size */
+	bool tun_vnet;			/* side 0 is a TUN with IFF_VNET_HDR and
+					 * offloads (cfg.tun_offload, ep_tunoff.c) */
+	uint8_t *tun_frame;		/* its reads: EP_TUN_FRAME_MAX bytes */
+	uint64_t tun_tso_reads;		/* super-frames read and cut */
+	uint64_t tun_tso_segments;	/* the packets cut from them */
 	uint64_t gro_receives;		/* GRO messages with several datagrams */
 	uint64_t gro_datagrams;		/* the datagrams they held */
 	bool gso_off;			/* the kernel refused UDP GSO: sendmmsg only */
@@ -240,6 +251,15 @@ void ep_tx_enqueue(struct vpn_endpoint *ep, struct esp_pkt *pkt, struct ep_child
 		   struct inner_facts *f);
 bool ep_tx_room(const struct vpn_endpoint *ep);
 void ep_tx_flush(struct vpn_endpoint *ep);
+/* The next free outbound pool buffer, taken (call ep_tx_room first). */
+uint8_t *ep_tx_pool_take(struct vpn_endpoint *ep);
+/* A packet of len bytes read from plaintext side port at buf + ESP_HEADROOM
+ * (a pool buffer taken for it): parsed, routed, queued or counted. */
+void ep_tun_packet(struct vpn_endpoint *ep, unsigned port, uint8_t *buf, uint32_t len);
+
+/* ep_tunoff.c: one read of a TUN with offloads (virtio_net_hdr first):
+ * its checksum completed or its segments cut, each to ep_tun_packet. */
+void ep_tun_offload_frame(struct vpn_endpoint *ep, unsigned port, uint8_t *frame, uint32_t len);
 
 /* ep_ring.c: ring sides */
 int ep_rings_open(struct vpn_endpoint *ep);

@@ -33,6 +33,8 @@
 #define UDP_GRO		104	/* linux/udp.h */
 #endif
 
+static int tun_create(char name[16], uint32_t mtu, bool offload);
+
 int ep_tun_open(struct vpn_endpoint *ep)
 {
 	if (ep->cfg.use_plain_fd) {
@@ -54,30 +56,63 @@ int ep_tun_open(struct vpn_endpoint *ep)
 			 ep->cfg.tun_name, ep->n_ports);
 		return 0;
 	}
-	int fd = vpn_tun_create(ep->cfg.tun_name, ep->cfg.tun_mtu);
+	int fd = -1;
+	if (ep->cfg.tun_offload && !priv_remote()) {
+		ep->tun_frame = malloc(EP_TUN_FRAME_MAX);
+		if (ep->tun_frame)
+			fd = tun_create(ep->cfg.tun_name, ep->cfg.tun_mtu, true);
+		ep->tun_vnet = fd >= 0;
+		if (fd < 0) {
+			free(ep->tun_frame);
+			ep->tun_frame = NULL;
+		}
+	}
+	if (fd < 0)
+		fd = vpn_tun_create(ep->cfg.tun_name, ep->cfg.tun_mtu);
 	if (fd < 0)
 		return -1;
 	ep->tun_fds[0] = ep->tun_fd = fd;
 	ep->n_ports = 1;
-	log_info(EP_LOG, "TUN %s ready (MTU %u)", ep->cfg.tun_name, ep->cfg.tun_mtu);
+	log_info(EP_LOG, "TUN %s ready (MTU %u%s)", ep->cfg.tun_name, ep->cfg.tun_mtu,
+		 ep->tun_vnet ? ", checksum and TCP segmentation offloads" : "");
 	return 0;
 }
 
 int vpn_tun_create(char name[16], uint32_t mtu)
 {
-	struct ifreq ifr;
 	if (priv_remote())
 		return priv_tun_open(name, mtu);
+	return tun_create(name, mtu, false);
+}
+
+/* The TUN name (IFF_TUN | IFF_NO_PI, O_NONBLOCK), MTU set and up; with
+ * offloads also IFF_VNET_HDR and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4)
+ * (ep_tunoff.c reads it): -1 when the kernel refuses either, logged at
+ * info (the caller then opens a plain one). */
+static int tun_create(char name[16], uint32_t mtu, bool offload)
+{
+	struct ifreq ifr;
 	int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		log_error(EP_LOG, "cannot open /dev/net/tun: %s", strerror(errno));
 		return -1;
 	}
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (offload ? IFF_VNET_HDR : 0);
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		log_error(EP_LOG, "cannot create TUN %s: %s", name, strerror(errno));
+		if (offload)
+			log_info(EP_LOG, "TUN %s with a virtio_net_hdr refused (%s): no offloads",
+				 name, strerror(errno));
+		else
+			log_error(EP_LOG, "cannot create TUN %s: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	int hdr = EP_VNET_HDR_LEN;
+	if (offload && (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 ||
+			ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0)) {
+		log_info(EP_LOG, "TUN %s: offloads refused (%s): none", name, strerror(errno));
 		close(fd);
 		return -1;
 	}
