@@ -27,6 +27,7 @@
 #define ESP_IPPROTO_ESP		50u
 #define ESP_IPPROTO_UDP		17u
 #define ESP_HMAC_MAX		64u	/* the longest digest (SHA-512) */
+#define ESP_IV_POOL		256u	/* CBC IVs drawn per RAND_bytes call */
 
 #define ESP_GCM_NONCE_LEN	(ESP_GCM_SALT_LEN + ESP_GCM_IV_LEN)
 
@@ -106,6 +107,10 @@ struct esp_sa {
 	uint8_t			sa_tmpl_len;	/* 20 or 28 */
 	uint8_t			sa_tmpl[ESP_IPV4_HDR_LEN + ESP_UDP_HDR_LEN];
 	uint32_t		sa_tmpl_sum;	/* sum of the constant words */
+	/* CBC IVs drawn ahead (esp_encrypt.c); the next is
+	 * sa_iv_pool[ESP_IV_POOL - sa_iv_left]. Secret until sent. */
+	uint32_t		sa_iv_left;
+	uint8_t			sa_iv_pool[ESP_IV_POOL][ESP_CBC_IV_LEN];
 
 	/* Inbound. */
 	struct replay_window	sa_replay;

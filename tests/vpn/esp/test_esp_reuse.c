@@ -448,6 +448,55 @@ test_gcm_modes_match_fresh(void **state)
 	}
 }
 
+/* CBC IVs come from a pool of ESP_IV_POOL random IVs refilled when empty:
+ * over several refills, in batches of 1 to 40, every packet's IV differs
+ * from every other's and the inbound SA takes every packet. */
+static int
+cmp_iv(const void *a, const void *b)
+{
+	return memcmp(a, b, ESP_CBC_IV_LEN);
+}
+
+static void
+test_cbc_ivs_unique(void **state)
+{
+	enum { TOTAL = ESP_IV_POOL * 3 + 17 };
+	static uint8_t ivs[TOTAL][ESP_CBC_IV_LEN], bufs[40][BUF_SIZE], inner[84];
+	const struct suite *su = &suites[0];
+	struct esp_sa *out = sa_make(su, ESP_DIR_OUT, 0x7200);
+	struct esp_sa *in = sa_make(su, ESP_DIR_IN, 0x7200);
+	unsigned done = 0, batch = 1;
+	(void)state;
+
+	inner_make(inner, sizeof(inner), 1);
+	while (done < TOTAL) {
+		struct esp_pkt pkts[40];
+		unsigned n = batch < TOTAL - done ? batch : TOTAL - done;
+
+		for (unsigned i = 0; i < n; i++) {
+			memset(&pkts[i], 0, sizeof(pkts[i]));
+			pkts[i].buf = bufs[i];
+			pkts[i].size = BUF_SIZE;
+			pkts[i].off = ESP_HEADROOM;
+			pkts[i].len = sizeof(inner);
+			memcpy(bufs[i] + ESP_HEADROOM, inner, sizeof(inner));
+		}
+		assert_int_equal(esp_encrypt_batch(out, pkts, n, ESP_FRAME_ESP), n);
+		for (unsigned i = 0; i < n; i++)
+			memcpy(ivs[done + i], pkts[i].buf + pkts[i].off + 8, ESP_CBC_IV_LEN);
+		assert_int_equal(esp_decrypt_batch_sa(in, pkts, n), n);
+		for (unsigned i = 0; i < n; i++)
+			assert_memory_equal(pkts[i].buf + pkts[i].off, inner, sizeof(inner));
+		done += n;
+		batch = batch % 40 + 1;
+	}
+	qsort(ivs, TOTAL, ESP_CBC_IV_LEN, cmp_iv);
+	for (unsigned i = 1; i < TOTAL; i++)
+		assert_memory_not_equal(ivs[i - 1], ivs[i], ESP_CBC_IV_LEN);
+	esp_sa_free(in);
+	esp_sa_free(out);
+}
+
 /* RFC 2202 (HMAC-SHA-1) and RFC 4231 (HMAC-SHA-2) test cases 1 and 2. */
 static void
 test_hmac_rfc_vectors(void **state)
@@ -565,6 +614,7 @@ main(void)
 		cmocka_unit_test(test_encrypt_reuse_matches_fresh),
 		cmocka_unit_test(test_decrypt_reuse_matches_fresh),
 		cmocka_unit_test(test_gcm_modes_match_fresh),
+		cmocka_unit_test(test_cbc_ivs_unique),
 		cmocka_unit_test(test_hmac_rfc_vectors),
 		cmocka_unit_test(test_hmac_matches_evp),
 	};
