@@ -22,7 +22,7 @@
  *      snapshot is no longer in use (one batch at most), so the caller
  *      may then close the fds of ENIs and ports it removed. Everything
  *      in cfg is copied; cfg's arrays may be freed after the call.
- *   4. net_router_start(r): one thread, one epoll loop over every ENI's
+ *   4. net_router_start(r): one thread, one base/evloop.h loop over every ENI's
  *      TAP fd and every port's fd; TAP frames read and written in
  *      batches (io_uring where the kernel allows it).
  *   5. net_router_counters(r, &c) from any thread: drops per cause,

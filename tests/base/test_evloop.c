@@ -6,13 +6,16 @@
  * thread, max_wait honoured; the prepare hook (first in a round, may
  * forbid blocking, its timers count) and the check hook (every round,
  * after the fds, before the timers); evloop_call from other threads
- * (run on the loop's thread, each once, the caller back only after). */
+ * (run on the loop's thread, each once, the caller back only after); a
+ * round allocates nothing (malloc, calloc and realloc wrapped at link
+ * time, in the plain build only). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -21,6 +24,37 @@
 
 #include "base/base.h"
 #include "base/evloop.h"
+
+#ifdef EVLOOP_TEST_WRAP_MALLOC
+/* -Wl,--wrap: every allocation of the code linked into this test (evloop
+ * and base included) counted while `counting` is set. */
+static atomic_int allocs;
+static atomic_bool counting;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t k, size_t n);
+void *__wrap_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n)
+{
+	if (atomic_load(&counting))
+		atomic_fetch_add(&allocs, 1);
+	return __real_malloc(n);
+}
+void *__wrap_calloc(size_t k, size_t n)
+{
+	if (atomic_load(&counting))
+		atomic_fetch_add(&allocs, 1);
+	return __real_calloc(k, n);
+}
+void *__wrap_realloc(void *p, size_t n)
+{
+	if (atomic_load(&counting))
+		atomic_fetch_add(&allocs, 1);
+	return __real_realloc(p, n);
+}
+#endif
 
 struct rec {
 	int calls;
@@ -415,6 +449,72 @@ static void test_call(void **state)
 	evloop_free(l);
 }
 
+#ifdef EVLOOP_TEST_WRAP_MALLOC
+static void rearm_later(void *arg, uint64_t now)
+{
+	struct rec *r = arg;
+	r->calls++;
+	evloop_timer_set(r->loop, r->rearm, now, rearm_later, r);
+}
+
+static bool prep_yes(void *arg)
+{
+	(void)arg;
+	return true;
+}
+
+static void check_nothing(void *arg, uint64_t now)
+{
+	(void)arg;
+	(void)now;
+}
+
+/* Rounds with an fd ready, a timer firing and re-arming, a wakeup, both
+ * hooks, and a watch deleted mid-life: no allocation (the watch's own at
+ * evloop_add is the control plane's, before counting). */
+static void test_round_allocates_nothing(void **state)
+{
+	(void)state;
+	struct rec r = { 0 };
+	struct evloop_timer t = { 0 };
+	struct evloop *l = evloop_new(on_wake, &r);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(evloop_add(l, p[0], EPOLLIN, on_fd, &r), 0);
+	evloop_set_hooks(l, prep_yes, check_nothing, &r);
+	r.loop = l;
+	r.rearm = &t;
+	evloop_timer_set(l, &t, time_mono_ms(), rearm_later, &r);
+	/* the wrap sees evloop's own allocations: evloop_add's watch */
+	int q[2];
+	assert_int_equal(pipe(q), 0);
+	atomic_store(&allocs, 0);
+	atomic_store(&counting, true);
+	assert_int_equal(evloop_add(l, q[0], EPOLLIN, on_fd, &r), 0);
+	atomic_store(&counting, false);
+	assert_int_equal(atomic_load(&allocs), 1);
+	assert_int_equal(evloop_del(l, q[0]), 0);
+	assert_true(evloop_run_once(l, 0) >= 0);
+	close(q[0]);
+	close(q[1]);
+	atomic_store(&allocs, 0);
+	atomic_store(&counting, true);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(write(p[1], "x", 1), 1);
+		evloop_wakeup(l);
+		assert_true(evloop_run_once(l, 1000) >= 2);
+	}
+	assert_int_equal(evloop_del(l, p[0]), 0);
+	assert_true(evloop_run_once(l, 0) >= 0);	/* frees the dead watch */
+	atomic_store(&counting, false);
+	assert_int_equal(atomic_load(&allocs), 0);
+	assert_true(r.calls >= 200);	/* the fd and the timer, every round */
+	evloop_free(l);
+	close(p[0]);
+	close(p[1]);
+}
+#endif
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -426,6 +526,9 @@ int main(void)
 		cmocka_unit_test(test_max_wait),
 		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_call),
+#ifdef EVLOOP_TEST_WRAP_MALLOC
+		cmocka_unit_test(test_round_allocates_nothing),
+#endif
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
