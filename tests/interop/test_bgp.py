@@ -467,7 +467,10 @@ class BgpTest(unittest.TestCase):
 
         def up():
             last["v"] = self.vpn_status()
-            return all(last["v"]["TunnelDetail"][n - 1]["Status"] == "UP" for n in tunnels)
+            # a restarted vpcd shows no tunnel detail (not the earlier
+            # process's) until its endpoint's first status
+            detail = last["v"].get("TunnelDetail")
+            return detail is not None and all(detail[n - 1]["Status"] == "UP" for n in tunnels)
         try:
             wait_for(up, timeout, "IPsec UP on tunnel(s) %s" % (tunnels,), interval=0.5)
         except AssertionError as e:

@@ -40,7 +40,8 @@ grow with a ping; charon killed ->
 both DOWN "DPD timeout" within 30 s; charon back -> UP; a wrong PSK for
 tunnel 1 in the router -> DOWN "authentication failed..." while tunnel 2
 is UP; ModifyVpnTunnelOptions on tunnel 2 renegotiates tunnel 2 only;
-vpcd restarted (SIGTERM + start) -> UP from the store, traffic; the
+vpcd restarted (SIGTERM + start) -> no earlier SA in its first tunnel
+detail, UP from the store, traffic; the
 connection deleted -> tunnels and route gone, traffic stops.
 
 Needs root (namespaces, TUN, charon); skipped otherwise."""
@@ -520,9 +521,16 @@ class VpnStoryTest(unittest.TestCase):
         self.step("ModifyVpnTunnelOptions: tunnel 2 renegotiated, tunnel 1 untouched")
 
         # vpcd restarted: every tunnel comes back from the store
+        old_spis = {sa["SpiIn"] for t in self.vpn_status_json(vid)["TunnelDetail"] for sa in t.get("IpsecSas", [])}
+        self.assertTrue(old_spis, "no IPsec SA in the tunnel detail before the restart")
         self.stop_vpcd()
         since = self.next_second()
         self.start_vpcd()
+        # the first answer already holds none of the earlier process's SAs
+        # (engine_attach drops its _TunnelDetail before the API serves)
+        first = json.loads(self.vpcctl("vpn", "status", vid, "--output", "json"))["VpnConnections"][0]
+        served = {sa["SpiIn"] for t in first.get("TunnelDetail") or [] for sa in t.get("IpsecSas", [])}
+        self.assertFalse(served & old_spis, "the restarted vpcd served the earlier process's SAs: %s" % first)
         self.wait_telemetry(vid, [("UP", "^IPSEC IS UP$")] * 2, 30, "both UP after vpcd restarted",
                             since=since)
         self.assert_strongswan_up()
