@@ -2,8 +2,13 @@
  * engine_net.c — the cache's docs into a net_config and the instances to
  * run (engine_net.h). Reads the cache only; every string is copied into
  * the plan's fixed-size ids, so the plan outlives the batch that made it.
- * Cost: one pass over each resource type (routes and rules: linear scans
- * per table/group), O(resources) memory. Never logs.
+ * Cost: one pass over each resource type; ids are resolved through hash
+ * maps built for the build (struct plan_build: the plan's gateways, ENIs,
+ * NAT gateways, peering connections, subnets and groups; each subnet's
+ * table, each group's rules, each instance's ENIs), so a build is linear
+ * in the resources but for a table's routes and a VPN gateway's own
+ * routes, which check for a prefix taken before them (quadratic in one
+ * table's routes, hundreds at most). O(resources) memory. Never logs.
  */
 #include "engine/engine_net.h"
 
@@ -12,10 +17,26 @@
 #include <string.h>
 
 #include "base/base.h"
+#include "base/idmap.h"
 #include "engine/engine_vpn.h"
 #include "state/resources.h"
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+/* One build: the plan, the cache it reads and its indexes, each filled by
+ * the step that makes what it indexes (keys borrowed from the plan's
+ * arrays, which never move, or from the cache, which does not change
+ * during a build). */
+struct plan_build {
+	struct engine_net_plan *p;
+	struct cache *c;
+	struct idmap b_gws, b_enis, b_nats, b_pcxs;	/* plan id -> index */
+	struct idmap b_subnets, b_sgs;			/* plan id -> index */
+	struct idmap b_subnet_rtb;	/* subnet id -> the first table that names it */
+	struct idmap b_main_rtb;	/* VPC id -> the last main table of it */
+};
+
+static bool known(const struct idmap *m, const char *id) { return idmap_get(m, id) >= 0; }
 
 static void *alloc_n(size_t n, size_t size)
 {
@@ -122,8 +143,10 @@ static size_t vgw_routes(struct res **vpns, size_t nc, const char *vgw, struct n
 	return n;
 }
 
-static void build_gateways(struct engine_net_plan *p, struct cache *c)
+static void build_gateways(struct plan_build *b)
 {
+	struct engine_net_plan *p = b->p;
+	struct cache *c = b->c;
 	size_t ni, nv, nc;
 	struct res **igws = cache_list(c, RT_IGW, &ni);
 	struct res **vgws = cache_list(c, RT_VGW, &nv);
@@ -166,44 +189,15 @@ static void build_gateways(struct engine_net_plan *p, struct cache *c)
 	}
 	p->np_cfg.gateways = p->np_gateways;
 	p->np_cfg.n_gateways = n;
-}
-
-static bool gateway_known(const struct engine_net_plan *p, const char *id)
-{
-	for (size_t i = 0; i < p->np_cfg.n_gateways; i++)
-		if (str_eq(p->np_gateways[i].id, id))
-			return true;
-	return false;
+	idmap_init(&b->b_gws, n);
+	for (size_t i = 0; i < n; i++)
+		idmap_add(&b->b_gws, p->np_gateways[i].id, (uint32_t)i);
 }
 
 /* --- route tables ------------------------------------------------------------ */
 
-static bool eni_known(const struct engine_net_plan *p, const char *id)
-{
-	for (size_t i = 0; i < p->np_cfg.n_enis; i++)
-		if (str_eq(p->np_enis[i].id, id))
-			return true;
-	return false;
-}
-
-static bool nat_known(const struct engine_net_plan *p, const char *id)
-{
-	for (size_t i = 0; i < p->np_cfg.n_nats; i++)
-		if (str_eq(p->np_nats[i].id, id))
-			return true;
-	return false;
-}
-
-static bool peering_known(const struct engine_net_plan *p, const char *id)
-{
-	for (size_t i = 0; i < p->np_cfg.n_peerings; i++)
-		if (str_eq(p->np_peerings[i].id, id))
-			return true;
-	return false;
-}
-
 /* The target of route doc r into out (dest untouched). */
-static void route_target(const struct engine_net_plan *p, const struct doc *r, struct net_route_config *out)
+static void route_target(const struct plan_build *b, const struct doc *r, struct net_route_config *out)
 {
 	const char *gw = doc_get_str(r, "GatewayId");
 	const char *eni = doc_get_str(r, "NetworkInterfaceId");
@@ -215,16 +209,16 @@ static void route_target(const struct engine_net_plan *p, const struct doc *r, s
 	} else if (str_eq(doc_get_str(r, "State"), "blackhole")) {
 		/* blackhole */
 	} else if (gw && (strncmp(gw, "igw-", 4) == 0 || strncmp(gw, "vgw-", 4) == 0)) {
-		if (gateway_known(p, gw) && id_copy(out->target_id, gw))
+		if (known(&b->b_gws, gw) && id_copy(out->target_id, gw))
 			out->target = gw[0] == 'i' ? NET_TARGET_IGW : NET_TARGET_VGW;
 	} else if (nat) {
-		if (nat_known(p, nat) && id_copy(out->target_id, nat))
+		if (known(&b->b_nats, nat) && id_copy(out->target_id, nat))
 			out->target = NET_TARGET_NAT;
 	} else if (pcx) {
-		if (peering_known(p, pcx) && id_copy(out->target_id, pcx))
+		if (known(&b->b_pcxs, pcx) && id_copy(out->target_id, pcx))
 			out->target = NET_TARGET_PEERING;
 	} else if (eni && !gw) {
-		if (eni_known(p, eni) && id_copy(out->target_id, eni))
+		if (known(&b->b_enis, eni) && id_copy(out->target_id, eni))
 			out->target = NET_TARGET_ENI;
 	}
 	if (out->target != NET_TARGET_BLACKHOLE)
@@ -239,13 +233,12 @@ static void route_target(const struct engine_net_plan *p, const struct doc *r, s
 		id_copy(out->target_id, doc_get_str(r, named[i]));
 }
 
-static bool route_from_doc(const struct engine_net_plan *p, const struct doc *r,
-			   struct net_route_config *out)
+static bool route_from_doc(const struct plan_build *b, const struct doc *r, struct net_route_config *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (!cidr_parse(doc_get_str(r, "DestinationCidrBlock"), &out->dest, NULL))
 		return false;	/* IPv6; prefix lists: add_pl_route */
-	route_target(p, r, out);
+	route_target(b, r, out);
 	return true;
 }
 
@@ -299,8 +292,10 @@ static void add_pl_route(void *arg, const struct cidr4 *dest)
 	nr->dest = *dest;
 }
 
-static void build_tables(struct engine_net_plan *p, struct cache *c)
+static void build_tables(struct plan_build *b)
 {
+	struct engine_net_plan *p = b->p;
+	struct cache *c = b->c;
 	size_t nt;
 	struct res **tables = cache_list(c, RT_ROUTE_TABLE, &nt);
 	size_t max = 0;
@@ -322,20 +317,20 @@ static void build_tables(struct engine_net_plan *p, struct cache *c)
 		struct net_route_config *routes = &p->np_routes[used];
 		size_t k = 0;
 		doc_foreach(r, doc_get(d, "Routes"))
-			if (route_from_doc(p, r, &routes[k]) && !dest_taken(routes, k, &routes[k].dest))
+			if (route_from_doc(b, r, &routes[k]) && !dest_taken(routes, k, &routes[k].dest))
 				k++;
 		doc_foreach(r, doc_get(d, "Routes")) {
 			const char *pl = doc_get_str(r, "DestinationPrefixListId");
 			if (!pl)
 				continue;
 			struct pl_route_ctx pc = { .pr_routes = routes, .pr_n = &k };
-			route_target(p, r, &pc.pr_tmpl);
+			route_target(b, r, &pc.pr_tmpl);
 			prefix_list_cidrs(c, pl, add_pl_route, &pc);
 		}
 		/* propagated: after the table's own routes, which win a tie */
 		doc_foreach(pv, doc_get(d, "PropagatingVgws")) {
 			struct propagate_ctx pc = { routes, &k, doc_get_str(pv, "GatewayId") };
-			if (pc.pc_vgw && gateway_known(p, pc.pc_vgw))
+			if (pc.pc_vgw && known(&b->b_gws, pc.pc_vgw))
 				vgw_propagated_routes(c, pc.pc_vgw, add_propagated, &pc);
 		}
 		t->routes = routes;
@@ -347,26 +342,41 @@ static void build_tables(struct engine_net_plan *p, struct cache *c)
 	p->np_cfg.n_route_tables = n;
 }
 
-/* The table of subnet_id: its explicit association, else its VPC's main. */
-static const char *subnet_table(struct cache *c, const char *subnet_id, const char *vpc_id)
+/* Each subnet's table, indexed: the first table (in creation order) whose
+ * Associations name the subnet, else the last main table of its VPC. */
+static void index_tables(struct plan_build *b, struct res **tables, size_t n)
 {
-	size_t n;
-	struct res **tables = cache_list(c, RT_ROUTE_TABLE, &n);
-	const char *main_table = NULL;
+	idmap_init(&b->b_subnet_rtb, n);
+	idmap_init(&b->b_main_rtb, 16);
 	for (size_t i = 0; i < n; i++)
 		doc_foreach(a, doc_get(tables[i]->r_doc, "Associations")) {
-			if (str_eq(doc_get_str(a, "SubnetId"), subnet_id))
-				return tables[i]->r_id;
-			if (doc_get_bool(a, "Main", false) && str_eq(doc_get_str(tables[i]->r_doc, "VpcId"), vpc_id))
-				main_table = tables[i]->r_id;
+			const char *sn = doc_get_str(a, "SubnetId");
+			if (sn)
+				idmap_add(&b->b_subnet_rtb, sn, (uint32_t)i);
+			const char *vpc = doc_get_str(tables[i]->r_doc, "VpcId");
+			if (doc_get_bool(a, "Main", false) && vpc)
+				idmap_set(&b->b_main_rtb, vpc, (uint32_t)i);
 		}
-	return main_table;
 }
 
-static void build_subnets(struct engine_net_plan *p, struct cache *c)
+/* The table of subnet_id: its explicit association, else its VPC's main. */
+static const char *subnet_table(const struct plan_build *b, struct res **tables, const char *subnet_id,
+				const char *vpc_id)
 {
-	size_t n;
+	int64_t k = idmap_get(&b->b_subnet_rtb, subnet_id);
+	if (k < 0)
+		k = idmap_get(&b->b_main_rtb, vpc_id);
+	return k < 0 ? NULL : tables[k]->r_id;
+}
+
+static void build_subnets(struct plan_build *b)
+{
+	struct engine_net_plan *p = b->p;
+	struct cache *c = b->c;
+	size_t n, nt;
 	struct res **subnets = cache_list(c, RT_SUBNET, &n);
+	struct res **tables = cache_list(c, RT_ROUTE_TABLE, &nt);
+	index_tables(b, tables, nt);
 	p->np_subnets = alloc_n(n, sizeof(*p->np_subnets));
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -375,19 +385,24 @@ static void build_subnets(struct engine_net_plan *p, struct cache *c)
 		const char *vpc = doc_get_str(d, "VpcId");
 		if (!id_copy(s->id, subnets[i]->r_id) || !id_copy(s->vpc_id, vpc) ||
 		    !cidr_parse(doc_get_str(d, "CidrBlock"), &s->cidr, NULL) ||
-		    !id_copy(s->route_table_id, subnet_table(c, subnets[i]->r_id, vpc)) ||
+		    !id_copy(s->route_table_id, subnet_table(b, tables, subnets[i]->r_id, vpc)) ||
 		    !id_copy(s->nacl_id, subnet_nacl_id(d)))
 			continue;
 		k++;
 	}
 	p->np_cfg.subnets = p->np_subnets;
 	p->np_cfg.n_subnets = k;
+	idmap_init(&b->b_subnets, k);
+	for (size_t i = 0; i < k; i++)
+		idmap_add(&b->b_subnets, p->np_subnets[i].id, (uint32_t)i);
 }
 
 /* --- network ACLs and security groups ------------------------------------------ */
 
-static void build_nacls(struct engine_net_plan *p, struct cache *c)
+static void build_nacls(struct plan_build *b)
 {
+	struct engine_net_plan *p = b->p;
+	struct cache *c = b->c;
 	size_t n, max = 0;
 	struct res **acls = cache_list(c, RT_NACL, &n);
 	for (size_t i = 0; i < n; i++)
@@ -445,14 +460,39 @@ static void add_pl_rule(void *arg, const struct cidr4 *cidr)
 	r->cidr = *cidr;
 }
 
-static void build_sgs(struct engine_net_plan *p, struct cache *c)
+static void build_sgs(struct plan_build *b)
 {
+	struct engine_net_plan *p = b->p;
+	struct cache *c = b->c;
 	size_t ng, nr;
 	struct res **groups = cache_list(c, RT_SG, &ng);
 	struct res **rules = cache_list(c, RT_SG_RULE, &nr);
 	size_t max = nr;	/* a prefix list's rule becomes one per CIDR */
 	for (size_t j = 0; j < nr; j++)
 		max += prefix_list_cidrs(c, doc_get_str(rules[j]->r_doc, "PrefixListId"), NULL, NULL);
+	/* each group's rules, in creation order: a counting sort by group
+	 * (group i's are by_group[first[i] .. first[i + 1])) */
+	struct idmap gi;
+	idmap_init(&gi, ng);
+	for (size_t i = 0; i < ng; i++)
+		idmap_add(&gi, groups[i]->r_id, (uint32_t)i);
+	size_t *first = alloc_n(ng + 1, sizeof(*first)), *fill = alloc_n(ng + 1, sizeof(*fill));
+	size_t *by_group = alloc_n(nr, sizeof(*by_group));
+	for (size_t j = 0; j < nr; j++) {
+		int64_t g = idmap_get(&gi, doc_get_str(rules[j]->r_doc, "GroupId"));
+		if (g >= 0)
+			first[g + 1]++;
+	}
+	for (size_t i = 0; i < ng; i++)
+		fill[i] = first[i + 1] += first[i];
+	for (size_t i = ng; i-- > 0;)
+		fill[i] = first[i];
+	for (size_t j = 0; j < nr; j++) {
+		int64_t g = idmap_get(&gi, doc_get_str(rules[j]->r_doc, "GroupId"));
+		if (g >= 0)
+			by_group[fill[g]++] = j;
+	}
+	idmap_free(&gi);
 	p->np_sgs = alloc_n(ng, sizeof(*p->np_sgs));
 	p->np_sg_rules = alloc_n(max, sizeof(*p->np_sg_rules));
 	size_t used = 0, k = 0;
@@ -462,10 +502,9 @@ static void build_sgs(struct engine_net_plan *p, struct cache *c)
 			continue;
 		struct net_sg_rule_config *out = &p->np_sg_rules[used];
 		size_t m = 0;
-		for (size_t j = 0; j < nr; j++) {
+		for (size_t q = first[i]; q < first[i + 1]; q++) {
+			size_t j = by_group[q];
 			const struct doc *d = rules[j]->r_doc;
-			if (!str_eq(doc_get_str(d, "GroupId"), g->id))
-				continue;
 			struct net_sg_rule_config *r = &out[m];
 			memset(r, 0, sizeof(*r));
 			int proto = protocol_parse(doc_get_str(d, "IpProtocol"));
@@ -495,6 +534,12 @@ static void build_sgs(struct engine_net_plan *p, struct cache *c)
 	}
 	p->np_cfg.sgs = p->np_sgs;
 	p->np_cfg.n_sgs = k;
+	free(first);
+	free(fill);
+	free(by_group);
+	idmap_init(&b->b_sgs, k);
+	for (size_t i = 0; i < k; i++)
+		idmap_add(&b->b_sgs, p->np_sgs[i].id, (uint32_t)i);
 }
 
 /* --- ENIs and instances ------------------------------------------------------------ */
@@ -510,34 +555,25 @@ static bool mac_parse(const char *s, uint8_t mac[6])
 	return true;
 }
 
-static bool subnet_cidr(const struct engine_net_plan *p, const char *subnet_id, struct cidr4 *out)
+static bool subnet_cidr(const struct plan_build *b, const char *subnet_id, struct cidr4 *out)
 {
-	for (size_t i = 0; i < p->np_cfg.n_subnets; i++)
-		if (str_eq(p->np_subnets[i].id, subnet_id)) {
-			*out = p->np_subnets[i].cidr;
-			return true;
-		}
-	return false;
+	int64_t i = idmap_get(&b->b_subnets, subnet_id);
+	if (i < 0)
+		return false;
+	*out = b->p->np_subnets[i].cidr;
+	return true;
 }
 
-static const char *subnet_vpc(const struct engine_net_plan *p, const char *subnet_id)
+static const char *subnet_vpc(const struct plan_build *b, const char *subnet_id)
 {
-	for (size_t i = 0; i < p->np_cfg.n_subnets; i++)
-		if (str_eq(p->np_subnets[i].id, subnet_id))
-			return p->np_subnets[i].vpc_id;
-	return "";
+	int64_t i = idmap_get(&b->b_subnets, subnet_id);
+	return i < 0 ? "" : b->p->np_subnets[i].vpc_id;
 }
 
-static bool sg_known(const struct engine_net_plan *p, const char *id)
+static void build_enis(struct plan_build *b)
 {
-	for (size_t i = 0; i < p->np_cfg.n_sgs; i++)
-		if (str_eq(p->np_sgs[i].id, id))
-			return true;
-	return false;
-}
-
-static void build_enis(struct engine_net_plan *p, struct cache *c)
-{
+	struct engine_net_plan *p = b->p;
+	struct cache *c = b->c;
 	size_t n;
 	struct res **enis = cache_list(c, RT_ENI, &n);
 	p->np_enis = alloc_n(n, sizeof(*p->np_enis));
@@ -548,7 +584,7 @@ static void build_enis(struct engine_net_plan *p, struct cache *c)
 		struct cidr4 sn;
 		memset(e, 0, sizeof(*e));
 		if (!id_copy(e->id, enis[i]->r_id) || !id_copy(e->subnet_id, doc_get_str(d, "SubnetId")) ||
-		    !subnet_cidr(p, e->subnet_id, &sn) || !ip4_parse(doc_get_str(d, "PrivateIpAddress"), &e->ip) ||
+		    !subnet_cidr(b, e->subnet_id, &sn) || !ip4_parse(doc_get_str(d, "PrivateIpAddress"), &e->ip) ||
 		    !cidr_contains_ip(&sn, e->ip) || !mac_parse(doc_get_str(d, "MacAddress"), e->mac))
 			continue;
 		if (!ip4_parse(doc_get_str(doc_get(d, "Association"), "PublicIp"), &e->public_ip))
@@ -556,7 +592,7 @@ static void build_enis(struct engine_net_plan *p, struct cache *c)
 		e->src_dst_check = doc_get_bool(d, "SourceDestCheck", true);
 		doc_foreach(g, doc_get(d, "Groups")) {
 			const char *gid = doc_get_str(g, "GroupId");
-			if (e->n_groups < NET_ENI_MAX_GROUPS && sg_known(p, gid) && id_copy(e->group_ids[e->n_groups], gid))
+			if (e->n_groups < NET_ENI_MAX_GROUPS && known(&b->b_sgs, gid) && id_copy(e->group_ids[e->n_groups], gid))
 				e->n_groups++;
 		}
 		e->tap_fd = -1;
@@ -564,12 +600,17 @@ static void build_enis(struct engine_net_plan *p, struct cache *c)
 	}
 	p->np_cfg.enis = p->np_enis;
 	p->np_cfg.n_enis = k;
+	idmap_init(&b->b_enis, k);
+	for (size_t i = 0; i < k; i++)
+		idmap_add(&b->b_enis, p->np_enis[i].id, (uint32_t)i);
 }
 
 /* --- NAT gateways and peering connections ------------------------------------ */
 
-static void build_nats_peerings(struct engine_net_plan *p, struct cache *c)
+static void build_nats_peerings(struct plan_build *b)
 {
+	struct engine_net_plan *p = b->p;
+	struct cache *c = b->c;
 	size_t nn, np;
 	struct res **nats = cache_list(c, RT_NATGW, &nn);
 	struct res **pcxs = cache_list(c, RT_PCX, &np);
@@ -583,7 +624,7 @@ static void build_nats_peerings(struct engine_net_plan *p, struct cache *c)
 		doc_foreach(a, doc_get(d, "NatGatewayAddresses"))
 			if (!eni)
 				eni = doc_get_str(a, "NetworkInterfaceId");
-		if (!natgw_is_live(d) || !eni_known(p, eni) || !id_copy(n->id, nats[i]->r_id) || !id_copy(n->eni_id, eni))
+		if (!natgw_is_live(d) || !known(&b->b_enis, eni) || !id_copy(n->id, nats[i]->r_id) || !id_copy(n->eni_id, eni))
 			continue;
 		k++;
 	}
@@ -601,6 +642,12 @@ static void build_nats_peerings(struct engine_net_plan *p, struct cache *c)
 	}
 	p->np_cfg.peerings = p->np_peerings;
 	p->np_cfg.n_peerings = k;
+	idmap_init(&b->b_nats, p->np_cfg.n_nats);
+	for (size_t i = 0; i < p->np_cfg.n_nats; i++)
+		idmap_add(&b->b_nats, p->np_nats[i].id, (uint32_t)i);
+	idmap_init(&b->b_pcxs, k);
+	for (size_t i = 0; i < k; i++)
+		idmap_add(&b->b_pcxs, p->np_peerings[i].id, (uint32_t)i);
 }
 
 static const char *tag_value(const struct doc *d, const char *key)
@@ -611,41 +658,83 @@ static const char *tag_value(const struct doc *d, const char *key)
 	return NULL;
 }
 
-/* The plan's index of instance_id's primary ENI, or -1. */
-static long primary_eni(const struct engine_net_plan *p, struct cache *c, const char *instance_id)
+/* Each instance's ENIs in the plan, indexed: for instance list[i], its
+ * primary (the first plan ENI attached with DeviceIndex 0, -1 none) and
+ * its secondaries (DeviceIndex 1..ENGINE_DEV_MAX, in plan order) as
+ * sec[sec_first[i] .. sec_first[i + 1]], plan ENI indices. */
+struct instance_enis {
+	long *ie_primary;
+	size_t *ie_sec_first;
+	size_t *ie_sec;
+};
+
+static void index_instance_enis(const struct plan_build *b, struct res **list, size_t n, struct instance_enis *ie)
 {
-	for (size_t i = 0; i < p->np_cfg.n_enis; i++) {
-		const struct res *r = cache_get_typed(c, RT_ENI, p->np_enis[i].id);
+	const struct engine_net_plan *p = b->p;
+	size_t ne = p->np_cfg.n_enis;
+	struct idmap by_id;
+	idmap_init(&by_id, n);
+	for (size_t i = 0; i < n; i++)
+		idmap_add(&by_id, list[i]->r_id, (uint32_t)i);
+	ie->ie_primary = alloc_n(n, sizeof(*ie->ie_primary));
+	ie->ie_sec_first = alloc_n(n + 1, sizeof(*ie->ie_sec_first));
+	ie->ie_sec = alloc_n(ne, sizeof(*ie->ie_sec));
+	for (size_t i = 0; i < n; i++)
+		ie->ie_primary[i] = -1;
+	int64_t *owner = alloc_n(ne, sizeof(*owner));	/* the instance of a secondary, -1 */
+	for (size_t k = 0; k < ne; k++) {
+		const struct res *r = cache_get_typed(b->c, RT_ENI, p->np_enis[k].id);
 		const struct doc *a = r ? doc_get(r->r_doc, "Attachment") : NULL;
-		if (str_eq(doc_get_str(a, "InstanceId"), instance_id) && doc_get_int(a, "DeviceIndex", -1) == 0)
-			return (long)i;
+		int64_t i = idmap_get(&by_id, doc_get_str(a, "InstanceId"));
+		int64_t dev = doc_get_int(a, "DeviceIndex", -1);
+		owner[k] = -1;
+		if (i < 0)
+			continue;
+		if (dev == 0 && ie->ie_primary[i] < 0)
+			ie->ie_primary[i] = (long)k;
+		else if (dev >= 1 && dev <= ENGINE_DEV_MAX) {
+			owner[k] = i;
+			ie->ie_sec_first[i + 1]++;
+		}
 	}
-	return -1;
+	for (size_t i = 0; i < n; i++)
+		ie->ie_sec_first[i + 1] += ie->ie_sec_first[i];
+	size_t *fill = alloc_n(n + 1, sizeof(*fill));
+	memcpy(fill, ie->ie_sec_first, (n + 1) * sizeof(*fill));
+	for (size_t k = 0; k < ne; k++)
+		if (owner[k] >= 0)
+			ie->ie_sec[fill[owner[k]]++] = k;
+	free(fill);
+	free(owner);
+	idmap_free(&by_id);
 }
 
 /* The secondary ENIs (DeviceIndex 1..ENGINE_DEV_MAX) of the running
- * instance in, after its primary was placed. */
-static void add_secondaries(struct engine_net_plan *p, struct cache *c, const struct engine_net_instance *in)
+ * instance in (list index i), after its primary was placed. */
+static void add_secondaries(struct plan_build *b, const struct instance_enis *ie, size_t i,
+			    const struct engine_net_instance *in)
 {
-	for (size_t i = 0; i < p->np_cfg.n_enis; i++) {
-		const struct res *r = cache_get_typed(c, RT_ENI, p->np_enis[i].id);
-		const struct doc *a = r ? doc_get(r->r_doc, "Attachment") : NULL;
-		int64_t dev = doc_get_int(a, "DeviceIndex", -1);
-		if (!str_eq(doc_get_str(a, "InstanceId"), in->ni_id) || dev < 1 || dev > ENGINE_DEV_MAX)
-			continue;
+	struct engine_net_plan *p = b->p;
+	for (size_t q = ie->ie_sec_first[i]; q < ie->ie_sec_first[i + 1]; q++) {
+		size_t k = ie->ie_sec[q];
+		const struct res *r = cache_get_typed(b->c, RT_ENI, p->np_enis[k].id);
 		struct engine_net_instance *s = &p->np_secondary[p->np_nsecondary];
 		*s = *in;
-		s->ni_eni = i;
-		s->ni_dev = (int)dev;
-		if (subnet_cidr(p, p->np_enis[i].subnet_id, &s->ni_subnet))
+		s->ni_eni = k;
+		s->ni_dev = (int)doc_get_int(doc_get(r->r_doc, "Attachment"), "DeviceIndex", -1);
+		if (subnet_cidr(b, p->np_enis[k].subnet_id, &s->ni_subnet))
 			p->np_nsecondary++;
 	}
 }
 
-static void build_instances(struct engine_net_plan *p, struct cache *c)
+static void build_instances(struct plan_build *b)
 {
+	struct engine_net_plan *p = b->p;
+	struct cache *c = b->c;
 	size_t n;
 	struct res **list = cache_list(c, RT_INSTANCE, &n);
+	struct instance_enis ie;
+	index_instance_enis(b, list, n, &ie);
 	p->np_secondary = alloc_n(p->np_cfg.n_enis, sizeof(*p->np_secondary));
 	p->np_instances = alloc_n(n, sizeof(*p->np_instances));
 	p->np_stopped = alloc_n(n, sizeof(*p->np_stopped));
@@ -664,34 +753,41 @@ static void build_instances(struct engine_net_plan *p, struct cache *c)
 				id_copy(p->np_stopped[p->np_nstopped++], list[i]->r_id);
 			continue;
 		}
-		long e = primary_eni(p, c, list[i]->r_id);
-		if (e < 0 || !subnet_cidr(p, p->np_enis[e].subnet_id, &in->ni_subnet))
+		long e = ie.ie_primary[i];
+		if (e < 0 || !subnet_cidr(b, p->np_enis[e].subnet_id, &in->ni_subnet))
 			continue;
 		if (join && !id_copy(in->ni_join, tag_value(d, ENGINE_NETNS_TAG)))
 			continue;	/* no namespace named: nothing to join */
 		in->ni_eni = (size_t)e;
 		if (linux_ns)
-			vpc_resolv_conf(c, subnet_vpc(p, p->np_enis[e].subnet_id), in->ni_resolv, sizeof(in->ni_resolv));
+			vpc_resolv_conf(c, subnet_vpc(b, p->np_enis[e].subnet_id), in->ni_resolv, sizeof(in->ni_resolv));
 		p->np_ninstances++;
-		add_secondaries(p, c, in);
+		add_secondaries(b, &ie, i, in);
 	}
+	free(ie.ie_primary);
+	free(ie.ie_sec_first);
+	free(ie.ie_sec);
 }
 
 struct engine_net_plan *engine_net_plan_build(struct cache *c)
 {
-	struct engine_net_plan *p = alloc_n(1, sizeof(*p));
+	struct plan_build b = { .p = alloc_n(1, sizeof(struct engine_net_plan)), .c = c };
 	/* order matters: ENIs check subnets and groups; NAT gateways their
 	 * ENIs; routes check gateways, ENIs, NAT gateways and peering
 	 * connections; instances look for their ENIs */
-	build_gateways(p, c);
-	build_subnets(p, c);
-	build_nacls(p, c);
-	build_sgs(p, c);
-	build_enis(p, c);
-	build_nats_peerings(p, c);
-	build_tables(p, c);
-	build_instances(p, c);
-	return p;
+	build_gateways(&b);
+	build_subnets(&b);
+	build_nacls(&b);
+	build_sgs(&b);
+	build_enis(&b);
+	build_nats_peerings(&b);
+	build_tables(&b);
+	build_instances(&b);
+	struct idmap *maps[] = { &b.b_gws, &b.b_enis, &b.b_nats, &b.b_pcxs, &b.b_subnets, &b.b_sgs,
+				 &b.b_subnet_rtb, &b.b_main_rtb };
+	for (size_t i = 0; i < ARRAY_LEN(maps); i++)
+		idmap_free(maps[i]);
+	return b.p;
 }
 
 const char *engine_net_sg_rule_id(const struct engine_net_plan *p, const char *group_id, int32_t index)

@@ -4,12 +4,16 @@
  * to indices, NACL rules split by direction and sorted by number, SG
  * rules compiled with referenced groups expanded to sorted member
  * addresses, one LPM per route table, address -> ENI indexes, fd -> ENI
- * or port. Control plane only: it allocates freely and is O(n^2) in the
- * number of objects where it resolves ids (thousands at most per host).
+ * or port. Control plane only: it allocates freely. Ids are resolved
+ * through hash maps (base/idmap.h) keyed by the configuration's ids, which
+ * outlive the build, and subnets are checked for overlap after a sort by
+ * VPC and address: O(n log n) in the objects, but for a VPN gateway's own
+ * routes (quadratic in one gateway's routes, hundreds at most).
  * A snapshot is never modified after net_snapshot_build() returns.
  */
 #include "net/net_int.h"
 
+#include "base/idmap.h"
 #include "base/ring.h"
 
 #include <stdarg.h>
@@ -21,7 +25,16 @@ struct build {
 	struct net_snapshot *s;
 	char *err;
 	size_t errlen;
+	/* id -> index of what is built so far (keys: cfg's ids) */
+	struct idmap b_vpcs, b_nacls, b_sgs, b_gws, b_subnets, b_rtbs, b_cfg_rtbs, b_enis, b_nats, b_pcxs;
 };
+
+/* The index of id in m, or -1. */
+static int32_t
+find(const struct idmap *m, const char *id)
+{
+	return (int32_t)idmap_get(m, id);
+}
 
 static int
 fail(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -57,25 +70,18 @@ vpc_index(struct build *b, const char *id, bool add)
 
 	if (!id[0])
 		return -1;
-	for (uint32_t i = 0; i < s->n_vpcs; i++)
-		if (strcmp(s->vpcs[i].v_id, id) == 0)
-			return (int32_t)i;
-	if (!add)
-		return -1;
+	int32_t known = find(&b->b_vpcs, id);
+	if (known >= 0 || !add)
+		return known;
 	struct snap_vpc *v = realloc(s->vpcs, sizeof(*v) * (s->n_vpcs + 1));
 	if (!v)
 		return -1;
 	s->vpcs = v;
 	snprintf(v[s->n_vpcs].v_id, NET_ID_MAX, "%s", id);
 	v[s->n_vpcs].v_zone = zone_of(id);
+	idmap_add(&b->b_vpcs, id, s->n_vpcs);
 	return (int32_t)s->n_vpcs++;
 }
-
-#define FIND_ID(arr, n, field, id) ({ \
-	int32_t found_ = -1; \
-	for (uint32_t i_ = 0; i_ < (n); i_++) \
-		if (strcmp((arr)[i_].field, (id)) == 0) { found_ = (int32_t)i_; break; } \
-	found_; })
 
 static bool
 id_ok(const char *id)
@@ -149,7 +155,7 @@ build_sg_rules(struct build *b, const struct net_config *cfg, size_t gi)
 		if (r->protocol < -1 || r->protocol > 255)
 			return fail(b, "%s: rule %zu: bad protocol %d", c->id, i, r->protocol);
 		if (r->group_id[0]) {
-			o->ar_group = FIND_ID(b->s->sgs, b->s->n_sgs, g_id, r->group_id);
+			o->ar_group = find(&b->b_sgs, r->group_id);
 			if (o->ar_group < 0)
 				return fail(b, "%s: rule %zu: no group %s", c->id, i, r->group_id);
 		} else {
@@ -210,10 +216,10 @@ build_enis(struct build *b, const struct net_config *cfg)
 
 		if (!id_ok(c->id))
 			return fail(b, "ENI %zu: bad id", i);
-		if (FIND_ID(s->enis, (uint32_t)i, e_id, c->id) >= 0)
+		if (!idmap_add(&b->b_enis, c->id, (uint32_t)i))
 			return fail(b, "%s: duplicate ENI id", c->id);
 		snprintf(e->e_id, NET_ID_MAX, "%s", c->id);
-		int32_t sn = FIND_ID(s->subnets, s->n_subnets, s_id, c->subnet_id);
+		int32_t sn = find(&b->b_subnets, c->subnet_id);
 		if (sn < 0)
 			return fail(b, "%s: no subnet %s", c->id, c->subnet_id);
 		if (!cidr_contains_ip(&s->subnets[sn].s_cidr, c->ip))
@@ -231,23 +237,32 @@ build_enis(struct build *b, const struct net_config *cfg)
 		if (c->n_groups > NET_ENI_MAX_GROUPS)
 			return fail(b, "%s: more than %d groups", c->id, NET_ENI_MAX_GROUPS);
 		for (size_t g = 0; g < c->n_groups; g++) {
-			int32_t gi = FIND_ID(s->sgs, s->n_sgs, g_id, c->group_ids[g]);
+			int32_t gi = find(&b->b_sgs, c->group_ids[g]);
 			if (gi < 0)
 				return fail(b, "%s: no security group %s", c->id, c->group_ids[g]);
 			if (s->sgs[gi].g_vpc != e->e_vpc)
 				return fail(b, "%s: group %s is in another VPC", c->id, c->group_ids[g]);
 			e->e_groups[e->e_ngroups++] = (uint32_t)gi;
-			struct snap_sg *sg = &s->sgs[gi];
-			uint32_t *m = realloc(sg->g_members, sizeof(*m) * (sg->g_nmembers + 1));
-			if (!m)
-				return fail(b, "out of memory");
-			sg->g_members = m;
-			m[sg->g_nmembers++] = c->ip;
+			s->sgs[gi].g_nmembers++;	/* counted here, filled below */
 		}
 		s->by_ip[i] = (struct snap_addr){ e->e_vpc, c->ip, (uint32_t)i };
 		if (c->public_ip)
 			s->by_public[s->n_public++] = (struct snap_addr){ 0, c->public_ip, (uint32_t)i };
 	}
+	/* each group's members, in ENI order, then sorted */
+	for (uint32_t g = 0; g < s->n_sgs; g++) {
+		if (!s->sgs[g].g_nmembers)
+			continue;
+		s->sgs[g].g_members = calloc(s->sgs[g].g_nmembers, sizeof(uint32_t));
+		if (!s->sgs[g].g_members)
+			return fail(b, "out of memory");
+		s->sgs[g].g_nmembers = 0;
+	}
+	for (uint32_t i = 0; i < s->n_enis; i++)
+		for (uint32_t g = 0; g < s->enis[i].e_ngroups; g++) {
+			struct snap_sg *sg = &s->sgs[s->enis[i].e_groups[g]];
+			sg->g_members[sg->g_nmembers++] = s->enis[i].e_ip;
+		}
 	qsort(s->by_ip, s->n_enis, sizeof(*s->by_ip), addr_cmp);
 	for (uint32_t i = 1; i < s->n_enis; i++)
 		if (addr_cmp(&s->by_ip[i - 1], &s->by_ip[i]) == 0)
@@ -273,9 +288,9 @@ build_nats_peerings(struct build *b, const struct net_config *cfg)
 	for (size_t i = 0; i < cfg->n_nats; i++, s->n_nats++) {
 		const struct net_nat_config *c = &cfg->nats[i];
 		struct snap_nat *n = &s->nats[i];
-		if (!id_ok(c->id) || FIND_ID(s->nats, s->n_nats, n_id, c->id) >= 0)
+		if (!id_ok(c->id) || !idmap_add(&b->b_nats, c->id, (uint32_t)i))
 			return fail(b, "NAT gateway %zu: bad or duplicate id", i);
-		int32_t e = FIND_ID(s->enis, s->n_enis, e_id, c->eni_id);
+		int32_t e = find(&b->b_enis, c->eni_id);
 		if (e < 0)
 			return fail(b, "%s: no interface %s", c->id, c->eni_id);
 		if (s->enis[e].e_nat >= 0 || s->enis[e].e_fd >= 0)
@@ -287,7 +302,7 @@ build_nats_peerings(struct build *b, const struct net_config *cfg)
 	for (size_t i = 0; i < cfg->n_peerings; i++, s->n_peerings++) {
 		const struct net_peering_config *c = &cfg->peerings[i];
 		struct snap_peering *p = &s->peerings[i];
-		if (!id_ok(c->id) || FIND_ID(s->peerings, s->n_peerings, p_id, c->id) >= 0)
+		if (!id_ok(c->id) || !idmap_add(&b->b_pcxs, c->id, (uint32_t)i))
 			return fail(b, "peering connection %zu: bad or duplicate id", i);
 		int32_t v0 = vpc_index(b, c->vpc_ids[0], true), v1 = vpc_index(b, c->vpc_ids[1], true);
 		if (v0 < 0 || v1 < 0 || v0 == v1)
@@ -371,7 +386,7 @@ build_rtb(struct build *b, const struct net_route_table_config *c, struct snap_r
 		case NET_TARGET_BLACKHOLE:
 			break;
 		case NET_TARGET_ENI:
-			o->r_index = FIND_ID(s->enis, s->n_enis, e_id, r->target_id);
+			o->r_index = find(&b->b_enis, r->target_id);
 			if (o->r_index < 0) {
 				free(le);
 				return fail(b, "%s: route target %s: no such ENI", c->id, r->target_id);
@@ -379,7 +394,7 @@ build_rtb(struct build *b, const struct net_route_table_config *c, struct snap_r
 			break;
 		case NET_TARGET_IGW:
 		case NET_TARGET_VGW:
-			o->r_index = FIND_ID(s->gws, s->n_gws, w_id, r->target_id);
+			o->r_index = find(&b->b_gws, r->target_id);
 			if (o->r_index < 0 || s->gws[o->r_index].w_kind !=
 			    (r->target == NET_TARGET_IGW ? NET_GW_IGW : NET_GW_VGW)) {
 				free(le);
@@ -387,14 +402,14 @@ build_rtb(struct build *b, const struct net_route_table_config *c, struct snap_r
 			}
 			break;
 		case NET_TARGET_NAT:
-			o->r_index = FIND_ID(s->nats, s->n_nats, n_id, r->target_id);
+			o->r_index = find(&b->b_nats, r->target_id);
 			if (o->r_index < 0) {
 				free(le);
 				return fail(b, "%s: route target %s: no such NAT gateway", c->id, r->target_id);
 			}
 			break;
 		case NET_TARGET_PEERING:
-			o->r_index = FIND_ID(s->peerings, s->n_peerings, p_id, r->target_id);
+			o->r_index = find(&b->b_pcxs, r->target_id);
 			if (o->r_index < 0) {
 				free(le);
 				return fail(b, "%s: route target %s: no such peering connection", c->id, r->target_id);
@@ -411,6 +426,65 @@ build_rtb(struct build *b, const struct net_route_table_config *c, struct snap_r
 	free(le);
 	if (rc < 0)
 		return fail(b, "%s: route %u: duplicate or bad destination", c->id, dup);
+	return 0;
+}
+
+static void
+build_maps_free(struct build *b)
+{
+	struct idmap *maps[] = { &b->b_vpcs, &b->b_nacls, &b->b_sgs, &b->b_gws, &b->b_subnets, &b->b_rtbs,
+				 &b->b_cfg_rtbs, &b->b_enis, &b->b_nats, &b->b_pcxs };
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		idmap_free(maps[i]);
+}
+
+/* Subnet indices sorted by VPC, then address, then prefix length. */
+static const struct snap_subnet *overlap_subnets;
+
+static int
+subnet_order_cmp(const void *a, const void *b)
+{
+	const struct snap_subnet *x = &overlap_subnets[*(const uint32_t *)a];
+	const struct snap_subnet *y = &overlap_subnets[*(const uint32_t *)b];
+
+	if (x->s_vpc != y->s_vpc)
+		return x->s_vpc < y->s_vpc ? -1 : 1;
+	if (x->s_cidr.c_addr != y->s_cidr.c_addr)
+		return x->s_cidr.c_addr < y->s_cidr.c_addr ? -1 : 1;
+	if (x->s_cidr.c_len != y->s_cidr.c_len)
+		return x->s_cidr.c_len < y->s_cidr.c_len ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : *(const uint32_t *)a > *(const uint32_t *)b;
+}
+
+/* No two subnets of a VPC overlap. Sorted by (VPC, start, length), a
+ * subnet that overlaps any other overlaps the one right after it: two
+ * CIDR blocks overlap only when one holds the other, and whatever sorts
+ * between a block and one it holds starts inside it. The pair is named as
+ * before, the later one in the configuration first. O(n log n). */
+static int
+subnets_overlap(struct build *b)
+{
+	struct net_snapshot *s = b->s;
+	uint32_t *order = calloc(s->n_subnets + 1, sizeof(*order));
+
+	if (!order)
+		return fail(b, "out of memory");
+	for (uint32_t i = 0; i < s->n_subnets; i++)
+		order[i] = i;
+	overlap_subnets = s->subnets;	/* qsort has no context argument */
+	qsort(order, s->n_subnets, sizeof(*order), subnet_order_cmp);
+	overlap_subnets = NULL;
+	for (uint32_t k = 1; k < s->n_subnets; k++) {
+		const struct snap_subnet *x = &s->subnets[order[k - 1]], *y = &s->subnets[order[k]];
+		if (x->s_vpc == y->s_vpc && cidr_overlaps(&x->s_cidr, &y->s_cidr)) {
+			uint32_t later = order[k] > order[k - 1] ? order[k] : order[k - 1];
+			uint32_t earlier = order[k] > order[k - 1] ? order[k - 1] : order[k];
+			free(order);
+			return fail(b, "%s overlaps %s", s->subnets[later].s_id, s->subnets[earlier].s_id);
+		}
+	}
+	free(order);
 	return 0;
 }
 
@@ -439,13 +513,25 @@ fd_claim(struct build *b, int fd, enum fd_kind kind, uint32_t index)
 struct net_snapshot *
 net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 {
-	struct build b = { calloc(1, sizeof(struct net_snapshot)), err, errlen };
+	struct build b = { .s = calloc(1, sizeof(struct net_snapshot)), .err = err, .errlen = errlen };
 	struct net_snapshot *s = b.s;
 
 	if (err && errlen)
 		err[0] = '\0';
 	if (!s)
 		return NULL;
+	idmap_init(&b.b_vpcs, cfg->n_subnets / 4);
+	idmap_init(&b.b_nacls, cfg->n_nacls);
+	idmap_init(&b.b_sgs, cfg->n_sgs);
+	idmap_init(&b.b_gws, cfg->n_gateways);
+	idmap_init(&b.b_subnets, cfg->n_subnets);
+	idmap_init(&b.b_rtbs, cfg->n_route_tables);
+	idmap_init(&b.b_cfg_rtbs, cfg->n_route_tables);
+	for (size_t i = 0; i < cfg->n_route_tables; i++)
+		idmap_add(&b.b_cfg_rtbs, cfg->route_tables[i].id, (uint32_t)i);
+	idmap_init(&b.b_enis, cfg->n_enis);
+	idmap_init(&b.b_nats, cfg->n_nats);
+	idmap_init(&b.b_pcxs, cfg->n_peerings);
 	s->subnets = calloc(cfg->n_subnets + 1, sizeof(*s->subnets));
 	s->rtbs = calloc(cfg->n_route_tables + 1, sizeof(*s->rtbs));
 	s->nacls = calloc(cfg->n_nacls + 1, sizeof(*s->nacls));
@@ -464,7 +550,7 @@ net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 
 	/* Objects without references first, then what refers to them. */
 	for (size_t i = 0; i < cfg->n_nacls; i++, s->n_nacls++) {
-		if (!id_ok(cfg->nacls[i].id) || FIND_ID(s->nacls, s->n_nacls, n_id, cfg->nacls[i].id) >= 0) {
+		if (!id_ok(cfg->nacls[i].id) || !idmap_add(&b.b_nacls, cfg->nacls[i].id, (uint32_t)i)) {
 			fail(&b, "NACL %zu: bad or duplicate id", i);
 			goto err;
 		}
@@ -475,7 +561,7 @@ net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 	}
 	for (size_t i = 0; i < cfg->n_sgs; i++, s->n_sgs++) {
 		const struct net_sg_config *c = &cfg->sgs[i];
-		if (!id_ok(c->id) || FIND_ID(s->sgs, s->n_sgs, g_id, c->id) >= 0) {
+		if (!id_ok(c->id) || !idmap_add(&b.b_sgs, c->id, (uint32_t)i)) {
 			fail(&b, "security group %zu: bad or duplicate id", i);
 			goto err;
 		}
@@ -493,7 +579,7 @@ net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 	for (size_t i = 0; i < cfg->n_gateways; i++, s->n_gws++) {
 		const struct net_gateway_config *c = &cfg->gateways[i];
 		struct snap_gw *w = &s->gws[i];
-		if (!id_ok(c->id) || FIND_ID(s->gws, s->n_gws, w_id, c->id) >= 0) {
+		if (!id_ok(c->id) || !idmap_add(&b.b_gws, c->id, (uint32_t)i)) {
 			fail(&b, "gateway %zu: bad or duplicate id", i);
 			goto err;
 		}
@@ -513,14 +599,14 @@ net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 	for (size_t i = 0; i < cfg->n_subnets; i++, s->n_subnets++) {
 		const struct net_subnet_config *c = &cfg->subnets[i];
 		struct snap_subnet *sn = &s->subnets[i];
-		if (!id_ok(c->id) || FIND_ID(s->subnets, s->n_subnets, s_id, c->id) >= 0) {
+		if (!id_ok(c->id) || !idmap_add(&b.b_subnets, c->id, (uint32_t)i)) {
 			fail(&b, "subnet %zu: bad or duplicate id", i);
 			goto err;
 		}
 		snprintf(sn->s_id, NET_ID_MAX, "%s", c->id);
 		int32_t v = vpc_index(&b, c->vpc_id, true);
-		int32_t n = FIND_ID(s->nacls, s->n_nacls, n_id, c->nacl_id);
-		int32_t t = FIND_ID(cfg->route_tables, (uint32_t)cfg->n_route_tables, id, c->route_table_id);
+		int32_t n = find(&b.b_nacls, c->nacl_id);
+		int32_t t = find(&b.b_cfg_rtbs, c->route_table_id);
 		if (v < 0 || n < 0 || t < 0 || c->cidr.c_len > 30) {
 			fail(&b, "%s: no VPC, NACL %s or route table %s, or bad CIDR", c->id,
 			     c->nacl_id, c->route_table_id);
@@ -533,13 +619,8 @@ net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 		sn->s_nacl = (uint32_t)n;
 		sn->s_rtb = (uint32_t)t;
 	}
-	for (uint32_t i = 0; i < s->n_subnets; i++)
-		for (uint32_t j = 0; j < i; j++)
-			if (s->subnets[i].s_vpc == s->subnets[j].s_vpc &&
-			    cidr_overlaps(&s->subnets[i].s_cidr, &s->subnets[j].s_cidr)) {
-				fail(&b, "%s overlaps %s", s->subnets[i].s_id, s->subnets[j].s_id);
-				goto err;
-			}
+	if (subnets_overlap(&b) < 0)
+		goto err;
 	s->n_enis = (uint32_t)cfg->n_enis;
 	if (build_enis(&b, cfg) < 0)
 		goto err;
@@ -547,7 +628,7 @@ net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 		goto err;
 	for (size_t i = 0; i < cfg->n_route_tables; i++, s->n_rtbs++) {
 		if (!id_ok(cfg->route_tables[i].id) ||
-		    FIND_ID(s->rtbs, s->n_rtbs, t_id, cfg->route_tables[i].id) >= 0) {
+		    !idmap_add(&b.b_rtbs, cfg->route_tables[i].id, (uint32_t)i)) {
 			fail(&b, "route table %zu: bad or duplicate id", i);
 			goto err;
 		}
@@ -570,8 +651,10 @@ net_snapshot_build(const struct net_config *cfg, char *err, size_t errlen)
 	for (uint32_t i = 0; i < s->n_gws; i++)
 		if (s->gws[i].w_ring_in)
 			s->ring_gws[s->n_ring_gws++] = i;
+	build_maps_free(&b);
 	return s;
 err:
+	build_maps_free(&b);
 	net_snapshot_free(s);
 	return NULL;
 }

@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -583,6 +585,53 @@ test_snapshot_rejects(void **state)
 	net_snapshot_free(s);
 }
 
+/* The overlap check (a sort, then neighbours) against every pair: 400
+ * rounds of 40 random subnets in two VPCs, prefixes /16 to /30 in
+ * 10.0.0.0/12; the pair named when one is found overlaps. */
+static void
+test_snapshot_overlap_vs_pairs(void **state)
+{
+	(void)state;
+	static struct net_subnet_config sn[40];
+	struct net_route_table_config rtb = { .id = "rtb-1" };
+	struct net_nacl_config acl = { .id = "acl-1" };
+	unsigned seed = 12345;
+	size_t rejected = 0;
+
+	for (int round = 0; round < 400; round++) {
+		size_t n = 2 + (size_t)(rand_r(&seed) % 39);
+		for (size_t i = 0; i < n; i++) {
+			memset(&sn[i], 0, sizeof(sn[i]));
+			snprintf(sn[i].id, NET_ID_MAX, "subnet-%zu", i);
+			snprintf(sn[i].vpc_id, NET_ID_MAX, "vpc-%u", (unsigned)rand_r(&seed) % 2);
+			strcpy(sn[i].route_table_id, "rtb-1");
+			strcpy(sn[i].nacl_id, "acl-1");
+			sn[i].cidr.c_len = (uint8_t)(16 + rand_r(&seed) % 15);
+			sn[i].cidr.c_addr = (IP(10, 0, 0, 0) | ((uint32_t)rand_r(&seed) & 0xfffff)) &
+					    (~0u << (32 - sn[i].cidr.c_len));
+		}
+		bool any = false;
+		for (size_t i = 0; i < n && !any; i++)
+			for (size_t j = 0; j < i && !any; j++)
+				any = strcmp(sn[i].vpc_id, sn[j].vpc_id) == 0 && cidr_overlaps(&sn[i].cidr, &sn[j].cidr);
+		struct net_config cfg = { .subnets = sn, .n_subnets = n, .route_tables = &rtb, .n_route_tables = 1,
+					  .nacls = &acl, .n_nacls = 1 };
+		char err[160] = "";
+		struct net_snapshot *s = net_snapshot_build(&cfg, err, sizeof(err));
+		assert_int_equal(s == NULL, any);
+		net_snapshot_free(s);
+		if (!any)
+			continue;
+		rejected++;
+		size_t a, b;	/* "subnet-A overlaps subnet-B": A later, same VPC, overlapping */
+		assert_int_equal(sscanf(err, "subnet-%zu overlaps subnet-%zu", &a, &b), 2);
+		assert_true(a > b && a < n);
+		assert_string_equal(sn[a].vpc_id, sn[b].vpc_id);
+		assert_true(cidr_overlaps(&sn[a].cidr, &sn[b].cidr));
+	}
+	assert_true(rejected > 50 && rejected < 390);	/* both outcomes were tried */
+}
+
 /* --- fragments --------------------------------------------------------------- */
 
 /* Sets the IPv4 id, MF and fragment offset (bytes, a multiple of 8) of the
@@ -930,6 +979,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_frames, env_setup, env_teardown),
 		cmocka_unit_test(test_conntrack_bounds),
 		cmocka_unit_test(test_snapshot_rejects),
+		cmocka_unit_test(test_snapshot_overlap_vs_pairs),
 		cmocka_unit_test_setup_teardown(test_fragments, env_setup, env_teardown),
 		cmocka_unit_test(test_frag_table_bounds),
 		cmocka_unit_test_setup_teardown(test_icmp_errors, env_setup, env_teardown),
