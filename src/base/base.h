@@ -85,8 +85,10 @@ bool ct_equal(const void *a, const void *b, size_t len);
 /* Overwrite a secret so that the compiler cannot elide it. */
 void secret_wipe(void *p, size_t len);
 
-/* Monotonic milliseconds, and wall-clock seconds / ISO-8601 formatting. */
+/* Monotonic milliseconds (and microseconds), and wall-clock seconds /
+ * ISO-8601 formatting. */
 uint64_t time_mono_ms(void);
+uint64_t time_mono_us(void);
 int64_t time_wall_s(void);
 /* "2026-11-27T12:00:00.000Z" into buf (>= 25 bytes). */
 void time_iso8601(int64_t unix_s, char *buf, size_t len);

@@ -461,6 +461,10 @@ int main(int argc, char **argv)
 	if (priv_separate(&pcfg, &state_dir) < 0)
 		return 1;
 	struct store *st = store_open(state_dir);
+	/* the engine's own view of the state (a second connection), opened
+	 * while the data dir's parents can still be entered: SQLite opens
+	 * the database by its full path */
+	struct state_replica *engine_view = st && (noutside || dataplane) ? state_replica_open(st) : NULL;
 	if (!st || store_set_sync(st, sync_full) < 0 || priv_drop() < 0)
 		return 1;
 	struct cache *cache = cache_new();
@@ -485,11 +489,13 @@ int main(int argc, char **argv)
 			/* the engine follows the state's change feed and writes
 			 * observed state through it when its eventfd wakes the
 			 * API thread */
-			engine_attach(engine, api_state(api));
+			engine_attach(engine, api_state(api), engine_view);
+			engine_view = NULL;
 			api_on_wakeup(api, engine_wakeup_fd(engine), engine_wakeup, engine);
 		}
 	}
 
+	state_replica_free(engine_view);	/* no engine runs */
 	log_info("vpcd", "vpcd %s: state in %s, point the aws CLI at it with:", VPCD_VERSION, data_dir);
 	if (tls)
 		log_info("vpcd", "  AWS_SHARED_CREDENTIALS_FILE=%s/credentials aws --region %s --endpoint-url https://%s "

@@ -1,17 +1,19 @@
 /*
- * engine.c — the engine's threads and queues (engine.h): connections in
- * from the API thread, reconciled on the engine thread into endpoint
- * tunnels and kernel routes, tunnel status back to the API thread.
+ * engine.c — the engine's threads and queues (engine.h): the change feed
+ * followed on the engine thread into its own view (a state replica),
+ * connections reconciled there into endpoint tunnels and kernel routes,
+ * the network plan built there for the router, tunnel status back to the
+ * API thread.
  *
- * The engine thread runs a base/evloop.h loop: the API thread queues
- * work and plans under the mutex and wakes it (evloop_wakeup); its
- * periodic jobs (the tunnel detail, the data plane's counters, BIRD's
+ * The engine thread runs a base/evloop.h loop: the API thread's commit
+ * listener rings its doorbell (a flag under the mutex, evloop_wakeup);
+ * its periodic jobs (the tunnel detail, the data plane's counters, BIRD's
  * poll) are the loop's timers.
  *
- * Two queues under one mutex: work (API thread -> engine thread; one
- * entry per connection id, a newer copy replaces a queued one) and events
- * (endpoint loop / engine thread -> API thread, in order, woken by an
- * eventfd). Events are tunnel statuses (into VgwTelemetry) and each
+ * Under one mutex: the feed's doorbell (API thread -> engine thread: a
+ * batch committed; the engine thread reads what came after its cursor)
+ * and the events queue (endpoint loop / engine thread -> API thread, in
+ * order, woken by an eventfd). Events are tunnel statuses (into VgwTelemetry) and each
  * connection's _TunnelDetail (engine_vpn.h), which the engine thread
  * builds from the endpoint's snapshots every ENGINE_VPN_DETAIL_PERIOD_S
  * and at once after an UP/DOWN change, and posts only when it changed;
@@ -57,12 +59,6 @@
 
 #define ENGINE_LOG "engine"
 
-struct engine_work {
-	struct engine_work *w_next;
-	char w_id[ENGINE_VPN_ID_MAX];
-	struct doc *w_doc;		/* trimmed copy (keys: wipe); NULL: gone */
-};
-
 struct engine_event {
 	struct engine_event *ev_next;
 	char ev_tunnel[VPN_TUNNEL_ID_MAX];
@@ -99,7 +95,7 @@ struct engine_kroute_ref {
 	bool rr_ours;			/* we added it (so we delete it) */
 };
 
-/* The _ConfigVersion last handed to the engine thread, per live id. */
+/* The _ConfigVersion last reconciled, per live id (engine thread). */
 struct engine_posted {
 	char p_id[ENGINE_VPN_ID_MAX];
 	int64_t p_version;
@@ -121,9 +117,9 @@ struct engine {
 	bool e_thread_started;
 	struct evloop *e_loop;			/* the engine thread's; its wakeup: any thread */
 	pthread_mutex_t e_lock;
-	struct engine_work *e_work, **e_work_tail;
+	bool e_feed_due;			/* a batch committed: follow the feed */
+	uint64_t e_feed_commit_us;		/* monotonic: the first commit not yet followed */
 	struct engine_event *e_events, **e_events_tail;
-	struct engine_net_plan *e_net_plan;	/* the newest, not yet applied */
 	bool e_detail_due;			/* an UP/DOWN change: refresh now */
 	struct evloop_timer e_tm_detail;	/* the next periodic detail refresh */
 	struct evloop_timer e_tm_counters;	/* the next counters read */
@@ -151,12 +147,15 @@ struct engine {
 	struct ring *e_to_ep[VPN_PLAIN_PORTS_MAX], *e_to_router[VPN_PLAIN_PORTS_MAX];
 	size_t e_nrings;
 
-	/* API thread only (the state's owner) */
-	struct state *e_state;			/* engine_attach: the feed followed, observed state written */
-	struct state_cursor e_cursor;		/* the last change of the feed applied */
-	struct cache *e_cache;
+	/* engine thread only: its view of the desired state, followed from
+	 * the feed (set by engine_attach before the thread first reads it) */
+	struct state_replica *e_replica;
 	struct engine_posted *e_posted;
 	size_t e_nposted, e_capposted;
+	uint64_t e_plans;			/* network plans built and applied */
+
+	/* API thread only (the state's owner) */
+	struct state *e_state;			/* engine_attach: observed state written */
 };
 
 static void *grow(void *p, size_t *cap, size_t size)
@@ -341,28 +340,7 @@ void engine_observe(struct engine *e)
 	}
 }
 
-/* ---- work: API thread -> engine thread ------------------------------------- */
-
-static void work_post(struct engine *e, const char *id, struct doc *doc)
-{
-	pthread_mutex_lock(&e->e_lock);
-	for (struct engine_work *w = e->e_work; w; w = w->w_next)
-		if (strcmp(w->w_id, id) == 0) {	/* only the newest matters */
-			doc_free(w->w_doc);
-			w->w_doc = doc;
-			pthread_mutex_unlock(&e->e_lock);
-			return;
-		}
-	struct engine_work *w = calloc(1, sizeof(*w));
-	if (!w)
-		abort();
-	snprintf(w->w_id, sizeof(w->w_id), "%s", id);
-	w->w_doc = doc;
-	*e->e_work_tail = w;
-	e->e_work_tail = &w->w_next;
-	pthread_mutex_unlock(&e->e_lock);
-	evloop_wakeup(e->e_loop);
-}
+/* ---- following the feed (engine thread) ------------------------------------- */
 
 static struct engine_posted *posted_find(struct engine *e, const char *id)
 {
@@ -372,7 +350,7 @@ static struct engine_posted *posted_find(struct engine *e, const char *id)
 	return NULL;
 }
 
-/* API thread: the CIDR blocks (primary, then the other associated ones)
+/* Engine thread: the CIDR blocks (primary, then the other associated ones)
  * of the VPC that VPN gateway vgw_id is attached to: what BGP advertises
  * for its dynamic connections. A new list, empty when it is attached to
  * none. */
@@ -408,9 +386,11 @@ static bool vpn_dynamic(const struct doc *vpn)
 	return opts && !doc_get_bool(opts, "StaticRoutesOnly", false);
 }
 
-/* API thread, for each VPN connection the feed says changed (doc NULL:
- * deleted): hand over what moved (for a dynamic connection also when its
- * VPC's CIDR blocks did). */
+static void reconcile(struct engine *e, const char *id, struct doc *doc);
+
+/* Engine thread, for each VPN connection the feed says changed (doc NULL:
+ * deleted; the view's doc): reconcile what moved (for a dynamic connection
+ * also when its VPC's CIDR blocks did) from a trimmed copy. */
 static void vpn_changed(struct engine *e, const char *id, const struct doc *doc)
 {
 	struct engine_posted *p = posted_find(e, id);
@@ -420,13 +400,14 @@ static void vpn_changed(struct engine *e, const char *id, const struct doc *doc)
 		if (p) {
 			free(p->p_export);
 			*p = e->e_posted[--e->e_nposted];
-			work_post(e, id, NULL);
+			reconcile(e, id, NULL);
 		}
 		return;
 	}
 	int64_t version = doc_get_int(doc, "_ConfigVersion", 0);
 	bool dynamic = vpn_dynamic(doc);
-	struct doc *exports = dynamic ? vgw_exports(e->e_cache, doc_get_str(doc, "VpnGatewayId")) : NULL;
+	struct doc *exports = dynamic ? vgw_exports(state_replica_cache(e->e_replica), doc_get_str(doc, "VpnGatewayId"))
+				      : NULL;
 	struct strbuf json = STRBUF_INIT;
 	if (exports)
 		doc_to_json(exports, &json);
@@ -451,10 +432,10 @@ static void vpn_changed(struct engine *e, const char *id, const struct doc *doc)
 	struct doc *trimmed = engine_vpn_trim(doc);
 	if (exports)
 		doc_set(trimmed, ENGINE_BGP_EXPORT_KEY, exports);
-	work_post(e, id, trimmed);
+	reconcile(e, id, trimmed);
 }
 
-/* API thread, after a batch that touched the network: dynamic connections
+/* Engine thread, after a batch that touched the network: dynamic connections
  * whose VPC CIDR blocks changed (a block associated, the gateway attached)
  * are handed over again. */
 static void exports_recheck(struct engine *e, struct cache *cache)
@@ -904,34 +885,26 @@ static bool engine_prepare(void *arg)
 	return true;
 }
 
-/* Wakeup: the newest network plan before any queued work (each looked
- * for again after every item), then the work in order; then, after an
- * UP/DOWN change, the detail at once. Stops between items when the engine
- * stops; what is left is freed by engine_free. */
+static void feed_follow(struct engine *e, uint64_t commit_us);
+
+/* Wakeup: the feed followed while its doorbell rings (batches committed
+ * while the engine works are read together), then, after an UP/DOWN
+ * change, the detail at once. Stops between follows when the engine
+ * stops. */
 static void engine_woken(void *arg, uint64_t now)
 {
 	struct engine *e = arg;
 	pthread_mutex_lock(&e->e_lock);
 	while (!evloop_stopping(e->e_loop)) {
-		if (e->e_net_plan) {
-			struct engine_net_plan *plan = e->e_net_plan;
-			e->e_net_plan = NULL;
+		if (e->e_feed_due) {
+			uint64_t commit_us = e->e_feed_commit_us;
+			e->e_feed_due = false;
 			pthread_mutex_unlock(&e->e_lock);
-			ports_assign(e, plan);
-			engine_dataplane_apply(e->e_dp, plan);
+			feed_follow(e, commit_us);
 			pthread_mutex_lock(&e->e_lock);
 			continue;
 		}
-		if (!e->e_work)
-			break;
-		struct engine_work *w = e->e_work;
-		e->e_work = w->w_next;
-		if (!e->e_work)
-			e->e_work_tail = &e->e_work;
-		pthread_mutex_unlock(&e->e_lock);
-		reconcile(e, w->w_id, w->w_doc);	/* takes the doc */
-		free(w);
-		pthread_mutex_lock(&e->e_lock);
+		break;
 	}
 	bool detail_now = e->e_detail_due && e->e_ep;
 	e->e_detail_due = false;
@@ -1069,7 +1042,6 @@ struct engine *engine_new(const struct engine_config *cfg)
 	snprintf(e->e_tun, sizeof(e->e_tun), "%s", tun);
 	e->e_kernel_routes = cfg->ec_kernel_routes;
 	e->e_wakeup_fd = e->e_nl_fd = -1;
-	e->e_work_tail = &e->e_work;
 	e->e_events_tail = &e->e_events;
 	pthread_mutex_init(&e->e_lock, NULL);
 	e->e_outside = calloc(cfg->ec_noutside ? cfg->ec_noutside : 1, sizeof(*e->e_outside));
@@ -1147,37 +1119,42 @@ static const char *const net_types[] = {
 	RT_IGW, RT_VGW, RT_VPN, RT_PREFIX_LIST, RT_NATGW, RT_PCX, NULL,
 };
 
-/* API thread: the network as the cache has it, to the engine thread
- * (a newer plan replaces one not yet applied). */
-static void net_changed(struct engine *e, struct cache *cache)
+/* Engine thread: the network as its view has it, built into a plan and
+ * applied (namespaces, the router's snapshot); dynamic connections whose
+ * VPC blocks moved reconciled again first. */
+static void net_changed(struct engine *e, struct cache *view, uint64_t commit_us)
 {
 	if (e->e_ep)
-		exports_recheck(e, cache);
+		exports_recheck(e, view);
 	if (!e->e_dp)
 		return;
-	struct engine_net_plan *plan = engine_net_plan_build(cache);
-	pthread_mutex_lock(&e->e_lock);
-	engine_net_plan_free(e->e_net_plan);
-	e->e_net_plan = plan;
-	pthread_mutex_unlock(&e->e_lock);
-	evloop_wakeup(e->e_loop);
+	struct engine_net_plan *plan = engine_net_plan_build(view);
+	ports_assign(e, plan);
+	engine_dataplane_apply(e->e_dp, plan);	/* takes the plan */
+	/* the latency from a commit to the router's picture (vpcd --debug) */
+	log_debug(ENGINE_LOG, "network plan %llu applied %llu us after the commit", (unsigned long long)++e->e_plans,
+		  (unsigned long long)(time_mono_us() - commit_us));
 }
 
-/* API thread: every VPN connection the cache holds to the engine thread
- * (at attach, and after a resync: one the engine runs that the cache no
+/* Engine thread: every VPN connection of the view reconciled (at the
+ * first load, and after a resync: one the engine runs that the view no
  * longer holds is gone). */
-static void vpn_all(struct engine *e, struct cache *cache)
+static void vpn_all(struct engine *e, struct cache *view)
 {
 	for (size_t i = e->e_nposted; i-- > 0;)
-		if (!cache_get_typed(cache, RT_VPN, e->e_posted[i].p_id)) {
+		if (!cache_get_typed(view, RT_VPN, e->e_posted[i].p_id)) {
 			char id[ENGINE_VPN_ID_MAX];
 			snprintf(id, sizeof(id), "%s", e->e_posted[i].p_id);
 			vpn_changed(e, id, NULL);
 		}
-	size_t n;
-	struct res **list = cache_list_all(cache, RT_VPN, &n);
-	for (size_t i = 0; i < n; i++)
+	size_t n, live = 0;
+	struct res **list = cache_list_all(view, RT_VPN, &n);
+	for (size_t i = 0; i < n; i++) {
+		live += !engine_vpn_is_deleted(list[i]->r_doc);
 		vpn_changed(e, list[i]->r_id, list[i]->r_doc);
+	}
+	log_info(ENGINE_LOG, "%zu VPN connection(s) in the state to run (read whole at change %llu)", live,
+		 (unsigned long long)state_replica_seq(e->e_replica));
 }
 
 struct follow_ctx {
@@ -1194,20 +1171,44 @@ static void feed_change(void *arg, uint64_t seq, const char *type, const char *i
 		fc->fc_net = strcmp(type, *t) == 0;
 }
 
-/* The state's commit listener (API thread): what the feed has after the
- * engine's cursor — each changed resource once, in sequence order. */
-static void on_committed(void *arg, struct state *st)
+/* Engine thread, woken by a commit: what the feed has after the view's
+ * cursor, applied to the view, then reconciled — each changed connection,
+ * and the network when a type of it changed (the whole view after a
+ * resync). Observed state the engine posted comes back this way too, as
+ * any change: a connection whose _ConfigVersion and VPC blocks did not
+ * move is not reconciled again, and a rebuilt plan posts nothing, so
+ * nothing loops. A feed that cannot be read is logged; the next commit
+ * tries again. */
+static void feed_follow(struct engine *e, uint64_t commit_us)
 {
-	struct engine *e = arg;
+	if (!e->e_replica)
+		return;
 	struct follow_ctx fc = { e, false };
-	int rc = state_follow(st, &e->e_cursor, feed_change, &fc);
+	int rc = state_replica_follow(e->e_replica, feed_change, &fc);
+	if (rc < 0 && rc != STATE_RESYNC)
+		return;
+	struct cache *view = state_replica_cache(e->e_replica);
 	if (rc == STATE_RESYNC) {
 		if (e->e_ep)
-			vpn_all(e, state_cache(st));
+			vpn_all(e, view);
 		fc.fc_net = true;
 	}
 	if (fc.fc_net && (e->e_ep || e->e_dp))
-		net_changed(e, state_cache(st));
+		net_changed(e, view, commit_us);
+}
+
+/* The state's commit listener (API thread): rings the engine thread's
+ * doorbell and nothing else (the engine reads the feed itself). */
+static void on_committed(void *arg, struct state *st)
+{
+	(void)st;
+	struct engine *e = arg;
+	pthread_mutex_lock(&e->e_lock);
+	if (!e->e_feed_due)
+		e->e_feed_commit_us = time_mono_us();
+	e->e_feed_due = true;
+	pthread_mutex_unlock(&e->e_lock);
+	evloop_wakeup(e->e_loop);
 }
 
 /* API thread, before the API serves and before the engine follows the
@@ -1244,25 +1245,20 @@ static void telemetry_restart(struct state *st)
 	}
 }
 
-void engine_attach(struct engine *e, struct state *st)
+void engine_attach(struct engine *e, struct state *st, struct state_replica *r)
 {
 	e->e_state = st;
-	e->e_cache = state_cache(st);
 	telemetry_restart(st);
-	state_cursor_init(st, &e->e_cursor);
+	if (!r)
+		log_error(ENGINE_LOG, "the engine has no view of its own of the state: no tunnel runs and no "
+			  "instance gets a network");
+	pthread_mutex_lock(&e->e_lock);
+	e->e_replica = r;
+	e->e_feed_due = true;	/* the first follow reads the whole state */
+	e->e_feed_commit_us = time_mono_us();
+	pthread_mutex_unlock(&e->e_lock);
+	evloop_wakeup(e->e_loop);
 	state_on_commit(st, on_committed, e);
-	if (e->e_dp)
-		net_changed(e, e->e_cache);
-	if (!e->e_ep)
-		return;
-	size_t n;
-	struct res **list = cache_list_all(e->e_cache, RT_VPN, &n);
-	size_t live = 0;
-	for (size_t i = 0; i < n; i++) {
-		live += !engine_vpn_is_deleted(list[i]->r_doc);
-		vpn_changed(e, list[i]->r_id, list[i]->r_doc);
-	}
-	log_info(ENGINE_LOG, "%zu VPN connection(s) in the store to run", live);
 }
 
 bool engine_vpn_tunnel_status(struct engine *e, const char *vpn_id, int index,
@@ -1298,13 +1294,7 @@ void engine_free(struct engine *e)
 		ring_free(e->e_to_ep[k]);
 		ring_free(e->e_to_router[k]);
 	}
-	engine_net_plan_free(e->e_net_plan);
-	while (e->e_work) {
-		struct engine_work *w = e->e_work;
-		e->e_work = w->w_next;
-		doc_free(w->w_doc);
-		free(w);
-	}
+	state_replica_free(e->e_replica);
 	while (e->e_events) {
 		struct engine_event *ev = e->e_events;
 		e->e_events = ev->ev_next;

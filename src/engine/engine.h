@@ -1,21 +1,20 @@
 /*
- * engine — reconciles desired state (the store's resources, as the API
- * thread's cache holds them) into running state, and writes observed state
- * back. It runs the tunnels of VPN connections on a vpn_endpoint
+ * engine — reconciles desired state (the store's resources, as the change
+ * feed's records give them to the engine's own view) into running state,
+ * and writes observed state back through the state layer. It runs the tunnels of VPN connections on a vpn_endpoint
  * (vpn/endpoint/endpoint.h) and reports their status in VgwTelemetry; with
  * --dataplane (ec_dataplane) it also runs the VPC data plane (net/): the
  * instances' namespaces and the virtual router (engine_dataplane.h), from
- * a plain picture of the network built from the cache (engine_net.h).
+ * a plain picture of the network built from its view (engine_net.h).
  *
  * Data plane (ec_dataplane, and vpcd has CAP_NET_ADMIN and CAP_SYS_ADMIN;
  * otherwise logged once and off): after every committed batch that
  * touched a VPC, subnet, route table, NACL, security group or rule, ENI,
  * instance, Elastic IP, internet or VPN gateway or VPN connection (whose
  * telemetry decides the propagated routes), and once at engine_attach(),
- * the API thread builds an engine_net_plan from the cache (a copy: the
- * cache is that thread's) and hands it over (a newer plan replaces one not
- * yet applied); the engine thread creates and deletes namespaces and
- * swaps the router's snapshot (net_router_apply). The VPN endpoint's
+ * the engine thread builds an engine_net_plan from its view, creates and
+ * deletes namespaces and swaps the router's snapshot (net_router_apply);
+ * batches committed while it works are followed together afterwards. The VPN endpoint's
  * plaintext sides are then pairs of in-process rings (base/ring.h), one
  * per VPN gateway (up to VPN_PLAIN_PORTS_MAX, given out by the engine thread as gateways
  * and connections appear, freed when a gateway is gone), whose other end
@@ -31,28 +30,33 @@
  * Threads and who owns what
  * -------------------------
  *   API thread     owns the state (state/state.h: the cache and its store
- *                  connection). engine_attach() puts the engine's cursor at
- *                  the end of the state's change feed, listens for commits
- *                  and hands the engine every VPN connection in the cache
- *                  (start-up). After each committed batch the engine reads
- *                  the feed after its cursor (state_follow: each changed
- *                  resource once, by sequence number, nothing of an undone
- *                  change) and hands over the connections that changed: a
- *                  trimmed copy (no CustomerGatewayConfiguration, no
- *                  telemetry) of each whose _ConfigVersion moved, or "gone"
- *                  when deleted; a change of the network's types rebuilds
- *                  the plan. engine_observe() (called by vpcd's main when
- *                  the engine's eventfd is readable) drains the status
- *                  queue and writes each status as a state change
+ *                  connection). engine_attach() gives the engine its own
+ *                  view (a state_replica: a read-only connection on the
+ *                  same database, opened before the privileges are
+ *                  dropped, and a cache of the engine's own) and listens
+ *                  for commits; the listener only rings the engine
+ *                  thread's doorbell. engine_observe() (called by vpcd's
+ *                  main when the engine's eventfd is readable) drains the
+ *                  status queue and writes each status as a state change
  *                  (doc_clone, VgwTelemetry[i], state_put), committed with
  *                  the loop's batch like a request's. The engine never
  *                  includes api/.
- *   engine thread  takes the handed connections in order and reconciles:
- *                  two vpn_tunnel_specs per live connection (engine_vpn.h),
+ *   engine thread  follows the feed: at the start its view reads the
+ *                  whole state; at each doorbell it reads the records
+ *                  after its cursor (type, id, ord and the JSON body as
+ *                  committed: what another process would read), applies
+ *                  them to the view (state_replica_follow; the whole state
+ *                  again when the cursor is older than the feed keeps) and
+ *                  reconciles each VPN connection that changed (a trimmed
+ *                  copy: no CustomerGatewayConfiguration, no telemetry;
+ *                  skipped when its _ConfigVersion and VPC blocks did not
+ *                  move, e.g. our own telemetry coming back): two
+ *                  vpn_tunnel_specs per live connection (engine_vpn.h),
  *                  vpn_endpoint add/update/remove by tunnel id
- *                  "<vpn-id>#<n>", and one kernel route per static route
- *                  into the TUN (reference-counted across connections). It
- *                  never touches the cache or the store.
+ *                  "<vpn-id>#<n>", one kernel route per static route into
+ *                  the TUN (reference-counted across connections); then,
+ *                  when a network type changed, the plan. It never touches
+ *                  the API's cache or its store connection.
  *   endpoint loop  calls on_status at every UP/DOWN change; the engine
  *                  queues it and wakes the API thread (eventfd).
  *
@@ -109,10 +113,10 @@
  *
  * BGP (engine_bird.h, engine_bgp.h, BGP-CONTRACT.md): the trimmed copy of
  * a dynamic connection (Options.StaticRoutesOnly false) also carries its
- * gateway's VPC CIDR blocks (ENGINE_BGP_EXPORT_KEY), which the API thread
- * reads from the cache at each hand-over and, after every batch that
- * touched a VPC or gateway, hands the connection over again when they
- * changed. The engine thread runs BIRD for them (engine_bird.h), posts
+ * gateway's VPC CIDR blocks (ENGINE_BGP_EXPORT_KEY), which the engine
+ * thread reads from its view at each reconcile and, after every batch
+ * that touched a VPC or gateway, reconciles the connection again when
+ * they changed. The engine thread runs BIRD for them (engine_bird.h), posts
  * each connection's _Bgp when it changed (an event applied like
  * _TunnelDetail), and gives each tunnel, beside the static routes, the
  * learned prefixes whose best path is that tunnel (and, without the data
@@ -149,10 +153,15 @@ struct engine;
  * the engine cannot run (logged); vpcd then serves without tunnels. */
 struct engine *engine_new(const struct engine_config *cfg);
 
-/* On the thread that owns st (the API thread), before it serves: follows
- * st's change feed from now on (a commit listener, state_on_commit) and
- * hands over every VPN connection and the network its cache holds. */
-void engine_attach(struct engine *e, struct state *st);
+/* On the thread that owns st (the API thread), before it serves: resets
+ * the stored tunnels' telemetry (committed) and listens for st's commits
+ * (state_on_commit: a doorbell only); the engine thread then reads the
+ * whole state into view, its own view of st's store (state_replica_open;
+ * taken; NULL: the engine follows nothing, logged), runs every VPN
+ * connection and the network it holds, and follows the feed from there.
+ * Open view before vpcd drops its privileges: SQLite opens the database
+ * by its full path, whose parents the unprivileged user may not enter. */
+void engine_attach(struct engine *e, struct state *st, struct state_replica *view);
 
 /* Observed state in: the engine's eventfd, readable when statuses, tunnel
  * detail, BGP pictures or counters wait; the owner of the state then

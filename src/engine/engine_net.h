@@ -6,9 +6,10 @@
  * description of the network, net.h's struct net_config, plus the
  * instances that must be running. No I/O, no threads.
  *
- * Built on the API thread (the cache is that thread's) right after a
- * committed batch; everything in a plan is a copy, so the plan can be
- * handed to the engine thread, which owns it from then on.
+ * Built on the engine thread from its own view (a state replica's cache)
+ * after a committed batch, and on the API thread from its cache for the
+ * packet trace (engine_trace); everything in a plan is a copy, so the
+ * plan outlives the cache it came from.
  *
  * Mapping, doc -> net (the layouts are at the tops of api/instance.c,
  * eni.c, route.c, nacl.c, sg.c):
@@ -115,7 +116,7 @@ struct engine_net_plan {
 	int *np_gw_port;
 };
 
-/* A new plan from the cache (API thread). Never fails (aborts when out of
+/* A new plan from cache c (whichever thread owns it). Never fails (aborts when out of
  * memory); what cannot be carried is left out as described above. */
 struct engine_net_plan *engine_net_plan_build(struct cache *c);
 void engine_net_plan_free(struct engine_net_plan *p);
@@ -129,7 +130,7 @@ const char *engine_net_sg_rule_id(const struct engine_net_plan *p, const char *g
 
 /* --- what the packet trace reads beside the plan (engine_trace) ----------
  * The docs' side of a trace's question, kept here with the one reader of
- * the docs into the network picture. All read the cache (API thread). */
+ * the docs into the network picture. All read the cache they are given. */
 
 /* A trace endpoint as vpcctl gives it: "i-…" is the instance's primary
  * ENI (DeviceIndex 0), "eni-…" an existing ENI (*eni borrowed from the

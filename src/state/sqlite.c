@@ -37,7 +37,8 @@
 #define STORE_KEEP_DELETIONS 100000
 
 enum stmt_id { S_BEGIN, S_COMMIT, S_ROLLBACK, S_PUT, S_DEL, S_LOG_DEL, S_LOAD, S_CHANGES,
-	       S_META_GET, S_META_PUT, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO, S_COUNT };
+	       S_META_GET, S_META_PUT, S_SAVEPOINT, S_RELEASE, S_ROLLBACK_TO, S_READ_BEGIN, S_READ_END,
+	       S_MAX_SEQ, S_HORIZON, S_COUNT };
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
@@ -48,13 +49,19 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DEL] = "DELETE FROM resources WHERE ord = ?1",
 	[S_LOG_DEL] = "INSERT INTO deleted(seq, type, id) VALUES(?1, ?2, ?3)",
 	[S_LOAD] = "SELECT type, id, ord, body FROM resources ORDER BY ord",
-	[S_CHANGES] = "SELECT seq, type, id, body FROM resources WHERE seq > ?1 "
-		      "UNION ALL SELECT seq, type, id, NULL FROM deleted WHERE seq > ?1 ORDER BY 1",
+	[S_CHANGES] = "SELECT seq, type, id, body, ord FROM resources WHERE seq > ?1 "
+		      "UNION ALL SELECT seq, type, id, NULL, -1 FROM deleted WHERE seq > ?1 ORDER BY 1",
 	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[S_META_PUT] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)",
 	[S_SAVEPOINT] = "SAVEPOINT request",
 	[S_RELEASE] = "RELEASE request",
 	[S_ROLLBACK_TO] = "ROLLBACK TO request",
+	[S_READ_BEGIN] = "BEGIN",	/* deferred: one snapshot for the reads until S_READ_END */
+	[S_READ_END] = "COMMIT",
+	[S_MAX_SEQ] = "SELECT MAX(COALESCE((SELECT MAX(seq) FROM resources), 0),"
+		      " COALESCE((SELECT MAX(seq) FROM deleted), 0),"
+		      " COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'changes_horizon'), 0))",
+	[S_HORIZON] = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'changes_horizon'",
 };
 
 static const char schema[] =
@@ -83,6 +90,7 @@ struct store {
 	uint64_t st_savepoint_seq;	/* st_txn_seq when the savepoint was set */
 	uint64_t st_horizon;		/* deletions up to here are forgotten */
 	int st_in_txn;
+	bool st_readonly;		/* a reader: another connection writes */
 };
 
 static int64_t query_int(sqlite3 *db, const char *sql)
@@ -172,6 +180,7 @@ static struct store *store_open_mode(const char *data_dir, bool readonly)
 		return NULL;
 	char *path = st->st_path;
 	snprintf(path, sizeof(st->st_path), "%s/vpcd.db", data_dir);
+	st->st_readonly = readonly;
 	int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
 		    SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &st->st_db, flags, NULL) != SQLITE_OK) {
@@ -216,6 +225,16 @@ struct store *store_open(const char *data_dir)
 struct store *store_open_readonly(const char *data_dir)
 {
 	return store_open_mode(data_dir, true);
+}
+
+struct store *store_open_reader(const struct store *st)
+{
+	char dir[sizeof(st->st_path)];
+	snprintf(dir, sizeof(dir), "%s", st->st_path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';	/* DIR/vpcd.db -> DIR */
+	return store_open_mode(dir, true);
 }
 
 int store_set_sync(struct store *st, bool full)
@@ -292,6 +311,31 @@ int store_delete(struct store *st, const char *type, const char *id, int64_t ord
 	return store_exec_step(st, S_LOG_DEL);
 }
 
+/* One value of a one-row statement, or -1. */
+static int64_t stmt_int(struct store *st, enum stmt_id id)
+{
+	sqlite3_stmt *s = st->st_stmt[id];
+	int64_t v = -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_type(s, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}
+
+int store_load_snapshot(struct store *st, store_row_fn fn, void *ctx, uint64_t *seq)
+{
+	bool own = !st->st_in_txn;
+	if (own && store_exec_step(st, S_READ_BEGIN) < 0)
+		return -1;
+	int64_t max = stmt_int(st, S_MAX_SEQ);
+	int rc = max < 0 ? -1 : store_load_all(st, fn, ctx);
+	if (own)
+		store_exec_step(st, S_READ_END);
+	if (rc == 0)
+		*seq = (uint64_t)max;
+	return rc;
+}
+
 int store_load_all(struct store *st, store_row_fn fn, void *ctx)
 {
 	sqlite3_stmt *s = st->st_stmt[S_LOAD];
@@ -305,15 +349,31 @@ int store_load_all(struct store *st, store_row_fn fn, void *ctx)
 
 int store_changes_since(struct store *st, uint64_t seq, store_change_fn fn, void *ctx)
 {
-	if (seq < st->st_horizon)
+	/* a reader learns the horizon (moved by a writer's open) in the same
+	 * read transaction as the changes */
+	bool own = st->st_readonly && !st->st_in_txn;
+	if (own) {
+		if (store_exec_step(st, S_READ_BEGIN) < 0)
+			return -1;
+		int64_t h = stmt_int(st, S_HORIZON);
+		if (h > 0 && (uint64_t)h > st->st_horizon)
+			st->st_horizon = (uint64_t)h;
+	}
+	if (seq < st->st_horizon) {
+		if (own)
+			store_exec_step(st, S_READ_END);
 		return STORE_TOO_OLD;
+	}
 	sqlite3_stmt *s = st->st_stmt[S_CHANGES];
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)seq);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		fn(ctx, (uint64_t)sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
-		   (const char *)sqlite3_column_text(s, 2), (const char *)sqlite3_column_text(s, 3));
+		   (const char *)sqlite3_column_text(s, 2), sqlite3_column_int64(s, 4),
+		   (const char *)sqlite3_column_text(s, 3));
 	sqlite3_reset(s);
+	if (own)
+		store_exec_step(st, S_READ_END);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 

@@ -283,8 +283,10 @@ struct follow_ctx {
 	uint64_t fc_last;
 };
 
-static void follow_row(void *ctx, uint64_t seq, const char *type, const char *id, const char *json)
+static void follow_row(void *ctx, uint64_t seq, const char *type, const char *id, int64_t ord,
+		       const char *json)
 {
+	(void)ord;
 	struct follow_ctx *fc = ctx;
 	const struct res *r = json ? cache_get_any(fc->fc_state->s_cache, id) : NULL;
 	if (r && strcmp(r->r_type, type) != 0)

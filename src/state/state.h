@@ -129,4 +129,43 @@ typedef void (*state_change_fn)(void *arg, uint64_t seq, const char *type, const
  * committed yet): -1. */
 int state_follow(struct state *s, struct state_cursor *cur, state_change_fn fn, void *arg);
 
+
+/* --- a follower's own view: the replica ----------------------------------------
+ * What a follower in another process or on another host would keep: its
+ * own store connection (read-only, store_open_reader) and its own cache,
+ * filled only from the records the feed carries — each change's type, id,
+ * creation order and JSON body as committed (store_changes_since), parsed
+ * into a doc — never from the owner's cache. Loaded whole at the start and
+ * again when the feed no longer reaches back to its cursor (deletions are
+ * kept for the last 100,000 changes).
+ *
+ * Threads: one thread owns a replica (the engine thread in vpcd); it
+ * shares nothing with the struct state it follows but the database file,
+ * so it runs beside the owner's thread without a lock. It sees what was
+ * committed, in whole batches (SQLite's snapshot isolation), whoever
+ * committed it: another struct state on the same file too. */
+struct state_replica;
+/* A replica of the state whose store is st (a second connection on the
+ * same file; st itself is not used afterwards, any thread may then own
+ * the replica). Empty until state_replica_follow loads it. NULL when the
+ * database cannot be opened (logged). */
+struct state_replica *state_replica_open(const struct store *st);
+void state_replica_free(struct state_replica *r);
+/* Its view: a cache of its own (no region view), changed only by
+ * state_replica_follow. Borrowed. */
+struct cache *state_replica_cache(struct state_replica *r);
+/* The last change applied (its cursor). */
+uint64_t state_replica_seq(const struct state_replica *r);
+/* Applies what the feed has after the cursor to the view, in sequence
+ * order (a put replaces the doc, a delete removes it), then calls fn for
+ * each change with the view's doc (borrowed for the call; NULL: deleted).
+ * 0; STATE_RESYNC when the view was (re)loaded whole (the first call, or
+ * the cursor older than the feed remembers: fn is not called, the
+ * follower takes everything from the view); -1 when the store cannot be
+ * read (the view and the cursor as they were, logged). */
+int state_replica_follow(struct state_replica *r, state_change_fn fn, void *arg);
+/* How many records the replica has parsed and applied since it opened
+ * (loads included): what following cost, for tests and logs. */
+uint64_t state_replica_applied(const struct state_replica *r);
+
 #endif

@@ -27,6 +27,10 @@ struct store *store_open(const char *data_dir);
  * vpcd: WAL lets it read while vpcd writes); never creates nor changes it,
  * writes fail. NULL on failure (no such database), logged. */
 struct store *store_open_readonly(const char *data_dir);
+/* A second connection, read-only, on st's database: a follower of the
+ * change feed on another thread (struct store is one thread's) sees what
+ * st commits. NULL on failure, logged. */
+struct store *store_open_reader(const struct store *st);
 /* full (the default): a commit is on disk before store_commit() returns,
  * surviving power loss. Not full (SQLite's synchronous=NORMAL in WAL mode):
  * a commit survives a crash of vpcd (kill -9) but the last commits may be
@@ -69,12 +73,15 @@ typedef void (*store_row_fn)(void *ctx, const char *type, const char *id, int64_
 			     const char *json);
 /* Every resource, in ord (creation) order. */
 int store_load_all(struct store *st, store_row_fn fn, void *ctx);
+/* The same in one read transaction, with in *seq the sequence number of
+ * the last change it includes (a follower's cursor after a full read). */
+int store_load_snapshot(struct store *st, store_row_fn fn, void *ctx, uint64_t *seq);
 
-/* Changes after seq, in order, the latest of each resource only; deleted
- * resources come with json NULL. Deletions are remembered for the last
+/* Changes after seq, in order, the latest of each resource only, with the
+ * resource's ord; deleted resources come with json NULL (ord -1). Deletions are remembered for the last
  * 100,000 changes (pruned when the store opens): a reader further behind
  * gets STORE_TOO_OLD and must reload everything (store_load_all). */
-typedef void (*store_change_fn)(void *ctx, uint64_t seq, const char *type, const char *id,
+typedef void (*store_change_fn)(void *ctx, uint64_t seq, const char *type, const char *id, int64_t ord,
 				const char *json);
 #define STORE_TOO_OLD (-2)
 int store_changes_since(struct store *st, uint64_t seq, store_change_fn fn, void *ctx);

@@ -29,6 +29,7 @@ instances' are vpcd's, named after their ids) and are always deleted."""
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -277,6 +278,61 @@ class VpcDataplaneTest(unittest.TestCase):
         self.ping(b, c_b)
         self.assertNotIn("ERROR", self.log())
 
+    def test_feed_from_another_writer(self):
+        """The engine runs what the change feed says, not what the API's
+        cache holds: an ENI and a running instance written into vpcd.db by
+        another writer (not through the API, so never in its cache) get a
+        namespace with that address once any batch commits, and an
+        instance launched through the API reaches it through the router."""
+        self.data_dir = os.path.join(self.dir, "vpcd-data-feed")
+        self.start_vpcd()
+        vpc = self.call("create_vpc", CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+        sub = self.call("create_subnet", VpcId=vpc, CidrBlock="10.98.0.0/24")["Subnet"]["SubnetId"]
+        sg = self.call("create_security_group", GroupName="feed", Description="feed", VpcId=vpc)["GroupId"]
+        self.call("authorize_security_group_ingress", GroupId=sg, IpPermissions=[
+            {"IpProtocol": "icmp", "FromPort": -1, "ToPort": -1, "IpRanges": [{"CidrIp": "10.98.0.0/16"}]}])
+        image = self.call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
+                          )["Images"][0]["ImageId"]
+        a, _ = self.launch(sub, sg, image)
+
+        iid, eni, ip = "i-0feed0000000000a1", "eni-0feed0000000000a1", "10.98.0.200"
+        self.instances.append(iid)
+        db = sqlite3.connect(os.path.join(self.data_dir, "vpcd.db"), timeout=10, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            # the next sequence number as the API would give it (the API
+            # gives its next commit the same one: both come in one read);
+            # creation orders far above the API's
+            seq = db.execute("SELECT MAX(COALESCE((SELECT MAX(seq) FROM resources), 0),"
+                             " COALESCE((SELECT MAX(seq) FROM deleted), 0))").fetchone()[0] + 1
+            ord_ = db.execute("SELECT MAX(ord) FROM resources").fetchone()[0] + 100000
+            rows = [
+                ("network-interface", eni, {
+                    "NetworkInterfaceId": eni, "SubnetId": sub, "VpcId": vpc, "PrivateIpAddress": ip,
+                    "MacAddress": "02:fe:ed:00:00:01", "SourceDestCheck": True, "Status": "in-use",
+                    "Groups": [{"GroupId": sg, "GroupName": "feed"}], "_Region": vpcdtest.REGION,
+                    "Attachment": {"InstanceId": iid, "DeviceIndex": 0, "Status": "attached"}}),
+                ("instance", iid, {"InstanceId": iid, "ImageId": image, "SubnetId": sub, "VpcId": vpc,
+                                   "State": {"Code": 16, "Name": "running"}, "_Region": vpcdtest.REGION}),
+            ]
+            for k, (typ, rid, body) in enumerate(rows):
+                db.execute("INSERT INTO resources(ord, type, id, seq, body) VALUES(?, ?, ?, ?, ?)",
+                           (ord_ + k, typ, rid, seq, json.dumps(body)))
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        # nothing rings the engine's doorbell until the API commits a batch
+        self.call("create_tags", Resources=[vpc], Tags=[{"Key": "Name", "Value": "feed"}])
+        wait_for(lambda: os.path.exists("/run/netns/" + iid) and
+                 ip in run(["ip", "-n", iid, "-4", "addr", "show", "eth0"], check=False).stdout and
+                 "default via" in run(["ip", "-n", iid, "-4", "route", "show"], check=False).stdout,
+                 10, "%s's eth0 with %s, from the feed alone" % (iid, ip))
+        self.ping(a, ip)
+        # never in the API's cache
+        enis = self.call("describe_network_interfaces")["NetworkInterfaces"]
+        self.assertNotIn(eni, [n["NetworkInterfaceId"] for n in enis])
+        self.assertNotIn("ERROR", self.log())
+
 
 if __name__ == "__main__":
     unittest.main()
@@ -291,6 +347,7 @@ class JoinNamespaceTest(VpcDataplaneTest):
     # only the test below: the inherited ones already ran in VpcDataplaneTest
     test_instances_groups_conntrack_nacl = None
     test_secondary_eni = None
+    test_feed_from_another_writer = None
 
     def test_join_existing_namespace(self):
         boxes = Namespaces("vpcdp", ("box",))

@@ -4,7 +4,9 @@
  * listeners, and the change feed as the engine follows it: every committed
  * change delivered once, in sequence order, with the doc as it is now
  * (NULL once deleted); nothing of an undone change; nothing twice; a
- * follower behind what the feed keeps told to resync.
+ * follower behind what the feed keeps told to resync; and the replica, a
+ * follower's own view filled from the feed's records (another writer's
+ * too), which reads the whole state when it is too far behind.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -217,12 +219,121 @@ static void test_feed_too_old_resyncs(void **ts)
 	assert_int_equal(state_follow(f->f_state, &sn.cur, seen_change, &sn), 0);
 }
 
+/* --- the replica: a follower's own view -------------------------------------- */
+
+static int64_t view_n(struct state_replica *r, const char *type, const char *id)
+{
+	const struct res *res = cache_get_typed(state_replica_cache(r), type, id);
+	return res ? doc_get_int(res->r_doc, "N", -1) : -1;
+}
+
+/* The replica's view comes from the feed's records (its own docs, the
+ * same creation order), committed batches only, whoever wrote them: a
+ * second struct state on the same file that the first one's cache never
+ * sees. */
+static void test_replica_own_view(void **ts)
+{
+	struct fixture *f = *ts;
+	assert_int_equal(change(f->f_state, 0, "vpc", "vpc-1", 1), 0);
+	assert_int_equal(change(f->f_state, 0, "subnet", "subnet-2", 2), 0);
+	assert_int_equal(state_commit(f->f_state), 0);
+	struct state_replica *r = state_replica_open(f->f_store);
+	assert_non_null(r);
+	struct seen sn = { 0 };
+	assert_int_equal(state_replica_follow(r, seen_change, &sn), STATE_RESYNC);	/* loaded whole */
+	assert_string_equal(sn.text, "");
+	assert_int_equal(state_replica_seq(r), state_seq(f->f_state));
+	assert_int_equal(view_n(r, "vpc", "vpc-1"), 1);
+	assert_int_equal(view_n(r, "subnet", "subnet-2"), 2);
+	const struct res *mine = cache_get(state_replica_cache(r), "subnet-2");
+	const struct res *owners = cache_get(f->f_cache, "subnet-2");
+	assert_ptr_not_equal(mine->r_doc, owners->r_doc);	/* parsed, not shared */
+	assert_int_equal(mine->r_ord, owners->r_ord);
+	assert_string_equal(mine->r_region, "us-east-1");	/* the body as committed */
+
+	/* a batch: seen in sequence order once committed, not before */
+	assert_int_equal(change(f->f_state, 0, "vpc", "vpc-1", 5), 0);
+	assert_int_equal(change(f->f_state, 0, "subnet", "subnet-2", -1), 0);
+	assert_int_equal(change(f->f_state, -1, "vpc", "vpc-3", 3), -1);	/* undone */
+	assert_int_equal(state_replica_follow(r, seen_change, &sn), 0);
+	assert_string_equal(sn.text, "");
+	assert_int_equal(view_n(r, "vpc", "vpc-1"), 1);
+	assert_int_equal(state_commit(f->f_state), 0);
+	assert_int_equal(state_replica_follow(r, seen_change, &sn), 0);
+	assert_string_equal(sn.text, "vpc/vpc-1=5 subnet/subnet-2=deleted");
+	assert_int_equal(view_n(r, "vpc", "vpc-1"), 5);
+	assert_null(cache_get(state_replica_cache(r), "subnet-2"));
+	assert_null(cache_get(state_replica_cache(r), "vpc-3"));
+	assert_int_equal(state_replica_seq(r), state_seq(f->f_state));
+
+	/* another writer on the same file (its own store and cache) */
+	struct store *st2 = store_open(f->f_dir);
+	assert_non_null(st2);
+	struct cache *c2 = cache_new();
+	struct state *s2 = state_new(st2, c2, "eu-west-1");
+	cache_put(c2, "vpc", "vpc-1", cache_get(f->f_cache, "vpc-1")->r_ord, doc_n(5));
+	assert_int_equal(change(s2, 0, "vpn-connection", "vpn-9", 9), 0);
+	assert_int_equal(state_commit(s2), 0);
+	seen_reset(&sn);
+	assert_int_equal(state_replica_follow(r, seen_change, &sn), 0);
+	assert_string_equal(sn.text, "vpn-connection/vpn-9=9");
+	assert_int_equal(view_n(r, "vpn-connection", "vpn-9"), 9);
+	assert_null(cache_get(f->f_cache, "vpn-9"));	/* never in the first state's cache */
+	assert_string_equal(cache_get(state_replica_cache(r), "vpn-9")->r_region, "eu-west-1");
+	assert_int_equal(state_replica_follow(r, seen_change, &sn), 0);	/* nothing twice */
+	assert_string_equal(sn.text, "vpn-connection/vpn-9=9");
+	state_free(s2);
+	cache_free(c2);
+	store_close(st2);
+	state_replica_free(r);
+}
+
+/* A replica whose cursor is older than the feed remembers (a writer's
+ * open pruned the deletions after the replica opened) reads the whole
+ * state: a resource deleted meanwhile is gone from its view. */
+static void test_replica_resyncs(void **ts)
+{
+	struct fixture *f = *ts;
+	assert_int_equal(change(f->f_state, 0, "vpc", "vpc-1", 1), 0);
+	assert_int_equal(change(f->f_state, 0, "subnet", "subnet-2", 2), 0);
+	assert_int_equal(state_commit(f->f_state), 0);
+	struct state_replica *r = state_replica_open(f->f_store);
+	assert_non_null(r);
+	struct seen sn = { 0 };
+	assert_int_equal(state_replica_follow(r, seen_change, &sn), STATE_RESYNC);
+	assert_int_equal(view_n(r, "subnet", "subnet-2"), 2);
+	uint64_t applied = state_replica_applied(r);
+	int64_t ord2 = cache_get(f->f_cache, "subnet-2")->r_ord;
+	assert_int_equal(store_begin(f->f_store), 0);
+	assert_int_equal(store_delete(f->f_store, "subnet", "subnet-2", ord2), 0);
+	for (int i = 0; i < 100005; i++)
+		assert_int_equal(store_put(f->f_store, "vpc", "vpc-1", cache_get(f->f_cache, "vpc-1")->r_ord,
+					   "{\"N\":7}"), 0);
+	assert_int_equal(store_commit(f->f_store), 0);
+	state_free(f->f_state);
+	store_close(f->f_store);
+	f->f_store = store_open(f->f_dir);	/* prunes at open */
+	assert_non_null(f->f_store);
+	f->f_state = state_new(f->f_store, f->f_cache, NULL);
+	assert_int_equal(state_replica_follow(r, seen_change, &sn), STATE_RESYNC);
+	assert_string_equal(sn.text, "");
+	assert_null(cache_get(state_replica_cache(r), "subnet-2"));
+	assert_int_equal(view_n(r, "vpc", "vpc-1"), 7);
+	assert_int_equal(state_replica_seq(r), 100008);
+	assert_int_equal(state_replica_applied(r), applied + 1);	/* one resource read */
+	assert_int_equal(state_replica_follow(r, seen_change, &sn), 0);
+	assert_string_equal(sn.text, "");
+	state_replica_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_change_undone_whole, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_each_change_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_too_old_resyncs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replica_own_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replica_resyncs, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

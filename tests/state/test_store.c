@@ -41,8 +41,10 @@ static void count_rows(void *ctx, const char *type, const char *id, int64_t ord,
 	r->n++;
 }
 
-static void collect_change(void *ctx, uint64_t seq, const char *type, const char *id, const char *json)
+static void collect_change(void *ctx, uint64_t seq, const char *type, const char *id, int64_t ord,
+			   const char *json)
 {
+	assert_true(json ? ord > 0 : ord == -1);	/* a resource's creation order; none for a deletion */
 	struct rows *r = ctx;
 	size_t len = strlen(r->text);
 	snprintf(r->text + len, sizeof(r->text) - len, "%s%llu:%s/%s=%s", r->n++ ? " " : "",
