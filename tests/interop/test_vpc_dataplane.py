@@ -283,7 +283,9 @@ class VpcDataplaneTest(unittest.TestCase):
         cache holds: an ENI and a running instance written into vpcd.db by
         another writer (not through the API, so never in its cache) get a
         namespace with that address once any batch commits, and an
-        instance launched through the API reaches it through the router."""
+        instance launched through the API reaches it through the router.
+        Removed by that writer with the change log pruned past the
+        engine's cursor, they are gone after the engine's whole read."""
         self.data_dir = os.path.join(self.dir, "vpcd-data-feed")
         self.start_vpcd()
         vpc = self.call("create_vpc", CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
@@ -331,6 +333,25 @@ class VpcDataplaneTest(unittest.TestCase):
         # never in the API's cache
         enis = self.call("describe_network_interfaces")["NetworkInterfaces"]
         self.assertNotIn(eni, [n["NetworkInterfaceId"] for n in enis])
+
+        # the other writer removes both with their deletions already
+        # forgotten (a pruned change log: the horizon past the engine's
+        # cursor): only a whole read tells the engine, which then deletes
+        # the namespace
+        db = sqlite3.connect(os.path.join(self.data_dir, "vpcd.db"), timeout=10, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            horizon = db.execute("SELECT MAX(COALESCE((SELECT MAX(seq) FROM resources), 0),"
+                                 " COALESCE((SELECT MAX(seq) FROM deleted), 0))").fetchone()[0] + 1
+            db.execute("DELETE FROM resources WHERE id IN (?, ?)", (eni, iid))
+            db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES('changes_horizon', ?)", (str(horizon),))
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        self.call("create_tags", Resources=[vpc], Tags=[{"Key": "Name", "Value": "feed-2"}])
+        wait_for(lambda: not os.path.exists("/run/netns/" + iid), 10, "%s's namespace deleted after a resync" % iid)
+        self.assertIn("behind what the feed keeps: it reads the whole state", self.log())
+        self.ping(a, ip, expect=False, count=1)
         self.assertNotIn("ERROR", self.log())
 
 
