@@ -369,6 +369,10 @@ struct net_router_config {
 	uint32_t ct_entries;		/* rounded up to a power of two; 0: default */
 	bool syscall_io;		/* true: TAP frames by read(2)/write(2) one at a
 					 * time, not batched through io_uring (tests, benches) */
+	bool no_udp_trains;		/* true: every UDP datagram written alone (tests,
+					 * benches); also so on kernels before 6.2, whose
+					 * TAPs refuse UDP GSO frames, and after a TAP
+					 * refused one (EINVAL) */
 };
 
 struct net_router;

@@ -8,6 +8,7 @@
  *   router_mac = 0e:76:70:63:64:01
  *   offload = yes                    # no: instances' TAPs without virtio_net_hdr/TSO
  *   tap_io = batched                 # syscalls: one read/write per frame (no io_uring)
+ *   udp_trains = yes                 # no: every UDP datagram written alone
  *   [subnet]      id, vpc, cidr, route_table, nacl
  *   [route_table] id; route = CIDR local|blackhole|igw ID|vgw ID|eni ID (repeatable)
  *   [nacl]        id; rule = NUM ingress|egress allow|deny PROTO CIDR [FROM-TO | TYPE CODE]
@@ -49,6 +50,7 @@ struct drv_conf {
 	uint8_t router_mac[6];
 	bool no_offload;
 	bool syscall_io;
+	bool no_udp_trains;
 	struct net_subnet_config subnets[MAX_OBJ]; size_t n_subnets;
 	struct drv_rtb rtbs[MAX_OBJ]; size_t n_rtbs;
 	struct drv_nacl nacls[MAX_OBJ]; size_t n_nacls;
@@ -236,6 +238,8 @@ conf_read(const char *path, struct drv_conf *c)
 				c->no_offload = strcmp(v, "no") == 0;
 			else if (strcmp(k, "tap_io") == 0)
 				c->syscall_io = strcmp(v, "syscalls") == 0;
+			else if (strcmp(k, "udp_trains") == 0)
+				c->no_udp_trains = strcmp(v, "no") == 0;
 			else if (strcmp(k, "router_mac") != 0 || !parse_mac(v, c->router_mac))
 				goto bad;
 			break;
@@ -487,6 +491,7 @@ main(int argc, char **argv)
 	struct net_router_config rc_cfg = { .ct_entries = 0 };
 	memcpy(rc_cfg.router_mac, cur->router_mac, 6);
 	rc_cfg.syscall_io = cur->syscall_io;
+	rc_cfg.no_udp_trains = cur->no_udp_trains;
 	struct net_router *r = net_router_new(&rc_cfg);
 	if (!r)
 		return 1;

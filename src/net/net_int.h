@@ -445,6 +445,9 @@ bool udp_train_append(struct udp_train *t, const uint8_t *frame, const struct pk
  * IPv4 checksum and the UDP field's pseudo-header sum for the whole,
  * and into h the header to write before it. */
 void udp_train_finish(struct udp_train *t, struct vnet_hdr *h);
+/* Does a kernel of this release (uname's, e.g. "6.1.0-18-amd64") take a
+ * UDP GSO frame written to a TAP (VIRTIO_NET_HDR_GSO_UDP_L4: 6.2 on)? */
+bool udp_trains_supported(const char *release);
 
 /* --- batched TAP I/O (tapio.c) ----------------------------------------------- */
 
@@ -477,6 +480,7 @@ struct tapio {
 	uint32_t t_wlen[TAPIO_DEPTH];
 	uint8_t t_wtag[TAPIO_DEPTH];
 	uint16_t t_wframes[TAPIO_DEPTH];	/* what each write counts as (a UDP train: many) */
+	int32_t t_wres[TAPIO_DEPTH];		/* the last flush's results: bytes or -errno */
 };
 
 /* Sets t up on the calling thread (the one that will use it); with
@@ -498,7 +502,9 @@ bool tapio_write(struct tapio *t, int fd, uint8_t *p, uint32_t len, uint8_t tag)
  * (which has the room) and counts as frames. */
 void tapio_resize(struct tapio *t, unsigned idx, uint32_t len, unsigned frames);
 /* Writes what is queued, in order: ok[tag] counts each whole write (as
- * the frames it carries), *failed the others. */
+ * the frames it carries), *failed the others; each one's result stays in
+ * t_wres (and its length, frames in t_wlen, t_wframes) until the next
+ * tapio_write. */
 void tapio_flush(struct tapio *t, uint64_t ok[TAPIO_TAGS], uint64_t *failed);
 
 /* --- the decision -------------------------------------------------------------- */

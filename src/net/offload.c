@@ -16,6 +16,7 @@
 
 #include "base/csum.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void
@@ -271,6 +272,16 @@ udp_train_append(struct udp_train *t, const uint8_t *frame, const struct pkt_met
 	if (payload < t->ut_mss)
 		t->ut_ended = true;
 	return true;
+}
+
+bool
+udp_trains_supported(const char *release)
+{
+	unsigned major, minor;
+
+	if (sscanf(release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 2);
 }
 
 void

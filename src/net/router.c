@@ -71,6 +71,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,6 +129,7 @@ struct net_router {
 	unsigned r_train_widx;
 	int r_train_fd;
 	uint8_t r_train_hl;
+	bool r_trains;				/* UDP trains on (see net_router_config) */
 
 	/* counters: written by the loop, read by anyone */
 	_Atomic uint64_t r_drops[NET_DROP_MAX];
@@ -308,8 +310,6 @@ train_close(struct net_router *r, struct batch_counts *bc)
 		udp_train_finish(t, &h);
 		vnet_hdr_write(t->ut_frame - r->r_train_hl, r->r_train_hl, &h);
 		tapio_resize(&r->r_io, r->r_train_widx, r->r_train_hl + t->ut_len, t->ut_segs);
-		bc->udp_trains++;
-		bc->udp_train_frames += t->ut_segs;
 	}
 	t->ut_frame = NULL;
 }
@@ -322,9 +322,25 @@ eni_flush(struct net_router *r, struct batch_counts *bc)
 	uint64_t failed = 0;
 
 	train_close(r, bc);
-	if (r->r_io.t_nw == 0)
+	unsigned n = r->r_io.t_nw;
+	if (n == 0)
 		return;
 	tapio_flush(&r->r_io, ok, &failed);
+	/* The trains: counted when written; one the TAP refuses (a kernel
+	 * that takes no UDP GSO frame from a TAP) turns them off for good,
+	 * and its datagrams count as failed writes. */
+	for (unsigned i = 0; i < n; i++) {
+		if (r->r_io.t_wframes[i] < 2)
+			continue;
+		if (r->r_io.t_wres[i] == (int32_t)r->r_io.t_wlen[i]) {
+			bc->udp_trains++;
+			bc->udp_train_frames += r->r_io.t_wframes[i];
+		} else if (r->r_io.t_wres[i] == -EINVAL && r->r_trains) {
+			r->r_trains = false;
+			log_warn("net", "router: a TAP refused a UDP GSO frame: UDP datagrams "
+				 "written one by one from now");
+		}
+	}
 	bc->tx += ok[TAPIO_TAG_TX];
 	bc->arp_replies += ok[TAPIO_TAG_ARP];
 	bc->drops[NET_DROP_TX_ERROR] += failed;
@@ -393,7 +409,7 @@ to_eni(struct net_router *r, const struct net_snapshot *s, uint32_t d, uint8_t *
 	/* A UDP datagram with a partial checksum (vh: a frame of ours, read
 	 * into r_bufs, whose slot has room for a whole GSO frame) joins the
 	 * train to the same ENI, or queues and starts one. */
-	bool train = vh && de->e_vnet_hdr && len <= ROUTER_WRITE_NOW &&
+	bool train = r->r_trains && vh && de->e_vnet_hdr && len <= ROUTER_WRITE_NOW &&
 		     udp_train_eligible(frame, m, vh);
 	if (train && r->r_train.ut_frame && r->r_train_fd == de->e_fd &&
 	    udp_train_append(&r->r_train, frame, m))
@@ -846,6 +862,12 @@ net_router_new(const struct net_router_config *cfg)
 		cfg->router_mac : def_mac, 6);
 	pthread_mutex_init(&r->r_apply_lock, NULL);
 	r->r_syscall_io = cfg && cfg->syscall_io;
+	struct utsname uts;
+	r->r_trains = !(cfg && cfg->no_udp_trains) && uname(&uts) == 0 &&
+		      udp_trains_supported(uts.release);
+	if (!r->r_trains && !(cfg && cfg->no_udp_trains))
+		log_info("net", "router: this kernel's TAPs take no UDP GSO frames (before 6.2): "
+			 "UDP datagrams written one by one");
 	r->r_io.t_fd = -1;
 	r->r_bufs = malloc((size_t)ROUTER_BUF_SIZE * NET_BATCH);
 	r->r_segs = malloc(sizeof(*r->r_segs) * ROUTER_SEGS);

@@ -353,7 +353,7 @@ tapio_resize(struct tapio *t, unsigned idx, uint32_t len, unsigned frames)
 void
 tapio_flush(struct tapio *t, uint64_t ok[TAPIO_TAGS], uint64_t *failed)
 {
-	int32_t res[TAPIO_DEPTH];
+	int32_t *res = t->t_wres;
 
 	run_batch(t, IORING_OP_WRITE, t->t_wfd, t->t_wbuf, t->t_wlen, res, t->t_nw);
 	for (unsigned i = 0; i < t->t_nw; i++) {
