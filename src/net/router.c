@@ -394,6 +394,8 @@ to_eni(struct net_router *r, const struct net_snapshot *s, uint32_t d, uint8_t *
 				return;
 			}
 			eni_flush(r, bc);	/* the frames queued before go first */
+			/* r_segs may hold segments waiting for a port */
+			ports_flush(r, s, bc);
 			while ((sl = tso_next(&it, r->r_segs[0])) > 0) {
 				bc->sw_segments++;
 				if (write(de->e_fd, r->r_segs[0], sl) == (ssize_t)sl)
@@ -440,6 +442,7 @@ to_eni_rewritten(struct net_router *r, const struct net_snapshot *s, const struc
 			return;
 		}
 		eni_flush(r, bc);	/* the frames queued before go first */
+		ports_flush(r, s, bc);	/* r_segs may hold segments waiting for a port */
 		while ((sl = tso_next(&it, r->r_segs[0])) > 0) {
 			uint8_t *seg = r->r_segs[0];
 			struct pkt_meta sm;

@@ -448,6 +448,54 @@ test_router_gso(void **state)
 	assert_int_equal(k.drops[NET_DROP_TX_ERROR], 0);
 }
 
+/* One batch from b: a GSO frame to the internet (cut into segments that
+ * wait for the igw port's flush) and then one to a plain ENI (cut and
+ * written at once): each destination gets its own segments, whole. The
+ * second cut must not reuse the buffers the first one's segments wait in
+ * (they would leave by the igw carrying the other flow's bytes). */
+static void
+test_router_gso_two_cuts(void **state)
+{
+	struct rig *g = *state;
+	static uint8_t segbuf[64][NET_FRAME_MAX];
+	uint8_t *segs[64];
+	uint32_t lens[64];
+	uint8_t f[NET_FRAME_MAX], got[NET_FRAME_MAX + HDR];
+	char err[128];
+
+	g->fx.enis[0].vnet_hdr = -1;	/* a plain */
+	g->fx.enis[1].vnet_hdr = HDR;
+	if (net_router_apply(g->r, &g->fx.cfg, err, sizeof(err)) < 0)
+		fail_msg("apply: %s", err);
+	/* a -> b:80 first, so that b's answers to a are tracked */
+	struct tframe t = { test_router_mac, MAC_A, A_IP, B_IP, 6, 40000, 80, 0, 0, 0x02, 0 };
+	uint32_t fl = tframe_build(f, &t);
+	assert_int_equal(write(g->a[1], f, fl), (ssize_t)fl);
+	assert_int_equal(recv_one(g->b[1], got, sizeof(got), 2000), (int)(HDR + fl));
+
+	net_router_stop(g->r);
+	uint32_t len = gso_build(gso, MAC_B, B_IP, IP(198, 51, 100, 7), 443, 6000, GSO_PAYLOAD, 0x80 | 0x19);
+	assert_int_equal(write(g->b[1], gso, HDR + len), (ssize_t)(HDR + len));
+	len = gso_build(gso, MAC_B, B_IP, A_IP, 80, 40000, GSO_PAYLOAD, 0x80 | 0x19);
+	assert_int_equal(write(g->b[1], gso, HDR + len), (ssize_t)(HDR + len));
+	assert_int_equal(net_router_start(g->r), 0);
+
+	unsigned n = 0;
+	int l;
+	while (n < 64 && (l = recv_one(g->igw[1], segbuf[n], NET_FRAME_MAX, n ? 200 : 2000)) > 0) {
+		segs[n] = segbuf[n];
+		lens[n++] = (uint32_t)l;
+	}
+	segments_check(segs, lens, n, 0, GSO_PAYLOAD, IP(203, 0, 113, 20));
+	n = 0;
+	while (n < 64 && (l = recv_one(g->a[1], segbuf[n], NET_FRAME_MAX, n ? 200 : 2000)) > 0) {
+		assert_memory_equal(segbuf[n], MAC_A, 6);
+		segs[n] = segbuf[n];
+		lens[n++] = (uint32_t)l;
+	}
+	segments_check(segs, lens, n, 14, GSO_PAYLOAD, B_IP);
+}
+
 /* --- UDP trains ----------------------------------------------------------- */
 
 #define UPORT 5299
@@ -843,6 +891,7 @@ main(void)
 		cmocka_unit_test(test_tso),
 		cmocka_unit_test(test_offload_finish),
 		cmocka_unit_test_setup_teardown(test_router_gso, rig_setup, rig_teardown),
+		cmocka_unit_test_setup_teardown(test_router_gso_two_cuts, rig_setup, rig_teardown),
 		cmocka_unit_test(test_udp_train),
 		cmocka_unit_test(test_router_udp_trains),
 		cmocka_unit_test(test_router_udp_trains_off),
