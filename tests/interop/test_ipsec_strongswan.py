@@ -485,13 +485,16 @@ class IpsecStrongSwanTest(unittest.TestCase):
         NAT-D, as strongSwan's encap = yes; no NAT on the path) and takes
         its TUN with offloads (tun_offload = yes: the office's TCP arrives
         as 64 KB super-frames, which it cuts into segments and checksums
-        itself): the tunnel is UDP-encapsulated both ways, and the office's
+        itself; what it decrypts for the office, runs of one TCP flow's
+        segments, it writes as one GSO frame each, the checksum left to the
+        kernel): the tunnel is UDP-encapsulated both ways, and the office's
         runs of datagrams leave with UDP GSO and reach vpcd's driver
         coalesced by UDP GRO (a GSO send between namespaces arrives as one
         message), which it cuts back into the same datagrams: ping,
         3000-byte pings and 200 KB of TCP each way arrive whole (the VPC
-        host's kernel checks every checksum); gso_sends > 0 and super-frames
-        cut into several segments at the office, gro_receives > 0 at vpcd,
+        host's kernel checks every checksum); gso_sends > 0, super-frames
+        cut into several segments and trains of several segments written at
+        the office, gro_receives > 0 at vpcd,
         each with several datagrams (with udp_gro = no on vpcd's driver,
         gro_receives stays 0, with tun_offload = no tun_tso_reads: this
         fails)."""
@@ -523,6 +526,8 @@ class IpsecStrongSwanTest(unittest.TestCase):
         self.assertIn("TCP segmentation offloads", office.stderr())
         self.assertGreater(theirs["tun_tso_reads"], 0, theirs)
         self.assertGreater(theirs["tun_tso_segments"], theirs["tun_tso_reads"], theirs)
+        self.assertGreater(theirs["tun_gro_writes"], 0, theirs)
+        self.assertGreater(theirs["tun_gro_segments"], theirs["tun_gro_writes"], theirs)
         self.assertGreater(ours["gro_receives"], 0, ours)
         self.assertGreater(ours["gro_datagrams"], ours["gro_receives"], ours)
         self.assertNotIn("GRO refused", driver.stderr())

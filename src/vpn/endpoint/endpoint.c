@@ -284,6 +284,8 @@ void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters
 	out->gro_datagrams = ep->gro_datagrams;
 	out->tun_tso_reads = ep->tun_tso_reads;
 	out->tun_tso_segments = ep->tun_tso_segments;
+	out->tun_gro_writes = ep->tun_gro_writes;
+	out->tun_gro_segments = ep->tun_gro_segments;
 	out->bgp_from_side = ep->bgp_from_side;
 	for (struct ep_local *lo = ep->locals; lo; lo = lo->lo_next) {
 		out->rx_invalid += lo->lo_rx_invalid;
@@ -536,6 +538,9 @@ void vpn_endpoint_free(struct vpn_endpoint *ep)
 		secret_wipe(ep->rxbuf, (size_t)EP_BATCH * ep->buf_size);
 	if (ep->tun_frame)
 		secret_wipe(ep->tun_frame, EP_TUN_FRAME_MAX);
+	if (ep->tun_train)
+		secret_wipe(ep->tun_train, EP_TUN_FRAME_MAX);
+	free(ep->tun_train);
 	if (ep->rxgro)
 		secret_wipe(ep->rxgro, (size_t)EP_BATCH * EP_GRO_SLOT);
 	free(ep->rxgro);

@@ -318,6 +318,9 @@ struct vpn_endpoint_counters {
 	uint64_t gro_datagrams;		/* the datagrams those messages held */
 	uint64_t tun_tso_reads;		/* TUN super-frames read (tun_offload) */
 	uint64_t tun_tso_segments;	/* the packets cut from them */
+	uint64_t tun_gro_writes;	/* TCP trains written to that TUN as one
+					 * GSO frame each */
+	uint64_t tun_gro_segments;	/* the segments they carried */
 };
 void vpn_endpoint_counters(struct vpn_endpoint *ep, struct vpn_endpoint_counters *out);
 

@@ -35,7 +35,7 @@
  * stdout: "tunnel <id> UP" / "tunnel <id> DOWN <cause>" at every change;
  * on SIGUSR1 a status block per tunnel ("status ..." and "  child ..."
  * lines), the endpoint's "counters gso_sends=N gro_receives=N gro_datagrams=N
- * tun_tso_reads=N tun_tso_segments=N", then "end". SIGUSR2 rekeys every tunnel's CHILD SAs now,
+ * tun_tso_reads=N tun_tso_segments=N tun_gro_writes=N tun_gro_segments=N", then "end". SIGUSR2 rekeys every tunnel's CHILD SAs now,
  * SIGRTMIN its IKEv2 SA.
  * SIGHUP re-reads the file and reconciles (add,
  * update, remove by id). SIGTERM/SIGINT stop cleanly (Delete payloads).
@@ -443,10 +443,11 @@ static void print_status(struct vpn_endpoint *ep)
 	struct vpn_endpoint_counters ec;
 	vpn_endpoint_counters(ep, &ec);
 	printf("counters gso_sends=%llu gro_receives=%llu gro_datagrams=%llu tun_tso_reads=%llu "
-	       "tun_tso_segments=%llu\n",
+	       "tun_tso_segments=%llu tun_gro_writes=%llu tun_gro_segments=%llu\n",
 	       (unsigned long long)ec.gso_sends, (unsigned long long)ec.gro_receives,
 	       (unsigned long long)ec.gro_datagrams, (unsigned long long)ec.tun_tso_reads,
-	       (unsigned long long)ec.tun_tso_segments);
+	       (unsigned long long)ec.tun_tso_segments, (unsigned long long)ec.tun_gro_writes,
+	       (unsigned long long)ec.tun_gro_segments);
 	printf("end\n");
 	fflush(stdout);
 	pthread_mutex_unlock(&out_lock);

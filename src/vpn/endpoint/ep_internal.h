@@ -180,6 +180,17 @@ struct vpn_endpoint {
 	uint8_t *tun_frame;		/* its reads: EP_TUN_FRAME_MAX bytes */
 	uint64_t tun_tso_reads;		/* super-frames read and cut */
 	uint64_t tun_tso_segments;	/* the packets cut from them */
+	uint8_t *tun_train;		/* the TCP train being written (ep_tunoff.c):
+					 * virtio_net_hdr + up to 64 KB */
+	uint32_t tt_len;		/* its IPv4 bytes; 0: none */
+	uint32_t tt_hl;			/* IPv4 + TCP header bytes */
+	uint32_t tt_next_seq;		/* the sequence number that continues it */
+	uint16_t tt_seg;		/* the first segment's payload (gso_size) */
+	uint16_t tt_n;			/* segments in it */
+	bool tt_open;			/* may take more (no PSH, none shorter) */
+	bool tt_psh;			/* its last segment had PSH */
+	uint64_t tun_gro_writes;	/* trains written as one GSO frame */
+	uint64_t tun_gro_segments;	/* the segments they carried */
 	uint64_t gro_receives;		/* GRO messages with several datagrams */
 	uint64_t gro_datagrams;		/* the datagrams they held */
 	bool gso_off;			/* the kernel refused UDP GSO: sendmmsg only */
@@ -260,6 +271,11 @@ void ep_tun_packet(struct vpn_endpoint *ep, unsigned port, uint8_t *buf, uint32_
 /* ep_tunoff.c: one read of a TUN with offloads (virtio_net_hdr first):
  * its checksum completed or its segments cut, each to ep_tun_packet. */
 void ep_tun_offload_frame(struct vpn_endpoint *ep, unsigned port, uint8_t *frame, uint32_t len);
+/* A decrypted packet for that TUN: joined to the TCP train, or the train
+ * written and the packet alone after it; false: a write failed. */
+bool ep_tun_offload_write(struct vpn_endpoint *ep, const uint8_t *p, uint32_t len);
+/* The train written (end of a receive batch); false: the write failed. */
+bool ep_tun_offload_flush(struct vpn_endpoint *ep);
 
 /* ep_ring.c: ring sides */
 int ep_rings_open(struct vpn_endpoint *ep);

@@ -35,7 +35,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #define EP_RING_ROUNDS	4	/* batches per side per loop turn before yielding */
@@ -262,12 +261,8 @@ bool ep_plain_write(struct vpn_endpoint *ep, unsigned port, const uint8_t *p, ui
 {
 	if (port >= ep->n_ports)
 		return false;
-	if (!ep->ring_out[port] && port == 0 && ep->tun_vnet) {
-		/* a TUN with offloads: a zero virtio_net_hdr first (none asked) */
-		static const uint8_t none[EP_VNET_HDR_LEN];
-		struct iovec iov[2] = { { (void *)none, sizeof(none) }, { (void *)p, len } };
-		return writev(ep->tun_fds[port], iov, 2) >= 0;
-	}
+	if (!ep->ring_out[port] && port == 0 && ep->tun_vnet)
+		return ep_tun_offload_write(ep, p, len);	/* a TUN with offloads */
 	if (!ep->ring_out[port])
 		return write(ep->tun_fds[port], p, len) >= 0;
 	unsigned have = ep->ring_out_pending[port];
@@ -297,6 +292,8 @@ uint8_t *ep_plain_slot(struct vpn_endpoint *ep, unsigned port, unsigned k, uint3
 
 void ep_plain_flush(struct vpn_endpoint *ep)
 {
+	if (ep->tun_vnet)
+		(void)ep_tun_offload_flush(ep);	/* failures counted there */
 	for (unsigned k = 0; k < ep->n_ports; k++) {
 		if (!ep->ring_out[k] || (!ep->ring_out_pending[k] && !ep->ring_out_dropped[k]))
 			continue;

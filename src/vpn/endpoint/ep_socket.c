@@ -59,12 +59,14 @@ int ep_tun_open(struct vpn_endpoint *ep)
 	int fd = -1;
 	if (ep->cfg.tun_offload && !priv_remote()) {
 		ep->tun_frame = malloc(EP_TUN_FRAME_MAX);
-		if (ep->tun_frame)
+		ep->tun_train = malloc(EP_TUN_FRAME_MAX);
+		if (ep->tun_frame && ep->tun_train)
 			fd = tun_create(ep->cfg.tun_name, ep->cfg.tun_mtu, true);
 		ep->tun_vnet = fd >= 0;
 		if (fd < 0) {
 			free(ep->tun_frame);
-			ep->tun_frame = NULL;
+			free(ep->tun_train);
+			ep->tun_frame = ep->tun_train = NULL;
 		}
 	}
 	if (fd < 0)
