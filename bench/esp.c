@@ -17,8 +17,9 @@
  * EVP_CIPHER_CTX_ctrl (decrypt: the tag set, then Final verifies it).
  * CBC/SHA1: EVP_EncryptInit_ex2 with the IV, one update; the HMAC by
  * EVP_MAC_init (the key kept), update, final; decrypt verifies the HMAC
- * (CRYPTO_memcmp) before it decrypts. CBC IVs come from one RAND_bytes per
- * batch on both sides. No ESP framing, no replay window, no checks.
+ * (CRYPTO_memcmp) before it decrypts. CBC IVs: one RAND_bytes per batch
+ * for the peer; vpcd draws from its SA's pool (esp_encrypt.c). No ESP
+ * framing, no replay window, no checks on the peer's side.
  *
  * The machine is shared: each cell runs in slices that alternate vpcd and
  * the peer, and prints the median of the slices' ns per packet.
