@@ -851,6 +851,163 @@ static void test_strongswan_vpc_blocks(void **state)
 	}
 }
 
+/* Every other template, a VPC with secondary CIDR blocks (10.96.0.0/16,
+ * then 10.97.0.0/24 and 100.64.8.0/28, associated in that order), static
+ * routing: each names every block the way its device does. Route-based
+ * devices route each block into the tunnel (Cisco IOS 'ip route', JunOS
+ * 'static route ... next-hop st0.N', ScreenOS 'vrouter trust-vr route',
+ * Yamaha 'ip route ... gateway tunnel', the generic list of destinations);
+ * policy-based ones have one selector per block (ASA: an access-list entry
+ * each, hence a phase 2 SA each; Libreswan: rightsubnets={...}, a
+ * connection each; Windows: endpoint2 as a list). A policy-based device
+ * with RemoteIpv4NetworkCidr narrowed has that one selector; a route-based
+ * one still routes every block. main's templates named the primary block
+ * only: every case below fails on them. */
+struct vpc_blocks_case {
+	const char *id;
+	const char *ikes[2];
+	const char *want;		/* lines in this order */
+	const char *each_block;		/* printf: the line of one block ... */
+	size_t per_block;		/* ... that many times */
+	const char *narrowed;		/* RemoteIpv4NetworkCidr 10.97.0.0/25: this, */
+	size_t narrowed_count;		/* that many times; NULL: the routes stay */
+	const char *narrowed_gone;	/* and no selector of the blocks */
+	const char *detached;		/* no VPC known: RemoteIpv4NetworkCidr */
+};
+
+static const struct vpc_blocks_case vpc_blocks_cases[] = {
+	{ "b0adb196", { "ikev1", "ikev2" },
+	  "ip route 10.96.0.0 255.255.0.0 Tunnel1 track 100\n"
+	  "ip route 10.97.0.0 255.255.255.0 Tunnel1 track 100\n"
+	  "ip route 100.64.8.0 255.255.255.240 Tunnel1 track 100\n"
+	  "ip route 10.96.0.0 255.255.0.0 Tunnel2 track 200\n"
+	  "ip route 10.97.0.0 255.255.255.0 Tunnel2 track 200\n"
+	  "ip route 100.64.8.0 255.255.255.240 Tunnel2 track 200\n",
+	  "ip route %s ", 2, NULL, 0, NULL, "ip route 0.0.0.0 0.0.0.0 Tunnel1 track 100\n" },
+	{ "1361227b", { "ikev1", "ikev2" },
+	  "set routing-options static route 10.96.0.0/16 next-hop st0.1\n"
+	  "set routing-options static route 10.97.0.0/24 next-hop st0.1\n"
+	  "set routing-options static route 100.64.8.0/28 next-hop st0.1\n"
+	  "set routing-options static route 10.96.0.0/16 next-hop st0.2\n"
+	  "set routing-options static route 10.97.0.0/24 next-hop st0.2\n"
+	  "set routing-options static route 100.64.8.0/28 next-hop st0.2\n",
+	  "static route %s next-hop", 2, NULL, 0, NULL, "static route 0.0.0.0/0 next-hop st0.1\n" },
+	{ "8a961875", { "ikev1" },
+	  "set routing-options static route 10.96.0.0/16 next-hop st0.1\n"
+	  "set routing-options static route 10.97.0.0/24 next-hop st0.1\n"
+	  "set routing-options static route 100.64.8.0/28 next-hop st0.1\n"
+	  "set routing-options static route 10.96.0.0/16 next-hop st0.2\n"
+	  "set routing-options static route 10.97.0.0/24 next-hop st0.2\n"
+	  "set routing-options static route 100.64.8.0/28 next-hop st0.2\n",
+	  "static route %s next-hop", 2, NULL, 0, NULL, "static route 0.0.0.0/0 next-hop st0.1\n" },
+	{ "acabcac0", { "ikev1" },
+	  "set vrouter trust-vr route 10.96.0.0/16 interface tunnel.1 gateway 169.254.252.1\n"
+	  "set vrouter trust-vr route 10.97.0.0/24 interface tunnel.1 gateway 169.254.252.1\n"
+	  "set vrouter trust-vr route 100.64.8.0/28 interface tunnel.1 gateway 169.254.252.1\n"
+	  "set vrouter trust-vr route 10.96.0.0/16 interface tunnel.2 gateway 169.254.253.5\n"
+	  "set vrouter trust-vr route 10.97.0.0/24 interface tunnel.2 gateway 169.254.253.5\n"
+	  "set vrouter trust-vr route 100.64.8.0/28 interface tunnel.2 gateway 169.254.253.5\n",
+	  "trust-vr route %s interface", 2, NULL, 0, NULL, "trust-vr route 0.0.0.0/0 interface tunnel.1 " },
+	{ "631f834b", { "ikev1" },
+	  "set vrouter trust-vr route 10.96.0.0/16 interface tunnel.1 gateway 169.254.252.1\n"
+	  "set vrouter trust-vr route 10.97.0.0/24 interface tunnel.1 gateway 169.254.252.1\n"
+	  "set vrouter trust-vr route 100.64.8.0/28 interface tunnel.1 gateway 169.254.252.1\n"
+	  "set vrouter trust-vr route 10.96.0.0/16 interface tunnel.2 gateway 169.254.253.5\n"
+	  "set vrouter trust-vr route 10.97.0.0/24 interface tunnel.2 gateway 169.254.253.5\n"
+	  "set vrouter trust-vr route 100.64.8.0/28 interface tunnel.2 gateway 169.254.253.5\n",
+	  "trust-vr route %s interface", 2, NULL, 0, NULL, "trust-vr route 0.0.0.0/0 interface tunnel.1 " },
+	{ "e7a2d626", { "ikev1" },
+	  "ip route 10.96.0.0/16 gateway tunnel 1 hide gateway tunnel 2 hide\n"
+	  "ip route 10.97.0.0/24 gateway tunnel 1 hide gateway tunnel 2 hide\n"
+	  "ip route 100.64.8.0/28 gateway tunnel 1 hide gateway tunnel 2 hide\n",
+	  "ip route %s gateway tunnel 1", 1, NULL, 0, NULL, "ip route 0.0.0.0/0 gateway tunnel 1 " },
+	{ "9005b6c1", { "ikev1", "ikev2" },
+	  "- Destination : 10.96.0.0/16\n- Destination : 10.97.0.0/24\n- Destination : 100.64.8.0/28\n"
+	  "- Destination : 10.96.0.0/16\n- Destination : 10.97.0.0/24\n- Destination : 100.64.8.0/28\n",
+	  "Destination                   : %s\n", 2, NULL, 0, NULL, "Destination                   : 0.0.0.0/0\n" },
+	{ "6883834a", { "ikev1" },
+	  "access-list acl-amzn extended permit ip any 10.96.0.0 255.255.0.0\n"
+	  "access-list acl-amzn extended permit ip any 10.97.0.0 255.255.255.0\n"
+	  "access-list acl-amzn extended permit ip any 100.64.8.0 255.255.255.240\n"
+	  "crypto map amzn-vpn-map 1 match address acl-amzn\n",
+	  "permit ip any %s\n", 1,
+	  "access-list acl-amzn extended permit ip any 10.97.0.0 255.255.255.128\n", 1, "permit ip any 10.96.0.0",
+	  "access-list acl-amzn extended permit ip any 0.0.0.0 0.0.0.0\n" },
+	{ "6e62f3e3", { "ikev1" },
+	  "rightsubnets={10.96.0.0/16 10.97.0.0/24 100.64.8.0/28}\n"
+	  "rightsubnets={10.96.0.0/16 10.97.0.0/24 100.64.8.0/28}\n",
+	  "%s", 2, "\trightsubnet=10.97.0.0/25\n", 2, "rightsubnets", "\trightsubnet=0.0.0.0/0\n" },
+	{ "dd55903b", { "ikev1" },
+	  "REM Traffic for the VPC (10.96.0.0/16, 10.97.0.0/24, 100.64.8.0/28) must reach this server; on other hosts of\n",
+	  "%s", 3, " endpoint2=10.97.0.0/25 ^\n", 2, "endpoint2=10.96", " endpoint2=0.0.0.0/0 ^\n" },
+};
+
+static void test_vpc_blocks_every_template(void **state)
+{
+	static const char *const blocks[] = { "10.96.0.0/16", "10.97.0.0/24", "100.64.8.0/28" };
+	static const char *const blocks_masked[] = { "10.96.0.0 255.255.0.0", "10.97.0.0 255.255.255.0",
+						     "100.64.8.0 255.255.255.240" };
+	struct cgw_vpn_connection c;
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(vpc_blocks_cases) / sizeof(vpc_blocks_cases[0]); k++) {
+		const struct vpc_blocks_case *vc = &vpc_blocks_cases[k];
+
+		for (size_t v = 0; v < 2 && vc->ikes[v] != NULL; v++) {
+			char what[64], line[128];
+
+			snprintf(what, sizeof(what), "%s %s", vc->id, vc->ikes[v]);
+			fixture_connection(&c, false);
+			c.cv_n_vpc_cidrs = 3;
+			snprintf(c.cv_vpc_cidrs[1], CGW_CIDR_LEN, "%s", blocks[1]);
+			snprintf(c.cv_vpc_cidrs[2], CGW_CIDR_LEN, "%s", blocks[2]);
+			char *got = render_device(&c, vc->id, vc->ikes[v]);
+			expect_lines_in_order(got, vc->want, what);
+			for (size_t b = 0; b < 3; b++) {
+				bool masked = strcmp(vc->id, "b0adb196") == 0 || strcmp(vc->id, "6883834a") == 0;
+				snprintf(line, sizeof(line), vc->each_block, masked ? blocks_masked[b] : blocks[b]);
+				if (count_of(got, line) != vc->per_block)
+					fail_msg("%s: '%s' %zu times, not %zu", what, line, count_of(got, line),
+						 vc->per_block);
+			}
+			if (strcmp(vc->id, "6e62f3e3") == 0)
+				assert_null(strstr(got, "rightsubnet="));
+			if (strcmp(vc->id, "dd55903b") == 0)
+				assert_int_equal(count_of(got, " endpoint2=10.96.0.0/16,10.97.0.0/24,100.64.8.0/28 ^\n"), 2);
+			free(got);
+
+			/* RemoteIpv4NetworkCidr narrowed */
+			snprintf(c.cv_remote_ipv4_network_cidr, CGW_CIDR_LEN, "10.97.0.0/25");
+			got = render_device(&c, vc->id, vc->ikes[v]);
+			if (vc->narrowed != NULL) {
+				assert_int_equal(count_of(got, vc->narrowed), vc->narrowed_count);
+				assert_int_equal(count_of(got, vc->narrowed_gone), 0);
+			} else {
+				expect_lines_in_order(got, vc->want, what);
+			}
+			free(got);
+
+			/* one block: the primary alone, as before (the goldens say the rest) */
+			fixture_connection(&c, false);
+			got = render_device(&c, vc->id, vc->ikes[v]);
+			assert_null(strstr(got, "10.97.0.0"));
+			snprintf(line, sizeof(line), vc->each_block,
+				 strcmp(vc->id, "b0adb196") == 0 || strcmp(vc->id, "6883834a") == 0 ? blocks_masked[0]
+												   : blocks[0]);
+			assert_true(count_of(got, line) >= 1);
+			free(got);
+
+			/* detached (no VPC known): RemoteIpv4NetworkCidr, as before */
+			c.cv_n_vpc_cidrs = 0;
+			got = render_device(&c, vc->id, vc->ikes[v]);
+			if (strstr(got, vc->detached) == NULL)
+				fail_msg("%s detached: '%s' missing", what, vc->detached);
+			assert_null(strstr(got, "10.96.0.0/16"));
+			free(got);
+		}
+	}
+}
+
 /* ---- BGP sections ---- */
 
 /* The fixture as a dynamic connection with values no template could have
@@ -1122,6 +1279,7 @@ int main(void)
 		cmocka_unit_test(test_device_types),
 		cmocka_unit_test(test_strongswan_inside_child),
 		cmocka_unit_test(test_strongswan_vpc_blocks),
+		cmocka_unit_test(test_vpc_blocks_every_template),
 		cmocka_unit_test(test_bgp_cisco),
 		cmocka_unit_test(test_bgp_strongswan_frr),
 		cmocka_unit_test(test_bgp_generic),
