@@ -166,6 +166,9 @@ class SeparatedTest(unittest.TestCase):
         owners = self.socket_owners()
         for w in want + ["tcp 127.0.0.1:8775"]:
             self.assertEqual(owners[w], {pid}, "%s held by %s (vpcd %d, helper %d)" % (w, owners[w], pid, helper))
+        # UDP GRO set by vpcd itself (nobody, under seccomp) on the helper's sockets
+        self.wait(lambda: "UDP 4500 (GRO)" in self.log(), 5, "no UDP GRO on 4500")
+        self.assertNotIn("UDP GRO refused", self.log())
 
         # an instance: its namespace made by the helper, its TAP held by vpcd
         vpc = self.call("create_vpc", CidrBlock="10.78.0.0/16")["Vpc"]["VpcId"]

@@ -279,7 +279,8 @@ struct ep_local *ep_local_get(struct vpn_endpoint *ep, uint32_t ip)
 	pthread_mutex_unlock(&ep->lock);
 	char a[16];
 	vpn_format_ipv4(ip, a, sizeof(a));
-	log_info(EP_LOG, "listening on %s: UDP 500, UDP 4500, ESP", a);
+	log_info(EP_LOG, "listening on %s: UDP 500, UDP 4500%s, ESP", a,
+		 lo->lo_gro ? " (GRO)" : "");
 	return lo;
 }
 
