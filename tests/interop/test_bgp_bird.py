@@ -25,7 +25,12 @@ connection (StaticRoutesOnly false). Then:
     namespace of it is left once vpcd runs again;
   - bird2 missing (a file without execute permission bind-mounted over
     /usr/sbin/bird in vpcd's own mount namespace): the dynamic
-    connection's _Bgp.Error names it, both tunnels Down.
+    connection's _Bgp.Error names it, both tunnels Down;
+  - bgp0 cannot be made (its name taken in vpcd-bgp-<pid> by a veth the
+    test put there before the first dynamic connection): _Bgp.Error says
+    why and vpcd tries again with backoff; once the name is free, bgp0
+    (a TUN) comes with both inside .1s and the error goes, vpcd still
+    running.
 
 Needs root and bird2; skipped without root."""
 import json
@@ -357,6 +362,30 @@ class BirdRunByVpcdTest(unittest.TestCase):
         wait_for(lambda: "cannot start BIRD: bird2 is not installed" in self.log(), 5, "the log naming it")
         # bird.conf is written all the same: BIRD starts once it is installed
         self.assertIn("neighbor 169.254.10.2 as 65000;", open(os.path.join(self.bgp_dir(), "bird.conf")).read())
+
+    def test_bgp0_retried(self):
+        self.start_vpcd()
+        # the helper makes bgp0 in this namespace at the first dynamic
+        # connection: a veth of that name there makes TUNSETIFF fail
+        run(["ip", "netns", "add", self.bgp_netns])
+        run(["ip", "-n", self.bgp_netns, "link", "add", "bgp0", "type", "veth", "peer", "name", "bgp0-peer"])
+        vpc, vgw = self.make_gateway()
+        v1 = self.make_connection(vgw, 65000, "198.51.100.2", ("169.254.10.0/30", "169.254.20.0/30"))
+        bgp = self.wait_bgp_doc(v1, lambda b: "Error" in b, 15, "_Bgp.Error while bgp0 cannot be made")
+        self.assertRegex(bgp["Error"], r"^BGP unavailable: .*bgp0")
+        wait_for(lambda: self.log().count("trying again in") >= 2, 15, "a second try, logged")
+        self.assertIn("Error", self.stored_doc(v1)["_Bgp"], "the reason is kept while it fails")
+        run(["ip", "-n", self.bgp_netns, "link", "del", "bgp0"])
+        t0 = time.time()
+        self.wait_bgp_doc(v1, lambda b: "Error" not in b, 40, "_Bgp.Error gone once bgp0 could be made")
+        out = run(["ip", "-n", self.bgp_netns, "-d", "-o", "addr", "show", "dev", "bgp0"]).stdout
+        self.assertIn("inet 169.254.10.1/30", out)
+        self.assertIn("inet 169.254.20.1/30", out)
+        link = run(["ip", "-n", self.bgp_netns, "-d", "link", "show", "dev", "bgp0"]).stdout
+        self.assertIn("tun", link)
+        self.assertIn("BGP side: bgp0 in namespace %s" % self.bgp_netns, self.log())
+        self.assertIsNone(self.vpcd.poll())
+        print("\n    bgp0 made %.1f s after its name was freed" % (time.time() - t0), file=sys.stderr)
 
 
 if __name__ == "__main__":
