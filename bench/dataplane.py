@@ -20,8 +20,11 @@ datagrams were lost: at the sender's device (its eth0's tx_dropped: the
 TAP's queue, or the veth, was full) and at the receiver's socket (Udp
 RcvbufErrors in its /proc/net/snmp), as a share of what iperf3 sent; the
 CPU seconds the sending and the receiving iperf3 got (and the router,
-for its cases), and how often the router's thread went to sleep
-(voluntary context switches per 1,000 frames forwarded). --runs N
+for its cases), the share of the test each of them spent runnable but
+waiting for a CPU (run_delay in /proc/PID/schedstat, sampled from 0.5 s
+after the start to 0.5 s before the end), and how often the router's
+thread went to sleep (voluntary context switches per 1,000 frames
+forwarded). --runs N
 repeats everything N times and prints each run and then the median of
 each cell.
 
@@ -62,12 +65,21 @@ def udp_rcvbuf_errors(ns):
     return int(dict(zip(lines[0][1:], lines[1][1:]))["RcvbufErrors"])
 
 
+def run_delay(pid):
+    """Seconds the threads of pid were runnable but waiting for a CPU, so far."""
+    total = 0
+    for t in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+            total += int(f.read().split()[1])
+    return total / 1e9
+
+
 def children_cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
 
 
-def iperf(ns_client, ns_server, server_ip, seconds, udp_len=None):
+def iperf(ns_client, ns_server, server_ip, seconds, udp_len=None, router_pid=None):
     srv = subprocess.Popen(["ip", "netns", "exec", ns_server, "iperf3", "-s", "-1", "-p", "5299"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -78,7 +90,21 @@ def iperf(ns_client, ns_server, server_ip, seconds, udp_len=None):
             cmd += ["-u", "-b", "0", "-l", str(udp_len)]
             drop0, rcvbuf0 = dev_tx_dropped(ns_client), udp_rcvbuf_errors(ns_server)
         cpu0 = children_cpu()
-        out = json.loads(run(cmd).stdout)
+        cl = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        waits = {}
+        if udp_len and seconds >= 2:
+            pids = {"sender": cl.pid, "receiver": srv.pid}
+            if router_pid:
+                pids["router"] = router_pid
+            time.sleep(0.5)
+            w0, t0 = {k: run_delay(p) for k, p in pids.items()}, time.time()
+            time.sleep(seconds - 1.0)
+            w1, t1 = {k: run_delay(p) for k, p in pids.items()}, time.time()
+            waits = {"wait_" + k: 100.0 * (w1[k] - w0[k]) / (t1 - t0) for k in pids}
+        stdout = cl.communicate()[0]
+        if cl.returncode != 0:
+            raise RuntimeError("%s: %s" % (" ".join(cmd), stdout))
+        out = json.loads(stdout)
         cpu1 = children_cpu()
         end = out["end"]
         if udp_len:
@@ -90,7 +116,7 @@ def iperf(ns_client, ns_server, server_ip, seconds, udp_len=None):
             return {"kpps": pps / 1000, "lost": s["lost_percent"],
                     "lost_dev": 100.0 * (dev_tx_dropped(ns_client) - drop0) / sent,
                     "lost_sock": 100.0 * (udp_rcvbuf_errors(ns_server) - rcvbuf0) / sent,
-                    "cpu_sender": cpu1 - cpu0, "cpu_receiver": cpu2 - cpu1}
+                    "cpu_sender": cpu1 - cpu0, "cpu_receiver": cpu2 - cpu1, **waits}
         return {"gbps": end["sum_received"]["bits_per_second"] / 1e9}
     finally:
         if srv.poll() is None:
@@ -175,7 +201,7 @@ groups = sg-1
             raise RuntimeError("net-harness did not start")
         tcp = iperf(ids[0], ids[1], "10.96.1.10", seconds)
         tx0, cpu0, sl0 = harness_counters(drv)[1], cpu_seconds(drv.pid), sleeps(drv.pid)
-        udp = iperf(ids[0], ids[1], "10.96.1.10", seconds, udp_len)
+        udp = iperf(ids[0], ids[1], "10.96.1.10", seconds, udp_len, drv.pid)
         counters, tx1 = harness_counters(drv)
         udp["cpu_router"] = cpu_seconds(drv.pid) - cpu0
         udp["ns_per_frame"] = udp["cpu_router"] * 1e9 / max(tx1 - tx0, 1)
@@ -234,6 +260,10 @@ def print_table(title, names, cells, udp_len):
                  tuple("%.2f, %.2f, %s" % (udp["cpu_sender"], udp["cpu_receiver"],
                                            "%.2f" % udp["cpu_router"] if "cpu_router" in udp else "-")
                        for _, udp in cells)))
+    print(row % (("  waiting for a CPU: snd, rcv, rtr",) +
+                 tuple("%.0f%%, %.0f%%, %s" % (udp["wait_sender"], udp["wait_receiver"],
+                                              "%.0f%%" % udp["wait_router"] if "wait_router" in udp else "-")
+                       if "wait_sender" in udp else "-" for _, udp in cells)))
     print(row % (("  router sleeps per 1,000 frames",) +
                  tuple("%.1f" % udp["sleeps_per_kframe"] if "sleeps_per_kframe" in udp else "-"
                        for _, udp in cells)))
