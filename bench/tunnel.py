@@ -20,10 +20,10 @@ same namespaces and the same run, for aes128-sha1 and aes128gcm16:
     in UDP 4500 (force_encap: a faked NAT-D, as strongSwan's encap = yes;
     AWS accepts NAT-T), where both ends send runs of datagrams with UDP GSO
     and receive them coalesced with UDP GRO, which raw ESP cannot.
-Not a test: it prints a table (and, for the vpcd --dataplane columns,
-vpcd's CPU seconds per GB moved, and for the vpcd<->vpcd columns the
-office endpoint's too: figures the machine's load changes less than the
-throughput). Needs root.
+Not a test: it prints a table, and per column the CPU seconds per GB
+moved of the VPC side (vpcd, the endpoint harness or charon) and of the
+office router (charon or the office's endpoint): figures the machine's
+load changes less than the throughput. Needs root.
 
     office 10.0.0.10 -- router (charon) 198.51.100.2 -- 203.0.113.1 vpcd side -- 10.96.0.10 vpchost
                                                        203.0.113.2          (instance 10.96.1.4)
@@ -235,10 +235,21 @@ class Bench:
                                    self.conn("198.51.100.2", "203.0.113.1", "10.0.0.0/24",
                                              "10.96.0.0/16", suite, "start"))
         self.wait_ping()
+        cpu0, rcpu0 = self.cpu_seconds(d.pid), self.cpu_seconds(router.pid)
         gbps = self.iperf()
+        self.per_gb("endpoint", suite, gbps, self.cpu_seconds(d.pid) - cpu0,
+                    self.cpu_seconds(router.pid) - rcpu0)
         self.stop(router)
         self.stop(d)
         return gbps
+
+    def per_gb(self, col, suite, gbps, cpu, office_cpu):
+        """CPU seconds per GB moved of the VPC side (cpu) and the office
+        router (office_cpu) during the iperf3 run."""
+        if gbps:
+            gb = gbps * self.seconds / 8
+            self.cpu_per_gb[(col, suite)] = cpu / gb
+            self.cpu_per_gb[(col + "-office", suite)] = office_cpu / gb
 
     def office_driver(self, suite, outside, natt=False):
         """The office router as a vpcd endpoint: tunnel 1 to outside,
@@ -355,10 +366,7 @@ class Bench:
             # change much (a loaded machine slows a stream, not its cost);
             # for a vpcd office, its endpoint's (the harness) too
             col = {"vpcd": "vpcd2", "vpcd-natt": "vpcd2natt"}.get(office, "product")
-            if gbps:
-                self.cpu_per_gb[(col, suite)] = cpu / (gbps * self.seconds / 8)
-                if office != "strongswan":
-                    self.cpu_per_gb[(col + "-office", suite)] = rcpu / (gbps * self.seconds / 8)
+            self.per_gb(col, suite, gbps, cpu, rcpu)
             self.stop(router)
             return gbps
         finally:
@@ -376,7 +384,10 @@ class Bench:
                                    self.conn("198.51.100.2", "203.0.113.1", "10.0.0.0/24",
                                              "10.96.0.0/16", suite, "start"))
         self.wait_ping()
+        cpu0, rcpu0 = self.cpu_seconds(resp.pid), self.cpu_seconds(router.pid)
         gbps = self.iperf()
+        self.per_gb("strongswan", suite, gbps, self.cpu_seconds(resp.pid) - cpu0,
+                    self.cpu_seconds(router.pid) - rcpu0)
         self.stop(router)
         self.stop(resp)
         return gbps
@@ -424,14 +435,14 @@ def main():
         fmt = lambda x, col: ("%.2f" % x if x is not None else "failed") if col in only else "-"
         print(line % ((suite,) + tuple(fmt(x, col) for x, col in zip(vals, cols))))
     if b.cpu_per_gb:
-        print("CPU seconds (all threads) per GB moved, during the iperf3 run: vpcd / the office's "
-              "vpcd endpoint")
+        print("CPU seconds (all threads) per GB moved during the iperf3 run: the VPC side "
+              "(vpcd, its endpoint, charon) / the office router")
         for suite in SUITES:
             c = lambda col: ("%.2f" % b.cpu_per_gb[(col, suite)] if (col, suite) in b.cpu_per_gb
                              else "-")
             both = lambda col: ("%s / %s" % (c(col), c(col + "-office"))
                                 if (col, suite) in b.cpu_per_gb else "-")
-            print(line % (suite, "", c("product"), "", both("vpcd2"), both("vpcd2natt")))
+            print(line % ((suite,) + tuple(both(col) for col in cols)))
 
 
 if __name__ == "__main__":
