@@ -117,7 +117,8 @@ void state_cursor_init(struct state *s, struct state_cursor *cur);
 /* One change of the feed: the resource's type and id and its doc as it is
  * now (the cache's, borrowed for the call; NULL: deleted). In process the
  * doc is the cache's, which equals the feed's JSON body right after the
- * commit; a follower in another process would read the body. */
+ * commit; a follower with a view of its own reads the body (the replica
+ * below: the engine's). */
 typedef void (*state_change_fn)(void *arg, uint64_t seq, const char *type, const char *id,
 				const struct doc *doc);
 #define STATE_RESYNC (-2)
