@@ -194,16 +194,21 @@ struct doc *api_tags_from_spec(struct api_req *rq, const char *rtype);
 /* --- the loop's wakeup: observed state in ------------------------------------
  * The engine follows the state's change feed itself (state/state.h:
  * state_on_commit, state_follow) and never includes api/; vpcd's main
- * wires its eventfd here. Runs on the API thread. */
+ * wires its events queue here. Runs on the API thread. */
 
-/* The loop also waits for fd (e.g. an eventfd) and, when it is readable,
- * calls fn(arg, api) after serving the ready HTTP connections and before
- * the batch commits; fn reads fd clean and may change state (each change
- * between state_change_begin and state_change_end on api_state(api)),
- * which joins the open batch and is committed with it. Set before
- * api_serve: its loop watches fd from its start. */
+/* The API thread's event loop (base/evloop.h), from api_new to api_free
+ * (NULL when it could not be made: api_serve then fails, logged). A
+ * base/queue.h queue whose consumer is the API thread names it: the loop
+ * is woken (evloop_wakeup) when the queue goes from empty to non-empty. */
+struct evloop *api_loop(struct api *api);
+
+/* In each round of the loop that was woken (api_loop's evloop_wakeup),
+ * fn(arg, api) is called before that round's batch of requests runs;
+ * fn takes what its queue holds and may change state (each change between
+ * state_change_begin and state_change_end on api_state(api)), which joins
+ * the batch and is committed with it. Set before api_serve. */
 typedef void (*api_wakeup_fn)(void *arg, struct api *api);
-void api_on_wakeup(struct api *api, int fd, api_wakeup_fn fn, void *arg);
+void api_on_wakeup(struct api *api, api_wakeup_fn fn, void *arg);
 
 /* The packet trace of VpcdTracePacket and the Reachability Analyzer's
  * actions: fn (engine_trace, src/engine/engine_trace.h: one synthetic

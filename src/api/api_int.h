@@ -27,8 +27,11 @@ struct api {
 	struct syncer *a_syncer;
 	uint64_t a_committed;
 	struct io_side *a_io;		/* the I/O thread and its queues (server.c) */
+	/* the API thread's loop (api_loop); a_woken: evloop_wakeup came this
+	 * round (its on_wake, api_loop_woken, notes it for the check hook) */
+	struct evloop *a_loop;
+	bool a_woken;
 	/* api_on_wakeup; NULL fn: none */
-	int a_wakeup_fd;
 	api_wakeup_fn a_wakeup_fn;
 	void *a_wakeup_arg;
 	api_trace_fn a_tracer;		/* api_set_tracer; NULL: none (the trace actions refuse) */
@@ -39,6 +42,9 @@ struct api {
 	 * (the meta key says so); NULL until the first request */
 	bool *a_region_ready;
 };
+
+/* server.c: the API loop's on_wake (api_new makes the loop with it). */
+void api_loop_woken(void *arg, uint64_t now_ms);
 
 /* account.c: before a request of region runs, makes the region's default
  * VPC when the region is used for the first time, in its own savepoint of

@@ -5,12 +5,14 @@
  */
 #include "api/api_int.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/base.h"
+#include "base/evloop.h"
 #include "model/model.h"
 
 struct api *api_new(const struct api_config *cfg, struct store *st, struct cache *cache)
@@ -28,6 +30,9 @@ struct api *api_new(const struct api_config *cfg, struct store *st, struct cache
 		quota_defaults(&api->a_quota);
 	subnet_index_attach(api);
 	quota_attach(api);
+	api->a_loop = evloop_new(api_loop_woken, api);
+	if (!api->a_loop)
+		log_error("api", "the API thread's event loop: %s", strerror(errno));
 	return api;
 }
 
@@ -39,6 +44,7 @@ void api_free(struct api *api)
 	subnet_index_detach(api);
 	quota_detach(api);
 	free(api->a_region_ready);
+	evloop_free(api->a_loop);
 	free(api);
 }
 

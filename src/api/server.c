@@ -904,9 +904,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-void api_on_wakeup(struct api *api, int fd, api_wakeup_fn fn, void *arg)
+void api_on_wakeup(struct api *api, api_wakeup_fn fn, void *arg)
 {
-	api->a_wakeup_fd = fd;
 	api->a_wakeup_fn = fn;
 	api->a_wakeup_arg = arg;
 }
@@ -1119,8 +1118,9 @@ static unsigned fd_room(unsigned max)
 }
 
 /* --- the API thread's loop ---------------------------------------------------
- * A base/evloop.h loop over the inbox's eventfd, the engine's wakeup fd and
- * the syncer's failure eventfd. Their callbacks only note what is ready;
+ * A base/evloop.h loop (api_loop, made by api_new) over the inbox's
+ * eventfd and the syncer's failure eventfd; its wakeup is the engine's
+ * events queue's (api_on_wakeup). The callbacks only note what is ready;
  * the check hook then works in a fixed order, as one round of the poll
  * loop before it did: a failed flush first (vpcd stops, nothing more
  * runs), the engine's events (changes of the coming batch), the requests
@@ -1129,9 +1129,18 @@ static unsigned fd_room(unsigned max)
 struct api_round {
 	struct api *ar_api;
 	struct io_side *ar_io;
-	bool ar_inbox, ar_wake, ar_sync;	/* readable this round */
+	bool ar_inbox, ar_sync;		/* readable this round (the wakeup: a_woken) */
 	bool ar_failed;				/* a flush failed: stop */
 };
+
+struct evloop *api_loop(struct api *api) { return api->a_loop; }
+
+void api_loop_woken(void *arg, uint64_t now_ms)
+{
+	struct api *api = arg;
+	(void)now_ms;
+	api->a_woken = true;
+}
 
 static void on_api_fd(void *arg, int fd, uint32_t events, uint64_t now)
 {
@@ -1142,8 +1151,6 @@ static void on_api_fd(void *arg, int fd, uint32_t events, uint64_t now)
 		ar->ar_inbox = true;
 	else if (ar->ar_api->a_syncer && fd == ar->ar_api->a_syncer->sy_event)
 		ar->ar_sync = true;
-	else
-		ar->ar_wake = true;
 }
 
 static void api_round_check(void *arg, uint64_t now)
@@ -1151,10 +1158,10 @@ static void api_round_check(void *arg, uint64_t now)
 	struct api_round *ar = arg;
 	struct api *api = ar->ar_api;
 	(void)now;
-	if (!ar->ar_inbox && !ar->ar_wake && !ar->ar_sync)
+	if (!ar->ar_inbox && !api->a_woken && !ar->ar_sync)
 		return;
-	bool inbox = ar->ar_inbox, wake = ar->ar_wake, sync = ar->ar_sync;
-	ar->ar_inbox = ar->ar_wake = ar->ar_sync = false;
+	bool inbox = ar->ar_inbox, wake = api->a_woken, sync = ar->ar_sync;
+	ar->ar_inbox = api->a_woken = ar->ar_sync = false;
 	if (sync) {
 		int err = syncer_failed(api->a_syncer);
 		if (err) {
@@ -1164,7 +1171,7 @@ static void api_round_check(void *arg, uint64_t now)
 			return;
 		}
 	}
-	if (wake)
+	if (wake && api->a_wakeup_fn)
 		api->a_wakeup_fn(api->a_wakeup_arg, api);
 	/* one batch: everything that arrived since the last one */
 	if (inbox) {
@@ -1279,10 +1286,8 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		 limits.gl_max_client_connections, limits.gl_request_timeout_s);
 	int rc = 0;
 	struct api_round ar = { .ar_api = api, .ar_io = &io };
-	struct evloop *loop = evloop_new(NULL, NULL);
-	int arc = loop ? evloop_add(loop, io.io_inbox.q_event, EPOLLIN, on_api_fd, &ar) : -errno;
-	if (arc == 0 && api->a_wakeup_fn)
-		arc = evloop_add(loop, api->a_wakeup_fd, EPOLLIN, on_api_fd, &ar);
+	struct evloop *loop = api->a_loop;
+	int arc = loop ? evloop_add(loop, io.io_inbox.q_event, EPOLLIN, on_api_fd, &ar) : -ENOMEM;
 	if (arc == 0 && api->a_syncer)
 		arc = evloop_add(loop, api->a_syncer->sy_event, EPOLLIN, on_api_fd, &ar);
 	if (arc < 0) {
@@ -1299,7 +1304,13 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		}
 	if (ar.ar_failed)
 		rc = -1;
-	evloop_free(loop);	/* the fds are the queue's, the engine's and the syncer's */
+	/* the loop stays the api's (the engine's queue may still wake it) */
+	if (loop) {
+		evloop_del(loop, io.io_inbox.q_event);
+		if (api->a_syncer)
+			evloop_del(loop, api->a_syncer->sy_event);
+		evloop_set_hooks(loop, NULL, NULL, NULL);
+	}
 	log_info("api", "stopping");
 	/* what came in and was not run is answered: vpcd is stopping */
 	for (struct conn_ctx *cc = queue_take_all(&io.io_inbox, true), *next; cc; cc = next) {

@@ -487,11 +487,11 @@ int main(int argc, char **argv)
 		struct engine_config ecfg = { vpn_tun, outside, noutside, vpn_routes, dataplane, state_dir };
 		if ((engine = engine_new(&ecfg))) {
 			/* the engine follows the state's change feed and writes
-			 * observed state through it when its eventfd wakes the
-			 * API thread */
-			engine_attach(engine, api_state(api), engine_view);
+			 * observed state through it when its events queue wakes
+			 * the API thread's loop */
+			engine_attach(engine, api_state(api), engine_view, api_loop(api));
 			engine_view = NULL;
-			api_on_wakeup(api, engine_wakeup_fd(engine), engine_wakeup, engine);
+			api_on_wakeup(api, engine_wakeup, engine);
 		}
 	}
 

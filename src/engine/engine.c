@@ -6,22 +6,23 @@
  * API thread.
  *
  * The engine thread runs a base/evloop.h loop: the API thread's commit
- * listener rings its doorbell (a flag under the mutex, evloop_wakeup);
- * its periodic jobs (the tunnel detail, the data plane's counters, BIRD's
- * poll) are the loop's timers.
+ * listener rings its doorbell (e_feed_since_us, an atomic: the loop is
+ * woken only when it goes from silent to ringing; the work itself is in
+ * the feed, so commits while it rings are one ring); its periodic jobs
+ * (the tunnel detail, the data plane's counters, BIRD's poll) are the
+ * loop's timers.
  *
- * Under one mutex: the feed's doorbell (API thread -> engine thread: a
- * batch committed; the engine thread reads what came after its cursor)
- * and the events queue (endpoint loop / engine thread -> API thread, in
- * order, woken by an eventfd). Events are tunnel statuses (into VgwTelemetry) and each
+ * Events (endpoint loop / engine thread -> API thread, in order) go
+ * through a base/queue.h queue whose consumer is the API thread's loop
+ * (engine_attach): tunnel statuses (into VgwTelemetry) and each
  * connection's _TunnelDetail (engine_vpn.h), which the engine thread
  * builds from the endpoint's snapshots every ENGINE_VPN_DETAIL_PERIOD_S
- * and at once after an UP/DOWN change, and posts only when it changed;
- * and the data plane's counters (engine_dataplane.h), read every
- * ENGINE_DP_COUNTERS_PERIOD_S and posted only when they changed. Nobody
- * holds the mutex while calling the endpoint or the state,
- * so the endpoint's status callback, which takes it, cannot deadlock with
- * a control call that waits for the endpoint's loop.
+ * and at once after an UP/DOWN change (e_detail_due, an atomic flag the
+ * endpoint's status callback sets), and posts only when it changed; and
+ * the data plane's counters (engine_dataplane.h), read every
+ * ENGINE_DP_COUNTERS_PERIOD_S and posted only when they changed. No
+ * mutex: the endpoint's status callback waits for nobody, so it cannot
+ * deadlock with a control call that waits for the endpoint's loop.
  *
  * Never logs a doc or a spec's key.
  */
@@ -32,10 +33,10 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -43,6 +44,7 @@
 
 #include "base/base.h"
 #include "base/evloop.h"
+#include "base/queue.h"
 #include "base/ring.h"
 #include "base/strbuf.h"
 #include "engine/engine_bgp_side.h"
@@ -60,7 +62,7 @@
 #define ENGINE_LOG "engine"
 
 struct engine_event {
-	struct engine_event *ev_next;
+	struct queue_node ev_node;	/* on e_events */
 	char ev_tunnel[VPN_TUNNEL_ID_MAX];
 	bool ev_up;
 	bool ev_routes_only;		/* recount AcceptedRouteCount only */
@@ -109,18 +111,17 @@ struct engine {
 	size_t e_noutside;
 	bool e_kernel_routes;
 	struct vpn_endpoint *e_ep;
-	int e_wakeup_fd;
 	int e_nl_fd;
 	unsigned e_tun_ifindex;
 
 	pthread_t e_thread;
 	bool e_thread_started;
 	struct evloop *e_loop;			/* the engine thread's; its wakeup: any thread */
-	pthread_mutex_t e_lock;
-	bool e_feed_due;			/* a batch committed: follow the feed */
-	uint64_t e_feed_commit_us;		/* monotonic: the first commit not yet followed */
-	struct engine_event *e_events, **e_events_tail;
-	bool e_detail_due;			/* an UP/DOWN change: refresh now */
+	/* the feed's doorbell: 0 silent; else time_mono_us of the first
+	 * commit not yet followed (API thread sets, engine thread takes) */
+	_Atomic uint64_t e_feed_since_us;
+	struct queue e_events;			/* struct engine_event, to the API thread */
+	atomic_bool e_detail_due;		/* an UP/DOWN change: refresh now */
 	struct evloop_timer e_tm_detail;	/* the next periodic detail refresh */
 	struct evloop_timer e_tm_counters;	/* the next counters read */
 	struct evloop_timer e_tm_bird;		/* engine_bird_next_ms */
@@ -175,6 +176,16 @@ static void cidr_text(const struct vpn_cidr *c, char *buf)
 
 /* ---- events: endpoint loop / engine thread -> API thread ------------------ */
 
+static void event_free(struct engine_event *ev);
+
+/* Any thread: ev (taken) to the API thread, which is woken when it had
+ * taken every event before (base/queue.h). */
+static void event_queue(struct engine *e, struct engine_event *ev)
+{
+	if (!queue_push(&e->e_events, &ev->ev_node))	/* never closed; kept honest */
+		event_free(ev);
+}
+
 static void event_post(struct engine *e, const char *tunnel_id, bool up, const char *cause,
 		       int64_t since, bool routes_only)
 {
@@ -186,13 +197,7 @@ static void event_post(struct engine *e, const char *tunnel_id, bool up, const c
 	ev->ev_up = up;
 	ev->ev_since = since;
 	ev->ev_routes_only = routes_only;
-	pthread_mutex_lock(&e->e_lock);
-	*e->e_events_tail = ev;
-	e->e_events_tail = &ev->ev_next;
-	pthread_mutex_unlock(&e->e_lock);
-	uint64_t one = 1;
-	if (write(e->e_wakeup_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_error(ENGINE_LOG, "cannot wake the API thread: %s", strerror(errno));
+	event_queue(e, ev);
 }
 
 /* The endpoint's status callback (its loop thread): queue and wake; the
@@ -202,10 +207,8 @@ static void on_tunnel_status(void *arg, const char *tunnel_id, bool up, const ch
 {
 	struct engine *e = arg;
 	event_post(e, tunnel_id, up, cause, since_unix, false);
-	pthread_mutex_lock(&e->e_lock);
-	e->e_detail_due = true;
-	pthread_mutex_unlock(&e->e_lock);
-	evloop_wakeup(e->e_loop);
+	if (!atomic_exchange(&e->e_detail_due, true))	/* woken already otherwise */
+		evloop_wakeup(e->e_loop);
 }
 
 /* Engine thread: connection id's _TunnelDetail (NULL: remove it) to the
@@ -221,13 +224,7 @@ static void doc_event_post(struct engine *e, const char *id, struct doc *detail,
 	ev->ev_is_detail = id != NULL && !bgp;
 	ev->ev_is_counters = id == NULL;
 	ev->ev_detail = detail;
-	pthread_mutex_lock(&e->e_lock);
-	*e->e_events_tail = ev;
-	e->e_events_tail = &ev->ev_next;
-	pthread_mutex_unlock(&e->e_lock);
-	uint64_t one = 1;
-	if (write(e->e_wakeup_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_error(ENGINE_LOG, "cannot wake the API thread: %s", strerror(errno));
+	event_queue(e, ev);
 }
 
 static void detail_post(struct engine *e, const char *id, struct doc *detail)
@@ -310,21 +307,14 @@ static int apply_counters(struct state *st, const struct engine_event *ev)
 		       : -1;
 }
 
-int engine_wakeup_fd(const struct engine *e) { return e->e_wakeup_fd; }
+#define EVENT_OF(n) QUEUE_ITEM(n, struct engine_event, ev_node)
 
 void engine_observe(struct engine *e)
 {
 	struct state *st = e->e_state;
-	uint64_t n;
-	while (read(e->e_wakeup_fd, &n, sizeof(n)) > 0)
-		;
-	pthread_mutex_lock(&e->e_lock);
-	struct engine_event *ev = e->e_events;
-	e->e_events = NULL;
-	e->e_events_tail = &e->e_events;
-	pthread_mutex_unlock(&e->e_lock);
-	while (ev) {
-		struct engine_event *next = ev->ev_next;
+	for (struct queue_node *n = queue_take_all(&e->e_events), *next; n; n = next) {
+		next = n->qn_next;
+		struct engine_event *ev = EVENT_OF(n);
 		const char *what = ev->ev_is_bgp ? "BGP" : ev->ev_is_counters ? "data plane counters"
 							: ev->ev_is_detail ? "tunnel detail" : "tunnel status";
 		if (st) {
@@ -336,7 +326,6 @@ void engine_observe(struct engine *e)
 				log_error(ENGINE_LOG, "%s not stored: %s", what, state_error(st));
 		}
 		event_free(ev);
-		ev = next;
 	}
 }
 
@@ -894,21 +883,14 @@ static void feed_follow(struct engine *e, uint64_t commit_us);
 static void engine_woken(void *arg, uint64_t now)
 {
 	struct engine *e = arg;
-	pthread_mutex_lock(&e->e_lock);
 	while (!evloop_stopping(e->e_loop)) {
-		if (e->e_feed_due) {
-			uint64_t commit_us = e->e_feed_commit_us;
-			e->e_feed_due = false;
-			pthread_mutex_unlock(&e->e_lock);
-			feed_follow(e, commit_us);
-			pthread_mutex_lock(&e->e_lock);
-			continue;
-		}
-		break;
+		/* silent again before the follow: a commit during it rings anew */
+		uint64_t commit_us = atomic_exchange(&e->e_feed_since_us, 0);
+		if (!commit_us)
+			break;
+		feed_follow(e, commit_us);
 	}
-	bool detail_now = e->e_detail_due && e->e_ep;
-	e->e_detail_due = false;
-	pthread_mutex_unlock(&e->e_lock);
+	bool detail_now = atomic_exchange(&e->e_detail_due, false) && e->e_ep;
 	if (detail_now && !evloop_stopping(e->e_loop))
 		detail_due(e, now);
 }
@@ -1041,17 +1023,13 @@ struct engine *engine_new(const struct engine_config *cfg)
 		abort();
 	snprintf(e->e_tun, sizeof(e->e_tun), "%s", tun);
 	e->e_kernel_routes = cfg->ec_kernel_routes;
-	e->e_wakeup_fd = e->e_nl_fd = -1;
-	e->e_events_tail = &e->e_events;
-	pthread_mutex_init(&e->e_lock, NULL);
+	e->e_nl_fd = -1;
+	queue_init(&e->e_events, NULL);	/* its consumer: engine_attach */
+	atomic_init(&e->e_feed_since_us, 0);
+	atomic_init(&e->e_detail_due, false);
 	e->e_outside = calloc(cfg->ec_noutside ? cfg->ec_noutside : 1, sizeof(*e->e_outside));
 	if (!e->e_outside)
 		abort();
-	e->e_wakeup_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (e->e_wakeup_fd < 0) {
-		log_error(ENGINE_LOG, "eventfd: %s", strerror(errno));
-		goto fail;
-	}
 	e->e_loop = evloop_new(engine_woken, e);
 	if (!e->e_loop) {
 		log_error(ENGINE_LOG, "event loop: %s", strerror(errno));
@@ -1197,18 +1175,22 @@ static void feed_follow(struct engine *e, uint64_t commit_us)
 		net_changed(e, view, commit_us);
 }
 
+/* Any thread: the doorbell rung; the engine thread is woken when it was
+ * silent (it takes the ring before it follows, so a commit during a
+ * follow wakes it again; one while it rings already is read with it). */
+static void feed_ring(struct engine *e)
+{
+	uint64_t silent = 0, since = time_mono_us();
+	if (atomic_compare_exchange_strong(&e->e_feed_since_us, &silent, since ? since : 1))
+		evloop_wakeup(e->e_loop);
+}
+
 /* The state's commit listener (API thread): rings the engine thread's
  * doorbell and nothing else (the engine reads the feed itself). */
 static void on_committed(void *arg, struct state *st)
 {
 	(void)st;
-	struct engine *e = arg;
-	pthread_mutex_lock(&e->e_lock);
-	if (!e->e_feed_due)
-		e->e_feed_commit_us = time_mono_us();
-	e->e_feed_due = true;
-	pthread_mutex_unlock(&e->e_lock);
-	evloop_wakeup(e->e_loop);
+	feed_ring(arg);
 }
 
 /* API thread, before the API serves and before the engine follows the
@@ -1245,19 +1227,18 @@ static void telemetry_restart(struct state *st)
 	}
 }
 
-void engine_attach(struct engine *e, struct state *st, struct state_replica *r)
+void engine_attach(struct engine *e, struct state *st, struct state_replica *r, struct evloop *observer)
 {
 	e->e_state = st;
 	telemetry_restart(st);
 	if (!r)
 		log_error(ENGINE_LOG, "the engine has no view of its own of the state: no tunnel runs and no "
 			  "instance gets a network");
-	pthread_mutex_lock(&e->e_lock);
+	/* before the ring (a seq_cst store, which the engine thread's
+	 * exchange reads): nothing rang before, so it reads none earlier */
 	e->e_replica = r;
-	e->e_feed_due = true;	/* the first follow reads the whole state */
-	e->e_feed_commit_us = time_mono_us();
-	pthread_mutex_unlock(&e->e_lock);
-	evloop_wakeup(e->e_loop);
+	queue_set_consumer(&e->e_events, observer);
+	feed_ring(e);	/* the first follow reads the whole state */
 	state_on_commit(st, on_committed, e);
 }
 
@@ -1275,6 +1256,7 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	queue_set_consumer(&e->e_events, NULL);	/* the API's loop may be gone */
 	if (e->e_state)
 		state_unlisten(e->e_state, on_committed, e);
 	if (e->e_thread_started) {
@@ -1295,15 +1277,12 @@ void engine_free(struct engine *e)
 		ring_free(e->e_to_router[k]);
 	}
 	state_replica_free(e->e_replica);
-	while (e->e_events) {
-		struct engine_event *ev = e->e_events;
-		e->e_events = ev->ev_next;
-		event_free(ev);
+	/* neither thread posts any more */
+	for (struct queue_node *n = queue_close(&e->e_events), *next; n; n = next) {
+		next = n->qn_next;
+		event_free(EVENT_OF(n));
 	}
-	if (e->e_wakeup_fd >= 0)
-		close(e->e_wakeup_fd);
 	evloop_free(e->e_loop);
-	pthread_mutex_destroy(&e->e_lock);
 	for (size_t i = 0; i < e->e_nconns; i++) {
 		free(e->e_conns[i].c_detail_sig);
 		doc_free(e->e_conns[i].c_doc);

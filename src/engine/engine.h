@@ -36,8 +36,10 @@
  *                  dropped, and a cache of the engine's own) and listens
  *                  for commits; the listener only rings the engine
  *                  thread's doorbell. engine_observe() (called by vpcd's
- *                  main when the engine's eventfd is readable) drains the
- *                  status queue and writes each status as a state change
+ *                  main when the API thread's loop was woken: the events
+ *                  queue, a base/queue.h one, wakes it when it goes from
+ *                  empty to non-empty) takes the events queued so far and
+ *                  writes each as a state change
  *                  (doc_clone, VgwTelemetry[i], state_put), committed with
  *                  the loop's batch like a request's. The engine never
  *                  includes api/.
@@ -132,6 +134,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/evloop.h"
 #include "state/cache.h"
 #include "state/state.h"
 #include "vpn/endpoint/endpoint.h"
@@ -161,15 +164,17 @@ struct engine *engine_new(const struct engine_config *cfg);
  * connection and the network it holds, and follows the feed from there.
  * Open view before vpcd drops its privileges: SQLite opens the database
  * by its full path, whose parents the unprivileged user may not enter. */
-void engine_attach(struct engine *e, struct state *st, struct state_replica *view);
+void engine_attach(struct engine *e, struct state *st, struct state_replica *view, struct evloop *observer);
 
-/* Observed state in: the engine's eventfd, readable when statuses, tunnel
- * detail, BGP pictures or counters wait; the owner of the state then
- * calls engine_observe(), which reads it clean and writes each as one
- * state change (state_change_begin/state_put/state_change_end) into the
- * state's open batch, committed with it. On the state's thread only, after
- * engine_attach. */
-int engine_wakeup_fd(const struct engine *e);
+/* Observed state in: statuses, tunnel detail, BGP pictures and counters
+ * wait in a queue (base/queue.h) whose consumer is engine_attach's
+ * observer, the loop of the state's thread: it is woken (evloop_wakeup)
+ * when the queue goes from empty to non-empty, and that thread then calls
+ * engine_observe(), which takes everything queued so far and writes each,
+ * in order, as one state change (state_change_begin/state_put/
+ * state_change_end) into the state's open batch, committed with it. On
+ * the state's thread only, after engine_attach. The observer is not woken
+ * any more once engine_free has begun. */
 void engine_observe(struct engine *e);
 
 /* The full picture of tunnel index (0, 1) of VPN connection vpn_id, as
