@@ -6,9 +6,9 @@
  * maps built for the build (struct plan_build: the plan's gateways, ENIs,
  * NAT gateways, peering connections, subnets and groups; each subnet's
  * table, each group's rules, each instance's ENIs), so a build is linear
- * in the resources but for a table's routes and a VPN gateway's own
- * routes, which check for a prefix taken before them (quadratic in one
- * table's routes, hundreds at most). O(resources) memory. Never logs.
+ * in the resources; a table's routes and a VPN gateway's own routes check
+ * for a prefix taken before them in a prefix set (struct prefix_set).
+ * O(resources) memory. Never logs.
  */
 #include "engine/engine_net.h"
 
@@ -46,6 +46,61 @@ static void *alloc_n(size_t n, size_t size)
 	return p;
 }
 
+/* A set of IPv4 prefixes (host bits cleared), for "is this destination
+ * taken already" while one table's or one gateway's routes are listed:
+ * open addressing over 64-bit keys, kept at most half full, O(1) per
+ * check (a scan of the routes before was quadratic in a table's routes). */
+struct prefix_set {
+	uint64_t *ps_keys;	/* 0: empty; else (address << 8 | length) + 1 */
+	size_t ps_cap, ps_n;
+};
+
+static uint64_t prefix_key(const struct cidr4 *d)
+{
+	uint32_t a = d->c_len ? d->c_addr & (~0u << (32 - d->c_len)) : 0;
+	return ((uint64_t)a << 8 | d->c_len) + 1;
+}
+
+static size_t pset_slot(const struct prefix_set *ps, uint64_t key)
+{
+	size_t mask = ps->ps_cap - 1, i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+	while (ps->ps_keys[i] && ps->ps_keys[i] != key)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static bool pset_has(const struct prefix_set *ps, const struct cidr4 *d)
+{
+	return ps->ps_cap && ps->ps_keys[pset_slot(ps, prefix_key(d))] != 0;
+}
+
+static void pset_add(struct prefix_set *ps, const struct cidr4 *d)
+{
+	if ((ps->ps_n + 1) * 2 > ps->ps_cap) {
+		size_t cap = ps->ps_cap ? ps->ps_cap * 2 : 16;
+		struct prefix_set bigger = { alloc_n(cap, sizeof(uint64_t)), cap, 0 };
+		for (size_t i = 0; i < ps->ps_cap; i++)
+			if (ps->ps_keys[i]) {
+				bigger.ps_keys[pset_slot(&bigger, ps->ps_keys[i])] = ps->ps_keys[i];
+				bigger.ps_n++;
+			}
+		free(ps->ps_keys);
+		*ps = bigger;
+	}
+	uint64_t key = prefix_key(d);
+	size_t i = pset_slot(ps, key);
+	if (!ps->ps_keys[i]) {
+		ps->ps_keys[i] = key;
+		ps->ps_n++;
+	}
+}
+
+static void pset_free(struct prefix_set *ps)
+{
+	free(ps->ps_keys);
+	memset(ps, 0, sizeof(*ps));
+}
+
 /* Copies an id; false (nothing copied) when absent or too long. */
 static bool id_copy(char dst[NET_ID_MAX], const char *src)
 {
@@ -79,14 +134,6 @@ static bool connection_live(const struct doc *vpn)
 
 /* --- gateways -------------------------------------------------------------- */
 
-static bool vgw_route_listed(const struct net_vgw_route *out, size_t n, const struct cidr4 *d)
-{
-	for (size_t i = 0; i < n; i++)
-		if (out[i].dest.c_addr == d->c_addr && out[i].dest.c_len == d->c_len)
-			return true;
-	return false;
-}
-
 /* VPN gateway vgw's own routes into out (room for every candidate; NULL:
  * only counted, an upper bound): the static routes that are available of
  * each live connection with a tunnel UP (the prefixes its tunnels carry,
@@ -103,8 +150,11 @@ static size_t vgw_routes(struct res **vpns, size_t nc, const char *vgw, struct n
 {
 	size_t n = 0;
 	enum { STATIC_UP, LEARNED, STATIC_DOWN };
+	/* the prefixes a learned route is checked against: every route
+	 * before it; a static one of a connection DOWN: those of the passes
+	 * before its own */
+	struct prefix_set listed = { 0 };
 	for (int pass = STATIC_UP; pass <= STATIC_DOWN; pass++) {
-		size_t before = n;	/* the routes of the passes before this one */
 		for (size_t k = 0; k < nc; k++) {
 			const struct doc *vpn = vpns[k]->r_doc;
 			if (!str_eq(doc_get_str(vpn, "VpnGatewayId"), vgw) || !connection_live(vpn) ||
@@ -132,14 +182,18 @@ static size_t vgw_routes(struct res **vpns, size_t nc, const char *vgw, struct n
 						continue;
 				}
 				dest.c_addr &= dest.c_len ? 0xffffffffu << (32 - dest.c_len) : 0;
-				if (out && pass != STATIC_UP && vgw_route_listed(out, learned ? n : before, &dest))
+				if (out && pass != STATIC_UP && pset_has(&listed, &dest))
 					continue;
-				if (out)
+				if (out) {
 					out[n] = (struct net_vgw_route){ dest, key, tunnel };
+					if (pass != STATIC_DOWN)
+						pset_add(&listed, &dest);
+				}
 				n++;
 			}
 		}
 	}
+	pset_free(&listed);
 	return n;
 }
 
@@ -242,31 +296,20 @@ static bool route_from_doc(const struct plan_build *b, const struct doc *r, stru
 	return true;
 }
 
-static bool dest_taken(const struct net_route_config *routes, size_t n, const struct cidr4 *d)
-{
-	struct cidr4 want = *d;
-	want.c_addr &= want.c_len ? ~0u << (32 - want.c_len) : 0;
-	for (size_t i = 0; i < n; i++) {
-		struct cidr4 have = routes[i].dest;
-		have.c_addr &= have.c_len ? ~0u << (32 - have.c_len) : 0;
-		if (have.c_addr == want.c_addr && have.c_len == want.c_len)
-			return true;
-	}
-	return false;
-}
-
 /* One table's propagated routes (vgw_propagated_routes), after its own. */
 struct propagate_ctx {
 	struct net_route_config *pc_routes;
 	size_t *pc_n;
 	const char *pc_vgw;
+	struct prefix_set *pc_taken;	/* the table's destinations so far */
 };
 
 static void add_propagated(void *arg, const struct cidr4 *dest)
 {
 	struct propagate_ctx *pc = arg;
-	if (dest_taken(pc->pc_routes, *pc->pc_n, dest))
+	if (pset_has(pc->pc_taken, dest))
 		return;	/* the table's own route (or an earlier one) wins */
+	pset_add(pc->pc_taken, dest);
 	struct net_route_config *nr = &pc->pc_routes[(*pc->pc_n)++];
 	memset(nr, 0, sizeof(*nr));
 	nr->dest = *dest;
@@ -280,13 +323,15 @@ struct pl_route_ctx {
 	struct net_route_config *pr_routes;
 	size_t *pr_n;
 	struct net_route_config pr_tmpl;
+	struct prefix_set *pr_taken;	/* the table's destinations so far */
 };
 
 static void add_pl_route(void *arg, const struct cidr4 *dest)
 {
 	struct pl_route_ctx *pc = arg;
-	if (dest_taken(pc->pr_routes, *pc->pr_n, dest))
+	if (pset_has(pc->pr_taken, dest))
 		return;
+	pset_add(pc->pr_taken, dest);
 	struct net_route_config *nr = &pc->pr_routes[(*pc->pr_n)++];
 	*nr = pc->pr_tmpl;
 	nr->dest = *dest;
@@ -316,23 +361,25 @@ static void build_tables(struct plan_build *b)
 			continue;
 		struct net_route_config *routes = &p->np_routes[used];
 		size_t k = 0;
+		struct prefix_set taken = { 0 };
 		doc_foreach(r, doc_get(d, "Routes"))
-			if (route_from_doc(b, r, &routes[k]) && !dest_taken(routes, k, &routes[k].dest))
-				k++;
+			if (route_from_doc(b, r, &routes[k]) && !pset_has(&taken, &routes[k].dest))
+				pset_add(&taken, &routes[k++].dest);
 		doc_foreach(r, doc_get(d, "Routes")) {
 			const char *pl = doc_get_str(r, "DestinationPrefixListId");
 			if (!pl)
 				continue;
-			struct pl_route_ctx pc = { .pr_routes = routes, .pr_n = &k };
+			struct pl_route_ctx pc = { .pr_routes = routes, .pr_n = &k, .pr_taken = &taken };
 			route_target(b, r, &pc.pr_tmpl);
 			prefix_list_cidrs(c, pl, add_pl_route, &pc);
 		}
 		/* propagated: after the table's own routes, which win a tie */
 		doc_foreach(pv, doc_get(d, "PropagatingVgws")) {
-			struct propagate_ctx pc = { routes, &k, doc_get_str(pv, "GatewayId") };
+			struct propagate_ctx pc = { routes, &k, doc_get_str(pv, "GatewayId"), &taken };
 			if (pc.pc_vgw && known(&b->b_gws, pc.pc_vgw))
 				vgw_propagated_routes(c, pc.pc_vgw, add_propagated, &pc);
 		}
+		pset_free(&taken);
 		t->routes = routes;
 		t->n_routes = k;
 		used += k;
