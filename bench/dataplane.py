@@ -10,7 +10,9 @@ iperf3 TCP throughput and small-packet UDP rate, side by side. The router
 runs three times: with TAP offloads (virtio_net_hdr, TSO/checksum: 64 KB GSO
 frames, the default) and its TAP frames batched through io_uring (the
 default); the same with one read(2)/write(2) per frame (tap_io =
-syscalls); and without offloads (one 1500-byte frame per read/write, batched).
+syscalls; a UDP train, datagrams of one flow written as one GSO frame, is
+one write there too); and without offloads (one 1500-byte frame per
+read/write, batched, no UDP trains: they need the virtio_net_hdr).
 
 For each router case it also prints the router's CPU time per frame
 forwarded during the UDP test (the harness's user+system time over its
