@@ -8,6 +8,7 @@
 #define VPCD_NET_INT_H
 
 #include "net/nat.h"
+#include "base/gso.h"
 #include "net/net.h"
 
 #include <stdbool.h>
@@ -354,57 +355,26 @@ bool ct_frag_follows(struct conntrack *ct, const struct ct_frag_key *k, bool las
 /* --- offloads: virtio_net_hdr, checksum completion, software TSO ------------ */
 
 /* The header a TAP with IFF_VNET_HDR puts before each frame (and takes
- * before each frame written): struct virtio_net_hdr, native byte order
- * (the TAP's default for the legacy header). */
+ * before each frame written): struct vnet_hdr, its flags and GSO types,
+ * reading and writing it, checksum completion and the TCP segmenter are
+ * base/gso.h's (shared with the VPN endpoint's TUN); here, what the
+ * router adds: the check against its own parse and the room it leaves. */
 #define VNET_HDR_MIN		NET_VNET_HDR_LEN	/* 10: the legacy header */
 #define VNET_HDR_MAX		16	/* the room router.c leaves before a frame */
-#define VNET_F_NEEDS_CSUM	1
-#define VNET_F_DATA_VALID	2
-#define VNET_GSO_NONE		0
-#define VNET_GSO_TCPV4		1
-#define VNET_GSO_UDP_L4		5	/* written by the router only (UDP trains) */
-#define VNET_GSO_ECN		0x80
 #define NET_GSO_FRAME_MAX	(ETH_HLEN_ + 65535)	/* one GSO frame */
 
-struct vnet_hdr {
-	uint8_t vh_flags, vh_gso_type;
-	uint16_t vh_hdr_len, vh_gso_size, vh_csum_start, vh_csum_offset;
-};
-
-void vnet_hdr_read(const uint8_t *p, struct vnet_hdr *h);
-/* Writes the 10-byte header and zeroes the rest of hlen. */
-void vnet_hdr_write(uint8_t *p, uint32_t hlen, const struct vnet_hdr *h);
 /* Is h consistent with the parsed frame (m from frame_parse, the frame
- * ends at m->pm_l3_off + m->pm_ip_len)? GSO only for TCP over IPv4
- * (unfragmented), checksum position inside the packet. */
+ * ends at m->pm_l3_off + m->pm_ip_len)? gso_vnet_check on that parse. */
 bool vnet_hdr_check(const struct vnet_hdr *h, const struct pkt_meta *m);
-/* Completes a partial checksum (VNET_F_NEEDS_CSUM) of the frame in place. */
+/* Completes a partial checksum (VNET_F_NEEDS_CSUM) of the frame in place
+ * (gso_csum_complete; h checked by vnet_hdr_check first). */
 void vnet_csum_complete(uint8_t *frame, const struct pkt_meta *m, const struct vnet_hdr *h);
 
-/* Software TSO: cuts a GSO TCP/IPv4 frame into frames of at most mss
- * payload bytes each, every one a complete packet (IP id + i, sequence
- * number advanced, FIN/PSH on the last only, CWR on the first only, IP
- * and TCP checksums computed in full). Reads the frame, never writes it. */
-struct tso_iter {
-	const uint8_t *ti_frame;
-	uint32_t ti_hlen;		/* Ethernet + IPv4 + TCP headers */
-	uint32_t ti_end;		/* end of the IPv4 packet in the frame */
-	uint32_t ti_pos;		/* next payload byte */
-	uint32_t ti_seq;
-	uint16_t ti_id;
-	uint16_t ti_mss;
-	uint16_t ti_index;
-	uint16_t ti_l3_off, ti_l4_off;
-	bool ti_done;
-};
-
-/* false when mss is 0 or the headers would not leave room for one byte
- * of payload within NET_FRAME_MAX. */
-bool tso_init(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *m, uint16_t mss);
-/* The next segment as a frame into out (NET_FRAME_MAX bytes); its length,
- * 0 when there is none left. A GSO frame without payload yields one
- * segment (the headers). */
-uint32_t tso_next(struct tso_iter *it, uint8_t *out);
+/* Software TSO of a parsed GSO TCP/IPv4 frame (gso_tcp_init on m's
+ * offsets, segments of at most NET_FRAME_MAX bytes: take each with
+ * gso_tcp_next into a NET_FRAME_MAX buffer). false when mss is 0 or the
+ * headers would not leave room for one byte of payload. */
+bool tso_init(struct gso_tcp_iter *it, const uint8_t *frame, const struct pkt_meta *m, uint16_t mss);
 
 /* UDP trains (the inverse of software TSO, for ENI -> ENI with headers
  * on both sides): consecutive datagrams of one flow that one batch sends

@@ -1,9 +1,13 @@
 /*
- * offload — what a TAP with IFF_VNET_HDR asks of the router: reading and
- * checking the virtio_net_hdr before each frame, completing a partial
- * checksum, and cutting a GSO TCP frame into MSS-sized segments, for the
- * destinations that cannot take the frame whole (gateway ports carry
- * plain IPv4 packets; an ENI without the header takes 1500-byte frames).
+ * offload — what a TAP with IFF_VNET_HDR asks of the router: checking the
+ * virtio_net_hdr before each frame against the router's parse, completing
+ * a partial checksum, and cutting a GSO TCP frame into MSS-sized segments,
+ * for the destinations that cannot take the frame whole (gateway ports
+ * carry plain IPv4 packets; an ENI without the header takes 1500-byte
+ * frames); and UDP trains, the router's own. The header, the checksum
+ * completion and the segmenter themselves are base/gso.h's, shared with
+ * the VPN endpoint's offloading TUN: here the router's frames are mapped
+ * onto them.
  *
  * ENI -> ENI with headers on both sides never comes here: the frame and
  * its header go on unchanged, and the receiving kernel does the rest.
@@ -19,141 +23,43 @@
 #include <stdio.h>
 #include <string.h>
 
-void
-vnet_hdr_read(const uint8_t *p, struct vnet_hdr *h)
-{
-	/* The legacy header is in the host's byte order (TUNSETVNETLE/BE
-	 * unset), so plain loads are right on either endianness. */
-	h->vh_flags = p[0];
-	h->vh_gso_type = p[1];
-	memcpy(&h->vh_hdr_len, p + 2, 2);
-	memcpy(&h->vh_gso_size, p + 4, 2);
-	memcpy(&h->vh_csum_start, p + 6, 2);
-	memcpy(&h->vh_csum_offset, p + 8, 2);
-}
+_Static_assert(NET_VNET_HDR_LEN == VNET_HDR_LEN, "net.h's header length is base/gso.h's");
 
-void
-vnet_hdr_write(uint8_t *p, uint32_t hlen, const struct vnet_hdr *h)
+/* The router's parse as base/gso.h's packet description. */
+static struct gso_pkt
+gso_pkt_of(const struct pkt_meta *m)
 {
-	memset(p, 0, hlen);
-	p[0] = h->vh_flags;
-	p[1] = h->vh_gso_type;
-	memcpy(p + 2, &h->vh_hdr_len, 2);
-	memcpy(p + 4, &h->vh_gso_size, 2);
-	memcpy(p + 6, &h->vh_csum_start, 2);
-	memcpy(p + 8, &h->vh_csum_offset, 2);
+	return (struct gso_pkt){
+		.gp_l4_off = m->pm_l4_off,
+		.gp_end = (uint32_t)m->pm_l3_off + m->pm_ip_len,
+		.gp_proto = m->pm_proto,
+		.gp_frag = m->pm_frag != PM_FRAG_NONE,
+	};
 }
 
 bool
 vnet_hdr_check(const struct vnet_hdr *h, const struct pkt_meta *m)
 {
-	uint32_t end = (uint32_t)m->pm_l3_off + m->pm_ip_len;
-
-	if (h->vh_flags & VNET_F_NEEDS_CSUM) {
-		/* The checksum field lies within the packet, after the IPv4
-		 * header (an L4 checksum: we never offload IPv4's own). */
-		if (m->pm_l4_off == 0 || h->vh_csum_start < m->pm_l4_off ||
-		    (uint32_t)h->vh_csum_start + h->vh_csum_offset + 2 > end)
-			return false;
-	}
-	switch (h->vh_gso_type & ~VNET_GSO_ECN) {
-	case VNET_GSO_NONE:
-		return true;
-	case VNET_GSO_TCPV4:
-		/* TSO: TCP over unfragmented IPv4, a segment size, and the
-		 * checksum left partial for each segment. */
-		return m->pm_proto == IPPROTO_TCP_ && m->pm_l4_off != 0 &&
-		       m->pm_frag == PM_FRAG_NONE && h->vh_gso_size != 0 &&
-		       (h->vh_flags & VNET_F_NEEDS_CSUM);
-	default:
-		return false;	/* UFO, USO, TCPv6: never enabled on our TAPs */
-	}
+	struct gso_pkt pk = gso_pkt_of(m);
+	return gso_vnet_check(h, &pk);
 }
 
 void
 vnet_csum_complete(uint8_t *frame, const struct pkt_meta *m, const struct vnet_hdr *h)
 {
-	uint32_t end = (uint32_t)m->pm_l3_off + m->pm_ip_len;
-
-	if (!(h->vh_flags & VNET_F_NEEDS_CSUM))
-		return;
-	/* The field holds the pseudo-header sum; the sum from csum_start to
-	 * the end, complemented, is the checksum (as skb_checksum_help). */
-	uint8_t *c = frame + h->vh_csum_start + h->vh_csum_offset;
-	uint16_t v = csum_finish(csum_add_fast(0, frame + h->vh_csum_start,
-						 end - h->vh_csum_start));
-	if (v == 0 && m->pm_proto == IPPROTO_UDP_)
-		v = 0xffff;	/* 0 means "no checksum" in UDP */
-	wr16(c, v);
-}
-
-/* tso_init with segments of at most room bytes (from the frame's start). */
-static bool
-tso_init_room(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *m, uint16_t mss,
-	      uint32_t room)
-{
-	memset(it, 0, sizeof(*it));
-	if (mss == 0 || m->pm_proto != IPPROTO_TCP_ || m->pm_l4_off == 0)
-		return false;
-	const uint8_t *tcp = frame + m->pm_l4_off;
-	uint32_t hlen = m->pm_l4_off + (uint32_t)(tcp[12] >> 4) * 4;
-	/* headers + at least one byte of payload fit one segment */
-	if (hlen >= room)
-		return false;
-	if (mss > room - hlen)
-		mss = (uint16_t)(room - hlen);
-	it->ti_frame = frame;
-	it->ti_hlen = hlen;
-	it->ti_end = (uint32_t)m->pm_l3_off + m->pm_ip_len;
-	it->ti_pos = hlen;
-	it->ti_seq = rd32(tcp + 4);
-	it->ti_id = m->pm_ip_id;
-	it->ti_mss = mss;
-	it->ti_l3_off = m->pm_l3_off;
-	it->ti_l4_off = m->pm_l4_off;
-	return true;
+	/* within the packet: vnet_hdr_check said so */
+	(void)gso_csum_complete(frame, (uint32_t)m->pm_l3_off + m->pm_ip_len, h);
 }
 
 bool
-tso_init(struct tso_iter *it, const uint8_t *frame, const struct pkt_meta *m, uint16_t mss)
+tso_init(struct gso_tcp_iter *it, const uint8_t *frame, const struct pkt_meta *m, uint16_t mss)
 {
-	return tso_init_room(it, frame, m, mss, NET_FRAME_MAX);
-}
-
-uint32_t
-tso_next(struct tso_iter *it, uint8_t *out)
-{
-	/* A frame without payload gives one segment: its headers. */
-	if (it->ti_done)
-		return 0;
-	uint32_t plen = it->ti_end - it->ti_pos;
-	if (plen > it->ti_mss)
-		plen = it->ti_mss;
-	bool first = it->ti_index == 0, last = it->ti_pos + plen >= it->ti_end;
-	uint32_t len = it->ti_hlen + plen;
-
-	memcpy(out, it->ti_frame, it->ti_hlen);
-	memcpy(out + it->ti_hlen, it->ti_frame + it->ti_pos, plen);
-	uint8_t *ip = out + it->ti_l3_off, *tcp = out + it->ti_l4_off;
-	uint32_t ihl = it->ti_l4_off - it->ti_l3_off;
-	uint32_t l4len = len - it->ti_l4_off;
-
-	wr16(ip + 2, (uint16_t)(len - it->ti_l3_off));
-	wr16(ip + 4, (uint16_t)(it->ti_id + it->ti_index));
-	wr16(ip + 10, 0);
-	wr16(ip + 10, csum_finish(csum_add_fast(0, ip, ihl)));
-	wr32(tcp + 4, it->ti_seq + (it->ti_pos - it->ti_hlen));
-	if (!last)
-		tcp[13] &= (uint8_t)~0x09;	/* FIN, PSH: the last segment's */
-	if (!first)
-		tcp[13] &= (uint8_t)~0x80;	/* CWR: the first segment's */
-	wr16(tcp + 16, 0);
-	uint32_t sum = csum_pseudo_ipv4(ip, IPPROTO_TCP_, l4len);
-	wr16(tcp + 16, csum_finish(csum_add_fast(sum, tcp, l4len)));
-	it->ti_pos += plen;
-	it->ti_index++;
-	it->ti_done = last;
-	return len;
+	if (m->pm_proto != IPPROTO_TCP_ || m->pm_l4_off == 0) {
+		it->gt_done = true;
+		return false;
+	}
+	return gso_tcp_init(it, frame, m->pm_l3_off, m->pm_l4_off,
+			    (uint32_t)m->pm_l3_off + m->pm_ip_len, mss, NET_FRAME_MAX);
 }
 
 unsigned
@@ -191,15 +97,13 @@ net_offload_finish(uint8_t *frame, uint32_t len, uint32_t l3_off, const uint8_t 
 		return 1;
 	}
 	/* TSO into bare IPv4 packets: the offsets from the IPv4 header */
-	struct pkt_meta mi = m;
-	mi.pm_l3_off = 0;
-	mi.pm_l4_off = (uint16_t)(m.pm_l4_off - l3_off);
-	struct tso_iter it;
-	if (!tso_init_room(&it, ip, &mi, h.vh_gso_size, NET_PKT_MAX))
+	struct gso_tcp_iter it;
+	if (m.pm_proto != IPPROTO_TCP_ || m.pm_l4_off == 0 ||
+	    !gso_tcp_init(&it, ip, 0, m.pm_l4_off - l3_off, m.pm_ip_len, h.vh_gso_size, NET_PKT_MAX))
 		return 0;
 	unsigned n = 0;
 	uint32_t sl;
-	while (n < max && (sl = tso_next(&it, out[n])) > 0)
+	while (n < max && (sl = gso_tcp_next(&it, out[n])) > 0)
 		lens[n++] = sl;
 	return n;
 }
@@ -212,7 +116,7 @@ net_offload_finish(uint8_t *frame, uint32_t len, uint32_t l3_off, const uint8_t 
 static uint16_t
 udp_partial_field(const uint8_t *ip, uint32_t l4len)
 {
-	return csum_fold(csum_pseudo_ipv4(ip, IPPROTO_UDP_, l4len));
+	return gso_csum_partial(ip, IPPROTO_UDP_, l4len);
 }
 
 bool

@@ -387,7 +387,7 @@ to_eni(struct net_router *r, const struct net_snapshot *s, uint32_t d, uint8_t *
 	if (vh && !de->e_vnet_hdr) {
 		/* A plain TAP takes complete frames of one MTU. */
 		if ((vh->vh_gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE) {
-			struct tso_iter it;
+			struct gso_tcp_iter it;
 			uint32_t sl;
 			if (!tso_init(&it, frame, m, vh->vh_gso_size)) {
 				bc->drops[NET_DROP_BAD_FRAME]++;
@@ -396,7 +396,7 @@ to_eni(struct net_router *r, const struct net_snapshot *s, uint32_t d, uint8_t *
 			eni_flush(r, bc);	/* the frames queued before go first */
 			/* r_segs may hold segments waiting for a port */
 			ports_flush(r, s, bc);
-			while ((sl = tso_next(&it, r->r_segs[0])) > 0) {
+			while ((sl = gso_tcp_next(&it, r->r_segs[0])) > 0) {
 				bc->sw_segments++;
 				if (write(de->e_fd, r->r_segs[0], sl) == (ssize_t)sl)
 					bc->tx++;
@@ -435,7 +435,7 @@ to_eni_rewritten(struct net_router *r, const struct net_snapshot *s, const struc
 	const struct snap_eni *de = &s->enis[v->v_index];
 
 	if (vh && (vh->vh_gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE) {
-		struct tso_iter it;
+		struct gso_tcp_iter it;
 		uint32_t sl;
 		if (!tso_init(&it, f, m, vh->vh_gso_size)) {
 			bc->drops[NET_DROP_BAD_FRAME]++;
@@ -443,7 +443,7 @@ to_eni_rewritten(struct net_router *r, const struct net_snapshot *s, const struc
 		}
 		eni_flush(r, bc);	/* the frames queued before go first */
 		ports_flush(r, s, bc);	/* r_segs may hold segments waiting for a port */
-		while ((sl = tso_next(&it, r->r_segs[0])) > 0) {
+		while ((sl = gso_tcp_next(&it, r->r_segs[0])) > 0) {
 			uint8_t *seg = r->r_segs[0];
 			struct pkt_meta sm;
 			bc->sw_segments++;
@@ -521,7 +521,7 @@ to_port(struct net_router *r, const struct net_snapshot *s, const struct verdict
 	uint8_t *f, struct pkt_meta *m, const struct vnet_hdr *vh, struct batch_counts *bc)
 {
 	if (vh && (vh->vh_gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE) {
-		struct tso_iter it;
+		struct gso_tcp_iter it;
 		if (!tso_init(&it, f, m, vh->vh_gso_size)) {
 			bc->drops[NET_DROP_BAD_FRAME]++;
 			return;
@@ -531,7 +531,7 @@ to_port(struct net_router *r, const struct net_snapshot *s, const struct verdict
 				ports_flush(r, s, bc);
 			uint8_t *seg = r->r_segs[r->r_nsegs];
 			struct pkt_meta sm;
-			uint32_t sl = tso_next(&it, seg);
+			uint32_t sl = gso_tcp_next(&it, seg);
 			if (sl == 0)
 				break;
 			bc->sw_segments++;

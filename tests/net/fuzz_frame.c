@@ -59,11 +59,11 @@ static void after_verdict(uint8_t *f, struct pkt_meta *m, const struct verdict *
 	case V_TO_ENI:
 	case V_TO_PORT:
 		if (vh && (vh->vh_gso_type & ~VNET_GSO_ECN) != VNET_GSO_NONE) {
-			struct tso_iter it;
+			struct gso_tcp_iter it;
 			if (!tso_init(&it, f, m, vh->vh_gso_size))
 				break;
 			uint32_t sl;
-			for (int k = 0; k < 100000 && (sl = tso_next(&it, seg)) > 0; k++) {
+			for (int k = 0; k < 100000 && (sl = gso_tcp_next(&it, seg)) > 0; k++) {
 				struct pkt_meta sm;
 				if (v->v_kind == V_TO_PORT &&
 				    ipv4_parse(seg, sl, ETH_HLEN_, &sm) == FRAME_IPV4 && v->v_nat_src)

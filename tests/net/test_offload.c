@@ -154,7 +154,7 @@ test_tso(void **state)
 	uint8_t *segs[64];
 	uint32_t lens[64];
 	struct pkt_meta m;
-	struct tso_iter it;
+	struct gso_tcp_iter it;
 	const uint32_t sizes[] = { GSO_PAYLOAD, MSS + 1, 2 * MSS, 60000 / 40 * 40 };
 
 	for (size_t s = 0; s < ARRAY_LEN(sizes); s++) {
@@ -162,7 +162,7 @@ test_tso(void **state)
 		assert_int_equal(frame_parse(gso + HDR, len, &m), FRAME_IPV4);
 		assert_true(tso_init(&it, gso + HDR, &m, MSS));
 		unsigned n = 0;
-		while (n < 64 && (lens[n] = tso_next(&it, out[n])) > 0) {
+		while (n < 64 && (lens[n] = gso_tcp_next(&it, out[n])) > 0) {
 			segs[n] = out[n];
 			assert_int_equal(rd16(out[n] + 14 + 4), (uint16_t)(0x4000 + n));
 			n++;
@@ -173,9 +173,9 @@ test_tso(void **state)
 	uint32_t len = gso_build(gso, test_router_mac, A_IP, B_IP, 1, 80, 0, 0x11);
 	assert_int_equal(frame_parse(gso + HDR, len, &m), FRAME_IPV4);
 	assert_true(tso_init(&it, gso + HDR, &m, MSS));
-	assert_int_equal(tso_next(&it, out[0]), 54);
+	assert_int_equal(gso_tcp_next(&it, out[0]), 54);
 	assert_true(tl4_csum_ok(out[0] + 14, 40));
-	assert_int_equal(tso_next(&it, out[1]), 0);
+	assert_int_equal(gso_tcp_next(&it, out[1]), 0);
 	assert_false(tso_init(&it, gso + HDR, &m, 0));
 }
 
@@ -184,7 +184,7 @@ test_tso(void **state)
 /* What the uplink reads (an AF_PACKET socket with PACKET_VNET_HDR: header,
  * Ethernet, IPv4) finished into the bare IPv4 packets a port hands the
  * router, by the same code as the router's TAPs: the segments are the
- * router's own (tso_next's) without the Ethernet header; a partial TCP or
+ * router's own (gso_tcp_next's) without the Ethernet header; a partial TCP or
  * UDP checksum completed; a frame without offload copied without padding;
  * a header the packet contradicts dropped. Also from a bare packet
  * (l3_off 0). */
@@ -196,7 +196,7 @@ test_offload_finish(void **state)
 	uint8_t *segs[64];
 	uint32_t lens[64], flens[64];
 	struct pkt_meta m;
-	struct tso_iter it;
+	struct gso_tcp_iter it;
 
 	for (unsigned i = 0; i < 64; i++)
 		segs[i] = out[i];
@@ -205,7 +205,7 @@ test_offload_finish(void **state)
 	assert_int_equal(frame_parse(gso + HDR, len, &m), FRAME_IPV4);
 	assert_true(tso_init(&it, gso + HDR, &m, MSS));
 	unsigned fn = 0;
-	while (fn < 64 && (flens[fn] = tso_next(&it, frames[fn])) > 0)
+	while (fn < 64 && (flens[fn] = gso_tcp_next(&it, frames[fn])) > 0)
 		fn++;
 	unsigned n = net_offload_finish(gso + HDR, len, 14, gso, segs, lens, 64);
 	segments_check(segs, lens, n, 0, GSO_PAYLOAD, A_IP);
