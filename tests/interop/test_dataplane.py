@@ -369,9 +369,14 @@ class DataPlane(unittest.TestCase):
         c = self.counters()
         trains = c["udp_trains"] - before["udp_trains"]
         in_trains = c["udp_train_frames"] - before["udp_train_frames"]
-        self.assertGreater(trains, 0, "bursts of one flow to one ENI go as UDP trains")
-        self.assertGreater(in_trains, 2 * trains)
-        self.assertLessEqual(in_trains, bursts * 50)
+        major, minor = (int(x) for x in re.match(r"(\d+)\.(\d+)", os.uname().release).groups())
+        if (major, minor) < (6, 2):
+            # its TAPs refuse UDP GSO frames: the router writes datagrams alone
+            self.assertEqual(trains, 0)
+        else:
+            self.assertGreater(trains, 0, "bursts of one flow to one ENI go as UDP trains")
+            self.assertGreater(in_trains, 2 * trains)
+            self.assertLessEqual(in_trains, bursts * 50)
         self.assertEqual(c["tx-error"], 0)
         self.assertEqual(c["bad-frame"], 0)
         snmp = run(["ip", "netns", "exec", self.ns("b"), "cat", "/proc/net/snmp"]).stdout.splitlines()
