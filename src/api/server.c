@@ -100,7 +100,17 @@ static void new_request_id(char *buf)
 	r[8] = (r[8] & 0x3f) | 0x80;
 	char h[33];
 	hex_encode(r, 16, h);
-	snprintf(buf, 40, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
+	/* 8-4-4-4-12, as a UUID is written */
+	static const uint8_t group_end[] = { 8, 12, 16, 20, 32 };
+	size_t o = 0, from = 0;
+	for (size_t g = 0; g < ARRAY_LEN(group_end); g++) {
+		if (g)
+			buf[o++] = '-';
+		memcpy(buf + o, h + from, group_end[g] - from);
+		o += group_end[g] - from;
+		from = group_end[g];
+	}
+	buf[o] = '\0';
 }
 
 static const char *header_lookup(void *ctx, const char *name)
@@ -668,8 +678,9 @@ static enum MHD_Result queue_answer(struct conn_ctx *cc, struct MHD_Connection *
 			    "req=%s - %d %.2fms", cc->cc_request_id, cc->cc_status, ms);
 	else if (cc->cc_status >= 500)
 		log_error("api", "req=%s %s %d %.2fms", cc->cc_request_id, cc->cc_action[0] ? cc->cc_action : "-", cc->cc_status, ms);
-	else
-		log_info("api", "req=%s %s %d %.2fms", cc->cc_request_id, cc->cc_action[0] ? cc->cc_action : "-", cc->cc_status, ms);
+	else	/* one a request: kept, written once per wakeup of the I/O loop */
+		log_keep(LOG_INFO, "api", "req=%s %s %d %.2fms", cc->cc_request_id, cc->cc_action[0] ? cc->cc_action : "-",
+			 cc->cc_status, ms);
 	return r;
 }
 
@@ -1049,7 +1060,9 @@ static void *io_main(void *arg)
 			MHD_run(d);	/* the last answers out */
 			break;
 		}
+		log_flush_kept();	/* the access lines of this wakeup, in one write */
 	}
+	log_flush_kept();
 	return NULL;
 }
 

@@ -16,6 +16,15 @@
 #include "base/base.h"
 #include "base/strbuf.h"
 
+/* dst = src cut at size - 1 bytes, as snprintf(dst, size, "%s", src)
+ * writes it, without the formatting. */
+static void copy_cut(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* SHA-256 through one explicitly fetched EVP_MD: OpenSSL 3's one-shot
  * HMAC() and EVP_Digest(EVP_sha256()) look the algorithm up on every call,
  * which cost more than the hashing of a request. */
@@ -155,7 +164,7 @@ static void canonical_header_value(struct strbuf *sb, const char *v)
 static bool fail(struct sigv4_result *res, const char *code, const char *msg)
 {
 	res->v_code = code;
-	snprintf(res->v_message, sizeof(res->v_message), "%s", msg);
+	copy_cut(res->v_message, sizeof(res->v_message), msg);
 	return false;
 }
 
@@ -324,9 +333,9 @@ bool sigv4_check_head(const struct sigv4_request *req, struct sigv4_key *keys, s
 		expires = strtol(e, &end, 10);
 		if (!*e || *end || expires < 1 || expires > 604800)
 			return fail(res, "IncompleteSignature", "X-Amz-Expires must be a number of seconds from 1 to 604800");
-		snprintf(credential, sizeof(credential), "%s", c);
-		snprintf(signed_headers, sizeof(signed_headers), "%s", h);
-		snprintf(signature, sizeof(signature), "%s", sig);
+		copy_cut(credential, sizeof(credential), c);
+		copy_cut(signed_headers, sizeof(signed_headers), h);
+		copy_cut(signature, sizeof(signature), sig);
 	} else {
 		return fail(res, "MissingAuthenticationToken", "Request is missing Authentication Token");
 	}
@@ -336,7 +345,7 @@ bool sigv4_check_head(const struct sigv4_request *req, struct sigv4_key *keys, s
 	/* Credential = AKID/date/region/service/aws4_request */
 	char *parts[5];
 	char credcopy[512];
-	snprintf(credcopy, sizeof(credcopy), "%s", credential);
+	copy_cut(credcopy, sizeof(credcopy), credential);
 	char *save = NULL, *tok = strtok_r(credcopy, "/", &save);
 	int np = 0;
 	while (tok && np < 5) {
@@ -348,7 +357,7 @@ bool sigv4_check_head(const struct sigv4_request *req, struct sigv4_key *keys, s
 	/* the key id reaches the log: letters and digits only */
 	if (!access_key_valid(parts[0]))
 		return fail(res, "IncompleteSignature", "The access key id in Credential must be letters and digits");
-	snprintf(res->v_access_key_id, sizeof(res->v_access_key_id), "%s", parts[0]);
+	copy_cut(res->v_access_key_id, sizeof(res->v_access_key_id), parts[0]);
 
 	time_t t = parse_amz_date(amz_date);
 	if (t == (time_t)-1)
@@ -388,13 +397,13 @@ bool sigv4_check_head(const struct sigv4_request *req, struct sigv4_key *keys, s
 		return fail(res, "AuthFailure", "AWS was not able to validate the provided access credentials");
 
 	a->sa_key = key;
-	snprintf(a->sa_amz_date, sizeof(a->sa_amz_date), "%s", amz_date);
-	snprintf(a->sa_date, sizeof(a->sa_date), "%s", parts[1]);
-	snprintf(a->sa_region, sizeof(a->sa_region), "%s", parts[2]);
-	snprintf(a->sa_service, sizeof(a->sa_service), "%s", parts[3]);
-	snprintf(res->v_region, sizeof(res->v_region), "%s", parts[2]);
-	snprintf(res->v_service, sizeof(res->v_service), "%s", parts[3]);
-	snprintf(a->sa_signed_headers, sizeof(a->sa_signed_headers), "%s", signed_headers);
+	copy_cut(a->sa_amz_date, sizeof(a->sa_amz_date), amz_date);
+	copy_cut(a->sa_date, sizeof(a->sa_date), parts[1]);
+	copy_cut(a->sa_region, sizeof(a->sa_region), parts[2]);
+	copy_cut(a->sa_service, sizeof(a->sa_service), parts[3]);
+	copy_cut(res->v_region, sizeof(res->v_region), parts[2]);
+	copy_cut(res->v_service, sizeof(res->v_service), parts[3]);
+	copy_cut(a->sa_signed_headers, sizeof(a->sa_signed_headers), signed_headers);
 	for (size_t i = 0; i < 64; i++)
 		a->sa_signature[i] = (char)tolower((unsigned char)signature[i]);
 	if (declared)
@@ -406,9 +415,9 @@ bool sigv4_check_head(const struct sigv4_request *req, struct sigv4_key *keys, s
 bool sigv4_check_body(const struct sigv4_auth *a, const struct sigv4_request *req, struct sigv4_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	snprintf(res->v_access_key_id, sizeof(res->v_access_key_id), "%s", a->sa_key->k_access_key_id);
-	snprintf(res->v_region, sizeof(res->v_region), "%s", a->sa_region);
-	snprintf(res->v_service, sizeof(res->v_service), "%s", a->sa_service);
+	copy_cut(res->v_access_key_id, sizeof(res->v_access_key_id), a->sa_key->k_access_key_id);
+	copy_cut(res->v_region, sizeof(res->v_region), a->sa_region);
+	copy_cut(res->v_service, sizeof(res->v_service), a->sa_service);
 	char payload_hash[65];
 	EVP_MD_CTX *c = digest_ctx();
 	sha256_hex(c, req->r_body ? req->r_body : "", req->r_body_len, payload_hash);
@@ -426,7 +435,7 @@ bool sigv4_check_body(const struct sigv4_auth *a, const struct sigv4_request *re
 	/* the derived key depends on date, region and service: one cached */
 	if (strcmp(key->k_cached_scope, scope) != 0) {
 		signing_key(c, key->k_secret, a->sa_date, a->sa_region, a->sa_service, key->k_cached_signing_key);
-		snprintf(key->k_cached_scope, sizeof(key->k_cached_scope), "%s", scope);
+		copy_cut(key->k_cached_scope, sizeof(key->k_cached_scope), scope);
 	}
 	uint8_t mac[32];
 	char mac_hex[65];

@@ -224,6 +224,29 @@ static void ptree_free(struct ptree *t)
 	free(t->pt_hash);
 }
 
+#define PTREE_KEEP_NODES 1024	/* a thread keeps its tree for the next request up to this size */
+
+/* The calling thread's tree, empty: kept from one request to the next
+ * (no allocation, no zeroing of its nodes, which ptree_child writes whole
+ * before use), made anew after a request that grew it beyond
+ * PTREE_KEEP_NODES. */
+static struct ptree *ptree_take(void)
+{
+	static __thread struct ptree kept;
+	if (kept.pt_nodes && kept.pt_cap > PTREE_KEEP_NODES) {
+		ptree_free(&kept);
+		kept.pt_nodes = NULL;
+	}
+	if (!kept.pt_nodes) {
+		ptree_init(&kept);
+		return &kept;
+	}
+	kept.pt_count = 1;
+	kept.pt_nodes[0] = (struct pnode){ 0 };
+	memset(kept.pt_hash, 0, kept.pt_hash_cap * sizeof(*kept.pt_hash));
+	return &kept;
+}
+
 /* The child of parent named seg, created when create; 0 when absent. */
 static uint32_t ptree_child(struct ptree *t, uint32_t parent, const char *seg, size_t len, bool create)
 {
@@ -302,6 +325,20 @@ static void sub_path(char *sub, const char *path, const struct pnode *n)
 	sub[o] = '\0';
 }
 
+/* sub = path "." name (name alone at the top), cut at PATH_MAX_LEN - 1
+ * bytes as snprintf would. */
+static void path_join(char sub[PATH_MAX_LEN], const char *path, const char *name)
+{
+	size_t o = 0;
+	for (; *path && o < PATH_MAX_LEN - 1; path++)
+		sub[o++] = *path;
+	if (o && o < PATH_MAX_LEN - 1)
+		sub[o++] = '.';
+	for (; *name && o < PATH_MAX_LEN - 1; name++)
+		sub[o++] = *name;
+	sub[o] = '\0';
+}
+
 static struct doc *parse_value(int shape, uint32_t node, const char *path, struct parse_ctx *e);
 
 static struct doc *parse_struct(int shape, uint32_t node, const char *path, struct parse_ctx *e)
@@ -312,8 +349,10 @@ static struct doc *parse_struct(int shape, uint32_t node, const char *path, stru
 	for (int i = 0; i < s->s_nmembers && !e->failed; i++) {
 		const struct ec2_member *m = &ec2_members[s->s_first_member + i];
 		uint32_t c = ptree_child(t, node, m->m_query, strlen(m->m_query), false);
+		if (!c && !m->m_required)
+			continue;
 		char sub[PATH_MAX_LEN];
-		snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", m->m_query);
+		path_join(sub, path, m->m_query);
 		if (!c) {
 			if (m->m_required)
 				parse_fail(e, "MissingParameter", "The request must contain the parameter %s", sub);
@@ -508,9 +547,8 @@ static void add_param(struct parse_ctx *e, const char *name, const char *value)
 struct doc *wire_parse_request(const struct ec2_operation *op, const struct query_params *q,
 			       char *code, size_t code_len, char *msg, size_t msg_len)
 {
-	struct ptree tree;
-	ptree_init(&tree);
-	struct parse_ctx e = { &tree, 0, code, msg, code_len, msg_len, 0 };
+	struct ptree *tree = ptree_take();
+	struct parse_ctx e = { tree, 0, code, msg, code_len, msg_len, 0 };
 	for (size_t i = 0; i < q->qp_count && !e.failed; i++)
 		if (!is_protocol_param(q->qp_items[i].qp_name))
 			add_param(&e, q->qp_items[i].qp_name, q->qp_items[i].qp_value);
@@ -519,7 +557,6 @@ struct doc *wire_parse_request(const struct ec2_operation *op, const struct quer
 		d = parse_struct(op->o_input, 0, "", &e);
 	if (!e.failed)
 		find_unused(&e, 0, "");
-	ptree_free(&tree);
 	if (e.failed) {
 		doc_free(d);
 		return NULL;
@@ -888,22 +925,32 @@ static void write_value(struct xml_writer *w, int shape, const struct doc *d, co
 void wire_write_response(const struct ec2_operation *op, const struct doc *out,
 			 const char *request_id, struct strbuf *x)
 {
-	sb_printf(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<%sResponse xmlns=\"" EC2_XMLNS "\">"
-		  "<requestId>%s</requestId>", op->o_name, request_id);
+	sb_puts(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<");
+	sb_puts(x, op->o_name);
+	sb_puts(x, "Response xmlns=\"" EC2_XMLNS "\"><requestId>");
+	sb_puts(x, request_id);
+	sb_puts(x, "</requestId>");
 	if (op->o_output >= 0 && ec2_shapes[op->o_output].s_type == SH_STRUCT && out) {
 		pthread_once(&xml_tags_once, xml_tags_init);
-		struct xml_writer *w = malloc(sizeof(*w));
-		if (!w)
-			abort();
-		w->xw_sb = x;
-		w->xw_refs = 0;
-		for (size_t i = 0; i < HINT_SLOTS; i++)
-			w->xw_hints[i].mh_shape = -1;
-		write_members(w, op->o_output, out, false);
+		/* the thread's own writer: its hints stay from one answer to the
+		 * next (every hint is checked before it is used), and no answer
+		 * allocates one (8 KB, faulted in again after each free) */
+		static __thread struct xml_writer w;
+		static __thread bool w_ready;
+		if (!w_ready) {
+			for (size_t i = 0; i < HINT_SLOTS; i++)
+				w.xw_hints[i].mh_shape = -1;
+			w_ready = true;
+		}
+		w.xw_sb = x;
+		w.xw_refs = 0;
+		write_members(&w, op->o_output, out, false);
 		xw_end(x);
-		free(w);
+		w.xw_sb = NULL;
 	}
-	sb_printf(x, "</%sResponse>", op->o_name);
+	sb_puts(x, "</");
+	sb_puts(x, op->o_name);
+	sb_puts(x, "Response>");
 }
 
 void wire_write_error(const char *code, const char *message, const char *request_id, struct strbuf *x)

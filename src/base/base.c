@@ -31,10 +31,16 @@ void log_msg(enum log_level lvl, const char *part, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void log_vmsg(enum log_level lvl, const char *part, const char *suffix, const char *fmt,
-		     va_list ap)
+#define LOG_LINE_MAX 2048		/* the date, level, part and message: longer ones are cut */
+#define LOG_SUFFIX_MAX 64		/* log_limited's "(N similar messages suppressed)" */
+
+/* Formats one whole line into line (LOG_LINE_MAX + LOG_SUFFIX_MAX + 1
+ * bytes): the date, level, part and message cut at LOG_LINE_MAX - 1
+ * bytes, then the suffix and a newline; returns its length. The date and
+ * time of the second are formatted once per second and thread. */
+static size_t log_format(char *line, enum log_level lvl, const char *part, const char *suffix,
+			 const char *fmt, va_list ap)
 {
-	/* the date and time of the second, formatted once per second and thread */
 	static __thread time_t last_sec = -1;
 	static __thread char stamp[24];
 	struct timespec ts;
@@ -45,11 +51,54 @@ static void log_vmsg(enum log_level lvl, const char *part, const char *suffix, c
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 		last_sec = ts.tv_sec;
 	}
-	char line[2048];
-	int n = snprintf(line, sizeof(line), "%s.%03ldZ %s %s: ", stamp, ts.tv_nsec / 1000000, log_names[lvl], part);
-	if (n > 0 && (size_t)n < sizeof(line))
-		vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	fprintf(stderr, "%s%s\n", line, suffix);
+	int n = snprintf(line, LOG_LINE_MAX, "%s.%03ldZ %s %s: ", stamp, ts.tv_nsec / 1000000, log_names[lvl], part);
+	if (n > 0 && (size_t)n < LOG_LINE_MAX)
+		vsnprintf(line + n, LOG_LINE_MAX - (size_t)n, fmt, ap);
+	size_t len = strlen(line), sl = strnlen(suffix, LOG_SUFFIX_MAX - 1);
+	memcpy(line + len, suffix, sl);
+	len += sl;
+	line[len++] = '\n';
+	line[len] = '\0';
+	return len;
+}
+
+/* Lines kept by log_keep(): at most PIPE_BUF bytes, so that each write of
+ * them is atomic on a pipe too and no other thread's line falls inside
+ * one of them. */
+#define LOG_KEPT_MAX 4096
+static __thread char log_kept[LOG_KEPT_MAX];
+static __thread size_t log_kept_len;
+
+void log_flush_kept(void)
+{
+	if (!log_kept_len)
+		return;
+	fwrite(log_kept, 1, log_kept_len, stderr);	/* unbuffered: one write */
+	log_kept_len = 0;
+}
+
+static void log_vmsg(enum log_level lvl, const char *part, const char *suffix, const char *fmt,
+		     va_list ap)
+{
+	char line[LOG_LINE_MAX + LOG_SUFFIX_MAX + 1];
+	size_t len = log_format(line, lvl, part, suffix, fmt, ap);
+	log_flush_kept();	/* this thread's lines stay in order */
+	fwrite(line, 1, len, stderr);
+}
+
+void log_keep(enum log_level lvl, const char *part, const char *fmt, ...)
+{
+	if (lvl < log_threshold)
+		return;
+	char line[LOG_LINE_MAX + LOG_SUFFIX_MAX + 1];
+	va_list ap;
+	va_start(ap, fmt);
+	size_t len = log_format(line, lvl, part, "", fmt, ap);
+	va_end(ap);
+	if (log_kept_len + len > LOG_KEPT_MAX)
+		log_flush_kept();
+	memcpy(log_kept + log_kept_len, line, len);
+	log_kept_len += len;
 }
 
 bool log_limit_pass(struct log_limit *ll, uint64_t now_ms, uint64_t *suppressed)

@@ -25,6 +25,15 @@ void log_msg(enum log_level lvl, const char *part, const char *fmt, ...)
 #define log_info(part, ...)  log_msg(LOG_INFO, part, __VA_ARGS__)
 #define log_warn(part, ...)  log_msg(LOG_WARN, part, __VA_ARGS__)
 #define log_error(part, ...) log_msg(LOG_ERROR, part, __VA_ARGS__)
+/* A line like log_msg's, kept by the calling thread
+ * and written with the others it kept in one write: by log_flush_kept(),
+ * when the kept lines reach 4,096 bytes, or before the thread's next line
+ * that is not kept (so that a thread's lines stay in order). For a line per
+ * request on a busy thread, which then flushes once per wakeup of its loop
+ * and before it ends: lines still kept when a thread exits are lost. */
+void log_keep(enum log_level lvl, const char *part, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void log_flush_kept(void);
 
 /* vsnprintf into a caller's error buffer (err may be NULL or errlen 0:
  * nothing written). For functions that return -1 "with the cause in err". */

@@ -63,6 +63,29 @@ static char *xstrdup(const char *s)
 	return p;
 }
 
+/* d's member name becomes key: in the node when short (most botocore
+ * names), else in a block of its own. */
+static void doc_key_set(struct doc *d, const char *key)
+{
+	if (d->d_key != d->d_key_inline)
+		free(d->d_key);
+	size_t n = strlen(key);
+	if (n < DOC_KEY_INLINE) {
+		memcpy(d->d_key_inline, key, n + 1);
+		d->d_key = d->d_key_inline;
+	} else {
+		d->d_key = xstrdup(key);
+	}
+}
+
+/* Frees d's member name when it has a block of its own. */
+static void doc_key_free(struct doc *d)
+{
+	if (d->d_key != d->d_key_inline)
+		free(d->d_key);
+	d->d_key = NULL;
+}
+
 struct doc *doc_obj(void) { return doc_new(DOC_OBJ); }
 struct doc *doc_list(void) { return doc_new(DOC_LIST); }
 
@@ -142,7 +165,7 @@ void doc_free(struct doc *d)
 			doc_free(c);
 			c = n;
 		}
-		free(d->d_key);
+		doc_key_free(d);
 		if (d->d_secret && d->d_str)
 			secret_wipe(d->d_str, strlen(d->d_str));
 		free(d->d_str);
@@ -170,10 +193,8 @@ struct doc *doc_clone(const struct doc *d)
 		return NULL;
 	if (d->d_type == DOC_REF) {
 		struct doc *c = doc_clone(d->d_ref);
-		if (d->d_key) {
-			free(c->d_key);
-			c->d_key = xstrdup(d->d_key);
-		}
+		if (d->d_key)
+			doc_key_set(c, d->d_key);
 		return c;
 	}
 	struct doc *c = doc_new(d->d_type);
@@ -182,7 +203,7 @@ struct doc *doc_clone(const struct doc *d)
 	if (d->d_str)
 		c->d_str = xstrdup(d->d_str);
 	if (d->d_key)
-		c->d_key = xstrdup(d->d_key);
+		doc_key_set(c, d->d_key);
 	for (struct doc *k = d->d_first; k; k = k->d_next) {
 		struct doc *kc = doc_clone(k);
 		kc->d_parent = c;
@@ -237,8 +258,9 @@ struct doc *doc_get(const struct doc *obj, const char *key)
 {
 	if (!obj || obj->d_type != DOC_OBJ)
 		return NULL;
+	/* most members differ at the first byte: no call for those */
 	for (struct doc *c = obj->d_first; c; c = c->d_next)
-		if (strcmp(c->d_key, key) == 0)
+		if (c->d_key[0] == key[0] && strcmp(c->d_key, key) == 0)
 			return c;
 	return NULL;
 }
@@ -246,8 +268,7 @@ struct doc *doc_get(const struct doc *obj, const char *key)
 struct doc *doc_set(struct doc *obj, const char *key, struct doc *child)
 {
 	struct doc *old = doc_get(obj, key);
-	free(child->d_key);
-	child->d_key = xstrdup(key);
+	doc_key_set(child, key);
 	if (child->d_type == DOC_STR && doc_key_is_secret(key))
 		child->d_secret = true;
 	if (old) {
@@ -498,7 +519,10 @@ static struct doc *json_value(struct json_in *in, int depth, bool secret)
 				free(key);
 				goto bad;
 			}
-			v->d_key = key;
+			if (key) {
+				doc_key_set(v, key);
+				free(key);
+			}
 			doc_link(d, v);
 			json_ws(in);
 			if (in->p >= in->end)

@@ -10,7 +10,8 @@
  * doc_set()/doc_push() take ownership of the child they are given. Getters
  * return borrowed pointers, valid while the parent lives and is unchanged.
  * Lookups are linear in the number of members (objects here are small).
- * Control plane only: every node is a heap allocation.
+ * Control plane only: every node is a heap allocation (its member name
+ * with it when shorter than DOC_KEY_INLINE; a string value is one more).
  *
  * Link and change nodes only through these functions: each change drops
  * the memos (below) of the changed node and of every node above it, which
@@ -44,9 +45,11 @@ enum doc_type { DOC_NULL, DOC_STR, DOC_INT, DOC_BOOL, DOC_OBJ, DOC_LIST,
 
 struct doc_memo;
 
+#define DOC_KEY_INLINE 32	/* a key shorter than this is kept in the node itself */
+
 struct doc {
 	enum doc_type d_type;
-	char *d_key;		/* member name when inside an object */
+	char *d_key;		/* member name when inside an object: d_key_inline or its own block */
 	char *d_str;		/* DOC_STR */
 	int64_t d_int;		/* DOC_INT; DOC_BOOL as 0/1 */
 	struct doc *d_first;	/* DOC_OBJ / DOC_LIST children */
@@ -58,6 +61,7 @@ struct doc {
 	struct doc_memo *d_memo;	/* owned; NULL when none */
 	bool d_secret;		/* DOC_STR: d_str is wiped when freed */
 	bool d_secret_below;	/* a secret node was linked below (never cleared) */
+	char d_key_inline[DOC_KEY_INLINE];	/* no allocation per member for most keys */
 };
 
 struct doc *doc_obj(void);
