@@ -23,59 +23,27 @@
  * Loop thread only; the super-frame buffer is the endpoint's (allocated
  * once); never allocates, locks or logs per packet.
  *
- * The router (src/net/offload.c) has its own TSO on Ethernet frames; the
- * two share base/csum.h, not the frame walk (net is not a dependency of
- * vpn/endpoint).
+ * The virtio_net_hdr, its check, checksum completion and the segmenter
+ * are base/gso.h's, the same the router's TAPs use (src/net/offload.c);
+ * here, the TUN's packets (IPv4 at offset 0) are walked and mapped onto
+ * them, and the TCP trains written (the endpoint's own).
  */
 #include "vpn/endpoint/ep_internal.h"
 
 #include "base/base.h"
 #include "base/be.h"
 #include "base/csum.h"
+#include "base/gso.h"
 
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define VNET_F_NEEDS_CSUM	1
-#define VNET_GSO_NONE		0
-#define VNET_GSO_TCPV4		1
-#define VNET_GSO_ECN		0x80
 #define IPPROTO_TCP_		6
-#define IPPROTO_UDP_		17
-#define TCP_FIN			0x01
 #define TCP_PSH			0x08
-#define TCP_CWR			0x80
 #define EP_TRAIN_MAX		64	/* segments per GSO write (the kernel's GRO) */
 
-/* struct virtio_net_hdr, native byte order (the TUN's default). */
-struct ep_vnet_hdr {
-	uint8_t flags, gso_type;
-	uint16_t hdr_len, gso_size, csum_start, csum_offset;
-};
-
-static void vnet_read(const uint8_t *p, struct ep_vnet_hdr *h)
-{
-	h->flags = p[0];
-	h->gso_type = p[1];
-	memcpy(&h->hdr_len, p + 2, 2);
-	memcpy(&h->gso_size, p + 4, 2);
-	memcpy(&h->csum_start, p + 6, 2);
-	memcpy(&h->csum_offset, p + 8, 2);
-}
-
-/* A partial checksum (NEEDS_CSUM: the field holds the pseudo header's
- * sum) completed over [csum_start, len). false: its place is outside p. */
-static bool csum_complete(uint8_t *p, uint32_t len, const struct ep_vnet_hdr *h)
-{
-	uint32_t start = h->csum_start, at = start + h->csum_offset;
-	if (start >= len || at + 2 > len || h->csum_offset > 0xffff - 2)
-		return false;
-	/* the field's partial sum is part of the region summed */
-	uint16_t c = csum_finish(csum_add_fast(0, p + start, len - start));
-	wr16(p + at, c ? c : 0xffff);	/* as the kernel: 0 means none for UDP */
-	return true;
-}
+_Static_assert(EP_VNET_HDR_LEN == VNET_HDR_LEN, "the endpoint's header is base/gso.h's");
 
 /* The IPv4 (20-60 bytes) and TCP header lengths of the TCP/IPv4 packet p
  * of len bytes; false when it is not one whole. */
@@ -90,52 +58,20 @@ static bool tcp4_headers(const uint8_t *p, uint32_t len, uint32_t *ihl, uint32_t
 	return *thl >= 20 && len >= *ihl + *thl;
 }
 
-/* Segment k of the super-frame f (flen bytes, headers hl = ihl + thl)
- * with payload [off, off + n) into out: the headers copied and fixed, the
- * payload copied, both checksums in full. */
-static void tso_segment(const uint8_t *f, uint32_t ihl, uint32_t thl, uint32_t off, uint32_t n,
-			unsigned k, bool last, uint8_t *out)
-{
-	uint32_t hl = ihl + thl;
-	memcpy(out, f, hl);
-	memcpy(out + hl, f + hl + off, n);
-	wr16(out + 2, (uint16_t)(hl + n));
-	wr16(out + 4, (uint16_t)(rd16(f + 4) + k));
-	wr16(out + 10, 0);
-	wr16(out + 10, csum_finish(csum_add_bytes(0, out, ihl)));
-	uint8_t *t = out + ihl;
-	wr32(t + 4, rd32(f + ihl + 4) + off);
-	uint8_t fl = t[13];
-	if (!last)
-		fl &= (uint8_t)~(TCP_FIN | TCP_PSH);
-	if (k)
-		fl &= (uint8_t)~TCP_CWR;
-	t[13] = fl;
-	wr16(t + 16, 0);
-	uint32_t sum = csum_pseudo_ipv4(out, IPPROTO_TCP_, thl + n);
-	sum = csum_add_bytes(sum, t, thl);
-	sum = csum_add_fast(sum, out + hl, n);
-	wr16(t + 16, csum_finish(sum));
-}
-
 void ep_tun_offload_frame(struct vpn_endpoint *ep, unsigned port, uint8_t *frame, uint32_t len)
 {
-	struct ep_vnet_hdr h;
+	struct vnet_hdr h;
 	if (len < EP_VNET_HDR_LEN) {
 		ep->drops[VPN_DROP_BAD_PACKET]++;
 		return;
 	}
-	vnet_read(frame, &h);
+	vnet_hdr_read(frame, &h);
 	uint8_t *p = frame + EP_VNET_HDR_LEN;
 	len -= EP_VNET_HDR_LEN;
 	uint32_t cap = ep->buf_size - ESP_HEADROOM - ESP_TAILROOM;
-	uint8_t gso = h.gso_type & (uint8_t)~VNET_GSO_ECN;
+	uint8_t gso = h.vh_gso_type & (uint8_t)~VNET_GSO_ECN;
 	if (gso == VNET_GSO_NONE) {
-		if ((h.flags & VNET_F_NEEDS_CSUM) && !csum_complete(p, len, &h)) {
-			ep->drops[VPN_DROP_BAD_PACKET]++;
-			return;
-		}
-		if (len > cap) {
+		if (!gso_csum_complete(p, len, &h) || len > cap) {
 			ep->drops[VPN_DROP_BAD_PACKET]++;
 			return;
 		}
@@ -147,8 +83,7 @@ void ep_tun_offload_frame(struct vpn_endpoint *ep, unsigned port, uint8_t *frame
 		return;
 	}
 	uint32_t ihl, thl;
-	if (gso != VNET_GSO_TCPV4 || !h.gso_size || !tcp4_headers(p, len, &ihl, &thl) ||
-	    ihl + thl + h.gso_size > cap) {
+	if (!tcp4_headers(p, len, &ihl, &thl)) {
 		ep->drops[VPN_DROP_BAD_PACKET]++;
 		return;
 	}
@@ -157,20 +92,21 @@ void ep_tun_offload_frame(struct vpn_endpoint *ep, unsigned port, uint8_t *frame
 	uint32_t ip_len = rd16(p + 2);
 	if (ip_len >= ihl + thl && ip_len < len)
 		len = ip_len;
-	uint32_t payload = len - ihl - thl;
+	struct gso_pkt pk = { .gp_l4_off = ihl, .gp_end = len, .gp_proto = IPPROTO_TCP_ };
+	struct gso_tcp_iter it;
+	if (!gso_vnet_check(&h, &pk) || ihl + thl + h.vh_gso_size > cap ||
+	    !gso_tcp_init(&it, p, 0, ihl, len, h.vh_gso_size, cap)) {
+		ep->drops[VPN_DROP_BAD_PACKET]++;
+		return;
+	}
 	ep->tun_tso_reads++;
-	unsigned k = 0;
-	for (uint32_t off = 0; off < payload || (payload == 0 && k == 0); k++) {
-		uint32_t n = payload - off < h.gso_size ? payload - off : h.gso_size;
+	while (gso_tcp_more(&it)) {
 		if (!ep_tx_room(ep))
 			ep_tx_flush(ep);	/* the frame is ours, not a pool buffer */
 		uint8_t *buf = ep_tx_pool_take(ep);
-		tso_segment(p, ihl, thl, off, n, k, off + n >= payload, buf + ESP_HEADROOM);
+		uint32_t sl = gso_tcp_next(&it, buf + ESP_HEADROOM);
 		ep->tun_tso_segments++;
-		ep_tun_packet(ep, port, buf, ihl + thl + n);
-		off += n;
-		if (payload == 0)
-			break;
+		ep_tun_packet(ep, port, buf, sl);
 	}
 }
 
@@ -224,16 +160,11 @@ bool ep_tun_offload_flush(struct vpn_endpoint *ep)
 		wr16(p + 10, 0);
 		wr16(p + 10, csum_finish(csum_add_bytes(0, p, ihl)));
 		p[ihl + 13] |= ep->tt_psh ? TCP_PSH : 0;
-		wr16(p + ihl + 16, csum_fold(csum_pseudo_ipv4(p, IPPROTO_TCP_, len - ihl)));
-		struct ep_vnet_hdr v = { .flags = VNET_F_NEEDS_CSUM, .gso_type = VNET_GSO_TCPV4,
-					 .hdr_len = (uint16_t)(ihl + thl), .gso_size = ep->tt_seg,
-					 .csum_start = (uint16_t)ihl, .csum_offset = 16 };
-		h[0] = v.flags;
-		h[1] = v.gso_type;
-		memcpy(h + 2, &v.hdr_len, 2);
-		memcpy(h + 4, &v.gso_size, 2);
-		memcpy(h + 6, &v.csum_start, 2);
-		memcpy(h + 8, &v.csum_offset, 2);
+		wr16(p + ihl + 16, gso_csum_partial(p, IPPROTO_TCP_, len - ihl));
+		struct vnet_hdr v = { .vh_flags = VNET_F_NEEDS_CSUM, .vh_gso_type = VNET_GSO_TCPV4,
+				      .vh_hdr_len = (uint16_t)(ihl + thl), .vh_gso_size = ep->tt_seg,
+				      .vh_csum_start = (uint16_t)ihl, .vh_csum_offset = 16 };
+		vnet_hdr_write(h, EP_VNET_HDR_LEN, &v);
 		ep->tun_gro_writes++;
 		ep->tun_gro_segments += ep->tt_n;
 	}
