@@ -143,7 +143,13 @@ class VpcdTestCase(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.vpcd = Vpcd(cls.vpcd_args).__enter__()
+        cls.vpcd = Vpcd(cls.vpcd_args)
+        # Stopped (by its PID, then its data dir removed) also when setUpClass
+        # raises after this, in a subclass's part or in the start itself:
+        # unittest then skips tearDownClass but runs class cleanups. Once
+        # tearDownClass stopped it, this finds nothing left to do.
+        cls.addClassCleanup(cls.vpcd.__exit__, None, None, None)
+        cls.vpcd.__enter__()
         cls.ec2 = cls.vpcd.client()
 
     @classmethod
