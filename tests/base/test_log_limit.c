@@ -1,8 +1,9 @@
 /*
  * test_log_limit — rate-limited log lines (base.h's struct log_limit):
  * a burst passes per window, the rest are counted and the count is said
- * once, with the next line that passes or by log_limit_flush(). The log
- * goes to stderr, which the tests send to a temporary file to read.
+ * once, with the next line that passes or by log_limit_flush(); and kept
+ * lines (log_keep): written together, whole and in the thread's order. The
+ * log goes to stderr, which the tests send to a temporary file to read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -116,12 +118,103 @@ static void test_suffix_on_next_line(void **state)
 	assert_int_equal(count(out, "\n"), 3);
 }
 
+static off_t stderr_size(void)
+{
+	struct stat st;
+	assert_int_equal(fstat(2, &st), 0);
+	return st.st_size;
+}
+
+/* Kept lines reach stderr only when flushed, or before the thread's next
+ * line that is not kept: in the order they were made. */
+static void keep_lines(void)
+{
+	log_keep(LOG_INFO, "api", "req=%s %d", "a1", 200);
+	log_keep(LOG_INFO, "api", "req=%s %d", "a2", 200);
+	log_keep(LOG_DEBUG, "api", "below the threshold");
+	assert_int_equal(stderr_size(), 0);
+	log_flush_kept();
+	off_t after_flush = stderr_size();
+	assert_true(after_flush > 0);
+	log_flush_kept();	/* nothing kept: nothing written */
+	assert_int_equal(stderr_size(), after_flush);
+	log_keep(LOG_INFO, "api", "req=b1");
+	assert_int_equal(stderr_size(), after_flush);
+	log_msg(LOG_WARN, "api", "not kept");
+	log_keep(LOG_INFO, "api", "req=c1");
+	log_flush_kept();
+}
+
+static void test_kept_lines_in_order(void **state)
+{
+	(void)state;
+	char out[4096];
+	capture(keep_lines, out, sizeof(out));
+	const char *a1 = strstr(out, "INFO  api: req=a1 200\n"), *a2 = strstr(out, "INFO  api: req=a2 200\n");
+	const char *b1 = strstr(out, "INFO  api: req=b1\n"), *nk = strstr(out, "WARN  api: not kept\n");
+	const char *c1 = strstr(out, "INFO  api: req=c1\n");
+	assert_non_null(a1);
+	assert_non_null(a2);
+	assert_non_null(b1);
+	assert_non_null(nk);
+	assert_non_null(c1);
+	assert_true(a1 < a2 && a2 < b1 && b1 < nk && nk < c1);
+	assert_null(strstr(out, "below the threshold"));
+	assert_int_equal(count(out, "\n"), 5);
+}
+
+/* More than a write's worth (4,096 bytes) of kept lines: every line whole
+ * and once, in order; a message too long for a line is cut as log_msg cuts
+ * it. */
+static void keep_many(void)
+{
+	char big[3000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	for (int i = 0; i < 200; i++)
+		log_keep(LOG_INFO, "api", "req=%03d padding-padding-padding-padding", i);
+	log_keep(LOG_INFO, "api", "kept %s", big);
+	log_msg(LOG_INFO, "api", "kept %s", big);
+	log_flush_kept();
+}
+
+static void test_kept_lines_whole(void **state)
+{
+	(void)state;
+	static char out[65536];
+	capture(keep_many, out, sizeof(out));
+	const char *p = out;
+	for (int i = 0; i < 200; i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "INFO  api: req=%03d padding-padding-padding-padding\n", i);
+		const char *at = strstr(p, want);
+		assert_non_null(at);
+		assert_int_equal(count(out, want), 1);
+		p = at + strlen(want);
+	}
+	/* the two long lines: the same length (2,047 bytes and the newline) */
+	const char *k1 = strstr(p, "kept x"), *k2 = k1 ? strstr(k1 + 1, "kept x") : NULL;
+	assert_non_null(k2);
+	const char *e1 = strchr(k1, '\n'), *e2 = strchr(k2, '\n');
+	assert_non_null(e1);
+	assert_non_null(e2);
+	const char *s1 = k1, *s2 = k2;
+	while (s1 > out && s1[-1] != '\n')
+		s1--;
+	while (s2 > out && s2[-1] != '\n')
+		s2--;
+	assert_int_equal(e1 - s1, 2047);
+	assert_int_equal(e2 - s2, 2047);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pass_and_count),
 		cmocka_unit_test(test_flood_bounded_and_reported),
 		cmocka_unit_test(test_suffix_on_next_line),
+		cmocka_unit_test(test_kept_lines_in_order),
+		cmocka_unit_test(test_kept_lines_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
