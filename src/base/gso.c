@@ -15,19 +15,6 @@
 #define TCP_CWR		0x80
 
 void
-vnet_hdr_read(const uint8_t *p, struct vnet_hdr *h)
-{
-	/* The legacy header is in the host's byte order (TUNSETVNETLE/BE
-	 * unset), so plain loads are right on either endianness. */
-	h->vh_flags = p[0];
-	h->vh_gso_type = p[1];
-	memcpy(&h->vh_hdr_len, p + 2, 2);
-	memcpy(&h->vh_gso_size, p + 4, 2);
-	memcpy(&h->vh_csum_start, p + 6, 2);
-	memcpy(&h->vh_csum_offset, p + 8, 2);
-}
-
-void
 vnet_hdr_write(uint8_t *p, uint32_t hlen, const struct vnet_hdr *h)
 {
 	memset(p, 0, hlen);
@@ -37,26 +24,6 @@ vnet_hdr_write(uint8_t *p, uint32_t hlen, const struct vnet_hdr *h)
 	memcpy(p + 4, &h->vh_gso_size, 2);
 	memcpy(p + 6, &h->vh_csum_start, 2);
 	memcpy(p + 8, &h->vh_csum_offset, 2);
-}
-
-bool
-gso_vnet_check(const struct vnet_hdr *h, const struct gso_pkt *pk)
-{
-	if (h->vh_flags & VNET_F_NEEDS_CSUM) {
-		/* the field after the IPv4 header, within the packet */
-		if (pk->gp_l4_off == 0 || h->vh_csum_start < pk->gp_l4_off ||
-		    (uint32_t)h->vh_csum_start + h->vh_csum_offset + 2 > pk->gp_end)
-			return false;
-	}
-	switch (h->vh_gso_type & (uint8_t)~VNET_GSO_ECN) {
-	case VNET_GSO_NONE:
-		return true;
-	case VNET_GSO_TCPV4:
-		return pk->gp_proto == IPPROTO_TCP_ && pk->gp_l4_off != 0 && !pk->gp_frag &&
-		       h->vh_gso_size != 0 && (h->vh_flags & VNET_F_NEEDS_CSUM);
-	default:
-		return false;	/* UFO, USO, TCPv6: never enabled on our devices */
-	}
 }
 
 bool

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/csum.h"
 
@@ -39,8 +40,19 @@ struct vnet_hdr {
 	uint16_t vh_hdr_len, vh_gso_size, vh_csum_start, vh_csum_offset;
 };
 
-/* Reads the 10-byte header at p. */
-void vnet_hdr_read(const uint8_t *p, struct vnet_hdr *h);
+/* Reads the 10-byte header at p. Inline: once per frame the router reads. */
+static inline void
+vnet_hdr_read(const uint8_t *p, struct vnet_hdr *h)
+{
+	/* The legacy header is in the host's byte order (TUNSETVNETLE/BE
+	 * unset), so plain loads are right on either endianness. */
+	h->vh_flags = p[0];
+	h->vh_gso_type = p[1];
+	memcpy(&h->vh_hdr_len, p + 2, 2);
+	memcpy(&h->vh_gso_size, p + 4, 2);
+	memcpy(&h->vh_csum_start, p + 6, 2);
+	memcpy(&h->vh_csum_offset, p + 8, 2);
+}
 /* Writes the 10-byte header at p and zeroes the rest of hlen (>= 10). */
 void vnet_hdr_write(uint8_t *p, uint32_t hlen, const struct vnet_hdr *h);
 
@@ -57,7 +69,26 @@ struct gso_pkt {
  * offloaded); GSO only as TSO of TCP over unfragmented IPv4, with a
  * segment size and the checksum partial (UFO, USO, TCPv6: never enabled
  * on our devices, refused). */
-bool gso_vnet_check(const struct vnet_hdr *h, const struct gso_pkt *pk);
+static inline bool
+gso_vnet_check(const struct vnet_hdr *h, const struct gso_pkt *pk)
+{
+	/* inline: once per frame the router reads */
+	if (h->vh_flags & VNET_F_NEEDS_CSUM) {
+		/* the field after the IPv4 header, within the packet */
+		if (pk->gp_l4_off == 0 || h->vh_csum_start < pk->gp_l4_off ||
+		    (uint32_t)h->vh_csum_start + h->vh_csum_offset + 2 > pk->gp_end)
+			return false;
+	}
+	switch (h->vh_gso_type & (uint8_t)~VNET_GSO_ECN) {
+	case VNET_GSO_NONE:
+		return true;
+	case VNET_GSO_TCPV4:
+		return pk->gp_proto == 6 /* TCP */ && pk->gp_l4_off != 0 && !pk->gp_frag &&
+		       h->vh_gso_size != 0 && (h->vh_flags & VNET_F_NEEDS_CSUM);
+	default:
+		return false;	/* UFO, USO, TCPv6: never enabled on our devices */
+	}
+}
 
 /* Completes a partial checksum (VNET_F_NEEDS_CSUM) in place: the field at
  * csum_start + csum_offset holds the pseudo header's sum; the sum from
