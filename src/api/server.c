@@ -11,8 +11,9 @@
  * body too large or too many unauthenticated bytes held already) is
  * answered before a byte of its body is kept, and the guard (guard.h)
  * bounds connections and their time; every other request is suspended
- * and handed to the API thread through the inbox (woken by the first
- * request it has not taken yet, not by every one). The API thread
+ * and handed to the API thread through the inbox (a base/queue.h queue:
+ * its loop is woken by the first request it has not taken yet, not by
+ * every one). The API thread
  * (the one that called api_serve, owner of the cache, the store and the
  * state layer's batches) takes everything the inbox holds as one batch: each
  * request runs inside a savepoint of the batch transaction, the batch
@@ -37,6 +38,7 @@
 #include "api/api.h"
 #include "api/api_int.h"
 #include "base/evloop.h"
+#include "base/queue.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -76,7 +78,8 @@ struct conn_ctx {
 	size_t cc_xml_cap;		/* > 0: a buffer of the answer pool of that size */
 	bool cc_xml_secret;		/* holds a pre-shared key: wiped when freed */
 	struct MHD_Connection *cc_conn;
-	struct conn_ctx *cc_next_pending;
+	struct conn_ctx *cc_next_pending;	/* the API thread's and the syncer's own lists */
+	struct queue_node cc_qnode;	/* on the inbox or the outbox (base/queue.h) */
 	uint64_t cc_durable_after;	/* --sync full: the commit its answer waits for */
 	char cc_request_id[40];
 	char cc_action[64];
@@ -570,84 +573,53 @@ static void cc_list_append(struct cc_list *l, struct conn_ctx *first, struct con
 	l->l_tail = last;
 }
 
-struct queue {
-	pthread_mutex_t q_lock;
-	struct cc_list q_items;
-	int q_event;		/* eventfd: readable when something was pushed */
-	bool q_closed;		/* inbox: the API thread takes no more */
-};
-
+/* The inbox (I/O thread -> API thread: requests to run; its consumer
+ * is the API thread's loop, api_loop) and the outbox (API thread and
+ * syncer -> I/O thread: answered requests to resume; its consumer is the
+ * I/O thread's loop) are base/queue.h queues of conn_ctx (cc_qnode): a
+ * push wakes the other thread only when it had taken everything before,
+ * so a batch of requests or answers costs one eventfd write, not one
+ * each. A conn_ctx is on one of them at a time, and nobody else touches
+ * it while it is. */
 struct io_side {
 	struct MHD_Daemon *io_daemon;
 	struct guard *io_guard;
 	pthread_t io_thread;
 	atomic_bool io_stop;
 	struct queue io_inbox, io_outbox;
-	struct evloop *io_loop;		/* MHD's epoll fd and the outbox (base/evloop.h) */
+	struct evloop *io_loop;		/* MHD's epoll fd; its wakeup: the outbox (base/evloop.h) */
 };
 
-static int queue_init(struct queue *q)
+#define CC_OF(n) QUEUE_ITEM(n, struct conn_ctx, cc_qnode)
+
+/* What a take returned, relinked by cc_next_pending (NULL-terminated). */
+static struct conn_ctx *cc_from_nodes(struct queue_node *n)
 {
-	memset(q, 0, sizeof(*q));
-	pthread_mutex_init(&q->q_lock, NULL);
-	q->q_event = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	return q->q_event < 0 ? -1 : 0;
+	struct conn_ctx *first = NULL, **tail = &first;
+	for (; n; n = n->qn_next) {
+		*tail = CC_OF(n);
+		tail = &(*tail)->cc_next_pending;
+	}
+	*tail = NULL;
+	return first;
 }
 
-static void queue_destroy(struct queue *q)
+/* API thread or syncer: answers first..last (linked by cc_next_pending)
+ * to the I/O thread, in order, as one batch: one wakeup at most (once
+ * pushed, the I/O thread may resume, answer and free them). */
+static void outbox_push(struct queue *out, struct conn_ctx *first, struct conn_ctx *last)
 {
-	if (q->q_event >= 0)
-		close(q->q_event);
-	pthread_mutex_destroy(&q->q_lock);
-}
-
-static void queue_kick_fd(int fd)
-{
-	uint64_t one = 1;
-	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_error("api", "eventfd: %s", strerror(errno));
-}
-
-static void queue_kick(struct queue *q)
-{
-	queue_kick_fd(q->q_event);
-}
-
-/* Appends the list first..last; false when the queue is closed (nothing
- * appended). The taker is woken when the queue was empty: items pushed
- * onto others it has not taken yet go with them (queue_take_all reads the
- * event before it takes). */
-static bool queue_push_list(struct queue *q, struct conn_ctx *first, struct conn_ctx *last)
-{
-	pthread_mutex_lock(&q->q_lock);
-	bool ok = !q->q_closed, wake = ok && !q->q_items.l_head;
-	if (ok)
-		cc_list_append(&q->q_items, first, last);
-	pthread_mutex_unlock(&q->q_lock);
-	if (wake)
-		queue_kick(q);
-	return ok;
-}
-
-static struct conn_ctx *queue_take_all(struct queue *q, bool close_it)
-{
-	uint64_t ev;
-	if (read(q->q_event, &ev, sizeof(ev)) < 0 && errno != EAGAIN)
-		log_error("api", "eventfd: %s", strerror(errno));
-	pthread_mutex_lock(&q->q_lock);
-	struct conn_ctx *all = q->q_items.l_head;
-	q->q_items = (struct cc_list){ NULL, NULL };
-	if (close_it)
-		q->q_closed = true;
-	pthread_mutex_unlock(&q->q_lock);
-	return all;
+	struct queue_batch b = { 0 };
+	for (struct conn_ctx *cc = first; cc; cc = cc == last ? NULL : cc->cc_next_pending)
+		queue_batch_add(&b, &cc->cc_qnode);
+	(void)queue_push_batch(out, &b);	/* never closed */
 }
 
 /* API thread: hands answers back to the I/O thread. */
 static void release(struct api *api, struct conn_ctx *first, struct conn_ctx *last)
 {
 	if (first)
-		queue_push_list(&api->a_io->io_outbox, first, last);
+		outbox_push(&api->a_io->io_outbox, first, last);
 }
 
 static enum MHD_Result queue_answer(struct conn_ctx *cc, struct MHD_Connection *conn)
@@ -684,6 +656,13 @@ static enum MHD_Result queue_answer(struct conn_ctx *cc, struct MHD_Connection *
 	return r;
 }
 
+static void eventfd_kick(int fd)
+{
+	uint64_t one = 1;
+	if (write(fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error("api", "eventfd: %s", strerror(errno));
+}
+
 /* --- the syncer (--sync full) -----------------------------------------------
  * The API thread hands it each batch's answers with the number of the
  * last commit they could have seen; the syncer flushes, then passes the
@@ -699,7 +678,7 @@ struct syncer {
 	bool sy_stop;
 	int sy_event;		/* eventfd: readable when a flush failed */
 	struct cc_list sy_waiting;	/* answers, oldest first */
-	struct queue *sy_out;	/* the outbox */
+	struct queue *sy_out;	/* the outbox (base/queue.h) */
 	struct store_flusher *sy_flusher;
 };
 
@@ -742,9 +721,9 @@ static void *syncer_main(void *arg)
 		struct conn_ctx *last, *first = syncer_ready(sy, &last);
 		pthread_mutex_unlock(&sy->sy_lock);
 		if (first)
-			queue_push_list(sy->sy_out, first, last);
+			outbox_push(sy->sy_out, first, last);
 		if (failed_now)
-			queue_kick_fd(sy->sy_event);
+			eventfd_kick(sy->sy_event);
 		pthread_mutex_lock(&sy->sy_lock);
 	}
 	pthread_mutex_unlock(&sy->sy_lock);
@@ -808,7 +787,7 @@ static void syncer_hand(struct syncer *sy, uint64_t commit, bool flush_it, struc
 	struct conn_ctx *rlast, *ready = syncer_ready(sy, &rlast);	/* already flushed */
 	pthread_mutex_unlock(&sy->sy_lock);
 	if (ready)
-		queue_push_list(sy->sy_out, ready, rlast);
+		outbox_push(sy->sy_out, ready, rlast);
 }
 
 /* API thread: the errno of a failed flush, or 0. */
@@ -877,23 +856,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	guard_body_in(g, conn);
 	if (judge_body(api, cc, conn, method, url))
 		return queue_answer(cc, conn);
-	/* suspended before the API thread can see it, so that its resume
-	 * (by this thread, from the outbox) always finds it suspended */
-	struct queue *in = &api->a_io->io_inbox;
-	pthread_mutex_lock(&in->q_lock);
-	if (in->q_closed) {
-		pthread_mutex_unlock(&in->q_lock);
+	/* to the API thread (woken by the first request it has not taken
+	 * yet; those that come while it runs wait for its next take). From
+	 * the push on, cc is the API thread's: only conn is touched here.
+	 * Suspended after the push, yet always before its resume: that is
+	 * this thread's too (from the outbox), after this callback returns. */
+	if (!queue_push(&api->a_io->io_inbox, &cc->cc_qnode)) {	/* closed */
 		answer_error(cc, 503, "Unavailable", "vpcd is stopping");
 		return queue_answer(cc, conn);
 	}
 	MHD_suspend_connection(conn);
-	/* the API thread is woken by the first request it has not taken yet;
-	 * those that come while it runs wait for its next take, woken or not */
-	bool wake = !in->q_items.l_head;
-	cc_list_append(&in->q_items, cc, cc);
-	pthread_mutex_unlock(&in->q_lock);
-	if (wake)
-		queue_kick(in);
 	return MHD_YES;
 }
 
@@ -1005,19 +977,18 @@ static bool answer_early(struct api *api, struct early *e, struct conn_ctx *cc)
 /* I/O thread: resumes the connections whose answers are in the outbox. */
 static void io_resume_answered(struct io_side *io)
 {
-	struct conn_ctx *cc = queue_take_all(&io->io_outbox, false);
-	while (cc) {
-		struct conn_ctx *next = cc->cc_next_pending;
+	for (struct queue_node *n = queue_take_all(&io->io_outbox), *next; n; n = next) {
+		next = n->qn_next;
+		struct conn_ctx *cc = CC_OF(n);
 		cc->cc_answered = true;
 		MHD_resume_connection(cc->cc_conn);
-		cc = next;
 	}
 }
 
-static void on_outbox_ready(void *arg, int fd, uint32_t events, uint64_t now_ms)
+/* The I/O loop's wakeup: the outbox went from empty to non-empty (or the
+ * server stops). */
+static void on_outbox_woken(void *arg, uint64_t now_ms)
 {
-	(void)fd;
-	(void)events;
 	(void)now_ms;
 	io_resume_answered(arg);
 }
@@ -1131,9 +1102,9 @@ static unsigned fd_room(unsigned max)
 }
 
 /* --- the API thread's loop ---------------------------------------------------
- * A base/evloop.h loop (api_loop, made by api_new) over the inbox's
- * eventfd and the syncer's failure eventfd; its wakeup is the engine's
- * events queue's (api_on_wakeup). The callbacks only note what is ready;
+ * A base/evloop.h loop (api_loop, made by api_new) over the syncer's
+ * failure eventfd; its wakeup is the inbox's and the engine's events
+ * queue's (api_on_wakeup). The callbacks only note what is ready;
  * the check hook then works in a fixed order, as one round of the poll
  * loop before it did: a failed flush first (vpcd stops, nothing more
  * runs), the engine's events (changes of the coming batch), the requests
@@ -1142,7 +1113,7 @@ static unsigned fd_room(unsigned max)
 struct api_round {
 	struct api *ar_api;
 	struct io_side *ar_io;
-	bool ar_inbox, ar_sync;		/* readable this round (the wakeup: a_woken) */
+	bool ar_sync;			/* readable this round (the wakeup: a_woken) */
 	bool ar_failed;				/* a flush failed: stop */
 };
 
@@ -1160,10 +1131,8 @@ static void on_api_fd(void *arg, int fd, uint32_t events, uint64_t now)
 	struct api_round *ar = arg;
 	(void)events;
 	(void)now;
-	if (fd == ar->ar_io->io_inbox.q_event)
-		ar->ar_inbox = true;
-	else if (ar->ar_api->a_syncer && fd == ar->ar_api->a_syncer->sy_event)
-		ar->ar_sync = true;
+	(void)fd;
+	ar->ar_sync = true;	/* the syncer's failure eventfd, the only fd */
 }
 
 static void api_round_check(void *arg, uint64_t now)
@@ -1171,10 +1140,10 @@ static void api_round_check(void *arg, uint64_t now)
 	struct api_round *ar = arg;
 	struct api *api = ar->ar_api;
 	(void)now;
-	if (!ar->ar_inbox && !api->a_woken && !ar->ar_sync)
+	if (!api->a_woken && !ar->ar_sync)
 		return;
-	bool inbox = ar->ar_inbox, wake = api->a_woken, sync = ar->ar_sync;
-	ar->ar_inbox = api->a_woken = ar->ar_sync = false;
+	bool wake = api->a_woken, sync = ar->ar_sync;
+	api->a_woken = ar->ar_sync = false;
 	if (sync) {
 		int err = syncer_failed(api->a_syncer);
 		if (err) {
@@ -1187,8 +1156,8 @@ static void api_round_check(void *arg, uint64_t now)
 	if (wake && api->a_wakeup_fn)
 		api->a_wakeup_fn(api->a_wakeup_arg, api);
 	/* one batch: everything that arrived since the last one */
-	if (inbox) {
-		struct conn_ctx *cc = queue_take_all(&ar->ar_io->io_inbox, false);
+	if (wake) {
+		struct conn_ctx *cc = cc_from_nodes(queue_take_all(&ar->ar_io->io_inbox));
 		struct early early = { 0 };
 		while (cc) {
 			struct conn_ctx *next = cc->cc_next_pending;
@@ -1258,26 +1227,20 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		return -1;
 	}
 	struct io_side io = { .io_daemon = d, .io_guard = guard };
-	if (queue_init(&io.io_inbox) < 0 || queue_init(&io.io_outbox) < 0) {
-		log_error("api", "eventfd: %s", strerror(errno));
-		MHD_stop_daemon(d);
-		guard_free(guard);
-		return -1;
-	}
-	io.io_loop = evloop_new(NULL, NULL);
+	io.io_loop = evloop_new(on_outbox_woken, &io);
 	int mhd_fd = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD)->epoll_fd;
 	int lrc = io.io_loop ? evloop_add(io.io_loop, mhd_fd, EPOLLIN, on_mhd_ready, &io) : -errno;
-	if (lrc == 0)
-		lrc = evloop_add(io.io_loop, io.io_outbox.q_event, EPOLLIN, on_outbox_ready, &io);
+	if (lrc == 0 && !api->a_loop)
+		lrc = -ENOMEM;	/* api_new logged why */
 	if (lrc < 0) {
 		log_error("api", "the I/O thread's event loop: %s", strerror(-lrc));
 		evloop_free(io.io_loop);
 		MHD_stop_daemon(d);
-		queue_destroy(&io.io_inbox);
-		queue_destroy(&io.io_outbox);
 		guard_free(guard);
 		return -1;
 	}
+	queue_init(&io.io_inbox, api->a_loop);
+	queue_init(&io.io_outbox, io.io_loop);
 	api->a_io = &io;
 	if (api->a_cfg.ac_durable)
 		api->a_syncer = syncer_start(api->a_store, &io.io_outbox);
@@ -1288,8 +1251,6 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		api->a_syncer = NULL;
 		MHD_stop_daemon(d);
 		evloop_free(io.io_loop);
-		queue_destroy(&io.io_inbox);
-		queue_destroy(&io.io_outbox);
 		api->a_io = NULL;
 		guard_free(guard);
 		return -1;
@@ -1300,8 +1261,8 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 	int rc = 0;
 	struct api_round ar = { .ar_api = api, .ar_io = &io };
 	struct evloop *loop = api->a_loop;
-	int arc = loop ? evloop_add(loop, io.io_inbox.q_event, EPOLLIN, on_api_fd, &ar) : -ENOMEM;
-	if (arc == 0 && api->a_syncer)
+	int arc = 0;
+	if (api->a_syncer)
 		arc = evloop_add(loop, api->a_syncer->sy_event, EPOLLIN, on_api_fd, &ar);
 	if (arc < 0) {
 		log_error("api", "the API thread's event loop: %s", strerror(-arc));
@@ -1318,15 +1279,12 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 	if (ar.ar_failed)
 		rc = -1;
 	/* the loop stays the api's (the engine's queue may still wake it) */
-	if (loop) {
-		evloop_del(loop, io.io_inbox.q_event);
-		if (api->a_syncer)
-			evloop_del(loop, api->a_syncer->sy_event);
-		evloop_set_hooks(loop, NULL, NULL, NULL);
-	}
+	if (api->a_syncer)
+		evloop_del(loop, api->a_syncer->sy_event);
+	evloop_set_hooks(loop, NULL, NULL, NULL);
 	log_info("api", "stopping");
 	/* what came in and was not run is answered: vpcd is stopping */
-	for (struct conn_ctx *cc = queue_take_all(&io.io_inbox, true), *next; cc; cc = next) {
+	for (struct conn_ctx *cc = cc_from_nodes(queue_close(&io.io_inbox)), *next; cc; cc = next) {
 		next = cc->cc_next_pending;
 		answer_error(cc, 503, "Unavailable", "vpcd is stopping");
 		cc->cc_next_pending = api->a_pending;
@@ -1338,13 +1296,11 @@ int api_serve(struct api *api, volatile sig_atomic_t *stop)
 		api->a_syncer = NULL;
 	}
 	atomic_store(&io.io_stop, true);
-	queue_kick(&io.io_outbox);
+	evloop_wakeup(io.io_loop);
 	pthread_join(io.io_thread, NULL);
 	MHD_stop_daemon(d);
 	answer_pool_drain(false);
-	evloop_free(io.io_loop);
-	queue_destroy(&io.io_inbox);
-	queue_destroy(&io.io_outbox);
+	evloop_free(io.io_loop);	/* the outbox is empty: nothing wakes it */
 	api->a_io = NULL;
 	guard_free(guard);
 	return rc;

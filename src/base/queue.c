@@ -55,6 +55,34 @@ bool queue_push(struct queue *q, struct queue_node *node)
 	return true;
 }
 
+void queue_batch_add(struct queue_batch *b, struct queue_node *node)
+{
+	node->qn_next = b->qb_newest;
+	b->qb_newest = node;
+	if (!b->qb_oldest)
+		b->qb_oldest = node;
+}
+
+bool queue_push_batch(struct queue *q, struct queue_batch *b)
+{
+	if (!b->qb_newest)
+		return false;
+	struct queue_node *old = atomic_load_explicit(&q->q_head, memory_order_relaxed);
+	do {
+		if (old == QUEUE_CLOSED)
+			return false;
+		b->qb_oldest->qn_next = old;
+	} while (!atomic_compare_exchange_weak_explicit(&q->q_head, &old, b->qb_newest, memory_order_seq_cst,
+							memory_order_relaxed));
+	*b = (struct queue_batch){ NULL, NULL };
+	if (!old) {
+		struct evloop *l = atomic_load(&q->q_consumer);
+		if (l)
+			evloop_wakeup(l);
+	}
+	return true;
+}
+
 /* A stack (newest first) as a list in push order. */
 static struct queue_node *reverse(struct queue_node *n)
 {

@@ -18,7 +18,8 @@
  *
  * Ordering: queue_take_all returns the items in the order their pushes
  * took effect, each producer's own in the order it pushed them; items
- * pushed concurrently by two producers come in one of the two orders.
+ * pushed concurrently by two producers come in one of the two orders (a
+ * batch's items in a row, in the order they were added).
  *
  * Waking: the push that finds the queue empty (the consumer has taken
  * everything before it, or nothing was ever pushed) calls
@@ -31,7 +32,8 @@
  *
  * Cost, honestly: a push is one compare-and-swap on the queue's head
  * (retried when another producer won: lock-free, not wait-free) plus one
- * eventfd write when the queue was empty. A take is one atomic exchange
+ * eventfd write when the queue was empty; a batch of items costs the
+ * same as one (queue_push_batch), and its items stay together. A take is one atomic exchange
  * and a walk over the items taken to put them in push order (the head is
  * a stack, newest first): O(items), each touched once, which the
  * consumer does anyway. No mutex: a producer never waits for the
@@ -76,6 +78,20 @@ void queue_set_consumer(struct queue *q, struct evloop *consumer);
  * (nothing appended; the item is still the caller's). Wakes the consumer
  * when the queue was empty. Allocates nothing. */
 bool queue_push(struct queue *q, struct queue_node *node);
+
+/* Several items pushed at once, in the order they were added, with one
+ * compare-and-swap and at most one wakeup (a run of answers is one
+ * event for the consumer, not one each). Fill a zeroed batch with
+ * queue_batch_add (items not yet published: the batch is the caller's
+ * alone), then queue_push_batch; the batch is empty again after it. */
+struct queue_batch {
+	struct queue_node *qb_newest, *qb_oldest;	/* linked newest first */
+};
+void queue_batch_add(struct queue_batch *b, struct queue_node *node);
+/* false when the queue is closed (nothing appended; the items are still
+ * the caller's, linked newest first from qb_newest) or the batch is
+ * empty. */
+bool queue_push_batch(struct queue *q, struct queue_batch *b);
 
 /* The consumer: everything pushed so far, oldest first, linked by
  * qn_next (NULL: nothing); the items are the caller's again. */

@@ -1,9 +1,10 @@
 /* Tests for base/queue.h: items come back in push order, each once;
  * several producer threads pushing while the consumer takes on its event
  * loop (each producer's items in its order, none lost or twice, the
- * consumer woken by the queue alone); the consumer's loop woken only when
- * the queue goes from empty to non-empty (evloop_wakeup wrapped at link
- * time and counted); a consumer set after the first pushes woken at once;
+ * consumer woken by the queue alone; half of them push batches); batches
+ * between single pushes (in order, one wakeup, refused when closed);
+ * the consumer's loop woken only when the queue goes from empty to
+ * non-empty (evloop_wakeup wrapped at link time and counted); a consumer set after the first pushes woken at once;
  * a closed queue refuses pushes and hands back what was left; a push
  * allocates nothing (malloc and calloc wrapped, plain build only). Also
  * built under ThreadSanitizer (queue_tsan). */
@@ -141,6 +142,42 @@ static void test_consumer_set_late(void **state)
 	evloop_free(l);
 }
 
+/* Batches between single pushes: every item once, in the order pushed and
+ * added; one wakeup for a batch onto an empty queue; refused when closed. */
+static void test_batch(void **state)
+{
+	(void)state;
+	struct evloop *l = evloop_new(NULL, NULL);
+	assert_non_null(l);
+	struct queue q;
+	queue_init(&q, l);
+	struct item it[8];
+	for (int i = 0; i < 8; i++)
+		it[i] = (struct item){ .it_seq = i };
+	struct queue_batch b = { 0 };
+	assert_false(queue_push_batch(&q, &b));	/* empty batch: nothing */
+	atomic_store(&wakeups, 0);
+	for (int i = 0; i < 3; i++)
+		queue_batch_add(&b, &it[i].it_node);
+	assert_true(queue_push_batch(&q, &b));		/* onto empty: one wakeup */
+	assert_null(b.qb_newest);
+	assert_int_equal(atomic_load(&wakeups), 1);
+	assert_true(queue_push(&q, &it[3].it_node));
+	for (int i = 4; i < 7; i++)
+		queue_batch_add(&b, &it[i].it_node);
+	assert_true(queue_push_batch(&q, &b));		/* not empty: none */
+	assert_int_equal(atomic_load(&wakeups), 1);
+	int seen = 0;
+	for (struct queue_node *n = queue_take_all(&q); n; n = n->qn_next)
+		assert_int_equal(ITEM(n)->it_seq, seen++);
+	assert_int_equal(seen, 7);
+	queue_batch_add(&b, &it[7].it_node);
+	assert_null(queue_close(&q));
+	assert_false(queue_push_batch(&q, &b));	/* closed: still the caller's */
+	assert_ptr_equal(b.qb_newest, &it[7].it_node);
+	evloop_free(l);
+}
+
 static void test_close(void **state)
 {
 	(void)state;
@@ -199,13 +236,26 @@ static void consumer_woken(void *arg, uint64_t now)
 		evloop_stop(c->c_loop);
 }
 
+/* Even producers push one item at a time, odd ones in batches of 1 to 7. */
 static void *producer_main(void *arg)
 {
 	struct producer *p = arg;
+	struct queue_batch b = { 0 };
+	int in_batch = 0, want = 1;
 	for (int i = 0; i < PER_PRODUCER; i++) {
 		p->p_items[i] = (struct item){ .it_producer = p->p_id, .it_seq = i };
-		if (!queue_push(&p->p_c->c_q, &p->p_items[i].it_node))
-			abort();
+		if (p->p_id % 2 == 0) {
+			if (!queue_push(&p->p_c->c_q, &p->p_items[i].it_node))
+				abort();
+		} else {
+			queue_batch_add(&b, &p->p_items[i].it_node);
+			if (++in_batch == want || i == PER_PRODUCER - 1) {
+				if (!queue_push_batch(&p->p_c->c_q, &b))
+					abort();
+				in_batch = 0;
+				want = want % 7 + 1;
+			}
+		}
 		if (i % 1000 == 0)
 			sched_yield();	/* let the consumer empty it now and then */
 	}
@@ -286,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_wake_only_when_empty),
 		cmocka_unit_test(test_consumer_set_late),
+		cmocka_unit_test(test_batch),
 		cmocka_unit_test(test_close),
 		cmocka_unit_test(test_many_producers),
 #ifdef QUEUE_TEST_WRAP_MALLOC
