@@ -104,11 +104,7 @@ static void nacl_normalise_protocol_filter(struct api_req *rq)
 				continue;
 			char num[8];
 			snprintf(num, sizeof(num), "%d", p);
-			struct doc *tmp = doc_str(num);
-			char *swap = v->d_str;
-			v->d_str = tmp->d_str;
-			tmp->d_str = swap;
-			doc_free(tmp);
+			doc_str_replace(v, num);
 		}
 	}
 }

@@ -391,11 +391,7 @@ static void sg_normalise_protocol_filters(struct api_req *rq)
 			if (v->d_type != DOC_STR || strchr(v->d_str, '*') || strchr(v->d_str, '?') ||
 			    !sg_protocol_name(v->d_str, proto, sizeof(proto), &num))
 				continue;
-			char *s = strdup(proto);
-			if (!s)
-				abort();
-			free(v->d_str);
-			v->d_str = s;
+			doc_str_replace(v, proto);
 		}
 	}
 }

@@ -89,11 +89,47 @@ static void doc_key_free(struct doc *d)
 struct doc *doc_obj(void) { return doc_new(DOC_OBJ); }
 struct doc *doc_list(void) { return doc_new(DOC_LIST); }
 
+static void doc_touch(struct doc *d);
+
+/* Frees d's text (wiped first when secret) when it has a block of its own. */
+static void doc_text_free(struct doc *d)
+{
+	if (!d->d_str)
+		return;
+	if (d->d_secret)
+		secret_wipe(d->d_str, strlen(d->d_str));
+	if (d->d_str != d->d_str_inline)
+		free(d->d_str);
+	d->d_str = NULL;
+}
+
+/* d's text becomes a copy of s: in the node when short, else in a block of
+ * its own. */
+static void doc_text_set(struct doc *d, const char *s)
+{
+	doc_text_free(d);
+	if (!s)
+		s = "";
+	size_t n = strlen(s);
+	if (n < DOC_STR_INLINE) {
+		memcpy(d->d_str_inline, s, n + 1);
+		d->d_str = d->d_str_inline;
+	} else {
+		d->d_str = xstrdup(s);
+	}
+}
+
 struct doc *doc_str(const char *s)
 {
 	struct doc *d = doc_new(DOC_STR);
-	d->d_str = xstrdup(s);
+	doc_text_set(d, s);
 	return d;
+}
+
+void doc_str_replace(struct doc *d, const char *s)
+{
+	doc_touch(d);
+	doc_text_set(d, s);
 }
 
 struct doc *doc_str_secret(const char *s)
@@ -166,9 +202,7 @@ void doc_free(struct doc *d)
 			c = n;
 		}
 		doc_key_free(d);
-		if (d->d_secret && d->d_str)
-			secret_wipe(d->d_str, strlen(d->d_str));
-		free(d->d_str);
+		doc_text_free(d);
 		doc_memo_drop(d);
 		free(d);
 		d = NULL;
@@ -201,7 +235,7 @@ struct doc *doc_clone(const struct doc *d)
 	c->d_int = d->d_int;
 	c->d_secret = d->d_secret;
 	if (d->d_str)
-		c->d_str = xstrdup(d->d_str);
+		doc_text_set(c, d->d_str);
 	if (d->d_key)
 		doc_key_set(c, d->d_key);
 	for (struct doc *k = d->d_first; k; k = k->d_next) {
@@ -489,8 +523,17 @@ static struct doc *json_value(struct json_in *in, int depth, bool secret)
 		if (!s)
 			return NULL;
 		struct doc *d = doc_new(DOC_STR);
-		d->d_str = s;
 		d->d_secret = secret;
+		size_t n = strlen(s);
+		if (n < DOC_STR_INLINE) {
+			memcpy(d->d_str_inline, s, n + 1);
+			d->d_str = d->d_str_inline;
+			if (secret)
+				secret_wipe(s, n);
+			free(s);
+		} else {
+			d->d_str = s;
+		}
 		return d;
 	}
 	if (c == '{' || c == '[') {

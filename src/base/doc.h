@@ -11,7 +11,8 @@
  * return borrowed pointers, valid while the parent lives and is unchanged.
  * Lookups are linear in the number of members (objects here are small).
  * Control plane only: every node is a heap allocation (its member name
- * with it when shorter than DOC_KEY_INLINE; a string value is one more).
+ * with it when shorter than DOC_KEY_INLINE, a string value when shorter
+ * than DOC_STR_INLINE; a longer one is one more).
  *
  * Link and change nodes only through these functions: each change drops
  * the memos (below) of the changed node and of every node above it, which
@@ -46,11 +47,12 @@ enum doc_type { DOC_NULL, DOC_STR, DOC_INT, DOC_BOOL, DOC_OBJ, DOC_LIST,
 struct doc_memo;
 
 #define DOC_KEY_INLINE 32	/* a key shorter than this is kept in the node itself */
+#define DOC_STR_INLINE 24	/* and a string value shorter than this */
 
 struct doc {
 	enum doc_type d_type;
 	char *d_key;		/* member name when inside an object: d_key_inline or its own block */
-	char *d_str;		/* DOC_STR */
+	char *d_str;		/* DOC_STR: d_str_inline or its own block; change through doc_str_replace() */
 	int64_t d_int;		/* DOC_INT; DOC_BOOL as 0/1 */
 	struct doc *d_first;	/* DOC_OBJ / DOC_LIST children */
 	struct doc *d_last;
@@ -62,6 +64,7 @@ struct doc {
 	bool d_secret;		/* DOC_STR: d_str is wiped when freed */
 	bool d_secret_below;	/* a secret node was linked below (never cleared) */
 	char d_key_inline[DOC_KEY_INLINE];	/* no allocation per member for most keys */
+	char d_str_inline[DOC_STR_INLINE];	/* nor for short strings (ids, states, CIDRs) */
 };
 
 struct doc *doc_obj(void);
@@ -71,6 +74,10 @@ struct doc *doc_int(int64_t v);
 struct doc *doc_bool(bool v);
 /* A secret string (see above): wiped when freed. */
 struct doc *doc_str_secret(const char *s);
+/* d, a string node, now holds a copy of s (its old text freed, wiped when
+ * secret; the memos of d and above dropped). Never assign d_str by hand:
+ * a short text lives inside its node. */
+void doc_str_replace(struct doc *d, const char *s);
 void doc_free(struct doc *d);
 /* A node that stands for target without copying it: the serialisers follow
  * it. The target must outlive the ref. doc_clone() of a ref copies the

@@ -131,7 +131,9 @@ static void test_clone_and_parse_link_parents(void **state)
 static int watch_str(const struct doc *d)
 {
 	assert_int_equal(d->d_type, DOC_STR);
-	return free_watch(d->d_str, d->d_str, strlen(d->d_str));
+	/* a short text lives in its node: the node's free is the one to watch */
+	const void *block = d->d_str == d->d_str_inline ? (const void *)d : (const void *)d->d_str;
+	return free_watch(block, d->d_str, strlen(d->d_str));
 }
 
 static int watch_memo(const struct doc *d, int kind)
@@ -181,6 +183,48 @@ static void test_secret_by_key_replaced_and_removed(void **state)
 	doc_delete_child(t, l);
 	assert_int_equal(free_watch_result(w3), FW_WIPED);
 	doc_free(t);
+}
+
+/* doc_str_replace: short texts live in the node, long ones in a block of
+ * their own; replacing either way keeps the value right and drops the
+ * memos above; a secret's old text, in the node or in its block, is wiped
+ * (the block when it is freed, the node's bytes at once). */
+static void test_str_replace(void **state)
+{
+	(void)state;
+	char long_text[100];
+	memset(long_text, 'L', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	struct doc *o = doc_obj();
+	struct doc *v = doc_set_str(o, "Protocol", "tcp");
+	assert_ptr_equal(v->d_str, v->d_str_inline);
+	doc_memo_set(o, 1, "<x/>", 4);
+	doc_str_replace(v, long_text);
+	assert_null(doc_memo_get(o, 1));
+	assert_string_equal(doc_get_str(o, "Protocol"), long_text);
+	assert_ptr_not_equal(v->d_str, v->d_str_inline);
+	doc_str_replace(v, "6");
+	assert_string_equal(doc_get_str(o, "Protocol"), "6");
+	assert_ptr_equal(v->d_str, v->d_str_inline);
+	struct doc *c = doc_clone(o);
+	assert_string_equal(doc_get_str(c, "Protocol"), "6");
+	assert_ptr_equal(doc_get(c, "Protocol")->d_str, doc_get(c, "Protocol")->d_str_inline);
+	doc_free(c);
+
+	free_watch_reset();
+	struct doc *k = doc_set_secret_str(o, "Key", long_text);
+	int w = watch_str(k);
+	doc_str_replace(k, KEY1);
+	assert_int_equal(free_watch_result(w), FW_WIPED);
+	assert_true(k->d_secret);
+	assert_string_equal(k->d_str, KEY1);
+	doc_str_replace(k, "x");	/* shorter: KEY1's tail must not stay behind it */
+	for (size_t i = 2; i < strlen(KEY1); i++)
+		assert_int_equal(k->d_str_inline[i], 0);
+	doc_str_replace(k, KEY2);
+	int w2 = watch_str(k);
+	doc_free(o);
+	assert_int_equal(free_watch_result(w2), FW_WIPED);
 }
 
 /* vpn → Options → TunnelOptions → [0] → PreSharedKey: the memos from the
@@ -274,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_secret_by_key_replaced_and_removed),
 		cmocka_unit_test(test_secret_memos_wiped),
 		cmocka_unit_test(test_secret_parse_clone_json),
+		cmocka_unit_test(test_str_replace),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
