@@ -5,7 +5,8 @@
  * TAP/TUN with IFF_VNET_HDR (or a PACKET_VNET_HDR socket) puts before each
  * packet, its check against the packet, completion of a partial checksum,
  * and software TSO: a TCP/IPv4 super-frame cut into MSS-sized segments,
- * one at a time into the caller's buffer.
+ * one at a time into the caller's buffer; and its inverse, TCP trains:
+ * consecutive segments of one flow joined into one GSO frame.
  *
  * Packets are given as a buffer with the IPv4 header at l3_off (14 after
  * an Ethernet header, 0 for a TUN's bare packet); bytes before l3_off are
@@ -144,5 +145,59 @@ gso_tcp_more(const struct gso_tcp_iter *it)
 {
 	return !it->gt_done;
 }
+
+/* TCP trains (the inverse of the cut above, for writes to a TAP/TUN with
+ * a virtio_net_hdr): consecutive TCP/IPv4 segments of one flow go as one
+ * VNET_GSO_TCPV4 frame, so the receiving kernel builds one skb (its TCP
+ * takes it as GRO would have) where it built one per segment, and its
+ * segmentation (when it forwards) gives back exactly the segments. A
+ * segment joins only when that holds (the rules the kernel's GRO uses,
+ * and what its TSO rewrites): an IPv4 header without options, not a
+ * fragment, the total length the packet's, a payload, flags ACK only
+ * (PSH allowed on the last: it ends the train), a TCP checksum that
+ * verifies (or a partial one known good: the caller says so); to
+ * continue, the same bytes before l3_off (Ethernet), the same IPv4
+ * header but for total length, id and checksum (TOS, DF, TTL, addresses),
+ * the next IPv4 id, the same TCP header but for the sequence number,
+ * flags and checksum (ports, ack, window, options), the next sequence
+ * number, a payload no longer than the first's (nothing after a shorter
+ * one), at most GSO_TRAIN_MAX segments and 64 KB of IPv4.
+ * The first packet is kept where it is until a second joins; then it is
+ * copied into the caller's buffer (nothing when it is there already) and
+ * each further payload appended. */
+#define GSO_TRAIN_MAX		64	/* segments per frame (the kernel's GRO: 64) */
+
+struct gso_tcp_train {
+	uint8_t *gtt_buf;		/* the caller's: gtt_l3_off + 65535 bytes */
+	const uint8_t *gtt_first;	/* the first packet (gtt_buf once a second joined) */
+	uint32_t gtt_len;		/* frame bytes so far (0: no train) */
+	uint32_t gtt_next_seq;		/* the sequence number that continues it */
+	uint16_t gtt_l3_off, gtt_hlen;	/* the IPv4 header; all headers' end */
+	uint16_t gtt_seg;		/* the first segment's payload (gso_size) */
+	uint16_t gtt_n;			/* segments in it */
+	uint16_t gtt_next_id;		/* the IPv4 id that continues it */
+	bool gtt_open;			/* may take more (no PSH, none shorter) */
+};
+
+/* Can the packet p (IPv4 at l3_off, end its end in p) be in a train?
+ * csum_good: its TCP field holds a partial checksum already checked
+ * against the pseudo header (a virtio_net_hdr's NEEDS_CSUM), so the
+ * sum over the payload is not taken; else the TCP checksum must verify
+ * (the frame's checksum is left to the kernel: a segment that arrived
+ * broken must stay broken, alone). */
+bool gso_tcp_train_eligible(const uint8_t *p, uint32_t l3_off, uint32_t end, bool csum_good);
+/* Starts train t in buf with the eligible packet p (which must stay
+ * unchanged until gso_tcp_train_finish or the next append). */
+void gso_tcp_train_start(struct gso_tcp_train *t, uint8_t *buf, const uint8_t *p,
+			 uint32_t l3_off, uint32_t end);
+/* Appends the eligible packet p when it continues t: true; false and t
+ * unchanged when it does not. Never writes p. */
+bool gso_tcp_train_append(struct gso_tcp_train *t, const uint8_t *p, uint32_t l3_off,
+			  uint32_t end);
+/* Ends t: the frame to write (the first packet itself when alone, with
+ * h all zero; else gtt_buf with its IPv4 length and checksum, the last
+ * segment's PSH, the TCP field's pseudo-header sum, and h the GSO
+ * header), its length in *len; t is empty after. NULL when t was. */
+const uint8_t *gso_tcp_train_finish(struct gso_tcp_train *t, uint32_t *len, struct vnet_hdr *h);
 
 #endif

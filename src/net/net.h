@@ -362,6 +362,9 @@ struct net_counters {
 	/* added with UDP trains: */
 	uint64_t udp_trains;		/* GSO UDP frames written to ENIs (trains of datagrams) */
 	uint64_t udp_train_frames;	/* the datagrams in them (tx_frames counts each) */
+	/* added with TCP trains: */
+	uint64_t tcp_trains;		/* GSO TCP frames written to ENIs (trains of segments) */
+	uint64_t tcp_train_segments;	/* the segments in them (tx_frames counts each) */
 };
 
 struct net_router_config {
@@ -373,6 +376,9 @@ struct net_router_config {
 					 * benches); also so on kernels before 6.2, whose
 					 * TAPs refuse UDP GSO frames, and after a TAP
 					 * refused one (EINVAL) */
+	bool no_tcp_trains;		/* true: every TCP segment written alone (tests,
+					 * benches); also so after a TAP refused a TCP GSO
+					 * frame (EINVAL) */
 };
 
 struct net_router;

@@ -471,6 +471,9 @@ bool tapio_write(struct tapio *t, int fd, uint8_t *p, uint32_t len, uint8_t tag)
 /* The queued write idx (< t_nw) now takes len bytes from the same p
  * (which has the room) and counts as frames. */
 void tapio_resize(struct tapio *t, unsigned idx, uint32_t len, unsigned frames);
+/* The same, the write now from p (which must stay unchanged until
+ * tapio_flush): a TCP train moved into its own buffer. */
+void tapio_retarget(struct tapio *t, unsigned idx, uint8_t *p, uint32_t len, unsigned frames);
 /* Writes what is queued, in order: ok[tag] counts each whole write (as
  * the frames it carries), *failed the others; each one's result stays in
  * t_wres (and its length, frames in t_wlen, t_wframes) until the next

@@ -27,6 +27,10 @@
  * headers on both: the header goes on unchanged. Towards a port or a
  * plain ENI: offload.c completes the checksum or cuts the frame into
  * segments (into r_segs, flushed to ports when full), then the NAT.
+ * The inverse, towards an ENI with headers: a batch's consecutive UDP
+ * datagrams of one flow go as one UDP train (offload.c), its TCP
+ * segments of one flow (from a port's ring above all) as one TCP train
+ * (base/gso.h's gso_tcp_train_*), one GSO frame and one write each.
  *
  * Ring ports (a VPN gateway in the same process, base/ring.h): packets
  * to it are copied into the ring's slots with the router's decision (the
@@ -130,6 +134,19 @@ struct net_router {
 	int r_train_fd;
 	uint8_t r_train_hl;
 	bool r_trains;				/* UDP trains on (see net_router_config) */
+	/* the TCP train open in this batch (gtt_len 0: none): its first
+	 * frame's write is queued at r_tt_widx to r_tt_fd; from a second
+	 * segment on it lives in r_tt_buf (VNET_HDR_MAX bytes of room in
+	 * front), so a train of more than one is written before the next
+	 * starts (r_tt_queued: its write's index until then, else -1) */
+	struct gso_tcp_train r_tt;
+	uint8_t *r_tt_mem;			/* VNET_HDR_MAX + NET_GSO_FRAME_MAX */
+	uint8_t *r_tt_buf;			/* r_tt_mem + VNET_HDR_MAX */
+	unsigned r_tt_widx;
+	int r_tt_queued;
+	int r_tt_fd;
+	uint8_t r_tt_hl;
+	bool r_tcp_on;				/* TCP trains on (see net_router_config) */
 
 	/* counters: written by the loop, read by anyone */
 	_Atomic uint64_t r_drops[NET_DROP_MAX];
@@ -139,6 +156,7 @@ struct net_router {
 	_Atomic uint64_t r_nat_live, r_nat_refused;
 	_Atomic uint64_t r_tap_batches;
 	_Atomic uint64_t r_udp_trains, r_udp_train_frames;
+	_Atomic uint64_t r_tcp_trains, r_tcp_train_segments;
 };
 
 /* Per-batch sums, added to the atomics once per batch. */
@@ -147,6 +165,7 @@ struct batch_counts {
 	uint64_t rx, tx, port_rx, port_tx, arp_replies, arp_ignored;
 	uint64_t gso_rx, sw_segments;
 	uint64_t udp_trains, udp_train_frames;
+	uint64_t tcp_trains, tcp_train_segments;
 };
 
 static const char *const drop_names[NET_DROP_MAX] = {
@@ -297,21 +316,39 @@ ports_flush(struct net_router *r, const struct net_snapshot *s, struct batch_cou
 
 /* Ends the open UDP train: a train of one is the frame as it was queued;
  * a longer one becomes a GSO frame with its header, and its queued write
- * grows to it (counted as the datagrams it carries). */
-static void
+ * grows to it (counted as the datagrams it carries). The same for the
+ * open TCP train, whose queued write then takes r_tt_buf: true when it
+ * did (r_tt_buf is in use until the next eni_flush). */
+static bool
 train_close(struct net_router *r, struct batch_counts *bc)
 {
 	struct udp_train *t = &r->r_train;
+	bool tcp_queued = false;
 
-	if (!t->ut_frame)
-		return;
-	if (t->ut_segs > 1) {
-		struct vnet_hdr h;
-		udp_train_finish(t, &h);
-		vnet_hdr_write(t->ut_frame - r->r_train_hl, r->r_train_hl, &h);
-		tapio_resize(&r->r_io, r->r_train_widx, r->r_train_hl + t->ut_len, t->ut_segs);
+	(void)bc;
+	if (t->ut_frame) {
+		if (t->ut_segs > 1) {
+			struct vnet_hdr h;
+			udp_train_finish(t, &h);
+			vnet_hdr_write(t->ut_frame - r->r_train_hl, r->r_train_hl, &h);
+			tapio_resize(&r->r_io, r->r_train_widx, r->r_train_hl + t->ut_len, t->ut_segs);
+		}
+		t->ut_frame = NULL;
 	}
-	t->ut_frame = NULL;
+	if (r->r_tt.gtt_len) {
+		uint16_t n = r->r_tt.gtt_n;
+		uint32_t len;
+		struct vnet_hdr h;
+		(void)gso_tcp_train_finish(&r->r_tt, &len, &h);
+		if (n > 1) {
+			uint8_t *f = r->r_tt_buf - r->r_tt_hl;
+			vnet_hdr_write(f, r->r_tt_hl, &h);
+			tapio_retarget(&r->r_io, r->r_tt_widx, f, r->r_tt_hl + len, n);
+			r->r_tt_queued = (int)r->r_tt_widx;
+			tcp_queued = true;
+		}
+	}
+	return tcp_queued;
 }
 
 /* Writes the frames queued for ENIs (eni_write) and counts them. */
@@ -328,10 +365,24 @@ eni_flush(struct net_router *r, struct batch_counts *bc)
 	tapio_flush(&r->r_io, ok, &failed);
 	/* The trains: counted when written; one the TAP refuses (a kernel
 	 * that takes no UDP GSO frame from a TAP) turns them off for good,
-	 * and its datagrams count as failed writes. */
+	 * and its datagrams count as failed writes. The same for a TCP
+	 * train (which every kernel's TAP takes). */
+	int tcp = r->r_tt_queued;
+	r->r_tt_queued = -1;
 	for (unsigned i = 0; i < n; i++) {
 		if (r->r_io.t_wframes[i] < 2)
 			continue;
+		if ((int)i == tcp) {
+			if (r->r_io.t_wres[i] == (int32_t)r->r_io.t_wlen[i]) {
+				bc->tcp_trains++;
+				bc->tcp_train_segments += r->r_io.t_wframes[i];
+			} else if (r->r_io.t_wres[i] == -EINVAL && r->r_tcp_on) {
+				r->r_tcp_on = false;
+				log_warn("net", "router: a TAP refused a TCP GSO frame: TCP segments "
+					 "written one by one from now");
+			}
+			continue;
+		}
 		if (r->r_io.t_wres[i] == (int32_t)r->r_io.t_wlen[i]) {
 			bc->udp_trains++;
 			bc->udp_train_frames += r->r_io.t_wframes[i];
@@ -358,8 +409,10 @@ eni_write(struct net_router *r, const struct snap_eni *e, uint8_t *f, uint32_t l
 	uint32_t hl = e->e_vnet_hdr;
 
 	/* a write that did not join the open train ends it: what follows
-	 * on that fd goes after it, in order */
-	train_close(r, bc);
+	 * on that fd goes after it, in order; a TCP train of more than one
+	 * goes now (its buffer is the next train's) */
+	if (train_close(r, bc))
+		eni_flush(r, bc);
 	if (hl)
 		vnet_hdr_write(f - hl, hl, h ? h : &none);
 	if (!tapio_write(&r->r_io, e->e_fd, f - hl, hl + len, tag)) {
@@ -371,6 +424,23 @@ eni_write(struct net_router *r, const struct snap_eni *e, uint8_t *f, uint32_t l
 	 * the rest of the batch, so the receiver works on it meanwhile. */
 	if (len > ROUTER_WRITE_NOW)
 		eni_flush(r, bc);
+}
+
+/* How a TCP segment that came with header vh (NULL: none) may be in a
+ * train, as far as its checksum goes: -1 not (a GSO frame, a partial
+ * checksum elsewhere than TCP's field); 0 its checksum is complete and
+ * must verify; 1 partial at TCP's field (gso_tcp_train_eligible checks
+ * it holds the pseudo header's sum). */
+static int
+tcp_train_csum(const struct pkt_meta *m, const struct vnet_hdr *vh)
+{
+	if (!vh)
+		return 0;
+	if (vh->vh_gso_type != VNET_GSO_NONE)
+		return -1;
+	if (!(vh->vh_flags & VNET_F_NEEDS_CSUM))
+		return 0;
+	return vh->vh_csum_start == m->pm_l4_off && vh->vh_csum_offset == 16 ? 1 : -1;
 }
 
 /* To ENI d: MACs rewritten; vh is the header the frame came with (NULL:
@@ -416,12 +486,26 @@ to_eni(struct net_router *r, const struct net_snapshot *s, uint32_t d, uint8_t *
 	if (train && r->r_train.ut_frame && r->r_train_fd == de->e_fd &&
 	    udp_train_append(&r->r_train, frame, m))
 		return;
+	/* A TCP segment of one MTU (from a port's ring or an instance), its
+	 * checksum complete and verified or partial and known good, joins
+	 * the TCP train to the same ENI, or queues and starts one. */
+	int csum = r->r_tcp_on && de->e_vnet_hdr && len <= ROUTER_WRITE_NOW &&
+		   m->pm_proto == IPPROTO_TCP_ ? tcp_train_csum(m, vh) : -1;
+	bool tcp = csum >= 0 && gso_tcp_train_eligible(frame, m->pm_l3_off, len, csum == 1);
+	if (tcp && r->r_tt.gtt_len && r->r_tt_fd == de->e_fd &&
+	    gso_tcp_train_append(&r->r_tt, frame, m->pm_l3_off, len))
+		return;
 	eni_write(r, de, frame, len, vh, TAPIO_TAG_TX, bc);
 	if (train) {
 		udp_train_start(&r->r_train, frame, m);
 		r->r_train_widx = r->r_io.t_nw - 1;
 		r->r_train_fd = de->e_fd;
 		r->r_train_hl = de->e_vnet_hdr;
+	} else if (tcp) {
+		gso_tcp_train_start(&r->r_tt, r->r_tt_buf, frame, m->pm_l3_off, len);
+		r->r_tt_widx = r->r_io.t_nw - 1;
+		r->r_tt_fd = de->e_fd;
+		r->r_tt_hl = de->e_vnet_hdr;
 	}
 }
 
@@ -715,6 +799,8 @@ counts_publish(struct net_router *r, const struct batch_counts *bc)
 	ADD(r_sw_segments, bc->sw_segments);
 	ADD(r_udp_trains, bc->udp_trains);
 	ADD(r_udp_train_frames, bc->udp_train_frames);
+	ADD(r_tcp_trains, bc->tcp_trains);
+	ADD(r_tcp_train_segments, bc->tcp_train_segments);
 #undef ADD
 	atomic_store_explicit(&r->r_ct_live, r->r_ct.ct_live, memory_order_relaxed);
 	atomic_store_explicit(&r->r_ct_evictions, r->r_ct.ct_evictions, memory_order_relaxed);
@@ -871,11 +957,15 @@ net_router_new(const struct net_router_config *cfg)
 	if (!r->r_trains && !(cfg && cfg->no_udp_trains))
 		log_info("net", "router: this kernel's TAPs take no UDP GSO frames (before 6.2): "
 			 "UDP datagrams written one by one");
+	r->r_tcp_on = !(cfg && cfg->no_tcp_trains);
+	r->r_tt_queued = -1;
 	r->r_io.t_fd = -1;
+	r->r_tt_mem = malloc(VNET_HDR_MAX + NET_GSO_FRAME_MAX);
+	r->r_tt_buf = r->r_tt_mem ? r->r_tt_mem + VNET_HDR_MAX : NULL;
 	r->r_bufs = malloc((size_t)ROUTER_BUF_SIZE * NET_BATCH);
 	r->r_segs = malloc(sizeof(*r->r_segs) * ROUTER_SEGS);
 	r->r_bc = calloc(1, sizeof(*r->r_bc));
-	if (!r->r_bufs || !r->r_segs || !r->r_bc || ct_init(&r->r_ct, cfg ? cfg->ct_entries : 0) < 0 ||
+	if (!r->r_bufs || !r->r_segs || !r->r_tt_mem || !r->r_bc || ct_init(&r->r_ct, cfg ? cfg->ct_entries : 0) < 0 ||
 	    nat_init(&r->r_nat, NAT_DEFAULT_ENTRIES) < 0)
 		goto err;
 	r->r_ct.ct_nat = &r->r_nat;
@@ -904,6 +994,7 @@ net_router_free(struct net_router *r)
 	free(r->r_bc);
 	free(r->r_bufs);
 	free(r->r_segs);
+	free(r->r_tt_mem);
 	pthread_mutex_destroy(&r->r_apply_lock);
 	free(r);
 }
@@ -1042,6 +1133,8 @@ net_router_counters(struct net_router *r, struct net_counters *out)
 	out->tap_batches = atomic_load_explicit(&r->r_tap_batches, memory_order_relaxed);
 	out->udp_trains = atomic_load_explicit(&r->r_udp_trains, memory_order_relaxed);
 	out->udp_train_frames = atomic_load_explicit(&r->r_udp_train_frames, memory_order_relaxed);
+	out->tcp_trains = atomic_load_explicit(&r->r_tcp_trains, memory_order_relaxed);
+	out->tcp_train_segments = atomic_load_explicit(&r->r_tcp_train_segments, memory_order_relaxed);
 }
 
 int

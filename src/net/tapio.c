@@ -351,6 +351,16 @@ tapio_resize(struct tapio *t, unsigned idx, uint32_t len, unsigned frames)
 }
 
 void
+tapio_retarget(struct tapio *t, unsigned idx, uint8_t *p, uint32_t len, unsigned frames)
+{
+	if (idx >= t->t_nw)
+		return;
+	t->t_wbuf[idx] = p;
+	t->t_wlen[idx] = len;
+	t->t_wframes[idx] = (uint16_t)frames;
+}
+
+void
 tapio_flush(struct tapio *t, uint64_t ok[TAPIO_TAGS], uint64_t *failed)
 {
 	int32_t *res = t->t_wres;

@@ -7,7 +7,12 @@
  * Ethernet header before the packet; every checksum verified again by
  * recomputation; partial checksum completion (TCP, UDP, the 0 -> 0xffff
  * case); the virtio_net_hdr round trip; and bad headers refused
- * (gso_vnet_check, gso_tcp_init, gso_csum_complete out of bounds). */
+ * (gso_vnet_check, gso_tcp_init, gso_csum_complete out of bounds).
+ * TCP trains: runs of segments joined, the frame cut back by gso_tcp_*
+ * byte-identical to what went in (with and without Ethernet and TCP
+ * options, ids and sequence numbers wrapping, a shorter last, PSH, up to
+ * GSO_TRAIN_MAX and the 64 KB bound); each rule broken keeps a segment
+ * out (not eligible, or not joined, and never written). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -318,6 +323,263 @@ static void test_csum_complete(void **state)
 	assert_memory_equal(u, want, sizeof(u));
 }
 
+
+/* ---- TCP trains -------------------------------------------------------------- */
+
+#define TR_MSS 1448
+static uint8_t tr_seg[GSO_TRAIN_MAX + 2][1600], tr_buf[14 + 65535], tr_cut[4096];
+static uint32_t tr_len[GSO_TRAIN_MAX + 2];
+
+/* Both checksums of the packet (IPv4 at l3, len bytes from p) again,
+ * complete, after a test changed a header byte. */
+static void fix_csums(uint8_t *p, uint32_t l3, uint32_t len)
+{
+	uint8_t *ip = p + l3;
+	uint32_t ihl = (uint32_t)(ip[0] & 0xf) * 4, l4 = len - l3 - ihl;
+	uint8_t *t = ip + ihl;
+	ip[10] = ip[11] = 0;
+	uint16_t c = (uint16_t)~ref_sum(0, ip, ihl);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	t[16] = t[17] = 0;
+	c = (uint16_t)~ref_sum(ref_pseudo(ip, 6, l4), t, l4);
+	t[16] = (uint8_t)(c >> 8);
+	t[17] = (uint8_t)c;
+}
+
+/* n segments of one flow into tr_seg: TR_MSS each but the last (last
+ * bytes), ids from 0xfffe and sequence numbers from 0xfffffa00 (both
+ * wrap), ACK (PSH on the last when psh), checksums complete. */
+static void tr_make(const struct shape *s, unsigned n, uint32_t last, bool psh)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t pl = i + 1 == n ? last : TR_MSS;
+		uint8_t fl = (uint8_t)(0x10 | (psh && i + 1 == n ? 0x08 : 0));
+		tr_len[i] = build(tr_seg[i], s, (uint16_t)(0xfffe + i), 0xfffffa00u + i * TR_MSS, fl,
+				  payload + (i * TR_MSS) % (MAXP - TR_MSS), pl, 0);
+	}
+}
+
+/* The frame a train finished into, cut by gso_tcp_* as the kernel's TSO
+ * would: exactly the n segments that went in, byte for byte. */
+static void tr_cut_compare(const struct shape *s, const uint8_t *f, uint32_t flen,
+			   const struct vnet_hdr *h, unsigned n)
+{
+	const uint8_t *ip = f + s->l3;
+	assert_int_equal(h->vh_gso_type, VNET_GSO_TCPV4);
+	assert_int_equal(h->vh_flags, VNET_F_NEEDS_CSUM);
+	assert_int_equal(h->vh_gso_size, TR_MSS);
+	assert_int_equal(h->vh_hdr_len, s->l3 + 40 + s->tcpopt);
+	assert_int_equal(h->vh_csum_start, s->l3 + 20);
+	assert_int_equal(h->vh_csum_offset, 16);
+	assert_int_equal(ref_sum(0, ip, 20), 0xffff);			/* IPv4's complete */
+	assert_int_equal((ip[20 + 16] << 8) | ip[20 + 17],		/* TCP's partial */
+			 ref_pseudo(ip, 6, flen - s->l3 - 20));
+	assert_int_equal((ip[2] << 8) | ip[3], flen - s->l3);
+	/* the kernel completes the partial sum before it cuts */
+	static uint8_t whole[14 + 65535];
+	memcpy(whole, f, flen);
+	assert_true(gso_csum_complete(whole, flen, h));
+	struct gso_tcp_iter it;
+	assert_true(gso_tcp_init(&it, whole, s->l3, s->l3 + 20, flen, h->vh_gso_size,
+				 sizeof(tr_cut)));
+	unsigned k = 0;
+	uint32_t l;
+	while ((l = gso_tcp_next(&it, tr_cut)) > 0) {
+		assert_true(k < n);
+		assert_int_equal(l, tr_len[k]);
+		assert_memory_equal(tr_cut, tr_seg[k], l);
+		k++;
+	}
+	assert_int_equal(k, n);
+}
+
+static void test_tcp_train_round_trip(void **state)
+{
+	(void)state;
+	static const struct shape shapes[] = { { 0, 0, 0 }, { 14, 0, 0 }, { 14, 0, 12 }, { 0, 0, 12 } };
+	static const unsigned counts[] = { 2, 3, 17, GSO_TRAIN_MAX };
+	for (uint32_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7 + 3);
+	for (size_t si = 0; si < sizeof(shapes) / sizeof(shapes[0]); si++) {
+		const struct shape *s = &shapes[si];
+		for (size_t ci = 0; ci < sizeof(counts) / sizeof(counts[0]); ci++) {
+			unsigned n = counts[ci];
+			for (int v = 0; v < 3; v++) {
+				/* the last: whole; shorter; shorter with PSH */
+				uint32_t last = v == 0 ? TR_MSS : 1 + 97 * v;
+				if (n == GSO_TRAIN_MAX && s->tcpopt)
+					last = 1;	/* 64 x 1460 > 64 KB: fewer fit */
+				tr_make(s, n, last, v == 2);
+				struct gso_tcp_train t = { 0 };
+				unsigned fit = n;
+				for (unsigned i = 0; i < n; i++)
+					assert_true(gso_tcp_train_eligible(tr_seg[i], s->l3, tr_len[i], false));
+				gso_tcp_train_start(&t, tr_buf, tr_seg[0], s->l3, tr_len[0]);
+				for (unsigned i = 1; i < n; i++) {
+					if (!gso_tcp_train_append(&t, tr_seg[i], s->l3, tr_len[i])) {
+						/* only the 64 KB bound may stop it */
+						assert_true(s->l3 + 65535 < t.gtt_len + TR_MSS + 1);
+						fit = i;
+						break;
+					}
+				}
+				assert_int_equal(t.gtt_n, fit);
+				struct vnet_hdr h;
+				uint32_t flen;
+				const uint8_t *f = gso_tcp_train_finish(&t, &flen, &h);
+				assert_ptr_equal(f, tr_buf);
+				tr_cut_compare(s, f, flen, &h, fit);
+				/* finished: empty, nothing joins */
+				assert_int_equal(t.gtt_len, 0);
+				assert_false(gso_tcp_train_append(&t, tr_seg[1], s->l3, tr_len[1]));
+				assert_null(gso_tcp_train_finish(&t, &flen, &h));
+			}
+		}
+	}
+	/* a train of one: the packet itself, where it was, no header */
+	const struct shape e = { 14, 0, 0 };
+	tr_make(&e, 1, 100, false);
+	struct gso_tcp_train t = { 0 };
+	gso_tcp_train_start(&t, tr_buf, tr_seg[0], 14, tr_len[0]);
+	struct vnet_hdr h = { 1, 1, 1, 1, 1, 1 };
+	uint32_t flen;
+	assert_ptr_equal(gso_tcp_train_finish(&t, &flen, &h), tr_seg[0]);
+	assert_int_equal(flen, tr_len[0]);
+	assert_int_equal(h.vh_gso_type | h.vh_flags | h.vh_gso_size | h.vh_hdr_len, 0);
+}
+
+/* Each rule broken: the packet is not eligible, or does not join. */
+enum tr_break {
+	TB_NONE, TB_TOS, TB_TTL, TB_DF, TB_SRC, TB_DST, TB_PROTO_SPORT, TB_DPORT, TB_SEQ, TB_ID,
+	TB_ACK, TB_WINDOW, TB_URGPTR, TB_OPTION, TB_PREFIX, TB_LONGER, TB_MAX
+};
+
+static void tr_break_second(enum tr_break b, const struct shape *s)
+{
+	uint8_t *p = tr_seg[1], *ip = p + s->l3, *t = ip + 20;
+	switch (b) {
+	case TB_NONE: break;
+	case TB_TOS: ip[1] ^= 0x04; break;
+	case TB_TTL: ip[8]--; break;
+	case TB_DF: ip[6] &= (uint8_t)~0x40; break;
+	case TB_SRC: ip[15]++; break;
+	case TB_DST: ip[19]++; break;
+	case TB_PROTO_SPORT: t[1]++; break;
+	case TB_DPORT: t[3]++; break;
+	case TB_SEQ: t[7]++; break;
+	case TB_ID: ip[5]++; break;
+	case TB_ACK: t[11]++; break;
+	case TB_WINDOW: t[15]++; break;
+	case TB_URGPTR: t[19] = 1; break;
+	case TB_OPTION: t[23]++; break;
+	case TB_PREFIX: p[0] ^= 1; break;
+	case TB_LONGER: break;
+	case TB_MAX: break;
+	}
+	fix_csums(p, s->l3, tr_len[1]);
+}
+
+static void test_tcp_train_rules(void **state)
+{
+	(void)state;
+	const struct shape s = { 14, 0, 12 };
+	for (uint32_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 7 + 3);
+	/* continuing: each header difference keeps the second out */
+	for (int b = TB_NONE; b < TB_MAX; b++) {
+		tr_make(&s, 2, TR_MSS, false);
+		if (b == TB_LONGER) {
+			/* a first shorter than the second */
+			tr_len[0] = build(tr_seg[0], &s, 0xfffe, 0xfffffa00u, 0x10, payload, 1000, 0);
+			tr_len[1] = build(tr_seg[1], &s, 0xffff, 0xfffffa00u + 1000, 0x10, payload + 1000,
+					  TR_MSS, 0);
+		}
+		tr_break_second((enum tr_break)b, &s);
+		assert_true(gso_tcp_train_eligible(tr_seg[1], s.l3, tr_len[1], false));
+		struct gso_tcp_train t = { 0 };
+		gso_tcp_train_start(&t, tr_buf, tr_seg[0], s.l3, tr_len[0]);
+		uint8_t before[1600];
+		memcpy(before, tr_seg[1], tr_len[1]);
+		bool joined = gso_tcp_train_append(&t, tr_seg[1], s.l3, tr_len[1]);
+		assert_int_equal(joined, b == TB_NONE);
+		assert_memory_equal(before, tr_seg[1], tr_len[1]);	/* never written */
+		assert_int_equal(t.gtt_n, b == TB_NONE ? 2 : 1);
+	}
+	/* nothing after a shorter one, nor after PSH; other options' length */
+	tr_make(&s, 3, TR_MSS, false);
+	tr_len[1] = build(tr_seg[1], &s, 0xffff, 0xfffffa00u + TR_MSS, 0x10, payload + TR_MSS, 500, 0);
+	tr_len[2] = build(tr_seg[2], &s, 0, 0xfffffa00u + TR_MSS + 500, 0x10, payload + TR_MSS + 500, 500, 0);
+	struct gso_tcp_train t = { 0 };
+	gso_tcp_train_start(&t, tr_buf, tr_seg[0], s.l3, tr_len[0]);
+	assert_true(gso_tcp_train_append(&t, tr_seg[1], s.l3, tr_len[1]));
+	assert_false(gso_tcp_train_append(&t, tr_seg[2], s.l3, tr_len[2]));
+	tr_make(&s, 3, TR_MSS, false);
+	tr_len[1] = build(tr_seg[1], &s, 0xffff, 0xfffffa00u + TR_MSS, 0x18, payload + TR_MSS, TR_MSS, 0);
+	gso_tcp_train_start(&t, tr_buf, tr_seg[0], s.l3, tr_len[0]);
+	assert_true(gso_tcp_train_append(&t, tr_seg[1], s.l3, tr_len[1]));	/* PSH: the last */
+	assert_false(gso_tcp_train_append(&t, tr_seg[2], s.l3, tr_len[2]));
+	tr_make(&s, 1, TR_MSS, true);
+	gso_tcp_train_start(&t, tr_buf, tr_seg[0], s.l3, tr_len[0]);	/* a first with PSH */
+	tr_make(&s, 2, TR_MSS, false);
+	assert_false(gso_tcp_train_append(&t, tr_seg[1], s.l3, tr_len[1]));
+	const struct shape s8 = { 14, 0, 8 };
+	tr_make(&s, 1, TR_MSS, false);
+	gso_tcp_train_start(&t, tr_buf, tr_seg[0], s.l3, tr_len[0]);
+	tr_len[1] = build(tr_seg[1], &s8, 0xffff, 0xfffffa00u + TR_MSS, 0x10, payload, TR_MSS - 4, 0);
+	assert_true(gso_tcp_train_eligible(tr_seg[1], s.l3, tr_len[1], false));
+	assert_false(gso_tcp_train_append(&t, tr_seg[1], s.l3, tr_len[1]));
+	/* GSO_TRAIN_MAX segments at most (1-byte payloads: 64 KB is far) */
+	const struct shape s0 = { 0, 0, 0 };
+	for (unsigned i = 0; i < GSO_TRAIN_MAX + 1; i++)
+		tr_len[i] = build(tr_seg[i], &s0, (uint16_t)i, 77 + i, 0x10, payload + i, 1, 0);
+	gso_tcp_train_start(&t, tr_buf, tr_seg[0], 0, tr_len[0]);
+	for (unsigned i = 1; i < GSO_TRAIN_MAX; i++)
+		assert_true(gso_tcp_train_append(&t, tr_seg[i], 0, tr_len[i]));
+	assert_false(gso_tcp_train_append(&t, tr_seg[GSO_TRAIN_MAX], 0, tr_len[GSO_TRAIN_MAX]));
+
+	/* eligible: each broken rule refused */
+	uint8_t *p = tr_seg[0], *ip = p + 14, *tc = ip + 20;
+#define ELIGIBLE_AFTER(change) do { \
+		tr_make(&s, 1, TR_MSS, false); \
+		change; \
+		fix_csums(p, 14, tr_len[0]); \
+		assert_false(gso_tcp_train_eligible(p, 14, tr_len[0], false)); \
+	} while (0)
+	tr_make(&s, 1, TR_MSS, false);
+	assert_true(gso_tcp_train_eligible(p, 14, tr_len[0], false));
+	ELIGIBLE_AFTER(ip[6] |= 0x20);				/* MF: a fragment */
+	ELIGIBLE_AFTER(ip[7] = 8);				/* an offset */
+	ELIGIBLE_AFTER(tc[13] = 0x11);				/* FIN */
+	ELIGIBLE_AFTER(tc[13] = 0x12);				/* SYN */
+	ELIGIBLE_AFTER(tc[13] = 0x14);				/* RST */
+	ELIGIBLE_AFTER(tc[13] = 0x30);				/* URG */
+	ELIGIBLE_AFTER(tc[13] = 0x50);				/* ECE */
+	ELIGIBLE_AFTER(tc[13] = 0x90);				/* CWR */
+	ELIGIBLE_AFTER(tc[13] = 0x08);				/* no ACK */
+	ELIGIBLE_AFTER(ip[9] = 17);				/* not TCP */
+	ELIGIBLE_AFTER(ip[3]--);				/* a byte after the IPv4 packet */
+#undef ELIGIBLE_AFTER
+	/* no payload */
+	tr_len[0] = build(tr_seg[0], &s, 1, 1, 0x10, payload, 0, 0);
+	assert_false(gso_tcp_train_eligible(tr_seg[0], 14, tr_len[0], false));
+	/* IPv4 options */
+	const struct shape so = { 14, 4, 0 };
+	tr_len[0] = build(tr_seg[0], &so, 1, 1, 0x10, payload, 100, 0);
+	assert_false(gso_tcp_train_eligible(tr_seg[0], 14, tr_len[0], false));
+	/* a checksum that does not verify; a partial one: only as csum_good */
+	tr_make(&s, 1, TR_MSS, false);
+	tr_seg[0][14 + 20 + 40] ^= 1;
+	assert_false(gso_tcp_train_eligible(tr_seg[0], 14, tr_len[0], false));
+	tr_len[0] = build(tr_seg[0], &s, 1, 1, 0x10, payload, 100, 1);
+	assert_false(gso_tcp_train_eligible(tr_seg[0], 14, tr_len[0], false));
+	assert_true(gso_tcp_train_eligible(tr_seg[0], 14, tr_len[0], true));
+	tr_len[0] = build(tr_seg[0], &s, 1, 1, 0x10, payload, 100, 0);
+	assert_false(gso_tcp_train_eligible(tr_seg[0], 14, tr_len[0], true));	/* complete, not partial */
+	/* too short for the headers */
+	assert_false(gso_tcp_train_eligible(tr_seg[0], 14, 14 + 39, false));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +589,8 @@ int main(void)
 		cmocka_unit_test(test_vnet_hdr_round_trip),
 		cmocka_unit_test(test_vnet_check),
 		cmocka_unit_test(test_csum_complete),
+		cmocka_unit_test(test_tcp_train_round_trip),
+		cmocka_unit_test(test_tcp_train_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

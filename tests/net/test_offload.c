@@ -11,6 +11,10 @@
  * exactly the datagrams that went in; through the router, a burst from
  * one instance arrives as trains, in order with the frames around them,
  * counted (udp_trains), and nothing joins a train it must not.
+ * TCP trains: a burst of segments from one instance arrives as GSO TCP
+ * frames that cut (gso_tcp_*) back into exactly the segments, a gap, a
+ * broken checksum and another flow each breaking a train, counted
+ * (tcp_trains); with them off, segment by segment.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -722,12 +726,13 @@ burst_queue(int a_test)
 	}
 }
 
-/* The rig of the train tests: a and b with headers, b taking UDP UPORT. */
+/* The rig of the train tests: a and b with headers, b taking UDP UPORT;
+ * UDP trains on or off, TCP trains off or on (tcp). */
 static struct net_router *
-trains_rig(struct fixture *fx, int a, int b, int c, bool trains)
+trains_rig_tcp(struct fixture *fx, int a, int b, int c, bool trains, bool tcp)
 {
 	char err[128];
-	struct net_router_config rc = { .no_udp_trains = !trains };
+	struct net_router_config rc = { .no_udp_trains = !trains, .no_tcp_trains = !tcp };
 
 	fixture_init(fx, NULL, NULL, -1);
 	fx->web_rules[1] = (struct net_sg_rule_config){ false, 17, UPORT, UPORT, { 0, 0 }, "", "" };
@@ -741,6 +746,12 @@ trains_rig(struct fixture *fx, int a, int b, int c, bool trains)
 	if (net_router_apply(r, &fx->cfg, err, sizeof(err)) < 0)
 		fail_msg("apply: %s", err);
 	return r;
+}
+
+static struct net_router *
+trains_rig(struct fixture *fx, int a, int b, int c, bool trains)
+{
+	return trains_rig_tcp(fx, a, b, c, trains, true);
 }
 
 /* The counters once tx_frames + tx-error reach want. */
@@ -883,6 +894,150 @@ test_router_udp_trains_off(void **state)
 	}
 }
 
+/* TCP trains through the router. A burst from a to b (port 80), queued
+ * before the router starts (one read batch), each segment with a zero
+ * header and complete checksums (as from a port's ring, or a TAP
+ * without offloads): 20 of one flow in a row (a train of 20), a gap in
+ * the sequence numbers (the 4 from there: a train of 4), one whose
+ * checksum does not verify (alone, as it came), a full one and a shorter
+ * last (a train of 2), one of another flow (alone). */
+#define TBURST 28
+static uint8_t tburst_in[TBURST][HDR + NET_FRAME_MAX];
+static uint8_t *tburst_want[TBURST];
+static uint32_t tburst_lens[TBURST];
+
+static void
+tburst_queue(int a_test)
+{
+	uint32_t seq = 0xfffff000;	/* wraps inside the first train */
+	uint16_t id = 0xfff8;		/* so does the id */
+
+	for (unsigned i = 0; i < TBURST; i++) {
+		uint16_t payload = i == 26 ? 500 : MSS;
+		struct tframe t = { test_router_mac, MAC_A, A_IP, B_IP, 6, i == 27 ? 40001 : 40000, 80,
+				    0, 0, 0x10, payload };
+		uint8_t *f = tburst_in[i] + HDR, *ip = f + 14, *tcp = ip + 20;
+		memset(tburst_in[i], 0, HDR);
+		tburst_lens[i] = tframe_build(f, &t);
+		if (i == 20)
+			seq += 7 * MSS;	/* a gap */
+		wr16(ip + 4, id++);
+		wr16(ip + 6, 0x4000);
+		wr16(ip + 10, 0);
+		wr16(ip + 10, csum_finish(csum_add_bytes(0, ip, 20)));
+		wr32(tcp + 4, seq);
+		wr32(tcp + 8, 0x01020304);
+		seq += payload;
+		for (uint32_t k = 0; k < payload; k++)
+			tcp[20 + k] = (uint8_t)(i * 13 + k);
+		wr16(tcp + 16, 0);
+		uint32_t l4 = tburst_lens[i] - 34;
+		wr16(tcp + 16, csum_finish(csum_add_bytes(csum_pseudo_ipv4(ip, 6, l4), tcp, l4)));
+		if (i == 24)
+			tcp[17] ^= 0x5a;	/* broken: must not join, goes as it is */
+		assert_int_equal(write(a_test, tburst_in[i], HDR + tburst_lens[i]),
+				 (ssize_t)(HDR + tburst_lens[i]));
+		memcpy(f, MAC_B, 6);
+		memcpy(f + 6, test_router_mac, 6);
+		tburst_want[i] = f;
+	}
+}
+
+/* A TCP GSO frame (header h) cut as the kernel's TSO does (gso_tcp_*,
+ * after the partial checksum is completed): exactly want[0..n). */
+static void
+tcp_train_cut_check(uint8_t *gf, uint32_t glen, const struct vnet_hdr *h, uint8_t *const *want,
+		    const uint32_t *want_len, unsigned n)
+{
+	uint8_t seg[NET_FRAME_MAX];
+	struct gso_tcp_iter it;
+	unsigned k = 0;
+	uint32_t l;
+
+	assert_int_equal(h->vh_gso_type, VNET_GSO_TCPV4);
+	assert_int_equal(h->vh_flags, VNET_F_NEEDS_CSUM);
+	assert_int_equal(h->vh_hdr_len, 54);
+	assert_int_equal(h->vh_gso_size, MSS);
+	assert_int_equal(h->vh_csum_start, 34);
+	assert_int_equal(h->vh_csum_offset, 16);
+	assert_int_equal(rd16(gf + 14 + 2), glen - 14);
+	assert_int_equal(csum_fold(csum_add_bytes(0, gf + 14, 20)), 0xffff);
+	assert_true(gso_csum_complete(gf, glen, h));
+	assert_true(gso_tcp_init(&it, gf, 14, 34, glen, h->vh_gso_size, sizeof(seg)));
+	while ((l = gso_tcp_next(&it, seg)) > 0) {
+		assert_true(k < n);
+		assert_int_equal(l, want_len[k]);
+		if (memcmp(seg, want[k], l) != 0)
+			fail_msg("segment %u differs from the one that went in", k);
+		k++;
+	}
+	assert_int_equal(k, n);
+}
+
+static void
+test_router_tcp_trains(void **state)
+{
+	(void)state;
+	int a[2], b[2], c[2];
+	struct fixture fx;
+	static uint8_t got[HDR + NET_GSO_FRAME_MAX];
+	struct net_counters k;
+
+	pair(a);
+	pair(b);
+	pair(c);
+	struct net_router *r = trains_rig_tcp(&fx, a[0], b[0], c[0], true, true);
+	tburst_queue(a[1]);
+	assert_int_equal(net_router_start(r), 0);
+	const struct { unsigned first, count; bool gso; } out[] = {
+		{ 0, 20, true }, { 20, 4, true }, { 24, 1, false }, { 25, 2, true }, { 27, 1, false },
+	};
+	for (size_t o = 0; o < ARRAY_LEN(out); o++) {
+		int l = recv_one(b[1], got, sizeof(got), 2000);
+		if (l < HDR)
+			fail_msg("write %zu of %zu did not arrive", o, ARRAY_LEN(out));
+		struct vnet_hdr h;
+		vnet_hdr_read(got, &h);
+		if (out[o].gso) {
+			tcp_train_cut_check(got + HDR, (uint32_t)l - HDR, &h, tburst_want + out[o].first,
+					    tburst_lens + out[o].first, out[o].count);
+		} else {
+			assert_int_equal(h.vh_gso_type, VNET_GSO_NONE);
+			assert_int_equal(h.vh_flags, 0);
+			assert_int_equal(l - HDR, tburst_lens[out[o].first]);
+			assert_memory_equal(got + HDR, tburst_want[out[o].first], l - HDR);
+		}
+	}
+	assert_int_equal(recv_one(b[1], got, sizeof(got), 200), -1);
+	counters_when(r, TBURST, &k);
+	assert_int_equal(k.rx_frames, TBURST);
+	assert_int_equal(k.tx_frames, TBURST);	/* each segment of a train counts */
+	assert_int_equal(k.tcp_trains, 3);
+	assert_int_equal(k.tcp_train_segments, 20 + 4 + 2);
+	assert_int_equal(k.drops[NET_DROP_TX_ERROR], 0);
+	net_router_free(r);
+
+	/* off: the same burst segment by segment, as it came */
+	r = trains_rig_tcp(&fx, a[0], b[0], c[0], true, false);
+	tburst_queue(a[1]);
+	assert_int_equal(net_router_start(r), 0);
+	for (unsigned i = 0; i < TBURST; i++) {
+		int l = recv_one(b[1], got, sizeof(got), 2000);
+		if (l < HDR)
+			fail_msg("segment %u did not arrive", i);
+		assert_int_equal(l - HDR, tburst_lens[i]);
+		assert_memory_equal(got + HDR, tburst_want[i], tburst_lens[i]);
+	}
+	counters_when(r, TBURST, &k);
+	assert_int_equal(k.tcp_trains, 0);
+	net_router_free(r);
+	int *fds[] = { a, b, c };
+	for (size_t i = 0; i < 3; i++) {
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+}
+
 int
 main(void)
 {
@@ -895,6 +1050,7 @@ main(void)
 		cmocka_unit_test(test_udp_train),
 		cmocka_unit_test(test_router_udp_trains),
 		cmocka_unit_test(test_router_udp_trains_off),
+		cmocka_unit_test(test_router_tcp_trains),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

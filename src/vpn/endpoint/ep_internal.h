@@ -13,6 +13,7 @@
 
 #include "vpn/endpoint/endpoint.h"
 #include "vpn/ike/ikev2.h"
+#include "base/gso.h"
 #include "base/base.h"
 #include "base/evloop.h"
 
@@ -182,13 +183,7 @@ struct vpn_endpoint {
 	uint64_t tun_tso_segments;	/* the packets cut from them */
 	uint8_t *tun_train;		/* the TCP train being written (ep_tunoff.c):
 					 * virtio_net_hdr + up to 64 KB */
-	uint32_t tt_len;		/* its IPv4 bytes; 0: none */
-	uint32_t tt_hl;			/* IPv4 + TCP header bytes */
-	uint32_t tt_next_seq;		/* the sequence number that continues it */
-	uint16_t tt_seg;		/* the first segment's payload (gso_size) */
-	uint16_t tt_n;			/* segments in it */
-	bool tt_open;			/* may take more (no PSH, none shorter) */
-	bool tt_psh;			/* its last segment had PSH */
+	struct gso_tcp_train tun_tt;	/* its state (base/gso.h), in tun_train */
 	uint64_t tun_gro_writes;	/* trains written as one GSO frame */
 	uint64_t tun_gro_segments;	/* the segments they carried */
 	uint64_t gro_receives;		/* GRO messages with several datagrams */

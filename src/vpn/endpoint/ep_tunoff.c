@@ -9,11 +9,12 @@
  * CWR on the first only, IP and TCP checksums in full) straight into the
  * outbound pool buffers, each then taken like one TUN packet.
  * Writes: the TCP segments one receive batch decrypts for the TUN in a
- * row, of one flow, each continuing the last (the next sequence number,
- * the same headers but the payload, the first's size but a shorter last,
- * up to 64 and 64 KB), go as one GSO frame (gso_size the first's payload,
- * the TCP checksum left to the kernel: only segments whose own checksum
- * verified join), so the kernel takes one skb where it took up to 64;
+ * row, of one flow, each continuing the last, go as one GSO frame: a
+ * TCP train (base/gso.h's rules, the same the router's TAP writes use:
+ * the next sequence number and IPv4 id, the same headers but the
+ * payload, the first's size but a shorter last, up to 64 and 64 KB, only
+ * segments whose own checksum verified), so the kernel takes one skb
+ * where it took up to 64;
  * anything else goes alone with a zero virtio_net_hdr, in order. A
  * failed train write counts its segments in the endpoint's TUN write
  * drops (the tunnel is no longer known then).
@@ -26,7 +27,7 @@
  * The virtio_net_hdr, its check, checksum completion and the segmenter
  * are base/gso.h's, the same the router's TAPs use (src/net/offload.c);
  * here, the TUN's packets (IPv4 at offset 0) are walked and mapped onto
- * them, and the TCP trains written (the endpoint's own).
+ * them; the TCP trains are gso_tcp_train_*'s too, written here.
  */
 #include "vpn/endpoint/ep_internal.h"
 
@@ -40,8 +41,6 @@
 #include <unistd.h>
 
 #define IPPROTO_TCP_		6
-#define TCP_PSH			0x08
-#define EP_TRAIN_MAX		64	/* segments per GSO write (the kernel's GRO) */
 
 _Static_assert(EP_VNET_HDR_LEN == VNET_HDR_LEN, "the endpoint's header is base/gso.h's");
 
@@ -112,97 +111,37 @@ void ep_tun_offload_frame(struct vpn_endpoint *ep, unsigned port, uint8_t *frame
 
 /* ---- writes: a run of one TCP flow's segments as one GSO frame ---------- */
 
-/* Can the TCP/IPv4 packet p (len bytes, headers ihl + thl) take part in a
- * train: a plain IPv4 header, not a fragment, payload, only ACK (and PSH,
- * which ends a train), and a TCP checksum that verifies (the kernel is told
- * the merged frame's is to be computed: a segment that arrived broken must
- * stay broken, alone)? */
-static bool train_eligible(const uint8_t *p, uint32_t len, uint32_t ihl, uint32_t thl)
-{
-	if (ihl != 20 || rd16(p + 2) != len || len == ihl + thl)
-		return false;
-	uint8_t fl = p[ihl + 13];
-	if ((fl & (uint8_t)~TCP_PSH) != 0x10)	/* ACK, no SYN/FIN/RST/URG/ECE/CWR */
-		return false;
-	uint32_t sum = csum_pseudo_ipv4(p, IPPROTO_TCP_, len - ihl);
-	return csum_fold(csum_add_fast(sum, p + ihl, len - ihl)) == 0xffff;
-}
-
-/* Does p continue the train: the same addresses, ports, header bytes
- * (TOS, DF, TTL, ack, window, options: what the kernel's GRO compares),
- * the next sequence number, a payload no longer than the first's, room? */
-static bool train_continues(const struct vpn_endpoint *ep, const uint8_t *p, uint32_t len,
-			    uint32_t thl)
-{
-	const uint8_t *f = ep->tun_train + EP_VNET_HDR_LEN;
-	uint32_t payload = len - 20 - thl;
-	return ep->tt_open && thl == ep->tt_hl - 20 && payload <= ep->tt_seg &&
-	       ep->tt_len + payload <= 65535 && ep->tt_n < EP_TRAIN_MAX &&
-	       p[1] == f[1] && (p[6] & 0x40) == (f[6] & 0x40) && p[8] == f[8] &&
-	       memcmp(p + 12, f + 12, 8) == 0 && memcmp(p + 20, f + 20, 4) == 0 &&
-	       rd32(p + 24) == ep->tt_next_seq && memcmp(p + 28, f + 28, 4) == 0 &&
-	       memcmp(p + 34, f + 34, 2) == 0 && memcmp(p + 40, f + 40, thl - 20) == 0;
-}
-
 bool ep_tun_offload_flush(struct vpn_endpoint *ep)
 {
-	if (!ep->tt_len)
+	struct vnet_hdr v;
+	uint32_t len;
+	uint16_t n = ep->tun_tt.gtt_n;
+	if (!gso_tcp_train_finish(&ep->tun_tt, &len, &v))
 		return true;
-	uint8_t *h = ep->tun_train, *p = h + EP_VNET_HDR_LEN;
-	uint32_t len = ep->tt_len;
-	memset(h, 0, EP_VNET_HDR_LEN);
-	if (ep->tt_n > 1) {
-		/* one GSO frame: its IPv4 length and checksum, the last
-		 * segment's PSH, the TCP checksum left for the kernel
-		 * (NEEDS_CSUM: the field holds the pseudo header's sum) */
-		uint32_t ihl = 20, thl = ep->tt_hl - 20;
-		wr16(p + 2, (uint16_t)len);
-		wr16(p + 10, 0);
-		wr16(p + 10, csum_finish(csum_add_bytes(0, p, ihl)));
-		p[ihl + 13] |= ep->tt_psh ? TCP_PSH : 0;
-		wr16(p + ihl + 16, gso_csum_partial(p, IPPROTO_TCP_, len - ihl));
-		struct vnet_hdr v = { .vh_flags = VNET_F_NEEDS_CSUM, .vh_gso_type = VNET_GSO_TCPV4,
-				      .vh_hdr_len = (uint16_t)(ihl + thl), .vh_gso_size = ep->tt_seg,
-				      .vh_csum_start = (uint16_t)ihl, .vh_csum_offset = 16 };
-		vnet_hdr_write(h, EP_VNET_HDR_LEN, &v);
+	/* the train is in tun_train after the header (started there) */
+	uint8_t *h = ep->tun_train;
+	vnet_hdr_write(h, EP_VNET_HDR_LEN, &v);
+	if (n > 1) {
 		ep->tun_gro_writes++;
-		ep->tun_gro_segments += ep->tt_n;
+		ep->tun_gro_segments += n;
 	}
 	bool ok = write(ep->tun_fds[0], h, EP_VNET_HDR_LEN + len) >= 0;
 	if (!ok)
-		ep->drops[VPN_DROP_TUN_WRITE] += ep->tt_n;
-	ep->tt_len = 0;
-	ep->tt_n = 0;
-	ep->tt_open = false;
+		ep->drops[VPN_DROP_TUN_WRITE] += n;
 	return ok;
 }
 
 bool ep_tun_offload_write(struct vpn_endpoint *ep, const uint8_t *p, uint32_t len)
 {
-	uint32_t ihl, thl;
-	bool tcp = len <= 65535 && tcp4_headers(p, len, &ihl, &thl) &&
-		   train_eligible(p, len, ihl, thl);
-	if (tcp && train_continues(ep, p, len, thl)) {
-		uint32_t payload = len - ihl - thl;
-		memcpy(ep->tun_train + EP_VNET_HDR_LEN + ep->tt_len, p + ihl + thl, payload);
-		ep->tt_len += payload;
-		ep->tt_n++;
-		ep->tt_next_seq += payload;
-		ep->tt_psh = (p[ihl + 13] & TCP_PSH) != 0;
-		/* a shorter one or PSH ends it, as the sender's TSO would */
-		ep->tt_open = payload == ep->tt_seg && !ep->tt_psh;
+	bool tcp = len <= 65535 && gso_tcp_train_eligible(p, 0, len, false);
+	if (tcp && gso_tcp_train_append(&ep->tun_tt, p, 0, len))
 		return true;
-	}
 	bool ok = ep_tun_offload_flush(ep);
 	if (tcp) {
-		memcpy(ep->tun_train + EP_VNET_HDR_LEN, p, len);
-		ep->tt_len = len;
-		ep->tt_n = 1;
-		ep->tt_hl = ihl + thl;
-		ep->tt_seg = (uint16_t)(len - ihl - thl);
-		ep->tt_next_seq = rd32(p + ihl + 4) + ep->tt_seg;
-		ep->tt_psh = (p[ihl + 13] & TCP_PSH) != 0;
-		ep->tt_open = !ep->tt_psh;
+		/* p is the caller's only for this call: the first is copied */
+		uint8_t *buf = ep->tun_train + EP_VNET_HDR_LEN;
+		memcpy(buf, p, len);
+		gso_tcp_train_start(&ep->tun_tt, buf, buf, 0, len);
 		return ok;
 	}
 	/* anything else alone, after the train: order kept */
