@@ -304,6 +304,11 @@ struct doc *engine_dataplane_counters_doc(const struct net_counters *c, int64_t 
 	doc_set_int(fw, "PortTx", i64(c->port_tx));
 	doc_set_int(fw, "GsoRx", i64(c->gso_rx));
 	doc_set_int(fw, "SwSegments", i64(c->sw_segments));
+	doc_set_int(fw, "TapBatches", i64(c->tap_batches));
+	doc_set_int(fw, "UdpTrains", i64(c->udp_trains));
+	doc_set_int(fw, "UdpTrainFrames", i64(c->udp_train_frames));
+	doc_set_int(fw, "TcpTrains", i64(c->tcp_trains));
+	doc_set_int(fw, "TcpTrainSegments", i64(c->tcp_train_segments));
 	struct doc *arp = doc_set(d, "Arp", doc_obj());
 	doc_set_int(arp, "Replies", i64(c->arp_replies));
 	doc_set_int(arp, "Ignored", i64(c->arp_ignored));

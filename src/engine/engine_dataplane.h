@@ -58,7 +58,10 @@ bool engine_dataplane_counters(struct engine_dataplane *dp, struct net_counters 
  *     "Drops": { cause (net_drop_name: "bad-frame", "src-dst-check",
  *       "nacl-out", ...): n, every cause, in net_drop order },
  *     "Forwarded": { "RxFrames", "TxFrames" (ENI side), "PortRx",
- *       "PortTx" (gateway ports), "GsoRx", "SwSegments" },
+ *       "PortTx" (gateway ports), "GsoRx", "SwSegments", "TapBatches"
+ *       (io_uring rounds of TAP frames), "UdpTrains", "UdpTrainFrames",
+ *       "TcpTrains", "TcpTrainSegments" (GSO frames written to ENIs and
+ *       the datagrams or segments in them) },
  *     "Arp": { "Replies", "Ignored" },
  *     "Conntrack": { "Entries", "Evictions", "FragmentEvictions" },
  *     "Snapshots": n }
