@@ -46,6 +46,10 @@ struct walk {
 	struct trace_result *w_out;
 	char w_flow[48];		/* "tcp/22", "icmp 8/0", "protocol 47" */
 	char w_answer_flow[48];		/* its answer's, as the NACLs see it: "tcp/49152", "icmp 0/0" */
+	char w_mapped_flow[48];		/* "": none; else the answer's as it reaches a NAT
+					 * gateway's mapping: "tcp/<the mapping's port>" */
+	struct net_trace_flow *w_flowtab;	/* the flow's tables: the forward packet's, then
+						 * its answer through a NAT gateway */
 };
 
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
@@ -243,7 +247,7 @@ static void tell(struct walk *w, const struct net_trace_step *s, bool answer, ui
 	uint32_t peer = outward ? dst : src;
 	ip4_format(peer, ip);
 	const struct net_eni_config *e = plan_eni(w->w_plan, s->id);
-	const char *flow = answer ? w->w_answer_flow : w->w_flow;
+	const char *flow = !answer ? w->w_flow : w->w_mapped_flow[0] ? w->w_mapped_flow : w->w_answer_flow;
 	switch (s->stage) {
 	case NET_TRACE_NACL_OUT:
 	case NET_TRACE_NACL_IN: {
@@ -385,6 +389,80 @@ static bool walk_answer(struct walk *w, const struct net_snapshot *snap, const c
 	return dropped(w, cause_of(r.drop, true));
 }
 
+/* The answer to a packet a NAT gateway translated (r: its forward walk,
+ * which made the gateway's mapping in w's flow tables): from where the
+ * packet arrived (a gateway's port, or an ENI of the VPC) to the address
+ * and port the gateway gave the flow (its Elastic IP through an internet
+ * gateway, else its private address), through the router's own answer
+ * path: the gateway's subnet's NACL in (the mapping's port), the mapping
+ * (the instance's address and port back), the gateway's subnet's NACL
+ * out, the instance's subnet's NACL in, its groups as the flow tracked
+ * in the flow tables. Tells its steps; false (with the cause) when it
+ * would not reach src_eni. */
+static bool walk_nat_answer(struct walk *w, const struct net_snapshot *snap, const struct net_trace_result *r,
+			    const struct net_eni_config *src_eni, uint32_t src, uint32_t dst, char *err, size_t errlen)
+{
+	const struct trace_packet *pkt = w->w_pkt;
+	const struct net_trace_step *nat = last_of(r, NET_TRACE_NAT_GATEWAY);
+	const struct net_trace_step *port = last_of(r, NET_TRACE_PORT);
+	const struct net_trace_step *nat_out = last_of(r, NET_TRACE_NAT_OUT);
+	const struct net_trace_step *d = last_of(r, NET_TRACE_DELIVER);
+	if (!src_eni || !nat->port || (!port && !d))
+		return true;	/* no mapping made (no flow tables): nothing to walk */
+	char nip[IP4_STR_MAX], sip[IP4_STR_MAX];
+	uint32_t mapped = port && nat_out && nat_out->allowed ? nat_out->addr : nat->addr;
+	ip4_format(mapped, nip);
+	ip4_format(src, sip);
+	struct net_trace_query q = { .src = port ? dst : 0, .dst = mapped, .proto = pkt->tp_protocol, .plan_only = true,
+				     .answer = true, .flow = w->w_flowtab };
+	snprintf(q.from_id, sizeof(q.from_id), "%s", port ? port->id : d->id);
+	if (pkt->tp_protocol == PROTO_ICMP) {
+		q.icmp_given = true;	/* echo reply 0/0, its identifier the mapping's */
+		q.sport = nat->port;
+		snprintf(w->w_mapped_flow, sizeof(w->w_mapped_flow), "icmp 0/0 id %u", nat->port);
+	} else {
+		q.sport = pkt->tp_port;
+		snprintf(w->w_mapped_flow, sizeof(w->w_mapped_flow), "%s/%u", pkt->tp_protocol == PROTO_TCP ? "tcp" :
+			 "udp", nat->port);
+	}
+	q.dport = nat->port;
+	struct net_trace_result a;
+	if (run(snap, &q, &a, err, errlen) < 0) {
+		w->w_mapped_flow[0] = '\0';
+		return true;	/* nothing to say about the way back */
+	}
+	for (size_t i = 0; i < a.n_steps; i++) {
+		const struct net_trace_step *s = &a.steps[i];
+		if (s->stage == NET_TRACE_GATEWAY_IN || s->stage == NET_TRACE_NAT_IN)
+			continue;	/* in through the gateway the packet left by, to the mapping's address */
+		if (s->stage == NET_TRACE_NAT_GATEWAY) {
+			w->w_mapped_flow[0] = '\0';	/* from here on, the instance's port */
+			char ip[IP4_STR_MAX];
+			ip4_format(s->addr, ip);
+			if (s->allowed)
+				step(w, TRACE_STEP_GATEWAY, true, s->id, "", "%s translates the answer to %s, port %u "
+				     "back to %s, port %u", s->id, nip, nat->port, ip, s->port);
+			else
+				step(w, TRACE_STEP_GATEWAY, false, s->id, "", "%s has no mapping for the answer to %s, "
+				     "port %u", s->id, nip, nat->port);
+			continue;
+		}
+		if (s->stage == NET_TRACE_DELIVER || s->stage == NET_TRACE_SOURCE)
+			continue;	/* told below */
+		tell(w, s, true, dst, src);	/* from the packet's destination, back to the instance */
+	}
+	w->w_mapped_flow[0] = '\0';
+	const struct net_trace_step *back = last_of(&a, NET_TRACE_DELIVER);
+	if (a.delivered && back && str_eq(back->id, src_eni->id))
+		return true;
+	if (a.delivered || a.drop == NET_DROP_NO_ENI || a.drop == NET_DROP_NO_PORT) {
+		step(w, TRACE_STEP_REPLY_ROUTE, false, nat->id, "", "the answer through %s does not reach %s (%s)",
+		     nat->id, src_eni->id, sip);
+		return dropped(w, TRACE_REPLY_NO_ROUTE);
+	}
+	return dropped(w, cause_of(a.drop, true));
+}
+
 /* The forward packet's result, told; then its answer. src_eni: the source
  * ENI (NULL from outside); src: the source address; dst_seen: the
  * destination as the sender addresses it. */
@@ -432,8 +510,12 @@ static bool tell_forward(struct walk *w, const struct net_snapshot *snap, const 
 				step(w, TRACE_STEP_GATEWAY, false, s->id, "", "%s has no public address", s->id);
 			break;
 		case NET_TRACE_NAT_GATEWAY:
-			step(w, TRACE_STEP_GATEWAY, s->allowed, s->id, "", s->allowed ? "%s translates the source to %s" :
-			     "%s refuses it (%s)", s->id, s->allowed ? a : "no mapping for this protocol");
+			if (s->allowed && s->port)
+				step(w, TRACE_STEP_GATEWAY, true, s->id, "", "%s translates the source to %s, port %u", s->id,
+				     a, s->port);
+			else
+				step(w, TRACE_STEP_GATEWAY, s->allowed, s->id, "", s->allowed ? "%s translates the source to %s" :
+				     "%s refuses it (%s)", s->id, s->allowed ? a : "no mapping for this protocol");
 			break;
 		case NET_TRACE_DELIVER: {
 			const char *inst = s->id[0] ? engine_net_eni_instance(w->w_cache, s->id) : NULL;
@@ -487,7 +569,7 @@ static bool tell_forward(struct walk *w, const struct net_snapshot *snap, const 
 		return dropped(w, cause_of(r->drop, false));
 	/* the way back */
 	if (last_of(r, NET_TRACE_NAT_GATEWAY))
-		return true;	/* its answer comes to the gateway's mapping, which a trace does not make */
+		return walk_nat_answer(w, snap, r, src_eni, src, dst, err, errlen);
 	const struct net_trace_step *port = last_of(r, NET_TRACE_PORT);
 	if (port) {
 		/* from outside, to the source ENI as the outside sees it */
@@ -515,7 +597,13 @@ int engine_trace(struct cache *c, const struct trace_query *q, struct trace_resu
 		engine_net_plan_free(plan);
 		return -1;
 	}
-	struct walk w = { c, plan, &pkt, out, "", "" };
+	struct walk w = { c, plan, &pkt, out, "", "", "", net_trace_flow_new() };
+	if (!w.w_flowtab) {
+		snprintf(err, errlen, "out of memory");
+		net_snapshot_free(snap);
+		engine_net_plan_free(plan);
+		return -1;
+	}
 	flow_text(&pkt, false, w.w_flow, sizeof(w.w_flow));
 	flow_text(&pkt, true, w.w_answer_flow, sizeof(w.w_answer_flow));
 	struct net_trace_query nq = { .proto = pkt.tp_protocol, .plan_only = true };
@@ -524,6 +612,7 @@ int engine_trace(struct cache *c, const struct trace_query *q, struct trace_resu
 	nq.icmp_given = pkt.tp_protocol == PROTO_ICMP;
 	nq.icmp_type = pkt.tp_icmp_type;
 	nq.icmp_code = pkt.tp_icmp_code;
+	nq.flow = w.w_flowtab;
 
 	const struct net_eni_config *src_eni = plan_eni(plan, pkt.tp_from.te_eni);
 	const struct net_eni_config *dst_eni = plan_eni(plan, pkt.tp_to.te_eni);
@@ -609,6 +698,7 @@ int engine_trace(struct cache *c, const struct trace_query *q, struct trace_resu
 	if (out->tr_reachable)
 		out->tr_cause = TRACE_OK;
 done:
+	net_trace_flow_free(w.w_flowtab);
 	net_snapshot_free(snap);
 	engine_net_plan_free(plan);
 	return rc;

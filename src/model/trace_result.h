@@ -26,7 +26,7 @@
 #include "base/strbuf.h"
 #include "model/model.h"
 
-#define TRACE_STEPS_MAX 16
+#define TRACE_STEPS_MAX 24
 #define TRACE_NAME_MAX 48		/* ids: "rtb-0123…", "acl-…", "sgr-…" */
 #define TRACE_DETAIL_MAX 200
 #define TRACE_EPHEMERAL_PORT_DEFAULT 49152	/* in Linux's and Windows' ephemeral ranges */

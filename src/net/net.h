@@ -437,6 +437,11 @@ struct net_trace_step {
 					 * SG: rule index; -1 otherwise */
 	struct net_route_config route;	/* NET_TRACE_ROUTE when a route matched */
 	uint32_t addr;			/* NET_TRACE_NAT_*: the address after translation */
+	uint16_t port;			/* NET_TRACE_NAT_GATEWAY traced with a flow (and
+					 * TCP, UDP or an echo): out, the mapping's port
+					 * (the new source port, or echo id); in, the
+					 * instance's port the answer goes back to; 0
+					 * otherwise */
 	uint64_t conn_key;		/* NET_TRACE_PORT of a VPN gateway: the connection its
 					 * own routes chose (net_vgw_route); 0: none, the
 					 * endpoint decides */
@@ -462,10 +467,18 @@ struct net_trace_query {
 	 * of a traced packet: addresses and ports swapped, an ICMP echo reply
 	 * for an echo): the security groups let it pass unevaluated (stateful;
 	 * no sg- step), network ACLs and routes still decide it (stateless),
-	 * as they do for a real answer. Not for flows through a NAT gateway
-	 * (their answers are addressed to its mapping, which a trace does not
-	 * make). */
+	 * as they do for a real answer. An answer through a NAT gateway
+	 * (addressed to its mapping) needs the flow its packet was traced
+	 * with: the gateway looks its mapping up there, and the groups then
+	 * pass it only if that flow's table tracks it, as the router does. */
 	bool answer;
+	/* NULL: no connection or NAT table (a NAT gateway translates but
+	 * keeps no mapping, so no answer comes back through it). Else the
+	 * trace's own tables (net_trace_flow_new), which the packet reads
+	 * and writes as the router's own: a forward packet leaves its flow
+	 * tracked and a NAT gateway's mapping made, which its answer, traced
+	 * with the same flow, then meets. */
+	struct net_trace_flow *flow;
 };
 
 struct net_trace_result {
@@ -476,6 +489,12 @@ struct net_trace_result {
 	bool plan_only;			/* the query's, as the walk reads it */
 	bool answer;			/* the query's, as the walk reads it */
 };
+
+/* The tables of one traced flow (a small connection table and NAT table
+ * of its own: the router's are never read or written), empty when made.
+ * NULL when out of memory. */
+struct net_trace_flow *net_trace_flow_new(void);
+void net_trace_flow_free(struct net_trace_flow *f);
 
 /* Against the router's current snapshot (serialised with apply; any
  * thread). 0, or -1 with the reason in err (unknown from_id, no snapshot,

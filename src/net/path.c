@@ -17,7 +17,8 @@
  * tr NULL (the router) each record is one predictable branch. With ct
  * NULL nothing is tracked: every packet is the first of a new flow, but
  * for a traced answer (tr->answer), which passes the groups as a tracked
- * flow's does.
+ * flow's does (not one to a NAT gateway: that needs the mapping, in the
+ * traced flow's own table).
  */
 #include "net/net_int.h"
 
@@ -406,6 +407,8 @@ nat_out(const struct net_snapshot *s, struct conntrack *ct, const struct snap_en
 		pm.pm_sport = ne_map->ne_ext_port;
 		if (pm.pm_proto == IPPROTO_ICMP_)
 			pm.pm_dport = ne_map->ne_ext_port;
+		if (nt)
+			nt->port = ne_map->ne_ext_port;
 	}
 	if (hop == HOP_ENI) {
 		struct ct_key k2;
@@ -464,8 +467,10 @@ nat_in(const struct net_snapshot *s, struct conntrack *ct, uint32_t n, const str
 		drop(v, NET_DROP_NAT_NO_MAPPING);
 		return;
 	}
-	if (nt)
+	if (nt) {
 		nt->addr = map->ne_flow.nf_int_ip;
+		nt->port = map->ne_flow.nf_int_port;
+	}
 	struct pkt_meta pm = *m;
 	pm.pm_dst = map->ne_flow.nf_int_ip;
 	if (err) {

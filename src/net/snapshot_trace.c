@@ -2,7 +2,9 @@
  * snapshot_trace — one synthetic packet through a snapshot, for `vpcctl trace`
  * (the engine's Reachability-Analyzer-like answer): builds the frame an
  * ENI (or the packet a gateway) would deliver, runs path.c on it with
- * steps recorded and without a connection table, and returns the steps.
+ * steps recorded, without a connection table or with the traced flow's
+ * own (net_trace_flow: a packet's answer meets what the packet left, a
+ * NAT gateway's mapping above all), and returns the steps.
  * Control plane only: nothing is sent, nothing in the router changes.
  */
 #include "net/net_int.h"
@@ -12,9 +14,47 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define TRACE_SPORT_DEFAULT	49152	/* the first ephemeral port (IANA) */
+#define TRACE_FLOW_ENTRIES	64	/* a traced flow's tables: a packet and its answer */
+#define TRACE_NOW_MS		1	/* the one instant a traced flow's packets share */
+
+struct net_trace_flow {
+	struct conntrack tf_ct;		/* tf_ct.ct_nat -> tf_nat */
+	struct nat_table tf_nat;
+};
+
+struct net_trace_flow *
+net_trace_flow_new(void)
+{
+	struct net_trace_flow *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	if (ct_init(&f->tf_ct, TRACE_FLOW_ENTRIES) < 0) {
+		free(f);
+		return NULL;
+	}
+	if (nat_init(&f->tf_nat, TRACE_FLOW_ENTRIES) < 0) {
+		ct_free(&f->tf_ct);
+		free(f);
+		return NULL;
+	}
+	f->tf_ct.ct_nat = &f->tf_nat;
+	return f;
+}
+
+void
+net_trace_flow_free(struct net_trace_flow *f)
+{
+	if (!f)
+		return;
+	ct_free(&f->tf_ct);
+	nat_free(&f->tf_nat);
+	free(f);
+}
 
 static const char *const stage_names[] = {
 	[NET_TRACE_SOURCE] = "source",
@@ -114,19 +154,21 @@ net_snapshot_trace(const struct net_snapshot *s, const uint8_t router_mac[6],
 			gw = (int32_t)i;
 	if (eni < 0 && gw < 0)
 		return trace_fail(err, errlen, "%.*s: no such ENI or gateway", NET_ID_MAX, q->from_id);
+	struct conntrack *ct = q->flow ? &q->flow->tf_ct : NULL;
+	uint64_t now_ms = q->flow ? TRACE_NOW_MS : 0;
 	if (eni >= 0) {
 		const struct snap_eni *e = &s->enis[eni];
 		memcpy(f, router_mac, 6);
 		memcpy(f + 6, e->e_mac, 6);
 		wr16(f + 12, ETHERTYPE_IPV4_);
 		uint32_t len = trace_packet(f + ETH_HLEN_, q, q->src ? q->src : e->e_ip);
-		path_from_eni_traced(s, NULL, router_mac, (uint32_t)eni, f, ETH_HLEN_ + len, 0,
+		path_from_eni_traced(s, ct, router_mac, (uint32_t)eni, f, ETH_HLEN_ + len, now_ms,
 				     &m, &v, out);
 	} else {
 		if (!q->src)
 			return trace_fail(err, errlen, "from a gateway: the source address is needed");
 		uint32_t len = trace_packet(f + ETH_HLEN_, q, q->src);
-		path_from_port_traced(s, NULL, (uint32_t)gw, f, ETH_HLEN_ + len, ETH_HLEN_, 0,
+		path_from_port_traced(s, ct, (uint32_t)gw, f, ETH_HLEN_ + len, ETH_HLEN_, now_ms,
 				      &m, &v, out);
 	}
 	out->delivered = v.v_kind == V_TO_ENI || v.v_kind == V_TO_PORT;

@@ -7,6 +7,7 @@ trace names the component and rule of the step that drops (NACL rule
 number, security group, route table) or, when delivered, the rules that
 let it through (the sgr); exit 0 when delivered, 1 when dropped."""
 import json
+import re
 
 from vpcdtest import IMAGE, VpcdTestCase, two_instance_vpc
 from api.test_vpcctl import vpcctl
@@ -98,8 +99,12 @@ class TestVpcctlTrace(VpcdTestCase):
         """The trace runs on the router's own code, which follows a NAT
         gateway (the model it replaced stopped there: unsupported-target):
         an instance in a subnet routed to a NAT gateway reaches the
-        internet through it and the internet gateway (its answer, addressed
-        to the gateway's mapping, is not walked)."""
+        internet through it and the internet gateway, and its answer,
+        addressed to the gateway's mapping (the Elastic IP and a port of
+        the gateway's), comes back: the gateway's subnet's ACL in on that
+        port, translated back, its ACL out and the instance's subnet's ACL
+        in on the instance's port. An inbound deny of the gateway's ports
+        on its subnet's ACL drops the answer, and the trace names it."""
         ec2 = self.ec2
         igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
         ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=self.vpc)
@@ -125,6 +130,36 @@ class TestVpcctlTrace(VpcdTestCase):
         self.assertEqual(routes, [(rtb_priv, "0.0.0.0/0 -> " + nat), (rtb_pub, "0.0.0.0/0 -> " + igw)])
         # the NAT gateway's own subnet's ACL, in and out, decides it too
         self.assertEqual([s["Step"] for s in r["Steps"]].count("network-acl-outbound"), 2)
+        # the answer: in to the gateway's port, back to the instance's
+        fwd = [s for s in r["Steps"] if s["Component"] == nat]
+        self.assertEqual(len(fwd), 2, fwd)
+        m = re.search(r"translates the source to 10\.20\.3\.\d+, port (\d+)$", fwd[0]["Detail"])
+        self.assertIsNotNone(m, fwd[0])
+        port = m.group(1)
+        self.assertRegex(fwd[1]["Detail"], r"translates the answer to \S+, port %s back to 10\.20\.4\.\d+, "
+                         r"port 49152$" % port)
+        replies = [(s["Step"], s["Detail"]) for s in r["Steps"] if s["Step"].startswith("reply-")]
+        self.assertEqual([k for k, _ in replies], ["reply-network-acl-inbound", "reply-network-acl-outbound",
+                                                   "reply-network-acl-inbound"], replies)
+        self.assertIn("the answer udp/%s from 203.0.113.7" % port, replies[0][1])
+        self.assertIn("the answer udp/49152 from 203.0.113.7", replies[2][1])
+        # the gateway's subnet's ACL denies its ports inbound: the answer is dropped there
+        acl = ec2.create_network_acl(VpcId=self.vpc)["NetworkAcl"]["NetworkAclId"]
+        ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="-1", RuleAction="allow",
+                                     Egress=True, CidrBlock="0.0.0.0/0")
+        ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=90, Protocol="17", RuleAction="deny",
+                                     Egress=False, CidrBlock="0.0.0.0/0", PortRange={"From": 1024, "To": 65535})
+        ec2.create_network_acl_entry(NetworkAclId=acl, RuleNumber=100, Protocol="-1", RuleAction="allow",
+                                     Egress=False, CidrBlock="0.0.0.0/0")
+        assoc = [a for a in ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [pub]}])
+                 ["NetworkAcls"][0]["Associations"] if a["SubnetId"] == pub][0]["NetworkAclAssociationId"]
+        ec2.replace_network_acl_association(AssociationId=assoc, NetworkAclId=acl)
+        rc, r, err = self.trace("--from", inst, "--to", "203.0.113.7", "--proto", "udp", "--port", "53")
+        self.assertEqual(rc, 1, (r, err))
+        self.assertFalse(r["Reachable"], r)
+        step = self.dropped_at(r)
+        self.assertEqual((step["Step"], step["Component"], step["Rule"]), ("reply-network-acl-inbound", acl, "90"))
+        self.assertEqual(r["Cause"], "reply-nacl-in")
 
     def test_errors_and_usage(self):
         rc, out, err = self.trace("--from", "i-0000000000000000a", "--to", self.b, "--proto", "tcp",

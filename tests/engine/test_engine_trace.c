@@ -36,6 +36,7 @@
 #include "engine/engine_net.h"
 #include "engine/engine_trace.h"
 #include "engine/engine_vpn.h"
+#include "net/nat.h"
 #include "net/net.h"
 #include "state/resources.h"
 
@@ -841,17 +842,199 @@ static void test_disagreement_nat_gateway(void **state)
 	assert_reachable(&r);
 	assert_string_equal(must_step(&r, TRACE_STEP_ROUTE)->ts_rule, "0.0.0.0/0 -> igw-1");
 	const struct trace_step *s = NULL;
-	for (size_t i = 0; i < r.tr_nsteps; i++)
+	for (size_t i = 0; i < r.tr_nsteps && !s; i++)
 		if (strcmp(r.tr_steps[i].ts_component, "nat-1") == 0)
 			s = &r.tr_steps[i];
 	assert_non_null(s);
-	assert_contains(s->ts_detail, "nat-1 translates the source to 10.96.0.9");
+	assert_contains(s->ts_detail, "nat-1 translates the source to 10.96.0.9, port ");
 	struct net_trace_result nr;
 	router_walk(c, "eni-a", NULL, "203.0.113.7", 17, 53, false, &nr);
 	assert_true(nr.delivered);
 	assert_int_equal(router_step(&nr, NET_TRACE_NAT_GATEWAY)->addr, ip("10.96.0.9"));
 	assert_int_equal(router_step(&nr, NET_TRACE_NAT_OUT)->addr, ip("198.51.100.9"));
 	assert_string_equal(router_step(&nr, NET_TRACE_PORT)->id, "igw-1");
+	cache_free(c);
+}
+
+/* The network of the NAT gateway's answers: i-a (subnet-priv, no public
+ * address) routed to nat-1 in subnet-pub, whose table routes to igw-1. */
+static struct cache *nat_cache(void)
+{
+	struct cache *c = seed_cache(",{\"DestinationCidrBlock\":\"0.0.0.0/0\",\"NatGatewayId\":\"nat-1\",\"State\":\"active\"}", "UP");
+	add_nat_gateway(c);
+	return c;
+}
+
+/* The step of kind k whose detail holds want; fails if none. */
+static const struct trace_step *step_saying(const struct trace_result *r, enum trace_step_kind k, const char *want)
+{
+	for (size_t i = 0; i < r->tr_nsteps; i++)
+		if (r->tr_steps[i].ts_kind == k && strstr(r->tr_steps[i].ts_detail, want))
+			return &r->tr_steps[i];
+	fail_msg("no %s step says '%s'", trace_step_name(k), want);
+	return NULL;
+}
+
+/* The port nat-1 gave the traced flow, as its forward step tells it. */
+static unsigned nat_port_of(const struct trace_result *r)
+{
+	const struct trace_step *s = step_saying(r, TRACE_STEP_GATEWAY, "nat-1 translates the source to 10.96.0.9, port ");
+	unsigned port = 0;
+	assert_int_equal(sscanf(strstr(s->ts_detail, ", port ") + 7, "%u", &port), 1);
+	assert_true(port >= NAT_PORT_MIN && port <= NAT_PORT_MAX);
+	return port;
+}
+
+/* The answer of a flow through a NAT gateway is walked back through the
+ * router's own answer path: to the gateway's mapping (its Elastic IP and
+ * the port it gave the flow), the gateway's subnet's NACL in on that port,
+ * translated back, the gateway's subnet's NACL out and the instance's
+ * subnet's NACL in on the instance's port, and its groups as a tracked
+ * flow (sg-web admits nothing from the internet). */
+static void test_nat_gateway_answer_walked(void **state)
+{
+	(void)state;
+	struct cache *c = nat_cache();
+	struct trace_result r;
+	char want[TRACE_DETAIL_MAX];
+	trace(c, "i-a", "203.0.113.7", "udp", 53, &r);
+	assert_reachable(&r);
+	unsigned port = nat_port_of(&r);
+	snprintf(want, sizeof(want), "acl-1 rule 100 allows the answer udp/%u from 203.0.113.7", port);
+	assert_string_equal(step_saying(&r, TRACE_STEP_REPLY_NACL_IN, want)->ts_component, "acl-1");
+	snprintf(want, sizeof(want), "nat-1 translates the answer to 198.51.100.9, port %u back to 10.96.1.4, port 49152",
+		 port);
+	assert_string_equal(step_saying(&r, TRACE_STEP_GATEWAY, want)->ts_component, "nat-1");
+	step_saying(&r, TRACE_STEP_REPLY_NACL_OUT, "acl-1 rule 100 allows the answer udp/49152 to 10.96.1.4");
+	assert_string_equal(last_step(&r)->ts_detail, "acl-1 rule 100 allows the answer udp/49152 from 203.0.113.7");
+	assert_null(step_of(&r, TRACE_STEP_SG_INGRESS));	/* tracked: no rule of sg-web admits it */
+	/* TCP from a chosen port, and a ping (its identifier mapped) */
+	trace_sp(c, "i-a", "203.0.113.7", "tcp", 443, 50000, &r);
+	assert_reachable(&r);
+	port = nat_port_of(&r);
+	snprintf(want, sizeof(want), "port %u back to 10.96.1.4, port 50000", port);
+	step_saying(&r, TRACE_STEP_GATEWAY, want);
+	trace(c, "i-a", "203.0.113.7", "icmp", -1, &r);
+	assert_reachable(&r);
+	port = nat_port_of(&r);
+	snprintf(want, sizeof(want), "allows the answer icmp 0/0 id %u from 203.0.113.7", port);
+	step_saying(&r, TRACE_STEP_REPLY_NACL_IN, want);
+
+	/* the router's walk: the answer gets in only through the mapping the
+	 * forward packet made in the flow's tables */
+	char err[256];
+	struct engine_net_plan *p = engine_net_plan_build(c);
+	struct net_snapshot *s = net_snapshot_build(&p->np_cfg, err, sizeof(err));
+	assert_non_null(s);
+	struct net_trace_flow *flow = net_trace_flow_new();
+	assert_non_null(flow);
+	struct net_trace_query q = { .from_id = "eni-a", .dst = ip("203.0.113.7"), .proto = 17, .sport = 40000,
+				     .dport = 53, .plan_only = true, .flow = flow };
+	struct net_trace_result nr;
+	assert_int_equal(net_snapshot_trace(s, router_mac, &q, &nr, err, sizeof(err)), 0);
+	assert_true(nr.delivered);
+	uint16_t mapped = router_step(&nr, NET_TRACE_NAT_GATEWAY)->port;
+	assert_true(mapped >= NAT_PORT_MIN);
+	struct net_trace_query a = { .from_id = "igw-1", .src = ip("203.0.113.7"), .dst = ip("198.51.100.9"), .proto = 17,
+				     .sport = 53, .dport = mapped, .plan_only = true, .answer = true };
+	assert_int_equal(net_snapshot_trace(s, router_mac, &a, &nr, err, sizeof(err)), 0);
+	assert_int_equal(nr.drop, NET_DROP_NAT_NO_MAPPING);	/* without the flow: no mapping */
+	a.flow = flow;
+	a.dport = (uint16_t)(mapped == NAT_PORT_MAX ? mapped - 1 : mapped + 1);
+	assert_int_equal(net_snapshot_trace(s, router_mac, &a, &nr, err, sizeof(err)), 0);
+	assert_int_equal(nr.drop, NET_DROP_NAT_NO_MAPPING);	/* another port: none either */
+	a.dport = mapped;
+	a.sport = 54;
+	assert_int_equal(net_snapshot_trace(s, router_mac, &a, &nr, err, sizeof(err)), 0);
+	assert_int_equal(nr.drop, NET_DROP_NAT_NO_MAPPING);	/* from another remote port: none */
+	a.sport = 53;
+	assert_int_equal(net_snapshot_trace(s, router_mac, &a, &nr, err, sizeof(err)), 0);
+	assert_true(nr.delivered);
+	assert_string_equal(router_step(&nr, NET_TRACE_DELIVER)->id, "eni-a");
+	assert_int_equal(router_step(&nr, NET_TRACE_NAT_GATEWAY)->addr, ip("10.96.1.4"));
+	assert_int_equal(router_step(&nr, NET_TRACE_NAT_GATEWAY)->port, 40000);
+	assert_null(router_step(&nr, NET_TRACE_SG_INGRESS));
+	net_trace_flow_free(flow);
+	net_snapshot_free(s);
+	engine_net_plan_free(p);
+	cache_free(c);
+}
+
+/* The NAT gateway's subnet's NACL denies the answer on the gateway's
+ * ports (inbound rule 90, udp 1024-65535 from anywhere; the forward
+ * packet, to port 53, passes it): not reachable, that NACL and rule
+ * named; its outbound rule 80 denying the instance's port to the private
+ * subnet drops the answer on its way out of the gateway's subnet. */
+static void test_nat_gateway_subnet_nacl_denies_the_answer(void **state)
+{
+	(void)state;
+	struct cache *c = nat_cache();
+	set(c, "subnet-pub",
+	    "{\"SubnetId\":\"subnet-pub\",\"VpcId\":\"vpc-1\",\"_NetworkAclId\":\"acl-pub\",\"CidrBlock\":\"10.96.0.0/24\"}");
+	put(c, "network-acl", "acl-pub",
+	    "{\"NetworkAclId\":\"acl-pub\",\"VpcId\":\"vpc-1\",\"IsDefault\":false,\"Associations\":[],"
+	    "\"Entries\":[{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":true,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100},"
+	    "{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":false,\"Protocol\":\"17\",\"RuleAction\":\"deny\",\"RuleNumber\":90,"
+	    "\"PortRange\":{\"From\":1024,\"To\":65535}},"
+	    "{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":false,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100}]}");
+	struct trace_result r;
+	trace(c, "i-a", "203.0.113.7", "udp", 53, &r);
+	assert_dropped(&r, TRACE_REPLY_NACL_IN);
+	assert_int_equal(last_step(&r)->ts_kind, TRACE_STEP_REPLY_NACL_IN);
+	assert_string_equal(last_step(&r)->ts_component, "acl-pub");
+	assert_string_equal(last_step(&r)->ts_rule, "90");
+	char want[TRACE_DETAIL_MAX];
+	snprintf(want, sizeof(want), "acl-pub rule 90 denies the answer udp/%u from 203.0.113.7", nat_port_of(&r));
+	assert_string_equal(last_step(&r)->ts_detail, want);
+	/* the forward packet passed acl-pub both ways */
+	assert_string_equal(must_step(&r, TRACE_STEP_NACL_IN)->ts_component, "acl-pub");
+	assert_true(must_step(&r, TRACE_STEP_NACL_IN)->ts_ok);
+	/* TCP is not denied by rule 90 */
+	trace(c, "i-a", "203.0.113.7", "tcp", 443, &r);
+	assert_reachable(&r);
+	/* out of the gateway's subnet toward the instance: outbound rule 80 */
+	set(c, "acl-pub",
+	    "{\"NetworkAclId\":\"acl-pub\",\"VpcId\":\"vpc-1\",\"IsDefault\":false,\"Associations\":[],"
+	    "\"Entries\":[{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":true,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100},"
+	    "{\"CidrBlock\":\"10.96.1.0/24\",\"Egress\":true,\"Protocol\":\"6\",\"RuleAction\":\"deny\",\"RuleNumber\":80,"
+	    "\"PortRange\":{\"From\":49152,\"To\":65535}},"
+	    "{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":false,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100}]}");
+	trace(c, "i-a", "203.0.113.7", "tcp", 443, &r);
+	assert_dropped(&r, TRACE_REPLY_NACL_OUT);
+	assert_string_equal(last_step(&r)->ts_component, "acl-pub");
+	assert_string_equal(last_step(&r)->ts_rule, "80");
+	assert_string_equal(last_step(&r)->ts_detail, "acl-pub rule 80 denies the answer tcp/49152 to 10.96.1.4");
+	trace(c, "i-a", "203.0.113.7", "udp", 53, &r);
+	assert_reachable(&r);
+	cache_free(c);
+}
+
+/* The instance's own subnet's NACL denies the answer on its port (inbound
+ * rule 90, udp 49152-65535 from anywhere): not reachable, named. */
+static void test_nat_instance_subnet_nacl_denies_the_answer(void **state)
+{
+	(void)state;
+	struct cache *c = nat_cache();
+	set(c, "subnet-priv",
+	    "{\"SubnetId\":\"subnet-priv\",\"VpcId\":\"vpc-1\",\"_NetworkAclId\":\"acl-priv\",\"CidrBlock\":\"10.96.1.0/24\"}");
+	put(c, "network-acl", "acl-priv",
+	    "{\"NetworkAclId\":\"acl-priv\",\"VpcId\":\"vpc-1\",\"IsDefault\":false,\"Associations\":[],"
+	    "\"Entries\":[{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":true,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100},"
+	    "{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":false,\"Protocol\":\"17\",\"RuleAction\":\"deny\",\"RuleNumber\":90,"
+	    "\"PortRange\":{\"From\":49152,\"To\":65535}},"
+	    "{\"CidrBlock\":\"0.0.0.0/0\",\"Egress\":false,\"Protocol\":\"-1\",\"RuleAction\":\"allow\",\"RuleNumber\":100}]}");
+	struct trace_result r;
+	trace(c, "i-a", "203.0.113.7", "udp", 53, &r);
+	assert_dropped(&r, TRACE_REPLY_NACL_IN);
+	assert_string_equal(last_step(&r)->ts_component, "acl-priv");
+	assert_string_equal(last_step(&r)->ts_rule, "90");
+	assert_string_equal(last_step(&r)->ts_detail, "acl-priv rule 90 denies the answer udp/49152 from 203.0.113.7");
+	/* the gateway translated it back first */
+	step_saying(&r, TRACE_STEP_GATEWAY, "back to 10.96.1.4, port 49152");
+	/* from a source port below the denied range it comes back */
+	trace_sp(c, "i-a", "203.0.113.7", "udp", 53, 40000, &r);
+	assert_reachable(&r);
+	assert_string_equal(last_step(&r)->ts_detail, "acl-priv rule 100 allows the answer udp/40000 from 203.0.113.7");
 	cache_free(c);
 }
 
@@ -999,6 +1182,9 @@ int main(void)
 		cmocka_unit_test(test_the_result_as_a_doc),
 		cmocka_unit_test(test_bad_queries),
 		cmocka_unit_test(test_disagreement_nat_gateway),
+		cmocka_unit_test(test_nat_gateway_answer_walked),
+		cmocka_unit_test(test_nat_gateway_subnet_nacl_denies_the_answer),
+		cmocka_unit_test(test_nat_instance_subnet_nacl_denies_the_answer),
 		cmocka_unit_test(test_disagreement_peering),
 		cmocka_unit_test(test_prefix_lists),
 		cmocka_unit_test(test_the_answer_is_tracked_by_groups_not_nacls),

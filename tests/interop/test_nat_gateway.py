@@ -19,7 +19,11 @@ answers with the address and port it sees: the Elastic IP, and a port of
 the gateway's (two connections, two ports); a UDP exchange the same way;
 UDP to a closed port: the host's ICMP port unreachable (quoting the
 Elastic IP and the gateway's port) reaches the instance translated back,
-as ECONNREFUSED on its socket.
+as ECONNREFUSED on its socket. `vpcctl trace` agrees: reachable, the
+answer walked back through the gateway's mapping; with the public
+subnet's ACL denying UDP from the internet host's network to the
+gateway's ports inbound, UDP answers stop
+(TCP's do not) and the trace names that ACL's rule; put back, both again.
 Unsolicited: the internet host pings the Elastic IP and connects to it —
 nothing answers, and vpcd counts nat-no-mapping drops (`vpcctl
 dataplane`). The gateway deleted: the route is a blackhole, the instance
@@ -129,6 +133,18 @@ class NatGatewayTest(unittest.TestCase):
     dataplane = dp.VpcDataplaneTest.dataplane
     drops = dp.VpcDataplaneTest.drops
 
+    def trace(self, iid, proto, port):
+        """`vpcctl trace` (VpcdTracePacket: the router's own code) from the
+        instance to the internet host: the JSON result."""
+        env = dict(os.environ, AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+                   AWS_ACCESS_KEY_ID=dp.vpcdtest.KEY_ID, AWS_SECRET_ACCESS_KEY=dp.vpcdtest.SECRET)
+        p = subprocess.run(["nsenter", "--net=/run/netns/" + self.vpcd_ns, vs.VPCCTL, "--endpoint-url", dp.API,
+                            "--region", dp.vpcdtest.REGION, "--output", "json", "trace", "--from", iid, "--to",
+                            INET_IP, "--proto", proto, "--port", str(port)],
+                           capture_output=True, text=True, timeout=10, env=env)
+        self.assertIn(p.returncode, (0, 1), "vpcctl trace: %s%s" % (p.stdout, p.stderr))
+        return json.loads(p.stdout)
+
     def ask(self, ns, addr, proto):
         p = run(["ip", "netns", "exec", ns, sys.executable, "-c", ASK, addr, proto], check=False, timeout=30)
         return p.stdout.strip()
@@ -193,6 +209,46 @@ class NatGatewayTest(unittest.TestCase):
         self.assertTrue(seen.startswith(eip + " "), seen)
         # ICMP errors about the gateway's flows come back translated
         self.assertEqual(self.ask(iid, INET_IP, "udp-closed"), "refused")
+
+        # the trace agrees: reachable, its answer walked back through the gateway's mapping
+        for proto, port in (("tcp", TCP_PORT), ("udp", UDP_PORT)):
+            tr = self.trace(iid, proto, port)
+            self.assertTrue(tr["Reachable"], tr)
+            details = [s["Detail"] for s in tr["Steps"]]
+            self.assertTrue(any("%s translates the answer to %s, port " % (nat, eip) in d for d in details), tr)
+            self.assertEqual(tr["Steps"][-1]["Step"], "reply-network-acl-inbound", tr)
+        # the public subnet's ACL denies UDP to the gateway's ports inbound: the
+        # answers no longer come back (TCP still does), and the trace names the rule
+        acl = self.call("create_network_acl", VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+        # (from the internet host's network only: the instance's packets to
+        # UDP_PORT enter the public subnet too)
+        for n, egress, proto, action, cidr, ports in (
+                (100, True, "-1", "allow", "0.0.0.0/0", None),
+                (90, False, "17", "deny", "203.0.113.0/24", {"From": 1024, "To": 65535}),
+                (100, False, "-1", "allow", "0.0.0.0/0", None)):
+            kw = {"PortRange": ports} if ports else {}
+            self.call("create_network_acl_entry", NetworkAclId=acl, RuleNumber=n, Protocol=proto,
+                      RuleAction=action, Egress=egress, CidrBlock=cidr, **kw)
+        assoc = [a for a in self.call("describe_network_acls",
+                                      Filters=[{"Name": "association.subnet-id", "Values": [pub]}]
+                                      )["NetworkAcls"][0]["Associations"] if a["SubnetId"] == pub]
+        old_acl = self.call("describe_network_acls", Filters=[{"Name": "association.subnet-id", "Values": [pub]}]
+                            )["NetworkAcls"][0]["NetworkAclId"]
+        assoc = self.call("replace_network_acl_association", AssociationId=assoc[0]["NetworkAclAssociationId"],
+                          NetworkAclId=acl)["NewAssociationId"]
+        wait_for(lambda: self.ask(iid, INET_IP, "udp").startswith("fail"), 15, "UDP answers dropped by " + acl)
+        tr = self.trace(iid, "udp", UDP_PORT)
+        self.assertFalse(tr["Reachable"], tr)
+        self.assertEqual(tr["Cause"], "reply-nacl-in", tr)
+        last = tr["Steps"][-1]
+        self.assertEqual((last["Step"], last["Component"], last["Rule"]), ("reply-network-acl-inbound", acl, "90"), tr)
+        self.assertTrue(self.ask(iid, INET_IP, "tcp").startswith(eip + " "))
+        self.assertTrue(self.trace(iid, "tcp", TCP_PORT)["Reachable"])
+        # put back: both again
+        self.call("replace_network_acl_association", AssociationId=assoc, NetworkAclId=old_acl)
+        seen = self.ask_until(iid, INET_IP, "udp")
+        self.assertTrue(seen.startswith(eip + " "), seen)
+        self.assertTrue(self.trace(iid, "udp", UDP_PORT)["Reachable"])
 
         # unsolicited inbound: nothing answers at the Elastic IP
         before = self.drops()["nat-no-mapping"]
