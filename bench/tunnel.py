@@ -6,6 +6,8 @@ same namespaces and the same run, for aes128-sha1 and aes128gcm16:
   - "vpcd endpoint": vpcd's endpoint alone (build/vpn-endpoint-harness),
     plaintext through a kernel TUN into the vpcd namespace's stack, which
     forwards to the VPC host (the seed's path, vpcd without --dataplane);
+    the TUN with offloads (tun_offload = yes), as vpcd's own TUN has them:
+    TCP super-frames read and cut, TCP trains written as GSO frames;
   - "vpcd product": vpcd itself with --dataplane: ESP -> the endpoint ->
     the virtual router's VPN gateway port -> route table, NACLs, security
     groups -> the instance's TAP (a namespace vpcd made), and back; the
@@ -219,7 +221,7 @@ class Bench:
         enc, integ = SUITES[suite][2:]
         conf = os.path.join(self.dir, "driver.conf")
         with open(conf, "w") as f:
-            f.write("tun = vpn0\nlog_level = warn\n[tunnel]\nid = bench#1\nlocal = 203.0.113.1\n"
+            f.write("tun = vpn0\nlog_level = warn\ntun_offload = yes\n[tunnel]\nid = bench#1\nlocal = 203.0.113.1\n"
                     "remote = 198.51.100.2\npsk = %s\nroute = 10.0.0.0/24\n"
                     "phase2_encryption = %s\nphase2_integrity = %s\n" % (self.psk, enc, integ))
         d = subprocess.Popen(["ip", "netns", "exec", self.ns["vpcd"], drv, conf],

@@ -988,6 +988,7 @@ static bool vpn_start(struct engine *e, const struct engine_config *cfg, size_t 
 		e->e_kernel_routes = false;	/* the router routes, not the host */
 	} else {
 		snprintf(epc.tun_name, sizeof(epc.tun_name), "%s", e->e_tun);
+		epc.tun_offload = true;	/* TSO super-frames in, TCP trains out (ep_tunoff.c) */
 	}
 	e->e_ep = vpn_endpoint_new(&epc);
 	if (!e->e_ep) {

@@ -22,7 +22,9 @@
  *   ENI_ATTACH        a TAP eth<N> in an existing namespace: its fd back
  *   INSTANCE_DESTROY  delete netns i-<hex> (and its /etc/netns files)
  *   SET_RESOLV        /etc/netns/i-<hex>/resolv.conf (printable text)
- *   TUN_OPEN          the --vpn-tun device (only that name): its fd back
+ *   TUN_OPEN          the --vpn-tun device (only that name), with
+ *                     IFF_VNET_HDR and TSO4/checksum offloads when asked
+ *                     (PRIV_TUN_OFFLOAD; no other flag): its fd back
  *   VPN_SOCKETS       UDP 500, UDP 4500, raw ESP bound to one of the
  *                     --vpn-outside-addresses (only those): 3 fds back
  *   ROUTE             add/delete a route into the --vpn-tun device only
@@ -113,8 +115,11 @@ int priv_eni_attach(const char *ns, const char *ifname, const struct net_eni_con
 		    const struct cidr4 *subnet, bool primary, int *tap_fd);
 int priv_instance_destroy(const char *id);
 int priv_set_resolv(const char *id, const char *text);
-/* name: in/out (the device's name as the kernel gave it) */
-int priv_tun_open(char name[16], uint32_t mtu);
+/* name: in/out (the device's name as the kernel gave it); flags: 0 or
+ * PRIV_TUN_OFFLOAD (IFF_VNET_HDR, TUNSETOFFLOAD CSUM|TSO4, as
+ * vpn_tun_create's offload); any other bit is refused (EPERM). */
+#define PRIV_TUN_OFFLOAD	0x01u
+int priv_tun_open(char name[16], uint32_t mtu, unsigned flags);
 int priv_vpn_sockets(uint32_t ip, int rcvbuf, int fds[3]);
 int priv_route_change(bool add, unsigned ifindex, uint32_t addr, uint8_t prefix_len);
 int priv_uplink_socket(const char *ifname);

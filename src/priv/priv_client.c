@@ -169,12 +169,13 @@ int priv_set_resolv(const char *id, const char *text)
 	return ret(call(&m, NULL, 0));
 }
 
-int priv_tun_open(char name[16], uint32_t mtu)
+int priv_tun_open(char name[16], uint32_t mtu, unsigned flags)
 {
 	struct priv_msg m;
 	msg_init(&m, PRIV_OP_TUN_OPEN);
 	snprintf(m.pm_name, sizeof(m.pm_name), "%.15s", name);
 	m.pm_num = (int32_t)mtu;
+	m.pm_flag = (uint8_t)(flags > UINT8_MAX ? UINT8_MAX : flags);	/* the helper checks it */
 	int fd;
 	int rc = call(&m, &fd, 1);
 	if (rc < 0)

@@ -292,8 +292,10 @@ static int serve(struct helper *h, struct priv_msg *m, int *fds, size_t *nfds)
 		memcpy(name, m->pm_name, strlen(m->pm_name) + 1);
 		if (!h->h_tun[0] || strcmp(name, h->h_tun) != 0 || m->pm_num < 0 || m->pm_num > 9000)
 			return refuse(h, m, "only the --vpn-tun device, MTU up to 9000");
+		if (m->pm_flag & ~PRIV_TUN_OFFLOAD)
+			return refuse(h, m, "a TUN flag other than PRIV_TUN_OFFLOAD");
 		errno = 0;
-		int fd = vpn_tun_create(name, (uint32_t)m->pm_num);
+		int fd = vpn_tun_create(name, (uint32_t)m->pm_num, m->pm_flag & PRIV_TUN_OFFLOAD);
 		if (fd < 0)
 			return neg_errno();
 		snprintf(m->pm_name, sizeof(m->pm_name), "%s", name);

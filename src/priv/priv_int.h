@@ -44,7 +44,8 @@ struct priv_msg {
 					 * BGP_ADDR: the inside address */
 	int32_t pm_num;			/* VPN_SOCKETS: rcvbuf; TUN_OPEN: MTU; ROUTE: ifindex;
 					   BGP_START answer, BGP_STOP: BIRD's pid */
-	uint8_t pm_flag;		/* ROUTE, BGP_ADDR: add; ENI_ATTACH: primary */
+	uint8_t pm_flag;		/* ROUTE, BGP_ADDR: add; ENI_ATTACH: primary;
+					 * TUN_OPEN: 0 or PRIV_TUN_OFFLOAD */
 	uint8_t pm_prefix;		/* ROUTE, BGP_ADDR: prefix length */
 	char pm_name[NET_ID_MAX];	/* instance id, namespace (BGP_*: vpcd-bgp-<pid>), TUN or uplink interface */
 	char pm_ifname[16];		/* ENI_ATTACH: eth<N> */

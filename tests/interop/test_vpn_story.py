@@ -33,7 +33,9 @@ must (router_conf says each change and why):
 DPD is AWS's minimum, 30 s (the tunnel options' default), so "DOWN within
 the DPD timeout" is measured with the real value.
 
-Steps: both tunnels UP (telemetry and strongSwan), pings; `vpcctl vpn
+Steps: both tunnels UP (telemetry and strongSwan), pings; 4 MB of TCP each
+way between the office and the VPC host, vpcd's log showing its TUN with
+offloads and a TCP super-frame read from it (cut by vpcd); `vpcctl vpn
 status`, run from the router's namespace against vpcd's API, shows each tunnel's ISAKMP SA (QM_IDLE) and IPsec SAs,
 their SPIs the ones strongSwan lists (in and out swapped), counters that
 grow with a ping; charon killed ->
@@ -76,6 +78,30 @@ OFFICE_IP = "10.0.0.10"
 VPC_CIDR = "10.96.0.0/16"
 VPC_HOST_IP = "10.96.1.10"
 DPD_TIMEOUT = 30          # AWS's minimum and default DPDTimeoutSeconds
+BULK_PORT = 5201
+# A TCP sink: one connection, everything read, the byte count sent back
+# (argv[1]: the port; prints "listening" once bound).
+SINK = r"""
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(1)
+print("listening", flush=True)
+c, _ = s.accept(); n = 0
+while True:
+    d = c.recv(65536)
+    if not d: break
+    n += len(d)
+c.sendall(str(n).encode()); c.close()
+"""
+# Sends argv[3] bytes to argv[1]:argv[2], then prints the sink's count.
+SEND = r"""
+import socket, sys
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+left = int(sys.argv[3]); buf = b"v" * 65536
+while left:
+    left -= c.send(buf[:min(left, len(buf))])
+c.shutdown(socket.SHUT_WR); print(c.recv(64).decode())
+"""
 
 
 @unittest.skipUnless(os.geteuid() == 0,
@@ -412,6 +438,18 @@ class VpnStoryTest(unittest.TestCase):
     def ping_answered(self, ns, dst):
         return netns.ping(self.ns[ns], dst, count=1)[1] == 1
 
+    def tcp_bulk(self, src, dst, dst_ip, nbytes=4 << 20):
+        """nbytes of one TCP connection from namespace src to dst_ip (a sink
+        in namespace dst), all of them counted there."""
+        srv = subprocess.Popen(netns.in_netns(self.ns[dst], sys.executable, "-c", SINK, str(BULK_PORT)),
+                               stdout=subprocess.PIPE, text=True)
+        self.addCleanup(stop_process, srv)
+        self.assertEqual(srv.stdout.readline().strip(), "listening")
+        out = run(netns.in_netns(self.ns[src], sys.executable, "-c", SEND, dst_ip, str(BULK_PORT),
+                                 str(nbytes)), timeout=60).stdout
+        self.assertEqual(out.strip(), str(nbytes), "TCP %s -> %s" % (src, dst_ip))
+        srv.wait(10)
+
     def ping(self, ns, dst, count=3, expect=True):
         _, got, out = netns.ping(self.ns[ns], dst, count, wait=2)
         if expect:
@@ -479,6 +517,17 @@ class VpnStoryTest(unittest.TestCase):
         route = run(["ip", "-n", self.ns["vpcd"], "route", "show", "10.0.0.0/24"]).stdout
         self.assertIn("dev vpcd0", route)
         self.step("strongSwan ESTABLISHED/INSTALLED; router -> inside addresses, office <-> VPC host")
+        # vpcd's TUN has offloads (its helper opened it with IFF_VNET_HDR):
+        # the VPC host's TCP (TSO on its veth, forwarded whole by vpcd's
+        # namespace) reaches it as super-frames, which vpcd cuts
+        self.tcp_bulk("vpchost", "office", OFFICE_IP)
+        self.tcp_bulk("office", "vpchost", VPC_HOST_IP)
+        log = self.vpcd_log_text()
+        self.assertIn("TUN vpcd0 ready (MTU", log)
+        self.assertRegex(log, r"TUN vpcd0 ready \(MTU \d+, checksum and TCP segmentation offloads\)")
+        self.assertIn("TUN vpcd0: first TCP super-frame read", log)
+        self.step("4 MB of TCP each way; vpcd's TUN read TCP super-frames (%s)" % (
+            "and wrote TCP trains" if "TUN vpcd0: first TCP train written" in log else "no TCP train written"))
         self.check_vpn_status(vid)
         self.step("vpcctl vpn status: ISAKMP QM_IDLE, SPIs = strongSwan's, counters grow with a ping")
 

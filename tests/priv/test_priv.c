@@ -2,7 +2,8 @@
  * test_priv.c — the privileged helper's narrow protocol (priv.h): a helper
  * forked here with one outside address, a TUN name and no uplink is asked,
  * through the client's calls, for everything it must refuse (other
- * addresses, devices, interfaces, namespaces that are not instances',
+ * addresses, devices, TUN flags other than PRIV_TUN_OFFLOAD, interfaces,
+ * namespaces that are not instances',
  * malformed ENIs, unprintable resolver text, short and unknown messages);
  * each is answered EPERM/EINVAL without being done, and the helper still
  * answers afterwards. Nothing here needs or uses root: refusals come first;
@@ -117,9 +118,13 @@ static void test_devices_and_routes_only_the_configured(void **state)
 {
 	(void)state;
 	char name[16] = "evil0";
-	REFUSED(priv_tun_open(name, 1400));
+	REFUSED(priv_tun_open(name, 1400, 0));
+	REFUSED(priv_tun_open(name, 1400, PRIV_TUN_OFFLOAD));
 	strcpy(name, "vpcdtst0");
-	REFUSED(priv_tun_open(name, 100000));			/* the name, an absurd MTU */
+	REFUSED(priv_tun_open(name, 100000, 0));		/* the name, an absurd MTU */
+	REFUSED(priv_tun_open(name, 1400, 0x80));		/* the name, an unknown flag */
+	REFUSED(priv_tun_open(name, 1400, PRIV_TUN_OFFLOAD | 0x02));
+	REFUSED(priv_tun_open(name, 1400, 0x100));		/* past the byte: still refused */
 	REFUSED(priv_uplink_socket("eth0"));			/* no --uplink */
 	REFUSED(priv_uplink_socket(""));
 	/* routes: only into the TUN (which does not exist here: none allowed) */

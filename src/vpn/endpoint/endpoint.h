@@ -343,8 +343,12 @@ void vpn_format_ipv4(uint32_t ip, char *buf, size_t len);
 
 /* The privileged steps, also for priv/'s helper. The TUN device name
  * (created if missing; name gets the kernel's), IFF_TUN|IFF_NO_PI,
- * O_NONBLOCK, MTU set and up: its fd, or -1 (logged). */
-int vpn_tun_create(char name[16], uint32_t mtu);
+ * O_NONBLOCK, MTU set and up: its fd, or -1 (logged). offload: also
+ * IFF_VNET_HDR and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4) (the fd then
+ * reads and writes a virtio_net_hdr first, ep_tunoff.c); -1 when the
+ * kernel refuses either (logged at info; the caller may open a plain one).
+ * Under privilege separation the helper opens it (priv_tun_open). */
+int vpn_tun_create(char name[16], uint32_t mtu, bool offload);
 /* UDP 500, UDP 4500 and raw ESP bound to ip (host order; IP_FREEBIND,
  * never DF), rcvbuf bytes of buffer on the last two: fds[0..2], or -1
  * (logged) with none open. */

@@ -57,20 +57,23 @@ int ep_tun_open(struct vpn_endpoint *ep)
 		return 0;
 	}
 	int fd = -1;
-	if (ep->cfg.tun_offload && !priv_remote()) {
+	if (ep->cfg.tun_offload) {
+		/* vpcd as root: its helper opens it (priv_tun_open), the same way */
 		ep->tun_frame = malloc(EP_TUN_FRAME_MAX);
 		ep->tun_train = malloc(EP_TUN_FRAME_MAX);
 		if (ep->tun_frame && ep->tun_train)
-			fd = tun_create(ep->cfg.tun_name, ep->cfg.tun_mtu, true);
+			fd = vpn_tun_create(ep->cfg.tun_name, ep->cfg.tun_mtu, true);
 		ep->tun_vnet = fd >= 0;
 		if (fd < 0) {
 			free(ep->tun_frame);
 			free(ep->tun_train);
 			ep->tun_frame = ep->tun_train = NULL;
+			log_info(EP_LOG, "TUN %s: no offloads (%s): a plain TUN, one packet per read and write",
+				 ep->cfg.tun_name, strerror(errno));
 		}
 	}
 	if (fd < 0)
-		fd = vpn_tun_create(ep->cfg.tun_name, ep->cfg.tun_mtu);
+		fd = vpn_tun_create(ep->cfg.tun_name, ep->cfg.tun_mtu, false);
 	if (fd < 0)
 		return -1;
 	ep->tun_fds[0] = ep->tun_fd = fd;
@@ -80,11 +83,11 @@ int ep_tun_open(struct vpn_endpoint *ep)
 	return 0;
 }
 
-int vpn_tun_create(char name[16], uint32_t mtu)
+int vpn_tun_create(char name[16], uint32_t mtu, bool offload)
 {
 	if (priv_remote())
-		return priv_tun_open(name, mtu);
-	return tun_create(name, mtu, false);
+		return priv_tun_open(name, mtu, offload ? PRIV_TUN_OFFLOAD : 0);
+	return tun_create(name, mtu, offload);
 }
 
 /* The TUN name (IFF_TUN | IFF_NO_PI, O_NONBLOCK), MTU set and up; with

@@ -98,7 +98,9 @@ void ep_tun_offload_frame(struct vpn_endpoint *ep, unsigned port, uint8_t *frame
 		ep->drops[VPN_DROP_BAD_PACKET]++;
 		return;
 	}
-	ep->tun_tso_reads++;
+	if (ep->tun_tso_reads++ == 0)	/* once: tests and operators see it works */
+		log_info(EP_LOG, "TUN %s: first TCP super-frame read (%u bytes, MSS %u), cut here",
+			 ep->cfg.tun_name, len, h.vh_gso_size);
 	while (gso_tcp_more(&it)) {
 		if (!ep_tx_room(ep))
 			ep_tx_flush(ep);	/* the frame is ours, not a pool buffer */
@@ -122,6 +124,9 @@ bool ep_tun_offload_flush(struct vpn_endpoint *ep)
 	uint8_t *h = ep->tun_train;
 	vnet_hdr_write(h, EP_VNET_HDR_LEN, &v);
 	if (n > 1) {
+		if (ep->tun_gro_writes == 0)
+			log_info(EP_LOG, "TUN %s: first TCP train written (%u segments as one GSO frame)",
+				 ep->cfg.tun_name, n);
 		ep->tun_gro_writes++;
 		ep->tun_gro_segments += n;
 	}
