@@ -456,16 +456,17 @@ class IpsecStrongSwanTest(unittest.TestCase):
         self.assertRegex(out, r"(?m)^  tunnel2: #\d+, reqid \d+, INSTALLED, TUNNEL-in-UDP")
         self.assertEqual(self.child_spis(driver, TUNNEL_IDS[0]), before)
 
-    def test_vpcd_to_vpcd_raw_esp(self):
-        """Without NAT (no strongSwan: a second driver plays the router and
-        initiates), the tunnel uses raw ESP (IP protocol 50) both ways:
-        office <-> VPC host ping and TCP."""
+    def start_office_driver(self, conf_name, extra_global, extra_tunnel):
+        """vpcd's driver, and a second driver as the office router (no
+        strongSwan) initiating tunnel 1 to it: both UP, the office's route
+        to the VPC through its TUN. extra_global/extra_tunnel: more lines of
+        the office driver's configuration, before and in [tunnel]."""
         driver = self.start_driver(self.driver_conf())
-        conf = os.path.join(self.tdir, "office-driver.conf")
+        conf = os.path.join(self.tdir, conf_name)
         with open(conf, "w") as f:
-            f.write("tun = vpn0\n[tunnel]\nid = office#1\nlocal = %s\nremote = %s\npsk = %s\n"
-                    "route = 10.96.0.0/16\nstartup_action = start\n" %
-                    (CGW_IP, VGW_IPS[0], self.psk[0]))
+            f.write("tun = vpn0\n%s[tunnel]\nid = office#1\nlocal = %s\nremote = %s\npsk = %s\n"
+                    "route = 10.96.0.0/16\nstartup_action = start\n%s" %
+                    (extra_global, CGW_IP, VGW_IPS[0], self.psk[0], extra_tunnel))
         office = Driver(self.ns["router"], conf, os.path.join(self.tdir, "office-driver.log"))
         self.addCleanup(office.stop)
         office.wait_line(r"^ready vpn0$", 10)
@@ -473,12 +474,23 @@ class IpsecStrongSwanTest(unittest.TestCase):
         self.addCleanup(self.ns.ip, "router", "route", "del", "10.96.0.0/16")
         office.wait_line(r"^tunnel office#1 UP$", 20)
         self.wait_up(driver, ids=TUNNEL_IDS[:1])
-        self.assertIn("raw ESP", driver.stderr())
-        self.assertNotIn("UDP-encapsulated", driver.stderr())
+        return driver, office
+
+    def office_traffic(self):
+        """office <-> VPC host: ping both ways, 3000-byte pings, TCP."""
         self.ping("office", VPC_HOST_IP)
         self.ping("vpchost", OFFICE_IP)
         self.ping("office", VPC_HOST_IP, count=2, size=3000)
         self.tcp_roundtrip("vpchost", VPC_HOST_IP, "office")
+
+    def test_vpcd_to_vpcd_raw_esp(self):
+        """Without NAT (no strongSwan: a second driver plays the router and
+        initiates), the tunnel uses raw ESP (IP protocol 50) both ways:
+        office <-> VPC host ping and TCP."""
+        driver, _ = self.start_office_driver("office-driver.conf", "", "")
+        self.assertIn("raw ESP", driver.stderr())
+        self.assertNotIn("UDP-encapsulated", driver.stderr())
+        self.office_traffic()
 
     def test_vpcd_to_vpcd_natt_gso_gro(self):
         """The office's driver forces ESP in UDP (force_encap = yes: a faked
@@ -498,27 +510,12 @@ class IpsecStrongSwanTest(unittest.TestCase):
         each with several datagrams (with udp_gro = no on vpcd's driver,
         gro_receives stays 0, with tun_offload = no tun_tso_reads: this
         fails)."""
-        driver = self.start_driver(self.driver_conf())
-        conf = os.path.join(self.tdir, "office-driver-natt.conf")
-        with open(conf, "w") as f:
-            f.write("tun = vpn0\nlog_level = info\ntun_offload = yes\n[tunnel]\nid = office#1\n"
-                    "local = %s\n"
-                    "remote = %s\npsk = %s\nroute = 10.96.0.0/16\nstartup_action = start\n"
-                    "force_encap = yes\n" %
-                    (CGW_IP, VGW_IPS[0], self.psk[0]))
-        office = Driver(self.ns["router"], conf, os.path.join(self.tdir, "office-driver.log"))
-        self.addCleanup(office.stop)
-        office.wait_line(r"^ready vpn0$", 10)
-        self.ns.ip("router", "route", "replace", "10.96.0.0/16", "dev", "vpn0")
-        self.addCleanup(self.ns.ip, "router", "route", "del", "10.96.0.0/16")
-        office.wait_line(r"^tunnel office#1 UP$", 20)
-        self.wait_up(driver, ids=TUNNEL_IDS[:1])
+        driver, office = self.start_office_driver("office-driver-natt.conf",
+                                                  "log_level = info\ntun_offload = yes\n",
+                                                  "force_encap = yes\n")
         self.assertIn("UDP-encapsulated", driver.stderr())
         self.assertIn("UDP-encapsulated", office.stderr())
-        self.ping("office", VPC_HOST_IP)
-        self.ping("vpchost", OFFICE_IP)
-        self.ping("office", VPC_HOST_IP, count=2, size=3000)
-        self.tcp_roundtrip("vpchost", VPC_HOST_IP, "office")
+        self.office_traffic()
         counters = lambda d: {k: int(v) for k, v in re.findall(
             r"(\w+)=(\d+)", next(l for l in d.status() if l.startswith("counters ")))}
         ours, theirs = counters(driver), counters(office)
