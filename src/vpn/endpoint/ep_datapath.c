@@ -37,15 +37,6 @@
 #define EP_ROUNDS	4	/* batches per readiness event before yielding */
 #define EP_GSO_SEGS	64	/* datagrams per UDP GSO send (the kernel's UDP_MAX_SEGMENTS) */
 #define EP_GSO_BYTES	65000	/* payload per UDP GSO send (an IPv4 datagram's limit) */
-#ifndef UDP_SEGMENT
-#define UDP_SEGMENT	103	/* linux/udp.h */
-#endif
-#ifndef SOL_UDP
-#define SOL_UDP		17
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO		104	/* linux/udp.h */
-#endif
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
 #define INSIDE_BASE	0xa9fe0000u	/* 169.254.0.0/16: tunnels' inside /30s */

@@ -22,6 +22,19 @@
 #include <stdatomic.h>
 #include <sys/socket.h>
 
+/* UDP's socket options, for C libraries whose headers lack them
+ * (linux/udp.h): GSO sends (ep_datapath.c) and GRO on 4500 (ep_socket.c
+ * turns it on, ep_datapath.c reads each message's segment size). */
+#ifndef SOL_UDP
+#define SOL_UDP		17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT	103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO		104
+#endif
+
 #define EP_LOG		"vpn"
 #define EP_BATCH	64	/* packets per recvmmsg / TUN read round */
 #define EP_POOL		(EP_BATCH * 3)	/* outbound buffers: TUN packets + fragments */

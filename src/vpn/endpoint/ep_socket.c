@@ -26,13 +26,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#ifndef SOL_UDP
-#define SOL_UDP		17
-#endif
-#ifndef UDP_GRO
-#define UDP_GRO		104	/* linux/udp.h */
-#endif
-
 static int tun_create(char name[16], uint32_t mtu, bool offload);
 
 int ep_tun_open(struct vpn_endpoint *ep)
