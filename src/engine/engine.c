@@ -10,7 +10,9 @@
  * woken only when it goes from silent to ringing; the work itself is in
  * the feed, so commits while it rings are one ring); its periodic jobs
  * (the tunnel detail, the data plane's counters, BIRD's poll) are the
- * loop's timers.
+ * loop's timers, and so is the retry of a follow that could not read the
+ * feed (10 ms, doubling to 1 s, until a read works: the engine never
+ * waits for another commit to catch up).
  *
  * Events (endpoint loop / engine thread -> API thread, in order) go
  * through a base/queue.h queue whose consumer is the API thread's loop
@@ -60,6 +62,13 @@
 #include "vpn/endpoint/endpoint.h"
 
 #define ENGINE_LOG "engine"
+
+/* A follow that cannot read the feed (SQLITE_BUSY past the store's busy
+ * timeout, an I/O error) is tried again on the loop's timer, without
+ * waiting for another commit: first after ENGINE_FEED_RETRY_FIRST_MS,
+ * each failure doubling the wait up to ENGINE_FEED_RETRY_MAX_MS. */
+#define ENGINE_FEED_RETRY_FIRST_MS	10
+#define ENGINE_FEED_RETRY_MAX_MS	1000
 
 struct engine_event {
 	struct queue_node ev_node;	/* on e_events */
@@ -125,6 +134,10 @@ struct engine {
 	struct evloop_timer e_tm_detail;	/* the next periodic detail refresh */
 	struct evloop_timer e_tm_counters;	/* the next counters read */
 	struct evloop_timer e_tm_bird;		/* engine_bird_next_ms */
+	/* the feed could not be read: the next try (engine thread) */
+	struct evloop_timer e_tm_feed_retry;
+	uint64_t e_feed_retry_ms;		/* its current wait; 0: the last follow read the feed */
+	uint64_t e_feed_behind_us;		/* while retrying: the first unfollowed commit's time */
 
 	struct engine_dataplane *e_dp;		/* NULL: no data plane */
 	struct engine_bgp_side *e_bgp_side;	/* with e_ep: bgp0 and the inside addresses */
@@ -874,7 +887,47 @@ static bool engine_prepare(void *arg)
 	return true;
 }
 
-static void feed_follow(struct engine *e, uint64_t commit_us);
+static bool feed_follow(struct engine *e, uint64_t commit_us);
+
+static void feed_retry_due(void *arg, uint64_t now);
+
+/* Engine thread: one follow of the feed, commit_us the first unfollowed
+ * commit's time. A follow that cannot read the feed starts a spell of
+ * retries on e_tm_feed_retry (the replica logs its first failure and the
+ * read that ends it, not each retry); a follow that reads it, whether the
+ * doorbell's or the timer's, ends the spell. A doorbell during a spell
+ * follows at once as usual and leaves the timer's wait as it is. */
+static void feed_try(struct engine *e, uint64_t commit_us, uint64_t now)
+{
+	if (e->e_feed_retry_ms && e->e_feed_behind_us < commit_us)
+		commit_us = e->e_feed_behind_us;	/* behind since then */
+	if (feed_follow(e, commit_us)) {
+		if (e->e_feed_retry_ms)
+			evloop_timer_cancel(e->e_loop, &e->e_tm_feed_retry);
+		e->e_feed_retry_ms = 0;
+		return;
+	}
+	if (!e->e_feed_retry_ms) {
+		e->e_feed_retry_ms = ENGINE_FEED_RETRY_FIRST_MS;
+		e->e_feed_behind_us = commit_us;
+		evloop_timer_set(e->e_loop, &e->e_tm_feed_retry, now + e->e_feed_retry_ms, feed_retry_due, e);
+	}
+}
+
+/* Timer: the feed tried again after e_feed_retry_ms; another failure
+ * doubles the wait, up to ENGINE_FEED_RETRY_MAX_MS. */
+static void feed_retry_due(void *arg, uint64_t now)
+{
+	struct engine *e = arg;
+	if (feed_follow(e, e->e_feed_behind_us)) {
+		e->e_feed_retry_ms = 0;
+		return;
+	}
+	e->e_feed_retry_ms *= 2;
+	if (e->e_feed_retry_ms > ENGINE_FEED_RETRY_MAX_MS)
+		e->e_feed_retry_ms = ENGINE_FEED_RETRY_MAX_MS;
+	evloop_timer_set(e->e_loop, &e->e_tm_feed_retry, now + e->e_feed_retry_ms, feed_retry_due, e);
+}
 
 /* Wakeup: the feed followed while its doorbell rings (batches committed
  * while the engine works are read together), then, after an UP/DOWN
@@ -888,7 +941,7 @@ static void engine_woken(void *arg, uint64_t now)
 		uint64_t commit_us = atomic_exchange(&e->e_feed_since_us, 0);
 		if (!commit_us)
 			break;
-		feed_follow(e, commit_us);
+		feed_try(e, commit_us, now);
 	}
 	bool detail_now = atomic_exchange(&e->e_detail_due, false) && e->e_ep;
 	if (detail_now && !evloop_stopping(e->e_loop))
@@ -1150,22 +1203,22 @@ static void feed_change(void *arg, uint64_t seq, const char *type, const char *i
 		fc->fc_net = strcmp(type, *t) == 0;
 }
 
-/* Engine thread, woken by a commit: what the feed has after the view's
- * cursor, applied to the view, then reconciled — each changed connection,
- * and the network when a type of it changed (the whole view after a
- * resync). Observed state the engine posted comes back this way too, as
- * any change: a connection whose _ConfigVersion and VPC blocks did not
- * move is not reconciled again, and a rebuilt plan posts nothing, so
- * nothing loops. A feed that cannot be read is logged; the next commit
- * tries again. */
-static void feed_follow(struct engine *e, uint64_t commit_us)
+/* Engine thread, woken by a commit (or retrying, feed_try): what the
+ * feed has after the view's cursor, applied to the view, then reconciled
+ * — each changed connection, and the network when a type of it changed
+ * (the whole view after a resync). Observed state the engine posted comes
+ * back this way too, as any change: a connection whose _ConfigVersion
+ * and VPC blocks did not move is not reconciled again, and a rebuilt plan
+ * posts nothing, so nothing loops. false: the feed could not be read
+ * (the view as it was; feed_try tries again). */
+static bool feed_follow(struct engine *e, uint64_t commit_us)
 {
 	if (!e->e_replica)
-		return;
+		return true;
 	struct follow_ctx fc = { e, false };
 	int rc = state_replica_follow(e->e_replica, feed_change, &fc);
 	if (rc < 0 && rc != STATE_RESYNC)
-		return;
+		return false;
 	struct cache *view = state_replica_cache(e->e_replica);
 	if (rc == STATE_RESYNC) {
 		if (e->e_ep)
@@ -1174,6 +1227,7 @@ static void feed_follow(struct engine *e, uint64_t commit_us)
 	}
 	if (fc.fc_net && (e->e_ep || e->e_dp))
 		net_changed(e, view, commit_us);
+	return true;
 }
 
 /* Any thread: the doorbell rung; the engine thread is woken when it was

@@ -57,8 +57,11 @@
  *                  vpn_endpoint add/update/remove by tunnel id
  *                  "<vpn-id>#<n>", one kernel route per static route into
  *                  the TUN (reference-counted across connections); then,
- *                  when a network type changed, the plan. It never touches
- *                  the API's cache or its store connection.
+ *                  when a network type changed, the plan. A read that
+ *                  fails is tried again on its loop's timer (10 ms
+ *                  doubling to 1 s) until one works, with no further
+ *                  commit needed. It never touches the API's cache or
+ *                  its store connection.
  *   endpoint loop  calls on_status at every UP/DOWN change; the engine
  *                  queues it and wakes the API thread (eventfd).
  *

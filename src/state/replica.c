@@ -11,6 +11,11 @@
  * and the resource dropped from the view (never half a doc). A full load
  * builds a new cache and swaps it in. Cost: one indexed query per follow,
  * O(k) parsing for k changes; a load is O(resources).
+ *
+ * A read that fails is logged once per spell of failures: the first (at
+ * error), then nothing however often the follower tries again, until a
+ * read works (at info, with how many failed). The follower decides when
+ * to try again (the engine: a timer with backoff).
  */
 #include "state/state.h"
 
@@ -35,6 +40,7 @@ struct state_replica {
 	uint64_t sr_seq;
 	bool sr_loaded;
 	uint64_t sr_applied;
+	uint64_t sr_failures;		/* reads failed since the last that worked */
 	struct replica_rec *sr_recs;	/* the records of one follow */
 	size_t sr_nrecs, sr_caprecs;
 };
@@ -96,6 +102,23 @@ struct cache *state_replica_cache(struct state_replica *r) { return r->sr_cache;
 uint64_t state_replica_seq(const struct state_replica *r) { return r->sr_seq; }
 uint64_t state_replica_applied(const struct state_replica *r) { return r->sr_applied; }
 
+/* A read failed: logged at the first of a spell. */
+static void read_failed(struct state_replica *r, const char *what)
+{
+	if (!r->sr_failures++)
+		log_error(REPLICA_LOG, "a follower cannot read %s after change %llu: it keeps its view and tries "
+			  "again (logged again when a read works)", what, (unsigned long long)r->sr_seq);
+}
+
+/* A read worked: the end of a spell of failures, if any, logged. */
+static void read_worked(struct state_replica *r)
+{
+	if (r->sr_failures)
+		log_info(REPLICA_LOG, "a follower reads the change feed again, at change %llu, after %llu failed "
+			 "read(s)", (unsigned long long)r->sr_seq, (unsigned long long)r->sr_failures);
+	r->sr_failures = 0;
+}
+
 /* A record's doc, or NULL (logged) when its JSON does not parse. */
 static struct doc *parse(const char *type, const char *id, const char *json)
 {
@@ -126,8 +149,7 @@ static int replica_load(struct state_replica *r)
 	struct load_ctx lc = { cache_new(), 0 };
 	uint64_t seq = 0;
 	if (store_load_snapshot(r->sr_store, load_row, &lc, &seq) < 0) {
-		log_error(REPLICA_LOG, "a follower cannot read the whole state; it keeps its view at change %llu",
-			  (unsigned long long)r->sr_seq);
+		read_failed(r, "the whole state");
 		cache_free(lc.lc_cache);
 		return -1;
 	}
@@ -136,6 +158,7 @@ static int replica_load(struct state_replica *r)
 	r->sr_seq = seq;
 	r->sr_loaded = true;
 	r->sr_applied += lc.lc_n;
+	read_worked(r);
 	return 0;
 }
 
@@ -166,8 +189,7 @@ int state_replica_follow(struct state_replica *r, state_change_fn fn, void *arg)
 	}
 	if (rc < 0) {
 		recs_clear(r);
-		log_error(REPLICA_LOG, "a follower cannot read the change feed after %llu",
-			  (unsigned long long)r->sr_seq);
+		read_failed(r, "the change feed");
 		return -1;
 	}
 	for (size_t i = 0; i < r->sr_nrecs; i++) {
@@ -181,6 +203,7 @@ int state_replica_follow(struct state_replica *r, state_change_fn fn, void *arg)
 			r->sr_seq = rec->rr_seq;
 		r->sr_applied++;
 	}
+	read_worked(r);
 	for (size_t i = 0; fn && i < r->sr_nrecs; i++) {
 		const struct replica_rec *rec = &r->sr_recs[i];
 		const struct res *res = rec->rr_json ? cache_get_any(r->sr_cache, rec->rr_id) : NULL;

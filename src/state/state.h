@@ -163,7 +163,9 @@ uint64_t state_replica_seq(const struct state_replica *r);
  * 0; STATE_RESYNC when the view was (re)loaded whole (the first call, or
  * the cursor older than the feed remembers: fn is not called, the
  * follower takes everything from the view); -1 when the store cannot be
- * read (the view and the cursor as they were, logged). */
+ * read (the view and the cursor as they were; the caller tries again when
+ * it likes). Failures are logged once per spell: the first, then the read
+ * that works again, not each failed retry. */
 int state_replica_follow(struct state_replica *r, state_change_fn fn, void *arg);
 /* How many records the replica has parsed and applied since it opened
  * (loads included): what following cost, for tests and logs. */

@@ -6,7 +6,8 @@
  * (NULL once deleted); nothing of an undone change; nothing twice; a
  * follower behind what the feed keeps told to resync; and the replica, a
  * follower's own view filled from the feed's records (another writer's
- * too), which reads the whole state when it is too far behind.
+ * too), which reads the whole state when it is too far behind, and
+ * keeps its view and cursor when a read fails.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "base/doc.h"
 #include "state/state.h"
@@ -326,6 +329,47 @@ static void test_replica_resyncs(void **ts)
 	state_replica_free(r);
 }
 
+/* A read of the feed that fails (a real SQLite error: another connection
+ * renamed the table of deletions the feed's query reads) leaves the view
+ * and the cursor as they were, as often as it is tried; once the table
+ * is back, the next follow delivers what was committed meanwhile, once. */
+static void test_replica_read_fails(void **ts)
+{
+	struct fixture *f = *ts;
+	assert_int_equal(change(f->f_state, 0, "vpc", "vpc-1", 1), 0);
+	assert_int_equal(state_commit(f->f_state), 0);
+	struct state_replica *r = state_replica_open(f->f_store);
+	assert_non_null(r);
+	struct seen sn = { 0 };
+	assert_int_equal(state_replica_follow(r, seen_change, &sn), STATE_RESYNC);
+	uint64_t seq = state_replica_seq(r), applied = state_replica_applied(r);
+	char path[256];
+	snprintf(path, sizeof(path), "%s/vpcd.db", f->f_dir);
+	sqlite3 *other;
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "ALTER TABLE deleted RENAME TO deleted_away", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(change(f->f_state, 0, "vpc", "vpc-1", 2), 0);
+	assert_int_equal(state_commit(f->f_state), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(state_replica_follow(r, seen_change, &sn), -1);
+		assert_string_equal(sn.text, "");
+		assert_int_equal(state_replica_seq(r), seq);
+		assert_int_equal(state_replica_applied(r), applied);
+		assert_int_equal(view_n(r, "vpc", "vpc-1"), 1);
+	}
+	assert_int_equal(sqlite3_exec(other, "ALTER TABLE deleted_away RENAME TO deleted", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(other);
+	assert_int_equal(state_replica_follow(r, seen_change, &sn), 0);
+	assert_string_equal(sn.text, "vpc/vpc-1=2");
+	assert_int_equal(view_n(r, "vpc", "vpc-1"), 2);
+	assert_int_equal(state_replica_seq(r), state_seq(f->f_state));
+	assert_int_equal(state_replica_follow(r, seen_change, &sn), 0);	/* nothing twice */
+	assert_string_equal(sn.text, "vpc/vpc-1=2");
+	state_replica_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +378,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_feed_too_old_resyncs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replica_own_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replica_resyncs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replica_read_fails, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
