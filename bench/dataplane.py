@@ -7,12 +7,16 @@ with rules, so every packet takes the full path: parse, source check,
 NACL out/in, SG via conntrack, LPM, MAC rewrite), then the same two
 namespaces joined by a Linux bridge (veth pairs) in the same run.
 iperf3 TCP throughput and small-packet UDP rate, side by side. The router
-runs three times: with TAP offloads (virtio_net_hdr, TSO/checksum: 64 KB GSO
-frames, the default) and its TAP frames batched through io_uring (the
-default); the same with one read(2)/write(2) per frame (tap_io =
-syscalls; a UDP train, datagrams of one flow written as one GSO frame, is
-one write there too); and without offloads (one 1500-byte frame per
-read/write, batched, no UDP trains: they need the virtio_net_hdr).
+runs four times: with TAP offloads (virtio_net_hdr, TSO/checksum: 64 KB GSO
+frames, the default), its TAP frames batched through io_uring (the
+default) and overload shedding at vpcd's default (nice 10 while most TAP
+batches come back full: see src/net/router.c); the same with shedding
+off (shed_nice = 0); the same with one read(2)/write(2) per frame
+(tap_io = syscalls; a UDP train, datagrams of one flow written as one
+GSO frame, is one write there too); and without offloads (one 1500-byte
+frame per read/write, batched, no UDP trains: they need the
+virtio_net_hdr). --busy N runs everything beside N CPU-bound processes
+of nice 0 (what shedding gives up when the machine is busy anyway).
 
 For each router case it also prints the router's CPU time per frame
 forwarded during the UDP test (the harness's user+system time over its
@@ -26,11 +30,11 @@ for its cases), the share of the test each of them spent runnable but
 waiting for a CPU (run_delay in /proc/PID/schedstat, sampled from 0.5 s
 after the start to 0.5 s before the end), and how often the router's
 thread went to sleep (voluntary context switches per 1,000 frames
-forwarded). --runs N
+forwarded), and its shedding spells and milliseconds during the UDP test. --runs N
 repeats everything N times and prints each run and then the median of
 each cell.
 
-Usage (root): bench/dataplane.py [--build build] [--seconds 5] [--udp-len 64] [--runs 1]
+Usage (root): bench/dataplane.py [--build build] [--seconds 5] [--udp-len 64] [--runs 1] [--busy N]
 Namespaces get per-run unique names and are always removed."""
 import argparse
 import json
@@ -126,14 +130,18 @@ def iperf(ns_client, ns_server, server_ip, seconds, udp_len=None, router_pid=Non
         srv.wait(10)
 
 
+# A CPU-bound process of nice 0 (--busy), ending by itself after 10 minutes
+BUSY_LOOP = "import time\nend = time.time() + 600\nwhile time.time() < end:\n    pass\n"
+
+
 def harness_counters(drv):
-    """The harness's counters line (SIGUSR1) and its tx count."""
+    """The harness's counters line (SIGUSR1), its tx count and its fields."""
     drv.send_signal(signal.SIGUSR1)
     for line in drv.stdout:
         if line.startswith("counters"):
             fields = dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
-            return line.strip(), int(fields.get("tx", 0))
-    return "", 0
+            return line.strip(), int(fields.get("tx", 0)), fields
+    return "", 0, {}
 
 
 def sleeps(pid):
@@ -152,13 +160,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def router_case(build, tag, seconds, udp_len, offload=True, tap_io="batched"):
+def router_case(build, tag, seconds, udp_len, offload=True, tap_io="batched", shed_nice=None):
     ids = ("i-bench%sa" % tag, "i-bench%sb" % tag)
     conf = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
     conf.write("""
 log_level = warn
 offload = %s
 tap_io = %s
+%s
 [subnet]
 id = subnet-a
 vpc = vpc-1
@@ -194,7 +203,8 @@ id = %s
 subnet = subnet-b
 ip = 10.96.1.10
 groups = sg-1
-""" % (("yes" if offload else "no", tap_io) + ids))
+""" % (("yes" if offload else "no", tap_io,
+        "" if shed_nice is None else "shed_nice = %d" % shed_nice) + ids))
     conf.close()
     drv = subprocess.Popen([os.path.join(build, "net-harness"), conf.name], stdout=subprocess.PIPE,
                            text=True)
@@ -202,9 +212,12 @@ groups = sg-1
         if drv.stdout.readline().strip() != "ready":
             raise RuntimeError("net-harness did not start")
         tcp = iperf(ids[0], ids[1], "10.96.1.10", seconds)
-        tx0, cpu0, sl0 = harness_counters(drv)[1], cpu_seconds(drv.pid), sleeps(drv.pid)
+        _, tx0, f0 = harness_counters(drv)
+        cpu0, sl0 = cpu_seconds(drv.pid), sleeps(drv.pid)
         udp = iperf(ids[0], ids[1], "10.96.1.10", seconds, udp_len, drv.pid)
-        counters, tx1 = harness_counters(drv)
+        counters, tx1, f1 = harness_counters(drv)
+        udp["shed_ms"] = int(f1.get("shed_ms", 0)) - int(f0.get("shed_ms", 0))
+        udp["sheds"] = int(f1.get("sheds", 0)) - int(f0.get("sheds", 0))
         udp["cpu_router"] = cpu_seconds(drv.pid) - cpu0
         udp["ns_per_frame"] = udp["cpu_router"] * 1e9 / max(tx1 - tx0, 1)
         udp["sleeps_per_kframe"] = (sleeps(drv.pid) - sl0) * 1000.0 / max(tx1 - tx0, 1)
@@ -266,6 +279,9 @@ def print_table(title, names, cells, udp_len):
                  tuple("%.0f%%, %.0f%%, %s" % (udp["wait_sender"], udp["wait_receiver"],
                                               "%.0f%%" % udp["wait_router"] if "wait_router" in udp else "-")
                        if "wait_sender" in udp else "-" for _, udp in cells)))
+    print(row % (("  router shedding: spells, ms",) +
+                 tuple("%d, %d" % (udp["sheds"], udp["shed_ms"]) if "sheds" in udp else "-"
+                       for _, udp in cells)))
     print(row % (("  router sleeps per 1,000 frames",) +
                  tuple("%.1f" % udp["sleeps_per_kframe"] if "sleeps_per_kframe" in udp else "-"
                        for _, udp in cells)))
@@ -277,28 +293,40 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--udp-len", type=int, default=64)
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--busy", type=int, default=0,
+                    help="run everything beside N busy loops (CPU-bound processes of nice 0)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("needs root")
     build = os.path.abspath(args.build)
-    names = ("vpcd router (offloads)", "... read/write per frame", "vpcd router (no offloads)",
-             "Linux bridge")
+    names = ("vpcd router (offloads)", "... shedding off", "... read/write per frame",
+             "vpcd router (no offloads)", "Linux bridge")
     runs = []
+    busy = []
     for i in range(args.runs):
         tag = secrets.token_hex(3)
         load0 = loadavg()
-        r_tcp, r_udp, counters = router_case(build, tag, args.seconds, args.udp_len)
-        s_tcp, s_udp, s_counters = router_case(build, tag, args.seconds, args.udp_len,
-                                               tap_io="syscalls")
-        p_tcp, p_udp, p_counters = router_case(build, tag, args.seconds, args.udp_len,
-                                               offload=False)
-        b_tcp, b_udp = bridge_case(tag, args.seconds, args.udp_len)
-        cells = [(r_tcp, r_udp), (s_tcp, s_udp), (p_tcp, p_udp), (b_tcp, b_udp)]
+        try:
+            busy = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(args.busy)]
+            r_tcp, r_udp, counters = router_case(build, tag, args.seconds, args.udp_len)
+            o_tcp, o_udp, o_counters = router_case(build, tag, args.seconds, args.udp_len, shed_nice=0)
+            s_tcp, s_udp, s_counters = router_case(build, tag, args.seconds, args.udp_len,
+                                                   tap_io="syscalls")
+            p_tcp, p_udp, p_counters = router_case(build, tag, args.seconds, args.udp_len,
+                                                   offload=False)
+            b_tcp, b_udp = bridge_case(tag, args.seconds, args.udp_len)
+        finally:
+            for p in busy:
+                p.kill()
+                p.wait()
+        cells = [(r_tcp, r_udp), (o_tcp, o_udp), (s_tcp, s_udp), (p_tcp, p_udp), (b_tcp, b_udp)]
         runs.append(cells)
-        print_table("run %d of %d (load average %s before, %s after)" % (i + 1, args.runs, load0,
-                                                                       loadavg()),
+        print_table("run %d of %d (load average %s before, %s after%s)" % (
+                        i + 1, args.runs, load0, loadavg(),
+                        "; beside %d busy loops" % args.busy if args.busy else ""),
                     names, cells, args.udp_len)
         print("router (offloads) %s" % counters)
+        print("router (offloads, shedding off) %s" % o_counters)
         print("router (offloads, read/write per frame) %s" % s_counters)
         print("router (no offloads) %s" % p_counters)
         sys.stdout.flush()

@@ -27,7 +27,9 @@ const char cli_dataplane_help[] =
 	"(bad-frame, src-dst-check, nacl-out, sg-egress, no-route, blackhole, no-eni,\n"
 	"nacl-in, sg-ingress, no-port, no-public-ip, fragment, ...), frames forwarded\n"
 	"(ENI side and gateway ports), ARP replies, GSO frames and software segments,\n"
-	"connection-table entries and evictions. Counted since vpcd started.\n"
+	"connection-table entries and evictions, the router's overload shedding (its\n"
+	"nice value while shedding, whether it sheds now, spells and milliseconds).\n"
+	"Counted since vpcd started.\n"
 	"\n"
 	"EC2 has no action for this: vpcd serves them as its own action,\n"
 	"VpcdDescribeDataPlane, and refreshes them at most every 5 seconds, when they\n"
@@ -36,7 +38,7 @@ const char cli_dataplane_help[] =
 	"\n"
 	"--output json: {\"DataPlane\": {\"State\": \"running\"|\"off\"|\"stopped\",\n"
 	"\"Reason\" (unless running), \"UpdatedAt\", \"Pid\", \"Drops\": {cause: n},\n"
-	"\"Forwarded\", \"Arp\", \"Conntrack\", \"Snapshots\"}}.\n";
+	"\"Forwarded\", \"Shedding\", \"Arp\", \"Conntrack\", \"Snapshots\"}}.\n";
 
 /* ---- the view from vpcd ----------------------------------------------------------- */
 
@@ -99,6 +101,7 @@ static void print_view(FILE *f, const struct doc *v)
 	table_init(&tb, NULL, 3, h);
 	add_rows(&tb, "drops", doc_get(v, "Drops"));
 	add_rows(&tb, "forwarded", doc_get(v, "Forwarded"));
+	add_rows(&tb, "shedding", doc_get(v, "Shedding"));
 	add_rows(&tb, "arp", doc_get(v, "Arp"));
 	add_rows(&tb, "conntrack", doc_get(v, "Conntrack"));
 	add_rows(&tb, "nat", doc_get(v, "Nat"));

@@ -31,6 +31,7 @@
 #include "base/fs.h"
 #include "engine/engine_trace.h"
 #include "engine/engine.h"
+#include "engine/engine_dataplane.h"
 #include "engine/engine_uplink.h"
 #include "model/model.h"
 #include "priv/priv.h"
@@ -49,7 +50,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: vpcd [--listen ADDR:PORT] [--data-dir DIR] [--region NAME] [--account-id ID] [--debug]\n"
 		   "            [--vpn-outside-addresses ADDR[,ADDR...]] [--vpn-tun NAME] [--no-vpn-routes]\n"
-		   "            [--dataplane [--uplink IFNAME[,via=ADDR]]] [--sync full|normal]\n"
+		   "            [--dataplane [--uplink IFNAME[,via=ADDR]] [--router-shed-nice N]]\n"
+		   "            [--sync full|normal]\n"
 		   "            [--tls [--tls-cert FILE --tls-key FILE]]\n"
 		   "            [--max-connections N] [--max-client-connections N] [--request-timeout S]\n"
 		   "            [--quota NAME=N[,NAME=N...]]\n"
@@ -77,6 +79,11 @@ static void usage(FILE *f)
 		   "  are a 1:1 NAT there, answered by proxy ARP while the ENI's subnet routes\n"
 		   "  0.0.0.0/0 to its VPC's attached igw; replies go to the MAC a destination was\n"
 		   "  seen at (or ARP for it, or for the gateway ADDR given by via=)\n"
+		   "  --router-shed-nice: with --dataplane, the virtual router's nice value while it\n"
+		   "  is overloaded (most of what it reads comes in full batches): instances that\n"
+		   "  receive what it forwards get the CPU first, and the excess is dropped at the\n"
+		   "  sending instance's own queue instead of after the router paid for it. Back\n"
+		   "  to 0 when calm; 1..19, 0: never (default %d)\n"
 		   "  --tls: HTTPS instead of HTTP on the --listen port, with the PEM certificate\n"
 		   "  (chain) and key of --tls-cert and --tls-key (which imply --tls), else with a\n"
 		   "  self-signed certificate generated into DIR/tls.crt and DIR/tls.key on first\n"
@@ -97,7 +104,8 @@ static void usage(FILE *f)
 		   "  IKE/ESP sockets only. The data dir becomes that user's\n"
 		   "  credentials: VPCD_ACCESS_KEY_ID and VPCD_SECRET_ACCESS_KEY, else DIR/credentials\n"
 		   "  (generated on first start)\n",
-		API_MAX_CONNECTIONS_DEFAULT, API_MAX_CLIENT_CONNECTIONS_DEFAULT, API_REQUEST_TIMEOUT_DEFAULT_S,
+		NET_SHED_NICE_DEFAULT, API_MAX_CONNECTIONS_DEFAULT, API_MAX_CLIENT_CONNECTIONS_DEFAULT,
+		API_REQUEST_TIMEOUT_DEFAULT_S,
 		API_UNVERIFIED_MAX >> 20, API_CLIENT_UNVERIFIED_MAX >> 20);
 	quota_usage(f);
 }
@@ -338,6 +346,7 @@ int main(int argc, char **argv)
 		{ "no-vpn-routes", no_argument, NULL, 'R' },
 		{ "dataplane", no_argument, NULL, 'P' },
 		{ "uplink", required_argument, NULL, 'U' },
+		{ "router-shed-nice", required_argument, NULL, 'N' },
 		{ "sync", required_argument, NULL, 'S' },
 		{ "tls", no_argument, NULL, 'T' },
 		{ "user", required_argument, NULL, 'u' },
@@ -369,6 +378,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'N': {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (!optarg[0] || *end || engine_dataplane_configure_shed(n < 0 || n > 19 ? -1 : (int)n) < 0) {
+				log_error("vpcd", "--router-shed-nice %s: expected 0..19", optarg);
+				return 2;
+			}
+			break;
+		}
 		case 'S':
 			if (strcmp(optarg, "full") != 0 && strcmp(optarg, "normal") != 0) {
 				log_error("vpcd", "--sync %s: expected full or normal", optarg);

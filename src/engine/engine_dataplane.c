@@ -21,6 +21,7 @@
 #include "base/base.h"
 #include "base/doc.h"
 #include "engine/engine_uplink.h"
+#include "priv/priv.h"
 #include "vpn/endpoint/endpoint.h"
 
 #define DP_LOG "engine"
@@ -51,6 +52,16 @@ struct engine_dataplane {
 	size_t dp_ninst, dp_capinst;
 };
 
+static int g_shed_nice = NET_SHED_NICE_DEFAULT;
+
+int engine_dataplane_configure_shed(int nice)
+{
+	if (nice < 0 || nice > 19)
+		return -1;
+	g_shed_nice = nice;
+	return 0;
+}
+
 static bool str_eq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
 struct engine_dataplane *engine_dataplane_new(struct ring *const *to_ep,
@@ -67,7 +78,7 @@ struct engine_dataplane *engine_dataplane_new(struct ring *const *to_ep,
 	const char *uplink = engine_uplink_configured();
 	if (uplink)
 		dp->dp_uplink = engine_uplink_new(uplink);	/* NULL (logged): igws without a port */
-	struct net_router_config rc = { .ct_entries = 0 };
+	struct net_router_config rc = { .ct_entries = 0, .shed_nice = g_shed_nice, .set_nice = priv_thread_nice };
 	dp->dp_router = net_router_new(&rc);
 	if (!dp->dp_router || net_router_start(dp->dp_router) < 0) {
 		log_error(DP_LOG, "the virtual router cannot start: no data plane");
@@ -309,6 +320,11 @@ struct doc *engine_dataplane_counters_doc(const struct net_counters *c, int64_t 
 	doc_set_int(fw, "UdpTrainFrames", i64(c->udp_train_frames));
 	doc_set_int(fw, "TcpTrains", i64(c->tcp_trains));
 	doc_set_int(fw, "TcpTrainSegments", i64(c->tcp_train_segments));
+	struct doc *shed = doc_set(d, "Shedding", doc_obj());
+	doc_set_int(shed, "Nice", c->shed_nice);
+	doc_set_int(shed, "Active", c->shedding ? 1 : 0);
+	doc_set_int(shed, "Spells", i64(c->sheds));
+	doc_set_int(shed, "Milliseconds", i64(c->shed_ms));
 	struct doc *arp = doc_set(d, "Arp", doc_obj());
 	doc_set_int(arp, "Replies", i64(c->arp_replies));
 	doc_set_int(arp, "Ignored", i64(c->arp_ignored));

@@ -42,6 +42,11 @@ struct ring;
 struct engine_dataplane *engine_dataplane_new(struct ring *const *to_ep,
 					      struct ring *const *to_router, size_t nsides);
 
+/* Before engine_dataplane_new (vpcd's --router-shed-nice): the router's
+ * nice value while it sheds overload (net.h, shed_nice), 0..19, 0 off;
+ * NET_SHED_NICE_DEFAULT unless called. 0, or -1 out of range. */
+int engine_dataplane_configure_shed(int nice);
+
 /* Engine thread: namespaces created and deleted, the snapshot swapped.
  * Takes plan (freed here). */
 void engine_dataplane_apply(struct engine_dataplane *dp, struct engine_net_plan *plan);
@@ -62,6 +67,8 @@ bool engine_dataplane_counters(struct engine_dataplane *dp, struct net_counters 
  *       (io_uring rounds of TAP frames), "UdpTrains", "UdpTrainFrames",
  *       "TcpTrains", "TcpTrainSegments" (GSO frames written to ENIs and
  *       the datagrams or segments in them) },
+ *     "Shedding": { "Nice" (while shedding; 0: shedding off), "Active"
+ *       (1 in a spell now), "Spells", "Milliseconds" (spent in them) },
  *     "Arp": { "Replies", "Ignored" },
  *     "Conntrack": { "Entries", "Evictions", "FragmentEvictions" },
  *     "Snapshots": n }

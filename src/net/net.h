@@ -108,6 +108,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define NET_ID_MAX		48	/* "subnet-0123456789abcdef0", "pcx-..." + NUL */
 #define NET_ENI_MAX_GROUPS	16	/* AWS: 5 by default, 16 at most */
@@ -362,10 +363,15 @@ struct net_counters {
 	/* added with UDP trains: */
 	uint64_t udp_trains;		/* GSO UDP frames written to ENIs (trains of datagrams) */
 	uint64_t udp_train_frames;	/* the datagrams in them (tx_frames counts each) */
+	uint64_t sheds, shed_ms;	/* overload shedding (router.c): spells, ms spent in them */
+	bool shedding;			/* in a spell now */
+	int shed_nice;			/* the nice value while shedding; 0: shedding off */
 	/* added with TCP trains: */
 	uint64_t tcp_trains;		/* GSO TCP frames written to ENIs (trains of segments) */
 	uint64_t tcp_train_segments;	/* the segments in them (tx_frames counts each) */
 };
+
+#define NET_SHED_NICE_DEFAULT	10	/* vpcd's --router-shed-nice unless told */
 
 struct net_router_config {
 	uint8_t router_mac[6];		/* all zero: 0e:76:70:63:64:01 */
@@ -376,6 +382,12 @@ struct net_router_config {
 					 * benches); also so on kernels before 6.2, whose
 					 * TAPs refuse UDP GSO frames, and after a TAP
 					 * refused one (EINVAL) */
+	int shed_nice;			/* overload shedding (router.c): the router thread's
+					 * nice value while overloaded, 1..19; 0: off */
+	/* How the router thread sets its own nice value (tid, nice): 0 or
+	 * -errno. NULL: setpriority(2), which cannot take nice 0 back
+	 * without privileges (vpcd passes its privileged helper's). */
+	int (*set_nice)(pid_t tid, int nice);
 	bool no_tcp_trains;		/* true: every TCP segment written alone (tests,
 					 * benches); also so after a TAP refused a TCP GSO
 					 * frame (EINVAL) */

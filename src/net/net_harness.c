@@ -10,6 +10,7 @@
  *   tap_io = batched                 # syscalls: one read/write per frame (no io_uring)
  *   udp_trains = yes                 # no: every UDP datagram written alone
  *   tcp_trains = yes                 # no: every TCP segment written alone
+ *   shed_nice = 10                   # overload shedding's nice value (vpcd's default); 0: off
  *   [subnet]      id, vpc, cidr, route_table, nacl
  *   [route_table] id; route = CIDR local|blackhole|igw ID|vgw ID|eni ID (repeatable)
  *   [nacl]        id; rule = NUM ingress|egress allow|deny PROTO CIDR [FROM-TO | TYPE CODE]
@@ -53,6 +54,7 @@ struct drv_conf {
 	bool syscall_io;
 	bool no_udp_trains;
 	bool no_tcp_trains;
+	int shed_nice;
 	struct net_subnet_config subnets[MAX_OBJ]; size_t n_subnets;
 	struct drv_rtb rtbs[MAX_OBJ]; size_t n_rtbs;
 	struct drv_nacl nacls[MAX_OBJ]; size_t n_nacls;
@@ -196,6 +198,7 @@ conf_read(const char *path, struct drv_conf *c)
 		return -1;
 	}
 	memset(c, 0, sizeof(*c));
+	c->shed_nice = NET_SHED_NICE_DEFAULT;
 	while (fgets(line, sizeof(line), f)) {
 		lineno++;
 		char *hash = strchr(line, '#');
@@ -244,6 +247,13 @@ conf_read(const char *path, struct drv_conf *c)
 				c->no_udp_trains = strcmp(v, "no") == 0;
 			else if (strcmp(k, "tcp_trains") == 0)
 				c->no_tcp_trains = strcmp(v, "no") == 0;
+			else if (strcmp(k, "shed_nice") == 0) {
+				char *end;
+				long n = strtol(v, &end, 10);
+				if (*end || n < 0 || n > 19)
+					goto bad;
+				c->shed_nice = (int)n;
+			}
 			else if (strcmp(k, "router_mac") != 0 || !parse_mac(v, c->router_mac))
 				goto bad;
 			break;
@@ -457,7 +467,7 @@ print_counters(struct net_router *r)
 	printf("counters rx=%llu tx=%llu port_rx=%llu port_tx=%llu arp_replies=%llu arp_ignored=%llu "
 	       "ct_entries=%llu ct_evictions=%llu snapshots=%llu gso_rx=%llu sw_segments=%llu "
 	       "frag_evictions=%llu tap_batches=%llu udp_trains=%llu udp_train_frames=%llu "
-	       "tcp_trains=%llu tcp_train_segments=%llu",
+	       "tcp_trains=%llu tcp_train_segments=%llu sheds=%llu shed_ms=%llu shedding=%d",
 	       (unsigned long long)k.rx_frames, (unsigned long long)k.tx_frames,
 	       (unsigned long long)k.port_rx, (unsigned long long)k.port_tx,
 	       (unsigned long long)k.arp_replies, (unsigned long long)k.arp_ignored,
@@ -466,7 +476,8 @@ print_counters(struct net_router *r)
 	       (unsigned long long)k.sw_segments, (unsigned long long)k.frag_evictions,
 	       (unsigned long long)k.tap_batches, (unsigned long long)k.udp_trains,
 	       (unsigned long long)k.udp_train_frames, (unsigned long long)k.tcp_trains,
-	       (unsigned long long)k.tcp_train_segments);
+	       (unsigned long long)k.tcp_train_segments, (unsigned long long)k.sheds,
+	       (unsigned long long)k.shed_ms, k.shedding ? 1 : 0);
 	for (unsigned i = 0; i < NET_DROP_MAX; i++)
 		printf(" %s=%llu", net_drop_name(i), (unsigned long long)k.drops[i]);
 	printf("\nend\n");
@@ -499,6 +510,7 @@ main(int argc, char **argv)
 	rc_cfg.syscall_io = cur->syscall_io;
 	rc_cfg.no_udp_trains = cur->no_udp_trains;
 	rc_cfg.no_tcp_trains = cur->no_tcp_trains;
+	rc_cfg.shed_nice = cur->shed_nice;
 	struct net_router *r = net_router_new(&rc_cfg);
 	if (!r)
 		return 1;

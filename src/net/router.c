@@ -75,6 +75,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,6 +157,19 @@ struct net_router {
 	_Atomic uint64_t r_gso_rx, r_sw_segments, r_frag_evictions;
 	_Atomic uint64_t r_nat_live, r_nat_refused;
 	_Atomic uint64_t r_tap_batches;
+	_Atomic uint64_t r_sheds, r_shed_ms;
+	_Atomic bool r_shed_active;
+	_Atomic int r_shed_nice_pub;		/* r_shed_nice, for the counters */
+	/* overload shedding (router_shed; loop thread only): the nice value
+	 * while shedding (0: off), whether shedding now, the window's start
+	 * and its TAP batches (all, full), overloaded or calm windows in a row */
+	int r_shed_nice;
+	int (*r_set_nice)(pid_t tid, int nice);	/* NULL: setpriority */
+	pid_t r_tid;
+	bool r_shedding;
+	uint64_t r_win_start;
+	uint32_t r_win_reads, r_win_full;
+	unsigned r_over, r_calm;
 	_Atomic uint64_t r_udp_trains, r_udp_train_frames;
 	_Atomic uint64_t r_tcp_trains, r_tcp_train_segments;
 };
@@ -166,6 +181,7 @@ struct batch_counts {
 	uint64_t gso_rx, sw_segments;
 	uint64_t udp_trains, udp_train_frames;
 	uint64_t tcp_trains, tcp_train_segments;
+	uint32_t eni_reads, eni_full;		/* TAP batches read, those that came back full */
 };
 
 static const char *const drop_names[NET_DROP_MAX] = {
@@ -666,6 +682,9 @@ eni_rx(struct net_router *r, const struct net_snapshot *s, uint32_t eni, uint64_
 		got[n++] = (uint8_t)i;
 	}
 	bc->rx += n;
+	bc->eni_reads++;
+	if (n == NET_BATCH)
+		bc->eni_full++;
 	for (unsigned j = 0; j < n; j++) {
 		unsigned i = got[j];
 		uint8_t *f = frame_at(r, i);
@@ -905,6 +924,88 @@ router_fd_ready(void *arg, int fd, uint32_t events, uint64_t now)
 		port_rx(r, s, sf->f_index, now, r->r_bc);
 }
 
+/* Overload shedding. When most of the TAP batches the router reads come
+ * back full (NET_BATCH frames: the senders' queues are never empty) for
+ * SHED_AFTER windows in a row, the router cannot forward all that is
+ * sent, and on a machine whose CPUs it shares with the instances it then
+ * also takes the CPU the receiving instances need to drain what it
+ * forwards: their sockets overflow and every frame dropped there cost a
+ * read, a decision and a write for nothing. So while overloaded it
+ * lowers its own thread's priority to nice r_shed_nice: whoever is
+ * runnable on its CPU (a receiving instance above all) runs first, the
+ * router takes the CPU left over, and the excess is dropped where it
+ * costs least, at the sending instance's own TAP queue. SHED_CALM calm
+ * windows in a row (an idle round counts as the windows it spans) give
+ * it back nice 0. TCP through the router rarely fills a batch (its
+ * frames are 64 KB GSO frames), so bulk TCP never sheds. Going back to
+ * 0 needs privileges (vpcd's privileged helper does it for the router
+ * thread, net_router_config.set_nice): router_loop tries both ways once
+ * and turns shedding off, logged, when it cannot. A spell's start and
+ * end are one request each to the helper, which may wait behind
+ * another (a namespace being made: milliseconds); they are rare. */
+#define SHED_WINDOW_MS	10	/* overload is judged per window of this long */
+#define SHED_AFTER	3	/* overloaded windows in a row before shedding */
+#define SHED_CALM	10	/* calm windows in a row before taking the CPU back */
+
+static int
+set_nice(struct net_router *r, int nice)
+{
+	if (r->r_set_nice)
+		return r->r_set_nice(r->r_tid, nice);
+	return setpriority(PRIO_PROCESS, (id_t)r->r_tid, nice) < 0 ? -errno : 0;
+}
+
+static void
+shed_set(struct net_router *r, bool on)
+{
+	int nice = on ? r->r_shed_nice : 0;
+	int rc = set_nice(r, nice);
+
+	if (rc < 0) {
+		log_warn("net", "router: cannot set its nice value to %d (%s); no overload shedding from now on",
+			 nice, strerror(-rc));
+		r->r_shed_nice = 0;
+		return;
+	}
+	r->r_shedding = on;
+	atomic_store_explicit(&r->r_shed_active, on, memory_order_relaxed);
+	if (on)
+		atomic_fetch_add_explicit(&r->r_sheds, 1, memory_order_relaxed);
+}
+
+/* The check hook's part: this round's TAP batches into the window; at
+ * the window's end, overloaded or calm, and the nice value follows. */
+static void
+router_shed(struct net_router *r, const struct batch_counts *bc, uint64_t now)
+{
+	if (!r->r_shed_nice)
+		return;
+	r->r_win_reads += bc->eni_reads;
+	r->r_win_full += bc->eni_full;
+	if (now - r->r_win_start < SHED_WINDOW_MS)
+		return;
+	/* A window may be longer than SHED_WINDOW_MS: the loop slept (no
+	 * frames: calm for as many windows as it spans) or did not get a
+	 * CPU (its reads then come back full: overloaded). */
+	uint64_t windows = (now - r->r_win_start) / SHED_WINDOW_MS;
+	bool over = r->r_win_reads && 2 * r->r_win_full >= r->r_win_reads;
+
+	if (r->r_shedding)
+		atomic_fetch_add_explicit(&r->r_shed_ms, now - r->r_win_start, memory_order_relaxed);
+	r->r_win_start = now;
+	r->r_win_reads = r->r_win_full = 0;
+	if (over) {
+		r->r_calm = 0;
+		if (++r->r_over >= SHED_AFTER && !r->r_shedding)
+			shed_set(r, true);
+	} else {
+		r->r_over = 0;
+		r->r_calm += windows > SHED_CALM ? SHED_CALM : (unsigned)windows;
+		if (r->r_calm >= SHED_CALM && r->r_shedding)
+			shed_set(r, false);
+	}
+}
+
 /* The check hook, after the fds of every round: each ring port with
  * packets served, then the round's counts published. */
 static void
@@ -917,6 +1018,7 @@ router_check(void *arg, uint64_t now)
 		if (ring_pending(s->gws[s->ring_gws[k]].w_ring_in))
 			ring_port_rx(r, s, s->ring_gws[k], now, r->r_bc);
 	counts_publish(r, r->r_bc);
+	router_shed(r, r->r_bc, now);
 	memset(r->r_bc, 0, sizeof(*r->r_bc));
 }
 
@@ -926,6 +1028,20 @@ router_loop(void *arg)
 	struct net_router *r = arg;
 
 	tapio_init(&r->r_io, !r->r_syscall_io);	/* on this thread: it is the ring's only user */
+	r->r_tid = (pid_t)syscall(SYS_gettid);
+	if (r->r_shed_nice) {
+		/* shedding must be able to end: tried once */
+		int rc = set_nice(r, 1);
+		if (rc == 0)
+			rc = set_nice(r, 0);
+		if (rc < 0) {
+			log_info("net", "router: cannot lower its priority and raise it back (%s): "
+				 "no overload shedding", strerror(-rc));
+			r->r_shed_nice = 0;
+		}
+	}
+	atomic_store_explicit(&r->r_shed_nice_pub, r->r_shed_nice, memory_order_relaxed);
+	pthread_setname_np(pthread_self(), "vpcd-router");	/* top -H, /proc/PID/task/TID/comm */
 	while (!atomic_load(&r->r_stop))
 		if (evloop_run_once(r->r_loop, ROUTER_IDLE_WAIT_MS) < 0) {
 			log_error("net", "epoll_wait: %s; router stops", strerror(errno));
@@ -958,6 +1074,9 @@ net_router_new(const struct net_router_config *cfg)
 		log_info("net", "router: this kernel's TAPs take no UDP GSO frames (before 6.2): "
 			 "UDP datagrams written one by one");
 	r->r_tcp_on = !(cfg && cfg->no_tcp_trains);
+	r->r_shed_nice = cfg && cfg->shed_nice > 0 ? (cfg->shed_nice > 19 ? 19 : cfg->shed_nice) : 0;
+	r->r_set_nice = cfg ? cfg->set_nice : NULL;
+	atomic_store_explicit(&r->r_shed_nice_pub, r->r_shed_nice, memory_order_relaxed);
 	r->r_tt_queued = -1;
 	r->r_io.t_fd = -1;
 	r->r_tt_mem = malloc(VNET_HDR_MAX + NET_GSO_FRAME_MAX);
@@ -1131,6 +1250,10 @@ net_router_counters(struct net_router *r, struct net_counters *out)
 	out->nat_entries = atomic_load_explicit(&r->r_nat_live, memory_order_relaxed);
 	out->nat_refused = atomic_load_explicit(&r->r_nat_refused, memory_order_relaxed);
 	out->tap_batches = atomic_load_explicit(&r->r_tap_batches, memory_order_relaxed);
+	out->sheds = atomic_load_explicit(&r->r_sheds, memory_order_relaxed);
+	out->shed_ms = atomic_load_explicit(&r->r_shed_ms, memory_order_relaxed);
+	out->shedding = atomic_load_explicit(&r->r_shed_active, memory_order_relaxed);
+	out->shed_nice = atomic_load_explicit(&r->r_shed_nice_pub, memory_order_relaxed);
 	out->udp_trains = atomic_load_explicit(&r->r_udp_trains, memory_order_relaxed);
 	out->udp_train_frames = atomic_load_explicit(&r->r_udp_train_frames, memory_order_relaxed);
 	out->tcp_trains = atomic_load_explicit(&r->r_tcp_trains, memory_order_relaxed);

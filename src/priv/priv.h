@@ -42,6 +42,10 @@
  *                     (bgp/bgp_tun.h): its fd back
  *   BGP_ADDR          add/delete a 169.254.x.1/30 (only the .1 of a /30 of
  *                     169.254.0.0/16) on that bgp0, once BGP_TUN made it
+ *   THREAD_NICE       set a nice value 0..19 on a thread of the main process
+ *                     (only its threads): the router's overload shedding
+ *                     takes back nice 0, which an unprivileged thread may
+ *                     not (net.h, shed_nice)
  * When the main process closes the channel (vpcd stops), the helper stops
  * BIRD and deletes the BGP namespace; at its start it deletes the BGP
  * namespaces of vpcds that are gone (bgp_run_netns_sweep: a SIGKILLed
@@ -123,6 +127,8 @@ int priv_tun_open(char name[16], uint32_t mtu, unsigned flags);
 int priv_vpn_sockets(uint32_t ip, int rcvbuf, int fds[3]);
 int priv_route_change(bool add, unsigned ifindex, uint32_t addr, uint8_t prefix_len);
 int priv_uplink_socket(const char *ifname);
+/* 0 or -errno; without a helper, setpriority(2) in-process. */
+int priv_thread_nice(pid_t tid, int nice);
 /* BIRD (see BGP_START above): 0 with *pid and *pidfd (the caller's to
  * close); -1 with errno and the cause in err ("bird2 is not installed
  * (/usr/sbin/bird not found)", ...). */

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -203,6 +204,17 @@ int priv_route_change(bool add, unsigned ifindex, uint32_t addr, uint8_t prefix_
 	m.pm_ip = addr;
 	m.pm_prefix = prefix_len;
 	return call(&m, NULL, 0);	/* 0 or -errno, as engine_kroute_change */
+}
+
+int priv_thread_nice(pid_t tid, int nice)
+{
+	if (!priv_remote())
+		return setpriority(PRIO_PROCESS, (id_t)tid, nice) < 0 ? -errno : 0;
+	struct priv_msg m;
+	msg_init(&m, PRIV_OP_THREAD_NICE);
+	m.pm_num = (int32_t)tid;
+	m.pm_prefix = (uint8_t)(nice < 0 ? 255 : nice);
+	return call(&m, NULL, 0);
 }
 
 int priv_uplink_socket(const char *ifname)

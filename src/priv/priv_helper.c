@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -49,6 +50,7 @@ struct helper {
 	char h_bgp_dir[PATH_MAX];
 	char h_data_dir[PATH_MAX];
 	pid_t h_bird;
+	pid_t h_main;			/* the main process (THREAD_NICE: its threads only) */
 	bool h_bgp_tun;			/* bgp0 made (BGP_TUN): BGP_ADDR may follow */
 };
 
@@ -57,7 +59,7 @@ static const char *const op_names[PRIV_OP_MAX] = {
 	[PRIV_OP_ENI_ATTACH] = "eni-attach", [PRIV_OP_INSTANCE_DESTROY] = "instance-destroy",
 	[PRIV_OP_SET_RESOLV] = "set-resolv", [PRIV_OP_TUN_OPEN] = "tun-open",
 	[PRIV_OP_VPN_SOCKETS] = "vpn-sockets", [PRIV_OP_ROUTE] = "route",
-	[PRIV_OP_UPLINK_SOCKET] = "uplink-socket",
+	[PRIV_OP_UPLINK_SOCKET] = "uplink-socket", [PRIV_OP_THREAD_NICE] = "thread-nice",
 	[PRIV_OP_BGP_START] = "bgp-start", [PRIV_OP_BGP_STOP] = "bgp-stop",
 	[PRIV_OP_BGP_TUN] = "bgp-tun", [PRIV_OP_BGP_ADDR] = "bgp-addr",
 };
@@ -322,6 +324,19 @@ static int serve(struct helper *h, struct priv_msg *m, int *fds, size_t *nfds)
 		engine_kroute_close(nl);
 		return rc;
 	}
+	case PRIV_OP_THREAD_NICE: {
+		/* a thread of the main process (its /proc/MAIN/task/TID), nice
+		 * 0..19: nothing the main process could not do to itself but
+		 * take back the 0 it gave up (RLIMIT_NICE may not be raisable) */
+		char task[64];
+		struct stat st;
+		snprintf(task, sizeof(task), "/proc/%d/task/%d", (int)h->h_main, (int)m->pm_num);
+		if (m->pm_num <= 0 || m->pm_prefix > 19 || stat(task, &st) < 0)
+			return refuse(h, m, "a nice value 0..19 for a thread of vpcd's main process only");
+		if (setpriority(PRIO_PROCESS, (id_t)m->pm_num, m->pm_prefix) < 0)
+			return neg_errno();
+		return 0;
+	}
 	case PRIV_OP_UPLINK_SOCKET:
 		if (!h->h_uplink[0] || strcmp(m->pm_name, h->h_uplink) != 0)
 			return refuse(h, m, "only the --uplink interface");
@@ -386,7 +401,8 @@ void priv_helper_main(int fd, const struct priv_config *cfg)
 	snprintf(h.h_tun, sizeof(h.h_tun), "%s", cfg->pc_tun ? cfg->pc_tun : "");
 	snprintf(h.h_uplink, sizeof(h.h_uplink), "%s", cfg->pc_uplink_ifname ? cfg->pc_uplink_ifname : "");
 	h.h_bird = -1;
-	bgp_run_netns_name(getppid(), h.h_bgp_netns);
+	h.h_main = getppid();
+	bgp_run_netns_name(h.h_main, h.h_bgp_netns);
 	/* what a SIGKILLed vpcd left (its helper and BIRD died with it) */
 	if (cfg->pc_data_dir && geteuid() == 0)
 		bgp_run_netns_sweep();

@@ -25,6 +25,7 @@ enum priv_op {
 	PRIV_OP_BGP_STOP,
 	PRIV_OP_BGP_TUN,
 	PRIV_OP_BGP_ADDR,
+	PRIV_OP_THREAD_NICE,
 	PRIV_OP_MAX
 };
 
@@ -43,10 +44,10 @@ struct priv_msg {
 	uint32_t pm_ip;			/* VPN_SOCKETS: the address; ROUTE: the destination;
 					 * BGP_ADDR: the inside address */
 	int32_t pm_num;			/* VPN_SOCKETS: rcvbuf; TUN_OPEN: MTU; ROUTE: ifindex;
-					   BGP_START answer, BGP_STOP: BIRD's pid */
+					   BGP_START answer, BGP_STOP: BIRD's pid; THREAD_NICE: tid */
 	uint8_t pm_flag;		/* ROUTE, BGP_ADDR: add; ENI_ATTACH: primary;
 					 * TUN_OPEN: 0 or PRIV_TUN_OFFLOAD */
-	uint8_t pm_prefix;		/* ROUTE, BGP_ADDR: prefix length */
+	uint8_t pm_prefix;		/* ROUTE, BGP_ADDR: prefix length; THREAD_NICE: nice */
 	char pm_name[NET_ID_MAX];	/* instance id, namespace (BGP_*: vpcd-bgp-<pid>), TUN or uplink interface */
 	char pm_ifname[16];		/* ENI_ATTACH: eth<N> */
 	struct priv_eni pm_eni;

@@ -136,10 +136,11 @@ def find_driver():
     return None
 
 
-def config(ids, nacl_b_extra="", sg_b_tcp=True):
+def config(ids, nacl_b_extra="", sg_b_tcp=True, top="", sg_b_udp=UDP_PORT):
     a, b = ids
     return """
 log_level = info
+%s
 [subnet]
 id = subnet-a
 vpc = vpc-1
@@ -186,8 +187,56 @@ id = %s
 subnet = subnet-b
 ip = %s
 groups = sg-b
-""" % (nacl_b_extra, "rule = ingress tcp %d %d 10.96.0.0/16" % (PORT, PORT) if sg_b_tcp else "",
-       UDP_PORT, UDP_PORT, a, A_IP, b, B_IP)
+""" % (top, nacl_b_extra, "rule = ingress tcp %d %d 10.96.0.0/16" % (PORT, PORT) if sg_b_tcp else "",
+       sg_b_udp, sg_b_udp, a, A_IP, b, B_IP)
+
+
+def router_thread(pid):
+    """(tid, nice value) of process pid's router thread (named vpcd-router
+    as its first step: waited for, the thread may just be starting)."""
+    task = "/proc/%d/task" % pid
+    end = time.time() + 10
+    while time.time() < end:
+        for tid in os.listdir(task):
+            try:
+                with open(os.path.join(task, tid, "comm")) as f:
+                    if f.read().strip() != "vpcd-router":
+                        continue
+                with open(os.path.join(task, tid, "stat")) as f:
+                    return int(tid), int(f.read().rsplit(")", 1)[1].split()[16])
+            except OSError:
+                continue
+        time.sleep(0.05)
+    raise AssertionError("no thread named vpcd-router in process %d" % pid)
+
+
+def flood(test, pid, src_ns, dst_ns, dst_ip, port, seconds, procs):
+    """64-byte UDP datagrams src_ns -> dst_ip:port as fast as iperf3 sends
+    them, for a bounded time, the sender on a CPU of its own and process
+    pid's router thread on another with the receiver (as when three busy
+    threads share two CPUs: the router cannot keep up, whatever else the
+    machine runs); the router's nice values seen meanwhile."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        test.skipTest("needs two CPUs")
+    tid = router_thread(pid)[0]
+    os.sched_setaffinity(tid, {cpus[1]})
+    srv = subprocess.Popen(["taskset", "-c", str(cpus[1]), "ip", "netns", "exec", dst_ns, "iperf3", "-s", "-1",
+                            "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(srv)
+    time.sleep(0.5)
+    cl = subprocess.Popen(["taskset", "-c", str(cpus[0]), "ip", "netns", "exec", src_ns, "iperf3", "-c", dst_ip,
+                           "-p", str(port), "-u", "-b", "0", "-l", "64", "-t", str(seconds)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    procs.append(cl)
+    seen = set()
+    while cl.poll() is None:
+        seen.add(router_thread(pid)[1])
+        time.sleep(0.05)
+    test.assertEqual(cl.returncode, 0, cl.stdout.read())
+    srv.wait(10)
+    os.sched_setaffinity(tid, os.sched_getaffinity(0))
+    return seen
 
 
 @unittest.skipUnless(os.geteuid() == 0, "needs root (namespaces, TAP devices)")
@@ -201,19 +250,22 @@ class DataPlane(unittest.TestCase):
         self.dir = tempfile.mkdtemp(prefix="vpcd-dp-")
         self.conf = os.path.join(self.dir, "net.conf")
         self.write_conf()
+        self.start_driver()
+        self.procs = []
+        self.addCleanup(self.stop_procs)
+
+    def start_driver(self):
         self.lines = []
         self.cond = threading.Condition()
         self.errlog = open(os.path.join(self.dir, "driver.log"), "w")
         self.driver = subprocess.Popen([find_driver(), self.conf], stdout=subprocess.PIPE,
                                        stderr=self.errlog, text=True)
         self.addCleanup(self.stop_driver)
-        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read, args=(self.driver,), daemon=True).start()
         self.wait_line(r"^ready$", 10)
-        self.procs = []
-        self.addCleanup(self.stop_procs)
 
-    def _read(self):
-        for line in self.driver.stdout:
+    def _read(self, driver):
+        for line in driver.stdout:
             with self.cond:
                 self.lines.append(line.rstrip("\n"))
                 self.cond.notify_all()
@@ -233,6 +285,8 @@ class DataPlane(unittest.TestCase):
                 self.cond.wait(0.1)
 
     def stop_driver(self):
+        if self.errlog.closed:
+            return
         if self.driver.poll() is None:
             self.driver.send_signal(signal.SIGTERM)
             try:
@@ -383,6 +437,39 @@ class DataPlane(unittest.TestCase):
         udp = [l.split()[1:] for l in snmp if l.startswith("Udp:")]
         errors = dict(zip(udp[0], (int(v) for v in udp[1])))
         self.assertEqual((errors["InErrors"], errors["InCsumErrors"]), (0, 0))
+
+    def router_nice(self):
+        return router_thread(self.driver.pid)[1]
+
+    def flood(self, seconds):
+        return flood(self, self.driver.pid, self.ns("a"), self.ns("b"), B_IP, PORT, seconds, self.procs)
+
+    def test_overload_sheds(self):
+        """A flood of small datagrams the router cannot keep up with makes
+        it shed: its thread goes to nice 10 (vpcd's default) while the
+        flood lasts, the counters say so, and once the flood is over it
+        takes nice 0 back and forwards as before. With shed_nice = 0 the
+        same flood leaves it at nice 0."""
+        self.reload(sg_b_udp=PORT)
+        self.assertEqual(self.router_nice(), 0)
+        seen = self.flood(3)
+        self.assertIn(10, seen, "the router's nice values during the flood: %s" % sorted(seen))
+        c = self.counters()
+        self.assertGreaterEqual(c["sheds"], 1, c)
+        netns.wait_for(lambda: self.router_nice() == 0 and self.counters()["shedding"] == 0, 10,
+                       "the router back at nice 0 after the flood")
+        c = self.counters()
+        self.assertGreater(c["shed_ms"], 0, c)
+        self.assertTrue(self.ping("a", B_IP), "a -> b after the flood")
+        # the same flood with shedding off
+        self.stop_driver()
+        self.write_conf(sg_b_udp=PORT, top="shed_nice = 0")
+        self.start_driver()
+        seen = self.flood(2)
+        self.assertEqual(seen, {0}, "shedding off: the router stays at nice 0")
+        c = self.counters()
+        self.assertEqual((c["sheds"], c["shedding"]), (0, 0), c)
+        self.assertGreater(c["rx"], 10000, "a flood went through the router: %s" % c)
 
     def test_fragmented_ping(self):
         # 3000 bytes of ICMP payload: three fragments each way; the

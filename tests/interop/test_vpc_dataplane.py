@@ -329,6 +329,45 @@ class VpcDataplaneTest(unittest.TestCase):
         self.assertIn("TcpTrainSegments", fw)
         self.assertNotIn("ERROR", self.log())
 
+    def shedding(self):
+        dp = json.loads(self.dataplane("--output", "json"))["DataPlane"]
+        self.assertEqual(dp["State"], "running", dp)
+        return dp["Shedding"]
+
+    def test_overload_sheds(self):
+        """vpcd's router, running as vpcd's unprivileged user, sheds a
+        flood of small datagrams it cannot keep up with: its thread
+        (vpcd-router) goes to nice 10 (--router-shed-nice's default) while
+        the flood lasts and takes nice 0 back after it (RLIMIT_NICE, set
+        before privileges are dropped, is what allows that: without it
+        the router would stay at 10, or never shed), and vpcctl dataplane
+        (VpcdDescribeDataPlane) shows the spell."""
+        from interop.test_dataplane import flood, router_thread
+        self.data_dir = os.path.join(self.dir, "vpcd-data-shed")
+        self.start_vpcd()
+        vpc = self.call("create_vpc", CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+        sub = self.call("create_subnet", VpcId=vpc, CidrBlock="10.98.0.0/24")["Subnet"]["SubnetId"]
+        sg = self.call("create_security_group", GroupName="flood", Description="flood", VpcId=vpc)["GroupId"]
+        self.call("authorize_security_group_ingress", GroupId=sg, IpPermissions=[
+            {"IpProtocol": p, "FromPort": 9101, "ToPort": 9101, "IpRanges": [{"CidrIp": "10.98.0.0/16"}]}
+            for p in ("tcp", "udp")])
+        image = self.call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
+                          )["Images"][0]["ImageId"]
+        a, _ = self.launch(sub, sg, image)
+        b, b_ip = self.launch(sub, sg, image)
+        self.assertEqual(self.shedding()["Nice"], 10, self.log()[-3000:])
+        nice = lambda: router_thread(self.vpcd.pid)[1]
+        self.assertEqual(nice(), 0)
+        seen = flood(self, self.vpcd.pid, a, b, b_ip, 9101, 3, self.servers)
+        self.assertIn(10, seen, "vpcd-router's nice values during the flood: %s" % sorted(seen))
+        wait_for(lambda: nice() == 0, 10, "vpcd-router back at nice 0 after the flood")
+        # vpcd writes its counters at most every 5 s
+        wait_for(lambda: self.shedding()["Spells"] >= 1 and self.shedding()["Active"] == 0, 15,
+                 "vpcctl dataplane: a shedding spell, ended")
+        self.assertGreater(self.shedding()["Milliseconds"], 0)
+        self.assertNotIn("ERROR", self.log())
+        self.assertNotIn("no overload shedding", self.log())
+
     def test_feed_from_another_writer(self):
         """The engine runs what the change feed says, not what the API's
         cache holds: an ENI and a running instance written into vpcd.db by

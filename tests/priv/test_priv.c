@@ -4,7 +4,8 @@
  * through the client's calls, for everything it must refuse (other
  * addresses, devices, TUN flags other than PRIV_TUN_OFFLOAD, interfaces,
  * namespaces that are not instances',
- * malformed ENIs, unprintable resolver text, short and unknown messages);
+ * malformed ENIs, unprintable resolver text, nice values for threads not
+ * ours or outside 0..19, short and unknown messages);
  * each is answered EPERM/EINVAL without being done, and the helper still
  * answers afterwards. Nothing here needs or uses root: refusals come first;
  * then, as root only, BGP's side: the namespace vpcd-bgp-<this pid> with
@@ -21,6 +22,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <setjmp.h>
@@ -166,6 +168,28 @@ static void test_malformed_enis(void **state)
 	struct cidr4 wide = { 0, 0 };
 	e = good_eni();
 	REFUSED(priv_instance_create("i-0123456789abcdef0", &e, &wide, &fd));
+}
+
+/* THREAD_NICE: only this process's threads, only 0..19; as root the
+ * helper takes a thread to 3 and back to 0, which the thread itself,
+ * unprivileged, could not. */
+static void test_thread_nice_only_ours(void **state)
+{
+	(void)state;
+	pid_t self = (pid_t)syscall(SYS_gettid);
+	assert_int_equal(priv_thread_nice(1, 5), -EPERM);		/* init: not ours */
+	assert_int_equal(priv_thread_nice(0, 5), -EPERM);
+	assert_int_equal(priv_thread_nice(-3, 5), -EPERM);
+	assert_int_equal(priv_thread_nice(self, 20), -EPERM);
+	assert_int_equal(priv_thread_nice(self, -1), -EPERM);		/* never below 0 */
+	assert_int_equal(priv_thread_nice(self, -20), -EPERM);
+	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)self), 0);
+	if (geteuid() != 0)
+		return;
+	assert_int_equal(priv_thread_nice(self, 3), 0);
+	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)self), 3);
+	assert_int_equal(priv_thread_nice(self, 0), 0);
+	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)self), 0);
 }
 
 static void test_resolver_text_printable(void **state)
@@ -461,6 +485,7 @@ int main(void)
 		cmocka_unit_test(test_namespaces_only_instances),
 		cmocka_unit_test(test_malformed_enis),
 		cmocka_unit_test(test_resolver_text_printable),
+		cmocka_unit_test(test_thread_nice_only_ours),
 		cmocka_unit_test(test_short_and_unknown_messages),
 		cmocka_unit_test(test_bgp_only_this_vpcds),
 		cmocka_unit_test(test_bgp_directory_checked),
