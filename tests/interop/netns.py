@@ -22,6 +22,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import textwrap
 import time
 
@@ -128,15 +129,80 @@ def in_netns(name, *cmd):
     return ["ip", "netns", "exec", name] + list(cmd)
 
 
+# The echo requests of ping() below: count of them, interval seconds apart,
+# each answered or not by `wait` seconds after the last was sent. iputils'
+# ping does not do that: once a reply came, it stops waiting max(2 x the
+# largest round trip, the interval) after its last request, whatever -W
+# says, so on a loaded machine a last reply 0.3 s late through a userspace
+# tunnel counted as lost (and -w sends more requests until count replies
+# came, hiding a real loss). argv: dst count interval wait size source
+# (an address to send from, a device to bind to, or "").
+PINGER = r"""
+import os, select, socket, struct, sys, time
+dst, count, interval, wait, size, source = (sys.argv[1], int(sys.argv[2]), float(sys.argv[3]),
+                                            float(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+def csum(b):
+    b += b"\0" * (len(b) % 2)
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    return ~(s + (s >> 16)) & 0xffff
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+try:
+    socket.inet_aton(source)
+    s.bind((source, 0))
+except OSError:
+    if source:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, source.encode())
+ident, payload = os.getpid() & 0xffff, bytes(i & 0xff for i in range(size))
+sent_at, rtts, lines = {}, {}, []
+start = time.monotonic()
+while len(rtts) < count:
+    now = time.monotonic()
+    if len(sent_at) < count and now >= start + len(sent_at) * interval:
+        seq = len(sent_at) + 1
+        head = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+        sent_at[seq] = time.monotonic()
+        try:
+            s.sendto(head[:2] + struct.pack("!H", csum(head + payload)) + head[4:] + payload, (dst, 0))
+        except OSError as e:
+            lines.append("icmp_seq=%d: %s" % (seq, e.strerror))
+        continue
+    if len(sent_at) == count:
+        left = max(sent_at.values()) + wait - now
+        if left <= 0:
+            break
+    else:
+        left = start + len(sent_at) * interval - now
+    if not select.select([s], [], [], max(left, 0))[0]:
+        continue
+    pkt, (src, _) = s.recvfrom(65535)
+    icmp = pkt[(pkt[0] & 15) * 4:]
+    if len(icmp) < 8 or src != dst:
+        continue
+    kind, _, _, rid, seq = struct.unpack("!BBHHH", icmp[:8])
+    if kind == 0 and rid == ident and seq in sent_at and seq not in rtts:
+        rtts[seq] = (time.monotonic() - sent_at[seq]) * 1000
+        lines.append("%d bytes from %s: icmp_seq=%d time=%.3f ms" % (len(icmp), src, seq, rtts[seq]))
+print("\n".join(lines))
+print("--- %s ping statistics ---" % dst)
+print("%d packets transmitted, %d received, %d%% packet loss" %
+      (len(sent_at), len(rtts), 100 * (len(sent_at) - len(rtts)) // max(len(sent_at), 1)))
+if rtts:
+    v = list(rtts.values()); avg = sum(v) / len(v)
+    print("rtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms" %
+          (min(v), avg, max(v), (sum((x - avg) ** 2 for x in v) / len(v)) ** 0.5))
+"""
+
+
 def ping(name, dst, count=3, interval="0.2", wait=1, size=None, iface=None):
-    """ping -c count from namespace name: (sent, received, ping's output).
-    A ping that prints no summary counts as count sent, none received."""
-    cmd = ["ping", "-n", "-q", "-c", str(count), "-i", str(interval), "-W", str(wait)]
-    if size is not None:
-        cmd += ["-s", str(size)]
-    if iface:
-        cmd += ["-I", iface]
-    p = run(in_netns(name, *cmd, dst), check=False, timeout=count * 3 + 10)
+    """count ICMP echo requests from namespace name to dst, interval seconds
+    apart, each answered or not by wait seconds after the last one was sent
+    (PINGER; size: payload bytes, 56 as ping's; iface: an address to send
+    from, or a device, as ping -I): (sent, received, the output, with
+    ping's summary lines)."""
+    p = run(in_netns(name, sys.executable, "-c", PINGER, dst, str(count), str(interval), str(wait),
+                     str(56 if size is None else size), iface or ""),
+            check=False, timeout=count * float(interval) + float(wait) + 30)
     m = re.search(r"(\d+) packets transmitted, (\d+) received", p.stdout)
     sent, got = (int(m.group(1)), int(m.group(2))) if m else (count, 0)
     return sent, got, p.stdout

@@ -32,7 +32,8 @@ import threading
 import time
 import unittest
 
-from interop.netns import CHARON, SWANCTL, Charon, Namespaces, ping, run, stop_process, wait_for
+from interop.netns import (CHARON, PINGER, SWANCTL, Charon, Namespaces, ping, run, stop_process,
+                           wait_for)
 
 BUILD = os.environ.get("VPCD_BUILD", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 DRIVER_PATHS = [os.path.join(BUILD, "vpn-endpoint-harness"),
@@ -256,7 +257,13 @@ class IpsecStrongSwanTest(unittest.TestCase):
         for tid in ids:
             driver.wait_line(r"^tunnel %s UP$" % re.escape(tid), timeout, since)
 
-    def assert_strongswan_sas(self, tunnels=("tunnel1", "tunnel2"), timeout=10):
+    def assert_strongswan_sas(self, driver, tunnels=("tunnel1", "tunnel2"), timeout=10):
+        """Both sides have each tunnel's SAs: charon lists them ESTABLISHED
+        and INSTALLED, and the driver has each tunnel's inside CHILD SA
+        (the router's pings to our inside addresses travel in it). charon
+        initiates that CHILD SA and installs it on Quick Mode's second
+        message; the driver installs it on the third, which it may read
+        later on a loaded machine, so charon's word alone is not enough."""
         def ok():
             out = self.charon.swanctl("--list-sas").stdout
             return all(re.search(r"^%s: #\d+, ESTABLISHED, IKEv1" % t, out, re.M) and
@@ -267,6 +274,22 @@ class IpsecStrongSwanTest(unittest.TestCase):
             wait_for(ok, timeout, "ESTABLISHED/INSTALLED SAs in swanctl --list-sas")
         except AssertionError:
             raise AssertionError(self.charon.swanctl("--list-sas").stdout)
+        wanted = {TUNNEL_IDS[int(t[-1]) - 1] for t in tunnels}
+
+        def inside_installed():
+            tid, have = None, set()
+            for line in driver.status():
+                if line.startswith("status "):
+                    tid = line.split()[1]
+                elif tid in wanted and line.startswith("  child") and "lingering" not in line:
+                    ours = INSIDE_OURS[TUNNEL_IDS.index(tid)]
+                    if "local_ts=%s-%s " % (ours, ours) in line:
+                        have.add(tid)
+            return have == wanted
+        try:
+            wait_for(inside_installed, timeout, "the driver's inside CHILD SAs")
+        except AssertionError:
+            raise AssertionError("\n".join(driver.status()))
 
     def tcp_roundtrip(self, server_ns, server_ip, client_ns):
         """A TCP connection from client_ns to server_ns:5201; 200 KB each way."""
@@ -321,7 +344,7 @@ class IpsecStrongSwanTest(unittest.TestCase):
         conf = self.router_conf()
         self.start_charon(conf)
         self.wait_up(driver)
-        self.assert_strongswan_sas()
+        self.assert_strongswan_sas(driver)
         for ours in INSIDE_OURS:
             self.ping("router", ours)
         self.ping("office", VPC_HOST_IP)
@@ -347,7 +370,7 @@ class IpsecStrongSwanTest(unittest.TestCase):
         self.charon.swanctl("--initiate", "--child", "tunnel1")
         self.charon.swanctl("--initiate", "--child", "inside1")
         self.wait_up(driver, mark, ids=TUNNEL_IDS[:1])
-        self.assert_strongswan_sas()
+        self.assert_strongswan_sas(driver)
         self.ping("router", INSIDE_OURS[0])
 
         # the router dies without a word: DPD must notice
@@ -365,7 +388,7 @@ class IpsecStrongSwanTest(unittest.TestCase):
         mark = driver.mark()
         self.start_charon(conf)
         self.wait_up(driver, mark)
-        self.assert_strongswan_sas()
+        self.assert_strongswan_sas(driver)
         self.ping("office", VPC_HOST_IP)
         for ours in INSIDE_OURS:
             self.ping("router", ours)
@@ -381,7 +404,7 @@ class IpsecStrongSwanTest(unittest.TestCase):
                                                            "rekey_margin": 8}))
         self.start_charon(self.router_conf(child_life=(20, 12)))
         self.wait_up(driver)
-        self.assert_strongswan_sas()
+        self.assert_strongswan_sas(driver)
         first = self.child_spis(driver, TUNNEL_IDS[0])
         # A loaded 2-core machine drops a ping now and then; a make-before-break
         # bug loses pings at every rekey. So a run with a loss gets one more
@@ -409,7 +432,7 @@ class IpsecStrongSwanTest(unittest.TestCase):
         driver = self.start_driver(conf)
         self.start_charon(self.router_conf())
         self.wait_up(driver)
-        self.assert_strongswan_sas()
+        self.assert_strongswan_sas(driver)
         before = self.child_spis(driver, TUNNEL_IDS[0])
         with open(conf) as f:
             full = f.read()
@@ -418,8 +441,10 @@ class IpsecStrongSwanTest(unittest.TestCase):
         t2_start += "local_cidr = 10.96.0.0/16\nremote_cidr = 10.0.0.0/24\n"
 
         def remove_tunnel2_while_pinging():
-            pinger = subprocess.Popen(["ip", "netns", "exec", self.ns["office"], "ping", "-n", "-q",
-                                       "-c", "40", "-i", "0.1", "-W", "2", VPC_HOST_IP],
+            # netns.ping's echo requests, in the background (each reply
+            # waited for up to 2 s after the last request)
+            pinger = subprocess.Popen(["ip", "netns", "exec", self.ns["office"], sys.executable, "-c",
+                                       PINGER, VPC_HOST_IP, "40", "0.1", "2", "56", ""],
                                       stdout=subprocess.PIPE, text=True)
             self.addCleanup(lambda: pinger.poll() is None and pinger.kill())
             with open(conf, "w") as f:
