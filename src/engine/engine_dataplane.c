@@ -325,6 +325,7 @@ struct doc *engine_dataplane_counters_doc(const struct net_counters *c, int64_t 
 	doc_set_int(shed, "Active", c->shedding ? 1 : 0);
 	doc_set_int(shed, "Spells", i64(c->sheds));
 	doc_set_int(shed, "Milliseconds", i64(c->shed_ms));
+	doc_set_int(shed, "Withdrawn", i64(c->shed_withdrawn));
 	struct doc *arp = doc_set(d, "Arp", doc_obj());
 	doc_set_int(arp, "Replies", i64(c->arp_replies));
 	doc_set_int(arp, "Ignored", i64(c->arp_ignored));

@@ -68,7 +68,8 @@ bool engine_dataplane_counters(struct engine_dataplane *dp, struct net_counters 
  *       "TcpTrains", "TcpTrainSegments" (GSO frames written to ENIs and
  *       the datagrams or segments in them) },
  *     "Shedding": { "Nice" (while shedding; 0: shedding off), "Active"
- *       (1 in a spell now), "Spells", "Milliseconds" (spent in them) },
+ *       (1 in a spell now), "Spells", "Milliseconds" (spent in them),
+ *       "Withdrawn" (spells ended because the router's rate collapsed) },
  *     "Arp": { "Replies", "Ignored" },
  *     "Conntrack": { "Entries", "Evictions", "FragmentEvictions" },
  *     "Snapshots": n }

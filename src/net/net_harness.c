@@ -467,7 +467,8 @@ print_counters(struct net_router *r)
 	printf("counters rx=%llu tx=%llu port_rx=%llu port_tx=%llu arp_replies=%llu arp_ignored=%llu "
 	       "ct_entries=%llu ct_evictions=%llu snapshots=%llu gso_rx=%llu sw_segments=%llu "
 	       "frag_evictions=%llu tap_batches=%llu udp_trains=%llu udp_train_frames=%llu "
-	       "tcp_trains=%llu tcp_train_segments=%llu sheds=%llu shed_ms=%llu shedding=%d",
+	       "tcp_trains=%llu tcp_train_segments=%llu sheds=%llu shed_ms=%llu shedding=%d "
+	       "shed_withdrawn=%llu",
 	       (unsigned long long)k.rx_frames, (unsigned long long)k.tx_frames,
 	       (unsigned long long)k.port_rx, (unsigned long long)k.port_tx,
 	       (unsigned long long)k.arp_replies, (unsigned long long)k.arp_ignored,
@@ -477,7 +478,7 @@ print_counters(struct net_router *r)
 	       (unsigned long long)k.tap_batches, (unsigned long long)k.udp_trains,
 	       (unsigned long long)k.udp_train_frames, (unsigned long long)k.tcp_trains,
 	       (unsigned long long)k.tcp_train_segments, (unsigned long long)k.sheds,
-	       (unsigned long long)k.shed_ms, k.shedding ? 1 : 0);
+	       (unsigned long long)k.shed_ms, k.shedding ? 1 : 0, (unsigned long long)k.shed_withdrawn);
 	for (unsigned i = 0; i < NET_DROP_MAX; i++)
 		printf(" %s=%llu", net_drop_name(i), (unsigned long long)k.drops[i]);
 	printf("\nend\n");

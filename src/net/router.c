@@ -170,6 +170,15 @@ struct net_router {
 	uint64_t r_win_start;
 	uint32_t r_win_reads, r_win_full;
 	unsigned r_over, r_calm;
+	/* the spell's probe: its start (ms), the thread's CPU and run-queue
+	 * ns then (r_schedstat: /proc/thread-self/schedstat, -1: none); no
+	 * spell before r_shed_after (ms) once one was withdrawn,
+	 * r_shed_backoff apart */
+	int r_schedstat;
+	uint64_t r_probe_start, r_probe_cpu, r_probe_wait;
+	unsigned r_starved;			/* starved probes in a row */
+	uint64_t r_shed_after, r_shed_backoff;
+	_Atomic uint64_t r_shed_withdrawn;
 	_Atomic uint64_t r_udp_trains, r_udp_train_frames;
 	_Atomic uint64_t r_tcp_trains, r_tcp_train_segments;
 };
@@ -937,7 +946,21 @@ router_fd_ready(void *arg, int fd, uint32_t events, uint64_t now)
  * costs least, at the sending instance's own TAP queue. SHED_CALM calm
  * windows in a row (an idle round counts as the windows it spans) give
  * it back nice 0. TCP through the router rarely fills a batch (its
- * frames are 64 KB GSO frames), so bulk TCP never sheds. Going back to
+ * frames are 64 KB GSO frames), so bulk TCP never sheds.
+ * Shedding helps only when what runs instead of the router is what
+ * drains it: a receiver runs until its socket is empty and sleeps, so
+ * the router still gets a good part of the time it is runnable (about
+ * 40 % in bench/dataplane). When its CPU goes to processes that never
+ * sleep (busy loops of nice 0), it gets its weight's share, under 10 %,
+ * and forwards far less than the receivers could take. So every
+ * SHED_PROBE_MS of a spell the thread's time on a CPU is compared with
+ * its time runnable (/proc/thread-self/schedstat: run time and
+ * run-queue wait; 34-43 % seen with receivers, 5-9 % beside one or two
+ * busy loops): under SHED_SHARE_MIN_PCT in SHED_STARVED probes in a
+ * row, the spell is withdrawn
+ * (nice 0 again, counted) and none starts for SHED_BACKOFF_MIN_MS,
+ * doubling with each withdrawal up to SHED_BACKOFF_MAX_MS (a spell that
+ * ends calm resets it). Without schedstat there is no probe. Going back to
  * 0 needs privileges (vpcd's privileged helper does it for the router
  * thread, net_router_config.set_nice): router_loop tries both ways once
  * and turns shedding off, logged, when it cannot. A spell's start and
@@ -946,6 +969,11 @@ router_fd_ready(void *arg, int fd, uint32_t events, uint64_t now)
 #define SHED_WINDOW_MS	10	/* overload is judged per window of this long */
 #define SHED_AFTER	3	/* overloaded windows in a row before shedding */
 #define SHED_CALM	10	/* calm windows in a row before taking the CPU back */
+#define SHED_PROBE_MS	50	/* a spell's CPU share is judged this often */
+#define SHED_SHARE_MIN_PCT	15	/* of its runnable time on a CPU, or starved */
+#define SHED_STARVED	2	/* starved probes in a row: withdrawn */
+#define SHED_BACKOFF_MIN_MS	1000	/* no spell for this long after one withdrawn, */
+#define SHED_BACKOFF_MAX_MS	32000	/* doubling up to this */
 
 static int
 set_nice(struct net_router *r, int nice)
@@ -968,9 +996,62 @@ shed_set(struct net_router *r, bool on)
 		return;
 	}
 	r->r_shedding = on;
+	r->r_starved = 0;
 	atomic_store_explicit(&r->r_shed_active, on, memory_order_relaxed);
 	if (on)
 		atomic_fetch_add_explicit(&r->r_sheds, 1, memory_order_relaxed);
+}
+
+/* The thread's ns on a CPU and waiting for one, so far; false: unknown. */
+static bool
+sched_times(struct net_router *r, uint64_t *cpu, uint64_t *wait)
+{
+	char buf[96];
+	ssize_t n;
+
+	if (r->r_schedstat < 0 || (n = pread(r->r_schedstat, buf, sizeof(buf) - 1, 0)) <= 0)
+		return false;
+	buf[n] = '\0';
+	unsigned long long c, w;
+	if (sscanf(buf, "%llu %llu", &c, &w) != 2)
+		return false;
+	*cpu = c;
+	*wait = w;
+	return true;
+}
+
+static void
+probe_start(struct net_router *r, uint64_t now)
+{
+	r->r_probe_start = now;
+	if (!sched_times(r, &r->r_probe_cpu, &r->r_probe_wait))
+		r->r_probe_start = 0;
+}
+
+/* A spell's probe period is over: starved (its share of its runnable
+ * time under SHED_SHARE_MIN_PCT), withdrawn and backed off. */
+static void
+shed_probe(struct net_router *r, uint64_t now)
+{
+	uint64_t cpu, wait;
+
+	if (!r->r_probe_start || now - r->r_probe_start < SHED_PROBE_MS || !sched_times(r, &cpu, &wait))
+		return;
+	uint64_t dc = cpu - r->r_probe_cpu, dw = wait - r->r_probe_wait;
+	probe_start(r, now);
+	if (dc * 100 >= (dc + dw) * SHED_SHARE_MIN_PCT) {
+		r->r_starved = 0;
+		return;
+	}
+	if (++r->r_starved < SHED_STARVED)
+		return;
+	shed_set(r, false);
+	atomic_fetch_add_explicit(&r->r_shed_withdrawn, 1, memory_order_relaxed);
+	r->r_shed_backoff = r->r_shed_backoff ? r->r_shed_backoff * 2 : SHED_BACKOFF_MIN_MS;
+	if (r->r_shed_backoff > SHED_BACKOFF_MAX_MS)
+		r->r_shed_backoff = SHED_BACKOFF_MAX_MS;
+	r->r_shed_after = now + r->r_shed_backoff;
+	r->r_over = 0;
 }
 
 /* The check hook's part: this round's TAP batches into the window; at
@@ -996,13 +1077,19 @@ router_shed(struct net_router *r, const struct batch_counts *bc, uint64_t now)
 	r->r_win_reads = r->r_win_full = 0;
 	if (over) {
 		r->r_calm = 0;
-		if (++r->r_over >= SHED_AFTER && !r->r_shedding)
+		if (++r->r_over >= SHED_AFTER && !r->r_shedding && now >= r->r_shed_after) {
 			shed_set(r, true);
+			probe_start(r, now);
+		} else if (r->r_shedding) {
+			shed_probe(r, now);
+		}
 	} else {
 		r->r_over = 0;
 		r->r_calm += windows > SHED_CALM ? SHED_CALM : (unsigned)windows;
-		if (r->r_calm >= SHED_CALM && r->r_shedding)
+		if (r->r_calm >= SHED_CALM && r->r_shedding) {
 			shed_set(r, false);
+			r->r_shed_backoff = 0;
+		}
 	}
 }
 
@@ -1029,6 +1116,10 @@ router_loop(void *arg)
 
 	tapio_init(&r->r_io, !r->r_syscall_io);	/* on this thread: it is the ring's only user */
 	r->r_tid = (pid_t)syscall(SYS_gettid);
+	r->r_schedstat = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	if (r->r_shed_nice && r->r_schedstat < 0)
+		log_info("net", "router: no /proc/thread-self/schedstat (%s): a shedding spell is not "
+			 "withdrawn when the router starves", strerror(errno));
 	if (r->r_shed_nice) {
 		/* shedding must be able to end: tried once */
 		int rc = set_nice(r, 1);
@@ -1049,6 +1140,9 @@ router_loop(void *arg)
 		}
 	router_watch_fds(r, NULL);	/* a later start watches the snapshot's afresh */
 	tapio_free(&r->r_io);
+	if (r->r_schedstat >= 0)
+		close(r->r_schedstat);
+	r->r_schedstat = -1;
 	return NULL;
 }
 
@@ -1076,6 +1170,7 @@ net_router_new(const struct net_router_config *cfg)
 	r->r_tcp_on = !(cfg && cfg->no_tcp_trains);
 	r->r_shed_nice = cfg && cfg->shed_nice > 0 ? (cfg->shed_nice > 19 ? 19 : cfg->shed_nice) : 0;
 	r->r_set_nice = cfg ? cfg->set_nice : NULL;
+	r->r_schedstat = -1;
 	atomic_store_explicit(&r->r_shed_nice_pub, r->r_shed_nice, memory_order_relaxed);
 	r->r_tt_queued = -1;
 	r->r_io.t_fd = -1;
@@ -1252,6 +1347,7 @@ net_router_counters(struct net_router *r, struct net_counters *out)
 	out->tap_batches = atomic_load_explicit(&r->r_tap_batches, memory_order_relaxed);
 	out->sheds = atomic_load_explicit(&r->r_sheds, memory_order_relaxed);
 	out->shed_ms = atomic_load_explicit(&r->r_shed_ms, memory_order_relaxed);
+	out->shed_withdrawn = atomic_load_explicit(&r->r_shed_withdrawn, memory_order_relaxed);
 	out->shedding = atomic_load_explicit(&r->r_shed_active, memory_order_relaxed);
 	out->shed_nice = atomic_load_explicit(&r->r_shed_nice_pub, memory_order_relaxed);
 	out->udp_trains = atomic_load_explicit(&r->r_udp_trains, memory_order_relaxed);

@@ -210,17 +210,23 @@ def router_thread(pid):
     raise AssertionError("no thread named vpcd-router in process %d" % pid)
 
 
-def flood(test, pid, src_ns, dst_ns, dst_ip, port, seconds, procs):
+BUSY_LOOP = "import time\nend = time.time() + 60\nwhile time.time() < end:\n    pass\n"
+
+
+def flood(test, pid, src_ns, dst_ns, dst_ip, port, seconds, procs, busy=0):
     """64-byte UDP datagrams src_ns -> dst_ip:port as fast as iperf3 sends
     them, for a bounded time, the sender on a CPU of its own and process
     pid's router thread on another with the receiver (as when three busy
     threads share two CPUs: the router cannot keep up, whatever else the
-    machine runs); the router's nice values seen meanwhile."""
+    machine runs), beside busy CPU-bound processes on the router's CPU;
+    the router's nice values seen meanwhile."""
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         test.skipTest("needs two CPUs")
     tid = router_thread(pid)[0]
     os.sched_setaffinity(tid, {cpus[1]})
+    for _ in range(busy):
+        procs.append(subprocess.Popen(["taskset", "-c", str(cpus[1]), sys.executable, "-c", BUSY_LOOP]))
     srv = subprocess.Popen(["taskset", "-c", str(cpus[1]), "ip", "netns", "exec", dst_ns, "iperf3", "-s", "-1",
                             "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(srv)
@@ -235,6 +241,9 @@ def flood(test, pid, src_ns, dst_ns, dst_ip, port, seconds, procs):
         time.sleep(0.05)
     test.assertEqual(cl.returncode, 0, cl.stdout.read())
     srv.wait(10)
+    for p in procs[-busy:] if busy else []:
+        p.kill()
+        p.wait()
     os.sched_setaffinity(tid, os.sched_getaffinity(0))
     return seen
 
@@ -441,15 +450,17 @@ class DataPlane(unittest.TestCase):
     def router_nice(self):
         return router_thread(self.driver.pid)[1]
 
-    def flood(self, seconds):
-        return flood(self, self.driver.pid, self.ns("a"), self.ns("b"), B_IP, PORT, seconds, self.procs)
+    def flood(self, seconds, busy=0):
+        return flood(self, self.driver.pid, self.ns("a"), self.ns("b"), B_IP, PORT, seconds, self.procs,
+                     busy)
 
     def test_overload_sheds(self):
         """A flood of small datagrams the router cannot keep up with makes
         it shed: its thread goes to nice 10 (vpcd's default) while the
         flood lasts, the counters say so, and once the flood is over it
-        takes nice 0 back and forwards as before. With shed_nice = 0 the
-        same flood leaves it at nice 0."""
+        takes nice 0 back and forwards as before. Beside busy loops on its
+        CPU a spell starves the router and is withdrawn. With shed_nice =
+        0 the same flood leaves it at nice 0."""
         self.reload(sg_b_udp=PORT)
         self.assertEqual(self.router_nice(), 0)
         seen = self.flood(3)
@@ -460,7 +471,17 @@ class DataPlane(unittest.TestCase):
                        "the router back at nice 0 after the flood")
         c = self.counters()
         self.assertGreater(c["shed_ms"], 0, c)
+        self.assertEqual(c["shed_withdrawn"], 0, c)
         self.assertTrue(self.ping("a", B_IP), "a -> b after the flood")
+        # the same flood beside two busy loops on the router's CPU: a
+        # spell starves the router (nice 10 against two of nice 0), so
+        # each is withdrawn after two probes and the next waits 1 s, 2 s
+        before = self.counters()
+        self.flood(4, busy=2)
+        netns.wait_for(lambda: self.router_nice() == 0, 10, "the router back at nice 0")
+        c = self.counters()
+        self.assertGreaterEqual(c["shed_withdrawn"] - before["shed_withdrawn"], 1, c)
+        self.assertLess(c["shed_ms"] - before["shed_ms"], 2000, "spells withdrawn early: %s" % c)
         # the same flood with shedding off
         self.stop_driver()
         self.write_conf(sg_b_udp=PORT, top="shed_nice = 0")

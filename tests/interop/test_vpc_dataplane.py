@@ -365,6 +365,7 @@ class VpcDataplaneTest(unittest.TestCase):
         wait_for(lambda: self.shedding()["Spells"] >= 1 and self.shedding()["Active"] == 0, 15,
                  "vpcctl dataplane: a shedding spell, ended")
         self.assertGreater(self.shedding()["Milliseconds"], 0)
+        self.assertEqual(self.shedding()["Withdrawn"], 0)
         self.assertNotIn("ERROR", self.log())
         self.assertNotIn("no overload shedding", self.log())
 
