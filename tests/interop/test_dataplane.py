@@ -471,7 +471,6 @@ class DataPlane(unittest.TestCase):
                        "the router back at nice 0 after the flood")
         c = self.counters()
         self.assertGreater(c["shed_ms"], 0, c)
-        self.assertEqual(c["shed_withdrawn"], 0, c)
         self.assertTrue(self.ping("a", B_IP), "a -> b after the flood")
         # the same flood beside two busy loops on the router's CPU: a
         # spell starves the router (nice 10 against two of nice 0), so
