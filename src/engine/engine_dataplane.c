@@ -12,6 +12,7 @@
 #include "engine/engine_dataplane.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,19 @@ struct dp_instance {
 	bool di_keep;			/* scratch: named by the plan being applied */
 };
 
+/* The router's nice changes go to the privileged helper from a thread of
+ * their own: a request may wait behind another (a namespace being made,
+ * BIRD started: milliseconds), and the router's loop must not. Only the
+ * latest wish counts. */
+struct dp_nicer {
+	pthread_t n_thread;
+	pthread_mutex_t n_lock;
+	pthread_cond_t n_cond;
+	pid_t n_tid;
+	int n_nice;			/* -1: nothing to do */
+	bool n_stop, n_running;
+};
+
 struct engine_dataplane {
 	struct net_router *dp_router;
 	struct ring *dp_to_ep[VPN_PLAIN_PORTS_MAX];	/* by plaintext side; not owned */
@@ -50,9 +64,46 @@ struct engine_dataplane {
 	char dp_last_err[DP_ERR_MAX];
 	struct dp_instance *dp_inst;
 	size_t dp_ninst, dp_capinst;
+	struct dp_nicer dp_nicer;
 };
 
 static int g_shed_nice = NET_SHED_NICE_DEFAULT;
+
+static void *nicer_main(void *arg)
+{
+	struct dp_nicer *n = arg;
+	pthread_setname_np(pthread_self(), "vpcd-nicer");
+	pthread_mutex_lock(&n->n_lock);
+	while (!n->n_stop) {
+		if (n->n_nice < 0) {
+			pthread_cond_wait(&n->n_cond, &n->n_lock);
+			continue;
+		}
+		pid_t tid = n->n_tid;
+		int nice = n->n_nice;
+		n->n_nice = -1;
+		pthread_mutex_unlock(&n->n_lock);
+		int rc = priv_thread_nice(tid, nice);
+		if (rc < 0)
+			log_warn(DP_LOG, "the router's nice value %d: %s", nice, strerror(-rc));
+		pthread_mutex_lock(&n->n_lock);
+	}
+	pthread_mutex_unlock(&n->n_lock);
+	return NULL;
+}
+
+static int nicer_set(void *arg, pid_t tid, int nice, bool wait)
+{
+	struct dp_nicer *n = arg;
+	if (wait || !n->n_running)
+		return priv_thread_nice(tid, nice);
+	pthread_mutex_lock(&n->n_lock);
+	n->n_tid = tid;
+	n->n_nice = nice;
+	pthread_cond_signal(&n->n_cond);
+	pthread_mutex_unlock(&n->n_lock);
+	return 0;
+}
 
 int engine_dataplane_configure_shed(int nice)
 {
@@ -78,7 +129,13 @@ struct engine_dataplane *engine_dataplane_new(struct ring *const *to_ep,
 	const char *uplink = engine_uplink_configured();
 	if (uplink)
 		dp->dp_uplink = engine_uplink_new(uplink);	/* NULL (logged): igws without a port */
-	struct net_router_config rc = { .ct_entries = 0, .shed_nice = g_shed_nice, .set_nice = priv_thread_nice };
+	struct dp_nicer *n = &dp->dp_nicer;
+	pthread_mutex_init(&n->n_lock, NULL);
+	pthread_cond_init(&n->n_cond, NULL);
+	n->n_nice = -1;
+	n->n_running = g_shed_nice > 0 && pthread_create(&n->n_thread, NULL, nicer_main, n) == 0;
+	struct net_router_config rc = { .ct_entries = 0, .shed_nice = g_shed_nice, .set_nice = nicer_set,
+					.set_nice_arg = n };
 	dp->dp_router = net_router_new(&rc);
 	if (!dp->dp_router || net_router_start(dp->dp_router) < 0) {
 		log_error(DP_LOG, "the virtual router cannot start: no data plane");
@@ -348,6 +405,16 @@ void engine_dataplane_free(struct engine_dataplane *dp)
 		net_router_stop(dp->dp_router);
 		net_router_free(dp->dp_router);
 	}
+	struct dp_nicer *n = &dp->dp_nicer;
+	if (n->n_running) {
+		pthread_mutex_lock(&n->n_lock);
+		n->n_stop = true;
+		pthread_cond_signal(&n->n_cond);
+		pthread_mutex_unlock(&n->n_lock);
+		pthread_join(n->n_thread, NULL);
+	}
+	pthread_cond_destroy(&n->n_cond);
+	pthread_mutex_destroy(&n->n_lock);
 	engine_uplink_free(dp->dp_uplink);
 	for (size_t i = 0; i < dp->dp_ninst; i++)
 		if (dp->dp_inst[i].di_dev > 0)

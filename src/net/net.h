@@ -385,10 +385,14 @@ struct net_router_config {
 					 * refused one (EINVAL) */
 	int shed_nice;			/* overload shedding (router.c): the router thread's
 					 * nice value while overloaded, 1..19; 0: off */
-	/* How the router thread sets its own nice value (tid, nice): 0 or
-	 * -errno. NULL: setpriority(2), which cannot take nice 0 back
-	 * without privileges (vpcd passes its privileged helper's). */
-	int (*set_nice)(pid_t tid, int nice);
+	/* How the router thread sets its own nice value: 0 or -errno. With
+	 * wait false it must not block (a spell's start and end: the change
+	 * may land a little later, failures are the callee's to log); with
+	 * wait true (the router's check at its start) it says whether it
+	 * worked. NULL: setpriority(2), which cannot take nice 0 back
+	 * without privileges (vpcd passes a path to its privileged helper). */
+	int (*set_nice)(void *arg, pid_t tid, int nice, bool wait);
+	void *set_nice_arg;
 	bool no_tcp_trains;		/* true: every TCP segment written alone (tests,
 					 * benches); also so after a TAP refused a TCP GSO
 					 * frame (EINVAL) */

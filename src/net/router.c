@@ -164,7 +164,8 @@ struct net_router {
 	 * while shedding (0: off), whether shedding now, the window's start
 	 * and its TAP batches (all, full), overloaded or calm windows in a row */
 	int r_shed_nice;
-	int (*r_set_nice)(pid_t tid, int nice);	/* NULL: setpriority */
+	int (*r_set_nice)(void *arg, pid_t tid, int nice, bool wait);	/* NULL: setpriority */
+	void *r_set_nice_arg;
 	pid_t r_tid;
 	bool r_shedding;
 	uint64_t r_win_start;
@@ -962,10 +963,9 @@ router_fd_ready(void *arg, int fd, uint32_t events, uint64_t now)
  * doubling with each withdrawal up to SHED_BACKOFF_MAX_MS (a spell that
  * ends calm resets it). Without schedstat there is no probe. Going back to
  * 0 needs privileges (vpcd's privileged helper does it for the router
- * thread, net_router_config.set_nice): router_loop tries both ways once
- * and turns shedding off, logged, when it cannot. A spell's start and
- * end are one request each to the helper, which may wait behind
- * another (a namespace being made: milliseconds); they are rare. */
+ * thread, net_router_config.set_nice, from a thread of the engine's so
+ * that the router never waits for the helper): router_loop tries both
+ * ways once and turns shedding off, logged, when it cannot. */
 #define SHED_WINDOW_MS	10	/* overload is judged per window of this long */
 #define SHED_AFTER	3	/* overloaded windows in a row before shedding */
 #define SHED_CALM	10	/* calm windows in a row before taking the CPU back */
@@ -976,10 +976,10 @@ router_fd_ready(void *arg, int fd, uint32_t events, uint64_t now)
 #define SHED_BACKOFF_MAX_MS	32000	/* doubling up to this */
 
 static int
-set_nice(struct net_router *r, int nice)
+set_nice(struct net_router *r, int nice, bool wait)
 {
 	if (r->r_set_nice)
-		return r->r_set_nice(r->r_tid, nice);
+		return r->r_set_nice(r->r_set_nice_arg, r->r_tid, nice, wait);
 	return setpriority(PRIO_PROCESS, (id_t)r->r_tid, nice) < 0 ? -errno : 0;
 }
 
@@ -987,7 +987,7 @@ static void
 shed_set(struct net_router *r, bool on)
 {
 	int nice = on ? r->r_shed_nice : 0;
-	int rc = set_nice(r, nice);
+	int rc = set_nice(r, nice, false);
 
 	if (rc < 0) {
 		log_warn("net", "router: cannot set its nice value to %d (%s); no overload shedding from now on",
@@ -1122,9 +1122,9 @@ router_loop(void *arg)
 			 "withdrawn when the router starves", strerror(errno));
 	if (r->r_shed_nice) {
 		/* shedding must be able to end: tried once */
-		int rc = set_nice(r, 1);
+		int rc = set_nice(r, 1, true);
 		if (rc == 0)
-			rc = set_nice(r, 0);
+			rc = set_nice(r, 0, true);
 		if (rc < 0) {
 			log_info("net", "router: cannot lower its priority and raise it back (%s): "
 				 "no overload shedding", strerror(-rc));
@@ -1170,6 +1170,7 @@ net_router_new(const struct net_router_config *cfg)
 	r->r_tcp_on = !(cfg && cfg->no_tcp_trains);
 	r->r_shed_nice = cfg && cfg->shed_nice > 0 ? (cfg->shed_nice > 19 ? 19 : cfg->shed_nice) : 0;
 	r->r_set_nice = cfg ? cfg->set_nice : NULL;
+	r->r_set_nice_arg = cfg ? cfg->set_nice_arg : NULL;
 	r->r_schedstat = -1;
 	atomic_store_explicit(&r->r_shed_nice_pub, r->r_shed_nice, memory_order_relaxed);
 	r->r_tt_queued = -1;
