@@ -284,6 +284,25 @@ class VpcDataplaneTest(unittest.TestCase):
         self.assertEqual(dp["State"], "running", dp)
         return dp["Forwarded"]
 
+    def two_instances(self, data_dir, port, protos):
+        """vpcd started on a data dir of its own; a VPC, a subnet, a group
+        letting protos in on port from the VPC, two instances in it:
+        (first's id, second's id, second's address)."""
+        self.data_dir = os.path.join(self.dir, data_dir)
+        self.start_vpcd()
+        vpc = self.call("create_vpc", CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+        sub = self.call("create_subnet", VpcId=vpc, CidrBlock="10.98.0.0/24")["Subnet"]["SubnetId"]
+        sg = self.call("create_security_group", GroupName="g%d" % port, Description="two instances",
+                       VpcId=vpc)["GroupId"]
+        self.call("authorize_security_group_ingress", GroupId=sg, IpPermissions=[
+            {"IpProtocol": p, "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "10.98.0.0/16"}]}
+            for p in protos])
+        image = self.call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
+                          )["Images"][0]["ImageId"]
+        a, _ = self.launch(sub, sg, image)
+        b, b_ip = self.launch(sub, sg, image)
+        return a, b, b_ip
+
     def test_udp_trains_counted(self):
         """Bursts of one UDP flow between two instances leave vpcd's router
         as UDP trains (one GSO frame per run of datagrams), every datagram
@@ -293,17 +312,7 @@ class VpcDataplaneTest(unittest.TestCase):
         reaching the API, this fails. Before Linux 6.2 (TAPs refuse UDP GSO
         frames) it asserts that no train is written."""
         from interop.test_dataplane import UDP_SINK, UDP_SOURCE
-        self.data_dir = os.path.join(self.dir, "vpcd-data-trains")
-        self.start_vpcd()
-        vpc = self.call("create_vpc", CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
-        sub = self.call("create_subnet", VpcId=vpc, CidrBlock="10.98.0.0/24")["Subnet"]["SubnetId"]
-        sg = self.call("create_security_group", GroupName="udp", Description="udp", VpcId=vpc)["GroupId"]
-        self.call("authorize_security_group_ingress", GroupId=sg, IpPermissions=[
-            {"IpProtocol": "udp", "FromPort": 9100, "ToPort": 9100, "IpRanges": [{"CidrIp": "10.98.0.0/16"}]}])
-        image = self.call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
-                          )["Images"][0]["ImageId"]
-        a, _ = self.launch(sub, sg, image)
-        b, b_ip = self.launch(sub, sg, image)
+        a, b, b_ip = self.two_instances("vpcd-data-trains", 9100, ("udp",))
         sink = subprocess.Popen(["ip", "netns", "exec", b, sys.executable, "-c", UDP_SINK, "9100"],
                                 stdout=subprocess.PIPE, text=True)
         self.servers.append(sink)
@@ -338,23 +347,13 @@ class VpcDataplaneTest(unittest.TestCase):
         """vpcd's router, running as vpcd's unprivileged user, sheds a
         flood of small datagrams it cannot keep up with: its thread
         (vpcd-router) goes to nice 10 (--router-shed-nice's default) while
-        the flood lasts and takes nice 0 back after it (RLIMIT_NICE, set
-        before privileges are dropped, is what allows that: without it
-        the router would stay at 10, or never shed), and vpcctl dataplane
-        (VpcdDescribeDataPlane) shows the spell."""
+        the flood lasts and takes nice 0 back after it (which an
+        unprivileged thread may not: the privileged helper does it, asked
+        by vpcd-nicer; without it the router would stay at 10, or never
+        shed), and vpcctl dataplane (VpcdDescribeDataPlane) shows the
+        spell."""
         from interop.test_dataplane import flood, router_thread
-        self.data_dir = os.path.join(self.dir, "vpcd-data-shed")
-        self.start_vpcd()
-        vpc = self.call("create_vpc", CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
-        sub = self.call("create_subnet", VpcId=vpc, CidrBlock="10.98.0.0/24")["Subnet"]["SubnetId"]
-        sg = self.call("create_security_group", GroupName="flood", Description="flood", VpcId=vpc)["GroupId"]
-        self.call("authorize_security_group_ingress", GroupId=sg, IpPermissions=[
-            {"IpProtocol": p, "FromPort": 9101, "ToPort": 9101, "IpRanges": [{"CidrIp": "10.98.0.0/16"}]}
-            for p in ("tcp", "udp")])
-        image = self.call("describe_images", Filters=[{"Name": "name", "Values": ["vpcd-linux"]}]
-                          )["Images"][0]["ImageId"]
-        a, _ = self.launch(sub, sg, image)
-        b, b_ip = self.launch(sub, sg, image)
+        a, b, b_ip = self.two_instances("vpcd-data-shed", 9101, ("tcp", "udp"))
         self.assertEqual(self.shedding()["Nice"], 10, self.log()[-3000:])
         nice = lambda: router_thread(self.vpcd.pid)[1]
         self.assertEqual(nice(), 0)
