@@ -44,6 +44,14 @@
  * peer may process our Delete before our Quick Mode message 3, and must
  * never be left with neither SA. Until then the old SA still decrypts. */
 #define IKE_REKEY_DELETE_DELAY_MS 5000
+/* Make-before-break the other way round: the initiator of a rekey
+ * installs the new CHILD SA on Quick Mode message 2, its peer on message
+ * 3, which a peer that handles IKE on other threads than ESP (charon with
+ * libipsec) may install a few hundred ms after our first packets under
+ * it arrive. So our new SA's outbound is held (install.outbound_hold_ms)
+ * until the peer's traffic arrives on it, the SA it replaces is deleted,
+ * or this long. */
+#define IKE_REKEY_OUTBOUND_HOLD_MS 2000
 
 /* Defence against floods of Main Mode message 1 (spoofed or not): see
  * ike_halfopen.c. */

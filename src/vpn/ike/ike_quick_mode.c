@@ -13,7 +13,8 @@
  * A rekey is a new Quick Mode for the same selectors; the old CHILD SA is
  * deleted IKE_REKEY_DELETE_DELAY_MS after the new one was reported
  * installed (make-before-break), so that the peer has installed the new
- * one before it hears of the Delete.
+ * one before it hears of the Delete; and when we rekeyed, the new one
+ * sends only once the peer proves it has it (IKE_REKEY_OUTBOUND_HOLD_MS).
  * Each exchange has its own IV (hash of the phase 1 IV and message id),
  * committed only after HASH verified.
  */
@@ -401,6 +402,8 @@ static bool child_install(struct ike_peer *ep, struct ike_sa *sa, struct ike_qm 
 	in->hard_lifetime_s = qm->alg.lifetime_s;
 	in->life_kbytes = qm->alg.life_kbytes;
 	in->replay_window = ep->cfg.replay_window;
+	/* our rekey: the peer installs it only on message 3 */
+	in->outbound_hold_ms = qm->initiator && qm->rekey_spi_in ? IKE_REKEY_OUTBOUND_HOLD_MS : 0;
 	in->udp_encap = qm->alg.encap == ENCAP_UDP_TUNNEL || qm->alg.encap == ENCAP_UDP_TUNNEL_DRAFT;
 	if (in->udp_encap) {
 		in->encap_local_port = sa->local_port;

@@ -570,6 +570,13 @@ static void test_rekey_delete_delayed(void **state)
 	uint64_t t_rekey = n.now;	/* within the last 100 ms */
 	assert_int_equal(n.s[0].installs, 2);
 	assert_int_equal(n.s[1].installs, 2);
+	/* A installed on message 2: its new SA's outbound waits until B
+	 * proves it has it; B installed on message 3 and sends at once; the
+	 * first SAs (no SA to replace) sent at once too */
+	assert_int_equal(n.s[0].sas[1].outbound_hold_ms, IKE_REKEY_OUTBOUND_HOLD_MS);
+	assert_int_equal(n.s[1].sas[1].outbound_hold_ms, 0);
+	assert_int_equal(n.s[0].sas[0].outbound_hold_ms, 0);
+	assert_int_equal(n.s[1].sas[0].outbound_hold_ms, 0);
 	/* QM3 has gone out; the old SA is still there on both sides */
 	assert_int_equal(n.s[0].deletes, 0);
 	assert_int_equal(n.s[1].deletes, 0);
