@@ -164,6 +164,7 @@ struct net_router {
 	 * while shedding (0: off), whether shedding now, the window's start
 	 * and its TAP batches (all, full), overloaded or calm windows in a row */
 	int r_shed_nice;
+	int r_base_nice;			/* the thread's nice value outside spells */
 	int (*r_set_nice)(void *arg, pid_t tid, int nice, bool wait);	/* NULL: setpriority */
 	void *r_set_nice_arg;
 	pid_t r_tid;
@@ -946,7 +947,8 @@ router_fd_ready(void *arg, int fd, uint32_t events, uint64_t now)
  * router takes the CPU left over, and the excess is dropped where it
  * costs least, at the sending instance's own TAP queue. SHED_CALM calm
  * windows in a row (an idle round counts as the windows it spans) give
- * it back nice 0. TCP through the router rarely fills a batch (its
+ * it back the nice value it started with (0 unless vpcd was started
+ * niced; a shedding nice value not above that one sheds nothing). TCP through the router rarely fills a batch (its
  * frames are 64 KB GSO frames), so bulk TCP never sheds.
  * Shedding helps only when what runs instead of the router is what
  * drains it: a receiver runs until its socket is empty and sleeps, so
@@ -986,7 +988,7 @@ set_nice(struct net_router *r, int nice, bool wait)
 static void
 shed_set(struct net_router *r, bool on)
 {
-	int nice = on ? r->r_shed_nice : 0;
+	int nice = on ? r->r_shed_nice : r->r_base_nice;
 	int rc = set_nice(r, nice, false);
 
 	if (rc < 0) {
@@ -1120,11 +1122,21 @@ router_loop(void *arg)
 	if (r->r_shed_nice && r->r_schedstat < 0)
 		log_info("net", "router: no /proc/thread-self/schedstat (%s): a shedding spell is not "
 			 "withdrawn when the router starves", strerror(errno));
+	/* the nice value vpcd was started with (nice -n 5 vpcd: 5) is the
+	 * one outside spells; a shedding nice not above it sheds nothing */
+	errno = 0;
+	int base = getpriority(PRIO_PROCESS, (id_t)r->r_tid);
+	r->r_base_nice = errno || base < 0 ? 0 : base;
+	if (r->r_shed_nice && r->r_shed_nice <= r->r_base_nice) {
+		log_info("net", "router: started at nice %d, not below the shedding nice value %d: "
+			 "no overload shedding", r->r_base_nice, r->r_shed_nice);
+		r->r_shed_nice = 0;
+	}
 	if (r->r_shed_nice) {
 		/* shedding must be able to end: tried once */
-		int rc = set_nice(r, 1, true);
+		int rc = set_nice(r, r->r_base_nice + 1, true);
 		if (rc == 0)
-			rc = set_nice(r, 0, true);
+			rc = set_nice(r, r->r_base_nice, true);
 		if (rc < 0) {
 			log_info("net", "router: cannot lower its priority and raise it back (%s): "
 				 "no overload shedding", strerror(-rc));

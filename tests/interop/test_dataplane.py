@@ -223,15 +223,17 @@ def flood(test, pid, src_ns, dst_ns, dst_ip, port, seconds, procs, busy=0):
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         test.skipTest("needs two CPUs")
+    # the instances' processes at nice 0 whatever this runs at (nice -n 19 make test)
+    zero = ["nice", "-n", str(-os.nice(0))]
     tid = router_thread(pid)[0]
     os.sched_setaffinity(tid, {cpus[1]})
     for _ in range(busy):
-        procs.append(subprocess.Popen(["taskset", "-c", str(cpus[1]), sys.executable, "-c", BUSY_LOOP]))
-    srv = subprocess.Popen(["taskset", "-c", str(cpus[1]), "ip", "netns", "exec", dst_ns, "iperf3", "-s", "-1",
+        procs.append(subprocess.Popen(zero + ["taskset", "-c", str(cpus[1]), sys.executable, "-c", BUSY_LOOP]))
+    srv = subprocess.Popen(zero + ["taskset", "-c", str(cpus[1]), "ip", "netns", "exec", dst_ns, "iperf3", "-s", "-1",
                             "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(srv)
     time.sleep(0.5)
-    cl = subprocess.Popen(["taskset", "-c", str(cpus[0]), "ip", "netns", "exec", src_ns, "iperf3", "-c", dst_ip,
+    cl = subprocess.Popen(zero + ["taskset", "-c", str(cpus[0]), "ip", "netns", "exec", src_ns, "iperf3", "-c", dst_ip,
                            "-p", str(port), "-u", "-b", "0", "-l", "64", "-t", str(seconds)],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     procs.append(cl)
@@ -267,8 +269,10 @@ class DataPlane(unittest.TestCase):
         self.lines = []
         self.cond = threading.Condition()
         self.errlog = open(os.path.join(self.dir, "driver.log"), "w")
-        self.driver = subprocess.Popen([find_driver(), self.conf], stdout=subprocess.PIPE,
-                                       stderr=self.errlog, text=True)
+        # at nice 0 whatever this runs at (nice -n 19 make test): the
+        # router's nice value outside shedding is the one it starts with
+        self.driver = subprocess.Popen(["nice", "-n", str(-os.nice(0)), find_driver(), self.conf],
+                                       stdout=subprocess.PIPE, stderr=self.errlog, text=True)
         self.addCleanup(self.stop_driver)
         threading.Thread(target=self._read, args=(self.driver,), daemon=True).start()
         self.wait_line(r"^ready$", 10)
@@ -485,8 +489,9 @@ class DataPlane(unittest.TestCase):
         self.stop_driver()
         self.write_conf(sg_b_udp=PORT, top="shed_nice = 0")
         self.start_driver()
+        first = self.router_nice()	# the driver's own (0, or 19 under nice -n 19 make test)
         seen = self.flood(2)
-        self.assertEqual(seen, {0}, "shedding off: the router stays at nice 0")
+        self.assertEqual(seen, {first}, "shedding off: the router's nice value never changes")
         c = self.counters()
         self.assertEqual((c["sheds"], c["shedding"]), (0, 0), c)
         self.assertGreater(c["rx"], 10000, "a flood went through the router: %s" % c)

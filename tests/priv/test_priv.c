@@ -171,25 +171,30 @@ static void test_malformed_enis(void **state)
 }
 
 /* THREAD_NICE: only this process's threads, only 0..19; as root the
- * helper takes a thread to 3 and back to 0, which the thread itself,
- * unprivileged, could not. */
+ * helper takes a thread to 3 and to 0 (which the thread itself,
+ * unprivileged, could not), then back to where it was. */
 static void test_thread_nice_only_ours(void **state)
 {
 	(void)state;
 	pid_t self = (pid_t)syscall(SYS_gettid);
+	errno = 0;
+	int base = getpriority(PRIO_PROCESS, (id_t)self);
+	assert_int_equal(errno, 0);
 	assert_int_equal(priv_thread_nice(1, 5), -EPERM);		/* init: not ours */
 	assert_int_equal(priv_thread_nice(0, 5), -EPERM);
 	assert_int_equal(priv_thread_nice(-3, 5), -EPERM);
 	assert_int_equal(priv_thread_nice(self, 20), -EPERM);
 	assert_int_equal(priv_thread_nice(self, -1), -EPERM);		/* never below 0 */
 	assert_int_equal(priv_thread_nice(self, -20), -EPERM);
-	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)self), 0);
+	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)self), base);	/* none of that was done */
 	if (geteuid() != 0)
 		return;
-	assert_int_equal(priv_thread_nice(self, 3), 0);
-	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)self), 3);
+	int other = base == 3 ? 4 : 3;
+	assert_int_equal(priv_thread_nice(self, other), 0);
+	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)self), other);
 	assert_int_equal(priv_thread_nice(self, 0), 0);
 	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)self), 0);
+	assert_int_equal(priv_thread_nice(self, base), 0);		/* as it was (nice -n 19 make test) */
 }
 
 static void test_resolver_text_printable(void **state)
