@@ -364,7 +364,7 @@ struct net_counters {
 	uint64_t udp_trains;		/* GSO UDP frames written to ENIs (trains of datagrams) */
 	uint64_t udp_train_frames;	/* the datagrams in them (tx_frames counts each) */
 	uint64_t sheds, shed_ms;	/* overload shedding (router.c): spells, ms spent in them */
-	uint64_t shed_withdrawn;	/* spells ended because the router's rate collapsed */
+	uint64_t shed_withdrawn;	/* spells ended because the router starved (its CPU share) */
 	bool shedding;			/* in a spell now */
 	int shed_nice;			/* the nice value while shedding; 0: shedding off */
 	/* added with TCP trains: */

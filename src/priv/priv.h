@@ -44,8 +44,8 @@
  *                     169.254.0.0/16) on that bgp0, once BGP_TUN made it
  *   THREAD_NICE       set a nice value 0..19 on a thread of the main process
  *                     (only its threads): the router's overload shedding
- *                     takes back nice 0, which an unprivileged thread may
- *                     not (net.h, shed_nice)
+ *                     takes back the lower nice value it started with,
+ *                     which an unprivileged thread may not (net.h, shed_nice)
  * When the main process closes the channel (vpcd stops), the helper stops
  * BIRD and deletes the BGP namespace; at its start it deletes the BGP
  * namespaces of vpcds that are gone (bgp_run_netns_sweep: a SIGKILLed
