@@ -995,6 +995,7 @@ shed_set(struct net_router *r, bool on)
 		log_warn("net", "router: cannot set its nice value to %d (%s); no overload shedding from now on",
 			 nice, strerror(-rc));
 		r->r_shed_nice = 0;
+		atomic_store_explicit(&r->r_shed_nice_pub, 0, memory_order_relaxed);
 		return;
 	}
 	r->r_shedding = on;

@@ -227,8 +227,9 @@ def flood(test, pid, src_ns, dst_ns, dst_ip, port, seconds, procs, busy=0):
     zero = ["nice", "-n", str(-os.nice(0))]
     tid = router_thread(pid)[0]
     os.sched_setaffinity(tid, {cpus[1]})
-    for _ in range(busy):
-        procs.append(subprocess.Popen(zero + ["taskset", "-c", str(cpus[1]), sys.executable, "-c", BUSY_LOOP]))
+    loops = [subprocess.Popen(zero + ["taskset", "-c", str(cpus[1]), sys.executable, "-c", BUSY_LOOP])
+             for _ in range(busy)]
+    procs.extend(loops)
     srv = subprocess.Popen(zero + ["taskset", "-c", str(cpus[1]), "ip", "netns", "exec", dst_ns, "iperf3", "-s", "-1",
                             "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(srv)
@@ -243,7 +244,7 @@ def flood(test, pid, src_ns, dst_ns, dst_ip, port, seconds, procs, busy=0):
         time.sleep(0.05)
     test.assertEqual(cl.returncode, 0, cl.stdout.read())
     srv.wait(10)
-    for p in procs[-busy:] if busy else []:
+    for p in loops:
         p.kill()
         p.wait()
     os.sched_setaffinity(tid, os.sched_getaffinity(0))
